@@ -1,0 +1,76 @@
+# vdc: build, test and run. `make run` and `make check` are the two commands a newcomer needs (README.md).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+# The scenario `make run` runs: always the most complete one in scenarios/.
+SCENARIO   ?= scenarios/rack8.yaml
+CC         ?= gcc
+SANITIZE   ?=
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# -ffp-contract=off: no fused multiply-add, so floating-point results are the same on every x86-64.
+CFLAGS   ?= -std=c11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -ffp-contract=off
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+DEPFLAGS := -MMD -MP
+
+LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+SRC      := $(sort $(shell find src -name '*.c'))
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+CHECK_SRC := $(sort $(wildcard check/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CHECK_OBJ := $(CHECK_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all run check test asan deps docs bench bench-ns3 clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/vdc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/vdc: $(BUILD)/obj/src/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/check_vdc: $(CHECK_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/vdc run $(SCENARIO) --out $(BUILD)/run
+
+# Unit tests (Check), then the command-line tests, against the binaries of $(BUILD).
+test: $(BUILD)/vdc $(BUILD)/check_vdc
+	VDC=$(BUILD)/vdc $(BUILD)/check_vdc
+	VDC=$(BUILD)/vdc bash check/cli.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE=1 test
+
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
+
+# Regenerates the key table in docs/scenarios.md from the key table in src/scenario/keys.c.
+docs: $(BUILD)/vdc
+	scripts/update-key-docs.sh $(BUILD)/vdc docs/scenarios.md
+
+bench: $(BUILD)/vdc
+	$(BUILD)/vdc bench sched
+
+# The scheduler beside ns-3's HeapScheduler in the same run (needs scripts/deps.sh --bench).
+bench-ns3: $(BUILD)/vdc
+	scripts/bench-sched-vs-ns3.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,71 @@
+/* vdc bench NAME [options]: speed measurements of vdc's own parts, as medians of repeated runs. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bench/hold.h"
+#include "../common/exit_codes.h"
+#include "commands.h"
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench_sched(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"pending", required_argument, NULL, 'p'}, {"events", required_argument, NULL, 'e'},
+        {"repeat", required_argument, NULL, 'r'},  {"seed", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long long pending = 1000000, events = 10000000, repeat = 5, seed = 1;
+    opterr = 0;
+    optind = 1;
+    int opt, code;
+    while ((opt = getopt_long(argc, argv, ":p:e:r:s:", options, NULL)) != -1) {
+        unsigned long long *target = opt == 'p' ? &pending : opt == 'e' ? &events : opt == 'r' ? &repeat : &seed;
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench sched'", argv[optind - 1]);
+        const char *name = opt == 'p' ? "--pending" : opt == 'e' ? "--events" : opt == 'r' ? "--repeat" : "--seed";
+        if ((code = vdc_option_count("bench", name, optarg, target)) != 0)
+            return code;
+    }
+    if (optind < argc)
+        return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (pending == 0 || pending > 100000000ULL)
+        return vdc_usage_error("bench", "--pending must be from 1 to 100000000");
+    if (repeat == 0 || repeat > 101)
+        return vdc_usage_error("bench", "--repeat must be from 1 to 101");
+    printf("bench sched: hold model, %llu pending, %llu events per run, %llu runs\n", pending, events, repeat);
+    double rates[101];
+    uint64_t digest = 0;
+    for (unsigned long long i = 0; i < repeat; i++) {
+        struct hold_result r = hold_run(pending, events, seed);
+        rates[i] = (double)r.events / r.wall_seconds;
+        printf("  run %llu: %.2f M events/s (wall %.3f s, digest %016" PRIx64 ")\n", i + 1, rates[i] / 1e6,
+               r.wall_seconds, r.digest);
+        if (i > 0 && r.digest != digest) {
+            fprintf(stderr, "vdc: bench sched: runs with the same seed gave different digests\n");
+            return VDC_EXIT_SIM_FAILED;
+        }
+        digest = r.digest;
+    }
+    qsort(rates, repeat, sizeof rates[0], compare_doubles);
+    printf("median     %.2f M events/s\n", rates[repeat / 2] / 1e6);
+    return VDC_EXIT_OK;
+}
+
+int vdc_cmd_bench(int argc, char **argv)
+{
+    if (argc < 2)
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched");
+    if (strcmp(argv[1], "sched") == 0)
+        return bench_sched(argc - 1, argv + 1);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched", argv[1]);
+}

@@ -1,0 +1,60 @@
+/* vdc help [COMMAND]: what each command does and takes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/exit_codes.h"
+#include "../scenario/keys.h"
+#include "commands.h"
+
+static const char overview[] =
+    "vdc " VDC_VERSION " - a deterministic virtual GPU datacenter simulator\n"
+    "\n"
+    "usage: vdc COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
+    "  bench NAME      measure vdc's own speed (benchmarks: sched)\n"
+    "  help [TOPIC]    this text, or a command's (run, bench) or 'keys' (every scenario key)\n"
+    "  version         print the version (also --version)\n"
+    "\n"
+    "exit status: 0 ok, 1 the simulated system failed (a scenario check failed), 2 bad input or usage\n";
+
+static const char run_help[] =
+    "usage: vdc run SCENARIO.yaml [--out DIR] [--seed N] [--set KEY=VALUE]...\n"
+    "\n"
+    "Simulates the scenario in virtual time and prints a summary ending with the run's digest: the same\n"
+    "scenario, seed and vdc binary give the same digest on every machine.\n"
+    "\n"
+    "  --out DIR          write output files (summary.json) into DIR, creating it\n"
+    "  --seed N           seed for every entity's random stream (overrides the scenario's 'seed')\n"
+    "  --set KEY=VALUE    override one scenario key, e.g. --set topology.link_rate=200Gbps (repeatable)\n"
+    "\n"
+    "Progress (virtual time, events/s, wall time) is shown on stderr when it is a terminal.\n"
+    "Keys and defaults: 'vdc help keys' or docs/scenarios.md.\n";
+
+static const char bench_help[] =
+    "usage: vdc bench sched [--pending N] [--events N] [--repeat R] [--seed N]\n"
+    "\n"
+    "sched: the hold model on the event queue: N pending events (default 1000000); each processed event\n"
+    "schedules one successor a uniform 0..2N ns later; --events per run (default 10000000), --repeat runs\n"
+    "(default 5); prints each run's events per second and the median.\n";
+
+int vdc_cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(overview, stdout);
+        return VDC_EXIT_OK;
+    }
+    const char *topic = argv[1];
+    if (strcmp(topic, "run") == 0)
+        fputs(run_help, stdout);
+    else if (strcmp(topic, "bench") == 0)
+        fputs(bench_help, stdout);
+    else if (strcmp(topic, "keys") == 0)
+        vdc_keys_write_markdown(stdout);
+    else if (strcmp(topic, "help") == 0 || strcmp(topic, "version") == 0)
+        fputs(overview, stdout);
+    else
+        return vdc_usage_error("help", "no help on '%s'; topics: run, bench, keys", topic);
+    return VDC_EXIT_OK;
+}

@@ -1,0 +1,85 @@
+/* Error messages and allocation that never returns NULL. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool vdc_fail(struct vdc_error *err, const char *fmt, ...)
+{
+    if (err == NULL)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool vdc_fail_prefix(struct vdc_error *err, const char *fmt, ...)
+{
+    if (err == NULL)
+        return false;
+    char prefix[sizeof err->text];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    size_t used = strnlen(prefix, sizeof err->text - 3);
+    char rest[sizeof err->text];
+    memcpy(rest, err->text, sizeof rest);
+    memcpy(err->text, prefix, used);
+    memcpy(err->text + used, ": ", 2);
+    size_t room = sizeof err->text - used - 3;
+    size_t tail = strnlen(rest, room);
+    memcpy(err->text + used + 2, rest, tail);
+    err->text[used + 2 + tail] = '\0';
+    return false;
+}
+
+void vdc_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vdc: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+void *vdc_xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL)
+        vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", size);
+    return p;
+}
+
+void *vdc_xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p == NULL)
+        vdc_die("out of memory allocating %zu x %zu bytes; reduce the scenario's size or free memory", count, size);
+    return p;
+}
+
+void *vdc_xrealloc(void *ptr, size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total))
+        vdc_die("allocation of %zu x %zu bytes overflows; reduce the scenario's size", count, size);
+    void *p = realloc(ptr, total ? total : 1);
+    if (p == NULL)
+        vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", total);
+    return p;
+}
+
+char *vdc_xstrdup(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *copy = vdc_xmalloc(n);
+    memcpy(copy, text, n);
+    return copy;
+}

@@ -1,0 +1,28 @@
+/* The one error path: a fixed buffer that carries a one-line message up to whoever reports it. */
+#ifndef VDC_COMMON_ERROR_H
+#define VDC_COMMON_ERROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Every fallible function takes a `struct vdc_error *` and returns false after filling it.
+ * Messages say what is wrong, where, and how to fix it, on one line without a trailing period. */
+struct vdc_error {
+    char text[768];
+};
+
+/* Sets the message and returns false, so callers can write `return vdc_fail(err, ...)`. */
+bool vdc_fail(struct vdc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Puts "prefix: " before an existing message (e.g. a file name or an option). */
+bool vdc_fail_prefix(struct vdc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* For failures no input can cause (allocation): prints one line and exits with status 1. */
+_Noreturn void vdc_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *vdc_xmalloc(size_t size);
+void *vdc_xcalloc(size_t count, size_t size);
+void *vdc_xrealloc(void *ptr, size_t count, size_t size);
+char *vdc_xstrdup(const char *text);
+
+#endif

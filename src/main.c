@@ -1,0 +1,26 @@
+/* vdc: a deterministic virtual GPU datacenter simulator. Dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "common/exit_codes.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        vdc_cmd_help(1, argv);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        printf("vdc %s\n", VDC_VERSION);
+        return VDC_EXIT_OK;
+    }
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0)
+        return vdc_cmd_help(argc - 1, argv + 1);
+    if (strcmp(command, "run") == 0)
+        return vdc_cmd_run(argc - 1, argv + 1);
+    if (strcmp(command, "bench") == 0)
+        return vdc_cmd_bench(argc - 1, argv + 1);
+    return vdc_usage_error(NULL, "unknown command '%s'; the commands are run, bench, help, version", command);
+}

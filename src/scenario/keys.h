@@ -1,0 +1,57 @@
+/* The table of scenario keys: path, type, default, range and documentation, one row per key. */
+#ifndef VDC_SCENARIO_KEYS_H
+#define VDC_SCENARIO_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/error.h"
+#include "scenario.h"
+
+enum vdc_key_type {
+    VDC_KEY_COUNT,
+    VDC_KEY_TIME,
+    VDC_KEY_RATE,
+    VDC_KEY_SIZE,
+    VDC_KEY_REAL,
+    VDC_KEY_BOOL,
+    VDC_KEY_TEXT,
+    VDC_KEY_CHOICE,
+};
+
+struct vdc_key {
+    const char *path;
+    enum vdc_key_type type;
+    size_t offset;
+    const char *default_text;
+    uint64_t min, max;           /* integer types */
+    double real_min, real_max;   /* VDC_KEY_REAL */
+    const char *const *choices;  /* VDC_KEY_CHOICE, NULL-terminated */
+    const char *doc;
+};
+
+extern const struct vdc_key vdc_keys[];
+extern const size_t vdc_key_count;
+
+/* The key with exactly this path, or -1. */
+int vdc_key_find(const char *path);
+
+/* True when `path` is a section (a prefix of some key followed by '.'). */
+bool vdc_key_is_section(const char *path);
+
+/* Comma-separated names that may follow `section` ("" for the top level), for "expected one of" lists. */
+void vdc_key_children(const char *section, char *buf, size_t size);
+
+/* The expected form of a key's value, for messages and docs. */
+void vdc_key_expected(const struct vdc_key *key, char *buf, size_t size);
+
+/* Parses `text` into the key's field of `sc` with range checks; the message names the defect and the
+ * expected form, not where the text came from. */
+bool vdc_key_assign(struct vdc_scenario *sc, const struct vdc_key *key, const char *text, struct vdc_error *err);
+
+/* Writes the Markdown reference table of every key (the one in docs/scenarios.md). */
+void vdc_keys_write_markdown(FILE *out);
+
+#endif

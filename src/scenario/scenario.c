@@ -1,0 +1,105 @@
+/* Scenario defaults, --set overrides and cross-key rules; the YAML reading is in load.c. */
+#include "scenario.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+
+void vdc_scenario_init(struct vdc_scenario *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->origin = vdc_xcalloc(vdc_key_count, sizeof *sc->origin);
+    for (size_t i = 0; i < vdc_key_count; i++) {
+        struct vdc_error err;
+        /* Defaults go through the same parser as user input, so the documented text is the value. */
+        if (!vdc_key_assign(sc, &vdc_keys[i], vdc_keys[i].default_text, &err))
+            vdc_die("default of scenario key '%s' is invalid: %s", vdc_keys[i].path, err.text);
+        sc->origin[i] = vdc_xstrdup("");
+    }
+}
+
+void vdc_scenario_free(struct vdc_scenario *sc)
+{
+    for (size_t i = 0; i < vdc_key_count; i++) {
+        if (vdc_keys[i].type == VDC_KEY_TEXT)
+            free(*(char **)((char *)sc + vdc_keys[i].offset));
+        if (sc->origin != NULL)
+            free(sc->origin[i]);
+    }
+    free(sc->origin);
+    free(sc->source_path);
+    free(sc->overrides);
+    memset(sc, 0, sizeof *sc);
+}
+
+bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vdc_error *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (eq == NULL || eq == assignment)
+        return vdc_fail(err, "--set '%s': expected key=value, e.g. --set topology.link_rate=200Gbps", assignment);
+    char path[256];
+    size_t len = (size_t)(eq - assignment);
+    if (len >= sizeof path)
+        return vdc_fail(err, "--set: key '%.40s...' is too long", assignment);
+    memcpy(path, assignment, len);
+    path[len] = '\0';
+    const char *value = eq + 1;
+    int index = vdc_key_find(path);
+    char list[512];
+    if (index < 0) {
+        if (vdc_key_is_section(path)) {
+            vdc_key_children(path, list, sizeof list);
+            return vdc_fail(err, "--set %s: '%s' is a section; set one of its keys: %s", assignment, path, list);
+        }
+        /* Name the keys of the deepest section that does exist, to point at the typo. */
+        char section[256];
+        snprintf(section, sizeof section, "%s", path);
+        char *dot;
+        while ((dot = strrchr(section, '.')) != NULL) {
+            *dot = '\0';
+            if (vdc_key_is_section(section))
+                break;
+        }
+        if (dot == NULL)
+            section[0] = '\0';
+        vdc_key_children(section, list, sizeof list);
+        return vdc_fail(err, "--set %s: unknown key '%s'; expected %s%s%s", assignment, path,
+                        section[0] ? section : "one of", section[0] ? " to hold one of: " : ": ", list);
+    }
+    const struct vdc_key *key = &vdc_keys[index];
+    if (!vdc_key_assign(sc, key, value, err))
+        return vdc_fail_prefix(err, "--set %s", assignment);
+    free(sc->origin[index]);
+    sc->origin[index] = vdc_xstrdup("--set");
+    size_t old = sc->overrides ? strlen(sc->overrides) : 0, add = strlen(assignment) + 8;
+    sc->overrides = vdc_xrealloc(sc->overrides, old + add, 1);
+    snprintf(sc->overrides + old, add, " --set %s", assignment);
+    return true;
+}
+
+/* "file.yaml:3:9: " or "--set: " or "" (a default), for messages about a key's value. */
+static const char *origin_of(const struct vdc_scenario *sc, const char *path)
+{
+    int index = vdc_key_find(path);
+    return index < 0 ? "" : sc->origin[index];
+}
+
+bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
+{
+    if (sc->topology.blades > sc->topology.tor_ports) {
+        const char *where = origin_of(sc, "topology.blades");
+        return vdc_fail(err, "%s%s'topology.blades' = %llu needs %llu TOR ports but 'topology.tor_ports' = %llu; "
+                             "raise tor_ports or lower blades",
+                        where, where[0] ? ": " : "", (unsigned long long)sc->topology.blades,
+                        (unsigned long long)sc->topology.blades, (unsigned long long)sc->topology.tor_ports);
+    }
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.blades < 2)
+        return vdc_fail(err, "'workload.kind' = uniform needs at least 2 blades to send between; "
+                             "raise topology.blades or set workload.kind=none");
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->workload.messages_per_blade == 0 && sc->run.stop_time == 0)
+        return vdc_fail(err, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
+                             "set one of them");
+    return true;
+}

@@ -1,0 +1,57 @@
+/* The event record and its total order key: (time, priority class, source entity, per-source sequence). */
+#ifndef VDC_SCHEDULER_EVENT_H
+#define VDC_SCHEDULER_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "time.h"
+
+/* Priority classes order events that fall on the same picosecond; lower runs first. */
+enum vdc_priority {
+    VDC_PRIO_CONTROL = 0, /* scenario control: faults, stops, configuration changes */
+    VDC_PRIO_WIRE = 1,    /* a frame or message arriving on a wire */
+    VDC_PRIO_DEVICE = 2,  /* device-internal work: queues, timers, DMA */
+    VDC_PRIO_GUEST = 3,   /* a vCPU or traffic source taking its next step */
+    VDC_PRIO_OBSERVE = 7, /* samplers and reports: see the state after everything else at that time */
+    VDC_PRIO_CLASSES = 16
+};
+
+/* The order field packs class (4 bits), source entity id (24 bits) and the source's sequence number
+ * (36 bits) so that comparing (time, order) as two integers is the whole key. */
+#define VDC_ORDER_CLASS_BITS 4
+#define VDC_ORDER_SOURCE_BITS 24
+#define VDC_ORDER_SEQ_BITS 36
+#define VDC_ENTITY_ID_LIMIT (1u << VDC_ORDER_SOURCE_BITS)
+#define VDC_ORDER_SEQ_MASK ((UINT64_C(1) << VDC_ORDER_SEQ_BITS) - 1)
+
+struct vdc_event {
+    vdc_time time;
+    uint64_t order;
+    uint32_t target; /* entity id that handles the event */
+    uint32_t kind;   /* meaning defined by the target's model */
+    uint64_t arg;    /* model payload: an index or a value; never folded into order or digest */
+};
+
+static inline uint64_t vdc_order_pack(unsigned priority_class, uint32_t source, uint64_t seq)
+{
+    return ((uint64_t)priority_class << (VDC_ORDER_SOURCE_BITS + VDC_ORDER_SEQ_BITS)) |
+           ((uint64_t)source << VDC_ORDER_SEQ_BITS) | (seq & VDC_ORDER_SEQ_MASK);
+}
+
+static inline unsigned vdc_order_class(uint64_t order)
+{
+    return (unsigned)(order >> (VDC_ORDER_SOURCE_BITS + VDC_ORDER_SEQ_BITS));
+}
+
+static inline uint32_t vdc_order_source(uint64_t order)
+{
+    return (uint32_t)(order >> VDC_ORDER_SEQ_BITS) & (VDC_ENTITY_ID_LIMIT - 1);
+}
+
+static inline bool vdc_event_before(const struct vdc_event *a, const struct vdc_event *b)
+{
+    return a->time < b->time || (a->time == b->time && a->order < b->order);
+}
+
+#endif

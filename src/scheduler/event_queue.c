@@ -1,0 +1,345 @@
+/* The pending-event set. Pushes append to an unsorted band (or overflow); only the band being
+ * consumed is heap-ordered, so an event is moved at most three times and compared O(log band) times.
+ * The tiers are split by time alone, and the heap orders by the full key, so the pop order is the key
+ * order whatever order events were pushed in. */
+#include "event_queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "../common/error.h"
+
+/* Events per band: large enough that all band tails and stages stay in cache with a million events
+ * pending, small enough that the band being consumed sorts within the L2 cache. */
+#define DEFAULT_BAND_TARGET 4096
+
+static void vec_reserve(struct vdc_event_vec *v, size_t need)
+{
+    if (need <= v->cap)
+        return;
+    size_t cap = v->cap ? v->cap * 2 : 16;
+    while (cap < need)
+        cap *= 2;
+    v->items = vdc_xrealloc(v->items, cap, sizeof *v->items);
+    v->cap = cap;
+}
+
+/* Band arrays hold whole staged groups, 64-byte aligned so streaming stores fill complete lines. */
+static void band_reserve(struct vdc_event_vec *v, size_t need)
+{
+    if (need <= v->cap)
+        return;
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    while (cap < need)
+        cap *= 2;
+    size_t bytes;
+    if (__builtin_mul_overflow(cap, sizeof *v->items, &bytes))
+        vdc_die("event band of %zu events overflows memory; reduce the scenario's size", cap);
+    struct vdc_event *items = aligned_alloc(64, bytes);
+    if (items == NULL)
+        vdc_die("out of memory allocating %zu bytes for pending events; reduce the scenario's size", bytes);
+    if (v->len > 0)
+        memcpy(items, v->items, v->len * sizeof *items);
+    free(v->items);
+    v->items = items;
+    v->cap = cap;
+}
+
+static void stage_flush(struct vdc_event_vec *band, struct vdc_band_stage *stage)
+{
+    band_reserve(band, band->len + stage->count);
+    struct vdc_event *dst = band->items + band->len;
+#if defined(__SSE2__)
+    if (stage->count == VDC_BAND_STAGE_EVENTS) {
+        const __m128i *src = (const __m128i *)stage->events;
+        __m128i *out = (__m128i *)dst;
+        for (size_t i = 0; i < (sizeof stage->events) / (sizeof(__m128i)); i++)
+            _mm_stream_si128(out + i, _mm_load_si128(src + i));
+    } else
+#endif
+        memcpy(dst, stage->events, stage->count * sizeof *dst);
+    band->len += stage->count;
+    stage->count = 0;
+}
+
+static inline void band_append(struct vdc_event_queue *q, size_t band, const struct vdc_event *ev)
+{
+    struct vdc_band_stage *stage = &q->stages[band];
+    stage->events[stage->count++] = *ev;
+    if (stage->count == VDC_BAND_STAGE_EVENTS)
+        stage_flush(&q->bands[band], stage);
+}
+
+static inline void vec_append(struct vdc_event_vec *v, const struct vdc_event *ev)
+{
+    if (v->len == v->cap)
+        vec_reserve(v, v->len + 1);
+    v->items[v->len++] = *ev;
+}
+
+static void heap_sift_down(struct vdc_event *h, size_t n, size_t i)
+{
+    struct vdc_event moving = h[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && vdc_event_before(&h[child + 1], &h[child]))
+            child++;
+        if (!vdc_event_before(&h[child], &moving))
+            break;
+        h[i] = h[child];
+        i = child;
+    }
+    h[i] = moving;
+}
+
+static void heap_push(struct vdc_event_vec *v, const struct vdc_event *ev)
+{
+    if (v->len == v->cap)
+        vec_reserve(v, v->len + 1);
+    struct vdc_event *h = v->items;
+    size_t i = v->len++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!vdc_event_before(ev, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = *ev;
+}
+
+void vdc_event_queue_init(struct vdc_event_queue *q)
+{
+    memset(q, 0, sizeof *q);
+    q->band_target = DEFAULT_BAND_TARGET;
+}
+
+void vdc_event_queue_free(struct vdc_event_queue *q)
+{
+    free(q->sorted.items);
+    free(q->late.items);
+    free(q->overflow.items);
+    for (size_t i = 0; i < q->band_alloc; i++)
+        free(q->bands[i].items);
+    free(q->bands);
+    free(q->counts);
+    free(q->stages);
+    memset(q, 0, sizeof *q);
+}
+
+void vdc_event_queue_push(struct vdc_event_queue *q, const struct vdc_event *ev)
+{
+    q->size++;
+    if (q->front_open && ev->time <= q->front_last) {
+        heap_push(&q->late, ev);
+        return;
+    }
+    if (ev->time >= q->bands_start) {
+        uint64_t band = (ev->time - q->bands_start) >> q->band_shift;
+        if (band < q->band_count) {
+            band_append(q, (size_t)band, ev);
+            return;
+        }
+    }
+    vec_append(&q->overflow, ev);
+}
+
+static unsigned bits_needed(uint64_t x)
+{
+    return x == 0 ? 0 : 64u - (unsigned)__builtin_clzll(x);
+}
+
+/* Cuts the overflow's time span into bands of a power-of-two width holding about band_target events each. */
+static void spread_overflow(struct vdc_event_queue *q)
+{
+    struct vdc_event_vec *over = &q->overflow;
+    vdc_time lo = over->items[0].time, hi = lo;
+    for (size_t i = 1; i < over->len; i++) {
+        vdc_time t = over->items[i].time;
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+    }
+    /* At least a few hundred bands (of 32 events or more), so that a new event rarely falls into the
+     * band being consumed, where it would take the slower heap path. */
+    uint64_t wanted = over->len / q->band_target, floor = over->len / 32;
+    if (floor > 512)
+        floor = 512;
+    if (wanted < floor)
+        wanted = floor;
+    if (wanted == 0)
+        wanted = 1;
+    unsigned shift = bits_needed((hi - lo) / wanted);
+    if (shift > 63)
+        shift = 63;
+    size_t count = (size_t)((hi - lo) >> shift) + 1;
+    if (count > q->band_alloc) {
+        q->bands = vdc_xrealloc(q->bands, count, sizeof *q->bands);
+        memset(q->bands + q->band_alloc, 0, (count - q->band_alloc) * sizeof *q->bands);
+        struct vdc_band_stage *stages = aligned_alloc(64, count * sizeof *stages);
+        if (stages == NULL)
+            vdc_die("out of memory allocating %zu event bands; reduce the scenario's size", count);
+        memset(stages, 0, count * sizeof *stages); /* all stages are empty between spreads */
+        free(q->stages);
+        q->stages = stages;
+        q->band_alloc = count;
+    }
+    q->band_count = count;
+    q->next_band = 0;
+    q->bands_start = lo;
+    q->band_shift = shift;
+    for (size_t i = 0; i < over->len; i++) {
+        const struct vdc_event *ev = &over->items[i];
+        band_append(q, (size_t)((ev->time - lo) >> shift), ev);
+    }
+    over->len = 0;
+}
+
+static int compare_events(const void *a, const void *b)
+{
+    const struct vdc_event *x = a, *y = b;
+    return vdc_event_before(x, y) ? -1 : vdc_event_before(y, x) ? 1 : 0;
+}
+
+/* Orders a run whose events share one sub-bucket: usually 1-3 events, already nearly in order. */
+static void sort_run(struct vdc_event *run, size_t n)
+{
+    if (n > 24) {
+        qsort(run, n, sizeof *run, compare_events);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct vdc_event moving = run[i];
+        size_t j = i;
+        while (j > 0 && vdc_event_before(&moving, &run[j - 1])) {
+            run[j] = run[j - 1];
+            j--;
+        }
+        run[j] = moving;
+    }
+}
+
+/* Sorts band k into `sorted`: a counting sort on the top bits of each event's offset in the band
+ * (about one event per sub-bucket), then a full-key sort of each sub-bucket. No data-dependent
+ * branch per comparison level, which is what makes a heap slow here. */
+static void load_band(struct vdc_event_queue *q, size_t k)
+{
+    struct vdc_event_vec *band = &q->bands[k];
+    if (q->stages[k].count > 0)
+        stage_flush(band, &q->stages[k]);
+#if defined(__SSE2__)
+    _mm_sfence(); /* order the streaming stores before the band is read back */
+#endif
+    size_t n = band->len;
+    q->sorted.len = 0;
+    q->sorted_next = 0;
+    if (n == 0)
+        return;
+    unsigned bucket_bits = bits_needed(n - 1);
+    if (bucket_bits > q->band_shift)
+        bucket_bits = q->band_shift;
+    size_t buckets = (size_t)1 << bucket_bits;
+    unsigned sub_shift = q->band_shift - bucket_bits;
+    vdc_time base = q->bands_start + ((vdc_time)k << q->band_shift);
+    if (q->counts_cap < buckets + 1) {
+        q->counts = vdc_xrealloc(q->counts, buckets + 1, sizeof *q->counts);
+        q->counts_cap = buckets + 1;
+    }
+    uint32_t *counts = q->counts;
+    memset(counts, 0, (buckets + 1) * sizeof *counts);
+    for (size_t i = 0; i < n; i++)
+        counts[((band->items[i].time - base) >> sub_shift) + 1]++;
+    for (size_t b = 1; b <= buckets; b++)
+        counts[b] += counts[b - 1];
+    vec_reserve(&q->sorted, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct vdc_event *ev = &band->items[i];
+        q->sorted.items[counts[(ev->time - base) >> sub_shift]++] = *ev;
+    }
+    /* counts[b] is now the end of sub-bucket b. */
+    size_t run_start = 0;
+    for (size_t b = 0; b < buckets; b++) {
+        if (counts[b] - run_start > 1)
+            sort_run(q->sorted.items + run_start, counts[b] - run_start);
+        run_start = counts[b];
+    }
+    q->sorted.len = n;
+    band->len = 0;
+}
+
+static inline bool front_empty(const struct vdc_event_queue *q)
+{
+    return q->sorted_next == q->sorted.len && q->late.len == 0;
+}
+
+/* Makes the front non-empty if any event is pending; false when the queue is empty. */
+static bool fill_front(struct vdc_event_queue *q)
+{
+    while (front_empty(q)) {
+        if (q->next_band < q->band_count) {
+            size_t k = q->next_band++;
+            vdc_time band_offset = (vdc_time)k << q->band_shift;
+            vdc_time width_less_one = ((vdc_time)1 << q->band_shift) - 1;
+            vdc_time first = q->bands_start + band_offset;
+            q->front_last = first > VDC_TIME_MAX - width_less_one ? VDC_TIME_MAX : first + width_less_one;
+            q->front_open = true;
+            load_band(q, k);
+        } else if (q->overflow.len > 0) {
+            spread_overflow(q);
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The least event of the front: the sorted band's next, unless a late arrival precedes it. */
+static inline bool front_least_is_late(const struct vdc_event_queue *q)
+{
+    if (q->late.len == 0)
+        return false;
+    if (q->sorted_next == q->sorted.len)
+        return true;
+    return vdc_event_before(&q->late.items[0], &q->sorted.items[q->sorted_next]);
+}
+
+bool vdc_event_queue_pop(struct vdc_event_queue *q, struct vdc_event *out)
+{
+    return vdc_event_queue_pop_until(q, VDC_TIME_MAX, out) == VDC_POP_OK;
+}
+
+const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q)
+{
+    if (!fill_front(q))
+        return NULL;
+    return front_least_is_late(q) ? &q->late.items[0] : &q->sorted.items[q->sorted_next];
+}
+
+enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out)
+{
+    if (!fill_front(q))
+        return VDC_POP_EMPTY;
+    if (front_least_is_late(q)) {
+        struct vdc_event_vec *h = &q->late;
+        if (h->items[0].time > until)
+            return VDC_POP_LATER;
+        *out = h->items[0];
+        h->len--;
+        if (h->len > 0) {
+            h->items[0] = h->items[h->len];
+            heap_sift_down(h->items, h->len, 0);
+        }
+    } else {
+        const struct vdc_event *next = &q->sorted.items[q->sorted_next];
+        if (next->time > until)
+            return VDC_POP_LATER;
+        *out = *next;
+        q->sorted_next++;
+    }
+    q->size--;
+    return VDC_POP_OK;
+}

@@ -1,0 +1,120 @@
+/* The event loop: pop the least key, advance the clock, fold the event into the digest, dispatch. */
+#include "sim.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIGEST_SEED 0xcbf29ce484222325ULL
+
+void vdc_sim_init(struct vdc_sim *sim, uint64_t seed)
+{
+    memset(sim, 0, sizeof *sim);
+    sim->seed = seed;
+    sim->digest = DIGEST_SEED;
+    sim->progress_every = UINT64_C(1) << 20;
+    vdc_event_queue_init(&sim->queue);
+}
+
+void vdc_sim_free(struct vdc_sim *sim)
+{
+    for (uint32_t i = 0; i < sim->entity_slots; i++) {
+        if (sim->entities[i] != NULL) {
+            free(sim->entities[i]->name);
+            free(sim->entities[i]);
+        }
+    }
+    free(sim->entities);
+    vdc_event_queue_free(&sim->queue);
+    memset(sim, 0, sizeof *sim);
+}
+
+struct vdc_entity *vdc_entity_create(struct vdc_sim *sim, uint32_t id, const char *name, vdc_event_handler handler,
+                                     void *model, struct vdc_error *err)
+{
+    if (id >= VDC_ENTITY_ID_LIMIT) {
+        vdc_fail(err, "entity '%s' has id %u, above the limit of %u entities; use a smaller topology", name, id,
+                 VDC_ENTITY_ID_LIMIT - 1);
+        return NULL;
+    }
+    if (id >= sim->entity_slots) {
+        uint32_t slots = sim->entity_slots ? sim->entity_slots : 64;
+        while (slots <= id)
+            slots *= 2;
+        sim->entities = vdc_xrealloc(sim->entities, slots, sizeof *sim->entities);
+        memset(sim->entities + sim->entity_slots, 0, (slots - sim->entity_slots) * sizeof *sim->entities);
+        sim->entity_slots = slots;
+    }
+    if (sim->entities[id] != NULL) {
+        vdc_fail(err, "entity '%s' reuses id %u of entity '%s'; each entity needs its own id", name, id,
+                 sim->entities[id]->name);
+        return NULL;
+    }
+    struct vdc_entity *e = vdc_xcalloc(1, sizeof *e);
+    e->sim = sim;
+    e->id = id;
+    e->name = vdc_xstrdup(name);
+    e->handler = handler;
+    e->model = model;
+    vdc_rng_seed(&e->rng, sim->seed, id);
+    sim->entities[id] = e;
+    sim->entity_count++;
+    return e;
+}
+
+struct vdc_entity *vdc_entity_find(const struct vdc_sim *sim, uint32_t id)
+{
+    return id < sim->entity_slots ? sim->entities[id] : NULL;
+}
+
+void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class, uint32_t target,
+                     uint32_t kind, uint64_t arg)
+{
+    struct vdc_sim *sim = source->sim;
+    /* Scheduling into the past or to nobody is a model bug, never an input error: stop loudly. */
+    assert(at >= sim->now);
+    assert((unsigned)priority_class < VDC_PRIO_CLASSES);
+    assert(vdc_entity_find(sim, target) != NULL);
+    struct vdc_event ev = {
+        .time = at,
+        .order = vdc_order_pack(priority_class, source->id, source->next_seq++),
+        .target = target,
+        .kind = kind,
+        .arg = arg,
+    };
+    vdc_event_queue_push(&sim->queue, &ev);
+}
+
+void vdc_sim_stop(struct vdc_sim *sim)
+{
+    sim->stop_requested = true;
+}
+
+enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
+{
+    sim->stop_requested = false;
+    uint64_t next_progress = sim->events_processed + sim->progress_every;
+    struct vdc_event ev;
+    for (;;) {
+        enum vdc_pop_result popped = vdc_event_queue_pop_until(&sim->queue, until, &ev);
+        if (popped == VDC_POP_EMPTY)
+            return VDC_RUN_IDLE;
+        if (popped == VDC_POP_LATER) {
+            sim->now = until;
+            return VDC_RUN_TIME_REACHED;
+        }
+        sim->now = ev.time;
+        vdc_digest_fold(sim, ev.time);
+        vdc_digest_fold(sim, ev.order);
+        vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);
+        sim->events_processed++;
+        struct vdc_entity *target = sim->entities[ev.target];
+        target->handler(target, &ev);
+        if (sim->progress != NULL && sim->events_processed >= next_progress) {
+            next_progress = sim->events_processed + sim->progress_every;
+            sim->progress(sim, sim->progress_context);
+        }
+        if (sim->stop_requested)
+            return VDC_RUN_STOPPED;
+    }
+}

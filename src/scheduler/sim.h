@@ -1,0 +1,87 @@
+/* The simulation: entities with stable ids, the global event loop, its clock and its digest. */
+#ifndef VDC_SCHEDULER_SIM_H
+#define VDC_SCHEDULER_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "event_queue.h"
+#include "rng.h"
+
+struct vdc_sim;
+struct vdc_entity;
+
+typedef void (*vdc_event_handler)(struct vdc_entity *self, const struct vdc_event *ev);
+
+/* Anything that schedules or receives events: a vCPU, a NIC, a switch port, a flow generator.
+ * Its id comes from the topology (never from creation order) and seeds its private random stream. */
+struct vdc_entity {
+    struct vdc_sim *sim;
+    uint32_t id;
+    char *name;
+    vdc_event_handler handler;
+    void *model; /* the model's own state for this entity */
+    uint64_t next_seq;
+    struct vdc_rng rng;
+};
+
+enum vdc_run_end {
+    VDC_RUN_IDLE,         /* no event left */
+    VDC_RUN_TIME_REACHED, /* the next event is later than the limit; the clock is at the limit */
+    VDC_RUN_STOPPED,      /* a handler called vdc_sim_stop */
+};
+
+/* Called every `progress_every` events with the sim; it may read the host clock for display,
+ * and must not change the model. */
+typedef void (*vdc_progress_fn)(const struct vdc_sim *sim, void *context);
+
+struct vdc_sim {
+    vdc_time now;
+    uint64_t seed;
+    uint64_t digest;
+    uint64_t events_processed;
+    struct vdc_event_queue queue;
+    struct vdc_entity **entities; /* indexed by id; NULL where no entity has that id */
+    uint32_t entity_slots;
+    uint32_t entity_count;
+    bool stop_requested;
+    vdc_progress_fn progress;
+    void *progress_context;
+    uint64_t progress_every;
+};
+
+void vdc_sim_init(struct vdc_sim *sim, uint64_t seed);
+void vdc_sim_free(struct vdc_sim *sim);
+
+/* Registers an entity under a topology-derived id (< 2^24) and a name; refuses duplicates. */
+struct vdc_entity *vdc_entity_create(struct vdc_sim *sim, uint32_t id, const char *name, vdc_event_handler handler,
+                                     void *model, struct vdc_error *err);
+struct vdc_entity *vdc_entity_find(const struct vdc_sim *sim, uint32_t id);
+
+/* Schedules an event for `target` at absolute time `at` (>= now), ordered after the source's earlier
+ * events with the same time and class. */
+void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class, uint32_t target,
+                     uint32_t kind, uint64_t arg);
+
+static inline void vdc_schedule_in(struct vdc_entity *source, vdc_time delay, enum vdc_priority priority_class,
+                                   uint32_t target, uint32_t kind, uint64_t arg)
+{
+    vdc_time at = source->sim->now + delay;
+    vdc_schedule_at(source, at < delay ? VDC_TIME_MAX : at, priority_class, target, kind, arg);
+}
+
+/* Processes events in key order until none is left, the next one is later than `until`, or a
+ * handler asks to stop. Use VDC_TIME_MAX to run until idle. Can be called again to continue. */
+enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until);
+
+void vdc_sim_stop(struct vdc_sim *sim);
+
+/* Folds a model value (a delivered byte count, a decision) into the digest. */
+static inline void vdc_digest_fold(struct vdc_sim *sim, uint64_t value)
+{
+    uint64_t h = (sim->digest ^ value) * 0x9e3779b97f4a7c15ULL;
+    sim->digest = h ^ (h >> 29);
+}
+
+#endif
