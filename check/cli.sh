@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Command-line tests: exit codes, one-line errors, progress only on a terminal, reproducible outputs.
+set -u
+vdc=${VDC:-build/vdc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+# expect NAME CODE PATTERN -- COMMAND...: the exit status is CODE and stderr matches PATTERN (grep -E).
+expect() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  local lines
+  lines=$(wc -l <"$tmp/err")
+  if [ "$got" -ne "$code" ]; then
+    echo "FAIL $name: exit $got, expected $code; stderr: $(head -c 300 "$tmp/err")"
+    failed=$((failed + 1))
+  elif [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$tmp/err"; then
+    echo "FAIL $name: stderr does not match '$pattern': $(head -c 300 "$tmp/err")"
+    failed=$((failed + 1))
+  elif [ "$code" -eq 2 ] && [ "$lines" -ne 1 ]; then
+    echo "FAIL $name: expected one line on stderr, got $lines"
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+expect version 0 "" -- "$vdc" --version
+grep -Eq '^vdc [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" || { echo "FAIL version text"; failed=$((failed + 1)); }
+expect help 0 "" -- "$vdc" help
+expect help-run 0 "" -- "$vdc" help run
+expect help-keys 0 "" -- "$vdc" help keys
+expect no-command 2 "" -- "$vdc"
+expect unknown-command 2 "^vdc: unknown command 'fly'" -- "$vdc" fly
+expect help-unknown 2 "no help on 'x'" -- "$vdc" help x
+expect run-no-file 2 "no scenario file given" -- "$vdc" run
+expect run-missing-file 2 "nope.yaml: cannot open the scenario file" -- "$vdc" run nope.yaml
+expect run-unknown-option 2 "unknown option '--fast'; see 'vdc help run'" -- "$vdc" run scenarios/rack8.yaml --fast
+expect run-option-no-value 2 "option '--seed' needs a value" -- "$vdc" run scenarios/rack8.yaml --seed
+expect run-bad-seed 2 "--seed '-3' is not a whole number" -- "$vdc" run scenarios/rack8.yaml --seed -3
+expect run-bad-set 2 "unknown key 'topology.rat'" -- "$vdc" run scenarios/rack8.yaml --set topology.rat=1Gbps
+expect run-bad-yaml 2 "unknown key 'topolgy'" -- "$vdc" run check/corpus/unknown_top_key.yaml
+expect run-two-files 2 "unexpected argument" -- "$vdc" run scenarios/rack8.yaml scenarios/rack8.yaml
+expect bench-unknown 2 "unknown benchmark 'gpu2'" -- "$vdc" bench gpu2
+expect bench-bad-option 2 "--pending 'x' is not a whole number" -- "$vdc" bench sched --pending x
+expect run-check-fails 1 "FAILED checks.min_delivered.*reproduce with: vdc run scenarios/rack8-light.yaml --seed 7 --set checks.min_delivered=100000" \
+  -- "$vdc" run scenarios/rack8-light.yaml --set checks.min_delivered=100000
+
+# A good run prints nothing on stderr when it is not a terminal (no progress), and the same digest twice.
+expect run-ok 0 "" -- "$vdc" run scenarios/rack8.yaml --out "$tmp/a"
+if [ -s "$tmp/err" ]; then echo "FAIL run-ok: stderr not empty: $(head -c 200 "$tmp/err")"; failed=$((failed + 1)); fi
+grep '^digest' "$tmp/out" >"$tmp/digest1"
+expect run-again 0 "" -- "$vdc" run scenarios/rack8.yaml --out "$tmp/b"
+grep '^digest' "$tmp/out" >"$tmp/digest2"
+if cmp -s "$tmp/digest1" "$tmp/digest2" && cmp -s "$tmp/a/summary.json" "$tmp/b/summary.json"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL determinism: two runs of scenarios/rack8.yaml differ"; failed=$((failed + 1))
+fi
+expect run-seed 0 "" -- "$vdc" run scenarios/rack8.yaml --seed 5
+if grep -q "$(cut -c12- "$tmp/digest1")" "$tmp/out"; then
+  echo "FAIL seed: --seed 5 gave the digest of seed 1"; failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+
+# Progress appears when stderr is a terminal (script gives the run a pseudo-terminal).
+if command -v script >/dev/null 2>&1; then
+  script -qec "$vdc run scenarios/rack8.yaml --set workload.messages_per_blade=400000 --set checks.min_delivered=0 >/dev/null" \
+    /dev/null >"$tmp/tty" 2>&1
+  if grep -q "virtual time" "$tmp/tty"; then passed=$((passed + 1)); else echo "FAIL progress on a terminal"; failed=$((failed + 1)); fi
+fi
+
+# The docs carry the key table verbatim.
+"$vdc" help keys >"$tmp/keys"
+if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then
+  passed=$((passed + 1))
+else
+  echo "FAIL docs/scenarios.md is out of date: run 'make docs'"; failed=$((failed + 1))
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -7,10 +7,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        vdc_cmd_help(1, argv);
-        return VDC_EXIT_BAD_INPUT;
-    }
+    if (argc < 2)
+        return vdc_usage_error(NULL, "no command given; the commands are run, bench, help, version");
     const char *command = argv[1];
     if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
         printf("vdc %s\n", VDC_VERSION);

@@ -178,7 +178,14 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
                 sc->source_path ? sc->source_path : "SCENARIO", sc->seed, sc->overrides ? sc->overrides : "");
     }
     if (outcome != NULL)
-        *outcome = (struct vdc_run_outcome){sim.digest, sim.events_processed, sim.now, checks.passed};
+        *outcome = (struct vdc_run_outcome){
+            .digest = sim.digest,
+            .events = sim.events_processed,
+            .end_time = sim.now,
+            .latency_min = model.delivered ? model.latency.min : 0,
+            .latency_mean = vdc_hist_mean(&model.latency),
+            .checks_passed = checks.passed,
+        };
     rack_messages_free(&model);
     vdc_sim_free(&sim);
     return code;

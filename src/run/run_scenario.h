@@ -17,6 +17,7 @@ struct vdc_run_outcome {
     uint64_t digest;
     uint64_t events;
     vdc_time end_time;
+    vdc_time latency_min, latency_mean;
     bool checks_passed;
 };
 

@@ -117,8 +117,11 @@ static bool apply_mapping(struct load_context *ctx, const char *section, yaml_no
 
 static bool syntax_error(const yaml_parser_t *parser, const char *path, struct vdc_error *err)
 {
+    if (parser->error == YAML_READER_ERROR) /* libyaml gives a byte offset, not a mark, for encoding errors */
+        return vdc_fail(err, "%s: byte %zu: %s (0x%02x); save the file as UTF-8 text", path, parser->problem_offset + 1,
+                        parser->problem ? parser->problem : "unreadable text", (unsigned)parser->problem_value & 0xff);
     const yaml_mark_t *mark = parser->problem ? &parser->problem_mark : &parser->context_mark;
-    vdc_fail(err, "%s:%zu:%zu: YAML syntax error: %s%s%s; fix the YAML at that place", path, mark->line + 1,
+    vdc_fail(err, "%s:%zu:%zu: YAML syntax error: %s%s%s; check the indentation, quotes and brackets there", path, mark->line + 1,
              mark->column + 1, parser->problem ? parser->problem : "unreadable document",
              parser->context ? " " : "", parser->context ? parser->context : "");
     return false;

@@ -127,12 +127,14 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
         return vdc_fail(err, "'%s' is finer than the resolution of 1 %s", text,
                         kind == VDC_QTY_TIME ? "ps" : kind == VDC_QTY_RATE ? "bit/s" : "byte");
     value /= divisor;
-    if (value > UINT64_MAX)
-        return vdc_fail(err, "%s '%s' is too large (the largest is 18446744073709551615 %s)", kind_noun(kind), text,
-                        kind == VDC_QTY_TIME   ? "ps, about 213 days"
-                        : kind == VDC_QTY_RATE ? "bit/s"
-                        : kind == VDC_QTY_SIZE ? "bytes"
-                                               : "");
+    if (value > UINT64_MAX) {
+        const char *largest = kind == VDC_QTY_TIME   ? " ps, about 213 days"
+                              : kind == VDC_QTY_RATE ? " bit/s"
+                              : kind == VDC_QTY_SIZE ? " bytes"
+                                                     : "";
+        return vdc_fail(err, "%s '%s' is too large (the largest is 18446744073709551615%s)", kind_noun(kind), text,
+                        largest);
+    }
     *out = (uint64_t)value;
     return true;
 }

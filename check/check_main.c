@@ -1,0 +1,17 @@
+/* Runs every Check suite; CK_RUN_SUITE / CK_RUN_CASE select a part, CK_FORK=no helps gdb and valgrind. */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+    SRunner *runner = srunner_create(scheduler_suite());
+    srunner_add_suite(runner, rng_suite());
+    srunner_add_suite(runner, units_suite());
+    srunner_add_suite(runner, scenario_suite());
+    srunner_add_suite(runner, run_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,91 @@
+/* Whole runs: the same scenario and seed give the same digest; latency matches the analytic model. */
+#include <stdio.h>
+
+#include "../src/common/exit_codes.h"
+#include "../src/run/run_scenario.h"
+#include "../src/scheduler/time.h"
+#include "suites.h"
+
+static int run_file(const char *path, const char *set, uint64_t seed, struct vdc_run_outcome *outcome,
+                    struct vdc_scenario *keep)
+{
+    struct vdc_scenario sc;
+    struct vdc_error err;
+    vdc_scenario_init(&sc);
+    ck_assert_msg(vdc_scenario_load(&sc, path, &err), "%s", err.text);
+    if (set != NULL)
+        ck_assert_msg(vdc_scenario_set(&sc, set, &err), "%s", err.text);
+    if (seed != 0)
+        sc.seed = seed;
+    ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
+    FILE *sink = fopen("/dev/null", "w");
+    struct vdc_run_options options = {0};
+    int code = vdc_run_scenario(&sc, &options, sink, outcome);
+    fclose(sink);
+    if (keep != NULL)
+        *keep = sc;
+    else
+        vdc_scenario_free(&sc);
+    return code;
+}
+
+START_TEST(same_seed_same_digest)
+{
+    struct vdc_run_outcome a, b, c;
+    ck_assert_int_eq(run_file("scenarios/rack8.yaml", NULL, 0, &a, NULL), VDC_EXIT_OK);
+    ck_assert_int_eq(run_file("scenarios/rack8.yaml", NULL, 0, &b, NULL), VDC_EXIT_OK);
+    ck_assert_uint_eq(a.digest, b.digest);
+    ck_assert_uint_eq(a.events, b.events);
+    ck_assert_uint_eq(a.end_time, b.end_time);
+    ck_assert_int_eq(run_file("scenarios/rack8.yaml", NULL, 2, &c, NULL), VDC_EXIT_OK);
+    ck_assert_uint_ne(a.digest, c.digest);
+}
+END_TEST
+
+START_TEST(light_load_latency_is_analytic)
+{
+    struct vdc_run_outcome out;
+    struct vdc_scenario sc;
+    ck_assert_int_eq(run_file("scenarios/rack8-light.yaml", NULL, 0, &out, &sc), VDC_EXIT_OK);
+    /* 4 KiB at 100 Gbps is 327.68 ns; two hops of that plus 1 us each, plus 500 ns in the TOR. */
+    vdc_time serialization = vdc_time_to_send(sc.workload.message_size, sc.topology.link_rate);
+    ck_assert_uint_eq(serialization, 327680);
+    vdc_time analytic = 2 * (serialization + sc.topology.link_delay) + sc.topology.switch_latency;
+    ck_assert_uint_eq(out.latency_min, analytic);
+    /* Queueing at 0.5% load adds well under 1% on average (M/D/1 wait = rho/(2(1-rho)) x service). */
+    ck_assert_uint_ge(out.latency_mean, analytic);
+    ck_assert_uint_le(out.latency_mean, analytic + analytic / 100);
+    vdc_scenario_free(&sc);
+}
+END_TEST
+
+START_TEST(failed_check_exits_1)
+{
+    struct vdc_run_outcome out;
+    /* 8 blades sending 500 messages each cannot deliver 100000. */
+    ck_assert_int_eq(run_file("scenarios/rack8-light.yaml", "checks.min_delivered=100000", 0, &out, NULL),
+                     VDC_EXIT_SIM_FAILED);
+    ck_assert(!out.checks_passed);
+}
+END_TEST
+
+START_TEST(stop_time_ends_the_run)
+{
+    struct vdc_run_outcome out;
+    ck_assert_int_eq(run_file("scenarios/rack8.yaml", "run.stop_time=1ms", 0, &out, NULL), VDC_EXIT_SIM_FAILED);
+    ck_assert_uint_eq(out.end_time, VDC_MS);
+}
+END_TEST
+
+Suite *run_suite(void)
+{
+    Suite *s = suite_create("run");
+    TCase *tc = tcase_create("scenarios");
+    tcase_add_test(tc, same_seed_same_digest);
+    tcase_add_test(tc, light_load_latency_is_analytic);
+    tcase_add_test(tc, failed_check_exits_1);
+    tcase_add_test(tc, stop_time_ends_the_run);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,13 @@
+/* The Check suites of vdc's unit tests, one constructor per area. */
+#ifndef VDC_CHECK_SUITES_H
+#define VDC_CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *scheduler_suite(void);
+Suite *rng_suite(void);
+Suite *units_suite(void);
+Suite *scenario_suite(void);
+Suite *run_suite(void);
+
+#endif
