@@ -208,8 +208,8 @@ START_TEST(digest_is_stable)
      * If that is intended, update them and say so in the commit. */
     struct hold_result a = hold_run(1000, 100000, 1), b = hold_run(1000, 100000, 1);
     ck_assert_uint_eq(a.digest, b.digest);
-    ck_assert_uint_eq(a.events, 100001);
-    ck_assert_uint_eq(a.digest, UINT64_C(0x2f42653b9fa14cc5));
+    ck_assert_uint_eq(a.events, 100000);
+    ck_assert_uint_eq(a.digest, UINT64_C(0x9877616ceb58b5ea));
     struct hold_result c = hold_run(1000, 100000, 2);
     ck_assert_uint_ne(a.digest, c.digest);
 }

@@ -10,8 +10,9 @@ struct hold_result {
     double wall_seconds;
 };
 
-/* Fills the queue with `pending` events, then processes `events` events, each scheduling one successor
- * a uniformly random 0..2*mean_gap later (mean_gap = pending ns, so the queue's density stays fixed). */
+/* Fills the queue with `pending` events; each processed event schedules one successor a uniformly random
+ * 0..2*pending ns later, so the queue's size and density stay fixed. After `pending` untimed warm-up
+ * events, times `events` events. */
 struct hold_result hold_run(uint64_t pending, uint64_t events, uint64_t seed);
 
 #endif
