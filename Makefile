@@ -47,9 +47,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/vdc run $(SCENARIO) --out $(BUILD)/run
 
-# Unit tests (Check), then the command-line tests, against the binaries of $(BUILD).
+# Unit tests (Check), then the command-line tests, against the binaries of $(BUILD). Under the sanitizers the
+# suites run in one process (CK_FORK=no) so that LeakSanitizer sees every test at exit.
 test: $(BUILD)/vdc $(BUILD)/check_vdc
-	VDC=$(BUILD)/vdc $(BUILD)/check_vdc
+	VDC=$(BUILD)/vdc $(if $(SANITIZE),CK_FORK=no) $(BUILD)/check_vdc
 	VDC=$(BUILD)/vdc bash check/cli.sh
 
 asan:

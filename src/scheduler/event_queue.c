@@ -16,19 +16,9 @@
  * pending, small enough that the band being consumed sorts within the L2 cache. */
 #define DEFAULT_BAND_TARGET 4096
 
+/* Every array is 64-byte aligned: band arrays take whole staged groups of two cache lines, which the
+ * streaming stores then fill completely. */
 static void vec_reserve(struct vdc_event_vec *v, size_t need)
-{
-    if (need <= v->cap)
-        return;
-    size_t cap = v->cap ? v->cap * 2 : 16;
-    while (cap < need)
-        cap *= 2;
-    v->items = vdc_xrealloc(v->items, cap, sizeof *v->items);
-    v->cap = cap;
-}
-
-/* Band arrays hold whole staged groups, 64-byte aligned so streaming stores fill complete lines. */
-static void band_reserve(struct vdc_event_vec *v, size_t need)
 {
     if (need <= v->cap)
         return;
@@ -50,7 +40,7 @@ static void band_reserve(struct vdc_event_vec *v, size_t need)
 
 static void stage_flush(struct vdc_event_vec *band, struct vdc_band_stage *stage)
 {
-    band_reserve(band, band->len + stage->count);
+    vec_reserve(band, band->len + stage->count);
     struct vdc_event *dst = band->items + band->len;
 #if defined(__SSE2__)
     if (stage->count == VDC_BAND_STAGE_EVENTS) {
