@@ -44,6 +44,7 @@ expect run-option-no-value 2 "option '--seed' needs a value" -- "$vdc" run scena
 expect run-bad-seed 2 "--seed '-3' is not a whole number" -- "$vdc" run scenarios/rack8.yaml --seed -3
 expect run-bad-set 2 "unknown key 'topology.rat'" -- "$vdc" run scenarios/rack8.yaml --set topology.rat=1Gbps
 expect run-bad-yaml 2 "unknown key 'topolgy'" -- "$vdc" run check/corpus/unknown_top_key.yaml
+expect run-folder 2 "scenarios: is a folder, not a scenario file" -- "$vdc" run scenarios
 expect run-two-files 2 "unexpected argument" -- "$vdc" run scenarios/rack8.yaml scenarios/rack8.yaml
 expect bench-unknown 2 "unknown benchmark 'gpu2'" -- "$vdc" bench gpu2
 expect bench-bad-option 2 "--pending 'x' is not a whole number" -- "$vdc" bench sched --pending x

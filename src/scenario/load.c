@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "keys.h"
@@ -129,6 +130,10 @@ static bool syntax_error(const yaml_parser_t *parser, const char *path, struct v
 
 bool vdc_scenario_load(struct vdc_scenario *sc, const char *path, struct vdc_error *err)
 {
+    struct stat info;
+    if (stat(path, &info) == 0 && S_ISDIR(info.st_mode))
+        return vdc_fail(err, "%s: is a folder, not a scenario file; give a .yaml file such as scenarios/rack8.yaml",
+                        path);
     FILE *file = fopen(path, "rb");
     if (file == NULL)
         return vdc_fail(err, "%s: cannot open the scenario file (%m); check the path", path);
