@@ -19,10 +19,10 @@ DEPFLAGS := -MMD -MP
 LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-SRC      := $(sort $(shell find src -name '*.c'))
+SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 CHECK_SRC := $(sort $(wildcard check/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(patsubst %.S,$(BUILD)/obj/%.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o))
 CHECK_OBJ := $(CHECK_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all run check test asan deps docs bench bench-ns3 clean
@@ -33,6 +33,10 @@ all: $(BUILD)/vdc
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(DEPFLAGS) -Isrc -c $< -o $@
 
 $(BUILD)/vdc: $(BUILD)/obj/src/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@

@@ -1,0 +1,51 @@
+/* Guest RAM: an anonymous host mapping, and the checked copies in and out of it. */
+#include "guest_memory.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+
+bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc_error *err)
+{
+    gm->host = NULL;
+    gm->size = 0;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
+                        size >> 20);
+    gm->host = p;
+    gm->size = size;
+    return true;
+}
+
+void vdc_guest_memory_unmap(struct vdc_guest_memory *gm)
+{
+    if (gm->host != NULL)
+        munmap(gm->host, gm->size);
+    gm->host = NULL;
+    gm->size = 0;
+}
+
+bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, uint64_t len, const char *what,
+                    struct vdc_error *err)
+{
+    const void *src = vdc_guest_ptr(gm, gpa, len);
+    if (src == NULL)
+        return vdc_fail(err, "%s: read of %" PRIu64 " bytes at guest address 0x%" PRIx64
+                             " is outside guest memory (0 to 0x%" PRIx64 ")",
+                        what, len, gpa, gm->size);
+    memcpy(dst, src, len);
+    return true;
+}
+
+bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void *src, uint64_t len,
+                     const char *what, struct vdc_error *err)
+{
+    void *dst = vdc_guest_ptr(gm, gpa, len);
+    if (dst == NULL)
+        return vdc_fail(err, "%s: write of %" PRIu64 " bytes at guest address 0x%" PRIx64
+                             " is outside guest memory (0 to 0x%" PRIx64 ")",
+                        what, len, gpa, gm->size);
+    memcpy(dst, src, len);
+    return true;
+}

@@ -1,0 +1,129 @@
+/* Builds what a kernel would: 4-level page tables with 2 MiB pages, a GDT with user segments and a TSS,
+ * and an IDT whose 32 exception gates lead to the stub. The guest never runs CPL0 code of its own
+ * (PLATFORM.md: CPL0 is emulated and slow here), so all of this is written from the host. */
+#include "x86_setup.h"
+
+#include <string.h>
+
+#include "guest_layout.h"
+
+extern const uint8_t vdc_cpl0_stub[], vdc_cpl0_stub_end[];
+
+#define PTE_PRESENT 0x1ULL
+#define PTE_WRITE 0x2ULL
+#define PTE_USER 0x4ULL
+#define PTE_LARGE 0x80ULL
+#define PAGE_2M (2ULL << 20)
+
+static void put64(struct vdc_guest_memory *gm, uint64_t gpa, uint64_t value)
+{
+    memcpy(vdc_guest_ptr(gm, gpa, 8), &value, 8);
+}
+
+static void build_page_tables(struct vdc_guest_memory *gm)
+{
+    put64(gm, GUEST_PML4, GUEST_PDPT | PTE_PRESENT | PTE_WRITE | PTE_USER);
+    for (uint64_t i = 0; i < 4; i++)
+        put64(gm, GUEST_PDPT + 8 * i, (GUEST_PD + 0x1000 * i) | PTE_PRESENT | PTE_WRITE | PTE_USER);
+    /* RAM: user pages except the first (system) one; MMIO windows: user pages; the rest: not present. */
+    for (uint64_t addr = 0; addr < GUEST_MMIO_END; addr += PAGE_2M) {
+        uint64_t entry = 0;
+        if (addr + PAGE_2M <= gm->size)
+            entry = addr | PTE_PRESENT | PTE_WRITE | PTE_LARGE | (addr >= GUEST_SYSTEM_END ? PTE_USER : 0);
+        else if (addr >= GUEST_MMIO_BASE)
+            entry = addr | PTE_PRESENT | PTE_WRITE | PTE_LARGE | PTE_USER;
+        put64(gm, GUEST_PD + (addr / PAGE_2M) * 8, entry);
+    }
+}
+
+static void build_gdt(struct vdc_guest_memory *gm)
+{
+    const uint64_t gdt[] = {
+        0,
+        0x00209A0000000000ULL, /* 0x08 kernel code: present, DPL0, 64-bit */
+        0x0000920000000000ULL, /* 0x10 kernel data */
+        0x0000F20000000000ULL, /* 0x18 user data: DPL3 */
+        0x0020FA0000000000ULL, /* 0x20 user code: DPL3, 64-bit */
+    };
+    for (size_t i = 0; i < sizeof gdt / sizeof gdt[0]; i++)
+        put64(gm, GUEST_GDT + 8 * i, gdt[i]);
+    /* 0x28: the 16-byte TSS descriptor, type 9 (available 64-bit TSS), limit 103. */
+    uint64_t base = GUEST_TSS, limit = 103;
+    uint64_t low = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+                   (((base >> 24) & 0xff) << 56);
+    put64(gm, GUEST_GDT + 0x28, low);
+    put64(gm, GUEST_GDT + 0x30, base >> 32);
+}
+
+static void build_idt_and_tss(struct vdc_guest_memory *gm)
+{
+    size_t stub_size = (size_t)(vdc_cpl0_stub_end - vdc_cpl0_stub);
+    memcpy(vdc_guest_ptr(gm, GUEST_STUB, stub_size), vdc_cpl0_stub, stub_size);
+    for (uint64_t vector = 0; vector < 32; vector++) {
+        uint64_t handler = GUEST_STUB + 16 * vector;
+        /* Interrupt gate, present, DPL0 (so `int n` from CPL3 faults instead of entering the stub). */
+        uint64_t low = (handler & 0xffff) | ((uint64_t)GUEST_SEL_KERNEL_CODE << 16) | (0x8EULL << 40) |
+                       (((handler >> 16) & 0xffff) << 48);
+        put64(gm, GUEST_IDT + 16 * vector, low);
+        put64(gm, GUEST_IDT + 16 * vector + 8, handler >> 32);
+    }
+    put64(gm, GUEST_TSS + 4, GUEST_CPL0_STACK_TOP); /* RSP0 */
+    /* I/O map base past the limit: no I/O permission bitmap. */
+    uint16_t iomap = 104;
+    memcpy(vdc_guest_ptr(gm, GUEST_TSS + 102, 2), &iomap, 2);
+}
+
+void x86_build_system_tables(struct vdc_guest_memory *gm)
+{
+    memset(gm->host, 0, GUEST_SYSTEM_END);
+    build_page_tables(gm);
+    build_gdt(gm);
+    build_idt_and_tss(gm);
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, uint8_t dpl, int code)
+{
+    memset(s, 0, sizeof *s);
+    s->base = 0;
+    s->limit = 0xffffffff;
+    s->selector = selector;
+    s->type = type;
+    s->present = 1;
+    s->dpl = dpl;
+    s->s = 1;
+    s->g = 1;
+    s->l = code ? 1 : 0;
+    s->db = code ? 0 : 1;
+}
+
+void x86_user_sregs(struct kvm_sregs *sregs)
+{
+    flat_segment(&sregs->cs, GUEST_SEL_USER_CODE, 11, 3, 1);
+    flat_segment(&sregs->ss, GUEST_SEL_USER_DATA, 3, 3, 0);
+    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss;
+    memset(&sregs->tr, 0, sizeof sregs->tr);
+    sregs->tr.base = GUEST_TSS;
+    sregs->tr.limit = 103;
+    sregs->tr.selector = GUEST_SEL_TSS;
+    sregs->tr.type = 11; /* busy 64-bit TSS, as after LTR */
+    sregs->tr.present = 1;
+    memset(&sregs->ldt, 0, sizeof sregs->ldt);
+    sregs->ldt.unusable = 1;
+    sregs->gdt.base = GUEST_GDT;
+    sregs->gdt.limit = 7 * 8 - 1;
+    sregs->idt.base = GUEST_IDT;
+    sregs->idt.limit = 32 * 16 - 1;
+    sregs->cr0 = 0x80050033ULL; /* PG, AM, WP, NE, ET, MP, PE */
+    sregs->cr3 = GUEST_PML4;
+    sregs->cr4 = 0x20ULL | 0x200ULL | 0x400ULL; /* PAE, OSFXSR, OSXMMEXCPT: SSE for compiled guest code */
+    sregs->efer = 0x500ULL;                     /* LME, LMA */
+}
+
+void x86_user_regs(struct kvm_regs *regs, uint64_t entry, uint64_t stack_top, uint64_t dtb_address)
+{
+    memset(regs, 0, sizeof *regs);
+    regs->rip = entry;
+    regs->rsp = stack_top & ~15ULL;
+    regs->rdi = dtb_address;
+    regs->rflags = 0x2;
+}
