@@ -16,7 +16,7 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 DEPFLAGS := -MMD -MP
 
-LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lm
+LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))
@@ -25,10 +25,28 @@ CHECK_SRC := $(sort $(wildcard check/*.c))
 LIB_OBJ  := $(patsubst %.S,$(BUILD)/obj/%.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o))
 CHECK_OBJ := $(CHECK_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all run check test asan deps docs bench bench-ns3 clean
+# Guest programs: freestanding x86-64 ELF executables built with the host gcc, never with the sanitizers.
+GUEST_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin -fno-stack-protector \
+                 -fno-pie -fno-pic -Iguest/include
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,separate-code -Wl,--build-id=none
+GUEST_LIBFDT  := $(shell gcc -print-file-name=libfdt.a)
+GUEST_RUNTIME := $(patsubst guest/runtime/%,$(BUILD)/guest/runtime/%.o,$(sort $(wildcard guest/runtime/*.c guest/runtime/*.S)))
+GUEST_PROGRAMS := $(patsubst guest/programs/%.c,$(BUILD)/guest/%.elf,$(sort $(wildcard guest/programs/*.c)))
+
+.PHONY: all guests run check test asan deps docs bench bench-ns3 clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/vdc
+all: $(BUILD)/vdc guests
+
+guests: $(GUEST_PROGRAMS)
+
+$(BUILD)/guest/runtime/%.o: guest/runtime/%
+	@mkdir -p $(dir $@)
+	gcc $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME)
+	@mkdir -p $(dir $@)
+	gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_LIBFDT) -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,7 +71,7 @@ run: deps
 
 # Unit tests (Check), then the command-line tests, against the binaries of $(BUILD). Under the sanitizers the
 # suites run in one process (CK_FORK=no) so that LeakSanitizer sees every test at exit.
-test: $(BUILD)/vdc $(BUILD)/check_vdc
+test: $(BUILD)/vdc $(BUILD)/check_vdc guests
 	VDC=$(BUILD)/vdc $(if $(SANITIZE),CK_FORK=no) $(BUILD)/check_vdc
 	VDC=$(BUILD)/vdc bash check/cli.sh
 

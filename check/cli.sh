@@ -76,6 +76,33 @@ if command -v script >/dev/null 2>&1; then
   if grep -q "virtual time" "$tmp/tty"; then passed=$((passed + 1)); else echo "FAIL progress on a terminal"; failed=$((failed + 1)); fi
 fi
 
+# Guests on KVM: vdc boot exits with the guest's code, 1 for a fault or a runaway, 2 for a refused file.
+guests=${GUESTS:-$(dirname "$vdc")/guest}
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  expect boot-hello 0 "blade3 exited with 0" -- "$vdc" boot "$guests/hello.elf" --name blade3 -- one two
+  if grep -q "blade3: hello from blade3, rank 0" "$tmp/out" && grep -q "arguments: one two" "$tmp/out" &&
+    grep -q "device simctl@c0000000 (vdc,simctl)" "$tmp/out"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL boot-hello output: $(head -c 300 "$tmp/out")"; failed=$((failed + 1))
+  fi
+  cp "$tmp/out" "$tmp/hello1"
+  expect boot-hello-again 0 "" -- "$vdc" boot "$guests/hello.elf" --name blade3 -- one two
+  if cmp -s "$tmp/out" "$tmp/hello1"; then passed=$((passed + 1)); else echo "FAIL boot output differs between runs"; failed=$((failed + 1)); fi
+  expect boot-exit3 3 "exited with 3" -- "$vdc" boot "$guests/exit3.elf"
+  expect boot-page-fault 1 "#PF page fault \(vector 14, error code 0x7\) at rip 0x[0-9a-f]+, address 0x10" -- "$vdc" boot "$guests/fault-page.elf"
+  expect boot-ud 1 "#UD invalid opcode \(vector 6" -- "$vdc" boot "$guests/fault-ud.elf"
+  expect boot-divide 1 "#DE divide error \(vector 0" -- "$vdc" boot "$guests/fault-divide.elf"
+  expect boot-mmio 1 "write of 8 bytes at 0xc0100000 reaches no device \(rip 0x[0-9a-f]+\)" -- "$vdc" boot "$guests/fault-mmio.elf"
+  expect boot-runaway 1 "ran away: no exit for 0.5 s of wall time; rip 0x[0-9a-f]+" -- "$vdc" boot --runaway 500ms "$guests/fault-loop.elf"
+  expect boot-small-memory 2 "memory size 3 MiB must be a multiple of 2 MiB from 4 MiB" -- "$vdc" boot --memory 3MiB "$guests/hello.elf"
+else
+  echo "skip: /dev/kvm is not usable here, guest tests not run"
+fi
+expect boot-not-elf 2 "not an ELF file \(bad magic\)" -- "$vdc" boot scenarios/rack8.yaml
+expect boot-missing 2 "nope.elf: cannot open the program" -- "$vdc" boot nope.elf
+expect boot-no-program 2 "no program given" -- "$vdc" boot
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then

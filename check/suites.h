@@ -9,5 +9,6 @@ Suite *rng_suite(void);
 Suite *units_suite(void);
 Suite *scenario_suite(void);
 Suite *run_suite(void);
+Suite *kvm_parts_suite(void);
 
 #endif

@@ -5,6 +5,7 @@
 int vdc_cmd_run(int argc, char **argv);
 int vdc_cmd_bench(int argc, char **argv);
 int vdc_cmd_help(int argc, char **argv);
+int vdc_cmd_boot(int argc, char **argv);
 
 /* Prints a usage error as one line with the command's help pointer; returns VDC_EXIT_BAD_INPUT. */
 int vdc_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

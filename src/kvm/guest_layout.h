@@ -17,6 +17,7 @@
 /* Programs load from here up; the device tree and the stack sit at the top of RAM. */
 #define GUEST_PROGRAM_BASE GUEST_SYSTEM_END
 #define GUEST_DTB_SIZE 0x10000ULL
+#define GUEST_THREAD_BLOCK_SIZE 0x1000ULL /* below the device tree; FS points here */
 #define GUEST_STACK_SIZE 0x100000ULL
 
 /* Device register windows; addresses in this range that no device claims are reported as faults. */

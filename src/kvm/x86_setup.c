@@ -96,11 +96,12 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
     s->db = code ? 0 : 1;
 }
 
-void x86_user_sregs(struct kvm_sregs *sregs)
+void x86_user_sregs(struct kvm_sregs *sregs, uint64_t fs_base)
 {
     flat_segment(&sregs->cs, GUEST_SEL_USER_CODE, 11, 3, 1);
     flat_segment(&sregs->ss, GUEST_SEL_USER_DATA, 3, 3, 0);
     sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss;
+    sregs->fs.base = fs_base;
     memset(&sregs->tr, 0, sizeof sregs->tr);
     sregs->tr.base = GUEST_TSS;
     sregs->tr.limit = 103;

@@ -1,0 +1,35 @@
+/* The guest runtime's API: console output, the sim-control device, device discovery, strings. */
+#ifndef VDC_GUEST_H
+#define VDC_GUEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The device tree the VMM placed in memory; programs query it with libfdt. */
+const void *vdc_device_tree(void);
+
+/* This guest's name, rank and node id (from /chosen), and its arguments (bootargs). */
+const char *vdc_name(void);
+uint32_t vdc_rank(void);
+uint32_t vdc_node_id(void);
+const char *vdc_bootargs(void);
+
+/* Console: lines are stamped with virtual time and the guest's name by the VMM. */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vdc_console_write(const char *text, size_t len);
+
+/* simctl: virtual time, waiting, compute annotations, randomness, exit. */
+uint64_t vdc_clock_ns(void);
+/* Sleeps until the deadline (absolute ns; 0 for none) or until a cause in the mask is raised; returns the causes. */
+uint64_t vdc_wait(uint64_t deadline_ns, uint64_t cause_mask);
+void vdc_compute_ns(uint64_t ns);
+uint64_t vdc_random(void);
+__attribute__((noreturn)) void vdc_exit(int code);
+
+/* The guest-physical address of the first device node compatible with `compatible`, or 0; its window size in *size. */
+uint64_t vdc_find_device(const char *compatible, uint64_t *size);
+
+#endif

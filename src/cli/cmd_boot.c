@@ -1,0 +1,136 @@
+/* vdc boot PROGRAM.elf [options] [-- ARGS]: one guest with simctl and no scenario; exits with the guest's code. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/exit_codes.h"
+#include "../devices/simctl.h"
+#include "../kvm/guest.h"
+#include "../scenario/units.h"
+#include "commands.h"
+
+#define MAX_PROGRAM_SIZE (256u << 20)
+
+/* Reads a whole file; a message names the problem. */
+static uint8_t *read_program(const char *path, size_t *size, struct vdc_error *err)
+{
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return vdc_fail(err, "%s: cannot open the program (%s); check the path", path, strerror(errno)), NULL;
+    if (!S_ISREG(info.st_mode) || info.st_size > MAX_PROGRAM_SIZE)
+        return vdc_fail(err, "%s: not a regular file of at most 256 MiB; give a guest ELF program", path), NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return vdc_fail(err, "%s: cannot open the program (%s); check the path", path, strerror(errno)), NULL;
+    uint8_t *data = vdc_xmalloc((size_t)info.st_size);
+    *size = fread(data, 1, (size_t)info.st_size, f);
+    fclose(f);
+    return data;
+}
+
+static void join_args(int argc, char **argv, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+int vdc_cmd_boot(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"memory", required_argument, NULL, 'm'}, {"exit-cost", required_argument, NULL, 'c'},
+        {"runaway", required_argument, NULL, 'r'}, {"seed", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'},    {NULL, 0, NULL, 0},
+    };
+    uint64_t memory = 64ULL << 20, exit_cost = VDC_US, runaway = 10 * VDC_SEC;
+    unsigned long long seed = 1;
+    const char *name = "guest";
+    struct vdc_error err;
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":m:c:r:s:n:", options, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            if (!vdc_parse_quantity(optarg, VDC_QTY_SIZE, &memory, &err))
+                return vdc_usage_error("boot", "--memory: %s; expected a size like 64MiB", err.text);
+            break;
+        case 'c':
+            if (!vdc_parse_quantity(optarg, VDC_QTY_TIME, &exit_cost, &err))
+                return vdc_usage_error("boot", "--exit-cost: %s; expected a time like 1us", err.text);
+            break;
+        case 'r':
+            if (!vdc_parse_quantity(optarg, VDC_QTY_TIME, &runaway, &err) || runaway == 0)
+                return vdc_usage_error("boot", "--runaway: expected a wall-clock time like 10s");
+            break;
+        case 's':
+            if (vdc_option_count("boot", "--seed", optarg, &seed) != VDC_EXIT_OK)
+                return VDC_EXIT_BAD_INPUT;
+            break;
+        case 'n': name = optarg; break;
+        case ':': return vdc_usage_error("boot", "option '%s' needs a value", argv[optind - 1]);
+        default: return vdc_usage_error("boot", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return vdc_usage_error("boot", "no program given; try 'vdc boot build/guest/hello.elf'");
+    const char *path = argv[optind++]; /* getopt has moved options (and a "--") before it; the rest are ARGS */
+    char bootargs[4096];
+    join_args(argc - optind, argv + optind, bootargs, sizeof bootargs);
+
+    size_t size = 0;
+    uint8_t *program = read_program(path, &size, &err);
+    if (program == NULL) {
+        fprintf(stderr, "vdc: %s\n", err.text);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    struct vdc_sim sim;
+    vdc_sim_init(&sim, seed);
+    struct vdc_guest guest;
+    struct vdc_guest_config config = {
+        .name = name,
+        .memory_size = memory,
+        .exit_cost = exit_cost,
+        .runaway_seconds = (double)runaway / (double)VDC_SEC,
+        .console = stdout,
+        .bootargs = bootargs,
+    };
+    int code = VDC_EXIT_BAD_INPUT;
+    if (!vdc_guest_create(&guest, &sim, 1, &config, program, size, &err)) {
+        fprintf(stderr, "vdc: %s: %s\n", path, err.text);
+        goto done;
+    }
+    vdc_sim_run(&sim, VDC_TIME_MAX);
+    vdc_guest_console_flush(&guest);
+    fflush(stdout);
+    char when[64];
+    vdc_time_format(when, sizeof when, sim.now);
+    switch (guest.state) {
+    case VDC_GUEST_EXITED:
+        code = guest.exit_code;
+        fprintf(stderr, "vdc: %s exited with %d at %s after %" PRIu64 " exits; digest %016" PRIx64 "\n", name, code,
+                when, guest.exits, sim.digest);
+        break;
+    case VDC_GUEST_FAULTED:
+    case VDC_GUEST_RUNAWAY:
+        code = VDC_EXIT_SIM_FAILED;
+        fprintf(stderr, "vdc: %s %s at %s: %s; digest %016" PRIx64 "\n", name,
+                guest.state == VDC_GUEST_RUNAWAY ? "stopped" : "faulted", when, guest.report, sim.digest);
+        break;
+    default:
+        code = VDC_EXIT_SIM_FAILED;
+        fprintf(stderr, "vdc: %s is waiting with nothing left to wake it at %s; digest %016" PRIx64 "\n", name, when,
+                sim.digest);
+        break;
+    }
+done:
+    vdc_guest_destroy(&guest);
+    vdc_sim_free(&sim);
+    free(program);
+    return code;
+}

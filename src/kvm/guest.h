@@ -1,0 +1,69 @@
+/* A guest: one VM whose vCPU is a scheduler entity, run only when it is the earliest thing in the queue. */
+#ifndef VDC_KVM_GUEST_H
+#define VDC_KVM_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../scheduler/sim.h"
+#include "mmio_bus.h"
+#include "vm.h"
+
+enum vdc_guest_state {
+    VDC_GUEST_RUNNABLE,
+    VDC_GUEST_WAITING,
+    VDC_GUEST_EXITED,  /* EXIT(code) */
+    VDC_GUEST_FAULTED, /* an exception, an access to nowhere, a bad device argument */
+    VDC_GUEST_RUNAWAY, /* no exit within the watchdog's wall-clock limit */
+};
+
+enum vdc_guest_event { VDC_GUEST_EV_RUN, VDC_GUEST_EV_WAKE };
+
+struct vdc_guest_config {
+    const char *name;
+    uint32_t rank, node_id;
+    uint64_t memory_size;
+    vdc_time exit_cost;      /* virtual time charged for each exit */
+    double runaway_seconds;  /* wall-clock time without an exit after which the guest is stopped */
+    FILE *console;           /* where stamped console lines go */
+    const char *bootargs;    /* arguments for the program, in the device tree's /chosen/bootargs */
+};
+
+struct vdc_guest {
+    struct vdc_guest_config config;
+    char *name;
+    struct vdc_vm vm;
+    struct vdc_entity *entity;
+    struct vdc_mmio_bus bus;
+    enum vdc_guest_state state;
+    int exit_code;
+    char report[768];        /* what ended the guest, when it did not exit by itself */
+    uint64_t exits;
+    vdc_time pending_compute; /* compute annotations to charge before the next run */
+    /* WAIT in progress. */
+    uint64_t wait_block;     /* guest address of the struct simctl_wait */
+    uint64_t wait_mask;
+    uint64_t wait_epoch;     /* tags deadline events, so a wait ended by a cause ignores its old deadline */
+    uint64_t causes;         /* raised and not yet returned */
+    /* Console line being assembled. */
+    char line[4096];
+    size_t line_len;
+};
+
+/* Creates the VM, loads the ELF program, builds the tables and the device tree, registers the vCPU
+ * entity under `entity_id` and schedules its first run at time 0. */
+bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_id, const struct vdc_guest_config *cfg,
+                      const uint8_t *elf, size_t elf_size, struct vdc_error *err);
+void vdc_guest_destroy(struct vdc_guest *g);
+
+/* Raises cause bits (a device's interrupt): ends a WAIT that waits for any of them. */
+void vdc_guest_raise(struct vdc_guest *g, uint64_t causes);
+
+/* Ends the guest with a fault report (from a device or the exit loop). */
+void vdc_guest_fault(struct vdc_guest *g, const char *what);
+
+/* Ends a WAIT now: writes the causes to the guest's block and resumes it after the exit cost. */
+void vdc_guest_end_wait(struct vdc_guest *g, uint64_t causes);
+
+#endif
