@@ -45,7 +45,8 @@ int vdc_cmd_boot(int argc, char **argv)
     static const struct option options[] = {
         {"memory", required_argument, NULL, 'm'}, {"exit-cost", required_argument, NULL, 'c'},
         {"runaway", required_argument, NULL, 'r'}, {"seed", required_argument, NULL, 's'},
-        {"name", required_argument, NULL, 'n'},    {NULL, 0, NULL, 0},
+        {"name", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     uint64_t memory = 64ULL << 20, exit_cost = VDC_US, runaway = 10 * VDC_SEC;
     unsigned long long seed = 1;
@@ -54,7 +55,7 @@ int vdc_cmd_boot(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":m:c:r:s:n:", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":m:c:r:s:n:h", options, NULL)) != -1) {
         switch (opt) {
         case 'm':
             if (!vdc_parse_quantity(optarg, VDC_QTY_SIZE, &memory, &err))
@@ -73,6 +74,7 @@ int vdc_cmd_boot(int argc, char **argv)
                 return VDC_EXIT_BAD_INPUT;
             break;
         case 'n': name = optarg; break;
+        case 'h': return vdc_cmd_help(2, (char *[]){"help", "boot", NULL});
         case ':': return vdc_usage_error("boot", "option '%s' needs a value", argv[optind - 1]);
         default: return vdc_usage_error("boot", "unknown option '%s'", argv[optind - 1]);
         }
