@@ -74,7 +74,9 @@ END_TEST
 
 START_TEST(shipped_scenarios_load)
 {
-    const char *paths[] = {"scenarios/rack8.yaml", "scenarios/rack8-light.yaml"};
+    const char *paths[] = {"scenarios/rack8.yaml",       "scenarios/rack8-light.yaml", "scenarios/hello.yaml",
+                           "scenarios/fault-page.yaml",  "scenarios/fault-ud.yaml",    "scenarios/fault-divide.yaml",
+                           "scenarios/fault-mmio.yaml",  "scenarios/fault-loop.yaml",  "scenarios/exit3.yaml"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct vdc_scenario sc;
         struct vdc_error err = {{0}};
@@ -100,7 +102,7 @@ static const struct set_case set_cases[] = {
     {"topology.rate=1Gbps", "--set topology.rate=1Gbps: unknown key 'topology.rate'; expected topology to hold one of: "
                             "kind, blades, tor_ports, link_rate, link_delay, switch_latency"},
     {"topolgy.blades=4", "--set topolgy.blades=4: unknown key 'topolgy.blades'; expected one of: name, description, "
-                         "seed, run, topology, workload, checks"},
+                         "seed, run, topology, workload, guests, checks"},
     {"topology=rack", "--set topology=rack: 'topology' is a section; set one of its keys: kind, blades, tor_ports, "
                       "link_rate, link_delay, switch_latency"},
     {"seed", "--set 'seed': expected key=value, e.g. --set topology.link_rate=200Gbps"},

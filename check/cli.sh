@@ -95,6 +95,26 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   expect boot-divide 1 "#DE divide error \(vector 0" -- "$vdc" boot "$guests/fault-divide.elf"
   expect boot-mmio 1 "write of 8 bytes at 0xc0100000 reaches no device \(rip 0x[0-9a-f]+\)" -- "$vdc" boot "$guests/fault-mmio.elf"
   expect boot-runaway 1 "ran away: no exit for 0.5 s of wall time; rip 0x[0-9a-f]+" -- "$vdc" boot --runaway 500ms "$guests/fault-loop.elf"
+  # Guests in scenarios: the same bytes on stdout twice, 64 guests, one scenario per fault program.
+  expect hello-scenario 0 "" -- "$vdc" run scenarios/hello.yaml
+  cp "$tmp/out" "$tmp/hello-run1"
+  expect hello-scenario-again 0 "" -- "$vdc" run scenarios/hello.yaml
+  if cmp -s "$tmp/out" "$tmp/hello-run1" && [ "$(grep -c 'hello from blade' "$tmp/out")" -eq 8 ] &&
+    grep -q "guests     8 of 8 exited with 0" "$tmp/out"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL hello.yaml: output differs between runs or lacks 8 greetings"; failed=$((failed + 1))
+  fi
+  expect hello-64 0 "" -- "$vdc" run scenarios/hello.yaml --set topology.blades=64 --set topology.tor_ports=64
+  if grep -q "guests     64 of 64 exited with 0" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL 64 guests"; failed=$((failed + 1)); fi
+  for f in fault-page fault-ud fault-divide fault-mmio exit3; do
+    expect "scenario-$f" 1 "a guest did not exit with 0.*reproduce with: vdc run scenarios/$f.yaml --seed 1" -- "$vdc" run "scenarios/$f.yaml"
+  done
+  grep -q "guest      blade0 exited with 3" "$tmp/out" || { echo "FAIL exit3 scenario summary"; failed=$((failed + 1)); }
+  expect scenario-runaway 1 "a guest did not exit with 0" -- "$vdc" run scenarios/fault-loop.yaml --set guests.runaway=300ms
+  grep -q "blade0 stopped: ran away: no exit for 0.3 s of wall time; rip 0x" "$tmp/out" || { echo "FAIL runaway summary"; failed=$((failed + 1)); }
+  expect too-many-guests 2 "need .* MiB but this machine has .* MiB; lower guests.memory or guests.count" -- \
+    "$vdc" run scenarios/hello.yaml --set guests.memory=3GiB --set topology.blades=4000 --set topology.tor_ports=4000
   expect boot-small-memory 2 "memory size 3 MiB must be a multiple of 2 MiB from 4 MiB" -- "$vdc" boot --memory 3MiB "$guests/hello.elf"
 else
   echo "skip: /dev/kvm is not usable here, guest tests not run"

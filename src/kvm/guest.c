@@ -74,12 +74,16 @@ void vdc_guest_fault(struct vdc_guest *g, const char *what)
         return;
     g->state = VDC_GUEST_FAULTED;
     snprintf(g->report, sizeof g->report, "%s", what);
+    if (g->config.stop_run_on_failure && g->entity != NULL)
+        vdc_sim_stop(g->entity->sim);
 }
 
 static void report_runaway(struct vdc_guest *g)
 {
     struct kvm_regs regs;
     g->state = VDC_GUEST_RUNAWAY;
+    if (g->config.stop_run_on_failure)
+        vdc_sim_stop(g->entity->sim);
     if (ioctl(g->vm.vcpu_fd, KVM_GET_REGS, &regs) != 0) {
         snprintf(g->report, sizeof g->report, "ran away: no exit for %.1f s of wall time", g->config.runaway_seconds);
         return;

@@ -5,12 +5,14 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../cli/progress.h"
 #include "../common/exit_codes.h"
 #include "../common/wall_clock.h"
 #include "../scenario/units.h"
 #include "../workload/rack_messages.h"
+#include "guest_set.h"
 
 static bool make_dir(const char *path, struct vdc_error *err)
 {
@@ -64,7 +66,7 @@ static void judge_checks(const struct vdc_scenario *sc, const struct rack_messag
 }
 
 static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                          const struct rack_messages *m, const struct check_result *checks, double wall)
+                          const struct rack_messages *m, const struct check_result *checks)
 {
     char rate[64], delay[64], size[64], interval[64], end[64];
     vdc_format_quantity(rate, sizeof rate, VDC_QTY_RATE, sc->topology.link_rate);
@@ -78,11 +80,10 @@ static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct
     if (sc->workload.kind == VDC_WORKLOAD_UNIFORM)
         fprintf(out, "workload   uniform: %s messages, mean interval %s, %" PRIu64 " per blade\n", size, interval,
                 sc->workload.messages_per_blade);
-    else
-        fprintf(out, "workload   none\n");
-    fprintf(out, "delivered  %" PRIu64 " of %" PRIu64 " messages, %" PRIu64 " bytes\n", m->delivered, m->sent,
+    if (sc->workload.kind != VDC_WORKLOAD_NONE)
+        fprintf(out, "delivered  %" PRIu64 " of %" PRIu64 " messages, %" PRIu64 " bytes\n", m->delivered, m->sent,
             m->bytes_delivered);
-    if (m->delivered > 0) {
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && m->delivered > 0) {
         char lo[64], mean[64], p99[64], hi[64];
         vdc_time_format(lo, sizeof lo, m->latency.min);
         vdc_time_format(mean, sizeof mean, vdc_hist_mean(&m->latency));
@@ -90,12 +91,22 @@ static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct
         vdc_time_format(hi, sizeof hi, m->latency.max);
         fprintf(out, "latency    min %s, mean %s, p99 %s, max %s\n", lo, mean, p99, hi);
     }
-    if (sim->now > 0)
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && sim->now > 0)
         fprintf(out, "goodput    %.3f Gbps per blade (mean over the run)\n",
                 (double)m->bytes_delivered * 8.0 / ((double)sim->now * 1e-12) / 1e9 / (double)m->blade_count);
     fprintf(out, "checks     %s\n", checks->text);
-    fprintf(out, "simulated  %s in %" PRIu64 " events, wall %.3f s (%.2f M events/s)\n", end,
-            sim->events_processed, wall, wall > 0 ? (double)sim->events_processed / wall / 1e6 : 0.0);
+}
+
+static void print_summary_tail(FILE *out, const struct vdc_sim *sim, double wall)
+{
+    char end[64];
+    vdc_time_format(end, sizeof end, sim->now);
+    /* stdout carries model values only, so two runs print the same bytes; the wall-clock figures go to a
+     * terminal's stderr, like the progress line. */
+    fprintf(out, "simulated  %s in %" PRIu64 " events\n", end, sim->events_processed);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "vdc: wall %.3f s, %.2f M events/s\n", wall,
+                wall > 0 ? (double)sim->events_processed / wall / 1e6 : 0.0);
     fprintf(out, "digest     %016" PRIx64 "\n", sim->digest);
 }
 
@@ -157,6 +168,14 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
         vdc_sim_free(&sim);
         return VDC_EXIT_BAD_INPUT;
     }
+    struct vdc_guest_set guests;
+    if (!vdc_guest_set_build(&guests, &sim, sc, &err)) {
+        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_guest_set_free(&guests);
+        rack_messages_free(&model);
+        vdc_sim_free(&sim);
+        return VDC_EXIT_BAD_INPUT;
+    }
     struct vdc_progress progress = {0};
     if (options->show_progress)
         vdc_progress_attach(&progress, &sim);
@@ -165,15 +184,22 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     double wall = vdc_wall_seconds() - wall_start;
     vdc_progress_finish(&progress);
 
+    fflush(stdout); /* guest console lines first, then the summary */
     struct check_result checks;
     judge_checks(sc, &model, &checks);
-    print_summary(summary, sc, &sim, &model, &checks, wall);
-    int code = checks.passed ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
+    print_summary(summary, sc, &sim, &model, &checks);
+    bool guests_ok = vdc_guest_set_report(&guests, summary);
+    print_summary_tail(summary, &sim, wall);
+    int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
     if (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &model, &checks, &err)) {
         fprintf(stderr, "vdc: %s\n", err.text);
         code = VDC_EXIT_BAD_INPUT;
     }
-    if (!checks.passed) {
+    if (!guests_ok) {
+        fprintf(stderr, "vdc: a guest did not exit with 0 (see 'guest' in the summary); reproduce with: vdc run %s "
+                        "--seed %" PRIu64 "%s\n",
+                sc->source_path ? sc->source_path : "SCENARIO", sc->seed, sc->overrides ? sc->overrides : "");
+    } else if (!checks.passed) {
         fprintf(stderr, "vdc: %s; reproduce with: vdc run %s --seed %" PRIu64 "%s\n", checks.text,
                 sc->source_path ? sc->source_path : "SCENARIO", sc->seed, sc->overrides ? sc->overrides : "");
     }
@@ -186,6 +212,7 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
             .latency_mean = vdc_hist_mean(&model.latency),
             .checks_passed = checks.passed,
         };
+    vdc_guest_set_free(&guests);
     rack_messages_free(&model);
     vdc_sim_free(&sim);
     return code;

@@ -11,6 +11,7 @@
 
 static const char *const topology_kinds[] = {"rack", NULL};
 static const char *const workload_kinds[] = {"none", "uniform", NULL};
+static const char *const failure_policies[] = {"stop", "continue", NULL};
 
 const struct vdc_key vdc_keys[] = {
     {"name", VDC_KEY_TEXT, FIELD(name), "unnamed", .doc = "Name printed in the summary and written to outputs."},
@@ -39,6 +40,20 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Mean of the exponential time between a blade's messages."},
     {"workload.messages_per_blade", VDC_KEY_COUNT, FIELD(workload.messages_per_blade), "1000", 0, 1000000000,
      .doc = "Messages each blade sends; 0 sends until `run.stop_time`."},
+    {"guests.program", VDC_KEY_TEXT, FIELD(guests.program), "",
+     .doc = "Guest program each blade runs on a KVM vCPU: an ELF path, or `guest:NAME` for `build/guest/NAME.elf` "
+            "beside the vdc binary; empty runs no guests."},
+    {"guests.args", VDC_KEY_TEXT, FIELD(guests.args), "", .doc = "Arguments for the program (its `bootargs`)."},
+    {"guests.count", VDC_KEY_COUNT, FIELD(guests.count), "0", 0, 4096,
+     .doc = "Number of guests, named `blade0`, `blade1`, ... with ranks 0, 1, ...; 0 means one per blade."},
+    {"guests.memory", VDC_KEY_SIZE, FIELD(guests.memory), "64MiB", 4ULL << 20, 3ULL << 30,
+     .doc = "RAM of each guest, a multiple of 2MiB."},
+    {"guests.exit_cost", VDC_KEY_TIME, FIELD(guests.exit_cost), "1us", 0, VDC_MS,
+     .doc = "Virtual time charged for each exit from a guest to the VMM."},
+    {"guests.runaway", VDC_KEY_TIME, FIELD(guests.runaway), "10s", VDC_MS, 3600 * VDC_SEC,
+     .doc = "Wall-clock time a guest may run without an exit before it is stopped as a runaway."},
+    {"guests.on_failure", VDC_KEY_CHOICE, FIELD(guests.on_failure), "stop", .choices = failure_policies,
+     .doc = "When a guest faults or runs away: `stop` the run, or `continue` with the other guests."},
     {"checks.min_delivered", VDC_KEY_COUNT, FIELD(checks.min_delivered), "0", 0, UINT64_MAX,
      .doc = "The run fails (exit 1) if fewer messages were delivered."},
     {"checks.max_mean_latency", VDC_KEY_TIME, FIELD(checks.max_mean_latency), "0", 0, UINT64_MAX,

@@ -95,6 +95,10 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
                         where, where[0] ? ": " : "", (unsigned long long)sc->topology.blades,
                         (unsigned long long)sc->topology.blades, (unsigned long long)sc->topology.tor_ports);
     }
+    if (sc->guests.count > sc->topology.blades)
+        return vdc_fail(err, "'guests.count' = %llu is more than the %llu blades; raise topology.blades (and "
+                             "tor_ports) or lower guests.count",
+                        (unsigned long long)sc->guests.count, (unsigned long long)sc->topology.blades);
     if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.blades < 2)
         return vdc_fail(err, "'workload.kind' = uniform needs at least 2 blades to send between; "
                              "raise topology.blades or set workload.kind=none");

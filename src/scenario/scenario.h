@@ -10,6 +10,7 @@
 
 enum vdc_topology_kind { VDC_TOPOLOGY_RACK };
 enum vdc_workload_kind { VDC_WORKLOAD_NONE, VDC_WORKLOAD_UNIFORM };
+enum vdc_failure_policy { VDC_ON_FAILURE_STOP, VDC_ON_FAILURE_CONTINUE };
 
 struct vdc_scenario {
     char *name;
@@ -32,6 +33,15 @@ struct vdc_scenario {
         vdc_time mean_interval;   /* per blade, exponential inter-arrival */
         uint64_t messages_per_blade;
     } workload;
+    struct {
+        char *program;           /* "" for none; "guest:NAME" is build/guest/NAME.elf beside the vdc binary */
+        char *args;
+        uint64_t count;          /* 0: one per blade */
+        uint64_t memory;         /* bytes per guest */
+        vdc_time exit_cost;
+        vdc_time runaway;        /* wall-clock limit without an exit */
+        unsigned on_failure;     /* enum vdc_failure_policy */
+    } guests;
     struct {
         uint64_t min_delivered;
         vdc_time max_mean_latency; /* 0: no limit */

@@ -1,0 +1,134 @@
+/* Guests in a scenario: entity ids 0x10000 + rank (apart from the rack model's), names blade<rank>. */
+#include "guest_set.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "../devices/simctl.h"
+
+#define GUEST_ENTITY_BASE 0x10000u
+#define MAX_PROGRAM_SIZE (256u << 20)
+
+/* "guest:NAME" names a program built beside this vdc binary, so scenarios work from any build folder. */
+static bool resolve_program(const char *spec, char *path, size_t size, struct vdc_error *err)
+{
+    if (strncmp(spec, "guest:", 6) != 0) {
+        snprintf(path, size, "%s", spec);
+        return true;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        return vdc_fail(err, "guests.program %s: cannot find the vdc binary's folder (%s)", spec, strerror(errno));
+    self[n] = '\0';
+    snprintf(path, size, "%s/guest/%s.elf", dirname(self), spec + 6);
+    return true;
+}
+
+static uint8_t *read_program(const char *path, size_t *size, struct vdc_error *err)
+{
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size > MAX_PROGRAM_SIZE) {
+        vdc_fail(err, "guests.program: cannot read '%s' (%s); build it with make or fix the path", path,
+                 errno ? strerror(errno) : "not a regular file of at most 256 MiB");
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        vdc_fail(err, "guests.program: cannot open '%s' (%s)", path, strerror(errno));
+        return NULL;
+    }
+    uint8_t *data = vdc_xmalloc((size_t)info.st_size);
+    *size = fread(data, 1, (size_t)info.st_size, f);
+    fclose(f);
+    return data;
+}
+
+bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
+                         struct vdc_error *err)
+{
+    memset(set, 0, sizeof *set);
+    if (sc->guests.program[0] == '\0')
+        return true;
+    uint32_t count = (uint32_t)(sc->guests.count ? sc->guests.count : sc->topology.blades);
+    struct sysinfo info;
+    if (sysinfo(&info) == 0) {
+        unsigned __int128 wanted = (unsigned __int128)count * sc->guests.memory;
+        unsigned __int128 have = (unsigned __int128)info.totalram * info.mem_unit;
+        if (wanted > have)
+            return vdc_fail(err, "%u guests of %" PRIu64 " MiB need %llu MiB but this machine has %llu MiB; lower "
+                                 "guests.memory or guests.count",
+                            count, sc->guests.memory >> 20, (unsigned long long)(wanted >> 20),
+                            (unsigned long long)(have >> 20));
+    }
+    char path[PATH_MAX + 64];
+    if (!resolve_program(sc->guests.program, path, sizeof path, err))
+        return false;
+    size_t size = 0;
+    set->program = read_program(path, &size, err);
+    if (set->program == NULL)
+        return false;
+    set->guests = vdc_xcalloc(count, sizeof *set->guests);
+    for (uint32_t rank = 0; rank < count; rank++) {
+        char name[32];
+        snprintf(name, sizeof name, "blade%u", rank);
+        struct vdc_guest_config config = {
+            .name = name,
+            .rank = rank,
+            .node_id = rank,
+            .memory_size = sc->guests.memory,
+            .exit_cost = sc->guests.exit_cost,
+            .runaway_seconds = (double)sc->guests.runaway / (double)VDC_SEC,
+            .console = stdout,
+            .bootargs = sc->guests.args,
+            .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
+        };
+        set->count = rank + 1;
+        if (!vdc_guest_create(&set->guests[rank], sim, GUEST_ENTITY_BASE + rank, &config, set->program, size, err))
+            return vdc_fail_prefix(err, "%s", path);
+    }
+    return true;
+}
+
+bool vdc_guest_set_report(const struct vdc_guest_set *set, FILE *out)
+{
+    bool all_ok = true;
+    uint32_t exited = 0;
+    for (uint32_t i = 0; i < set->count; i++) {
+        const struct vdc_guest *g = &set->guests[i];
+        vdc_guest_console_flush((struct vdc_guest *)g);
+        if (g->state == VDC_GUEST_EXITED && g->exit_code == 0) {
+            exited++;
+            continue;
+        }
+        all_ok = false;
+        if (g->state == VDC_GUEST_EXITED)
+            fprintf(out, "guest      %s exited with %d\n", g->name, g->exit_code);
+        else if (g->state == VDC_GUEST_FAULTED)
+            fprintf(out, "guest      %s faulted: %s\n", g->name, g->report);
+        else if (g->state == VDC_GUEST_RUNAWAY)
+            fprintf(out, "guest      %s stopped: %s\n", g->name, g->report);
+        else
+            fprintf(out, "guest      %s did not finish (%s)\n", g->name,
+                    g->state == VDC_GUEST_WAITING ? "waiting" : "the run stopped first");
+    }
+    if (set->count > 0)
+        fprintf(out, "guests     %u of %u exited with 0\n", exited, set->count);
+    return all_ok;
+}
+
+void vdc_guest_set_free(struct vdc_guest_set *set)
+{
+    for (uint32_t i = 0; i < set->count; i++)
+        vdc_guest_destroy(&set->guests[i]);
+    free(set->guests);
+    free(set->program);
+    memset(set, 0, sizeof *set);
+}

@@ -1,0 +1,24 @@
+/* The guests a scenario runs: one per blade (or guests.count), each a VM whose vCPU is an entity. */
+#ifndef VDC_RUN_GUEST_SET_H
+#define VDC_RUN_GUEST_SET_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../kvm/guest.h"
+#include "../scenario/scenario.h"
+
+struct vdc_guest_set {
+    struct vdc_guest *guests;
+    uint32_t count;
+    uint8_t *program;
+};
+
+/* Reads the program once and creates every guest; with no guests.program, creates none. */
+bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
+                         struct vdc_error *err);
+/* One line per guest that did not exit with 0, and whether all did. */
+bool vdc_guest_set_report(const struct vdc_guest_set *set, FILE *out);
+void vdc_guest_set_free(struct vdc_guest_set *set);
+
+#endif
