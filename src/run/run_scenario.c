@@ -68,12 +68,11 @@ static void judge_checks(const struct vdc_scenario *sc, const struct rack_messag
 static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct vdc_sim *sim,
                           const struct rack_messages *m, const struct check_result *checks)
 {
-    char rate[64], delay[64], size[64], interval[64], end[64];
+    char rate[64], delay[64], size[64], interval[64];
     vdc_format_quantity(rate, sizeof rate, VDC_QTY_RATE, sc->topology.link_rate);
     vdc_time_format(delay, sizeof delay, sc->topology.link_delay);
     vdc_format_quantity(size, sizeof size, VDC_QTY_SIZE, sc->workload.message_size);
     vdc_time_format(interval, sizeof interval, sc->workload.mean_interval);
-    vdc_time_format(end, sizeof end, sim->now);
     fprintf(out, "scenario   %s (seed %" PRIu64 ")\n", sc->name, sc->seed);
     fprintf(out, "topology   rack: %" PRIu64 " blades on a %" PRIu64 "-port TOR, %s links, %s delay\n",
             sc->topology.blades, sc->topology.tor_ports, rate, delay);
