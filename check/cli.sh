@@ -105,6 +105,17 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   else
     echo "FAIL hello.yaml: output differs between runs or lacks 8 greetings"; failed=$((failed + 1))
   fi
+  expect dump-dtb 0 "" -- "$vdc" run scenarios/hello.yaml --dump-dtb "$tmp/dtb"
+  if command -v dtc >/dev/null 2>&1; then
+    if dtc -I dtb -O dts "$tmp/dtb/blade3.dtb" 2>/dev/null | grep -q 'compatible = "vdc,simctl"' &&
+      dtc -I dtb -O dts "$tmp/dtb/blade3.dtb" 2>/dev/null | grep -q 'vdc,rank = <0x03>'; then
+      passed=$((passed + 1))
+    else
+      echo "FAIL dtc does not decode blade3.dtb as expected"; failed=$((failed + 1))
+    fi
+  else
+    echo "FAIL dtc (device-tree-compiler) is not installed"; failed=$((failed + 1))
+  fi
   expect hello-64 0 "" -- "$vdc" run scenarios/hello.yaml --set topology.blades=64 --set topology.tor_ports=64
   if grep -q "guests     64 of 64 exited with 0" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL 64 guests"; failed=$((failed + 1)); fi
   for f in fault-page fault-ud fault-divide fault-mmio exit3; do

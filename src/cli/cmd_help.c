@@ -21,7 +21,7 @@ static const char overview[] =
     "exit status: 0 ok, 1 the simulated system failed (a scenario check failed), 2 bad input or usage\n";
 
 static const char run_help[] =
-    "usage: vdc run SCENARIO.yaml [--out DIR] [--seed N] [--set KEY=VALUE]...\n"
+    "usage: vdc run SCENARIO.yaml [--out DIR] [--seed N] [--set KEY=VALUE]... [--dump-dtb DIR]\n"
     "\n"
     "Simulates the scenario in virtual time and prints a summary ending with the run's digest: the same\n"
     "scenario, seed and vdc binary give the same digest on every machine.\n"
@@ -29,6 +29,7 @@ static const char run_help[] =
     "  --out DIR          write output files (summary.json) into DIR, creating it\n"
     "  --seed N           seed for every entity's random stream (overrides the scenario's 'seed')\n"
     "  --set KEY=VALUE    override one scenario key, e.g. --set topology.link_rate=200Gbps (repeatable)\n"
+    "  --dump-dtb DIR     write each guest's device tree to DIR/NAME.dtb (read it with dtc -I dtb -O dts)\n"
     "\n"
     "Progress (virtual time, events/s, wall time) is shown on stderr when it is a terminal.\n"
     "Keys and defaults: 'vdc help keys' or docs/scenarios.md.\n";

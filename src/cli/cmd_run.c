@@ -1,4 +1,4 @@
-/* vdc run SCENARIO [--out DIR] [--seed N] [--set key=value]... */
+/* vdc run SCENARIO [--out DIR] [--seed N] [--set key=value]... [--dump-dtb DIR] */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,17 +14,19 @@ int vdc_cmd_run(int argc, char **argv)
     static const struct option options[] = {
         {"out", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"dump-dtb", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
-    const char *out_dir = NULL, *seed_text = NULL;
+    const char *out_dir = NULL, *seed_text = NULL, *dtb_dir = NULL;
     const char *sets[256];
     size_t set_count = 0;
     opterr = 0;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":o:s:S:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":o:s:S:hd:", options, NULL)) != -1) {
         switch (opt) {
         case 'o': out_dir = optarg; break;
+        case 'd': dtb_dir = optarg; break;
         case 's': seed_text = optarg; break;
         case 'S':
             if (set_count == sizeof sets / sizeof sets[0])
@@ -60,7 +62,7 @@ int vdc_cmd_run(int argc, char **argv)
     }
     if (!vdc_scenario_validate(&sc, &err))
         goto fail;
-    struct vdc_run_options run_options = {.out_dir = out_dir, .show_progress = true};
+    struct vdc_run_options run_options = {.out_dir = out_dir, .dtb_dir = dtb_dir, .show_progress = true};
     code = vdc_run_scenario(&sc, &run_options, stdout, NULL);
     goto done;
 fail:

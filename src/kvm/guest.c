@@ -232,6 +232,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     struct vdc_device_tree_info info = {
         .name = cfg->name, .rank = cfg->rank, .node_id = cfg->node_id, .memory_size = size, .bus = &g->bus,
         .bootargs = cfg->bootargs};
+    g->dtb_address = dtb;
     if (!vdc_device_tree_build(&g->vm.memory, dtb, GUEST_DTB_SIZE, &info, err))
         return vdc_fail_prefix(err, "guest %s: device tree", cfg->name);
     struct kvm_sregs sregs;

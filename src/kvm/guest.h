@@ -41,6 +41,7 @@ struct vdc_guest {
     int exit_code;
     char report[768];        /* what ended the guest, when it did not exit by itself */
     uint64_t exits;
+    uint64_t dtb_address;     /* where the device tree sits in guest memory */
     vdc_time pending_compute; /* compute annotations to charge before the next run */
     /* WAIT in progress. */
     uint64_t wait_block;     /* guest address of the struct simctl_wait */

@@ -97,6 +97,25 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     return true;
 }
 
+bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, struct vdc_error *err)
+{
+    for (uint32_t i = 0; i < set->count; i++) {
+        const struct vdc_guest *g = &set->guests[i];
+        uint32_t header[2];
+        if (!vdc_guest_read(&g->vm.memory, g->dtb_address, header, sizeof header, "device tree", err))
+            return false;
+        uint32_t size = __builtin_bswap32(header[1]); /* totalsize, big-endian, after the magic */
+        const void *blob = vdc_guest_ptr(&g->vm.memory, g->dtb_address, size);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.dtb", dir, g->name);
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || blob == NULL || fwrite(blob, 1, size, f) != size || fclose(f) != 0)
+            return vdc_fail(err, "--dump-dtb: cannot write '%s' (%s); choose a writable folder", path,
+                            strerror(errno));
+    }
+    return true;
+}
+
 bool vdc_guest_set_report(const struct vdc_guest_set *set, FILE *out)
 {
     bool all_ok = true;

@@ -18,13 +18,13 @@ static bool make_dir(const char *path, struct vdc_error *err)
 {
     char partial[4096];
     if (snprintf(partial, sizeof partial, "%s", path) >= (int)sizeof partial)
-        return vdc_fail(err, "--out %s: the path is too long", path);
+        return vdc_fail(err, "%s: the path is too long", path);
     for (char *p = partial + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
             if (mkdir(partial, 0777) != 0 && errno != EEXIST)
-                return vdc_fail(err, "--out %s: cannot create '%s' (%s); choose a writable folder", path, partial,
+                return vdc_fail(err, "%s: cannot create '%s' (%s); choose a writable folder", path, partial,
                                 strerror(errno));
             *p = saved;
             if (saved == '\0')
@@ -154,7 +154,8 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
                      struct vdc_run_outcome *outcome)
 {
     struct vdc_error err;
-    if (options->out_dir != NULL && !make_dir(options->out_dir, &err)) {
+    if ((options->out_dir != NULL && !make_dir(options->out_dir, &err)) ||
+        (options->dtb_dir != NULL && !make_dir(options->dtb_dir, &err))) {
         fprintf(stderr, "vdc: %s\n", err.text);
         return VDC_EXIT_BAD_INPUT;
     }
@@ -168,7 +169,8 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
         return VDC_EXIT_BAD_INPUT;
     }
     struct vdc_guest_set guests;
-    if (!vdc_guest_set_build(&guests, &sim, sc, &err)) {
+    if (!vdc_guest_set_build(&guests, &sim, sc, &err) ||
+        (options->dtb_dir != NULL && !vdc_guest_set_dump_dtbs(&guests, options->dtb_dir, &err))) {
         fprintf(stderr, "vdc: %s\n", err.text);
         vdc_guest_set_free(&guests);
         rack_messages_free(&model);

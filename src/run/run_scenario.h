@@ -10,6 +10,7 @@
 
 struct vdc_run_options {
     const char *out_dir; /* NULL: no files */
+    const char *dtb_dir; /* NULL: do not write the guests' device trees */
     bool show_progress;
 };
 
