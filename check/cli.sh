@@ -126,12 +126,14 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   grep -q "blade0 stopped: ran away: no exit for 0.3 s of wall time; rip 0x" "$tmp/out" || { echo "FAIL runaway summary"; failed=$((failed + 1)); }
   expect too-many-guests 2 "need .* MiB but this machine has .* MiB; lower guests.memory or guests.count" -- \
     "$vdc" run scenarios/hello.yaml --set guests.memory=3GiB --set topology.blades=4000 --set topology.tor_ports=4000
+  expect bench-kvm 0 "" -- "$vdc" bench kvm --exits 200 --repeat 1
+  grep -q "^median     start-up" "$tmp/out" || { echo "FAIL bench kvm output"; failed=$((failed + 1)); }
   expect boot-small-memory 2 "memory size 3 MiB must be a multiple of 2 MiB from 4 MiB" -- "$vdc" boot --memory 3MiB "$guests/hello.elf"
 else
   echo "skip: /dev/kvm is not usable here, guest tests not run"
 fi
 expect boot-not-elf 2 "not an ELF file \(bad magic\)" -- "$vdc" boot scenarios/rack8.yaml
-expect boot-missing 2 "nope.elf: cannot open the program" -- "$vdc" boot nope.elf
+expect boot-missing 2 "cannot read the guest program 'nope.elf'" -- "$vdc" boot nope.elf
 expect boot-no-program 2 "no program given" -- "$vdc" boot
 
 # The docs carry the key table verbatim.

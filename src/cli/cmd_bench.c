@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../bench/hold.h"
+#include "../bench/kvm_bench.h"
+#include "../run/guest_set.h"
 #include "../common/exit_codes.h"
 #include "commands.h"
 
@@ -61,11 +63,69 @@ static int bench_sched(int argc, char **argv)
     return VDC_EXIT_OK;
 }
 
+static int bench_kvm(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"exits", required_argument, NULL, 'e'}, {"repeat", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
+    unsigned long long exits = 20000, repeat = 5;
+    opterr = 0;
+    optind = 1;
+    int opt, code;
+    while ((opt = getopt_long(argc, argv, ":e:r:", options, NULL)) != -1) {
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench kvm'", argv[optind - 1]);
+        if ((code = vdc_option_count("bench", opt == 'e' ? "--exits" : "--repeat", optarg,
+                                     opt == 'e' ? &exits : &repeat)) != 0)
+            return code;
+    }
+    if (repeat == 0 || repeat > 101 || exits == 0)
+        return vdc_usage_error("bench", "--repeat must be from 1 to 101 and --exits at least 1");
+    struct vdc_error err;
+    char path[4200];
+    size_t size = 0;
+    uint8_t *program = NULL;
+    if (vdc_guest_program_path("guest:bench-exits", path, sizeof path, &err))
+        program = vdc_guest_program_read(path, &size, &err);
+    if (program == NULL) {
+        fprintf(stderr, "vdc: bench kvm: %s\n", err.text);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    printf("bench kvm: guest bench-exits, %llu clock reads per run, %llu runs\n", exits, repeat);
+    double startup[101], through_vdc[101], bare[101], ratio[101];
+    for (unsigned long long i = 0; i < repeat; i++) {
+        struct kvm_bench_result r;
+        if (!kvm_bench_round(program, size, exits, &r, &err)) {
+            fprintf(stderr, "vdc: bench kvm: %s\n", err.text);
+            free(program);
+            return VDC_EXIT_SIM_FAILED;
+        }
+        startup[i] = r.startup_seconds * 1e3;
+        through_vdc[i] = r.vdc_exits_per_sec;
+        bare[i] = r.bare_exits_per_sec;
+        ratio[i] = r.vdc_exits_per_sec / r.bare_exits_per_sec;
+        printf("  run %llu: start-up %.3f ms; exits: vdc %.0f/s, bare KVM_RUN loop %.0f/s (%.1f%%)\n", i + 1,
+               startup[i], through_vdc[i], bare[i], ratio[i] * 100);
+    }
+    free(program);
+    qsort(startup, repeat, sizeof startup[0], compare_doubles);
+    qsort(through_vdc, repeat, sizeof through_vdc[0], compare_doubles);
+    qsort(bare, repeat, sizeof bare[0], compare_doubles);
+    qsort(ratio, repeat, sizeof ratio[0], compare_doubles);
+    printf("median     start-up %.3f ms; exits: vdc %.0f/s (%.1f us each), bare %.0f/s; vdc/bare %.1f%%\n",
+           startup[repeat / 2], through_vdc[repeat / 2], 1e6 / through_vdc[repeat / 2], bare[repeat / 2],
+           ratio[repeat / 2] * 100);
+    return VDC_EXIT_OK;
+}
+
 int vdc_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched");
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm");
     if (strcmp(argv[1], "sched") == 0)
         return bench_sched(argc - 1, argv + 1);
-    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched", argv[1]);
+    if (strcmp(argv[1], "kvm") == 0)
+        return bench_kvm(argc - 1, argv + 1);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm", argv[1]);
 }

@@ -1,36 +1,16 @@
 /* vdc boot PROGRAM.elf [options] [-- ARGS]: one guest with simctl and no scenario; exits with the guest's code. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../common/exit_codes.h"
 #include "../devices/simctl.h"
 #include "../kvm/guest.h"
+#include "../run/guest_set.h"
 #include "../scenario/units.h"
 #include "commands.h"
-
-#define MAX_PROGRAM_SIZE (256u << 20)
-
-/* Reads a whole file; a message names the problem. */
-static uint8_t *read_program(const char *path, size_t *size, struct vdc_error *err)
-{
-    struct stat info;
-    if (stat(path, &info) != 0)
-        return vdc_fail(err, "%s: cannot open the program (%s); check the path", path, strerror(errno)), NULL;
-    if (!S_ISREG(info.st_mode) || info.st_size > MAX_PROGRAM_SIZE)
-        return vdc_fail(err, "%s: not a regular file of at most 256 MiB; give a guest ELF program", path), NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return vdc_fail(err, "%s: cannot open the program (%s); check the path", path, strerror(errno)), NULL;
-    uint8_t *data = vdc_xmalloc((size_t)info.st_size);
-    *size = fread(data, 1, (size_t)info.st_size, f);
-    fclose(f);
-    return data;
-}
 
 static void join_args(int argc, char **argv, char *buf, size_t size)
 {
@@ -86,7 +66,10 @@ int vdc_cmd_boot(int argc, char **argv)
     join_args(argc - optind, argv + optind, bootargs, sizeof bootargs);
 
     size_t size = 0;
-    uint8_t *program = read_program(path, &size, &err);
+    char resolved[4200];
+    uint8_t *program = NULL;
+    if (vdc_guest_program_path(path, resolved, sizeof resolved, &err))
+        program = vdc_guest_program_read(resolved, &size, &err);
     if (program == NULL) {
         fprintf(stderr, "vdc: %s\n", err.text);
         return VDC_EXIT_BAD_INPUT;

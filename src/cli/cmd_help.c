@@ -14,7 +14,7 @@ static const char overview[] =
     "commands:\n"
     "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
     "  boot PROGRAM    run one guest program on KVM with the sim-control device; exit with its code\n"
-    "  bench NAME      measure vdc's own speed (benchmarks: sched)\n"
+    "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm)\n"
     "  help [TOPIC]    this text, or a command's (run, boot, bench) or 'keys' (every scenario key)\n"
     "  version         print the version (also --version)\n"
     "\n"
@@ -53,10 +53,15 @@ static const char boot_help[] =
 
 static const char bench_help[] =
     "usage: vdc bench sched [--pending N] [--events N] [--repeat R] [--seed N]\n"
+    "       vdc bench kvm [--exits N] [--repeat R]\n"
     "\n"
     "sched: the hold model on the event queue: N pending events (default 1000000); each processed event\n"
     "schedules one successor a uniform 0..2N ns later; --events per run (default 10000000), --repeat runs\n"
-    "(default 5); prints each run's events per second and the median.\n";
+    "(default 5); prints each run's events per second and the median.\n"
+    "\n"
+    "kvm: boots the bench-exits guest (build/guest/bench-exits.elf beside vdc): the time from VM creation to\n"
+    "its first exit, then N clock reads (default 20000) through vdc's scheduler and devices, and the same\n"
+    "guest driven by a bare KVM_RUN loop; prints both exit rates and their ratio, per run and as medians.\n";
 
 int vdc_cmd_help(int argc, char **argv)
 {

@@ -17,7 +17,7 @@
 #define MAX_PROGRAM_SIZE (256u << 20)
 
 /* "guest:NAME" names a program built beside this vdc binary, so scenarios work from any build folder. */
-static bool resolve_program(const char *spec, char *path, size_t size, struct vdc_error *err)
+bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vdc_error *err)
 {
     if (strncmp(spec, "guest:", 6) != 0) {
         snprintf(path, size, "%s", spec);
@@ -32,17 +32,17 @@ static bool resolve_program(const char *spec, char *path, size_t size, struct vd
     return true;
 }
 
-static uint8_t *read_program(const char *path, size_t *size, struct vdc_error *err)
+uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err)
 {
     struct stat info;
     if (stat(path, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size > MAX_PROGRAM_SIZE) {
-        vdc_fail(err, "guests.program: cannot read '%s' (%s); build it with make or fix the path", path,
+        vdc_fail(err, "cannot read the guest program '%s' (%s); build it with make or fix the path", path,
                  errno ? strerror(errno) : "not a regular file of at most 256 MiB");
         return NULL;
     }
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        vdc_fail(err, "guests.program: cannot open '%s' (%s)", path, strerror(errno));
+        vdc_fail(err, "cannot open the guest program '%s' (%s)", path, strerror(errno));
         return NULL;
     }
     uint8_t *data = vdc_xmalloc((size_t)info.st_size);
@@ -69,10 +69,10 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
                             (unsigned long long)(have >> 20));
     }
     char path[PATH_MAX + 64];
-    if (!resolve_program(sc->guests.program, path, sizeof path, err))
+    if (!vdc_guest_program_path(sc->guests.program, path, sizeof path, err))
         return false;
     size_t size = 0;
-    set->program = read_program(path, &size, err);
+    set->program = vdc_guest_program_read(path, &size, err);
     if (set->program == NULL)
         return false;
     set->guests = vdc_xcalloc(count, sizeof *set->guests);

@@ -14,6 +14,11 @@ struct vdc_guest_set {
     uint8_t *program;
 };
 
+/* Resolves a program name: a path as it is, or "guest:NAME" as build/guest/NAME.elf beside the vdc binary. */
+bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vdc_error *err);
+/* Reads a whole program file (at most 256 MiB). */
+uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err);
+
 /* Reads the program once and creates every guest; with no guests.program, creates none. */
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
                          struct vdc_error *err);
