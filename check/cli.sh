@@ -132,6 +132,8 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 else
   echo "skip: /dev/kvm is not usable here, guest tests not run"
 fi
+VDC_KVM_DEVICE=/nonexistent/kvm expect no-kvm 2 "/nonexistent/kvm does not exist: this machine offers no KVM" -- "$vdc" boot "$guests/hello.elf"
+VDC_KVM_DEVICE=/dev/null expect not-kvm 2 "/dev/null is not a KVM device" -- "$vdc" boot "$guests/hello.elf"
 expect boot-not-elf 2 "not an ELF file \(bad magic\)" -- "$vdc" boot scenarios/rack8.yaml
 expect boot-missing 2 "cannot read the guest program 'nope.elf'" -- "$vdc" boot nope.elf
 expect boot-no-program 2 "no program given" -- "$vdc" boot

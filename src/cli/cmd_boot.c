@@ -30,7 +30,7 @@ int vdc_cmd_boot(int argc, char **argv)
     };
     uint64_t memory = 64ULL << 20, exit_cost = VDC_US, runaway = 10 * VDC_SEC;
     unsigned long long seed = 1;
-    const char *name = "guest";
+    const char *name = NULL;
     struct vdc_error err;
     opterr = 0;
     optind = 1;
@@ -74,6 +74,16 @@ int vdc_cmd_boot(int argc, char **argv)
         fprintf(stderr, "vdc: %s\n", err.text);
         return VDC_EXIT_BAD_INPUT;
     }
+    /* The default name is the program's file name without ".elf" (or the NAME of "guest:NAME"). */
+    char default_name[64];
+    if (name == NULL) {
+        const char *base = strrchr(resolved, '/') ? strrchr(resolved, '/') + 1 : resolved;
+        size_t len = strlen(base);
+        if (len > 4 && strcmp(base + len - 4, ".elf") == 0)
+            len -= 4;
+        snprintf(default_name, sizeof default_name, "%.*s", (int)(len < 63 ? len : 63), base);
+        name = default_name;
+    }
     struct vdc_sim sim;
     vdc_sim_init(&sim, seed);
     struct vdc_guest guest;
@@ -84,10 +94,11 @@ int vdc_cmd_boot(int argc, char **argv)
         .runaway_seconds = (double)runaway / (double)VDC_SEC,
         .console = stdout,
         .bootargs = bootargs,
+        .program_path = resolved,
     };
     int code = VDC_EXIT_BAD_INPUT;
     if (!vdc_guest_create(&guest, &sim, 1, &config, program, size, &err)) {
-        fprintf(stderr, "vdc: %s: %s\n", path, err.text);
+        fprintf(stderr, "vdc: %s\n", err.text);
         goto done;
     }
     vdc_sim_run(&sim, VDC_TIME_MAX);

@@ -42,7 +42,7 @@ static const char boot_help[] =
     "scenario. Its console lines go to stdout, stamped with virtual time and the guest's name; a last line on\n"
     "stderr says how it ended, with the run's digest.\n"
     "\n"
-    "  --name NAME        the guest's name in its device tree and on its console (default: guest)\n"
+    "  --name NAME        the guest's name in its device tree and on its console (default: the file name)\n"
     "  --memory SIZE      guest RAM, a multiple of 2MiB from 4MiB to 3GiB (default 64MiB)\n"
     "  --exit-cost TIME   virtual time charged for each exit to the VMM (default 1us)\n"
     "  --runaway TIME     wall-clock time without an exit after which the guest is stopped (default 10s)\n"

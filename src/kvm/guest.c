@@ -225,10 +225,10 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     uint64_t stack_top = thread_block, program_end = stack_top - GUEST_STACK_SIZE;
     struct vdc_elf_image image;
     if (!vdc_elf_load(elf, elf_size, &g->vm.memory, GUEST_PROGRAM_BASE, program_end, &image, err))
-        return false;
+        return vdc_fail_prefix(err, "guest %s: %s", cfg->name, cfg->program_path ? cfg->program_path : "program");
     x86_build_system_tables(&g->vm.memory);
     if (!vdc_simctl_attach(g, err))
-        return false;
+        return vdc_fail_prefix(err, "guest %s", cfg->name);
     struct vdc_device_tree_info info = {
         .name = cfg->name, .rank = cfg->rank, .node_id = cfg->node_id, .memory_size = size, .bus = &g->bus,
         .bootargs = cfg->bootargs};
@@ -248,7 +248,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     watchdog_install();
     g->entity = vdc_entity_create(sim, entity_id, cfg->name, on_guest_event, g, err);
     if (g->entity == NULL)
-        return false;
+        return vdc_fail_prefix(err, "guest %s", cfg->name);
     g->state = VDC_GUEST_RUNNABLE;
     vdc_schedule_at(g->entity, sim->now, VDC_PRIO_GUEST, entity_id, VDC_GUEST_EV_RUN, 0);
     return true;

@@ -28,6 +28,7 @@ struct vdc_guest_config {
     double runaway_seconds;  /* wall-clock time without an exit after which the guest is stopped */
     FILE *console;           /* where stamped console lines go */
     const char *bootargs;    /* arguments for the program, in the device tree's /chosen/bootargs */
+    const char *program_path; /* for messages about the program file */
     bool stop_run_on_failure; /* a fault or a runaway stops the whole run (else the others go on) */
 };
 

@@ -9,21 +9,25 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* VDC_KVM_DEVICE names another device node: for tests of the messages below, and for unusual hosts. */
 static bool open_kvm(struct vdc_vm *vm, struct vdc_error *err)
 {
-    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    const char *path = getenv("VDC_KVM_DEVICE") ? getenv("VDC_KVM_DEVICE") : "/dev/kvm";
+    vm->kvm_fd = open(path, O_RDWR | O_CLOEXEC);
     if (vm->kvm_fd < 0) {
         if (errno == ENOENT)
-            return vdc_fail(err, "/dev/kvm does not exist: this machine offers no KVM; enable virtualization or "
-                                 "load the kvm module (modprobe kvm_intel or kvm_amd)");
+            return vdc_fail(err, "%s does not exist: this machine offers no KVM; enable virtualization or "
+                                 "load the kvm module (modprobe kvm_intel or kvm_amd)",
+                            path);
         if (errno == EACCES || errno == EPERM)
-            return vdc_fail(err, "/dev/kvm: permission denied; add your user to the 'kvm' group "
-                                 "(sudo usermod -aG kvm $USER, then log in again) or run as root");
-        return vdc_fail(err, "cannot open /dev/kvm (%s)", strerror(errno));
+            return vdc_fail(err, "%s: permission denied; add your user to the 'kvm' group "
+                                 "(sudo usermod -aG kvm $USER, then log in again) or run as root",
+                            path);
+        return vdc_fail(err, "cannot open %s (%s)", path, strerror(errno));
     }
     int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
     if (version != KVM_API_VERSION)
-        return vdc_fail(err, "/dev/kvm speaks API version %d, not %d; this kernel's KVM is not supported", version,
+        return vdc_fail(err, "%s is not a KVM device (API version %d, expected %d); use /dev/kvm", path, version,
                         KVM_API_VERSION);
     return true;
 }

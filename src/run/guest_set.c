@@ -89,10 +89,11 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .console = stdout,
             .bootargs = sc->guests.args,
             .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
+            .program_path = path,
         };
         set->count = rank + 1;
         if (!vdc_guest_create(&set->guests[rank], sim, GUEST_ENTITY_BASE + rank, &config, set->program, size, err))
-            return vdc_fail_prefix(err, "%s", path);
+            return false;
     }
     return true;
 }
