@@ -26,14 +26,20 @@ void vdc_guest_memory_unmap(struct vdc_guest_memory *gm)
     gm->size = 0;
 }
 
+static bool outside(const struct vdc_guest_memory *gm, const char *what, const char *verb, uint64_t gpa, uint64_t len,
+                    struct vdc_error *err)
+{
+    return vdc_fail(err, "%s: %s of %" PRIu64 " bytes at guest address 0x%" PRIx64
+                         " is outside guest memory (0 to 0x%" PRIx64 ")",
+                    what, verb, len, gpa, gm->size);
+}
+
 bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, uint64_t len, const char *what,
                     struct vdc_error *err)
 {
     const void *src = vdc_guest_ptr(gm, gpa, len);
     if (src == NULL)
-        return vdc_fail(err, "%s: read of %" PRIu64 " bytes at guest address 0x%" PRIx64
-                             " is outside guest memory (0 to 0x%" PRIx64 ")",
-                        what, len, gpa, gm->size);
+        return outside(gm, what, "read", gpa, len, err);
     memcpy(dst, src, len);
     return true;
 }
@@ -43,9 +49,7 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
 {
     void *dst = vdc_guest_ptr(gm, gpa, len);
     if (dst == NULL)
-        return vdc_fail(err, "%s: write of %" PRIu64 " bytes at guest address 0x%" PRIx64
-                             " is outside guest memory (0 to 0x%" PRIx64 ")",
-                        what, len, gpa, gm->size);
+        return outside(gm, what, "write", gpa, len, err);
     memcpy(dst, src, len);
     return true;
 }
