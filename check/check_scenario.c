@@ -96,18 +96,18 @@ struct set_case {
 static const struct set_case set_cases[] = {
     {"topology.link_rate=200Gbps", NULL},
     {"name=my run", NULL},
-    {"topology.link_rate=200", "--set topology.link_rate=200: '200' has no unit; expected a rate like 100Gbps (units: "
+    {"topology.link_rate=200", "--set topology.link_rate: '200' has no unit; expected a rate like 100Gbps (units: "
                                "bps, Kbps, Mbps, Gbps, Tbps, B/s, KB/s, MB/s, GB/s, TB/s)"},
-    {"topology.blades=0", "--set topology.blades=0: 0 is out of range; expected 1 to 4096"},
-    {"topology.rate=1Gbps", "--set topology.rate=1Gbps: unknown key 'topology.rate'; expected topology to hold one of: "
+    {"topology.blades=0", "--set topology.blades: 0 is out of range; expected 1 to 4096"},
+    {"topology.rate=1Gbps", "--set topology.rate: unknown key 'topology.rate'; expected topology to hold one of: "
                             "kind, blades, tor_ports, link_rate, link_delay, switch_latency"},
-    {"topolgy.blades=4", "--set topolgy.blades=4: unknown key 'topolgy.blades'; expected one of: name, description, "
+    {"topolgy.blades=4", "--set topolgy.blades: unknown key 'topolgy.blades'; expected one of: name, description, "
                          "seed, run, topology, workload, guests, checks"},
-    {"topology=rack", "--set topology=rack: 'topology' is a section; set one of its keys: kind, blades, tor_ports, "
+    {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, blades, tor_ports, "
                       "link_rate, link_delay, switch_latency"},
     {"seed", "--set 'seed': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"=5", "--set '=5': expected key=value, e.g. --set topology.link_rate=200Gbps"},
-    {"workload.kind=ring", "--set workload.kind=ring: unknown choice 'ring'; expected one of: none, uniform"},
+    {"workload.kind=ring", "--set workload.kind: unknown choice 'ring'; expected one of: none, uniform"},
 };
 
 START_TEST(set_overrides)

@@ -29,6 +29,8 @@ static const struct good_case good[] = {
     {"18446744073709551615", VDC_QTY_COUNT, UINT64_MAX},
     {"18446744073709551615ps", VDC_QTY_TIME, UINT64_MAX},
     {"0008", VDC_QTY_COUNT, 8},
+    {"1.0", VDC_QTY_COUNT, 1},
+    {"2.000", VDC_QTY_SIZE, 2},
 };
 
 START_TEST(good_quantities)
@@ -70,6 +72,10 @@ static const struct bad_case bad[] = {
     {"18446745s", VDC_QTY_TIME,
      "time '18446745s' is too large (the largest is 18446744073709551615 ps, about 213 days)"},
     {"99999999999999999999999999999999Tbps", VDC_QTY_RATE, "rate '99999999999999999999999999999999Tbps' is too large"},
+    {"42535295865117307932921826TB/s", VDC_QTY_RATE,
+     "rate '42535295865117307932921826TB/s' is too large (the largest is 18446744073709551615 bit/s)"},
+    {"340282366920938463463374608s", VDC_QTY_TIME,
+     "time '340282366920938463463374608s' is too large (the largest is 18446744073709551615 ps, about 213 days)"},
     {"20000000TiB", VDC_QTY_SIZE,
      "size '20000000TiB' is too large (the largest is 18446744073709551615 bytes)"},
 };

@@ -33,7 +33,7 @@ static int bench_sched(int argc, char **argv)
         if (opt == ':')
             return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
         if (opt == '?')
-            return vdc_usage_error("bench", "unknown option '%s' for 'bench sched'", argv[optind - 1]);
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench sched'", vdc_bad_option(argv, optind));
         const char *name = opt == 'p' ? "--pending" : opt == 'e' ? "--events" : opt == 'r' ? "--repeat" : "--seed";
         if ((code = vdc_option_count("bench", name, optarg, target)) != 0)
             return code;
@@ -75,7 +75,7 @@ static int bench_kvm(int argc, char **argv)
         if (opt == ':')
             return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
         if (opt == '?')
-            return vdc_usage_error("bench", "unknown option '%s' for 'bench kvm'", argv[optind - 1]);
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench kvm'", vdc_bad_option(argv, optind));
         if ((code = vdc_option_count("bench", opt == 'e' ? "--exits" : "--repeat", optarg,
                                      opt == 'e' ? &exits : &repeat)) != 0)
             return code;

@@ -56,7 +56,7 @@ int vdc_cmd_boot(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'h': return vdc_cmd_help(2, (char *[]){"help", "boot", NULL});
         case ':': return vdc_usage_error("boot", "option '%s' needs a value", argv[optind - 1]);
-        default: return vdc_usage_error("boot", "unknown option '%s'", argv[optind - 1]);
+        default: return vdc_usage_error("boot", "unknown option '%s'", vdc_bad_option(argv, optind));
         }
     }
     if (optind >= argc)

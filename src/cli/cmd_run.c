@@ -35,7 +35,7 @@ int vdc_cmd_run(int argc, char **argv)
             break;
         case 'h': return vdc_cmd_help(2, (char *[]){"help", "run", NULL});
         case ':': return vdc_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
-        default: return vdc_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+        default: return vdc_usage_error("run", "unknown option '%s'", vdc_bad_option(argv, optind));
         }
     }
     if (optind >= argc)

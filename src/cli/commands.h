@@ -13,6 +13,9 @@ int vdc_usage_error(const char *command, const char *fmt, ...) __attribute__((fo
 /* Parses a whole non-negative decimal number for an option; false with a message if it is not one. */
 int vdc_option_count(const char *command, const char *option, const char *text, unsigned long long *out);
 
+/* The option getopt_long just refused: "-x" for a short one (possibly bundled), else the argument itself. */
+const char *vdc_bad_option(char **argv, int optind);
+
 #define VDC_VERSION "0.1.0"
 
 #endif

@@ -1,5 +1,6 @@
 /* Usage errors and option values shared by the subcommands. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,4 +32,15 @@ int vdc_option_count(const char *command, const char *option, const char *text, 
         return vdc_usage_error(command, "%s '%s' is not a whole number", option, text);
     *out = value;
     return VDC_EXIT_OK;
+}
+
+const char *vdc_bad_option(char **argv, int optind)
+{
+    static char short_option[3];
+    if (optopt != 0) {
+        short_option[0] = '-';
+        short_option[1] = (char)optopt;
+        return short_option;
+    }
+    return argv[optind - 1];
 }

@@ -17,8 +17,10 @@
 static bool make_dir(const char *path, struct vdc_error *err)
 {
     char partial[4096];
+    if (path[0] == '\0')
+        return vdc_fail(err, "an empty folder name was given; name a folder such as results");
     if (snprintf(partial, sizeof partial, "%s", path) >= (int)sizeof partial)
-        return vdc_fail(err, "%s: the path is too long", path);
+        return vdc_fail(err, "%.80s...: the path is too long", path);
     for (char *p = partial + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
@@ -31,6 +33,9 @@ static bool make_dir(const char *path, struct vdc_error *err)
                 break;
         }
     }
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISDIR(info.st_mode))
+        return vdc_fail(err, "%s is a file, not a folder; choose a folder for the outputs", path);
     return true;
 }
 

@@ -80,6 +80,12 @@ static bool apply_mapping(struct load_context *ctx, const char *section, yaml_no
             return fail_at(err, ctx, key->start_mark, "a key must be a plain name, not %s", shape_name(key), NULL,
                            NULL);
         const char *name = (const char *)key->data.scalar.value;
+        if (strlen(name) != key->data.scalar.length)
+            return fail_at(err, ctx, key->start_mark, "a key contains a NUL character; remove it", NULL, NULL, NULL);
+        if (strchr(name, '.') != NULL)
+            return fail_at(err, ctx, key->start_mark, "key '%s' contains a dot; nest it under its section instead "
+                                                      "(topology:, then blades: on the next line, indented)",
+                           name, NULL, NULL);
         char path[256];
         if ((size_t)snprintf(path, sizeof path, "%s%s%s", section, section[0] ? "." : "", name) >= sizeof path)
             return fail_at(err, ctx, key->start_mark, "key '%.60s...' is too long", name, NULL, NULL);

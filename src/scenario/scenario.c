@@ -38,11 +38,11 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
 {
     const char *eq = strchr(assignment, '=');
     if (eq == NULL || eq == assignment)
-        return vdc_fail(err, "--set '%s': expected key=value, e.g. --set topology.link_rate=200Gbps", assignment);
+        return vdc_fail(err, "--set '%.60s': expected key=value, e.g. --set topology.link_rate=200Gbps", assignment);
     char path[256];
     size_t len = (size_t)(eq - assignment);
     if (len >= sizeof path)
-        return vdc_fail(err, "--set: key '%.40s...' is too long", assignment);
+        return vdc_fail(err, "--set: key '%.40s...' is too long; name a key such as topology.link_rate", assignment);
     memcpy(path, assignment, len);
     path[len] = '\0';
     const char *value = eq + 1;
@@ -51,7 +51,7 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
     if (index < 0) {
         if (vdc_key_is_section(path)) {
             vdc_key_children(path, list, sizeof list);
-            return vdc_fail(err, "--set %s: '%s' is a section; set one of its keys: %s", assignment, path, list);
+            return vdc_fail(err, "--set %s: '%s' is a section; set one of its keys: %s", path, path, list);
         }
         /* Name the keys of the deepest section that does exist, to point at the typo. */
         char section[256];
@@ -65,12 +65,12 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
         if (dot == NULL)
             section[0] = '\0';
         vdc_key_children(section, list, sizeof list);
-        return vdc_fail(err, "--set %s: unknown key '%s'; expected %s%s%s", assignment, path,
+        return vdc_fail(err, "--set %s: unknown key '%s'; expected %s%s%s", path, path,
                         section[0] ? section : "one of", section[0] ? " to hold one of: " : ": ", list);
     }
     const struct vdc_key *key = &vdc_keys[index];
     if (!vdc_key_assign(sc, key, value, err))
-        return vdc_fail_prefix(err, "--set %s", assignment);
+        return vdc_fail_prefix(err, "--set %s", path);
     free(sc->origin[index]);
     sc->origin[index] = vdc_xstrdup("--set");
     size_t old = sc->overrides ? strlen(sc->overrides) : 0, add = strlen(assignment) + 8;
@@ -102,6 +102,16 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
     if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.blades < 2)
         return vdc_fail(err, "'workload.kind' = uniform needs at least 2 blades to send between; "
                              "raise topology.blades or set workload.kind=none");
+    if (sc->workload.kind != VDC_WORKLOAD_NONE) {
+        /* Every message could queue at one TOR port: the run must fit in virtual time's range. */
+        unsigned __int128 busy = (unsigned __int128)vdc_time_to_send(sc->workload.message_size, sc->topology.link_rate) *
+                                 (sc->workload.messages_per_blade ? sc->workload.messages_per_blade : 1) *
+                                 sc->topology.blades;
+        if (busy > VDC_TIME_MAX / 2)
+            return vdc_fail(err, "the workload's messages would take longer than virtual time's range (about 213 "
+                                 "days) to send; lower workload.message_size or messages_per_blade, or raise "
+                                 "topology.link_rate");
+    }
     if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->workload.messages_per_blade == 0 && sc->run.stop_time == 0)
         return vdc_fail(err, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
                              "set one of them");

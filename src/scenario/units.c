@@ -109,8 +109,6 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
         bool unit_required = kind == VDC_QTY_TIME || kind == VDC_QTY_RATE;
         if (unit_required && mantissa != 0)
             return vdc_fail(err, "'%s' has no unit", text);
-        if (fraction_digits > 0 && (kind == VDC_QTY_COUNT || kind == VDC_QTY_SIZE))
-            return vdc_fail(err, "'%s' is not a whole number", text);
     } else {
         if (units == NULL)
             return vdc_fail(err, "'%s' is not a whole number", text);
@@ -121,13 +119,18 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
             return vdc_fail(err, "unknown unit '%s' in '%s'", p, text);
         scale = u->scale;
     }
-    unsigned __int128 value = mantissa * scale; /* < 10^30 * 2^43: fits in 128 bits */
+    unsigned __int128 value;
+    bool overflow = __builtin_mul_overflow(mantissa, (unsigned __int128)scale, &value);
     uint64_t divisor = pow10_u64(fraction_digits);
-    if (value % divisor != 0)
+    if (!overflow && value % divisor != 0) {
+        if (units == NULL || *p == '\0')
+            return vdc_fail(err, "'%s' is not a whole number", text);
         return vdc_fail(err, "'%s' is finer than the resolution of 1 %s", text,
                         kind == VDC_QTY_TIME ? "ps" : kind == VDC_QTY_RATE ? "bit/s" : "byte");
-    value /= divisor;
-    if (value > UINT64_MAX) {
+    }
+    if (!overflow)
+        value /= divisor;
+    if (overflow || value > UINT64_MAX) {
         const char *largest = kind == VDC_QTY_TIME   ? " ps, about 213 days"
                               : kind == VDC_QTY_RATE ? " bit/s"
                               : kind == VDC_QTY_SIZE ? " bytes"

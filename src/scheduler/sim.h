@@ -67,8 +67,7 @@ void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority p
 static inline void vdc_schedule_in(struct vdc_entity *source, vdc_time delay, enum vdc_priority priority_class,
                                    uint32_t target, uint32_t kind, uint64_t arg)
 {
-    vdc_time at = source->sim->now + delay;
-    vdc_schedule_at(source, at < delay ? VDC_TIME_MAX : at, priority_class, target, kind, arg);
+    vdc_schedule_at(source, vdc_time_add(source->sim->now, delay), priority_class, target, kind, arg);
 }
 
 /* Processes events in key order until none is left, the next one is later than `until`, or a

@@ -18,6 +18,13 @@ typedef uint64_t vdc_time;
 /* Writes a human-readable time with its best unit ("1.5 us", "12.000001 ms"); exact, no rounding. */
 size_t vdc_time_format(char *buf, size_t size, vdc_time t);
 
+/* a + b, saturating at VDC_TIME_MAX: model arithmetic on times never wraps into the past. */
+static inline vdc_time vdc_time_add(vdc_time a, vdc_time b)
+{
+    vdc_time sum;
+    return __builtin_add_overflow(a, b, &sum) ? VDC_TIME_MAX : sum;
+}
+
 /* Serialization time of `bytes` at `bits_per_second`, in ps, rounded up; saturates at VDC_TIME_MAX. */
 vdc_time vdc_time_to_send(uint64_t bytes, uint64_t bits_per_second);
 

@@ -55,8 +55,8 @@ static void blade_send(struct rack_blade *blade)
     uint32_t index = message_alloc(m);
     m->pool[index] = (struct rack_message){.source = blade->index, .destination = peer, .created = sim->now};
     vdc_time start = sim->now > blade->uplink_free_at ? sim->now : blade->uplink_free_at;
-    blade->uplink_free_at = start + m->serialization;
-    vdc_schedule_at(blade->entity, blade->uplink_free_at + m->sc->topology.link_delay, VDC_PRIO_WIRE, TOR_ID,
+    blade->uplink_free_at = vdc_time_add(start, m->serialization);
+    vdc_schedule_at(blade->entity, vdc_time_add(blade->uplink_free_at, m->sc->topology.link_delay), VDC_PRIO_WIRE, TOR_ID,
                     EV_TOR_ARRIVE, index);
     blade->bytes_sent += m->sc->workload.message_size;
     blade->messages_left -= blade->messages_left > 0;
@@ -68,10 +68,11 @@ static void tor_forward(struct rack_messages *m, struct vdc_entity *tor, uint32_
 {
     const struct vdc_scenario *sc = m->sc;
     uint32_t port = m->pool[index].destination;
-    vdc_time ready = tor->sim->now + sc->topology.switch_latency;
+    vdc_time ready = vdc_time_add(tor->sim->now, sc->topology.switch_latency);
     vdc_time start = ready > m->downlink_free_at[port] ? ready : m->downlink_free_at[port];
-    m->downlink_free_at[port] = start + m->serialization;
-    vdc_schedule_at(tor, m->downlink_free_at[port] + sc->topology.link_delay, VDC_PRIO_WIRE, FIRST_BLADE_ID + port,
+    m->downlink_free_at[port] = vdc_time_add(start, m->serialization);
+    vdc_schedule_at(tor, vdc_time_add(m->downlink_free_at[port], sc->topology.link_delay), VDC_PRIO_WIRE,
+                    FIRST_BLADE_ID + port,
                     EV_BLADE_DELIVER, index);
 }
 
