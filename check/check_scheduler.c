@@ -150,6 +150,38 @@ START_TEST(queue_handles_extreme_times)
 }
 END_TEST
 
+START_TEST(far_outlier_keeps_bands_useful)
+{
+    /* One event far in the future must not stretch the bands so that everything lands in the front's
+     * heap: a structural check (the heap's size), not a timing one. */
+    struct vdc_rng rng;
+    vdc_rng_seed(&rng, 5, 0);
+    struct vdc_event_queue q;
+    vdc_event_queue_init(&q);
+    uint64_t seq = 0;
+    struct vdc_event ev = {0}, got;
+    for (int i = 0; i < 100000; i++) {
+        ev.time = vdc_rng_below(&rng, 200000000);
+        ev.order = seq++;
+        vdc_event_queue_push(&q, &ev);
+    }
+    ev.time = 1000 * VDC_SEC;
+    ev.order = seq++;
+    vdc_event_queue_push(&q, &ev);
+    size_t largest_heap = 0;
+    for (int i = 0; i < 300000; i++) {
+        ck_assert(vdc_event_queue_pop(&q, &got));
+        ck_assert_uint_lt(got.time, 1000 * VDC_SEC);
+        ev.time = got.time + vdc_rng_below(&rng, 200000000);
+        ev.order = seq++;
+        vdc_event_queue_push(&q, &ev);
+        largest_heap = q.late.len > largest_heap ? q.late.len : largest_heap;
+    }
+    ck_assert_uint_lt(largest_heap, 2000);
+    vdc_event_queue_free(&q);
+}
+END_TEST
+
 /* --- running until a time, until idle, until stopped ------------------------------------------- */
 
 struct ticker {
@@ -223,6 +255,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(order, ties_ignore_insertion_order_across_sources);
     tcase_add_loop_test(order, queue_matches_sorted_reference, 0, 3);
     tcase_add_test(order, queue_handles_extreme_times);
+    tcase_add_test(order, far_outlier_keeps_bands_useful);
     tcase_set_timeout(order, 60);
     suite_add_tcase(s, order);
     TCase *loop = tcase_create("loop");

@@ -144,7 +144,30 @@ static unsigned bits_needed(uint64_t x)
     return x == 0 ? 0 : 64u - (unsigned)__builtin_clzll(x);
 }
 
-/* Cuts the overflow's time span into bands of a power-of-two width holding about band_target events each. */
+static int compare_times(const void *a, const void *b)
+{
+    vdc_time x = *(const vdc_time *)a, y = *(const vdc_time *)b;
+    return (x > y) - (x < y);
+}
+
+/* The time below which about 98% of the overflow lies, from an evenly spaced sample: the bands are sized for
+ * the bulk, so a few far-future events (a timeout, a scheduled fault) cannot stretch every band. */
+static vdc_time bulk_end(const struct vdc_event_vec *over, vdc_time lo, vdc_time hi)
+{
+    enum { SAMPLES = 256 };
+    if (over->len <= SAMPLES)
+        return hi;
+    vdc_time sample[SAMPLES];
+    size_t stride = over->len / SAMPLES;
+    for (size_t i = 0; i < SAMPLES; i++)
+        sample[i] = over->items[i * stride].time;
+    qsort(sample, SAMPLES, sizeof sample[0], compare_times);
+    vdc_time end = sample[SAMPLES * 98 / 100];
+    return end < lo ? lo : end;
+}
+
+/* Cuts the bulk of the overflow's time span into bands of a power-of-two width holding about band_target
+ * events each; events past the last band stay in the overflow for a later spread. */
 static void spread_overflow(struct vdc_event_queue *q)
 {
     struct vdc_event_vec *over = &q->overflow;
@@ -154,6 +177,7 @@ static void spread_overflow(struct vdc_event_queue *q)
         lo = t < lo ? t : lo;
         hi = t > hi ? t : hi;
     }
+    hi = bulk_end(over, lo, hi);
     /* At least a few hundred bands (of 32 events or more), so that a new event rarely falls into the
      * band being consumed, where it would take the slower heap path. */
     uint64_t wanted = over->len / q->band_target, floor = over->len / 32;
@@ -182,11 +206,16 @@ static void spread_overflow(struct vdc_event_queue *q)
     q->next_band = 0;
     q->bands_start = lo;
     q->band_shift = shift;
+    size_t kept = 0;
     for (size_t i = 0; i < over->len; i++) {
         const struct vdc_event *ev = &over->items[i];
-        band_append(q, (size_t)((ev->time - lo) >> shift), ev);
+        uint64_t band = (ev->time - lo) >> shift;
+        if (band < count)
+            band_append(q, (size_t)band, ev);
+        else
+            over->items[kept++] = *ev; /* i >= kept: compaction in place */
     }
-    over->len = 0;
+    over->len = kept;
 }
 
 static int compare_events(const void *a, const void *b)
@@ -263,6 +292,13 @@ static void load_band(struct vdc_event_queue *q, size_t k)
     }
     q->sorted.len = n;
     band->len = 0;
+    /* A burst can grow one band far past its share; give that memory back rather than keep every band at
+     * its largest size ever. */
+    if (band->cap > 8 * q->band_target) {
+        free(band->items);
+        band->items = NULL;
+        band->cap = 0;
+    }
 }
 
 static inline bool front_empty(const struct vdc_event_queue *q)
