@@ -126,7 +126,7 @@ START_TEST(set_overrides)
     }
     ck_assert_uint_eq(sc.topology.link_rate, 200000000000ULL);
     ck_assert_str_eq(sc.name, "my run");
-    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set name=my run");
+    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set 'name=my run'");
     vdc_scenario_free(&sc);
 }
 END_TEST

@@ -89,7 +89,8 @@ static int bench_kvm(int argc, char **argv)
     if (vdc_guest_program_path("guest:bench-exits", path, sizeof path, &err))
         program = vdc_guest_program_read(path, &size, &err);
     if (program == NULL) {
-        fprintf(stderr, "vdc: bench kvm: %s\n", err.text);
+        vdc_fail_prefix(&err, "bench kvm");
+        vdc_print_error(&err);
         return VDC_EXIT_BAD_INPUT;
     }
     printf("bench kvm: guest bench-exits, %llu clock reads per run, %llu runs\n", exits, repeat);
@@ -97,7 +98,8 @@ static int bench_kvm(int argc, char **argv)
     for (unsigned long long i = 0; i < repeat; i++) {
         struct kvm_bench_result r;
         if (!kvm_bench_round(program, size, exits, &r, &err)) {
-            fprintf(stderr, "vdc: bench kvm: %s\n", err.text);
+            vdc_fail_prefix(&err, "bench kvm");
+            vdc_print_error(&err);
             free(program);
             return VDC_EXIT_SIM_FAILED;
         }

@@ -71,7 +71,7 @@ int vdc_cmd_boot(int argc, char **argv)
     if (vdc_guest_program_path(path, resolved, sizeof resolved, &err))
         program = vdc_guest_program_read(resolved, &size, &err);
     if (program == NULL) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         return VDC_EXIT_BAD_INPUT;
     }
     /* The default name is the program's file name without ".elf" (or the NAME of "guest:NAME"). */
@@ -98,7 +98,7 @@ int vdc_cmd_boot(int argc, char **argv)
     };
     int code = VDC_EXIT_BAD_INPUT;
     if (!vdc_guest_create(&guest, &sim, 1, &config, program, size, &err)) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         goto done;
     }
     vdc_sim_run(&sim, VDC_TIME_MAX);

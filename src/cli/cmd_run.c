@@ -66,7 +66,7 @@ int vdc_cmd_run(int argc, char **argv)
     code = vdc_run_scenario(&sc, &run_options, stdout, NULL);
     goto done;
 fail:
-    fprintf(stderr, "vdc: %s\n", err.text);
+    vdc_print_error(&err);
 done:
     vdc_scenario_free(&sc);
     return code;

@@ -83,3 +83,15 @@ char *vdc_xstrdup(const char *text)
     memcpy(copy, text, n);
     return copy;
 }
+
+void vdc_print_error(const struct vdc_error *err)
+{
+    fputs("vdc: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)err->text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+}

@@ -17,6 +17,9 @@ bool vdc_fail(struct vdc_error *err, const char *fmt, ...) __attribute__((format
 /* Puts "prefix: " before an existing message (e.g. a file name or an option). */
 bool vdc_fail_prefix(struct vdc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints "vdc: MESSAGE" on one line of stderr; control characters from echoed input appear as \xNN. */
+void vdc_print_error(const struct vdc_error *err);
+
 /* For failures no input can cause (allocation): prints one line and exits with status 1. */
 _Noreturn void vdc_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -9,6 +9,7 @@
 
 #include "../cli/progress.h"
 #include "../common/exit_codes.h"
+#include "../common/shell_quote.h"
 #include "../common/wall_clock.h"
 #include "../scenario/units.h"
 #include "../workload/rack_messages.h"
@@ -161,14 +162,14 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     struct vdc_error err;
     if ((options->out_dir != NULL && !make_dir(options->out_dir, &err)) ||
         (options->dtb_dir != NULL && !make_dir(options->dtb_dir, &err))) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         return VDC_EXIT_BAD_INPUT;
     }
     struct vdc_sim sim;
     vdc_sim_init(&sim, sc->seed);
     struct rack_messages model;
     if (!rack_messages_build(&model, &sim, sc, &err)) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         rack_messages_free(&model);
         vdc_sim_free(&sim);
         return VDC_EXIT_BAD_INPUT;
@@ -176,7 +177,7 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     struct vdc_guest_set guests;
     if (!vdc_guest_set_build(&guests, &sim, sc, &err) ||
         (options->dtb_dir != NULL && !vdc_guest_set_dump_dtbs(&guests, options->dtb_dir, &err))) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         vdc_guest_set_free(&guests);
         rack_messages_free(&model);
         vdc_sim_free(&sim);
@@ -198,16 +199,15 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     print_summary_tail(summary, &sim, wall);
     int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
     if (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &model, &checks, &err)) {
-        fprintf(stderr, "vdc: %s\n", err.text);
+        vdc_print_error(&err);
         code = VDC_EXIT_BAD_INPUT;
     }
-    if (!guests_ok) {
-        fprintf(stderr, "vdc: a guest did not exit with 0 (see 'guest' in the summary); reproduce with: vdc run %s "
-                        "--seed %" PRIu64 "%s\n",
-                sc->source_path ? sc->source_path : "SCENARIO", sc->seed, sc->overrides ? sc->overrides : "");
-    } else if (!checks.passed) {
-        fprintf(stderr, "vdc: %s; reproduce with: vdc run %s --seed %" PRIu64 "%s\n", checks.text,
-                sc->source_path ? sc->source_path : "SCENARIO", sc->seed, sc->overrides ? sc->overrides : "");
+    if (!guests_ok || !checks.passed) {
+        char path[4200];
+        vdc_shell_quote(path, sizeof path, sc->source_path ? sc->source_path : "SCENARIO");
+        fprintf(stderr, "vdc: %s; reproduce with: vdc run %s --seed %" PRIu64 "%s\n",
+                !guests_ok ? "a guest did not exit with 0 (see 'guest' in the summary)" : checks.text, path, sc->seed,
+                sc->overrides ? sc->overrides : "");
     }
     if (outcome != NULL)
         *outcome = (struct vdc_run_outcome){

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/shell_quote.h"
 #include "keys.h"
 
 void vdc_scenario_init(struct vdc_scenario *sc)
@@ -73,9 +74,11 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
         return vdc_fail_prefix(err, "--set %s", path);
     free(sc->origin[index]);
     sc->origin[index] = vdc_xstrdup("--set");
-    size_t old = sc->overrides ? strlen(sc->overrides) : 0, add = strlen(assignment) + 8;
+    size_t quoted = vdc_shell_quote(NULL, 0, assignment);
+    size_t old = sc->overrides ? strlen(sc->overrides) : 0, add = quoted + 8;
     sc->overrides = vdc_xrealloc(sc->overrides, old + add, 1);
-    snprintf(sc->overrides + old, add, " --set %s", assignment);
+    memcpy(sc->overrides + old, " --set ", 7);
+    vdc_shell_quote(sc->overrides + old + 7, quoted + 1, assignment);
     return true;
 }
 
