@@ -106,24 +106,11 @@ int vdc_cmd_boot(int argc, char **argv)
     fflush(stdout);
     char when[64];
     vdc_time_format(when, sizeof when, sim.now);
-    switch (guest.state) {
-    case VDC_GUEST_EXITED:
-        code = guest.exit_code;
-        fprintf(stderr, "vdc: %s exited with %d at %s after %" PRIu64 " exits; digest %016" PRIx64 "\n", name, code,
-                when, guest.exits, sim.digest);
-        break;
-    case VDC_GUEST_FAULTED:
-    case VDC_GUEST_RUNAWAY:
-        code = VDC_EXIT_SIM_FAILED;
-        fprintf(stderr, "vdc: %s %s at %s: %s; digest %016" PRIx64 "\n", name,
-                guest.state == VDC_GUEST_RUNAWAY ? "stopped" : "faulted", when, guest.report, sim.digest);
-        break;
-    default:
-        code = VDC_EXIT_SIM_FAILED;
-        fprintf(stderr, "vdc: %s is waiting with nothing left to wake it at %s; digest %016" PRIx64 "\n", name, when,
-                sim.digest);
-        break;
-    }
+    char outcome[900];
+    vdc_guest_describe_end(&guest, outcome, sizeof outcome);
+    code = guest.state == VDC_GUEST_EXITED ? guest.exit_code : VDC_EXIT_SIM_FAILED;
+    fprintf(stderr, "vdc: %s %s; virtual time %s, %" PRIu64 " exits; digest %016" PRIx64 "\n", name, outcome, when,
+            guest.exits, sim.digest);
 done:
     vdc_guest_destroy(&guest);
     vdc_sim_free(&sim);

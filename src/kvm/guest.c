@@ -63,7 +63,7 @@ static void watchdog_disarm(void)
 
 static void schedule_run(struct vdc_guest *g)
 {
-    vdc_time delay = g->config.exit_cost + g->pending_compute;
+    vdc_time delay = vdc_time_add(g->config.exit_cost, g->pending_compute); /* compute comes from the guest */
     g->pending_compute = 0;
     vdc_schedule_in(g->entity, delay, VDC_PRIO_GUEST, g->entity->id, VDC_GUEST_EV_RUN, 0);
 }
@@ -164,6 +164,17 @@ static void run_once(struct vdc_guest *g)
         snprintf(message, sizeof message, "unexpected KVM exit reason %u", g->vm.run->exit_reason);
         vdc_guest_fault(g, message);
         break;
+    }
+}
+
+void vdc_guest_describe_end(const struct vdc_guest *g, char *buf, size_t size)
+{
+    switch (g->state) {
+    case VDC_GUEST_EXITED: snprintf(buf, size, "exited with %d", g->exit_code); break;
+    case VDC_GUEST_FAULTED: snprintf(buf, size, "faulted: %s", g->report); break;
+    case VDC_GUEST_RUNAWAY: snprintf(buf, size, "stopped: %s", g->report); break;
+    case VDC_GUEST_WAITING: snprintf(buf, size, "did not finish (waiting, with nothing left to wake it)"); break;
+    case VDC_GUEST_RUNNABLE: snprintf(buf, size, "did not finish (the run stopped first)"); break;
     }
 }
 

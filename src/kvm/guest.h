@@ -60,6 +60,10 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
                       const uint8_t *elf, size_t elf_size, struct vdc_error *err);
 void vdc_guest_destroy(struct vdc_guest *g);
 
+/* How the guest ended, for reports: "exited with 3", "faulted: #PF ...", "stopped: ran away ...",
+ * "did not finish (waiting)". */
+void vdc_guest_describe_end(const struct vdc_guest *g, char *buf, size_t size);
+
 /* Raises cause bits (a device's interrupt): ends a WAIT that waits for any of them. */
 void vdc_guest_raise(struct vdc_guest *g, uint64_t causes);
 

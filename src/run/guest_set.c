@@ -117,27 +117,21 @@ bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, s
     return true;
 }
 
-bool vdc_guest_set_report(const struct vdc_guest_set *set, FILE *out)
+bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out)
 {
     bool all_ok = true;
     uint32_t exited = 0;
     for (uint32_t i = 0; i < set->count; i++) {
-        const struct vdc_guest *g = &set->guests[i];
-        vdc_guest_console_flush((struct vdc_guest *)g);
+        struct vdc_guest *g = &set->guests[i];
+        vdc_guest_console_flush(g);
         if (g->state == VDC_GUEST_EXITED && g->exit_code == 0) {
             exited++;
             continue;
         }
         all_ok = false;
-        if (g->state == VDC_GUEST_EXITED)
-            fprintf(out, "guest      %s exited with %d\n", g->name, g->exit_code);
-        else if (g->state == VDC_GUEST_FAULTED)
-            fprintf(out, "guest      %s faulted: %s\n", g->name, g->report);
-        else if (g->state == VDC_GUEST_RUNAWAY)
-            fprintf(out, "guest      %s stopped: %s\n", g->name, g->report);
-        else
-            fprintf(out, "guest      %s did not finish (%s)\n", g->name,
-                    g->state == VDC_GUEST_WAITING ? "waiting" : "the run stopped first");
+        char end[900];
+        vdc_guest_describe_end(g, end, sizeof end);
+        fprintf(out, "guest      %s %s\n", g->name, end);
     }
     if (set->count > 0)
         fprintf(out, "guests     %u of %u exited with 0\n", exited, set->count);

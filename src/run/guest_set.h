@@ -25,7 +25,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
 /* Writes each guest's device tree blob to DIR/NAME.dtb (for dtc -I dtb -O dts). */
 bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, struct vdc_error *err);
 /* One line per guest that did not exit with 0, and whether all did. */
-bool vdc_guest_set_report(const struct vdc_guest_set *set, FILE *out);
+bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out);
 void vdc_guest_set_free(struct vdc_guest_set *set);
 
 #endif
