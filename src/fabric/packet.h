@@ -1,0 +1,90 @@
+/* A fabric packet: the header fields vdc models, from which wire.c writes the real RoCEv2/PFC frame bytes. */
+#ifndef VDC_FABRIC_PACKET_H
+#define VDC_FABRIC_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../scheduler/time.h"
+
+enum fabric_packet_kind {
+    FABRIC_PKT_DATA, /* RoCEv2 RC SEND FIRST/MIDDLE/LAST/ONLY carrying `payload` bytes */
+    FABRIC_PKT_ACK,  /* RoCEv2 ACKNOWLEDGE with an AETH ACK syndrome */
+    FABRIC_PKT_NACK, /* RoCEv2 ACKNOWLEDGE with an AETH NAK (PSN sequence error) syndrome */
+    FABRIC_PKT_CNP,  /* RoCEv2 congestion notification packet (BTH opcode 0x81) */
+    FABRIC_PKT_PFC,  /* IEEE 802.1Qbb priority flow control MAC-control frame */
+};
+
+/* Header sizes on the wire, in bytes. Every RoCE frame carries an 802.1Q tag (its priority). */
+enum {
+    FABRIC_ETH_HEADER = 14,
+    FABRIC_VLAN_TAG = 4,
+    FABRIC_IPV4_HEADER = 20,
+    FABRIC_UDP_HEADER = 8,
+    FABRIC_BTH = 12,
+    FABRIC_RETH = 16,
+    FABRIC_AETH = 4,
+    FABRIC_ICRC = 4,
+    FABRIC_FCS = 4,
+    FABRIC_CNP_PAD = 16,      /* reserved bytes after a CNP's BTH */
+    FABRIC_MIN_FRAME = 64,    /* Ethernet minimum, FCS included */
+    FABRIC_PREAMBLE_IFG = 20, /* 8 B preamble + SFD and a 12 B inter-frame gap: on the wire, not in the frame */
+    FABRIC_ROCE_OVERHEAD = FABRIC_ETH_HEADER + FABRIC_VLAN_TAG + FABRIC_IPV4_HEADER + FABRIC_UDP_HEADER + FABRIC_BTH +
+                           FABRIC_ICRC + FABRIC_FCS,
+    FABRIC_ROCE_UDP_PORT = 4791,
+};
+
+/* BTH opcodes (InfiniBand RC transport) used on the wire. */
+enum {
+    FABRIC_OP_SEND_FIRST = 0x00,
+    FABRIC_OP_SEND_MIDDLE = 0x01,
+    FABRIC_OP_SEND_LAST = 0x02,
+    FABRIC_OP_SEND_ONLY = 0x04,
+    FABRIC_OP_ACKNOWLEDGE = 0x11,
+    FABRIC_OP_CNP = 0x81,
+};
+
+enum { FABRIC_ECN_NOT_ECT = 0, FABRIC_ECN_ECT1 = 1, FABRIC_ECN_ECT0 = 2, FABRIC_ECN_CE = 3 };
+
+struct fabric_packet {
+    struct fabric_packet *next; /* link in whichever queue holds the packet */
+    uint8_t kind;               /* enum fabric_packet_kind */
+    uint8_t priority;           /* 802.1Q PCP and switch queue, 0..7 */
+    uint8_t ecn;                /* IPv4 ECN codepoint */
+    uint8_t bth_opcode;
+    uint8_t ttl;
+    bool ack_request;           /* BTH A bit */
+    uint8_t aeth_syndrome;      /* ACK/NACK: AETH syndrome byte */
+    uint8_t pfc_classes;        /* PFC: priority-enable vector */
+    uint16_t pfc_quanta;        /* PFC: pause time of every enabled class, in 512-bit-time quanta (0 resumes) */
+    uint16_t udp_source_port;   /* flow entropy that ECMP hashes */
+    uint16_t ingress_port;      /* at a switch: the port it came in on (buffer accounting) */
+    uint32_t src_host, dst_host; /* node numbers of the two hosts; addresses derive from them */
+    uint32_t dest_qp;           /* BTH destination QP */
+    uint32_t psn;               /* BTH PSN (24 bits on the wire); ACK/NACK: the PSN acknowledged or expected */
+    uint32_t payload;           /* payload bytes (DATA) */
+    uint32_t frame_bytes;       /* Ethernet frame length, FCS included */
+    uint32_t flow;              /* the model's flow index (not on the wire) */
+    vdc_time sent_at;           /* when the source put it on its first link (not on the wire) */
+};
+
+/* HPCC ns-3's addressing: 11.x.y.1 from the node number. */
+static inline uint32_t fabric_host_ipv4(uint32_t node)
+{
+    return 0x0b000001u + (node / 256) * 0x10000u + (node % 256) * 0x100u;
+}
+
+/* Bits a frame occupies on a link: the frame plus preamble and inter-frame gap. */
+static inline uint64_t fabric_wire_bits(uint32_t frame_bytes)
+{
+    return (uint64_t)(frame_bytes + FABRIC_PREAMBLE_IFG) * 8;
+}
+
+/* Frame length of a RoCE data packet with `payload` bytes, padded to the Ethernet minimum. */
+static inline uint32_t fabric_data_frame_bytes(uint32_t payload)
+{
+    uint32_t n = FABRIC_ROCE_OVERHEAD + payload;
+    return n < FABRIC_MIN_FRAME ? FABRIC_MIN_FRAME : n;
+}
+
+#endif

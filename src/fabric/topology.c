@@ -1,0 +1,126 @@
+/* Topology as data: adding links with range checks, names, and the whole-graph checks (connected, hosts cabled). */
+#include "topology.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fabric_topology_init(struct fabric_topology *t, uint32_t node_count)
+{
+    memset(t, 0, sizeof *t);
+    t->node_count = node_count;
+    t->is_switch = vdc_xcalloc(node_count ? node_count : 1, sizeof *t->is_switch);
+    t->names = vdc_xcalloc(node_count ? node_count : 1, sizeof *t->names);
+}
+
+void fabric_topology_free(struct fabric_topology *t)
+{
+    for (uint32_t i = 0; i < t->node_count; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->is_switch);
+    free(t->links);
+    memset(t, 0, sizeof *t);
+}
+
+const char *fabric_node_name(const struct fabric_topology *t, uint32_t node, char *buf, size_t size)
+{
+    if (node < t->node_count && t->names[node])
+        return t->names[node];
+    snprintf(buf, size, "%s%" PRIu32, node < t->node_count && t->is_switch[node] ? "switch" : "host", node);
+    return buf;
+}
+
+void fabric_topology_name(struct fabric_topology *t, uint32_t node, const char *name)
+{
+    free(t->names[node]);
+    t->names[node] = vdc_xstrdup(name);
+}
+
+bool fabric_topology_add_link(struct fabric_topology *t, uint32_t a, uint32_t b, uint64_t rate, vdc_time delay,
+                              double error_rate, struct vdc_error *err)
+{
+    if (a >= t->node_count || b >= t->node_count)
+        return vdc_fail(err, "link %" PRIu32 "-%" PRIu32 ": node %" PRIu32 " does not exist (nodes are 0..%" PRIu32 ")",
+                        a, b, a >= t->node_count ? a : b, t->node_count - 1);
+    if (a == b)
+        return vdc_fail(err, "link %" PRIu32 "-%" PRIu32 ": a link must join two different nodes", a, b);
+    if (rate < FABRIC_MIN_RATE || rate > FABRIC_MAX_RATE)
+        return vdc_fail(err, "link %" PRIu32 "-%" PRIu32 ": rate %" PRIu64 " bit/s is out of range (1Mbps to 1.6Tbps)",
+                        a, b, rate);
+    if (delay > FABRIC_MAX_DELAY)
+        return vdc_fail(err, "link %" PRIu32 "-%" PRIu32 ": delay is over 1s; give a propagation delay such as 1us", a,
+                        b);
+    if (!(error_rate >= 0.0 && error_rate <= 1.0))
+        return vdc_fail(err, "link %" PRIu32 "-%" PRIu32 ": error rate must be a probability between 0 and 1", a, b);
+    if (t->link_count == t->link_cap) {
+        t->link_cap = t->link_cap ? t->link_cap * 2 : 16;
+        t->links = vdc_xrealloc(t->links, t->link_cap, sizeof *t->links);
+    }
+    t->links[t->link_count++] = (struct fabric_link_spec){a, b, rate, delay, error_rate};
+    return true;
+}
+
+uint32_t fabric_topology_host_count(const struct fabric_topology *t)
+{
+    uint32_t hosts = 0;
+    for (uint32_t i = 0; i < t->node_count; i++)
+        hosts += !t->is_switch[i];
+    return hosts;
+}
+
+static uint32_t find_root(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+bool fabric_topology_check(const struct fabric_topology *t, struct vdc_error *err)
+{
+    char name[32];
+    if (fabric_topology_host_count(t) < 2)
+        return vdc_fail(err, "the topology has fewer than two hosts; traffic needs at least two");
+    uint32_t *ports = vdc_xcalloc(t->node_count, sizeof *ports);
+    uint32_t *parent = vdc_xmalloc(t->node_count * sizeof *parent);
+    for (uint32_t i = 0; i < t->node_count; i++)
+        parent[i] = i;
+    for (uint32_t i = 0; i < t->link_count; i++) {
+        ports[t->links[i].a]++;
+        ports[t->links[i].b]++;
+        parent[find_root(parent, t->links[i].a)] = find_root(parent, t->links[i].b);
+    }
+    bool ok = true;
+    uint32_t root = find_root(parent, 0);
+    for (uint32_t i = 0; i < t->node_count && ok; i++) {
+        if (ports[i] > FABRIC_MAX_PORTS)
+            ok = vdc_fail(err, "node %s has %" PRIu32 " links; at most %u ports per node are supported",
+                          fabric_node_name(t, i, name, sizeof name), ports[i], FABRIC_MAX_PORTS);
+        else if (ports[i] == 0)
+            ok = vdc_fail(err, "node %s has no link; cable it or remove it", fabric_node_name(t, i, name, sizeof name));
+        else if (find_root(parent, i) != root)
+            ok = vdc_fail(err, "the topology is disconnected: node %s cannot reach node %s",
+                          fabric_node_name(t, i, name, sizeof name), t->names[0] ? t->names[0] : "0");
+    }
+    free(ports);
+    free(parent);
+    return ok;
+}
+
+void fabric_flow_set_add(struct fabric_flow_set *set, const struct fabric_flow_spec *flow)
+{
+    if (set->count == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 64;
+        set->items = vdc_xrealloc(set->items, set->cap, sizeof *set->items);
+    }
+    set->items[set->count++] = *flow;
+}
+
+void fabric_flow_set_free(struct fabric_flow_set *set)
+{
+    free(set->items);
+    memset(set, 0, sizeof *set);
+}
