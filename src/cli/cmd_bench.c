@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "../bench/fabric_bench.h"
 #include "../bench/hold.h"
 #include "../bench/kvm_bench.h"
 #include "../run/guest_set.h"
@@ -121,13 +123,73 @@ static int bench_kvm(int argc, char **argv)
     return VDC_EXIT_OK;
 }
 
+static int bench_fabric(int argc, char **argv)
+{
+    static const struct option options[] = {{"senders", required_argument, NULL, 'n'},
+                                            {"bytes", required_argument, NULL, 'b'},
+                                            {"repeat", required_argument, NULL, 'r'},
+                                            {NULL, 0, NULL, 0}};
+    unsigned long long senders = 60, bytes = 5000000, repeat = 5;
+    opterr = 0;
+    optind = 1;
+    int opt, code;
+    while ((opt = getopt_long(argc, argv, ":n:b:r:", options, NULL)) != -1) {
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench fabric'", vdc_bad_option(argv, optind));
+        unsigned long long *target = opt == 'n' ? &senders : opt == 'b' ? &bytes : &repeat;
+        const char *name = opt == 'n' ? "--senders" : opt == 'b' ? "--bytes" : "--repeat";
+        if ((code = vdc_option_count("bench", name, optarg, target)) != 0)
+            return code;
+    }
+    if (optind < argc)
+        return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (repeat == 0 || repeat > 101 || senders == 0 || senders > 1000 || bytes == 0 || bytes > (1ULL << 36))
+        return vdc_usage_error("bench", "--repeat must be 1 to 101, --senders 1 to 1000, --bytes 1 to 64GiB");
+    printf("bench fabric: %llu-to-1 incast, %llu bytes per sender, 100Gbps, 1us links, PFC+ECN+DCQCN, %llu runs\n",
+           senders, bytes, repeat);
+    double rates[101], walls[101];
+    uint64_t digest = 0;
+    struct fabric_bench_result r;
+    for (unsigned long long i = 0; i < repeat; i++) {
+        struct vdc_error err;
+        if (!fabric_bench_incast((uint32_t)senders, bytes, 100000000000ULL, VDC_US, 1, &r, &err)) {
+            vdc_fail_prefix(&err, "bench fabric");
+            vdc_print_error(&err);
+            return VDC_EXIT_SIM_FAILED;
+        }
+        walls[i] = r.wall_seconds;
+        rates[i] = (double)r.data_packets / r.wall_seconds;
+        printf("  run %llu: %.3f s wall, %" PRIu64 " data packets delivered (%.2f M/s), %" PRIu64
+               " events (%.1f M/s), simulated %.3f ms, %" PRIu64 " pauses, %" PRIu64 " ECN marks, %" PRIu64
+               " drops, digest %016" PRIx64 "\n",
+               i + 1, r.wall_seconds, r.data_packets, rates[i] / 1e6, r.events, (double)r.events / r.wall_seconds / 1e6,
+               (double)r.simulated / VDC_MS, r.pauses, r.ecn_marks, r.drops, r.digest);
+        if (i > 0 && r.digest != digest) {
+            fprintf(stderr, "vdc: bench fabric: runs with the same seed gave different digests\n");
+            return VDC_EXIT_SIM_FAILED;
+        }
+        digest = r.digest;
+    }
+    qsort(rates, repeat, sizeof rates[0], compare_doubles);
+    qsort(walls, repeat, sizeof walls[0], compare_doubles);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    printf("median     %.3f s wall, %.2f M data packets/s; peak memory %.1f MiB\n", walls[repeat / 2],
+           rates[repeat / 2] / 1e6, (double)usage.ru_maxrss / 1024.0);
+    return VDC_EXIT_OK;
+}
+
 int vdc_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm");
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm, fabric");
     if (strcmp(argv[1], "sched") == 0)
         return bench_sched(argc - 1, argv + 1);
     if (strcmp(argv[1], "kvm") == 0)
         return bench_kvm(argc - 1, argv + 1);
-    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm", argv[1]);
+    if (strcmp(argv[1], "fabric") == 0)
+        return bench_fabric(argc - 1, argv + 1);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm, fabric", argv[1]);
 }

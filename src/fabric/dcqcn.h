@@ -1,0 +1,55 @@
+/* DCQCN reaction point (the sender's rate control), Mellanox timer variant as HPCC ns-3 models it. */
+#ifndef VDC_FABRIC_DCQCN_H
+#define VDC_FABRIC_DCQCN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../scheduler/time.h"
+
+struct dcqcn_params {
+    bool enabled;
+    double g;                       /* alpha gain */
+    vdc_time alpha_interval;        /* alpha update period */
+    vdc_time decrease_interval;     /* at most one rate cut per period */
+    vdc_time increase_interval;     /* rate-increase timer */
+    uint32_t fast_recovery_rounds;  /* increase events in fast recovery before additive increase */
+    uint64_t rate_ai, rate_hai;     /* bit/s added to the target in additive and hyper increase */
+    uint64_t min_rate;
+};
+
+/* Timers are evaluated lazily: alpha updates are applied in closed form when alpha is needed, and only a
+ * pending rate-decrease check and the increase timer are real events. */
+struct dcqcn_state {
+    uint64_t line_rate, rate, target;
+    double alpha;
+    bool cnp_seen;                  /* any CNP so far: the timers run from the first one */
+    vdc_time alpha_base;            /* alpha ticks fall on alpha_base + k * alpha_interval, k >= 1 */
+    uint64_t alpha_ticks_done;
+    bool cnp_in_alpha_tick;         /* a CNP arrived since the last applied alpha tick */
+    bool cnp_in_decrease_period;
+    bool decrease_check_pending;
+    vdc_time decrease_base;
+    uint32_t increase_stage;
+    uint32_t increase_epoch;        /* invalidates an increase timer when a cut restarts it */
+    uint64_t cuts, increases;
+};
+
+void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate);
+
+/* A CNP arrived at `now`. Returns the time of the decrease check to schedule, or 0 if one is already pending. */
+vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+
+/* The decrease check at `now`: cuts the rate if a CNP came in the period. Returns the next check's time, or 0
+ * when none is needed; *restart_increase says to (re)arm the increase timer at now + increase_interval. */
+vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now,
+                              bool *restart_increase);
+
+/* The increase timer fired: fast recovery, additive or hyper increase. Returns true while the rate is still
+ * below line rate (re-arm the timer). */
+bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p);
+
+/* Alpha as of `now` (applies the elapsed ticks). */
+double dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+
+#endif

@@ -1,0 +1,194 @@
+/* The simulated fabric: nodes (hosts and switches) as scheduler entities, their ports, links, and parameters. */
+#ifndef VDC_FABRIC_FABRIC_H
+#define VDC_FABRIC_FABRIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../scheduler/sim.h"
+#include "dcqcn.h"
+#include "mmu.h"
+#include "packet.h"
+#include "pool.h"
+#include "topology.h"
+
+#define FABRIC_PRIORITIES 8
+/* Entity ids of fabric nodes: FABRIC_ENTITY_BASE + node number (guests and other devices use other ranges). */
+#define FABRIC_ENTITY_BASE 0x100000u
+
+/* Every parameter of the switch and transport models; defaults follow HPCC ns-3 (docs/fabric.md). */
+struct fabric_config {
+    uint32_t payload;              /* bytes of payload per data packet (path MTU payload) */
+    uint64_t buffer;               /* shared buffer per switch, bytes */
+    bool pfc;                      /* lossless: per-(ingress port, priority) PFC */
+    bool lossy;                    /* no PFC; packets over the threshold are dropped */
+    uint32_t pfc_reserve;          /* guaranteed bytes per ingress (port, priority) */
+    uint32_t pfc_resume_offset;    /* XON when shared use + this is under the threshold */
+    uint32_t pfc_alpha_shift;      /* dynamic threshold = free shared buffer >> shift */
+    uint64_t pfc_headroom;         /* per port; 0: rate x delay x 3 / 8 as HPCC */
+    bool pause_expiry;             /* pauses last pause_quanta x 512 bit times and are refreshed; else until XON */
+    uint32_t pause_quanta;
+    bool ecn;
+    uint64_t ecn_kmin, ecn_kmax;   /* bytes; 0: from the link rate (HPCC's table) */
+    double ecn_pmax;
+    vdc_time switch_latency;       /* added to every frame a switch forwards */
+    uint8_t control_priority;      /* ACK, NACK and CNP */
+    uint8_t strict_priorities;     /* the highest N priorities are served strictly before DWRR */
+    uint32_t dwrr_weight[FABRIC_PRIORITIES];
+    uint64_t ecmp_seed;            /* mixed with each switch's id */
+    /* transport */
+    vdc_time nack_interval;        /* a receiver NACKs a flow at most this often */
+    vdc_time retransmit_timeout;   /* no ACK progress for this long: go back N */
+    vdc_time cnp_interval;         /* a receiver sends at most one CNP per flow per interval */
+    struct dcqcn_params dcqcn;
+};
+
+void fabric_config_defaults(struct fabric_config *cfg);
+
+struct fabric_node;
+struct fabric_flow;
+
+/* Counters kept per port, both directions. */
+struct fabric_port_counters {
+    uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+    uint64_t drops;               /* frames dropped at this port's ingress (lossy) or on its link (errors, down) */
+    uint64_t ecn_marked;          /* frames this port marked CE on transmission */
+    uint64_t pauses_sent, pauses_received, resumes_sent, resumes_received;
+    vdc_time paused_time;         /* total time any priority of this egress was paused */
+};
+
+struct fabric_queue {
+    struct fabric_packet *head, *tail;
+    uint64_t bytes;
+    uint32_t frames;
+};
+
+/* One end of a link: the transmitter toward the peer and the state about frames received from it. */
+struct fabric_port {
+    struct fabric_node *node;
+    uint16_t index;
+    uint32_t peer_node;
+    uint16_t peer_port;
+    uint32_t link;                /* index into topology links */
+    uint64_t rate;                /* bit/s */
+    vdc_time delay;
+    double error_rate;
+    bool up;
+
+    struct fabric_queue control;  /* PFC frames: sent before anything else, never paused */
+    struct fabric_queue queue[FABRIC_PRIORITIES];
+    uint64_t queued_bytes;
+    int64_t deficit[FABRIC_PRIORITIES];
+    uint8_t dwrr_next;
+    bool busy;                    /* a TX_DONE event is pending */
+    vdc_time free_at;             /* when the frame on the wire ends */
+
+    /* PFC as a receiver of pauses (our egress) and as a sender (our ingress). */
+    uint8_t paused_mask;          /* priorities the peer told us to pause */
+    vdc_time paused_since[FABRIC_PRIORITIES];
+    uint32_t pause_epoch[FABRIC_PRIORITIES];
+    uint8_t pausing_mask;         /* priorities we told the peer to pause */
+    uint64_t ecn_kmin, ecn_kmax;  /* RED ramp of this egress, bytes */
+
+    struct fabric_port_counters count;
+    uint64_t sampled_tx_bytes;    /* for utilization series */
+};
+
+struct fabric;
+
+struct fabric_node {
+    struct fabric *fabric;
+    struct vdc_entity *entity;
+    uint32_t number;
+    bool is_switch;
+    uint16_t port_count;
+    struct fabric_port *ports;
+    /* switches */
+    struct fabric_mmu mmu;
+    uint64_t ecmp_salt;
+    /* hosts */
+    struct fabric_host *host;
+};
+
+struct fabric_pfc_log_entry;
+
+struct fabric {
+    struct vdc_sim *sim;
+    struct fabric_config cfg;
+    const struct fabric_topology *topo;
+    struct fabric_node *nodes;
+    uint32_t node_count;
+    struct fabric_pool pool;
+    struct fabric_routes *routes;
+    struct fabric_flow *flows;
+    uint32_t flow_count;
+    uint32_t flows_done;
+    uint32_t dwrr_quantum;        /* bytes per DWRR weight unit: one largest frame */
+    uint64_t data_packets_delivered;
+    uint64_t drops;
+    /* outputs, NULL when not asked for */
+    FILE *fct_file;
+    FILE *pfc_file;
+    struct fabric_capture *capture;
+};
+
+/* Event kinds handled by node entities. */
+enum fabric_event_kind {
+    FABRIC_EV_ARRIVE = 1,     /* arg: packet; its ingress_port says where it came in */
+    FABRIC_EV_TX_DONE,        /* arg: port index */
+    FABRIC_EV_PAUSE_END,      /* arg: port | priority << 16 | epoch << 24 */
+    FABRIC_EV_PAUSE_REFRESH,  /* arg: port | priority << 16 */
+    FABRIC_EV_FLOW_START,     /* arg: flow index */
+    FABRIC_EV_HOST_SEND,      /* arg: port index: a rate-limited flow may send now */
+    FABRIC_EV_RTO,            /* arg: flow index | epoch << 32 */
+    FABRIC_EV_DCQCN_TIMER,    /* arg: flow index | timer << 32 */
+    FABRIC_EV_LINK_STATE,     /* arg: link index | up << 32 */
+};
+
+/* Builds entities for every node and port of `topo` (which must outlive the fabric). */
+bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_topology *topo,
+                  const struct fabric_config *cfg, struct vdc_error *err);
+void fabric_free(struct fabric *f);
+
+/* Port-level operations (port.c). */
+void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p);
+void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p);
+void fabric_port_kick(struct fabric_port *port);
+void fabric_port_tx_done(struct fabric_port *port);
+void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packet *p);
+void fabric_port_pause_end(struct fabric_port *port, unsigned priority, uint32_t epoch);
+void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause);
+
+/* Switch and host reception (switch.c, host.c). */
+void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p);
+void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p);
+void fabric_switch_schedule_refresh(struct fabric_node *sw, struct fabric_port *ingress, unsigned priority);
+void fabric_switch_pause_refresh(struct fabric_node *sw, uint64_t arg);
+
+static inline struct fabric_node *fabric_node_of(struct vdc_entity *e)
+{
+    return e->model;
+}
+
+static inline uint32_t fabric_entity_id(uint32_t node)
+{
+    return FABRIC_ENTITY_BASE + node;
+}
+
+/* ECMP's hash of a RoCE frame's 5-tuple (source and destination address, UDP ports, protocol) with a switch salt. */
+static inline uint64_t fabric_ecmp_hash(uint64_t salt, uint32_t src_node, uint32_t dst_node, uint16_t source_port)
+{
+    uint64_t addresses = (uint64_t)fabric_host_ipv4(src_node) << 32 | fabric_host_ipv4(dst_node);
+    uint64_t ports = (uint64_t)source_port | (uint64_t)FABRIC_ROCE_UDP_PORT << 16 | (uint64_t)17 << 32;
+    return vdc_mix64(salt ^ addresses ^ vdc_mix64(ports));
+}
+
+/* Serialization time of a frame on a port's link, rounded up to the next picosecond. */
+static inline vdc_time fabric_serialization(const struct fabric_port *port, uint32_t frame_bytes)
+{
+    uint64_t bits = fabric_wire_bits(frame_bytes);
+    return (bits * VDC_SEC + port->rate - 1) / port->rate;
+}
+
+#endif

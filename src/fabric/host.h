@@ -1,0 +1,69 @@
+/* Hosts: the NIC side of flow-file traffic, RoCEv2 RC-like flows with DCQCN, per-packet ACKs and go-back-N. */
+#ifndef VDC_FABRIC_HOST_H
+#define VDC_FABRIC_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dcqcn.h"
+#include "topology.h"
+
+struct fabric;
+struct fabric_node;
+struct fabric_port;
+struct fabric_packet;
+
+struct fabric_flow {
+    struct fabric_flow_spec spec;
+    uint32_t index;
+    uint16_t source_port;          /* UDP source port: the flow's ECMP entropy */
+    uint32_t packets;              /* data packets in the flow */
+    uint32_t last_payload;
+    /* sender */
+    uint32_t next_psn, acked;      /* next packet to send; packets acknowledged */
+    vdc_time next_send_at;         /* rate limit: earliest start of the next packet */
+    bool started, active, done;
+    bool rto_pending;
+    uint32_t rto_epoch;
+    vdc_time last_progress;
+    uint64_t retransmitted;        /* packets sent again after a NACK or timeout */
+    struct dcqcn_state cc;
+    /* receiver */
+    uint32_t expected;
+    uint32_t last_nack_psn;
+    vdc_time nack_quiet_until, cnp_quiet_until;
+    bool nacked;
+    uint64_t bytes_received;
+    /* result */
+    vdc_time finished_at;
+};
+
+struct fabric_host {
+    struct fabric_node *node;
+    uint32_t *active;              /* flows with packets to send, served round robin */
+    uint32_t active_count, active_cap, round_robin;
+    bool wake_pending;
+    vdc_time wake_at;
+    uint16_t next_source_port;
+    bool stuck;                    /* receiver stopped draining: it keeps its link paused */
+};
+
+/* Installs the flows (copied) and schedules their starts; flows must be between hosts. */
+bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flows, struct vdc_error *err);
+
+bool fabric_host_has_data(const struct fabric_host *host);
+
+/* The next data packet the host's NIC puts on `port`, or NULL (then a wake-up is scheduled if a flow is only
+ * rate-limited). */
+struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct fabric_port *port);
+
+void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p);
+void fabric_host_flow_start(struct fabric_node *node, uint32_t flow);
+void fabric_host_timeout(struct fabric_node *node, uint64_t arg);
+void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg);
+void fabric_host_wake(struct fabric_node *node);
+
+/* The time a flow alone on an idle fabric takes, from its start to the sender's last ACK (the standalone FCT). */
+vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);
+
+#endif

@@ -1,0 +1,220 @@
+/* Building the fabric from a topology: node entities, ports on both ends of every link, MMU and ECN settings. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fabric.h"
+#include "host.h"
+#include "routing.h"
+
+void fabric_config_defaults(struct fabric_config *cfg)
+{
+    *cfg = (struct fabric_config){
+        .payload = 1000,
+        .buffer = 32000000,
+        .pfc = true,
+        .pfc_reserve = 4096,
+        .pfc_resume_offset = 3072,
+        .pfc_alpha_shift = 3,
+        .pause_quanta = 0xFFFF,
+        .ecn = true,
+        .ecn_pmax = 0.2,
+        .control_priority = 7,
+        .strict_priorities = 1,
+        .nack_interval = 500 * VDC_US,
+        .retransmit_timeout = 1 * VDC_MS,
+        .cnp_interval = 1 * VDC_US,
+        .dcqcn = {.enabled = true,
+                  .g = 1.0 / 256,
+                  .alpha_interval = 1 * VDC_US,
+                  .decrease_interval = 4 * VDC_US,
+                  .increase_interval = 900 * VDC_US,
+                  .fast_recovery_rounds = 1,
+                  .rate_ai = 50000000,
+                  .rate_hai = 100000000,
+                  .min_rate = 100000000},
+    };
+    for (unsigned i = 0; i < FABRIC_PRIORITIES; i++)
+        cfg->dwrr_weight[i] = 1;
+}
+
+/* HPCC's ECN thresholds by link rate (25G 100/400 KB, 50G 200/800, 100G 400/1600, 400G 800/3200), linear between
+ * those points and beyond 400G; Kmax is four times Kmin. */
+static uint64_t ecn_kmin_for_rate(uint64_t rate)
+{
+    static const uint64_t gbps[] = {0, 25, 50, 100, 400};
+    static const uint64_t kmin_kb[] = {0, 100, 200, 400, 800};
+    double g = (double)rate / 1e9;
+    for (unsigned i = 1; i < 5; i++) {
+        if (g <= (double)gbps[i] || i == 4) {
+            double slope = (double)(kmin_kb[i] - kmin_kb[i - 1]) / (double)(gbps[i] - gbps[i - 1]);
+            double kb = (double)kmin_kb[i - 1] + slope * (g - (double)gbps[i - 1]);
+            return (uint64_t)(kb * 1000.0);
+        }
+    }
+    return 0;
+}
+
+static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct fabric_node *node = fabric_node_of(self);
+    switch (ev->kind) {
+    case FABRIC_EV_ARRIVE: {
+        struct fabric_packet *p = (struct fabric_packet *)(uintptr_t)ev->arg;
+        struct fabric_port *port = &node->ports[p->ingress_port];
+        port->count.rx_frames++;
+        port->count.rx_bytes += p->frame_bytes;
+        if (p->kind == FABRIC_PKT_PFC) {
+            fabric_port_receive_pfc(port, p);
+            fabric_packet_release(&node->fabric->pool, p);
+        } else if (node->is_switch) {
+            fabric_switch_receive(node, p);
+        } else {
+            fabric_host_receive(node, p);
+        }
+        break;
+    }
+    case FABRIC_EV_TX_DONE: fabric_port_tx_done(&node->ports[ev->arg]); break;
+    case FABRIC_EV_PAUSE_END:
+        fabric_port_pause_end(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 0xFF,
+                              (uint32_t)(ev->arg >> 24));
+        break;
+    case FABRIC_EV_PAUSE_REFRESH: fabric_switch_pause_refresh(node, ev->arg); break;
+    case FABRIC_EV_FLOW_START: fabric_host_flow_start(node, (uint32_t)ev->arg); break;
+    case FABRIC_EV_HOST_SEND: fabric_host_wake(node); break;
+    case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;
+    case FABRIC_EV_DCQCN_TIMER: fabric_host_dcqcn_timer(node, ev->arg); break;
+    default: break;
+    }
+}
+
+static uint64_t smallest_host_rate(const struct fabric_topology *topo)
+{
+    uint64_t rate = UINT64_MAX;
+    for (uint32_t i = 0; i < topo->link_count; i++) {
+        const struct fabric_link_spec *l = &topo->links[i];
+        if ((!topo->is_switch[l->a] || !topo->is_switch[l->b]) && l->rate < rate)
+            rate = l->rate;
+    }
+    return rate;
+}
+
+static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t index, uint32_t link, uint32_t peer)
+{
+    const struct fabric_link_spec *spec = &f->topo->links[link];
+    struct fabric_port *port = &node->ports[index];
+    port->node = node;
+    port->index = index;
+    port->peer_node = peer;
+    port->link = link;
+    port->rate = spec->rate;
+    port->delay = spec->delay;
+    port->error_rate = spec->error_rate;
+    port->up = true;
+    port->ecn_kmin = f->cfg.ecn_kmin ? f->cfg.ecn_kmin : ecn_kmin_for_rate(spec->rate);
+    port->ecn_kmax = f->cfg.ecn_kmax ? f->cfg.ecn_kmax : 4 * port->ecn_kmin;
+    if (port->ecn_kmax <= port->ecn_kmin)
+        port->ecn_kmax = port->ecn_kmin + 1;
+}
+
+bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_topology *topo,
+                  const struct fabric_config *cfg, struct vdc_error *err)
+{
+    char name[64];
+    memset(f, 0, sizeof *f);
+    f->sim = sim;
+    f->cfg = *cfg;
+    f->topo = topo;
+    f->node_count = topo->node_count;
+    f->dwrr_quantum = fabric_data_frame_bytes(cfg->payload) > 1538 ? fabric_data_frame_bytes(cfg->payload) : 1538;
+    fabric_pool_init(&f->pool);
+    if (!fabric_topology_check(topo, err))
+        return false;
+    f->nodes = vdc_xcalloc(topo->node_count, sizeof *f->nodes);
+    uint16_t *used = vdc_xcalloc(topo->node_count, sizeof *used);
+    for (uint32_t i = 0; i < topo->link_count; i++) {
+        used[topo->links[i].a]++;
+        used[topo->links[i].b]++;
+    }
+    bool ok = true;
+    for (uint32_t n = 0; n < topo->node_count && ok; n++) {
+        struct fabric_node *node = &f->nodes[n];
+        node->fabric = f;
+        node->number = n;
+        node->is_switch = topo->is_switch[n];
+        node->ports = vdc_xcalloc(used[n], sizeof *node->ports);
+        if (!node->is_switch && used[n] != 1)
+            ok = vdc_fail(err, "host %s has %u links; a host has one NIC port, so cable it to one switch",
+                          fabric_node_name(topo, n, name, sizeof name), used[n]);
+        if (ok) {
+            node->entity = vdc_entity_create(sim, fabric_entity_id(n), fabric_node_name(topo, n, name, sizeof name),
+                                             node_handler, node, err);
+            ok = node->entity != NULL;
+        }
+        if (ok && !node->is_switch) {
+            node->host = vdc_xcalloc(1, sizeof *node->host);
+            node->host->node = node;
+            node->host->next_source_port = 10000;
+        }
+    }
+    free(used);
+    if (!ok) {
+        fabric_free(f);
+        return false;
+    }
+    for (uint32_t i = 0; i < topo->link_count; i++) {
+        const struct fabric_link_spec *l = &topo->links[i];
+        struct fabric_node *a = &f->nodes[l->a], *b = &f->nodes[l->b];
+        uint16_t pa = a->port_count++, pb = b->port_count++;
+        setup_port(f, a, pa, i, l->b);
+        setup_port(f, b, pb, i, l->a);
+        a->ports[pa].peer_port = pb;
+        b->ports[pb].peer_port = pa;
+    }
+    uint64_t nic_rate = smallest_host_rate(topo);
+    for (uint32_t n = 0; n < f->node_count; n++) {
+        struct fabric_node *node = &f->nodes[n];
+        if (!node->is_switch)
+            continue;
+        node->ecmp_salt = vdc_mix64(cfg->ecmp_seed ^ vdc_mix64(node->entity->id));
+        fabric_mmu_init(&node->mmu, node->port_count, cfg->buffer, cfg->pfc_reserve, cfg->pfc_resume_offset);
+        for (uint16_t p = 0; p < node->port_count; p++) {
+            const struct fabric_port *port = &node->ports[p];
+            /* Headroom covers what arrives while a pause crosses the link and takes effect (HPCC's rate x delay x 3/8
+             * bytes); the threshold shift drops by one per doubling of port rate over the NIC rate. */
+            uint64_t headroom = cfg->pfc_headroom
+                                    ? cfg->pfc_headroom
+                                    : (uint64_t)((double)port->rate * ((double)port->delay / (double)VDC_SEC) * 3 / 8);
+            uint8_t shift = (uint8_t)cfg->pfc_alpha_shift;
+            for (uint64_t r = port->rate; r > nic_rate && shift > 0; r /= 2)
+                shift--;
+            fabric_mmu_configure_port(&node->mmu, p, headroom, shift);
+        }
+    }
+    f->routes = fabric_routes_compute(f);
+    return true;
+}
+
+void fabric_free(struct fabric *f)
+{
+    if (f->nodes) {
+        for (uint32_t n = 0; n < f->node_count; n++) {
+            struct fabric_node *node = &f->nodes[n];
+            for (uint16_t p = 0; p < node->port_count; p++) {
+                struct fabric_port *port = &node->ports[p];
+                for (unsigned q = 0; q < FABRIC_PRIORITIES; q++)
+                    port->queue[q].head = port->queue[q].tail = NULL;
+            }
+            free(node->ports);
+            fabric_mmu_free(&node->mmu);
+            if (node->host)
+                free(node->host->active);
+            free(node->host);
+        }
+    }
+    free(f->nodes);
+    free(f->flows);
+    fabric_routes_free(f->routes);
+    fabric_pool_free(&f->pool);
+    memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,55 @@
+/* The packet pool: 4096-packet chunks and an intrusive free list (the packet's own queue link). */
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+
+#define POOL_CHUNK 4096
+
+void fabric_pool_init(struct fabric_pool *pool)
+{
+    memset(pool, 0, sizeof *pool);
+}
+
+void fabric_pool_free(struct fabric_pool *pool)
+{
+    for (uint32_t i = 0; i < pool->chunk_count; i++)
+        free(pool->chunks[i]);
+    free(pool->chunks);
+    memset(pool, 0, sizeof *pool);
+}
+
+static void pool_grow(struct fabric_pool *pool)
+{
+    if (pool->chunk_count == pool->chunk_cap) {
+        pool->chunk_cap = pool->chunk_cap ? pool->chunk_cap * 2 : 8;
+        pool->chunks = vdc_xrealloc(pool->chunks, pool->chunk_cap, sizeof *pool->chunks);
+    }
+    struct fabric_packet *chunk = vdc_xmalloc(POOL_CHUNK * sizeof *chunk);
+    pool->chunks[pool->chunk_count++] = chunk;
+    for (int i = POOL_CHUNK - 1; i >= 0; i--) {
+        chunk[i].next = pool->free_list;
+        pool->free_list = &chunk[i];
+    }
+}
+
+struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool)
+{
+    if (!pool->free_list)
+        pool_grow(pool);
+    struct fabric_packet *p = pool->free_list;
+    pool->free_list = p->next;
+    memset(p, 0, sizeof *p);
+    if (++pool->in_use > pool->peak_in_use)
+        pool->peak_in_use = pool->in_use;
+    return p;
+}
+
+void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p)
+{
+    p->next = pool->free_list;
+    pool->free_list = p;
+    pool->in_use--;
+}

@@ -1,0 +1,23 @@
+/* Packet buffers from a pool: chunks allocated as the fabric grows, recycled through a free list, never per packet. */
+#ifndef VDC_FABRIC_POOL_H
+#define VDC_FABRIC_POOL_H
+
+#include <stdint.h>
+
+#include "packet.h"
+
+struct fabric_pool {
+    struct fabric_packet *free_list;
+    struct fabric_packet **chunks;
+    uint32_t chunk_count, chunk_cap;
+    uint64_t in_use, peak_in_use;
+};
+
+void fabric_pool_init(struct fabric_pool *pool);
+void fabric_pool_free(struct fabric_pool *pool);
+
+/* A zeroed packet. */
+struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool);
+void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p);
+
+#endif

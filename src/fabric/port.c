@@ -1,0 +1,229 @@
+/* Egress ports: priority queues, strict priority then DWRR, PFC pause state, serialization onto the link. */
+#include "fabric.h"
+#include "host.h"
+#include "outputs.h"
+
+static void queue_push(struct fabric_queue *q, struct fabric_packet *p)
+{
+    p->next = NULL;
+    if (q->tail)
+        q->tail->next = p;
+    else
+        q->head = p;
+    q->tail = p;
+    q->bytes += p->frame_bytes;
+    q->frames++;
+}
+
+static struct fabric_packet *queue_pop(struct fabric_queue *q)
+{
+    struct fabric_packet *p = q->head;
+    q->head = p->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->bytes -= p->frame_bytes;
+    q->frames--;
+    p->next = NULL;
+    return p;
+}
+
+void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p)
+{
+    queue_push(&port->queue[p->priority], p);
+    port->queued_bytes += p->frame_bytes;
+    fabric_port_kick(port);
+}
+
+void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p)
+{
+    queue_push(&port->control, p);
+    fabric_port_kick(port);
+}
+
+static bool eligible(const struct fabric_port *port, unsigned priority)
+{
+    return port->queue[priority].head && !(port->paused_mask & (1u << priority));
+}
+
+/* Strict priority for the highest `strict_priorities` classes, then deficit round robin over the others. */
+static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
+{
+    struct fabric_packet *p = queue_pop(&port->queue[priority]);
+    port->queued_bytes -= p->frame_bytes;
+    return p;
+}
+
+static struct fabric_packet *pick_queued(struct fabric_port *port)
+{
+    const struct fabric_config *cfg = &port->node->fabric->cfg;
+    if (port->control.head)
+        return queue_pop(&port->control);
+    if (port->queued_bytes == 0)
+        return NULL;
+    unsigned strict_floor = FABRIC_PRIORITIES - cfg->strict_priorities;
+    for (unsigned q = FABRIC_PRIORITIES; q-- > strict_floor;) {
+        if (eligible(port, q))
+            return take(port, q);
+    }
+    /* Two rounds suffice: a quantum is at least one maximal frame, so any eligible queue sends on its visit. */
+    for (unsigned visits = 0; visits < 2 * strict_floor + 1; visits++) {
+        unsigned q = port->dwrr_next;
+        if (eligible(port, q)) {
+            uint32_t size = port->queue[q].head->frame_bytes;
+            if (port->deficit[q] >= (int64_t)size) {
+                port->deficit[q] -= size;
+                return take(port, q);
+            }
+            port->deficit[q] += (int64_t)cfg->dwrr_weight[q] * port->node->fabric->dwrr_quantum;
+            if (port->deficit[q] >= (int64_t)size) {
+                port->deficit[q] -= size;
+                return take(port, q);
+            }
+        } else if (!port->queue[q].head) {
+            port->deficit[q] = 0;
+        }
+        port->dwrr_next = (uint8_t)((q + 1) % strict_floor);
+    }
+    return NULL;
+}
+
+static void transmit(struct fabric_port *port, struct fabric_packet *p)
+{
+    struct fabric_node *node = port->node;
+    struct fabric *f = node->fabric;
+    struct vdc_sim *sim = f->sim;
+    vdc_time serialization = fabric_serialization(port, p->frame_bytes);
+    port->free_at = sim->now + serialization;
+    port->count.tx_frames++;
+    port->count.tx_bytes += p->frame_bytes;
+
+    bool lost = !port->up;
+    if (!lost && port->error_rate > 0.0)
+        lost = vdc_rng_unit(&node->entity->rng) < port->error_rate;
+    if (lost) {
+        port->count.drops++;
+        f->drops++;
+        fabric_packet_release(&f->pool, p);
+    } else {
+        struct fabric_node *peer = &f->nodes[port->peer_node];
+        vdc_time arrive = sim->now + serialization + port->delay + (peer->is_switch ? f->cfg.switch_latency : 0);
+        p->ingress_port = port->peer_port;
+        vdc_schedule_at(node->entity, arrive, VDC_PRIO_WIRE, peer->entity->id, FABRIC_EV_ARRIVE,
+                        (uint64_t)(uintptr_t)p);
+    }
+}
+
+static bool has_more(const struct fabric_port *port)
+{
+    return port->control.head || port->queued_bytes > 0 ||
+           (!port->node->is_switch && fabric_host_has_data(port->node->host));
+}
+
+void fabric_port_kick(struct fabric_port *port)
+{
+    struct fabric_node *node = port->node;
+    struct vdc_sim *sim = node->fabric->sim;
+    if (port->busy)
+        return;
+    if (sim->now < port->free_at) {
+        port->busy = true;
+        vdc_schedule_at(node->entity, port->free_at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
+                        port->index);
+        return;
+    }
+    struct fabric_packet *p = pick_queued(port);
+    if (p) {
+        if (node->is_switch && p->kind != FABRIC_PKT_PFC)
+            fabric_switch_dequeued(node, port, p);
+    } else if (!node->is_switch) {
+        p = fabric_host_next_packet(node->host, port);
+    }
+    if (!p)
+        return;
+    transmit(port, p);
+    if (has_more(port)) {
+        port->busy = true;
+        vdc_schedule_at(node->entity, port->free_at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
+                        port->index);
+    }
+}
+
+void fabric_port_tx_done(struct fabric_port *port)
+{
+    port->busy = false;
+    fabric_port_kick(port);
+}
+
+/* Time `quanta` pause quanta last on this link: 512 bit times each. */
+static vdc_time quanta_time(const struct fabric_port *port, uint32_t quanta)
+{
+    return ((uint64_t)quanta * 512 * VDC_SEC + port->rate - 1) / port->rate;
+}
+
+static void resume_priority(struct fabric_port *port, unsigned priority)
+{
+    struct vdc_sim *sim = port->node->fabric->sim;
+    port->paused_mask &= (uint8_t)~(1u << priority);
+    port->pause_epoch[priority]++;
+    port->count.paused_time += sim->now - port->paused_since[priority];
+}
+
+void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packet *p)
+{
+    struct fabric_node *node = port->node;
+    struct fabric *f = node->fabric;
+    bool pause = p->pfc_quanta != 0;
+    for (unsigned priority = 0; priority < FABRIC_PRIORITIES; priority++) {
+        if (!(p->pfc_classes & (1u << priority)))
+            continue;
+        bool was_paused = port->paused_mask & (1u << priority);
+        if (pause) {
+            port->count.pauses_received++;
+            if (!was_paused) {
+                port->paused_mask |= (uint8_t)(1u << priority);
+                port->paused_since[priority] = f->sim->now;
+            }
+            port->pause_epoch[priority]++;
+            if (f->cfg.pause_expiry)
+                vdc_schedule_in(node->entity, quanta_time(port, p->pfc_quanta), VDC_PRIO_DEVICE, node->entity->id,
+                                FABRIC_EV_PAUSE_END,
+                                port->index | (uint64_t)priority << 16 | (uint64_t)port->pause_epoch[priority] << 24);
+        } else {
+            port->count.resumes_received++;
+            if (was_paused)
+                resume_priority(port, priority);
+        }
+        fabric_log_pfc(f, node, port, pause);
+    }
+    fabric_port_kick(port);
+}
+
+void fabric_port_pause_end(struct fabric_port *port, unsigned priority, uint32_t epoch)
+{
+    if (!(port->paused_mask & (1u << priority)) || port->pause_epoch[priority] != epoch)
+        return;
+    resume_priority(port, priority);
+    fabric_port_kick(port);
+}
+
+void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause)
+{
+    struct fabric_node *node = port->node;
+    struct fabric *f = node->fabric;
+    struct fabric_packet *p = fabric_packet_alloc(&f->pool);
+    p->kind = FABRIC_PKT_PFC;
+    p->priority = 7;
+    p->pfc_classes = classes;
+    p->pfc_quanta = pause ? (uint16_t)f->cfg.pause_quanta : 0;
+    p->src_host = node->number;
+    p->ingress_port = port->index; /* the sending port, for the frame's source MAC */
+    p->frame_bytes = FABRIC_MIN_FRAME;
+    if (pause) {
+        port->pausing_mask |= classes;
+        port->count.pauses_sent++;
+    } else {
+        port->pausing_mask &= (uint8_t)~classes;
+        port->count.resumes_sent++;
+    }
+    fabric_port_send_control(port, p);
+}

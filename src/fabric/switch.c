@@ -1,0 +1,85 @@
+/* Switch forwarding: ECMP lookup, shared-buffer admission, PFC XOFF/XON toward the ingress, ECN marking at dequeue. */
+#include "fabric.h"
+#include "outputs.h"
+#include "routing.h"
+
+static void drop(struct fabric *f, struct fabric_port *ingress, struct fabric_packet *p)
+{
+    ingress->count.drops++;
+    f->drops++;
+    fabric_packet_release(&f->pool, p);
+}
+
+void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
+{
+    struct fabric *f = sw->fabric;
+    struct fabric_port *ingress = &sw->ports[p->ingress_port];
+    uint64_t hash = fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
+    int egress = fabric_route_port(f->routes, sw->number, p->dst_host, hash);
+    if (egress < 0 || p->ttl <= 1) {
+        drop(f, ingress, p);
+        return;
+    }
+    p->ttl--;
+    unsigned priority = p->priority;
+    struct fabric_mmu *mmu = &sw->mmu;
+    bool lossy = !f->cfg.pfc;
+    if (!fabric_mmu_admit(mmu, ingress->index, priority, p->frame_bytes, lossy)) {
+        drop(f, ingress, p);
+        return;
+    }
+    fabric_mmu_charge(mmu, ingress->index, priority, p->frame_bytes);
+    if (f->cfg.pfc && !(ingress->pausing_mask & (1u << priority)) &&
+        fabric_mmu_should_pause(mmu, ingress->index, priority)) {
+        fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), true);
+        if (f->cfg.pause_expiry)
+            fabric_switch_schedule_refresh(sw, ingress, priority);
+    }
+    fabric_port_enqueue(&sw->ports[egress], p);
+}
+
+/* The RED ramp between Kmin and Kmax on the egress queue this frame leaves, marking with probability up to Pmax. */
+static bool red_mark(struct fabric_node *sw, const struct fabric_port *port, unsigned priority)
+{
+    const struct fabric_config *cfg = &sw->fabric->cfg;
+    uint64_t depth = port->queue[priority].bytes;
+    if (depth <= port->ecn_kmin)
+        return false;
+    if (depth > port->ecn_kmax)
+        return true;
+    double p = cfg->ecn_pmax * (double)(depth - port->ecn_kmin) / (double)(port->ecn_kmax - port->ecn_kmin);
+    return vdc_rng_unit(&sw->entity->rng) < p;
+}
+
+void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p)
+{
+    struct fabric *f = sw->fabric;
+    unsigned priority = p->priority;
+    struct fabric_port *ingress = &sw->ports[p->ingress_port];
+    fabric_mmu_release(&sw->mmu, ingress->index, priority, p->frame_bytes);
+    if ((ingress->pausing_mask & (1u << priority)) && fabric_mmu_should_resume(&sw->mmu, ingress->index, priority))
+        fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), false);
+    if (f->cfg.ecn && p->kind == FABRIC_PKT_DATA && (p->ecn == FABRIC_ECN_ECT0 || p->ecn == FABRIC_ECN_ECT1) &&
+        red_mark(sw, port, priority)) {
+        p->ecn = FABRIC_ECN_CE;
+        port->count.ecn_marked++;
+    }
+}
+
+void fabric_switch_schedule_refresh(struct fabric_node *sw, struct fabric_port *ingress, unsigned priority)
+{
+    /* A pause that expires is re-sent at half its length while the congestion lasts, as switches do. */
+    vdc_time quanta = ((uint64_t)sw->fabric->cfg.pause_quanta * 512 * VDC_SEC + ingress->rate - 1) / ingress->rate;
+    vdc_schedule_in(sw->entity, quanta / 2 ? quanta / 2 : 1, VDC_PRIO_DEVICE, sw->entity->id,
+                    FABRIC_EV_PAUSE_REFRESH, ingress->index | (uint64_t)priority << 16);
+}
+
+void fabric_switch_pause_refresh(struct fabric_node *sw, uint64_t arg)
+{
+    struct fabric_port *ingress = &sw->ports[(uint16_t)arg];
+    unsigned priority = (unsigned)(arg >> 16) & 7;
+    if (!(ingress->pausing_mask & (1u << priority)))
+        return;
+    fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), true);
+    fabric_switch_schedule_refresh(sw, ingress, priority);
+}
