@@ -86,7 +86,7 @@ vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *
     s->rate = cut < p->min_rate ? p->min_rate : cut;
     s->increase_stage = 0;
     s->cnp_in_decrease_period = false;
-    s->increase_epoch++;
+    s->increase_due = now + p->increase_interval;
     s->cuts++;
     *restart_increase = true;
     return 0;

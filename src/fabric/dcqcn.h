@@ -31,7 +31,8 @@ struct dcqcn_state {
     bool decrease_check_pending;
     vdc_time decrease_base;
     uint32_t increase_stage;
-    uint32_t increase_epoch;        /* invalidates an increase timer when a cut restarts it */
+    vdc_time increase_due;          /* when the increase timer fires; a cut pushes it back */
+    bool increase_pending;          /* an increase-timer event is in the queue (at most one per flow) */
     uint64_t cuts, increases;
 };
 
@@ -41,7 +42,8 @@ void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate);
 vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 /* The decrease check at `now`: cuts the rate if a CNP came in the period. Returns the next check's time, or 0
- * when none is needed; *restart_increase says to (re)arm the increase timer at now + increase_interval. */
+ * when none is needed; *restart_increase says the increase timer now runs from this cut (increase_due); schedule
+ * it if no increase event is pending. */
 vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now,
                               bool *restart_increase);
 

@@ -81,7 +81,9 @@ struct fabric_port {
     uint64_t queued_bytes;
     int64_t deficit[FABRIC_PRIORITIES];
     uint8_t dwrr_next;
-    bool busy;                    /* a TX_DONE event is pending */
+    bool busy;                    /* a TX_DONE event is pending, at tx_event_at */
+    vdc_time tx_event_at;
+    uint32_t tx_epoch;            /* a TX_DONE that was moved earlier leaves a stale one behind */
     vdc_time free_at;             /* when the frame on the wire ends */
 
     /* PFC as a receiver of pauses (our egress) and as a sender (our ingress). */
@@ -136,11 +138,10 @@ struct fabric {
 /* Event kinds handled by node entities. */
 enum fabric_event_kind {
     FABRIC_EV_ARRIVE = 1,     /* arg: packet; its ingress_port says where it came in */
-    FABRIC_EV_TX_DONE,        /* arg: port index */
+    FABRIC_EV_TX_DONE,        /* arg: port index | epoch << 16: the port may start its next frame */
     FABRIC_EV_PAUSE_END,      /* arg: port | priority << 16 | epoch << 24 */
     FABRIC_EV_PAUSE_REFRESH,  /* arg: port | priority << 16 */
     FABRIC_EV_FLOW_START,     /* arg: flow index */
-    FABRIC_EV_HOST_SEND,      /* arg: port index: a rate-limited flow may send now */
     FABRIC_EV_RTO,            /* arg: flow index | epoch << 32 */
     FABRIC_EV_DCQCN_TIMER,    /* arg: flow index | timer << 32 */
     FABRIC_EV_LINK_STATE,     /* arg: link index | up << 32 */
@@ -155,7 +156,7 @@ void fabric_free(struct fabric *f);
 void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p);
 void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p);
 void fabric_port_kick(struct fabric_port *port);
-void fabric_port_tx_done(struct fabric_port *port);
+void fabric_port_tx_done(struct fabric_port *port, uint32_t epoch);
 void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packet *p);
 void fabric_port_pause_end(struct fabric_port *port, unsigned priority, uint32_t epoch);
 void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause);

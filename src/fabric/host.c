@@ -114,7 +114,6 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
     struct fabric_node *node = host->node;
     struct fabric *f = node->fabric;
     vdc_time now = f->sim->now;
-    vdc_time earliest = VDC_TIME_MAX;
     uint32_t scanned = 0;
     while (scanned < host->active_count) {
         if (host->round_robin >= host->active_count)
@@ -129,29 +128,25 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
         }
         scanned++;
         host->round_robin = slot + 1;
-        if (port->paused_mask & (1u << flow->spec.priority))
+        if ((port->paused_mask & (1u << flow->spec.priority)) || flow->next_send_at > now)
             continue;
-        if (flow->next_send_at > now) {
-            if (flow->next_send_at < earliest)
-                earliest = flow->next_send_at;
-            continue;
-        }
         return make_data(f, node, flow, port);
-    }
-    if (earliest != VDC_TIME_MAX && (!host->wake_pending || earliest < host->wake_at)) {
-        host->wake_pending = true;
-        host->wake_at = earliest;
-        vdc_schedule_at(node->entity, earliest, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_HOST_SEND, 0);
     }
     return NULL;
 }
 
-void fabric_host_wake(struct fabric_node *node)
+vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fabric_port *port)
 {
-    struct fabric_host *host = node->host;
-    if (host->wake_pending && host->wake_at == node->fabric->sim->now)
-        host->wake_pending = false;
-    fabric_port_kick(&node->ports[0]);
+    const struct fabric *f = host->node->fabric;
+    vdc_time earliest = VDC_TIME_MAX;
+    for (uint32_t i = 0; i < host->active_count; i++) {
+        const struct fabric_flow *flow = &f->flows[host->active[i]];
+        if (flow->done || flow->next_psn >= flow->packets || (port->paused_mask & (1u << flow->spec.priority)))
+            continue;
+        if (flow->next_send_at < earliest)
+            earliest = flow->next_send_at;
+    }
+    return earliest;
 }
 
 void fabric_host_flow_start(struct fabric_node *node, uint32_t index)
@@ -212,8 +207,10 @@ static void receive_data(struct fabric *f, struct fabric_node *node, struct fabr
 
 static void schedule_dcqcn(struct fabric_node *node, struct fabric_flow *flow, vdc_time at, unsigned timer)
 {
+    if (timer == DCQCN_TIMER_INCREASE)
+        flow->cc.increase_pending = true;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_DCQCN_TIMER,
-                    flow->index | (uint64_t)timer << 32 | (uint64_t)flow->cc.increase_epoch << 40);
+                    flow->index | (uint64_t)timer << 32);
 }
 
 static void finish(struct fabric *f, struct fabric_flow *flow)
@@ -295,23 +292,28 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
     struct fabric *f = node->fabric;
     struct fabric_flow *flow = &f->flows[(uint32_t)arg];
     unsigned timer = (unsigned)(arg >> 32) & 0xFF;
-    uint32_t epoch = (uint32_t)(arg >> 40);
     if (flow->done)
         return;
     const struct dcqcn_params *params = &f->cfg.dcqcn;
+    vdc_time now = f->sim->now;
     if (timer == DCQCN_TIMER_DECREASE) {
         bool restart = false;
-        dcqcn_decrease_check(&flow->cc, params, f->sim->now, &restart);
-        if (restart)
-            schedule_dcqcn(node, flow, f->sim->now + params->increase_interval, DCQCN_TIMER_INCREASE);
+        dcqcn_decrease_check(&flow->cc, params, now, &restart);
+        if (restart && !flow->cc.increase_pending)
+            schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
         return;
     }
-    if (epoch != (flow->cc.increase_epoch & 0xFFFFFF))
+    /* One pending increase event per flow: a cut since it was scheduled moved the due time later. */
+    flow->cc.increase_pending = false;
+    if (now < flow->cc.increase_due) {
+        schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
         return;
-    if (dcqcn_increase(&flow->cc, params))
-        schedule_dcqcn(node, flow, f->sim->now + params->increase_interval, DCQCN_TIMER_INCREASE);
+    }
+    if (dcqcn_increase(&flow->cc, params)) {
+        flow->cc.increase_due = now + params->increase_interval;
+        schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
+    }
     /* A faster rate may let the flow send earlier than its last pacing decision said. */
-    vdc_time now = f->sim->now;
     if (flow->next_send_at > now)
         flow->next_send_at = now;
     fabric_port_kick(&node->ports[0]);

@@ -42,8 +42,6 @@ struct fabric_host {
     struct fabric_node *node;
     uint32_t *active;              /* flows with packets to send, served round robin */
     uint32_t active_count, active_cap, round_robin;
-    bool wake_pending;
-    vdc_time wake_at;
     uint16_t next_source_port;
     bool stuck;                    /* receiver stopped draining: it keeps its link paused */
 };
@@ -53,15 +51,16 @@ bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flow
 
 bool fabric_host_has_data(const struct fabric_host *host);
 
-/* The next data packet the host's NIC puts on `port`, or NULL (then a wake-up is scheduled if a flow is only
- * rate-limited). */
+/* The next data packet the host's NIC puts on `port`, or NULL when no flow may send now. */
 struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct fabric_port *port);
+
+/* The earliest time one of the host's flows may send on `port` (VDC_TIME_MAX if none can). */
+vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fabric_port *port);
 
 void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p);
 void fabric_host_flow_start(struct fabric_node *node, uint32_t flow);
 void fabric_host_timeout(struct fabric_node *node, uint64_t arg);
 void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg);
-void fabric_host_wake(struct fabric_node *node);
 
 /* The time a flow alone on an idle fabric takes, from its start to the sender's last ACK (the standalone FCT). */
 vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);

@@ -23,7 +23,7 @@ void fabric_config_defaults(struct fabric_config *cfg)
         .strict_priorities = 1,
         .nack_interval = 500 * VDC_US,
         .retransmit_timeout = 1 * VDC_MS,
-        .cnp_interval = 1 * VDC_US,
+        .cnp_interval = 4 * VDC_US,
         .dcqcn = {.enabled = true,
                   .g = 1.0 / 256,
                   .alpha_interval = 1 * VDC_US,
@@ -74,14 +74,13 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
         }
         break;
     }
-    case FABRIC_EV_TX_DONE: fabric_port_tx_done(&node->ports[ev->arg]); break;
+    case FABRIC_EV_TX_DONE: fabric_port_tx_done(&node->ports[(uint16_t)ev->arg], (uint32_t)(ev->arg >> 16)); break;
     case FABRIC_EV_PAUSE_END:
         fabric_port_pause_end(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 0xFF,
                               (uint32_t)(ev->arg >> 24));
         break;
     case FABRIC_EV_PAUSE_REFRESH: fabric_switch_pause_refresh(node, ev->arg); break;
     case FABRIC_EV_FLOW_START: fabric_host_flow_start(node, (uint32_t)ev->arg); break;
-    case FABRIC_EV_HOST_SEND: fabric_host_wake(node); break;
     case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;
     case FABRIC_EV_DCQCN_TIMER: fabric_host_dcqcn_timer(node, ev->arg); break;
     default: break;

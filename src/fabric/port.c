@@ -113,43 +113,75 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
     }
 }
 
-static bool has_more(const struct fabric_port *port)
+static bool has_eligible_frame(const struct fabric_port *port)
 {
-    return port->control.head || port->queued_bytes > 0 ||
-           (!port->node->is_switch && fabric_host_has_data(port->node->host));
+    if (port->control.head)
+        return true;
+    if (port->queued_bytes == 0)
+        return false;
+    for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
+        if (eligible(port, q))
+            return true;
+    }
+    return false;
+}
+
+/* When the port should look for its next frame: when the wire frees if an unpaused frame is queued, else when a
+ * host's earliest rate-limited flow may send; VDC_TIME_MAX when there is nothing to send. */
+static vdc_time next_work_at(const struct fabric_port *port, vdc_time now)
+{
+    vdc_time free = port->free_at > now ? port->free_at : now;
+    if (has_eligible_frame(port))
+        return free;
+    if (port->node->is_switch)
+        return VDC_TIME_MAX;
+    vdc_time ready = fabric_host_next_ready(port->node->host, port);
+    return ready > free ? ready : free;
+}
+
+static void schedule_tx_done(struct fabric_port *port, vdc_time at)
+{
+    struct fabric_node *node = port->node;
+    port->busy = true;
+    port->tx_event_at = at;
+    vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
+                    port->index | (uint64_t)port->tx_epoch << 16);
 }
 
 void fabric_port_kick(struct fabric_port *port)
 {
     struct fabric_node *node = port->node;
-    struct vdc_sim *sim = node->fabric->sim;
-    if (port->busy)
-        return;
-    if (sim->now < port->free_at) {
-        port->busy = true;
-        vdc_schedule_at(node->entity, port->free_at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
-                        port->index);
+    vdc_time now = node->fabric->sim->now;
+    if (port->busy) {
+        /* The pending TX_DONE may wait for a rate-limited flow; work that can start sooner moves it earlier. */
+        vdc_time next = next_work_at(port, now);
+        if (next < port->tx_event_at) {
+            port->tx_epoch++;
+            schedule_tx_done(port, next);
+        }
         return;
     }
-    struct fabric_packet *p = pick_queued(port);
-    if (p) {
-        if (node->is_switch && p->kind != FABRIC_PKT_PFC)
-            fabric_switch_dequeued(node, port, p);
-    } else if (!node->is_switch) {
-        p = fabric_host_next_packet(node->host, port);
+    struct fabric_packet *p = NULL;
+    if (now >= port->free_at) {
+        p = pick_queued(port);
+        if (p) {
+            if (node->is_switch && p->kind != FABRIC_PKT_PFC)
+                fabric_switch_dequeued(node, port, p);
+        } else if (!node->is_switch) {
+            p = fabric_host_next_packet(node->host, port);
+        }
+        if (p)
+            transmit(port, p);
     }
-    if (!p)
-        return;
-    transmit(port, p);
-    if (has_more(port)) {
-        port->busy = true;
-        vdc_schedule_at(node->entity, port->free_at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
-                        port->index);
-    }
+    vdc_time next = next_work_at(port, now);
+    if (next != VDC_TIME_MAX && (p || next > now))
+        schedule_tx_done(port, next);
 }
 
-void fabric_port_tx_done(struct fabric_port *port)
+void fabric_port_tx_done(struct fabric_port *port, uint32_t epoch)
 {
+    if (!port->busy || epoch != port->tx_epoch)
+        return;
     port->busy = false;
     fabric_port_kick(port);
 }

@@ -150,24 +150,28 @@ static int compare_times(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The time below which about 98% of the overflow lies, from an evenly spaced sample: the bands are sized for
- * the bulk, so a few far-future events (a timeout, a scheduled fault) cannot stretch every band. */
-static vdc_time bulk_end(const struct vdc_event_vec *over, vdc_time lo, vdc_time hi)
+/* Times below which about an eighth and about 98% of the overflow lie, from an evenly spaced sample. */
+static void overflow_quantiles(const struct vdc_event_vec *over, vdc_time lo, vdc_time hi, vdc_time *eighth,
+                               vdc_time *bulk)
 {
     enum { SAMPLES = 256 };
-    if (over->len <= SAMPLES)
-        return hi;
+    size_t n = over->len < SAMPLES ? over->len : SAMPLES;
     vdc_time sample[SAMPLES];
-    size_t stride = over->len / SAMPLES;
-    for (size_t i = 0; i < SAMPLES; i++)
+    size_t stride = over->len / n;
+    for (size_t i = 0; i < n; i++)
         sample[i] = over->items[i * stride].time;
-    qsort(sample, SAMPLES, sizeof sample[0], compare_times);
-    vdc_time end = sample[SAMPLES * 98 / 100];
-    return end < lo ? lo : end;
+    qsort(sample, n, sizeof sample[0], compare_times);
+    *eighth = sample[n / 8] < lo ? lo : sample[n / 8];
+    *bulk = over->len <= SAMPLES ? hi : sample[n * 98 / 100];
+    if (*bulk < *eighth)
+        *bulk = *eighth;
 }
 
-/* Cuts the bulk of the overflow's time span into bands of a power-of-two width holding about band_target
- * events each; events past the last band stay in the overflow for a later spread. */
+/* Cuts the overflow into bands of a power-of-two width holding about band_target events each. The width comes
+ * from the density of the earliest eighth of the events: models keep a population of far-future timers
+ * (timeouts, rate timers) that would otherwise stretch every band, and with wide bands most new events
+ * fall into the band being consumed, where they take the slower heap path. Events past the last band stay in
+ * the overflow for a later spread. */
 static void spread_overflow(struct vdc_event_queue *q)
 {
     struct vdc_event_vec *over = &q->overflow;
@@ -177,9 +181,10 @@ static void spread_overflow(struct vdc_event_queue *q)
         lo = t < lo ? t : lo;
         hi = t > hi ? t : hi;
     }
-    hi = bulk_end(over, lo, hi);
+    vdc_time eighth, bulk;
+    overflow_quantiles(over, lo, hi, &eighth, &bulk);
     /* At least a few hundred bands (of 32 events or more), so that a new event rarely falls into the
-     * band being consumed, where it would take the slower heap path. */
+     * band being consumed. */
     uint64_t wanted = over->len / q->band_target, floor = over->len / 32;
     if (floor > 512)
         floor = 512;
@@ -187,10 +192,12 @@ static void spread_overflow(struct vdc_event_queue *q)
         wanted = floor;
     if (wanted == 0)
         wanted = 1;
-    unsigned shift = bits_needed((hi - lo) / wanted);
+    uint64_t first_eighth_bands = wanted / 8 ? wanted / 8 : 1;
+    unsigned shift = bits_needed((eighth - lo) / first_eighth_bands);
     if (shift > 63)
         shift = 63;
-    size_t count = (size_t)((hi - lo) >> shift) + 1;
+    uint64_t span_bands = ((bulk - lo) >> shift) + 1;
+    size_t count = (size_t)(span_bands < 2 * wanted + 1 ? span_bands : 2 * wanted + 1);
     if (count > q->band_alloc) {
         q->bands = vdc_xrealloc(q->bands, count, sizeof *q->bands);
         memset(q->bands + q->band_alloc, 0, (count - q->band_alloc) * sizeof *q->bands);
