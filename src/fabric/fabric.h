@@ -133,6 +133,9 @@ struct fabric {
     FILE *fct_file;
     FILE *pfc_file;
     struct fabric_capture *capture;
+    struct fabric_sampler *sampler;
+    void *fault_state;
+    uint64_t reroutes;
 };
 
 /* Event kinds handled by node entities. */
@@ -160,12 +163,16 @@ void fabric_port_tx_done(struct fabric_port *port, uint32_t epoch);
 void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packet *p);
 void fabric_port_pause_end(struct fabric_port *port, unsigned priority, uint32_t epoch);
 void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause);
+/* With expiring pauses, re-sends XOFF for `priority` every half pause while the port still asks for it. */
+void fabric_port_schedule_refresh(struct fabric_port *port, unsigned priority);
+void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority);
+/* A link changed state (faults.c): both ends stop or resume; pauses across it are forgotten. */
+void fabric_link_set_state(struct fabric *f, uint32_t link, bool up);
 
 /* Switch and host reception (switch.c, host.c). */
 void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p);
 void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p);
-void fabric_switch_schedule_refresh(struct fabric_node *sw, struct fabric_port *ingress, unsigned priority);
-void fabric_switch_pause_refresh(struct fabric_node *sw, uint64_t arg);
+
 
 static inline struct fabric_node *fabric_node_of(struct vdc_entity *e)
 {

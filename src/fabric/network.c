@@ -79,7 +79,9 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
         fabric_port_pause_end(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 0xFF,
                               (uint32_t)(ev->arg >> 24));
         break;
-    case FABRIC_EV_PAUSE_REFRESH: fabric_switch_pause_refresh(node, ev->arg); break;
+    case FABRIC_EV_PAUSE_REFRESH:
+        fabric_port_pause_refresh(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 7);
+        break;
     case FABRIC_EV_FLOW_START: fabric_host_flow_start(node, (uint32_t)ev->arg); break;
     case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;
     case FABRIC_EV_DCQCN_TIMER: fabric_host_dcqcn_timer(node, ev->arg); break;
@@ -213,6 +215,7 @@ void fabric_free(struct fabric *f)
     }
     free(f->nodes);
     free(f->flows);
+    free(f->fault_state);
     fabric_routes_free(f->routes);
     fabric_pool_free(&f->pool);
     memset(f, 0, sizeof *f);

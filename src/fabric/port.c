@@ -259,3 +259,20 @@ void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause)
     }
     fabric_port_send_control(port, p);
 }
+
+void fabric_port_schedule_refresh(struct fabric_port *port, unsigned priority)
+{
+    /* A pause that expires is re-sent at half its length while the congestion lasts, as switches do. */
+    struct fabric_node *node = port->node;
+    vdc_time half = quanta_time(port, node->fabric->cfg.pause_quanta) / 2;
+    vdc_schedule_in(node->entity, half ? half : 1, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_PAUSE_REFRESH,
+                    port->index | (uint64_t)priority << 16);
+}
+
+void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority)
+{
+    if (!(port->pausing_mask & (1u << priority)))
+        return;
+    fabric_port_send_pfc(port, (uint8_t)(1u << priority), true);
+    fabric_port_schedule_refresh(port, priority);
+}

@@ -33,7 +33,7 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
         fabric_mmu_should_pause(mmu, ingress->index, priority)) {
         fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), true);
         if (f->cfg.pause_expiry)
-            fabric_switch_schedule_refresh(sw, ingress, priority);
+            fabric_port_schedule_refresh(ingress, priority);
     }
     fabric_port_enqueue(&sw->ports[egress], p);
 }
@@ -66,20 +66,3 @@ void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, st
     }
 }
 
-void fabric_switch_schedule_refresh(struct fabric_node *sw, struct fabric_port *ingress, unsigned priority)
-{
-    /* A pause that expires is re-sent at half its length while the congestion lasts, as switches do. */
-    vdc_time quanta = ((uint64_t)sw->fabric->cfg.pause_quanta * 512 * VDC_SEC + ingress->rate - 1) / ingress->rate;
-    vdc_schedule_in(sw->entity, quanta / 2 ? quanta / 2 : 1, VDC_PRIO_DEVICE, sw->entity->id,
-                    FABRIC_EV_PAUSE_REFRESH, ingress->index | (uint64_t)priority << 16);
-}
-
-void fabric_switch_pause_refresh(struct fabric_node *sw, uint64_t arg)
-{
-    struct fabric_port *ingress = &sw->ports[(uint16_t)arg];
-    unsigned priority = (unsigned)(arg >> 16) & 7;
-    if (!(ingress->pausing_mask & (1u << priority)))
-        return;
-    fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), true);
-    fabric_switch_schedule_refresh(sw, ingress, priority);
-}

@@ -12,7 +12,11 @@
 #include "../common/shell_quote.h"
 #include "../common/wall_clock.h"
 #include "../scenario/units.h"
-#include "../workload/rack_messages.h"
+#include "../fabric/host.h"
+#include "../fabric/outputs.h"
+#include "../fabric/sampler.h"
+#include "../report/latency_histogram.h"
+#include "fabric_setup.h"
 #include "guest_set.h"
 
 static bool make_dir(const char *path, struct vdc_error *err)
@@ -45,25 +49,75 @@ struct check_result {
     char text[512];
 };
 
-static void judge_checks(const struct vdc_scenario *sc, const struct rack_messages *m, struct check_result *r)
+/* What a run measured, gathered once for the summary, summary.json and the checks. */
+struct run_totals {
+    uint32_t hosts, switches, links;
+    uint64_t flows, flows_done, bytes_delivered, retransmitted;
+    uint64_t drops, ecn_marks, pauses_sent, resumes_sent;
+    vdc_time paused_time;
+    double mean_slowdown;
+    struct vdc_latency_histogram fct;
+};
+
+static void gather_totals(const struct fabric *f, struct run_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    vdc_hist_init(&t->fct);
+    t->hosts = fabric_topology_host_count(f->topo);
+    t->switches = f->node_count - t->hosts;
+    t->links = f->topo->link_count;
+    t->flows = f->flow_count;
+    double slowdown_sum = 0;
+    for (uint32_t i = 0; i < f->flow_count; i++) {
+        const struct fabric_flow *flow = &f->flows[i];
+        t->bytes_delivered += flow->bytes_received;
+        t->retransmitted += flow->retransmitted;
+        if (!flow->done)
+            continue;
+        t->flows_done++;
+        vdc_time fct = flow->finished_at - flow->spec.start;
+        vdc_hist_add(&t->fct, fct);
+        vdc_time ideal = fabric_flow_standalone_fct(f, flow);
+        slowdown_sum += ideal ? (double)fct / (double)ideal : 1.0;
+    }
+    t->mean_slowdown = t->flows_done ? slowdown_sum / (double)t->flows_done : 0;
+    for (uint32_t n = 0; n < f->node_count; n++) {
+        for (uint16_t p = 0; p < f->nodes[n].port_count; p++) {
+            const struct fabric_port *port = &f->nodes[n].ports[p];
+            t->drops += port->count.drops;
+            t->ecn_marks += port->count.ecn_marked;
+            t->pauses_sent += port->count.pauses_sent;
+            t->resumes_sent += port->count.resumes_sent;
+            t->paused_time += port->count.paused_time;
+            for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
+                if (port->paused_mask & (1u << q))
+                    t->paused_time += f->sim->now - port->paused_since[q];
+            }
+        }
+    }
+}
+
+static void judge_checks(const struct vdc_scenario *sc, const struct run_totals *t, struct check_result *r)
 {
     r->passed = true;
     size_t used = 0;
     r->text[0] = '\0';
-    if (m->delivered < sc->checks.min_delivered) {
+    if (t->flows_done < sc->checks.min_delivered) {
         r->passed = false;
         used += (size_t)snprintf(r->text + used, sizeof r->text - used,
-                                 "FAILED checks.min_delivered: %" PRIu64 " delivered, at least %" PRIu64 " required; ",
-                                 m->delivered, sc->checks.min_delivered);
+                                 "FAILED checks.min_delivered: %" PRIu64 " flows completed, at least %" PRIu64
+                                 " required; ",
+                                 t->flows_done, sc->checks.min_delivered);
     }
-    uint64_t mean = vdc_hist_mean(&m->latency);
+    uint64_t mean = vdc_hist_mean(&t->fct);
     if (sc->checks.max_mean_latency != 0 && mean > sc->checks.max_mean_latency && used < sizeof r->text) {
         char have[64], limit[64];
         vdc_time_format(have, sizeof have, mean);
         vdc_time_format(limit, sizeof limit, sc->checks.max_mean_latency);
         r->passed = false;
         used += (size_t)snprintf(r->text + used, sizeof r->text - used,
-                                 "FAILED checks.max_mean_latency: mean %s, at most %s allowed; ", have, limit);
+                                 "FAILED checks.max_mean_latency: mean flow completion %s, at most %s allowed; ",
+                                 have, limit);
     }
     if (r->passed)
         snprintf(r->text, sizeof r->text, "ok");
@@ -71,34 +125,65 @@ static void judge_checks(const struct vdc_scenario *sc, const struct rack_messag
         r->text[used - 2] = '\0';
 }
 
-static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                          const struct rack_messages *m, const struct check_result *checks)
+static void print_workload(FILE *out, const struct vdc_scenario *sc)
 {
-    char rate[64], delay[64], size[64], interval[64];
-    vdc_format_quantity(rate, sizeof rate, VDC_QTY_RATE, sc->topology.link_rate);
-    vdc_time_format(delay, sizeof delay, sc->topology.link_delay);
-    vdc_format_quantity(size, sizeof size, VDC_QTY_SIZE, sc->workload.message_size);
-    vdc_time_format(interval, sizeof interval, sc->workload.mean_interval);
-    fprintf(out, "scenario   %s (seed %" PRIu64 ")\n", sc->name, sc->seed);
-    fprintf(out, "topology   rack: %" PRIu64 " blades on a %" PRIu64 "-port TOR, %s links, %s delay\n",
-            sc->topology.blades, sc->topology.tor_ports, rate, delay);
-    if (sc->workload.kind == VDC_WORKLOAD_UNIFORM)
-        fprintf(out, "workload   uniform: %s messages, mean interval %s, %" PRIu64 " per blade\n", size, interval,
-                sc->workload.messages_per_blade);
-    if (sc->workload.kind != VDC_WORKLOAD_NONE)
-        fprintf(out, "delivered  %" PRIu64 " of %" PRIu64 " messages, %" PRIu64 " bytes\n", m->delivered, m->sent,
-            m->bytes_delivered);
-    if (sc->workload.kind != VDC_WORKLOAD_NONE && m->delivered > 0) {
-        char lo[64], mean[64], p99[64], hi[64];
-        vdc_time_format(lo, sizeof lo, m->latency.min);
-        vdc_time_format(mean, sizeof mean, vdc_hist_mean(&m->latency));
-        vdc_time_format(p99, sizeof p99, vdc_hist_percentile(&m->latency, 99.0));
-        vdc_time_format(hi, sizeof hi, m->latency.max);
-        fprintf(out, "latency    min %s, mean %s, p99 %s, max %s\n", lo, mean, p99, hi);
+    const __typeof__(sc->workload) *w = &sc->workload;
+    char a[64], b[64];
+    switch (w->kind) {
+    case VDC_WORKLOAD_UNIFORM:
+        vdc_format_quantity(a, sizeof a, VDC_QTY_SIZE, w->message_size);
+        vdc_time_format(b, sizeof b, w->mean_interval);
+        fprintf(out, "workload   uniform: %s messages, mean interval %s, %" PRIu64 " per host\n", a, b,
+                w->messages_per_blade);
+        break;
+    case VDC_WORKLOAD_INCAST:
+        vdc_format_quantity(a, sizeof a, VDC_QTY_SIZE, w->flow_size);
+        fprintf(out, "workload   incast: %" PRIu64 " senders to host %" PRIu64 ", %s each\n", w->senders, w->receiver,
+                a);
+        break;
+    case VDC_WORKLOAD_POISSON:
+        vdc_time_format(b, sizeof b, w->duration);
+        fprintf(out, "workload   poisson: %s flow sizes at %.0f%% load for %s\n",
+                w->distribution == VDC_DISTRIBUTION_HADOOP ? "FB Hadoop" : "WebSearch", w->load * 100, b);
+        break;
+    case VDC_WORKLOAD_FLOWS: fprintf(out, "workload   flows from %s\n", w->flows_file); break;
+    default: fprintf(out, "workload   none\n"); break;
     }
-    if (sc->workload.kind != VDC_WORKLOAD_NONE && sim->now > 0)
-        fprintf(out, "goodput    %.3f Gbps per blade (mean over the run)\n",
-                (double)m->bytes_delivered * 8.0 / ((double)sim->now * 1e-12) / 1e9 / (double)m->blade_count);
+}
+
+static const char *const topology_names[] = {"rack", "leaf-spine", "fat-tree", "hpcc", "simgrid"};
+
+static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct vdc_sim *sim,
+                          const struct run_totals *t, const struct check_result *checks)
+{
+    fprintf(out, "scenario   %s (seed %" PRIu64 ")\n", sc->name, sc->seed);
+    fprintf(out, "topology   %s: %" PRIu32 " hosts, %" PRIu32 " switch%s, %" PRIu32 " links\n",
+            topology_names[sc->topology.kind], t->hosts, t->switches, t->switches == 1 ? "" : "es", t->links);
+    print_workload(out, sc);
+    if (t->flows > 0) {
+        fprintf(out, "flows      %" PRIu64 " of %" PRIu64 " completed, %" PRIu64 " bytes delivered, %" PRIu64
+                     " packets retransmitted\n",
+                t->flows_done, t->flows, t->bytes_delivered, t->retransmitted);
+    }
+    if (t->flows_done > 0) {
+        char lo[64], mean[64], p99[64], hi[64];
+        vdc_time_format(lo, sizeof lo, t->fct.min);
+        vdc_time_format(mean, sizeof mean, vdc_hist_mean(&t->fct));
+        vdc_time_format(p99, sizeof p99, vdc_hist_percentile(&t->fct, 99.0));
+        vdc_time_format(hi, sizeof hi, t->fct.max);
+        fprintf(out, "fct        min %s, mean %s, p99 %s, max %s; mean slowdown %.2f\n", lo, mean, p99, hi,
+                t->mean_slowdown);
+    }
+    if (t->flows > 0) {
+        char paused[64];
+        vdc_time_format(paused, sizeof paused, t->paused_time);
+        fprintf(out, "fabric     %" PRIu64 " drops, %" PRIu64 " ECN marks, %" PRIu64 " pauses and %" PRIu64
+                     " resumes sent, %s paused in all\n",
+                t->drops, t->ecn_marks, t->pauses_sent, t->resumes_sent, paused);
+    }
+    if (t->flows > 0 && sim->now > 0)
+        fprintf(out, "goodput    %.3f Gbps per host (mean over the run)\n",
+                (double)t->bytes_delivered * 8.0 / ((double)sim->now * 1e-12) / 1e9 / (double)t->hosts);
     fprintf(out, "checks     %s\n", checks->text);
 }
 
@@ -130,8 +215,7 @@ static void write_json_string(FILE *f, const char *text)
 }
 
 static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                               const struct rack_messages *m, const struct check_result *checks,
-                               struct vdc_error *err)
+                               const struct run_totals *t, const struct check_result *checks, struct vdc_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -139,21 +223,99 @@ static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, c
     if (f == NULL)
         return vdc_fail(err, "--out: cannot write '%s' (%s); choose a writable folder", path, strerror(errno));
     /* Only model values: the file is the same on every machine for the same scenario and seed. */
-    fprintf(f,
-            "{\n  \"scenario\": ");
+    fprintf(f, "{\n  \"scenario\": ");
     write_json_string(f, sc->name);
     fprintf(f,
-            ",\n  \"seed\": %" PRIu64 ",\n  \"end_time_ps\": %" PRIu64
-            ",\n  \"events\": %" PRIu64 ",\n  \"digest\": \"%016" PRIx64 "\",\n  \"messages_sent\": %" PRIu64
-            ",\n  \"messages_delivered\": %" PRIu64 ",\n  \"bytes_delivered\": %" PRIu64
-            ",\n  \"latency_ps\": {\"min\": %" PRIu64 ", \"mean\": %" PRIu64 ", \"p99\": %" PRIu64
-            ", \"max\": %" PRIu64 "},\n  \"checks_passed\": %s\n}\n",
-            sc->seed, sim->now, sim->events_processed, sim->digest, m->sent, m->delivered,
-            m->bytes_delivered, m->delivered ? m->latency.min : 0, vdc_hist_mean(&m->latency),
-            vdc_hist_percentile(&m->latency, 99.0), m->latency.max, checks->passed ? "true" : "false");
+            ",\n  \"seed\": %" PRIu64 ",\n  \"end_time_ps\": %" PRIu64 ",\n  \"events\": %" PRIu64
+            ",\n  \"digest\": \"%016" PRIx64 "\",\n  \"flows\": %" PRIu64 ",\n  \"flows_completed\": %" PRIu64
+            ",\n  \"bytes_delivered\": %" PRIu64 ",\n  \"packets_retransmitted\": %" PRIu64
+            ",\n  \"fct_ps\": {\"min\": %" PRIu64 ", \"mean\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64
+            "},\n  \"mean_slowdown\": %.6f,\n  \"drops\": %" PRIu64 ",\n  \"ecn_marks\": %" PRIu64
+            ",\n  \"pauses_sent\": %" PRIu64 ",\n  \"paused_ps\": %" PRIu64 ",\n  \"checks_passed\": %s\n}\n",
+            sc->seed, sim->now, sim->events_processed, sim->digest, t->flows, t->flows_done, t->bytes_delivered,
+            t->retransmitted, t->flows_done ? t->fct.min : 0, vdc_hist_mean(&t->fct),
+            vdc_hist_percentile(&t->fct, 99.0), t->fct.max, t->mean_slowdown, t->drops, t->ecn_marks,
+            t->pauses_sent, t->paused_time, checks->passed ? "true" : "false");
     if (fclose(f) != 0)
         return vdc_fail(err, "--out: writing '%s' failed (%s)", path, strerror(errno));
     return true;
+}
+
+static FILE *open_output(const char *dir, const char *name, struct vdc_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        vdc_fail(err, "--out: cannot write '%s' (%s); choose a writable folder", path, strerror(errno));
+    return f;
+}
+
+/* The files of --out that are written while the run goes: fct.txt, pfc.txt, the sampled series. */
+static bool open_outputs(struct fabric *f, const struct vdc_scenario *sc, const char *dir, struct vdc_error *err)
+{
+    if (!(f->fct_file = open_output(dir, "fct.txt", err)) || !(f->pfc_file = open_output(dir, "pfc.txt", err)))
+        return false;
+    if (sc->output.sample_interval == 0)
+        return true;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/queues.csv", dir);
+    return fabric_sampler_start(f, path, sc->output.sample_interval, err);
+}
+
+static bool close_outputs(struct fabric *f, const char *dir, struct vdc_error *err)
+{
+    bool ok = true;
+    FILE **files[] = {&f->fct_file, &f->pfc_file};
+    for (size_t i = 0; i < 2; i++) {
+        if (*files[i] && (ferror(*files[i]) | fclose(*files[i])) != 0 && ok)
+            ok = vdc_fail(err, "--out: writing into '%s' failed; check the disk", dir);
+        *files[i] = NULL;
+    }
+    ok = fabric_sampler_close(f, err) && ok;
+    if (ok && dir) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/counters.csv", dir);
+        ok = fabric_write_counters(f, path, err);
+    }
+    return ok;
+}
+
+struct run_parts {
+    struct fabric_topology topo;
+    struct fabric_flow_set flows;
+    struct fabric fabric;
+    bool built;
+    struct vdc_guest_set guests;
+};
+
+static void free_parts(struct run_parts *r)
+{
+    vdc_guest_set_free(&r->guests);
+    if (r->built)
+        fabric_free(&r->fabric);
+    fabric_flow_set_free(&r->flows);
+    fabric_topology_free(&r->topo);
+}
+
+static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct vdc_scenario *sc,
+                        const struct vdc_run_options *options, struct vdc_error *err)
+{
+    struct fabric_config cfg;
+    struct fabric_fault_plan faults;
+    if (!fabric_setup_config(sc, &cfg, err) || !fabric_setup_topology(sc, &r->topo, err) ||
+        !fabric_setup_flows(sc, &r->topo, &r->flows, err))
+        return false;
+    if (!(r->built = fabric_build(&r->fabric, sim, &r->topo, &cfg, err)) ||
+        !fabric_hosts_add_flows(&r->fabric, &r->flows, err))
+        return false;
+    fabric_setup_faults(sc, &faults);
+    if (!fabric_faults_schedule(&r->fabric, &faults, err))
+        return false;
+    if (options->out_dir && !open_outputs(&r->fabric, sc, options->out_dir, err))
+        return false;
+    return vdc_guest_set_build(&r->guests, sim, sc, err) &&
+           (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
 }
 
 int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options *options, FILE *summary,
@@ -167,19 +329,12 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     }
     struct vdc_sim sim;
     vdc_sim_init(&sim, sc->seed);
-    struct rack_messages model;
-    if (!rack_messages_build(&model, &sim, sc, &err)) {
+    struct run_parts parts;
+    memset(&parts, 0, sizeof parts);
+    if (!build_parts(&parts, &sim, sc, options, &err)) {
         vdc_print_error(&err);
-        rack_messages_free(&model);
-        vdc_sim_free(&sim);
-        return VDC_EXIT_BAD_INPUT;
-    }
-    struct vdc_guest_set guests;
-    if (!vdc_guest_set_build(&guests, &sim, sc, &err) ||
-        (options->dtb_dir != NULL && !vdc_guest_set_dump_dtbs(&guests, options->dtb_dir, &err))) {
-        vdc_print_error(&err);
-        vdc_guest_set_free(&guests);
-        rack_messages_free(&model);
+        close_outputs(&parts.fabric, NULL, &err);
+        free_parts(&parts);
         vdc_sim_free(&sim);
         return VDC_EXIT_BAD_INPUT;
     }
@@ -192,13 +347,16 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     vdc_progress_finish(&progress);
 
     fflush(stdout); /* guest console lines first, then the summary */
+    struct run_totals totals;
+    gather_totals(&parts.fabric, &totals);
     struct check_result checks;
-    judge_checks(sc, &model, &checks);
-    print_summary(summary, sc, &sim, &model, &checks);
-    bool guests_ok = vdc_guest_set_report(&guests, summary);
+    judge_checks(sc, &totals, &checks);
+    print_summary(summary, sc, &sim, &totals, &checks);
+    bool guests_ok = vdc_guest_set_report(&parts.guests, summary);
     print_summary_tail(summary, &sim, wall);
     int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
-    if (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &model, &checks, &err)) {
+    if (options->out_dir != NULL && (!close_outputs(&parts.fabric, options->out_dir, &err) ||
+                                     !write_summary_json(options->out_dir, sc, &sim, &totals, &checks, &err))) {
         vdc_print_error(&err);
         code = VDC_EXIT_BAD_INPUT;
     }
@@ -214,12 +372,13 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
             .digest = sim.digest,
             .events = sim.events_processed,
             .end_time = sim.now,
-            .latency_min = model.delivered ? model.latency.min : 0,
-            .latency_mean = vdc_hist_mean(&model.latency),
+            .latency_min = totals.flows_done ? totals.fct.min : 0,
+            .latency_mean = vdc_hist_mean(&totals.fct),
+            .flows_done = totals.flows_done,
+            .drops = totals.drops,
             .checks_passed = checks.passed,
         };
-    vdc_guest_set_free(&guests);
-    rack_messages_free(&model);
+    free_parts(&parts);
     vdc_sim_free(&sim);
     return code;
 }

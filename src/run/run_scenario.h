@@ -18,7 +18,8 @@ struct vdc_run_outcome {
     uint64_t digest;
     uint64_t events;
     vdc_time end_time;
-    vdc_time latency_min, latency_mean;
+    vdc_time latency_min, latency_mean; /* flow completion times */
+    uint64_t flows_done, drops;
     bool checks_passed;
 };
 

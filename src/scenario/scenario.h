@@ -8,8 +8,21 @@
 #include "../common/error.h"
 #include "../scheduler/time.h"
 
-enum vdc_topology_kind { VDC_TOPOLOGY_RACK };
-enum vdc_workload_kind { VDC_WORKLOAD_NONE, VDC_WORKLOAD_UNIFORM };
+enum vdc_topology_kind {
+    VDC_TOPOLOGY_RACK,
+    VDC_TOPOLOGY_LEAF_SPINE,
+    VDC_TOPOLOGY_FAT_TREE,
+    VDC_TOPOLOGY_HPCC,
+    VDC_TOPOLOGY_SIMGRID,
+};
+enum vdc_workload_kind {
+    VDC_WORKLOAD_NONE,
+    VDC_WORKLOAD_UNIFORM,
+    VDC_WORKLOAD_INCAST,
+    VDC_WORKLOAD_POISSON,
+    VDC_WORKLOAD_FLOWS,
+};
+enum vdc_flow_distribution { VDC_DISTRIBUTION_WEBSEARCH, VDC_DISTRIBUTION_HADOOP };
 enum vdc_failure_policy { VDC_ON_FAILURE_STOP, VDC_ON_FAILURE_CONTINUE };
 
 struct vdc_scenario {
@@ -26,13 +39,56 @@ struct vdc_scenario {
         uint64_t link_rate;       /* bit/s */
         vdc_time link_delay;
         vdc_time switch_latency;
+        char *file;               /* hpcc and simgrid kinds */
+        uint64_t leaves, spines, hosts_per_leaf, k;
+        uint64_t fabric_rate;     /* switch-to-switch links of leaf-spine and fat-tree */
     } topology;
     struct {
         unsigned kind; /* enum vdc_workload_kind */
         uint64_t message_size;    /* bytes */
         vdc_time mean_interval;   /* per blade, exponential inter-arrival */
         uint64_t messages_per_blade;
+        uint64_t senders;          /* incast */
+        uint64_t receiver;
+        uint64_t flow_size;
+        vdc_time start;
+        unsigned distribution;     /* poisson: enum vdc_flow_distribution */
+        double load;
+        vdc_time duration;
+        char *flows_file;          /* flows: an HPCC ns-3 flow file */
+        uint64_t priority;
     } workload;
+    struct {
+        uint64_t payload, buffer;
+        bool pfc, lossy;
+        uint64_t pfc_reserve, pfc_resume_offset, pfc_alpha_shift, pfc_headroom;
+        bool pause_expiry;
+        uint64_t pause_quanta;
+        bool ecn;
+        uint64_t ecn_kmin, ecn_kmax;
+        double ecn_pmax;
+        uint64_t control_priority, strict_priorities;
+        char *dwrr_weights;
+    } fabric;
+    struct {
+        vdc_time nack_interval, retransmit_timeout, cnp_interval;
+        bool dcqcn;
+        double dcqcn_g;
+        vdc_time dcqcn_alpha_interval, dcqcn_decrease_interval, dcqcn_increase_interval;
+        uint64_t dcqcn_fast_recovery;
+        uint64_t dcqcn_rate_ai, dcqcn_rate_hai, dcqcn_min_rate;
+    } transport;
+    struct {
+        char *link;                /* "A/B": the link between the nodes named A and B */
+        vdc_time down_at, up_at;   /* 0: never */
+        vdc_time flap_period;      /* 0: one down/up; else down and up every half period from down_at to up_at */
+        vdc_time reroute_delay;    /* routes converge this long after a change */
+        char *stuck_host;          /* a receiver that stops draining and keeps its link paused */
+        vdc_time stuck_at;
+    } faults;
+    struct {
+        vdc_time sample_interval;  /* queue-depth and utilization series; 0: none */
+    } output;
     struct {
         char *program;           /* "" for none; "guest:NAME" is build/guest/NAME.elf beside the vdc binary */
         char *args;

@@ -1,0 +1,175 @@
+/* Scenario keys to fabric inputs. Generated workloads draw from their own random streams, seeded by the scenario
+ * seed and the host, so adding a host or a key elsewhere does not change another host's flows. */
+#include "fabric_setup.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fabric/topologies.h"
+
+/* Entity-like ids for the workload's random streams (never registered as entities). */
+#define WORKLOAD_STREAM_BASE 0x200000u
+
+bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology *topo, struct vdc_error *err)
+{
+    const __typeof__(sc->topology) *t = &sc->topology;
+    bool ok;
+    switch (t->kind) {
+    case VDC_TOPOLOGY_LEAF_SPINE:
+        ok = fabric_topology_leaf_spine(topo, (uint32_t)t->leaves, (uint32_t)t->spines, (uint32_t)t->hosts_per_leaf,
+                                        t->link_rate, t->fabric_rate, t->link_delay, err);
+        break;
+    case VDC_TOPOLOGY_FAT_TREE:
+        ok = fabric_topology_fat_tree(topo, (uint32_t)t->k, t->link_rate, t->fabric_rate, t->link_delay, err);
+        break;
+    default:
+        ok = fabric_topology_rack(topo, (uint32_t)t->blades, (uint32_t)t->tor_ports, t->link_rate, t->link_delay, err);
+        break;
+    }
+    if (!ok) {
+        fabric_topology_free(topo);
+        return vdc_fail_prefix(err, "topology");
+    }
+    return true;
+}
+
+static bool parse_weights(const char *text, uint32_t weights[FABRIC_PRIORITIES], struct vdc_error *err)
+{
+    const char *p = text;
+    for (unsigned i = 0; i < FABRIC_PRIORITIES; i++) {
+        char *end;
+        unsigned long w = strtoul(p, &end, 10);
+        if (end == p || w < 1 || w > 100 || (i + 1 < FABRIC_PRIORITIES ? *end != ',' : *end != '\0'))
+            return vdc_fail(err, "fabric.dwrr_weights '%s': expected 8 comma-separated weights from 1 to 100, "
+                                 "like 1,1,1,4,1,1,1,1",
+                            text);
+        weights[i] = (uint32_t)w;
+        p = end + 1;
+    }
+    return true;
+}
+
+bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err)
+{
+    fabric_config_defaults(cfg);
+    const __typeof__(sc->fabric) *fb = &sc->fabric;
+    const __typeof__(sc->transport) *tr = &sc->transport;
+    cfg->payload = (uint32_t)fb->payload;
+    cfg->buffer = fb->buffer;
+    cfg->pfc = fb->pfc;
+    cfg->pfc_reserve = (uint32_t)fb->pfc_reserve;
+    cfg->pfc_resume_offset = (uint32_t)fb->pfc_resume_offset;
+    cfg->pfc_alpha_shift = (uint32_t)fb->pfc_alpha_shift;
+    cfg->pfc_headroom = fb->pfc_headroom;
+    cfg->pause_expiry = fb->pause_expiry;
+    cfg->pause_quanta = (uint32_t)fb->pause_quanta;
+    cfg->ecn = fb->ecn;
+    cfg->ecn_kmin = fb->ecn_kmin;
+    cfg->ecn_kmax = fb->ecn_kmax;
+    cfg->ecn_pmax = fb->ecn_pmax;
+    cfg->switch_latency = sc->topology.switch_latency;
+    cfg->control_priority = (uint8_t)fb->control_priority;
+    cfg->strict_priorities = (uint8_t)fb->strict_priorities;
+    cfg->ecmp_seed = vdc_mix64(sc->seed);
+    cfg->nack_interval = tr->nack_interval;
+    cfg->retransmit_timeout = tr->retransmit_timeout;
+    cfg->cnp_interval = tr->cnp_interval;
+    cfg->dcqcn = (struct dcqcn_params){.enabled = tr->dcqcn,
+                                       .g = tr->dcqcn_g,
+                                       .alpha_interval = tr->dcqcn_alpha_interval,
+                                       .decrease_interval = tr->dcqcn_decrease_interval,
+                                       .increase_interval = tr->dcqcn_increase_interval,
+                                       .fast_recovery_rounds = (uint32_t)tr->dcqcn_fast_recovery,
+                                       .rate_ai = tr->dcqcn_rate_ai,
+                                       .rate_hai = tr->dcqcn_rate_hai,
+                                       .min_rate = tr->dcqcn_min_rate};
+    if (fb->ecn_kmin && fb->ecn_kmax && fb->ecn_kmax <= fb->ecn_kmin)
+        return vdc_fail(err, "fabric.ecn_kmax must be larger than fabric.ecn_kmin");
+    if (fb->control_priority < FABRIC_PRIORITIES - fb->strict_priorities && fb->strict_priorities > 0)
+        return vdc_fail(err, "fabric.control_priority %" PRIu64 " is not among the %" PRIu64
+                             " strict priorities; ACKs and CNPs must not wait behind data",
+                        fb->control_priority, fb->strict_priorities);
+    return parse_weights(fb->dwrr_weights, cfg->dwrr_weight, err);
+}
+
+/* Node numbers of the hosts, in node order: host index i is hosts[i]. */
+static uint32_t *host_nodes(const struct fabric_topology *topo, uint32_t *count)
+{
+    uint32_t *hosts = vdc_xmalloc((topo->node_count ? topo->node_count : 1) * sizeof *hosts);
+    *count = 0;
+    for (uint32_t n = 0; n < topo->node_count; n++) {
+        if (!topo->is_switch[n])
+            hosts[(*count)++] = n;
+    }
+    return hosts;
+}
+
+static bool incast_flows(const struct vdc_scenario *sc, const uint32_t *hosts, uint32_t host_count,
+                         struct fabric_flow_set *flows, struct vdc_error *err)
+{
+    const __typeof__(sc->workload) *w = &sc->workload;
+    if (w->receiver >= host_count || w->senders >= host_count)
+        return vdc_fail(err, "workload: an incast of %" PRIu64 " senders to host %" PRIu64
+                             " needs more than the topology's %" PRIu32 " hosts; lower senders or receiver",
+                        w->senders, w->receiver, host_count);
+    for (uint32_t i = 0, sent = 0; i < host_count && sent < w->senders; i++) {
+        if (i == w->receiver)
+            continue;
+        struct fabric_flow_spec spec = {.src = hosts[i], .dst = hosts[w->receiver], .priority = (uint8_t)w->priority,
+                                        .dst_port = 100, .size = w->flow_size, .start = w->start};
+        fabric_flow_set_add(flows, &spec);
+        sent++;
+    }
+    return true;
+}
+
+/* Each host sends `messages_per_blade` messages of `message_size` to uniformly chosen peers, with exponential
+ * gaps of mean `mean_interval` (until run.stop_time when the count is 0). */
+static void uniform_flows(const struct vdc_scenario *sc, const uint32_t *hosts, uint32_t host_count,
+                          struct fabric_flow_set *flows)
+{
+    const __typeof__(sc->workload) *w = &sc->workload;
+    for (uint32_t i = 0; i < host_count; i++) {
+        struct vdc_rng rng;
+        vdc_rng_seed(&rng, sc->seed, WORKLOAD_STREAM_BASE + hosts[i]);
+        vdc_time at = 0;
+        for (uint64_t m = 0; w->messages_per_blade == 0 || m < w->messages_per_blade; m++) {
+            at = vdc_time_add(at, vdc_rng_exponential(&rng, w->mean_interval));
+            if (sc->run.stop_time && at >= sc->run.stop_time)
+                break;
+            uint32_t peer = (uint32_t)vdc_rng_below(&rng, host_count - 1);
+            if (peer >= i)
+                peer++;
+            struct fabric_flow_spec spec = {.src = hosts[i], .dst = hosts[peer], .priority = (uint8_t)w->priority,
+                                            .dst_port = 100, .size = w->message_size, .start = at};
+            fabric_flow_set_add(flows, &spec);
+        }
+    }
+}
+
+bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topology *topo,
+                        struct fabric_flow_set *flows, struct vdc_error *err)
+{
+    uint32_t host_count;
+    uint32_t *hosts = host_nodes(topo, &host_count);
+    bool ok = true;
+    switch (sc->workload.kind) {
+    case VDC_WORKLOAD_UNIFORM: uniform_flows(sc, hosts, host_count, flows); break;
+    case VDC_WORKLOAD_INCAST: ok = incast_flows(sc, hosts, host_count, flows, err); break;
+    default: break;
+    }
+    free(hosts);
+    return ok;
+}
+
+void fabric_setup_faults(const struct vdc_scenario *sc, struct fabric_fault_plan *plan)
+{
+    *plan = (struct fabric_fault_plan){.link = sc->faults.link,
+                                       .down_at = sc->faults.down_at,
+                                       .up_at = sc->faults.up_at,
+                                       .flap_period = sc->faults.flap_period,
+                                       .reroute_delay = sc->faults.reroute_delay,
+                                       .stuck_host = sc->faults.stuck_host,
+                                       .stuck_at = sc->faults.stuck_at};
+}
