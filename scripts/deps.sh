@@ -3,7 +3,7 @@
 # otherwise it prints the exact apt-get line. Usage: scripts/deps.sh [--bench]  (--bench adds ns-3 for comparisons)
 set -euo pipefail
 
-packages=(build-essential pkg-config libyaml-dev zlib1g-dev check libfdt-dev libsimgrid-dev device-tree-compiler)
+packages=(build-essential pkg-config libyaml-dev zlib1g-dev check libfdt-dev libsimgrid-dev device-tree-compiler tshark)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(g++ libns3-dev libgsl-dev)
 fi
@@ -22,5 +22,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   exit 0
 fi
-echo "vdc: missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+echo "vdc: missing packages: ${missing[*]}; install them with: sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}" >&2
 exit 1
