@@ -100,14 +100,16 @@ static const struct set_case set_cases[] = {
                                "bps, Kbps, Mbps, Gbps, Tbps, B/s, KB/s, MB/s, GB/s, TB/s)"},
     {"topology.blades=0", "--set topology.blades: 0 is out of range; expected 1 to 4096"},
     {"topology.rate=1Gbps", "--set topology.rate: unknown key 'topology.rate'; expected topology to hold one of: "
-                            "kind, blades, tor_ports, link_rate, link_delay, switch_latency"},
+                            "kind, file, blades, tor_ports, link_rate, link_delay, switch_latency, leaves, "
+                            "spines, hosts_per_leaf, k, fabric_rate"},
     {"topolgy.blades=4", "--set topolgy.blades: unknown key 'topolgy.blades'; expected one of: name, description, "
-                         "seed, run, topology, workload, guests, checks"},
-    {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, blades, tor_ports, "
-                      "link_rate, link_delay, switch_latency"},
+                         "seed, run, topology, workload, fabric, transport, faults, output, guests, checks"},
+    {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, file, blades, "
+                      "tor_ports, link_rate, link_delay, switch_latency, leaves, spines, hosts_per_leaf, k, "
+                      "fabric_rate"},
     {"seed", "--set 'seed': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"=5", "--set '=5': expected key=value, e.g. --set topology.link_rate=200Gbps"},
-    {"workload.kind=ring", "--set workload.kind: unknown choice 'ring'; expected one of: none, uniform"},
+    {"workload.kind=ring", "--set workload.kind: unknown choice 'ring'; expected one of: none, uniform, incast, poisson, flows"},
 };
 
 START_TEST(set_overrides)

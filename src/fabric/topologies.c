@@ -17,8 +17,9 @@ bool fabric_topology_rack(struct fabric_topology *t, uint32_t hosts, uint32_t sw
                           vdc_time delay, struct vdc_error *err)
 {
     if (hosts < 2 || hosts > switch_ports || switch_ports > FABRIC_MAX_PORTS)
-        return vdc_fail(err, "a rack needs 2 to %" PRIu32 " hosts, no more than the switch's %" PRIu32 " ports",
-                        switch_ports < FABRIC_MAX_PORTS ? switch_ports : FABRIC_MAX_PORTS, switch_ports);
+        return vdc_fail(err, "a rack of %" PRIu32 " hosts on a %" PRIu32 "-port switch cannot carry traffic; use 2 or "
+                             "more hosts, no more than the switch's ports (at most %u)",
+                        hosts, switch_ports, FABRIC_MAX_PORTS);
     fabric_topology_init(t, hosts + 1);
     name_node(t, hosts, true, "tor", 0, 0);
     for (uint32_t i = 0; i < hosts; i++) {

@@ -63,6 +63,8 @@ static void gather_totals(const struct fabric *f, struct run_totals *t)
 {
     memset(t, 0, sizeof *t);
     vdc_hist_init(&t->fct);
+    if (!f->nodes)
+        return;
     t->hosts = fabric_topology_host_count(f->topo);
     t->switches = f->node_count - t->hosts;
     t->links = f->topo->link_count;
@@ -157,8 +159,11 @@ static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct
                           const struct run_totals *t, const struct check_result *checks)
 {
     fprintf(out, "scenario   %s (seed %" PRIu64 ")\n", sc->name, sc->seed);
-    fprintf(out, "topology   %s: %" PRIu32 " hosts, %" PRIu32 " switch%s, %" PRIu32 " links\n",
-            topology_names[sc->topology.kind], t->hosts, t->switches, t->switches == 1 ? "" : "es", t->links);
+    if (t->hosts == 0)
+        fprintf(out, "topology   %s: not simulated (no traffic)\n", topology_names[sc->topology.kind]);
+    else
+        fprintf(out, "topology   %s: %" PRIu32 " hosts, %" PRIu32 " switch%s, %" PRIu32 " links\n",
+                topology_names[sc->topology.kind], t->hosts, t->switches, t->switches == 1 ? "" : "es", t->links);
     print_workload(out, sc);
     if (t->flows > 0) {
         fprintf(out, "flows      %" PRIu64 " of %" PRIu64 " completed, %" PRIu64 " bytes delivered, %" PRIu64
@@ -273,7 +278,7 @@ static bool close_outputs(struct fabric *f, const char *dir, struct vdc_error *e
         *files[i] = NULL;
     }
     ok = fabric_sampler_close(f, err) && ok;
-    if (ok && dir) {
+    if (ok && dir && f->nodes) {
         char path[4200];
         snprintf(path, sizeof path, "%s/counters.csv", dir);
         ok = fabric_write_counters(f, path, err);
@@ -303,6 +308,10 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
 {
     struct fabric_config cfg;
     struct fabric_fault_plan faults;
+    /* Without traffic there is no fabric to simulate (a one-blade rack of guests is fine). */
+    if (sc->workload.kind == VDC_WORKLOAD_NONE)
+        return vdc_guest_set_build(&r->guests, sim, sc, err) &&
+               (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
     if (!fabric_setup_config(sc, &cfg, err) || !fabric_setup_topology(sc, &r->topo, err) ||
         !fabric_setup_flows(sc, &r->topo, &r->flows, err))
         return false;

@@ -196,8 +196,8 @@ static void spread_overflow(struct vdc_event_queue *q)
     unsigned shift = bits_needed((eighth - lo) / first_eighth_bands);
     if (shift > 63)
         shift = 63;
-    uint64_t span_bands = ((bulk - lo) >> shift) + 1;
-    size_t count = (size_t)(span_bands < 2 * wanted + 1 ? span_bands : 2 * wanted + 1);
+    uint64_t last_band = (bulk - lo) >> shift; /* +1 could wrap when the span is the whole time range */
+    size_t count = (size_t)(last_band < 2 * wanted ? last_band + 1 : 2 * wanted + 1);
     if (count > q->band_alloc) {
         q->bands = vdc_xrealloc(q->bands, count, sizeof *q->bands);
         memset(q->bands + q->band_alloc, 0, (count - q->band_alloc) * sizeof *q->bands);
