@@ -39,7 +39,8 @@ bool fabric_size_cdf_check(const struct fabric_size_cdf *cdf, struct vdc_error *
 /* The distribution's mean in bytes: the area under the table's piecewise-linear CDF. */
 double fabric_size_cdf_mean(const struct fabric_size_cdf *cdf);
 
-/* One flow size in bytes, at least 1: the interpolated value rounded down, as HPCC does. */
+/* One flow size in bytes, at least 1: the interpolated value rounded down, as HPCC does. The table must pass
+ * fabric_size_cdf_check (the built-in ones do). */
 uint64_t fabric_size_cdf_sample(const struct fabric_size_cdf *cdf, struct vdc_rng *rng);
 
 /* Every host opens flows at exponentially distributed intervals so that each offers `load` of `host_rate`:
