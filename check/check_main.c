@@ -16,6 +16,7 @@ int main(void)
     srunner_add_suite(runner, run_suite());
     srunner_add_suite(runner, kvm_parts_suite());
     srunner_add_suite(runner, wire_suite());
+    srunner_add_suite(runner, traffic_suite());
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
