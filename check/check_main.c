@@ -5,6 +5,7 @@
 
 /* The importers' suites (check_hpcc_import.c, check_simgrid_import.c). */
 Suite *hpcc_import_suite(void);
+Suite *simgrid_import_suite(void);
 
 int main(void)
 {
@@ -15,6 +16,7 @@ int main(void)
     srunner_add_suite(runner, run_suite());
     srunner_add_suite(runner, kvm_parts_suite());
     srunner_add_suite(runner, hpcc_import_suite());
+    srunner_add_suite(runner, simgrid_import_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
