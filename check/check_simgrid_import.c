@@ -1,5 +1,6 @@
-/* SimGrid platforms: the parking lot imports as expected, and platforms that cannot be cables between nodes are
- * refused with one line. */
+/* SimGrid platforms: the parking lot imports as expected, SimGrid's max-min rates match the hand-computed ones,
+ * and platforms that cannot be cables between nodes are refused with one line. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,34 @@ START_TEST(parking_lot_imports_hosts_switches_and_links)
         ck_assert(l->error_rate == 0.0);
     }
     fabric_topology_free(&topo);
+}
+END_TEST
+
+START_TEST(parking_lot_maxmin_rates)
+{
+    /* Node numbers: a1 0, a2 1, b1 2, b2 3, b3 4, c1 5, c2 6, c3 7 (see the platform's header). */
+    const uint32_t pairs[][2] = {{0, 5}, {1, 2}, {3, 6}, {4, 7}, {5, 0}};
+    const double expected[] = {2.5e9, 7.5e9, 2.5e9, 1e9, 6e9};
+    double rates[5] = {0};
+    struct vdc_error err = {{0}};
+    ck_assert_msg(simgrid_maxmin_rates(PARKING_LOT, pairs, 5, rates, &err), "%s", err.text);
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(fabs(rates[i] - expected[i]) <= 1e-6 * expected[i], "pair %d: %.17g bit/s, expected %.17g", i,
+                      rates[i], expected[i]);
+}
+END_TEST
+
+START_TEST(maxmin_refuses_bad_pairs)
+{
+    double rates[1];
+    struct vdc_error err = {{0}};
+    const uint32_t same[][2] = {{2, 2}};
+    ck_assert(!simgrid_maxmin_rates(PARKING_LOT, same, 1, rates, &err));
+    ck_assert_str_eq(err.text, PARKING_LOT ": pair 0: source and destination are both node 2; a transfer needs two "
+                               "different hosts");
+    const uint32_t switch_node[][2] = {{0, 8}};
+    ck_assert(!simgrid_maxmin_rates(PARKING_LOT, switch_node, 1, rates, &err));
+    ck_assert_str_eq(err.text, PARKING_LOT ": pair 0: node 8 is not a host; the platform's hosts are nodes 0 to 7");
 }
 END_TEST
 
@@ -252,6 +281,8 @@ Suite *simgrid_import_suite(void)
     TCase *tc = tcase_create("platforms");
     tcase_set_timeout(tc, 60); /* each test starts SimGrid in child processes, slower under the sanitizers */
     tcase_add_test(tc, parking_lot_imports_hosts_switches_and_links);
+    tcase_add_test(tc, parking_lot_maxmin_rates);
+    tcase_add_test(tc, maxmin_refuses_bad_pairs);
     tcase_add_test(tc, missing_and_broken_files);
     tcase_add_test(tc, routes_that_are_not_cables);
     tcase_add_test(tc, cluster_without_backbone_is_a_star);

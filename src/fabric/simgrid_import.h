@@ -1,6 +1,6 @@
-/* SimGrid platforms as fabric topologies, read through libsimgrid. SimGrid runs in a forked child process each
- * time: its engine is global state that cannot be restarted, it aborts on bad platforms and does not free
- * everything. */
+/* SimGrid platforms as fabric topologies, read through libsimgrid, and SimGrid's max-min rates as a reference for
+ * validating the fabric's sharing. SimGrid runs in a forked child process each time: its engine is global state
+ * that cannot be restarted, it aborts on bad platforms and does not free everything. */
 #ifndef VDC_FABRIC_SIMGRID_IMPORT_H
 #define VDC_FABRIC_SIMGRID_IMPORT_H
 
@@ -25,5 +25,13 @@
  * "PATH: SimGrid refused the platform: FIRST LINE SimGrid printed".
  * Initialises *out; on failure *out holds nothing. */
 bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err);
+
+/* The reference rates for validation: SimGrid's CM02 model (plain max-min sharing, no TCP window bound, no
+ * cross traffic) with one long-lived transfer per pair, all starting at time 0. pairs[i] = {src, dst} are host
+ * node numbers as simgrid_read_platform numbers them. Fills rates_bps[i] with pair i's steady-state rate in
+ * bit/s. CM02 weighs each transfer by its route's latency (TCP's bias towards short round trips); the reference
+ * is plain max-min, so latencies are set to 0 for this run. */
+bool simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2], size_t pair_count,
+                          double *rates_bps, struct vdc_error *err);
 
 #endif
