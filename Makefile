@@ -16,7 +16,8 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 DEPFLAGS := -MMD -MP
 
-LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm
+LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm \
+              $(shell pkg-config --libs simgrid 2>/dev/null || echo -lsimgrid)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))
