@@ -1,4 +1,5 @@
-/* vdc run SCENARIO [--out DIR] [--seed N] [--set key=value]... [--dump-dtb DIR] */
+/* vdc run SCENARIO [--out DIR] [--seed N] [--set key=value]... [--dump-dtb DIR] [--pcap LINKS]
+ * vdc run --topology hpcc:FILE --flows hpcc:FILE [...]: an HPCC ns-3 experiment with no YAML file */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +15,12 @@ int vdc_cmd_run(int argc, char **argv)
     static const struct option options[] = {
         {"out", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
-        {"dump-dtb", required_argument, NULL, 'd'},
+        {"dump-dtb", required_argument, NULL, 'd'}, {"topology", required_argument, NULL, 't'},
+        {"flows", required_argument, NULL, 'f'},   {"pcap", optional_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
-    const char *out_dir = NULL, *seed_text = NULL, *dtb_dir = NULL;
+    const char *out_dir = NULL, *seed_text = NULL, *dtb_dir = NULL, *topology = NULL, *flows = NULL;
+    const char *pcap_links = NULL;
     const char *sets[256];
     size_t set_count = 0;
     opterr = 0;
@@ -25,6 +28,9 @@ int vdc_cmd_run(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, ":o:s:S:hd:", options, NULL)) != -1) {
         switch (opt) {
+        case 't': topology = optarg; break;
+        case 'f': flows = optarg; break;
+        case 'p': pcap_links = optarg ? optarg : "hosts"; break;
         case 'o': out_dir = optarg; break;
         case 'd': dtb_dir = optarg; break;
         case 's': seed_text = optarg; break;
@@ -38,18 +44,35 @@ int vdc_cmd_run(int argc, char **argv)
         default: return vdc_usage_error("run", "unknown option '%s'", vdc_bad_option(argv, optind));
         }
     }
-    if (optind >= argc)
+    if ((topology || flows) && !(topology && flows))
+        return vdc_usage_error("run", "--topology and --flows go together, e.g. --topology hpcc:topo.txt --flows "
+                                      "hpcc:flow.txt");
+    if ((topology && strncmp(topology, "hpcc:", 5) != 0) || (flows && strncmp(flows, "hpcc:", 5) != 0))
+        return vdc_usage_error("run", "--topology and --flows take hpcc:FILE (HPCC ns-3 formats)");
+    if (optind >= argc && !topology)
         return vdc_usage_error("run", "no scenario file given; try 'vdc run scenarios/rack8.yaml'");
-    if (optind + 1 < argc)
-        return vdc_usage_error("run", "unexpected argument '%s' after the scenario file", argv[optind + 1]);
-    const char *path = argv[optind];
+    if (optind + 1 < argc || (topology && optind < argc))
+        return vdc_usage_error("run", "unexpected argument '%s'", argv[optind + (topology ? 0 : 1)]);
+    const char *path = topology ? NULL : argv[optind];
 
     struct vdc_scenario sc;
     struct vdc_error err;
     vdc_scenario_init(&sc);
     int code = VDC_EXIT_BAD_INPUT;
-    if (!vdc_scenario_load(&sc, path, &err))
+    if (path && !vdc_scenario_load(&sc, path, &err))
         goto fail;
+    if (topology) {
+        /* HPCC ns-3's defaults are vdc's defaults; only the inputs change. */
+        char assignments[4][4200];
+        snprintf(assignments[0], sizeof assignments[0], "topology.kind=hpcc");
+        snprintf(assignments[1], sizeof assignments[1], "topology.file=%s", topology + 5);
+        snprintf(assignments[2], sizeof assignments[2], "workload.kind=flows");
+        snprintf(assignments[3], sizeof assignments[3], "workload.flows_file=%s", flows + 5);
+        for (size_t i = 0; i < 4; i++) {
+            if (!vdc_scenario_set(&sc, assignments[i], &err))
+                goto fail;
+        }
+    }
     for (size_t i = 0; i < set_count; i++) {
         if (!vdc_scenario_set(&sc, sets[i], &err))
             goto fail;
@@ -62,7 +85,12 @@ int vdc_cmd_run(int argc, char **argv)
     }
     if (!vdc_scenario_validate(&sc, &err))
         goto fail;
-    struct vdc_run_options run_options = {.out_dir = out_dir, .dtb_dir = dtb_dir, .show_progress = true};
+    if (pcap_links && !out_dir) {
+        code = vdc_usage_error("run", "--pcap writes into the --out folder; add --out DIR");
+        goto done;
+    }
+    struct vdc_run_options run_options = {
+        .out_dir = out_dir, .dtb_dir = dtb_dir, .pcap_links = pcap_links, .show_progress = true};
     code = vdc_run_scenario(&sc, &run_options, stdout, NULL);
     goto done;
 fail:

@@ -29,6 +29,9 @@ static void sample(struct vdc_entity *self, const struct vdc_event *ev)
             struct fabric_port *port = &node->ports[p];
             uint64_t sent = port->count.tx_bytes - port->sampled_tx_bytes;
             port->sampled_tx_bytes = port->count.tx_bytes;
+            /* Idle ports are left out: a big fabric's series stay proportional to its activity. */
+            if (sent == 0 && port->queued_bytes == 0)
+                continue;
             /* Frame bytes plus preamble and gap would exceed 1 at line rate; utilization counts frame bits. */
             double utilization = (double)sent * 8.0 / ((double)port->rate * ((double)s->interval / (double)VDC_SEC));
             fprintf(s->out, "%" PRIu64 ",%s,%u,%s,%" PRIu64 ",%.4f\n", f->sim->now / VDC_NS,

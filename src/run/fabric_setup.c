@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fabric/hpcc_import.h"
+#include "../fabric/simgrid_import.h"
 #include "../fabric/topologies.h"
+#include "../fabric/traffic.h"
 
 /* Entity-like ids for the workload's random streams (never registered as entities). */
 #define WORKLOAD_STREAM_BASE 0x200000u
@@ -23,6 +26,14 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
     case VDC_TOPOLOGY_FAT_TREE:
         ok = fabric_topology_fat_tree(topo, (uint32_t)t->k, t->link_rate, t->fabric_rate, t->link_delay, err);
         break;
+    case VDC_TOPOLOGY_HPCC:
+    case VDC_TOPOLOGY_SIMGRID:
+        if (t->file[0] == '\0')
+            return vdc_fail(err, "topology.kind %s needs topology.file, the file to import",
+                            t->kind == VDC_TOPOLOGY_HPCC ? "hpcc" : "simgrid");
+        /* The readers leave nothing allocated when they fail. */
+        return t->kind == VDC_TOPOLOGY_HPCC ? hpcc_read_topology(t->file, topo, err)
+                                            : simgrid_read_platform(t->file, topo, err);
     default:
         ok = fabric_topology_rack(topo, (uint32_t)t->blades, (uint32_t)t->tor_ports, t->link_rate, t->link_delay, err);
         break;
@@ -105,23 +116,29 @@ static uint32_t *host_nodes(const struct fabric_topology *topo, uint32_t *count)
     return hosts;
 }
 
-static bool incast_flows(const struct vdc_scenario *sc, const uint32_t *hosts, uint32_t host_count,
-                         struct fabric_flow_set *flows, struct vdc_error *err)
+static bool incast_flows(const struct vdc_scenario *sc, const struct fabric_topology *topo, const uint32_t *hosts,
+                         uint32_t host_count, struct fabric_flow_set *flows, struct vdc_error *err)
 {
     const __typeof__(sc->workload) *w = &sc->workload;
     if (w->receiver >= host_count || w->senders >= host_count)
         return vdc_fail(err, "workload: an incast of %" PRIu64 " senders to host %" PRIu64
                              " needs more than the topology's %" PRIu32 " hosts; lower senders or receiver",
                         w->senders, w->receiver, host_count);
-    for (uint32_t i = 0, sent = 0; i < host_count && sent < w->senders; i++) {
-        if (i == w->receiver)
-            continue;
-        struct fabric_flow_spec spec = {.src = hosts[i], .dst = hosts[w->receiver], .priority = (uint8_t)w->priority,
-                                        .dst_port = 100, .size = w->flow_size, .start = w->start};
-        fabric_flow_set_add(flows, &spec);
-        sent++;
+    uint32_t *senders = vdc_xmalloc(w->senders * sizeof *senders);
+    for (uint32_t i = 0, n = 0; n < w->senders; i++) {
+        if (i != w->receiver)
+            senders[n++] = hosts[i];
     }
-    return true;
+    struct fabric_incast_params params = {.senders = senders,
+                                          .sender_count = w->senders,
+                                          .receiver = hosts[w->receiver],
+                                          .size = w->flow_size,
+                                          .start = w->start,
+                                          .priority = (uint8_t)w->priority,
+                                          .dst_port = 100};
+    bool ok = fabric_traffic_incast(topo, &params, flows, err);
+    free(senders);
+    return ok;
 }
 
 /* Each host sends `messages_per_blade` messages of `message_size` to uniformly chosen peers, with exponential
@@ -156,7 +173,26 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
     bool ok = true;
     switch (sc->workload.kind) {
     case VDC_WORKLOAD_UNIFORM: uniform_flows(sc, hosts, host_count, flows); break;
-    case VDC_WORKLOAD_INCAST: ok = incast_flows(sc, hosts, host_count, flows, err); break;
+    case VDC_WORKLOAD_INCAST: ok = incast_flows(sc, topo, hosts, host_count, flows, err); break;
+    case VDC_WORKLOAD_POISSON: {
+        struct fabric_poisson_params params = {
+            .load = sc->workload.load,
+            .host_rate = sc->topology.link_rate,
+            .sizes = sc->workload.distribution == VDC_DISTRIBUTION_HADOOP ? &fabric_cdf_fb_hadoop : &fabric_cdf_websearch,
+            .start = sc->workload.start,
+            .duration = sc->workload.duration,
+            .seed = vdc_mix64(sc->seed ^ WORKLOAD_STREAM_BASE),
+            .priority = (uint8_t)sc->workload.priority,
+            .dst_port = 100};
+        ok = fabric_traffic_poisson(topo, &params, flows, err);
+        break;
+    }
+    case VDC_WORKLOAD_FLOWS:
+        if (sc->workload.flows_file[0] == '\0')
+            ok = vdc_fail(err, "workload.kind flows needs workload.flows_file, an HPCC ns-3 flow file");
+        else
+            ok = hpcc_read_flows(sc->workload.flows_file, topo, flows, err);
+        break;
     default: break;
     }
     free(hosts);

@@ -11,6 +11,7 @@
 struct vdc_run_options {
     const char *out_dir; /* NULL: no files */
     const char *dtb_dir; /* NULL: do not write the guests' device trees */
+    const char *pcap_links; /* NULL: no capture; "hosts": every host link; else NODE/NODE[,NODE/NODE...] */
     bool show_progress;
 };
 

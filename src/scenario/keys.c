@@ -141,8 +141,9 @@ const struct vdc_key vdc_keys[] = {
      .doc = "A host whose receiver stops draining at `stuck_at` and keeps pausing its link (a pause storm)."},
     {"faults.stuck_at", VDC_KEY_TIME, FIELD(faults.stuck_at), "0", 0, 3600 * VDC_SEC,
      .doc = "When `stuck_host` gets stuck."},
-    {"output.sample_interval", VDC_KEY_TIME, FIELD(output.sample_interval), "10us", 0, VDC_SEC,
-     .doc = "Period of the queue-depth and link-utilization series in `--out`; 0: none."},
+    {"output.sample_interval", VDC_KEY_TIME, FIELD(output.sample_interval), "100us", 0, VDC_SEC,
+     .doc = "Period of the queue-depth and link-utilization series (`queues.csv` in `--out`, idle ports left "
+            "out); 0: none."},
     {"guests.program", VDC_KEY_TEXT, FIELD(guests.program), "",
      .doc = "Guest program each blade runs on a KVM vCPU: an ELF path, or `guest:NAME` for `build/guest/NAME.elf` "
             "beside the vdc binary; empty runs no guests."},
