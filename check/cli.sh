@@ -138,6 +138,46 @@ expect boot-not-elf 2 "not an ELF file \(bad magic\)" -- "$vdc" boot scenarios/r
 expect boot-missing 2 "cannot read the guest program 'nope.elf'" -- "$vdc" boot nope.elf
 expect boot-no-program 2 "no program given" -- "$vdc" boot
 
+# The packet fabric: HPCC ns-3 inputs with no YAML file, HPCC-format outputs, and a capture that tshark decodes
+# as RoCE with nothing malformed (PFC frames included: small buffers force pauses).
+expect hpcc-run 0 "" -- "$vdc" run --topology hpcc:check/corpus/hpcc/small.txt --flows hpcc:check/corpus/hpcc/run-flows.txt --out "$tmp/hpcc"
+if [ -s "$tmp/hpcc/fct.txt" ] && awk 'NF != 8 || $1 !~ /^[0-9a-f]{8}$/ { bad = 1 } END { exit bad }' "$tmp/hpcc/fct.txt"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL hpcc fct.txt is missing or not in HPCC's format"; failed=$((failed + 1))
+fi
+expect hpcc-half 2 "--topology and --flows go together" -- "$vdc" run --topology hpcc:check/corpus/hpcc/small.txt
+expect pcap-no-out 2 "--pcap writes into the --out folder" -- "$vdc" run scenarios/pfc-collateral.yaml --pcap
+expect pcap-bad-link 2 "--pcap 'host0/nowhere': no node has that name" -- "$vdc" run scenarios/pfc-collateral.yaml --out "$tmp/pc0" --pcap=host0/nowhere
+expect pcap-run 0 "" -- "$vdc" run scenarios/pfc-collateral.yaml --out "$tmp/pc" --pcap=host8/leaf1,leaf1/spine0
+if command -v tshark >/dev/null; then
+  frames=$(( $(tshark -r "$tmp/pc/host8-leaf1.pcap" 2>/dev/null | wc -l) + $(tshark -r "$tmp/pc/leaf1-spine0.pcap" 2>/dev/null | wc -l) ))
+  roce=0; pfc=0; bad=0
+  for file in "$tmp/pc/host8-leaf1.pcap" "$tmp/pc/leaf1-spine0.pcap"; do
+    roce=$((roce + $(tshark -r "$file" -Y infiniband 2>/dev/null | wc -l)))
+    pfc=$((pfc + $(tshark -r "$file" -Y pfc 2>/dev/null | wc -l)))
+    bad=$((bad + $(tshark -r "$file" -o ip.check_checksum:TRUE -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null | wc -l)))
+  done
+  if [ "$frames" -gt 1000 ] && [ "$pfc" -gt 0 ] && [ $((roce + pfc)) -eq "$frames" ] && [ "$bad" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL pcap: $frames frames, $roce RoCE, $pfc PFC, $bad malformed or in error"; failed=$((failed + 1))
+  fi
+else
+  echo "FAIL pcap: tshark is missing; install it with: apt-get install tshark"; failed=$((failed + 1))
+fi
+for scenario in incast60 pfc-collateral pause-storm fat-tree-websearch link-failure; do
+  expect "scenario-$scenario" 0 "" -- "$vdc" run "scenarios/$scenario.yaml" --out "$tmp/$scenario-1"
+  "$vdc" run "scenarios/$scenario.yaml" --out "$tmp/$scenario-2" >/dev/null 2>&1
+  if cmp -s "$tmp/$scenario-1/fct.txt" "$tmp/$scenario-2/fct.txt" && cmp -s "$tmp/$scenario-1/summary.json" "$tmp/$scenario-2/summary.json"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL $scenario: two runs differ"; failed=$((failed + 1))
+  fi
+done
+grep -q ' 1$' "$tmp/pause-storm-1/pfc.txt" || { echo "FAIL pause-storm: no pause in pfc.txt"; failed=$((failed + 1)); }
+grep -q '"drops": 0,' "$tmp/link-failure-1/summary.json" && { echo "FAIL link-failure: nothing was lost on the dead link"; failed=$((failed + 1)); }
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then

@@ -64,7 +64,8 @@ static struct fabric_packet *new_packet(struct fabric *f, const struct fabric_fl
     p->src_host = from_receiver ? flow->spec.dst : flow->spec.src;
     p->dst_host = from_receiver ? flow->spec.src : flow->spec.dst;
     p->udp_source_port = flow->source_port;
-    p->dest_qp = (flow->index + 1) & 0xFFFFFF;
+    /* QP 0 and 1 are InfiniBand's management QPs: flow QPs start at 0x100. */
+    p->dest_qp = 0x100 + flow->index % (0xFFFFFF - 0x100);
     p->flow = flow->index;
     p->ttl = 64;
     p->ecn = f->cfg.ecn ? FABRIC_ECN_ECT0 : FABRIC_ECN_NOT_ECT;

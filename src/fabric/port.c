@@ -1,4 +1,5 @@
 /* Egress ports: priority queues, strict priority then DWRR, PFC pause state, serialization onto the link. */
+#include "capture.h"
 #include "fabric.h"
 #include "host.h"
 #include "outputs.h"
@@ -96,6 +97,8 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
     port->free_at = sim->now + serialization;
     port->count.tx_frames++;
     port->count.tx_bytes += p->frame_bytes;
+    if (f->capture)
+        fabric_capture_frame(f, port, p, sim->now);
 
     bool lost = !port->up;
     if (!lost && port->error_rate > 0.0)

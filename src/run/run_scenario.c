@@ -12,6 +12,7 @@
 #include "../common/shell_quote.h"
 #include "../common/wall_clock.h"
 #include "../scenario/units.h"
+#include "../fabric/capture.h"
 #include "../fabric/host.h"
 #include "../fabric/outputs.h"
 #include "../fabric/sampler.h"
@@ -278,6 +279,7 @@ static bool close_outputs(struct fabric *f, const char *dir, struct vdc_error *e
         *files[i] = NULL;
     }
     ok = fabric_sampler_close(f, err) && ok;
+    ok = fabric_capture_close(f, err) && ok;
     if (ok && dir && f->nodes) {
         char path[4200];
         snprintf(path, sizeof path, "%s/counters.csv", dir);
@@ -322,6 +324,8 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
     if (!fabric_faults_schedule(&r->fabric, &faults, err))
         return false;
     if (options->out_dir && !open_outputs(&r->fabric, sc, options->out_dir, err))
+        return false;
+    if (options->pcap_links && !fabric_capture_open(&r->fabric, options->out_dir, options->pcap_links, err))
         return false;
     return vdc_guest_set_build(&r->guests, sim, sc, err) &&
            (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
