@@ -141,7 +141,7 @@ expect boot-no-program 2 "no program given" -- "$vdc" boot
 # The packet fabric: HPCC ns-3 inputs with no YAML file, HPCC-format outputs, and a capture that tshark decodes
 # as RoCE with nothing malformed (PFC frames included: small buffers force pauses).
 expect hpcc-run 0 "" -- "$vdc" run --topology hpcc:check/corpus/hpcc/small.txt --flows hpcc:check/corpus/hpcc/run-flows.txt --out "$tmp/hpcc"
-if [ -s "$tmp/hpcc/fct.txt" ] && awk 'NF != 8 || $1 !~ /^[0-9a-f]{8}$/ { bad = 1 } END { exit bad }' "$tmp/hpcc/fct.txt"; then
+if [ -s "$tmp/hpcc/fct.txt" ] && awk 'NF != 8 || length($1) != 8 || $1 !~ /^[0-9a-f]+$/ { bad = 1 } END { exit bad }' "$tmp/hpcc/fct.txt"; then
   passed=$((passed + 1))
 else
   echo "FAIL hpcc fct.txt is missing or not in HPCC's format"; failed=$((failed + 1))
@@ -155,7 +155,7 @@ if command -v tshark >/dev/null; then
   roce=0; pfc=0; bad=0
   for file in "$tmp/pc/host8-leaf1.pcap" "$tmp/pc/leaf1-spine0.pcap"; do
     roce=$((roce + $(tshark -r "$file" -Y infiniband 2>/dev/null | wc -l)))
-    pfc=$((pfc + $(tshark -r "$file" -Y pfc 2>/dev/null | wc -l)))
+    pfc=$((pfc + $(tshark -r "$file" -Y macc 2>/dev/null | wc -l)))
     bad=$((bad + $(tshark -r "$file" -o ip.check_checksum:TRUE -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null | wc -l)))
   done
   if [ "$frames" -gt 1000 ] && [ "$pfc" -gt 0 ] && [ $((roce + pfc)) -eq "$frames" ] && [ "$bad" -eq 0 ]; then
