@@ -148,7 +148,7 @@ else
 fi
 expect hpcc-half 2 "--topology and --flows go together" -- "$vdc" run --topology hpcc:check/corpus/hpcc/small.txt
 expect pcap-no-out 2 "--pcap writes into the --out folder" -- "$vdc" run scenarios/pfc-collateral.yaml --pcap
-expect pcap-bad-link 2 "--pcap 'host0/nowhere': no node has that name" -- "$vdc" run scenarios/pfc-collateral.yaml --out "$tmp/pc0" --pcap=host0/nowhere
+expect pcap-bad-link 2 "--pcap 'host0/nowhere': no node is named 'nowhere'" -- "$vdc" run scenarios/pfc-collateral.yaml --out "$tmp/pc0" --pcap=host0/nowhere
 expect pcap-run 0 "" -- "$vdc" run scenarios/pfc-collateral.yaml --out "$tmp/pc" --pcap=host8/leaf1,leaf1/spine0
 if command -v tshark >/dev/null; then
   frames=$(( $(tshark -r "$tmp/pc/host8-leaf1.pcap" 2>/dev/null | wc -l) + $(tshark -r "$tmp/pc/leaf1-spine0.pcap" 2>/dev/null | wc -l) ))

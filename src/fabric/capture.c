@@ -29,33 +29,13 @@ static bool open_link(struct fabric *f, struct fabric_capture *c, uint32_t link,
     return c->by_link[link] != NULL;
 }
 
-static int find_node(const struct fabric *f, const char *name, size_t len)
-{
-    char buf[64];
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        const char *have = fabric_node_name(f->topo, n, buf, sizeof buf);
-        if (strlen(have) == len && strncmp(have, name, len) == 0)
-            return (int)n;
-    }
-    return -1;
-}
-
 static bool open_named(struct fabric *f, struct fabric_capture *c, const char *dir, const char *item, size_t len,
                        struct vdc_error *err)
 {
-    const char *slash = memchr(item, '/', len);
-    int a = slash ? find_node(f, item, (size_t)(slash - item)) : -1;
-    int b = slash ? find_node(f, slash + 1, len - (size_t)(slash + 1 - item)) : -1;
-    if (a < 0 || b < 0)
-        return vdc_fail(err, "--pcap '%.*s': %s; name links as NODE/NODE with the node names of counters.csv, or "
-                             "give no value for every host link",
-                        (int)len, item, slash ? "no node has that name" : "no '/' between two node names");
-    for (uint32_t i = 0; i < f->topo->link_count; i++) {
-        const struct fabric_link_spec *l = &f->topo->links[i];
-        if ((l->a == (uint32_t)a && l->b == (uint32_t)b) || (l->a == (uint32_t)b && l->b == (uint32_t)a))
-            return open_link(f, c, i, dir, err);
-    }
-    return vdc_fail(err, "--pcap '%.*s': those two nodes are not cabled to each other", (int)len, item);
+    uint32_t link;
+    if (!fabric_topology_find_link(f->topo, item, len, &link, err))
+        return vdc_fail_prefix(err, "--pcap '%.*s'", (int)len, item);
+    return open_link(f, c, link, dir, err);
 }
 
 bool fabric_capture_open(struct fabric *f, const char *dir, const char *links, struct vdc_error *err)

@@ -72,13 +72,11 @@ vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_t
     return next_decrease_tick(s, p, now);
 }
 
-vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now,
-                              bool *restart_increase)
+bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
-    *restart_increase = false;
     s->decrease_check_pending = false;
     if (!s->cnp_in_decrease_period)
-        return 0;
+        return false;
     double alpha = dcqcn_alpha(s, p, now);
     if (s->increase_stage != 0)
         s->target = s->rate;
@@ -88,8 +86,7 @@ vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *
     s->cnp_in_decrease_period = false;
     s->increase_due = now + p->increase_interval;
     s->cuts++;
-    *restart_increase = true;
-    return 0;
+    return true;
 }
 
 bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)

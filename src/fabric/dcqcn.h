@@ -41,11 +41,9 @@ void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate);
 /* A CNP arrived at `now`. Returns the time of the decrease check to schedule, or 0 if one is already pending. */
 vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
-/* The decrease check at `now`: cuts the rate if a CNP came in the period. Returns the next check's time, or 0
- * when none is needed; *restart_increase says the increase timer now runs from this cut (increase_due); schedule
- * it if no increase event is pending. */
-vdc_time dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now,
-                              bool *restart_increase);
+/* The decrease check at `now`: cuts the rate if a CNP came in the period and returns true; the increase timer
+ * then runs from this cut (increase_due): schedule it if no increase event is pending. */
+bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 /* The increase timer fired: fast recovery, additive or hyper increase. Returns true while the rate is still
  * below line rate (re-arm the timer). */

@@ -17,17 +17,6 @@ struct fault_state {
     vdc_time reroute_delay;
 };
 
-static int find_node(const struct fabric *f, const char *name, size_t len)
-{
-    char buf[64];
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        const char *have = fabric_node_name(f->topo, n, buf, sizeof buf);
-        if (strlen(have) == len && strncmp(have, name, len) == 0)
-            return (int)n;
-    }
-    return -1;
-}
-
 void fabric_link_set_state(struct fabric *f, uint32_t link, bool up)
 {
     const struct fabric_link_spec *spec = &f->topo->links[link];
@@ -105,21 +94,9 @@ bool fabric_faults_schedule(struct fabric *f, const struct fabric_fault_plan *pl
         return false;
     }
     if (has_link) {
-        const char *slash = strchr(plan->link, '/');
-        int a = slash ? find_node(f, plan->link, (size_t)(slash - plan->link)) : -1;
-        int b = slash ? find_node(f, slash + 1, strlen(slash + 1)) : -1;
-        if (!slash || a < 0 || b < 0)
-            return vdc_fail(err, "faults.link '%s': %s; name the link as NODE/NODE with the node names of the "
-                                 "outputs (e.g. blade0/tor)",
-                            plan->link, !slash ? "no '/' between the two node names" : "no node has that name");
-        int link = -1;
-        for (uint32_t i = 0; i < f->topo->link_count && link < 0; i++) {
-            const struct fabric_link_spec *l = &f->topo->links[i];
-            if ((l->a == (uint32_t)a && l->b == (uint32_t)b) || (l->a == (uint32_t)b && l->b == (uint32_t)a))
-                link = (int)i;
-        }
-        if (link < 0)
-            return vdc_fail(err, "faults.link '%s': those two nodes are not cabled to each other", plan->link);
+        uint32_t link;
+        if (!fabric_topology_find_link(f->topo, plan->link, strlen(plan->link), &link, err))
+            return vdc_fail_prefix(err, "faults.link '%s'", plan->link);
         if (plan->up_at != 0 && plan->up_at <= plan->down_at)
             return vdc_fail(err, "faults.up_at must be later than faults.down_at (or 0 for never)");
         if (plan->flap_period == 0) {
@@ -140,7 +117,7 @@ bool fabric_faults_schedule(struct fabric *f, const struct fabric_fault_plan *pl
         }
     }
     if (has_stuck) {
-        int host = find_node(f, plan->stuck_host, strlen(plan->stuck_host));
+        int host = fabric_topology_find_node(f->topo, plan->stuck_host, strlen(plan->stuck_host));
         if (host < 0 || f->nodes[host].is_switch)
             return vdc_fail(err, "faults.stuck_host '%s': no host has that name; use a host name of the outputs",
                             plan->stuck_host);

@@ -82,12 +82,11 @@ static uint8_t data_opcode(const struct fabric_flow *flow, uint32_t psn)
     return psn + 1 == flow->packets ? FABRIC_OP_SEND_LAST : FABRIC_OP_SEND_MIDDLE;
 }
 
-static void arm_timeout(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow, vdc_time at)
+static void arm_timeout(struct fabric_node *node, struct fabric_flow *flow, vdc_time at)
 {
     flow->rto_pending = true;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_RTO,
                     flow->index | (uint64_t)flow->rto_epoch << 32);
-    (void)f;
 }
 
 static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
@@ -106,7 +105,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *nod
         flow->next_send_at = f->sim->now + (bits * VDC_SEC + flow->cc.rate - 1) / flow->cc.rate;
     }
     if (!flow->rto_pending)
-        arm_timeout(f, node, flow, f->sim->now + f->cfg.retransmit_timeout);
+        arm_timeout(node, flow, f->sim->now + f->cfg.retransmit_timeout);
     return p;
 }
 
@@ -285,7 +284,7 @@ void fabric_host_timeout(struct fabric_node *node, uint64_t arg)
         fabric_port_kick(&node->ports[0]);
         due = now + f->cfg.retransmit_timeout;
     }
-    arm_timeout(f, node, flow, due);
+    arm_timeout(node, flow, due);
 }
 
 void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
@@ -298,9 +297,7 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
     const struct dcqcn_params *params = &f->cfg.dcqcn;
     vdc_time now = f->sim->now;
     if (timer == DCQCN_TIMER_DECREASE) {
-        bool restart = false;
-        dcqcn_decrease_check(&flow->cc, params, now, &restart);
-        if (restart && !flow->cc.increase_pending)
+        if (dcqcn_decrease_check(&flow->cc, params, now) && !flow->cc.increase_pending)
             schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
         return;
     }

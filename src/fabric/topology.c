@@ -70,6 +70,39 @@ uint32_t fabric_topology_host_count(const struct fabric_topology *t)
     return hosts;
 }
 
+int fabric_topology_find_node(const struct fabric_topology *t, const char *name, size_t len)
+{
+    char buf[32];
+    for (uint32_t n = 0; n < t->node_count; n++) {
+        const char *have = fabric_node_name(t, n, buf, sizeof buf);
+        if (strlen(have) == len && strncmp(have, name, len) == 0)
+            return (int)n;
+    }
+    return -1;
+}
+
+bool fabric_topology_find_link(const struct fabric_topology *t, const char *text, size_t len, uint32_t *link,
+                               struct vdc_error *err)
+{
+    const char *slash = memchr(text, '/', len);
+    if (!slash)
+        return vdc_fail(err, "no '/' between two node names; name a link as NODE/NODE (e.g. blade0/tor)");
+    int a = fabric_topology_find_node(t, text, (size_t)(slash - text));
+    int b = fabric_topology_find_node(t, slash + 1, len - (size_t)(slash + 1 - text));
+    if (a < 0 || b < 0)
+        return vdc_fail(err, "no node is named '%.*s'; use the node names of counters.csv",
+                        a < 0 ? (int)(slash - text) : (int)(len - (size_t)(slash + 1 - text)),
+                        a < 0 ? text : slash + 1);
+    for (uint32_t i = 0; i < t->link_count; i++) {
+        const struct fabric_link_spec *l = &t->links[i];
+        if ((l->a == (uint32_t)a && l->b == (uint32_t)b) || (l->a == (uint32_t)b && l->b == (uint32_t)a)) {
+            *link = i;
+            return true;
+        }
+    }
+    return vdc_fail(err, "those two nodes are not cabled to each other");
+}
+
 static uint32_t find_root(uint32_t *parent, uint32_t x)
 {
     while (parent[x] != x) {

@@ -51,6 +51,14 @@ bool fabric_topology_check(const struct fabric_topology *t, struct vdc_error *er
 
 uint32_t fabric_topology_host_count(const struct fabric_topology *t);
 
+/* The node named name[0..len), or -1. */
+int fabric_topology_find_node(const struct fabric_topology *t, const char *name, size_t len);
+
+/* The link named "A/B" by its two nodes' names (text[0..len)); the message says what is wrong with the name, for
+ * the caller to prefix with where it came from. */
+bool fabric_topology_find_link(const struct fabric_topology *t, const char *text, size_t len, uint32_t *link,
+                               struct vdc_error *err);
+
 /* One flow of a flow file or generator: `size` bytes from host node `src` to host node `dst`. */
 struct fabric_flow_spec {
     uint32_t src, dst;    /* node numbers (hosts) */
