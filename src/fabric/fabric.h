@@ -148,6 +148,7 @@ enum fabric_event_kind {
     FABRIC_EV_RTO,            /* arg: flow index | epoch << 32 */
     FABRIC_EV_DCQCN_TIMER,    /* arg: flow index | timer << 32 */
     FABRIC_EV_LINK_STATE,     /* arg: link index | up << 32 */
+    FABRIC_EV_ENDPOINT,       /* arg: the attached device's own (struct fabric_endpoint.event) */
 };
 
 /* Builds entities for every node and port of `topo` (which must outlive the fabric). */

@@ -85,6 +85,10 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
     case FABRIC_EV_FLOW_START: fabric_host_flow_start(node, (uint32_t)ev->arg); break;
     case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;
     case FABRIC_EV_DCQCN_TIMER: fabric_host_dcqcn_timer(node, ev->arg); break;
+    case FABRIC_EV_ENDPOINT:
+        if (node->host && node->host->endpoint.device)
+            node->host->endpoint.event(node->host->endpoint.device, ev->arg);
+        break;
     default: break;
     }
 }

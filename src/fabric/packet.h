@@ -40,9 +40,56 @@ enum {
     FABRIC_OP_SEND_MIDDLE = 0x01,
     FABRIC_OP_SEND_LAST = 0x02,
     FABRIC_OP_SEND_ONLY = 0x04,
+    FABRIC_OP_SEND_LAST_IMM = 0x03,
+    FABRIC_OP_SEND_ONLY_IMM = 0x05,
+    FABRIC_OP_WRITE_FIRST = 0x06,
+    FABRIC_OP_WRITE_MIDDLE = 0x07,
+    FABRIC_OP_WRITE_LAST = 0x08,
+    FABRIC_OP_WRITE_LAST_IMM = 0x09,
+    FABRIC_OP_WRITE_ONLY = 0x0A,
+    FABRIC_OP_WRITE_ONLY_IMM = 0x0B,
+    FABRIC_OP_READ_REQUEST = 0x0C,
+    FABRIC_OP_READ_RESPONSE_FIRST = 0x0D,
+    FABRIC_OP_READ_RESPONSE_MIDDLE = 0x0E,
+    FABRIC_OP_READ_RESPONSE_LAST = 0x0F,
+    FABRIC_OP_READ_RESPONSE_ONLY = 0x10,
     FABRIC_OP_ACKNOWLEDGE = 0x11,
+    FABRIC_OP_ATOMIC_ACKNOWLEDGE = 0x12,
+    FABRIC_OP_COMPARE_SWAP = 0x13,
+    FABRIC_OP_FETCH_ADD = 0x14,
     FABRIC_OP_CNP = 0x81,
 };
+
+/* Extension headers after the BTH (IBA 9.3), bytes. */
+enum {
+    FABRIC_IMMDT = 4,
+    FABRIC_ATOMIC_ETH = 28,
+    FABRIC_ATOMIC_ACK_ETH = 8,
+    FABRIC_RDMA_MAX_PAYLOAD = 4096, /* the largest InfiniBand path MTU */
+};
+
+/* Bytes of extension headers an RC opcode carries between the BTH and the payload (RETH, AETH, ImmDt,
+ * AtomicETH, AtomicAckETH), as IBA's opcode table lays them out. */
+static inline uint32_t fabric_opcode_headers(uint8_t opcode)
+{
+    switch (opcode) {
+    case FABRIC_OP_SEND_LAST_IMM:
+    case FABRIC_OP_SEND_ONLY_IMM:
+    case FABRIC_OP_WRITE_LAST_IMM: return FABRIC_IMMDT;
+    case FABRIC_OP_WRITE_FIRST:
+    case FABRIC_OP_WRITE_ONLY:
+    case FABRIC_OP_READ_REQUEST: return FABRIC_RETH;
+    case FABRIC_OP_WRITE_ONLY_IMM: return FABRIC_RETH + FABRIC_IMMDT;
+    case FABRIC_OP_READ_RESPONSE_FIRST:
+    case FABRIC_OP_READ_RESPONSE_LAST:
+    case FABRIC_OP_READ_RESPONSE_ONLY:
+    case FABRIC_OP_ACKNOWLEDGE: return FABRIC_AETH;
+    case FABRIC_OP_ATOMIC_ACKNOWLEDGE: return FABRIC_AETH + FABRIC_ATOMIC_ACK_ETH;
+    case FABRIC_OP_COMPARE_SWAP:
+    case FABRIC_OP_FETCH_ADD: return FABRIC_ATOMIC_ETH;
+    default: return 0;
+    }
+}
 
 enum { FABRIC_ECN_NOT_ECT = 0, FABRIC_ECN_ECT1 = 1, FABRIC_ECN_ECT0 = 2, FABRIC_ECN_CE = 3 };
 
@@ -66,7 +113,25 @@ struct fabric_packet {
     uint32_t frame_bytes;       /* Ethernet frame length, FCS included */
     uint32_t flow;              /* the model's flow index (not on the wire) */
     vdc_time sent_at;           /* when the source put it on its first link (not on the wire) */
+    struct fabric_rdma *rdma;   /* NIC (HiNIC) traffic: extension headers and payload bytes; NULL for flows */
 };
+
+/* What a NIC's RoCE packet carries beyond the fields above: extension header values and the payload itself.
+ * Which headers are present follows from the BTH opcode (fabric_opcode_headers). */
+struct fabric_rdma {
+    struct fabric_rdma *next_free;
+    uint64_t va;                /* RETH or AtomicETH virtual address */
+    uint32_t rkey;              /* RETH or AtomicETH R_Key */
+    uint32_t dma_length;        /* RETH DMA length */
+    uint32_t immediate;         /* ImmDt, as the guest gave it */
+    uint32_t msn;               /* AETH message sequence number (24 bits) */
+    uint64_t swap_add, compare; /* AtomicETH: swap (or add) data and compare data */
+    uint64_t original;          /* AtomicAckETH: the value before the atomic operation */
+    uint8_t data[FABRIC_RDMA_MAX_PAYLOAD]; /* the packet's `payload` bytes */
+};
+
+/* The flow index of packets that belong to a device endpoint (a NIC) rather than to a flow-file flow. */
+#define FABRIC_FLOW_ENDPOINT UINT32_MAX
 
 /* HPCC ns-3's addressing: 11.x.y.1 from the node number. */
 static inline uint32_t fabric_host_ipv4(uint32_t node)
@@ -84,6 +149,14 @@ static inline uint64_t fabric_wire_bits(uint32_t frame_bytes)
 static inline uint32_t fabric_data_frame_bytes(uint32_t payload)
 {
     uint32_t n = FABRIC_ROCE_OVERHEAD + payload;
+    return n < FABRIC_MIN_FRAME ? FABRIC_MIN_FRAME : n;
+}
+
+/* Frame length of a NIC's RoCE packet: its opcode's extension headers and the payload padded to 4 bytes
+ * (the BTH pad count), at least the Ethernet minimum. */
+static inline uint32_t fabric_rdma_frame_bytes(uint8_t opcode, uint32_t payload)
+{
+    uint32_t n = FABRIC_ROCE_OVERHEAD + fabric_opcode_headers(opcode) + (payload + 3) / 4 * 4;
     return n < FABRIC_MIN_FRAME ? FABRIC_MIN_FRAME : n;
 }
 

@@ -1,6 +1,7 @@
 /* The packet pool: 4096-packet chunks and an intrusive free list (the packet's own queue link). */
 #include "pool.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ void fabric_pool_free(struct fabric_pool *pool)
     for (uint32_t i = 0; i < pool->chunk_count; i++)
         free(pool->chunks[i]);
     free(pool->chunks);
+    for (uint32_t i = 0; i < pool->rdma_count; i++)
+        free(pool->rdma_blocks[i]);
+    free(pool->rdma_blocks);
     memset(pool, 0, sizeof *pool);
 }
 
@@ -49,7 +53,32 @@ struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool)
 
 void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p)
 {
+    if (p->rdma) {
+        p->rdma->next_free = pool->rdma_free;
+        pool->rdma_free = p->rdma;
+        p->rdma = NULL;
+    }
     p->next = pool->free_list;
     pool->free_list = p;
     pool->in_use--;
+}
+
+struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabric_packet *p)
+{
+    if (!pool->rdma_free) {
+        /* One at a time: a NIC holds at most its windows' worth in flight, so these stay few. */
+        if (pool->rdma_count == pool->rdma_cap) {
+            pool->rdma_cap = pool->rdma_cap ? pool->rdma_cap * 2 : 64;
+            pool->rdma_blocks = vdc_xrealloc(pool->rdma_blocks, pool->rdma_cap, sizeof *pool->rdma_blocks);
+        }
+        struct fabric_rdma *r = vdc_xmalloc(sizeof *r);
+        pool->rdma_blocks[pool->rdma_count++] = r;
+        r->next_free = NULL;
+        pool->rdma_free = r;
+    }
+    struct fabric_rdma *r = pool->rdma_free;
+    pool->rdma_free = r->next_free;
+    memset(r, 0, offsetof(struct fabric_rdma, data));
+    p->rdma = r;
+    return r;
 }

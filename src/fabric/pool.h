@@ -11,6 +11,9 @@ struct fabric_pool {
     struct fabric_packet **chunks;
     uint32_t chunk_count, chunk_cap;
     uint64_t in_use, peak_in_use;
+    struct fabric_rdma *rdma_free;   /* NIC payload buffers, allocated as needed and recycled */
+    struct fabric_rdma **rdma_blocks;
+    uint32_t rdma_count, rdma_cap;
 };
 
 void fabric_pool_init(struct fabric_pool *pool);
@@ -18,6 +21,10 @@ void fabric_pool_free(struct fabric_pool *pool);
 
 /* A zeroed packet. */
 struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool);
+/* Releases the packet and its RDMA part, if any. */
 void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p);
+
+/* Gives p an RDMA part with zeroed header fields (its data bytes are not cleared: the NIC fills them). */
+struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabric_packet *p);
 
 #endif
