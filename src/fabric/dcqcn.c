@@ -105,3 +105,24 @@ bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)
     s->increases++;
     return s->rate < s->line_rate;
 }
+
+vdc_time dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+{
+    if (!dcqcn_decrease_check(s, p, now) || s->increase_pending)
+        return 0;
+    s->increase_pending = true;
+    return s->increase_due;
+}
+
+vdc_time dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+{
+    s->increase_pending = false;
+    /* A cut since this event was scheduled moved the due time later. */
+    if (now >= s->increase_due) {
+        if (!dcqcn_increase(s, p))
+            return 0;
+        s->increase_due = now + p->increase_interval;
+    }
+    s->increase_pending = true;
+    return s->increase_due;
+}

@@ -49,6 +49,11 @@ bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, v
  * below line rate (re-arm the timer). */
 bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p);
 
+/* The two timers as events, for any sender that keeps a dcqcn_state: each returns when to schedule the increase
+ * timer's next event, or 0 for none (at most one increase event is pending per state). */
+vdc_time dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+vdc_time dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+
 /* Alpha as of `now` (applies the elapsed ticks). */
 double dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 

@@ -228,8 +228,6 @@ static void receive_data(struct fabric *f, struct fabric_node *node, struct fabr
 
 static void schedule_dcqcn(struct fabric_node *node, struct fabric_flow *flow, vdc_time at, unsigned timer)
 {
-    if (timer == DCQCN_TIMER_INCREASE)
-        flow->cc.increase_pending = true;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_DCQCN_TIMER,
                     flow->index | (uint64_t)timer << 32);
 }
@@ -321,21 +319,13 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
         return;
     const struct dcqcn_params *params = &f->cfg.dcqcn;
     vdc_time now = f->sim->now;
-    if (timer == DCQCN_TIMER_DECREASE) {
-        if (dcqcn_decrease_check(&flow->cc, params, now) && !flow->cc.increase_pending)
-            schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
-        return;
-    }
-    /* One pending increase event per flow: a cut since it was scheduled moved the due time later. */
-    flow->cc.increase_pending = false;
-    if (now < flow->cc.increase_due) {
-        schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
-        return;
-    }
-    if (dcqcn_increase(&flow->cc, params)) {
-        flow->cc.increase_due = now + params->increase_interval;
-        schedule_dcqcn(node, flow, flow->cc.increase_due, DCQCN_TIMER_INCREASE);
-    }
+    uint64_t increases = flow->cc.increases;
+    vdc_time next = timer == DCQCN_TIMER_DECREASE ? dcqcn_decrease_timer(&flow->cc, params, now)
+                                                  : dcqcn_increase_timer(&flow->cc, params, now);
+    if (next)
+        schedule_dcqcn(node, flow, next, DCQCN_TIMER_INCREASE);
+    if (flow->cc.increases == increases)
+        return; /* the rate did not rise: pacing stands */
     /* A faster rate may let the flow send earlier than its last pacing decision said. */
     if (flow->next_send_at > now)
         flow->next_send_at = now;

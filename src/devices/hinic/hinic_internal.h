@@ -1,0 +1,191 @@
+/* HiNIC's state shared by its parts: registers and commands, memory regions and completions, the requester
+ * (send queues) and the responder (incoming requests). */
+#ifndef VDC_DEVICES_HINIC_INTERNAL_H
+#define VDC_DEVICES_HINIC_INTERNAL_H
+
+#include "../../fabric/dcqcn.h"
+#include "../../fabric/fabric.h"
+#include "../../fabric/packet.h"
+#include "../../kvm/mmio_bus.h"
+#include "../../scheduler/sim.h"
+#include "hinic.h"
+#include "hinic_regs.h"
+
+/* Events on the host node's entity (FABRIC_EV_ENDPOINT): kind | index << 8 | epoch << 32. */
+enum hinic_event {
+    HINIC_EV_SQ_DOORBELL = 1, /* index: QP; epoch: the producer index the guest wrote */
+    HINIC_EV_RQ_DOORBELL,     /* index: QP; epoch: producer index */
+    HINIC_EV_COMPLETION,      /* the oldest pending completion reaches guest memory */
+    HINIC_EV_TIMEOUT,         /* index: QP; epoch: the QP's timer epoch */
+    HINIC_EV_RNR_RETRY,       /* index: QP; epoch: the QP's timer epoch */
+    HINIC_EV_DCQCN_DECREASE,  /* index: QP */
+    HINIC_EV_DCQCN_INCREASE,  /* index: QP */
+};
+
+struct hinic_mr {
+    bool valid;
+    uint8_t generation;  /* the key's low byte: a stale key of a re-registered slot does not match */
+    uint32_t access;
+    uint64_t addr, length;
+};
+
+struct hinic_cq {
+    bool valid, broken;  /* broken: overran; its QPs went to the error state */
+    uint64_t ring;
+    uint32_t entries;
+    uint32_t producer, consumer; /* free-running */
+    uint32_t users;      /* QPs that complete into it */
+};
+
+/* A send work request the NIC fetched, with its place in the PSN space. */
+struct hinic_swr {
+    struct hinic_send_wqe wqe;
+    uint32_t first_psn, psn_count; /* SEND/WRITE: one PSN per packet; READ: one per response; atomics: 1 */
+    vdc_time ready_at;             /* fetched and processed: its first packet may leave */
+    bool done;                     /* acknowledged (or answered) */
+    uint64_t atomic_original;
+};
+
+/* A read request the responder is answering (the responses are made as the port takes them). */
+struct hinic_read_job {
+    uint32_t qp, psn, count;       /* next response PSN, responses left */
+    uint32_t first_psn, total;     /* for FIRST/MIDDLE/LAST */
+    uint64_t va;                   /* address of the next response's data */
+    uint32_t length;               /* bytes left */
+    vdc_time ready_at;
+};
+
+struct hinic_qp {
+    bool valid;
+    uint32_t index, qpn;
+    enum hinic_qp_state state;
+    uint32_t send_cq, recv_cq;
+    uint64_t sq_ring, rq_ring;
+    uint32_t sq_entries, rq_entries;
+    uint32_t dest_node, dest_qpn;
+    uint32_t mtu;
+    uint8_t priority, retry_count, timeout_code;
+    uint16_t source_port;          /* UDP source port: the QP's ECMP entropy */
+
+    /* requester */
+    struct hinic_swr *swr;         /* sq_entries slots, indexed by ring index */
+    uint32_t sq_fetched;           /* producer index up to which WQEs were fetched (free running) */
+    uint32_t sq_completed;         /* oldest WQE not yet completed */
+    uint32_t sq_next;              /* the WQE being transmitted */
+    uint32_t send_offset;          /* its PSNs already sent (packets, or for a READ, 0 until the request went) */
+    uint32_t assign_psn;           /* first PSN of the next WQE fetched */
+    uint32_t acked_psn;            /* oldest PSN not acknowledged (PSNs are kept 32-bit; 24 on the wire) */
+    vdc_time last_progress;        /* the retransmit timer runs from here */
+    uint32_t retries_left;
+    uint32_t timer_epoch;
+    bool timer_pending, rnr_wait;
+    vdc_time next_send_at;         /* DCQCN pacing */
+    struct dcqcn_state cc;
+    bool in_ready_list;
+
+    /* responder */
+    uint32_t rq_posted, rq_used;   /* producer index the guest wrote; receive WQEs consumed */
+    uint32_t expected_psn, msn;
+    bool nak_sent;                 /* a sequence NAK for expected_psn is out */
+    vdc_time cnp_quiet_until;
+    struct hinic_recv_wqe recv;    /* the receive WQE a multi-packet SEND is filling */
+    bool recv_active;
+    uint32_t recv_offset;
+    uint64_t write_va;             /* the RDMA WRITE in progress: next address, its R_Key, bytes left */
+    uint32_t write_rkey, write_left, write_total;
+    uint32_t atomic_psn;           /* the last atomic executed, to answer its duplicate */
+    uint64_t atomic_result;
+    bool atomic_valid;
+};
+
+/* A 24-bit PSN from the wire as the 32-bit PSN nearest to `near`. */
+static inline uint32_t hinic_psn_unwrap(uint32_t wire, uint32_t near)
+{
+    int32_t delta = (int32_t)((wire - near) << 8) >> 8;
+    return near + (uint32_t)delta;
+}
+
+struct hinic_pending_cqe {
+    uint32_t cqn;
+    struct hinic_cqe cqe;
+};
+
+struct hinic {
+    struct vdc_guest *guest;
+    struct fabric *fabric;
+    struct vdc_entity *entity;     /* the host node's: NIC events run there */
+    uint32_t node;
+    uint64_t base;
+    struct hinic_params params;
+    uint64_t pcie_bandwidth;
+    FILE *log;
+    uint64_t last_error;
+
+    struct hinic_mr mrs[HINIC_MAX_MRS];
+    struct hinic_cq cqs[HINIC_MAX_CQS];
+    struct hinic_qp qps[HINIC_MAX_QPS];
+    uint32_t qp_count;             /* QP slots ever used: QPNs are HINIC_QPN_BASE + slot, never reused */
+
+    /* QPs with fetched work, served round robin. */
+    uint32_t ready[HINIC_MAX_QPS];
+    uint32_t ready_count, ready_next;
+
+    /* Frames the responder owes: ACK, NAK, CNP and atomic acknowledgements, in order. */
+    struct fabric_packet *control_head, *control_tail;
+    struct hinic_read_job *reads;  /* a FIFO ring */
+    uint32_t read_head, read_count, read_cap;
+
+    /* Completions on their way to guest memory (all take the same PCIe time, so a FIFO). */
+    struct hinic_pending_cqe *pending;
+    uint32_t pending_head, pending_count, pending_cap;
+
+    vdc_time dma_free_at;          /* PCIe reads of payload are serialized at the link's bandwidth */
+    struct hinic_stats stats;
+};
+
+/* device.c */
+bool hinic_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *access, struct vdc_error *err);
+void hinic_schedule(struct hinic *nic, struct vdc_entity *source, vdc_time at, enum hinic_event kind, uint32_t index,
+                    uint32_t epoch);
+/* Logs a guest error (counted always, printed for the first few) and remembers it in LAST_ERROR. */
+void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+vdc_time hinic_now(const struct hinic *nic);
+/* PCIe time to move `bytes` across the link (no latency). */
+vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes);
+void hinic_kick(struct hinic *nic);
+
+/* commands.c */
+void hinic_command(struct hinic *nic, uint64_t block_address);
+struct hinic_qp *hinic_qp_by_number(struct hinic *nic, uint32_t qpn);
+
+/* memory.c: memory regions and completions */
+/* The MR behind `key` when [addr, addr + length) lies inside it with `access`; else NULL and *why is set. */
+const struct hinic_mr *hinic_mr_check(const struct hinic *nic, uint32_t key, uint64_t addr, uint64_t length,
+                                      uint32_t access, enum hinic_error *why);
+bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what);
+bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what);
+/* Queues a completion; it reaches the CQ one PCIe crossing later and raises the NIC's cause. */
+void hinic_complete(struct hinic *nic, uint32_t cqn, const struct hinic_cqe *cqe);
+void hinic_completion_arrives(struct hinic *nic);
+/* Moves a QP to the error state: the failing request (if any) completes with `status`, the rest are flushed. */
+void hinic_qp_fail(struct hinic *nic, struct hinic_qp *qp, enum hinic_wc_status status, enum hinic_error why);
+
+/* requester.c */
+void hinic_sq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t producer);
+struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port *port);
+vdc_time hinic_requester_ready(const struct hinic *nic, const struct fabric_port *port);
+void hinic_requester_receive(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p);
+void hinic_requester_timeout(struct hinic *nic, struct hinic_qp *qp, uint32_t epoch, bool rnr);
+void hinic_requester_dcqcn(struct hinic *nic, struct hinic_qp *qp, bool increase);
+void hinic_requester_flush(struct hinic *nic, struct hinic_qp *qp);
+
+/* responder.c */
+void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p);
+struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port *port);
+vdc_time hinic_responder_ready(const struct hinic *nic, const struct fabric_port *port);
+void hinic_responder_flush(struct hinic *nic, struct hinic_qp *qp);
+/* A packet from this NIC's QP to its peer, with the common BTH/IP fields set. */
+struct fabric_packet *hinic_packet(struct hinic *nic, const struct hinic_qp *qp, enum fabric_packet_kind kind,
+                                   uint8_t opcode, uint32_t psn, uint32_t payload);
+
+#endif
