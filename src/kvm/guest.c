@@ -238,7 +238,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     if (!vdc_elf_load(elf, elf_size, &g->vm.memory, GUEST_PROGRAM_BASE, program_end, &image, err))
         return vdc_fail_prefix(err, "guest %s: %s", cfg->name, cfg->program_path ? cfg->program_path : "program");
     x86_build_system_tables(&g->vm.memory);
-    if (!vdc_simctl_attach(g, err))
+    if (!vdc_simctl_attach(g, err) || (cfg->attach_devices && !cfg->attach_devices(g, cfg->attach_context, err)))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
     struct vdc_device_tree_info info = {
         .name = cfg->name, .rank = cfg->rank, .node_id = cfg->node_id, .memory_size = size, .bus = &g->bus,

@@ -30,6 +30,9 @@ struct vdc_guest_config {
     const char *bootargs;    /* arguments for the program, in the device tree's /chosen/bootargs */
     const char *program_path; /* for messages about the program file */
     bool stop_run_on_failure; /* a fault or a runaway stops the whole run (else the others go on) */
+    /* Adds the guest's devices to its MMIO bus after simctl and before the device tree is built; NULL: none. */
+    bool (*attach_devices)(struct vdc_guest *g, void *context, struct vdc_error *err);
+    void *attach_context;
 };
 
 struct vdc_guest {

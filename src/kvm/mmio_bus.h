@@ -22,11 +22,33 @@ struct vdc_mmio_access {
 typedef bool (*vdc_mmio_handler)(void *device, struct vdc_guest *guest, struct vdc_mmio_access *access,
                                  struct vdc_error *err);
 
+/* A device-tree property a device adds to its node (the value in the tree's big-endian layout). */
+struct vdc_dt_property {
+    const char *name;
+    const void *value;
+    uint32_t length;
+};
+
+/* Where a PCIe function sits: under root port `root_port`, directly or behind a switch's downstream port. */
+struct vdc_pcie_place {
+    bool present;            /* false: a platform device outside PCIe (simctl) */
+    uint32_t root_port;
+    int32_t switch_port;     /* -1: directly under the root port */
+    uint32_t generation, lanes;
+    uint16_t vendor, device;
+    uint32_t class_code;
+};
+
 struct vdc_mmio_window {
     uint64_t base, size;
     const char *name;
     vdc_mmio_handler handler;
     void *device;
+    /* For the device tree: */
+    uint64_t cause;          /* simctl cause bits the device raises (0: none) */
+    struct vdc_pcie_place pcie;
+    const struct vdc_dt_property *properties;
+    uint32_t property_count;
 };
 
 struct vdc_mmio_bus {

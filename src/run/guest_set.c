@@ -11,10 +11,15 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "../devices/hinic/hinic.h"
 #include "../devices/simctl.h"
+#include "../fabric/fabric.h"
+#include "../kvm/guest_layout.h"
 
 #define GUEST_ENTITY_BASE 0x10000u
 #define MAX_PROGRAM_SIZE (256u << 20)
+/* HiNIC's register window: the page after simctl's. */
+#define GUEST_HINIC_BASE (GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE)
 
 /* "guest:NAME" names a program built beside this vdc binary, so scenarios work from any build folder. */
 bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vdc_error *err)
@@ -51,10 +56,54 @@ uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error
     return data;
 }
 
+static bool attach_nic(struct vdc_guest *g, void *context, struct vdc_error *err)
+{
+    struct vdc_guest_set *set = context;
+    const struct vdc_scenario *sc = set->scenario;
+    uint32_t rank = g->config.rank;
+    struct hinic_params params;
+    hinic_params_defaults(&params);
+    params.pcie_generation = (uint32_t)sc->nic.pcie_generation;
+    params.pcie_lanes = (uint32_t)sc->nic.pcie_lanes;
+    params.pcie_latency = sc->nic.pcie_latency;
+    params.processing = sc->nic.processing;
+    params.rnr_delay = sc->nic.rnr_delay;
+    params.mtu = (uint32_t)sc->nic.mtu;
+    params.priority = (uint8_t)sc->nic.priority;
+    params.pcie_switch_port = sc->nic.pcie_layout == VDC_PCIE_BEHIND_SWITCH ? 0 : -1;
+    set->nics[rank] = hinic_create(g, set->fabric, set->host_nodes[rank], GUEST_HINIC_BASE, &params, set->gids,
+                                   set->ranks, g->config.console, err);
+    return set->nics[rank] != NULL;
+}
+
+/* Rank r's NIC is cabled as the fabric's r-th host. */
+static bool place_nics(struct vdc_guest_set *set, uint32_t count, struct vdc_error *err)
+{
+    if (set->fabric == NULL)
+        return vdc_fail(err, "guests.nic needs a fabric; set topology.* for the guests' network");
+    set->nics = vdc_xcalloc(count, sizeof *set->nics);
+    set->host_nodes = vdc_xcalloc(count, sizeof *set->host_nodes);
+    set->gids = vdc_xcalloc(count, sizeof *set->gids);
+    uint32_t found = 0;
+    for (uint32_t n = 0; n < set->fabric->node_count && found < count; n++) {
+        if (set->fabric->nodes[n].is_switch)
+            continue;
+        set->host_nodes[found] = n;
+        set->gids[found] = fabric_host_ipv4(n);
+        found++;
+    }
+    if (found < count)
+        return vdc_fail(err, "guests.nic: %u guests but the topology has %u hosts; lower guests.count or add hosts",
+                        count, found);
+    return true;
+}
+
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
-                         struct vdc_error *err)
+                         struct fabric *fabric, struct vdc_error *err)
 {
     memset(set, 0, sizeof *set);
+    set->fabric = fabric;
+    set->scenario = sc;
     if (sc->guests.program[0] == '\0')
         return true;
     uint32_t count = (uint32_t)(sc->guests.count ? sc->guests.count : sc->topology.blades);
@@ -76,6 +125,9 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     if (set->program == NULL)
         return false;
     set->guests = vdc_xcalloc(count, sizeof *set->guests);
+    set->ranks = count;
+    if (sc->guests.nic && !place_nics(set, count, err))
+        return false;
     for (uint32_t rank = 0; rank < count; rank++) {
         char name[32];
         snprintf(name, sizeof name, "blade%u", rank);
@@ -90,6 +142,8 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .bootargs = sc->guests.args,
             .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
             .program_path = path,
+            .attach_devices = sc->guests.nic ? attach_nic : NULL,
+            .attach_context = set,
         };
         set->count = rank + 1;
         if (!vdc_guest_create(&set->guests[rank], sim, GUEST_ENTITY_BASE + rank, &config, set->program, size, err))
@@ -140,6 +194,12 @@ bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out)
 
 void vdc_guest_set_free(struct vdc_guest_set *set)
 {
+    /* NICs first: they hand their packets back to the fabric's pool. */
+    for (uint32_t i = 0; set->nics && i < set->count; i++)
+        hinic_free(set->nics[i]);
+    free(set->nics);
+    free(set->host_nodes);
+    free(set->gids);
     for (uint32_t i = 0; i < set->count; i++)
         vdc_guest_destroy(&set->guests[i]);
     free(set->guests);

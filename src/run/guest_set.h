@@ -8,10 +8,20 @@
 #include "../kvm/guest.h"
 #include "../scenario/scenario.h"
 
+struct fabric;
+struct hinic;
+
 struct vdc_guest_set {
     struct vdc_guest *guests;
     uint32_t count;
     uint8_t *program;
+    /* guests.nic: one HiNIC per guest on the fabric */
+    struct fabric *fabric;
+    const struct vdc_scenario *scenario;
+    uint32_t ranks;                /* guests the scenario asks for (count grows as they are created) */
+    struct hinic **nics;
+    uint32_t *host_nodes;          /* fabric node of each rank's NIC */
+    uint32_t *gids;                /* IPv4 address of each rank's NIC */
 };
 
 /* Resolves a program name: a path as it is, or "guest:NAME" as build/guest/NAME.elf beside the vdc binary. */
@@ -19,9 +29,10 @@ bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vd
 /* Reads a whole program file (at most 256 MiB). */
 uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err);
 
-/* Reads the program once and creates every guest; with no guests.program, creates none. */
+/* Reads the program once and creates every guest; with no guests.program, creates none. With guests.nic each
+ * guest gets a HiNIC on the rank-th host of `fabric` (which must then be given and outlive the set). */
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
-                         struct vdc_error *err);
+                         struct fabric *fabric, struct vdc_error *err);
 /* Writes each guest's device tree blob to DIR/NAME.dtb (for dtc -I dtb -O dts). */
 bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, struct vdc_error *err);
 /* One line per guest that did not exit with 0, and whether all did. */

@@ -311,8 +311,8 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
     struct fabric_config cfg;
     struct fabric_fault_plan faults;
     /* Without traffic there is no fabric to simulate (a one-blade rack of guests is fine). */
-    if (sc->workload.kind == VDC_WORKLOAD_NONE)
-        return vdc_guest_set_build(&r->guests, sim, sc, err) &&
+    if (sc->workload.kind == VDC_WORKLOAD_NONE && !sc->guests.nic)
+        return vdc_guest_set_build(&r->guests, sim, sc, NULL, err) &&
                (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
     if (!fabric_setup_config(sc, &cfg, err) || !fabric_setup_topology(sc, &r->topo, err) ||
         !fabric_setup_flows(sc, &r->topo, &r->flows, err))
@@ -327,7 +327,7 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
         return false;
     if (options->pcap_links && !fabric_capture_open(&r->fabric, options->out_dir, options->pcap_links, err))
         return false;
-    return vdc_guest_set_build(&r->guests, sim, sc, err) &&
+    return vdc_guest_set_build(&r->guests, sim, sc, &r->fabric, err) &&
            (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
 }
 

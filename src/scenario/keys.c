@@ -13,6 +13,7 @@ static const char *const topology_kinds[] = {"rack", "leaf-spine", "fat-tree", "
 static const char *const workload_kinds[] = {"none", "uniform", "incast", "poisson", "flows", NULL};
 static const char *const distributions[] = {"websearch", "hadoop", NULL};
 static const char *const failure_policies[] = {"stop", "continue", NULL};
+static const char *const pcie_layouts[] = {"switch", "root-port", NULL};
 
 const struct vdc_key vdc_keys[] = {
     {"name", VDC_KEY_TEXT, FIELD(name), "unnamed", .doc = "Name printed in the summary and written to outputs."},
@@ -158,6 +159,24 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Wall-clock time a guest may run without an exit before it is stopped as a runaway."},
     {"guests.on_failure", VDC_KEY_CHOICE, FIELD(guests.on_failure), "stop", .choices = failure_policies,
      .doc = "When a guest faults or runs away: `stop` the run, or `continue` with the other guests."},
+    {"guests.nic", VDC_KEY_BOOL, FIELD(guests.nic), "false",
+     .doc = "Each guest drives a HiNIC RDMA NIC (docs/hinic.md) cabled as fabric host number `rank`."},
+    {"nic.pcie_generation", VDC_KEY_COUNT, FIELD(nic.pcie_generation), "5", 1, 6,
+     .doc = "PCIe generation of the NIC's link (transfer rate per lane: 2.5, 5, 8, 16, 32, 64 GT/s)."},
+    {"nic.pcie_lanes", VDC_KEY_COUNT, FIELD(nic.pcie_lanes), "16", 1, 16,
+     .doc = "Width of the NIC's PCIe link: 1, 2, 4, 8 or 16 lanes."},
+    {"nic.pcie_layout", VDC_KEY_CHOICE, FIELD(nic.pcie_layout), "switch", .choices = pcie_layouts,
+     .doc = "Where the NIC sits: behind the blade's PCIe `switch` under root port 0, or on a `root-port` of its own."},
+    {"nic.pcie_latency", VDC_KEY_TIME, FIELD(nic.pcie_latency), "250ns", 0, VDC_MS,
+     .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write; a DMA read takes two)."},
+    {"nic.processing", VDC_KEY_TIME, FIELD(nic.processing), "100ns", 0, VDC_MS,
+     .doc = "NIC pipeline time per work request and per received request."},
+    {"nic.rnr_delay", VDC_KEY_TIME, FIELD(nic.rnr_delay), "10us", 0, VDC_SEC,
+     .doc = "How long a requester waits after an RNR NAK (no receive posted) before sending again."},
+    {"nic.mtu", VDC_KEY_SIZE, FIELD(nic.mtu), "4096", 256, 4096,
+     .doc = "Largest path MTU the NIC accepts (256, 512, 1024, 2048 or 4096 bytes); QPs choose theirs."},
+    {"nic.priority", VDC_KEY_COUNT, FIELD(nic.priority), "3", 0, 7,
+     .doc = "Default 802.1Q priority of RDMA traffic (a QP may choose another)."},
     {"checks.min_delivered", VDC_KEY_COUNT, FIELD(checks.min_delivered), "0", 0, UINT64_MAX,
      .doc = "The run fails (exit 1) if fewer flows (messages) completed."},
     {"checks.max_mean_latency", VDC_KEY_TIME, FIELD(checks.max_mean_latency), "0", 0, UINT64_MAX,

@@ -25,6 +25,8 @@ enum vdc_workload_kind {
 enum vdc_flow_distribution { VDC_DISTRIBUTION_WEBSEARCH, VDC_DISTRIBUTION_HADOOP };
 enum vdc_failure_policy { VDC_ON_FAILURE_STOP, VDC_ON_FAILURE_CONTINUE };
 
+enum vdc_pcie_layout { VDC_PCIE_BEHIND_SWITCH, VDC_PCIE_ROOT_PORT };
+
 struct vdc_scenario {
     char *name;
     char *description;
@@ -97,7 +99,14 @@ struct vdc_scenario {
         vdc_time exit_cost;
         vdc_time runaway;        /* wall-clock limit without an exit */
         unsigned on_failure;     /* enum vdc_failure_policy */
+        bool nic;                /* each guest drives a HiNIC on fabric host `rank` */
     } guests;
+    struct {
+        uint64_t pcie_generation, pcie_lanes;
+        unsigned pcie_layout;    /* enum vdc_pcie_layout */
+        vdc_time pcie_latency, processing, rnr_delay;
+        uint64_t mtu, priority;
+    } nic;
     struct {
         uint64_t min_delivered;
         vdc_time max_mean_latency; /* 0: no limit */

@@ -176,7 +176,8 @@ static enum hinic_command_status modify_qp(struct hinic *nic, struct hinic_qp *q
         fresh.state = HINIC_QPS_RESET;
         fresh.sq_fetched = fresh.sq_completed = fresh.sq_next = fresh.send_offset = 0;
         fresh.rq_posted = fresh.rq_used = 0;
-        fresh.recv_active = fresh.timer_pending = fresh.rnr_wait = fresh.atomic_valid = false;
+        fresh.recv_active = fresh.timer_pending = fresh.rnr_wait = false;
+        fresh.atomic_count = 0;
         fresh.timer_epoch++;
         *qp = fresh;
         return HINIC_CMD_OK;

@@ -231,7 +231,8 @@ static void receive(void *device, struct fabric_packet *p)
 }
 
 struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint32_t node, uint64_t base,
-                           const struct hinic_params *params, FILE *log, struct vdc_error *err)
+                           const struct hinic_params *params, const uint32_t *peer_gids, uint32_t peers, FILE *log,
+                           struct vdc_error *err)
 {
     if (params->mtu < 256 || params->mtu > 4096 || (params->mtu & (params->mtu - 1)) != 0)
         return vdc_fail(err, "nic.mtu %u must be 256, 512, 1024, 2048 or 4096", params->mtu), NULL;
@@ -250,9 +251,22 @@ struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint3
     nic->log = log;
     struct fabric_endpoint endpoint = {
         .device = nic, .next_packet = next_packet, .next_ready = next_ready, .receive = receive, .event = on_event};
-    struct vdc_mmio_window window = {.base = base, .size = HINIC_BAR_SIZE, .name = "hinic", .handler = hinic_mmio,
-                                     .device = nic};
-    if (!fabric_host_attach(fabric, node, &endpoint, err) || !vdc_mmio_bus_add(&guest->bus, &window, err)) {
+    nic->peer_gids_be = vdc_xcalloc(peers ? peers : 1, sizeof *nic->peer_gids_be);
+    for (uint32_t i = 0; i < peers; i++)
+        nic->peer_gids_be[i] = __builtin_bswap32(peer_gids[i]);
+    nic->properties[0] = (struct vdc_dt_property){"vdc,peer-gids", nic->peer_gids_be, peers * 4};
+    struct vdc_mmio_window window = {
+        .base = base, .size = HINIC_BAR_SIZE, .name = "hinic", .handler = hinic_mmio, .device = nic,
+        .cause = params->cause_mask,
+        .pcie = {.present = true, .root_port = params->pcie_root_port, .switch_port = params->pcie_switch_port,
+                 .generation = params->pcie_generation, .lanes = params->pcie_lanes, .vendor = VDC_PCI_VENDOR,
+                 .device = HINIC_PCI_DEVICE, .class_code = HINIC_PCI_CLASS},
+        .properties = nic->properties, .property_count = peers ? 1 : 0};
+    bool attached = fabric_host_attach(fabric, node, &endpoint, err);
+    if (!attached || !vdc_mmio_bus_add(&guest->bus, &window, err)) {
+        if (attached)
+            fabric->nodes[node].host->endpoint = (struct fabric_endpoint){0};
+        free(nic->peer_gids_be);
         free(nic);
         return NULL;
     }
@@ -271,8 +285,14 @@ void hinic_free(struct hinic *nic)
         nic->control_head = p->next;
         fabric_packet_release(&nic->fabric->pool, p);
     }
+    for (uint32_t i = 0; i < nic->read_count; i++) {
+        struct fabric_packet *p = nic->reads[(nic->read_head + i) % nic->read_cap].packet;
+        if (p != NULL)
+            fabric_packet_release(&nic->fabric->pool, p);
+    }
     free(nic->reads);
     free(nic->pending);
+    free(nic->peer_gids_be);
     free(nic);
 }
 

@@ -23,6 +23,8 @@ struct hinic_params {
     uint32_t mtu;              /* largest path MTU the NIC accepts (256-4096) */
     uint8_t priority;          /* default 802.1Q priority of RDMA traffic */
     uint64_t cause_mask;       /* the simctl cause this NIC raises on each completion */
+    uint32_t pcie_root_port;   /* its place in the guest's PCIe hierarchy (device tree) */
+    int32_t pcie_switch_port;  /* -1: directly under the root port */
 };
 
 void hinic_params_defaults(struct hinic_params *p);
@@ -33,10 +35,12 @@ uint64_t hinic_pcie_bandwidth(const struct hinic_params *p);
 struct hinic;
 
 /* A NIC for `guest` (whose memory it reaches only through the checked helpers), on host node `node` of the
- * fabric. Its register window is added to the guest's MMIO bus at `base`. `log` receives one line per guest
- * error (NULL: counted only). */
+ * fabric. Its register window is added to the guest's MMIO bus at `base`, to appear in the device tree with
+ * `peers` GIDs (the IPv4 address of each rank's NIC, for bootstrap) as "vdc,peer-gids". `log` receives one line
+ * per guest error (NULL: counted only). */
 struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint32_t node, uint64_t base,
-                           const struct hinic_params *params, FILE *log, struct vdc_error *err);
+                           const struct hinic_params *params, const uint32_t *peer_gids, uint32_t peers, FILE *log,
+                           struct vdc_error *err);
 void hinic_free(struct hinic *nic);
 
 /* Counters for reports and tests. */

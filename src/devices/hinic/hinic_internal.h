@@ -46,14 +46,18 @@ struct hinic_swr {
     uint64_t atomic_original;
 };
 
-/* A read request the responder is answering (the responses are made as the port takes them). */
+/* What the responder owes, in PSN order: a read request it is answering (the responses are made as the port
+ * takes them), or a reply packet made earlier (an ACK, NAK or atomic acknowledgement queued behind a read). */
 struct hinic_read_job {
+    struct fabric_packet *packet;  /* non-NULL: send this, then the job is done */
     uint32_t qp, psn, count;       /* next response PSN, responses left */
     uint32_t first_psn, total;     /* for FIRST/MIDDLE/LAST */
     uint64_t va;                   /* address of the next response's data */
     uint32_t length;               /* bytes left */
     vdc_time ready_at;
 };
+
+#define HINIC_ATOMIC_RESULTS 16
 
 struct hinic_qp {
     bool valid;
@@ -93,9 +97,10 @@ struct hinic_qp {
     uint32_t recv_offset;
     uint64_t write_va;             /* the RDMA WRITE in progress: next address, its R_Key, bytes left */
     uint32_t write_rkey, write_left, write_total;
-    uint32_t atomic_psn;           /* the last atomic executed, to answer its duplicate */
-    uint64_t atomic_result;
-    bool atomic_valid;
+    /* The last atomics executed, to answer a duplicate without executing it again. */
+    uint32_t atomic_psn[HINIC_ATOMIC_RESULTS];
+    uint64_t atomic_result[HINIC_ATOMIC_RESULTS];
+    uint32_t atomic_count;
 };
 
 /* A 24-bit PSN from the wire as the 32-bit PSN nearest to `near`. */
@@ -139,6 +144,8 @@ struct hinic {
     struct hinic_pending_cqe *pending;
     uint32_t pending_head, pending_count, pending_cap;
 
+    uint32_t *peer_gids_be;        /* device-tree property storage */
+    struct vdc_dt_property properties[1];
     vdc_time dma_free_at;          /* PCIe reads of payload are serialized at the link's bandwidth */
     struct hinic_stats stats;
 };

@@ -53,12 +53,42 @@ static void send_control(struct hinic *nic, struct fabric_packet *p)
     hinic_kick(nic);
 }
 
+static struct hinic_read_job *push_job(struct hinic *nic)
+{
+    if (nic->read_count == nic->read_cap) {
+        uint32_t cap = nic->read_cap ? nic->read_cap * 2 : 16;
+        struct hinic_read_job *ring = vdc_xcalloc(cap, sizeof *ring);
+        for (uint32_t i = 0; i < nic->read_count; i++)
+            ring[i] = nic->reads[(nic->read_head + i) % nic->read_cap];
+        free(nic->reads);
+        nic->reads = ring;
+        nic->read_cap = cap;
+        nic->read_head = 0;
+    }
+    struct hinic_read_job *job = &nic->reads[(nic->read_head + nic->read_count++) % nic->read_cap];
+    memset(job, 0, sizeof *job);
+    return job;
+}
+
+/* Replies leave in PSN order: behind any read still being answered, else at once. */
+static void send_ordered(struct hinic *nic, const struct hinic_qp *qp, struct fabric_packet *p)
+{
+    if (nic->read_count == 0) {
+        send_control(nic, p);
+        return;
+    }
+    struct hinic_read_job *job = push_job(nic);
+    job->packet = p;
+    job->qp = qp->index;
+    hinic_kick(nic);
+}
+
 static void reply(struct hinic *nic, struct hinic_qp *qp, uint8_t syndrome, uint32_t psn)
 {
     struct fabric_packet *p = hinic_packet(nic, qp, syndrome == AETH_ACK ? FABRIC_PKT_ACK : FABRIC_PKT_NACK,
                                            FABRIC_OP_ACKNOWLEDGE, psn, 0);
     p->aeth_syndrome = syndrome;
-    send_control(nic, p);
+    send_ordered(nic, qp, p);
 }
 
 static void complete_receive(struct hinic *nic, struct hinic_qp *qp, enum hinic_wc_status status, uint8_t opcode,
@@ -130,10 +160,6 @@ static bool carries_immediate(uint8_t op)
 static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p, uint32_t psn)
 {
     uint8_t op = p->bth_opcode;
-    if (starts_message(op) != !qp->recv_active) {
-        responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
-        return false;
-    }
     if (p->payload > 0) {
         enum hinic_error why;
         if ((uint64_t)qp->recv_offset + p->payload > qp->recv.length) {
@@ -186,22 +212,11 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
 
 static void queue_read(struct hinic *nic, struct hinic_qp *qp, uint32_t psn, uint64_t va, uint32_t length)
 {
-    if (nic->read_count == nic->read_cap) {
-        uint32_t cap = nic->read_cap ? nic->read_cap * 2 : 16;
-        struct hinic_read_job *ring = vdc_xcalloc(cap, sizeof *ring);
-        for (uint32_t i = 0; i < nic->read_count; i++)
-            ring[i] = nic->reads[(nic->read_head + i) % nic->read_cap];
-        free(nic->reads);
-        nic->reads = ring;
-        nic->read_cap = cap;
-        nic->read_head = 0;
-    }
     uint32_t count = length == 0 ? 1 : (length + qp->mtu - 1) / qp->mtu;
     /* The NIC reads the data from host memory before the first response: one round trip after its pipeline. */
     vdc_time ready = hinic_now(nic) + nic->params.processing + 2 * nic->params.pcie_latency;
-    nic->reads[(nic->read_head + nic->read_count++) % nic->read_cap] = (struct hinic_read_job){
-        .qp = qp->index, .psn = psn, .count = count, .first_psn = psn, .total = count, .va = va, .length = length,
-        .ready_at = ready};
+    *push_job(nic) = (struct hinic_read_job){.qp = qp->index, .psn = psn, .count = count, .first_psn = psn,
+                                             .total = count, .va = va, .length = length, .ready_at = ready};
     hinic_kick(nic);
 }
 
@@ -216,12 +231,12 @@ static bool receive_read(struct hinic *nic, struct hinic_qp *qp, const struct fa
     return true;
 }
 
-static void atomic_reply(struct hinic *nic, struct hinic_qp *qp, uint32_t psn)
+static void atomic_reply(struct hinic *nic, struct hinic_qp *qp, uint32_t psn, uint64_t original)
 {
     struct fabric_packet *r = hinic_packet(nic, qp, FABRIC_PKT_ACK, FABRIC_OP_ATOMIC_ACKNOWLEDGE, psn, 0);
     r->aeth_syndrome = AETH_ACK;
-    r->rdma->original = qp->atomic_result;
-    send_control(nic, r);
+    r->rdma->original = original;
+    send_ordered(nic, qp, r);
 }
 
 static bool receive_atomic(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p, uint32_t psn)
@@ -240,10 +255,10 @@ static bool receive_atomic(struct hinic *nic, struct hinic_qp *qp, const struct 
     uint64_t updated = p->bth_opcode == FABRIC_OP_FETCH_ADD ? value + r->swap_add
                                                             : (value == r->compare ? r->swap_add : value);
     hinic_dma_write(nic, r->va, &updated, sizeof updated, "atomic target");
-    qp->atomic_psn = psn;
-    qp->atomic_result = value;
-    qp->atomic_valid = true;
-    atomic_reply(nic, qp, psn);
+    uint32_t slot = qp->atomic_count++ % HINIC_ATOMIC_RESULTS;
+    qp->atomic_psn[slot] = psn;
+    qp->atomic_result[slot] = value;
+    atomic_reply(nic, qp, psn, value);
     return true;
 }
 
@@ -256,8 +271,11 @@ static void duplicate(struct hinic *nic, struct hinic_qp *qp, const struct fabri
         if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why))
             queue_read(nic, qp, psn, p->rdma->va, p->rdma->dma_length);
     } else if (op == FABRIC_OP_COMPARE_SWAP || op == FABRIC_OP_FETCH_ADD) {
-        if (qp->atomic_valid && qp->atomic_psn == psn)
-            atomic_reply(nic, qp, psn); /* never executed twice */
+        uint32_t kept = qp->atomic_count < HINIC_ATOMIC_RESULTS ? qp->atomic_count : HINIC_ATOMIC_RESULTS;
+        for (uint32_t i = 0; i < kept; i++) {
+            if (qp->atomic_psn[i] == psn)
+                atomic_reply(nic, qp, psn, qp->atomic_result[i]); /* never executed twice */
+        }
     } else {
         reply(nic, qp, AETH_ACK, qp->expected_psn - 1);
     }
@@ -287,6 +305,11 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
         return;
     }
     uint8_t op = p->bth_opcode;
+    if (is_send(op) && starts_message(op) == qp->recv_active) {
+        /* A SEND that starts while another is open, or continues one that never started. */
+        responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
+        return;
+    }
     bool needs_receive = (is_send(op) && starts_message(op)) || (is_write(op) && carries_immediate(op));
     if (needs_receive && !qp->recv_active && !take_receive(nic, qp)) {
         reply(nic, qp, AETH_RNR_NAK, psn);
@@ -333,6 +356,8 @@ static struct hinic_read_job *head_read(struct hinic *nic)
     while (nic->read_count > 0) {
         struct hinic_read_job *job = &nic->reads[nic->read_head];
         const struct hinic_qp *qp = &nic->qps[job->qp];
+        if (job->packet != NULL)
+            return job;
         if (qp->valid && (qp->state == HINIC_QPS_RTR || qp->state == HINIC_QPS_RTS) && job->count > 0)
             return job;
         nic->read_head = (nic->read_head + 1) % nic->read_cap;
@@ -362,6 +387,14 @@ struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port
     struct hinic_read_job *job = head_read(nic);
     if (job == NULL)
         return NULL;
+    if (job->packet != NULL) {
+        if (port->paused_mask & (1u << job->packet->priority))
+            return NULL;
+        struct fabric_packet *p = job->packet;
+        nic->read_head = (nic->read_head + 1) % nic->read_cap;
+        nic->read_count--;
+        return p;
+    }
     struct hinic_qp *qp = &nic->qps[job->qp];
     vdc_time now = hinic_now(nic);
     if ((port->paused_mask & (1u << qp->priority)) || read_ready_at(nic, job) > now)
@@ -388,6 +421,8 @@ vdc_time hinic_responder_ready(const struct hinic *nic, const struct fabric_port
     for (uint32_t i = 0; i < nic->read_count; i++) {
         const struct hinic_read_job *job = &nic->reads[(nic->read_head + i) % nic->read_cap];
         const struct hinic_qp *qp = &nic->qps[job->qp];
+        if (job->packet != NULL)
+            return (port->paused_mask & (1u << job->packet->priority)) ? VDC_TIME_MAX : 0;
         if (qp->valid && (qp->state == HINIC_QPS_RTR || qp->state == HINIC_QPS_RTS) && job->count > 0)
             return (port->paused_mask & (1u << qp->priority)) ? VDC_TIME_MAX : read_ready_at(nic, job);
     }
