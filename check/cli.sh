@@ -116,6 +116,19 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   else
     echo "FAIL dtc (device-tree-compiler) is not installed"; failed=$((failed + 1))
   fi
+  # A HiNIC per guest: its PCIe place, identity and cause bit in the device tree, under a switch or a root port.
+  expect dump-dtb-nic 0 "" -- "$vdc" run scenarios/hello.yaml --set guests.nic=true --dump-dtb "$tmp/dtbnic"
+  nic_dts=$(dtc -I dtb -O dts "$tmp/dtbnic/blade2.dtb" 2>/dev/null | tr -d '\n\t')
+  case "$nic_dts" in
+  *'switch@0 {compatible = "vdc,pcie-switch";downstream-port@0 {vdc,link-generation = <0x05>;vdc,link-width = <0x10>;hinic@c0001000 {compatible = "vdc,hinic";'*'vdc,cause = <0x00 0x02>;vendor-id = <0x5644>;device-id = <0x01>;'*) passed=$((passed + 1)) ;;
+  *) echo "FAIL the HiNIC node is not behind the PCIe switch with its identity: $nic_dts"; failed=$((failed + 1)) ;;
+  esac
+  expect dump-dtb-nic-root 0 "" -- "$vdc" run scenarios/hello.yaml --set guests.nic=true --set nic.pcie_layout=root-port --set nic.pcie_lanes=8 --set nic.pcie_generation=4 --dump-dtb "$tmp/dtbroot"
+  nic_dts=$(dtc -I dtb -O dts "$tmp/dtbroot/blade0.dtb" 2>/dev/null | tr -d '\n\t')
+  case "$nic_dts" in
+  *'root-port@0 {vdc,link-generation = <0x04>;vdc,link-width = <0x08>;hinic@c0001000'*) passed=$((passed + 1)) ;;
+  *) echo "FAIL the HiNIC node is not on root port 0 at gen 4 x8: $nic_dts"; failed=$((failed + 1)) ;;
+  esac
   expect hello-64 0 "" -- "$vdc" run scenarios/hello.yaml --set topology.blades=64 --set topology.tor_ports=64
   if grep -q "guests     64 of 64 exited with 0" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL 64 guests"; failed=$((failed + 1)); fi
   for f in fault-page fault-ud fault-divide fault-mmio exit3; do
