@@ -5,6 +5,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../common/bytes.h"
+
 /* Offsets inside an IPv4 RoCEv2 packet, from the start of its IPv4 header. */
 enum {
     IP_TOS = 1,
@@ -31,40 +33,6 @@ enum { BTH_MIGRATED = 0x40, BTH_BECN = 0x40, BTH_ACK_REQUEST = 0x80, BTH_PAD_SHI
 
 static const uint8_t pfc_destination[6] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x01};
 
-static void put16(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
-static void put24(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 16);
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-    put16(b, v >> 16);
-    put16(b + 2, v);
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t get24(const uint8_t *b)
-{
-    return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)get16(b) << 16 | get16(b + 2);
-}
-
 static uint32_t get32_little(const uint8_t *b)
 {
     return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
@@ -74,22 +42,22 @@ void fabric_host_mac(uint32_t node, uint8_t mac[6])
 {
     mac[0] = 0x02; /* locally administered, unicast */
     mac[1] = 0x00;
-    put32(mac + 2, fabric_host_ipv4(node));
+    be_put32(mac + 2, fabric_host_ipv4(node));
 }
 
 void fabric_port_mac(uint32_t node, uint16_t port, uint8_t mac[6])
 {
     mac[0] = 0x02;
     mac[1] = 0xfc; /* keeps ports apart from hosts' 02:00 and from 02:01..02:1f, which Wireshark names MS-NLB */
-    put16(mac + 2, node);
-    put16(mac + 4, port);
+    be_put16(mac + 2, node);
+    be_put16(mac + 4, port);
 }
 
 /* Ones' complement sum of 16-bit big-endian words, an odd last byte padded with zero (RFC 1071). */
 static uint32_t ones_sum(uint32_t sum, const uint8_t *b, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i += 2)
-        sum += get16(b + i);
+        sum += be_get16(b + i);
     if (len % 2)
         sum += (uint32_t)b[len - 1] << 8;
     while (sum >> 16)
@@ -144,11 +112,11 @@ static void encode_pfc(const struct fabric_packet *p, uint8_t *frame, size_t len
     memset(frame, 0, len);
     memcpy(frame, pfc_destination, sizeof pfc_destination);
     fabric_port_mac(p->src_host, p->ingress_port, frame + 6);
-    put16(frame + 12, FABRIC_ETHERTYPE_MAC_CONTROL);
-    put16(frame + 14, FABRIC_PFC_OPCODE);
-    put16(frame + 16, p->pfc_classes);
+    be_put16(frame + 12, FABRIC_ETHERTYPE_MAC_CONTROL);
+    be_put16(frame + 14, FABRIC_PFC_OPCODE);
+    be_put16(frame + 16, p->pfc_classes);
     for (int c = 0; c < 8; c++)
-        put16(frame + 18 + 2 * c, (p->pfc_classes >> c & 1) ? p->pfc_quanta : 0);
+        be_put16(frame + 18 + 2 * c, (p->pfc_classes >> c & 1) ? p->pfc_quanta : 0);
 }
 
 static uint8_t wire_opcode(const struct fabric_packet *p)
@@ -166,45 +134,45 @@ static void encode_roce(const struct fabric_packet *p, const uint8_t *payload, u
     uint8_t priority = p->priority & 7;
     fabric_host_mac(p->dst_host, frame);
     fabric_host_mac(p->src_host, frame + 6);
-    put16(frame + 12, FABRIC_ETHERTYPE_VLAN);
-    put16(frame + 14, (uint32_t)priority << 13 | FABRIC_WIRE_VLAN_ID);
-    put16(frame + 16, FABRIC_ETHERTYPE_IPV4);
+    be_put16(frame + 12, FABRIC_ETHERTYPE_VLAN);
+    be_put16(frame + 14, (uint32_t)priority << 13 | FABRIC_WIRE_VLAN_ID);
+    be_put16(frame + 16, FABRIC_ETHERTYPE_IPV4);
 
     uint8_t *ip = frame + TAGGED_ETH_HEADER;
     size_t ip_len = len - TAGGED_ETH_HEADER;
     ip[0] = 0x45; /* version 4, 5 words of header */
     ip[IP_TOS] = (uint8_t)(priority << 5 | (p->ecn & 3)); /* DSCP = priority * 8 */
-    put16(ip + IP_TOTAL_LENGTH, (uint32_t)ip_len);
-    put16(ip + IP_IDENTIFICATION, p->psn & 0xffff);
-    put16(ip + IP_FLAGS_FRAGMENT, IP_DONT_FRAGMENT);
+    be_put16(ip + IP_TOTAL_LENGTH, (uint32_t)ip_len);
+    be_put16(ip + IP_IDENTIFICATION, p->psn & 0xffff);
+    be_put16(ip + IP_FLAGS_FRAGMENT, IP_DONT_FRAGMENT);
     ip[IP_TTL] = p->ttl ? p->ttl : FABRIC_WIRE_DEFAULT_TTL;
     ip[IP_PROTOCOL] = IP_PROTOCOL_UDP;
-    put16(ip + IP_CHECKSUM, 0);
-    put32(ip + IP_SOURCE, fabric_host_ipv4(p->src_host));
-    put32(ip + IP_DESTINATION, fabric_host_ipv4(p->dst_host));
-    put16(ip + IP_CHECKSUM, fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER));
+    be_put16(ip + IP_CHECKSUM, 0);
+    be_put32(ip + IP_SOURCE, fabric_host_ipv4(p->src_host));
+    be_put32(ip + IP_DESTINATION, fabric_host_ipv4(p->dst_host));
+    be_put16(ip + IP_CHECKSUM, fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER));
 
     uint8_t *udp = ip + UDP_AT;
-    put16(udp, p->udp_source_port);
-    put16(udp + 2, FABRIC_ROCE_UDP_PORT);
-    put16(udp + 4, (uint32_t)(ip_len - FABRIC_IPV4_HEADER));
-    put16(udp + 6, 0);
+    be_put16(udp, p->udp_source_port);
+    be_put16(udp + 2, FABRIC_ROCE_UDP_PORT);
+    be_put16(udp + 4, (uint32_t)(ip_len - FABRIC_IPV4_HEADER));
+    be_put16(udp + 6, 0);
 
     uint8_t *bth = ip + BTH_AT;
     bool cnp = p->kind == FABRIC_PKT_CNP;
     bth[0] = wire_opcode(p);
     bth[1] = cnp ? 0 : BTH_MIGRATED;
-    put16(bth + 2, 0xffff);
+    be_put16(bth + 2, 0xffff);
     bth[4] = cnp ? BTH_BECN : 0;
-    put24(bth + 5, p->dest_qp & 0xffffff);
+    be_put24(bth + 5, p->dest_qp & 0xffffff);
     bth[8] = p->ack_request ? BTH_ACK_REQUEST : 0;
-    put24(bth + 9, p->psn & 0xffffff);
+    be_put24(bth + 9, p->psn & 0xffffff);
 
     uint8_t *rest = ip + AFTER_BTH;
     size_t rest_len = ip_len - AFTER_BTH - FABRIC_ICRC;
     if (p->kind == FABRIC_PKT_ACK || p->kind == FABRIC_PKT_NACK) {
         rest[0] = p->aeth_syndrome;
-        put24(rest + 1, 0);
+        be_put24(rest + 1, 0);
     } else if (p->kind == FABRIC_PKT_DATA && payload != NULL) {
         memcpy(rest, payload, rest_len);
     } else {
@@ -256,10 +224,10 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
         format_mac(frame, mac);
         return vdc_fail(err, "MAC control frame sent to %s; PFC frames go to 01:80:c2:00:00:01", mac);
     }
-    uint16_t opcode = get16(frame + 14);
+    uint16_t opcode = be_get16(frame + 14);
     if (opcode != FABRIC_PFC_OPCODE)
         return vdc_fail(err, "MAC control opcode 0x%04x is not PFC (0x0101)", opcode);
-    uint16_t classes = get16(frame + 16);
+    uint16_t classes = be_get16(frame + 16);
     if (classes > 0xff)
         return vdc_fail(err, "PFC class-enable vector 0x%04x enables classes above 7", classes);
     int first = -1;
@@ -267,7 +235,7 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
     for (int c = 0; c < 8; c++) {
         if (!(classes >> c & 1))
             continue;
-        uint16_t q = get16(frame + 18 + 2 * c);
+        uint16_t q = be_get16(frame + 18 + 2 * c);
         if (first < 0) {
             first = c;
             quanta = q;
@@ -284,8 +252,8 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
     out->kind = FABRIC_PKT_PFC;
     out->pfc_classes = (uint8_t)classes;
     out->pfc_quanta = quanta;
-    out->src_host = get16(source + 2);
-    out->ingress_port = get16(source + 4);
+    out->src_host = be_get16(source + 2);
+    out->ingress_port = be_get16(source + 4);
     out->frame_bytes = (uint32_t)len + FABRIC_FCS;
     return true;
 }
@@ -316,7 +284,7 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     if ((ip[0] & 0xf) != 5)
         return vdc_fail(err, "IPv4 header of %u bytes carries options; RoCEv2 frames have a 20-byte header",
                         (ip[0] & 0xfu) * 4);
-    size_t total = get16(ip + IP_TOTAL_LENGTH);
+    size_t total = be_get16(ip + IP_TOTAL_LENGTH);
     if (total < FABRIC_IPV4_HEADER + FABRIC_UDP_HEADER)
         return vdc_fail(err, "IPv4 total length %zu leaves no room for its header and a UDP header (28 bytes)", total);
     if (total > available)
@@ -325,22 +293,22 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     if (total < available && frame_len != ETH_MIN_WITHOUT_FCS)
         return vdc_fail(err, "%zu bytes follow the IPv4 packet (total length %zu) in a frame longer than the "
                         "Ethernet minimum, which needs no padding", available - total, total);
-    uint16_t checksum = get16(ip + IP_CHECKSUM);
+    uint16_t checksum = be_get16(ip + IP_CHECKSUM);
     if (fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER) != 0) {
         uint8_t header[FABRIC_IPV4_HEADER];
         memcpy(header, ip, sizeof header);
-        put16(header + IP_CHECKSUM, 0);
+        be_put16(header + IP_CHECKSUM, 0);
         return vdc_fail(err, "IPv4 header checksum 0x%04x is wrong (expected 0x%04x)", checksum,
                         fabric_ipv4_checksum(header, sizeof header));
     }
-    uint16_t fragment = get16(ip + IP_FLAGS_FRAGMENT) & 0x3fff;
+    uint16_t fragment = be_get16(ip + IP_FLAGS_FRAGMENT) & 0x3fff;
     if (fragment != 0)
         return vdc_fail(err, "IPv4 fragment (more-fragments flag and offset 0x%04x); RoCEv2 packets are never "
                         "fragmented", fragment);
     if (ip[IP_PROTOCOL] != IP_PROTOCOL_UDP)
         return vdc_fail(err, "IPv4 protocol %u is not UDP (17)", ip[IP_PROTOCOL]);
     char text[16];
-    uint32_t source = get32(ip + IP_SOURCE), destination = get32(ip + IP_DESTINATION);
+    uint32_t source = be_get32(ip + IP_SOURCE), destination = be_get32(ip + IP_DESTINATION);
     if (!host_of_ipv4(source, &out->src_host)) {
         format_ipv4(source, text);
         return vdc_fail(err, "IPv4 source %s is not a vdc host address (11.<node / 256>.<node %% 256>.1)", text);
@@ -352,20 +320,20 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     }
 
     const uint8_t *udp = ip + UDP_AT;
-    size_t udp_len = get16(udp + 4);
+    size_t udp_len = be_get16(udp + 4);
     if (udp_len != total - FABRIC_IPV4_HEADER)
         return vdc_fail(err, "UDP length %zu does not match the %zu bytes that IPv4 carries after its header",
                         udp_len, total - FABRIC_IPV4_HEADER);
-    uint16_t port = get16(udp + 2);
+    uint16_t port = be_get16(udp + 2);
     if (port != FABRIC_ROCE_UDP_PORT)
         return vdc_fail(err, "UDP destination port %u is not RoCEv2's 4791", port);
-    uint16_t udp_checksum = get16(udp + 6);
+    uint16_t udp_checksum = be_get16(udp + 6);
     if (udp_checksum != 0) {
         uint8_t pseudo[12];
         memcpy(pseudo, ip + IP_SOURCE, 8);
         pseudo[8] = 0;
         pseudo[9] = IP_PROTOCOL_UDP;
-        put16(pseudo + 10, (uint32_t)udp_len);
+        be_put16(pseudo + 10, (uint32_t)udp_len);
         if ((uint16_t)~ones_sum(ones_sum(0, pseudo, sizeof pseudo), udp, udp_len) != 0) {
             uint32_t sum = ones_sum(ones_sum(0, pseudo, sizeof pseudo), udp, 6);
             uint16_t expected = (uint16_t)~ones_sum(sum, udp + 8, udp_len - 8);
@@ -376,7 +344,7 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     out->ecn = ip[IP_TOS] & 3;
     out->priority = ip[IP_TOS] >> 5; /* DSCP / 8, unless an 802.1Q tag says otherwise */
     out->ttl = ip[IP_TTL];
-    out->udp_source_port = get16(udp);
+    out->udp_source_port = be_get16(udp);
     return true;
 }
 
@@ -425,9 +393,9 @@ static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_pack
                         "0x02, ONLY 0x04, ACKNOWLEDGE 0x11, CNP 0x81)", opcode);
     }
     out->bth_opcode = opcode;
-    out->dest_qp = get24(bth + 5);
+    out->dest_qp = be_get24(bth + 5);
     out->ack_request = (bth[8] & BTH_ACK_REQUEST) != 0;
-    out->psn = get24(bth + 9);
+    out->psn = be_get24(bth + 9);
     return true;
 }
 
@@ -438,7 +406,7 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
         return vdc_fail(err, "no frame to decode");
     if (len < FABRIC_ETH_HEADER)
         return vdc_fail(err, "truncated frame: %zu bytes, shorter than an Ethernet header (14)", len);
-    uint16_t type = get16(frame + 12);
+    uint16_t type = be_get16(frame + 12);
     if (type == FABRIC_ETHERTYPE_MAC_CONTROL)
         return decode_pfc(frame, len, out, err);
     size_t ip_at = FABRIC_ETH_HEADER;
@@ -447,7 +415,7 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
         if (len < TAGGED_ETH_HEADER)
             return vdc_fail(err, "truncated frame: %zu bytes end inside the 802.1Q tag, which needs %d", len,
                             TAGGED_ETH_HEADER);
-        type = get16(frame + 16);
+        type = be_get16(frame + 16);
         ip_at = TAGGED_ETH_HEADER;
     }
     if (type != FABRIC_ETHERTYPE_IPV4)
@@ -455,7 +423,7 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
                         type, tagged ? " inside the 802.1Q tag" : ", 802.1Q (0x8100) or MAC control (0x8808)");
     const uint8_t *ip = frame + ip_at;
     if (!decode_ipv4_udp(ip, len - ip_at, len, ip_at, out, err) ||
-        !decode_transport(ip, get16(ip + IP_TOTAL_LENGTH), out, err)) {
+        !decode_transport(ip, be_get16(ip + IP_TOTAL_LENGTH), out, err)) {
         memset(out, 0, sizeof *out);
         return false;
     }
