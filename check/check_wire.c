@@ -360,7 +360,7 @@ START_TEST(encoder_refuses_what_the_wire_cannot_carry)
 {
     static uint8_t frame[BUFFER];
     struct fabric_packet p = data_packet(100);
-    p.bth_opcode = 0x06; /* RDMA WRITE FIRST: would need a RETH */
+    p.bth_opcode = 0x06; /* RDMA WRITE FIRST: flow traffic has no RETH to give it */
     ck_assert_uint_eq(fabric_wire_encode(&p, NULL, frame, sizeof frame), 0);
     p = data_packet(FABRIC_WIRE_MAX_PAYLOAD + 1);
     ck_assert_uint_eq(p.frame_bytes, 0);
@@ -433,13 +433,13 @@ static const struct refusal refusals[] = {
      "UDP checksum 0x0001 is wrong (expected 0x37cd, or 0 for none)"},
     {"version of BTH", data_1000, 0, 0, BTH + 1, 0x41, 0, 0, true, "BTH transport header version 1 where 0 was expected"},
     {"payload bit", data_1000, 0, 0, BTH + 12 + 500, 0x01, 0, 0, false, NULL /* ICRC message built by the test */},
-    {"BTH byte 0", data_1000, 0, 0, BTH, 0x06, 0, 0, true,
-     "BTH opcode 0x06 is not one vdc models (RC SEND FIRST 0x00, MIDDLE 0x01, LAST 0x02, ONLY 0x04, ACKNOWLEDGE "
-     "0x11, CNP 0x81)"},
+    {"BTH byte 0", data_1000, 0, 0, BTH, 0x15, 0, 0, true,
+     "BTH opcode 0x15 is not one vdc models (RC 0x00..0x14: SEND, RDMA WRITE, RDMA READ, ACKNOWLEDGE, ATOMIC; CNP "
+     "0x81)"},
     {"long ACK", data_8, 0, 0, BTH, 0x11, 0, 0, true,
      "ACKNOWLEDGE carries 8 bytes after its BTH where the 4-byte AETH was expected"},
-    {"RNR NAK", data_4, 0, 0, BTH, 0x11, BTH + 12, 0x20, true,
-     "AETH syndrome 0x20 is neither an ACK (000xxxxx) nor a NAK (011xxxxx)"},
+    {"reserved syndrome", data_4, 0, 0, BTH, 0x11, BTH + 12, 0x40, true,
+     "AETH syndrome 0x40 is neither an ACK (000xxxxx), an RNR NAK (001xxxxx) nor a NAK (011xxxxx)"},
     {"short CNP", data_4, 0, 0, BTH, 0x81, 0, 0, true,
      "CNP carries 4 bytes after its BTH where 16 reserved bytes were expected"},
     {"pad count", data_4, 0, 0, BTH + 1, 0x70, 0, 0, true, NULL /* accepted: 4 bytes, 3 of them pad */},

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "../common/bytes.h"
+#include "wire_rc.h"
 
 /* Offsets inside an IPv4 RoCEv2 packet, from the start of its IPv4 header. */
 enum {
@@ -89,21 +90,19 @@ uint32_t fabric_roce_icrc(const uint8_t *ip_packet, size_t len)
     return (uint32_t)crc;
 }
 
-static bool is_send_opcode(uint8_t opcode)
-{
-    return opcode == FABRIC_OP_SEND_FIRST || opcode == FABRIC_OP_SEND_MIDDLE || opcode == FABRIC_OP_SEND_LAST ||
-           opcode == FABRIC_OP_SEND_ONLY;
-}
-
 uint32_t fabric_frame_bytes_for(const struct fabric_packet *p)
 {
+    if (p->kind == FABRIC_PKT_PFC)
+        return FABRIC_PFC_FRAME;
+    if (fabric_rc_opcode_for(p) == NULL)
+        return 0;
+    if (p->rdma != NULL)
+        return fabric_rdma_frame_bytes(p->bth_opcode, p->payload);
     switch (p->kind) {
     case FABRIC_PKT_DATA: return p->payload > FABRIC_WIRE_MAX_PAYLOAD ? 0 : fabric_data_frame_bytes(p->payload);
     case FABRIC_PKT_ACK:
     case FABRIC_PKT_NACK: return FABRIC_ROCE_OVERHEAD + FABRIC_AETH;
-    case FABRIC_PKT_CNP: return FABRIC_ROCE_OVERHEAD + FABRIC_CNP_PAD;
-    case FABRIC_PKT_PFC: return FABRIC_PFC_FRAME;
-    default: return 0;
+    default: return FABRIC_ROCE_OVERHEAD + FABRIC_CNP_PAD;
     }
 }
 
@@ -119,17 +118,8 @@ static void encode_pfc(const struct fabric_packet *p, uint8_t *frame, size_t len
         be_put16(frame + 18 + 2 * c, (p->pfc_classes >> c & 1) ? p->pfc_quanta : 0);
 }
 
-static uint8_t wire_opcode(const struct fabric_packet *p)
-{
-    switch (p->kind) {
-    case FABRIC_PKT_ACK:
-    case FABRIC_PKT_NACK: return FABRIC_OP_ACKNOWLEDGE;
-    case FABRIC_PKT_CNP: return FABRIC_OP_CNP;
-    default: return p->bth_opcode;
-    }
-}
-
-static void encode_roce(const struct fabric_packet *p, const uint8_t *payload, uint8_t *frame, size_t len)
+static void encode_roce(const struct fabric_packet *p, const struct fabric_rc_opcode *op, const uint8_t *payload,
+                        uint8_t *frame, size_t len)
 {
     uint8_t priority = p->priority & 7;
     fabric_host_mac(p->dst_host, frame);
@@ -160,24 +150,17 @@ static void encode_roce(const struct fabric_packet *p, const uint8_t *payload, u
 
     uint8_t *bth = ip + BTH_AT;
     bool cnp = p->kind == FABRIC_PKT_CNP;
-    bth[0] = wire_opcode(p);
-    bth[1] = cnp ? 0 : BTH_MIGRATED;
+    /* Flow traffic carries no pad (its payloads need not be multiples of 4); a NIC's pads to 4 bytes as IBA does. */
+    unsigned pad = p->rdma != NULL && (op->parts & FABRIC_RC_PAYLOAD) ? (4 - p->payload % 4) % 4 : 0;
+    bth[0] = op->code;
+    bth[1] = (uint8_t)((cnp ? 0 : BTH_MIGRATED) | pad << BTH_PAD_SHIFT);
     be_put16(bth + 2, 0xffff);
     bth[4] = cnp ? BTH_BECN : 0;
     be_put24(bth + 5, p->dest_qp & 0xffffff);
     bth[8] = p->ack_request ? BTH_ACK_REQUEST : 0;
     be_put24(bth + 9, p->psn & 0xffffff);
 
-    uint8_t *rest = ip + AFTER_BTH;
-    size_t rest_len = ip_len - AFTER_BTH - FABRIC_ICRC;
-    if (p->kind == FABRIC_PKT_ACK || p->kind == FABRIC_PKT_NACK) {
-        rest[0] = p->aeth_syndrome;
-        be_put24(rest + 1, 0);
-    } else if (p->kind == FABRIC_PKT_DATA && payload != NULL) {
-        memcpy(rest, payload, rest_len);
-    } else {
-        memset(rest, 0, rest_len); /* CNP's reserved bytes, or a payload of zeros */
-    }
+    fabric_rc_write(p, op, payload, pad, ip + AFTER_BTH);
     uint32_t icrc = fabric_roce_icrc(ip, ip_len - FABRIC_ICRC);
     uint8_t *icrc_at = ip + ip_len - FABRIC_ICRC;
     for (int i = 0; i < 4; i++)
@@ -200,9 +183,7 @@ size_t fabric_wire_encode(const struct fabric_packet *p, const uint8_t *payload,
     }
     if (p->src_host > FABRIC_WIRE_MAX_NODE || p->dst_host > FABRIC_WIRE_MAX_NODE)
         return 0;
-    if (p->kind == FABRIC_PKT_DATA && !is_send_opcode(p->bth_opcode))
-        return 0;
-    encode_roce(p, payload, frame, len);
+    encode_roce(p, fabric_rc_opcode_for(p), payload, frame, len);
     return len;
 }
 
@@ -348,7 +329,8 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     return true;
 }
 
-static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_packet *out, struct vdc_error *err)
+static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_packet *out, struct fabric_rdma *rdma,
+                             struct vdc_error *err)
 {
     if (total < AFTER_BTH + FABRIC_ICRC)
         return vdc_fail(err, "truncated packet: the %zu bytes after the UDP header cannot hold a BTH and an ICRC "
@@ -363,35 +345,9 @@ static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_pack
         return vdc_fail(err, "ICRC 0x%08x is wrong (expected 0x%08x)", stored, computed);
 
     uint8_t opcode = bth[0];
-    size_t rest = total - AFTER_BTH - FABRIC_ICRC;
-    const uint8_t *after = ip + AFTER_BTH;
-    if (is_send_opcode(opcode)) {
-        unsigned pad = bth[1] >> BTH_PAD_SHIFT & 3;
-        if (pad > rest)
-            return vdc_fail(err, "BTH pad count %u exceeds the %zu payload bytes", pad, rest);
-        out->kind = FABRIC_PKT_DATA;
-        out->payload = (uint32_t)(rest - pad);
-    } else if (opcode == FABRIC_OP_ACKNOWLEDGE) {
-        if (rest != FABRIC_AETH)
-            return vdc_fail(err, "ACKNOWLEDGE carries %zu bytes after its BTH where the 4-byte AETH was expected",
-                            rest);
-        uint8_t syndrome = after[0];
-        if (syndrome >> 5 == 0)
-            out->kind = FABRIC_PKT_ACK;
-        else if (syndrome >> 5 == 3)
-            out->kind = FABRIC_PKT_NACK;
-        else
-            return vdc_fail(err, "AETH syndrome 0x%02x is neither an ACK (000xxxxx) nor a NAK (011xxxxx)",
-                            syndrome);
-        out->aeth_syndrome = syndrome;
-    } else if (opcode == FABRIC_OP_CNP) {
-        if (rest != FABRIC_CNP_PAD)
-            return vdc_fail(err, "CNP carries %zu bytes after its BTH where 16 reserved bytes were expected", rest);
-        out->kind = FABRIC_PKT_CNP;
-    } else {
-        return vdc_fail(err, "BTH opcode 0x%02x is not one vdc models (RC SEND FIRST 0x00, MIDDLE 0x01, LAST "
-                        "0x02, ONLY 0x04, ACKNOWLEDGE 0x11, CNP 0x81)", opcode);
-    }
+    unsigned pad = bth[1] >> BTH_PAD_SHIFT & 3;
+    if (!fabric_rc_read(ip + AFTER_BTH, total - AFTER_BTH - FABRIC_ICRC, opcode, pad, out, rdma, err))
+        return false;
     out->bth_opcode = opcode;
     out->dest_qp = be_get24(bth + 5);
     out->ack_request = (bth[8] & BTH_ACK_REQUEST) != 0;
@@ -399,9 +355,9 @@ static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_pack
     return true;
 }
 
-bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *out, struct vdc_error *err)
+static bool decode_frame(const uint8_t *frame, size_t len, struct fabric_packet *out, struct fabric_rdma *rdma,
+                         struct vdc_error *err)
 {
-    memset(out, 0, sizeof *out);
     if (frame == NULL)
         return vdc_fail(err, "no frame to decode");
     if (len < FABRIC_ETH_HEADER)
@@ -423,12 +379,30 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
                         type, tagged ? " inside the 802.1Q tag" : ", 802.1Q (0x8100) or MAC control (0x8808)");
     const uint8_t *ip = frame + ip_at;
     if (!decode_ipv4_udp(ip, len - ip_at, len, ip_at, out, err) ||
-        !decode_transport(ip, be_get16(ip + IP_TOTAL_LENGTH), out, err)) {
-        memset(out, 0, sizeof *out);
+        !decode_transport(ip, be_get16(ip + IP_TOTAL_LENGTH), out, rdma, err))
         return false;
-    }
     if (tagged)
         out->priority = frame[14] >> 5;
     out->frame_bytes = (uint32_t)len + FABRIC_FCS;
+    out->rdma = rdma;
     return true;
+}
+
+bool fabric_wire_decode_rdma(const uint8_t *frame, size_t len, struct fabric_packet *out, struct fabric_rdma *rdma,
+                             struct vdc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (rdma != NULL)
+        memset(rdma, 0, sizeof *rdma);
+    if (decode_frame(frame, len, out, rdma, err))
+        return true;
+    memset(out, 0, sizeof *out); /* nothing half-decoded is left behind */
+    if (rdma != NULL)
+        memset(rdma, 0, sizeof *rdma);
+    return false;
+}
+
+bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *out, struct vdc_error *err)
+{
+    return fabric_wire_decode_rdma(frame, len, out, NULL, err);
 }
