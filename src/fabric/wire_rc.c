@@ -192,7 +192,7 @@ static bool check_length(const struct fabric_rc_opcode *op, size_t rest, unsigne
             return vdc_fail(err, "%s carries %zu bytes after its BTH where %s %s expected", op->name, rest, expected,
                             plural ? "were" : "was");
         if (pad != 0)
-            return vdc_fail(err, "BTH pad count %u in a %s, which carries no payload to pad", pad, op->name);
+            return vdc_fail(err, "BTH pad count %u, but %s carries no payload to pad", pad, op->name);
         *payload = 0;
         return true;
     }
@@ -220,7 +220,7 @@ static bool read_kind(uint8_t code, const struct fabric_rc_opcode *op, uint8_t s
             return vdc_fail(err, "AETH syndrome 0x%02x is neither an ACK (000xxxxx), an RNR NAK (001xxxxx) nor a "
                             "NAK (011xxxxx)", syndrome);
     } else if ((op->parts & FABRIC_RC_AETH) && type != AETH_SYNDROME_ACK) {
-        return vdc_fail(err, "AETH syndrome 0x%02x in a %s is not an ACK (000xxxxx); a responder sends NAKs in "
+        return vdc_fail(err, "AETH syndrome 0x%02x of %s is not an ACK (000xxxxx); a responder sends NAKs in "
                         "ACKNOWLEDGE packets", syndrome, op->name);
     } else {
         *kind = code == FABRIC_OP_ATOMIC_ACKNOWLEDGE ? FABRIC_PKT_ACK : FABRIC_PKT_DATA;
