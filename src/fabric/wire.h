@@ -37,7 +37,7 @@
  *   RETH      WRITE FIRST/ONLY (with immediate too), READ REQUEST: VA 8 bytes va, R_Key 4 rkey, DMA length 4
  *             dma_length
  *   AtomicETH COMPARE SWAP, FETCH ADD: VA 8 va, R_Key 4 rkey, swap (or add) data 8 swap_add, compare data 8
- *             compare (0 for FETCH ADD unless set)
+ *             compare (which FETCH ADD does not use; it is written as given)
  *   AETH      ACKNOWLEDGE, ATOMIC ACKNOWLEDGE, READ RESPONSE FIRST/LAST/ONLY: syndrome 1 byte aeth_syndrome,
  *             MSN 3 bytes msn (0 for flows: vdc's flow transport does not model messages)
  *   AtomicAckETH  ATOMIC ACKNOWLEDGE: original remote data 8 bytes original
