@@ -4,6 +4,7 @@
 #include "suites.h"
 
 Suite *wire_suite(void);
+Suite *wire_rdma_suite(void);
 Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
@@ -18,6 +19,7 @@ int main(void)
     srunner_add_suite(runner, run_suite());
     srunner_add_suite(runner, kvm_parts_suite());
     srunner_add_suite(runner, wire_suite());
+    srunner_add_suite(runner, wire_rdma_suite());
     srunner_add_suite(runner, traffic_suite());
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, simgrid_import_suite());

@@ -8,72 +8,9 @@
 #include "../src/report/pcap.h"
 #include "../src/scheduler/rng.h"
 #include "suites.h"
+#include "wire_reference.h"
 
-enum { BUFFER = 70000, TAGGED = 18 };
-
-/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) one bit at a time: no table, no zlib. */
-static uint32_t bitwise_crc32(uint32_t crc, const uint8_t *bytes, size_t len)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= bytes[i];
-        for (int bit = 0; bit < 8; bit++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-    }
-    return ~crc;
-}
-
-/* The ICRC of the RoCEv2 packet at `ip` (IPv4 header onwards, `len` bytes without the ICRC), with the
- * masks written out from IBA Annex A17: TOS, TTL, IP checksum, UDP checksum and BTH byte 4 as ones. */
-static uint32_t reference_icrc(const uint8_t *ip, size_t len)
-{
-    uint8_t *masked = malloc(8 + len);
-    memset(masked, 0xff, 8);
-    memcpy(masked + 8, ip, len);
-    uint8_t *m = masked + 8;
-    m[1] = 0xff;                /* TOS: DSCP and ECN */
-    m[8] = 0xff;                /* TTL */
-    m[10] = m[11] = 0xff;       /* header checksum */
-    m[20 + 6] = m[20 + 7] = 0xff; /* UDP checksum */
-    m[28 + 4] = 0xff;           /* BTH: FECN, BECN, resv6 */
-    uint32_t crc = bitwise_crc32(0, masked, 8 + len);
-    free(masked);
-    return crc;
-}
-
-static uint32_t stored_icrc(const uint8_t *frame, size_t len)
-{
-    const uint8_t *b = frame + len - 4;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* RFC 1071 checked the long way: the 16-bit words of a correct header add up to 0xffff. */
-static uint16_t reference_header_sum(const uint8_t *h)
-{
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)(h[i] << 8 | h[i + 1]);
-    while (sum > 0xffff)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
-static void set_ip_checksum(uint8_t *ip)
-{
-    ip[10] = ip[11] = 0;
-    uint16_t sum = (uint16_t)~reference_header_sum(ip);
-    ip[10] = (uint8_t)(sum >> 8);
-    ip[11] = (uint8_t)sum;
-}
-
-/* After a test edits a tagged RoCE frame: a right IP checksum and ICRC again, so a later check speaks. */
-static void reseal(uint8_t *frame, size_t len)
-{
-    set_ip_checksum(frame + TAGGED);
-    uint32_t icrc = reference_icrc(frame + TAGGED, len - TAGGED - 4);
-    for (int i = 0; i < 4; i++)
-        frame[len - 4 + i] = (uint8_t)(icrc >> (8 * i));
-}
+enum { BUFFER = 70000 };
 
 static struct fabric_packet data_packet(uint32_t payload)
 {
@@ -360,7 +297,7 @@ START_TEST(encoder_refuses_what_the_wire_cannot_carry)
 {
     static uint8_t frame[BUFFER];
     struct fabric_packet p = data_packet(100);
-    p.bth_opcode = 0x06; /* RDMA WRITE FIRST: would need a RETH */
+    p.bth_opcode = 0x06; /* RDMA WRITE FIRST: flow traffic has no RETH to give it */
     ck_assert_uint_eq(fabric_wire_encode(&p, NULL, frame, sizeof frame), 0);
     p = data_packet(FABRIC_WIRE_MAX_PAYLOAD + 1);
     ck_assert_uint_eq(p.frame_bytes, 0);
@@ -433,13 +370,13 @@ static const struct refusal refusals[] = {
      "UDP checksum 0x0001 is wrong (expected 0x37cd, or 0 for none)"},
     {"version of BTH", data_1000, 0, 0, BTH + 1, 0x41, 0, 0, true, "BTH transport header version 1 where 0 was expected"},
     {"payload bit", data_1000, 0, 0, BTH + 12 + 500, 0x01, 0, 0, false, NULL /* ICRC message built by the test */},
-    {"BTH byte 0", data_1000, 0, 0, BTH, 0x06, 0, 0, true,
-     "BTH opcode 0x06 is not one vdc models (RC SEND FIRST 0x00, MIDDLE 0x01, LAST 0x02, ONLY 0x04, ACKNOWLEDGE "
-     "0x11, CNP 0x81)"},
+    {"BTH byte 0", data_1000, 0, 0, BTH, 0x15, 0, 0, true,
+     "BTH opcode 0x15 is not one vdc models (RC 0x00..0x14: SEND, RDMA WRITE, RDMA READ, ACKNOWLEDGE, ATOMIC; CNP "
+     "0x81)"},
     {"long ACK", data_8, 0, 0, BTH, 0x11, 0, 0, true,
      "ACKNOWLEDGE carries 8 bytes after its BTH where the 4-byte AETH was expected"},
-    {"RNR NAK", data_4, 0, 0, BTH, 0x11, BTH + 12, 0x20, true,
-     "AETH syndrome 0x20 is neither an ACK (000xxxxx) nor a NAK (011xxxxx)"},
+    {"reserved syndrome", data_4, 0, 0, BTH, 0x11, BTH + 12, 0x40, true,
+     "AETH syndrome 0x40 is neither an ACK (000xxxxx), an RNR NAK (001xxxxx) nor a NAK (011xxxxx)"},
     {"short CNP", data_4, 0, 0, BTH, 0x81, 0, 0, true,
      "CNP carries 4 bytes after its BTH where 16 reserved bytes were expected"},
     {"pad count", data_4, 0, 0, BTH + 1, 0x70, 0, 0, true, NULL /* accepted: 4 bytes, 3 of them pad */},
@@ -540,41 +477,9 @@ START_TEST(decoder_accepts_untagged_frames)
 }
 END_TEST
 
-/* A scratch folder for the files a test writes; the test removes them. */
-struct scratch {
-    char folder[32];
-    char path[3][96];
-};
-
-static void scratch_open(struct scratch *s)
-{
-    snprintf(s->folder, sizeof s->folder, "/tmp/vdc-wire-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(s->folder));
-    static const char *const names[3] = {"frames.pcap", "tshark.out", "tshark.err"};
-    for (int i = 0; i < 3; i++)
-        snprintf(s->path[i], sizeof s->path[i], "%s/%s", s->folder, names[i]);
-}
-
-static void scratch_remove(struct scratch *s)
-{
-    for (int i = 0; i < 3; i++)
-        unlink(s->path[i]);
-    rmdir(s->folder);
-}
-
 static uint32_t read_le32(const uint8_t *b)
 {
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static size_t read_whole(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    size_t n = fread(buf, 1, size - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return n;
 }
 
 START_TEST(pcap_file_layout)
@@ -641,20 +546,9 @@ START_TEST(pcap_errors_name_the_file)
 }
 END_TEST
 
-/* Runs a shell command with stdout and stderr into files; returns its exit status. */
-static int run_command(const char *command, const struct scratch *s)
-{
-    char line[2048];
-    int n = snprintf(line, sizeof line, "%s >%s 2>%s", command, s->path[1], s->path[2]);
-    ck_assert(n > 0 && (size_t)n < sizeof line);
-    return system(line);
-}
-
 START_TEST(tshark_reads_every_kind)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0)
-        ck_abort_msg("tshark is not installed, and this test reads vdc's frames with it; install it with "
-                     "'sudo apt-get install -y tshark' (or run scripts/deps.sh as root)");
+    require_tshark();
     struct scratch s;
     scratch_open(&s);
     struct vdc_error err;

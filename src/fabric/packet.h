@@ -69,7 +69,8 @@ enum {
 };
 
 /* Bytes of extension headers an RC opcode carries between the BTH and the payload (RETH, AETH, ImmDt,
- * AtomicETH, AtomicAckETH), as IBA's opcode table lays them out. */
+ * AtomicETH, AtomicAckETH), as IBA's opcode table lays them out; a CNP's 16 reserved bytes count here too, so
+ * that fabric_rdma_frame_bytes(FABRIC_OP_CNP, 0) is the CNP frame the wire carries. */
 static inline uint32_t fabric_opcode_headers(uint8_t opcode)
 {
     switch (opcode) {
@@ -87,6 +88,7 @@ static inline uint32_t fabric_opcode_headers(uint8_t opcode)
     case FABRIC_OP_ATOMIC_ACKNOWLEDGE: return FABRIC_AETH + FABRIC_ATOMIC_ACK_ETH;
     case FABRIC_OP_COMPARE_SWAP:
     case FABRIC_OP_FETCH_ADD: return FABRIC_ATOMIC_ETH;
+    case FABRIC_OP_CNP: return FABRIC_CNP_PAD;
     default: return 0;
     }
 }

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../common/bytes.h"
+#include "wire_rc.h"
+
 /* Offsets inside an IPv4 RoCEv2 packet, from the start of its IPv4 header. */
 enum {
     IP_TOS = 1,
@@ -31,40 +34,6 @@ enum { BTH_MIGRATED = 0x40, BTH_BECN = 0x40, BTH_ACK_REQUEST = 0x80, BTH_PAD_SHI
 
 static const uint8_t pfc_destination[6] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x01};
 
-static void put16(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
-static void put24(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 16);
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-    put16(b, v >> 16);
-    put16(b + 2, v);
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t get24(const uint8_t *b)
-{
-    return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)get16(b) << 16 | get16(b + 2);
-}
-
 static uint32_t get32_little(const uint8_t *b)
 {
     return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
@@ -74,22 +43,22 @@ void fabric_host_mac(uint32_t node, uint8_t mac[6])
 {
     mac[0] = 0x02; /* locally administered, unicast */
     mac[1] = 0x00;
-    put32(mac + 2, fabric_host_ipv4(node));
+    be_put32(mac + 2, fabric_host_ipv4(node));
 }
 
 void fabric_port_mac(uint32_t node, uint16_t port, uint8_t mac[6])
 {
     mac[0] = 0x02;
     mac[1] = 0xfc; /* keeps ports apart from hosts' 02:00 and from 02:01..02:1f, which Wireshark names MS-NLB */
-    put16(mac + 2, node);
-    put16(mac + 4, port);
+    be_put16(mac + 2, node);
+    be_put16(mac + 4, port);
 }
 
 /* Ones' complement sum of 16-bit big-endian words, an odd last byte padded with zero (RFC 1071). */
 static uint32_t ones_sum(uint32_t sum, const uint8_t *b, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i += 2)
-        sum += get16(b + i);
+        sum += be_get16(b + i);
     if (len % 2)
         sum += (uint32_t)b[len - 1] << 8;
     while (sum >> 16)
@@ -121,21 +90,19 @@ uint32_t fabric_roce_icrc(const uint8_t *ip_packet, size_t len)
     return (uint32_t)crc;
 }
 
-static bool is_send_opcode(uint8_t opcode)
-{
-    return opcode == FABRIC_OP_SEND_FIRST || opcode == FABRIC_OP_SEND_MIDDLE || opcode == FABRIC_OP_SEND_LAST ||
-           opcode == FABRIC_OP_SEND_ONLY;
-}
-
 uint32_t fabric_frame_bytes_for(const struct fabric_packet *p)
 {
+    if (p->kind == FABRIC_PKT_PFC)
+        return FABRIC_PFC_FRAME;
+    if (fabric_rc_opcode_for(p) == NULL)
+        return 0;
+    if (p->rdma != NULL)
+        return fabric_rdma_frame_bytes(p->bth_opcode, p->payload);
     switch (p->kind) {
     case FABRIC_PKT_DATA: return p->payload > FABRIC_WIRE_MAX_PAYLOAD ? 0 : fabric_data_frame_bytes(p->payload);
     case FABRIC_PKT_ACK:
     case FABRIC_PKT_NACK: return FABRIC_ROCE_OVERHEAD + FABRIC_AETH;
-    case FABRIC_PKT_CNP: return FABRIC_ROCE_OVERHEAD + FABRIC_CNP_PAD;
-    case FABRIC_PKT_PFC: return FABRIC_PFC_FRAME;
-    default: return 0;
+    default: return FABRIC_ROCE_OVERHEAD + FABRIC_CNP_PAD;
     }
 }
 
@@ -144,72 +111,56 @@ static void encode_pfc(const struct fabric_packet *p, uint8_t *frame, size_t len
     memset(frame, 0, len);
     memcpy(frame, pfc_destination, sizeof pfc_destination);
     fabric_port_mac(p->src_host, p->ingress_port, frame + 6);
-    put16(frame + 12, FABRIC_ETHERTYPE_MAC_CONTROL);
-    put16(frame + 14, FABRIC_PFC_OPCODE);
-    put16(frame + 16, p->pfc_classes);
+    be_put16(frame + 12, FABRIC_ETHERTYPE_MAC_CONTROL);
+    be_put16(frame + 14, FABRIC_PFC_OPCODE);
+    be_put16(frame + 16, p->pfc_classes);
     for (int c = 0; c < 8; c++)
-        put16(frame + 18 + 2 * c, (p->pfc_classes >> c & 1) ? p->pfc_quanta : 0);
+        be_put16(frame + 18 + 2 * c, (p->pfc_classes >> c & 1) ? p->pfc_quanta : 0);
 }
 
-static uint8_t wire_opcode(const struct fabric_packet *p)
-{
-    switch (p->kind) {
-    case FABRIC_PKT_ACK:
-    case FABRIC_PKT_NACK: return FABRIC_OP_ACKNOWLEDGE;
-    case FABRIC_PKT_CNP: return FABRIC_OP_CNP;
-    default: return p->bth_opcode;
-    }
-}
-
-static void encode_roce(const struct fabric_packet *p, const uint8_t *payload, uint8_t *frame, size_t len)
+static void encode_roce(const struct fabric_packet *p, const struct fabric_rc_opcode *op, const uint8_t *payload,
+                        uint8_t *frame, size_t len)
 {
     uint8_t priority = p->priority & 7;
     fabric_host_mac(p->dst_host, frame);
     fabric_host_mac(p->src_host, frame + 6);
-    put16(frame + 12, FABRIC_ETHERTYPE_VLAN);
-    put16(frame + 14, (uint32_t)priority << 13 | FABRIC_WIRE_VLAN_ID);
-    put16(frame + 16, FABRIC_ETHERTYPE_IPV4);
+    be_put16(frame + 12, FABRIC_ETHERTYPE_VLAN);
+    be_put16(frame + 14, (uint32_t)priority << 13 | FABRIC_WIRE_VLAN_ID);
+    be_put16(frame + 16, FABRIC_ETHERTYPE_IPV4);
 
     uint8_t *ip = frame + TAGGED_ETH_HEADER;
     size_t ip_len = len - TAGGED_ETH_HEADER;
     ip[0] = 0x45; /* version 4, 5 words of header */
     ip[IP_TOS] = (uint8_t)(priority << 5 | (p->ecn & 3)); /* DSCP = priority * 8 */
-    put16(ip + IP_TOTAL_LENGTH, (uint32_t)ip_len);
-    put16(ip + IP_IDENTIFICATION, p->psn & 0xffff);
-    put16(ip + IP_FLAGS_FRAGMENT, IP_DONT_FRAGMENT);
+    be_put16(ip + IP_TOTAL_LENGTH, (uint32_t)ip_len);
+    be_put16(ip + IP_IDENTIFICATION, p->psn & 0xffff);
+    be_put16(ip + IP_FLAGS_FRAGMENT, IP_DONT_FRAGMENT);
     ip[IP_TTL] = p->ttl ? p->ttl : FABRIC_WIRE_DEFAULT_TTL;
     ip[IP_PROTOCOL] = IP_PROTOCOL_UDP;
-    put16(ip + IP_CHECKSUM, 0);
-    put32(ip + IP_SOURCE, fabric_host_ipv4(p->src_host));
-    put32(ip + IP_DESTINATION, fabric_host_ipv4(p->dst_host));
-    put16(ip + IP_CHECKSUM, fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER));
+    be_put16(ip + IP_CHECKSUM, 0);
+    be_put32(ip + IP_SOURCE, fabric_host_ipv4(p->src_host));
+    be_put32(ip + IP_DESTINATION, fabric_host_ipv4(p->dst_host));
+    be_put16(ip + IP_CHECKSUM, fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER));
 
     uint8_t *udp = ip + UDP_AT;
-    put16(udp, p->udp_source_port);
-    put16(udp + 2, FABRIC_ROCE_UDP_PORT);
-    put16(udp + 4, (uint32_t)(ip_len - FABRIC_IPV4_HEADER));
-    put16(udp + 6, 0);
+    be_put16(udp, p->udp_source_port);
+    be_put16(udp + 2, FABRIC_ROCE_UDP_PORT);
+    be_put16(udp + 4, (uint32_t)(ip_len - FABRIC_IPV4_HEADER));
+    be_put16(udp + 6, 0);
 
     uint8_t *bth = ip + BTH_AT;
     bool cnp = p->kind == FABRIC_PKT_CNP;
-    bth[0] = wire_opcode(p);
-    bth[1] = cnp ? 0 : BTH_MIGRATED;
-    put16(bth + 2, 0xffff);
+    /* Flow traffic carries no pad (its payloads need not be multiples of 4); a NIC's pads to 4 bytes as IBA does. */
+    unsigned pad = p->rdma != NULL && (op->parts & FABRIC_RC_PAYLOAD) ? (4 - p->payload % 4) % 4 : 0;
+    bth[0] = op->code;
+    bth[1] = (uint8_t)((cnp ? 0 : BTH_MIGRATED) | pad << BTH_PAD_SHIFT);
+    be_put16(bth + 2, 0xffff);
     bth[4] = cnp ? BTH_BECN : 0;
-    put24(bth + 5, p->dest_qp & 0xffffff);
+    be_put24(bth + 5, p->dest_qp & 0xffffff);
     bth[8] = p->ack_request ? BTH_ACK_REQUEST : 0;
-    put24(bth + 9, p->psn & 0xffffff);
+    be_put24(bth + 9, p->psn & 0xffffff);
 
-    uint8_t *rest = ip + AFTER_BTH;
-    size_t rest_len = ip_len - AFTER_BTH - FABRIC_ICRC;
-    if (p->kind == FABRIC_PKT_ACK || p->kind == FABRIC_PKT_NACK) {
-        rest[0] = p->aeth_syndrome;
-        put24(rest + 1, 0);
-    } else if (p->kind == FABRIC_PKT_DATA && payload != NULL) {
-        memcpy(rest, payload, rest_len);
-    } else {
-        memset(rest, 0, rest_len); /* CNP's reserved bytes, or a payload of zeros */
-    }
+    fabric_rc_write(p, op, payload, pad, ip + AFTER_BTH);
     uint32_t icrc = fabric_roce_icrc(ip, ip_len - FABRIC_ICRC);
     uint8_t *icrc_at = ip + ip_len - FABRIC_ICRC;
     for (int i = 0; i < 4; i++)
@@ -232,9 +183,7 @@ size_t fabric_wire_encode(const struct fabric_packet *p, const uint8_t *payload,
     }
     if (p->src_host > FABRIC_WIRE_MAX_NODE || p->dst_host > FABRIC_WIRE_MAX_NODE)
         return 0;
-    if (p->kind == FABRIC_PKT_DATA && !is_send_opcode(p->bth_opcode))
-        return 0;
-    encode_roce(p, payload, frame, len);
+    encode_roce(p, fabric_rc_opcode_for(p), payload, frame, len);
     return len;
 }
 
@@ -256,10 +205,10 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
         format_mac(frame, mac);
         return vdc_fail(err, "MAC control frame sent to %s; PFC frames go to 01:80:c2:00:00:01", mac);
     }
-    uint16_t opcode = get16(frame + 14);
+    uint16_t opcode = be_get16(frame + 14);
     if (opcode != FABRIC_PFC_OPCODE)
         return vdc_fail(err, "MAC control opcode 0x%04x is not PFC (0x0101)", opcode);
-    uint16_t classes = get16(frame + 16);
+    uint16_t classes = be_get16(frame + 16);
     if (classes > 0xff)
         return vdc_fail(err, "PFC class-enable vector 0x%04x enables classes above 7", classes);
     int first = -1;
@@ -267,7 +216,7 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
     for (int c = 0; c < 8; c++) {
         if (!(classes >> c & 1))
             continue;
-        uint16_t q = get16(frame + 18 + 2 * c);
+        uint16_t q = be_get16(frame + 18 + 2 * c);
         if (first < 0) {
             first = c;
             quanta = q;
@@ -284,8 +233,8 @@ static bool decode_pfc(const uint8_t *frame, size_t len, struct fabric_packet *o
     out->kind = FABRIC_PKT_PFC;
     out->pfc_classes = (uint8_t)classes;
     out->pfc_quanta = quanta;
-    out->src_host = get16(source + 2);
-    out->ingress_port = get16(source + 4);
+    out->src_host = be_get16(source + 2);
+    out->ingress_port = be_get16(source + 4);
     out->frame_bytes = (uint32_t)len + FABRIC_FCS;
     return true;
 }
@@ -316,7 +265,7 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     if ((ip[0] & 0xf) != 5)
         return vdc_fail(err, "IPv4 header of %u bytes carries options; RoCEv2 frames have a 20-byte header",
                         (ip[0] & 0xfu) * 4);
-    size_t total = get16(ip + IP_TOTAL_LENGTH);
+    size_t total = be_get16(ip + IP_TOTAL_LENGTH);
     if (total < FABRIC_IPV4_HEADER + FABRIC_UDP_HEADER)
         return vdc_fail(err, "IPv4 total length %zu leaves no room for its header and a UDP header (28 bytes)", total);
     if (total > available)
@@ -325,22 +274,22 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     if (total < available && frame_len != ETH_MIN_WITHOUT_FCS)
         return vdc_fail(err, "%zu bytes follow the IPv4 packet (total length %zu) in a frame longer than the "
                         "Ethernet minimum, which needs no padding", available - total, total);
-    uint16_t checksum = get16(ip + IP_CHECKSUM);
+    uint16_t checksum = be_get16(ip + IP_CHECKSUM);
     if (fabric_ipv4_checksum(ip, FABRIC_IPV4_HEADER) != 0) {
         uint8_t header[FABRIC_IPV4_HEADER];
         memcpy(header, ip, sizeof header);
-        put16(header + IP_CHECKSUM, 0);
+        be_put16(header + IP_CHECKSUM, 0);
         return vdc_fail(err, "IPv4 header checksum 0x%04x is wrong (expected 0x%04x)", checksum,
                         fabric_ipv4_checksum(header, sizeof header));
     }
-    uint16_t fragment = get16(ip + IP_FLAGS_FRAGMENT) & 0x3fff;
+    uint16_t fragment = be_get16(ip + IP_FLAGS_FRAGMENT) & 0x3fff;
     if (fragment != 0)
         return vdc_fail(err, "IPv4 fragment (more-fragments flag and offset 0x%04x); RoCEv2 packets are never "
                         "fragmented", fragment);
     if (ip[IP_PROTOCOL] != IP_PROTOCOL_UDP)
         return vdc_fail(err, "IPv4 protocol %u is not UDP (17)", ip[IP_PROTOCOL]);
     char text[16];
-    uint32_t source = get32(ip + IP_SOURCE), destination = get32(ip + IP_DESTINATION);
+    uint32_t source = be_get32(ip + IP_SOURCE), destination = be_get32(ip + IP_DESTINATION);
     if (!host_of_ipv4(source, &out->src_host)) {
         format_ipv4(source, text);
         return vdc_fail(err, "IPv4 source %s is not a vdc host address (11.<node / 256>.<node %% 256>.1)", text);
@@ -352,20 +301,20 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     }
 
     const uint8_t *udp = ip + UDP_AT;
-    size_t udp_len = get16(udp + 4);
+    size_t udp_len = be_get16(udp + 4);
     if (udp_len != total - FABRIC_IPV4_HEADER)
         return vdc_fail(err, "UDP length %zu does not match the %zu bytes that IPv4 carries after its header",
                         udp_len, total - FABRIC_IPV4_HEADER);
-    uint16_t port = get16(udp + 2);
+    uint16_t port = be_get16(udp + 2);
     if (port != FABRIC_ROCE_UDP_PORT)
         return vdc_fail(err, "UDP destination port %u is not RoCEv2's 4791", port);
-    uint16_t udp_checksum = get16(udp + 6);
+    uint16_t udp_checksum = be_get16(udp + 6);
     if (udp_checksum != 0) {
         uint8_t pseudo[12];
         memcpy(pseudo, ip + IP_SOURCE, 8);
         pseudo[8] = 0;
         pseudo[9] = IP_PROTOCOL_UDP;
-        put16(pseudo + 10, (uint32_t)udp_len);
+        be_put16(pseudo + 10, (uint32_t)udp_len);
         if ((uint16_t)~ones_sum(ones_sum(0, pseudo, sizeof pseudo), udp, udp_len) != 0) {
             uint32_t sum = ones_sum(ones_sum(0, pseudo, sizeof pseudo), udp, 6);
             uint16_t expected = (uint16_t)~ones_sum(sum, udp + 8, udp_len - 8);
@@ -376,11 +325,12 @@ static bool decode_ipv4_udp(const uint8_t *ip, size_t available, size_t frame_le
     out->ecn = ip[IP_TOS] & 3;
     out->priority = ip[IP_TOS] >> 5; /* DSCP / 8, unless an 802.1Q tag says otherwise */
     out->ttl = ip[IP_TTL];
-    out->udp_source_port = get16(udp);
+    out->udp_source_port = be_get16(udp);
     return true;
 }
 
-static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_packet *out, struct vdc_error *err)
+static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_packet *out, struct fabric_rdma *rdma,
+                             struct vdc_error *err)
 {
     if (total < AFTER_BTH + FABRIC_ICRC)
         return vdc_fail(err, "truncated packet: the %zu bytes after the UDP header cannot hold a BTH and an ICRC "
@@ -395,50 +345,24 @@ static bool decode_transport(const uint8_t *ip, size_t total, struct fabric_pack
         return vdc_fail(err, "ICRC 0x%08x is wrong (expected 0x%08x)", stored, computed);
 
     uint8_t opcode = bth[0];
-    size_t rest = total - AFTER_BTH - FABRIC_ICRC;
-    const uint8_t *after = ip + AFTER_BTH;
-    if (is_send_opcode(opcode)) {
-        unsigned pad = bth[1] >> BTH_PAD_SHIFT & 3;
-        if (pad > rest)
-            return vdc_fail(err, "BTH pad count %u exceeds the %zu payload bytes", pad, rest);
-        out->kind = FABRIC_PKT_DATA;
-        out->payload = (uint32_t)(rest - pad);
-    } else if (opcode == FABRIC_OP_ACKNOWLEDGE) {
-        if (rest != FABRIC_AETH)
-            return vdc_fail(err, "ACKNOWLEDGE carries %zu bytes after its BTH where the 4-byte AETH was expected",
-                            rest);
-        uint8_t syndrome = after[0];
-        if (syndrome >> 5 == 0)
-            out->kind = FABRIC_PKT_ACK;
-        else if (syndrome >> 5 == 3)
-            out->kind = FABRIC_PKT_NACK;
-        else
-            return vdc_fail(err, "AETH syndrome 0x%02x is neither an ACK (000xxxxx) nor a NAK (011xxxxx)",
-                            syndrome);
-        out->aeth_syndrome = syndrome;
-    } else if (opcode == FABRIC_OP_CNP) {
-        if (rest != FABRIC_CNP_PAD)
-            return vdc_fail(err, "CNP carries %zu bytes after its BTH where 16 reserved bytes were expected", rest);
-        out->kind = FABRIC_PKT_CNP;
-    } else {
-        return vdc_fail(err, "BTH opcode 0x%02x is not one vdc models (RC SEND FIRST 0x00, MIDDLE 0x01, LAST "
-                        "0x02, ONLY 0x04, ACKNOWLEDGE 0x11, CNP 0x81)", opcode);
-    }
+    unsigned pad = bth[1] >> BTH_PAD_SHIFT & 3;
+    if (!fabric_rc_read(ip + AFTER_BTH, total - AFTER_BTH - FABRIC_ICRC, opcode, pad, out, rdma, err))
+        return false;
     out->bth_opcode = opcode;
-    out->dest_qp = get24(bth + 5);
+    out->dest_qp = be_get24(bth + 5);
     out->ack_request = (bth[8] & BTH_ACK_REQUEST) != 0;
-    out->psn = get24(bth + 9);
+    out->psn = be_get24(bth + 9);
     return true;
 }
 
-bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *out, struct vdc_error *err)
+static bool decode_frame(const uint8_t *frame, size_t len, struct fabric_packet *out, struct fabric_rdma *rdma,
+                         struct vdc_error *err)
 {
-    memset(out, 0, sizeof *out);
     if (frame == NULL)
         return vdc_fail(err, "no frame to decode");
     if (len < FABRIC_ETH_HEADER)
         return vdc_fail(err, "truncated frame: %zu bytes, shorter than an Ethernet header (14)", len);
-    uint16_t type = get16(frame + 12);
+    uint16_t type = be_get16(frame + 12);
     if (type == FABRIC_ETHERTYPE_MAC_CONTROL)
         return decode_pfc(frame, len, out, err);
     size_t ip_at = FABRIC_ETH_HEADER;
@@ -447,7 +371,7 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
         if (len < TAGGED_ETH_HEADER)
             return vdc_fail(err, "truncated frame: %zu bytes end inside the 802.1Q tag, which needs %d", len,
                             TAGGED_ETH_HEADER);
-        type = get16(frame + 16);
+        type = be_get16(frame + 16);
         ip_at = TAGGED_ETH_HEADER;
     }
     if (type != FABRIC_ETHERTYPE_IPV4)
@@ -455,12 +379,30 @@ bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *
                         type, tagged ? " inside the 802.1Q tag" : ", 802.1Q (0x8100) or MAC control (0x8808)");
     const uint8_t *ip = frame + ip_at;
     if (!decode_ipv4_udp(ip, len - ip_at, len, ip_at, out, err) ||
-        !decode_transport(ip, get16(ip + IP_TOTAL_LENGTH), out, err)) {
-        memset(out, 0, sizeof *out);
+        !decode_transport(ip, be_get16(ip + IP_TOTAL_LENGTH), out, rdma, err))
         return false;
-    }
     if (tagged)
         out->priority = frame[14] >> 5;
     out->frame_bytes = (uint32_t)len + FABRIC_FCS;
+    out->rdma = rdma;
     return true;
+}
+
+bool fabric_wire_decode_rdma(const uint8_t *frame, size_t len, struct fabric_packet *out, struct fabric_rdma *rdma,
+                             struct vdc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (rdma != NULL)
+        memset(rdma, 0, sizeof *rdma);
+    if (decode_frame(frame, len, out, rdma, err))
+        return true;
+    memset(out, 0, sizeof *out); /* nothing half-decoded is left behind */
+    if (rdma != NULL)
+        memset(rdma, 0, sizeof *rdma);
+    return false;
+}
+
+bool fabric_wire_decode(const uint8_t *frame, size_t len, struct fabric_packet *out, struct vdc_error *err)
+{
+    return fabric_wire_decode_rdma(frame, len, out, NULL, err);
 }
