@@ -2,6 +2,7 @@
  * completes them from ACKs, read responses and atomic acknowledgements; go-back-N on NAK or timeout. */
 #include <string.h>
 
+#include "../../fabric/wire.h"
 #include "../../kvm/guest.h"
 #include "hinic_internal.h"
 
@@ -412,9 +413,9 @@ void hinic_requester_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     }
     progress(nic, qp, (int32_t)(psn - limit) > 0 ? limit : psn);
     switch (syndrome) {
-    case 0x60: rewind_to(nic, qp, psn); break; /* PSN sequence error */
-    case 0x61: hinic_qp_fail(nic, qp, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_REMOTE); break;
-    case 0x62: hinic_qp_fail(nic, qp, HINIC_WC_REM_ACCESS_ERR, HINIC_ERR_REMOTE); break;
+    case FABRIC_AETH_NAK_PSN_ERROR: rewind_to(nic, qp, psn); break;
+    case FABRIC_AETH_NAK_INVALID_REQUEST: hinic_qp_fail(nic, qp, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_REMOTE); break;
+    case FABRIC_AETH_NAK_REMOTE_ACCESS: hinic_qp_fail(nic, qp, HINIC_WC_REM_ACCESS_ERR, HINIC_ERR_REMOTE); break;
     default: hinic_qp_fail(nic, qp, HINIC_WC_REM_OP_ERR, HINIC_ERR_REMOTE); break;
     }
 }

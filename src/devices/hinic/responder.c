@@ -3,17 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../fabric/wire.h"
 #include "../../kvm/guest.h"
 #include "hinic_internal.h"
 
-enum {
-    AETH_ACK = 0x1F,          /* ACK, credits not modelled (the "invalid credit count" encoding) */
-    AETH_RNR_NAK = 0x20 | 1,  /* RNR NAK, timer code 1 (0.01 ms) */
-    AETH_NAK_SEQUENCE = 0x60,
-    AETH_NAK_INVALID = 0x61,
-    AETH_NAK_ACCESS = 0x62,
-    AETH_NAK_OPERATIONAL = 0x63,
-};
+/* AETH syndrome of an ACK: the "invalid credit count" encoding, as vdc models no end-to-end credits. */
+enum { AETH_ACK = 0x1F, AETH_RNR_NAK = FABRIC_AETH_RNR_NAK | 1 /* timer code 1: 0.01 ms */ };
 
 struct fabric_packet *hinic_packet(struct hinic *nic, const struct hinic_qp *qp, enum fabric_packet_kind kind,
                                    uint8_t opcode, uint32_t psn, uint32_t payload)
@@ -163,13 +158,13 @@ static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fa
     if (p->payload > 0) {
         enum hinic_error why;
         if ((uint64_t)qp->recv_offset + p->payload > qp->recv.length) {
-            responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_LOC_LEN_ERR, HINIC_ERR_LENGTH);
+            responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_LOC_LEN_ERR, HINIC_ERR_LENGTH);
             return false;
         }
         uint64_t at = qp->recv.addr + qp->recv_offset;
         if (hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why) == NULL ||
             !hinic_dma_write(nic, at, p->rdma->data, p->payload, "received data")) {
-            responder_error(nic, qp, AETH_NAK_OPERATIONAL, psn, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_BAD_LKEY);
+            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_BAD_LKEY);
             return false;
         }
         qp->recv_offset += p->payload;
@@ -187,7 +182,7 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
     if (starts_message(op)) {
         if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_WRITE, &why) ==
             NULL) {
-            responder_error(nic, qp, AETH_NAK_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
+            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
             return false;
         }
         qp->write_va = p->rdma->va;
@@ -195,11 +190,11 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
         qp->write_left = qp->write_total = p->rdma->dma_length;
     }
     if (p->payload > qp->write_left) {
-        responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_LENGTH);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_LENGTH);
         return false;
     }
     if (p->payload > 0 && !hinic_dma_write(nic, qp->write_va, p->rdma->data, p->payload, "written data")) {
-        responder_error(nic, qp, AETH_NAK_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
         return false;
     }
     qp->write_va += p->payload;
@@ -224,7 +219,7 @@ static bool receive_read(struct hinic *nic, struct hinic_qp *qp, const struct fa
 {
     enum hinic_error why;
     if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why) == NULL) {
-        responder_error(nic, qp, AETH_NAK_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
         return false;
     }
     queue_read(nic, qp, psn, p->rdma->va, p->rdma->dma_length);
@@ -244,12 +239,12 @@ static bool receive_atomic(struct hinic *nic, struct hinic_qp *qp, const struct 
     enum hinic_error why;
     const struct fabric_rdma *r = p->rdma;
     if (r->va % 8 != 0 || hinic_mr_check(nic, r->rkey, r->va, 8, HINIC_ACCESS_REMOTE_ATOMIC, &why) == NULL) {
-        responder_error(nic, qp, AETH_NAK_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, HINIC_ERR_BAD_LKEY);
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, HINIC_ERR_BAD_LKEY);
         return false;
     }
     uint64_t value;
     if (!hinic_dma_read(nic, r->va, &value, sizeof value, "atomic target")) {
-        responder_error(nic, qp, AETH_NAK_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
         return false;
     }
     uint64_t updated = p->bth_opcode == FABRIC_OP_FETCH_ADD ? value + r->swap_add
@@ -296,7 +291,7 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     if ((int32_t)(psn - qp->expected_psn) > 0) {
         if (!qp->nak_sent) {
             qp->nak_sent = true;
-            reply(nic, qp, AETH_NAK_SEQUENCE, qp->expected_psn);
+            reply(nic, qp, FABRIC_AETH_NAK_PSN_ERROR, qp->expected_psn);
         }
         return;
     }
@@ -307,7 +302,7 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     uint8_t op = p->bth_opcode;
     if (is_send(op) && starts_message(op) == qp->recv_active) {
         /* A SEND that starts while another is open, or continues one that never started. */
-        responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
         return;
     }
     bool needs_receive = (is_send(op) && starts_message(op)) || (is_write(op) && carries_immediate(op));
@@ -327,7 +322,7 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     } else if (op == FABRIC_OP_COMPARE_SWAP || op == FABRIC_OP_FETCH_ADD)
         ok = receive_atomic(nic, qp, p, psn);
     else {
-        responder_error(nic, qp, AETH_NAK_INVALID, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
         return;
     }
     if (!ok)
