@@ -163,6 +163,15 @@ START_TEST(cross_key_rules)
     ck_assert(!vdc_scenario_validate(&sc, &err));
     ck_assert_str_eq(err.text, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
                                "set one of them");
+    ck_assert(vdc_scenario_set(&sc, "workload.messages_per_blade=10", &err));
+    ck_assert(vdc_scenario_set(&sc, "topology.blades=1", &err));
+    ck_assert(vdc_scenario_set(&sc, "workload.kind=incast", &err));
+    ck_assert(!vdc_scenario_validate(&sc, &err));
+    ck_assert_str_eq(err.text, "'workload.kind' = incast needs at least 2 blades to send between; raise "
+                               "topology.blades or set workload.kind=none");
+    /* Blades are the rack's hosts; a fat-tree counts its own. */
+    ck_assert(vdc_scenario_set(&sc, "topology.kind=fat-tree", &err));
+    ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
     vdc_scenario_free(&sc);
 }
 END_TEST

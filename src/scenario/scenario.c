@@ -89,6 +89,12 @@ static const char *origin_of(const struct vdc_scenario *sc, const char *path)
     return index < 0 ? "" : sc->origin[index];
 }
 
+static const char *workload_name(unsigned kind)
+{
+    int index = vdc_key_find("workload.kind");
+    return vdc_keys[index].choices[kind];
+}
+
 bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
 {
     if (sc->topology.blades > sc->topology.tor_ports) {
@@ -102,9 +108,11 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
         return vdc_fail(err, "'guests.count' = %llu is more than the %llu blades; raise topology.blades (and "
                              "tor_ports) or lower guests.count",
                         (unsigned long long)sc->guests.count, (unsigned long long)sc->topology.blades);
-    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.blades < 2)
-        return vdc_fail(err, "'workload.kind' = uniform needs at least 2 blades to send between; "
-                             "raise topology.blades or set workload.kind=none");
+    /* Other topology kinds count their hosts when they are built. */
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.kind == VDC_TOPOLOGY_RACK && sc->topology.blades < 2)
+        return vdc_fail(err, "'workload.kind' = %s needs at least 2 blades to send between; "
+                             "raise topology.blades or set workload.kind=none",
+                        workload_name(sc->workload.kind));
     if (sc->workload.kind != VDC_WORKLOAD_NONE) {
         /* Every message could queue at one TOR port: the run must fit in virtual time's range. */
         unsigned __int128 busy = (unsigned __int128)vdc_time_to_send(sc->workload.message_size, sc->topology.link_rate) *
