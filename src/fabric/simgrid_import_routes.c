@@ -85,9 +85,10 @@ bool simgrid_layout_check_routes(const struct simgrid_platform *p, const struct 
             const struct simgrid_cable *cable = &l->cables[l->cable_of[links[i]]];
             at = cable->a == at ? cable->b : cable->a; /* the layout put consecutive links end to end */
             if (seen_by[at] == (uint32_t)r + 1)
-                ok = vdc_fail(err, "the route from host %s to host %s visits node %s twice, a routing loop; give a route "
-                                   "that crosses each router once",
-                              p->host_names[route->src], p->host_names[route->dst], fabric_node_name(named, at, name, sizeof name));
+                ok = vdc_fail(err, "the route from host %s to host %s visits node %s twice, a routing loop; give a "
+                                   "route that crosses each router once",
+                              p->host_names[route->src], p->host_names[route->dst],
+                              fabric_node_name(named, at, name, sizeof name));
             seen_by[at] = (uint32_t)r + 1;
         }
         if (!ok)
