@@ -16,6 +16,10 @@
 #define FABRIC_PRIORITIES 8
 /* Entity ids of fabric nodes: FABRIC_ENTITY_BASE + node number (guests and other devices use other ranges). */
 #define FABRIC_ENTITY_BASE 0x100000u
+/* Frame losses on a link draw from a stream per direction, FABRIC_LOSS_STREAM_BASE + 2 x link + (0 from the link's
+ * first node, 1 from its second): above every entity id, so no entity shares it and a lossy link changes no other
+ * random decision. */
+#define FABRIC_LOSS_STREAM_BASE (1ULL << 32)
 
 /* Every parameter of the switch and transport models; defaults follow HPCC ns-3 (docs/fabric.md). */
 struct fabric_config {
@@ -73,8 +77,10 @@ struct fabric_port {
     uint32_t link;                /* index into topology links */
     uint64_t rate;                /* bit/s */
     vdc_time delay;
-    double error_rate;
-    bool up;
+    double error_rate;            /* probability that a frame sent is lost */
+    struct vdc_rng loss_rng;      /* draws for error_rate only (FABRIC_LOSS_STREAM_BASE) */
+    bool up;                      /* the link carries frames: neither cut nor either end failed */
+    bool failed;                  /* a failed switch port: discards what it holds, gets and is sent */
 
     struct fabric_queue control;  /* PFC frames: sent before anything else, never paused */
     struct fabric_queue queue[FABRIC_PRIORITIES];

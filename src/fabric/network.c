@@ -111,6 +111,8 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
     port->rate = spec->rate;
     port->delay = spec->delay;
     port->error_rate = spec->error_rate;
+    vdc_rng_seed(&port->loss_rng, f->sim->seed,
+                 FABRIC_LOSS_STREAM_BASE + 2 * (uint64_t)link + (node->number != spec->a));
     port->up = true;
     port->ecn_kmin = f->cfg.ecn_kmin ? f->cfg.ecn_kmin : ecn_kmin_for_rate(spec->rate);
     port->ecn_kmax = f->cfg.ecn_kmax ? f->cfg.ecn_kmax : 4 * port->ecn_kmin;

@@ -102,7 +102,7 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
 
     bool lost = !port->up;
     if (!lost && port->error_rate > 0.0)
-        lost = vdc_rng_unit(&node->entity->rng) < port->error_rate;
+        lost = vdc_rng_unit(&port->loss_rng) < port->error_rate;
     if (lost) {
         port->count.drops++;
         f->drops++;

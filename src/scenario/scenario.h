@@ -69,6 +69,7 @@ struct vdc_scenario {
         double ecn_pmax;
         uint64_t control_priority, strict_priorities;
         char *dwrr_weights;
+        double link_error_rate;    /* per frame and direction, links without their own */
     } fabric;
     struct {
         vdc_time nack_interval, retransmit_timeout, cnp_interval;
