@@ -110,6 +110,13 @@ static const struct set_case set_cases[] = {
     {"seed", "--set 'seed': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"=5", "--set '=5': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"workload.kind=ring", "--set workload.kind: unknown choice 'ring'; expected one of: none, uniform, incast, poisson, flows"},
+    {"faults.schedule=1ms down a/b; 2ms up a/b", NULL},
+    {"faults.schedule=1ms down a/b; 2ms fail a/b", "--set faults.schedule: entry 2 ('2ms fail a/b'): unknown action "
+                                                   "'fail'; expected one of: down, up, flap, fail-port, repair-port, "
+                                                   "stuck, errors"},
+    {"faults.down_at=1ms", "--set faults.down_at: 'faults.down_at' is no longer a key; write '200us down NODE/NODE' "
+                           "into faults.schedule"},
+    {"fabric.link_error_rate=1.5", "--set fabric.link_error_rate: 1.5 is out of range; expected 0 to 1"},
 };
 
 START_TEST(set_overrides)
@@ -128,7 +135,9 @@ START_TEST(set_overrides)
     }
     ck_assert_uint_eq(sc.topology.link_rate, 200000000000ULL);
     ck_assert_str_eq(sc.name, "my run");
-    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set 'name=my run'");
+    ck_assert_str_eq(sc.faults.schedule, "1ms down a/b; 2ms up a/b"); /* a failed --set changes nothing */
+    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set 'name=my run' --set 'faults.schedule=1ms "
+                                   "down a/b; 2ms up a/b'");
     vdc_scenario_free(&sc);
 }
 END_TEST

@@ -100,7 +100,9 @@ bool fabric_topology_find_link(const struct fabric_topology *t, const char *text
             return true;
         }
     }
-    return vdc_fail(err, "those two nodes are not cabled to each other");
+    return vdc_fail(err, "%.*s and %.*s are not cabled to each other; name a link as counters.csv does (node, "
+                         "peer)",
+                    (int)(slash - text), text, (int)(len - (size_t)(slash + 1 - text)), slash + 1);
 }
 
 static uint32_t find_root(uint32_t *parent, uint32_t x)

@@ -205,13 +205,14 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
     return ok;
 }
 
-void fabric_setup_faults(const struct vdc_scenario *sc, struct fabric_fault_plan *plan)
+bool fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, struct vdc_error *err)
 {
-    *plan = (struct fabric_fault_plan){.link = sc->faults.link,
-                                       .down_at = sc->faults.down_at,
-                                       .up_at = sc->faults.up_at,
-                                       .flap_period = sc->faults.flap_period,
-                                       .reroute_delay = sc->faults.reroute_delay,
-                                       .stuck_host = sc->faults.stuck_host,
-                                       .stuck_at = sc->faults.stuck_at};
+    struct vdc_fault_list list;
+    if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))
+        return vdc_fail_prefix(err, "faults.schedule");
+    struct fabric_fault_plan plan = {
+        .entries = list.items, .count = list.count, .reroute_delay = sc->faults.reroute_delay};
+    bool ok = fabric_faults_schedule(f, &plan, err);
+    vdc_fault_list_free(&list);
+    return ok;
 }

@@ -24,7 +24,7 @@ void vdc_scenario_init(struct vdc_scenario *sc)
 void vdc_scenario_free(struct vdc_scenario *sc)
 {
     for (size_t i = 0; i < vdc_key_count; i++) {
-        if (vdc_keys[i].type == VDC_KEY_TEXT)
+        if (vdc_keys[i].type == VDC_KEY_TEXT || vdc_keys[i].type == VDC_KEY_LIST)
             free(*(char **)((char *)sc + vdc_keys[i].offset));
         if (sc->origin != NULL)
             free(sc->origin[i]);
@@ -50,6 +50,8 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
     int index = vdc_key_find(path);
     char list[512];
     if (index < 0) {
+        if (vdc_key_retired(path) != NULL)
+            return vdc_fail(err, "--set %s: '%s' is no longer a key; %s", path, path, vdc_key_retired(path));
         if (vdc_key_is_section(path)) {
             vdc_key_children(path, list, sizeof list);
             return vdc_fail(err, "--set %s: '%s' is a section; set one of its keys: %s", path, path, list);
