@@ -76,7 +76,8 @@ START_TEST(shipped_scenarios_load)
 {
     const char *paths[] = {"scenarios/rack8.yaml",       "scenarios/rack8-light.yaml", "scenarios/hello.yaml",
                            "scenarios/fault-page.yaml",  "scenarios/fault-ud.yaml",    "scenarios/fault-divide.yaml",
-                           "scenarios/fault-mmio.yaml",  "scenarios/fault-loop.yaml",  "scenarios/exit3.yaml"};
+                           "scenarios/fault-mmio.yaml",  "scenarios/fault-loop.yaml",  "scenarios/exit3.yaml",
+                           "scenarios/link-failure.yaml", "scenarios/link-faults.yaml", "scenarios/pause-storm.yaml"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct vdc_scenario sc;
         struct vdc_error err = {{0}};
