@@ -182,6 +182,12 @@ START_TEST(cross_key_rules)
     /* Blades are the rack's hosts; a fat-tree counts its own. */
     ck_assert(vdc_scenario_set(&sc, "topology.kind=fat-tree", &err));
     ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
+    ck_assert(vdc_scenario_set(&sc, "fabric.link_error_rate=1e-6", &err));
+    ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
+    ck_assert(vdc_scenario_set(&sc, "topology.kind=hpcc", &err));
+    ck_assert(!vdc_scenario_validate(&sc, &err));
+    ck_assert_str_eq(err.text, "--set: 'fabric.link_error_rate' does not apply to topology.kind hpcc, whose file gives "
+                               "each link's error rate; change a link with an 'errors' entry in faults.schedule");
     vdc_scenario_free(&sc);
 }
 END_TEST

@@ -107,7 +107,7 @@ const struct vdc_key vdc_keys[] = {
      .doc = "DWRR (ETS) weights of priorities 0..7, comma-separated, 1 to 100 each."},
     {"fabric.link_error_rate", VDC_KEY_REAL, FIELD(fabric.link_error_rate), "0", .real_min = 0.0, .real_max = 1.0,
      .doc = "Probability that a link loses a frame (corrupted, dropped by the receiver's FCS check), per frame and "
-            "direction, on every link of the built-in and SimGrid topologies; HPCC files give each link's own. "
+            "direction, on every link of the built-in and SimGrid topologies (HPCC files give each link's own). "
             "`errors` entries in `faults.schedule` change one link."},
     {"transport.nack_interval", VDC_KEY_TIME, FIELD(transport.nack_interval), "500us", 0, VDC_SEC,
      .doc = "A receiver NACKs a flow at most once per interval for the same gap."},
