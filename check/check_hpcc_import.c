@@ -66,7 +66,15 @@ static const struct broken_file broken_topologies[] = {
      "FILE:4: the file ends after 2 of the 3 links declared on line 1; add the missing links or fix the count"},
     {"topo-links-more.txt",
      "FILE:5: this is one link more than the 2 declared on line 1; fix the count on line 1 or delete the extra lines"},
-    {"topo-disconnected.txt", "FILE: the topology is disconnected: node host2 cannot reach node 0"},
+    {"topo-rate-zero.txt", "FILE:3: field 3 (rate) \"0Gbps\": is out of range; vdc links run at 1Mbps to 1.6Tbps"},
+    {"topo-rate-negative.txt", "FILE:3: field 3 (rate) \"-100Gbps\": is negative; give a rate like 100Gbps"},
+    {"topo-rate-exponent.txt", "FILE:3: field 3 (rate) \"1e30bps\": uses an exponent; give a rate like 100Gbps"},
+    {"topo-error-negative.txt", "FILE:3: field 5 (error rate) \"-0.1\": is not a probability; give a probability "
+                                "from 0 to 1 like 0 or 0.000001"},
+    {"topo-link-twice.txt", "FILE:5: nodes 2 and 0 are linked again (first on line 3); list each link once, with the "
+                            "combined rate if both were meant"},
+    {"topo-disconnected.txt", "FILE: the topology is disconnected: node host2 cannot reach node host0; add links "
+                              "between the parts or remove one"},
     {"topo-unlinked-host.txt", "FILE: node host2 has no link; cable it or remove it"},
     {"topo-nul.txt", "FILE:3: NUL byte at column 10; the file must be plain text"},
     {"does-not-exist.txt", "FILE: cannot open the topology file (No such file or directory); check the path"},

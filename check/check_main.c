@@ -9,6 +9,7 @@ Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *hinic_suite(void);
+Suite *faults_suite(void);
 
 int main(void)
 {
@@ -24,6 +25,7 @@ int main(void)
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, hinic_suite());
+    srunner_add_suite(runner, faults_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

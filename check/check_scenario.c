@@ -76,7 +76,8 @@ START_TEST(shipped_scenarios_load)
 {
     const char *paths[] = {"scenarios/rack8.yaml",       "scenarios/rack8-light.yaml", "scenarios/hello.yaml",
                            "scenarios/fault-page.yaml",  "scenarios/fault-ud.yaml",    "scenarios/fault-divide.yaml",
-                           "scenarios/fault-mmio.yaml",  "scenarios/fault-loop.yaml",  "scenarios/exit3.yaml"};
+                           "scenarios/fault-mmio.yaml",  "scenarios/fault-loop.yaml",  "scenarios/exit3.yaml",
+                           "scenarios/link-failure.yaml", "scenarios/link-faults.yaml", "scenarios/pause-storm.yaml"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct vdc_scenario sc;
         struct vdc_error err = {{0}};
@@ -110,6 +111,13 @@ static const struct set_case set_cases[] = {
     {"seed", "--set 'seed': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"=5", "--set '=5': expected key=value, e.g. --set topology.link_rate=200Gbps"},
     {"workload.kind=ring", "--set workload.kind: unknown choice 'ring'; expected one of: none, uniform, incast, poisson, flows"},
+    {"faults.schedule=1ms down a/b; 2ms up a/b", NULL},
+    {"faults.schedule=1ms down a/b; 2ms fail a/b", "--set faults.schedule: entry 2 ('2ms fail a/b'): unknown action "
+                                                   "'fail'; expected one of: down, up, flap, fail-port, repair-port, "
+                                                   "stuck, errors"},
+    {"faults.down_at=1ms", "--set faults.down_at: 'faults.down_at' is no longer a key; write '200us down NODE/NODE' "
+                           "into faults.schedule"},
+    {"fabric.link_error_rate=1.5", "--set fabric.link_error_rate: 1.5 is out of range; expected 0 to 1"},
 };
 
 START_TEST(set_overrides)
@@ -128,7 +136,9 @@ START_TEST(set_overrides)
     }
     ck_assert_uint_eq(sc.topology.link_rate, 200000000000ULL);
     ck_assert_str_eq(sc.name, "my run");
-    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set 'name=my run'");
+    ck_assert_str_eq(sc.faults.schedule, "1ms down a/b; 2ms up a/b"); /* a failed --set changes nothing */
+    ck_assert_str_eq(sc.overrides, " --set topology.link_rate=200Gbps --set 'name=my run' --set 'faults.schedule=1ms "
+                                   "down a/b; 2ms up a/b'");
     vdc_scenario_free(&sc);
 }
 END_TEST
@@ -163,6 +173,21 @@ START_TEST(cross_key_rules)
     ck_assert(!vdc_scenario_validate(&sc, &err));
     ck_assert_str_eq(err.text, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
                                "set one of them");
+    ck_assert(vdc_scenario_set(&sc, "workload.messages_per_blade=10", &err));
+    ck_assert(vdc_scenario_set(&sc, "topology.blades=1", &err));
+    ck_assert(vdc_scenario_set(&sc, "workload.kind=incast", &err));
+    ck_assert(!vdc_scenario_validate(&sc, &err));
+    ck_assert_str_eq(err.text, "'workload.kind' = incast needs at least 2 blades to send between; raise "
+                               "topology.blades or set workload.kind=none");
+    /* Blades are the rack's hosts; a fat-tree counts its own. */
+    ck_assert(vdc_scenario_set(&sc, "topology.kind=fat-tree", &err));
+    ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
+    ck_assert(vdc_scenario_set(&sc, "fabric.link_error_rate=1e-6", &err));
+    ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
+    ck_assert(vdc_scenario_set(&sc, "topology.kind=hpcc", &err));
+    ck_assert(!vdc_scenario_validate(&sc, &err));
+    ck_assert_str_eq(err.text, "--set: 'fabric.link_error_rate' does not apply to topology.kind hpcc, whose file gives "
+                               "each link's error rate; change a link with an 'errors' entry in faults.schedule");
     vdc_scenario_free(&sc);
 }
 END_TEST

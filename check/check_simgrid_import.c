@@ -198,6 +198,47 @@ START_TEST(routes_that_are_not_cables)
 }
 END_TEST
 
+/* Two hosts and three routers r1, r2, r3 in a triangle; host links la (a-r1) and lb (r1-b or r3-b). */
+#define TRIANGLE_LINKS                                                                                                 \
+    "<link id=\"la\" bandwidth=\"1Gbps\" latency=\"1us\"/><link id=\"lb\" bandwidth=\"1Gbps\" latency=\"1us\"/>"      \
+    "<link id=\"l12\" bandwidth=\"1Gbps\" latency=\"1us\"/><link id=\"l23\" bandwidth=\"1Gbps\" latency=\"1us\"/>"  \
+    "<link id=\"l13\" bandwidth=\"1Gbps\" latency=\"1us\"/>"
+#define TWO_HOSTS "<zone id=\"w\" routing=\"Full\"><host id=\"a\" speed=\"1Gf\"/><host id=\"b\" speed=\"1Gf\"/>"
+
+START_TEST(routes_that_vdc_would_not_follow)
+{
+    char message[768];
+    /* a -> r1 -> r2 -> r3 -> r1 -> b: the way back (lb, la) shows that la and lb meet at one router. */
+    refused(TWO_HOSTS TRIANGLE_LINKS
+            "<route src=\"a\" dst=\"b\" symmetrical=\"NO\"><link_ctn id=\"la\"/><link_ctn id=\"l12\"/>"
+            "<link_ctn id=\"l23\"/><link_ctn id=\"l13\"/><link_ctn id=\"lb\"/></route>"
+            "<route src=\"b\" dst=\"a\" symmetrical=\"NO\"><link_ctn id=\"lb\"/><link_ctn id=\"la\"/></route>"
+            "</zone>\n",
+            message, sizeof message);
+    ck_assert_str_eq(message, "the route from host a to host b visits node l12+l13+la+lb twice, a routing loop; "
+                              "give a route that crosses each router once");
+    /* a -> r1 -> r2 -> r3 -> b while the way back shows r3 -> r1 directly: 4 links where 3 do. */
+    refused(TWO_HOSTS TRIANGLE_LINKS
+            "<route src=\"a\" dst=\"b\" symmetrical=\"NO\"><link_ctn id=\"la\"/><link_ctn id=\"l12\"/>"
+            "<link_ctn id=\"l23\"/><link_ctn id=\"lb\"/></route>"
+            "<route src=\"b\" dst=\"a\" symmetrical=\"NO\"><link_ctn id=\"lb\"/><link_ctn id=\"l13\"/>"
+            "<link_ctn id=\"la\"/></route></zone>\n",
+            message, sizeof message);
+    ck_assert_str_eq(message, "the route from host a to host b crosses 4 links but a path of 3 exists; vdc forwards "
+                              "on shortest paths, so its traffic would not follow the route: shorten the route or "
+                              "remove the shorter path");
+    /* Two links between the same two routers: one each way. */
+    refused(TWO_HOSTS TRIANGLE_LINKS
+            "<route src=\"a\" dst=\"b\" symmetrical=\"NO\"><link_ctn id=\"la\"/><link_ctn id=\"l12\"/>"
+            "<link_ctn id=\"lb\"/></route>"
+            "<route src=\"b\" dst=\"a\" symmetrical=\"NO\"><link_ctn id=\"lb\"/><link_ctn id=\"l13\"/>"
+            "<link_ctn id=\"la\"/></route></zone>\n",
+            message, sizeof message);
+    ck_assert_str_eq(message, "links l12 and l13 both join l12+l13+la and l12+l13+lb; vdc names a link by its two "
+                              "ends, so join them with one link, of the combined bandwidth if both were meant");
+}
+END_TEST
+
 START_TEST(cluster_without_backbone_is_a_star)
 {
     char path[256], text[1024];
@@ -285,6 +326,7 @@ Suite *simgrid_import_suite(void)
     tcase_add_test(tc, maxmin_refuses_bad_pairs);
     tcase_add_test(tc, missing_and_broken_files);
     tcase_add_test(tc, routes_that_are_not_cables);
+    tcase_add_test(tc, routes_that_vdc_would_not_follow);
     tcase_add_test(tc, cluster_without_backbone_is_a_star);
     tcase_add_test(tc, shared_links_routed_in_full);
     tcase_add_test(tc, simgrid_messages_lose_their_log_prefix);

@@ -179,7 +179,28 @@ if command -v tshark >/dev/null; then
 else
   echo "FAIL pcap: tshark is missing; install it with: apt-get install tshark"; failed=$((failed + 1))
 fi
-for scenario in incast60 pfc-collateral pause-storm fat-tree-websearch link-failure; do
+# Faults and bad fabric inputs: one line naming what is wrong and where, exit 2.
+expect fault-entry 2 "^vdc: --set faults.schedule: entry 2 \('5ms dwn leaf0/spine0'\): unknown action 'dwn'; expected one of: down, up, flap, fail-port, repair-port, stuck, errors$" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set 'faults.schedule=2ms down leaf0/spine0; 5ms dwn leaf0/spine0'
+expect fault-node 2 "^vdc: faults.schedule entry 1 \('2ms fail-port spine0/leaf9'\): no node is named 'leaf9'; use the node names of counters.csv$" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set 'faults.schedule=2ms fail-port spine0/leaf9'
+expect fault-retired-key 2 "^vdc: --set faults.link: 'faults.link' is no longer a key; write the fault into faults.schedule, e.g. '200us down pod0-agg0/core0; 1ms up pod0-agg0/core0'$" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set faults.link=leaf0/spine0
+expect rate-zero 2 "^vdc: --set topology.link_rate: 0 is out of range; expected 1Mbps to 1600Gbps$" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set topology.link_rate=0
+expect rate-exponent 2 "^vdc: --set topology.fabric_rate: '1e30bps' uses an exponent; expected a rate like 100Gbps" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set topology.fabric_rate=1e30bps
+expect delay-long 2 "^vdc: --set topology.link_delay: 2s is out of range; expected 0 ps to 1 s$" \
+  -- "$vdc" run scenarios/pfc-collateral.yaml --set topology.link_delay=2s
+expect fat-tree-odd-k 2 "^vdc: topology: fat-tree: k = 3 is not allowed; k must be even, from 2 to 64$" \
+  -- "$vdc" run scenarios/link-failure.yaml --set topology.k=3 --set faults.schedule=
+expect hpcc-link-twice 2 "^vdc: check/corpus/hpcc/topo-link-twice.txt:5: nodes 2 and 0 are linked again \(first on line 3\); list each link once" \
+  -- "$vdc" run --topology hpcc:check/corpus/hpcc/topo-link-twice.txt --flows hpcc:check/corpus/hpcc/run-flows.txt
+expect hpcc-disconnected 2 "^vdc: check/corpus/hpcc/topo-disconnected.txt: the topology is disconnected: node host2 cannot reach node host0; add links between the parts or remove one$" \
+  -- "$vdc" run --topology hpcc:check/corpus/hpcc/topo-disconnected.txt --flows hpcc:check/corpus/hpcc/run-flows.txt
+expect hpcc-flow-node 2 "^vdc: check/corpus/hpcc/flows-dst-range.txt:2: field 2 \(dst\) \"7\": node 7 does not exist; nodes are 0 to 2 \(line 1 declares 3\)$" \
+  -- "$vdc" run --topology hpcc:check/corpus/hpcc/small.txt --flows hpcc:check/corpus/hpcc/flows-dst-range.txt
+for scenario in incast60 pfc-collateral pause-storm fat-tree-websearch link-failure link-faults; do
   expect "scenario-$scenario" 0 "" -- "$vdc" run "scenarios/$scenario.yaml" --out "$tmp/$scenario-1"
   "$vdc" run "scenarios/$scenario.yaml" --out "$tmp/$scenario-2" >/dev/null 2>&1
   if cmp -s "$tmp/$scenario-1/fct.txt" "$tmp/$scenario-2/fct.txt" && cmp -s "$tmp/$scenario-1/summary.json" "$tmp/$scenario-2/summary.json"; then
@@ -190,6 +211,8 @@ for scenario in incast60 pfc-collateral pause-storm fat-tree-websearch link-fail
 done
 grep -q ' 1$' "$tmp/pause-storm-1/pfc.txt" || { echo "FAIL pause-storm: no pause in pfc.txt"; failed=$((failed + 1)); }
 grep -q '"drops": 0,' "$tmp/link-failure-1/summary.json" && { echo "FAIL link-failure: nothing was lost on the dead link"; failed=$((failed + 1)); }
+awk -F, '$1 == "core3" && $3 == "pod2-agg1" && $9 > 0 { found = 1 } END { exit !found }' "$tmp/link-faults-1/counters.csv" ||
+  { echo "FAIL link-faults: the failed port core3/pod2-agg1 dropped nothing"; failed=$((failed + 1)); }
 
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"

@@ -16,6 +16,10 @@
 #define FABRIC_PRIORITIES 8
 /* Entity ids of fabric nodes: FABRIC_ENTITY_BASE + node number (guests and other devices use other ranges). */
 #define FABRIC_ENTITY_BASE 0x100000u
+/* Frame losses on a link draw from a stream per direction, FABRIC_LOSS_STREAM_BASE + 2 x link + (0 from the link's
+ * first node, 1 from its second): above every entity id, so no entity shares it and a lossy link changes no other
+ * random decision. */
+#define FABRIC_LOSS_STREAM_BASE (1ULL << 32)
 
 /* Every parameter of the switch and transport models; defaults follow HPCC ns-3 (docs/fabric.md). */
 struct fabric_config {
@@ -52,7 +56,8 @@ struct fabric_flow;
 /* Counters kept per port, both directions. */
 struct fabric_port_counters {
     uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
-    uint64_t drops;               /* frames dropped at this port's ingress (lossy) or on its link (errors, down) */
+    uint64_t drops;               /* frames dropped at this port's ingress (lossy), on its link (errors, down) or
+                                   * by its failure (fail-port) */
     uint64_t ecn_marked;          /* frames this port marked CE on transmission */
     uint64_t pauses_sent, pauses_received, resumes_sent, resumes_received;
     vdc_time paused_time;         /* total time any priority of this egress was paused */
@@ -73,8 +78,10 @@ struct fabric_port {
     uint32_t link;                /* index into topology links */
     uint64_t rate;                /* bit/s */
     vdc_time delay;
-    double error_rate;
-    bool up;
+    double error_rate;            /* probability that a frame sent is lost */
+    struct vdc_rng loss_rng;      /* draws for error_rate only (FABRIC_LOSS_STREAM_BASE) */
+    bool up;                      /* the link carries frames: neither cut nor either end failed */
+    bool failed;                  /* a failed switch port: discards what it holds, gets and is sent */
 
     struct fabric_queue control;  /* PFC frames: sent before anything else, never paused */
     struct fabric_queue queue[FABRIC_PRIORITIES];
@@ -135,7 +142,8 @@ struct fabric {
     struct fabric_capture *capture;
     struct fabric_sampler *sampler;
     void *fault_state;
-    uint64_t reroutes;
+    uint64_t faults_applied;      /* fault entries acted on, a flap once per change */
+    uint64_t reroutes;            /* routing recomputations after faults */
 };
 
 /* Event kinds handled by node entities. */
@@ -169,10 +177,14 @@ void fabric_port_schedule_refresh(struct fabric_port *port, unsigned priority);
 void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority);
 /* A link changed state (faults.c): both ends stop or resume; pauses across it are forgotten. */
 void fabric_link_set_state(struct fabric *f, uint32_t link, bool up);
+/* Discards every frame queued at a failed port (counted as its drops), returning switch buffer as it goes. */
+void fabric_port_discard_queued(struct fabric_port *port);
 
 /* Switch and host reception (switch.c, host.c). */
 void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p);
 void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p);
+/* A queued frame will never leave (its port failed): its buffer returns, which may resume its ingress. */
+void fabric_switch_discarded(struct fabric_node *sw, struct fabric_packet *p);
 
 
 static inline struct fabric_node *fabric_node_of(struct vdc_entity *e)

@@ -2,6 +2,7 @@
 #include "hpcc_import.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hpcc_import_text.h"
@@ -107,6 +108,19 @@ static bool expect_end(struct hpcc_text *t, const char *what, uint32_t count, co
     return true;
 }
 
+/* The same two nodes on two link lines: named by line, which says more than the topology check's link numbers. */
+static bool refuse_duplicate(const struct hpcc_text *t, const struct fabric_topology *topo, const size_t *lines,
+                             struct vdc_error *err)
+{
+    uint32_t first, second;
+    if (!fabric_topology_find_duplicate(topo, &first, &second))
+        return true;
+    const struct fabric_link_spec *l = &topo->links[second];
+    return vdc_fail(err, "%s:%zu: nodes %" PRIu32 " and %" PRIu32 " are linked again (first on line %zu); list each "
+                         "link once, with the combined rate if both were meant",
+                    t->path, lines[second], l->a, l->b, lines[first]);
+}
+
 static bool read_topology(struct hpcc_text *t, struct fabric_topology *topo, struct vdc_error *err)
 {
     uint32_t nodes = 0, switches = 0, links = 0;
@@ -115,21 +129,24 @@ static bool read_topology(struct hpcc_text *t, struct fabric_topology *topo, str
     fabric_topology_init(topo, nodes);
     if (!read_switches(t, topo, switches, err))
         return false;
-    for (uint32_t i = 0; i < links; i++) {
+    size_t *lines = NULL; /* of each link, grown as links are read: the count on line 1 is not trusted */
+    bool ok = true;
+    for (uint32_t i = 0; i < links && ok; i++) {
         int got = hpcc_text_next(t, err);
-        if (got < 0)
-            return false;
-        if (got == 0)
-            return hpcc_line_fail(t, err, "the file ends after %" PRIu32 " of the %" PRIu32 " links declared on "
-                                  "line 1; add the missing links or fix the count", i, links);
-        if (!read_link(t, topo, err))
-            return false;
+        if (got <= 0) {
+            ok = got == 0 ? hpcc_line_fail(t, err, "the file ends after %" PRIu32 " of the %" PRIu32 " links declared "
+                                           "on line 1; add the missing links or fix the count", i, links)
+                          : false;
+        } else if ((ok = read_link(t, topo, err))) {
+            lines = vdc_xrealloc(lines, topo->link_cap, sizeof *lines);
+            lines[i] = t->line_number;
+        }
     }
-    if (!expect_end(t, "link", links, "", err))
-        return false;
-    if (!fabric_topology_check(topo, err))
+    ok = ok && expect_end(t, "link", links, "", err) && refuse_duplicate(t, topo, lines, err);
+    free(lines);
+    if (ok && !fabric_topology_check(topo, err))
         return vdc_fail_prefix(err, "%s", t->path);
-    return true;
+    return ok;
 }
 
 bool hpcc_read_topology(const char *path, struct fabric_topology *out, struct vdc_error *err)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fabric.h"
+#include "faults.h"
 #include "host.h"
 #include "routing.h"
 
@@ -62,6 +63,12 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
     case FABRIC_EV_ARRIVE: {
         struct fabric_packet *p = (struct fabric_packet *)(uintptr_t)ev->arg;
         struct fabric_port *port = &node->ports[p->ingress_port];
+        if (port->failed) { /* it was on the wire when the port failed */
+            port->count.drops++;
+            node->fabric->drops++;
+            fabric_packet_release(&node->fabric->pool, p);
+            break;
+        }
         port->count.rx_frames++;
         port->count.rx_bytes += p->frame_bytes;
         if (p->kind == FABRIC_PKT_PFC) {
@@ -115,6 +122,8 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
     port->rate = spec->rate;
     port->delay = spec->delay;
     port->error_rate = spec->error_rate;
+    vdc_rng_seed(&port->loss_rng, f->sim->seed,
+                 FABRIC_LOSS_STREAM_BASE + 2 * (uint64_t)link + (node->number != spec->a));
     port->up = true;
     port->ecn_kmin = f->cfg.ecn_kmin ? f->cfg.ecn_kmin : ecn_kmin_for_rate(spec->rate);
     port->ecn_kmax = f->cfg.ecn_kmax ? f->cfg.ecn_kmax : 4 * port->ecn_kmin;
@@ -219,7 +228,7 @@ void fabric_free(struct fabric *f)
     }
     free(f->nodes);
     free(f->flows);
-    free(f->fault_state);
+    fabric_faults_free(f);
     fabric_routes_free(f->routes);
     fabric_pool_free(&f->pool);
     memset(f, 0, sizeof *f);

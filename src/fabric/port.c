@@ -37,6 +37,10 @@ void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p)
 
 void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p)
 {
+    if (port->failed) { /* a dead port sends no PFC frame; its pause state is reset when it is repaired */
+        fabric_packet_release(&port->node->fabric->pool, p);
+        return;
+    }
     queue_push(&port->control, p);
     fabric_port_kick(port);
 }
@@ -102,7 +106,7 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
 
     bool lost = !port->up;
     if (!lost && port->error_rate > 0.0)
-        lost = vdc_rng_unit(&node->entity->rng) < port->error_rate;
+        lost = vdc_rng_unit(&port->loss_rng) < port->error_rate;
     if (lost) {
         port->count.drops++;
         f->drops++;
@@ -278,4 +282,23 @@ void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority)
         return;
     fabric_port_send_pfc(port, (uint8_t)(1u << priority), true);
     fabric_port_schedule_refresh(port, priority);
+}
+
+void fabric_port_discard_queued(struct fabric_port *port)
+{
+    struct fabric_node *node = port->node;
+    struct fabric *f = node->fabric;
+    while (port->control.head)
+        fabric_packet_release(&f->pool, queue_pop(&port->control));
+    for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
+        while (port->queue[q].head) {
+            struct fabric_packet *p = take(port, q);
+            if (node->is_switch)
+                fabric_switch_discarded(node, p);
+            port->count.drops++;
+            f->drops++;
+            fabric_packet_release(&f->pool, p);
+        }
+        port->deficit[q] = 0;
+    }
 }

@@ -226,6 +226,29 @@ static bool add_cables(struct fabric_topology *t, const struct simgrid_platform 
     return true;
 }
 
+/* Parallel links between two nodes, named by their SimGrid names, which say more than the check's link numbers. */
+static bool refuse_parallel(const struct fabric_topology *t, const struct simgrid_layout *l, struct vdc_error *err)
+{
+    uint32_t first, second;
+    if (!fabric_topology_find_duplicate(t, &first, &second))
+        return true;
+    const char *names[2] = {NULL, NULL};
+    for (uint32_t c = 0, link = 0; c < l->cable_count; c++) {
+        if (!l->cables[c].used)
+            continue;
+        if (link == first)
+            names[0] = l->cables[c].name;
+        if (link == second)
+            names[1] = l->cables[c].name;
+        link++;
+    }
+    char a[32], b[32];
+    return vdc_fail(err, "links %s and %s both join %s and %s; vdc names a link by its two ends, so join them with one "
+                         "link, of the combined bandwidth if both were meant",
+                    names[0], names[1], fabric_node_name(t, t->links[first].a, a, sizeof a),
+                    fabric_node_name(t, t->links[first].b, b, sizeof b));
+}
+
 bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -245,7 +268,8 @@ bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct
         for (uint32_t node = platform.host_count; node < layout.node_count; node++)
             out->is_switch[node] = true;
         name_nodes(out, &platform, &layout);
-        ok = add_cables(out, &platform, &layout, err) && fabric_topology_check(out, err);
+        ok = simgrid_layout_check_routes(&platform, &layout, out, err) && add_cables(out, &platform, &layout, err) &&
+             refuse_parallel(out, &layout, err) && fabric_topology_check(out, err);
         simgrid_layout_free(&layout);
     }
     simgrid_platform_free(&platform);

@@ -21,7 +21,9 @@
  * that rate each way. Links that no route crosses (the loopback, unused ones) are left out.
  * Refused, with a message: FATPIPE links on a route, routes that cannot be cables between nodes (a link whose two
  * ends would be one node, a link met at more than two points such as a <cluster> backbone, a route through a
- * host), platforms of more than 1024 hosts, and what SimGrid itself refuses, reported as
+ * host), routes that visit a node twice or are longer than a shortest path between their hosts (vdc forwards on
+ * shortest paths, so it would not follow them), two links between the same two nodes, platforms of more than
+ * 1024 hosts, and what SimGrid itself refuses, reported as
  * "PATH: SimGrid refused the platform: FIRST LINE SimGrid printed".
  * Initialises *out; on failure *out holds nothing. */
 bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err);

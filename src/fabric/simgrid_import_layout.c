@@ -410,7 +410,8 @@ bool simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layou
     struct layout_work w = {.p = p, .out = out};
     make_cables(&w);
     bool ok = collect_walks(&w, err) && join_ends(&w, err) && number_nodes(&w, err);
-    free(w.cable_of), free(w.parent), free(w.junction_route), free(w.junction_keys), free(w.junction_items);
+    out->cable_of = w.cable_of;
+    free(w.parent), free(w.junction_route), free(w.junction_keys), free(w.junction_items);
     free(w.walks), free(w.walk_slots);
     if (!ok)
         simgrid_layout_free(out);
@@ -422,5 +423,6 @@ void simgrid_layout_free(struct simgrid_layout *layout)
     for (uint32_t c = 0; c < layout->cable_count; c++)
         free(layout->cables[c].name);
     free(layout->cables);
+    free(layout->cable_of);
     memset(layout, 0, sizeof *layout);
 }

@@ -48,6 +48,7 @@ struct simgrid_layout {
     uint32_t node_count;          /* hosts are nodes 0..host_count-1, in the platform's order; then switches */
     uint32_t cable_count;
     struct simgrid_cable *cables;
+    uint32_t *cable_of;           /* by SimGrid link: its cable */
 };
 
 /* Finds the nodes where the links of the routes meet: a route host -> l1 -> l2 -> ... -> host says that l1 and l2
@@ -55,5 +56,13 @@ struct simgrid_layout {
  * between nodes; messages name links and hosts, without the file. */
 bool simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layout *out, struct vdc_error *err);
 void simgrid_layout_free(struct simgrid_layout *layout);
+
+struct fabric_topology;
+
+/* vdc forwards on shortest paths (ECMP over hop counts), not along the platform's routes. Refuses a route that
+ * visits a node twice (a routing loop) or crosses more links than the shortest path between its hosts, where
+ * vdc's traffic would take another path than SimGrid's. `named` holds the nodes' names for messages. */
+bool simgrid_layout_check_routes(const struct simgrid_platform *p, const struct simgrid_layout *layout,
+                                 const struct fabric_topology *named, struct vdc_error *err);
 
 #endif

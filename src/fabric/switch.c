@@ -20,6 +20,10 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
         drop(f, ingress, p);
         return;
     }
+    if (sw->ports[egress].failed) { /* until routes converge around it */
+        drop(f, &sw->ports[egress], p);
+        return;
+    }
     p->ttl--;
     unsigned priority = p->priority;
     struct fabric_mmu *mmu = &sw->mmu;
@@ -51,14 +55,25 @@ static bool red_mark(struct fabric_node *sw, const struct fabric_port *port, uns
     return vdc_rng_unit(&sw->entity->rng) < p;
 }
 
-void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p)
+static void release_buffer(struct fabric_node *sw, const struct fabric_packet *p)
 {
-    struct fabric *f = sw->fabric;
     unsigned priority = p->priority;
     struct fabric_port *ingress = &sw->ports[p->ingress_port];
     fabric_mmu_release(&sw->mmu, ingress->index, priority, p->frame_bytes);
     if ((ingress->pausing_mask & (1u << priority)) && fabric_mmu_should_resume(&sw->mmu, ingress->index, priority))
         fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), false);
+}
+
+void fabric_switch_discarded(struct fabric_node *sw, struct fabric_packet *p)
+{
+    release_buffer(sw, p);
+}
+
+void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p)
+{
+    struct fabric *f = sw->fabric;
+    unsigned priority = p->priority;
+    release_buffer(sw, p);
     if (f->cfg.ecn && p->kind == FABRIC_PKT_DATA && (p->ecn == FABRIC_ECN_ECT0 || p->ecn == FABRIC_ECN_ECT1) &&
         red_mark(sw, port, priority)) {
         p->ecn = FABRIC_ECN_CE;

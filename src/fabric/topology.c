@@ -100,7 +100,9 @@ bool fabric_topology_find_link(const struct fabric_topology *t, const char *text
             return true;
         }
     }
-    return vdc_fail(err, "those two nodes are not cabled to each other");
+    return vdc_fail(err, "%.*s and %.*s are not cabled to each other; name a link as counters.csv does (node, "
+                         "peer)",
+                    (int)(slash - text), text, (int)(len - (size_t)(slash + 1 - text)), slash + 1);
 }
 
 static uint32_t find_root(uint32_t *parent, uint32_t x)
@@ -112,11 +114,56 @@ static uint32_t find_root(uint32_t *parent, uint32_t x)
     return x;
 }
 
+struct keyed_link {
+    uint64_t nodes; /* lower node << 32 | higher node */
+    uint32_t index;
+};
+
+/* By the pair of nodes, then by index, so the order is total and the same on every machine. */
+static int compare_links(const void *x, const void *y)
+{
+    const struct keyed_link *a = x, *b = y;
+    if (a->nodes != b->nodes)
+        return a->nodes < b->nodes ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+bool fabric_topology_find_duplicate(const struct fabric_topology *t, uint32_t *first, uint32_t *second)
+{
+    if (t->link_count < 2)
+        return false;
+    struct keyed_link *order = vdc_xmalloc(t->link_count * sizeof *order);
+    for (uint32_t i = 0; i < t->link_count; i++) {
+        const struct fabric_link_spec *l = &t->links[i];
+        uint32_t lo = l->a < l->b ? l->a : l->b, hi = l->a < l->b ? l->b : l->a;
+        order[i] = (struct keyed_link){(uint64_t)lo << 32 | hi, i};
+    }
+    qsort(order, t->link_count, sizeof *order, compare_links);
+    bool found = false;
+    for (uint32_t i = 1; i < t->link_count; i++) {
+        /* The first two links of each run of equal pairs; the run whose second link is earliest wins. */
+        bool starts_run = i < 2 || order[i - 2].nodes != order[i].nodes;
+        if (order[i].nodes == order[i - 1].nodes && starts_run && (!found || order[i].index < *second)) {
+            *first = order[i - 1].index;
+            *second = order[i].index;
+            found = true;
+        }
+    }
+    free(order);
+    return found;
+}
+
 bool fabric_topology_check(const struct fabric_topology *t, struct vdc_error *err)
 {
-    char name[32];
+    char name[32], other[32];
     if (fabric_topology_host_count(t) < 2)
         return vdc_fail(err, "the topology has fewer than two hosts; traffic needs at least two");
+    uint32_t first, second;
+    if (fabric_topology_find_duplicate(t, &first, &second))
+        return vdc_fail(err, "nodes %s and %s are cabled twice (links %" PRIu32 " and %" PRIu32 ", counted from 1); "
+                             "join two nodes with one link, of the combined rate if both were meant",
+                        fabric_node_name(t, t->links[first].a, name, sizeof name),
+                        fabric_node_name(t, t->links[first].b, other, sizeof other), first + 1, second + 1);
     uint32_t *ports = vdc_xcalloc(t->node_count, sizeof *ports);
     uint32_t *parent = vdc_xmalloc(t->node_count * sizeof *parent);
     for (uint32_t i = 0; i < t->node_count; i++)
@@ -135,8 +182,9 @@ bool fabric_topology_check(const struct fabric_topology *t, struct vdc_error *er
         else if (ports[i] == 0)
             ok = vdc_fail(err, "node %s has no link; cable it or remove it", fabric_node_name(t, i, name, sizeof name));
         else if (find_root(parent, i) != root)
-            ok = vdc_fail(err, "the topology is disconnected: node %s cannot reach node %s",
-                          fabric_node_name(t, i, name, sizeof name), t->names[0] ? t->names[0] : "0");
+            ok = vdc_fail(err, "the topology is disconnected: node %s cannot reach node %s; add links between "
+                               "the parts or remove one",
+                          fabric_node_name(t, i, name, sizeof name), fabric_node_name(t, 0, other, sizeof other));
     }
     free(ports);
     free(parent);

@@ -45,8 +45,11 @@ void fabric_topology_name(struct fabric_topology *t, uint32_t node, const char *
 /* The node's name, or host<N>/switch<N>. */
 const char *fabric_node_name(const struct fabric_topology *t, uint32_t node, char *buf, size_t size);
 
-/* Whole-topology rules: at least two hosts, every host on at least one link, a connected graph, port counts per
- * node within FABRIC_MAX_PORTS. */
+/* Two links that join the same two nodes: the pair whose second link comes first in link order, by index. */
+bool fabric_topology_find_duplicate(const struct fabric_topology *t, uint32_t *first, uint32_t *second);
+
+/* Whole-topology rules: at least two hosts, no two links between the same nodes (a link is named by its two
+ * nodes), every node on at least one link, a connected graph, port counts per node within FABRIC_MAX_PORTS. */
 bool fabric_topology_check(const struct fabric_topology *t, struct vdc_error *err);
 
 uint32_t fabric_topology_host_count(const struct fabric_topology *t);

@@ -27,13 +27,17 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
         ok = fabric_topology_fat_tree(topo, (uint32_t)t->k, t->link_rate, t->fabric_rate, t->link_delay, err);
         break;
     case VDC_TOPOLOGY_HPCC:
+        if (t->file[0] == '\0')
+            return vdc_fail(err, "topology.kind hpcc needs topology.file, the file to import");
+        /* The reader leaves nothing allocated when it fails; the file gives each link's error rate. */
+        return hpcc_read_topology(t->file, topo, err);
     case VDC_TOPOLOGY_SIMGRID:
         if (t->file[0] == '\0')
-            return vdc_fail(err, "topology.kind %s needs topology.file, the file to import",
-                            t->kind == VDC_TOPOLOGY_HPCC ? "hpcc" : "simgrid");
-        /* The readers leave nothing allocated when they fail. */
-        return t->kind == VDC_TOPOLOGY_HPCC ? hpcc_read_topology(t->file, topo, err)
-                                            : simgrid_read_platform(t->file, topo, err);
+            return vdc_fail(err, "topology.kind simgrid needs topology.file, the file to import");
+        ok = simgrid_read_platform(t->file, topo, err);
+        if (!ok)
+            return false;
+        break;
     default:
         ok = fabric_topology_rack(topo, (uint32_t)t->blades, (uint32_t)t->tor_ports, t->link_rate, t->link_delay, err);
         break;
@@ -42,6 +46,8 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
         fabric_topology_free(topo);
         return vdc_fail_prefix(err, "topology");
     }
+    for (uint32_t i = 0; i < topo->link_count; i++)
+        topo->links[i].error_rate = sc->fabric.link_error_rate;
     return true;
 }
 
@@ -199,13 +205,14 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
     return ok;
 }
 
-void fabric_setup_faults(const struct vdc_scenario *sc, struct fabric_fault_plan *plan)
+bool fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, struct vdc_error *err)
 {
-    *plan = (struct fabric_fault_plan){.link = sc->faults.link,
-                                       .down_at = sc->faults.down_at,
-                                       .up_at = sc->faults.up_at,
-                                       .flap_period = sc->faults.flap_period,
-                                       .reroute_delay = sc->faults.reroute_delay,
-                                       .stuck_host = sc->faults.stuck_host,
-                                       .stuck_at = sc->faults.stuck_at};
+    struct vdc_fault_list list;
+    if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))
+        return vdc_fail_prefix(err, "faults.schedule");
+    struct fabric_fault_plan plan = {
+        .entries = list.items, .count = list.count, .reroute_delay = sc->faults.reroute_delay};
+    bool ok = fabric_faults_schedule(f, &plan, err);
+    vdc_fault_list_free(&list);
+    return ok;
 }

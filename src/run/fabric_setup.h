@@ -10,6 +10,7 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
 bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err);
 bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topology *topo,
                         struct fabric_flow_set *flows, struct vdc_error *err);
-void fabric_setup_faults(const struct vdc_scenario *sc, struct fabric_fault_plan *plan);
+/* Reads faults.schedule and schedules its entries on the built fabric. */
+bool fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, struct vdc_error *err);
 
 #endif

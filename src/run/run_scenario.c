@@ -55,6 +55,7 @@ struct run_totals {
     uint32_t hosts, switches, links;
     uint64_t flows, flows_done, bytes_delivered, retransmitted;
     uint64_t drops, ecn_marks, pauses_sent, resumes_sent;
+    uint64_t faults_applied, reroutes;
     vdc_time paused_time;
     double mean_slowdown;
     struct vdc_latency_histogram fct;
@@ -70,6 +71,8 @@ static void gather_totals(const struct fabric *f, struct run_totals *t)
     t->switches = f->node_count - t->hosts;
     t->links = f->topo->link_count;
     t->flows = f->flow_count;
+    t->faults_applied = f->faults_applied;
+    t->reroutes = f->reroutes;
     double slowdown_sum = 0;
     for (uint32_t i = 0; i < f->flow_count; i++) {
         const struct fabric_flow *flow = &f->flows[i];
@@ -187,6 +190,9 @@ static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct
                      " resumes sent, %s paused in all\n",
                 t->drops, t->ecn_marks, t->pauses_sent, t->resumes_sent, paused);
     }
+    if (t->flows > 0 && sc->faults.schedule[0] != '\0')
+        fprintf(out, "faults     %" PRIu64 " change%s applied, routes recomputed %" PRIu64 " time%s\n",
+                t->faults_applied, t->faults_applied == 1 ? "" : "s", t->reroutes, t->reroutes == 1 ? "" : "s");
     if (t->flows > 0 && sim->now > 0)
         fprintf(out, "goodput    %.3f Gbps per host (mean over the run)\n",
                 (double)t->bytes_delivered * 8.0 / ((double)sim->now * 1e-12) / 1e9 / (double)t->hosts);
@@ -309,7 +315,6 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
                         const struct vdc_run_options *options, struct vdc_error *err)
 {
     struct fabric_config cfg;
-    struct fabric_fault_plan faults;
     /* Without traffic there is no fabric to simulate (a one-blade rack of guests is fine). */
     if (sc->workload.kind == VDC_WORKLOAD_NONE && !sc->guests.nic)
         return vdc_guest_set_build(&r->guests, sim, sc, NULL, err) &&
@@ -320,8 +325,7 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
     if (!(r->built = fabric_build(&r->fabric, sim, &r->topo, &cfg, err)) ||
         !fabric_hosts_add_flows(&r->fabric, &r->flows, err))
         return false;
-    fabric_setup_faults(sc, &faults);
-    if (!fabric_faults_schedule(&r->fabric, &faults, err))
+    if (!fabric_setup_faults(sc, &r->fabric, err))
         return false;
     if (options->out_dir && !open_outputs(&r->fabric, sc, options->out_dir, err))
         return false;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_list.h"
 #include "units.h"
 
 #define FIELD(member) offsetof(struct vdc_scenario, member)
@@ -105,6 +106,10 @@ const struct vdc_key vdc_keys[] = {
      .doc = "The highest N priorities are served strictly; the others share by DWRR."},
     {"fabric.dwrr_weights", VDC_KEY_TEXT, FIELD(fabric.dwrr_weights), "1,1,1,1,1,1,1,1",
      .doc = "DWRR (ETS) weights of priorities 0..7, comma-separated, 1 to 100 each."},
+    {"fabric.link_error_rate", VDC_KEY_REAL, FIELD(fabric.link_error_rate), "0", .real_min = 0.0, .real_max = 1.0,
+     .doc = "Probability that a link loses a frame (corrupted, dropped by the receiver's FCS check), per frame and "
+            "direction, on every link of the built-in and SimGrid topologies (HPCC files give each link's own). "
+            "`errors` entries in `faults.schedule` change one link."},
     {"transport.nack_interval", VDC_KEY_TIME, FIELD(transport.nack_interval), "500us", 0, VDC_SEC,
      .doc = "A receiver NACKs a flow at most once per interval for the same gap."},
     {"transport.retransmit_timeout", VDC_KEY_TIME, FIELD(transport.retransmit_timeout), "1ms", VDC_US, VDC_SEC,
@@ -128,20 +133,14 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Hyper increase step of the target rate."},
     {"transport.dcqcn_min_rate", VDC_KEY_RATE, FIELD(transport.dcqcn_min_rate), "100Mbps", 1000000,
      1600000000000ULL, .doc = "Lowest rate a cut can reach."},
-    {"faults.link", VDC_KEY_TEXT, FIELD(faults.link), "",
-     .doc = "The link a fault acts on, as `NODE/NODE` by node names (e.g. `pod0-agg0/core0`); empty: no fault."},
-    {"faults.down_at", VDC_KEY_TIME, FIELD(faults.down_at), "0", 0, 3600 * VDC_SEC,
-     .doc = "When the link goes down."},
-    {"faults.up_at", VDC_KEY_TIME, FIELD(faults.up_at), "0", 0, 3600 * VDC_SEC,
-     .doc = "When it comes back; 0: never."},
-    {"faults.flap_period", VDC_KEY_TIME, FIELD(faults.flap_period), "0", 0, 3600 * VDC_SEC,
-     .doc = "Non-zero: the link flaps (down for half a period, up for half) from `down_at` until `up_at`."},
+    {"faults.schedule", VDC_KEY_LIST, FIELD(faults.schedule), "", .check = vdc_fault_list_check,
+     .doc = "Faults, applied in time order (list order at equal times), each `TIME ACTION TARGET`: `down NODE/NODE`, "
+            "`up NODE/NODE`, `flap NODE/NODE period TIME until TIME`, `fail-port SWITCH/PEER` (or `SWITCH:N`), "
+            "`repair-port SWITCH/PEER`, `stuck HOST` (its receiver stops draining and pauses its link for good), "
+            "`errors NODE/NODE P` (from then on the link loses each frame with probability P). Nodes by the names "
+            "of counters.csv; e.g. `200us down leaf0/spine1; 1ms up leaf0/spine1`. docs/fabric.md has the model."},
     {"faults.reroute_delay", VDC_KEY_TIME, FIELD(faults.reroute_delay), "100us", 0, VDC_SEC,
-     .doc = "Routing convergence: every switch's tables change this long after a link change."},
-    {"faults.stuck_host", VDC_KEY_TEXT, FIELD(faults.stuck_host), "",
-     .doc = "A host whose receiver stops draining at `stuck_at` and keeps pausing its link (a pause storm)."},
-    {"faults.stuck_at", VDC_KEY_TIME, FIELD(faults.stuck_at), "0", 0, 3600 * VDC_SEC,
-     .doc = "When `stuck_host` gets stuck."},
+     .doc = "Routing convergence: every switch's tables are recomputed this long after a link or port changes."},
     {"output.sample_interval", VDC_KEY_TIME, FIELD(output.sample_interval), "100us", 0, VDC_SEC,
      .doc = "Period of the queue-depth and link-utilization series (`queues.csv` in `--out`, idle ports left "
             "out); 0: none."},
@@ -183,6 +182,26 @@ const struct vdc_key vdc_keys[] = {
      .doc = "The run fails (exit 1) if the mean flow completion time is higher; 0 means no limit."},
 };
 const size_t vdc_key_count = sizeof vdc_keys / sizeof vdc_keys[0];
+
+static const struct {
+    const char *path, *instead;
+} retired_keys[] = {
+    {"faults.link", "write the fault into faults.schedule, e.g. '200us down pod0-agg0/core0; 1ms up pod0-agg0/core0'"},
+    {"faults.down_at", "write '200us down NODE/NODE' into faults.schedule"},
+    {"faults.up_at", "write '1ms up NODE/NODE' into faults.schedule"},
+    {"faults.flap_period", "write '200us flap NODE/NODE period 100us until 1ms' into faults.schedule"},
+    {"faults.stuck_host", "write '50us stuck HOST' into faults.schedule"},
+    {"faults.stuck_at", "write '50us stuck HOST' into faults.schedule"},
+};
+
+const char *vdc_key_retired(const char *path)
+{
+    for (size_t i = 0; i < sizeof retired_keys / sizeof retired_keys[0]; i++) {
+        if (strcmp(retired_keys[i].path, path) == 0)
+            return retired_keys[i].instead;
+    }
+    return NULL;
+}
 
 int vdc_key_find(const char *path)
 {
@@ -259,6 +278,7 @@ void vdc_key_expected(const struct vdc_key *key, char *buf, size_t size)
     case VDC_KEY_REAL: snprintf(buf, size, "a number like 0.5"); break;
     case VDC_KEY_BOOL: snprintf(buf, size, "true or false"); break;
     case VDC_KEY_TEXT: snprintf(buf, size, "a text"); break;
+    case VDC_KEY_LIST: snprintf(buf, size, "entries separated by ; or line breaks, or a YAML list of them"); break;
     case VDC_KEY_CHOICE:
         join_choices(key->choices, list, sizeof list);
         snprintf(buf, size, "one of: %s", list);
@@ -276,6 +296,15 @@ static bool assign_value(struct vdc_scenario *sc, const struct vdc_key *key, con
 {
     void *field = field_of(sc, key);
     switch (key->type) {
+    case VDC_KEY_LIST: {
+        unsigned count;
+        if (!key->check(text, 1, &count, err))
+            return false;
+        char **slot = field;
+        free(*slot);
+        *slot = vdc_xstrdup(text);
+        return true;
+    }
     case VDC_KEY_TEXT: {
         char **slot = field;
         free(*slot);

@@ -19,7 +19,11 @@ enum vdc_key_type {
     VDC_KEY_BOOL,
     VDC_KEY_TEXT,
     VDC_KEY_CHOICE,
+    VDC_KEY_LIST, /* a text of entries separated by ';' or line breaks; in YAML also a list of texts */
 };
+
+/* Checks a VDC_KEY_LIST text whose entries are numbered from `first_number`, and counts them. */
+typedef bool (*vdc_key_list_check)(const char *text, unsigned first_number, unsigned *count, struct vdc_error *err);
 
 struct vdc_key {
     const char *path;
@@ -29,6 +33,7 @@ struct vdc_key {
     uint64_t min, max;           /* integer types */
     double real_min, real_max;   /* VDC_KEY_REAL */
     const char *const *choices;  /* VDC_KEY_CHOICE, NULL-terminated */
+    vdc_key_list_check check;    /* VDC_KEY_LIST */
     const char *doc;
 };
 
@@ -37,6 +42,9 @@ extern const size_t vdc_key_count;
 
 /* The key with exactly this path, or -1. */
 int vdc_key_find(const char *path);
+
+/* For a key that no longer exists: what to write instead (one clause, for "...; NOTE"), else NULL. */
+const char *vdc_key_retired(const char *path);
 
 /* True when `path` is a section (a prefix of some key followed by '.'). */
 bool vdc_key_is_section(const char *path);

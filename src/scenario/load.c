@@ -40,6 +40,47 @@ static bool is_null_scalar(const yaml_node_t *node)
     return text[0] == '\0' || strcmp(text, "~") == 0 || strcmp(text, "null") == 0;
 }
 
+/* A list key written as a YAML list of texts: each item is checked where it stands, numbering its entries after
+ * the items before it, and the items are joined with ';' as --set would give them. */
+static char *join_list_items(struct load_context *ctx, const char *path, const struct vdc_key *key,
+                             const yaml_node_t *list, struct vdc_error *err)
+{
+    size_t used = 0;
+    char *joined = vdc_xstrdup("");
+    unsigned next_number = 1;
+    for (yaml_node_item_t *item = list->data.sequence.items.start; item < list->data.sequence.items.top; item++) {
+        yaml_node_t *node = yaml_document_get_node(ctx->doc, *item);
+        bool ok = false;
+        unsigned count = 0;
+        if (node->type != YAML_SCALAR_NODE) {
+            fail_at(err, ctx, node->start_mark, "'%s' items must be texts like '2ms down leaf0/spine1', not %s", path,
+                    shape_name(node), NULL);
+        } else if (strlen((const char *)node->data.scalar.value) != node->data.scalar.length) {
+            fail_at(err, ctx, node->start_mark, "'%s' contains a NUL character; remove it", path, NULL, NULL);
+        } else if (!key->check((const char *)node->data.scalar.value, next_number, &count, err)) {
+            char detail[sizeof err->text];
+            snprintf(detail, sizeof detail, "%s", err->text);
+            fail_at(err, ctx, node->start_mark, "'%s': %s", path, detail, NULL);
+        } else {
+            ok = true;
+        }
+        if (!ok) {
+            free(joined);
+            return NULL;
+        }
+        next_number += count;
+        size_t add = node->data.scalar.length;
+        joined = vdc_xrealloc(joined, used + add + 3, 1);
+        if (used > 0) {
+            memcpy(joined + used, "; ", 2);
+            used += 2;
+        }
+        memcpy(joined + used, node->data.scalar.value, add + 1);
+        used += add;
+    }
+    return joined;
+}
+
 static bool apply_value(struct load_context *ctx, const char *path, const yaml_node_t *value,
                         struct vdc_error *err)
 {
@@ -47,14 +88,24 @@ static bool apply_value(struct load_context *ctx, const char *path, const yaml_n
     const struct vdc_key *key = &vdc_keys[index];
     char expected[256];
     vdc_key_expected(key, expected, sizeof expected);
-    if (value->type != YAML_SCALAR_NODE)
+    char *list_text = NULL;
+    if (key->type == VDC_KEY_LIST && value->type == YAML_SEQUENCE_NODE) {
+        if ((list_text = join_list_items(ctx, path, key, value, err)) == NULL)
+            return false;
+    } else if (value->type != YAML_SCALAR_NODE) {
         return fail_at(err, ctx, value->start_mark, "'%s' must be %s, not %s", path, expected, shape_name(value));
-    if (is_null_scalar(value) && key->type != VDC_KEY_TEXT)
+    } else if (is_null_scalar(value) && key->type != VDC_KEY_TEXT && key->type != VDC_KEY_LIST) {
         return fail_at(err, ctx, value->start_mark, "'%s' has no value; expected %s", path, expected, NULL);
-    const char *text = (const char *)value->data.scalar.value;
-    if (strlen(text) != value->data.scalar.length)
+    } else if (strlen((const char *)value->data.scalar.value) != value->data.scalar.length) {
         return fail_at(err, ctx, value->start_mark, "'%s' contains a NUL character; remove it", path, NULL, NULL);
-    if (!vdc_key_assign(ctx->sc, key, text, err)) {
+    }
+    /* A plain null (schedule: with nothing after it) is an empty list, as it is an empty text. */
+    const char *text = list_text                                            ? list_text
+                       : key->type == VDC_KEY_LIST && is_null_scalar(value) ? ""
+                                                                            : (const char *)value->data.scalar.value;
+    bool assigned = vdc_key_assign(ctx->sc, key, text, err);
+    free(list_text);
+    if (!assigned) {
         char detail[sizeof err->text];
         snprintf(detail, sizeof detail, "%s", err->text);
         return fail_at(err, ctx, value->start_mark, "'%s': %s", path, detail, NULL);
@@ -112,6 +163,9 @@ static bool apply_mapping(struct load_context *ctx, const char *section, yaml_no
             }
             if (!apply_mapping(ctx, path, value, err))
                 return false;
+        } else if (vdc_key_retired(path) != NULL) {
+            return fail_at(err, ctx, key->start_mark, "'%s' is no longer a key; %s", path, vdc_key_retired(path),
+                           NULL);
         } else {
             char children[512];
             vdc_key_children(section, children, sizeof children);

@@ -24,7 +24,7 @@ void vdc_scenario_init(struct vdc_scenario *sc)
 void vdc_scenario_free(struct vdc_scenario *sc)
 {
     for (size_t i = 0; i < vdc_key_count; i++) {
-        if (vdc_keys[i].type == VDC_KEY_TEXT)
+        if (vdc_keys[i].type == VDC_KEY_TEXT || vdc_keys[i].type == VDC_KEY_LIST)
             free(*(char **)((char *)sc + vdc_keys[i].offset));
         if (sc->origin != NULL)
             free(sc->origin[i]);
@@ -50,6 +50,8 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
     int index = vdc_key_find(path);
     char list[512];
     if (index < 0) {
+        if (vdc_key_retired(path) != NULL)
+            return vdc_fail(err, "--set %s: '%s' is no longer a key; %s", path, path, vdc_key_retired(path));
         if (vdc_key_is_section(path)) {
             vdc_key_children(path, list, sizeof list);
             return vdc_fail(err, "--set %s: '%s' is a section; set one of its keys: %s", path, path, list);
@@ -89,6 +91,12 @@ static const char *origin_of(const struct vdc_scenario *sc, const char *path)
     return index < 0 ? "" : sc->origin[index];
 }
 
+static const char *workload_name(unsigned kind)
+{
+    int index = vdc_key_find("workload.kind");
+    return vdc_keys[index].choices[kind];
+}
+
 bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
 {
     if (sc->topology.blades > sc->topology.tor_ports) {
@@ -102,9 +110,11 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
         return vdc_fail(err, "'guests.count' = %llu is more than the %llu blades; raise topology.blades (and "
                              "tor_ports) or lower guests.count",
                         (unsigned long long)sc->guests.count, (unsigned long long)sc->topology.blades);
-    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.blades < 2)
-        return vdc_fail(err, "'workload.kind' = uniform needs at least 2 blades to send between; "
-                             "raise topology.blades or set workload.kind=none");
+    /* Other topology kinds count their hosts when they are built. */
+    if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->topology.kind == VDC_TOPOLOGY_RACK && sc->topology.blades < 2)
+        return vdc_fail(err, "'workload.kind' = %s needs at least 2 blades to send between; "
+                             "raise topology.blades or set workload.kind=none",
+                        workload_name(sc->workload.kind));
     if (sc->workload.kind != VDC_WORKLOAD_NONE) {
         /* Every message could queue at one TOR port: the run must fit in virtual time's range. */
         unsigned __int128 busy = (unsigned __int128)vdc_time_to_send(sc->workload.message_size, sc->topology.link_rate) *
@@ -114,6 +124,12 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
             return vdc_fail(err, "the workload's messages would take longer than virtual time's range (about 213 "
                                  "days) to send; lower workload.message_size or messages_per_blade, or raise "
                                  "topology.link_rate");
+    }
+    if (sc->topology.kind == VDC_TOPOLOGY_HPCC && sc->fabric.link_error_rate != 0.0) {
+        const char *where = origin_of(sc, "fabric.link_error_rate");
+        return vdc_fail(err, "%s%s'fabric.link_error_rate' does not apply to topology.kind hpcc, whose file gives "
+                             "each link's error rate; change a link with an 'errors' entry in faults.schedule",
+                        where, where[0] ? ": " : "");
     }
     if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->workload.messages_per_blade == 0 && sc->run.stop_time == 0)
         return vdc_fail(err, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "

@@ -71,6 +71,7 @@ struct vdc_scenario {
         double ecn_pmax;
         uint64_t control_priority, strict_priorities;
         char *dwrr_weights;
+        double link_error_rate;    /* per frame and direction, links without their own */
     } fabric;
     struct {
         vdc_time nack_interval, retransmit_timeout, cnp_interval;
@@ -81,12 +82,8 @@ struct vdc_scenario {
         uint64_t dcqcn_rate_ai, dcqcn_rate_hai, dcqcn_min_rate;
     } transport;
     struct {
-        char *link;                /* "A/B": the link between the nodes named A and B */
-        vdc_time down_at, up_at;   /* 0: never */
-        vdc_time flap_period;      /* 0: one down/up; else down and up every half period from down_at to up_at */
+        char *schedule;            /* fault entries (fault_list.h), separated by ';' */
         vdc_time reroute_delay;    /* routes converge this long after a change */
-        char *stuck_host;          /* a receiver that stops draining and keeps its link paused */
-        vdc_time stuck_at;
     } faults;
     struct {
         vdc_time sample_interval;  /* queue-depth and utilization series; 0: none */

@@ -101,6 +101,10 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
             fraction_digits++;
         }
     }
+    /* 1e30bps would otherwise read as the unknown unit 'e30bps'. */
+    if ((*p == 'e' || *p == 'E') && (isdigit((unsigned char)p[1]) || ((p[1] == '-' || p[1] == '+') &&
+                                                                      isdigit((unsigned char)p[2]))))
+        return vdc_fail(err, "'%s' uses an exponent", text);
     while (*p == ' ')
         p++;
     uint64_t scale = 1;
