@@ -62,6 +62,9 @@ if cmp -s "$tmp/digest1" "$tmp/digest2" && cmp -s "$tmp/a/summary.json" "$tmp/b/
 else
   echo "FAIL determinism: two runs of scenarios/rack8.yaml differ"; failed=$((failed + 1))
 fi
+# Outputs only observe: the digest is the same without --out (no sampler, no files).
+expect run-no-out 0 "" -- "$vdc" run scenarios/rack8.yaml
+if grep -q "$(cut -c12- "$tmp/digest1")" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL --out changed the digest"; failed=$((failed + 1)); fi
 expect run-seed 0 "" -- "$vdc" run scenarios/rack8.yaml --seed 5
 if grep -q "$(cut -c12- "$tmp/digest1")" "$tmp/out"; then
   echo "FAIL seed: --seed 5 gave the digest of seed 1"; failed=$((failed + 1))

@@ -104,9 +104,12 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
             return VDC_RUN_TIME_REACHED;
         }
         sim->now = ev.time;
-        vdc_digest_fold(sim, ev.time);
-        vdc_digest_fold(sim, ev.order);
-        vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);
+        /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. */
+        if (vdc_order_class(ev.order) != VDC_PRIO_OBSERVE) {
+            vdc_digest_fold(sim, ev.time);
+            vdc_digest_fold(sim, ev.order);
+            vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);
+        }
         sim->events_processed++;
         struct vdc_entity *target = sim->entities[ev.target];
         target->handler(target, &ev);
