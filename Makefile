@@ -56,6 +56,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
 
+# The guest verbs library's host test compiles guest sources, which include guest/include.
+$(BUILD)/obj/check/check_guest_verbs.o: CFLAGS += -Iguest/include
+
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(DEPFLAGS) -Isrc -c $< -o $@
