@@ -57,9 +57,10 @@ static int is_bw(enum test t)
     return t == WRITE_BW || t == READ_BW;
 }
 
-static uint8_t pattern(uint32_t rank)
+/* The byte a side fills its source half with, from its PSN; never 0, so untouched memory does not pass. */
+static uint8_t pattern(uint32_t psn)
 {
-    return (uint8_t)(0xa0 | (rank & 0xf));
+    return (uint8_t)(0x80 | (psn & 0x7f));
 }
 
 static int usage(const char *why, const char *arg)
@@ -220,7 +221,17 @@ static void print_banner(const struct pair *p)
 
 static int failed(const char *what, int rc)
 {
-    printf("perftest: %s failed: error %d\n", what, rc);
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {{ENOENT, "ENOENT"}, {EIO, "EIO"},     {ENOMEM, "ENOMEM"},         {EBUSY, "EBUSY"},
+                 {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {EINVAL, "EINVAL"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+                 {ETIMEDOUT, "ETIMEDOUT"}};
+    const char *name = "error";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == rc)
+            name = names[i].name;
+    printf("perftest: %s failed: %s (%d)\n", what, name, rc);
     return 1;
 }
 
@@ -260,7 +271,8 @@ static int setup_resources(struct pair *p)
     p->half = ((o->all ? MAX_SIZE : o->size) + 4095) & ~4095ull;
     if ((p->buffer = vdc_alloc(2 * p->half, 4096)) == NULL)
         return failed("allocating the buffer (guests.memory too small?)", ENOMEM);
-    memset(p->buffer, pattern(p->rank), p->half);
+    p->local.psn = (uint32_t)vdc_random() & 0xffffff;
+    memset(p->buffer, pattern(p->local.psn), p->half);
     p->mr = ibv_reg_mr(p->pd, p->buffer, 2 * p->half,
                        IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
     if (p->mr == NULL)
@@ -297,8 +309,8 @@ static int setup_resources(struct pair *p)
  * and a barrier so neither side sends before the other is ready. */
 static int connect_pair(struct pair *p)
 {
-    p->local = (struct vdc_dest){.qpn = p->qp->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff,
-                                 .ipv4 = p->context->ipv4, .rkey = p->mr->rkey,
+    p->local = (struct vdc_dest){.qpn = p->qp->qp_num, .psn = p->local.psn, .ipv4 = p->context->ipv4,
+                                 .rkey = p->mr->rkey,
                                  .addr = (uint64_t)(uintptr_t)p->buffer, .length = 2 * p->half};
     int rc = vdc_bootstrap_exchange(&p->bs, &p->local, &p->remote, sizeof p->local, SETUP_TIMEOUT_NS);
     if (rc != 0)
@@ -450,14 +462,15 @@ static void report_lat(const struct pair *p, uint32_t size)
               (unsigned long)size, p->opt.iters, s.min, s.max, s.typical, s.avg, s.stdev, s.p99, s.p999);
 }
 
-/* Whether the peer's data arrived whole: every byte written by it carries its pattern. */
+/* Whether the peer's data arrived whole: every byte it wrote or sent carries its pattern. */
 static int check_landing(const struct pair *p, uint32_t size)
 {
     const uint8_t *landed = p->buffer + p->half;
+    uint8_t expected = pattern(p->remote.psn);
     for (uint32_t i = 0; i < size; i++) {
-        if (landed[i] != pattern(p->peer)) {
+        if (landed[i] != expected) {
             printf("perftest: data check failed at byte %u of %u: 0x%02x, not 0x%02x\n", i, size, landed[i],
-                   pattern(p->peer));
+                   expected);
             return 1;
         }
     }
@@ -493,6 +506,8 @@ int main(void)
     static char line[1024];
     static struct pair pair;
     struct pair *p = &pair;
+    *p = (struct pair){0};
+    memset(line, 0, sizeof line);
     size_t n = strlen(vdc_bootargs());
     memcpy(line, vdc_bootargs(), n < sizeof line ? n : sizeof line - 1);
     int rc = parse_options(line, &p->opt);
