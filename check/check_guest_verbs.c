@@ -1,6 +1,7 @@
 /* The guest verbs library on the host, over a small model of HiNIC that loops every QP back to a QP of the same
  * NIC: ring wrap-around and owner bits, doorbells, send-slot accounting, the half-ring CQ doorbell, the
- * bootstrap's message FIFO; plus the ring arithmetic and perftest's statistics on their own. */
+ * bootstrap's message FIFO; the perftest program run against itself through it; and the ring arithmetic and
+ * perftest's statistics on their own. */
 #define VDC_VERBS_HOST_TEST 1
 #include <libfdt.h>
 #include <stdio.h>
@@ -17,9 +18,11 @@
 
 /* The runtime functions the library calls. */
 
-static _Alignas(4096) uint8_t arena[8 << 20];
+static _Alignas(4096) uint8_t arena[48 << 20];
 static size_t arena_used;
 static _Alignas(8) char tree[1024];
+static uint64_t now_ns; /* virtual time: each exit costs 250 ns */
+static const char *bootargs = "";
 
 void *vdc_alloc(size_t size, size_t align)
 {
@@ -42,12 +45,30 @@ uint64_t vdc_wait(uint64_t deadline_ns, uint64_t cause_mask)
     uint64_t causes = raised & cause_mask;
     raised &= ~causes;
     ck_assert_msg(causes != 0 || deadline_ns != 0, "a WAIT that nothing would ever end");
+    now_ns += 250;
+    if (causes == 0 && now_ns < deadline_ns)
+        now_ns = deadline_ns;
     return causes;
 }
 
 uint64_t vdc_clock_ns(void)
 {
-    return 1000;
+    return now_ns += 250;
+}
+
+uint32_t vdc_rank(void)
+{
+    return 0;
+}
+
+const char *vdc_bootargs(void)
+{
+    return bootargs;
+}
+
+uint64_t vdc_random(void)
+{
+    return 0x5eed1234;
 }
 
 /* The NIC model. */
@@ -74,7 +95,9 @@ static struct {
     unsigned commands, sq_doorbells, rq_doorbells, cq_doorbells, overruns, rnr;
 } nic_model;
 
-static void build_tree(void)
+/* The device tree: a NIC, and with `peer_gids` the two ranks' addresses both this NIC's (so rank 0's peer,
+ * rank 1, is itself). */
+static void build_tree(int peer_gids)
 {
     ck_assert_int_eq(fdt_create(tree, sizeof tree), 0);
     ck_assert_int_eq(fdt_finish_reservemap(tree), 0);
@@ -83,6 +106,9 @@ static void build_tree(void)
     ck_assert_int_eq(fdt_property_string(tree, "compatible", "vdc,hinic"), 0);
     fdt64_t reg[2] = {cpu_to_fdt64(0xc0001000), cpu_to_fdt64(HINIC_BAR_SIZE)};
     ck_assert_int_eq(fdt_property(tree, "reg", reg, sizeof reg), 0);
+    fdt32_t gids[2] = {cpu_to_fdt32(NIC_IPV4), cpu_to_fdt32(NIC_IPV4)};
+    if (peer_gids)
+        ck_assert_int_eq(fdt_property(tree, "vdc,peer-gids", gids, sizeof gids), 0);
     ck_assert_int_eq(fdt_end_node(tree), 0);
     ck_assert_int_eq(fdt_end_node(tree), 0);
     ck_assert_int_eq(fdt_finish(tree), 0);
@@ -224,6 +250,7 @@ static uint32_t model_command(struct hinic_command *c)
 
 uint64_t test_hinic_read(unsigned offset)
 {
+    now_ns += 250;
     switch (offset) {
     case HINIC_REG_ID: return HINIC_MAGIC;
     case HINIC_REG_CAPS: return 8 | 8u << 16 | 16ull << 32 | 12ull << 48;
@@ -235,6 +262,7 @@ uint64_t test_hinic_read(unsigned offset)
 
 void test_hinic_write(unsigned offset, uint64_t value)
 {
+    now_ns += 250;
     struct model_qp *qp = &nic_model.qp[(uint32_t)(value >> 32) - HINIC_QPN_BASE];
     switch (offset) {
     case HINIC_REG_COMMAND: {
@@ -293,7 +321,7 @@ static void loop_open(struct loop *l, int cqe, uint32_t sq, uint32_t rq)
 {
     memset(&nic_model, 0, sizeof nic_model);
     raised = 0;
-    build_tree();
+    build_tree(0);
     l->context = ibv_open_device();
     ck_assert_ptr_nonnull(l->context);
     l->pd = ibv_alloc_pd(l->context);
@@ -514,7 +542,7 @@ END_TEST
 START_TEST(bootstrap_loops_back)
 {
     memset(&nic_model, 0, sizeof nic_model);
-    build_tree();
+    build_tree(0);
     struct ibv_context *context = ibv_open_device();
     struct ibv_pd *pd = ibv_alloc_pd(context);
     ck_assert_uint_eq(vdc_peer_ipv4(context, 0), NIC_IPV4);
@@ -541,6 +569,116 @@ START_TEST(bootstrap_loops_back)
     vdc_bootstrap_close(&bs);
     ck_assert_int_eq(ibv_destroy_qp(first), 0);
     ck_assert_int_eq(ibv_destroy_cq(cq), 0);
+}
+END_TEST
+
+/* The perftest program, its console captured. */
+static char console[1 << 16];
+static size_t console_len;
+
+static int captured_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int captured_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(console + console_len, sizeof console - console_len, fmt, ap);
+    va_end(ap);
+    console_len += (size_t)n < sizeof console - console_len ? (size_t)n : 0;
+    return n;
+}
+
+#define main perftest_main
+#define printf(...) captured_printf(__VA_ARGS__)
+#include "../guest/programs/perftest.c"
+#undef printf
+#undef main
+
+/* Runs the program as rank 0, whose peer is its own NIC, and returns its exit code. */
+static int run_perftest(const char *args)
+{
+    memset(&nic_model, 0, sizeof nic_model);
+    raised = 0;
+    build_tree(1);
+    console_len = 0;
+    console[0] = '\0';
+    bootargs = args;
+    int rc = perftest_main();
+    ck_assert_ptr_null(strchr(console, '\t'));
+    ck_assert_uint_eq(nic_model.overruns, 0);
+    ck_assert_uint_eq(nic_model.rnr, 0);
+    return rc;
+}
+
+/* The table's row for `size`: its numbers, or 0 fields when there is none. */
+static int table_row(unsigned long size, double *v, int count)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\n %lu ", size);
+    const char *row = strstr(console, key);
+    if (row == NULL)
+        return 0;
+    unsigned long bytes, iters;
+    int n = sscanf(row, " %lu %lu %lf %lf %lf %lf %lf %lf %lf", &bytes, &iters, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6]);
+    return n == 2 + count && bytes == size ? (int)iters : 0;
+}
+
+START_TEST(perftest_bandwidth_tables)
+{
+    double v[7];
+    ck_assert_int_eq(run_perftest("write_bw -s 4096 -n 300 --report_gbits"), 0);
+    ck_assert_ptr_nonnull(strstr(console, "RDMA_Write BW Test"));
+    ck_assert_ptr_nonnull(strstr(console, " local address: LID 0000 QPN 0x0101 PSN 0x"));
+    ck_assert_ptr_nonnull(strstr(console, " GID: 00:00:00:00:00:00:00:00:00:00:255:255:11:00:00:01\n"));
+    ck_assert_ptr_nonnull(
+        strstr(console, "\n #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]\n"));
+    ck_assert_int_eq(table_row(4096, v, 3), 300);
+    ck_assert_double_gt(v[1], 0);
+    ck_assert_double_ge(v[0], v[1]); /* peak at least the average */
+    ck_assert_double_eq_tol(v[1] * 1e9 / 8 / 4096 / 1e6, v[2], 1e-3); /* Gb/s and Mpps agree */
+
+    ck_assert_int_eq(run_perftest("ib_read_bw -s 65536 -n 200 -t 16 -N"), 0);
+    ck_assert_ptr_nonnull(
+        strstr(console, "\n #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]\n"));
+    ck_assert_int_eq(table_row(65536, v, 3), 200);
+    ck_assert_double_eq(v[0], 0); /* -N: no peak */
+    ck_assert_double_eq_tol(v[1] * 1048576 / 65536 / 1e6, v[2], 1e-3);
+}
+END_TEST
+
+START_TEST(perftest_latency_tables)
+{
+    double v[7];
+    ck_assert_int_eq(run_perftest("send_lat -s 64 -n 200 -r 16"), 0);
+    ck_assert_ptr_nonnull(strstr(console, "\n #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    "
+                                          "t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% "
+                                          "percentile[usec] \n"));
+    ck_assert_int_eq(table_row(64, v, 7), 200);
+    ck_assert_double_gt(v[0], 0);
+    ck_assert_double_le(v[0], v[2]); /* t_min <= t_typical <= 99% <= 99.9% <= t_max */
+    ck_assert_double_le(v[2], v[5]);
+    ck_assert_double_le(v[5], v[6]);
+    ck_assert_double_le(v[6], v[1]);
+
+    ck_assert_int_eq(run_perftest("write_lat -a -n 20"), 0);
+    for (unsigned long size = 2; size <= 8388608; size *= 2)
+        ck_assert_int_eq(table_row(size, v, 7), 20);
+}
+END_TEST
+
+START_TEST(perftest_refuses_bad_arguments)
+{
+    ck_assert_int_eq(run_perftest("bogus"), 2);
+    ck_assert_ptr_nonnull(strstr(console, "unknown test: bogus"));
+    ck_assert_int_eq(run_perftest("write_bw -s 0"), 2);
+    ck_assert_int_eq(run_perftest("write_bw --size=9000000"), 2);
+    ck_assert_int_eq(run_perftest("write_bw -m 1000"), 2);
+    ck_assert_int_eq(run_perftest("send_lat --iters"), 2);
+    ck_assert_int_eq(run_perftest("write_bw -q"), 2);
+    ck_assert_int_eq(run_perftest("-a"), 2);
+    ck_assert_ptr_nonnull(strstr(console, "no test named"));
+    ck_assert_int_eq(run_perftest("write_bw --size=128 -n5 --tx-depth 4"), 0);
+    ck_assert_int_eq(table_row(128, (double[7]){0}, 3), 5);
 }
 END_TEST
 
@@ -610,6 +748,9 @@ Suite *guest_verbs_suite(void)
     tcase_add_test(tc, full_ring_refuses_with_bad_wr);
     tcase_add_test(tc, immediate_and_read);
     tcase_add_test(tc, bootstrap_loops_back);
+    tcase_add_test(tc, perftest_bandwidth_tables);
+    tcase_add_test(tc, perftest_latency_tables);
+    tcase_add_test(tc, perftest_refuses_bad_arguments);
     suite_add_tcase(s, tc);
     TCase *pure = tcase_create("arithmetic");
     tcase_add_test(pure, ring_arithmetic);
