@@ -137,7 +137,10 @@ static int mr_covers(uint32_t key, uint64_t addr, uint64_t length)
 static void execute(uint32_t qpn, struct model_qp *qp, const struct hinic_send_wqe *w)
 {
     struct hinic_cqe done = {.wr_id = w->wr_id, .byte_len = w->length, .qpn = qpn};
-    struct model_qp *peer = w->opcode <= HINIC_WR_RDMA_READ && qp->dest_gid == NIC_IPV4 ? &nic_model.qp[qp->dest_qpn - HINIC_QPN_BASE] : NULL;
+    uint32_t peer_index = qp->dest_qpn - HINIC_QPN_BASE;
+    struct model_qp *peer = w->opcode <= HINIC_WR_RDMA_READ && qp->dest_gid == NIC_IPV4 && peer_index < 8
+                                ? &nic_model.qp[peer_index]
+                                : NULL;
     void *local = (void *)(uintptr_t)w->local_addr, *remote = (void *)(uintptr_t)w->remote_addr;
     int consumes = w->opcode == HINIC_WR_SEND || w->opcode == HINIC_WR_SEND_WITH_IMM ||
                    w->opcode == HINIC_WR_RDMA_WRITE_WITH_IMM;
@@ -183,6 +186,10 @@ static uint32_t model_command(struct hinic_command *c)
 {
     nic_model.commands++;
     uint32_t i = c->handle - HINIC_QPN_BASE;
+    int qp_command = c->opcode == HINIC_CMD_MODIFY_QP || c->opcode == HINIC_CMD_QUERY_QP ||
+                     c->opcode == HINIC_CMD_DESTROY_QP;
+    if (qp_command && (i >= 8 || !nic_model.qp[i].used))
+        return HINIC_CMD_NOT_FOUND;
     switch (c->opcode) {
     case HINIC_CMD_REG_MR:
         for (uint32_t m = 0; m < 16; m++) {
@@ -260,10 +267,19 @@ uint64_t test_hinic_read(unsigned offset)
     }
 }
 
+/* The QP a doorbell names. */
+static struct model_qp *doorbell_qp(uint64_t value)
+{
+    uint32_t i = (uint32_t)(value >> 32) - HINIC_QPN_BASE;
+    ck_assert_uint_lt(i, 8);
+    ck_assert(nic_model.qp[i].used);
+    return &nic_model.qp[i];
+}
+
 void test_hinic_write(unsigned offset, uint64_t value)
 {
     now_ns += 250;
-    struct model_qp *qp = &nic_model.qp[(uint32_t)(value >> 32) - HINIC_QPN_BASE];
+    struct model_qp *qp = offset == HINIC_REG_SQ_DOORBELL || offset == HINIC_REG_RQ_DOORBELL ? doorbell_qp(value) : NULL;
     switch (offset) {
     case HINIC_REG_COMMAND: {
         struct hinic_command *c = (struct hinic_command *)(uintptr_t)value;
