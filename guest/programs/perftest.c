@@ -7,14 +7,22 @@
 #include "vdc_guest.h"
 #include "vdc_verbs.h"
 
-#define MAX_SIZE 8388608u           /* perftest's -a goes from 2 bytes to this */
-#define LAT_SQ_DEPTH 128            /* latency tests keep this many sends in the ring... */
-#define LAT_SIGNAL_EVERY 64         /* ...and ask for a completion on every 64th, to free them */
+#define MAX_SIZE 8388608u              /* perftest's -a goes from 2 bytes to this */
+#define LAT_SQ_DEPTH 128               /* latency tests keep this many sends in the ring... */
+#define LAT_SIGNAL_EVERY 64            /* ...and ask for a completion on every 64th, to free them */
 #define SETUP_TIMEOUT_NS 1000000000ULL /* the peer has 1 s of virtual time to reach each setup step */
-#define STALL_NS 10000000000ULL     /* a test with no completion for 10 s of virtual time has failed */
-#define PEAK_MAX_PAIRS 200000000ULL /* a longer peak search would run seconds without an exit */
+#define STALL_NS 10000000000ULL        /* a test with no completion for 10 s of virtual time has failed */
+#define PEAK_MAX_PAIRS 200000000ULL    /* a longer peak search would run seconds without an exit */
 #define WC_BATCH 64
 #define RESULT_LINE "---------------------------------------------------------------------------------------\n"
+#define BW_HEADER " #bytes     #iterations    BW peak[%s]    BW average[%s]   MsgRate[Mpps]\n"
+#define LAT_HEADER                                                                                                \
+    " #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99%% " \
+    "percentile[usec]   99.9%% percentile[usec] \n"
+/* perftest's rows, tabs included (print_row expands them) */
+#define BW_ROW " %-7lu    %-10lu       %-7.2f            %-7.2f\t\t   %-7.6f\n"
+#define LAT_ROW                                                                                                  \
+    " %-7lu %lu          %-7.2f        %-7.2f      %-7.2f  \t       %-7.2f     \t%-7.2f\t\t%-7.2f \t\t%-7.2f\n"
 
 enum test { WRITE_BW, READ_BW, SEND_LAT, WRITE_LAT, TESTS };
 
@@ -381,8 +389,7 @@ static void report_bw(const struct pair *p, uint32_t size, uint64_t elapsed_ns, 
     double seconds = (double)elapsed_ns / 1e9, iters = (double)p->opt.iters;
     double average = (double)size * iters / seconds / unit;
     double peak = peak_ns > 0 ? (double)size / (peak_ns / 1e9) / unit : 0;
-    print_row(" %-7lu    %-10lu       %-7.2f            %-7.2f\t\t   %-7.6f\n", (unsigned long)size, p->opt.iters,
-              peak, average, iters / seconds / 1e6);
+    print_row(BW_ROW, (unsigned long)size, p->opt.iters, peak, average, iters / seconds / 1e6);
 }
 
 static int send_ping(struct pair *p, uint32_t i, uint32_t size)
@@ -458,8 +465,7 @@ static void report_lat(const struct pair *p, uint32_t size)
     struct perftest_lat s;
     if (perftest_lat_stats(p->stamps, n, 2, &s) != 0)
         return;
-    print_row(" %-7lu %lu          %-7.2f        %-7.2f      %-7.2f  \t       %-7.2f     \t%-7.2f\t\t%-7.2f \t\t%-7.2f\n",
-              (unsigned long)size, p->opt.iters, s.min, s.max, s.typical, s.avg, s.stdev, s.p99, s.p999);
+    print_row(LAT_ROW, (unsigned long)size, p->opt.iters, s.min, s.max, s.typical, s.avg, s.stdev, s.p99, s.p999);
 }
 
 /* Whether the peer's data arrived whole: every byte it wrote or sent carries its pattern. */
@@ -526,12 +532,11 @@ int main(void)
     if ((rc = setup_resources(p)) != 0 || (rc = connect_pair(p)) != 0)
         return rc;
     print_banner(p);
-    if (p->client)
-        printf(is_bw(p->opt.test) ? p->opt.gbits
-                                        ? " #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]\n"
-                                        : " #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]\n"
-                                  : " #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    "
-                                    "t_stdev[usec]   99%% percentile[usec]   99.9%% percentile[usec] \n");
+    const char *unit = p->opt.gbits ? "Gb/sec" : "MiB/sec";
+    if (p->client && is_bw(p->opt.test))
+        printf(BW_HEADER, unit, unit);
+    else if (p->client)
+        printf(LAT_HEADER);
     uint32_t first = p->opt.all ? 2 : (uint32_t)p->opt.size, last = p->opt.all ? MAX_SIZE : first;
     for (uint32_t size = first; size <= last && rc == 0; size *= 2)
         rc = run_size(p, size);

@@ -107,8 +107,10 @@ struct ibv_context *ibv_open_device(void)
     c->ipv4 = (uint32_t)hinic_read(c, HINIC_REG_GID);
     c->cause_mask = hinic_read(c, HINIC_REG_CAUSE);
     const fdt32_t *cause = fdt_getprop(fdt, node, "vdc,cause", &len);
-    if (c->cause_mask == 0 && cause != NULL && (len == 4 || len == 8)) /* one cell or two */
-        c->cause_mask = len == 4 ? fdt32_to_cpu(cause[0]) : (uint64_t)fdt32_to_cpu(cause[0]) << 32 | fdt32_to_cpu(cause[1]);
+    if (c->cause_mask == 0 && cause != NULL && len == 4)
+        c->cause_mask = fdt32_to_cpu(cause[0]);
+    else if (c->cause_mask == 0 && cause != NULL && len == 8)
+        c->cause_mask = (uint64_t)fdt32_to_cpu(cause[0]) << 32 | fdt32_to_cpu(cause[1]);
     if (c->cause_mask == 0) {
         c->regs = NULL;
         return fail_null(ENODEV); /* nothing would ever end a wait for its completions */
