@@ -56,8 +56,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
 
-# The guest verbs library's host test compiles guest sources, which include guest/include.
-$(BUILD)/obj/check/check_guest_verbs.o: CFLAGS += -Iguest/include
+# The host tests of the guest verbs library and the perftest program compile guest sources and headers.
+GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,hinic_model.o check_guest_verbs.o check_guest_perftest.o)
+$(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@ Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *guest_verbs_suite(void);
+Suite *guest_perftest_suite(void);
 
 int main(void)
 {
@@ -22,6 +23,7 @@ int main(void)
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, guest_verbs_suite());
+    srunner_add_suite(runner, guest_perftest_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
