@@ -47,11 +47,18 @@ $(BUILD)/guest/runtime/%.o: guest/runtime/%
 
 $(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME)
 	@mkdir -p $(dir $@)
-	gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_LIBFDT) -o $@
+	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_LIBFDT) -o $@
+
+# Kept, so that their dependency files (headers such as src/devices/hinic/hinic_regs.h) are honoured.
+.SECONDARY: $(GUEST_RUNTIME)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
+
+# The host tests of the guest verbs library and the perftest program compile guest sources and headers.
+GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,hinic_model.o check_guest_verbs.o check_guest_perftest.o)
+$(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
@@ -97,4 +104,4 @@ bench-ns3: $(BUILD)/vdc
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/guest -name '*.d' 2>/dev/null)

@@ -10,6 +10,8 @@ Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *hinic_suite(void);
 Suite *faults_suite(void);
+Suite *guest_verbs_suite(void);
+Suite *guest_perftest_suite(void);
 
 int main(void)
 {
@@ -26,6 +28,8 @@ int main(void)
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, hinic_suite());
     srunner_add_suite(runner, faults_suite());
+    srunner_add_suite(runner, guest_verbs_suite());
+    srunner_add_suite(runner, guest_perftest_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

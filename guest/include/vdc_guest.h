@@ -32,4 +32,20 @@ __attribute__((noreturn)) void vdc_exit(int code);
 /* The guest-physical address of the first device node compatible with `compatible`, or 0; its window size in *size. */
 uint64_t vdc_find_device(const char *compatible, uint64_t *size);
 
+/* Memory: a bump allocator over the RAM between the program's end and the bottom of the stack. Returns zeroed
+ * memory aligned to `align` (a power of two), or NULL when it is used up; nothing is ever freed. Memory is
+ * identity-mapped, so a pointer is also the guest-physical address a device is given. */
+void *vdc_alloc(size_t size, size_t align);
+size_t vdc_alloc_available(void);
+
+/* The C library functions the runtime provides (string.c). */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+char *strchr(const char *s, int c);
+unsigned long strtoul(const char *s, char **end, int base);
+
 #endif

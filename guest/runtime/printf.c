@@ -1,4 +1,5 @@
-/* A small vsnprintf for guests: %d %i %u %x %X %o %p %s %c %%, with l/ll/z, width, '-', '0' and precision for %s. */
+/* A small vsnprintf for guests: %d %i %u %x %X %o %p %s %c %f %%, with l/ll/z, width, '-', '0' and precision for %s
+ * and %f. */
 #include "vdc_guest.h"
 
 struct out {
@@ -46,6 +47,52 @@ static void put_number(struct out *o, unsigned long long v, int negative, unsign
     }
     while (n > 0)
         text[len++] = digits[--n];
+    put_padded(o, text, len, width, left, pad);
+}
+
+/* Fixed-point: enough for reports (|v| < 2^64 / 10^precision); precision is capped at 9 digits. */
+static void put_fixed(struct out *o, double v, int precision, int width, int left, char pad)
+{
+    if (v != v) {
+        put_padded(o, "nan", 3, width, left, ' ');
+        return;
+    }
+    int negative = v < 0;
+    if (negative)
+        v = -v;
+    unsigned long long scale = 1;
+    for (int i = 0; i < precision; i++)
+        scale *= 10;
+    if (v >= 18446744073709551615.0 / (double)scale) {
+        put_padded(o, negative ? "-inf" : "inf", negative ? 4 : 3, width, left, ' ');
+        return;
+    }
+    unsigned long long scaled = (unsigned long long)(v * (double)scale + 0.5);
+    char text[48];
+    size_t len = 0;
+    char digits[24];
+    size_t n = 0;
+    unsigned long long whole = scaled / scale, fraction = scaled % scale;
+    do {
+        digits[n++] = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole != 0);
+    if (negative && pad == '0') {
+        put(o, '-');
+        width--;
+    } else if (negative) {
+        text[len++] = '-';
+    }
+    while (n > 0)
+        text[len++] = digits[--n];
+    if (precision > 0) {
+        text[len++] = '.';
+        for (int i = precision - 1; i >= 0; i--) {
+            text[len + (size_t)i] = (char)('0' + fraction % 10);
+            fraction /= 10;
+        }
+        len += (size_t)precision;
+    }
     put_padded(o, text, len, width, left, pad);
 }
 
@@ -106,6 +153,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             put_padded(&o, s, n, width, left, ' ');
             break;
         }
+        case 'f':
+            put_fixed(&o, va_arg(ap, double), precision < 0 ? 6 : precision > 9 ? 9 : precision, width, left, pad);
+            break;
         case 'c': {
             char c = (char)va_arg(ap, int);
             put_padded(&o, &c, 1, width, left, ' ');

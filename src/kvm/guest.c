@@ -214,6 +214,8 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
     run_once(g);
     if (g->state == VDC_GUEST_RUNNABLE)
         schedule_run(g);
+    else if (g->state != VDC_GUEST_WAITING && g->config.on_end)
+        g->config.on_end(g, g->config.attach_context);
     /* A WAIT has scheduled its own deadline; an ended guest schedules nothing. */
 }
 

@@ -33,6 +33,8 @@ struct vdc_guest_config {
     /* Adds the guest's devices to its MMIO bus after simctl and before the device tree is built; NULL: none. */
     bool (*attach_devices)(struct vdc_guest *g, void *context, struct vdc_error *err);
     void *attach_context;
+    /* Called once when the guest ends (exit, fault or runaway), at that virtual time; NULL: nothing. */
+    void (*on_end)(struct vdc_guest *g, void *context);
 };
 
 struct vdc_guest {

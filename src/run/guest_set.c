@@ -76,6 +76,14 @@ static bool attach_nic(struct vdc_guest *g, void *context, struct vdc_error *err
     return set->nics[rank] != NULL;
 }
 
+static void guest_ended(struct vdc_guest *g, void *context)
+{
+    struct vdc_guest_set *set = context;
+    /* Timers left behind (a WAIT deadline, a NIC's idle QP timer) would otherwise carry the clock on. */
+    if (++set->ended == set->ranks && set->stop_when_all_end)
+        vdc_sim_stop(g->entity->sim);
+}
+
 /* Rank r's NIC is cabled as the fabric's r-th host. */
 static bool place_nics(struct vdc_guest_set *set, uint32_t count, struct vdc_error *err)
 {
@@ -126,6 +134,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
         return false;
     set->guests = vdc_xcalloc(count, sizeof *set->guests);
     set->ranks = count;
+    set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
     if (sc->guests.nic && !place_nics(set, count, err))
         return false;
     for (uint32_t rank = 0; rank < count; rank++) {
@@ -144,6 +153,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .program_path = path,
             .attach_devices = sc->guests.nic ? attach_nic : NULL,
             .attach_context = set,
+            .on_end = guest_ended,
         };
         set->count = rank + 1;
         if (!vdc_guest_create(&set->guests[rank], sim, GUEST_ENTITY_BASE + rank, &config, set->program, size, err))

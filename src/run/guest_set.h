@@ -19,6 +19,8 @@ struct vdc_guest_set {
     struct fabric *fabric;
     const struct vdc_scenario *scenario;
     uint32_t ranks;                /* guests the scenario asks for (count grows as they are created) */
+    uint32_t ended;
+    bool stop_when_all_end;        /* no other traffic: the run is over when the last guest ends */
     struct hinic **nics;
     uint32_t *host_nodes;          /* fabric node of each rank's NIC */
     uint32_t *gids;                /* IPv4 address of each rank's NIC */
