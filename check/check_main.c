@@ -7,6 +7,7 @@ Suite *wire_suite(void);
 Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
+Suite *fabric_validation_suite(void);
 
 int main(void)
 {
@@ -20,6 +21,7 @@ int main(void)
     srunner_add_suite(runner, traffic_suite());
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, simgrid_import_suite());
+    srunner_add_suite(runner, fabric_validation_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
