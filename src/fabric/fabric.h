@@ -186,6 +186,11 @@ void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, st
 /* A queued frame will never leave (its port failed): its buffer returns, which may resume its ingress. */
 void fabric_switch_discarded(struct fabric_node *sw, struct fabric_packet *p);
 
+/* ECN's RED ramp at dequeue, on the egress queue (`depth` bytes, the leaving frame not counted) of the frame's
+ * priority: the probability of marking is 0 up to kmin, rises linearly to pmax at kmax, and is 1 above kmax. */
+double fabric_red_probability(uint64_t kmin, uint64_t kmax, double pmax, uint64_t depth);
+/* The switch's marking decision on that ramp; it draws from `rng` only between kmin and kmax. */
+bool fabric_red_mark(uint64_t kmin, uint64_t kmax, double pmax, uint64_t depth, struct vdc_rng *rng);
 
 static inline struct fabric_node *fabric_node_of(struct vdc_entity *e)
 {

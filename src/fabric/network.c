@@ -131,6 +131,22 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
         port->ecn_kmax = port->ecn_kmin + 1;
 }
 
+/* Headroom covers what still arrives once a switch decides XOFF: the frame it is sending back to the peer finishes,
+ * the PFC frame crosses the link, the peer finishes the frame it started; meanwhile the link delivers what was in
+ * flight. At worst that is three largest frames, the PFC frame and rate x (delay + switch latency) each way. HPCC's
+ * rate x delay x 3/8 bytes (three one-way delays of data) is kept where it is larger; on slow or short links it holds
+ * less than that worst case (1 Gbps over 2 us: 750 bytes, not even one frame) and a lossless fabric would drop. */
+static uint64_t pfc_headroom(const struct fabric_config *cfg, const struct fabric_port *port)
+{
+    double rate_bytes = (double)port->rate / 8.0;
+    uint64_t hpcc = (uint64_t)((double)port->rate * ((double)port->delay / (double)VDC_SEC) * 3 / 8);
+    double one_way = (double)(port->delay + cfg->switch_latency) / (double)VDC_SEC;
+    uint64_t frames = 3 * (fabric_wire_bits(fabric_data_frame_bytes(cfg->payload)) / 8) +
+                      fabric_wire_bits(FABRIC_MIN_FRAME) / 8;
+    uint64_t worst = (uint64_t)(2.0 * rate_bytes * one_way) + frames;
+    return hpcc > worst ? hpcc : worst;
+}
+
 bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_topology *topo,
                   const struct fabric_config *cfg, struct vdc_error *err)
 {
@@ -194,11 +210,8 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
         fabric_mmu_init(&node->mmu, node->port_count, cfg->buffer, cfg->pfc_reserve, cfg->pfc_resume_offset);
         for (uint16_t p = 0; p < node->port_count; p++) {
             const struct fabric_port *port = &node->ports[p];
-            /* Headroom covers what arrives while a pause crosses the link and takes effect (HPCC's rate x delay x 3/8
-             * bytes); the threshold shift drops by one per doubling of port rate over the NIC rate. */
-            uint64_t headroom = cfg->pfc_headroom
-                                    ? cfg->pfc_headroom
-                                    : (uint64_t)((double)port->rate * ((double)port->delay / (double)VDC_SEC) * 3 / 8);
+            /* The threshold shift drops by one per doubling of port rate over the NIC rate. */
+            uint64_t headroom = cfg->pfc_headroom ? cfg->pfc_headroom : pfc_headroom(cfg, port);
             uint8_t shift = (uint8_t)cfg->pfc_alpha_shift;
             for (uint64_t r = port->rate; r > nic_rate && shift > 0; r /= 2)
                 shift--;

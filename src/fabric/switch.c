@@ -42,17 +42,21 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
     fabric_port_enqueue(&sw->ports[egress], p);
 }
 
-/* The RED ramp between Kmin and Kmax on the egress queue this frame leaves, marking with probability up to Pmax. */
-static bool red_mark(struct fabric_node *sw, const struct fabric_port *port, unsigned priority)
+double fabric_red_probability(uint64_t kmin, uint64_t kmax, double pmax, uint64_t depth)
 {
-    const struct fabric_config *cfg = &sw->fabric->cfg;
-    uint64_t depth = port->queue[priority].bytes;
-    if (depth <= port->ecn_kmin)
-        return false;
-    if (depth > port->ecn_kmax)
-        return true;
-    double p = cfg->ecn_pmax * (double)(depth - port->ecn_kmin) / (double)(port->ecn_kmax - port->ecn_kmin);
-    return vdc_rng_unit(&sw->entity->rng) < p;
+    if (depth <= kmin)
+        return 0.0;
+    if (depth > kmax)
+        return 1.0;
+    return pmax * (double)(depth - kmin) / (double)(kmax - kmin);
+}
+
+bool fabric_red_mark(uint64_t kmin, uint64_t kmax, double pmax, uint64_t depth, struct vdc_rng *rng)
+{
+    /* Only the ramp draws, so a queue outside it leaves the switch's stream where it was. */
+    if (depth <= kmin || depth > kmax)
+        return depth > kmax;
+    return vdc_rng_unit(rng) < fabric_red_probability(kmin, kmax, pmax, depth);
 }
 
 static void release_buffer(struct fabric_node *sw, const struct fabric_packet *p)
@@ -75,7 +79,8 @@ void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, st
     unsigned priority = p->priority;
     release_buffer(sw, p);
     if (f->cfg.ecn && p->kind == FABRIC_PKT_DATA && (p->ecn == FABRIC_ECN_ECT0 || p->ecn == FABRIC_ECN_ECT1) &&
-        red_mark(sw, port, priority)) {
+        fabric_red_mark(port->ecn_kmin, port->ecn_kmax, f->cfg.ecn_pmax, port->queue[priority].bytes,
+                        &sw->entity->rng)) {
         p->ecn = FABRIC_ECN_CE;
         port->count.ecn_marked++;
     }

@@ -88,7 +88,8 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Dynamic threshold = free shared buffer >> shift (alpha = 1/8), one less per doubling of port rate "
             "over the host rate."},
     {"fabric.pfc_headroom", VDC_KEY_SIZE, FIELD(fabric.pfc_headroom), "0", 0, 1ULL << 30,
-     .doc = "PFC headroom per port; 0 = rate x delay x 3/8 bytes as HPCC ns-3."},
+     .doc = "PFC headroom per port; 0 = rate x delay x 3/8 bytes as HPCC ns-3, or the worst case in flight after "
+            "XOFF where that is larger (docs/fabric.md)."},
     {"fabric.pause_expiry", VDC_KEY_BOOL, FIELD(fabric.pause_expiry), "false",
      .doc = "true: a pause lasts `pause_quanta` x 512 bit times and is refreshed while needed; false: until XON."},
     {"fabric.pause_quanta", VDC_KEY_COUNT, FIELD(fabric.pause_quanta), "65535", 1, 65535,
