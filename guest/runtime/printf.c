@@ -27,26 +27,34 @@ static void put_padded(struct out *o, const char *text, size_t n, int width, int
             put(o, ' ');
 }
 
-static void put_number(struct out *o, unsigned long long v, int negative, unsigned base, int upper, int width,
-                       int left, char pad)
+/* Writes the sign (straight to the output when zero-padding, so the zeros follow it) and the digits of v in
+ * `base` into text; returns the length in text. */
+static size_t signed_digits(struct out *o, unsigned long long v, int negative, unsigned base, int upper, int *width,
+                            char pad, char *text)
 {
     char digits[24];
     const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    size_t n = 0;
+    size_t n = 0, len = 0;
     do {
         digits[n++] = set[v % base];
         v /= base;
     } while (v != 0);
-    char text[26];
-    size_t len = 0;
     if (negative && pad == '0') {
         put(o, '-');
-        width--;
+        (*width)--;
     } else if (negative) {
         text[len++] = '-';
     }
     while (n > 0)
         text[len++] = digits[--n];
+    return len;
+}
+
+static void put_number(struct out *o, unsigned long long v, int negative, unsigned base, int upper, int width,
+                       int left, char pad)
+{
+    char text[26];
+    size_t len = signed_digits(o, v, negative, base, upper, &width, pad, text);
     put_padded(o, text, len, width, left, pad);
 }
 
@@ -68,23 +76,9 @@ static void put_fixed(struct out *o, double v, int precision, int width, int lef
         return;
     }
     unsigned long long scaled = (unsigned long long)(v * (double)scale + 0.5);
+    unsigned long long fraction = scaled % scale;
     char text[48];
-    size_t len = 0;
-    char digits[24];
-    size_t n = 0;
-    unsigned long long whole = scaled / scale, fraction = scaled % scale;
-    do {
-        digits[n++] = (char)('0' + whole % 10);
-        whole /= 10;
-    } while (whole != 0);
-    if (negative && pad == '0') {
-        put(o, '-');
-        width--;
-    } else if (negative) {
-        text[len++] = '-';
-    }
-    while (n > 0)
-        text[len++] = digits[--n];
+    size_t len = signed_digits(o, scaled / scale, negative, 10, 0, &width, pad, text);
     if (precision > 0) {
         text[len++] = '.';
         for (int i = precision - 1; i >= 0; i--) {
