@@ -1,0 +1,76 @@
+/* HiGPU's core: one simulated GPU (parameters, device memory, memory timing) that loads PTX modules and runs
+ * kernel launches functionally and in cycles. The device (higpu.c) and `vdc ptx run` drive it. */
+#ifndef VDC_DEVICES_HIGPU_GPU_H
+#define VDC_DEVICES_HIGPU_GPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../common/error.h"
+#include "gpu_memory.h"
+#include "gpu_params.h"
+#include "ptx_ir.h"
+
+struct gpu_dim {
+    uint32_t x, y, z;
+};
+
+struct gpu;
+struct gpu_module;
+
+struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err);
+void gpu_free(struct gpu *gpu);
+const struct gpu_params *gpu_get_params(const struct gpu *gpu);
+struct gpu_memory *gpu_get_memory(struct gpu *gpu);
+
+/* Parses PTX text and places its .global/.const variables in device memory (with their initializers). */
+bool gpu_module_load(struct gpu *gpu, const char *text, uint64_t length, const char *source_name,
+                     struct gpu_module **out, struct vdc_error *err);
+void gpu_module_unload(struct gpu *gpu, struct gpu_module *module);
+const struct ptx_module *gpu_module_ptx(const struct gpu_module *module);
+/* Device address of a module-scope .global/.const variable, for cudaMemcpyToSymbol-like use. */
+bool gpu_module_symbol(const struct gpu_module *module, const char *name, uint64_t *address, uint64_t *size);
+
+struct gpu_launch {
+    const char *kernel;
+    struct gpu_dim grid, block;
+    uint32_t dynamic_shared_bytes;
+    const void *params;          /* the parameter buffer, laid out as the kernel's .param list (ptx_param.offset) */
+    uint32_t params_bytes;
+};
+
+/* A kernel's access outside device memory, a misaligned access, or a trap: the first one, which ends the launch. */
+struct gpu_fault {
+    bool happened;
+    char kernel[64];
+    struct gpu_dim block, thread;
+    uint64_t address;
+    uint32_t line;               /* PTX line of the instruction */
+    char what[96];               /* "global load of 4 bytes outside device memory", ... */
+};
+
+struct gpu_launch_stats {
+    uint64_t cycles;             /* from the launch's first block to its last warp's end */
+    uint64_t duration_ps;        /* launch latency + cycles at the SM clock */
+    uint64_t warp_insns, thread_insns;
+    uint64_t dram_read_bytes, dram_write_bytes;
+    uint64_t l2_hits, l2_misses, l1_hits, l1_misses; /* sectors */
+    uint32_t blocks_per_sm;
+    const char *occupancy_limit;
+    uint32_t registers_per_thread;
+    uint64_t shared_bytes_per_block;
+};
+
+/* Runs one launch to completion. False with a message for a launch that cannot start (unknown kernel, bad
+ * dimensions, parameter size, too much shared memory); true otherwise, with `fault->happened` set when the
+ * kernel faulted (stats then cover what ran). */
+bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
+                struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err);
+
+/* Totals since creation, for a status program (nvidia-smi-like) and reports. */
+struct gpu_totals {
+    uint64_t launches, busy_cycles, warp_insns, thread_insns, dram_read_bytes, dram_write_bytes;
+};
+void gpu_get_totals(const struct gpu *gpu, struct gpu_totals *out);
+
+#endif
