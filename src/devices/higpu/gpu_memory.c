@@ -1,0 +1,147 @@
+/* HiGPU's device memory: first-fit allocation over a sparse address space whose 2 MiB pages get storage when an
+ * allocation first covers them and lose it when the last one leaves. */
+#include "gpu_memory.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool gpu_memory_init(struct gpu_memory *m, uint64_t capacity, struct vdc_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (capacity == 0 || capacity > (1ull << 46))
+        return vdc_fail(err, "device memory of %" PRIu64 " bytes: give between 1 byte and 64 TiB", capacity);
+    m->capacity = capacity;
+    m->page_count = (capacity + GPU_PAGE_BYTES - 1) >> GPU_PAGE_SHIFT;
+    m->pages = vdc_xcalloc(m->page_count, sizeof *m->pages);
+    m->page_users = vdc_xcalloc(m->page_count, sizeof *m->page_users);
+    return true;
+}
+
+void gpu_memory_release(struct gpu_memory *m)
+{
+    if (m->pages != NULL)
+        for (uint64_t p = 0; p < m->page_count; p++)
+            free(m->pages[p]);
+    free(m->pages);
+    free(m->page_users);
+    free(m->allocations);
+    memset(m, 0, sizeof *m);
+}
+
+/* Gives storage to (or takes it from) every page an allocation overlaps. */
+static void pages_use(struct gpu_memory *m, uint64_t address, uint64_t size, bool take)
+{
+    uint64_t first = (address - GPU_GLOBAL_BASE) >> GPU_PAGE_SHIFT;
+    uint64_t last = (address - GPU_GLOBAL_BASE + size - 1) >> GPU_PAGE_SHIFT;
+    for (uint64_t p = first; p <= last; p++) {
+        if (take) {
+            if (m->page_users[p]++ == 0)
+                m->pages[p] = vdc_xcalloc(1, GPU_PAGE_BYTES);
+        } else if (--m->page_users[p] == 0) {
+            free(m->pages[p]);
+            m->pages[p] = NULL;
+        }
+    }
+}
+
+bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, struct vdc_error *err)
+{
+    if (size == 0)
+        return vdc_fail(err, "device allocation of 0 bytes: ask for at least 1 byte");
+    if (size > m->capacity)
+        return vdc_fail(err, "device allocation of %" PRIu64 " bytes: larger than the device's %" PRIu64 " bytes",
+                        size, m->capacity);
+    uint64_t rounded = (size + GPU_ALLOC_ALIGN - 1) & ~(uint64_t)(GPU_ALLOC_ALIGN - 1);
+    /* First fit: the gap before each allocation in address order, then the tail. */
+    uint64_t candidate = GPU_GLOBAL_BASE;
+    uint32_t slot = 0;
+    for (; slot < m->allocation_count; slot++) {
+        if (m->allocations[slot].address - candidate >= rounded)
+            break;
+        uint64_t end = m->allocations[slot].address + m->allocations[slot].size;
+        candidate = (end + GPU_ALLOC_ALIGN - 1) & ~(uint64_t)(GPU_ALLOC_ALIGN - 1);
+    }
+    if (candidate - GPU_GLOBAL_BASE + rounded > m->capacity)
+        return vdc_fail(err,
+                        "device allocation of %" PRIu64 " bytes: out of device memory (%" PRIu64 " of %" PRIu64
+                        " bytes in use); free buffers or give the GPU more memory",
+                        size, m->used, m->capacity);
+    if (m->allocation_count == m->allocation_capacity) {
+        m->allocation_capacity = m->allocation_capacity ? 2 * m->allocation_capacity : 16;
+        m->allocations = vdc_xrealloc(m->allocations, m->allocation_capacity, sizeof *m->allocations);
+    }
+    memmove(&m->allocations[slot + 1], &m->allocations[slot],
+            (m->allocation_count - slot) * sizeof *m->allocations);
+    m->allocations[slot].address = candidate;
+    m->allocations[slot].size = size;
+    m->allocation_count++;
+    m->used += size;
+    pages_use(m, candidate, size, true);
+    /* A reused page may hold an earlier allocation's bytes: every allocation starts zeroed, for determinism. */
+    for (uint64_t at = candidate; at < candidate + size;) {
+        uint64_t in_page = GPU_PAGE_BYTES - ((at - GPU_GLOBAL_BASE) & (GPU_PAGE_BYTES - 1));
+        uint64_t n = candidate + size - at < in_page ? candidate + size - at : in_page;
+        memset(gpu_memory_at(m, at, 1), 0, n);
+        at += n;
+    }
+    *address = candidate;
+    return true;
+}
+
+bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *err)
+{
+    uint32_t lo = 0, hi = m->allocation_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->allocations[mid].address < address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == m->allocation_count || m->allocations[lo].address != address)
+        return vdc_fail(err, "free of device address 0x%" PRIx64 ": not the start of an allocation", address);
+    pages_use(m, address, m->allocations[lo].size, false);
+    m->used -= m->allocations[lo].size;
+    memmove(&m->allocations[lo], &m->allocations[lo + 1],
+            (m->allocation_count - lo - 1) * sizeof *m->allocations);
+    m->allocation_count--;
+    return true;
+}
+
+/* Walks [address, address+len) page by page, copying to or from `buffer`. */
+static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint64_t len, bool to_device,
+                       const char *what, struct vdc_error *err)
+{
+    if (len > 0 && (address < GPU_GLOBAL_BASE || address - GPU_GLOBAL_BASE > m->capacity ||
+                    len > m->capacity - (address - GPU_GLOBAL_BASE)))
+        return vdc_fail(err, "%s at 0x%" PRIx64 " (%" PRIu64 " bytes): outside device memory", what, address, len);
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t at = address + done;
+        uint64_t in_page = GPU_PAGE_BYTES - ((at - GPU_GLOBAL_BASE) & (GPU_PAGE_BYTES - 1));
+        uint64_t n = len - done < in_page ? len - done : in_page;
+        uint8_t *host = gpu_memory_at(m, at, 1);
+        if (host == NULL)
+            return vdc_fail(err, "%s at 0x%" PRIx64 " (%" PRIu64 " bytes): 0x%" PRIx64 " is not allocated device memory",
+                            what, address, len, at);
+        if (to_device)
+            memcpy(host, buffer + done, n);
+        else
+            memcpy(buffer + done, host, n);
+        done += n;
+    }
+    return true;
+}
+
+bool gpu_memory_read(const struct gpu_memory *m, uint64_t address, void *dst, uint64_t len, const char *what,
+                     struct vdc_error *err)
+{
+    return copy_pages(m, address, dst, len, false, what, err);
+}
+
+bool gpu_memory_write(struct gpu_memory *m, uint64_t address, const void *src, uint64_t len, const char *what,
+                      struct vdc_error *err)
+{
+    return copy_pages(m, address, (uint8_t *)src, len, true, what, err);
+}
