@@ -8,7 +8,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error(NULL, "no command given; the commands are run, boot, bench, help, version");
+        return vdc_usage_error(NULL, "no command given; the commands are run, boot, ptx, bench, help, version");
     const char *command = argv[1];
     if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
         printf("vdc %s\n", VDC_VERSION);
@@ -20,7 +20,9 @@ int main(int argc, char **argv)
         return vdc_cmd_run(argc - 1, argv + 1);
     if (strcmp(command, "boot") == 0)
         return vdc_cmd_boot(argc - 1, argv + 1);
+    if (strcmp(command, "ptx") == 0)
+        return vdc_cmd_ptx(argc - 1, argv + 1);
     if (strcmp(command, "bench") == 0)
         return vdc_cmd_bench(argc - 1, argv + 1);
-    return vdc_usage_error(NULL, "unknown command '%s'; the commands are run, boot, bench, help, version", command);
+    return vdc_usage_error(NULL, "unknown command '%s'; the commands are run, boot, ptx, bench, help, version", command);
 }

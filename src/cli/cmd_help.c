@@ -14,8 +14,9 @@ static const char overview[] =
     "commands:\n"
     "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
     "  boot PROGRAM    run one guest program on KVM with the sim-control device; exit with its code\n"
-    "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm)\n"
-    "  help [TOPIC]    this text, or a command's (run, boot, bench) or 'keys' (every scenario key)\n"
+    "  ptx run FILE    run one kernel of a PTX file on a simulated GPU, without a VM\n"
+    "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm, fabric)\n"
+    "  help [TOPIC]    this text, or a command's (run, boot, ptx, bench) or 'keys' (every scenario key)\n"
     "  version         print the version (also --version)\n"
     "\n"
     "exit status: 0 ok, 1 the simulated system failed (a scenario check failed), 2 bad input or usage\n";
@@ -74,6 +75,8 @@ int vdc_cmd_help(int argc, char **argv)
         fputs(run_help, stdout);
     else if (strcmp(topic, "boot") == 0)
         fputs(boot_help, stdout);
+    else if (strcmp(topic, "ptx") == 0)
+        vdc_ptx_usage(stdout);
     else if (strcmp(topic, "bench") == 0)
         fputs(bench_help, stdout);
     else if (strcmp(topic, "keys") == 0)
@@ -81,6 +84,6 @@ int vdc_cmd_help(int argc, char **argv)
     else if (strcmp(topic, "help") == 0 || strcmp(topic, "version") == 0)
         fputs(overview, stdout);
     else
-        return vdc_usage_error("help", "no help on '%s'; topics: run, boot, bench, keys", topic);
+        return vdc_usage_error("help", "no help on '%s'; topics: run, boot, ptx, bench, keys", topic);
     return VDC_EXIT_OK;
 }

@@ -1,0 +1,121 @@
+/* HiGPU's core object: parameters, device memory and memory timing; loading PTX modules into device memory. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.h"
+
+struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err)
+{
+    if (!gpu_params_validate(params, err))
+        return NULL;
+    struct gpu *gpu = vdc_xcalloc(1, sizeof *gpu);
+    gpu->params = *params;
+    if (!gpu_memory_init(&gpu->memory, params->memory_bytes, err)) {
+        free(gpu);
+        return NULL;
+    }
+    gpu->memsys = gpu_memsys_create(&gpu->params);
+    return gpu;
+}
+
+void gpu_free(struct gpu *gpu)
+{
+    if (gpu == NULL)
+        return;
+    gpu_memsys_free(gpu->memsys);
+    gpu_memory_release(&gpu->memory);
+    free(gpu);
+}
+
+const struct gpu_params *gpu_get_params(const struct gpu *gpu)
+{
+    return &gpu->params;
+}
+
+struct gpu_memory *gpu_get_memory(struct gpu *gpu)
+{
+    return &gpu->memory;
+}
+
+void gpu_get_totals(const struct gpu *gpu, struct gpu_totals *out)
+{
+    *out = gpu->totals;
+}
+
+/* Gives each module-scope .global/.const variable device memory holding its initializer. */
+static bool place_variables(struct gpu *gpu, struct gpu_module *mod, struct vdc_error *err)
+{
+    const struct ptx_module *m = mod->ptx;
+    for (uint32_t v = 0; v < m->var_count; v++) {
+        const struct ptx_var *var = &m->vars[v];
+        if (var->space != PTX_SPACE_GLOBAL && var->space != PTX_SPACE_CONST)
+            continue;
+        if (var->size == 0)
+            continue;
+        if (!gpu_memory_alloc(&gpu->memory, var->size, &mod->var_address[v], err))
+            return vdc_fail_prefix(err, "%s: variable %s", m->source_name, var->name);
+        if (var->init != NULL &&
+            !gpu_memory_write(&gpu->memory, mod->var_address[v], var->init, var->size, "initializer", err))
+            return false;
+    }
+    return true;
+}
+
+bool gpu_module_load(struct gpu *gpu, const char *text, uint64_t length, const char *source_name,
+                     struct gpu_module **out, struct vdc_error *err)
+{
+    struct ptx_module *ptx = ptx_module_parse(text, length, source_name, err);
+    if (ptx == NULL)
+        return false;
+    struct gpu_module *mod = vdc_xcalloc(1, sizeof *mod);
+    mod->ptx = ptx;
+    mod->var_address = vdc_xcalloc(ptx->var_count ? ptx->var_count : 1, sizeof *mod->var_address);
+    mod->kernels = vdc_xcalloc(ptx->function_count ? ptx->function_count : 1, sizeof *mod->kernels);
+    bool ok = place_variables(gpu, mod, err);
+    for (uint32_t f = 0; ok && f < ptx->function_count; f++)
+        if (ptx->functions[f].is_entry)
+            ok = gpu_kernel_compile(gpu, mod, f, &mod->kernels[f], err);
+    if (!ok) {
+        gpu_module_unload(gpu, mod);
+        return false;
+    }
+    *out = mod;
+    return true;
+}
+
+void gpu_module_unload(struct gpu *gpu, struct gpu_module *mod)
+{
+    if (mod == NULL)
+        return;
+    const struct ptx_module *m = mod->ptx;
+    for (uint32_t v = 0; v < m->var_count; v++)
+        if (mod->var_address[v] != 0 && (m->vars[v].space == PTX_SPACE_GLOBAL || m->vars[v].space == PTX_SPACE_CONST)) {
+            struct vdc_error ignored;
+            gpu_memory_free(&gpu->memory, mod->var_address[v], &ignored);
+        }
+    for (uint32_t f = 0; f < m->function_count; f++)
+        gpu_kernel_release(&mod->kernels[f]);
+    free(mod->kernels);
+    free(mod->var_address);
+    ptx_module_free(mod->ptx);
+    free(mod);
+}
+
+const struct ptx_module *gpu_module_ptx(const struct gpu_module *module)
+{
+    return module->ptx;
+}
+
+bool gpu_module_symbol(const struct gpu_module *module, const char *name, uint64_t *address, uint64_t *size)
+{
+    const struct ptx_module *m = module->ptx;
+    for (uint32_t v = 0; v < m->var_count; v++)
+        if (m->vars[v].function == -1 && strcmp(m->vars[v].name, name) == 0 &&
+            (m->vars[v].space == PTX_SPACE_GLOBAL || m->vars[v].space == PTX_SPACE_CONST)) {
+            *address = module->var_address[v];
+            *size = m->vars[v].size;
+            return true;
+        }
+    return false;
+}

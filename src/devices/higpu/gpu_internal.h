@@ -1,0 +1,185 @@
+/* HiGPU core internals shared by the module loader, the instruction compiler, the SIMT executor and the launch. */
+#ifndef VDC_DEVICES_HIGPU_GPU_INTERNAL_H
+#define VDC_DEVICES_HIGPU_GPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpu.h"
+#include "gpu_memsys.h"
+#include "ptx_scalar.h"
+
+#define WARP_LANES 32
+#define FULL_MASK 0xffffffffu
+
+/* What the executor does for an instruction: the per-lane ALU path or one of the special handlers. */
+enum exec_kind {
+    EXEC_ALU,        /* d = scalar(a, b, c) */
+    EXEC_SETP,       /* p (and q) = scalar(a, b, c) */
+    EXEC_MOV,
+    EXEC_MOV_PACK,   /* mov d, {a, b, ...} */
+    EXEC_MOV_UNPACK, /* mov {d0, d1, ...}, a */
+    EXEC_CLOCK,      /* mov from %clock / %clock64 / %globaltimer */
+    EXEC_CVTA,
+    EXEC_LD,
+    EXEC_ST,
+    EXEC_ATOM,       /* atom and red */
+    EXEC_BRA,
+    EXEC_EXIT,       /* ret and exit */
+    EXEC_BAR,
+    EXEC_NOP,        /* membar, fence, prefetch */
+    EXEC_SHFL,
+    EXEC_VOTE,
+    EXEC_ACTIVEMASK,
+    EXEC_REDUX,
+};
+
+/* A value source: 32 lanes in the warp's register file or in the kernel's constant table. */
+typedef uint32_t exec_ref;
+#define REF_CONST 1u
+#define REF_NONE 0xffffffffu
+#define REF_MAKE(index, is_const) (((uint32_t)(index) << 1) | ((is_const) ? REF_CONST : 0u))
+
+/* Special registers that live as extra register slots of each warp, filled when the warp starts. */
+enum warp_sreg_slot {
+    SLOT_TID_X, SLOT_TID_Y, SLOT_TID_Z, SLOT_NTID_X, SLOT_NTID_Y, SLOT_NTID_Z,
+    SLOT_CTAID_X, SLOT_CTAID_Y, SLOT_CTAID_Z, SLOT_NCTAID_X, SLOT_NCTAID_Y, SLOT_NCTAID_Z,
+    SLOT_LANEID, SLOT_WARPID, SLOT_NWARPID, SLOT_SMID, SLOT_NSMID, SLOT_GRIDID,
+    SLOT_LANEMASK_EQ, SLOT_LANEMASK_LE, SLOT_LANEMASK_LT, SLOT_LANEMASK_GE, SLOT_LANEMASK_GT,
+    SLOT_DYNAMIC_SMEM, SLOT_TOTAL_SMEM,
+    SLOT_SREG_COUNT
+};
+
+#define EXEC_MAX_SOURCES 8
+
+/* An instruction compiled for execution. */
+struct exec_insn {
+    const struct ptx_insn *ptx;
+    ptx_scalar_fn scalar;
+    uint8_t kind;            /* enum exec_kind */
+    uint8_t insn_class;      /* enum gpu_insn_class */
+    uint8_t access_bytes;    /* ld/st/atom: bytes per element */
+    uint8_t vector;          /* elements per lane (ld/st .v2/.v4, pack/unpack) */
+    uint8_t space;           /* resolved state space */
+    uint8_t dst_bytes;       /* width of the destination register(s): for sign/zero extension of loads */
+    uint8_t sign_extend;     /* ld of a signed narrower type */
+    uint8_t negate_c;        /* operand c is a negated predicate */
+    uint8_t negate_a, negate_b;
+    int32_t guard_slot;      /* -1: unguarded */
+    uint8_t guard_negate;
+    uint8_t source_count;
+    uint32_t latency, issue; /* cycles, from the parameters of the class */
+    exec_ref dst, dst2;      /* destination slots (dst2: setp's q, shfl's predicate), REF_NONE when absent */
+    exec_ref vec[4];         /* vector destinations or sources */
+    exec_ref a, b, c, d;     /* sources (d: a fourth source such as shfl's member mask) */
+    int64_t offset;          /* address offset for ld/st/atom */
+    uint32_t target;         /* branch target */
+    uint32_t reconverge;
+    uint32_t sources[EXEC_MAX_SOURCES]; /* register slots read (for the scoreboard) */
+};
+
+/* A kernel of a loaded module, compiled. */
+struct gpu_kernel {
+    const struct ptx_function *function;
+    struct exec_insn *insns;
+    uint32_t insn_count;
+    uint32_t slot_count;     /* declared registers + SLOT_SREG_COUNT */
+    uint32_t sreg_base;      /* first special-register slot */
+    uint64_t *constants;     /* 32 lanes per constant */
+    uint32_t constant_count;
+    uint64_t static_shared;  /* bytes */
+    uint64_t dynamic_shared_offset; /* where extern .shared starts (aligned end of static) */
+    uint64_t local_bytes;
+    uint32_t registers_per_thread;
+};
+
+struct gpu_module {
+    struct ptx_module *ptx;
+    uint64_t *var_address;   /* per module variable: device address (global/const) or shared offset */
+    struct gpu_kernel *kernels; /* one per function (NULL insns for .func) */
+};
+
+struct gpu {
+    struct gpu_params params;
+    struct gpu_memory memory;
+    struct gpu_memsys *memsys;
+    struct gpu_totals totals;
+};
+
+bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,
+                        struct gpu_kernel *out, struct vdc_error *err);
+void gpu_kernel_release(struct gpu_kernel *k);
+enum gpu_insn_class gpu_insn_class_of(const struct ptx_insn *in);
+
+/* ---- execution state ---- */
+
+struct simt_entry {
+    uint32_t pc, reconverge, mask;
+};
+
+struct warp {
+    uint64_t *regs;          /* slot_count * 32 */
+    uint64_t *ready;         /* per slot: the cycle its value is available */
+    uint8_t *local;          /* local memory of its 32 threads, lane-major */
+    struct simt_entry *stack;
+    uint32_t depth, stack_capacity;
+    uint32_t valid;          /* lanes that exist (a block's last warp may be partial) */
+    uint32_t carry;          /* per-lane carry flags */
+    uint32_t block_slot;     /* which resident block on its SM */
+    uint32_t index_in_block;
+    uint32_t scheduler;
+    uint64_t next_issue;     /* earliest cycle of its next instruction */
+    uint64_t finish;         /* the cycle its last result is ready */
+    bool active;             /* belongs to a running block */
+    bool at_barrier;
+    bool done;
+};
+
+struct block_slot {
+    uint8_t *shared;
+    struct gpu_dim ctaid;
+    uint32_t live_warps, arrived;
+    uint64_t barrier_time;   /* the latest arrival at the barrier being gathered */
+    uint64_t finish;
+    bool busy;
+};
+
+struct sm_state {
+    struct warp *warps;      /* blocks_per_sm * warps_per_block */
+    struct block_slot *blocks;
+    uint64_t *scheduler_free; /* per scheduler: the cycle it can issue again */
+    uint32_t *scheduler_last; /* greedy-then-oldest: the warp it issued last */
+};
+
+struct launch_state {
+    struct gpu *gpu;
+    struct gpu_module *module;
+    const struct gpu_kernel *kernel;
+    const struct gpu_launch *launch;
+    struct sm_state *sms;
+    uint32_t sm_count, blocks_per_sm, warps_per_block, threads_per_block;
+    uint64_t total_blocks, next_block;
+    uint64_t shared_bytes;   /* per block, static + dynamic */
+    uint8_t *params;         /* the parameter buffer */
+    uint64_t warp_insns, thread_insns, end_cycle;
+    struct gpu_fault *fault;
+    /* scratch for one warp memory access */
+    uint64_t addresses[WARP_LANES];
+};
+
+/* Runs the warp's next instruction at cycle `now`; returns false when the launch must stop (a fault). The warp
+ * comes back with `done` or `at_barrier` set for the launch to act on, and `next_issue` the earliest cycle of its
+ * next instruction as far as the pipeline goes (its sources' ready cycles are checked by the launch). */
+bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now);
+
+/* Records the first fault of the launch. */
+void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, uint64_t address,
+                  const struct exec_insn *in, const char *what);
+
+static inline uint64_t *ref_ptr(const struct gpu_kernel *k, struct warp *w, exec_ref r)
+{
+    return (r & REF_CONST) ? &k->constants[(uint64_t)(r >> 1) * WARP_LANES]
+                           : &w->regs[(uint64_t)(r >> 1) * WARP_LANES];
+}
+
+#endif

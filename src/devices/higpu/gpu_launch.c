@@ -1,0 +1,445 @@
+/* A kernel launch in cycles: blocks placed on SMs as occupancy allows, warp schedulers issuing in time order across
+ * the whole GPU (so shared resources see a consistent clock), barriers, block retirement and the next block. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.h"
+
+#define NEVER UINT64_MAX
+
+/* Schedulers waiting to issue, ordered by (cycle, scheduler id); stale entries are skipped when popped. */
+struct sched_heap {
+    struct sched_entry { uint64_t time; uint32_t id; } *items;
+    uint32_t count, capacity;
+};
+
+static bool entry_before(struct sched_entry a, struct sched_entry b)
+{
+    return a.time < b.time || (a.time == b.time && a.id < b.id);
+}
+
+static void heap_push(struct sched_heap *h, uint64_t time, uint32_t id)
+{
+    if (h->count == h->capacity) {
+        h->capacity = h->capacity ? 2 * h->capacity : 64;
+        h->items = vdc_xrealloc(h->items, h->capacity, sizeof *h->items);
+    }
+    struct sched_entry e = {time, id};
+    uint32_t i = h->count++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!entry_before(e, h->items[parent]))
+            break;
+        h->items[i] = h->items[parent];
+        i = parent;
+    }
+    h->items[i] = e;
+}
+
+static struct sched_entry heap_pop(struct sched_heap *h)
+{
+    struct sched_entry top = h->items[0], last = h->items[--h->count];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= h->count)
+            break;
+        if (child + 1 < h->count && entry_before(h->items[child + 1], h->items[child]))
+            child++;
+        if (!entry_before(h->items[child], last))
+            break;
+        h->items[i] = h->items[child];
+        i = child;
+    }
+    if (h->count > 0)
+        h->items[i] = last;
+    return top;
+}
+
+struct scheduler {
+    uint64_t dispatch_free;              /* next cycle it may issue */
+    uint64_t pipe_free[GPU_CLASS_COUNT]; /* per class: next cycle its pipe takes a warp instruction */
+    uint64_t queued;                     /* the time it is in the heap for, NEVER when not */
+};
+
+struct launch_loop {
+    struct launch_state *ls;
+    struct sched_heap heap;
+    struct scheduler *schedulers;        /* sm * schedulers_per_sm + s */
+    uint32_t per_sm;
+    uint32_t warps_per_sm;
+};
+
+/* ---- faults ---- */
+
+void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, uint64_t address,
+                  const struct exec_insn *in, const char *what)
+{
+    struct gpu_fault *f = ls->fault;
+    if (f->happened)
+        return;
+    f->happened = true;
+    snprintf(f->kernel, sizeof f->kernel, "%s", ls->kernel->function->name);
+    const uint64_t *r = w->regs + (uint64_t)ls->kernel->sreg_base * WARP_LANES;
+    f->thread = (struct gpu_dim){(uint32_t)r[SLOT_TID_X * WARP_LANES + lane], (uint32_t)r[SLOT_TID_Y * WARP_LANES + lane],
+                                 (uint32_t)r[SLOT_TID_Z * WARP_LANES + lane]};
+    f->block = ls->sms[0].blocks == NULL ? (struct gpu_dim){0, 0, 0} : (struct gpu_dim){
+        (uint32_t)r[SLOT_CTAID_X * WARP_LANES], (uint32_t)r[SLOT_CTAID_Y * WARP_LANES],
+        (uint32_t)r[SLOT_CTAID_Z * WARP_LANES]};
+    f->address = address;
+    f->line = in->ptx->line;
+    snprintf(f->what, sizeof f->what, "%s", what);
+}
+
+/* ---- blocks ---- */
+
+static void fill_sregs(struct launch_state *ls, uint32_t sm, struct warp *w, struct gpu_dim ctaid)
+{
+    const struct gpu_launch *l = ls->launch;
+    uint64_t *s = w->regs + (uint64_t)ls->kernel->sreg_base * WARP_LANES;
+    for (uint32_t lane = 0; lane < WARP_LANES; lane++) {
+        uint32_t t = w->index_in_block * WARP_LANES + lane;
+        uint64_t v[SLOT_SREG_COUNT] = {
+            [SLOT_TID_X] = t % l->block.x,
+            [SLOT_TID_Y] = t / l->block.x % l->block.y,
+            [SLOT_TID_Z] = t / (l->block.x * l->block.y),
+            [SLOT_NTID_X] = l->block.x, [SLOT_NTID_Y] = l->block.y, [SLOT_NTID_Z] = l->block.z,
+            [SLOT_CTAID_X] = ctaid.x, [SLOT_CTAID_Y] = ctaid.y, [SLOT_CTAID_Z] = ctaid.z,
+            [SLOT_NCTAID_X] = l->grid.x, [SLOT_NCTAID_Y] = l->grid.y, [SLOT_NCTAID_Z] = l->grid.z,
+            [SLOT_LANEID] = lane,
+            [SLOT_WARPID] = w->block_slot * ls->warps_per_block + w->index_in_block,
+            [SLOT_NWARPID] = ls->gpu->params.max_warps_per_sm,
+            [SLOT_SMID] = sm, [SLOT_NSMID] = ls->gpu->params.sm_count, [SLOT_GRIDID] = 1,
+            [SLOT_LANEMASK_EQ] = 1u << lane,
+            [SLOT_LANEMASK_LE] = lane == 31 ? FULL_MASK : (2u << lane) - 1,
+            [SLOT_LANEMASK_LT] = (1u << lane) - 1,
+            [SLOT_LANEMASK_GE] = FULL_MASK << lane,
+            [SLOT_LANEMASK_GT] = lane == 31 ? 0 : FULL_MASK << (lane + 1),
+            [SLOT_DYNAMIC_SMEM] = l->dynamic_shared_bytes,
+            [SLOT_TOTAL_SMEM] = ls->shared_bytes,
+        };
+        for (int k = 0; k < SLOT_SREG_COUNT; k++)
+            s[(uint64_t)k * WARP_LANES + lane] = v[k];
+    }
+}
+
+static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uint64_t now)
+{
+    const struct gpu_launch *l = ls->launch;
+    uint64_t b = ls->next_block++;
+    struct block_slot *blk = &ls->sms[sm].blocks[slot];
+    blk->ctaid = (struct gpu_dim){(uint32_t)(b % l->grid.x), (uint32_t)(b / l->grid.x % l->grid.y),
+                                  (uint32_t)(b / ((uint64_t)l->grid.x * l->grid.y))};
+    blk->busy = true;
+    blk->live_warps = ls->warps_per_block;
+    blk->arrived = 0;
+    blk->barrier_time = 0;
+    blk->finish = now;
+    uint64_t start = now + ls->gpu->params.block_launch_cycles;
+    for (uint32_t i = 0; i < ls->warps_per_block; i++) {
+        struct warp *w = &ls->sms[sm].warps[slot * ls->warps_per_block + i];
+        uint32_t threads = ls->threads_per_block - i * WARP_LANES;
+        w->valid = threads >= WARP_LANES ? FULL_MASK : (1u << threads) - 1;
+        w->depth = 1;
+        w->stack[0] = (struct simt_entry){.pc = 0, .reconverge = ls->kernel->insn_count, .mask = w->valid};
+        w->carry = 0;
+        w->next_issue = start;
+        w->finish = start;
+        w->active = true;
+        w->at_barrier = false;
+        w->done = ls->kernel->insn_count == 0;
+        memset(w->ready, 0, ls->kernel->slot_count * sizeof *w->ready);
+        fill_sregs(ls, sm, w, blk->ctaid);
+    }
+}
+
+/* ---- scheduling ---- */
+
+/* The earliest cycle warp `w` can issue its next instruction, NEVER when it cannot. */
+static uint64_t warp_ready(const struct launch_loop *lp, const struct scheduler *s, const struct warp *w)
+{
+    if (!w->active || w->done || w->at_barrier)
+        return NEVER;
+    const struct gpu_kernel *k = lp->ls->kernel;
+    const struct exec_insn *x = &k->insns[w->stack[w->depth - 1].pc];
+    uint64_t t = w->next_issue;
+    for (uint32_t i = 0; i < x->source_count; i++)
+        if (w->ready[x->sources[i]] > t)
+            t = w->ready[x->sources[i]];
+    if (s->pipe_free[x->insn_class] > t)
+        t = s->pipe_free[x->insn_class];
+    return t;
+}
+
+/* The scheduler's best warp (earliest ready; the lowest slot among equals, i.e. the oldest) and its cycle. */
+static struct warp *pick_warp(const struct launch_loop *lp, uint32_t sched_id, uint64_t *when)
+{
+    uint32_t sm = sched_id / lp->per_sm, s = sched_id % lp->per_sm;
+    const struct scheduler *sc = &lp->schedulers[sched_id];
+    struct sm_state *st = &lp->ls->sms[sm];
+    struct warp *best = NULL;
+    uint64_t best_t = NEVER;
+    for (uint32_t i = s; i < lp->warps_per_sm; i += lp->per_sm) {
+        uint64_t t = warp_ready(lp, sc, &st->warps[i]);
+        if (t < best_t) {
+            best_t = t;
+            best = &st->warps[i];
+        }
+    }
+    if (best != NULL && sc->dispatch_free > best_t)
+        best_t = sc->dispatch_free;
+    *when = best_t;
+    return best;
+}
+
+static void requeue(struct launch_loop *lp, uint32_t sched_id)
+{
+    uint64_t when;
+    struct scheduler *sc = &lp->schedulers[sched_id];
+    if (pick_warp(lp, sched_id, &when) == NULL || when == sc->queued)
+        return;
+    sc->queued = when;
+    heap_push(&lp->heap, when, sched_id);
+}
+
+static void requeue_sm(struct launch_loop *lp, uint32_t sm)
+{
+    for (uint32_t s = 0; s < lp->per_sm; s++)
+        requeue(lp, sm * lp->per_sm + s);
+}
+
+static void release_barrier(struct launch_state *ls, uint32_t sm, uint32_t slot)
+{
+    struct block_slot *blk = &ls->sms[sm].blocks[slot];
+    uint64_t resume = blk->barrier_time + ls->gpu->params.latency[GPU_CLASS_BARRIER];
+    for (uint32_t i = 0; i < ls->warps_per_block; i++) {
+        struct warp *w = &ls->sms[sm].warps[slot * ls->warps_per_block + i];
+        if (w->at_barrier) {
+            w->at_barrier = false;
+            if (w->next_issue < resume)
+                w->next_issue = resume;
+        }
+    }
+    blk->arrived = 0;
+    blk->barrier_time = 0;
+}
+
+/* After a warp's step: barriers, warp and block ends, the next block. Returns whether the SM's schedulers need
+ * a fresh look (other warps changed state). */
+static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint64_t now)
+{
+    struct launch_state *ls = lp->ls;
+    struct block_slot *blk = &ls->sms[sm].blocks[w->block_slot];
+    if (w->at_barrier) {
+        blk->arrived++;
+        if (now > blk->barrier_time)
+            blk->barrier_time = now;
+        if (blk->arrived < blk->live_warps)
+            return false;
+        release_barrier(ls, sm, w->block_slot);
+        return true;
+    }
+    if (!w->done)
+        return false;
+    w->active = false;
+    if (w->finish > blk->finish)
+        blk->finish = w->finish;
+    if (--blk->live_warps > 0) {
+        if (blk->arrived > 0 && blk->arrived == blk->live_warps) {
+            release_barrier(ls, sm, w->block_slot);
+            return true;
+        }
+        return false;
+    }
+    blk->busy = false;
+    if (blk->finish > ls->end_cycle)
+        ls->end_cycle = blk->finish;
+    if (ls->next_block < ls->total_blocks)
+        start_block(ls, sm, w->block_slot, blk->finish);
+    return true;
+}
+
+static bool run_loop(struct launch_loop *lp)
+{
+    struct launch_state *ls = lp->ls;
+    while (lp->heap.count > 0) {
+        struct sched_entry e = heap_pop(&lp->heap);
+        struct scheduler *sc = &lp->schedulers[e.id];
+        if (sc->queued != e.time)
+            continue; /* superseded */
+        sc->queued = NEVER;
+        uint64_t when;
+        struct warp *w = pick_warp(lp, e.id, &when);
+        if (w == NULL)
+            continue;
+        if (when > e.time) {
+            sc->queued = when;
+            heap_push(&lp->heap, when, e.id);
+            continue;
+        }
+        uint32_t sm = e.id / lp->per_sm;
+        const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
+        enum gpu_insn_class cls = x->insn_class;
+        if (!warp_step(ls, sm, w, when))
+            return false;
+        sc->dispatch_free = when + 1;
+        sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
+        w->next_issue = when + 1;
+        if (after_step(lp, sm, w, when))
+            requeue_sm(lp, sm);
+        else
+            requeue(lp, e.id);
+    }
+    return true;
+}
+
+/* ---- setup ---- */
+
+static bool check_launch(struct gpu *gpu, const struct gpu_kernel *k, const struct gpu_launch *l,
+                         uint64_t shared_bytes, struct gpu_occupancy *occ, struct vdc_error *err)
+{
+    const struct gpu_params *p = &gpu->params;
+    const struct ptx_function *f = k->function;
+    if (l->grid.x == 0 || l->grid.y == 0 || l->grid.z == 0 || l->grid.x > 0x7fffffffu || l->grid.y > 65535 ||
+        l->grid.z > 65535)
+        return vdc_fail(err, "kernel %s: grid %" PRIu32 "x%" PRIu32 "x%" PRIu32
+                             " is not a valid grid; give 1..2147483647 x 1..65535 x 1..65535 blocks",
+                        f->name, l->grid.x, l->grid.y, l->grid.z);
+    uint64_t threads = (uint64_t)l->block.x * l->block.y * l->block.z;
+    if (threads == 0 || l->block.x > 1024 || l->block.y > 1024 || l->block.z > 64 ||
+        threads > p->max_threads_per_block)
+        return vdc_fail(err, "kernel %s: block %" PRIu32 "x%" PRIu32 "x%" PRIu32
+                             " is not a valid block; give at most 1024x1024x64 threads and %" PRIu32 " in all",
+                        f->name, l->block.x, l->block.y, l->block.z, p->max_threads_per_block);
+    if (f->reqntid[0] && (f->reqntid[0] != l->block.x || (f->reqntid[1] ? f->reqntid[1] : 1) != l->block.y ||
+                          (f->reqntid[2] ? f->reqntid[2] : 1) != l->block.z))
+        return vdc_fail(err, "kernel %s: block %" PRIu32 "x%" PRIu32 "x%" PRIu32 " differs from its .reqntid",
+                        f->name, l->block.x, l->block.y, l->block.z);
+    if (l->params_bytes != f->param_bytes)
+        return vdc_fail(err, "kernel %s: %" PRIu32 " bytes of parameters given, its .param list takes %" PRIu32,
+                        f->name, l->params_bytes, f->param_bytes);
+    if (shared_bytes > p->shared_per_block)
+        return vdc_fail(err, "kernel %s: %" PRIu64 " bytes of shared memory per block (static and dynamic); the GPU "
+                             "allows %" PRIu32,
+                        f->name, shared_bytes, p->shared_per_block);
+    gpu_occupancy_compute(p, (uint32_t)threads, k->registers_per_thread, (uint32_t)shared_bytes, occ);
+    if (occ->blocks_per_sm == 0)
+        return vdc_fail(err, "kernel %s: a block of %" PRIu64 " threads with %" PRIu32
+                             " registers each and %" PRIu64 " bytes of shared memory does not fit on an SM (%s)",
+                        f->name, threads, k->registers_per_thread, shared_bytes, occ->limited_by);
+    return true;
+}
+
+static void free_state(struct launch_state *ls)
+{
+    for (uint32_t sm = 0; ls->sms != NULL && sm < ls->sm_count; sm++) {
+        struct sm_state *st = &ls->sms[sm];
+        for (uint32_t i = 0; st->warps != NULL && i < ls->blocks_per_sm * ls->warps_per_block; i++) {
+            free(st->warps[i].regs);
+            free(st->warps[i].ready);
+            free(st->warps[i].local);
+            free(st->warps[i].stack);
+        }
+        for (uint32_t b = 0; st->blocks != NULL && b < ls->blocks_per_sm; b++)
+            free(st->blocks[b].shared);
+        free(st->warps);
+        free(st->blocks);
+    }
+    free(ls->sms);
+    free(ls->params);
+}
+
+bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
+                struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    memset(fault, 0, sizeof *fault);
+    const struct ptx_module *m = module->ptx;
+    uint32_t fi = 0;
+    while (fi < m->function_count && !(m->functions[fi].is_entry && strcmp(m->functions[fi].name, launch->kernel) == 0))
+        fi++;
+    if (fi == m->function_count)
+        return vdc_fail(err, "kernel %s: no .entry of that name in %s", launch->kernel, m->source_name);
+    const struct gpu_kernel *k = &module->kernels[fi];
+    uint64_t shared_bytes = launch->dynamic_shared_bytes ? k->dynamic_shared_offset + launch->dynamic_shared_bytes
+                                                         : k->static_shared;
+    struct gpu_occupancy occ;
+    if (!check_launch(gpu, k, launch, shared_bytes, &occ, err))
+        return false;
+
+    const struct gpu_params *p = &gpu->params;
+    struct launch_state ls = {
+        .gpu = gpu, .module = module, .kernel = k, .launch = launch, .fault = fault,
+        .threads_per_block = launch->block.x * launch->block.y * launch->block.z,
+        .total_blocks = (uint64_t)launch->grid.x * launch->grid.y * launch->grid.z,
+        .shared_bytes = shared_bytes,
+    };
+    ls.warps_per_block = (ls.threads_per_block + WARP_LANES - 1) / WARP_LANES;
+    /* Only as many SMs and block slots as the grid can fill get state. */
+    ls.sm_count = ls.total_blocks < p->sm_count ? (uint32_t)ls.total_blocks : p->sm_count;
+    uint64_t per_sm = (ls.total_blocks + ls.sm_count - 1) / ls.sm_count;
+    ls.blocks_per_sm = per_sm < occ.blocks_per_sm ? (uint32_t)per_sm : occ.blocks_per_sm;
+    ls.params = vdc_xcalloc(launch->params_bytes ? launch->params_bytes : 1, 1);
+    if (launch->params_bytes)
+        memcpy(ls.params, launch->params, launch->params_bytes);
+    ls.sms = vdc_xcalloc(ls.sm_count, sizeof *ls.sms);
+    uint32_t warps_per_sm = ls.blocks_per_sm * ls.warps_per_block;
+    for (uint32_t sm = 0; sm < ls.sm_count; sm++) {
+        struct sm_state *st = &ls.sms[sm];
+        st->warps = vdc_xcalloc(warps_per_sm, sizeof *st->warps);
+        st->blocks = vdc_xcalloc(ls.blocks_per_sm, sizeof *st->blocks);
+        for (uint32_t b = 0; b < ls.blocks_per_sm; b++)
+            st->blocks[b].shared = vdc_xcalloc(shared_bytes ? shared_bytes : 1, 1);
+        for (uint32_t i = 0; i < warps_per_sm; i++) {
+            struct warp *w = &st->warps[i];
+            w->regs = vdc_xcalloc((uint64_t)k->slot_count * WARP_LANES, sizeof *w->regs);
+            w->ready = vdc_xcalloc(k->slot_count, sizeof *w->ready);
+            w->local = k->local_bytes ? vdc_xcalloc(k->local_bytes, WARP_LANES) : NULL;
+            w->stack_capacity = 8;
+            w->stack = vdc_xcalloc(w->stack_capacity, sizeof *w->stack);
+            w->block_slot = i / ls.warps_per_block;
+            w->index_in_block = i % ls.warps_per_block;
+        }
+    }
+    gpu_memsys_kernel_start(gpu->memsys);
+
+    struct launch_loop lp = {.ls = &ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
+    lp.schedulers = vdc_xcalloc((uint64_t)ls.sm_count * lp.per_sm, sizeof *lp.schedulers);
+    for (uint32_t i = 0; i < ls.sm_count * lp.per_sm; i++)
+        lp.schedulers[i].queued = NEVER;
+    /* Blocks go to SMs breadth first, as the hardware's block scheduler deals them. */
+    for (uint32_t slot = 0; slot < ls.blocks_per_sm; slot++)
+        for (uint32_t sm = 0; sm < ls.sm_count && ls.next_block < ls.total_blocks; sm++)
+            start_block(&ls, sm, slot, 0);
+    for (uint32_t sm = 0; sm < ls.sm_count; sm++)
+        requeue_sm(&lp, sm);
+    run_loop(&lp);
+    gpu_memsys_kernel_end(gpu->memsys, ls.end_cycle);
+
+    const struct gpu_memsys_stats *ms = gpu_memsys_stats(gpu->memsys);
+    stats->cycles = ls.end_cycle;
+    stats->duration_ps = p->launch_latency_ps + (uint64_t)((unsigned __int128)ls.end_cycle * 1000000000000ull / p->clock_hz);
+    stats->warp_insns = ls.warp_insns;
+    stats->thread_insns = ls.thread_insns;
+    stats->dram_read_bytes = ms->dram_read_bytes;
+    stats->dram_write_bytes = ms->dram_write_bytes;
+    stats->l1_hits = ms->l1_hits;
+    stats->l1_misses = ms->l1_misses;
+    stats->l2_hits = ms->l2_hits;
+    stats->l2_misses = ms->l2_misses;
+    stats->blocks_per_sm = occ.blocks_per_sm;
+    stats->occupancy_limit = occ.limited_by;
+    stats->registers_per_thread = k->registers_per_thread;
+    stats->shared_bytes_per_block = shared_bytes;
+    gpu->totals.launches++;
+    gpu->totals.busy_cycles += ls.end_cycle;
+    gpu->totals.warp_insns += ls.warp_insns;
+    gpu->totals.thread_insns += ls.thread_insns;
+    gpu->totals.dram_read_bytes += ms->dram_read_bytes;
+    gpu->totals.dram_write_bytes += ms->dram_write_bytes;
+    free(lp.heap.items);
+    free(lp.schedulers);
+    free_state(&ls);
+    return true;
+}
