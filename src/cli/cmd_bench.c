@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "../bench/fabric_bench.h"
+#include "../bench/gpu_bench.h"
 #include "../bench/hold.h"
 #include "../bench/kvm_bench.h"
 #include "../run/guest_set.h"
@@ -181,15 +182,77 @@ static int bench_fabric(int argc, char **argv)
     return VDC_EXIT_OK;
 }
 
+static int bench_gpu(int argc, char **argv)
+{
+    static const struct option options[] = {{"repeat", required_argument, NULL, 'r'},
+                                            {"gpu", required_argument, NULL, 'g'},
+                                            {"gemm", required_argument, NULL, 'n'},
+                                            {NULL, 0, NULL, 0}};
+    unsigned long long repeat = 5, gemm_n = 512;
+    const char *preset = "h200";
+    opterr = 0;
+    optind = 1;
+    int opt, code;
+    while ((opt = getopt_long(argc, argv, ":r:g:n:", options, NULL)) != -1) {
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench gpu'", vdc_bad_option(argv, optind));
+        if (opt == 'g')
+            preset = optarg;
+        else if ((code = vdc_option_count("bench", opt == 'r' ? "--repeat" : "--gemm", optarg,
+                                          opt == 'r' ? &repeat : &gemm_n)) != 0)
+            return code;
+    }
+    if (optind < argc)
+        return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (repeat == 0 || repeat > 101 || gemm_n < 16 || gemm_n > 4096)
+        return vdc_usage_error("bench", "--repeat must be 1 to 101 and --gemm 16 to 4096");
+    printf("bench gpu: %s preset, timing on; gemm %llux%llux%llu, fma_bound, stream_copy 64MiB; %llu runs\n", preset,
+           gemm_n, gemm_n, gemm_n, repeat);
+    double rates[101];
+    uint64_t digests[GPU_BENCH_KERNELS] = {0};
+    for (unsigned long long i = 0; i < repeat; i++) {
+        struct gpu_bench_kernel k[GPU_BENCH_KERNELS];
+        struct vdc_error err;
+        if (!gpu_bench_round(preset, (uint32_t)gemm_n, k, &err)) {
+            vdc_fail_prefix(&err, "bench gpu");
+            vdc_print_error(&err);
+            return VDC_EXIT_BAD_INPUT;
+        }
+        uint64_t insns = 0;
+        double wall = 0;
+        printf("  run %llu:", i + 1);
+        for (int j = 0; j < GPU_BENCH_KERNELS; j++) {
+            insns += k[j].thread_insns;
+            wall += k[j].wall_seconds;
+            printf(" %s %.1f M/s (%" PRIu64 " cycles)%s", k[j].name, (double)k[j].thread_insns / k[j].wall_seconds / 1e6,
+                   k[j].cycles, j + 1 < GPU_BENCH_KERNELS ? ";" : "");
+            if (i > 0 && k[j].digest != digests[j]) {
+                fprintf(stderr, "vdc: bench gpu: %s gave different results or cycles in two runs\n", k[j].name);
+                return VDC_EXIT_SIM_FAILED;
+            }
+            digests[j] = k[j].digest;
+        }
+        rates[i] = (double)insns / wall;
+        printf("; all %.1f M thread instructions/s\n", rates[i] / 1e6);
+    }
+    qsort(rates, repeat, sizeof rates[0], compare_doubles);
+    printf("median     %.1f M thread instructions/s\n", rates[repeat / 2] / 1e6);
+    return VDC_EXIT_OK;
+}
+
 int vdc_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm, fabric");
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm, fabric, gpu");
     if (strcmp(argv[1], "sched") == 0)
         return bench_sched(argc - 1, argv + 1);
     if (strcmp(argv[1], "kvm") == 0)
         return bench_kvm(argc - 1, argv + 1);
     if (strcmp(argv[1], "fabric") == 0)
         return bench_fabric(argc - 1, argv + 1);
-    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm, fabric", argv[1]);
+    if (strcmp(argv[1], "gpu") == 0)
+        return bench_gpu(argc - 1, argv + 1);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm, fabric, gpu", argv[1]);
 }

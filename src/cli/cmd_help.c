@@ -15,7 +15,7 @@ static const char overview[] =
     "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
     "  boot PROGRAM    run one guest program on KVM with the sim-control device; exit with its code\n"
     "  ptx run FILE    run one kernel of a PTX file on a simulated GPU, without a VM\n"
-    "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm, fabric)\n"
+    "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm, fabric, gpu)\n"
     "  help [TOPIC]    this text, or a command's (run, boot, ptx, bench) or 'keys' (every scenario key)\n"
     "  version         print the version (also --version)\n"
     "\n"
@@ -55,6 +55,7 @@ static const char boot_help[] =
 static const char bench_help[] =
     "usage: vdc bench sched [--pending N] [--events N] [--repeat R] [--seed N]\n"
     "       vdc bench kvm [--exits N] [--repeat R]\n"
+    "       vdc bench gpu [--repeat R] [--gpu PRESET] [--gemm N]\n"
     "\n"
     "sched: the hold model on the event queue: N pending events (default 1000000); each processed event\n"
     "schedules one successor a uniform 0..2N ns later; --events per run (default 10000000), --repeat runs\n"
@@ -62,7 +63,11 @@ static const char bench_help[] =
     "\n"
     "kvm: boots the bench-exits guest (build/guest/bench-exits.elf beside vdc): the time from VM creation to\n"
     "its first exit, then N clock reads (default 20000) through vdc's scheduler and devices, and the same\n"
-    "guest driven by a bare KVM_RUN loop; prints both exit rates and their ratio, per run and as medians.\n";
+    "guest driven by a bare KVM_RUN loop; prints both exit rates and their ratio, per run and as medians.\n"
+    "\n"
+    "gpu: HiGPU with timing on (preset h200 unless --gpu): a tiled GEMM of N x N x N (default 512), an FMA-bound\n"
+    "kernel and a 64 MiB streaming copy; prints simulated thread instructions per wall-clock second, per kernel\n"
+    "and in all, per run and as the median; runs must agree on every kernel's results and cycles.\n";
 
 int vdc_cmd_help(int argc, char **argv)
 {
