@@ -287,7 +287,8 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
         x->kind = EXEC_EXIT;
         break;
     case PTX_OP_BAR:
-        x->kind = in->mode == PTX_MODE_BAR_ARRIVE ? EXEC_NOP : EXEC_BAR;
+        /* bar.arrive does not wait; bar.warp.sync only orders one warp, whose lanes run together here anyway. */
+        x->kind = in->mode == PTX_MODE_BAR_SYNC ? EXEC_BAR : EXEC_NOP;
         break;
     case PTX_OP_MEMBAR:
     case PTX_OP_FENCE:
