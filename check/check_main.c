@@ -13,6 +13,8 @@ Suite *faults_suite(void);
 Suite *guest_verbs_suite(void);
 Suite *guest_perftest_suite(void);
 Suite *fabric_validation_suite(void);
+Suite *gpu_reference_suite(void);
+Suite *gpu_kernel_cases_suite(void);
 
 int main(void)
 {
@@ -32,6 +34,8 @@ int main(void)
     srunner_add_suite(runner, guest_verbs_suite());
     srunner_add_suite(runner, guest_perftest_suite());
     srunner_add_suite(runner, fabric_validation_suite());
+    srunner_add_suite(runner, gpu_reference_suite());
+    srunner_add_suite(runner, gpu_kernel_cases_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
