@@ -34,7 +34,7 @@ GUEST_LIBFDT  := $(shell gcc -print-file-name=libfdt.a)
 GUEST_RUNTIME := $(patsubst guest/runtime/%,$(BUILD)/guest/runtime/%.o,$(sort $(wildcard guest/runtime/*.c guest/runtime/*.S)))
 GUEST_PROGRAMS := $(patsubst guest/programs/%.c,$(BUILD)/guest/%.elf,$(sort $(wildcard guest/programs/*.c)))
 
-.PHONY: all guests run check test asan deps docs bench bench-ns3 clean
+.PHONY: all guests ptx run check test asan deps docs bench bench-ns3 clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/vdc guests
@@ -48,6 +48,24 @@ $(BUILD)/guest/runtime/%.o: guest/runtime/%
 $(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME)
 	@mkdir -p $(dir $@)
 	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_LIBFDT) -o $@
+
+# GPU kernels: nvcc's PTX of each guest/kernels/*.cu is committed beside it (sm_90) and in sm80/ (sm_80), so that
+# no build needs nvcc. `make ptx` regenerates what is older than its .cu; the same nvcc gives the same bytes.
+NVCC       ?= $(shell command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)
+NVCCFLAGS  := -ptx -O3
+KERNEL_CU  := $(sort $(wildcard guest/kernels/*.cu))
+KERNEL_PTX := $(KERNEL_CU:.cu=.ptx) $(patsubst guest/kernels/%.cu,guest/kernels/sm80/%.ptx,$(KERNEL_CU))
+
+ptx: $(KERNEL_PTX)
+
+guest/kernels/%.ptx: guest/kernels/%.cu
+	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
+	$(NVCC) -arch=sm_90 $(NVCCFLAGS) $< -o $@
+
+guest/kernels/sm80/%.ptx: guest/kernels/%.cu
+	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(NVCC) -arch=sm_80 $(NVCCFLAGS) $< -o $@
 
 # Kept, so that their dependency files (headers such as src/devices/hinic/hinic_regs.h) are honoured.
 .SECONDARY: $(GUEST_RUNTIME)
