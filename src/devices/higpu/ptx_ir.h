@@ -100,6 +100,7 @@ enum ptx_mode {
     PTX_MODE_PRMT_RC16,
     /* bar: bar.sync / barrier.sync (wait) or bar.arrive (no wait), bar.red.* is refused */
     PTX_MODE_BAR_SYNC, PTX_MODE_BAR_ARRIVE,
+    PTX_MODE_BAR_WARP_SYNC, /* bar.warp.sync membermask (__syncwarp): op[0] is the mask */
     /* testp */
     PTX_MODE_TESTP_FINITE, PTX_MODE_TESTP_INFINITE, PTX_MODE_TESTP_NUMBER, PTX_MODE_TESTP_NOTANUMBER,
     PTX_MODE_TESTP_NORMAL, PTX_MODE_TESTP_SUBNORMAL,
@@ -189,6 +190,10 @@ struct ptx_var {
     uint64_t size;       /* bytes */
     uint8_t *init;       /* `size` bytes of initial value, or NULL (zeros) */
     int32_t function;    /* index of the function it is declared in, or -1 at module scope */
+    /* .shared: byte offset in the block's shared memory (the same in every kernel for module-scope ones; 0 for an
+     * extern one, which sits at the start of dynamic shared memory, i.e. at the kernel's shared_bytes).
+     * .local: byte offset in the thread's local memory. 0 for .global and .const. */
+    uint64_t offset;
 };
 
 struct ptx_param {
