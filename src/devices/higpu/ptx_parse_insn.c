@@ -325,7 +325,7 @@ static bool finish_modifiers(struct ptx_parser *p, struct ptx_insn *in, const st
                              uint32_t line)
 {
     if (types_seen < info->types)
-        return ptx_fail_at(p, line, "'%s' needs %s type", opname, info->types == 2 ? "two types" : "a");
+        return ptx_fail_at(p, line, "'%s' needs %s", opname, info->types == 2 ? "two types" : "a type");
     switch (in->opcode) {
     case PTX_OP_SHF:
         if (shf_dir == 0 || shf_mode == 0)
