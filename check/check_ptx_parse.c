@@ -410,6 +410,7 @@ static const struct bad_case bad_cases[] = {
     {NULL, HEADER ".global .u32 g;\n.global .u32 g;\n", "bad.ptx:5: duplicate declaration of 'g'; rename one of them"},
     {NULL, HEADER ".global .b8 t[2] = {1, 2, 3};\n", "bad.ptx:4: too many initializer elements for 't' (2 bytes)"},
     {NULL, HEADER ".global .u32 g;\n.global .u64 p = g;\n", "bad.ptx:5: addresses of symbols in initializers are not supported; set the pointer at run time"},
+    {NULL, HEADER ".global .b8 big[100000000] = {1};\n", "bad.ptx:4: variable 'big' with an initializer is larger than 64 MiB; initialise it at run time"},
     {NULL, HEADER ".global .texref tex;\n", "bad.ptx:4: unsupported variable type '.texref'; textures and surfaces are not modelled"},
     {NULL, HEADER ".local .u32 x;\n", "bad.ptx:4: module-scope .local variables are not supported; declare them inside the function"},
     {NULL, HEADER ".shared .u32 s = 1;\n", "bad.ptx:4: .shared variable 's' cannot have an initializer"},

@@ -7,6 +7,33 @@
 
 #include "../../common/error.h"
 
+/* The contract between the front end (ptx_parse*.c, ptx_cfg.c) and the executor:
+ *
+ * - Registers are numbered slots, one per declared register of any type, predicates included
+ *   (ptx_function.regs). `%r<89>` declares %r0..%r88. A register declared in a nested `{ }` block gets its own
+ *   slot even when its name repeats an outer or earlier one (nvcc's `{ .reg .b32 %temp; ... }`).
+ * - op[0] is the destination; sources follow in PTX order. Fixed slots where PTX has optional parts:
+ *   setp: op[0] p, op[1] a, op[2] b, op[3] c (the .and/.or/.xor predicate, kind NONE without one),
+ *         op[4] q (the second destination of `p|q`, kind NONE when absent); its `type` is the comparison type.
+ *   shfl: op[0] d, op[1] the predicate destination of `d|p` (kind NONE when absent), op[2] a, op[3] b, op[4] c,
+ *         op[5] membermask. vote: op[0] d, op[1] the predicate (negate set for `!p`), op[2] membermask.
+ *   st and red: op[0] the address, op[1] the value. atom: op[0] d, op[1] the address, op[2] b, op[3] c (cas).
+ *   bar/barrier: op[0] the barrier id, op[1] the thread count (or NONE); bar.warp.sync: op[0] the mask.
+ * - `type` is the type suffix as written (mul.wide.s32 has S32, the destination being twice as wide); the
+ *   second type of cvt (source), set and slct (comparison) is src_type.
+ * - PTX_OPND_SYMBOL and PTX_OPND_ADDR with symbol >= 0 refer to ptx_module.vars; function-scope .shared and
+ *   .local variables are there too, with `function` set.
+ * - A kernel parameter in an address (`ld.param.u32 %r1, [k_param_2+4]`) is an ADDR operand with symbol = -1,
+ *   reg = -1 and imm = the parameter's offset in the parameter buffer plus the written offset; the instruction's
+ *   space is PARAM. ld.param through a register is refused.
+ * - PTX_OPND_LABEL's imm is the target instruction index (insn_count for a label after the last instruction).
+ * - Immediates of float instructions are the bits of the instruction's float type (0f literals for f32, 0d for
+ *   f64; a decimal or integer literal is converted with round-to-nearest).
+ * - Cache operators (.ca .cg .cs .lu .cv .wb .wt), L1::/L2:: hints and prefetch levels are accepted and dropped;
+ *   memory ordering (.relaxed .acquire .release .acq_rel .sc .weak) and scopes (.cta .gpu .sys) set
+ *   PTX_FLAG_RELAXED_ORDER and change nothing else. membar's level is not kept.
+ */
+
 /* Instruction and variable types. Order matters: helpers below test ranges. */
 enum ptx_type {
     PTX_T_NONE = 0,
@@ -239,7 +266,8 @@ struct ptx_module {
     uint32_t function_count;
 };
 
-/* Reads nvcc's PTX text. On error returns NULL with a one-line message "NAME:LINE: what; how to fix". An
+/* Reads nvcc's PTX text. A .func's return parameters follow its parameters in `params` (call is refused, so a
+ * .func is parsed but never runs). On error returns NULL with a one-line message "NAME:LINE: what; how to fix". An
  * instruction, type or modifier vdc does not implement is refused here, by name and line. */
 struct ptx_module *ptx_module_parse(const char *text, uint64_t length, const char *source_name,
                                     struct vdc_error *err);

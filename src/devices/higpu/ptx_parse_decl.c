@@ -8,6 +8,7 @@
 
 #define MAX_REGISTERS_PER_FUNCTION 65536u
 #define MAX_VARIABLE_BYTES (1ull << 32)
+#define MAX_INITIALIZED_BYTES (64ull << 20)
 
 static bool parse_count(struct ptx_parser *p, uint64_t *value, const char *what)
 {
@@ -148,7 +149,7 @@ static bool parse_initializer(struct ptx_parser *p, struct ptx_var *v, enum ptx_
             continue;
         }
         if (used + esize > capacity) {
-            if (!unsized || capacity >= MAX_VARIABLE_BYTES) {
+            if (!unsized || capacity >= MAX_INITIALIZED_BYTES) {
                 ok = ptx_fail(p, "too many initializer elements for '%s' (%llu bytes)", v->name,
                               (unsigned long long)v->size);
                 break;
@@ -273,6 +274,9 @@ bool ptx_parse_variable(struct ptx_parser *p, bool is_extern, int32_t function)
         if (v->space == PTX_SPACE_SHARED || v->space == PTX_SPACE_LOCAL)
             return ptx_fail(p, "%s variable '%s' cannot have an initializer",
                             v->space == PTX_SPACE_SHARED ? ".shared" : ".local", name);
+        if (v->size > MAX_INITIALIZED_BYTES)
+            return ptx_fail(p, "variable '%s' with an initializer is larger than 64 MiB; initialise it at run time",
+                            name);
         ptx_lex_next(p);
         if (!parse_initializer(p, v, type, unsized))
             return false;
