@@ -7,6 +7,33 @@
 
 #include "../../common/error.h"
 
+/* The contract between the front end (ptx_parse*.c, ptx_cfg.c) and the executor:
+ *
+ * - Registers are numbered slots, one per declared register of any type, predicates included
+ *   (ptx_function.regs). `%r<89>` declares %r0..%r88. A register declared in a nested `{ }` block gets its own
+ *   slot even when its name repeats an outer or earlier one (nvcc's `{ .reg .b32 %temp; ... }`).
+ * - op[0] is the destination; sources follow in PTX order. Fixed slots where PTX has optional parts:
+ *   setp: op[0] p, op[1] a, op[2] b, op[3] c (the .and/.or/.xor predicate, kind NONE without one),
+ *         op[4] q (the second destination of `p|q`, kind NONE when absent); its `type` is the comparison type.
+ *   shfl: op[0] d, op[1] the predicate destination of `d|p` (kind NONE when absent), op[2] a, op[3] b, op[4] c,
+ *         op[5] membermask. vote: op[0] d, op[1] the predicate (negate set for `!p`), op[2] membermask.
+ *   st and red: op[0] the address, op[1] the value. atom: op[0] d, op[1] the address, op[2] b, op[3] c (cas).
+ *   bar/barrier: op[0] the barrier id, op[1] the thread count (or NONE); bar.warp.sync: op[0] the mask.
+ * - `type` is the type suffix as written (mul.wide.s32 has S32, the destination being twice as wide); the
+ *   second type of cvt (source), set and slct (comparison) is src_type.
+ * - PTX_OPND_SYMBOL and PTX_OPND_ADDR with symbol >= 0 refer to ptx_module.vars; function-scope .shared and
+ *   .local variables are there too, with `function` set.
+ * - A kernel parameter in an address (`ld.param.u32 %r1, [k_param_2+4]`) is an ADDR operand with symbol = -1,
+ *   reg = -1 and imm = the parameter's offset in the parameter buffer plus the written offset; the instruction's
+ *   space is PARAM. ld.param through a register is refused.
+ * - PTX_OPND_LABEL's imm is the target instruction index (insn_count for a label after the last instruction).
+ * - Immediates of float instructions are the bits of the instruction's float type (0f literals for f32, 0d for
+ *   f64; a decimal or integer literal is converted with round-to-nearest).
+ * - Cache operators (.ca .cg .cs .lu .cv .wb .wt), L1::/L2:: hints and prefetch levels are accepted and dropped;
+ *   memory ordering (.relaxed .acquire .release .acq_rel .sc .weak) and scopes (.cta .gpu .sys) set
+ *   PTX_FLAG_RELAXED_ORDER and change nothing else. membar's level is not kept.
+ */
+
 /* Instruction and variable types. Order matters: helpers below test ranges. */
 enum ptx_type {
     PTX_T_NONE = 0,
@@ -100,6 +127,7 @@ enum ptx_mode {
     PTX_MODE_PRMT_RC16,
     /* bar: bar.sync / barrier.sync (wait) or bar.arrive (no wait), bar.red.* is refused */
     PTX_MODE_BAR_SYNC, PTX_MODE_BAR_ARRIVE,
+    PTX_MODE_BAR_WARP_SYNC, /* bar.warp.sync membermask (__syncwarp): op[0] is the mask */
     /* testp */
     PTX_MODE_TESTP_FINITE, PTX_MODE_TESTP_INFINITE, PTX_MODE_TESTP_NUMBER, PTX_MODE_TESTP_NOTANUMBER,
     PTX_MODE_TESTP_NORMAL, PTX_MODE_TESTP_SUBNORMAL,
@@ -189,6 +217,10 @@ struct ptx_var {
     uint64_t size;       /* bytes */
     uint8_t *init;       /* `size` bytes of initial value, or NULL (zeros) */
     int32_t function;    /* index of the function it is declared in, or -1 at module scope */
+    /* .shared: byte offset in the block's shared memory (the same in every kernel for module-scope ones; 0 for an
+     * extern one, which sits at the start of dynamic shared memory, i.e. at the kernel's shared_bytes).
+     * .local: byte offset in the thread's local memory. 0 for .global and .const. */
+    uint64_t offset;
 };
 
 struct ptx_param {
@@ -234,7 +266,8 @@ struct ptx_module {
     uint32_t function_count;
 };
 
-/* Reads nvcc's PTX text. On error returns NULL with a one-line message "NAME:LINE: what; how to fix". An
+/* Reads nvcc's PTX text. A .func's return parameters follow its parameters in `params` (call is refused, so a
+ * .func is parsed but never runs). On error returns NULL with a one-line message "NAME:LINE: what; how to fix". An
  * instruction, type or modifier vdc does not implement is refused here, by name and line. */
 struct ptx_module *ptx_module_parse(const char *text, uint64_t length, const char *source_name,
                                     struct vdc_error *err);
