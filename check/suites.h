@@ -10,5 +10,6 @@ Suite *units_suite(void);
 Suite *scenario_suite(void);
 Suite *run_suite(void);
 Suite *kvm_parts_suite(void);
+Suite *ptx_scalar_suite(void);
 
 #endif
