@@ -78,6 +78,10 @@ $(BUILD)/obj/%.o: %.c
 GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,hinic_model.o check_guest_verbs.o check_guest_perftest.o)
 $(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
+# Directed rounding switches the SSE rounding mode around single operations; -frounding-math keeps the compiler
+# from folding or moving them across the switch.
+$(BUILD)/obj/src/devices/higpu/ptx_scalar_round.o: CFLAGS += -frounding-math
+
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(DEPFLAGS) -Isrc -c $< -o $@

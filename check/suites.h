@@ -11,5 +11,6 @@ Suite *scenario_suite(void);
 Suite *run_suite(void);
 Suite *kvm_parts_suite(void);
 Suite *ptx_parse_suite(void);
+Suite *ptx_scalar_suite(void);
 
 #endif

@@ -12,7 +12,9 @@
  * Operands a, b, c are op[1], op[2], op[3] of the instruction as read by the executor (a predicate source with
  * `!` already inverted). `carry` is the lane's carry flag for add.cc/addc and friends (in and out).
  * For setp the result has p in bit 0 and q (the complement, combined with c by the same bool op) in bit 1.
- * For selp and slct, c is the selector. */
+ * For selp and slct, c is the selector. bfi has four sources (a, b, pos, len): the executor passes pos in the low
+ * 32 bits of c and len in its high 32 bits. lop3's truth table is read from the instruction (op[4].imm).
+ * Functions ignore operand bits above their type's width. */
 typedef uint64_t (*ptx_scalar_fn)(const struct ptx_insn *insn, uint64_t a, uint64_t b, uint64_t c,
                                   uint32_t *carry);
 
