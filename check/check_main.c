@@ -32,6 +32,8 @@ int main(void)
     srunner_add_suite(runner, guest_verbs_suite());
     srunner_add_suite(runner, guest_perftest_suite());
     srunner_add_suite(runner, fabric_validation_suite());
+    srunner_add_suite(runner, gpu_params_suite());
+    srunner_add_suite(runner, gpu_memsys_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
