@@ -158,7 +158,7 @@ START_TEST(validate_bad)
     ck_assert(gpu_params_set(&p, "line_size", "32", &err));
     ck_assert(!gpu_params_validate(&p, &err));
     ck_assert_str_eq(err.text, "GPU parameters: sector_bytes (64) and line_bytes (32) must be powers of two with 16 "
-                               "<= sector <= line <= 8 sectors");
+                               "<= sector <= 64 and sector <= line <= 8 sectors");
 
     p = preset("h100");
     ck_assert(gpu_params_set(&p, "l1_size", "1000", &err));

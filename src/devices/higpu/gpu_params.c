@@ -119,11 +119,13 @@ bool gpu_params_validate(const struct gpu_params *p, struct vdc_error *err)
     if (!power_of_two(p->shared_banks) || p->shared_banks > 64)
         return vdc_fail(err, "%s: shared_banks (%" PRIu32 ") must be a power of two up to 64", what,
                         p->shared_banks);
-    /* A naturally aligned access of up to 16 bytes must sit in one sector, and a line has at most 8 sectors. */
-    if (!power_of_two(p->sector_bytes) || p->sector_bytes < 16 || !power_of_two(p->line_bytes) ||
-        p->line_bytes < p->sector_bytes || p->line_bytes / p->sector_bytes > 8)
+    /* A naturally aligned access of up to 16 bytes must sit in one sector, a sector's byte mask fits 64 bits and a
+     * line has at most 8 sectors. */
+    if (!power_of_two(p->sector_bytes) || p->sector_bytes < 16 || p->sector_bytes > 64 ||
+        !power_of_two(p->line_bytes) || p->line_bytes < p->sector_bytes || p->line_bytes / p->sector_bytes > 8)
         return vdc_fail(err, "%s: sector_bytes (%" PRIu32 ") and line_bytes (%" PRIu32 ") must be powers of two "
-                        "with 16 <= sector <= line <= 8 sectors", what, p->sector_bytes, p->line_bytes);
+                        "with 16 <= sector <= 64 and sector <= line <= 8 sectors", what, p->sector_bytes,
+                        p->line_bytes);
     if (p->l1_bytes < p->line_bytes || p->l1_bytes % p->line_bytes != 0 || p->l2_bytes < p->line_bytes ||
         p->l2_bytes % p->line_bytes != 0)
         return vdc_fail(err, "%s: l1_size (%" PRIu64 ") and l2_size (%" PRIu64 ") must be whole numbers of "
