@@ -42,6 +42,8 @@ int main(void)
     srunner_add_suite(runner, gpu_kernel_cases_suite());
     srunner_add_suite(runner, ptx_parse_suite());
     srunner_add_suite(runner, ptx_scalar_suite());
+    srunner_add_suite(runner, gpu_params_suite());
+    srunner_add_suite(runner, gpu_memsys_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

@@ -31,6 +31,10 @@ static const struct good_case good[] = {
     {"0008", VDC_QTY_COUNT, 8},
     {"1.0", VDC_QTY_COUNT, 1},
     {"2.000", VDC_QTY_SIZE, 2},
+    {"1.98GHz", VDC_QTY_FREQUENCY, 1980000000ULL},
+    {"1755 MHz", VDC_QTY_FREQUENCY, 1755000000ULL},
+    {"32kHz", VDC_QTY_FREQUENCY, 32000},
+    {"3.35TB/s", VDC_QTY_RATE, 26800000000000ULL},
 };
 
 START_TEST(good_quantities)
@@ -59,6 +63,9 @@ static const struct bad_case bad[] = {
     {"10", VDC_QTY_TIME, "'10' has no unit"},
     {"100", VDC_QTY_RATE, "'100' has no unit"},
     {"100Gbs", VDC_QTY_RATE, "unknown unit 'Gbs' in '100Gbs'"},
+    {"1980", VDC_QTY_FREQUENCY, "'1980' has no unit"},
+    {"1.98Ghz", VDC_QTY_FREQUENCY, "unknown unit 'Ghz' in '1.98Ghz'"},
+    {"0.5Hz", VDC_QTY_FREQUENCY, "'0.5Hz' is finer than the resolution of 1 Hz"},
     {"5 parsecs", VDC_QTY_TIME, "unknown unit 'parsecs' in '5 parsecs'"},
     {"8x", VDC_QTY_COUNT, "'8x' is not a whole number"},
     {"1e30bps", VDC_QTY_RATE, "'1e30bps' uses an exponent"},
@@ -99,9 +106,10 @@ START_TEST(formatting_round_trips)
     const struct good_case cases[] = {
         {NULL, VDC_QTY_RATE, 100000000000ULL}, {NULL, VDC_QTY_SIZE, 33554432}, {NULL, VDC_QTY_SIZE, 1000},
         {NULL, VDC_QTY_TIME, 1500000},         {NULL, VDC_QTY_TIME, 12345678}, {NULL, VDC_QTY_RATE, 1},
+        {NULL, VDC_QTY_FREQUENCY, 1980000000ULL},
     };
-    const char *texts[] = {"100Gbps", "32MiB", "1KB", "1.5 us", "12.345678 us", "1bps"};
-    for (size_t i = 0; i < 6; i++) {
+    const char *texts[] = {"100Gbps", "32MiB", "1KB", "1.5 us", "12.345678 us", "1bps", "1980MHz"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         char buf[64];
         vdc_format_quantity(buf, sizeof buf, cases[i].kind, cases[i].value);
         ck_assert_str_eq(buf, texts[i]);

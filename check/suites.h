@@ -12,5 +12,7 @@ Suite *run_suite(void);
 Suite *kvm_parts_suite(void);
 Suite *ptx_parse_suite(void);
 Suite *ptx_scalar_suite(void);
+Suite *gpu_params_suite(void);
+Suite *gpu_memsys_suite(void);
 
 #endif

@@ -30,12 +30,17 @@ static const struct unit size_units[] = {
     {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40}, {NULL, 0},
 };
 
+static const struct unit frequency_units[] = {
+    {"Hz", 1}, {"kHz", 1000}, {"MHz", 1000000}, {"GHz", 1000000000ULL}, {NULL, 0},
+};
+
 static const struct unit *units_of(enum vdc_quantity kind)
 {
     switch (kind) {
     case VDC_QTY_TIME: return time_units;
     case VDC_QTY_RATE: return rate_units;
     case VDC_QTY_SIZE: return size_units;
+    case VDC_QTY_FREQUENCY: return frequency_units;
     case VDC_QTY_COUNT: break;
     }
     return NULL;
@@ -47,6 +52,7 @@ static const char *kind_noun(enum vdc_quantity kind)
     case VDC_QTY_TIME: return "time";
     case VDC_QTY_RATE: return "rate";
     case VDC_QTY_SIZE: return "size";
+    case VDC_QTY_FREQUENCY: return "frequency";
     case VDC_QTY_COUNT: break;
     }
     return "count";
@@ -58,6 +64,7 @@ const char *vdc_quantity_expected(enum vdc_quantity kind)
     case VDC_QTY_TIME: return "a time like 1.5us (units: ps, ns, us, ms, s)";
     case VDC_QTY_RATE: return "a rate like 100Gbps (units: bps, Kbps, Mbps, Gbps, Tbps, B/s, KB/s, MB/s, GB/s, TB/s)";
     case VDC_QTY_SIZE: return "a size like 32MiB or a byte count (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+    case VDC_QTY_FREQUENCY: return "a frequency like 1.98GHz (units: Hz, kHz, MHz, GHz)";
     case VDC_QTY_COUNT: break;
     }
     return "a whole number like 8";
@@ -110,7 +117,7 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
     uint64_t scale = 1;
     const struct unit *units = units_of(kind);
     if (*p == '\0') {
-        bool unit_required = kind == VDC_QTY_TIME || kind == VDC_QTY_RATE;
+        bool unit_required = kind == VDC_QTY_TIME || kind == VDC_QTY_RATE || kind == VDC_QTY_FREQUENCY;
         if (unit_required && mantissa != 0)
             return vdc_fail(err, "'%s' has no unit", text);
     } else {
@@ -130,7 +137,7 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
         if (units == NULL || *p == '\0')
             return vdc_fail(err, "'%s' is not a whole number", text);
         return vdc_fail(err, "'%s' is finer than the resolution of 1 %s", text,
-                        kind == VDC_QTY_TIME ? "ps" : kind == VDC_QTY_RATE ? "bit/s" : "byte");
+                        kind == VDC_QTY_TIME ? "ps" : kind == VDC_QTY_RATE ? "bit/s" : kind == VDC_QTY_FREQUENCY ? "Hz" : "byte");
     }
     if (!overflow)
         value /= divisor;
@@ -138,6 +145,7 @@ bool vdc_parse_quantity(const char *text, enum vdc_quantity kind, uint64_t *out,
         const char *largest = kind == VDC_QTY_TIME   ? " ps, about 213 days"
                               : kind == VDC_QTY_RATE ? " bit/s"
                               : kind == VDC_QTY_SIZE ? " bytes"
+                              : kind == VDC_QTY_FREQUENCY ? " Hz"
                                                      : "";
         return vdc_fail(err, "%s '%s' is too large (the largest is 18446744073709551615%s)", kind_noun(kind), text,
                         largest);

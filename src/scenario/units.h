@@ -1,4 +1,4 @@
-/* Parsing of quantities with units: times (ps), rates (bit/s), sizes (bytes), counts and reals. */
+/* Parsing of quantities with units: times (ps), rates (bit/s), sizes (bytes), frequencies (Hz), counts and reals. */
 #ifndef VDC_SCENARIO_UNITS_H
 #define VDC_SCENARIO_UNITS_H
 
@@ -13,6 +13,7 @@ enum vdc_quantity {
     VDC_QTY_TIME,  /* ps, ns, us, ms, s; the unit is required (except for 0) */
     VDC_QTY_RATE,  /* bps, Kbps, Mbps, Gbps, Tbps, or bytes per second: B/s, KB/s, MB/s, GB/s, TB/s */
     VDC_QTY_SIZE,  /* B, KB, MB, GB, TB (powers of 1000), KiB, MiB, GiB, TiB (powers of 1024); plain = bytes */
+    VDC_QTY_FREQUENCY, /* Hz, kHz, MHz, GHz; the unit is required (except for 0) */
 };
 
 /* Parses `text` exactly (decimal fractions allowed where the result is a whole number of the base

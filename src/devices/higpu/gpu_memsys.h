@@ -41,9 +41,9 @@ void gpu_memsys_kernel_start(struct gpu_memsys *m);
 uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a);
 
 /* Shared-memory wavefronts for one warp access (1 without bank conflicts; lanes reading the same word do not
- * conflict). `offsets` are byte offsets of the 32 lanes. */
-uint32_t gpu_memsys_shared_wavefronts(const struct gpu_memsys *m, const uint32_t *offsets, uint32_t mask,
-                                      uint32_t bytes);
+ * conflict; 0 for an empty mask). `offsets` are byte offsets of the 32 lanes. 8-byte accesses are processed per
+ * half-warp and 16-byte ones per quarter-warp, as the hardware does. Counted in the stats. */
+uint32_t gpu_memsys_shared_wavefronts(struct gpu_memsys *m, const uint32_t *offsets, uint32_t mask, uint32_t bytes);
 
 /* Writes dirty L2 lines back (counted as DRAM writes) at the end of a kernel, so stats cover what it wrote. */
 void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now);

@@ -42,12 +42,14 @@ struct gpu_params {
     uint32_t shared_alloc_unit;          /* bytes */
     uint32_t shared_reserved_per_block;  /* bytes the hardware reserves per resident block */
     uint32_t shared_banks;               /* 4-byte banks */
-    uint64_t l1_bytes;                   /* L1 data cache per SM (what shared memory leaves of the unified array) */
+    uint64_t l1_bytes;                   /* L1 data cache per SM: what the shared-memory carve-out leaves of the
+                                          * unified array (the presets: a kernel with no shared memory, all of it) */
     uint64_t l2_bytes;
     uint32_t line_bytes, sector_bytes;   /* cache line and sector (coalescing unit) */
     uint32_t l1_latency, l2_latency;     /* cycles from issue to data on a hit */
     uint32_t dram_latency;               /* cycles a miss adds beyond the L2 latency */
-    uint64_t dram_bytes_per_second;      /* HBM bandwidth */
+    uint64_t dram_bytes_per_second;      /* HBM bandwidth, nominal */
+    uint32_t dram_efficiency_permille;   /* share of it a stream sustains (refresh, turnarounds, row misses) */
     uint32_t l2_bytes_per_cycle;         /* L2 bandwidth (all slices) */
     uint32_t block_launch_cycles;        /* cycles to start a block on an SM */
     uint64_t launch_latency_ps;          /* from a launch command to the first block, picoseconds */

@@ -1,0 +1,58 @@
+/* Shared-memory bank conflicts: how many wavefronts (passes) one warp's access needs. */
+#include "gpu_memsys_internal.h"
+
+/* The passes one group of lanes needs: the most distinct 4-byte words any bank must deliver. Lanes on the same
+ * word share it (broadcast). `words` 4-byte words from each lane's offset, for accesses wider than 4 bytes. */
+static uint32_t group_wavefronts(const uint32_t *offsets, uint32_t mask, uint32_t words, uint32_t banks)
+{
+    uint8_t count[64] = {0};
+    uint32_t most = 0;
+    /* First without looking for repeats: the usual conflict-free access ends here. */
+    for (uint32_t m = mask; m != 0; m &= m - 1) {
+        uint32_t w = offsets[__builtin_ctz(m)] >> 2;
+        for (uint32_t k = 0; k < words; k++) {
+            uint32_t b = (w + k) & (banks - 1);
+            if (++count[b] > most)
+                most = count[b];
+        }
+    }
+    if (most <= 1)
+        return most;
+    /* Some bank is asked more than once: count distinct words per bank. */
+    uint8_t distinct[64] = {0};
+    most = 0;
+    for (uint32_t m = mask; m != 0; m &= m - 1) {
+        uint32_t lane = (uint32_t)__builtin_ctz(m);
+        uint32_t w = offsets[lane] >> 2;
+        /* The same word seen at an earlier lane of the group is a broadcast. */
+        bool seen = false;
+        for (uint32_t e = mask & ((1u << lane) - 1); e != 0 && !seen; e &= e - 1)
+            seen = offsets[__builtin_ctz(e)] >> 2 == w;
+        if (seen)
+            continue;
+        for (uint32_t k = 0; k < words; k++) {
+            uint32_t b = (w + k) & (banks - 1);
+            if (++distinct[b] > most)
+                most = distinct[b];
+        }
+    }
+    return most;
+}
+
+uint32_t gpu_memsys_shared_wavefronts(struct gpu_memsys *m, const uint32_t *offsets, uint32_t mask, uint32_t bytes)
+{
+    uint32_t banks = m->p.shared_banks;
+    uint32_t total;
+    if (bytes <= 4) {
+        total = group_wavefronts(offsets, mask, 1, banks);
+    } else {
+        /* 8 bytes: each half-warp is its own request; 16 bytes: each quarter-warp. */
+        uint32_t words = bytes / 4, lanes = 32 / words;
+        uint32_t group = lanes >= 32 ? UINT32_MAX : (1u << lanes) - 1;
+        total = 0;
+        for (uint32_t first = 0; first < 32; first += lanes)
+            total += group_wavefronts(offsets, mask & (group << first), words, banks);
+    }
+    m->stats.shared_wavefronts += total;
+    return total;
+}
