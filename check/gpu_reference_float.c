@@ -1,5 +1,6 @@
 /* The HiGPU float kernels' references, each repeating its PTX's operations in their order (see gpu_reference.h). */
 #include "gpu_reference.h"
+#include "../src/devices/higpu/ptx_approx.h"
 
 #include <fenv.h>
 #include <math.h>
@@ -89,19 +90,15 @@ float gref_fma_rm_f32(float a, float b, float c)
     return r;
 }
 
-/* ex2.approx.ftz.f32. PENDING: HiGPU's executor will compute it with ex2_approx_f32 from
- * src/devices/higpu/ptx_approx.h, which reproduces the GPU's bits. Until that header is in this tree, this
- * stand-in is exp2f with the .ftz flushes (subnormal input and result to zero), within about 1 ulp of the GPU
- * but not always equal; gref_ex2_is_exact says so to the softmax case (check/gpu_kernel_cases.c), which then
- * compares within a few ulps. When ptx_approx.h lands: return ex2_approx_f32(x) here (ftz as that function
- * documents), set gref_ex2_is_exact to 1, and the softmax case compares bits. */
-const int gref_ex2_is_exact = 0;
+/* ex2.approx.ftz.f32: HiGPU's approximation from ptx_approx.h (the same code the executor runs, so the bits
+ * agree), with the .ftz flushes of input and result. */
+const int gref_ex2_is_exact = 1;
 
 float gref_ex2_approx_ftz_f32(float x)
 {
     if (fpclassify(x) == FP_SUBNORMAL)
         x = copysignf(0.0f, x);
-    float r = exp2f(x);
+    float r = ptx_approx_ex2_f32(x);
     if (fpclassify(r) == FP_SUBNORMAL)
         r = copysignf(0.0f, r);
     return r;

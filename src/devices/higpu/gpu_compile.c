@@ -124,7 +124,16 @@ static exec_ref sreg_ref(struct compile *c, const struct ptx_operand *o)
     case PTX_SREG_TOTAL_SMEM_SIZE: slot = SLOT_TOTAL_SMEM; break;
     default: return REF_NONE; /* clocks: read by EXEC_CLOCK */
     }
-    return REF_MAKE(c->k->sreg_base + slot, false);
+    /* Only the special registers a kernel reads get a slot, so warps start (and take memory) in proportion. */
+    struct gpu_kernel *k = c->k;
+    uint32_t i = 0;
+    while (i < k->sreg_count && k->sreg_kind[i] != slot)
+        i++;
+    if (i == k->sreg_count) {
+        k->sreg_kind[k->sreg_count++] = (uint8_t)slot;
+        k->slot_count++;
+    }
+    return REF_MAKE(k->sreg_base + i, false);
 }
 
 /* A source operand as a reference; records register sources for the scoreboard. */
@@ -324,14 +333,15 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
         x->b = source_ref(c, x, &op[2]);
         break;
     case PTX_OP_SETP:
+        /* setp.cmp[.bool].type p[|q], a, b[, c]: q is op[4] */
         x->kind = EXEC_SETP;
         x->dst = dest_ref(&op[0]);
-        x->dst2 = dest_ref(&op[1]);
-        x->a = source_ref(c, x, &op[2]);
-        x->b = source_ref(c, x, &op[3]);
-        if (op[4].kind != PTX_OPND_NONE) {
-            x->c = source_ref(c, x, &op[4]);
-            x->negate_c = op[4].negate;
+        x->dst2 = dest_ref(&op[4]);
+        x->a = source_ref(c, x, &op[1]);
+        x->b = source_ref(c, x, &op[2]);
+        if (op[3].kind != PTX_OPND_NONE) {
+            x->c = source_ref(c, x, &op[3]);
+            x->negate_c = op[3].negate;
         }
         x->scalar = ptx_scalar_select(in);
         break;
@@ -412,7 +422,7 @@ bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t fun
         c.var_value[v] = module->var_address[v];
     out->function = f;
     out->sreg_base = f->reg_count;
-    out->slot_count = f->reg_count + SLOT_SREG_COUNT;
+    out->slot_count = f->reg_count;
     out->registers_per_thread = f->registers_per_thread;
     layout_function_vars(&c, function_index);
     out->insn_count = f->insn_count;

@@ -83,8 +83,10 @@ struct gpu_kernel {
     const struct ptx_function *function;
     struct exec_insn *insns;
     uint32_t insn_count;
-    uint32_t slot_count;     /* declared registers + SLOT_SREG_COUNT */
+    uint32_t slot_count;     /* declared registers + the special registers the kernel reads */
     uint32_t sreg_base;      /* first special-register slot */
+    uint32_t sreg_count;     /* special registers given a slot, in sreg_kind order */
+    uint8_t sreg_kind[SLOT_SREG_COUNT]; /* enum warp_sreg_slot of each of those slots */
     uint64_t *constants;     /* 32 lanes per constant */
     uint32_t constant_count;
     uint64_t static_shared;  /* bytes */
@@ -173,7 +175,7 @@ struct launch_state {
 bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now);
 
 /* Records the first fault of the launch. */
-void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, uint64_t address,
+void launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
                   const struct exec_insn *in, const char *what);
 
 static inline uint64_t *ref_ptr(const struct gpu_kernel *k, struct warp *w, exec_ref r)

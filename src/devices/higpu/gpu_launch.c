@@ -61,19 +61,23 @@ struct scheduler {
     uint64_t dispatch_free;              /* next cycle it may issue */
     uint64_t pipe_free[GPU_CLASS_COUNT]; /* per class: next cycle its pipe takes a warp instruction */
     uint64_t queued;                     /* the time it is in the heap for, NEVER when not */
+    uint32_t next;                       /* the warp (index in its SM) it issues at that time */
 };
 
 struct launch_loop {
     struct launch_state *ls;
     struct sched_heap heap;
     struct scheduler *schedulers;        /* sm * schedulers_per_sm + s */
-    uint32_t per_sm;
+    uint32_t per_sm;                     /* schedulers per SM */
     uint32_t warps_per_sm;
+    uint32_t per_scheduler;              /* warp slots per scheduler */
+    uint64_t *ready_at;                  /* per warp, grouped by scheduler: ready cycle of its next instruction */
+    uint8_t *ready_class;                /* and that instruction's class */
 };
 
 /* ---- faults ---- */
 
-void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, uint64_t address,
+void launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
                   const struct exec_insn *in, const char *what)
 {
     struct gpu_fault *f = ls->fault;
@@ -81,12 +85,10 @@ void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, 
         return;
     f->happened = true;
     snprintf(f->kernel, sizeof f->kernel, "%s", ls->kernel->function->name);
-    const uint64_t *r = w->regs + (uint64_t)ls->kernel->sreg_base * WARP_LANES;
-    f->thread = (struct gpu_dim){(uint32_t)r[SLOT_TID_X * WARP_LANES + lane], (uint32_t)r[SLOT_TID_Y * WARP_LANES + lane],
-                                 (uint32_t)r[SLOT_TID_Z * WARP_LANES + lane]};
-    f->block = ls->sms[0].blocks == NULL ? (struct gpu_dim){0, 0, 0} : (struct gpu_dim){
-        (uint32_t)r[SLOT_CTAID_X * WARP_LANES], (uint32_t)r[SLOT_CTAID_Y * WARP_LANES],
-        (uint32_t)r[SLOT_CTAID_Z * WARP_LANES]};
+    const struct gpu_launch *l = ls->launch;
+    uint32_t t = w->index_in_block * WARP_LANES + lane;
+    f->thread = (struct gpu_dim){t % l->block.x, t / l->block.x % l->block.y, t / (l->block.x * l->block.y)};
+    f->block = ls->sms[sm].blocks[w->block_slot].ctaid;
     f->address = address;
     f->line = in->ptx->line;
     snprintf(f->what, sizeof f->what, "%s", what);
@@ -97,30 +99,41 @@ void launch_fault(struct launch_state *ls, const struct warp *w, uint32_t lane, 
 static void fill_sregs(struct launch_state *ls, uint32_t sm, struct warp *w, struct gpu_dim ctaid)
 {
     const struct gpu_launch *l = ls->launch;
-    uint64_t *s = w->regs + (uint64_t)ls->kernel->sreg_base * WARP_LANES;
-    for (uint32_t lane = 0; lane < WARP_LANES; lane++) {
-        uint32_t t = w->index_in_block * WARP_LANES + lane;
-        uint64_t v[SLOT_SREG_COUNT] = {
-            [SLOT_TID_X] = t % l->block.x,
-            [SLOT_TID_Y] = t / l->block.x % l->block.y,
-            [SLOT_TID_Z] = t / (l->block.x * l->block.y),
-            [SLOT_NTID_X] = l->block.x, [SLOT_NTID_Y] = l->block.y, [SLOT_NTID_Z] = l->block.z,
-            [SLOT_CTAID_X] = ctaid.x, [SLOT_CTAID_Y] = ctaid.y, [SLOT_CTAID_Z] = ctaid.z,
-            [SLOT_NCTAID_X] = l->grid.x, [SLOT_NCTAID_Y] = l->grid.y, [SLOT_NCTAID_Z] = l->grid.z,
-            [SLOT_LANEID] = lane,
-            [SLOT_WARPID] = w->block_slot * ls->warps_per_block + w->index_in_block,
-            [SLOT_NWARPID] = ls->gpu->params.max_warps_per_sm,
-            [SLOT_SMID] = sm, [SLOT_NSMID] = ls->gpu->params.sm_count, [SLOT_GRIDID] = 1,
-            [SLOT_LANEMASK_EQ] = 1u << lane,
-            [SLOT_LANEMASK_LE] = lane == 31 ? FULL_MASK : (2u << lane) - 1,
-            [SLOT_LANEMASK_LT] = (1u << lane) - 1,
-            [SLOT_LANEMASK_GE] = FULL_MASK << lane,
-            [SLOT_LANEMASK_GT] = lane == 31 ? 0 : FULL_MASK << (lane + 1),
-            [SLOT_DYNAMIC_SMEM] = l->dynamic_shared_bytes,
-            [SLOT_TOTAL_SMEM] = ls->shared_bytes,
-        };
-        for (int k = 0; k < SLOT_SREG_COUNT; k++)
-            s[(uint64_t)k * WARP_LANES + lane] = v[k];
+    const struct gpu_kernel *k = ls->kernel;
+    for (uint32_t i = 0; i < k->sreg_count; i++) {
+        uint64_t *s = w->regs + (uint64_t)(k->sreg_base + i) * WARP_LANES;
+        for (uint32_t lane = 0; lane < WARP_LANES; lane++) {
+            uint32_t t = w->index_in_block * WARP_LANES + lane;
+            uint64_t v;
+            switch (k->sreg_kind[i]) {
+            case SLOT_TID_X: v = t % l->block.x; break;
+            case SLOT_TID_Y: v = t / l->block.x % l->block.y; break;
+            case SLOT_TID_Z: v = t / (l->block.x * l->block.y); break;
+            case SLOT_NTID_X: v = l->block.x; break;
+            case SLOT_NTID_Y: v = l->block.y; break;
+            case SLOT_NTID_Z: v = l->block.z; break;
+            case SLOT_CTAID_X: v = ctaid.x; break;
+            case SLOT_CTAID_Y: v = ctaid.y; break;
+            case SLOT_CTAID_Z: v = ctaid.z; break;
+            case SLOT_NCTAID_X: v = l->grid.x; break;
+            case SLOT_NCTAID_Y: v = l->grid.y; break;
+            case SLOT_NCTAID_Z: v = l->grid.z; break;
+            case SLOT_LANEID: v = lane; break;
+            case SLOT_WARPID: v = w->block_slot * ls->warps_per_block + w->index_in_block; break;
+            case SLOT_NWARPID: v = ls->gpu->params.max_warps_per_sm; break;
+            case SLOT_SMID: v = sm; break;
+            case SLOT_NSMID: v = ls->gpu->params.sm_count; break;
+            case SLOT_GRIDID: v = 1; break;
+            case SLOT_LANEMASK_EQ: v = 1u << lane; break;
+            case SLOT_LANEMASK_LE: v = lane == 31 ? FULL_MASK : (2u << lane) - 1; break;
+            case SLOT_LANEMASK_LT: v = (1u << lane) - 1; break;
+            case SLOT_LANEMASK_GE: v = FULL_MASK << lane; break;
+            case SLOT_LANEMASK_GT: v = lane == 31 ? 0 : FULL_MASK << (lane + 1); break;
+            case SLOT_DYNAMIC_SMEM: v = l->dynamic_shared_bytes; break;
+            default: v = ls->shared_bytes; break; /* SLOT_TOTAL_SMEM */
+            }
+            s[lane] = v;
+        }
     }
 }
 
@@ -156,55 +169,78 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
 
 /* ---- scheduling ---- */
 
-/* The earliest cycle warp `w` can issue its next instruction, NEVER when it cannot. */
-static uint64_t warp_ready(const struct launch_loop *lp, const struct scheduler *s, const struct warp *w)
+/* The earliest cycle warp `w` can issue its next instruction as far as its own registers go, NEVER when it
+ * cannot issue at all; and the class of that instruction (whose pipe must also be free). */
+static uint64_t warp_ready(const struct launch_loop *lp, const struct warp *w, uint8_t *cls)
 {
     if (!w->active || w->done || w->at_barrier)
         return NEVER;
-    const struct gpu_kernel *k = lp->ls->kernel;
-    const struct exec_insn *x = &k->insns[w->stack[w->depth - 1].pc];
+    const struct exec_insn *x = &lp->ls->kernel->insns[w->stack[w->depth - 1].pc];
     uint64_t t = w->next_issue;
     for (uint32_t i = 0; i < x->source_count; i++)
         if (w->ready[x->sources[i]] > t)
             t = w->ready[x->sources[i]];
-    if (s->pipe_free[x->insn_class] > t)
-        t = s->pipe_free[x->insn_class];
+    *cls = x->insn_class;
     return t;
 }
 
-/* The scheduler's best warp (earliest ready; the lowest slot among equals, i.e. the oldest) and its cycle. */
-static struct warp *pick_warp(const struct launch_loop *lp, uint32_t sched_id, uint64_t *when)
+/* Where warp `i` of SM `sm` keeps its ready cycle: each scheduler's warps sit together, so a scheduler's choice
+ * scans a few contiguous words rather than the warps themselves. */
+static uint64_t ready_index(const struct launch_loop *lp, uint32_t sm, uint32_t i)
 {
-    uint32_t sm = sched_id / lp->per_sm, s = sched_id % lp->per_sm;
-    const struct scheduler *sc = &lp->schedulers[sched_id];
-    struct sm_state *st = &lp->ls->sms[sm];
-    struct warp *best = NULL;
+    return (uint64_t)sm * lp->per_sm * lp->per_scheduler + (uint64_t)(i % lp->per_sm) * lp->per_scheduler +
+           i / lp->per_sm;
+}
+
+static void refresh_warp(struct launch_loop *lp, uint32_t sm, uint32_t i)
+{
+    uint64_t at = ready_index(lp, sm, i);
+    lp->ready_at[at] = warp_ready(lp, &lp->ls->sms[sm].warps[i], &lp->ready_class[at]);
+}
+
+/* The scheduler's best warp (earliest ready; the lowest slot among equals, i.e. the oldest), in sc->next, and
+ * the cycle it can issue; NEVER when none can. */
+static uint64_t pick_warp(struct launch_loop *lp, uint32_t sched_id)
+{
+    struct scheduler *sc = &lp->schedulers[sched_id];
+    const uint64_t *ready = &lp->ready_at[(uint64_t)sched_id * lp->per_scheduler];
+    const uint8_t *cls = &lp->ready_class[(uint64_t)sched_id * lp->per_scheduler];
     uint64_t best_t = NEVER;
-    for (uint32_t i = s; i < lp->warps_per_sm; i += lp->per_sm) {
-        uint64_t t = warp_ready(lp, sc, &st->warps[i]);
+    uint32_t best = 0;
+    for (uint32_t k = 0; k < lp->per_scheduler; k++) {
+        uint64_t t = ready[k];
+        if (t == NEVER)
+            continue;
+        if (sc->pipe_free[cls[k]] > t)
+            t = sc->pipe_free[cls[k]];
         if (t < best_t) {
             best_t = t;
-            best = &st->warps[i];
+            best = k;
         }
     }
-    if (best != NULL && sc->dispatch_free > best_t)
-        best_t = sc->dispatch_free;
-    *when = best_t;
-    return best;
+    if (best_t == NEVER)
+        return NEVER;
+    sc->next = (sched_id % lp->per_sm) + best * lp->per_sm;
+    return best_t > sc->dispatch_free ? best_t : sc->dispatch_free;
 }
 
 static void requeue(struct launch_loop *lp, uint32_t sched_id)
 {
-    uint64_t when;
     struct scheduler *sc = &lp->schedulers[sched_id];
-    if (pick_warp(lp, sched_id, &when) == NULL || when == sc->queued)
+    uint64_t when = pick_warp(lp, sched_id);
+    if (when == NEVER || when == sc->queued) {
+        if (when == NEVER)
+            sc->queued = NEVER;
         return;
+    }
     sc->queued = when;
     heap_push(&lp->heap, when, sched_id);
 }
 
 static void requeue_sm(struct launch_loop *lp, uint32_t sm)
 {
+    for (uint32_t i = 0; i < lp->warps_per_sm; i++)
+        refresh_warp(lp, sm, i);
     for (uint32_t s = 0; s < lp->per_sm; s++)
         requeue(lp, sm * lp->per_sm + s);
 }
@@ -267,29 +303,24 @@ static bool run_loop(struct launch_loop *lp)
         struct sched_entry e = heap_pop(&lp->heap);
         struct scheduler *sc = &lp->schedulers[e.id];
         if (sc->queued != e.time)
-            continue; /* superseded */
+            continue; /* superseded by a later requeue */
         sc->queued = NEVER;
-        uint64_t when;
-        struct warp *w = pick_warp(lp, e.id, &when);
-        if (w == NULL)
-            continue;
-        if (when > e.time) {
-            sc->queued = when;
-            heap_push(&lp->heap, when, e.id);
-            continue;
-        }
         uint32_t sm = e.id / lp->per_sm;
+        uint32_t i = sc->next;
+        struct warp *w = &ls->sms[sm].warps[i];
         const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
         enum gpu_insn_class cls = x->insn_class;
-        if (!warp_step(ls, sm, w, when))
+        if (!warp_step(ls, sm, w, e.time))
             return false;
-        sc->dispatch_free = when + 1;
+        sc->dispatch_free = e.time + 1;
         sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
-        w->next_issue = when + 1;
-        if (after_step(lp, sm, w, when))
+        w->next_issue = e.time + 1;
+        if (after_step(lp, sm, w, e.time)) {
             requeue_sm(lp, sm);
-        else
+        } else {
+            refresh_warp(lp, sm, i);
             requeue(lp, e.id);
+        }
     }
     return true;
 }
@@ -406,6 +437,12 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
 
     struct launch_loop lp = {.ls = &ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
     lp.schedulers = vdc_xcalloc((uint64_t)ls.sm_count * lp.per_sm, sizeof *lp.schedulers);
+    lp.per_scheduler = (warps_per_sm + lp.per_sm - 1) / lp.per_sm;
+    uint64_t ready_slots = (uint64_t)ls.sm_count * lp.per_sm * lp.per_scheduler;
+    lp.ready_at = vdc_xmalloc(ready_slots * sizeof *lp.ready_at);
+    lp.ready_class = vdc_xcalloc(ready_slots, 1);
+    for (uint64_t i = 0; i < ready_slots; i++)
+        lp.ready_at[i] = NEVER;
     for (uint32_t i = 0; i < ls.sm_count * lp.per_sm; i++)
         lp.schedulers[i].queued = NEVER;
     /* Blocks go to SMs breadth first, as the hardware's block scheduler deals them. */
@@ -440,6 +477,8 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     gpu->totals.dram_write_bytes += ms->dram_write_bytes;
     free(lp.heap.items);
     free(lp.schedulers);
+    free(lp.ready_at);
+    free(lp.ready_class);
     free_state(&ls);
     return true;
 }

@@ -110,14 +110,14 @@ static void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
     memcpy(p, &v, bytes);
 }
 
-static bool memory_fault(struct launch_state *ls, struct warp *w, uint32_t lane, uint64_t address,
+static bool memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
                          const struct exec_insn *x, unsigned space, unsigned bytes, bool misaligned)
 {
     char what[96];
     const char *verb = x->kind == EXEC_LD ? "load" : x->kind == EXEC_ST ? "store" : "atomic";
     snprintf(what, sizeof what, "%s %s of %u bytes %s", space_name(space), verb, bytes,
              misaligned ? "at a misaligned address" : "outside its memory");
-    launch_fault(ls, w, lane, address, x, what);
+    launch_fault(ls, sm, w, lane, address, x, what);
     return false;
 }
 
@@ -165,10 +165,10 @@ static bool exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const 
         uint64_t address = base[l] + (uint64_t)x->offset;
         unsigned resolved;
         if (address % total != 0)
-            return memory_fault(ls, w, l, address, x, x->space, total, true);
+            return memory_fault(ls, sm, w, l, address, x, x->space, total, true);
         const uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
         if (p == NULL)
-            return memory_fault(ls, w, l, address, x, resolved, total, false);
+            return memory_fault(ls, sm, w, l, address, x, resolved, total, false);
         if (m == mask)
             timed = resolved; /* a generic access is timed in the space its first lane resolved to */
         ls->addresses[l] = window_offset(x->space, resolved, address);
@@ -200,10 +200,10 @@ static bool exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const 
         uint64_t address = base[l] + (uint64_t)x->offset;
         unsigned resolved;
         if (address % total != 0)
-            return memory_fault(ls, w, l, address, x, x->space, total, true);
+            return memory_fault(ls, sm, w, l, address, x, x->space, total, true);
         uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
         if (p == NULL)
-            return memory_fault(ls, w, l, address, x, resolved, total, false);
+            return memory_fault(ls, sm, w, l, address, x, resolved, total, false);
         if (m == mask)
             timed = resolved;
         ls->addresses[l] = window_offset(x->space, resolved, address);
@@ -236,10 +236,10 @@ static bool exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, cons
         uint64_t address = base[l] + (uint64_t)x->offset;
         unsigned resolved;
         if (address % bytes != 0)
-            return memory_fault(ls, w, l, address, x, x->space, bytes, true);
+            return memory_fault(ls, sm, w, l, address, x, x->space, bytes, true);
         uint8_t *p = resolve(ls, w, sm, l, x->space, address, bytes, &resolved);
         if (p == NULL)
-            return memory_fault(ls, w, l, address, x, resolved, bytes, false);
+            return memory_fault(ls, sm, w, l, address, x, resolved, bytes, false);
         if (m == mask)
             timed = resolved;
         uint64_t old = load_bytes(p, bytes);
