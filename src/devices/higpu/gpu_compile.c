@@ -366,6 +366,8 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
         }
         break;
     }
+    if (x->scalar != NULL && !x->negate_a && !x->negate_b && !x->negate_c)
+        x->warp_alu = gpu_warp_alu_select(in);
     return true;
 }
 

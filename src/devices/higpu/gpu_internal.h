@@ -52,10 +52,17 @@ enum warp_sreg_slot {
 
 #define EXEC_MAX_SOURCES 8
 
+/* A whole-warp form of a per-lane instruction: d[l] = f(a[l], b[l], c[l]) for all 32 lanes. */
+typedef void (*warp_alu_fn)(const uint64_t *a, const uint64_t *b, const uint64_t *c, uint64_t *d);
+
+/* The whole-warp form of `in` when it has one (gpu_warp_alu.c), else NULL. */
+warp_alu_fn gpu_warp_alu_select(const struct ptx_insn *in);
+
 /* An instruction compiled for execution. */
 struct exec_insn {
     const struct ptx_insn *ptx;
     ptx_scalar_fn scalar;
+    warp_alu_fn warp_alu;    /* a whole-warp form of `scalar`, or NULL */
     uint8_t kind;            /* enum exec_kind */
     uint8_t insn_class;      /* enum gpu_insn_class */
     uint8_t access_bytes;    /* ld/st/atom: bytes per element */

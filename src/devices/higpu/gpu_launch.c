@@ -304,22 +304,34 @@ static bool run_loop(struct launch_loop *lp)
         struct scheduler *sc = &lp->schedulers[e.id];
         if (sc->queued != e.time)
             continue; /* superseded by a later requeue */
-        sc->queued = NEVER;
-        uint32_t sm = e.id / lp->per_sm;
-        uint32_t i = sc->next;
-        struct warp *w = &ls->sms[sm].warps[i];
-        const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
-        enum gpu_insn_class cls = x->insn_class;
-        if (!warp_step(ls, sm, w, e.time))
-            return false;
-        sc->dispatch_free = e.time + 1;
-        sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
-        w->next_issue = e.time + 1;
-        if (after_step(lp, sm, w, e.time)) {
-            requeue_sm(lp, sm);
-        } else {
+        for (;;) {
+            sc->queued = NEVER;
+            uint32_t sm = e.id / lp->per_sm;
+            uint32_t i = sc->next;
+            struct warp *w = &ls->sms[sm].warps[i];
+            const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
+            enum gpu_insn_class cls = x->insn_class;
+            if (!warp_step(ls, sm, w, e.time))
+                return false;
+            sc->dispatch_free = e.time + 1;
+            sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
+            w->next_issue = e.time + 1;
+            if (after_step(lp, sm, w, e.time)) {
+                requeue_sm(lp, sm);
+                break;
+            }
             refresh_warp(lp, sm, i);
-            requeue(lp, e.id);
+            /* When this scheduler is again the earliest, it goes on without a trip through the heap. */
+            uint64_t when = pick_warp(lp, e.id);
+            if (when == NEVER)
+                break;
+            struct sched_entry next = {when, e.id};
+            if (lp->heap.count > 0 && !entry_before(next, lp->heap.items[0])) {
+                sc->queued = when;
+                heap_push(&lp->heap, when, e.id);
+                break;
+            }
+            e = next;
         }
     }
     return true;

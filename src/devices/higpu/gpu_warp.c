@@ -367,6 +367,20 @@ static void exec_alu(struct launch_state *ls, struct warp *w, const struct exec_
     }
     const struct ptx_insn *in = x->ptx;
     ptx_scalar_fn fn = x->scalar;
+    if (x->warp_alu != NULL) {
+        uint64_t *d = ref_ptr(k, w, x->dst);
+        if (mask == FULL_MASK) {
+            x->warp_alu(a, b, c, d);
+        } else {
+            uint64_t r[WARP_LANES];
+            x->warp_alu(a, b, c, r);
+            for (uint32_t m = mask; m; m &= m - 1) {
+                uint32_t l = (uint32_t)__builtin_ctz(m);
+                d[l] = r[l];
+            }
+        }
+        return;
+    }
     if (x->kind == EXEC_SETP) {
         uint64_t *p = x->dst != REF_NONE ? ref_ptr(k, w, x->dst) : NULL;
         uint64_t *q = x->dst2 != REF_NONE ? ref_ptr(k, w, x->dst2) : NULL;
