@@ -23,6 +23,15 @@ FN(add_f64_rn) { UNUSED_ARGS; return psc_out64(psc_f64(a) + psc_f64(b)); }
 FN(sub_f64_rn) { UNUSED_ARGS; return psc_out64(psc_f64(a) - psc_f64(b)); }
 FN(mul_f64_rn) { UNUSED_ARGS; return psc_out64(psc_f64(a) * psc_f64(b)); }
 FN(fma_f64_rn) { UNUSED_ARGS; return psc_out64(fma(psc_f64(a), psc_f64(b), psc_f64(c))); }
+FN(div_f32_rn) { UNUSED_ARGS; return psc_out32(psc_f32(a) / psc_f32(b)); }
+FN(div_f32_rn_ftz) { UNUSED_ARGS; return psc_out32_ftz(F32_FTZ(a) / F32_FTZ(b)); }
+FN(rcp_f32_rn) { UNUSED_ARGS; return psc_out32(1.0f / psc_f32(a)); }
+FN(rcp_f32_rn_ftz) { UNUSED_ARGS; return psc_out32_ftz(1.0f / F32_FTZ(a)); }
+FN(sqrt_f32_rn) { UNUSED_ARGS; return psc_out32(sqrtf(psc_f32(a))); }
+FN(sqrt_f32_rn_ftz) { UNUSED_ARGS; return psc_out32_ftz(sqrtf(F32_FTZ(a))); }
+FN(div_f64_rn) { UNUSED_ARGS; return psc_out64(psc_f64(a) / psc_f64(b)); }
+FN(rcp_f64_rn) { UNUSED_ARGS; return psc_out64(1.0 / psc_f64(a)); }
+FN(sqrt_f64_rn) { UNUSED_ARGS; return psc_out64(sqrt(psc_f64(a))); }
 
 static enum psc_fop fop_of(const struct ptx_insn *insn)
 {
@@ -196,11 +205,17 @@ static ptx_scalar_fn select_f32(const struct ptx_insn *insn, const char **why)
     case PTX_OP_DIV:
         if (approx || (flags & PTX_FLAG_FULL))
             return rnd == PTX_RND_NONE ? approx_f32 : (*why = "rounding on div.approx/div.full", NULL);
+        if (rnd == PTX_RND_RN)
+            return ftz ? div_f32_rn_ftz : div_f32_rn;
         return float_rounding(rnd) ? arith_f32 : (*why = "div.f32 without .approx, .full or a rounding", NULL);
     case PTX_OP_SQRT:
     case PTX_OP_RCP:
         if (approx)
             return rnd == PTX_RND_NONE ? approx_f32 : (*why = "rounding on .approx", NULL);
+        if (rnd == PTX_RND_RN && op == PTX_OP_SQRT)
+            return ftz ? sqrt_f32_rn_ftz : sqrt_f32_rn;
+        if (rnd == PTX_RND_RN)
+            return ftz ? rcp_f32_rn_ftz : rcp_f32_rn;
         return float_rounding(rnd) ? arith_f32 : (*why = "sqrt/rcp.f32 without .approx or a rounding", NULL);
     case PTX_OP_RSQRT: case PTX_OP_EX2: case PTX_OP_LG2: case PTX_OP_SIN: case PTX_OP_COS: case PTX_OP_TANH:
         if (!approx || rnd != PTX_RND_NONE)
@@ -247,6 +262,8 @@ static ptx_scalar_fn select_f64(const struct ptx_insn *insn, const char **why)
     case PTX_OP_DIV: case PTX_OP_SQRT: case PTX_OP_RCP:
         if (approx && op == PTX_OP_RCP && ftz && rnd == PTX_RND_NONE)
             return rcp_approx_ftz_f64;
+        if (rnd == PTX_RND_RN && !approx)
+            return op == PTX_OP_DIV ? div_f64_rn : op == PTX_OP_SQRT ? sqrt_f64_rn : rcp_f64_rn;
         return float_rounding(rnd) && !approx ? arith_f64 : (*why = "this .f64 form (it needs a rounding)", NULL);
     case PTX_OP_RSQRT:
         return approx && rnd == PTX_RND_NONE ? rsqrt_approx_f64 : (*why = "rsqrt.f64 without .approx", NULL);

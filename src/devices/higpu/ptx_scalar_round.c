@@ -1,12 +1,34 @@
 /* Directed rounding (.rz .rm .rp): IEEE operations done by the host's SSE unit in the requested rounding mode. */
 #include <fenv.h>
 #include <math.h>
+#include <xmmintrin.h>
 
 #include "ptx_scalar_impl.h"
 
 /* This file is built with -frounding-math (see the Makefile), and operands and results pass through volatile
  * objects, so the compiler neither folds nor moves the operations across the mode switches. The mode is the
  * calling thread's MXCSR, restored before returning, so nothing else ever sees it changed. */
+
+/* Operations the SSE unit does inline (add, sub, mul, div, sqrt, conversions) only need MXCSR's rounding field,
+ * which is much cheaper to switch than fesetround's x87 and SSE pair. fma may be a libm routine that reads the
+ * x87 control word, so it switches both through fesetround. */
+static unsigned sse_mode(unsigned rnd)
+{
+    switch (rnd) {
+    case PTX_RND_RZ: return _MM_ROUND_TOWARD_ZERO;
+    case PTX_RND_RM: return _MM_ROUND_DOWN;
+    case PTX_RND_RP: return _MM_ROUND_UP;
+    default: return _MM_ROUND_NEAREST;
+    }
+}
+
+#define SSE_ROUNDED(rnd, stmt)                                                \
+    do {                                                                      \
+        unsigned saved_csr = _mm_getcsr();                                    \
+        _mm_setcsr((saved_csr & ~(unsigned)_MM_ROUND_MASK) | sse_mode(rnd));  \
+        stmt;                                                                 \
+        _mm_setcsr(saved_csr);                                                \
+    } while (0)
 
 static int host_mode(unsigned rnd)
 {
@@ -21,6 +43,14 @@ static int host_mode(unsigned rnd)
 float psc_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c)
 {
     volatile float x = a, y = b, z = c, r;
+    switch (op) {
+    case PSC_FADD: SSE_ROUNDED(rnd, r = x + y); return r;
+    case PSC_FSUB: SSE_ROUNDED(rnd, r = x - y); return r;
+    case PSC_FMUL: SSE_ROUNDED(rnd, r = x * y); return r;
+    case PSC_FDIV: SSE_ROUNDED(rnd, r = x / y); return r;
+    case PSC_FSQRT: SSE_ROUNDED(rnd, r = __builtin_sqrtf(x)); return r;
+    default: break;
+    }
     int saved = fegetround();
     fesetround(host_mode(rnd));
     switch (op) {
@@ -39,6 +69,14 @@ float psc_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c)
 double psc_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c)
 {
     volatile double x = a, y = b, z = c, r;
+    switch (op) {
+    case PSC_FADD: SSE_ROUNDED(rnd, r = x + y); return r;
+    case PSC_FSUB: SSE_ROUNDED(rnd, r = x - y); return r;
+    case PSC_FMUL: SSE_ROUNDED(rnd, r = x * y); return r;
+    case PSC_FDIV: SSE_ROUNDED(rnd, r = x / y); return r;
+    case PSC_FSQRT: SSE_ROUNDED(rnd, r = __builtin_sqrt(x)); return r;
+    default: break;
+    }
     int saved = fegetround();
     fesetround(host_mode(rnd));
     switch (op) {
