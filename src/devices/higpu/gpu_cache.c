@@ -9,34 +9,36 @@
 void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed)
 {
     memset(c, 0, sizeof *c);
-    if (lines < ways)
-        ways = (uint32_t)lines;
+    while (ways > 1 && ways > lines)
+        ways /= 2;
     c->ways = ways;
+    while ((1u << c->way_shift) < ways)
+        c->way_shift++;
     c->sets = (uint32_t)(lines / ways);
     c->sectors_per_line = sectors_per_line;
     c->hashed = hashed;
-    uint64_t slots = (uint64_t)c->sets * ways;
-    c->tag = vdc_xcalloc(slots, sizeof *c->tag);
-    c->stamp = vdc_xcalloc(slots, sizeof *c->stamp);
-    c->valid = vdc_xcalloc(slots, 1);
-    c->dirty = vdc_xcalloc(slots, 1);
-    c->ready = vdc_xcalloc(slots * sectors_per_line, sizeof *c->ready);
+    /* tag and stamp (8 bytes each), valid and dirty (1 each) per way, rounded up to host cache lines */
+    c->set_bytes = ((size_t)18 * ways + 63) / 64 * 64;
+    c->sets_mem = aligned_alloc(64, c->set_bytes * c->sets);
+    if (c->sets_mem == NULL)
+        vdc_die("out of memory for a %u-set cache", c->sets);
+    memset(c->sets_mem, 0, c->set_bytes * c->sets);
+    c->ready = vdc_xcalloc((uint64_t)c->sets * ways * sectors_per_line, sizeof *c->ready);
 }
 
 void gpu_cache_free(struct gpu_cache *c)
 {
-    free(c->tag);
-    free(c->stamp);
-    free(c->valid);
-    free(c->dirty);
+    free(c->sets_mem);
     free(c->ready);
     memset(c, 0, sizeof *c);
 }
 
 void gpu_cache_invalidate(struct gpu_cache *c)
 {
-    uint64_t slots = (uint64_t)c->sets * c->ways;
-    memset(c->tag, 0, slots * sizeof *c->tag);
-    memset(c->valid, 0, slots);
-    memset(c->dirty, 0, slots);
+    /* Tags and masks go; the stamps may stay, as empty slots are taken first. */
+    for (uint32_t s = 0; s < c->sets; s++) {
+        uint64_t slot = (uint64_t)s << c->way_shift;
+        memset(gpu_cache_tag(c, slot), 0, (size_t)c->ways * 8);
+        memset(gpu_cache_valid(c, slot), 0, (size_t)c->ways * 2);
+    }
 }

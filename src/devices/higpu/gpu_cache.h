@@ -3,25 +3,52 @@
 #define VDC_DEVICES_HIGPU_GPU_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* A slot is set * ways + way; its sectors are slot * sectors_per_line + sector in `ready`. */
+/* A slot is set * ways + way; its sectors are slot * sectors_per_line + sector in `ready`. A set's tags, LRU
+ * stamps and sector masks lie together (one record of a few host cache lines), so a lookup touches little memory. */
 struct gpu_cache {
-    uint32_t sets, ways, sectors_per_line;
+    uint32_t sets, ways, way_shift, sectors_per_line;
     bool hashed;           /* index by a hash of the line address (L2 slices) instead of its low bits */
-    uint64_t *tag;         /* line address + 1; 0 marks an empty slot */
-    uint64_t *stamp;       /* last use, for LRU */
-    uint8_t *valid;        /* sector masks */
-    uint8_t *dirty;
+    size_t set_bytes;      /* one set's record: tag[ways], stamp[ways], valid[ways], dirty[ways] */
+    uint8_t *sets_mem;
     uint64_t *ready;       /* per sector: the cycle its data is there (a fill may still be under way) */
     uint64_t clock;        /* use counter behind the stamps */
 };
 
-/* `lines` slots in sets of `ways` (fewer when lines < ways). */
+/* `lines` slots in sets of `ways` (a power of two; fewer when lines < ways). */
 void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed);
 void gpu_cache_free(struct gpu_cache *c);
 /* Empties every slot. */
 void gpu_cache_invalidate(struct gpu_cache *c);
+
+static inline uint8_t *gpu_cache_record(const struct gpu_cache *c, uint64_t slot)
+{
+    return c->sets_mem + (size_t)(slot >> c->way_shift) * c->set_bytes;
+}
+
+/* The line address + 1 a slot holds; 0 marks an empty slot. */
+static inline uint64_t *gpu_cache_tag(const struct gpu_cache *c, uint64_t slot)
+{
+    return (uint64_t *)(void *)gpu_cache_record(c, slot) + (slot & (c->ways - 1));
+}
+
+static inline uint64_t *gpu_cache_stamp(const struct gpu_cache *c, uint64_t slot)
+{
+    return (uint64_t *)(void *)gpu_cache_record(c, slot) + c->ways + (slot & (c->ways - 1));
+}
+
+/* The slot's valid and dirty sector masks. */
+static inline uint8_t *gpu_cache_valid(const struct gpu_cache *c, uint64_t slot)
+{
+    return gpu_cache_record(c, slot) + 16 * c->ways + (slot & (c->ways - 1));
+}
+
+static inline uint8_t *gpu_cache_dirty(const struct gpu_cache *c, uint64_t slot)
+{
+    return gpu_cache_record(c, slot) + 17 * c->ways + (slot & (c->ways - 1));
+}
 
 static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)
 {
@@ -36,8 +63,8 @@ static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)
 /* The slot holding `line`, or -1. */
 static inline int64_t gpu_cache_find(const struct gpu_cache *c, uint64_t line)
 {
-    uint64_t base = (uint64_t)gpu_cache_set(c, line) * c->ways;
-    const uint64_t *t = c->tag + base;
+    uint64_t base = (uint64_t)gpu_cache_set(c, line) << c->way_shift;
+    const uint64_t *t = gpu_cache_tag(c, base);
     for (uint32_t w = 0; w < c->ways; w++) {
         if (t[w] == line + 1)
             return (int64_t)(base + w);
@@ -48,20 +75,22 @@ static inline int64_t gpu_cache_find(const struct gpu_cache *c, uint64_t line)
 /* The slot to fill with `line`: an empty one, else the least recently used. The caller writes back what it held. */
 static inline uint64_t gpu_cache_victim(const struct gpu_cache *c, uint64_t line)
 {
-    uint64_t base = (uint64_t)gpu_cache_set(c, line) * c->ways;
-    uint64_t best = base, oldest = UINT64_MAX;
+    uint64_t base = (uint64_t)gpu_cache_set(c, line) << c->way_shift;
+    const uint64_t *t = gpu_cache_tag(c, base), *stamp = gpu_cache_stamp(c, base);
+    uint32_t best = 0;
+    uint64_t oldest = UINT64_MAX;
     for (uint32_t w = 0; w < c->ways; w++) {
-        if (c->tag[base + w] == 0)
+        if (t[w] == 0)
             return base + w;
-        if (c->stamp[base + w] < oldest)
-            oldest = c->stamp[base + w], best = base + w;
+        if (stamp[w] < oldest)
+            oldest = stamp[w], best = w;
     }
-    return best;
+    return base + best;
 }
 
 static inline void gpu_cache_touch(struct gpu_cache *c, uint64_t slot)
 {
-    c->stamp[slot] = ++c->clock;
+    *gpu_cache_stamp(c, slot) = ++c->clock;
 }
 
 #endif

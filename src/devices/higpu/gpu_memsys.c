@@ -64,10 +64,11 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
     (void)now; /* the write-back takes no time: the next kernel's traffic does not wait for it */
     const struct gpu_cache *c = &m->l2;
     uint64_t slots = (uint64_t)c->sets * c->ways;
-    for (uint64_t s = 0; s < slots; s++) {
-        if (c->dirty[s] != 0) {
-            m->stats.dram_write_bytes += (uint64_t)__builtin_popcount(c->dirty[s]) * m->p.sector_bytes;
-            c->dirty[s] = 0;
+    for (uint64_t slot = 0; slot < slots; slot++) {
+        uint8_t *dirty = gpu_cache_dirty(c, slot);
+        if (*dirty != 0) {
+            m->stats.dram_write_bytes += (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
+            *dirty = 0;
         }
     }
 }
@@ -111,14 +112,14 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now)
         slot = (uint64_t)found;
     } else {
         slot = gpu_cache_victim(c, line);
-        if (c->dirty[slot] != 0) {
-            uint64_t bytes = (uint64_t)__builtin_popcount(c->dirty[slot]) * m->p.sector_bytes;
+        if (*gpu_cache_dirty(c, slot) != 0) {
+            uint64_t bytes = (uint64_t)__builtin_popcount(*gpu_cache_dirty(c, slot)) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
             dram_take(m, now, bytes);
         }
-        c->tag[slot] = line + 1;
-        c->valid[slot] = 0;
-        c->dirty[slot] = 0;
+        *gpu_cache_tag(c, slot) = line + 1;
+        *gpu_cache_valid(c, slot) = 0;
+        *gpu_cache_dirty(c, slot) = 0;
     }
     gpu_cache_touch(c, slot);
     return slot;
@@ -133,7 +134,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint64_t line, uint32_t need, uint
     struct gpu_cache *c = &m->l2;
     uint64_t *ready = c->ready + slot * m->sectors_per_line;
     uint64_t done = at + m->p.l2_latency;
-    uint32_t hits = need & c->valid[slot], misses = need & ~(uint32_t)c->valid[slot];
+    uint32_t hits = need & *gpu_cache_valid(c, slot), misses = need & ~(uint32_t)*gpu_cache_valid(c, slot);
     m->stats.l2_hits += (uint64_t)__builtin_popcount(hits);
     for (uint32_t h = hits; h != 0; h &= h - 1) {
         uint64_t r = ready[__builtin_ctz(h)];
@@ -148,7 +149,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint64_t line, uint32_t need, uint
         uint64_t back = at + dram_take(m, at, bytes) + m->p.l2_latency + m->p.dram_latency;
         for (uint32_t s = misses; s != 0; s &= s - 1)
             ready[__builtin_ctz(s)] = back;
-        c->valid[slot] |= (uint8_t)misses;
+        *gpu_cache_valid(c, slot) |= (uint8_t)misses;
         if (back > done)
             done = back;
     }
@@ -166,7 +167,7 @@ static void l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, cons
     uint32_t fetch = 0;
     for (uint32_t s = sectors; s != 0; s &= s - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(s);
-        if (c->valid[slot] & (1u << i)) {
+        if (*gpu_cache_valid(c, slot) & (1u << i)) {
             m->stats.l2_hits++;
         } else {
             m->stats.l2_misses++;
@@ -183,8 +184,8 @@ static void l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, cons
         for (uint32_t s = fetch; s != 0; s &= s - 1)
             ready[__builtin_ctz(s)] = back;
     }
-    c->valid[slot] |= (uint8_t)sectors;
-    c->dirty[slot] |= (uint8_t)sectors;
+    *gpu_cache_valid(c, slot) |= (uint8_t)sectors;
+    *gpu_cache_dirty(c, slot) |= (uint8_t)sectors;
 }
 
 /* One line an access touches: which sectors, the bytes of each it writes, and the most lanes on one sector. */
@@ -252,7 +253,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
          * take a cycle each at the L2's atomic unit. */
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t t = l2_read(m, use[i].line, use[i].sectors, now) + use[i].most_lanes - 1;
-            m->l2.dirty[gpu_cache_find(&m->l2, use[i].line)] |= (uint8_t)use[i].sectors;
+            *gpu_cache_dirty(&m->l2, (uint64_t)gpu_cache_find(&m->l2, use[i].line)) |= (uint8_t)use[i].sectors;
             if (t > done)
                 done = t;
         }
@@ -275,12 +276,12 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
             slot = (uint64_t)found;
         } else {
             slot = gpu_cache_victim(l1, line);
-            l1->tag[slot] = line + 1;
-            l1->valid[slot] = 0;
+            *gpu_cache_tag(l1, slot) = line + 1;
+            *gpu_cache_valid(l1, slot) = 0;
         }
         gpu_cache_touch(l1, slot);
         uint64_t *ready = l1->ready + slot * m->sectors_per_line;
-        uint32_t hits = use[i].sectors & l1->valid[slot], misses = use[i].sectors & ~(uint32_t)l1->valid[slot];
+        uint32_t hits = use[i].sectors & *gpu_cache_valid(l1, slot), misses = use[i].sectors & ~(uint32_t)*gpu_cache_valid(l1, slot);
         m->stats.l1_hits += (uint64_t)__builtin_popcount(hits);
         uint64_t t = now + m->p.l1_latency;
         for (uint32_t h = hits; h != 0; h &= h - 1) {
@@ -293,7 +294,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
             uint64_t back = l2_read(m, line, misses, now);
             for (uint32_t s = misses; s != 0; s &= s - 1)
                 ready[__builtin_ctz(s)] = back;
-            l1->valid[slot] |= (uint8_t)misses;
+            *gpu_cache_valid(l1, slot) |= (uint8_t)misses;
             if (back > t)
                 t = back;
         }

@@ -18,18 +18,19 @@ static uint32_t group_wavefronts(const uint32_t *offsets, uint32_t mask, uint32_
     }
     if (most <= 1)
         return most;
-    /* Some bank is asked more than once: count distinct words per bank. */
-    uint8_t distinct[64] = {0};
+    /* Some bank is asked more than once: count distinct words per bank. A repeated word has the same first bank,
+     * so it is looked for only among the words seen there. */
+    uint8_t distinct[64] = {0}, listed[64] = {0};
+    uint32_t seen[64][32];
     most = 0;
     for (uint32_t m = mask; m != 0; m &= m - 1) {
-        uint32_t lane = (uint32_t)__builtin_ctz(m);
-        uint32_t w = offsets[lane] >> 2;
-        /* The same word seen at an earlier lane of the group is a broadcast. */
-        bool seen = false;
-        for (uint32_t e = mask & ((1u << lane) - 1); e != 0 && !seen; e &= e - 1)
-            seen = offsets[__builtin_ctz(e)] >> 2 == w;
-        if (seen)
+        uint32_t w = offsets[__builtin_ctz(m)] >> 2, first = w & (banks - 1);
+        bool repeat = false;
+        for (uint32_t i = 0; i < listed[first] && !repeat; i++)
+            repeat = seen[first][i] == w;
+        if (repeat)
             continue;
+        seen[first][listed[first]++] = w;
         for (uint32_t k = 0; k < words; k++) {
             uint32_t b = (w + k) & (banks - 1);
             if (++distinct[b] > most)
