@@ -14,6 +14,7 @@ Suite *guest_verbs_suite(void);
 Suite *guest_perftest_suite(void);
 Suite *fabric_validation_suite(void);
 Suite *gpu_memory_suite(void);
+Suite *higpu_suite(void);
 
 int main(void)
 {
@@ -34,6 +35,7 @@ int main(void)
     srunner_add_suite(runner, guest_perftest_suite());
     srunner_add_suite(runner, fabric_validation_suite());
     srunner_add_suite(runner, gpu_memory_suite());
+    srunner_add_suite(runner, higpu_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
