@@ -72,7 +72,7 @@ static void rig_init_with(struct rig *r, const struct higpu_params *params, uint
     else
         ck_assert_msg(higpu_params_init(&r->params, "h100", &err), "%s", err.text);
     r->log_file = open_memstream(&r->log, &r->log_size);
-    r->gpu = higpu_create(&r->guest, 0x18000, 0xC0002000ULL, &r->params, r->log_file, &err);
+    r->gpu = higpu_create(&r->guest, &r->sim, 0x18000, 0xC0002000ULL, &r->params, r->log_file, &err);
     ck_assert_msg(r->gpu != NULL, "%s", err.text);
     if (entries == 0)
         return;

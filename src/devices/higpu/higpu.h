@@ -12,6 +12,7 @@
 #include "gpu_params.h"
 
 struct vdc_guest;
+struct vdc_sim;
 
 /* The device's parameters (scenario keys gpu.*): the GPU's own and its link. */
 struct higpu_params {
@@ -30,11 +31,12 @@ bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_er
 
 struct higpu;
 
-/* A GPU for `guest` (whose memory it reaches only through the checked helpers), with its own scheduler entity
- * `entity_id` in the guest's simulation; its register window is added to the guest's MMIO bus at `base`. `log`
- * receives one line per guest error (NULL: counted only). */
-struct higpu *higpu_create(struct vdc_guest *guest, uint32_t entity_id, uint64_t base, const struct higpu_params *params,
-                           FILE *log, struct vdc_error *err);
+/* A GPU for `guest` (whose memory it reaches only through the checked helpers), with its own entity `entity_id`
+ * in `sim`; its register window is added to the guest's MMIO bus at `base` (so it may be created before the
+ * guest's own entity, from the guest's attach_devices hook). `log` receives one line per guest error (NULL:
+ * counted only). */
+struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
+                           const struct higpu_params *params, FILE *log, struct vdc_error *err);
 void higpu_free(struct higpu *gpu);
 
 /* Counters for reports and tests. */

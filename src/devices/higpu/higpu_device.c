@@ -276,8 +276,8 @@ static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
     }
 }
 
-struct higpu *higpu_create(struct vdc_guest *guest, uint32_t entity_id, uint64_t base, const struct higpu_params *params,
-                           FILE *log, struct vdc_error *err)
+struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
+                           const struct higpu_params *params, FILE *log, struct vdc_error *err)
 {
     if (params->pcie_generation < 1 || params->pcie_generation > 6)
         return vdc_fail(err, "gpu.pcie_generation %u must be 1 to 6", params->pcie_generation), NULL;
@@ -297,7 +297,7 @@ struct higpu *higpu_create(struct vdc_guest *guest, uint32_t entity_id, uint64_t
     }
     char name[96];
     snprintf(name, sizeof name, "%s/gpu", guest->name);
-    gpu->entity = vdc_entity_create(guest->entity->sim, entity_id, name, on_event, gpu, err);
+    gpu->entity = vdc_entity_create(sim, entity_id, name, on_event, gpu, err);
     if (gpu->entity == NULL) {
         gpu_free(gpu->gpu);
         free(gpu);
