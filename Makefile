@@ -38,7 +38,7 @@ GUEST_PROGRAMS := $(patsubst guest/programs/%.c,$(BUILD)/guest/%.elf,$(sort $(wi
 GUEST_KERNELS := $(patsubst guest/kernels/%.ptx,$(BUILD)/guest/kernels/%.o,$(sort $(wildcard guest/kernels/*.ptx)))
 GUEST_KERNEL_LIB := $(BUILD)/guest/libkernels.a
 
-.PHONY: all guests run check test asan deps docs bench bench-ns3 clean
+.PHONY: all guests ptx run check test asan deps docs bench bench-ns3 clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/vdc guests
@@ -63,6 +63,28 @@ $(GUEST_KERNEL_LIB): $(GUEST_KERNELS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
+
+# GPU kernels: nvcc's PTX of each guest/kernels/*.cu is committed beside it (sm_90) and in sm80/ (sm_80), so that
+# no build needs nvcc. `make ptx` regenerates what is older than its .cu; the same nvcc gives the same bytes.
+NVCC       ?= $(shell command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)
+NVCCFLAGS  := -ptx -O3
+KERNEL_CU  := $(sort $(wildcard guest/kernels/*.cu))
+KERNEL_PTX := $(KERNEL_CU:.cu=.ptx) $(patsubst guest/kernels/%.cu,guest/kernels/sm80/%.ptx,$(KERNEL_CU))
+
+ptx: $(KERNEL_PTX)
+
+# Only `make ptx` may run nvcc: guest programs embed the committed PTX (libkernels.a), and a checkout that leaves
+# a .cu newer than its .ptx must not send an ordinary build looking for nvcc.
+ifneq ($(filter ptx,$(MAKECMDGOALS)),)
+guest/kernels/%.ptx: guest/kernels/%.cu
+	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
+	$(NVCC) -arch=sm_90 $(NVCCFLAGS) $< -o $@
+
+guest/kernels/sm80/%.ptx: guest/kernels/%.cu
+	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(NVCC) -arch=sm_80 $(NVCCFLAGS) $< -o $@
+endif
 
 # Kept, so that their dependency files (headers such as src/devices/hinic/hinic_regs.h) are honoured.
 .SECONDARY: $(GUEST_RUNTIME)

@@ -15,6 +15,8 @@ Suite *guest_perftest_suite(void);
 Suite *fabric_validation_suite(void);
 Suite *gpu_memory_suite(void);
 Suite *higpu_suite(void);
+Suite *gpu_reference_suite(void);
+Suite *gpu_kernel_cases_suite(void);
 
 int main(void)
 {
@@ -36,6 +38,8 @@ int main(void)
     srunner_add_suite(runner, fabric_validation_suite());
     srunner_add_suite(runner, gpu_memory_suite());
     srunner_add_suite(runner, higpu_suite());
+    srunner_add_suite(runner, gpu_reference_suite());
+    srunner_add_suite(runner, gpu_kernel_cases_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

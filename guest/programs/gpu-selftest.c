@@ -5,7 +5,7 @@
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 
-VDC_PTX_DECLARE(higpu_selftest);
+VDC_PTX_DECLARE(vector_add);
 
 static int failures;
 
@@ -52,7 +52,7 @@ static void copies(struct gpu_device *gpu, uint64_t n)
 static void vector_add(struct gpu_device *gpu)
 {
     struct gpu_module_handle module;
-    int status = gpu_module_load(gpu, &module, VDC_PTX_TEXT(higpu_selftest), VDC_PTX_LENGTH(higpu_selftest));
+    int status = gpu_module_load(gpu, &module, VDC_PTX_TEXT(vector_add), VDC_PTX_LENGTH(vector_add));
     if (status != GPU_SUCCESS) {
         printf("vector_add: module not loaded: %s\n", gpu_error_text(gpu));
         failures++;
