@@ -33,6 +33,10 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,separate-co
 GUEST_LIBFDT  := $(shell gcc -print-file-name=libfdt.a)
 GUEST_RUNTIME := $(patsubst guest/runtime/%,$(BUILD)/guest/runtime/%.o,$(sort $(wildcard guest/runtime/*.c guest/runtime/*.S)))
 GUEST_PROGRAMS := $(patsubst guest/programs/%.c,$(BUILD)/guest/%.elf,$(sort $(wildcard guest/programs/*.c)))
+# GPU kernels: each guest/kernels/NAME.ptx (nvcc's output, committed) becomes the text vdc_ptx_NAME in an archive,
+# so a program links the kernels it names (guest/include/vdc_gpu.h, VDC_PTX_DECLARE).
+GUEST_KERNELS := $(patsubst guest/kernels/%.ptx,$(BUILD)/guest/kernels/%.o,$(sort $(wildcard guest/kernels/*.ptx)))
+GUEST_KERNEL_LIB := $(BUILD)/guest/libkernels.a
 
 .PHONY: all guests ptx run check test asan deps docs bench bench-ns3 clean
 .DEFAULT_GOAL := all
@@ -45,9 +49,20 @@ $(BUILD)/guest/runtime/%.o: guest/runtime/%
 	@mkdir -p $(dir $@)
 	gcc $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME)
+$(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME) $(GUEST_KERNEL_LIB)
 	@mkdir -p $(dir $@)
-	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_LIBFDT) -o $@
+	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_KERNEL_LIB) $(GUEST_LIBFDT) -o $@
+
+# The PTX text between vdc_ptx_NAME and vdc_ptx_NAME_end, then a NUL so that it is also a C string.
+$(BUILD)/guest/kernels/%.o: guest/kernels/%.ptx
+	@mkdir -p $(dir $@)
+	printf '.section .rodata\n.balign 16\n.global %s\n.global %s_end\n%s:\n.incbin "%s"\n%s_end:\n.byte 0\n.section .note.GNU-stack,"",@progbits\n' \
+	  vdc_ptx_$(subst -,_,$*) vdc_ptx_$(subst -,_,$*) vdc_ptx_$(subst -,_,$*) $< vdc_ptx_$(subst -,_,$*) | gcc -c -x assembler - -o $@
+
+$(GUEST_KERNEL_LIB): $(GUEST_KERNELS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
 
 # GPU kernels: nvcc's PTX of each guest/kernels/*.cu is committed beside it (sm_90) and in sm80/ (sm_80), so that
 # no build needs nvcc. `make ptx` regenerates what is older than its .cu; the same nvcc gives the same bytes.
@@ -58,6 +73,9 @@ KERNEL_PTX := $(KERNEL_CU:.cu=.ptx) $(patsubst guest/kernels/%.cu,guest/kernels/
 
 ptx: $(KERNEL_PTX)
 
+# Only `make ptx` may run nvcc: guest programs embed the committed PTX (libkernels.a), and a checkout that leaves
+# a .cu newer than its .ptx must not send an ordinary build looking for nvcc.
+ifneq ($(filter ptx,$(MAKECMDGOALS)),)
 guest/kernels/%.ptx: guest/kernels/%.cu
 	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
 	$(NVCC) -arch=sm_90 $(NVCCFLAGS) $< -o $@
@@ -66,6 +84,7 @@ guest/kernels/sm80/%.ptx: guest/kernels/%.cu
 	@test -x "$(NVCC)" || { echo "make ptx: nvcc not found; set NVCC=/path/to/nvcc" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(NVCC) -arch=sm_80 $(NVCCFLAGS) $< -o $@
+endif
 
 # Kept, so that their dependency files (headers such as src/devices/hinic/hinic_regs.h) are honoured.
 .SECONDARY: $(GUEST_RUNTIME)

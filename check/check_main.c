@@ -16,6 +16,7 @@ Suite *fabric_validation_suite(void);
 Suite *gpu_memory_suite(void);
 Suite *gpu_core_suite(void);
 Suite *gpu_kernels_suite(void);
+Suite *higpu_suite(void);
 Suite *gpu_reference_suite(void);
 Suite *gpu_kernel_cases_suite(void);
 
@@ -40,6 +41,7 @@ int main(void)
     srunner_add_suite(runner, gpu_memory_suite());
     srunner_add_suite(runner, gpu_core_suite());
     srunner_add_suite(runner, gpu_kernels_suite());
+    srunner_add_suite(runner, higpu_suite());
     srunner_add_suite(runner, gpu_reference_suite());
     srunner_add_suite(runner, gpu_kernel_cases_suite());
     srunner_add_suite(runner, ptx_parse_suite());

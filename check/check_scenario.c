@@ -104,7 +104,7 @@ static const struct set_case set_cases[] = {
                             "kind, file, blades, tor_ports, link_rate, link_delay, switch_latency, leaves, "
                             "spines, hosts_per_leaf, k, fabric_rate"},
     {"topolgy.blades=4", "--set topolgy.blades: unknown key 'topolgy.blades'; expected one of: name, description, "
-                         "seed, run, topology, workload, fabric, transport, faults, output, guests, nic, checks"},
+                         "seed, run, topology, workload, fabric, transport, faults, output, guests, nic, gpu, checks"},
     {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, file, blades, "
                       "tor_ports, link_rate, link_delay, switch_latency, leaves, spines, hosts_per_leaf, k, "
                       "fabric_rate"},
@@ -192,6 +192,53 @@ START_TEST(cross_key_rules)
 }
 END_TEST
 
+/* gpu.<param>: any member the GPU's parameter table knows, kept in the order set, a later value replacing an
+ * earlier one; nested YAML mappings name deeper members; unknown members and bad values are refused. */
+START_TEST(gpu_parameter_family)
+{
+    struct vdc_scenario sc;
+    vdc_scenario_init(&sc);
+    struct vdc_error err = {{0}};
+    ck_assert_str_eq(sc.gpu.params, "");
+    ck_assert_int_eq(vdc_key_find("gpu.sm_count"), vdc_key_find("gpu.<param>"));
+    ck_assert_int_ne(vdc_key_find("gpu.preset"), vdc_key_find("gpu.<param>"));
+    ck_assert_int_eq(vdc_key_find("gpu."), -1);
+    ck_assert_msg(vdc_scenario_set(&sc, "gpu.sm_count=66", &err), "%s", err.text);
+    ck_assert_msg(vdc_scenario_set(&sc, "gpu.preset=h200", &err), "%s", err.text);
+    ck_assert_msg(vdc_scenario_set(&sc, "gpu.sm_count=70", &err), "%s", err.text);
+    ck_assert_str_eq(sc.gpu.params, "sm_count=70");
+    ck_assert_uint_eq(sc.gpu.preset, 1);
+    ck_assert(!vdc_scenario_set(&sc, "gpu.no_such_parameter=1", &err));
+    ck_assert(strncmp(err.text, "--set gpu.no_such_parameter: ", 29) == 0);
+    ck_assert(!vdc_scenario_set(&sc, "gpu.sm_count=1;x=2", &err));
+    ck_assert_str_eq(err.text, "--set gpu.sm_count: '1;x=2' is not a value (empty, or it has ';', '=' or a line "
+                               "break); expected the parameter's value, with its unit where it has one");
+    ck_assert(!vdc_scenario_set(&sc, "gpu.pcie_lanes=32", &err));
+    ck_assert_str_eq(sc.gpu.params, "sm_count=70");
+    char path[] = "/tmp/vdc-gpu-keys-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("guests:\n  gpu: true\ngpu:\n  preset: h100\n  sm_count: 12\n  pcie_lanes: 8\n", f);
+    fclose(f);
+    ck_assert_msg(vdc_scenario_load(&sc, path, &err), "%s", err.text);
+    ck_assert(sc.guests.gpu);
+    ck_assert_uint_eq(sc.gpu.preset, 0);
+    ck_assert_uint_eq(sc.gpu.pcie_lanes, 8);
+    ck_assert_str_eq(sc.gpu.params, "sm_count=12");
+    f = fopen(path, "w");
+    fputs("gpu:\n  sm_count: [1, 2]\n", f);
+    fclose(f);
+    ck_assert(!vdc_scenario_load(&sc, path, &err));
+    char expect[200];
+    snprintf(expect, sizeof expect, "%s:2:13: 'gpu.sm_count' must be the parameter's value, with its unit where it "
+             "has one, not a list", path);
+    ck_assert_str_eq(err.text, expect);
+    remove(path);
+    vdc_scenario_free(&sc);
+}
+END_TEST
+
 START_TEST(every_key_is_documented)
 {
     /* docs/scenarios.md carries the table `vdc help keys` prints; each row must be there verbatim. */
@@ -222,6 +269,7 @@ Suite *scenario_suite(void)
     tcase_add_test(tc, set_overrides);
     tcase_add_test(tc, set_wins_over_file_and_defaults_hold);
     tcase_add_test(tc, cross_key_rules);
+    tcase_add_test(tc, gpu_parameter_family);
     tcase_add_test(tc, every_key_is_documented);
     suite_add_tcase(s, tc);
     return s;

@@ -132,6 +132,41 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   *'root-port@0 {vdc,link-generation = <0x04>;vdc,link-width = <0x08>;hinic@c0001000'*) passed=$((passed + 1)) ;;
   *) echo "FAIL the HiNIC node is not on root port 0 at gen 4 x8: $nic_dts"; failed=$((failed + 1)) ;;
   esac
+  # A HiGPU per guest: its node beside the NIC behind the PCIe switch, with its identity, cause and GPU.
+  expect dump-dtb-gpu 0 "" -- "$vdc" run scenarios/hello.yaml --set guests.count=2 --set guests.nic=true --set guests.gpu=true --set gpu.preset=h200 --set gpu.sm_count=100 --dump-dtb "$tmp/dtbgpu"
+  gpu_dts=$(dtc -I dtb -O dts "$tmp/dtbgpu/blade1.dtb" 2>/dev/null | tr -d '\n\t')
+  case "$gpu_dts" in
+  *'downstream-port@1 {vdc,link-generation = <0x05>;vdc,link-width = <0x10>;higpu@c0002000 {compatible = "vdc,higpu";reg = <0x00 0xc0002000 0x00 0x1000>;vdc,cause = <0x00 0x04>;vendor-id = <0x5644>;device-id = <0x02>;class-code = <0x30200>;'*'vdc,preset = "h200";'*'vdc,sm-count = <0x64>;'*) passed=$((passed + 1)) ;;
+  *) echo "FAIL the HiGPU node is not behind the PCIe switch with its identity: $gpu_dts"; failed=$((failed + 1)) ;;
+  esac
+  expect dump-dtb-gpu-root 0 "" -- "$vdc" run scenarios/hello.yaml --set guests.count=1 --set guests.gpu=true --set gpu.pcie_layout=root-port --set gpu.pcie_generation=4 --set gpu.pcie_lanes=8 --dump-dtb "$tmp/dtbgpuroot"
+  gpu_dts=$(dtc -I dtb -O dts "$tmp/dtbgpuroot/blade0.dtb" 2>/dev/null | tr -d '\n\t')
+  case "$gpu_dts" in
+  *'root-port@1 {vdc,link-generation = <0x04>;vdc,link-width = <0x08>;higpu@c0002000'*) passed=$((passed + 1)) ;;
+  *) echo "FAIL the HiGPU node is not on root port 1 at gen 4 x8: $gpu_dts"; failed=$((failed + 1)) ;;
+  esac
+  expect gpu-bad-lanes 2 "gpu.pcie_lanes: 32 is out of range; expected 1 to 16" -- "$vdc" run scenarios/gpu-smi.yaml --set gpu.pcie_lanes=32
+  expect gpu-bad-parameter 2 "^vdc: --set gpu.no_such_parameter: " -- "$vdc" run scenarios/gpu-smi.yaml --set gpu.no_such_parameter=1
+  # gpu-smi on two blades: nvidia-smi's table from each guest, the same bytes on every run.
+  expect gpu-smi 0 "" -- "$vdc" run scenarios/gpu-smi.yaml
+  cp "$tmp/out" "$tmp/gpu-smi1"
+  expect gpu-smi-again 0 "" -- "$vdc" run scenarios/gpu-smi.yaml
+  if cmp -s "$tmp/out" "$tmp/gpu-smi1" && grep -q "guests     2 of 2 exited with 0" "$tmp/out" &&
+    grep -Fq 'blade1: | GPU  Name        Preset       | Bus-Id       Link    |  GPU-Util  Copy-Util |' "$tmp/out" &&
+    grep -Fq 'blade1: |   0  HiGPU h100  h100         | 0000:00:02.0 Gen5 x16|        0%         0% |' "$tmp/out" &&
+    grep -Fq 'blade0: | 132  1980 MHz    50 MiB       |     0MiB /  81920MiB |         0          0 |' "$tmp/out"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL gpu-smi table: $(grep blade0 "$tmp/out" | head -c 1500)"; failed=$((failed + 1))
+  fi
+  # Copies through the guest runtime: bytes round trip, a refusal with the device's message.
+  expect gpu-selftest-copies 0 "" -- "$vdc" run scenarios/gpu-smi.yaml --set guests.count=1 --set guests.program=guest:gpu-selftest --set guests.args=copies
+  if grep -q "copies: bytes round trip  *OK" "$tmp/out" && grep -q "device says: tag 9: free of device address 0x10000000008: not the start of an allocation" "$tmp/out" &&
+    grep -q "gpu-selftest: passed" "$tmp/out"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL gpu-selftest copies: $(head -c 1500 "$tmp/out")"; failed=$((failed + 1))
+  fi
   # HiNIC between two guests: perftest's write_bw near the line rate's payload share, frames that tshark decodes.
   # (Wireshark's RPC-over-RDMA heuristic misreads SENDs of a few bytes, so it is turned off.)
   expect perftest-write 0 "" -- "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=write_bw -s 65536 -n 100 --report_gbits" --out "$tmp/perf" --pcap=blade0/tor

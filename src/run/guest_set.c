@@ -11,15 +11,19 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "../devices/higpu/higpu.h"
 #include "../devices/hinic/hinic.h"
 #include "../devices/simctl.h"
 #include "../fabric/fabric.h"
 #include "../kvm/guest_layout.h"
 
 #define GUEST_ENTITY_BASE 0x10000u
+/* GPUs: 0x18000 + rank, between the guests' ids and the fabric's. */
+#define GPU_ENTITY_BASE 0x18000u
 #define MAX_PROGRAM_SIZE (256u << 20)
-/* HiNIC's register window: the page after simctl's. */
+/* HiNIC's register window: the page after simctl's; HiGPU's the page after that. */
 #define GUEST_HINIC_BASE (GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE)
+#define GUEST_HIGPU_BASE (GUEST_HINIC_BASE + 0x1000)
 
 /* "guest:NAME" names a program built beside this vdc binary, so scenarios work from any build folder. */
 bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vdc_error *err)
@@ -76,6 +80,53 @@ static bool attach_nic(struct vdc_guest *g, void *context, struct vdc_error *err
     return set->nics[rank] != NULL;
 }
 
+/* The GPU of the preset with the gpu.<param> entries applied in the order they were set. */
+static bool gpu_params_of(const struct vdc_scenario *sc, struct higpu_params *params, struct vdc_error *err)
+{
+    static const char *const presets[] = {"h100", "h200"};
+    if (!higpu_params_init(params, presets[sc->gpu.preset], err))
+        return false;
+    params->pcie_generation = (uint32_t)sc->gpu.pcie_generation;
+    params->pcie_lanes = (uint32_t)sc->gpu.pcie_lanes;
+    params->pcie_latency = sc->gpu.pcie_latency;
+    params->command_time = sc->gpu.command_time;
+    bool behind_switch = sc->gpu.pcie_layout == VDC_PCIE_BEHIND_SWITCH;
+    params->pcie_root_port = behind_switch ? 0 : 1;
+    params->pcie_switch_port = behind_switch ? 1 : -1;
+    char entry[512];
+    for (const char *at = sc->gpu.params; at != NULL && *at != '\0';) {
+        size_t len = strcspn(at, ";");
+        snprintf(entry, sizeof entry, "%.*s", (int)len, at);
+        char *eq = strchr(entry, '=');
+        if (eq != NULL) {
+            *eq = '\0';
+            if (!gpu_params_set(&params->gpu, entry, eq + 1, err))
+                return vdc_fail_prefix(err, "gpu.%s", entry);
+        }
+        at += len;
+        while (*at == ';' || *at == ' ')
+            at++;
+    }
+    return gpu_params_validate(&params->gpu, err);
+}
+
+static bool attach_gpu(struct vdc_guest *g, struct vdc_guest_set *set, struct vdc_error *err)
+{
+    struct higpu_params params;
+    if (!gpu_params_of(set->scenario, &params, err))
+        return false;
+    uint32_t rank = g->config.rank;
+    set->gpus[rank] = higpu_create(g, set->sim, GPU_ENTITY_BASE + rank, GUEST_HIGPU_BASE, &params, g->config.console, err);
+    return set->gpus[rank] != NULL;
+}
+
+static bool attach_devices(struct vdc_guest *g, void *context, struct vdc_error *err)
+{
+    struct vdc_guest_set *set = context;
+    return (!set->scenario->guests.nic || attach_nic(g, context, err)) &&
+           (!set->scenario->guests.gpu || attach_gpu(g, set, err));
+}
+
 static void guest_ended(struct vdc_guest *g, void *context)
 {
     struct vdc_guest_set *set = context;
@@ -112,6 +163,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     memset(set, 0, sizeof *set);
     set->fabric = fabric;
     set->scenario = sc;
+    set->sim = sim;
     if (sc->guests.program[0] == '\0')
         return true;
     uint32_t count = (uint32_t)(sc->guests.count ? sc->guests.count : sc->topology.blades);
@@ -137,6 +189,8 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
     if (sc->guests.nic && !place_nics(set, count, err))
         return false;
+    if (sc->guests.gpu)
+        set->gpus = vdc_xcalloc(count, sizeof *set->gpus);
     for (uint32_t rank = 0; rank < count; rank++) {
         char name[32];
         snprintf(name, sizeof name, "blade%u", rank);
@@ -151,7 +205,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .bootargs = sc->guests.args,
             .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
             .program_path = path,
-            .attach_devices = sc->guests.nic ? attach_nic : NULL,
+            .attach_devices = sc->guests.nic || sc->guests.gpu ? attach_devices : NULL,
             .attach_context = set,
             .on_end = guest_ended,
         };
@@ -208,6 +262,9 @@ void vdc_guest_set_free(struct vdc_guest_set *set)
     for (uint32_t i = 0; set->nics && i < set->count; i++)
         hinic_free(set->nics[i]);
     free(set->nics);
+    for (uint32_t i = 0; set->gpus && i < set->count; i++)
+        higpu_free(set->gpus[i]);
+    free(set->gpus);
     free(set->host_nodes);
     free(set->gids);
     for (uint32_t i = 0; i < set->count; i++)

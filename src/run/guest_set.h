@@ -10,6 +10,7 @@
 
 struct fabric;
 struct hinic;
+struct higpu;
 
 struct vdc_guest_set {
     struct vdc_guest *guests;
@@ -24,6 +25,8 @@ struct vdc_guest_set {
     struct hinic **nics;
     uint32_t *host_nodes;          /* fabric node of each rank's NIC */
     uint32_t *gids;                /* IPv4 address of each rank's NIC */
+    struct higpu **gpus;           /* guests.gpu: each rank's HiGPU */
+    struct vdc_sim *sim;
 };
 
 /* Resolves a program name: a path as it is, or "guest:NAME" as build/guest/NAME.elf beside the vdc binary. */
@@ -32,7 +35,8 @@ bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vd
 uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err);
 
 /* Reads the program once and creates every guest; with no guests.program, creates none. With guests.nic each
- * guest gets a HiNIC on the rank-th host of `fabric` (which must then be given and outlive the set). */
+ * guest gets a HiNIC on the rank-th host of `fabric` (which must then be given and outlive the set); with
+ * guests.gpu a HiGPU of its own. */
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
                          struct fabric *fabric, struct vdc_error *err);
 /* Writes each guest's device tree blob to DIR/NAME.dtb (for dtc -I dtb -O dts). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../devices/higpu/gpu_params.h"
 #include "fault_list.h"
 #include "units.h"
 
@@ -15,6 +16,14 @@ static const char *const workload_kinds[] = {"none", "uniform", "incast", "poiss
 static const char *const distributions[] = {"websearch", "hadoop", NULL};
 static const char *const failure_policies[] = {"stop", "continue", NULL};
 static const char *const pcie_layouts[] = {"switch", "root-port", NULL};
+static const char *const gpu_presets[] = {"h100", "h200", NULL};
+
+/* A GPU parameter is checked against the parameter table when it is set, so a typo is reported with its line. */
+static bool gpu_param_check(const char *name, const char *value, struct vdc_error *err)
+{
+    struct gpu_params p;
+    return gpu_params_preset("h100", &p, err) && gpu_params_set(&p, name, value, err);
+}
 
 const struct vdc_key vdc_keys[] = {
     {"name", VDC_KEY_TEXT, FIELD(name), "unnamed", .doc = "Name printed in the summary and written to outputs."},
@@ -161,6 +170,8 @@ const struct vdc_key vdc_keys[] = {
      .doc = "When a guest faults or runs away: `stop` the run, or `continue` with the other guests."},
     {"guests.nic", VDC_KEY_BOOL, FIELD(guests.nic), "false",
      .doc = "Each guest drives a HiNIC RDMA NIC (docs/hinic.md) cabled as fabric host number `rank`."},
+    {"guests.gpu", VDC_KEY_BOOL, FIELD(guests.gpu), "false",
+     .doc = "Each guest drives a HiGPU of its own (docs/higpu.md), made from the `gpu.*` keys."},
     {"nic.pcie_generation", VDC_KEY_COUNT, FIELD(nic.pcie_generation), "5", 1, 6,
      .doc = "PCIe generation of the NIC's link (transfer rate per lane: 2.5, 5, 8, 16, 32, 64 GT/s)."},
     {"nic.pcie_lanes", VDC_KEY_COUNT, FIELD(nic.pcie_lanes), "16", 1, 16,
@@ -177,6 +188,23 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Largest path MTU the NIC accepts (256, 512, 1024, 2048 or 4096 bytes); QPs choose theirs."},
     {"nic.priority", VDC_KEY_COUNT, FIELD(nic.priority), "3", 0, 7,
      .doc = "Default 802.1Q priority of RDMA traffic (a QP may choose another)."},
+    {"gpu.preset", VDC_KEY_CHOICE, FIELD(gpu.preset), "h100", .choices = gpu_presets,
+     .doc = "The GPU each guest gets: an NVIDIA H100 SXM or H200 SXM as HiGPU models them (docs/higpu.md)."},
+    {"gpu.pcie_generation", VDC_KEY_COUNT, FIELD(gpu.pcie_generation), "5", 1, 6,
+     .doc = "PCIe generation of the GPU's link (transfer rate per lane: 2.5, 5, 8, 16, 32, 64 GT/s)."},
+    {"gpu.pcie_lanes", VDC_KEY_COUNT, FIELD(gpu.pcie_lanes), "16", 1, 16,
+     .doc = "Width of the GPU's PCIe link: 1, 2, 4, 8 or 16 lanes."},
+    {"gpu.pcie_layout", VDC_KEY_CHOICE, FIELD(gpu.pcie_layout), "switch", .choices = pcie_layouts,
+     .doc = "Where the GPU sits: behind the blade's PCIe `switch` (downstream port 1, beside the NIC) under root "
+            "port 0, or on a `root-port` of its own (root port 1)."},
+    {"gpu.pcie_latency", VDC_KEY_TIME, FIELD(gpu.pcie_latency), "250ns", 0, VDC_MS,
+     .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write, a completion; a DMA read takes two)."},
+    {"gpu.command_time", VDC_KEY_TIME, FIELD(gpu.command_time), "500ns", 0, VDC_MS,
+     .doc = "Device time per command besides its transfers and kernel: decoding, the allocator, engine set-up."},
+    {"gpu.<param>", VDC_KEY_FAMILY, FIELD(gpu.params), "", .member_check = gpu_param_check,
+     .doc = "Any parameter of the GPU's timing model over the preset's value, e.g. `gpu.sm_count: 66`, "
+            "`gpu.l2_latency: 200`, `gpu.latency.fp32: 4` (in YAML nested: `latency:` then `fp32: 4`); the "
+            "parameter table is in docs/higpu.md."},
     {"checks.min_delivered", VDC_KEY_COUNT, FIELD(checks.min_delivered), "0", 0, UINT64_MAX,
      .doc = "The run fails (exit 1) if fewer flows (messages) completed."},
     {"checks.max_mean_latency", VDC_KEY_TIME, FIELD(checks.max_mean_latency), "0", 0, UINT64_MAX,
@@ -204,10 +232,21 @@ const char *vdc_key_retired(const char *path)
     return NULL;
 }
 
+/* The length of a family's section with its dot ("gpu." of "gpu.<param>"). */
+static size_t family_prefix(const struct vdc_key *key)
+{
+    return strcspn(key->path, "<");
+}
+
 int vdc_key_find(const char *path)
 {
     for (size_t i = 0; i < vdc_key_count; i++) {
         if (strcmp(vdc_keys[i].path, path) == 0)
+            return (int)i;
+    }
+    for (size_t i = 0; i < vdc_key_count; i++) {
+        size_t n = family_prefix(&vdc_keys[i]);
+        if (vdc_keys[i].type == VDC_KEY_FAMILY && strncmp(vdc_keys[i].path, path, n) == 0 && path[n] != '\0')
             return (int)i;
     }
     return -1;
@@ -280,6 +319,7 @@ void vdc_key_expected(const struct vdc_key *key, char *buf, size_t size)
     case VDC_KEY_BOOL: snprintf(buf, size, "true or false"); break;
     case VDC_KEY_TEXT: snprintf(buf, size, "a text"); break;
     case VDC_KEY_LIST: snprintf(buf, size, "entries separated by ; or line breaks, or a YAML list of them"); break;
+    case VDC_KEY_FAMILY: snprintf(buf, size, "the parameter's value, with its unit where it has one"); break;
     case VDC_KEY_CHOICE:
         join_choices(key->choices, list, sizeof list);
         snprintf(buf, size, "one of: %s", list);
@@ -347,9 +387,52 @@ static bool assign_value(struct vdc_scenario *sc, const struct vdc_key *key, con
     }
 }
 
+/* Sets (or replaces) one member's "name=value" entry in a family's text. */
+static bool assign_member(struct vdc_scenario *sc, const struct vdc_key *key, const char *path, const char *text,
+                          struct vdc_error *err)
+{
+    char **slot = field_of(sc, key);
+    if (strcmp(path, key->path) == 0) { /* the default */
+        free(*slot);
+        *slot = vdc_xstrdup(text);
+        return true;
+    }
+    const char *name = path + family_prefix(key);
+    if (strpbrk(text, ";=\n") != NULL || text[0] == '\0')
+        return vdc_fail(err, "'%s' is not a value (empty, or it has ';', '=' or a line break)", text);
+    if (!key->member_check(name, text, err))
+        return false;
+    /* Rebuild the text without an earlier entry for the same name, then add this one at the end. */
+    size_t name_len = strlen(name), old_len = strlen(*slot);
+    char *out = vdc_xmalloc(old_len + name_len + strlen(text) + 4);
+    size_t used = 0;
+    for (const char *entry = *slot; *entry != '\0';) {
+        size_t len = strcspn(entry, ";");
+        if (!(len > name_len && strncmp(entry, name, name_len) == 0 && entry[name_len] == '=')) {
+            memcpy(out + used, entry, len);
+            used += len;
+            memcpy(out + used, "; ", 2);
+            used += 2;
+        }
+        entry += len;
+        while (*entry == ';' || *entry == ' ')
+            entry++;
+    }
+    sprintf(out + used, "%s=%s", name, text);
+    free(*slot);
+    *slot = out;
+    return true;
+}
+
 bool vdc_key_assign(struct vdc_scenario *sc, const struct vdc_key *key, const char *text, struct vdc_error *err)
 {
-    if (assign_value(sc, key, text, err))
+    return vdc_key_assign_at(sc, key, key->path, text, err);
+}
+
+bool vdc_key_assign_at(struct vdc_scenario *sc, const struct vdc_key *key, const char *path, const char *text,
+                       struct vdc_error *err)
+{
+    if (key->type == VDC_KEY_FAMILY ? assign_member(sc, key, path, text, err) : assign_value(sc, key, text, err))
         return true;
     if (strstr(err->text, "; expected ") == NULL) {
         char expected[256];

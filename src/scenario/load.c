@@ -103,7 +103,7 @@ static bool apply_value(struct load_context *ctx, const char *path, const yaml_n
     const char *text = list_text                                            ? list_text
                        : key->type == VDC_KEY_LIST && is_null_scalar(value) ? ""
                                                                             : (const char *)value->data.scalar.value;
-    bool assigned = vdc_key_assign(ctx->sc, key, text, err);
+    bool assigned = vdc_key_assign_at(ctx->sc, key, path, text, err);
     free(list_text);
     if (!assigned) {
         char detail[sizeof err->text];
@@ -149,7 +149,12 @@ static bool apply_mapping(struct load_context *ctx, const char *section, yaml_no
                                path, line, NULL);
             }
         }
-        if (vdc_key_find(path) >= 0) {
+        int found = vdc_key_find(path);
+        if (found >= 0 && vdc_keys[found].type == VDC_KEY_FAMILY && value->type == YAML_MAPPING_NODE) {
+            /* A family member with members of its own (gpu: latency: fp32: 4 is gpu.latency.fp32). */
+            if (!apply_mapping(ctx, path, value, err))
+                return false;
+        } else if (found >= 0) {
             if (!apply_value(ctx, path, value, err))
                 return false;
         } else if (vdc_key_is_section(path)) {

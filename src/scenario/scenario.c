@@ -24,7 +24,7 @@ void vdc_scenario_init(struct vdc_scenario *sc)
 void vdc_scenario_free(struct vdc_scenario *sc)
 {
     for (size_t i = 0; i < vdc_key_count; i++) {
-        if (vdc_keys[i].type == VDC_KEY_TEXT || vdc_keys[i].type == VDC_KEY_LIST)
+        if (vdc_keys[i].type == VDC_KEY_TEXT || vdc_keys[i].type == VDC_KEY_LIST || vdc_keys[i].type == VDC_KEY_FAMILY)
             free(*(char **)((char *)sc + vdc_keys[i].offset));
         if (sc->origin != NULL)
             free(sc->origin[i]);
@@ -72,7 +72,7 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
                         section[0] ? section : "one of", section[0] ? " to hold one of: " : ": ", list);
     }
     const struct vdc_key *key = &vdc_keys[index];
-    if (!vdc_key_assign(sc, key, value, err))
+    if (!vdc_key_assign_at(sc, key, path, value, err))
         return vdc_fail_prefix(err, "--set %s", path);
     free(sc->origin[index]);
     sc->origin[index] = vdc_xstrdup("--set");

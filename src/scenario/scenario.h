@@ -97,6 +97,7 @@ struct vdc_scenario {
         vdc_time runaway;        /* wall-clock limit without an exit */
         unsigned on_failure;     /* enum vdc_failure_policy */
         bool nic;                /* each guest drives a HiNIC on fabric host `rank` */
+        bool gpu;                /* each guest drives a HiGPU of its own */
     } guests;
     struct {
         uint64_t pcie_generation, pcie_lanes;
@@ -104,6 +105,13 @@ struct vdc_scenario {
         vdc_time pcie_latency, processing, rnr_delay;
         uint64_t mtu, priority;
     } nic;
+    struct {
+        unsigned preset;         /* index in the gpu.preset choices ("h100", "h200") */
+        uint64_t pcie_generation, pcie_lanes;
+        unsigned pcie_layout;    /* enum vdc_pcie_layout */
+        vdc_time pcie_latency, command_time;
+        char *params;            /* "key=value; ..." from gpu.<param> keys, applied in order over the preset */
+    } gpu;
     struct {
         uint64_t min_delivered;
         vdc_time max_mean_latency; /* 0: no limit */

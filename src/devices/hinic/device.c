@@ -7,6 +7,7 @@
 #include "../../fabric/fabric.h"
 #include "../../fabric/host.h"
 #include "../../kvm/guest.h"
+#include "../pcie.h"
 #include "hinic_internal.h"
 
 _Static_assert(sizeof(struct hinic_command) == 64, "command block layout");
@@ -32,17 +33,12 @@ void hinic_params_defaults(struct hinic_params *p)
 
 uint64_t hinic_pcie_bandwidth(const struct hinic_params *p)
 {
-    /* Payload bit/s per lane after line encoding (8b/10b for gen 1-2, 128b/130b for 3-5, 242/256 FLITs for 6),
-     * then 256-byte TLPs carry 24 bytes of framing, header, sequence number and LCRC each. */
-    static const uint64_t per_lane[7] = {0, 2000000000ULL, 4000000000ULL, 7876923077ULL, 15753846154ULL,
-                                         31507692308ULL, 60500000000ULL};
-    uint32_t gen = p->pcie_generation >= 1 && p->pcie_generation <= 6 ? p->pcie_generation : 5;
-    return per_lane[gen] * p->pcie_lanes / 280 * 256;
+    return vdc_pcie_bandwidth(p->pcie_generation, p->pcie_lanes);
 }
 
 vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes)
 {
-    return (vdc_time)((bytes * 8 * VDC_SEC + nic->pcie_bandwidth - 1) / nic->pcie_bandwidth);
+    return vdc_pcie_transfer(nic->pcie_bandwidth, bytes);
 }
 
 vdc_time hinic_now(const struct hinic *nic)

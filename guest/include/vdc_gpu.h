@@ -1,0 +1,92 @@
+/* The guest GPU runtime: a CUDA-runtime-like API over HiGPU's command queue (guest/runtime/gpu.c). Copies,
+ * allocation and module calls wait for their completion; launches and event records are queued, and
+ * gpu_synchronize waits for everything (one simctl WAIT per wait, on the GPU's cause). */
+#ifndef VDC_GUEST_GPU_H
+#define VDC_GUEST_GPU_H
+
+#include <stdint.h>
+
+#include "../../src/devices/higpu/higpu_regs.h"
+
+/* Results: 0 or an enum higpu_status, or one of these (the runtime's own). */
+enum {
+    GPU_SUCCESS = 0,
+    GPU_ERROR_NO_DEVICE = 100, /* no "vdc,higpu" node, or a device that does not answer as HiGPU */
+    GPU_ERROR_INVALID = 101,   /* an argument the runtime refuses before the device sees it */
+    GPU_ERROR_NO_MEMORY = 102, /* guest memory for the rings ran out */
+};
+
+#define GPU_QUEUE_ENTRIES 64
+#define GPU_MAX_DEVICES 8
+
+struct gpu_device {
+    volatile uint64_t *regs;
+    uint64_t cause_mask;
+    int index;
+    const char *node_name;         /* the device-tree node, "higpu@c0002000" */
+    struct higpu_command *queue;
+    struct higpu_completion *completions;
+    char *message;                 /* the device's text for the last error completion */
+    uint64_t *event_times;         /* HIGPU_MAX_EVENTS slots: EVENT_RECORD writes the time here (ps) */
+    uint32_t events_used;
+    uint32_t producer, consumed, tag;
+    int sticky_error;              /* the first error of a queued command, returned by gpu_synchronize */
+    uint32_t sticky_index;         /* that command's index */
+    char error_text[256];          /* its message */
+    struct higpu_completion last;  /* the last completion a waiting call returned */
+};
+
+struct gpu_module_handle {
+    uint32_t handle;
+};
+
+struct gpu_dim3 {
+    uint32_t x, y, z;
+};
+
+/* How many HiGPUs the device tree lists. */
+int vdcGetDeviceCount(void);
+
+/* Opens GPU `index` (0 for the first): checks its identity, sets up its command queue. NULL with *status set
+ * when there is none. */
+struct gpu_device *vdc_gpu_open(int index, int *status);
+
+/* The text of the last error: the device's message ("tag N: ..."), or the runtime's. */
+const char *gpu_error_text(const struct gpu_device *gpu);
+const char *gpu_status_name(int status);
+
+int gpu_malloc(struct gpu_device *gpu, uint64_t *device_address, uint64_t size);
+int gpu_free(struct gpu_device *gpu, uint64_t device_address);
+int gpu_memcpy_h2d(struct gpu_device *gpu, uint64_t device_address, const void *src, uint64_t length);
+int gpu_memcpy_d2h(struct gpu_device *gpu, void *dst, uint64_t device_address, uint64_t length);
+int gpu_memcpy_d2d(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t length);
+int gpu_memset(struct gpu_device *gpu, uint64_t device_address, uint8_t value, uint64_t length);
+int gpu_query(struct gpu_device *gpu, struct higpu_info *info);
+
+/* Loads PTX text (see VDC_PTX below) and finds module-scope variables. */
+int gpu_module_load(struct gpu_device *gpu, struct gpu_module_handle *module, const char *ptx, uint64_t length);
+int gpu_module_unload(struct gpu_device *gpu, struct gpu_module_handle module);
+int gpu_module_symbol(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, uint64_t *address,
+                      uint64_t *size);
+
+/* Queues a launch of kernel `name` with its parameter buffer laid out as the kernel's .param list (pointers are
+ * 8-byte device addresses). Errors of the launch itself come from gpu_synchronize. */
+int gpu_launch(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, struct gpu_dim3 grid,
+               struct gpu_dim3 block, uint32_t shared_bytes, const void *params, uint32_t params_length);
+
+/* Waits for every queued command; returns the first error among them (and forgets it), else 0. */
+int gpu_synchronize(struct gpu_device *gpu);
+
+/* Events: a slot whose record takes the virtual time at which the queue reached it. */
+int gpu_event_create(struct gpu_device *gpu, uint32_t *event);
+int gpu_event_record(struct gpu_device *gpu, uint32_t event);
+/* Picoseconds between two recorded events (waits for both). */
+int gpu_event_elapsed_ps(struct gpu_device *gpu, uint32_t start, uint32_t stop, uint64_t *ps);
+
+/* PTX embedded in a guest program: the build turns guest/kernels/NAME.ptx into the NUL-terminated text
+ * vdc_ptx_NAME (hyphens become underscores) in libkernels.a. */
+#define VDC_PTX_DECLARE(name) extern const char vdc_ptx_##name[], vdc_ptx_##name##_end[]
+#define VDC_PTX_TEXT(name) (vdc_ptx_##name)
+#define VDC_PTX_LENGTH(name) ((uint64_t)(vdc_ptx_##name##_end - vdc_ptx_##name))
+
+#endif

@@ -1,0 +1,319 @@
+/* Guest GPU runtime: finds HiGPUs in the device tree, keeps one command queue per GPU in guest memory, and waits
+ * for completions by polling them and then one simctl WAIT on the GPU's cause. */
+#include <libfdt.h>
+
+#include "vdc_gpu.h"
+#include "vdc_guest.h"
+
+/* The device reads the ring during later exits: stores must be in memory before the doorbell, and loads of
+ * completions must not be cached across a WAIT. */
+#define gpu_barrier() __asm__ volatile("" ::: "memory")
+
+static struct gpu_device devices[GPU_MAX_DEVICES];
+
+static uint64_t reg_read(struct gpu_device *gpu, unsigned offset)
+{
+    gpu_barrier();
+    uint64_t value = gpu->regs[offset / 8];
+    gpu_barrier();
+    return value;
+}
+
+static void reg_write(struct gpu_device *gpu, unsigned offset, uint64_t value)
+{
+    gpu_barrier();
+    gpu->regs[offset / 8] = value;
+    gpu_barrier();
+}
+
+/* The device-tree node of the index-th HiGPU, or a negative number. */
+static int device_node(int index)
+{
+    const void *fdt = vdc_device_tree();
+    int node = -1;
+    for (int i = 0; i <= index; i++) {
+        node = fdt_node_offset_by_compatible(fdt, node, "vdc,higpu");
+        if (node < 0)
+            return node;
+    }
+    return node;
+}
+
+int vdcGetDeviceCount(void)
+{
+    int count = 0;
+    while (count < GPU_MAX_DEVICES && device_node(count) >= 0)
+        count++;
+    return count;
+}
+
+static int fail(struct gpu_device *gpu, int status, const char *text)
+{
+    if (gpu != NULL)
+        snprintf(gpu->error_text, sizeof gpu->error_text, "%s", text);
+    return status;
+}
+
+struct gpu_device *vdc_gpu_open(int index, int *status)
+{
+    *status = GPU_ERROR_NO_DEVICE;
+    if (index < 0 || index >= GPU_MAX_DEVICES)
+        return NULL;
+    struct gpu_device *gpu = &devices[index];
+    if (gpu->regs != NULL) {
+        *status = GPU_SUCCESS;
+        return gpu;
+    }
+    const void *fdt = vdc_device_tree();
+    int node = device_node(index), len;
+    const fdt64_t *reg = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len);
+    if (reg == NULL || len < 16 || fdt64_to_cpu(reg[1]) < HIGPU_BAR_SIZE)
+        return NULL;
+    gpu->regs = (volatile uint64_t *)(uintptr_t)fdt64_to_cpu(reg[0]);
+    if (reg_read(gpu, HIGPU_REG_ID) != HIGPU_MAGIC || (gpu->cause_mask = reg_read(gpu, HIGPU_REG_CAUSE)) == 0) {
+        gpu->regs = NULL; /* nothing would end a wait for its completions */
+        return NULL;
+    }
+    gpu->index = index;
+    gpu->node_name = fdt_get_name(fdt, node, NULL);
+    size_t ring = GPU_QUEUE_ENTRIES * sizeof(struct higpu_command);
+    gpu->queue = vdc_alloc(ring, 4096);
+    gpu->completions = vdc_alloc(ring, 4096);
+    gpu->message = vdc_alloc(256, 64);
+    gpu->event_times = vdc_alloc(HIGPU_MAX_EVENTS * sizeof(uint64_t), 64);
+    if (gpu->queue == NULL || gpu->completions == NULL || gpu->message == NULL || gpu->event_times == NULL) {
+        gpu->regs = NULL;
+        *status = GPU_ERROR_NO_MEMORY;
+        return NULL;
+    }
+    reg_write(gpu, HIGPU_REG_QUEUE_SIZE, 0);
+    reg_write(gpu, HIGPU_REG_QUEUE_BASE, (uint64_t)(uintptr_t)gpu->queue);
+    reg_write(gpu, HIGPU_REG_COMPLETION_BASE, (uint64_t)(uintptr_t)gpu->completions);
+    reg_write(gpu, HIGPU_REG_MESSAGE_BASE, (uint64_t)(uintptr_t)gpu->message);
+    reg_write(gpu, HIGPU_REG_MESSAGE_SIZE, 256);
+    reg_write(gpu, HIGPU_REG_QUEUE_SIZE, GPU_QUEUE_ENTRIES);
+    if (reg_read(gpu, HIGPU_REG_QUEUE_SIZE) != GPU_QUEUE_ENTRIES) {
+        gpu->regs = NULL;
+        return NULL;
+    }
+    *status = GPU_SUCCESS;
+    return gpu;
+}
+
+const char *gpu_error_text(const struct gpu_device *gpu)
+{
+    return gpu->error_text;
+}
+
+const char *gpu_status_name(int status)
+{
+    static const char *const names[] = {"success", "bad command", "bad guest address", "bad device address",
+                                        "out of device memory", "bad handle", "PTX error", "launch error",
+                                        "GPU fault"};
+    if (status >= 0 && status < (int)(sizeof names / sizeof names[0]))
+        return names[status];
+    switch (status) {
+    case GPU_ERROR_NO_DEVICE: return "no GPU";
+    case GPU_ERROR_INVALID: return "invalid argument";
+    case GPU_ERROR_NO_MEMORY: return "out of guest memory";
+    default: return "unknown status";
+    }
+}
+
+static struct higpu_completion *completion_at(struct gpu_device *gpu, uint32_t index)
+{
+    return &gpu->completions[index % GPU_QUEUE_ENTRIES];
+}
+
+static int completed(struct gpu_device *gpu, uint32_t index)
+{
+    gpu_barrier();
+    return (completion_at(gpu, index)->flags & HIGPU_COMPLETION_OWNER) == 1 - ((index / GPU_QUEUE_ENTRIES) & 1);
+}
+
+/* Waits for the oldest command not yet consumed; keeps its completion, and its error if it is the first. */
+static void consume_one(struct gpu_device *gpu)
+{
+    uint32_t index = gpu->consumed;
+    /* A cause raised since the last WAIT is kept by simctl, so looking first loses no wake-up. */
+    while (!completed(gpu, index))
+        vdc_wait(0, gpu->cause_mask);
+    gpu->last = *completion_at(gpu, index);
+    gpu->consumed++;
+    if (gpu->last.status != HIGPU_STATUS_OK && gpu->sticky_error == GPU_SUCCESS) {
+        gpu->sticky_error = gpu->last.status;
+        gpu->sticky_index = index;
+        snprintf(gpu->error_text, sizeof gpu->error_text, "%s", gpu->message);
+    }
+}
+
+static uint32_t submit(struct gpu_device *gpu, struct higpu_command *c)
+{
+    while (gpu->producer - gpu->consumed >= GPU_QUEUE_ENTRIES)
+        consume_one(gpu);
+    uint32_t index = gpu->producer++;
+    c->tag = ++gpu->tag;
+    gpu->queue[index % GPU_QUEUE_ENTRIES] = *c;
+    reg_write(gpu, HIGPU_REG_DOORBELL, gpu->producer);
+    return index;
+}
+
+/* Runs one command to completion: earlier queued ones complete first (their errors stay for gpu_synchronize). */
+static int run(struct gpu_device *gpu, struct higpu_command c, struct higpu_completion *out)
+{
+    uint32_t index = submit(gpu, &c);
+    while (gpu->consumed != index + 1)
+        consume_one(gpu);
+    int status = gpu->last.status;
+    if (status != GPU_SUCCESS) {
+        snprintf(gpu->error_text, sizeof gpu->error_text, "%s", gpu->message);
+        if (gpu->sticky_error != GPU_SUCCESS && gpu->sticky_index == index)
+            gpu->sticky_error = GPU_SUCCESS; /* reported here, not again by gpu_synchronize */
+    }
+    if (out != NULL)
+        *out = gpu->last;
+    return status;
+}
+
+int gpu_malloc(struct gpu_device *gpu, uint64_t *device_address, uint64_t size)
+{
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MEM_ALLOC, .alloc.size = size}, &done);
+    *device_address = status == GPU_SUCCESS ? done.result : 0;
+    return status;
+}
+
+int gpu_free(struct gpu_device *gpu, uint64_t device_address)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MEM_FREE, .free.address = device_address}, NULL);
+}
+
+int gpu_memcpy_h2d(struct gpu_device *gpu, uint64_t device_address, const void *src, uint64_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_COPY_H2D,
+                                           .copy = {(uint64_t)(uintptr_t)src, device_address, length}}, NULL);
+}
+
+int gpu_memcpy_d2h(struct gpu_device *gpu, void *dst, uint64_t device_address, uint64_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_COPY_D2H,
+                                           .copy = {device_address, (uint64_t)(uintptr_t)dst, length}}, NULL);
+}
+
+int gpu_memcpy_d2d(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_COPY_D2D, .copy = {src, dst, length}}, NULL);
+}
+
+int gpu_memset(struct gpu_device *gpu, uint64_t device_address, uint8_t value, uint64_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MEMSET,
+                                           .memset = {.address = device_address, .length = length, .value = value}},
+               NULL);
+}
+
+int gpu_query(struct gpu_device *gpu, struct higpu_info *info)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_QUERY,
+                                           .query = {(uint64_t)(uintptr_t)info, sizeof *info}}, NULL);
+}
+
+int gpu_module_load(struct gpu_device *gpu, struct gpu_module_handle *module, const char *ptx, uint64_t length)
+{
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MODULE_LOAD,
+                                                 .module_load = {(uint64_t)(uintptr_t)ptx, length}}, &done);
+    module->handle = status == GPU_SUCCESS ? (uint32_t)done.result : 0;
+    return status;
+}
+
+int gpu_module_unload(struct gpu_device *gpu, struct gpu_module_handle module)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MODULE_UNLOAD, .module_unload.module = module.handle},
+               NULL);
+}
+
+int gpu_module_symbol(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, uint64_t *address,
+                      uint64_t *size)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length > HIGPU_MAX_NAME)
+        return fail(gpu, GPU_ERROR_INVALID, "symbol name of 0 or more than 255 bytes");
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MODULE_SYMBOL,
+                                                 .symbol = {(uint64_t)(uintptr_t)name, module.handle,
+                                                            (uint16_t)length, 0}}, &done);
+    if (status == GPU_SUCCESS) {
+        *address = done.result;
+        if (size != NULL)
+            *size = done.result2;
+    }
+    return status;
+}
+
+int gpu_launch(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, struct gpu_dim3 grid,
+               struct gpu_dim3 block, uint32_t shared_bytes, const void *params, uint32_t params_length)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length > HIGPU_MAX_NAME || params_length > HIGPU_MAX_PARAMS)
+        return fail(gpu, GPU_ERROR_INVALID, "kernel name or parameter buffer too long");
+    /* The device reads the name and parameters when the launch starts, after this call has returned: they go
+     * into the queue slot's own copy, a ring of buffers as deep as the queue. */
+    static char names[GPU_QUEUE_ENTRIES][HIGPU_MAX_NAME + 1];
+    static _Alignas(16) uint8_t buffers[GPU_QUEUE_ENTRIES][HIGPU_MAX_PARAMS];
+    while (gpu->producer - gpu->consumed >= GPU_QUEUE_ENTRIES)
+        consume_one(gpu);
+    uint32_t slot = gpu->producer % GPU_QUEUE_ENTRIES;
+    memcpy(names[slot], name, length);
+    memcpy(buffers[slot], params, params_length);
+    struct higpu_command c = {.opcode = HIGPU_CMD_LAUNCH};
+    c.launch.name = (uint64_t)(uintptr_t)names[slot];
+    c.launch.name_length = (uint16_t)length;
+    c.launch.params = (uint64_t)(uintptr_t)buffers[slot];
+    c.launch.params_length = params_length;
+    c.launch.grid = (struct higpu_dim3){grid.x, grid.y, grid.z};
+    c.launch.block = (struct higpu_dim3){block.x, block.y, block.z};
+    c.launch.module = module.handle;
+    c.launch.shared = shared_bytes;
+    submit(gpu, &c);
+    return GPU_SUCCESS;
+}
+
+int gpu_synchronize(struct gpu_device *gpu)
+{
+    while (gpu->consumed != gpu->producer)
+        consume_one(gpu);
+    int status = gpu->sticky_error;
+    gpu->sticky_error = GPU_SUCCESS;
+    return status;
+}
+
+int gpu_event_create(struct gpu_device *gpu, uint32_t *event)
+{
+    if (gpu->events_used == HIGPU_MAX_EVENTS)
+        return fail(gpu, GPU_ERROR_INVALID, "every event slot is in use");
+    *event = gpu->events_used++;
+    return GPU_SUCCESS;
+}
+
+int gpu_event_record(struct gpu_device *gpu, uint32_t event)
+{
+    if (event >= gpu->events_used)
+        return fail(gpu, GPU_ERROR_INVALID, "event was not created");
+    gpu->event_times[event] = 0;
+    struct higpu_command c = {.opcode = HIGPU_CMD_EVENT_RECORD};
+    c.event.slot = event;
+    c.event.address = (uint64_t)(uintptr_t)&gpu->event_times[event];
+    submit(gpu, &c);
+    return GPU_SUCCESS;
+}
+
+int gpu_event_elapsed_ps(struct gpu_device *gpu, uint32_t start, uint32_t stop, uint64_t *ps)
+{
+    if (start >= gpu->events_used || stop >= gpu->events_used)
+        return fail(gpu, GPU_ERROR_INVALID, "event was not created");
+    int status = gpu_synchronize(gpu);
+    gpu_barrier();
+    *ps = gpu->event_times[stop] - gpu->event_times[start];
+    return status;
+}

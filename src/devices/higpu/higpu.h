@@ -1,0 +1,52 @@
+/* HiGPU as a PCIe device: a guest drives one struct gpu through registers, a command queue in its memory and
+ * DMA; completions raise a simctl cause. See docs/higpu.md, "Device". */
+#ifndef VDC_DEVICES_HIGPU_H
+#define VDC_DEVICES_HIGPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../common/error.h"
+#include "../../scheduler/time.h"
+#include "gpu_params.h"
+
+struct vdc_guest;
+struct vdc_sim;
+
+/* The device's parameters (scenario keys gpu.*): the GPU's own and its link. */
+struct higpu_params {
+    struct gpu_params gpu;     /* the preset with any gpu.<param> overrides */
+    uint32_t pcie_generation;  /* 1-6 */
+    uint32_t pcie_lanes;       /* 1, 2, 4, 8 or 16 */
+    vdc_time pcie_latency;     /* one crossing of the PCIe hierarchy */
+    vdc_time command_time;     /* per command besides its transfers and kernel: decode, allocator, engine setup */
+    uint64_t cause_mask;       /* the simctl cause raised on each completion */
+    uint32_t pcie_root_port;
+    int32_t pcie_switch_port;  /* -1: directly under the root port */
+};
+
+/* Defaults with the GPU of preset `preset` ("h100", "h200"). */
+bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_error *err);
+
+struct higpu;
+
+/* A GPU for `guest` (whose memory it reaches only through the checked helpers), with its own entity `entity_id`
+ * in `sim`; its register window is added to the guest's MMIO bus at `base` (so it may be created before the
+ * guest's own entity, from the guest's attach_devices hook). `log` receives one line per guest error (NULL:
+ * counted only). */
+struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
+                           const struct higpu_params *params, FILE *log, struct vdc_error *err);
+void higpu_free(struct higpu *gpu);
+
+/* Counters for reports and tests. */
+struct higpu_stats {
+    uint64_t errors;              /* guest errors logged */
+    uint64_t commands, error_completions;
+    uint64_t launches, faults;
+    vdc_time busy_ps, kernel_ps, copy_ps;
+    uint64_t copied_bytes;        /* across PCIe, both directions */
+};
+void higpu_get_stats(const struct higpu *gpu, struct higpu_stats *out);
+
+#endif

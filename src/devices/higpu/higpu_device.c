@@ -1,0 +1,350 @@
+/* HiGPU's registers, its command queue (fetch, one command at a time in order, completions written one PCIe
+ * crossing after each ends) and its events on the GPU's entity. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kvm/guest.h"
+#include "../pcie.h"
+#include "higpu_internal.h"
+
+_Static_assert(sizeof(struct higpu_command) == 64, "command layout");
+_Static_assert(sizeof(struct higpu_completion) == 64, "completion layout");
+_Static_assert(sizeof(struct higpu_info) % 8 == 0, "info layout");
+
+#define LOGGED_ERRORS_MAX 20 /* lines per GPU; the rest are counted */
+
+bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_error *err)
+{
+    *p = (struct higpu_params){
+        .pcie_generation = 5,
+        .pcie_lanes = 16,
+        .pcie_latency = 250 * VDC_NS,
+        .command_time = 500 * VDC_NS,
+        .cause_mask = 1u << 2,
+        .pcie_switch_port = 1,
+    };
+    return gpu_params_preset(preset, &p->gpu, err);
+}
+
+vdc_time higpu_now(const struct higpu *gpu)
+{
+    return gpu->entity->sim->now;
+}
+
+vdc_time higpu_pcie_transfer(const struct higpu *gpu, uint64_t bytes)
+{
+    return vdc_pcie_transfer(gpu->pcie_bandwidth, bytes);
+}
+
+void higpu_log(struct higpu *gpu, enum higpu_error code, const char *fmt, ...)
+{
+    gpu->stats.errors++;
+    gpu->last_error = code;
+    if (gpu->log == NULL || gpu->stats.errors > LOGGED_ERRORS_MAX)
+        return;
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    vdc_time now = higpu_now(gpu);
+    fprintf(gpu->log, "[%4" PRIu64 ".%09" PRIu64 "] %s: higpu: %s%s\n", now / VDC_SEC, now % VDC_SEC / VDC_NS,
+            gpu->guest->name, text,
+            gpu->stats.errors == LOGGED_ERRORS_MAX ? " (further errors are counted, not logged)" : "");
+}
+
+static void schedule(struct higpu *gpu, struct vdc_entity *source, vdc_time at, enum higpu_event kind, uint32_t index)
+{
+    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, gpu->entity->id, kind, (uint64_t)index | (uint64_t)gpu->epoch << 32);
+}
+
+/* The queue may change only while nothing is in flight: no command running, every completion written. */
+static bool queue_idle(const struct higpu *gpu)
+{
+    return !gpu->running && gpu->consumer == gpu->started && gpu->producer == gpu->started;
+}
+
+static void set_queue_size(struct higpu *gpu, uint64_t entries)
+{
+    if (!queue_idle(gpu)) {
+        higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue size written while commands are in flight (%u started, %u "
+                  "completed); wait for the consumer index to reach the producer's", gpu->started, gpu->consumer);
+        return;
+    }
+    if (entries != 0) {
+        uint64_t bytes = entries * sizeof(struct higpu_command);
+        char why[HIGPU_MAX_MESSAGE];
+        if (entries > HIGPU_MAX_QUEUE_ENTRIES || (entries & (entries - 1)) != 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue size %" PRIu64 " is not a power of two up to %u", entries,
+                      HIGPU_MAX_QUEUE_ENTRIES);
+            return;
+        }
+        if (gpu->queue_base % 64 != 0 || gpu->completion_base % 64 != 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "command ring 0x%" PRIx64 " or completion ring 0x%" PRIx64
+                      " is not 64-byte aligned", gpu->queue_base, gpu->completion_base);
+            return;
+        }
+        if (!higpu_guest_range(gpu, gpu->queue_base, bytes, "command ring", why) ||
+            !higpu_guest_range(gpu, gpu->completion_base, bytes, "completion ring", why)) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "%s", why);
+            return;
+        }
+    }
+    gpu->epoch++;
+    gpu->queue_size = (uint32_t)entries;
+    gpu->producer = gpu->started = gpu->consumer = 0;
+    free(gpu->pending);
+    gpu->pending = entries ? vdc_xcalloc(entries, sizeof *gpu->pending) : NULL;
+}
+
+static bool register_fault(struct higpu *gpu, struct vdc_error *err, const char *fmt, uint64_t offset)
+{
+    char text[160];
+    snprintf(text, sizeof text, fmt, offset);
+    higpu_log(gpu, HIGPU_ERR_BAD_REGISTER, "%s", text);
+    return vdc_fail(err, "%s", text);
+}
+
+static uint64_t read_register(struct higpu *gpu, uint64_t offset, bool *found)
+{
+    const struct gpu_params *p = &gpu->params.gpu;
+    *found = true;
+    switch (offset) {
+    case HIGPU_REG_ID: return HIGPU_MAGIC;
+    case HIGPU_REG_CAPS:
+        return (p->sm_count & 0xFFFF) | (uint64_t)(31 - __builtin_clz(HIGPU_MAX_QUEUE_ENTRIES)) << 16 |
+               (uint64_t)6 << 24 | (uint64_t)6 << 32;
+    case HIGPU_REG_MEMORY_SIZE: return p->memory_bytes;
+    case HIGPU_REG_MEMORY_USED: return gpu_get_memory(gpu->gpu)->used;
+    case HIGPU_REG_CAUSE: return gpu->params.cause_mask;
+    case HIGPU_REG_CLOCK_KHZ: return p->clock_hz / 1000;
+    case HIGPU_REG_QUEUE_BASE: return gpu->queue_base;
+    case HIGPU_REG_COMPLETION_BASE: return gpu->completion_base;
+    case HIGPU_REG_QUEUE_SIZE: return gpu->queue_size;
+    case HIGPU_REG_CONSUMER: return gpu->consumer;
+    case HIGPU_REG_MESSAGE_BASE: return gpu->message_base;
+    case HIGPU_REG_MESSAGE_SIZE: return gpu->message_size;
+    case HIGPU_REG_ERRORS: return gpu->stats.errors;
+    case HIGPU_REG_LAST_ERROR: return gpu->last_error;
+    case HIGPU_REG_BUSY_PS: return gpu->stats.busy_ps;
+    case HIGPU_REG_KERNEL_PS: return gpu->stats.kernel_ps;
+    case HIGPU_REG_LINK: return gpu->params.pcie_generation | (uint64_t)gpu->params.pcie_lanes << 8;
+    default: *found = false; return 0;
+    }
+}
+
+bool higpu_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *a, struct vdc_error *err)
+{
+    struct higpu *gpu = device;
+    if (a->size != 8 || a->offset % 8 != 0) {
+        char text[120];
+        snprintf(text, sizeof text, "%u-byte access at offset 0x%" PRIx64 "; registers are 8 bytes, 8-aligned",
+                 a->size, a->offset);
+        higpu_log(gpu, HIGPU_ERR_BAD_REGISTER, "%s", text);
+        return vdc_fail(err, "%s", text);
+    }
+    if (!a->is_write) {
+        bool found;
+        a->value = read_register(gpu, a->offset, &found);
+        return found || register_fault(gpu, err, "read of offset 0x%" PRIx64 ", which is not a readable register",
+                                       a->offset);
+    }
+    switch (a->offset) {
+    case HIGPU_REG_QUEUE_BASE:
+    case HIGPU_REG_COMPLETION_BASE:
+        if (!queue_idle(gpu) || gpu->queue_size != 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "ring address written while the queue is on; write the queue "
+                      "size 0 first");
+            return true;
+        }
+        *(a->offset == HIGPU_REG_QUEUE_BASE ? &gpu->queue_base : &gpu->completion_base) = a->value;
+        return true;
+    case HIGPU_REG_QUEUE_SIZE: set_queue_size(gpu, a->value); return true;
+    case HIGPU_REG_MESSAGE_BASE: gpu->message_base = a->value; return true;
+    case HIGPU_REG_MESSAGE_SIZE:
+        if (a->value > HIGPU_MAX_MESSAGE) {
+            higpu_log(gpu, HIGPU_ERR_BAD_REGISTER, "message size %" PRIu64 " is more than %u", a->value,
+                      HIGPU_MAX_MESSAGE);
+            return true;
+        }
+        gpu->message_size = a->value;
+        return true;
+    case HIGPU_REG_DOORBELL:
+        /* A posted write: the GPU sees it one PCIe crossing later. */
+        if (gpu->queue_size == 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "doorbell %" PRIu64 " with no queue; set the queue size first",
+                      a->value);
+            return true;
+        }
+        schedule(gpu, guest->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_DOORBELL,
+                 (uint32_t)a->value);
+        return true;
+    default:
+        return register_fault(gpu, err, "write to offset 0x%" PRIx64 ", which is not a writable register",
+                              a->offset);
+    }
+}
+
+/* Starts command `started`: reads it from the ring, runs it, and ends it after the time it takes. */
+static void start_next(struct higpu *gpu)
+{
+    uint32_t index = gpu->started;
+    struct higpu_command c;
+    struct vdc_error err;
+    uint64_t at = gpu->queue_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
+    vdc_time took;
+    if (!vdc_guest_read(&gpu->guest->vm.memory, at, &c, sizeof c, "command", &err)) {
+        /* The ring was checked when the queue was set; guest memory does not shrink, but stay safe. */
+        higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
+        gpu->current = (struct higpu_completion){.status = HIGPU_STATUS_BAD_ADDRESS, .error = HIGPU_ERR_DMA};
+        took = gpu->params.command_time;
+    } else {
+        took = higpu_execute(gpu, index, &c, &gpu->current);
+    }
+    gpu->running = true;
+    gpu->current.start_ps = higpu_now(gpu);
+    gpu->current.end_ps = vdc_time_add(gpu->current.start_ps, took);
+    gpu->started++;
+    gpu->stats.busy_ps += took;
+    schedule(gpu, gpu->entity, gpu->current.end_ps, HIGPU_EV_FINISH, index);
+}
+
+static void doorbell(struct higpu *gpu, uint32_t producer)
+{
+    uint32_t ahead = producer - gpu->consumer, beyond_started = producer - gpu->started;
+    if (ahead > gpu->queue_size || beyond_started > gpu->queue_size) {
+        higpu_log(gpu, HIGPU_ERR_RING_OVERRUN, "doorbell %u overruns the %u-entry queue (consumer %u, %u started)",
+                  producer, gpu->queue_size, gpu->consumer, gpu->started);
+        return;
+    }
+    gpu->producer = producer;
+    /* An idle engine fetches the first command: a read request and its data, two crossings. */
+    if (!gpu->running && gpu->producer != gpu->started) {
+        gpu->running = true;
+        vdc_time fetch = 2 * gpu->params.pcie_latency + higpu_pcie_transfer(gpu, sizeof(struct higpu_command));
+        schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), fetch), HIGPU_EV_START, gpu->started);
+    }
+}
+
+static void finish(struct higpu *gpu, uint32_t index)
+{
+    gpu->pending[index & (gpu->queue_size - 1)] = gpu->current;
+    gpu->stats.commands++;
+    if (gpu->current.status != HIGPU_STATUS_OK)
+        gpu->stats.error_completions++;
+    vdc_digest_fold(gpu->entity->sim, (uint64_t)index << 32 | (uint64_t)gpu->current.opcode << 8 |
+                                          gpu->current.status);
+    schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_ARRIVE, index);
+    /* Later commands were fetched while this one ran. */
+    gpu->running = false;
+    if (gpu->producer != gpu->started)
+        start_next(gpu);
+}
+
+static void arrive(struct higpu *gpu, uint32_t index)
+{
+    struct higpu_completion c = gpu->pending[index & (gpu->queue_size - 1)];
+    c.flags = (uint8_t)((c.flags & ~HIGPU_COMPLETION_OWNER) | (1 - ((index / gpu->queue_size) & 1)));
+    uint64_t at = gpu->completion_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
+    struct vdc_error err;
+    if (!vdc_guest_write(&gpu->guest->vm.memory, at, &c, sizeof c, "completion", &err))
+        higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
+    gpu->consumer = index + 1;
+    vdc_guest_raise(gpu->guest, gpu->params.cause_mask);
+}
+
+static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    (void)self;
+    (void)ev;
+}
+
+static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct higpu *gpu = self->model;
+    uint32_t index = (uint32_t)ev->arg, epoch = (uint32_t)(ev->arg >> 32);
+    if (epoch != gpu->epoch || gpu->queue_size == 0)
+        return; /* for a queue since replaced */
+    switch (ev->kind) {
+    case HIGPU_EV_DOORBELL: doorbell(gpu, index); break;
+    case HIGPU_EV_START: start_next(gpu); break;
+    case HIGPU_EV_FINISH: finish(gpu, index); break;
+    case HIGPU_EV_ARRIVE: arrive(gpu, index); break;
+    default: break;
+    }
+}
+
+struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
+                           const struct higpu_params *params, FILE *log, struct vdc_error *err)
+{
+    if (params->pcie_generation < 1 || params->pcie_generation > 6)
+        return vdc_fail(err, "gpu.pcie_generation %u must be 1 to 6", params->pcie_generation), NULL;
+    uint32_t lanes = params->pcie_lanes;
+    if (lanes == 0 || lanes > 16 || (lanes & (lanes - 1)) != 0)
+        return vdc_fail(err, "gpu.pcie_lanes %u must be 1, 2, 4, 8 or 16", lanes), NULL;
+    struct higpu *gpu = vdc_xcalloc(1, sizeof *gpu);
+    gpu->guest = guest;
+    gpu->base = base;
+    gpu->params = *params;
+    gpu->pcie_bandwidth = vdc_pcie_bandwidth(params->pcie_generation, params->pcie_lanes);
+    gpu->log = log;
+    gpu->gpu = gpu_create(&params->gpu, err);
+    if (gpu->gpu == NULL) {
+        free(gpu);
+        return NULL;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "%s/gpu", guest->name);
+    gpu->entity = vdc_entity_create(sim, entity_id, name, on_event, gpu, err);
+    if (gpu->entity == NULL) {
+        gpu_free(gpu->gpu);
+        free(gpu);
+        return NULL;
+    }
+    gpu->created_at = gpu->entity->sim->now;
+    gpu->bounce = vdc_xmalloc(HIGPU_BOUNCE_BYTES);
+    gpu->dt_memory_be = __builtin_bswap64(params->gpu.memory_bytes);
+    gpu->dt_sm_count_be = __builtin_bswap32(params->gpu.sm_count);
+    gpu->dt_clock_khz_be = __builtin_bswap32((uint32_t)(params->gpu.clock_hz / 1000));
+    gpu->params.gpu.preset[sizeof gpu->params.gpu.preset - 1] = '\0';
+    gpu->properties[0] = (struct vdc_dt_property){"vdc,preset", gpu->params.gpu.preset,
+                                                  (uint32_t)strlen(gpu->params.gpu.preset) + 1};
+    gpu->properties[1] = (struct vdc_dt_property){"vdc,memory-size", &gpu->dt_memory_be, 8};
+    gpu->properties[2] = (struct vdc_dt_property){"vdc,sm-count", &gpu->dt_sm_count_be, 4};
+    gpu->properties[3] = (struct vdc_dt_property){"vdc,clock-khz", &gpu->dt_clock_khz_be, 4};
+    struct vdc_mmio_window window = {
+        .base = base, .size = HIGPU_BAR_SIZE, .name = "higpu", .handler = higpu_mmio, .device = gpu,
+        .cause = params->cause_mask,
+        .pcie = {.present = true, .root_port = params->pcie_root_port, .switch_port = params->pcie_switch_port,
+                 .generation = params->pcie_generation, .lanes = params->pcie_lanes, .vendor = HIGPU_PCI_VENDOR,
+                 .device = HIGPU_PCI_DEVICE, .class_code = HIGPU_PCI_CLASS},
+        .properties = gpu->properties, .property_count = 4};
+    if (!vdc_mmio_bus_add(&guest->bus, &window, err)) {
+        /* The entity stays registered (the scheduler owns it); nothing has scheduled an event for it. */
+        gpu->entity->model = NULL;
+        gpu->entity->handler = ignore_event;
+        free(gpu->bounce);
+        gpu_free(gpu->gpu);
+        free(gpu);
+        return NULL;
+    }
+    return gpu;
+}
+
+void higpu_free(struct higpu *gpu)
+{
+    if (gpu == NULL)
+        return;
+    higpu_modules_free(gpu);
+    gpu_free(gpu->gpu);
+    free(gpu->pending);
+    free(gpu->bounce);
+    free(gpu);
+}
+
+void higpu_get_stats(const struct higpu *gpu, struct higpu_stats *out)
+{
+    *out = gpu->stats;
+}

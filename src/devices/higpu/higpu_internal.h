@@ -1,0 +1,87 @@
+/* HiGPU device state shared by its parts: registers and the queue (higpu_device.c), command execution
+ * (higpu_commands.c) and transfers between guest and device memory (higpu_copy.c). */
+#ifndef VDC_DEVICES_HIGPU_INTERNAL_H
+#define VDC_DEVICES_HIGPU_INTERNAL_H
+
+#include "../../kvm/mmio_bus.h"
+#include "../../scheduler/sim.h"
+#include "gpu.h"
+#include "higpu.h"
+#include "higpu_regs.h"
+
+/* Events on the GPU's entity: kind, arg = index | epoch << 32 (epoch: the queue's configuration, so that events
+ * of a queue since replaced are dropped). */
+enum higpu_event {
+    HIGPU_EV_DOORBELL = 1, /* index: the producer index the guest wrote */
+    HIGPU_EV_START,        /* the next command has been fetched: run it */
+    HIGPU_EV_FINISH,       /* the running command's time is over */
+    HIGPU_EV_ARRIVE,       /* index: the command whose completion reaches guest memory */
+};
+
+#define HIGPU_BOUNCE_BYTES (64u << 10) /* copies move through a buffer of this size */
+
+struct higpu_module_slot {
+    struct gpu_module *module;  /* NULL: free */
+    uint16_t generation;        /* in the handle, so a stale handle of a reused slot does not match */
+};
+
+struct higpu {
+    struct vdc_guest *guest;
+    struct vdc_entity *entity;
+    struct gpu *gpu;
+    uint64_t base;
+    struct higpu_params params;
+    uint64_t pcie_bandwidth;
+    FILE *log;
+    uint64_t last_error;
+    vdc_time created_at;
+
+    /* The queue, as the registers set it. */
+    uint64_t queue_base, completion_base, message_base, message_size;
+    uint32_t queue_size;           /* 0: off */
+    uint32_t epoch;
+    uint32_t producer;             /* doorbells seen */
+    uint32_t started;              /* commands started (the running one included) */
+    uint32_t consumer;             /* completions written */
+    bool running;
+    struct higpu_completion current;          /* the running command's, filled when it starts */
+    struct higpu_completion *pending;         /* queue_size slots: completions on their way, by index */
+
+    struct higpu_module_slot modules[HIGPU_MAX_MODULES];
+    bool event_recorded[HIGPU_MAX_EVENTS];
+    vdc_time event_time[HIGPU_MAX_EVENTS];
+
+    uint8_t *bounce;               /* HIGPU_BOUNCE_BYTES */
+    char message[HIGPU_MAX_MESSAGE];
+
+    /* Device-tree property storage (big-endian values). */
+    uint64_t dt_memory_be;
+    uint32_t dt_sm_count_be, dt_clock_khz_be;
+    struct vdc_dt_property properties[4];
+    struct higpu_stats stats;
+};
+
+/* higpu_device.c */
+bool higpu_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *access, struct vdc_error *err);
+/* Logs a guest error (counted always, printed for the first few) and remembers it in LAST_ERROR. */
+void higpu_log(struct higpu *gpu, enum higpu_error code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+vdc_time higpu_now(const struct higpu *gpu);
+/* PCIe time to move `bytes` across the link (no latency). */
+vdc_time higpu_pcie_transfer(const struct higpu *gpu, uint64_t bytes);
+
+/* higpu_commands.c: runs `c` at its start time: its effects happen now, its completion is filled in `out` and
+ * the time it occupies the device is returned. */
+vdc_time higpu_execute(struct higpu *gpu, uint32_t index, const struct higpu_command *c, struct higpu_completion *out);
+const char *higpu_opcode_name(uint32_t opcode);
+void higpu_modules_free(struct higpu *gpu);
+
+/* higpu_copy.c: checked transfers; false with a status and a message in `why` (size HIGPU_MAX_MESSAGE). */
+enum higpu_status higpu_copy(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst, uint64_t length,
+                             char *why);
+enum higpu_status higpu_memset(struct higpu *gpu, uint64_t address, uint64_t length, uint8_t value, char *why);
+/* True when [address, address + length) is allocated device memory (page storage), else a message in `why`. */
+bool higpu_device_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why);
+/* True when [address, address + length) is guest memory, else a message in `why`. */
+bool higpu_guest_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why);
+
+#endif
