@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hinic_closed_form.h"
 #include "hinic_rig.h"
 #include "suites.h"
 
@@ -182,6 +183,65 @@ START_TEST(receiver_not_ready_then_ready)
 }
 END_TEST
 
+/* A small SEND from the doorbell write to the receiver's completion in memory, against docs/hinic.md's closed form
+ * (hinic_closed_form.h); the sender's completion adds the ACK's way back. Exact to a few ps (the model rounds each
+ * transfer up to a ps), for two NIC timings, three racks and three sizes. */
+START_TEST(small_send_latency_is_analytic)
+{
+    struct hinic_params slow;
+    hinic_params_defaults(&slow);
+    slow.pcie_generation = 3;
+    slow.pcie_lanes = 4;
+    slow.pcie_latency = 400 * VDC_NS;
+    slow.processing = 300 * VDC_NS;
+    const struct {
+        bool defaults;
+        uint64_t rate;
+        vdc_time delay, switch_latency;
+        uint32_t size;
+    } cases[] = {
+        {true, 100000000000ULL, VDC_US, 500 * VDC_NS, 8},
+        {true, 100000000000ULL, VDC_US, 500 * VDC_NS, 64},
+        {false, 25000000000ULL, 2 * VDC_US, VDC_US, 8},
+        {false, 400000000000ULL, 300 * VDC_NS, 0, 200},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hinic_params p;
+        hinic_params_defaults(&p);
+        if (!cases[i].defaults)
+            p = slow;
+        struct rig r;
+        rig_init_rack(&r, 2, &p, cases[i].rate, cases[i].delay, cases[i].switch_latency);
+        rig_connect(&r, pair, 7, 14);
+        rig_post_recv(&r, 1, 1, BUF_AT, 4096);
+        rig_wait(&r, 0);
+        rig_wait(&r, 1);
+        vdc_time start = r.sim.now;
+        struct hinic_send_wqe w = {.opcode = HINIC_WR_SEND, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
+                                   .local_addr = BUF_AT, .length = cases[i].size, .lkey = r.lkey[0]};
+        rig_post_send(&r, 0, &w);
+        vdc_sim_run(&r.sim, VDC_TIME_MAX);
+        struct hinic_cqe cqe;
+        ck_assert(rig_poll(&r, 1, &cqe) && cqe.status == HINIC_WC_SUCCESS && cqe.byte_len == cases[i].size);
+        ck_assert(rig_poll(&r, 0, &cqe) && cqe.status == HINIC_WC_SUCCESS);
+
+        double rate = (double)cases[i].rate, nic = closed_form_nic_ps(&p);
+        double there = closed_form_wire_ps(closed_form_frame(cases[i].size, 0), rate, cases[i].delay,
+                                           cases[i].switch_latency);
+        double back = closed_form_wire_ps(FABRIC_ROCE_OVERHEAD + FABRIC_AETH, rate, cases[i].delay,
+                                          cases[i].switch_latency);
+        double received = (double)(r.woke_at[1] - start), sent = (double)(r.woke_at[0] - start);
+        ck_assert_msg(received > nic + there - 5 && received < nic + there + 5,
+                      "case %zu: the receive completed after %.0f ps, the closed form says %.0f", i, received,
+                      nic + there);
+        ck_assert_msg(sent > nic + there + back - 5 && sent < nic + there + back + 5,
+                      "case %zu: the send completed after %.0f ps, the closed form says %.0f", i, sent,
+                      nic + there + back);
+        rig_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(retries_exhausted_on_a_dead_link)
 {
     struct rig r;
@@ -343,6 +403,7 @@ Suite *hinic_suite(void)
     tcase_add_test(t, bad_rkey_fails_the_qp_and_flushes);
     tcase_add_test(t, local_errors_complete_with_their_status);
     tcase_add_test(t, receiver_not_ready_then_ready);
+    tcase_add_test(t, small_send_latency_is_analytic);
     tcase_add_test(t, retries_exhausted_on_a_dead_link);
     tcase_add_test(t, write_goodput_near_line_rate);
     tcase_add_test(t, two_writers_share_fairly_without_drops);

@@ -181,16 +181,17 @@ void guest_host_boot(const struct guest_host_options *o)
     memset(&guest_host_counts, 0, sizeof guest_host_counts);
     vdc_sim_init(&host.sim, 1);
     /* The rack of scenarios/rack8-perftest.yaml, two blades of it. */
-    ck_assert_msg(fabric_topology_rack(&host.topo, 2, 2, 100000000000ULL, VDC_US, &err), "%s", err.text);
+    ck_assert_msg(fabric_topology_rack(&host.topo, 2, 2, GUEST_HOST_LINK_RATE, GUEST_HOST_LINK_DELAY, &err), "%s",
+                  err.text);
     struct fabric_config cfg;
     fabric_config_defaults(&cfg);
-    cfg.switch_latency = 500 * VDC_NS;
+    cfg.switch_latency = GUEST_HOST_SWITCH_LATENCY;
     ck_assert_msg(fabric_build(&host.fabric, &host.sim, &host.topo, &cfg, &err), "%s", err.text);
 
     struct vdc_guest *g = &host.guest;
     g->name = vdc_xstrdup("blade0");
     g->config = (struct vdc_guest_config){.name = g->name, .memory_size = MEMORY,
-                                          .exit_cost = o->exit_cost ? o->exit_cost : 250 * VDC_NS,
+                                          .exit_cost = o->exit_cost ? o->exit_cost : GUEST_HOST_EXIT_COST,
                                           .bootargs = o->bootargs ? o->bootargs : ""};
     ck_assert(vdc_guest_memory_map(&g->vm.memory, MEMORY, &err));
     g->entity = vdc_entity_create(&host.sim, ENTITY_ID, g->name, on_guest_event, g, &err);

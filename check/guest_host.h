@@ -14,7 +14,7 @@
 struct guest_host_options {
     const char *bootargs;
     bool peer_gids;     /* a "vdc,peer-gids" that puts ranks 0 and 1 both on this NIC: rank 0's peer is itself */
-    vdc_time exit_cost; /* virtual time of each exit; 0: 250 ns */
+    vdc_time exit_cost; /* virtual time of each exit; 0: GUEST_HOST_EXIT_COST */
 };
 
 /* What the program did at the NIC's registers. */
@@ -35,7 +35,12 @@ struct hinic_stats guest_host_nic_stats(void);
 const char *guest_host_nic_log(void);
 vdc_time guest_host_now(void);
 
-/* The address in this NIC's addressing the fabric gives blade 0 (its GID is ::ffff: + this). */
+/* The address the fabric gives blade 0 (the NIC's GID is ::ffff: + this). */
 #define GUEST_HOST_IPV4 0x0b000001u
+/* The rack: scenarios/rack8-perftest.yaml's links and switch. */
+#define GUEST_HOST_LINK_RATE 100000000000ULL
+#define GUEST_HOST_LINK_DELAY VDC_US
+#define GUEST_HOST_SWITCH_LATENCY (500 * VDC_NS)
+#define GUEST_HOST_EXIT_COST (250 * VDC_NS) /* the default */
 
 #endif

@@ -7,10 +7,24 @@
 #include "../src/fabric/topologies.h"
 #include "suites.h"
 
-static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
+#define WAIT_AT 0x2000ULL /* the WAIT block */
+
+/* A blade's vCPU stand-in: it only notes when a WAIT ends (its next run). */
+static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
-    (void)self;
-    (void)ev;
+    struct vdc_guest *g = self->model;
+    struct rig *r = g->config.attach_context;
+    if (ev->kind == VDC_GUEST_EV_RUN && g->state == VDC_GUEST_RUNNABLE)
+        r->woke_at[g->config.rank] = self->sim->now;
+}
+
+void rig_wait(struct rig *r, uint32_t b)
+{
+    struct vdc_guest *g = &r->guest[b];
+    g->state = VDC_GUEST_WAITING;
+    g->wait_block = WAIT_AT;
+    g->wait_mask = r->nic[b]->params.cause_mask;
+    g->causes = 0;
 }
 
 void rig_init(struct rig *r, uint32_t blades, const struct hinic_params *params)
@@ -41,8 +55,10 @@ void rig_init_rack(struct rig *r, uint32_t blades, const struct hinic_params *pa
         snprintf(name, sizeof name, "blade%u", i);
         g->name = vdc_xstrdup(name);
         g->config.rank = i;
+        g->config.attach_context = r;
+        g->state = VDC_GUEST_RUNNABLE;
         ck_assert(vdc_guest_memory_map(&g->vm.memory, RIG_MEMORY, &err));
-        g->entity = vdc_entity_create(&r->sim, 0x10000 + i, name, ignore_event, g, &err);
+        g->entity = vdc_entity_create(&r->sim, 0x10000 + i, name, on_guest_event, g, &err);
         ck_assert_ptr_nonnull(g->entity);
         struct hinic_params defaults;
         hinic_params_defaults(&defaults);

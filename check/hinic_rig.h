@@ -30,6 +30,7 @@ struct rig {
     char *log_text[MAX_BLADES];
     size_t log_size[MAX_BLADES];
     char line[512];        /* log_line's copy */
+    vdc_time woke_at[MAX_BLADES]; /* when a blade's WAIT (rig_wait) last ended */
     uint32_t lkey[MAX_BLADES], qpn[MAX_BLADES], cqn[MAX_BLADES];
     uint32_t sq_pi[MAX_BLADES], rq_pi[MAX_BLADES], cq_ci[MAX_BLADES];
 };
@@ -56,6 +57,8 @@ void rig_post_recv(struct rig *r, uint32_t b, uint64_t wr_id, uint64_t addr, uin
 /* The next new completion of blade b, or false. */
 bool rig_poll(struct rig *r, uint32_t b, struct hinic_cqe *out);
 void rig_fill(struct rig *r, uint32_t b, uint64_t at, uint64_t len, uint32_t seed);
+/* Blade b waits, as a guest in simctl's WAIT does, for its NIC's cause; woke_at[b] says when the wait ended. */
+void rig_wait(struct rig *r, uint32_t b);
 /* The state QUERY_QP reports for blade b's QP. */
 uint32_t rig_qp_state(struct rig *r, uint32_t b);
 /* Line `n` (from 0) of blade b's NIC log without its time stamp ("blade0: hinic: ..."), or NULL. */
