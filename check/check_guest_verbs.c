@@ -128,6 +128,7 @@ START_TEST(device_and_commands)
     attr = (struct ibv_qp_attr){.qp_state = IBV_QPS_INIT};
     ck_assert_int_eq(ibv_modify_qp(l.a, &attr, IBV_QP_STATE), EINVAL);
     ck_assert_uint_eq(guest_host_counts.commands, commands + 1);
+    ck_assert_ptr_nonnull(strstr(guest_host_nic_log(), "] blade0: hinic: command 6 refused with status 5\n"));
     ck_assert_ptr_null(ibv_create_cq(l.context, 0, NULL, NULL, 0));
     ck_assert_int_eq(errno, EINVAL);
     loop_close(&l, 1);
@@ -277,6 +278,8 @@ START_TEST(immediate_and_read)
     uint64_t deadline = vdc_clock_ns() + 5000;
     ck_assert_int_eq(ibv_wait_cq(l.cq, deadline), ETIMEDOUT); /* empty: WAIT until the deadline */
     ck_assert_uint_ge(vdc_clock_ns(), deadline);
+    ck_assert_ptr_nonnull(strstr(guest_host_nic_log(), ": request PSN 9 refused: RDMA READ: key 0x2ff names no "
+                                                       "memory region; NAK 0x62, the QP enters the error state\n"));
     loop_close(&l, 1); /* the responder logged the refused read */
 }
 END_TEST

@@ -117,7 +117,11 @@ START_TEST(bad_rkey_fails_the_qp_and_flushes)
     ck_assert_uint_eq(cqe.wr_id, 2);
     ck_assert_uint_eq(cqe.status, HINIC_WC_WR_FLUSH_ERR);
     ck_assert_uint_eq(rig_qp_state(&r, 0), HINIC_QPS_ERR);
-    ck_assert_uint_gt(rig_reg_read(&r, 1, HINIC_REG_ERRORS), 0);
+    ck_assert_uint_eq(rig_reg_read(&r, 1, HINIC_REG_ERRORS), 1);
+    ck_assert_str_eq(rig_log_line(&r, 1, 0), "blade1: hinic: QP 0x100: request PSN 0 refused: RDMA WRITE: key 0x5401 "
+                                             "names no memory region; NAK 0x62, the QP enters the error state");
+    ck_assert_uint_eq(rig_qp_state(&r, 1), HINIC_QPS_ERR);
+    ck_assert_uint_eq(rig_log_lines(&r, 0), 0);
     rig_free(&r);
 }
 END_TEST

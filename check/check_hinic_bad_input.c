@@ -120,6 +120,36 @@ START_TEST(doorbells_for_qps_that_do_not_exist)
 }
 END_TEST
 
+START_TEST(doorbells_for_qps_not_ready)
+{
+    struct rig r;
+    rig_init(&r, 2, NULL);
+    rig_connect(&r, pair, 7, 14);
+    struct hinic_command c = {.opcode = HINIC_CMD_CREATE_QP, .access = r.cqn[0], .handle2 = r.cqn[0],
+                              .addr = SQ_AT + 0x8000, .addr2 = RQ_AT + 0x4000, .length = 16 | (uint64_t)16 << 32};
+    ck_assert_uint_eq(rig_command(&r, 0, &c), HINIC_CMD_OK);
+    uint32_t fresh = c.handle; /* in RESET */
+    doorbell(&r, 0, HINIC_REG_SQ_DOORBELL, fresh, 1);
+    doorbell(&r, 0, HINIC_REG_RQ_DOORBELL, fresh, 1);
+    vdc_sim_run(&r.sim, VDC_TIME_MAX); /* the NIC sees a doorbell one PCIe crossing after the write */
+    c = (struct hinic_command){.opcode = HINIC_CMD_MODIFY_QP, .handle = fresh, .handle2 = HINIC_QPS_INIT};
+    ck_assert_uint_eq(rig_command(&r, 0, &c), HINIC_CMD_OK);
+    doorbell(&r, 0, HINIC_REG_SQ_DOORBELL, fresh, 1);
+    vdc_sim_run(&r.sim, VDC_TIME_MAX);
+    ck_assert_uint_eq(rig_log_lines(&r, 0), 3);
+    ck_assert_str_eq(rig_log_line(&r, 0, 0),
+                     "blade0: hinic: send doorbell for QP 0x101, which is not ready to send (state 0)");
+    ck_assert_str_eq(rig_log_line(&r, 0, 1), "blade0: hinic: receive doorbell for QP 0x101 in the RESET state");
+    ck_assert_str_eq(rig_log_line(&r, 0, 2),
+                     "blade0: hinic: send doorbell for QP 0x101, which is not ready to send (state 1)");
+    ck_assert_uint_eq(rig_reg_read(&r, 0, HINIC_REG_LAST_ERROR), HINIC_ERR_BAD_STATE);
+    struct hinic_cqe cqe;
+    ck_assert(!rig_poll(&r, 0, &cqe));
+    ck_assert_uint_eq(r.nic[0]->stats.packets_sent, 0);
+    rig_free(&r);
+}
+END_TEST
+
 START_TEST(cq_doorbells_for_bad_cqs)
 {
     struct rig r;
@@ -344,6 +374,7 @@ Suite *hinic_bad_input_suite(void)
     tcase_add_test(t, send_ring_overrun_fails_the_qp);
     tcase_add_test(t, receive_ring_overrun_fails_the_qp);
     tcase_add_test(t, doorbells_for_qps_that_do_not_exist);
+    tcase_add_test(t, doorbells_for_qps_not_ready);
     tcase_add_test(t, cq_doorbells_for_bad_cqs);
     tcase_add_test(t, garbage_send_wqes);
     tcase_add_test(t, zero_length_send_is_not_an_error);
