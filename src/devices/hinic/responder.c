@@ -169,7 +169,8 @@ static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fa
         uint64_t at = qp->recv.addr + qp->recv_offset;
         const struct hinic_mr *mr =
             hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why, &err);
-        if (mr == NULL || !hinic_dma_write(nic, hinic_mr_physical(mr, at), p->rdma->data, p->payload, "received data")) {
+        if (mr == NULL ||
+            !hinic_dma_write(nic, hinic_mr_physical(mr, at), p->rdma->data, p->payload, "received data")) {
             if (mr == NULL)
                 vdc_fail_prefix(&err, "receive WQE");
             else
@@ -333,7 +334,8 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     }
     uint8_t op = p->bth_opcode;
     if (is_send(op) && starts_message(op) == qp->recv_active) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR,
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR,
+                        HINIC_ERR_BAD_DESCRIPTOR,
                         qp->recv_active ? "a SEND starts while another is unfinished"
                                         : "a SEND continues a message that never started");
         return;
@@ -364,8 +366,8 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     else {
         struct vdc_error err;
         vdc_fail(&err, "unknown opcode 0x%02x", op);
-        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR,
-                        err.text);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR,
+                        HINIC_ERR_BAD_DESCRIPTOR, err.text);
         return;
     }
     if (!ok)
