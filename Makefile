@@ -94,7 +94,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
 
 # The host tests of the guest verbs library and the perftest program compile guest sources and headers.
-GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,hinic_model.o check_guest_verbs.o check_guest_perftest.o)
+GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,guest_host.o check_guest_verbs.o check_guest_perftest.o)
 $(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
 # Directed rounding switches the SSE rounding mode around single operations; -frounding-math keeps the compiler

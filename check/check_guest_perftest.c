@@ -1,11 +1,12 @@
-/* The perftest guest program on the host, run as rank 0 whose peer is its own NIC in the HiNIC model
- * (hinic_model.c): its banner, tables and refusals; and perftest's statistics on their own. */
+/* The perftest guest program on the host, run as rank 0 of a simulated guest (guest_host.h) whose peer, rank 1,
+ * is its own NIC: its banner, tables and refusals; and perftest's statistics on their own. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "hinic_model.h"
+#include "guest_host.h"
+#include "hinic_closed_form.h"
 #include "perftest_stats.h"
 #include "suites.h"
 
@@ -30,18 +31,26 @@ static int captured_printf(const char *fmt, ...)
 #undef printf
 #undef main
 
-/* Runs the program as rank 0, whose peer is its own NIC, and returns its exit code. */
-static int run_perftest(const char *args)
+/* Runs the program as rank 0, whose peer is its own NIC, each exit costing `exit_cost` (0: the default), and
+ * returns its exit code. */
+static int run_perftest_at(const char *args, vdc_time exit_cost)
 {
-    hinic_model_reset(1);
-    hinic_model_set_bootargs(args);
+    guest_host_boot(&(struct guest_host_options){.bootargs = args, .peer_gids = true, .exit_cost = exit_cost});
     console_len = 0;
     console[0] = '\0';
     int rc = perftest_main();
     ck_assert_ptr_null(strchr(console, '\t'));
-    ck_assert_uint_eq(hinic_model_counts.overruns, 0);
-    ck_assert_uint_eq(hinic_model_counts.rnr, 0);
+    /* No guest error, and nothing sent twice (a SEND that found no receive posted, a lost packet). */
+    struct hinic_stats stats = guest_host_nic_stats();
+    ck_assert_msg(stats.errors == 0, "the NIC logged: %s", guest_host_nic_log());
+    ck_assert_uint_eq(stats.retransmitted, 0);
+    guest_host_halt();
     return rc;
+}
+
+static int run_perftest(const char *args)
+{
+    return run_perftest_at(args, 0);
 }
 
 /* The table's row for `size`: its numbers, or 0 fields when there is none. */
@@ -78,6 +87,11 @@ START_TEST(perftest_bandwidth_tables)
     ck_assert_int_eq(table_row(65536, v, 3), 200);
     ck_assert_double_eq(v[0], 0); /* -N: no peak */
     ck_assert_double_eq_tol(v[1] * 1048576 / 65536 / 1e6, v[2], 1e-3);
+    /* The responses share the blade's link: 16 frames of 4096 bytes, AETH on the first and the last. */
+    double wire_bytes = 16.0 * (4096 + FABRIC_ROCE_OVERHEAD + FABRIC_PREAMBLE_IFG) + 2 * FABRIC_AETH;
+    double analytic = (double)GUEST_HOST_LINK_RATE / 8 * 65536 / wire_bytes / 1048576; /* MiB/sec */
+    ck_assert_msg(v[1] >= 0.9 * analytic && v[1] <= analytic, "read_bw %.2f MiB/sec, the link's payload share %.2f",
+                  v[1], analytic);
 }
 END_TEST
 
@@ -98,6 +112,34 @@ START_TEST(perftest_latency_tables)
     ck_assert_int_eq(run_perftest("write_lat -a -n 20"), 0);
     for (unsigned long size = 2; size <= 8388608; size *= 2)
         ck_assert_int_eq(table_row(size, v, 7), 20);
+}
+END_TEST
+
+/* send_lat and write_lat of small messages against the closed form. The QP is its own peer here, so a round trip
+ * is one message, whose latency costs the client two exits (the clock read before the doorbell, and the WAIT's
+ * end); perftest halves it: latency = exit cost + one way / 2 (docs/hinic.md). Two exit costs, so that the exits'
+ * share is tested too. */
+START_TEST(perftest_latency_is_analytic)
+{
+    static const char *const tests[2] = {"send_lat -s 8 -n 100", "write_lat -s 8 -n 100"};
+    static const uint32_t headers[2] = {0, FABRIC_RETH + FABRIC_IMMDT}; /* a WRITE with immediate: RETH, ImmDt */
+    static const vdc_time exit_costs[2] = {GUEST_HOST_EXIT_COST, VDC_US};
+    struct hinic_params params;
+    hinic_params_defaults(&params);
+    for (int t = 0; t < 2; t++) {
+        for (int e = 0; e < 2; e++) {
+            double v[7];
+            ck_assert_int_eq(run_perftest_at(tests[t], exit_costs[e]), 0);
+            ck_assert_int_eq(table_row(8, v, 7), 100);
+            double one_way = closed_form_nic_ps(&params) +
+                             closed_form_wire_ps(closed_form_frame(8, headers[t]), (double)GUEST_HOST_LINK_RATE,
+                                                 GUEST_HOST_LINK_DELAY, GUEST_HOST_SWITCH_LATENCY);
+            double analytic = ((double)exit_costs[e] + one_way / 2) / 1e6; /* usec */
+            ck_assert_msg(v[2] >= 0.95 * analytic && v[2] <= 1.05 * analytic, "%s at %llu ps per exit: %.2f usec, "
+                          "the closed form %.4f", tests[t], (unsigned long long)exit_costs[e], v[2], analytic);
+            ck_assert_double_eq(v[0], v[1]); /* nothing else on the link: every round trip the same */
+        }
+    }
 }
 END_TEST
 
@@ -157,6 +199,7 @@ Suite *guest_perftest_suite(void)
     TCase *tc = tcase_create("perftest");
     tcase_add_test(tc, perftest_bandwidth_tables);
     tcase_add_test(tc, perftest_latency_tables);
+    tcase_add_test(tc, perftest_latency_is_analytic);
     tcase_add_test(tc, perftest_refuses_bad_arguments);
     tcase_add_test(tc, latency_summary);
     tcase_add_test(tc, bandwidth_peak);

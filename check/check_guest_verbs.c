@@ -1,10 +1,11 @@
-/* The guest verbs library on the host, over the HiNIC model (hinic_model.c): commands and their refusals, ring
- * wrap-around and owner bits, one doorbell per post, send-slot accounting, the half-ring CQ doorbell, immediate
- * data and reads, the bootstrap's message FIFO; and HiNIC's ring arithmetic on its own. */
+/* The guest verbs library on the host, driving the real HiNIC of a simulated guest (guest_host.h) whose QPs talk
+ * to QPs of the same NIC through the rack's switch: commands and their refusals, ring wrap-around and owner bits,
+ * one doorbell per post, send-slot accounting, the half-ring CQ doorbell, immediate data and reads, the
+ * bootstrap's message FIFO; and HiNIC's ring arithmetic on its own. */
 #include <errno.h>
 #include <string.h>
 
-#include "hinic_model.h"
+#include "guest_host.h"
 #include "hinic_ring.h"
 #include "suites.h"
 #include "vdc_guest.h"
@@ -24,14 +25,14 @@ static void connect_to(struct ibv_qp *qp, uint32_t peer_qpn)
 {
     struct ibv_qp_attr attr = {.qp_state = IBV_QPS_INIT};
     ck_assert_int_eq(ibv_modify_qp(qp, &attr, IBV_QP_STATE), 0);
-    struct vdc_dest local = {.qpn = qp->qp_num, .psn = 7, .ipv4 = MODEL_NIC_IPV4};
-    struct vdc_dest remote = {.qpn = peer_qpn, .psn = 7, .ipv4 = MODEL_NIC_IPV4};
+    struct vdc_dest local = {.qpn = qp->qp_num, .psn = 7, .ipv4 = GUEST_HOST_IPV4};
+    struct vdc_dest remote = {.qpn = peer_qpn, .psn = 7, .ipv4 = GUEST_HOST_IPV4};
     ck_assert_int_eq(vdc_connect_qp(qp, &local, &remote, IBV_MTU_4096, 3, 14, 7), 0);
 }
 
 static void loop_open(struct loop *l, int cqe, uint32_t sq, uint32_t rq)
 {
-    hinic_model_reset(0);
+    guest_host_boot(&(struct guest_host_options){0});
     l->context = ibv_open_device();
     ck_assert_ptr_nonnull(l->context);
     l->pd = ibv_alloc_pd(l->context);
@@ -47,20 +48,40 @@ static void loop_open(struct loop *l, int cqe, uint32_t sq, uint32_t rq)
     connect_to(l->a, l->b->qp_num);
     connect_to(l->b, l->a->qp_num);
     l->buffer = vdc_alloc(1 << 16, 4096);
-    l->mr = ibv_reg_mr(l->pd, l->buffer, 1 << 16, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+    l->mr = ibv_reg_mr(l->pd, l->buffer, 1 << 16,
+                       IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
     ck_assert_ptr_nonnull(l->mr);
 }
 
-static void loop_close(struct loop *l)
+/* Tears the loop down; the NIC must have logged `errors` guest errors (deliberate ones) before, and nothing may
+ * have been sent twice (a receive missing when a SEND came, a lost packet). */
+static void loop_close(struct loop *l, uint64_t errors)
 {
-    ck_assert_int_eq(ibv_destroy_cq(l->cq), EBUSY);
+    struct hinic_stats stats = guest_host_nic_stats();
+    ck_assert_msg(stats.errors == errors, "%llu errors, not %llu: %s", (unsigned long long)stats.errors,
+                  (unsigned long long)errors, guest_host_nic_log());
+    ck_assert_uint_eq(stats.retransmitted, 0);
+    ck_assert_int_eq(ibv_destroy_cq(l->cq), EBUSY); /* refused by the NIC, which logs it */
     ck_assert_int_eq(ibv_destroy_qp(l->a), 0);
     ck_assert_int_eq(ibv_destroy_qp(l->b), 0);
     ck_assert_int_eq(ibv_destroy_cq(l->cq), 0);
     ck_assert_int_eq(ibv_dereg_mr(l->mr), 0);
     ck_assert_int_eq(ibv_dealloc_pd(l->pd), 0);
     ck_assert_ptr_null(l->context->qps);
-    ck_assert_uint_eq(hinic_model_counts.overruns, 0);
+    ck_assert_uint_eq(guest_host_nic_stats().errors, errors + 1);
+    guest_host_halt();
+}
+
+/* Exactly `n` completions, waiting for them as long as they take to come (virtual time). */
+static void poll_exactly(struct ibv_cq *cq, int n, struct ibv_wc *wc)
+{
+    int got = 0;
+    while (got < n) {
+        int k = ibv_poll_cq_wait(cq, n - got, wc + got, vdc_clock_ns() + 1000000);
+        ck_assert_int_gt(k, 0);
+        got += k;
+    }
+    ck_assert_int_eq(ibv_wait_cq(cq, vdc_clock_ns() + 100000), ETIMEDOUT); /* and no more */
 }
 
 static struct ibv_send_wr write_wr(struct loop *l, struct ibv_sge *sge, uint64_t id, unsigned flags)
@@ -74,17 +95,20 @@ START_TEST(device_and_commands)
 {
     struct loop l;
     loop_open(&l, 4, 8, 8);
-    ck_assert_uint_eq(l.context->max_qp, 8);
-    ck_assert_uint_eq(l.context->max_mr, 16);
+    struct hinic_params params;
+    hinic_params_defaults(&params);
+    ck_assert_uint_eq(l.context->max_qp, HINIC_MAX_QPS);
+    ck_assert_uint_eq(l.context->max_cq, HINIC_MAX_CQS);
+    ck_assert_uint_eq(l.context->max_mr, HINIC_MAX_MRS);
     ck_assert_int_eq(l.context->max_mtu, IBV_MTU_4096);
-    ck_assert_uint_eq(l.context->cause_mask, MODEL_NIC_CAUSE);
+    ck_assert_uint_eq(l.context->cause_mask, params.cause_mask);
     ck_assert_str_eq(l.context->name, "hinic@c0001000");
     ck_assert_uint_eq(l.cq->entries, 8); /* twice cqe */
     ck_assert_int_eq(l.cq->cqe, 4);
     ck_assert_uint_eq(l.a->qp_num, HINIC_QPN_BASE);
     union ibv_gid gid;
     ck_assert_int_eq(ibv_query_gid(l.context, 1, 0, &gid), 0);
-    ck_assert_uint_eq(ibv_gid_to_ipv4(&gid), MODEL_NIC_IPV4);
+    ck_assert_uint_eq(ibv_gid_to_ipv4(&gid), GUEST_HOST_IPV4);
     ck_assert_uint_eq(gid.raw[10], 0xff);
     struct ibv_qp_attr attr;
     struct ibv_qp_init_attr init;
@@ -94,18 +118,20 @@ START_TEST(device_and_commands)
     ck_assert_uint_eq(attr.ah_attr.sl, 3);
     ck_assert_ptr_eq(init.send_cq, l.cq);
     /* What a transition lacks is refused before the NIC sees it. */
-    unsigned commands = hinic_model_counts.commands;
+    unsigned commands = guest_host_counts.commands;
     attr = (struct ibv_qp_attr){.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024};
     ck_assert_int_eq(ibv_modify_qp(l.a, &attr, IBV_QP_STATE | IBV_QP_PATH_MTU), EINVAL);
     attr = (struct ibv_qp_attr){.qp_state = IBV_QPS_RTS, .sq_psn = 1u << 24};
     ck_assert_int_eq(ibv_modify_qp(l.a, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN), EINVAL);
-    ck_assert_uint_eq(hinic_model_counts.commands, commands);
+    ck_assert_uint_eq(guest_host_counts.commands, commands);
     /* ...and what the NIC refuses comes back as an errno. */
     attr = (struct ibv_qp_attr){.qp_state = IBV_QPS_INIT};
     ck_assert_int_eq(ibv_modify_qp(l.a, &attr, IBV_QP_STATE), EINVAL);
+    ck_assert_uint_eq(guest_host_counts.commands, commands + 1);
+    ck_assert_ptr_nonnull(strstr(guest_host_nic_log(), "] blade0: hinic: command 6 refused with status 5\n"));
     ck_assert_ptr_null(ibv_create_cq(l.context, 0, NULL, NULL, 0));
     ck_assert_int_eq(errno, EINVAL);
-    loop_close(&l);
+    loop_close(&l, 1);
 }
 END_TEST
 
@@ -139,11 +165,11 @@ START_TEST(rings_wrap_many_times)
         }
         ck_assert_int_eq(ibv_poll_cq(l.cq, 8, wc), 0);
     }
-    ck_assert_uint_eq(hinic_model_counts.sq_doorbells, posts); /* one doorbell per post call */
+    ck_assert_uint_eq(guest_host_counts.sq_doorbells, posts); /* one doorbell per post call */
     /* The CQ doorbell is rung only once half the ring (4 entries) has been consumed since the last one. */
-    ck_assert_uint_le(hinic_model_counts.cq_doorbells, 2500 / 4);
-    ck_assert_uint_ge(hinic_model_counts.cq_doorbells, 2500 / 6);
-    loop_close(&l);
+    ck_assert_uint_le(guest_host_counts.cq_doorbells, 2500 / 4);
+    ck_assert_uint_ge(guest_host_counts.cq_doorbells, 2500 / 6);
+    loop_close(&l, 0);
 }
 END_TEST
 
@@ -166,26 +192,30 @@ START_TEST(unsignaled_sends_free_their_slots)
         struct ibv_send_wr wr = {.wr_id = (uint64_t)i, .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND,
                                  .send_flags = i % 4 == 3 ? IBV_SEND_SIGNALED : 0};
         ck_assert_int_eq(ibv_post_send(l.a, &wr, NULL), 0);
-        struct ibv_wc wc[4];
-        int n = ibv_poll_cq_wait(l.cq, 4, wc, 0);
-        for (int k = 0; k < n; k++) {
-            ck_assert_int_eq(wc[k].status, IBV_WC_SUCCESS);
-            if (wc[k].opcode == IBV_WC_RECV) {
-                ck_assert_uint_eq(wc[k].byte_len, 48);
-                ck_assert_uint_eq(wc[k].qp_num, l.b->qp_num);
-                ck_assert_uint_eq(l.buffer[8192], (uint8_t)i);
-                received++;
-            } else {
-                ck_assert_uint_eq(wc[k].wr_id % 4, 3);
-                sent++;
+        /* Until this message has arrived; the signaled sends' completions come on the way. */
+        while (received == (uint32_t)i || (i == 999 && sent < 250)) {
+            struct ibv_wc wc[4];
+            int n = ibv_poll_cq_wait(l.cq, 4, wc, vdc_clock_ns() + 1000000);
+            ck_assert_int_gt(n, 0);
+            for (int k = 0; k < n; k++) {
+                ck_assert_int_eq(wc[k].status, IBV_WC_SUCCESS);
+                if (wc[k].opcode == IBV_WC_RECV) {
+                    ck_assert_uint_eq(wc[k].byte_len, 48);
+                    ck_assert_uint_eq(wc[k].qp_num, l.b->qp_num);
+                    ck_assert_uint_eq(l.buffer[8192], (uint8_t)i);
+                    received++;
+                } else {
+                    ck_assert_uint_eq(wc[k].wr_id % 4, 3);
+                    sent++;
+                }
             }
         }
         ck_assert_uint_le(l.a->sq_posted - l.a->sq_done, 4); /* a signaled completion frees up to itself */
     }
     ck_assert_uint_eq(received, 1000);
     ck_assert_uint_eq(sent, 250);
-    ck_assert_uint_eq(hinic_model_counts.rnr, 0);
-    loop_close(&l);
+    ck_assert_uint_eq(l.a->sq_posted, l.a->sq_done);
+    loop_close(&l, 0);
 }
 END_TEST
 
@@ -201,15 +231,15 @@ START_TEST(full_ring_refuses_with_bad_wr)
     }
     ck_assert_int_eq(ibv_post_send(l.a, wr, &bad), ENOMEM); /* eight unsignaled writes fill the ring */
     ck_assert_ptr_eq(bad, &wr[8]);
-    ck_assert_uint_eq(hinic_model_counts.sq_doorbells, 1);
+    ck_assert_uint_eq(guest_host_counts.sq_doorbells, 1);
     wr[0].send_flags = IBV_SEND_INLINE;
     wr[0].next = NULL;
     ck_assert_int_eq(ibv_post_send(l.a, wr, &bad), EINVAL);
     wr[0].send_flags = 0;
     wr[0].num_sge = 2;
     ck_assert_int_eq(ibv_post_send(l.a, wr, &bad), EINVAL);
-    ck_assert_uint_eq(hinic_model_counts.sq_doorbells, 1);
-    loop_close(&l);
+    ck_assert_uint_eq(guest_host_counts.sq_doorbells, 1);
+    loop_close(&l, 0);
 }
 END_TEST
 
@@ -226,7 +256,7 @@ START_TEST(immediate_and_read)
     wr.imm_data = 0xfeedbeef;
     ck_assert_int_eq(ibv_post_send(l.a, &wr, NULL), 0);
     struct ibv_wc wc[2];
-    ck_assert_int_eq(ibv_poll_cq(l.cq, 2, wc), 2);
+    poll_exactly(l.cq, 2, wc);
     ck_assert_int_eq(wc[0].opcode, IBV_WC_RECV_RDMA_WITH_IMM);
     ck_assert_uint_eq(wc[0].wc_flags, IBV_WC_WITH_IMM);
     ck_assert_uint_eq(wc[0].imm_data, 0xfeedbeef);
@@ -237,25 +267,29 @@ START_TEST(immediate_and_read)
     wr = write_wr(&l, &sge, 2, IBV_SEND_SIGNALED);
     wr.opcode = IBV_WR_RDMA_READ;
     ck_assert_int_eq(ibv_post_send(l.a, &wr, NULL), 0);
-    ck_assert_int_eq(ibv_poll_cq(l.cq, 2, wc), 1);
+    poll_exactly(l.cq, 1, wc);
     ck_assert_int_eq(wc[0].opcode, IBV_WC_RDMA_READ);
     ck_assert_uint_eq(l.buffer[0], 0x3c);
     wr.wr.rdma.rkey = 0x2ff; /* no such region: the error comes back in the completion */
     ck_assert_int_eq(ibv_post_send(l.a, &wr, NULL), 0);
-    ck_assert_int_eq(ibv_poll_cq(l.cq, 2, wc), 1);
+    poll_exactly(l.cq, 1, wc);
     ck_assert_int_eq(wc[0].status, IBV_WC_REM_ACCESS_ERR);
     ck_assert_str_eq(ibv_wc_status_str(wc[0].status), "remote access error");
-    ck_assert_int_eq(ibv_wait_cq(l.cq, 5000), ETIMEDOUT); /* empty: WAIT until the deadline */
-    loop_close(&l);
+    uint64_t deadline = vdc_clock_ns() + 5000;
+    ck_assert_int_eq(ibv_wait_cq(l.cq, deadline), ETIMEDOUT); /* empty: WAIT until the deadline */
+    ck_assert_uint_ge(vdc_clock_ns(), deadline);
+    ck_assert_ptr_nonnull(strstr(guest_host_nic_log(), ": request PSN 9 refused: RDMA READ: key 0x2ff names no "
+                                                       "memory region; NAK 0x62, the QP enters the error state\n"));
+    loop_close(&l, 1); /* the responder logged the refused read */
 }
 END_TEST
 
 START_TEST(bootstrap_loops_back)
 {
-    hinic_model_reset(0);
+    guest_host_boot(&(struct guest_host_options){0}); /* no vdc,peer-gids: ranks are found by the fabric's rule */
     struct ibv_context *context = ibv_open_device();
     struct ibv_pd *pd = ibv_alloc_pd(context);
-    ck_assert_uint_eq(vdc_peer_ipv4(context, 0), MODEL_NIC_IPV4);
+    ck_assert_uint_eq(vdc_peer_ipv4(context, 0), GUEST_HOST_IPV4);
     ck_assert_uint_eq(vdc_peer_ipv4(context, 258), 0x0b010201); /* 11.1.2.1 */
     struct vdc_bootstrap bs;
     ck_assert_int_eq(vdc_bootstrap_connect(&bs, pd, 0), 0); /* rank 0 is this NIC: the QP talks to itself */
@@ -279,6 +313,9 @@ START_TEST(bootstrap_loops_back)
     vdc_bootstrap_close(&bs);
     ck_assert_int_eq(ibv_destroy_qp(first), 0);
     ck_assert_int_eq(ibv_destroy_cq(cq), 0);
+    ck_assert_uint_eq(guest_host_nic_stats().errors, 0);
+    ck_assert_uint_eq(guest_host_nic_stats().retransmitted, 0);
+    guest_host_halt();
 }
 END_TEST
 

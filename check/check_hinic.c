@@ -1,177 +1,11 @@
-/* HiNIC without KVM: guests are plain memory plus an entity, the NICs sit on a two- or three-blade rack, and the
- * tests drive registers, rings and descriptors as a guest would. */
+/* HiNIC without KVM (the rig of hinic_rig.h): data movement, error completions, retries, goodput, sharing, the
+ * small-message latency against its closed form, and random guest garbage. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/hinic/hinic_internal.h"
-#include "../src/fabric/fabric.h"
-#include "../src/fabric/topologies.h"
-#include "../src/kvm/guest.h"
+#include "hinic_closed_form.h"
+#include "hinic_rig.h"
 #include "suites.h"
-
-#define MEMORY (16ULL << 20)
-#define CMD_AT 0x1000ULL
-#define CQ_AT 0x10000ULL
-#define SQ_AT 0x20000ULL
-#define RQ_AT 0x40000ULL
-#define BUF_AT 0x100000ULL
-#define BUF_SIZE (8ULL << 20)
-#define RING 256
-#define MAX_BLADES 3
-
-struct rig {
-    struct vdc_sim sim;
-    struct fabric_topology topo;
-    struct fabric fabric;
-    uint32_t blades;
-    struct vdc_guest guest[MAX_BLADES];
-    struct hinic *nic[MAX_BLADES];
-    uint32_t lkey[MAX_BLADES], qpn[MAX_BLADES], sq_pi[MAX_BLADES], rq_pi[MAX_BLADES], cq_ci[MAX_BLADES];
-};
-
-static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
-{
-    (void)self;
-    (void)ev;
-}
-
-static void rig_init(struct rig *r, uint32_t blades, const struct hinic_params *override)
-{
-    struct vdc_error err;
-    memset(r, 0, sizeof *r);
-    r->blades = blades;
-    vdc_sim_init(&r->sim, 1);
-    ck_assert_msg(fabric_topology_rack(&r->topo, blades, blades, 100000000000ULL, VDC_US, &err), "%s", err.text);
-    struct fabric_config cfg;
-    fabric_config_defaults(&cfg);
-    ck_assert_msg(fabric_build(&r->fabric, &r->sim, &r->topo, &cfg, &err), "%s", err.text);
-    uint32_t gids[MAX_BLADES];
-    for (uint32_t i = 0; i < blades; i++)
-        gids[i] = fabric_host_ipv4(i);
-    for (uint32_t i = 0; i < blades; i++) {
-        struct vdc_guest *g = &r->guest[i];
-        char name[16];
-        snprintf(name, sizeof name, "blade%u", i);
-        g->name = vdc_xstrdup(name);
-        g->config.rank = i;
-        ck_assert(vdc_guest_memory_map(&g->vm.memory, MEMORY, &err));
-        g->entity = vdc_entity_create(&r->sim, 0x10000 + i, name, ignore_event, g, &err);
-        ck_assert_ptr_nonnull(g->entity);
-        struct hinic_params params;
-        hinic_params_defaults(&params);
-        if (override)
-            params = *override;
-        r->nic[i] = hinic_create(g, &r->fabric, i, 0xC0001000ULL, &params, gids, blades, NULL, &err);
-        ck_assert_msg(r->nic[i] != NULL, "%s", err.text);
-    }
-}
-
-static void rig_free(struct rig *r)
-{
-    for (uint32_t i = 0; i < r->blades; i++) {
-        hinic_free(r->nic[i]);
-        vdc_guest_memory_unmap(&r->guest[i].vm.memory);
-        vdc_mmio_bus_free(&r->guest[i].bus);
-        free(r->guest[i].name);
-    }
-    fabric_free(&r->fabric);
-    fabric_topology_free(&r->topo);
-    vdc_sim_free(&r->sim);
-}
-
-static bool reg_write(struct rig *r, uint32_t b, uint64_t offset, uint64_t value)
-{
-    struct vdc_mmio_access a = {.offset = offset, .size = 8, .is_write = true, .value = value};
-    struct vdc_error err;
-    return hinic_mmio(r->nic[b], &r->guest[b], &a, &err);
-}
-
-static uint64_t reg_read(struct rig *r, uint32_t b, uint64_t offset)
-{
-    struct vdc_mmio_access a = {.offset = offset, .size = 8};
-    struct vdc_error err;
-    ck_assert(hinic_mmio(r->nic[b], &r->guest[b], &a, &err));
-    return a.value;
-}
-
-static void *mem(struct rig *r, uint32_t b, uint64_t at, uint64_t len)
-{
-    void *p = vdc_guest_ptr(&r->guest[b].vm.memory, at, len);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
-static uint32_t command(struct rig *r, uint32_t b, struct hinic_command *c)
-{
-    memcpy(mem(r, b, CMD_AT, sizeof *c), c, sizeof *c);
-    reg_write(r, b, HINIC_REG_COMMAND, CMD_AT);
-    memcpy(c, mem(r, b, CMD_AT, sizeof *c), sizeof *c);
-    return c->status;
-}
-
-static void modify(struct rig *r, uint32_t b, uint32_t state, uint32_t peer, uint8_t retry, uint8_t timeout)
-{
-    struct hinic_command c = {.opcode = HINIC_CMD_MODIFY_QP, .handle = r->qpn[b], .handle2 = state,
-                              .dest_gid = fabric_host_ipv4(peer), .dest_qpn = r->qpn[peer], .mtu = 5, .priority = 3,
-                              .retry_count = retry, .timeout = timeout};
-    ck_assert_uint_eq(command(r, b, &c), HINIC_CMD_OK);
-}
-
-/* One MR over the buffer, one CQ, one QP on each blade; blade b's QP connected to blade peer_of[b]. */
-static void connect(struct rig *r, const uint32_t *peer_of, uint8_t retry, uint8_t timeout)
-{
-    for (uint32_t b = 0; b < r->blades; b++) {
-        struct hinic_command c = {.opcode = HINIC_CMD_REG_MR, .addr = BUF_AT, .length = BUF_SIZE, .access = 15};
-        ck_assert_uint_eq(command(r, b, &c), HINIC_CMD_OK);
-        r->lkey[b] = c.handle;
-        c = (struct hinic_command){.opcode = HINIC_CMD_CREATE_CQ, .addr = CQ_AT, .length = RING};
-        ck_assert_uint_eq(command(r, b, &c), HINIC_CMD_OK);
-        uint32_t cq = c.handle;
-        c = (struct hinic_command){.opcode = HINIC_CMD_CREATE_QP, .access = cq, .handle2 = cq, .addr = SQ_AT,
-                                   .addr2 = RQ_AT, .length = RING | (uint64_t)RING << 32};
-        ck_assert_uint_eq(command(r, b, &c), HINIC_CMD_OK);
-        r->qpn[b] = c.handle;
-    }
-    for (uint32_t b = 0; b < r->blades; b++) {
-        modify(r, b, HINIC_QPS_INIT, peer_of[b], 0, 0);
-        modify(r, b, HINIC_QPS_RTR, peer_of[b], 0, 0);
-        modify(r, b, HINIC_QPS_RTS, peer_of[b], retry, timeout);
-    }
-}
-
-static void post_send(struct rig *r, uint32_t b, const struct hinic_send_wqe *w)
-{
-    memcpy(mem(r, b, SQ_AT + (r->sq_pi[b] % RING) * sizeof *w, sizeof *w), w, sizeof *w);
-    r->sq_pi[b]++;
-    reg_write(r, b, HINIC_REG_SQ_DOORBELL, (uint64_t)r->qpn[b] << 32 | (r->sq_pi[b] & 0xFFFF));
-}
-
-static void post_recv(struct rig *r, uint32_t b, uint64_t wr_id, uint64_t addr, uint32_t length)
-{
-    struct hinic_recv_wqe w = {.wr_id = wr_id, .addr = addr, .length = length, .lkey = r->lkey[b]};
-    memcpy(mem(r, b, RQ_AT + (r->rq_pi[b] % RING) * sizeof w, sizeof w), &w, sizeof w);
-    r->rq_pi[b]++;
-    reg_write(r, b, HINIC_REG_RQ_DOORBELL, (uint64_t)r->qpn[b] << 32 | (r->rq_pi[b] & 0xFFFF));
-}
-
-/* The next new completion of blade b, or false. */
-static bool poll(struct rig *r, uint32_t b, struct hinic_cqe *out)
-{
-    struct hinic_cqe *e = mem(r, b, CQ_AT + (r->cq_ci[b] % RING) * sizeof *e, sizeof *e);
-    if ((e->flags & HINIC_CQE_OWNER) != 1 - ((r->cq_ci[b] / RING) & 1))
-        return false;
-    *out = *e;
-    r->cq_ci[b]++;
-    reg_write(r, b, HINIC_REG_CQ_DOORBELL, (uint64_t)0 << 32 | (r->cq_ci[b] & 0xFFFF));
-    return true;
-}
-
-static void fill(struct rig *r, uint32_t b, uint64_t at, uint64_t len, uint32_t seed)
-{
-    uint8_t *p = mem(r, b, at, len);
-    for (uint64_t i = 0; i < len; i++)
-        p[i] = (uint8_t)(vdc_mix64(seed * 0x100000000ULL + i) >> 7);
-}
 
 static const uint32_t pair[2] = {1, 0};
 
@@ -179,21 +13,21 @@ START_TEST(write_moves_the_bytes)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
-    ck_assert_uint_eq(reg_read(&r, 0, HINIC_REG_ID), HINIC_MAGIC);
-    fill(&r, 0, BUF_AT, 1 << 20, 7);
+    rig_connect(&r, pair, 7, 14);
+    ck_assert_uint_eq(rig_reg_read(&r, 0, HINIC_REG_ID), HINIC_MAGIC);
+    rig_fill(&r, 0, BUF_AT, 1 << 20, 7);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = 42,
                                .local_addr = BUF_AT, .length = 1 << 20, .lkey = r.lkey[0],
                                .remote_addr = BUF_AT + (2 << 20), .rkey = r.lkey[1]};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
     ck_assert_uint_eq(cqe.wr_id, 42);
     ck_assert_uint_eq(cqe.opcode, HINIC_WC_RDMA_WRITE);
-    ck_assert(!poll(&r, 0, &cqe));
-    ck_assert_int_eq(memcmp(mem(&r, 0, BUF_AT, 1 << 20), mem(&r, 1, BUF_AT + (2 << 20), 1 << 20), 1 << 20), 0);
+    ck_assert(!rig_poll(&r, 0, &cqe));
+    ck_assert_int_eq(memcmp(rig_mem(&r, 0, BUF_AT, 1 << 20), rig_mem(&r, 1, BUF_AT + (2 << 20), 1 << 20), 1 << 20), 0);
     ck_assert_uint_eq(r.guest[0].causes, r.nic[0]->params.cause_mask);
     rig_free(&r);
 }
@@ -203,15 +37,15 @@ START_TEST(send_with_immediate_fills_a_receive)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
-    fill(&r, 0, BUF_AT, 10000, 3);
-    post_recv(&r, 1, 9, BUF_AT + 65536, 16384);
+    rig_connect(&r, pair, 7, 14);
+    rig_fill(&r, 0, BUF_AT, 10000, 3);
+    rig_post_recv(&r, 1, 9, BUF_AT + 65536, 16384);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_SEND_WITH_IMM, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                .immediate = 0xabcd1234, .local_addr = BUF_AT, .length = 10000, .lkey = r.lkey[0]};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
-    ck_assert(poll(&r, 1, &cqe));
+    ck_assert(rig_poll(&r, 1, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
     ck_assert_uint_eq(cqe.opcode, HINIC_WC_RECV);
     ck_assert_uint_eq(cqe.byte_len, 10000);
@@ -219,8 +53,8 @@ START_TEST(send_with_immediate_fills_a_receive)
     ck_assert(cqe.flags & HINIC_CQE_WITH_IMM);
     ck_assert_uint_eq(cqe.immediate, 0xabcd1234);
     ck_assert_uint_eq(cqe.src_qp, r.qpn[0]);
-    ck_assert_int_eq(memcmp(mem(&r, 0, BUF_AT, 10000), mem(&r, 1, BUF_AT + 65536, 10000), 10000), 0);
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert_int_eq(memcmp(rig_mem(&r, 0, BUF_AT, 10000), rig_mem(&r, 1, BUF_AT + 65536, 10000), 10000), 0);
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.opcode, HINIC_WC_SEND);
     rig_free(&r);
 }
@@ -230,9 +64,9 @@ START_TEST(read_and_atomics)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
-    fill(&r, 1, BUF_AT, 100000, 5);
-    uint64_t *counter = mem(&r, 1, BUF_AT + (4 << 20), 8);
+    rig_connect(&r, pair, 7, 14);
+    rig_fill(&r, 1, BUF_AT, 100000, 5);
+    uint64_t *counter = rig_mem(&r, 1, BUF_AT + (4 << 20), 8);
     *counter = 40;
     struct hinic_send_wqe read = {.opcode = HINIC_WR_RDMA_READ, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                   .local_addr = BUF_AT + (1 << 20), .length = 100000, .lkey = r.lkey[0],
@@ -244,18 +78,18 @@ START_TEST(read_and_atomics)
                                   .local_addr = BUF_AT + (3 << 20) + 8, .length = 8, .lkey = r.lkey[0],
                                   .remote_addr = BUF_AT + (4 << 20), .rkey = r.lkey[1], .compare_add = 42,
                                   .swap = 7};
-    post_send(&r, 0, &read);
-    post_send(&r, 0, &add);
-    post_send(&r, 0, &swap);
+    rig_post_send(&r, 0, &read);
+    rig_post_send(&r, 0, &add);
+    rig_post_send(&r, 0, &swap);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
     for (uint64_t id = 1; id <= 3; id++) {
-        ck_assert(poll(&r, 0, &cqe));
+        ck_assert(rig_poll(&r, 0, &cqe));
         ck_assert_uint_eq(cqe.wr_id, id);
         ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
     }
-    ck_assert_int_eq(memcmp(mem(&r, 0, BUF_AT + (1 << 20), 100000), mem(&r, 1, BUF_AT, 100000), 100000), 0);
-    uint64_t *results = mem(&r, 0, BUF_AT + (3 << 20), 16);
+    ck_assert_int_eq(memcmp(rig_mem(&r, 0, BUF_AT + (1 << 20), 100000), rig_mem(&r, 1, BUF_AT, 100000), 100000), 0);
+    uint64_t *results = rig_mem(&r, 0, BUF_AT + (3 << 20), 16);
     ck_assert_uint_eq(results[0], 40);
     ck_assert_uint_eq(results[1], 42);
     ck_assert_uint_eq(*counter, 7);
@@ -267,25 +101,27 @@ START_TEST(bad_rkey_fails_the_qp_and_flushes)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
+    rig_connect(&r, pair, 7, 14);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                .local_addr = BUF_AT, .length = 100, .lkey = r.lkey[0], .remote_addr = BUF_AT,
                                .rkey = r.lkey[1] ^ 0x5500};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     w.wr_id = 2;
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.wr_id, 1);
     ck_assert_uint_eq(cqe.status, HINIC_WC_REM_ACCESS_ERR);
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.wr_id, 2);
     ck_assert_uint_eq(cqe.status, HINIC_WC_WR_FLUSH_ERR);
-    struct hinic_command q = {.opcode = HINIC_CMD_QUERY_QP, .handle = r.qpn[0]};
-    ck_assert_uint_eq(command(&r, 0, &q), HINIC_CMD_OK);
-    ck_assert_uint_eq(q.handle2, HINIC_QPS_ERR);
-    ck_assert_uint_gt(reg_read(&r, 1, HINIC_REG_ERRORS), 0);
+    ck_assert_uint_eq(rig_qp_state(&r, 0), HINIC_QPS_ERR);
+    ck_assert_uint_eq(rig_reg_read(&r, 1, HINIC_REG_ERRORS), 1);
+    ck_assert_str_eq(rig_log_line(&r, 1, 0), "blade1: hinic: QP 0x100: request PSN 0 refused: RDMA WRITE: key 0x5401 "
+                                             "names no memory region; NAK 0x62, the QP enters the error state");
+    ck_assert_uint_eq(rig_qp_state(&r, 1), HINIC_QPS_ERR);
+    ck_assert_uint_eq(rig_log_lines(&r, 0), 0);
     rig_free(&r);
 }
 END_TEST
@@ -294,36 +130,36 @@ START_TEST(local_errors_complete_with_their_status)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
+    rig_connect(&r, pair, 7, 14);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_SEND, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                .local_addr = BUF_AT + BUF_SIZE - 10, .length = 100, .lkey = r.lkey[0]};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_LOC_LEN_ERR);
 
     /* A receive buffer too small for the message: the receiver sees a length error, the sender a NAK. */
     struct rig s;
     rig_init(&s, 2, NULL);
-    connect(&s, pair, 7, 14);
-    post_recv(&s, 1, 5, BUF_AT, 10);
+    rig_connect(&s, pair, 7, 14);
+    rig_post_recv(&s, 1, 5, BUF_AT, 10);
     w = (struct hinic_send_wqe){.opcode = HINIC_WR_SEND, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                 .local_addr = BUF_AT, .length = 100, .lkey = s.lkey[0] + 0x100};
-    post_send(&s, 0, &w);
+    rig_post_send(&s, 0, &w);
     vdc_sim_run(&s.sim, VDC_TIME_MAX);
-    ck_assert(poll(&s, 0, &cqe));
+    ck_assert(rig_poll(&s, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_LOC_PROT_ERR); /* that lkey names no MR */
     rig_free(&s);
     rig_init(&s, 2, NULL);
-    connect(&s, pair, 7, 14);
-    post_recv(&s, 1, 5, BUF_AT, 10);
+    rig_connect(&s, pair, 7, 14);
+    rig_post_recv(&s, 1, 5, BUF_AT, 10);
     w.lkey = s.lkey[0];
-    post_send(&s, 0, &w);
+    rig_post_send(&s, 0, &w);
     vdc_sim_run(&s.sim, VDC_TIME_MAX);
-    ck_assert(poll(&s, 1, &cqe));
+    ck_assert(rig_poll(&s, 1, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_LOC_LEN_ERR);
-    ck_assert(poll(&s, 0, &cqe));
+    ck_assert(rig_poll(&s, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_REM_INV_REQ_ERR);
     rig_free(&s);
     rig_free(&r);
@@ -334,20 +170,79 @@ START_TEST(receiver_not_ready_then_ready)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
+    rig_connect(&r, pair, 7, 14);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_SEND, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                .local_addr = BUF_AT, .length = 64, .lkey = r.lkey[0]};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, 50 * VDC_US); /* RNR NAKs and retries every 10 us */
     struct hinic_cqe cqe;
-    ck_assert(!poll(&r, 0, &cqe));
-    post_recv(&r, 1, 3, BUF_AT, 4096);
+    ck_assert(!rig_poll(&r, 0, &cqe));
+    rig_post_recv(&r, 1, 3, BUF_AT, 4096);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
-    ck_assert(poll(&r, 1, &cqe));
+    ck_assert(rig_poll(&r, 1, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
     rig_free(&r);
+}
+END_TEST
+
+/* A small SEND from the doorbell write to the receiver's completion in memory, against docs/hinic.md's closed form
+ * (hinic_closed_form.h); the sender's completion adds the ACK's way back. Exact to a few ps (the model rounds each
+ * transfer up to a ps), for two NIC timings, three racks and three sizes. */
+START_TEST(small_send_latency_is_analytic)
+{
+    struct hinic_params slow;
+    hinic_params_defaults(&slow);
+    slow.pcie_generation = 3;
+    slow.pcie_lanes = 4;
+    slow.pcie_latency = 400 * VDC_NS;
+    slow.processing = 300 * VDC_NS;
+    const struct {
+        bool defaults;
+        uint64_t rate;
+        vdc_time delay, switch_latency;
+        uint32_t size;
+    } cases[] = {
+        {true, 100000000000ULL, VDC_US, 500 * VDC_NS, 8},
+        {true, 100000000000ULL, VDC_US, 500 * VDC_NS, 64},
+        {false, 25000000000ULL, 2 * VDC_US, VDC_US, 8},
+        {false, 400000000000ULL, 300 * VDC_NS, 0, 200},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hinic_params p;
+        hinic_params_defaults(&p);
+        if (!cases[i].defaults)
+            p = slow;
+        struct rig r;
+        rig_init_rack(&r, 2, &p, cases[i].rate, cases[i].delay, cases[i].switch_latency);
+        rig_connect(&r, pair, 7, 14);
+        rig_post_recv(&r, 1, 1, BUF_AT, 4096);
+        rig_wait(&r, 0);
+        rig_wait(&r, 1);
+        vdc_time start = r.sim.now;
+        struct hinic_send_wqe w = {.opcode = HINIC_WR_SEND, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
+                                   .local_addr = BUF_AT, .length = cases[i].size, .lkey = r.lkey[0]};
+        rig_post_send(&r, 0, &w);
+        vdc_sim_run(&r.sim, VDC_TIME_MAX);
+        struct hinic_cqe cqe;
+        ck_assert(rig_poll(&r, 1, &cqe) && cqe.status == HINIC_WC_SUCCESS && cqe.byte_len == cases[i].size);
+        ck_assert(rig_poll(&r, 0, &cqe) && cqe.status == HINIC_WC_SUCCESS);
+
+        double rate = (double)cases[i].rate, nic = closed_form_nic_ps(&p);
+        double there = closed_form_wire_ps(closed_form_frame(cases[i].size, 0), rate, cases[i].delay,
+                                           cases[i].switch_latency);
+        double back = closed_form_wire_ps(FABRIC_ROCE_OVERHEAD + FABRIC_AETH, rate, cases[i].delay,
+                                          cases[i].switch_latency);
+        double received = (double)(r.woke_at[1] - start), sent = (double)(r.woke_at[0] - start);
+        ck_assert_msg(received > nic + there - 5 && received < nic + there + 5,
+                      "case %zu: the receive completed after %.0f ps, the closed form says %.0f", i, received,
+                      nic + there);
+        ck_assert_msg(sent > nic + there + back - 5 && sent < nic + there + back + 5,
+                      "case %zu: the send completed after %.0f ps, the closed form says %.0f", i, sent,
+                      nic + there + back);
+        rig_free(&r);
+    }
 }
 END_TEST
 
@@ -355,15 +250,15 @@ START_TEST(retries_exhausted_on_a_dead_link)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 2, 4); /* 65.5 us timeout, two retries */
+    rig_connect(&r, pair, 2, 4); /* 65.5 us timeout, two retries */
     fabric_link_set_state(&r.fabric, 0, false);
     struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
                                .local_addr = BUF_AT, .length = 8192, .lkey = r.lkey[0], .remote_addr = BUF_AT,
                                .rkey = r.lkey[1]};
-    post_send(&r, 0, &w);
+    rig_post_send(&r, 0, &w);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     struct hinic_cqe cqe;
-    ck_assert(poll(&r, 0, &cqe));
+    ck_assert(rig_poll(&r, 0, &cqe));
     ck_assert_uint_eq(cqe.status, HINIC_WC_RETRY_EXC_ERR);
     /* Three tries of 65.536 us each, then the error. */
     ck_assert_uint_ge(r.sim.now, 3 * 65536 * VDC_NS);
@@ -378,19 +273,19 @@ START_TEST(write_goodput_near_line_rate)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 7, 14);
+    rig_connect(&r, pair, 7, 14);
     const uint32_t count = 128, size = 65536;
     for (uint32_t i = 0; i < count; i++) {
         struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = i,
                                    .local_addr = BUF_AT, .length = size, .lkey = r.lkey[0],
                                    .remote_addr = BUF_AT + (1 << 20), .rkey = r.lkey[1]};
-        post_send(&r, 0, &w);
+        rig_post_send(&r, 0, &w);
     }
     /* Until the last completion (the idle QP's timer event would carry the clock further). */
     struct hinic_cqe cqe;
     uint32_t done = 0;
     while (done < count && vdc_sim_run(&r.sim, r.sim.now + 100 * VDC_NS) != VDC_RUN_IDLE) {
-        while (poll(&r, 0, &cqe)) {
+        while (rig_poll(&r, 0, &cqe)) {
             ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
             done++;
         }
@@ -411,30 +306,30 @@ START_TEST(two_writers_share_fairly_without_drops)
     rig_init(&r, 3, NULL);
     /* Blades 0 and 1 write to blade 2; blade 2 needs two QPs, one per writer. */
     const uint32_t peers[3] = {2, 2, 0};
-    connect(&r, peers, 7, 14);
+    rig_connect(&r, peers, 7, 14);
     struct hinic_command c = {.opcode = HINIC_CMD_CREATE_QP, .access = 0, .handle2 = 0, .addr = SQ_AT + 0x8000,
                               .addr2 = RQ_AT + 0x4000, .length = 16 | (uint64_t)16 << 32};
-    ck_assert_uint_eq(command(&r, 2, &c), HINIC_CMD_OK);
+    ck_assert_uint_eq(rig_command(&r, 2, &c), HINIC_CMD_OK);
     uint32_t second = c.handle, first = r.qpn[2];
     r.qpn[2] = second;
-    modify(&r, 2, HINIC_QPS_INIT, 1, 0, 0);
-    modify(&r, 2, HINIC_QPS_RTR, 1, 0, 0);
-    modify(&r, 2, HINIC_QPS_RTS, 1, 7, 14);
+    rig_modify(&r, 2, HINIC_QPS_INIT, 1, 0, 0);
+    rig_modify(&r, 2, HINIC_QPS_RTR, 1, 0, 0);
+    rig_modify(&r, 2, HINIC_QPS_RTS, 1, 7, 14);
     r.qpn[2] = first;
     /* Blade 1's QP was connected to blade 2's first QP: point it at the second. */
     c = (struct hinic_command){.opcode = HINIC_CMD_MODIFY_QP, .handle = r.qpn[1], .handle2 = HINIC_QPS_RESET};
-    ck_assert_uint_eq(command(&r, 1, &c), HINIC_CMD_OK);
+    ck_assert_uint_eq(rig_command(&r, 1, &c), HINIC_CMD_OK);
     r.qpn[2] = second;
-    modify(&r, 1, HINIC_QPS_INIT, 2, 0, 0);
-    modify(&r, 1, HINIC_QPS_RTR, 2, 0, 0);
-    modify(&r, 1, HINIC_QPS_RTS, 2, 7, 14);
+    rig_modify(&r, 1, HINIC_QPS_INIT, 2, 0, 0);
+    rig_modify(&r, 1, HINIC_QPS_RTR, 2, 0, 0);
+    rig_modify(&r, 1, HINIC_QPS_RTS, 2, 7, 14);
     vdc_time finished[2] = {0, 0};
     for (uint32_t b = 0; b < 2; b++) {
         for (uint32_t i = 0; i < 64; i++) {
             struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = i,
                                        .local_addr = BUF_AT, .length = 65536, .lkey = r.lkey[b],
                                        .remote_addr = BUF_AT + (b + 1) * (1 << 20), .rkey = r.lkey[2]};
-            post_send(&r, b, &w);
+            rig_post_send(&r, b, &w);
         }
     }
     uint32_t done[2] = {0, 0};
@@ -442,7 +337,7 @@ START_TEST(two_writers_share_fairly_without_drops)
         ck_assert(vdc_sim_run(&r.sim, r.sim.now + VDC_US) != VDC_RUN_IDLE || done[0] + done[1] < 128);
         for (uint32_t b = 0; b < 2; b++) {
             struct hinic_cqe cqe;
-            while (poll(&r, b, &cqe)) {
+            while (rig_poll(&r, b, &cqe)) {
                 ck_assert_uint_eq(cqe.status, HINIC_WC_SUCCESS);
                 if (++done[b] == 64)
                     finished[b] = r.sim.now;
@@ -463,7 +358,7 @@ START_TEST(random_registers_and_descriptors)
 {
     struct rig r;
     rig_init(&r, 2, NULL);
-    connect(&r, pair, 1, 1);
+    rig_connect(&r, pair, 1, 1);
     struct vdc_rng rng;
     vdc_rng_seed(&rng, 20261121, 0);
     static const uint64_t offsets[] = {HINIC_REG_COMMAND, HINIC_REG_SQ_DOORBELL, HINIC_REG_RQ_DOORBELL,
@@ -475,7 +370,7 @@ START_TEST(random_registers_and_descriptors)
             /* Scribble on a ring or the command block. */
             static const uint64_t areas[] = {CMD_AT, CQ_AT, SQ_AT, RQ_AT};
             uint64_t at = areas[word % 4] + (vdc_rng_next(&rng) % 4096) * 8;
-            *(uint64_t *)mem(&r, b, at, 8) = vdc_rng_next(&rng);
+            *(uint64_t *)rig_mem(&r, b, at, 8) = vdc_rng_next(&rng);
             continue;
         }
         uint64_t offset = offsets[word % 7];
@@ -490,7 +385,7 @@ START_TEST(random_registers_and_descriptors)
             hinic_mmio(r.nic[b], &r.guest[b], &a, &err);
             continue;
         }
-        reg_write(&r, b, offset, value);
+        rig_reg_write(&r, b, offset, value);
         if (i % 1000 == 0)
             vdc_sim_run(&r.sim, r.sim.now + 20 * VDC_US);
     }
@@ -512,6 +407,7 @@ Suite *hinic_suite(void)
     tcase_add_test(t, bad_rkey_fails_the_qp_and_flushes);
     tcase_add_test(t, local_errors_complete_with_their_status);
     tcase_add_test(t, receiver_not_ready_then_ready);
+    tcase_add_test(t, small_send_latency_is_analytic);
     tcase_add_test(t, retries_exhausted_on_a_dead_link);
     tcase_add_test(t, write_goodput_near_line_rate);
     tcase_add_test(t, two_writers_share_fairly_without_drops);

@@ -9,6 +9,7 @@ Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *hinic_suite(void);
+Suite *hinic_bad_input_suite(void);
 Suite *faults_suite(void);
 Suite *guest_verbs_suite(void);
 Suite *guest_perftest_suite(void);
@@ -34,6 +35,7 @@ int main(void)
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, hinic_suite());
+    srunner_add_suite(runner, hinic_bad_input_suite());
     srunner_add_suite(runner, faults_suite());
     srunner_add_suite(runner, guest_verbs_suite());
     srunner_add_suite(runner, guest_perftest_suite());

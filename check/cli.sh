@@ -83,8 +83,10 @@ fi
 guests=${GUESTS:-$(dirname "$vdc")/guest}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   expect boot-hello 0 "blade3 exited with 0" -- "$vdc" boot "$guests/hello.elf" --name blade3 -- one two
+  # A WAIT that ends at once (its deadline passed) costs one exit, and the guest goes on once, not twice.
   if grep -q "blade3: hello from blade3, rank 0" "$tmp/out" && grep -q "arguments: one two" "$tmp/out" &&
-    grep -q "device simctl@c0000000 (vdc,simctl)" "$tmp/out"; then
+    grep -q "device simctl@c0000000 (vdc,simctl)" "$tmp/out" &&
+    grep -q "a WAIT that ends at once: 2000 ns from the clock read before it, then 1000 ns to the next" "$tmp/out"; then
     passed=$((passed + 1))
   else
     echo "FAIL boot-hello output: $(head -c 300 "$tmp/out")"; failed=$((failed + 1))
@@ -176,6 +178,50 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
     bad=$(tshark --disable-protocol rpcordma -r "$tmp/perf/blade0-tor.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null | wc -l)
     writes=$(tshark -r "$tmp/perf/blade0-tor.pcap" -Y 'infiniband.bth.opcode == 7' 2>/dev/null | wc -l)
     if [ "$bad" = 0 ] && [ "$writes" -gt 100 ]; then passed=$((passed + 1)); else echo "FAIL HiNIC capture: $bad bad frames, $writes RDMA WRITE MIDDLE"; failed=$((failed + 1)); fi
+  fi
+  # perftest's other tables between two guests: the headers are perftest's (docs/guest-abi.md), the values checked.
+  # A small message's latency is the closed form of docs/hinic.md: one way = 6 PCIe crossings + the WQE's 64 bytes
+  # at the PCIe rate + the NIC's pipeline + two serializations of the frame + two links + the switch; a round trip
+  # puts three exits on the critical path (the client's doorbell after its clock read, its wake-up, the server's
+  # wake-up), so latency = 1.5 exits + one way. Computed here from the parameters each run is given (a second set
+  # shows the figure follows them); 5% of tolerance, the table printing 10 ns steps.
+  lat_header=' #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec] '
+  perftest_latency() { # NAME TEST HEADER_BYTES EXIT_NS PCIE_NS PIPELINE_NS GEN LANES RATE_GBPS DELAY_NS SWITCH_NS
+    local name=$1 test=$2 headers=$3 exit=$4 pcie=$5 pipeline=$6 gen=$7 lanes=$8 rate=$9 delay=${10} switch=${11}
+    expect "$name" 0 "" -- "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=$test -s 8 -n 200" \
+      --set guests.exit_cost="${exit}ns" --set nic.pcie_latency="${pcie}ns" --set nic.processing="${pipeline}ns" \
+      --set nic.pcie_generation="$gen" --set nic.pcie_lanes="$lanes" --set topology.link_rate="${rate}Gbps" \
+      --set topology.link_delay="${delay}ns" --set topology.switch_latency="${switch}ns"
+    local typical
+    typical=$(awk '$3 == "blade0:" && $4 == "8" && $5 == "200" && NF == 12 {print $8}' "$tmp/out")
+    if ! grep -Fq "blade0: $lat_header" "$tmp/out"; then
+      echo "FAIL $name: no perftest latency header"; failed=$((failed + 1))
+    elif awk -v name="$name" -v got="$typical" -v headers="$headers" -v exit_ns="$exit" -v pcie_ns="$pcie" \
+      -v pipeline="$pipeline" -v gen="$gen" -v lanes="$lanes" -v rate="$rate" -v delay="$delay" -v sw="$switch" 'BEGIN {
+        split("2.5 5 8 16 32 64", transfers, " ")
+        code = gen <= 2 ? 8 / 10 : (gen <= 5 ? 128 / 130 : 242 / 256)
+        pcie_gbps = transfers[gen] * code * lanes * 256 / 280
+        frame = 66 + headers + 8
+        one_way = 6 * pcie_ns + 64 * 8 / pcie_gbps + pipeline + 2 * (frame + 20) * 8 / rate + 2 * delay + sw
+        want = (1.5 * exit_ns + one_way) / 1000
+        printf "%s: %s usec, closed form %.4f usec\n", name, got, want > "/dev/stderr"
+        exit !(got != "" && got / want > 0.95 && got / want < 1.05) }' 2>>"$tmp/latency"; then
+      passed=$((passed + 1))
+    else
+      echo "FAIL $name: $(tail -1 "$tmp/latency")"; failed=$((failed + 1))
+    fi
+  }
+  perftest_latency perftest-send-lat send_lat 0 200 250 100 5 16 100 1000 500
+  perftest_latency perftest-send-lat-slow send_lat 0 1000 500 300 4 8 25 2000 1000
+  perftest_latency perftest-write-lat write_lat 20 200 250 100 5 16 100 1000 500 # RETH and ImmDt: 20 bytes more
+  # read_bw of 64 KiB: the responses (4096 bytes each, AETH on the first and the last) fill the link.
+  expect perftest-read 0 "" -- "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=read_bw -s 65536 -n 500 --report_gbits"
+  bw=$(awk '$3 == "blade0:" && $4 == "65536" && $5 == "500" {print $7}' "$tmp/out")
+  if grep -Fq 'blade0:  #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]' "$tmp/out" &&
+    awk -v bw="$bw" 'BEGIN { want = 100 * 65536 / (16 * (4096 + 66 + 20) + 2 * 4); exit !(bw != "" && bw >= 0.9 * want && bw <= want) }'; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL read_bw 64 KiB gave '$bw' Gb/sec, or no perftest bandwidth header"; failed=$((failed + 1))
   fi
   expect hello-64 0 "" -- "$vdc" run scenarios/hello.yaml --set topology.blades=64 --set topology.tor_ports=64
   if grep -q "guests     64 of 64 exited with 0" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL 64 guests"; failed=$((failed + 1)); fi

@@ -119,6 +119,7 @@ struct ibv_context {
     uint32_t max_qp, max_cq, max_mr;
     enum ibv_mtu max_mtu;
     struct ibv_qp *qps; /* library: created QPs, to account ring space on completion */
+    struct hinic_command *command; /* library: the NIC's command block, in memory of its own */
 };
 
 struct ibv_device_attr {

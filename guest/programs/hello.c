@@ -1,4 +1,5 @@
-/* hello: prints its name, rank, virtual time, arguments and the devices it finds in the device tree. */
+/* hello: prints its name, rank, virtual time, arguments and the devices it finds in the device tree, and what a
+ * WAIT that ends at once costs. */
 #include <libfdt.h>
 
 #include "vdc_guest.h"
@@ -21,9 +22,16 @@ int main(void)
         const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
         if (reg != NULL && len >= 16)
             printf("device %s (%s) at 0x%llx, %llu bytes\n", fdt_get_name(fdt, node, NULL), compatible,
-                   (unsigned long long)fdt64_to_cpu(reg[0]), (unsigned long long)fdt64_to_cpu(reg[1]));
+                   (unsigned long long)fdt64_ld(&reg[0]), (unsigned long long)fdt64_ld(&reg[1]));
     }
     vdc_compute_ns(1000);
+    /* A WAIT whose deadline has passed ends at once, one exit like any other: the clock reads around it are two
+     * exit costs apart, and the next one exit cost later. */
+    uint64_t before = vdc_clock_ns();
+    vdc_wait(1, 0);
+    uint64_t after = vdc_clock_ns(), again = vdc_clock_ns();
+    printf("a WAIT that ends at once: %llu ns from the clock read before it, then %llu ns to the next\n",
+           (unsigned long long)(after - before), (unsigned long long)(again - after));
     printf("goodbye at %llu ns\n", (unsigned long long)vdc_clock_ns());
     return 0;
 }

@@ -17,7 +17,7 @@ static uintptr_t stack_bottom(void)
     const fdt64_t *reg = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len);
     if (reg == NULL || len < 16)
         return 0;
-    uint64_t ram = fdt64_to_cpu(reg[1]);
+    uint64_t ram = fdt64_ld(&reg[1]);
     uint64_t top = GUEST_DTB_SIZE + GUEST_THREAD_BLOCK_SIZE + GUEST_STACK_SIZE;
     return ram > top ? (uintptr_t)(ram - top) : 0;
 }

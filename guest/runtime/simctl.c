@@ -27,8 +27,8 @@ uint64_t vdc_find_device(const char *compatible, uint64_t *size)
     if (reg == NULL || len < 16)
         return 0;
     if (size != NULL)
-        *size = fdt64_to_cpu(reg[1]);
-    return fdt64_to_cpu(reg[0]);
+        *size = fdt64_ld(&reg[1]);
+    return fdt64_ld(&reg[0]);
 }
 
 void vdc_runtime_start(const void *dtb);

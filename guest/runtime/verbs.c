@@ -58,11 +58,11 @@ static void object_free(void **free_list, void *object)
 /* Runs a command; returns 0 or the errno for its status (`bad_state` for HINIC_CMD_BAD_STATE). */
 static int command(struct ibv_context *context, struct hinic_command *cmd, int bad_state)
 {
-    static _Alignas(64) struct hinic_command block; /* one command at a time, in a block of its own */
-    block = *cmd;
-    block.status = ~0u;
-    hinic_write(context, HINIC_REG_COMMAND, (uint64_t)(uintptr_t)&block);
-    *cmd = block;
+    struct hinic_command *block = context->command; /* one command at a time */
+    *block = *cmd;
+    block->status = ~0u;
+    hinic_write(context, HINIC_REG_COMMAND, verbs_physical(block));
+    *cmd = *block;
     switch (cmd->status) {
     case HINIC_CMD_OK: return 0;
     case HINIC_CMD_BAD_OPCODE: return EOPNOTSUPP;
@@ -87,11 +87,11 @@ struct ibv_context *ibv_open_device(void)
     const void *fdt = vdc_device_tree();
     int node = fdt_node_offset_by_compatible(fdt, -1, "vdc,hinic");
     int len;
-    const fdt64_t *reg = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len);
-    if (reg == NULL || len < 16 || fdt64_to_cpu(reg[1]) < HINIC_BAR_SIZE)
+    const fdt64_t *reg = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len); /* 4-byte aligned: fdt64_ld */
+    if (reg == NULL || len < 16 || fdt64_ld(&reg[1]) < HINIC_BAR_SIZE)
         return fail_null(ENODEV);
     struct ibv_context *c = &nic;
-    c->regs = (volatile uint64_t *)(uintptr_t)fdt64_to_cpu(reg[0]);
+    c->regs = (volatile uint64_t *)(uintptr_t)fdt64_ld(&reg[0]);
     if (hinic_read(c, HINIC_REG_ID) != HINIC_MAGIC) {
         c->regs = NULL;
         return fail_null(ENODEV);
@@ -114,6 +114,10 @@ struct ibv_context *ibv_open_device(void)
     if (c->cause_mask == 0) {
         c->regs = NULL;
         return fail_null(ENODEV); /* nothing would ever end a wait for its completions */
+    }
+    if (c->command == NULL && (c->command = vdc_alloc(sizeof *c->command, 64)) == NULL) {
+        c->regs = NULL;
+        return fail_null(ENOMEM);
     }
     return c;
 }
@@ -186,8 +190,8 @@ int ibv_dealloc_pd(struct ibv_pd *pd)
 
 struct ibv_mr *ibv_reg_mr(struct ibv_pd *pd, void *addr, size_t length, int access)
 {
-    struct hinic_command cmd = {
-        .opcode = HINIC_CMD_REG_MR, .addr = (uint64_t)(uintptr_t)addr, .length = length, .access = (uint32_t)access};
+    struct hinic_command cmd = {.opcode = HINIC_CMD_REG_MR, .addr = (uint64_t)(uintptr_t)addr,
+                                .addr2 = verbs_physical(addr), .length = length, .access = (uint32_t)access};
     int rc = command(pd->context, &cmd, EINVAL);
     if (rc != 0)
         return fail_null(rc);
@@ -224,7 +228,7 @@ struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_cont
             object_free(&free_cqs, cq);
         return fail_null(ENOMEM);
     }
-    struct hinic_command cmd = {.opcode = HINIC_CMD_CREATE_CQ, .addr = (uint64_t)(uintptr_t)ring, .length = entries};
+    struct hinic_command cmd = {.opcode = HINIC_CMD_CREATE_CQ, .addr = verbs_physical(ring), .length = entries};
     int rc = command(context, &cmd, EINVAL);
     if (rc != 0) {
         object_free(&free_cqs, cq);
@@ -268,9 +272,9 @@ struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *init)
         .opcode = HINIC_CMD_CREATE_QP,
         .handle2 = init->recv_cq->cqn,
         .access = init->send_cq->cqn,
-        .addr = (uint64_t)(uintptr_t)qp->sq,
+        .addr = verbs_physical(qp->sq),
         .length = sq_entries | (uint64_t)rq_entries << 32,
-        .addr2 = (uint64_t)(uintptr_t)qp->rq,
+        .addr2 = verbs_physical(qp->rq),
     };
     int rc = command(pd->context, &cmd, EINVAL);
     if (rc != 0) {

@@ -11,15 +11,27 @@
 #define verbs_barrier() __asm__ volatile("" ::: "memory")
 
 #ifdef VDC_VERBS_HOST_TEST
-/* Host tests compile the library with a model of the NIC behind its registers. */
-uint64_t test_hinic_read(unsigned offset);
-void test_hinic_write(unsigned offset, uint64_t value);
-#define HINIC_READ(context, offset) ((void)(context), test_hinic_read(offset))
-#define HINIC_WRITE(context, offset, value) ((void)(context), test_hinic_write(offset, value))
+/* Host tests run the library as a host program over a simulated guest (check/guest_host.h): its register
+ * accesses reach the devices there, and vdc_alloc's memory lies in that guest's memory. */
+uint64_t guest_host_mmio_read(uint64_t address);
+void guest_host_mmio_write(uint64_t address, uint64_t value);
+uint64_t guest_host_physical(const void *p);
+#define HINIC_READ(context, offset) guest_host_mmio_read((uint64_t)(uintptr_t)(context)->regs + (offset))
+#define HINIC_WRITE(context, offset, value) \
+    guest_host_mmio_write((uint64_t)(uintptr_t)(context)->regs + (offset), value)
+#define VERBS_PHYSICAL(p) guest_host_physical(p)
 #else
 #define HINIC_READ(context, offset) ((context)->regs[(offset) / 8])
 #define HINIC_WRITE(context, offset, value) ((context)->regs[(offset) / 8] = (value))
+#define VERBS_PHYSICAL(p) ((uint64_t)(uintptr_t)(p)) /* guest memory is identity-mapped */
 #endif
+
+/* The guest-physical address of memory the NIC reaches by DMA: rings, the command block, registered regions.
+ * (Addresses in work requests are the program's own; the NIC translates them through the memory region.) */
+static inline uint64_t verbs_physical(const void *p)
+{
+    return VERBS_PHYSICAL(p);
+}
 
 static inline uint64_t hinic_read(struct ibv_context *context, unsigned offset)
 {

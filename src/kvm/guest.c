@@ -211,11 +211,16 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
     }
     if (g->state != VDC_GUEST_RUNNABLE)
         return;
+    uint64_t wait_epoch = g->wait_epoch;
     run_once(g);
-    if (g->state == VDC_GUEST_RUNNABLE)
-        schedule_run(g);
-    else if (g->state != VDC_GUEST_WAITING && g->config.on_end)
+    /* A WAIT that ended within this exit (a cause already raised, a deadline already past) has scheduled the
+     * next run itself; a second one would run the guest twice per exit cost. */
+    if (g->state == VDC_GUEST_RUNNABLE) {
+        if (g->wait_epoch == wait_epoch)
+            schedule_run(g);
+    } else if (g->state != VDC_GUEST_WAITING && g->config.on_end) {
         g->config.on_end(g, g->config.attach_context);
+    }
     /* A WAIT has scheduled its own deadline; an ended guest schedules nothing. */
 }
 

@@ -28,8 +28,9 @@ static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command 
 {
     const uint32_t known = HINIC_ACCESS_LOCAL_WRITE | HINIC_ACCESS_REMOTE_WRITE | HINIC_ACCESS_REMOTE_READ |
                            HINIC_ACCESS_REMOTE_ATOMIC;
-    if (c->length == 0 || vdc_guest_ptr(&nic->guest->vm.memory, c->addr, c->length) == NULL ||
-        (c->access & ~known) != 0)
+    uint64_t end;
+    if (c->length == 0 || __builtin_add_overflow(c->addr, c->length, &end) ||
+        vdc_guest_ptr(&nic->guest->vm.memory, c->addr2, c->length) == NULL || (c->access & ~known) != 0)
         return HINIC_CMD_BAD_ARGUMENT;
     /* Remote write or atomic access requires local write, as ibv_reg_mr insists. */
     if ((c->access & (HINIC_ACCESS_REMOTE_WRITE | HINIC_ACCESS_REMOTE_ATOMIC)) && !(c->access & HINIC_ACCESS_LOCAL_WRITE))
@@ -41,6 +42,7 @@ static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command 
         mr->valid = true;
         mr->generation++;
         mr->addr = c->addr;
+        mr->physical = c->addr2;
         mr->length = c->length;
         mr->access = c->access;
         c->handle = (i + 1) << 8 | mr->generation; /* never 0 */

@@ -80,8 +80,10 @@ static struct hinic_qp *doorbell_qp(struct hinic *nic, uint64_t value, const cha
 {
     uint32_t qpn = (uint32_t)(value >> 32);
     struct hinic_qp *qp = hinic_qp_by_number(nic, qpn);
+    bool destroyed = qpn >= HINIC_QPN_BASE && qpn - HINIC_QPN_BASE < nic->qp_count;
     if (qp == NULL)
-        hinic_log(nic, HINIC_ERR_BAD_QPN, "%s doorbell for QP 0x%x, which does not exist", which, qpn);
+        hinic_log(nic, HINIC_ERR_BAD_QPN, "%s doorbell for QP 0x%x, which %s", which, qpn,
+                  destroyed ? "was destroyed" : "does not exist");
     return qp;
 }
 
@@ -158,8 +160,9 @@ static void rq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t produce
         return;
     }
     if (qp->rq_posted + ahead - qp->rq_used > qp->rq_entries) {
-        hinic_log(nic, HINIC_ERR_RING_OVERRUN, "QP 0x%x receive doorbell: index %u overruns the %u-entry ring",
-                  qp->qpn, producer, qp->rq_entries);
+        hinic_log(nic, HINIC_ERR_RING_OVERRUN, "QP 0x%x receive doorbell: index %u puts %u receives in the %u-entry "
+                                               "ring; the QP enters the error state",
+                  qp->qpn, producer, qp->rq_posted + ahead - qp->rq_used, qp->rq_entries);
         hinic_qp_fail(nic, qp, HINIC_WC_LOC_QP_OP_ERR, HINIC_ERR_RING_OVERRUN);
         return;
     }

@@ -22,11 +22,15 @@ enum hinic_event {
     HINIC_EV_DCQCN_INCREASE,  /* index: QP */
 };
 
+/* A memory region maps the addresses requests name (the program's: libibverbs' virtual addresses) to
+ * guest-physical memory, as a real NIC's translation table does; in a guest, whose memory is identity-mapped,
+ * the two are equal. */
 struct hinic_mr {
     bool valid;
     uint8_t generation;  /* the key's low byte: a stale key of a re-registered slot does not match */
     uint32_t access;
     uint64_t addr, length;
+    uint64_t physical;   /* guest-physical address of addr */
 };
 
 struct hinic_cq {
@@ -52,7 +56,7 @@ struct hinic_read_job {
     struct fabric_packet *packet;  /* non-NULL: send this, then the job is done */
     uint32_t qp, psn, count;       /* next response PSN, responses left */
     uint32_t first_psn, total;     /* for FIRST/MIDDLE/LAST */
-    uint64_t va;                   /* address of the next response's data */
+    uint64_t physical;             /* guest-physical address of the next response's data */
     uint32_t length;               /* bytes left */
     vdc_time ready_at;
 };
@@ -95,7 +99,7 @@ struct hinic_qp {
     struct hinic_recv_wqe recv;    /* the receive WQE a multi-packet SEND is filling */
     bool recv_active;
     uint32_t recv_offset;
-    uint64_t write_va;             /* the RDMA WRITE in progress: next address, its R_Key, bytes left */
+    uint64_t write_physical;       /* the RDMA WRITE in progress: next guest-physical address, R_Key, bytes left */
     uint32_t write_rkey, write_left, write_total;
     /* The last atomics executed, to answer a duplicate without executing it again. */
     uint32_t atomic_psn[HINIC_ATOMIC_RESULTS];
@@ -166,9 +170,15 @@ void hinic_command(struct hinic *nic, uint64_t block_address);
 struct hinic_qp *hinic_qp_by_number(struct hinic *nic, uint32_t qpn);
 
 /* memory.c: memory regions and completions */
-/* The MR behind `key` when [addr, addr + length) lies inside it with `access`; else NULL and *why is set. */
+/* The MR behind `key` when [addr, addr + length) lies inside it with `access`; else NULL, *why set and `err`
+ * saying what is wrong ("key 0x301 names no memory region", ...). */
 const struct hinic_mr *hinic_mr_check(const struct hinic *nic, uint32_t key, uint64_t addr, uint64_t length,
-                                      uint32_t access, enum hinic_error *why);
+                                      uint32_t access, enum hinic_error *why, struct vdc_error *err);
+/* The guest-physical address of `addr`, which hinic_mr_check found inside `mr`. */
+static inline uint64_t hinic_mr_physical(const struct hinic_mr *mr, uint64_t addr)
+{
+    return mr->physical + (addr - mr->addr);
+}
 bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what);
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what);
 /* Queues a completion; it reaches the CQ one PCIe crossing later and raises the NIC's cause. */

@@ -33,7 +33,7 @@
 
 /* Commands, one struct hinic_command each. */
 enum hinic_command_opcode {
-    HINIC_CMD_REG_MR = 1,     /* in: addr, length, access -> out: lkey, rkey */
+    HINIC_CMD_REG_MR = 1,     /* in: addr, addr2, length, access -> out: lkey, rkey */
     HINIC_CMD_DEREG_MR = 2,   /* in: lkey */
     HINIC_CMD_CREATE_CQ = 3,  /* in: ring (addr), entries -> out: cqn */
     HINIC_CMD_DESTROY_CQ = 4, /* in: cqn */
@@ -79,9 +79,9 @@ struct hinic_command {
     uint32_t status;   /* out: enum hinic_command_status */
     uint32_t handle;   /* QPN, CQN or lkey the command acts on; out: the one created */
     uint32_t handle2;  /* out: REG_MR's rkey; in: CREATE_QP's receive CQ; MODIFY_QP's target state */
-    uint64_t addr;     /* MR start, CQ ring, CREATE_QP's send queue ring */
+    uint64_t addr;     /* MR start as requests name it (the program's address); CQ ring; CREATE_QP's send queue ring */
     uint64_t length;   /* MR length; CQ entries; CREATE_QP: sq entries (bits 0-31), rq entries (32-63) */
-    uint64_t addr2;    /* CREATE_QP's receive queue ring */
+    uint64_t addr2;    /* REG_MR: guest-physical address of the MR's first byte; CREATE_QP's receive queue ring */
     uint32_t access;   /* REG_MR: enum hinic_access; CREATE_QP: its send CQ */
     uint32_t dest_gid; /* MODIFY_QP to RTR: the peer's IPv4 address (its GID) */
     uint32_t dest_qpn; /* MODIFY_QP to RTR: the peer's QP number */
@@ -181,7 +181,7 @@ enum hinic_error {
     HINIC_ERR_BAD_QPN = 2,
     HINIC_ERR_BAD_CQN = 3,
     HINIC_ERR_RING_OVERRUN = 4,   /* a producer index more than the ring's size ahead */
-    HINIC_ERR_BAD_DESCRIPTOR = 5, /* an unknown opcode, reserved bits set, a misaligned atomic */
+    HINIC_ERR_BAD_DESCRIPTOR = 5, /* an unknown opcode, unknown flags, reserved fields set, a misaligned atomic */
     HINIC_ERR_BAD_LKEY = 6,
     HINIC_ERR_LENGTH = 7,
     HINIC_ERR_DMA = 8,            /* a descriptor or ring address outside guest memory */

@@ -7,23 +7,38 @@
 #include "../../kvm/guest.h"
 #include "hinic_internal.h"
 
+static const char *access_name(uint32_t access)
+{
+    switch (access) {
+    case HINIC_ACCESS_LOCAL_WRITE: return "local write";
+    case HINIC_ACCESS_REMOTE_WRITE: return "remote write";
+    case HINIC_ACCESS_REMOTE_READ: return "remote read";
+    default: return "remote atomic";
+    }
+}
+
 const struct hinic_mr *hinic_mr_check(const struct hinic *nic, uint32_t key, uint64_t addr, uint64_t length,
-                                      uint32_t access, enum hinic_error *why)
+                                      uint32_t access, enum hinic_error *why, struct vdc_error *err)
 {
     uint32_t slot = (key >> 8) - 1;
     if ((key >> 8) == 0 || slot >= HINIC_MAX_MRS || !nic->mrs[slot].valid ||
         nic->mrs[slot].generation != (uint8_t)key) {
         *why = HINIC_ERR_BAD_LKEY;
+        vdc_fail(err, "key 0x%x names no memory region", key);
         return NULL;
     }
     const struct hinic_mr *mr = &nic->mrs[slot];
     uint64_t end;
     if (__builtin_add_overflow(addr, length, &end) || addr < mr->addr || end > mr->addr + mr->length) {
         *why = HINIC_ERR_LENGTH;
+        vdc_fail(err, "%" PRIu64 " bytes at 0x%" PRIx64 " are not inside memory region 0x%x (%" PRIu64
+                      " bytes at 0x%" PRIx64 ")", length, addr, key, mr->length, mr->addr);
         return NULL;
     }
-    if ((mr->access & access) != access) {
+    uint32_t missing = access & ~mr->access;
+    if (missing != 0) {
         *why = HINIC_ERR_BAD_LKEY;
+        vdc_fail(err, "memory region 0x%x does not allow %s", key, access_name(missing & (~missing + 1)));
         return NULL;
     }
     return mr;

@@ -30,29 +30,54 @@ static void make_ready(struct hinic *nic, struct hinic_qp *qp)
     nic->ready[nic->ready_count++] = qp->index;
 }
 
-/* Checks a WQE as the NIC fetches it; returns the completion status it will end with if it is bad. */
-static enum hinic_wc_status check_wqe(struct hinic *nic, const struct hinic_qp *qp, const struct hinic_send_wqe *w,
-                                      enum hinic_error *why)
+/* Checks a WQE before each of its packets: the status it completes with when it is bad (with *why and `err`
+ * saying what is wrong), and in *mr the memory region of its local segment (NULL when it has no bytes). */
+static enum hinic_wc_status check_wqe(const struct hinic *nic, const struct hinic_send_wqe *w,
+                                      const struct hinic_mr **mr, enum hinic_error *why, struct vdc_error *err)
 {
-    if (w->opcode > HINIC_WR_ATOMIC_FETCH_AND_ADD || (w->flags & ~HINIC_SEND_SIGNALED) != 0) {
-        *why = HINIC_ERR_BAD_DESCRIPTOR;
-        return HINIC_WC_LOC_QP_OP_ERR;
-    }
-    if (is_atomic(w->opcode) && (w->length != 8 || w->remote_addr % 8 != 0)) {
-        *why = HINIC_ERR_BAD_DESCRIPTOR;
-        return HINIC_WC_LOC_QP_OP_ERR;
-    }
+    *mr = NULL;
+    *why = HINIC_ERR_BAD_DESCRIPTOR;
+    if (w->opcode > HINIC_WR_ATOMIC_FETCH_AND_ADD)
+        return vdc_fail(err, "unknown opcode %u", w->opcode), HINIC_WC_LOC_QP_OP_ERR;
+    if ((w->flags & ~HINIC_SEND_SIGNALED) != 0)
+        return vdc_fail(err, "unknown flags 0x%02x", w->flags & ~HINIC_SEND_SIGNALED), HINIC_WC_LOC_QP_OP_ERR;
+    if (w->reserved0 != 0 || w->reserved1 != 0)
+        return vdc_fail(err, "reserved fields are not zero"), HINIC_WC_LOC_QP_OP_ERR;
+    if (is_atomic(w->opcode) && w->length != 8)
+        return vdc_fail(err, "an atomic's length is %u, not 8", w->length), HINIC_WC_LOC_QP_OP_ERR;
+    if (is_atomic(w->opcode) && w->remote_addr % 8 != 0)
+        return vdc_fail(err, "an atomic's remote address 0x%llx is not 8-byte aligned",
+                        (unsigned long long)w->remote_addr),
+               HINIC_WC_LOC_QP_OP_ERR;
     if (w->length > (1u << 31)) {
         *why = HINIC_ERR_LENGTH;
-        return HINIC_WC_LOC_LEN_ERR;
+        return vdc_fail(err, "length %u is more than 2^31 bytes", w->length), HINIC_WC_LOC_LEN_ERR;
     }
-    (void)qp;
     if (w->length == 0)
         return HINIC_WC_SUCCESS;
     uint32_t access = reads_local_data(w->opcode) ? 0 : HINIC_ACCESS_LOCAL_WRITE;
-    if (hinic_mr_check(nic, w->lkey, w->local_addr, w->length, access, why) == NULL)
-        return *why == HINIC_ERR_LENGTH ? HINIC_WC_LOC_LEN_ERR : HINIC_WC_LOC_PROT_ERR;
-    return HINIC_WC_SUCCESS;
+    *mr = hinic_mr_check(nic, w->lkey, w->local_addr, w->length, access, why, err);
+    if (*mr != NULL)
+        return HINIC_WC_SUCCESS;
+    vdc_fail_prefix(err, "local segment");
+    return *why == HINIC_ERR_LENGTH ? HINIC_WC_LOC_LEN_ERR : HINIC_WC_LOC_PROT_ERR;
+}
+
+/* Writes what a READ or an atomic brought back into the request's local segment; false when it failed the QP. */
+static bool local_write(struct hinic *nic, struct hinic_qp *qp, const struct hinic_send_wqe *w, uint64_t offset,
+                        const void *data, uint32_t length, const char *what)
+{
+    enum hinic_error why;
+    struct vdc_error err;
+    uint64_t at = w->local_addr + offset;
+    const struct hinic_mr *mr = hinic_mr_check(nic, w->lkey, at, length, HINIC_ACCESS_LOCAL_WRITE, &why, &err);
+    if (mr != NULL && hinic_dma_write(nic, hinic_mr_physical(mr, at), data, length, what))
+        return true;
+    if (mr == NULL)
+        hinic_log(nic, why, "QP 0x%x: %s for wr_id %llu: local segment: %s; the QP enters the error state", qp->qpn,
+                  what, (unsigned long long)w->wr_id, err.text);
+    hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, mr == NULL ? why : HINIC_ERR_DMA);
+    return false;
 }
 
 static void flush_one(struct hinic *nic, struct hinic_qp *qp, const struct hinic_send_wqe *w)
@@ -70,8 +95,9 @@ void hinic_sq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t producer
     }
     uint32_t ahead = (uint16_t)(producer - (uint16_t)qp->sq_fetched);
     if (qp->sq_fetched + ahead - qp->sq_completed > qp->sq_entries) {
-        hinic_log(nic, HINIC_ERR_RING_OVERRUN, "QP 0x%x send doorbell: index %u overruns the %u-entry ring", qp->qpn,
-                  producer, qp->sq_entries);
+        hinic_log(nic, HINIC_ERR_RING_OVERRUN, "QP 0x%x send doorbell: index %u puts %u requests in the %u-entry ring; "
+                                               "the QP enters the error state",
+                  qp->qpn, producer, qp->sq_fetched + ahead - qp->sq_completed, qp->sq_entries);
         hinic_qp_fail(nic, qp, HINIC_WC_LOC_QP_OP_ERR, HINIC_ERR_RING_OVERRUN);
         return;
     }
@@ -138,8 +164,9 @@ static void arm_timer(struct hinic *nic, struct hinic_qp *qp)
                    qp->timer_epoch);
 }
 
-/* The next packet of the WQE at sq_next. */
-static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struct hinic_swr *slot)
+/* The next packet of the WQE at sq_next, whose local segment is in `mr`. */
+static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struct hinic_swr *slot,
+                                   const struct hinic_mr *mr)
 {
     const struct hinic_send_wqe *w = &slot->wqe;
     uint32_t index = qp->send_offset, psn = slot->first_psn + index;
@@ -166,7 +193,8 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
         uint32_t payload = w->length - done < qp->mtu ? (uint32_t)(w->length - done) : qp->mtu;
         uint8_t op = send_opcode(w, index, slot->psn_count);
         p = hinic_packet(nic, qp, FABRIC_PKT_DATA, op, psn, payload);
-        if (payload > 0 && !hinic_dma_read(nic, w->local_addr + done, p->rdma->data, payload, "send data")) {
+        if (payload > 0 &&
+            !hinic_dma_read(nic, hinic_mr_physical(mr, w->local_addr + done), p->rdma->data, payload, "send data")) {
             fabric_packet_release(&nic->fabric->pool, p);
             hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_DMA);
             return NULL;
@@ -229,18 +257,20 @@ struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port
         if (!can_send(nic, qp, port, &at))
             continue;
         struct hinic_swr *slot = &qp->swr[qp->sq_next % qp->sq_entries];
-        enum hinic_error why = HINIC_ERR_NONE;
-        enum hinic_wc_status bad = check_wqe(nic, qp, &slot->wqe, &why);
+        enum hinic_error why;
+        struct vdc_error err;
+        const struct hinic_mr *mr;
+        enum hinic_wc_status bad = check_wqe(nic, &slot->wqe, &mr, &why, &err);
         if (bad != HINIC_WC_SUCCESS) {
             /* Completions stay in order: fail the QP once everything before this request has completed. */
             if (qp->sq_completed == qp->sq_next) {
-                hinic_log(nic, why, "QP 0x%x: bad send WQE (opcode %u, lkey 0x%x, address 0x%llx, length %u)", qp->qpn,
-                          slot->wqe.opcode, slot->wqe.lkey, (unsigned long long)slot->wqe.local_addr, slot->wqe.length);
+                hinic_log(nic, why, "QP 0x%x: bad send WQE (wr_id %llu): %s; the QP enters the error state", qp->qpn,
+                          (unsigned long long)slot->wqe.wr_id, err.text);
                 hinic_qp_fail(nic, qp, bad, why);
             }
             continue;
         }
-        struct fabric_packet *p = build(nic, qp, slot);
+        struct fabric_packet *p = build(nic, qp, slot, mr);
         if (p != NULL)
             return p;
     }
@@ -351,10 +381,8 @@ static void read_response(struct hinic *nic, struct hinic_qp *qp, const struct f
             hinic_qp_fail(nic, qp, HINIC_WC_REM_OP_ERR, HINIC_ERR_REMOTE);
             return;
         }
-        if (expect > 0 && !hinic_dma_write(nic, slot->wqe.local_addr + offset, p->rdma->data, expect, "read data")) {
-            hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_DMA);
+        if (expect > 0 && !local_write(nic, qp, &slot->wqe, offset, p->rdma->data, expect, "read data"))
             return;
-        }
         progress(nic, qp, psn + 1);
         return;
     }
@@ -368,10 +396,8 @@ static void atomic_acknowledge(struct hinic *nic, struct hinic_qp *qp, const str
     if (qp->sq_completed == qp->sq_fetched || slot->first_psn != psn || !is_atomic(slot->wqe.opcode))
         return;
     uint64_t original = p->rdma->original;
-    if (!hinic_dma_write(nic, slot->wqe.local_addr, &original, sizeof original, "atomic result")) {
-        hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_DMA);
+    if (!local_write(nic, qp, &slot->wqe, 0, &original, sizeof original, "atomic result"))
         return;
-    }
     progress(nic, qp, psn + 1);
 }
 

@@ -111,11 +111,13 @@ static bool take_receive(struct hinic *nic, struct hinic_qp *qp)
     return true;
 }
 
-/* A responder error: the receive (if any) completes with `status`, the requester is told, the QP fails. */
+/* A responder error: the receive (if any) completes with `status`, the requester is told, the QP fails;
+ * `reason` says what was wrong. */
 static void responder_error(struct hinic *nic, struct hinic_qp *qp, uint8_t syndrome, uint32_t psn,
-                            enum hinic_wc_status status, enum hinic_error why)
+                            enum hinic_wc_status status, enum hinic_error why, const char *reason)
 {
-    hinic_log(nic, why, "QP 0x%x: request PSN %u refused (NAK 0x%02x)", qp->qpn, psn & 0xFFFFFF, syndrome);
+    hinic_log(nic, why, "QP 0x%x: request PSN %u refused: %s; NAK 0x%02x, the QP enters the error state", qp->qpn,
+              psn & 0xFFFFFF, reason, syndrome);
     if (qp->recv_active)
         complete_receive(nic, qp, status, HINIC_WC_RECV, qp->recv_offset, false, 0, why);
     reply(nic, qp, syndrome, psn);
@@ -157,14 +159,24 @@ static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fa
     uint8_t op = p->bth_opcode;
     if (p->payload > 0) {
         enum hinic_error why;
+        struct vdc_error err;
         if ((uint64_t)qp->recv_offset + p->payload > qp->recv.length) {
-            responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_LOC_LEN_ERR, HINIC_ERR_LENGTH);
+            vdc_fail(&err, "the message is longer than its receive WQE's %u bytes", qp->recv.length);
+            responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_LOC_LEN_ERR, HINIC_ERR_LENGTH,
+                            err.text);
             return false;
         }
         uint64_t at = qp->recv.addr + qp->recv_offset;
-        if (hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why) == NULL ||
-            !hinic_dma_write(nic, at, p->rdma->data, p->payload, "received data")) {
-            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_BAD_LKEY);
+        const struct hinic_mr *mr =
+            hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why, &err);
+        if (mr == NULL ||
+            !hinic_dma_write(nic, hinic_mr_physical(mr, at), p->rdma->data, p->payload, "received data")) {
+            if (mr == NULL)
+                vdc_fail_prefix(&err, "receive WQE");
+            else
+                vdc_fail(&err, "receive WQE: its memory is outside guest memory");
+            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_LOC_PROT_ERR,
+                            mr == NULL ? why : HINIC_ERR_DMA, err.text);
             return false;
         }
         qp->recv_offset += p->payload;
@@ -179,25 +191,31 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
 {
     uint8_t op = p->bth_opcode;
     enum hinic_error why;
+    struct vdc_error err;
     if (starts_message(op)) {
-        if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_WRITE, &why) ==
-            NULL) {
-            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
+        const struct hinic_mr *mr = hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length,
+                                                   HINIC_ACCESS_REMOTE_WRITE, &why, &err);
+        if (mr == NULL) {
+            vdc_fail_prefix(&err, "RDMA WRITE");
+            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why, err.text);
             return false;
         }
-        qp->write_va = p->rdma->va;
+        qp->write_physical = hinic_mr_physical(mr, p->rdma->va);
         qp->write_rkey = p->rdma->rkey;
         qp->write_left = qp->write_total = p->rdma->dma_length;
     }
     if (p->payload > qp->write_left) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_LENGTH);
+        vdc_fail(&err, "RDMA WRITE: more bytes than the %u its RETH announced", qp->write_total);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_LENGTH,
+                        err.text);
         return false;
     }
-    if (p->payload > 0 && !hinic_dma_write(nic, qp->write_va, p->rdma->data, p->payload, "written data")) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
+    if (p->payload > 0 && !hinic_dma_write(nic, qp->write_physical, p->rdma->data, p->payload, "written data")) {
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA,
+                        "RDMA WRITE: its memory is outside guest memory");
         return false;
     }
-    qp->write_va += p->payload;
+    qp->write_physical += p->payload;
     qp->write_left -= p->payload;
     if (carries_immediate(op))
         complete_receive(nic, qp, HINIC_WC_SUCCESS, HINIC_WC_RECV_RDMA_WITH_IMM, qp->write_total, true,
@@ -205,24 +223,29 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
     return true;
 }
 
-static void queue_read(struct hinic *nic, struct hinic_qp *qp, uint32_t psn, uint64_t va, uint32_t length)
+static void queue_read(struct hinic *nic, struct hinic_qp *qp, uint32_t psn, uint64_t physical, uint32_t length)
 {
     uint32_t count = length == 0 ? 1 : (length + qp->mtu - 1) / qp->mtu;
     /* The NIC reads the data from host memory before the first response: one round trip after its pipeline. */
     vdc_time ready = hinic_now(nic) + nic->params.processing + 2 * nic->params.pcie_latency;
     *push_job(nic) = (struct hinic_read_job){.qp = qp->index, .psn = psn, .count = count, .first_psn = psn,
-                                             .total = count, .va = va, .length = length, .ready_at = ready};
+                                             .total = count, .physical = physical, .length = length,
+                                             .ready_at = ready};
     hinic_kick(nic);
 }
 
 static bool receive_read(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p, uint32_t psn)
 {
     enum hinic_error why;
-    if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why) == NULL) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why);
+    struct vdc_error err;
+    const struct hinic_mr *mr =
+        hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why, &err);
+    if (mr == NULL) {
+        vdc_fail_prefix(&err, "RDMA READ");
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why, err.text);
         return false;
     }
-    queue_read(nic, qp, psn, p->rdma->va, p->rdma->dma_length);
+    queue_read(nic, qp, psn, hinic_mr_physical(mr, p->rdma->va), p->rdma->dma_length);
     return true;
 }
 
@@ -236,20 +259,27 @@ static void atomic_reply(struct hinic *nic, struct hinic_qp *qp, uint32_t psn, u
 
 static bool receive_atomic(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p, uint32_t psn)
 {
-    enum hinic_error why;
+    enum hinic_error why = HINIC_ERR_BAD_DESCRIPTOR;
+    struct vdc_error err;
     const struct fabric_rdma *r = p->rdma;
-    if (r->va % 8 != 0 || hinic_mr_check(nic, r->rkey, r->va, 8, HINIC_ACCESS_REMOTE_ATOMIC, &why) == NULL) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, HINIC_ERR_BAD_LKEY);
+    const struct hinic_mr *mr = NULL;
+    if (r->va % 8 != 0)
+        vdc_fail(&err, "atomic: address 0x%llx is not 8-byte aligned", (unsigned long long)r->va);
+    else if ((mr = hinic_mr_check(nic, r->rkey, r->va, 8, HINIC_ACCESS_REMOTE_ATOMIC, &why, &err)) == NULL)
+        vdc_fail_prefix(&err, "atomic");
+    if (mr == NULL) {
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_ACCESS, psn, HINIC_WC_REM_ACCESS_ERR, why, err.text);
         return false;
     }
-    uint64_t value;
-    if (!hinic_dma_read(nic, r->va, &value, sizeof value, "atomic target")) {
-        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA);
+    uint64_t value, at = hinic_mr_physical(mr, r->va);
+    if (!hinic_dma_read(nic, at, &value, sizeof value, "atomic target")) {
+        responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA,
+                        "atomic: its memory is outside guest memory");
         return false;
     }
     uint64_t updated = p->bth_opcode == FABRIC_OP_FETCH_ADD ? value + r->swap_add
                                                             : (value == r->compare ? r->swap_add : value);
-    hinic_dma_write(nic, r->va, &updated, sizeof updated, "atomic target");
+    hinic_dma_write(nic, at, &updated, sizeof updated, "atomic target");
     uint32_t slot = qp->atomic_count++ % HINIC_ATOMIC_RESULTS;
     qp->atomic_psn[slot] = psn;
     qp->atomic_result[slot] = value;
@@ -263,8 +293,11 @@ static void duplicate(struct hinic *nic, struct hinic_qp *qp, const struct fabri
     if (op == FABRIC_OP_READ_REQUEST) {
         /* Reads are idempotent: answer again from this PSN. */
         enum hinic_error why;
-        if (hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why))
-            queue_read(nic, qp, psn, p->rdma->va, p->rdma->dma_length);
+        struct vdc_error err;
+        const struct hinic_mr *mr =
+            hinic_mr_check(nic, p->rdma->rkey, p->rdma->va, p->rdma->dma_length, HINIC_ACCESS_REMOTE_READ, &why, &err);
+        if (mr != NULL)
+            queue_read(nic, qp, psn, hinic_mr_physical(mr, p->rdma->va), p->rdma->dma_length);
     } else if (op == FABRIC_OP_COMPARE_SWAP || op == FABRIC_OP_FETCH_ADD) {
         uint32_t kept = qp->atomic_count < HINIC_ATOMIC_RESULTS ? qp->atomic_count : HINIC_ATOMIC_RESULTS;
         for (uint32_t i = 0; i < kept; i++) {
@@ -301,14 +334,23 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     }
     uint8_t op = p->bth_opcode;
     if (is_send(op) && starts_message(op) == qp->recv_active) {
-        /* A SEND that starts while another is open, or continues one that never started. */
-        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR,
+                        HINIC_ERR_BAD_DESCRIPTOR,
+                        qp->recv_active ? "a SEND starts while another is unfinished"
+                                        : "a SEND continues a message that never started");
         return;
     }
     bool needs_receive = (is_send(op) && starts_message(op)) || (is_write(op) && carries_immediate(op));
-    if (needs_receive && !qp->recv_active && !take_receive(nic, qp)) {
-        reply(nic, qp, AETH_RNR_NAK, psn);
-        return;
+    if (needs_receive && !qp->recv_active) {
+        if (!take_receive(nic, qp)) {
+            reply(nic, qp, AETH_RNR_NAK, psn);
+            return;
+        }
+        if (qp->recv.reserved != 0) {
+            responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_LOC_QP_OP_ERR,
+                            HINIC_ERR_BAD_DESCRIPTOR, "receive WQE: reserved field is not zero");
+            return;
+        }
     }
     bool ok;
     uint32_t consumed = 1;
@@ -322,7 +364,10 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     } else if (op == FABRIC_OP_COMPARE_SWAP || op == FABRIC_OP_FETCH_ADD)
         ok = receive_atomic(nic, qp, p, psn);
     else {
-        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR, HINIC_ERR_BAD_DESCRIPTOR);
+        struct vdc_error err;
+        vdc_fail(&err, "unknown opcode 0x%02x", op);
+        responder_error(nic, qp, FABRIC_AETH_NAK_INVALID_REQUEST, psn, HINIC_WC_REM_INV_REQ_ERR,
+                        HINIC_ERR_BAD_DESCRIPTOR, err.text);
         return;
     }
     if (!ok)
@@ -397,13 +442,13 @@ struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port
     uint32_t payload = job->length < qp->mtu ? job->length : qp->mtu;
     struct fabric_packet *p = hinic_packet(nic, qp, FABRIC_PKT_DATA, response_opcode(job), job->psn, payload);
     p->aeth_syndrome = AETH_ACK;
-    if (payload > 0 && !hinic_dma_read(nic, job->va, p->rdma->data, payload, "read response data"))
+    if (payload > 0 && !hinic_dma_read(nic, job->physical, p->rdma->data, payload, "read response data"))
         memset(p->rdma->data, 0, payload); /* the MR was checked; only a vanished mapping gets here */
     nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) + hinic_pcie_transfer(nic, payload);
     if (cfg->dcqcn.enabled && qp->cc.rate < port->rate)
         qp->next_send_at = now + (fabric_wire_bits(p->frame_bytes) * VDC_SEC + qp->cc.rate - 1) / qp->cc.rate;
     job->psn++;
-    job->va += payload;
+    job->physical += payload;
     job->length -= payload;
     job->count--;
     return p;
