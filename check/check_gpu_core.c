@@ -308,6 +308,74 @@ START_TEST(cycles_are_deterministic_and_grow_with_work)
 }
 END_TEST
 
+static uint32_t ref_bfi(uint32_t a, uint32_t b, uint32_t pos, uint32_t len)
+{
+    uint32_t out = b;
+    for (uint32_t i = 0; i < len && pos + i < 32; i++)
+        out = (out & ~(1u << (pos + i))) | (((a >> i) & 1u) << (pos + i));
+    return out;
+}
+
+static uint32_t ref_bfe_u32(uint32_t a, uint32_t pos, uint32_t len)
+{
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < len && pos + i < 32; i++)
+        out |= ((a >> (pos + i)) & 1u) << i;
+    return out;
+}
+
+static uint32_t ref_byte_perm(uint32_t x, uint32_t y, uint32_t s)
+{
+    uint64_t both = ((uint64_t)y << 32) | x;
+    uint32_t out = 0;
+    for (int i = 0; i < 4; i++)
+        out |= (uint32_t)((both >> (8 * ((s >> (4 * i)) & 7))) & 0xff) << (8 * i);
+    return out;
+}
+
+START_TEST(bit_field_instructions)
+{
+    struct rig r;
+    rig_open(&r, EXEC_PTX);
+    uint32_t in[64], got[64 * 5];
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 64; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        in[i] = i == 5 ? 0 : (uint32_t)(state >> 16);
+    }
+    uint64_t a = buffer(&r, in, sizeof in), b = buffer(&r, NULL, sizeof got);
+    uint64_t args[] = {a, b};
+    run(&r, "bits", 1, 64, args, NULL);
+    fetch(&r, b, got, sizeof got);
+    for (uint32_t t = 0; t < 64; t++) {
+        uint32_t v = in[t], rev = 0;
+        for (int i = 0; i < 32; i++)
+            rev |= ((v >> i) & 1u) << (31 - i);
+        ck_assert_uint_eq(got[t * 5 + 0], ref_bfi(v, 0xf0f0f0f0u, t % 29, t % 7 + 1));
+        ck_assert_uint_eq(got[t * 5 + 1], ref_bfe_u32(v, t % 31, t % 9));
+        ck_assert_uint_eq(got[t * 5 + 2], ref_byte_perm(v, t * 0x01010101u, t * 0x1111u));
+        ck_assert_uint_eq(got[t * 5 + 3], rev ^ (uint32_t)(v ? __builtin_clz(v) : 32));
+        ck_assert_uint_eq(got[t * 5 + 4], (uint32_t)__builtin_popcount(v) + (uint32_t)__builtin_ffs((int)v));
+    }
+    rig_close(&r);
+}
+END_TEST
+
+START_TEST(unsupported_forms_are_refused_at_load)
+{
+    struct gpu_params p;
+    struct vdc_error err;
+    ck_assert(gpu_params_preset("h100", &p, &err));
+    struct gpu *gpu = gpu_create(&p, &err);
+    const char *text = ".version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n"
+                       "\t.reg .b16 %h<3>;\n\tadd.f16 %h1, %h2, %h2;\n\tret;\n}\n";
+    struct gpu_module *m = NULL;
+    ck_assert(!gpu_module_load(gpu, text, strlen(text), "half.ptx", &m, &err));
+    ck_assert_msg(strncmp(err.text, "half.ptx:7: unsupported instruction 'add.f16'", 45) == 0, "%s", err.text);
+    gpu_free(gpu);
+}
+END_TEST
+
 Suite *gpu_core_suite(void);
 Suite *gpu_core_suite(void)
 {
@@ -323,6 +391,8 @@ Suite *gpu_core_suite(void)
     tcase_add_test(tc, out_of_bounds_store_is_a_fault_naming_its_thread);
     tcase_add_test(tc, bad_launches_are_refused);
     tcase_add_test(tc, cycles_are_deterministic_and_grow_with_work);
+    tcase_add_test(tc, bit_field_instructions);
+    tcase_add_test(tc, unsupported_forms_are_refused_at_load);
     suite_add_tcase(s, tc);
     return s;
 }

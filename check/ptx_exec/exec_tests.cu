@@ -111,3 +111,15 @@ extern "C" __global__ void spin(unsigned long long *out, int iterations)
         x = x * 0.5f + 1.0f;
     out[threadIdx.x] = clock64() - start + (x < 0.0f);
 }
+
+extern "C" __global__ void bits(const unsigned *in, unsigned *out)
+{
+    unsigned t = threadIdx.x, v = in[t], r;
+    asm("bfi.b32 %0, %1, %2, %3, %4;" : "=r"(r) : "r"(v), "r"(0xf0f0f0f0u), "r"(t % 29), "r"(t % 7 + 1));
+    out[t * 5 + 0] = r;
+    asm("bfe.u32 %0, %1, %2, %3;" : "=r"(r) : "r"(v), "r"(t % 31), "r"(t % 9));
+    out[t * 5 + 1] = r;
+    out[t * 5 + 2] = __byte_perm(v, t * 0x01010101u, t * 0x1111u);
+    out[t * 5 + 3] = __brev(v) ^ __clz(v);
+    out[t * 5 + 4] = __popc(v) + __ffs(v);
+}

@@ -364,6 +364,8 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
             x->c = source_ref(c, x, &op[3]);
             x->negate_c = op[3].negate;
         }
+        if (in->opcode == PTX_OP_BFI) /* bfi's fourth source, len: packed above pos in c (ptx_scalar.h) */
+            x->d = source_ref(c, x, &op[4]);
         break;
     }
     if (x->scalar != NULL && !x->negate_a && !x->negate_b && !x->negate_c)

@@ -364,6 +364,11 @@ static void exec_alu(struct launch_state *ls, struct warp *w, const struct exec_
         for (int l = 0; l < WARP_LANES; l++)
             nc[l] = c[l] ^ 1;
         c = nc;
+    } else if (x->d != REF_NONE) { /* bfi: pos | len << 32 */
+        const uint64_t *len = ref_ptr(k, w, x->d);
+        for (int l = 0; l < WARP_LANES; l++)
+            nc[l] = (c[l] & 0xffffffffu) | (len[l] << 32);
+        c = nc;
     }
     const struct ptx_insn *in = x->ptx;
     ptx_scalar_fn fn = x->scalar;

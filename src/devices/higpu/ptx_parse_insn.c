@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ptx_parse_internal.h"
+#include "ptx_scalar.h"
 
 /* Kinds of modifier an opcode may carry. */
 enum modifier_kind {
@@ -518,6 +519,11 @@ bool ptx_parse_instruction(struct ptx_parser *p, int32_t guard, bool guard_negat
         return false;
     if (in.guard >= 0 && p->fn->regs[in.guard].type != PTX_T_PRED)
         return ptx_fail_at(p, line, "guard '@%s' is not a predicate register", p->fn->regs[in.guard].name);
+    /* Forms whose semantics vdc does not implement (a type or modifier of an otherwise known instruction) are
+     * refused here, with their line, rather than at run time. */
+    const char *why = NULL;
+    if (!ptx_scalar_supported(&in, &why))
+        return ptx_fail_at(p, line, "unsupported instruction '%s': %s", opname, why ? why : "not implemented");
     in.reconverge = 0;
     *append_insn(p) = in;
     return true;
