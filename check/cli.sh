@@ -308,6 +308,55 @@ grep -q '"drops": 0,' "$tmp/link-failure-1/summary.json" && { echo "FAIL link-fa
 awk -F, '$1 == "core3" && $3 == "pod2-agg1" && $9 > 0 { found = 1 } END { exit !found }' "$tmp/link-faults-1/counters.csv" ||
   { echo "FAIL link-faults: the failed port core3/pod2-agg1 dropped nothing"; failed=$((failed + 1)); }
 
+# HiGPU without a VM: vdc ptx run on nvcc's PTX, its dumps, its digest, and its bad-input messages.
+vadd=guest/kernels/vector_add.ptx
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<1000f", *[i * 0.5 for i in range(1000)]))' >"$tmp/a.f32"
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<1000f", *[1000 - i for i in range(1000)]))' >"$tmp/b.f32"
+ptx_vadd() { "$vdc" ptx run $vadd --kernel vector_add --grid 4 --block 256 --buf a=@"$tmp/a.f32" --buf b=@"$tmp/b.f32" \
+  --buf c=4000 --arg ptr:a --arg ptr:b --arg ptr:c "$@"; }
+expect ptx-run 0 "" -- ptx_vadd --arg s32:1000 --dump c="$tmp/c.f32"
+python3 -c '
+import struct,sys
+c = struct.unpack("<1000f", open(sys.argv[1], "rb").read())
+sys.exit(0 if all(c[i] == i * 0.5 + (1000 - i) for i in range(1000)) else 1)' "$tmp/c.f32" ||
+  { echo "FAIL ptx-run: the dumped sum is wrong"; failed=$((failed + 1)); }
+for field in '^  cycles +[1-9]' '^  time +[0-9.]+ us' '^  warp instructions +[1-9]' '^  thread instructions +[1-9]' \
+  '^  dram read +[1-9][0-9]* B' '^  dram bandwidth' '^  simulation rate' '^digest [0-9a-f]{16}$'; do
+  grep -Eq "$field" "$tmp/out" || { echo "FAIL ptx-run: no line matching '$field'"; failed=$((failed + 1)); }
+done
+grep -E '^(  cycles|  thread|digest)' "$tmp/out" >"$tmp/ptx1"
+expect ptx-run-again 0 "" -- ptx_vadd --arg s32:1000 --dump c="$tmp/c2.f32"
+grep -E '^(  cycles|  thread|digest)' "$tmp/out" >"$tmp/ptx2"
+cmp -s "$tmp/ptx1" "$tmp/ptx2" && cmp -s "$tmp/c.f32" "$tmp/c2.f32" ||
+  { echo "FAIL ptx-run-again: cycles, instructions or digest differ between two runs"; failed=$((failed + 1)); }
+expect ptx-h100-set 0 "" -- ptx_vadd --arg s32:1000 --gpu h100 --set sm_count=2
+grep -q 'on h100' "$tmp/out" || { echo "FAIL ptx-h100-set: preset not named"; failed=$((failed + 1)); }
+expect ptx-fault 1 "^vdc: GPU fault in kernel vector_add, block \([0-9]+,0,0\) thread \([0-9]+,0,0\): global load of 4 bytes outside its memory at 0x[0-9a-f]+ \(guest/kernels/vector_add.ptx:[0-9]+\)$" \
+  -- ptx_vadd --arg s32:1000000 --grid 4096
+expect ptx-no-file 2 "no PTX file given" -- "$vdc" ptx run --kernel k --grid 1 --block 1
+expect ptx-missing 2 "^vdc: nope.ptx: No such file or directory$" -- "$vdc" ptx run nope.ptx --kernel k --grid 1 --block 1
+expect ptx-no-kernel 2 "no kernel given" -- "$vdc" ptx run $vadd --grid 1 --block 1
+expect ptx-bad-grid 2 "--grid '0': give X\[,Y\[,Z\]\]" -- "$vdc" ptx run $vadd --kernel vector_add --grid 0 --block 1
+expect ptx-bad-block 2 "--block '32,x'" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 32,x
+expect ptx-unknown-kernel 2 "no kernel \(.entry\) named 'vadd'" -- "$vdc" ptx run $vadd --kernel vadd --grid 1 --block 1
+expect ptx-arg-count 2 "kernel vector_add takes 4 parameters, 3 --arg given" -- ptx_vadd
+expect ptx-arg-kind 2 "--arg 'i32:5': unknown kind 'i32'" -- ptx_vadd --arg i32:5
+expect ptx-arg-size 2 "--arg 'u64:5': parameter 4 \(vector_add_param_3\) takes 4 bytes, the argument gives 8" -- ptx_vadd --arg u64:5
+expect ptx-arg-number 2 "--arg 's32:1x': '1x' is not a number" -- ptx_vadd --arg s32:1x
+expect ptx-arg-buffer 2 "--arg 'ptr:z': no buffer named 'z'" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 1 \
+  --arg ptr:z --arg ptr:z --arg ptr:z --arg s32:1
+expect ptx-buf-syntax 2 "--buf 'a': give NAME=SIZE" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 1 --buf a
+expect ptx-buf-size 2 "--buf 'a=12parsecs'" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 1 --buf a=12parsecs
+expect ptx-buf-twice 2 "a buffer named 'a' is already given" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 1 --buf a=4 --buf a=8
+expect ptx-dump-unknown 2 "--dump 'q=x.bin': give NAME=RAWFILE with NAME one of the --buf names" -- ptx_vadd --arg s32:10 --dump q=x.bin
+expect ptx-bad-set 2 "--set 'sm_cont=3'" -- ptx_vadd --arg s32:10 --set sm_cont=3
+expect ptx-bad-preset 2 "--gpu" -- ptx_vadd --arg s32:10 --gpu a100
+expect ptx-block-too-big 2 "block 2048x1x1 is not a valid block" -- "$vdc" ptx run $vadd --kernel vector_add --grid 1 --block 2048 \
+  --buf a=4 --arg ptr:a --arg ptr:a --arg ptr:a --arg s32:0
+printf '.version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n\tfrob.u32 %%r1;\n}\n' >"$tmp/bad.ptx"
+expect ptx-malformed 2 "^vdc: $tmp/bad.ptx:6: " -- "$vdc" ptx run "$tmp/bad.ptx" --kernel k --grid 1 --block 1
+expect help-ptx 0 "" -- "$vdc" help ptx
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then
