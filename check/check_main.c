@@ -16,6 +16,7 @@ Suite *guest_perftest_suite(void);
 Suite *fabric_validation_suite(void);
 Suite *gpu_memory_suite(void);
 Suite *gpu_core_suite(void);
+Suite *gpu_validation_suite(void);
 Suite *gpu_kernels_suite(void);
 Suite *higpu_suite(void);
 Suite *gpu_reference_suite(void);
@@ -42,6 +43,7 @@ int main(void)
     srunner_add_suite(runner, fabric_validation_suite());
     srunner_add_suite(runner, gpu_memory_suite());
     srunner_add_suite(runner, gpu_core_suite());
+    srunner_add_suite(runner, gpu_validation_suite());
     srunner_add_suite(runner, gpu_kernels_suite());
     srunner_add_suite(runner, higpu_suite());
     srunner_add_suite(runner, gpu_reference_suite());

@@ -132,9 +132,11 @@ static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm
         for (int l = 0; l < WARP_LANES; l++)
             offsets[l] = (uint32_t)ls->addresses[l];
         uint32_t waves = gpu_memsys_shared_wavefronts(ls->gpu->memsys, offsets, mask, bytes);
+        /* Each extra wavefront occupies the pipe as long as the first and delays the data by as much. */
+        uint32_t per_wave = p->issue[GPU_CLASS_SHARED] ? p->issue[GPU_CLASS_SHARED] : 1;
         if (waves > 1)
-            *extra_issue += waves - 1;
-        return now + p->latency[GPU_CLASS_SHARED] + (waves - 1);
+            *extra_issue += (waves - 1) * per_wave;
+        return now + p->latency[GPU_CLASS_SHARED] + (uint64_t)(waves > 1 ? waves - 1 : 0) * per_wave;
     }
     if (space == PTX_SPACE_PARAM || space == PTX_SPACE_CONST)
         return now + p->latency[GPU_CLASS_CONST];
