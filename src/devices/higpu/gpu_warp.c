@@ -98,16 +98,25 @@ static uint64_t window_offset(unsigned space, unsigned resolved, uint64_t addres
                                          : address;
 }
 
-static uint64_t load_bytes(const uint8_t *p, unsigned bytes)
+/* Little-endian host, as the GPU; fixed-size copies so that each is one load or store. */
+static inline uint64_t load_bytes(const uint8_t *p, unsigned bytes)
 {
-    uint64_t v = 0;
-    memcpy(&v, p, bytes); /* little-endian host, as the GPU */
-    return v;
+    switch (bytes) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
 }
 
-static void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
+static inline void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
 {
-    memcpy(p, &v, bytes);
+    switch (bytes) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
 }
 
 static bool memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
