@@ -113,6 +113,9 @@ struct gpu {
     struct gpu_memory memory;
     struct gpu_memsys *memsys;
     struct gpu_totals totals;
+    /* The GPU's free-running cycle counter: each launch starts where the previous one ended, so the memory
+     * system's queues and fills, which outlive a kernel, stay on one time line. */
+    uint64_t cycle_base;
 };
 
 bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,

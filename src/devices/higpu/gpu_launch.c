@@ -460,15 +460,19 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     /* Blocks go to SMs breadth first, as the hardware's block scheduler deals them. */
     for (uint32_t slot = 0; slot < ls.blocks_per_sm; slot++)
         for (uint32_t sm = 0; sm < ls.sm_count && ls.next_block < ls.total_blocks; sm++)
-            start_block(&ls, sm, slot, 0);
+            start_block(&ls, sm, slot, gpu->cycle_base);
     for (uint32_t sm = 0; sm < ls.sm_count; sm++)
         requeue_sm(&lp, sm);
     run_loop(&lp);
+    if (ls.end_cycle < gpu->cycle_base)
+        ls.end_cycle = gpu->cycle_base;
     gpu_memsys_kernel_end(gpu->memsys, ls.end_cycle);
+    uint64_t cycles = ls.end_cycle - gpu->cycle_base;
+    gpu->cycle_base = ls.end_cycle;
 
     const struct gpu_memsys_stats *ms = gpu_memsys_stats(gpu->memsys);
-    stats->cycles = ls.end_cycle;
-    stats->duration_ps = p->launch_latency_ps + (uint64_t)((unsigned __int128)ls.end_cycle * 1000000000000ull / p->clock_hz);
+    stats->cycles = cycles;
+    stats->duration_ps = p->launch_latency_ps + (uint64_t)((unsigned __int128)cycles * 1000000000000ull / p->clock_hz);
     stats->warp_insns = ls.warp_insns;
     stats->thread_insns = ls.thread_insns;
     stats->dram_read_bytes = ms->dram_read_bytes;
@@ -482,7 +486,7 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     stats->registers_per_thread = k->registers_per_thread;
     stats->shared_bytes_per_block = shared_bytes;
     gpu->totals.launches++;
-    gpu->totals.busy_cycles += ls.end_cycle;
+    gpu->totals.busy_cycles += cycles;
     gpu->totals.warp_insns += ls.warp_insns;
     gpu->totals.thread_insns += ls.thread_insns;
     gpu->totals.dram_read_bytes += ms->dram_read_bytes;
