@@ -102,7 +102,11 @@ static float fma_rn(float a, float b, float c)
 /* fma.rm.f32: the nearest float, stepped down one when it is above the exact result. */
 static float fma_rm(float a, float b, float c)
 {
-    double d = sum_round_odd((double)a * (double)b, (double)c);
+    double p = (double)a * (double)b, d = sum_round_odd(p, (double)c);
+    if (d == 0.0) { /* an exact zero: -0 in this mode unless both addends are zeros of one sign */
+        int same_zeros = p == 0.0 && c == 0.0 && (ptx_approx_bits64(p) >> 63) == (f32_bits(c) >> 31);
+        return same_zeros ? c : f32_from_bits(0x80000000u);
+    }
     float f = (float)d;
     if ((double)f > d) {
         uint32_t u = f32_bits(f);
