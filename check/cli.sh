@@ -169,6 +169,20 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   else
     echo "FAIL gpu-selftest copies: $(head -c 1500 "$tmp/out")"; failed=$((failed + 1))
   fi
+  # The HiGPU kernels on two blades: each result equal to the guest CPU's, the same digest on every run.
+  expect gpu-kernels 0 "" -- "$vdc" run scenarios/gpu-kernels.yaml
+  cp "$tmp/out" "$tmp/gpu-kernels1"
+  expect gpu-kernels-again 0 "" -- "$vdc" run scenarios/gpu-kernels.yaml
+  ok=1
+  for k in vector_add reduce_sum_f32 reduce_sum_u32 gemm_tiled softmax_rows histogram256 scan; do
+    grep -q "blade1: $k: results equal the CPU's  *OK  GPU time [0-9]*\.[0-9][0-9][0-9] us" "$tmp/out" || ok=0
+  done
+  if [ "$ok" = 1 ] && grep -q "blade0: gpu-kernels: passed" "$tmp/out" && grep -q "blade1: gpu-kernels: passed" "$tmp/out" &&
+    grep -q "guests     2 of 2 exited with 0" "$tmp/out" && [ "$(grep '^digest' "$tmp/out")" = "$(grep '^digest' "$tmp/gpu-kernels1")" ]; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL gpu-kernels: $(grep blade1 "$tmp/out" | head -c 1500)"; failed=$((failed + 1))
+  fi
   # HiNIC between two guests: perftest's write_bw near the line rate's payload share, frames that tshark decodes.
   # (Wireshark's RPC-over-RDMA heuristic misreads SENDs of a few bytes, so it is turned off.)
   expect perftest-write 0 "" -- "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=write_bw -s 65536 -n 100 --report_gbits" --out "$tmp/perf" --pcap=blade0/tor
