@@ -6,6 +6,7 @@
 
 #include "../src/devices/higpu/gpu.h"
 #include "suites.h"
+#include "test_files.h"
 
 #define EXEC_PTX "check/ptx_exec/exec_tests.ptx"
 
@@ -13,21 +14,6 @@ struct rig {
     struct gpu *gpu;
     struct gpu_module *module;
 };
-
-static char *slurp(const char *path, uint64_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    text[n] = '\0';
-    *len = (uint64_t)n;
-    return text;
-}
 
 static void rig_open(struct rig *r, const char *path)
 {
@@ -37,7 +23,7 @@ static void rig_open(struct rig *r, const char *path)
     r->gpu = gpu_create(&p, &err);
     ck_assert_msg(r->gpu != NULL, "%s", err.text);
     uint64_t len;
-    char *text = slurp(path, &len);
+    char *text = check_read_text(path, &len);
     ck_assert_msg(gpu_module_load(r->gpu, text, len, path, &r->module, &err), "%s", err.text);
     free(text);
 }

@@ -7,22 +7,7 @@
 #include "gpu_kernel_cases.h"
 #include "gpu_reference.h"
 #include "suites.h"
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s (the tests run from the repository root)", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    ck_assert_int_ge(size, 0);
-    rewind(f);
-    char *text = malloc((size_t)size + 1);
-    ck_assert_ptr_nonnull(text);
-    ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    return text;
-}
+#include "test_files.h"
 
 /* The widths of `kernel`'s .param list in `ptx` (8 for .u64, 4 for .u32/.s32/.f32); returns the count. */
 static unsigned entry_params(const char *ptx, const char *kernel, unsigned widths[], unsigned max)
@@ -49,7 +34,7 @@ START_TEST(cases_match_their_ptx)
     for (unsigned i = 0; i < count; i++) {
         const struct gkc_case *c = &cases[i];
         ck_assert_ptr_eq(gkc_case_find(c->name), c);
-        char *ptx = read_text(c->ptx);
+        char *ptx = check_read_text(c->ptx, NULL);
         for (unsigned l = 0; l < c->nlaunches; l++) {
             const struct gkc_launch *launch = &c->launches[l];
             unsigned widths[GKC_MAX_ARGS + 1];

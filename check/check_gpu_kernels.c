@@ -7,20 +7,7 @@
 #include "../src/devices/higpu/gpu.h"
 #include "gpu_kernel_cases.h"
 #include "suites.h"
-
-static char *read_text(const char *path, uint64_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (uint64_t)n;
-    return text;
-}
+#include "test_files.h"
 
 /* Runs case `c` on a fresh h100; returns the cycles of all its launches. */
 static uint64_t run_case(const struct gkc_case *c)
@@ -31,7 +18,7 @@ static uint64_t run_case(const struct gkc_case *c)
     struct gpu *gpu = gpu_create(&p, &err);
     ck_assert_msg(gpu != NULL, "%s", err.text);
     uint64_t len;
-    char *text = read_text(c->ptx, &len);
+    char *text = check_read_text(c->ptx, &len);
     struct gpu_module *m;
     ck_assert_msg(gpu_module_load(gpu, text, len, c->ptx, &m, &err), "%s: %s", c->name, err.text);
     free(text);

@@ -8,6 +8,7 @@
 
 #include "../src/devices/higpu/gpu.h"
 #include "suites.h"
+#include "test_files.h"
 
 struct scaled {
     struct gpu *gpu;
@@ -29,12 +30,10 @@ static void scaled_open(struct scaled *s, uint32_t sms, const char *ptx)
     p.l2_bytes_per_cycle = p.l2_bytes_per_cycle * sms / full;
     s->gpu = gpu_create(&p, &err);
     ck_assert_msg(s->gpu != NULL, "%s", err.text);
-    FILE *f = fopen(ptx, "rb");
-    ck_assert_msg(f != NULL, "%s", ptx);
-    static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text, f);
-    fclose(f);
+    uint64_t n;
+    char *text = check_read_text(ptx, &n);
     ck_assert_msg(gpu_module_load(s->gpu, text, n, ptx, &s->module, &err), "%s", err.text);
+    free(text);
 }
 
 static uint64_t alloc(struct scaled *s, uint64_t bytes)

@@ -6,6 +6,7 @@
 
 #include "../src/devices/higpu/ptx_ir.h"
 #include "suites.h"
+#include "test_files.h"
 
 #define PTX_DIR "check/ptx/"
 
@@ -13,17 +14,7 @@ static char *read_sample(const char *name, uint64_t *length)
 {
     char path[256];
     snprintf(path, sizeof path, PTX_DIR "%s", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    ck_assert(fread(text, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    text[n] = '\0';
-    *length = (uint64_t)n;
-    return text;
+    return check_read_text(path, length);
 }
 
 static struct ptx_module *parse_sample(const char *name)

@@ -119,7 +119,7 @@ static inline void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
     }
 }
 
-static bool memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
+static void memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
                          const struct exec_insn *x, unsigned space, unsigned bytes, bool misaligned)
 {
     char what[96];
@@ -127,7 +127,6 @@ static bool memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, u
     snprintf(what, sizeof what, "%s %s of %u bytes %s", space_name(space), verb, bytes,
              misaligned ? "at a misaligned address" : "outside its memory");
     launch_fault(ls, sm, w, lane, address, x, what);
-    return false;
 }
 
 /* Timing of a warp's access: the cycle its result is ready (loads, atomics) or the store has left. */
@@ -164,6 +163,29 @@ static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm
     return gpu_memsys_global(ls->gpu->memsys, &a);
 }
 
+/* Lane `l`'s host pointer for `total` bytes at its address (base + the instruction's offset), with the address
+ * the timing model sees recorded in ls->addresses and the space it resolved to in *resolved (and in *timed for
+ * the first lane: a generic access is timed in that space); NULL after recording a fault. */
+static uint8_t *lane_access(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
+                            uint32_t l, uint64_t base, unsigned total, bool first, unsigned *timed)
+{
+    uint64_t address = base + (uint64_t)x->offset;
+    unsigned resolved;
+    if (address % total != 0) {
+        memory_fault(ls, sm, w, l, address, x, x->space, total, true);
+        return NULL;
+    }
+    uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
+    if (p == NULL) {
+        memory_fault(ls, sm, w, l, address, x, resolved, total, false);
+        return NULL;
+    }
+    if (first)
+        *timed = resolved;
+    ls->addresses[l] = window_offset(x->space, resolved, address);
+    return p;
+}
+
 static bool exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                     uint64_t now, uint32_t *extra_issue)
 {
@@ -173,16 +195,9 @@ static bool exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const 
     unsigned timed = x->space;
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t address = base[l] + (uint64_t)x->offset;
-        unsigned resolved;
-        if (address % total != 0)
-            return memory_fault(ls, sm, w, l, address, x, x->space, total, true);
-        const uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
+        const uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
         if (p == NULL)
-            return memory_fault(ls, sm, w, l, address, x, resolved, total, false);
-        if (m == mask)
-            timed = resolved; /* a generic access is timed in the space its first lane resolved to */
-        ls->addresses[l] = window_offset(x->space, resolved, address);
+            return false;
         for (unsigned e = 0; e < x->vector; e++) {
             if (x->vec[e] == REF_NONE)
                 continue;
@@ -208,16 +223,9 @@ static bool exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const 
     unsigned timed = x->space;
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t address = base[l] + (uint64_t)x->offset;
-        unsigned resolved;
-        if (address % total != 0)
-            return memory_fault(ls, sm, w, l, address, x, x->space, total, true);
-        uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
+        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
         if (p == NULL)
-            return memory_fault(ls, sm, w, l, address, x, resolved, total, false);
-        if (m == mask)
-            timed = resolved;
-        ls->addresses[l] = window_offset(x->space, resolved, address);
+            return false;
         for (unsigned e = 0; e < x->vector; e++)
             if (x->vec[e] != REF_NONE)
                 store_bytes(p + e * bytes, ref_ptr(k, w, x->vec[e])[l], bytes);
@@ -244,21 +252,14 @@ static bool exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     /* Lanes apply their operations in lane order: deterministic, and what one warp's atomics look like. */
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t address = base[l] + (uint64_t)x->offset;
-        unsigned resolved;
-        if (address % bytes != 0)
-            return memory_fault(ls, sm, w, l, address, x, x->space, bytes, true);
-        uint8_t *p = resolve(ls, w, sm, l, x->space, address, bytes, &resolved);
+        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], bytes, m == mask, &timed);
         if (p == NULL)
-            return memory_fault(ls, sm, w, l, address, x, resolved, bytes, false);
-        if (m == mask)
-            timed = resolved;
+            return false;
         uint64_t old = load_bytes(p, bytes);
         uint64_t updated = ptx_atom_apply(x->ptx->mode, x->ptx->type, old, b[l], c ? c[l] : 0);
         store_bytes(p, updated, bytes);
         if (d != NULL)
             d[l] = old;
-        ls->addresses[l] = window_offset(x->space, resolved, address);
     }
     uint64_t ready;
     if (timed == PTX_SPACE_SHARED) {
