@@ -437,6 +437,8 @@ bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t fun
     free(c.var_value);
     if (!ok)
         gpu_kernel_release(out);
+    else
+        gpu_kernel_compact_registers(out);
     return ok;
 }
 

@@ -121,6 +121,8 @@ struct gpu {
 bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,
                         struct gpu_kernel *out, struct vdc_error *err);
 void gpu_kernel_release(struct gpu_kernel *k);
+/* Lets registers never live at the same time share a slot (gpu_regalloc.c). */
+void gpu_kernel_compact_registers(struct gpu_kernel *k);
 enum gpu_insn_class gpu_insn_class_of(const struct ptx_insn *in);
 
 /* ---- execution state ---- */

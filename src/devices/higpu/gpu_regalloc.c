@@ -1,0 +1,160 @@
+/* Register slots for a compiled kernel: PTX declares a fresh virtual register for nearly every value, so
+ * registers whose values are never live at the same time (per thread) share a slot. Warps then carry a register
+ * file a few times smaller, which is most of what the host's caches see of a running kernel. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.h"
+
+/* Beyond this many registers the bit matrices grow past what a load should spend; the kernel keeps its slots. */
+#define MAX_RENAMED_REGISTERS 4096
+
+struct bits {
+    uint64_t *words;
+    uint32_t per_row; /* words per row */
+};
+
+static inline void bit_set(struct bits *b, uint32_t row, uint32_t col)
+{
+    b->words[(uint64_t)row * b->per_row + col / 64] |= 1ull << (col % 64);
+}
+
+static inline bool bit_get(const struct bits *b, uint32_t row, uint32_t col)
+{
+    return (b->words[(uint64_t)row * b->per_row + col / 64] >> (col % 64)) & 1;
+}
+
+static bool is_register(const struct gpu_kernel *k, exec_ref r)
+{
+    return r != REF_NONE && !(r & REF_CONST) && (r >> 1) < k->sreg_base;
+}
+
+/* The registers instruction `x` writes (at most 5: two destinations, or a vector of four). */
+static uint32_t defs_of(const struct gpu_kernel *k, const struct exec_insn *x, uint32_t out[5])
+{
+    uint32_t n = 0;
+    if (is_register(k, x->dst))
+        out[n++] = x->dst >> 1;
+    if (is_register(k, x->dst2))
+        out[n++] = x->dst2 >> 1;
+    if (x->kind == EXEC_LD || x->kind == EXEC_MOV_UNPACK)
+        for (int e = 0; e < 4; e++)
+            if (is_register(k, x->vec[e]))
+                out[n++] = x->vec[e] >> 1;
+    return n;
+}
+
+static exec_ref remap(const struct gpu_kernel *k, exec_ref r, const uint32_t *color, uint32_t colors)
+{
+    if (r == REF_NONE || (r & REF_CONST))
+        return r;
+    uint32_t slot = r >> 1;
+    return REF_MAKE(slot < k->sreg_base ? color[slot] : slot - k->sreg_base + colors, false);
+}
+
+void gpu_kernel_compact_registers(struct gpu_kernel *k)
+{
+    uint32_t n = k->sreg_base, count = k->insn_count;
+    if (n == 0 || n > MAX_RENAMED_REGISTERS || count == 0)
+        return;
+    for (uint32_t i = 0; i < count; i++)
+        if (k->insns[i].source_count >= EXEC_MAX_SOURCES)
+            return; /* its reads may not all be listed: leave the kernel as it is */
+    uint32_t words = (n + 63) / 64;
+    struct bits live = {vdc_xcalloc((uint64_t)count * words, sizeof(uint64_t)), words};
+    uint64_t *out = vdc_xcalloc(words, sizeof(uint64_t));
+    /* Per-thread liveness, backwards to a fixed point. A guarded write may not happen, so it kills nothing. */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = count; i-- > 0;) {
+            const struct exec_insn *x = &k->insns[i];
+            memset(out, 0, words * sizeof *out);
+            bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
+            if (falls_through && i + 1 < count)
+                for (uint32_t w = 0; w < words; w++)
+                    out[w] |= live.words[(uint64_t)(i + 1) * words + w];
+            if (x->kind == EXEC_BRA && x->target < count)
+                for (uint32_t w = 0; w < words; w++)
+                    out[w] |= live.words[(uint64_t)x->target * words + w];
+            uint32_t defs[5], nd = defs_of(k, x, defs);
+            if (x->guard_slot < 0)
+                for (uint32_t d = 0; d < nd; d++)
+                    out[defs[d] / 64] &= ~(1ull << (defs[d] % 64));
+            for (uint32_t s = 0; s < x->source_count; s++)
+                if (x->sources[s] < n)
+                    out[x->sources[s] / 64] |= 1ull << (x->sources[s] % 64);
+            uint64_t *in = &live.words[(uint64_t)i * words];
+            if (memcmp(in, out, words * sizeof *out) != 0) {
+                memcpy(in, out, words * sizeof *out);
+                changed = true;
+            }
+        }
+    }
+    /* A written register interferes with everything live after the write, and with its fellow destinations. */
+    struct bits interferes = {vdc_xcalloc((uint64_t)n * words, sizeof(uint64_t)), words};
+    for (uint32_t i = 0; i < count; i++) {
+        const struct exec_insn *x = &k->insns[i];
+        uint32_t defs[5], nd = defs_of(k, x, defs);
+        if (nd == 0)
+            continue;
+        memset(out, 0, words * sizeof *out);
+        bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
+        if (falls_through && i + 1 < count)
+            for (uint32_t w = 0; w < words; w++)
+                out[w] |= live.words[(uint64_t)(i + 1) * words + w];
+        for (uint32_t d = 0; d < nd; d++) {
+            for (uint32_t r = 0; r < n; r++)
+                if (r != defs[d] && ((out[r / 64] >> (r % 64)) & 1)) {
+                    bit_set(&interferes, defs[d], r);
+                    bit_set(&interferes, r, defs[d]);
+                }
+            for (uint32_t e = 0; e < nd; e++)
+                if (defs[e] != defs[d])
+                    bit_set(&interferes, defs[d], defs[e]);
+        }
+    }
+    /* Registers live at entry (read before any write) keep apart from everything live with them there too. */
+    for (uint32_t r = 0; r < n; r++)
+        if (bit_get(&live, 0, r))
+            for (uint32_t q = 0; q < n; q++)
+                if (q != r && bit_get(&live, 0, q))
+                    bit_set(&interferes, r, q);
+    /* Greedy colouring in register order. */
+    uint32_t *color = vdc_xmalloc((uint64_t)n * sizeof *color);
+    uint8_t *taken = vdc_xcalloc(n, 1);
+    uint32_t colors = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        memset(taken, 0, colors);
+        for (uint32_t q = 0; q < r; q++)
+            if (bit_get(&interferes, r, q))
+                taken[color[q]] = 1;
+        uint32_t c = 0;
+        while (c < colors && taken[c])
+            c++;
+        color[r] = c;
+        if (c == colors)
+            colors++;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        struct exec_insn *x = &k->insns[i];
+        x->dst = remap(k, x->dst, color, colors);
+        x->dst2 = remap(k, x->dst2, color, colors);
+        x->a = remap(k, x->a, color, colors);
+        x->b = remap(k, x->b, color, colors);
+        x->c = remap(k, x->c, color, colors);
+        x->d = remap(k, x->d, color, colors);
+        for (int e = 0; e < 4; e++)
+            x->vec[e] = remap(k, x->vec[e], color, colors);
+        for (uint32_t s = 0; s < x->source_count; s++)
+            x->sources[s] = remap(k, REF_MAKE(x->sources[s], false), color, colors) >> 1;
+        if (x->guard_slot >= 0)
+            x->guard_slot = (int32_t)(remap(k, REF_MAKE(x->guard_slot, false), color, colors) >> 1);
+    }
+    k->slot_count = colors + k->sreg_count;
+    k->sreg_base = colors;
+    free(color);
+    free(taken);
+    free(interferes.words);
+    free(live.words);
+    free(out);
+}
