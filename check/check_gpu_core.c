@@ -362,6 +362,29 @@ START_TEST(unsupported_forms_are_refused_at_load)
 }
 END_TEST
 
+START_TEST(deeply_nested_divergence)
+{
+    /* Four nested loops whose trip counts differ by lane: the reconvergence stack grows past its inline part. */
+    struct rig r;
+    rig_open(&r, EXEC_PTX);
+    uint64_t out = buffer(&r, NULL, 64 * 4);
+    uint64_t args[] = {out};
+    run(&r, "nested_loops", 1, 64, args, NULL);
+    int got[64];
+    fetch(&r, out, got, sizeof got);
+    for (int t = 0; t < 64; t++) {
+        int lane = t & 31, v = 0;
+        for (int a = 0; a < (lane & 3); a++)
+            for (int b = 0; b < ((lane >> 2) & 3); b++)
+                for (int c = 0; c < ((lane >> 4) & 1) + a; c++)
+                    for (int d = 0; d < (lane & 1) + b; d++)
+                        v += a * 1000 + b * 100 + c * 10 + d;
+        ck_assert_int_eq(got[t], v);
+    }
+    rig_close(&r);
+}
+END_TEST
+
 Suite *gpu_core_suite(void);
 Suite *gpu_core_suite(void)
 {
@@ -378,6 +401,7 @@ Suite *gpu_core_suite(void)
     tcase_add_test(tc, bad_launches_are_refused);
     tcase_add_test(tc, cycles_are_deterministic_and_grow_with_work);
     tcase_add_test(tc, bit_field_instructions);
+    tcase_add_test(tc, deeply_nested_divergence);
     tcase_add_test(tc, unsupported_forms_are_refused_at_load);
     suite_add_tcase(s, tc);
     return s;

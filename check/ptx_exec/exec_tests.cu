@@ -123,3 +123,14 @@ extern "C" __global__ void bits(const unsigned *in, unsigned *out)
     out[t * 5 + 3] = __brev(v) ^ __clz(v);
     out[t * 5 + 4] = __popc(v) + __ffs(v);
 }
+
+extern "C" __global__ void nested_loops(int *out)
+{
+    int lane = threadIdx.x & 31, v = 0;
+    for (int a = 0; a < (lane & 3); a++)
+        for (int b = 0; b < ((lane >> 2) & 3); b++)
+            for (int c = 0; c < ((lane >> 4) & 1) + a; c++)
+                for (int d = 0; d < (lane & 1) + b; d++)
+                    v += a * 1000 + b * 100 + c * 10 + d;
+    out[threadIdx.x] = v;
+}

@@ -135,8 +135,9 @@ struct warp {
     uint64_t *regs;          /* slot_count * 32 */
     uint64_t *ready;         /* per slot: the cycle its value is available */
     uint8_t *local;          /* local memory of its 32 threads, lane-major */
-    struct simt_entry *stack;
+    struct simt_entry *stack;  /* inline_stack until a branch nests deeper */
     uint32_t depth, stack_capacity;
+    struct simt_entry inline_stack[6]; /* beside the warp's other state, so reading its pc costs no extra miss */
     uint32_t valid;          /* lanes that exist (a block's last warp may be partial) */
     uint32_t carry;          /* per-lane carry flags */
     uint32_t block_slot;     /* which resident block on its SM */

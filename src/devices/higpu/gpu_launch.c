@@ -382,7 +382,8 @@ static void free_state(struct launch_state *ls)
             free(st->warps[i].regs);
             free(st->warps[i].ready);
             free(st->warps[i].local);
-            free(st->warps[i].stack);
+            if (st->warps[i].stack != st->warps[i].inline_stack)
+                free(st->warps[i].stack);
         }
         for (uint32_t b = 0; st->blocks != NULL && b < ls->blocks_per_sm; b++)
             free(st->blocks[b].shared);
@@ -439,8 +440,8 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
             w->regs = vdc_xcalloc((uint64_t)k->slot_count * WARP_LANES, sizeof *w->regs);
             w->ready = vdc_xcalloc(k->slot_count, sizeof *w->ready);
             w->local = k->local_bytes ? vdc_xcalloc(k->local_bytes, WARP_LANES) : NULL;
-            w->stack_capacity = 8;
-            w->stack = vdc_xcalloc(w->stack_capacity, sizeof *w->stack);
+            w->stack_capacity = sizeof w->inline_stack / sizeof w->inline_stack[0];
+            w->stack = w->inline_stack;
             w->block_slot = i / ls.warps_per_block;
             w->index_in_block = i % ls.warps_per_block;
         }

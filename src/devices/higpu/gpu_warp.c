@@ -504,7 +504,12 @@ static void push(struct warp *w, uint32_t pc, uint32_t reconverge, uint32_t mask
 {
     if (w->depth == w->stack_capacity) {
         w->stack_capacity *= 2;
-        w->stack = vdc_xrealloc(w->stack, w->stack_capacity, sizeof *w->stack);
+        if (w->stack == w->inline_stack) {
+            w->stack = vdc_xmalloc(w->stack_capacity * sizeof *w->stack);
+            memcpy(w->stack, w->inline_stack, sizeof w->inline_stack);
+        } else {
+            w->stack = vdc_xrealloc(w->stack, w->stack_capacity, sizeof *w->stack);
+        }
     }
     w->stack[w->depth++] = (struct simt_entry){.pc = pc, .reconverge = reconverge, .mask = mask};
 }
