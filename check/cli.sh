@@ -369,6 +369,9 @@ expect ptx-block-too-big 2 "block 2048x1x1 is not a valid block" -- "$vdc" ptx r
   --buf a=4 --arg ptr:a --arg ptr:a --arg ptr:a --arg s32:0
 printf '.version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n\tfrob.u32 %%r1;\n}\n' >"$tmp/bad.ptx"
 expect ptx-malformed 2 "^vdc: $tmp/bad.ptx:6: " -- "$vdc" ptx run "$tmp/bad.ptx" --kernel k --grid 1 --block 1
+printf '.version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n\t.reg .b32 %%r<3>;\n\t.reg .pred %%p<2>;\n\tshfl.sync.down.b32 _|%%p1, %%r1, 1, 31, -1;\n\tret;\n}\n' >"$tmp/sink.ptx"
+expect ptx-sink-destination 2 "^vdc: $tmp/sink.ptx:8: the operands of shfl are in a form HiGPU does not run" \
+  -- "$vdc" ptx run "$tmp/sink.ptx" --kernel k --grid 1 --block 32
 expect help-ptx 0 "" -- "$vdc" help ptx
 
 # The docs carry the key table verbatim.

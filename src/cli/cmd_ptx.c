@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/exit_codes.h"
+#include "../common/read_file.h"
 #include "../common/wall_clock.h"
 #include "../devices/higpu/gpu.h"
 #include "../scenario/units.h"
@@ -37,28 +38,12 @@ struct ptx_run_options {
     unsigned set_count;
 };
 
+/* PTX files and raw buffers: at most 4 GiB each. */
 static bool read_file(const char *path, uint8_t **data, uint64_t *size, struct vdc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return vdc_fail(err, "%s: %s", path, strerror(errno));
-    uint64_t cap = 1 << 16, len = 0;
-    uint8_t *buf = vdc_xmalloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap)
-            buf = vdc_xrealloc(buf, cap *= 2, 1);
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return vdc_fail(err, "%s: cannot be read", path);
-    }
-    *data = buf;
-    *size = len;
-    return true;
+    struct vdc_error why;
+    *data = vdc_read_file(path, 4ull << 30, size, &why);
+    return *data != NULL || vdc_fail(err, "%s: %s", path, why.text);
 }
 
 /* "X[,Y[,Z]]" with each part from 1 to 2^32-1. */

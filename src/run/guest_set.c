@@ -7,10 +7,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "../common/read_file.h"
 #include "../devices/higpu/higpu.h"
 #include "../devices/hinic/hinic.h"
 #include "../devices/simctl.h"
@@ -43,20 +43,14 @@ bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vd
 
 uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err)
 {
-    struct stat info;
-    if (stat(path, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size > MAX_PROGRAM_SIZE) {
-        vdc_fail(err, "cannot read the guest program '%s' (%s); build it with make or fix the path", path,
-                 errno ? strerror(errno) : "not a regular file of at most 256 MiB");
+    struct vdc_error why;
+    uint64_t length;
+    uint8_t *data = vdc_read_file(path, MAX_PROGRAM_SIZE, &length, &why);
+    if (data == NULL) {
+        vdc_fail(err, "cannot read the guest program '%s' (%s); build it with make or fix the path", path, why.text);
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        vdc_fail(err, "cannot open the guest program '%s' (%s)", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *data = vdc_xmalloc((size_t)info.st_size);
-    *size = fread(data, 1, (size_t)info.st_size, f);
-    fclose(f);
+    *size = (size_t)length;
     return data;
 }
 

@@ -201,6 +201,35 @@ static void vector_refs(struct exec_insn *x, const struct ptx_operand *o, bool s
     }
 }
 
+/* Whether every operand the instruction's handler reads or writes unconditionally has a value: the handlers
+ * index register files with these references and must never see REF_NONE there. */
+static bool operands_complete(const struct exec_insn *x)
+{
+    switch (x->kind) {
+    case EXEC_ALU:
+    case EXEC_MOV_PACK:
+    case EXEC_CLOCK:
+    case EXEC_ACTIVEMASK:
+        return x->dst != REF_NONE;
+    case EXEC_MOV:
+    case EXEC_CVTA:
+        return x->dst != REF_NONE && x->a != REF_NONE;
+    case EXEC_MOV_UNPACK:
+        return x->a != REF_NONE;
+    case EXEC_SHFL:
+        return x->dst != REF_NONE && x->a != REF_NONE && x->b != REF_NONE && x->c != REF_NONE;
+    case EXEC_VOTE:
+    case EXEC_REDUX:
+        return x->dst != REF_NONE && x->a != REF_NONE && x->b != REF_NONE;
+    case EXEC_ATOM:
+        return x->b != REF_NONE && (x->ptx->mode != PTX_MODE_ATOM_CAS || x->c != REF_NONE);
+    case EXEC_ST:
+        return x->vec[0] != REF_NONE || x->vector > 1;
+    default:
+        return true;
+    }
+}
+
 static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct exec_insn *x)
 {
     const struct gpu_params *p = &c->gpu->params;
@@ -368,6 +397,10 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
             x->d = source_ref(c, x, &op[4]);
         break;
     }
+    if (!operands_complete(x))
+        return vdc_fail(c->err, "%s:%" PRIu32 ": the operands of %s are in a form HiGPU does not run (a register is "
+                                "needed where another kind of operand or '_' is written)",
+                        c->module->ptx->source_name, in->line, ptx_opcode_name(in->opcode));
     if (x->scalar != NULL && !x->negate_a && !x->negate_b && !x->negate_c)
         x->warp_alu = gpu_warp_alu_select(in);
     return true;

@@ -44,6 +44,21 @@ static uint32_t defs_of(const struct gpu_kernel *k, const struct exec_insn *x, u
     return n;
 }
 
+/* What is live after instruction i: the union of what is live into its successors. */
+static void live_out(const struct gpu_kernel *k, const struct bits *live, uint32_t i, uint64_t *out)
+{
+    const struct exec_insn *x = &k->insns[i];
+    uint32_t words = live->per_row;
+    memset(out, 0, words * sizeof *out);
+    bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
+    if (falls_through && i + 1 < k->insn_count)
+        for (uint32_t w = 0; w < words; w++)
+            out[w] |= live->words[(uint64_t)(i + 1) * words + w];
+    if (x->kind == EXEC_BRA && x->target < k->insn_count)
+        for (uint32_t w = 0; w < words; w++)
+            out[w] |= live->words[(uint64_t)x->target * words + w];
+}
+
 static exec_ref remap(const struct gpu_kernel *k, exec_ref r, const uint32_t *color, uint32_t colors)
 {
     if (r == REF_NONE || (r & REF_CONST))
@@ -68,14 +83,7 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
         changed = false;
         for (uint32_t i = count; i-- > 0;) {
             const struct exec_insn *x = &k->insns[i];
-            memset(out, 0, words * sizeof *out);
-            bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
-            if (falls_through && i + 1 < count)
-                for (uint32_t w = 0; w < words; w++)
-                    out[w] |= live.words[(uint64_t)(i + 1) * words + w];
-            if (x->kind == EXEC_BRA && x->target < count)
-                for (uint32_t w = 0; w < words; w++)
-                    out[w] |= live.words[(uint64_t)x->target * words + w];
+            live_out(k, &live, i, out);
             uint32_t defs[5], nd = defs_of(k, x, defs);
             if (x->guard_slot < 0)
                 for (uint32_t d = 0; d < nd; d++)
@@ -97,11 +105,7 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
         uint32_t defs[5], nd = defs_of(k, x, defs);
         if (nd == 0)
             continue;
-        memset(out, 0, words * sizeof *out);
-        bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
-        if (falls_through && i + 1 < count)
-            for (uint32_t w = 0; w < words; w++)
-                out[w] |= live.words[(uint64_t)(i + 1) * words + w];
+        live_out(k, &live, i, out);
         for (uint32_t d = 0; d < nd; d++) {
             for (uint32_t r = 0; r < n; r++)
                 if (r != defs[d] && ((out[r / 64] >> (r % 64)) & 1)) {

@@ -514,11 +514,18 @@ static void push(struct warp *w, uint32_t pc, uint32_t reconverge, uint32_t mask
     w->stack[w->depth++] = (struct simt_entry){.pc = pc, .reconverge = reconverge, .mask = mask};
 }
 
-/* Pops entries that reached their reconvergence point or lost all their lanes. */
-static void settle(struct warp *w)
+/* Pops entries that reached their reconvergence point or lost all their lanes. Lanes whose path runs past the
+ * last instruction (a label at the very end, no ret) end there, as if they had exited. */
+static void settle(struct warp *w, uint32_t insn_count)
 {
     while (w->depth > 0) {
         struct simt_entry *top = &w->stack[w->depth - 1];
+        if (top->mask != 0 && top->pc >= insn_count && top->pc != top->reconverge) {
+            uint32_t ended = top->mask;
+            for (uint32_t i = 0; i < w->depth; i++)
+                w->stack[i].mask &= ~ended;
+            w->valid &= ~ended;
+        }
         if (top->mask != 0 && top->pc != top->reconverge)
             return;
         w->depth--;
@@ -617,7 +624,7 @@ bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t no
     if (done > w->finish)
         w->finish = done;
     w->next_issue = now + x->issue + extra_issue;
-    settle(w);
+    settle(w, k->insn_count);
     if (w->depth == 0 || w->valid == 0)
         w->done = true;
     return true;

@@ -224,7 +224,7 @@ static enum higpu_status launch(struct run *r)
     struct gpu_fault fault = {0};
     struct vdc_error err;
     if (!gpu_launch(r->gpu->gpu, module, &l, &stats, &fault, &err))
-        return fail(r, HIGPU_STATUS_LAUNCH_ERROR, "kernel %s: %s", name, err.text);
+        return fail(r, HIGPU_STATUS_LAUNCH_ERROR, "%s", err.text);
     r->time = vdc_time_add(r->time, stats.duration_ps);
     r->gpu->stats.kernel_ps += stats.duration_ps;
     r->gpu->stats.launches++;
