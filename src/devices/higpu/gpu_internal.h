@@ -187,6 +187,15 @@ struct launch_state {
  * next instruction as far as the pipeline goes (its sources' ready cycles are checked by the launch). */
 bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now);
 
+/* The memory instructions (gpu_warp_memory.c): false after recording a fault. `extra_issue` gains the cycles the
+ * access holds the pipe beyond the instruction's own issue (extra shared-memory wavefronts, serialized atomics). */
+bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+                  uint64_t now, uint32_t *extra_issue);
+bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+                  uint64_t now, uint32_t *extra_issue);
+bool warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+                    uint64_t now, uint32_t *extra_issue);
+
 /* Records the first fault of the launch. */
 void launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
                   const struct exec_insn *in, const char *what);
@@ -195,6 +204,19 @@ static inline uint64_t *ref_ptr(const struct gpu_kernel *k, struct warp *w, exec
 {
     return (r & REF_CONST) ? &k->constants[(uint64_t)(r >> 1) * WARP_LANES]
                            : &w->regs[(uint64_t)(r >> 1) * WARP_LANES];
+}
+
+/* The scoreboard: the cycle the value in register `ref` is ready (constants are always ready). */
+static inline void warp_set_ready(struct warp *w, exec_ref ref, uint64_t cycle)
+{
+    if (ref != REF_NONE && !(ref & REF_CONST))
+        w->ready[ref >> 1] = cycle;
+}
+
+/* The low `bytes` bytes of a value. */
+static inline uint64_t value_type_mask(unsigned bytes)
+{
+    return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 }
 
 #endif

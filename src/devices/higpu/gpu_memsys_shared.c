@@ -5,19 +5,26 @@
  * word share it (broadcast). `words` 4-byte words from each lane's offset, for accesses wider than 4 bytes. */
 static uint32_t group_wavefronts(const uint32_t *offsets, uint32_t mask, uint32_t words, uint32_t banks)
 {
-    uint8_t count[64] = {0};
-    uint32_t most = 0;
-    /* First without looking for repeats: the usual conflict-free access ends here. */
+    if (mask == 0)
+        return 0;
+    /* First the usual case: no bank asked for two different words (lanes on one word are a broadcast). */
+    uint64_t used = 0;
+    uint32_t word_of[64];
     for (uint32_t m = mask; m != 0; m &= m - 1) {
         uint32_t w = offsets[__builtin_ctz(m)] >> 2;
         for (uint32_t k = 0; k < words; k++) {
             uint32_t b = (w + k) & (banks - 1);
-            if (++count[b] > most)
-                most = count[b];
+            if (!(used >> b & 1)) {
+                used |= 1ull << b;
+                word_of[b] = w + k;
+            } else if (word_of[b] != w + k) {
+                goto conflict;
+            }
         }
     }
-    if (most <= 1)
-        return most;
+    return 1;
+conflict:;
+    uint32_t most = 0;
     /* Some bank is asked more than once: count distinct words per bank. A repeated word has the same first bank,
      * so it is looked for only among the words seen there. */
     uint8_t distinct[64] = {0}, listed[64] = {0};

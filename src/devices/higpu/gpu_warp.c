@@ -1,5 +1,6 @@
 /* The SIMT executor: one warp instruction at a time, with active masks, a reconvergence stack, memory accesses in
- * every state space, atomics, warp shuffles and votes; each result's ready cycle goes to the warp's scoreboard. */
+ * warp shuffles and votes (memory accesses are in gpu_warp_memory.c); each result's ready cycle goes to the warp's
+ * scoreboard. */
 #include <string.h>
 
 #include "gpu_internal.h"
@@ -16,271 +17,6 @@ static uint32_t pred_mask(const struct gpu_kernel *k, struct warp *w, exec_ref r
     for (int l = 0; l < WARP_LANES; l++)
         m |= (uint32_t)(v[l] & 1) << l;
     return negate ? ~m : m;
-}
-
-static void set_ready(struct warp *w, exec_ref ref, uint64_t cycle)
-{
-    if (ref != REF_NONE && !(ref & REF_CONST))
-        w->ready[ref >> 1] = cycle;
-}
-
-static uint64_t type_mask(unsigned bytes)
-{
-    return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
-}
-
-static uint64_t extend(uint64_t value, unsigned from_bytes, unsigned to_bytes, bool sign)
-{
-    if (from_bytes >= 8)
-        return value;
-    value &= type_mask(from_bytes);
-    if (sign && to_bytes > from_bytes && (value >> (8 * from_bytes - 1)) & 1)
-        value |= ~type_mask(from_bytes);
-    return value & type_mask(to_bytes);
-}
-
-/* ---- memory ---- */
-
-static const char *space_name(unsigned space)
-{
-    switch (space) {
-    case PTX_SPACE_GLOBAL: return "global";
-    case PTX_SPACE_SHARED: return "shared";
-    case PTX_SPACE_LOCAL: return "local";
-    case PTX_SPACE_CONST: return "const";
-    case PTX_SPACE_PARAM: return "param";
-    default: return "generic";
-    }
-}
-
-/* Host pointer to `bytes` at `address` in `space` for `lane`, or NULL (with the space actually meant in
- * *resolved) when the access is outside that space. Generic addresses resolve through the windows. */
-static uint8_t *resolve(struct launch_state *ls, struct warp *w, uint32_t sm, uint32_t lane, unsigned space,
-                        uint64_t address, unsigned bytes, unsigned *resolved)
-{
-    if (space == PTX_SPACE_NONE) {
-        if (address - GPU_SHARED_WINDOW < GPU_WINDOW_BYTES) {
-            space = PTX_SPACE_SHARED;
-            address -= GPU_SHARED_WINDOW;
-        } else if (address - GPU_LOCAL_WINDOW < GPU_WINDOW_BYTES) {
-            space = PTX_SPACE_LOCAL;
-            address -= GPU_LOCAL_WINDOW;
-        } else {
-            space = PTX_SPACE_GLOBAL;
-        }
-    }
-    *resolved = space;
-    switch (space) {
-    case PTX_SPACE_SHARED:
-        if (address > ls->shared_bytes || bytes > ls->shared_bytes - address)
-            return NULL;
-        return ls->sms[sm].blocks[w->block_slot].shared + address;
-    case PTX_SPACE_LOCAL:
-        if (address > ls->kernel->local_bytes || bytes > ls->kernel->local_bytes - address)
-            return NULL;
-        return w->local + (uint64_t)lane * ls->kernel->local_bytes + address;
-    case PTX_SPACE_PARAM:
-        if (address > ls->launch->params_bytes || bytes > ls->launch->params_bytes - address)
-            return NULL;
-        return ls->params + address;
-    default:
-        return gpu_memory_at(&ls->gpu->memory, address, bytes);
-    }
-}
-
-/* The address within the space a generic address resolved to (what the timing model needs). */
-static uint64_t window_offset(unsigned space, unsigned resolved, uint64_t address)
-{
-    if (space != PTX_SPACE_NONE)
-        return address;
-    return resolved == PTX_SPACE_SHARED ? address - GPU_SHARED_WINDOW
-           : resolved == PTX_SPACE_LOCAL ? address - GPU_LOCAL_WINDOW
-                                         : address;
-}
-
-/* Little-endian host, as the GPU; fixed-size copies so that each is one load or store. */
-static inline uint64_t load_bytes(const uint8_t *p, unsigned bytes)
-{
-    switch (bytes) {
-    case 1: return *p;
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static inline void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    switch (bytes) {
-    case 1: *p = (uint8_t)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
-static void memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
-                         const struct exec_insn *x, unsigned space, unsigned bytes, bool misaligned)
-{
-    char what[96];
-    const char *verb = x->kind == EXEC_LD ? "load" : x->kind == EXEC_ST ? "store" : "atomic";
-    snprintf(what, sizeof what, "%s %s of %u bytes %s", space_name(space), verb, bytes,
-             misaligned ? "at a misaligned address" : "outside its memory");
-    launch_fault(ls, sm, w, lane, address, x, what);
-}
-
-/* Timing of a warp's access: the cycle its result is ready (loads, atomics) or the store has left. */
-static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
-                            uint32_t mask, unsigned space, unsigned bytes, bool store, uint64_t now,
-                            uint32_t *extra_issue)
-{
-    const struct gpu_params *p = &ls->gpu->params;
-    if (space == PTX_SPACE_SHARED) {
-        uint32_t offsets[WARP_LANES];
-        for (int l = 0; l < WARP_LANES; l++)
-            offsets[l] = (uint32_t)ls->addresses[l];
-        uint32_t waves = gpu_memsys_shared_wavefronts(ls->gpu->memsys, offsets, mask, bytes);
-        /* Each extra wavefront occupies the pipe as long as the first and delays the data by as much. */
-        uint32_t per_wave = p->issue[GPU_CLASS_SHARED] ? p->issue[GPU_CLASS_SHARED] : 1;
-        if (waves > 1)
-            *extra_issue += (waves - 1) * per_wave;
-        return now + p->latency[GPU_CLASS_SHARED] + (uint64_t)(waves > 1 ? waves - 1 : 0) * per_wave;
-    }
-    if (space == PTX_SPACE_PARAM || space == PTX_SPACE_CONST)
-        return now + p->latency[GPU_CLASS_CONST];
-    if (space == PTX_SPACE_LOCAL) {
-        /* Local memory lives in device memory, thread-interleaved by 4 bytes as on the hardware. */
-        uint64_t warp_id = (uint64_t)sm * 4096 + (uint64_t)w->block_slot * 64 + w->index_in_block;
-        for (int l = 0; l < WARP_LANES; l++)
-            ls->addresses[l] = GPU_LOCAL_WINDOW + warp_id * ls->kernel->local_bytes * WARP_LANES +
-                               (ls->addresses[l] / 4) * 4 * WARP_LANES + (uint64_t)l * 4 + ls->addresses[l] % 4;
-    }
-    struct gpu_access a = {
-        .sm = sm, .now = now, .mask = mask, .bytes = bytes, .store = store,
-        .atomic = x->kind == EXEC_ATOM, .bypass_l1 = x->kind == EXEC_ATOM || (x->ptx->flags & PTX_FLAG_VOLATILE),
-        .address = ls->addresses,
-    };
-    return gpu_memsys_global(ls->gpu->memsys, &a);
-}
-
-/* Lane `l`'s host pointer for `total` bytes at its address (base + the instruction's offset), with the address
- * the timing model sees recorded in ls->addresses and the space it resolved to in *resolved (and in *timed for
- * the first lane: a generic access is timed in that space); NULL after recording a fault. */
-static uint8_t *lane_access(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
-                            uint32_t l, uint64_t base, unsigned total, bool first, unsigned *timed)
-{
-    uint64_t address = base + (uint64_t)x->offset;
-    unsigned resolved;
-    if (address % total != 0) {
-        memory_fault(ls, sm, w, l, address, x, x->space, total, true);
-        return NULL;
-    }
-    uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
-    if (p == NULL) {
-        memory_fault(ls, sm, w, l, address, x, resolved, total, false);
-        return NULL;
-    }
-    if (first)
-        *timed = resolved;
-    ls->addresses[l] = window_offset(x->space, resolved, address);
-    return p;
-}
-
-static bool exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
-                    uint64_t now, uint32_t *extra_issue)
-{
-    const struct gpu_kernel *k = ls->kernel;
-    const uint64_t *base = ref_ptr(k, w, x->a);
-    unsigned bytes = x->access_bytes, total = bytes * x->vector;
-    unsigned timed = x->space;
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        const uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
-        if (p == NULL)
-            return false;
-        for (unsigned e = 0; e < x->vector; e++) {
-            if (x->vec[e] == REF_NONE)
-                continue;
-            uint64_t v = extend(load_bytes(p + e * bytes, bytes), bytes, x->dst_bytes, x->sign_extend);
-            ref_ptr(k, w, x->vec[e])[l] = v;
-        }
-    }
-    uint64_t ready = mask ? access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue)
-                          : now + x->latency;
-    for (unsigned e = 0; e < x->vector; e++)
-        set_ready(w, x->vec[e], ready);
-    if (ready > w->finish)
-        w->finish = ready;
-    return true;
-}
-
-static bool exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
-                    uint64_t now, uint32_t *extra_issue)
-{
-    const struct gpu_kernel *k = ls->kernel;
-    const uint64_t *base = ref_ptr(k, w, x->a);
-    unsigned bytes = x->access_bytes, total = bytes * x->vector;
-    unsigned timed = x->space;
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
-        if (p == NULL)
-            return false;
-        for (unsigned e = 0; e < x->vector; e++)
-            if (x->vec[e] != REF_NONE)
-                store_bytes(p + e * bytes, ref_ptr(k, w, x->vec[e])[l], bytes);
-    }
-    if (mask) {
-        uint64_t left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
-        if (left > w->finish)
-            w->finish = left;
-    }
-    return true;
-}
-
-static bool exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
-                      uint64_t now, uint32_t *extra_issue)
-{
-    const struct gpu_kernel *k = ls->kernel;
-    const uint64_t *base = ref_ptr(k, w, x->a);
-    const uint64_t *b = ref_ptr(k, w, x->b);
-    const uint64_t *c = x->c != REF_NONE ? ref_ptr(k, w, x->c) : NULL;
-    uint64_t *d = x->dst != REF_NONE ? ref_ptr(k, w, x->dst) : NULL;
-    unsigned bytes = x->access_bytes;
-    unsigned timed = x->space;
-    uint32_t same_word_max = 1;
-    /* Lanes apply their operations in lane order: deterministic, and what one warp's atomics look like. */
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], bytes, m == mask, &timed);
-        if (p == NULL)
-            return false;
-        uint64_t old = load_bytes(p, bytes);
-        uint64_t updated = ptx_atom_apply(x->ptx->mode, x->ptx->type, old, b[l], c ? c[l] : 0);
-        store_bytes(p, updated, bytes);
-        if (d != NULL)
-            d[l] = old;
-    }
-    uint64_t ready;
-    if (timed == PTX_SPACE_SHARED) {
-        /* Shared-memory atomics on one word serialize. */
-        for (uint32_t m = mask; m; m &= m - 1) {
-            uint32_t l = (uint32_t)__builtin_ctz(m), same = 0;
-            for (uint32_t n = mask; n; n &= n - 1)
-                same += ls->addresses[__builtin_ctz(n)] == ls->addresses[l];
-            if (same > same_word_max)
-                same_word_max = same;
-        }
-        *extra_issue += same_word_max - 1;
-        ready = now + ls->gpu->params.latency[GPU_CLASS_ATOMIC] + same_word_max - 1;
-    } else {
-        ready = mask ? access_time(ls, w, sm, x, mask, PTX_SPACE_GLOBAL, bytes, false, now, extra_issue)
-                     : now + x->latency;
-    }
-    set_ready(w, x->dst, ready);
-    if (ready > w->finish)
-        w->finish = ready;
-    return true;
 }
 
 /* ---- warp-wide ---- */
@@ -431,12 +167,12 @@ static void exec_mov(struct launch_state *ls, struct warp *w, const struct exec_
 {
     const struct gpu_kernel *k = ls->kernel;
     unsigned bits = x->access_bytes * 8;
-    uint64_t elem_mask = type_mask(x->access_bytes);
+    uint64_t elem_mask = value_type_mask(x->access_bytes);
     switch (x->kind) {
     case EXEC_MOV: {
         const uint64_t *a = ref_ptr(k, w, x->a);
         uint64_t *d = ref_ptr(k, w, x->dst);
-        uint64_t tm = type_mask(ptx_type_size(x->ptx->type) ? ptx_type_size(x->ptx->type) : 8);
+        uint64_t tm = value_type_mask(ptx_type_size(x->ptx->type) ? ptx_type_size(x->ptx->type) : 8);
         for (uint32_t m = mask; m; m &= m - 1) {
             uint32_t l = (uint32_t)__builtin_ctz(m);
             d[l] = a[l] & tm;
@@ -488,7 +224,7 @@ static void exec_mov(struct launch_state *ls, struct warp *w, const struct exec_
                           : x->space == PTX_SPACE_LOCAL ? GPU_LOCAL_WINDOW
                                                         : 0;
         bool to = x->ptx->mode == PTX_MODE_CVTA_TO;
-        uint64_t tm = type_mask(ptx_type_size(x->ptx->type) ? ptx_type_size(x->ptx->type) : 8);
+        uint64_t tm = value_type_mask(ptx_type_size(x->ptx->type) ? ptx_type_size(x->ptx->type) : 8);
         for (uint32_t m = mask; m; m &= m - 1) {
             uint32_t l = (uint32_t)__builtin_ctz(m);
             d[l] = (to ? a[l] - window : a[l] + window) & tm;
@@ -550,8 +286,8 @@ bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t no
     case EXEC_ALU:
     case EXEC_SETP:
         exec_alu(ls, w, x, mask);
-        set_ready(w, x->dst, done);
-        set_ready(w, x->dst2, done);
+        warp_set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst2, done);
         break;
     case EXEC_MOV:
     case EXEC_MOV_PACK:
@@ -559,42 +295,42 @@ bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t no
     case EXEC_CLOCK:
     case EXEC_CVTA:
         exec_mov(ls, w, x, mask, now);
-        set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst, done);
         for (int e = 0; e < 4; e++)
             if (x->kind == EXEC_MOV_UNPACK)
-                set_ready(w, x->vec[e], done);
+                warp_set_ready(w, x->vec[e], done);
         break;
     case EXEC_LD:
-        if (!exec_ld(ls, w, sm, x, mask, now, &extra_issue))
+        if (!warp_exec_ld(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_ST:
-        if (!exec_st(ls, w, sm, x, mask, now, &extra_issue))
+        if (!warp_exec_st(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_ATOM:
-        if (!exec_atom(ls, w, sm, x, mask, now, &extra_issue))
+        if (!warp_exec_atom(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_SHFL:
         exec_shfl(ls, w, x, mask);
-        set_ready(w, x->dst, done);
-        set_ready(w, x->dst2, done);
+        warp_set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst2, done);
         break;
     case EXEC_VOTE:
         exec_vote(ls, w, x, mask);
-        set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst, done);
         break;
     case EXEC_ACTIVEMASK: {
         uint64_t *d = ref_ptr(k, w, x->dst);
         for (uint32_t m = mask; m; m &= m - 1)
             d[__builtin_ctz(m)] = top->mask;
-        set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst, done);
         break;
     }
     case EXEC_REDUX:
         exec_redux(ls, w, x, mask);
-        set_ready(w, x->dst, done);
+        warp_set_ready(w, x->dst, done);
         break;
     case EXEC_BRA: {
         uint32_t taken = mask, not_taken = top->mask & ~mask;

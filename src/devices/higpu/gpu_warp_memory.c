@@ -1,0 +1,389 @@
+/* The SIMT executor's memory instructions: ld, st, atom and red in every state space, with their timing. */
+#include <string.h>
+
+#include "gpu_internal.h"
+
+static uint64_t extend(uint64_t value, unsigned from_bytes, unsigned to_bytes, bool sign)
+{
+    if (from_bytes >= 8)
+        return value;
+    value &= value_type_mask(from_bytes);
+    if (sign && to_bytes > from_bytes && (value >> (8 * from_bytes - 1)) & 1)
+        value |= ~value_type_mask(from_bytes);
+    return value & value_type_mask(to_bytes);
+}
+
+static const char *space_name(unsigned space)
+{
+    switch (space) {
+    case PTX_SPACE_GLOBAL: return "global";
+    case PTX_SPACE_SHARED: return "shared";
+    case PTX_SPACE_LOCAL: return "local";
+    case PTX_SPACE_CONST: return "const";
+    case PTX_SPACE_PARAM: return "param";
+    default: return "generic";
+    }
+}
+
+/* Host pointer to `bytes` at `address` in `space` for `lane`, or NULL (with the space actually meant in
+ * *resolved) when the access is outside that space. Generic addresses resolve through the windows. */
+static uint8_t *resolve(struct launch_state *ls, struct warp *w, uint32_t sm, uint32_t lane, unsigned space,
+                        uint64_t address, unsigned bytes, unsigned *resolved)
+{
+    if (space == PTX_SPACE_NONE) {
+        if (address - GPU_SHARED_WINDOW < GPU_WINDOW_BYTES) {
+            space = PTX_SPACE_SHARED;
+            address -= GPU_SHARED_WINDOW;
+        } else if (address - GPU_LOCAL_WINDOW < GPU_WINDOW_BYTES) {
+            space = PTX_SPACE_LOCAL;
+            address -= GPU_LOCAL_WINDOW;
+        } else {
+            space = PTX_SPACE_GLOBAL;
+        }
+    }
+    *resolved = space;
+    switch (space) {
+    case PTX_SPACE_SHARED:
+        if (address > ls->shared_bytes || bytes > ls->shared_bytes - address)
+            return NULL;
+        return ls->sms[sm].blocks[w->block_slot].shared + address;
+    case PTX_SPACE_LOCAL:
+        if (address > ls->kernel->local_bytes || bytes > ls->kernel->local_bytes - address)
+            return NULL;
+        return w->local + (uint64_t)lane * ls->kernel->local_bytes + address;
+    case PTX_SPACE_PARAM:
+        if (address > ls->launch->params_bytes || bytes > ls->launch->params_bytes - address)
+            return NULL;
+        return ls->params + address;
+    default:
+        return gpu_memory_at(&ls->gpu->memory, address, bytes);
+    }
+}
+
+/* The address within the space a generic address resolved to (what the timing model needs). */
+static uint64_t window_offset(unsigned space, unsigned resolved, uint64_t address)
+{
+    if (space != PTX_SPACE_NONE)
+        return address;
+    return resolved == PTX_SPACE_SHARED ? address - GPU_SHARED_WINDOW
+           : resolved == PTX_SPACE_LOCAL ? address - GPU_LOCAL_WINDOW
+                                         : address;
+}
+
+/* Little-endian host, as the GPU; fixed-size copies so that each is one load or store. */
+static inline uint64_t load_bytes(const uint8_t *p, unsigned bytes)
+{
+    switch (bytes) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void store_bytes(uint8_t *p, uint64_t v, unsigned bytes)
+{
+    switch (bytes) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+static void memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, uint32_t lane, uint64_t address,
+                         const struct exec_insn *x, unsigned space, unsigned bytes, bool misaligned)
+{
+    char what[96];
+    const char *verb = x->kind == EXEC_LD ? "load" : x->kind == EXEC_ST ? "store" : "atomic";
+    snprintf(what, sizeof what, "%s %s of %u bytes %s", space_name(space), verb, bytes,
+             misaligned ? "at a misaligned address" : "outside its memory");
+    launch_fault(ls, sm, w, lane, address, x, what);
+}
+
+/* Timing of a warp's access: the cycle its result is ready (loads, atomics) or the store has left. */
+static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+                            uint32_t mask, unsigned space, unsigned bytes, bool store, uint64_t now,
+                            uint32_t *extra_issue)
+{
+    const struct gpu_params *p = &ls->gpu->params;
+    if (space == PTX_SPACE_SHARED) {
+        uint32_t offsets[WARP_LANES];
+        for (int l = 0; l < WARP_LANES; l++)
+            offsets[l] = (uint32_t)ls->addresses[l];
+        uint32_t waves = gpu_memsys_shared_wavefronts(ls->gpu->memsys, offsets, mask, bytes);
+        /* Each extra wavefront occupies the pipe as long as the first and delays the data by as much. */
+        uint32_t per_wave = p->issue[GPU_CLASS_SHARED] ? p->issue[GPU_CLASS_SHARED] : 1;
+        if (waves > 1)
+            *extra_issue += (waves - 1) * per_wave;
+        return now + p->latency[GPU_CLASS_SHARED] + (uint64_t)(waves > 1 ? waves - 1 : 0) * per_wave;
+    }
+    if (space == PTX_SPACE_PARAM || space == PTX_SPACE_CONST)
+        return now + p->latency[GPU_CLASS_CONST];
+    if (space == PTX_SPACE_LOCAL) {
+        /* Local memory lives in device memory, thread-interleaved by 4 bytes as on the hardware. */
+        uint64_t warp_id = (uint64_t)sm * 4096 + (uint64_t)w->block_slot * 64 + w->index_in_block;
+        for (int l = 0; l < WARP_LANES; l++)
+            ls->addresses[l] = GPU_LOCAL_WINDOW + warp_id * ls->kernel->local_bytes * WARP_LANES +
+                               (ls->addresses[l] / 4) * 4 * WARP_LANES + (uint64_t)l * 4 + ls->addresses[l] % 4;
+    }
+    struct gpu_access a = {
+        .sm = sm, .now = now, .mask = mask, .bytes = bytes, .store = store,
+        .atomic = x->kind == EXEC_ATOM, .bypass_l1 = x->kind == EXEC_ATOM || (x->ptx->flags & PTX_FLAG_VOLATILE),
+        .address = ls->addresses,
+    };
+    return gpu_memsys_global(ls->gpu->memsys, &a);
+}
+
+/* Lane `l`'s host pointer for `total` bytes at its address (base + the instruction's offset), with the address
+ * the timing model sees recorded in ls->addresses and the space it resolved to in *resolved (and in *timed for
+ * the first lane: a generic access is timed in that space); NULL after recording a fault. */
+static uint8_t *lane_access(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
+                            uint32_t l, uint64_t base, unsigned total, bool first, unsigned *timed)
+{
+    uint64_t address = base + (uint64_t)x->offset;
+    unsigned resolved;
+    if (address % total != 0) {
+        memory_fault(ls, sm, w, l, address, x, x->space, total, true);
+        return NULL;
+    }
+    uint8_t *p = resolve(ls, w, sm, l, x->space, address, total, &resolved);
+    if (p == NULL) {
+        memory_fault(ls, sm, w, l, address, x, resolved, total, false);
+        return NULL;
+    }
+    if (first)
+        *timed = resolved;
+    ls->addresses[l] = window_offset(x->space, resolved, address);
+    return p;
+}
+
+/* The whole warp's access checked at once, when no lane can fault: every active lane aligned and all of them in one
+ * contiguous host region of one space (a block's shared memory, the parameters, one page of device memory).
+ * Returns the host address of the lowest lane address `*lo` (within the space, as ls->addresses then holds for
+ * each active lane) and the space in *timed; NULL when some lane needs the per-lane path, which also names the
+ * lane that faults. */
+static uint8_t *warp_span(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
+                          uint32_t mask, const uint64_t *base, unsigned total, unsigned *timed, uint64_t *lo_out)
+{
+    uint64_t lo = UINT64_MAX, hi = 0, bits = 0;
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        uint64_t a = base[l] + (uint64_t)x->offset;
+        ls->addresses[l] = a;
+        bits |= a;
+        lo = a < lo ? a : lo;
+        hi = a > hi ? a : hi;
+    }
+    if (mask == 0 || (total & (total - 1)) != 0 || (bits & (total - 1)) != 0)
+        return NULL;
+    unsigned space = x->space;
+    uint64_t window = 0;
+    if (space == PTX_SPACE_NONE) {
+        if (lo - GPU_SHARED_WINDOW < GPU_WINDOW_BYTES && hi - GPU_SHARED_WINDOW < GPU_WINDOW_BYTES)
+            space = PTX_SPACE_SHARED, window = GPU_SHARED_WINDOW;
+        else if (hi < GPU_SHARED_WINDOW)
+            space = PTX_SPACE_GLOBAL;
+        else
+            return NULL;
+    }
+    lo -= window;
+    hi -= window;
+    uint8_t *region;
+    switch (space) {
+    case PTX_SPACE_SHARED:
+        if (hi > ls->shared_bytes || total > ls->shared_bytes - hi)
+            return NULL;
+        region = ls->sms[sm].blocks[w->block_slot].shared + lo;
+        break;
+    case PTX_SPACE_PARAM:
+        if (hi > ls->launch->params_bytes || total > ls->launch->params_bytes - hi)
+            return NULL;
+        region = ls->params + lo;
+        break;
+    case PTX_SPACE_LOCAL:
+        return NULL;
+    default:
+        if (hi - lo >= GPU_PAGE_BYTES)
+            return NULL;
+        region = gpu_memory_at(&ls->gpu->memory, lo, (uint32_t)(hi - lo) + total);
+        if (region == NULL)
+            return NULL;
+        break;
+    }
+    if (window != 0)
+        for (uint32_t m = mask; m; m &= m - 1)
+            ls->addresses[__builtin_ctz(m)] -= window;
+    *timed = space;
+    *lo_out = lo;
+    return region;
+}
+
+/* Element `e` of each active lane from a checked region: fixed sizes, so each is one host load. */
+static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, const uint8_t *region, const uint64_t *addr,
+                                                             uint64_t lo, uint32_t mask, unsigned bytes,
+                                                             unsigned dst_bytes, bool sign)
+{
+    if (mask == FULL_MASK) {
+        for (uint32_t l = 0; l < WARP_LANES; l++)
+            d[l] = extend(load_bytes(region + (addr[l] - lo), bytes), bytes, dst_bytes, sign);
+        return;
+    }
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        d[l] = extend(load_bytes(region + (addr[l] - lo), bytes), bytes, dst_bytes, sign);
+    }
+}
+
+static void load_region(struct launch_state *ls, struct warp *w, const struct exec_insn *x, uint32_t mask,
+                        const uint8_t *region, uint64_t lo)
+{
+    unsigned bytes = x->access_bytes;
+    for (unsigned e = 0; e < x->vector; e++) {
+        if (x->vec[e] == REF_NONE)
+            continue;
+        uint64_t *d = ref_ptr(ls->kernel, w, x->vec[e]);
+        const uint8_t *at = region + e * bytes;
+        switch (bytes) {
+        case 1: load_lanes(d, at, ls->addresses, lo, mask, 1, x->dst_bytes, x->sign_extend); break;
+        case 2: load_lanes(d, at, ls->addresses, lo, mask, 2, x->dst_bytes, x->sign_extend); break;
+        case 4: load_lanes(d, at, ls->addresses, lo, mask, 4, x->dst_bytes, x->sign_extend); break;
+        default: load_lanes(d, at, ls->addresses, lo, mask, 8, x->dst_bytes, x->sign_extend); break;
+        }
+    }
+}
+
+/* Stores go element by element, each in lane order: two lanes on one address write the same element (accesses
+ * are aligned to their whole size), so the higher lane's value stays, as on the per-lane path. */
+static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, uint8_t *region, const uint64_t *addr,
+                                                              uint64_t lo, uint32_t mask, unsigned bytes)
+{
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        store_bytes(region + (addr[l] - lo), v[l], bytes);
+    }
+}
+
+static void store_region(struct launch_state *ls, struct warp *w, const struct exec_insn *x, uint32_t mask,
+                         uint8_t *region, uint64_t lo)
+{
+    unsigned bytes = x->access_bytes;
+    for (unsigned e = 0; e < x->vector; e++) {
+        if (x->vec[e] == REF_NONE)
+            continue;
+        const uint64_t *v = ref_ptr(ls->kernel, w, x->vec[e]);
+        uint8_t *at = region + e * bytes;
+        switch (bytes) {
+        case 1: store_lanes(v, at, ls->addresses, lo, mask, 1); break;
+        case 2: store_lanes(v, at, ls->addresses, lo, mask, 2); break;
+        case 4: store_lanes(v, at, ls->addresses, lo, mask, 4); break;
+        default: store_lanes(v, at, ls->addresses, lo, mask, 8); break;
+        }
+    }
+}
+
+bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+                  uint64_t now, uint32_t *extra_issue)
+{
+    const struct gpu_kernel *k = ls->kernel;
+    const uint64_t *base = ref_ptr(k, w, x->a);
+    unsigned bytes = x->access_bytes, total = bytes * x->vector;
+    unsigned timed = x->space;
+    uint64_t lo;
+    const uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, &timed, &lo);
+    if (region != NULL)
+        load_region(ls, w, x, mask, region, lo);
+    for (uint32_t m = region != NULL ? 0 : mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        const uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
+        if (p == NULL)
+            return false;
+        for (unsigned e = 0; e < x->vector; e++) {
+            if (x->vec[e] == REF_NONE)
+                continue;
+            uint64_t v = extend(load_bytes(p + e * bytes, bytes), bytes, x->dst_bytes, x->sign_extend);
+            ref_ptr(k, w, x->vec[e])[l] = v;
+        }
+    }
+    uint64_t ready = mask ? access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue)
+                          : now + x->latency;
+    for (unsigned e = 0; e < x->vector; e++)
+        warp_set_ready(w, x->vec[e], ready);
+    if (ready > w->finish)
+        w->finish = ready;
+    return true;
+}
+
+bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+                  uint64_t now, uint32_t *extra_issue)
+{
+    const struct gpu_kernel *k = ls->kernel;
+    const uint64_t *base = ref_ptr(k, w, x->a);
+    unsigned bytes = x->access_bytes, total = bytes * x->vector;
+    unsigned timed = x->space;
+    uint64_t lo;
+    uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, &timed, &lo);
+    if (region != NULL)
+        store_region(ls, w, x, mask, region, lo);
+    for (uint32_t m = region != NULL ? 0 : mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
+        if (p == NULL)
+            return false;
+        for (unsigned e = 0; e < x->vector; e++)
+            if (x->vec[e] != REF_NONE)
+                store_bytes(p + e * bytes, ref_ptr(k, w, x->vec[e])[l], bytes);
+    }
+    if (mask) {
+        uint64_t left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
+        if (left > w->finish)
+            w->finish = left;
+    }
+    return true;
+}
+
+bool warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+                    uint32_t mask, uint64_t now, uint32_t *extra_issue)
+{
+    const struct gpu_kernel *k = ls->kernel;
+    const uint64_t *base = ref_ptr(k, w, x->a);
+    const uint64_t *b = ref_ptr(k, w, x->b);
+    const uint64_t *c = x->c != REF_NONE ? ref_ptr(k, w, x->c) : NULL;
+    uint64_t *d = x->dst != REF_NONE ? ref_ptr(k, w, x->dst) : NULL;
+    unsigned bytes = x->access_bytes;
+    unsigned timed = x->space;
+    uint32_t same_word_max = 1;
+    /* Lanes apply their operations in lane order: deterministic, and what one warp's atomics look like. */
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], bytes, m == mask, &timed);
+        if (p == NULL)
+            return false;
+        uint64_t old = load_bytes(p, bytes);
+        uint64_t updated = ptx_atom_apply(x->ptx->mode, x->ptx->type, old, b[l], c ? c[l] : 0);
+        store_bytes(p, updated, bytes);
+        if (d != NULL)
+            d[l] = old;
+    }
+    uint64_t ready;
+    if (timed == PTX_SPACE_SHARED) {
+        /* Shared-memory atomics on one word serialize. */
+        for (uint32_t m = mask; m; m &= m - 1) {
+            uint32_t l = (uint32_t)__builtin_ctz(m), same = 0;
+            for (uint32_t n = mask; n; n &= n - 1)
+                same += ls->addresses[__builtin_ctz(n)] == ls->addresses[l];
+            if (same > same_word_max)
+                same_word_max = same;
+        }
+        *extra_issue += same_word_max - 1;
+        ready = now + ls->gpu->params.latency[GPU_CLASS_ATOMIC] + same_word_max - 1;
+    } else {
+        ready = mask ? access_time(ls, w, sm, x, mask, PTX_SPACE_GLOBAL, bytes, false, now, extra_issue)
+                     : now + x->latency;
+    }
+    warp_set_ready(w, x->dst, ready);
+    if (ready > w->finish)
+        w->finish = ready;
+    return true;
+}
+
