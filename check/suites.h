@@ -14,5 +14,6 @@ Suite *ptx_parse_suite(void);
 Suite *ptx_scalar_suite(void);
 Suite *gpu_params_suite(void);
 Suite *gpu_memsys_suite(void);
+Suite *gpu_sched_queue_suite(void);
 
 #endif

@@ -161,6 +161,8 @@ struct block_slot {
 
 struct sm_state {
     struct warp *warps;      /* blocks_per_sm * warps_per_block */
+    uint64_t *regs;          /* every warp's register file, warp after warp (so a warp's is found without its record) */
+    uint64_t *ready;         /* every warp's scoreboard, likewise */
     struct block_slot *blocks;
     uint64_t *scheduler_free; /* per scheduler: the cycle it can issue again */
     uint32_t *scheduler_last; /* greedy-then-oldest: the warp it issued last */

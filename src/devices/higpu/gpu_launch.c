@@ -5,74 +5,27 @@
 #include <string.h>
 
 #include "gpu_internal.h"
+#include "gpu_sched_queue.h"
 
 #define NEVER UINT64_MAX
-
-/* Schedulers waiting to issue, ordered by (cycle, scheduler id); stale entries are skipped when popped. */
-struct sched_heap {
-    struct sched_entry { uint64_t time; uint32_t id; } *items;
-    uint32_t count, capacity;
-};
-
-static bool entry_before(struct sched_entry a, struct sched_entry b)
-{
-    return a.time < b.time || (a.time == b.time && a.id < b.id);
-}
-
-static void heap_push(struct sched_heap *h, uint64_t time, uint32_t id)
-{
-    if (h->count == h->capacity) {
-        h->capacity = h->capacity ? 2 * h->capacity : 64;
-        h->items = vdc_xrealloc(h->items, h->capacity, sizeof *h->items);
-    }
-    struct sched_entry e = {time, id};
-    uint32_t i = h->count++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!entry_before(e, h->items[parent]))
-            break;
-        h->items[i] = h->items[parent];
-        i = parent;
-    }
-    h->items[i] = e;
-}
-
-static struct sched_entry heap_pop(struct sched_heap *h)
-{
-    struct sched_entry top = h->items[0], last = h->items[--h->count];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t child = 2 * i + 1;
-        if (child >= h->count)
-            break;
-        if (child + 1 < h->count && entry_before(h->items[child + 1], h->items[child]))
-            child++;
-        if (!entry_before(h->items[child], last))
-            break;
-        h->items[i] = h->items[child];
-        i = child;
-    }
-    if (h->count > 0)
-        h->items[i] = last;
-    return top;
-}
 
 struct scheduler {
     uint64_t dispatch_free;              /* next cycle it may issue */
     uint64_t pipe_free[GPU_CLASS_COUNT]; /* per class: next cycle its pipe takes a warp instruction */
-    uint64_t queued;                     /* the time it is in the heap for, NEVER when not */
+    uint64_t queued;                     /* the cycle it is queued for, NEVER when not */
     uint32_t next;                       /* the warp (index in its SM) it issues at that time */
 };
 
 struct launch_loop {
     struct launch_state *ls;
-    struct sched_heap heap;
+    struct sched_queue queue;
     struct scheduler *schedulers;        /* sm * schedulers_per_sm + s */
     uint32_t per_sm;                     /* schedulers per SM */
     uint32_t warps_per_sm;
     uint32_t per_scheduler;              /* warp slots per scheduler */
     uint64_t *ready_at;                  /* per warp, grouped by scheduler: ready cycle of its next instruction */
     uint8_t *ready_class;                /* and that instruction's class */
+    uint32_t *ready_pc;                  /* and the instruction */
 };
 
 /* ---- faults ---- */
@@ -171,11 +124,12 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
 
 /* The earliest cycle warp `w` can issue its next instruction as far as its own registers go, NEVER when it
  * cannot issue at all; and the class of that instruction (whose pipe must also be free). */
-static uint64_t warp_ready(const struct launch_loop *lp, const struct warp *w, uint8_t *cls)
+static uint64_t warp_ready(const struct launch_loop *lp, const struct warp *w, uint8_t *cls, uint32_t *pc)
 {
     if (!w->active || w->done || w->at_barrier)
         return NEVER;
-    const struct exec_insn *x = &lp->ls->kernel->insns[w->stack[w->depth - 1].pc];
+    *pc = w->stack[w->depth - 1].pc;
+    const struct exec_insn *x = &lp->ls->kernel->insns[*pc];
     uint64_t t = w->next_issue;
     for (uint32_t i = 0; i < x->source_count; i++)
         if (w->ready[x->sources[i]] > t)
@@ -195,7 +149,41 @@ static uint64_t ready_index(const struct launch_loop *lp, uint32_t sm, uint32_t 
 static void refresh_warp(struct launch_loop *lp, uint32_t sm, uint32_t i)
 {
     uint64_t at = ready_index(lp, sm, i);
-    lp->ready_at[at] = warp_ready(lp, &lp->ls->sms[sm].warps[i], &lp->ready_class[at]);
+    lp->ready_at[at] = warp_ready(lp, &lp->ls->sms[sm].warps[i], &lp->ready_class[at], &lp->ready_pc[at]);
+}
+
+/* Asks the host's caches for what the warp that a scheduler will issue next touches: its record, and the registers
+ * and scoreboard entries of its next instruction. The schedulers of the whole GPU take turns in time order, so by
+ * the time this warp's turn comes, hundreds of other warps have run; without this, each of its accesses would be a
+ * miss waiting on the one before. */
+static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
+{
+    const struct launch_state *ls = lp->ls;
+    uint32_t sm = sched_id / lp->per_sm, i = lp->schedulers[sched_id].next;
+    const struct sm_state *st = &ls->sms[sm];
+    const struct gpu_kernel *k = ls->kernel;
+    const char *record = (const char *)&st->warps[i];
+    for (size_t off = 0; off < sizeof st->warps[i]; off += 64)
+        __builtin_prefetch(record + off, 1, 2);
+    uint64_t at = ready_index(lp, sm, i);
+    const struct exec_insn *x = &k->insns[lp->ready_pc[at]];
+    const uint64_t *regs = st->regs + (uint64_t)i * k->slot_count * WARP_LANES;
+    const uint64_t *ready = st->ready + (uint64_t)i * k->slot_count;
+    for (uint32_t s = 0; s < x->source_count; s++) {
+        const char *row = (const char *)(regs + (uint64_t)x->sources[s] * WARP_LANES);
+        for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
+            __builtin_prefetch(row + off, 0, 2);
+        __builtin_prefetch(ready + x->sources[s], 1, 2);
+    }
+    exec_ref written[6] = {x->dst, x->dst2, x->vec[0], x->vec[1], x->vec[2], x->vec[3]};
+    for (uint32_t d = 0; d < 6; d++) {
+        if (written[d] == REF_NONE || (written[d] & REF_CONST) || (d >= 2 && x->kind != EXEC_LD))
+            continue;
+        const char *row = (const char *)(regs + (uint64_t)(written[d] >> 1) * WARP_LANES);
+        for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
+            __builtin_prefetch(row + off, 1, 2);
+        __builtin_prefetch(ready + (written[d] >> 1), 1, 2);
+    }
 }
 
 /* The scheduler's best warp (earliest ready; the lowest slot among equals, i.e. the oldest), in sc->next, and
@@ -228,13 +216,13 @@ static void requeue(struct launch_loop *lp, uint32_t sched_id)
 {
     struct scheduler *sc = &lp->schedulers[sched_id];
     uint64_t when = pick_warp(lp, sched_id);
-    if (when == NEVER || when == sc->queued) {
-        if (when == NEVER)
-            sc->queued = NEVER;
+    if (when == sc->queued)
         return;
-    }
+    if (sc->queued != NEVER)
+        sched_queue_remove(&lp->queue, sc->queued, sched_id);
     sc->queued = when;
-    heap_push(&lp->heap, when, sched_id);
+    if (when != NEVER)
+        sched_queue_push(&lp->queue, when, sched_id);
 }
 
 static void requeue_sm(struct launch_loop *lp, uint32_t sm)
@@ -296,43 +284,38 @@ static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint
     return true;
 }
 
+/* How many schedulers ahead in issue order the next warps' state is fetched into the host's caches: far enough
+ * that the fetch is back when that warp's turn comes, near enough that it is still there. */
+#define PREFETCH_AHEAD 8
+
 static bool run_loop(struct launch_loop *lp)
 {
     struct launch_state *ls = lp->ls;
-    while (lp->heap.count > 0) {
-        struct sched_entry e = heap_pop(&lp->heap);
+    struct sched_entry e;
+    while (sched_queue_pop(&lp->queue, &e)) {
         struct scheduler *sc = &lp->schedulers[e.id];
         if (sc->queued != e.time)
             continue; /* superseded by a later requeue */
-        for (;;) {
-            sc->queued = NEVER;
-            uint32_t sm = e.id / lp->per_sm;
-            uint32_t i = sc->next;
-            struct warp *w = &ls->sms[sm].warps[i];
-            const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
-            enum gpu_insn_class cls = x->insn_class;
-            if (!warp_step(ls, sm, w, e.time))
-                return false;
-            sc->dispatch_free = e.time + 1;
-            sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
-            w->next_issue = e.time + 1;
-            if (after_step(lp, sm, w, e.time)) {
-                requeue_sm(lp, sm);
-                break;
-            }
-            refresh_warp(lp, sm, i);
-            /* When this scheduler is again the earliest, it goes on without a trip through the heap. */
-            uint64_t when = pick_warp(lp, e.id);
-            if (when == NEVER)
-                break;
-            struct sched_entry next = {when, e.id};
-            if (lp->heap.count > 0 && !entry_before(next, lp->heap.items[0])) {
-                sc->queued = when;
-                heap_push(&lp->heap, when, e.id);
-                break;
-            }
-            e = next;
+        sc->queued = NEVER;
+        uint32_t ahead;
+        if (sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
+            prefetch_next(lp, ahead);
+        uint32_t sm = e.id / lp->per_sm;
+        uint32_t i = sc->next;
+        struct warp *w = &ls->sms[sm].warps[i];
+        const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
+        enum gpu_insn_class cls = x->insn_class;
+        if (!warp_step(ls, sm, w, e.time))
+            return false;
+        sc->dispatch_free = e.time + 1;
+        sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
+        w->next_issue = e.time + 1;
+        if (after_step(lp, sm, w, e.time)) {
+            requeue_sm(lp, sm);
+            continue;
         }
+        refresh_warp(lp, sm, i);
+        requeue(lp, e.id);
     }
     return true;
 }
@@ -378,9 +361,9 @@ static void free_state(struct launch_state *ls)
 {
     for (uint32_t sm = 0; ls->sms != NULL && sm < ls->sm_count; sm++) {
         struct sm_state *st = &ls->sms[sm];
+        free(st->regs);
+        free(st->ready);
         for (uint32_t i = 0; st->warps != NULL && i < ls->blocks_per_sm * ls->warps_per_block; i++) {
-            free(st->warps[i].regs);
-            free(st->warps[i].ready);
             free(st->warps[i].local);
             if (st->warps[i].stack != st->warps[i].inline_stack)
                 free(st->warps[i].stack);
@@ -435,10 +418,12 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
         st->blocks = vdc_xcalloc(ls.blocks_per_sm, sizeof *st->blocks);
         for (uint32_t b = 0; b < ls.blocks_per_sm; b++)
             st->blocks[b].shared = vdc_xcalloc(shared_bytes ? shared_bytes : 1, 1);
+        st->regs = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count * WARP_LANES, sizeof *st->regs);
+        st->ready = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count, sizeof *st->ready);
         for (uint32_t i = 0; i < warps_per_sm; i++) {
             struct warp *w = &st->warps[i];
-            w->regs = vdc_xcalloc((uint64_t)k->slot_count * WARP_LANES, sizeof *w->regs);
-            w->ready = vdc_xcalloc(k->slot_count, sizeof *w->ready);
+            w->regs = st->regs + (uint64_t)i * k->slot_count * WARP_LANES;
+            w->ready = st->ready + (uint64_t)i * k->slot_count;
             w->local = k->local_bytes ? vdc_xcalloc(k->local_bytes, WARP_LANES) : NULL;
             w->stack_capacity = sizeof w->inline_stack / sizeof w->inline_stack[0];
             w->stack = w->inline_stack;
@@ -450,10 +435,13 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
 
     struct launch_loop lp = {.ls = &ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
     lp.schedulers = vdc_xcalloc((uint64_t)ls.sm_count * lp.per_sm, sizeof *lp.schedulers);
+    sched_queue_init(&lp.queue, ls.sm_count * lp.per_sm);
+    lp.queue.base = gpu->cycle_base;
     lp.per_scheduler = (warps_per_sm + lp.per_sm - 1) / lp.per_sm;
     uint64_t ready_slots = (uint64_t)ls.sm_count * lp.per_sm * lp.per_scheduler;
     lp.ready_at = vdc_xmalloc(ready_slots * sizeof *lp.ready_at);
     lp.ready_class = vdc_xcalloc(ready_slots, 1);
+    lp.ready_pc = vdc_xcalloc(ready_slots, sizeof *lp.ready_pc);
     for (uint64_t i = 0; i < ready_slots; i++)
         lp.ready_at[i] = NEVER;
     for (uint32_t i = 0; i < ls.sm_count * lp.per_sm; i++)
@@ -492,10 +480,11 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     gpu->totals.thread_insns += ls.thread_insns;
     gpu->totals.dram_read_bytes += ms->dram_read_bytes;
     gpu->totals.dram_write_bytes += ms->dram_write_bytes;
-    free(lp.heap.items);
+    sched_queue_free(&lp.queue);
     free(lp.schedulers);
     free(lp.ready_at);
     free(lp.ready_class);
+    free(lp.ready_pc);
     free_state(&ls);
     return true;
 }
