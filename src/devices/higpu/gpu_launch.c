@@ -173,8 +173,10 @@ static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
         const char *row = (const char *)(regs + (uint64_t)x->sources[s] * WARP_LANES);
         for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
             __builtin_prefetch(row + off, 0, 2);
-        __builtin_prefetch(ready + x->sources[s], 1, 2);
     }
+    /* The whole scoreboard (a few lines): after this instruction the launch reads the next one's sources there. */
+    for (uint64_t off = 0; off < k->slot_count * sizeof *ready; off += 64)
+        __builtin_prefetch((const char *)ready + off, 1, 2);
     exec_ref written[6] = {x->dst, x->dst2, x->vec[0], x->vec[1], x->vec[2], x->vec[3]};
     for (uint32_t d = 0; d < 6; d++) {
         if (written[d] == REF_NONE || (written[d] & REF_CONST) || (d >= 2 && x->kind != EXEC_LD))
@@ -182,7 +184,6 @@ static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
         const char *row = (const char *)(regs + (uint64_t)(written[d] >> 1) * WARP_LANES);
         for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
             __builtin_prefetch(row + off, 1, 2);
-        __builtin_prefetch(ready + (written[d] >> 1), 1, 2);
     }
 }
 
