@@ -240,6 +240,7 @@ START_TEST(l2_write_back)
                   (unsigned long long)during);
     gpu_memsys_kernel_end(m, now);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, bytes);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_at_end_bytes, bytes - during);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 0);
     gpu_memsys_free(m);
 }

@@ -248,7 +248,8 @@ static void print_stats(const struct ptx_run_options *o, const struct gpu_params
 {
     double seconds = (double)s->duration_ps / 1e12;
     double kernel_seconds = (double)s->cycles / (double)p->clock_hz;
-    uint64_t dram = s->dram_read_bytes + s->dram_write_bytes;
+    /* The bandwidth counts the bytes that moved while the kernel ran, not the write-back of what L2 still held. */
+    uint64_t dram = s->dram_read_bytes + s->dram_write_bytes - s->dram_write_at_end_bytes;
     printf("kernel %s on %s: grid %" PRIu32 "x%" PRIu32 "x%" PRIu32 ", block %" PRIu32 "x%" PRIu32 "x%" PRIu32 "\n",
            o->kernel, p->preset, o->grid.x, o->grid.y, o->grid.z, o->block.x, o->block.y, o->block.z);
     printf("  occupancy           %" PRIu32 " blocks/SM (limited by %s; %" PRIu32 " registers/thread, %" PRIu64
@@ -260,7 +261,8 @@ static void print_stats(const struct ptx_run_options *o, const struct gpu_params
     printf("  warp instructions   %" PRIu64 "\n", s->warp_insns);
     printf("  thread instructions %" PRIu64 "\n", s->thread_insns);
     printf("  dram read           %" PRIu64 " B\n", s->dram_read_bytes);
-    printf("  dram write          %" PRIu64 " B\n", s->dram_write_bytes);
+    printf("  dram write          %" PRIu64 " B (%" PRIu64 " B of them still in L2 at the end, written back after)\n",
+           s->dram_write_bytes, s->dram_write_at_end_bytes);
     printf("  dram bandwidth      %.1f GB/s (%.1f%% of %.1f GB/s)\n",
            kernel_seconds > 0 ? (double)dram / kernel_seconds / 1e9 : 0.0,
            kernel_seconds > 0 ? 100.0 * (double)dram / kernel_seconds / (double)p->dram_bytes_per_second : 0.0,

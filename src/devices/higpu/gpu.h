@@ -54,6 +54,7 @@ struct gpu_launch_stats {
     uint64_t duration_ps;        /* launch latency + cycles at the SM clock */
     uint64_t warp_insns, thread_insns;
     uint64_t dram_read_bytes, dram_write_bytes;
+    uint64_t dram_write_at_end_bytes; /* of dram_write_bytes: still dirty in L2 at the end, written back after it */
     uint64_t l2_hits, l2_misses, l1_hits, l1_misses; /* sectors */
     uint32_t blocks_per_sm;
     const char *occupancy_limit;

@@ -467,6 +467,7 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     stats->thread_insns = ls.thread_insns;
     stats->dram_read_bytes = ms->dram_read_bytes;
     stats->dram_write_bytes = ms->dram_write_bytes;
+    stats->dram_write_at_end_bytes = ms->dram_write_at_end_bytes;
     stats->l1_hits = ms->l1_hits;
     stats->l1_misses = ms->l1_misses;
     stats->l2_hits = ms->l2_hits;

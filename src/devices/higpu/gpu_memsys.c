@@ -67,7 +67,9 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
     for (uint64_t slot = 0; slot < slots; slot++) {
         uint8_t *dirty = gpu_cache_dirty(c, slot);
         if (*dirty != 0) {
-            m->stats.dram_write_bytes += (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
+            uint64_t bytes = (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
+            m->stats.dram_write_bytes += bytes;
+            m->stats.dram_write_at_end_bytes += bytes;
             *dirty = 0;
         }
     }

@@ -26,6 +26,7 @@ struct gpu_memsys_stats {
     uint64_t l1_hits, l1_misses;  /* sectors */
     uint64_t l2_hits, l2_misses;  /* sectors */
     uint64_t dram_read_bytes, dram_write_bytes;
+    uint64_t dram_write_at_end_bytes; /* of dram_write_bytes: dirty in L2 when the kernel ended, written after it */
     uint64_t shared_wavefronts;   /* shared-memory passes, 1 per access without conflicts */
 };
 
