@@ -219,90 +219,63 @@ static uint8_t *warp_span(struct launch_state *ls, uint32_t sm, struct warp *w, 
     return region;
 }
 
-/* Element `e` of each active lane from a checked region: fixed sizes, so each is one host load. */
-static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, const uint8_t *region, const uint64_t *addr,
-                                                             uint64_t lo, uint32_t mask, unsigned bytes,
-                                                             unsigned dst_bytes, bool sign)
+/* Every active lane's host pointer for the instruction's access, in ptr[]: all lanes checked at once when they
+ * fall in one region (warp_span), else one by one. ls->addresses then holds what the timing model sees and *timed
+ * the space the access is timed in. False after recording the first faulting lane's fault; nothing is read or
+ * written before every lane has passed, so a faulting instruction moves no data. */
+static bool lane_pointers(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
+                          uint32_t mask, unsigned total, unsigned *timed, uint8_t *ptr[WARP_LANES])
 {
-    if (mask == FULL_MASK) {
-        for (uint32_t l = 0; l < WARP_LANES; l++)
-            d[l] = extend(load_bytes(region + (addr[l] - lo), bytes), bytes, dst_bytes, sign);
-        return;
-    }
+    const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
+    uint64_t lo;
+    uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, timed, &lo);
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        d[l] = extend(load_bytes(region + (addr[l] - lo), bytes), bytes, dst_bytes, sign);
+        ptr[l] = region != NULL ? region + (ls->addresses[l] - lo)
+                                : lane_access(ls, sm, w, x, l, base[l], total, m == mask, timed);
+        if (ptr[l] == NULL)
+            return false;
     }
+    return true;
 }
 
-static void load_region(struct launch_state *ls, struct warp *w, const struct exec_insn *x, uint32_t mask,
-                        const uint8_t *region, uint64_t lo)
-{
-    unsigned bytes = x->access_bytes;
-    for (unsigned e = 0; e < x->vector; e++) {
-        if (x->vec[e] == REF_NONE)
-            continue;
-        uint64_t *d = ref_ptr(ls->kernel, w, x->vec[e]);
-        const uint8_t *at = region + e * bytes;
-        switch (bytes) {
-        case 1: load_lanes(d, at, ls->addresses, lo, mask, 1, x->dst_bytes, x->sign_extend); break;
-        case 2: load_lanes(d, at, ls->addresses, lo, mask, 2, x->dst_bytes, x->sign_extend); break;
-        case 4: load_lanes(d, at, ls->addresses, lo, mask, 4, x->dst_bytes, x->sign_extend); break;
-        default: load_lanes(d, at, ls->addresses, lo, mask, 8, x->dst_bytes, x->sign_extend); break;
-        }
-    }
-}
-
-/* Stores go element by element, each in lane order: two lanes on one address write the same element (accesses
- * are aligned to their whole size), so the higher lane's value stays, as on the per-lane path. */
-static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, uint8_t *region, const uint64_t *addr,
-                                                              uint64_t lo, uint32_t mask, unsigned bytes)
+/* Fixed sizes, so that each lane's element is one host load or store. */
+static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, uint8_t *const *ptr, unsigned offset,
+                                                             uint32_t mask, unsigned bytes, unsigned dst_bytes,
+                                                             bool sign)
 {
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        store_bytes(region + (addr[l] - lo), v[l], bytes);
+        d[l] = extend(load_bytes(ptr[l] + offset, bytes), bytes, dst_bytes, sign);
     }
 }
 
-static void store_region(struct launch_state *ls, struct warp *w, const struct exec_insn *x, uint32_t mask,
-                         uint8_t *region, uint64_t lo)
+static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, uint8_t *const *ptr,
+                                                              unsigned offset, uint32_t mask, unsigned bytes)
 {
-    unsigned bytes = x->access_bytes;
-    for (unsigned e = 0; e < x->vector; e++) {
-        if (x->vec[e] == REF_NONE)
-            continue;
-        const uint64_t *v = ref_ptr(ls->kernel, w, x->vec[e]);
-        uint8_t *at = region + e * bytes;
-        switch (bytes) {
-        case 1: store_lanes(v, at, ls->addresses, lo, mask, 1); break;
-        case 2: store_lanes(v, at, ls->addresses, lo, mask, 2); break;
-        case 4: store_lanes(v, at, ls->addresses, lo, mask, 4); break;
-        default: store_lanes(v, at, ls->addresses, lo, mask, 8); break;
-        }
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        store_bytes(ptr[l] + offset, v[l], bytes);
     }
 }
 
 bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue)
 {
-    const struct gpu_kernel *k = ls->kernel;
-    const uint64_t *base = ref_ptr(k, w, x->a);
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
     unsigned timed = x->space;
-    uint64_t lo;
-    const uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, &timed, &lo);
-    if (region != NULL)
-        load_region(ls, w, x, mask, region, lo);
-    for (uint32_t m = region != NULL ? 0 : mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        const uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
-        if (p == NULL)
-            return false;
-        for (unsigned e = 0; e < x->vector; e++) {
-            if (x->vec[e] == REF_NONE)
-                continue;
-            uint64_t v = extend(load_bytes(p + e * bytes, bytes), bytes, x->dst_bytes, x->sign_extend);
-            ref_ptr(k, w, x->vec[e])[l] = v;
+    uint8_t *ptr[WARP_LANES];
+    if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
+        return false;
+    for (unsigned e = 0; e < x->vector; e++) {
+        if (x->vec[e] == REF_NONE)
+            continue;
+        uint64_t *d = ref_ptr(ls->kernel, w, x->vec[e]);
+        switch (bytes) {
+        case 1: load_lanes(d, ptr, e, mask, 1, x->dst_bytes, x->sign_extend); break;
+        case 2: load_lanes(d, ptr, 2 * e, mask, 2, x->dst_bytes, x->sign_extend); break;
+        case 4: load_lanes(d, ptr, 4 * e, mask, 4, x->dst_bytes, x->sign_extend); break;
+        default: load_lanes(d, ptr, 8 * e, mask, 8, x->dst_bytes, x->sign_extend); break;
         }
     }
     uint64_t ready = mask ? access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue)
@@ -314,25 +287,26 @@ bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const st
     return true;
 }
 
+/* Element by element, each in lane order: two lanes on one address write the same element (accesses are aligned
+ * to their whole size), so the higher lane's value stays. */
 bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue)
 {
-    const struct gpu_kernel *k = ls->kernel;
-    const uint64_t *base = ref_ptr(k, w, x->a);
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
     unsigned timed = x->space;
-    uint64_t lo;
-    uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, &timed, &lo);
-    if (region != NULL)
-        store_region(ls, w, x, mask, region, lo);
-    for (uint32_t m = region != NULL ? 0 : mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint8_t *p = lane_access(ls, sm, w, x, l, base[l], total, m == mask, &timed);
-        if (p == NULL)
-            return false;
-        for (unsigned e = 0; e < x->vector; e++)
-            if (x->vec[e] != REF_NONE)
-                store_bytes(p + e * bytes, ref_ptr(k, w, x->vec[e])[l], bytes);
+    uint8_t *ptr[WARP_LANES];
+    if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
+        return false;
+    for (unsigned e = 0; e < x->vector; e++) {
+        if (x->vec[e] == REF_NONE)
+            continue;
+        const uint64_t *v = ref_ptr(ls->kernel, w, x->vec[e]);
+        switch (bytes) {
+        case 1: store_lanes(v, ptr, e, mask, 1); break;
+        case 2: store_lanes(v, ptr, 2 * e, mask, 2); break;
+        case 4: store_lanes(v, ptr, 4 * e, mask, 4); break;
+        default: store_lanes(v, ptr, 8 * e, mask, 8); break;
+        }
     }
     if (mask) {
         uint64_t left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
