@@ -17,7 +17,8 @@ endif
 DEPFLAGS := -MMD -MP
 
 LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm \
-              $(shell pkg-config --libs simgrid 2>/dev/null || echo -lsimgrid)
+              $(shell pkg-config --libs simgrid 2>/dev/null || echo -lsimgrid) \
+              $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))

@@ -52,7 +52,7 @@ static uint64_t reg_read(struct rig *r, uint64_t offset)
 
 static void *mem(struct rig *r, uint64_t at, uint64_t len)
 {
-    void *p = vdc_guest_ptr(&r->guest.vm.memory, at, len);
+    void *p = vdc_guest_ptr(&r->guest.memory, at, len);
     ck_assert_ptr_nonnull(p);
     return p;
 }
@@ -64,7 +64,7 @@ static void rig_init_with(struct rig *r, const struct higpu_params *params, uint
     memset(r, 0, sizeof *r);
     vdc_sim_init(&r->sim, 1);
     r->guest.name = vdc_xstrdup("blade0");
-    ck_assert(vdc_guest_memory_map(&r->guest.vm.memory, MEMORY, &err));
+    ck_assert(vdc_guest_memory_map(&r->guest.memory, MEMORY, &err));
     r->guest.entity = vdc_entity_create(&r->sim, 0x10000, "blade0", ignore_event, &r->guest, &err);
     ck_assert_ptr_nonnull(r->guest.entity);
     if (params != NULL)
@@ -95,7 +95,7 @@ static void rig_free(struct rig *r)
     higpu_free(r->gpu);
     fclose(r->log_file);
     free(r->log);
-    vdc_guest_memory_unmap(&r->guest.vm.memory);
+    vdc_guest_memory_unmap(&r->guest.memory);
     vdc_mmio_bus_free(&r->guest.bus);
     free(r->guest.name);
     vdc_sim_free(&r->sim);

@@ -12,7 +12,7 @@
 #include "../guest/runtime/verbs.c"
 #include "../guest/runtime/verbs_data.c"
 
-#include "../src/devices/simctl.h"
+#include "../src/kvm/simctl.h"
 #include "../src/fabric/fabric.h"
 #include "../src/fabric/topologies.h"
 #include "../src/kvm/device_tree.h"
@@ -103,8 +103,8 @@ void guest_host_mmio_write(uint64_t address, uint64_t value)
 
 uint64_t guest_host_physical(const void *p)
 {
-    const uint8_t *base = host.guest.vm.memory.host;
-    ck_assert_msg((const uint8_t *)p >= base && (const uint8_t *)p < base + host.guest.vm.memory.size,
+    const uint8_t *base = host.guest.memory.host;
+    ck_assert_msg((const uint8_t *)p >= base && (const uint8_t *)p < base + host.guest.memory.size,
                   "the NIC is given memory outside the guest's (%p); allocate it with vdc_alloc", p);
     return (uint64_t)((const uint8_t *)p - base);
 }
@@ -119,7 +119,7 @@ void *vdc_alloc(size_t size, size_t align)
     if (start > host.alloc_end || size > host.alloc_end - start)
         return NULL;
     host.alloc_next = start + size;
-    return memset(vdc_guest_ptr(&host.guest.vm.memory, start, size), 0, size);
+    return memset(vdc_guest_ptr(&host.guest.memory, start, size), 0, size);
 }
 
 size_t vdc_alloc_available(void)
@@ -129,7 +129,7 @@ size_t vdc_alloc_available(void)
 
 const void *vdc_device_tree(void)
 {
-    return vdc_guest_ptr(&host.guest.vm.memory, host.guest.dtb_address, GUEST_DTB_SIZE);
+    return vdc_guest_ptr(&host.guest.memory, host.guest.dtb_address, GUEST_DTB_SIZE);
 }
 
 uint64_t vdc_wait(uint64_t deadline_ns, uint64_t cause_mask)
@@ -193,7 +193,7 @@ void guest_host_boot(const struct guest_host_options *o)
     g->config = (struct vdc_guest_config){.name = g->name, .memory_size = MEMORY,
                                           .exit_cost = o->exit_cost ? o->exit_cost : GUEST_HOST_EXIT_COST,
                                           .bootargs = o->bootargs ? o->bootargs : ""};
-    ck_assert(vdc_guest_memory_map(&g->vm.memory, MEMORY, &err));
+    ck_assert(vdc_guest_memory_map(&g->memory, MEMORY, &err));
     g->entity = vdc_entity_create(&host.sim, ENTITY_ID, g->name, on_guest_event, g, &err);
     ck_assert_msg(g->entity != NULL, "%s", err.text);
     ck_assert_msg(vdc_simctl_attach(g, &err), "%s", err.text);
@@ -206,7 +206,7 @@ void guest_host_boot(const struct guest_host_options *o)
     g->dtb_address = MEMORY - GUEST_DTB_SIZE;
     struct vdc_device_tree_info info = {.name = g->name, .memory_size = MEMORY, .bootargs = g->config.bootargs,
                                         .bus = &g->bus};
-    ck_assert_msg(vdc_device_tree_build(&g->vm.memory, g->dtb_address, GUEST_DTB_SIZE, &info, &err), "%s", err.text);
+    ck_assert_msg(vdc_device_tree_build(&g->memory, g->dtb_address, GUEST_DTB_SIZE, &info, &err), "%s", err.text);
     g->state = VDC_GUEST_RUNNABLE;
     host.alloc_next = GUEST_PROGRAM_BASE;
     host.alloc_end = g->dtb_address;
@@ -222,7 +222,7 @@ void guest_host_halt(void)
     hinic_free(host.nic);
     fclose(host.log);
     free(host.log_text);
-    vdc_guest_memory_unmap(&host.guest.vm.memory);
+    vdc_guest_memory_unmap(&host.guest.memory);
     vdc_mmio_bus_free(&host.guest.bus);
     free(host.guest.name);
     fabric_free(&host.fabric);

@@ -57,7 +57,7 @@ void rig_init_rack(struct rig *r, uint32_t blades, const struct hinic_params *pa
         g->config.rank = i;
         g->config.attach_context = r;
         g->state = VDC_GUEST_RUNNABLE;
-        ck_assert(vdc_guest_memory_map(&g->vm.memory, RIG_MEMORY, &err));
+        ck_assert(vdc_guest_memory_map(&g->memory, RIG_MEMORY, &err));
         g->entity = vdc_entity_create(&r->sim, 0x10000 + i, name, on_guest_event, g, &err);
         ck_assert_ptr_nonnull(g->entity);
         struct hinic_params defaults;
@@ -76,7 +76,7 @@ void rig_free(struct rig *r)
         hinic_free(r->nic[i]);
         fclose(r->log[i]);
         free(r->log_text[i]);
-        vdc_guest_memory_unmap(&r->guest[i].vm.memory);
+        vdc_guest_memory_unmap(&r->guest[i].memory);
         vdc_mmio_bus_free(&r->guest[i].bus);
         free(r->guest[i].name);
     }
@@ -102,7 +102,7 @@ uint64_t rig_reg_read(struct rig *r, uint32_t b, uint64_t offset)
 
 void *rig_mem(struct rig *r, uint32_t b, uint64_t at, uint64_t len)
 {
-    void *p = vdc_guest_ptr(&r->guest[b].vm.memory, at, len);
+    void *p = vdc_guest_ptr(&r->guest[b].memory, at, len);
     ck_assert_ptr_nonnull(p);
     return p;
 }

@@ -3,7 +3,7 @@
 # otherwise it prints the exact apt-get line. Usage: scripts/deps.sh [--bench]  (--bench adds ns-3 for comparisons)
 set -euo pipefail
 
-packages=(build-essential pkg-config libyaml-dev zlib1g-dev check libfdt-dev libsimgrid-dev device-tree-compiler tshark)
+packages=(build-essential pkg-config libyaml-dev zlib1g-dev check libfdt-dev libsimgrid-dev libunicorn-dev device-tree-compiler tshark)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(g++ libns3-dev libgsl-dev)
 fi

@@ -1,7 +1,7 @@
 /* Guest side of the sim-control device, found through the device tree. */
 #include <libfdt.h>
 
-#include "../../src/devices/simctl_regs.h"
+#include "../../src/kvm/simctl_regs.h"
 #include "vdc_guest.h"
 
 static const void *device_tree;

@@ -2,13 +2,11 @@
  * two rates is the VMM's own cost per exit beside KVM's. */
 #include "kvm_bench.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "../common/wall_clock.h"
-#include "../devices/simctl_regs.h"
+#include "../kvm/simctl_regs.h"
 #include "../kvm/guest.h"
 #include "../kvm/guest_layout.h"
 
@@ -23,19 +21,17 @@ static bool make_guest(struct vdc_guest *g, struct vdc_sim *sim, const uint8_t *
 /* Runs the guest without the scheduler: reads of simctl return fixed values, EXIT ends the loop. */
 static bool bare_loop(struct vdc_guest *g, uint64_t *exits, struct vdc_error *err)
 {
-    struct kvm_run *run = g->vm.run;
     uint64_t count = 0, fake_clock = 0;
+    struct vdc_vcpu_exit x;
     for (;;) {
-        if (ioctl(g->vm.vcpu_fd, KVM_RUN, 0) != 0) {
-            if (errno == EINTR)
-                continue;
-            return vdc_fail(err, "bare loop: KVM_RUN failed (%s)", strerror(errno));
-        }
+        vdc_vcpu_run(&g->vcpu, &x);
+        if (x.kind == VDC_VCPU_EXIT_AGAIN)
+            continue;
         count++;
-        if (run->exit_reason != KVM_EXIT_MMIO)
-            return vdc_fail(err, "bare loop: unexpected exit reason %u", run->exit_reason);
-        uint64_t offset = run->mmio.phys_addr - GUEST_SIMCTL_BASE, value = 0;
-        if (run->mmio.is_write) {
+        if (x.kind != VDC_VCPU_EXIT_MMIO)
+            return vdc_fail(err, "bare loop: unexpected exit (%s)", x.message);
+        uint64_t offset = x.mmio.address - GUEST_SIMCTL_BASE, value = 0;
+        if (x.mmio.is_write) {
             if (offset == SIMCTL_EXIT)
                 break;
             continue;
@@ -44,7 +40,7 @@ static bool bare_loop(struct vdc_guest *g, uint64_t *exits, struct vdc_error *er
             value = SIMCTL_MAGIC;
         else if (offset == SIMCTL_CLOCK_NS)
             value = fake_clock += 1000;
-        memcpy(run->mmio.data, &value, sizeof value);
+        vdc_vcpu_complete_read(&g->vcpu, value);
     }
     *exits = count;
     return true;

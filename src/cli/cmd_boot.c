@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../common/exit_codes.h"
-#include "../devices/simctl.h"
+#include "../kvm/simctl.h"
 #include "../kvm/guest.h"
 #include "../run/guest_set.h"
 #include "../scenario/units.h"

@@ -1,65 +1,19 @@
-/* The vCPU as an entity: each RUN event enters the guest once and handles the exit it comes back with,
- * at that event's virtual time; the next RUN is scheduled one exit cost (plus annotated compute) later.
- * Wall time never enters the model: the watchdog only decides that a guest ran away. */
+/* The vCPU as an entity: each RUN event enters the guest once and handles the exit it comes back with, at that
+ * event's virtual time (or, when retired instructions are charged, that much later); the next RUN is scheduled
+ * one exit cost (plus annotated compute) later. Wall time never enters the model: KVM's watchdog only decides
+ * that a guest ran away. */
 #include "guest.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/time.h>
 
-#include "../devices/simctl.h"
 #include "device_tree.h"
 #include "elf_loader.h"
+#include "fault_report.h"
 #include "guest_layout.h"
+#include "simctl.h"
 #include "x86_setup.h"
-
-/* The watchdog's signal only has to interrupt KVM_RUN; immediate_exit covers a signal that lands just
- * before the ioctl. One vCPU runs at a time, so one pointer suffices. */
-static struct kvm_run *volatile watched_run;
-static volatile sig_atomic_t watchdog_fired;
-
-static void on_watchdog(int signo)
-{
-    (void)signo;
-    watchdog_fired = 1;
-    if (watched_run != NULL)
-        watched_run->immediate_exit = 1;
-}
-
-static void watchdog_install(void)
-{
-    static bool installed;
-    if (installed)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_watchdog; /* no SA_RESTART: KVM_RUN must return EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    installed = true;
-}
-
-static void watchdog_arm(struct vdc_guest *g)
-{
-    double s = g->config.runaway_seconds;
-    struct itimerval timer = {.it_value = {.tv_sec = (time_t)s, .tv_usec = (suseconds_t)((s - (double)(time_t)s) * 1e6)}};
-    if (timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0)
-        timer.it_value.tv_usec = 1;
-    watchdog_fired = 0;
-    watched_run = g->vm.run;
-    setitimer(ITIMER_REAL, &timer, NULL);
-}
-
-static void watchdog_disarm(void)
-{
-    struct itimerval off = {0};
-    setitimer(ITIMER_REAL, &off, NULL);
-    watched_run = NULL;
-}
 
 static void schedule_run(struct vdc_guest *g)
 {
@@ -68,9 +22,14 @@ static void schedule_run(struct vdc_guest *g)
     vdc_schedule_in(g->entity, delay, VDC_PRIO_GUEST, g->entity->id, VDC_GUEST_EV_RUN, 0);
 }
 
+static bool ended(const struct vdc_guest *g)
+{
+    return g->state == VDC_GUEST_EXITED || g->state == VDC_GUEST_FAULTED || g->state == VDC_GUEST_RUNAWAY;
+}
+
 void vdc_guest_fault(struct vdc_guest *g, const char *what)
 {
-    if (g->state == VDC_GUEST_EXITED || g->state == VDC_GUEST_FAULTED || g->state == VDC_GUEST_RUNAWAY)
+    if (ended(g))
         return;
     g->state = VDC_GUEST_FAULTED;
     snprintf(g->report, sizeof g->report, "%s", what);
@@ -78,41 +37,20 @@ void vdc_guest_fault(struct vdc_guest *g, const char *what)
         vdc_sim_stop(g->entity->sim);
 }
 
-static void report_runaway(struct vdc_guest *g)
+static void handle_mmio(struct vdc_guest *g, const struct vdc_vcpu_exit *x)
 {
-    struct kvm_regs regs;
-    g->state = VDC_GUEST_RUNAWAY;
-    if (g->config.stop_run_on_failure)
-        vdc_sim_stop(g->entity->sim);
-    if (ioctl(g->vm.vcpu_fd, KVM_GET_REGS, &regs) != 0) {
-        snprintf(g->report, sizeof g->report, "ran away: no exit for %.1f s of wall time", g->config.runaway_seconds);
-        return;
-    }
-    snprintf(g->report, sizeof g->report,
-             "ran away: no exit for %.1f s of wall time; rip 0x%llx rsp 0x%llx rax 0x%llx rbx 0x%llx rcx 0x%llx "
-             "rdx 0x%llx rsi 0x%llx rdi 0x%llx rflags 0x%llx",
-             g->config.runaway_seconds, regs.rip, regs.rsp, regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi,
-             regs.rdi, regs.rflags);
-}
-
-static void handle_mmio(struct vdc_guest *g)
-{
-    struct kvm_run *run = g->vm.run;
-    uint64_t address = run->mmio.phys_addr;
-    uint32_t size = run->mmio.len;
-    const struct vdc_mmio_window *w = vdc_mmio_bus_find(&g->bus, address, size);
+    const struct vdc_mmio_window *w = vdc_mmio_bus_find(&g->bus, x->mmio.address, x->mmio.size);
     char message[512];
-    if (w == NULL || size > 8) {
-        struct kvm_regs regs;
-        unsigned long long rip = ioctl(g->vm.vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
-        snprintf(message, sizeof message, "%s of %u bytes at 0x%" PRIx64 " reaches no device (rip 0x%llx)",
-                 run->mmio.is_write ? "write" : "read", size, address, rip);
+    if (w == NULL || x->mmio.size > 8) {
+        snprintf(message, sizeof message, "%s of %u bytes at 0x%" PRIx64 " reaches no device (rip 0x%" PRIx64 ")",
+                 x->mmio.is_write ? "write" : "read", x->mmio.size, x->mmio.address, x->mmio.rip);
         vdc_guest_fault(g, message);
         return;
     }
-    struct vdc_mmio_access access = {.offset = address - w->base, .size = size, .is_write = run->mmio.is_write != 0};
+    struct vdc_mmio_access access = {
+        .offset = x->mmio.address - w->base, .size = x->mmio.size, .is_write = x->mmio.is_write};
     if (access.is_write)
-        memcpy(&access.value, run->mmio.data, size);
+        access.value = x->mmio.value;
     struct vdc_error err;
     if (!w->handler(w->device, g, &access, &err)) {
         vdc_fail_prefix(&err, "%s", w->name);
@@ -120,50 +58,29 @@ static void handle_mmio(struct vdc_guest *g)
         return;
     }
     if (!access.is_write)
-        memcpy(run->mmio.data, &access.value, size);
+        vdc_vcpu_complete_read(&g->vcpu, access.value);
 }
 
-static void run_once(struct vdc_guest *g)
+static void handle_exit(struct vdc_guest *g, const struct vdc_vcpu_exit *x)
 {
-    watchdog_arm(g);
-    int rc = ioctl(g->vm.vcpu_fd, KVM_RUN, 0);
-    int saved_errno = errno;
-    watchdog_disarm();
-    g->vm.run->immediate_exit = 0;
-    if (rc < 0) {
-        if (saved_errno == EINTR && watchdog_fired)
-            report_runaway(g);
-        else if (saved_errno != EINTR) {
-            char message[256];
-            snprintf(message, sizeof message, "KVM_RUN failed (%s)", strerror(saved_errno));
-            vdc_guest_fault(g, message);
-        }
-        return; /* an EINTR from another signal: just run again */
-    }
-    g->exits++;
-    char message[256];
-    switch (g->vm.run->exit_reason) {
-    case KVM_EXIT_MMIO: handle_mmio(g); break;
-    case KVM_EXIT_HLT: vdc_guest_fault(g, "halted (hlt is not allowed at CPL3; this should not happen)"); break;
-    case KVM_EXIT_SHUTDOWN: vdc_guest_fault(g, "triple fault: the vCPU shut down"); break;
-    case KVM_EXIT_IO:
-        snprintf(message, sizeof message, "port I/O at 0x%x; guests talk to devices through MMIO only",
-                 g->vm.run->io.port);
+    char message[768];
+    struct vdc_vcpu_regs regs;
+    switch (x->kind) {
+    case VDC_VCPU_EXIT_MMIO: handle_mmio(g, x); break;
+    case VDC_VCPU_EXIT_EXCEPTION:
+        vdc_fault_report_exception(&g->memory, x, message, sizeof message);
         vdc_guest_fault(g, message);
         break;
-    case KVM_EXIT_FAIL_ENTRY:
-        snprintf(message, sizeof message, "KVM could not enter the guest (hardware reason 0x%llx)",
-                 (unsigned long long)g->vm.run->fail_entry.hardware_entry_failure_reason);
-        vdc_guest_fault(g, message);
+    case VDC_VCPU_EXIT_SHUTDOWN: vdc_guest_fault(g, "triple fault: the vCPU shut down"); break;
+    case VDC_VCPU_EXIT_RUNAWAY:
+        vdc_vcpu_get_regs(&g->vcpu, &regs);
+        vdc_fault_report_runaway(x, &regs, g->report, sizeof g->report);
+        g->state = VDC_GUEST_RUNAWAY;
+        if (g->config.stop_run_on_failure)
+            vdc_sim_stop(g->entity->sim);
         break;
-    case KVM_EXIT_INTERNAL_ERROR:
-        snprintf(message, sizeof message, "KVM internal error (suberror %u)", g->vm.run->internal.suberror);
-        vdc_guest_fault(g, message);
-        break;
-    default:
-        snprintf(message, sizeof message, "unexpected KVM exit reason %u", g->vm.run->exit_reason);
-        vdc_guest_fault(g, message);
-        break;
+    case VDC_VCPU_EXIT_FAILURE: vdc_guest_fault(g, x->message); break;
+    case VDC_VCPU_EXIT_AGAIN: break;
     }
 }
 
@@ -183,8 +100,8 @@ void vdc_guest_end_wait(struct vdc_guest *g, uint64_t causes)
     struct vdc_error err;
     g->wait_epoch++;
     g->state = VDC_GUEST_RUNNABLE;
-    if (!vdc_guest_write(&g->vm.memory, g->wait_block + offsetof(struct simctl_wait, causes), &causes,
-                         sizeof causes, "simctl WAIT result", &err)) {
+    if (!vdc_guest_write(&g->memory, g->wait_block + offsetof(struct simctl_wait, causes), &causes, sizeof causes,
+                         "simctl WAIT result", &err)) {
         vdc_guest_fault(g, err.text);
         return;
     }
@@ -201,18 +118,77 @@ void vdc_guest_raise(struct vdc_guest *g, uint64_t causes)
     }
 }
 
-static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
+void vdc_guest_exit(struct vdc_guest *g, int code)
 {
-    struct vdc_guest *g = self->model;
-    if (ev->kind == VDC_GUEST_EV_WAKE) {
-        if (g->state == VDC_GUEST_WAITING && ev->arg == g->wait_epoch)
-            vdc_guest_end_wait(g, 0);
-        return;
+    vdc_guest_console_flush(g);
+    g->state = VDC_GUEST_EXITED;
+    g->exit_code = code;
+}
+
+bool vdc_guest_start_wait(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
+{
+    struct simctl_wait block;
+    if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "WAIT block", err))
+        return false;
+    struct vdc_sim *sim = g->entity->sim;
+    g->wait_block = block_address;
+    g->wait_mask = block.cause_mask;
+    uint64_t hit = g->causes & block.cause_mask;
+    vdc_time deadline = block.deadline_ns > VDC_TIME_MAX / VDC_NS ? VDC_TIME_MAX : block.deadline_ns * VDC_NS;
+    g->state = VDC_GUEST_WAITING;
+    if (hit != 0) {
+        g->causes &= ~hit;
+        vdc_guest_end_wait(g, hit);
+    } else if (block.deadline_ns != 0 && deadline <= sim->now) {
+        vdc_guest_end_wait(g, 0);
+    } else if (block.deadline_ns != 0) {
+        vdc_schedule_at(g->entity, deadline, VDC_PRIO_GUEST, g->entity->id, VDC_GUEST_EV_WAKE, g->wait_epoch);
+    } else if (block.cause_mask == 0) {
+        return vdc_fail(err, "WAIT with no deadline and no causes would never end");
     }
-    if (g->state != VDC_GUEST_RUNNABLE)
+    return true;
+}
+
+void vdc_guest_charge_compute(struct vdc_guest *g, uint64_t nanoseconds)
+{
+    vdc_time add = nanoseconds > VDC_TIME_MAX / VDC_NS ? VDC_TIME_MAX : nanoseconds * VDC_NS;
+    g->pending_compute = add > VDC_TIME_MAX - g->pending_compute ? VDC_TIME_MAX : g->pending_compute + add;
+}
+
+void vdc_guest_console_flush(struct vdc_guest *g)
+{
+    if (g->line_len == 0 || g->config.console == NULL)
         return;
+    /* Seconds with nanoseconds, as dmesg stamps its lines. */
+    vdc_time now = g->entity ? g->entity->sim->now : 0;
+    fprintf(g->config.console, "[%4" PRIu64 ".%09" PRIu64 "] %s: %.*s\n", now / VDC_SEC, now % VDC_SEC / VDC_NS,
+            g->name, (int)g->line_len, g->line);
+    g->line_len = 0;
+}
+
+/* Non-printable bytes are shown as \xNN so a guest cannot drive the terminal. */
+void vdc_guest_console_write(struct vdc_guest *g, const uint8_t *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = text[i];
+        if (c == '\n') {
+            vdc_guest_console_flush(g);
+            continue;
+        }
+        if (g->line_len + 4 >= sizeof g->line)
+            vdc_guest_console_flush(g);
+        if (c >= 0x20 && c < 0x7f)
+            g->line[g->line_len++] = (char)c;
+        else
+            g->line_len += (size_t)snprintf(g->line + g->line_len, 5, "\\x%02x", c);
+    }
+}
+
+/* After an exit is handled: the next run, unless the guest now waits or has ended. */
+static void continue_after_exit(struct vdc_guest *g)
+{
     uint64_t wait_epoch = g->wait_epoch;
-    run_once(g);
+    handle_exit(g, &g->exit);
     /* A WAIT that ended within this exit (a cause already raised, a deadline already past) has scheduled the
      * next run itself; a second one would run the guest twice per exit cost. */
     if (g->state == VDC_GUEST_RUNNABLE) {
@@ -224,11 +200,41 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
     /* A WAIT has scheduled its own deadline; an ended guest schedules nothing. */
 }
 
+static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct vdc_guest *g = self->model;
+    if (ev->kind == VDC_GUEST_EV_WAKE) {
+        if (g->state == VDC_GUEST_WAITING && ev->arg == g->wait_epoch)
+            vdc_guest_end_wait(g, 0);
+        return;
+    }
+    if (g->state != VDC_GUEST_RUNNABLE)
+        return;
+    if (ev->kind == VDC_GUEST_EV_EXIT) {
+        continue_after_exit(g);
+        return;
+    }
+    do
+        vdc_vcpu_run(&g->vcpu, &g->exit);
+    while (g->exit.kind == VDC_VCPU_EXIT_AGAIN);
+    if (g->exit.kind != VDC_VCPU_EXIT_RUNAWAY)
+        g->exits++;
+    /* The instructions that led to this exit take their time before it is handled (docs/guest-abi.md). */
+    uint64_t retired = g->config.instruction_time ? vdc_vcpu_take_instructions(&g->vcpu) : 0;
+    if (retired > 0) {
+        g->instructions += retired;
+        vdc_time spent = retired > VDC_TIME_MAX / g->config.instruction_time ? VDC_TIME_MAX
+                                                                             : retired * g->config.instruction_time;
+        vdc_schedule_in(g->entity, spent, VDC_PRIO_GUEST, g->entity->id, VDC_GUEST_EV_EXIT, 0);
+        return;
+    }
+    continue_after_exit(g);
+}
+
 bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_id, const struct vdc_guest_config *cfg,
                       const uint8_t *elf, size_t elf_size, struct vdc_error *err)
 {
     memset(g, 0, sizeof *g);
-    g->vm.kvm_fd = g->vm.vm_fd = g->vm.vcpu_fd = -1;
     g->config = *cfg;
     g->name = vdc_xstrdup(cfg->name);
     g->config.name = g->name;
@@ -237,33 +243,36 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
         return vdc_fail(err, "guest %s: memory size %" PRIu64 " MiB must be a multiple of 2 MiB from %llu MiB to %llu "
                              "MiB",
                         cfg->name, size >> 20, GUEST_MEMORY_MIN >> 20, GUEST_MEMORY_MAX >> 20);
-    if (!vdc_vm_create(&g->vm, size, err))
+    if (!vdc_guest_memory_map(&g->memory, size, err))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
     uint64_t dtb = size - GUEST_DTB_SIZE, thread_block = dtb - GUEST_THREAD_BLOCK_SIZE;
     uint64_t stack_top = thread_block, program_end = stack_top - GUEST_STACK_SIZE;
     struct vdc_elf_image image;
-    if (!vdc_elf_load(elf, elf_size, &g->vm.memory, GUEST_PROGRAM_BASE, program_end, &image, err))
+    if (!vdc_elf_load(elf, elf_size, &g->memory, GUEST_PROGRAM_BASE, program_end, &image, err))
         return vdc_fail_prefix(err, "guest %s: %s", cfg->name, cfg->program_path ? cfg->program_path : "program");
-    x86_build_system_tables(&g->vm.memory);
+    x86_build_system_tables(&g->memory);
     if (!vdc_simctl_attach(g, err) || (cfg->attach_devices && !cfg->attach_devices(g, cfg->attach_context, err)))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
     struct vdc_device_tree_info info = {
         .name = cfg->name, .rank = cfg->rank, .node_id = cfg->node_id, .memory_size = size, .bus = &g->bus,
         .bootargs = cfg->bootargs};
     g->dtb_address = dtb;
-    if (!vdc_device_tree_build(&g->vm.memory, dtb, GUEST_DTB_SIZE, &info, err))
+    if (!vdc_device_tree_build(&g->memory, dtb, GUEST_DTB_SIZE, &info, err))
         return vdc_fail_prefix(err, "guest %s: device tree", cfg->name);
-    struct kvm_sregs sregs;
-    struct kvm_regs regs;
     /* The stack-protector canary at %fs:0x28: any fixed value keeps runs deterministic. */
     uint64_t canary = 0x00d1ce5eedc0ffeeULL;
-    if (!vdc_guest_write(&g->vm.memory, thread_block + 0x28, &canary, sizeof canary, "thread block", err))
+    if (!vdc_guest_write(&g->memory, thread_block + 0x28, &canary, sizeof canary, "thread block", err))
         return false;
-    x86_user_sregs(&sregs, thread_block);
-    x86_user_regs(&regs, image.entry, stack_top, dtb);
-    if (!vdc_vm_set_registers(&g->vm, &sregs, &regs, err))
+    struct vdc_vcpu_entry entry;
+    x86_user_entry(&entry, image.entry, stack_top, dtb, thread_block);
+    struct vdc_vcpu_options options = {
+        .backend = cfg->vcpu,
+        .runaway_seconds = cfg->runaway_seconds,
+        .runaway_instructions = cfg->runaway_instructions,
+        .count_instructions = cfg->instruction_time != 0,
+    };
+    if (!vdc_vcpu_create(&g->vcpu, &g->memory, &options, &entry, err))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
-    watchdog_install();
     g->entity = vdc_entity_create(sim, entity_id, cfg->name, on_guest_event, g, err);
     if (g->entity == NULL)
         return vdc_fail_prefix(err, "guest %s", cfg->name);
@@ -275,7 +284,8 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
 void vdc_guest_destroy(struct vdc_guest *g)
 {
     vdc_guest_console_flush(g);
-    vdc_vm_destroy(&g->vm);
+    vdc_vcpu_destroy(&g->vcpu);
+    vdc_guest_memory_unmap(&g->memory);
     vdc_mmio_bus_free(&g->bus);
     free(g->name);
     memset(g, 0, sizeof *g);

@@ -1,4 +1,5 @@
-/* A guest: one VM whose vCPU is a scheduler entity, run only when it is the earliest thing in the queue. */
+/* A guest: its RAM and one vCPU (KVM or emulated, vcpu.h) that is a scheduler entity, run only when it is the
+ * earliest thing in the queue; and what the sim-control device does to it (exit, wait, compute, console). */
 #ifndef VDC_KVM_GUEST_H
 #define VDC_KVM_GUEST_H
 
@@ -8,24 +9,29 @@
 
 #include "../scheduler/sim.h"
 #include "mmio_bus.h"
-#include "vm.h"
+#include "guest_memory.h"
+#include "vcpu.h"
 
 enum vdc_guest_state {
     VDC_GUEST_RUNNABLE,
     VDC_GUEST_WAITING,
     VDC_GUEST_EXITED,  /* EXIT(code) */
     VDC_GUEST_FAULTED, /* an exception, an access to nowhere, a bad device argument */
-    VDC_GUEST_RUNAWAY, /* no exit within the watchdog's wall-clock limit */
+    VDC_GUEST_RUNAWAY, /* no exit within the runaway limit (wall time on KVM, instructions emulated) */
 };
 
-enum vdc_guest_event { VDC_GUEST_EV_RUN, VDC_GUEST_EV_WAKE };
+/* RUN enters the guest; WAKE ends a WAIT at its deadline; EXIT handles an exit whose instructions were charged. */
+enum vdc_guest_event { VDC_GUEST_EV_RUN, VDC_GUEST_EV_WAKE, VDC_GUEST_EV_EXIT };
 
 struct vdc_guest_config {
     const char *name;
     uint32_t rank, node_id;
     uint64_t memory_size;
     vdc_time exit_cost;      /* virtual time charged for each exit */
-    double runaway_seconds;  /* wall-clock time without an exit after which the guest is stopped */
+    enum vdc_vcpu_backend vcpu;
+    double runaway_seconds;  /* KVM: wall-clock time without an exit after which the guest is stopped */
+    uint64_t runaway_instructions; /* emulator: retired instructions without an exit after which it is stopped */
+    vdc_time instruction_time; /* emulator: virtual time of each retired instruction; 0 charges exits only */
     FILE *console;           /* where stamped console lines go */
     const char *bootargs;    /* arguments for the program, in the device tree's /chosen/bootargs */
     const char *program_path; /* for messages about the program file */
@@ -40,13 +46,16 @@ struct vdc_guest_config {
 struct vdc_guest {
     struct vdc_guest_config config;
     char *name;
-    struct vdc_vm vm;
+    struct vdc_guest_memory memory;
+    struct vdc_vcpu vcpu;
+    struct vdc_vcpu_exit exit; /* the last exit, handled now or after its instructions' time */
     struct vdc_entity *entity;
     struct vdc_mmio_bus bus;
     enum vdc_guest_state state;
     int exit_code;
     char report[768];        /* what ended the guest, when it did not exit by itself */
     uint64_t exits;
+    uint64_t instructions;    /* retired instructions charged (guests.cpu_time=instructions) */
     uint64_t dtb_address;     /* where the device tree sits in guest memory */
     vdc_time pending_compute; /* compute annotations to charge before the next run */
     /* WAIT in progress. */
@@ -77,5 +86,16 @@ void vdc_guest_fault(struct vdc_guest *g, const char *what);
 
 /* Ends a WAIT now: writes the causes to the guest's block and resumes it after the exit cost. */
 void vdc_guest_end_wait(struct vdc_guest *g, uint64_t causes);
+
+/* What the sim-control device does to its guest (simctl.c). */
+void vdc_guest_exit(struct vdc_guest *g, int code);
+/* Starts a WAIT described by the struct simctl_wait at `block_address`; false (with err) for a bad block. */
+bool vdc_guest_start_wait(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err);
+/* Adds a compute annotation, charged before the guest runs again. */
+void vdc_guest_charge_compute(struct vdc_guest *g, uint64_t nanoseconds);
+/* Appends console text; lines go out stamped with the virtual time. */
+void vdc_guest_console_write(struct vdc_guest *g, const uint8_t *text, size_t len);
+/* Writes out a console line still being assembled (when the guest ends). */
+void vdc_guest_console_flush(struct vdc_guest *g);
 
 #endif

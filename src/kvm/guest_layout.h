@@ -11,6 +11,7 @@
 #define GUEST_PDPT 0x5000ULL
 #define GUEST_PD 0x6000ULL /* four page directories: the low 4 GiB */
 #define GUEST_STUB 0xA000ULL
+#define GUEST_IRETQ 0xB000ULL /* one iretq: a backend that must enter CPL3 from CPL0 runs it */
 #define GUEST_CPL0_STACK_TOP 0x20000ULL /* a page apart from the stub's code */
 #define GUEST_SYSTEM_END 0x200000ULL
 

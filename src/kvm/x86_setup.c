@@ -1,5 +1,5 @@
 /* Builds what a kernel would: 4-level page tables with 2 MiB pages, a GDT with user segments and a TSS,
- * and an IDT whose 32 exception gates lead to the stub. The guest never runs CPL0 code of its own
+ * and an IDT whose 32 exception gates lead to the stub, and the entry state of a CPL3 program. The guest never runs CPL0 code of its own
  * (PLATFORM.md: CPL0 is emulated and slow here), so all of this is written from the host. */
 #include "x86_setup.h"
 
@@ -68,6 +68,9 @@ static void build_idt_and_tss(struct vdc_guest_memory *gm)
         put64(gm, GUEST_IDT + 16 * vector + 8, handler >> 32);
     }
     put64(gm, GUEST_TSS + 4, GUEST_CPL0_STACK_TOP); /* RSP0 */
+    /* The one CPL0 instruction a backend may run to enter the program at CPL3 (the emulator does). */
+    static const uint8_t iretq[] = {0x48, 0xcf};
+    memcpy(vdc_guest_ptr(gm, GUEST_IRETQ, sizeof iretq), iretq, sizeof iretq);
     /* I/O map base past the limit: no I/O permission bitmap. */
     uint16_t iomap = 104;
     memcpy(vdc_guest_ptr(gm, GUEST_TSS + 102, 2), &iomap, 2);
@@ -81,50 +84,30 @@ void x86_build_system_tables(struct vdc_guest_memory *gm)
     build_idt_and_tss(gm);
 }
 
-static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, uint8_t dpl, int code)
+void x86_user_entry(struct vdc_vcpu_entry *e, uint64_t entry, uint64_t stack_top, uint64_t dtb_address,
+                    uint64_t fs_base)
 {
-    memset(s, 0, sizeof *s);
-    s->base = 0;
-    s->limit = 0xffffffff;
-    s->selector = selector;
-    s->type = type;
-    s->present = 1;
-    s->dpl = dpl;
-    s->s = 1;
-    s->g = 1;
-    s->l = code ? 1 : 0;
-    s->db = code ? 0 : 1;
-}
-
-void x86_user_sregs(struct kvm_sregs *sregs, uint64_t fs_base)
-{
-    flat_segment(&sregs->cs, GUEST_SEL_USER_CODE, 11, 3, 1);
-    flat_segment(&sregs->ss, GUEST_SEL_USER_DATA, 3, 3, 0);
-    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss;
-    sregs->fs.base = fs_base;
-    memset(&sregs->tr, 0, sizeof sregs->tr);
-    sregs->tr.base = GUEST_TSS;
-    sregs->tr.limit = 103;
-    sregs->tr.selector = GUEST_SEL_TSS;
-    sregs->tr.type = 11; /* busy 64-bit TSS, as after LTR */
-    sregs->tr.present = 1;
-    memset(&sregs->ldt, 0, sizeof sregs->ldt);
-    sregs->ldt.unusable = 1;
-    sregs->gdt.base = GUEST_GDT;
-    sregs->gdt.limit = 7 * 8 - 1;
-    sregs->idt.base = GUEST_IDT;
-    sregs->idt.limit = 32 * 16 - 1;
-    sregs->cr0 = 0x80050033ULL; /* PG, AM, WP, NE, ET, MP, PE */
-    sregs->cr3 = GUEST_PML4;
-    sregs->cr4 = 0x20ULL | 0x200ULL | 0x400ULL; /* PAE, OSFXSR, OSXMMEXCPT: SSE for compiled guest code */
-    sregs->efer = 0x500ULL;                     /* LME, LMA */
-}
-
-void x86_user_regs(struct kvm_regs *regs, uint64_t entry, uint64_t stack_top, uint64_t dtb_address)
-{
-    memset(regs, 0, sizeof *regs);
-    regs->rip = entry;
-    regs->rsp = stack_top & ~15ULL;
-    regs->rdi = dtb_address;
-    regs->rflags = 0x2;
+    memset(e, 0, sizeof *e);
+    e->rip = entry;
+    e->rsp = stack_top & ~15ULL;
+    e->rdi = dtb_address;
+    e->rflags = 0x2;
+    e->fs_base = fs_base;
+    e->cr0 = 0x80050033ULL; /* PG, AM, WP, NE, ET, MP, PE */
+    e->cr3 = GUEST_PML4;
+    /* PAE; OSFXSR and OSXMMEXCPT: SSE for compiled guest code; TSD: rdtsc at CPL3 faults, since the host's
+     * time stamp counter would leak wall time into the guest. */
+    e->cr4 = 0x20ULL | 0x200ULL | 0x400ULL | 0x4ULL;
+    e->efer = 0x500ULL; /* LME, LMA; no NXE (the emulator cannot honour it) */
+    e->gdt_base = GUEST_GDT;
+    e->gdt_limit = 7 * 8 - 1;
+    e->idt_base = GUEST_IDT;
+    e->idt_limit = 32 * 16 - 1;
+    e->tss_base = GUEST_TSS;
+    e->tss_limit = 103;
+    e->user_code_selector = GUEST_SEL_USER_CODE;
+    e->user_data_selector = GUEST_SEL_USER_DATA;
+    e->tss_selector = GUEST_SEL_TSS;
+    e->cpl0_iretq = GUEST_IRETQ;
+    e->cpl0_stack_top = GUEST_CPL0_STACK_TOP;
 }

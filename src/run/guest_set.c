@@ -13,7 +13,7 @@
 #include "../common/read_file.h"
 #include "../devices/higpu/higpu.h"
 #include "../devices/hinic/hinic.h"
-#include "../devices/simctl.h"
+#include "../kvm/simctl.h"
 #include "../fabric/fabric.h"
 #include "../kvm/guest_layout.h"
 
@@ -215,10 +215,10 @@ bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, s
     for (uint32_t i = 0; i < set->count; i++) {
         const struct vdc_guest *g = &set->guests[i];
         uint32_t header[2];
-        if (!vdc_guest_read(&g->vm.memory, g->dtb_address, header, sizeof header, "device tree", err))
+        if (!vdc_guest_read(&g->memory, g->dtb_address, header, sizeof header, "device tree", err))
             return false;
         uint32_t size = __builtin_bswap32(header[1]); /* totalsize, big-endian, after the magic */
-        const void *blob = vdc_guest_ptr(&g->vm.memory, g->dtb_address, size);
+        const void *blob = vdc_guest_ptr(&g->memory, g->dtb_address, size);
         char path[4200];
         snprintf(path, sizeof path, "%s/%s.dtb", dir, g->name);
         FILE *f = fopen(path, "wb");

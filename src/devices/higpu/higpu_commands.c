@@ -62,7 +62,7 @@ static enum higpu_status read_guest(struct run *r, uint64_t address, uint64_t le
     struct vdc_error err;
     if (!higpu_guest_range(r->gpu, address, length, what, r->why))
         return HIGPU_STATUS_BAD_ADDRESS;
-    if (!vdc_guest_read(&r->gpu->guest->vm.memory, address, dst, length, what, &err))
+    if (!vdc_guest_read(&r->gpu->guest->memory, address, dst, length, what, &err))
         return fail(r, HIGPU_STATUS_BAD_ADDRESS, "%s", err.text);
     r->time += 2 * r->gpu->params.pcie_latency + higpu_pcie_transfer(r->gpu, length);
     return HIGPU_STATUS_OK;
@@ -254,7 +254,7 @@ static enum higpu_status event_record(struct run *r)
         struct vdc_error err;
         if (!higpu_guest_range(r->gpu, r->c->event.address, 8, "event time", r->why))
             return HIGPU_STATUS_BAD_ADDRESS;
-        if (!vdc_guest_write(&r->gpu->guest->vm.memory, r->c->event.address, &now, 8, "event time", &err))
+        if (!vdc_guest_write(&r->gpu->guest->memory, r->c->event.address, &now, 8, "event time", &err))
             return fail(r, HIGPU_STATUS_BAD_ADDRESS, "%s", err.text);
     }
     r->gpu->event_recorded[slot] = true;
@@ -295,7 +295,7 @@ static enum higpu_status query(struct run *r)
     struct vdc_error err;
     if (!higpu_guest_range(gpu, r->c->query.address, length, "query buffer", r->why))
         return HIGPU_STATUS_BAD_ADDRESS;
-    if (!vdc_guest_write(&gpu->guest->vm.memory, r->c->query.address, &info, length, "query buffer", &err))
+    if (!vdc_guest_write(&gpu->guest->memory, r->c->query.address, &info, length, "query buffer", &err))
         return fail(r, HIGPU_STATUS_BAD_ADDRESS, "%s", err.text);
     r->time += gpu->params.pcie_latency + higpu_pcie_transfer(gpu, length);
     r->out->result = sizeof info;
@@ -371,7 +371,7 @@ static void write_message(struct higpu *gpu, uint32_t tag, const char *text)
     uint64_t length = (uint64_t)n + 1 < gpu->message_size ? (uint64_t)n + 1 : gpu->message_size;
     line[length - 1] = '\0';
     struct vdc_error err;
-    if (!vdc_guest_write(&gpu->guest->vm.memory, gpu->message_base, line, length, "message buffer", &err))
+    if (!vdc_guest_write(&gpu->guest->memory, gpu->message_base, line, length, "message buffer", &err))
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
 }
 

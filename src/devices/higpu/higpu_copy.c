@@ -8,10 +8,10 @@
 
 bool higpu_guest_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why)
 {
-    if (vdc_guest_ptr(&gpu->guest->vm.memory, address, length) != NULL)
+    if (vdc_guest_ptr(&gpu->guest->memory, address, length) != NULL)
         return true;
     snprintf(why, HIGPU_MAX_MESSAGE, "%s 0x%" PRIx64 " (%" PRIu64 " bytes) is outside guest memory (%" PRIu64
-             " bytes)", what, address, length, gpu->guest->vm.memory.size);
+             " bytes)", what, address, length, gpu->guest->memory.size);
     return false;
 }
 
@@ -41,7 +41,7 @@ bool higpu_device_range(const struct higpu *gpu, uint64_t address, uint64_t leng
 /* One chunk of at most HIGPU_BOUNCE_BYTES: source to buffer to destination. */
 static bool move_chunk(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst, uint64_t n, char *why)
 {
-    const struct vdc_guest_memory *gm = &gpu->guest->vm.memory;
+    const struct vdc_guest_memory *gm = &gpu->guest->memory;
     struct gpu_memory *m = gpu_get_memory(gpu->gpu);
     struct vdc_error err;
     bool ok = opcode == HIGPU_CMD_COPY_H2D ? vdc_guest_read(gm, src, gpu->bounce, n, "copy source", &err)

@@ -195,7 +195,7 @@ static void start_next(struct higpu *gpu)
     struct vdc_error err;
     uint64_t at = gpu->queue_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
     vdc_time took;
-    if (!vdc_guest_read(&gpu->guest->vm.memory, at, &c, sizeof c, "command", &err)) {
+    if (!vdc_guest_read(&gpu->guest->memory, at, &c, sizeof c, "command", &err)) {
         /* The ring was checked when the queue was set; guest memory does not shrink, but stay safe. */
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
         gpu->current = (struct higpu_completion){.status = HIGPU_STATUS_BAD_ADDRESS, .error = HIGPU_ERR_DMA};
@@ -249,7 +249,7 @@ static void arrive(struct higpu *gpu, uint32_t index)
     c.flags = (uint8_t)((c.flags & ~HIGPU_COMPLETION_OWNER) | (1 - ((index / gpu->queue_size) & 1)));
     uint64_t at = gpu->completion_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
     struct vdc_error err;
-    if (!vdc_guest_write(&gpu->guest->vm.memory, at, &c, sizeof c, "completion", &err))
+    if (!vdc_guest_write(&gpu->guest->memory, at, &c, sizeof c, "completion", &err))
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
     gpu->consumer = index + 1;
     vdc_guest_raise(gpu->guest, gpu->params.cause_mask);

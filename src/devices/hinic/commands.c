@@ -21,7 +21,7 @@ struct hinic_qp *hinic_qp_by_number(struct hinic *nic, uint32_t qpn)
 
 static bool ring_in_memory(const struct hinic *nic, uint64_t addr, uint64_t entries, uint64_t entry_size)
 {
-    return vdc_guest_ptr(&nic->guest->vm.memory, addr, entries * entry_size) != NULL && addr % entry_size == 0;
+    return vdc_guest_ptr(&nic->guest->memory, addr, entries * entry_size) != NULL && addr % entry_size == 0;
 }
 
 static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command *c)
@@ -30,7 +30,7 @@ static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command 
                            HINIC_ACCESS_REMOTE_ATOMIC;
     uint64_t end;
     if (c->length == 0 || __builtin_add_overflow(c->addr, c->length, &end) ||
-        vdc_guest_ptr(&nic->guest->vm.memory, c->addr2, c->length) == NULL || (c->access & ~known) != 0)
+        vdc_guest_ptr(&nic->guest->memory, c->addr2, c->length) == NULL || (c->access & ~known) != 0)
         return HINIC_CMD_BAD_ARGUMENT;
     /* Remote write or atomic access requires local write, as ibv_reg_mr insists. */
     if ((c->access & (HINIC_ACCESS_REMOTE_WRITE | HINIC_ACCESS_REMOTE_ATOMIC)) && !(c->access & HINIC_ACCESS_LOCAL_WRITE))

@@ -47,7 +47,7 @@ const struct hinic_mr *hinic_mr_check(const struct hinic *nic, uint32_t key, uin
 bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what)
 {
     struct vdc_error err;
-    if (vdc_guest_read(&nic->guest->vm.memory, addr, dst, length, what, &err))
+    if (vdc_guest_read(&nic->guest->memory, addr, dst, length, what, &err))
         return true;
     hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);
     return false;
@@ -56,7 +56,7 @@ bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what)
 {
     struct vdc_error err;
-    if (vdc_guest_write(&nic->guest->vm.memory, addr, src, length, what, &err))
+    if (vdc_guest_write(&nic->guest->memory, addr, src, length, what, &err))
         return true;
     hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);
     return false;

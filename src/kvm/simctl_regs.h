@@ -1,6 +1,6 @@
 /* The sim-control device's register map (compatible "vdc,simctl"): shared by the VMM, the CPL0 stub and guests. */
-#ifndef VDC_DEVICES_SIMCTL_REGS_H
-#define VDC_DEVICES_SIMCTL_REGS_H
+#ifndef VDC_KVM_SIMCTL_REGS_H
+#define VDC_KVM_SIMCTL_REGS_H
 
 /* All registers are 64-bit; offsets from the window's base. */
 #define SIMCTL_ID 0x000      /* R: SIMCTL_MAGIC */

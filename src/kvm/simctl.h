@@ -1,6 +1,6 @@
 /* The sim-control device: console, virtual clock, WAIT, EXIT, compute annotations, random numbers. */
-#ifndef VDC_DEVICES_SIMCTL_H
-#define VDC_DEVICES_SIMCTL_H
+#ifndef VDC_KVM_SIMCTL_H
+#define VDC_KVM_SIMCTL_H
 
 #include <stdbool.h>
 
@@ -11,8 +11,5 @@ struct vdc_guest;
 
 /* Maps the device's window on the guest's bus. */
 bool vdc_simctl_attach(struct vdc_guest *g, struct vdc_error *err);
-
-/* Writes out a console line still being assembled (when the guest ends). */
-void vdc_guest_console_flush(struct vdc_guest *g);
 
 #endif
