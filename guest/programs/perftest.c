@@ -473,7 +473,12 @@ static int check_landing(const struct pair *p, uint32_t size)
 {
     const uint8_t *landed = p->buffer + p->half;
     uint8_t expected = pattern(p->remote.psn);
-    for (uint32_t i = 0; i < size; i++) {
+    /* Eight bytes at a time while they match (the buffer is page-aligned); byte by byte to name a mismatch. */
+    uint64_t expected_word = 0x0101010101010101ULL * expected;
+    uint32_t i = 0;
+    while (i + 8 <= size && *(const uint64_t *)(const void *)(landed + i) == expected_word)
+        i += 8;
+    for (; i < size; i++) {
         if (landed[i] != expected) {
             printf("perftest: data check failed at byte %u of %u: 0x%02x, not 0x%02x\n", i, size, landed[i],
                    expected);

@@ -15,11 +15,21 @@ int strcmp(const char *a, const char *b);
 unsigned long strtoul(const char *s, char **end, int base);
 void __stack_chk_fail(void);
 
-/* Compiled with -fno-builtin so these loops are not turned back into calls to themselves. */
+/* Compiled with -fno-builtin so these loops are not turned back into calls to themselves. Bulk moves go eight
+ * bytes at a time once the destination is aligned: an eighth of the instructions and stores, which matters most
+ * on the emulated vCPU, where every store takes the library's slow path. */
+typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_word;
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
+    while (n > 0 && ((uintptr_t)d & 7) != 0) {
+        *d++ = *s++;
+        n--;
+    }
+    for (; n >= 8; n -= 8, d += 8, s += 8)
+        *(uint64_t *)(void *)d = *(const unaligned_word *)(const void *)s;
     while (n--)
         *d++ = *s++;
     return dst;
@@ -42,6 +52,13 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
+    while (n > 0 && ((uintptr_t)d & 7) != 0) {
+        *d++ = (unsigned char)c;
+        n--;
+    }
+    uint64_t word = 0x0101010101010101ULL * (unsigned char)c;
+    for (; n >= 8; n -= 8, d += 8)
+        *(uint64_t *)(void *)d = word;
     while (n--)
         *d++ = (unsigned char)c;
     return dst;

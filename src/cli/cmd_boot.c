@@ -26,16 +26,19 @@ int vdc_cmd_boot(int argc, char **argv)
         {"memory", required_argument, NULL, 'm'}, {"exit-cost", required_argument, NULL, 'c'},
         {"runaway", required_argument, NULL, 'r'}, {"seed", required_argument, NULL, 's'},
         {"name", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+        {"vcpu", required_argument, NULL, 'v'},    {"runaway-instructions", required_argument, NULL, 'i'},
+        {"instruction-time", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t memory = 64ULL << 20, exit_cost = VDC_US, runaway = 10 * VDC_SEC;
-    unsigned long long seed = 1;
+    uint64_t memory = 64ULL << 20, exit_cost = VDC_US, runaway = 10 * VDC_SEC, instruction_time = 0;
+    unsigned long long seed = 1, runaway_instructions = 10000000000ULL;
+    enum vdc_vcpu_backend backend = VDC_VCPU_AUTO;
     const char *name = NULL;
     struct vdc_error err;
     opterr = 0;
     optind = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":m:c:r:s:n:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":m:c:r:s:n:hv:i:t:", options, NULL)) != -1) {
         switch (opt) {
         case 'm':
             if (!vdc_parse_quantity(optarg, VDC_QTY_SIZE, &memory, &err))
@@ -54,6 +57,20 @@ int vdc_cmd_boot(int argc, char **argv)
                 return VDC_EXIT_BAD_INPUT;
             break;
         case 'n': name = optarg; break;
+        case 'v':
+            if (!vdc_vcpu_backend_parse(optarg, &backend))
+                return vdc_usage_error("boot", "--vcpu '%s': expected auto, kvm or emulated", optarg);
+            break;
+        case 'i':
+            if (vdc_option_count("boot", "--runaway-instructions", optarg, &runaway_instructions) != VDC_EXIT_OK)
+                return VDC_EXIT_BAD_INPUT;
+            if (runaway_instructions == 0)
+                return vdc_usage_error("boot", "--runaway-instructions must be at least 1");
+            break;
+        case 't':
+            if (!vdc_parse_quantity(optarg, VDC_QTY_TIME, &instruction_time, &err) || instruction_time == 0)
+                return vdc_usage_error("boot", "--instruction-time: expected a time like 0.5ns");
+            break;
         case 'h': return vdc_cmd_help(2, (char *[]){"help", "boot", NULL});
         case ':': return vdc_usage_error("boot", "option '%s' needs a value", argv[optind - 1]);
         default: return vdc_usage_error("boot", "unknown option '%s'", vdc_bad_option(argv, optind));
@@ -91,7 +108,10 @@ int vdc_cmd_boot(int argc, char **argv)
         .name = name,
         .memory_size = memory,
         .exit_cost = exit_cost,
+        .vcpu = backend,
         .runaway_seconds = (double)runaway / (double)VDC_SEC,
+        .runaway_instructions = runaway_instructions,
+        .instruction_time = instruction_time,
         .console = stdout,
         .bootargs = bootargs,
         .program_path = resolved,
@@ -109,8 +129,8 @@ int vdc_cmd_boot(int argc, char **argv)
     char outcome[900];
     vdc_guest_describe_end(&guest, outcome, sizeof outcome);
     code = guest.state == VDC_GUEST_EXITED ? guest.exit_code : VDC_EXIT_SIM_FAILED;
-    fprintf(stderr, "vdc: %s %s; virtual time %s, %" PRIu64 " exits; digest %016" PRIx64 "\n", name, outcome, when,
-            guest.exits, sim.digest);
+    fprintf(stderr, "vdc: %s %s; virtual time %s, %" PRIu64 " exits; digest %016" PRIx64 "; %s vCPU\n", name,
+            outcome, when, guest.exits, sim.digest, vdc_vcpu_backend_name(guest.vcpu.backend));
 done:
     vdc_guest_destroy(&guest);
     vdc_sim_free(&sim);

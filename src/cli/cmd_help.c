@@ -13,7 +13,7 @@ static const char overview[] =
     "\n"
     "commands:\n"
     "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
-    "  boot PROGRAM    run one guest program on KVM with the sim-control device; exit with its code\n"
+    "  boot PROGRAM    run one guest program with the sim-control device; exit with its code\n"
     "  ptx run FILE    run one kernel of a PTX file on a simulated GPU, without a VM\n"
     "  bench NAME      measure vdc's own speed (benchmarks: sched, kvm, fabric, gpu)\n"
     "  help [TOPIC]    this text, or a command's (run, boot, ptx, bench) or 'keys' (every scenario key)\n"
@@ -36,21 +36,29 @@ static const char run_help[] =
     "Keys and defaults: 'vdc help keys' or docs/scenarios.md.\n";
 
 static const char boot_help[] =
-    "usage: vdc boot PROGRAM.elf [--name NAME] [--memory SIZE] [--exit-cost TIME] [--runaway TIME] [--seed N]\n"
-    "                [-- ARGS...]\n"
+    "usage: vdc boot PROGRAM.elf [--name NAME] [--memory SIZE] [--exit-cost TIME] [--seed N]\n"
+    "                [--vcpu auto|kvm|emulated] [--runaway TIME] [--runaway-instructions N]\n"
+    "                [--instruction-time TIME] [-- ARGS...]\n"
     "\n"
-    "Runs one guest program (an x86-64 ELF from guest/) on a KVM vCPU with the sim-control device and no\n"
+    "Runs one guest program (an x86-64 ELF from guest/) on a vCPU (KVM, or the emulated x86-64 CPU where\n"
+    "there is no KVM; both give the same output and digest) with the sim-control device and no\n"
     "scenario. Its console lines go to stdout, stamped with virtual time and the guest's name; a last line on\n"
     "stderr says how it ended, with the run's digest.\n"
     "\n"
     "  --name NAME        the guest's name in its device tree and on its console (default: the file name)\n"
     "  --memory SIZE      guest RAM, a multiple of 2MiB from 4MiB to 3GiB (default 64MiB)\n"
     "  --exit-cost TIME   virtual time charged for each exit to the VMM (default 1us)\n"
-    "  --runaway TIME     wall-clock time without an exit after which the guest is stopped (default 10s)\n"
+    "  --vcpu BACKEND     kvm, emulated, or auto: KVM when /dev/kvm can be opened, else the emulator (default)\n"
+    "  --runaway TIME     KVM: wall-clock time without an exit after which the guest is stopped (default 10s)\n"
+    "  --runaway-instructions N\n"
+    "                     emulator: instructions without an exit after which it is stopped (default 10^10)\n"
+    "  --instruction-time TIME\n"
+    "                     emulator: charge this much virtual time per retired instruction (default: none)\n"
     "  --seed N           seed of the guest's random stream (default 1)\n"
     "  ARGS               the program's arguments, in /chosen/bootargs of its device tree\n"
     "\n"
-    "exit status: the guest's exit code; 1 if it faulted or ran away; 2 if the file is refused or KVM is missing\n";
+    "exit status: the guest's exit code; 1 if it faulted or ran away; 2 if the file or an option is refused,\n"
+    "or --vcpu kvm where there is no KVM\n";
 
 static const char bench_help[] =
     "usage: vdc bench sched [--pending N] [--events N] [--repeat R] [--seed N]\n"

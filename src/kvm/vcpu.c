@@ -55,8 +55,9 @@ bool vdc_vcpu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, con
     vcpu->backend = vdc_vcpu_resolve(options->backend);
     vcpu->ops = vcpu->backend == VDC_VCPU_KVM ? &vdc_vcpu_kvm_ops : &vdc_vcpu_emulated_ops;
     if (options->count_instructions && vcpu->backend == VDC_VCPU_KVM)
-        return vdc_fail(err, "guests.cpu_time=instructions needs the emulated vCPU (KVM cannot count a guest's "
-                             "instructions deterministically); set guests.vcpu=emulated or guests.cpu_time=exits");
+        return vdc_fail(err, "charging retired instructions (guests.cpu_time=instructions, --instruction-time) needs "
+                             "the emulated vCPU, since KVM cannot count them deterministically; choose the emulated "
+                             "vCPU (guests.vcpu=emulated, --vcpu emulated) or charge exits only");
     if (!vcpu->ops->create(vcpu, memory, options, entry, err)) {
         vdc_vcpu_destroy(vcpu);
         return false;

@@ -172,9 +172,24 @@ static void exception_exit(struct emu_vcpu *e, uint32_t vector, uint64_t error_c
     x->exception.rdx = reg(e, UC_X86_REG_RDX);
 }
 
+/* A software interrupt: the library reports it with rip already past the instruction (int3 is one byte, int n
+ * two); on KVM the IDT's DPL0 gates turn it into a #GP naming the gate, at the instruction. */
+static bool software_interrupt(struct emu_vcpu *e, uint32_t vector, uint64_t rip, uint64_t *at)
+{
+    const uint8_t *two = vdc_guest_ptr(e->memory, rip - 2, 2);
+    if (two != NULL && two[0] == 0xcd && two[1] == vector) {
+        *at = rip - 2;
+        return true;
+    }
+    if (vector == 3 && two != NULL && two[1] == 0xcc) {
+        *at = rip - 1;
+        return true;
+    }
+    return false;
+}
+
 /* The library hands exceptions to this hook instead of the guest's IDT, without their error code: it is rebuilt
- * here as the CPU would push it at CPL3 (docs/guest-abi.md). On KVM a software interrupt meets the IDT's DPL0
- * gates and becomes a #GP naming the gate; the same is done here. */
+ * here as the CPU would push it at CPL3 (docs/guest-abi.md). */
 static void on_interrupt(uc_engine *uc, uint32_t vector, void *user)
 {
     struct emu_vcpu *e = user;
@@ -182,21 +197,45 @@ static void on_interrupt(uc_engine *uc, uint32_t vector, void *user)
         uc_emu_stop(uc);
         return;
     }
-    uint64_t rip = reg(e, UC_X86_REG_RIP), error_code = 0, address = 0;
-    const uint8_t *code = vdc_guest_ptr(e->memory, rip, 2);
-    bool software = vector >= 32 || (code != NULL && ((code[0] == 0xcc && vector == 3) ||
-                                                      (code[0] == 0xcd && code[1] == vector)));
-    if (software) {
+    uint64_t rip = reg(e, UC_X86_REG_RIP), at = rip, error_code = 0, address = 0;
+    uint32_t reported = vector;
+    if (software_interrupt(e, vector, rip, &at)) {
         error_code = (uint64_t)vector << 3 | 2; /* the IDT entry, as a #GP reports it */
-        vector = 13;
+        reported = 13;
     } else if (vector == 14) {
         address = reg(e, UC_X86_REG_CR2);
         bool write = address >= e->system_address && address - e->system_address < e->system_size && e->system_write;
         error_code = 0x4 | (write ? 0x2 : 0) | (page_present(e, address) ? 0x1 : 0);
     }
-    exception_exit(e, vector, error_code, address);
+    exception_exit(e, reported, error_code, address);
+    e->exit->exception.rip = at;
     take_exit(e);
     uc_emu_stop(uc);
+}
+
+/* Port I/O at CPL3: the library would perform it; KVM raises #GP, since IOPL is 0 and the TSS has no I/O map. */
+static void port_io_fault(struct emu_vcpu *e)
+{
+    if (e->terminating) {
+        uc_emu_stop(e->uc);
+        return;
+    }
+    exception_exit(e, 13, 0, 0);
+    take_exit(e);
+    uc_emu_stop(e->uc);
+}
+
+static uint32_t on_port_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+    (void)uc, (void)port, (void)size;
+    port_io_fault(user);
+    return 0;
+}
+
+static void on_port_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+    (void)uc, (void)port, (void)size, (void)value;
+    port_io_fault(user);
 }
 
 static bool on_invalid_instruction(uc_engine *uc, void *user)
@@ -361,6 +400,9 @@ static bool add_hooks(struct emu_vcpu *e, struct vdc_error *err)
            check(uc_hook_add(uc, &h, UC_HOOK_INSN, on_syscall, e, 1, 0, UC_X86_INS_SYSCALL), "adding the syscall hook",
                  err) &&
            check(uc_hook_add(uc, &h, UC_HOOK_INSN, on_cpuid, e, 1, 0, UC_X86_INS_CPUID), "adding the CPUID hook",
+                 err) &&
+           check(uc_hook_add(uc, &h, UC_HOOK_INSN, on_port_in, e, 1, 0, UC_X86_INS_IN), "adding the IN hook", err) &&
+           check(uc_hook_add(uc, &h, UC_HOOK_INSN, on_port_out, e, 1, 0, UC_X86_INS_OUT), "adding the OUT hook",
                  err) &&
            check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, on_unmapped, e, 1, 0), "adding the unmapped-memory hook",
                  err) &&

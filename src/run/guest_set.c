@@ -194,7 +194,10 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .node_id = rank,
             .memory_size = sc->guests.memory,
             .exit_cost = sc->guests.exit_cost,
+            .vcpu = (enum vdc_vcpu_backend)sc->guests.vcpu,
             .runaway_seconds = (double)sc->guests.runaway / (double)VDC_SEC,
+            .runaway_instructions = sc->guests.runaway_instructions,
+            .instruction_time = sc->guests.cpu_time == VDC_CPU_TIME_INSTRUCTIONS ? sc->guests.instruction_time : 0,
             .console = stdout,
             .bootargs = sc->guests.args,
             .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
@@ -245,9 +248,16 @@ bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out)
         vdc_guest_describe_end(g, end, sizeof end);
         fprintf(out, "guest      %s %s\n", g->name, end);
     }
-    if (set->count > 0)
+    if (set->count > 0) {
         fprintf(out, "guests     %u of %u exited with 0\n", exited, set->count);
+        fprintf(out, "vcpu       %s\n", vdc_guest_set_backend(set));
+    }
     return all_ok;
+}
+
+const char *vdc_guest_set_backend(const struct vdc_guest_set *set)
+{
+    return set->count > 0 ? vdc_vcpu_backend_name(set->guests[0].vcpu.backend) : NULL;
 }
 
 void vdc_guest_set_free(struct vdc_guest_set *set)

@@ -43,6 +43,8 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
 bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, struct vdc_error *err);
 /* One line per guest that did not exit with 0, and whether all did. */
 bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out);
+/* "kvm" or "emulated": what ran the guests (NULL with none). */
+const char *vdc_guest_set_backend(const struct vdc_guest_set *set);
 void vdc_guest_set_free(struct vdc_guest_set *set);
 
 #endif

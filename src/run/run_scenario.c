@@ -227,7 +227,8 @@ static void write_json_string(FILE *f, const char *text)
 }
 
 static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                               const struct run_totals *t, const struct check_result *checks, struct vdc_error *err)
+                               const struct run_totals *t, const struct check_result *checks, const char *vcpu,
+                               struct vdc_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -243,11 +244,15 @@ static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, c
             ",\n  \"bytes_delivered\": %" PRIu64 ",\n  \"packets_retransmitted\": %" PRIu64
             ",\n  \"fct_ps\": {\"min\": %" PRIu64 ", \"mean\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64
             "},\n  \"mean_slowdown\": %.6f,\n  \"drops\": %" PRIu64 ",\n  \"ecn_marks\": %" PRIu64
-            ",\n  \"pauses_sent\": %" PRIu64 ",\n  \"paused_ps\": %" PRIu64 ",\n  \"checks_passed\": %s\n}\n",
+            ",\n  \"pauses_sent\": %" PRIu64 ",\n  \"paused_ps\": %" PRIu64 ",\n  \"checks_passed\": %s",
             sc->seed, sim->now, sim->events_processed, sim->digest, t->flows, t->flows_done, t->bytes_delivered,
             t->retransmitted, t->flows_done ? t->fct.min : 0, vdc_hist_mean(&t->fct),
             vdc_hist_percentile(&t->fct, 99.0), t->fct.max, t->mean_slowdown, t->drops, t->ecn_marks,
             t->pauses_sent, t->paused_time, checks->passed ? "true" : "false");
+    /* The one value that may differ between machines: what ran the guests (their results do not). */
+    if (vcpu != NULL)
+        fprintf(f, ",\n  \"vcpu\": \"%s\"", vcpu);
+    fprintf(f, "\n}\n");
     if (fclose(f) != 0)
         return vdc_fail(err, "--out: writing '%s' failed (%s)", path, strerror(errno));
     return true;
@@ -373,7 +378,8 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     print_summary_tail(summary, &sim, wall);
     int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
     if (options->out_dir != NULL && (!close_outputs(&parts.fabric, options->out_dir, &err) ||
-                                     !write_summary_json(options->out_dir, sc, &sim, &totals, &checks, &err))) {
+                                     !write_summary_json(options->out_dir, sc, &sim, &totals, &checks,
+                                                         vdc_guest_set_backend(&parts.guests), &err))) {
         vdc_print_error(&err);
         code = VDC_EXIT_BAD_INPUT;
     }

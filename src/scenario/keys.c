@@ -17,6 +17,8 @@ static const char *const distributions[] = {"websearch", "hadoop", NULL};
 static const char *const failure_policies[] = {"stop", "continue", NULL};
 static const char *const pcie_layouts[] = {"switch", "root-port", NULL};
 static const char *const gpu_presets[] = {"h100", "h200", NULL};
+static const char *const vcpu_backends[] = {"auto", "kvm", "emulated", NULL}; /* enum vdc_vcpu_backend's order */
+static const char *const cpu_time_models[] = {"exits", "instructions", NULL};
 
 /* A GPU parameter is checked against the parameter table when it is set, so a typo is reported with its line. */
 static bool gpu_param_check(const char *name, const char *value, struct vdc_error *err)
@@ -164,8 +166,20 @@ const struct vdc_key vdc_keys[] = {
      .doc = "RAM of each guest, a multiple of 2MiB."},
     {"guests.exit_cost", VDC_KEY_TIME, FIELD(guests.exit_cost), "1us", 0, VDC_MS,
      .doc = "Virtual time charged for each exit from a guest to the VMM."},
+    {"guests.vcpu", VDC_KEY_CHOICE, FIELD(guests.vcpu), "auto", .choices = vcpu_backends,
+     .doc = "What runs the guests' vCPUs: `kvm`, the `emulated` x86-64 CPU (Unicorn), or `auto`: KVM when "
+            "/dev/kvm can be opened, else the emulator. Both give the same outputs and digest (docs/guest-abi.md)."},
     {"guests.runaway", VDC_KEY_TIME, FIELD(guests.runaway), "10s", VDC_MS, 3600 * VDC_SEC,
-     .doc = "Wall-clock time a guest may run without an exit before it is stopped as a runaway."},
+     .doc = "On KVM: wall-clock time a guest may run without an exit before it is stopped as a runaway."},
+    {"guests.runaway_instructions", VDC_KEY_COUNT, FIELD(guests.runaway_instructions), "10000000000", 1000,
+     UINT64_MAX,
+     .doc = "On the emulator: instructions a guest may retire without an exit before it is stopped as a "
+            "runaway, at the same instruction on every run."},
+    {"guests.cpu_time", VDC_KEY_CHOICE, FIELD(guests.cpu_time), "exits", .choices = cpu_time_models,
+     .doc = "Guest CPU time: `exits` charges `exit_cost` per exit plus compute annotations (both backends); "
+            "`instructions` also charges `instruction_time` per retired instruction (emulator only)."},
+    {"guests.instruction_time", VDC_KEY_TIME, FIELD(guests.instruction_time), "0.5ns", 1, VDC_US,
+     .doc = "Virtual time of one retired guest instruction when `cpu_time` is `instructions`."},
     {"guests.on_failure", VDC_KEY_CHOICE, FIELD(guests.on_failure), "stop", .choices = failure_policies,
      .doc = "When a guest faults or runs away: `stop` the run, or `continue` with the other guests."},
     {"guests.nic", VDC_KEY_BOOL, FIELD(guests.nic), "false",

@@ -24,6 +24,7 @@ enum vdc_workload_kind {
 };
 enum vdc_flow_distribution { VDC_DISTRIBUTION_WEBSEARCH, VDC_DISTRIBUTION_HADOOP };
 enum vdc_failure_policy { VDC_ON_FAILURE_STOP, VDC_ON_FAILURE_CONTINUE };
+enum vdc_cpu_time { VDC_CPU_TIME_EXITS, VDC_CPU_TIME_INSTRUCTIONS };
 
 enum vdc_pcie_layout { VDC_PCIE_BEHIND_SWITCH, VDC_PCIE_ROOT_PORT };
 
@@ -94,7 +95,11 @@ struct vdc_scenario {
         uint64_t count;          /* 0: one per blade */
         uint64_t memory;         /* bytes per guest */
         vdc_time exit_cost;
-        vdc_time runaway;        /* wall-clock limit without an exit */
+        unsigned vcpu;           /* enum vdc_vcpu_backend */
+        vdc_time runaway;        /* KVM: wall-clock limit without an exit */
+        uint64_t runaway_instructions; /* emulator: instructions without an exit */
+        unsigned cpu_time;       /* enum vdc_cpu_time */
+        vdc_time instruction_time;
         unsigned on_failure;     /* enum vdc_failure_policy */
         bool nic;                /* each guest drives a HiNIC on fabric host `rank` */
         bool gpu;                /* each guest drives a HiGPU of its own */
