@@ -9,7 +9,7 @@
 #include "../bench/fabric_bench.h"
 #include "../bench/gpu_bench.h"
 #include "../bench/hold.h"
-#include "../bench/kvm_bench.h"
+#include "../bench/vcpu_bench.h"
 #include "../run/guest_set.h"
 #include "../common/exit_codes.h"
 #include "commands.h"
@@ -66,62 +66,138 @@ static int bench_sched(int argc, char **argv)
     return VDC_EXIT_OK;
 }
 
-static int bench_kvm(int argc, char **argv)
+/* The median of `n` values (sorts them). */
+static double median(double *values, unsigned long long n)
 {
-    static const struct option options[] = {
-        {"exits", required_argument, NULL, 'e'}, {"repeat", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
-    unsigned long long exits = 20000, repeat = 5;
-    opterr = 0;
-    optind = 1;
-    int opt, code;
-    while ((opt = getopt_long(argc, argv, ":e:r:", options, NULL)) != -1) {
-        if (opt == ':')
-            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
-        if (opt == '?')
-            return vdc_usage_error("bench", "unknown option '%s' for 'bench kvm'", vdc_bad_option(argv, optind));
-        if ((code = vdc_option_count("bench", opt == 'e' ? "--exits" : "--repeat", optarg,
-                                     opt == 'e' ? &exits : &repeat)) != 0)
-            return code;
-    }
-    if (repeat == 0 || repeat > 101 || exits == 0)
-        return vdc_usage_error("bench", "--repeat must be from 1 to 101 and --exits at least 1");
+    qsort(values, n, sizeof values[0], compare_doubles);
+    return values[n / 2];
+}
+
+static bool read_program(const char *name, uint8_t **program, size_t *size, struct vdc_error *err)
+{
+    char spec[64], path[4200];
+    snprintf(spec, sizeof spec, "guest:%s", name);
+    *program = NULL;
+    if (vdc_guest_program_path(spec, path, sizeof path, err))
+        *program = vdc_guest_program_read(path, size, err);
+    return *program != NULL;
+}
+
+static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs,
+                              unsigned long long exits, unsigned long long iterations, unsigned long long guests,
+                              unsigned long long repeat)
+{
+    const char *name = vdc_vcpu_backend_name(backend);
     struct vdc_error err;
-    char path[4200];
-    size_t size = 0;
-    uint8_t *program = NULL;
-    if (vdc_guest_program_path("guest:bench-exits", path, sizeof path, &err))
-        program = vdc_guest_program_read(path, &size, &err);
-    if (program == NULL) {
-        vdc_fail_prefix(&err, "bench kvm");
-        vdc_print_error(&err);
-        return VDC_EXIT_BAD_INPUT;
-    }
-    printf("bench kvm: guest bench-exits, %llu clock reads per run, %llu runs\n", exits, repeat);
-    double startup[101], through_vdc[101], bare[101], ratio[101];
+    double startup[101], through_vdc[101], bare[101], compute[101], stores[101], many_startup[101], many_exits[101],
+        many_resident[101];
     for (unsigned long long i = 0; i < repeat; i++) {
-        struct kvm_bench_result r;
-        if (!kvm_bench_round(program, size, exits, &r, &err)) {
-            vdc_fail_prefix(&err, "bench kvm");
+        struct vcpu_bench_result r;
+        if (!vcpu_bench_round(backend, programs, exits, iterations, &r, &err)) {
+            vdc_fail_prefix(&err, "bench vcpu (%s)", name);
             vdc_print_error(&err);
-            free(program);
             return VDC_EXIT_SIM_FAILED;
         }
         startup[i] = r.startup_seconds * 1e3;
         through_vdc[i] = r.vdc_exits_per_sec;
         bare[i] = r.bare_exits_per_sec;
-        ratio[i] = r.vdc_exits_per_sec / r.bare_exits_per_sec;
-        printf("  run %llu: start-up %.3f ms; exits: vdc %.0f/s, bare KVM_RUN loop %.0f/s (%.1f%%)\n", i + 1,
-               startup[i], through_vdc[i], bare[i], ratio[i] * 100);
+        compute[i] = r.compute_ips;
+        stores[i] = r.store_ips;
+        printf("  %-8s run %llu: start-up %.3f ms; exits: vdc %.0f/s (%.3f us each), bare loop %.0f/s; guest "
+               "instructions: compute %.1f M/s, stores %.1f M/s\n",
+               name, i + 1, startup[i], through_vdc[i], 1e6 / through_vdc[i], bare[i], compute[i] / 1e6,
+               stores[i] / 1e6);
+        if (guests > 1) {
+            struct vcpu_bench_many_result m;
+            if (!vcpu_bench_many(backend, programs, (uint32_t)guests, exits, &m, &err)) {
+                vdc_fail_prefix(&err, "bench vcpu (%s, %llu guests)", name, guests);
+                vdc_print_error(&err);
+                return VDC_EXIT_SIM_FAILED;
+            }
+            many_startup[i] = m.startup_seconds * 1e3;
+            many_exits[i] = m.exits_per_sec;
+            many_resident[i] = m.resident_mib;
+            printf("  %-8s run %llu, %llu guests taking turns: start-up %.3f ms per guest; exits %.0f/s (%.3f us "
+                   "each); %.0f MiB resident\n",
+                   name, i + 1, guests, many_startup[i], many_exits[i], 1e6 / many_exits[i], many_resident[i]);
+        }
     }
-    free(program);
-    qsort(startup, repeat, sizeof startup[0], compare_doubles);
-    qsort(through_vdc, repeat, sizeof through_vdc[0], compare_doubles);
-    qsort(bare, repeat, sizeof bare[0], compare_doubles);
-    qsort(ratio, repeat, sizeof ratio[0], compare_doubles);
-    printf("median     start-up %.3f ms; exits: vdc %.0f/s (%.1f us each), bare %.0f/s; vdc/bare %.1f%%\n",
-           startup[repeat / 2], through_vdc[repeat / 2], 1e6 / through_vdc[repeat / 2], bare[repeat / 2],
-           ratio[repeat / 2] * 100);
+    double vdc_rate = median(through_vdc, repeat), bare_rate = median(bare, repeat);
+    printf("median %-8s start-up %.3f ms; exits: vdc %.0f/s (%.3f us each), bare %.0f/s, vdc/bare %.1f%%; guest "
+           "instructions: compute %.1f M/s, stores %.1f M/s\n",
+           name, median(startup, repeat), vdc_rate, 1e6 / vdc_rate, bare_rate, 100 * vdc_rate / bare_rate,
+           median(compute, repeat) / 1e6, median(stores, repeat) / 1e6);
+    if (guests > 1) {
+        double rate = median(many_exits, repeat);
+        printf("median %-8s %llu guests: start-up %.3f ms per guest; exits %.0f/s (%.3f us each); %.0f MiB "
+               "resident\n",
+               name, guests, median(many_startup, repeat), rate, 1e6 / rate, median(many_resident, repeat));
+    }
     return VDC_EXIT_OK;
+}
+
+static int bench_vcpu(int argc, char **argv)
+{
+    static const struct option options[] = {{"exits", required_argument, NULL, 'e'},
+                                            {"loop", required_argument, NULL, 'l'},
+                                            {"guests", required_argument, NULL, 'g'},
+                                            {"repeat", required_argument, NULL, 'r'},
+                                            {"vcpu", required_argument, NULL, 'v'},
+                                            {NULL, 0, NULL, 0}};
+    unsigned long long exits = 20000, iterations = 5000000, guests = 1, repeat = 5;
+    enum vdc_vcpu_backend only = VDC_VCPU_AUTO; /* AUTO here: every backend this machine has */
+    opterr = 0;
+    optind = 1;
+    int opt, code;
+    while ((opt = getopt_long(argc, argv, ":e:l:g:r:v:", options, NULL)) != -1) {
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench vcpu'", vdc_bad_option(argv, optind));
+        if (opt == 'v') {
+            if (!vdc_vcpu_backend_parse(optarg, &only))
+                return vdc_usage_error("bench", "--vcpu '%s': expected kvm or emulated", optarg);
+            continue;
+        }
+        unsigned long long *target = opt == 'e' ? &exits : opt == 'l' ? &iterations : opt == 'g' ? &guests : &repeat;
+        const char *name = opt == 'e' ? "--exits" : opt == 'l' ? "--loop" : opt == 'g' ? "--guests" : "--repeat";
+        if ((code = vdc_option_count("bench", name, optarg, target)) != 0)
+            return code;
+    }
+    if (optind < argc)
+        return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (repeat == 0 || repeat > 101 || exits == 0 || iterations == 0 || guests == 0 || guests > 4096)
+        return vdc_usage_error("bench", "--repeat must be from 1 to 101, --guests from 1 to 4096, and --exits and "
+                                        "--loop at least 1");
+    struct vdc_error err;
+    struct vcpu_bench_programs programs;
+    if (!read_program("bench-exits", (uint8_t **)&programs.exits, &programs.exits_size, &err) ||
+        !read_program("bench-loop", (uint8_t **)&programs.loop, &programs.loop_size, &err)) {
+        free((void *)programs.exits);
+        vdc_fail_prefix(&err, "bench vcpu");
+        vdc_print_error(&err);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    struct vdc_error why;
+    bool kvm = vdc_vcpu_kvm_available(&why);
+    if (only == VDC_VCPU_KVM && !kvm) {
+        free((void *)programs.exits);
+        free((void *)programs.loop);
+        vdc_fail_prefix(&why, "bench vcpu");
+        vdc_print_error(&why);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    printf("bench vcpu: bench-exits with %llu clock reads, bench-loop with %llu iterations of 4 instructions, "
+           "%llu runs%s\n",
+           exits, iterations, repeat, kvm || only != VDC_VCPU_AUTO ? "" : "; no KVM here, the emulator only");
+    code = VDC_EXIT_OK;
+    if (kvm && only != VDC_VCPU_EMULATED)
+        code = bench_vcpu_backend(VDC_VCPU_KVM, &programs, exits, iterations, guests, repeat);
+    if (code == VDC_EXIT_OK && only != VDC_VCPU_KVM)
+        code = bench_vcpu_backend(VDC_VCPU_EMULATED, &programs, exits, iterations, guests, repeat);
+    free((void *)programs.exits);
+    free((void *)programs.loop);
+    return code;
 }
 
 static int bench_fabric(int argc, char **argv)
@@ -245,14 +321,14 @@ static int bench_gpu(int argc, char **argv)
 int vdc_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, kvm, fabric, gpu");
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, vcpu, fabric, gpu");
     if (strcmp(argv[1], "sched") == 0)
         return bench_sched(argc - 1, argv + 1);
-    if (strcmp(argv[1], "kvm") == 0)
-        return bench_kvm(argc - 1, argv + 1);
+    if (strcmp(argv[1], "vcpu") == 0)
+        return bench_vcpu(argc - 1, argv + 1);
     if (strcmp(argv[1], "fabric") == 0)
         return bench_fabric(argc - 1, argv + 1);
     if (strcmp(argv[1], "gpu") == 0)
         return bench_gpu(argc - 1, argv + 1);
-    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, kvm, fabric, gpu", argv[1]);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, vcpu, fabric, gpu", argv[1]);
 }

@@ -96,6 +96,11 @@ static void blocks_grow(struct block_counts *b)
     free(old.counts);
 }
 
+/* uc_ctl_request_cache's request, computed in unsigned arithmetic (the header's macro shifts a signed 3 into the
+ * sign bit, which the undefined-behaviour sanitizer rightly refuses). */
+static const uc_control_type request_cache =
+    (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | 2U << 26 | (unsigned)UC_CTL_IO_READ_WRITE << 30);
+
 /* A block's instruction count, asked of the library once per block (the block just entered is in its cache, so
  * the request finds it rather than translating anything). A block retranslated with another size (code that
  * rewrote itself) is asked again. */
@@ -112,7 +117,7 @@ static uint32_t block_instructions(struct emu_vcpu *e, uint64_t address, uint32_
         return b->counts[j];
     uc_tb tb;
     uint32_t count = 1;
-    if (uc_ctl_request_cache(e->uc, address, &tb) == UC_ERR_OK && tb.pc == address && tb.icount > 0)
+    if (uc_ctl(e->uc, request_cache, address, &tb) == UC_ERR_OK && tb.pc == address && tb.icount > 0)
         count = tb.icount;
     if (b->keys[j] == 0)
         b->used++;

@@ -78,7 +78,9 @@ static void build_idt_and_tss(struct vdc_guest_memory *gm)
 
 void x86_build_system_tables(struct vdc_guest_memory *gm)
 {
-    memset(gm->host, 0, GUEST_SYSTEM_END);
+    /* Only the structures' pages are cleared: the rest of the first 2 MiB stays as the mapping gave it (zero), so
+     * a guest costs no resident memory there. */
+    memset(gm->host, 0, GUEST_CPL0_STACK_TOP);
     build_page_tables(gm);
     build_gdt(gm);
     build_idt_and_tss(gm);

@@ -7,7 +7,8 @@
 #include "guest_memory.h"
 #include "vcpu.h"
 
-/* Writes the system structures into the guest's first 2 MiB (the caller checked the size). */
+/* Writes the system structures into the guest's first 2 MiB (the caller checked the size), which must be zero
+ * beyond GUEST_CPL0_STACK_TOP, as a fresh mapping is. */
 void x86_build_system_tables(struct vdc_guest_memory *gm);
 
 /* The entry state of a CPL3 program in 64-bit mode with the tables above: rip, a 16-byte aligned stack, the

@@ -1,0 +1,175 @@
+/* The bare loop answers the same MMIO reads through the vCPU interface with no scheduler, bus or device in
+ * between, so the ratio of the two exit rates is the VMM's own cost beside the backend's. */
+#include "vcpu_bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/wall_clock.h"
+#include "../kvm/guest.h"
+#include "../kvm/guest_layout.h"
+#include "../kvm/simctl_regs.h"
+
+static bool make_guest(struct vdc_guest *g, struct vdc_sim *sim, uint32_t id, enum vdc_vcpu_backend backend,
+                       const uint8_t *program, size_t size, const char *args, struct vdc_error *err)
+{
+    struct vdc_guest_config config = {.name = "bench",
+                                      .memory_size = 16ULL << 20,
+                                      .exit_cost = VDC_US,
+                                      .vcpu = backend,
+                                      .runaway_seconds = 60,
+                                      .runaway_instructions = UINT64_MAX,
+                                      .bootargs = args};
+    return vdc_guest_create(g, sim, id, &config, program, size, err);
+}
+
+/* Runs the guest without the scheduler: reads of simctl return fixed values, EXIT ends the loop. */
+static bool bare_loop(struct vdc_guest *g, uint64_t *exits, struct vdc_error *err)
+{
+    uint64_t count = 0, fake_clock = 0;
+    struct vdc_vcpu_exit x;
+    for (;;) {
+        vdc_vcpu_run(&g->vcpu, &x);
+        if (x.kind == VDC_VCPU_EXIT_AGAIN)
+            continue;
+        count++;
+        if (x.kind != VDC_VCPU_EXIT_MMIO)
+            return vdc_fail(err, "bare loop: the guest stopped (%s)", x.message);
+        uint64_t offset = x.mmio.address - GUEST_SIMCTL_BASE, value = 0;
+        if (x.mmio.is_write) {
+            if (offset == SIMCTL_EXIT)
+                break;
+            continue;
+        }
+        if (offset == SIMCTL_ID)
+            value = SIMCTL_MAGIC;
+        else if (offset == SIMCTL_CLOCK_NS)
+            value = fake_clock += 1000;
+        vdc_vcpu_complete_read(&g->vcpu, value);
+    }
+    *exits = count;
+    return true;
+}
+
+static bool ended_well(const struct vdc_guest *g, struct vdc_error *err)
+{
+    if (g->state == VDC_GUEST_EXITED && g->exit_code == 0)
+        return true;
+    char end[900];
+    vdc_guest_describe_end(g, end, sizeof end);
+    return vdc_fail(err, "the bench guest %s", end);
+}
+
+/* Wall time of a guest's run after its first exit (the rest of its exits and what runs between them). */
+static bool timed_run(enum vdc_vcpu_backend backend, const uint8_t *program, size_t size, const char *args,
+                      double *startup, double *after_first, uint64_t *exits_after_first, struct vdc_error *err)
+{
+    struct vdc_sim sim;
+    struct vdc_guest g;
+    vdc_sim_init(&sim, 1);
+    double t0 = vdc_wall_seconds();
+    bool ok = make_guest(&g, &sim, 1, backend, program, size, args, err);
+    if (ok) {
+        vdc_sim_run(&sim, 0); /* time 0: the first RUN event, which returns at the guest's first exit */
+        double t1 = vdc_wall_seconds();
+        uint64_t first = g.exits;
+        vdc_sim_run(&sim, VDC_TIME_MAX);
+        double t2 = vdc_wall_seconds();
+        ok = ended_well(&g, err);
+        if (startup)
+            *startup = t1 - t0;
+        *after_first = t2 - t1;
+        *exits_after_first = g.exits - first;
+    }
+    vdc_guest_destroy(&g);
+    vdc_sim_free(&sim);
+    return ok;
+}
+
+bool vcpu_bench_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
+                      uint64_t iterations, struct vcpu_bench_result *result, struct vdc_error *err)
+{
+    char args[64];
+    double wall;
+    uint64_t counted;
+    snprintf(args, sizeof args, "%llu", (unsigned long long)exits);
+    if (!timed_run(backend, programs->exits, programs->exits_size, args, &result->startup_seconds, &wall, &counted,
+                   err))
+        return false;
+    result->vdc_exits_per_sec = (double)counted / wall;
+
+    /* Bare: the same guest, set up the same way, driven by a plain loop. */
+    struct vdc_sim sim;
+    struct vdc_guest g;
+    vdc_sim_init(&sim, 1);
+    bool ok = make_guest(&g, &sim, 1, backend, programs->exits, programs->exits_size, args, err);
+    uint64_t bare_exits = 0;
+    double t = vdc_wall_seconds();
+    ok = ok && bare_loop(&g, &bare_exits, err);
+    result->bare_exits_per_sec = (double)bare_exits / (vdc_wall_seconds() - t);
+    vdc_guest_destroy(&g);
+    vdc_sim_free(&sim);
+    if (!ok)
+        return false;
+
+    /* The loops: 4 instructions an iteration, between the clock read's exit and the EXIT. */
+    snprintf(args, sizeof args, "compute %llu", (unsigned long long)iterations);
+    if (!timed_run(backend, programs->loop, programs->loop_size, args, NULL, &wall, &counted, err))
+        return false;
+    result->compute_ips = 4.0 * (double)iterations / wall;
+    snprintf(args, sizeof args, "stores %llu", (unsigned long long)iterations);
+    if (!timed_run(backend, programs->loop, programs->loop_size, args, NULL, &wall, &counted, err))
+        return false;
+    result->store_ips = 4.0 * (double)iterations / wall;
+    return true;
+}
+
+static double resident_mib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+bool vcpu_bench_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
+                     uint64_t exits, struct vcpu_bench_many_result *result, struct vdc_error *err)
+{
+    char args[32];
+    snprintf(args, sizeof args, "%llu", (unsigned long long)exits);
+    struct vdc_sim sim;
+    vdc_sim_init(&sim, 1);
+    struct vdc_guest *g = vdc_xcalloc(guests, sizeof *g);
+    bool ok = true;
+    uint32_t made = 0;
+    double t0 = vdc_wall_seconds();
+    for (; made < guests && ok; made++)
+        ok = make_guest(&g[made], &sim, 1 + made, backend, programs->exits, programs->exits_size, args, err);
+    uint64_t before = 0, after = 0;
+    if (ok) {
+        vdc_sim_run(&sim, 0); /* every guest to its first exit */
+        for (uint32_t i = 0; i < guests; i++)
+            before += g[i].exits;
+        double t2 = vdc_wall_seconds();
+        vdc_sim_run(&sim, VDC_TIME_MAX);
+        double t3 = vdc_wall_seconds();
+        result->resident_mib = resident_mib();
+        for (uint32_t i = 0; i < guests && ok; i++) {
+            after += g[i].exits;
+            ok = ended_well(&g[i], err);
+        }
+        result->startup_seconds = (t2 - t0) / guests;
+        result->exits_per_sec = (double)(after - before) / (t3 - t2);
+    }
+    for (uint32_t i = 0; i < made; i++)
+        vdc_guest_destroy(&g[i]);
+    free(g);
+    vdc_sim_free(&sim);
+    return ok;
+}
