@@ -30,6 +30,7 @@ int main(void)
     srunner_add_suite(runner, scenario_suite());
     srunner_add_suite(runner, run_suite());
     srunner_add_suite(runner, kvm_parts_suite());
+    srunner_add_suite(runner, vcpu_suite());
     srunner_add_suite(runner, wire_suite());
     srunner_add_suite(runner, wire_rdma_suite());
     srunner_add_suite(runner, traffic_suite());

@@ -10,6 +10,7 @@ Suite *units_suite(void);
 Suite *scenario_suite(void);
 Suite *run_suite(void);
 Suite *kvm_parts_suite(void);
+Suite *vcpu_suite(void);
 Suite *ptx_parse_suite(void);
 Suite *ptx_scalar_suite(void);
 Suite *gpu_params_suite(void);

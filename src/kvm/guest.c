@@ -42,8 +42,10 @@ static void handle_mmio(struct vdc_guest *g, const struct vdc_vcpu_exit *x)
     const struct vdc_mmio_window *w = vdc_mmio_bus_find(&g->bus, x->mmio.address, x->mmio.size);
     char message[512];
     if (w == NULL || x->mmio.size > 8) {
+        struct vdc_vcpu_regs regs;
+        vdc_vcpu_get_regs(&g->vcpu, &regs);
         snprintf(message, sizeof message, "%s of %u bytes at 0x%" PRIx64 " reaches no device (rip 0x%" PRIx64 ")",
-                 x->mmio.is_write ? "write" : "read", x->mmio.size, x->mmio.address, x->mmio.rip);
+                 x->mmio.is_write ? "write" : "read", x->mmio.size, x->mmio.address, regs.rip);
         vdc_guest_fault(g, message);
         return;
     }

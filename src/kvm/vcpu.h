@@ -46,9 +46,8 @@ struct vdc_vcpu_exit {
         uint64_t address; /* guest-physical */
         uint32_t size;    /* bytes, as the instruction made the access */
         bool is_write;
-        uint64_t value;   /* written value; for a read, set before the next run (vdc_vcpu_complete_read) */
-        uint64_t rip;     /* the accessing instruction */
-    } mmio;
+        uint64_t value;   /* written value; a read's value goes back through vdc_vcpu_complete_read */
+    } mmio;               /* the accessing instruction is the rip vdc_vcpu_get_regs reads until the next run */
     struct {
         uint32_t vector;
         uint64_t error_code, rip, rsp, rax, rdx;

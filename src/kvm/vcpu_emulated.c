@@ -296,7 +296,8 @@ static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, 
 /* --- MMIO --------------------------------------------------------------------------------------------------- */
 
 /* Called before an access to the MMIO windows with its whole size (and, for a write, its value), and with the
- * instruction pointer brought up to date by the library: this is the exit. */
+ * instruction pointer brought up to date by the library (so vdc_vcpu_get_regs reads the accessing instruction's):
+ * this is the exit. */
 static void on_mmio_access(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     struct emu_vcpu *e = user;
@@ -308,7 +309,6 @@ static void on_mmio_access(uc_engine *uc, uc_mem_type type, uint64_t address, in
     x->mmio.size = (uint32_t)size;
     x->mmio.is_write = type == UC_MEM_WRITE;
     x->mmio.value = x->mmio.is_write ? (uint64_t)value & size_mask((uint32_t)size) : 0;
-    x->mmio.rip = reg(e, UC_X86_REG_RIP);
     e->read_value = 0;
     take_exit(e);
     if (e->terminating) {

@@ -243,14 +243,12 @@ static void kvm_run_once(struct vdc_vcpu *vcpu, struct vdc_vcpu_exit *exit)
     case KVM_EXIT_MMIO: {
         if (stub_exception(k, exit))
             break;
-        struct kvm_regs regs;
         exit->kind = VDC_VCPU_EXIT_MMIO;
         exit->mmio.address = run->mmio.phys_addr;
         exit->mmio.size = run->mmio.len;
         exit->mmio.is_write = run->mmio.is_write != 0;
         if (exit->mmio.is_write)
             memcpy(&exit->mmio.value, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
-        exit->mmio.rip = ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
         break;
     }
     case KVM_EXIT_HLT: snprintf(exit->message, sizeof exit->message, "halted (hlt is not allowed at CPL3; this should not happen)"); break;

@@ -157,7 +157,7 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Period of the queue-depth and link-utilization series (`queues.csv` in `--out`, idle ports left "
             "out); 0: none."},
     {"guests.program", VDC_KEY_TEXT, FIELD(guests.program), "",
-     .doc = "Guest program each blade runs on a KVM vCPU: an ELF path, or `guest:NAME` for `build/guest/NAME.elf` "
+     .doc = "Guest program each blade runs on its vCPU: an ELF path, or `guest:NAME` for `build/guest/NAME.elf` "
             "beside the vdc binary; empty runs no guests."},
     {"guests.args", VDC_KEY_TEXT, FIELD(guests.args), "", .doc = "Arguments for the program (its `bootargs`)."},
     {"guests.count", VDC_KEY_COUNT, FIELD(guests.count), "0", 0, 4096,
