@@ -44,12 +44,7 @@ static struct {
 static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct vdc_guest *g = self->model;
-    if (ev->kind == VDC_GUEST_EV_WAKE) {
-        if (g->state == VDC_GUEST_WAITING && ev->arg == g->wait_epoch)
-            vdc_guest_end_wait(g, 0);
-        return;
-    }
-    if (g->state != VDC_GUEST_RUNNABLE)
+    if (vdc_guest_take_wake(g, ev) || g->state != VDC_GUEST_RUNNABLE)
         return;
     host.resumed = true;
     vdc_sim_stop(self->sim);

@@ -92,6 +92,8 @@ int main(void)
         printf("read %llu\n", (unsigned long long)*(volatile uint64_t *)(uintptr_t)(SIMCTL + 4));
     else if (strcmp(c, "mmio-across") == 0)
         printf("read %llu\n", (unsigned long long)*(volatile uint64_t *)(uintptr_t)(SIMCTL + 0xffc));
+    else if (strcmp(c, "fill-supervisor") == 0) /* simctl's FILL may not do what the guest may not */
+        vdc_fill((void *)(uintptr_t)SUPERVISOR, 0, 16);
     else if (strcmp(c, "mmio-fault-register") == 0)
         *(volatile uint64_t *)(uintptr_t)(SIMCTL + 0xf00) = 0x1000;
     else {

@@ -42,6 +42,17 @@ void vdc_runtime_start(const void *dtb)
         __builtin_trap();
 }
 
+bool vdc_fill(void *dst, int c, size_t n)
+{
+    if (simctl == NULL)
+        return false; /* before the runtime has found simctl */
+    struct simctl_fill block = {.address = (uint64_t)(uintptr_t)dst, .length = n, .value = (uint8_t)c};
+    __asm__ volatile("" ::: "memory"); /* the block is in memory before the VMM reads it */
+    reg_write(SIMCTL_FILL, (uint64_t)(uintptr_t)&block);
+    __asm__ volatile("" ::: "memory"); /* and the filled bytes are read from memory after */
+    return true;
+}
+
 const void *vdc_device_tree(void)
 {
     return device_tree;

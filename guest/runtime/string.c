@@ -2,6 +2,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vdc_guest.h"
+
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
@@ -51,6 +53,8 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
+    if (n >= VDC_FILL_MIN && vdc_fill(dst, c, n))
+        return dst;
     unsigned char *d = dst;
     while (n > 0 && ((uintptr_t)d & 7) != 0) {
         *d++ = (unsigned char)c;

@@ -202,15 +202,19 @@ static void continue_after_exit(struct vdc_guest *g)
     /* A WAIT has scheduled its own deadline; an ended guest schedules nothing. */
 }
 
+bool vdc_guest_take_wake(struct vdc_guest *g, const struct vdc_event *ev)
+{
+    if (ev->kind != VDC_GUEST_EV_WAKE)
+        return false;
+    if (g->state == VDC_GUEST_WAITING && ev->arg == g->wait_epoch)
+        vdc_guest_end_wait(g, 0);
+    return true;
+}
+
 static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct vdc_guest *g = self->model;
-    if (ev->kind == VDC_GUEST_EV_WAKE) {
-        if (g->state == VDC_GUEST_WAITING && ev->arg == g->wait_epoch)
-            vdc_guest_end_wait(g, 0);
-        return;
-    }
-    if (g->state != VDC_GUEST_RUNNABLE)
+    if (vdc_guest_take_wake(g, ev) || g->state != VDC_GUEST_RUNNABLE)
         return;
     if (ev->kind == VDC_GUEST_EV_EXIT) {
         continue_after_exit(g);

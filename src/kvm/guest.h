@@ -84,6 +84,9 @@ void vdc_guest_raise(struct vdc_guest *g, uint64_t causes);
 /* Ends the guest with a fault report (from a device or the exit loop). */
 void vdc_guest_fault(struct vdc_guest *g, const char *what);
 
+/* A WAKE event (a WAIT's deadline) ends the WAIT it was made for, and only that one; true when `ev` was one. */
+bool vdc_guest_take_wake(struct vdc_guest *g, const struct vdc_event *ev);
+
 /* Ends a WAIT now: writes the causes to the guest's block and resumes it after the exit cost. */
 void vdc_guest_end_wait(struct vdc_guest *g, uint64_t causes);
 

@@ -9,6 +9,23 @@
 #include "guest.h"
 #include "guest_layout.h"
 
+/* A bulk memset done by the VMM in one exit: what the guest could store itself, byte by byte, so it may not reach
+ * the VMM's pages, which the guest cannot write. */
+static bool fill(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
+{
+    struct simctl_fill block;
+    if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "FILL block", err))
+        return false;
+    void *target = vdc_guest_ptr(&g->memory, block.address, block.length);
+    if (target == NULL || block.address < GUEST_SYSTEM_END)
+        return vdc_fail(err, "FILL of %" PRIu64 " bytes at 0x%" PRIx64 " is outside the program's memory (0x%llx to "
+                             "0x%" PRIx64 ")",
+                        block.length, block.address, GUEST_SYSTEM_END, g->memory.size);
+    memset(target, (int)(block.value & 0xff), block.length);
+    vdc_digest_fold(g->entity->sim, block.length);
+    return true;
+}
+
 static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_access *a, struct vdc_error *err)
 {
     (void)device;
@@ -45,6 +62,7 @@ static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_acc
         return true;
     case SIMCTL_WAIT: return vdc_guest_start_wait(g, a->value, err);
     case SIMCTL_COMPUTE_NS: vdc_guest_charge_compute(g, a->value); return true;
+    case SIMCTL_FILL: return fill(g, a->value, err);
     /* The backends take the CPL0 stub's write as the exception it reports; one that arrives here came from CPL3. */
     case SIMCTL_FAULT: return vdc_fail(err, "FAULT register written from CPL3; only the exception stub may write it");
     default: return vdc_fail(err, "write to offset 0x%" PRIx64 ", which is not a writable register", a->offset);

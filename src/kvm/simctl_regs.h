@@ -11,12 +11,21 @@
 #define SIMCTL_COMPUTE_NS 0x028 /* W: advance this guest's time by this many ns (a compute annotation) */
 #define SIMCTL_RANDOM 0x030  /* R: the next 64 bits of the guest's deterministic random stream */
 #define SIMCTL_CAUSES 0x038  /* R: raised causes not yet returned by a WAIT (reading clears them) */
+#define SIMCTL_FILL 0x040    /* W: address of a struct simctl_fill; the VMM fills that memory (a bulk memset) */
 #define SIMCTL_FAULT 0xF00   /* W, CPL0 stub only: address of an exception frame */
 
 #define SIMCTL_MAGIC 0x0000000153434456ULL /* "VDCS", version 1 */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+/* FILL's argument block, in guest memory: `length` bytes from `address` (all in the program's part of RAM,
+ * above the VMM's first 2 MiB) are set to the low byte of `value`. */
+struct simctl_fill {
+    uint64_t address;
+    uint64_t length;
+    uint64_t value;
+};
 
 /* WAIT's argument block, in guest memory. */
 struct simctl_wait {
