@@ -11,7 +11,7 @@
 #define SIMCTL_COMPUTE_NS 0x028 /* W: advance this guest's time by this many ns (a compute annotation) */
 #define SIMCTL_RANDOM 0x030  /* R: the next 64 bits of the guest's deterministic random stream */
 #define SIMCTL_CAUSES 0x038  /* R: raised causes not yet returned by a WAIT (reading clears them) */
-#define SIMCTL_FILL 0x040    /* W: address of a struct simctl_fill; the VMM fills that memory (a bulk memset) */
+#define SIMCTL_FILL 0x040    /* W: address of a struct simctl_fill; the VMM sets that memory (a bulk memset) */
 #define SIMCTL_FAULT 0xF00   /* W, CPL0 stub only: address of an exception frame */
 
 #define SIMCTL_MAGIC 0x0000000153434456ULL /* "VDCS", version 1 */

@@ -251,7 +251,9 @@ static void kvm_run_once(struct vdc_vcpu *vcpu, struct vdc_vcpu_exit *exit)
             memcpy(&exit->mmio.value, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
         break;
     }
-    case KVM_EXIT_HLT: snprintf(exit->message, sizeof exit->message, "halted (hlt is not allowed at CPL3; this should not happen)"); break;
+    case KVM_EXIT_HLT:
+        snprintf(exit->message, sizeof exit->message, "halted (hlt is not allowed at CPL3; this should not happen)");
+        break;
     case KVM_EXIT_SHUTDOWN: exit->kind = VDC_VCPU_EXIT_SHUTDOWN; break;
     case KVM_EXIT_IO:
         snprintf(exit->message, sizeof exit->message, "port I/O at 0x%x; guests talk to devices through MMIO only",

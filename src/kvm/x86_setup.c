@@ -1,6 +1,7 @@
-/* Builds what a kernel would: 4-level page tables with 2 MiB pages, a GDT with user segments and a TSS,
- * and an IDT whose 32 exception gates lead to the stub, and the entry state of a CPL3 program. The guest never runs CPL0 code of its own
- * (PLATFORM.md: CPL0 is emulated and slow here), so all of this is written from the host. */
+/* Builds what a kernel would: 4-level page tables with 2 MiB pages, a GDT with user segments and a TSS, an IDT
+ * whose 32 exception gates lead to the stub, and the entry state of a CPL3 program. The guest never runs CPL0
+ * code of its own (PLATFORM.md: CPL0 is slow under nested KVM and cannot be entered by writing CS on the
+ * emulator), so all of this is written from the host. */
 #include "x86_setup.h"
 
 #include <string.h>
