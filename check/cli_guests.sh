@@ -142,8 +142,12 @@ mmio-odd|simctl: 2-byte access at offset 0x8; registers are 8 bytes, 8-aligned;
 mmio-misaligned|simctl: 8-byte access at offset 0x4; registers are 8 bytes, 8-aligned;
 mmio-across|read of 8 bytes at 0xc0000ffc reaches no device \(rip 0x[0-9a-f]+\);
 mmio-fault-register|simctl: FAULT register written from CPL3; only the exception stub may write it;
+jump-mmio|instruction fetch at 0xc0000000, in the device windows \(0xc0000000 to 0xffffffff\): code runs from RAM only;
+mmio-rep|simctl: read of offset 0x10, which is not a readable register;
 fill-supervisor|simctl: FILL of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
 EOF
+  # A 16-byte SSE load from simctl is two 8-byte reads (ID, CLOCK_NS), as KVM splits it too.
+  expect hostile-mmio-sse 3 "hostile exited with 3; virtual time 5 us, 6 exits" -- "$vdc" boot "$guests/hostile.elf" -- mmio-sse
   expect hostile-cpuid 0 "hostile exited with 0" -- "$vdc" boot "$guests/hostile.elf" -- cpuid
   has hostile-cpuid "[   0.000002000] hostile: cpuid 0: max leaf 7, vendor 'VdcVirtCPU  '"
   has hostile-cpuid "[   0.000003000] hostile: cpuid 1: eax 0x00000663 ebx 0x00010800 ecx 0x80000000 edx 0x07888111"

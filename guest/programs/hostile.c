@@ -74,7 +74,15 @@ int main(void)
         printf("rdrand gave %llu\n", (unsigned long long)value);
     } else if (strcmp(c, "jump-unmapped") == 0)
         ((void (*)(void))(uintptr_t)UNMAPPED)();
-    else if (strcmp(c, "jump-supervisor") == 0)
+    else if (strcmp(c, "jump-mmio") == 0)
+        ((void (*)(void))(uintptr_t)SIMCTL)();
+    else if (strcmp(c, "mmio-sse") == 0) {
+        __asm__ volatile("movdqu (%0), %%xmm0" ::"r"(SIMCTL) : "xmm0", "memory");
+    } else if (strcmp(c, "mmio-rep") == 0) {
+        uint64_t words[4];
+        __asm__ volatile("rep movsq" ::"S"(SIMCTL), "D"(words), "c"(4) : "memory");
+        printf("read %llu\n", (unsigned long long)words[0]);
+    } else if (strcmp(c, "jump-supervisor") == 0)
         ((void (*)(void))(uintptr_t)SUPERVISOR)();
     else if (strcmp(c, "read-supervisor") == 0)
         printf("read %llu\n", (unsigned long long)*(volatile uint64_t *)(uintptr_t)SUPERVISOR);

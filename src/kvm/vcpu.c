@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "guest_layout.h"
 #include "kvm_device.h"
 
 bool vdc_vcpu_kvm_available(struct vdc_error *why)
@@ -91,4 +94,11 @@ void vdc_vcpu_destroy(struct vdc_vcpu *vcpu)
     if (vcpu->ops != NULL && vcpu->impl != NULL)
         vcpu->ops->destroy(vcpu);
     vcpu->impl = NULL;
+}
+
+void vdc_vcpu_fetch_from_device_message(struct vdc_vcpu_exit *exit, uint64_t address)
+{
+    snprintf(exit->message, sizeof exit->message,
+             "instruction fetch at 0x%" PRIx64 ", in the device windows (0x%llx to 0x%llx): code runs from RAM only",
+             address, GUEST_MMIO_BASE, GUEST_MMIO_END - 1);
 }

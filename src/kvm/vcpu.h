@@ -91,6 +91,9 @@ bool vdc_vcpu_get_regs(struct vdc_vcpu *vcpu, struct vdc_vcpu_regs *regs);
 uint64_t vdc_vcpu_take_instructions(struct vdc_vcpu *vcpu);
 void vdc_vcpu_destroy(struct vdc_vcpu *vcpu);
 
+/* The report of an instruction fetch from a device window, which neither backend can run (for their use). */
+void vdc_vcpu_fetch_from_device_message(struct vdc_vcpu_exit *exit, uint64_t address);
+
 /* The backends' entry points (vcpu_kvm.c, vcpu_emulated.c). */
 struct vdc_vcpu_ops {
     bool (*create)(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, const struct vdc_vcpu_options *options,

@@ -284,6 +284,21 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
     return false;
 }
 
+/* Code in a device window: the library refuses the fetch; KVM cannot emulate it either (vcpu_kvm.c gives the
+ * same report). */
+static bool on_fetch_from_device(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+                                 void *user)
+{
+    struct emu_vcpu *e = user;
+    (void)uc, (void)type, (void)size, (void)value;
+    if (e->terminating)
+        return false;
+    e->exit->kind = VDC_VCPU_EXIT_FAILURE;
+    vdc_vcpu_fetch_from_device_message(e->exit, address);
+    take_exit(e);
+    return false;
+}
+
 static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     struct emu_vcpu *e = user;
@@ -411,6 +426,9 @@ static bool add_hooks(struct emu_vcpu *e, struct vdc_error *err)
                  err) &&
            check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, on_unmapped, e, 1, 0), "adding the unmapped-memory hook",
                  err) &&
+           check(uc_hook_add(uc, &h, UC_HOOK_MEM_FETCH_PROT, on_fetch_from_device, e, GUEST_MMIO_BASE,
+                             GUEST_MMIO_END - 1),
+                 "adding the device-window fetch hook", err) &&
            check(uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, on_mmio_access, e, GUEST_MMIO_BASE,
                              GUEST_MMIO_END - 1),
                  "adding the MMIO hook", err) &&

@@ -263,9 +263,17 @@ static void kvm_run_once(struct vdc_vcpu *vcpu, struct vdc_vcpu_exit *exit)
         snprintf(exit->message, sizeof exit->message, "KVM could not enter the guest (hardware reason 0x%llx)",
                  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         break;
-    case KVM_EXIT_INTERNAL_ERROR:
-        snprintf(exit->message, sizeof exit->message, "KVM internal error (suberror %u)", run->internal.suberror);
+    case KVM_EXIT_INTERNAL_ERROR: {
+        /* KVM cannot emulate an instruction it would have to fetch from a device window; say so as the emulator
+         * does. */
+        struct kvm_regs regs;
+        if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 &&
+            regs.rip >= GUEST_MMIO_BASE && regs.rip < GUEST_MMIO_END)
+            vdc_vcpu_fetch_from_device_message(exit, regs.rip);
+        else
+            snprintf(exit->message, sizeof exit->message, "KVM internal error (suberror %u)", run->internal.suberror);
         break;
+    }
     default:
         snprintf(exit->message, sizeof exit->message, "unexpected KVM exit reason %u", run->exit_reason);
         break;
