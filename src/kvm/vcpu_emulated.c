@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "block_counts.h"
 #include "coroutine.h"
 #include "guest_layout.h"
 #include "vcpu.h"
@@ -18,13 +19,6 @@
 #define EMULATOR_STACK_SIZE (1U << 20)
 /* uc_emu_start's end address: non-canonical, so never reached. */
 #define NEVER_REACHED 0xdead000000000000ULL
-
-/* Instructions per translated block, by address and size: the block hook charges a block when it is entered. */
-struct block_counts {
-    uint64_t *keys; /* address + 1 (0: empty) */
-    uint32_t *sizes, *counts;
-    size_t cap, used;
-};
 
 struct emu_vcpu {
     uc_engine *uc;
@@ -72,58 +66,24 @@ static void take_exit(struct emu_vcpu *e)
 
 /* --- instruction counts ------------------------------------------------------------------------------------- */
 
-static void blocks_grow(struct block_counts *b)
-{
-    struct block_counts old = *b;
-    b->cap = old.cap ? old.cap * 2 : 4096;
-    b->keys = vdc_xcalloc(b->cap, sizeof *b->keys);
-    b->sizes = vdc_xcalloc(b->cap, sizeof *b->sizes);
-    b->counts = vdc_xcalloc(b->cap, sizeof *b->counts);
-    b->used = 0;
-    for (size_t i = 0; i < old.cap; i++) {
-        if (old.keys[i] == 0)
-            continue;
-        size_t j = (size_t)((old.keys[i] * 0x9E3779B97F4A7C15ULL) >> 20) & (b->cap - 1);
-        while (b->keys[j] != 0)
-            j = (j + 1) & (b->cap - 1);
-        b->keys[j] = old.keys[i];
-        b->sizes[j] = old.sizes[i];
-        b->counts[j] = old.counts[i];
-        b->used++;
-    }
-    free(old.keys);
-    free(old.sizes);
-    free(old.counts);
-}
-
 /* uc_ctl_request_cache's request, computed in unsigned arithmetic (the header's macro shifts a signed 3 into the
  * sign bit, which the undefined-behaviour sanitizer rightly refuses). */
 static const uc_control_type request_cache =
     (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | 2U << 26 | (unsigned)UC_CTL_IO_READ_WRITE << 30);
 
 /* A block's instruction count, asked of the library once per block (the block just entered is in its cache, so
- * the request finds it rather than translating anything). A block retranslated with another size (code that
- * rewrote itself) is asked again. */
+ * the request finds it rather than translating anything). */
 static uint32_t block_instructions(struct emu_vcpu *e, uint64_t address, uint32_t size)
 {
-    struct block_counts *b = &e->blocks;
-    if (2 * (b->used + 1) > b->cap)
-        blocks_grow(b);
-    uint64_t key = address + 1;
-    size_t j = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (b->cap - 1);
-    while (b->keys[j] != 0 && b->keys[j] != key)
-        j = (j + 1) & (b->cap - 1);
-    if (b->keys[j] == key && b->sizes[j] == size)
-        return b->counts[j];
+    size_t slot;
+    uint32_t count;
+    if (block_counts_find(&e->blocks, address, size, &slot, &count))
+        return count;
     uc_tb tb;
-    uint32_t count = 1;
+    count = 1;
     if (uc_ctl(e->uc, request_cache, address, &tb) == UC_ERR_OK && tb.pc == address && tb.icount > 0)
         count = tb.icount;
-    if (b->keys[j] == 0)
-        b->used++;
-    b->keys[j] = key;
-    b->sizes[j] = size;
-    b->counts[j] = count;
+    block_counts_store(&e->blocks, slot, address, size, count);
     return count;
 }
 
@@ -524,9 +484,7 @@ static void emu_destroy(struct vdc_vcpu *vcpu)
     vdc_coroutine_free(&e->co);
     if (e->uc != NULL)
         uc_close(e->uc);
-    free(e->blocks.keys);
-    free(e->blocks.sizes);
-    free(e->blocks.counts);
+    block_counts_free(&e->blocks);
     free(e);
     vcpu->impl = NULL;
 }
