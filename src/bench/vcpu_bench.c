@@ -67,43 +67,74 @@ static bool ended_well(const struct vdc_guest *g, struct vdc_error *err)
     return vdc_fail(err, "the bench guest %s", end);
 }
 
-/* Wall time of a guest's run after its first exit (the rest of its exits and what runs between them). */
-static bool timed_run(enum vdc_vcpu_backend backend, const uint8_t *program, size_t size, const char *args,
-                      double *startup, double *after_first, uint64_t *exits_after_first, struct vdc_error *err)
+static double resident_mib(void);
+
+/* `guests` guests of one program in one event loop: the wall time to create them and run each to its first
+ * exit (per guest), then the wall time of the rest of the run and the exits it made, and the resident memory
+ * with all of them alive. */
+struct many_run {
+    double startup_seconds, after_first_seconds, resident_mib;
+    uint64_t exits_after_first;
+};
+
+static bool many_run(enum vdc_vcpu_backend backend, const uint8_t *program, size_t size, const char *args,
+                     uint32_t guests, struct many_run *r, struct vdc_error *err)
 {
     struct vdc_sim sim;
-    struct vdc_guest g;
     vdc_sim_init(&sim, 1);
+    struct vdc_guest *g = vdc_xcalloc(guests, sizeof *g);
+    bool ok = true;
+    uint32_t made = 0;
     double t0 = vdc_wall_seconds();
-    bool ok = make_guest(&g, &sim, 1, backend, program, size, args, err);
+    for (; made < guests && ok; made++)
+        ok = make_guest(&g[made], &sim, 1 + made, backend, program, size, args, err);
     if (ok) {
-        vdc_sim_run(&sim, 0); /* time 0: the first RUN event, which returns at the guest's first exit */
+        vdc_sim_run(&sim, 0); /* time 0: every guest's first RUN, which returns at its first exit */
+        uint64_t first = 0, all = 0;
+        for (uint32_t i = 0; i < guests; i++)
+            first += g[i].exits;
         double t1 = vdc_wall_seconds();
-        uint64_t first = g.exits;
         vdc_sim_run(&sim, VDC_TIME_MAX);
         double t2 = vdc_wall_seconds();
-        ok = ended_well(&g, err);
-        if (startup)
-            *startup = t1 - t0;
-        *after_first = t2 - t1;
-        *exits_after_first = g.exits - first;
+        r->resident_mib = resident_mib();
+        for (uint32_t i = 0; i < guests && ok; i++) {
+            all += g[i].exits;
+            ok = ended_well(&g[i], err);
+        }
+        r->startup_seconds = (t1 - t0) / guests;
+        r->after_first_seconds = t2 - t1;
+        r->exits_after_first = all - first;
     }
-    vdc_guest_destroy(&g);
+    for (uint32_t i = 0; i < made; i++)
+        vdc_guest_destroy(&g[i]);
+    free(g);
     vdc_sim_free(&sim);
     return ok;
+}
+
+/* Guest instructions per second of bench-loop KIND (4 instructions an iteration), `guests` taking turns. */
+static bool loop_rate(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, const char *kind,
+                      uint64_t iterations, uint32_t guests, double *rate, struct vdc_error *err)
+{
+    char args[64];
+    struct many_run r;
+    snprintf(args, sizeof args, "%s %llu", kind, (unsigned long long)iterations);
+    if (!many_run(backend, programs->loop, programs->loop_size, args, guests, &r, err))
+        return false;
+    *rate = 4.0 * (double)iterations * guests / r.after_first_seconds;
+    return true;
 }
 
 bool vcpu_bench_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
                       uint64_t iterations, struct vcpu_bench_result *result, struct vdc_error *err)
 {
     char args[64];
-    double wall;
-    uint64_t counted;
+    struct many_run r;
     snprintf(args, sizeof args, "%llu", (unsigned long long)exits);
-    if (!timed_run(backend, programs->exits, programs->exits_size, args, &result->startup_seconds, &wall, &counted,
-                   err))
+    if (!many_run(backend, programs->exits, programs->exits_size, args, 1, &r, err))
         return false;
-    result->vdc_exits_per_sec = (double)counted / wall;
+    result->startup_seconds = r.startup_seconds;
+    result->vdc_exits_per_sec = (double)r.exits_after_first / r.after_first_seconds;
 
     /* Bare: the same guest, set up the same way, driven by a plain loop. */
     struct vdc_sim sim;
@@ -116,19 +147,8 @@ bool vcpu_bench_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_pro
     result->bare_exits_per_sec = (double)bare_exits / bare_seconds;
     vdc_guest_destroy(&g);
     vdc_sim_free(&sim);
-    if (!ok)
-        return false;
-
-    /* The loops: 4 instructions an iteration, between the clock read's exit and the EXIT. */
-    snprintf(args, sizeof args, "compute %llu", (unsigned long long)iterations);
-    if (!timed_run(backend, programs->loop, programs->loop_size, args, NULL, &wall, &counted, err))
-        return false;
-    result->compute_ips = 4.0 * (double)iterations / wall;
-    snprintf(args, sizeof args, "stores %llu", (unsigned long long)iterations);
-    if (!timed_run(backend, programs->loop, programs->loop_size, args, NULL, &wall, &counted, err))
-        return false;
-    result->store_ips = 4.0 * (double)iterations / wall;
-    return true;
+    return ok && loop_rate(backend, programs, "compute", iterations, 1, &result->compute_ips, err) &&
+           loop_rate(backend, programs, "stores", iterations, 1, &result->store_ips, err);
 }
 
 static double resident_mib(void)
@@ -144,37 +164,17 @@ static double resident_mib(void)
 }
 
 bool vcpu_bench_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
-                     uint64_t exits, struct vcpu_bench_many_result *result, struct vdc_error *err)
+                     uint64_t exits, uint64_t iterations, struct vcpu_bench_many_result *result,
+                     struct vdc_error *err)
 {
     char args[32];
+    struct many_run r;
     snprintf(args, sizeof args, "%llu", (unsigned long long)exits);
-    struct vdc_sim sim;
-    vdc_sim_init(&sim, 1);
-    struct vdc_guest *g = vdc_xcalloc(guests, sizeof *g);
-    bool ok = true;
-    uint32_t made = 0;
-    double t0 = vdc_wall_seconds();
-    for (; made < guests && ok; made++)
-        ok = make_guest(&g[made], &sim, 1 + made, backend, programs->exits, programs->exits_size, args, err);
-    uint64_t before = 0, after = 0;
-    if (ok) {
-        vdc_sim_run(&sim, 0); /* every guest to its first exit */
-        for (uint32_t i = 0; i < guests; i++)
-            before += g[i].exits;
-        double t2 = vdc_wall_seconds();
-        vdc_sim_run(&sim, VDC_TIME_MAX);
-        double t3 = vdc_wall_seconds();
-        result->resident_mib = resident_mib();
-        for (uint32_t i = 0; i < guests && ok; i++) {
-            after += g[i].exits;
-            ok = ended_well(&g[i], err);
-        }
-        result->startup_seconds = (t2 - t0) / guests;
-        result->exits_per_sec = (double)(after - before) / (t3 - t2);
-    }
-    for (uint32_t i = 0; i < made; i++)
-        vdc_guest_destroy(&g[i]);
-    free(g);
-    vdc_sim_free(&sim);
-    return ok;
+    if (!many_run(backend, programs->exits, programs->exits_size, args, guests, &r, err))
+        return false;
+    result->startup_seconds = r.startup_seconds;
+    result->exits_per_sec = (double)r.exits_after_first / r.after_first_seconds;
+    result->resident_mib = r.resident_mib;
+    return loop_rate(backend, programs, "compute", iterations, guests, &result->compute_ips, err) &&
+           loop_rate(backend, programs, "stores", iterations, guests, &result->store_ips, err);
 }

@@ -31,10 +31,12 @@ struct vcpu_bench_many_result {
     double startup_seconds;   /* creating all the guests, per guest */
     double exits_per_sec;     /* all guests' clock reads, taking turns in one event loop */
     double resident_mib;      /* the process's resident memory with all of them alive */
+    double compute_ips, store_ips; /* all guests' instructions per second in the two loops */
 };
 
-/* `guests` guests in one run, each reading the clock `exits` times. */
+/* `guests` guests in one run, each reading the clock `exits` times; then as many running each loop. */
 bool vcpu_bench_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
-                     uint64_t exits, struct vcpu_bench_many_result *result, struct vdc_error *err);
+                     uint64_t exits, uint64_t iterations, struct vcpu_bench_many_result *result,
+                     struct vdc_error *err);
 
 #endif

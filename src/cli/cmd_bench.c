@@ -90,7 +90,7 @@ static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_b
     const char *name = vdc_vcpu_backend_name(backend);
     struct vdc_error err;
     double startup[101], through_vdc[101], bare[101], compute[101], stores[101], many_startup[101], many_exits[101],
-        many_resident[101];
+        many_resident[101], many_compute[101], many_stores[101];
     for (unsigned long long i = 0; i < repeat; i++) {
         struct vcpu_bench_result r;
         if (!vcpu_bench_round(backend, programs, exits, iterations, &r, &err)) {
@@ -109,7 +109,7 @@ static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_b
                stores[i] / 1e6);
         if (guests > 1) {
             struct vcpu_bench_many_result m;
-            if (!vcpu_bench_many(backend, programs, (uint32_t)guests, exits, &m, &err)) {
+            if (!vcpu_bench_many(backend, programs, (uint32_t)guests, exits, iterations, &m, &err)) {
                 vdc_fail_prefix(&err, "bench vcpu (%s, %llu guests)", name, guests);
                 vdc_print_error(&err);
                 return VDC_EXIT_SIM_FAILED;
@@ -117,9 +117,12 @@ static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_b
             many_startup[i] = m.startup_seconds * 1e3;
             many_exits[i] = m.exits_per_sec;
             many_resident[i] = m.resident_mib;
+            many_compute[i] = m.compute_ips;
+            many_stores[i] = m.store_ips;
             printf("  %-8s run %llu, %llu guests taking turns: start-up %.3f ms per guest; exits %.0f/s (%.3f us "
-                   "each); %.0f MiB resident\n",
-                   name, i + 1, guests, many_startup[i], many_exits[i], 1e6 / many_exits[i], many_resident[i]);
+                   "each); %.0f MiB resident; guest instructions: compute %.1f M/s, stores %.1f M/s\n",
+                   name, i + 1, guests, many_startup[i], many_exits[i], 1e6 / many_exits[i], many_resident[i],
+                   many_compute[i] / 1e6, many_stores[i] / 1e6);
         }
     }
     double vdc_rate = median(through_vdc, repeat), bare_rate = median(bare, repeat);
@@ -130,8 +133,9 @@ static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_b
     if (guests > 1) {
         double rate = median(many_exits, repeat);
         printf("median %-8s %llu guests: start-up %.3f ms per guest; exits %.0f/s (%.3f us each); %.0f MiB "
-               "resident\n",
-               name, guests, median(many_startup, repeat), rate, 1e6 / rate, median(many_resident, repeat));
+               "resident; guest instructions: compute %.1f M/s, stores %.1f M/s\n",
+               name, guests, median(many_startup, repeat), rate, 1e6 / rate, median(many_resident, repeat),
+               median(many_compute, repeat) / 1e6, median(many_stores, repeat) / 1e6);
     }
     return VDC_EXIT_OK;
 }

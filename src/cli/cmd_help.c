@@ -73,7 +73,7 @@ static const char bench_help[] =
     "bench-exits guest to its first exit; --exits N clock reads (default 20000) through vdc's scheduler and\n"
     "devices, and the same guest driven by a bare loop over the vCPU interface; guest instructions per second\n"
     "in bench-loop's register loop and store loop (--loop N iterations of 4 instructions, default 5000000);\n"
-    "with --guests N, N guests taking turns: start-up per guest, exits per second, resident memory. Prints each\n"
+    "with --guests N, the same with N guests taking turns in one run, and the resident memory. Prints each\n"
     "run and the medians\n"
     "\n"
     "gpu: HiGPU with timing on (preset h200 unless --gpu): a tiled GEMM of N x N x N (default 512), an FMA-bound\n"
