@@ -248,7 +248,7 @@ guest_tests() {
   expect too-many-guests 2 "need .* MiB but this machine has .* MiB; lower guests.memory or guests.count" -- \
     "$vdc" run scenarios/hello.yaml --set guests.memory=3GiB --set topology.blades=4000 --set topology.tor_ports=4000
   expect bench-vcpu 0 "" -- "$vdc" bench vcpu --exits 200 --loop 1000 --guests 2 --repeat 1
-  if grep -q "^median emulated start-up .* ms; exits: vdc .*/s" "$tmp/out" && grep -q "^median emulated 2 guests: " "$tmp/out"; then
+  if grep -q "^median emulated start-up .* ms; exits: vdc .*/s" "$tmp/out" && grep -q "^median emulated 2 guests taking turns: " "$tmp/out"; then
     passed=$((passed + 1))
   else
     echo "FAIL bench vcpu output: $(head -c 300 "$tmp/out")"; failed=$((failed + 1))

@@ -1,5 +1,6 @@
 /* vdc bench NAME [options]: speed measurements of vdc's own parts, as medians of repeated runs. */
 #include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,59 +84,72 @@ static bool read_program(const char *name, uint8_t **program, size_t *size, stru
     return *program != NULL;
 }
 
+/* The median of one double field over `n` results of `stride` bytes each. */
+static double median_field(const void *results, size_t stride, size_t offset, unsigned long long n)
+{
+    double values[101];
+    for (unsigned long long i = 0; i < n; i++)
+        memcpy(&values[i], (const char *)results + i * stride + offset, sizeof values[i]);
+    return median(values, n);
+}
+#define MEDIAN(results, field, n) median_field(results, sizeof results[0], offsetof(__typeof__(results[0]), field), n)
+
+static void print_vcpu_round(const char *label, const struct vcpu_bench_result *r)
+{
+    printf("%s start-up %.3f ms; exits: vdc %.0f/s (%.3f us each), bare %.0f/s, vdc/bare %.1f%%; guest "
+           "instructions: compute %.1f M/s, stores %.1f M/s\n",
+           label, r->startup_seconds * 1e3, r->vdc_exits_per_sec, 1e6 / r->vdc_exits_per_sec, r->bare_exits_per_sec,
+           100 * r->vdc_exits_per_sec / r->bare_exits_per_sec, r->compute_ips / 1e6, r->store_ips / 1e6);
+}
+
+static void print_vcpu_many(const char *label, unsigned long long guests, const struct vcpu_bench_many_result *m)
+{
+    printf("%s %llu guests taking turns: start-up %.3f ms per guest; exits %.0f/s (%.3f us each); %.0f MiB "
+           "resident; guest instructions: compute %.1f M/s, stores %.1f M/s\n",
+           label, guests, m->startup_seconds * 1e3, m->exits_per_sec, 1e6 / m->exits_per_sec, m->resident_mib,
+           m->compute_ips / 1e6, m->store_ips / 1e6);
+}
+
 static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs,
                               unsigned long long exits, unsigned long long iterations, unsigned long long guests,
                               unsigned long long repeat)
 {
     const char *name = vdc_vcpu_backend_name(backend);
     struct vdc_error err;
-    double startup[101], through_vdc[101], bare[101], compute[101], stores[101], many_startup[101], many_exits[101],
-        many_resident[101], many_compute[101], many_stores[101];
+    struct vcpu_bench_result one[101];
+    struct vcpu_bench_many_result many[101];
+    char label[64];
     for (unsigned long long i = 0; i < repeat; i++) {
-        struct vcpu_bench_result r;
-        if (!vcpu_bench_round(backend, programs, exits, iterations, &r, &err)) {
+        snprintf(label, sizeof label, "  %-8s run %llu:", name, i + 1);
+        if (!vcpu_bench_round(backend, programs, exits, iterations, &one[i], &err) ||
+            (guests > 1 &&
+             !vcpu_bench_many(backend, programs, (uint32_t)guests, exits, iterations, &many[i], &err))) {
             vdc_fail_prefix(&err, "bench vcpu (%s)", name);
             vdc_print_error(&err);
             return VDC_EXIT_SIM_FAILED;
         }
-        startup[i] = r.startup_seconds * 1e3;
-        through_vdc[i] = r.vdc_exits_per_sec;
-        bare[i] = r.bare_exits_per_sec;
-        compute[i] = r.compute_ips;
-        stores[i] = r.store_ips;
-        printf("  %-8s run %llu: start-up %.3f ms; exits: vdc %.0f/s (%.3f us each), bare loop %.0f/s; guest "
-               "instructions: compute %.1f M/s, stores %.1f M/s\n",
-               name, i + 1, startup[i], through_vdc[i], 1e6 / through_vdc[i], bare[i], compute[i] / 1e6,
-               stores[i] / 1e6);
-        if (guests > 1) {
-            struct vcpu_bench_many_result m;
-            if (!vcpu_bench_many(backend, programs, (uint32_t)guests, exits, iterations, &m, &err)) {
-                vdc_fail_prefix(&err, "bench vcpu (%s, %llu guests)", name, guests);
-                vdc_print_error(&err);
-                return VDC_EXIT_SIM_FAILED;
-            }
-            many_startup[i] = m.startup_seconds * 1e3;
-            many_exits[i] = m.exits_per_sec;
-            many_resident[i] = m.resident_mib;
-            many_compute[i] = m.compute_ips;
-            many_stores[i] = m.store_ips;
-            printf("  %-8s run %llu, %llu guests taking turns: start-up %.3f ms per guest; exits %.0f/s (%.3f us "
-                   "each); %.0f MiB resident; guest instructions: compute %.1f M/s, stores %.1f M/s\n",
-                   name, i + 1, guests, many_startup[i], many_exits[i], 1e6 / many_exits[i], many_resident[i],
-                   many_compute[i] / 1e6, many_stores[i] / 1e6);
-        }
+        print_vcpu_round(label, &one[i]);
+        if (guests > 1)
+            print_vcpu_many(label, guests, &many[i]);
     }
-    double vdc_rate = median(through_vdc, repeat), bare_rate = median(bare, repeat);
-    printf("median %-8s start-up %.3f ms; exits: vdc %.0f/s (%.3f us each), bare %.0f/s, vdc/bare %.1f%%; guest "
-           "instructions: compute %.1f M/s, stores %.1f M/s\n",
-           name, median(startup, repeat), vdc_rate, 1e6 / vdc_rate, bare_rate, 100 * vdc_rate / bare_rate,
-           median(compute, repeat) / 1e6, median(stores, repeat) / 1e6);
+    struct vcpu_bench_result m1 = {
+        .startup_seconds = MEDIAN(one, startup_seconds, repeat),
+        .vdc_exits_per_sec = MEDIAN(one, vdc_exits_per_sec, repeat),
+        .bare_exits_per_sec = MEDIAN(one, bare_exits_per_sec, repeat),
+        .compute_ips = MEDIAN(one, compute_ips, repeat),
+        .store_ips = MEDIAN(one, store_ips, repeat),
+    };
+    snprintf(label, sizeof label, "median %-8s", name);
+    print_vcpu_round(label, &m1);
     if (guests > 1) {
-        double rate = median(many_exits, repeat);
-        printf("median %-8s %llu guests: start-up %.3f ms per guest; exits %.0f/s (%.3f us each); %.0f MiB "
-               "resident; guest instructions: compute %.1f M/s, stores %.1f M/s\n",
-               name, guests, median(many_startup, repeat), rate, 1e6 / rate, median(many_resident, repeat),
-               median(many_compute, repeat) / 1e6, median(many_stores, repeat) / 1e6);
+        struct vcpu_bench_many_result mn = {
+            .startup_seconds = MEDIAN(many, startup_seconds, repeat),
+            .exits_per_sec = MEDIAN(many, exits_per_sec, repeat),
+            .resident_mib = MEDIAN(many, resident_mib, repeat),
+            .compute_ips = MEDIAN(many, compute_ips, repeat),
+            .store_ips = MEDIAN(many, store_ips, repeat),
+        };
+        print_vcpu_many(label, guests, &mn);
     }
     return VDC_EXIT_OK;
 }
