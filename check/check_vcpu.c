@@ -87,6 +87,63 @@ START_TEST(mmio_accesses_arrive_whole_and_resume)
 }
 END_TEST
 
+/* An access across a 4 KiB page is two exits, one per page, as KVM splits it; the guest sees the halves joined. */
+START_TEST(mmio_across_a_page_is_two_exits)
+{
+    static const uint8_t code[] = {
+        0x48, 0xa1, 0xfc, 0x0f, 0x00, 0xc0, 0, 0, 0, 0, /* mov rax, [0xc0000ffc] */
+        0x48, 0xa3, 0x18, 0x00, 0x00, 0xc0, 0, 0, 0, 0, /* mov [0xc0000018], rax */
+    };
+    struct rig r;
+    rig_start(&r, code, sizeof code, 1000000);
+    struct vdc_vcpu_exit x;
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
+    ck_assert_uint_eq(x.mmio.address, 0xc0000ffc);
+    ck_assert_uint_eq(x.mmio.size, 4);
+    vdc_vcpu_complete_read(&r.vcpu, 0x11223344);
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
+    ck_assert_uint_eq(x.mmio.address, 0xc0001000);
+    ck_assert_uint_eq(x.mmio.size, 4);
+    vdc_vcpu_complete_read(&r.vcpu, 0x55667788);
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
+    ck_assert(x.mmio.is_write);
+    ck_assert_uint_eq(x.mmio.value, 0x5566778811223344ULL);
+    rig_stop(&r);
+}
+END_TEST
+
+/* A misaligned access inside a page is one exit; the library's own aligned reads around it are not more exits. */
+START_TEST(mmio_misaligned_is_one_exit)
+{
+    static const uint8_t code[] = {
+        0x48, 0xa1, 0x04, 0x00, 0x00, 0xc0, 0, 0, 0, 0, /* mov rax, [0xc0000004] */
+        0x48, 0xa3, 0x13, 0x00, 0x00, 0xc0, 0, 0, 0, 0, /* mov [0xc0000013], rax */
+        0x0f, 0x0b,                                     /* ud2 */
+    };
+    struct rig r;
+    rig_start(&r, code, sizeof code, 1000000);
+    struct vdc_vcpu_exit x;
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
+    ck_assert_uint_eq(x.mmio.address, 0xc0000004);
+    ck_assert_uint_eq(x.mmio.size, 8);
+    vdc_vcpu_complete_read(&r.vcpu, 0x0102030405060708ULL);
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
+    ck_assert(x.mmio.is_write);
+    ck_assert_uint_eq(x.mmio.address, 0xc0000013);
+    ck_assert_uint_eq(x.mmio.size, 8);
+    ck_assert_uint_eq(x.mmio.value, 0x0102030405060708ULL);
+    vdc_vcpu_run(&r.vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_EXCEPTION);
+    ck_assert_uint_eq(x.exception.vector, 6);
+    rig_stop(&r);
+}
+END_TEST
+
 START_TEST(page_faults_carry_the_error_code_kvm_would)
 {
     static const uint8_t code[] = {
@@ -208,6 +265,8 @@ Suite *vcpu_suite(void)
     Suite *s = suite_create("vcpu");
     TCase *tc = tcase_create("emulated");
     tcase_add_test(tc, mmio_accesses_arrive_whole_and_resume);
+    tcase_add_test(tc, mmio_across_a_page_is_two_exits);
+    tcase_add_test(tc, mmio_misaligned_is_one_exit);
     tcase_add_test(tc, page_faults_carry_the_error_code_kvm_would);
     tcase_add_test(tc, runaways_stop_at_the_same_instruction);
     tcase_add_test(tc, cpuid_follows_the_table_and_kvm_rule);

@@ -140,7 +140,7 @@ store-noncanonical|#GP general protection \(vector 13, error code 0x0\) at rip 0
 stack|#PF page fault \(vector 14, error code 0x7\) at rip 0x[0-9a-f]+, address 0x1ffff8, rsp 0x200000,
 mmio-odd|simctl: 2-byte access at offset 0x8; registers are 8 bytes, 8-aligned;
 mmio-misaligned|simctl: 8-byte access at offset 0x4; registers are 8 bytes, 8-aligned;
-mmio-across|read of 8 bytes at 0xc0000ffc reaches no device \(rip 0x[0-9a-f]+\);
+mmio-across|simctl: 4-byte access at offset 0xffc; registers are 8 bytes, 8-aligned;
 mmio-fault-register|simctl: FAULT register written from CPL3; only the exception stub may write it;
 jump-mmio|instruction fetch at 0xc0000000, in the device windows \(0xc0000000 to 0xffffffff\): code runs from RAM only;
 mmio-rep|simctl: read of offset 0x10, which is not a readable register;

@@ -30,7 +30,7 @@ struct emu_vcpu {
     bool has_exit;
     /* The MMIO access that became the last exit: the library then calls the window's callbacks in pieces of at
      * most 4 bytes, which are served from it (a device sees the access whole, as on KVM). */
-    uint64_t access_address, access_value, read_value;
+    uint64_t access_address, access_value, read_value, access_rip;
     uint32_t access_size;
     bool access_live;
     /* The last data access to the VMM's first 2 MiB (supervisor pages): a page fault there takes its kind. */
@@ -94,6 +94,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
         uc_emu_stop(uc);
         return;
     }
+    e->access_live = false; /* the instruction that made the last MMIO access is over */
     uint64_t n = block_instructions(e, address, size);
     if (e->since_exit + n > e->runaway_limit) {
         e->exit->kind = VDC_VCPU_EXIT_RUNAWAY;
@@ -272,28 +273,50 @@ static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, 
 
 /* Called before an access to the MMIO windows with its whole size (and, for a write, its value), and with the
  * instruction pointer brought up to date by the library (so vdc_vcpu_get_regs reads the accessing instruction's):
- * this is the exit. */
+ * this is the exit. An access that crosses a 4 KiB page is two exits, one per page, as KVM splits it. */
+/* For a misaligned access the library then reads the aligned words around it (or writes it byte by byte), and
+ * calls the hook again for each: those belong to the access already made, by the same instruction. */
+static bool part_of_last_access(struct emu_vcpu *e, uint64_t address, int size, uint64_t rip)
+{
+    return e->access_live && rip == e->access_rip && address + (uint64_t)size > e->access_address - 8 &&
+           address < e->access_address + e->access_size;
+}
+
 static void on_mmio_access(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     struct emu_vcpu *e = user;
     if (e->terminating)
         return;
-    struct vdc_vcpu_exit *x = e->exit;
-    x->kind = VDC_VCPU_EXIT_MMIO;
-    x->mmio.address = address;
-    x->mmio.size = (uint32_t)size;
-    x->mmio.is_write = type == UC_MEM_WRITE;
-    x->mmio.value = x->mmio.is_write ? (uint64_t)value & size_mask((uint32_t)size) : 0;
-    e->read_value = 0;
-    take_exit(e);
-    if (e->terminating) {
-        e->access_live = false;
-        uc_emu_stop(uc);
+    uint64_t rip = reg(e, UC_X86_REG_RIP);
+    if (part_of_last_access(e, address, size, rip))
         return;
+    bool is_write = type == UC_MEM_WRITE;
+    uint64_t combined = 0;
+    for (uint32_t done = 0; done < (uint32_t)size;) {
+        uint64_t at = address + done;
+        uint32_t part = (uint32_t)size - done, to_page_end = (uint32_t)(0x1000 - (at & 0xfff));
+        if (part > to_page_end)
+            part = to_page_end;
+        struct vdc_vcpu_exit *x = e->exit;
+        x->kind = VDC_VCPU_EXIT_MMIO;
+        x->mmio.address = at;
+        x->mmio.size = part;
+        x->mmio.is_write = is_write;
+        x->mmio.value = is_write ? ((uint64_t)value >> (8 * done)) & size_mask(part) : 0;
+        e->read_value = 0;
+        take_exit(e);
+        if (e->terminating) {
+            e->access_live = false;
+            uc_emu_stop(uc);
+            return;
+        }
+        combined |= (e->read_value & size_mask(part)) << (8 * done);
+        done += part;
     }
     e->access_address = address;
     e->access_size = (uint32_t)size;
-    e->access_value = x->mmio.is_write ? (uint64_t)value : e->read_value;
+    e->access_value = is_write ? (uint64_t)value : combined;
+    e->access_rip = rip;
     e->access_live = true;
 }
 
