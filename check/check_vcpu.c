@@ -38,6 +38,43 @@ static void rig_stop(struct rig *r)
     vdc_guest_memory_unmap(&r->memory);
 }
 
+/* Runs to the next exit, which must be an MMIO read of `size` bytes at `address` by the instruction at `rip`
+ * (0: not checked), and answers it with `value`. */
+static void expect_read(struct rig *r, uint64_t address, uint32_t size, uint64_t rip, uint64_t value)
+{
+    struct vdc_vcpu_exit x;
+    vdc_vcpu_run(&r->vcpu, &x);
+    ck_assert_msg(x.kind == VDC_VCPU_EXIT_MMIO && !x.mmio.is_write, "exit %d (vector %u at 0x%llx, %s), not a read",
+                  x.kind, x.exception.vector, (unsigned long long)x.exception.rip, x.message);
+    ck_assert_uint_eq(x.mmio.address, address);
+    ck_assert_uint_eq(x.mmio.size, size);
+    struct vdc_vcpu_regs regs;
+    ck_assert(vdc_vcpu_get_regs(&r->vcpu, &regs));
+    ck_assert(rip == 0 || regs.rip == rip);
+    vdc_vcpu_complete_read(&r->vcpu, value);
+}
+
+/* Runs to the next exit, which must be an MMIO write of `size` bytes at `address`; returns the value. */
+static uint64_t expect_write(struct rig *r, uint64_t address, uint32_t size)
+{
+    struct vdc_vcpu_exit x;
+    vdc_vcpu_run(&r->vcpu, &x);
+    ck_assert_msg(x.kind == VDC_VCPU_EXIT_MMIO && x.mmio.is_write, "exit %d, not a write", x.kind);
+    ck_assert_uint_eq(x.mmio.address, address);
+    ck_assert_uint_eq(x.mmio.size, size);
+    return x.mmio.value;
+}
+
+/* Runs to the next exit, which must be exception `vector`. */
+static struct vdc_vcpu_exit expect_exception(struct rig *r, uint32_t vector)
+{
+    struct vdc_vcpu_exit x;
+    vdc_vcpu_run(&r->vcpu, &x);
+    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_EXCEPTION);
+    ck_assert_uint_eq(x.exception.vector, vector);
+    return x;
+}
+
 START_TEST(mmio_accesses_arrive_whole_and_resume)
 {
     static const uint8_t code[] = {
@@ -49,36 +86,12 @@ START_TEST(mmio_accesses_arrive_whole_and_resume)
     };
     struct rig r;
     rig_start(&r, code, sizeof code, 1000000);
-    struct vdc_vcpu_exit x;
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_msg(x.kind == VDC_VCPU_EXIT_MMIO, "exit %d: vector %u at 0x%llx (%s)", x.kind, x.exception.vector,
-                  (unsigned long long)x.exception.rip, x.message);
-    ck_assert(!x.mmio.is_write);
-    ck_assert_uint_eq(x.mmio.address, 0xc0000008);
-    ck_assert_uint_eq(x.mmio.size, 8);
-    struct vdc_vcpu_regs regs;
-    ck_assert(vdc_vcpu_get_regs(&r.vcpu, &regs));
-    ck_assert_uint_eq(regs.rip, CODE);
-    vdc_vcpu_complete_read(&r.vcpu, 0x1122334455667788ULL);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert(x.mmio.is_write);
-    ck_assert_uint_eq(x.mmio.address, 0xc0000018);
-    ck_assert_uint_eq(x.mmio.size, 8);
-    ck_assert_uint_eq(x.mmio.value, 0x1122334455667788ULL); /* both halves of the read reached the register */
-    ck_assert(vdc_vcpu_get_regs(&r.vcpu, &regs));
-    ck_assert_uint_eq(regs.rip, CODE + 10);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert_uint_eq(x.mmio.size, 4);
-    vdc_vcpu_complete_read(&r.vcpu, 0xabcd);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert_uint_eq(x.mmio.size, 2);
-    ck_assert_uint_eq(x.mmio.value, 0xabcd);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_EXCEPTION);
-    ck_assert_uint_eq(x.exception.vector, 6);
+    expect_read(&r, 0xc0000008, 8, CODE, 0x1122334455667788ULL);
+    /* Both halves of the read (the library's callbacks take 4 bytes at a time) reached the register. */
+    ck_assert_uint_eq(expect_write(&r, 0xc0000018, 8), 0x1122334455667788ULL);
+    expect_read(&r, 0xc0000020, 4, CODE + 20, 0xabcd);
+    ck_assert_uint_eq(expect_write(&r, 0xc0000022, 2), 0xabcd);
+    struct vdc_vcpu_exit x = expect_exception(&r, 6);
     ck_assert_uint_eq(x.exception.rip, CODE + sizeof code - 2);
     ck_assert_uint_eq(x.exception.rax, 0xabcd);
     /* The iretq's block of one, then the program's block of five, charged as it is entered. */
@@ -96,26 +109,15 @@ START_TEST(mmio_across_a_page_is_two_exits)
     };
     struct rig r;
     rig_start(&r, code, sizeof code, 1000000);
-    struct vdc_vcpu_exit x;
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert_uint_eq(x.mmio.address, 0xc0000ffc);
-    ck_assert_uint_eq(x.mmio.size, 4);
-    vdc_vcpu_complete_read(&r.vcpu, 0x11223344);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert_uint_eq(x.mmio.address, 0xc0001000);
-    ck_assert_uint_eq(x.mmio.size, 4);
-    vdc_vcpu_complete_read(&r.vcpu, 0x55667788);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert(x.mmio.is_write);
-    ck_assert_uint_eq(x.mmio.value, 0x5566778811223344ULL);
+    expect_read(&r, 0xc0000ffc, 4, CODE, 0x11223344);
+    expect_read(&r, 0xc0001000, 4, CODE, 0x55667788);
+    ck_assert_uint_eq(expect_write(&r, 0xc0000018, 8), 0x5566778811223344ULL);
     rig_stop(&r);
 }
 END_TEST
 
-/* A misaligned access inside a page is one exit; the library's own aligned reads around it are not more exits. */
+/* A misaligned access inside a page is one exit; the library's own aligned reads around it (and byte writes) are
+ * not more exits. */
 START_TEST(mmio_misaligned_is_one_exit)
 {
     static const uint8_t code[] = {
@@ -125,21 +127,9 @@ START_TEST(mmio_misaligned_is_one_exit)
     };
     struct rig r;
     rig_start(&r, code, sizeof code, 1000000);
-    struct vdc_vcpu_exit x;
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert_uint_eq(x.mmio.address, 0xc0000004);
-    ck_assert_uint_eq(x.mmio.size, 8);
-    vdc_vcpu_complete_read(&r.vcpu, 0x0102030405060708ULL);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_MMIO);
-    ck_assert(x.mmio.is_write);
-    ck_assert_uint_eq(x.mmio.address, 0xc0000013);
-    ck_assert_uint_eq(x.mmio.size, 8);
-    ck_assert_uint_eq(x.mmio.value, 0x0102030405060708ULL);
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_EXCEPTION);
-    ck_assert_uint_eq(x.exception.vector, 6);
+    expect_read(&r, 0xc0000004, 8, CODE, 0x0102030405060708ULL);
+    ck_assert_uint_eq(expect_write(&r, 0xc0000013, 8), 0x0102030405060708ULL);
+    expect_exception(&r, 6);
     rig_stop(&r);
 }
 END_TEST
@@ -151,10 +141,7 @@ START_TEST(page_faults_carry_the_error_code_kvm_would)
     };
     struct rig r;
     rig_start(&r, code, sizeof code, 1000000);
-    struct vdc_vcpu_exit x;
-    vdc_vcpu_run(&r.vcpu, &x);
-    ck_assert_int_eq(x.kind, VDC_VCPU_EXIT_EXCEPTION);
-    ck_assert_uint_eq(x.exception.vector, 14);
+    struct vdc_vcpu_exit x = expect_exception(&r, 14);
     ck_assert_uint_eq(x.exception.error_code, 0x5); /* present, user; not a write */
     ck_assert_uint_eq(x.exception.address, 0x10);
     ck_assert_uint_eq(x.exception.rip, CODE);

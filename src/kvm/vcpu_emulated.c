@@ -139,7 +139,9 @@ static void exception_exit(struct emu_vcpu *e, uint32_t vector, uint64_t error_c
 }
 
 /* A software interrupt: the library reports it with rip already past the instruction (int3 is one byte, int n
- * two); on KVM the IDT's DPL0 gates turn it into a #GP naming the gate, at the instruction. */
+ * two); on KVM the IDT's DPL0 gates turn it into a #GP naming the gate, at the instruction. The library does not
+ * say which it was, so the bytes before rip decide: a fault at an instruction whose two preceding bytes happen to
+ * read `int` of the same vector would be taken for one (docs/guest-abi.md). */
 static bool software_interrupt(struct emu_vcpu *e, uint32_t vector, uint64_t rip, uint64_t *at)
 {
     const uint8_t *two = vdc_guest_ptr(e->memory, rip - 2, 2);
@@ -271,9 +273,6 @@ static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, 
 
 /* --- MMIO --------------------------------------------------------------------------------------------------- */
 
-/* Called before an access to the MMIO windows with its whole size (and, for a write, its value), and with the
- * instruction pointer brought up to date by the library (so vdc_vcpu_get_regs reads the accessing instruction's):
- * this is the exit. An access that crosses a 4 KiB page is two exits, one per page, as KVM splits it. */
 /* For a misaligned access the library then reads the aligned words around it (or writes it byte by byte), and
  * calls the hook again for each: those belong to the access already made, by the same instruction. */
 static bool part_of_last_access(struct emu_vcpu *e, uint64_t address, int size, uint64_t rip)
@@ -282,11 +281,16 @@ static bool part_of_last_access(struct emu_vcpu *e, uint64_t address, int size, 
            address < e->access_address + e->access_size;
 }
 
+/* Called before an access to the MMIO windows with its whole size (and, for a write, its value), and with the
+ * instruction pointer brought up to date by the library (so vdc_vcpu_get_regs reads the accessing instruction's):
+ * this is the exit. An access that crosses a 4 KiB page is two exits, one per page, as KVM splits it. The library
+ * splits wider accesses (SSE) into 8-byte ones before they get here. */
 static void on_mmio_access(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     struct emu_vcpu *e = user;
     if (e->terminating)
         return;
+    assert(size >= 1 && size <= 8);
     uint64_t rip = reg(e, UC_X86_REG_RIP);
     if (part_of_last_access(e, address, size, rip))
         return;
