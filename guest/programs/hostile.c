@@ -57,8 +57,7 @@ int main(void)
         uint8_t value;
         __asm__ volatile("inb $0x80, %%al" : "=a"(value));
         printf("in gave %u\n", value);
-    }
-    else if (strcmp(c, "int3") == 0)
+    } else if (strcmp(c, "int3") == 0)
         __asm__ volatile("int3");
     else if (strcmp(c, "int80") == 0)
         __asm__ volatile("int $0x80");
@@ -79,8 +78,10 @@ int main(void)
     else if (strcmp(c, "mmio-sse") == 0) {
         __asm__ volatile("movdqu (%0), %%xmm0" ::"r"(SIMCTL) : "xmm0", "memory");
     } else if (strcmp(c, "mmio-rep") == 0) {
-        uint64_t words[4];
-        __asm__ volatile("rep movsq" ::"S"(SIMCTL), "D"(words), "c"(4) : "memory");
+        uint64_t words[4], count = 4;
+        const void *from = (const void *)(uintptr_t)SIMCTL;
+        void *to = words;
+        __asm__ volatile("rep movsq" : "+S"(from), "+D"(to), "+c"(count) : : "memory");
         printf("read %llu\n", (unsigned long long)words[0]);
     } else if (strcmp(c, "jump-supervisor") == 0)
         ((void (*)(void))(uintptr_t)SUPERVISOR)();
