@@ -176,7 +176,7 @@ static enum hinic_command_status modify_qp(struct hinic *nic, struct hinic_qp *q
         struct hinic_qp fresh = *qp;
         memset(fresh.swr, 0, qp->sq_entries * sizeof *fresh.swr);
         fresh.state = HINIC_QPS_RESET;
-        fresh.sq_fetched = fresh.sq_completed = fresh.sq_next = fresh.send_offset = 0;
+        fresh.sq_fetched = fresh.sq_completed = fresh.sq_next = fresh.send_offset = fresh.sq_no_read_below = 0;
         fresh.rq_posted = fresh.rq_used = 0;
         fresh.recv_active = fresh.timer_pending = fresh.rnr_wait = false;
         fresh.atomic_count = 0;

@@ -80,6 +80,7 @@ struct hinic_qp {
     uint32_t sq_fetched;           /* producer index up to which WQEs were fetched (free running) */
     uint32_t sq_completed;         /* oldest WQE not yet completed */
     uint32_t sq_next;              /* the WQE being transmitted */
+    uint32_t sq_no_read_below;     /* no READ or atomic among the fetched WQEs before this index (a scan cursor) */
     uint32_t send_offset;          /* its PSNs already sent (packets, or for a READ, 0 until the request went) */
     uint32_t assign_psn;           /* first PSN of the next WQE fetched */
     uint32_t acked_psn;            /* oldest PSN not acknowledged (PSNs are kept 32-bit; 24 on the wire) */
