@@ -1,11 +1,13 @@
 /* vdc run SCENARIO [--out DIR] [--seed N] [--set key=value]... [--dump-dtb DIR] [--pcap LINKS]
- * vdc run --topology hpcc:FILE --flows hpcc:FILE [...]: an HPCC ns-3 experiment with no YAML file */
+ * vdc run --topology hpcc:FILE --flows hpcc:FILE [...]: an HPCC ns-3 experiment with no YAML file
+ * vdc run --hpcc-config config.txt [...]: an HPCC ns-3 experiment folder as its own program runs it */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../common/exit_codes.h"
+#include "../fabric/hpcc_config.h"
 #include "../run/run_scenario.h"
 #include "../scenario/scenario.h"
 #include "commands.h"
@@ -17,10 +19,11 @@ int vdc_cmd_run(int argc, char **argv)
         {"set", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
         {"dump-dtb", required_argument, NULL, 'd'}, {"topology", required_argument, NULL, 't'},
         {"flows", required_argument, NULL, 'f'},   {"pcap", optional_argument, NULL, 'p'},
+        {"hpcc-config", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     const char *out_dir = NULL, *seed_text = NULL, *dtb_dir = NULL, *topology = NULL, *flows = NULL;
-    const char *pcap_links = NULL;
+    const char *pcap_links = NULL, *hpcc_config = NULL;
     const char *sets[256];
     size_t set_count = 0;
     opterr = 0;
@@ -29,6 +32,7 @@ int vdc_cmd_run(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":o:s:S:hd:", options, NULL)) != -1) {
         switch (opt) {
         case 't': topology = optarg; break;
+        case 'c': hpcc_config = optarg; break;
         case 'f': flows = optarg; break;
         case 'p': pcap_links = optarg ? optarg : "hosts"; break;
         case 'o': out_dir = optarg; break;
@@ -49,11 +53,14 @@ int vdc_cmd_run(int argc, char **argv)
                                       "hpcc:flow.txt");
     if ((topology && strncmp(topology, "hpcc:", 5) != 0) || (flows && strncmp(flows, "hpcc:", 5) != 0))
         return vdc_usage_error("run", "--topology and --flows take hpcc:FILE (HPCC ns-3 formats)");
-    if (optind >= argc && !topology)
+    if (hpcc_config && (topology || optind < argc))
+        return vdc_usage_error("run", "--hpcc-config is the whole experiment; give it without a scenario, --topology "
+                                      "or --flows (use --set to change a key)");
+    if (optind >= argc && !topology && !hpcc_config)
         return vdc_usage_error("run", "no scenario file given; try 'vdc run scenarios/rack8.yaml'");
     if (optind + 1 < argc || (topology && optind < argc))
         return vdc_usage_error("run", "unexpected argument '%s'", argv[optind + (topology ? 0 : 1)]);
-    const char *path = topology ? NULL : argv[optind];
+    const char *path = topology || hpcc_config ? NULL : argv[optind];
 
     struct vdc_scenario sc;
     struct vdc_error err;
@@ -72,6 +79,17 @@ int vdc_cmd_run(int argc, char **argv)
             if (!vdc_scenario_set(&sc, assignments[i], &err))
                 goto fail;
         }
+    }
+    if (hpcc_config) {
+        struct hpcc_config config;
+        if (!hpcc_config_read(hpcc_config, &config, &err))
+            goto fail;
+        bool applied = true;
+        for (size_t i = 0; i < config.count && applied; i++)
+            applied = vdc_scenario_set(&sc, config.assignments[i], &err);
+        hpcc_config_free(&config);
+        if (!applied)
+            goto fail;
     }
     for (size_t i = 0; i < set_count; i++) {
         if (!vdc_scenario_set(&sc, sets[i], &err))

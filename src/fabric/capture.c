@@ -40,6 +40,9 @@ static bool open_named(struct fabric *f, struct fabric_capture *c, const char *d
 
 bool fabric_capture_open(struct fabric *f, const char *dir, const char *links, struct vdc_error *err)
 {
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return vdc_fail(err, "--pcap: the hpcc-ns3 model's frames carry HPCC ns-3's own headers, which are not "
+                             "Ethernet a pcap reader can decode; capture with transport.model: roce");
     struct fabric_capture *c = vdc_xcalloc(1, sizeof *c);
     c->links = f->topo->link_count;
     c->by_link = vdc_xcalloc(c->links ? c->links : 1, sizeof *c->by_link);

@@ -97,7 +97,7 @@ bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)
         s->target += p->rate_hai;
     if (s->target > s->line_rate)
         s->target = s->line_rate;
-    s->rate = (s->rate + s->target + 1) / 2;
+    s->rate = p->halve_separately ? s->rate / 2 + s->target / 2 : (s->rate + s->target + 1) / 2;
     if (s->increase_stage <= p->fast_recovery_rounds)
         s->increase_stage++;
     else

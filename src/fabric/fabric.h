@@ -9,6 +9,7 @@
 #include "../scheduler/sim.h"
 #include "dcqcn.h"
 #include "mmu.h"
+#include "ns3.h"
 #include "packet.h"
 #include "pool.h"
 #include "topology.h"
@@ -21,8 +22,49 @@
  * random decision. */
 #define FABRIC_LOSS_STREAM_BASE (1ULL << 32)
 
+/* The host transport and switch details a run follows (docs/fabric.md, "Two transport models"). */
+enum fabric_transport_model {
+    FABRIC_MODEL_ROCE,     /* real RoCEv2 frames, CNPs as ConnectX NICs send them, retransmit timeout */
+    FABRIC_MODEL_HPCC_NS3, /* HPCC ns-3's NIC and switch: its header sizes, ECN echoed in ACKs, ns timing */
+};
+
+/* Congestion control at the senders (transport.cc; HPCC ns-3's CC_MODE 1, 3, 7, 8). */
+enum fabric_cc { FABRIC_CC_NONE, FABRIC_CC_DCQCN, FABRIC_CC_HPCC, FABRIC_CC_TIMELY, FABRIC_CC_DCTCP };
+
+/* ECN thresholds for one link rate (fabric.ecn_by_rate; HPCC's KMIN_MAP, KMAX_MAP and PMAX_MAP). */
+struct fabric_ecn_rate {
+    uint64_t rate, kmin, kmax;     /* bit/s; bytes */
+    double pmax;
+};
+#define FABRIC_ECN_RATES 16
+
+/* HPCC ns-3's transport parameters (its config keys in brackets); only the hpcc-ns3 model reads them. */
+struct fabric_ns3_params {
+    uint32_t ack_interval;         /* [L2_ACK_INTERVAL] bytes: 0 never ACKs; its code compares bytes, see host_ns3.c */
+    uint32_t chunk;                /* [L2_CHUNK_SIZE] an ACK at every chunk boundary too; 0: none */
+    bool back_to_zero;             /* [L2_BACK_TO_ZERO] a NACK rewinds to a chunk boundary */
+    bool window;                   /* [HAS_WIN] a window of one BDP */
+    bool variable_window;          /* [VAR_WIN] the window scales with the rate */
+    bool global_rtt;               /* [GLOBAL_T] base RTT and BDP: the network's largest, else the pair's */
+    bool rate_bound;               /* [RATE_BOUND] pace at the flow's rate, else at line rate */
+    bool ack_high_priority;        /* [ACK_HIGH_PRIO] ACKs in the switches' strict queue */
+    bool clamp_target;             /* [CLAMP_TARGET_RATE] DCQCN: every cut resets the target */
+    bool fast_react;               /* [FAST_REACT] HPCC: react on every ACK */
+    bool multi_rate;               /* [MULTI_RATE] HPCC: one rate per hop */
+    bool sample_feedback;          /* [SAMPLE_FEEDBACK] HPCC */
+    double target_util;            /* [U_TARGET] HPCC's eta */
+    uint32_t mi_thresh;            /* [MI_THRESH] HPCC's maxStage */
+    uint32_t int_multi;            /* [INT_MULTI] unit multiplier of INT byte and queue fields */
+    uint64_t dctcp_rate_ai;        /* [DCTCP_RATE_AI] bit/s */
+    /* TIMELY's constants (HPCC ns-3 attributes, no config keys) */
+    double timely_alpha, timely_beta;
+    vdc_time timely_t_low, timely_t_high, timely_min_rtt;
+};
+
 /* Every parameter of the switch and transport models; defaults follow HPCC ns-3 (docs/fabric.md). */
 struct fabric_config {
+    enum fabric_transport_model model;
+    enum fabric_cc cc;
     uint32_t payload;              /* bytes of payload per data packet (path MTU payload) */
     uint64_t buffer;               /* shared buffer per switch, bytes */
     bool pfc;                      /* lossless: per-(ingress port, priority) PFC */
@@ -36,6 +78,8 @@ struct fabric_config {
     bool ecn;
     uint64_t ecn_kmin, ecn_kmax;   /* bytes; 0: from the link rate (HPCC's table) */
     double ecn_pmax;
+    struct fabric_ecn_rate ecn_by_rate[FABRIC_ECN_RATES]; /* when given, every link rate needs an entry */
+    uint32_t ecn_by_rate_count;
     vdc_time switch_latency;       /* added to every frame a switch forwards */
     uint8_t control_priority;      /* ACK, NACK and CNP */
     uint8_t strict_priorities;     /* the highest N priorities are served strictly before DWRR */
@@ -46,6 +90,7 @@ struct fabric_config {
     vdc_time retransmit_timeout;   /* no ACK progress for this long: go back N */
     vdc_time cnp_interval;         /* a receiver sends at most one CNP per flow per interval */
     struct dcqcn_params dcqcn;
+    struct fabric_ns3_params ns3;
 };
 
 void fabric_config_defaults(struct fabric_config *cfg);
@@ -99,6 +144,7 @@ struct fabric_port {
     uint32_t pause_epoch[FABRIC_PRIORITIES];
     uint8_t pausing_mask;         /* priorities we told the peer to pause */
     uint64_t ecn_kmin, ecn_kmax;  /* RED ramp of this egress, bytes */
+    double ecn_pmax;
 
     struct fabric_port_counters count;
     uint64_t sampled_tx_bytes;    /* for utilization series */
@@ -132,6 +178,9 @@ struct fabric {
     struct fabric_routes *routes;
     struct fabric_flow *flows;
     uint32_t flow_count;
+    struct fabric_ns3_qp *ns3_qps;  /* hpcc-ns3: one per flow */
+    vdc_time ns3_max_rtt;          /* hpcc-ns3: the largest base RTT between two hosts, and its BDP (bytes) */
+    uint64_t ns3_max_bdp;
     uint32_t flows_done;
     uint32_t dwrr_quantum;        /* bytes per DWRR weight unit: one largest frame */
     uint64_t data_packets_delivered;
@@ -141,6 +190,7 @@ struct fabric {
     FILE *pfc_file;
     struct fabric_capture *capture;
     struct fabric_sampler *sampler;
+    struct fabric_qlen_monitor *qlen_monitor;
     void *fault_state;
     uint64_t faults_applied;      /* fault entries acted on, a flap once per change */
     uint64_t reroutes;            /* routing recomputations after faults */
@@ -210,9 +260,12 @@ static inline uint64_t fabric_ecmp_hash(uint64_t salt, uint32_t src_node, uint32
     return vdc_mix64(salt ^ addresses ^ vdc_mix64(ports));
 }
 
-/* Serialization time of a frame on a port's link, rounded up to the next picosecond. */
+/* Serialization time of a frame on a port's link, rounded up to the next picosecond (the hpcc-ns3 model: its
+ * nanosecond steps, no preamble or gap). */
 static inline vdc_time fabric_serialization(const struct fabric_port *port, uint32_t frame_bytes)
 {
+    if (port->node->fabric->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return ns3_tx_time(frame_bytes, port->rate);
     uint64_t bits = fabric_wire_bits(frame_bytes);
     return (bits * VDC_SEC + port->rate - 1) / port->rate;
 }

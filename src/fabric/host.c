@@ -45,9 +45,16 @@ bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flow
         flow->source_port = host->next_source_port++;
         flow->packets = (uint32_t)((spec->size + f->cfg.payload - 1) / f->cfg.payload);
         flow->last_payload = (uint32_t)(spec->size - (uint64_t)(flow->packets - 1) * f->cfg.payload);
+        if (f->cfg.model == FABRIC_MODEL_HPCC_NS3 && spec->size > UINT32_MAX)
+            return vdc_fail(err, "flow %zu: %" PRIu64 " bytes; HPCC ns-3's sequence numbers are 32-bit, so the "
+                                 "hpcc-ns3 model takes flows up to 4294967295 bytes", i, spec->size);
+        if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) /* its flows start at Seconds(t): whole nanoseconds */
+            flow->spec.start = spec->start / VDC_NS * VDC_NS;
         struct fabric_node *node = &f->nodes[spec->src];
-        vdc_schedule_at(node->entity, spec->start, VDC_PRIO_GUEST, node->entity->id, FABRIC_EV_FLOW_START, i);
+        vdc_schedule_at(node->entity, flow->spec.start, VDC_PRIO_GUEST, node->entity->id, FABRIC_EV_FLOW_START, i);
     }
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        ns3_hosts_prepare(f);
     return true;
 }
 
@@ -118,6 +125,9 @@ bool fabric_host_attach(struct fabric *f, uint32_t node, const struct fabric_end
     struct fabric_host *host = f->nodes[node].host;
     if (host->endpoint.device != NULL)
         return vdc_fail(err, "host %s already has a NIC attached", fabric_node_name(f->topo, node, name, sizeof name));
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return vdc_fail(err, "a NIC sends real RoCEv2 frames; the hpcc-ns3 transport model is for flow-file traffic, "
+                             "so use transport.model: roce with guests' NICs");
     host->endpoint = *endpoint;
     return true;
 }
@@ -132,6 +142,8 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
             return p;
     }
     struct fabric *f = node->fabric;
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return ns3_host_next_packet(host, port);
     vdc_time now = f->sim->now;
     uint32_t scanned = 0;
     while (scanned < host->active_count) {
@@ -160,6 +172,10 @@ vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fab
     vdc_time earliest = VDC_TIME_MAX;
     if (host->endpoint.device != NULL)
         earliest = host->endpoint.next_ready(host->endpoint.device, port);
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
+        vdc_time ready = ns3_host_next_ready(host, port);
+        return ready < earliest ? ready : earliest;
+    }
     for (uint32_t i = 0; i < host->active_count; i++) {
         const struct fabric_flow *flow = &f->flows[host->active[i]];
         if (flow->done || flow->next_psn >= flow->packets || (port->paused_mask & (1u << flow->spec.priority)))
@@ -174,6 +190,10 @@ void fabric_host_flow_start(struct fabric_node *node, uint32_t index)
 {
     struct fabric *f = node->fabric;
     struct fabric_flow *flow = &f->flows[index];
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
+        ns3_host_flow_start(node, flow);
+        return;
+    }
     flow->started = true;
     flow->last_progress = f->sim->now;
     dcqcn_init(&flow->cc, node->ports[0].rate);
@@ -232,7 +252,7 @@ static void schedule_dcqcn(struct fabric_node *node, struct fabric_flow *flow, v
                     flow->index | (uint64_t)timer << 32);
 }
 
-static void finish(struct fabric *f, struct fabric_flow *flow)
+void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow)
 {
     flow->done = true;
     flow->finished_at = f->sim->now;
@@ -241,17 +261,21 @@ static void finish(struct fabric *f, struct fabric_flow *flow)
     fabric_log_fct(f, flow);
 }
 
+void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow)
+{
+    vdc_time check = dcqcn_on_cnp(&flow->cc, &node->fabric->cfg.dcqcn, node->fabric->sim->now);
+    if (check)
+        schedule_dcqcn(node, flow, check, DCQCN_TIMER_DECREASE);
+}
+
 static void receive_reply(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
                           const struct fabric_packet *p)
 {
     if (flow->done)
         return;
     if (p->kind == FABRIC_PKT_CNP) {
-        if (!f->cfg.dcqcn.enabled)
-            return;
-        vdc_time check = dcqcn_on_cnp(&flow->cc, &f->cfg.dcqcn, f->sim->now);
-        if (check)
-            schedule_dcqcn(node, flow, check, DCQCN_TIMER_DECREASE);
+        if (f->cfg.dcqcn.enabled)
+            fabric_host_dcqcn_cnp(node, flow);
         return;
     }
     if (p->psn > flow->acked && p->psn <= flow->packets) {
@@ -259,7 +283,7 @@ static void receive_reply(struct fabric *f, struct fabric_node *node, struct fab
         flow->last_progress = f->sim->now;
     }
     if (flow->acked == flow->packets) {
-        finish(f, flow);
+        fabric_host_flow_done(f, flow);
         return;
     }
     if (p->kind == FABRIC_PKT_NACK && flow->next_psn > p->psn) {
@@ -277,7 +301,10 @@ void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
         node->host->endpoint.receive(node->host->endpoint.device, p);
         return;
     }
-    if (p->flow < f->flow_count) {
+    if (p->flow < f->flow_count && f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
+        if (p->dst_host == node->number)
+            ns3_host_receive(node, &f->flows[p->flow], p);
+    } else if (p->flow < f->flow_count) {
         struct fabric_flow *flow = &f->flows[p->flow];
         if (p->kind == FABRIC_PKT_DATA && p->dst_host == node->number)
             receive_data(f, node, flow, p);
@@ -324,8 +351,8 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
                                                   : dcqcn_increase_timer(&flow->cc, params, now);
     if (next)
         schedule_dcqcn(node, flow, next, DCQCN_TIMER_INCREASE);
-    if (flow->cc.increases == increases)
-        return; /* the rate did not rise: pacing stands */
+    if (flow->cc.increases == increases || f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return; /* the rate did not rise (or HPCC ns-3, which sets its DCQCN rate without re-pacing): pacing stands */
     /* A faster rate may let the flow send earlier than its last pacing decision said. */
     if (flow->next_send_at > now)
         flow->next_send_at = now;
@@ -334,6 +361,8 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
 
 vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow)
 {
+    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
+        return ns3_standalone_fct(f, flow);
     /* Walk the flow's ECMP path; packets leave hop h back to back at the slowest serialization so far, so the
      * last packet's arrival has a closed form; the last ACK then returns over the reverse path. */
     vdc_time first_done = 0, spacing = 0, last_done = 0, ack_time = 0;

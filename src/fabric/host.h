@@ -6,12 +6,49 @@
 #include <stdint.h>
 
 #include "dcqcn.h"
+#include "packet.h"
 #include "topology.h"
 
 struct fabric;
 struct fabric_node;
 struct fabric_port;
 struct fabric_packet;
+
+/* HPCC ns-3's per-hop HPCC state and its flow (QP) state: byte sequence numbers, pacing, window, the receiver's
+ * expected sequence and each congestion control's variables, named as its rdma-hw code names them. */
+struct fabric_ns3_hop_state {
+    double u;
+    uint64_t rc;
+    int32_t inc_stage;
+};
+
+struct fabric_ns3_qp {
+    uint64_t snd_nxt, snd_una;     /* bytes */
+    uint64_t rate, max_rate;       /* bit/s (DCQCN keeps its rate in the flow's dcqcn_state) */
+    vdc_time next_avail;
+    uint32_t last_packet_bytes;
+    uint64_t window;               /* bytes; 0: none */
+    uint64_t base_rtt_ns;          /* the base RTT its HPCC arithmetic uses, ns */
+    uint64_t pair_rtt_ns, pair_bw; /* the pair's base RTT and bottleneck, for the standalone FCT */
+    /* receiver */
+    uint64_t rx_expected;
+    vdc_time nack_timer;
+    uint64_t last_nack;
+    /* HPCC */
+    uint64_t hp_last_update_seq, hp_cur_rate;
+    int32_t hp_inc_stage;
+    double hp_u;
+    struct fabric_int_hop hp_hop[FABRIC_INT_MAX_HOPS];
+    struct fabric_ns3_hop_state hp_hop_state[FABRIC_INT_MAX_HOPS];
+    /* TIMELY */
+    uint64_t tmly_last_update_seq, tmly_cur_rate, tmly_last_rtt;
+    uint32_t tmly_inc_stage;
+    double tmly_rtt_diff;
+    /* DCTCP */
+    uint64_t dctcp_last_update_seq, dctcp_high_seq;
+    uint32_t dctcp_ca_state, dctcp_ecn_count, dctcp_batch;
+    double dctcp_alpha;
+};
 
 struct fabric_flow {
     struct fabric_flow_spec spec;
@@ -36,6 +73,7 @@ struct fabric_flow {
     uint64_t bytes_received;
     /* result */
     vdc_time finished_at;
+    struct fabric_ns3_qp *ns3;     /* the hpcc-ns3 model's state; NULL in the roce model */
 };
 
 /* A device that drives a host's NIC port beside the flow transport (HiNIC): the port asks it for frames, frames
@@ -60,6 +98,9 @@ struct fabric_host {
     uint16_t next_source_port;
     bool stuck;                    /* receiver stopped draining: it keeps its link paused */
     struct fabric_endpoint endpoint; /* device == NULL: none attached */
+    /* hpcc-ns3: the host's QPs in the order they started, served round robin after the last one served */
+    uint32_t *qps;
+    uint32_t qp_count, qp_cap, qp_last;
 };
 
 /* Attaches a device to host `node` (one per host). */
@@ -81,6 +122,22 @@ void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p);
 void fabric_host_flow_start(struct fabric_node *node, uint32_t flow);
 void fabric_host_timeout(struct fabric_node *node, uint64_t arg);
 void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg);
+/* A congestion notification for a DCQCN flow (a CNP, or an ACK's CNP flag): alpha and the decrease check. */
+void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow);
+/* The flow's last byte is acknowledged: its FCT is logged. */
+void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow);
+
+/* The hpcc-ns3 model's NIC (host_ns3.c): the same entry points, HPCC ns-3's behaviour. */
+void ns3_hosts_prepare(struct fabric *f);
+struct fabric_packet *ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port);
+vdc_time ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port);
+void ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p);
+void ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow);
+vdc_time ns3_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);
+/* Its rate changes: the flow's next transmission moves by the change in one packet's time (ChangeRate). */
+void ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, uint64_t rate);
+/* Its congestion controls' reaction to an ACK or NACK (cc_ns3.c): HPCC, TIMELY, DCTCP. */
+void ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const struct fabric_packet *ack);
 
 /* The time a flow alone on an idle fabric takes, from its start to the sender's last ACK (the standalone FCT). */
 vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);

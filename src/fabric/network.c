@@ -25,6 +25,20 @@ void fabric_config_defaults(struct fabric_config *cfg)
         .nack_interval = 500 * VDC_US,
         .retransmit_timeout = 1 * VDC_MS,
         .cnp_interval = 4 * VDC_US,
+        .cc = FABRIC_CC_DCQCN,
+        .ns3 = {.ack_interval = 1,
+                .rate_bound = true,
+                .fast_react = true,
+                .multi_rate = true,
+                .target_util = 0.95,
+                .mi_thresh = 5,
+                .int_multi = 1,
+                .dctcp_rate_ai = 1000000000,
+                .timely_alpha = 0.875,
+                .timely_beta = 0.8,
+                .timely_t_low = 50 * VDC_US,
+                .timely_t_high = 500 * VDC_US,
+                .timely_min_rtt = 20 * VDC_US},
         .dcqcn = {.enabled = true,
                   .g = 1.0 / 256,
                   .alpha_interval = 1 * VDC_US,
@@ -111,6 +125,33 @@ static uint64_t smallest_host_rate(const struct fabric_topology *topo)
     return rate;
 }
 
+static const struct fabric_ecn_rate *ecn_entry(const struct fabric_config *cfg, uint64_t rate)
+{
+    for (uint32_t i = 0; i < cfg->ecn_by_rate_count; i++) {
+        if (cfg->ecn_by_rate[i].rate == rate)
+            return &cfg->ecn_by_rate[i];
+    }
+    return NULL;
+}
+
+/* A table of ECN thresholds by rate must cover every link: HPCC ns-3's debug build stops on a missing rate and its
+ * optimized build marks every packet on such a link, so vdc refuses it. */
+static bool check_ecn_table(const struct fabric *f, struct vdc_error *err)
+{
+    char a[32], b[32];
+    if (f->cfg.ecn_by_rate_count == 0)
+        return true;
+    for (uint32_t i = 0; i < f->topo->link_count; i++) {
+        const struct fabric_link_spec *l = &f->topo->links[i];
+        if (ecn_entry(&f->cfg, l->rate) == NULL)
+            return vdc_fail(err, "link %s/%s runs at %" PRIu64 " bit/s, which has no entry in fabric.ecn_by_rate "
+                                 "(HPCC's KMIN_MAP, KMAX_MAP, PMAX_MAP); add one for that rate",
+                            fabric_node_name(f->topo, l->a, a, sizeof a), fabric_node_name(f->topo, l->b, b, sizeof b),
+                            l->rate);
+    }
+    return true;
+}
+
 static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t index, uint32_t link, uint32_t peer)
 {
     const struct fabric_link_spec *spec = &f->topo->links[link];
@@ -127,6 +168,13 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
     port->up = true;
     port->ecn_kmin = f->cfg.ecn_kmin ? f->cfg.ecn_kmin : ecn_kmin_for_rate(spec->rate);
     port->ecn_kmax = f->cfg.ecn_kmax ? f->cfg.ecn_kmax : 4 * port->ecn_kmin;
+    port->ecn_pmax = f->cfg.ecn_pmax;
+    const struct fabric_ecn_rate *entry = ecn_entry(&f->cfg, spec->rate);
+    if (entry) {
+        port->ecn_kmin = entry->kmin;
+        port->ecn_kmax = entry->kmax;
+        port->ecn_pmax = entry->pmax;
+    }
     if (port->ecn_kmax <= port->ecn_kmin)
         port->ecn_kmax = port->ecn_kmin + 1;
 }
@@ -138,6 +186,8 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
  * less than that worst case (1 Gbps over 2 us: 750 bytes, not even one frame) and a lossless fabric would drop. */
 static uint64_t pfc_headroom(const struct fabric_config *cfg, const struct fabric_port *port)
 {
+    if (cfg->model == FABRIC_MODEL_HPCC_NS3) /* its third.cc: rate x delay (ns) / 8 / 1e9 x 3, integer steps */
+        return port->rate * (port->delay / VDC_NS) / 8 / 1000000000u * 3;
     double rate_bytes = (double)port->rate / 8.0;
     uint64_t hpcc = (uint64_t)((double)port->rate * ((double)port->delay / (double)VDC_SEC) * 3 / 8);
     double one_way = (double)(port->delay + cfg->switch_latency) / (double)VDC_SEC;
@@ -158,7 +208,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
     f->node_count = topo->node_count;
     f->dwrr_quantum = fabric_data_frame_bytes(cfg->payload) > 1538 ? fabric_data_frame_bytes(cfg->payload) : 1538;
     fabric_pool_init(&f->pool);
-    if (!fabric_topology_check(topo, err))
+    if (!fabric_topology_check(topo, err) || !check_ecn_table(f, err))
         return false;
     f->nodes = vdc_xcalloc(topo->node_count, sizeof *f->nodes);
     uint16_t *used = vdc_xcalloc(topo->node_count, sizeof *used);
@@ -234,13 +284,16 @@ void fabric_free(struct fabric *f)
             }
             free(node->ports);
             fabric_mmu_free(&node->mmu);
-            if (node->host)
+            if (node->host) {
                 free(node->host->active);
+                free(node->host->qps);
+            }
             free(node->host);
         }
     }
     free(f->nodes);
     free(f->flows);
+    free(f->ns3_qps);
     fabric_faults_free(f);
     fabric_routes_free(f->routes);
     fabric_pool_free(&f->pool);

@@ -116,6 +116,26 @@ struct fabric_packet {
     uint32_t flow;              /* the model's flow index (not on the wire) */
     vdc_time sent_at;           /* when the source put it on its first link (not on the wire) */
     struct fabric_rdma *rdma;   /* NIC (HiNIC) traffic: extension headers and payload bytes; NULL for flows */
+    struct fabric_ns3_fields *ns3; /* the hpcc-ns3 model's header fields; NULL otherwise */
+};
+
+/* HPCC ns-3's INT header: up to five hop records, each packed into 64 bits as its IntHop is (line-rate code 3 bits,
+ * time 24 bits of ns, tx bytes 20 bits in 128-byte units, queue 17 bits in 80-byte units: all wrap). */
+#define FABRIC_INT_MAX_HOPS 5
+struct fabric_int_hop {
+    uint64_t time, bytes, qlen;  /* already reduced to their field widths and units */
+    uint8_t rate_code;           /* 0..4: 25, 50, 100, 200, 400 Gbps */
+};
+
+/* What an hpcc-ns3 packet carries beyond the common fields: its UDP ports, the ACK's CNP flag, TIMELY's send
+ * timestamp and HPCC's INT hops (copied from the data packet into its ACK). */
+struct fabric_ns3_fields {
+    struct fabric_ns3_fields *next_free;
+    uint16_t dport;              /* UDP destination port of a data packet (the flow file's), swapped in ACKs */
+    bool cnp;                    /* ACK or NACK: the data packet it answers was CE-marked */
+    uint64_t ts;                 /* TIMELY: when the data packet was built, ns */
+    uint16_t nhop;
+    struct fabric_int_hop hop[FABRIC_INT_MAX_HOPS];
 };
 
 /* What a NIC's RoCE packet carries beyond the fields above: extension header values and the payload itself.

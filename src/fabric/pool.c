@@ -22,6 +22,9 @@ void fabric_pool_free(struct fabric_pool *pool)
     for (uint32_t i = 0; i < pool->rdma_count; i++)
         free(pool->rdma_blocks[i]);
     free(pool->rdma_blocks);
+    for (uint32_t i = 0; i < pool->ns3_count; i++)
+        free(pool->ns3_blocks[i]);
+    free(pool->ns3_blocks);
     memset(pool, 0, sizeof *pool);
 }
 
@@ -58,6 +61,11 @@ void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p)
         pool->rdma_free = p->rdma;
         p->rdma = NULL;
     }
+    if (p->ns3) {
+        p->ns3->next_free = pool->ns3_free;
+        pool->ns3_free = p->ns3;
+        p->ns3 = NULL;
+    }
     p->next = pool->free_list;
     pool->free_list = p;
     pool->in_use--;
@@ -81,4 +89,26 @@ struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabr
     memset(r, 0, offsetof(struct fabric_rdma, data));
     p->rdma = r;
     return r;
+}
+
+struct fabric_ns3_fields *fabric_packet_add_ns3(struct fabric_pool *pool, struct fabric_packet *p)
+{
+    if (!pool->ns3_free) {
+        /* A chunk at a time, like packets: every flow packet of the hpcc-ns3 model has one. */
+        if (pool->ns3_count == pool->ns3_cap) {
+            pool->ns3_cap = pool->ns3_cap ? pool->ns3_cap * 2 : 8;
+            pool->ns3_blocks = vdc_xrealloc(pool->ns3_blocks, pool->ns3_cap, sizeof *pool->ns3_blocks);
+        }
+        struct fabric_ns3_fields *chunk = vdc_xmalloc(POOL_CHUNK * sizeof *chunk);
+        pool->ns3_blocks[pool->ns3_count++] = chunk;
+        for (int i = POOL_CHUNK - 1; i >= 0; i--) {
+            chunk[i].next_free = pool->ns3_free;
+            pool->ns3_free = &chunk[i];
+        }
+    }
+    struct fabric_ns3_fields *n = pool->ns3_free;
+    pool->ns3_free = n->next_free;
+    memset(n, 0, sizeof *n);
+    p->ns3 = n;
+    return n;
 }

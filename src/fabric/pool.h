@@ -14,6 +14,9 @@ struct fabric_pool {
     struct fabric_rdma *rdma_free;   /* NIC payload buffers, allocated as needed and recycled */
     struct fabric_rdma **rdma_blocks;
     uint32_t rdma_count, rdma_cap;
+    struct fabric_ns3_fields *ns3_free; /* hpcc-ns3 header parts, recycled the same way */
+    struct fabric_ns3_fields **ns3_blocks;
+    uint32_t ns3_count, ns3_cap;
 };
 
 void fabric_pool_init(struct fabric_pool *pool);
@@ -26,5 +29,8 @@ void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p);
 
 /* Gives p an RDMA part with zeroed header fields (its data bytes are not cleared: the NIC fills them). */
 struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabric_packet *p);
+
+/* Gives p a zeroed hpcc-ns3 part. */
+struct fabric_ns3_fields *fabric_packet_add_ns3(struct fabric_pool *pool, struct fabric_packet *p);
 
 #endif

@@ -256,7 +256,7 @@ void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause)
     p->pfc_quanta = pause ? (uint16_t)f->cfg.pause_quanta : 0;
     p->src_host = node->number;
     p->ingress_port = port->index; /* the sending port, for the frame's source MAC */
-    p->frame_bytes = FABRIC_MIN_FRAME;
+    p->frame_bytes = f->cfg.model == FABRIC_MODEL_HPCC_NS3 ? NS3_PFC_FRAME : FABRIC_MIN_FRAME;
     if (pause) {
         port->pausing_mask |= classes;
         port->count.pauses_sent++;

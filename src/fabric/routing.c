@@ -16,8 +16,42 @@ static void add_port(struct fabric_routes *r, uint16_t port)
     r->ports[r->port_entries++] = port;
 }
 
+/* Each node's ports in the order of their peers' node numbers: HPCC ns-3 walks a node's neighbours in that order
+ * (a map keyed by node, allocated in node order), which decides the order of its equal-cost next hops. */
+static uint16_t **ports_by_peer(const struct fabric *f)
+{
+    uint16_t **order = vdc_xcalloc(f->node_count ? f->node_count : 1, sizeof *order);
+    for (uint32_t n = 0; n < f->node_count; n++) {
+        const struct fabric_node *node = &f->nodes[n];
+        order[n] = vdc_xmalloc((node->port_count ? node->port_count : 1) * sizeof **order);
+        for (uint16_t i = 0; i < node->port_count; i++) {
+            uint16_t j = i;
+            for (; j > 0 && node->ports[order[n][j - 1]].peer_node > node->ports[i].peer_node; j--)
+                order[n][j] = order[n][j - 1];
+            order[n][j] = i;
+        }
+    }
+    return order;
+}
+
+/* A cell's next hops in the order the search from the destination visited their nodes. */
+static void sort_by_visit(struct fabric_routes *r, size_t cell, const struct fabric_node *node, const uint32_t *visit)
+{
+    uint16_t *ports = &r->ports[r->first[cell]];
+    for (uint16_t i = 1; i < r->count[cell]; i++) {
+        uint16_t port = ports[i], j = i;
+        for (; j > 0 && visit[node->ports[ports[j - 1]].peer_node] > visit[node->ports[port].peer_node]; j--)
+            ports[j] = ports[j - 1];
+        ports[j] = port;
+    }
+}
+
 struct fabric_routes *fabric_routes_compute(const struct fabric *f)
 {
+    /* The hpcc-ns3 model lists next hops as HPCC ns-3 does (in the order its breadth-first search from the
+     * destination meets them) so that its ECMP hash picks the same one; the roce model lists them by port. */
+    bool ns3_order = f->cfg.model == FABRIC_MODEL_HPCC_NS3;
+    uint16_t **by_peer = ns3_order ? ports_by_peer(f) : NULL;
     struct fabric_routes *r = vdc_xcalloc(1, sizeof *r);
     uint32_t n = f->node_count;
     r->node_count = n;
@@ -30,6 +64,7 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
 
     uint32_t *dist = vdc_xmalloc(n * sizeof *dist);
     uint32_t *queue = vdc_xmalloc(n * sizeof *queue);
+    uint32_t *visit = vdc_xmalloc(n * sizeof *visit); /* when the search took each node from its queue */
     for (uint32_t dst = 0; dst < n; dst++) {
         if (f->nodes[dst].is_switch)
             continue;
@@ -39,13 +74,14 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
         dist[dst] = 0;
         queue[tail++] = dst;
         while (head < tail) {
+            visit[queue[head]] = head;
             uint32_t at = queue[head++];
             /* Paths leave the destination host and then cross switches only. */
             if (at != dst && !f->nodes[at].is_switch)
                 continue;
             const struct fabric_node *node = &f->nodes[at];
-            for (uint16_t p = 0; p < node->port_count; p++) {
-                const struct fabric_port *port = &node->ports[p];
+            for (uint16_t i = 0; i < node->port_count; i++) {
+                const struct fabric_port *port = &node->ports[by_peer ? by_peer[at][i] : i];
                 if (!port->up || dist[port->peer_node] != UINT32_MAX)
                     continue;
                 dist[port->peer_node] = dist[at] + 1;
@@ -69,8 +105,16 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
                 add_port(r, p);
                 r->count[cell]++;
             }
+            if (ns3_order)
+                sort_by_visit(r, cell, node, visit);
         }
     }
+    if (by_peer) {
+        for (uint32_t i = 0; i < n; i++)
+            free(by_peer[i]);
+    }
+    free(by_peer);
+    free(visit);
     free(dist);
     free(queue);
     return r;

@@ -14,7 +14,9 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
 {
     struct fabric *f = sw->fabric;
     struct fabric_port *ingress = &sw->ports[p->ingress_port];
-    uint64_t hash = fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
+    uint64_t hash = p->ns3 ? ns3_ecmp_hash(sw->number, fabric_host_ipv4(p->src_host), fabric_host_ipv4(p->dst_host),
+                                           p->udp_source_port, p->ns3->dport)
+                           : fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
     int egress = fabric_route_port(f->routes, sw->number, p->dst_host, hash);
     if (egress < 0 || p->ttl <= 1) {
         drop(f, ingress, p);
@@ -73,16 +75,39 @@ void fabric_switch_discarded(struct fabric_node *sw, struct fabric_packet *p)
     release_buffer(sw, p);
 }
 
+/* HPCC's switch adds a hop record to every data packet it sends: the time, the port's bytes sent before it and
+ * its egress queue after it, in the INT header's units and widths (its IntHop::Set). */
+static void push_int_hop(const struct fabric *f, const struct fabric_port *port, struct fabric_packet *p)
+{
+    struct fabric_ns3_fields *h = p->ns3;
+    uint32_t multi = f->cfg.ns3.int_multi;
+    struct fabric_int_hop *hop = &h->hop[h->nhop % FABRIC_INT_MAX_HOPS];
+    uint64_t queued = port->queued_bytes + port->control.bytes;
+    hop->time = (f->sim->now / VDC_NS) & ((1u << 24) - 1);
+    hop->bytes = (port->count.tx_bytes / (128u * multi)) & ((1u << 20) - 1);
+    hop->qlen = (queued / (80u * multi)) & ((1u << 17) - 1);
+    switch (port->rate) {
+    case 25000000000u: hop->rate_code = 0; break;
+    case 50000000000u: hop->rate_code = 1; break;
+    case 100000000000u: hop->rate_code = 2; break;
+    case 200000000000u: hop->rate_code = 3; break;
+    default: hop->rate_code = 4; break; /* 400 Gbps; other rates are refused with cc hpcc */
+    }
+    h->nhop++;
+}
+
 void fabric_switch_dequeued(struct fabric_node *sw, struct fabric_port *port, struct fabric_packet *p)
 {
     struct fabric *f = sw->fabric;
     unsigned priority = p->priority;
     release_buffer(sw, p);
     if (f->cfg.ecn && p->kind == FABRIC_PKT_DATA && (p->ecn == FABRIC_ECN_ECT0 || p->ecn == FABRIC_ECN_ECT1) &&
-        fabric_red_mark(port->ecn_kmin, port->ecn_kmax, f->cfg.ecn_pmax, port->queue[priority].bytes,
+        fabric_red_mark(port->ecn_kmin, port->ecn_kmax, port->ecn_pmax, port->queue[priority].bytes,
                         &sw->entity->rng)) {
         p->ecn = FABRIC_ECN_CE;
         port->count.ecn_marked++;
     }
+    if (p->ns3 && p->kind == FABRIC_PKT_DATA && f->cfg.cc == FABRIC_CC_HPCC)
+        push_int_hop(f, port, p);
 }
 

@@ -10,6 +10,7 @@
 #include "../fabric/simgrid_import.h"
 #include "../fabric/topologies.h"
 #include "../fabric/traffic.h"
+#include "../scenario/units.h"
 
 /* Entity-like ids for the workload's random streams (never registered as entities). */
 #define WORKLOAD_STREAM_BASE 0x200000u
@@ -29,8 +30,15 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
     case VDC_TOPOLOGY_HPCC:
         if (t->file[0] == '\0')
             return vdc_fail(err, "topology.kind hpcc needs topology.file, the file to import");
-        /* The reader leaves nothing allocated when it fails; the file gives each link's error rate. */
-        return hpcc_read_topology(t->file, topo, err);
+        /* The reader leaves nothing allocated when it fails. A link whose file gives no error rate takes
+         * fabric.link_error_rate, as HPCC's ERROR_RATE_PER_LINK applies to them. */
+        if (!hpcc_read_topology(t->file, topo, err))
+            return false;
+        for (uint32_t i = 0; i < topo->link_count; i++) {
+            if (topo->links[i].error_rate == 0.0)
+                topo->links[i].error_rate = sc->fabric.link_error_rate;
+        }
+        return true;
     case VDC_TOPOLOGY_SIMGRID:
         if (t->file[0] == '\0')
             return vdc_fail(err, "topology.kind simgrid needs topology.file, the file to import");
@@ -67,6 +75,76 @@ static bool parse_weights(const char *text, uint32_t weights[FABRIC_PRIORITIES],
     return true;
 }
 
+/* fabric.ecn_by_rate: `RATE KMIN KMAX PMAX` entries separated by ';'. */
+static bool parse_ecn_table(const char *text, struct fabric_config *cfg, struct vdc_error *err)
+{
+    char *copy = vdc_xstrdup(text), *save = NULL;
+    bool ok = true;
+    unsigned entry = 0;
+    for (char *item = strtok_r(copy, ";", &save); item && ok; item = strtok_r(NULL, ";", &save)) {
+        char *words[5], *inner = NULL;
+        unsigned count = 0;
+        for (char *w = strtok_r(item, " \t\n", &inner); w; w = strtok_r(NULL, " \t\n", &inner))
+            words[count < 5 ? count++ : 4] = w;
+        if (count == 0)
+            continue;
+        entry++;
+        struct fabric_ecn_rate e;
+        if (count != 4 || cfg->ecn_by_rate_count == FABRIC_ECN_RATES) {
+            ok = vdc_fail(err, "fabric.ecn_by_rate entry %u: expected `RATE KMIN KMAX PMAX` like `100Gbps 400KB "
+                               "1600KB 0.2`, at most %u entries",
+                          entry, FABRIC_ECN_RATES);
+        } else if (!vdc_parse_quantity(words[0], VDC_QTY_RATE, &e.rate, err) ||
+                   !vdc_parse_quantity(words[1], VDC_QTY_SIZE, &e.kmin, err) ||
+                   !vdc_parse_quantity(words[2], VDC_QTY_SIZE, &e.kmax, err) || !vdc_parse_real(words[3], &e.pmax, err)) {
+            ok = vdc_fail_prefix(err, "fabric.ecn_by_rate entry %u", entry);
+        } else if (e.kmax <= e.kmin || e.pmax < 0 || e.pmax > 1 || e.rate == 0) {
+            ok = vdc_fail(err, "fabric.ecn_by_rate entry %u: KMAX must exceed KMIN and PMAX lie in 0..1", entry);
+        } else {
+            for (uint32_t i = 0; i < cfg->ecn_by_rate_count; i++) {
+                if (cfg->ecn_by_rate[i].rate == e.rate)
+                    ok = vdc_fail(err, "fabric.ecn_by_rate entry %u repeats the rate %s of an earlier entry", entry,
+                                  words[0]);
+            }
+            if (ok)
+                cfg->ecn_by_rate[cfg->ecn_by_rate_count++] = e;
+        }
+    }
+    free(copy);
+    return ok;
+}
+
+static bool setup_transport(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err)
+{
+    const __typeof__(sc->transport) *tr = &sc->transport;
+    cfg->model = (enum fabric_transport_model)tr->model;
+    cfg->cc = (enum fabric_cc)tr->cc;
+    cfg->ns3.ack_interval = (uint32_t)tr->ack_interval;
+    cfg->ns3.chunk = (uint32_t)tr->chunk;
+    cfg->ns3.back_to_zero = tr->back_to_zero;
+    cfg->ns3.window = tr->window;
+    cfg->ns3.variable_window = tr->variable_window;
+    cfg->ns3.global_rtt = tr->global_rtt;
+    cfg->ns3.rate_bound = tr->rate_bound;
+    cfg->ns3.ack_high_priority = tr->ack_high_priority;
+    cfg->ns3.clamp_target = tr->dcqcn_clamp_target;
+    cfg->ns3.fast_react = tr->hpcc_fast_react;
+    cfg->ns3.multi_rate = tr->hpcc_multi_rate;
+    cfg->ns3.sample_feedback = tr->hpcc_sample_feedback;
+    cfg->ns3.target_util = tr->hpcc_target_util;
+    cfg->ns3.mi_thresh = (uint32_t)tr->hpcc_mi_thresh;
+    cfg->ns3.int_multi = (uint32_t)tr->hpcc_int_multi;
+    cfg->ns3.dctcp_rate_ai = tr->dctcp_rate_ai;
+    static const char *const names[] = {"none", "dcqcn", "hpcc", "timely", "dctcp"};
+    if (cfg->model == FABRIC_MODEL_ROCE && cfg->cc != FABRIC_CC_DCQCN && cfg->cc != FABRIC_CC_NONE)
+        return vdc_fail(err, "transport.cc %s needs transport.model: hpcc-ns3 (the roce model runs dcqcn or none)",
+                        names[cfg->cc]);
+    if (cfg->cc == FABRIC_CC_HPCC && !cfg->ns3.window)
+        return vdc_fail(err, "transport.cc hpcc needs transport.window: true (HAS_WIN 1): HPCC's utilization "
+                             "divides by its window");
+    return true;
+}
+
 bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err)
 {
     fabric_config_defaults(cfg);
@@ -92,7 +170,10 @@ bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cf
     cfg->nack_interval = tr->nack_interval;
     cfg->retransmit_timeout = tr->retransmit_timeout;
     cfg->cnp_interval = tr->cnp_interval;
-    cfg->dcqcn = (struct dcqcn_params){.enabled = tr->dcqcn,
+    if (!setup_transport(sc, cfg, err) || !parse_ecn_table(fb->ecn_by_rate, cfg, err))
+        return false;
+    cfg->dcqcn = (struct dcqcn_params){.enabled = cfg->cc == FABRIC_CC_DCQCN,
+                                       .halve_separately = cfg->model == FABRIC_MODEL_HPCC_NS3,
                                        .g = tr->dcqcn_g,
                                        .alpha_interval = tr->dcqcn_alpha_interval,
                                        .decrease_interval = tr->dcqcn_decrease_interval,

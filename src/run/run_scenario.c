@@ -15,6 +15,7 @@
 #include "../fabric/capture.h"
 #include "../fabric/host.h"
 #include "../fabric/outputs.h"
+#include "../fabric/qlen_monitor.h"
 #include "../fabric/sampler.h"
 #include "../report/latency_histogram.h"
 #include "fabric_setup.h"
@@ -258,22 +259,33 @@ static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, c
     return true;
 }
 
-static FILE *open_output(const char *dir, const char *name, struct vdc_error *err)
+/* An output file: the path a key gives (HPCC's config names them), else NAME in the --out folder, else none. */
+static bool open_output(const char *dir, const char *name, const char *path_key, FILE **file, struct vdc_error *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        vdc_fail(err, "--out: cannot write '%s' (%s); choose a writable folder", path, strerror(errno));
-    return f;
+    if (path_key[0] != '\0')
+        snprintf(path, sizeof path, "%s", path_key);
+    else if (dir != NULL)
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+    else
+        return true;
+    *file = fopen(path, "w");
+    if (!*file)
+        return vdc_fail(err, "cannot write '%s' (%s); choose a writable %s", path, strerror(errno),
+                        path_key[0] ? "path" : "--out folder");
+    return true;
 }
 
-/* The files of --out that are written while the run goes: fct.txt, pfc.txt, the sampled series. */
+/* The files written while the run goes: fct.txt, pfc.txt, the sampled series, HPCC's queue histograms. */
 static bool open_outputs(struct fabric *f, const struct vdc_scenario *sc, const char *dir, struct vdc_error *err)
 {
-    if (!(f->fct_file = open_output(dir, "fct.txt", err)) || !(f->pfc_file = open_output(dir, "pfc.txt", err)))
+    const __typeof__(sc->output) *o = &sc->output;
+    if (!open_output(dir, "fct.txt", o->fct_file, &f->fct_file, err) ||
+        !open_output(dir, "pfc.txt", o->pfc_file, &f->pfc_file, err))
         return false;
-    if (sc->output.sample_interval == 0)
+    if (o->qlen_file[0] != '\0' && !fabric_qlen_monitor_start(f, o->qlen_file, o->qlen_start, o->qlen_end, err))
+        return false;
+    if (sc->output.sample_interval == 0 || dir == NULL)
         return true;
     char path[4200];
     snprintf(path, sizeof path, "%s/queues.csv", dir);
@@ -286,10 +298,11 @@ static bool close_outputs(struct fabric *f, const char *dir, struct vdc_error *e
     FILE **files[] = {&f->fct_file, &f->pfc_file};
     for (size_t i = 0; i < 2; i++) {
         if (*files[i] && (ferror(*files[i]) | fclose(*files[i])) != 0 && ok)
-            ok = vdc_fail(err, "--out: writing into '%s' failed; check the disk", dir);
+            ok = vdc_fail(err, "writing fct.txt or pfc.txt failed; check the disk");
         *files[i] = NULL;
     }
     ok = fabric_sampler_close(f, err) && ok;
+    ok = fabric_qlen_monitor_close(f, err) && ok;
     ok = fabric_capture_close(f, err) && ok;
     if (ok && dir && f->nodes) {
         char path[4200];
@@ -332,7 +345,7 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
         return false;
     if (!fabric_setup_faults(sc, &r->fabric, err))
         return false;
-    if (options->out_dir && !open_outputs(&r->fabric, sc, options->out_dir, err))
+    if (!open_outputs(&r->fabric, sc, options->out_dir, err))
         return false;
     if (options->pcap_links && !fabric_capture_open(&r->fabric, options->out_dir, options->pcap_links, err))
         return false;

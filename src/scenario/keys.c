@@ -19,6 +19,8 @@ static const char *const pcie_layouts[] = {"switch", "root-port", NULL};
 static const char *const gpu_presets[] = {"h100", "h200", NULL};
 static const char *const vcpu_backends[] = {"auto", "kvm", "emulated", NULL}; /* enum vdc_vcpu_backend's order */
 static const char *const cpu_time_models[] = {"exits", "instructions", NULL};
+static const char *const transport_models[] = {"roce", "hpcc-ns3", NULL}; /* enum fabric_transport_model's order */
+static const char *const congestion_controls[] = {"none", "dcqcn", "hpcc", "timely", "dctcp", NULL}; /* enum fabric_cc */
 
 /* A GPU parameter is checked against the parameter table when it is set, so a typo is reported with its line. */
 static bool gpu_param_check(const char *name, const char *value, struct vdc_error *err)
@@ -120,15 +122,58 @@ const struct vdc_key vdc_keys[] = {
      .doc = "DWRR (ETS) weights of priorities 0..7, comma-separated, 1 to 100 each."},
     {"fabric.link_error_rate", VDC_KEY_REAL, FIELD(fabric.link_error_rate), "0", .real_min = 0.0, .real_max = 1.0,
      .doc = "Probability that a link loses a frame (corrupted, dropped by the receiver's FCS check), per frame and "
-            "direction, on every link of the built-in and SimGrid topologies (HPCC files give each link's own). "
+            "direction, on every link of the built-in and SimGrid topologies and on the links of an HPCC file that give 0 "
+            "(as HPCC's ERROR_RATE_PER_LINK). "
             "`errors` entries in `faults.schedule` change one link."},
+    {"fabric.ecn_by_rate", VDC_KEY_TEXT, FIELD(fabric.ecn_by_rate), "",
+     .doc = "ECN thresholds by link rate, `RATE KMIN KMAX PMAX` entries separated by `;` (e.g. `100Gbps 400KB "
+            "1600KB 0.2; 400Gbps 800KB 3200KB 0.2`), as HPCC's KMIN_MAP, KMAX_MAP and PMAX_MAP; when given, every "
+            "link rate needs an entry and it overrides `ecn_kmin`, `ecn_kmax` and `ecn_pmax`."},
+    {"transport.model", VDC_KEY_CHOICE, FIELD(transport.model), "roce", .choices = transport_models,
+     .doc = "Host transport and switch details: `roce` (real RoCEv2 frames, CNPs as ConnectX NICs send them, "
+            "retransmit timeout) or `hpcc-ns3` (HPCC ns-3's NIC and switch: its header sizes, ECN echoed in ACKs, "
+            "its ns timing, ECMP hash and INT). docs/fabric.md lists every difference."},
+    {"transport.cc", VDC_KEY_CHOICE, FIELD(transport.cc), "dcqcn", .choices = congestion_controls,
+     .doc = "Congestion control at the senders: `dcqcn`, `hpcc`, `timely`, `dctcp` (those three with the hpcc-ns3 "
+            "model) or `none`."},
+    {"transport.ack_interval", VDC_KEY_COUNT, FIELD(transport.ack_interval), "1", 0, UINT32_MAX,
+     .doc = "hpcc-ns3: HPCC's L2_ACK_INTERVAL, compared in its code with bytes received (docs/fabric.md)."},
+    {"transport.chunk", VDC_KEY_SIZE, FIELD(transport.chunk), "4000", 0, UINT32_MAX,
+     .doc = "hpcc-ns3: HPCC's L2_CHUNK_SIZE: ACK at every chunk boundary; 0 for none."},
+    {"transport.back_to_zero", VDC_KEY_BOOL, FIELD(transport.back_to_zero), "false",
+     .doc = "hpcc-ns3: HPCC's L2_BACK_TO_ZERO: a NACK rewinds to a chunk boundary."},
+    {"transport.window", VDC_KEY_BOOL, FIELD(transport.window), "false",
+     .doc = "hpcc-ns3: HPCC's HAS_WIN: at most one BDP in flight per flow."},
+    {"transport.variable_window", VDC_KEY_BOOL, FIELD(transport.variable_window), "false",
+     .doc = "hpcc-ns3: HPCC's VAR_WIN: the window scales with the flow's rate."},
+    {"transport.global_rtt", VDC_KEY_BOOL, FIELD(transport.global_rtt), "true",
+     .doc = "hpcc-ns3: HPCC's GLOBAL_T: the largest base RTT (and its BDP) for every flow, else the pair's."},
+    {"transport.rate_bound", VDC_KEY_BOOL, FIELD(transport.rate_bound), "true",
+     .doc = "hpcc-ns3: HPCC's RATE_BOUND: pace each flow at its rate (else at line rate)."},
+    {"transport.ack_high_priority", VDC_KEY_BOOL, FIELD(transport.ack_high_priority), "false",
+     .doc = "hpcc-ns3: HPCC's ACK_HIGH_PRIO: ACKs in the strict queue (else in the data's priority)."},
+    {"transport.dcqcn_clamp_target", VDC_KEY_BOOL, FIELD(transport.dcqcn_clamp_target), "false",
+     .doc = "hpcc-ns3: HPCC's CLAMP_TARGET_RATE: every cut sets the target to the current rate."},
+    {"transport.hpcc_fast_react", VDC_KEY_BOOL, FIELD(transport.hpcc_fast_react), "true",
+     .doc = "HPCC: react to every ACK (FAST_REACT), not once per RTT."},
+    {"transport.hpcc_multi_rate", VDC_KEY_BOOL, FIELD(transport.hpcc_multi_rate), "true",
+     .doc = "HPCC: one rate per hop (MULTI_RATE)."},
+    {"transport.hpcc_sample_feedback", VDC_KEY_BOOL, FIELD(transport.hpcc_sample_feedback), "false",
+     .doc = "HPCC: SAMPLE_FEEDBACK."},
+    {"transport.hpcc_target_util", VDC_KEY_REAL, FIELD(transport.hpcc_target_util), "0.95", .real_min = 0.01,
+     .real_max = 1.0, .doc = "HPCC: target utilization eta (U_TARGET)."},
+    {"transport.hpcc_mi_thresh", VDC_KEY_COUNT, FIELD(transport.hpcc_mi_thresh), "5", 0, 1000000,
+     .doc = "HPCC: additive steps before a multiplicative one (MI_THRESH, maxStage)."},
+    {"transport.hpcc_int_multi", VDC_KEY_COUNT, FIELD(transport.hpcc_int_multi), "1", 1, 1000000,
+     .doc = "HPCC: unit multiplier of the INT byte and queue fields (INT_MULTI)."},
+    {"transport.dctcp_rate_ai", VDC_KEY_RATE, FIELD(transport.dctcp_rate_ai), "1000Mbps", 0, 1600000000000ULL,
+     .doc = "DCTCP: additive increase per window (DCTCP_RATE_AI)."},
     {"transport.nack_interval", VDC_KEY_TIME, FIELD(transport.nack_interval), "500us", 0, VDC_SEC,
      .doc = "A receiver NACKs a flow at most once per interval for the same gap."},
     {"transport.retransmit_timeout", VDC_KEY_TIME, FIELD(transport.retransmit_timeout), "1ms", VDC_US, VDC_SEC,
      .doc = "No ACK progress for this long sends the flow back to its first unacknowledged packet."},
     {"transport.cnp_interval", VDC_KEY_TIME, FIELD(transport.cnp_interval), "4us", 0, VDC_MS,
      .doc = "A receiver sends at most one CNP per flow per interval."},
-    {"transport.dcqcn", VDC_KEY_BOOL, FIELD(transport.dcqcn), "true", .doc = "DCQCN rate control at senders."},
     {"transport.dcqcn_g", VDC_KEY_REAL, FIELD(transport.dcqcn_g), "0.00390625", .real_min = 0.0, .real_max = 1.0,
      .doc = "Alpha gain g (1/256)."},
     {"transport.dcqcn_alpha_interval", VDC_KEY_TIME, FIELD(transport.dcqcn_alpha_interval), "1us", VDC_NS, VDC_SEC,
@@ -140,11 +185,11 @@ const struct vdc_key vdc_keys[] = {
     {"transport.dcqcn_fast_recovery", VDC_KEY_COUNT, FIELD(transport.dcqcn_fast_recovery), "1", 0, 1000,
      .doc = "Increase events spent in fast recovery before additive increase."},
     {"transport.dcqcn_rate_ai", VDC_KEY_RATE, FIELD(transport.dcqcn_rate_ai), "50Mbps", 0, 1600000000000ULL,
-     .doc = "Additive increase step of the target rate."},
+     .doc = "Additive increase step of the target rate (DCQCN; HPCC's and TIMELY's RATE_AI too)."},
     {"transport.dcqcn_rate_hai", VDC_KEY_RATE, FIELD(transport.dcqcn_rate_hai), "100Mbps", 0, 1600000000000ULL,
-     .doc = "Hyper increase step of the target rate."},
+     .doc = "Hyper increase step of the target rate (DCQCN; TIMELY's RATE_HAI too)."},
     {"transport.dcqcn_min_rate", VDC_KEY_RATE, FIELD(transport.dcqcn_min_rate), "100Mbps", 1000000,
-     1600000000000ULL, .doc = "Lowest rate a cut can reach."},
+     1600000000000ULL, .doc = "Lowest rate a cut can reach (every congestion control's MIN_RATE)."},
     {"faults.schedule", VDC_KEY_LIST, FIELD(faults.schedule), "", .check = vdc_fault_list_check,
      .doc = "Faults, applied in time order (list order at equal times), each `TIME ACTION TARGET`: `down NODE/NODE`, "
             "`up NODE/NODE`, `flap NODE/NODE period TIME until TIME`, `fail-port SWITCH/PEER` (or `SWITCH:N`), "
@@ -156,6 +201,17 @@ const struct vdc_key vdc_keys[] = {
     {"output.sample_interval", VDC_KEY_TIME, FIELD(output.sample_interval), "100us", 0, VDC_SEC,
      .doc = "Period of the queue-depth and link-utilization series (`queues.csv` in `--out`, idle ports left "
             "out); 0: none."},
+    {"output.fct_file", VDC_KEY_TEXT, FIELD(output.fct_file), "",
+     .doc = "Where fct.txt goes (HPCC's FCT_OUTPUT_FILE); empty: into `--out`."},
+    {"output.pfc_file", VDC_KEY_TEXT, FIELD(output.pfc_file), "",
+     .doc = "Where pfc.txt goes (HPCC's PFC_OUTPUT_FILE); empty: into `--out`."},
+    {"output.qlen_file", VDC_KEY_TEXT, FIELD(output.qlen_file), "",
+     .doc = "HPCC's queue-length histograms (QLEN_MON_FILE): every switch port's egress bytes sampled each 100 ns "
+            "from `qlen_start` to `qlen_end`, written in its format; empty: none."},
+    {"output.qlen_start", VDC_KEY_TIME, FIELD(output.qlen_start), "2s", 0, UINT64_MAX,
+     .doc = "First queue-length sample (QLEN_MON_START)."},
+    {"output.qlen_end", VDC_KEY_TIME, FIELD(output.qlen_end), "2.1s", 0, UINT64_MAX,
+     .doc = "Last queue-length sample (QLEN_MON_END)."},
     {"guests.program", VDC_KEY_TEXT, FIELD(guests.program), "",
      .doc = "Guest program each blade runs on its vCPU: an ELF path, or `guest:NAME` for `build/guest/NAME.elf` "
             "beside the vdc binary; empty runs no guests."},
@@ -234,6 +290,7 @@ static const struct {
     {"faults.up_at", "write '1ms up NODE/NODE' into faults.schedule"},
     {"faults.flap_period", "write '200us flap NODE/NODE period 100us until 1ms' into faults.schedule"},
     {"faults.stuck_host", "write '50us stuck HOST' into faults.schedule"},
+    {"transport.dcqcn", "write transport.cc: dcqcn (or none)"},
     {"faults.stuck_at", "write '50us stuck HOST' into faults.schedule"},
 };
 

@@ -125,12 +125,6 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
                                  "days) to send; lower workload.message_size or messages_per_blade, or raise "
                                  "topology.link_rate");
     }
-    if (sc->topology.kind == VDC_TOPOLOGY_HPCC && sc->fabric.link_error_rate != 0.0) {
-        const char *where = origin_of(sc, "fabric.link_error_rate");
-        return vdc_fail(err, "%s%s'fabric.link_error_rate' does not apply to topology.kind hpcc, whose file gives "
-                             "each link's error rate; change a link with an 'errors' entry in faults.schedule",
-                        where, where[0] ? ": " : "");
-    }
     if (sc->workload.kind != VDC_WORKLOAD_NONE && sc->workload.messages_per_blade == 0 && sc->run.stop_time == 0)
         return vdc_fail(err, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
                              "set one of them");

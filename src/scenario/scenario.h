@@ -73,10 +73,17 @@ struct vdc_scenario {
         uint64_t control_priority, strict_priorities;
         char *dwrr_weights;
         double link_error_rate;    /* per frame and direction, links without their own */
+        char *ecn_by_rate;         /* "RATE KMIN KMAX PMAX; ..." */
     } fabric;
     struct {
+        unsigned model;            /* enum fabric_transport_model */
+        unsigned cc;               /* enum fabric_cc */
         vdc_time nack_interval, retransmit_timeout, cnp_interval;
-        bool dcqcn;
+        uint64_t ack_interval, chunk;
+        bool back_to_zero, window, variable_window, global_rtt, rate_bound, ack_high_priority;
+        bool dcqcn_clamp_target, hpcc_fast_react, hpcc_multi_rate, hpcc_sample_feedback;
+        double hpcc_target_util;
+        uint64_t hpcc_mi_thresh, hpcc_int_multi, dctcp_rate_ai;
         double dcqcn_g;
         vdc_time dcqcn_alpha_interval, dcqcn_decrease_interval, dcqcn_increase_interval;
         uint64_t dcqcn_fast_recovery;
@@ -88,6 +95,8 @@ struct vdc_scenario {
     } faults;
     struct {
         vdc_time sample_interval;  /* queue-depth and utilization series; 0: none */
+        char *fct_file, *pfc_file, *qlen_file; /* paths of HPCC's outputs; "" for --out's */
+        vdc_time qlen_start, qlen_end;
     } output;
     struct {
         char *program;           /* "" for none; "guest:NAME" is build/guest/NAME.elf beside the vdc binary */
