@@ -84,6 +84,7 @@ fi
 # the same bytes on KVM where it exists).
 guests=${GUESTS:-$(dirname "$vdc")/guest}
 . "$(dirname "$0")/cli_guests.sh"
+. "$(dirname "$0")/cli_hpcc.sh"
 guest_tests() {
   expect boot-hello 0 "blade3 exited with 0" -- "$vdc" boot "$guests/hello.elf" --name blade3 -- one two
   # A WAIT that ends at once (its deadline passed) costs one exit, and the guest goes on once, not twice.

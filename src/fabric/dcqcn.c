@@ -78,7 +78,7 @@ bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, v
     if (!s->cnp_in_decrease_period)
         return false;
     double alpha = dcqcn_alpha(s, p, now);
-    if (s->increase_stage != 0)
+    if (s->increase_stage != 0 || p->clamp_target)
         s->target = s->rate;
     uint64_t cut = (uint64_t)((double)s->rate * (1.0 - alpha / 2.0));
     s->rate = cut < p->min_rate ? p->min_rate : cut;

@@ -17,6 +17,7 @@ struct dcqcn_params {
     uint64_t rate_ai, rate_hai;     /* bit/s added to the target in additive and hyper increase */
     uint64_t min_rate;
     bool halve_separately;          /* a step is rate/2 + target/2, each truncated (HPCC ns-3's DataRate) */
+    bool clamp_target;              /* every cut sets the target to the rate (else only after an increase) */
 };
 
 /* Timers are evaluated lazily: alpha updates are applied in closed form when alpha is needed, and only a

@@ -48,7 +48,6 @@ struct fabric_ns3_params {
     bool global_rtt;               /* [GLOBAL_T] base RTT and BDP: the network's largest, else the pair's */
     bool rate_bound;               /* [RATE_BOUND] pace at the flow's rate, else at line rate */
     bool ack_high_priority;        /* [ACK_HIGH_PRIO] ACKs in the switches' strict queue */
-    bool clamp_target;             /* [CLAMP_TARGET_RATE] DCQCN: every cut resets the target */
     bool fast_react;               /* [FAST_REACT] HPCC: react on every ACK */
     bool multi_rate;               /* [MULTI_RATE] HPCC: one rate per hop */
     bool sample_feedback;          /* [SAMPLE_FEEDBACK] HPCC */

@@ -127,7 +127,6 @@ static bool setup_transport(const struct vdc_scenario *sc, struct fabric_config 
     cfg->ns3.global_rtt = tr->global_rtt;
     cfg->ns3.rate_bound = tr->rate_bound;
     cfg->ns3.ack_high_priority = tr->ack_high_priority;
-    cfg->ns3.clamp_target = tr->dcqcn_clamp_target;
     cfg->ns3.fast_react = tr->hpcc_fast_react;
     cfg->ns3.multi_rate = tr->hpcc_multi_rate;
     cfg->ns3.sample_feedback = tr->hpcc_sample_feedback;
@@ -174,6 +173,7 @@ bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cf
         return false;
     cfg->dcqcn = (struct dcqcn_params){.enabled = cfg->cc == FABRIC_CC_DCQCN,
                                        .halve_separately = cfg->model == FABRIC_MODEL_HPCC_NS3,
+                                       .clamp_target = tr->dcqcn_clamp_target,
                                        .g = tr->dcqcn_g,
                                        .alpha_interval = tr->dcqcn_alpha_interval,
                                        .decrease_interval = tr->dcqcn_decrease_interval,

@@ -171,6 +171,12 @@ static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct
                 topology_names[sc->topology.kind], t->hosts, t->switches, t->switches == 1 ? "" : "es", t->links);
     print_workload(out, sc);
     if (t->flows > 0) {
+        static const char *const models[] = {"roce", "hpcc-ns3"};
+        static const char *const controls[] = {"none", "dcqcn", "hpcc", "timely", "dctcp"};
+        fprintf(out, "transport  %s model, congestion control %s\n", models[sc->transport.model],
+                controls[sc->transport.cc]);
+    }
+    if (t->flows > 0) {
         fprintf(out, "flows      %" PRIu64 " of %" PRIu64 " completed, %" PRIu64 " bytes delivered, %" PRIu64
                      " packets retransmitted\n",
                 t->flows_done, t->flows, t->bytes_delivered, t->retransmitted);

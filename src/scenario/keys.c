@@ -153,7 +153,8 @@ const struct vdc_key vdc_keys[] = {
     {"transport.ack_high_priority", VDC_KEY_BOOL, FIELD(transport.ack_high_priority), "false",
      .doc = "hpcc-ns3: HPCC's ACK_HIGH_PRIO: ACKs in the strict queue (else in the data's priority)."},
     {"transport.dcqcn_clamp_target", VDC_KEY_BOOL, FIELD(transport.dcqcn_clamp_target), "false",
-     .doc = "hpcc-ns3: HPCC's CLAMP_TARGET_RATE: every cut sets the target to the current rate."},
+     .doc = "DCQCN: every cut sets the target to the current rate (HPCC's CLAMP_TARGET_RATE), not only cuts after "
+            "an increase."},
     {"transport.hpcc_fast_react", VDC_KEY_BOOL, FIELD(transport.hpcc_fast_react), "true",
      .doc = "HPCC: react to every ACK (FAST_REACT), not once per RTT."},
     {"transport.hpcc_multi_rate", VDC_KEY_BOOL, FIELD(transport.hpcc_multi_rate), "true",
