@@ -8,6 +8,7 @@ Suite *wire_rdma_suite(void);
 Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *hpcc_config_suite(void);
+Suite *ns3_model_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *hinic_suite(void);
 Suite *hinic_bad_input_suite(void);
@@ -37,6 +38,7 @@ int main(void)
     srunner_add_suite(runner, traffic_suite());
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, hpcc_config_suite());
+    srunner_add_suite(runner, ns3_model_suite());
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, hinic_suite());
     srunner_add_suite(runner, hinic_bad_input_suite());

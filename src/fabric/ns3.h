@@ -30,11 +30,16 @@ uint32_t ns3_int_bytes(enum fabric_cc cc);
 uint32_t ns3_data_frame_bytes(enum fabric_cc cc, uint32_t payload);
 uint32_t ns3_ack_frame_bytes(enum fabric_cc cc);
 
-/* ns-3 turns a duration in seconds (a double) into its nanosecond time steps by truncation, through 64.64 fixed
- * point; an 80-bit long double product truncates the same way for every value a link or rate gives. */
+/* ns-3 turns a duration in seconds (a double) into its nanosecond time steps through 64.64 fixed point: the whole
+ * seconds, plus the fraction times 2^64 truncated to an integer, multiplied exactly by 10^9, then truncated to
+ * whole nanoseconds. The truncated fraction makes a product that should land on a whole nanosecond usually land
+ * just below it (1000 bytes at 100 Gbps: 79 ns, not 80), which its runs show and this model reproduces. */
 static inline vdc_time ns3_seconds(double seconds)
 {
-    return (vdc_time)floorl((long double)seconds * 1e9L) * VDC_NS;
+    double whole = floor(seconds);
+    uint64_t fraction = (uint64_t)((seconds - whole) * 18446744073709551616.0); /* x 2^64, exact; truncated */
+    uint64_t ns = (uint64_t)whole * 1000000000u + (uint64_t)(((unsigned __int128)fraction * 1000000000u) >> 64);
+    return ns * VDC_NS;
 }
 
 /* Transmit time of `bytes` at `rate` bit/s, as DataRate::CalculateTxTime then Seconds() give it. */
