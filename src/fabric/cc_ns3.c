@@ -232,7 +232,7 @@ void ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const str
         if (ack_seq > flow->ns3->tmly_last_update_seq)
             timely_update(f, flow, f->sim->now / VDC_NS - ack->ns3->ts);
         break;
-    case FABRIC_CC_DCTCP: dctcp_update(f, flow, ack_seq, ack->ns3->cnp); break;
+    case FABRIC_CC_DCTCP: dctcp_update(f, flow, ack_seq, ack->cnp_echo); break;
     default: break;
     }
 }

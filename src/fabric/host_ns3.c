@@ -45,13 +45,13 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flo
     uint64_t left = flow->spec.size - q->snd_nxt;
     uint32_t payload = left < f->cfg.payload ? (uint32_t)left : f->cfg.payload;
     struct fabric_packet *p = fabric_packet_alloc(&f->pool);
-    struct fabric_ns3_fields *h = fabric_packet_add_ns3(&f->pool, p);
+    if (f->cfg.cc == FABRIC_CC_HPCC || f->cfg.cc == FABRIC_CC_TIMELY)
+        fabric_packet_add_ns3(&f->pool, p)->ts = now / VDC_NS;
     p->kind = FABRIC_PKT_DATA;
     p->src_host = flow->spec.src;
     p->dst_host = flow->spec.dst;
     p->udp_source_port = flow->source_port;
-    h->dport = flow->spec.dst_port;
-    h->ts = now / VDC_NS;
+    p->udp_dest_port = flow->spec.dst_port;
     p->dest_qp = 0x100 + flow->index % (0xFFFFFF - 0x100);
     p->flow = flow->index;
     p->ttl = 64;
@@ -188,17 +188,19 @@ static void send_ack(struct fabric *f, struct fabric_node *node, struct fabric_f
                      const struct fabric_packet *data, bool nack)
 {
     struct fabric_packet *a = fabric_packet_alloc(&f->pool);
-    struct fabric_ns3_fields *h = fabric_packet_add_ns3(&f->pool, a);
     const struct fabric_ns3_fields *d = data->ns3;
+    if (d != NULL) {
+        struct fabric_ns3_fields *h = fabric_packet_add_ns3(&f->pool, a);
+        h->ts = d->ts;
+        h->nhop = d->nhop;
+        memcpy(h->hop, d->hop, (d->nhop < FABRIC_INT_MAX_HOPS ? d->nhop : FABRIC_INT_MAX_HOPS) * sizeof *h->hop);
+    }
     a->kind = nack ? FABRIC_PKT_NACK : FABRIC_PKT_ACK;
     a->src_host = flow->spec.dst;
     a->dst_host = flow->spec.src;
-    a->udp_source_port = d->dport; /* the data packet's ports, swapped */
-    h->dport = flow->source_port;
-    h->cnp = data->ecn == FABRIC_ECN_CE;
-    h->ts = d->ts;
-    h->nhop = d->nhop;
-    memcpy(h->hop, d->hop, sizeof h->hop);
+    a->udp_source_port = data->udp_dest_port; /* the data packet's ports, swapped */
+    a->udp_dest_port = data->udp_source_port;
+    a->cnp_echo = data->ecn == FABRIC_ECN_CE;
     a->flow = flow->index;
     a->dest_qp = data->dest_qp;
     a->ttl = 64;
@@ -234,7 +236,7 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
         flow->retransmitted += (q->snd_nxt - q->snd_una + f->cfg.payload - 1) / f->cfg.payload;
         q->snd_nxt = q->snd_una;
     }
-    if (p->ns3->cnp && f->cfg.cc == FABRIC_CC_DCQCN)
+    if (p->cnp_echo && f->cfg.cc == FABRIC_CC_DCQCN)
         fabric_host_dcqcn_cnp(node, flow);
     ns3_cc_on_ack(node, flow, p);
     fabric_port_kick(&node->ports[0]);
@@ -243,8 +245,8 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
 void ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p)
 {
     struct fabric *f = node->fabric;
-    if (p->ns3 == NULL)
-        return;
+    if ((f->cfg.cc == FABRIC_CC_HPCC || f->cfg.cc == FABRIC_CC_TIMELY) && p->ns3 == NULL)
+        return; /* not a packet of this model */
     if (p->kind == FABRIC_PKT_DATA) {
         int verdict = check_sequence(f, flow, p->psn, p->payload);
         if (verdict == 1 || verdict == 2)

@@ -2,7 +2,6 @@
 #ifndef VDC_FABRIC_NS3_H
 #define VDC_FABRIC_NS3_H
 
-#include <math.h>
 #include <stdint.h>
 
 #include "../scheduler/time.h"
@@ -36,9 +35,9 @@ uint32_t ns3_ack_frame_bytes(enum fabric_cc cc);
  * just below it (1000 bytes at 100 Gbps: 79 ns, not 80), which its runs show and this model reproduces. */
 static inline vdc_time ns3_seconds(double seconds)
 {
-    double whole = floor(seconds);
-    uint64_t fraction = (uint64_t)((seconds - whole) * 18446744073709551616.0); /* x 2^64, exact; truncated */
-    uint64_t ns = (uint64_t)whole * 1000000000u + (uint64_t)(((unsigned __int128)fraction * 1000000000u) >> 64);
+    uint64_t whole = (uint64_t)seconds; /* durations are non-negative: truncation is floor */
+    uint64_t fraction = (uint64_t)((seconds - (double)whole) * 18446744073709551616.0); /* x 2^64; truncated */
+    uint64_t ns = whole * 1000000000u + (uint64_t)(((unsigned __int128)fraction * 1000000000u) >> 64);
     return ns * VDC_NS;
 }
 

@@ -107,6 +107,8 @@ struct fabric_packet {
     uint8_t pfc_classes;        /* PFC: priority-enable vector */
     uint16_t pfc_quanta;        /* PFC: pause time of every enabled class, in 512-bit-time quanta (0 resumes) */
     uint16_t udp_source_port;   /* flow entropy that ECMP hashes */
+    uint16_t udp_dest_port;     /* the hpcc-ns3 model: the flow file's port (ECMP hashes it too); 0 otherwise */
+    bool cnp_echo;              /* the hpcc-ns3 model's ACK: the data packet it answers was CE-marked */
     uint16_t ingress_port;      /* at a switch: the port it came in on (buffer accounting) */
     uint32_t src_host, dst_host; /* node numbers of the two hosts; addresses derive from them */
     uint32_t dest_qp;           /* BTH destination QP */
@@ -116,7 +118,7 @@ struct fabric_packet {
     uint32_t flow;              /* the model's flow index (not on the wire) */
     vdc_time sent_at;           /* when the source put it on its first link (not on the wire) */
     struct fabric_rdma *rdma;   /* NIC (HiNIC) traffic: extension headers and payload bytes; NULL for flows */
-    struct fabric_ns3_fields *ns3; /* the hpcc-ns3 model's header fields; NULL otherwise */
+    struct fabric_ns3_fields *ns3; /* the hpcc-ns3 model's INT hops or timestamp (HPCC, TIMELY); NULL otherwise */
 };
 
 /* HPCC ns-3's INT header: up to five hop records, each packed into 64 bits as its IntHop is (line-rate code 3 bits,
@@ -127,12 +129,10 @@ struct fabric_int_hop {
     uint8_t rate_code;           /* 0..4: 25, 50, 100, 200, 400 Gbps */
 };
 
-/* What an hpcc-ns3 packet carries beyond the common fields: its UDP ports, the ACK's CNP flag, TIMELY's send
- * timestamp and HPCC's INT hops (copied from the data packet into its ACK). */
+/* What an hpcc-ns3 packet carries for the congestion controls that need more than the common fields: TIMELY's
+ * send timestamp and HPCC's INT hops, copied from the data packet into its ACK. */
 struct fabric_ns3_fields {
     struct fabric_ns3_fields *next_free;
-    uint16_t dport;              /* UDP destination port of a data packet (the flow file's), swapped in ACKs */
-    bool cnp;                    /* ACK or NACK: the data packet it answers was CE-marked */
     uint64_t ts;                 /* TIMELY: when the data packet was built, ns */
     uint16_t nhop;
     struct fabric_int_hop hop[FABRIC_INT_MAX_HOPS];

@@ -108,7 +108,8 @@ struct fabric_ns3_fields *fabric_packet_add_ns3(struct fabric_pool *pool, struct
     }
     struct fabric_ns3_fields *n = pool->ns3_free;
     pool->ns3_free = n->next_free;
-    memset(n, 0, sizeof *n);
+    /* The hop records are read only below nhop, so only the fields before them are cleared. */
+    memset(n, 0, offsetof(struct fabric_ns3_fields, hop));
     p->ns3 = n;
     return n;
 }

@@ -30,7 +30,7 @@ void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p);
 /* Gives p an RDMA part with zeroed header fields (its data bytes are not cleared: the NIC fills them). */
 struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabric_packet *p);
 
-/* Gives p a zeroed hpcc-ns3 part. */
+/* Gives p an hpcc-ns3 part with zeroed fields and no hop records (nhop 0). */
 struct fabric_ns3_fields *fabric_packet_add_ns3(struct fabric_pool *pool, struct fabric_packet *p);
 
 #endif
