@@ -396,8 +396,9 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     bool guests_ok = vdc_guest_set_report(&parts.guests, summary);
     print_summary_tail(summary, &sim, wall);
     int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
-    if (options->out_dir != NULL && (!close_outputs(&parts.fabric, options->out_dir, &err) ||
-                                     !write_summary_json(options->out_dir, sc, &sim, &totals, &checks,
+    /* Outputs close whether or not there is an --out folder: HPCC's config names files of its own. */
+    if (!close_outputs(&parts.fabric, options->out_dir, &err) ||
+        (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &totals, &checks,
                                                          vdc_guest_set_backend(&parts.guests), &err))) {
         vdc_print_error(&err);
         code = VDC_EXIT_BAD_INPUT;
