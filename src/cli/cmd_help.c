@@ -22,12 +22,17 @@ static const char overview[] =
     "exit status: 0 ok, 1 the simulated system failed (a scenario check failed), 2 bad input or usage\n";
 
 static const char run_help[] =
-    "usage: vdc run SCENARIO.yaml [--out DIR] [--seed N] [--set KEY=VALUE]... [--dump-dtb DIR]\n"
+    "usage: vdc run SCENARIO.yaml [--out DIR] [--seed N] [--set KEY=VALUE]... [--dump-dtb DIR] [--pcap[=LINKS]]\n"
+    "       vdc run --hpcc-config CONFIG.txt [--out DIR] [--seed N] [--set KEY=VALUE]...\n"
+    "       vdc run --topology hpcc:TOPOLOGY.txt --flows hpcc:FLOWS.txt [--out DIR] [--set KEY=VALUE]...\n"
     "\n"
     "Simulates the scenario in virtual time and prints a summary ending with the run's digest: the same\n"
-    "scenario, seed and vdc binary give the same digest on every machine.\n"
+    "scenario, seed and vdc binary give the same digest on every machine. --hpcc-config runs an HPCC ns-3\n"
+    "experiment from its config file, unchanged, with the hpcc-ns3 transport model, and writes its fct, pfc\n"
+    "and qlen files where the config says (docs/fabric.md).\n"
     "\n"
-    "  --out DIR          write output files (summary.json) into DIR, creating it\n"
+    "  --out DIR          write output files (summary.json, fct.txt, pfc.txt, counters.csv) into DIR, creating it\n"
+    "  --pcap[=LINKS]     capture frames into DIR (every host link, or NODE/NODE,...)\n"
     "  --seed N           seed for every entity's random stream (overrides the scenario's 'seed')\n"
     "  --set KEY=VALUE    override one scenario key, e.g. --set topology.link_rate=200Gbps (repeatable)\n"
     "  --dump-dtb DIR     write each guest's device tree to DIR/NAME.dtb (read it with dtc -I dtb -O dts)\n"
