@@ -37,8 +37,8 @@ static uint16_t **ports_by_peer(const struct fabric *f)
 /* A cell's next hops in the order the search from the destination visited their nodes. */
 static void sort_by_visit(struct fabric_routes *r, size_t cell, const struct fabric_node *node, const uint32_t *visit)
 {
-    uint16_t *ports = &r->ports[r->first[cell]];
-    for (uint16_t i = 1; i < r->count[cell]; i++) {
+    uint16_t *ports = &r->ports[r->cells[cell].first];
+    for (uint16_t i = 1; i < r->cells[cell].count; i++) {
         uint16_t port = ports[i], j = i;
         for (; j > 0 && visit[node->ports[ports[j - 1]].peer_node] > visit[node->ports[port].peer_node]; j--)
             ports[j] = ports[j - 1];
@@ -59,8 +59,7 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
     for (uint32_t i = 0; i < n; i++)
         r->host_slot[i] = f->nodes[i].is_switch ? UINT32_MAX : r->host_count++;
     size_t cells = (size_t)n * r->host_count;
-    r->first = vdc_xcalloc(cells ? cells : 1, sizeof *r->first);
-    r->count = vdc_xcalloc(cells ? cells : 1, sizeof *r->count);
+    r->cells = vdc_xcalloc(cells ? cells : 1, sizeof *r->cells);
 
     uint32_t *dist = vdc_xmalloc(n * sizeof *dist);
     uint32_t *queue = vdc_xmalloc(n * sizeof *queue);
@@ -92,7 +91,7 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
         for (uint32_t at = 0; at < n; at++) {
             const struct fabric_node *node = &f->nodes[at];
             size_t cell = (size_t)at * r->host_count + column;
-            r->first[cell] = r->port_entries;
+            r->cells[cell].first = r->port_entries;
             if (dist[at] == UINT32_MAX || dist[at] == 0)
                 continue;
             for (uint16_t p = 0; p < node->port_count; p++) {
@@ -103,10 +102,12 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
                 if (peer != dst && !f->nodes[peer].is_switch)
                     continue;
                 add_port(r, p);
-                r->count[cell]++;
+                r->cells[cell].count++;
             }
             if (ns3_order)
                 sort_by_visit(r, cell, node, visit);
+            if (r->cells[cell].count > 0)
+                r->cells[cell].port = r->ports[r->cells[cell].first];
         }
     }
     if (by_peer) {
@@ -125,8 +126,7 @@ void fabric_routes_free(struct fabric_routes *r)
     if (!r)
         return;
     free(r->host_slot);
-    free(r->first);
-    free(r->count);
+    free(r->cells);
     free(r->ports);
     free(r);
 }

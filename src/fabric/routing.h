@@ -7,12 +7,19 @@
 
 struct fabric;
 
+/* One switch's next hops toward one host: `count` ports from `ports[first]`; the first of them inline, since
+ * most cells have one (every hop down a tree), so that a lookup usually touches one cache line. */
+struct fabric_route_cell {
+    uint32_t first;
+    uint16_t count;
+    uint16_t port;
+};
+
 struct fabric_routes {
     uint32_t node_count;
     uint32_t *host_slot;      /* node -> column (hosts only), UINT32_MAX for switches */
     uint32_t host_count;
-    uint32_t *first;          /* [node * host_count + column] -> index into ports, count in `count` */
-    uint16_t *count;
+    struct fabric_route_cell *cells; /* [node * host_count + column] */
     uint16_t *ports;
     uint32_t port_entries, port_cap;
 };
@@ -25,11 +32,10 @@ void fabric_routes_free(struct fabric_routes *r);
 static inline int fabric_route_port(const struct fabric_routes *r, uint32_t node, uint32_t dst, uint64_t hash)
 {
     uint32_t column = r->host_slot[dst];
-    size_t cell = (size_t)node * r->host_count + column;
-    uint16_t n = r->count[cell];
-    if (n == 0)
-        return -1;
-    return r->ports[r->first[cell] + (n == 1 ? 0 : hash % n)];
+    const struct fabric_route_cell *cell = &r->cells[(size_t)node * r->host_count + column];
+    if (cell->count <= 1)
+        return cell->count ? cell->port : -1;
+    return r->ports[cell->first + hash % cell->count];
 }
 
 #endif
