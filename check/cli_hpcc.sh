@@ -87,3 +87,11 @@ expect hpcc-config-pcap 2 "the hpcc-ns3 model's frames carry HPCC ns-3's own hea
   -- "$vdc" run --hpcc-config "$tmp/hpcc-pair-dcqcn/config.txt" --out "$tmp/hpcc-pcap" --pcap
 expect hpcc-config-roce-hpcc 2 "transport.cc hpcc needs transport.model: hpcc-ns3" \
   -- "$vdc" run scenarios/incast60.yaml --set transport.cc=hpcc
+
+# HPCC's own mix/ files keep notes after the declared flows; read as HPCC reads them, with a note saying so.
+{ cat check/corpus/hpcc-config/pair-flows.txt; printf '\nPlease order the flows in ascending start_time!\n'; } >"$tmp/noted-flows.txt"
+sed "s|^FLOW_FILE .*|FLOW_FILE $tmp/noted-flows.txt|" "$tmp/hpcc-pair-dcqcn/config.txt" >"$tmp/noted.txt"
+expect hpcc-config-trailing-notes 0 "^vdc: note: $tmp/noted-flows.txt:4: lines from here on, after the declared flows, are not read" \
+  -- "$vdc" run --hpcc-config "$tmp/noted.txt"
+expect hpcc-trailing-refused-by-roce 2 "noted-flows.txt:4: this is one flow more than the 1 declared on line 1" \
+  -- "$vdc" run --topology hpcc:check/corpus/hpcc-config/pair-topology.txt --flows "hpcc:$tmp/noted-flows.txt"

@@ -406,7 +406,8 @@ static bool link_down(struct reading *r, size_t k, const char *value, const char
     if (at == 0)
         return true;
     struct fabric_topology topo;
-    if (!hpcc_read_topology(topology_path, &topo, r->err))
+    size_t ignored;
+    if (!hpcc_read_topology(topology_path, &topo, &ignored, r->err))
         return false;
     bool ok = a < topo.node_count && b < topo.node_count;
     if (ok) {

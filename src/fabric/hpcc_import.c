@@ -95,13 +95,18 @@ static bool read_link(struct hpcc_text *t, struct fabric_topology *topo, struct 
     return true;
 }
 
-/* After the declared lines, only blank lines may follow. */
+/* After the declared lines, only blank lines may follow; or, reading as HPCC ns-3 does (`ignored_from` given),
+ * anything, which is left unread and its first line number reported. */
 static bool expect_end(struct hpcc_text *t, const char *what, uint32_t count, const char *extra_note,
-                       struct vdc_error *err)
+                       size_t *ignored_from, struct vdc_error *err)
 {
     int got = hpcc_text_next(t, err);
     if (got < 0)
         return false;
+    if (got > 0 && ignored_from != NULL) {
+        *ignored_from = t->line_number;
+        return true;
+    }
     if (got > 0)
         return hpcc_line_fail(t, err, "this is one %s more than the %" PRIu32 " declared on line 1;%s fix the "
                               "count on line 1 or delete the extra lines", what, count, extra_note);
@@ -121,7 +126,8 @@ static bool refuse_duplicate(const struct hpcc_text *t, const struct fabric_topo
                     t->path, lines[second], l->a, l->b, lines[first]);
 }
 
-static bool read_topology(struct hpcc_text *t, struct fabric_topology *topo, struct vdc_error *err)
+static bool read_topology(struct hpcc_text *t, struct fabric_topology *topo, size_t *ignored_from,
+                          struct vdc_error *err)
 {
     uint32_t nodes = 0, switches = 0, links = 0;
     if (!read_header(t, &nodes, &switches, &links, err))
@@ -142,20 +148,22 @@ static bool read_topology(struct hpcc_text *t, struct fabric_topology *topo, str
             lines[i] = t->line_number;
         }
     }
-    ok = ok && expect_end(t, "link", links, "", err) && refuse_duplicate(t, topo, lines, err);
+    ok = ok && expect_end(t, "link", links, "", ignored_from, err) && refuse_duplicate(t, topo, lines, err);
     free(lines);
     if (ok && !fabric_topology_check(topo, err))
         return vdc_fail_prefix(err, "%s", t->path);
     return ok;
 }
 
-bool hpcc_read_topology(const char *path, struct fabric_topology *out, struct vdc_error *err)
+bool hpcc_read_topology(const char *path, struct fabric_topology *out, size_t *ignored_from, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (ignored_from)
+        *ignored_from = 0;
     struct hpcc_text t;
     if (!hpcc_text_open(&t, path, "topology file", err))
         return false;
-    bool ok = read_topology(&t, out, err);
+    bool ok = read_topology(&t, out, ignored_from, err);
     hpcc_text_close(&t);
     if (!ok)
         fabric_topology_free(out);
@@ -196,7 +204,7 @@ static bool read_flow(const struct hpcc_text *t, const struct fabric_topology *t
 }
 
 static bool read_flows(struct hpcc_text *t, const struct fabric_topology *topo, struct fabric_flow_set *out,
-                       struct vdc_error *err)
+                       size_t *ignored_from, struct vdc_error *err)
 {
     int got = hpcc_text_next(t, err);
     if (got < 0)
@@ -221,17 +229,20 @@ static bool read_flows(struct hpcc_text *t, const struct fabric_topology *topo, 
             return false;
         fabric_flow_set_add(out, &flow);
     }
-    return expect_end(t, "flow", (uint32_t)count, " HPCC ignores lines past the count, vdc does not;", err);
+    return expect_end(t, "flow", (uint32_t)count, " HPCC ignores lines past the count, vdc does not;", ignored_from,
+                      err);
 }
 
 bool hpcc_read_flows(const char *path, const struct fabric_topology *topo, struct fabric_flow_set *out,
-                     struct vdc_error *err)
+                     size_t *ignored_from, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (ignored_from)
+        *ignored_from = 0;
     struct hpcc_text t;
     if (!hpcc_text_open(&t, path, "flow file", err))
         return false;
-    bool ok = read_flows(&t, topo, out, err);
+    bool ok = read_flows(&t, topo, out, ignored_from, err);
     hpcc_text_close(&t);
     if (!ok)
         fabric_flow_set_free(out);

@@ -16,8 +16,10 @@
  *              1us, 0.001ms); the error rate is the probability that a packet is lost, 0..1.
  * Nodes are numbered 0..<nodes>-1; those not listed as switches are hosts. Blank lines, trailing white space and
  * CRLF line endings are accepted. Initialises *out; on failure *out holds nothing and `err` says file:line, the
- * field, what is wrong and how to fix it. The whole topology must pass fabric_topology_check. */
-bool hpcc_read_topology(const char *path, struct fabric_topology *out, struct vdc_error *err);
+ * field, what is wrong and how to fix it. The whole topology must pass fabric_topology_check. Lines after the
+ * declared links are refused, unless `ignored_from` is given: then they are left unread, as HPCC ns-3 leaves
+ * them (its own mix/ files carry notes there), and *ignored_from is the first such line's number (0: none). */
+bool hpcc_read_topology(const char *path, struct fabric_topology *out, size_t *ignored_from, struct vdc_error *err);
 
 /* Flow file:
  *   line 1     <count>
@@ -26,9 +28,10 @@ bool hpcc_read_topology(const char *path, struct fabric_topology *out, struct vd
  * Source and destination are different hosts of `topo`, the priority group is 0..7, the port 0..65535, the size
  * at least 1 byte. Start times are converted to ps exactly (at most 12 digits after the decimal point). HPCC asks
  * for flows in ascending start time; vdc does not: flows are kept in file order here and the fabric orders them by
- * start time itself. Unlike HPCC, which ignores lines past <count>, vdc refuses a count that differs from the
- * number of flow lines. Initialises *out; on failure *out holds nothing. */
+ * start time itself. Lines past <count> are refused (a count that differs from the number of flow lines is
+ * usually a mistake), unless `ignored_from` is given, as for the topology. Initialises *out; on failure *out holds
+ * nothing. */
 bool hpcc_read_flows(const char *path, const struct fabric_topology *topo, struct fabric_flow_set *out,
-                     struct vdc_error *err);
+                     size_t *ignored_from, struct vdc_error *err);
 
 #endif
