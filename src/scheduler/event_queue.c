@@ -356,6 +356,13 @@ const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q)
     return front_least_is_late(q) ? &q->late.items[0] : &q->sorted.items[q->sorted_next];
 }
 
+const struct vdc_event *vdc_event_queue_peek_cached(const struct vdc_event_queue *q)
+{
+    if (q->sorted_next < q->sorted.len && (q->late.len == 0 || !front_least_is_late(q)))
+        return &q->sorted.items[q->sorted_next];
+    return q->late.len > 0 ? &q->late.items[0] : NULL;
+}
+
 enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out)
 {
     if (!fill_front(q))

@@ -54,6 +54,9 @@ enum vdc_pop_result { VDC_POP_OK, VDC_POP_EMPTY, VDC_POP_LATER };
 enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out);
 /* The least event without removing it; NULL when empty. */
 const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q);
+/* The least event already in the queue's front, without preparing more of it (NULL if the front is empty): a
+ * cheap guess at what comes next, for prefetching. */
+const struct vdc_event *vdc_event_queue_peek_cached(const struct vdc_event_queue *q);
 
 static inline size_t vdc_event_queue_size(const struct vdc_event_queue *q)
 {
