@@ -100,7 +100,7 @@ $(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
 # Directed rounding switches the SSE rounding mode around single operations; -frounding-math keeps the compiler
 # from folding or moving them across the switch.
-$(BUILD)/obj/src/devices/higpu/ptx_scalar_round.o: CFLAGS += -frounding-math
+$(BUILD)/obj/src/ptx/ptx_scalar_round.o: CFLAGS += -frounding-math
 
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/higpu/gpu.h"
+#include "../src/gpu/gpu.h"
 #include "gpu_kernel_cases.h"
 #include "suites.h"
 #include "test_files.h"

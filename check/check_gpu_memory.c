@@ -1,7 +1,7 @@
 /* HiGPU's device memory: first-fit allocation, zeroed storage, page reuse, checked copies and their messages. */
 #include <string.h>
 
-#include "../src/devices/higpu/gpu_memory.h"
+#include "../src/gpu/gpu_memory.h"
 #include "suites.h"
 
 START_TEST(allocations_are_aligned_zeroed_and_first_fit)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/higpu/gpu_memsys.h"
+#include "../src/gpu/gpu_memsys.h"
 #include "suites.h"
 
 #define BASE 0x10000000000ULL

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/higpu/gpu_params.h"
+#include "../src/gpu/gpu_params.h"
 #include "suites.h"
 
 static struct gpu_params preset(const char *name)

@@ -2,7 +2,7 @@
  * and pops, with entries in the past, in the calendar and far beyond it. */
 #include <stdlib.h>
 
-#include "../src/devices/higpu/gpu_sched_queue.h"
+#include "../src/gpu/gpu_sched_queue.h"
 #include "../src/scheduler/rng.h"
 #include "suites.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/higpu/gpu.h"
+#include "../src/gpu/gpu.h"
 #include "suites.h"
 #include "test_files.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/devices/higpu/ptx_ir.h"
+#include "../src/ptx/ptx_ir.h"
 #include "suites.h"
 #include "test_files.h"
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../src/devices/higpu/ptx_scalar.h"
+#include "../src/ptx/ptx_scalar.h"
 
 static inline struct ptx_insn ptx_test_insn(unsigned opcode, unsigned type)
 {

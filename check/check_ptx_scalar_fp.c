@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "../src/devices/higpu/ptx_approx.h"
+#include "../src/ptx/ptx_approx.h"
 #include "check_ptx_scalar.h"
 
 struct fp_case {

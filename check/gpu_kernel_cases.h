@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../src/devices/higpu/gpu.h"
+#include "../src/gpu/gpu.h"
 
 /* A launch test: allocate each buffer in device memory and fill it (gkc_fill), run the launches in order (each
  * with its arguments packed by gkc_pack_params, the buffers' device addresses standing for GKC_ARG_BUFFER),

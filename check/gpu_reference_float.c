@@ -1,6 +1,6 @@
 /* The HiGPU float kernels' references, each repeating its PTX's operations in their order (see gpu_reference.h). */
 #include "gpu_reference.h"
-#include "../src/devices/higpu/ptx_approx.h"
+#include "../src/ptx/ptx_approx.h"
 
 #include <fenv.h>
 #include <math.h>

@@ -12,7 +12,7 @@
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 
-#include "../../src/devices/higpu/ptx_approx.h"
+#include "../../src/ptx/ptx_approx.h"
 
 VDC_PTX_DECLARE(vector_add);
 VDC_PTX_DECLARE(reduction);

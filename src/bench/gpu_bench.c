@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../common/wall_clock.h"
-#include "../devices/higpu/gpu.h"
+#include "../gpu/gpu.h"
 #include "../scheduler/rng.h"
 
 extern const char gpu_bench_gemm_ptx[], gpu_bench_fma_ptx[], gpu_bench_copy_ptx[];

@@ -10,7 +10,7 @@
 #include "../common/exit_codes.h"
 #include "../common/read_file.h"
 #include "../common/wall_clock.h"
-#include "../devices/higpu/gpu.h"
+#include "../gpu/gpu.h"
 #include "../scenario/units.h"
 #include "../scheduler/rng.h"
 #include "commands.h"

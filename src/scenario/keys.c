@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../devices/higpu/gpu_params.h"
+#include "../gpu/gpu_params.h"
 #include "fault_list.h"
 #include "units.h"
 

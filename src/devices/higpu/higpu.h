@@ -9,7 +9,7 @@
 
 #include "../../common/error.h"
 #include "../../scheduler/time.h"
-#include "gpu_params.h"
+#include "../../gpu/gpu_params.h"
 
 struct vdc_guest;
 struct vdc_sim;

@@ -5,7 +5,7 @@
 
 #include "../../kvm/mmio_bus.h"
 #include "../../scheduler/sim.h"
-#include "gpu.h"
+#include "../../gpu/gpu.h"
 #include "higpu.h"
 #include "higpu_regs.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
+#include "../common/error.h"
 #include "gpu_cache.h"
 #include "gpu_memsys_internal.h"
 

@@ -7,7 +7,7 @@
 
 #include "gpu.h"
 #include "gpu_memsys.h"
-#include "ptx_scalar.h"
+#include "../ptx/ptx_scalar.h"
 
 #define WARP_LANES 32
 #define FULL_MASK 0xffffffffu

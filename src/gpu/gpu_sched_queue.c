@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
+#include "../common/error.h"
 
 #define SLOT_MASK (SCHED_CALENDAR_SLOTS - 1)
 #define OCCUPIED_WORDS (SCHED_CALENDAR_SLOTS / 64)
