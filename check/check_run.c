@@ -3,7 +3,7 @@
 
 #include "../src/common/exit_codes.h"
 #include "../src/run/run_scenario.h"
-#include "../src/scheduler/time.h"
+#include "../src/common/time.h"
 #include "suites.h"
 
 static int run_file(const char *path, const char *set, uint64_t seed, struct vdc_run_outcome *outcome,

@@ -1,7 +1,7 @@
 /* Quantities with units: exact values, and each malformed form with its message. */
 #include <stdio.h>
 
-#include "../src/scenario/units.h"
+#include "../src/common/units.h"
 #include "suites.h"
 
 struct good_case {

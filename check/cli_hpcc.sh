@@ -95,3 +95,11 @@ expect hpcc-config-trailing-notes 0 "^vdc: note: $tmp/noted-flows.txt:4: lines f
   -- "$vdc" run --hpcc-config "$tmp/noted.txt"
 expect hpcc-trailing-refused-by-roce 2 "noted-flows.txt:4: this is one flow more than the 1 declared on line 1" \
   -- "$vdc" run --topology hpcc:check/corpus/hpcc-config/pair-topology.txt --flows "hpcc:$tmp/noted-flows.txt"
+
+# LINK_DOWN becomes a fault entry; with the queue monitor on too, both run (their entities must not collide).
+sed 's|^BUFFER_SIZE 32$|BUFFER_SIZE 32\nLINK_DOWN 5 1 3\nQLEN_MON_FILE '"$tmp"'/down-qlen.txt\nQLEN_MON_START 2000000000\nQLEN_MON_END 2000001000|' \
+  "$tmp/hpcc-incast2-dcqcn/config.txt" | sed "s|$tmp/hpcc-incast2-dcqcn/fct.txt|$tmp/down-fct.txt|" >"$tmp/down.txt"
+expect hpcc-config-link-down 0 "" -- "$vdc" run --hpcc-config "$tmp/down.txt"
+if grep -q '^faults     2 changes applied\|^faults     1 change applied' "$tmp/out" && [ -s "$tmp/down-qlen.txt" ] &&
+  [ "$(wc -l <"$tmp/down-fct.txt")" -eq 1 ]; then passed=$((passed + 1)); else
+  echo "FAIL hpcc-config-link-down: $(grep '^faults' "$tmp/out"), $(wc -l <"$tmp/down-fct.txt") flows done"; failed=$((failed + 1)); fi

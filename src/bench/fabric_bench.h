@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 struct fabric_bench_result {
     uint64_t events, data_packets, drops, pauses, ecn_marks, digest;

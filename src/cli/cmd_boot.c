@@ -9,7 +9,7 @@
 #include "../kvm/simctl.h"
 #include "../kvm/guest.h"
 #include "../run/guest_set.h"
-#include "../scenario/units.h"
+#include "../common/units.h"
 #include "commands.h"
 
 static void join_args(int argc, char **argv, char *buf, size_t size)

@@ -11,7 +11,7 @@
 #include "../common/read_file.h"
 #include "../common/wall_clock.h"
 #include "../gpu/gpu.h"
-#include "../scenario/units.h"
+#include "../common/units.h"
 #include "../scheduler/rng.h"
 #include "commands.h"
 

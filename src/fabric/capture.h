@@ -3,7 +3,7 @@
 #define VDC_FABRIC_CAPTURE_H
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 struct fabric;
 struct fabric_port;

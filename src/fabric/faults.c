@@ -9,7 +9,6 @@
 #include "host.h"
 #include "routing.h"
 
-#define FAULT_ENTITY (FABRIC_ENTITY_BASE - 2)
 
 enum { FAULT_TICK = 1, FAULT_REROUTE };
 
@@ -312,7 +311,7 @@ bool fabric_faults_schedule(struct fabric *f, const struct fabric_fault_plan *pl
             return false;
     }
     s->action_count = (uint32_t)plan->count;
-    s->entity = vdc_entity_create(f->sim, FAULT_ENTITY, "faults", fault_event, s, err);
+    s->entity = vdc_entity_create(f->sim, FABRIC_FAULT_ENTITY, "faults", fault_event, s, err);
     if (s->entity == NULL)
         return false;
     /* The entries come in (time, number) order, so action indexes break ties by entry order. */

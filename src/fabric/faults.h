@@ -7,7 +7,7 @@
 
 #include "../common/error.h"
 #include "../scenario/fault_list.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 struct fabric;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../scenario/units.h"
+#include "../common/units.h"
 #include "topology.h"
 
 /* No HPCC field is longer; a longer one is echoed shortened and refused before any parsing. */

@@ -9,7 +9,6 @@
 
 #include "fabric.h"
 
-#define QLEN_MONITOR_ENTITY (FABRIC_ENTITY_BASE - 2)
 #define QLEN_SAMPLE_INTERVAL (100 * VDC_NS)
 #define QLEN_DUMP_INTERVAL (100 * VDC_MS)
 
@@ -95,7 +94,7 @@ bool fabric_qlen_monitor_start(struct fabric *f, const char *path, vdc_time star
     }
     m->ports = vdc_xcalloc(ports ? ports : 1, sizeof *m->ports);
     f->qlen_monitor = m;
-    struct vdc_entity *e = vdc_entity_create(f->sim, QLEN_MONITOR_ENTITY, "qlen-monitor", sample, m, err);
+    struct vdc_entity *e = vdc_entity_create(f->sim, FABRIC_QLEN_MONITOR_ENTITY, "qlen-monitor", sample, m, err);
     if (!e)
         return false;
     vdc_schedule_at(e, start, VDC_PRIO_OBSERVE, e->id, 0, 0);

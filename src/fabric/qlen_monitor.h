@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 struct fabric;
 

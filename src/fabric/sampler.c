@@ -8,7 +8,6 @@
 
 #include "fabric.h"
 
-#define SAMPLER_ENTITY (FABRIC_ENTITY_BASE - 1)
 
 struct fabric_sampler {
     struct fabric *fabric;
@@ -51,7 +50,7 @@ bool fabric_sampler_start(struct fabric *f, const char *path, vdc_time interval,
         return vdc_fail(err, "%s: cannot write (%s); choose a writable --out folder", path, strerror(errno));
     struct fabric_sampler *s = vdc_xcalloc(1, sizeof *s);
     *s = (struct fabric_sampler){.fabric = f, .out = out, .path = vdc_xstrdup(path), .interval = interval};
-    struct vdc_entity *e = vdc_entity_create(f->sim, SAMPLER_ENTITY, "sampler", sample, s, err);
+    struct vdc_entity *e = vdc_entity_create(f->sim, FABRIC_SAMPLER_ENTITY, "sampler", sample, s, err);
     if (!e) {
         fclose(out);
         free(s->path);

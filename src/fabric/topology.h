@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 /* Limits that keep every derived quantity inside its integer type. */
 #define FABRIC_MAX_NODES 65536u

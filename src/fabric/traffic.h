@@ -8,7 +8,7 @@
 
 #include "../common/error.h"
 #include "../scheduler/rng.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 #include "topology.h"
 
 /* One point of a flow-size CDF: `percent` % of flows are at most `bytes` long. */

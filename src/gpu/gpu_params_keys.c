@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../scenario/units.h"
+#include "../common/units.h"
 #include "gpu_params.h"
 
 enum key_kind {

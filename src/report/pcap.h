@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 /* The file is little-endian whatever the host, so the same run gives the same bytes everywhere:
  * magic 0xa1b23c4d (nanosecond resolution), version 2.4, LINKTYPE_ETHERNET (frames without FCS). */

@@ -10,7 +10,7 @@
 #include "../fabric/simgrid_import.h"
 #include "../fabric/topologies.h"
 #include "../fabric/traffic.h"
-#include "../scenario/units.h"
+#include "../common/units.h"
 
 /* Entity-like ids for the workload's random streams (never registered as entities). */
 #define WORKLOAD_STREAM_BASE 0x200000u

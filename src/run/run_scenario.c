@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cli/progress.h"
+#include "progress.h"
 #include "../common/exit_codes.h"
 #include "../common/shell_quote.h"
 #include "../common/wall_clock.h"
-#include "../scenario/units.h"
+#include "../common/units.h"
 #include "../fabric/capture.h"
 #include "../fabric/host.h"
 #include "../fabric/outputs.h"

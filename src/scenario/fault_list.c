@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "units.h"
+#include "../common/units.h"
 
 #define MAX_WORDS 8 /* one more than the longest form, flap */
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 enum vdc_fault_action {
     VDC_FAULT_DOWN,        /* TIME down NODE/NODE */

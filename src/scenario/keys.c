@@ -7,7 +7,7 @@
 
 #include "../gpu/gpu_params.h"
 #include "fault_list.h"
-#include "units.h"
+#include "../common/units.h"
 
 #define FIELD(member) offsetof(struct vdc_scenario, member)
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../scheduler/time.h"
+#include "../common/time.h"
 
 enum vdc_topology_kind {
     VDC_TOPOLOGY_RACK,

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "../../common/error.h"
-#include "../../scheduler/time.h"
+#include "../../common/time.h"
 
 struct vdc_guest;
 struct fabric;
