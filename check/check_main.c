@@ -1,6 +1,7 @@
 /* Runs every Check suite; CK_RUN_SUITE / CK_RUN_CASE select a part, CK_FORK=no helps gdb and valgrind. */
 #include <stdlib.h>
 
+#include "../src/run/run_scenario.h"
 #include "suites.h"
 
 Suite *wire_suite(void);
@@ -26,6 +27,7 @@ Suite *gpu_kernel_cases_suite(void);
 
 int main(void)
 {
+    vdc_run_use_model_checks(); /* as the program does: scenarios check gpu.<param> values when read */
     SRunner *runner = srunner_create(scheduler_suite());
     srunner_add_suite(runner, rng_suite());
     srunner_add_suite(runner, units_suite());

@@ -394,6 +394,10 @@ expect ptx-sink-destination 2 "^vdc: $tmp/sink.ptx:8: the operands of shfl are i
   -- "$vdc" ptx run "$tmp/sink.ptx" --kernel k --grid 1 --block 32
 expect help-ptx 0 "" -- "$vdc" help ptx
 
+# The parts include only what docs/architecture.md allows them ("Parts and their order").
+if bash scripts/check-layers.sh >"$tmp/layers" 2>&1; then passed=$((passed + 1)); else
+  echo "FAIL layers: $(head -3 "$tmp/layers")"; failed=$((failed + 1)); fi
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then

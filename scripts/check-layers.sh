@@ -1,58 +1,70 @@
 #!/usr/bin/env bash
-# Checks the dependency rule of docs/architecture.md over every #include in src/: a part includes only itself and
-# the parts listed for it below. Prints each include that breaks it and exits 1 if there is any.
+# Checks the dependency rule of docs/architecture.md ("Parts and their order") over every #include in src/: a part
+# includes only itself and the parts listed for it below. Prints each include that breaks it; exits 1 if any does.
 set -u
 cd "$(dirname "$0")/.."
 
-# part: the parts it may include (besides itself). A part is a folder of src/ (devices/NAME for each device).
-allowed() {
-  case "$1" in
-    common) echo "" ;;
-    scheduler) echo "common" ;;
-    report) echo "common scheduler" ;;
-    ptx) echo "common" ;;
-    gpu) echo "common ptx" ;;
-    fabric) echo "common scheduler report" ;;
-    kvm) echo "common scheduler" ;;
-    devices) echo "common scheduler kvm" ;;
-    devices/hinic) echo "common scheduler kvm fabric devices" ;;
-    devices/higpu) echo "common scheduler kvm gpu ptx devices" ;;
-    scenario) echo "common scheduler" ;;
-    run) echo "common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario" ;;
-    bench) echo "common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu" ;;
-    cli) echo "common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario run bench" ;;
-    main.c) echo "cli common" ;;
-    *) echo "?" ;;
-  esac
-}
+# part: the parts it may include besides itself. A part is a folder of src/ (devices/NAME for each device).
+rules='
+common:
+scheduler: common
+report: common scheduler
+ptx: common
+gpu: common ptx
+fabric: common scheduler report
+kvm: common scheduler
+devices: common scheduler kvm
+devices/hinic: common scheduler kvm fabric devices
+devices/higpu: common scheduler kvm gpu ptx devices
+scenario: common scheduler
+run: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario
+bench: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu
+cli: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario run bench
+main.c: cli common
+'
 
-# The part of a path under src/.
-part_of() {
-  local rel=${1#src/}
-  case "$rel" in
-    devices/*/*) echo "devices/$(echo "$rel" | cut -d/ -f2)" ;;
-    */*) echo "${rel%%/*}" ;;
-    *) echo "$rel" ;;
-  esac
-}
-
-bad=0
-while IFS= read -r file; do
-  from=$(part_of "$file")
-  may=$(allowed "$from")
-  if [ "$may" = "?" ]; then
-    echo "$file: part '$from' has no entry in scripts/check-layers.sh; add one (and to docs/architecture.md)"
-    bad=1
-    continue
-  fi
-  while IFS= read -r included; do
-    target=$(realpath -m --relative-to=. "$(dirname "$file")/$included")
-    case "$target" in src/*) ;; *) continue ;; esac
-    to=$(part_of "$target")
-    [ "$to" = "$from" ] && continue
-    case " $may " in *" $to "*) continue ;; esac
-    echo "$file includes $included: '$from' may not depend on '$to' (docs/architecture.md, \"Parts and their order\")"
-    bad=1
-  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
-done < <(git ls-files 'src/*.c' 'src/*.h' 'src/*.S')
-exit $bad
+git ls-files 'src/*.c' 'src/*.h' 'src/*.S' | xargs grep -H -o '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' |
+  awk -v rules="$rules" '
+    function part(path,   n, p) {          # path under src/ -> its part
+      sub(/^src\//, "", path)
+      n = split(path, p, "/")
+      if (n == 1) return path
+      if (p[1] == "devices" && n > 2) return "devices/" p[2]
+      return p[1]
+    }
+    function resolve(dir, rel,   n, p, m, q, i, out) {   # dir/rel with "." and ".." folded
+      n = split(dir "/" rel, p, "/")
+      m = 0
+      for (i = 1; i <= n; i++) {
+        if (p[i] == "" || p[i] == ".") continue
+        if (p[i] == ".." && m > 0) { m--; continue }
+        q[++m] = p[i]
+      }
+      out = q[1]
+      for (i = 2; i <= m; i++) out = out "/" q[i]
+      return out
+    }
+    BEGIN {
+      n = split(rules, lines, "\n")
+      for (i = 1; i <= n; i++) {
+        if (lines[i] == "") continue
+        split(lines[i], kv, ":")
+        allowed[kv[1]] = " " kv[2] " "
+      }
+    }
+    {
+      colon = index($0, ":")
+      file = substr($0, 1, colon - 1)
+      included = $0; sub(/^[^"]*"/, "", included); sub(/".*$/, "", included)
+      dir = file; sub(/\/[^\/]*$/, "", dir)
+      target = resolve(dir, included)
+      if (target !~ /^src\//) next
+      from = part(file); to = part(target)
+      if (from == to) next
+      if (!(from in allowed)) { printf "%s: part %s has no rule in scripts/check-layers.sh; add one (and to docs/architecture.md)\n", file, from; bad = 1; next }
+      if (index(allowed[from], " " to " ") == 0) {
+        printf "%s includes %s: %s may not depend on %s (docs/architecture.md, \"Parts and their order\")\n", file, included, from, to
+        bad = 1
+      }
+    }
+    END { exit bad }'

@@ -15,7 +15,7 @@ enum { FAULT_TICK = 1, FAULT_REROUTE };
 /* One entry, resolved. A flap stays pending, acting every half period until it ends. */
 struct fault_action {
     vdc_time at;                /* when it acts next */
-    enum vdc_fault_action kind;
+    enum fabric_fault_kind kind;
     uint32_t link;              /* every kind but stuck; fail-port and repair-port: the port's link */
     struct fabric_port *port;   /* fail-port, repair-port */
     uint32_t host;              /* stuck */
@@ -145,12 +145,12 @@ static void apply(struct fault_state *s, uint32_t index)
     struct fabric *f = s->fabric;
     f->faults_applied++;
     switch (a->kind) {
-    case VDC_FAULT_DOWN:
-    case VDC_FAULT_UP:
-        s->cut[a->link] = a->kind == VDC_FAULT_DOWN;
+    case FABRIC_FAULT_DOWN:
+    case FABRIC_FAULT_UP:
+        s->cut[a->link] = a->kind == FABRIC_FAULT_DOWN;
         refresh_link(s, a->link);
         break;
-    case VDC_FAULT_FLAP: {
+    case FABRIC_FAULT_FLAP: {
         vdc_time now = f->sim->now;
         a->flap_down = now < a->until && !a->flap_down;
         s->cut[a->link] = a->flap_down;
@@ -161,20 +161,20 @@ static void apply(struct fault_state *s, uint32_t index)
         }
         break;
     }
-    case VDC_FAULT_FAIL_PORT:
+    case FABRIC_FAULT_FAIL_PORT:
         a->port->failed = true;
         fabric_port_discard_queued(a->port);
         refresh_link(s, a->link);
         break;
-    case VDC_FAULT_REPAIR_PORT:
+    case FABRIC_FAULT_REPAIR_PORT:
         a->port->failed = false;
         refresh_link(s, a->link);
         break;
-    case VDC_FAULT_ERRORS:
+    case FABRIC_FAULT_ERRORS:
         s->ends[2 * a->link]->error_rate = a->probability;
         s->ends[2 * a->link + 1]->error_rate = a->probability;
         break;
-    case VDC_FAULT_STUCK: make_stuck(f, a->host); break;
+    case FABRIC_FAULT_STUCK: make_stuck(f, a->host); break;
     }
 }
 
@@ -209,7 +209,7 @@ static void fault_event(struct vdc_entity *self, const struct vdc_event *ev)
 }
 
 /* "faults.schedule entry N ('TEXT')" before a message about the entry's names. */
-static bool entry_fail(struct vdc_error *err, const struct vdc_fault_entry *e)
+static bool entry_fail(struct vdc_error *err, const struct fabric_fault *e)
 {
     size_t length = strlen(e->text);
     int shown = length > 60 ? 57 : (int)length;
@@ -217,7 +217,7 @@ static bool entry_fail(struct vdc_error *err, const struct vdc_fault_entry *e)
                            length > 60 ? "..." : "");
 }
 
-static bool resolve_port(struct fabric *f, const struct vdc_fault_entry *e, struct fault_action *a,
+static bool resolve_port(struct fabric *f, const struct fabric_fault *e, struct fault_action *a,
                          struct vdc_error *err)
 {
     const struct fabric_topology *t = f->topo;
@@ -230,7 +230,7 @@ static bool resolve_port(struct fabric *f, const struct vdc_fault_entry *e, stru
     }
     if (!t->is_switch[node]) {
         vdc_fail(err, "%.*s is a host; %s takes a switch's port, as SWITCH/PEER or SWITCH:N", (int)name_length, text,
-                 vdc_fault_action_name(e->action));
+                 e->kind_name);
         return entry_fail(err, e);
     }
     struct fabric_node *sw = &f->nodes[node];
@@ -255,13 +255,13 @@ static bool resolve_port(struct fabric *f, const struct vdc_fault_entry *e, stru
     return true;
 }
 
-static bool resolve(struct fabric *f, const struct vdc_fault_entry *e, struct fault_action *a, struct vdc_error *err)
+static bool resolve(struct fabric *f, const struct fabric_fault *e, struct fault_action *a, struct vdc_error *err)
 {
     const struct fabric_topology *t = f->topo;
-    *a = (struct fault_action){.at = e->at, .kind = e->action, .probability = e->probability,
+    *a = (struct fault_action){.at = e->at, .kind = e->kind, .probability = e->probability,
                                .half = e->period / 2, .until = e->until};
-    switch (e->action) {
-    case VDC_FAULT_STUCK: {
+    switch (e->kind) {
+    case FABRIC_FAULT_STUCK: {
         int host = fabric_topology_find_node(t, e->target, strlen(e->target));
         if (host < 0 || t->is_switch[host]) {
             vdc_fail(err, host < 0 ? "no node is named '%s'; use a host name of counters.csv"
@@ -272,8 +272,8 @@ static bool resolve(struct fabric *f, const struct vdc_fault_entry *e, struct fa
         a->host = (uint32_t)host;
         return true;
     }
-    case VDC_FAULT_FAIL_PORT:
-    case VDC_FAULT_REPAIR_PORT: return resolve_port(f, e, a, err);
+    case FABRIC_FAULT_FAIL_PORT:
+    case FABRIC_FAULT_REPAIR_PORT: return resolve_port(f, e, a, err);
     default:
         if (!fabric_topology_find_link(t, e->target, strlen(e->target), &a->link, err))
             return entry_fail(err, e);

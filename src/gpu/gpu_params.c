@@ -186,3 +186,9 @@ void gpu_occupancy_compute(const struct gpu_params *p, uint32_t threads_per_bloc
     out->blocks_per_sm = best;
     out->limited_by = by;
 }
+
+bool gpu_params_check(const char *key, const char *value, struct vdc_error *err)
+{
+    struct gpu_params p;
+    return gpu_params_preset("h100", &p, err) && gpu_params_set(&p, key, value, err);
+}

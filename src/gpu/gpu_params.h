@@ -65,6 +65,9 @@ bool gpu_params_preset(const char *name, struct gpu_params *p, struct vdc_error 
  * "4.8TB/s", "3us"). One table serves scenarios, `vdc ptx run --set` and the docs. */
 bool gpu_params_set(struct gpu_params *p, const char *key, const char *value, struct vdc_error *err);
 
+/* Whether `key` = `value` would be accepted by gpu_params_set (on any preset). */
+bool gpu_params_check(const char *key, const char *value, struct vdc_error *err);
+
 /* Checks cross-parameter rules (nonzero counts, powers of two where needed, shared_per_block <= shared_per_sm...). */
 bool gpu_params_validate(const struct gpu_params *p, struct vdc_error *err);
 

@@ -13,6 +13,8 @@
 #include "../common/wall_clock.h"
 #include "../common/units.h"
 #include "../fabric/capture.h"
+#include "../gpu/gpu_params.h"
+#include "../scenario/keys.h"
 #include "../fabric/host.h"
 #include "../fabric/outputs.h"
 #include "../fabric/qlen_monitor.h"
@@ -357,6 +359,11 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
         return false;
     return vdc_guest_set_build(&r->guests, sim, sc, &r->fabric, err) &&
            (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
+}
+
+void vdc_run_use_model_checks(void)
+{
+    vdc_keys_use_gpu_param_check(gpu_params_check);
 }
 
 int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options *options, FILE *summary,

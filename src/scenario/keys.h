@@ -30,6 +30,9 @@ typedef bool (*vdc_key_member_check)(const char *name, const char *value, struct
 /* Checks a VDC_KEY_LIST text whose entries are numbered from `first_number`, and counts them. */
 typedef bool (*vdc_key_list_check)(const char *text, unsigned first_number, unsigned *count, struct vdc_error *err);
 
+/* The check of gpu.<param> values: the GPU model's, handed in by the program (the scenario layer knows no model). */
+void vdc_keys_use_gpu_param_check(vdc_key_member_check check);
+
 struct vdc_key {
     const char *path;
     enum vdc_key_type type;
