@@ -93,7 +93,7 @@ static void arm_timeout(struct fabric_node *node, struct fabric_flow *flow, vdc_
 {
     flow->rto_pending = true;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_RTO,
-                    flow->index | (uint64_t)flow->rto_epoch << 32);
+                    vdc_arg_put(flow->index, 0, 32) | vdc_arg_put(flow->rto_epoch, 32, 32));
 }
 
 static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
@@ -249,7 +249,7 @@ static void receive_data(struct fabric *f, struct fabric_node *node, struct fabr
 static void schedule_dcqcn(struct fabric_node *node, struct fabric_flow *flow, vdc_time at, unsigned timer)
 {
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_DCQCN_TIMER,
-                    flow->index | (uint64_t)timer << 32);
+                    vdc_arg_put(flow->index, 0, 32) | vdc_arg_put(timer, 32, 8));
 }
 
 void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow)
@@ -317,8 +317,8 @@ void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
 void fabric_host_timeout(struct fabric_node *node, uint64_t arg)
 {
     struct fabric *f = node->fabric;
-    struct fabric_flow *flow = &f->flows[(uint32_t)arg];
-    if (flow->done || (uint32_t)(arg >> 32) != flow->rto_epoch)
+    struct fabric_flow *flow = &f->flows[vdc_arg_field(arg, 0, 32)];
+    if (flow->done || (uint32_t)vdc_arg_field(arg, 32, 32) != flow->rto_epoch)
         return;
     flow->rto_pending = false;
     if (flow->acked >= flow->next_psn)
@@ -340,8 +340,8 @@ void fabric_host_timeout(struct fabric_node *node, uint64_t arg)
 void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
 {
     struct fabric *f = node->fabric;
-    struct fabric_flow *flow = &f->flows[(uint32_t)arg];
-    unsigned timer = (unsigned)(arg >> 32) & 0xFF;
+    struct fabric_flow *flow = &f->flows[vdc_arg_field(arg, 0, 32)];
+    unsigned timer = (unsigned)vdc_arg_field(arg, 32, 8);
     if (flow->done)
         return;
     const struct dcqcn_params *params = &f->cfg.dcqcn;

@@ -1,6 +1,7 @@
 /* Shared-buffer accounting for one switch (see mmu.h for the model). */
 #include "mmu.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ void fabric_mmu_release(struct fabric_mmu *mmu, uint32_t port, unsigned priority
     uint64_t rest = bytes - from_headroom;
     uint64_t shared = shared_part(mmu, slot);
     uint64_t from_shared = rest < shared ? rest : shared;
+    /* Buffer accounting never goes below zero: a release without its charge is a model error. */
+    assert(mmu->ingress_bytes[slot] >= rest && mmu->shared_used >= from_shared && mmu->used >= bytes);
     mmu->headroom_bytes[slot] -= from_headroom;
     mmu->ingress_bytes[slot] -= rest;
     mmu->shared_used -= from_shared;

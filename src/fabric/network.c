@@ -95,13 +95,15 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
         }
         break;
     }
-    case FABRIC_EV_TX_DONE: fabric_port_tx_done(&node->ports[(uint16_t)ev->arg], (uint32_t)(ev->arg >> 16)); break;
+    case FABRIC_EV_TX_DONE:
+        fabric_port_tx_done(&node->ports[vdc_arg_field(ev->arg, 0, 16)], (uint32_t)vdc_arg_field(ev->arg, 16, 32));
+        break;
     case FABRIC_EV_PAUSE_END:
-        fabric_port_pause_end(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 0xFF,
-                              (uint32_t)(ev->arg >> 24));
+        fabric_port_pause_end(&node->ports[vdc_arg_field(ev->arg, 0, 16)], (unsigned)vdc_arg_field(ev->arg, 16, 8),
+                              (uint32_t)vdc_arg_field(ev->arg, 24, 32));
         break;
     case FABRIC_EV_PAUSE_REFRESH:
-        fabric_port_pause_refresh(&node->ports[(uint16_t)ev->arg], (unsigned)(ev->arg >> 16) & 7);
+        fabric_port_pause_refresh(&node->ports[vdc_arg_field(ev->arg, 0, 16)], (unsigned)vdc_arg_field(ev->arg, 16, 8));
         break;
     case FABRIC_EV_FLOW_START: fabric_host_flow_start(node, (uint32_t)ev->arg); break;
     case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;

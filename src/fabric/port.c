@@ -1,4 +1,6 @@
 /* Egress ports: priority queues, strict priority then DWRR, PFC pause state, serialization onto the link. */
+#include <assert.h>
+
 #include "capture.h"
 #include "fabric.h"
 #include "host.h"
@@ -19,6 +21,7 @@ static void queue_push(struct fabric_queue *q, struct fabric_packet *p)
 static struct fabric_packet *queue_pop(struct fabric_queue *q)
 {
     struct fabric_packet *p = q->head;
+    assert(p != NULL && q->frames > 0 && q->bytes >= p->frame_bytes);
     q->head = p->next;
     if (!q->head)
         q->tail = NULL;
@@ -152,7 +155,7 @@ static void schedule_tx_done(struct fabric_port *port, vdc_time at)
     port->busy = true;
     port->tx_event_at = at;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
-                    port->index | (uint64_t)port->tx_epoch << 16);
+                    vdc_arg_put(port->index, 0, 16) | vdc_arg_put(port->tx_epoch, 16, 32));
 }
 
 void fabric_port_kick(struct fabric_port *port)
@@ -226,7 +229,8 @@ void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packe
             if (f->cfg.pause_expiry)
                 vdc_schedule_in(node->entity, quanta_time(port, p->pfc_quanta), VDC_PRIO_DEVICE, node->entity->id,
                                 FABRIC_EV_PAUSE_END,
-                                port->index | (uint64_t)priority << 16 | (uint64_t)port->pause_epoch[priority] << 24);
+                                vdc_arg_put(port->index, 0, 16) | vdc_arg_put(priority, 16, 8) |
+                                    vdc_arg_put(port->pause_epoch[priority], 24, 32));
         } else {
             port->count.resumes_received++;
             if (was_paused)
@@ -273,7 +277,7 @@ void fabric_port_schedule_refresh(struct fabric_port *port, unsigned priority)
     struct fabric_node *node = port->node;
     vdc_time half = quanta_time(port, node->fabric->cfg.pause_quanta) / 2;
     vdc_schedule_in(node->entity, half ? half : 1, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_PAUSE_REFRESH,
-                    port->index | (uint64_t)priority << 16);
+                    vdc_arg_put(port->index, 0, 16) | vdc_arg_put(priority, 16, 8));
 }
 
 void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority)

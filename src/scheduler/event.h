@@ -2,6 +2,7 @@
 #ifndef VDC_SCHEDULER_EVENT_H
 #define VDC_SCHEDULER_EVENT_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +33,20 @@ struct vdc_event {
     uint32_t kind;   /* meaning defined by the target's model */
     uint64_t arg;    /* model payload: an index or a value; never folded into order or digest */
 };
+
+/* An event argument made of fields: `value` placed at bit `shift`, asserted to fit its `bits` (a value that did not
+ * would come back as another one, a silent model error), and read back with vdc_arg_field. */
+static inline uint64_t vdc_arg_put(uint64_t value, unsigned shift, unsigned bits)
+{
+    assert(bits == 64 || value < (UINT64_C(1) << bits));
+    assert(shift + bits <= 64);
+    return value << shift;
+}
+
+static inline uint64_t vdc_arg_field(uint64_t arg, unsigned shift, unsigned bits)
+{
+    return bits == 64 ? arg >> shift : (arg >> shift) & ((UINT64_C(1) << bits) - 1);
+}
 
 static inline uint64_t vdc_order_pack(unsigned priority_class, uint32_t source, uint64_t seq)
 {

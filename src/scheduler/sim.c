@@ -103,6 +103,7 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
             sim->now = until;
             return VDC_RUN_TIME_REACHED;
         }
+        assert(ev.time >= sim->now); /* virtual time never runs backwards: the queue pops in key order */
         sim->now = ev.time;
         /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. */
         if (vdc_order_class(ev.order) != VDC_PRIO_OBSERVE) {

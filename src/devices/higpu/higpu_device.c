@@ -57,7 +57,7 @@ void higpu_log(struct higpu *gpu, enum higpu_error code, const char *fmt, ...)
 
 static void schedule(struct higpu *gpu, struct vdc_entity *source, vdc_time at, enum higpu_event kind, uint32_t index)
 {
-    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, gpu->entity->id, kind, (uint64_t)index | (uint64_t)gpu->epoch << 32);
+    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, gpu->entity->id, kind, vdc_arg_put(index, 0, 32) | vdc_arg_put(gpu->epoch, 32, 32));
 }
 
 /* The queue may change only while nothing is in flight: no command running, every completion written. */
@@ -264,7 +264,7 @@ static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
 static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct higpu *gpu = self->model;
-    uint32_t index = (uint32_t)ev->arg, epoch = (uint32_t)(ev->arg >> 32);
+    uint32_t index = (uint32_t)vdc_arg_field(ev->arg, 0, 32), epoch = (uint32_t)vdc_arg_field(ev->arg, 32, 32);
     if (epoch != gpu->epoch || gpu->queue_size == 0)
         return; /* for a queue since replaced */
     switch (ev->kind) {

@@ -50,7 +50,7 @@ void hinic_schedule(struct hinic *nic, struct vdc_entity *source, vdc_time at, e
                     uint32_t epoch)
 {
     vdc_schedule_at(source, at, VDC_PRIO_DEVICE, nic->entity->id, FABRIC_EV_ENDPOINT,
-                    (uint64_t)kind | (uint64_t)index << 8 | (uint64_t)epoch << 32);
+                    vdc_arg_put(kind, 0, 8) | vdc_arg_put(index, 8, 24) | vdc_arg_put(epoch, 32, 32));
 }
 
 void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...)
@@ -174,8 +174,8 @@ static void rq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t produce
 static void on_event(void *device, uint64_t arg)
 {
     struct hinic *nic = device;
-    enum hinic_event kind = (enum hinic_event)(arg & 0xFF);
-    uint32_t index = (uint32_t)(arg >> 8) & 0xFFFFFF, epoch = (uint32_t)(arg >> 32);
+    enum hinic_event kind = (enum hinic_event)vdc_arg_field(arg, 0, 8);
+    uint32_t index = (uint32_t)vdc_arg_field(arg, 8, 24), epoch = (uint32_t)vdc_arg_field(arg, 32, 32);
     struct hinic_qp *qp = index < HINIC_MAX_QPS ? &nic->qps[index] : NULL;
     if (kind == HINIC_EV_COMPLETION) {
         hinic_completion_arrives(nic);
