@@ -63,6 +63,9 @@ guest_pins() {
   has pin-rack8 "guests     8 of 8 exited with 0"
   pin_run pin-gpu-smi 0 7d2b0e02050f2ae7 scenarios/gpu-smi.yaml
   has pin-gpu-smi "guests     2 of 2 exited with 0"
+  "$vdc" run scenarios/gpu-smi.yaml --out "$tmp/gpu-smi-out" >/dev/null 2>&1
+  if grep -q '{"guest": "blade1", "device": "higpu", "commands": 1, ' "$tmp/gpu-smi-out/summary.json"; then pass; else
+    fail "gpu-smi summary.json: no devices member with blade1's HiGPU"; fi
   # The GPU times docs/higpu.md lists.
   pin_run pin-gpu-kernels 0 e6456d40156dbcce scenarios/gpu-kernels.yaml
   has pin-gpu-kernels "[   0.000063267] blade1: vector_add: results equal the CPU's      OK  GPU time 5.539 us"
@@ -72,9 +75,12 @@ guest_pins() {
   has pin-gpu-kernels "[   0.000216213] blade1: softmax_rows: results equal the CPU's    OK  GPU time 6.917 us"
   has pin-gpu-kernels "[   0.000253588] blade1: histogram256: results equal the CPU's    OK  GPU time 8.591 us"
   has pin-gpu-kernels "[   0.000305656] blade1: scan: results equal the CPU's            OK  GPU time 15.348 us"
+  # Each device's counters reach the summary (and summary.json).
+  has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 146.356539 us (kernels 39.935854 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
   ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"
+  has pin-rack8-perftest "hinic      blade0: 410650 packets sent, 410650 received, 0 retransmitted; 2350 completions, 0 in error; 0 guest errors"
   has pin-rack8-perftest "guests     8 of 8 exited with 0"
   # send_lat of docs/hinic.md: 200 ns exits between two guests, 4.42 us.
   ONCE=1 pin_run pin-send-lat 0 da35bf192cb4bd2f \

@@ -252,7 +252,63 @@ bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out)
         fprintf(out, "guests     %u of %u exited with 0\n", exited, set->count);
         fprintf(out, "vcpu       %s\n", vdc_guest_set_backend(set));
     }
+    /* Each device's counters: what the guests asked of their devices and what came of it. */
+    for (uint32_t i = 0; i < set->count; i++) {
+        const char *name = set->guests[i].name;
+        if (set->nics && set->nics[i]) {
+            struct hinic_stats n;
+            hinic_get_stats(set->nics[i], &n);
+            fprintf(out, "hinic      %s: %" PRIu64 " packets sent, %" PRIu64 " received, %" PRIu64
+                         " retransmitted; %" PRIu64 " completions, %" PRIu64 " in error; %" PRIu64 " guest errors\n",
+                    name, n.packets_sent, n.packets_received, n.retransmitted, n.completions, n.error_completions,
+                    n.errors);
+        }
+        if (set->gpus && set->gpus[i]) {
+            struct higpu_stats g;
+            higpu_get_stats(set->gpus[i], &g);
+            char busy[64], kernels[64], copies[64];
+            vdc_time_format(busy, sizeof busy, g.busy_ps);
+            vdc_time_format(kernels, sizeof kernels, g.kernel_ps);
+            vdc_time_format(copies, sizeof copies, g.copy_ps);
+            fprintf(out, "higpu      %s: %" PRIu64 " commands (%" PRIu64 " in error), %" PRIu64 " kernels, %" PRIu64
+                         " faults; busy %s (kernels %s, copies %s), %" PRIu64 " bytes copied; %" PRIu64
+                         " guest errors\n",
+                    name, g.commands, g.error_completions, g.launches, g.faults, busy, kernels, copies,
+                    g.copied_bytes, g.errors);
+        }
+    }
     return all_ok;
+}
+
+void vdc_guest_set_write_devices_json(const struct vdc_guest_set *set, FILE *f)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < set->count; i++) {
+        const char *name = set->guests[i].name;
+        if (set->nics && set->nics[i]) {
+            struct hinic_stats n;
+            hinic_get_stats(set->nics[i], &n);
+            fprintf(f, "%s\n    {\"guest\": \"%s\", \"device\": \"hinic\", \"packets_sent\": %" PRIu64
+                       ", \"packets_received\": %" PRIu64 ", \"retransmitted\": %" PRIu64 ", \"completions\": %" PRIu64
+                       ", \"error_completions\": %" PRIu64 ", \"guest_errors\": %" PRIu64 "}",
+                    any ? "," : ",\n  \"devices\": [", name, n.packets_sent, n.packets_received, n.retransmitted,
+                    n.completions, n.error_completions, n.errors);
+            any = true;
+        }
+        if (set->gpus && set->gpus[i]) {
+            struct higpu_stats g;
+            higpu_get_stats(set->gpus[i], &g);
+            fprintf(f, "%s\n    {\"guest\": \"%s\", \"device\": \"higpu\", \"commands\": %" PRIu64
+                       ", \"error_completions\": %" PRIu64 ", \"kernels\": %" PRIu64 ", \"faults\": %" PRIu64
+                       ", \"busy_ps\": %" PRIu64 ", \"kernel_ps\": %" PRIu64 ", \"copy_ps\": %" PRIu64
+                       ", \"copied_bytes\": %" PRIu64 ", \"guest_errors\": %" PRIu64 "}",
+                    any ? "," : ",\n  \"devices\": [", name, g.commands, g.error_completions, g.launches, g.faults,
+                    g.busy_ps, g.kernel_ps, g.copy_ps, g.copied_bytes, g.errors);
+            any = true;
+        }
+    }
+    if (any)
+        fprintf(f, "\n  ]");
 }
 
 const char *vdc_guest_set_backend(const struct vdc_guest_set *set)

@@ -45,6 +45,8 @@ bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, s
 bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out);
 /* "kvm" or "emulated": what ran the guests (NULL with none). */
 const char *vdc_guest_set_backend(const struct vdc_guest_set *set);
+/* summary.json's "devices" member: each device's counters, by guest (nothing when no guest has a device). */
+void vdc_guest_set_write_devices_json(const struct vdc_guest_set *set, FILE *f);
 void vdc_guest_set_free(struct vdc_guest_set *set);
 
 #endif

@@ -236,8 +236,8 @@ static void write_json_string(FILE *f, const char *text)
 }
 
 static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                               const struct run_totals *t, const struct check_result *checks, const char *vcpu,
-                               struct vdc_error *err)
+                               const struct run_totals *t, const struct check_result *checks,
+                               const struct vdc_guest_set *guests, struct vdc_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -258,7 +258,9 @@ static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, c
             t->retransmitted, t->flows_done ? t->fct.min : 0, vdc_hist_mean(&t->fct),
             vdc_hist_percentile(&t->fct, 99.0), t->fct.max, t->mean_slowdown, t->drops, t->ecn_marks,
             t->pauses_sent, t->paused_time, checks->passed ? "true" : "false");
+    vdc_guest_set_write_devices_json(guests, f);
     /* The one value that may differ between machines: what ran the guests (their results do not). */
+    const char *vcpu = vdc_guest_set_backend(guests);
     if (vcpu != NULL)
         fprintf(f, ",\n  \"vcpu\": \"%s\"", vcpu);
     fprintf(f, "\n}\n");
@@ -405,8 +407,7 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     int code = checks.passed && guests_ok ? VDC_EXIT_OK : VDC_EXIT_SIM_FAILED;
     /* Outputs close whether or not there is an --out folder: HPCC's config names files of its own. */
     if (!close_outputs(&parts.fabric, options->out_dir, &err) ||
-        (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &totals, &checks,
-                                                         vdc_guest_set_backend(&parts.guests), &err))) {
+        (options->out_dir != NULL && !write_summary_json(options->out_dir, sc, &sim, &totals, &checks, &parts.guests, &err))) {
         vdc_print_error(&err);
         code = VDC_EXIT_BAD_INPUT;
     }
