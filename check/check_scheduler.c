@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "../src/bench/hold.h"
+#include "../src/fabric/fabric.h"
+#include "../src/scheduler/entity_ids.h"
 #include "../src/scheduler/sim.h"
 #include "suites.h"
 
@@ -247,6 +249,41 @@ START_TEST(digest_is_stable)
 }
 END_TEST
 
+/* Every part's id range lies below the entity-id limit and overlaps no other (the frame-loss streams' ids start
+ * at 2^32, above every entity id); the fabric's own ids sit in their range. */
+START_TEST(id_ranges_do_not_overlap)
+{
+    static const struct {
+        const char *name;
+        uint64_t base, count;
+    } ranges[] = {
+        {"guests", VDC_IDS_GUEST_BASE, VDC_IDS_GUEST_COUNT},
+        {"gpus", VDC_IDS_GPU_BASE, VDC_IDS_GPU_COUNT},
+        {"fabric services", VDC_IDS_FABRIC_SERVICE_BASE, VDC_IDS_FABRIC_SERVICE_COUNT},
+        {"fabric nodes", VDC_IDS_FABRIC_NODE_BASE, VDC_IDS_FABRIC_NODE_COUNT},
+        {"workload streams", VDC_IDS_WORKLOAD_STREAM_BASE, VDC_IDS_WORKLOAD_STREAM_COUNT},
+    };
+    size_t n = sizeof ranges / sizeof ranges[0];
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(ranges[i].base + ranges[i].count <= VDC_ENTITY_ID_LIMIT, "%s pass the id limit", ranges[i].name);
+        for (size_t j = i + 1; j < n; j++)
+            ck_assert_msg(ranges[i].base + ranges[i].count <= ranges[j].base ||
+                              ranges[j].base + ranges[j].count <= ranges[i].base,
+                          "%s and %s overlap", ranges[i].name, ranges[j].name);
+    }
+    ck_assert_uint_ge(FABRIC_MAX_NODES, 1);
+    ck_assert_uint_le(FABRIC_MAX_NODES, VDC_IDS_FABRIC_NODE_COUNT);
+    uint32_t services[] = {FABRIC_SAMPLER_ENTITY, FABRIC_FAULT_ENTITY, FABRIC_QLEN_MONITOR_ENTITY};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_ge(services[i], VDC_IDS_FABRIC_SERVICE_BASE);
+        ck_assert_uint_lt(services[i], VDC_IDS_FABRIC_SERVICE_BASE + VDC_IDS_FABRIC_SERVICE_COUNT);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_uint_ne(services[i], services[j]);
+    }
+    ck_assert_uint_ge(FABRIC_LOSS_STREAM_BASE, VDC_ENTITY_ID_LIMIT);
+}
+END_TEST
+
 Suite *scheduler_suite(void)
 {
     Suite *s = suite_create("scheduler");
@@ -261,6 +298,7 @@ Suite *scheduler_suite(void)
     TCase *loop = tcase_create("loop");
     tcase_add_test(loop, run_until_time_idle_and_stop);
     tcase_add_test(loop, entity_ids_are_checked);
+    tcase_add_test(loop, id_ranges_do_not_overlap);
     tcase_add_test(loop, digest_is_stable);
     tcase_set_timeout(loop, 60);
     suite_add_tcase(s, loop);

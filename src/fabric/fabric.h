@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../scheduler/entity_ids.h"
 #include "../scheduler/sim.h"
 #include "dcqcn.h"
 #include "mmu.h"
@@ -17,10 +18,10 @@
 #define FABRIC_PRIORITIES 8
 /* Entity ids of fabric nodes: FABRIC_ENTITY_BASE + node number (guests and other devices use other ranges); the
  * fabric's own observers and its fault schedule take the ids just below. */
-#define FABRIC_ENTITY_BASE 0x100000u
-#define FABRIC_SAMPLER_ENTITY (FABRIC_ENTITY_BASE - 1)
-#define FABRIC_FAULT_ENTITY (FABRIC_ENTITY_BASE - 2)
-#define FABRIC_QLEN_MONITOR_ENTITY (FABRIC_ENTITY_BASE - 3)
+#define FABRIC_ENTITY_BASE VDC_IDS_FABRIC_NODE_BASE
+#define FABRIC_SAMPLER_ENTITY (VDC_IDS_FABRIC_SERVICE_BASE + 15)
+#define FABRIC_FAULT_ENTITY (VDC_IDS_FABRIC_SERVICE_BASE + 14)
+#define FABRIC_QLEN_MONITOR_ENTITY (VDC_IDS_FABRIC_SERVICE_BASE + 13)
 /* Frame losses on a link draw from a stream per direction, FABRIC_LOSS_STREAM_BASE + 2 x link + (0 from the link's
  * first node, 1 from its second): above every entity id, so no entity shares it and a lossy link changes no other
  * random decision. */

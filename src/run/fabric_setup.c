@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "../fabric/hpcc_import.h"
+#include "../scheduler/entity_ids.h"
 #include "../fabric/simgrid_import.h"
 #include "../fabric/topologies.h"
 #include "../scenario/fault_list.h"
 #include "../fabric/traffic.h"
 #include "../common/units.h"
 
-/* Entity-like ids for the workload's random streams (never registered as entities). */
-#define WORKLOAD_STREAM_BASE 0x200000u
+
 
 /* The hpcc-ns3 model reads HPCC's files as HPCC ns-3 does: what follows the declared links or flows is left unread
  * (its own mix/ files keep notes there), and vdc says so once; vdc's own model refuses it as a likely mistake. */
@@ -253,7 +253,7 @@ static void uniform_flows(const struct vdc_scenario *sc, const uint32_t *hosts, 
     const __typeof__(sc->workload) *w = &sc->workload;
     for (uint32_t i = 0; i < host_count; i++) {
         struct vdc_rng rng;
-        vdc_rng_seed(&rng, sc->seed, WORKLOAD_STREAM_BASE + hosts[i]);
+        vdc_rng_seed(&rng, sc->seed, VDC_IDS_WORKLOAD_STREAM_BASE + hosts[i]);
         vdc_time at = 0;
         for (uint64_t m = 0; w->messages_per_blade == 0 || m < w->messages_per_blade; m++) {
             at = vdc_time_add(at, vdc_rng_exponential(&rng, w->mean_interval));
@@ -285,7 +285,7 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
             .sizes = sc->workload.distribution == VDC_DISTRIBUTION_HADOOP ? &fabric_cdf_fb_hadoop : &fabric_cdf_websearch,
             .start = sc->workload.start,
             .duration = sc->workload.duration,
-            .seed = vdc_mix64(sc->seed ^ WORKLOAD_STREAM_BASE),
+            .seed = vdc_mix64(sc->seed ^ VDC_IDS_WORKLOAD_STREAM_BASE),
             .priority = (uint8_t)sc->workload.priority,
             .dst_port = 100};
         ok = fabric_traffic_poisson(topo, &params, flows, err);

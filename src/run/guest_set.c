@@ -1,5 +1,7 @@
-/* Guests in a scenario: entity ids 0x10000 + rank (apart from the rack model's), names blade<rank>. */
+/* Guests in a scenario: entity ids VDC_IDS_GUEST_BASE + rank, their HiGPUs VDC_IDS_GPU_BASE + rank, names blade<rank>. */
 #include "guest_set.h"
+
+#include "../scheduler/entity_ids.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,9 +19,7 @@
 #include "../fabric/fabric.h"
 #include "../kvm/guest_layout.h"
 
-#define GUEST_ENTITY_BASE 0x10000u
-/* GPUs: 0x18000 + rank, between the guests' ids and the fabric's. */
-#define GPU_ENTITY_BASE 0x18000u
+
 #define MAX_PROGRAM_SIZE (256u << 20)
 /* HiNIC's register window: the page after simctl's; HiGPU's the page after that. */
 #define GUEST_HINIC_BASE (GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE)
@@ -110,7 +110,7 @@ static bool attach_gpu(struct vdc_guest *g, struct vdc_guest_set *set, struct vd
     if (!gpu_params_of(set->scenario, &params, err))
         return false;
     uint32_t rank = g->config.rank;
-    set->gpus[rank] = higpu_create(g, set->sim, GPU_ENTITY_BASE + rank, GUEST_HIGPU_BASE, &params, g->config.console, err);
+    set->gpus[rank] = higpu_create(g, set->sim, VDC_IDS_GPU_BASE + rank, GUEST_HIGPU_BASE, &params, g->config.console, err);
     return set->gpus[rank] != NULL;
 }
 
@@ -207,7 +207,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .on_end = guest_ended,
         };
         set->count = rank + 1;
-        if (!vdc_guest_create(&set->guests[rank], sim, GUEST_ENTITY_BASE + rank, &config, set->program, size, err))
+        if (!vdc_guest_create(&set->guests[rank], sim, VDC_IDS_GUEST_BASE + rank, &config, set->program, size, err))
             return false;
     }
     return true;
