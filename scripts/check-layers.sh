@@ -57,7 +57,9 @@ git ls-files 'src/*.c' 'src/*.h' 'src/*.S' | xargs grep -H -o '^[[:space:]]*#[[:
       file = substr($0, 1, colon - 1)
       included = $0; sub(/^[^"]*"/, "", included); sub(/".*$/, "", included)
       dir = file; sub(/\/[^\/]*$/, "", dir)
-      target = resolve(dir, included)
+      # Includes name files from src/ ("fabric/port.h"); a bare name or a ./ or ../ path is relative to the file.
+      if (included ~ /^\.\.?\// || included !~ /\//) target = resolve(dir, included)
+      else target = "src/" included
       if (target !~ /^src\//) next
       from = part(file); to = part(target)
       if (from == to) next

@@ -1,12 +1,12 @@
 /* vdc bench fabric: builds the incast, runs it to completion and times only the event loop. */
-#include "fabric_bench.h"
+#include "bench/fabric_bench.h"
 
 #include <string.h>
 
-#include "../common/wall_clock.h"
-#include "../fabric/fabric.h"
-#include "../fabric/host.h"
-#include "../fabric/topologies.h"
+#include "common/wall_clock.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "fabric/topologies.h"
 
 bool fabric_bench_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vdc_time delay, uint64_t seed,
                          struct fabric_bench_result *out, struct vdc_error *err)

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 struct fabric_bench_result {
     uint64_t events, data_packets, drops, pauses, ecn_marks, digest;

@@ -1,14 +1,14 @@
 /* The GPU benchmark: runs a tiled GEMM, an FMA-bound kernel and a streaming copy on HiGPU with timing on and
  * reports thread instructions per wall-clock second; a digest of each kernel's results and cycles checks that
  * repeated rounds computed the same thing. */
-#include "gpu_bench.h"
+#include "bench/gpu_bench.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/wall_clock.h"
-#include "../gpu/gpu.h"
-#include "../scheduler/rng.h"
+#include "common/wall_clock.h"
+#include "gpu/gpu.h"
+#include "scheduler/rng.h"
 
 extern const char gpu_bench_gemm_ptx[], gpu_bench_fma_ptx[], gpu_bench_copy_ptx[];
 

@@ -1,11 +1,11 @@
 /* Hold model: the standard way to measure an event list (Vaucher & Duval 1975), as ns-3's bench-scheduler does. */
-#include "hold.h"
+#include "bench/hold.h"
 
 #include <stdio.h>
 
-#include "../common/wall_clock.h"
+#include "common/wall_clock.h"
 
-#include "../scheduler/sim.h"
+#include "scheduler/sim.h"
 
 #define HOLD_SOURCES 1024u
 

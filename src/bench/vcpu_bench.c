@@ -1,16 +1,16 @@
 /* The bare loop answers the same MMIO reads through the vCPU interface with no scheduler, bus or device in
  * between, so the ratio of the two exit rates is the VMM's own cost beside the backend's. */
-#include "vcpu_bench.h"
+#include "bench/vcpu_bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/wall_clock.h"
-#include "../kvm/guest.h"
-#include "../kvm/guest_layout.h"
-#include "../kvm/simctl_regs.h"
+#include "common/wall_clock.h"
+#include "kvm/guest.h"
+#include "kvm/guest_layout.h"
+#include "kvm/simctl_regs.h"
 
 static bool make_guest(struct vdc_guest *g, struct vdc_sim *sim, uint32_t id, enum vdc_vcpu_backend backend,
                        const uint8_t *program, size_t size, const char *args, struct vdc_error *err)

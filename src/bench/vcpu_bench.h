@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../kvm/vcpu.h"
+#include "common/error.h"
+#include "kvm/vcpu.h"
 
 struct vcpu_bench_programs {
     const uint8_t *exits, *loop; /* bench-exits and bench-loop */

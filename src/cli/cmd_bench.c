@@ -7,13 +7,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../bench/fabric_bench.h"
-#include "../bench/gpu_bench.h"
-#include "../bench/hold.h"
-#include "../bench/vcpu_bench.h"
-#include "../run/guest_set.h"
-#include "../common/exit_codes.h"
-#include "commands.h"
+#include "bench/fabric_bench.h"
+#include "bench/gpu_bench.h"
+#include "bench/hold.h"
+#include "bench/vcpu_bench.h"
+#include "run/guest_set.h"
+#include "common/exit_codes.h"
+#include "cli/commands.h"
 
 static int compare_doubles(const void *a, const void *b)
 {

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/exit_codes.h"
-#include "../kvm/simctl.h"
-#include "../kvm/guest.h"
-#include "../run/guest_set.h"
-#include "../common/units.h"
-#include "commands.h"
+#include "common/exit_codes.h"
+#include "kvm/simctl.h"
+#include "kvm/guest.h"
+#include "run/guest_set.h"
+#include "common/units.h"
+#include "cli/commands.h"
 
 static void join_args(int argc, char **argv, char *buf, size_t size)
 {

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/exit_codes.h"
-#include "../scenario/keys.h"
-#include "commands.h"
+#include "common/exit_codes.h"
+#include "scenario/keys.h"
+#include "cli/commands.h"
 
 static const char overview[] =
     "vdc " VDC_VERSION " - a deterministic virtual GPU datacenter simulator\n"

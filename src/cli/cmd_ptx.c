@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/exit_codes.h"
-#include "../common/read_file.h"
-#include "../common/wall_clock.h"
-#include "../gpu/gpu.h"
-#include "../common/units.h"
-#include "../scheduler/rng.h"
-#include "commands.h"
+#include "common/exit_codes.h"
+#include "common/read_file.h"
+#include "common/wall_clock.h"
+#include "gpu/gpu.h"
+#include "common/units.h"
+#include "scheduler/rng.h"
+#include "cli/commands.h"
 
 #define MAX_ITEMS 64
 

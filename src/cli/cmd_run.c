@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/exit_codes.h"
-#include "../fabric/hpcc_config.h"
-#include "../run/run_scenario.h"
-#include "../scenario/scenario.h"
-#include "commands.h"
+#include "common/exit_codes.h"
+#include "fabric/hpcc_config.h"
+#include "run/run_scenario.h"
+#include "scenario/scenario.h"
+#include "cli/commands.h"
 
 int vdc_cmd_run(int argc, char **argv)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../common/exit_codes.h"
-#include "commands.h"
+#include "common/exit_codes.h"
+#include "cli/commands.h"
 
 int vdc_usage_error(const char *command, const char *fmt, ...)
 {

@@ -1,5 +1,5 @@
 /* Error messages and allocation that never returns NULL. */
-#include "error.h"
+#include "common/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Reading a whole input file: checked to be a regular file of bounded size before anything is allocated. */
-#include "read_file.h"
+#include "common/read_file.h"
 
 #include <errno.h>
 #include <inttypes.h>

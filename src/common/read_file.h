@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /* The bytes of regular file `path` (free() them), at most `max_size` of them; NULL with the reason alone in
  * `err` ("No such file or directory", "not a regular file", "larger than 256 MiB") for the caller to place. */

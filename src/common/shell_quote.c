@@ -1,5 +1,5 @@
 /* POSIX shell single-quoting. */
-#include "shell_quote.h"
+#include "common/shell_quote.h"
 
 #include <string.h>
 

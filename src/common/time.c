@@ -1,5 +1,5 @@
 /* Formatting and arithmetic for picosecond virtual time. */
-#include "time.h"
+#include "common/time.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Exact integer parsing of "1.5us", "100Gbps", "32MiB": no floating point, so no rounding surprises. */
-#include "units.h"
+#include "common/units.h"
 
-#include "time.h"
+#include "common/time.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 enum vdc_quantity {
     VDC_QTY_COUNT, /* a plain non-negative integer */

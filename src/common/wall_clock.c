@@ -1,5 +1,5 @@
 /* The host's monotonic clock in seconds. */
-#include "wall_clock.h"
+#include "common/wall_clock.h"
 
 #include <time.h>
 

@@ -1,5 +1,5 @@
 /* PCIe link timing: one formula for every device on a link. */
-#include "pcie.h"
+#include "devices/pcie.h"
 
 uint64_t vdc_pcie_bandwidth(uint32_t generation, uint32_t lanes)
 {

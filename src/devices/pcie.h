@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "../common/time.h"
+#include "common/time.h"
 
 /* Payload bandwidth in bit/s of a link of `generation` (1-6; others count as 5) and `lanes`, after line encoding
  * and TLP overheads. */

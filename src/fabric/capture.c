@@ -1,13 +1,13 @@
 /* Capture of chosen links: each captured link has a pcap writer that both of its ends write into. */
-#include "capture.h"
+#include "fabric/capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/pcap.h"
-#include "fabric.h"
-#include "wire.h"
+#include "report/pcap.h"
+#include "fabric/fabric.h"
+#include "fabric/wire.h"
 
 struct fabric_capture {
     struct pcap_writer **by_link; /* NULL where the link is not captured */

@@ -2,8 +2,8 @@
 #ifndef VDC_FABRIC_CAPTURE_H
 #define VDC_FABRIC_CAPTURE_H
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 struct fabric;
 struct fabric_port;

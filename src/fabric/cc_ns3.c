@@ -1,8 +1,8 @@
 /* HPCC ns-3's congestion controls that react to ACKs (its rdma-hw code): HPCC from INT hop records, TIMELY from
  * RTT gradients, DCTCP from echoed ECN. DCQCN runs in dcqcn.c for both transport models. */
-#include "fabric.h"
-#include "host.h"
-#include "ns3.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "fabric/ns3.h"
 
 static const uint64_t int_line_rates[8] = {25000000000u, 50000000000u, 100000000000u, 200000000000u, 400000000000u,
                                            0, 0, 0};

@@ -1,5 +1,5 @@
 /* DCQCN rate control at the sender: alpha EWMA, multiplicative cut, fast recovery, additive and hyper increase. */
-#include "dcqcn.h"
+#include "fabric/dcqcn.h"
 
 void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate)
 {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/time.h"
+#include "common/time.h"
 
 struct dcqcn_params {
     bool enabled;

@@ -6,14 +6,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../scheduler/entity_ids.h"
-#include "../scheduler/sim.h"
-#include "dcqcn.h"
-#include "mmu.h"
-#include "ns3.h"
-#include "packet.h"
-#include "pool.h"
-#include "topology.h"
+#include "scheduler/entity_ids.h"
+#include "scheduler/sim.h"
+#include "fabric/dcqcn.h"
+#include "fabric/mmu.h"
+#include "fabric/ns3.h"
+#include "fabric/packet.h"
+#include "fabric/pool.h"
+#include "fabric/topology.h"
 
 #define FABRIC_PRIORITIES 8
 /* Entity ids of fabric nodes: FABRIC_ENTITY_BASE + node number (guests and other devices use other ranges); the

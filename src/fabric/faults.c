@@ -1,13 +1,13 @@
 /* The fault entity: the scenario's fault entries resolved to links, ports and hosts, applied in (time, entry) order;
  * routes recomputed after the convergence delay whenever a link starts or stops carrying frames. */
-#include "faults.h"
+#include "fabric/faults.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
-#include "host.h"
-#include "routing.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "fabric/routing.h"
 
 
 enum { FAULT_TICK = 1, FAULT_REROUTE };

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 struct fabric;
 

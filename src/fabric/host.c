@@ -1,13 +1,13 @@
 /* Host NICs for flow traffic: round-robin over flows under their DCQCN rates, ACK/NACK/CNP, go-back-N, timeouts. */
-#include "host.h"
+#include "fabric/host.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
-#include "outputs.h"
-#include "routing.h"
+#include "fabric/fabric.h"
+#include "fabric/outputs.h"
+#include "fabric/routing.h"
 
 enum { DCQCN_TIMER_DECREASE = 0, DCQCN_TIMER_INCREASE = 1 };
 

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dcqcn.h"
-#include "packet.h"
-#include "topology.h"
+#include "fabric/dcqcn.h"
+#include "fabric/packet.h"
+#include "fabric/topology.h"
 
 struct fabric;
 struct fabric_node;

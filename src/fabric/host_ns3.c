@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
-#include "host.h"
-#include "ns3.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "fabric/ns3.h"
 
 static uint64_t flow_rate(const struct fabric *f, const struct fabric_flow *flow)
 {

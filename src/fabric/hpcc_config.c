@@ -1,5 +1,5 @@
 /* HPCC ns-3's config file: each key of its third.cc, checked and turned into the scenario keys that mean the same. */
-#include "hpcc_config.h"
+#include "fabric/hpcc_config.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpcc_import.h"
-#include "hpcc_import_text.h"
-#include "topology.h"
+#include "fabric/hpcc_import.h"
+#include "fabric/hpcc_import_text.h"
+#include "fabric/topology.h"
 
 enum value_kind {
     V_FLAG,      /* 0 or 1 */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* The `key=value` assignments that make a scenario run the experiment with the hpcc-ns3 model: every key of
  * the config, with its program's default where the file leaves one out (docs/fabric.md lists the mapping). */

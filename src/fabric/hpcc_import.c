@@ -1,11 +1,11 @@
 /* HPCC topology and flow files read into fabric topologies and flow sets, refusing anything HPCC would misread. */
-#include "hpcc_import.h"
+#include "fabric/hpcc_import.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpcc_import_text.h"
+#include "fabric/hpcc_import_text.h"
 
 static const char *const header_fields[] = {"nodes", "switches", "links"};
 static const char header_layout[] = "line 1 has 3 fields: nodes, switches, links";

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "../common/error.h"
-#include "topology.h"
+#include "common/error.h"
+#include "fabric/topology.h"
 
 /* Topology file:
  *   line 1     <nodes> <switches> <links>

@@ -1,5 +1,5 @@
 /* Reading HPCC text files line by line and field by field, with exact numbers and precise messages. */
-#include "hpcc_import_text.h"
+#include "fabric/hpcc_import_text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common/units.h"
-#include "topology.h"
+#include "common/units.h"
+#include "fabric/topology.h"
 
 /* No HPCC field is longer; a longer one is echoed shortened and refused before any parsing. */
 #define MAX_FIELD_BYTES 64

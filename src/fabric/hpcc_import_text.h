@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 /* Longer than any real HPCC line (the switch list of a 65536-node topology is under 400 KB); a longer line
  * means the file is not an HPCC text file, and refusing it bounds memory. */

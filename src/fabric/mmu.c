@@ -1,11 +1,11 @@
 /* Shared-buffer accounting for one switch (see mmu.h for the model). */
-#include "mmu.h"
+#include "fabric/mmu.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 #define SLOT(port, priority) ((size_t)(port) * 8 + (priority))
 

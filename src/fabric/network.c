@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
-#include "faults.h"
-#include "host.h"
-#include "routing.h"
+#include "fabric/fabric.h"
+#include "fabric/faults.h"
+#include "fabric/host.h"
+#include "fabric/routing.h"
 
 void fabric_config_defaults(struct fabric_config *cfg)
 {

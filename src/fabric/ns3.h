@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "../common/time.h"
+#include "common/time.h"
 
 enum fabric_cc;
 

@@ -1,7 +1,7 @@
 /* HPCC ns-3's frame sizes by congestion control, and its ECMP hash. */
-#include "ns3.h"
+#include "fabric/ns3.h"
 
-#include "fabric.h"
+#include "fabric/fabric.h"
 
 uint32_t ns3_int_bytes(enum fabric_cc cc)
 {

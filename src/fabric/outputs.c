@@ -1,12 +1,12 @@
 /* fct.txt and pfc.txt lines as HPCC ns-3 writes them, and the per-port counters table. */
-#include "outputs.h"
+#include "fabric/outputs.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-#include "fabric.h"
-#include "host.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
 
 void fabric_log_pfc(struct fabric *f, const struct fabric_node *node, const struct fabric_port *port, bool pause)
 {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 struct fabric;
 struct fabric_node;

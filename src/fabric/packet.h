@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/time.h"
+#include "common/time.h"
 
 enum fabric_packet_kind {
     FABRIC_PKT_DATA, /* RoCEv2 RC SEND FIRST/MIDDLE/LAST/ONLY carrying `payload` bytes */

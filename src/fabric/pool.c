@@ -1,11 +1,11 @@
 /* The packet pool: 4096-packet chunks and an intrusive free list (the packet's own queue link). */
-#include "pool.h"
+#include "fabric/pool.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 #define POOL_CHUNK 4096
 

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "packet.h"
+#include "fabric/packet.h"
 
 struct fabric_pool {
     struct fabric_packet *free_list;

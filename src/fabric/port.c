@@ -1,10 +1,10 @@
 /* Egress ports: priority queues, strict priority then DWRR, PFC pause state, serialization onto the link. */
 #include <assert.h>
 
-#include "capture.h"
-#include "fabric.h"
-#include "host.h"
-#include "outputs.h"
+#include "fabric/capture.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "fabric/outputs.h"
 
 static void queue_push(struct fabric_queue *q, struct fabric_packet *p)
 {

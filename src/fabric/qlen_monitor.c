@@ -1,5 +1,5 @@
 /* The queue-length monitor entity: samples at OBSERVE priority, after everything else at that instant. */
-#include "qlen_monitor.h"
+#include "fabric/qlen_monitor.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
+#include "fabric/fabric.h"
 
 #define QLEN_SAMPLE_INTERVAL (100 * VDC_NS)
 #define QLEN_DUMP_INTERVAL (100 * VDC_MS)

@@ -1,11 +1,11 @@
 /* Shortest-path ECMP: one breadth-first search per destination host over up links, transiting switches only. */
-#include "routing.h"
+#include "fabric/routing.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "fabric.h"
+#include "common/error.h"
+#include "fabric/fabric.h"
 
 static void add_port(struct fabric_routes *r, uint16_t port)
 {

@@ -1,12 +1,12 @@
 /* The sampler entity: at OBSERVE priority, after everything else at that instant, one row per port. */
-#include "sampler.h"
+#include "fabric/sampler.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric.h"
+#include "fabric/fabric.h"
 
 
 struct fabric_sampler {

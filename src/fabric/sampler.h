@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 struct fabric;
 

@@ -1,5 +1,5 @@
 /* SimGrid platform import: the child's description parsed, laid out, named and checked as a fabric topology. */
-#include "simgrid_import.h"
+#include "fabric/simgrid_import.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simgrid_import_child.h"
-#include "simgrid_import_layout.h"
-#include "simgrid_import_process.h"
+#include "fabric/simgrid_import_child.h"
+#include "fabric/simgrid_import_layout.h"
+#include "fabric/simgrid_import_process.h"
 
 /* A switch named after its links keeps the name short enough to read in outputs. */
 #define MAX_JOINED_NAME 48

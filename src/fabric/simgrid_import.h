@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "topology.h"
+#include "common/error.h"
+#include "fabric/topology.h"
 
 /* Reads the platform's hosts, links and host-to-host routes and lays them out as a graph. SimGrid links have no
  * ends, only routes that cross them: the links of a route host -> l1 -> l2 -> ... -> host meet pairwise at nodes.

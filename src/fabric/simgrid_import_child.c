@@ -1,5 +1,5 @@
 /* Inside the SimGrid child process: loading the platform and writing its hosts, links and routes as text. */
-#include "simgrid_import_child.h"
+#include "fabric/simgrid_import_child.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* Laying SimGrid routes out as a graph: union-find over link ends, so that consecutive links of a route meet. */
-#include "simgrid_import_layout.h"
+#include "fabric/simgrid_import_layout.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "topology.h"
+#include "fabric/topology.h"
 
 #define NONE UINT32_MAX
 

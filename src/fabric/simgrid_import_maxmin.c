@@ -1,5 +1,5 @@
 /* SimGrid's max-min rates for long-lived transfers, measured in a child process, as a reference for the fabric. */
-#include "simgrid_import.h"
+#include "fabric/simgrid_import.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,8 +14,8 @@
 #include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
 
-#include "simgrid_import_child.h"
-#include "simgrid_import_process.h"
+#include "fabric/simgrid_import_child.h"
+#include "fabric/simgrid_import_process.h"
 
 /* How the rates are measured, exactly and with the public C API only (which cannot read a transfer's progress).
  * CM02 shares bandwidth by (weighted) max-min: as long as the set of active transfers stays the same, every rate

@@ -1,5 +1,5 @@
 /* A forked child runs SimGrid; the parent collects its reply and, when it fails, the first line it printed. */
-#include "simgrid_import_process.h"
+#include "fabric/simgrid_import_process.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* What a child body writes: text lines, "error MESSAGE" for a refusal it found itself, and "end" when complete. */
 struct simgrid_reply {

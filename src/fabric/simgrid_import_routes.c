@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simgrid_import_layout.h"
-#include "topology.h"
+#include "fabric/simgrid_import_layout.h"
+#include "fabric/topology.h"
 
 #define NONE UINT32_MAX
 

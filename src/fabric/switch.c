@@ -1,7 +1,7 @@
 /* Switch forwarding: ECMP lookup, shared-buffer admission, PFC XOFF/XON toward the ingress, ECN marking at dequeue. */
-#include "fabric.h"
-#include "outputs.h"
-#include "routing.h"
+#include "fabric/fabric.h"
+#include "fabric/outputs.h"
+#include "fabric/routing.h"
 
 static void drop(struct fabric *f, struct fabric_port *ingress, struct fabric_packet *p)
 {

@@ -1,5 +1,5 @@
 /* The built-in topologies, named so outputs read naturally (blade3, leaf1, spine0, pod2-edge1, core3). */
-#include "topologies.h"
+#include "fabric/topologies.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #ifndef VDC_FABRIC_TOPOLOGIES_H
 #define VDC_FABRIC_TOPOLOGIES_H
 
-#include "topology.h"
+#include "fabric/topology.h"
 
 /* `hosts` hosts (nodes 0..hosts-1, named blade<i>) on one switch named tor with `switch_ports` ports. */
 bool fabric_topology_rack(struct fabric_topology *t, uint32_t hosts, uint32_t switch_ports, uint64_t rate,

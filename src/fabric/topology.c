@@ -1,5 +1,5 @@
 /* Topology as data: adding links with range checks, names, and the whole-graph checks (connected, hosts cabled). */
-#include "topology.h"
+#include "fabric/topology.h"
 
 #include <inttypes.h>
 #include <stdio.h>

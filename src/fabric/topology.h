@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 /* Limits that keep every derived quantity inside its integer type. */
 #define FABRIC_MAX_NODES 65536u

@@ -1,5 +1,5 @@
 /* Flow generators over a topology's hosts: CDF-sampled sizes, Poisson arrivals, incast. */
-#include "traffic.h"
+#include "fabric/traffic.h"
 
 #include <stdlib.h>
 #include <string.h>

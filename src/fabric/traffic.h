@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../scheduler/rng.h"
-#include "../common/time.h"
-#include "topology.h"
+#include "common/error.h"
+#include "scheduler/rng.h"
+#include "common/time.h"
+#include "fabric/topology.h"
 
 /* One point of a flow-size CDF: `percent` % of flows are at most `bytes` long. */
 struct fabric_cdf_point {

@@ -1,12 +1,12 @@
 /* RoCEv2 and PFC frames from struct fabric_packet and back, with the IPv4 checksum and the RoCEv2 ICRC. */
-#include "wire.h"
+#include "fabric/wire.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "../common/bytes.h"
-#include "wire_rc.h"
+#include "common/bytes.h"
+#include "fabric/wire_rc.h"
 
 /* Offsets inside an IPv4 RoCEv2 packet, from the start of its IPv4 header. */
 enum {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "packet.h"
+#include "common/error.h"
+#include "fabric/packet.h"
 
 /* What the encoder writes beyond struct fabric_packet's fields.
  *

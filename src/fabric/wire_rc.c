@@ -1,10 +1,10 @@
 /* RC extension headers, payload and pad after a BTH: written from a fabric packet, read and checked from a frame. */
-#include "wire_rc.h"
+#include "fabric/wire_rc.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/bytes.h"
+#include "common/bytes.h"
 
 enum {
     SENDS = FABRIC_RC_PAYLOAD,

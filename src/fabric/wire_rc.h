@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "packet.h"
+#include "common/error.h"
+#include "fabric/packet.h"
 
 /* The parts an opcode carries after its BTH; they follow one another in this order (IBA 9.2). */
 enum {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err)
 {

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "gpu_memory.h"
-#include "gpu_params.h"
-#include "../ptx/ptx_ir.h"
+#include "common/error.h"
+#include "gpu/gpu_memory.h"
+#include "gpu/gpu_params.h"
+#include "ptx/ptx_ir.h"
 
 struct gpu_dim {
     uint32_t x, y, z;

@@ -1,10 +1,10 @@
 /* Allocation and invalidation of HiGPU's sectored tag arrays. */
-#include "gpu_cache.h"
+#include "gpu/gpu_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 struct compile {
     struct gpu *gpu;

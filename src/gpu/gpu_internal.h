@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gpu.h"
-#include "gpu_memsys.h"
-#include "../ptx/ptx_scalar.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_memsys.h"
+#include "ptx/ptx_scalar.h"
 
 #define WARP_LANES 32
 #define FULL_MASK 0xffffffffu

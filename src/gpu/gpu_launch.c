@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_internal.h"
-#include "gpu_sched_queue.h"
+#include "gpu/gpu_internal.h"
+#include "gpu/gpu_sched_queue.h"
 
 #define NEVER UINT64_MAX
 

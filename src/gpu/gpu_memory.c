@@ -1,6 +1,6 @@
 /* HiGPU's device memory: first-fit allocation over a sparse address space whose 2 MiB pages get storage when an
  * allocation first covers them and lose it when the last one leaves. */
-#include "gpu_memory.h"
+#include "gpu/gpu_memory.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* Device addresses start here, so that 0 and small integers are never valid pointers. */
 #define GPU_GLOBAL_BASE 0x0000010000000000ull

@@ -1,12 +1,12 @@
 /* HiGPU's global-memory timing: coalescing into sectors, per-SM L1s, the shared L2, L2 and HBM bandwidth. */
-#include "gpu_memsys.h"
+#include "gpu/gpu_memsys.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "gpu_cache.h"
-#include "gpu_memsys_internal.h"
+#include "common/error.h"
+#include "gpu/gpu_cache.h"
+#include "gpu/gpu_memsys_internal.h"
 
 /* Associativity: not published; 16 ways keeps a lookup to one short scan (docs/higpu.md, "Timing model: memory"). */
 #define L1_WAYS 16

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gpu_params.h"
+#include "gpu/gpu_params.h"
 
 /* One warp-wide global (or local, or generic resolving to global) access. Calls come in nondecreasing `now`. */
 struct gpu_access {

@@ -2,8 +2,8 @@
 #ifndef VDC_DEVICES_HIGPU_GPU_MEMSYS_INTERNAL_H
 #define VDC_DEVICES_HIGPU_GPU_MEMSYS_INTERNAL_H
 
-#include "gpu_cache.h"
-#include "gpu_memsys.h"
+#include "gpu/gpu_cache.h"
+#include "gpu/gpu_memsys.h"
 
 struct gpu_memsys {
     struct gpu_params p;

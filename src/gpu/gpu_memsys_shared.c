@@ -1,5 +1,5 @@
 /* Shared-memory bank conflicts: how many wavefronts (passes) one warp's access needs. */
-#include "gpu_memsys_internal.h"
+#include "gpu/gpu_memsys_internal.h"
 
 /* The passes one group of lanes needs: the most distinct 4-byte words any bank must deliver. Lanes on the same
  * word share it (broadcast). `words` 4-byte words from each lane's offset, for accesses wider than 4 bytes. */

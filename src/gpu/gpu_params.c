@@ -1,5 +1,5 @@
 /* HiGPU's presets (H100 SXM5, H200 SXM), the cross-parameter checks and the occupancy rules. */
-#include "gpu_params.h"
+#include "gpu/gpu_params.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* What a warp instruction occupies and how long its result takes, by class. */
 enum gpu_insn_class {

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../common/units.h"
-#include "gpu_params.h"
+#include "common/units.h"
+#include "gpu/gpu_params.h"
 
 enum key_kind {
     KEY_COUNT,     /* a plain number (cycles, counts, bytes where the key is a small structural size) */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 /* Beyond this many registers the bit matrices grow past what a load should spend; the kernel keeps its slots. */
 #define MAX_RENAMED_REGISTERS 4096

@@ -1,11 +1,11 @@
 /* The launch's queue of warp schedulers: a calendar of bitmaps for the cycles just ahead (setting a bit is all a
  * push costs, and the lowest bit of the earliest slot is the next scheduler), a binary heap for the rest. */
-#include "gpu_sched_queue.h"
+#include "gpu/gpu_sched_queue.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 #define SLOT_MASK (SCHED_CALENDAR_SLOTS - 1)
 #define OCCUPIED_WORDS (SCHED_CALENDAR_SLOTS / 64)

@@ -3,7 +3,7 @@
  * scoreboard. */
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 static inline uint32_t popcount32(uint32_t v)
 {

@@ -6,7 +6,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 #define LANES for (int l = 0; l < WARP_LANES; l++)
 

@@ -1,7 +1,7 @@
 /* The SIMT executor's memory instructions: ld, st, atom and red in every state space, with their timing. */
 #include <string.h>
 
-#include "gpu_internal.h"
+#include "gpu/gpu_internal.h"
 
 static uint64_t extend(uint64_t value, unsigned from_bytes, unsigned to_bytes, bool sign)
 {

@@ -1,10 +1,10 @@
 /* The block-count table: linear probing at most half full, so a lookup is one or two probes. A block translated
  * again at the same address with another size (code that rewrote itself) replaces the old entry. */
-#include "block_counts.h"
+#include "kvm/block_counts.h"
 
 #include <stdlib.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 static size_t home(const struct block_counts *b, uint64_t key)
 {

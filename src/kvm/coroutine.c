@@ -1,5 +1,5 @@
 /* Coroutines over coroutine_switch.S, annotated for AddressSanitizer so that it follows the stack switches. */
-#include "coroutine.h"
+#include "kvm/coroutine.h"
 
 #include <assert.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 struct vdc_coroutine {
     void *stack;            /* mapping, with a guard page at its low end */

@@ -1,7 +1,7 @@
 /* The CPL0 exception stub the VMM copies into guest memory: it reports the exception frame's address to
  * the sim-control device (one exit) and halts. Position-independent; entry for vector v at 16 * v. */
-#include "guest_layout.h"
-#include "simctl_regs.h"
+#include "kvm/guest_layout.h"
+#include "kvm/simctl_regs.h"
 
     .section .rodata
     .globl vdc_cpl0_stub

@@ -1,6 +1,6 @@
 /* Device tree construction with libfdt's sequential-write API in a staging buffer (as kvmtool does), each
  * call wrapped so that a failure names the call. */
-#include "device_tree.h"
+#include "kvm/device_tree.h"
 
 #include <libfdt.h>
 #include <stdio.h>

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "guest_memory.h"
-#include "mmio_bus.h"
+#include "common/error.h"
+#include "kvm/guest_memory.h"
+#include "kvm/mmio_bus.h"
 
 struct vdc_device_tree_info {
     const char *name;

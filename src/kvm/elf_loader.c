@@ -1,5 +1,5 @@
 /* ELF64 loading in two passes: check every header against the file and the load window, then copy. */
-#include "elf_loader.h"
+#include "kvm/elf_loader.h"
 
 #include <elf.h>
 #include <inttypes.h>

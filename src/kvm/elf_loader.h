@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "guest_memory.h"
+#include "common/error.h"
+#include "kvm/guest_memory.h"
 
 struct vdc_elf_image {
     uint64_t entry;

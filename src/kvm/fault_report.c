@@ -1,6 +1,6 @@
 /* Fault reports built in the host from an exception exit: on KVM its fields come from the CPL0 stub's frame, on
  * the emulator from the library's exception hook; the text is the same. */
-#include "fault_report.h"
+#include "kvm/fault_report.h"
 
 #include <inttypes.h>
 #include <stdio.h>

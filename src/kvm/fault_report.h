@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "guest_memory.h"
-#include "vcpu.h"
+#include "kvm/guest_memory.h"
+#include "kvm/vcpu.h"
 
 /* "#PF page fault (vector 14, error code 0x7) at rip 0x..., address 0x..., rsp 0x..., rax 0x..., rdx 0x...",
  * and, for an instruction that would read the host (rdtsc, rdrand), what the guest should use instead. */

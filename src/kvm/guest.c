@@ -2,18 +2,18 @@
  * event's virtual time (or, when retired instructions are charged, that much later); the next RUN is scheduled
  * one exit cost (plus annotated compute) later. Wall time never enters the model: KVM's watchdog only decides
  * that a guest ran away. */
-#include "guest.h"
+#include "kvm/guest.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "device_tree.h"
-#include "elf_loader.h"
-#include "fault_report.h"
-#include "guest_layout.h"
-#include "simctl.h"
-#include "x86_setup.h"
+#include "kvm/device_tree.h"
+#include "kvm/elf_loader.h"
+#include "kvm/fault_report.h"
+#include "kvm/guest_layout.h"
+#include "kvm/simctl.h"
+#include "kvm/x86_setup.h"
 
 static void schedule_run(struct vdc_guest *g)
 {

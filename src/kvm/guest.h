@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../scheduler/sim.h"
-#include "mmio_bus.h"
-#include "guest_memory.h"
-#include "vcpu.h"
+#include "scheduler/sim.h"
+#include "kvm/mmio_bus.h"
+#include "kvm/guest_memory.h"
+#include "kvm/vcpu.h"
 
 enum vdc_guest_state {
     VDC_GUEST_RUNNABLE,

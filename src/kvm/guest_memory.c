@@ -1,5 +1,5 @@
 /* Guest RAM: an anonymous host mapping, and the checked copies in and out of it. */
-#include "guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <inttypes.h>
 #include <string.h>

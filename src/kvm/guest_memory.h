@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* Guest-physical RAM from address 0 to size, backed by one host mapping. */
 struct vdc_guest_memory {

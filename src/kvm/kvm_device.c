@@ -1,5 +1,5 @@
 /* Opening the KVM device: the one place that knows its path and what each failure means. */
-#include "kvm_device.h"
+#include "kvm/kvm_device.h"
 
 #include <errno.h>
 #include <fcntl.h>

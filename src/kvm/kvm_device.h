@@ -2,7 +2,7 @@
 #ifndef VDC_KVM_KVM_DEVICE_H
 #define VDC_KVM_KVM_DEVICE_H
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* A descriptor of the KVM device, checked for its API version; -1 with the reason in err. */
 int vdc_kvm_device_open(struct vdc_error *err);

@@ -1,5 +1,5 @@
 /* A sorted array of windows and a binary search: few devices per guest, looked up on every exit. */
-#include "mmio_bus.h"
+#include "kvm/mmio_bus.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -1,13 +1,13 @@
 /* simctl: every register is one exit, so each call a guest makes is one round trip; arguments that do not
  * fit a register come in a block in guest memory, read through the checked helper. */
-#include "simctl.h"
+#include "kvm/simctl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "guest.h"
-#include "guest_layout.h"
+#include "kvm/guest.h"
+#include "kvm/guest_layout.h"
 
 /* A bulk memset done by the VMM in one exit: what the guest could store itself, byte by byte, so it may not reach
  * the VMM's pages, which the guest cannot write. */

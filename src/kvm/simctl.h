@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "../common/error.h"
-#include "simctl_regs.h"
+#include "common/error.h"
+#include "kvm/simctl_regs.h"
 
 struct vdc_guest;
 

@@ -1,5 +1,5 @@
 /* The vCPU interface's dispatch and the choice between KVM and the emulator. */
-#include "vcpu.h"
+#include "kvm/vcpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest_layout.h"
-#include "kvm_device.h"
+#include "kvm/guest_layout.h"
+#include "kvm/kvm_device.h"
 
 bool vdc_vcpu_kvm_available(struct vdc_error *why)
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "guest_memory.h"
+#include "common/error.h"
+#include "kvm/guest_memory.h"
 
 enum vdc_vcpu_backend {
     VDC_VCPU_AUTO,     /* KVM when /dev/kvm can be opened, else the emulator */

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "block_counts.h"
-#include "coroutine.h"
-#include "guest_layout.h"
-#include "vcpu.h"
-#include "x86_cpuid.h"
+#include "kvm/block_counts.h"
+#include "kvm/coroutine.h"
+#include "kvm/guest_layout.h"
+#include "kvm/vcpu.h"
+#include "kvm/x86_cpuid.h"
 
 /* The library's translator and helpers run on this stack: generous, and only touched pages cost memory. */
 #define EMULATOR_STACK_SIZE (1U << 20)

@@ -12,11 +12,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "guest_layout.h"
-#include "kvm_device.h"
-#include "simctl_regs.h"
-#include "vcpu.h"
-#include "x86_cpuid.h"
+#include "kvm/guest_layout.h"
+#include "kvm/kvm_device.h"
+#include "kvm/simctl_regs.h"
+#include "kvm/vcpu.h"
+#include "kvm/x86_cpuid.h"
 
 struct kvm_vcpu_impl {
     int kvm_fd, vm_fd, vcpu_fd;

@@ -1,5 +1,5 @@
 /* The fixed CPUID table (docs/guest-abi.md lists it): a baseline x86-64 CPU with SSE2, named "vdc". */
-#include "x86_cpuid.h"
+#include "kvm/x86_cpuid.h"
 
 #include <string.h>
 

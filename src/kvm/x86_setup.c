@@ -2,11 +2,11 @@
  * whose 32 exception gates lead to the stub, and the entry state of a CPL3 program. The guest never runs CPL0
  * code of its own (PLATFORM.md: CPL0 is slow under nested KVM and cannot be entered by writing CS on the
  * emulator), so all of this is written from the host. */
-#include "x86_setup.h"
+#include "kvm/x86_setup.h"
 
 #include <string.h>
 
-#include "guest_layout.h"
+#include "kvm/guest_layout.h"
 
 extern const uint8_t vdc_cpl0_stub[], vdc_cpl0_stub_end[];
 

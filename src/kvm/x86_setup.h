@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "guest_memory.h"
-#include "vcpu.h"
+#include "kvm/guest_memory.h"
+#include "kvm/vcpu.h"
 
 /* Writes the system structures into the guest's first 2 MiB (the caller checked the size), which must be zero
  * beyond GUEST_CPL0_STACK_TOP, as a fresh mapping is. */

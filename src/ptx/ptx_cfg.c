@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptx_parse_internal.h"
+#include "ptx/ptx_parse_internal.h"
 
 #define UNDEF UINT32_MAX
 /* Past this many bitset words, liveness falls back to counting declared registers (only absurd inputs). */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* The contract between the front end (ptx_parse*.c, ptx_cfg.c) and the executor:
  *

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptx_parse_internal.h"
+#include "ptx/ptx_parse_internal.h"
 
 static bool is_word_start(char c)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptx_parse_decl.h"
-#include "ptx_parse_internal.h"
+#include "ptx/ptx_parse_decl.h"
+#include "ptx/ptx_parse_internal.h"
 
 static const uint32_t supported_targets[] = {80, 86, 89, 90};
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptx_parse_internal.h"
-#include "ptx_parse_decl.h"
+#include "ptx/ptx_parse_internal.h"
+#include "ptx/ptx_parse_decl.h"
 
 #define MAX_REGISTERS_PER_FUNCTION 65536u
 #define MAX_VARIABLE_BYTES (1ull << 32)

@@ -2,7 +2,7 @@
 #ifndef VDC_DEVICES_HIGPU_PTX_PARSE_DECL_H
 #define VDC_DEVICES_HIGPU_PTX_PARSE_DECL_H
 
-#include "ptx_parse_internal.h"
+#include "ptx/ptx_parse_internal.h"
 
 /* `.align N` at the current token. */
 bool ptx_parse_align(struct ptx_parser *p, uint32_t *align);

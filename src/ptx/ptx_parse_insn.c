@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ptx_parse_internal.h"
-#include "ptx_scalar.h"
+#include "ptx/ptx_parse_internal.h"
+#include "ptx/ptx_scalar.h"
 
 /* Kinds of modifier an opcode may carry. */
 enum modifier_kind {

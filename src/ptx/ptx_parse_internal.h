@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ptx_ir.h"
+#include "ptx/ptx_ir.h"
 
 enum ptx_token_kind {
     PTX_TOK_EOF = 0,

@@ -1,7 +1,7 @@
 /* PTX operands: registers, special registers, immediates, addresses, vectors, symbols and labels. */
 #include <string.h>
 
-#include "ptx_parse_internal.h"
+#include "ptx/ptx_parse_internal.h"
 
 static const struct {
     const char *name;

@@ -1,5 +1,5 @@
 /* Per-lane semantics: which function evaluates an instruction, which forms are supported, and atomics' new values. */
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_scalar_impl.h"
 
 static ptx_scalar_fn select_why(const struct ptx_insn *insn, const char **why)
 {

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "ptx_ir.h"
+#include "ptx/ptx_ir.h"
 
 /* Register slots hold 64 bits; a value of a narrower type sits in the low bits, zero-extended (results are
  * masked to their type's width). Floats are their IEEE bits. Predicates are 0 or 1.

@@ -1,5 +1,5 @@
 /* Bit instructions per lane: logic, shifts, funnel shift, popc, clz, brev, bfe, bfi, prmt, bfind, lop3. */
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_scalar_impl.h"
 
 #define UNUSED_ARGS (void)insn, (void)a, (void)b, (void)c, (void)carry
 #define FN(name) static uint64_t name(const struct ptx_insn *insn, uint64_t a, uint64_t b, uint64_t c, uint32_t *carry)

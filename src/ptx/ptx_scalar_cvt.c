@@ -2,7 +2,7 @@
  * float, f32/f64 with rounding, and f16/bf16 (single and packed x2) both ways. */
 #include <math.h>
 
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_scalar_impl.h"
 
 #define UNUSED_ARGS (void)insn, (void)a, (void)b, (void)c, (void)carry
 #define FN(name) static uint64_t name(const struct ptx_insn *insn, uint64_t a, uint64_t b, uint64_t c, uint32_t *carry)

@@ -2,8 +2,8 @@
  * functions; min/max, abs/neg, copysign, testp. */
 #include <math.h>
 
-#include "ptx_approx.h"
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_approx.h"
+#include "ptx/ptx_scalar_impl.h"
 
 #define UNUSED_ARGS (void)insn, (void)a, (void)b, (void)c, (void)carry
 #define FN(name) static uint64_t name(const struct ptx_insn *insn, uint64_t a, uint64_t b, uint64_t c, uint32_t *carry)

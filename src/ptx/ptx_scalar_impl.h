@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ptx_scalar.h"
+#include "ptx/ptx_scalar.h"
 
 /* The NaN every f32 operation produces when its result is NaN (what NVIDIA GPUs return), and its f64
  * counterpart (a choice: the f64 payload is not documented; see docs/higpu.md). */

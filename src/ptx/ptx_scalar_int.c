@@ -1,5 +1,5 @@
 /* Integer arithmetic per lane: add/sub/mul/mad (lo, hi, wide), 24-bit forms, sad, div, rem, min, max, abs, neg, carries. */
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_scalar_impl.h"
 
 #define UNUSED_ARGS (void)insn, (void)a, (void)b, (void)c, (void)carry
 #define FN(name) static uint64_t name(const struct ptx_insn *insn, uint64_t a, uint64_t b, uint64_t c, uint32_t *carry)

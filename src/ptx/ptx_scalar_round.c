@@ -3,7 +3,7 @@
 #include <math.h>
 #include <xmmintrin.h>
 
-#include "ptx_scalar_impl.h"
+#include "ptx/ptx_scalar_impl.h"
 
 /* This file is built with -frounding-math (see the Makefile), and operands and results pass through volatile
  * objects, so the compiler neither folds nor moves the operations across the mode switches. The mode is the

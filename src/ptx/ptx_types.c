@@ -1,5 +1,5 @@
 /* Names and sizes of PTX types and opcodes, for the front end, the executor and messages. */
-#include "ptx_ir.h"
+#include "ptx/ptx_ir.h"
 
 static const struct {
     const char *name;

@@ -1,5 +1,5 @@
 /* Log-linear buckets: the top bit picks the power of two, the next VDC_HIST_SUB_BITS bits the slice of it. */
-#include "latency_histogram.h"
+#include "report/latency_histogram.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* pcap capture files written through a large stdio buffer, little-endian, with nanosecond timestamps. */
-#include "pcap.h"
+#include "report/pcap.h"
 
 #include <errno.h>
 #include <stdio.h>

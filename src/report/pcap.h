@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 /* The file is little-endian whatever the host, so the same run gives the same bytes everywhere:
  * magic 0xa1b23c4d (nanosecond resolution), version 2.4, LINKTYPE_ETHERNET (frames without FCS). */

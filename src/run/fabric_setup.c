@@ -1,18 +1,18 @@
 /* Scenario keys to fabric inputs. Generated workloads draw from their own random streams, seeded by the scenario
  * seed and the host, so adding a host or a key elsewhere does not change another host's flows. */
-#include "fabric_setup.h"
+#include "run/fabric_setup.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fabric/hpcc_import.h"
-#include "../scheduler/entity_ids.h"
-#include "../fabric/simgrid_import.h"
-#include "../fabric/topologies.h"
-#include "../scenario/fault_list.h"
-#include "../fabric/traffic.h"
-#include "../common/units.h"
+#include "fabric/hpcc_import.h"
+#include "scheduler/entity_ids.h"
+#include "fabric/simgrid_import.h"
+#include "fabric/topologies.h"
+#include "scenario/fault_list.h"
+#include "fabric/traffic.h"
+#include "common/units.h"
 
 
 

@@ -2,9 +2,9 @@
 #ifndef VDC_RUN_FABRIC_SETUP_H
 #define VDC_RUN_FABRIC_SETUP_H
 
-#include "../fabric/fabric.h"
-#include "../fabric/faults.h"
-#include "../scenario/scenario.h"
+#include "fabric/fabric.h"
+#include "fabric/faults.h"
+#include "scenario/scenario.h"
 
 bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology *topo, struct vdc_error *err);
 bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err);

@@ -1,7 +1,7 @@
 /* Guests in a scenario: entity ids VDC_IDS_GUEST_BASE + rank, their HiGPUs VDC_IDS_GPU_BASE + rank, names blade<rank>. */
-#include "guest_set.h"
+#include "run/guest_set.h"
 
-#include "../scheduler/entity_ids.h"
+#include "scheduler/entity_ids.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,12 +12,12 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "../common/read_file.h"
-#include "../devices/higpu/higpu.h"
-#include "../devices/hinic/hinic.h"
-#include "../kvm/simctl.h"
-#include "../fabric/fabric.h"
-#include "../kvm/guest_layout.h"
+#include "common/read_file.h"
+#include "devices/higpu/higpu.h"
+#include "devices/hinic/hinic.h"
+#include "kvm/simctl.h"
+#include "fabric/fabric.h"
+#include "kvm/guest_layout.h"
 
 
 #define MAX_PROGRAM_SIZE (256u << 20)

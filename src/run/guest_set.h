@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../kvm/guest.h"
-#include "../scenario/scenario.h"
+#include "kvm/guest.h"
+#include "scenario/scenario.h"
 
 struct fabric;
 struct hinic;

@@ -1,10 +1,10 @@
 /* The progress line: rewritten in place at most 5 times a second, from the sim's progress hook. */
-#include "progress.h"
+#include "run/progress.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../common/wall_clock.h"
+#include "common/wall_clock.h"
 
 static void show_progress(const struct vdc_sim *sim, void *context)
 {

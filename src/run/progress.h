@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../scheduler/sim.h"
+#include "scheduler/sim.h"
 
 struct vdc_progress {
     double wall_start, last_print;

@@ -1,5 +1,5 @@
 /* From scenario to summary: entities, event loop, checks, and the files in --out. */
-#include "run_scenario.h"
+#include "run/run_scenario.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,21 +7,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "progress.h"
-#include "../common/exit_codes.h"
-#include "../common/shell_quote.h"
-#include "../common/wall_clock.h"
-#include "../common/units.h"
-#include "../fabric/capture.h"
-#include "../gpu/gpu_params.h"
-#include "../scenario/keys.h"
-#include "../fabric/host.h"
-#include "../fabric/outputs.h"
-#include "../fabric/qlen_monitor.h"
-#include "../fabric/sampler.h"
-#include "../report/latency_histogram.h"
-#include "fabric_setup.h"
-#include "guest_set.h"
+#include "run/progress.h"
+#include "common/exit_codes.h"
+#include "common/shell_quote.h"
+#include "common/wall_clock.h"
+#include "common/units.h"
+#include "fabric/capture.h"
+#include "gpu/gpu_params.h"
+#include "scenario/keys.h"
+#include "fabric/host.h"
+#include "fabric/outputs.h"
+#include "fabric/qlen_monitor.h"
+#include "fabric/sampler.h"
+#include "report/latency_histogram.h"
+#include "run/fabric_setup.h"
+#include "run/guest_set.h"
 
 static bool make_dir(const char *path, struct vdc_error *err)
 {

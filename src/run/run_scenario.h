@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../scenario/scenario.h"
+#include "scenario/scenario.h"
 
 struct vdc_run_options {
     const char *out_dir; /* NULL: no files */

@@ -1,12 +1,12 @@
 /* Reading fault entries: a time, an action and its target, each word checked with a message that names it. */
-#include "fault_list.h"
+#include "scenario/fault_list.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/units.h"
+#include "common/units.h"
 
 #define MAX_WORDS 8 /* one more than the longest form, flap */
 

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 enum vdc_fault_action {
     VDC_FAULT_DOWN,        /* TIME down NODE/NODE */

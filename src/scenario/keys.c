@@ -1,12 +1,12 @@
 /* Every scenario key in one table, so loading, --set, messages and docs/scenarios.md cannot drift apart. */
-#include "keys.h"
+#include "scenario/keys.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault_list.h"
-#include "../common/units.h"
+#include "scenario/fault_list.h"
+#include "common/units.h"
 
 #define FIELD(member) offsetof(struct vdc_scenario, member)
 

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/error.h"
-#include "scenario.h"
+#include "common/error.h"
+#include "scenario/scenario.h"
 
 enum vdc_key_type {
     VDC_KEY_COUNT,

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "keys.h"
-#include "scenario.h"
+#include "scenario/keys.h"
+#include "scenario/scenario.h"
 
 struct load_context {
     struct vdc_scenario *sc;

@@ -1,12 +1,12 @@
 /* Scenario defaults, --set overrides and cross-key rules; the YAML reading is in load.c. */
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/shell_quote.h"
-#include "keys.h"
+#include "common/shell_quote.h"
+#include "scenario/keys.h"
 
 void vdc_scenario_init(struct vdc_scenario *sc)
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 enum vdc_topology_kind {
     VDC_TOPOLOGY_RACK,

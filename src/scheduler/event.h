@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/time.h"
+#include "common/time.h"
 
 /* Priority classes order events that fall on the same picosecond; lower runs first. */
 enum vdc_priority {

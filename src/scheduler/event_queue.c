@@ -2,7 +2,7 @@
  * consumed is heap-ordered, so an event is moved at most three times and compared O(log band) times.
  * The tiers are split by time alone, and the heap orders by the full key, so the pop order is the key
  * order whatever order events were pushed in. */
-#include "event_queue.h"
+#include "scheduler/event_queue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "../common/error.h"
+#include "common/error.h"
 
 /* Events per band: large enough that all band tails and stages stay in cache with a million events
  * pending, small enough that the band being consumed sorts within the L2 cache. */

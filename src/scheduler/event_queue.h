@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "event.h"
+#include "scheduler/event.h"
 
 struct vdc_event_vec {
     struct vdc_event *items;

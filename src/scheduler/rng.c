@@ -1,5 +1,5 @@
 /* xoshiro256** (Blackman & Vigna) with splitmix64 seeding, written from the published algorithm. */
-#include "rng.h"
+#include "scheduler/rng.h"
 
 #include <math.h>
 

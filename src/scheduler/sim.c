@@ -1,5 +1,5 @@
 /* The event loop: pop the least key, advance the clock, fold the event into the digest, dispatch. */
-#include "sim.h"
+#include "scheduler/sim.h"
 
 #include <assert.h>
 #include <stdlib.h>

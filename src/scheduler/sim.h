@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "event_queue.h"
-#include "rng.h"
+#include "common/error.h"
+#include "scheduler/event_queue.h"
+#include "scheduler/rng.h"
 
 struct vdc_sim;
 struct vdc_entity;

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../common/error.h"
-#include "../../common/time.h"
-#include "../../gpu/gpu_params.h"
+#include "common/error.h"
+#include "common/time.h"
+#include "gpu/gpu_params.h"
 
 struct vdc_guest;
 struct vdc_sim;

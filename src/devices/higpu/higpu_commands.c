@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kvm/guest.h"
-#include "higpu_internal.h"
+#include "kvm/guest.h"
+#include "devices/higpu/higpu_internal.h"
 
 static const char *const opcode_names[] = {
     [HIGPU_CMD_MEM_ALLOC] = "MEM_ALLOC",         [HIGPU_CMD_MEM_FREE] = "MEM_FREE",

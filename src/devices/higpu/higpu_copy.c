@@ -3,8 +3,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../../kvm/guest.h"
-#include "higpu_internal.h"
+#include "kvm/guest.h"
+#include "devices/higpu/higpu_internal.h"
 
 bool higpu_guest_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why)
 {

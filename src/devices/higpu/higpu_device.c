@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kvm/guest.h"
-#include "../pcie.h"
-#include "higpu_internal.h"
+#include "kvm/guest.h"
+#include "devices/pcie.h"
+#include "devices/higpu/higpu_internal.h"
 
 _Static_assert(sizeof(struct higpu_command) == 64, "command layout");
 _Static_assert(sizeof(struct higpu_completion) == 64, "completion layout");

@@ -3,11 +3,11 @@
 #ifndef VDC_DEVICES_HIGPU_INTERNAL_H
 #define VDC_DEVICES_HIGPU_INTERNAL_H
 
-#include "../../kvm/mmio_bus.h"
-#include "../../scheduler/sim.h"
-#include "../../gpu/gpu.h"
-#include "higpu.h"
-#include "higpu_regs.h"
+#include "kvm/mmio_bus.h"
+#include "scheduler/sim.h"
+#include "gpu/gpu.h"
+#include "devices/higpu/higpu.h"
+#include "devices/higpu/higpu_regs.h"
 
 /* Events on the GPU's entity: kind, arg = index | epoch << 32 (epoch: the queue's configuration, so that events
  * of a queue since replaced are dropped). */

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fabric/fabric.h"
-#include "../../kvm/guest.h"
-#include "hinic_internal.h"
+#include "fabric/fabric.h"
+#include "kvm/guest.h"
+#include "devices/hinic/hinic_internal.h"
 
 static bool power_of_two_within(uint64_t n, uint64_t max)
 {

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fabric/fabric.h"
-#include "../../fabric/host.h"
-#include "../../kvm/guest.h"
-#include "../pcie.h"
-#include "hinic_internal.h"
+#include "fabric/fabric.h"
+#include "fabric/host.h"
+#include "kvm/guest.h"
+#include "devices/pcie.h"
+#include "devices/hinic/hinic_internal.h"
 
 _Static_assert(sizeof(struct hinic_command) == 64, "command block layout");
 _Static_assert(sizeof(struct hinic_send_wqe) == 64, "send WQE layout");

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../common/error.h"
-#include "../../common/time.h"
+#include "common/error.h"
+#include "common/time.h"
 
 struct vdc_guest;
 struct fabric;

@@ -3,13 +3,13 @@
 #ifndef VDC_DEVICES_HINIC_INTERNAL_H
 #define VDC_DEVICES_HINIC_INTERNAL_H
 
-#include "../../fabric/dcqcn.h"
-#include "../../fabric/fabric.h"
-#include "../../fabric/packet.h"
-#include "../../kvm/mmio_bus.h"
-#include "../../scheduler/sim.h"
-#include "hinic.h"
-#include "hinic_regs.h"
+#include "fabric/dcqcn.h"
+#include "fabric/fabric.h"
+#include "fabric/packet.h"
+#include "kvm/mmio_bus.h"
+#include "scheduler/sim.h"
+#include "devices/hinic/hinic.h"
+#include "devices/hinic/hinic_regs.h"
 
 /* Events on the host node's entity (FABRIC_EV_ENDPOINT): kind | index << 8 | epoch << 32. */
 enum hinic_event {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kvm/guest.h"
-#include "hinic_internal.h"
+#include "kvm/guest.h"
+#include "devices/hinic/hinic_internal.h"
 
 static const char *access_name(uint32_t access)
 {

@@ -2,9 +2,9 @@
  * completes them from ACKs, read responses and atomic acknowledgements; go-back-N on NAK or timeout. */
 #include <string.h>
 
-#include "../../fabric/wire.h"
-#include "../../kvm/guest.h"
-#include "hinic_internal.h"
+#include "fabric/wire.h"
+#include "kvm/guest.h"
+#include "devices/hinic/hinic_internal.h"
 
 static uint32_t packets_of(uint32_t length, uint32_t mtu)
 {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fabric/wire.h"
-#include "../../kvm/guest.h"
-#include "hinic_internal.h"
+#include "fabric/wire.h"
+#include "kvm/guest.h"
+#include "devices/hinic/hinic_internal.h"
 
 /* AETH syndrome of an ACK: the "invalid credit count" encoding, as vdc models no end-to-end credits. */
 enum { AETH_ACK = 0x1F, AETH_RNR_NAK = FABRIC_AETH_RNR_NAK | 1 /* timer code 1: 0.01 ms */ };
