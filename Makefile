@@ -23,7 +23,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
-CHECK_SRC := $(sort $(wildcard check/*.c))
+CHECK_SRC := $(sort $(shell find check -name '*.c'))
 LIB_OBJ  := $(patsubst %.S,$(BUILD)/obj/%.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o))
 CHECK_OBJ := $(CHECK_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -95,7 +95,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
 
 # The host tests of the guest verbs library and the perftest program compile guest sources and headers.
-GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,guest_host.o check_guest_verbs.o check_guest_perftest.o)
+GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,rigs/guest_host.o devices/check_guest_verbs.o devices/check_guest_perftest.o)
 $(GUEST_CHECK_OBJ): CFLAGS += -Iguest/include
 
 # Directed rounding switches the SSE rounding mode around single operations; -frounding-math keeps the compiler
@@ -123,7 +123,7 @@ run: deps
 # suites run in one process (CK_FORK=no) so that LeakSanitizer sees every test at exit.
 test: $(BUILD)/vdc $(BUILD)/check_vdc guests
 	VDC=$(BUILD)/vdc $(if $(SANITIZE),CK_FORK=no) $(BUILD)/check_vdc
-	VDC=$(BUILD)/vdc bash check/cli.sh
+	VDC=$(BUILD)/vdc bash check/cli/cli.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE=1 test

@@ -4,26 +4,6 @@
 #include "../src/run/run_scenario.h"
 #include "suites.h"
 
-Suite *wire_suite(void);
-Suite *wire_rdma_suite(void);
-Suite *traffic_suite(void);
-Suite *hpcc_import_suite(void);
-Suite *hpcc_config_suite(void);
-Suite *ns3_model_suite(void);
-Suite *simgrid_import_suite(void);
-Suite *hinic_suite(void);
-Suite *hinic_bad_input_suite(void);
-Suite *faults_suite(void);
-Suite *guest_verbs_suite(void);
-Suite *guest_perftest_suite(void);
-Suite *fabric_validation_suite(void);
-Suite *gpu_memory_suite(void);
-Suite *gpu_core_suite(void);
-Suite *gpu_validation_suite(void);
-Suite *gpu_kernels_suite(void);
-Suite *higpu_suite(void);
-Suite *gpu_reference_suite(void);
-Suite *gpu_kernel_cases_suite(void);
 
 int main(void)
 {

@@ -1,0 +1,182 @@
+# Guest tests of check/cli/cli.sh (sourced by it: uses its expect, $vdc, $guests, $tmp and counters). Every guest
+# runs on the vCPU `auto` picks: the emulator on a machine without KVM. Where /dev/kvm is usable, each pinned run
+# is repeated on KVM and must print the same bytes on stdout, but for the summary's `vcpu` line.
+
+kvm_usable() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+pass() { passed=$((passed + 1)); }
+
+# pin_run NAME CODE DIGEST ARGS...: `vdc run ARGS` exits with CODE and prints DIGEST (a change to the model
+# shows here), and the same bytes on a second run (unless ONCE=1: for the long runs, whose pinned digest already
+# says the run repeats) and on KVM.
+pin_run() {
+  local name=$1 code=$2 digest=$3
+  shift 3
+  "$vdc" run "$@" >"$tmp/pin1" 2>"$tmp/pin1.err"
+  local got=$?
+  local printed
+  printed=$(awk '$1 == "digest" {print $2}' "$tmp/pin1")
+  if [ "$got" -ne "$code" ]; then
+    fail "$name: exit $got, expected $code: $(head -c 300 "$tmp/pin1.err")"
+  elif [ "$printed" != "$digest" ]; then
+    fail "$name: digest $printed, pinned $digest (the model changed: update the pin if that was meant)"
+  else
+    pass
+  fi
+  if [ "${ONCE:-0}" != 1 ]; then
+    "$vdc" run "$@" >"$tmp/pin2" 2>/dev/null
+    if cmp -s "$tmp/pin1" "$tmp/pin2"; then pass; else fail "$name: two runs print different bytes"; fi
+  fi
+  cp "$tmp/pin1" "$tmp/out"
+  case "$*" in *guests.vcpu=emulated*) return 0 ;; esac # an emulator-only run: no KVM side
+  if kvm_usable; then
+    "$vdc" run "$@" --set guests.vcpu=kvm >"$tmp/pin3" 2>/dev/null
+    if diff <(grep -v '^vcpu ' "$tmp/pin1") <(grep -v '^vcpu ' "$tmp/pin3") >/dev/null; then
+      pass
+    else
+      fail "$name: KVM and the emulator print different bytes"
+    fi
+  fi
+}
+
+# has NAME LINE: the last pinned run printed LINE exactly (a whole line).
+has() {
+  if grep -Fxq -- "$2" "$tmp/out"; then pass; else fail "$1: no line '$2'"; fi
+}
+
+guest_pins() {
+  pin_run pin-hello 0 3490cc8f7c3ffaea scenarios/hello.yaml
+  has pin-hello "guests     8 of 8 exited with 0"
+  has pin-hello "[   0.000013000] blade7: goodbye at 12000 ns"
+  pin_run pin-exit3 1 f08afe73b5dd24c7 scenarios/exit3.yaml
+  has pin-exit3 "guest      blade0 exited with 3"
+  pin_run pin-fault-page 1 987bd5779164d8a2 scenarios/fault-page.yaml
+  has pin-fault-page "guest      blade0 faulted: #PF page fault (vector 14, error code 0x7) at rip 0x40103e, address 0x10, rsp 0x3feefe0, rax 0x10, rdx 0x18000003feeb20"
+  pin_run pin-fault-ud 1 40718f2238afaf59 scenarios/fault-ud.yaml
+  has pin-fault-ud "guest      blade0 faulted: #UD invalid opcode (vector 6, error code 0x0) at rip 0x401030, rsp 0x3feeff0, rax 0xe, rdx 0xe000003feeb30"
+  pin_run pin-fault-divide 1 d36b64608e4aaf99 scenarios/fault-divide.yaml
+  has pin-fault-divide "guest      blade0 faulted: #DE divide error (vector 0, error code 0x0) at rip 0x401047, rsp 0x3feeff8, rax 0xa, rdx 0x0"
+  pin_run pin-fault-mmio 1 a216d69a8114b07f scenarios/fault-mmio.yaml
+  has pin-fault-mmio "guest      blade0 faulted: write of 8 bytes at 0xc0100000 reaches no device (rip 0x401035)"
+  ONCE=1 pin_run pin-rack8 0 5a9ba443dfed9ee5 scenarios/rack8.yaml
+  has pin-rack8 "guests     8 of 8 exited with 0"
+  pin_run pin-gpu-smi 0 7d2b0e02050f2ae7 scenarios/gpu-smi.yaml
+  has pin-gpu-smi "guests     2 of 2 exited with 0"
+  "$vdc" run scenarios/gpu-smi.yaml --out "$tmp/gpu-smi-out" >/dev/null 2>&1
+  if grep -q '{"guest": "blade1", "device": "higpu", "commands": 1, ' "$tmp/gpu-smi-out/summary.json"; then pass; else
+    fail "gpu-smi summary.json: no devices member with blade1's HiGPU"; fi
+  # The GPU times docs/higpu.md lists.
+  pin_run pin-gpu-kernels 0 e6456d40156dbcce scenarios/gpu-kernels.yaml
+  has pin-gpu-kernels "[   0.000063267] blade1: vector_add: results equal the CPU's      OK  GPU time 5.539 us"
+  has pin-gpu-kernels "[   0.000106808] blade1: reduce_sum_f32: results equal the CPU's  OK  GPU time 6.947 us"
+  has pin-gpu-kernels "[   0.000140519] blade1: reduce_sum_u32: results equal the CPU's  OK  GPU time 6.764 us"
+  has pin-gpu-kernels "[   0.000178837] blade1: gemm_tiled: results equal the CPU's      OK  GPU time 6.833 us"
+  has pin-gpu-kernels "[   0.000216213] blade1: softmax_rows: results equal the CPU's    OK  GPU time 6.917 us"
+  has pin-gpu-kernels "[   0.000253588] blade1: histogram256: results equal the CPU's    OK  GPU time 8.591 us"
+  has pin-gpu-kernels "[   0.000305656] blade1: scan: results equal the CPU's            OK  GPU time 15.348 us"
+  # Each device's counters reach the summary (and summary.json).
+  has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 146.356539 us (kernels 39.935854 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
+  # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
+  ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
+  has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"
+  has pin-rack8-perftest "hinic      blade0: 410650 packets sent, 410650 received, 0 retransmitted; 2350 completions, 0 in error; 0 guest errors"
+  has pin-rack8-perftest "guests     8 of 8 exited with 0"
+  # send_lat of docs/hinic.md: 200 ns exits between two guests, 4.42 us.
+  ONCE=1 pin_run pin-send-lat 0 da35bf192cb4bd2f \
+    scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
+  if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.42" {found = 1} END {exit !found}' "$tmp/out"; then
+    pass
+  else
+    fail "pin-send-lat: t_typical of 8 bytes is not 4.42 usec: $(grep 'blade0:  8 ' "$tmp/out")"
+  fi
+}
+
+# Runaways: on the emulator after a number of instructions, at the same instruction on every run; on KVM after
+# wall time.
+guest_runaways() {
+  pin_run pin-runaway 1 d36b64608e4aaf99 scenarios/fault-loop.yaml --set guests.vcpu=emulated --set guests.runaway_instructions=1000000
+  has pin-runaway "guest      blade0 stopped: ran away: no exit for 1000000 instructions; rip 0x401040 rsp 0x3feefe0 rax 0x3d08e rbx 0x0 rcx 0xc0000000 rdx 0x11000003feeb20 rsi 0x0 rdi 0x3feeb31 rflags 0x6"
+  expect boot-runaway-instructions 1 "ran away: no exit for 5000000 instructions; rip 0x401040 rsp 0x3feefe0 rax 0x1312ce " -- \
+    "$vdc" boot --vcpu emulated --runaway-instructions 5000000 "$guests/fault-loop.elf"
+  if kvm_usable; then
+    expect boot-runaway 1 "ran away: no exit for 0.5 s of wall time; rip 0x[0-9a-f]+" -- "$vdc" boot --vcpu kvm --runaway 500ms "$guests/fault-loop.elf"
+    expect scenario-runaway 1 "a guest did not exit with 0" -- "$vdc" run scenarios/fault-loop.yaml --set guests.vcpu=kvm --set guests.runaway=300ms
+    grep -q "blade0 stopped: ran away: no exit for 0.3 s of wall time; rip 0x" "$tmp/out" || fail "runaway summary on KVM"
+  else
+    echo "skip: /dev/kvm is not usable here: KVM's wall-clock runaway and the KVM side of each pinned run not tested"
+  fi
+}
+
+# hostile CASE: each forbidden act ends the guest with this report (exit 1), the same on every run and on KVM.
+guest_hostile() {
+  local report_rest='rsp 0x3feef80, rax 0x[0-9a-f]+, rdx 0x0'
+  while IFS='|' read -r case pattern; do
+    [ -z "$case" ] && continue
+    expect "hostile-$case" 1 "^vdc: hostile faulted: $pattern" -- "$vdc" boot "$guests/hostile.elf" -- "$case"
+    cp "$tmp/err" "$tmp/hostile1"
+    "$vdc" boot "$guests/hostile.elf" -- "$case" >/dev/null 2>"$tmp/hostile2"
+    if cmp -s "$tmp/hostile1" "$tmp/hostile2"; then pass; else fail "hostile-$case: two runs differ"; fi
+    if kvm_usable; then
+      "$vdc" boot --vcpu kvm "$guests/hostile.elf" -- "$case" >/dev/null 2>"$tmp/hostile3"
+      if [ "$(sed 's/; [a-z]* vCPU$//' "$tmp/hostile1")" = "$(sed 's/; [a-z]* vCPU$//' "$tmp/hostile3")" ]; then
+        pass
+      else
+        fail "hostile-$case: KVM says '$(cat "$tmp/hostile3")'"
+      fi
+    fi
+  done <<EOF
+xgetbv|#UD invalid opcode \(vector 6, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+hlt|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+cli|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+cr3|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, rsp 0x3feef80, rax 0x4000, rdx 0x0;
+out|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+in|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+int3|#GP general protection \(vector 13, error code 0x1a\) at rip 0x[0-9a-f]+, $report_rest;
+int80|#GP general protection \(vector 13, error code 0x402\) at rip 0x[0-9a-f]+, $report_rest;
+syscall|#UD invalid opcode \(vector 6, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest;
+rdtsc|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest; rdtsc would read the host's clock: read simctl's CLOCK_NS register instead;
+rdrand|#UD invalid opcode \(vector 6, error code 0x0\) at rip 0x[0-9a-f]+, $report_rest; rdrand would read the host's random numbers: read simctl's RANDOM register instead;
+jump-unmapped|#PF page fault \(vector 14, error code 0x4\) at rip 0x80000000, address 0x80000000, rsp 0x3feef78,
+jump-supervisor|#PF page fault \(vector 14, error code 0x5\) at rip 0x1000, address 0x1000, rsp 0x3feef78,
+read-supervisor|#PF page fault \(vector 14, error code 0x5\) at rip 0x[0-9a-f]+, address 0x1000, $report_rest;
+store-unmapped|#PF page fault \(vector 14, error code 0x6\) at rip 0x[0-9a-f]+, address 0x80000000, rsp 0x3feef80,
+store-far|#PF page fault \(vector 14, error code 0x6\) at rip 0x[0-9a-f]+, address 0x1000000000, rsp 0x3feef80,
+store-noncanonical|#GP general protection \(vector 13, error code 0x0\) at rip 0x[0-9a-f]+, rsp 0x3feef80, rax 0x8000000000000000, rdx 0x0;
+stack|#PF page fault \(vector 14, error code 0x7\) at rip 0x[0-9a-f]+, address 0x1ffff8, rsp 0x200000,
+mmio-odd|simctl: 2-byte access at offset 0x8; registers are 8 bytes, 8-aligned;
+mmio-misaligned|simctl: 8-byte access at offset 0x4; registers are 8 bytes, 8-aligned;
+mmio-across|simctl: 4-byte access at offset 0xffc; registers are 8 bytes, 8-aligned;
+mmio-fault-register|simctl: FAULT register written from CPL3; only the exception stub may write it;
+jump-mmio|instruction fetch at 0xc0000000, in the device windows \(0xc0000000 to 0xffffffff\): code runs from RAM only;
+mmio-rep|simctl: read of offset 0x10, which is not a readable register;
+fill-supervisor|simctl: FILL of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
+EOF
+  # A 16-byte SSE load from simctl is two 8-byte reads (ID, CLOCK_NS), as KVM splits it too.
+  expect hostile-mmio-sse 3 "hostile exited with 3; virtual time 5 us, 6 exits" -- "$vdc" boot "$guests/hostile.elf" -- mmio-sse
+  expect hostile-cpuid 0 "hostile exited with 0" -- "$vdc" boot "$guests/hostile.elf" -- cpuid
+  has hostile-cpuid "[   0.000002000] hostile: cpuid 0: max leaf 7, vendor 'VdcVirtCPU  '"
+  has hostile-cpuid "[   0.000003000] hostile: cpuid 1: eax 0x00000663 ebx 0x00010800 ecx 0x80000000 edx 0x07888111"
+  has hostile-cpuid "[   0.000005000] hostile: cpuid 0x40000000 (past the table): eax 0x00000000"
+  has hostile-cpuid "[   0.000006000] hostile: x87 control word 0x037f, MXCSR 0x00001f80"
+  if kvm_usable; then
+    cp "$tmp/out" "$tmp/cpuid1"
+    "$vdc" boot --vcpu kvm "$guests/hostile.elf" -- cpuid >"$tmp/cpuid2" 2>/dev/null
+    if cmp -s "$tmp/cpuid1" "$tmp/cpuid2"; then pass; else fail "hostile-cpuid: KVM's CPUID differs"; fi
+  fi
+}
+
+# guests.cpu_time=instructions: retired instructions take virtual time, the same on every run.
+guest_cpu_time() {
+  pin_run pin-cpu-time 0 4840c14ed455fd2c scenarios/hello.yaml --set guests.vcpu=emulated --set guests.cpu_time=instructions
+  has pin-cpu-time "guests     8 of 8 exited with 0"
+  if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
+  # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
+  pin_run pin-cpu-time-send-lat 0 a5f16a5e69af79bc scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+    --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
+  if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
+    pass
+  else
+    fail "pin-cpu-time-send-lat: t_typical of 8 bytes is not 4.57 usec: $(grep 'blade0:  8 ' "$tmp/out")"
+  fi
+}

@@ -1,0 +1,300 @@
+/* HiGPU memory timing: coalescing, the caches, HBM bandwidth and latency, shared-memory bank conflicts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/gpu/gpu_memsys.h"
+#include "../suites.h"
+
+#define BASE 0x10000000000ULL
+
+static struct gpu_params params(const char *name)
+{
+    struct gpu_params p;
+    struct vdc_error err;
+    ck_assert_msg(gpu_params_preset(name, &p, &err), "%s", err.text);
+    return p;
+}
+
+static struct gpu_memsys *fresh(void)
+{
+    struct gpu_params p = params("h100");
+    struct gpu_memsys *m = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(m);
+    return m;
+}
+
+/* Lane i at base + i * stride (stride 0: every lane on one address). */
+static uint64_t access_at(struct gpu_memsys *m, uint32_t sm, uint64_t now, uint32_t mask, uint32_t bytes,
+                          uint64_t base, uint64_t stride, bool store, bool atomic, bool bypass)
+{
+    uint64_t address[32];
+    for (int i = 0; i < 32; i++)
+        address[i] = base + (uint64_t)i * stride;
+    struct gpu_access a = {.sm = sm, .now = now, .mask = mask, .bytes = bytes, .store = store, .atomic = atomic,
+                           .bypass_l1 = bypass || atomic, .address = address};
+    return gpu_memsys_global(m, &a);
+}
+
+static uint64_t load(struct gpu_memsys *m, uint32_t sm, uint64_t now, uint32_t bytes, uint64_t base, uint64_t stride)
+{
+    return access_at(m, sm, now, UINT32_MAX, bytes, base, stride, false, false, false);
+}
+
+START_TEST(coalescing)
+{
+    struct {
+        uint32_t mask, bytes;
+        uint64_t offset, stride, sectors;
+    } cases[] = {
+        {UINT32_MAX, 4, 0, 4, 4},    /* fully coalesced: one line, 4 sectors */
+        {UINT32_MAX, 4, 0, 32, 32},  /* one lane per sector */
+        {UINT32_MAX, 4, 0, 0, 1},    /* broadcast */
+        {UINT32_MAX, 8, 0, 8, 8},    /* 256 bytes */
+        {UINT32_MAX, 16, 0, 16, 16}, /* 512 bytes */
+        {UINT32_MAX, 4, 16, 4, 5},   /* misaligned to the line: 2 lines, 5 sectors */
+        {0xff, 4, 0, 4, 1},          /* 8 lanes, 32 bytes */
+        {0x80000001, 4, 0, 4, 2},    /* lanes 0 and 31: 124 bytes apart */
+        {UINT32_MAX, 1, 0, 1, 1},    /* 32 bytes */
+        {UINT32_MAX, 4, 0, 128, 32}, /* one lane per line */
+        {0, 4, 0, 4, 0},             /* no lane */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gpu_memsys *m = fresh();
+        uint64_t done = access_at(m, 0, 100, cases[i].mask, cases[i].bytes, BASE + cases[i].offset,
+                                  cases[i].stride, false, false, false);
+        const struct gpu_memsys_stats *s = gpu_memsys_stats(m);
+        ck_assert_msg(s->sectors == cases[i].sectors, "case %zu: %llu sectors, expected %llu", i,
+                      (unsigned long long)s->sectors, (unsigned long long)cases[i].sectors);
+        ck_assert_uint_eq(s->requests, 1);
+        ck_assert_uint_eq(s->l1_misses, cases[i].sectors);
+        ck_assert_uint_eq(s->l2_misses, cases[i].sectors);
+        ck_assert_uint_eq(s->dram_read_bytes, cases[i].sectors * 32);
+        ck_assert_uint_eq(done, cases[i].sectors ? 100 + 237 + 194 : 100);
+        gpu_memsys_free(m);
+    }
+}
+END_TEST
+
+START_TEST(latencies)
+{
+    struct gpu_memsys *m = fresh();
+    /* A cold miss: L2 latency plus DRAM latency. */
+    ck_assert_uint_eq(load(m, 0, 1000, 4, BASE, 4), 1000 + 237 + 194);
+    /* Again from the same SM: an L1 hit. */
+    ck_assert_uint_eq(load(m, 0, 2000, 4, BASE, 4), 2000 + 41);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->l1_hits, 4);
+    /* From another SM: an L2 hit. */
+    ck_assert_uint_eq(load(m, 7, 3000, 4, BASE, 4), 3000 + 237);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->l2_hits, 4);
+    /* .cg bypasses the L1 that holds the line. */
+    ck_assert_uint_eq(access_at(m, 0, 3500, UINT32_MAX, 4, BASE, 4, false, false, true), 3500 + 237);
+    /* A kernel starts: L1s are empty, L2 keeps the line; the stats restart. */
+    gpu_memsys_kernel_start(m);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->requests, 0);
+    ck_assert_uint_eq(load(m, 0, 4000, 4, BASE, 4), 4000 + 237);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->l1_misses, 4);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->l2_hits, 4);
+    /* A hit on a sector whose fill is under way waits for the fill. */
+    uint64_t other = BASE + (1 << 20);
+    ck_assert_uint_eq(load(m, 0, 5000, 4, other, 4), 5431);
+    ck_assert_uint_eq(load(m, 0, 5010, 4, other, 4), 5431);
+    ck_assert_uint_eq(load(m, 3, 5020, 4, other, 4), 5431);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+START_TEST(stores_and_atomics)
+{
+    struct gpu_memsys *m = fresh();
+    /* Whole sectors: allocated in L2 without a fetch; posted. */
+    ck_assert_uint_eq(access_at(m, 0, 100, UINT32_MAX, 4, BASE, 4, true, false, false), 104);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 0);
+    /* Stores do not allocate in L1: the load that follows hits L2. */
+    ck_assert_uint_eq(load(m, 0, 200, 4, BASE, 4), 200 + 237);
+    /* Part of a sector: fetched first. */
+    ck_assert_uint_eq(access_at(m, 0, 300, 1, 4, BASE + 4096, 4, true, false, false), 304);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 32);
+    /* 32 lanes adding to one word: a cold miss, then one lane per cycle at L2. */
+    ck_assert_uint_eq(access_at(m, 0, 400, UINT32_MAX, 4, BASE + 8192, 0, false, true, true), 400 + 431 + 31);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 64);
+    /* The end of the kernel writes back 4 + 1 + 1 dirty sectors. */
+    gpu_memsys_kernel_end(m, 1000);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, 6 * 32);
+    gpu_memsys_kernel_end(m, 1001);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, 6 * 32);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+START_TEST(l1_replacement)
+{
+    /* The h100 L1 of 256 KiB is 128 sets of 16 ways: lines 16 KiB apart share a set. */
+    struct gpu_memsys *m = fresh();
+    uint64_t now = 100;
+    for (int i = 0; i <= 16; i++, now += 1000)
+        load(m, 0, now, 4, BASE + (uint64_t)i * 16384, 0);
+    ck_assert_uint_eq(load(m, 0, now, 4, BASE + 16 * 16384, 0), now + 41);
+    now += 1000;
+    /* Line 0 was the least recently used of 17 in a 16-way set. */
+    ck_assert_uint_eq(load(m, 0, now, 4, BASE, 0), now + 237);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+/* A min-heap of (cycle, warp) keys, so that accesses go in in nondecreasing time. */
+static void heap_push(uint64_t *heap, size_t *n, uint64_t key)
+{
+    size_t i = (*n)++;
+    heap[i] = key;
+    while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+        uint64_t t = heap[i];
+        heap[i] = heap[(i - 1) / 2];
+        heap[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static uint64_t heap_pop(uint64_t *heap, size_t *n)
+{
+    uint64_t top = heap[0];
+    heap[0] = heap[--*n];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, s = i;
+        if (l < *n && heap[l] < heap[s])
+            s = l;
+        if (r < *n && heap[r] < heap[s])
+            s = r;
+        if (s == i)
+            break;
+        uint64_t t = heap[i];
+        heap[i] = heap[s];
+        heap[s] = t;
+        i = s;
+    }
+    return top;
+}
+
+/* A streaming read: warps on every SM, each with one 512-byte access (16 bytes per lane) in flight, grid-stride
+ * over `bytes`. Returns the sustained bandwidth in thousandths of the preset's nominal HBM bandwidth. */
+static uint64_t stream_permille(const char *preset, uint64_t bytes, uint32_t warps_per_sm)
+{
+    struct gpu_params p = params(preset);
+    struct gpu_memsys *m = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(m);
+    uint32_t warps = p.sm_count * warps_per_sm;
+    uint64_t accesses = bytes / 512, issued = 0, last = 0;
+    uint64_t *heap = malloc(warps * sizeof *heap);
+    size_t n = 0;
+    for (uint32_t w = 0; w < warps; w++)
+        heap_push(heap, &n, w);
+    while (issued < accesses) {
+        uint64_t key = heap_pop(heap, &n);
+        uint64_t now = key >> 16, warp = key & 0xffff;
+        uint64_t done = access_at(m, (uint32_t)(warp % p.sm_count), now, UINT32_MAX, 16, BASE + issued * 512, 16,
+                                  false, false, false);
+        issued++;
+        if (done > last)
+            last = done;
+        heap_push(heap, &n, ((done + 1) << 16) | warp);
+    }
+    gpu_memsys_kernel_end(m, last);
+    const struct gpu_memsys_stats *s = gpu_memsys_stats(m);
+    ck_assert_uint_eq(s->dram_read_bytes, bytes);
+    ck_assert_uint_eq(s->dram_write_bytes, 0);
+    free(heap);
+    gpu_memsys_free(m);
+    /* achieved / nominal = (bytes / last cycles) / (bandwidth / clock) */
+    unsigned __int128 num = (unsigned __int128)bytes * p.clock_hz * 1000;
+    unsigned __int128 den = (unsigned __int128)last * p.dram_bytes_per_second;
+    return (uint64_t)(num / den);
+}
+
+START_TEST(dram_bandwidth)
+{
+    /* The model's core validation: a stream with enough parallelism sustains 85-100% of the HBM bandwidth (the
+     * efficiency factor, 0.92, less the latency of the first and last accesses). */
+    uint64_t h100 = stream_permille("h100", 256ULL << 20, 16);
+    ck_assert_msg(h100 >= 850 && h100 <= 1000, "h100 stream: %llu/1000 of 3.35TB/s", (unsigned long long)h100);
+    ck_assert_msg(h100 >= 900 && h100 <= 920, "h100 stream: %llu/1000, expected the efficiency less a little",
+                  (unsigned long long)h100);
+    uint64_t h200 = stream_permille("h200", 256ULL << 20, 16);
+    ck_assert_msg(h200 >= 850 && h200 <= 1000, "h200 stream: %llu/1000 of 4.8TB/s", (unsigned long long)h200);
+    /* Too few warps in flight: latency-bound, well below the bandwidth (Little's law: 132 x 512 B / 431 cycles). */
+    uint64_t thin = stream_permille("h100", 32ULL << 20, 1);
+    ck_assert_msg(thin < 200, "one warp per SM: %llu/1000", (unsigned long long)thin);
+}
+END_TEST
+
+START_TEST(l2_write_back)
+{
+    /* Writing twice the L2's size: what no longer fits is written back during the kernel, the rest at its end,
+     * every byte once. */
+    struct gpu_params p = params("h100");
+    struct gpu_memsys *m = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(m);
+    uint64_t bytes = 2 * p.l2_bytes, now = 0;
+    for (uint64_t off = 0; off < bytes; off += 512, now++)
+        access_at(m, (uint32_t)(now % p.sm_count), now, UINT32_MAX, 16, BASE + off, 16, true, false, false);
+    uint64_t during = gpu_memsys_stats(m)->dram_write_bytes;
+    ck_assert_msg(during >= bytes / 2 && during < bytes, "%llu bytes written back during the kernel",
+                  (unsigned long long)during);
+    gpu_memsys_kernel_end(m, now);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, bytes);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_at_end_bytes, bytes - during);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 0);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+static uint32_t wavefronts(struct gpu_memsys *m, uint32_t mask, uint32_t bytes, uint32_t stride)
+{
+    uint32_t offsets[32];
+    for (uint32_t i = 0; i < 32; i++)
+        offsets[i] = i * stride;
+    return gpu_memsys_shared_wavefronts(m, offsets, mask, bytes);
+}
+
+START_TEST(bank_conflicts)
+{
+    struct gpu_memsys *m = fresh();
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 4, 4), 1);       /* stride 1 word */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 4, 8), 2);       /* stride 2 words: 2-way */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 4, 12), 1);      /* stride 3 words: odd, no conflict */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 4, 128), 32);    /* stride 32 words: one bank */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 4, 0), 1);       /* broadcast */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 1, 1), 1);       /* bytes of 8 words */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 2, 256), 32);    /* 16-bit, one bank */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 8, 8), 2);       /* 64-bit: two half-warps */
+    ck_assert_uint_eq(wavefronts(m, 0xffff, 8, 8), 1);           /* one half-warp */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 8, 16), 4);      /* 64-bit, stride 2: 2-way in each half */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 8, 0), 2);       /* broadcast in each half */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 16, 16), 4);     /* 128-bit: four quarter-warps */
+    ck_assert_uint_eq(wavefronts(m, UINT32_MAX, 16, 128), 32);   /* 128-bit, all on banks 0-3 */
+    ck_assert_uint_eq(wavefronts(m, 0x3, 4, 128), 2);            /* two lanes, one bank */
+    ck_assert_uint_eq(wavefronts(m, 0, 4, 4), 0);
+    /* Half the lanes on word 0, half on word 32 (the same bank): 2; plus a broadcast of each. */
+    uint32_t offsets[32];
+    for (int i = 0; i < 32; i++)
+        offsets[i] = (i & 1) ? 128 : 0;
+    ck_assert_uint_eq(gpu_memsys_shared_wavefronts(m, offsets, UINT32_MAX, 4), 2);
+    ck_assert_uint_eq(gpu_memsys_stats(m)->shared_wavefronts, 1 + 2 + 1 + 32 + 1 + 1 + 32 + 2 + 1 + 4 + 2 + 4 +
+                                                                  32 + 2 + 0 + 2);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+Suite *gpu_memsys_suite(void)
+{
+    Suite *s = suite_create("gpu_memsys");
+    TCase *tc = tcase_create("memsys");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, coalescing);
+    tcase_add_test(tc, latencies);
+    tcase_add_test(tc, stores_and_atomics);
+    tcase_add_test(tc, l1_replacement);
+    tcase_add_test(tc, dram_bandwidth);
+    tcase_add_test(tc, l2_write_back);
+    tcase_add_test(tc, bank_conflicts);
+    suite_add_tcase(s, tc);
+    return s;
+}

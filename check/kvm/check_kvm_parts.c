@@ -1,0 +1,209 @@
+/* The ELF loader refuses every malformed file with its defect named; the MMIO bus refuses bad windows;
+ * guest memory accesses are range-checked. No KVM needed. */
+#include <elf.h>
+#include <string.h>
+
+#include "../../src/kvm/elf_loader.h"
+#include "../../src/kvm/mmio_bus.h"
+#include "../suites.h"
+
+#define LOAD_LO 0x200000ULL
+#define LOAD_HI 0x800000ULL
+
+/* A minimal valid executable: a header, two program headers (code, data) and 0x100 bytes of each. */
+struct test_elf {
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[2];
+    uint8_t code[0x100];
+    uint8_t data[0x100];
+};
+
+static void make_elf(struct test_elf *e)
+{
+    memset(e, 0, sizeof *e);
+    memcpy(e->eh.e_ident, ELFMAG, SELFMAG);
+    e->eh.e_ident[EI_CLASS] = ELFCLASS64;
+    e->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    e->eh.e_ident[EI_VERSION] = EV_CURRENT;
+    e->eh.e_type = ET_EXEC;
+    e->eh.e_machine = EM_X86_64;
+    e->eh.e_version = EV_CURRENT;
+    e->eh.e_entry = 0x400010;
+    e->eh.e_phoff = offsetof(struct test_elf, ph);
+    e->eh.e_ehsize = sizeof(Elf64_Ehdr);
+    e->eh.e_phentsize = sizeof(Elf64_Phdr);
+    e->eh.e_phnum = 2;
+    e->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = offsetof(struct test_elf, code),
+                            .p_vaddr = 0x400000 + offsetof(struct test_elf, code) % 0x1000, .p_filesz = 0x100,
+                            .p_memsz = 0x100, .p_align = 0x1000};
+    e->ph[0].p_vaddr = 0x400000 + e->ph[0].p_offset;
+    e->eh.e_entry = e->ph[0].p_vaddr + 0x10;
+    e->ph[1] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = offsetof(struct test_elf, data),
+                            .p_filesz = 0x100, .p_memsz = 0x2000, .p_align = 0x1000};
+    e->ph[1].p_vaddr = 0x600000 + e->ph[1].p_offset;
+    memset(e->code, 0x90, sizeof e->code);
+    memset(e->data, 0xab, sizeof e->data);
+}
+
+static uint8_t ram[LOAD_HI];
+
+static bool load(const struct test_elf *e, size_t size, struct vdc_elf_image *image, struct vdc_error *err)
+{
+    struct vdc_guest_memory gm = {.host = ram, .size = sizeof ram};
+    memset(ram, 0x5a, sizeof ram);
+    return vdc_elf_load((const uint8_t *)e, size, &gm, LOAD_LO, LOAD_HI, image, err);
+}
+
+START_TEST(valid_elf_loads)
+{
+    struct test_elf e;
+    make_elf(&e);
+    struct vdc_elf_image image;
+    struct vdc_error err;
+    ck_assert_msg(load(&e, sizeof e, &image, &err), "%s", err.text);
+    ck_assert_uint_eq(image.entry, e.eh.e_entry);
+    ck_assert_uint_eq(ram[e.ph[0].p_vaddr], 0x90);
+    ck_assert_uint_eq(ram[e.ph[1].p_vaddr + 0xff], 0xab);
+    ck_assert_uint_eq(ram[e.ph[1].p_vaddr + 0x100], 0); /* bss zeroed */
+    ck_assert_uint_eq(ram[e.ph[1].p_vaddr + 0x1fff], 0);
+    ck_assert_uint_eq(ram[e.ph[1].p_vaddr + 0x2000], 0x5a); /* nothing past memsz */
+}
+END_TEST
+
+struct broken {
+    const char *what;
+    void (*mutate)(struct test_elf *e, size_t *size);
+    const char *message;
+};
+
+static void bad_magic(struct test_elf *e, size_t *s) { (void)s; e->eh.e_ident[1] = 'X'; }
+static void class32(struct test_elf *e, size_t *s) { (void)s; e->eh.e_ident[EI_CLASS] = ELFCLASS32; }
+static void big_endian(struct test_elf *e, size_t *s) { (void)s; e->eh.e_ident[EI_DATA] = ELFDATA2MSB; }
+static void arm(struct test_elf *e, size_t *s) { (void)s; e->eh.e_machine = EM_AARCH64; }
+static void shared_object(struct test_elf *e, size_t *s) { (void)s; e->eh.e_type = ET_DYN; }
+static void truncated_header(struct test_elf *e, size_t *s) { (void)e; *s = 40; }
+static void truncated_table(struct test_elf *e, size_t *s) { (void)e; *s = sizeof(Elf64_Ehdr) + 20; }
+static void truncated_segment(struct test_elf *e, size_t *s) { (void)e; *s = offsetof(struct test_elf, data) + 0x10; }
+static void table_offset_wraps(struct test_elf *e, size_t *s) { (void)s; e->eh.e_phoff = UINT64_MAX - 8; }
+static void too_many_headers(struct test_elf *e, size_t *s) { (void)s; e->eh.e_phnum = 1000; }
+static void filesz_over_memsz(struct test_elf *e, size_t *s) { (void)s; e->ph[1].p_memsz = 0x80; }
+static void huge_segment(struct test_elf *e, size_t *s) { (void)s; e->ph[1].p_memsz = 0x7fffffffffffffffULL; }
+static void address_wraps(struct test_elf *e, size_t *s) { (void)s; e->ph[1].p_vaddr = UINT64_MAX - 0x10; }
+static void below_program_area(struct test_elf *e, size_t *s) { (void)s; e->ph[1].p_vaddr = 0x1000 + e->ph[1].p_offset; }
+static void overlapping(struct test_elf *e, size_t *s)
+{
+    (void)s;
+    e->ph[0].p_memsz = 0x200; /* code now reaches into the page where data is placed next */
+    e->ph[1].p_vaddr = 0x400000 + e->ph[1].p_offset;
+}
+static void write_and_execute(struct test_elf *e, size_t *s) { (void)s; e->ph[0].p_flags |= PF_W; }
+static void bad_alignment(struct test_elf *e, size_t *s) { (void)s; e->ph[0].p_align = 0x1800; }
+static void misaligned(struct test_elf *e, size_t *s) { (void)s; e->ph[0].p_vaddr += 8; e->eh.e_entry += 8; }
+static void entry_in_data(struct test_elf *e, size_t *s) { (void)s; e->eh.e_entry = e->ph[1].p_vaddr; }
+static void no_loads(struct test_elf *e, size_t *s) { (void)s; e->ph[0].p_type = PT_NOTE; e->ph[1].p_type = PT_NOTE; }
+
+static const struct broken broken_files[] = {
+    {"bad magic", bad_magic, "not an ELF file (bad magic); give an x86-64 executable built from guest/"},
+    {"32-bit", class32, "ELF class 1 is not 64-bit; build the guest for x86-64"},
+    {"big-endian", big_endian, "ELF data encoding 2 is not little-endian"},
+    {"wrong machine", arm, "ELF machine 183 is not x86-64 (62)"},
+    {"not ET_EXEC", shared_object, "ELF type 3 is not an executable (ET_EXEC); link with -static -no-pie"},
+    {"truncated header", truncated_header, "file of 40 bytes is too short for an ELF header; the file is truncated"},
+    {"truncated table", truncated_table,
+     "program header table (offset 0x40, 2 entries) runs past the end of the 84-byte file; the file is truncated"},
+    {"truncated segment", truncated_segment,
+     "segment 1: bytes 0x1b0+0x100 run past the end of the 448-byte file; the file is truncated"},
+    {"table offset wraps", table_offset_wraps,
+     "program header table (offset 0xfffffffffffffff7, 2 entries) runs past the end of the 688-byte file; the file "
+     "is truncated"},
+    {"too many headers", too_many_headers, "1000 program headers; expected 1 to 64"},
+    {"filesz > memsz", filesz_over_memsz, "segment 1: file size 0x100 exceeds memory size 0x80"},
+    {"huge segment", huge_segment,
+     "segment 1: addresses 0x6001b0+0x7fffffffffffffff are outside the guest's program area 0x200000-0x800000; link "
+     "at 0x400000 or give the guest more memory"},
+    {"address wraps", address_wraps,
+     "segment 1: addresses 0xffffffffffffffef+0x2000 are outside the guest's program area 0x200000-0x800000; link at "
+     "0x400000 or give the guest more memory"},
+    {"below program area", below_program_area,
+     "segment 1: addresses 0x11b0+0x2000 are outside the guest's program area 0x200000-0x800000; link at 0x400000 or "
+     "give the guest more memory"},
+    {"overlapping", overlapping, "segment 1 at 0x4001b0+0x2000 overlaps an earlier segment at 0x4000b0+0x200"},
+    {"write and execute", write_and_execute,
+     "segment 0 at 0x4000b0 is both writable and executable; keep code and data in separate segments"},
+    {"bad alignment", bad_alignment,
+     "segment 0: alignment 0x1800 is not a power of two dividing address minus offset"},
+    {"misaligned", misaligned, "segment 0: alignment 0x1000 is not a power of two dividing address minus offset"},
+    {"entry in data", entry_in_data, "entry point 0x6001b0 is not inside a loaded executable segment"},
+    {"no loadable segment", no_loads, "no loadable segment; is this a guest program?"},
+};
+
+START_TEST(broken_elfs_are_refused)
+{
+    for (size_t i = 0; i < sizeof broken_files / sizeof broken_files[0]; i++) {
+        struct test_elf e;
+        make_elf(&e);
+        size_t size = sizeof e;
+        broken_files[i].mutate(&e, &size);
+        struct vdc_elf_image image;
+        struct vdc_error err = {{0}};
+        ck_assert_msg(!load(&e, size, &image, &err), "%s was accepted", broken_files[i].what);
+        ck_assert_msg(strcmp(err.text, broken_files[i].message) == 0, "%s: got '%s'", broken_files[i].what, err.text);
+        for (size_t b = 0; b < sizeof ram; b += 4096) /* refused files write nothing */
+            ck_assert_uint_eq(ram[b], 0x5a);
+    }
+}
+END_TEST
+
+START_TEST(mmio_bus_refuses_bad_windows)
+{
+    struct vdc_mmio_bus bus = {0};
+    struct vdc_error err;
+    struct vdc_mmio_window a = {.base = 0x1000, .size = 0x100, .name = "a"};
+    struct vdc_mmio_window b = {.base = 0x3000, .size = 0x100, .name = "b"};
+    ck_assert(vdc_mmio_bus_add(&bus, &b, &err));
+    ck_assert(vdc_mmio_bus_add(&bus, &a, &err));
+    struct vdc_mmio_window clash = {.base = 0x10ff, .size = 0x10, .name = "c"};
+    ck_assert(!vdc_mmio_bus_add(&bus, &clash, &err));
+    ck_assert_str_eq(err.text, "device c: register window 0x10ff+0x10 overlaps a at 0x1000+0x100");
+    struct vdc_mmio_window empty = {.base = 0x5000, .size = 0, .name = "e"};
+    ck_assert(!vdc_mmio_bus_add(&bus, &empty, &err));
+    ck_assert_str_eq(err.text, "device e: empty register window at 0x5000");
+    struct vdc_mmio_window wraps = {.base = UINT64_MAX - 4, .size = 0x10, .name = "w"};
+    ck_assert(!vdc_mmio_bus_add(&bus, &wraps, &err));
+    ck_assert_ptr_eq(vdc_mmio_bus_find(&bus, 0x1000, 8)->name, a.name);
+    ck_assert_ptr_eq(vdc_mmio_bus_find(&bus, 0x30f8, 8)->name, b.name);
+    ck_assert_ptr_null(vdc_mmio_bus_find(&bus, 0x30fc, 8)); /* runs past the window's end */
+    ck_assert_ptr_null(vdc_mmio_bus_find(&bus, 0x2000, 4));
+    ck_assert_ptr_null(vdc_mmio_bus_find(&bus, UINT64_MAX, 1));
+    vdc_mmio_bus_free(&bus);
+}
+END_TEST
+
+START_TEST(guest_memory_is_range_checked)
+{
+    uint8_t backing[64];
+    struct vdc_guest_memory gm = {.host = backing, .size = sizeof backing};
+    struct vdc_error err;
+    uint8_t buf[16];
+    ck_assert_ptr_nonnull(vdc_guest_ptr(&gm, 48, 16));
+    ck_assert_ptr_null(vdc_guest_ptr(&gm, 49, 16));
+    ck_assert_ptr_null(vdc_guest_ptr(&gm, UINT64_MAX, 2));
+    ck_assert(!vdc_guest_read(&gm, UINT64_MAX - 3, buf, 8, "test", &err));
+    ck_assert_str_eq(err.text, "test: read of 8 bytes at guest address 0xfffffffffffffffc is outside guest memory "
+                               "(0 to 0x40)");
+    ck_assert(!vdc_guest_write(&gm, 60, buf, 8, "test", &err));
+    ck_assert(vdc_guest_write(&gm, 56, buf, 8, "test", &err));
+}
+END_TEST
+
+Suite *kvm_parts_suite(void)
+{
+    Suite *s = suite_create("kvm-parts");
+    TCase *tc = tcase_create("loader");
+    tcase_add_test(tc, valid_elf_loads);
+    tcase_add_test(tc, broken_elfs_are_refused);
+    tcase_add_test(tc, mmio_bus_refuses_bad_windows);
+    tcase_add_test(tc, guest_memory_is_range_checked);
+    suite_add_tcase(s, tc);
+    return s;
+}
