@@ -54,59 +54,7 @@ struct check_result {
 };
 
 /* What a run measured, gathered once for the summary, summary.json and the checks. */
-struct run_totals {
-    uint32_t hosts, switches, links;
-    uint64_t flows, flows_done, bytes_delivered, retransmitted;
-    uint64_t drops, ecn_marks, pauses_sent, resumes_sent;
-    uint64_t faults_applied, reroutes;
-    vdc_time paused_time;
-    double mean_slowdown;
-    struct vdc_latency_histogram fct;
-};
-
-static void gather_totals(const struct fabric *f, struct run_totals *t)
-{
-    memset(t, 0, sizeof *t);
-    vdc_hist_init(&t->fct);
-    if (!f->nodes)
-        return;
-    t->hosts = fabric_topology_host_count(f->topo);
-    t->switches = f->node_count - t->hosts;
-    t->links = f->topo->link_count;
-    t->flows = f->flow_count;
-    t->faults_applied = f->faults_applied;
-    t->reroutes = f->reroutes;
-    double slowdown_sum = 0;
-    for (uint32_t i = 0; i < f->flow_count; i++) {
-        const struct fabric_flow *flow = &f->flows[i];
-        t->bytes_delivered += flow->bytes_received;
-        t->retransmitted += flow->retransmitted;
-        if (!flow->done)
-            continue;
-        t->flows_done++;
-        vdc_time fct = flow->finished_at - flow->spec.start;
-        vdc_hist_add(&t->fct, fct);
-        vdc_time ideal = fabric_flow_standalone_fct(f, flow);
-        slowdown_sum += ideal ? (double)fct / (double)ideal : 1.0;
-    }
-    t->mean_slowdown = t->flows_done ? slowdown_sum / (double)t->flows_done : 0;
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        for (uint16_t p = 0; p < f->nodes[n].port_count; p++) {
-            const struct fabric_port *port = &f->nodes[n].ports[p];
-            t->drops += port->count.drops;
-            t->ecn_marks += port->count.ecn_marked;
-            t->pauses_sent += port->count.pauses_sent;
-            t->resumes_sent += port->count.resumes_sent;
-            t->paused_time += port->count.paused_time;
-            for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
-                if (port->paused_mask & (1u << q))
-                    t->paused_time += f->sim->now - port->paused_since[q];
-            }
-        }
-    }
-}
-
-static void judge_checks(const struct vdc_scenario *sc, const struct run_totals *t, struct check_result *r)
+static void judge_checks(const struct vdc_scenario *sc, const struct fabric_totals *t, struct check_result *r)
 {
     r->passed = true;
     size_t used = 0;
@@ -163,7 +111,7 @@ static void print_workload(FILE *out, const struct vdc_scenario *sc)
 static const char *const topology_names[] = {"rack", "leaf-spine", "fat-tree", "hpcc", "simgrid"};
 
 static void print_summary(FILE *out, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                          const struct run_totals *t, const struct check_result *checks)
+                          const struct fabric_totals *t, const struct check_result *checks)
 {
     fprintf(out, "scenario   %s (seed %" PRIu64 ")\n", sc->name, sc->seed);
     if (t->hosts == 0)
@@ -236,7 +184,7 @@ static void write_json_string(FILE *f, const char *text)
 }
 
 static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, const struct vdc_sim *sim,
-                               const struct run_totals *t, const struct check_result *checks,
+                               const struct fabric_totals *t, const struct check_result *checks,
                                const struct vdc_guest_set *guests, struct vdc_error *err)
 {
     char path[4200];
@@ -270,28 +218,25 @@ static bool write_summary_json(const char *dir, const struct vdc_scenario *sc, c
 }
 
 /* An output file: the path a key gives (HPCC's config names them), else NAME in the --out folder, else none. */
-static bool open_output(const char *dir, const char *name, const char *path_key, FILE **file, struct vdc_error *err)
+/* An output's path: the one a key gives (HPCC's config names them), else NAME in the --out folder, else none. */
+static const char *output_path(const char *dir, const char *name, const char *path_key, char *path, size_t size)
 {
-    char path[4200];
     if (path_key[0] != '\0')
-        snprintf(path, sizeof path, "%s", path_key);
+        snprintf(path, size, "%s", path_key);
     else if (dir != NULL)
-        snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(path, size, "%s/%s", dir, name);
     else
-        return true;
-    *file = fopen(path, "w");
-    if (!*file)
-        return vdc_fail(err, "cannot write '%s' (%s); choose a writable %s", path, strerror(errno),
-                        path_key[0] ? "path" : "--out folder");
-    return true;
+        return NULL;
+    return path;
 }
 
 /* The files written while the run goes: fct.txt, pfc.txt, the sampled series, HPCC's queue histograms. */
 static bool open_outputs(struct fabric *f, const struct vdc_scenario *sc, const char *dir, struct vdc_error *err)
 {
     const __typeof__(sc->output) *o = &sc->output;
-    if (!open_output(dir, "fct.txt", o->fct_file, &f->fct_file, err) ||
-        !open_output(dir, "pfc.txt", o->pfc_file, &f->pfc_file, err))
+    char fct[4200], pfc[4200];
+    if (!fabric_logs_open(f, output_path(dir, "fct.txt", o->fct_file, fct, sizeof fct),
+                          output_path(dir, "pfc.txt", o->pfc_file, pfc, sizeof pfc), err))
         return false;
     if (o->qlen_file[0] != '\0' && !fabric_qlen_monitor_start(f, o->qlen_file, o->qlen_start, o->qlen_end, err))
         return false;
@@ -304,13 +249,7 @@ static bool open_outputs(struct fabric *f, const struct vdc_scenario *sc, const 
 
 static bool close_outputs(struct fabric *f, const char *dir, struct vdc_error *err)
 {
-    bool ok = true;
-    FILE **files[] = {&f->fct_file, &f->pfc_file};
-    for (size_t i = 0; i < 2; i++) {
-        if (*files[i] && (ferror(*files[i]) | fclose(*files[i])) != 0 && ok)
-            ok = vdc_fail(err, "writing fct.txt or pfc.txt failed; check the disk");
-        *files[i] = NULL;
-    }
+    bool ok = fabric_logs_close(f, err);
     ok = fabric_sampler_close(f, err) && ok;
     ok = fabric_qlen_monitor_close(f, err) && ok;
     ok = fabric_capture_close(f, err) && ok;
@@ -397,8 +336,8 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     vdc_progress_finish(&progress);
 
     fflush(stdout); /* guest console lines first, then the summary */
-    struct run_totals totals;
-    gather_totals(&parts.fabric, &totals);
+    struct fabric_totals totals;
+    fabric_totals(&parts.fabric, &totals);
     struct check_result checks;
     judge_checks(sc, &totals, &checks);
     print_summary(summary, sc, &sim, &totals, &checks);
