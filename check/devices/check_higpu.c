@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "../../src/devices/higpu/higpu_internal.h"
+#include "../../src/devices/hinic/hinic_regs.h"
 #include "../../src/devices/pcie.h"
+#include "../../src/devices/placement.h"
+#include "../../src/kvm/guest_layout.h"
+#include "../../src/scheduler/entity_ids.h"
 #include "../../src/kvm/guest.h"
 #include "../suites.h"
 
@@ -644,6 +648,28 @@ START_TEST(random_registers_and_commands)
 }
 END_TEST
 
+/* The devices' table: windows inside the MMIO area after simctl's, of each device's BAR size, disjoint; cause bits
+ * distinct and above 0; entity ranges from entity_ids.h. */
+START_TEST(device_places_do_not_overlap)
+{
+    const struct vdc_device_place *p = vdc_device_places;
+    ck_assert_uint_eq(p[VDC_DEVICE_HINIC].mmio_size, HINIC_BAR_SIZE);
+    ck_assert_uint_eq(p[VDC_DEVICE_HIGPU].mmio_size, HIGPU_BAR_SIZE);
+    ck_assert_uint_eq(p[VDC_DEVICE_HIGPU].entity_base, VDC_IDS_GPU_BASE);
+    for (int i = 0; i < VDC_DEVICE_KINDS; i++) {
+        ck_assert_uint_ge(p[i].mmio_base, GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE);
+        ck_assert_uint_le(p[i].mmio_base + p[i].mmio_size, GUEST_MMIO_END);
+        ck_assert_uint_gt(p[i].cause_bit, 0);
+        ck_assert_uint_lt(p[i].cause_bit, 64);
+        for (int j = 0; j < i; j++) {
+            ck_assert(p[i].mmio_base >= p[j].mmio_base + p[j].mmio_size ||
+                      p[j].mmio_base >= p[i].mmio_base + p[i].mmio_size);
+            ck_assert_uint_ne(p[i].cause_bit, p[j].cause_bit);
+        }
+    }
+}
+END_TEST
+
 Suite *higpu_suite(void)
 {
     Suite *s = suite_create("higpu");
@@ -658,6 +684,7 @@ Suite *higpu_suite(void)
     tcase_add_test(t, batches_events_and_wraparound);
     tcase_add_test(t, query_reports_the_device);
     tcase_add_test(t, random_registers_and_commands);
+    tcase_add_test(t, device_places_do_not_overlap);
     suite_add_tcase(s, t);
     return s;
 }

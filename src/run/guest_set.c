@@ -15,15 +15,13 @@
 #include "common/read_file.h"
 #include "devices/higpu/higpu.h"
 #include "devices/hinic/hinic.h"
+#include "devices/placement.h"
 #include "kvm/simctl.h"
 #include "fabric/fabric.h"
 #include "kvm/guest_layout.h"
 
 
 #define MAX_PROGRAM_SIZE (256u << 20)
-/* HiNIC's register window: the page after simctl's; HiGPU's the page after that. */
-#define GUEST_HINIC_BASE (GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE)
-#define GUEST_HIGPU_BASE (GUEST_HINIC_BASE + 0x1000)
 
 /* "guest:NAME" names a program built beside this vdc binary, so scenarios work from any build folder. */
 bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vdc_error *err)
@@ -69,7 +67,7 @@ static bool attach_nic(struct vdc_guest *g, void *context, struct vdc_error *err
     params.mtu = (uint32_t)sc->nic.mtu;
     params.priority = (uint8_t)sc->nic.priority;
     params.pcie_switch_port = sc->nic.pcie_layout == VDC_PCIE_BEHIND_SWITCH ? 0 : -1;
-    set->nics[rank] = hinic_create(g, set->fabric, set->host_nodes[rank], GUEST_HINIC_BASE, &params, set->gids,
+    set->nics[rank] = hinic_create(g, set->fabric, set->host_nodes[rank], vdc_device_places[VDC_DEVICE_HINIC].mmio_base, &params, set->gids,
                                    set->ranks, g->config.console, err);
     return set->nics[rank] != NULL;
 }
@@ -110,7 +108,8 @@ static bool attach_gpu(struct vdc_guest *g, struct vdc_guest_set *set, struct vd
     if (!gpu_params_of(set->scenario, &params, err))
         return false;
     uint32_t rank = g->config.rank;
-    set->gpus[rank] = higpu_create(g, set->sim, VDC_IDS_GPU_BASE + rank, GUEST_HIGPU_BASE, &params, g->config.console, err);
+    set->gpus[rank] = higpu_create(g, set->sim, vdc_device_places[VDC_DEVICE_HIGPU].entity_base + rank,
+                                 vdc_device_places[VDC_DEVICE_HIGPU].mmio_base, &params, g->config.console, err);
     return set->gpus[rank] != NULL;
 }
 

@@ -8,6 +8,7 @@
 #include "fabric/host.h"
 #include "kvm/guest.h"
 #include "devices/pcie.h"
+#include "devices/placement.h"
 #include "devices/hinic/hinic_internal.h"
 
 _Static_assert(sizeof(struct hinic_command) == 64, "command block layout");
@@ -27,7 +28,7 @@ void hinic_params_defaults(struct hinic_params *p)
         .rnr_delay = 10 * VDC_US,
         .mtu = 4096,
         .priority = 3,
-        .cause_mask = 1u << 1,
+        .cause_mask = UINT64_C(1) << vdc_device_places[VDC_DEVICE_HINIC].cause_bit,
     };
 }
 
