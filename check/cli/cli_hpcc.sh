@@ -103,3 +103,10 @@ expect hpcc-config-link-down 0 "" -- "$vdc" run --hpcc-config "$tmp/down.txt"
 if grep -q '^faults     2 changes applied\|^faults     1 change applied' "$tmp/out" && [ -s "$tmp/down-qlen.txt" ] &&
   [ "$(wc -l <"$tmp/down-fct.txt")" -eq 1 ]; then passed=$((passed + 1)); else
   echo "FAIL hpcc-config-link-down: $(grep '^faults' "$tmp/out"), $(wc -l <"$tmp/down-fct.txt") flows done"; failed=$((failed + 1)); fi
+
+# HPCC's INT codes only five link rates: another is refused with HPCC's congestion control.
+sed 's/100Gbps/40Gbps/g' check/corpus/hpcc-config/pair-topology.txt >"$tmp/pair-40g.txt"
+sed "s|^TOPOLOGY_FILE .*|TOPOLOGY_FILE $tmp/pair-40g.txt|; s|^KMAX_MAP .*|KMAX_MAP 1 40000000000 1600|; s|^KMIN_MAP .*|KMIN_MAP 1 40000000000 400|; s|^PMAX_MAP .*|PMAX_MAP 1 40000000000 0.2|" \
+  "$tmp/hpcc-incast4-hpcc/config.txt" | sed "s|star4-flows.txt|pair-flows.txt|" >"$tmp/hpcc-40g.txt"
+expect hpcc-config-int-rate 2 "runs at 40000000000 bit/s; HPCC's INT records only 25, 50, 100, 200 and 400 Gbps" \
+  -- "$vdc" run --hpcc-config "$tmp/hpcc-40g.txt"

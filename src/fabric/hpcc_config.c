@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/units.h"
 #include "fabric/hpcc_import.h"
 #include "fabric/hpcc_import_text.h"
 #include "fabric/topology.h"
@@ -146,45 +147,16 @@ static bool key_fail(const struct reading *r, size_t k, struct vdc_error *err, c
     return vdc_fail(err, "%s: %s (its default) %s", r->path, keys[k].name, what);
 }
 
+/* A whole number (digits only) and a finite real, with vdc's own parsers. */
 static bool whole_number(const char *text, uint64_t *out)
 {
-    if (text[0] < '0' || text[0] > '9')
-        return false;
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    *out = v;
-    return *end == '\0' && v < (1ULL << 62);
+    return text[0] >= '0' && text[0] <= '9' && vdc_parse_quantity(text, VDC_QTY_COUNT, out, NULL) &&
+           *out < (UINT64_C(1) << 62);
 }
 
 static bool real_number(const char *text, double *out)
 {
-    char *end;
-    double v = strtod(text, &end);
-    *out = v;
-    return end != text && *end == '\0' && isfinite(v);
-}
-
-/* ns-3's DataRate spellings (b/s, bps, Kb/s, kbps, Mb/s, Gbps, B/s, KB/s, ...) in bit/s. */
-static bool data_rate(const char *text, uint64_t *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || !(v >= 0) || !isfinite(v))
-        return false;
-    static const struct {
-        const char *unit;
-        double factor;
-    } units[] = {{"bps", 1}, {"b/s", 1}, {"Bps", 8}, {"B/s", 8}, {"kbps", 1e3}, {"Kbps", 1e3}, {"kb/s", 1e3},
-                 {"Kb/s", 1e3}, {"kBps", 8e3}, {"KBps", 8e3}, {"kB/s", 8e3}, {"KB/s", 8e3}, {"Mbps", 1e6},
-                 {"Mb/s", 1e6}, {"MBps", 8e6}, {"MB/s", 8e6}, {"Gbps", 1e9}, {"Gb/s", 1e9}, {"GBps", 8e9},
-                 {"GB/s", 8e9}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(end, units[i].unit) == 0 && v * units[i].factor < 1.6e12) {
-            *out = (uint64_t)(v * units[i].factor);
-            return true;
-        }
-    }
-    return false;
+    return vdc_parse_real(text, out, NULL);
 }
 
 static size_t key_index(const char *name)
@@ -319,7 +291,7 @@ static bool translate(struct reading *r, size_t k, const char *value)
         return true;
     }
     case V_RATE:
-        if (!data_rate(value, &n) || n == 0)
+        if (!hpcc_parse_rate(value, &n, NULL) || n == 0)
             return key_fail(r, k, r->err, "\"%s\": expected an ns-3 data rate like 50Mb/s or 100Gbps", value);
         assign(c, "%s=%" PRIu64 "bps", key->scenario_key, n);
         return true;

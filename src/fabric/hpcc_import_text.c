@@ -236,6 +236,14 @@ static bool ns3_rate_spelling(const char *text, char *out, size_t size)
     return false;
 }
 
+bool hpcc_parse_rate(const char *text, uint64_t *out, struct vdc_error *why)
+{
+    char alternative[MAX_FIELD_BYTES + 2];
+    return vdc_parse_quantity(text, VDC_QTY_RATE, out, why) ||
+           (ns3_rate_spelling(text, alternative, sizeof alternative) &&
+            vdc_parse_quantity(alternative, VDC_QTY_RATE, out, NULL));
+}
+
 bool hpcc_field_rate(const struct hpcc_text *t, size_t index, uint64_t *out, struct vdc_error *err)
 {
     static const char hint[] = "give a rate like 100Gbps";
@@ -246,10 +254,7 @@ bool hpcc_field_rate(const struct hpcc_text *t, size_t index, uint64_t *out, str
         return hpcc_field_fail(t, index, "rate", err, "is negative; %s", hint);
     struct vdc_error why;
     uint64_t rate;
-    char alternative[MAX_FIELD_BYTES + 2];
-    if (!vdc_parse_quantity(text, VDC_QTY_RATE, &rate, &why) &&
-        !(ns3_rate_spelling(text, alternative, sizeof alternative) &&
-          vdc_parse_quantity(alternative, VDC_QTY_RATE, &rate, NULL))) {
+    if (!hpcc_parse_rate(text, &rate, &why)) {
         char defect[sizeof why.text];
         without_echo(why.text, text, defect, sizeof defect);
         return hpcc_field_fail(t, index, "rate", err, "%s; %s", defect, hint);

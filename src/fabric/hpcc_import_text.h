@@ -53,6 +53,9 @@ bool hpcc_field_uint(const struct hpcc_text *t, size_t index, const char *name, 
 bool hpcc_field_node(const struct hpcc_text *t, size_t index, const char *name, uint32_t node_count,
                      uint32_t *out, struct vdc_error *err);
 
+/* A rate in vdc's units or ns-3's spellings (100Gbps, 25Gb/s, 50Mb/s, 1GBps), in bit/s; `why` says what is wrong. */
+bool hpcc_parse_rate(const char *text, uint64_t *out, struct vdc_error *why);
+
 /* A rate with ns-3 units (100Gbps, 25Gb/s, 1GBps) in bit/s, within the fabric's range. */
 bool hpcc_field_rate(const struct hpcc_text *t, size_t index, uint64_t *out, struct vdc_error *err);
 

@@ -154,6 +154,26 @@ static bool check_ecn_table(const struct fabric *f, struct vdc_error *err)
     return true;
 }
 
+/* HPCC's INT hop record codes a link's rate in 3 bits, for 25, 50, 100, 200 and 400 Gbps only; HPCC ns-3 prints an
+ * error for any other and goes on with a wrong rate, so vdc refuses the topology. */
+static bool check_int_rates(const struct fabric *f, struct vdc_error *err)
+{
+    char a[32], b[32];
+    if (f->cfg.model != FABRIC_MODEL_HPCC_NS3 || f->cfg.cc != FABRIC_CC_HPCC)
+        return true;
+    for (uint32_t i = 0; i < f->topo->link_count; i++) {
+        const struct fabric_link_spec *l = &f->topo->links[i];
+        uint64_t g = l->rate;
+        if (g != 25000000000u && g != 50000000000u && g != 100000000000u && g != 200000000000u &&
+            g != 400000000000u)
+            return vdc_fail(err, "link %s/%s runs at %" PRIu64 " bit/s; HPCC's INT records only 25, 50, 100, 200 and "
+                                 "400 Gbps, so transport.cc hpcc needs links at those rates",
+                            fabric_node_name(f->topo, l->a, a, sizeof a), fabric_node_name(f->topo, l->b, b, sizeof b),
+                            l->rate);
+    }
+    return true;
+}
+
 static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t index, uint32_t link, uint32_t peer)
 {
     const struct fabric_link_spec *spec = &f->topo->links[link];
@@ -210,7 +230,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
     f->node_count = topo->node_count;
     f->dwrr_quantum = fabric_data_frame_bytes(cfg->payload) > 1538 ? fabric_data_frame_bytes(cfg->payload) : 1538;
     fabric_pool_init(&f->pool);
-    if (!fabric_topology_check(topo, err) || !check_ecn_table(f, err))
+    if (!fabric_topology_check(topo, err) || !check_ecn_table(f, err) || !check_int_rates(f, err))
         return false;
     f->nodes = vdc_xcalloc(topo->node_count, sizeof *f->nodes);
     uint16_t *used = vdc_xcalloc(topo->node_count, sizeof *used);

@@ -92,7 +92,7 @@ static void push_int_hop(const struct fabric *f, const struct fabric_port *port,
     case 50000000000u: hop->rate_code = 1; break;
     case 100000000000u: hop->rate_code = 2; break;
     case 200000000000u: hop->rate_code = 3; break;
-    default: hop->rate_code = 4; break; /* 400 Gbps; other rates are refused with cc hpcc */
+    default: hop->rate_code = 4; break; /* 400 Gbps: fabric_build refuses other rates with cc hpcc */
     }
     h->nhop++;
 }
