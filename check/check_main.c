@@ -7,7 +7,7 @@
 
 int main(void)
 {
-    vdc_run_use_model_checks(); /* as the program does: scenarios check gpu.<param> values when read */
+    vdc_run_add_device_keys(); /* as the program does: the devices' keys (nic.*, gpu.*) exist */
     SRunner *runner = srunner_create(scheduler_suite());
     srunner_add_suite(runner, rng_suite());
     srunner_add_suite(runner, units_suite());

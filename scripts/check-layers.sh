@@ -4,7 +4,8 @@
 set -u
 cd "$(dirname "$0")/.."
 
-# part: the parts it may include besides itself. A part is a folder of src/ (devices/NAME for each device).
+# part: the parts it may include besides itself. A part is a folder of src/ (devices/NAME for each device), and
+# src/devices/devices.c, the device table, is a part of its own above the devices it lists.
 rules='
 common:
 scheduler: common
@@ -16,11 +17,12 @@ kvm: common scheduler
 devices: common scheduler kvm
 devices/hinic: common scheduler kvm fabric devices
 devices/higpu: common scheduler kvm gpu ptx devices
+devices/table: common scheduler kvm devices devices/hinic devices/higpu
 scenario: common scheduler
-run: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario
+run: common scheduler report ptx gpu fabric kvm devices scenario
 bench: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu
 cli: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario run bench
-main.c: cli common
+main.c: cli common run
 '
 
 git ls-files 'src/*.c' 'src/*.h' 'src/*.S' | xargs grep -H -o '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' |
@@ -29,6 +31,7 @@ git ls-files 'src/*.c' 'src/*.h' 'src/*.S' | xargs grep -H -o '^[[:space:]]*#[[:
       sub(/^src\//, "", path)
       n = split(path, p, "/")
       if (n == 1) return path
+      if (path == "devices/devices.c") return "devices/table"   # the device table names every device
       if (p[1] == "devices" && n > 2) return "devices/" p[2]
       return p[1]
     }

@@ -4,9 +4,11 @@
 
 #include "cli/commands.h"
 #include "common/exit_codes.h"
+#include "run/run_scenario.h"
 
 int main(int argc, char **argv)
 {
+    vdc_run_add_device_keys(); /* before any scenario is read, and for 'vdc help keys' */
     if (argc < 2)
         return vdc_usage_error(NULL, "no command given; the commands are run, boot, ptx, bench, help, version");
     const char *command = argv[1];

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "../../src/devices/higpu/higpu_internal.h"
+#include "../../src/devices/hinic/hinic.h"
 #include "../../src/devices/hinic/hinic_regs.h"
 #include "../../src/devices/pcie.h"
-#include "../../src/devices/placement.h"
+#include "../../src/devices/plug.h"
 #include "../../src/kvm/guest_layout.h"
 #include "../../src/scheduler/entity_ids.h"
 #include "../../src/kvm/guest.h"
@@ -648,23 +649,31 @@ START_TEST(random_registers_and_commands)
 }
 END_TEST
 
-/* The devices' table: windows inside the MMIO area after simctl's, of each device's BAR size, disjoint; cause bits
- * distinct and above 0; entity ranges from entity_ids.h. */
+/* The device table: windows inside the MMIO area after simctl's, of each device's BAR size, disjoint; cause bits
+ * distinct and above 0 (simctl's own); entity ranges from entity_ids.h; every plug complete. */
 START_TEST(device_places_do_not_overlap)
 {
-    const struct vdc_device_place *p = vdc_device_places;
-    ck_assert_uint_eq(p[VDC_DEVICE_HINIC].mmio_size, HINIC_BAR_SIZE);
-    ck_assert_uint_eq(p[VDC_DEVICE_HIGPU].mmio_size, HIGPU_BAR_SIZE);
-    ck_assert_uint_eq(p[VDC_DEVICE_HIGPU].entity_base, VDC_IDS_GPU_BASE);
-    for (int i = 0; i < VDC_DEVICE_KINDS; i++) {
-        ck_assert_uint_ge(p[i].mmio_base, GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE);
-        ck_assert_uint_le(p[i].mmio_base + p[i].mmio_size, GUEST_MMIO_END);
-        ck_assert_uint_gt(p[i].cause_bit, 0);
-        ck_assert_uint_lt(p[i].cause_bit, 64);
-        for (int j = 0; j < i; j++) {
-            ck_assert(p[i].mmio_base >= p[j].mmio_base + p[j].mmio_size ||
-                      p[j].mmio_base >= p[i].mmio_base + p[i].mmio_size);
-            ck_assert_uint_ne(p[i].cause_bit, p[j].cause_bit);
+    const struct vdc_device_slot *t = vdc_device_table;
+    ck_assert_ptr_eq(vdc_device_named("hinic")->plug, &hinic_plug);
+    ck_assert_ptr_eq(vdc_device_named("higpu")->plug, &higpu_plug);
+    ck_assert_ptr_null(vdc_device_named("nothing"));
+    ck_assert_uint_eq(hinic_plug.mmio_size, HINIC_BAR_SIZE);
+    ck_assert_uint_eq(higpu_plug.mmio_size, HIGPU_BAR_SIZE);
+    ck_assert_uint_eq(vdc_device_named("higpu")->entity_base, VDC_IDS_GPU_BASE);
+    for (size_t i = 0; i < vdc_device_count; i++) {
+        const struct vdc_device_plug *plug = t[i].plug;
+        ck_assert(plug->attach && plug->wanted && plug->summary && plug->counters && plug->free);
+        ck_assert_uint_gt(plug->key_count, 0);
+        ck_assert_uint_ge(t[i].mmio_base, GUEST_SIMCTL_BASE + GUEST_SIMCTL_SIZE);
+        ck_assert_uint_le(t[i].mmio_base + plug->mmio_size, GUEST_MMIO_END);
+        ck_assert_uint_gt(t[i].cause_bit, 0);
+        ck_assert_uint_lt(t[i].cause_bit, 64);
+        for (size_t j = 0; j < i; j++) {
+            ck_assert(t[i].mmio_base >= t[j].mmio_base + t[j].plug->mmio_size ||
+                      t[j].mmio_base >= t[i].mmio_base + plug->mmio_size);
+            ck_assert_uint_ne(t[i].cause_bit, t[j].cause_bit);
+            ck_assert_str_ne(plug->name, t[j].plug->name);
+            ck_assert(t[i].entity_base == 0 || t[i].entity_base != t[j].entity_base);
         }
     }
 }

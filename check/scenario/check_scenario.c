@@ -104,7 +104,7 @@ static const struct set_case set_cases[] = {
                             "kind, file, blades, tor_ports, link_rate, link_delay, switch_latency, leaves, "
                             "spines, hosts_per_leaf, k, fabric_rate"},
     {"topolgy.blades=4", "--set topolgy.blades: unknown key 'topolgy.blades'; expected one of: name, description, "
-                         "seed, run, topology, workload, fabric, transport, faults, output, guests, nic, gpu, checks"},
+                         "seed, run, topology, workload, fabric, transport, faults, output, guests, checks, nic, gpu"},
     {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, file, blades, "
                       "tor_ports, link_rate, link_delay, switch_latency, leaves, spines, hosts_per_leaf, k, "
                       "fabric_rate"},
@@ -193,27 +193,40 @@ END_TEST
 
 /* gpu.<param>: any member the GPU's parameter table knows, kept in the order set, a later value replacing an
  * earlier one; nested YAML mappings name deeper members; unknown members and bad values are refused. */
+/* A key's value read through the key table, wherever it is kept (the scenario or a device's record). */
+static void *key_field(struct vdc_scenario *sc, const char *path)
+{
+    int index = vdc_key_find(path);
+    ck_assert_int_ge(index, 0);
+    return (char *)vdc_key_record(sc, (size_t)index) + vdc_key_at((size_t)index)->offset;
+}
+
+static const char *key_text(struct vdc_scenario *sc, const char *path)
+{
+    return *(char **)key_field(sc, path);
+}
+
 START_TEST(gpu_parameter_family)
 {
     struct vdc_scenario sc;
     vdc_scenario_init(&sc);
     struct vdc_error err = {{0}};
-    ck_assert_str_eq(sc.gpu.params, "");
+    ck_assert_str_eq(key_text(&sc, "gpu.<param>"), "");
     ck_assert_int_eq(vdc_key_find("gpu.sm_count"), vdc_key_find("gpu.<param>"));
     ck_assert_int_ne(vdc_key_find("gpu.preset"), vdc_key_find("gpu.<param>"));
     ck_assert_int_eq(vdc_key_find("gpu."), -1);
     ck_assert_msg(vdc_scenario_set(&sc, "gpu.sm_count=66", &err), "%s", err.text);
     ck_assert_msg(vdc_scenario_set(&sc, "gpu.preset=h200", &err), "%s", err.text);
     ck_assert_msg(vdc_scenario_set(&sc, "gpu.sm_count=70", &err), "%s", err.text);
-    ck_assert_str_eq(sc.gpu.params, "sm_count=70");
-    ck_assert_uint_eq(sc.gpu.preset, 1);
+    ck_assert_str_eq(key_text(&sc, "gpu.<param>"), "sm_count=70");
+    ck_assert_uint_eq(*(unsigned *)key_field(&sc, "gpu.preset"), 1);
     ck_assert(!vdc_scenario_set(&sc, "gpu.no_such_parameter=1", &err));
     ck_assert(strncmp(err.text, "--set gpu.no_such_parameter: ", 29) == 0);
     ck_assert(!vdc_scenario_set(&sc, "gpu.sm_count=1;x=2", &err));
     ck_assert_str_eq(err.text, "--set gpu.sm_count: '1;x=2' is not a value (empty, or it has ';', '=' or a line "
                                "break); expected the parameter's value, with its unit where it has one");
     ck_assert(!vdc_scenario_set(&sc, "gpu.pcie_lanes=32", &err));
-    ck_assert_str_eq(sc.gpu.params, "sm_count=70");
+    ck_assert_str_eq(key_text(&sc, "gpu.<param>"), "sm_count=70");
     char path[] = "/tmp/vdc-gpu-keys-XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -221,10 +234,10 @@ START_TEST(gpu_parameter_family)
     fputs("guests:\n  gpu: true\ngpu:\n  preset: h100\n  sm_count: 12\n  pcie_lanes: 8\n", f);
     fclose(f);
     ck_assert_msg(vdc_scenario_load(&sc, path, &err), "%s", err.text);
-    ck_assert(sc.guests.gpu);
-    ck_assert_uint_eq(sc.gpu.preset, 0);
-    ck_assert_uint_eq(sc.gpu.pcie_lanes, 8);
-    ck_assert_str_eq(sc.gpu.params, "sm_count=12");
+    ck_assert(*(bool *)key_field(&sc, "guests.gpu"));
+    ck_assert_uint_eq(*(unsigned *)key_field(&sc, "gpu.preset"), 0);
+    ck_assert_uint_eq(*(uint64_t *)key_field(&sc, "gpu.pcie_lanes"), 8);
+    ck_assert_str_eq(key_text(&sc, "gpu.<param>"), "sm_count=12");
     f = fopen(path, "w");
     fputs("gpu:\n  sm_count: [1, 2]\n", f);
     fclose(f);
@@ -234,6 +247,25 @@ START_TEST(gpu_parameter_family)
              "has one, not a list", path);
     ck_assert_str_eq(err.text, expect);
     remove(path);
+    vdc_scenario_free(&sc);
+}
+END_TEST
+
+/* Every key path, the scenario's and the devices', is unique, and each default is kept in its own record. */
+START_TEST(key_paths_are_unique)
+{
+    ck_assert_uint_gt(vdc_key_total(), vdc_key_count);
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(vdc_key_at(i)->path, vdc_key_at(j)->path);
+        ck_assert_int_eq(vdc_key_find(vdc_key_at(i)->path), (int)i);
+    }
+    struct vdc_scenario sc;
+    vdc_scenario_init(&sc);
+    ck_assert(!*(bool *)key_field(&sc, "guests.nic"));
+    ck_assert_uint_eq(*(uint64_t *)key_field(&sc, "nic.mtu"), 4096);
+    ck_assert_ptr_ne(vdc_key_record(&sc, (size_t)vdc_key_find("nic.mtu")), &sc);
+    ck_assert_ptr_eq(vdc_key_record(&sc, (size_t)vdc_key_find("seed")), &sc);
     vdc_scenario_free(&sc);
 }
 END_TEST
@@ -269,6 +301,7 @@ Suite *scenario_suite(void)
     tcase_add_test(tc, set_wins_over_file_and_defaults_hold);
     tcase_add_test(tc, cross_key_rules);
     tcase_add_test(tc, gpu_parameter_family);
+    tcase_add_test(tc, key_paths_are_unique);
     tcase_add_test(tc, every_key_is_documented);
     suite_add_tcase(s, tc);
     return s;

@@ -64,7 +64,6 @@ int vdc_cmd_run(int argc, char **argv)
 
     struct vdc_scenario sc;
     struct vdc_error err;
-    vdc_run_use_model_checks();
     vdc_scenario_init(&sc);
     int code = VDC_EXIT_BAD_INPUT;
     if (path && !vdc_scenario_load(&sc, path, &err))

@@ -1,6 +1,8 @@
 /* PCIe link timing: one formula for every device on a link. */
 #include "devices/pcie.h"
 
+const char *const vdc_pcie_layouts[] = {"switch", "root-port", NULL};
+
 uint64_t vdc_pcie_bandwidth(uint32_t generation, uint32_t lanes)
 {
     /* Payload bit/s per lane after line encoding (8b/10b for gen 1-2, 128b/130b for 3-5, 242/256 FLITs for 6),

@@ -6,6 +6,10 @@
 
 #include "common/time.h"
 
+/* Where a device sits in a blade's PCIe hierarchy (keys nic.pcie_layout, gpu.pcie_layout, in this order). */
+enum vdc_pcie_layout { VDC_PCIE_BEHIND_SWITCH, VDC_PCIE_ROOT_PORT };
+extern const char *const vdc_pcie_layouts[]; /* "switch", "root-port", NULL */
+
 /* Payload bandwidth in bit/s of a link of `generation` (1-6; others count as 5) and `lanes`, after line encoding
  * and TLP overheads. */
 uint64_t vdc_pcie_bandwidth(uint32_t generation, uint32_t lanes);

@@ -116,28 +116,13 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *nod
     return p;
 }
 
-bool fabric_host_attach(struct fabric *f, uint32_t node, const struct fabric_endpoint *endpoint,
-                        struct vdc_error *err)
-{
-    char name[32];
-    if (node >= f->node_count || f->nodes[node].is_switch)
-        return vdc_fail(err, "node %u is not a host of the fabric; a NIC attaches to a host", node);
-    struct fabric_host *host = f->nodes[node].host;
-    if (host->endpoint.device != NULL)
-        return vdc_fail(err, "host %s already has a NIC attached", fabric_node_name(f->topo, node, name, sizeof name));
-    if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
-        return vdc_fail(err, "a NIC sends real RoCEv2 frames; the hpcc-ns3 transport model is for flow-file traffic, "
-                             "so use transport.model: roce with guests' NICs");
-    host->endpoint = *endpoint;
-    return true;
-}
-
 struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct fabric_port *port)
 {
     struct fabric_node *node = host->node;
     /* The attached device goes first: flow-file traffic beside a NIC is background load. */
-    if (host->endpoint.device != NULL) {
-        struct fabric_packet *p = host->endpoint.next_packet(host->endpoint.device, port);
+    const struct fabric_endpoint *endpoint = &host->endpoints[port->index];
+    if (endpoint->device != NULL) {
+        struct fabric_packet *p = endpoint->next_packet(endpoint->device, port);
         if (p != NULL)
             return p;
     }
@@ -170,8 +155,9 @@ vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fab
 {
     const struct fabric *f = host->node->fabric;
     vdc_time earliest = VDC_TIME_MAX;
-    if (host->endpoint.device != NULL)
-        earliest = host->endpoint.next_ready(host->endpoint.device, port);
+    const struct fabric_endpoint *endpoint = &host->endpoints[port->index];
+    if (endpoint->device != NULL)
+        earliest = endpoint->next_ready(endpoint->device, port);
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
         vdc_time ready = ns3_host_next_ready(host, port);
         return ready < earliest ? ready : earliest;
@@ -297,8 +283,9 @@ static void receive_reply(struct fabric *f, struct fabric_node *node, struct fab
 void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
 {
     struct fabric *f = node->fabric;
-    if (p->flow == FABRIC_FLOW_ENDPOINT && p->dst_host == node->number && node->host->endpoint.device != NULL) {
-        node->host->endpoint.receive(node->host->endpoint.device, p);
+    const struct fabric_endpoint *endpoint = &node->host->endpoints[p->ingress_port];
+    if (p->flow == FABRIC_FLOW_ENDPOINT && p->dst_host == node->number && endpoint->device != NULL) {
+        endpoint->receive(endpoint->device, p);
         return;
     }
     if (p->flow < f->flow_count && f->cfg.model == FABRIC_MODEL_HPCC_NS3) {

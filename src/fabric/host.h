@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "fabric/dcqcn.h"
+#include "fabric/endpoint.h"
 #include "fabric/packet.h"
 #include "fabric/topology.h"
 
@@ -76,36 +77,20 @@ struct fabric_flow {
     struct fabric_ns3_qp *ns3;     /* the hpcc-ns3 model's state; NULL in the roce model */
 };
 
-/* A device that drives a host's NIC port beside the flow transport (HiNIC): the port asks it for frames, frames
- * for it (flow FABRIC_FLOW_ENDPOINT) are handed to it, and its timers run as FABRIC_EV_ENDPOINT events on the
- * host's entity, so its work is ordered with the port's. */
-struct fabric_endpoint {
-    void *device;
-    /* The next frame to put on `port` now, or NULL. */
-    struct fabric_packet *(*next_packet)(void *device, struct fabric_port *port);
-    /* When the device will next have a frame for `port` (VDC_TIME_MAX: only after something happens). */
-    vdc_time (*next_ready)(void *device, const struct fabric_port *port);
-    /* A frame addressed to the device; it owns the packet. */
-    void (*receive)(void *device, struct fabric_packet *p);
-    /* A FABRIC_EV_ENDPOINT event the device scheduled on the host's entity. */
-    void (*event)(void *device, uint64_t arg);
-};
-
 struct fabric_host {
     struct fabric_node *node;
     uint32_t *active;              /* flows with packets to send, served round robin */
     uint32_t active_count, active_cap, round_robin;
     uint16_t next_source_port;
     bool stuck;                    /* receiver stopped draining: it keeps its link paused */
-    struct fabric_endpoint endpoint; /* device == NULL: none attached */
+    struct fabric_endpoint *endpoints; /* one per port; device == NULL: none attached (endpoint.h) */
     /* hpcc-ns3: the host's QPs in the order they started, served round robin after the last one served */
     uint32_t *qps;
     uint32_t qp_count, qp_cap, qp_last;
 };
 
-/* Attaches a device to host `node` (one per host). */
-bool fabric_host_attach(struct fabric *f, uint32_t node, const struct fabric_endpoint *endpoint,
-                        struct vdc_error *err);
+/* A FABRIC_EV_ENDPOINT event: handed to the endpoint that scheduled it (endpoint.c). */
+void fabric_endpoint_event(struct fabric_host *host, uint64_t arg);
 
 /* Installs the flows (copied) and schedules their starts; flows must be between hosts. */
 bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flows, struct vdc_error *err);

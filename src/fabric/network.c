@@ -109,8 +109,8 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
     case FABRIC_EV_RTO: fabric_host_timeout(node, ev->arg); break;
     case FABRIC_EV_DCQCN_TIMER: fabric_host_dcqcn_timer(node, ev->arg); break;
     case FABRIC_EV_ENDPOINT:
-        if (node->host && node->host->endpoint.device)
-            node->host->endpoint.event(node->host->endpoint.device, ev->arg);
+        if (node->host)
+            fabric_endpoint_event(node->host, ev->arg);
         break;
     default: break;
     }
@@ -257,6 +257,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
             node->host = vdc_xcalloc(1, sizeof *node->host);
             node->host->node = node;
             node->host->next_source_port = 10000;
+            node->host->endpoints = vdc_xcalloc(node->port_count ? node->port_count : 1, sizeof *node->host->endpoints);
         }
     }
     free(used);
@@ -309,6 +310,7 @@ void fabric_free(struct fabric *f)
             if (node->host) {
                 free(node->host->active);
                 free(node->host->qps);
+                free(node->host->endpoints);
             }
             free(node->host);
         }

@@ -1,8 +1,10 @@
-/* Guests in a scenario: entity ids VDC_IDS_GUEST_BASE + rank, their HiGPUs VDC_IDS_GPU_BASE + rank, names blade<rank>. */
+/* Guests in a scenario: entity ids VDC_IDS_GUEST_BASE + rank, names blade<rank>, each with the devices of the
+ * device table (devices/plug.h) its scenario asks for. */
 #include "run/guest_set.h"
 
 #include "scheduler/entity_ids.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -13,12 +15,8 @@
 #include <unistd.h>
 
 #include "common/read_file.h"
-#include "devices/higpu/higpu.h"
-#include "devices/hinic/hinic.h"
-#include "devices/placement.h"
-#include "kvm/simctl.h"
-#include "fabric/fabric.h"
-#include "kvm/guest_layout.h"
+#include "devices/plug.h"
+#include "scenario/keys.h"
 
 
 #define MAX_PROGRAM_SIZE (256u << 20)
@@ -52,72 +50,71 @@ uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error
     return data;
 }
 
-static bool attach_nic(struct vdc_guest *g, void *context, struct vdc_error *err)
-{
-    struct vdc_guest_set *set = context;
-    const struct vdc_scenario *sc = set->scenario;
-    uint32_t rank = g->config.rank;
-    struct hinic_params params;
-    hinic_params_defaults(&params);
-    params.pcie_generation = (uint32_t)sc->nic.pcie_generation;
-    params.pcie_lanes = (uint32_t)sc->nic.pcie_lanes;
-    params.pcie_latency = sc->nic.pcie_latency;
-    params.processing = sc->nic.processing;
-    params.rnr_delay = sc->nic.rnr_delay;
-    params.mtu = (uint32_t)sc->nic.mtu;
-    params.priority = (uint8_t)sc->nic.priority;
-    params.pcie_switch_port = sc->nic.pcie_layout == VDC_PCIE_BEHIND_SWITCH ? 0 : -1;
-    set->nics[rank] = hinic_create(g, set->fabric, set->host_nodes[rank], vdc_device_places[VDC_DEVICE_HINIC].mmio_base, &params, set->gids,
-                                   set->ranks, g->config.console, err);
-    return set->nics[rank] != NULL;
-}
+/* Each device's key group (the scenario keeps their values), by table row. */
+static size_t device_key_groups[VDC_DEVICES_MAX];
 
-/* The GPU of the preset with the gpu.<param> entries applied in the order they were set. */
-static bool gpu_params_of(const struct vdc_scenario *sc, struct higpu_params *params, struct vdc_error *err)
+void vdc_guest_set_add_device_keys(void)
 {
-    static const char *const presets[] = {"h100", "h200"};
-    if (!higpu_params_init(params, presets[sc->gpu.preset], err))
-        return false;
-    params->pcie_generation = (uint32_t)sc->gpu.pcie_generation;
-    params->pcie_lanes = (uint32_t)sc->gpu.pcie_lanes;
-    params->pcie_latency = sc->gpu.pcie_latency;
-    params->command_time = sc->gpu.command_time;
-    bool behind_switch = sc->gpu.pcie_layout == VDC_PCIE_BEHIND_SWITCH;
-    params->pcie_root_port = behind_switch ? 0 : 1;
-    params->pcie_switch_port = behind_switch ? 1 : -1;
-    char entry[512];
-    for (const char *at = sc->gpu.params; at != NULL && *at != '\0';) {
-        size_t len = strcspn(at, ";");
-        snprintf(entry, sizeof entry, "%.*s", (int)len, at);
-        char *eq = strchr(entry, '=');
-        if (eq != NULL) {
-            *eq = '\0';
-            if (!gpu_params_set(&params->gpu, entry, eq + 1, err))
-                return vdc_fail_prefix(err, "gpu.%s", entry);
-        }
-        at += len;
-        while (*at == ';' || *at == ' ')
-            at++;
+    static struct vdc_key_group groups[VDC_DEVICES_MAX];
+    assert(vdc_device_count <= VDC_DEVICES_MAX);
+    for (size_t d = 0; d < vdc_device_count; d++) {
+        const struct vdc_device_plug *plug = vdc_device_table[d].plug;
+        groups[d] = (struct vdc_key_group){plug->keys, plug->key_count, plug->config_size};
+        device_key_groups[d] = vdc_keys_add_group(&groups[d]);
     }
-    return gpu_params_validate(&params->gpu, err);
 }
 
-static bool attach_gpu(struct vdc_guest *g, struct vdc_guest_set *set, struct vdc_error *err)
+static const void *device_config(const struct vdc_scenario *sc, size_t d)
 {
-    struct higpu_params params;
-    if (!gpu_params_of(set->scenario, &params, err))
-        return false;
-    uint32_t rank = g->config.rank;
-    set->gpus[rank] = higpu_create(g, set->sim, vdc_device_places[VDC_DEVICE_HIGPU].entity_base + rank,
-                                 vdc_device_places[VDC_DEVICE_HIGPU].mmio_base, &params, g->config.console, err);
-    return set->gpus[rank] != NULL;
+    return vdc_scenario_group(sc, device_key_groups[d]);
 }
 
+bool vdc_guest_set_uses_fabric(const struct vdc_scenario *sc)
+{
+    for (size_t d = 0; d < vdc_device_count; d++) {
+        const struct vdc_device_plug *plug = vdc_device_table[d].plug;
+        if (plug->uses_fabric && plug->wanted(device_config(sc, d)))
+            return true;
+    }
+    return false;
+}
+
+static bool any_device(const struct vdc_scenario *sc)
+{
+    for (size_t d = 0; d < vdc_device_count; d++) {
+        if (vdc_device_table[d].plug->wanted(device_config(sc, d)))
+            return true;
+    }
+    return false;
+}
+
+/* Every device the scenario asks for, in table order. */
 static bool attach_devices(struct vdc_guest *g, void *context, struct vdc_error *err)
 {
     struct vdc_guest_set *set = context;
-    return (!set->scenario->guests.nic || attach_nic(g, context, err)) &&
-           (!set->scenario->guests.gpu || attach_gpu(g, set, err));
+    uint32_t rank = g->config.rank;
+    for (size_t d = 0; d < vdc_device_count; d++) {
+        const struct vdc_device_slot *slot = &vdc_device_table[d];
+        const void *config = device_config(set->scenario, d);
+        if (!slot->plug->wanted(config))
+            continue;
+        struct vdc_device_env env = {
+            .sim = set->sim,
+            .guest = g,
+            .fabric = set->fabric,
+            .rank = rank,
+            .ranks = set->ranks,
+            .mmio_base = slot->mmio_base,
+            .cause_bit = slot->cause_bit,
+            .entity_id = slot->entity_base ? slot->entity_base + rank : 0,
+            .log = g->config.console,
+        };
+        void *device = slot->plug->attach(&env, config, err);
+        if (device == NULL)
+            return false;
+        set->devices[rank * vdc_device_count + d] = device;
+    }
+    return true;
 }
 
 static void guest_ended(struct vdc_guest *g, void *context)
@@ -126,28 +123,6 @@ static void guest_ended(struct vdc_guest *g, void *context)
     /* Timers left behind (a WAIT deadline, a NIC's idle QP timer) would otherwise carry the clock on. */
     if (++set->ended == set->ranks && set->stop_when_all_end)
         vdc_sim_stop(g->entity->sim);
-}
-
-/* Rank r's NIC is cabled as the fabric's r-th host. */
-static bool place_nics(struct vdc_guest_set *set, uint32_t count, struct vdc_error *err)
-{
-    if (set->fabric == NULL)
-        return vdc_fail(err, "guests.nic needs a fabric; set topology.* for the guests' network");
-    set->nics = vdc_xcalloc(count, sizeof *set->nics);
-    set->host_nodes = vdc_xcalloc(count, sizeof *set->host_nodes);
-    set->gids = vdc_xcalloc(count, sizeof *set->gids);
-    uint32_t found = 0;
-    for (uint32_t n = 0; n < set->fabric->node_count && found < count; n++) {
-        if (set->fabric->nodes[n].is_switch)
-            continue;
-        set->host_nodes[found] = n;
-        set->gids[found] = fabric_host_ipv4(n);
-        found++;
-    }
-    if (found < count)
-        return vdc_fail(err, "guests.nic: %u guests but the topology has %u hosts; lower guests.count or add hosts",
-                        count, found);
-    return true;
 }
 
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
@@ -180,10 +155,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->guests = vdc_xcalloc(count, sizeof *set->guests);
     set->ranks = count;
     set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
-    if (sc->guests.nic && !place_nics(set, count, err))
-        return false;
-    if (sc->guests.gpu)
-        set->gpus = vdc_xcalloc(count, sizeof *set->gpus);
+    set->devices = vdc_xcalloc((size_t)count * vdc_device_count, sizeof *set->devices);
     for (uint32_t rank = 0; rank < count; rank++) {
         char name[32];
         snprintf(name, sizeof name, "blade%u", rank);
@@ -201,7 +173,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .bootargs = sc->guests.args,
             .stop_run_on_failure = sc->guests.on_failure == VDC_ON_FAILURE_STOP,
             .program_path = path,
-            .attach_devices = sc->guests.nic || sc->guests.gpu ? attach_devices : NULL,
+            .attach_devices = any_device(sc) ? attach_devices : NULL,
             .attach_context = set,
             .on_end = guest_ended,
         };
@@ -253,27 +225,14 @@ bool vdc_guest_set_report(struct vdc_guest_set *set, FILE *out)
     }
     /* Each device's counters: what the guests asked of their devices and what came of it. */
     for (uint32_t i = 0; i < set->count; i++) {
-        const char *name = set->guests[i].name;
-        if (set->nics && set->nics[i]) {
-            struct hinic_stats n;
-            hinic_get_stats(set->nics[i], &n);
-            fprintf(out, "hinic      %s: %" PRIu64 " packets sent, %" PRIu64 " received, %" PRIu64
-                         " retransmitted; %" PRIu64 " completions, %" PRIu64 " in error; %" PRIu64 " guest errors\n",
-                    name, n.packets_sent, n.packets_received, n.retransmitted, n.completions, n.error_completions,
-                    n.errors);
-        }
-        if (set->gpus && set->gpus[i]) {
-            struct higpu_stats g;
-            higpu_get_stats(set->gpus[i], &g);
-            char busy[64], kernels[64], copies[64];
-            vdc_time_format(busy, sizeof busy, g.busy_ps);
-            vdc_time_format(kernels, sizeof kernels, g.kernel_ps);
-            vdc_time_format(copies, sizeof copies, g.copy_ps);
-            fprintf(out, "higpu      %s: %" PRIu64 " commands (%" PRIu64 " in error), %" PRIu64 " kernels, %" PRIu64
-                         " faults; busy %s (kernels %s, copies %s), %" PRIu64 " bytes copied; %" PRIu64
-                         " guest errors\n",
-                    name, g.commands, g.error_completions, g.launches, g.faults, busy, kernels, copies,
-                    g.copied_bytes, g.errors);
+        for (size_t d = 0; d < vdc_device_count; d++) {
+            const void *device = set->devices[i * vdc_device_count + d];
+            if (device == NULL)
+                continue;
+            const struct vdc_device_plug *plug = vdc_device_table[d].plug;
+            char line[600];
+            plug->summary(device, line, sizeof line);
+            fprintf(out, "%-10s %s: %s\n", plug->name, set->guests[i].name, line);
         }
     }
     return all_ok;
@@ -283,26 +242,19 @@ void vdc_guest_set_write_devices_json(const struct vdc_guest_set *set, FILE *f)
 {
     bool any = false;
     for (uint32_t i = 0; i < set->count; i++) {
-        const char *name = set->guests[i].name;
-        if (set->nics && set->nics[i]) {
-            struct hinic_stats n;
-            hinic_get_stats(set->nics[i], &n);
-            fprintf(f, "%s\n    {\"guest\": \"%s\", \"device\": \"hinic\", \"packets_sent\": %" PRIu64
-                       ", \"packets_received\": %" PRIu64 ", \"retransmitted\": %" PRIu64 ", \"completions\": %" PRIu64
-                       ", \"error_completions\": %" PRIu64 ", \"guest_errors\": %" PRIu64 "}",
-                    any ? "," : ",\n  \"devices\": [", name, n.packets_sent, n.packets_received, n.retransmitted,
-                    n.completions, n.error_completions, n.errors);
-            any = true;
-        }
-        if (set->gpus && set->gpus[i]) {
-            struct higpu_stats g;
-            higpu_get_stats(set->gpus[i], &g);
-            fprintf(f, "%s\n    {\"guest\": \"%s\", \"device\": \"higpu\", \"commands\": %" PRIu64
-                       ", \"error_completions\": %" PRIu64 ", \"kernels\": %" PRIu64 ", \"faults\": %" PRIu64
-                       ", \"busy_ps\": %" PRIu64 ", \"kernel_ps\": %" PRIu64 ", \"copy_ps\": %" PRIu64
-                       ", \"copied_bytes\": %" PRIu64 ", \"guest_errors\": %" PRIu64 "}",
-                    any ? "," : ",\n  \"devices\": [", name, g.commands, g.error_completions, g.launches, g.faults,
-                    g.busy_ps, g.kernel_ps, g.copy_ps, g.copied_bytes, g.errors);
+        for (size_t d = 0; d < vdc_device_count; d++) {
+            const void *device = set->devices[i * vdc_device_count + d];
+            if (device == NULL)
+                continue;
+            const struct vdc_device_plug *plug = vdc_device_table[d].plug;
+            struct vdc_device_counter counters[VDC_DEVICE_COUNTERS_MAX];
+            size_t n = plug->counters(device, counters);
+            assert(n <= VDC_DEVICE_COUNTERS_MAX);
+            fprintf(f, "%s\n    {\"guest\": \"%s\", \"device\": \"%s\"", any ? "," : ",\n  \"devices\": [",
+                    set->guests[i].name, plug->name);
+            for (size_t c = 0; c < n; c++)
+                fprintf(f, ", \"%s\": %" PRIu64, counters[c].name, counters[c].value);
+            fputc('}', f);
             any = true;
         }
     }
@@ -317,15 +269,15 @@ const char *vdc_guest_set_backend(const struct vdc_guest_set *set)
 
 void vdc_guest_set_free(struct vdc_guest_set *set)
 {
-    /* NICs first: they hand their packets back to the fabric's pool. */
-    for (uint32_t i = 0; set->nics && i < set->count; i++)
-        hinic_free(set->nics[i]);
-    free(set->nics);
-    for (uint32_t i = 0; set->gpus && i < set->count; i++)
-        higpu_free(set->gpus[i]);
-    free(set->gpus);
-    free(set->host_nodes);
-    free(set->gids);
+    /* Devices before the fabric and the guests: a NIC hands its packets back to the fabric's pool. */
+    for (uint32_t i = 0; set->devices && i < set->count; i++) {
+        for (size_t d = 0; d < vdc_device_count; d++) {
+            void *device = set->devices[i * vdc_device_count + d];
+            if (device != NULL)
+                vdc_device_table[d].plug->free(device);
+        }
+    }
+    free(set->devices);
     for (uint32_t i = 0; i < set->count; i++)
         vdc_guest_destroy(&set->guests[i]);
     free(set->guests);

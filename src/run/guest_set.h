@@ -9,23 +9,19 @@
 #include "scenario/scenario.h"
 
 struct fabric;
-struct hinic;
-struct higpu;
+
+#define VDC_DEVICES_MAX 16 /* rows of the device table */
 
 struct vdc_guest_set {
     struct vdc_guest *guests;
     uint32_t count;
     uint8_t *program;
-    /* guests.nic: one HiNIC per guest on the fabric */
-    struct fabric *fabric;
+    struct fabric *fabric;         /* the devices' packet fabric, or NULL */
     const struct vdc_scenario *scenario;
     uint32_t ranks;                /* guests the scenario asks for (count grows as they are created) */
     uint32_t ended;
     bool stop_when_all_end;        /* no other traffic: the run is over when the last guest ends */
-    struct hinic **nics;
-    uint32_t *host_nodes;          /* fabric node of each rank's NIC */
-    uint32_t *gids;                /* IPv4 address of each rank's NIC */
-    struct higpu **gpus;           /* guests.gpu: each rank's HiGPU */
+    void **devices;                /* rank r's device of table row d at r * vdc_device_count + d; NULL: none */
     struct vdc_sim *sim;
 };
 
@@ -34,9 +30,14 @@ bool vdc_guest_program_path(const char *spec, char *path, size_t size, struct vd
 /* Reads a whole program file (at most 256 MiB). */
 uint8_t *vdc_guest_program_read(const char *path, size_t *size, struct vdc_error *err);
 
-/* Reads the program once and creates every guest; with no guests.program, creates none. With guests.nic each
- * guest gets a HiNIC on the rank-th host of `fabric` (which must then be given and outlive the set); with
- * guests.gpu a HiGPU of its own. */
+/* Adds each device's keys to the scenario keys; the program does this once before it reads a scenario. */
+void vdc_guest_set_add_device_keys(void);
+/* Whether the scenario gives the guests a device that sends on the packet fabric. */
+bool vdc_guest_set_uses_fabric(const struct vdc_scenario *sc);
+
+/* Reads the program once and creates every guest; with no guests.program, creates none. Each guest gets the
+ * devices its scenario's keys ask for, in the device table's order; a device on the fabric needs `fabric`
+ * (which must then outlive the set). */
 bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const struct vdc_scenario *sc,
                          struct fabric *fabric, struct vdc_error *err);
 /* Writes each guest's device tree blob to DIR/NAME.dtb (for dtc -I dtb -O dts). */

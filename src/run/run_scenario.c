@@ -13,7 +13,6 @@
 #include "common/wall_clock.h"
 #include "common/units.h"
 #include "fabric/capture.h"
-#include "gpu/gpu_params.h"
 #include "scenario/keys.h"
 #include "fabric/host.h"
 #include "fabric/outputs.h"
@@ -283,7 +282,7 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
 {
     struct fabric_config cfg;
     /* Without traffic there is no fabric to simulate (a one-blade rack of guests is fine). */
-    if (sc->workload.kind == VDC_WORKLOAD_NONE && !sc->guests.nic)
+    if (sc->workload.kind == VDC_WORKLOAD_NONE && !vdc_guest_set_uses_fabric(sc))
         return vdc_guest_set_build(&r->guests, sim, sc, NULL, err) &&
                (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
     if (!fabric_setup_config(sc, &cfg, err) || !fabric_setup_topology(sc, &r->topo, err) ||
@@ -302,9 +301,9 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
            (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
 }
 
-void vdc_run_use_model_checks(void)
+void vdc_run_add_device_keys(void)
 {
-    vdc_keys_use_gpu_param_check(gpu_params_check);
+    vdc_guest_set_add_device_keys();
 }
 
 int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options *options, FILE *summary,

@@ -24,9 +24,8 @@ struct vdc_run_outcome {
     bool checks_passed;
 };
 
-/* Hands the scenario layer the checks that belong to models (gpu.<param> values), so that reading a scenario
- * reports a bad value with its line. Call before reading scenarios. */
-void vdc_run_use_model_checks(void);
+/* Adds the devices' keys (nic.*, gpu.*) to the scenario keys; call once before reading scenarios. */
+void vdc_run_add_device_keys(void);
 
 /* Prints the summary to `summary`; returns an exit code (enum vdc_exit). */
 int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options *options, FILE *summary,

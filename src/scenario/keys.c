@@ -1,6 +1,7 @@
 /* Every scenario key in one table, so loading, --set, messages and docs/scenarios.md cannot drift apart. */
 #include "scenario/keys.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,27 +15,10 @@ static const char *const topology_kinds[] = {"rack", "leaf-spine", "fat-tree", "
 static const char *const workload_kinds[] = {"none", "uniform", "incast", "poisson", "flows", NULL};
 static const char *const distributions[] = {"websearch", "hadoop", NULL};
 static const char *const failure_policies[] = {"stop", "continue", NULL};
-static const char *const pcie_layouts[] = {"switch", "root-port", NULL};
-static const char *const gpu_presets[] = {"h100", "h200", NULL};
 static const char *const vcpu_backends[] = {"auto", "kvm", "emulated", NULL}; /* enum vdc_vcpu_backend's order */
 static const char *const cpu_time_models[] = {"exits", "instructions", NULL};
 static const char *const transport_models[] = {"roce", "hpcc-ns3", NULL}; /* enum fabric_transport_model's order */
 static const char *const congestion_controls[] = {"none", "dcqcn", "hpcc", "timely", "dctcp", NULL}; /* enum fabric_cc */
-
-/* A GPU parameter is checked against the GPU model's parameter table when it is set, so that a typo is reported
- * with its line. The scenario layer knows no model: the program hands it the model's check before it reads a
- * scenario (vdc_run_use_model_checks). Without one a value is taken as given and checked when the GPU is built. */
-static vdc_key_member_check gpu_param_checker;
-
-void vdc_keys_use_gpu_param_check(vdc_key_member_check check)
-{
-    gpu_param_checker = check;
-}
-
-static bool gpu_param_check(const char *name, const char *value, struct vdc_error *err)
-{
-    return gpu_param_checker == NULL || gpu_param_checker(name, value, err);
-}
 
 const struct vdc_key vdc_keys[] = {
     {"name", VDC_KEY_TEXT, FIELD(name), "unnamed", .doc = "Name printed in the summary and written to outputs."},
@@ -246,49 +230,84 @@ const struct vdc_key vdc_keys[] = {
      .doc = "Virtual time of one retired guest instruction when `cpu_time` is `instructions`."},
     {"guests.on_failure", VDC_KEY_CHOICE, FIELD(guests.on_failure), "stop", .choices = failure_policies,
      .doc = "When a guest faults or runs away: `stop` the run, or `continue` with the other guests."},
-    {"guests.nic", VDC_KEY_BOOL, FIELD(guests.nic), "false",
-     .doc = "Each guest drives a HiNIC RDMA NIC (docs/hinic.md) cabled as fabric host number `rank`."},
-    {"guests.gpu", VDC_KEY_BOOL, FIELD(guests.gpu), "false",
-     .doc = "Each guest drives a HiGPU of its own (docs/higpu.md), made from the `gpu.*` keys."},
-    {"nic.pcie_generation", VDC_KEY_COUNT, FIELD(nic.pcie_generation), "5", 1, 6,
-     .doc = "PCIe generation of the NIC's link (transfer rate per lane: 2.5, 5, 8, 16, 32, 64 GT/s)."},
-    {"nic.pcie_lanes", VDC_KEY_COUNT, FIELD(nic.pcie_lanes), "16", 1, 16,
-     .doc = "Width of the NIC's PCIe link: 1, 2, 4, 8 or 16 lanes."},
-    {"nic.pcie_layout", VDC_KEY_CHOICE, FIELD(nic.pcie_layout), "switch", .choices = pcie_layouts,
-     .doc = "Where the NIC sits: behind the blade's PCIe `switch` under root port 0, or on a `root-port` of its own."},
-    {"nic.pcie_latency", VDC_KEY_TIME, FIELD(nic.pcie_latency), "250ns", 0, VDC_MS,
-     .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write; a DMA read takes two)."},
-    {"nic.processing", VDC_KEY_TIME, FIELD(nic.processing), "100ns", 0, VDC_MS,
-     .doc = "NIC pipeline time per work request and per received request."},
-    {"nic.rnr_delay", VDC_KEY_TIME, FIELD(nic.rnr_delay), "10us", 0, VDC_SEC,
-     .doc = "How long a requester waits after an RNR NAK (no receive posted) before sending again."},
-    {"nic.mtu", VDC_KEY_SIZE, FIELD(nic.mtu), "4096", 256, 4096,
-     .doc = "Largest path MTU the NIC accepts (256, 512, 1024, 2048 or 4096 bytes); QPs choose theirs."},
-    {"nic.priority", VDC_KEY_COUNT, FIELD(nic.priority), "3", 0, 7,
-     .doc = "Default 802.1Q priority of RDMA traffic (a QP may choose another)."},
-    {"gpu.preset", VDC_KEY_CHOICE, FIELD(gpu.preset), "h100", .choices = gpu_presets,
-     .doc = "The GPU each guest gets: an NVIDIA H100 SXM or H200 SXM as HiGPU models them (docs/higpu.md)."},
-    {"gpu.pcie_generation", VDC_KEY_COUNT, FIELD(gpu.pcie_generation), "5", 1, 6,
-     .doc = "PCIe generation of the GPU's link (transfer rate per lane: 2.5, 5, 8, 16, 32, 64 GT/s)."},
-    {"gpu.pcie_lanes", VDC_KEY_COUNT, FIELD(gpu.pcie_lanes), "16", 1, 16,
-     .doc = "Width of the GPU's PCIe link: 1, 2, 4, 8 or 16 lanes."},
-    {"gpu.pcie_layout", VDC_KEY_CHOICE, FIELD(gpu.pcie_layout), "switch", .choices = pcie_layouts,
-     .doc = "Where the GPU sits: behind the blade's PCIe `switch` (downstream port 1, beside the NIC) under root "
-            "port 0, or on a `root-port` of its own (root port 1)."},
-    {"gpu.pcie_latency", VDC_KEY_TIME, FIELD(gpu.pcie_latency), "250ns", 0, VDC_MS,
-     .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write, a completion; a DMA read takes two)."},
-    {"gpu.command_time", VDC_KEY_TIME, FIELD(gpu.command_time), "500ns", 0, VDC_MS,
-     .doc = "Device time per command besides its transfers and kernel: decoding, the allocator, engine set-up."},
-    {"gpu.<param>", VDC_KEY_FAMILY, FIELD(gpu.params), "", .member_check = gpu_param_check,
-     .doc = "Any parameter of the GPU's timing model over the preset's value, e.g. `gpu.sm_count: 66`, "
-            "`gpu.l2_latency: 200`, `gpu.latency.fp32: 4` (in YAML nested: `latency:` then `fp32: 4`); the "
-            "parameter table is in docs/higpu.md."},
     {"checks.min_delivered", VDC_KEY_COUNT, FIELD(checks.min_delivered), "0", 0, UINT64_MAX,
      .doc = "The run fails (exit 1) if fewer flows (messages) completed."},
     {"checks.max_mean_latency", VDC_KEY_TIME, FIELD(checks.max_mean_latency), "0", 0, UINT64_MAX,
      .doc = "The run fails (exit 1) if the mean flow completion time is higher; 0 means no limit."},
 };
 const size_t vdc_key_count = sizeof vdc_keys / sizeof vdc_keys[0];
+
+/* The groups other parts add (their keys after the scenario's own), and the running totals. */
+#define KEY_GROUPS_MAX 16
+static const struct vdc_key_group *key_groups[KEY_GROUPS_MAX];
+static size_t key_group_count, key_group_keys;
+
+size_t vdc_keys_add_group(const struct vdc_key_group *group)
+{
+    for (size_t g = 0; g < key_group_count; g++) {
+        if (key_groups[g] == group)
+            return g;
+    }
+    if (key_group_count == KEY_GROUPS_MAX)
+        vdc_die("more than %d key groups", KEY_GROUPS_MAX);
+    key_groups[key_group_count] = group;
+    key_group_keys += group->count;
+    return key_group_count++;
+}
+
+size_t vdc_key_groups(void)
+{
+    return key_group_count;
+}
+
+const struct vdc_key_group *vdc_key_group_at(size_t group)
+{
+    return key_groups[group];
+}
+
+size_t vdc_key_total(void)
+{
+    return vdc_key_count + key_group_keys;
+}
+
+/* The group holding key `index` (or key_group_count for the scenario's own) and the key's place in it. */
+static size_t group_of(size_t index, size_t *within)
+{
+    if (index < vdc_key_count) {
+        *within = index;
+        return key_group_count;
+    }
+    index -= vdc_key_count;
+    for (size_t g = 0; g < key_group_count; g++) {
+        if (index < key_groups[g]->count) {
+            *within = index;
+            return g;
+        }
+        index -= key_groups[g]->count;
+    }
+    vdc_die("key index past the last key");
+}
+
+const struct vdc_key *vdc_key_at(size_t index)
+{
+    size_t within, g = group_of(index, &within);
+    return g == key_group_count ? &vdc_keys[within] : &key_groups[g]->keys[within];
+}
+
+void *vdc_key_record(struct vdc_scenario *sc, size_t index)
+{
+    size_t within, g = group_of(index, &within);
+    if (g == key_group_count)
+        return sc;
+    assert(g < sc->group_count); /* the scenario was initialized after the group was added */
+    return sc->group_records[g];
+}
+
+bool vdc_key_assign_at(struct vdc_scenario *sc, size_t index, const char *path, const char *text,
+                       struct vdc_error *err)
+{
+    return vdc_key_store(vdc_key_record(sc, index), vdc_key_at(index), path, text, err);
+}
 
 static const struct {
     const char *path, *instead;
@@ -311,21 +330,16 @@ const char *vdc_key_retired(const char *path)
     return NULL;
 }
 
-/* The length of a family's section with its dot ("gpu." of "gpu.<param>"). */
-static size_t family_prefix(const struct vdc_key *key)
-{
-    return strcspn(key->path, "<");
-}
-
 int vdc_key_find(const char *path)
 {
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        if (strcmp(vdc_keys[i].path, path) == 0)
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        if (strcmp(vdc_key_at(i)->path, path) == 0)
             return (int)i;
     }
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        size_t n = family_prefix(&vdc_keys[i]);
-        if (vdc_keys[i].type == VDC_KEY_FAMILY && strncmp(vdc_keys[i].path, path, n) == 0 && path[n] != '\0')
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        const struct vdc_key *key = vdc_key_at(i);
+        size_t n = vdc_key_family_prefix(key);
+        if (key->type == VDC_KEY_FAMILY && strncmp(key->path, path, n) == 0 && path[n] != '\0')
             return (int)i;
     }
     return -1;
@@ -334,8 +348,8 @@ int vdc_key_find(const char *path)
 bool vdc_key_is_section(const char *path)
 {
     size_t n = strlen(path);
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        if (strncmp(vdc_keys[i].path, path, n) == 0 && vdc_keys[i].path[n] == '.')
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        if (strncmp(vdc_key_at(i)->path, path, n) == 0 && vdc_key_at(i)->path[n] == '.')
             return true;
     }
     return false;
@@ -345,15 +359,15 @@ void vdc_key_children(const char *section, char *buf, size_t size)
 {
     size_t prefix = strlen(section), used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        const char *path = vdc_keys[i].path;
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        const char *path = vdc_key_at(i)->path;
         if (prefix > 0 && (strncmp(path, section, prefix) != 0 || path[prefix] != '.'))
             continue;
         const char *child = path + (prefix > 0 ? prefix + 1 : 0);
         size_t len = strcspn(child, ".");
         bool seen = false; /* keys of one section are adjacent in the table, but be exact */
         for (size_t j = 0; j < i && !seen; j++) {
-            const char *other = vdc_keys[j].path;
+            const char *other = vdc_key_at(j)->path;
             if (prefix > 0 && (strncmp(other, section, prefix) != 0 || other[prefix] != '.'))
                 continue;
             const char *other_child = other + (prefix > 0 ? prefix + 1 : 0);
@@ -368,175 +382,14 @@ void vdc_key_children(const char *section, char *buf, size_t size)
     }
 }
 
-static enum vdc_quantity quantity_of(enum vdc_key_type type)
-{
-    switch (type) {
-    case VDC_KEY_TIME: return VDC_QTY_TIME;
-    case VDC_KEY_RATE: return VDC_QTY_RATE;
-    case VDC_KEY_SIZE: return VDC_QTY_SIZE;
-    default: return VDC_QTY_COUNT;
-    }
-}
-
-static void join_choices(const char *const *choices, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; choices[i] != NULL; i++) {
-        int written = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", choices[i]);
-        if (written < 0 || (size_t)written >= size - used)
-            return;
-        used += (size_t)written;
-    }
-}
-
-void vdc_key_expected(const struct vdc_key *key, char *buf, size_t size)
-{
-    char list[256];
-    switch (key->type) {
-    case VDC_KEY_REAL: snprintf(buf, size, "a number like 0.5"); break;
-    case VDC_KEY_BOOL: snprintf(buf, size, "true or false"); break;
-    case VDC_KEY_TEXT: snprintf(buf, size, "a text"); break;
-    case VDC_KEY_LIST: snprintf(buf, size, "entries separated by ; or line breaks, or a YAML list of them"); break;
-    case VDC_KEY_FAMILY: snprintf(buf, size, "the parameter's value, with its unit where it has one"); break;
-    case VDC_KEY_CHOICE:
-        join_choices(key->choices, list, sizeof list);
-        snprintf(buf, size, "one of: %s", list);
-        break;
-    default: snprintf(buf, size, "%s", vdc_quantity_expected(quantity_of(key->type))); break;
-    }
-}
-
-static void *field_of(struct vdc_scenario *sc, const struct vdc_key *key)
-{
-    return (char *)sc + key->offset;
-}
-
-static bool assign_value(struct vdc_scenario *sc, const struct vdc_key *key, const char *text, struct vdc_error *err)
-{
-    void *field = field_of(sc, key);
-    switch (key->type) {
-    case VDC_KEY_LIST: {
-        unsigned count;
-        if (!key->check(text, 1, &count, err))
-            return false;
-        char **slot = field;
-        free(*slot);
-        *slot = vdc_xstrdup(text);
-        return true;
-    }
-    case VDC_KEY_TEXT: {
-        char **slot = field;
-        free(*slot);
-        *slot = vdc_xstrdup(text);
-        return true;
-    }
-    case VDC_KEY_BOOL: return vdc_parse_bool(text, field, err);
-    case VDC_KEY_REAL: {
-        double value;
-        if (!vdc_parse_real(text, &value, err))
-            return false;
-        if (value < key->real_min || value > key->real_max)
-            return vdc_fail(err, "%s is out of range; expected %g to %g", text, key->real_min, key->real_max);
-        *(double *)field = value;
-        return true;
-    }
-    case VDC_KEY_CHOICE:
-        for (unsigned i = 0; key->choices[i] != NULL; i++) {
-            if (strcmp(key->choices[i], text) == 0) {
-                *(unsigned *)field = i;
-                return true;
-            }
-        }
-        return vdc_fail(err, "unknown choice '%s'", text);
-    default: {
-        enum vdc_quantity kind = quantity_of(key->type);
-        uint64_t value;
-        if (!vdc_parse_quantity(text, kind, &value, err))
-            return false;
-        if (value < key->min || value > key->max) {
-            char lo[64], hi[64];
-            vdc_format_quantity(lo, sizeof lo, kind, key->min);
-            vdc_format_quantity(hi, sizeof hi, kind, key->max);
-            return vdc_fail(err, "%s is out of range; expected %s to %s", text, lo, hi);
-        }
-        *(uint64_t *)field = value;
-        return true;
-    }
-    }
-}
-
-/* Sets (or replaces) one member's "name=value" entry in a family's text. */
-static bool assign_member(struct vdc_scenario *sc, const struct vdc_key *key, const char *path, const char *text,
-                          struct vdc_error *err)
-{
-    char **slot = field_of(sc, key);
-    if (strcmp(path, key->path) == 0) { /* the default */
-        free(*slot);
-        *slot = vdc_xstrdup(text);
-        return true;
-    }
-    const char *name = path + family_prefix(key);
-    if (strpbrk(text, ";=\n") != NULL || text[0] == '\0')
-        return vdc_fail(err, "'%s' is not a value (empty, or it has ';', '=' or a line break)", text);
-    if (!key->member_check(name, text, err))
-        return false;
-    /* Rebuild the text without an earlier entry for the same name, then add this one at the end. */
-    size_t name_len = strlen(name), old_len = strlen(*slot);
-    char *out = vdc_xmalloc(old_len + name_len + strlen(text) + 4);
-    size_t used = 0;
-    for (const char *entry = *slot; *entry != '\0';) {
-        size_t len = strcspn(entry, ";");
-        if (!(len > name_len && strncmp(entry, name, name_len) == 0 && entry[name_len] == '=')) {
-            memcpy(out + used, entry, len);
-            used += len;
-            memcpy(out + used, "; ", 2);
-            used += 2;
-        }
-        entry += len;
-        while (*entry == ';' || *entry == ' ')
-            entry++;
-    }
-    sprintf(out + used, "%s=%s", name, text);
-    free(*slot);
-    *slot = out;
-    return true;
-}
-
-bool vdc_key_assign(struct vdc_scenario *sc, const struct vdc_key *key, const char *text, struct vdc_error *err)
-{
-    return vdc_key_assign_at(sc, key, key->path, text, err);
-}
-
-bool vdc_key_assign_at(struct vdc_scenario *sc, const struct vdc_key *key, const char *path, const char *text,
-                       struct vdc_error *err)
-{
-    if (key->type == VDC_KEY_FAMILY ? assign_member(sc, key, path, text, err) : assign_value(sc, key, text, err))
-        return true;
-    if (strstr(err->text, "; expected ") == NULL) {
-        char expected[256];
-        vdc_key_expected(key, expected, sizeof expected);
-        size_t used = strlen(err->text);
-        snprintf(err->text + used, sizeof err->text - used, "; expected %s", expected);
-    }
-    return false;
-}
-
 void vdc_keys_write_markdown(FILE *out)
 {
     fputs("| key | value | default | what it does |\n|---|---|---|---|\n", out);
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        const struct vdc_key *key = &vdc_keys[i];
-        char expected[256], range[160] = "";
+    for (size_t i = 0; i < vdc_key_total(); i++) {
+        const struct vdc_key *key = vdc_key_at(i);
+        char expected[256], range[160];
         vdc_key_expected(key, expected, sizeof expected);
-        bool integer = key->type == VDC_KEY_COUNT || key->type == VDC_KEY_TIME || key->type == VDC_KEY_RATE ||
-                       key->type == VDC_KEY_SIZE;
-        if (integer && !(key->min == 0 && key->max == UINT64_MAX)) {
-            char lo[64], hi[64];
-            vdc_format_quantity(lo, sizeof lo, quantity_of(key->type), key->min);
-            vdc_format_quantity(hi, sizeof hi, quantity_of(key->type), key->max);
-            snprintf(range, sizeof range, ", %s to %s", lo, hi);
-        }
+        vdc_key_range(key, range, sizeof range);
         fprintf(out, "| `%s` | %s%s | `%s` | %s |\n", key->path, expected, range,
                 key->default_text[0] ? key->default_text : "\"\"", key->doc);
     }

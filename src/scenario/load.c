@@ -85,7 +85,7 @@ static bool apply_value(struct load_context *ctx, const char *path, const yaml_n
                         struct vdc_error *err)
 {
     int index = vdc_key_find(path);
-    const struct vdc_key *key = &vdc_keys[index];
+    const struct vdc_key *key = vdc_key_at((size_t)index);
     char expected[256];
     vdc_key_expected(key, expected, sizeof expected);
     char *list_text = NULL;
@@ -103,7 +103,7 @@ static bool apply_value(struct load_context *ctx, const char *path, const yaml_n
     const char *text = list_text                                            ? list_text
                        : key->type == VDC_KEY_LIST && is_null_scalar(value) ? ""
                                                                             : (const char *)value->data.scalar.value;
-    bool assigned = vdc_key_assign_at(ctx->sc, key, path, text, err);
+    bool assigned = vdc_key_assign_at(ctx->sc, (size_t)index, path, text, err);
     free(list_text);
     if (!assigned) {
         char detail[sizeof err->text];
@@ -150,7 +150,7 @@ static bool apply_mapping(struct load_context *ctx, const char *section, yaml_no
             }
         }
         int found = vdc_key_find(path);
-        if (found >= 0 && vdc_keys[found].type == VDC_KEY_FAMILY && value->type == YAML_MAPPING_NODE) {
+        if (found >= 0 && vdc_key_at((size_t)found)->type == VDC_KEY_FAMILY && value->type == YAML_MAPPING_NODE) {
             /* A family member with members of its own (gpu: latency: fp32: 4 is gpu.latency.fp32). */
             if (!apply_mapping(ctx, path, value, err))
                 return false;

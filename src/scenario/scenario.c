@@ -1,6 +1,7 @@
 /* Scenario defaults, --set overrides and cross-key rules; the YAML reading is in load.c. */
 #include "scenario/scenario.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +12,32 @@
 void vdc_scenario_init(struct vdc_scenario *sc)
 {
     memset(sc, 0, sizeof *sc);
-    sc->origin = vdc_xcalloc(vdc_key_count, sizeof *sc->origin);
-    for (size_t i = 0; i < vdc_key_count; i++) {
+    sc->group_count = vdc_key_groups();
+    sc->group_records = vdc_xcalloc(sc->group_count + 1, sizeof *sc->group_records);
+    for (size_t g = 0; g < sc->group_count; g++)
+        sc->group_records[g] = vdc_xcalloc(1, vdc_key_group_at(g)->record_size);
+    sc->key_total = vdc_key_total();
+    sc->origin = vdc_xcalloc(sc->key_total, sizeof *sc->origin);
+    for (size_t i = 0; i < sc->key_total; i++) {
         struct vdc_error err;
+        const struct vdc_key *key = vdc_key_at(i);
         /* Defaults go through the same parser as user input, so the documented text is the value. */
-        if (!vdc_key_assign(sc, &vdc_keys[i], vdc_keys[i].default_text, &err))
-            vdc_die("default of scenario key '%s' is invalid: %s", vdc_keys[i].path, err.text);
+        if (!vdc_key_assign_at(sc, i, key->path, key->default_text, &err))
+            vdc_die("default of scenario key '%s' is invalid: %s", key->path, err.text);
         sc->origin[i] = vdc_xstrdup("");
     }
 }
 
 void vdc_scenario_free(struct vdc_scenario *sc)
 {
-    for (size_t i = 0; i < vdc_key_count; i++) {
-        if (vdc_keys[i].type == VDC_KEY_TEXT || vdc_keys[i].type == VDC_KEY_LIST || vdc_keys[i].type == VDC_KEY_FAMILY)
-            free(*(char **)((char *)sc + vdc_keys[i].offset));
+    for (size_t i = 0; i < sc->key_total; i++) {
+        vdc_key_release(vdc_key_record(sc, i), vdc_key_at(i));
         if (sc->origin != NULL)
             free(sc->origin[i]);
     }
+    for (size_t g = 0; g < sc->group_count; g++)
+        free(sc->group_records[g]);
+    free(sc->group_records);
     free(sc->origin);
     free(sc->source_path);
     free(sc->overrides);
@@ -71,8 +80,7 @@ bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vd
         return vdc_fail(err, "--set %s: unknown key '%s'; expected %s%s%s", path, path,
                         section[0] ? section : "one of", section[0] ? " to hold one of: " : ": ", list);
     }
-    const struct vdc_key *key = &vdc_keys[index];
-    if (!vdc_key_assign_at(sc, key, path, value, err))
+    if (!vdc_key_assign_at(sc, (size_t)index, path, value, err))
         return vdc_fail_prefix(err, "--set %s", path);
     free(sc->origin[index]);
     sc->origin[index] = vdc_xstrdup("--set");
@@ -94,7 +102,7 @@ static const char *origin_of(const struct vdc_scenario *sc, const char *path)
 static const char *workload_name(unsigned kind)
 {
     int index = vdc_key_find("workload.kind");
-    return vdc_keys[index].choices[kind];
+    return vdc_key_at((size_t)index)->choices[kind];
 }
 
 bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
@@ -129,4 +137,10 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
         return vdc_fail(err, "'workload.messages_per_blade' = 0 sends forever and 'run.stop_time' = 0 never stops; "
                              "set one of them");
     return true;
+}
+
+const void *vdc_scenario_group(const struct vdc_scenario *sc, size_t group)
+{
+    assert(group < sc->group_count);
+    return sc->group_records[group];
 }

@@ -26,7 +26,6 @@ enum vdc_flow_distribution { VDC_DISTRIBUTION_WEBSEARCH, VDC_DISTRIBUTION_HADOOP
 enum vdc_failure_policy { VDC_ON_FAILURE_STOP, VDC_ON_FAILURE_CONTINUE };
 enum vdc_cpu_time { VDC_CPU_TIME_EXITS, VDC_CPU_TIME_INSTRUCTIONS };
 
-enum vdc_pcie_layout { VDC_PCIE_BEHIND_SWITCH, VDC_PCIE_ROOT_PORT };
 
 struct vdc_scenario {
     char *name;
@@ -110,22 +109,7 @@ struct vdc_scenario {
         unsigned cpu_time;       /* enum vdc_cpu_time */
         vdc_time instruction_time;
         unsigned on_failure;     /* enum vdc_failure_policy */
-        bool nic;                /* each guest drives a HiNIC on fabric host `rank` */
-        bool gpu;                /* each guest drives a HiGPU of its own */
     } guests;
-    struct {
-        uint64_t pcie_generation, pcie_lanes;
-        unsigned pcie_layout;    /* enum vdc_pcie_layout */
-        vdc_time pcie_latency, processing, rnr_delay;
-        uint64_t mtu, priority;
-    } nic;
-    struct {
-        unsigned preset;         /* index in the gpu.preset choices ("h100", "h200") */
-        uint64_t pcie_generation, pcie_lanes;
-        unsigned pcie_layout;    /* enum vdc_pcie_layout */
-        vdc_time pcie_latency, command_time;
-        char *params;            /* "key=value; ..." from gpu.<param> keys, applied in order over the preset */
-    } gpu;
     struct {
         uint64_t min_delivered;
         vdc_time max_mean_latency; /* 0: no limit */
@@ -133,6 +117,10 @@ struct vdc_scenario {
 
     /* Where each key got its value ("file.yaml:3:9", "--set", or "" for the default), by key index. */
     char **origin;
+    size_t key_total;        /* keys known when the scenario was initialized (vdc_key_total) */
+    /* The records of the key groups other parts added (keys.h: a device's keys), by group number. */
+    void **group_records;
+    size_t group_count;
     char *source_path;
     char *overrides; /* " --set k=v" for each override applied, for reproduction commands */
 };
@@ -146,6 +134,9 @@ bool vdc_scenario_load(struct vdc_scenario *sc, const char *path, struct vdc_err
 
 /* Applies one "path.to.key=value" override. */
 bool vdc_scenario_set(struct vdc_scenario *sc, const char *assignment, struct vdc_error *err);
+
+/* The record of key group `group` (keys.h's vdc_keys_add_group): what that part's keys were set to. */
+const void *vdc_scenario_group(const struct vdc_scenario *sc, size_t group);
 
 /* Checks the rules that tie keys together (blades fit the TOR); run after all overrides. */
 bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err);

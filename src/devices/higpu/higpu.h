@@ -12,6 +12,7 @@
 #include "gpu/gpu_params.h"
 
 struct vdc_guest;
+struct vdc_device_plug;
 struct vdc_sim;
 
 /* The device's parameters (scenario keys gpu.*): the GPU's own and its link. */
@@ -48,5 +49,8 @@ struct higpu_stats {
     uint64_t copied_bytes;        /* across PCIe, both directions */
 };
 void higpu_get_stats(const struct higpu *gpu, struct higpu_stats *out);
+
+/* Its row in the device table (devices/plug.h). */
+extern const struct vdc_device_plug higpu_plug;
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "kvm/guest.h"
 #include "devices/pcie.h"
-#include "devices/placement.h"
+#include "devices/plug.h"
 #include "devices/higpu/higpu_internal.h"
 
 _Static_assert(sizeof(struct higpu_command) == 64, "command layout");
@@ -23,7 +23,7 @@ bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_er
         .pcie_lanes = 16,
         .pcie_latency = 250 * VDC_NS,
         .command_time = 500 * VDC_NS,
-        .cause_mask = UINT64_C(1) << vdc_device_places[VDC_DEVICE_HIGPU].cause_bit,
+        .cause_mask = UINT64_C(1) << vdc_device_named("higpu")->cause_bit,
         .pcie_switch_port = 1,
     };
     return gpu_params_preset(preset, &p->gpu, err);

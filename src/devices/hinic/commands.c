@@ -140,14 +140,7 @@ static enum hinic_command_status modify_qp(struct hinic *nic, struct hinic_qp *q
     switch (to) {
     case HINIC_QPS_RTR: {
         uint32_t node = 0;
-        const struct fabric *f = nic->fabric;
-        bool found = false;
-        for (uint32_t n = 0; n < f->node_count && !found; n++) {
-            if (!f->nodes[n].is_switch && fabric_host_ipv4(n) == c->dest_gid) {
-                node = n;
-                found = true;
-            }
-        }
+        bool found = fabric_host_by_ipv4(nic->at.fabric, c->dest_gid, &node);
         if (!found || c->mtu < 1 || c->mtu > 5 || (128u << c->mtu) > nic->params.mtu || c->priority > 7)
             return HINIC_CMD_BAD_ARGUMENT;
         qp->dest_node = node;
@@ -164,7 +157,7 @@ static enum hinic_command_status modify_qp(struct hinic *nic, struct hinic_qp *q
         qp->retries_left = c->retry_count;
         qp->timeout_code = c->timeout;
         qp->assign_psn = qp->acked_psn = c->psn & 0xFFFFFF;
-        dcqcn_init(&qp->cc, nic->fabric->nodes[nic->node].ports[0].rate);
+        dcqcn_init(&qp->cc, fabric_endpoint_rate(&nic->at));
         break;
     case HINIC_QPS_ERR:
         qp->state = HINIC_QPS_ERR;

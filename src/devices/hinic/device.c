@@ -8,7 +8,7 @@
 #include "fabric/host.h"
 #include "kvm/guest.h"
 #include "devices/pcie.h"
-#include "devices/placement.h"
+#include "devices/plug.h"
 #include "devices/hinic/hinic_internal.h"
 
 _Static_assert(sizeof(struct hinic_command) == 64, "command block layout");
@@ -28,7 +28,7 @@ void hinic_params_defaults(struct hinic_params *p)
         .rnr_delay = 10 * VDC_US,
         .mtu = 4096,
         .priority = 3,
-        .cause_mask = UINT64_C(1) << vdc_device_places[VDC_DEVICE_HINIC].cause_bit,
+        .cause_mask = UINT64_C(1) << vdc_device_named("hinic")->cause_bit,
     };
 }
 
@@ -50,8 +50,8 @@ vdc_time hinic_now(const struct hinic *nic)
 void hinic_schedule(struct hinic *nic, struct vdc_entity *source, vdc_time at, enum hinic_event kind, uint32_t index,
                     uint32_t epoch)
 {
-    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, nic->entity->id, FABRIC_EV_ENDPOINT,
-                    vdc_arg_put(kind, 0, 8) | vdc_arg_put(index, 8, 24) | vdc_arg_put(epoch, 32, 32));
+    fabric_endpoint_schedule(&nic->at, source, at,
+                             vdc_arg_put(kind, 0, 8) | vdc_arg_put(index, 8, 16) | vdc_arg_put(epoch, 24, 32));
 }
 
 void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...)
@@ -73,7 +73,7 @@ void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...)
 
 void hinic_kick(struct hinic *nic)
 {
-    fabric_port_kick(&nic->fabric->nodes[nic->node].ports[0]);
+    fabric_endpoint_kick(&nic->at);
 }
 
 /* A doorbell names a QP by number; the guest may write anything. */
@@ -176,7 +176,7 @@ static void on_event(void *device, uint64_t arg)
 {
     struct hinic *nic = device;
     enum hinic_event kind = (enum hinic_event)vdc_arg_field(arg, 0, 8);
-    uint32_t index = (uint32_t)vdc_arg_field(arg, 8, 24), epoch = (uint32_t)vdc_arg_field(arg, 32, 32);
+    uint32_t index = (uint32_t)vdc_arg_field(arg, 8, 16), epoch = (uint32_t)vdc_arg_field(arg, 24, 32);
     struct hinic_qp *qp = index < HINIC_MAX_QPS ? &nic->qps[index] : NULL;
     if (kind == HINIC_EV_COMPLETION) {
         hinic_completion_arrives(nic);
@@ -227,7 +227,7 @@ static void receive(void *device, struct fabric_packet *p)
         else
             hinic_responder_receive(nic, qp, p);
     }
-    fabric_packet_release(&nic->fabric->pool, p);
+    fabric_packet_release(nic->pool, p);
 }
 
 struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint32_t node, uint64_t base,
@@ -243,7 +243,8 @@ struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint3
         return vdc_fail(err, "nic.pcie_lanes %u must be 1, 2, 4, 8 or 16", lanes), NULL;
     struct hinic *nic = vdc_xcalloc(1, sizeof *nic);
     nic->guest = guest;
-    nic->fabric = fabric;
+    nic->pool = fabric_packet_pool(fabric);
+    nic->cfg = fabric_parameters(fabric);
     nic->node = node;
     nic->base = base;
     nic->params = *params;
@@ -262,15 +263,15 @@ struct hinic *hinic_create(struct vdc_guest *guest, struct fabric *fabric, uint3
                  .generation = params->pcie_generation, .lanes = params->pcie_lanes, .vendor = VDC_PCI_VENDOR,
                  .device = HINIC_PCI_DEVICE, .class_code = HINIC_PCI_CLASS},
         .properties = nic->properties, .property_count = peers ? 1 : 0};
-    bool attached = fabric_host_attach(fabric, node, &endpoint, err);
+    bool attached = fabric_endpoint_attach(fabric, node, 0, &endpoint, &nic->at, err);
     if (!attached || !vdc_mmio_bus_add(&guest->bus, &window, err)) {
         if (attached)
-            fabric->nodes[node].host->endpoint = (struct fabric_endpoint){0};
+            fabric_endpoint_detach(&nic->at);
         free(nic->peer_gids_be);
         free(nic);
         return NULL;
     }
-    nic->entity = fabric->nodes[node].entity;
+    nic->entity = nic->at.entity;
     return nic;
 }
 
@@ -283,12 +284,12 @@ void hinic_free(struct hinic *nic)
     while (nic->control_head) {
         struct fabric_packet *p = nic->control_head;
         nic->control_head = p->next;
-        fabric_packet_release(&nic->fabric->pool, p);
+        fabric_packet_release(nic->pool, p);
     }
     for (uint32_t i = 0; i < nic->read_count; i++) {
         struct fabric_packet *p = nic->reads[(nic->read_head + i) % nic->read_cap].packet;
         if (p != NULL)
-            fabric_packet_release(&nic->fabric->pool, p);
+            fabric_packet_release(nic->pool, p);
     }
     free(nic->reads);
     free(nic->pending);

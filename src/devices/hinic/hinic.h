@@ -11,6 +11,7 @@
 #include "common/time.h"
 
 struct vdc_guest;
+struct vdc_device_plug;
 struct fabric;
 
 /* The timing model's parameters (scenario keys nic.*). */
@@ -51,5 +52,8 @@ struct hinic_stats {
     uint64_t completions, error_completions;
 };
 void hinic_get_stats(const struct hinic *nic, struct hinic_stats *out);
+
+/* Its row in the device table (devices/plug.h). */
+extern const struct vdc_device_plug hinic_plug;
 
 #endif

@@ -4,6 +4,7 @@
 #define VDC_DEVICES_HINIC_INTERNAL_H
 
 #include "fabric/dcqcn.h"
+#include "fabric/endpoint.h"
 #include "fabric/fabric.h"
 #include "fabric/packet.h"
 #include "kvm/mmio_bus.h"
@@ -11,7 +12,7 @@
 #include "devices/hinic/hinic.h"
 #include "devices/hinic/hinic_regs.h"
 
-/* Events on the host node's entity (FABRIC_EV_ENDPOINT): kind | index << 8 | epoch << 32. */
+/* Events on the host node's entity (fabric_endpoint_schedule): kind | index << 8 | epoch << 24, 56 bits. */
 enum hinic_event {
     HINIC_EV_SQ_DOORBELL = 1, /* index: QP; epoch: the producer index the guest wrote */
     HINIC_EV_RQ_DOORBELL,     /* index: QP; epoch: producer index */
@@ -122,9 +123,11 @@ struct hinic_pending_cqe {
 
 struct hinic {
     struct vdc_guest *guest;
-    struct fabric *fabric;
+    struct fabric_attachment at;   /* its endpoint on its host's port */
+    struct fabric_pool *pool;      /* the fabric's: its packets come from and go back to it */
+    const struct fabric_config *cfg;
     struct vdc_entity *entity;     /* the host node's: NIC events run there */
-    uint32_t node;
+    uint32_t node;                 /* the host's node number */
     uint64_t base;
     struct hinic_params params;
     uint64_t pcie_bandwidth;

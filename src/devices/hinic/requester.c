@@ -195,7 +195,7 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
         p = hinic_packet(nic, qp, FABRIC_PKT_DATA, op, psn, payload);
         if (payload > 0 &&
             !hinic_dma_read(nic, hinic_mr_physical(mr, w->local_addr + done), p->rdma->data, payload, "send data")) {
-            fabric_packet_release(&nic->fabric->pool, p);
+            fabric_packet_release(nic->pool, p);
             hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_DMA);
             return NULL;
         }
@@ -213,8 +213,8 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
         qp->sq_next++;
         qp->send_offset = 0;
     }
-    const struct fabric_config *cfg = &nic->fabric->cfg;
-    const struct fabric_port *port = &nic->fabric->nodes[nic->node].ports[0];
+    const struct fabric_config *cfg = nic->cfg;
+    const struct fabric_port *port = nic->at.port;
     if (cfg->dcqcn.enabled && qp->cc.rate < port->rate)
         qp->next_send_at = hinic_now(nic) + (fabric_wire_bits(p->frame_bytes) * VDC_SEC + qp->cc.rate - 1) / qp->cc.rate;
     if (idle_before)
@@ -413,9 +413,9 @@ void hinic_requester_receive(struct hinic *nic, struct hinic_qp *qp, const struc
         return;
     vdc_time now = hinic_now(nic);
     if (p->kind == FABRIC_PKT_CNP) {
-        if (!nic->fabric->cfg.dcqcn.enabled)
+        if (!nic->cfg->dcqcn.enabled)
             return;
-        vdc_time check = dcqcn_on_cnp(&qp->cc, &nic->fabric->cfg.dcqcn, now);
+        vdc_time check = dcqcn_on_cnp(&qp->cc, &nic->cfg->dcqcn, now);
         if (check)
             hinic_schedule(nic, nic->entity, check, HINIC_EV_DCQCN_DECREASE, qp->index, 0);
         return;
@@ -483,7 +483,7 @@ void hinic_requester_timeout(struct hinic *nic, struct hinic_qp *qp, uint32_t ep
 
 void hinic_requester_dcqcn(struct hinic *nic, struct hinic_qp *qp, bool increase)
 {
-    const struct dcqcn_params *params = &nic->fabric->cfg.dcqcn;
+    const struct dcqcn_params *params = &nic->cfg->dcqcn;
     vdc_time now = hinic_now(nic);
     uint64_t increases = qp->cc.increases;
     vdc_time next = increase ? dcqcn_increase_timer(&qp->cc, params, now) : dcqcn_decrease_timer(&qp->cc, params, now);

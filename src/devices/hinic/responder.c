@@ -13,14 +13,13 @@ enum { AETH_ACK = 0x1F, AETH_RNR_NAK = FABRIC_AETH_RNR_NAK | 1 /* timer code 1: 
 struct fabric_packet *hinic_packet(struct hinic *nic, const struct hinic_qp *qp, enum fabric_packet_kind kind,
                                    uint8_t opcode, uint32_t psn, uint32_t payload)
 {
-    struct fabric *f = nic->fabric;
-    struct fabric_packet *p = fabric_packet_alloc(&f->pool);
-    fabric_packet_add_rdma(&f->pool, p);
+    struct fabric_packet *p = fabric_packet_alloc(nic->pool);
+    fabric_packet_add_rdma(nic->pool, p);
     bool data = kind == FABRIC_PKT_DATA;
     p->kind = (uint8_t)kind;
     p->bth_opcode = opcode;
-    p->priority = data ? qp->priority : f->cfg.control_priority;
-    p->ecn = data && f->cfg.ecn ? FABRIC_ECN_ECT0 : FABRIC_ECN_NOT_ECT;
+    p->priority = data ? qp->priority : nic->cfg->control_priority;
+    p->ecn = data && nic->cfg->ecn ? FABRIC_ECN_ECT0 : FABRIC_ECN_NOT_ECT;
     p->ttl = 64;
     p->ack_request = data && opcode < FABRIC_OP_READ_RESPONSE_FIRST;
     p->src_host = nic->node;
@@ -317,7 +316,7 @@ void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struc
         return;
     vdc_time now = hinic_now(nic);
     if (p->ecn == FABRIC_ECN_CE && now >= qp->cnp_quiet_until) {
-        qp->cnp_quiet_until = now + nic->fabric->cfg.cnp_interval;
+        qp->cnp_quiet_until = now + nic->cfg->cnp_interval;
         send_control(nic, hinic_packet(nic, qp, FABRIC_PKT_CNP, FABRIC_OP_CNP, 0, 0));
     }
     uint32_t psn = hinic_psn_unwrap(p->psn, qp->expected_psn);
@@ -415,7 +414,7 @@ static vdc_time read_ready_at(const struct hinic *nic, const struct hinic_read_j
 
 struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port *port)
 {
-    const struct fabric_config *cfg = &nic->fabric->cfg;
+    const struct fabric_config *cfg = nic->cfg;
     if (nic->control_head && !(port->paused_mask & (1u << cfg->control_priority))) {
         struct fabric_packet *p = nic->control_head;
         nic->control_head = p->next;
@@ -456,7 +455,7 @@ struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port
 
 vdc_time hinic_responder_ready(const struct hinic *nic, const struct fabric_port *port)
 {
-    if (nic->control_head && !(port->paused_mask & (1u << nic->fabric->cfg.control_priority)))
+    if (nic->control_head && !(port->paused_mask & (1u << nic->cfg->control_priority)))
         return 0;
     for (uint32_t i = 0; i < nic->read_count; i++) {
         const struct hinic_read_job *job = &nic->reads[(nic->read_head + i) % nic->read_cap];
