@@ -398,6 +398,10 @@ expect help-ptx 0 "" -- "$vdc" help ptx
 if bash scripts/check-layers.sh >"$tmp/layers" 2>&1; then passed=$((passed + 1)); else
   echo "FAIL layers: $(head -3 "$tmp/layers")"; failed=$((failed + 1)); fi
 
+# Every symbol a part exports carries its prefix (docs/architecture.md, "Names"), in the build under test.
+if bash scripts/check-symbols.sh "$(dirname "$vdc")" >"$tmp/symbols" 2>&1; then passed=$((passed + 1)); else
+  echo "FAIL symbols: $(head -3 "$tmp/symbols")"; failed=$((failed + 1)); fi
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then

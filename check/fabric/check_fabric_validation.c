@@ -40,7 +40,7 @@ static void testbed_platform(struct testbed *tb, const char *path)
 {
     memset(tb, 0, sizeof *tb);
     struct vdc_error err = {{0}};
-    ck_assert_msg(simgrid_read_platform(path, &tb->topo, &err), "%s", err.text);
+    ck_assert_msg(fabric_simgrid_read_platform(path, &tb->topo, &err), "%s", err.text);
     fabric_config_defaults(&tb->cfg);
 }
 
@@ -398,7 +398,7 @@ END_TEST
 static void parking_lot_rates(const uint32_t (*pairs)[2], uint32_t count, double *vdc_bps, double *simgrid_bps)
 {
     struct vdc_error err = {{0}};
-    ck_assert_msg(simgrid_maxmin_rates(PARKING_LOT, pairs, count, simgrid_bps, &err), "%s", err.text);
+    ck_assert_msg(fabric_simgrid_maxmin_rates(PARKING_LOT, pairs, count, simgrid_bps, &err), "%s", err.text);
     struct testbed tb;
     testbed_platform(&tb, PARKING_LOT);
     for (uint32_t i = 0; i < count; i++)

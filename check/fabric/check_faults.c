@@ -92,12 +92,12 @@ static void world_build(struct world *w, const char *const *sets)
         ck_assert_msg(vdc_scenario_set(&w->sc, sets[i], &err), "%s", err.text);
     ck_assert_msg(vdc_scenario_validate(&w->sc, &err), "%s", err.text);
     vdc_sim_init(&w->sim, w->sc.seed);
-    ck_assert_msg(fabric_setup_config(&w->sc, &cfg, &err) && fabric_setup_topology(&w->sc, &w->topo, &err) &&
-                      fabric_setup_flows(&w->sc, &w->topo, &w->flows, &err),
+    ck_assert_msg(vdc_fabric_setup_config(&w->sc, &cfg, &err) && vdc_fabric_setup_topology(&w->sc, &w->topo, &err) &&
+                      vdc_fabric_setup_flows(&w->sc, &w->topo, &w->flows, &err),
                   "%s", err.text);
     ck_assert_msg(fabric_build(&w->f, &w->sim, &w->topo, &cfg, &err), "%s", err.text);
     ck_assert_msg(fabric_hosts_add_flows(&w->f, &w->flows, &err), "%s", err.text);
-    ck_assert_msg(fabric_setup_faults(&w->sc, &w->f, &err), "%s", err.text);
+    ck_assert_msg(vdc_fabric_setup_faults(&w->sc, &w->f, &err), "%s", err.text);
 }
 
 static void world_free(struct world *w)
@@ -297,9 +297,9 @@ START_TEST(names_are_checked_against_the_topology)
             ck_assert(vdc_scenario_set(&sc, leaf_spine[k], &err));
         ck_assert_msg(vdc_scenario_set(&sc, cases[i].schedule, &err), "%s", err.text);
         vdc_sim_init(&sim, 1);
-        ck_assert(fabric_setup_config(&sc, &cfg, &err) && fabric_setup_topology(&sc, &topo, &err));
+        ck_assert(vdc_fabric_setup_config(&sc, &cfg, &err) && vdc_fabric_setup_topology(&sc, &topo, &err));
         ck_assert(fabric_build(&f, &sim, &topo, &cfg, &err));
-        ck_assert_msg(!fabric_setup_faults(&sc, &f, &err), "%s was accepted", cases[i].schedule);
+        ck_assert_msg(!vdc_fabric_setup_faults(&sc, &f, &err), "%s was accepted", cases[i].schedule);
         ck_assert_str_eq(err.text, cases[i].message);
         fabric_free(&f);
         fabric_topology_free(&topo);

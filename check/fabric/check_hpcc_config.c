@@ -60,7 +60,7 @@ START_TEST(shipped_config_becomes_scenario_keys)
     write_config(shipped);
     struct hpcc_config c;
     struct vdc_error err;
-    ck_assert_msg(hpcc_config_read(path, &c, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_config_read(path, &c, &err), "%s", err.text);
     const char *expected[] = {
         "transport.model=hpcc-ns3", "transport.cc=hpcc", "topology.kind=hpcc",
         "topology.file=check/corpus/hpcc/small.txt", "workload.flows_file=check/corpus/hpcc/small-flows.txt",
@@ -80,7 +80,7 @@ START_TEST(shipped_config_becomes_scenario_keys)
         ck_assert_msg(vdc_scenario_set(&sc, c.assignments[i], &err), "%s: %s", c.assignments[i], err.text);
     ck_assert_msg(vdc_scenario_validate(&sc, &err), "%s", err.text);
     vdc_scenario_free(&sc);
-    hpcc_config_free(&c);
+    fabric_hpcc_config_free(&c);
     unlink(path);
 }
 END_TEST
@@ -91,14 +91,14 @@ START_TEST(documented_config_and_defaults)
     write_config(edited("CC_MODE 3", "CC_MODE 1 {Specifying different CC. 1: DCQCN, 3: HPCC}\n"));
     struct hpcc_config c;
     struct vdc_error err;
-    ck_assert_msg(hpcc_config_read(path, &c, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_config_read(path, &c, &err), "%s", err.text);
     ck_assert(has(&c, "transport.cc=dcqcn"));
-    hpcc_config_free(&c);
+    fabric_hpcc_config_free(&c);
     unlink(path);
     write_config(edited("BUFFER_SIZE 32", ""));
-    ck_assert_msg(hpcc_config_read(path, &c, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_config_read(path, &c, &err), "%s", err.text);
     ck_assert(has(&c, "fabric.buffer=16MiB"));
-    hpcc_config_free(&c);
+    fabric_hpcc_config_free(&c);
     unlink(path);
 }
 END_TEST
@@ -139,7 +139,7 @@ START_TEST(broken_configs)
         write_config(edited(b->key, b->line));
         struct hpcc_config c;
         struct vdc_error err;
-        ck_assert_msg(!hpcc_config_read(path, &c, &err), "case %zu read", i);
+        ck_assert_msg(!fabric_hpcc_config_read(path, &c, &err), "case %zu read", i);
         char expected[600];
         const char *mark = strstr(b->message, "PATH");
         snprintf(expected, sizeof expected, "%.*s%s%s", (int)(mark - b->message), b->message, path, mark + 4);
@@ -156,12 +156,12 @@ START_TEST(repeated_key_and_missing_file)
     write_config(text);
     struct hpcc_config c;
     struct vdc_error err;
-    ck_assert(!hpcc_config_read(path, &c, &err));
+    ck_assert(!fabric_hpcc_config_read(path, &c, &err));
     char expected[300];
     snprintf(expected, sizeof expected, "%s:59: HAS_WIN repeats the key of line 32; give each key once", path);
     ck_assert_str_eq(err.text, expected);
     unlink(path);
-    ck_assert(!hpcc_config_read("/nonexistent/config.txt", &c, &err));
+    ck_assert(!fabric_hpcc_config_read("/nonexistent/config.txt", &c, &err));
     ck_assert_msg(strstr(err.text, "/nonexistent/config.txt") != NULL, "%s", err.text);
 }
 END_TEST

@@ -132,7 +132,7 @@ START_TEST(broken_topology_files)
         expected_for(broken_topologies[i].message, path, expected, sizeof expected);
         struct fabric_topology topo;
         struct vdc_error err = {{0}};
-        ck_assert_msg(!hpcc_read_topology(path, &topo, NULL, &err), "%s was accepted", path);
+        ck_assert_msg(!fabric_hpcc_read_topology(path, &topo, NULL, &err), "%s was accepted", path);
         ck_assert_str_eq(err.text, expected);
         ck_assert_ptr_null(topo.links); /* nothing left allocated */
         ck_assert_ptr_null(topo.is_switch);
@@ -144,13 +144,13 @@ START_TEST(broken_flow_files)
 {
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    ck_assert_msg(hpcc_read_topology(HPCC_DIR "small.txt", &topo, NULL, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_read_topology(HPCC_DIR "small.txt", &topo, NULL, &err), "%s", err.text);
     for (size_t i = 0; i < sizeof broken_flows / sizeof broken_flows[0]; i++) {
         char path[256], expected[1024];
         snprintf(path, sizeof path, HPCC_DIR "%s", broken_flows[i].name);
         expected_for(broken_flows[i].message, path, expected, sizeof expected);
         struct fabric_flow_set flows;
-        ck_assert_msg(!hpcc_read_flows(path, &topo, &flows, NULL, &err), "%s was accepted", path);
+        ck_assert_msg(!fabric_hpcc_read_flows(path, &topo, &flows, NULL, &err), "%s was accepted", path);
         ck_assert_str_eq(err.text, expected);
         ck_assert_ptr_null(flows.items);
     }
@@ -162,7 +162,7 @@ START_TEST(folder_and_long_line)
 {
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    ck_assert(!hpcc_read_topology("check/corpus/hpcc", &topo, NULL, &err));
+    ck_assert(!fabric_hpcc_read_topology("check/corpus/hpcc", &topo, NULL, &err));
     ck_assert_str_eq(err.text, "check/corpus/hpcc: is a folder, not a topology file");
 
     char path[] = "/tmp/vdc-hpcc-long-XXXXXX";
@@ -174,7 +174,7 @@ START_TEST(folder_and_long_line)
         fputc('2', f);
     fputc('\n', f);
     fclose(f);
-    bool loaded = hpcc_read_topology(path, &topo, NULL, &err);
+    bool loaded = fabric_hpcc_read_topology(path, &topo, NULL, &err);
     unlink(path);
     ck_assert(!loaded);
     char expected[256];
@@ -204,7 +204,7 @@ START_TEST(small_topology_in_every_line_ending)
         snprintf(path, sizeof path, HPCC_DIR "%s", files[i]);
         struct fabric_topology topo;
         struct vdc_error err = {{0}};
-        ck_assert_msg(hpcc_read_topology(path, &topo, NULL, &err), "%s: %s", path, err.text);
+        ck_assert_msg(fabric_hpcc_read_topology(path, &topo, NULL, &err), "%s: %s", path, err.text);
         check_small(&topo);
         fabric_topology_free(&topo);
     }
@@ -216,8 +216,8 @@ START_TEST(flows_keep_file_order_and_exact_times)
     struct fabric_topology topo;
     struct fabric_flow_set flows;
     struct vdc_error err = {{0}};
-    ck_assert(hpcc_read_topology(HPCC_DIR "small.txt", &topo, NULL, &err));
-    ck_assert_msg(hpcc_read_flows(HPCC_DIR "small-flows.txt", &topo, &flows, NULL, &err), "%s", err.text);
+    ck_assert(fabric_hpcc_read_topology(HPCC_DIR "small.txt", &topo, NULL, &err));
+    ck_assert_msg(fabric_hpcc_read_flows(HPCC_DIR "small-flows.txt", &topo, &flows, NULL, &err), "%s", err.text);
     ck_assert_uint_eq(flows.count, 4);
     const struct fabric_flow_spec *f = flows.items;
     ck_assert(f[0].src == 0 && f[0].dst == 1 && f[0].priority == 3 && f[0].dst_port == 100);
@@ -236,7 +236,7 @@ START_TEST(hpcc_fat_tree_shape)
     struct fabric_topology topo;
     struct fabric_flow_set flows;
     struct vdc_error err = {{0}};
-    ck_assert_msg(hpcc_read_topology(HPCC_DIR "hpcc-fat.txt", &topo, NULL, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_read_topology(HPCC_DIR "hpcc-fat.txt", &topo, NULL, &err), "%s", err.text);
     ck_assert_uint_eq(topo.node_count, 376);
     ck_assert_uint_eq(fabric_topology_host_count(&topo), 320);
     ck_assert_uint_eq(topo.link_count, 480);
@@ -246,7 +246,7 @@ START_TEST(hpcc_fat_tree_shape)
     ck_assert(topo.links[319].a == 319 && topo.links[319].b == 339);
     ck_assert(topo.links[320].a == 320 && topo.links[320].b == 340 && topo.links[320].rate == 400000000000ULL);
     ck_assert(topo.links[479].a == 359 && topo.links[479].b == 375 && topo.links[479].delay == VDC_US);
-    ck_assert_msg(hpcc_read_flows(HPCC_DIR "hpcc-fat-flows.txt", &topo, &flows, NULL, &err), "%s", err.text);
+    ck_assert_msg(fabric_hpcc_read_flows(HPCC_DIR "hpcc-fat-flows.txt", &topo, &flows, NULL, &err), "%s", err.text);
     ck_assert_uint_eq(flows.count, 4);
     ck_assert(flows.items[3].src == 5 && flows.items[3].dst == 1 && flows.items[3].start == 2 * VDC_SEC);
     fabric_flow_set_free(&flows);

@@ -7,12 +7,12 @@
 
 START_TEST(frame_sizes_follow_its_headers)
 {
-    ck_assert_uint_eq(ns3_data_frame_bytes(FABRIC_CC_DCQCN, 1000), 1048);
-    ck_assert_uint_eq(ns3_data_frame_bytes(FABRIC_CC_HPCC, 1000), 1090);
-    ck_assert_uint_eq(ns3_data_frame_bytes(FABRIC_CC_TIMELY, 1000), 1056);
-    ck_assert_uint_eq(ns3_ack_frame_bytes(FABRIC_CC_DCQCN), 60);
-    ck_assert_uint_eq(ns3_ack_frame_bytes(FABRIC_CC_HPCC), 88);
-    ck_assert_uint_eq(ns3_ack_frame_bytes(FABRIC_CC_TIMELY), 60);
+    ck_assert_uint_eq(fabric_ns3_data_frame_bytes(FABRIC_CC_DCQCN, 1000), 1048);
+    ck_assert_uint_eq(fabric_ns3_data_frame_bytes(FABRIC_CC_HPCC, 1000), 1090);
+    ck_assert_uint_eq(fabric_ns3_data_frame_bytes(FABRIC_CC_TIMELY, 1000), 1056);
+    ck_assert_uint_eq(fabric_ns3_ack_frame_bytes(FABRIC_CC_DCQCN), 60);
+    ck_assert_uint_eq(fabric_ns3_ack_frame_bytes(FABRIC_CC_HPCC), 88);
+    ck_assert_uint_eq(fabric_ns3_ack_frame_bytes(FABRIC_CC_TIMELY), 60);
     ck_assert_uint_eq(NS3_PFC_FRAME, 43);
 }
 END_TEST
@@ -50,8 +50,8 @@ END_TEST
 START_TEST(ecmp_hash_is_murmur3)
 {
     /* Values from an independent MurmurHash3 (x86, 32-bit) of the 12-byte key. */
-    ck_assert_uint_eq(ns3_ecmp_hash(5, 0x0b000001, 0x0b000401, 10000, 100), 0xf3e0b697u);
-    ck_assert_uint_eq(ns3_ecmp_hash(330, 0x0b000101, 0x0b013f01, 10003, 100), 0x855a468bu);
+    ck_assert_uint_eq(fabric_ns3_ecmp_hash(5, 0x0b000001, 0x0b000401, 10000, 100), 0xf3e0b697u);
+    ck_assert_uint_eq(fabric_ns3_ecmp_hash(330, 0x0b000101, 0x0b013f01, 10003, 100), 0x855a468bu);
 }
 END_TEST
 

@@ -44,7 +44,7 @@ static void refused(const char *body, char *message, size_t size)
     write_platform(path, sizeof path, text);
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    bool loaded = simgrid_read_platform(path, &topo, &err);
+    bool loaded = fabric_simgrid_read_platform(path, &topo, &err);
     remove_platform(path);
     ck_assert_msg(!loaded, "the platform was accepted: %s", body);
     ck_assert_ptr_null(topo.links);
@@ -63,7 +63,7 @@ START_TEST(parking_lot_imports_hosts_switches_and_links)
 {
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    ck_assert_msg(simgrid_read_platform(PARKING_LOT, &topo, &err), "%s", err.text);
+    ck_assert_msg(fabric_simgrid_read_platform(PARKING_LOT, &topo, &err), "%s", err.text);
     static const char *const names[] = {"a1", "a2", "b1", "b2", "b3", "c1", "c2", "c3", "a1-r1+a2-r1+r1-r2",
                                         "b1-r2+b2-r2+b3-r2+r1-r2+r2-r3", "c1-r3+c2-r3+c3-r3+r2-r3"};
     ck_assert_uint_eq(topo.node_count, 11);
@@ -103,7 +103,7 @@ START_TEST(parking_lot_maxmin_rates)
     const double expected[] = {2.5e9, 7.5e9, 2.5e9, 1e9, 6e9};
     double rates[5] = {0};
     struct vdc_error err = {{0}};
-    ck_assert_msg(simgrid_maxmin_rates(PARKING_LOT, pairs, 5, rates, &err), "%s", err.text);
+    ck_assert_msg(fabric_simgrid_maxmin_rates(PARKING_LOT, pairs, 5, rates, &err), "%s", err.text);
     for (int i = 0; i < 5; i++)
         ck_assert_msg(fabs(rates[i] - expected[i]) <= 1e-6 * expected[i], "pair %d: %.17g bit/s, expected %.17g", i,
                       rates[i], expected[i]);
@@ -115,11 +115,11 @@ START_TEST(maxmin_refuses_bad_pairs)
     double rates[1];
     struct vdc_error err = {{0}};
     const uint32_t same[][2] = {{2, 2}};
-    ck_assert(!simgrid_maxmin_rates(PARKING_LOT, same, 1, rates, &err));
+    ck_assert(!fabric_simgrid_maxmin_rates(PARKING_LOT, same, 1, rates, &err));
     ck_assert_str_eq(err.text, PARKING_LOT ": pair 0: source and destination are both node 2; a transfer needs two "
                                "different hosts");
     const uint32_t switch_node[][2] = {{0, 8}};
-    ck_assert(!simgrid_maxmin_rates(PARKING_LOT, switch_node, 1, rates, &err));
+    ck_assert(!fabric_simgrid_maxmin_rates(PARKING_LOT, switch_node, 1, rates, &err));
     ck_assert_str_eq(err.text, PARKING_LOT ": pair 0: node 8 is not a host; the platform's hosts are nodes 0 to 7");
 }
 END_TEST
@@ -128,10 +128,10 @@ START_TEST(missing_and_broken_files)
 {
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    ck_assert(!simgrid_read_platform("scenarios/platforms/no-such-platform.xml", &topo, &err));
+    ck_assert(!fabric_simgrid_read_platform("scenarios/platforms/no-such-platform.xml", &topo, &err));
     ck_assert_str_eq(err.text, "scenarios/platforms/no-such-platform.xml: cannot open the platform file (No such "
                                "file or directory); check the path");
-    ck_assert(!simgrid_read_platform("scenarios/platforms", &topo, &err));
+    ck_assert(!fabric_simgrid_read_platform("scenarios/platforms", &topo, &err));
     ck_assert_str_eq(err.text, "scenarios/platforms: is a folder, not a SimGrid platform file");
 
     /* An unclosed <host> on line 5: SimGrid's parser aborts; its first line becomes the message. */
@@ -143,7 +143,7 @@ START_TEST(missing_and_broken_files)
                                       "    <host id=\"a\" speed=\"1Gf\">\n"
                                       "  </zone>\n"
                                       "</platform>\n");
-    bool loaded = simgrid_read_platform(path, &topo, &err);
+    bool loaded = fabric_simgrid_read_platform(path, &topo, &err);
     remove_platform(path);
     ck_assert(!loaded);
     snprintf(expected, sizeof expected, "%s: SimGrid refused the platform: Parse error at %s:6: ", path, path);
@@ -247,7 +247,7 @@ START_TEST(cluster_without_backbone_is_a_star)
     write_platform(path, sizeof path, text);
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    bool loaded = simgrid_read_platform(path, &topo, &err);
+    bool loaded = fabric_simgrid_read_platform(path, &topo, &err);
     remove_platform(path);
     ck_assert_msg(loaded, "%s", err.text);
     ck_assert_uint_eq(topo.node_count, 5);
@@ -280,7 +280,7 @@ START_TEST(shared_links_routed_in_full)
     write_platform(path, sizeof path, text);
     struct fabric_topology topo;
     struct vdc_error err = {{0}};
-    bool loaded = simgrid_read_platform(path, &topo, &err);
+    bool loaded = fabric_simgrid_read_platform(path, &topo, &err);
     remove_platform(path);
     ck_assert_msg(loaded, "%s", err.text);
     ck_assert_uint_eq(topo.node_count, 4);
@@ -299,16 +299,16 @@ END_TEST
 START_TEST(simgrid_messages_lose_their_log_prefix)
 {
     char message[256];
-    simgrid_first_message("[0.000000] ./src/xbt/exception.cpp:95: [xbt_exception/ERROR] Parse error at p.xml:6: "
+    fabric_simgrid_first_message("[0.000000] ./src/xbt/exception.cpp:95: [xbt_exception/ERROR] Parse error at p.xml:6: "
                           "unknown unit: Gbs.\n[0.000000] ./src/xbt/exception.cpp:96: [xbt_exception/ERROR] Exiting "
                           "now.\n",
                           message, sizeof message);
     ck_assert_str_eq(message, "Parse error at p.xml:6: unknown unit: Gbs");
-    simgrid_first_message("[0.000000] ./src/xbt/exception.cpp:48: [xbt_exception/CRITICAL] Uncaught exception "
+    fabric_simgrid_first_message("[0.000000] ./src/xbt/exception.cpp:48: [xbt_exception/CRITICAL] Uncaught exception "
                           "std::invalid_argument: No route from 'a1' to 'a2'\n  ->  0# backtrace",
                           message, sizeof message);
     ck_assert_str_eq(message, "No route from 'a1' to 'a2'");
-    simgrid_first_message("\nplain words\n", message, sizeof message);
+    fabric_simgrid_first_message("\nplain words\n", message, sizeof message);
     ck_assert_str_eq(message, "plain words");
 }
 END_TEST

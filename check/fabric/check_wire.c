@@ -487,20 +487,20 @@ START_TEST(pcap_file_layout)
     struct scratch s;
     scratch_open(&s);
     struct vdc_error err;
-    struct pcap_writer *w = pcap_writer_open(s.path[0], 100, &err);
+    struct pcap_writer *w = vdc_pcap_writer_open(s.path[0], 100, &err);
     ck_assert_msg(w != NULL, "%s", err.text);
     static uint8_t frame[2000];
     struct fabric_packet p = data_packet(1000);
     size_t len = fabric_wire_encode(&p, NULL, frame, sizeof frame);
     /* 3 s + 123456789.999 ns: the picoseconds below a nanosecond are dropped. */
-    ck_assert(pcap_writer_add(w, 3 * VDC_SEC + 123456789999ULL, frame, (uint32_t)len, (uint32_t)len, &err));
-    ck_assert(pcap_writer_add(w, 999, frame, 60, 70, &err));
-    ck_assert(!pcap_writer_add(w, 0, frame, 61, 60, &err));
+    ck_assert(vdc_pcap_writer_add(w, 3 * VDC_SEC + 123456789999ULL, frame, (uint32_t)len, (uint32_t)len, &err));
+    ck_assert(vdc_pcap_writer_add(w, 999, frame, 60, 70, &err));
+    ck_assert(!vdc_pcap_writer_add(w, 0, frame, 61, 60, &err));
     char expected[256];
     snprintf(expected, sizeof expected,
              "pcap file '%s': 61 bytes captured of a 60-byte frame; the capture cannot exceed the frame", s.path[0]);
     ck_assert_str_eq(err.text, expected);
-    ck_assert_msg(pcap_writer_close(w, &err), "%s", err.text);
+    ck_assert_msg(vdc_pcap_writer_close(w, &err), "%s", err.text);
 
     static char file[4096];
     size_t n = read_whole(s.path[0], file, sizeof file);
@@ -525,21 +525,21 @@ END_TEST
 START_TEST(pcap_errors_name_the_file)
 {
     struct vdc_error err;
-    ck_assert_ptr_null(pcap_writer_open("/nonexistent-folder/x.pcap", 65535, &err));
+    ck_assert_ptr_null(vdc_pcap_writer_open("/nonexistent-folder/x.pcap", 65535, &err));
     ck_assert_str_eq(err.text, "cannot create the pcap file '/nonexistent-folder/x.pcap' (No such file or "
                                "directory); choose a writable folder");
-    ck_assert_ptr_null(pcap_writer_open("/tmp/x.pcap", 0, &err));
+    ck_assert_ptr_null(vdc_pcap_writer_open("/tmp/x.pcap", 0, &err));
     ck_assert_str_eq(err.text, "pcap snapshot length 0 for '/tmp/x.pcap' is outside 1..262144; use 262144 to "
                                "keep whole frames");
-    ck_assert(!pcap_writer_add(NULL, 0, NULL, 0, 0, &err));
+    ck_assert(!vdc_pcap_writer_add(NULL, 0, NULL, 0, 0, &err));
     ck_assert_str_eq(err.text, "no pcap writer to add a frame to; open the file first");
-    ck_assert(pcap_writer_close(NULL, &err));
+    ck_assert(vdc_pcap_writer_close(NULL, &err));
     if (access("/dev/full", W_OK) == 0) { /* writes succeed into the buffer; the flush at close fails */
-        struct pcap_writer *w = pcap_writer_open("/dev/full", 65535, &err);
+        struct pcap_writer *w = vdc_pcap_writer_open("/dev/full", 65535, &err);
         ck_assert_msg(w != NULL, "%s", err.text);
         uint8_t frame[60] = {0};
-        ck_assert(pcap_writer_add(w, 0, frame, 60, 60, &err));
-        ck_assert(!pcap_writer_close(w, &err));
+        ck_assert(vdc_pcap_writer_add(w, 0, frame, 60, 60, &err));
+        ck_assert(!vdc_pcap_writer_close(w, &err));
         ck_assert_str_eq(err.text, "writing the pcap file '/dev/full' failed (No space left on device); check free "
                                    "space and the folder");
     }
@@ -552,7 +552,7 @@ START_TEST(tshark_reads_every_kind)
     struct scratch s;
     scratch_open(&s);
     struct vdc_error err;
-    struct pcap_writer *w = pcap_writer_open(s.path[0], PCAP_DEFAULT_SNAPLEN, &err);
+    struct pcap_writer *w = vdc_pcap_writer_open(s.path[0], PCAP_DEFAULT_SNAPLEN, &err);
     ck_assert_msg(w != NULL, "%s", err.text);
     const struct fabric_packet packets[] = {data_packet(1000), ack_packet(FABRIC_PKT_ACK),
                                             ack_packet(FABRIC_PKT_NACK), cnp_packet(), pfc_packet(0xffff),
@@ -560,9 +560,9 @@ START_TEST(tshark_reads_every_kind)
     static uint8_t frame[2000];
     for (size_t i = 0; i < sizeof packets / sizeof packets[0]; i++) {
         size_t len = fabric_wire_encode(&packets[i], NULL, frame, sizeof frame);
-        ck_assert(pcap_writer_add(w, i * VDC_US, frame, (uint32_t)len, (uint32_t)len, &err));
+        ck_assert(vdc_pcap_writer_add(w, i * VDC_US, frame, (uint32_t)len, (uint32_t)len, &err));
     }
-    ck_assert_msg(pcap_writer_close(w, &err), "%s", err.text);
+    ck_assert_msg(vdc_pcap_writer_close(w, &err), "%s", err.text);
 
     static char out[8192];
     tshark_read(&s,

@@ -468,7 +468,7 @@ START_TEST(tshark_reads_every_opcode)
     struct scratch s;
     scratch_open(&s);
     struct vdc_error err;
-    struct pcap_writer *w = pcap_writer_open(s.path[0], PCAP_DEFAULT_SNAPLEN, &err);
+    struct pcap_writer *w = vdc_pcap_writer_open(s.path[0], PCAP_DEFAULT_SNAPLEN, &err);
     ck_assert_msg(w != NULL, "%s", err.text);
     static struct fabric_rdma r;
     static uint8_t frame[FRAME_CAP];
@@ -478,9 +478,9 @@ START_TEST(tshark_reads_every_opcode)
         struct fabric_packet p = nic_packet(&specs[i], has_payload(&specs[i]) ? 16 + (uint32_t)i % 4 : 0, &r);
         size_t len = fabric_wire_encode(&p, r.data, frame, sizeof frame);
         ck_assert_uint_gt(len, 0);
-        ck_assert(pcap_writer_add(w, (vdc_time)i * VDC_US, frame, (uint32_t)len, (uint32_t)len, &err));
+        ck_assert(vdc_pcap_writer_add(w, (vdc_time)i * VDC_US, frame, (uint32_t)len, (uint32_t)len, &err));
     }
-    ck_assert_msg(pcap_writer_close(w, &err), "%s", err.text);
+    ck_assert_msg(vdc_pcap_writer_close(w, &err), "%s", err.text);
 
     static char out[16384];
     tshark_read(&s,

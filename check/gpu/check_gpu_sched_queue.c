@@ -28,7 +28,7 @@ START_TEST(same_order_as_a_list)
     struct vdc_rng rng;
     vdc_rng_seed(&rng, 42, 7);
     struct sched_queue q;
-    sched_queue_init(&q, IDS);
+    gpu_sched_queue_init(&q, IDS);
     uint64_t live[IDS];
     for (uint32_t i = 0; i < IDS; i++)
         live[i] = NONE;
@@ -43,17 +43,17 @@ START_TEST(same_order_as_a_list)
                             : kind == 1 ? now - (now < 50 ? now : vdc_rng_below(&rng, 50))
                                         : now + vdc_rng_below(&rng, 40);
             if (live[id] != NONE)
-                sched_queue_remove(&q, live[id], id);
+                gpu_sched_queue_remove(&q, live[id], id);
             live[id] = time;
-            sched_queue_push(&q, time, id);
+            gpu_sched_queue_push(&q, time, id);
         } else if (what < 6 && live[id] != NONE) {
-            sched_queue_remove(&q, live[id], id);
+            gpu_sched_queue_remove(&q, live[id], id);
             live[id] = NONE;
         } else {
             struct sched_entry got, want;
             bool have;
             /* Superseded heap entries come back and are skipped, as the launch skips them. */
-            while ((have = sched_queue_pop(&q, &got)) && live[got.id] != got.time)
+            while ((have = gpu_sched_queue_pop(&q, &got)) && live[got.id] != got.time)
                 ;
             ck_assert_int_eq(have, reference_pop(live, &want));
             if (have) {
@@ -66,33 +66,33 @@ START_TEST(same_order_as_a_list)
         }
     }
     ck_assert_uint_gt(pops, 50000);
-    sched_queue_free(&q);
+    gpu_sched_queue_free(&q);
 }
 END_TEST
 
 START_TEST(looks_ahead_in_order)
 {
     struct sched_queue q;
-    sched_queue_init(&q, 130);
+    gpu_sched_queue_init(&q, 130);
     q.base = 1000;
-    sched_queue_push(&q, 1000, 5);
-    sched_queue_push(&q, 1000, 70);
-    sched_queue_push(&q, 1000, 129);
-    sched_queue_push(&q, 1001, 3);
-    sched_queue_push(&q, 1003, 1);
+    gpu_sched_queue_push(&q, 1000, 5);
+    gpu_sched_queue_push(&q, 1000, 70);
+    gpu_sched_queue_push(&q, 1000, 129);
+    gpu_sched_queue_push(&q, 1001, 3);
+    gpu_sched_queue_push(&q, 1003, 1);
     uint32_t id;
-    ck_assert(sched_queue_peek_ahead(&q, 1000, 5, 1, &id));
+    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 1, &id));
     ck_assert_uint_eq(id, 70);
-    ck_assert(sched_queue_peek_ahead(&q, 1000, 5, 2, &id));
+    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 2, &id));
     ck_assert_uint_eq(id, 129);
-    ck_assert(sched_queue_peek_ahead(&q, 1000, 5, 3, &id));
+    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 3, &id));
     ck_assert_uint_eq(id, 3);
-    ck_assert(!sched_queue_peek_ahead(&q, 1000, 5, 4, &id)); /* 1003 is more than a cycle ahead */
+    ck_assert(!gpu_sched_queue_peek_ahead(&q, 1000, 5, 4, &id)); /* 1003 is more than a cycle ahead */
     struct sched_entry e;
-    ck_assert(sched_queue_pop(&q, &e));
+    ck_assert(gpu_sched_queue_pop(&q, &e));
     ck_assert_uint_eq(e.time, 1000);
     ck_assert_uint_eq(e.id, 5);
-    sched_queue_free(&q);
+    gpu_sched_queue_free(&q);
 }
 END_TEST
 

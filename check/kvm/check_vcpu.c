@@ -23,10 +23,10 @@ static void rig_start(struct rig *r, const uint8_t *code, size_t size, uint64_t 
 {
     struct vdc_error err;
     ck_assert_msg(vdc_guest_memory_map(&r->memory, RAM, &err), "%s", err.text);
-    x86_build_system_tables(&r->memory);
+    vdc_x86_build_system_tables(&r->memory);
     memcpy(vdc_guest_ptr(&r->memory, CODE, size), code, size);
     struct vdc_vcpu_entry entry;
-    x86_user_entry(&entry, CODE, RAM - 0x1000, 0x1234, RAM - 0x1000);
+    vdc_x86_user_entry(&entry, CODE, RAM - 0x1000, 0x1234, RAM - 0x1000);
     struct vdc_vcpu_options options = {
         .backend = VDC_VCPU_EMULATED, .runaway_instructions = runaway_instructions, .count_instructions = true};
     ck_assert_msg(vdc_vcpu_create(&r->vcpu, &r->memory, &options, &entry, &err), "%s", err.text);

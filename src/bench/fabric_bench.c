@@ -8,7 +8,7 @@
 #include "fabric/host.h"
 #include "fabric/topologies.h"
 
-bool fabric_bench_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vdc_time delay, uint64_t seed,
+bool vdc_bench_fabric_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vdc_time delay, uint64_t seed,
                          struct fabric_bench_result *out, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);

@@ -15,7 +15,7 @@ struct fabric_bench_result {
 };
 
 /* `senders` hosts each send `bytes` to one receiver at `rate` over links of `delay`, PFC, ECN and DCQCN on. */
-bool fabric_bench_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vdc_time delay, uint64_t seed,
+bool vdc_bench_fabric_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vdc_time delay, uint64_t seed,
                          struct fabric_bench_result *out, struct vdc_error *err);
 
 #endif

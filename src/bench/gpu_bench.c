@@ -10,7 +10,7 @@
 #include "gpu/gpu.h"
 #include "scheduler/rng.h"
 
-extern const char gpu_bench_gemm_ptx[], gpu_bench_fma_ptx[], gpu_bench_copy_ptx[];
+extern const char vdc_bench_gpu_gemm_ptx[], vdc_bench_gpu_fma_ptx[], vdc_bench_gpu_copy_ptx[];
 
 struct bench_gpu {
     struct gpu *gpu;
@@ -62,7 +62,7 @@ static bool alloc_filled(struct gpu *gpu, uint64_t floats, uint64_t seed, uint64
     return ok;
 }
 
-bool gpu_bench_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kernel out[GPU_BENCH_KERNELS],
+bool vdc_bench_gpu_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kernel out[GPU_BENCH_KERNELS],
                      struct vdc_error *err)
 {
     struct gpu_params p;
@@ -72,9 +72,9 @@ bool gpu_bench_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kerne
     if (gpu == NULL)
         return false;
     struct gpu_module *gemm = NULL, *fma = NULL, *copy = NULL;
-    bool ok = gpu_module_load(gpu, gpu_bench_gemm_ptx, strlen(gpu_bench_gemm_ptx), "gemm.ptx", &gemm, err) &&
-              gpu_module_load(gpu, gpu_bench_fma_ptx, strlen(gpu_bench_fma_ptx), "fma_bound.ptx", &fma, err) &&
-              gpu_module_load(gpu, gpu_bench_copy_ptx, strlen(gpu_bench_copy_ptx), "stream_copy.ptx", &copy, err);
+    bool ok = gpu_module_load(gpu, vdc_bench_gpu_gemm_ptx, strlen(vdc_bench_gpu_gemm_ptx), "gemm.ptx", &gemm, err) &&
+              gpu_module_load(gpu, vdc_bench_gpu_fma_ptx, strlen(vdc_bench_gpu_fma_ptx), "fma_bound.ptx", &fma, err) &&
+              gpu_module_load(gpu, vdc_bench_gpu_copy_ptx, strlen(vdc_bench_gpu_copy_ptx), "stream_copy.ptx", &copy, err);
     uint64_t a, b, c;
     uint64_t n = gemm_n;
     ok = ok && alloc_filled(gpu, n * n, 1, &a, err) && alloc_filled(gpu, n * n, 2, &b, err) &&

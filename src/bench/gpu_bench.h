@@ -16,7 +16,7 @@ struct gpu_bench_kernel {
 #define GPU_BENCH_KERNELS 3
 
 /* One round on preset `preset`: a tiled GEMM (n x n x n), an FMA-bound kernel and a streaming copy. */
-bool gpu_bench_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kernel out[GPU_BENCH_KERNELS],
+bool vdc_bench_gpu_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kernel out[GPU_BENCH_KERNELS],
                      struct vdc_error *err);
 
 #endif

@@ -24,7 +24,7 @@ static void hold_on_event(struct vdc_entity *self, const struct vdc_event *ev)
         vdc_sim_stop(self->sim);
 }
 
-struct hold_result hold_run(uint64_t pending, uint64_t events, uint64_t seed)
+struct hold_result vdc_bench_hold_run(uint64_t pending, uint64_t events, uint64_t seed)
 {
     struct vdc_sim sim;
     vdc_sim_init(&sim, seed);

@@ -125,7 +125,7 @@ static bool loop_rate(enum vdc_vcpu_backend backend, const struct vcpu_bench_pro
     return true;
 }
 
-bool vcpu_bench_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
+bool vdc_bench_vcpu_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
                       uint64_t iterations, struct vcpu_bench_result *result, struct vdc_error *err)
 {
     char args[64];
@@ -163,7 +163,7 @@ static double resident_mib(void)
     return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
-bool vcpu_bench_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
+bool vdc_bench_vcpu_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
                      uint64_t exits, uint64_t iterations, struct vcpu_bench_many_result *result,
                      struct vdc_error *err)
 {

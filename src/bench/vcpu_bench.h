@@ -24,7 +24,7 @@ struct vcpu_bench_result {
 };
 
 /* One round on `backend`: `exits` clock reads, `iterations` of each four-instruction loop. */
-bool vcpu_bench_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
+bool vdc_bench_vcpu_round(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint64_t exits,
                       uint64_t iterations, struct vcpu_bench_result *result, struct vdc_error *err);
 
 struct vcpu_bench_many_result {
@@ -35,7 +35,7 @@ struct vcpu_bench_many_result {
 };
 
 /* `guests` guests in one run, each reading the clock `exits` times; then as many running each loop. */
-bool vcpu_bench_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
+bool vdc_bench_vcpu_many(enum vdc_vcpu_backend backend, const struct vcpu_bench_programs *programs, uint32_t guests,
                      uint64_t exits, uint64_t iterations, struct vcpu_bench_many_result *result,
                      struct vdc_error *err);
 

@@ -52,7 +52,7 @@ static int bench_sched(int argc, char **argv)
     double rates[101];
     uint64_t digest = 0;
     for (unsigned long long i = 0; i < repeat; i++) {
-        struct hold_result r = hold_run(pending, events, seed);
+        struct hold_result r = vdc_bench_hold_run(pending, events, seed);
         rates[i] = (double)r.events / r.wall_seconds;
         printf("  run %llu: %.2f M events/s (wall %.3f s, digest %016" PRIx64 ")\n", i + 1, rates[i] / 1e6,
                r.wall_seconds, r.digest);
@@ -121,9 +121,9 @@ static int bench_vcpu_backend(enum vdc_vcpu_backend backend, const struct vcpu_b
     char label[64];
     for (unsigned long long i = 0; i < repeat; i++) {
         snprintf(label, sizeof label, "  %-8s run %llu:", name, i + 1);
-        if (!vcpu_bench_round(backend, programs, exits, iterations, &one[i], &err) ||
+        if (!vdc_bench_vcpu_round(backend, programs, exits, iterations, &one[i], &err) ||
             (guests > 1 &&
-             !vcpu_bench_many(backend, programs, (uint32_t)guests, exits, iterations, &many[i], &err))) {
+             !vdc_bench_vcpu_many(backend, programs, (uint32_t)guests, exits, iterations, &many[i], &err))) {
             vdc_fail_prefix(&err, "bench vcpu (%s)", name);
             vdc_print_error(&err);
             return VDC_EXIT_SIM_FAILED;
@@ -249,7 +249,7 @@ static int bench_fabric(int argc, char **argv)
     struct fabric_bench_result r;
     for (unsigned long long i = 0; i < repeat; i++) {
         struct vdc_error err;
-        if (!fabric_bench_incast((uint32_t)senders, bytes, 100000000000ULL, VDC_US, 1, &r, &err)) {
+        if (!vdc_bench_fabric_incast((uint32_t)senders, bytes, 100000000000ULL, VDC_US, 1, &r, &err)) {
             vdc_fail_prefix(&err, "bench fabric");
             vdc_print_error(&err);
             return VDC_EXIT_SIM_FAILED;
@@ -309,7 +309,7 @@ static int bench_gpu(int argc, char **argv)
     for (unsigned long long i = 0; i < repeat; i++) {
         struct gpu_bench_kernel k[GPU_BENCH_KERNELS];
         struct vdc_error err;
-        if (!gpu_bench_round(preset, (uint32_t)gemm_n, k, &err)) {
+        if (!vdc_bench_gpu_round(preset, (uint32_t)gemm_n, k, &err)) {
             vdc_fail_prefix(&err, "bench gpu");
             vdc_print_error(&err);
             return VDC_EXIT_BAD_INPUT;

@@ -82,12 +82,12 @@ int vdc_cmd_run(int argc, char **argv)
     }
     if (hpcc_config) {
         struct hpcc_config config;
-        if (!hpcc_config_read(hpcc_config, &config, &err))
+        if (!fabric_hpcc_config_read(hpcc_config, &config, &err))
             goto fail;
         bool applied = true;
         for (size_t i = 0; i < config.count && applied; i++)
             applied = vdc_scenario_set(&sc, config.assignments[i], &err);
-        hpcc_config_free(&config);
+        fabric_hpcc_config_free(&config);
         if (!applied)
             goto fail;
     }

@@ -25,7 +25,7 @@ static bool open_link(struct fabric *f, struct fabric_capture *c, uint32_t link,
     const struct fabric_link_spec *l = &f->topo->links[link];
     snprintf(path, sizeof path, "%s/%s-%s.pcap", dir, fabric_node_name(f->topo, l->a, a, sizeof a),
              fabric_node_name(f->topo, l->b, b, sizeof b));
-    c->by_link[link] = pcap_writer_open(path, 65535, err);
+    c->by_link[link] = vdc_pcap_writer_open(path, 65535, err);
     return c->by_link[link] != NULL;
 }
 
@@ -76,7 +76,7 @@ void fabric_capture_frame(struct fabric *f, const struct fabric_port *port, cons
     size_t len = fabric_wire_encode(p, p->rdma ? p->rdma->data : NULL, frame, sizeof frame);
     /* A write error is kept and reported once at the end; the simulation itself is not affected. */
     if (len == 0 ||
-        !pcap_writer_add(w, now, frame, (uint32_t)len, (uint32_t)len, &c->first_error))
+        !vdc_pcap_writer_add(w, now, frame, (uint32_t)len, (uint32_t)len, &c->first_error))
         c->failed = len != 0;
 }
 
@@ -90,7 +90,7 @@ bool fabric_capture_close(struct fabric *f, struct vdc_error *err)
         *err = c->first_error;
     for (uint32_t i = 0; i < c->links; i++) {
         struct vdc_error close_err;
-        if (c->by_link[i] && !pcap_writer_close(c->by_link[i], &close_err) && ok) {
+        if (c->by_link[i] && !vdc_pcap_writer_close(c->by_link[i], &close_err) && ok) {
             ok = false;
             *err = close_err;
         }

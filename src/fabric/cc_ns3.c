@@ -113,7 +113,7 @@ static void hpcc_update(struct fabric_node *node, struct fabric_flow *flow, cons
             }
         }
         if (updated_any)
-            ns3_change_rate(node, flow, new_rate);
+            fabric_ns3_change_rate(node, flow, new_rate);
         if (!fast_react) {
             if (updated_any) {
                 q->hp_cur_rate = new_rate;
@@ -217,7 +217,7 @@ static void dctcp_update(struct fabric *f, struct fabric_flow *flow, uint64_t ac
     }
 }
 
-void ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const struct fabric_packet *ack)
+void fabric_ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const struct fabric_packet *ack)
 {
     struct fabric *f = node->fabric;
     uint64_t ack_seq = ack->psn;

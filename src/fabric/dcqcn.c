@@ -1,7 +1,7 @@
 /* DCQCN rate control at the sender: alpha EWMA, multiplicative cut, fast recovery, additive and hyper increase. */
 #include "fabric/dcqcn.h"
 
-void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate)
+void fabric_dcqcn_init(struct dcqcn_state *s, uint64_t line_rate)
 {
     *s = (struct dcqcn_state){.line_rate = line_rate, .rate = line_rate, .target = line_rate, .alpha = 1.0};
 }
@@ -38,7 +38,7 @@ static void alpha_catch_up(struct dcqcn_state *s, const struct dcqcn_params *p, 
     s->alpha_ticks_done = ticks;
 }
 
-double dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+double fabric_dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
     alpha_catch_up(s, p, now);
     return s->alpha;
@@ -50,7 +50,7 @@ static vdc_time next_decrease_tick(const struct dcqcn_state *s, const struct dcq
     return s->decrease_base + periods * p->decrease_interval;
 }
 
-vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+vdc_time fabric_dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
     if (!s->cnp_seen) {
         /* The first CNP starts the timers; alpha starts at 1 and the first cut comes at the first check. */
@@ -72,12 +72,12 @@ vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_t
     return next_decrease_tick(s, p, now);
 }
 
-bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+bool fabric_dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
     s->decrease_check_pending = false;
     if (!s->cnp_in_decrease_period)
         return false;
-    double alpha = dcqcn_alpha(s, p, now);
+    double alpha = fabric_dcqcn_alpha(s, p, now);
     if (s->increase_stage != 0 || p->clamp_target)
         s->target = s->rate;
     uint64_t cut = (uint64_t)((double)s->rate * (1.0 - alpha / 2.0));
@@ -89,7 +89,7 @@ bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, v
     return true;
 }
 
-bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)
+bool fabric_dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)
 {
     if (s->increase_stage == p->fast_recovery_rounds)
         s->target += p->rate_ai;
@@ -106,20 +106,20 @@ bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p)
     return s->rate < s->line_rate;
 }
 
-vdc_time dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+vdc_time fabric_dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
-    if (!dcqcn_decrease_check(s, p, now) || s->increase_pending)
+    if (!fabric_dcqcn_decrease_check(s, p, now) || s->increase_pending)
         return 0;
     s->increase_pending = true;
     return s->increase_due;
 }
 
-vdc_time dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
+vdc_time fabric_dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now)
 {
     s->increase_pending = false;
     /* A cut since this event was scheduled moved the due time later. */
     if (now >= s->increase_due) {
-        if (!dcqcn_increase(s, p))
+        if (!fabric_dcqcn_increase(s, p))
             return 0;
         s->increase_due = now + p->increase_interval;
     }

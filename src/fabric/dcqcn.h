@@ -38,25 +38,25 @@ struct dcqcn_state {
     uint64_t cuts, increases;
 };
 
-void dcqcn_init(struct dcqcn_state *s, uint64_t line_rate);
+void fabric_dcqcn_init(struct dcqcn_state *s, uint64_t line_rate);
 
 /* A CNP arrived at `now`. Returns the time of the decrease check to schedule, or 0 if one is already pending. */
-vdc_time dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+vdc_time fabric_dcqcn_on_cnp(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 /* The decrease check at `now`: cuts the rate if a CNP came in the period and returns true; the increase timer
  * then runs from this cut (increase_due): schedule it if no increase event is pending. */
-bool dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+bool fabric_dcqcn_decrease_check(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 /* The increase timer fired: fast recovery, additive or hyper increase. Returns true while the rate is still
  * below line rate (re-arm the timer). */
-bool dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p);
+bool fabric_dcqcn_increase(struct dcqcn_state *s, const struct dcqcn_params *p);
 
 /* The two timers as events, for any sender that keeps a dcqcn_state: each returns when to schedule the increase
  * timer's next event, or 0 for none (at most one increase event is pending per state). */
-vdc_time dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
-vdc_time dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+vdc_time fabric_dcqcn_decrease_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+vdc_time fabric_dcqcn_increase_timer(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 /* Alpha as of `now` (applies the elapsed ticks). */
-double dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
+double fabric_dcqcn_alpha(struct dcqcn_state *s, const struct dcqcn_params *p, vdc_time now);
 
 #endif

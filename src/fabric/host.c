@@ -54,7 +54,7 @@ bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flow
         vdc_schedule_at(node->entity, flow->spec.start, VDC_PRIO_GUEST, node->entity->id, FABRIC_EV_FLOW_START, i);
     }
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
-        ns3_hosts_prepare(f);
+        fabric_ns3_hosts_prepare(f);
     return true;
 }
 
@@ -128,7 +128,7 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
     }
     struct fabric *f = node->fabric;
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
-        return ns3_host_next_packet(host, port);
+        return fabric_ns3_host_next_packet(host, port);
     vdc_time now = f->sim->now;
     uint32_t scanned = 0;
     while (scanned < host->active_count) {
@@ -159,7 +159,7 @@ vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fab
     if (endpoint->device != NULL)
         earliest = endpoint->next_ready(endpoint->device, port);
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
-        vdc_time ready = ns3_host_next_ready(host, port);
+        vdc_time ready = fabric_ns3_host_next_ready(host, port);
         return ready < earliest ? ready : earliest;
     }
     for (uint32_t i = 0; i < host->active_count; i++) {
@@ -177,12 +177,12 @@ void fabric_host_flow_start(struct fabric_node *node, uint32_t index)
     struct fabric *f = node->fabric;
     struct fabric_flow *flow = &f->flows[index];
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
-        ns3_host_flow_start(node, flow);
+        fabric_ns3_host_flow_start(node, flow);
         return;
     }
     flow->started = true;
     flow->last_progress = f->sim->now;
-    dcqcn_init(&flow->cc, node->ports[0].rate);
+    fabric_dcqcn_init(&flow->cc, node->ports[0].rate);
     activate(node->host, flow);
     fabric_port_kick(&node->ports[0]);
 }
@@ -249,7 +249,7 @@ void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow)
 
 void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow)
 {
-    vdc_time check = dcqcn_on_cnp(&flow->cc, &node->fabric->cfg.dcqcn, node->fabric->sim->now);
+    vdc_time check = fabric_dcqcn_on_cnp(&flow->cc, &node->fabric->cfg.dcqcn, node->fabric->sim->now);
     if (check)
         schedule_dcqcn(node, flow, check, DCQCN_TIMER_DECREASE);
 }
@@ -290,7 +290,7 @@ void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
     }
     if (p->flow < f->flow_count && f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
         if (p->dst_host == node->number)
-            ns3_host_receive(node, &f->flows[p->flow], p);
+            fabric_ns3_host_receive(node, &f->flows[p->flow], p);
     } else if (p->flow < f->flow_count) {
         struct fabric_flow *flow = &f->flows[p->flow];
         if (p->kind == FABRIC_PKT_DATA && p->dst_host == node->number)
@@ -334,8 +334,8 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
     const struct dcqcn_params *params = &f->cfg.dcqcn;
     vdc_time now = f->sim->now;
     uint64_t increases = flow->cc.increases;
-    vdc_time next = timer == DCQCN_TIMER_DECREASE ? dcqcn_decrease_timer(&flow->cc, params, now)
-                                                  : dcqcn_increase_timer(&flow->cc, params, now);
+    vdc_time next = timer == DCQCN_TIMER_DECREASE ? fabric_dcqcn_decrease_timer(&flow->cc, params, now)
+                                                  : fabric_dcqcn_increase_timer(&flow->cc, params, now);
     if (next)
         schedule_dcqcn(node, flow, next, DCQCN_TIMER_INCREASE);
     if (flow->cc.increases == increases || f->cfg.model == FABRIC_MODEL_HPCC_NS3)
@@ -349,7 +349,7 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
 vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow)
 {
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
-        return ns3_standalone_fct(f, flow);
+        return fabric_ns3_standalone_fct(f, flow);
     /* Walk the flow's ECMP path; packets leave hop h back to back at the slowest serialization so far, so the
      * last packet's arrival has a closed form; the last ACK then returns over the reverse path. */
     vdc_time first_done = 0, spacing = 0, last_done = 0, ack_time = 0;

@@ -113,16 +113,16 @@ void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow);
 void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow);
 
 /* The hpcc-ns3 model's NIC (host_ns3.c): the same entry points, HPCC ns-3's behaviour. */
-void ns3_hosts_prepare(struct fabric *f);
-struct fabric_packet *ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port);
-vdc_time ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port);
-void ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p);
-void ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow);
-vdc_time ns3_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);
+void fabric_ns3_hosts_prepare(struct fabric *f);
+struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port);
+vdc_time fabric_ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port);
+void fabric_ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p);
+void fabric_ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow);
+vdc_time fabric_ns3_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);
 /* Its rate changes: the flow's next transmission moves by the change in one packet's time (ChangeRate). */
-void ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, uint64_t rate);
+void fabric_ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, uint64_t rate);
 /* Its congestion controls' reaction to an ACK or NACK (cc_ns3.c): HPCC, TIMELY, DCTCP. */
-void ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const struct fabric_packet *ack);
+void fabric_ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, const struct fabric_packet *ack);
 
 /* The time a flow alone on an idle fabric takes, from its start to the sender's last ACK (the standalone FCT). */
 vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_flow *flow);

@@ -62,7 +62,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flo
     p->payload = payload;
     p->bth_opcode = q->snd_nxt == 0 ? (left <= payload ? FABRIC_OP_SEND_ONLY : FABRIC_OP_SEND_FIRST)
                                     : (left <= payload ? FABRIC_OP_SEND_LAST : FABRIC_OP_SEND_MIDDLE);
-    p->frame_bytes = ns3_data_frame_bytes(f->cfg.cc, payload);
+    p->frame_bytes = fabric_ns3_data_frame_bytes(f->cfg.cc, payload);
     q->snd_nxt += payload;
     /* PktSent: the next packet of this QP may leave one packet time (at its rate) from now. */
     q->last_packet_bytes = p->frame_bytes;
@@ -72,7 +72,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flo
 
 /* RdmaEgressQueue::GetNextQindex: the first QP after the last one served that is not paused, has bytes left, is
  * within its window and may send now; finished QPs met on the way are dropped from the list. */
-struct fabric_packet *ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port)
+struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port)
 {
     struct fabric *f = host->node->fabric;
     vdc_time now = f->sim->now;
@@ -108,7 +108,7 @@ struct fabric_packet *ns3_host_next_packet(struct fabric_host *host, struct fabr
 }
 
 /* With nothing to send, its NIC wakes at the earliest pacing time of a QP with bytes left. */
-vdc_time ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port)
+vdc_time fabric_ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port)
 {
     (void)port;
     const struct fabric *f = host->node->fabric;
@@ -121,7 +121,7 @@ vdc_time ns3_host_next_ready(const struct fabric_host *host, const struct fabric
     return earliest;
 }
 
-void ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow)
+void fabric_ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow)
 {
     struct fabric_host *host = node->host;
     struct fabric_ns3_qp *q = flow->ns3;
@@ -132,7 +132,7 @@ void ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow)
     for (unsigned i = 0; i < FABRIC_INT_MAX_HOPS; i++)
         q->hp_hop_state[i] = (struct fabric_ns3_hop_state){.u = 1.0, .rc = line};
     q->dctcp_alpha = 1.0;
-    dcqcn_init(&flow->cc, line);
+    fabric_dcqcn_init(&flow->cc, line);
     if (host->qp_count == host->qp_cap) {
         host->qp_cap = host->qp_cap ? host->qp_cap * 2 : 8;
         host->qps = vdc_xrealloc(host->qps, host->qp_cap, sizeof *host->qps);
@@ -141,7 +141,7 @@ void ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *flow)
     fabric_port_kick(&node->ports[0]);
 }
 
-void ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, uint64_t rate)
+void fabric_ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, uint64_t rate)
 {
     struct fabric_ns3_qp *q = flow->ns3;
     int64_t shift = (int64_t)ns3_tx_time(q->last_packet_bytes, rate) - (int64_t)ns3_tx_time(q->last_packet_bytes,
@@ -210,7 +210,7 @@ static void send_ack(struct fabric *f, struct fabric_node *node, struct fabric_f
     a->psn = (uint32_t)flow->ns3->rx_expected;
     a->bth_opcode = FABRIC_OP_ACKNOWLEDGE;
     a->aeth_syndrome = nack ? 0x60 : 0x1F;
-    a->frame_bytes = ns3_ack_frame_bytes(f->cfg.cc);
+    a->frame_bytes = fabric_ns3_ack_frame_bytes(f->cfg.cc);
     fabric_port_enqueue(&node->ports[0], a);
 }
 
@@ -238,11 +238,11 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
     }
     if (p->cnp_echo && f->cfg.cc == FABRIC_CC_DCQCN)
         fabric_host_dcqcn_cnp(node, flow);
-    ns3_cc_on_ack(node, flow, p);
+    fabric_ns3_cc_on_ack(node, flow, p);
     fabric_port_kick(&node->ports[0]);
 }
 
-void ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p)
+void fabric_ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow, struct fabric_packet *p)
 {
     struct fabric *f = node->fabric;
     if ((f->cfg.cc == FABRIC_CC_HPCC || f->cfg.cc == FABRIC_CC_TIMELY) && p->ns3 == NULL)
@@ -297,7 +297,7 @@ static int by_pair_then_index(const void *a, const void *b, void *context)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-void ns3_hosts_prepare(struct fabric *f)
+void fabric_ns3_hosts_prepare(struct fabric *f)
 {
     uint32_t n = f->node_count;
     f->ns3_qps = vdc_xcalloc(f->flow_count ? f->flow_count : 1, sizeof *f->ns3_qps);
@@ -363,7 +363,7 @@ void ns3_hosts_prepare(struct fabric *f)
 
 /* Its standalone FCT: the pair's base RTT plus the flow's bytes with HPCC's 48-byte header per packet at the
  * bottleneck rate (qp_finish in its third.cc). */
-vdc_time ns3_standalone_fct(const struct fabric *f, const struct fabric_flow *flow)
+vdc_time fabric_ns3_standalone_fct(const struct fabric *f, const struct fabric_flow *flow)
 {
     const struct fabric_ns3_qp *q = flow->ns3;
     if (q->pair_bw == 0)

@@ -125,7 +125,7 @@ static void assign(struct hpcc_config *c, const char *fmt, ...)
     c->assignments[c->count++] = text;
 }
 
-void hpcc_config_free(struct hpcc_config *c)
+void fabric_hpcc_config_free(struct hpcc_config *c)
 {
     for (size_t i = 0; i < c->count; i++)
         free(c->assignments[i]);
@@ -171,7 +171,7 @@ static bool read_map(struct reading *r, size_t k, struct hpcc_text *t, size_t wo
 {
     uint64_t n;
     if (words < 1 || !whole_number(t->fields[1], &n) || n == 0 || n > MAP_ENTRIES || words != 1 + 2 * n)
-        return hpcc_line_fail(t, r->err, "%s takes a count from 1 to %u, then that many `RATE VALUE` pairs with "
+        return fabric_hpcc_line_fail(t, r->err, "%s takes a count from 1 to %u, then that many `RATE VALUE` pairs with "
                                          "the rate in bit/s, like `%s 1 100000000000 %s`",
                               keys[k].name, MAP_ENTRIES, keys[k].name, map == &r->pmax ? "0.2" : "400");
     map->count = (uint32_t)n;
@@ -181,7 +181,7 @@ static bool read_map(struct reading *r, size_t k, struct hpcc_text *t, size_t wo
         bool ok = whole_number(rate, &map->rate[i]) && map->rate[i] > 0 && real_number(value, &map->value[i]) &&
                   map->value[i] >= 0 && (map != &r->pmax || map->value[i] <= 1);
         if (!ok)
-            return hpcc_line_fail(t, r->err, "%s pair %u (\"%s %s\"): expected a rate in bit/s and a %s", keys[k].name,
+            return fabric_hpcc_line_fail(t, r->err, "%s pair %u (\"%s %s\"): expected a rate in bit/s and a %s", keys[k].name,
                                   i + 1, rate, value, map == &r->pmax ? "probability" : "threshold in KB");
     }
     return true;
@@ -200,20 +200,20 @@ static size_t value_words(const struct hpcc_text *t)
 static bool read_lines(struct reading *r)
 {
     struct hpcc_text t;
-    if (!hpcc_text_open(&t, r->path, "HPCC config file", r->err))
+    if (!fabric_hpcc_text_open(&t, r->path, "HPCC config file", r->err))
         return false;
     int got;
     bool ok = true;
-    while (ok && (got = hpcc_text_next(&t, r->err)) > 0) {
+    while (ok && (got = fabric_hpcc_text_next(&t, r->err)) > 0) {
         const char *name = t.fields[0];
         size_t k = key_index(name);
         if (k == KEY_COUNT) {
-            ok = hpcc_line_fail(&t, r->err, "unknown key '%s'; the keys are those of HPCC ns-3's mix/config_doc.txt",
+            ok = fabric_hpcc_line_fail(&t, r->err, "unknown key '%s'; the keys are those of HPCC ns-3's mix/config_doc.txt",
                                 name);
             break;
         }
         if (r->line_of[k]) {
-            ok = hpcc_line_fail(&t, r->err, "%s repeats the key of line %zu; give each key once", name, r->line_of[k]);
+            ok = fabric_hpcc_line_fail(&t, r->err, "%s repeats the key of line %zu; give each key once", name, r->line_of[k]);
             break;
         }
         r->line_of[k] = t.line_number;
@@ -226,7 +226,7 @@ static bool read_lines(struct reading *r)
         }
         size_t expected = keys[k].kind == V_LINK_DOWN ? 3 : 1;
         if (words != expected) {
-            ok = hpcc_line_fail(&t, r->err, "%s takes %zu value%s, found %zu", name, expected, expected == 1 ? "" : "s",
+            ok = fabric_hpcc_line_fail(&t, r->err, "%s takes %zu value%s, found %zu", name, expected, expected == 1 ? "" : "s",
                                 words);
             break;
         }
@@ -243,7 +243,7 @@ static bool read_lines(struct reading *r)
     }
     if (got < 0)
         ok = false;
-    hpcc_text_close(&t);
+    fabric_hpcc_text_close(&t);
     return ok;
 }
 
@@ -285,13 +285,13 @@ static bool translate(struct reading *r, size_t k, const char *value)
     case V_SECONDS: {
         vdc_time t;
         char defect[200];
-        if (!hpcc_parse_seconds(value, &t, defect, sizeof defect) || t == 0)
+        if (!fabric_hpcc_parse_seconds(value, &t, defect, sizeof defect) || t == 0)
             return key_fail(r, k, r->err, "\"%s\" %s", value, t == 0 ? "is zero" : defect);
         assign(c, "%s=%" PRIu64 "ps", key->scenario_key, t);
         return true;
     }
     case V_RATE:
-        if (!hpcc_parse_rate(value, &n, NULL) || n == 0)
+        if (!fabric_hpcc_parse_rate(value, &n, NULL) || n == 0)
             return key_fail(r, k, r->err, "\"%s\": expected an ns-3 data rate like 50Mb/s or 100Gbps", value);
         assign(c, "%s=%" PRIu64 "bps", key->scenario_key, n);
         return true;
@@ -379,7 +379,7 @@ static bool link_down(struct reading *r, size_t k, const char *value, const char
         return true;
     struct fabric_topology topo;
     size_t ignored;
-    if (!hpcc_read_topology(topology_path, &topo, &ignored, r->err))
+    if (!fabric_hpcc_read_topology(topology_path, &topo, &ignored, r->err))
         return false;
     bool ok = a < topo.node_count && b < topo.node_count;
     if (ok) {
@@ -393,7 +393,7 @@ static bool link_down(struct reading *r, size_t k, const char *value, const char
                           value, a, b);
 }
 
-bool hpcc_config_read(const char *path, struct hpcc_config *out, struct vdc_error *err)
+bool fabric_hpcc_config_read(const char *path, struct hpcc_config *out, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
     struct reading r = {.path = path, .out = out, .err = err};
@@ -420,6 +420,6 @@ bool hpcc_config_read(const char *path, struct hpcc_config *out, struct vdc_erro
     for (size_t k = 0; k < KEY_COUNT; k++)
         free(r.value_of[k]);
     if (!ok)
-        hpcc_config_free(out);
+        fabric_hpcc_config_free(out);
     return ok;
 }

@@ -16,7 +16,7 @@ struct hpcc_config {
 
 /* Reads `path`; each defect (an unknown, repeated or malformed key, a CC mode vdc does not model, a key with no
  * usable default left out) is one message naming the file and line. */
-bool hpcc_config_read(const char *path, struct hpcc_config *out, struct vdc_error *err);
-void hpcc_config_free(struct hpcc_config *c);
+bool fabric_hpcc_config_read(const char *path, struct hpcc_config *out, struct vdc_error *err);
+void fabric_hpcc_config_free(struct hpcc_config *c);
 
 #endif

@@ -19,7 +19,7 @@
  * field, what is wrong and how to fix it. The whole topology must pass fabric_topology_check. Lines after the
  * declared links are refused, unless `ignored_from` is given: then they are left unread, as HPCC ns-3 leaves
  * them (its own mix/ files carry notes there), and *ignored_from is the first such line's number (0: none). */
-bool hpcc_read_topology(const char *path, struct fabric_topology *out, size_t *ignored_from, struct vdc_error *err);
+bool fabric_hpcc_read_topology(const char *path, struct fabric_topology *out, size_t *ignored_from, struct vdc_error *err);
 
 /* Flow file:
  *   line 1     <count>
@@ -31,7 +31,7 @@ bool hpcc_read_topology(const char *path, struct fabric_topology *out, size_t *i
  * start time itself. Lines past <count> are refused (a count that differs from the number of flow lines is
  * usually a mistake), unless `ignored_from` is given, as for the topology. Initialises *out; on failure *out holds
  * nothing. */
-bool hpcc_read_flows(const char *path, const struct fabric_topology *topo, struct fabric_flow_set *out,
+bool fabric_hpcc_read_flows(const char *path, const struct fabric_topology *topo, struct fabric_flow_set *out,
                      size_t *ignored_from, struct vdc_error *err);
 
 #endif

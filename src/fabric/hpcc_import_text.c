@@ -15,7 +15,7 @@
 #define MAX_FIELD_BYTES 64
 #define ECHO_BYTES 40
 
-bool hpcc_text_open(struct hpcc_text *t, const char *path, const char *what, struct vdc_error *err)
+bool fabric_hpcc_text_open(struct hpcc_text *t, const char *path, const char *what, struct vdc_error *err)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
@@ -24,13 +24,13 @@ bool hpcc_text_open(struct hpcc_text *t, const char *path, const char *what, str
         return vdc_fail(err, "%s: cannot open the %s (%s); check the path", path, what, strerror(errno));
     struct stat st;
     if (fstat(fileno(t->file), &st) == 0 && S_ISDIR(st.st_mode)) {
-        hpcc_text_close(t);
+        fabric_hpcc_text_close(t);
         return vdc_fail(err, "%s: is a folder, not a %s", path, what);
     }
     return true;
 }
 
-void hpcc_text_close(struct hpcc_text *t)
+void fabric_hpcc_text_close(struct hpcc_text *t)
 {
     if (t->file != NULL)
         fclose(t->file);
@@ -41,7 +41,7 @@ void hpcc_text_close(struct hpcc_text *t)
     t->fields = NULL;
 }
 
-bool hpcc_line_fail(const struct hpcc_text *t, struct vdc_error *err, const char *fmt, ...)
+bool fabric_hpcc_line_fail(const struct hpcc_text *t, struct vdc_error *err, const char *fmt, ...)
 {
     char message[sizeof err->text];
     va_list ap;
@@ -51,7 +51,7 @@ bool hpcc_line_fail(const struct hpcc_text *t, struct vdc_error *err, const char
     return vdc_fail(err, "%s:%zu: %s", t->path, t->line_number ? t->line_number : 1, message);
 }
 
-bool hpcc_field_fail(const struct hpcc_text *t, size_t index, const char *name, struct vdc_error *err,
+bool fabric_hpcc_field_fail(const struct hpcc_text *t, size_t index, const char *name, struct vdc_error *err,
                      const char *fmt, ...)
 {
     char message[sizeof err->text];
@@ -86,9 +86,9 @@ static int read_line(struct hpcc_text *t, size_t *length, struct vdc_error *err)
             break;
         }
         if (c == '\0')
-            return hpcc_line_fail(t, err, "NUL byte at column %zu; the file must be plain text", n + 1), -1;
+            return fabric_hpcc_line_fail(t, err, "NUL byte at column %zu; the file must be plain text", n + 1), -1;
         if (n + 1 >= HPCC_MAX_LINE_BYTES)
-            return hpcc_line_fail(t, err, "the line is longer than %u bytes; is this an HPCC text file?",
+            return fabric_hpcc_line_fail(t, err, "the line is longer than %u bytes; is this an HPCC text file?",
                                   HPCC_MAX_LINE_BYTES), -1;
         if (n + 1 >= t->line_cap) {
             t->line_cap = t->line_cap ? t->line_cap * 2 : 256;
@@ -97,7 +97,7 @@ static int read_line(struct hpcc_text *t, size_t *length, struct vdc_error *err)
         t->line[n++] = (char)c;
     }
     if (ferror(t->file))
-        return hpcc_line_fail(t, err, "cannot read the file (%s)", strerror(errno)), -1;
+        return fabric_hpcc_line_fail(t, err, "cannot read the file (%s)", strerror(errno)), -1;
     if (!any) {
         t->line_number--; /* messages about the end of the file name the last line */
         return 0;
@@ -114,7 +114,7 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t' || c == '\v' || c == '\f';
 }
 
-int hpcc_text_next(struct hpcc_text *t, struct vdc_error *err)
+int fabric_hpcc_text_next(struct hpcc_text *t, struct vdc_error *err)
 {
     for (;;) {
         size_t length;
@@ -140,14 +140,14 @@ int hpcc_text_next(struct hpcc_text *t, struct vdc_error *err)
     }
 }
 
-bool hpcc_expect_fields(const struct hpcc_text *t, size_t count, const char *const *names, const char *layout,
+bool fabric_hpcc_expect_fields(const struct hpcc_text *t, size_t count, const char *const *names, const char *layout,
                         struct vdc_error *err)
 {
     if (t->field_count < count)
-        return hpcc_line_fail(t, err, "field %zu (%s) is missing; %s", t->field_count + 1, names[t->field_count],
+        return fabric_hpcc_line_fail(t, err, "field %zu (%s) is missing; %s", t->field_count + 1, names[t->field_count],
                               layout);
     if (t->field_count > count)
-        return hpcc_field_fail(t, count, NULL, err, "is extra; %s", layout);
+        return fabric_hpcc_field_fail(t, count, NULL, err, "is extra; %s", layout);
     return true;
 }
 
@@ -157,42 +157,42 @@ static bool short_enough(const struct hpcc_text *t, size_t index, const char *na
 {
     size_t length = strlen(t->fields[index]);
     if (length > MAX_FIELD_BYTES)
-        return hpcc_field_fail(t, index, name, err, "is %zu characters long; %s", length, hint);
+        return fabric_hpcc_field_fail(t, index, name, err, "is %zu characters long; %s", length, hint);
     return true;
 }
 
-bool hpcc_field_uint(const struct hpcc_text *t, size_t index, const char *name, uint64_t max, uint64_t *out,
+bool fabric_hpcc_field_uint(const struct hpcc_text *t, size_t index, const char *name, uint64_t max, uint64_t *out,
                      struct vdc_error *err)
 {
     if (!short_enough(t, index, name, "give a whole number", err))
         return false;
     const char *text = t->fields[index];
     if (text[0] == '-')
-        return hpcc_field_fail(t, index, name, err, "is negative; give a whole number from 0 to %" PRIu64, max);
+        return fabric_hpcc_field_fail(t, index, name, err, "is negative; give a whole number from 0 to %" PRIu64, max);
     uint64_t value = 0;
     bool overflow = false;
     for (const char *p = text; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
-            return hpcc_field_fail(t, index, name, err, "is not a whole number; give digits only, like 42");
+            return fabric_hpcc_field_fail(t, index, name, err, "is not a whole number; give digits only, like 42");
         overflow |= __builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, *p - '0', &value);
     }
     if (overflow || value > max)
-        return hpcc_field_fail(t, index, name, err, "is too large (the largest is %" PRIu64 ")", max);
+        return fabric_hpcc_field_fail(t, index, name, err, "is too large (the largest is %" PRIu64 ")", max);
     *out = value;
     return true;
 }
 
-bool hpcc_field_node(const struct hpcc_text *t, size_t index, const char *name, uint32_t node_count,
+bool fabric_hpcc_field_node(const struct hpcc_text *t, size_t index, const char *name, uint32_t node_count,
                      uint32_t *out, struct vdc_error *err)
 {
     uint64_t value;
     if (t->fields[index][0] == '-')
-        return hpcc_field_fail(t, index, name, err, "is negative; nodes are 0 to %" PRIu32 " (line 1 declares %" PRIu32
+        return fabric_hpcc_field_fail(t, index, name, err, "is negative; nodes are 0 to %" PRIu32 " (line 1 declares %" PRIu32
                                ")", node_count - 1, node_count);
-    if (!hpcc_field_uint(t, index, name, UINT64_MAX, &value, err))
+    if (!fabric_hpcc_field_uint(t, index, name, UINT64_MAX, &value, err))
         return false;
     if (value >= node_count)
-        return hpcc_field_fail(t, index, name, err, "node %" PRIu64 " does not exist; nodes are 0 to %" PRIu32
+        return fabric_hpcc_field_fail(t, index, name, err, "node %" PRIu64 " does not exist; nodes are 0 to %" PRIu32
                                " (line 1 declares %" PRIu32 ")", value, node_count - 1, node_count);
     *out = (uint32_t)value;
     return true;
@@ -236,7 +236,7 @@ static bool ns3_rate_spelling(const char *text, char *out, size_t size)
     return false;
 }
 
-bool hpcc_parse_rate(const char *text, uint64_t *out, struct vdc_error *why)
+bool fabric_hpcc_parse_rate(const char *text, uint64_t *out, struct vdc_error *why)
 {
     char alternative[MAX_FIELD_BYTES + 2];
     return vdc_parse_quantity(text, VDC_QTY_RATE, out, why) ||
@@ -244,49 +244,49 @@ bool hpcc_parse_rate(const char *text, uint64_t *out, struct vdc_error *why)
             vdc_parse_quantity(alternative, VDC_QTY_RATE, out, NULL));
 }
 
-bool hpcc_field_rate(const struct hpcc_text *t, size_t index, uint64_t *out, struct vdc_error *err)
+bool fabric_hpcc_field_rate(const struct hpcc_text *t, size_t index, uint64_t *out, struct vdc_error *err)
 {
     static const char hint[] = "give a rate like 100Gbps";
     if (!short_enough(t, index, "rate", hint, err))
         return false;
     const char *text = t->fields[index];
     if (text[0] == '-')
-        return hpcc_field_fail(t, index, "rate", err, "is negative; %s", hint);
+        return fabric_hpcc_field_fail(t, index, "rate", err, "is negative; %s", hint);
     struct vdc_error why;
     uint64_t rate;
-    if (!hpcc_parse_rate(text, &rate, &why)) {
+    if (!fabric_hpcc_parse_rate(text, &rate, &why)) {
         char defect[sizeof why.text];
         without_echo(why.text, text, defect, sizeof defect);
-        return hpcc_field_fail(t, index, "rate", err, "%s; %s", defect, hint);
+        return fabric_hpcc_field_fail(t, index, "rate", err, "%s; %s", defect, hint);
     }
     if (rate < FABRIC_MIN_RATE || rate > FABRIC_MAX_RATE)
-        return hpcc_field_fail(t, index, "rate", err, "is out of range; vdc links run at 1Mbps to 1.6Tbps");
+        return fabric_hpcc_field_fail(t, index, "rate", err, "is out of range; vdc links run at 1Mbps to 1.6Tbps");
     *out = rate;
     return true;
 }
 
-bool hpcc_field_delay(const struct hpcc_text *t, size_t index, vdc_time *out, struct vdc_error *err)
+bool fabric_hpcc_field_delay(const struct hpcc_text *t, size_t index, vdc_time *out, struct vdc_error *err)
 {
     static const char hint[] = "give a delay like 1us or 0.001ms";
     if (!short_enough(t, index, "delay", hint, err))
         return false;
     const char *text = t->fields[index];
     if (text[0] == '-')
-        return hpcc_field_fail(t, index, "delay", err, "is negative; %s", hint);
+        return fabric_hpcc_field_fail(t, index, "delay", err, "is negative; %s", hint);
     struct vdc_error why;
     uint64_t delay;
     if (!vdc_parse_quantity(text, VDC_QTY_TIME, &delay, &why)) {
         char defect[sizeof why.text];
         without_echo(why.text, text, defect, sizeof defect);
-        return hpcc_field_fail(t, index, "delay", err, "%s; %s", defect, hint);
+        return fabric_hpcc_field_fail(t, index, "delay", err, "%s; %s", defect, hint);
     }
     if (delay > FABRIC_MAX_DELAY)
-        return hpcc_field_fail(t, index, "delay", err, "is over the 1s limit for a link; %s", hint);
+        return fabric_hpcc_field_fail(t, index, "delay", err, "is over the 1s limit for a link; %s", hint);
     *out = delay;
     return true;
 }
 
-bool hpcc_field_probability(const struct hpcc_text *t, size_t index, const char *name, double *out,
+bool fabric_hpcc_field_probability(const struct hpcc_text *t, size_t index, const char *name, double *out,
                             struct vdc_error *err)
 {
     static const char hint[] = "give a probability from 0 to 1 like 0 or 0.000001";
@@ -298,15 +298,15 @@ bool hpcc_field_probability(const struct hpcc_text *t, size_t index, const char 
     if (!vdc_parse_real(text, &value, &why)) {
         char defect[sizeof why.text];
         without_echo(why.text, text, defect, sizeof defect);
-        return hpcc_field_fail(t, index, name, err, "%s; %s", defect, hint);
+        return fabric_hpcc_field_fail(t, index, name, err, "%s; %s", defect, hint);
     }
     if (!(value >= 0.0 && value <= 1.0))
-        return hpcc_field_fail(t, index, name, err, "is not a probability; %s", hint);
+        return fabric_hpcc_field_fail(t, index, name, err, "is not a probability; %s", hint);
     *out = value;
     return true;
 }
 
-bool hpcc_parse_seconds(const char *text, vdc_time *out, char *defect, size_t defect_size)
+bool fabric_hpcc_parse_seconds(const char *text, vdc_time *out, char *defect, size_t defect_size)
 {
     static const unsigned ps_digits = 12; /* 1 s = 10^12 ps */
     const char *p = text;

@@ -25,9 +25,9 @@ enum {
     NS3_PFC_FRAME = NS3_PPP + NS3_IPV4 + NS3_PAUSE,
 };
 
-uint32_t ns3_int_bytes(enum fabric_cc cc);
-uint32_t ns3_data_frame_bytes(enum fabric_cc cc, uint32_t payload);
-uint32_t ns3_ack_frame_bytes(enum fabric_cc cc);
+uint32_t fabric_ns3_int_bytes(enum fabric_cc cc);
+uint32_t fabric_ns3_data_frame_bytes(enum fabric_cc cc, uint32_t payload);
+uint32_t fabric_ns3_ack_frame_bytes(enum fabric_cc cc);
 
 /* ns-3 turns a duration in seconds (a double) into its nanosecond time steps through 64.64 fixed point: the whole
  * seconds, plus the fraction times 2^64 truncated to an integer, multiplied exactly by 10^9, then truncated to
@@ -49,6 +49,6 @@ static inline vdc_time ns3_tx_time(uint32_t bytes, uint64_t rate)
 
 /* HPCC ns-3's ECMP hash (MurmurHash3's 32-bit body over source and destination address and the two UDP ports,
  * seeded with the switch's node number); the next hop is hash % (equal-cost next hops). */
-uint32_t ns3_ecmp_hash(uint32_t seed, uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport);
+uint32_t fabric_ns3_ecmp_hash(uint32_t seed, uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport);
 
 #endif

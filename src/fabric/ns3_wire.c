@@ -3,7 +3,7 @@
 
 #include "fabric/fabric.h"
 
-uint32_t ns3_int_bytes(enum fabric_cc cc)
+uint32_t fabric_ns3_int_bytes(enum fabric_cc cc)
 {
     switch (cc) {
     case FABRIC_CC_HPCC: return FABRIC_INT_MAX_HOPS * 8 + 2;
@@ -12,14 +12,14 @@ uint32_t ns3_int_bytes(enum fabric_cc cc)
     }
 }
 
-uint32_t ns3_data_frame_bytes(enum fabric_cc cc, uint32_t payload)
+uint32_t fabric_ns3_data_frame_bytes(enum fabric_cc cc, uint32_t payload)
 {
-    return NS3_DATA_OVERHEAD + ns3_int_bytes(cc) + payload;
+    return NS3_DATA_OVERHEAD + fabric_ns3_int_bytes(cc) + payload;
 }
 
-uint32_t ns3_ack_frame_bytes(enum fabric_cc cc)
+uint32_t fabric_ns3_ack_frame_bytes(enum fabric_cc cc)
 {
-    uint32_t bytes = NS3_PPP + NS3_IPV4 + NS3_QBB + ns3_int_bytes(cc);
+    uint32_t bytes = NS3_PPP + NS3_IPV4 + NS3_QBB + fabric_ns3_int_bytes(cc);
     return bytes < NS3_MIN_ACK ? NS3_MIN_ACK : bytes;
 }
 
@@ -28,7 +28,7 @@ static uint32_t rotl32(uint32_t x, unsigned r)
     return x << r | x >> (32 - r);
 }
 
-uint32_t ns3_ecmp_hash(uint32_t seed, uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport)
+uint32_t fabric_ns3_ecmp_hash(uint32_t seed, uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport)
 {
     const uint32_t words[3] = {sip, dip, (uint32_t)sport | (uint32_t)dport << 16};
     uint32_t h = seed;

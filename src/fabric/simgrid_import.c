@@ -15,7 +15,7 @@
 /* A switch named after its links keeps the name short enough to read in outputs. */
 #define MAX_JOINED_NAME 48
 
-void simgrid_platform_free(struct simgrid_platform *p)
+void fabric_simgrid_platform_free(struct simgrid_platform *p)
 {
     for (uint32_t i = 0; i < p->host_count; i++)
         free(p->host_names[i]);
@@ -125,14 +125,14 @@ static bool parse_line(const char *line, struct simgrid_platform *p)
     return *line == '\n';
 }
 
-bool simgrid_platform_parse(const char *text, struct simgrid_platform *p, struct vdc_error *err)
+bool fabric_simgrid_platform_parse(const char *text, struct simgrid_platform *p, struct vdc_error *err)
 {
     memset(p, 0, sizeof *p);
     size_t line_number = 1;
     for (const char *line = text; strcmp(line, "end\n") != 0; line_number++) {
         const char *newline = strchr(line, '\n');
         if (newline == NULL || !parse_line(line, p)) {
-            simgrid_platform_free(p);
+            fabric_simgrid_platform_free(p);
             return vdc_fail(err, "the SimGrid process replied something unexpected on line %zu (%.40s)", line_number,
                             line);
         }
@@ -249,30 +249,30 @@ static bool refuse_parallel(const struct fabric_topology *t, const struct simgri
                     fabric_node_name(t, t->links[first].b, b, sizeof b));
 }
 
-bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err)
+bool fabric_simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
     struct simgrid_reply reply;
     struct simgrid_platform platform;
     struct simgrid_layout layout;
-    if (!simgrid_check_platform_file(path, err) ||
-        !simgrid_run_child(path, simgrid_child_describe_platform, path, &reply, err))
+    if (!fabric_simgrid_check_platform_file(path, err) ||
+        !fabric_simgrid_run_child(path, fabric_simgrid_child_describe_platform, path, &reply, err))
         return false;
-    bool parsed = simgrid_platform_parse(reply.text, &platform, err);
-    simgrid_reply_free(&reply);
+    bool parsed = fabric_simgrid_platform_parse(reply.text, &platform, err);
+    fabric_simgrid_reply_free(&reply);
     if (!parsed)
         return vdc_fail_prefix(err, "%s", path);
-    bool ok = simgrid_layout_build(&platform, &layout, err);
+    bool ok = fabric_simgrid_layout_build(&platform, &layout, err);
     if (ok) {
         fabric_topology_init(out, layout.node_count);
         for (uint32_t node = platform.host_count; node < layout.node_count; node++)
             out->is_switch[node] = true;
         name_nodes(out, &platform, &layout);
-        ok = simgrid_layout_check_routes(&platform, &layout, out, err) && add_cables(out, &platform, &layout, err) &&
+        ok = fabric_simgrid_layout_check_routes(&platform, &layout, out, err) && add_cables(out, &platform, &layout, err) &&
              refuse_parallel(out, &layout, err) && fabric_topology_check(out, err);
-        simgrid_layout_free(&layout);
+        fabric_simgrid_layout_free(&layout);
     }
-    simgrid_platform_free(&platform);
+    fabric_simgrid_platform_free(&platform);
     if (!ok) {
         fabric_topology_free(out);
         return vdc_fail_prefix(err, "%s", path);

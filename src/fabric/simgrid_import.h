@@ -26,14 +26,14 @@
  * 1024 hosts, and what SimGrid itself refuses, reported as
  * "PATH: SimGrid refused the platform: FIRST LINE SimGrid printed".
  * Initialises *out; on failure *out holds nothing. */
-bool simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err);
+bool fabric_simgrid_read_platform(const char *path, struct fabric_topology *out, struct vdc_error *err);
 
 /* The reference rates for validation: SimGrid's CM02 model (plain max-min sharing, no TCP window bound, no
  * cross traffic) with one long-lived transfer per pair, all starting at time 0. pairs[i] = {src, dst} are host
- * node numbers as simgrid_read_platform numbers them. Fills rates_bps[i] with pair i's steady-state rate in
+ * node numbers as fabric_simgrid_read_platform numbers them. Fills rates_bps[i] with pair i's steady-state rate in
  * bit/s. CM02 weighs each transfer by its route's latency (TCP's bias towards short round trips); the reference
  * is plain max-min, so latencies are set to 0 for this run. */
-bool simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2], size_t pair_count,
+bool fabric_simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2], size_t pair_count,
                           double *rates_bps, struct vdc_error *err);
 
 #endif

@@ -10,7 +10,7 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
-void simgrid_child_start(const char *path, const char *const *options, size_t option_count)
+void fabric_simgrid_child_start(const char *path, const char *const *options, size_t option_count)
 {
     /* simgrid_init takes main()'s arguments; it may reorder them, so it gets its own copy. */
     char *argv[16];
@@ -35,7 +35,7 @@ static int compare_link_names(const void *a, const void *b)
     return strcmp(sg_link_get_name(*(const sg_link_t *)a), sg_link_get_name(*(const sg_link_t *)b));
 }
 
-sg_host_t *simgrid_child_sorted_hosts(size_t *count)
+sg_host_t *fabric_simgrid_child_sorted_hosts(size_t *count)
 {
     *count = sg_host_count();
     sg_host_t *hosts = sg_host_list();
@@ -53,11 +53,11 @@ static void write_name(FILE *out, const char *name)
     }
 }
 
-void simgrid_child_describe_platform(FILE *out, const void *arg)
+void fabric_simgrid_child_describe_platform(FILE *out, const void *arg)
 {
-    simgrid_child_start(arg, NULL, 0);
+    fabric_simgrid_child_start(arg, NULL, 0);
     size_t host_count, link_count = sg_link_count();
-    sg_host_t *hosts = simgrid_child_sorted_hosts(&host_count);
+    sg_host_t *hosts = fabric_simgrid_child_sorted_hosts(&host_count);
     if (host_count > SIMGRID_IMPORT_MAX_HOSTS) {
         fprintf(out, "error the platform has %zu hosts; vdc imports at most %d\n", host_count,
                 SIMGRID_IMPORT_MAX_HOSTS);

@@ -12,10 +12,10 @@
 
 /* Starts SimGrid with `options` ("--cfg=..." arguments; its log shows errors only), loads the platform and seals
  * it, which is when zones compute their routes. Aborts the child on a bad platform, as SimGrid does. */
-void simgrid_child_start(const char *path, const char *const *options, size_t option_count);
+void fabric_simgrid_child_start(const char *path, const char *const *options, size_t option_count);
 
 /* The platform's hosts sorted by name: host i here is node i of the imported topology. Malloc'd. */
-sg_host_t *simgrid_child_sorted_hosts(size_t *count);
+sg_host_t *fabric_simgrid_child_sorted_hosts(size_t *count);
 
 /* Child body: writes the platform as
  *   host NAME                                   one per host, in sorted order
@@ -24,6 +24,6 @@ sg_host_t *simgrid_child_sorted_hosts(size_t *count);
  *   route SRC DST LINK...                       one per ordered pair of hosts: host and link numbers
  *   end
  * Names are written with bytes <= 0x20, 0x7f and '%' as %XX. `arg` is the platform path. */
-void simgrid_child_describe_platform(FILE *out, const void *arg);
+void fabric_simgrid_child_describe_platform(FILE *out, const void *arg);
 
 #endif

@@ -89,7 +89,7 @@ static uint32_t other_half(const struct simgrid_platform *p, const struct simgri
 }
 
 /* SimGrid turns a SPLITDUPLEX link X into X_UP and X_DOWN, one per direction: together they are one cable.
- * Links arrive sorted by name (simgrid_platform_parse checks it). */
+ * Links arrive sorted by name (fabric_simgrid_platform_parse checks it). */
 static void make_cables(struct layout_work *w)
 {
     const struct simgrid_platform *p = w->p;
@@ -404,7 +404,7 @@ static bool number_nodes(struct layout_work *w, struct vdc_error *err)
     return ok;
 }
 
-bool simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layout *out, struct vdc_error *err)
+bool fabric_simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layout *out, struct vdc_error *err)
 {
     memset(out, 0, sizeof *out);
     struct layout_work w = {.p = p, .out = out};
@@ -414,11 +414,11 @@ bool simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layou
     free(w.parent), free(w.junction_route), free(w.junction_keys), free(w.junction_items);
     free(w.walks), free(w.walk_slots);
     if (!ok)
-        simgrid_layout_free(out);
+        fabric_simgrid_layout_free(out);
     return ok;
 }
 
-void simgrid_layout_free(struct simgrid_layout *layout)
+void fabric_simgrid_layout_free(struct simgrid_layout *layout)
 {
     for (uint32_t c = 0; c < layout->cable_count; c++)
         free(layout->cables[c].name);

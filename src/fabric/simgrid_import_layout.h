@@ -32,9 +32,9 @@ struct simgrid_platform {
     size_t route_link_count, route_link_cap;
 };
 
-/* Parses the text written by simgrid_child_describe_platform. */
-bool simgrid_platform_parse(const char *text, struct simgrid_platform *p, struct vdc_error *err);
-void simgrid_platform_free(struct simgrid_platform *p);
+/* Parses the text written by fabric_simgrid_child_describe_platform. */
+bool fabric_simgrid_platform_parse(const char *text, struct simgrid_platform *p, struct vdc_error *err);
+void fabric_simgrid_platform_free(struct simgrid_platform *p);
 
 /* One cable of the layout: a SimGrid link, or the _UP and _DOWN halves of a SPLITDUPLEX link. */
 struct simgrid_cable {
@@ -54,15 +54,15 @@ struct simgrid_layout {
 /* Finds the nodes where the links of the routes meet: a route host -> l1 -> l2 -> ... -> host says that l1 and l2
  * share an end, and that the two ends of each link are different nodes. Refuses routes that cannot be cables
  * between nodes; messages name links and hosts, without the file. */
-bool simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layout *out, struct vdc_error *err);
-void simgrid_layout_free(struct simgrid_layout *layout);
+bool fabric_simgrid_layout_build(const struct simgrid_platform *p, struct simgrid_layout *out, struct vdc_error *err);
+void fabric_simgrid_layout_free(struct simgrid_layout *layout);
 
 struct fabric_topology;
 
 /* vdc forwards on shortest paths (ECMP over hop counts), not along the platform's routes. Refuses a route that
  * visits a node twice (a routing loop) or crosses more links than the shortest path between its hosts, where
  * vdc's traffic would take another path than SimGrid's. `named` holds the nodes' names for messages. */
-bool simgrid_layout_check_routes(const struct simgrid_platform *p, const struct simgrid_layout *layout,
+bool fabric_simgrid_layout_check_routes(const struct simgrid_platform *p, const struct simgrid_layout *layout,
                                  const struct fabric_topology *named, struct vdc_error *err);
 
 #endif

@@ -95,9 +95,9 @@ static void run_transfers(FILE *out, const void *arg)
         "--cfg=contexts/factory:thread",
 #endif
     };
-    simgrid_child_start(request->path, options, sizeof options / sizeof options[0]);
+    fabric_simgrid_child_start(request->path, options, sizeof options / sizeof options[0]);
     size_t host_count, link_count = sg_link_count();
-    sg_host_t *hosts = simgrid_child_sorted_hosts(&host_count);
+    sg_host_t *hosts = fabric_simgrid_child_sorted_hosts(&host_count);
     for (size_t i = 0; i < request->pair_count; i++) {
         for (int end = 0; end < 2; end++) {
             if (request->pairs[i][end] >= host_count) {
@@ -150,7 +150,7 @@ static bool read_rates(const char *text, size_t pair_count, double *rates_bps)
     return strcmp(line, "end\n") == 0;
 }
 
-bool simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2], size_t pair_count,
+bool fabric_simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2], size_t pair_count,
                           double *rates_bps, struct vdc_error *err)
 {
     if (pair_count == 0)
@@ -165,11 +165,11 @@ bool simgrid_maxmin_rates(const char *platform_path, const uint32_t (*pairs)[2],
     }
     struct maxmin_request request = {platform_path, pairs, pair_count};
     struct simgrid_reply reply;
-    if (!simgrid_check_platform_file(platform_path, err) ||
-        !simgrid_run_child(platform_path, run_transfers, &request, &reply, err))
+    if (!fabric_simgrid_check_platform_file(platform_path, err) ||
+        !fabric_simgrid_run_child(platform_path, run_transfers, &request, &reply, err))
         return false;
     bool ok = read_rates(reply.text, pair_count, rates_bps);
-    simgrid_reply_free(&reply);
+    fabric_simgrid_reply_free(&reply);
     if (!ok)
         return vdc_fail(err, "%s: the SimGrid process replied something unexpected", platform_path);
     return true;

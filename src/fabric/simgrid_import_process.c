@@ -17,7 +17,7 @@
 /* Only the first line of what SimGrid prints is reported; a little more is kept to find it. */
 #define MAX_PRINTED_BYTES 8192
 
-bool simgrid_check_platform_file(const char *path, struct vdc_error *err)
+bool fabric_simgrid_check_platform_file(const char *path, struct vdc_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -30,7 +30,7 @@ bool simgrid_check_platform_file(const char *path, struct vdc_error *err)
     return true;
 }
 
-void simgrid_reply_free(struct simgrid_reply *reply)
+void fabric_simgrid_reply_free(struct simgrid_reply *reply)
 {
     free(reply->text);
     reply->text = NULL;
@@ -57,7 +57,7 @@ static const char *skip_prefix_part(const char *p)
     return q[0] == ':' && q[1] == ' ' ? q + 2 : p;
 }
 
-void simgrid_first_message(const char *printed, char *out, size_t size)
+void fabric_simgrid_first_message(const char *printed, char *out, size_t size)
 {
     const char *line = printed;
     while (*line == '\n' || *line == ' ' || *line == '\r')
@@ -156,7 +156,7 @@ static bool report_failure(const char *path, int status, const struct simgrid_re
         return vdc_fail(err, "%s: %.*s", path, (int)strcspn(error_line, "\n"), error_line);
     }
     char message[512];
-    simgrid_first_message(printed, message, sizeof message);
+    fabric_simgrid_first_message(printed, message, sizeof message);
     if (message[0] != '\0')
         return vdc_fail(err, "%s: SimGrid refused the platform: %s", path, message);
     if (WIFSIGNALED(status))
@@ -166,7 +166,7 @@ static bool report_failure(const char *path, int status, const struct simgrid_re
                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-bool simgrid_run_child(const char *path, simgrid_child_body body, const void *arg, struct simgrid_reply *reply,
+bool fabric_simgrid_run_child(const char *path, simgrid_child_body body, const void *arg, struct simgrid_reply *reply,
                        struct vdc_error *err)
 {
     memset(reply, 0, sizeof *reply);
@@ -205,7 +205,7 @@ bool simgrid_run_child(const char *path, simgrid_child_body body, const void *ar
             vdc_fail(err, "%s: the platform is too large to import (its description exceeds 1 GiB)", path);
         else
             report_failure(path, status, reply, printed, err);
-        simgrid_reply_free(reply);
+        fabric_simgrid_reply_free(reply);
     }
     return ok;
 }

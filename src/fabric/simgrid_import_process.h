@@ -20,17 +20,17 @@ typedef void (*simgrid_child_body)(FILE *out, const void *arg);
 /* Forks, runs `body(out, arg)` in the child and _exit()s there (so no exit handler, leak checker included, runs
  * in the child). Returns the reply once the child exited cleanly and wrote "end". Otherwise fails with
  * "PATH: MESSAGE" for an "error" line, or "PATH: SimGrid refused the platform: FIRST LINE SimGrid printed". */
-bool simgrid_run_child(const char *path, simgrid_child_body body, const void *arg, struct simgrid_reply *reply,
+bool fabric_simgrid_run_child(const char *path, simgrid_child_body body, const void *arg, struct simgrid_reply *reply,
                        struct vdc_error *err);
 
-void simgrid_reply_free(struct simgrid_reply *reply);
+void fabric_simgrid_reply_free(struct simgrid_reply *reply);
 
 /* Checks that `path` is a readable file before a child is started, for a plain message about a wrong path. */
-bool simgrid_check_platform_file(const char *path, struct vdc_error *err);
+bool fabric_simgrid_check_platform_file(const char *path, struct vdc_error *err);
 
 /* The message in SimGrid's first line of output, without its "[time] file:line: [category/LEVEL]" prefix:
  * "[0.000000] ./src/xbt/exception.cpp:95: [xbt_exception/ERROR] Parse error at p.xml:6: ..." gives
  * "Parse error at p.xml:6: ...". Exposed for the tests. */
-void simgrid_first_message(const char *printed, char *out, size_t size);
+void fabric_simgrid_first_message(const char *printed, char *out, size_t size);
 
 #endif

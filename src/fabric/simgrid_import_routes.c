@@ -65,7 +65,7 @@ static void hops_from(const struct graph *g, uint32_t src, uint32_t *dist, uint3
     }
 }
 
-bool simgrid_layout_check_routes(const struct simgrid_platform *p, const struct simgrid_layout *l,
+bool fabric_simgrid_layout_check_routes(const struct simgrid_platform *p, const struct simgrid_layout *l,
                                  const struct fabric_topology *named, struct vdc_error *err)
 {
     struct graph g;

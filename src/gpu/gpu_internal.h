@@ -187,19 +187,19 @@ struct launch_state {
 /* Runs the warp's next instruction at cycle `now`; returns false when the launch must stop (a fault). The warp
  * comes back with `done` or `at_barrier` set for the launch to act on, and `next_issue` the earliest cycle of its
  * next instruction as far as the pipeline goes (its sources' ready cycles are checked by the launch). */
-bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now);
+bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now);
 
 /* The memory instructions (gpu_warp_memory.c): false after recording a fault. `extra_issue` gains the cycles the
  * access holds the pipe beyond the instruction's own issue (extra shared-memory wavefronts, serialized atomics). */
-bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue);
-bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue);
-bool warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                     uint64_t now, uint32_t *extra_issue);
 
 /* Records the first fault of the launch. */
-void launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
+void gpu_launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
                   const struct exec_insn *in, const char *what);
 
 static inline uint64_t *ref_ptr(const struct gpu_kernel *k, struct warp *w, exec_ref r)

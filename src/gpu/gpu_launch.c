@@ -30,7 +30,7 @@ struct launch_loop {
 
 /* ---- faults ---- */
 
-void launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
+void gpu_launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,
                   const struct exec_insn *in, const char *what)
 {
     struct gpu_fault *f = ls->fault;
@@ -220,10 +220,10 @@ static void requeue(struct launch_loop *lp, uint32_t sched_id)
     if (when == sc->queued)
         return;
     if (sc->queued != NEVER)
-        sched_queue_remove(&lp->queue, sc->queued, sched_id);
+        gpu_sched_queue_remove(&lp->queue, sc->queued, sched_id);
     sc->queued = when;
     if (when != NEVER)
-        sched_queue_push(&lp->queue, when, sched_id);
+        gpu_sched_queue_push(&lp->queue, when, sched_id);
 }
 
 static void requeue_sm(struct launch_loop *lp, uint32_t sm)
@@ -293,20 +293,20 @@ static bool run_loop(struct launch_loop *lp)
 {
     struct launch_state *ls = lp->ls;
     struct sched_entry e;
-    while (sched_queue_pop(&lp->queue, &e)) {
+    while (gpu_sched_queue_pop(&lp->queue, &e)) {
         struct scheduler *sc = &lp->schedulers[e.id];
         if (sc->queued != e.time)
             continue; /* superseded by a later requeue */
         sc->queued = NEVER;
         uint32_t ahead;
-        if (sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
+        if (gpu_sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
             prefetch_next(lp, ahead);
         uint32_t sm = e.id / lp->per_sm;
         uint32_t i = sc->next;
         struct warp *w = &ls->sms[sm].warps[i];
         const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
         enum gpu_insn_class cls = x->insn_class;
-        if (!warp_step(ls, sm, w, e.time))
+        if (!gpu_warp_step(ls, sm, w, e.time))
             return false;
         sc->dispatch_free = e.time + 1;
         sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
@@ -436,7 +436,7 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
 
     struct launch_loop lp = {.ls = &ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
     lp.schedulers = vdc_xcalloc((uint64_t)ls.sm_count * lp.per_sm, sizeof *lp.schedulers);
-    sched_queue_init(&lp.queue, ls.sm_count * lp.per_sm);
+    gpu_sched_queue_init(&lp.queue, ls.sm_count * lp.per_sm);
     lp.queue.base = gpu->cycle_base;
     lp.per_scheduler = (warps_per_sm + lp.per_sm - 1) / lp.per_sm;
     uint64_t ready_slots = (uint64_t)ls.sm_count * lp.per_sm * lp.per_scheduler;
@@ -482,7 +482,7 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     gpu->totals.thread_insns += ls.thread_insns;
     gpu->totals.dram_read_bytes += ms->dram_read_bytes;
     gpu->totals.dram_write_bytes += ms->dram_write_bytes;
-    sched_queue_free(&lp.queue);
+    gpu_sched_queue_free(&lp.queue);
     free(lp.schedulers);
     free(lp.ready_at);
     free(lp.ready_class);

@@ -10,14 +10,14 @@
 #define SLOT_MASK (SCHED_CALENDAR_SLOTS - 1)
 #define OCCUPIED_WORDS (SCHED_CALENDAR_SLOTS / 64)
 
-void sched_queue_init(struct sched_queue *q, uint32_t schedulers)
+void gpu_sched_queue_init(struct sched_queue *q, uint32_t schedulers)
 {
     memset(q, 0, sizeof *q);
     q->words = (schedulers + 63) / 64;
     q->bits = vdc_xcalloc((uint64_t)SCHED_CALENDAR_SLOTS * q->words, sizeof *q->bits);
 }
 
-void sched_queue_free(struct sched_queue *q)
+void gpu_sched_queue_free(struct sched_queue *q)
 {
     free(q->bits);
     free(q->heap);
@@ -74,7 +74,7 @@ static uint64_t *slot_bits(const struct sched_queue *q, uint64_t time)
     return q->bits + (time & SLOT_MASK) * q->words;
 }
 
-void sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id)
+void gpu_sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id)
 {
     if (!in_calendar(q, time)) {
         heap_push(q, (struct sched_entry){time, id});
@@ -89,7 +89,7 @@ void sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id)
     q->calendar_count++;
 }
 
-void sched_queue_remove(struct sched_queue *q, uint64_t time, uint32_t id)
+void gpu_sched_queue_remove(struct sched_queue *q, uint64_t time, uint32_t id)
 {
     if (!in_calendar(q, time))
         return;
@@ -132,7 +132,7 @@ static uint32_t lowest_id(const uint64_t *bits)
     return w * 64 + (uint32_t)__builtin_ctzll(bits[w]);
 }
 
-bool sched_queue_pop(struct sched_queue *q, struct sched_entry *out)
+bool gpu_sched_queue_pop(struct sched_queue *q, struct sched_entry *out)
 {
     bool have_calendar = q->calendar_count > 0;
     struct sched_entry c = {0, 0};
@@ -149,13 +149,13 @@ bool sched_queue_pop(struct sched_queue *q, struct sched_entry *out)
     }
     if (!have_calendar)
         return false;
-    sched_queue_remove(q, c.time, c.id);
+    gpu_sched_queue_remove(q, c.time, c.id);
     q->base = c.time;
     *out = c;
     return true;
 }
 
-bool sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
+bool gpu_sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
                             uint32_t *out_id)
 {
     for (uint64_t t = time; t <= time + 1 && in_calendar(q, t) && ahead > 0; t++) {

@@ -24,18 +24,18 @@ struct sched_queue {
     uint32_t heap_count, heap_capacity;
 };
 
-void sched_queue_init(struct sched_queue *q, uint32_t schedulers);
-void sched_queue_free(struct sched_queue *q);
+void gpu_sched_queue_init(struct sched_queue *q, uint32_t schedulers);
+void gpu_sched_queue_free(struct sched_queue *q);
 /* Queues scheduler `id` for cycle `time`. A scheduler has one live entry: the caller removes the old one first
- * (sched_queue_remove), or remembers which time is current and skips others when they are popped. */
-void sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id);
+ * (gpu_sched_queue_remove), or remembers which time is current and skips others when they are popped. */
+void gpu_sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id);
 /* Removes the calendar's entry for (time, id) if it holds one; heap entries are left to be skipped when popped. */
-void sched_queue_remove(struct sched_queue *q, uint64_t time, uint32_t id);
+void gpu_sched_queue_remove(struct sched_queue *q, uint64_t time, uint32_t id);
 /* The earliest entry, removed; false when the queue is empty. */
-bool sched_queue_pop(struct sched_queue *q, struct sched_entry *out);
+bool gpu_sched_queue_pop(struct sched_queue *q, struct sched_entry *out);
 /* The scheduler queued in the calendar `ahead` entries after (time, id) in queue order, within the next cycle or
  * two; false when there is none that close. For looking ahead (prefetching), not for ordering. */
-bool sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
+bool gpu_sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
                             uint32_t *out_id);
 
 #endif

@@ -268,7 +268,7 @@ static void settle(struct warp *w, uint32_t insn_count)
     }
 }
 
-bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now)
+bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t now)
 {
     const struct gpu_kernel *k = ls->kernel;
     struct simt_entry *top = &w->stack[w->depth - 1];
@@ -301,15 +301,15 @@ bool warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_t no
                 warp_set_ready(w, x->vec[e], done);
         break;
     case EXEC_LD:
-        if (!warp_exec_ld(ls, w, sm, x, mask, now, &extra_issue))
+        if (!gpu_warp_exec_ld(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_ST:
-        if (!warp_exec_st(ls, w, sm, x, mask, now, &extra_issue))
+        if (!gpu_warp_exec_st(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_ATOM:
-        if (!warp_exec_atom(ls, w, sm, x, mask, now, &extra_issue))
+        if (!gpu_warp_exec_atom(ls, w, sm, x, mask, now, &extra_issue))
             return false;
         break;
     case EXEC_SHFL:

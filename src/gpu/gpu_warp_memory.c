@@ -98,7 +98,7 @@ static void memory_fault(struct launch_state *ls, uint32_t sm, struct warp *w, u
     const char *verb = x->kind == EXEC_LD ? "load" : x->kind == EXEC_ST ? "store" : "atomic";
     snprintf(what, sizeof what, "%s %s of %u bytes %s", space_name(space), verb, bytes,
              misaligned ? "at a misaligned address" : "outside its memory");
-    launch_fault(ls, sm, w, lane, address, x, what);
+    gpu_launch_fault(ls, sm, w, lane, address, x, what);
 }
 
 /* Timing of a warp's access: the cycle its result is ready (loads, atomics) or the store has left. */
@@ -259,7 +259,7 @@ static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v,
     }
 }
 
-bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue)
 {
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
@@ -289,7 +289,7 @@ bool warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const st
 
 /* Element by element, each in lane order: two lanes on one address write the same element (accesses are aligned
  * to their whole size), so the higher lane's value stays. */
-bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
+bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                   uint64_t now, uint32_t *extra_issue)
 {
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
@@ -316,7 +316,7 @@ bool warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const st
     return true;
 }
 
-bool warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
                     uint32_t mask, uint64_t now, uint32_t *extra_issue)
 {
     const struct gpu_kernel *k = ls->kernel;

@@ -30,10 +30,10 @@ static void grow(struct block_counts *b)
         b->counts[j] = old.counts[i];
         b->used++;
     }
-    block_counts_free(&old);
+    vdc_block_counts_free(&old);
 }
 
-int block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, size_t *slot, uint32_t *count)
+int vdc_block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, size_t *slot, uint32_t *count)
 {
     if (2 * (b->used + 1) > b->cap)
         grow(b);
@@ -49,7 +49,7 @@ int block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, s
     return 0;
 }
 
-void block_counts_store(struct block_counts *b, size_t slot, uint64_t address, uint32_t size, uint32_t count)
+void vdc_block_counts_store(struct block_counts *b, size_t slot, uint64_t address, uint32_t size, uint32_t count)
 {
     if (b->keys[slot] == 0)
         b->used++;
@@ -58,7 +58,7 @@ void block_counts_store(struct block_counts *b, size_t slot, uint64_t address, u
     b->counts[slot] = count;
 }
 
-void block_counts_free(struct block_counts *b)
+void vdc_block_counts_free(struct block_counts *b)
 {
     free(b->keys);
     free(b->sizes);

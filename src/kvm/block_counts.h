@@ -13,9 +13,9 @@ struct block_counts {
 };
 
 /* The slot of (address, size): *count is its count and the result 1 when known; otherwise the result is 0 and
- * the caller stores the count with block_counts_store(table, slot, ...). */
-int block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, size_t *slot, uint32_t *count);
-void block_counts_store(struct block_counts *b, size_t slot, uint64_t address, uint32_t size, uint32_t count);
-void block_counts_free(struct block_counts *b);
+ * the caller stores the count with vdc_block_counts_store(table, slot, ...). */
+int vdc_block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, size_t *slot, uint32_t *count);
+void vdc_block_counts_store(struct block_counts *b, size_t slot, uint64_t address, uint32_t size, uint32_t count);
+void vdc_block_counts_free(struct block_counts *b);
 
 #endif

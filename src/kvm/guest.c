@@ -256,7 +256,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     struct vdc_elf_image image;
     if (!vdc_elf_load(elf, elf_size, &g->memory, GUEST_PROGRAM_BASE, program_end, &image, err))
         return vdc_fail_prefix(err, "guest %s: %s", cfg->name, cfg->program_path ? cfg->program_path : "program");
-    x86_build_system_tables(&g->memory);
+    vdc_x86_build_system_tables(&g->memory);
     if (!vdc_simctl_attach(g, err) || (cfg->attach_devices && !cfg->attach_devices(g, cfg->attach_context, err)))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
     struct vdc_device_tree_info info = {
@@ -270,7 +270,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     if (!vdc_guest_write(&g->memory, thread_block + 0x28, &canary, sizeof canary, "thread block", err))
         return false;
     struct vdc_vcpu_entry entry;
-    x86_user_entry(&entry, image.entry, stack_top, dtb, thread_block);
+    vdc_x86_user_entry(&entry, image.entry, stack_top, dtb, thread_block);
     struct vdc_vcpu_options options = {
         .backend = cfg->vcpu,
         .runaway_seconds = cfg->runaway_seconds,

@@ -77,13 +77,13 @@ static uint32_t block_instructions(struct emu_vcpu *e, uint64_t address, uint32_
 {
     size_t slot;
     uint32_t count;
-    if (block_counts_find(&e->blocks, address, size, &slot, &count))
+    if (vdc_block_counts_find(&e->blocks, address, size, &slot, &count))
         return count;
     uc_tb tb;
     count = 1;
     if (uc_ctl(e->uc, request_cache, address, &tb) == UC_ERR_OK && tb.pc == address && tb.icount > 0)
         count = tb.icount;
-    block_counts_store(&e->blocks, slot, address, size, count);
+    vdc_block_counts_store(&e->blocks, slot, address, size, count);
     return count;
 }
 
@@ -511,7 +511,7 @@ static void emu_destroy(struct vdc_vcpu *vcpu)
     vdc_coroutine_free(&e->co);
     if (e->uc != NULL)
         uc_close(e->uc);
-    block_counts_free(&e->blocks);
+    vdc_block_counts_free(&e->blocks);
     free(e);
     vcpu->impl = NULL;
 }

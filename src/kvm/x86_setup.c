@@ -77,7 +77,7 @@ static void build_idt_and_tss(struct vdc_guest_memory *gm)
     memcpy(vdc_guest_ptr(gm, GUEST_TSS + 102, 2), &iomap, 2);
 }
 
-void x86_build_system_tables(struct vdc_guest_memory *gm)
+void vdc_x86_build_system_tables(struct vdc_guest_memory *gm)
 {
     /* Only the structures' pages are cleared: the rest of the first 2 MiB stays as the mapping gave it (zero), so
      * a guest costs no resident memory there. */
@@ -87,7 +87,7 @@ void x86_build_system_tables(struct vdc_guest_memory *gm)
     build_idt_and_tss(gm);
 }
 
-void x86_user_entry(struct vdc_vcpu_entry *e, uint64_t entry, uint64_t stack_top, uint64_t dtb_address,
+void vdc_x86_user_entry(struct vdc_vcpu_entry *e, uint64_t entry, uint64_t stack_top, uint64_t dtb_address,
                     uint64_t fs_base)
 {
     memset(e, 0, sizeof *e);

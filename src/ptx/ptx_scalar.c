@@ -8,22 +8,22 @@ static ptx_scalar_fn select_why(const struct ptx_insn *insn, const char **why)
               t == PTX_T_BF16X2;
     switch (insn->opcode) {
     case PTX_OP_CVT:
-        return psc_select_cvt(insn, why);
+        return ptx_scalar_select_cvt(insn, why);
     case PTX_OP_ADD: case PTX_OP_SUB: case PTX_OP_MUL: case PTX_OP_MAD: case PTX_OP_DIV:
     case PTX_OP_MIN: case PTX_OP_MAX: case PTX_OP_ABS: case PTX_OP_NEG:
-        return fl ? psc_select_float(insn, why) : psc_select_int(insn, why);
+        return fl ? ptx_scalar_select_float(insn, why) : ptx_scalar_select_int(insn, why);
     case PTX_OP_MUL24: case PTX_OP_MAD24: case PTX_OP_SAD: case PTX_OP_REM:
     case PTX_OP_ADDC: case PTX_OP_SUBC: case PTX_OP_MADC:
-        return psc_select_int(insn, why);
+        return ptx_scalar_select_int(insn, why);
     case PTX_OP_FMA: case PTX_OP_RCP: case PTX_OP_SQRT: case PTX_OP_RSQRT: case PTX_OP_EX2: case PTX_OP_LG2:
     case PTX_OP_SIN: case PTX_OP_COS: case PTX_OP_TANH: case PTX_OP_COPYSIGN: case PTX_OP_TESTP:
-        return psc_select_float(insn, why);
+        return ptx_scalar_select_float(insn, why);
     case PTX_OP_AND: case PTX_OP_OR: case PTX_OP_XOR: case PTX_OP_NOT: case PTX_OP_CNOT: case PTX_OP_SHL:
     case PTX_OP_SHR: case PTX_OP_SHF: case PTX_OP_POPC: case PTX_OP_CLZ: case PTX_OP_BREV: case PTX_OP_BFE:
     case PTX_OP_BFI: case PTX_OP_PRMT: case PTX_OP_BFIND: case PTX_OP_LOP3:
-        return psc_select_bits(insn, why);
+        return ptx_scalar_select_bits(insn, why);
     case PTX_OP_SETP: case PTX_OP_SET: case PTX_OP_SELP: case PTX_OP_SLCT:
-        return psc_select_cmp(insn, why);
+        return ptx_scalar_select_cmp(insn, why);
     default:
         *why = "not a per-lane operation";
         return NULL;

@@ -186,7 +186,7 @@ static bool is_shift_type(enum ptx_type t)
     return psc_is_int(t) && w >= 16;
 }
 
-ptx_scalar_fn psc_select_bits(const struct ptx_insn *insn, const char **why)
+ptx_scalar_fn ptx_scalar_select_bits(const struct ptx_insn *insn, const char **why)
 {
     enum ptx_type t = insn->type;
     unsigned w = psc_width(t);

@@ -53,11 +53,11 @@ static bool compare(unsigned cmp, enum ptx_type t, bool ftz, uint64_t a, uint64_
             x = psc_f32(ftz ? psc_flush32((uint32_t)a) : a);
             y = psc_f32(ftz ? psc_flush32((uint32_t)b) : b);
         } else if (t == PTX_T_F16) {
-            x = psc_f16_to_f32((uint16_t)a);
-            y = psc_f16_to_f32((uint16_t)b);
+            x = ptx_scalar_f16_to_f32((uint16_t)a);
+            y = ptx_scalar_f16_to_f32((uint16_t)b);
         } else if (t == PTX_T_BF16) {
-            x = psc_bf16_to_f32((uint16_t)a);
-            y = psc_bf16_to_f32((uint16_t)b);
+            x = ptx_scalar_bf16_to_f32((uint16_t)a);
+            y = ptx_scalar_bf16_to_f32((uint16_t)b);
         } else {
             x = psc_f64(a);
             y = psc_f64(b);
@@ -208,7 +208,7 @@ static ptx_scalar_fn setp_special(const struct ptx_insn *insn)
     return NULL;
 }
 
-ptx_scalar_fn psc_select_cmp(const struct ptx_insn *insn, const char **why)
+ptx_scalar_fn ptx_scalar_select_cmp(const struct ptx_insn *insn, const char **why)
 {
     enum ptx_type t = insn->type;
     switch (insn->opcode) {

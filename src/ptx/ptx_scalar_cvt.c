@@ -94,10 +94,10 @@ static uint16_t float_to_small(const struct small_format *fmt, uint64_t bits, bo
     return round_small(fmt, neg, mant, exp2, rnd);
 }
 
-uint16_t psc_f32_to_f16(float f, unsigned rnd) { return float_to_small(&F16, psc_u32_of(f), false, rnd); }
-uint16_t psc_f32_to_bf16(float f, unsigned rnd) { return float_to_small(&BF16, psc_u32_of(f), false, rnd); }
+uint16_t ptx_scalar_f32_to_f16(float f, unsigned rnd) { return float_to_small(&F16, psc_u32_of(f), false, rnd); }
+uint16_t ptx_scalar_f32_to_bf16(float f, unsigned rnd) { return float_to_small(&BF16, psc_u32_of(f), false, rnd); }
 
-float psc_f16_to_f32(uint16_t h)
+float ptx_scalar_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     unsigned e = (h >> 10) & 0x1f, m = h & 0x3ff;
@@ -110,14 +110,14 @@ float psc_f16_to_f32(uint16_t h)
     return psc_f32(sign | (uint32_t)(e + 112) << 23 | (uint32_t)m << 13);
 }
 
-float psc_bf16_to_f32(uint16_t h) { return psc_f32((uint32_t)h << 16); }
+float ptx_scalar_bf16_to_f32(uint16_t h) { return psc_f32((uint32_t)h << 16); }
 
 /* Reads a source value of type `t` as a double (exact for every float type and for integers up to 2^53). */
 static double source_as_double(enum ptx_type t, uint64_t v, bool ftz)
 {
     switch (t) {
-    case PTX_T_F16: return psc_f16_to_f32((uint16_t)v);
-    case PTX_T_BF16: return psc_bf16_to_f32((uint16_t)v);
+    case PTX_T_F16: return ptx_scalar_f16_to_f32((uint16_t)v);
+    case PTX_T_BF16: return ptx_scalar_bf16_to_f32((uint16_t)v);
     case PTX_T_F32: return psc_f32(ftz ? psc_flush32((uint32_t)v) : v);
     default: return psc_f64(v);
     }
@@ -207,9 +207,9 @@ FN(cvt_float_int)
     unsigned rnd = insn->rounding == PTX_RND_NONE ? PTX_RND_RN : insn->rounding;
     switch (insn->type) {
     case PTX_T_F32:
-        return float_result(insn, psc_round_int_to_f32(rnd, v, sgn));
+        return float_result(insn, ptx_scalar_round_int_to_f32(rnd, v, sgn));
     case PTX_T_F64: {
-        uint64_t out = psc_out64(psc_round_int_to_f64(rnd, v, sgn));
+        uint64_t out = psc_out64(ptx_scalar_round_int_to_f64(rnd, v, sgn));
         return (insn->flags & PTX_FLAG_SAT) ? psc_sat64(out) : out;
     }
     default: {
@@ -252,7 +252,7 @@ FN(cvt_float_float)
         return (insn->flags & PTX_FLAG_SAT) ? psc_sat64(out) : out;
     }
     case PTX_T_F32: {
-        float r = s == PTX_T_F64 && !integral ? psc_round_f64_to_f32(rnd, x) : (float)x;
+        float r = s == PTX_T_F64 && !integral ? ptx_scalar_round_f64_to_f32(rnd, x) : (float)x;
         return float_result(insn, r);
     }
     default: /* f16/bf16 from an integral value */
@@ -275,7 +275,7 @@ static bool is_float(enum ptx_type t)
 }
 static bool is_cvt_int(enum ptx_type t) { return (t >= PTX_T_U8 && t <= PTX_T_S64); }
 
-ptx_scalar_fn psc_select_cvt(const struct ptx_insn *insn, const char **why)
+ptx_scalar_fn ptx_scalar_select_cvt(const struct ptx_insn *insn, const char **why)
 {
     enum ptx_type d = insn->type, s = insn->src_type;
     unsigned rnd = insn->rounding;

@@ -62,7 +62,7 @@ FN(arith_f32)
         y = x;
         x = 1.0f;
     }
-    float r = psc_round_f32(op, insn->rounding, x, y, z);
+    float r = ptx_scalar_round_f32(op, insn->rounding, x, y, z);
     uint64_t out = ftz ? psc_out32_ftz(r) : psc_out32(r);
     return (insn->flags & PTX_FLAG_SAT) ? psc_sat32(out) : out;
 }
@@ -76,7 +76,7 @@ FN(arith_f64)
         y = x;
         x = 1.0;
     }
-    uint64_t out = psc_out64(psc_round_f64(op, insn->rounding, x, y, z));
+    uint64_t out = psc_out64(ptx_scalar_round_f64(op, insn->rounding, x, y, z));
     return (insn->flags & PTX_FLAG_SAT) ? psc_sat64(out) : out;
 }
 
@@ -280,7 +280,7 @@ static ptx_scalar_fn select_f64(const struct ptx_insn *insn, const char **why)
     }
 }
 
-ptx_scalar_fn psc_select_float(const struct ptx_insn *insn, const char **why)
+ptx_scalar_fn ptx_scalar_select_float(const struct ptx_insn *insn, const char **why)
 {
     if (insn->type == PTX_T_F32)
         return select_f32(insn, why);

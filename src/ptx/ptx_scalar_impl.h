@@ -114,25 +114,25 @@ static inline uint64_t psc_sat64(uint64_t u)
 /* Directed rounding (ptx_scalar_round.c, the one file built with -frounding-math): IEEE operations in rounding
  * mode `rnd` (PTX_RND_RN/RZ/RM/RP). Results are raw IEEE (NaN not yet canonical, not flushed). */
 enum psc_fop { PSC_FADD, PSC_FSUB, PSC_FMUL, PSC_FDIV, PSC_FFMA, PSC_FSQRT, PSC_FCVT };
-float psc_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c);
-double psc_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c);
+float ptx_scalar_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c);
+double ptx_scalar_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c);
 /* f64 -> f32 in rounding mode rnd (cvt.rz.f32.f64 ...). */
-float psc_round_f64_to_f32(unsigned rnd, double a);
+float ptx_scalar_round_f64_to_f32(unsigned rnd, double a);
 /* Integer -> float in rounding mode rnd; `is_signed` says how to read v. */
-float psc_round_int_to_f32(unsigned rnd, uint64_t v, bool is_signed);
-double psc_round_int_to_f64(unsigned rnd, uint64_t v, bool is_signed);
+float ptx_scalar_round_int_to_f32(unsigned rnd, uint64_t v, bool is_signed);
+double ptx_scalar_round_int_to_f64(unsigned rnd, uint64_t v, bool is_signed);
 
 /* Selection per family; each returns NULL and sets *why when the form is not supported. */
-ptx_scalar_fn psc_select_int(const struct ptx_insn *insn, const char **why);
-ptx_scalar_fn psc_select_bits(const struct ptx_insn *insn, const char **why);
-ptx_scalar_fn psc_select_cmp(const struct ptx_insn *insn, const char **why);
-ptx_scalar_fn psc_select_float(const struct ptx_insn *insn, const char **why);
-ptx_scalar_fn psc_select_cvt(const struct ptx_insn *insn, const char **why);
+ptx_scalar_fn ptx_scalar_select_int(const struct ptx_insn *insn, const char **why);
+ptx_scalar_fn ptx_scalar_select_bits(const struct ptx_insn *insn, const char **why);
+ptx_scalar_fn ptx_scalar_select_cmp(const struct ptx_insn *insn, const char **why);
+ptx_scalar_fn ptx_scalar_select_float(const struct ptx_insn *insn, const char **why);
+ptx_scalar_fn ptx_scalar_select_cvt(const struct ptx_insn *insn, const char **why);
 
 /* f16/bf16 <-> f32 (ptx_scalar_cvt.c), used by the float and comparison files too. */
-float psc_f16_to_f32(uint16_t h);
-float psc_bf16_to_f32(uint16_t h);
-uint16_t psc_f32_to_f16(float f, unsigned rnd);
-uint16_t psc_f32_to_bf16(float f, unsigned rnd);
+float ptx_scalar_f16_to_f32(uint16_t h);
+float ptx_scalar_bf16_to_f32(uint16_t h);
+uint16_t ptx_scalar_f32_to_f16(float f, unsigned rnd);
+uint16_t ptx_scalar_f32_to_bf16(float f, unsigned rnd);
 
 #endif

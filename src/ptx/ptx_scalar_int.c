@@ -201,7 +201,7 @@ static bool int_type_in(enum ptx_type t, bool allow8, bool allow16)
 static bool is_32(enum ptx_type t) { return t == PTX_T_U32 || t == PTX_T_S32; }
 static bool is_64(enum ptx_type t) { return t == PTX_T_U64 || t == PTX_T_S64; }
 
-ptx_scalar_fn psc_select_int(const struct ptx_insn *insn, const char **why)
+ptx_scalar_fn ptx_scalar_select_int(const struct ptx_insn *insn, const char **why)
 {
     enum ptx_type t = insn->type;
     unsigned op = insn->opcode;

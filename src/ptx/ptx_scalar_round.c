@@ -40,7 +40,7 @@ static int host_mode(unsigned rnd)
     }
 }
 
-float psc_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c)
+float ptx_scalar_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c)
 {
     volatile float x = a, y = b, z = c, r;
     switch (op) {
@@ -66,7 +66,7 @@ float psc_round_f32(enum psc_fop op, unsigned rnd, float a, float b, float c)
     return r;
 }
 
-double psc_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c)
+double ptx_scalar_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c)
 {
     volatile double x = a, y = b, z = c, r;
     switch (op) {
@@ -92,7 +92,7 @@ double psc_round_f64(enum psc_fop op, unsigned rnd, double a, double b, double c
     return r;
 }
 
-float psc_round_f64_to_f32(unsigned rnd, double a)
+float ptx_scalar_round_f64_to_f32(unsigned rnd, double a)
 {
     volatile double x = a;
     volatile float r;
@@ -103,7 +103,7 @@ float psc_round_f64_to_f32(unsigned rnd, double a)
     return r;
 }
 
-float psc_round_int_to_f32(unsigned rnd, uint64_t v, bool is_signed)
+float ptx_scalar_round_int_to_f32(unsigned rnd, uint64_t v, bool is_signed)
 {
     volatile uint64_t u = v;
     volatile int64_t s = (int64_t)v;
@@ -118,7 +118,7 @@ float psc_round_int_to_f32(unsigned rnd, uint64_t v, bool is_signed)
     return r;
 }
 
-double psc_round_int_to_f64(unsigned rnd, uint64_t v, bool is_signed)
+double ptx_scalar_round_int_to_f64(unsigned rnd, uint64_t v, bool is_signed)
 {
     volatile uint64_t u = v;
     volatile int64_t s = (int64_t)v;

@@ -45,7 +45,7 @@ static void release(struct pcap_writer *w)
     free(w);
 }
 
-struct pcap_writer *pcap_writer_open(const char *path, uint32_t snaplen, struct vdc_error *err)
+struct pcap_writer *vdc_pcap_writer_open(const char *path, uint32_t snaplen, struct vdc_error *err)
 {
     if (path == NULL || path[0] == '\0') {
         vdc_fail(err, "no pcap file name; give the path of the capture to write");
@@ -84,7 +84,7 @@ struct pcap_writer *pcap_writer_open(const char *path, uint32_t snaplen, struct 
     return w;
 }
 
-bool pcap_writer_add(struct pcap_writer *w, vdc_time at, const uint8_t *frame, uint32_t captured, uint32_t original,
+bool vdc_pcap_writer_add(struct pcap_writer *w, vdc_time at, const uint8_t *frame, uint32_t captured, uint32_t original,
                      struct vdc_error *err)
 {
     if (w == NULL)
@@ -103,7 +103,7 @@ bool pcap_writer_add(struct pcap_writer *w, vdc_time at, const uint8_t *frame, u
     return write_bytes(w, record, sizeof record, err) && write_bytes(w, frame, kept, err);
 }
 
-bool pcap_writer_close(struct pcap_writer *w, struct vdc_error *err)
+bool vdc_pcap_writer_close(struct pcap_writer *w, struct vdc_error *err)
 {
     if (w == NULL)
         return true;

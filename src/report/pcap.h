@@ -18,16 +18,16 @@ struct pcap_writer;
 
 /* Creates (or truncates) `path` and writes the file header; snaplen is the most bytes kept of each frame
  * (1 .. PCAP_DEFAULT_SNAPLEN). Returns NULL with a message naming the file on failure. */
-struct pcap_writer *pcap_writer_open(const char *path, uint32_t snaplen, struct vdc_error *err);
+struct pcap_writer *vdc_pcap_writer_open(const char *path, uint32_t snaplen, struct vdc_error *err);
 
 /* Adds one frame seen at virtual time `at`: `captured` bytes of `frame` are available of a frame that was
  * `original` bytes long; at most snaplen of them are kept. The timestamp is `at` split into seconds and
  * nanoseconds, the picoseconds below a nanosecond truncated (pcap's finest resolution is 1 ns). Writes are
- * buffered; an I/O error is reported here or by pcap_writer_close, naming the file. */
-bool pcap_writer_add(struct pcap_writer *w, vdc_time at, const uint8_t *frame, uint32_t captured, uint32_t original,
+ * buffered; an I/O error is reported here or by vdc_pcap_writer_close, naming the file. */
+bool vdc_pcap_writer_add(struct pcap_writer *w, vdc_time at, const uint8_t *frame, uint32_t captured, uint32_t original,
                      struct vdc_error *err);
 
 /* Flushes and closes the file and frees the writer, even after an error; false if any write failed. */
-bool pcap_writer_close(struct pcap_writer *w, struct vdc_error *err);
+bool vdc_pcap_writer_close(struct pcap_writer *w, struct vdc_error *err);
 
 #endif

@@ -30,7 +30,7 @@ static void note_ignored(const char *path, size_t line, const char *what)
                         "does not read them)\n", path, line, what);
 }
 
-bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology *topo, struct vdc_error *err)
+bool vdc_fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology *topo, struct vdc_error *err)
 {
     const __typeof__(sc->topology) *t = &sc->topology;
     bool ok;
@@ -48,7 +48,7 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
         /* The reader leaves nothing allocated when it fails. A link whose file gives no error rate takes
          * fabric.link_error_rate, as HPCC's ERROR_RATE_PER_LINK applies to them. */
         size_t ignored = 0;
-        if (!hpcc_read_topology(t->file, topo, reads_like_hpcc(sc) ? &ignored : NULL, err))
+        if (!fabric_hpcc_read_topology(t->file, topo, reads_like_hpcc(sc) ? &ignored : NULL, err))
             return false;
         note_ignored(t->file, ignored, "links");
         for (uint32_t i = 0; i < topo->link_count; i++) {
@@ -59,7 +59,7 @@ bool fabric_setup_topology(const struct vdc_scenario *sc, struct fabric_topology
     case VDC_TOPOLOGY_SIMGRID:
         if (t->file[0] == '\0')
             return vdc_fail(err, "topology.kind simgrid needs topology.file, the file to import");
-        ok = simgrid_read_platform(t->file, topo, err);
+        ok = fabric_simgrid_read_platform(t->file, topo, err);
         if (!ok)
             return false;
         break;
@@ -161,7 +161,7 @@ static bool setup_transport(const struct vdc_scenario *sc, struct fabric_config 
     return true;
 }
 
-bool fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err)
+bool vdc_fabric_setup_config(const struct vdc_scenario *sc, struct fabric_config *cfg, struct vdc_error *err)
 {
     fabric_config_defaults(cfg);
     const __typeof__(sc->fabric) *fb = &sc->fabric;
@@ -269,7 +269,7 @@ static void uniform_flows(const struct vdc_scenario *sc, const uint32_t *hosts, 
     }
 }
 
-bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topology *topo,
+bool vdc_fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topology *topo,
                         struct fabric_flow_set *flows, struct vdc_error *err)
 {
     uint32_t host_count;
@@ -297,7 +297,7 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
         else
         {
             size_t ignored = 0;
-            ok = hpcc_read_flows(sc->workload.flows_file, topo, flows, reads_like_hpcc(sc) ? &ignored : NULL, err);
+            ok = fabric_hpcc_read_flows(sc->workload.flows_file, topo, flows, reads_like_hpcc(sc) ? &ignored : NULL, err);
             if (ok)
                 note_ignored(sc->workload.flows_file, ignored, "flows");
         }
@@ -308,7 +308,7 @@ bool fabric_setup_flows(const struct vdc_scenario *sc, const struct fabric_topol
     return ok;
 }
 
-bool fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, struct vdc_error *err)
+bool vdc_fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, struct vdc_error *err)
 {
     struct vdc_fault_list list;
     if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))

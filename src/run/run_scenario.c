@@ -285,13 +285,13 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
     if (sc->workload.kind == VDC_WORKLOAD_NONE && !vdc_guest_set_uses_fabric(sc))
         return vdc_guest_set_build(&r->guests, sim, sc, NULL, err) &&
                (options->dtb_dir == NULL || vdc_guest_set_dump_dtbs(&r->guests, options->dtb_dir, err));
-    if (!fabric_setup_config(sc, &cfg, err) || !fabric_setup_topology(sc, &r->topo, err) ||
-        !fabric_setup_flows(sc, &r->topo, &r->flows, err))
+    if (!vdc_fabric_setup_config(sc, &cfg, err) || !vdc_fabric_setup_topology(sc, &r->topo, err) ||
+        !vdc_fabric_setup_flows(sc, &r->topo, &r->flows, err))
         return false;
     if (!(r->built = fabric_build(&r->fabric, sim, &r->topo, &cfg, err)) ||
         !fabric_hosts_add_flows(&r->fabric, &r->flows, err))
         return false;
-    if (!fabric_setup_faults(sc, &r->fabric, err))
+    if (!vdc_fabric_setup_faults(sc, &r->fabric, err))
         return false;
     if (!open_outputs(&r->fabric, sc, options->out_dir, err))
         return false;

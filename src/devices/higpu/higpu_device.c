@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kvm/guest.h"
+#include "devices/device_log.h"
 #include "devices/pcie.h"
 #include "devices/plug.h"
 #include "devices/higpu/higpu_internal.h"
@@ -14,7 +15,6 @@ _Static_assert(sizeof(struct higpu_command) == 64, "command layout");
 _Static_assert(sizeof(struct higpu_completion) == 64, "completion layout");
 _Static_assert(sizeof(struct higpu_info) % 8 == 0, "info layout");
 
-#define LOGGED_ERRORS_MAX 20 /* lines per GPU; the rest are counted */
 
 bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_error *err)
 {
@@ -43,17 +43,10 @@ void higpu_log(struct higpu *gpu, enum higpu_error code, const char *fmt, ...)
 {
     gpu->stats.errors++;
     gpu->last_error = code;
-    if (gpu->log == NULL || gpu->stats.errors > LOGGED_ERRORS_MAX)
-        return;
-    char text[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vdc_device_log(gpu->log, gpu->stats.errors, higpu_now(gpu), gpu->guest->name, "higpu", fmt, ap);
     va_end(ap);
-    vdc_time now = higpu_now(gpu);
-    fprintf(gpu->log, "[%4" PRIu64 ".%09" PRIu64 "] %s: higpu: %s%s\n", now / VDC_SEC, now % VDC_SEC / VDC_NS,
-            gpu->guest->name, text,
-            gpu->stats.errors == LOGGED_ERRORS_MAX ? " (further errors are counted, not logged)" : "");
 }
 
 static void schedule(struct higpu *gpu, struct vdc_entity *source, vdc_time at, enum higpu_event kind, uint32_t index)

@@ -158,7 +158,7 @@ struct hinic {
     struct hinic_stats stats;
 };
 
-/* device.c */
+/* hinic_device.c */
 bool hinic_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *access, struct vdc_error *err);
 void hinic_schedule(struct hinic *nic, struct vdc_entity *source, vdc_time at, enum hinic_event kind, uint32_t index,
                     uint32_t epoch);
@@ -169,7 +169,7 @@ vdc_time hinic_now(const struct hinic *nic);
 vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes);
 void hinic_kick(struct hinic *nic);
 
-/* commands.c */
+/* hinic_commands.c */
 void hinic_command(struct hinic *nic, uint64_t block_address);
 struct hinic_qp *hinic_qp_by_number(struct hinic *nic, uint32_t qpn);
 
@@ -191,7 +191,7 @@ void hinic_completion_arrives(struct hinic *nic);
 /* Moves a QP to the error state: the failing request (if any) completes with `status`, the rest are flushed. */
 void hinic_qp_fail(struct hinic *nic, struct hinic_qp *qp, enum hinic_wc_status status, enum hinic_error why);
 
-/* requester.c */
+/* hinic_requester.c */
 void hinic_sq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t producer);
 struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port *port);
 vdc_time hinic_requester_ready(const struct hinic *nic, const struct fabric_port *port);
@@ -200,7 +200,7 @@ void hinic_requester_timeout(struct hinic *nic, struct hinic_qp *qp, uint32_t ep
 void hinic_requester_dcqcn(struct hinic *nic, struct hinic_qp *qp, bool increase);
 void hinic_requester_flush(struct hinic *nic, struct hinic_qp *qp);
 
-/* responder.c */
+/* hinic_responder.c */
 void hinic_responder_receive(struct hinic *nic, struct hinic_qp *qp, const struct fabric_packet *p);
 struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port *port);
 vdc_time hinic_responder_ready(const struct hinic *nic, const struct fabric_port *port);

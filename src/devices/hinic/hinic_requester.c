@@ -415,7 +415,7 @@ void hinic_requester_receive(struct hinic *nic, struct hinic_qp *qp, const struc
     if (p->kind == FABRIC_PKT_CNP) {
         if (!nic->cfg->dcqcn.enabled)
             return;
-        vdc_time check = dcqcn_on_cnp(&qp->cc, &nic->cfg->dcqcn, now);
+        vdc_time check = fabric_dcqcn_on_cnp(&qp->cc, &nic->cfg->dcqcn, now);
         if (check)
             hinic_schedule(nic, nic->entity, check, HINIC_EV_DCQCN_DECREASE, qp->index, 0);
         return;
@@ -486,7 +486,7 @@ void hinic_requester_dcqcn(struct hinic *nic, struct hinic_qp *qp, bool increase
     const struct dcqcn_params *params = &nic->cfg->dcqcn;
     vdc_time now = hinic_now(nic);
     uint64_t increases = qp->cc.increases;
-    vdc_time next = increase ? dcqcn_increase_timer(&qp->cc, params, now) : dcqcn_decrease_timer(&qp->cc, params, now);
+    vdc_time next = increase ? fabric_dcqcn_increase_timer(&qp->cc, params, now) : fabric_dcqcn_decrease_timer(&qp->cc, params, now);
     if (next)
         hinic_schedule(nic, nic->entity, next, HINIC_EV_DCQCN_INCREASE, qp->index, 0);
     if (qp->cc.increases != increases) {

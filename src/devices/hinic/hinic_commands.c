@@ -157,7 +157,7 @@ static enum hinic_command_status modify_qp(struct hinic *nic, struct hinic_qp *q
         qp->retries_left = c->retry_count;
         qp->timeout_code = c->timeout;
         qp->assign_psn = qp->acked_psn = c->psn & 0xFFFFFF;
-        dcqcn_init(&qp->cc, fabric_endpoint_rate(&nic->at));
+        fabric_dcqcn_init(&qp->cc, fabric_endpoint_rate(&nic->at));
         break;
     case HINIC_QPS_ERR:
         qp->state = HINIC_QPS_ERR;

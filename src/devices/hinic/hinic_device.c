@@ -7,6 +7,7 @@
 #include "fabric/fabric.h"
 #include "fabric/host.h"
 #include "kvm/guest.h"
+#include "devices/device_log.h"
 #include "devices/pcie.h"
 #include "devices/plug.h"
 #include "devices/hinic/hinic_internal.h"
@@ -16,7 +17,6 @@ _Static_assert(sizeof(struct hinic_send_wqe) == 64, "send WQE layout");
 _Static_assert(sizeof(struct hinic_recv_wqe) == 32, "receive WQE layout");
 _Static_assert(sizeof(struct hinic_cqe) == 32, "CQE layout");
 
-#define LOGGED_ERRORS_MAX 20 /* lines per NIC; the rest are counted */
 
 void hinic_params_defaults(struct hinic_params *p)
 {
@@ -58,17 +58,10 @@ void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...)
 {
     nic->stats.errors++;
     nic->last_error = code;
-    if (nic->log == NULL || nic->stats.errors > LOGGED_ERRORS_MAX)
-        return;
-    char text[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vdc_device_log(nic->log, nic->stats.errors, hinic_now(nic), nic->guest->name, "hinic", fmt, ap);
     va_end(ap);
-    vdc_time now = hinic_now(nic);
-    fprintf(nic->log, "[%4" PRIu64 ".%09" PRIu64 "] %s: hinic: %s%s\n", now / VDC_SEC, now % VDC_SEC / VDC_NS,
-            nic->guest->name, text,
-            nic->stats.errors == LOGGED_ERRORS_MAX ? " (further errors are counted, not logged)" : "");
 }
 
 void hinic_kick(struct hinic *nic)
