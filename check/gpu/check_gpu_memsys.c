@@ -69,7 +69,8 @@ START_TEST(coalescing)
         ck_assert_uint_eq(s->l1_misses, cases[i].sectors);
         ck_assert_uint_eq(s->l2_misses, cases[i].sectors);
         ck_assert_uint_eq(s->dram_read_bytes, cases[i].sectors * 32);
-        ck_assert_uint_eq(done, cases[i].sectors ? 100 + 237 + 194 : 100);
+        /* The access's first line opens its DRAM row; the others (in the same row) find it open. */
+        ck_assert_uint_eq(done, cases[i].sectors ? 100 + 237 + 598 : 100);
         gpu_memsys_free(m);
     }
 }
@@ -78,14 +79,20 @@ END_TEST
 START_TEST(latencies)
 {
     struct gpu_memsys *m = fresh();
-    /* A cold miss: L2 latency plus DRAM latency. */
-    ck_assert_uint_eq(load(m, 0, 1000, 4, BASE, 4), 1000 + 237 + 194);
+    /* A cold miss: L2 latency plus DRAM latency with the row to open. */
+    ck_assert_uint_eq(load(m, 0, 1000, 4, BASE, 4), 1000 + 237 + 598);
     /* Again from the same SM: an L1 hit. */
-    ck_assert_uint_eq(load(m, 0, 2000, 4, BASE, 4), 2000 + 41);
+    ck_assert_uint_eq(load(m, 0, 2000, 4, BASE, 4), 2000 + 38);
     ck_assert_uint_eq(gpu_memsys_stats(m)->l1_hits, 4);
-    /* From another SM: an L2 hit. */
+    /* From another SM of the same half: an L2 hit in the near partition. */
     ck_assert_uint_eq(load(m, 7, 3000, 4, BASE, 4), 3000 + 237);
     ck_assert_uint_eq(gpu_memsys_stats(m)->l2_hits, 4);
+    /* From an SM of the other half: the far partition's latency; that half's near copy is on its way, and a
+     * neighbour's load waits for it. */
+    ck_assert_uint_eq(load(m, 100, 3100, 4, BASE, 4), 3100 + 490);
+    ck_assert_uint_eq(load(m, 101, 3200, 4, BASE, 4), 3100 + 490);
+    /* The next line of the same DRAM row: the row is open. */
+    ck_assert_uint_eq(load(m, 0, 3300, 4, BASE + 128, 4), 3300 + 237 + 448);
     /* .cg bypasses the L1 that holds the line. */
     ck_assert_uint_eq(access_at(m, 0, 3500, UINT32_MAX, 4, BASE, 4, false, false, true), 3500 + 237);
     /* A kernel starts: L1s are empty, L2 keeps the line; the stats restart. */
@@ -96,9 +103,9 @@ START_TEST(latencies)
     ck_assert_uint_eq(gpu_memsys_stats(m)->l2_hits, 4);
     /* A hit on a sector whose fill is under way waits for the fill. */
     uint64_t other = BASE + (1 << 20);
-    ck_assert_uint_eq(load(m, 0, 5000, 4, other, 4), 5431);
-    ck_assert_uint_eq(load(m, 0, 5010, 4, other, 4), 5431);
-    ck_assert_uint_eq(load(m, 3, 5020, 4, other, 4), 5431);
+    ck_assert_uint_eq(load(m, 0, 5000, 4, other, 4), 5000 + 237 + 598);
+    ck_assert_uint_eq(load(m, 0, 5010, 4, other, 4), 5000 + 237 + 598);
+    ck_assert_uint_eq(load(m, 3, 5020, 4, other, 4), 5000 + 237 + 598);
     gpu_memsys_free(m);
 }
 END_TEST
@@ -109,19 +116,48 @@ START_TEST(stores_and_atomics)
     /* Whole sectors: allocated in L2 without a fetch; posted. */
     ck_assert_uint_eq(access_at(m, 0, 100, UINT32_MAX, 4, BASE, 4, true, false, false), 104);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 0);
-    /* Stores do not allocate in L1: the load that follows hits L2. */
+    /* Stores do not allocate in L1: the load that follows hits L2, in the storing half's partition. */
     ck_assert_uint_eq(load(m, 0, 200, 4, BASE, 4), 200 + 237);
+    /* The other half reads the stored line from the far partition. */
+    ck_assert_uint_eq(load(m, 131, 250, 4, BASE, 4), 250 + 490);
     /* Part of a sector: fetched first. */
     ck_assert_uint_eq(access_at(m, 0, 300, 1, 4, BASE + 4096, 4, true, false, false), 304);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 32);
-    /* 32 lanes adding to one word: a cold miss, then one lane per cycle at L2. */
-    ck_assert_uint_eq(access_at(m, 0, 400, UINT32_MAX, 4, BASE + 8192, 0, false, true, true), 400 + 431 + 31);
+    /* 32 lanes adding to one word: a cold miss, then one operation per cycle at the word's L2 slice. */
+    ck_assert_uint_eq(access_at(m, 0, 400, UINT32_MAX, 4, BASE + 8192, 0, false, true, true), 400 + 237 + 598 + 32);
+    /* Another warp's atomics on the same word queue behind them; on another word they do not. */
+    ck_assert_uint_eq(access_at(m, 5, 401, 1, 4, BASE + 8192, 0, false, true, true), 400 + 237 + 598 + 33);
+    ck_assert_uint_eq(access_at(m, 5, 2000, 0xf, 4, BASE + 8192, 4, false, true, true), 2000 + 237 + 1);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_read_bytes, 64);
     /* The end of the kernel writes back 4 + 1 + 1 dirty sectors. */
     gpu_memsys_kernel_end(m, 1000);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, 6 * 32);
     gpu_memsys_kernel_end(m, 1001);
     ck_assert_uint_eq(gpu_memsys_stats(m)->dram_write_bytes, 6 * 32);
+    gpu_memsys_free(m);
+}
+END_TEST
+
+START_TEST(streaming_lines_go_first)
+{
+    /* .cs/.lu: a streaming line takes a way of its L1 set but is the first to be evicted, so the set's older lines
+     * stay (16-way sets, lines 16 KiB apart share one). */
+    struct gpu_memsys *m = fresh();
+    uint64_t now = 100;
+    for (int i = 0; i < 15; i++, now += 1000)
+        load(m, 0, now, 4, BASE + (uint64_t)i * 16384, 0);
+    uint64_t address[32];
+    for (int i = 0; i < 32; i++)
+        address[i] = BASE + 15 * 16384;
+    struct gpu_access streaming = {.sm = 0, .now = now, .mask = 1, .bytes = 4, .evict_first = true,
+                                   .address = address};
+    gpu_memsys_global(m, &streaming);
+    now += 1000;
+    load(m, 0, now, 4, BASE + 16 * 16384, 0); /* the set is full: a victim is needed */
+    now += 1000;
+    ck_assert_uint_eq(load(m, 0, now, 4, BASE, 0), now + 38);
+    now += 1000;
+    ck_assert_uint_eq(load(m, 0, now, 4, BASE + 15 * 16384, 0), now + 237);
     gpu_memsys_free(m);
 }
 END_TEST
@@ -133,7 +169,7 @@ START_TEST(l1_replacement)
     uint64_t now = 100;
     for (int i = 0; i <= 16; i++, now += 1000)
         load(m, 0, now, 4, BASE + (uint64_t)i * 16384, 0);
-    ck_assert_uint_eq(load(m, 0, now, 4, BASE + 16 * 16384, 0), now + 41);
+    ck_assert_uint_eq(load(m, 0, now, 4, BASE + 16 * 16384, 0), now + 38);
     now += 1000;
     /* Line 0 was the least recently used of 17 in a 16-way set. */
     ck_assert_uint_eq(load(m, 0, now, 4, BASE, 0), now + 237);
@@ -211,14 +247,13 @@ static uint64_t stream_permille(const char *preset, uint64_t bytes, uint32_t war
 
 START_TEST(dram_bandwidth)
 {
-    /* The model's core validation: a stream with enough parallelism sustains 85-100% of the HBM bandwidth (the
-     * efficiency factor, 0.92, less the latency of the first and last accesses). */
+    /* The model's core validation: a read stream with enough parallelism sustains the preset's read efficiency
+     * (0.821 on the H100 SXM, 0.574 on the H200, as measured) less the latency of the first and last accesses. */
     uint64_t h100 = stream_permille("h100", 256ULL << 20, 16);
-    ck_assert_msg(h100 >= 850 && h100 <= 1000, "h100 stream: %llu/1000 of 3.35TB/s", (unsigned long long)h100);
-    ck_assert_msg(h100 >= 900 && h100 <= 920, "h100 stream: %llu/1000, expected the efficiency less a little",
-                  (unsigned long long)h100);
+    ck_assert_msg(h100 >= 800 && h100 <= 821, "h100 stream: %llu/1000 of 3.35TB/s, expected the read efficiency "
+                  "less a little", (unsigned long long)h100);
     uint64_t h200 = stream_permille("h200", 256ULL << 20, 16);
-    ck_assert_msg(h200 >= 850 && h200 <= 1000, "h200 stream: %llu/1000 of 4.8TB/s", (unsigned long long)h200);
+    ck_assert_msg(h200 >= 555 && h200 <= 574, "h200 stream: %llu/1000 of 4.8TB/s", (unsigned long long)h200);
     /* Too few warps in flight: latency-bound, well below the bandwidth (Little's law: 132 x 512 B / 431 cycles). */
     uint64_t thin = stream_permille("h100", 32ULL << 20, 1);
     ck_assert_msg(thin < 200, "one warp per SM: %llu/1000", (unsigned long long)thin);
@@ -292,6 +327,7 @@ Suite *gpu_memsys_suite(void)
     tcase_add_test(tc, latencies);
     tcase_add_test(tc, stores_and_atomics);
     tcase_add_test(tc, l1_replacement);
+    tcase_add_test(tc, streaming_lines_go_first);
     tcase_add_test(tc, dram_bandwidth);
     tcase_add_test(tc, l2_write_back);
     tcase_add_test(tc, bank_conflicts);

@@ -38,9 +38,14 @@ START_TEST(presets)
     ck_assert_uint_eq(p.l2_bytes, 50ULL << 20);
     ck_assert_uint_eq(p.line_bytes, 128);
     ck_assert_uint_eq(p.sector_bytes, 32);
-    ck_assert_uint_eq(p.l1_latency, 41);
+    ck_assert_uint_eq(p.l1_latency, 38);
     ck_assert_uint_eq(p.l2_latency, 237);
-    ck_assert_uint_eq(p.dram_latency, 194);
+    ck_assert_uint_eq(p.l2_partitions, 2);
+    ck_assert_uint_eq(p.l2_far_latency, 490);
+    ck_assert_uint_eq(p.dram_latency, 598);
+    ck_assert_uint_eq(p.dram_row_hit_latency, 448);
+    ck_assert_uint_eq(p.dram_efficiency_permille, 821);
+    ck_assert_uint_eq(p.dram_write_efficiency_permille, 899);
     ck_assert_uint_eq(p.dram_bytes_per_second, 3350000000000ULL);
     ck_assert_uint_eq(p.latency[GPU_CLASS_SHARED], 29);
     ck_assert_uint_eq(p.issue[GPU_CLASS_FP32], 1);
@@ -55,6 +60,8 @@ START_TEST(presets)
     ck_assert_uint_eq(q.dram_bytes_per_second, 4800000000000ULL);
     ck_assert_uint_eq(q.sm_count, 132);
     ck_assert_uint_eq(q.clock_hz, p.clock_hz);
+    ck_assert_uint_eq(q.dram_efficiency_permille, 574);
+    ck_assert_uint_eq(q.dram_write_efficiency_permille, 809);
     ck_assert(gpu_params_validate(&q, &err));
 
     ck_assert(!gpu_params_preset("h300", &q, &err));
@@ -232,7 +239,8 @@ START_TEST(key_table)
     ck_assert_msg(strstr(text, "| `clock` | frequency | `1.98GHz` | `1.98GHz` |") != NULL, "%s", text);
     ck_assert(strstr(text, "| `dram_bandwidth` | bytes/s | `3.35TB/s` | `4.8TB/s` |") != NULL);
     ck_assert(strstr(text, "| `memory` | size | `80GiB` | `141GiB` |") != NULL);
-    ck_assert(strstr(text, "| `dram_efficiency` | fraction | `0.92` | `0.92` |") != NULL);
+    ck_assert(strstr(text, "| `dram_efficiency` | fraction | `0.821` | `0.574` |") != NULL);
+    ck_assert(strstr(text, "| `dram_write_efficiency` | fraction | `0.899` | `0.809` |") != NULL);
     ck_assert(strstr(text, "| `issue.sfu` | cycles | `8` | `8` |") != NULL);
     ck_assert(strstr(text, "| `launch_latency` | time | `3 us` | `3 us` |") != NULL);
     /* Every value the table shows sets back to itself. */
@@ -249,7 +257,7 @@ START_TEST(key_table)
         ck_assert_msg(gpu_params_set(&q, key, value, &err), "%s", err.text);
         rows++;
     }
-    ck_assert_int_eq(rows, 28 + 2 * GPU_CLASS_COUNT);
+    ck_assert_int_eq(rows, 35 + 2 * GPU_CLASS_COUNT);
     ck_assert(memcmp(&p, &q, sizeof p) == 0);
     free(text);
 }

@@ -1,6 +1,6 @@
-/* HiGPU's timing against the hardware's envelope (docs/validation.md): a streaming copy reaches 85-95% of the
- * preset's HBM bandwidth, an FMA-bound kernel approaches the FP32 peak, and a latency-bound kernel slows as
- * more shared memory per block leaves fewer blocks resident. Runs on an h200 scaled down to a few SMs (HBM
+/* HiGPU's timing against the hardware's envelope (docs/validation.md): a streaming copy moves at the preset's
+ * measured read and write efficiencies, an FMA-bound kernel approaches the FP32 peak, and a latency-bound kernel
+ * slows as more shared memory per block leaves fewer blocks resident. Runs on an h200 scaled down to a few SMs (HBM
  * bandwidth and L2 scaled with them) so that the tests stay quick; the full-size figures are in the docs. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ static void scaled_close(struct scaled *s)
     gpu_free(s->gpu);
 }
 
-START_TEST(streaming_copy_reaches_most_of_hbm_bandwidth)
+START_TEST(streaming_copy_moves_at_the_measured_efficiencies)
 {
     struct scaled s;
     scaled_open(&s, 16, "guest/kernels/stream_copy.ptx");
@@ -74,7 +74,11 @@ START_TEST(streaming_copy_reaches_most_of_hbm_bandwidth)
     /* What a benchmark reports: the bytes the kernel reads and writes over its run time. */
     double seconds = (double)st.cycles / (double)p->clock_hz;
     double achieved = 2.0 * (double)bytes / seconds / (double)p->dram_bytes_per_second;
-    ck_assert_msg(achieved >= 0.85 && achieved <= 0.95, "streaming copy at %.3f of HBM bandwidth", achieved);
+    /* A byte read and a byte written each take their own efficiency's share of HBM's time (H200: 0.574 and
+     * 0.809 of 4.8 TB/s, gpu-stream's read and init; its scale kernel, a copy, measures 0.66). */
+    double expected = 2.0 / (1000.0 / p->dram_efficiency_permille + 1000.0 / p->dram_write_efficiency_permille);
+    ck_assert_msg(achieved >= 0.95 * expected && achieved <= 1.08 * expected,
+                  "streaming copy at %.3f of HBM bandwidth, expected %.3f", achieved, expected);
     ck_assert_uint_eq(st.dram_read_bytes, bytes);
     scaled_close(&s);
 }
@@ -99,28 +103,30 @@ END_TEST
 
 START_TEST(fewer_resident_blocks_slow_a_latency_bound_kernel)
 {
-    struct scaled s;
-    scaled_open(&s, 8, "guest/kernels/latency_bound.ptx");
     const uint32_t entries = 1u << 22, blocks = 8 * 16, threads = 256;
-    /* Every step jumps 128 KiB ahead: a warp's 32 loads stay coalesced (4 sectors, so bandwidth is no limit)
-     * but each lands on lines nothing has touched, so every step waits for HBM's latency. */
+    /* Every step jumps 128 KiB ahead: a warp's 32 loads stay coalesced (4 sectors) but each lands on lines nothing
+     * has touched, so every step waits for HBM's latency. Each occupancy runs on a GPU of its own, so that no run
+     * finds the lines an earlier one left in L2. */
     uint32_t *next = malloc((size_t)entries * 4);
     for (uint32_t i = 0; i < entries; i++)
         next[i] = (i + 32 * 1024) % entries;
-    uint64_t table = alloc(&s, (uint64_t)entries * 4);
-    struct vdc_error err;
-    ck_assert(gpu_memory_write(gpu_get_memory(s.gpu), table, next, (uint64_t)entries * 4, "table", &err));
-    free(next);
-    struct { uint64_t next, out; int32_t steps; } __attribute__((packed)) args = {
-        table, alloc(&s, (uint64_t)blocks * threads * 4), 8};
     const uint32_t shared[] = {0, 60 << 10, 110 << 10};
     uint64_t cycles[3];
     uint32_t resident[3];
     for (int i = 0; i < 3; i++) {
+        struct scaled s;
+        scaled_open(&s, 8, "guest/kernels/latency_bound.ptx");
+        uint64_t table = alloc(&s, (uint64_t)entries * 4);
+        struct vdc_error err;
+        ck_assert(gpu_memory_write(gpu_get_memory(s.gpu), table, next, (uint64_t)entries * 4, "table", &err));
+        struct { uint64_t next, out; int32_t steps; } __attribute__((packed)) args = {
+            table, alloc(&s, (uint64_t)blocks * threads * 4), 8};
         struct gpu_launch_stats st = launch(&s, "pointer_chase", blocks, threads, shared[i], &args, sizeof args);
         cycles[i] = st.cycles;
         resident[i] = st.blocks_per_sm;
+        scaled_close(&s);
     }
+    free(next);
     ck_assert_uint_eq(resident[0], 8);
     ck_assert_uint_eq(resident[1], 3);
     ck_assert_uint_eq(resident[2], 2);
@@ -128,7 +134,6 @@ START_TEST(fewer_resident_blocks_slow_a_latency_bound_kernel)
     ck_assert_msg(cycles[1] * 10 > cycles[0] * 12 && cycles[2] * 10 > cycles[1] * 12,
                   "cycles %llu, %llu, %llu", (unsigned long long)cycles[0], (unsigned long long)cycles[1],
                   (unsigned long long)cycles[2]);
-    scaled_close(&s);
 }
 END_TEST
 
@@ -137,7 +142,7 @@ Suite *gpu_validation_suite(void)
     Suite *s = suite_create("gpu_validation");
     TCase *tc = tcase_create("validation");
     tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, streaming_copy_reaches_most_of_hbm_bandwidth);
+    tcase_add_test(tc, streaming_copy_moves_at_the_measured_efficiencies);
     tcase_add_test(tc, fma_bound_kernel_approaches_fp32_peak);
     tcase_add_test(tc, fewer_resident_blocks_slow_a_latency_bound_kernel);
     suite_add_tcase(s, tc);

@@ -520,6 +520,10 @@ static const struct bad_case bad_cases[] = {
     {"cvt.f32 %r1, %r2;\n", NULL, "bad.ptx:11: 'cvt.f32' needs two types"},
     {"ld.global.L2::cache_hint.u32 %r1, [%rd1], %rd2;\n", NULL, "bad.ptx:11: unsupported modifier '.L2::cache_hint' in 'ld.global.L2::cache_hint.u32'; drop the cache policy"},
     {"ld.shared::cluster.u32 %r1, [%r2];\n", NULL, "bad.ptx:11: unsupported modifier '.shared::cluster' in 'ld.shared::cluster.u32'"},
+    {"st.global.ca.u32 [%rd1], %r1;\n", NULL, "bad.ptx:11: 'st.global.ca.u32': .ca is not a cache operator of st; ld takes .ca .cg .cs .lu .cv and st .wb .cg .cs .wt"},
+    {"ld.global.wt.u32 %r1, [%rd1];\n", NULL, "bad.ptx:11: 'ld.global.wt.u32': .wt is not a cache operator of ld; ld takes .ca .cg .cs .lu .cv and st .wb .cg .cs .wt"},
+    {"ld.global.cg.cs.u32 %r1, [%rd1];\n", NULL, "bad.ptx:11: 'ld.global.cg.cs.u32' has two cache operators; keep one"},
+    {"ld.volatile.global.cg.u32 %r1, [%rd1];\n", NULL, "bad.ptx:11: 'ld.volatile.global.cg.u32': .volatile takes no cache operator; drop .cg"},
     {"bra %r1;\n", NULL, "bad.ptx:11: 'bra' needs a label operand"},
     {"shfl.down.b32 %r1, %r2, 1, 31;\n", NULL, "bad.ptx:11: 'shfl.down.b32' needs .sync and a mode (.up, .down, .bfly or .idx)"},
     {"ld.global.v4.u32 {%r1, %r2}, [%rd1];\n", NULL, "bad.ptx:11: 'ld.global.v4.u32' needs a vector operand of 4 registers"},
@@ -546,6 +550,27 @@ START_TEST(malformed_inputs)
         ck_assert_msg(m == NULL, "case %zu parsed: %s", i, text);
         ck_assert_msg(strcmp(err.text, c->message) == 0, "case %zu:\n got  %s\n want %s", i, err.text, c->message);
     }
+}
+END_TEST
+
+/* ld's and st's cache operators are kept for the timing model; none written is the default. */
+START_TEST(cache_operators_kept)
+{
+    const char *body = "ld.global.cg.u32 %r1, [%rd1];\nld.global.cs.u32 %r2, [%rd1];\nld.global.lu.u32 %r3, [%rd1];\n"
+                       "ld.global.cv.u32 %r1, [%rd1];\nld.global.nc.u32 %r2, [%rd1];\nst.global.cs.u32 [%rd1], %r1;\n"
+                       "st.global.wt.u32 [%rd1], %r1;\nld.global.ca.u32 %r3, [%rd1];\n";
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s%sret;\n}\n", HEADER, KERNEL_START, body);
+    struct vdc_error err = {{0}};
+    struct ptx_module *m = ptx_module_parse(text, strlen(text), "ops.ptx", &err);
+    ck_assert_msg(m != NULL, "%s", err.text);
+    const struct ptx_insn *in = m->functions[0].insns;
+    const uint8_t expected[] = {PTX_CACHE_CG, PTX_CACHE_CS, PTX_CACHE_LU, PTX_CACHE_CV, PTX_CACHE_DEFAULT,
+                                PTX_CACHE_CS, PTX_CACHE_WT, PTX_CACHE_CA};
+    for (size_t i = 0; i < sizeof expected; i++)
+        ck_assert_msg(in[i].cache_op == expected[i], "instruction %zu: cache_op %u", i, in[i].cache_op);
+    ck_assert(in[4].flags & PTX_FLAG_NC);
+    ptx_module_free(m);
 }
 END_TEST
 
@@ -652,6 +677,7 @@ Suite *ptx_parse_suite(void)
     tcase_add_test(tc, handwritten_forms);
     tcase_add_test(tc, register_estimate);
     tcase_add_test(tc, malformed_inputs);
+    tcase_add_test(tc, cache_operators_kept);
     tcase_add_test(tc, call_refused);
     tcase_add_test(tc, mutated_samples);
     suite_add_tcase(s, tc);

@@ -9,6 +9,7 @@
 
 #include "bench/fabric_bench.h"
 #include "bench/gpu_bench.h"
+#include "bench/gpu_micro.h"
 #include "bench/hold.h"
 #include "bench/vcpu_bench.h"
 #include "run/guest_set.h"
@@ -336,10 +337,52 @@ static int bench_gpu(int argc, char **argv)
     return VDC_EXIT_OK;
 }
 
+/* The GPU microbenchmark suite as a Markdown table: metric, published figure and its source, HiGPU's, ratio. */
+static int bench_gpu_micro(int argc, char **argv)
+{
+    static const struct option options[] = {{"gpu", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+    const char *preset = "h100";
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":g:", options, NULL)) != -1) {
+        if (opt == ':')
+            return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        if (opt == '?')
+            return vdc_usage_error("bench", "unknown option '%s' for 'bench gpu-micro'", vdc_bad_option(argv, optind));
+        preset = optarg;
+    }
+    if (optind < argc)
+        return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    struct gpu_micro_row rows[GPU_MICRO_ROWS];
+    size_t count = 0;
+    struct vdc_error err;
+    if (!vdc_bench_gpu_micro(preset, rows, &count, &err)) {
+        vdc_fail_prefix(&err, "bench gpu-micro");
+        vdc_print_error(&err);
+        return VDC_EXIT_BAD_INPUT;
+    }
+    printf("bench gpu-micro: %s preset\n\n| metric | unit | published | source | HiGPU | ratio |\n"
+           "|---|---|---|---|---|---|\n",
+           preset);
+    for (size_t i = 0; i < count; i++) {
+        const struct gpu_micro_row *r = &rows[i];
+        if (r->published > 0) {
+            double ratio = r->simulated / r->published;
+            bool within = ratio >= 1 - r->tolerance && ratio <= 1 + r->tolerance;
+            printf("| %s | %s | %.4g | %s | %.4g | %.3f%s |\n", r->metric, r->unit, r->published, r->source,
+                   r->simulated, ratio, within ? "" : " (outside)");
+        } else {
+            printf("| %s | %s | — | — | %.4g | — |\n", r->metric, r->unit, r->simulated);
+        }
+    }
+    return VDC_EXIT_OK;
+}
+
 int vdc_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, vcpu, fabric, gpu");
+        return vdc_usage_error("bench", "no benchmark named; the benchmarks are: sched, vcpu, fabric, gpu, gpu-micro");
     if (strcmp(argv[1], "sched") == 0)
         return bench_sched(argc - 1, argv + 1);
     if (strcmp(argv[1], "vcpu") == 0)
@@ -348,5 +391,8 @@ int vdc_cmd_bench(int argc, char **argv)
         return bench_fabric(argc - 1, argv + 1);
     if (strcmp(argv[1], "gpu") == 0)
         return bench_gpu(argc - 1, argv + 1);
-    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, vcpu, fabric, gpu", argv[1]);
+    if (strcmp(argv[1], "gpu-micro") == 0)
+        return bench_gpu_micro(argc - 1, argv + 1);
+    return vdc_usage_error("bench", "unknown benchmark '%s'; the benchmarks are: sched, vcpu, fabric, gpu, gpu-micro",
+                           argv[1]);
 }

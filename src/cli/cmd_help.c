@@ -15,7 +15,7 @@ static const char overview[] =
     "  run SCENARIO    simulate a scenario file and print its summary and digest\n"
     "  boot PROGRAM    run one guest program with the sim-control device; exit with its code\n"
     "  ptx run FILE    run one kernel of a PTX file on a simulated GPU, without a VM\n"
-    "  bench NAME      measure vdc's own speed (benchmarks: sched, vcpu, fabric, gpu)\n"
+    "  bench NAME      measure vdc's own speed (benchmarks: sched, vcpu, fabric, gpu, gpu-micro)\n"
     "  help [TOPIC]    this text, or a command's (run, boot, ptx, bench) or 'keys' (every scenario key)\n"
     "  version         print the version (also --version)\n"
     "\n"
@@ -69,6 +69,7 @@ static const char bench_help[] =
     "usage: vdc bench sched [--pending N] [--events N] [--repeat R] [--seed N]\n"
     "       vdc bench vcpu [--exits N] [--loop N] [--guests N] [--repeat R] [--vcpu kvm|emulated]\n"
     "       vdc bench gpu [--repeat R] [--gpu PRESET] [--gemm N]\n"
+    "       vdc bench gpu-micro [--gpu PRESET]\n"
     "\n"
     "sched: the hold model on the event queue: N pending events (default 1000000); each processed event\n"
     "schedules one successor a uniform 0..2N ns later; --events per run (default 10000000), --repeat runs\n"
@@ -83,7 +84,12 @@ static const char bench_help[] =
     "\n"
     "gpu: HiGPU with timing on (preset h200 unless --gpu): a tiled GEMM of N x N x N (default 512), an FMA-bound\n"
     "kernel and a 64 MiB streaming copy; prints simulated thread instructions per wall-clock second, per kernel\n"
-    "and in all, per run and as the median; runs must agree on every kernel's results and cycles.\n";
+    "and in all, per run and as the median; runs must agree on every kernel's results and cycles.\n"
+    "\n"
+    "gpu-micro: HiGPU's timing against published measurements of the real GPU (preset h100 unless --gpu):\n"
+    "pointer chases per memory level, HBM, L2 and shared-memory bandwidth, FMA throughput and latency, atomics;\n"
+    "prints a Markdown table of each metric, the published figure and its source, HiGPU's figure and the ratio\n"
+    "(docs/validation.md, \"GPU microbenchmarks\").\n";
 
 int vdc_cmd_help(int argc, char **argv)
 {

@@ -28,6 +28,7 @@ bool fabric_endpoint_attach(struct fabric *f, uint32_t node, uint16_t port, cons
         return vdc_fail(err, "a NIC sends real RoCEv2 frames; the hpcc-ns3 transport model is for flow-file traffic, "
                              "so use transport.model: roce with guests' NICs");
     host->host->endpoints[port] = *endpoint;
+    host->host->endpoints_attached++;
     *at = (struct fabric_attachment){
         .fabric = f, .node = host, .port = &host->ports[port], .entity = host->entity, .host = node,
         .port_index = port};
@@ -36,8 +37,10 @@ bool fabric_endpoint_attach(struct fabric *f, uint32_t node, uint16_t port, cons
 
 void fabric_endpoint_detach(struct fabric_attachment *at)
 {
-    if (at->fabric != NULL)
+    if (at->fabric != NULL) {
         at->node->host->endpoints[at->port_index] = (struct fabric_endpoint){0};
+        at->node->host->endpoints_attached--;
+    }
     memset(at, 0, sizeof *at);
 }
 

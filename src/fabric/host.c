@@ -120,8 +120,8 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
 {
     struct fabric_node *node = host->node;
     /* The attached device goes first: flow-file traffic beside a NIC is background load. */
-    const struct fabric_endpoint *endpoint = &host->endpoints[port->index];
-    if (endpoint->device != NULL) {
+    const struct fabric_endpoint *endpoint = host->endpoints_attached ? &host->endpoints[port->index] : NULL;
+    if (endpoint != NULL && endpoint->device != NULL) {
         struct fabric_packet *p = endpoint->next_packet(endpoint->device, port);
         if (p != NULL)
             return p;
@@ -155,8 +155,8 @@ vdc_time fabric_host_next_ready(const struct fabric_host *host, const struct fab
 {
     const struct fabric *f = host->node->fabric;
     vdc_time earliest = VDC_TIME_MAX;
-    const struct fabric_endpoint *endpoint = &host->endpoints[port->index];
-    if (endpoint->device != NULL)
+    const struct fabric_endpoint *endpoint = host->endpoints_attached ? &host->endpoints[port->index] : NULL;
+    if (endpoint != NULL && endpoint->device != NULL)
         earliest = endpoint->next_ready(endpoint->device, port);
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
         vdc_time ready = fabric_ns3_host_next_ready(host, port);
@@ -283,10 +283,12 @@ static void receive_reply(struct fabric *f, struct fabric_node *node, struct fab
 void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
 {
     struct fabric *f = node->fabric;
-    const struct fabric_endpoint *endpoint = &node->host->endpoints[p->ingress_port];
-    if (p->flow == FABRIC_FLOW_ENDPOINT && p->dst_host == node->number && endpoint->device != NULL) {
-        endpoint->receive(endpoint->device, p);
-        return;
+    if (p->flow == FABRIC_FLOW_ENDPOINT && p->dst_host == node->number && node->host->endpoints_attached) {
+        const struct fabric_endpoint *endpoint = &node->host->endpoints[p->ingress_port];
+        if (endpoint->device != NULL) {
+            endpoint->receive(endpoint->device, p);
+            return;
+        }
     }
     if (p->flow < f->flow_count && f->cfg.model == FABRIC_MODEL_HPCC_NS3) {
         if (p->dst_host == node->number)

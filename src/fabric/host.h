@@ -84,6 +84,7 @@ struct fabric_host {
     uint16_t next_source_port;
     bool stuck;                    /* receiver stopped draining: it keeps its link paused */
     struct fabric_endpoint *endpoints; /* one per port; device == NULL: none attached (endpoint.h) */
+    uint16_t endpoints_attached;   /* checked first, so hosts without a device never touch `endpoints` */
     /* hpcc-ns3: the host's QPs in the order they started, served round robin after the last one served */
     uint32_t *qps;
     uint32_t qp_count, qp_cap, qp_last;

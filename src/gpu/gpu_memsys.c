@@ -13,6 +13,18 @@
 #define L2_WAYS 16
 /* A store is posted: the SM is done with it once it has left for L2. */
 #define STORE_POST_CYCLES 4
+/* Dirty lines L2 evicts queue for HBM; past this many cycles of queued HBM work, stores wait at the SM. */
+#define WRITE_QUEUE_CYCLES 1024
+/* Words whose atomic operations are tracked at once (direct-mapped, a power of two). */
+#define ATOMIC_SLOTS 4096
+
+/* Spreads a row or word number over the banks or slots (the finalizer of splitmix64). */
+static uint64_t spread(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
 
 static uint32_t log2_of(uint64_t v)
 {
@@ -34,10 +46,18 @@ struct gpu_memsys *gpu_memsys_create(const struct gpu_params *p)
     for (uint32_t i = 0; i < p->sm_count; i++)
         gpu_cache_init(&m->l1[i], p->l1_bytes / p->line_bytes, L1_WAYS, m->sectors_per_line, false);
     gpu_cache_init(&m->l2, p->l2_bytes / p->line_bytes, L2_WAYS, m->sectors_per_line, true);
-    /* HBM time in units of 1 / (bytes per second x efficiency in thousandths) cycles: a byte costs
-     * clock_hz x 1000 of them, so the busy time is exact and never drifts. */
-    m->dram_units_per_cycle = (unsigned __int128)p->dram_bytes_per_second * p->dram_efficiency_permille;
-    m->dram_units_per_byte = (unsigned __int128)p->clock_hz * 1000;
+    for (uint32_t i = 0; p->l2_partitions == 2 && i < 2; i++)
+        gpu_cache_init(&m->near[i], p->l2_bytes / 2 / p->line_bytes, L2_WAYS, m->sectors_per_line, true);
+    /* HBM time in units of 1 / (bytes per second x both efficiencies in thousandths) cycles: a byte read costs
+     * clock_hz x 1000 x the write efficiency of them, a byte written clock_hz x 1000 x the read efficiency, so
+     * each moves at its own efficiency and the busy time is exact and never drifts. */
+    m->dram_units_per_cycle = (unsigned __int128)p->dram_bytes_per_second * p->dram_efficiency_permille *
+                              p->dram_write_efficiency_permille;
+    m->dram_units_per_read_byte = (unsigned __int128)p->clock_hz * 1000 * p->dram_write_efficiency_permille;
+    m->dram_units_per_write_byte = (unsigned __int128)p->clock_hz * 1000 * p->dram_efficiency_permille;
+    m->open_row = vdc_xcalloc(p->dram_banks, sizeof *m->open_row);
+    m->page_shift = log2_of(p->dram_page_bytes);
+    m->atomic_slots = vdc_xcalloc(ATOMIC_SLOTS, sizeof *m->atomic_slots);
     return m;
 }
 
@@ -49,6 +69,10 @@ void gpu_memsys_free(struct gpu_memsys *m)
         gpu_cache_free(&m->l1[i]);
     free(m->l1);
     gpu_cache_free(&m->l2);
+    for (uint32_t i = 0; m->p.l2_partitions == 2 && i < 2; i++)
+        gpu_cache_free(&m->near[i]);
+    free(m->open_row);
+    free(m->atomic_slots);
     free(m);
 }
 
@@ -59,10 +83,13 @@ void gpu_memsys_kernel_start(struct gpu_memsys *m)
     memset(&m->stats, 0, sizeof m->stats);
 }
 
+static uint64_t dram_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes, bool write);
+
 void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
 {
-    (void)now; /* the write-back takes no time: the next kernel's traffic does not wait for it */
+    /* The write-back starts as the kernel ends and keeps HBM busy: the next kernel's misses queue behind it. */
     const struct gpu_cache *c = &m->l2;
+    uint64_t written = 0;
     uint64_t slots = (uint64_t)c->sets * c->ways;
     for (uint64_t slot = 0; slot < slots; slot++) {
         uint8_t *dirty = gpu_cache_dirty(c, slot);
@@ -70,14 +97,26 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
             uint64_t bytes = (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
             m->stats.dram_write_at_end_bytes += bytes;
+            written += bytes;
             *dirty = 0;
         }
     }
+    if (written > 0)
+        dram_take(m, now, written, true);
 }
 
 const struct gpu_memsys_stats *gpu_memsys_stats(const struct gpu_memsys *m)
 {
     return &m->stats;
+}
+
+/* Marks a slot used by the access being timed: most recently, or, for a streaming access, first to go. */
+static void use_slot(const struct gpu_memsys *m, struct gpu_cache *c, uint64_t slot)
+{
+    if (m->evict_first)
+        *gpu_cache_stamp(c, slot) = 0;
+    else
+        gpu_cache_touch(c, slot);
 }
 
 /* The L2's bandwidth as one server: returns how long `bytes` arriving at `now` wait, and takes their time. */
@@ -92,20 +131,33 @@ static uint64_t l2_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes)
     return wait;
 }
 
-/* HBM as one server at the sustained rate (nominal x efficiency), in exact fixed point. */
-static uint64_t dram_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes)
+/* HBM as one server at the sustained rates (nominal x the read or write efficiency), in exact fixed point. */
+static uint64_t dram_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes, bool write)
 {
     if (m->dram_busy < now)
         m->dram_busy = now, m->dram_rem = 0;
     uint64_t wait = m->dram_busy - now;
-    m->dram_rem += m->dram_units_per_byte * bytes;
+    m->dram_rem += (write ? m->dram_units_per_write_byte : m->dram_units_per_read_byte) * bytes;
     m->dram_busy += (uint64_t)(m->dram_rem / m->dram_units_per_cycle);
     m->dram_rem %= m->dram_units_per_cycle;
     return wait;
 }
 
-/* The L2 slot for `line`, allocating it (and writing back the dirty sectors of what it held) on a miss. */
-static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now)
+/* The latency HBM adds to a miss of `line`: a row already open in its bank is quicker; the row stays open. Rows
+ * are spread over the banks by a hash of the row number, as the hardware's address mapping spreads them. */
+static uint64_t dram_row_latency(struct gpu_memsys *m, uint64_t line)
+{
+    uint64_t row = (line << m->line_shift) >> m->page_shift;
+    uint64_t *open = &m->open_row[spread(row) % m->p.dram_banks];
+    if (*open == row + 1)
+        return m->p.dram_row_hit_latency;
+    *open = row + 1;
+    return m->p.dram_latency;
+}
+
+/* The L2 slot for `line`, allocating it (and writing back the dirty sectors of what it held) on a miss; the
+ * write-back's wait for HBM goes to *write_wait. */
+static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint64_t *write_wait)
 {
     struct gpu_cache *c = &m->l2;
     int64_t found = gpu_cache_find(c, line);
@@ -117,25 +169,28 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now)
         if (*gpu_cache_dirty(c, slot) != 0) {
             uint64_t bytes = (uint64_t)__builtin_popcount(*gpu_cache_dirty(c, slot)) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
-            dram_take(m, now, bytes);
+            uint64_t wait = dram_take(m, now, bytes, true);
+            if (write_wait != NULL && wait > *write_wait)
+                *write_wait = wait;
         }
         *gpu_cache_tag(c, slot) = line + 1;
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
     }
-    gpu_cache_touch(c, slot);
+    use_slot(m, c, slot);
     return slot;
 }
 
-/* Reads sectors `need` of `line` through L2 (fetching misses from HBM); returns when the last is back. */
-static uint64_t l2_read(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now)
+/* Reads sectors `need` of `line` through L2 (fetching misses from HBM); returns when the last is back. A hit
+ * costs `hit_latency` from the L2's own point of view (the near or far partition's). */
+static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now, uint32_t hit_latency)
 {
     uint32_t n = (uint32_t)__builtin_popcount(need);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
-    uint64_t slot = l2_slot(m, line, now);
+    uint64_t slot = l2_slot(m, line, now, NULL);
     struct gpu_cache *c = &m->l2;
     uint64_t *ready = c->ready + slot * m->sectors_per_line;
-    uint64_t done = at + m->p.l2_latency;
+    uint64_t done = at + hit_latency;
     uint32_t hits = need & *gpu_cache_valid(c, slot), misses = need & ~(uint32_t)*gpu_cache_valid(c, slot);
     m->stats.l2_hits += (uint64_t)__builtin_popcount(hits);
     for (uint32_t h = hits; h != 0; h &= h - 1) {
@@ -148,7 +203,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint64_t line, uint32_t need, uint
         uint64_t bytes = (uint64_t)k * m->p.sector_bytes;
         m->stats.l2_misses += k;
         m->stats.dram_read_bytes += bytes;
-        uint64_t back = at + dram_take(m, at, bytes) + m->p.l2_latency + m->p.dram_latency;
+        uint64_t back = at + dram_take(m, at, bytes, false) + m->p.l2_latency + dram_row_latency(m, line);
         for (uint32_t s = misses; s != 0; s &= s - 1)
             ready[__builtin_ctz(s)] = back;
         *gpu_cache_valid(c, slot) |= (uint8_t)misses;
@@ -158,12 +213,78 @@ static uint64_t l2_read(struct gpu_memsys *m, uint64_t line, uint32_t need, uint
     return done;
 }
 
-/* Writes sectors of `line` into L2 (write-back): a whole sector needs no fetch, a part of one fetches it first. */
-static void l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, const uint64_t *cover, uint64_t now)
+/* A store from SM `sm` reaches the near partition too: its sectors are held there, ready when L2 has them (a part
+ * of a sector waits for its fetch), and a copy the other partition kept is stale and dropped. */
+static void near_write(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32_t sectors)
+{
+    const uint64_t *home = m->l2.ready + (uint64_t)gpu_cache_find(&m->l2, line) * m->sectors_per_line;
+    uint32_t side = sm * 2 / m->p.sm_count;
+    struct gpu_cache *near = &m->near[side], *other = &m->near[1 - side];
+    int64_t stale = gpu_cache_find(other, line);
+    if (stale >= 0)
+        *gpu_cache_valid(other, (uint64_t)stale) &= (uint8_t)~sectors;
+    int64_t found = gpu_cache_find(near, line);
+    uint64_t slot;
+    if (found >= 0) {
+        slot = (uint64_t)found;
+    } else {
+        slot = gpu_cache_victim(near, line);
+        *gpu_cache_tag(near, slot) = line + 1;
+        *gpu_cache_valid(near, slot) = 0;
+    }
+    use_slot(m, near, slot);
+    uint64_t *ready = near->ready + slot * m->sectors_per_line;
+    for (uint32_t s = sectors; s != 0; s &= s - 1)
+        ready[__builtin_ctz(s)] = home[__builtin_ctz(s)];
+    *gpu_cache_valid(near, slot) |= (uint8_t)sectors;
+}
+
+/* A load's read through L2 from SM `sm`. With two partitions, the near one keeps what its half of the SMs read:
+ * a hit there costs l2_latency; a line it lacks is read from the L2 as a whole, a hit costing l2_far_latency (so a
+ * chase stays near up to half of L2, is far up to all of it, and goes to HBM past that, as measured), and is kept
+ * near. Misses to HBM cost the same either way. */
+static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32_t need, uint64_t now)
+{
+    if (m->p.l2_partitions != 2)
+        return l2_read_home(m, line, need, now, m->p.l2_latency);
+    struct gpu_cache *near = &m->near[sm * 2 / m->p.sm_count];
+    int64_t found = gpu_cache_find(near, line);
+    uint64_t slot;
+    if (found >= 0) {
+        slot = (uint64_t)found;
+        if ((need & ~(uint32_t)*gpu_cache_valid(near, slot)) == 0) {
+            use_slot(m, near, slot);
+            m->stats.l2_hits += (uint64_t)__builtin_popcount(need);
+            uint64_t done = now + l2_take(m, now, (uint64_t)__builtin_popcount(need) * m->p.sector_bytes) +
+                            m->p.l2_latency;
+            const uint64_t *ready = near->ready + slot * m->sectors_per_line;
+            for (uint32_t s = need; s != 0; s &= s - 1)
+                if (ready[__builtin_ctz(s)] > done)
+                    done = ready[__builtin_ctz(s)];
+            return done;
+        }
+    } else {
+        slot = gpu_cache_victim(near, line);
+        *gpu_cache_tag(near, slot) = line + 1;
+        *gpu_cache_valid(near, slot) = 0;
+    }
+    use_slot(m, near, slot);
+    uint64_t done = l2_read_home(m, line, need, now, m->p.l2_far_latency);
+    uint64_t *ready = near->ready + slot * m->sectors_per_line;
+    for (uint32_t s = need & ~(uint32_t)*gpu_cache_valid(near, slot); s != 0; s &= s - 1)
+        ready[__builtin_ctz(s)] = done;
+    *gpu_cache_valid(near, slot) |= (uint8_t)need;
+    return done;
+}
+
+/* Writes sectors of `line` into L2 (write-back): a whole sector needs no fetch, a part of one fetches it first.
+ * Returns how long the write-back of what it displaced waits for HBM. */
+static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, const uint64_t *cover, uint64_t now)
 {
     uint32_t n = (uint32_t)__builtin_popcount(sectors);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
-    uint64_t slot = l2_slot(m, line, now);
+    uint64_t write_wait = 0;
+    uint64_t slot = l2_slot(m, line, now, &write_wait);
     struct gpu_cache *c = &m->l2;
     uint64_t *ready = c->ready + slot * m->sectors_per_line;
     uint32_t fetch = 0;
@@ -182,21 +303,31 @@ static void l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, cons
     if (fetch != 0) {
         uint64_t bytes = (uint64_t)__builtin_popcount(fetch) * m->p.sector_bytes;
         m->stats.dram_read_bytes += bytes;
-        uint64_t back = at + dram_take(m, at, bytes) + m->p.l2_latency + m->p.dram_latency;
+        uint64_t back = at + dram_take(m, at, bytes, false) + m->p.l2_latency + dram_row_latency(m, line);
         for (uint32_t s = fetch; s != 0; s &= s - 1)
             ready[__builtin_ctz(s)] = back;
     }
     *gpu_cache_valid(c, slot) |= (uint8_t)sectors;
     *gpu_cache_dirty(c, slot) |= (uint8_t)sectors;
+    return write_wait;
 }
 
-/* One line an access touches: which sectors, the bytes of each it writes, and the most lanes on one sector. */
+/* Atomic operations on one word take turns at its L2 slice, `atomic_cycles` each, from the cycle `arrive` the
+ * line's data is there; returns the cycle the last of `count` operations on `word` ends. */
+static uint64_t atomic_serialize(struct gpu_memsys *m, uint64_t word, uint32_t count, uint64_t arrive)
+{
+    struct gpu_atomic_slot *slot = &m->atomic_slots[spread(word) & (ATOMIC_SLOTS - 1)];
+    uint64_t start = slot->word == word + 1 && slot->busy > arrive ? slot->busy : arrive;
+    slot->word = word + 1;
+    slot->busy = start + (uint64_t)count * m->p.atomic_cycles;
+    return slot->busy;
+}
+
+/* One line an access touches: which sectors, and the bytes of each it writes. */
 struct line_use {
     uint64_t line;
     uint32_t sectors;
-    uint32_t most_lanes;
     uint64_t cover[8];
-    uint8_t lanes[8];
 };
 
 /* Groups the active lanes' sectors by line: O(lanes) for the usual coalesced pattern, at worst lanes x lines. */
@@ -215,11 +346,8 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
             if (u == count) {
                 use[u].line = line;
                 use[u].sectors = 0;
-                if (track) {
+                if (track)
                     memset(use[u].cover, 0, sizeof use[u].cover);
-                    memset(use[u].lanes, 0, sizeof use[u].lanes);
-                    use[u].most_lanes = 0;
-                }
                 count++;
             }
             last = u;
@@ -229,41 +357,64 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
             uint32_t offset = (uint32_t)addr & (m->p.sector_bytes - 1);
             uint32_t bytes = a->bytes > m->p.sector_bytes - offset ? m->p.sector_bytes - offset : a->bytes;
             use[u].cover[sector] |= (bytes >= 64 ? UINT64_MAX : (1ULL << bytes) - 1) << offset;
-            if (++use[u].lanes[sector] > use[u].most_lanes)
-                use[u].most_lanes = use[u].lanes[sector];
         }
     }
     return count;
 }
 
-uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
+uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
 {
     struct line_use use[32];
     uint32_t lines = coalesce(m, a, use);
+    m->evict_first = a->evict_first;
     uint64_t now = a->now, done = now;
     m->stats.requests++;
     for (uint32_t i = 0; i < lines; i++)
         m->stats.sectors += (uint64_t)__builtin_popcount(use[i].sectors);
     if (a->store && !a->atomic) {
-        /* L1 is write-through without allocation: sectors it holds stay valid (their bytes are updated). */
-        for (uint32_t i = 0; i < lines; i++)
-            l2_write(m, use[i].line, use[i].sectors, use[i].cover, now);
-        return now + STORE_POST_CYCLES;
+        /* L1 is write-through without allocation: sectors it holds stay valid (their bytes are updated). A store
+         * whose displaced dirty line finds HBM's queue full holds the SM's memory pipe until there is room. */
+        uint64_t write_wait = 0;
+        for (uint32_t i = 0; i < lines; i++) {
+            uint64_t wait = l2_write(m, use[i].line, use[i].sectors, use[i].cover, now);
+            if (wait > write_wait)
+                write_wait = wait;
+            if (m->p.l2_partitions == 2)
+                near_write(m, a->sm, use[i].line, use[i].sectors);
+        }
+        a->stall = write_wait > WRITE_QUEUE_CYCLES ? write_wait - WRITE_QUEUE_CYCLES : 0;
+        return now + STORE_POST_CYCLES + a->stall;
     }
     if (a->atomic) {
-        /* Resolved at L2: read (fetching a missing sector whole), modified there, left dirty; lanes on one sector
-         * take a cycle each at the L2's atomic unit. */
+        /* Resolved at L2: read (fetching a missing sector whole), modified there, left dirty; the operations on
+         * one word, this warp's lanes and other warps' alike, take turns at its slice (atomic_serialize). */
+        uint64_t arrive = now;
         for (uint32_t i = 0; i < lines; i++) {
-            uint64_t t = l2_read(m, use[i].line, use[i].sectors, now) + use[i].most_lanes - 1;
+            uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency);
             *gpu_cache_dirty(&m->l2, (uint64_t)gpu_cache_find(&m->l2, use[i].line)) |= (uint8_t)use[i].sectors;
-            if (t > done)
-                done = t;
+            if (t > arrive)
+                arrive = t;
+        }
+        done = arrive;
+        for (uint32_t mask = a->mask; mask != 0; mask &= mask - 1) {
+            uint32_t lane = (uint32_t)__builtin_ctz(mask), count = 1;
+            uint64_t word = a->address[lane] / a->bytes;
+            bool first = true;
+            for (uint32_t other = a->mask & ((1u << lane) - 1); other != 0 && first; other &= other - 1)
+                first = a->address[__builtin_ctz(other)] / a->bytes != word;
+            if (!first)
+                continue; /* counted with the lowest lane on its word */
+            for (uint32_t other = mask & (mask - 1); other != 0; other &= other - 1)
+                count += a->address[__builtin_ctz(other)] / a->bytes == word;
+            uint64_t end = atomic_serialize(m, word, count, arrive);
+            if (end > done)
+                done = end;
         }
         return done;
     }
     if (a->bypass_l1) {
         for (uint32_t i = 0; i < lines; i++) {
-            uint64_t t = l2_read(m, use[i].line, use[i].sectors, now);
+            uint64_t t = l2_read(m, a->sm, use[i].line, use[i].sectors, now);
             if (t > done)
                 done = t;
         }
@@ -281,9 +432,10 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
             *gpu_cache_tag(l1, slot) = line + 1;
             *gpu_cache_valid(l1, slot) = 0;
         }
-        gpu_cache_touch(l1, slot);
+        use_slot(m, l1, slot);
         uint64_t *ready = l1->ready + slot * m->sectors_per_line;
-        uint32_t hits = use[i].sectors & *gpu_cache_valid(l1, slot), misses = use[i].sectors & ~(uint32_t)*gpu_cache_valid(l1, slot);
+        uint32_t valid = *gpu_cache_valid(l1, slot);
+        uint32_t hits = use[i].sectors & valid, misses = use[i].sectors & ~valid;
         m->stats.l1_hits += (uint64_t)__builtin_popcount(hits);
         uint64_t t = now + m->p.l1_latency;
         for (uint32_t h = hits; h != 0; h &= h - 1) {
@@ -293,7 +445,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a)
         }
         if (misses != 0) {
             m->stats.l1_misses += (uint64_t)__builtin_popcount(misses);
-            uint64_t back = l2_read(m, line, misses, now);
+            uint64_t back = l2_read(m, a->sm, line, misses, now);
             for (uint32_t s = misses; s != 0; s &= s - 1)
                 ready[__builtin_ctz(s)] = back;
             *gpu_cache_valid(l1, slot) |= (uint8_t)misses;

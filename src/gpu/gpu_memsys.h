@@ -16,8 +16,10 @@ struct gpu_access {
     uint32_t bytes;        /* per lane: 1, 2, 4, 8 or 16 */
     bool store;
     bool atomic;           /* resolved at L2; the result returns like a load */
-    bool bypass_l1;        /* .cg / volatile / atomics: not cached in L1 */
+    bool bypass_l1;        /* .cg / .cv / volatile / atomics: not cached in L1 */
+    bool evict_first;      /* .cs / .lu: the lines it brings in are the first its caches evict */
     const uint64_t *address; /* 32 byte addresses (only lanes in mask are read) */
+    uint64_t stall;        /* out: cycles the SM's memory pipe is held (stores behind a full write-back queue) */
 };
 
 struct gpu_memsys_stats {
@@ -38,15 +40,17 @@ void gpu_memsys_free(struct gpu_memsys *m);
 /* A kernel starts: L1s are invalidated (as at a launch on the hardware); L2 keeps its contents. Stats restart. */
 void gpu_memsys_kernel_start(struct gpu_memsys *m);
 
-/* Times one access: returns the cycle its data is back (a load or atomic) or the store has left the SM. */
-uint64_t gpu_memsys_global(struct gpu_memsys *m, const struct gpu_access *a);
+/* Times one access: returns the cycle its data is back (a load or atomic) or the store has left the SM, and sets
+ * a->stall. */
+uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a);
 
 /* Shared-memory wavefronts for one warp access (1 without bank conflicts; lanes reading the same word do not
  * conflict; 0 for an empty mask). `offsets` are byte offsets of the 32 lanes. 8-byte accesses are processed per
  * half-warp and 16-byte ones per quarter-warp, as the hardware does. Counted in the stats. */
 uint32_t gpu_memsys_shared_wavefronts(struct gpu_memsys *m, const uint32_t *offsets, uint32_t mask, uint32_t bytes);
 
-/* Writes dirty L2 lines back (counted as DRAM writes) at the end of a kernel, so stats cover what it wrote. */
+/* Writes dirty L2 lines back (counted as DRAM writes) at the end of a kernel, so stats cover what it wrote; the
+ * write-back occupies HBM from `now` on, so the next kernel's misses wait for it. */
 void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now);
 
 const struct gpu_memsys_stats *gpu_memsys_stats(const struct gpu_memsys *m);

@@ -11,9 +11,19 @@ struct gpu_memsys {
     uint64_t full_sector;                 /* the byte mask of a whole sector */
     struct gpu_cache *l1;                 /* one per SM */
     struct gpu_cache l2;
+    /* With two partitions: what each half of the SMs has read lately, half of L2 each (tags and sectors only). */
+    struct gpu_cache near[2];
     uint64_t l2_busy, l2_rem;             /* L2 server: busy until this cycle, plus bytes into the next one */
     uint64_t dram_busy;                   /* HBM server: busy until this cycle, plus a fraction of the next */
-    unsigned __int128 dram_rem, dram_units_per_cycle, dram_units_per_byte;
+    unsigned __int128 dram_rem, dram_units_per_cycle, dram_units_per_read_byte, dram_units_per_write_byte;
+    uint64_t *open_row;                   /* per DRAM bank: the row open in it, + 1 (0: none) */
+    uint32_t page_shift;
+    /* Atomic operations in flight at L2, by word: direct-mapped, a newer word taking an older one's slot. */
+    struct gpu_atomic_slot {
+        uint64_t word;                    /* address + 1 (0: empty) */
+        uint64_t busy;                    /* the cycle the word's last operation ends */
+    } *atomic_slots;
+    bool evict_first;                     /* of the access being timed (gpu_access.evict_first) */
     struct gpu_memsys_stats stats;
 };
 

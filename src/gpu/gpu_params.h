@@ -46,10 +46,17 @@ struct gpu_params {
                                           * unified array (the presets: a kernel with no shared memory, all of it) */
     uint64_t l2_bytes;
     uint32_t line_bytes, sector_bytes;   /* cache line and sector (coalescing unit) */
-    uint32_t l1_latency, l2_latency;     /* cycles from issue to data on a hit */
-    uint32_t dram_latency;               /* cycles a miss adds beyond the L2 latency */
+    uint32_t l1_latency, l2_latency;     /* cycles from issue to data on a hit (L2: in the near partition) */
+    uint32_t l2_partitions;              /* 1, or 2: each half of the SMs reads through its own half of L2 */
+    uint32_t l2_far_latency;             /* cycles from issue to data on a hit in the far partition */
+    uint32_t dram_latency;               /* cycles a miss adds beyond the L2 latency when its DRAM row is closed */
+    uint32_t dram_row_hit_latency;       /* the same when the row is already open in its bank */
+    uint32_t dram_page_bytes;            /* a DRAM row's span of addresses */
+    uint32_t dram_banks;                 /* banks (all channels), each with one open row */
     uint64_t dram_bytes_per_second;      /* HBM bandwidth, nominal */
-    uint32_t dram_efficiency_permille;   /* share of it a stream sustains (refresh, turnarounds, row misses) */
+    uint32_t dram_efficiency_permille;   /* share of it a read stream sustains (refresh, turnarounds, row misses) */
+    uint32_t dram_write_efficiency_permille; /* the same for a write stream */
+    uint32_t atomic_cycles;              /* L2 cycles one atomic operation holds its address */
     uint32_t l2_bytes_per_cycle;         /* L2 bandwidth (all slices) */
     uint32_t block_launch_cycles;        /* cycles to start a block on an SM */
     uint64_t launch_latency_ps;          /* from a launch command to the first block, picoseconds */

@@ -127,12 +127,18 @@ static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm
             ls->addresses[l] = GPU_LOCAL_WINDOW + warp_id * ls->kernel->local_bytes * WARP_LANES +
                                (ls->addresses[l] / 4) * 4 * WARP_LANES + (uint64_t)l * 4 + ls->addresses[l] % 4;
     }
+    unsigned cop = x->ptx->cache_op; /* ld.global.nc and .ca take the default path, cached in L1 and L2 */
     struct gpu_access a = {
         .sm = sm, .now = now, .mask = mask, .bytes = bytes, .store = store,
-        .atomic = x->kind == EXEC_ATOM, .bypass_l1 = x->kind == EXEC_ATOM || (x->ptx->flags & PTX_FLAG_VOLATILE),
+        .atomic = x->kind == EXEC_ATOM,
+        .bypass_l1 = x->kind == EXEC_ATOM || (x->ptx->flags & PTX_FLAG_VOLATILE) || cop == PTX_CACHE_CG ||
+                     cop == PTX_CACHE_CV,
+        .evict_first = cop == PTX_CACHE_CS || cop == PTX_CACHE_LU,
         .address = ls->addresses,
     };
-    return gpu_memsys_global(ls->gpu->memsys, &a);
+    uint64_t done = gpu_memsys_global(ls->gpu->memsys, &a);
+    *extra_issue += (uint32_t)(a.stall < UINT32_MAX ? a.stall : UINT32_MAX);
+    return done;
 }
 
 /* Lane `l`'s host pointer for `total` bytes at its address (base + the instruction's offset), with the address

@@ -29,7 +29,8 @@
  * - PTX_OPND_LABEL's imm is the target instruction index (insn_count for a label after the last instruction).
  * - Immediates of float instructions are the bits of the instruction's float type (0f literals for f32, 0d for
  *   f64; a decimal or integer literal is converted with round-to-nearest).
- * - Cache operators (.ca .cg .cs .lu .cv .wb .wt), L1::/L2:: hints and prefetch levels are accepted and dropped;
+ * - Cache operators (.ca .cg .cs .lu .cv on ld, .wb .cg .cs .wt on st) are kept in `cache_op`, any other use of
+ *   one is refused; L1::/L2:: hints and prefetch levels are accepted and dropped;
  *   memory ordering (.relaxed .acquire .release .acq_rel .sc .weak) and scopes (.cta .gpu .sys) set
  *   PTX_FLAG_RELAXED_ORDER and change nothing else. membar's level is not kept.
  */
@@ -184,6 +185,19 @@ struct ptx_operand {
 
 #define PTX_MAX_OPERANDS 6
 
+/* ld's and st's cache operators (PTX ISA, "Cache Operators"). */
+enum ptx_cache_op {
+    PTX_CACHE_DEFAULT = 0, /* none written: .ca for ld, .wb for st */
+    PTX_CACHE_CA,          /* ld: cache at all levels */
+    PTX_CACHE_CG,          /* ld/st: cache in L2, not L1 */
+    PTX_CACHE_CS,          /* ld/st: streaming, likely accessed once: evict first */
+    PTX_CACHE_LU,          /* ld: last use (on global addresses, as .cs) */
+    PTX_CACHE_CV,          /* ld: do not cache, fetch again (L1 is bypassed; device memory's L2 is the point of
+                            * coherence, so it is read there) */
+    PTX_CACHE_WB,          /* st: write back */
+    PTX_CACHE_WT,          /* st: write through to system memory (on device memory, as .wb) */
+};
+
 struct ptx_insn {
     uint16_t opcode;     /* enum ptx_opcode */
     uint8_t type;        /* enum ptx_type: the instruction's (destination) type */
@@ -196,6 +210,7 @@ struct ptx_insn {
     uint8_t mode;        /* enum ptx_mode */
     uint8_t operand_count;
     uint8_t guard_negate;
+    uint8_t cache_op;    /* enum ptx_cache_op (ld, st) */
     uint32_t flags;      /* enum ptx_flag bits */
     int32_t guard;       /* guard predicate register slot, -1 when unguarded */
     uint32_t line;       /* line in the source text, for messages */

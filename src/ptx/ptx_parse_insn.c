@@ -130,8 +130,9 @@ static const struct modifier modifiers[] = {
     {"relaxed", MK_ORDER, 0}, {"acquire", MK_ORDER, 0}, {"release", MK_ORDER, 0}, {"acq_rel", MK_ORDER, 0},
     {"sc", MK_ORDER, 0}, {"weak", MK_ORDER, 0},
     {"cta", MK_SCOPE, 0}, {"gpu", MK_SCOPE, 0}, {"sys", MK_SCOPE, 0}, {"gl", MK_SCOPE, 0},
-    {"ca", MK_CACHE, 0}, {"cg", MK_CACHE, 0}, {"cs", MK_CACHE, 0}, {"lu", MK_CACHE, 0}, {"cv", MK_CACHE, 0},
-    {"wb", MK_CACHE, 0}, {"wt", MK_CACHE, 0},
+    {"ca", MK_CACHE, PTX_CACHE_CA}, {"cg", MK_CACHE, PTX_CACHE_CG}, {"cs", MK_CACHE, PTX_CACHE_CS},
+    {"lu", MK_CACHE, PTX_CACHE_LU}, {"cv", MK_CACHE, PTX_CACHE_CV}, {"wb", MK_CACHE, PTX_CACHE_WB},
+    {"wt", MK_CACHE, PTX_CACHE_WT},
     {"up", MK_SHFL, PTX_MODE_SHFL_UP}, {"down", MK_SHFL, PTX_MODE_SHFL_DOWN},
     {"bfly", MK_SHFL, PTX_MODE_SHFL_BFLY}, {"idx", MK_SHFL, PTX_MODE_SHFL_IDX},
     {"all", MK_VOTE, PTX_MODE_VOTE_ALL}, {"any", MK_VOTE, PTX_MODE_VOTE_ANY}, {"uni", MK_VOTE, PTX_MODE_VOTE_UNI},
@@ -307,7 +308,12 @@ static bool apply_modifier(struct ptx_parser *p, struct ptx_insn *in, const stru
             else
                 *shf_mode = m->value;
             break;
-        case MK_CACHE: case MK_LEVEL: case MK_SYNC:
+        case MK_CACHE:
+            if (in->cache_op != PTX_CACHE_DEFAULT)
+                return ptx_fail_at(p, line, "'%s' has two cache operators; keep one", opname);
+            in->cache_op = (uint8_t)m->value;
+            break;
+        case MK_LEVEL: case MK_SYNC:
             break;
         default:
             in->flags |= (uint32_t)m->value;
@@ -327,6 +333,21 @@ static bool finish_modifiers(struct ptx_parser *p, struct ptx_insn *in, const st
 {
     if (types_seen < info->types)
         return ptx_fail_at(p, line, "'%s' needs %s", opname, info->types == 2 ? "two types" : "a type");
+    if (in->cache_op != PTX_CACHE_DEFAULT) {
+        static const char *const names[] = {"", "ca", "cg", "cs", "lu", "cv", "wb", "wt"};
+        bool load = in->opcode == PTX_OP_LD || in->opcode == PTX_OP_LDU;
+        bool store = in->opcode == PTX_OP_ST;
+        bool fits = load ? in->cache_op <= PTX_CACHE_CV
+                         : store && (in->cache_op == PTX_CACHE_CG || in->cache_op == PTX_CACHE_CS ||
+                                     in->cache_op >= PTX_CACHE_WB);
+        if (!fits)
+            return ptx_fail_at(p, line, "'%s': .%s is not a cache operator of %s; ld takes .ca .cg .cs .lu .cv and "
+                                        "st .wb .cg .cs .wt",
+                               opname, names[in->cache_op], load ? "ld" : store ? "st" : "this instruction");
+        if (in->flags & PTX_FLAG_VOLATILE)
+            return ptx_fail_at(p, line, "'%s': .volatile takes no cache operator; drop .%s", opname,
+                               names[in->cache_op]);
+    }
     switch (in->opcode) {
     case PTX_OP_SHF:
         if (shf_dir == 0 || shf_mode == 0)
