@@ -67,16 +67,16 @@ guest_pins() {
   if grep -q '{"guest": "blade1", "device": "higpu", "commands": 1, ' "$tmp/gpu-smi-out/summary.json"; then pass; else
     fail "gpu-smi summary.json: no devices member with blade1's HiGPU"; fi
   # The GPU times docs/higpu.md lists.
-  pin_run pin-gpu-kernels 0 1f015f897a8cce7f scenarios/gpu-kernels.yaml
+  pin_run pin-gpu-kernels 0 addea6a9a8c6ea22 scenarios/gpu-kernels.yaml
   has pin-gpu-kernels "[   0.000063497] blade1: vector_add: results equal the CPU's      OK  GPU time 5.770 us"
   has pin-gpu-kernels "[   0.000107933] blade1: reduce_sum_f32: results equal the CPU's  OK  GPU time 7.841 us"
   has pin-gpu-kernels "[   0.000141773] blade1: reduce_sum_u32: results equal the CPU's  OK  GPU time 6.893 us"
   has pin-gpu-kernels "[   0.000180092] blade1: gemm_tiled: results equal the CPU's      OK  GPU time 6.833 us"
   has pin-gpu-kernels "[   0.000217455] blade1: softmax_rows: results equal the CPU's    OK  GPU time 6.905 us"
-  has pin-gpu-kernels "[   0.000254828] blade1: histogram256: results equal the CPU's    OK  GPU time 8.588 us"
-  has pin-gpu-kernels "[   0.000306895] blade1: scan: results equal the CPU's            OK  GPU time 15.348 us"
+  has pin-gpu-kernels "[   0.000254832] blade1: histogram256: results equal the CPU's    OK  GPU time 8.593 us"
+  has pin-gpu-kernels "[   0.000306900] blade1: scan: results equal the CPU's            OK  GPU time 15.348 us"
   # Each device's counters reach the summary (and summary.json).
-  has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 147.595933 us (kernels 41.175248 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
+  has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 147.600479 us (kernels 41.179794 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
   ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"

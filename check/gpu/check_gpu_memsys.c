@@ -87,10 +87,9 @@ START_TEST(latencies)
     /* From another SM of the same half: an L2 hit in the near partition. */
     ck_assert_uint_eq(load(m, 7, 3000, 4, BASE, 4), 3000 + 237);
     ck_assert_uint_eq(gpu_memsys_stats(m)->l2_hits, 4);
-    /* From an SM of the other half: the far partition's latency; that half's near copy is on its way, and a
-     * neighbour's load waits for it. */
+    /* From an SM of the other half: the far partition's latency; from then on that half's partition holds it. */
     ck_assert_uint_eq(load(m, 100, 3100, 4, BASE, 4), 3100 + 490);
-    ck_assert_uint_eq(load(m, 101, 3200, 4, BASE, 4), 3100 + 490);
+    ck_assert_uint_eq(load(m, 101, 3200, 4, BASE, 4), 3200 + 237);
     /* The next line of the same DRAM row: the row is open. */
     ck_assert_uint_eq(load(m, 0, 3300, 4, BASE + 128, 4), 3300 + 237 + 448);
     /* .cg bypasses the L1 that holds the line. */

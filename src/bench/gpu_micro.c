@@ -83,10 +83,17 @@ static bool run(struct suite *s, const char *kernel, uint32_t grid, uint32_t blo
     return true;
 }
 
-/* The cycles a timed kernel wrote to out[0]. */
-static bool timed_cycles(struct suite *s, uint64_t *cycles, struct vdc_error *err)
+/* Runs a timed kernel as one block of `block` threads and gives the cycles it wrote to out[0] per step. */
+static bool per_step(struct suite *s, const char *kernel, uint32_t block, uint32_t shared, const struct params *p,
+                     uint32_t steps, double *cycles_per_step, struct vdc_error *err)
 {
-    return gpu_memory_read(gpu_get_memory(s->gpu), s->out, cycles, 8, "microbenchmark result", err);
+    struct gpu_launch_stats stats;
+    uint64_t cycles = 0;
+    if (!run(s, kernel, 1, block, shared, p, &stats, err) ||
+        !gpu_memory_read(gpu_get_memory(s->gpu), s->out, &cycles, 8, "microbenchmark result", err))
+        return false;
+    *cycles_per_step = (double)cycles / steps;
+    return true;
 }
 
 /* Writes a chain of `links` 64-bit addresses into [base, base + footprint): link i sits at slot order[i] (slots
@@ -148,11 +155,8 @@ static bool chase(struct suite *s, const char *kernel, uint64_t footprint, uint6
     put_u32(&p, warm);
     put_u32(&p, steps);
     put_u64(&p, s->out);
-    struct gpu_launch_stats stats;
-    uint64_t cycles = 0;
-    ok = ok && run(s, kernel, 1, 1, 0, &p, &stats, err) && timed_cycles(s, &cycles, err);
-    *latency = (double)cycles / steps;
-    return ok && gpu_memory_free(gpu_get_memory(s->gpu), base, err);
+    return ok && per_step(s, kernel, 1, 0, &p, steps, latency, err) &&
+           gpu_memory_free(gpu_get_memory(s->gpu), base, err);
 }
 
 /* Cycles per step of a chase through `n` 32-bit indices in shared memory (one random cycle over all of them). */
@@ -172,11 +176,7 @@ static bool chase_shared(struct suite *s, uint32_t n, uint32_t steps, double *la
     put_u32(&p, n);
     put_u32(&p, steps);
     put_u64(&p, s->out);
-    struct gpu_launch_stats stats;
-    uint64_t cycles = 0;
-    ok = ok && run(s, "chase_shared", 1, 32, n * 4, &p, &stats, err) && timed_cycles(s, &cycles, err);
-    *latency = (double)cycles / steps;
-    return ok;
+    return ok && per_step(s, "chase_shared", 32, n * 4, &p, steps, latency, err);
 }
 
 /* Bytes per second of a launch that moved `bytes`, from its cycles at the SM clock. */
@@ -273,11 +273,7 @@ static bool fma_figures(struct suite *s, double *throughput, double *latency, st
     put_f32(&p, 0.001f);
     put_u32(&p, steps);
     put_u64(&p, s->out);
-    uint64_t cycles = 0;
-    if (!run(s, "fma_latency", 1, 1, 0, &p, &stats, err) || !timed_cycles(s, &cycles, err))
-        return false;
-    *latency = (double)cycles / steps;
-    return true;
+    return per_step(s, "fma_latency", 1, 0, &p, steps, latency, err);
 }
 
 /* Atomic adds per clock (global: for the whole GPU; shared: per SM) with `mask` choosing the addresses. */

@@ -47,7 +47,8 @@ struct gpu_memsys *gpu_memsys_create(const struct gpu_params *p)
         gpu_cache_init(&m->l1[i], p->l1_bytes / p->line_bytes, L1_WAYS, m->sectors_per_line, false);
     gpu_cache_init(&m->l2, p->l2_bytes / p->line_bytes, L2_WAYS, m->sectors_per_line, true);
     for (uint32_t i = 0; p->l2_partitions == 2 && i < 2; i++)
-        gpu_cache_init(&m->near[i], p->l2_bytes / 2 / p->line_bytes, L2_WAYS, m->sectors_per_line, true);
+        m->near_seen[i] = vdc_xcalloc((uint64_t)m->l2.sets * m->l2.ways, sizeof *m->near_seen[i]);
+    m->partition_lines = (uint32_t)(p->l2_bytes / 2 / p->line_bytes);
     /* HBM time in units of 1 / (bytes per second x both efficiencies in thousandths) cycles: a byte read costs
      * clock_hz x 1000 x the write efficiency of them, a byte written clock_hz x 1000 x the read efficiency, so
      * each moves at its own efficiency and the busy time is exact and never drifts. */
@@ -69,8 +70,8 @@ void gpu_memsys_free(struct gpu_memsys *m)
         gpu_cache_free(&m->l1[i]);
     free(m->l1);
     gpu_cache_free(&m->l2);
-    for (uint32_t i = 0; m->p.l2_partitions == 2 && i < 2; i++)
-        gpu_cache_free(&m->near[i]);
+    free(m->near_seen[0]);
+    free(m->near_seen[1]);
     free(m->open_row);
     free(m->atomic_slots);
     free(m);
@@ -176,6 +177,8 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
         *gpu_cache_tag(c, slot) = line + 1;
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
+        if (m->p.l2_partitions == 2)
+            m->near_seen[0][slot] = m->near_seen[1][slot] = 0;
     }
     use_slot(m, c, slot);
     return slot;
@@ -183,11 +186,13 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
 
 /* Reads sectors `need` of `line` through L2 (fetching misses from HBM); returns when the last is back. A hit
  * costs `hit_latency` from the L2's own point of view (the near or far partition's). */
-static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now, uint32_t hit_latency)
+static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now, uint32_t hit_latency,
+                             uint64_t *slot_out)
 {
     uint32_t n = (uint32_t)__builtin_popcount(need);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
     uint64_t slot = l2_slot(m, line, now, NULL);
+    *slot_out = slot;
     struct gpu_cache *c = &m->l2;
     uint64_t *ready = c->ready + slot * m->sectors_per_line;
     uint64_t done = at + hit_latency;
@@ -213,73 +218,44 @@ static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need,
     return done;
 }
 
-/* A store from SM `sm` reaches the near partition too: its sectors are held there, ready when L2 has them (a part
- * of a sector waits for its fetch), and a copy the other partition kept is stale and dropped. */
-static void near_write(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32_t sectors)
+/* Whether the partition of SM half `side` holds the line in L2 slot `slot`. */
+static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
 {
-    const uint64_t *home = m->l2.ready + (uint64_t)gpu_cache_find(&m->l2, line) * m->sectors_per_line;
-    uint32_t side = sm * 2 / m->p.sm_count;
-    struct gpu_cache *near = &m->near[side], *other = &m->near[1 - side];
-    int64_t stale = gpu_cache_find(other, line);
-    if (stale >= 0)
-        *gpu_cache_valid(other, (uint64_t)stale) &= (uint8_t)~sectors;
-    int64_t found = gpu_cache_find(near, line);
-    uint64_t slot;
-    if (found >= 0) {
-        slot = (uint64_t)found;
-    } else {
-        slot = gpu_cache_victim(near, line);
-        *gpu_cache_tag(near, slot) = line + 1;
-        *gpu_cache_valid(near, slot) = 0;
-    }
-    use_slot(m, near, slot);
-    uint64_t *ready = near->ready + slot * m->sectors_per_line;
-    for (uint32_t s = sectors; s != 0; s &= s - 1)
-        ready[__builtin_ctz(s)] = home[__builtin_ctz(s)];
-    *gpu_cache_valid(near, slot) |= (uint8_t)sectors;
+    uint32_t seen = m->near_seen[side][slot];
+    return seen != 0 && m->near_clock[side] - seen < m->partition_lines;
 }
 
-/* A load's read through L2 from SM `sm`. With two partitions, the near one keeps what its half of the SMs read:
- * a hit there costs l2_latency; a line it lacks is read from the L2 as a whole, a hit costing l2_far_latency (so a
- * chase stays near up to half of L2, is far up to all of it, and goes to HBM past that, as measured), and is kept
- * near. Misses to HBM cost the same either way. */
+/* SM half `side` uses the line in `slot`: its partition keeps it, as its most recent line. */
+static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot)
+{
+    if (m->near_seen[side][slot] == m->near_clock[side] && m->near_clock[side] != 0)
+        return; /* already the most recent: a clock tick per use would count one line many times */
+    if (++m->near_clock[side] == 0)
+        m->near_clock[side] = 1; /* 0 means no copy */
+    m->near_seen[side][slot] = m->near_clock[side];
+}
+
+/* A load's read through L2 from SM `sm`. With two partitions, each half of the SMs reads through its own, which
+ * keeps what the half used lately (half of L2): a hit there costs l2_latency, a hit in L2 that the partition lacks
+ * costs l2_far_latency, so a chase stays near up to half of L2, is far up to all of it and goes to HBM past that,
+ * as measured. Misses to HBM cost the same either way. */
 static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32_t need, uint64_t now)
 {
-    if (m->p.l2_partitions != 2)
-        return l2_read_home(m, line, need, now, m->p.l2_latency);
-    struct gpu_cache *near = &m->near[sm * 2 / m->p.sm_count];
-    int64_t found = gpu_cache_find(near, line);
     uint64_t slot;
-    if (found >= 0) {
-        slot = (uint64_t)found;
-        if ((need & ~(uint32_t)*gpu_cache_valid(near, slot)) == 0) {
-            use_slot(m, near, slot);
-            m->stats.l2_hits += (uint64_t)__builtin_popcount(need);
-            uint64_t done = now + l2_take(m, now, (uint64_t)__builtin_popcount(need) * m->p.sector_bytes) +
-                            m->p.l2_latency;
-            const uint64_t *ready = near->ready + slot * m->sectors_per_line;
-            for (uint32_t s = need; s != 0; s &= s - 1)
-                if (ready[__builtin_ctz(s)] > done)
-                    done = ready[__builtin_ctz(s)];
-            return done;
-        }
-    } else {
-        slot = gpu_cache_victim(near, line);
-        *gpu_cache_tag(near, slot) = line + 1;
-        *gpu_cache_valid(near, slot) = 0;
-    }
-    use_slot(m, near, slot);
-    uint64_t done = l2_read_home(m, line, need, now, m->p.l2_far_latency);
-    uint64_t *ready = near->ready + slot * m->sectors_per_line;
-    for (uint32_t s = need & ~(uint32_t)*gpu_cache_valid(near, slot); s != 0; s &= s - 1)
-        ready[__builtin_ctz(s)] = done;
-    *gpu_cache_valid(near, slot) |= (uint8_t)need;
+    if (m->p.l2_partitions != 2)
+        return l2_read_home(m, line, need, now, m->p.l2_latency, &slot);
+    uint32_t side = sm * 2 / m->p.sm_count;
+    int64_t found = gpu_cache_find(&m->l2, line);
+    bool near = found >= 0 && near_holds(m, side, (uint64_t)found);
+    uint64_t done = l2_read_home(m, line, need, now, near ? m->p.l2_latency : m->p.l2_far_latency, &slot);
+    near_keep(m, side, slot);
     return done;
 }
 
 /* Writes sectors of `line` into L2 (write-back): a whole sector needs no fetch, a part of one fetches it first.
- * Returns how long the write-back of what it displaced waits for HBM. */
-static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, const uint64_t *cover, uint64_t now)
+ * Returns how long the write-back of what it displaced waits for HBM; *slot_out: the line's L2 slot. */
+static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, const uint64_t *cover, uint64_t now,
+                         uint64_t *slot_out)
 {
     uint32_t n = (uint32_t)__builtin_popcount(sectors);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
@@ -309,6 +285,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
     }
     *gpu_cache_valid(c, slot) |= (uint8_t)sectors;
     *gpu_cache_dirty(c, slot) |= (uint8_t)sectors;
+    *slot_out = slot;
     return write_wait;
 }
 
@@ -376,11 +353,16 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
          * whose displaced dirty line finds HBM's queue full holds the SM's memory pipe until there is room. */
         uint64_t write_wait = 0;
         for (uint32_t i = 0; i < lines; i++) {
-            uint64_t wait = l2_write(m, use[i].line, use[i].sectors, use[i].cover, now);
+            uint64_t slot;
+            uint64_t wait = l2_write(m, use[i].line, use[i].sectors, use[i].cover, now, &slot);
             if (wait > write_wait)
                 write_wait = wait;
-            if (m->p.l2_partitions == 2)
-                near_write(m, a->sm, use[i].line, use[i].sectors);
+            if (m->p.l2_partitions == 2) {
+                /* The storing half's partition holds the line; the other half's copy is stale. */
+                uint32_t side = a->sm * 2 / m->p.sm_count;
+                near_keep(m, side, slot);
+                m->near_seen[1 - side][slot] = 0;
+            }
         }
         a->stall = write_wait > WRITE_QUEUE_CYCLES ? write_wait - WRITE_QUEUE_CYCLES : 0;
         return now + STORE_POST_CYCLES + a->stall;
@@ -390,7 +372,8 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
          * one word, this warp's lanes and other warps' alike, take turns at its slice (atomic_serialize). */
         uint64_t arrive = now;
         for (uint32_t i = 0; i < lines; i++) {
-            uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency);
+            uint64_t slot;
+            uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, &slot);
             *gpu_cache_dirty(&m->l2, (uint64_t)gpu_cache_find(&m->l2, use[i].line)) |= (uint8_t)use[i].sectors;
             if (t > arrive)
                 arrive = t;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Cycles the calendar covers from its base; entries outside go to the heap. A power of two. */
-#define SCHED_CALENDAR_SLOTS 1024u
+#define SCHED_CALENDAR_SLOTS 4096u
 
 struct sched_entry {
     uint64_t time;

@@ -332,7 +332,7 @@ bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, co
     uint64_t *d = x->dst != REF_NONE ? ref_ptr(k, w, x->dst) : NULL;
     unsigned bytes = x->access_bytes;
     unsigned timed = x->space;
-    uint32_t same_word_max = 1;
+    uint32_t passes = 1;
     /* Lanes apply their operations in lane order: deterministic, and what one warp's atomics look like. */
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
@@ -347,16 +347,16 @@ bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, co
     }
     uint64_t ready;
     if (timed == PTX_SPACE_SHARED) {
-        /* Shared-memory atomics on one word serialize. */
+        /* Shared-memory atomics serialize per bank: each lane's read-modify-write holds its word's bank for a pass,
+         * lanes on one word included (an update has no broadcast). */
+        uint32_t per_bank[64] = {0}, banks = ls->gpu->params.shared_banks;
         for (uint32_t m = mask; m; m &= m - 1) {
-            uint32_t l = (uint32_t)__builtin_ctz(m), same = 0;
-            for (uint32_t n = mask; n; n &= n - 1)
-                same += ls->addresses[__builtin_ctz(n)] == ls->addresses[l];
-            if (same > same_word_max)
-                same_word_max = same;
+            uint32_t bank = (uint32_t)(ls->addresses[__builtin_ctz(m)] / 4 % banks);
+            if (++per_bank[bank] > passes)
+                passes = per_bank[bank];
         }
-        *extra_issue += same_word_max - 1;
-        ready = now + ls->gpu->params.latency[GPU_CLASS_ATOMIC] + same_word_max - 1;
+        *extra_issue += passes - 1;
+        ready = now + ls->gpu->params.latency[GPU_CLASS_ATOMIC] + passes - 1;
     } else {
         ready = mask ? access_time(ls, w, sm, x, mask, PTX_SPACE_GLOBAL, bytes, false, now, extra_issue)
                      : now + x->latency;
