@@ -6,7 +6,8 @@
 
 #include "common/error.h"
 
-void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed)
+void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed,
+                    bool aux)
 {
     memset(c, 0, sizeof *c);
     while (ways > 1 && ways > lines)
@@ -23,7 +24,8 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
     if (c->sets_mem == NULL)
         vdc_die("out of memory for a %u-set cache", c->sets);
     memset(c->sets_mem, 0, c->set_bytes * c->sets);
-    c->ready = vdc_xcalloc((uint64_t)c->sets * ways * sectors_per_line, sizeof *c->ready);
+    c->ready_stride = sectors_per_line + (aux ? 1 : 0);
+    c->ready = vdc_xcalloc((uint64_t)c->sets * ways * c->ready_stride, sizeof *c->ready);
 }
 
 void gpu_cache_free(struct gpu_cache *c)

@@ -13,12 +13,16 @@ struct gpu_cache {
     bool hashed;           /* index by a hash of the line address (L2 slices) instead of its low bits */
     size_t set_bytes;      /* one set's record: tag[ways], stamp[ways], valid[ways], dirty[ways] */
     uint8_t *sets_mem;
-    uint64_t *ready;       /* per sector: the cycle its data is there (a fill may still be under way) */
+    uint64_t *ready;       /* per slot, `ready_stride` words: per sector the cycle its data is there (a fill may
+                            * still be under way), then the slot's aux word when the cache has one */
+    uint32_t ready_stride;
     uint64_t clock;        /* use counter behind the stamps */
 };
 
-/* `lines` slots in sets of `ways` (a power of two; fewer when lines < ways). */
-void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed);
+/* `lines` slots in sets of `ways` (a power of two; fewer when lines < ways); with `aux`, a 64-bit word per slot
+ * for its user, kept beside the slot's ready times (touched by the same accesses, so in the same host lines). */
+void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed,
+                    bool aux);
 void gpu_cache_free(struct gpu_cache *c);
 /* Empties every slot. */
 void gpu_cache_invalidate(struct gpu_cache *c);
@@ -48,6 +52,17 @@ static inline uint8_t *gpu_cache_valid(const struct gpu_cache *c, uint64_t slot)
 static inline uint8_t *gpu_cache_dirty(const struct gpu_cache *c, uint64_t slot)
 {
     return gpu_cache_record(c, slot) + 17 * c->ways + (slot & (c->ways - 1));
+}
+
+/* The slot's per-sector ready cycles, and its aux word (caches made with one). */
+static inline uint64_t *gpu_cache_ready(const struct gpu_cache *c, uint64_t slot)
+{
+    return c->ready + slot * c->ready_stride;
+}
+
+static inline uint64_t *gpu_cache_aux(const struct gpu_cache *c, uint64_t slot)
+{
+    return c->ready + slot * c->ready_stride + c->sectors_per_line;
 }
 
 static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)

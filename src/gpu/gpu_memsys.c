@@ -44,10 +44,8 @@ struct gpu_memsys *gpu_memsys_create(const struct gpu_params *p)
     m->full_sector = p->sector_bytes >= 64 ? UINT64_MAX : (1ULL << p->sector_bytes) - 1;
     m->l1 = vdc_xcalloc(p->sm_count, sizeof *m->l1);
     for (uint32_t i = 0; i < p->sm_count; i++)
-        gpu_cache_init(&m->l1[i], p->l1_bytes / p->line_bytes, L1_WAYS, m->sectors_per_line, false);
-    gpu_cache_init(&m->l2, p->l2_bytes / p->line_bytes, L2_WAYS, m->sectors_per_line, true);
-    for (uint32_t i = 0; p->l2_partitions == 2 && i < 2; i++)
-        m->near_seen[i] = vdc_xcalloc((uint64_t)m->l2.sets * m->l2.ways, sizeof *m->near_seen[i]);
+        gpu_cache_init(&m->l1[i], p->l1_bytes / p->line_bytes, L1_WAYS, m->sectors_per_line, false, false);
+    gpu_cache_init(&m->l2, p->l2_bytes / p->line_bytes, L2_WAYS, m->sectors_per_line, true, p->l2_partitions == 2);
     m->partition_lines = (uint32_t)(p->l2_bytes / 2 / p->line_bytes);
     /* HBM time in units of 1 / (bytes per second x both efficiencies in thousandths) cycles: a byte read costs
      * clock_hz x 1000 x the write efficiency of them, a byte written clock_hz x 1000 x the read efficiency, so
@@ -70,8 +68,6 @@ void gpu_memsys_free(struct gpu_memsys *m)
         gpu_cache_free(&m->l1[i]);
     free(m->l1);
     gpu_cache_free(&m->l2);
-    free(m->near_seen[0]);
-    free(m->near_seen[1]);
     free(m->open_row);
     free(m->atomic_slots);
     free(m);
@@ -157,11 +153,13 @@ static uint64_t dram_row_latency(struct gpu_memsys *m, uint64_t line)
 }
 
 /* The L2 slot for `line`, allocating it (and writing back the dirty sectors of what it held) on a miss; the
- * write-back's wait for HBM goes to *write_wait. */
-static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint64_t *write_wait)
+ * write-back's wait for HBM goes to *write_wait. `found`: the caller's lookup of the line, or L2_LOOK to look. */
+#define L2_LOOK (-2)
+static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint64_t *write_wait, int64_t found)
 {
     struct gpu_cache *c = &m->l2;
-    int64_t found = gpu_cache_find(c, line);
+    if (found == L2_LOOK)
+        found = gpu_cache_find(c, line);
     uint64_t slot;
     if (found >= 0) {
         slot = (uint64_t)found;
@@ -178,7 +176,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
         if (m->p.l2_partitions == 2)
-            m->near_seen[0][slot] = m->near_seen[1][slot] = 0;
+            *gpu_cache_aux(c, slot) = 0; /* neither half holds it */
     }
     use_slot(m, c, slot);
     return slot;
@@ -187,14 +185,14 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
 /* Reads sectors `need` of `line` through L2 (fetching misses from HBM); returns when the last is back. A hit
  * costs `hit_latency` from the L2's own point of view (the near or far partition's). */
 static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now, uint32_t hit_latency,
-                             uint64_t *slot_out)
+                             int64_t found, uint64_t *slot_out)
 {
     uint32_t n = (uint32_t)__builtin_popcount(need);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
-    uint64_t slot = l2_slot(m, line, now, NULL);
+    uint64_t slot = l2_slot(m, line, now, NULL, found);
     *slot_out = slot;
     struct gpu_cache *c = &m->l2;
-    uint64_t *ready = c->ready + slot * m->sectors_per_line;
+    uint64_t *ready = gpu_cache_ready(c, slot);
     uint64_t done = at + hit_latency;
     uint32_t hits = need & *gpu_cache_valid(c, slot), misses = need & ~(uint32_t)*gpu_cache_valid(c, slot);
     m->stats.l2_hits += (uint64_t)__builtin_popcount(hits);
@@ -218,21 +216,33 @@ static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need,
     return done;
 }
 
+/* Each half's stamp for an L2 slot: 32 bits of the slot's aux word each. */
+static uint32_t near_seen(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
+{
+    return (uint32_t)(*gpu_cache_aux(&m->l2, slot) >> (32 * side));
+}
+
+static void set_near_seen(struct gpu_memsys *m, uint32_t side, uint64_t slot, uint32_t stamp)
+{
+    uint64_t *aux = gpu_cache_aux(&m->l2, slot);
+    *aux = (*aux & ~(UINT64_C(0xffffffff) << (32 * side))) | (uint64_t)stamp << (32 * side);
+}
+
 /* Whether the partition of SM half `side` holds the line in L2 slot `slot`. */
 static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
 {
-    uint32_t seen = m->near_seen[side][slot];
+    uint32_t seen = near_seen(m, side, slot);
     return seen != 0 && m->near_clock[side] - seen < m->partition_lines;
 }
 
 /* SM half `side` uses the line in `slot`: its partition keeps it, as its most recent line. */
 static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot)
 {
-    if (m->near_seen[side][slot] == m->near_clock[side] && m->near_clock[side] != 0)
+    if (near_seen(m, side, slot) == m->near_clock[side] && m->near_clock[side] != 0)
         return; /* already the most recent: a clock tick per use would count one line many times */
     if (++m->near_clock[side] == 0)
         m->near_clock[side] = 1; /* 0 means no copy */
-    m->near_seen[side][slot] = m->near_clock[side];
+    set_near_seen(m, side, slot, m->near_clock[side]);
 }
 
 /* A load's read through L2 from SM `sm`. With two partitions, each half of the SMs reads through its own, which
@@ -243,11 +253,11 @@ static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32
 {
     uint64_t slot;
     if (m->p.l2_partitions != 2)
-        return l2_read_home(m, line, need, now, m->p.l2_latency, &slot);
+        return l2_read_home(m, line, need, now, m->p.l2_latency, L2_LOOK, &slot);
     uint32_t side = sm * 2 / m->p.sm_count;
     int64_t found = gpu_cache_find(&m->l2, line);
     bool near = found >= 0 && near_holds(m, side, (uint64_t)found);
-    uint64_t done = l2_read_home(m, line, need, now, near ? m->p.l2_latency : m->p.l2_far_latency, &slot);
+    uint64_t done = l2_read_home(m, line, need, now, near ? m->p.l2_latency : m->p.l2_far_latency, found, &slot);
     near_keep(m, side, slot);
     return done;
 }
@@ -260,9 +270,9 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
     uint32_t n = (uint32_t)__builtin_popcount(sectors);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
     uint64_t write_wait = 0;
-    uint64_t slot = l2_slot(m, line, now, &write_wait);
+    uint64_t slot = l2_slot(m, line, now, &write_wait, L2_LOOK);
     struct gpu_cache *c = &m->l2;
-    uint64_t *ready = c->ready + slot * m->sectors_per_line;
+    uint64_t *ready = gpu_cache_ready(c, slot);
     uint32_t fetch = 0;
     for (uint32_t s = sectors; s != 0; s &= s - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(s);
@@ -361,7 +371,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
                 /* The storing half's partition holds the line; the other half's copy is stale. */
                 uint32_t side = a->sm * 2 / m->p.sm_count;
                 near_keep(m, side, slot);
-                m->near_seen[1 - side][slot] = 0;
+                set_near_seen(m, 1 - side, slot, 0);
             }
         }
         a->stall = write_wait > WRITE_QUEUE_CYCLES ? write_wait - WRITE_QUEUE_CYCLES : 0;
@@ -373,7 +383,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         uint64_t arrive = now;
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t slot;
-            uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, &slot);
+            uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, L2_LOOK, &slot);
             *gpu_cache_dirty(&m->l2, (uint64_t)gpu_cache_find(&m->l2, use[i].line)) |= (uint8_t)use[i].sectors;
             if (t > arrive)
                 arrive = t;
@@ -416,7 +426,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
             *gpu_cache_valid(l1, slot) = 0;
         }
         use_slot(m, l1, slot);
-        uint64_t *ready = l1->ready + slot * m->sectors_per_line;
+        uint64_t *ready = gpu_cache_ready(l1, slot);
         uint32_t valid = *gpu_cache_valid(l1, slot);
         uint32_t hits = use[i].sectors & valid, misses = use[i].sectors & ~valid;
         m->stats.l1_hits += (uint64_t)__builtin_popcount(hits);

@@ -11,10 +11,9 @@ struct gpu_memsys {
     uint64_t full_sector;                 /* the byte mask of a whole sector */
     struct gpu_cache *l1;                 /* one per SM */
     struct gpu_cache l2;
-    /* With two partitions, for each L2 slot and each half of the SMs: that half's partition clock when the half last
-     * used the line (0: no copy). The half's partition holds the line while fewer than `partition_lines` other
-     * lines have been used by the half since: half of L2, kept by recency as an LRU partition would be. */
-    uint32_t *near_seen[2];
+    /* With two partitions, each L2 slot's aux word holds, per half of the SMs, that half's partition clock when the
+     * half last used the line (0: no copy). The half's partition holds the line while fewer than `partition_lines`
+     * other lines have been used by the half since: half of L2, kept by recency as an LRU partition would be. */
     uint32_t near_clock[2];
     uint32_t partition_lines;
     uint64_t l2_busy, l2_rem;             /* L2 server: busy until this cycle, plus bytes into the next one */
