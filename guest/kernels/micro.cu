@@ -7,30 +7,35 @@
 // address of the next), first `warm` links to fill the caches, then `steps` links timed with clock64. out[0] gets
 // the timed cycles, out[1] the last address (so the chain cannot be optimized away). One kernel per cache
 // operator: .ca caches in L1 and L2, .cg in L2 only.
-extern "C" __global__ void chase_ca(const uint64_t *start, uint32_t warm, uint32_t steps, uint64_t *out)
+struct load_ca {
+    __device__ const uint64_t *operator()(const uint64_t *p) const { return (const uint64_t *)__ldca(p); }
+};
+struct load_cg {
+    __device__ const uint64_t *operator()(const uint64_t *p) const { return (const uint64_t *)__ldcg(p); }
+};
+
+template <typename Load>
+__device__ void chase(const uint64_t *start, uint32_t warm, uint32_t steps, uint64_t *out, Load load)
 {
     const uint64_t *p = start;
     for (uint32_t i = 0; i < warm; i++)
-        p = (const uint64_t *)__ldca(p);
+        p = load(p);
     uint64_t t0 = clock64();
     for (uint32_t i = 0; i < steps; i++)
-        p = (const uint64_t *)__ldca(p);
+        p = load(p);
     uint64_t t1 = clock64();
     out[0] = t1 - t0;
     out[1] = (uint64_t)p;
 }
 
+extern "C" __global__ void chase_ca(const uint64_t *start, uint32_t warm, uint32_t steps, uint64_t *out)
+{
+    chase(start, warm, steps, out, load_ca());
+}
+
 extern "C" __global__ void chase_cg(const uint64_t *start, uint32_t warm, uint32_t steps, uint64_t *out)
 {
-    const uint64_t *p = start;
-    for (uint32_t i = 0; i < warm; i++)
-        p = (const uint64_t *)__ldcg(p);
-    uint64_t t0 = clock64();
-    for (uint32_t i = 0; i < steps; i++)
-        p = (const uint64_t *)__ldcg(p);
-    uint64_t t1 = clock64();
-    out[0] = t1 - t0;
-    out[1] = (uint64_t)p;
+    chase(start, warm, steps, out, load_cg());
 }
 
 // Pointer chase through shared memory: the chain of `n` 32-bit indices is turned into shared-memory addresses as
