@@ -228,6 +228,12 @@ static void set_near_seen(struct gpu_memsys *m, uint32_t side, uint64_t slot, ui
     *aux = (*aux & ~(UINT64_C(0xffffffff) << (32 * side))) | (uint64_t)stamp << (32 * side);
 }
 
+/* Which half of the SMs (and so which L2 partition) SM `sm` belongs to. */
+static uint32_t side_of(const struct gpu_memsys *m, uint32_t sm)
+{
+    return sm * 2 / m->p.sm_count;
+}
+
 /* Whether the partition of SM half `side` holds the line in L2 slot `slot`. */
 static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
 {
@@ -254,7 +260,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32
     uint64_t slot;
     if (m->p.l2_partitions != 2)
         return l2_read_home(m, line, need, now, m->p.l2_latency, L2_LOOK, &slot);
-    uint32_t side = sm * 2 / m->p.sm_count;
+    uint32_t side = side_of(m, sm);
     int64_t found = gpu_cache_find(&m->l2, line);
     bool near = found >= 0 && near_holds(m, side, (uint64_t)found);
     uint64_t done = l2_read_home(m, line, need, now, near ? m->p.l2_latency : m->p.l2_far_latency, found, &slot);
@@ -369,7 +375,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
                 write_wait = wait;
             if (m->p.l2_partitions == 2) {
                 /* The storing half's partition holds the line; the other half's copy is stale. */
-                uint32_t side = a->sm * 2 / m->p.sm_count;
+                uint32_t side = side_of(m, a->sm);
                 near_keep(m, side, slot);
                 set_near_seen(m, 1 - side, slot, 0);
             }
@@ -384,7 +390,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t slot;
             uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, L2_LOOK, &slot);
-            *gpu_cache_dirty(&m->l2, (uint64_t)gpu_cache_find(&m->l2, use[i].line)) |= (uint8_t)use[i].sectors;
+            *gpu_cache_dirty(&m->l2, slot) |= (uint8_t)use[i].sectors;
             if (t > arrive)
                 arrive = t;
         }
