@@ -32,6 +32,7 @@ int main(void)
     srunner_add_suite(runner, gpu_core_suite());
     srunner_add_suite(runner, gpu_validation_suite());
     srunner_add_suite(runner, gpu_micro_suite());
+    srunner_add_suite(runner, gpu_run_suite());
     srunner_add_suite(runner, gpu_kernels_suite());
     srunner_add_suite(runner, higpu_suite());
     srunner_add_suite(runner, gpu_reference_suite());

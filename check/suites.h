@@ -33,6 +33,7 @@ Suite *gpu_memory_suite(void);
 Suite *gpu_core_suite(void);
 Suite *gpu_validation_suite(void);
 Suite *gpu_micro_suite(void);
+Suite *gpu_run_suite(void);
 Suite *gpu_kernels_suite(void);
 Suite *higpu_suite(void);
 Suite *gpu_reference_suite(void);

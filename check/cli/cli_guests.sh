@@ -77,6 +77,19 @@ guest_pins() {
   has pin-gpu-kernels "[   0.000306900] blade1: scan: results equal the CPU's            OK  GPU time 15.348 us"
   # Each device's counters reach the summary (and summary.json).
   has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 147.600479 us (kernels 41.179794 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
+  # Kernels run window by window in virtual time; the window changes how many steps, not what is simulated: the
+  # same bytes (digest included) for windows of 1 ns, 40 ns and the 250 ns lookahead, and one past it refused.
+  cp "$tmp/out" "$tmp/gpu-kernels-default"
+  for window in 1ns 40ns 250ns; do
+    "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=$window >"$tmp/window" 2>/dev/null
+    if diff <(grep -v '^simulated ' "$tmp/gpu-kernels-default") <(grep -v '^simulated ' "$tmp/window") >/dev/null; then
+      pass
+    else
+      fail "gpu.window=$window: gpu-kernels prints other bytes than with the default window"
+    fi
+  done
+  expect gpu-window-past-lookahead 2 "gpu.window 300 ns is longer than the lookahead, gpu.pcie_latency 250 ns" \
+    -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=300ns
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
   ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"

@@ -6,7 +6,7 @@
 
 #include "../../src/gpu/gpu.h"
 #include "../suites.h"
-#include "../rigs/test_files.h"
+#include "../rigs/gpu_rig.h"
 
 #define EXEC_PTX "check/ptx_exec/exec_tests.ptx"
 
@@ -17,15 +17,7 @@ struct rig {
 
 static void rig_open(struct rig *r, const char *path)
 {
-    struct gpu_params p;
-    struct vdc_error err;
-    ck_assert(gpu_params_preset("h100", &p, &err));
-    r->gpu = gpu_create(&p, &err);
-    ck_assert_msg(r->gpu != NULL, "%s", err.text);
-    uint64_t len;
-    char *text = check_read_text(path, &len);
-    ck_assert_msg(gpu_module_load(r->gpu, text, len, path, &r->module, &err), "%s", err.text);
-    free(text);
+    r->gpu = check_gpu_open("h100", path, &r->module);
 }
 
 static void rig_close(struct rig *r)

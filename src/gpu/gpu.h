@@ -68,6 +68,27 @@ struct gpu_launch_stats {
 bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
                 struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err);
 
+/* The same launch in steps, for a device that interleaves it with the rest of a simulation: started (false with
+ * the same messages as gpu_launch), advanced again and again to a later cycle of the GPU's clock, finished once
+ * gpu_run_advance says it is over. Where the steps stop changes nothing in what is simulated. */
+struct gpu_run;
+bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch, struct gpu_run **out,
+                   struct vdc_error *err);
+/* The GPU cycle at which the run's first blocks start (the GPU's clock continues from launch to launch). */
+uint64_t gpu_run_first_cycle(const struct gpu_run *run);
+/* Issues every warp instruction before cycle `until`; true once the launch is over (every warp ended, or a fault). */
+bool gpu_run_advance(struct gpu_run *run, uint64_t until);
+/* A write that reaches device memory from outside the SMs (a peer GPU's store, a copy engine) at `cycle`, no earlier
+ * than the last gpu_run_advance's `until`: applied in cycle order among the warps' instructions, before those issued
+ * at the same cycle, and in posting order among writes of one cycle. False (nothing written) when the bytes are not
+ * all in allocated device memory. The caches' timing is not touched: the bytes are in memory for the next access. */
+bool gpu_run_post_write(struct gpu_run *run, uint64_t cycle, uint64_t address, const void *data, uint32_t bytes,
+                        struct vdc_error *err);
+/* Stats and fault of a run that is over; frees it. */
+void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct gpu_fault *fault);
+/* Frees a run that will not be finished (its simulation ended first). */
+void gpu_run_discard(struct gpu_run *run);
+
 /* Totals since creation, for a status program (nvidia-smi-like) and reports. */
 struct gpu_totals {
     uint64_t launches, busy_cycles, warp_insns, thread_insns, dram_read_bytes, dram_write_bytes;

@@ -1,5 +1,6 @@
 /* A kernel launch in cycles: blocks placed on SMs as occupancy allows, warp schedulers issuing in time order across
  * the whole GPU (so shared resources see a consistent clock), barriers, block retirement and the next block. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,7 +290,85 @@ static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint
  * that the fetch is back when that warp's turn comes, near enough that it is still there. */
 #define PREFETCH_AHEAD 8
 
-static bool run_loop(struct launch_loop *lp)
+/* ---- writes from outside the SMs ---- */
+
+/* A write that reaches device memory from outside the SMs while the launch runs (gpu_run_post_write). */
+struct posted_write {
+    uint64_t cycle, seq;
+    uint64_t address;
+    uint64_t data_at;      /* offset of its bytes in the inbox's data */
+    uint32_t bytes;
+};
+
+/* The posted writes not yet applied: a heap by (cycle, order of posting), and their bytes. */
+struct inbox {
+    struct posted_write *heap;
+    uint32_t count, capacity;
+    uint8_t *data;
+    uint64_t data_used, data_capacity;
+    uint64_t next_seq;
+    uint64_t applied, refused;
+};
+
+static bool write_before(const struct posted_write *a, const struct posted_write *b)
+{
+    return a->cycle < b->cycle || (a->cycle == b->cycle && a->seq < b->seq);
+}
+
+static void inbox_push(struct inbox *in, struct posted_write w)
+{
+    if (in->count == in->capacity) {
+        in->capacity = in->capacity ? 2 * in->capacity : 64;
+        in->heap = vdc_xrealloc(in->heap, in->capacity, sizeof *in->heap);
+    }
+    uint32_t i = in->count++;
+    while (i > 0 && write_before(&w, &in->heap[(i - 1) / 2])) {
+        in->heap[i] = in->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    in->heap[i] = w;
+}
+
+static struct posted_write inbox_pop(struct inbox *in)
+{
+    struct posted_write top = in->heap[0], last = in->heap[--in->count];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= in->count)
+            break;
+        if (c + 1 < in->count && write_before(&in->heap[c + 1], &in->heap[c]))
+            c++;
+        if (!write_before(&in->heap[c], &last))
+            break;
+        in->heap[i] = in->heap[c];
+        i = c;
+    }
+    if (in->count > 0)
+        in->heap[i] = last;
+    return top;
+}
+
+/* Applies, in their order, the posted writes due by cycle `cycle`; their bytes are let go once none is left. */
+static void inbox_apply(struct inbox *in, struct gpu *gpu, uint64_t cycle)
+{
+    while (in->count > 0 && in->heap[0].cycle <= cycle) {
+        struct posted_write w = inbox_pop(in);
+        struct vdc_error err;
+        /* Checked when posted; device memory is freed only by commands, which do not run beside a launch. */
+        if (gpu_memory_write(&gpu->memory, w.address, in->data + w.data_at, w.bytes, "posted write", &err))
+            in->applied++;
+        else
+            in->refused++;
+    }
+    if (in->count == 0)
+        in->data_used = 0;
+}
+
+/* Issues in time order every warp instruction before cycle `until`; false when the launch is over (the queue is
+ * empty, or a fault stopped it). Where the loop stops changes nothing in what it simulates: the queue orders by
+ * (cycle, scheduler), and the entry it stops at goes back as it was. */
+static bool run_loop(struct launch_loop *lp, struct inbox *in, uint64_t until)
 {
     struct launch_state *ls = lp->ls;
     struct sched_entry e;
@@ -297,7 +376,13 @@ static bool run_loop(struct launch_loop *lp)
         struct scheduler *sc = &lp->schedulers[e.id];
         if (sc->queued != e.time)
             continue; /* superseded by a later requeue */
+        if (e.time >= until) {
+            gpu_sched_queue_push(&lp->queue, e.time, e.id);
+            return true;
+        }
         sc->queued = NEVER;
+        if (in->count > 0 && in->heap[0].cycle <= e.time)
+            inbox_apply(in, ls->gpu, e.time); /* what arrives at a cycle is seen by the instructions issued at it */
         uint32_t ahead;
         if (gpu_sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
             prefetch_next(lp, ahead);
@@ -307,7 +392,7 @@ static bool run_loop(struct launch_loop *lp)
         const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
         enum gpu_insn_class cls = x->insn_class;
         if (!gpu_warp_step(ls, sm, w, e.time))
-            return false;
+            return false; /* a fault ends the launch */
         sc->dispatch_free = e.time + 1;
         sc->pipe_free[cls] = w->next_issue; /* the class's pipe is busy for the instruction's issue cycles */
         w->next_issue = e.time + 1;
@@ -318,7 +403,7 @@ static bool run_loop(struct launch_loop *lp)
         refresh_warp(lp, sm, i);
         requeue(lp, e.id);
     }
-    return true;
+    return false;
 }
 
 /* ---- setup ---- */
@@ -378,11 +463,22 @@ static void free_state(struct launch_state *ls)
     free(ls->params);
 }
 
-bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
-                struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err)
+struct gpu_run {
+    struct launch_state ls;
+    struct launch_loop lp;
+    struct gpu_launch launch;     /* the caller's, its parameters pointing at ls.params */
+    struct gpu_fault fault;
+    struct gpu_occupancy occ;
+    struct inbox inbox;
+    uint64_t first_cycle;
+    uint64_t reached;             /* every instruction before this cycle has issued */
+    bool over;
+};
+
+bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch, struct gpu_run **out,
+                   struct vdc_error *err)
 {
-    memset(stats, 0, sizeof *stats);
-    memset(fault, 0, sizeof *fault);
+    *out = NULL;
     const struct ptx_module *m = module->ptx;
     uint32_t fi = 0;
     while (fi < m->function_count && !(m->functions[fi].is_entry && strcmp(m->functions[fi].name, launch->kernel) == 0))
@@ -395,29 +491,36 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     struct gpu_occupancy occ;
     if (!check_launch(gpu, k, launch, shared_bytes, &occ, err))
         return false;
+    struct gpu_run *run = vdc_xcalloc(1, sizeof *run);
+    run->launch = *launch;
+    run->launch.kernel = k->function->name;
+    run->occ = occ;
+    run->first_cycle = gpu->cycle_base;
 
     const struct gpu_params *p = &gpu->params;
-    struct launch_state ls = {
-        .gpu = gpu, .module = module, .kernel = k, .launch = launch, .fault = fault,
+    struct launch_state *ls = &run->ls;
+    *ls = (struct launch_state){
+        .gpu = gpu, .module = module, .kernel = k, .launch = &run->launch, .fault = &run->fault,
         .threads_per_block = launch->block.x * launch->block.y * launch->block.z,
         .total_blocks = (uint64_t)launch->grid.x * launch->grid.y * launch->grid.z,
         .shared_bytes = shared_bytes,
     };
-    ls.warps_per_block = (ls.threads_per_block + WARP_LANES - 1) / WARP_LANES;
+    ls->warps_per_block = (ls->threads_per_block + WARP_LANES - 1) / WARP_LANES;
     /* Only as many SMs and block slots as the grid can fill get state. */
-    ls.sm_count = ls.total_blocks < p->sm_count ? (uint32_t)ls.total_blocks : p->sm_count;
-    uint64_t per_sm = (ls.total_blocks + ls.sm_count - 1) / ls.sm_count;
-    ls.blocks_per_sm = per_sm < occ.blocks_per_sm ? (uint32_t)per_sm : occ.blocks_per_sm;
-    ls.params = vdc_xcalloc(launch->params_bytes ? launch->params_bytes : 1, 1);
+    ls->sm_count = ls->total_blocks < p->sm_count ? (uint32_t)ls->total_blocks : p->sm_count;
+    uint64_t per_sm = (ls->total_blocks + ls->sm_count - 1) / ls->sm_count;
+    ls->blocks_per_sm = per_sm < occ.blocks_per_sm ? (uint32_t)per_sm : occ.blocks_per_sm;
+    ls->params = vdc_xcalloc(launch->params_bytes ? launch->params_bytes : 1, 1);
     if (launch->params_bytes)
-        memcpy(ls.params, launch->params, launch->params_bytes);
-    ls.sms = vdc_xcalloc(ls.sm_count, sizeof *ls.sms);
-    uint32_t warps_per_sm = ls.blocks_per_sm * ls.warps_per_block;
-    for (uint32_t sm = 0; sm < ls.sm_count; sm++) {
-        struct sm_state *st = &ls.sms[sm];
+        memcpy(ls->params, launch->params, launch->params_bytes);
+    run->launch.params = ls->params;
+    ls->sms = vdc_xcalloc(ls->sm_count, sizeof *ls->sms);
+    uint32_t warps_per_sm = ls->blocks_per_sm * ls->warps_per_block;
+    for (uint32_t sm = 0; sm < ls->sm_count; sm++) {
+        struct sm_state *st = &ls->sms[sm];
         st->warps = vdc_xcalloc(warps_per_sm, sizeof *st->warps);
-        st->blocks = vdc_xcalloc(ls.blocks_per_sm, sizeof *st->blocks);
-        for (uint32_t b = 0; b < ls.blocks_per_sm; b++)
+        st->blocks = vdc_xcalloc(ls->blocks_per_sm, sizeof *st->blocks);
+        for (uint32_t b = 0; b < ls->blocks_per_sm; b++)
             st->blocks[b].shared = vdc_xcalloc(shared_bytes ? shared_bytes : 1, 1);
         st->regs = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count * WARP_LANES, sizeof *st->regs);
         st->ready = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count, sizeof *st->ready);
@@ -428,43 +531,116 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
             w->local = k->local_bytes ? vdc_xcalloc(k->local_bytes, WARP_LANES) : NULL;
             w->stack_capacity = sizeof w->inline_stack / sizeof w->inline_stack[0];
             w->stack = w->inline_stack;
-            w->block_slot = i / ls.warps_per_block;
-            w->index_in_block = i % ls.warps_per_block;
+            w->block_slot = i / ls->warps_per_block;
+            w->index_in_block = i % ls->warps_per_block;
         }
     }
     gpu_memsys_kernel_start(gpu->memsys);
 
-    struct launch_loop lp = {.ls = &ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
-    lp.schedulers = vdc_xcalloc((uint64_t)ls.sm_count * lp.per_sm, sizeof *lp.schedulers);
-    gpu_sched_queue_init(&lp.queue, ls.sm_count * lp.per_sm);
-    lp.queue.base = gpu->cycle_base;
-    lp.per_scheduler = (warps_per_sm + lp.per_sm - 1) / lp.per_sm;
-    uint64_t ready_slots = (uint64_t)ls.sm_count * lp.per_sm * lp.per_scheduler;
-    lp.ready_at = vdc_xmalloc(ready_slots * sizeof *lp.ready_at);
-    lp.ready_class = vdc_xcalloc(ready_slots, 1);
-    lp.ready_pc = vdc_xcalloc(ready_slots, sizeof *lp.ready_pc);
+    struct launch_loop *lp = &run->lp;
+    *lp = (struct launch_loop){.ls = ls, .per_sm = p->schedulers_per_sm, .warps_per_sm = warps_per_sm};
+    lp->schedulers = vdc_xcalloc((uint64_t)ls->sm_count * lp->per_sm, sizeof *lp->schedulers);
+    gpu_sched_queue_init(&lp->queue, ls->sm_count * lp->per_sm);
+    lp->queue.base = gpu->cycle_base;
+    lp->per_scheduler = (warps_per_sm + lp->per_sm - 1) / lp->per_sm;
+    uint64_t ready_slots = (uint64_t)ls->sm_count * lp->per_sm * lp->per_scheduler;
+    lp->ready_at = vdc_xmalloc(ready_slots * sizeof *lp->ready_at);
+    lp->ready_class = vdc_xcalloc(ready_slots, 1);
+    lp->ready_pc = vdc_xcalloc(ready_slots, sizeof *lp->ready_pc);
     for (uint64_t i = 0; i < ready_slots; i++)
-        lp.ready_at[i] = NEVER;
-    for (uint32_t i = 0; i < ls.sm_count * lp.per_sm; i++)
-        lp.schedulers[i].queued = NEVER;
+        lp->ready_at[i] = NEVER;
+    for (uint32_t i = 0; i < ls->sm_count * lp->per_sm; i++)
+        lp->schedulers[i].queued = NEVER;
     /* Blocks go to SMs breadth first, as the hardware's block scheduler deals them. */
-    for (uint32_t slot = 0; slot < ls.blocks_per_sm; slot++)
-        for (uint32_t sm = 0; sm < ls.sm_count && ls.next_block < ls.total_blocks; sm++)
-            start_block(&ls, sm, slot, gpu->cycle_base);
-    for (uint32_t sm = 0; sm < ls.sm_count; sm++)
-        requeue_sm(&lp, sm);
-    run_loop(&lp);
-    if (ls.end_cycle < gpu->cycle_base)
-        ls.end_cycle = gpu->cycle_base;
-    gpu_memsys_kernel_end(gpu->memsys, ls.end_cycle);
-    uint64_t cycles = ls.end_cycle - gpu->cycle_base;
-    gpu->cycle_base = ls.end_cycle;
+    for (uint32_t slot = 0; slot < ls->blocks_per_sm; slot++)
+        for (uint32_t sm = 0; sm < ls->sm_count && ls->next_block < ls->total_blocks; sm++)
+            start_block(ls, sm, slot, gpu->cycle_base);
+    for (uint32_t sm = 0; sm < ls->sm_count; sm++)
+        requeue_sm(lp, sm);
+    *out = run;
+    return true;
+}
+
+uint64_t gpu_run_first_cycle(const struct gpu_run *run)
+{
+    return run->first_cycle;
+}
+
+bool gpu_run_advance(struct gpu_run *run, uint64_t until)
+{
+    if (!run->over)
+        run->over = !run_loop(&run->lp, &run->inbox, until);
+    if (until > run->reached)
+        run->reached = until;
+    if (run->over)
+        inbox_apply(&run->inbox, run->ls.gpu, NEVER); /* nothing runs any more to see them in order */
+    return run->over;
+}
+
+bool gpu_run_post_write(struct gpu_run *run, uint64_t cycle, uint64_t address, const void *data, uint32_t bytes,
+                        struct vdc_error *err)
+{
+    /* The lookahead guarantees it: whatever reaches the GPU left at least one step earlier. */
+    assert(cycle >= run->reached || run->over);
+    struct gpu *gpu = run->ls.gpu;
+    if (!gpu_memory_check(&gpu->memory, address, bytes, "posted write", err))
+        return false;
+    if (run->over) {
+        bool ok = gpu_memory_write(&gpu->memory, address, data, bytes, "posted write", err);
+        run->inbox.applied += ok;
+        return ok;
+    }
+    struct inbox *in = &run->inbox;
+    if (in->data_used + bytes > in->data_capacity) {
+        in->data_capacity = in->data_capacity ? 2 * in->data_capacity : 4096;
+        while (in->data_used + bytes > in->data_capacity)
+            in->data_capacity *= 2;
+        in->data = vdc_xrealloc(in->data, in->data_capacity, 1);
+    }
+    memcpy(in->data + in->data_used, data, bytes);
+    inbox_push(in, (struct posted_write){.cycle = cycle, .seq = in->next_seq++, .address = address,
+                                         .data_at = in->data_used, .bytes = bytes});
+    in->data_used += bytes;
+    return true;
+}
+
+static void free_run(struct gpu_run *run)
+{
+    free(run->inbox.heap);
+    free(run->inbox.data);
+    gpu_sched_queue_free(&run->lp.queue);
+    free(run->lp.schedulers);
+    free(run->lp.ready_at);
+    free(run->lp.ready_class);
+    free(run->lp.ready_pc);
+    free_state(&run->ls);
+    free(run);
+}
+
+void gpu_run_discard(struct gpu_run *run)
+{
+    free_run(run);
+}
+
+void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct gpu_fault *fault)
+{
+    assert(run->over); /* a launch ends only after its last warp */
+    struct launch_state *ls = &run->ls;
+    struct gpu *gpu = ls->gpu;
+    const struct gpu_params *p = &gpu->params;
+    memset(stats, 0, sizeof *stats);
+    *fault = run->fault;
+    if (ls->end_cycle < gpu->cycle_base)
+        ls->end_cycle = gpu->cycle_base;
+    gpu_memsys_kernel_end(gpu->memsys, ls->end_cycle);
+    uint64_t cycles = ls->end_cycle - gpu->cycle_base;
+    gpu->cycle_base = ls->end_cycle;
 
     const struct gpu_memsys_stats *ms = gpu_memsys_stats(gpu->memsys);
     stats->cycles = cycles;
-    stats->duration_ps = p->launch_latency_ps + (uint64_t)((unsigned __int128)cycles * 1000000000000ull / p->clock_hz);
-    stats->warp_insns = ls.warp_insns;
-    stats->thread_insns = ls.thread_insns;
+    stats->duration_ps = p->launch_latency_ps + gpu_cycles_to_ps(p, cycles);
+    stats->warp_insns = ls->warp_insns;
+    stats->thread_insns = ls->thread_insns;
     stats->dram_read_bytes = ms->dram_read_bytes;
     stats->dram_write_bytes = ms->dram_write_bytes;
     stats->dram_write_at_end_bytes = ms->dram_write_at_end_bytes;
@@ -472,21 +648,28 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
     stats->l1_misses = ms->l1_misses;
     stats->l2_hits = ms->l2_hits;
     stats->l2_misses = ms->l2_misses;
-    stats->blocks_per_sm = occ.blocks_per_sm;
-    stats->occupancy_limit = occ.limited_by;
-    stats->registers_per_thread = k->registers_per_thread;
-    stats->shared_bytes_per_block = shared_bytes;
+    stats->blocks_per_sm = run->occ.blocks_per_sm;
+    stats->occupancy_limit = run->occ.limited_by;
+    stats->registers_per_thread = ls->kernel->registers_per_thread;
+    stats->shared_bytes_per_block = ls->shared_bytes;
     gpu->totals.launches++;
     gpu->totals.busy_cycles += cycles;
-    gpu->totals.warp_insns += ls.warp_insns;
-    gpu->totals.thread_insns += ls.thread_insns;
+    gpu->totals.warp_insns += ls->warp_insns;
+    gpu->totals.thread_insns += ls->thread_insns;
     gpu->totals.dram_read_bytes += ms->dram_read_bytes;
     gpu->totals.dram_write_bytes += ms->dram_write_bytes;
-    gpu_sched_queue_free(&lp.queue);
-    free(lp.schedulers);
-    free(lp.ready_at);
-    free(lp.ready_class);
-    free(lp.ready_pc);
-    free_state(&ls);
+    free_run(run);
+}
+
+bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
+                struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    memset(fault, 0, sizeof *fault);
+    struct gpu_run *run;
+    if (!gpu_run_start(gpu, module, launch, &run, err))
+        return false;
+    gpu_run_advance(run, NEVER);
+    gpu_run_finish(run, stats, fault);
     return true;
 }

@@ -216,3 +216,13 @@ bool gpu_params_check(const char *key, const char *value, struct vdc_error *err)
     struct gpu_params p;
     return gpu_params_preset("h100", &p, err) && gpu_params_set(&p, key, value, err);
 }
+
+uint64_t gpu_cycles_to_ps(const struct gpu_params *p, uint64_t cycles)
+{
+    return (uint64_t)((unsigned __int128)cycles * 1000000000000ull / p->clock_hz);
+}
+
+uint64_t gpu_cycles_covering(const struct gpu_params *p, uint64_t ps)
+{
+    return (uint64_t)(((unsigned __int128)ps * p->clock_hz + 999999999999ull) / 1000000000000ull);
+}

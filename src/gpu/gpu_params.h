@@ -90,4 +90,8 @@ struct gpu_occupancy {
 void gpu_occupancy_compute(const struct gpu_params *p, uint32_t threads_per_block, uint32_t registers_per_thread,
                            uint32_t shared_bytes_per_block, struct gpu_occupancy *out);
 
+/* `cycles` of the SM clock in picoseconds (rounded down), and the fewest cycles that last at least `ps`. */
+uint64_t gpu_cycles_to_ps(const struct gpu_params *p, uint64_t cycles);
+uint64_t gpu_cycles_covering(const struct gpu_params *p, uint64_t ps);
+
 #endif

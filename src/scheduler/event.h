@@ -14,6 +14,9 @@ enum vdc_priority {
     VDC_PRIO_WIRE = 1,    /* a frame or message arriving on a wire */
     VDC_PRIO_DEVICE = 2,  /* device-internal work: queues, timers, DMA */
     VDC_PRIO_GUEST = 3,   /* a vCPU or traffic source taking its next step */
+    /* A model's own stepping, whose count is an execution setting and not part of the model (a GPU running a
+     * launch window by window): left out of the digest; what the steps cause is in it. */
+    VDC_PRIO_STEP = 6,
     VDC_PRIO_OBSERVE = 7, /* samplers and reports: see the state after everything else at that time */
     VDC_PRIO_CLASSES = 16
 };

@@ -105,8 +105,10 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
         }
         assert(ev.time >= sim->now); /* virtual time never runs backwards: the queue pops in key order */
         sim->now = ev.time;
-        /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. */
-        if (vdc_order_class(ev.order) != VDC_PRIO_OBSERVE) {
+        /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. Steps
+         * change it, but how many there are is a setting (a GPU's window), so only their effects are folded. */
+        unsigned order_class = vdc_order_class(ev.order);
+        if (order_class != VDC_PRIO_OBSERVE && order_class != VDC_PRIO_STEP) {
             vdc_digest_fold(sim, ev.time);
             vdc_digest_fold(sim, ev.order);
             vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);

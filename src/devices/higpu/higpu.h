@@ -25,6 +25,7 @@ struct higpu_params {
     uint64_t cause_mask;       /* the simctl cause raised on each completion */
     uint32_t pcie_root_port;
     int32_t pcie_switch_port;  /* -1: directly under the root port */
+    vdc_time window;           /* virtual time a running launch advances per step; 0: the lookahead (docs/higpu.md) */
 };
 
 /* Defaults with the GPU of preset `preset` ("h100", "h200"). */

@@ -220,27 +220,33 @@ static enum higpu_status launch(struct run *r)
         .params = params,
         .params_bytes = c->launch.params_length,
     };
-    struct gpu_launch_stats stats = {0};
-    struct gpu_fault fault = {0};
     struct vdc_error err;
-    if (!gpu_launch(r->gpu->gpu, module, &l, &stats, &fault, &err))
+    struct gpu_run *run;
+    if (!gpu_run_start(r->gpu->gpu, module, &l, &run, &err))
         return fail(r, HIGPU_STATUS_LAUNCH_ERROR, "%s", err.text);
-    r->time = vdc_time_add(r->time, stats.duration_ps);
-    r->gpu->stats.kernel_ps += stats.duration_ps;
-    r->gpu->stats.launches++;
-    r->out->result2 = stats.thread_insns;
-    if (!fault.happened)
+    /* The compute engine runs it in windows of virtual time (higpu_kernel.c) and ends the command. */
+    higpu_kernel_begin(r->gpu, run, vdc_time_add(higpu_now(r->gpu), r->time));
+    return HIGPU_STATUS_OK;
+}
+
+enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch_stats *stats,
+                                      const struct gpu_fault *fault, struct higpu_completion *out)
+{
+    gpu->stats.kernel_ps += stats->duration_ps;
+    gpu->stats.launches++;
+    out->result2 = stats->thread_insns;
+    if (!fault->happened)
         return HIGPU_STATUS_OK;
-    r->gpu->stats.faults++;
-    fault.kernel[sizeof fault.kernel - 1] = '\0';
-    fault.what[sizeof fault.what - 1] = '\0';
-    r->out->result = fault.address;
-    r->out->block = (struct higpu_dim3){fault.block.x, fault.block.y, fault.block.z};
-    r->out->thread = (struct higpu_dim3){fault.thread.x, fault.thread.y, fault.thread.z};
-    return fail(r, HIGPU_STATUS_GPU_FAULT,
-                "kernel %s faulted in block (%u,%u,%u) thread (%u,%u,%u) at address 0x%" PRIx64 ": %s (PTX line %u)",
-                fault.kernel, fault.block.x, fault.block.y, fault.block.z, fault.thread.x, fault.thread.y,
-                fault.thread.z, fault.address, fault.what, fault.line);
+    gpu->stats.faults++;
+    out->result = fault->address;
+    out->block = (struct higpu_dim3){fault->block.x, fault->block.y, fault->block.z};
+    out->thread = (struct higpu_dim3){fault->thread.x, fault->thread.y, fault->thread.z};
+    snprintf(gpu->message, HIGPU_MAX_MESSAGE,
+             "kernel %.*s faulted in block (%u,%u,%u) thread (%u,%u,%u) at address 0x%" PRIx64 ": %.*s (PTX line %u)",
+             (int)sizeof fault->kernel, fault->kernel, fault->block.x, fault->block.y, fault->block.z,
+             fault->thread.x, fault->thread.y, fault->thread.z, fault->address, (int)sizeof fault->what, fault->what,
+             fault->line);
+    return HIGPU_STATUS_GPU_FAULT;
 }
 
 static enum higpu_status event_record(struct run *r)
@@ -375,19 +381,23 @@ static void write_message(struct higpu *gpu, uint32_t tag, const char *text)
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
 }
 
+void higpu_conclude(struct higpu *gpu, uint32_t index, enum higpu_status status, struct higpu_completion *out)
+{
+    out->status = (uint8_t)status;
+    if (status == HIGPU_STATUS_OK)
+        return;
+    out->error = (uint8_t)error_of(status);
+    higpu_log(gpu, out->error, "command %u (tag %u, %s): %s", index, out->tag, higpu_opcode_name(out->opcode),
+              gpu->message);
+    write_message(gpu, out->tag, gpu->message);
+}
+
 vdc_time higpu_execute(struct higpu *gpu, uint32_t index, const struct higpu_command *c, struct higpu_completion *out)
 {
     *out = (struct higpu_completion){.tag = c->tag, .opcode = (uint8_t)c->opcode};
     struct run r = {.gpu = gpu, .c = c, .out = out, .time = gpu->params.command_time, .why = gpu->message};
     gpu->message[0] = '\0';
-    enum higpu_status status = dispatch(&r);
-    out->status = (uint8_t)status;
-    if (status != HIGPU_STATUS_OK) {
-        out->error = (uint8_t)error_of(status);
-        higpu_log(gpu, out->error, "command %u (tag %u, %s): %s", index, c->tag, higpu_opcode_name(c->opcode),
-                  gpu->message);
-        write_message(gpu, c->tag, gpu->message);
-    }
+    higpu_conclude(gpu, index, dispatch(&r), out);
     return r.time;
 }
 

@@ -1,5 +1,6 @@
 /* HiGPU's registers, its command queue (fetch, one command at a time in order, completions written one PCIe
  * crossing after each ends) and its events on the GPU's entity. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "devices/pcie.h"
 #include "devices/plug.h"
 #include "devices/higpu/higpu_internal.h"
+#include "scheduler/entity_ids.h"
 
 _Static_assert(sizeof(struct higpu_command) == 64, "command layout");
 _Static_assert(sizeof(struct higpu_completion) == 64, "completion layout");
@@ -199,10 +201,18 @@ static void start_next(struct higpu *gpu)
     }
     gpu->running = true;
     gpu->current.start_ps = higpu_now(gpu);
-    gpu->current.end_ps = vdc_time_add(gpu->current.start_ps, took);
     gpu->started++;
-    gpu->stats.busy_ps += took;
-    schedule(gpu, gpu->entity, gpu->current.end_ps, HIGPU_EV_FINISH, index);
+    if (gpu->kernel != NULL)
+        higpu_kernel_window(gpu); /* a launch: the compute engine ends the command */
+    else
+        higpu_command_ends(gpu, vdc_time_add(gpu->current.start_ps, took));
+}
+
+void higpu_command_ends(struct higpu *gpu, vdc_time end)
+{
+    gpu->current.end_ps = end;
+    gpu->stats.busy_ps += end - gpu->current.start_ps;
+    schedule(gpu, gpu->entity, end, HIGPU_EV_FINISH, gpu->started - 1);
 }
 
 static void doorbell(struct higpu *gpu, uint32_t producer)
@@ -278,6 +288,14 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     uint32_t lanes = params->pcie_lanes;
     if (lanes == 0 || lanes > 16 || (lanes & (lanes - 1)) != 0)
         return vdc_fail(err, "gpu.pcie_lanes %u must be 1, 2, 4, 8 or 16", lanes), NULL;
+    if (params->window > params->pcie_latency && params->pcie_latency > 0) {
+        char window[32], latency[32];
+        vdc_time_format(window, sizeof window, params->window);
+        vdc_time_format(latency, sizeof latency, params->pcie_latency);
+        return vdc_fail(err, "gpu.window %s is longer than the lookahead, gpu.pcie_latency %s: a kernel could miss "
+                             "what reaches the GPU within a window; give at most %s, or 0 for the lookahead",
+                        window, latency, latency), NULL;
+    }
     struct higpu *gpu = vdc_xcalloc(1, sizeof *gpu);
     gpu->guest = guest;
     gpu->base = base;
@@ -297,6 +315,20 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         free(gpu);
         return NULL;
     }
+    snprintf(name, sizeof name, "%s/gpu-engine", guest->name);
+    assert(entity_id >= VDC_IDS_GPU_BASE && entity_id < VDC_IDS_GPU_BASE + VDC_IDS_GPU_COUNT);
+    gpu->engine = vdc_entity_create(sim, VDC_IDS_GPU_ENGINE_BASE + (entity_id - VDC_IDS_GPU_BASE), name,
+                                    higpu_kernel_on_event, gpu, err);
+    if (gpu->engine == NULL) {
+        gpu->entity->model = NULL;
+        gpu->entity->handler = ignore_event;
+        gpu_free(gpu->gpu);
+        free(gpu);
+        return NULL;
+    }
+    gpu->window_ps = params->window != 0 ? params->window : params->pcie_latency;
+    if (gpu->window_ps == 0)
+        gpu->window_ps = VDC_NS;
     gpu->created_at = gpu->entity->sim->now;
     gpu->bounce = vdc_xmalloc(HIGPU_BOUNCE_BYTES);
     gpu->dt_memory_be = __builtin_bswap64(params->gpu.memory_bytes);
@@ -319,6 +351,8 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         /* The entity stays registered (the scheduler owns it); nothing has scheduled an event for it. */
         gpu->entity->model = NULL;
         gpu->entity->handler = ignore_event;
+        gpu->engine->model = NULL;
+        gpu->engine->handler = ignore_event;
         free(gpu->bounce);
         gpu_free(gpu->gpu);
         free(gpu);
@@ -331,6 +365,8 @@ void higpu_free(struct higpu *gpu)
 {
     if (gpu == NULL)
         return;
+    if (gpu->kernel != NULL)
+        gpu_run_discard(gpu->kernel); /* the run ended with a launch in flight */
     higpu_modules_free(gpu);
     gpu_free(gpu->gpu);
     free(gpu->pending);

@@ -16,6 +16,7 @@ enum higpu_event {
     HIGPU_EV_START,        /* the next command has been fetched: run it */
     HIGPU_EV_FINISH,       /* the running command's time is over */
     HIGPU_EV_ARRIVE,       /* index: the command whose completion reaches guest memory */
+    HIGPU_EV_WINDOW,       /* on the engine's entity: the running launch's next window */
 };
 
 #define HIGPU_BOUNCE_BYTES (64u << 10) /* copies move through a buffer of this size */
@@ -47,6 +48,12 @@ struct higpu {
     struct higpu_completion current;          /* the running command's, filled when it starts */
     struct higpu_completion *pending;         /* queue_size slots: completions on their way, by index */
 
+    /* The compute engine (higpu_kernel.c): the launch it runs, NULL when none, window by window. */
+    struct vdc_entity *engine;     /* its window events, kept off the GPU's own entity and out of the digest */
+    struct gpu_run *kernel;
+    vdc_time kernel_start_ps;      /* the virtual time of the launch's first cycle */
+    vdc_time window_ps;
+
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];
     vdc_time event_time[HIGPU_MAX_EVENTS];
@@ -69,9 +76,24 @@ vdc_time higpu_now(const struct higpu *gpu);
 /* PCIe time to move `bytes` across the link (no latency). */
 vdc_time higpu_pcie_transfer(const struct higpu *gpu, uint64_t bytes);
 
+/* Ends the running command at `end`: its completion goes out then. */
+void higpu_command_ends(struct higpu *gpu, vdc_time end);
+
 /* higpu_commands.c: runs `c` at its start time: its effects happen now, its completion is filled in `out` and
- * the time it occupies the device is returned. */
+ * the time it occupies the device is returned; a launch instead leaves the compute engine running (gpu->kernel),
+ * which ends the command itself. */
 vdc_time higpu_execute(struct higpu *gpu, uint32_t index, const struct higpu_command *c, struct higpu_completion *out);
+/* Fills the completion's status; a failure is logged and its message (gpu->message) written for the guest. */
+void higpu_conclude(struct higpu *gpu, uint32_t index, enum higpu_status status, struct higpu_completion *out);
+/* A finished launch's counters and completion fields; its status (a fault's message in gpu->message). */
+enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch_stats *stats,
+                                      const struct gpu_fault *fault, struct higpu_completion *out);
+
+/* higpu_kernel.c: the compute engine. Begin: `run` was started by a command whose set-up ends at `ready`; its first
+ * window runs when the command's start is over (higpu_kernel_window). */
+void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, vdc_time ready);
+void higpu_kernel_window(struct higpu *gpu);
+void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
 const char *higpu_opcode_name(uint32_t opcode);
 void higpu_modules_free(struct higpu *gpu);
 

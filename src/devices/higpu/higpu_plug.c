@@ -15,7 +15,7 @@ struct higpu_config {
     unsigned preset;      /* index in gpu_presets */
     uint64_t pcie_generation, pcie_lanes;
     unsigned pcie_layout; /* enum vdc_pcie_layout */
-    vdc_time pcie_latency, command_time;
+    vdc_time pcie_latency, command_time, window;
     char *params;         /* "key=value; ..." from gpu.<param> keys, applied in order over the preset */
 };
 
@@ -41,6 +41,10 @@ static const struct vdc_key higpu_keys[] = {
      .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write, a completion; a DMA read takes two)."},
     {"gpu.command_time", VDC_KEY_TIME, FIELD(command_time), "500ns", 0, VDC_MS,
      .doc = "Device time per command besides its transfers and kernel: decoding, the allocator, engine set-up."},
+    {"gpu.window", VDC_KEY_TIME, FIELD(window), "0ns", 0, VDC_MS,
+     .doc = "Virtual time a running kernel advances per step; 0 takes the lookahead, the shortest latency by which "
+            "anything outside the GPU reaches it (gpu.pcie_latency). Results, cycles and the digest do not depend "
+            "on it; a longer one than the lookahead is refused."},
     {"gpu.<param>", VDC_KEY_FAMILY, FIELD(params), "", .member_check = gpu_params_check,
      .doc = "Any parameter of the GPU's timing model over the preset's value, e.g. `gpu.sm_count: 66`, "
             "`gpu.l2_latency: 200`, `gpu.latency.fp32: 4` (in YAML nested: `latency:` then `fp32: 4`); the "
@@ -62,6 +66,7 @@ static bool params_of(const struct higpu_config *c, unsigned cause_bit, struct h
     params->pcie_lanes = (uint32_t)c->pcie_lanes;
     params->pcie_latency = c->pcie_latency;
     params->command_time = c->command_time;
+    params->window = c->window;
     params->cause_mask = UINT64_C(1) << cause_bit;
     bool behind_switch = c->pcie_layout == VDC_PCIE_BEHIND_SWITCH;
     params->pcie_root_port = behind_switch ? 0 : 1;

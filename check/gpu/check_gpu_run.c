@@ -1,0 +1,151 @@
+/* A launch run in steps (gpu_run_*): where the steps stop changes nothing, and writes posted from outside the SMs
+ * land at their cycle, so a kernel polling a flag sees it exactly then, whatever the steps. */
+#include <stdint.h>
+
+#include "../../src/gpu/gpu.h"
+#include "../suites.h"
+#include "../rigs/gpu_rig.h"
+
+#define FLAGS_PTX "guest/kernels/flags.ptx"
+#define GEMM_PTX "guest/kernels/gemm.ptx"
+
+struct stepped {
+    struct gpu_launch_stats stats;
+    uint64_t out[2];
+    uint64_t steps;
+};
+
+/* wait_flag on one thread waiting for `expected` at a fresh flag, started; its flag and output buffers. */
+static struct gpu_run *start_wait(struct gpu *gpu, struct gpu_module *module, uint32_t expected, uint64_t *flag,
+                                  uint64_t *out)
+{
+    *flag = check_gpu_zeroed(gpu, 4);
+    *out = check_gpu_zeroed(gpu, 16);
+    struct { uint64_t flag; uint32_t expected, pad; uint64_t out; } __attribute__((packed)) args = {*flag, expected,
+                                                                                                   0, *out};
+    struct gpu_launch l = {.kernel = "wait_flag", .grid = {1, 1, 1}, .block = {1, 1, 1}, .params = &args,
+                           .params_bytes = 24};
+    struct gpu_run *run;
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &run, &err), "%s", err.text);
+    return run;
+}
+
+/* wait_flag on one thread, advanced `step` cycles at a time (0: whole), with the flag set to 7 at cycle
+ * `set_at` after the launch's first cycle (a first write of 3, the wrong value, 100 cycles earlier). */
+static struct stepped wait_for_flag(uint64_t step, uint64_t set_at)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", FLAGS_PTX, &module);
+    uint64_t flag, out;
+    struct gpu_run *run = start_wait(gpu, module, 7, &flag, &out);
+    struct vdc_error err;
+    uint64_t first = gpu_run_first_cycle(run);
+    uint32_t wrong = 3, right = 7;
+    ck_assert(gpu_run_post_write(run, first + set_at - 100, flag, &wrong, 4, &err));
+    ck_assert(gpu_run_post_write(run, first + set_at, flag, &right, 4, &err));
+    struct stepped s = {0};
+    for (uint64_t until = first + (step ? step : UINT64_MAX - first); !gpu_run_advance(run, until); until += step)
+        s.steps++;
+    struct gpu_fault fault;
+    gpu_run_finish(run, &s.stats, &fault);
+    ck_assert(!fault.happened);
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), out, s.out, sizeof s.out, "test", &err));
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+    return s;
+}
+
+START_TEST(a_polled_flag_is_seen_at_its_cycle_whatever_the_steps)
+{
+    struct stepped whole = wait_for_flag(0, 20000);
+    /* It spun until the flag was set, then left: the kernel is a little longer than the wait. */
+    ck_assert_uint_gt(whole.out[1], 10);
+    ck_assert_uint_ge(whole.stats.cycles, 20000);
+    ck_assert_uint_lt(whole.stats.cycles, 20000 + 3000);
+    ck_assert_uint_eq(whole.steps, 0);
+    const uint64_t steps[] = {1, 37, 495, 4096, 19999};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct stepped s = wait_for_flag(steps[i], 20000);
+        ck_assert_uint_gt(s.steps, 0);
+        ck_assert_uint_eq(s.stats.cycles, whole.stats.cycles);
+        ck_assert_uint_eq(s.stats.warp_insns, whole.stats.warp_insns);
+        ck_assert_uint_eq(s.out[0], whole.out[0]);
+        ck_assert_uint_eq(s.out[1], whole.out[1]);
+    }
+    /* Later flag, longer wait: the write is what ends it. */
+    struct stepped later = wait_for_flag(495, 40000);
+    ck_assert_uint_gt(later.stats.cycles, whole.stats.cycles + 19000);
+    ck_assert_uint_gt(later.out[1], whole.out[1]);
+}
+END_TEST
+
+/* A GEMM advanced in steps of several sizes: the same cycles, instructions and memory traffic as run whole. */
+START_TEST(steps_change_nothing_in_a_kernel)
+{
+    struct gpu_launch_stats whole = {0};
+    const uint64_t steps[] = {0, 1, 333, 5000};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct gpu_module *module;
+        struct gpu *gpu = check_gpu_open("h100", GEMM_PTX, &module);
+        const uint32_t n = 64;
+        uint64_t a = check_gpu_zeroed(gpu, n * n * 4), b = check_gpu_zeroed(gpu, n * n * 4),
+                 c = check_gpu_zeroed(gpu, n * n * 4);
+        struct { uint64_t a, b, c; int32_t m, n, k; } __attribute__((packed)) args = {a, b, c, n, n, n};
+        struct gpu_launch l = {.kernel = "gemm_tiled", .grid = {n / 16, n / 16, 1}, .block = {16, 16, 1},
+                               .params = &args, .params_bytes = 36};
+        struct gpu_run *run;
+        struct vdc_error err;
+        ck_assert_msg(gpu_run_start(gpu, module, &l, &run, &err), "%s", err.text);
+        uint64_t step = steps[i] ? steps[i] : UINT64_MAX / 2, until = gpu_run_first_cycle(run) + step;
+        while (!gpu_run_advance(run, until))
+            until += step;
+        struct gpu_launch_stats s;
+        struct gpu_fault fault;
+        gpu_run_finish(run, &s, &fault);
+        ck_assert(!fault.happened);
+        if (i == 0) {
+            whole = s;
+        } else {
+            ck_assert_uint_eq(s.cycles, whole.cycles);
+            ck_assert_uint_eq(s.thread_insns, whole.thread_insns);
+            ck_assert_uint_eq(s.dram_read_bytes, whole.dram_read_bytes);
+            ck_assert_uint_eq(s.l2_hits, whole.l2_hits);
+        }
+        gpu_module_unload(gpu, module);
+        gpu_free(gpu);
+    }
+}
+END_TEST
+
+START_TEST(a_write_outside_device_memory_is_refused)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", FLAGS_PTX, &module);
+    uint64_t flag, out;
+    struct gpu_run *run = start_wait(gpu, module, 0, &flag, &out);
+    struct vdc_error err;
+    uint32_t v = 1;
+    ck_assert(!gpu_run_post_write(run, gpu_run_first_cycle(run) + 10, 0x1000, &v, 4, &err));
+    ck_assert_str_eq(err.text, "posted write at 0x1000 (4 bytes): outside device memory");
+    ck_assert(!gpu_run_post_write(run, gpu_run_first_cycle(run) + 10, flag + (2u << 20), &v, 4, &err));
+    ck_assert(gpu_run_advance(run, UINT64_MAX));
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(run, &s, &fault);
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+}
+END_TEST
+
+Suite *gpu_run_suite(void)
+{
+    Suite *s = suite_create("gpu_run");
+    TCase *tc = tcase_create("steps");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_polled_flag_is_seen_at_its_cycle_whatever_the_steps);
+    tcase_add_test(tc, steps_change_nothing_in_a_kernel);
+    tcase_add_test(tc, a_write_outside_device_memory_is_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,15 @@
+// Flags in device memory that something outside the SMs sets (a copy engine, a peer GPU's store): the kernel polls
+// until the flag holds the value it waits for, as NCCL's kernels wait for their peers, and records how long it took.
+//
+// The volatile loads bypass the SM's L1 (ld.volatile.global), so each poll reaches the L2 and sees a write that
+// has landed in memory since the previous one.
+
+extern "C" __global__ void wait_flag(const volatile unsigned *flag, unsigned expected, unsigned long long *out)
+{
+    unsigned long long start = clock64();
+    unsigned long long polls = 0;
+    while (*flag != expected)
+        polls++;
+    out[0] = clock64() - start;
+    out[1] = polls;
+}

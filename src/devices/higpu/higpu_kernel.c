@@ -1,0 +1,50 @@
+/* HiGPU's compute engine: a launch runs in windows of virtual time, one event each on the engine's own entity, so
+ * that kernels on different GPUs interleave with each other and with the rest of the simulation; the command ends
+ * when the launch's last warp does. */
+#include "devices/higpu/higpu_internal.h"
+
+/* Windows lie on one grid of virtual time shared by every GPU, multiples of the window: a window that starts at T
+ * runs the cycles before T + window, and nothing from outside can reach the GPU sooner than the lookahead, which is
+ * at least one window, so everything that arrives during those cycles is known at T. */
+static vdc_time window_end(const struct higpu *gpu, vdc_time now)
+{
+    return (now / gpu->window_ps + 1) * gpu->window_ps;
+}
+
+void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, vdc_time ready)
+{
+    gpu->kernel = run;
+    gpu->kernel_start_ps = vdc_time_add(ready, gpu->params.gpu.launch_latency_ps);
+}
+
+static void kernel_over(struct higpu *gpu)
+{
+    struct gpu_launch_stats stats;
+    struct gpu_fault fault;
+    gpu_run_finish(gpu->kernel, &stats, &fault);
+    gpu->kernel = NULL;
+    gpu->message[0] = '\0';
+    higpu_conclude(gpu, gpu->started - 1, higpu_kernel_status(gpu, &stats, &fault, &gpu->current), &gpu->current);
+    vdc_time end = vdc_time_add(gpu->kernel_start_ps, gpu_cycles_to_ps(&gpu->params.gpu, stats.cycles));
+    higpu_command_ends(gpu, end > higpu_now(gpu) ? end : higpu_now(gpu));
+}
+
+void higpu_kernel_window(struct higpu *gpu)
+{
+    vdc_time limit = window_end(gpu, higpu_now(gpu));
+    uint64_t until = gpu_run_first_cycle(gpu->kernel);
+    if (limit > gpu->kernel_start_ps)
+        until += gpu_cycles_covering(&gpu->params.gpu, limit - gpu->kernel_start_ps);
+    if (gpu_run_advance(gpu->kernel, until)) {
+        kernel_over(gpu);
+        return;
+    }
+    vdc_schedule_at(gpu->engine, limit, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_WINDOW, 0);
+}
+
+void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct higpu *gpu = self->model;
+    if (gpu != NULL && ev->kind == HIGPU_EV_WINDOW && gpu->kernel != NULL)
+        higpu_kernel_window(gpu);
+}
