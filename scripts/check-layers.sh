@@ -13,6 +13,7 @@ report: common scheduler
 ptx: common
 gpu: common ptx
 fabric: common scheduler report
+hilink: common scheduler
 kvm: common scheduler
 devices: common scheduler kvm
 devices/hinic: common scheduler kvm fabric devices

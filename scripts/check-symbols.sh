@@ -9,6 +9,7 @@ build=${1:-build}
 prefixes_of() {   # part -> the prefixes its exported symbols may carry
   case "$1" in
     fabric) echo "fabric_" ;;
+    hilink) echo "hilink_" ;;
     ptx) echo "ptx_" ;;
     gpu) echo "gpu_" ;;
     devices/hinic) echo "hinic_" ;;

@@ -8,7 +8,7 @@ START_TEST(allocations_are_aligned_zeroed_and_first_fit)
 {
     struct gpu_memory m;
     struct vdc_error err;
-    ck_assert(gpu_memory_init(&m, 64ull << 20, &err));
+    ck_assert(gpu_memory_init(&m, 0, 64ull << 20, &err));
     uint64_t a, b, c;
     ck_assert(gpu_memory_alloc(&m, 100, &a, &err));
     ck_assert(gpu_memory_alloc(&m, 1000, &b, &err));
@@ -34,7 +34,7 @@ START_TEST(copies_cross_pages_and_unallocated_bytes_fault)
 {
     struct gpu_memory m;
     struct vdc_error err;
-    ck_assert(gpu_memory_init(&m, 64ull << 20, &err));
+    ck_assert(gpu_memory_init(&m, 0, 64ull << 20, &err));
     uint64_t a;
     ck_assert(gpu_memory_alloc(&m, 5ull << 20, &a, &err));
     static uint8_t big[5 << 20], back[5 << 20];
@@ -61,9 +61,9 @@ START_TEST(bad_requests_have_messages)
 {
     struct gpu_memory m;
     struct vdc_error err;
-    ck_assert(!gpu_memory_init(&m, 0, &err));
-    ck_assert_str_eq(err.text, "device memory of 0 bytes: give between 1 byte and 64 TiB");
-    ck_assert(gpu_memory_init(&m, 4ull << 20, &err));
+    ck_assert(!gpu_memory_init(&m, 0, 0, &err));
+    ck_assert_str_eq(err.text, "device memory of 0 bytes: give between 1 byte and 1 TiB");
+    ck_assert(gpu_memory_init(&m, 0, 4ull << 20, &err));
     uint64_t a;
     ck_assert(!gpu_memory_alloc(&m, 0, &a, &err));
     ck_assert_str_eq(err.text, "device allocation of 0 bytes: ask for at least 1 byte");

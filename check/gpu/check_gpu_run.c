@@ -1,6 +1,8 @@
-/* A launch run in steps (gpu_run_*): where the steps stop changes nothing, and writes posted from outside the SMs
- * land at their cycle, so a kernel polling a flag sees it exactly then, whatever the steps. */
+/* A launch run in steps (gpu_run_*): where the steps stop changes nothing, and what is posted from outside the SMs
+ * runs at its cycle, so a kernel polling a flag sees a write exactly then, whatever the steps. */
 #include <stdint.h>
+
+#include "../../src/gpu/gpu_memory.h"
 
 #include "../../src/gpu/gpu.h"
 #include "../suites.h"
@@ -31,6 +33,24 @@ static struct gpu_run *start_wait(struct gpu *gpu, struct gpu_module *module, ui
     return run;
 }
 
+/* A write of a 32-bit value to device memory, made by the launch at its cycle (the posted call's argument packs
+ * the flag's offset from the start of device memory and the value). */
+struct flag_writes {
+    struct gpu *gpu;
+    uint64_t cycles[4];
+    uint32_t count;
+};
+
+static void write_flag(void *ctx, uint64_t arg, uint64_t cycle)
+{
+    struct flag_writes *w = ctx;
+    uint32_t value = (uint32_t)(arg >> 32);
+    uint64_t address = GPU_GLOBAL_BASE + (arg & 0xffffffffu);
+    struct vdc_error err;
+    ck_assert(gpu_memory_write(gpu_get_memory(w->gpu), address, &value, 4, "flag", &err));
+    w->cycles[w->count++] = cycle;
+}
+
 /* wait_flag on one thread, advanced `step` cycles at a time (0: whole), with the flag set to 7 at cycle
  * `set_at` after the launch's first cycle (a first write of 3, the wrong value, 100 cycles earlier). */
 static struct stepped wait_for_flag(uint64_t step, uint64_t set_at)
@@ -41,12 +61,16 @@ static struct stepped wait_for_flag(uint64_t step, uint64_t set_at)
     struct gpu_run *run = start_wait(gpu, module, 7, &flag, &out);
     struct vdc_error err;
     uint64_t first = gpu_run_first_cycle(run);
-    uint32_t wrong = 3, right = 7;
-    ck_assert(gpu_run_post_write(run, first + set_at - 100, flag, &wrong, 4, &err));
-    ck_assert(gpu_run_post_write(run, first + set_at, flag, &right, 4, &err));
+    struct flag_writes writes = {.gpu = gpu};
+    uint64_t offset = flag - GPU_GLOBAL_BASE;
+    gpu_run_post(run, first + set_at - 100, write_flag, &writes, offset | (uint64_t)3 << 32);
+    gpu_run_post(run, first + set_at, write_flag, &writes, offset | (uint64_t)7 << 32);
     struct stepped s = {0};
     for (uint64_t until = first + (step ? step : UINT64_MAX - first); !gpu_run_advance(run, until); until += step)
         s.steps++;
+    ck_assert_uint_eq(writes.count, 2);
+    ck_assert_uint_eq(writes.cycles[0], first + set_at - 100);
+    ck_assert_uint_eq(writes.cycles[1], first + set_at);
     struct gpu_fault fault;
     gpu_run_finish(run, &s.stats, &fault);
     ck_assert(!fault.happened);
@@ -118,21 +142,25 @@ START_TEST(steps_change_nothing_in_a_kernel)
 }
 END_TEST
 
-START_TEST(a_write_outside_device_memory_is_refused)
+/* A call due after the launch's last instruction is made with GPU_CYCLE_NONE, for its poster to act on. */
+START_TEST(a_call_the_launch_never_reaches_is_returned)
 {
     struct gpu_module *module;
     struct gpu *gpu = check_gpu_open("h100", FLAGS_PTX, &module);
     uint64_t flag, out;
     struct gpu_run *run = start_wait(gpu, module, 0, &flag, &out);
-    struct vdc_error err;
-    uint32_t v = 1;
-    ck_assert(!gpu_run_post_write(run, gpu_run_first_cycle(run) + 10, 0x1000, &v, 4, &err));
-    ck_assert_str_eq(err.text, "posted write at 0x1000 (4 bytes): outside device memory");
-    ck_assert(!gpu_run_post_write(run, gpu_run_first_cycle(run) + 10, flag + (2u << 20), &v, 4, &err));
+    struct flag_writes writes = {.gpu = gpu};
+    uint64_t first = gpu_run_first_cycle(run);
+    gpu_run_post(run, first + 1000000, write_flag, &writes, (flag - GPU_GLOBAL_BASE) | (uint64_t)5 << 32);
+    ck_assert(!gpu_run_advance(run, first + 1));
+    ck_assert_uint_eq(gpu_run_reached(run), first + 1);
     ck_assert(gpu_run_advance(run, UINT64_MAX));
+    ck_assert_uint_eq(writes.count, 1);
+    ck_assert_uint_eq(writes.cycles[0], GPU_CYCLE_NONE);
     struct gpu_launch_stats s;
     struct gpu_fault fault;
     gpu_run_finish(run, &s, &fault);
+    ck_assert_uint_lt(s.cycles, 1000000);
     gpu_module_unload(gpu, module);
     gpu_free(gpu);
 }
@@ -145,7 +173,7 @@ Suite *gpu_run_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, a_polled_flag_is_seen_at_its_cycle_whatever_the_steps);
     tcase_add_test(tc, steps_change_nothing_in_a_kernel);
-    tcase_add_test(tc, a_write_outside_device_memory_is_refused);
+    tcase_add_test(tc, a_call_the_launch_never_reaches_is_returned);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,11 +7,16 @@
 
 struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err)
 {
+    return gpu_create_at(params, 0, err);
+}
+
+struct gpu *gpu_create_at(const struct gpu_params *params, uint32_t place, struct vdc_error *err)
+{
     if (!gpu_params_validate(params, err))
         return NULL;
     struct gpu *gpu = vdc_xcalloc(1, sizeof *gpu);
     gpu->params = *params;
-    if (!gpu_memory_init(&gpu->memory, params->memory_bytes, err)) {
+    if (!gpu_memory_init(&gpu->memory, place, params->memory_bytes, err)) {
         free(gpu);
         return NULL;
     }
@@ -26,6 +31,26 @@ void gpu_free(struct gpu *gpu)
     gpu_memsys_free(gpu->memsys);
     gpu_memory_release(&gpu->memory);
     free(gpu);
+}
+
+void gpu_set_peer_ops(struct gpu *gpu, const struct gpu_peer_ops *ops)
+{
+    gpu->peers = *ops;
+}
+
+void gpu_allow_peer(struct gpu *gpu, uint32_t place, bool allowed)
+{
+    if (place >= GPU_MAX_PLACES)
+        return;
+    if (allowed)
+        gpu->peers_allowed |= 1ull << place;
+    else
+        gpu->peers_allowed &= ~(1ull << place);
+}
+
+uint32_t gpu_place(const struct gpu *gpu)
+{
+    return (uint32_t)((gpu->memory.base - GPU_GLOBAL_BASE) / GPU_PLACE_BYTES);
 }
 
 const struct gpu_params *gpu_get_params(const struct gpu *gpu)

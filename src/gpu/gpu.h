@@ -19,6 +19,9 @@ struct gpu;
 struct gpu_module;
 
 struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err);
+/* A GPU whose memory is at place `place` of a shared address space (gpu_memory.h); gpu_create is place 0. Its
+ * kernels' timing does not depend on the place. */
+struct gpu *gpu_create_at(const struct gpu_params *params, uint32_t place, struct vdc_error *err);
 void gpu_free(struct gpu *gpu);
 const struct gpu_params *gpu_get_params(const struct gpu *gpu);
 struct gpu_memory *gpu_get_memory(struct gpu *gpu);
@@ -78,16 +81,37 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
 uint64_t gpu_run_first_cycle(const struct gpu_run *run);
 /* Issues every warp instruction before cycle `until`; true once the launch is over (every warp ended, or a fault). */
 bool gpu_run_advance(struct gpu_run *run, uint64_t until);
-/* A write that reaches device memory from outside the SMs (a peer GPU's store, a copy engine) at `cycle`, no earlier
- * than the last gpu_run_advance's `until`: applied in cycle order among the warps' instructions, before those issued
- * at the same cycle, and in posting order among writes of one cycle. False (nothing written) when the bytes are not
- * all in allocated device memory. The caches' timing is not touched: the bytes are in memory for the next access. */
-bool gpu_run_post_write(struct gpu_run *run, uint64_t cycle, uint64_t address, const void *data, uint32_t bytes,
-                        struct vdc_error *err);
+/* What reaches a running launch from outside its SMs (a peer GPU's write or read, a copy engine): a call the
+ * launch makes when it reaches `cycle`, in cycle order among its warps' instructions (before those issued at the
+ * same cycle) and in posting order among calls of one cycle. The call may read and write device memory. `cycle` is
+ * never earlier than where the launch has got to (gpu_run_reached: the lookahead guarantees it). A launch that
+ * ends first makes its remaining calls, in order, with GPU_CYCLE_NONE: the caller then does what it would have
+ * done without a launch running. */
+#define GPU_CYCLE_NONE UINT64_MAX
+typedef void (*gpu_run_call)(void *ctx, uint64_t arg, uint64_t cycle);
+void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg);
+/* The first cycle the launch has not yet run (every warp instruction before it has issued). */
+uint64_t gpu_run_reached(const struct gpu_run *run);
 /* Stats and fault of a run that is over; frees it. */
 void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct gpu_fault *fault);
 /* Frees a run that will not be finished (its simulation ended first). */
 void gpu_run_discard(struct gpu_run *run);
+
+/* How a GPU's kernels reach the memory of the GPUs at other places (its peers), installed by whoever carries the
+ * traffic (HiGPU's HiLink port). */
+struct gpu_peer_ops {
+    void *ctx;
+    /* Whether [address, address + bytes) is device memory of the GPU at `place` (a kernel's access is checked
+     * when it issues, so that a bad one faults there, naming its thread). */
+    bool (*valid)(void *ctx, uint32_t place, uint64_t address, uint64_t bytes);
+    /* A store of `bytes` (1 to 256, contiguous) issued at `cycle` of the running launch: a posted write. */
+    void (*store)(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle);
+};
+void gpu_set_peer_ops(struct gpu *gpu, const struct gpu_peer_ops *ops);
+/* Lets (or stops) the GPU's kernels reach place `place` (cudaDeviceEnablePeerAccess). */
+void gpu_allow_peer(struct gpu *gpu, uint32_t place, bool allowed);
+/* Its own place (gpu_create_at). */
+uint32_t gpu_place(const struct gpu *gpu);
 
 /* Totals since creation, for a status program (nvidia-smi-like) and reports. */
 struct gpu_totals {

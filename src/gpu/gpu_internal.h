@@ -116,6 +116,8 @@ struct gpu {
     /* The GPU's free-running cycle counter: each launch starts where the previous one ended, so the memory
      * system's queues and fills, which outlive a kernel, stay on one time line. */
     uint64_t cycle_base;
+    struct gpu_peer_ops peers;    /* how kernels reach other places (store NULL: they cannot) */
+    uint64_t peers_allowed;       /* bit per place its kernels may reach */
 };
 
 bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,

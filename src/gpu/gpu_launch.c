@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gpu/gpu_internal.h"
+#include "gpu/gpu_inbox.h"
 #include "gpu/gpu_sched_queue.h"
 
 #define NEVER UINT64_MAX
@@ -290,85 +291,10 @@ static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint
  * that the fetch is back when that warp's turn comes, near enough that it is still there. */
 #define PREFETCH_AHEAD 8
 
-/* ---- writes from outside the SMs ---- */
-
-/* A write that reaches device memory from outside the SMs while the launch runs (gpu_run_post_write). */
-struct posted_write {
-    uint64_t cycle, seq;
-    uint64_t address;
-    uint64_t data_at;      /* offset of its bytes in the inbox's data */
-    uint32_t bytes;
-};
-
-/* The posted writes not yet applied: a heap by (cycle, order of posting), and their bytes. */
-struct inbox {
-    struct posted_write *heap;
-    uint32_t count, capacity;
-    uint8_t *data;
-    uint64_t data_used, data_capacity;
-    uint64_t next_seq;
-    uint64_t applied, refused;
-};
-
-static bool write_before(const struct posted_write *a, const struct posted_write *b)
-{
-    return a->cycle < b->cycle || (a->cycle == b->cycle && a->seq < b->seq);
-}
-
-static void inbox_push(struct inbox *in, struct posted_write w)
-{
-    if (in->count == in->capacity) {
-        in->capacity = in->capacity ? 2 * in->capacity : 64;
-        in->heap = vdc_xrealloc(in->heap, in->capacity, sizeof *in->heap);
-    }
-    uint32_t i = in->count++;
-    while (i > 0 && write_before(&w, &in->heap[(i - 1) / 2])) {
-        in->heap[i] = in->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    in->heap[i] = w;
-}
-
-static struct posted_write inbox_pop(struct inbox *in)
-{
-    struct posted_write top = in->heap[0], last = in->heap[--in->count];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= in->count)
-            break;
-        if (c + 1 < in->count && write_before(&in->heap[c + 1], &in->heap[c]))
-            c++;
-        if (!write_before(&in->heap[c], &last))
-            break;
-        in->heap[i] = in->heap[c];
-        i = c;
-    }
-    if (in->count > 0)
-        in->heap[i] = last;
-    return top;
-}
-
-/* Applies, in their order, the posted writes due by cycle `cycle`; their bytes are let go once none is left. */
-static void inbox_apply(struct inbox *in, struct gpu *gpu, uint64_t cycle)
-{
-    while (in->count > 0 && in->heap[0].cycle <= cycle) {
-        struct posted_write w = inbox_pop(in);
-        struct vdc_error err;
-        /* Checked when posted; device memory is freed only by commands, which do not run beside a launch. */
-        if (gpu_memory_write(&gpu->memory, w.address, in->data + w.data_at, w.bytes, "posted write", &err))
-            in->applied++;
-        else
-            in->refused++;
-    }
-    if (in->count == 0)
-        in->data_used = 0;
-}
-
 /* Issues in time order every warp instruction before cycle `until`; false when the launch is over (the queue is
  * empty, or a fault stopped it). Where the loop stops changes nothing in what it simulates: the queue orders by
  * (cycle, scheduler), and the entry it stops at goes back as it was. */
-static bool run_loop(struct launch_loop *lp, struct inbox *in, uint64_t until)
+static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t until)
 {
     struct launch_state *ls = lp->ls;
     struct sched_entry e;
@@ -381,8 +307,8 @@ static bool run_loop(struct launch_loop *lp, struct inbox *in, uint64_t until)
             return true;
         }
         sc->queued = NEVER;
-        if (in->count > 0 && in->heap[0].cycle <= e.time)
-            inbox_apply(in, ls->gpu, e.time); /* what arrives at a cycle is seen by the instructions issued at it */
+        if (gpu_inbox_next_cycle(in) <= e.time)
+            gpu_inbox_run_due(in, e.time); /* what arrives at a cycle is seen by the instructions issued at it */
         uint32_t ahead;
         if (gpu_sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
             prefetch_next(lp, ahead);
@@ -469,7 +395,7 @@ struct gpu_run {
     struct gpu_launch launch;     /* the caller's, its parameters pointing at ls.params */
     struct gpu_fault fault;
     struct gpu_occupancy occ;
-    struct inbox inbox;
+    struct gpu_inbox inbox;
     uint64_t first_cycle;
     uint64_t reached;             /* every instruction before this cycle has issued */
     bool over;
@@ -568,46 +494,33 @@ uint64_t gpu_run_first_cycle(const struct gpu_run *run)
 
 bool gpu_run_advance(struct gpu_run *run, uint64_t until)
 {
-    if (!run->over)
+    if (!run->over) {
         run->over = !run_loop(&run->lp, &run->inbox, until);
-    if (until > run->reached)
-        run->reached = until;
-    if (run->over)
-        inbox_apply(&run->inbox, run->ls.gpu, NEVER); /* nothing runs any more to see them in order */
+        if (until > run->reached)
+            run->reached = until;
+        if (run->over)
+            gpu_inbox_return_all(&run->inbox); /* nothing runs any more to reach their cycles */
+    }
     return run->over;
 }
 
-bool gpu_run_post_write(struct gpu_run *run, uint64_t cycle, uint64_t address, const void *data, uint32_t bytes,
-                        struct vdc_error *err)
+void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg)
 {
-    /* The lookahead guarantees it: whatever reaches the GPU left at least one step earlier. */
-    assert(cycle >= run->reached || run->over);
-    struct gpu *gpu = run->ls.gpu;
-    if (!gpu_memory_check(&gpu->memory, address, bytes, "posted write", err))
-        return false;
-    if (run->over) {
-        bool ok = gpu_memory_write(&gpu->memory, address, data, bytes, "posted write", err);
-        run->inbox.applied += ok;
-        return ok;
-    }
-    struct inbox *in = &run->inbox;
-    if (in->data_used + bytes > in->data_capacity) {
-        in->data_capacity = in->data_capacity ? 2 * in->data_capacity : 4096;
-        while (in->data_used + bytes > in->data_capacity)
-            in->data_capacity *= 2;
-        in->data = vdc_xrealloc(in->data, in->data_capacity, 1);
-    }
-    memcpy(in->data + in->data_used, data, bytes);
-    inbox_push(in, (struct posted_write){.cycle = cycle, .seq = in->next_seq++, .address = address,
-                                         .data_at = in->data_used, .bytes = bytes});
-    in->data_used += bytes;
-    return true;
+    /* The lookahead guarantees both: whatever reaches the GPU left at least one step earlier. */
+    assert(!run->over);
+    assert(cycle >= run->reached);
+    gpu_inbox_push(&run->inbox, cycle, fn, ctx, arg);
+}
+
+uint64_t gpu_run_reached(const struct gpu_run *run)
+{
+    return run->reached > run->first_cycle ? run->reached : run->first_cycle;
 }
 
 static void free_run(struct gpu_run *run)
 {
-    free(run->inbox.heap);
-    free(run->inbox.data);
+    gpu_inbox_return_all(&run->inbox);
+    gpu_inbox_free(&run->inbox);
     gpu_sched_queue_free(&run->lp.queue);
     free(run->lp.schedulers);
     free(run->lp.ready_at);

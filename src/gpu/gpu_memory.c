@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool gpu_memory_init(struct gpu_memory *m, uint64_t capacity, struct vdc_error *err)
+bool gpu_memory_init(struct gpu_memory *m, uint32_t place, uint64_t capacity, struct vdc_error *err)
 {
     memset(m, 0, sizeof *m);
-    if (capacity == 0 || capacity > (1ull << 46))
-        return vdc_fail(err, "device memory of %" PRIu64 " bytes: give between 1 byte and 64 TiB", capacity);
+    if (capacity == 0 || capacity > GPU_PLACE_BYTES)
+        return vdc_fail(err, "device memory of %" PRIu64 " bytes: give between 1 byte and 1 TiB", capacity);
+    if (place >= GPU_MAX_PLACES)
+        return vdc_fail(err, "GPU place %u: give 0 to %u", place, GPU_MAX_PLACES - 1);
+    m->base = GPU_GLOBAL_BASE + place * GPU_PLACE_BYTES;
     m->capacity = capacity;
     m->page_count = (capacity + GPU_PAGE_BYTES - 1) >> GPU_PAGE_SHIFT;
     m->pages = vdc_xcalloc(m->page_count, sizeof *m->pages);
@@ -32,8 +35,8 @@ void gpu_memory_release(struct gpu_memory *m)
 /* Gives storage to (or takes it from) every page an allocation overlaps. */
 static void pages_use(struct gpu_memory *m, uint64_t address, uint64_t size, bool take)
 {
-    uint64_t first = (address - GPU_GLOBAL_BASE) >> GPU_PAGE_SHIFT;
-    uint64_t last = (address - GPU_GLOBAL_BASE + size - 1) >> GPU_PAGE_SHIFT;
+    uint64_t first = (address - m->base) >> GPU_PAGE_SHIFT;
+    uint64_t last = (address - m->base + size - 1) >> GPU_PAGE_SHIFT;
     for (uint64_t p = first; p <= last; p++) {
         if (take) {
             if (m->page_users[p]++ == 0)
@@ -54,7 +57,7 @@ bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, st
                         size, m->capacity);
     uint64_t rounded = (size + GPU_ALLOC_ALIGN - 1) & ~(uint64_t)(GPU_ALLOC_ALIGN - 1);
     /* First fit: the gap before each allocation in address order, then the tail. */
-    uint64_t candidate = GPU_GLOBAL_BASE;
+    uint64_t candidate = m->base;
     uint32_t slot = 0;
     for (; slot < m->allocation_count; slot++) {
         if (m->allocations[slot].address - candidate >= rounded)
@@ -62,7 +65,7 @@ bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, st
         uint64_t end = m->allocations[slot].address + m->allocations[slot].size;
         candidate = (end + GPU_ALLOC_ALIGN - 1) & ~(uint64_t)(GPU_ALLOC_ALIGN - 1);
     }
-    if (candidate - GPU_GLOBAL_BASE + rounded > m->capacity)
+    if (candidate - m->base + rounded > m->capacity)
         return vdc_fail(err,
                         "device allocation of %" PRIu64 " bytes: out of device memory (%" PRIu64 " of %" PRIu64
                         " bytes in use); free buffers or give the GPU more memory",
@@ -80,7 +83,7 @@ bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, st
     pages_use(m, candidate, size, true);
     /* A reused page may hold an earlier allocation's bytes: every allocation starts zeroed, for determinism. */
     for (uint64_t at = candidate; at < candidate + size;) {
-        uint64_t in_page = GPU_PAGE_BYTES - ((at - GPU_GLOBAL_BASE) & (GPU_PAGE_BYTES - 1));
+        uint64_t in_page = GPU_PAGE_BYTES - ((at - m->base) & (GPU_PAGE_BYTES - 1));
         uint64_t n = candidate + size - at < in_page ? candidate + size - at : in_page;
         memset(gpu_memory_at(m, at, 1), 0, n);
         at += n;
@@ -113,13 +116,13 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
 static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint64_t len, bool to_device,
                        const char *what, struct vdc_error *err)
 {
-    if (len > 0 && (address < GPU_GLOBAL_BASE || address - GPU_GLOBAL_BASE > m->capacity ||
-                    len > m->capacity - (address - GPU_GLOBAL_BASE)))
+    if (len > 0 && (address < m->base || address - m->base > m->capacity ||
+                    len > m->capacity - (address - m->base)))
         return vdc_fail(err, "%s at 0x%" PRIx64 " (%" PRIu64 " bytes): outside device memory", what, address, len);
     uint64_t done = 0;
     while (done < len) {
         uint64_t at = address + done;
-        uint64_t in_page = GPU_PAGE_BYTES - ((at - GPU_GLOBAL_BASE) & (GPU_PAGE_BYTES - 1));
+        uint64_t in_page = GPU_PAGE_BYTES - ((at - m->base) & (GPU_PAGE_BYTES - 1));
         uint64_t n = len - done < in_page ? len - done : in_page;
         uint8_t *host = gpu_memory_at(m, at, 1);
         if (host == NULL)

@@ -8,8 +8,12 @@
 
 #include "common/error.h"
 
-/* Device addresses start here, so that 0 and small integers are never valid pointers. */
+/* Device addresses start here, so that 0 and small integers are never valid pointers. GPUs that share an address
+ * space (the GPUs of a HiLink fabric, as CUDA's unified addressing has them) each have their memory at a place of
+ * their own: GPU `place` at GPU_GLOBAL_BASE + place * GPU_PLACE_BYTES, which also bounds a GPU's memory. */
 #define GPU_GLOBAL_BASE 0x0000010000000000ull
+#define GPU_PLACE_BYTES 0x0000010000000000ull
+#define GPU_MAX_PLACES 64u
 /* Generic addresses of the shared and local windows (cvta.shared / cvta.local and generic ld/st): each window is
  * 4 GiB; shared offsets and local offsets are 32-bit. */
 #define GPU_SHARED_WINDOW 0x0000700000000000ull
@@ -21,7 +25,8 @@
 #define GPU_ALLOC_ALIGN 256u
 
 struct gpu_memory {
-    uint64_t capacity;          /* bytes of address space from GPU_GLOBAL_BASE */
+    uint64_t base;              /* its first address: GPU_GLOBAL_BASE + place * GPU_PLACE_BYTES */
+    uint64_t capacity;          /* bytes of address space from base */
     uint64_t page_count;
     uint8_t **pages;            /* storage of each page, NULL when nothing is allocated in it */
     uint32_t *page_users;       /* allocations overlapping each page */
@@ -30,7 +35,8 @@ struct gpu_memory {
     uint64_t used;              /* bytes allocated */
 };
 
-bool gpu_memory_init(struct gpu_memory *m, uint64_t capacity, struct vdc_error *err);
+/* Memory of `capacity` bytes (at most GPU_PLACE_BYTES) at place `place` (below GPU_MAX_PLACES). */
+bool gpu_memory_init(struct gpu_memory *m, uint32_t place, uint64_t capacity, struct vdc_error *err);
 void gpu_memory_release(struct gpu_memory *m);
 
 /* First fit, aligned to GPU_ALLOC_ALIGN, zero-filled. False when `size` is 0 or nothing large enough is free. */
@@ -42,9 +48,9 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
  * not cross a 2 MiB page (aligned accesses of up to 16 bytes never do). The executor's fast path. */
 static inline uint8_t *gpu_memory_at(const struct gpu_memory *m, uint64_t address, uint32_t len)
 {
-    uint64_t offset = address - GPU_GLOBAL_BASE;
+    uint64_t offset = address - m->base;
     uint64_t page = offset >> GPU_PAGE_SHIFT;
-    if (address < GPU_GLOBAL_BASE || page >= m->page_count || m->pages[page] == NULL)
+    if (address < m->base || page >= m->page_count || m->pages[page] == NULL)
         return NULL;
     if ((offset & (GPU_PAGE_BYTES - 1)) + len > GPU_PAGE_BYTES)
         return NULL;

@@ -32,7 +32,7 @@ struct gpu_key {
 
 static const struct gpu_key keys[] = {
     {"clock", KEY_FREQUENCY, F64(clock_hz), 1000000, 100000000000ULL, "SM clock; every cycle figure counts it"},
-    {"memory", KEY_SIZE, F64(memory_bytes), 1 << 21, 1ULL << 50, "device memory (HBM) capacity"},
+    {"memory", KEY_SIZE, F64(memory_bytes), 1 << 21, 1ULL << 40, "device memory (HBM) capacity"},
     {"sm_count", KEY_COUNT, F32(sm_count), 1, 1024, "streaming multiprocessors"},
     {"schedulers_per_sm", KEY_COUNT, F32(schedulers_per_sm), 1, 8,
      "warp schedulers per SM, each issuing at most one warp instruction per cycle"},

@@ -21,8 +21,7 @@ bool higpu_device_range(const struct higpu *gpu, uint64_t address, uint64_t leng
     uint64_t end;
     if (length == 0)
         return true;
-    if (address < GPU_GLOBAL_BASE || __builtin_add_overflow(address, length, &end) ||
-        end - GPU_GLOBAL_BASE > m->capacity) {
+    if (address < m->base || __builtin_add_overflow(address, length, &end) || end - m->base > m->capacity) {
         snprintf(why, HIGPU_MAX_MESSAGE, "%s 0x%" PRIx64 " (%" PRIu64 " bytes) is outside device memory", what,
                  address, length);
         return false;

@@ -1,0 +1,100 @@
+/* HiLink: an NVSwitch-like fabric that joins GPUs. Each GPU has links of one rate and latency to one or more switch
+ * planes (HGX H100: four NVSwitch chips, 5/4/4/5 of its 18 links); traffic moves in packets of a header and up to
+ * 256 bytes; every link direction has credit-based flow control, so nothing is ever dropped; packets between a pair
+ * of GPUs are delivered in the order they were sent. Independent of the packet fabric (src/fabric): a different
+ * protocol, no Ethernet, no PFC. Its events run on entities of its own (VDC_IDS_HILINK_BASE). */
+#ifndef VDC_HILINK_HILINK_H
+#define VDC_HILINK_HILINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/time.h"
+
+struct vdc_sim;
+
+#define HILINK_MAX_GPUS 64
+#define HILINK_MAX_PLANES 8
+#define HILINK_MAX_LINKS 64    /* links per GPU, over all planes */
+#define HILINK_MAX_PAYLOAD 256
+
+struct hilink_params {
+    uint32_t gpus;                     /* 2 to HILINK_MAX_GPUS */
+    uint32_t links_per_gpu;            /* 1 to HILINK_MAX_LINKS */
+    uint32_t planes;                   /* switch planes, 1 to HILINK_MAX_PLANES, at most links_per_gpu */
+    uint64_t link_bytes_per_second;    /* per link, per direction, on the wire */
+    vdc_time link_latency;             /* one way along a link (wire, PHY), GPU to switch or switch to GPU */
+    vdc_time switch_latency;           /* a packet's time from a plane's input to its output queue */
+    uint32_t header_bytes;             /* each packet's bytes on the wire besides its payload */
+    uint32_t credits;                  /* packets the receiver of a link direction buffers: the sender's credits */
+};
+
+/* Defaults: h100 and h200 (the same NVLink 4): 18 links of 25 GB/s per direction, one plane, 8 GPUs; the
+ * latencies and header size docs/hilink.md gives with their sources. */
+bool hilink_params_preset(const char *preset, struct hilink_params *p, struct vdc_error *err);
+/* False with a one-line message naming the `hilink.*` key at fault. */
+bool hilink_params_validate(const struct hilink_params *p, struct vdc_error *err);
+/* Links of each GPU to plane `plane`: links_per_gpu spread evenly, the remainder going first to the last plane,
+ * then the first, the second to last... (18 over 4 planes: 5/4/4/5, as HGX cables them). */
+uint32_t hilink_plane_links(const struct hilink_params *p, uint32_t plane);
+
+/* A packet: what the GPU side fills in and gets back. The fabric adds nothing the GPUs see; `kind`, `address`,
+ * `tag` and `data` are the GPUs' own (a write, a read request or reply, an acknowledgement...). */
+struct hilink_packet {
+    uint16_t src, dst;                 /* GPU indices on the fabric */
+    uint8_t kind;
+    uint16_t bytes;                    /* payload, 0 to HILINK_MAX_PAYLOAD: on the wire, header_bytes + bytes */
+    uint64_t address;
+    uint64_t tag;
+    uint8_t data[HILINK_MAX_PAYLOAD];
+};
+
+/* The GPU side of its port. The fabric pulls packets when one of the GPU's links can take one (idle, with a
+ * credit) and hands it the packets addressed to it. */
+struct hilink_gpu_ops {
+    void *ctx;
+    /* The GPU's next packet, if it has one to send at `now`: true and *out filled. Otherwise false, and *wake is the
+     * time it will have one (VDC_TIME_MAX: only after it calls hilink_kick). */
+    bool (*next)(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake);
+    /* A packet for this GPU. Called when the packet leaves the switch for the GPU's link (or, to keep the pair's
+     * order, when the packets sent before it have), which is at least one link latency before `arrive`, the time it
+     * lands in the GPU: so a GPU running ahead of virtual time by up to one link latency learns of it in time. */
+    void (*deliver)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
+};
+
+/* Per port counters (a GPU's links together, each direction). */
+struct hilink_port_stats {
+    uint64_t packets_sent, bytes_sent;         /* payload bytes */
+    uint64_t packets_received, bytes_received;
+    uint64_t wire_bytes_sent;                  /* headers included */
+    vdc_time credit_stall;                     /* link-time its links waited for a credit with a packet to send */
+};
+
+struct hilink;
+
+/* A fabric of p->gpus GPUs in `sim`, its entities from `entity_base` (hilink_entity_count of them). */
+struct hilink *hilink_create(struct vdc_sim *sim, const struct hilink_params *p, uint32_t entity_base,
+                             struct vdc_error *err);
+uint32_t hilink_entity_count(const struct hilink_params *p);
+void hilink_free(struct hilink *h);
+const struct hilink_params *hilink_get_params(const struct hilink *h);
+
+/* Connects GPU `gpu` (0 to gpus-1) to the fabric; false if out of range or already attached. */
+bool hilink_attach(struct hilink *h, uint32_t gpu, const struct hilink_gpu_ops *ops, struct vdc_error *err);
+void hilink_detach(struct hilink *h, uint32_t gpu);
+/* The GPU has something to send sooner than it last said: its idle links ask it again now. */
+void hilink_kick(struct hilink *h, uint32_t gpu);
+
+/* Takes all of GPU `gpu`'s links down (false) or back up: while down nothing crosses them in either direction, what
+ * was on its way waits where it is (credits stop), and nothing is lost; traffic resumes where it stopped. */
+void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
+
+void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out);
+/* The time a lone packet of `bytes` of payload takes from the first bit leaving its GPU to landing in its
+ * destination, in an idle fabric: two serialisations, two link latencies and the switch latency. */
+vdc_time hilink_idle_latency(const struct hilink_params *p, uint32_t bytes);
+/* The time `bytes` take on one link's wire (header_bytes + bytes at link_bytes_per_second), rounded up to a ps. */
+vdc_time hilink_serialisation(const struct hilink_params *p, uint32_t bytes);
+
+#endif
