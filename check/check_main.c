@@ -42,6 +42,7 @@ int main(void)
     srunner_add_suite(runner, gpu_params_suite());
     srunner_add_suite(runner, gpu_memsys_suite());
     srunner_add_suite(runner, gpu_sched_queue_suite());
+    srunner_add_suite(runner, hilink_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

@@ -17,12 +17,13 @@ hilink: common scheduler
 kvm: common scheduler
 devices: common scheduler kvm
 devices/hinic: common scheduler kvm fabric devices
-devices/higpu: common scheduler kvm gpu ptx devices
-devices/table: common scheduler kvm devices devices/hinic devices/higpu
+devices/hilink: common scheduler hilink
+devices/higpu: common scheduler kvm gpu ptx devices devices/hilink hilink
+devices/table: common scheduler kvm devices devices/hinic devices/higpu devices/hilink hilink
 scenario: common scheduler
-run: common scheduler report ptx gpu fabric kvm devices scenario
-bench: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu
-cli: common scheduler report ptx gpu fabric kvm devices devices/hinic devices/higpu scenario run bench
+run: common scheduler report ptx gpu fabric hilink kvm devices scenario
+bench: common scheduler report ptx gpu fabric hilink kvm devices devices/hinic devices/higpu devices/hilink
+cli: common scheduler report ptx gpu fabric hilink kvm devices devices/hinic devices/higpu devices/hilink scenario run bench
 main.c: cli common run
 '
 

@@ -14,6 +14,7 @@ prefixes_of() {   # part -> the prefixes its exported symbols may carry
     gpu) echo "gpu_" ;;
     devices/hinic) echo "hinic_" ;;
     devices/higpu) echo "higpu_" ;;
+    devices/hilink) echo "hilink_port_" ;;
     bench) echo "vdc_bench_" ;;
     *) echo "vdc_" ;;
   esac

@@ -61,7 +61,7 @@ guest_pins() {
   has pin-fault-mmio "guest      blade0 faulted: write of 8 bytes at 0xc0100000 reaches no device (rip 0x401035)"
   ONCE=1 pin_run pin-rack8 0 5a9ba443dfed9ee5 scenarios/rack8.yaml
   has pin-rack8 "guests     8 of 8 exited with 0"
-  pin_run pin-gpu-smi 0 7d2b0e02050f2ae7 scenarios/gpu-smi.yaml
+  pin_run pin-gpu-smi 0 23675b994edd1f99 scenarios/gpu-smi.yaml
   has pin-gpu-smi "guests     2 of 2 exited with 0"
   "$vdc" run scenarios/gpu-smi.yaml --out "$tmp/gpu-smi-out" >/dev/null 2>&1
   if grep -q '{"guest": "blade1", "device": "higpu", "commands": 1, ' "$tmp/gpu-smi-out/summary.json"; then pass; else
@@ -78,9 +78,10 @@ guest_pins() {
   # Each device's counters reach the summary (and summary.json).
   has pin-gpu-kernels "higpu      blade1: 96 commands (0 in error), 9 kernels, 0 faults; busy 147.600479 us (kernels 41.179794 us, copies 46.00673 us), 2282148 bytes copied; 0 guest errors"
   # Kernels run window by window in virtual time; the window changes how many steps, not what is simulated: the
-  # same bytes (digest included) for windows of 1 ns, 40 ns and the 250 ns lookahead, and one past it refused.
+  # same bytes (digest included) for windows of 1 ns, 40 ns and the 150 ns lookahead (HiLink's link latency), and
+  # one past it refused.
   cp "$tmp/out" "$tmp/gpu-kernels-default"
-  for window in 1ns 40ns 250ns; do
+  for window in 1ns 40ns 150ns; do
     "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=$window >"$tmp/window" 2>/dev/null
     if diff <(grep -v '^simulated ' "$tmp/gpu-kernels-default") <(grep -v '^simulated ' "$tmp/window") >/dev/null; then
       pass
@@ -89,7 +90,42 @@ guest_pins() {
     fi
   done
   expect gpu-window-past-lookahead 2 "gpu.window 300 ns is longer than the lookahead, gpu.pcie_latency 250 ns" \
-    -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=300ns
+    -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=300ns --set hilink.enabled=false
+  expect gpu-window-past-hilink-lookahead 2 "gpu.window 200 ns is longer than the lookahead, hilink.link_latency 150 ns" \
+    -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=200ns
+  # HiLink (docs/hilink.md): GPU 0 copies 4 MiB into GPU 1 and a kernel of its stores a flag there, which GPU 1's
+  # kernel polls; every byte arrives. Without the fabric the program says so.
+  pin_run pin-gpu-peers 0 2c879fc51745a8d9 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers
+  has pin-gpu-peers "[   0.000120010] blade0: copy to GPU 1 over HiLink: 4194304 bytes in 13.924 us, 301.207 GB/s"
+  has pin-gpu-peers "[   0.000208579] blade1: bytes from GPU 0: 0 of 4194304 wrong"
+  # Two GPUs whose kernels see each other's stores: the same bytes, digest included, whatever the window.
+  cp "$tmp/out" "$tmp/gpu-peers-default"
+  for window in 7ns 60ns; do
+    "$vdc" run scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers --set gpu.window=$window \
+      >"$tmp/window" 2>/dev/null
+    if diff <(grep -v '^simulated ' "$tmp/gpu-peers-default") <(grep -v '^simulated ' "$tmp/window") >/dev/null; then
+      pass
+    else
+      fail "gpu.window=$window: gpu-peers prints other bytes than with the default window"
+    fi
+  done
+  "$vdc" run scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers --set hilink.enabled=false >"$tmp/out" 2>&1
+  if grep -q "blade0: gpu-peers: GPU 0 is on no HiLink fabric with a peer" "$tmp/out"; then pass; else
+    fail "gpu-peers without HiLink: no message"; fi
+  # What the device refuses: a copy to a GPU that is not on the fabric, a kernel's store into a peer whose access
+  # was never enabled (a GPU fault naming the peer, the thread and the PTX line).
+  pin_run pin-gpu-peers-refusals 0 867ca43b4852861d scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+    --set guests.args=refusals
+  has pin-gpu-peers-refusals "[   0.000026782] blade0: copy to GPU 5: no such peer: tag 6: no peer GPU 5 on GPU 0's HiLink fabric (places 0 to 1, its own 0)"
+  has pin-gpu-peers-refusals "[   0.000034284] blade0: store into GPU 1 without peer access: GPU fault: tag 7: kernel set_flag faulted in block (0,0,0) thread (0,0,0) at address 0x20000000000: peer store of 4 bytes to GPU 1: peer access not enabled (PTX line 66)"
+  # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB).
+  ONCE=1 pin_run pin-rack8-p2p 0 9fe4163dcf8bd47e scenarios/rack8-p2p.yaml --set "guests.args=65536 10"
+  has pin-rack8-p2p "guests     8 of 8 exited with 0"
+  for matrix in "Unidirectional P2P=Enabled Bandwidth (P2P Writes) Matrix (GB/s)" \
+    "Bidirectional P2P=Enabled Bandwidth Matrix (GB/s)" "P2P=Enabled Latency (P2P Writes) Matrix (us)"; do
+    if grep -A9 -F -- "$matrix" "$tmp/out" | grep -cE "blade0: +[0-7] " | grep -qx 8; then pass; else
+      fail "rack8-p2p: '$matrix' lacks its 8 rows"; fi
+  done
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
   ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"

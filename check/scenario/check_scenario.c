@@ -104,7 +104,8 @@ static const struct set_case set_cases[] = {
                             "kind, file, blades, tor_ports, link_rate, link_delay, switch_latency, leaves, "
                             "spines, hosts_per_leaf, k, fabric_rate"},
     {"topolgy.blades=4", "--set topolgy.blades: unknown key 'topolgy.blades'; expected one of: name, description, "
-                         "seed, run, topology, workload, fabric, transport, faults, output, guests, checks, nic, gpu"},
+                         "seed, run, topology, workload, fabric, transport, faults, output, guests, checks, nic, "
+                         "gpu, hilink"},
     {"topology=rack", "--set topology: 'topology' is a section; set one of its keys: kind, file, blades, "
                       "tor_ports, link_rate, link_delay, switch_latency, leaves, spines, hosts_per_leaf, k, "
                       "fabric_rate"},

@@ -261,6 +261,7 @@ START_TEST(id_ranges_do_not_overlap)
         {"gpus", VDC_IDS_GPU_BASE, VDC_IDS_GPU_COUNT},
         {"gpu engines", VDC_IDS_GPU_ENGINE_BASE, VDC_IDS_GPU_ENGINE_COUNT},
         {"hilink", VDC_IDS_HILINK_BASE, VDC_IDS_HILINK_COUNT},
+        {"gpu ports", VDC_IDS_GPU_PORT_BASE, VDC_IDS_GPU_PORT_COUNT},
         {"fabric services", VDC_IDS_FABRIC_SERVICE_BASE, VDC_IDS_FABRIC_SERVICE_COUNT},
         {"fabric nodes", VDC_IDS_FABRIC_NODE_BASE, VDC_IDS_FABRIC_NODE_COUNT},
         {"workload streams", VDC_IDS_WORKLOAD_STREAM_BASE, VDC_IDS_WORKLOAD_STREAM_COUNT},

@@ -13,3 +13,11 @@ extern "C" __global__ void wait_flag(const volatile unsigned *flag, unsigned exp
     out[0] = clock64() - start;
     out[1] = polls;
 }
+
+// The other side: one thread stores `value` at `flag`, which may be in a peer GPU's memory (a posted write over
+// HiLink that lands there later), after a fence at system scope that orders the stores before it.
+extern "C" __global__ void set_flag(volatile unsigned *flag, unsigned value)
+{
+    __threadfence_system();
+    *flag = value;
+}

@@ -109,7 +109,7 @@ const char *gpu_status_name(int status)
 {
     static const char *const names[] = {"success", "bad command", "bad guest address", "bad device address",
                                         "out of device memory", "bad handle", "PTX error", "launch error",
-                                        "GPU fault"};
+                                        "GPU fault", "no such peer"};
     if (status >= 0 && status < (int)(sizeof names / sizeof names[0]))
         return names[status];
     switch (status) {
@@ -210,6 +210,17 @@ int gpu_memset(struct gpu_device *gpu, uint64_t device_address, uint8_t value, u
     return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MEMSET,
                                            .memset = {.address = device_address, .length = length, .value = value}},
                NULL);
+}
+
+int gpu_peer_access(struct gpu_device *gpu, uint32_t place, int enable)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_PEER_ACCESS,
+                                           .peer = {.place = place, .enable = enable ? 1 : 0}}, NULL);
+}
+
+int gpu_memcpy_peer(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_COPY_PEER, .copy = {src, dst, length}}, NULL);
 }
 
 int gpu_query(struct gpu_device *gpu, struct higpu_info *info)

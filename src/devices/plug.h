@@ -15,12 +15,14 @@
 struct vdc_sim;
 struct vdc_guest;
 struct fabric;
+struct hilink;
 
 /* What a device is given when it is attached to one guest: no more. */
 struct vdc_device_env {
     struct vdc_sim *sim;
     struct vdc_guest *guest;
     struct fabric *fabric;      /* the scenario's packet fabric; NULL when it has none */
+    struct hilink *hilink;      /* the GPUs' peer fabric, GPU `rank` at place `rank`; NULL when there is none */
     uint32_t rank, ranks;       /* this guest's rank among the scenario's `ranks` guests */
     uint64_t mmio_base;         /* its register window in the guest's MMIO area */
     unsigned cause_bit;         /* the simctl cause its completions raise */
@@ -46,6 +48,8 @@ struct vdc_device_plug {
     bool (*wanted)(const void *config);
     /* Whether it sends on the packet fabric: the guests' traffic then keeps a run without a workload going. */
     bool uses_fabric;
+    /* Whether it joins the GPU peer fabric (HiLink): the run builds one when such a device is wanted. */
+    bool uses_hilink;
     /* Attaches one to env->guest: NULL with a one-line message in err. */
     void *(*attach)(const struct vdc_device_env *env, const void *config, struct vdc_error *err);
     /* The run summary's line after "<name> <guest>: " (no newline). */

@@ -69,6 +69,7 @@ struct hilink_port_stats {
     uint64_t packets_received, bytes_received;
     uint64_t wire_bytes_sent;                  /* headers included */
     vdc_time credit_stall;                     /* link-time its links waited for a credit with a packet to send */
+    uint64_t packets_held;                     /* received packets that overtook one sent before them and waited */
 };
 
 struct hilink;
@@ -80,9 +81,13 @@ uint32_t hilink_entity_count(const struct hilink_params *p);
 void hilink_free(struct hilink *h);
 const struct hilink_params *hilink_get_params(const struct hilink *h);
 
-/* Connects GPU `gpu` (0 to gpus-1) to the fabric; false if out of range or already attached. */
+/* Connects GPU `gpu` (0 to gpus-1) to the fabric; false if out of range or already attached. The fabric asks it
+ * for packets once it kicks (hilink_kick). */
 bool hilink_attach(struct hilink *h, uint32_t gpu, const struct hilink_gpu_ops *ops, struct vdc_error *err);
 void hilink_detach(struct hilink *h, uint32_t gpu);
+/* The ctx GPU `gpu` attached with, or NULL when none is: lets a GPU check an address in a peer's memory when it
+ * issues an access there (a simulator's shortcut: the hardware learns it from the reply). */
+void *hilink_gpu_context(const struct hilink *h, uint32_t gpu);
 /* The GPU has something to send sooner than it last said: its idle links ask it again now. */
 void hilink_kick(struct hilink *h, uint32_t gpu);
 

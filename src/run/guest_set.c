@@ -16,6 +16,7 @@
 
 #include "common/read_file.h"
 #include "devices/plug.h"
+#include "run/hilink_setup.h"
 #include "scenario/keys.h"
 
 
@@ -79,6 +80,16 @@ bool vdc_guest_set_uses_fabric(const struct vdc_scenario *sc)
     return false;
 }
 
+static bool uses_hilink(const struct vdc_scenario *sc)
+{
+    for (size_t d = 0; d < vdc_device_count; d++) {
+        const struct vdc_device_plug *plug = vdc_device_table[d].plug;
+        if (plug->uses_hilink && plug->wanted(device_config(sc, d)))
+            return true;
+    }
+    return false;
+}
+
 static bool any_device(const struct vdc_scenario *sc)
 {
     for (size_t d = 0; d < vdc_device_count; d++) {
@@ -102,6 +113,7 @@ static bool attach_devices(struct vdc_guest *g, void *context, struct vdc_error 
             .sim = set->sim,
             .guest = g,
             .fabric = set->fabric,
+            .hilink = set->hilink,
             .rank = rank,
             .ranks = set->ranks,
             .mmio_base = slot->mmio_base,
@@ -156,6 +168,11 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->ranks = count;
     set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
     set->devices = vdc_xcalloc((size_t)count * vdc_device_count, sizeof *set->devices);
+    if (uses_hilink(sc)) {
+        set->hilink = vdc_hilink_build(sim, sc, count, err);
+        if (set->hilink == NULL && err->text[0] != '\0')
+            return false;
+    }
     for (uint32_t rank = 0; rank < count; rank++) {
         char name[32];
         snprintf(name, sizeof name, "blade%u", rank);
@@ -278,6 +295,7 @@ void vdc_guest_set_free(struct vdc_guest_set *set)
         }
     }
     free(set->devices);
+    hilink_free(set->hilink);
     for (uint32_t i = 0; i < set->count; i++)
         vdc_guest_destroy(&set->guests[i]);
     free(set->guests);

@@ -17,6 +17,7 @@ struct vdc_guest_set {
     uint32_t count;
     uint8_t *program;
     struct fabric *fabric;         /* the devices' packet fabric, or NULL */
+    struct hilink *hilink;         /* the GPUs' peer fabric, or NULL */
     const struct vdc_scenario *scenario;
     uint32_t ranks;                /* guests the scenario asks for (count grows as they are created) */
     uint32_t ended;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run/hilink_setup.h"
 #include "run/progress.h"
 #include "common/exit_codes.h"
 #include "common/shell_quote.h"
@@ -304,6 +305,7 @@ static bool build_parts(struct run_parts *r, struct vdc_sim *sim, const struct v
 void vdc_run_add_device_keys(void)
 {
     vdc_guest_set_add_device_keys();
+    vdc_hilink_add_keys();
 }
 
 int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options *options, FILE *summary,

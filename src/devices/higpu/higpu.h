@@ -26,6 +26,9 @@ struct higpu_params {
     uint32_t pcie_root_port;
     int32_t pcie_switch_port;  /* -1: directly under the root port */
     vdc_time window;           /* virtual time a running launch advances per step; 0: the lookahead (docs/higpu.md) */
+    uint32_t place;            /* its place in the GPUs' shared address space: its HiLink index, 0 without HiLink */
+    uint32_t hilink_gpus;      /* GPUs on its HiLink fabric; 0: none */
+    vdc_time hilink_latency;   /* the fabric's link latency, a bound of the window (the lookahead) */
 };
 
 /* Defaults with the GPU of preset `preset` ("h100", "h200"). */
@@ -40,6 +43,9 @@ struct higpu;
 struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
                            const struct higpu_params *params, FILE *log, struct vdc_error *err);
 void higpu_free(struct higpu *gpu);
+/* Puts the GPU on HiLink fabric `fabric` at its place (params.place; hilink_gpus must be set). */
+struct hilink;
+bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_error *err);
 
 /* Counters for reports and tests. */
 struct higpu_stats {
@@ -48,6 +54,7 @@ struct higpu_stats {
     uint64_t launches, faults;
     vdc_time busy_ps, kernel_ps, copy_ps;
     uint64_t copied_bytes;        /* across PCIe, both directions */
+    uint64_t peer_bytes_out, peer_bytes_in; /* over HiLink: sent (copies and kernels' stores) and received */
 };
 void higpu_get_stats(const struct higpu *gpu, struct higpu_stats *out);
 

@@ -2,6 +2,7 @@
  * checked field by field; a bad one ends in an error completion, a log line and the message buffer. */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ static const char *const opcode_names[] = {
     [HIGPU_CMD_LAUNCH] = "LAUNCH",               [HIGPU_CMD_EVENT_RECORD] = "EVENT_RECORD",
     [HIGPU_CMD_EVENT_WAIT] = "EVENT_WAIT",       [HIGPU_CMD_FENCE] = "FENCE",
     [HIGPU_CMD_QUERY] = "QUERY",                 [HIGPU_CMD_MODULE_SYMBOL] = "MODULE_SYMBOL",
+    [HIGPU_CMD_PEER_ACCESS] = "PEER_ACCESS",     [HIGPU_CMD_COPY_PEER] = "COPY_PEER",
 };
 #define OPCODE_LIMIT (sizeof opcode_names / sizeof opcode_names[0])
 
@@ -29,6 +31,7 @@ static const uint64_t used_bytes[OPCODE_LIMIT] = {
     [HIGPU_CMD_LAUNCH] = BYTES(0, 53),       [HIGPU_CMD_EVENT_RECORD] = BYTES(0, 3) | BYTES(8, 15),
     [HIGPU_CMD_EVENT_WAIT] = BYTES(0, 3),    [HIGPU_CMD_FENCE] = 0,
     [HIGPU_CMD_QUERY] = BYTES(0, 15),        [HIGPU_CMD_MODULE_SYMBOL] = BYTES(0, 13),
+    [HIGPU_CMD_PEER_ACCESS] = BYTES(0, 7),   [HIGPU_CMD_COPY_PEER] = BYTES(0, 23),
 };
 
 const char *higpu_opcode_name(uint32_t opcode)
@@ -292,6 +295,7 @@ static enum higpu_status query(struct run *r)
         .now_ps = higpu_now(gpu), .busy_ps = gpu->stats.busy_ps, .kernel_ps = gpu->stats.kernel_ps,
         .copy_ps = gpu->stats.copy_ps, .launches = gpu->stats.launches, .commands = gpu->stats.commands,
         .allocations = m->allocation_count,
+        .hilink_place = gpu->params.place, .hilink_gpus = gpu->params.hilink_gpus, .memory_base = m->base,
     };
     snprintf(info.name, sizeof info.name, "HiGPU %s", p->preset);
     snprintf(info.preset, sizeof info.preset, "%s", p->preset);
@@ -322,6 +326,55 @@ static enum higpu_status symbol(struct run *r)
     return HIGPU_STATUS_OK;
 }
 
+/* The peer at `place` on this GPU's fabric: NO_PEER with a message when there is none (or it is itself). */
+static enum higpu_status peer_at(struct run *r, uint32_t place)
+{
+    const struct higpu *gpu = r->gpu;
+    if (gpu->port.fabric == NULL)
+        return fail(r, HIGPU_STATUS_NO_PEER, "GPU %u is on no HiLink fabric (hilink.enabled, and 2 to 64 GPUs)",
+                    gpu->params.place);
+    if (place == gpu->params.place || place >= gpu->params.hilink_gpus ||
+        hilink_gpu_context(gpu->port.fabric, place) == NULL)
+        return fail(r, HIGPU_STATUS_NO_PEER, "no peer GPU %u on GPU %u's HiLink fabric (places 0 to %u, its own %u)",
+                    place, gpu->params.place, gpu->params.hilink_gpus - 1, gpu->params.place);
+    return HIGPU_STATUS_OK;
+}
+
+static enum higpu_status peer_access(struct run *r)
+{
+    if (r->c->peer.enable > 1)
+        return fail(r, HIGPU_STATUS_BAD_COMMAND, "peer access enable %u: give 0 or 1", r->c->peer.enable);
+    enum higpu_status s = peer_at(r, r->c->peer.place);
+    if (s == HIGPU_STATUS_OK)
+        gpu_allow_peer(r->gpu->gpu, r->c->peer.place, r->c->peer.enable != 0);
+    return s;
+}
+
+/* A copy from this GPU's memory to a peer's, over HiLink: its bytes leave as posted writes of 256 bytes once the
+ * command has started (C), and the command ends when the peer's acknowledgement of the last one is back. */
+static enum higpu_status copy_peer(struct run *r)
+{
+    const struct higpu_command *c = r->c;
+    struct higpu *gpu = r->gpu;
+    uint64_t place = c->copy.dst >= GPU_GLOBAL_BASE ? (c->copy.dst - GPU_GLOBAL_BASE) / GPU_PLACE_BYTES : UINT64_MAX;
+    enum higpu_status s = peer_at(r, place < GPU_MAX_PLACES ? (uint32_t)place : GPU_MAX_PLACES);
+    if (s != HIGPU_STATUS_OK)
+        return s;
+    if (!higpu_device_range(gpu, c->copy.src, c->copy.length, "copy source", r->why))
+        return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
+    struct hilink_port *peer = hilink_gpu_context(gpu->port.fabric, (uint32_t)place);
+    struct higpu *peer_gpu = (struct higpu *)((char *)peer - offsetof(struct higpu, port));
+    char why[HIGPU_MAX_MESSAGE];
+    if (!higpu_device_range(peer_gpu, c->copy.dst, c->copy.length, "copy destination", why))
+        return fail(r, HIGPU_STATUS_BAD_DEVICE_ADDRESS, "on peer GPU %u: %s", (uint32_t)place, why);
+    if (c->copy.length == 0)
+        return HIGPU_STATUS_OK;
+    hilink_port_copy(&gpu->port, (uint32_t)place, c->copy.src, c->copy.dst, c->copy.length, c->tag,
+                     vdc_time_add(higpu_now(gpu), r->time));
+    gpu->peer_copy_running = true;
+    return HIGPU_STATUS_OK;
+}
+
 static enum higpu_status dispatch(struct run *r)
 {
     const struct higpu_command *c = r->c;
@@ -349,6 +402,8 @@ static enum higpu_status dispatch(struct run *r)
     case HIGPU_CMD_EVENT_WAIT: return event_wait(r);
     case HIGPU_CMD_FENCE: return HIGPU_STATUS_OK; /* in order: every earlier command has ended */
     case HIGPU_CMD_QUERY: return query(r);
+    case HIGPU_CMD_PEER_ACCESS: return peer_access(r);
+    case HIGPU_CMD_COPY_PEER: return copy_peer(r);
     default: return symbol(r);
     }
 }
@@ -363,6 +418,7 @@ static enum higpu_error error_of(enum higpu_status status)
     case HIGPU_STATUS_PTX_ERROR: return HIGPU_ERR_PTX;
     case HIGPU_STATUS_LAUNCH_ERROR: return HIGPU_ERR_LAUNCH;
     case HIGPU_STATUS_GPU_FAULT: return HIGPU_ERR_FAULT;
+    case HIGPU_STATUS_NO_PEER: return HIGPU_ERR_PEER;
     default: return HIGPU_ERR_BAD_COMMAND;
     }
 }

@@ -191,6 +191,7 @@ static void start_next(struct higpu *gpu)
     struct vdc_error err;
     uint64_t at = gpu->queue_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
     vdc_time took;
+    higpu_peer_catch_up(gpu, higpu_now(gpu)); /* a command sees what has landed from its peers */
     if (!vdc_guest_read(&gpu->guest->memory, at, &c, sizeof c, "command", &err)) {
         /* The ring was checked when the queue was set; guest memory does not shrink, but stay safe. */
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
@@ -204,7 +205,7 @@ static void start_next(struct higpu *gpu)
     gpu->started++;
     if (gpu->kernel != NULL)
         higpu_kernel_window(gpu); /* a launch: the compute engine ends the command */
-    else
+    else if (!gpu->peer_copy_running) /* a copy to a peer ends when its acknowledgement is back */
         higpu_command_ends(gpu, vdc_time_add(gpu->current.start_ps, took));
 }
 
@@ -288,13 +289,15 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     uint32_t lanes = params->pcie_lanes;
     if (lanes == 0 || lanes > 16 || (lanes & (lanes - 1)) != 0)
         return vdc_fail(err, "gpu.pcie_lanes %u must be 1, 2, 4, 8 or 16", lanes), NULL;
-    if (params->window > params->pcie_latency && params->pcie_latency > 0) {
+    bool hilink_bound = params->hilink_gpus > 0 && params->hilink_latency < params->pcie_latency;
+    vdc_time bound = hilink_bound ? params->hilink_latency : params->pcie_latency;
+    if (params->window > bound && bound > 0) {
         char window[32], latency[32];
         vdc_time_format(window, sizeof window, params->window);
-        vdc_time_format(latency, sizeof latency, params->pcie_latency);
-        return vdc_fail(err, "gpu.window %s is longer than the lookahead, gpu.pcie_latency %s: a kernel could miss "
-                             "what reaches the GPU within a window; give at most %s, or 0 for the lookahead",
-                        window, latency, latency), NULL;
+        vdc_time_format(latency, sizeof latency, bound);
+        return vdc_fail(err, "gpu.window %s is longer than the lookahead, %s %s: a kernel could miss what reaches "
+                             "the GPU within a window; give at most %s, or 0 for the lookahead",
+                        window, hilink_bound ? "hilink.link_latency" : "gpu.pcie_latency", latency, latency), NULL;
     }
     struct higpu *gpu = vdc_xcalloc(1, sizeof *gpu);
     gpu->guest = guest;
@@ -302,7 +305,7 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     gpu->params = *params;
     gpu->pcie_bandwidth = vdc_pcie_bandwidth(params->pcie_generation, params->pcie_lanes);
     gpu->log = log;
-    gpu->gpu = gpu_create(&params->gpu, err);
+    gpu->gpu = gpu_create_at(&params->gpu, params->place, err);
     if (gpu->gpu == NULL) {
         free(gpu);
         return NULL;
@@ -326,7 +329,10 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         free(gpu);
         return NULL;
     }
-    gpu->window_ps = params->window != 0 ? params->window : params->pcie_latency;
+    vdc_time lookahead = params->pcie_latency;
+    if (params->hilink_gpus > 0 && params->hilink_latency < lookahead)
+        lookahead = params->hilink_latency;
+    gpu->window_ps = params->window != 0 ? params->window : lookahead;
     if (gpu->window_ps == 0)
         gpu->window_ps = VDC_NS;
     gpu->created_at = gpu->entity->sim->now;
@@ -340,13 +346,18 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     gpu->properties[1] = (struct vdc_dt_property){"vdc,memory-size", &gpu->dt_memory_be, 8};
     gpu->properties[2] = (struct vdc_dt_property){"vdc,sm-count", &gpu->dt_sm_count_be, 4};
     gpu->properties[3] = (struct vdc_dt_property){"vdc,clock-khz", &gpu->dt_clock_khz_be, 4};
+    /* On a HiLink fabric: its place (its index there, which also places its memory) and how many GPUs share it. */
+    gpu->dt_place_be = __builtin_bswap32(params->place);
+    gpu->dt_gpus_be = __builtin_bswap32(params->hilink_gpus);
+    gpu->properties[4] = (struct vdc_dt_property){"vdc,hilink-place", &gpu->dt_place_be, 4};
+    gpu->properties[5] = (struct vdc_dt_property){"vdc,hilink-gpus", &gpu->dt_gpus_be, 4};
     struct vdc_mmio_window window = {
         .base = base, .size = HIGPU_BAR_SIZE, .name = "higpu", .handler = higpu_mmio, .device = gpu,
         .cause = params->cause_mask,
         .pcie = {.present = true, .root_port = params->pcie_root_port, .switch_port = params->pcie_switch_port,
                  .generation = params->pcie_generation, .lanes = params->pcie_lanes, .vendor = HIGPU_PCI_VENDOR,
                  .device = HIGPU_PCI_DEVICE, .class_code = HIGPU_PCI_CLASS},
-        .properties = gpu->properties, .property_count = 4};
+        .properties = gpu->properties, .property_count = params->hilink_gpus > 0 ? 6 : 4};
     if (!vdc_mmio_bus_add(&guest->bus, &window, err)) {
         /* The entity stays registered (the scheduler owns it); nothing has scheduled an event for it. */
         gpu->entity->model = NULL;
@@ -367,6 +378,7 @@ void higpu_free(struct higpu *gpu)
         return;
     if (gpu->kernel != NULL)
         gpu_run_discard(gpu->kernel); /* the run ended with a launch in flight */
+    hilink_port_release(&gpu->port);
     higpu_modules_free(gpu);
     gpu_free(gpu->gpu);
     free(gpu->pending);
@@ -377,4 +389,6 @@ void higpu_free(struct higpu *gpu)
 void higpu_get_stats(const struct higpu *gpu, struct higpu_stats *out)
 {
     *out = gpu->stats;
+    out->peer_bytes_out = gpu->port.counters.bytes_out;
+    out->peer_bytes_in = gpu->port.counters.bytes_in;
 }

@@ -8,6 +8,7 @@
 #include "gpu/gpu.h"
 #include "devices/higpu/higpu.h"
 #include "devices/higpu/higpu_regs.h"
+#include "devices/hilink/hilink_port.h"
 
 /* Events on the GPU's entity: kind, arg = index | epoch << 32 (epoch: the queue's configuration, so that events
  * of a queue since replaced are dropped). */
@@ -54,6 +55,10 @@ struct higpu {
     vdc_time kernel_start_ps;      /* the virtual time of the launch's first cycle */
     vdc_time window_ps;
 
+    /* Its HiLink port (higpu_peer.c); port.fabric NULL when it is on none. */
+    struct hilink_port port;
+    bool peer_copy_running;        /* a COPY_PEER is sending: its acknowledgement ends the command */
+
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];
     vdc_time event_time[HIGPU_MAX_EVENTS];
@@ -63,8 +68,8 @@ struct higpu {
 
     /* Device-tree property storage (big-endian values). */
     uint64_t dt_memory_be;
-    uint32_t dt_sm_count_be, dt_clock_khz_be;
-    struct vdc_dt_property properties[4];
+    uint32_t dt_sm_count_be, dt_clock_khz_be, dt_place_be, dt_gpus_be;
+    struct vdc_dt_property properties[6];
     struct higpu_stats stats;
 };
 
@@ -94,6 +99,15 @@ enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch
 void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, vdc_time ready);
 void higpu_kernel_window(struct higpu *gpu);
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
+
+/* higpu_peer.c: the HiLink port. The GPU's memory at time `t`: inbound writes landed by then are applied (before
+ * each command and each launch window). */
+void higpu_peer_catch_up(struct higpu *gpu, vdc_time t);
+/* Hands the running launch the inbound writes that land before `limit`, each at its cycle. */
+void higpu_peer_feed_run(struct higpu *gpu, vdc_time limit);
+/* The GPU cycle of the running launch at virtual time `t` (the first whose time is not before it), and back. */
+uint64_t higpu_kernel_cycle_at(const struct higpu *gpu, vdc_time t);
+vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle);
 const char *higpu_opcode_name(uint32_t opcode);
 void higpu_modules_free(struct higpu *gpu);
 

@@ -29,13 +29,23 @@ static void kernel_over(struct higpu *gpu)
     higpu_command_ends(gpu, end > higpu_now(gpu) ? end : higpu_now(gpu));
 }
 
+uint64_t higpu_kernel_cycle_at(const struct higpu *gpu, vdc_time t)
+{
+    uint64_t first = gpu_run_first_cycle(gpu->kernel);
+    return t > gpu->kernel_start_ps ? first + gpu_cycles_covering(&gpu->params.gpu, t - gpu->kernel_start_ps) : first;
+}
+
+vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle)
+{
+    uint64_t first = gpu_run_first_cycle(gpu->kernel);
+    return vdc_time_add(gpu->kernel_start_ps, gpu_cycles_to_ps(&gpu->params.gpu, cycle > first ? cycle - first : 0));
+}
+
 void higpu_kernel_window(struct higpu *gpu)
 {
     vdc_time limit = window_end(gpu, higpu_now(gpu));
-    uint64_t until = gpu_run_first_cycle(gpu->kernel);
-    if (limit > gpu->kernel_start_ps)
-        until += gpu_cycles_covering(&gpu->params.gpu, limit - gpu->kernel_start_ps);
-    if (gpu_run_advance(gpu->kernel, until)) {
+    higpu_peer_feed_run(gpu, limit);
+    if (gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit))) {
         kernel_over(gpu);
         return;
     }

@@ -8,6 +8,7 @@
 #include "devices/higpu/higpu_regs.h"
 #include "devices/pcie.h"
 #include "devices/plug.h"
+#include "hilink/hilink.h"
 
 /* The values of its keys (their record). */
 struct higpu_config {
@@ -93,7 +94,17 @@ static void *attach(const struct vdc_device_env *env, const void *config, struct
     struct higpu_params params;
     if (!params_of(config, env->cause_bit, &params, err))
         return NULL;
-    return higpu_create(env->guest, env->sim, env->entity_id, env->mmio_base, &params, env->log, err);
+    if (env->hilink != NULL) {
+        params.place = env->rank;
+        params.hilink_gpus = hilink_get_params(env->hilink)->gpus;
+        params.hilink_latency = hilink_get_params(env->hilink)->link_latency;
+    }
+    struct higpu *gpu = higpu_create(env->guest, env->sim, env->entity_id, env->mmio_base, &params, env->log, err);
+    if (gpu != NULL && env->hilink != NULL && !higpu_join_hilink(gpu, env->hilink, err)) {
+        higpu_free(gpu);
+        return NULL;
+    }
+    return gpu;
 }
 
 static void summary(const void *device, char *line, size_t size)
@@ -138,6 +149,7 @@ const struct vdc_device_plug higpu_plug = {
     .config_size = sizeof(struct higpu_config),
     .wanted = wanted,
     .uses_fabric = false,
+    .uses_hilink = true,
     .attach = attach,
     .summary = summary,
     .counters = counters,

@@ -61,6 +61,9 @@ enum higpu_opcode {
     HIGPU_CMD_FENCE = 12,        /* completes when every earlier command has */
     HIGPU_CMD_QUERY = 13,        /* query: guest address and length for a struct higpu_info */
     HIGPU_CMD_MODULE_SYMBOL = 14, /* symbol: module, name -> result: device address, result2: size */
+    HIGPU_CMD_PEER_ACCESS = 15,  /* peer: place, enable (0 or 1): whether kernels may reach that GPU's memory */
+    HIGPU_CMD_COPY_PEER = 16,    /* copy: src device address (its own), dst device address on a peer, length:
+                                  * over HiLink; it ends when the peer acknowledges the last byte */
 };
 
 /* Completion statuses. */
@@ -74,6 +77,7 @@ enum higpu_status {
     HIGPU_STATUS_PTX_ERROR = 6,      /* the module does not load; the message says where and why */
     HIGPU_STATUS_LAUNCH_ERROR = 7,   /* the launch cannot start: unknown kernel, dimensions, parameters, shared */
     HIGPU_STATUS_GPU_FAULT = 8,      /* the kernel faulted: block, thread and address in the completion */
+    HIGPU_STATUS_NO_PEER = 9,        /* no GPU at that place on this GPU's HiLink fabric (or none at all) */
 };
 
 /* Why the device logged a guest error (LAST_ERROR, the completion's error field, the log line). */
@@ -90,6 +94,7 @@ enum higpu_error {
     HIGPU_ERR_PTX = 8,
     HIGPU_ERR_LAUNCH = 9,
     HIGPU_ERR_FAULT = 10,
+    HIGPU_ERR_PEER = 11,         /* no such peer on the GPU's HiLink fabric */
 };
 
 #define HIGPU_COMPLETION_OWNER 0x01 /* flags: an entry is new when this equals 1 - (pass & 1), pass being the
@@ -127,6 +132,7 @@ struct higpu_command {
         struct { uint32_t slot, reserved; uint64_t address; } event; /* address: where the time goes (8 bytes) */
         struct { uint64_t address, length; } query;
         struct { uint64_t name; uint32_t module; uint16_t name_length, reserved; } symbol;
+        struct { uint32_t place, enable; } peer;
         uint64_t raw[7];
     };
 };
@@ -159,6 +165,8 @@ struct higpu_info {
     uint64_t busy_ps, kernel_ps, copy_ps; /* since the device was created */
     uint64_t launches, commands;
     uint32_t modules, allocations;
+    uint32_t hilink_place, hilink_gpus; /* its place on its HiLink fabric and the fabric's GPUs (0: none) */
+    uint64_t memory_base;       /* its device memory's first address (GPUs on one fabric share one address space) */
 };
 #endif
 

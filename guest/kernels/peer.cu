@@ -1,0 +1,48 @@
+// Kernels that GPUs on a HiLink fabric run together: a barrier of all of them and a flag ping-pong between two.
+// Every wait polls the GPU's own memory with volatile loads (each reaches the L2, so a peer's store is seen once it
+// has landed); every signal is a store into a peer's memory, which HiLink carries as a posted write. A peer's
+// copy of a buffer lies `place_bytes` times the difference of places away from one's own (the GPUs allocate the
+// same buffers in the same order, each in its own part of the shared address space).
+
+// All `gpus` GPUs meet: each stores `epoch` into its slot of GPU 0's arrivals; GPU 0 waits for every slot, then
+// stores `epoch` into every GPU's release flag; the others wait for theirs. One thread.
+extern "C" __global__ void hl_barrier(volatile unsigned *arrivals, volatile unsigned *release, unsigned place,
+                                      unsigned gpus, long long place_bytes, unsigned epoch)
+{
+    volatile unsigned *root_arrivals = (volatile unsigned *)((char *)arrivals - (long long)place * place_bytes);
+    root_arrivals[place] = epoch;
+    if (place == 0) {
+        for (unsigned g = 0; g < gpus; g++)
+            while (arrivals[g] != epoch)
+                ;
+        for (unsigned g = 1; g < gpus; g++)
+            *(volatile unsigned *)((char *)release + (long long)g * place_bytes) = epoch;
+        *release = epoch;
+    } else {
+        while (*release != epoch)
+            ;
+    }
+}
+
+// `iters` round trips between this GPU and the peer `peer_delta` places away: the initiator stores k into the
+// peer's flag and waits for k in its own; the responder waits for k and answers. The initiator records the
+// cycles the round trips took. One thread each.
+extern "C" __global__ void ping_pong(volatile unsigned *flag, long long peer_delta_bytes, unsigned iters,
+                                     unsigned initiator, unsigned first, unsigned long long *cycles)
+{
+    volatile unsigned *peer_flag = (volatile unsigned *)((char *)flag + peer_delta_bytes);
+    unsigned long long start = clock64();
+    for (unsigned k = first; k < first + iters; k++) {
+        if (initiator) {
+            *peer_flag = k;
+            while (*flag != k)
+                ;
+        } else {
+            while (*flag != k)
+                ;
+            *peer_flag = k;
+        }
+    }
+    if (initiator)
+        *cycles = clock64() - start;
+}

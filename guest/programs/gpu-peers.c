@@ -1,0 +1,138 @@
+/* gpu-peers [BYTES | refusals]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its memory into rank 1's
+ * over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's memory; rank 1's
+ * kernel polls that flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate
+ * the same buffers in the same order, so a buffer of the peer lies at the same offset from the peer's memory base
+ * (its place in the shared address space) as one's own does from one's own. Other ranks do nothing. With
+ * "refusals", rank 0 instead shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's
+ * store into a peer whose access it never enabled (a GPU fault naming the peer and the thread). */
+#include "vdc_gpu.h"
+#include "vdc_guest.h"
+
+VDC_PTX_DECLARE(flags);
+
+#define PLACE_BYTES 0x10000000000ull /* each GPU's part of the shared address space */
+
+static uint8_t pattern(uint64_t i)
+{
+    return (uint8_t)(i * 131 + (i >> 9) + 7);
+}
+
+static int fail(struct gpu_device *gpu, const char *what)
+{
+    printf("gpu-peers: %s: %s\n", what, gpu_error_text(gpu));
+    return 1;
+}
+
+static void print_time(const char *what, uint64_t bytes, uint64_t ps)
+{
+    uint64_t mb_per_s = ps ? bytes * 1000000ull / ps : 0; /* bytes per microsecond = MB/s */
+    printf("%s: %llu bytes in %llu.%03llu us, %llu.%03llu GB/s\n", what, (unsigned long long)bytes,
+           (unsigned long long)(ps / 1000000), (unsigned long long)(ps / 1000 % 1000),
+           (unsigned long long)(mb_per_s / 1000), (unsigned long long)(mb_per_s % 1000));
+}
+
+static int sender(struct gpu_device *gpu, struct gpu_module_handle module, uint64_t peer_flag, uint64_t data,
+                  uint64_t peer_data, uint64_t n)
+{
+    uint8_t *host = vdc_alloc(n, 64);
+    for (uint64_t i = 0; i < n; i++)
+        host[i] = pattern(i);
+    if (gpu_memcpy_h2d(gpu, data, host, n) != GPU_SUCCESS)
+        return fail(gpu, "copy to the device");
+    if (gpu_peer_access(gpu, 1, 1) != GPU_SUCCESS)
+        return fail(gpu, "peer access to GPU 1");
+    uint32_t start, stop;
+    gpu_event_create(gpu, &start);
+    gpu_event_create(gpu, &stop);
+    gpu_event_record(gpu, start);
+    int status = gpu_memcpy_peer(gpu, peer_data, data, n);
+    gpu_event_record(gpu, stop);
+    uint64_t ps = 0;
+    if (status != GPU_SUCCESS || gpu_event_elapsed_ps(gpu, start, stop, &ps) != GPU_SUCCESS)
+        return fail(gpu, "copy to GPU 1");
+    print_time("copy to GPU 1 over HiLink", n, ps);
+    struct { uint64_t flag; uint32_t value; } __attribute__((packed)) args = {peer_flag, 1};
+    gpu_launch(gpu, module, "set_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+               sizeof args);
+    if (gpu_synchronize(gpu) != GPU_SUCCESS)
+        return fail(gpu, "set_flag on GPU 1");
+    printf("flag stored into GPU 1's memory\n");
+    return 0;
+}
+
+static int receiver(struct gpu_device *gpu, struct gpu_module_handle module, uint64_t flag, uint64_t data,
+                    uint64_t n)
+{
+    uint64_t out;
+    if (gpu_malloc(gpu, &out, 16) != GPU_SUCCESS)
+        return fail(gpu, "allocate");
+    struct { uint64_t flag; uint32_t expected, pad; uint64_t out; } __attribute__((packed)) args = {flag, 1, 0, out};
+    gpu_launch(gpu, module, "wait_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+               sizeof args);
+    if (gpu_synchronize(gpu) != GPU_SUCCESS)
+        return fail(gpu, "wait_flag");
+    uint64_t waited[2];
+    gpu_memcpy_d2h(gpu, waited, out, sizeof waited);
+    printf("flag seen after %llu cycles (%llu polls)\n", (unsigned long long)waited[0],
+           (unsigned long long)waited[1]);
+    uint8_t *host = vdc_alloc(n, 64);
+    if (gpu_memcpy_d2h(gpu, host, data, n) != GPU_SUCCESS)
+        return fail(gpu, "copy from the device");
+    uint64_t wrong = 0;
+    for (uint64_t i = 0; i < n; i++)
+        wrong += host[i] != pattern(i);
+    printf("bytes from GPU 0: %llu of %llu wrong\n", (unsigned long long)wrong, (unsigned long long)n);
+    return wrong != 0;
+}
+
+static int refusals(struct gpu_device *gpu, struct gpu_module_handle module, uint64_t flag, uint64_t data)
+{
+    int status = gpu_memcpy_peer(gpu, data + 5 * PLACE_BYTES, data, 256);
+    printf("copy to GPU 5: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
+    struct { uint64_t flag; uint32_t value; } __attribute__((packed)) args = {flag + PLACE_BYTES, 1};
+    gpu_launch(gpu, module, "set_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+               sizeof args);
+    status = gpu_synchronize(gpu);
+    printf("store into GPU 1 without peer access: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
+    return 0;
+}
+
+int main(void);
+int main(void)
+{
+    int status;
+    struct gpu_device *gpu = vdc_gpu_open(0, &status);
+    if (gpu == NULL) {
+        printf("gpu-peers: %s\n", gpu_status_name(status));
+        return 1;
+    }
+    uint64_t n = 4u << 20;
+    const char *arg = vdc_bootargs();
+    int refuse = strcmp(arg, "refusals") == 0;
+    if (*arg >= '0' && *arg <= '9')
+        n = strtoul(arg, NULL, 0);
+    struct higpu_info info;
+    if (gpu_query(gpu, &info) != GPU_SUCCESS)
+        return fail(gpu, "query");
+    if (info.hilink_gpus < 2) {
+        printf("gpu-peers: GPU %u is on no HiLink fabric with a peer\n", info.hilink_place);
+        return 1;
+    }
+    if (info.hilink_place > 1 || (refuse && info.hilink_place == 1)) {
+        printf("GPU %u: nothing to do\n", info.hilink_place);
+        return 0;
+    }
+    struct gpu_module_handle module;
+    uint64_t flag, data;
+    if (gpu_module_load(gpu, &module, VDC_PTX_TEXT(flags), VDC_PTX_LENGTH(flags)) != GPU_SUCCESS ||
+        gpu_malloc(gpu, &flag, 4) != GPU_SUCCESS || gpu_malloc(gpu, &data, n) != GPU_SUCCESS ||
+        gpu_memset(gpu, flag, 0, 4) != GPU_SUCCESS)
+        return fail(gpu, "set-up");
+    uint64_t peer_offset = ((uint64_t)(1 - info.hilink_place) - info.hilink_place) * PLACE_BYTES;
+    printf("GPU %u of %u, memory at 0x%llx\n", info.hilink_place, info.hilink_gpus,
+           (unsigned long long)info.memory_base);
+    if (refuse)
+        return refusals(gpu, module, flag, data);
+    return info.hilink_place == 0 ? sender(gpu, module, flag + peer_offset, data, data + peer_offset, n)
+                                  : receiver(gpu, module, flag, data, n);
+}

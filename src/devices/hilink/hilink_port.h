@@ -1,0 +1,97 @@
+/* A GPU's HiLink port (the GPU side of src/hilink): what a GPU sends (posted writes from its kernels' stores and from
+ * its copy engine, acknowledgements) in the order of the time each is ready, and what reaches it, kept until the
+ * GPU's memory must show it. The GPU that owns it supplies its memory and clock through the callbacks; the port
+ * knows no GPU model. */
+#ifndef VDC_DEVICES_HILINK_PORT_H
+#define VDC_DEVICES_HILINK_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/time.h"
+#include "hilink/hilink.h"
+#include "scheduler/sim.h"
+
+/* What crosses HiLink between GPUs (struct hilink_packet.kind). */
+enum hilink_port_kind {
+    HILINK_PORT_WRITE = 1,      /* bytes of data at address, in the destination's memory */
+    HILINK_PORT_WRITE_LAST = 2, /* the same, the last of a copy: its destination acknowledges it */
+    HILINK_PORT_ACK = 3,        /* tag: the copy acknowledged */
+};
+
+struct hilink_port_owner {
+    void *ctx;
+    /* Writes an inbound packet's data to memory (false: outside it; the port counts it). */
+    bool (*write)(void *ctx, uint64_t address, const void *data, uint32_t bytes);
+    /* Reads `bytes` of its own memory for an outbound copy packet. */
+    void (*read)(void *ctx, uint64_t address, void *data, uint32_t bytes);
+    /* A copy it sent is over: the acknowledgement of its last packet lands back at `arrive` (called at least one
+     * link latency before that). */
+    void (*copy_done)(void *ctx, uint64_t tag, vdc_time arrive);
+};
+
+struct hilink_port_counters {
+    uint64_t writes_out, bytes_out, writes_in, bytes_in, bad_writes_in, copies;
+};
+
+/* A packet the port keeps: outbound until the fabric takes it, inbound until it is in memory. */
+struct hilink_port_slot {
+    struct hilink_packet packet;
+    vdc_time time;              /* outbound: ready to leave; inbound: lands */
+    uint64_t seq;               /* ties, in the order the port got them */
+};
+
+struct hilink_port {
+    struct hilink *fabric;      /* NULL: the GPU is on no HiLink fabric */
+    /* Its own entity: a store a kernel makes while its launch runs ahead of virtual time becomes an event at the
+     * time the store is ready, scheduled from this entity alone and in the kernel's order, so that the fabric is
+     * told of it at that time whatever the GPU's window (the digest does not depend on the window). */
+    struct vdc_entity *entity;
+    uint32_t place;
+    struct hilink_port_owner owner;
+
+    struct hilink_port_slot *slots;
+    uint32_t slot_count, slot_capacity;
+    uint32_t *free_slots;
+    uint32_t free_count;
+    uint64_t next_seq;
+
+    /* Outbound and inbound slots, each a heap by (time, seq). */
+    struct hilink_port_heap { uint32_t *items; uint32_t count, capacity; } out, in;
+    /* The copy being sent: packets made as the fabric takes them. */
+    struct {
+        bool active;
+        uint32_t dst_place;
+        uint64_t src, dst, left, tag;
+        vdc_time ready;
+    } copy;
+
+    struct hilink_port_counters counters;
+};
+
+/* Attaches the GPU at `place` to `fabric`, with entity `entity_id` (named `name`) for its events. */
+bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_t place,
+                        const struct hilink_port_owner *owner, struct vdc_sim *sim, uint32_t entity_id,
+                        const char *name, struct vdc_error *err);
+void hilink_port_release(struct hilink_port *port);
+
+/* A posted write of `bytes` (1 to 256) to `address` at `dst_place`, ready to leave at `ready` (>= now): made by a
+ * running launch, it reaches the port's queue by an event at `ready`. */
+void hilink_port_write(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
+                       uint32_t bytes, vdc_time ready);
+/* Starts sending `length` bytes (> 0) of its memory at `src` to `dst` at `dst_place`, from `ready` on; when the
+ * last packet lands, the destination acknowledges and the owner's copy_done gets `tag`. One copy at a time. */
+void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
+                      uint64_t tag, vdc_time ready);
+bool hilink_port_copying(const struct hilink_port *port);
+
+/* Applies to memory, in order, every inbound write that has landed by `t`. */
+void hilink_port_catch_up(struct hilink_port *port, vdc_time t);
+/* Takes the next inbound write landing before `limit` out of the queue, in order: its slot and landing time, false
+ * when there is none. The caller applies it (hilink_port_apply) when its GPU reaches that time, or gives it back
+ * (hilink_port_requeue) when it will not. */
+bool hilink_port_take_before(struct hilink_port *port, vdc_time limit, uint32_t *slot, vdc_time *arrive);
+void hilink_port_apply(struct hilink_port *port, uint32_t slot);
+void hilink_port_requeue(struct hilink_port *port, uint32_t slot);
+
+#endif

@@ -1,0 +1,192 @@
+/* HiLink's fabric: building it (links, planes, entities, the packet pool), its GPUs' ports and their counters. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hilink/hilink_internal.h"
+
+/* The pool starts with room for every switch input buffer filled and grows by doubling past that (a reorder list
+ * can hold more), so a steady run allocates nothing per packet. */
+#define POOL_START_LIMIT (1u << 16)
+
+uint32_t hilink_entity_count(const struct hilink_params *p)
+{
+    return p->gpus + p->planes; /* one per GPU port, then one per plane */
+}
+
+static void init_links(struct hilink *h)
+{
+    const struct hilink_params *p = &h->p;
+    for (uint32_t plane = 0; plane < p->planes; plane++)
+        h->plane_first[plane + 1] = h->plane_first[plane] + hilink_plane_links(p, plane);
+    assert(h->plane_first[p->planes] == p->links_per_gpu);
+    h->links = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->links);
+    for (uint32_t gpu = 0; gpu < p->gpus; gpu++) {
+        for (uint32_t plane = 0; plane < p->planes; plane++) {
+            for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++) {
+                struct hilink_link *k = &h->links[gpu * p->links_per_gpu + link];
+                k->credits = k->out_credits = p->credits;
+                k->stall_since = VDC_TIME_MAX;
+                k->out_head = k->out_tail = HILINK_NONE;
+                k->plane = (uint8_t)plane;
+            }
+        }
+    }
+}
+
+static void init_ports_and_pairs(struct hilink *h)
+{
+    uint32_t gpus = h->p.gpus;
+    h->ports = vdc_xcalloc(gpus, sizeof *h->ports);
+    for (uint32_t gpu = 0; gpu < gpus; gpu++) {
+        h->ports[gpu].up = true;
+        h->ports[gpu].poll_at = VDC_TIME_MAX;
+    }
+    h->pairs = vdc_xcalloc((size_t)gpus * gpus, sizeof *h->pairs);
+    for (uint32_t i = 0; i < gpus * gpus; i++)
+        h->pairs[i].held = HILINK_NONE;
+}
+
+static void init_pool(struct hilink *h)
+{
+    uint64_t buffers = (uint64_t)h->p.gpus * h->p.links_per_gpu * h->p.credits;
+    h->slot_capacity = buffers < POOL_START_LIMIT ? (uint32_t)buffers : POOL_START_LIMIT;
+    h->slots = vdc_xcalloc(h->slot_capacity, sizeof *h->slots);
+    h->free_slot = HILINK_NONE;
+}
+
+static bool create_entities(struct hilink *h, struct vdc_error *err)
+{
+    char name[32];
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
+        snprintf(name, sizeof name, "hilink.gpu%u", gpu);
+        h->ports[gpu].entity = vdc_entity_create(h->sim, h->entity_base + gpu, name, hilink_gpu_event, h, err);
+        if (h->ports[gpu].entity == NULL)
+            return false;
+    }
+    for (uint32_t plane = 0; plane < h->p.planes; plane++) {
+        snprintf(name, sizeof name, "hilink.plane%u", plane);
+        h->planes[plane] =
+            vdc_entity_create(h->sim, h->entity_base + h->p.gpus + plane, name, hilink_plane_event, h, err);
+        if (h->planes[plane] == NULL)
+            return false;
+    }
+    return true;
+}
+
+struct hilink *hilink_create(struct vdc_sim *sim, const struct hilink_params *p, uint32_t entity_base,
+                             struct vdc_error *err)
+{
+    if (!hilink_params_validate(p, err))
+        return NULL;
+    struct hilink *h = vdc_xcalloc(1, sizeof *h);
+    h->sim = sim;
+    h->p = *p;
+    h->entity_base = entity_base;
+    for (uint32_t bytes = 0; bytes <= HILINK_MAX_PAYLOAD; bytes++)
+        h->serialise[bytes] = hilink_serialisation(p, bytes);
+    init_links(h);
+    init_ports_and_pairs(h);
+    init_pool(h);
+    /* On failure the entities made so far stay in the sim (it owns them); no event ever reaches them. */
+    if (!create_entities(h, err)) {
+        hilink_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void hilink_free(struct hilink *h)
+{
+    if (h == NULL)
+        return;
+    free(h->slots);
+    free(h->pairs);
+    free(h->links);
+    free(h->ports);
+    free(h);
+}
+
+const struct hilink_params *hilink_get_params(const struct hilink *h)
+{
+    return &h->p;
+}
+
+bool hilink_attach(struct hilink *h, uint32_t gpu, const struct hilink_gpu_ops *ops, struct vdc_error *err)
+{
+    if (gpu >= h->p.gpus)
+        return vdc_fail(err, "hilink GPU %u: out of range; give 0 to %u (hilink.gpus is %u)", gpu, h->p.gpus - 1,
+                        h->p.gpus);
+    if (h->ports[gpu].attached)
+        return vdc_fail(err, "hilink GPU %u: already attached; detach it first or use another GPU", gpu);
+    if (ops == NULL || ops->next == NULL || ops->deliver == NULL)
+        return vdc_fail(err, "hilink GPU %u: its ops need both next and deliver", gpu);
+    h->ports[gpu].ops = *ops;
+    h->ports[gpu].attached = true;
+    /* No poll: a GPU with something to send kicks, so a fabric nobody uses leaves no events (and no digest). */
+    return true;
+}
+
+void hilink_detach(struct hilink *h, uint32_t gpu)
+{
+    assert(gpu < h->p.gpus);
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    port->attached = false;
+    port->backlogged = false;
+    memset(&port->ops, 0, sizeof port->ops);
+    hilink_stall_update_all(h, gpu);
+}
+
+void *hilink_gpu_context(const struct hilink *h, uint32_t gpu)
+{
+    return gpu < h->p.gpus && h->ports[gpu].attached ? h->ports[gpu].ops.ctx : NULL;
+}
+
+/* Deferred to an event at the current time, so that a GPU may kick from inside next() or deliver(). */
+void hilink_kick(struct hilink *h, uint32_t gpu)
+{
+    assert(gpu < h->p.gpus);
+    if (h->ports[gpu].attached)
+        hilink_request_poll(h, gpu, h->sim->now);
+}
+
+/* Back up: the credits held back while it was down leave now, each plane restarts its outputs toward the GPU and
+ * the GPU is asked for packets, all through events (the caller may be any entity's handler). */
+static void port_comes_up(struct hilink *h, uint32_t gpu)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    vdc_time credit_at = vdc_time_add(h->sim->now, h->p.link_latency);
+    for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
+        struct hilink_link *k = &h->links[gpu * h->p.links_per_gpu + link];
+        for (; k->credits_owed > 0; k->credits_owed--)
+            vdc_schedule_at(h->planes[k->plane], credit_at, VDC_PRIO_WIRE, port->entity->id, HILINK_EV_GPU_CREDIT,
+                            link);
+    }
+    for (uint32_t plane = 0; plane < h->p.planes; plane++)
+        vdc_schedule_at(port->entity, h->sim->now, VDC_PRIO_DEVICE, h->planes[plane]->id, HILINK_EV_SW_RESUME, gpu);
+    hilink_request_poll(h, gpu, h->sim->now);
+}
+
+void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up)
+{
+    assert(gpu < h->p.gpus);
+    if (h->ports[gpu].up == up)
+        return;
+    h->ports[gpu].up = up;
+    hilink_stall_update_all(h, gpu); /* a link that is down waits for no credit */
+    if (up)
+        port_comes_up(h, gpu);
+}
+
+void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out)
+{
+    assert(gpu < h->p.gpus);
+    *out = h->ports[gpu].stats;
+    /* Stalls still going on count up to now. */
+    for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
+        vdc_time since = h->links[gpu * h->p.links_per_gpu + link].stall_since;
+        if (since != VDC_TIME_MAX)
+            out->credit_stall += h->sim->now - since;
+    }
+}

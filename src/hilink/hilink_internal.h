@@ -1,0 +1,86 @@
+/* HiLink's state, shared by the fabric's files: its links, ports, GPU pairs, packet pool and events. */
+#ifndef VDC_HILINK_HILINK_INTERNAL_H
+#define VDC_HILINK_HILINK_INTERNAL_H
+
+#include "hilink/hilink.h"
+#include "scheduler/sim.h"
+
+#define HILINK_NONE UINT32_MAX
+
+/* Events: those of the GPU port entities, then those of the plane entities. */
+enum hilink_event {
+    HILINK_EV_GPU_TX_DONE, /* a GPU link direction finished serialising; arg: the GPU's link */
+    HILINK_EV_GPU_CREDIT,  /* a credit back from a switch input; arg: the GPU's link */
+    HILINK_EV_GPU_POLL,    /* a retry or a kick: ask the GPU again; arg: the request's generation */
+    HILINK_EV_SW_ENQUEUE,  /* a packet through its input and the switch latency, into an output queue; arg: slot */
+    HILINK_EV_SW_TX_DONE,  /* an output finished serialising; arg: the fabric-wide link it feeds */
+    HILINK_EV_SW_CREDIT,   /* a credit back from the destination GPU's input; arg: the fabric-wide link */
+    HILINK_EV_SW_RESUME,   /* a GPU's port came back up: restart this plane's outputs toward it; arg: the GPU */
+};
+
+/* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */
+struct hilink_slot {
+    struct hilink_packet pkt;
+    uint64_t seq;      /* its place in its (src, dst) pair's order, stamped when it was sent */
+    vdc_time arrive;   /* when it lands in its destination (set when its last hop starts) */
+    uint32_t next;     /* the next slot in the free list, an output queue or a pair's reorder list */
+    uint32_t link;     /* the fabric-wide link it was sent on: its switch input slot's credit goes back there */
+};
+
+/* One link of one GPU, both directions: the GPU's sender and the plane output that feeds the GPU. Fabric-wide
+ * index gpu * links_per_gpu + link; the links of plane q are plane_first[q] to plane_first[q + 1] - 1. */
+struct hilink_link {
+    /* GPU -> switch */
+    bool tx_busy;
+    uint32_t credits;       /* free packet buffers at the switch input */
+    uint32_t credits_owed;  /* credits the switch holds back while this GPU's port is down */
+    vdc_time stall_since;   /* start of the current credit stall, VDC_TIME_MAX when none */
+    /* switch -> GPU */
+    bool out_busy;
+    uint32_t out_credits;   /* free packet buffers at the GPU's input */
+    uint32_t out_head, out_tail;
+    uint32_t out_sending;   /* wire bytes of the packet being sent */
+    uint64_t out_backlog;   /* wire bytes queued, plus those of the packet being sent */
+    uint8_t plane;
+};
+
+/* The books of one (src, dst) pair: sequence numbers stamped and delivered, and what waits for its turn. */
+struct hilink_pair {
+    uint64_t next_in, next_out;
+    vdc_time last_arrive;   /* the arrive time the last delivered packet was given */
+    uint32_t held;          /* reorder list, sorted by seq */
+};
+
+struct hilink_gpu_state {
+    struct hilink_gpu_ops ops;
+    bool attached, up;
+    bool backlogged;        /* the GPU's last answer to next() was a packet: it has traffic (credit_stall) */
+    uint64_t poll_generation;
+    vdc_time poll_at;       /* the pending retry's time, VDC_TIME_MAX when none */
+    struct vdc_entity *entity;
+    struct hilink_port_stats stats;
+};
+
+struct hilink {
+    struct vdc_sim *sim;
+    struct hilink_params p;
+    uint32_t entity_base;
+    uint32_t plane_first[HILINK_MAX_PLANES + 1];
+    vdc_time serialise[HILINK_MAX_PAYLOAD + 1]; /* by payload bytes: no 128-bit division per packet */
+    struct hilink_gpu_state *ports;
+    struct hilink_link *links;
+    struct hilink_pair *pairs;
+    struct vdc_entity *planes[HILINK_MAX_PLANES];
+    /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */
+    struct hilink_slot *slots;
+    uint32_t slot_count, slot_capacity, free_slot;
+};
+
+/* hilink_move.c: the packets' way through the fabric. */
+void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
+void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at);
+void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
+void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
+void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev);
+
+#endif

@@ -1,0 +1,319 @@
+/* HiLink's packets on their way: GPU links pulling from their GPU, the planes' output queues, credits both ways,
+ * and delivery in order per GPU pair. */
+#include <assert.h>
+#include <string.h>
+
+#include "hilink/hilink_internal.h"
+
+static vdc_time now(const struct hilink *h)
+{
+    return h->sim->now;
+}
+
+static struct hilink_link *gpu_link(struct hilink *h, uint32_t gpu, uint32_t link)
+{
+    return &h->links[gpu * h->p.links_per_gpu + link];
+}
+
+static uint32_t wire_bytes(const struct hilink *h, const struct hilink_packet *pkt)
+{
+    return h->p.header_bytes + pkt->bytes;
+}
+
+/* --- the packet pool ----------------------------------------------------------------------------------------- */
+
+static uint32_t slot_alloc(struct hilink *h)
+{
+    uint32_t s = h->free_slot;
+    if (s != HILINK_NONE) {
+        h->free_slot = h->slots[s].next;
+        return s;
+    }
+    if (h->slot_count == h->slot_capacity) {
+        assert(h->slot_capacity < HILINK_NONE / 2);
+        h->slot_capacity *= 2;
+        h->slots = vdc_xrealloc(h->slots, h->slot_capacity, sizeof *h->slots);
+    }
+    return h->slot_count++;
+}
+
+static void slot_free(struct hilink *h, uint32_t s)
+{
+    h->slots[s].next = h->free_slot;
+    h->free_slot = s;
+}
+
+/* --- credit stalls ------------------------------------------------------------------------------------------- */
+
+/* A GPU link is credit-stalled while it is idle and up, has no credit, and its GPU has a packet waiting. The fabric
+ * only asks a GPU for a packet when a link can take one, so "has a packet waiting" is read as "its last answer to
+ * next() was a packet": exact for a GPU that keeps sending, and at most one credit round trip too long after a
+ * GPU's last packet (the stall ends when the returning credit's poll finds nothing). Summed over links. */
+static void stall_update(struct hilink *h, uint32_t gpu, uint32_t link)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    struct hilink_link *k = gpu_link(h, gpu, link);
+    bool stalled = port->attached && port->up && port->backlogged && !k->tx_busy && k->credits == 0;
+    if (stalled && k->stall_since == VDC_TIME_MAX) {
+        k->stall_since = now(h);
+    } else if (!stalled && k->stall_since != VDC_TIME_MAX) {
+        port->stats.credit_stall += now(h) - k->stall_since;
+        k->stall_since = VDC_TIME_MAX;
+    }
+}
+
+void hilink_stall_update_all(struct hilink *h, uint32_t gpu)
+{
+    for (uint32_t link = 0; link < h->p.links_per_gpu; link++)
+        stall_update(h, gpu, link);
+}
+
+static void set_backlogged(struct hilink *h, uint32_t gpu, bool backlogged)
+{
+    if (h->ports[gpu].backlogged == backlogged)
+        return;
+    h->ports[gpu].backlogged = backlogged;
+    hilink_stall_update_all(h, gpu);
+}
+
+/* --- GPU -> switch ------------------------------------------------------------------------------------------- */
+
+/* One poll event per GPU at a time, the earliest asked for; a later one replaces nothing and an earlier one makes
+ * the pending event stale (its generation no longer matches). */
+void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    if (port->poll_at <= at)
+        return;
+    port->poll_at = at;
+    port->poll_generation++;
+    vdc_schedule_at(port->entity, at, VDC_PRIO_DEVICE, port->entity->id, HILINK_EV_GPU_POLL, port->poll_generation);
+}
+
+static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
+{
+    struct hilink_slot *slot = &h->slots[s];
+    const struct hilink_packet *pkt = &slot->pkt;
+    /* The GPU side's contract (hilink.h): its own index as source, another GPU of the fabric, at most 256 bytes. */
+    assert(pkt->src == gpu && pkt->dst < h->p.gpus && pkt->dst != gpu && pkt->bytes <= HILINK_MAX_PAYLOAD);
+    slot->seq = h->pairs[pkt->src * h->p.gpus + pkt->dst].next_in++;
+    slot->link = gpu * h->p.links_per_gpu + link;
+    struct hilink_link *k = gpu_link(h, gpu, link);
+    assert(k->credits > 0 && !k->tx_busy);
+    k->credits--;
+    k->tx_busy = true;
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    port->stats.packets_sent++;
+    port->stats.bytes_sent += pkt->bytes;
+    port->stats.wire_bytes_sent += wire_bytes(h, pkt);
+    vdc_time done = vdc_time_add(now(h), h->serialise[pkt->bytes]);
+    vdc_schedule_at(port->entity, done, VDC_PRIO_DEVICE, port->entity->id, HILINK_EV_GPU_TX_DONE, link);
+    /* Nothing happens at the switch input but taking the buffer its credit stood for, so the packet's one event
+     * there is the end of the switch latency, when it picks an output. */
+    vdc_time queued = vdc_time_add(vdc_time_add(done, h->p.link_latency), h->p.switch_latency);
+    vdc_schedule_at(port->entity, queued, VDC_PRIO_WIRE, h->planes[k->plane]->id, HILINK_EV_SW_ENQUEUE, s);
+}
+
+/* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. */
+void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    if (!port->attached || !port->up)
+        return;
+    for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
+        const struct hilink_link *k = gpu_link(h, gpu, link);
+        if (k->tx_busy || k->credits == 0)
+            continue;
+        uint32_t s = slot_alloc(h);
+        memset(&h->slots[s].pkt, 0, sizeof h->slots[s].pkt);
+        vdc_time wake = VDC_TIME_MAX;
+        if (!port->ops.next(port->ops.ctx, now(h), &h->slots[s].pkt, &wake)) {
+            slot_free(h, s);
+            set_backlogged(h, gpu, false);
+            /* A wake at or before now would ask again at the same time forever: a broken GPU side. */
+            assert(wake > now(h));
+            if (wake != VDC_TIME_MAX)
+                hilink_request_poll(h, gpu, wake);
+            return;
+        }
+        send(h, gpu, link, s);
+        set_backlogged(h, gpu, true);
+    }
+}
+
+static void gpu_tx_done(struct hilink *h, uint32_t gpu, uint32_t link)
+{
+    gpu_link(h, gpu, link)->tx_busy = false;
+    stall_update(h, gpu, link);
+    hilink_gpu_poll(h, gpu);
+}
+
+static void gpu_credit(struct hilink *h, uint32_t gpu, uint32_t link)
+{
+    struct hilink_link *k = gpu_link(h, gpu, link);
+    k->credits++;
+    assert(k->credits <= h->p.credits);
+    stall_update(h, gpu, link);
+    hilink_gpu_poll(h, gpu);
+}
+
+void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct hilink *h = self->model;
+    uint32_t gpu = self->id - h->entity_base;
+    switch (ev->kind) {
+    case HILINK_EV_GPU_TX_DONE: gpu_tx_done(h, gpu, (uint32_t)ev->arg); break;
+    case HILINK_EV_GPU_CREDIT: gpu_credit(h, gpu, (uint32_t)ev->arg); break;
+    case HILINK_EV_GPU_POLL:
+        if (ev->arg != h->ports[gpu].poll_generation)
+            return; /* replaced by an earlier one, which has run */
+        h->ports[gpu].poll_at = VDC_TIME_MAX;
+        hilink_gpu_poll(h, gpu);
+        break;
+    default: assert(!"hilink: unknown GPU port event");
+    }
+}
+
+/* --- delivery in order per pair ------------------------------------------------------------------------------ */
+
+/* Hands the packet to its GPU, never with an earlier arrival than its pair's previous packet (hilink.h). */
+static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
+{
+    struct hilink_slot *slot = &h->slots[s];
+    const struct hilink_packet *pkt = &slot->pkt;
+    vdc_time arrive = slot->arrive > pair->last_arrive ? slot->arrive : pair->last_arrive;
+    pair->last_arrive = arrive;
+    pair->next_out++;
+    struct hilink_gpu_state *port = &h->ports[pkt->dst];
+    port->stats.packets_received++;
+    port->stats.bytes_received += pkt->bytes;
+    vdc_digest_fold(h->sim, (uint64_t)pkt->src << 16 | pkt->dst);
+    vdc_digest_fold(h->sim, arrive);
+    /* A detached GPU's packets still cross the fabric (their credits return) and are then dropped here. */
+    if (port->attached)
+        port->ops.deliver(port->ops.ctx, pkt, arrive);
+    slot_free(h, s);
+}
+
+static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)
+{
+    uint32_t *at = &pair->held;
+    while (*at != HILINK_NONE && h->slots[*at].seq < h->slots[s].seq)
+        at = &h->slots[*at].next;
+    h->slots[s].next = *at;
+    *at = s;
+    h->ports[h->slots[s].pkt.dst].stats.packets_held++;
+}
+
+/* The packet's last hop has started and it lands at `arrive`: delivered now if its pair's packets sent before it
+ * have been, else held until they are. */
+static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
+{
+    struct hilink_slot *slot = &h->slots[s];
+    struct hilink_pair *pair = &h->pairs[slot->pkt.src * h->p.gpus + slot->pkt.dst];
+    slot->arrive = arrive;
+    if (slot->seq != pair->next_out) {
+        assert(slot->seq > pair->next_out);
+        hold(h, pair, s);
+        return;
+    }
+    deliver(h, pair, s);
+    while (pair->held != HILINK_NONE && h->slots[pair->held].seq == pair->next_out) {
+        uint32_t next = pair->held;
+        pair->held = h->slots[next].next;
+        deliver(h, pair, next);
+    }
+}
+
+/* --- switch -> GPU ------------------------------------------------------------------------------------------- */
+
+/* The packet's input buffer is free once it leaves its output: the credit goes back over the sender's link, or
+ * waits at the switch while the sender's port is down. */
+static void return_input_credit(struct hilink *h, uint32_t fabric_link)
+{
+    uint32_t src = fabric_link / h->p.links_per_gpu;
+    struct hilink_link *k = &h->links[fabric_link];
+    if (!h->ports[src].up) {
+        k->credits_owed++;
+        return;
+    }
+    vdc_schedule_at(h->planes[k->plane], vdc_time_add(now(h), h->p.link_latency), VDC_PRIO_WIRE,
+                    h->ports[src].entity->id, HILINK_EV_GPU_CREDIT, fabric_link % h->p.links_per_gpu);
+}
+
+/* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
+ * input, and the GPU's port is up. */
+static void start_output(struct hilink *h, uint32_t fabric_link)
+{
+    struct hilink_link *k = &h->links[fabric_link];
+    if (k->out_busy || k->out_head == HILINK_NONE || k->out_credits == 0 ||
+        !h->ports[fabric_link / h->p.links_per_gpu].up)
+        return;
+    uint32_t s = k->out_head;
+    k->out_head = h->slots[s].next;
+    if (k->out_head == HILINK_NONE)
+        k->out_tail = HILINK_NONE;
+    k->out_credits--;
+    k->out_busy = true;
+    k->out_sending = wire_bytes(h, &h->slots[s].pkt);
+    struct vdc_entity *plane = h->planes[k->plane];
+    vdc_time done = vdc_time_add(now(h), h->serialise[h->slots[s].pkt.bytes]);
+    vdc_time arrive = vdc_time_add(done, h->p.link_latency);
+    vdc_schedule_at(plane, done, VDC_PRIO_DEVICE, plane->id, HILINK_EV_SW_TX_DONE, fabric_link);
+    /* The GPU takes the packet from its input buffer as it lands; the credit comes back one link latency later. */
+    vdc_schedule_at(plane, vdc_time_add(arrive, h->p.link_latency), VDC_PRIO_WIRE, plane->id, HILINK_EV_SW_CREDIT,
+                    fabric_link);
+    return_input_credit(h, h->slots[s].link);
+    last_hop(h, s, arrive);
+}
+
+/* Of the destination GPU's links in this plane, the one with the fewest wire bytes still to send (the packet it
+ * is sending included, so that a busy output does not look as free as an idle one); ties to the lowest. */
+static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
+{
+    struct hilink_slot *slot = &h->slots[s];
+    uint32_t first = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane];
+    uint32_t end = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane + 1];
+    uint32_t best = first;
+    for (uint32_t i = first + 1; i < end; i++)
+        if (h->links[i].out_backlog < h->links[best].out_backlog)
+            best = i;
+    struct hilink_link *k = &h->links[best];
+    slot->next = HILINK_NONE;
+    if (k->out_tail == HILINK_NONE)
+        k->out_head = s;
+    else
+        h->slots[k->out_tail].next = s;
+    k->out_tail = s;
+    k->out_backlog += wire_bytes(h, &slot->pkt);
+    start_output(h, best);
+}
+
+static void resume_outputs(struct hilink *h, uint32_t plane, uint32_t gpu)
+{
+    for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++)
+        start_output(h, gpu * h->p.links_per_gpu + link);
+}
+
+void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct hilink *h = self->model;
+    uint32_t plane = self->id - h->entity_base - h->p.gpus;
+    uint32_t arg = (uint32_t)ev->arg;
+    switch (ev->kind) {
+    case HILINK_EV_SW_ENQUEUE: enqueue(h, plane, arg); break;
+    case HILINK_EV_SW_TX_DONE:
+        h->links[arg].out_busy = false;
+        assert(h->links[arg].out_backlog >= h->links[arg].out_sending);
+        h->links[arg].out_backlog -= h->links[arg].out_sending;
+        start_output(h, arg);
+        break;
+    case HILINK_EV_SW_CREDIT:
+        h->links[arg].out_credits++;
+        assert(h->links[arg].out_credits <= h->p.credits);
+        start_output(h, arg);
+        break;
+    case HILINK_EV_SW_RESUME: resume_outputs(h, plane, arg); break;
+    default: assert(!"hilink: unknown plane event");
+    }
+}

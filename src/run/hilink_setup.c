@@ -1,0 +1,70 @@
+/* The scenario's HiLink fabric: its `hilink.*` keys (defaults: NVLink 4 as H100 and H200 SXM have it) and the fabric
+ * that joins the guests' GPUs when they have some. */
+#include "run/hilink_setup.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scenario/keys.h"
+#include "scheduler/entity_ids.h"
+
+struct hilink_config {
+    bool enabled;
+    uint64_t links_per_gpu, planes, header_bytes, credits, link_rate;
+    vdc_time link_latency, switch_latency;
+};
+
+#define FIELD(member) offsetof(struct hilink_config, member)
+
+static const struct vdc_key hilink_keys[] = {
+    {"hilink.enabled", VDC_KEY_BOOL, FIELD(enabled), "true",
+     .doc = "The guests' GPUs (guests.gpu) share one HiLink fabric, an NVSwitch-like peer fabric (docs/hilink.md), "
+            "when there are 2 to 64 of them: GPU peer memory, copies to peers and kernels' stores to peers."},
+    {"hilink.links_per_gpu", VDC_KEY_COUNT, FIELD(links_per_gpu), "18", 1, HILINK_MAX_LINKS,
+     .doc = "Links from each GPU to the switch planes (NVLink 4 on H100/H200 SXM: 18)."},
+    {"hilink.planes", VDC_KEY_COUNT, FIELD(planes), "1", 1, HILINK_MAX_PLANES,
+     .doc = "Switch planes the links spread over (HGX H100: 4 NVSwitch chips, 5/4/4/5 links of each GPU)."},
+    {"hilink.link_rate", VDC_KEY_RATE, FIELD(link_rate), "200Gbps", 1000000, UINT64_C(100000000000000),
+     .doc = "Each link's rate per direction, on the wire (NVLink 4: 25 GB/s, 200 Gbit/s)."},
+    {"hilink.link_latency", VDC_KEY_TIME, FIELD(link_latency), "150ns", 1000, VDC_MS,
+     .doc = "One way along a link, GPU to switch or switch to GPU; it also bounds gpu.window (the lookahead)."},
+    {"hilink.switch_latency", VDC_KEY_TIME, FIELD(switch_latency), "200ns", 0, VDC_MS,
+     .doc = "A packet's time through a switch plane, from its input to its output queue."},
+    {"hilink.header_bytes", VDC_KEY_COUNT, FIELD(header_bytes), "16", 0, 1024,
+     .doc = "Each packet's bytes on the wire besides its payload of up to 256 bytes (NVLink: one 16-byte header "
+            "flit)."},
+    {"hilink.credits", VDC_KEY_COUNT, FIELD(credits), "64", 1, 4096,
+     .doc = "Packets the receiver of each link direction buffers: the sender's credits (flow control); 47 cover a "
+            "credit's round trip at the default rate and latencies."},
+};
+
+static size_t key_group;
+
+void vdc_hilink_add_keys(void)
+{
+    static const struct vdc_key_group group = {hilink_keys, sizeof hilink_keys / sizeof hilink_keys[0],
+                                               sizeof(struct hilink_config)};
+    key_group = vdc_keys_add_group(&group);
+}
+
+struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *sc, uint32_t gpus,
+                                struct vdc_error *err)
+{
+    err->text[0] = '\0';
+    const struct hilink_config *c = vdc_scenario_group(sc, key_group);
+    if (!c->enabled || gpus < 2 || gpus > HILINK_MAX_GPUS)
+        return NULL;
+    struct hilink_params p = {
+        .gpus = gpus,
+        .links_per_gpu = (uint32_t)c->links_per_gpu,
+        .planes = (uint32_t)c->planes,
+        .link_bytes_per_second = c->link_rate / 8,
+        .link_latency = c->link_latency,
+        .switch_latency = c->switch_latency,
+        .header_bytes = (uint32_t)c->header_bytes,
+        .credits = (uint32_t)c->credits,
+    };
+    if (!hilink_params_validate(&p, err))
+        return NULL;
+    return hilink_create(sim, &p, VDC_IDS_HILINK_BASE, err);
+}
