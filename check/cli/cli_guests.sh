@@ -118,6 +118,11 @@ guest_pins() {
     --set guests.args=refusals
   has pin-gpu-peers-refusals "[   0.000026782] blade0: copy to GPU 5: no such peer: tag 6: no peer GPU 5 on GPU 0's HiLink fabric (places 0 to 1, its own 0)"
   has pin-gpu-peers-refusals "[   0.000034284] blade0: store into GPU 1 without peer access: GPU fault: tag 7: kernel set_flag faulted in block (0,0,0) thread (0,0,0) at address 0x20000000000: peer store of 4 bytes to GPU 1: peer access not enabled (PTX line 66)"
+  # A kernel waiting for a flag nobody sets ends at gpu.kernel_timeout with an error completion (exit 1: the guest
+  # reports it and fails), instead of running for ever.
+  pin_run pin-gpu-peers-stranded 1 df0e0bbc154a9ce4 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+    --set guests.args=stranded --set gpu.kernel_timeout=20us
+  has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39631 cycles: does it wait for a flag nobody sets?"
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB).
   ONCE=1 pin_run pin-rack8-p2p 0 9fe4163dcf8bd47e scenarios/rack8-p2p.yaml --set "guests.args=65536 10"
   has pin-rack8-p2p "guests     8 of 8 exited with 0"

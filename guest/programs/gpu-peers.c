@@ -1,10 +1,11 @@
-/* gpu-peers [BYTES | refusals]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its memory into rank 1's
+/* gpu-peers [BYTES | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its memory into rank 1's
  * over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's memory; rank 1's
  * kernel polls that flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate
  * the same buffers in the same order, so a buffer of the peer lies at the same offset from the peer's memory base
  * (its place in the shared address space) as one's own does from one's own. Other ranks do nothing. With
  * "refusals", rank 0 instead shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's
- * store into a peer whose access it never enabled (a GPU fault naming the peer and the thread). */
+ * store into a peer whose access it never enabled (a GPU fault naming the peer and the thread). With "stranded",
+ * rank 0 sends nothing and rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. */
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 
@@ -108,7 +109,7 @@ int main(void)
     }
     uint64_t n = 4u << 20;
     const char *arg = vdc_bootargs();
-    int refuse = strcmp(arg, "refusals") == 0;
+    int refuse = strcmp(arg, "refusals") == 0, stranded = strcmp(arg, "stranded") == 0;
     if (*arg >= '0' && *arg <= '9')
         n = strtoul(arg, NULL, 0);
     struct higpu_info info;
@@ -118,7 +119,7 @@ int main(void)
         printf("gpu-peers: GPU %u is on no HiLink fabric with a peer\n", info.hilink_place);
         return 1;
     }
-    if (info.hilink_place > 1 || (refuse && info.hilink_place == 1)) {
+    if (info.hilink_place > 1 || (refuse && info.hilink_place == 1) || (stranded && info.hilink_place == 0)) {
         printf("GPU %u: nothing to do\n", info.hilink_place);
         return 0;
     }

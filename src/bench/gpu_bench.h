@@ -1,4 +1,5 @@
-/* The GPU benchmark: HiGPU's simulation speed (thread instructions per wall second, timing on) on three kernels. */
+/* The GPU benchmark: HiGPU's simulation speed (thread instructions per wall second, timing on) on three kernels,
+ * on one GPU or several at once. */
 #ifndef VDC_BENCH_GPU_BENCH_H
 #define VDC_BENCH_GPU_BENCH_H
 
@@ -14,9 +15,11 @@ struct gpu_bench_kernel {
 };
 
 #define GPU_BENCH_KERNELS 3
+#define GPU_BENCH_MAX_GPUS 8
 
-/* One round on preset `preset`: a tiled GEMM (n x n x n), an FMA-bound kernel and a streaming copy. */
-bool vdc_bench_gpu_round(const char *preset, uint32_t gemm_n, struct gpu_bench_kernel out[GPU_BENCH_KERNELS],
-                     struct vdc_error *err);
+/* One round on preset `preset`: a tiled GEMM (n x n x n), an FMA-bound kernel and a streaming copy, each on `gpus`
+ * GPUs at once (1 to GPU_BENCH_MAX_GPUS; thread instructions summed over them, cycles of the first). */
+bool vdc_bench_gpu_round(const char *preset, uint32_t gemm_n, uint32_t gpus,
+                         struct gpu_bench_kernel out[GPU_BENCH_KERNELS], struct vdc_error *err);
 
 #endif

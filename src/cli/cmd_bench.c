@@ -282,35 +282,37 @@ static int bench_gpu(int argc, char **argv)
     static const struct option options[] = {{"repeat", required_argument, NULL, 'r'},
                                             {"gpu", required_argument, NULL, 'g'},
                                             {"gemm", required_argument, NULL, 'n'},
+                                            {"gpus", required_argument, NULL, 'G'},
                                             {NULL, 0, NULL, 0}};
-    unsigned long long repeat = 5, gemm_n = 512;
+    unsigned long long repeat = 5, gemm_n = 512, gpus = 1;
     const char *preset = "h200";
     opterr = 0;
     optind = 1;
     int opt, code;
-    while ((opt = getopt_long(argc, argv, ":r:g:n:", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":r:g:n:G:", options, NULL)) != -1) {
         if (opt == ':')
             return vdc_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
         if (opt == '?')
             return vdc_usage_error("bench", "unknown option '%s' for 'bench gpu'", vdc_bad_option(argv, optind));
         if (opt == 'g')
             preset = optarg;
-        else if ((code = vdc_option_count("bench", opt == 'r' ? "--repeat" : "--gemm", optarg,
-                                          opt == 'r' ? &repeat : &gemm_n)) != 0)
+        else if ((code = vdc_option_count("bench", opt == 'r' ? "--repeat" : opt == 'G' ? "--gpus" : "--gemm", optarg,
+                                          opt == 'r' ? &repeat : opt == 'G' ? &gpus : &gemm_n)) != 0)
             return code;
     }
     if (optind < argc)
         return vdc_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-    if (repeat == 0 || repeat > 101 || gemm_n < 16 || gemm_n > 4096)
-        return vdc_usage_error("bench", "--repeat must be 1 to 101 and --gemm 16 to 4096");
-    printf("bench gpu: %s preset, timing on; gemm %llux%llux%llu, fma_bound, stream_copy 64MiB; %llu runs\n", preset,
-           gemm_n, gemm_n, gemm_n, repeat);
+    if (repeat == 0 || repeat > 101 || gemm_n < 16 || gemm_n > 4096 || gpus == 0 || gpus > GPU_BENCH_MAX_GPUS)
+        return vdc_usage_error("bench", "--repeat must be 1 to 101, --gemm 16 to 4096 and --gpus 1 to %u",
+                               GPU_BENCH_MAX_GPUS);
+    printf("bench gpu: %s preset, timing on; gemm %llux%llux%llu, fma_bound, stream_copy 64MiB; on %llu GPU%s at "
+           "once; %llu runs\n", preset, gemm_n, gemm_n, gemm_n, gpus, gpus == 1 ? "" : "s", repeat);
     double rates[101];
     uint64_t digests[GPU_BENCH_KERNELS] = {0};
     for (unsigned long long i = 0; i < repeat; i++) {
         struct gpu_bench_kernel k[GPU_BENCH_KERNELS];
         struct vdc_error err;
-        if (!vdc_bench_gpu_round(preset, (uint32_t)gemm_n, k, &err)) {
+        if (!vdc_bench_gpu_round(preset, (uint32_t)gemm_n, (uint32_t)gpus, k, &err)) {
             vdc_fail_prefix(&err, "bench gpu");
             vdc_print_error(&err);
             return VDC_EXIT_BAD_INPUT;

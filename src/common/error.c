@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 bool vdc_fail(struct vdc_error *err, const char *fmt, ...)
 {
@@ -62,6 +63,20 @@ void *vdc_xcalloc(size_t count, size_t size)
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p == NULL)
         vdc_die("out of memory allocating %zu x %zu bytes; reduce the scenario's size or free memory", count, size);
+    return p;
+}
+
+void *vdc_xcalloc_huge(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < huge)
+        return vdc_xcalloc(1, bytes);
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, rounded) != 0 || p == NULL)
+        vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
+    madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without it the pages are simply small */
+    memset(p, 0, rounded);
     return p;
 }
 

@@ -94,6 +94,9 @@ void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ct
 uint64_t gpu_run_reached(const struct gpu_run *run);
 /* Stats and fault of a run that is over; frees it. */
 void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct gpu_fault *fault);
+/* Ends a run before its last warp (a device's timeout): it is over at the cycle it has reached, and is then finished
+ * as any other. */
+void gpu_run_stop(struct gpu_run *run);
 /* Frees a run that will not be finished (its simulation ended first). */
 void gpu_run_discard(struct gpu_run *run);
 

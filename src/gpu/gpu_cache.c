@@ -20,12 +20,10 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
     c->hashed = hashed;
     /* tag and stamp (8 bytes each), valid and dirty (1 each) per way, rounded up to host cache lines */
     c->set_bytes = ((size_t)18 * ways + 63) / 64 * 64;
-    c->sets_mem = aligned_alloc(64, c->set_bytes * c->sets);
-    if (c->sets_mem == NULL)
-        vdc_die("out of memory for a %u-set cache", c->sets);
-    memset(c->sets_mem, 0, c->set_bytes * c->sets);
+    /* Large for an L2 (tens of MiB, touched at random): on huge pages where the host gives them. */
+    c->sets_mem = vdc_xcalloc_huge(c->set_bytes * c->sets);
     c->ready_stride = sectors_per_line + (aux ? 1 : 0);
-    c->ready = vdc_xcalloc((uint64_t)c->sets * ways * c->ready_stride, sizeof *c->ready);
+    c->ready = vdc_xcalloc_huge((size_t)c->sets * ways * c->ready_stride * sizeof *c->ready);
 }
 
 void gpu_cache_free(struct gpu_cache *c)

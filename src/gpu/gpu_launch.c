@@ -504,6 +504,16 @@ bool gpu_run_advance(struct gpu_run *run, uint64_t until)
     return run->over;
 }
 
+void gpu_run_stop(struct gpu_run *run)
+{
+    if (run->over)
+        return;
+    run->over = true;
+    if (run->ls.end_cycle < gpu_run_reached(run))
+        run->ls.end_cycle = gpu_run_reached(run);
+    gpu_inbox_return_all(&run->inbox);
+}
+
 void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg)
 {
     /* The lookahead guarantees both: whatever reaches the GPU left at least one step earlier. */

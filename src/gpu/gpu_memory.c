@@ -40,7 +40,7 @@ static void pages_use(struct gpu_memory *m, uint64_t address, uint64_t size, boo
     for (uint64_t p = first; p <= last; p++) {
         if (take) {
             if (m->page_users[p]++ == 0)
-                m->pages[p] = vdc_xcalloc(1, GPU_PAGE_BYTES);
+                m->pages[p] = vdc_xcalloc_huge(GPU_PAGE_BYTES); /* one huge page per device page */
         } else if (--m->page_users[p] == 0) {
             free(m->pages[p]);
             m->pages[p] = NULL;

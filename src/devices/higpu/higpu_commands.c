@@ -228,7 +228,7 @@ static enum higpu_status launch(struct run *r)
     if (!gpu_run_start(r->gpu->gpu, module, &l, &run, &err))
         return fail(r, HIGPU_STATUS_LAUNCH_ERROR, "%s", err.text);
     /* The compute engine runs it in windows of virtual time (higpu_kernel.c) and ends the command. */
-    higpu_kernel_begin(r->gpu, run, vdc_time_add(higpu_now(r->gpu), r->time));
+    higpu_kernel_begin(r->gpu, run, name, vdc_time_add(higpu_now(r->gpu), r->time));
     return HIGPU_STATUS_OK;
 }
 
@@ -419,6 +419,7 @@ static enum higpu_error error_of(enum higpu_status status)
     case HIGPU_STATUS_LAUNCH_ERROR: return HIGPU_ERR_LAUNCH;
     case HIGPU_STATUS_GPU_FAULT: return HIGPU_ERR_FAULT;
     case HIGPU_STATUS_NO_PEER: return HIGPU_ERR_PEER;
+    case HIGPU_STATUS_KERNEL_TIMEOUT: return HIGPU_ERR_FAULT;
     default: return HIGPU_ERR_BAD_COMMAND;
     }
 }

@@ -54,6 +54,7 @@ struct higpu {
     struct gpu_run *kernel;
     vdc_time kernel_start_ps;      /* the virtual time of the launch's first cycle */
     vdc_time window_ps;
+    char kernel_name[HIGPU_MAX_NAME + 1];
 
     /* Its HiLink port (higpu_peer.c); port.fabric NULL when it is on none. */
     struct hilink_port port;
@@ -96,7 +97,7 @@ enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch
 
 /* higpu_kernel.c: the compute engine. Begin: `run` was started by a command whose set-up ends at `ready`; its first
  * window runs when the command's start is over (higpu_kernel_window). */
-void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, vdc_time ready);
+void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, const char *name, vdc_time ready);
 void higpu_kernel_window(struct higpu *gpu);
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
 

@@ -1,6 +1,9 @@
 /* HiGPU's compute engine: a launch runs in windows of virtual time, one event each on the engine's own entity, so
  * that kernels on different GPUs interleave with each other and with the rest of the simulation; the command ends
  * when the launch's last warp does. */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "devices/higpu/higpu_internal.h"
 
 /* Windows lie on one grid of virtual time shared by every GPU, multiples of the window: a window that starts at T
@@ -11,20 +14,29 @@ static vdc_time window_end(const struct higpu *gpu, vdc_time now)
     return (now / gpu->window_ps + 1) * gpu->window_ps;
 }
 
-void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, vdc_time ready)
+void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, const char *name, vdc_time ready)
 {
     gpu->kernel = run;
+    snprintf(gpu->kernel_name, sizeof gpu->kernel_name, "%s", name);
     gpu->kernel_start_ps = vdc_time_add(ready, gpu->params.gpu.launch_latency_ps);
 }
 
-static void kernel_over(struct higpu *gpu)
+static void kernel_over(struct higpu *gpu, bool timed_out)
 {
     struct gpu_launch_stats stats;
     struct gpu_fault fault;
     gpu_run_finish(gpu->kernel, &stats, &fault);
     gpu->kernel = NULL;
     gpu->message[0] = '\0';
-    higpu_conclude(gpu, gpu->started - 1, higpu_kernel_status(gpu, &stats, &fault, &gpu->current), &gpu->current);
+    enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &gpu->current);
+    if (timed_out && status == HIGPU_STATUS_OK) {
+        char limit[32];
+        vdc_time_format(limit, sizeof limit, gpu->params.kernel_timeout);
+        snprintf(gpu->message, HIGPU_MAX_MESSAGE, "kernel %s ran past gpu.kernel_timeout (%s) and was stopped after "
+                 "%" PRIu64 " cycles: does it wait for a flag nobody sets?", gpu->kernel_name, limit, stats.cycles);
+        status = HIGPU_STATUS_KERNEL_TIMEOUT;
+    }
+    higpu_conclude(gpu, gpu->started - 1, status, &gpu->current);
     vdc_time end = vdc_time_add(gpu->kernel_start_ps, gpu_cycles_to_ps(&gpu->params.gpu, stats.cycles));
     higpu_command_ends(gpu, end > higpu_now(gpu) ? end : higpu_now(gpu));
 }
@@ -46,7 +58,12 @@ void higpu_kernel_window(struct higpu *gpu)
     vdc_time limit = window_end(gpu, higpu_now(gpu));
     higpu_peer_feed_run(gpu, limit);
     if (gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit))) {
-        kernel_over(gpu);
+        kernel_over(gpu, false);
+        return;
+    }
+    if (limit > gpu->kernel_start_ps && limit - gpu->kernel_start_ps >= gpu->params.kernel_timeout) {
+        gpu_run_stop(gpu->kernel);
+        kernel_over(gpu, true);
         return;
     }
     vdc_schedule_at(gpu->engine, limit, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_WINDOW, 0);

@@ -78,6 +78,7 @@ enum higpu_status {
     HIGPU_STATUS_LAUNCH_ERROR = 7,   /* the launch cannot start: unknown kernel, dimensions, parameters, shared */
     HIGPU_STATUS_GPU_FAULT = 8,      /* the kernel faulted: block, thread and address in the completion */
     HIGPU_STATUS_NO_PEER = 9,        /* no GPU at that place on this GPU's HiLink fabric (or none at all) */
+    HIGPU_STATUS_KERNEL_TIMEOUT = 10, /* the kernel ran past gpu.kernel_timeout and was stopped */
 };
 
 /* Why the device logged a guest error (LAST_ERROR, the completion's error field, the log line). */
