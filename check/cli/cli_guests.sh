@@ -95,9 +95,11 @@ guest_pins() {
     -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=200ns
   # HiLink (docs/hilink.md): GPU 0 copies 4 MiB into GPU 1 and a kernel of its stores a flag there, which GPU 1's
   # kernel polls; every byte arrives. Without the fabric the program says so.
-  pin_run pin-gpu-peers 0 2c879fc51745a8d9 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers
-  has pin-gpu-peers "[   0.000120010] blade0: copy to GPU 1 over HiLink: 4194304 bytes in 13.924 us, 301.207 GB/s"
-  has pin-gpu-peers "[   0.000208579] blade1: bytes from GPU 0: 0 of 4194304 wrong"
+  pin_run pin-gpu-peers 0 4ca7938095bac1b0 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers
+  has pin-gpu-peers "[   0.000120021] blade0: copy to GPU 1 over HiLink: 4194304 bytes in 13.924 us, 301.207 GB/s"
+  has pin-gpu-peers "[   0.000211056] blade1: bytes from GPU 0: 0 of 4194304 wrong"
+  # membar.sys after a peer store waits for it to land: 501.6 ns of HiLink (993.2 cycles) and the clock reads.
+  has pin-gpu-peers "[   0.000133323] blade0: flag stored into GPU 1's memory; the fence after it waited until it landed: 996 cycles"
   # Two GPUs whose kernels see each other's stores: the same bytes, digest included, whatever the window.
   cp "$tmp/out" "$tmp/gpu-peers-default"
   for window in 7ns 60ns; do
@@ -114,15 +116,15 @@ guest_pins() {
     fail "gpu-peers without HiLink: no message"; fi
   # What the device refuses: a copy to a GPU that is not on the fabric, a kernel's store into a peer whose access
   # was never enabled (a GPU fault naming the peer, the thread and the PTX line).
-  pin_run pin-gpu-peers-refusals 0 867ca43b4852861d scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-refusals 0 dcfac6891fee82fc scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=refusals
-  has pin-gpu-peers-refusals "[   0.000026782] blade0: copy to GPU 5: no such peer: tag 6: no peer GPU 5 on GPU 0's HiLink fabric (places 0 to 1, its own 0)"
-  has pin-gpu-peers-refusals "[   0.000034284] blade0: store into GPU 1 without peer access: GPU fault: tag 7: kernel set_flag faulted in block (0,0,0) thread (0,0,0) at address 0x20000000000: peer store of 4 bytes to GPU 1: peer access not enabled (PTX line 66)"
+  has pin-gpu-peers-refusals "[   0.000026794] blade0: copy to GPU 5: no such peer: tag 6: no peer GPU 5 on GPU 0's HiLink fabric (places 0 to 1, its own 0)"
+  has pin-gpu-peers-refusals "[   0.000034296] blade0: store into GPU 1 without peer access: GPU fault: tag 7: kernel set_flag faulted in block (0,0,0) thread (0,0,0) at address 0x20000000000: peer store of 4 bytes to GPU 1: peer access not enabled (PTX line 66)"
   # A kernel waiting for a flag nobody sets ends at gpu.kernel_timeout with an error completion (exit 1: the guest
   # reports it and fails), instead of running for ever.
-  pin_run pin-gpu-peers-stranded 1 df0e0bbc154a9ce4 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-stranded 1 339b86e2bbfc7b4b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=stranded --set gpu.kernel_timeout=20us
-  has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39631 cycles: does it wait for a flag nobody sets?"
+  has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39608 cycles: does it wait for a flag nobody sets?"
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB).
   ONCE=1 pin_run pin-rack8-p2p 0 9fe4163dcf8bd47e scenarios/rack8-p2p.yaml --set "guests.args=65536 10"
   has pin-rack8-p2p "guests     8 of 8 exited with 0"

@@ -1,5 +1,6 @@
-/* A launch run in steps (gpu_run_*): where the steps stop changes nothing, and what is posted from outside the SMs
- * runs at its cycle, so a kernel polling a flag sees a write exactly then, whatever the steps. */
+/* A launch run in steps (gpu_run_*): where the steps stop changes nothing, what is posted from outside the SMs runs
+ * at its cycle (a kernel polling a flag sees a write exactly then, whatever the steps), and a system-scope fence
+ * waits for the warp's stores to peers to land. */
 #include <stdint.h>
 
 #include "../../src/gpu/gpu_memory.h"
@@ -166,6 +167,76 @@ START_TEST(a_call_the_launch_never_reaches_is_returned)
 }
 END_TEST
 
+/* Peer stores without a fabric: the test is the peer, it sees each store and says when it landed. */
+struct test_peer {
+    struct gpu_run *run;
+    uint64_t token, store_cycle;
+    uint32_t stores;
+};
+
+static bool peer_valid(void *ctx, uint32_t place, uint64_t address, uint64_t bytes)
+{
+    (void)ctx, (void)address, (void)bytes;
+    return place == 1;
+}
+
+static void peer_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle,
+                       uint64_t token)
+{
+    struct test_peer *peer = ctx;
+    (void)place, (void)address, (void)data, (void)bytes;
+    peer->token = token;
+    peer->store_cycle = cycle;
+    peer->stores++;
+}
+
+static void landed(void *ctx, uint64_t token, uint64_t cycle)
+{
+    struct test_peer *peer = ctx;
+    ck_assert_uint_ne(cycle, GPU_CYCLE_NONE);
+    gpu_run_peer_landed(peer->run, token, cycle);
+}
+
+/* membar.sys after a store to a peer waits until the store has landed, and not a cycle longer; while the warp waits
+ * with nothing else to run, the launch is not over. */
+START_TEST(a_system_fence_waits_for_the_peer_store_to_land)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", FLAGS_PTX, &module);
+    struct test_peer peer = {0};
+    gpu_set_peer_ops(gpu, &(struct gpu_peer_ops){.ctx = &peer, .valid = peer_valid, .store = peer_store});
+    gpu_allow_peer(gpu, 1, true);
+    uint64_t out = check_gpu_zeroed(gpu, 8);
+    struct { uint64_t flag; uint32_t value, pad; uint64_t cycles; } __attribute__((packed)) args = {
+        GPU_GLOBAL_BASE + GPU_PLACE_BYTES, 1, 0, out};
+    struct gpu_launch l = {.kernel = "store_then_fence", .grid = {1, 1, 1}, .block = {1, 1, 1}, .params = &args,
+                           .params_bytes = 24};
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &peer.run, &err), "%s", err.text);
+    uint64_t until = gpu_run_first_cycle(peer.run) + 100;
+    while (peer.stores == 0) {
+        ck_assert(!gpu_run_advance(peer.run, until));
+        until += 100;
+    }
+    ck_assert_uint_eq(peer.stores, 1);
+    /* Far past the store, nothing is left to run but the waiting warp: not over. */
+    ck_assert(!gpu_run_advance(peer.run, peer.store_cycle + 4000));
+    gpu_run_post(peer.run, peer.store_cycle + 5000, landed, &peer, peer.token);
+    ck_assert(gpu_run_advance(peer.run, UINT64_MAX));
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(peer.run, &s, &fault);
+    ck_assert(!fault.happened);
+    uint64_t cycles;
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), out, &cycles, 8, "test", &err));
+    /* From before the store to after the fence: the 5000 cycles of the trip and a few of issue. */
+    ck_assert_uint_ge(cycles, 5000);
+    ck_assert_uint_lt(cycles, 5100);
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+}
+END_TEST
+
 Suite *gpu_run_suite(void)
 {
     Suite *s = suite_create("gpu_run");
@@ -174,6 +245,7 @@ Suite *gpu_run_suite(void)
     tcase_add_test(tc, a_polled_flag_is_seen_at_its_cycle_whatever_the_steps);
     tcase_add_test(tc, steps_change_nothing_in_a_kernel);
     tcase_add_test(tc, a_call_the_launch_never_reaches_is_returned);
+    tcase_add_test(tc, a_system_fence_waits_for_the_peer_store_to_land);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -21,3 +21,13 @@ extern "C" __global__ void set_flag(volatile unsigned *flag, unsigned value)
     __threadfence_system();
     *flag = value;
 }
+
+// A store into a peer's memory followed by a fence at system scope, timed: the fence waits until the store has
+// landed at the peer, so `cycles` covers the store's trip over HiLink.
+extern "C" __global__ void store_then_fence(volatile unsigned *flag, unsigned value, unsigned long long *cycles)
+{
+    unsigned long long start = clock64();
+    *flag = value;
+    __threadfence_system();
+    *cycles = clock64() - start;
+}

@@ -1,11 +1,12 @@
-/* gpu-peers [BYTES | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its memory into rank 1's
- * over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's memory; rank 1's
- * kernel polls that flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate
- * the same buffers in the same order, so a buffer of the peer lies at the same offset from the peer's memory base
- * (its place in the shared address space) as one's own does from one's own. Other ranks do nothing. With
- * "refusals", rank 0 instead shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's
- * store into a peer whose access it never enabled (a GPU fault naming the peer and the thread). With "stranded",
- * rank 0 sends nothing and rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. */
+/* gpu-peers [BYTES | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
+ * memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's
+ * memory and times the system-scope fence after it, which waits for the store to land; rank 1's kernel polls that
+ * flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate the same buffers in
+ * the same order, so a buffer of the peer lies at the same offset from the peer's memory base (its place in the
+ * shared address space) as one's own does from one's own. Other ranks do nothing. With "refusals", rank 0 instead
+ * shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's store into a peer whose
+ * access it never enabled (a GPU fault naming the peer and the thread). With "stranded", rank 0 sends nothing and
+ * rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. */
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 
@@ -52,12 +53,19 @@ static int sender(struct gpu_device *gpu, struct gpu_module_handle module, uint6
     if (status != GPU_SUCCESS || gpu_event_elapsed_ps(gpu, start, stop, &ps) != GPU_SUCCESS)
         return fail(gpu, "copy to GPU 1");
     print_time("copy to GPU 1 over HiLink", n, ps);
-    struct { uint64_t flag; uint32_t value; } __attribute__((packed)) args = {peer_flag, 1};
-    gpu_launch(gpu, module, "set_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+    uint64_t timing;
+    if (gpu_malloc(gpu, &timing, 8) != GPU_SUCCESS)
+        return fail(gpu, "allocate");
+    struct { uint64_t flag; uint32_t value, pad; uint64_t cycles; } __attribute__((packed)) args = {peer_flag, 1, 0,
+                                                                                                   timing};
+    gpu_launch(gpu, module, "store_then_fence", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
                sizeof args);
     if (gpu_synchronize(gpu) != GPU_SUCCESS)
-        return fail(gpu, "set_flag on GPU 1");
-    printf("flag stored into GPU 1's memory\n");
+        return fail(gpu, "store_then_fence on GPU 1");
+    uint64_t cycles = 0;
+    gpu_memcpy_d2h(gpu, &cycles, timing, 8);
+    printf("flag stored into GPU 1's memory; the fence after it waited until it landed: %llu cycles\n",
+           (unsigned long long)cycles);
     return 0;
 }
 

@@ -90,6 +90,10 @@ bool gpu_run_advance(struct gpu_run *run, uint64_t until);
 #define GPU_CYCLE_NONE UINT64_MAX
 typedef void (*gpu_run_call)(void *ctx, uint64_t arg, uint64_t cycle);
 void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg);
+/* A peer store of the launch (its `token`) has landed: called from a call posted at that cycle. A warp at a
+ * system-scope fence (membar.sys, fence.*.sys) goes on once all of its peer stores have; a token of an earlier
+ * launch changes nothing. */
+void gpu_run_peer_landed(struct gpu_run *run, uint64_t token, uint64_t cycle);
 /* The first cycle the launch has not yet run (every warp instruction before it has issued). */
 uint64_t gpu_run_reached(const struct gpu_run *run);
 /* Stats and fault of a run that is over; frees it. */
@@ -107,8 +111,11 @@ struct gpu_peer_ops {
     /* Whether [address, address + bytes) is device memory of the GPU at `place` (a kernel's access is checked
      * when it issues, so that a bad one faults there, naming its thread). */
     bool (*valid)(void *ctx, uint32_t place, uint64_t address, uint64_t bytes);
-    /* A store of `bytes` (1 to 256, contiguous) issued at `cycle` of the running launch: a posted write. */
-    void (*store)(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle);
+    /* A store of `bytes` (1 to 256, contiguous) issued at `cycle` of the running launch: a posted write. When it
+     * has landed, the owner tells the launch (gpu_run_peer_landed with `token`), so that a system-scope fence of
+     * the warp can end. */
+    void (*store)(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle,
+                  uint64_t token);
 };
 void gpu_set_peer_ops(struct gpu *gpu, const struct gpu_peer_ops *ops);
 /* Lets (or stops) the GPU's kernels reach place `place` (cudaDeviceEnablePeerAccess). */

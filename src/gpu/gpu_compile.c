@@ -330,6 +330,8 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
         break;
     case PTX_OP_MEMBAR:
     case PTX_OP_FENCE:
+        x->kind = (in->flags & PTX_FLAG_SCOPE_SYS) ? EXEC_FENCE_SYS : EXEC_NOP;
+        break;
     case PTX_OP_PREFETCH:
         x->kind = EXEC_NOP;
         break;

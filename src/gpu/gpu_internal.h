@@ -27,7 +27,8 @@ enum exec_kind {
     EXEC_BRA,
     EXEC_EXIT,       /* ret and exit */
     EXEC_BAR,
-    EXEC_NOP,        /* membar, fence, prefetch */
+    EXEC_NOP,        /* membar, fence (but at system scope), prefetch */
+    EXEC_FENCE_SYS,  /* membar.sys, fence.*.sys: the warp waits until its stores to peers have landed */
     EXEC_SHFL,
     EXEC_VOTE,
     EXEC_ACTIVEMASK,
@@ -118,6 +119,7 @@ struct gpu {
     uint64_t cycle_base;
     struct gpu_peer_ops peers;    /* how kernels reach other places (store NULL: they cannot) */
     uint64_t peers_allowed;       /* bit per place its kernels may reach */
+    uint32_t runs_started;
 };
 
 bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,
@@ -147,6 +149,8 @@ struct warp {
     uint32_t scheduler;
     uint64_t next_issue;     /* earliest cycle of its next instruction */
     uint64_t finish;         /* the cycle its last result is ready */
+    uint32_t peer_pending;   /* its stores to peers not yet landed */
+    bool fence_wait;         /* at a system-scope fence until peer_pending is 0 */
     bool active;             /* belongs to a running block */
     bool at_barrier;
     bool done;
@@ -181,6 +185,8 @@ struct launch_state {
     uint64_t shared_bytes;   /* per block, static + dynamic */
     uint8_t *params;         /* the parameter buffer */
     uint64_t warp_insns, thread_insns, end_cycle;
+    uint32_t fence_blocked;  /* warps at a system-scope fence, waiting for their peer stores to land */
+    uint32_t serial;         /* the GPU's launch count when it started: tells its peer stores from older ones */
     struct gpu_fault *fault;
     /* scratch for one warp memory access */
     uint64_t addresses[WARP_LANES];

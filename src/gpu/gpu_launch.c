@@ -112,6 +112,8 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
         w->depth = 1;
         w->stack[0] = (struct simt_entry){.pc = 0, .reconverge = ls->kernel->insn_count, .mask = w->valid};
         w->carry = 0;
+        w->peer_pending = 0;
+        w->fence_wait = false;
         w->next_issue = start;
         w->finish = start;
         w->active = true;
@@ -128,7 +130,7 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
  * cannot issue at all; and the class of that instruction (whose pipe must also be free). */
 static uint64_t warp_ready(const struct launch_loop *lp, const struct warp *w, uint8_t *cls, uint32_t *pc)
 {
-    if (!w->active || w->done || w->at_barrier)
+    if (!w->active || w->done || w->at_barrier || w->fence_wait)
         return NEVER;
     *pc = w->stack[w->depth - 1].pc;
     const struct exec_insn *x = &lp->ls->kernel->insns[*pc];
@@ -298,17 +300,29 @@ static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t unti
 {
     struct launch_state *ls = lp->ls;
     struct sched_entry e;
-    while (gpu_sched_queue_pop(&lp->queue, &e)) {
-        struct scheduler *sc = &lp->schedulers[e.id];
-        if (sc->queued != e.time)
+    for (;;) {
+        bool have = gpu_sched_queue_pop(&lp->queue, &e);
+        if (have && lp->schedulers[e.id].queued != e.time)
             continue; /* superseded by a later requeue */
+        /* What arrives at a cycle is seen by the instructions issued at it: the calls due first, and the entry goes
+         * back, since a call may wake a warp (a fence's stores landed) and requeue its scheduler. */
+        uint64_t call = gpu_inbox_next_cycle(in);
+        if (!have && ls->fence_blocked == 0)
+            return false; /* every warp has ended: over, whatever calls are left */
+        if (call < until && (!have || call <= e.time)) {
+            if (have)
+                gpu_sched_queue_push(&lp->queue, e.time, e.id);
+            gpu_inbox_run_due(in, call);
+            continue;
+        }
+        if (!have)
+            return true; /* warps waiting for their stores to land: not over yet */
+        struct scheduler *sc = &lp->schedulers[e.id];
         if (e.time >= until) {
             gpu_sched_queue_push(&lp->queue, e.time, e.id);
             return true;
         }
         sc->queued = NEVER;
-        if (gpu_inbox_next_cycle(in) <= e.time)
-            gpu_inbox_run_due(in, e.time); /* what arrives at a cycle is seen by the instructions issued at it */
         uint32_t ahead;
         if (gpu_sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
             prefetch_next(lp, ahead);
@@ -329,7 +343,6 @@ static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t unti
         refresh_warp(lp, sm, i);
         requeue(lp, e.id);
     }
-    return false;
 }
 
 /* ---- setup ---- */
@@ -423,6 +436,7 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
     run->occ = occ;
     run->first_cycle = gpu->cycle_base;
 
+
     const struct gpu_params *p = &gpu->params;
     struct launch_state *ls = &run->ls;
     *ls = (struct launch_state){
@@ -430,6 +444,7 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
         .threads_per_block = launch->block.x * launch->block.y * launch->block.z,
         .total_blocks = (uint64_t)launch->grid.x * launch->grid.y * launch->grid.z,
         .shared_bytes = shared_bytes,
+        .serial = ++gpu->runs_started,
     };
     ls->warps_per_block = (ls->threads_per_block + WARP_LANES - 1) / WARP_LANES;
     /* Only as many SMs and block slots as the grid can fill get state. */
@@ -512,6 +527,25 @@ void gpu_run_stop(struct gpu_run *run)
     if (run->ls.end_cycle < gpu_run_reached(run))
         run->ls.end_cycle = gpu_run_reached(run);
     gpu_inbox_return_all(&run->inbox);
+}
+
+void gpu_run_peer_landed(struct gpu_run *run, uint64_t token, uint64_t cycle)
+{
+    uint32_t sm = (uint32_t)(token >> 8) & 0xFFFFFF, i = (uint32_t)token & 0xFF;
+    struct launch_state *ls = &run->ls;
+    if ((uint32_t)(token >> 32) != ls->serial || sm >= ls->sm_count || i >= run->lp.warps_per_sm)
+        return; /* a store of an earlier launch */
+    struct warp *w = &ls->sms[sm].warps[i];
+    if (w->peer_pending > 0)
+        w->peer_pending--;
+    if (w->peer_pending > 0 || !w->fence_wait)
+        return;
+    w->fence_wait = false;
+    ls->fence_blocked--;
+    if (w->next_issue < cycle)
+        w->next_issue = cycle;
+    refresh_warp(&run->lp, sm, i);
+    requeue(&run->lp, sm * run->lp.per_sm + i % run->lp.per_sm);
 }
 
 void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg)

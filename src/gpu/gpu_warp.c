@@ -354,6 +354,13 @@ bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_
     case EXEC_BAR:
         w->at_barrier = true;
         break;
+    case EXEC_FENCE_SYS:
+        /* It waits for the warp's stores to peers to land (the launch hears of each, gpu_run_peer_landed). */
+        if (w->peer_pending > 0) {
+            w->fence_wait = true;
+            ls->fence_blocked++;
+        }
+        break;
     default:
         break;
     }

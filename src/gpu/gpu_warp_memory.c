@@ -343,6 +343,8 @@ static bool peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, con
     for (unsigned e = 0; e < x->vector; e++)
         if (x->vec[e] != REF_NONE)
             memcpy(values[e], ref_ptr(k, w, x->vec[e]), sizeof values[e]);
+    /* Which warp of which launch made it: the owner hands the token back when the store has landed. */
+    uint64_t token = (uint64_t)ls->serial << 32 | (uint64_t)sm << 8 | (uint64_t)(w - ls->sms[sm].warps);
     uint8_t run[256];
     uint32_t run_bytes = 0;
     uint64_t run_address = 0;
@@ -350,7 +352,8 @@ static bool peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, con
         uint32_t l = (uint32_t)__builtin_ctz(m);
         uint64_t address = base[l] + (uint64_t)x->offset;
         if (run_bytes > 0 && (address != run_address + run_bytes || run_bytes + total > sizeof run)) {
-            gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now);
+            gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now, token);
+            w->peer_pending++;
             run_bytes = 0;
         }
         if (run_bytes == 0)
@@ -361,8 +364,10 @@ static bool peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, con
         }
         run_bytes += total;
     }
-    if (run_bytes > 0)
-        gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now);
+    if (run_bytes > 0) {
+        gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now, token);
+        w->peer_pending++;
+    }
     uint64_t left = now + x->latency;
     if (left > w->finish)
         w->finish = left;

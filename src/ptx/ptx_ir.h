@@ -32,7 +32,8 @@
  * - Cache operators (.ca .cg .cs .lu .cv on ld, .wb .cg .cs .wt on st) are kept in `cache_op`, any other use of
  *   one is refused; L1::/L2:: hints and prefetch levels are accepted and dropped;
  *   memory ordering (.relaxed .acquire .release .acq_rel .sc .weak) and scopes (.cta .gpu .sys) set
- *   PTX_FLAG_RELAXED_ORDER and change nothing else. membar's level is not kept.
+ *   PTX_FLAG_RELAXED_ORDER and change nothing else but that a .sys scope also sets PTX_FLAG_SCOPE_SYS (on membar
+ *   and fence: wait for the warp's stores to peers to land).
  */
 
 /* Instruction and variable types. Order matters: helpers below test ranges. */
@@ -148,6 +149,7 @@ enum ptx_flag {
     PTX_FLAG_SHIFTAMT = 1u << 8, /* bfind.shiftamt */
     PTX_FLAG_ALIGNED = 1u << 9, /* bar.sync .aligned / barrier.sync.aligned */
     PTX_FLAG_RELAXED_ORDER = 1u << 10, /* atom/red/fence ordering modifiers that change nothing here */
+    PTX_FLAG_SCOPE_SYS = 1u << 11, /* membar.sys, fence.*.sys: waits for the thread's stores to peers to land */
 };
 
 /* One operand. */

@@ -129,7 +129,7 @@ static const struct modifier modifiers[] = {
     {"inc", MK_ATOM, PTX_MODE_ATOM_INC}, {"dec", MK_ATOM, PTX_MODE_ATOM_DEC},
     {"relaxed", MK_ORDER, 0}, {"acquire", MK_ORDER, 0}, {"release", MK_ORDER, 0}, {"acq_rel", MK_ORDER, 0},
     {"sc", MK_ORDER, 0}, {"weak", MK_ORDER, 0},
-    {"cta", MK_SCOPE, 0}, {"gpu", MK_SCOPE, 0}, {"sys", MK_SCOPE, 0}, {"gl", MK_SCOPE, 0},
+    {"cta", MK_SCOPE, 0}, {"gpu", MK_SCOPE, 0}, {"sys", MK_SCOPE, 1}, {"gl", MK_SCOPE, 0},
     {"ca", MK_CACHE, PTX_CACHE_CA}, {"cg", MK_CACHE, PTX_CACHE_CG}, {"cs", MK_CACHE, PTX_CACHE_CS},
     {"lu", MK_CACHE, PTX_CACHE_LU}, {"cv", MK_CACHE, PTX_CACHE_CV}, {"wb", MK_CACHE, PTX_CACHE_WB},
     {"wt", MK_CACHE, PTX_CACHE_WT},
@@ -301,6 +301,8 @@ static bool apply_modifier(struct ptx_parser *p, struct ptx_insn *in, const stru
         case MK_ORDER: case MK_SCOPE:
             if (in->opcode != PTX_OP_MEMBAR)
                 in->flags |= PTX_FLAG_RELAXED_ORDER;
+            if (m->kind == MK_SCOPE && m->value == 1 && (in->opcode == PTX_OP_MEMBAR || in->opcode == PTX_OP_FENCE))
+                in->flags |= PTX_FLAG_SCOPE_SYS;
             break;
         case MK_SHF:
             if (m->value == 'l' || m->value == 'r')

@@ -53,15 +53,33 @@ static bool peer_valid(void *ctx, uint32_t place, uint64_t address, uint64_t byt
     return peer != NULL && higpu_device_range(gpu_of_port(peer), address, bytes, "peer access", why);
 }
 
-static void peer_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle)
+static void peer_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle,
+                       uint64_t token)
 {
     struct higpu *gpu = ctx;
-    hilink_port_write(&gpu->port, place, address, data, bytes, higpu_kernel_time_of(gpu, cycle));
+    hilink_port_store(&gpu->port, place, address, data, bytes, token, higpu_kernel_time_of(gpu, cycle));
+}
+
+static void landed_in_run(void *ctx, uint64_t token, uint64_t cycle)
+{
+    struct higpu *gpu = ctx;
+    if (cycle != GPU_CYCLE_NONE)
+        gpu_run_peer_landed(gpu->kernel, token, cycle);
+}
+
+/* One of its kernel's stores has landed at `arrive`: the launch hears of it at that cycle (a store of a launch that
+ * has ended is nobody's business any more). */
+static void store_landed(void *ctx, uint64_t token, vdc_time arrive)
+{
+    struct higpu *gpu = ctx;
+    if (gpu->kernel != NULL)
+        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, arrive), landed_in_run, gpu, token);
 }
 
 bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_error *err)
 {
-    struct hilink_port_owner owner = {.ctx = gpu, .write = write_memory, .read = read_memory, .copy_done = copy_done};
+    struct hilink_port_owner owner = {.ctx = gpu, .write = write_memory, .read = read_memory, .copy_done = copy_done,
+                                      .landed = store_landed};
     char name[96];
     snprintf(name, sizeof name, "%s/hilink-port", gpu->guest->name);
     uint32_t entity = VDC_IDS_GPU_PORT_BASE + (gpu->entity->id - VDC_IDS_GPU_BASE);

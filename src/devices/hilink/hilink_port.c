@@ -90,15 +90,16 @@ static void queue_out(struct hilink_port *port, uint32_t dst_place, uint8_t kind
 
 enum { PORT_EV_READY = 1 };
 
-void hilink_port_write(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
-                       uint32_t bytes, vdc_time ready)
+void hilink_port_store(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
+                       uint32_t bytes, uint64_t tag, vdc_time ready)
 {
     port->counters.writes_out++;
     port->counters.bytes_out += bytes;
     uint32_t slot = slot_new(port);
     struct hilink_port_slot *s = &port->slots[slot];
     s->packet = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)dst_place,
-                                       .kind = HILINK_PORT_WRITE, .bytes = (uint16_t)bytes, .address = address};
+                                       .kind = HILINK_PORT_STORE, .bytes = (uint16_t)bytes, .address = address,
+                                       .tag = tag};
     memcpy(s->packet.data, data, bytes);
     s->time = ready;
     s->seq = port->next_seq++;
@@ -182,6 +183,13 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
      * end; the acknowledgement leaves then. */
     if (p->kind == HILINK_PORT_WRITE_LAST)
         queue_out(port, p->src, HILINK_PORT_ACK, 0, p->tag, NULL, 0, arrive);
+    /* A kernel's store: its sender learns when it lands (the fabric delivers in the pair's order, so this is also
+     * after every earlier store of that sender to this GPU). */
+    if (p->kind == HILINK_PORT_STORE) {
+        struct hilink_port *sender = hilink_gpu_context(port->fabric, p->src);
+        if (sender != NULL && sender->owner.landed != NULL)
+            sender->owner.landed(sender->owner.ctx, p->tag, arrive);
+    }
     uint32_t slot = slot_new(port);
     struct hilink_port_slot *s = &port->slots[slot];
     s->packet = *p;

@@ -17,6 +17,7 @@ enum hilink_port_kind {
     HILINK_PORT_WRITE = 1,      /* bytes of data at address, in the destination's memory */
     HILINK_PORT_WRITE_LAST = 2, /* the same, the last of a copy: its destination acknowledges it */
     HILINK_PORT_ACK = 3,        /* tag: the copy acknowledged */
+    HILINK_PORT_STORE = 4,      /* a kernel's store: its sender hears when it lands (tag: the sender's token) */
 };
 
 struct hilink_port_owner {
@@ -28,6 +29,9 @@ struct hilink_port_owner {
     /* A copy it sent is over: the acknowledgement of its last packet lands back at `arrive` (called at least one
      * link latency before that). */
     void (*copy_done)(void *ctx, uint64_t tag, vdc_time arrive);
+    /* A store it sent (hilink_port_store, `tag`) lands at its peer at `arrive` (called at least one link latency
+     * before that): what a system-scope fence of the storing warp waits for. */
+    void (*landed)(void *ctx, uint64_t tag, vdc_time arrive);
 };
 
 struct hilink_port_counters {
@@ -75,10 +79,11 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
                         const char *name, struct vdc_error *err);
 void hilink_port_release(struct hilink_port *port);
 
-/* A posted write of `bytes` (1 to 256) to `address` at `dst_place`, ready to leave at `ready` (>= now): made by a
- * running launch, it reaches the port's queue by an event at `ready`. */
-void hilink_port_write(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
-                       uint32_t bytes, vdc_time ready);
+/* A kernel's store of `bytes` (1 to 256) to `address` at `dst_place`, ready to leave at `ready` (>= now): made by
+ * a running launch, it reaches the port's queue by an event at `ready`; when it lands, the owner's `landed` gets
+ * `tag`. */
+void hilink_port_store(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
+                       uint32_t bytes, uint64_t tag, vdc_time ready);
 /* Starts sending `length` bytes (> 0) of its memory at `src` to `dst` at `dst_place`, from `ready` on; when the
  * last packet lands, the destination acknowledges and the owner's copy_done gets `tag`. One copy at a time. */
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
