@@ -112,7 +112,7 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
     return true;
 }
 
-/* Walks [address, address+len) page by page, copying to or from `buffer` (NULL: only checking). */
+/* Walks [address, address+len) page by page, copying to or from `buffer`. */
 static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint64_t len, bool to_device,
                        const char *what, struct vdc_error *err)
 {
@@ -128,9 +128,7 @@ static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *bu
         if (host == NULL)
             return vdc_fail(err, "%s at 0x%" PRIx64 " (%" PRIu64 " bytes): 0x%" PRIx64 " is not allocated device memory",
                             what, address, len, at);
-        if (buffer == NULL)
-            ;
-        else if (to_device)
+        if (to_device)
             memcpy(host, buffer + done, n);
         else
             memcpy(buffer + done, host, n);
@@ -149,10 +147,4 @@ bool gpu_memory_write(struct gpu_memory *m, uint64_t address, const void *src, u
                       struct vdc_error *err)
 {
     return copy_pages(m, address, (uint8_t *)src, len, true, what, err);
-}
-
-bool gpu_memory_check(const struct gpu_memory *m, uint64_t address, uint64_t len, const char *what,
-                      struct vdc_error *err)
-{
-    return copy_pages(m, address, NULL, len, false, what, err);
 }

@@ -63,8 +63,5 @@ bool gpu_memory_read(const struct gpu_memory *m, uint64_t address, void *dst, ui
                      struct vdc_error *err);
 bool gpu_memory_write(struct gpu_memory *m, uint64_t address, const void *src, uint64_t len, const char *what,
                       struct vdc_error *err);
-/* Whether every byte is allocated device memory, with the same messages. */
-bool gpu_memory_check(const struct gpu_memory *m, uint64_t address, uint64_t len, const char *what,
-                      struct vdc_error *err);
 
 #endif

@@ -129,11 +129,6 @@ void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src
     hilink_kick(port->fabric, port->place);
 }
 
-bool hilink_port_copying(const struct hilink_port *port)
-{
-    return port->copy.active;
-}
-
 /* The copy's next packet: 256 bytes, or what is left, the last one asking for an acknowledgement. */
 static void copy_packet(struct hilink_port *port, struct hilink_packet *out)
 {

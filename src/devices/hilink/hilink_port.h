@@ -88,7 +88,6 @@ void hilink_port_store(struct hilink_port *port, uint32_t dst_place, uint64_t ad
  * last packet lands, the destination acknowledges and the owner's copy_done gets `tag`. One copy at a time. */
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
                       uint64_t tag, vdc_time ready);
-bool hilink_port_copying(const struct hilink_port *port);
 
 /* Applies to memory, in order, every inbound write that has landed by `t`. */
 void hilink_port_catch_up(struct hilink_port *port, vdc_time t);
