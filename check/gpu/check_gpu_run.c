@@ -1,7 +1,8 @@
 /* A launch run in steps (gpu_run_*): where the steps stop changes nothing, what is posted from outside the SMs runs
- * at its cycle (a kernel polling a flag sees a write exactly then, whatever the steps), and a system-scope fence
- * waits for the warp's stores to peers to land. */
+ * at its cycle (a kernel polling a flag sees a write exactly then, whatever the steps), a system-scope fence waits
+ * for the warp's stores to peers to land, and loads and atomics at a peer wait for their replies. */
 #include <stdint.h>
+#include <string.h>
 
 #include "../../src/gpu/gpu_memory.h"
 
@@ -237,6 +238,217 @@ START_TEST(a_system_fence_waits_for_the_peer_store_to_land)
 }
 END_TEST
 
+/* A peer at place 1 with a little memory, answering the launch's loads and atomics `delay` cycles after each was
+ * issued, as a fabric would. */
+#define PEER_WORDS 2048
+#define PEER_ACCESS_PTX "guest/kernels/peer.ptx"
+struct test_remote {
+    struct gpu_run *run;
+    uint32_t memory[PEER_WORDS];
+    struct remote_request {
+        uint64_t cycle, token, address;
+        uint32_t bytes;
+        bool atomic;
+        struct gpu_peer_atomic op;
+    } requests[4096];
+    uint32_t count, posted, answered, loads, atomics, reds;
+    uint64_t delay;
+};
+
+static uint8_t *remote_at(struct test_remote *r, uint64_t address, uint32_t bytes)
+{
+    uint64_t offset = address - (GPU_GLOBAL_BASE + GPU_PLACE_BYTES);
+    ck_assert_uint_le(offset + bytes, sizeof r->memory);
+    return (uint8_t *)r->memory + offset;
+}
+
+static void remote_load(void *ctx, uint32_t place, uint64_t address, uint32_t bytes, uint64_t cycle, uint64_t token)
+{
+    struct test_remote *r = ctx;
+    ck_assert_uint_eq(place, 1);
+    r->requests[r->count++] = (struct remote_request){.cycle = cycle, .token = token, .address = address,
+                                                      .bytes = bytes};
+    r->loads++;
+}
+
+static void remote_atomic(void *ctx, uint32_t place, uint64_t address, const struct gpu_peer_atomic *op,
+                          uint64_t cycle, uint64_t token)
+{
+    struct test_remote *r = ctx;
+    ck_assert_uint_eq(place, 1);
+    r->requests[r->count++] = (struct remote_request){.cycle = cycle, .token = token, .address = address,
+                                                      .atomic = true, .op = *op};
+    if (op->reply)
+        r->atomics++;
+    else
+        r->reds++;
+}
+
+static void remote_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes,
+                         uint64_t cycle, uint64_t token)
+{
+    (void)ctx, (void)place, (void)address, (void)data, (void)bytes, (void)cycle, (void)token;
+    ck_abort_msg("peer_access stores nothing into the peer");
+}
+
+/* A request served at the peer and its reply landing, both at the cycle the call is made (the test's shortcut). */
+static void remote_answer(void *ctx, uint64_t index, uint64_t cycle)
+{
+    struct test_remote *r = ctx;
+    struct remote_request *q = &r->requests[index];
+    ck_assert_uint_ne(cycle, GPU_CYCLE_NONE);
+    ck_assert_uint_eq(cycle, q->cycle + r->delay);
+    r->answered++;
+    if (!q->atomic) {
+        gpu_run_peer_reply(r->run, q->token, q->address, remote_at(r, q->address, q->bytes), q->bytes, cycle);
+        return;
+    }
+    uint32_t *word = (uint32_t *)remote_at(r, q->address, 4);
+    uint64_t old = *word;
+    *word = (uint32_t)(old + q->op.b); /* peer_access only adds */
+    if (q->op.reply)
+        gpu_run_peer_reply(r->run, q->token, q->address, &old, 4, cycle);
+    else
+        gpu_run_peer_landed(r->run, q->token, cycle);
+}
+
+/* nvcc's peer_access: loads and atomics to a peer wait for their replies, exactly as long as the peer takes; the
+ * values are the peer's; the launch is not over while a reply is missing. */
+START_TEST(peer_loads_and_atomics_wait_for_their_replies)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", PEER_ACCESS_PTX, &module);
+    static struct test_remote r;
+    memset(&r, 0, sizeof r);
+    r.delay = 3000;
+    const uint32_t n = 256;
+    for (uint32_t i = 0; i < n; i++)
+        r.memory[i] = i * 2654435761u;
+    gpu_set_peer_ops(gpu, &(struct gpu_peer_ops){.ctx = &r, .valid = peer_valid, .store = remote_store,
+                                                 .load = remote_load, .atomic = remote_atomic});
+    gpu_allow_peer(gpu, 1, true);
+    uint64_t dst = check_gpu_zeroed(gpu, 4 * n), tickets = check_gpu_zeroed(gpu, 4 * n);
+    uint64_t cycles = check_gpu_zeroed(gpu, 8);
+    uint64_t peer = GPU_GLOBAL_BASE + GPU_PLACE_BYTES;
+    struct { uint64_t src, dst, counters, tickets, cycles; } args = {peer, dst, peer + 4 * n, tickets, cycles};
+    struct gpu_launch l = {.kernel = "peer_access", .grid = {2, 1, 1}, .block = {128, 1, 1}, .params = &args,
+                           .params_bytes = sizeof args};
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &r.run, &err), "%s", err.text);
+    uint64_t until = gpu_run_first_cycle(r.run);
+    bool over = false;
+    while (!over) {
+        until += 100;
+        over = gpu_run_advance(r.run, until);
+        for (; r.posted < r.count; r.posted++) {
+            struct remote_request *q = &r.requests[r.posted];
+            if (!over) {
+                gpu_run_post(r.run, q->cycle + r.delay, remote_answer, &r, r.posted);
+                continue;
+            }
+            /* A launch does not wait for its posted reds: the last ones land after it. */
+            ck_assert(q->atomic && !q->op.reply);
+            uint32_t *word = (uint32_t *)remote_at(&r, q->address, 4);
+            *word += (uint32_t)q->op.b;
+            r.answered++;
+        }
+    }
+    ck_assert_uint_eq(r.answered, r.count);
+    /* One load of thread 0 alone, then a 128-byte run of lanes per warp's load; an atom and a red per thread. */
+    ck_assert_uint_eq(r.loads, 1 + n / 32);
+    ck_assert_uint_eq(r.atomics, n);
+    ck_assert_uint_eq(r.reds, n);
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(r.run, &s, &fault);
+    ck_assert_msg(!fault.happened, "%s", fault.what);
+    uint32_t got[256], seen[256] = {0};
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), dst, got, sizeof got, "test", &err));
+    for (uint32_t i = 0; i < n; i++)
+        ck_assert_uint_eq(got[i], r.memory[i]);
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), tickets, got, sizeof got, "test", &err));
+    for (uint32_t i = 0; i < n; i++) {
+        ck_assert_uint_lt(got[i], n);
+        ck_assert_uint_eq(seen[got[i]]++, 0);
+    }
+    ck_assert_uint_eq(r.memory[n], n);
+    ck_assert_uint_eq(r.memory[n + 1], 2 * n);
+    uint64_t load_cycles;
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), cycles, &load_cycles, 8, "test", &err));
+    /* The reply's 3000 cycles and a few of issue around it. */
+    ck_assert_uint_ge(load_cycles, 3000);
+    ck_assert_uint_lt(load_cycles, 3050);
+    ck_assert_uint_ge(s.cycles, 2 * r.delay);
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+}
+END_TEST
+
+/* Hand-written: a load from a peer whose register is overwritten before the reply comes and read after a second
+ * load's reply (the write must wait for the first reply, else that reply would land over the newer value), and a load whose value nobody uses before the warp exits (the warp's
+ * block stays until the reply has landed, and the launch with it). */
+static const char overwrite_ptx[] =
+    ".version 8.0\n.target sm_90\n.address_size 64\n"
+    ".visible .entry overwrite(.param .u64 peer, .param .u64 dst)\n{\n"
+    "  .reg .b32 %r<3>;\n  .reg .b64 %rd<3>;\n"
+    "  ld.param.u64 %rd1, [peer];\n  ld.param.u64 %rd2, [dst];\n"
+    "  ld.global.u32 %r1, [%rd1];\n  mov.u32 %r1, 5;\n  ld.global.u32 %r2, [%rd1+4];\n"
+    "  add.u32 %r1, %r1, %r2;\n  st.global.u32 [%rd2], %r1;\n  ret;\n}\n"
+    ".visible .entry unused(.param .u64 peer, .param .u64 dst)\n{\n"
+    "  .reg .b32 %r<2>;\n  .reg .b64 %rd<3>;\n"
+    "  ld.param.u64 %rd1, [peer];\n  ld.global.u32 %r1, [%rd1];\n  ret;\n}\n";
+
+/* Runs `kernel` of overwrite_ptx on one thread, the peer answering after r->delay cycles; the launch's cycles. */
+static uint64_t run_overwrite(struct gpu *gpu, struct gpu_module *module, struct test_remote *r, const char *kernel,
+                              uint64_t dst)
+{
+    struct { uint64_t peer, dst; } args = {GPU_GLOBAL_BASE + GPU_PLACE_BYTES, dst};
+    struct gpu_launch l = {.kernel = kernel, .grid = {1, 1, 1}, .block = {1, 1, 1}, .params = &args,
+                           .params_bytes = sizeof args};
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &r->run, &err), "%s", err.text);
+    uint64_t until = gpu_run_first_cycle(r->run);
+    while (!gpu_run_advance(r->run, until += 50))
+        for (; r->posted < r->count; r->posted++)
+            gpu_run_post(r->run, r->requests[r->posted].cycle + r->delay, remote_answer, r, r->posted);
+    ck_assert_uint_eq(r->answered, r->count);
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(r->run, &s, &fault);
+    ck_assert_msg(!fault.happened, "%s", fault.what);
+    return s.cycles;
+}
+
+START_TEST(a_pending_peer_load_holds_writes_to_its_register_and_the_warp_end)
+{
+    struct gpu *gpu;
+    struct vdc_error err;
+    struct gpu_params params;
+    ck_assert(gpu_params_preset("h100", &params, &err));
+    ck_assert_msg((gpu = gpu_create(&params, &err)) != NULL, "%s", err.text);
+    struct gpu_module *module;
+    ck_assert_msg(gpu_module_load(gpu, overwrite_ptx, sizeof overwrite_ptx - 1, "overwrite.ptx", &module, &err), "%s",
+                  err.text);
+    static struct test_remote r;
+    memset(&r, 0, sizeof r);
+    r.delay = 2000;
+    r.memory[0] = 77;
+    r.memory[1] = 1;
+    gpu_set_peer_ops(gpu, &(struct gpu_peer_ops){.ctx = &r, .valid = peer_valid, .store = remote_store,
+                                                 .load = remote_load, .atomic = remote_atomic});
+    gpu_allow_peer(gpu, 1, true);
+    uint64_t dst = check_gpu_zeroed(gpu, 4);
+    ck_assert_uint_ge(run_overwrite(gpu, module, &r, "overwrite", dst), r.delay);
+    uint32_t got;
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), dst, &got, 4, "test", &err));
+    ck_assert_uint_eq(got, 6);
+    ck_assert_uint_ge(run_overwrite(gpu, module, &r, "unused", dst), r.delay);
+    ck_assert_uint_eq(r.loads, 3);
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+}
+END_TEST
+
 Suite *gpu_run_suite(void)
 {
     Suite *s = suite_create("gpu_run");
@@ -246,6 +458,8 @@ Suite *gpu_run_suite(void)
     tcase_add_test(tc, steps_change_nothing_in_a_kernel);
     tcase_add_test(tc, a_call_the_launch_never_reaches_is_returned);
     tcase_add_test(tc, a_system_fence_waits_for_the_peer_store_to_land);
+    tcase_add_test(tc, peer_loads_and_atomics_wait_for_their_replies);
+    tcase_add_test(tc, a_pending_peer_load_holds_writes_to_its_register_and_the_warp_end);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -46,3 +46,22 @@ extern "C" __global__ void ping_pong(volatile unsigned *flag, long long peer_del
     if (initiator)
         *cycles = clock64() - start;
 }
+
+// Loads and atomics at a peer: each thread reads one word of the peer's buffer into its own, takes a ticket from a
+// counter in the peer's memory (atomicAdd, its old value kept) and adds 2 to a second counter there without waiting
+// for a result (red, which nvcc does not emit for an unused atomicAdd: written out). Thread 0 first times one load from the peer on its own: the store of the loaded value waits
+// for the reply, and the clock after it reads the time it came.
+extern "C" __global__ void peer_access(const unsigned *peer_src, unsigned *dst, unsigned *peer_counters,
+                                       unsigned *tickets, unsigned long long *cycles)
+{
+    unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i == 0) {
+        unsigned long long start = clock64();
+        unsigned first = *(const volatile unsigned *)peer_src;
+        *(volatile unsigned *)dst = first;
+        cycles[0] = clock64() - start;
+    }
+    dst[i] = peer_src[i];
+    tickets[i] = atomicAdd(&peer_counters[0], 1);
+    asm volatile("red.global.add.u32 [%0], %1;" : : "l"(&peer_counters[1]), "r"(2u) : "memory");
+}

@@ -1,4 +1,4 @@
-/* gpu-peers [BYTES | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
+/* gpu-peers [BYTES | access | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
  * memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's
  * memory and times the system-scope fence after it, which waits for the store to land; rank 1's kernel polls that
  * flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate the same buffers in
@@ -6,11 +6,14 @@
  * shared address space) as one's own does from one's own. Other ranks do nothing. With "refusals", rank 0 instead
  * shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's store into a peer whose
  * access it never enabled (a GPU fault naming the peer and the thread). With "stranded", rank 0 sends nothing and
- * rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. */
+ * rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. With "access", rank 0's kernel
+ * loads rank 1's words and updates counters in rank 1's memory with atomics (peer_access), flags in each other's
+ * memory saying when to start and when it is over; each checks what it sees. */
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 
 VDC_PTX_DECLARE(flags);
+VDC_PTX_DECLARE(peer);
 
 #define PLACE_BYTES 0x10000000000ull /* each GPU's part of the shared address space */
 
@@ -106,6 +109,88 @@ static int refusals(struct gpu_device *gpu, struct gpu_module_handle module, uin
     return 0;
 }
 
+#define ACCESS_THREADS 1024u
+
+static uint32_t word(uint32_t i)
+{
+    return i * 2654435761u + 12345u;
+}
+
+/* A kernel of one thread that waits for its own flag to hold `value` (set by the peer's store). */
+static int await_flag(struct gpu_device *gpu, struct gpu_module_handle flags, uint64_t flag, uint32_t value,
+                      uint64_t scratch)
+{
+    struct { uint64_t flag; uint32_t expected, pad; uint64_t out; } __attribute__((packed)) args = {flag, value, 0,
+                                                                                                   scratch};
+    gpu_launch(gpu, flags, "wait_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+               sizeof args);
+    return gpu_synchronize(gpu);
+}
+
+static int signal_flag(struct gpu_device *gpu, struct gpu_module_handle flags, uint64_t peer_flag, uint32_t value)
+{
+    struct { uint64_t flag; uint32_t value; } __attribute__((packed)) args = {peer_flag, value};
+    gpu_launch(gpu, flags, "set_flag", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
+               sizeof args);
+    return gpu_synchronize(gpu);
+}
+
+/* Rank 1 holds the words and the counters; rank 0's kernel reads and updates them over HiLink. */
+static int access_peer(struct gpu_device *gpu, struct gpu_module_handle flags, uint32_t place, uint64_t flag,
+                       uint64_t peer_offset)
+{
+    struct gpu_module_handle peer;
+    uint64_t words, counters, mine, tickets, scratch;
+    uint32_t n = ACCESS_THREADS;
+    if (gpu_module_load(gpu, &peer, VDC_PTX_TEXT(peer), VDC_PTX_LENGTH(peer)) != GPU_SUCCESS ||
+        gpu_malloc(gpu, &words, 4 * n) != GPU_SUCCESS || gpu_malloc(gpu, &counters, 8) != GPU_SUCCESS ||
+        gpu_malloc(gpu, &mine, 4 * n) != GPU_SUCCESS || gpu_malloc(gpu, &tickets, 4 * n) != GPU_SUCCESS ||
+        gpu_malloc(gpu, &scratch, 16) != GPU_SUCCESS || gpu_memset(gpu, counters, 0, 8) != GPU_SUCCESS ||
+        gpu_peer_access(gpu, 1 - place, 1) != GPU_SUCCESS)
+        return fail(gpu, "set-up for access");
+    uint32_t *host = vdc_alloc(4 * n, 64);
+    if (place == 1) {
+        for (uint32_t i = 0; i < n; i++)
+            host[i] = word(i);
+        if (gpu_memcpy_h2d(gpu, words, host, 4 * n) != GPU_SUCCESS ||
+            signal_flag(gpu, flags, flag + peer_offset, 1) != GPU_SUCCESS ||
+            await_flag(gpu, flags, flag, 2, scratch) != GPU_SUCCESS)
+            return fail(gpu, "rank 1");
+        uint32_t totals[2];
+        gpu_memcpy_d2h(gpu, totals, counters, sizeof totals);
+        printf("counters after GPU 0's atomics: %u tickets taken, %u added by red (expected %u and %u)\n", totals[0],
+               totals[1], n, 2 * n);
+        return totals[0] != n || totals[1] != 2 * n;
+    }
+    if (await_flag(gpu, flags, flag, 1, scratch) != GPU_SUCCESS)
+        return fail(gpu, "wait for GPU 1");
+    struct { uint64_t src, dst, counters, tickets, cycles; } args = {words + peer_offset, mine, counters + peer_offset,
+                                                                     tickets, scratch};
+    gpu_launch(gpu, peer, "peer_access", (struct gpu_dim3){n / 128, 1, 1}, (struct gpu_dim3){128, 1, 1}, 0, &args,
+               sizeof args);
+    if (gpu_synchronize(gpu) != GPU_SUCCESS)
+        return fail(gpu, "peer_access");
+    uint64_t cycles = 0;
+    gpu_memcpy_d2h(gpu, &cycles, scratch, 8);
+    printf("one 4-byte load from GPU 1's memory: %llu cycles\n", (unsigned long long)cycles);
+    gpu_memcpy_d2h(gpu, host, mine, 4 * n);
+    uint32_t wrong = 0;
+    for (uint32_t i = 0; i < n; i++)
+        wrong += host[i] != word(i);
+    printf("words loaded from GPU 1: %u of %u wrong\n", wrong, n);
+    /* Every ticket from 0 to n-1 exactly once: the atomics were applied one at a time. */
+    uint8_t *seen = vdc_alloc(n, 64);
+    memset(seen, 0, n);
+    gpu_memcpy_d2h(gpu, host, tickets, 4 * n);
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bad += host[i] >= n || seen[host[i]]++;
+    printf("tickets from GPU 1's counter: %u of %u not unique\n", bad, n);
+    if (signal_flag(gpu, flags, flag + peer_offset, 2) != GPU_SUCCESS)
+        return fail(gpu, "tell GPU 1");
+    return wrong != 0 || bad != 0;
+}
+
 int main(void);
 int main(void)
 {
@@ -118,6 +203,7 @@ int main(void)
     uint64_t n = 4u << 20;
     const char *arg = vdc_bootargs();
     int refuse = strcmp(arg, "refusals") == 0, stranded = strcmp(arg, "stranded") == 0;
+    int access = strcmp(arg, "access") == 0;
     if (*arg >= '0' && *arg <= '9')
         n = strtoul(arg, NULL, 0);
     struct higpu_info info;
@@ -142,6 +228,8 @@ int main(void)
            (unsigned long long)info.memory_base);
     if (refuse)
         return refusals(gpu, module, flag, data);
+    if (access)
+        return access_peer(gpu, module, info.hilink_place, flag, peer_offset);
     return info.hilink_place == 0 ? sender(gpu, module, flag + peer_offset, data, data + peer_offset, n)
                                   : receiver(gpu, module, flag, data, n);
 }

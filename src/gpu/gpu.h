@@ -94,6 +94,11 @@ void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ct
  * system-scope fence (membar.sys, fence.*.sys) goes on once all of its peer stores have; a token of an earlier
  * launch changes nothing. */
 void gpu_run_peer_landed(struct gpu_run *run, uint64_t token, uint64_t cycle);
+/* The reply to a peer load or atomic of the launch (its `token`) has landed: called from a call posted at that
+ * cycle with the bytes read at `address` (a load) or the old value (an atomic). The register it fills is ready
+ * from that cycle on; a token of an earlier launch changes nothing. */
+void gpu_run_peer_reply(struct gpu_run *run, uint64_t token, uint64_t address, const void *data, uint32_t bytes,
+                        uint64_t cycle);
 /* The first cycle the launch has not yet run (every warp instruction before it has issued). */
 uint64_t gpu_run_reached(const struct gpu_run *run);
 /* Stats and fault of a run that is over; frees it. */
@@ -103,6 +108,19 @@ void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct 
 void gpu_run_stop(struct gpu_run *run);
 /* Frees a run that will not be finished (its simulation ended first). */
 void gpu_run_discard(struct gpu_run *run);
+
+/* An atomic operation a kernel sends to a peer, applied there (gpu_apply_peer_atomic). */
+struct gpu_peer_atomic {
+    uint8_t mode;                /* enum ptx_mode: add, min, exch, cas... */
+    uint8_t type;                /* enum ptx_type of the operation */
+    uint8_t bytes;               /* 4 or 8 */
+    bool reply;                  /* atom (the old value comes back) rather than red */
+    uint64_t b, c;               /* operands (c: cas's new value) */
+};
+/* Applies `op` to the GPU's memory at `address` (a peer's request landing there); false with a message when the
+ * address is not in its memory. */
+bool gpu_apply_peer_atomic(struct gpu *gpu, uint64_t address, const struct gpu_peer_atomic *op, uint64_t *old,
+                           struct vdc_error *err);
 
 /* How a GPU's kernels reach the memory of the GPUs at other places (its peers), installed by whoever carries the
  * traffic (HiGPU's HiLink port). */
@@ -116,6 +134,13 @@ struct gpu_peer_ops {
      * the warp can end. */
     void (*store)(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle,
                   uint64_t token);
+    /* A load of `bytes` (1 to 256, contiguous) issued at `cycle`: the owner hands the launch the bytes when the reply
+     * lands (gpu_run_peer_reply with `token`). */
+    void (*load)(void *ctx, uint32_t place, uint64_t address, uint32_t bytes, uint64_t cycle, uint64_t token);
+    /* One lane's atomic operation issued at `cycle`: an atom's reply brings the old value back (gpu_run_peer_reply);
+     * a red (op->reply false) is posted, and its landing is told as a store's (gpu_run_peer_landed). */
+    void (*atomic)(void *ctx, uint32_t place, uint64_t address, const struct gpu_peer_atomic *op, uint64_t cycle,
+                   uint64_t token);
 };
 void gpu_set_peer_ops(struct gpu *gpu, const struct gpu_peer_ops *ops);
 /* Lets (or stops) the GPU's kernels reach place `place` (cudaDeviceEnablePeerAccess). */

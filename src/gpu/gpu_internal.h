@@ -150,7 +150,9 @@ struct warp {
     uint64_t next_issue;     /* earliest cycle of its next instruction */
     uint64_t finish;         /* the cycle its last result is ready */
     uint32_t peer_pending;   /* its stores to peers not yet landed */
+    uint32_t replies_pending; /* its loads and atomics to peers not yet answered (their registers wait) */
     bool fence_wait;         /* at a system-scope fence until peer_pending is 0 */
+    bool retire_wait;        /* ended, its block kept until replies_pending is 0 */
     bool active;             /* belongs to a running block */
     bool at_barrier;
     bool done;
@@ -174,6 +176,18 @@ struct sm_state {
     uint32_t *scheduler_last; /* greedy-then-oldest: the warp it issued last */
 };
 
+/* A warp's load or atomic at a peer, until its replies are all in: where they go. */
+struct peer_wait {
+    uint32_t sm, warp;       /* the warp (index in its SM) */
+    exec_ref dst[4];         /* the registers it fills (a load's vector, an atom's destination) */
+    uint8_t bytes, vector, dst_bytes, sign; /* a load's elements, as gpu_warp_exec_ld extends them */
+    bool atomic;
+    uint32_t mask;           /* lanes it serves */
+    uint32_t left;           /* replies still to come */
+    uint32_t next_free;
+    uint64_t address[WARP_LANES]; /* each lane's address */
+};
+
 struct launch_state {
     struct gpu *gpu;
     struct gpu_module *module;
@@ -185,7 +199,11 @@ struct launch_state {
     uint64_t shared_bytes;   /* per block, static + dynamic */
     uint8_t *params;         /* the parameter buffer */
     uint64_t warp_insns, thread_insns, end_cycle;
-    uint32_t fence_blocked;  /* warps at a system-scope fence, waiting for their peer stores to land */
+    /* What keeps a launch whose warps cannot issue from being over: warps at a system-scope fence waiting for
+     * their peer stores to land, and peer loads and atomics waiting for their replies. */
+    uint32_t outside_waits;
+    struct peer_wait *peer_waits; /* by index; free ones chained through `next_free` */
+    uint32_t peer_wait_count, peer_wait_capacity, peer_wait_free;
     uint32_t serial;         /* the GPU's launch count when it started: tells its peer stores from older ones */
     struct gpu_fault *fault;
     /* scratch for one warp memory access */
@@ -205,6 +223,19 @@ bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, cons
                   uint64_t now, uint32_t *extra_issue);
 bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
                     uint64_t now, uint32_t *extra_issue);
+
+/* Accesses to peers (gpu_warp_peer.c): the place of the peer GPU a warp's global or generic access goes to (its
+ * first active lane's), GPU_MAX_PLACES for its own memory; and the access sent there, false after a fault. */
+uint32_t gpu_warp_peer_place(struct launch_state *ls, struct warp *w, const struct exec_insn *x, uint32_t mask);
+bool gpu_warp_peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+                         uint32_t mask, uint32_t place, uint64_t now);
+bool gpu_warp_peer_load(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+                        uint32_t mask, uint32_t place, uint64_t now);
+bool gpu_warp_peer_atomic(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
+                          uint32_t mask, uint32_t place, uint64_t now);
+
+/* A peer load's or atomic's record (its index is in its token); released when its last reply is in. */
+uint32_t gpu_peer_wait_new(struct launch_state *ls);
 
 /* Records the first fault of the launch. */
 void gpu_launch_fault(struct launch_state *ls, uint32_t sm, const struct warp *w, uint32_t lane, uint64_t address,

@@ -113,7 +113,9 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
         w->stack[0] = (struct simt_entry){.pc = 0, .reconverge = ls->kernel->insn_count, .mask = w->valid};
         w->carry = 0;
         w->peer_pending = 0;
+        w->replies_pending = 0;
         w->fence_wait = false;
+        w->retire_wait = false;
         w->next_issue = start;
         w->finish = start;
         w->active = true;
@@ -126,14 +128,30 @@ static void start_block(struct launch_state *ls, uint32_t sm, uint32_t slot, uin
 
 /* ---- scheduling ---- */
 
+/* Whether the instruction writes a register that a peer load or atomic is still to fill (its reply would overwrite
+ * the newer value): the warp waits, as a scoreboard holds a write behind a pending one. */
+static bool writes_pending_register(const struct warp *w, const struct exec_insn *x)
+{
+    exec_ref written[6] = {x->dst, x->dst2, REF_NONE, REF_NONE, REF_NONE, REF_NONE};
+    if (x->kind == EXEC_LD || x->kind == EXEC_MOV_UNPACK)
+        memcpy(&written[2], x->vec, sizeof x->vec);
+    for (int i = 0; i < 6; i++)
+        if (written[i] != REF_NONE && !(written[i] & REF_CONST) && w->ready[written[i] >> 1] == NEVER)
+            return true;
+    return false;
+}
+
 /* The earliest cycle warp `w` can issue its next instruction as far as its own registers go, NEVER when it
- * cannot issue at all; and the class of that instruction (whose pipe must also be free). */
+ * cannot issue at all (a register it reads waits for a peer's reply: NEVER until the reply lands); and the class
+ * of that instruction (whose pipe must also be free). */
 static uint64_t warp_ready(const struct launch_loop *lp, const struct warp *w, uint8_t *cls, uint32_t *pc)
 {
     if (!w->active || w->done || w->at_barrier || w->fence_wait)
         return NEVER;
     *pc = w->stack[w->depth - 1].pc;
     const struct exec_insn *x = &lp->ls->kernel->insns[*pc];
+    if (__builtin_expect(w->replies_pending != 0, 0) && writes_pending_register(w, x))
+        return NEVER;
     uint64_t t = w->next_issue;
     for (uint32_t i = 0; i < x->source_count; i++)
         if (w->ready[x->sources[i]] > t)
@@ -254,6 +272,8 @@ static void release_barrier(struct launch_state *ls, uint32_t sm, uint32_t slot)
     blk->barrier_time = 0;
 }
 
+static bool retire_warp(struct launch_state *ls, uint32_t sm, struct warp *w);
+
 /* After a warp's step: barriers, warp and block ends, the next block. Returns whether the SM's schedulers need
  * a fresh look (other warps changed state). */
 static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint64_t now)
@@ -271,6 +291,18 @@ static bool after_step(struct launch_loop *lp, uint32_t sm, struct warp *w, uint
     }
     if (!w->done)
         return false;
+    if (w->replies_pending > 0) {
+        w->retire_wait = true; /* its block's slot stays until the replies have somewhere to go */
+        return false;
+    }
+    return retire_warp(ls, sm, w);
+}
+
+/* A warp that has ended leaves its block; the block's last frees its slot for the next block. Returns whether
+ * the SM's schedulers need a fresh look. */
+static bool retire_warp(struct launch_state *ls, uint32_t sm, struct warp *w)
+{
+    struct block_slot *blk = &ls->sms[sm].blocks[w->block_slot];
     w->active = false;
     if (w->finish > blk->finish)
         blk->finish = w->finish;
@@ -307,7 +339,7 @@ static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t unti
         /* What arrives at a cycle is seen by the instructions issued at it: the calls due first, and the entry goes
          * back, since a call may wake a warp (a fence's stores landed) and requeue its scheduler. */
         uint64_t call = gpu_inbox_next_cycle(in);
-        if (!have && ls->fence_blocked == 0)
+        if (!have && ls->outside_waits == 0)
             return false; /* every warp has ended: over, whatever calls are left */
         if (call < until && (!have || call <= e.time)) {
             if (have)
@@ -400,6 +432,7 @@ static void free_state(struct launch_state *ls)
     }
     free(ls->sms);
     free(ls->params);
+    free(ls->peer_waits);
 }
 
 struct gpu_run {
@@ -541,9 +574,89 @@ void gpu_run_peer_landed(struct gpu_run *run, uint64_t token, uint64_t cycle)
     if (w->peer_pending > 0 || !w->fence_wait)
         return;
     w->fence_wait = false;
-    ls->fence_blocked--;
+    ls->outside_waits--;
     if (w->next_issue < cycle)
         w->next_issue = cycle;
+    refresh_warp(&run->lp, sm, i);
+    requeue(&run->lp, sm * run->lp.per_sm + i % run->lp.per_sm);
+}
+
+uint32_t gpu_peer_wait_new(struct launch_state *ls)
+{
+    uint32_t i;
+    if (ls->peer_wait_free != 0) {
+        i = ls->peer_wait_free - 1;
+        ls->peer_wait_free = ls->peer_waits[i].next_free;
+    } else {
+        if (ls->peer_wait_count == ls->peer_wait_capacity) {
+            ls->peer_wait_capacity = ls->peer_wait_capacity ? 2 * ls->peer_wait_capacity : 64;
+            ls->peer_waits = vdc_xrealloc(ls->peer_waits, ls->peer_wait_capacity, sizeof *ls->peer_waits);
+        }
+        i = ls->peer_wait_count++;
+    }
+    memset(&ls->peer_waits[i], 0, sizeof ls->peer_waits[i]);
+    return i;
+}
+
+/* Bytes of a reply into the lanes whose element(s) it holds. */
+static void fill_lanes(const struct gpu_kernel *k, struct warp *w, const struct peer_wait *pw, uint64_t address,
+                       const uint8_t *data, uint32_t bytes)
+{
+    unsigned total = (unsigned)pw->bytes * pw->vector;
+    for (uint32_t m = pw->mask; m; m &= m - 1) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        if (pw->address[l] < address || pw->address[l] - address > bytes || bytes - (pw->address[l] - address) < total)
+            continue;
+        const uint8_t *p = data + (pw->address[l] - address);
+        for (unsigned e = 0; e < pw->vector; e++) {
+            if (pw->dst[e] == REF_NONE)
+                continue;
+            uint64_t v = 0;
+            memcpy(&v, p + e * pw->bytes, pw->bytes); /* little-endian, as the GPU */
+            if (pw->bytes < 8 && pw->sign && (v >> (8 * pw->bytes - 1)) & 1)
+                v |= ~0ull << (8 * pw->bytes);
+            if (pw->dst_bytes < 8)
+                v &= (1ull << (8 * pw->dst_bytes)) - 1;
+            ref_ptr(k, w, pw->dst[e])[l] = v;
+        }
+    }
+}
+
+void gpu_run_peer_reply(struct gpu_run *run, uint64_t token, uint64_t address, const void *data, uint32_t bytes,
+                        uint64_t cycle)
+{
+    struct launch_state *ls = &run->ls;
+    uint32_t index = (uint32_t)token >> 5, lane = (uint32_t)token & 31;
+    if ((uint32_t)(token >> 32) != ls->serial || index >= ls->peer_wait_count || ls->peer_waits[index].left == 0)
+        return; /* a reply to an earlier launch */
+    struct peer_wait *pw = &ls->peer_waits[index];
+    struct warp *w = &ls->sms[pw->sm].warps[pw->warp];
+    if (pw->atomic) {
+        uint64_t old = 0;
+        memcpy(&old, data, bytes < sizeof old ? bytes : sizeof old);
+        if (pw->dst[0] != REF_NONE)
+            ref_ptr(ls->kernel, w, pw->dst[0])[lane] = old;
+    } else {
+        fill_lanes(ls->kernel, w, pw, address, data, bytes);
+    }
+    if (cycle > w->finish)
+        w->finish = cycle;
+    if (--pw->left > 0)
+        return;
+    for (unsigned e = 0; e < 4; e++)
+        warp_set_ready(w, pw->dst[e], cycle);
+    uint32_t sm = pw->sm, i = pw->warp;
+    if (w->next_issue < cycle)
+        w->next_issue = cycle; /* an instruction held back by the register issues from now on */
+    pw->next_free = ls->peer_wait_free;
+    ls->peer_wait_free = index + 1;
+    ls->outside_waits--;
+    if (--w->replies_pending == 0 && w->retire_wait) {
+        w->retire_wait = false;
+        retire_warp(ls, sm, w);
+        requeue_sm(&run->lp, sm);
+        return;
+    }
     refresh_warp(&run->lp, sm, i);
     requeue(&run->lp, sm * run->lp.per_sm + i % run->lp.per_sm);
 }

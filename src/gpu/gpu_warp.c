@@ -358,7 +358,7 @@ bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_
         /* It waits for the warp's stores to peers to land (the launch hears of each, gpu_run_peer_landed). */
         if (w->peer_pending > 0) {
             w->fence_wait = true;
-            ls->fence_blocked++;
+            ls->outside_waits++;
         }
         break;
     default:

@@ -275,6 +275,9 @@ bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, cons
 {
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
     unsigned timed = x->space;
+    uint32_t place = gpu_warp_peer_place(ls, w, x, mask);
+    if (place != GPU_MAX_PLACES)
+        return gpu_warp_peer_load(ls, w, sm, x, mask, place, now);
     uint8_t *ptr[WARP_LANES];
     if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
         return false;
@@ -298,82 +301,6 @@ bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     return true;
 }
 
-/* The place of another GPU whose memory `address` is in, or GPU_MAX_PLACES when it is in none (its own memory, the
- * windows, nothing). */
-static uint32_t peer_place_of(const struct launch_state *ls, uint64_t address)
-{
-    if (address < GPU_GLOBAL_BASE || address >= GPU_SHARED_WINDOW)
-        return GPU_MAX_PLACES;
-    uint64_t place = (address - GPU_GLOBAL_BASE) / GPU_PLACE_BYTES;
-    return place < GPU_MAX_PLACES && address - ls->gpu->memory.base >= GPU_PLACE_BYTES ? (uint32_t)place
-                                                                                        : GPU_MAX_PLACES;
-}
-
-/* A warp's store to a peer's memory (its first active lane's address is there): each contiguous run of its lanes'
- * bytes (lane order, up to 256) goes out as one posted write at `now`. Every lane must go to that peer (a warp's
- * peer store goes to one peer), aligned, into its allocated memory, with the peer's access enabled; otherwise the
- * first that does not faults and nothing is sent. False after a fault. */
-static bool peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
-                       uint32_t place, uint64_t now)
-{
-    const struct gpu_kernel *k = ls->kernel;
-    struct gpu *gpu = ls->gpu;
-    unsigned bytes = x->access_bytes, total = bytes * x->vector;
-    const uint64_t *base = ref_ptr(k, w, x->a);
-    char what[96];
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t address = base[l] + (uint64_t)x->offset;
-        const char *problem = NULL;
-        if (address % total != 0)
-            problem = "misaligned";
-        else if (peer_place_of(ls, address) != place)
-            problem = "other lanes go elsewhere";
-        else if (!(gpu->peers_allowed >> place & 1) || gpu->peers.store == NULL)
-            problem = "peer access not enabled";
-        else if (!gpu->peers.valid(gpu->peers.ctx, place, address, total))
-            problem = "outside its allocated memory";
-        if (problem != NULL) {
-            snprintf(what, sizeof what, "peer store of %u bytes to GPU %u: %s", total, place, problem);
-            gpu_launch_fault(ls, sm, w, l, address, x, what);
-            return false;
-        }
-    }
-    uint64_t values[4][WARP_LANES] = {{0}};
-    for (unsigned e = 0; e < x->vector; e++)
-        if (x->vec[e] != REF_NONE)
-            memcpy(values[e], ref_ptr(k, w, x->vec[e]), sizeof values[e]);
-    /* Which warp of which launch made it: the owner hands the token back when the store has landed. */
-    uint64_t token = (uint64_t)ls->serial << 32 | (uint64_t)sm << 8 | (uint64_t)(w - ls->sms[sm].warps);
-    uint8_t run[256];
-    uint32_t run_bytes = 0;
-    uint64_t run_address = 0;
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t address = base[l] + (uint64_t)x->offset;
-        if (run_bytes > 0 && (address != run_address + run_bytes || run_bytes + total > sizeof run)) {
-            gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now, token);
-            w->peer_pending++;
-            run_bytes = 0;
-        }
-        if (run_bytes == 0)
-            run_address = address;
-        for (unsigned e = 0; e < x->vector; e++) {
-            uint64_t v = x->vec[e] != REF_NONE ? values[e][l] : 0;
-            memcpy(run + run_bytes + e * bytes, &v, bytes); /* little-endian: the element's low bytes */
-        }
-        run_bytes += total;
-    }
-    if (run_bytes > 0) {
-        gpu->peers.store(gpu->peers.ctx, place, run_address, run, run_bytes, now, token);
-        w->peer_pending++;
-    }
-    uint64_t left = now + x->latency;
-    if (left > w->finish)
-        w->finish = left;
-    return true;
-}
-
 /* Element by element, each in lane order: two lanes on one address write the same element (accesses are aligned
  * to their whole size), so the higher lane's value stays. */
 bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
@@ -381,11 +308,9 @@ bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, cons
 {
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
     unsigned timed = x->space;
-    if (mask != 0 && (x->space == PTX_SPACE_GLOBAL || x->space == PTX_SPACE_NONE)) {
-        uint32_t place = peer_place_of(ls, ref_ptr(ls->kernel, w, x->a)[__builtin_ctz(mask)] + (uint64_t)x->offset);
-        if (place != GPU_MAX_PLACES)
-            return peer_store(ls, w, sm, x, mask, place, now);
-    }
+    uint32_t place = gpu_warp_peer_place(ls, w, x, mask);
+    if (place != GPU_MAX_PLACES)
+        return gpu_warp_peer_store(ls, w, sm, x, mask, place, now);
     uint8_t *ptr[WARP_LANES];
     if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
         return false;
@@ -419,6 +344,9 @@ bool gpu_warp_exec_atom(struct launch_state *ls, struct warp *w, uint32_t sm, co
     unsigned bytes = x->access_bytes;
     unsigned timed = x->space;
     uint32_t passes = 1;
+    uint32_t place = gpu_warp_peer_place(ls, w, x, mask);
+    if (place != GPU_MAX_PLACES)
+        return gpu_warp_peer_atomic(ls, w, sm, x, mask, place, now);
     /* Lanes apply their operations in lane order: deterministic, and what one warp's atomics look like. */
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);

@@ -47,6 +47,7 @@ struct hilink_packet {
     uint16_t bytes;                    /* payload, 0 to HILINK_MAX_PAYLOAD: on the wire, header_bytes + bytes */
     uint64_t address;
     uint64_t tag;
+    uint32_t aux;                      /* a request's parameters (the bytes a read asks for, an atomic's operation) */
     uint8_t data[HILINK_MAX_PAYLOAD];
 };
 

@@ -1,5 +1,6 @@
-/* HiGPU's HiLink port: its kernels' stores to peers and its COPY_PEER commands leave through it; what peers write
- * reaches the GPU's memory at the time it lands, inside a running launch at the cycle it lands. */
+/* HiGPU's HiLink port: its kernels' stores, loads and atomics to peers and its COPY_PEER commands leave through it;
+ * what peers write or ask reaches the GPU's memory at the time it lands, inside a running launch at the cycle it
+ * lands, and replies to its kernels' requests reach their registers at theirs. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +58,89 @@ static void peer_store(void *ctx, uint32_t place, uint64_t address, const void *
                        uint64_t token)
 {
     struct higpu *gpu = ctx;
-    hilink_port_store(&gpu->port, place, address, data, bytes, token, higpu_kernel_time_of(gpu, cycle));
+    hilink_port_send(&gpu->port, place, HILINK_PORT_STORE, address, 0, data, bytes, token,
+                     higpu_kernel_time_of(gpu, cycle));
+}
+
+static void peer_load(void *ctx, uint32_t place, uint64_t address, uint32_t bytes, uint64_t cycle, uint64_t token)
+{
+    struct higpu *gpu = ctx;
+    hilink_port_send(&gpu->port, place, HILINK_PORT_READ, address, bytes, NULL, 0, token,
+                     higpu_kernel_time_of(gpu, cycle));
+}
+
+/* An atomic's operation on the wire: mode, type and size in aux, the operands in 16 bytes of data. */
+static void peer_atomic(void *ctx, uint32_t place, uint64_t address, const struct gpu_peer_atomic *op, uint64_t cycle,
+                        uint64_t token)
+{
+    struct higpu *gpu = ctx;
+    uint8_t data[16];
+    memcpy(data, &op->b, 8);
+    memcpy(data + 8, &op->c, 8);
+    uint32_t aux = (uint32_t)op->mode | (uint32_t)op->type << 8 | (uint32_t)op->bytes << 16;
+    hilink_port_send(&gpu->port, place, op->reply ? HILINK_PORT_ATOMIC : HILINK_PORT_RED, address, aux, data,
+                     sizeof data, token, higpu_kernel_time_of(gpu, cycle));
+}
+
+/* ---- requests from peers, served on its memory ---- */
+
+/* A peer's load or atomic, when the GPU reaches its landing: read (or updated) as memory is then; the reply leaves
+ * after the GPU's L2 hit latency, the time its memory system takes to answer. */
+static vdc_time serve_request(void *ctx, const struct hilink_packet *request, struct hilink_packet *reply)
+{
+    struct higpu *gpu = ctx;
+    struct vdc_error err;
+    bool ok;
+    if (request->kind == HILINK_PORT_READ) {
+        reply->bytes = (uint16_t)(request->aux <= HILINK_MAX_PAYLOAD ? request->aux : HILINK_MAX_PAYLOAD);
+        ok = gpu_memory_read(gpu_get_memory(gpu->gpu), request->address, reply->data, reply->bytes,
+                             "peer load", &err);
+        if (!ok)
+            memset(reply->data, 0, reply->bytes);
+    } else {
+        struct gpu_peer_atomic op = {.mode = (uint8_t)request->aux, .type = (uint8_t)(request->aux >> 8),
+                                     .bytes = (uint8_t)(request->aux >> 16)};
+        memcpy(&op.b, request->data, 8);
+        memcpy(&op.c, request->data + 8, 8);
+        uint64_t old = 0;
+        ok = gpu_apply_peer_atomic(gpu->gpu, request->address, &op, &old, &err);
+        memcpy(reply->data, &old, sizeof old);
+        reply->bytes = request->kind == HILINK_PORT_RED ? 0 : sizeof old;
+    }
+    /* Checked by the sender when it issued; memory a command freed since then reads as zeros. */
+    if (!ok)
+        higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from GPU %u; answered with zeros)", err.text,
+                  (unsigned)request->src);
+    return gpu_cycles_to_ps(&gpu->params.gpu, gpu->params.gpu.l2_latency);
+}
+
+/* A request lands now: served now unless a running kernel serves it at its cycle. */
+static void request_due(void *ctx, vdc_time arrive)
+{
+    struct higpu *gpu = ctx;
+    if (gpu->kernel == NULL)
+        hilink_port_catch_up(&gpu->port, arrive);
+}
+
+/* ---- replies to its own kernels' requests ---- */
+
+static void reply_in_run(void *ctx, uint64_t slot, uint64_t cycle)
+{
+    struct higpu *gpu = ctx;
+    const struct hilink_packet *p = hilink_port_packet(&gpu->port, (uint32_t)slot);
+    if (cycle != GPU_CYCLE_NONE)
+        gpu_run_peer_reply(gpu->kernel, p->tag, p->address, p->data, p->bytes, cycle);
+    hilink_port_release_slot(&gpu->port, (uint32_t)slot);
+}
+
+/* A reply lands at `arrive`: the launch that asked takes it at that cycle (one that has ended has no use for it). */
+static void reply_lands(void *ctx, uint32_t slot, vdc_time arrive)
+{
+    struct higpu *gpu = ctx;
+    if (gpu->kernel != NULL)
+        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, arrive), reply_in_run, gpu, slot);
+    else
+        hilink_port_release_slot(&gpu->port, slot);
 }
 
 static void landed_in_run(void *ctx, uint64_t token, uint64_t cycle)
@@ -79,13 +162,15 @@ static void store_landed(void *ctx, uint64_t token, vdc_time arrive)
 bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_error *err)
 {
     struct hilink_port_owner owner = {.ctx = gpu, .write = write_memory, .read = read_memory, .copy_done = copy_done,
-                                      .landed = store_landed};
+                                      .landed = store_landed, .serve = serve_request, .request_due = request_due,
+                                      .reply = reply_lands};
     char name[96];
     snprintf(name, sizeof name, "%s/hilink-port", gpu->guest->name);
     uint32_t entity = VDC_IDS_GPU_PORT_BASE + (gpu->entity->id - VDC_IDS_GPU_BASE);
     if (!hilink_port_attach(&gpu->port, fabric, gpu->params.place, &owner, gpu->entity->sim, entity, name, err))
         return false;
-    gpu_set_peer_ops(gpu->gpu, &(struct gpu_peer_ops){.ctx = gpu, .valid = peer_valid, .store = peer_store});
+    gpu_set_peer_ops(gpu->gpu, &(struct gpu_peer_ops){.ctx = gpu, .valid = peer_valid, .store = peer_store,
+                                                       .load = peer_load, .atomic = peer_atomic});
     return true;
 }
 
@@ -97,15 +182,19 @@ void higpu_peer_catch_up(struct higpu *gpu, vdc_time t)
         hilink_port_catch_up(&gpu->port, t);
 }
 
-/* An inbound write the running launch has reached (or, GPU_CYCLE_NONE, ended before): into memory, or back to the
- * port for the next command to apply. */
+/* An inbound write or request the running launch has reached: into memory (or served) at that cycle. One the
+ * launch ended before (GPU_CYCLE_NONE) goes back to the port, to be applied when the next command starts or served
+ * when it lands (request_due); one landing right now, whose request_due has already found the kernel running, is
+ * served now. */
 static void write_in_run(void *ctx, uint64_t slot, uint64_t cycle)
 {
     struct higpu *gpu = ctx;
-    if (cycle == GPU_CYCLE_NONE)
-        hilink_port_requeue(&gpu->port, (uint32_t)slot);
-    else
-        hilink_port_apply(&gpu->port, (uint32_t)slot);
+    if (cycle != GPU_CYCLE_NONE) {
+        hilink_port_apply(&gpu->port, (uint32_t)slot, higpu_kernel_time_of(gpu, cycle));
+        return;
+    }
+    hilink_port_requeue(&gpu->port, (uint32_t)slot);
+    hilink_port_catch_up(&gpu->port, higpu_now(gpu));
 }
 
 void higpu_peer_feed_run(struct higpu *gpu, vdc_time limit)

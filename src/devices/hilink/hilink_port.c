@@ -88,31 +88,51 @@ static void queue_out(struct hilink_port *port, uint32_t dst_place, uint8_t kind
     hilink_kick(port->fabric, port->place);
 }
 
-enum { PORT_EV_READY = 1 };
+enum { PORT_EV_READY = 1, PORT_EV_REQUEST_DUE = 2 };
 
-void hilink_port_store(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
-                       uint32_t bytes, uint64_t tag, vdc_time ready)
+static bool is_request(uint8_t kind)
 {
-    port->counters.writes_out++;
-    port->counters.bytes_out += bytes;
+    return kind == HILINK_PORT_READ || kind == HILINK_PORT_ATOMIC;
+}
+
+/* Queued by an event at `ready`, from the port's own entity, whatever the time the GPU made it at. */
+static void send_at(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
+                    const void *data, uint32_t bytes, uint64_t tag, vdc_time ready)
+{
     uint32_t slot = slot_new(port);
     struct hilink_port_slot *s = &port->slots[slot];
-    s->packet = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)dst_place,
-                                       .kind = HILINK_PORT_STORE, .bytes = (uint16_t)bytes, .address = address,
-                                       .tag = tag};
-    memcpy(s->packet.data, data, bytes);
+    s->packet = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)dst_place, .kind = kind,
+                                       .bytes = (uint16_t)bytes, .address = address, .tag = tag, .aux = aux};
+    if (bytes > 0)
+        memcpy(s->packet.data, data, bytes);
     s->time = ready;
     s->seq = port->next_seq++;
     vdc_schedule_at(port->entity, ready, VDC_PRIO_DEVICE, port->entity->id, PORT_EV_READY, slot);
 }
 
+void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
+                      const void *data, uint32_t bytes, uint64_t tag, vdc_time ready)
+{
+    if (is_request(kind)) {
+        port->counters.requests_out++;
+    } else {
+        port->counters.writes_out++;
+    }
+    port->counters.bytes_out += bytes;
+    send_at(port, dst_place, kind, address, aux, data, bytes, tag, ready);
+}
+
 static void port_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct hilink_port *port = self->model;
-    if (port == NULL || ev->kind != PORT_EV_READY)
+    if (port == NULL)
         return;
-    heap_push(port, &port->out, (uint32_t)ev->arg);
-    hilink_kick(port->fabric, port->place);
+    if (ev->kind == PORT_EV_REQUEST_DUE) {
+        port->owner.request_due(port->owner.ctx, ev->time);
+    } else if (ev->kind == PORT_EV_READY) {
+        heap_push(port, &port->out, (uint32_t)ev->arg);
+        hilink_kick(port->fabric, port->place);
+    }
 }
 
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
@@ -174,13 +194,21 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
         port->owner.copy_done(port->owner.ctx, p->tag, arrive);
         return;
     }
+    if (p->kind == HILINK_PORT_READ_REPLY || p->kind == HILINK_PORT_ATOMIC_REPLY) {
+        uint32_t slot = slot_new(port);
+        port->slots[slot].packet = *p;
+        port->slots[slot].time = arrive;
+        port->counters.bytes_in += p->bytes;
+        port->owner.reply(port->owner.ctx, slot, arrive);
+        return;
+    }
     /* The copy's last packet: everything before it has landed (the pair's order), so its landing is the copy's
      * end; the acknowledgement leaves then. */
     if (p->kind == HILINK_PORT_WRITE_LAST)
         queue_out(port, p->src, HILINK_PORT_ACK, 0, p->tag, NULL, 0, arrive);
     /* A kernel's store: its sender learns when it lands (the fabric delivers in the pair's order, so this is also
      * after every earlier store of that sender to this GPU). */
-    if (p->kind == HILINK_PORT_STORE) {
+    if (p->kind == HILINK_PORT_STORE || p->kind == HILINK_PORT_RED) {
         struct hilink_port *sender = hilink_gpu_context(port->fabric, p->src);
         if (sender != NULL && sender->owner.landed != NULL)
             sender->owner.landed(sender->owner.ctx, p->tag, arrive);
@@ -191,22 +219,52 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
     s->time = arrive;
     s->seq = port->next_seq++;
     heap_push(port, &port->in, slot);
-    port->counters.writes_in++;
+    if (is_request(p->kind)) {
+        port->counters.requests_in++;
+        /* Served when its GPU reaches `arrive`: in a running kernel at that cycle, else by this event. */
+        vdc_schedule_at(port->entity, arrive, VDC_PRIO_DEVICE, port->entity->id, PORT_EV_REQUEST_DUE, 0);
+    } else {
+        port->counters.writes_in++;
+    }
     port->counters.bytes_in += p->bytes;
 }
 
-void hilink_port_apply(struct hilink_port *port, uint32_t slot)
+void hilink_port_apply(struct hilink_port *port, uint32_t slot, vdc_time at)
 {
     const struct hilink_packet *p = &port->slots[slot].packet;
-    if (!port->owner.write(port->owner.ctx, p->address, p->data, p->bytes))
+    if (p->kind == HILINK_PORT_READ || p->kind == HILINK_PORT_ATOMIC || p->kind == HILINK_PORT_RED) {
+        struct hilink_packet reply = {0};
+        vdc_time service = port->owner.serve(port->owner.ctx, p, &reply);
+        if (p->kind != HILINK_PORT_RED) {
+            vdc_time now = port->entity->sim->now;
+            uint8_t kind = p->kind == HILINK_PORT_READ ? HILINK_PORT_READ_REPLY : HILINK_PORT_ATOMIC_REPLY;
+            port->counters.writes_out++;
+            port->counters.bytes_out += reply.bytes;
+            send_at(port, p->src, kind, p->address, 0, reply.data, reply.bytes, p->tag,
+                    vdc_time_add(at > now ? at : now, service));
+        }
+    } else if (!port->owner.write(port->owner.ctx, p->address, p->data, p->bytes)) {
         port->counters.bad_writes_in++;
+    }
     slot_free(port, slot);
 }
 
 void hilink_port_catch_up(struct hilink_port *port, vdc_time t)
 {
-    while (heap_first_time(port, &port->in) <= t)
-        hilink_port_apply(port, heap_pop(port, &port->in));
+    while (heap_first_time(port, &port->in) <= t) {
+        uint32_t slot = heap_pop(port, &port->in);
+        hilink_port_apply(port, slot, port->slots[slot].time);
+    }
+}
+
+const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot)
+{
+    return &port->slots[slot].packet;
+}
+
+void hilink_port_release_slot(struct hilink_port *port, uint32_t slot)
+{
+    slot_free(port, slot);
 }
 
 bool hilink_port_take_before(struct hilink_port *port, vdc_time limit, uint32_t *slot, vdc_time *arrive)

@@ -1,6 +1,6 @@
 /* A GPU's HiLink port (the GPU side of src/hilink): what a GPU sends (posted writes from its kernels' stores and from
- * its copy engine, acknowledgements) in the order of the time each is ready, and what reaches it, kept until the
- * GPU's memory must show it. The GPU that owns it supplies its memory and clock through the callbacks; the port
+ * its copy engine, its kernels' loads and atomics, replies, acknowledgements) in the order of the time each is ready,
+ * and what reaches it, kept until the GPU's memory must show it (writes) or serve it (requests). The GPU that owns it supplies its memory and clock through the callbacks; the port
  * knows no GPU model. */
 #ifndef VDC_DEVICES_HILINK_PORT_H
 #define VDC_DEVICES_HILINK_PORT_H
@@ -18,6 +18,11 @@ enum hilink_port_kind {
     HILINK_PORT_WRITE_LAST = 2, /* the same, the last of a copy: its destination acknowledges it */
     HILINK_PORT_ACK = 3,        /* tag: the copy acknowledged */
     HILINK_PORT_STORE = 4,      /* a kernel's store: its sender hears when it lands (tag: the sender's token) */
+    HILINK_PORT_READ = 5,       /* a kernel's load of `aux` bytes at address: answered by READ_REPLY */
+    HILINK_PORT_READ_REPLY = 6, /* the bytes read, with the request's address and tag */
+    HILINK_PORT_ATOMIC = 7,     /* a kernel's atom (the operation in aux and data): answered by ATOMIC_REPLY */
+    HILINK_PORT_ATOMIC_REPLY = 8, /* the old value, with the request's address and tag */
+    HILINK_PORT_RED = 9,        /* a kernel's red: applied where it lands; its sender hears when, as for a store */
 };
 
 struct hilink_port_owner {
@@ -32,10 +37,20 @@ struct hilink_port_owner {
     /* A store it sent (hilink_port_store, `tag`) lands at its peer at `arrive` (called at least one link latency
      * before that): what a system-scope fence of the storing warp waits for. */
     void (*landed)(void *ctx, uint64_t tag, vdc_time arrive);
+    /* Serves an inbound READ, ATOMIC or RED on its memory when its GPU reaches the time it landed: fills the
+     * reply's data and bytes (RED has no reply) and returns how long after that the reply leaves. */
+    vdc_time (*serve)(void *ctx, const struct hilink_packet *request, struct hilink_packet *reply);
+    /* A request has landed (called at `arrive`): what has landed must be served now unless a running kernel of the
+     * GPU serves it at its cycle (the owner calls hilink_port_catch_up when it runs none). */
+    void (*request_due)(void *ctx, vdc_time arrive);
+    /* A reply to one of its requests lands at `arrive` (called at least one link latency before that). The packet
+     * stays in the port's slot `slot` until the owner lets it go (hilink_port_packet, hilink_port_release_slot). */
+    void (*reply)(void *ctx, uint32_t slot, vdc_time arrive);
 };
 
 struct hilink_port_counters {
     uint64_t writes_out, bytes_out, writes_in, bytes_in, bad_writes_in, copies;
+    uint64_t requests_out, requests_in; /* loads and atomics (red counts as a write) */
 };
 
 /* A packet the port keeps: outbound until the fabric takes it, inbound until it is in memory. */
@@ -79,23 +94,27 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
                         const char *name, struct vdc_error *err);
 void hilink_port_release(struct hilink_port *port);
 
-/* A kernel's store of `bytes` (1 to 256) to `address` at `dst_place`, ready to leave at `ready` (>= now): made by
- * a running launch, it reaches the port's queue by an event at `ready`; when it lands, the owner's `landed` gets
- * `tag`. */
-void hilink_port_store(struct hilink_port *port, uint32_t dst_place, uint64_t address, const void *data,
-                       uint32_t bytes, uint64_t tag, vdc_time ready);
+/* A kernel's STORE, READ, ATOMIC or RED (`kind`) of `bytes` of data (0 to 256) to `address` at `dst_place`, ready
+ * to leave at `ready` (>= now): made by a running launch, it reaches the port's queue by an event at `ready`. A
+ * store's or red's landing reaches the owner's `landed` with `tag`; a request's reply its `reply`. */
+void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
+                      const void *data, uint32_t bytes, uint64_t tag, vdc_time ready);
 /* Starts sending `length` bytes (> 0) of its memory at `src` to `dst` at `dst_place`, from `ready` on; when the
  * last packet lands, the destination acknowledges and the owner's copy_done gets `tag`. One copy at a time. */
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
                       uint64_t tag, vdc_time ready);
 
-/* Applies to memory, in order, every inbound write that has landed by `t`. */
+/* Applies to memory (or serves), in order, everything inbound that has landed by `t`. */
 void hilink_port_catch_up(struct hilink_port *port, vdc_time t);
 /* Takes the next inbound write landing before `limit` out of the queue, in order: its slot and landing time, false
  * when there is none. The caller applies it (hilink_port_apply) when its GPU reaches that time, or gives it back
  * (hilink_port_requeue) when it will not. */
 bool hilink_port_take_before(struct hilink_port *port, vdc_time limit, uint32_t *slot, vdc_time *arrive);
-void hilink_port_apply(struct hilink_port *port, uint32_t slot);
+/* Applies a write, or serves a request, that its GPU reaches at `at` (a request's reply leaves after that). */
+void hilink_port_apply(struct hilink_port *port, uint32_t slot, vdc_time at);
 void hilink_port_requeue(struct hilink_port *port, uint32_t slot);
+/* A reply the owner was handed (its `reply`), and letting its slot go. */
+const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot);
+void hilink_port_release_slot(struct hilink_port *port, uint32_t slot);
 
 #endif
