@@ -114,7 +114,7 @@ guest_pins() {
   # Loads and atomics at a peer (peer_access): every word and every ticket right, the reds all landed; one load's
   # round trip is its closed form (docs/hilink.md): 501.28 ns there, the L2's 237 cycles, 501.6 ns back, and the
   # clock reads around it. The same bytes whatever the window.
-  pin_run pin-gpu-peers-access 0 7b06c44fbf761296 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-access 0 35d3650800becf15 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=access
   has pin-gpu-peers-access "[   0.000067927] blade0: one 4-byte load from GPU 1's memory: 2226 cycles"
   has pin-gpu-peers-access "[   0.000071749] blade0: words loaded from GPU 1: 0 of 1024 wrong"

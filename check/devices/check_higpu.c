@@ -438,18 +438,18 @@ START_TEST(queue_errors)
     struct rig r;
     rig_init_with(&r, NULL, 0);
     reg_write(&r, HIGPU_REG_DOORBELL, 1);
-    expect_log_line(&r, 0, "doorbell 1 with no queue; set the queue size first");
+    expect_log_line(&r, 0, "doorbell 1 of queue 0 with no queue; set its size first");
     reg_write(&r, HIGPU_REG_QUEUE_BASE, QUEUE_AT + 8);
     reg_write(&r, HIGPU_REG_COMPLETION_BASE, COMPLETIONS_AT);
     reg_write(&r, HIGPU_REG_QUEUE_SIZE, 64);
-    expect_log_line(&r, 0, "command ring 0x10008 or completion ring 0x20000 is not 64-byte aligned");
+    expect_log_line(&r, 0, "queue 0's command ring 0x10008 or completion ring 0x20000 is not 64-byte aligned");
     reg_write(&r, HIGPU_REG_QUEUE_BASE, MEMORY - 64 * 32);
     reg_write(&r, HIGPU_REG_QUEUE_SIZE, 64);
-    expect_log_line(&r, 0, "command ring 0xfff800 (4096 bytes) is outside guest memory (16777216 bytes)");
+    expect_log_line(&r, 0, "queue 0: command ring 0xfff800 (4096 bytes) is outside guest memory (16777216 bytes)");
     reg_write(&r, HIGPU_REG_QUEUE_SIZE, 48);
-    expect_log_line(&r, 0, "queue size 48 is not a power of two up to 4096");
+    expect_log_line(&r, 0, "queue 0's size 48 is not a power of two up to 4096");
     reg_write(&r, HIGPU_REG_QUEUE_SIZE, 8192);
-    expect_log_line(&r, 0, "queue size 8192 is not a power of two up to 4096");
+    expect_log_line(&r, 0, "queue 0's size 8192 is not a power of two up to 4096");
     reg_write(&r, HIGPU_REG_MESSAGE_SIZE, 5000);
     expect_log_line(&r, 0, "message size 5000 is more than 4096");
     ck_assert_uint_eq(reg_read(&r, HIGPU_REG_QUEUE_SIZE), 0);
@@ -461,7 +461,7 @@ START_TEST(queue_errors)
     ck_assert_uint_eq(reg_read(&r, HIGPU_REG_QUEUE_SIZE), 4);
     reg_write(&r, HIGPU_REG_DOORBELL, 5);
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
-    expect_log_line(&r, r.params.pcie_latency, "doorbell 5 overruns the 4-entry queue (consumer 0, 0 started)");
+    expect_log_line(&r, r.params.pcie_latency, "doorbell 5 overruns queue 0's 4 entries (consumer 0, 0 started)");
     ck_assert_uint_eq(reg_read(&r, HIGPU_REG_LAST_ERROR), HIGPU_ERR_RING_OVERRUN);
     ck_assert_uint_eq(reg_read(&r, HIGPU_REG_CONSUMER), 0);
     /* While commands are in flight, the queue cannot change. */
@@ -469,9 +469,9 @@ START_TEST(queue_errors)
     vdc_sim_run(&r.sim, r.sim.now + r.params.pcie_latency + 1);
     reg_write(&r, HIGPU_REG_QUEUE_SIZE, 8);
     reg_write(&r, HIGPU_REG_QUEUE_BASE, 0x40000);
-    expect_log_line(&r, r.sim.now, "queue size written while commands are in flight (0 started, 0 completed); "
+    expect_log_line(&r, r.sim.now, "queue 0's size written while commands are in flight (0 started, 0 completed); "
                                    "wait for the consumer index to reach the producer's");
-    expect_log_line(&r, r.sim.now, "ring address written while the queue is on; write the queue size 0 first");
+    expect_log_line(&r, r.sim.now, "queue 0's ring address written while the queue is on; write the queue size 0 first");
     vdc_sim_run(&r.sim, VDC_TIME_MAX);
     ck_assert_uint_eq(completion(&r, 0).status, HIGPU_STATUS_OK);
     ck_assert_uint_eq(reg_read(&r, HIGPU_REG_QUEUE_SIZE), 4);

@@ -28,8 +28,8 @@ static const uint64_t used_bytes[OPCODE_LIMIT] = {
     [HIGPU_CMD_COPY_H2D] = BYTES(0, 23),     [HIGPU_CMD_COPY_D2H] = BYTES(0, 23),
     [HIGPU_CMD_COPY_D2D] = BYTES(0, 23),     [HIGPU_CMD_MEMSET] = BYTES(0, 19),
     [HIGPU_CMD_MODULE_LOAD] = BYTES(0, 15),  [HIGPU_CMD_MODULE_UNLOAD] = BYTES(0, 3),
-    [HIGPU_CMD_LAUNCH] = BYTES(0, 53),       [HIGPU_CMD_EVENT_RECORD] = BYTES(0, 3) | BYTES(8, 15),
-    [HIGPU_CMD_EVENT_WAIT] = BYTES(0, 3),    [HIGPU_CMD_FENCE] = 0,
+    [HIGPU_CMD_LAUNCH] = BYTES(0, 53),       [HIGPU_CMD_EVENT_RECORD] = BYTES(0, 15),
+    [HIGPU_CMD_EVENT_WAIT] = BYTES(0, 7),    [HIGPU_CMD_FENCE] = 0,
     [HIGPU_CMD_QUERY] = BYTES(0, 15),        [HIGPU_CMD_MODULE_SYMBOL] = BYTES(0, 13),
     [HIGPU_CMD_PEER_ACCESS] = BYTES(0, 7),   [HIGPU_CMD_COPY_PEER] = BYTES(0, 23),
 };
@@ -39,9 +39,23 @@ const char *higpu_opcode_name(uint32_t opcode)
     return opcode < OPCODE_LIMIT && opcode_names[opcode] != NULL ? opcode_names[opcode] : "unknown";
 }
 
-/* A command being run: its completion, the time it takes, and the message of a failure. */
+enum higpu_engine higpu_engine_of(uint32_t opcode)
+{
+    switch (opcode) {
+    case HIGPU_CMD_LAUNCH: return HIGPU_ENGINE_COMPUTE;
+    case HIGPU_CMD_COPY_H2D: return HIGPU_ENGINE_COPY_IN;
+    case HIGPU_CMD_COPY_D2H: return HIGPU_ENGINE_COPY_OUT;
+    case HIGPU_CMD_COPY_D2D:
+    case HIGPU_CMD_MEMSET: return HIGPU_ENGINE_COPY_LOCAL;
+    case HIGPU_CMD_COPY_PEER: return HIGPU_ENGINE_COPY_PEER;
+    default: return HIGPU_ENGINE_NONE;
+    }
+}
+
+/* A command being run: its queue and index, its completion, the time it takes, and the message of a failure. */
 struct run {
     struct higpu *gpu;
+    uint32_t queue, index;
     const struct higpu_command *c;
     struct higpu_completion *out;
     vdc_time time;
@@ -107,38 +121,32 @@ static enum higpu_status mem_free(struct run *r)
     return HIGPU_STATUS_OK;
 }
 
-static enum higpu_status copy(struct run *r)
+/* A transfer's bytes move when its set-up (the command time) is over, through the timeline, so that a kernel
+ * running on another queue sees them at that cycle; the queue is busy until the last byte has crossed. */
+static enum higpu_status transfer(struct run *r)
 {
     const struct higpu_command *c = r->c;
-    enum higpu_status s = higpu_copy(r->gpu, c->opcode, c->copy.src, c->copy.dst, c->copy.length, r->why);
+    if (c->opcode == HIGPU_CMD_MEMSET && c->memset.value > 0xFF)
+        return fail(r, HIGPU_STATUS_BAD_COMMAND, "memset value 0x%x is not a byte", c->memset.value);
+    enum higpu_status s = higpu_transfer_check(r->gpu, c, r->why);
     if (s != HIGPU_STATUS_OK)
         return s;
+    uint64_t length = c->opcode == HIGPU_CMD_MEMSET ? c->memset.length : c->copy.length;
+    if (length > 0)
+        higpu_timeline_add_transfer(r->gpu, r->queue, r->index, c, vdc_time_add(higpu_now(r->gpu), r->time));
     vdc_time lat = r->gpu->params.pcie_latency;
-    vdc_time took = c->opcode == HIGPU_CMD_COPY_D2D ? dram_time(r->gpu, 2 * c->copy.length)
+    vdc_time took = c->opcode == HIGPU_CMD_MEMSET   ? dram_time(r->gpu, length)
+                    : c->opcode == HIGPU_CMD_COPY_D2D ? dram_time(r->gpu, 2 * length)
                     : c->opcode == HIGPU_CMD_COPY_H2D
                         /* reads of guest memory: a request crossing and the data crossing back */
-                        ? 2 * lat + higpu_pcie_transfer(r->gpu, c->copy.length)
+                        ? 2 * lat + higpu_pcie_transfer(r->gpu, length)
                         /* posted writes: one crossing */
-                        : lat + higpu_pcie_transfer(r->gpu, c->copy.length);
+                        : lat + higpu_pcie_transfer(r->gpu, length);
     r->time = vdc_time_add(r->time, took);
     r->gpu->stats.copy_ps += took;
-    if (c->opcode != HIGPU_CMD_COPY_D2D)
-        r->gpu->stats.copied_bytes += c->copy.length;
+    if (c->opcode == HIGPU_CMD_COPY_H2D || c->opcode == HIGPU_CMD_COPY_D2H)
+        r->gpu->stats.copied_bytes += length;
     return HIGPU_STATUS_OK;
-}
-
-static enum higpu_status memset_command(struct run *r)
-{
-    if (r->c->memset.value > 0xFF)
-        return fail(r, HIGPU_STATUS_BAD_COMMAND, "memset value 0x%x is not a byte", r->c->memset.value);
-    enum higpu_status s = higpu_memset(r->gpu, r->c->memset.address, r->c->memset.length,
-                                       (uint8_t)r->c->memset.value, r->why);
-    if (s == HIGPU_STATUS_OK) {
-        vdc_time took = dram_time(r->gpu, r->c->memset.length);
-        r->time = vdc_time_add(r->time, took);
-        r->gpu->stats.copy_ps += took;
-    }
-    return s;
 }
 
 static enum higpu_status module_load(struct run *r)
@@ -228,6 +236,7 @@ static enum higpu_status launch(struct run *r)
     if (!gpu_run_start(r->gpu->gpu, module, &l, &run, &err))
         return fail(r, HIGPU_STATUS_LAUNCH_ERROR, "%s", err.text);
     /* The compute engine runs it in windows of virtual time (higpu_kernel.c) and ends the command. */
+    r->gpu->kernel_queue = r->queue;
     higpu_kernel_begin(r->gpu, run, name, vdc_time_add(higpu_now(r->gpu), r->time));
     return HIGPU_STATUS_OK;
 }
@@ -268,6 +277,8 @@ static enum higpu_status event_record(struct run *r)
     }
     r->gpu->event_recorded[slot] = true;
     r->gpu->event_time[slot] = now;
+    if (r->c->event.sequence != 0)
+        r->gpu->event_sequence[slot] = r->c->event.sequence; /* queues waiting for it may go (higpu_device.c) */
     r->out->result = now;
     return HIGPU_STATUS_OK;
 }
@@ -275,9 +286,12 @@ static enum higpu_status event_record(struct run *r)
 static enum higpu_status event_wait(struct run *r)
 {
     uint32_t slot = r->c->event.slot;
-    if (slot >= HIGPU_MAX_EVENTS || !r->gpu->event_recorded[slot])
+    if (slot >= HIGPU_MAX_EVENTS)
+        return fail(r, HIGPU_STATUS_BAD_HANDLE, "event %u; events are 0 to %u", slot, HIGPU_MAX_EVENTS - 1);
+    /* With a sequence, the queue held this command until that record was reached (higpu_device.c); without one,
+     * the event must have been recorded, and its queue, in order, is past it. */
+    if (r->c->event.sequence == 0 && !r->gpu->event_recorded[slot])
         return fail(r, HIGPU_STATUS_BAD_HANDLE, "event %u has not been recorded", slot);
-    /* One queue runs in order: the recorded event is already behind this command. */
     r->out->result = r->gpu->event_time[slot];
     return HIGPU_STATUS_OK;
 }
@@ -372,6 +386,7 @@ static enum higpu_status copy_peer(struct run *r)
     hilink_port_copy(&gpu->port, (uint32_t)place, c->copy.src, c->copy.dst, c->copy.length, c->tag,
                      vdc_time_add(higpu_now(gpu), r->time));
     gpu->peer_copy_running = true;
+    gpu->peer_copy_queue = r->queue;
     return HIGPU_STATUS_OK;
 }
 
@@ -393,14 +408,14 @@ static enum higpu_status dispatch(struct run *r)
     case HIGPU_CMD_MEM_FREE: return mem_free(r);
     case HIGPU_CMD_COPY_H2D:
     case HIGPU_CMD_COPY_D2H:
-    case HIGPU_CMD_COPY_D2D: return copy(r);
-    case HIGPU_CMD_MEMSET: return memset_command(r);
+    case HIGPU_CMD_COPY_D2D:
+    case HIGPU_CMD_MEMSET: return transfer(r);
     case HIGPU_CMD_MODULE_LOAD: return module_load(r);
     case HIGPU_CMD_MODULE_UNLOAD: return module_unload(r);
     case HIGPU_CMD_LAUNCH: return launch(r);
     case HIGPU_CMD_EVENT_RECORD: return event_record(r);
     case HIGPU_CMD_EVENT_WAIT: return event_wait(r);
-    case HIGPU_CMD_FENCE: return HIGPU_STATUS_OK; /* in order: every earlier command has ended */
+    case HIGPU_CMD_FENCE: return HIGPU_STATUS_OK; /* in order: every earlier command of its queue has ended */
     case HIGPU_CMD_QUERY: return query(r);
     case HIGPU_CMD_PEER_ACCESS: return peer_access(r);
     case HIGPU_CMD_COPY_PEER: return copy_peer(r);
@@ -449,10 +464,12 @@ void higpu_conclude(struct higpu *gpu, uint32_t index, enum higpu_status status,
     write_message(gpu, out->tag, gpu->message);
 }
 
-vdc_time higpu_execute(struct higpu *gpu, uint32_t index, const struct higpu_command *c, struct higpu_completion *out)
+vdc_time higpu_execute(struct higpu *gpu, uint32_t queue, uint32_t index, const struct higpu_command *c,
+                       struct higpu_completion *out)
 {
     *out = (struct higpu_completion){.tag = c->tag, .opcode = (uint8_t)c->opcode};
-    struct run r = {.gpu = gpu, .c = c, .out = out, .time = gpu->params.command_time, .why = gpu->message};
+    struct run r = {.gpu = gpu, .queue = queue, .index = index, .c = c, .out = out,
+                    .time = gpu->params.command_time, .why = gpu->message};
     gpu->message[0] = '\0';
     higpu_conclude(gpu, index, dispatch(&r), out);
     return r.time;

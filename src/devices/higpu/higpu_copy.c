@@ -1,5 +1,5 @@
-/* HiGPU's copy engines: bytes between guest memory (through the checked helpers) and device memory, in bounded
- * chunks through one buffer, with every range checked before any byte moves. */
+/* HiGPU's copy engines' transfers: bytes between guest memory (through the checked helpers) and device memory, in
+ * bounded chunks through one buffer, with every range checked before any byte moves. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -53,8 +53,9 @@ static bool move_chunk(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_
     return ok;
 }
 
-enum higpu_status higpu_copy(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst, uint64_t length,
-                             char *why)
+/* The ranges of a copy: guest ones in guest memory, device ones allocated. */
+static enum higpu_status copy_ranges(const struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst,
+                                     uint64_t length, char *why)
 {
     bool src_guest = opcode == HIGPU_CMD_COPY_H2D, dst_guest = opcode == HIGPU_CMD_COPY_D2H;
     if (src_guest ? !higpu_guest_range(gpu, src, length, "source", why)
@@ -63,19 +64,29 @@ enum higpu_status higpu_copy(struct higpu *gpu, uint32_t opcode, uint64_t src, u
     if (dst_guest ? !higpu_guest_range(gpu, dst, length, "destination", why)
                   : !higpu_device_range(gpu, dst, length, "destination", why))
         return dst_guest ? HIGPU_STATUS_BAD_ADDRESS : HIGPU_STATUS_BAD_DEVICE_ADDRESS;
+    return HIGPU_STATUS_OK;
+}
+
+static enum higpu_status copy(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst, uint64_t length,
+                              char *why)
+{
+    enum higpu_status s = copy_ranges(gpu, opcode, src, dst, length, why);
+    if (s != HIGPU_STATUS_OK)
+        return s;
+    bool to_or_from_guest = opcode != HIGPU_CMD_COPY_D2D;
     /* Device to device with the destination above an overlapping source copies from the end, as memmove. */
     bool backwards = opcode == HIGPU_CMD_COPY_D2D && dst > src && dst - src < length;
     for (uint64_t done = 0; done < length;) {
         uint64_t n = length - done < HIGPU_BOUNCE_BYTES ? length - done : HIGPU_BOUNCE_BYTES;
         uint64_t offset = backwards ? length - done - n : done;
         if (!move_chunk(gpu, opcode, src + offset, dst + offset, n, why))
-            return src_guest || dst_guest ? HIGPU_STATUS_BAD_ADDRESS : HIGPU_STATUS_BAD_DEVICE_ADDRESS;
+            return to_or_from_guest ? HIGPU_STATUS_BAD_ADDRESS : HIGPU_STATUS_BAD_DEVICE_ADDRESS;
         done += n;
     }
     return HIGPU_STATUS_OK;
 }
 
-enum higpu_status higpu_memset(struct higpu *gpu, uint64_t address, uint64_t length, uint8_t value, char *why)
+static enum higpu_status fill(struct higpu *gpu, uint64_t address, uint64_t length, uint8_t value, char *why)
 {
     if (!higpu_device_range(gpu, address, length, "memset range", why))
         return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
@@ -90,4 +101,20 @@ enum higpu_status higpu_memset(struct higpu *gpu, uint64_t address, uint64_t len
         done += n;
     }
     return HIGPU_STATUS_OK;
+}
+
+enum higpu_status higpu_transfer_check(const struct higpu *gpu, const struct higpu_command *c, char *why)
+{
+    if (c->opcode == HIGPU_CMD_MEMSET)
+        return higpu_device_range(gpu, c->memset.address, c->memset.length, "memset range", why)
+                   ? HIGPU_STATUS_OK
+                   : HIGPU_STATUS_BAD_DEVICE_ADDRESS;
+    return copy_ranges(gpu, c->opcode, c->copy.src, c->copy.dst, c->copy.length, why);
+}
+
+enum higpu_status higpu_transfer(struct higpu *gpu, const struct higpu_command *c, char *why)
+{
+    if (c->opcode == HIGPU_CMD_MEMSET)
+        return fill(gpu, c->memset.address, c->memset.length, (uint8_t)c->memset.value, why);
+    return copy(gpu, c->opcode, c->copy.src, c->copy.dst, c->copy.length, why);
 }

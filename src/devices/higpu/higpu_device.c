@@ -1,5 +1,6 @@
-/* HiGPU's registers, its command queue (fetch, one command at a time in order, completions written one PCIe
- * crossing after each ends) and its events on the GPU's entity. */
+/* HiGPU's registers, its command queues (each fetched and run in order, one command at a time, the queues side by
+ * side as their commands' engines allow; completions written one PCIe crossing after each ends) and its events on
+ * the GPU's entity. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -52,48 +53,52 @@ void higpu_log(struct higpu *gpu, enum higpu_error code, const char *fmt, ...)
     va_end(ap);
 }
 
-static void schedule(struct higpu *gpu, struct vdc_entity *source, vdc_time at, enum higpu_event kind, uint32_t index)
+static void schedule(struct higpu *gpu, struct vdc_entity *source, vdc_time at, enum higpu_event kind, uint32_t queue,
+                     uint32_t index)
 {
-    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, gpu->entity->id, kind, vdc_arg_put(index, 0, 32) | vdc_arg_put(gpu->epoch, 32, 32));
+    vdc_schedule_at(source, at, VDC_PRIO_DEVICE, gpu->entity->id, kind,
+                    vdc_arg_put(index, 0, 32) | vdc_arg_put(gpu->queues[queue].epoch, 32, 24) |
+                        vdc_arg_put(queue, 56, 8));
 }
 
-/* The queue may change only while nothing is in flight: no command running, every completion written. */
-static bool queue_idle(const struct higpu *gpu)
+/* A queue may change only while nothing is in flight: no command running, every completion written. */
+static bool queue_idle(const struct higpu_queue *q)
 {
-    return !gpu->running && gpu->consumer == gpu->started && gpu->producer == gpu->started;
+    return !q->running && q->consumer == q->started && q->producer == q->started;
 }
 
-static void set_queue_size(struct higpu *gpu, uint64_t entries)
+static void set_queue_size(struct higpu *gpu, uint32_t queue, uint64_t entries)
 {
-    if (!queue_idle(gpu)) {
-        higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue size written while commands are in flight (%u started, %u "
-                  "completed); wait for the consumer index to reach the producer's", gpu->started, gpu->consumer);
+    struct higpu_queue *q = &gpu->queues[queue];
+    if (!queue_idle(q)) {
+        higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue %u's size written while commands are in flight (%u started, %u "
+                  "completed); wait for the consumer index to reach the producer's", queue, q->started, q->consumer);
         return;
     }
     if (entries != 0) {
         uint64_t bytes = entries * sizeof(struct higpu_command);
         char why[HIGPU_MAX_MESSAGE];
         if (entries > HIGPU_MAX_QUEUE_ENTRIES || (entries & (entries - 1)) != 0) {
-            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue size %" PRIu64 " is not a power of two up to %u", entries,
-                      HIGPU_MAX_QUEUE_ENTRIES);
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue %u's size %" PRIu64 " is not a power of two up to %u", queue,
+                      entries, HIGPU_MAX_QUEUE_ENTRIES);
             return;
         }
-        if (gpu->queue_base % 64 != 0 || gpu->completion_base % 64 != 0) {
-            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "command ring 0x%" PRIx64 " or completion ring 0x%" PRIx64
-                      " is not 64-byte aligned", gpu->queue_base, gpu->completion_base);
+        if (q->queue_base % 64 != 0 || q->completion_base % 64 != 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue %u's command ring 0x%" PRIx64 " or completion ring 0x%" PRIx64
+                      " is not 64-byte aligned", queue, q->queue_base, q->completion_base);
             return;
         }
-        if (!higpu_guest_range(gpu, gpu->queue_base, bytes, "command ring", why) ||
-            !higpu_guest_range(gpu, gpu->completion_base, bytes, "completion ring", why)) {
-            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "%s", why);
+        if (!higpu_guest_range(gpu, q->queue_base, bytes, "command ring", why) ||
+            !higpu_guest_range(gpu, q->completion_base, bytes, "completion ring", why)) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue %u: %s", queue, why);
             return;
         }
     }
-    gpu->epoch++;
-    gpu->queue_size = (uint32_t)entries;
-    gpu->producer = gpu->started = gpu->consumer = 0;
-    free(gpu->pending);
-    gpu->pending = entries ? vdc_xcalloc(entries, sizeof *gpu->pending) : NULL;
+    q->epoch = (q->epoch + 1) & 0xFFFFFF;
+    q->queue_size = (uint32_t)entries;
+    q->producer = q->started = q->consumer = 0;
+    free(q->pending);
+    q->pending = entries ? vdc_xcalloc(entries, sizeof *q->pending) : NULL;
 }
 
 static bool register_fault(struct higpu *gpu, struct vdc_error *err, const char *fmt, uint64_t offset)
@@ -104,23 +109,48 @@ static bool register_fault(struct higpu *gpu, struct vdc_error *err, const char 
     return vdc_fail(err, "%s", text);
 }
 
+/* Which queue's register an offset is (queue 0's at their first offsets too): false when it is none. */
+static bool queue_register(uint64_t offset, uint32_t *queue, uint64_t *reg)
+{
+    if (offset >= HIGPU_REG_QUEUE_BASE && offset <= HIGPU_REG_CONSUMER) {
+        *queue = 0;
+        *reg = offset - HIGPU_REG_QUEUE_BASE;
+        return true;
+    }
+    if (offset >= HIGPU_REG_QUEUES && offset < HIGPU_REG_QUEUES + HIGPU_MAX_QUEUES * HIGPU_QUEUE_STRIDE &&
+        (offset - HIGPU_REG_QUEUES) % HIGPU_QUEUE_STRIDE <= HIGPU_QREG_CONSUMER) {
+        *queue = (uint32_t)((offset - HIGPU_REG_QUEUES) / HIGPU_QUEUE_STRIDE);
+        *reg = (offset - HIGPU_REG_QUEUES) % HIGPU_QUEUE_STRIDE;
+        return true;
+    }
+    return false;
+}
+
 static uint64_t read_register(struct higpu *gpu, uint64_t offset, bool *found)
 {
     const struct gpu_params *p = &gpu->params.gpu;
+    uint32_t queue;
+    uint64_t reg;
     *found = true;
+    if (queue_register(offset, &queue, &reg)) {
+        const struct higpu_queue *q = &gpu->queues[queue];
+        switch (reg) {
+        case HIGPU_QREG_BASE: return q->queue_base;
+        case HIGPU_QREG_COMPLETION_BASE: return q->completion_base;
+        case HIGPU_QREG_SIZE: return q->queue_size;
+        case HIGPU_QREG_CONSUMER: return q->consumer;
+        default: *found = false; return 0; /* the doorbell is write-only */
+        }
+    }
     switch (offset) {
     case HIGPU_REG_ID: return HIGPU_MAGIC;
     case HIGPU_REG_CAPS:
         return (p->sm_count & 0xFFFF) | (uint64_t)(31 - __builtin_clz(HIGPU_MAX_QUEUE_ENTRIES)) << 16 |
-               (uint64_t)6 << 24 | (uint64_t)6 << 32;
+               (uint64_t)6 << 24 | (uint64_t)6 << 32 | (uint64_t)HIGPU_MAX_QUEUES << 40;
     case HIGPU_REG_MEMORY_SIZE: return p->memory_bytes;
     case HIGPU_REG_MEMORY_USED: return gpu_get_memory(gpu->gpu)->used;
     case HIGPU_REG_CAUSE: return gpu->params.cause_mask;
     case HIGPU_REG_CLOCK_KHZ: return p->clock_hz / 1000;
-    case HIGPU_REG_QUEUE_BASE: return gpu->queue_base;
-    case HIGPU_REG_COMPLETION_BASE: return gpu->completion_base;
-    case HIGPU_REG_QUEUE_SIZE: return gpu->queue_size;
-    case HIGPU_REG_CONSUMER: return gpu->consumer;
     case HIGPU_REG_MESSAGE_BASE: return gpu->message_base;
     case HIGPU_REG_MESSAGE_SIZE: return gpu->message_size;
     case HIGPU_REG_ERRORS: return gpu->stats.errors;
@@ -129,6 +159,36 @@ static uint64_t read_register(struct higpu *gpu, uint64_t offset, bool *found)
     case HIGPU_REG_KERNEL_PS: return gpu->stats.kernel_ps;
     case HIGPU_REG_LINK: return gpu->params.pcie_generation | (uint64_t)gpu->params.pcie_lanes << 8;
     default: *found = false; return 0;
+    }
+}
+
+static bool write_queue_register(struct higpu *gpu, struct vdc_guest *guest, uint32_t queue, uint64_t reg,
+                                 uint64_t value)
+{
+    struct higpu_queue *q = &gpu->queues[queue];
+    switch (reg) {
+    case HIGPU_QREG_BASE:
+    case HIGPU_QREG_COMPLETION_BASE:
+        if (!queue_idle(q) || q->queue_size != 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "queue %u's ring address written while the queue is on; write the "
+                      "queue size 0 first", queue);
+            return true;
+        }
+        *(reg == HIGPU_QREG_BASE ? &q->queue_base : &q->completion_base) = value;
+        return true;
+    case HIGPU_QREG_SIZE: set_queue_size(gpu, queue, value); return true;
+    case HIGPU_QREG_DOORBELL:
+        /* A posted write: the GPU sees it one PCIe crossing later. */
+        if (q->queue_size == 0) {
+            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "doorbell %" PRIu64 " of queue %u with no queue; set its size first",
+                      value, queue);
+            return true;
+        }
+        schedule(gpu, guest->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_DOORBELL,
+                 queue, (uint32_t)value);
+        return true;
+    default:
+        return false; /* the consumer index is read-only */
     }
 }
 
@@ -148,17 +208,11 @@ bool higpu_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *a
         return found || register_fault(gpu, err, "read of offset 0x%" PRIx64 ", which is not a readable register",
                                        a->offset);
     }
-    switch (a->offset) {
-    case HIGPU_REG_QUEUE_BASE:
-    case HIGPU_REG_COMPLETION_BASE:
-        if (!queue_idle(gpu) || gpu->queue_size != 0) {
-            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "ring address written while the queue is on; write the queue "
-                      "size 0 first");
-            return true;
-        }
-        *(a->offset == HIGPU_REG_QUEUE_BASE ? &gpu->queue_base : &gpu->completion_base) = a->value;
+    uint32_t queue;
+    uint64_t reg;
+    if (queue_register(a->offset, &queue, &reg) && write_queue_register(gpu, guest, queue, reg, a->value))
         return true;
-    case HIGPU_REG_QUEUE_SIZE: set_queue_size(gpu, a->value); return true;
+    switch (a->offset) {
     case HIGPU_REG_MESSAGE_BASE: gpu->message_base = a->value; return true;
     case HIGPU_REG_MESSAGE_SIZE:
         if (a->value > HIGPU_MAX_MESSAGE) {
@@ -168,96 +222,144 @@ bool higpu_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *a
         }
         gpu->message_size = a->value;
         return true;
-    case HIGPU_REG_DOORBELL:
-        /* A posted write: the GPU sees it one PCIe crossing later. */
-        if (gpu->queue_size == 0) {
-            higpu_log(gpu, HIGPU_ERR_BAD_QUEUE, "doorbell %" PRIu64 " with no queue; set the queue size first",
-                      a->value);
-            return true;
-        }
-        schedule(gpu, guest->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_DOORBELL,
-                 (uint32_t)a->value);
-        return true;
     default:
         return register_fault(gpu, err, "write to offset 0x%" PRIx64 ", which is not a writable register",
                               a->offset);
     }
 }
 
-/* Starts command `started`: reads it from the ring, runs it, and ends it after the time it takes. */
-static void start_next(struct higpu *gpu)
+/* ---- running commands ---- */
+
+/* Whether the queue's fetched command can start now: its engine free (a kernel and a peer copy exclude each other),
+ * and an event it waits for reached. */
+static bool can_start(const struct higpu *gpu, const struct higpu_command *c)
 {
-    uint32_t index = gpu->started;
-    struct higpu_command c;
+    if (c->opcode == HIGPU_CMD_EVENT_WAIT && c->event.sequence != 0 && c->event.slot < HIGPU_MAX_EVENTS)
+        return (int32_t)(gpu->event_sequence[c->event.slot] - c->event.sequence) >= 0;
+    enum higpu_engine e = higpu_engine_of(c->opcode);
+    if (e == HIGPU_ENGINE_NONE)
+        return true;
+    if (gpu->engine_queue[e] >= 0)
+        return false;
+    if (e == HIGPU_ENGINE_COMPUTE)
+        return gpu->engine_queue[HIGPU_ENGINE_COPY_PEER] < 0;
+    if (e == HIGPU_ENGINE_COPY_PEER)
+        return gpu->engine_queue[HIGPU_ENGINE_COMPUTE] < 0;
+    return true;
+}
+
+/* Runs the queue's fetched command now, and ends it after the time it takes. */
+static void execute(struct higpu *gpu, uint32_t queue)
+{
+    struct higpu_queue *q = &gpu->queues[queue];
+    higpu_timeline_catch_up(gpu, higpu_now(gpu)); /* a command sees device memory as it is now */
+    enum higpu_engine e = higpu_engine_of(q->command.opcode);
+    if (e != HIGPU_ENGINE_NONE)
+        gpu->engine_queue[e] = (int8_t)queue;
+    vdc_time took = higpu_execute(gpu, queue, q->started - 1, &q->command, &q->current);
+    q->current.start_ps = higpu_now(gpu);
+    if (gpu->kernel != NULL && gpu->kernel_queue == queue && e == HIGPU_ENGINE_COMPUTE)
+        higpu_kernel_window(gpu); /* a launch: the compute engine ends the command */
+    else if (!(gpu->peer_copy_running && gpu->peer_copy_queue == queue && e == HIGPU_ENGINE_COPY_PEER))
+        higpu_command_ends(gpu, queue, vdc_time_add(q->current.start_ps, took));
+}
+
+/* Queues whose command waits start it once they can, lowest queue first; a command that starts can let others
+ * start (an event record), so until none does. */
+static void start_waiting(struct higpu *gpu)
+{
+    bool started;
+    do {
+        started = false;
+        for (uint32_t i = 0; i < HIGPU_MAX_QUEUES; i++) {
+            struct higpu_queue *q = &gpu->queues[i];
+            if (q->waiting && can_start(gpu, &q->command)) {
+                q->waiting = false;
+                execute(gpu, i);
+                started = true;
+            }
+        }
+    } while (started);
+}
+
+/* Reads the queue's next command from its ring; runs it if it can start, else it waits. */
+static void start_next(struct higpu *gpu, uint32_t queue)
+{
+    struct higpu_queue *q = &gpu->queues[queue];
+    uint32_t index = q->started;
     struct vdc_error err;
-    uint64_t at = gpu->queue_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
-    vdc_time took;
-    higpu_peer_catch_up(gpu, higpu_now(gpu)); /* a command sees what has landed from its peers */
-    if (!vdc_guest_read(&gpu->guest->memory, at, &c, sizeof c, "command", &err)) {
+    uint64_t at = q->queue_base + (uint64_t)(index & (q->queue_size - 1)) * sizeof q->command;
+    q->running = true;
+    q->started++;
+    if (!vdc_guest_read(&gpu->guest->memory, at, &q->command, sizeof q->command, "command", &err)) {
         /* The ring was checked when the queue was set; guest memory does not shrink, but stay safe. */
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
-        gpu->current = (struct higpu_completion){.status = HIGPU_STATUS_BAD_ADDRESS, .error = HIGPU_ERR_DMA};
-        took = gpu->params.command_time;
-    } else {
-        took = higpu_execute(gpu, index, &c, &gpu->current);
+        memset(&q->command, 0, sizeof q->command); /* an unknown opcode: its error completion */
     }
-    gpu->running = true;
-    gpu->current.start_ps = higpu_now(gpu);
-    gpu->started++;
-    if (gpu->kernel != NULL)
-        higpu_kernel_window(gpu); /* a launch: the compute engine ends the command */
-    else if (!gpu->peer_copy_running) /* a copy to a peer ends when its acknowledgement is back */
-        higpu_command_ends(gpu, vdc_time_add(gpu->current.start_ps, took));
+    if (can_start(gpu, &q->command))
+        execute(gpu, queue);
+    else
+        q->waiting = true;
+    start_waiting(gpu); /* an event record may let others go */
 }
 
-void higpu_command_ends(struct higpu *gpu, vdc_time end)
+void higpu_command_ends(struct higpu *gpu, uint32_t queue, vdc_time end)
 {
-    gpu->current.end_ps = end;
-    gpu->stats.busy_ps += end - gpu->current.start_ps;
-    schedule(gpu, gpu->entity, end, HIGPU_EV_FINISH, gpu->started - 1);
+    struct higpu_queue *q = &gpu->queues[queue];
+    q->current.end_ps = end;
+    gpu->stats.busy_ps += end - q->current.start_ps;
+    schedule(gpu, gpu->entity, end, HIGPU_EV_FINISH, queue, q->started - 1);
 }
 
-static void doorbell(struct higpu *gpu, uint32_t producer)
+static void doorbell(struct higpu *gpu, uint32_t queue, uint32_t producer)
 {
-    uint32_t ahead = producer - gpu->consumer, beyond_started = producer - gpu->started;
-    if (ahead > gpu->queue_size || beyond_started > gpu->queue_size) {
-        higpu_log(gpu, HIGPU_ERR_RING_OVERRUN, "doorbell %u overruns the %u-entry queue (consumer %u, %u started)",
-                  producer, gpu->queue_size, gpu->consumer, gpu->started);
+    struct higpu_queue *q = &gpu->queues[queue];
+    uint32_t ahead = producer - q->consumer, beyond_started = producer - q->started;
+    if (ahead > q->queue_size || beyond_started > q->queue_size) {
+        higpu_log(gpu, HIGPU_ERR_RING_OVERRUN, "doorbell %u overruns queue %u's %u entries (consumer %u, %u started)",
+                  producer, queue, q->queue_size, q->consumer, q->started);
         return;
     }
-    gpu->producer = producer;
-    /* An idle engine fetches the first command: a read request and its data, two crossings. */
-    if (!gpu->running && gpu->producer != gpu->started) {
-        gpu->running = true;
+    q->producer = producer;
+    /* An idle queue fetches the first command: a read request and its data, two crossings. */
+    if (!q->running && q->producer != q->started) {
+        q->running = true;
         vdc_time fetch = 2 * gpu->params.pcie_latency + higpu_pcie_transfer(gpu, sizeof(struct higpu_command));
-        schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), fetch), HIGPU_EV_START, gpu->started);
+        schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), fetch), HIGPU_EV_START, queue, q->started);
     }
 }
 
-static void finish(struct higpu *gpu, uint32_t index)
+static void finish(struct higpu *gpu, uint32_t queue, uint32_t index)
 {
-    gpu->pending[index & (gpu->queue_size - 1)] = gpu->current;
+    struct higpu_queue *q = &gpu->queues[queue];
+    q->pending[index & (q->queue_size - 1)] = q->current;
     gpu->stats.commands++;
-    if (gpu->current.status != HIGPU_STATUS_OK)
+    if (q->current.status != HIGPU_STATUS_OK)
         gpu->stats.error_completions++;
-    vdc_digest_fold(gpu->entity->sim, (uint64_t)index << 32 | (uint64_t)gpu->current.opcode << 8 |
-                                          gpu->current.status);
-    schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_ARRIVE, index);
+    vdc_digest_fold(gpu->entity->sim, (uint64_t)index << 32 | (uint64_t)queue << 24 |
+                                          (uint64_t)q->current.opcode << 8 | q->current.status);
+    schedule(gpu, gpu->entity, vdc_time_add(higpu_now(gpu), gpu->params.pcie_latency), HIGPU_EV_ARRIVE, queue,
+             index);
+    for (uint32_t e = 0; e < HIGPU_ENGINE_COUNT; e++)
+        if (gpu->engine_queue[e] == (int8_t)queue)
+            gpu->engine_queue[e] = -1;
     /* Later commands were fetched while this one ran. */
-    gpu->running = false;
-    if (gpu->producer != gpu->started)
-        start_next(gpu);
+    q->running = false;
+    if (q->producer != q->started)
+        start_next(gpu, queue);
+    start_waiting(gpu); /* the engine it held is free */
 }
 
-static void arrive(struct higpu *gpu, uint32_t index)
+static void arrive(struct higpu *gpu, uint32_t queue, uint32_t index)
 {
-    struct higpu_completion c = gpu->pending[index & (gpu->queue_size - 1)];
-    c.flags = (uint8_t)((c.flags & ~HIGPU_COMPLETION_OWNER) | (1 - ((index / gpu->queue_size) & 1)));
-    uint64_t at = gpu->completion_base + (uint64_t)(index & (gpu->queue_size - 1)) * sizeof c;
+    struct higpu_queue *q = &gpu->queues[queue];
+    struct higpu_completion c = q->pending[index & (q->queue_size - 1)];
+    c.flags = (uint8_t)((c.flags & ~HIGPU_COMPLETION_OWNER) | (1 - ((index / q->queue_size) & 1)));
+    uint64_t at = q->completion_base + (uint64_t)(index & (q->queue_size - 1)) * sizeof c;
     struct vdc_error err;
     if (!vdc_guest_write(&gpu->guest->memory, at, &c, sizeof c, "completion", &err))
         higpu_log(gpu, HIGPU_ERR_DMA, "%s", err.text);
-    gpu->consumer = index + 1;
+    q->consumer = index + 1;
     vdc_guest_raise(gpu->guest, gpu->params.cause_mask);
 }
 
@@ -270,14 +372,15 @@ static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
 static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct higpu *gpu = self->model;
-    uint32_t index = (uint32_t)vdc_arg_field(ev->arg, 0, 32), epoch = (uint32_t)vdc_arg_field(ev->arg, 32, 32);
-    if (epoch != gpu->epoch || gpu->queue_size == 0)
+    uint32_t index = (uint32_t)vdc_arg_field(ev->arg, 0, 32), epoch = (uint32_t)vdc_arg_field(ev->arg, 32, 24);
+    uint32_t queue = (uint32_t)vdc_arg_field(ev->arg, 56, 8);
+    if (queue >= HIGPU_MAX_QUEUES || epoch != gpu->queues[queue].epoch || gpu->queues[queue].queue_size == 0)
         return; /* for a queue since replaced */
     switch (ev->kind) {
-    case HIGPU_EV_DOORBELL: doorbell(gpu, index); break;
-    case HIGPU_EV_START: start_next(gpu); break;
-    case HIGPU_EV_FINISH: finish(gpu, index); break;
-    case HIGPU_EV_ARRIVE: arrive(gpu, index); break;
+    case HIGPU_EV_DOORBELL: doorbell(gpu, queue, index); break;
+    case HIGPU_EV_START: start_next(gpu, queue); break;
+    case HIGPU_EV_FINISH: finish(gpu, queue, index); break;
+    case HIGPU_EV_ARRIVE: arrive(gpu, queue, index); break;
     default: break;
     }
 }
@@ -337,6 +440,9 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     if (gpu->window_ps == 0)
         gpu->window_ps = VDC_NS;
     gpu->created_at = gpu->entity->sim->now;
+    for (uint32_t e = 0; e < HIGPU_ENGINE_COUNT; e++)
+        gpu->engine_queue[e] = -1;
+    higpu_timeline_init(gpu);
     gpu->bounce = vdc_xmalloc(HIGPU_BOUNCE_BYTES);
     gpu->dt_memory_be = __builtin_bswap64(params->gpu.memory_bytes);
     gpu->dt_sm_count_be = __builtin_bswap32(params->gpu.sm_count);
@@ -381,8 +487,10 @@ void higpu_free(struct higpu *gpu)
         gpu_run_discard(gpu->kernel); /* the run ended with a launch in flight */
     hilink_port_release(&gpu->port);
     higpu_modules_free(gpu);
+    higpu_timeline_free(gpu);
     gpu_free(gpu->gpu);
-    free(gpu->pending);
+    for (uint32_t q = 0; q < HIGPU_MAX_QUEUES; q++)
+        free(gpu->queues[q].pending);
     free(gpu->bounce);
     free(gpu);
 }

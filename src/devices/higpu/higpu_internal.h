@@ -1,5 +1,6 @@
-/* HiGPU device state shared by its parts: registers and the queue (higpu_device.c), command execution
- * (higpu_commands.c) and transfers between guest and device memory (higpu_copy.c). */
+/* HiGPU device state shared by its parts: registers and the command queues (higpu_device.c), command execution
+ * (higpu_commands.c), transfers between guest and device memory (higpu_copy.c), what reaches device memory from
+ * outside the SMs (higpu_timeline.c), the compute engine (higpu_kernel.c) and the HiLink port (higpu_peer.c). */
 #ifndef VDC_DEVICES_HIGPU_INTERNAL_H
 #define VDC_DEVICES_HIGPU_INTERNAL_H
 
@@ -8,16 +9,61 @@
 #include "gpu/gpu.h"
 #include "devices/higpu/higpu.h"
 #include "devices/higpu/higpu_regs.h"
+#include "common/index_heap.h"
 #include "devices/hilink/hilink_port.h"
 
-/* Events on the GPU's entity: kind, arg = index | epoch << 32 (epoch: the queue's configuration, so that events
- * of a queue since replaced are dropped). */
+/* Events on the GPU's entity: kind, arg = index | epoch << 32 | queue << 56 (epoch: the queue's configuration, so
+ * that events of a queue since replaced are dropped). */
 enum higpu_event {
     HIGPU_EV_DOORBELL = 1, /* index: the producer index the guest wrote */
     HIGPU_EV_START,        /* the next command has been fetched: run it */
     HIGPU_EV_FINISH,       /* the running command's time is over */
     HIGPU_EV_ARRIVE,       /* index: the command whose completion reaches guest memory */
     HIGPU_EV_WINDOW,       /* on the engine's entity: the running launch's next window */
+    HIGPU_EV_MEMORY_DUE,   /* on the engine's entity: a timeline entry's time (higpu_timeline.c) */
+};
+
+/* What a command occupies while it runs besides its queue: a queue whose next command needs a busy engine waits.
+ * A kernel and a copy to a peer never run together (the peer copy reads its source as its packets leave, which a
+ * kernel running ahead of virtual time could have written already). */
+enum higpu_engine {
+    HIGPU_ENGINE_NONE = 0,   /* the queue's own front end: allocation, modules, events, queries */
+    HIGPU_ENGINE_COMPUTE,    /* LAUNCH */
+    HIGPU_ENGINE_COPY_IN,    /* COPY_H2D */
+    HIGPU_ENGINE_COPY_OUT,   /* COPY_D2H */
+    HIGPU_ENGINE_COPY_LOCAL, /* COPY_D2D, MEMSET */
+    HIGPU_ENGINE_COPY_PEER,  /* COPY_PEER */
+    HIGPU_ENGINE_COUNT
+};
+
+/* A command queue, as its registers set it: commands run in order, one at a time. */
+struct higpu_queue {
+    uint64_t queue_base, completion_base;
+    uint32_t queue_size;           /* 0: off */
+    uint32_t epoch;
+    uint32_t producer;             /* doorbells seen */
+    uint32_t started;              /* commands fetched (the running or waiting one included) */
+    uint32_t consumer;             /* completions written */
+    bool running;                  /* a command is being fetched, waits or runs */
+    bool waiting;                  /* `command` waits for its engine or an event */
+    struct higpu_command command;  /* the fetched command */
+    struct higpu_completion current;          /* the running command's, filled when it starts */
+    struct higpu_completion *pending;         /* queue_size slots: completions on their way, by index */
+};
+
+/* Something that reaches device memory from outside the SMs at `time` (higpu_timeline.c). */
+enum higpu_memory_op_kind {
+    HIGPU_MEMORY_PEER = 1,     /* a HiLink packet: a peer's write, request or red */
+    HIGPU_MEMORY_TRANSFER = 2, /* a copy engine's transfer (COPY_H2D, COPY_D2H, COPY_D2D, MEMSET) */
+};
+struct higpu_memory_op {
+    vdc_time time;
+    uint64_t seq;
+    uint8_t kind;
+    union {
+        struct hilink_packet packet;
+        struct { struct higpu_command command; uint32_t queue, index; } transfer;
+    };
 };
 
 #define HIGPU_BOUNCE_BYTES (64u << 10) /* copies move through a buffer of this size */
@@ -38,20 +84,14 @@ struct higpu {
     uint64_t last_error;
     vdc_time created_at;
 
-    /* The queue, as the registers set it. */
-    uint64_t queue_base, completion_base, message_base, message_size;
-    uint32_t queue_size;           /* 0: off */
-    uint32_t epoch;
-    uint32_t producer;             /* doorbells seen */
-    uint32_t started;              /* commands started (the running one included) */
-    uint32_t consumer;             /* completions written */
-    bool running;
-    struct higpu_completion current;          /* the running command's, filled when it starts */
-    struct higpu_completion *pending;         /* queue_size slots: completions on their way, by index */
+    struct higpu_queue queues[HIGPU_MAX_QUEUES];
+    uint64_t message_base, message_size;
+    int8_t engine_queue[HIGPU_ENGINE_COUNT];  /* the queue whose command holds each engine, -1: free */
 
     /* The compute engine (higpu_kernel.c): the launch it runs, NULL when none, window by window. */
     struct vdc_entity *engine;     /* its window events, kept off the GPU's own entity and out of the digest */
     struct gpu_run *kernel;
+    uint32_t kernel_queue;         /* the queue of the LAUNCH it runs */
     vdc_time kernel_start_ps;      /* the virtual time of the launch's first cycle */
     vdc_time window_ps;
     char kernel_name[HIGPU_MAX_NAME + 1];
@@ -59,10 +99,20 @@ struct higpu {
     /* Its HiLink port (higpu_peer.c); port.fabric NULL when it is on none. */
     struct hilink_port port;
     bool peer_copy_running;        /* a COPY_PEER is sending: its acknowledgement ends the command */
+    uint32_t peer_copy_queue;
+
+    /* What reaches device memory from outside the SMs, by (time, seq) (higpu_timeline.c). */
+    struct higpu_memory_op *memory_ops;
+    uint32_t memory_op_count, memory_op_capacity;
+    uint32_t *memory_op_free;
+    uint32_t memory_op_free_count;
+    uint64_t memory_op_seq;
+    struct index_heap memory_timeline;
 
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];
     vdc_time event_time[HIGPU_MAX_EVENTS];
+    uint32_t event_sequence[HIGPU_MAX_EVENTS]; /* the sequence of the latest record reached */
 
     uint8_t *bounce;               /* HIGPU_BOUNCE_BYTES */
     char message[HIGPU_MAX_MESSAGE];
@@ -82,13 +132,17 @@ vdc_time higpu_now(const struct higpu *gpu);
 /* PCIe time to move `bytes` across the link (no latency). */
 vdc_time higpu_pcie_transfer(const struct higpu *gpu, uint64_t bytes);
 
-/* Ends the running command at `end`: its completion goes out then. */
-void higpu_command_ends(struct higpu *gpu, vdc_time end);
+/* Ends queue `queue`'s running command at `end`: its completion goes out then. */
+void higpu_command_ends(struct higpu *gpu, uint32_t queue, vdc_time end);
 
-/* higpu_commands.c: runs `c` at its start time: its effects happen now, its completion is filled in `out` and
- * the time it occupies the device is returned; a launch instead leaves the compute engine running (gpu->kernel),
- * which ends the command itself. */
-vdc_time higpu_execute(struct higpu *gpu, uint32_t index, const struct higpu_command *c, struct higpu_completion *out);
+/* higpu_commands.c: runs queue `queue`'s command `c` at its start time: its effects happen now (a transfer's when its
+ * set-up is over, through the timeline), its completion is filled in `out` and the time it occupies the queue is
+ * returned; a launch instead leaves the compute engine running (gpu->kernel), and a copy to a peer the port
+ * sending, either of which ends the command itself. */
+vdc_time higpu_execute(struct higpu *gpu, uint32_t queue, uint32_t index, const struct higpu_command *c,
+                       struct higpu_completion *out);
+/* The engine a command occupies. */
+enum higpu_engine higpu_engine_of(uint32_t opcode);
 /* Fills the completion's status; a failure is logged and its message (gpu->message) written for the guest. */
 void higpu_conclude(struct higpu *gpu, uint32_t index, enum higpu_status status, struct higpu_completion *out);
 /* A finished launch's counters and completion fields; its status (a fault's message in gpu->message). */
@@ -101,21 +155,30 @@ void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, const char *name
 void higpu_kernel_window(struct higpu *gpu);
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
 
-/* higpu_peer.c: the HiLink port. The GPU's memory at time `t`: inbound writes landed by then are applied (before
- * each command and each launch window). */
-void higpu_peer_catch_up(struct higpu *gpu, vdc_time t);
-/* Hands the running launch the inbound writes that land before `limit`, each at its cycle. */
-void higpu_peer_feed_run(struct higpu *gpu, vdc_time limit);
+/* higpu_timeline.c: what reaches device memory from outside the SMs, applied when the GPU reaches its time. */
+void higpu_timeline_init(struct higpu *gpu);
+void higpu_timeline_add_packet(struct higpu *gpu, const struct hilink_packet *p, vdc_time time);
+void higpu_timeline_add_transfer(struct higpu *gpu, uint32_t queue, uint32_t index, const struct higpu_command *c,
+                                 vdc_time time);
+/* Device memory as it is at `t` (no kernel running): everything due by then applied. */
+void higpu_timeline_catch_up(struct higpu *gpu, vdc_time t);
+/* Hands the running launch what is due before `limit`, each at its cycle. */
+void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit);
+/* The engine's event at an entry's time. */
+void higpu_timeline_due(struct higpu *gpu, vdc_time t);
+void higpu_timeline_free(struct higpu *gpu);
+/* A peer's request or red, served on device memory at `at` (higpu_peer.c). */
+void higpu_peer_serve(struct higpu *gpu, const struct hilink_packet *request, vdc_time at);
 /* The GPU cycle of the running launch at virtual time `t` (the first whose time is not before it), and back. */
 uint64_t higpu_kernel_cycle_at(const struct higpu *gpu, vdc_time t);
 vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle);
 const char *higpu_opcode_name(uint32_t opcode);
 void higpu_modules_free(struct higpu *gpu);
 
-/* higpu_copy.c: checked transfers; false with a status and a message in `why` (size HIGPU_MAX_MESSAGE). */
-enum higpu_status higpu_copy(struct higpu *gpu, uint32_t opcode, uint64_t src, uint64_t dst, uint64_t length,
-                             char *why);
-enum higpu_status higpu_memset(struct higpu *gpu, uint64_t address, uint64_t length, uint8_t value, char *why);
+/* higpu_copy.c: a transfer's ranges checked (when its command starts), and the transfer itself, checked again
+ * (when its time comes); a status and a message in `why` (size HIGPU_MAX_MESSAGE). */
+enum higpu_status higpu_transfer_check(const struct higpu *gpu, const struct higpu_command *c, char *why);
+enum higpu_status higpu_transfer(struct higpu *gpu, const struct higpu_command *c, char *why);
 /* True when [address, address + length) is allocated device memory (page storage), else a message in `why`. */
 bool higpu_device_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why);
 /* True when [address, address + length) is guest memory, else a message in `why`. */

@@ -1,6 +1,7 @@
 /* HiGPU's compute engine: a launch runs in windows of virtual time, one event each on the engine's own entity, so
  * that kernels on different GPUs interleave with each other and with the rest of the simulation; the command ends
- * when the launch's last warp does. */
+ * when the launch's last warp does. The entity also carries the timeline's events (higpu_timeline.c), which, like
+ * the windows, are not part of the digest. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -28,7 +29,8 @@ static void kernel_over(struct higpu *gpu, bool timed_out)
     gpu_run_finish(gpu->kernel, &stats, &fault);
     gpu->kernel = NULL;
     gpu->message[0] = '\0';
-    enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &gpu->current);
+    struct higpu_queue *q = &gpu->queues[gpu->kernel_queue];
+    enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &q->current);
     if (timed_out && status == HIGPU_STATUS_OK) {
         char limit[32];
         vdc_time_format(limit, sizeof limit, gpu->params.kernel_timeout);
@@ -36,9 +38,9 @@ static void kernel_over(struct higpu *gpu, bool timed_out)
                  "%" PRIu64 " cycles: does it wait for a flag nobody sets?", gpu->kernel_name, limit, stats.cycles);
         status = HIGPU_STATUS_KERNEL_TIMEOUT;
     }
-    higpu_conclude(gpu, gpu->started - 1, status, &gpu->current);
+    higpu_conclude(gpu, q->started - 1, status, &q->current);
     vdc_time end = vdc_time_add(gpu->kernel_start_ps, gpu_cycles_to_ps(&gpu->params.gpu, stats.cycles));
-    higpu_command_ends(gpu, end > higpu_now(gpu) ? end : higpu_now(gpu));
+    higpu_command_ends(gpu, gpu->kernel_queue, end > higpu_now(gpu) ? end : higpu_now(gpu));
 }
 
 uint64_t higpu_kernel_cycle_at(const struct higpu *gpu, vdc_time t)
@@ -56,7 +58,7 @@ vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle)
 void higpu_kernel_window(struct higpu *gpu)
 {
     vdc_time limit = window_end(gpu, higpu_now(gpu));
-    higpu_peer_feed_run(gpu, limit);
+    higpu_timeline_feed_run(gpu, limit);
     if (gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit))) {
         kernel_over(gpu, false);
         return;
@@ -72,6 +74,10 @@ void higpu_kernel_window(struct higpu *gpu)
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct higpu *gpu = self->model;
-    if (gpu != NULL && ev->kind == HIGPU_EV_WINDOW && gpu->kernel != NULL)
+    if (gpu == NULL)
+        return;
+    if (ev->kind == HIGPU_EV_WINDOW && gpu->kernel != NULL)
         higpu_kernel_window(gpu);
+    else if (ev->kind == HIGPU_EV_MEMORY_DUE)
+        higpu_timeline_due(gpu, ev->time);
 }

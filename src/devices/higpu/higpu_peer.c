@@ -1,6 +1,6 @@
 /* HiGPU's HiLink port: its kernels' stores, loads and atomics to peers and its COPY_PEER commands leave through it;
- * what peers write or ask reaches the GPU's memory at the time it lands, inside a running launch at the cycle it
- * lands, and replies to its kernels' requests reach their registers at theirs. */
+ * what peers write or ask goes into the GPU's timeline (higpu_timeline.c) at the time it lands and is served from
+ * there, and replies to its kernels' requests reach their registers at the cycle they land. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,22 +14,19 @@ static struct higpu *gpu_of_port(struct hilink_port *port)
     return (struct higpu *)((char *)port - offsetof(struct higpu, port));
 }
 
-/* ---- the port's owner: memory and the end of a copy ---- */
+/* ---- the port's owner: what lands, copy sources and the end of a copy ---- */
 
-static bool write_memory(void *ctx, uint64_t address, const void *data, uint32_t bytes)
+static void packet_arrives(void *ctx, const struct hilink_packet *p, vdc_time arrive)
 {
-    struct higpu *gpu = ctx;
-    struct vdc_error err;
-    if (gpu_memory_write(gpu_get_memory(gpu->gpu), address, data, bytes, "HiLink write", &err))
-        return true;
-    higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from a peer; dropped)", err.text);
-    return false;
+    higpu_timeline_add_packet(ctx, p, arrive);
 }
 
 static void read_memory(void *ctx, uint64_t address, void *data, uint32_t bytes)
 {
     struct higpu *gpu = ctx;
     struct vdc_error err;
+    /* No kernel runs beside a peer copy: its source is as transfers landed by now left it. */
+    higpu_timeline_catch_up(gpu, higpu_now(gpu));
     /* The copy's source was checked when it started; device memory is freed only by commands, after it. */
     if (!gpu_memory_read(gpu_get_memory(gpu->gpu), address, data, bytes, "HiLink copy", &err))
         memset(data, 0, bytes);
@@ -40,8 +37,8 @@ static void copy_done(void *ctx, uint64_t tag, vdc_time arrive)
     struct higpu *gpu = ctx;
     (void)tag;
     gpu->peer_copy_running = false;
-    gpu->stats.copy_ps += arrive - gpu->current.start_ps;
-    higpu_command_ends(gpu, arrive);
+    gpu->stats.copy_ps += arrive - gpu->queues[gpu->peer_copy_queue].current.start_ps;
+    higpu_command_ends(gpu, gpu->peer_copy_queue, arrive);
 }
 
 /* ---- the GPU core's peer operations ---- */
@@ -84,19 +81,18 @@ static void peer_atomic(void *ctx, uint32_t place, uint64_t address, const struc
 
 /* ---- requests from peers, served on its memory ---- */
 
-/* A peer's load or atomic, when the GPU reaches its landing: read (or updated) as memory is then; the reply leaves
- * after the GPU's L2 hit latency, the time its memory system takes to answer. */
-static vdc_time serve_request(void *ctx, const struct hilink_packet *request, struct hilink_packet *reply)
+/* A peer's load, atomic or red when the GPU reaches its landing (`at`): read or updated as memory is then; a reply
+ * leaves after the GPU's L2 hit latency, the time its memory system takes to answer. */
+void higpu_peer_serve(struct higpu *gpu, const struct hilink_packet *request, vdc_time at)
 {
-    struct higpu *gpu = ctx;
+    struct hilink_packet reply = {0};
     struct vdc_error err;
     bool ok;
     if (request->kind == HILINK_PORT_READ) {
-        reply->bytes = (uint16_t)(request->aux <= HILINK_MAX_PAYLOAD ? request->aux : HILINK_MAX_PAYLOAD);
-        ok = gpu_memory_read(gpu_get_memory(gpu->gpu), request->address, reply->data, reply->bytes,
-                             "peer load", &err);
+        reply.bytes = (uint16_t)(request->aux <= HILINK_MAX_PAYLOAD ? request->aux : HILINK_MAX_PAYLOAD);
+        ok = gpu_memory_read(gpu_get_memory(gpu->gpu), request->address, reply.data, reply.bytes, "peer load", &err);
         if (!ok)
-            memset(reply->data, 0, reply->bytes);
+            memset(reply.data, 0, reply.bytes);
     } else {
         struct gpu_peer_atomic op = {.mode = (uint8_t)request->aux, .type = (uint8_t)(request->aux >> 8),
                                      .bytes = (uint8_t)(request->aux >> 16)};
@@ -104,22 +100,20 @@ static vdc_time serve_request(void *ctx, const struct hilink_packet *request, st
         memcpy(&op.c, request->data + 8, 8);
         uint64_t old = 0;
         ok = gpu_apply_peer_atomic(gpu->gpu, request->address, &op, &old, &err);
-        memcpy(reply->data, &old, sizeof old);
-        reply->bytes = request->kind == HILINK_PORT_RED ? 0 : sizeof old;
+        memcpy(reply.data, &old, sizeof old);
+        reply.bytes = sizeof old;
     }
     /* Checked by the sender when it issued; memory a command freed since then reads as zeros. */
     if (!ok)
         higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from GPU %u; answered with zeros)", err.text,
                   (unsigned)request->src);
-    return gpu_cycles_to_ps(&gpu->params.gpu, gpu->params.gpu.l2_latency);
-}
-
-/* A request lands now: served now unless a running kernel serves it at its cycle. */
-static void request_due(void *ctx, vdc_time arrive)
-{
-    struct higpu *gpu = ctx;
-    if (gpu->kernel == NULL)
-        hilink_port_catch_up(&gpu->port, arrive);
+    if (request->kind == HILINK_PORT_RED)
+        return;
+    vdc_time now = higpu_now(gpu);
+    vdc_time ready = vdc_time_add(at > now ? at : now, gpu_cycles_to_ps(&gpu->params.gpu, gpu->params.gpu.l2_latency));
+    hilink_port_send(&gpu->port, request->src,
+                     request->kind == HILINK_PORT_READ ? HILINK_PORT_READ_REPLY : HILINK_PORT_ATOMIC_REPLY,
+                     request->address, 0, reply.data, reply.bytes, request->tag, ready);
 }
 
 /* ---- replies to its own kernels' requests ---- */
@@ -161,9 +155,8 @@ static void store_landed(void *ctx, uint64_t token, vdc_time arrive)
 
 bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_error *err)
 {
-    struct hilink_port_owner owner = {.ctx = gpu, .write = write_memory, .read = read_memory, .copy_done = copy_done,
-                                      .landed = store_landed, .serve = serve_request, .request_due = request_due,
-                                      .reply = reply_lands};
+    struct hilink_port_owner owner = {.ctx = gpu, .arrive = packet_arrives, .read = read_memory,
+                                      .copy_done = copy_done, .landed = store_landed, .reply = reply_lands};
     char name[96];
     snprintf(name, sizeof name, "%s/hilink-port", gpu->guest->name);
     uint32_t entity = VDC_IDS_GPU_PORT_BASE + (gpu->entity->id - VDC_IDS_GPU_BASE);
@@ -172,37 +165,4 @@ bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_erro
     gpu_set_peer_ops(gpu->gpu, &(struct gpu_peer_ops){.ctx = gpu, .valid = peer_valid, .store = peer_store,
                                                        .load = peer_load, .atomic = peer_atomic});
     return true;
-}
-
-/* ---- what lands ---- */
-
-void higpu_peer_catch_up(struct higpu *gpu, vdc_time t)
-{
-    if (gpu->port.fabric != NULL)
-        hilink_port_catch_up(&gpu->port, t);
-}
-
-/* An inbound write or request the running launch has reached: into memory (or served) at that cycle. One the
- * launch ended before (GPU_CYCLE_NONE) goes back to the port, to be applied when the next command starts or served
- * when it lands (request_due); one landing right now, whose request_due has already found the kernel running, is
- * served now. */
-static void write_in_run(void *ctx, uint64_t slot, uint64_t cycle)
-{
-    struct higpu *gpu = ctx;
-    if (cycle != GPU_CYCLE_NONE) {
-        hilink_port_apply(&gpu->port, (uint32_t)slot, higpu_kernel_time_of(gpu, cycle));
-        return;
-    }
-    hilink_port_requeue(&gpu->port, (uint32_t)slot);
-    hilink_port_catch_up(&gpu->port, higpu_now(gpu));
-}
-
-void higpu_peer_feed_run(struct higpu *gpu, vdc_time limit)
-{
-    if (gpu->port.fabric == NULL)
-        return;
-    uint32_t slot;
-    vdc_time arrive;
-    while (hilink_port_take_before(&gpu->port, limit, &slot, &arrive))
-        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, arrive), write_in_run, gpu, slot);
 }

@@ -7,11 +7,14 @@
 /* Registers: 64-bit, 8-aligned, offsets from the BAR's base. */
 #define HIGPU_REG_ID 0x000             /* R: HIGPU_MAGIC */
 #define HIGPU_REG_CAPS 0x008           /* R: SM count (bits 0-15), log2 of the largest queue (16-23),
-                                        * log2 command size (24-31), log2 completion size (32-39) */
+                                        * log2 command size (24-31), log2 completion size (32-39), command queues
+                                        * (40-47) */
 #define HIGPU_REG_MEMORY_SIZE 0x010    /* R: device memory in bytes */
 #define HIGPU_REG_MEMORY_USED 0x018    /* R: device memory allocated, bytes */
 #define HIGPU_REG_CAUSE 0x020          /* R: the simctl cause bit mask raised with each completion */
 #define HIGPU_REG_CLOCK_KHZ 0x028      /* R: SM clock in kHz */
+/* Queue 0's registers; queue q's (0 to HIGPU_MAX_QUEUES - 1) are also at HIGPU_REG_QUEUES + q * HIGPU_QUEUE_STRIDE
+ * plus the same offsets from HIGPU_REG_QUEUE_BASE (HIGPU_QREG_*). */
 #define HIGPU_REG_QUEUE_BASE 0x030     /* RW: guest address of the command ring (64-byte aligned) */
 #define HIGPU_REG_COMPLETION_BASE 0x038 /* RW: guest address of the completion ring (64-byte aligned) */
 #define HIGPU_REG_QUEUE_SIZE 0x040     /* RW: entries of both rings (a power of two up to HIGPU_MAX_QUEUE_ENTRIES);
@@ -27,6 +30,13 @@
 #define HIGPU_REG_BUSY_PS 0x078        /* R: virtual time the device spent executing commands, picoseconds */
 #define HIGPU_REG_KERNEL_PS 0x080      /* R: of which running kernels */
 #define HIGPU_REG_LINK 0x088           /* R: PCIe generation (bits 0-7), lanes (8-15) */
+#define HIGPU_REG_QUEUES 0x100         /* the command queues' register blocks */
+#define HIGPU_QUEUE_STRIDE 0x40
+#define HIGPU_QREG_BASE 0x00           /* within a queue's block: as HIGPU_REG_QUEUE_BASE ... HIGPU_REG_CONSUMER */
+#define HIGPU_QREG_COMPLETION_BASE 0x08
+#define HIGPU_QREG_SIZE 0x10
+#define HIGPU_QREG_DOORBELL 0x18
+#define HIGPU_QREG_CONSUMER 0x20
 #define HIGPU_BAR_SIZE 0x1000
 
 #define HIGPU_MAGIC 0x0000000155504748ULL /* "HGPU", version 1 */
@@ -38,6 +48,7 @@
 
 /* Limits. */
 #define HIGPU_MAX_QUEUE_ENTRIES 4096
+#define HIGPU_MAX_QUEUES 8                /* command queues (CUDA streams): each in order, all at once */
 #define HIGPU_MAX_MODULES 64
 #define HIGPU_MAX_EVENTS 256
 #define HIGPU_MAX_MODULE_TEXT (16u << 20) /* bytes of PTX text */
@@ -56,9 +67,13 @@ enum higpu_opcode {
     HIGPU_CMD_MODULE_LOAD = 7,   /* module_load: guest address and length of PTX text -> result: module handle */
     HIGPU_CMD_MODULE_UNLOAD = 8, /* module_unload.module */
     HIGPU_CMD_LAUNCH = 9,        /* launch: module, kernel name, grid, block, dynamic shared, parameters */
-    HIGPU_CMD_EVENT_RECORD = 10, /* event: slot (and a guest address for the time, 0: none) -> result: time in ps */
-    HIGPU_CMD_EVENT_WAIT = 11,   /* event: slot; later commands run after the recorded one */
-    HIGPU_CMD_FENCE = 12,        /* completes when every earlier command has */
+    HIGPU_CMD_EVENT_RECORD = 10, /* event: slot, sequence (and a guest address for the time, 0: none) -> result:
+                                  * time in ps. Its queue has reached it: every earlier command of the queue has
+                                  * ended; the event's sequence becomes this one (0: the event is just recorded) */
+    HIGPU_CMD_EVENT_WAIT = 11,   /* event: slot, sequence: the queue's later commands wait until a record with this
+                                  * sequence (or a later one) has been reached, on any queue; sequence 0: the event
+                                  * must have been recorded already (else BAD_HANDLE) */
+    HIGPU_CMD_FENCE = 12,        /* completes when every earlier command of its queue has */
     HIGPU_CMD_QUERY = 13,        /* query: guest address and length for a struct higpu_info */
     HIGPU_CMD_MODULE_SYMBOL = 14, /* symbol: module, name -> result: device address, result2: size */
     HIGPU_CMD_PEER_ACCESS = 15,  /* peer: place, enable (0 or 1): whether kernels may reach that GPU's memory */
@@ -130,7 +145,7 @@ struct higpu_command {
             uint16_t name_length;
             uint16_t reserved;
         } launch;
-        struct { uint32_t slot, reserved; uint64_t address; } event; /* address: where the time goes (8 bytes) */
+        struct { uint32_t slot, sequence; uint64_t address; } event; /* address: where the time goes (8 bytes) */
         struct { uint64_t address, length; } query;
         struct { uint64_t name; uint32_t module; uint16_t name_length, reserved; } symbol;
         struct { uint32_t place, enable; } peer;

@@ -1,6 +1,6 @@
 /* A GPU's HiLink port (the GPU side of src/hilink): what a GPU sends (posted writes from its kernels' stores and from
  * its copy engine, its kernels' loads and atomics, replies, acknowledgements) in the order of the time each is ready,
- * and what reaches it, kept until the GPU's memory must show it (writes) or serve it (requests). The GPU that owns it supplies its memory and clock through the callbacks; the port
+ * and what reaches it, handed to its owner with the time it lands. The GPU that owns it supplies its memory and clock through the callbacks; the port
  * knows no GPU model. */
 #ifndef VDC_DEVICES_HILINK_PORT_H
 #define VDC_DEVICES_HILINK_PORT_H
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/index_heap.h"
 #include "common/time.h"
 #include "hilink/hilink.h"
 #include "scheduler/sim.h"
@@ -27,22 +28,18 @@ enum hilink_port_kind {
 
 struct hilink_port_owner {
     void *ctx;
-    /* Writes an inbound packet's data to memory (false: outside it; the port counts it). */
-    bool (*write)(void *ctx, uint64_t address, const void *data, uint32_t bytes);
+    /* A write (WRITE, WRITE_LAST, STORE), request (READ, ATOMIC) or RED for the GPU, landing at `arrive` (called at
+     * least one link latency before that): the owner applies or serves it when its GPU reaches that time (a
+     * request's reply goes back with hilink_port_send). */
+    void (*arrive)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
     /* Reads `bytes` of its own memory for an outbound copy packet. */
     void (*read)(void *ctx, uint64_t address, void *data, uint32_t bytes);
     /* A copy it sent is over: the acknowledgement of its last packet lands back at `arrive` (called at least one
      * link latency before that). */
     void (*copy_done)(void *ctx, uint64_t tag, vdc_time arrive);
-    /* A store it sent (hilink_port_store, `tag`) lands at its peer at `arrive` (called at least one link latency
-     * before that): what a system-scope fence of the storing warp waits for. */
+    /* A store or red it sent (hilink_port_send, `tag`) lands at its peer at `arrive` (called at least one link
+     * latency before that): what a system-scope fence of the storing warp waits for. */
     void (*landed)(void *ctx, uint64_t tag, vdc_time arrive);
-    /* Serves an inbound READ, ATOMIC or RED on its memory when its GPU reaches the time it landed: fills the
-     * reply's data and bytes (RED has no reply) and returns how long after that the reply leaves. */
-    vdc_time (*serve)(void *ctx, const struct hilink_packet *request, struct hilink_packet *reply);
-    /* A request has landed (called at `arrive`): what has landed must be served now unless a running kernel of the
-     * GPU serves it at its cycle (the owner calls hilink_port_catch_up when it runs none). */
-    void (*request_due)(void *ctx, vdc_time arrive);
     /* A reply to one of its requests lands at `arrive` (called at least one link latency before that). The packet
      * stays in the port's slot `slot` until the owner lets it go (hilink_port_packet, hilink_port_release_slot). */
     void (*reply)(void *ctx, uint32_t slot, vdc_time arrive);
@@ -53,10 +50,10 @@ struct hilink_port_counters {
     uint64_t requests_out, requests_in; /* loads and atomics (red counts as a write) */
 };
 
-/* A packet the port keeps: outbound until the fabric takes it, inbound until it is in memory. */
+/* A packet the port keeps: outbound until the fabric takes it, a reply until its owner has taken it in. */
 struct hilink_port_slot {
     struct hilink_packet packet;
-    vdc_time time;              /* outbound: ready to leave; inbound: lands */
+    vdc_time time;              /* outbound: ready to leave; a reply: lands */
     uint64_t seq;               /* ties, in the order the port got them */
 };
 
@@ -75,8 +72,7 @@ struct hilink_port {
     uint32_t free_count;
     uint64_t next_seq;
 
-    /* Outbound and inbound slots, each a heap by (time, seq). */
-    struct hilink_port_heap { uint32_t *items; uint32_t count, capacity; } out, in;
+    struct index_heap out;      /* outbound slots by (time, seq) */
     /* The copy being sent: packets made as the fabric takes them. */
     struct {
         bool active;
@@ -94,9 +90,10 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
                         const char *name, struct vdc_error *err);
 void hilink_port_release(struct hilink_port *port);
 
-/* A kernel's STORE, READ, ATOMIC or RED (`kind`) of `bytes` of data (0 to 256) to `address` at `dst_place`, ready
- * to leave at `ready` (>= now): made by a running launch, it reaches the port's queue by an event at `ready`. A
- * store's or red's landing reaches the owner's `landed` with `tag`; a request's reply its `reply`. */
+/* A kernel's STORE, READ, ATOMIC or RED, or a reply to a peer's request (`kind`), of `bytes` of data (0 to 256) to
+ * `address` at `dst_place`, ready to leave at `ready` (>= now): made while a launch runs ahead of virtual time, it
+ * reaches the port's queue by an event at `ready`. A store's or red's landing reaches the owner's `landed` with
+ * `tag`; a request's reply its `reply`. */
 void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
                       const void *data, uint32_t bytes, uint64_t tag, vdc_time ready);
 /* Starts sending `length` bytes (> 0) of its memory at `src` to `dst` at `dst_place`, from `ready` on; when the
@@ -104,15 +101,6 @@ void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
                       uint64_t tag, vdc_time ready);
 
-/* Applies to memory (or serves), in order, everything inbound that has landed by `t`. */
-void hilink_port_catch_up(struct hilink_port *port, vdc_time t);
-/* Takes the next inbound write landing before `limit` out of the queue, in order: its slot and landing time, false
- * when there is none. The caller applies it (hilink_port_apply) when its GPU reaches that time, or gives it back
- * (hilink_port_requeue) when it will not. */
-bool hilink_port_take_before(struct hilink_port *port, vdc_time limit, uint32_t *slot, vdc_time *arrive);
-/* Applies a write, or serves a request, that its GPU reaches at `at` (a request's reply leaves after that). */
-void hilink_port_apply(struct hilink_port *port, uint32_t slot, vdc_time at);
-void hilink_port_requeue(struct hilink_port *port, uint32_t slot);
 /* A reply the owner was handed (its `reply`), and letting its slot go. */
 const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot);
 void hilink_port_release_slot(struct hilink_port *port, uint32_t slot);
