@@ -142,6 +142,21 @@ guest_pins() {
   pin_run pin-gpu-peers-stranded 1 339b86e2bbfc7b4b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=stranded --set gpu.kernel_timeout=20us
   has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39608 cycles: does it wait for a flag nobody sets?"
+  # Streams (docs/higpu.md): a kernel and a host copy on two streams overlap (the pair takes the longer one and the
+  # commands around it: 11.1 us for 5.916 and 10.6 us); a copy of the kernel's output queued beside it reads it
+  # before the kernel wrote it, and after waiting for the kernel's event reads all of it. Window-independent.
+  pin_run pin-gpu-streams 0 d5937e96855661c9 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
+  has pin-gpu-streams "[   0.000091891] blade0: kernel and copy on two streams: 11.100 us"
+  has pin-gpu-streams "[   0.000092891] blade0: overlap: yes (67% of the sum, 104% of the longer)"
+  has pin-gpu-streams "[   0.000103309] blade0: copy queued beside the kernel, no event: 0 of 16896 values written when it read them"
+  has pin-gpu-streams "[   0.000116671] blade0: copy after waiting for the kernel's event: 16896 of 16896 values written when it read them"
+  cp "$tmp/out" "$tmp/gpu-streams"
+  "$vdc" run scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams --set gpu.window=9ns >"$tmp/window" 2>/dev/null
+  if diff <(grep -v '^simulated ' "$tmp/gpu-streams") <(grep -v '^simulated ' "$tmp/window") >/dev/null; then
+    pass
+  else
+    fail "gpu.window=9ns: gpu-streams prints other bytes than with the default window"
+  fi
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB).
   ONCE=1 pin_run pin-rack8-p2p 0 c4bf0af853db6223 scenarios/rack8-p2p.yaml --set "guests.args=65536 10"
   has pin-rack8-p2p "guests     8 of 8 exited with 0"

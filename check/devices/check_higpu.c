@@ -170,6 +170,84 @@ static const char *message(struct rig *r)
     return mem(r, MESSAGE_AT, MESSAGE_SIZE);
 }
 
+/* ---- several queues ---- */
+
+#define QUEUES_AT 0x40000ULL /* queue q's ring at + q * 0x2000, its completions 0x1000 above */
+#define QUEUE_ENTRIES 8
+
+static void queue_on(struct rig *r, uint32_t q)
+{
+    uint64_t block = HIGPU_REG_QUEUES + q * HIGPU_QUEUE_STRIDE;
+    reg_write(r, block + HIGPU_QREG_BASE, QUEUES_AT + q * 0x2000);
+    reg_write(r, block + HIGPU_QREG_COMPLETION_BASE, QUEUES_AT + q * 0x2000 + 0x1000);
+    reg_write(r, block + HIGPU_QREG_SIZE, QUEUE_ENTRIES);
+    ck_assert_uint_eq(reg_read(r, block + HIGPU_QREG_SIZE), QUEUE_ENTRIES);
+}
+
+/* Queues command `index` of queue q (the guest's own count) and rings its doorbell. */
+static void submit_on(struct rig *r, uint32_t q, uint32_t index, struct higpu_command c)
+{
+    c.tag = ++r->next_tag;
+    memcpy(mem(r, QUEUES_AT + q * 0x2000 + (index % QUEUE_ENTRIES) * sizeof c, sizeof c), &c, sizeof c);
+    reg_write(r, HIGPU_REG_QUEUES + q * HIGPU_QUEUE_STRIDE + HIGPU_QREG_DOORBELL, index + 1);
+}
+
+static struct higpu_completion completion_on(struct rig *r, uint32_t q, uint32_t index)
+{
+    struct higpu_completion c;
+    memcpy(&c, mem(r, QUEUES_AT + q * 0x2000 + 0x1000 + (index % QUEUE_ENTRIES) * sizeof c, sizeof c), sizeof c);
+    ck_assert_msg((c.flags & HIGPU_COMPLETION_OWNER) == 1 - ((index / QUEUE_ENTRIES) & 1),
+                  "completion %u of queue %u not written", index, q);
+    ck_assert_uint_eq(c.status, HIGPU_STATUS_OK);
+    return c;
+}
+
+/* Copies on different engines run at once; two on one engine take turns; an event wait holds its queue until the
+ * record it names is reached on another queue, and a record's sequence without waiters changes nothing. */
+START_TEST(queues_run_side_by_side_and_events_order_them)
+{
+    struct rig r;
+    rig_init(&r);
+    ck_assert_uint_eq(reg_read(&r, HIGPU_REG_CAPS) >> 40 & 0xFF, HIGPU_MAX_QUEUES);
+    for (uint32_t q = 1; q <= 3; q++)
+        queue_on(&r, q);
+    uint64_t n = 1 << 20, a = alloc(&r, n), b = alloc(&r, n);
+    fill(&r, BUF_AT, n, 5);
+    vdc_time t0 = r.sim.now;
+    submit_on(&r, 1, 0, (struct higpu_command){.opcode = HIGPU_CMD_COPY_H2D, .copy = {BUF_AT, a, n}});
+    submit_on(&r, 2, 0, (struct higpu_command){.opcode = HIGPU_CMD_MEMSET, .memset = {.address = b, .length = n}});
+    submit_on(&r, 3, 0, (struct higpu_command){.opcode = HIGPU_CMD_COPY_H2D, .copy = {BUF_AT, b, 4096}});
+    /* Queue 2 waits for queue 1's record behind its copy, then copies a to b on the device. */
+    submit_on(&r, 1, 1, (struct higpu_command){.opcode = HIGPU_CMD_EVENT_RECORD, .event = {.slot = 3, .sequence = 1}});
+    submit_on(&r, 2, 1, (struct higpu_command){.opcode = HIGPU_CMD_EVENT_WAIT, .event = {.slot = 3, .sequence = 1}});
+    submit_on(&r, 2, 2, (struct higpu_command){.opcode = HIGPU_CMD_COPY_D2D, .copy = {a, b, n}});
+    vdc_sim_run(&r.sim, VDC_TIME_MAX);
+    struct higpu_completion copy1 = completion_on(&r, 1, 0), fill2 = completion_on(&r, 2, 0);
+    struct higpu_completion copy3 = completion_on(&r, 3, 0), record = completion_on(&r, 1, 1);
+    struct higpu_completion wait = completion_on(&r, 2, 1), d2d = completion_on(&r, 2, 2);
+    /* The memset (local engine) starts with the first copy and ends long before it. */
+    ck_assert_uint_eq(fill2.start_ps, copy1.start_ps);
+    ck_assert_uint_lt(fill2.end_ps, copy1.end_ps);
+    /* The second host copy waits for the copy-in engine. */
+    ck_assert_uint_eq(copy3.start_ps, copy1.end_ps);
+    ck_assert_uint_eq(record.start_ps, copy1.end_ps);
+    /* The wait, queue 2's since its memset ended, runs once the record is reached. */
+    ck_assert_uint_lt(fill2.end_ps, record.start_ps);
+    ck_assert_uint_eq(wait.start_ps, record.start_ps);
+    ck_assert_uint_eq(wait.end_ps, record.start_ps + r.params.command_time);
+    ck_assert_uint_ge(d2d.start_ps, wait.end_ps);
+    ck_assert_uint_gt(copy1.start_ps, t0);
+    /* b holds a (the whole copy of the host buffer), not the memset's zeros nor only the 4 KiB of queue 3. */
+    uint8_t *want = mem(&r, BUF_AT, n), got[4096];
+    struct vdc_error err;
+    for (uint64_t at = 0; at < n; at += sizeof got) {
+        ck_assert(gpu_memory_read(gpu_get_memory(r.gpu->gpu), b + at, got, sizeof got, "test", &err));
+        ck_assert_int_eq(memcmp(got, want + at, sizeof got), 0);
+    }
+    rig_free(&r);
+}
+END_TEST
+
 START_TEST(register_map)
 {
     struct rig r;
@@ -685,6 +763,7 @@ Suite *higpu_suite(void)
     TCase *t = tcase_create("device");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, register_map);
+    tcase_add_test(t, queues_run_side_by_side_and_events_order_them);
     tcase_add_test(t, copies_round_trip_with_pcie_timing);
     tcase_add_test(t, memset_and_device_to_device);
     tcase_add_test(t, allocation_errors);

@@ -1,6 +1,9 @@
-/* The guest GPU runtime: a CUDA-runtime-like API over HiGPU's command queue (guest/runtime/gpu.c). Copies,
- * allocation and module calls wait for their completion; launches and event records are queued, and
- * gpu_synchronize waits for everything (one simctl WAIT per wait, on the GPU's cause). */
+/* The guest GPU runtime: a CUDA-runtime-like API over HiGPU's command queues (guest/runtime/gpu.c). Copies,
+ * allocation and module calls wait for their completion; launches, event records and the _async calls are queued,
+ * and gpu_synchronize waits for everything (one simctl WAIT per wait, on the GPU's cause). Streams are queues of
+ * their own: each runs in order, side by side with the others as the GPU's engines allow (a copy beside a kernel),
+ * ordered across streams only by events; the default stream (0) does not wait for the others (CUDA's
+ * non-blocking streams). */
 #ifndef VDC_GUEST_GPU_H
 #define VDC_GUEST_GPU_H
 
@@ -19,21 +22,31 @@ enum {
 #define GPU_QUEUE_ENTRIES 64
 #define GPU_MAX_DEVICES 8
 
+/* A stream: one of the device's command queues. */
+struct gpu_stream_queue {
+    struct higpu_command *queue;   /* NULL: not set up */
+    struct higpu_completion *completions;
+    char (*names)[HIGPU_MAX_NAME + 1];              /* per ring slot: a queued launch's kernel name */
+    uint8_t (*params)[HIGPU_MAX_PARAMS];            /* and its parameters, read by the device when it starts */
+    uint32_t producer, consumed;
+    int sticky_error;              /* the first error of a queued command, returned by a synchronize */
+    uint32_t sticky_index;         /* that command's index */
+    struct higpu_completion last;  /* the last completion a waiting call returned */
+};
+
 struct gpu_device {
     volatile uint64_t *regs;
     uint64_t cause_mask;
     int index;
     const char *node_name;         /* the device-tree node, "higpu@c0002000" */
-    struct higpu_command *queue;
-    struct higpu_completion *completions;
+    struct gpu_stream_queue streams[HIGPU_MAX_QUEUES];
+    uint32_t streams_used;
     char *message;                 /* the device's text for the last error completion */
     uint64_t *event_times;         /* HIGPU_MAX_EVENTS slots: EVENT_RECORD writes the time here (ps) */
+    uint32_t event_records[HIGPU_MAX_EVENTS]; /* records queued per event: the sequence a wait waits for */
     uint32_t events_used;
-    uint32_t producer, consumed, tag;
-    int sticky_error;              /* the first error of a queued command, returned by gpu_synchronize */
-    uint32_t sticky_index;         /* that command's index */
-    char error_text[256];          /* its message */
-    struct higpu_completion last;  /* the last completion a waiting call returned */
+    uint32_t tag;
+    char error_text[256];          /* the message of the last error */
 };
 
 struct gpu_module_handle {
@@ -80,8 +93,29 @@ int gpu_module_symbol(struct gpu_device *gpu, struct gpu_module_handle module, c
 int gpu_launch(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, struct gpu_dim3 grid,
                struct gpu_dim3 block, uint32_t shared_bytes, const void *params, uint32_t params_length);
 
-/* Waits for every queued command; returns the first error among them (and forgets it), else 0. */
+/* Waits for every queued command of every stream; returns the first error among them (and forgets it), else 0. */
 int gpu_synchronize(struct gpu_device *gpu);
+
+/* Streams: gpu_stream_create sets up the next of the device's queues (1 to HIGPU_MAX_QUEUES - 1) and returns its
+ * number; 0 is the default stream, which the calls without a stream use. The _async calls queue their command and
+ * return; a buffer of guest memory they name must stay as it is until the stream has got past it. */
+int gpu_stream_create(struct gpu_device *gpu, uint32_t *stream);
+int gpu_stream_synchronize(struct gpu_device *gpu, uint32_t stream);
+int gpu_launch_async(struct gpu_device *gpu, uint32_t stream, struct gpu_module_handle module, const char *name,
+                     struct gpu_dim3 grid, struct gpu_dim3 block, uint32_t shared_bytes, const void *params,
+                     uint32_t params_length);
+int gpu_memcpy_h2d_async(struct gpu_device *gpu, uint32_t stream, uint64_t device_address, const void *src,
+                         uint64_t length);
+int gpu_memcpy_d2h_async(struct gpu_device *gpu, uint32_t stream, void *dst, uint64_t device_address,
+                         uint64_t length);
+int gpu_memcpy_d2d_async(struct gpu_device *gpu, uint32_t stream, uint64_t dst, uint64_t src, uint64_t length);
+int gpu_memset_async(struct gpu_device *gpu, uint32_t stream, uint64_t device_address, uint8_t value,
+                     uint64_t length);
+int gpu_memcpy_peer_async(struct gpu_device *gpu, uint32_t stream, uint64_t dst, uint64_t src, uint64_t length);
+/* Records `event` on `stream` (cudaEventRecord); makes `stream`'s later commands wait until the event's latest
+ * record (queued before this call, on any stream) has been reached (cudaStreamWaitEvent; none yet: no wait). */
+int gpu_event_record_on(struct gpu_device *gpu, uint32_t event, uint32_t stream);
+int gpu_stream_wait_event(struct gpu_device *gpu, uint32_t stream, uint32_t event);
 
 /* Events: a slot whose record takes the virtual time at which the queue reached it. */
 int gpu_event_create(struct gpu_device *gpu, uint32_t *event);

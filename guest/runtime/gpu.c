@@ -1,5 +1,5 @@
-/* Guest GPU runtime: finds HiGPUs in the device tree, keeps one command queue per GPU in guest memory, and waits
- * for completions by polling them and then one simctl WAIT on the GPU's cause. */
+/* Guest GPU runtime: finds HiGPUs in the device tree, keeps a GPU's command queues (its streams) in guest memory, and
+ * waits for completions by polling them and then one simctl WAIT on the GPU's cause. */
 #include <libfdt.h>
 
 #include "vdc_gpu.h"
@@ -54,6 +54,51 @@ static int fail(struct gpu_device *gpu, int status, const char *text)
     return status;
 }
 
+/* Queue q's register (its block; queue 0's are the same registers). */
+static unsigned queue_reg(uint32_t q, unsigned reg)
+{
+    return HIGPU_REG_QUEUES + q * HIGPU_QUEUE_STRIDE + reg;
+}
+
+/* Queue 0's launch buffers (the default stream, set up with the device, without taking guest heap). */
+static char default_names[GPU_MAX_DEVICES][GPU_QUEUE_ENTRIES][HIGPU_MAX_NAME + 1];
+static _Alignas(16) uint8_t default_params[GPU_MAX_DEVICES][GPU_QUEUE_ENTRIES][HIGPU_MAX_PARAMS];
+
+/* The rings of the device's queue q in guest memory, and its launch buffers. */
+static int queue_alloc(struct gpu_device *gpu, uint32_t q)
+{
+    struct gpu_stream_queue *s = &gpu->streams[q];
+    size_t ring = GPU_QUEUE_ENTRIES * sizeof(struct higpu_command);
+    s->queue = vdc_alloc(ring, 4096);
+    s->completions = vdc_alloc(ring, 4096);
+    s->names = q == 0 ? default_names[gpu->index] : vdc_alloc(GPU_QUEUE_ENTRIES * sizeof *s->names, 64);
+    s->params = q == 0 ? default_params[gpu->index] : vdc_alloc(GPU_QUEUE_ENTRIES * sizeof *s->params, 64);
+    if (s->queue == NULL || s->completions == NULL || s->names == NULL || s->params == NULL) {
+        s->queue = NULL;
+        return GPU_ERROR_NO_MEMORY;
+    }
+    return GPU_SUCCESS;
+}
+
+/* Points the device's queue q at its rings and turns it on. */
+static int queue_start(struct gpu_device *gpu, uint32_t q)
+{
+    struct gpu_stream_queue *s = &gpu->streams[q];
+    reg_write(gpu, queue_reg(q, HIGPU_QREG_SIZE), 0);
+    reg_write(gpu, queue_reg(q, HIGPU_QREG_BASE), (uint64_t)(uintptr_t)s->queue);
+    reg_write(gpu, queue_reg(q, HIGPU_QREG_COMPLETION_BASE), (uint64_t)(uintptr_t)s->completions);
+    if (q == 0) { /* the device's message buffer, with its first queue */
+        reg_write(gpu, HIGPU_REG_MESSAGE_BASE, (uint64_t)(uintptr_t)gpu->message);
+        reg_write(gpu, HIGPU_REG_MESSAGE_SIZE, 256);
+    }
+    reg_write(gpu, queue_reg(q, HIGPU_QREG_SIZE), GPU_QUEUE_ENTRIES);
+    if (reg_read(gpu, queue_reg(q, HIGPU_QREG_SIZE)) != GPU_QUEUE_ENTRIES) {
+        s->queue = NULL;
+        return GPU_ERROR_NO_DEVICE;
+    }
+    return GPU_SUCCESS;
+}
+
 struct gpu_device *vdc_gpu_open(int index, int *status)
 {
     *status = GPU_ERROR_NO_DEVICE;
@@ -76,26 +121,19 @@ struct gpu_device *vdc_gpu_open(int index, int *status)
     }
     gpu->index = index;
     gpu->node_name = fdt_get_name(fdt, node, NULL);
-    size_t ring = GPU_QUEUE_ENTRIES * sizeof(struct higpu_command);
-    gpu->queue = vdc_alloc(ring, 4096);
-    gpu->completions = vdc_alloc(ring, 4096);
+    int status_of_queue = queue_alloc(gpu, 0);
     gpu->message = vdc_alloc(256, 64);
     gpu->event_times = vdc_alloc(HIGPU_MAX_EVENTS * sizeof(uint64_t), 64);
-    if (gpu->queue == NULL || gpu->completions == NULL || gpu->message == NULL || gpu->event_times == NULL) {
+    if (status_of_queue != GPU_SUCCESS || gpu->message == NULL || gpu->event_times == NULL) {
         gpu->regs = NULL;
         *status = GPU_ERROR_NO_MEMORY;
         return NULL;
     }
-    reg_write(gpu, HIGPU_REG_QUEUE_SIZE, 0);
-    reg_write(gpu, HIGPU_REG_QUEUE_BASE, (uint64_t)(uintptr_t)gpu->queue);
-    reg_write(gpu, HIGPU_REG_COMPLETION_BASE, (uint64_t)(uintptr_t)gpu->completions);
-    reg_write(gpu, HIGPU_REG_MESSAGE_BASE, (uint64_t)(uintptr_t)gpu->message);
-    reg_write(gpu, HIGPU_REG_MESSAGE_SIZE, 256);
-    reg_write(gpu, HIGPU_REG_QUEUE_SIZE, GPU_QUEUE_ENTRIES);
-    if (reg_read(gpu, HIGPU_REG_QUEUE_SIZE) != GPU_QUEUE_ENTRIES) {
+    if (queue_start(gpu, 0) != GPU_SUCCESS) {
         gpu->regs = NULL;
         return NULL;
     }
+    gpu->streams_used = 1;
     *status = GPU_SUCCESS;
     return gpu;
 }
@@ -120,59 +158,88 @@ const char *gpu_status_name(int status)
     }
 }
 
-static struct higpu_completion *completion_at(struct gpu_device *gpu, uint32_t index)
+static struct higpu_completion *completion_at(struct gpu_stream_queue *s, uint32_t index)
 {
-    return &gpu->completions[index % GPU_QUEUE_ENTRIES];
+    return &s->completions[index % GPU_QUEUE_ENTRIES];
 }
 
-static int completed(struct gpu_device *gpu, uint32_t index)
+static int completed(struct gpu_stream_queue *s, uint32_t index)
 {
     gpu_barrier();
-    return (completion_at(gpu, index)->flags & HIGPU_COMPLETION_OWNER) == 1 - ((index / GPU_QUEUE_ENTRIES) & 1);
+    return (completion_at(s, index)->flags & HIGPU_COMPLETION_OWNER) == 1 - ((index / GPU_QUEUE_ENTRIES) & 1);
 }
 
-/* Waits for the oldest command not yet consumed; keeps its completion, and its error if it is the first. */
-static void consume_one(struct gpu_device *gpu)
+/* Waits for the oldest command of the stream not yet consumed; keeps its completion, and its error if it is the
+ * stream's first. */
+static void consume_one(struct gpu_device *gpu, struct gpu_stream_queue *s)
 {
-    uint32_t index = gpu->consumed;
+    uint32_t index = s->consumed;
     /* A cause raised since the last WAIT is kept by simctl, so looking first loses no wake-up. */
-    while (!completed(gpu, index))
+    while (!completed(s, index))
         vdc_wait(0, gpu->cause_mask);
-    gpu->last = *completion_at(gpu, index);
-    gpu->consumed++;
-    if (gpu->last.status != HIGPU_STATUS_OK && gpu->sticky_error == GPU_SUCCESS) {
-        gpu->sticky_error = gpu->last.status;
-        gpu->sticky_index = index;
+    s->last = *completion_at(s, index);
+    s->consumed++;
+    if (s->last.status != HIGPU_STATUS_OK && s->sticky_error == GPU_SUCCESS) {
+        s->sticky_error = s->last.status;
+        s->sticky_index = index;
         snprintf(gpu->error_text, sizeof gpu->error_text, "%s", gpu->message);
     }
 }
 
-static uint32_t submit(struct gpu_device *gpu, struct higpu_command *c)
+/* The stream's queue, or NULL (with the runtime's error) when it was never created. */
+static struct gpu_stream_queue *stream_of(struct gpu_device *gpu, uint32_t stream)
 {
-    while (gpu->producer - gpu->consumed >= GPU_QUEUE_ENTRIES)
-        consume_one(gpu);
-    uint32_t index = gpu->producer++;
+    if (stream < gpu->streams_used && gpu->streams[stream].queue != NULL)
+        return &gpu->streams[stream];
+    fail(gpu, GPU_ERROR_INVALID, "stream was not created");
+    return NULL;
+}
+
+/* A free slot of the stream's ring (consuming completions until there is one): its index. */
+static uint32_t reserve(struct gpu_device *gpu, struct gpu_stream_queue *s)
+{
+    while (s->producer - s->consumed >= GPU_QUEUE_ENTRIES)
+        consume_one(gpu, s);
+    return s->producer;
+}
+
+static uint32_t submit(struct gpu_device *gpu, uint32_t stream, struct higpu_command *c)
+{
+    struct gpu_stream_queue *s = &gpu->streams[stream];
+    uint32_t index = reserve(gpu, s);
+    s->producer++;
     c->tag = ++gpu->tag;
-    gpu->queue[index % GPU_QUEUE_ENTRIES] = *c;
-    reg_write(gpu, HIGPU_REG_DOORBELL, gpu->producer);
+    s->queue[index % GPU_QUEUE_ENTRIES] = *c;
+    reg_write(gpu, queue_reg(stream, HIGPU_QREG_DOORBELL), s->producer);
     return index;
 }
 
-/* Runs one command to completion: earlier queued ones complete first (their errors stay for gpu_synchronize). */
+/* Runs one command of the default stream to completion: earlier queued ones complete first (their errors stay for
+ * gpu_synchronize). */
 static int run(struct gpu_device *gpu, struct higpu_command c, struct higpu_completion *out)
 {
-    uint32_t index = submit(gpu, &c);
-    while (gpu->consumed != index + 1)
-        consume_one(gpu);
-    int status = gpu->last.status;
+    struct gpu_stream_queue *s = &gpu->streams[0];
+    uint32_t index = submit(gpu, 0, &c);
+    while (s->consumed != index + 1)
+        consume_one(gpu, s);
+    int status = s->last.status;
     if (status != GPU_SUCCESS) {
         snprintf(gpu->error_text, sizeof gpu->error_text, "%s", gpu->message);
-        if (gpu->sticky_error != GPU_SUCCESS && gpu->sticky_index == index)
-            gpu->sticky_error = GPU_SUCCESS; /* reported here, not again by gpu_synchronize */
+        if (s->sticky_error != GPU_SUCCESS && s->sticky_index == index)
+            s->sticky_error = GPU_SUCCESS; /* reported here, not again by gpu_synchronize */
     }
     if (out != NULL)
-        *out = gpu->last;
+        *out = s->last;
     return status;
+}
+
+/* Queues a command on a stream. */
+static int queue_on(struct gpu_device *gpu, uint32_t stream, struct higpu_command c)
+{
+    if (stream_of(gpu, stream) == NULL)
+        return GPU_ERROR_INVALID;
+    submit(gpu, stream, &c);
+    return GPU_SUCCESS;
 }
 
 int gpu_malloc(struct gpu_device *gpu, uint64_t *device_address, uint64_t size)
@@ -262,43 +329,108 @@ int gpu_module_symbol(struct gpu_device *gpu, struct gpu_module_handle module, c
     return status;
 }
 
-int gpu_launch(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, struct gpu_dim3 grid,
-               struct gpu_dim3 block, uint32_t shared_bytes, const void *params, uint32_t params_length)
+int gpu_launch_async(struct gpu_device *gpu, uint32_t stream, struct gpu_module_handle module, const char *name,
+                     struct gpu_dim3 grid, struct gpu_dim3 block, uint32_t shared_bytes, const void *params,
+                     uint32_t params_length)
 {
     size_t length = strlen(name);
     if (length == 0 || length > HIGPU_MAX_NAME || params_length > HIGPU_MAX_PARAMS)
         return fail(gpu, GPU_ERROR_INVALID, "kernel name or parameter buffer too long");
+    struct gpu_stream_queue *s = stream_of(gpu, stream);
+    if (s == NULL)
+        return GPU_ERROR_INVALID;
     /* The device reads the name and parameters when the launch starts, after this call has returned: they go
-     * into the queue slot's own copy, a ring of buffers as deep as the queue. */
-    static char names[GPU_QUEUE_ENTRIES][HIGPU_MAX_NAME + 1];
-    static _Alignas(16) uint8_t buffers[GPU_QUEUE_ENTRIES][HIGPU_MAX_PARAMS];
-    while (gpu->producer - gpu->consumed >= GPU_QUEUE_ENTRIES)
-        consume_one(gpu);
-    uint32_t slot = gpu->producer % GPU_QUEUE_ENTRIES;
-    memcpy(names[slot], name, length);
-    memcpy(buffers[slot], params, params_length);
+     * into the ring slot's own copy. */
+    uint32_t slot = reserve(gpu, s) % GPU_QUEUE_ENTRIES;
+    memcpy(s->names[slot], name, length);
+    memcpy(s->params[slot], params, params_length);
     struct higpu_command c = {.opcode = HIGPU_CMD_LAUNCH};
-    c.launch.name = (uint64_t)(uintptr_t)names[slot];
+    c.launch.name = (uint64_t)(uintptr_t)s->names[slot];
     c.launch.name_length = (uint16_t)length;
-    c.launch.params = (uint64_t)(uintptr_t)buffers[slot];
+    c.launch.params = (uint64_t)(uintptr_t)s->params[slot];
     c.launch.params_length = params_length;
     c.launch.grid = (struct higpu_dim3){grid.x, grid.y, grid.z};
     c.launch.block = (struct higpu_dim3){block.x, block.y, block.z};
     c.launch.module = module.handle;
     c.launch.shared = shared_bytes;
-    submit(gpu, &c);
+    submit(gpu, stream, &c);
     return GPU_SUCCESS;
+}
+
+int gpu_launch(struct gpu_device *gpu, struct gpu_module_handle module, const char *name, struct gpu_dim3 grid,
+               struct gpu_dim3 block, uint32_t shared_bytes, const void *params, uint32_t params_length)
+{
+    return gpu_launch_async(gpu, 0, module, name, grid, block, shared_bytes, params, params_length);
+}
+
+int gpu_stream_synchronize(struct gpu_device *gpu, uint32_t stream)
+{
+    struct gpu_stream_queue *s = stream_of(gpu, stream);
+    if (s == NULL)
+        return GPU_ERROR_INVALID;
+    while (s->consumed != s->producer)
+        consume_one(gpu, s);
+    int status = s->sticky_error;
+    s->sticky_error = GPU_SUCCESS;
+    return status;
 }
 
 int gpu_synchronize(struct gpu_device *gpu)
 {
-    while (gpu->consumed != gpu->producer)
-        consume_one(gpu);
-    int status = gpu->sticky_error;
-    gpu->sticky_error = GPU_SUCCESS;
-    return status;
+    int first = GPU_SUCCESS;
+    for (uint32_t q = 0; q < gpu->streams_used; q++) {
+        int status = gpu_stream_synchronize(gpu, q);
+        if (first == GPU_SUCCESS)
+            first = status;
+    }
+    return first;
 }
 
+int gpu_stream_create(struct gpu_device *gpu, uint32_t *stream)
+{
+    if (gpu->streams_used == HIGPU_MAX_QUEUES ||
+        reg_read(gpu, HIGPU_REG_CAPS) >> 40 <= gpu->streams_used)
+        return fail(gpu, GPU_ERROR_INVALID, "every command queue of the GPU is a stream already");
+    int status = queue_alloc(gpu, gpu->streams_used);
+    if (status == GPU_SUCCESS)
+        status = queue_start(gpu, gpu->streams_used);
+    if (status != GPU_SUCCESS)
+        return fail(gpu, status, "the stream's queue could not be set up");
+    *stream = gpu->streams_used++;
+    return GPU_SUCCESS;
+}
+
+int gpu_memcpy_h2d_async(struct gpu_device *gpu, uint32_t stream, uint64_t device_address, const void *src,
+                         uint64_t length)
+{
+    return queue_on(gpu, stream, (struct higpu_command){.opcode = HIGPU_CMD_COPY_H2D,
+                                                        .copy = {(uint64_t)(uintptr_t)src, device_address, length}});
+}
+
+int gpu_memcpy_d2h_async(struct gpu_device *gpu, uint32_t stream, void *dst, uint64_t device_address,
+                         uint64_t length)
+{
+    return queue_on(gpu, stream, (struct higpu_command){.opcode = HIGPU_CMD_COPY_D2H,
+                                                        .copy = {device_address, (uint64_t)(uintptr_t)dst, length}});
+}
+
+int gpu_memcpy_d2d_async(struct gpu_device *gpu, uint32_t stream, uint64_t dst, uint64_t src, uint64_t length)
+{
+    return queue_on(gpu, stream, (struct higpu_command){.opcode = HIGPU_CMD_COPY_D2D, .copy = {src, dst, length}});
+}
+
+int gpu_memset_async(struct gpu_device *gpu, uint32_t stream, uint64_t device_address, uint8_t value,
+                     uint64_t length)
+{
+    return queue_on(gpu, stream, (struct higpu_command){.opcode = HIGPU_CMD_MEMSET,
+                                                        .memset = {.address = device_address, .length = length,
+                                                                   .value = value}});
+}
+
+int gpu_memcpy_peer_async(struct gpu_device *gpu, uint32_t stream, uint64_t dst, uint64_t src, uint64_t length)
+{
+    return queue_on(gpu, stream, (struct higpu_command){.opcode = HIGPU_CMD_COPY_PEER, .copy = {src, dst, length}});
+}
 int gpu_event_create(struct gpu_device *gpu, uint32_t *event)
 {
     if (gpu->events_used == HIGPU_MAX_EVENTS)
@@ -307,16 +439,35 @@ int gpu_event_create(struct gpu_device *gpu, uint32_t *event)
     return GPU_SUCCESS;
 }
 
-int gpu_event_record(struct gpu_device *gpu, uint32_t event)
+int gpu_event_record_on(struct gpu_device *gpu, uint32_t event, uint32_t stream)
 {
     if (event >= gpu->events_used)
         return fail(gpu, GPU_ERROR_INVALID, "event was not created");
+    if (++gpu->event_records[event] == 0)
+        gpu->event_records[event] = 1; /* 0 means "no sequence" to the device */
     gpu->event_times[event] = 0;
     struct higpu_command c = {.opcode = HIGPU_CMD_EVENT_RECORD};
     c.event.slot = event;
+    c.event.sequence = gpu->event_records[event];
     c.event.address = (uint64_t)(uintptr_t)&gpu->event_times[event];
-    submit(gpu, &c);
-    return GPU_SUCCESS;
+    return queue_on(gpu, stream, c);
+}
+
+int gpu_event_record(struct gpu_device *gpu, uint32_t event)
+{
+    return gpu_event_record_on(gpu, event, 0);
+}
+
+int gpu_stream_wait_event(struct gpu_device *gpu, uint32_t stream, uint32_t event)
+{
+    if (event >= gpu->events_used)
+        return fail(gpu, GPU_ERROR_INVALID, "event was not created");
+    if (gpu->event_records[event] == 0)
+        return stream_of(gpu, stream) != NULL ? GPU_SUCCESS : GPU_ERROR_INVALID; /* never recorded: no wait */
+    struct higpu_command c = {.opcode = HIGPU_CMD_EVENT_WAIT};
+    c.event.slot = event;
+    c.event.sequence = gpu->event_records[event];
+    return queue_on(gpu, stream, c);
 }
 
 int gpu_event_elapsed_ps(struct gpu_device *gpu, uint32_t start, uint32_t stop, uint64_t *ps)

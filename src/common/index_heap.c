@@ -5,20 +5,20 @@
 
 #include "common/error.h"
 
-void index_heap_init(struct index_heap *h, bool (*before)(const void *ctx, uint32_t a, uint32_t b),
+void vdc_index_heap_init(struct vdc_index_heap *h, bool (*before)(const void *ctx, uint32_t a, uint32_t b),
                      const void *ctx)
 {
-    *h = (struct index_heap){.before = before, .ctx = ctx};
+    *h = (struct vdc_index_heap){.before = before, .ctx = ctx};
 }
 
-void index_heap_free(struct index_heap *h)
+void vdc_index_heap_free(struct vdc_index_heap *h)
 {
     free(h->items);
     h->items = NULL;
     h->count = h->capacity = 0;
 }
 
-void index_heap_push(struct index_heap *h, uint32_t item)
+void vdc_index_heap_push(struct vdc_index_heap *h, uint32_t item)
 {
     if (h->count == h->capacity) {
         h->capacity = h->capacity ? 2 * h->capacity : 64;
@@ -32,7 +32,7 @@ void index_heap_push(struct index_heap *h, uint32_t item)
     h->items[i] = item;
 }
 
-uint32_t index_heap_pop(struct index_heap *h)
+uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
 {
     uint32_t top = h->items[0], last = h->items[--h->count];
     uint32_t i = 0;

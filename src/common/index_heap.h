@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct index_heap {
+struct vdc_index_heap {
     uint32_t *items;
     uint32_t count, capacity;
     /* Whether item a goes before item b; a total order, so that the heap's order is deterministic. */
@@ -14,17 +14,17 @@ struct index_heap {
     const void *ctx;
 };
 
-void index_heap_init(struct index_heap *h, bool (*before)(const void *ctx, uint32_t a, uint32_t b),
+void vdc_index_heap_init(struct vdc_index_heap *h, bool (*before)(const void *ctx, uint32_t a, uint32_t b),
                      const void *ctx);
-void index_heap_free(struct index_heap *h);
-void index_heap_push(struct index_heap *h, uint32_t item);
+void vdc_index_heap_free(struct vdc_index_heap *h);
+void vdc_index_heap_push(struct vdc_index_heap *h, uint32_t item);
 /* The first item; the heap must not be empty. */
-uint32_t index_heap_pop(struct index_heap *h);
-static inline bool index_heap_empty(const struct index_heap *h)
+uint32_t vdc_index_heap_pop(struct vdc_index_heap *h);
+static inline bool vdc_index_heap_empty(const struct vdc_index_heap *h)
 {
     return h->count == 0;
 }
-static inline uint32_t index_heap_top(const struct index_heap *h)
+static inline uint32_t vdc_index_heap_top(const struct vdc_index_heap *h)
 {
     return h->items[0];
 }

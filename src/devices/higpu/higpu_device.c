@@ -385,6 +385,24 @@ static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
     }
 }
 
+/* The least time in which anything outside the SMs can reach a running kernel: a PCIe crossing (a doorbell, a
+ * command's effect), a HiLink link (a peer's packet is known when it leaves the switch) and the command time (a
+ * transfer's bytes move when its set-up is over). A window may not be longer. */
+static vdc_time higpu_lookahead(const struct higpu_params *p, const char **key)
+{
+    vdc_time bound = p->pcie_latency;
+    *key = "gpu.pcie_latency";
+    if (p->hilink_gpus > 0 && p->hilink_latency < bound) {
+        bound = p->hilink_latency;
+        *key = "hilink.link_latency";
+    }
+    if (p->command_time < bound) {
+        bound = p->command_time;
+        *key = "gpu.command_time";
+    }
+    return bound;
+}
+
 struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_t entity_id, uint64_t base,
                            const struct higpu_params *params, FILE *log, struct vdc_error *err)
 {
@@ -393,15 +411,18 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     uint32_t lanes = params->pcie_lanes;
     if (lanes == 0 || lanes > 16 || (lanes & (lanes - 1)) != 0)
         return vdc_fail(err, "gpu.pcie_lanes %u must be 1, 2, 4, 8 or 16", lanes), NULL;
-    bool hilink_bound = params->hilink_gpus > 0 && params->hilink_latency < params->pcie_latency;
-    vdc_time bound = hilink_bound ? params->hilink_latency : params->pcie_latency;
-    if (params->window > bound && bound > 0) {
+    const char *bound_key;
+    vdc_time bound = higpu_lookahead(params, &bound_key);
+    if (bound == 0)
+        return vdc_fail(err, "%s is 0: nothing would be known ahead of a running kernel; give at least 1ns",
+                        bound_key), NULL;
+    if (params->window > bound) {
         char window[32], latency[32];
         vdc_time_format(window, sizeof window, params->window);
         vdc_time_format(latency, sizeof latency, bound);
         return vdc_fail(err, "gpu.window %s is longer than the lookahead, %s %s: a kernel could miss what reaches "
                              "the GPU within a window; give at most %s, or 0 for the lookahead",
-                        window, hilink_bound ? "hilink.link_latency" : "gpu.pcie_latency", latency, latency), NULL;
+                        window, bound_key, latency, latency), NULL;
     }
     struct higpu *gpu = vdc_xcalloc(1, sizeof *gpu);
     gpu->guest = guest;
@@ -433,12 +454,7 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         free(gpu);
         return NULL;
     }
-    vdc_time lookahead = params->pcie_latency;
-    if (params->hilink_gpus > 0 && params->hilink_latency < lookahead)
-        lookahead = params->hilink_latency;
-    gpu->window_ps = params->window != 0 ? params->window : lookahead;
-    if (gpu->window_ps == 0)
-        gpu->window_ps = VDC_NS;
+    gpu->window_ps = params->window != 0 ? params->window : bound;
     gpu->created_at = gpu->entity->sim->now;
     for (uint32_t e = 0; e < HIGPU_ENGINE_COUNT; e++)
         gpu->engine_queue[e] = -1;

@@ -107,7 +107,7 @@ struct higpu {
     uint32_t *memory_op_free;
     uint32_t memory_op_free_count;
     uint64_t memory_op_seq;
-    struct index_heap memory_timeline;
+    struct vdc_index_heap memory_timeline;
 
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];

@@ -41,11 +41,13 @@ static const struct vdc_key higpu_keys[] = {
     {"gpu.pcie_latency", VDC_KEY_TIME, FIELD(pcie_latency), "250ns", 0, VDC_MS,
      .doc = "One crossing of the PCIe hierarchy (a doorbell, a DMA write, a completion; a DMA read takes two)."},
     {"gpu.command_time", VDC_KEY_TIME, FIELD(command_time), "500ns", 0, VDC_MS,
-     .doc = "Device time per command besides its transfers and kernel: decoding, the allocator, engine set-up."},
+     .doc = "Device time per command besides its transfers and kernel: decoding, the allocator, engine set-up (a "
+            "transfer's bytes move when it is over)."},
     {"gpu.window", VDC_KEY_TIME, FIELD(window), "0ns", 0, VDC_MS,
      .doc = "Virtual time a running kernel advances per step; 0 takes the lookahead, the shortest latency by which "
-            "anything outside the GPU reaches it (gpu.pcie_latency). Results, cycles and the digest do not depend "
-            "on it; a longer one than the lookahead is refused."},
+            "anything outside the GPU reaches it (the least of gpu.pcie_latency, gpu.command_time and, on HiLink, "
+            "hilink.link_latency). Results, cycles and the digest do not depend on it; a longer one than the "
+            "lookahead is refused."},
     {"gpu.kernel_timeout", VDC_KEY_TIME, FIELD(kernel_timeout), "1s", VDC_US, 3600 * VDC_SEC,
      .doc = "Virtual time a kernel may run; past it the kernel is stopped and its launch ends in an error completion "
             "(a kernel that waits for a flag nobody sets would otherwise run for ever)."},

@@ -19,7 +19,7 @@ static bool op_before(const void *ctx, uint32_t a, uint32_t b)
 
 void higpu_timeline_init(struct higpu *gpu)
 {
-    index_heap_init(&gpu->memory_timeline, op_before, gpu);
+    vdc_index_heap_init(&gpu->memory_timeline, op_before, gpu);
 }
 
 static uint32_t op_new(struct higpu *gpu)
@@ -46,7 +46,7 @@ static void add(struct higpu *gpu, uint32_t op, vdc_time time, bool prompt)
 {
     gpu->memory_ops[op].time = time;
     gpu->memory_ops[op].seq = gpu->memory_op_seq++;
-    index_heap_push(&gpu->memory_timeline, op);
+    vdc_index_heap_push(&gpu->memory_timeline, op);
     if (prompt)
         vdc_schedule_at(gpu->engine, time, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_MEMORY_DUE, 0);
 }
@@ -96,15 +96,15 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
 
 static vdc_time first_time(const struct higpu *gpu)
 {
-    return index_heap_empty(&gpu->memory_timeline)
+    return vdc_index_heap_empty(&gpu->memory_timeline)
                ? VDC_TIME_MAX
-               : gpu->memory_ops[index_heap_top(&gpu->memory_timeline)].time;
+               : gpu->memory_ops[vdc_index_heap_top(&gpu->memory_timeline)].time;
 }
 
 static void apply_due(struct higpu *gpu, vdc_time t)
 {
     while (first_time(gpu) <= t) {
-        uint32_t op = index_heap_pop(&gpu->memory_timeline);
+        uint32_t op = vdc_index_heap_pop(&gpu->memory_timeline);
         apply(gpu, op, gpu->memory_ops[op].time);
     }
 }
@@ -130,14 +130,14 @@ static void apply_in_run(void *ctx, uint64_t op, uint64_t cycle)
         apply(gpu, (uint32_t)op, higpu_kernel_time_of(gpu, cycle));
         return;
     }
-    index_heap_push(&gpu->memory_timeline, (uint32_t)op);
+    vdc_index_heap_push(&gpu->memory_timeline, (uint32_t)op);
     apply_due(gpu, higpu_now(gpu));
 }
 
 void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit)
 {
     while (first_time(gpu) < limit) {
-        uint32_t op = index_heap_pop(&gpu->memory_timeline);
+        uint32_t op = vdc_index_heap_pop(&gpu->memory_timeline);
         gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, gpu->memory_ops[op].time), apply_in_run, gpu, op);
     }
 }
@@ -146,5 +146,5 @@ void higpu_timeline_free(struct higpu *gpu)
 {
     free(gpu->memory_ops);
     free(gpu->memory_op_free);
-    index_heap_free(&gpu->memory_timeline);
+    vdc_index_heap_free(&gpu->memory_timeline);
 }

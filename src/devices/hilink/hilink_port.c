@@ -35,7 +35,7 @@ static bool slot_before(const void *ctx, uint32_t a, uint32_t b)
 
 static vdc_time first_out_time(const struct hilink_port *port)
 {
-    return index_heap_empty(&port->out) ? VDC_TIME_MAX : port->slots[index_heap_top(&port->out)].time;
+    return vdc_index_heap_empty(&port->out) ? VDC_TIME_MAX : port->slots[vdc_index_heap_top(&port->out)].time;
 }
 
 /* ---- outbound ---- */
@@ -74,7 +74,7 @@ static void port_event(struct vdc_entity *self, const struct vdc_event *ev)
     struct hilink_port *port = self->model;
     if (port == NULL || ev->kind != PORT_EV_READY)
         return;
-    index_heap_push(&port->out, (uint32_t)ev->arg);
+    vdc_index_heap_push(&port->out, (uint32_t)ev->arg);
     hilink_kick(port->fabric, port->place);
 }
 
@@ -115,7 +115,7 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
     vdc_time queued = first_out_time(port);
     vdc_time copy = port->copy.active ? port->copy.ready : VDC_TIME_MAX;
     if (queued <= now && queued <= copy) {
-        uint32_t slot = index_heap_pop(&port->out);
+        uint32_t slot = vdc_index_heap_pop(&port->out);
         *out = port->slots[slot].packet;
         slot_free(port, slot);
         return true;
@@ -147,7 +147,7 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
     case HILINK_PORT_WRITE_LAST:
         /* The copy's last packet: everything before it has landed (the pair's order), so its landing is the copy's
          * end; the acknowledgement leaves then. */
-        index_heap_push(&port->out, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
+        vdc_index_heap_push(&port->out, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
         hilink_kick(port->fabric, port->place);
         break;
     case HILINK_PORT_STORE:
@@ -194,7 +194,7 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     memset(port, 0, sizeof *port);
     port->place = place;
     port->owner = *owner;
-    index_heap_init(&port->out, slot_before, port);
+    vdc_index_heap_init(&port->out, slot_before, port);
     port->entity = vdc_entity_create(sim, entity_id, name, port_event, port, err);
     if (port->entity == NULL)
         return false;
@@ -218,6 +218,6 @@ void hilink_port_release(struct hilink_port *port)
     }
     free(port->slots);
     free(port->free_slots);
-    index_heap_free(&port->out);
+    vdc_index_heap_free(&port->out);
     memset(port, 0, sizeof *port);
 }

@@ -72,7 +72,7 @@ struct hilink_port {
     uint32_t free_count;
     uint64_t next_seq;
 
-    struct index_heap out;      /* outbound slots by (time, seq) */
+    struct vdc_index_heap out;      /* outbound slots by (time, seq) */
     /* The copy being sent: packets made as the fabric takes them. */
     struct {
         bool active;
