@@ -82,6 +82,15 @@ int gpu_query(struct gpu_device *gpu, struct higpu_info *info);
 int gpu_peer_access(struct gpu_device *gpu, uint32_t place, int enable);
 int gpu_memcpy_peer(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t length);
 
+/* IPC: a handle for an allocation (its start address) that a peer GPU on the same HiLink fabric can open, getting
+ * the allocation's address in the exporter's memory (and peer access to it); valid until the allocation is freed.
+ * Handles travel between GPUs as mailbox messages: up to HIGPU_MAIL_BYTES to the GPU at `place`; a receive waits
+ * for the oldest message that has landed and says who sent it. */
+int gpu_ipc_get_handle(struct gpu_device *gpu, uint64_t device_address, uint64_t *handle);
+int gpu_ipc_open_handle(struct gpu_device *gpu, uint64_t handle, uint64_t *device_address, uint64_t *size);
+int gpu_mail_send(struct gpu_device *gpu, uint32_t place, const void *data, uint32_t length);
+int gpu_mail_recv(struct gpu_device *gpu, void *data, uint32_t *from, uint32_t *length);
+
 /* Loads PTX text (see VDC_PTX below) and finds module-scope variables. */
 int gpu_module_load(struct gpu_device *gpu, struct gpu_module_handle *module, const char *ptx, uint64_t length);
 int gpu_module_unload(struct gpu_device *gpu, struct gpu_module_handle module);

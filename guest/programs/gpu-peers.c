@@ -1,4 +1,4 @@
-/* gpu-peers [BYTES | access | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
+/* gpu-peers [BYTES | access | ipc | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
  * memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's
  * memory and times the system-scope fence after it, which waits for the store to land; rank 1's kernel polls that
  * flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate the same buffers in
@@ -191,6 +191,56 @@ static int access_peer(struct gpu_device *gpu, struct gpu_module_handle flags, u
     return wrong != 0 || bad != 0;
 }
 
+#define IPC_BYTES (64u << 10)
+
+static int ipc(struct gpu_device *gpu, uint32_t place)
+{
+    uint64_t message[8] = {0};
+    uint32_t from, length;
+    if (place == 1) {
+        uint64_t spacer, buffer, handle;
+        /* A different allocation history from rank 0's: the address is only known through the handle. */
+        if (gpu_malloc(gpu, &spacer, 3u << 20) != GPU_SUCCESS || gpu_malloc(gpu, &buffer, IPC_BYTES) != GPU_SUCCESS ||
+            gpu_ipc_get_handle(gpu, buffer, &handle) != GPU_SUCCESS)
+            return fail(gpu, "export");
+        printf("exported 0x%llx as handle 0x%016llx\n", (unsigned long long)buffer, (unsigned long long)handle);
+        message[0] = handle;
+        if (gpu_mail_send(gpu, 0, message, sizeof message) != GPU_SUCCESS ||
+            gpu_mail_recv(gpu, message, &from, &length) != GPU_SUCCESS)
+            return fail(gpu, "mail");
+        uint8_t *host = vdc_alloc(IPC_BYTES, 64);
+        gpu_memcpy_d2h(gpu, host, buffer, IPC_BYTES);
+        uint32_t wrong = 0;
+        for (uint32_t i = 0; i < IPC_BYTES; i++)
+            wrong += host[i] != pattern(i);
+        printf("GPU %u says it is done: %u of %u bytes wrong; freeing the buffer\n", from, wrong, IPC_BYTES);
+        if (gpu_free(gpu, buffer) != GPU_SUCCESS || gpu_mail_send(gpu, 0, message, 8) != GPU_SUCCESS)
+            return fail(gpu, "free");
+        return wrong != 0;
+    }
+    if (gpu_mail_recv(gpu, message, &from, &length) != GPU_SUCCESS)
+        return fail(gpu, "mail");
+    uint64_t handle = message[0], address, size;
+    if (gpu_ipc_open_handle(gpu, handle, &address, &size) != GPU_SUCCESS)
+        return fail(gpu, "open the handle");
+    printf("handle 0x%016llx from GPU %u (%u bytes of mail) opens 0x%llx, %llu bytes\n", (unsigned long long)handle,
+           from, length, (unsigned long long)address, (unsigned long long)size);
+    uint64_t mine;
+    uint8_t *host = vdc_alloc(IPC_BYTES, 64);
+    for (uint32_t i = 0; i < IPC_BYTES; i++)
+        host[i] = pattern(i);
+    if (gpu_malloc(gpu, &mine, IPC_BYTES) != GPU_SUCCESS || gpu_memcpy_h2d(gpu, mine, host, IPC_BYTES) != GPU_SUCCESS ||
+        gpu_memcpy_peer(gpu, address, mine, IPC_BYTES) != GPU_SUCCESS)
+        return fail(gpu, "copy into the opened buffer");
+    if (gpu_mail_send(gpu, 1, message, 8) != GPU_SUCCESS || gpu_mail_recv(gpu, message, &from, &length) != GPU_SUCCESS)
+        return fail(gpu, "mail");
+    int status = gpu_ipc_open_handle(gpu, handle, &address, &size);
+    printf("the same handle after GPU 1 freed the buffer: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
+    status = gpu_ipc_open_handle(gpu, handle + 1, &address, &size);
+    printf("a handle never exported: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
+    return 0;
+}
+
 int main(void);
 int main(void)
 {
@@ -203,7 +253,7 @@ int main(void)
     uint64_t n = 4u << 20;
     const char *arg = vdc_bootargs();
     int refuse = strcmp(arg, "refusals") == 0, stranded = strcmp(arg, "stranded") == 0;
-    int access = strcmp(arg, "access") == 0;
+    int access = strcmp(arg, "access") == 0, by_handle = strcmp(arg, "ipc") == 0;
     if (*arg >= '0' && *arg <= '9')
         n = strtoul(arg, NULL, 0);
     struct higpu_info info;
@@ -230,6 +280,8 @@ int main(void)
         return refusals(gpu, module, flag, data);
     if (access)
         return access_peer(gpu, module, info.hilink_place, flag, peer_offset);
+    if (by_handle)
+        return ipc(gpu, info.hilink_place);
     return info.hilink_place == 0 ? sender(gpu, module, flag + peer_offset, data, data + peer_offset, n)
                                   : receiver(gpu, module, flag, data, n);
 }

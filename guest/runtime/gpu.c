@@ -290,6 +290,43 @@ int gpu_memcpy_peer(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t
     return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_COPY_PEER, .copy = {src, dst, length}}, NULL);
 }
 
+int gpu_ipc_get_handle(struct gpu_device *gpu, uint64_t device_address, uint64_t *handle)
+{
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_IPC_EXPORT, .ipc.address = device_address},
+                     &done);
+    *handle = status == GPU_SUCCESS ? done.result : 0;
+    return status;
+}
+
+int gpu_ipc_open_handle(struct gpu_device *gpu, uint64_t handle, uint64_t *device_address, uint64_t *size)
+{
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_IPC_IMPORT, .ipc.handle = handle}, &done);
+    *device_address = status == GPU_SUCCESS ? done.result : 0;
+    if (size != NULL)
+        *size = status == GPU_SUCCESS ? done.result2 : 0;
+    return status;
+}
+
+int gpu_mail_send(struct gpu_device *gpu, uint32_t place, const void *data, uint32_t length)
+{
+    return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MAIL_SEND,
+                                           .mail = {(uint64_t)(uintptr_t)data, length, place}}, NULL);
+}
+
+int gpu_mail_recv(struct gpu_device *gpu, void *data, uint32_t *from, uint32_t *length)
+{
+    struct higpu_completion done;
+    int status = run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_MAIL_RECV,
+                                                 .mail = {(uint64_t)(uintptr_t)data, HIGPU_MAIL_BYTES, 0}}, &done);
+    if (from != NULL)
+        *from = status == GPU_SUCCESS ? (uint32_t)done.result : 0;
+    if (length != NULL)
+        *length = status == GPU_SUCCESS ? (uint32_t)done.result2 : 0;
+    return status;
+}
+
 int gpu_query(struct gpu_device *gpu, struct higpu_info *info)
 {
     return run(gpu, (struct higpu_command){.opcode = HIGPU_CMD_QUERY,

@@ -92,7 +92,8 @@ bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, st
     return true;
 }
 
-bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *err)
+/* The index of the allocation that starts at `address`, or allocation_count when none does. */
+static uint32_t allocation_at(const struct gpu_memory *m, uint64_t address)
 {
     uint32_t lo = 0, hi = m->allocation_count;
     while (lo < hi) {
@@ -102,7 +103,22 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
         else
             hi = mid;
     }
-    if (lo == m->allocation_count || m->allocations[lo].address != address)
+    return lo < m->allocation_count && m->allocations[lo].address == address ? lo : m->allocation_count;
+}
+
+bool gpu_memory_allocation_size(const struct gpu_memory *m, uint64_t address, uint64_t *size)
+{
+    uint32_t i = allocation_at(m, address);
+    if (i == m->allocation_count)
+        return false;
+    *size = m->allocations[i].size;
+    return true;
+}
+
+bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *err)
+{
+    uint32_t lo = allocation_at(m, address);
+    if (lo == m->allocation_count)
         return vdc_fail(err, "free of device address 0x%" PRIx64 ": not the start of an allocation", address);
     pages_use(m, address, m->allocations[lo].size, false);
     m->used -= m->allocations[lo].size;

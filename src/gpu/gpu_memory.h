@@ -41,6 +41,8 @@ void gpu_memory_release(struct gpu_memory *m);
 
 /* First fit, aligned to GPU_ALLOC_ALIGN, zero-filled. False when `size` is 0 or nothing large enough is free. */
 bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, struct vdc_error *err);
+/* The size of the allocation that starts at `address`; false when none does. */
+bool gpu_memory_allocation_size(const struct gpu_memory *m, uint64_t address, uint64_t *size);
 /* `address` must be what an allocation returned. */
 bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *err);
 

@@ -18,6 +18,8 @@ static const char *const opcode_names[] = {
     [HIGPU_CMD_EVENT_WAIT] = "EVENT_WAIT",       [HIGPU_CMD_FENCE] = "FENCE",
     [HIGPU_CMD_QUERY] = "QUERY",                 [HIGPU_CMD_MODULE_SYMBOL] = "MODULE_SYMBOL",
     [HIGPU_CMD_PEER_ACCESS] = "PEER_ACCESS",     [HIGPU_CMD_COPY_PEER] = "COPY_PEER",
+    [HIGPU_CMD_IPC_EXPORT] = "IPC_EXPORT",       [HIGPU_CMD_IPC_IMPORT] = "IPC_IMPORT",
+    [HIGPU_CMD_MAIL_SEND] = "MAIL_SEND",         [HIGPU_CMD_MAIL_RECV] = "MAIL_RECV",
 };
 #define OPCODE_LIMIT (sizeof opcode_names / sizeof opcode_names[0])
 
@@ -32,6 +34,8 @@ static const uint64_t used_bytes[OPCODE_LIMIT] = {
     [HIGPU_CMD_EVENT_WAIT] = BYTES(0, 7),    [HIGPU_CMD_FENCE] = 0,
     [HIGPU_CMD_QUERY] = BYTES(0, 15),        [HIGPU_CMD_MODULE_SYMBOL] = BYTES(0, 13),
     [HIGPU_CMD_PEER_ACCESS] = BYTES(0, 7),   [HIGPU_CMD_COPY_PEER] = BYTES(0, 23),
+    [HIGPU_CMD_IPC_EXPORT] = BYTES(0, 7),    [HIGPU_CMD_IPC_IMPORT] = BYTES(8, 15),
+    [HIGPU_CMD_MAIL_SEND] = BYTES(0, 15),    [HIGPU_CMD_MAIL_RECV] = BYTES(0, 15),
 };
 
 const char *higpu_opcode_name(uint32_t opcode)
@@ -118,6 +122,7 @@ static enum higpu_status mem_free(struct run *r)
     struct vdc_error err;
     if (!gpu_memory_free(gpu_get_memory(r->gpu->gpu), r->c->free.address, &err))
         return fail(r, HIGPU_STATUS_BAD_HANDLE, "%s", err.text);
+    higpu_ipc_freed(r->gpu, r->c->free.address); /* its handles import nothing any more */
     return HIGPU_STATUS_OK;
 }
 
@@ -419,6 +424,10 @@ static enum higpu_status dispatch(struct run *r)
     case HIGPU_CMD_QUERY: return query(r);
     case HIGPU_CMD_PEER_ACCESS: return peer_access(r);
     case HIGPU_CMD_COPY_PEER: return copy_peer(r);
+    case HIGPU_CMD_IPC_EXPORT:
+    case HIGPU_CMD_IPC_IMPORT:
+    case HIGPU_CMD_MAIL_SEND:
+    case HIGPU_CMD_MAIL_RECV: return higpu_ipc_command(r->gpu, c, r->out, r->why, &r->time);
     default: return symbol(r);
     }
 }

@@ -231,11 +231,13 @@ bool higpu_mmio(void *device, struct vdc_guest *guest, struct vdc_mmio_access *a
 /* ---- running commands ---- */
 
 /* Whether the queue's fetched command can start now: its engine free (a kernel and a peer copy exclude each other),
- * and an event it waits for reached. */
+ * an event it waits for reached, a message it receives landed. */
 static bool can_start(const struct higpu *gpu, const struct higpu_command *c)
 {
     if (c->opcode == HIGPU_CMD_EVENT_WAIT && c->event.sequence != 0 && c->event.slot < HIGPU_MAX_EVENTS)
         return (int32_t)(gpu->event_sequence[c->event.slot] - c->event.sequence) >= 0;
+    if (c->opcode == HIGPU_CMD_MAIL_RECV)
+        return higpu_mail_waiting(gpu);
     enum higpu_engine e = higpu_engine_of(c->opcode);
     if (e == HIGPU_ENGINE_NONE)
         return true;
@@ -266,7 +268,7 @@ static void execute(struct higpu *gpu, uint32_t queue)
 
 /* Queues whose command waits start it once they can, lowest queue first; a command that starts can let others
  * start (an event record), so until none does. */
-static void start_waiting(struct higpu *gpu)
+void higpu_start_waiting(struct higpu *gpu)
 {
     bool started;
     do {
@@ -300,7 +302,7 @@ static void start_next(struct higpu *gpu, uint32_t queue)
         execute(gpu, queue);
     else
         q->waiting = true;
-    start_waiting(gpu); /* an event record may let others go */
+    higpu_start_waiting(gpu); /* an event record may let others go */
 }
 
 void higpu_command_ends(struct higpu *gpu, uint32_t queue, vdc_time end)
@@ -347,7 +349,7 @@ static void finish(struct higpu *gpu, uint32_t queue, uint32_t index)
     q->running = false;
     if (q->producer != q->started)
         start_next(gpu, queue);
-    start_waiting(gpu); /* the engine it held is free */
+    higpu_start_waiting(gpu); /* the engine it held is free */
 }
 
 static void arrive(struct higpu *gpu, uint32_t queue, uint32_t index)
@@ -372,6 +374,10 @@ static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
 static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct higpu *gpu = self->model;
+    if (ev->kind == HIGPU_EV_MAIL) { /* for the GPU, whatever its queues */
+        higpu_mail_event(gpu, (uint32_t)ev->arg);
+        return;
+    }
     uint32_t index = (uint32_t)vdc_arg_field(ev->arg, 0, 32), epoch = (uint32_t)vdc_arg_field(ev->arg, 32, 24);
     uint32_t queue = (uint32_t)vdc_arg_field(ev->arg, 56, 8);
     if (queue >= HIGPU_MAX_QUEUES || epoch != gpu->queues[queue].epoch || gpu->queues[queue].queue_size == 0)
@@ -504,6 +510,7 @@ void higpu_free(struct higpu *gpu)
     hilink_port_release(&gpu->port);
     higpu_modules_free(gpu);
     higpu_timeline_free(gpu);
+    higpu_ipc_free(gpu);
     gpu_free(gpu->gpu);
     for (uint32_t q = 0; q < HIGPU_MAX_QUEUES; q++)
         free(gpu->queues[q].pending);

@@ -21,6 +21,7 @@ enum higpu_event {
     HIGPU_EV_ARRIVE,       /* index: the command whose completion reaches guest memory */
     HIGPU_EV_WINDOW,       /* on the engine's entity: the running launch's next window */
     HIGPU_EV_MEMORY_DUE,   /* on the engine's entity: a timeline entry's time (higpu_timeline.c) */
+    HIGPU_EV_MAIL,         /* index: the mail slot of a message that lands in the mailbox now (higpu_ipc.c) */
 };
 
 /* What a command occupies while it runs besides its queue: a queue whose next command needs a busy engine waits.
@@ -109,6 +110,14 @@ struct higpu {
     uint64_t memory_op_seq;
     struct vdc_index_heap memory_timeline;
 
+    /* IPC exports and the mailbox (higpu_ipc.c). */
+    struct higpu_export { uint64_t address, size; uint32_t serial; bool live; } exports[HIGPU_MAX_EXPORTS];
+    uint32_t export_serial;
+    struct higpu_mail { uint32_t from, bytes; uint8_t data[HIGPU_MAIL_BYTES]; } *mail_slots; /* landing */
+    uint32_t mail_slot_count, *mail_free, mail_free_count;
+    struct higpu_mail mailbox[HIGPU_MAILBOX_MESSAGES]; /* landed, oldest at mail_head */
+    uint32_t mail_head, mail_count;
+
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];
     vdc_time event_time[HIGPU_MAX_EVENTS];
@@ -143,6 +152,19 @@ vdc_time higpu_execute(struct higpu *gpu, uint32_t queue, uint32_t index, const 
                        struct higpu_completion *out);
 /* The engine a command occupies. */
 enum higpu_engine higpu_engine_of(uint32_t opcode);
+/* Starts the commands that wait, as far as they now can (an engine freed, an event recorded, a message landed). */
+void higpu_start_waiting(struct higpu *gpu);
+
+/* higpu_ipc.c: IPC_EXPORT, IPC_IMPORT, MAIL_SEND and MAIL_RECV (a status, a message in `why`; `time` gains what the
+ * command takes beyond the command time); a MEM_FREE's end of the exports of that allocation; a message landing
+ * (the port's MAIL packet, then its event); whether a MAIL_RECV can start. */
+enum higpu_status higpu_ipc_command(struct higpu *gpu, const struct higpu_command *c, struct higpu_completion *out,
+                                    char *why, vdc_time *time);
+void higpu_ipc_freed(struct higpu *gpu, uint64_t address);
+void higpu_mail_lands(struct higpu *gpu, const struct hilink_packet *p, vdc_time arrive);
+void higpu_mail_event(struct higpu *gpu, uint32_t slot);
+bool higpu_mail_waiting(const struct higpu *gpu);
+void higpu_ipc_free(struct higpu *gpu);
 /* Fills the completion's status; a failure is logged and its message (gpu->message) written for the guest. */
 void higpu_conclude(struct higpu *gpu, uint32_t index, enum higpu_status status, struct higpu_completion *out);
 /* A finished launch's counters and completion fields; its status (a fault's message in gpu->message). */

@@ -18,7 +18,10 @@ static struct higpu *gpu_of_port(struct hilink_port *port)
 
 static void packet_arrives(void *ctx, const struct hilink_packet *p, vdc_time arrive)
 {
-    higpu_timeline_add_packet(ctx, p, arrive);
+    if (p->kind == HILINK_PORT_MAIL)
+        higpu_mail_lands(ctx, p, arrive); /* for the mailbox, not device memory */
+    else
+        higpu_timeline_add_packet(ctx, p, arrive);
 }
 
 static void read_memory(void *ctx, uint64_t address, void *data, uint32_t bytes)

@@ -55,6 +55,9 @@
 #define HIGPU_MAX_NAME 255                /* bytes of a kernel or symbol name */
 #define HIGPU_MAX_PARAMS 4096             /* bytes of a launch's parameter buffer */
 #define HIGPU_MAX_MESSAGE 4096
+#define HIGPU_MAX_EXPORTS 256             /* allocations exported at once (IPC handles) */
+#define HIGPU_MAIL_BYTES 64               /* a mailbox message */
+#define HIGPU_MAILBOX_MESSAGES 256        /* messages a mailbox keeps; more are dropped (and logged) */
 
 /* Commands: the opcode of struct higpu_command. 0 is no command, so a zeroed ring slot is refused. */
 enum higpu_opcode {
@@ -79,6 +82,14 @@ enum higpu_opcode {
     HIGPU_CMD_PEER_ACCESS = 15,  /* peer: place, enable (0 or 1): whether kernels may reach that GPU's memory */
     HIGPU_CMD_COPY_PEER = 16,    /* copy: src device address (its own), dst device address on a peer, length:
                                   * over HiLink; it ends when the peer acknowledges the last byte */
+    HIGPU_CMD_IPC_EXPORT = 17,   /* ipc.address (an allocation's start) -> result: a handle a peer GPU can import;
+                                  * result2: the allocation's size. Valid until the allocation is freed */
+    HIGPU_CMD_IPC_IMPORT = 18,   /* ipc.handle (a peer's export) -> result: the memory's device address, in the
+                                  * exporter's place; result2: its size. Enables peer access to that GPU */
+    HIGPU_CMD_MAIL_SEND = 19,    /* mail: place, guest address and length (1 to HIGPU_MAIL_BYTES) of a message
+                                  * for that GPU's mailbox, carried over HiLink */
+    HIGPU_CMD_MAIL_RECV = 20,    /* mail: guest address and length (at least HIGPU_MAIL_BYTES): the oldest message
+                                  * of its mailbox, waited for -> result: the sender's place; result2: bytes */
 };
 
 /* Completion statuses. */
@@ -149,6 +160,8 @@ struct higpu_command {
         struct { uint64_t address, length; } query;
         struct { uint64_t name; uint32_t module; uint16_t name_length, reserved; } symbol;
         struct { uint32_t place, enable; } peer;
+        struct { uint64_t address, handle; } ipc;       /* EXPORT: address; IMPORT: handle */
+        struct { uint64_t buffer; uint32_t length, place; } mail; /* RECV: place 0 */
         uint64_t raw[7];
     };
 };

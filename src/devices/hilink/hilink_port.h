@@ -24,13 +24,14 @@ enum hilink_port_kind {
     HILINK_PORT_ATOMIC = 7,     /* a kernel's atom (the operation in aux and data): answered by ATOMIC_REPLY */
     HILINK_PORT_ATOMIC_REPLY = 8, /* the old value, with the request's address and tag */
     HILINK_PORT_RED = 9,        /* a kernel's red: applied where it lands; its sender hears when, as for a store */
+    HILINK_PORT_MAIL = 10,      /* a message for the destination's mailbox (its GPU's own use: exchanging handles) */
 };
 
 struct hilink_port_owner {
     void *ctx;
-    /* A write (WRITE, WRITE_LAST, STORE), request (READ, ATOMIC) or RED for the GPU, landing at `arrive` (called at
-     * least one link latency before that): the owner applies or serves it when its GPU reaches that time (a
-     * request's reply goes back with hilink_port_send). */
+    /* A write (WRITE, WRITE_LAST, STORE), request (READ, ATOMIC), RED or MAIL for the GPU, landing at `arrive`
+     * (called at least one link latency before that): the owner applies or serves it when its GPU reaches that
+     * time (a request's reply goes back with hilink_port_send). */
     void (*arrive)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
     /* Reads `bytes` of its own memory for an outbound copy packet. */
     void (*read)(void *ctx, uint64_t address, void *data, uint32_t bytes);
