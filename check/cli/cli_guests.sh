@@ -150,6 +150,17 @@ guest_pins() {
   has pin-gpu-peers-ipc "[   0.000062019] blade1: GPU 0 says it is done: 0 of 65536 bytes wrong; freeing the buffer"
   has pin-gpu-peers-ipc "[   0.000073279] blade0: the same handle after GPU 1 freed the buffer: bad handle: tag 13: handle 0x0100000000000001 was never exported by GPU 1, or its memory was freed"
   has pin-gpu-peers-ipc "[   0.000077784] blade0: a handle never exported: bad handle: tag 14: handle 0x0100000000000002 was never exported by GPU 1, or its memory was freed"
+  # A HiLink port that goes down (faults.schedule): GPU 0's copy to GPU 1 makes no progress and ends at
+  # gpu.peer_timeout with an error completion, GPU 1's kernel waiting for the flag at gpu.kernel_timeout; both guests
+  # fail (exit 1) and the run's records keep everything up to then.
+  pin_run pin-hilink-down 1 53d50fc239d9b4ce scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+    --set 'faults.schedule=5us hilink-down blade1' --set gpu.kernel_timeout=60us --set gpu.peer_timeout=20us
+  has pin-hilink-down "[   0.000128282] blade0: gpu-peers: copy to GPU 1: tag 9: copy to GPU 1 made no progress for gpu.peer_timeout (20 us): its packets cannot leave (is a HiLink port down?); 3899392 bytes were not sent"
+  has pin-hilink-down "guests     0 of 2 exited with 0"
+  expect hilink-fault-no-gpu 2 "entry 1 \('5us hilink-down blade9'\): 'blade9' is no guest's GPU on HiLink; expected blade0 to blade1" \
+    -- "$vdc" run scenarios/gpu-kernels.yaml --set 'faults.schedule=5us hilink-down blade9'
+  expect hilink-fault-no-fabric 2 "there is no HiLink fabric" \
+    -- "$vdc" run scenarios/gpu-kernels.yaml --set hilink.enabled=false --set 'faults.schedule=5us hilink-up blade1'
   # Streams (docs/higpu.md): a kernel and a host copy on two streams overlap (the pair takes the longer one and the
   # commands around it: 11.1 us for 5.916 and 10.6 us); a copy of the kernel's output queued beside it reads it
   # before the kernel wrote it, and after waiting for the kernel's event reads all of it. Window-independent.

@@ -147,7 +147,7 @@ const char *gpu_status_name(int status)
 {
     static const char *const names[] = {"success", "bad command", "bad guest address", "bad device address",
                                         "out of device memory", "bad handle", "PTX error", "launch error",
-                                        "GPU fault", "no such peer", "kernel timeout"};
+                                        "GPU fault", "no such peer", "kernel timeout", "peer timeout"};
     if (status >= 0 && status < (int)(sizeof names / sizeof names[0]))
         return names[status];
     switch (status) {

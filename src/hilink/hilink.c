@@ -179,6 +179,18 @@ void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up)
         port_comes_up(h, gpu);
 }
 
+void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, bool up)
+{
+    assert(gpu < h->p.gpus);
+    struct vdc_entity *port = h->ports[gpu].entity;
+    vdc_schedule_at(port, at, VDC_PRIO_CONTROL, port->id, HILINK_EV_PORT_STATE, up ? 1 : 0);
+}
+
+bool hilink_port_is_up(const struct hilink *h, uint32_t gpu)
+{
+    return gpu < h->p.gpus && h->ports[gpu].up;
+}
+
 void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out)
 {
     assert(gpu < h->p.gpus);

@@ -95,6 +95,10 @@ void hilink_kick(struct hilink *h, uint32_t gpu);
 /* Takes all of GPU `gpu`'s links down (false) or back up: while down nothing crosses them in either direction, what
  * was on its way waits where it is (credits stop), and nothing is lost; traffic resumes where it stopped. */
 void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
+/* The same at virtual time `at` (a scenario's fault), by an event of the GPU's port entity. */
+void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, bool up);
+/* Whether GPU `gpu`'s links are up. */
+bool hilink_port_is_up(const struct hilink *h, uint32_t gpu);
 
 void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out);
 /* The time a lone packet of `bytes` of payload takes from the first bit leaving its GPU to landing in its

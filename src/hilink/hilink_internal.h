@@ -16,6 +16,7 @@ enum hilink_event {
     HILINK_EV_SW_TX_DONE,  /* an output finished serialising; arg: the fabric-wide link it feeds */
     HILINK_EV_SW_CREDIT,   /* a credit back from the destination GPU's input; arg: the fabric-wide link */
     HILINK_EV_SW_RESUME,   /* a GPU's port came back up: restart this plane's outputs toward it; arg: the GPU */
+    HILINK_EV_PORT_STATE,  /* a scheduled fault: the GPU's port goes down (arg 0) or up (arg 1) */
 };
 
 /* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */

@@ -170,6 +170,7 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
         h->ports[gpu].poll_at = VDC_TIME_MAX;
         hilink_gpu_poll(h, gpu);
         break;
+    case HILINK_EV_PORT_STATE: hilink_set_port_up(h, gpu, ev->arg != 0); break;
     default: assert(!"hilink: unknown GPU port event");
     }
 }

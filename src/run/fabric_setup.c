@@ -313,16 +313,20 @@ bool vdc_fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, st
     struct vdc_fault_list list;
     if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))
         return vdc_fail_prefix(err, "faults.schedule");
-    /* The scenario's entries in the fabric's own form: same order, same words for messages. */
+    /* The scenario's entries in the fabric's own form: same order, same words for messages. HiLink's are for the
+     * GPUs' fabric (src/run/hilink_setup.c). */
     struct fabric_fault *faults = vdc_xcalloc(list.count ? list.count : 1, sizeof *faults);
+    size_t count = 0;
     for (size_t i = 0; i < list.count; i++) {
         const struct vdc_fault_entry *e = &list.items[i];
+        if (e->action == VDC_FAULT_HILINK_DOWN || e->action == VDC_FAULT_HILINK_UP)
+            continue;
         static const enum fabric_fault_kind kinds[] = {
             [VDC_FAULT_DOWN] = FABRIC_FAULT_DOWN,           [VDC_FAULT_UP] = FABRIC_FAULT_UP,
             [VDC_FAULT_FLAP] = FABRIC_FAULT_FLAP,           [VDC_FAULT_FAIL_PORT] = FABRIC_FAULT_FAIL_PORT,
             [VDC_FAULT_REPAIR_PORT] = FABRIC_FAULT_REPAIR_PORT, [VDC_FAULT_STUCK] = FABRIC_FAULT_STUCK,
             [VDC_FAULT_ERRORS] = FABRIC_FAULT_ERRORS};
-        faults[i] = (struct fabric_fault){.number = e->number,
+        faults[count++] = (struct fabric_fault){.number = e->number,
                                           .text = e->text,
                                           .kind_name = vdc_fault_action_name(e->action),
                                           .at = e->at,
@@ -332,7 +336,7 @@ bool vdc_fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, st
                                           .until = e->until,
                                           .probability = e->probability};
     }
-    struct fabric_fault_plan plan = {.entries = faults, .count = list.count, .reroute_delay = sc->faults.reroute_delay};
+    struct fabric_fault_plan plan = {.entries = faults, .count = count, .reroute_delay = sc->faults.reroute_delay};
     bool ok = fabric_faults_schedule(f, &plan, err);
     free(faults);
     vdc_fault_list_free(&list);

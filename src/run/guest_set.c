@@ -145,7 +145,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->scenario = sc;
     set->sim = sim;
     if (sc->guests.program[0] == '\0')
-        return true;
+        return vdc_hilink_setup_faults(NULL, sc, 0, err); /* no guests, no GPUs: HiLink faults have no target */
     uint32_t count = (uint32_t)(sc->guests.count ? sc->guests.count : sc->topology.blades);
     struct sysinfo info;
     if (sysinfo(&info) == 0) {
@@ -198,6 +198,8 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
         if (!vdc_guest_create(&set->guests[rank], sim, VDC_IDS_GUEST_BASE + rank, &config, set->program, size, err))
             return false;
     }
+    if (!vdc_hilink_setup_faults(set->hilink, sc, count, err))
+        return false;
     return true;
 }
 

@@ -4,7 +4,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "scenario/fault_list.h"
 #include "scenario/keys.h"
 #include "scheduler/entity_ids.h"
 
@@ -67,4 +70,39 @@ struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *
     if (!hilink_params_validate(&p, err))
         return NULL;
     return hilink_create(sim, &p, VDC_IDS_HILINK_BASE, err);
+}
+
+/* The place of the GPU of guest `name` (bladeN, N < gpus), or gpus when it is none. */
+static uint32_t place_of_guest(const char *name, uint32_t gpus)
+{
+    size_t digits = strlen(name) > 5 ? strspn(name + 5, "0123456789") : 0;
+    if (strncmp(name, "blade", 5) != 0 || digits == 0 || digits > 5 || name[5 + digits] != '\0' ||
+        (digits > 1 && name[5] == '0'))
+        return gpus;
+    unsigned long place = strtoul(name + 5, NULL, 10);
+    return place < gpus ? (uint32_t)place : gpus;
+}
+
+bool vdc_hilink_setup_faults(struct hilink *h, const struct vdc_scenario *sc, uint32_t gpus, struct vdc_error *err)
+{
+    struct vdc_fault_list list;
+    if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))
+        return vdc_fail_prefix(err, "faults.schedule");
+    bool ok = true;
+    for (size_t i = 0; i < list.count && ok; i++) {
+        const struct vdc_fault_entry *e = &list.items[i];
+        if (e->action != VDC_FAULT_HILINK_DOWN && e->action != VDC_FAULT_HILINK_UP)
+            continue;
+        uint32_t place = place_of_guest(e->target, gpus);
+        if (h == NULL)
+            ok = vdc_fail(err, "faults.schedule: entry %u ('%s'): there is no HiLink fabric (it needs hilink.enabled "
+                               "and 2 to 64 guests with guests.gpu)", e->number, e->text);
+        else if (place == gpus)
+            ok = vdc_fail(err, "faults.schedule: entry %u ('%s'): '%s' is no guest's GPU on HiLink; expected blade0 "
+                               "to blade%u", e->number, e->text, e->target, gpus - 1);
+        else
+            hilink_schedule_port_state(h, place, e->at, e->action == VDC_FAULT_HILINK_UP);
+    }
+    vdc_fault_list_free(&list);
+    return ok;
 }

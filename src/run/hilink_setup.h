@@ -16,5 +16,8 @@ void vdc_hilink_add_keys(void);
  * message in err->text (check it) when its keys make no fabric. */
 struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *sc, uint32_t gpus,
                                 struct vdc_error *err);
+/* Schedules the `hilink-down` and `hilink-up` entries of faults.schedule on `h` (NULL: there is no HiLink, and any
+ * such entry is an error), a guest `bladeN` naming the GPU at place N of `gpus`. */
+bool vdc_hilink_setup_faults(struct hilink *h, const struct vdc_scenario *sc, uint32_t gpus, struct vdc_error *err);
 
 #endif

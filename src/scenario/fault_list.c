@@ -25,9 +25,11 @@ static const struct action_form forms[] = {
     {"repair-port", VDC_FAULT_REPAIR_PORT, 3, "TIME repair-port SWITCH/PEER or SWITCH:N"},
     {"stuck", VDC_FAULT_STUCK, 3, "TIME stuck HOST"},
     {"errors", VDC_FAULT_ERRORS, 4, "TIME errors NODE/NODE PROBABILITY"},
+    {"hilink-down", VDC_FAULT_HILINK_DOWN, 3, "TIME hilink-down GUEST"},
+    {"hilink-up", VDC_FAULT_HILINK_UP, 3, "TIME hilink-up GUEST"},
 };
 #define FORM_COUNT (sizeof forms / sizeof forms[0])
-static const char action_names[] = "down, up, flap, fail-port, repair-port, stuck, errors";
+static const char action_names[] = "down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up";
 
 const char *vdc_fault_action_name(enum vdc_fault_action action)
 {
@@ -162,6 +164,12 @@ static bool read_entry(struct entry_reader *e, struct vdc_fault_entry *out, stru
     case VDC_FAULT_STUCK:
         ok = strchr(target, '/') == NULL ||
              entry_fail(err, e, "'%s' is a link, not a host; expected %s", target, form->form);
+        break;
+    case VDC_FAULT_HILINK_DOWN:
+    case VDC_FAULT_HILINK_UP:
+        ok = strpbrk(target, "/:") == NULL ||
+             entry_fail(err, e, "'%s' is not a guest; expected %s (a guest's name, such as blade3)", target,
+                        form->form);
         break;
     case VDC_FAULT_FLAP: ok = read_link(e, form, target, err) && read_flap(e, form, out, err); break;
     case VDC_FAULT_ERRORS:

@@ -17,6 +17,8 @@ enum vdc_fault_action {
     VDC_FAULT_REPAIR_PORT, /* TIME repair-port SWITCH/PEER or SWITCH:N */
     VDC_FAULT_STUCK,       /* TIME stuck HOST */
     VDC_FAULT_ERRORS,      /* TIME errors NODE/NODE PROBABILITY */
+    VDC_FAULT_HILINK_DOWN, /* TIME hilink-down GUEST: every HiLink link of the guest's GPU */
+    VDC_FAULT_HILINK_UP,   /* TIME hilink-up GUEST */
 };
 
 struct vdc_fault_entry {
@@ -24,7 +26,7 @@ struct vdc_fault_entry {
     char *text;                 /* the entry as written, without surrounding blanks */
     vdc_time at;
     enum vdc_fault_action action;
-    char *target;               /* NODE/NODE, SWITCH/PEER, SWITCH:N or HOST, as written */
+    char *target;               /* NODE/NODE, SWITCH/PEER, SWITCH:N, HOST or GUEST, as written */
     vdc_time period, until;     /* flap */
     double probability;         /* errors: per frame, each direction */
 };

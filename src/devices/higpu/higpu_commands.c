@@ -388,10 +388,7 @@ static enum higpu_status copy_peer(struct run *r)
         return fail(r, HIGPU_STATUS_BAD_DEVICE_ADDRESS, "on peer GPU %u: %s", (uint32_t)place, why);
     if (c->copy.length == 0)
         return HIGPU_STATUS_OK;
-    hilink_port_copy(&gpu->port, (uint32_t)place, c->copy.src, c->copy.dst, c->copy.length, c->tag,
-                     vdc_time_add(higpu_now(gpu), r->time));
-    gpu->peer_copy_running = true;
-    gpu->peer_copy_queue = r->queue;
+    higpu_peer_copy_begin(gpu, r->queue, (uint32_t)place, c, vdc_time_add(higpu_now(gpu), r->time));
     return HIGPU_STATUS_OK;
 }
 
@@ -444,6 +441,7 @@ static enum higpu_error error_of(enum higpu_status status)
     case HIGPU_STATUS_GPU_FAULT: return HIGPU_ERR_FAULT;
     case HIGPU_STATUS_NO_PEER: return HIGPU_ERR_PEER;
     case HIGPU_STATUS_KERNEL_TIMEOUT: return HIGPU_ERR_FAULT;
+    case HIGPU_STATUS_PEER_TIMEOUT: return HIGPU_ERR_PEER;
     default: return HIGPU_ERR_BAD_COMMAND;
     }
 }

@@ -22,6 +22,7 @@ enum higpu_event {
     HIGPU_EV_WINDOW,       /* on the engine's entity: the running launch's next window */
     HIGPU_EV_MEMORY_DUE,   /* on the engine's entity: a timeline entry's time (higpu_timeline.c) */
     HIGPU_EV_MAIL,         /* index: the mail slot of a message that lands in the mailbox now (higpu_ipc.c) */
+    HIGPU_EV_PEER_CHECK,   /* on the engine's entity; arg: a copy to a peer: has it made progress lately? */
 };
 
 /* What a command occupies while it runs besides its queue: a queue whose next command needs a busy engine waits.
@@ -101,6 +102,8 @@ struct higpu {
     struct hilink_port port;
     bool peer_copy_running;        /* a COPY_PEER is sending: its acknowledgement ends the command */
     uint32_t peer_copy_queue;
+    uint64_t peer_copy_serial;     /* the copy's tag on the wire: an acknowledgement of one given up is ignored */
+    vdc_time peer_copy_started;
 
     /* What reaches device memory from outside the SMs, by (time, seq) (higpu_timeline.c). */
     struct higpu_memory_op *memory_ops;
@@ -189,6 +192,10 @@ void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit);
 /* The engine's event at an entry's time. */
 void higpu_timeline_due(struct higpu *gpu, vdc_time t);
 void higpu_timeline_free(struct higpu *gpu);
+/* A copy to a peer starts sending at `ready` (its progress watched); the watch's event. */
+void higpu_peer_copy_begin(struct higpu *gpu, uint32_t queue, uint32_t place, const struct higpu_command *c,
+                           vdc_time ready);
+void higpu_peer_copy_check(struct higpu *gpu, uint64_t serial);
 /* A peer's request or red, served on device memory at `at` (higpu_peer.c). */
 void higpu_peer_serve(struct higpu *gpu, const struct hilink_packet *request, vdc_time at);
 /* The GPU cycle of the running launch at virtual time `t` (the first whose time is not before it), and back. */

@@ -80,4 +80,6 @@ void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev)
         higpu_kernel_window(gpu);
     else if (ev->kind == HIGPU_EV_MEMORY_DUE)
         higpu_timeline_due(gpu, ev->time);
+    else if (ev->kind == HIGPU_EV_PEER_CHECK)
+        higpu_peer_copy_check(gpu, ev->arg);
 }

@@ -1,6 +1,7 @@
 /* HiGPU's HiLink port: its kernels' stores, loads and atomics to peers and its COPY_PEER commands leave through it;
  * what peers write or ask goes into the GPU's timeline (higpu_timeline.c) at the time it lands and is served from
  * there, and replies to its kernels' requests reach their registers at the cycle they land. */
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,10 +39,52 @@ static void read_memory(void *ctx, uint64_t address, void *data, uint32_t bytes)
 static void copy_done(void *ctx, uint64_t tag, vdc_time arrive)
 {
     struct higpu *gpu = ctx;
-    (void)tag;
+    if (!gpu->peer_copy_running || tag != gpu->peer_copy_serial)
+        return; /* a copy given up (PEER_TIMEOUT) */
     gpu->peer_copy_running = false;
     gpu->stats.copy_ps += arrive - gpu->queues[gpu->peer_copy_queue].current.start_ps;
     higpu_command_ends(gpu, gpu->peer_copy_queue, arrive);
+}
+
+void higpu_peer_copy_begin(struct higpu *gpu, uint32_t queue, uint32_t place, const struct higpu_command *c,
+                           vdc_time ready)
+{
+    gpu->peer_copy_running = true;
+    gpu->peer_copy_queue = queue;
+    gpu->peer_copy_started = ready;
+    gpu->peer_copy_serial++;
+    hilink_port_copy(&gpu->port, place, c->copy.src, c->copy.dst, c->copy.length, gpu->peer_copy_serial, ready);
+    vdc_schedule_at(gpu->engine, vdc_time_add(ready, gpu->params.peer_timeout), VDC_PRIO_STEP, gpu->engine->id,
+                    HIGPU_EV_PEER_CHECK, gpu->peer_copy_serial);
+}
+
+/* The copy's watch, on the engine's entity with the windows, out of the digest (a watch that finds progress changes
+ * nothing; one that gives up ends the command, which is folded): no packet has left and no acknowledgement come for gpu.peer_timeout (its port or the peer's
+ * is down, or the fabric holds its packets): the copy is given up with an error completion; what it sent stays on
+ * its way and lands if the links come back. Otherwise the watch looks again a timeout after the last packet. */
+void higpu_peer_copy_check(struct higpu *gpu, uint64_t serial)
+{
+    if (!gpu->peer_copy_running || serial != gpu->peer_copy_serial)
+        return;
+    vdc_time last = gpu->port.copy.last_sent > gpu->peer_copy_started ? gpu->port.copy.last_sent
+                                                                       : gpu->peer_copy_started;
+    vdc_time deadline = vdc_time_add(last, gpu->params.peer_timeout);
+    if (deadline > higpu_now(gpu)) {
+        vdc_schedule_at(gpu->engine, deadline, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_PEER_CHECK, serial);
+        return;
+    }
+    hilink_port_cancel_copy(&gpu->port);
+    gpu->peer_copy_running = false;
+    struct higpu_queue *q = &gpu->queues[gpu->peer_copy_queue];
+    char limit[32];
+    vdc_time_format(limit, sizeof limit, gpu->params.peer_timeout);
+    snprintf(gpu->message, HIGPU_MAX_MESSAGE, "copy to GPU %u made no progress for gpu.peer_timeout (%s): %s; %" PRIu64
+             " bytes were not sent", gpu->port.copy.dst_place, limit,
+             gpu->port.copy.left > 0 ? "its packets cannot leave (is a HiLink port down?)"
+                                     : "the peer's acknowledgement did not come (is a HiLink port down?)",
+             gpu->port.copy.left);
+    higpu_conclude(gpu, q->started - 1, HIGPU_STATUS_PEER_TIMEOUT, &q->current);
+    higpu_command_ends(gpu, gpu->peer_copy_queue, higpu_now(gpu));
 }
 
 /* ---- the GPU core's peer operations ---- */

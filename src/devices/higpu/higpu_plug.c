@@ -16,7 +16,7 @@ struct higpu_config {
     unsigned preset;      /* index in gpu_presets */
     uint64_t pcie_generation, pcie_lanes;
     unsigned pcie_layout; /* enum vdc_pcie_layout */
-    vdc_time pcie_latency, command_time, window, kernel_timeout;
+    vdc_time pcie_latency, command_time, window, kernel_timeout, peer_timeout;
     char *params;         /* "key=value; ..." from gpu.<param> keys, applied in order over the preset */
 };
 
@@ -51,6 +51,9 @@ static const struct vdc_key higpu_keys[] = {
     {"gpu.kernel_timeout", VDC_KEY_TIME, FIELD(kernel_timeout), "1s", VDC_US, 3600 * VDC_SEC,
      .doc = "Virtual time a kernel may run; past it the kernel is stopped and its launch ends in an error completion "
             "(a kernel that waits for a flag nobody sets would otherwise run for ever)."},
+    {"gpu.peer_timeout", VDC_KEY_TIME, FIELD(peer_timeout), "1ms", VDC_US, 3600 * VDC_SEC,
+     .doc = "Virtual time a copy to a peer GPU may go with no packet leaving and no acknowledgement coming (a HiLink "
+            "port that is down); past it the copy ends in an error completion (PEER_TIMEOUT)."},
     {"gpu.<param>", VDC_KEY_FAMILY, FIELD(params), "", .member_check = gpu_params_check,
      .doc = "Any parameter of the GPU's timing model over the preset's value, e.g. `gpu.sm_count: 66`, "
             "`gpu.l2_latency: 200`, `gpu.latency.fp32: 4` (in YAML nested: `latency:` then `fp32: 4`); the "
@@ -74,6 +77,7 @@ static bool params_of(const struct higpu_config *c, unsigned cause_bit, struct h
     params->command_time = c->command_time;
     params->window = c->window;
     params->kernel_timeout = c->kernel_timeout;
+    params->peer_timeout = c->peer_timeout;
     params->cause_mask = UINT64_C(1) << cause_bit;
     bool behind_switch = c->pcie_layout == VDC_PCIE_BEHIND_SWITCH;
     params->pcie_root_port = behind_switch ? 0 : 1;

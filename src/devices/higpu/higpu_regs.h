@@ -105,6 +105,7 @@ enum higpu_status {
     HIGPU_STATUS_GPU_FAULT = 8,      /* the kernel faulted: block, thread and address in the completion */
     HIGPU_STATUS_NO_PEER = 9,        /* no GPU at that place on this GPU's HiLink fabric (or none at all) */
     HIGPU_STATUS_KERNEL_TIMEOUT = 10, /* the kernel ran past gpu.kernel_timeout and was stopped */
+    HIGPU_STATUS_PEER_TIMEOUT = 11,  /* a copy to a peer made no progress for gpu.peer_timeout (a HiLink port down) */
 };
 
 /* Why the device logged a guest error (LAST_ERROR, the completion's error field, the log line). */

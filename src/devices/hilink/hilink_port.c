@@ -92,9 +92,15 @@ void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src
     hilink_kick(port->fabric, port->place);
 }
 
-/* The copy's next packet: 256 bytes, or what is left, the last one asking for an acknowledgement. */
-static void copy_packet(struct hilink_port *port, struct hilink_packet *out)
+void hilink_port_cancel_copy(struct hilink_port *port)
 {
+    port->copy.active = false;
+}
+
+/* The copy's next packet: 256 bytes, or what is left, the last one asking for an acknowledgement. */
+static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc_time now)
+{
+    port->copy.last_sent = now;
     uint32_t bytes = port->copy.left < HILINK_MAX_PAYLOAD ? (uint32_t)port->copy.left : HILINK_MAX_PAYLOAD;
     *out = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)port->copy.dst_place,
                                   .kind = bytes == port->copy.left ? HILINK_PORT_WRITE_LAST : HILINK_PORT_WRITE,
@@ -121,7 +127,7 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
         return true;
     }
     if (copy <= now) {
-        copy_packet(port, out);
+        copy_packet(port, out, now);
         return true;
     }
     *wake = queued < copy ? queued : copy;

@@ -80,6 +80,7 @@ struct hilink_port {
         uint32_t dst_place;
         uint64_t src, dst, left, tag;
         vdc_time ready;
+        vdc_time last_sent;     /* when its latest packet left */
     } copy;
 
     struct hilink_port_counters counters;
@@ -102,6 +103,8 @@ void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
                       uint64_t tag, vdc_time ready);
 
+/* Gives the copy up: no more of its packets leave (those sent stay on their way). */
+void hilink_port_cancel_copy(struct hilink_port *port);
 /* A reply the owner was handed (its `reply`), and letting its slot go. */
 const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot);
 void hilink_port_release_slot(struct hilink_port *port, uint32_t slot);
