@@ -142,14 +142,16 @@ guest_pins() {
   pin_run pin-gpu-peers-stranded 1 339b86e2bbfc7b4b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=stranded --set gpu.kernel_timeout=20us
   has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39608 cycles: does it wait for a flag nobody sets?"
-  # IPC handles over the mailbox (docs/hilink.md): GPU 1 exports a buffer, mails the handle; GPU 0 opens it and
-  # copies into it; after the free, that handle and one never exported are refused with their GPU and handle.
-  pin_run pin-gpu-peers-ipc 0 ae89604212ffd4b8 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  # IPC handles over the mailbox (docs/hilink.md): GPU 1 exports a buffer, mails the handle; GPU 0 opens it, copies
+  # into it and pulls the bytes back (read requests); after the free, that handle and one never exported are
+  # refused with their GPU and handle.
+  pin_run pin-gpu-peers-ipc 0 73220b55cec6fd3b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=ipc
   has pin-gpu-peers-ipc "[   0.000040561] blade0: handle 0x0100000000000001 from GPU 1 (64 bytes of mail) opens 0x20000700100, 65536 bytes"
-  has pin-gpu-peers-ipc "[   0.000062019] blade1: GPU 0 says it is done: 0 of 65536 bytes wrong; freeing the buffer"
-  has pin-gpu-peers-ipc "[   0.000073279] blade0: the same handle after GPU 1 freed the buffer: bad handle: tag 13: handle 0x0100000000000001 was never exported by GPU 1, or its memory was freed"
-  has pin-gpu-peers-ipc "[   0.000077784] blade0: a handle never exported: bad handle: tag 14: handle 0x0100000000000002 was never exported by GPU 1, or its memory was freed"
+  has pin-gpu-peers-ipc "[   0.000066064] blade0: copied back from GPU 1: 0 of 65536 bytes wrong"
+  has pin-gpu-peers-ipc "[   0.000077206] blade1: GPU 0 says it is done: 0 of 65536 bytes wrong; freeing the buffer"
+  has pin-gpu-peers-ipc "[   0.000088466] blade0: the same handle after GPU 1 freed the buffer: bad handle: tag 18: handle 0x0100000000000001 was never exported by GPU 1, or its memory was freed"
+  has pin-gpu-peers-ipc "[   0.000092971] blade0: a handle never exported: bad handle: tag 19: handle 0x0100000000000002 was never exported by GPU 1, or its memory was freed"
   # A HiLink port that goes down (faults.schedule): GPU 0's copy to GPU 1 makes no progress and ends at
   # gpu.peer_timeout with an error completion, GPU 1's kernel waiting for the flag at gpu.kernel_timeout; both guests
   # fail (exit 1) and the run's records keep everything up to then.

@@ -77,8 +77,8 @@ int gpu_memset(struct gpu_device *gpu, uint64_t device_address, uint8_t value, u
 int gpu_query(struct gpu_device *gpu, struct higpu_info *info);
 
 /* HiLink peers (GPUs on this GPU's peer fabric, by place; QUERY gives its own place and the fabric's GPUs): lets
- * this GPU's kernels reach the peer's memory, or stops them; copies `length` bytes of this GPU's memory at `src` to
- * `dst`, an address in the peer's memory (a peer's memory lies at its own place of the shared address space). */
+ * this GPU's kernels reach the peer's memory, or stops them; copies `length` bytes between this GPU's memory and a
+ * peer's, either way (a peer's memory lies at its own place of the shared address space). */
 int gpu_peer_access(struct gpu_device *gpu, uint32_t place, int enable);
 int gpu_memcpy_peer(struct gpu_device *gpu, uint64_t dst, uint64_t src, uint64_t length);
 

@@ -1,4 +1,4 @@
-/* gpu-peers [BYTES | access | ipc | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
+/* gpu-peers [BYTES | access | ipc [BYTES] | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
  * memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's
  * memory and times the system-scope fence after it, which waits for the store to land; rank 1's kernel polls that
  * flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate the same buffers in
@@ -191,7 +191,8 @@ static int access_peer(struct gpu_device *gpu, struct gpu_module_handle flags, u
     return wrong != 0 || bad != 0;
 }
 
-#define IPC_BYTES (64u << 10)
+static uint32_t ipc_bytes = 64u << 10;
+#define IPC_BYTES ipc_bytes
 
 static int ipc(struct gpu_device *gpu, uint32_t place)
 {
@@ -232,13 +233,32 @@ static int ipc(struct gpu_device *gpu, uint32_t place)
     if (gpu_malloc(gpu, &mine, IPC_BYTES) != GPU_SUCCESS || gpu_memcpy_h2d(gpu, mine, host, IPC_BYTES) != GPU_SUCCESS ||
         gpu_memcpy_peer(gpu, address, mine, IPC_BYTES) != GPU_SUCCESS)
         return fail(gpu, "copy into the opened buffer");
+    /* And back: the same bytes pulled from GPU 1's buffer (read requests over HiLink) into another of its own. */
+    uint64_t back;
+    uint32_t start, stop;
+    uint64_t ps = 0;
+    gpu_event_create(gpu, &start);
+    gpu_event_create(gpu, &stop);
+    if (gpu_malloc(gpu, &back, IPC_BYTES) != GPU_SUCCESS)
+        return fail(gpu, "allocate");
+    gpu_event_record(gpu, start);
+    if (gpu_memcpy_peer(gpu, back, address, IPC_BYTES) != GPU_SUCCESS)
+        return fail(gpu, "copy from the opened buffer");
+    gpu_event_record(gpu, stop);
+    gpu_event_elapsed_ps(gpu, start, stop, &ps);
+    gpu_memcpy_d2h(gpu, host, back, IPC_BYTES);
+    uint32_t wrong = 0;
+    for (uint32_t i = 0; i < IPC_BYTES; i++)
+        wrong += host[i] != pattern(i);
+    printf("copied back from GPU 1: %u of %u bytes wrong\n", wrong, IPC_BYTES);
+    print_time("copy from GPU 1 over HiLink", IPC_BYTES, ps);
     if (gpu_mail_send(gpu, 1, message, 8) != GPU_SUCCESS || gpu_mail_recv(gpu, message, &from, &length) != GPU_SUCCESS)
         return fail(gpu, "mail");
     int status = gpu_ipc_open_handle(gpu, handle, &address, &size);
     printf("the same handle after GPU 1 freed the buffer: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
     status = gpu_ipc_open_handle(gpu, handle + 1, &address, &size);
     printf("a handle never exported: %s: %s\n", gpu_status_name(status), gpu_error_text(gpu));
-    return 0;
+    return wrong != 0;
 }
 
 int main(void);
@@ -253,7 +273,9 @@ int main(void)
     uint64_t n = 4u << 20;
     const char *arg = vdc_bootargs();
     int refuse = strcmp(arg, "refusals") == 0, stranded = strcmp(arg, "stranded") == 0;
-    int access = strcmp(arg, "access") == 0, by_handle = strcmp(arg, "ipc") == 0;
+    int access = strcmp(arg, "access") == 0, by_handle = memcmp(arg, "ipc", 3) == 0 && (arg[3] == '\0' || arg[3] == ' ');
+    if (by_handle && arg[3] == ' ')
+        ipc_bytes = (uint32_t)strtoul(arg + 4, NULL, 0); /* "ipc BYTES": the copies' size */
     if (*arg >= '0' && *arg <= '9')
         n = strtoul(arg, NULL, 0);
     struct higpu_info info;

@@ -369,26 +369,40 @@ static enum higpu_status peer_access(struct run *r)
     return s;
 }
 
-/* A copy from this GPU's memory to a peer's, over HiLink: its bytes leave as posted writes of 256 bytes once the
- * command has started (C), and the command ends when the peer's acknowledgement of the last one is back. */
+/* The place an address of the shared address space lies in (GPU_MAX_PLACES: none). */
+static uint32_t place_of(uint64_t address)
+{
+    uint64_t place = address >= GPU_GLOBAL_BASE ? (address - GPU_GLOBAL_BASE) / GPU_PLACE_BYTES : UINT64_MAX;
+    return place < GPU_MAX_PLACES ? (uint32_t)place : GPU_MAX_PLACES;
+}
+
+/* A copy between this GPU's memory and a peer's, over HiLink, once the command has started (C): to the peer when
+ * the destination is the peer's (posted writes of 256 bytes, ended by the peer's acknowledgement of the last), from
+ * the peer when the source is (read requests, ended by the last reply). */
 static enum higpu_status copy_peer(struct run *r)
 {
     const struct higpu_command *c = r->c;
     struct higpu *gpu = r->gpu;
-    uint64_t place = c->copy.dst >= GPU_GLOBAL_BASE ? (c->copy.dst - GPU_GLOBAL_BASE) / GPU_PLACE_BYTES : UINT64_MAX;
-    enum higpu_status s = peer_at(r, place < GPU_MAX_PLACES ? (uint32_t)place : GPU_MAX_PLACES);
+    bool pulls = place_of(c->copy.dst) == gpu->params.place;
+    uint64_t mine = pulls ? c->copy.dst : c->copy.src, theirs = pulls ? c->copy.src : c->copy.dst;
+    uint32_t place = place_of(theirs);
+    enum higpu_status s = peer_at(r, place);
     if (s != HIGPU_STATUS_OK)
         return s;
-    if (!higpu_device_range(gpu, c->copy.src, c->copy.length, "copy source", r->why))
+    if (!higpu_device_range(gpu, mine, c->copy.length, pulls ? "copy destination" : "copy source", r->why))
         return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
-    struct hilink_port *peer = hilink_gpu_context(gpu->port.fabric, (uint32_t)place);
+    struct hilink_port *peer = hilink_gpu_context(gpu->port.fabric, place);
     struct higpu *peer_gpu = (struct higpu *)((char *)peer - offsetof(struct higpu, port));
     char why[HIGPU_MAX_MESSAGE];
-    if (!higpu_device_range(peer_gpu, c->copy.dst, c->copy.length, "copy destination", why))
-        return fail(r, HIGPU_STATUS_BAD_DEVICE_ADDRESS, "on peer GPU %u: %s", (uint32_t)place, why);
+    if (!higpu_device_range(peer_gpu, theirs, c->copy.length, pulls ? "copy source" : "copy destination", why))
+        return fail(r, HIGPU_STATUS_BAD_DEVICE_ADDRESS, "on peer GPU %u: %s", place, why);
     if (c->copy.length == 0)
         return HIGPU_STATUS_OK;
-    higpu_peer_copy_begin(gpu, r->queue, (uint32_t)place, c, vdc_time_add(higpu_now(gpu), r->time));
+    vdc_time ready = vdc_time_add(higpu_now(gpu), r->time);
+    if (pulls)
+        higpu_peer_pull_begin(gpu, r->queue, place, c, ready);
+    else
+        higpu_peer_copy_begin(gpu, r->queue, place, c, ready);
     return HIGPU_STATUS_OK;
 }
 

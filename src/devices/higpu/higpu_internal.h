@@ -100,10 +100,14 @@ struct higpu {
 
     /* Its HiLink port (higpu_peer.c); port.fabric NULL when it is on none. */
     struct hilink_port port;
-    bool peer_copy_running;        /* a COPY_PEER is sending: its acknowledgement ends the command */
+    /* The COPY_PEER running (higpu_peer_copy.c): pushing (the port sends, the acknowledgement ends it) or pulling
+     * (read requests it sends, the replies landing in its memory; the last ends it). */
+    bool peer_copy_running;
+    bool peer_copy_pulls;
     uint32_t peer_copy_queue;
-    uint64_t peer_copy_serial;     /* the copy's tag on the wire: an acknowledgement of one given up is ignored */
-    vdc_time peer_copy_started;
+    uint64_t peer_copy_serial;     /* the copy's tag on the wire: what comes back for one given up is ignored */
+    vdc_time peer_copy_started, peer_copy_progress;
+    struct { uint32_t place; uint64_t src, dst, length, requested, landed; } pull;
 
     /* What reaches device memory from outside the SMs, by (time, seq) (higpu_timeline.c). */
     struct higpu_memory_op *memory_ops;
@@ -192,9 +196,16 @@ void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit);
 /* The engine's event at an entry's time. */
 void higpu_timeline_due(struct higpu *gpu, vdc_time t);
 void higpu_timeline_free(struct higpu *gpu);
-/* A copy to a peer starts sending at `ready` (its progress watched); the watch's event. */
+/* higpu_peer_copy.c: a COPY_PEER pushing to a peer or pulling from one starts at `ready` (its progress watched);
+ * the port's acknowledgement of a push, a pull's reply, the watch's event. Pull replies carry HIGPU_PULL_TAG. */
+#define HIGPU_PULL_TAG (UINT64_C(1) << 63)
+#define HIGPU_PULL_WINDOW 2048    /* read requests a pulling copy keeps outstanding (512 KiB) */
 void higpu_peer_copy_begin(struct higpu *gpu, uint32_t queue, uint32_t place, const struct higpu_command *c,
                            vdc_time ready);
+void higpu_peer_pull_begin(struct higpu *gpu, uint32_t queue, uint32_t place, const struct higpu_command *c,
+                           vdc_time ready);
+void higpu_peer_copy_done(void *ctx, uint64_t tag, vdc_time arrive);
+void higpu_peer_pull_reply(struct higpu *gpu, uint32_t slot, vdc_time arrive);
 void higpu_peer_copy_check(struct higpu *gpu, uint64_t serial);
 /* A peer's request or red, served on device memory at `at` (higpu_peer.c). */
 void higpu_peer_serve(struct higpu *gpu, const struct hilink_packet *request, vdc_time at);

@@ -36,57 +36,6 @@ static void read_memory(void *ctx, uint64_t address, void *data, uint32_t bytes)
         memset(data, 0, bytes);
 }
 
-static void copy_done(void *ctx, uint64_t tag, vdc_time arrive)
-{
-    struct higpu *gpu = ctx;
-    if (!gpu->peer_copy_running || tag != gpu->peer_copy_serial)
-        return; /* a copy given up (PEER_TIMEOUT) */
-    gpu->peer_copy_running = false;
-    gpu->stats.copy_ps += arrive - gpu->queues[gpu->peer_copy_queue].current.start_ps;
-    higpu_command_ends(gpu, gpu->peer_copy_queue, arrive);
-}
-
-void higpu_peer_copy_begin(struct higpu *gpu, uint32_t queue, uint32_t place, const struct higpu_command *c,
-                           vdc_time ready)
-{
-    gpu->peer_copy_running = true;
-    gpu->peer_copy_queue = queue;
-    gpu->peer_copy_started = ready;
-    gpu->peer_copy_serial++;
-    hilink_port_copy(&gpu->port, place, c->copy.src, c->copy.dst, c->copy.length, gpu->peer_copy_serial, ready);
-    vdc_schedule_at(gpu->engine, vdc_time_add(ready, gpu->params.peer_timeout), VDC_PRIO_STEP, gpu->engine->id,
-                    HIGPU_EV_PEER_CHECK, gpu->peer_copy_serial);
-}
-
-/* The copy's watch, on the engine's entity with the windows, out of the digest (a watch that finds progress changes
- * nothing; one that gives up ends the command, which is folded): no packet has left and no acknowledgement come for gpu.peer_timeout (its port or the peer's
- * is down, or the fabric holds its packets): the copy is given up with an error completion; what it sent stays on
- * its way and lands if the links come back. Otherwise the watch looks again a timeout after the last packet. */
-void higpu_peer_copy_check(struct higpu *gpu, uint64_t serial)
-{
-    if (!gpu->peer_copy_running || serial != gpu->peer_copy_serial)
-        return;
-    vdc_time last = gpu->port.copy.last_sent > gpu->peer_copy_started ? gpu->port.copy.last_sent
-                                                                       : gpu->peer_copy_started;
-    vdc_time deadline = vdc_time_add(last, gpu->params.peer_timeout);
-    if (deadline > higpu_now(gpu)) {
-        vdc_schedule_at(gpu->engine, deadline, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_PEER_CHECK, serial);
-        return;
-    }
-    hilink_port_cancel_copy(&gpu->port);
-    gpu->peer_copy_running = false;
-    struct higpu_queue *q = &gpu->queues[gpu->peer_copy_queue];
-    char limit[32];
-    vdc_time_format(limit, sizeof limit, gpu->params.peer_timeout);
-    snprintf(gpu->message, HIGPU_MAX_MESSAGE, "copy to GPU %u made no progress for gpu.peer_timeout (%s): %s; %" PRIu64
-             " bytes were not sent", gpu->port.copy.dst_place, limit,
-             gpu->port.copy.left > 0 ? "its packets cannot leave (is a HiLink port down?)"
-                                     : "the peer's acknowledgement did not come (is a HiLink port down?)",
-             gpu->port.copy.left);
-    higpu_conclude(gpu, q->started - 1, HIGPU_STATUS_PEER_TIMEOUT, &q->current);
-    higpu_command_ends(gpu, gpu->peer_copy_queue, higpu_now(gpu));
-}
-
 /* ---- the GPU core's peer operations ---- */
 
 static bool peer_valid(void *ctx, uint32_t place, uint64_t address, uint64_t bytes)
@@ -173,11 +122,14 @@ static void reply_in_run(void *ctx, uint64_t slot, uint64_t cycle)
     hilink_port_release_slot(&gpu->port, (uint32_t)slot);
 }
 
-/* A reply lands at `arrive`: the launch that asked takes it at that cycle (one that has ended has no use for it). */
+/* A reply lands at `arrive`: a pulling copy's goes to memory (higpu_peer_copy.c); a kernel's to the launch that
+ * asked, at that cycle (one that has ended has no use for it). */
 static void reply_lands(void *ctx, uint32_t slot, vdc_time arrive)
 {
     struct higpu *gpu = ctx;
-    if (gpu->kernel != NULL)
+    if (hilink_port_packet(&gpu->port, slot)->tag & HIGPU_PULL_TAG)
+        higpu_peer_pull_reply(gpu, slot, arrive);
+    else if (gpu->kernel != NULL)
         gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, arrive), reply_in_run, gpu, slot);
     else
         hilink_port_release_slot(&gpu->port, slot);
@@ -202,7 +154,7 @@ static void store_landed(void *ctx, uint64_t token, vdc_time arrive)
 bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_error *err)
 {
     struct hilink_port_owner owner = {.ctx = gpu, .arrive = packet_arrives, .read = read_memory,
-                                      .copy_done = copy_done, .landed = store_landed, .reply = reply_lands};
+                                      .copy_done = higpu_peer_copy_done, .landed = store_landed, .reply = reply_lands};
     char name[96];
     snprintf(name, sizeof name, "%s/hilink-port", gpu->guest->name);
     uint32_t entity = VDC_IDS_GPU_PORT_BASE + (gpu->entity->id - VDC_IDS_GPU_BASE);

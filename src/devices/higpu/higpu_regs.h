@@ -80,8 +80,9 @@ enum higpu_opcode {
     HIGPU_CMD_QUERY = 13,        /* query: guest address and length for a struct higpu_info */
     HIGPU_CMD_MODULE_SYMBOL = 14, /* symbol: module, name -> result: device address, result2: size */
     HIGPU_CMD_PEER_ACCESS = 15,  /* peer: place, enable (0 or 1): whether kernels may reach that GPU's memory */
-    HIGPU_CMD_COPY_PEER = 16,    /* copy: src device address (its own), dst device address on a peer, length:
-                                  * over HiLink; it ends when the peer acknowledges the last byte */
+    HIGPU_CMD_COPY_PEER = 16,    /* copy: src and dst device addresses, one its own and the other a peer's, length:
+                                  * over HiLink, to the peer (ends when the peer acknowledges the last byte) or
+                                  * from it (read requests; ends when the last reply has landed) */
     HIGPU_CMD_IPC_EXPORT = 17,   /* ipc.address (an allocation's start) -> result: a handle a peer GPU can import;
                                   * result2: the allocation's size. Valid until the allocation is freed */
     HIGPU_CMD_IPC_IMPORT = 18,   /* ipc.handle (a peer's export) -> result: the memory's device address, in the
