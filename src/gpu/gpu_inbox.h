@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "common/index_heap.h"
+#include "common/slot_pool.h"
 #include "gpu/gpu.h"
 
 struct gpu_inbox_entry {
@@ -15,11 +17,12 @@ struct gpu_inbox_entry {
 };
 
 struct gpu_inbox {
-    struct gpu_inbox_entry *heap;
-    uint32_t count, capacity;
+    struct vdc_slot_pool entries; /* struct gpu_inbox_entry */
+    struct vdc_index_heap order;  /* their indexes by (cycle, seq) */
     uint64_t next_seq;
 };
 
+void gpu_inbox_init(struct gpu_inbox *in);
 void gpu_inbox_push(struct gpu_inbox *in, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg);
 /* Runs, in order, the calls due by `cycle` (each told the cycle it was due at). */
 void gpu_inbox_run_due(struct gpu_inbox *in, uint64_t cycle);
@@ -29,7 +32,10 @@ void gpu_inbox_free(struct gpu_inbox *in);
 
 static inline uint64_t gpu_inbox_next_cycle(const struct gpu_inbox *in)
 {
-    return in->count > 0 ? in->heap[0].cycle : UINT64_MAX;
+    if (vdc_index_heap_empty(&in->order))
+        return UINT64_MAX;
+    const struct gpu_inbox_entry *e = vdc_slot_pool_at(&in->entries, vdc_index_heap_top(&in->order));
+    return e->cycle;
 }
 
 #endif

@@ -464,6 +464,7 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
     if (!check_launch(gpu, k, launch, shared_bytes, &occ, err))
         return false;
     struct gpu_run *run = vdc_xcalloc(1, sizeof *run);
+    gpu_inbox_init(&run->inbox);
     run->launch = *launch;
     run->launch.kernel = k->function->name;
     run->occ = occ;

@@ -466,6 +466,7 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     for (uint32_t e = 0; e < HIGPU_ENGINE_COUNT; e++)
         gpu->engine_queue[e] = -1;
     higpu_timeline_init(gpu);
+    vdc_slot_pool_init(&gpu->mail_slots, sizeof(struct higpu_mail));
     gpu->bounce = vdc_xmalloc(HIGPU_BOUNCE_BYTES);
     gpu->dt_memory_be = __builtin_bswap64(params->gpu.memory_bytes);
     gpu->dt_sm_count_be = __builtin_bswap32(params->gpu.sm_count);

@@ -10,6 +10,7 @@
 #include "devices/higpu/higpu.h"
 #include "devices/higpu/higpu_regs.h"
 #include "common/index_heap.h"
+#include "common/slot_pool.h"
 #include "devices/hilink/hilink_port.h"
 
 /* Events on the GPU's entity: kind, arg = index | epoch << 32 | queue << 56 (epoch: the queue's configuration, so
@@ -110,20 +111,16 @@ struct higpu {
     struct { uint32_t place; uint64_t src, dst, length, requested, landed; } pull;
 
     /* What reaches device memory from outside the SMs, by (time, seq) (higpu_timeline.c). */
-    struct higpu_memory_op *memory_ops;
-    uint32_t memory_op_count, memory_op_capacity;
-    uint32_t *memory_op_free;
-    uint32_t memory_op_free_count;
+    struct vdc_slot_pool memory_ops; /* struct higpu_memory_op */
     uint64_t memory_op_seq;
     struct vdc_index_heap memory_timeline;
 
     /* IPC exports and the mailbox (higpu_ipc.c). */
     struct higpu_export { uint64_t address, size; uint32_t serial; bool live; } exports[HIGPU_MAX_EXPORTS];
     uint32_t export_serial;
-    struct higpu_mail { uint32_t from, bytes; uint8_t data[HIGPU_MAIL_BYTES]; } *mail_slots; /* landing */
-    uint32_t mail_slot_count, *mail_free, mail_free_count;
-    struct higpu_mail mailbox[HIGPU_MAILBOX_MESSAGES]; /* landed, oldest at mail_head */
-    uint32_t mail_head, mail_count;
+    struct higpu_mail { uint32_t from, bytes; uint8_t data[HIGPU_MAIL_BYTES]; } mailbox[HIGPU_MAILBOX_MESSAGES];
+    struct vdc_slot_pool mail_slots; /* struct higpu_mail, landing */
+    uint32_t mail_head, mail_count; /* mailbox: landed, oldest at mail_head */
 
     struct higpu_module_slot modules[HIGPU_MAX_MODULES];
     bool event_recorded[HIGPU_MAX_EVENTS];

@@ -171,15 +171,8 @@ void higpu_ipc_freed(struct higpu *gpu, uint64_t address)
  * queue in the order they land). */
 void higpu_mail_lands(struct higpu *gpu, const struct hilink_packet *p, vdc_time arrive)
 {
-    uint32_t slot;
-    if (gpu->mail_free_count > 0) {
-        slot = gpu->mail_free[--gpu->mail_free_count];
-    } else {
-        slot = gpu->mail_slot_count++;
-        gpu->mail_slots = vdc_xrealloc(gpu->mail_slots, gpu->mail_slot_count, sizeof *gpu->mail_slots);
-        gpu->mail_free = vdc_xrealloc(gpu->mail_free, gpu->mail_slot_count, sizeof *gpu->mail_free);
-    }
-    struct higpu_mail *m = &gpu->mail_slots[slot];
+    uint32_t slot = vdc_slot_pool_take(&gpu->mail_slots);
+    struct higpu_mail *m = vdc_slot_pool_at(&gpu->mail_slots, slot);
     m->from = p->src;
     m->bytes = p->bytes <= HIGPU_MAIL_BYTES ? p->bytes : HIGPU_MAIL_BYTES;
     memcpy(m->data, p->data, m->bytes);
@@ -188,9 +181,9 @@ void higpu_mail_lands(struct higpu *gpu, const struct hilink_packet *p, vdc_time
 
 void higpu_mail_event(struct higpu *gpu, uint32_t slot)
 {
-    if (slot >= gpu->mail_slot_count)
+    if (slot >= gpu->mail_slots.count)
         return;
-    const struct higpu_mail *m = &gpu->mail_slots[slot];
+    const struct higpu_mail *m = vdc_slot_pool_at(&gpu->mail_slots, slot);
     if (gpu->mail_count == HIGPU_MAILBOX_MESSAGES) {
         higpu_log(gpu, HIGPU_ERR_PEER, "mailbox full (%u messages): a message from GPU %u dropped; receive them "
                   "sooner", HIGPU_MAILBOX_MESSAGES, m->from);
@@ -198,12 +191,11 @@ void higpu_mail_event(struct higpu *gpu, uint32_t slot)
         gpu->mailbox[(gpu->mail_head + gpu->mail_count) % HIGPU_MAILBOX_MESSAGES] = *m;
         gpu->mail_count++;
     }
-    gpu->mail_free[gpu->mail_free_count++] = slot;
+    vdc_slot_pool_give(&gpu->mail_slots, slot);
     higpu_start_waiting(gpu); /* a queue may wait for it */
 }
 
 void higpu_ipc_free(struct higpu *gpu)
 {
-    free(gpu->mail_slots);
-    free(gpu->mail_free);
+    vdc_slot_pool_free(&gpu->mail_slots);
 }

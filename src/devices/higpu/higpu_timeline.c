@@ -10,42 +10,30 @@
 
 #include "devices/higpu/higpu_internal.h"
 
+static struct higpu_memory_op *op_at(const struct higpu *gpu, uint32_t op)
+{
+    return vdc_slot_pool_at(&gpu->memory_ops, op);
+}
+
 static bool op_before(const void *ctx, uint32_t a, uint32_t b)
 {
     const struct higpu *gpu = ctx;
-    const struct higpu_memory_op *x = &gpu->memory_ops[a], *y = &gpu->memory_ops[b];
+    const struct higpu_memory_op *x = op_at(gpu, a), *y = op_at(gpu, b);
     return x->time < y->time || (x->time == y->time && x->seq < y->seq);
 }
 
 void higpu_timeline_init(struct higpu *gpu)
 {
     vdc_index_heap_init(&gpu->memory_timeline, op_before, gpu);
-}
-
-static uint32_t op_new(struct higpu *gpu)
-{
-    if (gpu->memory_op_free_count > 0)
-        return gpu->memory_op_free[--gpu->memory_op_free_count];
-    if (gpu->memory_op_count == gpu->memory_op_capacity) {
-        gpu->memory_op_capacity = gpu->memory_op_capacity ? 2 * gpu->memory_op_capacity : 64;
-        gpu->memory_ops = vdc_xrealloc(gpu->memory_ops, gpu->memory_op_capacity, sizeof *gpu->memory_ops);
-        gpu->memory_op_free = vdc_xrealloc(gpu->memory_op_free, gpu->memory_op_capacity,
-                                           sizeof *gpu->memory_op_free);
-    }
-    return gpu->memory_op_count++;
-}
-
-static void op_free(struct higpu *gpu, uint32_t op)
-{
-    gpu->memory_op_free[gpu->memory_op_free_count++] = op;
+    vdc_slot_pool_init(&gpu->memory_ops, sizeof(struct higpu_memory_op));
 }
 
 /* Queued at `time`; `prompt` ones (a request to answer, a transfer whose guest side must move) get the engine's
  * event then, for when no kernel runs to take them. */
 static void add(struct higpu *gpu, uint32_t op, vdc_time time, bool prompt)
 {
-    gpu->memory_ops[op].time = time;
-    gpu->memory_ops[op].seq = gpu->memory_op_seq++;
+    op_at(gpu, op)->time = time;
+    op_at(gpu, op)->seq = gpu->memory_op_seq++;
     vdc_index_heap_push(&gpu->memory_timeline, op);
     if (prompt)
         vdc_schedule_at(gpu->engine, time, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_MEMORY_DUE, 0);
@@ -53,27 +41,28 @@ static void add(struct higpu *gpu, uint32_t op, vdc_time time, bool prompt)
 
 void higpu_timeline_add_packet(struct higpu *gpu, const struct hilink_packet *p, vdc_time time)
 {
-    uint32_t op = op_new(gpu);
-    gpu->memory_ops[op].kind = HIGPU_MEMORY_PEER;
-    gpu->memory_ops[op].packet = *p;
+    uint32_t op = vdc_slot_pool_take(&gpu->memory_ops);
+    op_at(gpu, op)->kind = HIGPU_MEMORY_PEER;
+    op_at(gpu, op)->packet = *p;
     add(gpu, op, time, p->kind == HILINK_PORT_READ || p->kind == HILINK_PORT_ATOMIC);
 }
 
 void higpu_timeline_add_transfer(struct higpu *gpu, uint32_t queue, uint32_t index, const struct higpu_command *c,
                                  vdc_time time)
 {
-    uint32_t op = op_new(gpu);
-    gpu->memory_ops[op].kind = HIGPU_MEMORY_TRANSFER;
-    gpu->memory_ops[op].transfer.command = *c;
-    gpu->memory_ops[op].transfer.queue = queue;
-    gpu->memory_ops[op].transfer.index = index;
+    uint32_t op = vdc_slot_pool_take(&gpu->memory_ops);
+    struct higpu_memory_op *m = op_at(gpu, op);
+    m->kind = HIGPU_MEMORY_TRANSFER;
+    m->transfer.command = *c;
+    m->transfer.queue = queue;
+    m->transfer.index = index;
     add(gpu, op, time, true);
 }
 
 /* Its effect on device memory (and guest memory, or the peer's reply), as the GPU is at `at`. */
 static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
 {
-    const struct higpu_memory_op *m = &gpu->memory_ops[op];
+    const struct higpu_memory_op *m = op_at(gpu, op);
     if (m->kind == HIGPU_MEMORY_TRANSFER) {
         char why[HIGPU_MAX_MESSAGE];
         /* Checked when the command started; only a MEM_FREE of another queue since then can make it fail. */
@@ -91,21 +80,21 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
             higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from GPU %u; dropped)", err.text,
                       (unsigned)m->packet.src);
     }
-    op_free(gpu, op);
+    vdc_slot_pool_give(&gpu->memory_ops, op);
 }
 
 static vdc_time first_time(const struct higpu *gpu)
 {
     return vdc_index_heap_empty(&gpu->memory_timeline)
                ? VDC_TIME_MAX
-               : gpu->memory_ops[vdc_index_heap_top(&gpu->memory_timeline)].time;
+               : op_at(gpu, vdc_index_heap_top(&gpu->memory_timeline))->time;
 }
 
 static void apply_due(struct higpu *gpu, vdc_time t)
 {
     while (first_time(gpu) <= t) {
         uint32_t op = vdc_index_heap_pop(&gpu->memory_timeline);
-        apply(gpu, op, gpu->memory_ops[op].time);
+        apply(gpu, op, op_at(gpu, op)->time);
     }
 }
 
@@ -138,13 +127,12 @@ void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit)
 {
     while (first_time(gpu) < limit) {
         uint32_t op = vdc_index_heap_pop(&gpu->memory_timeline);
-        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, gpu->memory_ops[op].time), apply_in_run, gpu, op);
+        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, op_at(gpu, op)->time), apply_in_run, gpu, op);
     }
 }
 
 void higpu_timeline_free(struct higpu *gpu)
 {
-    free(gpu->memory_ops);
-    free(gpu->memory_op_free);
+    vdc_slot_pool_free(&gpu->memory_ops);
     vdc_index_heap_free(&gpu->memory_timeline);
 }

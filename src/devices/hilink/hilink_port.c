@@ -9,33 +9,21 @@
 
 /* ---- slots ---- */
 
-static uint32_t slot_new(struct hilink_port *port)
+static struct hilink_port_slot *slot_at(const struct hilink_port *port, uint32_t slot)
 {
-    if (port->free_count > 0)
-        return port->free_slots[--port->free_count];
-    if (port->slot_count == port->slot_capacity) {
-        port->slot_capacity = port->slot_capacity ? 2 * port->slot_capacity : 256;
-        port->slots = vdc_xrealloc(port->slots, port->slot_capacity, sizeof *port->slots);
-        port->free_slots = vdc_xrealloc(port->free_slots, port->slot_capacity, sizeof *port->free_slots);
-    }
-    return port->slot_count++;
-}
-
-static void slot_free(struct hilink_port *port, uint32_t slot)
-{
-    port->free_slots[port->free_count++] = slot;
+    return vdc_slot_pool_at(&port->slots, slot);
 }
 
 static bool slot_before(const void *ctx, uint32_t a, uint32_t b)
 {
     const struct hilink_port *port = ctx;
-    const struct hilink_port_slot *x = &port->slots[a], *y = &port->slots[b];
+    const struct hilink_port_slot *x = slot_at(port, a), *y = slot_at(port, b);
     return x->time < y->time || (x->time == y->time && x->seq < y->seq);
 }
 
 static vdc_time first_out_time(const struct hilink_port *port)
 {
-    return vdc_index_heap_empty(&port->out) ? VDC_TIME_MAX : port->slots[vdc_index_heap_top(&port->out)].time;
+    return vdc_index_heap_empty(&port->out) ? VDC_TIME_MAX : slot_at(port, vdc_index_heap_top(&port->out))->time;
 }
 
 /* ---- outbound ---- */
@@ -43,8 +31,8 @@ static vdc_time first_out_time(const struct hilink_port *port)
 static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
                           const void *data, uint32_t bytes, uint64_t tag, vdc_time time)
 {
-    uint32_t slot = slot_new(port);
-    struct hilink_port_slot *s = &port->slots[slot];
+    uint32_t slot = vdc_slot_pool_take(&port->slots);
+    struct hilink_port_slot *s = slot_at(port, slot);
     s->packet = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)dst_place, .kind = kind,
                                        .bytes = (uint16_t)bytes, .address = address, .tag = tag, .aux = aux};
     if (bytes > 0)
@@ -122,8 +110,8 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
     vdc_time copy = port->copy.active ? port->copy.ready : VDC_TIME_MAX;
     if (queued <= now && queued <= copy) {
         uint32_t slot = vdc_index_heap_pop(&port->out);
-        *out = port->slots[slot].packet;
-        slot_free(port, slot);
+        *out = slot_at(port, slot)->packet;
+        vdc_slot_pool_give(&port->slots, slot);
         return true;
     }
     if (copy <= now) {
@@ -177,12 +165,12 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
 
 const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot)
 {
-    return &port->slots[slot].packet;
+    return &slot_at(port, slot)->packet;
 }
 
 void hilink_port_release_slot(struct hilink_port *port, uint32_t slot)
 {
-    slot_free(port, slot);
+    vdc_slot_pool_give(&port->slots, slot);
 }
 
 /* ---- attaching ---- */
@@ -201,6 +189,7 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     port->place = place;
     port->owner = *owner;
     vdc_index_heap_init(&port->out, slot_before, port);
+    vdc_slot_pool_init(&port->slots, sizeof(struct hilink_port_slot));
     port->entity = vdc_entity_create(sim, entity_id, name, port_event, port, err);
     if (port->entity == NULL)
         return false;
@@ -222,8 +211,7 @@ void hilink_port_release(struct hilink_port *port)
         port->entity->model = NULL;
         port->entity->handler = ignore_event;
     }
-    free(port->slots);
-    free(port->free_slots);
+    vdc_slot_pool_free(&port->slots);
     vdc_index_heap_free(&port->out);
     memset(port, 0, sizeof *port);
 }

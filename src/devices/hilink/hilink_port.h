@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/index_heap.h"
+#include "common/slot_pool.h"
 #include "common/time.h"
 #include "hilink/hilink.h"
 #include "scheduler/sim.h"
@@ -67,10 +68,7 @@ struct hilink_port {
     uint32_t place;
     struct hilink_port_owner owner;
 
-    struct hilink_port_slot *slots;
-    uint32_t slot_count, slot_capacity;
-    uint32_t *free_slots;
-    uint32_t free_count;
+    struct vdc_slot_pool slots; /* struct hilink_port_slot */
     uint64_t next_seq;
 
     struct vdc_index_heap out;      /* outbound slots by (time, seq) */
