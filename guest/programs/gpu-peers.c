@@ -1,14 +1,17 @@
-/* gpu-peers [BYTES | access | ipc [BYTES] | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES (default 4 MiB) of its
- * memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its stores a flag into rank 1's
- * memory and times the system-scope fence after it, which waits for the store to land; rank 1's kernel polls that
- * flag in its own memory until it changes, then rank 1 checks every copied byte. Both allocate the same buffers in
- * the same order, so a buffer of the peer lies at the same offset from the peer's memory base (its place in the
- * shared address space) as one's own does from one's own. Other ranks do nothing. With "refusals", rank 0 instead
- * shows what the device refuses: a copy to a GPU that is not on the fabric, and a kernel's store into a peer whose
- * access it never enabled (a GPU fault naming the peer and the thread). With "stranded", rank 0 sends nothing and
- * rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops it. With "access", rank 0's kernel
- * loads rank 1's words and updates counters in rank 1's memory with atomics (peer_access), flags in each other's
- * memory saying when to start and when it is over; each checks what it sees. */
+/* gpu-peers [BYTES | access | ipc [BYTES] | refusals | stranded]: two GPUs on a HiLink fabric. Rank 0 copies BYTES
+ * (default 4 MiB) of its memory into rank 1's over HiLink (COPY_PEER), timed with events, then a kernel of its
+ * stores a flag into rank 1's memory and times the system-scope fence after it, which waits for the store to land;
+ * rank 1's kernel polls that flag in its own memory until it changes, then rank 1 checks every copied byte. Both
+ * allocate the same buffers in the same order, so a buffer of the peer lies at the same offset from the peer's
+ * memory base (its place in the shared address space) as one's own does from one's own. Other ranks do nothing.
+ * With "refusals", rank 0 instead shows what the device refuses: a copy to a GPU that is not on the fabric, and a
+ * kernel's store into a peer whose access it never enabled (a GPU fault naming the peer and the thread). With
+ * "stranded", rank 0 sends nothing and rank 1's kernel waits for a flag nobody sets, until gpu.kernel_timeout stops
+ * it. With "access", rank 0's kernel loads rank 1's words and updates counters in rank 1's memory with atomics
+ * (peer_access), flags in each other's memory saying when to start and when it is over; each checks what it sees.
+ * With "ipc", nothing relies on allocation order: rank 1 exports a buffer (64 KiB, or BYTES) and mails the handle
+ * to rank 0, which opens it, copies into it and pulls the bytes back; after rank 1 has checked the bytes and freed
+ * the buffer, the same handle, and one never exported, no longer open. */
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
 

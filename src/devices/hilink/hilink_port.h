@@ -1,7 +1,7 @@
 /* A GPU's HiLink port (the GPU side of src/hilink): what a GPU sends (posted writes from its kernels' stores and from
  * its copy engine, its kernels' loads and atomics, replies, acknowledgements) in the order of the time each is ready,
- * and what reaches it, handed to its owner with the time it lands. The GPU that owns it supplies its memory and clock through the callbacks; the port
- * knows no GPU model. */
+ * and what reaches it, handed to its owner with the time it lands. The GPU that owns it supplies its memory and
+ * clock through the callbacks; the port knows no GPU model. */
 #ifndef VDC_DEVICES_HILINK_PORT_H
 #define VDC_DEVICES_HILINK_PORT_H
 
