@@ -115,12 +115,12 @@ guest_pins() {
   # Loads and atomics at a peer (peer_access): every word and every ticket right, the reds all landed; one load's
   # round trip is its closed form (docs/hilink.md): 501.28 ns there, the L2's 237 cycles, 501.6 ns back, and the
   # clock reads around it. The same bytes whatever the window.
-  pin_run pin-gpu-peers-access 0 35d3650800becf15 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-access 0 c591fa103c7cc647 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=access
-  has pin-gpu-peers-access "[   0.000067927] blade0: one 4-byte load from GPU 1's memory: 2226 cycles"
-  has pin-gpu-peers-access "[   0.000071749] blade0: words loaded from GPU 1: 0 of 1024 wrong"
-  has pin-gpu-peers-access "[   0.000075571] blade0: tickets from GPU 1's counter: 0 of 1024 not unique"
-  has pin-gpu-peers-access "[   0.000086553] blade1: counters after GPU 0's atomics: 1024 tickets taken, 2048 added by red (expected 1024 and 2048)"
+  has pin-gpu-peers-access "[   0.000067928] blade0: one 4-byte load from GPU 1's memory: 2226 cycles"
+  has pin-gpu-peers-access "[   0.000071750] blade0: words loaded from GPU 1: 0 of 1024 wrong"
+  has pin-gpu-peers-access "[   0.000075572] blade0: tickets from GPU 1's counter: 0 of 1024 not unique"
+  has pin-gpu-peers-access "[   0.000086554] blade1: counters after GPU 0's atomics: 1024 tickets taken, 2048 added by red (expected 1024 and 2048)"
   same_with_windows "gpu-peers access" 13ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=access
   "$vdc" run scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers --set hilink.enabled=false >"$tmp/out" 2>&1
@@ -167,14 +167,17 @@ guest_pins() {
   has pin-gpu-streams "[   0.000103309] blade0: copy queued beside the kernel, no event: 0 of 16896 values written when it read them"
   has pin-gpu-streams "[   0.000116671] blade0: copy after waiting for the kernel's event: 16896 of 16896 values written when it read them"
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
-  # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB).
-  ONCE=1 pin_run pin-rack8-p2p 0 c4bf0af853db6223 scenarios/rack8-p2p.yaml --set "guests.args=65536 10"
+  # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB). The one-way latency
+  # of every pair is the closed form's 0.688 us (docs/validation.md, "HiLink"), printed 0.69.
+  ONCE=1 pin_run pin-rack8-p2p 0 9b88ee883b8ebae3 scenarios/rack8-p2p.yaml --set "guests.args=65536 100"
   has pin-rack8-p2p "guests     8 of 8 exited with 0"
   for matrix in "Unidirectional P2P=Enabled Bandwidth (P2P Writes) Matrix (GB/s)" \
     "Bidirectional P2P=Enabled Bandwidth Matrix (GB/s)" "P2P=Enabled Latency (P2P Writes) Matrix (us)"; do
     if grep -A9 -F -- "$matrix" "$tmp/out" | grep -cE "blade0: +[0-7] " | grep -qx 8; then pass; else
       fail "rack8-p2p: '$matrix' lacks its 8 rows"; fi
   done
+  if [ "$(grep -A9 -F "P2P=Enabled Latency (P2P Writes)" "$tmp/out" | grep -o ' 0\.69' | wc -l)" = 56 ]; then pass; else
+    fail "rack8-p2p: not every pair's one-way latency is 0.69 us"; fi
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
   ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"

@@ -24,15 +24,18 @@ extern "C" __global__ void hl_barrier(volatile unsigned *arrivals, volatile unsi
     }
 }
 
-// `iters` round trips between this GPU and the peer `peer_delta` places away: the initiator stores k into the
-// peer's flag and waits for k in its own; the responder waits for k and answers. The initiator records the
-// cycles the round trips took. One thread each.
+// `iters` round trips between this GPU and the peer `peer_delta` places away, after one that is not timed (the two
+// kernels start at different times; from the second round trip on they run in step): the initiator stores k into
+// the peer's flag and waits for k in its own; the responder waits for k and answers. The initiator records the
+// cycles the timed round trips took. One thread each; the flag takes the values first to first + iters.
 extern "C" __global__ void ping_pong(volatile unsigned *flag, long long peer_delta_bytes, unsigned iters,
                                      unsigned initiator, unsigned first, unsigned long long *cycles)
 {
     volatile unsigned *peer_flag = (volatile unsigned *)((char *)flag + peer_delta_bytes);
-    unsigned long long start = clock64();
-    for (unsigned k = first; k < first + iters; k++) {
+    unsigned long long start = 0;
+    for (unsigned k = first; k <= first + iters; k++) {
+        if (k == first + 1)
+            start = clock64();
         if (initiator) {
             *peer_flag = k;
             while (*flag != k)

@@ -73,8 +73,9 @@ static uint64_t timed_copy(struct bench *b, uint32_t peer)
     return ps;
 }
 
-/* Cycles of `iters` round trips with `peer` (the initiator's count; 0 for the responder). The flag's values are
- * numbered from the barrier just passed, which both sides count alike, so no two ping-pongs share one. */
+/* Cycles of `iters` round trips with `peer`, after one that is not timed (the initiator's count; 0 for the
+ * responder). The flag's values are numbered from the barrier just passed, which both sides count alike, so no two
+ * ping-pongs share one. */
 static uint64_t ping_pong(struct bench *b, uint32_t peer, int initiator)
 {
     uint64_t cycles = 0;
@@ -84,7 +85,7 @@ static uint64_t ping_pong(struct bench *b, uint32_t peer, int initiator)
         uint32_t iters, initiator, first, pad; /* the .param list aligns the pointer after them to 8 */
         uint64_t cycles;
     } __attribute__((packed)) args = {b->control + FLAG, delta_to(b, peer), b->iters, (uint32_t)initiator,
-                                      b->epoch * b->iters + 1, 0, b->control + RESULTS - 8};
+                                      b->epoch * (b->iters + 1) + 1, 0, b->control + RESULTS - 8};
     gpu_launch(b->gpu, b->module, "ping_pong", (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){1, 1, 1}, 0, &args,
                sizeof args);
     if (gpu_synchronize(b->gpu) != GPU_SUCCESS)
