@@ -1,6 +1,7 @@
 /* A launch run in steps (gpu_run_*): where the steps stop changes nothing, what is posted from outside the SMs runs
  * at its cycle (a kernel polling a flag sees a write exactly then, whatever the steps), a system-scope fence waits
  * for the warp's stores to peers to land, and loads and atomics at a peer wait for their replies. */
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -449,6 +450,86 @@ START_TEST(a_pending_peer_load_holds_writes_to_its_register_and_the_warp_end)
 }
 END_TEST
 
+/* The flag ping-pong's closed form, one side at a time: nvcc's ping_pong as the initiator, the test as a responder
+ * that answers each store exactly `delay` cycles after it issues (a write of the flag into the kernel's memory at
+ * that cycle). The kernel polls with a loop of period P, so the poll that sees the answer issues at the first loop
+ * point at or after it, and the next store b cycles later: every round trip takes exactly a + b + P * ceil((delay -
+ * a) / P) cycles, a the distance from a store to the loop's first poll. */
+struct responder {
+    struct gpu_run *run;
+    struct flag_writes writes;
+    uint64_t flag_offset, delay, stores[64];
+    uint32_t count, posted;
+};
+
+static void responder_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes,
+                            uint64_t cycle, uint64_t token)
+{
+    struct responder *r = ctx;
+    (void)place, (void)address, (void)bytes, (void)token;
+    uint32_t value;
+    memcpy(&value, data, 4);
+    ck_assert_uint_lt(r->count, 64);
+    r->stores[r->count++] = cycle | (uint64_t)value << 40;
+}
+
+/* Cycles the kernel counts for `iters` round trips answered `delay` cycles after each store. */
+static uint64_t ping_pong_round_trips(struct gpu *gpu, struct gpu_module *module, uint64_t delay, uint32_t iters)
+{
+    static struct responder r;
+    memset(&r, 0, sizeof r);
+    r.delay = delay;
+    r.writes.gpu = gpu;
+    gpu_set_peer_ops(gpu, &(struct gpu_peer_ops){.ctx = &r, .valid = peer_valid, .store = responder_store});
+    gpu_allow_peer(gpu, 1, true);
+    uint64_t flag = check_gpu_zeroed(gpu, 4), out = check_gpu_zeroed(gpu, 8);
+    r.flag_offset = flag - GPU_GLOBAL_BASE;
+    struct { uint64_t flag; int64_t delta; uint32_t iters, initiator, first, pad; uint64_t cycles; }
+        __attribute__((packed)) args = {flag, (int64_t)GPU_PLACE_BYTES, iters, 1, 1, 0, out};
+    struct gpu_launch l = {.kernel = "ping_pong", .grid = {1, 1, 1}, .block = {1, 1, 1}, .params = &args,
+                           .params_bytes = sizeof args};
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &r.run, &err), "%s", err.text);
+    uint64_t until = gpu_run_first_cycle(r.run);
+    while (!gpu_run_advance(r.run, until += 50)) {
+        for (; r.posted < r.count; r.posted++) {
+            uint64_t cycle = r.stores[r.posted] & ((1ull << 40) - 1), value = r.stores[r.posted] >> 40;
+            gpu_run_post(r.run, cycle + delay, write_flag, &r.writes, r.flag_offset | value << 32);
+        }
+    }
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(r.run, &s, &fault);
+    ck_assert_msg(!fault.happened, "%s", fault.what);
+    ck_assert_uint_eq(r.count, iters + 1);
+    uint64_t cycles;
+    ck_assert(gpu_memory_read(gpu_get_memory(gpu), out, &cycles, 8, "test", &err));
+    return cycles;
+}
+
+START_TEST(a_ping_pong_round_trip_is_its_closed_form)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", PEER_ACCESS_PTX, &module);
+    /* P: the volatile load's L2 hit (237), setp (4) and the two branches; a: the store's issue; b: the load, setp
+     * and branches out of the loop, the loop's own add, compares and branches, back to the store. The kernel's
+     * clock reads add 2 cycles to its count. */
+    const uint64_t poll_period = 243, first_poll = 4, answer = 261, clock_reads = 2;
+    for (uint32_t iters = 4; iters <= 8; iters += 4) {
+        for (uint64_t delay = 900; delay < 1400; delay += 13) {
+            uint64_t cycles = ping_pong_round_trips(gpu, module, delay, iters);
+            uint64_t polls = (delay - first_poll + poll_period - 1) / poll_period;
+            uint64_t closed_form = iters * (first_poll + answer + poll_period * polls) + clock_reads;
+            ck_assert_msg(cycles == closed_form,
+                          "answered after %" PRIu64 " cycles: %" PRIu64 " cycles for %u round trips, the closed form "
+                          "says %" PRIu64, delay, cycles, iters, closed_form);
+        }
+    }
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+}
+END_TEST
+
 Suite *gpu_run_suite(void)
 {
     Suite *s = suite_create("gpu_run");
@@ -460,6 +541,7 @@ Suite *gpu_run_suite(void)
     tcase_add_test(tc, a_system_fence_waits_for_the_peer_store_to_land);
     tcase_add_test(tc, peer_loads_and_atomics_wait_for_their_replies);
     tcase_add_test(tc, a_pending_peer_load_holds_writes_to_its_register_and_the_warp_end);
+    tcase_add_test(tc, a_ping_pong_round_trip_is_its_closed_form);
     suite_add_tcase(s, tc);
     return s;
 }
