@@ -40,7 +40,7 @@ static struct gpu_run *start_wait(struct gpu *gpu, struct gpu_module *module, ui
  * the flag's offset from the start of device memory and the value). */
 struct flag_writes {
     struct gpu *gpu;
-    uint64_t cycles[4];
+    uint64_t cycles[4]; /* the first four writes' cycles */
     uint32_t count;
 };
 
@@ -51,7 +51,9 @@ static void write_flag(void *ctx, uint64_t arg, uint64_t cycle)
     uint64_t address = GPU_GLOBAL_BASE + (arg & 0xffffffffu);
     struct vdc_error err;
     ck_assert(gpu_memory_write(gpu_get_memory(w->gpu), address, &value, 4, "flag", &err));
-    w->cycles[w->count++] = cycle;
+    if (w->count < sizeof w->cycles / sizeof w->cycles[0])
+        w->cycles[w->count] = cycle;
+    w->count++;
 }
 
 /* wait_flag on one thread, advanced `step` cycles at a time (0: whole), with the flag set to 7 at cycle
