@@ -29,11 +29,14 @@ CHECK_OBJ := $(CHECK_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Guest programs: freestanding x86-64 ELF executables built with the host gcc, never with the sanitizers.
 GUEST_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin -fno-stack-protector \
-                 -fno-pie -fno-pic -Iguest/include
+                 -fno-pie -fno-pic -Iguest/include -Iguest/hiccl
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-z,noexecstack -Wl,-z,separate-code -Wl,--build-id=none
 GUEST_LIBFDT  := $(shell gcc -print-file-name=libfdt.a)
 GUEST_RUNTIME := $(patsubst guest/runtime/%,$(BUILD)/guest/runtime/%.o,$(sort $(wildcard guest/runtime/*.c guest/runtime/*.S)))
 GUEST_PROGRAMS := $(patsubst guest/programs/%.c,$(BUILD)/guest/%.elf,$(sort $(wildcard guest/programs/*.c)))
+# HiCCL, the collectives library (guest/hiccl): an archive, so a program takes it only when it calls it.
+GUEST_HICCL := $(BUILD)/guest/libhiccl.a
+GUEST_HICCL_OBJ := $(patsubst guest/hiccl/%.c,$(BUILD)/guest/hiccl/%.o,$(sort $(wildcard guest/hiccl/*.c)))
 # GPU kernels: each guest/kernels/NAME.ptx (nvcc's output, committed) becomes the text vdc_ptx_NAME in an archive,
 # so a program links the kernels it names (guest/include/vdc_gpu.h, VDC_PTX_DECLARE).
 GUEST_KERNELS := $(patsubst guest/kernels/%.ptx,$(BUILD)/guest/kernels/%.o,$(sort $(wildcard guest/kernels/*.ptx)))
@@ -50,9 +53,18 @@ $(BUILD)/guest/runtime/%.o: guest/runtime/%
 	@mkdir -p $(dir $@)
 	gcc $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME) $(GUEST_KERNEL_LIB)
+$(BUILD)/guest/hiccl/%.o: guest/hiccl/%.c
 	@mkdir -p $(dir $@)
-	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_KERNEL_LIB) $(GUEST_LIBFDT) -o $@
+	gcc $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_HICCL): $(GUEST_HICCL_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/guest/%.elf: guest/programs/%.c $(GUEST_RUNTIME) $(GUEST_HICCL) $(GUEST_KERNEL_LIB)
+	@mkdir -p $(dir $@)
+	gcc $(GUEST_CFLAGS) -MMD -MP $(GUEST_LDFLAGS) $(GUEST_RUNTIME) $< $(GUEST_HICCL) $(GUEST_KERNEL_LIB) $(GUEST_LIBFDT) -o $@
 
 # The PTX text between vdc_ptx_NAME and vdc_ptx_NAME_end, then a NUL so that it is also a C string.
 $(BUILD)/guest/kernels/%.o: guest/kernels/%.ptx

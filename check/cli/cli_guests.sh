@@ -167,6 +167,26 @@ guest_pins() {
   has pin-gpu-streams "[   0.000103309] blade0: copy queued beside the kernel, no event: 0 of 16896 values written when it read them"
   has pin-gpu-streams "[   0.000116671] blade0: copy after waiting for the kernel's event: 16896 of 16896 values written when it read them"
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
+  # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
+  # result right, nccl-tests' table and closing lines.
+  pin_run pin-rack8-allreduce 0 1f3f27d2dea6a250 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000249633] blade0:            8             2     float     sum      -1    21.73    0.00    0.00      0    21.36    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000969440] blade0:        32768          8192     float     sum      -1    37.47    0.87    1.53      0    28.86    1.14    1.99      0"
+  has pin-rack8-allreduce "[   0.000970440] blade0: # Out of bounds values : 0 OK"
+  # Every type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing wrong.
+  for ranks in 2 3 5; do
+    for case in "int8 sum" "uint8 prod" "int32 min" "uint64 max" "float avg" "double sum"; do
+      set -- $case
+      "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks \
+        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $1 -o $2" >"$tmp/out" 2>&1
+      if grep -q "# Out of bounds values : 0 OK" "$tmp/out"; then pass; else
+        fail "all_reduce_perf on $ranks GPUs, $case: $(grep -E 'Out of bounds|all_reduce_perf:' "$tmp/out" | head -2)"; fi
+    done
+  done
+  # A bad option: the program's usage text, and the guests' failure (exit 1).
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-x 3" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid option '-x'" "$tmp/out" &&
+    grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -x: no usage text"; fi
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB). The one-way latency
   # of every pair is the closed form's 0.688 us (docs/validation.md, "HiLink"), printed 0.69.
   ONCE=1 pin_run pin-rack8-p2p 0 9b88ee883b8ebae3 scenarios/rack8-p2p.yaml --set "guests.args=65536 100"

@@ -1,0 +1,357 @@
+/* HiCCL's communicators and AllReduce: the ring's connections are buffers each GPU exports and its ring neighbours
+ * open (IPC handles sent in the GPUs' mailboxes), and the collective is one kernel of guest/kernels/hiccl.cu per
+ * call, on the caller's stream. */
+#include "hiccl.h"
+
+#include "vdc_guest.h"
+
+VDC_PTX_DECLARE(hiccl);
+
+#define MAGIC 0x4c434348u /* "HCCL" */
+#define MAX_RANKS 64
+#define SLOT_BYTES (HICCL_BUFFSIZE / HICCL_STEPS)
+/* A connection's area, in its receiver's memory: the slots, then the flags (what the kernel's Ring names). */
+#define FLAGS_AT HICCL_BUFFSIZE
+#define TAIL_AT (FLAGS_AT + 0)     /* slots the previous GPU has sent here */
+#define HEAD_AT (FLAGS_AT + 8)     /* of this GPU's slots, those the next GPU has consumed */
+#define COUNTERS_AT (FLAGS_AT + 16) /* this GPU's own: slots sent, slots received */
+#define AREA_BYTES (FLAGS_AT + 256)
+#define THREADS 256
+
+enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3 };
+
+/* A mailbox message of HiCCL's (64 bytes). */
+struct message {
+    uint32_t magic, kind;
+    uint64_t comm_id;
+    uint32_t rank, bytes;
+    uint8_t data[40];
+};
+
+struct hicclComm {
+    struct gpu_device *gpu;
+    struct gpu_module_handle module;
+    uint64_t id;
+    int rank, nranks;
+    uint64_t area;                 /* its own connection area */
+    uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
+    char error[256];
+};
+
+static char last_error[256];
+
+static hicclResult_t fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static hicclResult_t fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
+{
+    char *text = comm != NULL ? comm->error : last_error;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, 256, fmt, ap);
+    va_end(ap);
+    return result;
+}
+
+const char *hicclGetErrorString(hicclResult_t result)
+{
+    static const char *const names[] = {"no error", "unhandled cuda error (run with a GPU)", "unhandled system error",
+                                        "internal error", "invalid argument", "invalid usage", "remote process exited "
+                                        "or there was a network error", "operation in progress"};
+    return result >= 0 && result < hicclNumResults ? names[result] : "unknown result code";
+}
+
+const char *hicclGetLastError(hicclComm_t comm)
+{
+    return comm != NULL ? comm->error : last_error;
+}
+
+size_t hicclTypeSize(hicclDataType_t type)
+{
+    static const size_t sizes[hicclNumTypes] = {1, 1, 4, 4, 8, 8, 2, 4, 8, 2};
+    return type >= 0 && type < hicclNumTypes ? sizes[type] : 0;
+}
+
+/* ---- messages: the mailbox, with those that came before they were wanted kept aside ---- */
+
+#define KEPT_MAX 128
+static struct { struct message m; uint32_t from; } kept[KEPT_MAX];
+static uint32_t kept_count;
+
+static int matches(const struct message *m, uint32_t kind, uint64_t comm_id, int from, uint32_t sender)
+{
+    return m->magic == MAGIC && m->kind == kind && m->comm_id == comm_id && (from < 0 || (uint32_t)from == sender);
+}
+
+/* The next message of `kind` for `comm_id` (from place `from`, or any when negative), waiting for it. */
+static hicclResult_t receive(struct gpu_device *gpu, uint32_t kind, uint64_t comm_id, int from, struct message *out,
+                             uint32_t *sender)
+{
+    for (uint32_t i = 0; i < kept_count; i++) {
+        if (matches(&kept[i].m, kind, comm_id, from, kept[i].from)) {
+            *out = kept[i].m;
+            *sender = kept[i].from;
+            kept[i] = kept[--kept_count];
+            return hicclSuccess;
+        }
+    }
+    for (;;) {
+        struct message m;
+        uint32_t place, length;
+        if (gpu_mail_recv(gpu, &m, &place, &length) != GPU_SUCCESS)
+            return fail(NULL, hicclUnhandledCudaError, "mailbox: %s", gpu_error_text(gpu));
+        if (length == sizeof m && matches(&m, kind, comm_id, from, place)) {
+            *out = m;
+            *sender = place;
+            return hicclSuccess;
+        }
+        if (kept_count == KEPT_MAX)
+            return fail(NULL, hicclInternalError, "%u mailbox messages wait for a communicator that has not asked "
+                        "for them", KEPT_MAX);
+        kept[kept_count].m = m;
+        kept[kept_count++].from = place;
+    }
+}
+
+static hicclResult_t send(struct gpu_device *gpu, uint32_t place, uint32_t kind, uint64_t comm_id, uint32_t rank,
+                          const void *data, uint32_t bytes)
+{
+    struct message m = {.magic = MAGIC, .kind = kind, .comm_id = comm_id, .rank = rank, .bytes = bytes};
+    memcpy(m.data, data, bytes < sizeof m.data ? bytes : sizeof m.data);
+    if (gpu_mail_send(gpu, place, &m, sizeof m) != GPU_SUCCESS)
+        return fail(NULL, hicclUnhandledCudaError, "mailbox to GPU %u: %s", place, gpu_error_text(gpu));
+    return hicclSuccess;
+}
+
+/* ---- unique ids ---- */
+
+/* The blade's GPU and what it says of itself, for `who`'s message when there is none. */
+static hicclResult_t blade_gpu(const char *who, struct gpu_device **gpu, struct higpu_info *info)
+{
+    int status;
+    *gpu = vdc_gpu_open(0, &status);
+    if (*gpu == NULL || gpu_query(*gpu, info) != GPU_SUCCESS)
+        return fail(NULL, hicclUnhandledCudaError, "%s: no GPU (%s)", who, gpu_status_name(status));
+    return hicclSuccess;
+}
+
+hicclResult_t hicclGetUniqueId(hicclUniqueId *id)
+{
+    static uint32_t made;
+    if (id == NULL)
+        return fail(NULL, hicclInvalidArgument, "hicclGetUniqueId: id is NULL");
+    struct gpu_device *gpu;
+    struct higpu_info info;
+    hicclResult_t result = blade_gpu("hicclGetUniqueId", &gpu, &info);
+    if (result != hicclSuccess)
+        return result;
+    memset(id, 0, sizeof *id);
+    uint64_t value = (uint64_t)MAGIC << 32 | (uint64_t)info.hilink_place << 24 | ++made;
+    memcpy(id->internal, &value, sizeof value);
+    return hicclSuccess;
+}
+
+hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks)
+{
+    struct gpu_device *gpu;
+    struct higpu_info info;
+    hicclResult_t result = blade_gpu("hicclSendUniqueId", &gpu, &info);
+    for (int r = 1; r < nranks && result == hicclSuccess; r++)
+        result = send(gpu, (uint32_t)r, MSG_ID, 0, 0, id->internal, 8);
+    return result;
+}
+
+hicclResult_t hicclRecvUniqueId(hicclUniqueId *id)
+{
+    struct gpu_device *gpu;
+    struct higpu_info info;
+    struct message m;
+    uint32_t from;
+    hicclResult_t result = blade_gpu("hicclRecvUniqueId", &gpu, &info);
+    if (result == hicclSuccess)
+        result = receive(gpu, MSG_ID, 0, -1, &m, &from);
+    if (result == hicclSuccess) {
+        memset(id, 0, sizeof *id);
+        memcpy(id->internal, m.data, 8);
+    }
+    return result;
+}
+
+/* ---- communicators ---- */
+
+static hicclResult_t gpu_call(hicclComm_t comm, int status, const char *what)
+{
+    if (status == GPU_SUCCESS)
+        return hicclSuccess;
+    return fail(comm, hicclUnhandledCudaError, "%s: %s", what, gpu_error_text(comm->gpu));
+}
+
+/* Its area's handle to both neighbours, theirs opened: the ring's two connections. */
+static hicclResult_t connect_ring(hicclComm_t comm)
+{
+    uint64_t handle;
+    hicclResult_t result = gpu_call(comm, gpu_ipc_get_handle(comm->gpu, comm->area, &handle), "export");
+    uint32_t next = (uint32_t)((comm->rank + 1) % comm->nranks), prev = (uint32_t)((comm->rank + comm->nranks - 1) %
+                                                                                  comm->nranks);
+    if (result == hicclSuccess)
+        result = send(comm->gpu, next, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
+    if (result == hicclSuccess && prev != next)
+        result = send(comm->gpu, prev, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
+    for (int i = 0; i < (prev != next ? 2 : 1) && result == hicclSuccess; i++) {
+        struct message m;
+        uint32_t from;
+        result = receive(comm->gpu, MSG_CONNECT, comm->id, -1, &m, &from);
+        if (result != hicclSuccess)
+            break;
+        uint64_t peer_handle, address, size;
+        memcpy(&peer_handle, m.data, sizeof peer_handle);
+        result = gpu_call(comm, gpu_ipc_open_handle(comm->gpu, peer_handle, &address, &size), "open a neighbour's "
+                          "connection");
+        if (from == next)
+            comm->next_area = address;
+        if (from == prev)
+            comm->prev_area = address;
+    }
+    if (result == hicclSuccess && (comm->next_area == 0 || comm->prev_area == 0))
+        return fail(comm, hicclInternalError, "rank %d: a neighbour's connection did not come", comm->rank);
+    return result;
+}
+
+hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, int rank)
+{
+    if (out == NULL)
+        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: comm is NULL");
+    *out = NULL;
+    uint64_t comm_id;
+    memcpy(&comm_id, id.internal, sizeof comm_id);
+    if (comm_id >> 32 != MAGIC)
+        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: the id was not made by hicclGetUniqueId");
+    struct gpu_device *gpu;
+    struct higpu_info info;
+    if (blade_gpu("hicclCommInitRank", &gpu, &info) != hicclSuccess)
+        return hicclUnhandledCudaError;
+    if (nranks < 1 || nranks > MAX_RANKS || rank < 0 || rank >= nranks)
+        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: rank %d of %d; give 0 <= rank < nranks <= %d",
+                    rank, nranks, MAX_RANKS);
+    if (nranks > 1 && ((uint32_t)nranks != info.hilink_gpus || (uint32_t)rank != info.hilink_place))
+        return fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on the GPU at HiLink place %u of %u; "
+                    "a communicator is the GPUs of one HiLink fabric, rank = place", rank, nranks,
+                    info.hilink_place, info.hilink_gpus);
+    hicclComm_t comm = vdc_alloc(sizeof *comm, 64);
+    if (comm == NULL)
+        return fail(NULL, hicclSystemError, "hicclCommInitRank: out of guest memory");
+    memset(comm, 0, sizeof *comm);
+    comm->gpu = gpu;
+    comm->id = comm_id;
+    comm->rank = rank;
+    comm->nranks = nranks;
+    hicclResult_t result =
+        gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)), "load "
+                 "HiCCL's kernels");
+    if (result == hicclSuccess && nranks > 1) {
+        /* The flags start at 0 before any neighbour can learn where they are. */
+        result = gpu_call(comm, gpu_malloc(gpu, &comm->area, AREA_BYTES), "allocate the connection buffer");
+        if (result == hicclSuccess)
+            result = gpu_call(comm, gpu_memset(gpu, comm->area + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT), "clear flags");
+        if (result == hicclSuccess)
+            result = connect_ring(comm);
+    }
+    if (result != hicclSuccess) {
+        memcpy(last_error, comm->error[0] ? comm->error : last_error, sizeof last_error);
+        return result;
+    }
+    *out = comm;
+    return hicclSuccess;
+}
+
+hicclResult_t hicclCommDestroy(hicclComm_t comm)
+{
+    if (comm == NULL)
+        return hicclSuccess;
+    gpu_synchronize(comm->gpu);
+    if (comm->area != 0)
+        gpu_free(comm->gpu, comm->area);
+    gpu_module_unload(comm->gpu, comm->module);
+    return hicclSuccess;
+}
+
+hicclResult_t hicclCommCount(const hicclComm_t comm, int *count)
+{
+    if (comm == NULL || count == NULL)
+        return fail(comm, hicclInvalidArgument, "hicclCommCount: comm or count is NULL");
+    *count = comm->nranks;
+    return hicclSuccess;
+}
+
+hicclResult_t hicclCommUserRank(const hicclComm_t comm, int *rank)
+{
+    if (comm == NULL || rank == NULL)
+        return fail(comm, hicclInvalidArgument, "hicclCommUserRank: comm or rank is NULL");
+    *rank = comm->rank;
+    return hicclSuccess;
+}
+
+struct gpu_device *hicclCommGpu(const hicclComm_t comm)
+{
+    return comm != NULL ? comm->gpu : NULL;
+}
+
+hicclResult_t hicclOobSend(hicclComm_t comm, int rank, const void *data, uint32_t bytes)
+{
+    if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
+        return fail(comm, hicclInvalidArgument, "hicclOobSend: rank %d, %u bytes", rank, bytes);
+    return send(comm->gpu, (uint32_t)rank, MSG_OOB, comm->id, (uint32_t)comm->rank, data, bytes);
+}
+
+hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t bytes)
+{
+    if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
+        return fail(comm, hicclInvalidArgument, "hicclOobRecv: rank %d, %u bytes", rank, bytes);
+    struct message m;
+    uint32_t from;
+    hicclResult_t result = receive(comm->gpu, MSG_OOB, comm->id, rank, &m, &from);
+    if (result == hicclSuccess)
+        memcpy(data, m.data, bytes);
+    return result;
+}
+
+/* ---- collectives ---- */
+
+static const char *const kernel_of_type[hicclNumTypes] = {
+    "hiccl_all_reduce_ring_int8", "hiccl_all_reduce_ring_uint8", "hiccl_all_reduce_ring_int32",
+    "hiccl_all_reduce_ring_uint32", "hiccl_all_reduce_ring_int64", "hiccl_all_reduce_ring_uint64", NULL,
+    "hiccl_all_reduce_ring_float32", "hiccl_all_reduce_ring_float64", NULL};
+
+/* hicclRedOp_t to the kernel's operation codes. */
+static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
+
+hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+{
+    if (comm == NULL)
+        return fail(NULL, hicclInvalidArgument, "hicclAllReduce: comm is NULL");
+    if (datatype < 0 || datatype >= hicclNumTypes)
+        return fail(comm, hicclInvalidArgument, "hicclAllReduce: datatype %d is not a hicclDataType_t", datatype);
+    if (kernel_of_type[datatype] == NULL)
+        return fail(comm, hicclInvalidArgument, "hicclAllReduce: float16 and bfloat16 are not reduced yet");
+    if (op < 0 || op >= hicclNumOps)
+        return fail(comm, hicclInvalidArgument, "hicclAllReduce: op %d is not a hicclRedOp_t", op);
+    if (count == 0)
+        return hicclSuccess;
+    if (sendbuff == 0 || recvbuff == 0)
+        return fail(comm, hicclInvalidArgument, "hicclAllReduce: sendbuff or recvbuff is NULL");
+    size_t bytes = count * hicclTypeSize(datatype);
+    if (comm->nranks == 1)
+        return sendbuff == recvbuff ? hicclSuccess
+                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                                                          bytes), "copy");
+    struct {
+        uint64_t send, recv, count;
+        int32_t op, rank, nranks, pad;
+        uint64_t my_slots, next_slots, slot_bytes, my_tail, my_head, next_tail, prev_head, counters;
+    } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
+              comm->area, comm->next_area, SLOT_BYTES, comm->area + TAIL_AT, comm->area + HEAD_AT,
+              comm->next_area + TAIL_AT, comm->prev_area + HEAD_AT, comm->area + COUNTERS_AT};
+    return gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
+                                           (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){THREADS, 1, 1}, 0, &args,
+                                           sizeof args), "launch");
+}

@@ -1,0 +1,77 @@
+/* HiCCL: NCCL-style collectives for guest programs on the rack's GPUs (docs/hiccl.md). Names follow NCCL's with the
+ * hiccl prefix; buffers are device addresses of the blade's GPU (vdc_gpu.h), streams its stream numbers. This first
+ * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place) and AllReduce on a
+ * ring with NCCL's Simple protocol. */
+#ifndef VDC_GUEST_HICCL_H
+#define VDC_GUEST_HICCL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vdc_gpu.h"
+
+typedef enum {
+    hicclSuccess = 0,
+    hicclUnhandledCudaError = 1, /* the GPU refused a command: hicclGetLastError says which */
+    hicclSystemError = 2,
+    hicclInternalError = 3,
+    hicclInvalidArgument = 4,
+    hicclInvalidUsage = 5,
+    hicclRemoteError = 6,
+    hicclInProgress = 7,
+    hicclNumResults = 8
+} hicclResult_t;
+
+/* NCCL's numbering. */
+typedef enum {
+    hicclInt8 = 0, hicclChar = 0, hicclUint8 = 1, hicclInt32 = 2, hicclInt = 2, hicclUint32 = 3, hicclInt64 = 4,
+    hicclUint64 = 5, hicclFloat16 = 6, hicclHalf = 6, hicclFloat32 = 7, hicclFloat = 7, hicclFloat64 = 8,
+    hicclDouble = 8, hicclBfloat16 = 9, hicclNumTypes = 10
+} hicclDataType_t;
+
+typedef enum { hicclSum = 0, hicclProd = 1, hicclMax = 2, hicclMin = 3, hicclAvg = 4, hicclNumOps = 5 } hicclRedOp_t;
+
+#define HICCL_UNIQUE_ID_BYTES 128
+typedef struct {
+    char internal[HICCL_UNIQUE_ID_BYTES];
+} hicclUniqueId;
+
+typedef struct hicclComm *hicclComm_t;
+
+/* Slots of a connection's buffer and the buffer's size (NCCL_STEPS and NCCL_BUFFSIZE). */
+#define HICCL_STEPS 8
+#define HICCL_BUFFSIZE (4u << 20)
+
+const char *hicclGetErrorString(hicclResult_t result);
+/* The message of the communicator's last error (or of the last call without one). */
+const char *hicclGetLastError(hicclComm_t comm);
+
+/* A new id for a communicator; rank 0 makes it and hands it to the others (hicclSendUniqueId). */
+hicclResult_t hicclGetUniqueId(hicclUniqueId *id);
+/* Without a host network, the id travels in the GPUs' mailboxes: rank 0 sends it to ranks 1 .. nranks-1, each of
+ * them receives it. */
+hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks);
+hicclResult_t hicclRecvUniqueId(hicclUniqueId *id);
+/* Joins the communicator `id` as `rank` of `nranks`, on the blade's GPU: ranks are the places of the GPUs of its
+ * HiLink fabric, in order, and form a ring; every rank must call it. */
+hicclResult_t hicclCommInitRank(hicclComm_t *comm, int nranks, hicclUniqueId id, int rank);
+hicclResult_t hicclCommDestroy(hicclComm_t comm);
+hicclResult_t hicclCommCount(const hicclComm_t comm, int *count);
+hicclResult_t hicclCommUserRank(const hicclComm_t comm, int *rank);
+/* The GPU the communicator runs on (for the caller's own copies and events). */
+struct gpu_device *hicclCommGpu(const hicclComm_t comm);
+
+/* recvbuff[i] = op over the ranks of sendbuff[i], for i < count, on every rank; queued on `stream`. In place when
+ * the two are the same. */
+hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream);
+
+/* A program's own messages between the ranks of a communicator (up to 40 bytes), standing in for the host network
+ * (MPI in nccl-tests) the guests do not have: they travel in the GPUs' mailboxes beside HiCCL's own. */
+hicclResult_t hicclOobSend(hicclComm_t comm, int rank, const void *data, uint32_t bytes);
+hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t bytes);
+
+/* Bytes of one element of `type` (0 for none). */
+size_t hicclTypeSize(hicclDataType_t type);
+
+#endif
