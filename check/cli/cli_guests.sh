@@ -173,8 +173,9 @@ guest_pins() {
   has pin-rack8-allreduce "[   0.000249633] blade0:            8             2     float     sum      -1    21.73    0.00    0.00      0    21.36    0.00    0.00      0"
   has pin-rack8-allreduce "[   0.000969440] blade0:        32768          8192     float     sum      -1    37.47    0.87    1.53      0    28.86    1.14    1.99      0"
   has pin-rack8-allreduce "[   0.000970440] blade0: # Out of bounds values : 0 OK"
-  # Every type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing wrong.
-  for ranks in 2 3 5; do
+  # Every type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing wrong (the
+  # model's results: the plain build's run checks them).
+  [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
     for case in "int8 sum" "uint8 prod" "int32 min" "uint64 max" "float avg" "double sum"; do
       set -- $case
       "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks \
