@@ -169,10 +169,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 1f3f27d2dea6a250 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000249633] blade0:            8             2     float     sum      -1    21.73    0.00    0.00      0    21.36    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000969440] blade0:        32768          8192     float     sum      -1    37.47    0.87    1.53      0    28.86    1.14    1.99      0"
-  has pin-rack8-allreduce "[   0.000970440] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 1d38a397d00b86a2 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000259578] blade0:            8             2     float     sum      -1    16.20    0.00    0.00      0    15.99    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000943043] blade0:        32768          8192     float     sum      -1    26.87    1.22    2.13      0    24.08    1.36    2.38      0"
+  has pin-rack8-allreduce "[   0.000944043] blade0: # Out of bounds values : 0 OK"
   # Every type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing wrong (the
   # model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do

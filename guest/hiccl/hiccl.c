@@ -10,11 +10,10 @@ VDC_PTX_DECLARE(hiccl);
 #define MAGIC 0x4c434348u /* "HCCL" */
 #define MAX_RANKS 64
 #define SLOT_BYTES (HICCL_BUFFSIZE / HICCL_STEPS)
-/* A connection's area, in its receiver's memory: the slots, then the flags (what the kernel's Ring names). */
+/* A channel's connection area, in its receiver's memory: the slots, then the flags the kernel's Ring names (the
+ * slots the previous GPU has sent here, of this GPU's slots those the next GPU has consumed, this GPU's own counts
+ * of slots sent and received). The channels' areas follow one another in one allocation. */
 #define FLAGS_AT HICCL_BUFFSIZE
-#define TAIL_AT (FLAGS_AT + 0)     /* slots the previous GPU has sent here */
-#define HEAD_AT (FLAGS_AT + 8)     /* of this GPU's slots, those the next GPU has consumed */
-#define COUNTERS_AT (FLAGS_AT + 16) /* this GPU's own: slots sent, slots received */
 #define AREA_BYTES (FLAGS_AT + 256)
 #define THREADS 256
 
@@ -33,7 +32,7 @@ struct hicclComm {
     struct gpu_module_handle module;
     uint64_t id;
     int rank, nranks;
-    uint64_t area;                 /* its own connection area */
+    uint64_t area;                 /* its own connection areas, HICCL_CHANNELS of them */
     uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
     char error[256];
 };
@@ -249,9 +248,11 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
                  "HiCCL's kernels");
     if (result == hicclSuccess && nranks > 1) {
         /* The flags start at 0 before any neighbour can learn where they are. */
-        result = gpu_call(comm, gpu_malloc(gpu, &comm->area, AREA_BYTES), "allocate the connection buffer");
-        if (result == hicclSuccess)
-            result = gpu_call(comm, gpu_memset(gpu, comm->area + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT), "clear flags");
+        result = gpu_call(comm, gpu_malloc(gpu, &comm->area, HICCL_CHANNELS * AREA_BYTES), "allocate the "
+                          "connection buffers");
+        for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
+            result = gpu_call(comm, gpu_memset(gpu, comm->area + c * AREA_BYTES + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT),
+                              "clear flags");
         if (result == hicclSuccess)
             result = connect_ring(comm);
     }
@@ -347,11 +348,10 @@ hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count,
     struct {
         uint64_t send, recv, count;
         int32_t op, rank, nranks, pad;
-        uint64_t my_slots, next_slots, slot_bytes, my_tail, my_head, next_tail, prev_head, counters;
+        uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
     } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
-              comm->area, comm->next_area, SLOT_BYTES, comm->area + TAIL_AT, comm->area + HEAD_AT,
-              comm->next_area + TAIL_AT, comm->prev_area + HEAD_AT, comm->area + COUNTERS_AT};
+              comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT};
     return gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
-                                           (struct gpu_dim3){1, 1, 1}, (struct gpu_dim3){THREADS, 1, 1}, 0, &args,
-                                           sizeof args), "launch");
+                                           (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
+                                           0, &args, sizeof args), "launch");
 }

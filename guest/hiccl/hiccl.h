@@ -1,7 +1,7 @@
 /* HiCCL: NCCL-style collectives for guest programs on the rack's GPUs (docs/hiccl.md). Names follow NCCL's with the
  * hiccl prefix; buffers are device addresses of the blade's GPU (vdc_gpu.h), streams its stream numbers. This first
  * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place) and AllReduce on a
- * ring with NCCL's Simple protocol. */
+ * ring with NCCL's Simple protocol over HICCL_CHANNELS channels. */
 #ifndef VDC_GUEST_HICCL_H
 #define VDC_GUEST_HICCL_H
 
@@ -41,6 +41,8 @@ typedef struct hicclComm *hicclComm_t;
 /* Slots of a connection's buffer and the buffer's size (NCCL_STEPS and NCCL_BUFFSIZE). */
 #define HICCL_STEPS 8
 #define HICCL_BUFFSIZE (4u << 20)
+/* Channels a collective runs on: one block each, each with its own connections and part of the data. */
+#define HICCL_CHANNELS 8
 
 const char *hicclGetErrorString(hicclResult_t result);
 /* The message of the communicator's last error (or of the last call without one). */

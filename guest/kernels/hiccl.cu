@@ -1,5 +1,6 @@
 // HiCCL's collective kernels (guest/hiccl): AllReduce on a ring of GPUs with NCCL's Simple protocol. One block per
-// channel. Each GPU receives from the previous GPU of the ring into its own slot buffer (HICCL_STEPS slots) and
+// channel: each channel has connections of its own (its areas `area_stride` bytes apart) and reduces its own
+// contiguous part of the data. Each GPU receives from the previous GPU of the ring into its own slot buffer (HICCL_STEPS slots) and
 // sends into the next GPU's, over HiLink: the data, then, after a system-scope fence that waits for the data to
 // land, the slot count it has sent ("tail") in the receiver's memory; the receiver polls its tail, uses the slot,
 // and writes the count it has consumed ("head") back into the sender's memory, which frees the slot.
@@ -130,15 +131,27 @@ __device__ void all_reduce_ring(const T *send, T *recv, unsigned long long count
     }
 }
 
+// The channel's share of `count` elements: an equal part, the first ones taking one more.
+__device__ void channel_part(unsigned long long count, unsigned long long *first, unsigned long long *n)
+{
+    unsigned long long c = blockIdx.x, channels = gridDim.x, each = count / channels, more = count % channels;
+    *first = c * each + (c < more ? c : more);
+    *n = each + (c < more ? 1 : 0);
+}
+
 #define ALL_REDUCE(name, T)                                                                                        \
     extern "C" __global__ void hiccl_all_reduce_ring_##name(                                                     \
-        const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_slots,            \
-        char *next_slots, unsigned long long slot_bytes, volatile unsigned long long *my_tail,                     \
-        volatile unsigned long long *my_head, volatile unsigned long long *next_tail,                              \
-        volatile unsigned long long *prev_head, unsigned long long *counters)                                      \
+        const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_area,             \
+        char *next_area, char *prev_area, unsigned long long area_stride, unsigned long long slot_bytes,           \
+        unsigned long long flags_at)                                                                               \
     {                                                                                                              \
-        Ring r = {my_tail, my_head, next_tail, prev_head, counters, my_slots, next_slots, slot_bytes};             \
-        all_reduce_ring<T>(send, recv, count, op, rank, nranks, r);                                                \
+        unsigned long long at = blockIdx.x * area_stride, first, n;                                                \
+        char *mine = my_area + at, *next = next_area + at, *prev = prev_area + at;                                 \
+        Ring r = {(volatile unsigned long long *)(mine + flags_at), (volatile unsigned long long *)(mine + flags_at + 8), \
+                  (volatile unsigned long long *)(next + flags_at), (volatile unsigned long long *)(prev + flags_at + 8), \
+                  (unsigned long long *)(mine + flags_at + 16), mine, next, slot_bytes};                          \
+        channel_part(count, &first, &n);                                                                           \
+        all_reduce_ring<T>(send + first, recv + first, n, op, rank, nranks, r);                                    \
     }
 
 ALL_REDUCE(int8, signed char)
