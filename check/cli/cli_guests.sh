@@ -169,19 +169,21 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 1d38a397d00b86a2 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000259578] blade0:            8             2     float     sum      -1    16.20    0.00    0.00      0    15.99    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000943043] blade0:        32768          8192     float     sum      -1    26.87    1.22    2.13      0    24.08    1.36    2.38      0"
-  has pin-rack8-allreduce "[   0.000944043] blade0: # Out of bounds values : 0 OK"
-  # Every type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing wrong (the
-  # model's results: the plain build's run checks them).
+  pin_run pin-rack8-allreduce 0 9addf0e855e98a5d scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000260393] blade0:            8             2     float     sum      -1    16.39    0.00    0.00      0    16.09    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000945492] blade0:        32768          8192     float     sum      -1    27.01    1.21    2.12      0    24.34    1.35    2.36      0"
+  has pin-rack8-allreduce "[   0.000946492] blade0: # Out of bounds values : 0 OK"
+  # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing
+  # wrong (the model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
-    for case in "int8 sum" "uint8 prod" "int32 min" "uint64 max" "float avg" "double sum"; do
+    for case in "all_reduce int8 sum" "all_reduce uint8 prod" "all_reduce int32 min" "all_reduce uint64 max" \
+      "all_reduce float avg" "all_reduce double sum" "reduce_scatter int64 sum" "reduce_scatter float max" \
+      "all_gather uint32 sum" "all_gather double sum"; do
       set -- $case
-      "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks \
-        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $1 -o $2" >"$tmp/out" 2>&1
+      "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks --set guests.program=guest:$1_perf \
+        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3" >"$tmp/out" 2>&1
       if grep -q "# Out of bounds values : 0 OK" "$tmp/out"; then pass; else
-        fail "all_reduce_perf on $ranks GPUs, $case: $(grep -E 'Out of bounds|all_reduce_perf:' "$tmp/out" | head -2)"; fi
+        fail "$1_perf on $ranks GPUs, $2 $3: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
     done
   done
   # A bad option: the program's usage text, and the guests' failure (exit 1).

@@ -318,40 +318,81 @@ hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t byte
 /* ---- collectives ---- */
 
 static const char *const kernel_of_type[hicclNumTypes] = {
-    "hiccl_all_reduce_ring_int8", "hiccl_all_reduce_ring_uint8", "hiccl_all_reduce_ring_int32",
-    "hiccl_all_reduce_ring_uint32", "hiccl_all_reduce_ring_int64", "hiccl_all_reduce_ring_uint64", NULL,
-    "hiccl_all_reduce_ring_float32", "hiccl_all_reduce_ring_float64", NULL};
+    "hiccl_ring_int8", "hiccl_ring_uint8", "hiccl_ring_int32", "hiccl_ring_uint32", "hiccl_ring_int64",
+    "hiccl_ring_uint64", NULL, "hiccl_ring_float32", "hiccl_ring_float64", NULL};
 
-/* hicclRedOp_t to the kernel's operation codes. */
+/* hicclRedOp_t to the kernel's operation codes, and the kernel's collectives. */
 static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
+enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2 };
 
-hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
-                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+/* The checks every collective makes of its arguments (the op only when it reduces). */
+static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_t recvbuff, size_t count,
+                                     hicclDataType_t datatype, int op, hicclComm_t comm)
 {
     if (comm == NULL)
-        return fail(NULL, hicclInvalidArgument, "hicclAllReduce: comm is NULL");
+        return fail(NULL, hicclInvalidArgument, "%s: comm is NULL", who);
     if (datatype < 0 || datatype >= hicclNumTypes)
-        return fail(comm, hicclInvalidArgument, "hicclAllReduce: datatype %d is not a hicclDataType_t", datatype);
+        return fail(comm, hicclInvalidArgument, "%s: datatype %d is not a hicclDataType_t", who, datatype);
     if (kernel_of_type[datatype] == NULL)
-        return fail(comm, hicclInvalidArgument, "hicclAllReduce: float16 and bfloat16 are not reduced yet");
+        return fail(comm, hicclInvalidArgument, "%s: float16 and bfloat16 are not handled yet", who);
     if (op < 0 || op >= hicclNumOps)
-        return fail(comm, hicclInvalidArgument, "hicclAllReduce: op %d is not a hicclRedOp_t", op);
-    if (count == 0)
-        return hicclSuccess;
-    if (sendbuff == 0 || recvbuff == 0)
-        return fail(comm, hicclInvalidArgument, "hicclAllReduce: sendbuff or recvbuff is NULL");
-    size_t bytes = count * hicclTypeSize(datatype);
-    if (comm->nranks == 1)
-        return sendbuff == recvbuff ? hicclSuccess
-                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
-                                                                          bytes), "copy");
+        return fail(comm, hicclInvalidArgument, "%s: op %d is not a hicclRedOp_t", who, op);
+    if (count != 0 && (sendbuff == 0 || recvbuff == 0))
+        return fail(comm, hicclInvalidArgument, "%s: sendbuff or recvbuff is NULL", who);
+    return hicclSuccess;
+}
+
+/* One ring kernel on every channel; `count` elements (AllReduce) or elements per rank. */
+static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
+                                 hicclDataType_t datatype, hicclRedOp_t op, uint32_t stream)
+{
     struct {
+        int32_t collective, pad0;
         uint64_t send, recv, count;
         int32_t op, rank, nranks, pad;
         uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
-    } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
+    } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
               comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT};
     return gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
                                            0, &args, sizeof args), "launch");
+}
+
+hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+{
+    hicclResult_t result = check_arguments("hicclAllReduce", sendbuff, recvbuff, count, datatype, op, comm);
+    if (result != hicclSuccess || count == 0)
+        return result;
+    if (comm->nranks == 1)
+        return sendbuff == recvbuff ? hicclSuccess
+                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                                                          count * hicclTypeSize(datatype)), "copy");
+    return launch_ring(comm, RING_ALL_REDUCE, sendbuff, recvbuff, count, datatype, op, stream);
+}
+
+hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t recvcount, hicclDataType_t datatype,
+                                 hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+{
+    hicclResult_t result = check_arguments("hicclReduceScatter", sendbuff, recvbuff, recvcount, datatype, op, comm);
+    if (result != hicclSuccess || recvcount == 0)
+        return result;
+    if (comm->nranks == 1)
+        return sendbuff == recvbuff ? hicclSuccess
+                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                                                          recvcount * hicclTypeSize(datatype)), "copy");
+    return launch_ring(comm, RING_REDUCE_SCATTER, sendbuff, recvbuff, recvcount, datatype, op, stream);
+}
+
+hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendcount, hicclDataType_t datatype,
+                             hicclComm_t comm, uint32_t stream)
+{
+    hicclResult_t result = check_arguments("hicclAllGather", sendbuff, recvbuff, sendcount, datatype, hicclSum, comm);
+    if (result != hicclSuccess || sendcount == 0)
+        return result;
+    if (comm->nranks == 1)
+        return sendbuff == recvbuff ? hicclSuccess
+                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                                                          sendcount * hicclTypeSize(datatype)), "copy");
+    return launch_ring(comm, RING_ALL_GATHER, sendbuff, recvbuff, sendcount, datatype, hicclSum, stream);
 }

@@ -1,4 +1,5 @@
-// HiCCL's collective kernels (guest/hiccl): AllReduce on a ring of GPUs with NCCL's Simple protocol. One block per
+// HiCCL's collective kernels (guest/hiccl): AllReduce, ReduceScatter and AllGather on a ring of GPUs with NCCL's
+// Simple protocol. One block per
 // channel: each channel has connections of its own (its areas `area_stride` bytes apart) and reduces its own
 // contiguous part of the data. Each GPU receives from the previous GPU of the ring into its own slot buffer (HICCL_STEPS slots) and
 // sends into the next GPU's, over HiLink: the data, then, after a system-scope fence that waits for the data to
@@ -41,14 +42,16 @@ template <typename T> __device__ T finish(int op, T v, int nranks)
     return op == OP_AVG ? (T)(v / (T)nranks) : v;
 }
 
-// What one step does with the chunk at `offset` (`n` elements).
-enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_COPY_SEND, RECV };
+// What one step does with `n` elements: which of its slot, its own data (`src`) and its result (`dst`) it reads and
+// writes.
+enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEND, RECV_COPY_SEND, RECV };
 
 template <typename T>
-__device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned long long offset, unsigned long long n,
-                     int op, int nranks, unsigned long long *sent, unsigned long long *received)
+__device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
+                     unsigned long long *sent, unsigned long long *received)
 {
-    bool sends = kind != RECV, receives = kind != SEND;
+    bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
+    bool stores = kind != SEND && kind != RECV_REDUCE_SEND;
     if (threadIdx.x == 0) {
         if (receives)
             while (*r.my_tail <= *received)
@@ -62,16 +65,16 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     T *out = (T *)(r.next_slots + (*sent % HICCL_STEPS) * r.slot_bytes);
     for (unsigned long long i = threadIdx.x; i < n; i += blockDim.x) {
         T v;
-        if (kind == SEND)
-            v = src[offset + i];
+        if (kind == SEND || kind == COPY_SEND)
+            v = src[i];
         else if (kind == RECV_REDUCE_SEND)
-            v = reduce(op, in[i], src[offset + i]);
-        else if (kind == RECV_REDUCE_COPY_SEND)
-            v = finish(op, reduce(op, in[i], src[offset + i]), nranks);
+            v = reduce(op, in[i], src[i]);
+        else if (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)
+            v = finish(op, reduce(op, in[i], src[i]), nranks);
         else
             v = in[i];
-        if (kind == RECV_REDUCE_COPY_SEND || kind == RECV_COPY_SEND || kind == RECV)
-            dst[offset + i] = v;
+        if (stores)
+            dst[i] = v;
         if (sends)
             out[i] = v;
     }
@@ -86,9 +89,14 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     __syncthreads();
 }
 
+enum { ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER };
+
+// The ring's steps over a channel's part of the data. AllReduce: its `n` elements from `first`, in rounds of nranks
+// chunks of at most a slot. ReduceScatter and AllGather: elements `first` to `first + n` of each rank's chunk of
+// `count` elements (the send buffer's for ReduceScatter, the receive buffer's for AllGather), in rounds of a slot.
 template <typename T>
-__device__ void all_reduce_ring(const T *send, T *recv, unsigned long long count, int op, int rank, int nranks,
-                                const Ring &r)
+__device__ void ring(int collective, const T *send, T *recv, unsigned long long count, unsigned long long first,
+                     unsigned long long n, int op, int rank, int nranks, const Ring &r)
 {
     __shared__ unsigned long long sent, received;
     if (threadIdx.x == 0) {
@@ -97,14 +105,19 @@ __device__ void all_reduce_ring(const T *send, T *recv, unsigned long long count
     }
     __syncthreads();
     unsigned long long slot_elems = r.slot_bytes / sizeof(T);
-    for (unsigned long long base = 0; base < count; base += (unsigned long long)nranks * slot_elems) {
-        unsigned long long left = count - base;
-        unsigned long long chunk = (left + nranks - 1) / nranks;
+    unsigned long long round = collective == ALL_REDUCE ? (unsigned long long)nranks * slot_elems : slot_elems;
+    for (unsigned long long base = 0; base < n; base += round) {
+        unsigned long long left = n - base;
+        unsigned long long chunk = collective == ALL_REDUCE ? (left + nranks - 1) / nranks : left;
         if (chunk > slot_elems)
             chunk = slot_elems;
-        for (int s = 0; s <= 2 * nranks - 2; s++) {
+        int steps = collective == ALL_REDUCE ? 2 * nranks - 1 : nranks;
+        for (int s = 0; s < steps; s++) {
             int c, kind;
-            if (s == 0) {
+            if (collective == ALL_GATHER) {
+                c = (rank + nranks - s) % nranks; // the rank whose data this step stores
+                kind = s == 0 ? COPY_SEND : s < nranks - 1 ? RECV_COPY_SEND : RECV;
+            } else if (s == 0) {
                 c = (rank + nranks - 1) % nranks;
                 kind = SEND;
             } else if (s < nranks - 1) {
@@ -112,7 +125,7 @@ __device__ void all_reduce_ring(const T *send, T *recv, unsigned long long count
                 kind = RECV_REDUCE_SEND;
             } else if (s == nranks - 1) {
                 c = rank;
-                kind = RECV_REDUCE_COPY_SEND;
+                kind = collective == ALL_REDUCE ? RECV_REDUCE_COPY_SEND : RECV_REDUCE_COPY;
             } else if (s < 2 * nranks - 2) {
                 c = (rank + 2 * nranks - 1 - s) % nranks;
                 kind = RECV_COPY_SEND;
@@ -120,9 +133,22 @@ __device__ void all_reduce_ring(const T *send, T *recv, unsigned long long count
                 c = (rank + 1) % nranks;
                 kind = RECV;
             }
-            unsigned long long offset = base + (unsigned long long)c * chunk;
-            unsigned long long n = offset < count ? (count - offset < chunk ? count - offset : chunk) : 0;
-            step(r, kind, send, recv, offset, n, op, nranks, &sent, &received);
+            const T *src;
+            T *dst;
+            unsigned long long len;
+            if (collective == ALL_REDUCE) {
+                unsigned long long offset = first + base + (unsigned long long)c * chunk;
+                unsigned long long end = first + n;
+                len = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
+                src = send + offset;
+                dst = recv + offset;
+            } else {
+                len = chunk;
+                unsigned long long at = (unsigned long long)c * count + first + base;
+                src = collective == REDUCE_SCATTER ? send + at : send + first + base;
+                dst = collective == REDUCE_SCATTER ? recv + first + base : recv + at;
+            }
+            step(r, kind, src, dst, len, op, nranks, &sent, &received);
         }
     }
     if (threadIdx.x == 0) {
@@ -139,11 +165,13 @@ __device__ void channel_part(unsigned long long count, unsigned long long *first
     *n = each + (c < more ? 1 : 0);
 }
 
-#define ALL_REDUCE(name, T)                                                                                        \
-    extern "C" __global__ void hiccl_all_reduce_ring_##name(                                                     \
-        const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_area,             \
-        char *next_area, char *prev_area, unsigned long long area_stride, unsigned long long slot_bytes,           \
-        unsigned long long flags_at)                                                                               \
+// One kernel per type: `collective` ALL_REDUCE (count: elements), REDUCE_SCATTER or ALL_GATHER (count: elements
+// per rank).
+#define RING(name, T)                                                                                              \
+    extern "C" __global__ void hiccl_ring_##name(                                                                \
+        int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks,            \
+        char *my_area, char *next_area, char *prev_area, unsigned long long area_stride,                           \
+        unsigned long long slot_bytes, unsigned long long flags_at)                                                \
     {                                                                                                              \
         unsigned long long at = blockIdx.x * area_stride, first, n;                                                \
         char *mine = my_area + at, *next = next_area + at, *prev = prev_area + at;                                 \
@@ -151,14 +179,14 @@ __device__ void channel_part(unsigned long long count, unsigned long long *first
                   (volatile unsigned long long *)(next + flags_at), (volatile unsigned long long *)(prev + flags_at + 8), \
                   (unsigned long long *)(mine + flags_at + 16), mine, next, slot_bytes};                          \
         channel_part(count, &first, &n);                                                                           \
-        all_reduce_ring<T>(send + first, recv + first, n, op, rank, nranks, r);                                    \
+        ring<T>(collective, send, recv, count, first, n, op, rank, nranks, r);                                     \
     }
 
-ALL_REDUCE(int8, signed char)
-ALL_REDUCE(uint8, unsigned char)
-ALL_REDUCE(int32, int)
-ALL_REDUCE(uint32, unsigned)
-ALL_REDUCE(int64, long long)
-ALL_REDUCE(uint64, unsigned long long)
-ALL_REDUCE(float32, float)
-ALL_REDUCE(float64, double)
+RING(int8, signed char)
+RING(uint8, unsigned char)
+RING(int32, int)
+RING(uint32, unsigned)
+RING(int64, long long)
+RING(uint64, unsigned long long)
+RING(float32, float)
+RING(float64, double)

@@ -1,0 +1,439 @@
+/* nccl-tests' harness for HiCCL's collectives (as nccl-tests' common.cu is for NCCL's): option parsing, data,
+ * checking, timing and the table, for the program that includes it after defining PERF_COLLECTIVE (PERF_ALL_REDUCE,
+ * PERF_REDUCE_SCATTER or PERF_ALL_GATHER). One rank per blade's GPU (every guest runs the program; rank = the GPU's
+ * HiLink place). Sizes take K, M, G. For each size from MIN to MAX (times FACTOR, or plus STEP) it times ITERS calls
+ * after WARMUP, out of place and in place, between two events on rank 0's GPU, checks every element of every rank's
+ * result against the expected value (CHECK 1), and rank 0 prints nccl-tests' table: size, count, type, redop, root,
+ * then time, algbw, busbw (algbw times nccl-tests' factor) and #wrong for each placement, and its closing lines. The
+ * data are small integers, so every result is exact. */
+#ifndef VDC_GUEST_NCCL_TESTS_H
+#define VDC_GUEST_NCCL_TESTS_H
+
+#include "hiccl.h"
+#include "vdc_gpu.h"
+#include "vdc_guest.h"
+
+#define PERF_ALL_REDUCE 0
+#define PERF_REDUCE_SCATTER 1
+#define PERF_ALL_GATHER 2
+#if PERF_COLLECTIVE == PERF_ALL_REDUCE
+#define PERF_NAME "all_reduce_perf"
+#elif PERF_COLLECTIVE == PERF_REDUCE_SCATTER
+#define PERF_NAME "reduce_scatter_perf"
+#else
+#define PERF_NAME "all_gather_perf"
+#endif
+
+struct options {
+    uint64_t min_bytes, max_bytes, step_bytes, factor;
+    int iters, warmup, check, op, type;
+};
+
+static const char *const type_names[hicclNumTypes] = {"int8", "uint8", "int32", "uint32", "int64", "uint64", "half",
+                                                      "float", "double", "bfloat16"};
+static const char *const op_names[hicclNumOps] = {"sum", "prod", "max", "min", "avg"};
+
+static void usage(void)
+{
+    printf("USAGE: " PERF_NAME "\n"
+           "\t[-t,--nthreads <num threads>] (1)\n"
+           "\t[-g,--ngpus <gpus per thread>] (1)\n"
+           "\t[-b,--minbytes <min size in bytes>]\n"
+           "\t[-e,--maxbytes <max size in bytes>]\n"
+           "\t[-i,--stepbytes <increment size>]\n"
+           "\t[-f,--stepfactor <increment factor>]\n"
+           "\t[-n,--iters <iteration count>]\n"
+           "\t[-w,--warmup_iters <warmup iteration count>]\n"
+           "\t[-c,--check <0/1>]\n"
+           "\t[-o,--op <sum/prod/min/max/avg/all>]\n"
+           "\t[-d,--datatype <int8/uint8/int32/uint32/int64/uint64/float/double/all>]\n"
+           "\t[-r,--root <root>]\n"
+           "\t[-z,--blocking <0/1>]\n"
+           "\t[-a,--average <0/1/2/3> report average iteration time <0=RANK0/1=AVG/2=MIN/3=MAX>]\n"
+           "\t[-h,--help]\n");
+}
+
+/* A size with an optional K, M or G (powers of 1024, as nccl-tests reads them). */
+static int parse_size(const char *text, uint64_t *out)
+{
+    char *end;
+    uint64_t v = strtoul(text, &end, 0);
+    switch (*end) {
+    case 'K': case 'k': v <<= 10; end++; break;
+    case 'M': case 'm': v <<= 20; end++; break;
+    case 'G': case 'g': v <<= 30; end++; break;
+    default: break;
+    }
+    *out = v;
+    return end != text && *end == '\0';
+}
+
+static int lookup(const char *text, const char *const *names, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (names[i] != NULL && strcmp(text, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_options(struct options *o)
+{
+    *o = (struct options){.min_bytes = 32u << 20, .max_bytes = 32u << 20, .step_bytes = 1u << 20, .factor = 1,
+                          .iters = 20, .warmup = 5, .check = 1, .op = hicclSum, .type = hicclFloat};
+    static char args[512];
+    snprintf(args, sizeof args, "%s", vdc_bootargs());
+    char *words[32];
+    int n = 0;
+    for (char *p = args; *p != '\0' && n < 32;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        words[n++] = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+    }
+    int factor_given = 0;
+    for (int i = 0; i < n; i++) {
+        const char *w = words[i];
+        if (w[0] != '-' || w[1] == '\0' || w[2] != '\0' || strchr("beifnwcodgtzar", w[1]) == NULL) {
+            printf(PERF_NAME ": invalid option '%s'\n", w);
+            return 0;
+        }
+        if (i + 1 >= n) {
+            printf(PERF_NAME ": option '%s' needs a value\n", w);
+            return 0;
+        }
+        const char *v = words[++i];
+        uint64_t number;
+        int ok = 1;
+        switch (w[1]) {
+        case 'b': ok = parse_size(v, &o->min_bytes); break;
+        case 'e': ok = parse_size(v, &o->max_bytes); break;
+        case 'i': ok = parse_size(v, &o->step_bytes); break;
+        case 'f': ok = parse_size(v, &o->factor) && o->factor >= 1; factor_given = 1; break;
+        case 'n': ok = parse_size(v, &number) && number >= 1; o->iters = (int)number; break;
+        case 'w': ok = parse_size(v, &number); o->warmup = (int)number; break;
+        case 'c': ok = parse_size(v, &number) && number <= 1; o->check = (int)number; break;
+        case 'o': ok = (o->op = lookup(v, op_names, hicclNumOps)) >= 0; break;
+        case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= 0; break;
+        case 'g': case 't': ok = parse_size(v, &number) && number == 1; break; /* one GPU per guest */
+        case 'z': case 'a': case 'r': ok = parse_size(v, &number); break;    /* accepted; rank 0 times */
+        default: ok = 0; break;
+        }
+        if (!ok) {
+            printf(PERF_NAME ": invalid value '%s' for %s\n", v, w);
+            return 0;
+        }
+    }
+    if (!factor_given && o->step_bytes == 0)
+        o->step_bytes = 1;
+    if (factor_given)
+        o->step_bytes = 0;
+    if (o->min_bytes > o->max_bytes) {
+        printf(PERF_NAME ": minBytes %llu is more than maxBytes %llu\n", (unsigned long long)o->min_bytes,
+               (unsigned long long)o->max_bytes);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- data ---- */
+
+static int64_t value(int op, int rank, uint64_t i)
+{
+    if (op == hicclProd)
+        return (i + (uint64_t)rank) % 7 == 0 ? 2 : 1;
+    if (op == hicclMin || op == hicclMax)
+        return (int64_t)((i * 5 + (uint64_t)rank * 11) % 97) - 48;
+    return (int64_t)((i * 7 + (uint64_t)rank * 13) % 15) - 7;
+}
+
+static int is_unsigned(int type)
+{
+    return type == hicclUint8 || type == hicclUint32 || type == hicclUint64;
+}
+
+static int64_t value_of(int type, int op, int rank, uint64_t i)
+{
+    int64_t v = value(op, rank, i);
+    return is_unsigned(type) && v < 0 ? -v : v;
+}
+
+/* Element i of the result on `rank`: the ranks' inputs at i reduced (AllReduce), at rank * count + i reduced
+ * (ReduceScatter, `count` elements per rank), or rank i / count's input at i % count (AllGather). */
+static int64_t expected_of(int type, int op, int rank, int nranks, uint64_t count, uint64_t i)
+{
+#if PERF_COLLECTIVE == PERF_ALL_GATHER
+    (void)rank, (void)nranks;
+    return value_of(type, op, (int)(i / count), i % count);
+#else
+#if PERF_COLLECTIVE == PERF_REDUCE_SCATTER
+    i += (uint64_t)rank * count;
+#else
+    (void)rank, (void)count;
+#endif
+    int64_t r = value_of(type, op, 0, i);
+    for (int k = 1; k < nranks; k++) {
+        int64_t v = value_of(type, op, k, i);
+        r = op == hicclProd ? r * v : op == hicclMin ? (v < r ? v : r) : op == hicclMax ? (v > r ? v : r) : r + v;
+    }
+    return r;
+#endif
+}
+
+static void store(void *p, int type, uint64_t i, int64_t v)
+{
+    switch (type) {
+    case hicclInt8: case hicclUint8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case hicclInt32: case hicclUint32: ((int32_t *)p)[i] = (int32_t)v; break;
+    case hicclFloat: ((float *)p)[i] = (float)v; break;
+    case hicclDouble: ((double *)p)[i] = (double)v; break;
+    default: ((int64_t *)p)[i] = v; break;
+    }
+}
+
+/* Whether element i of a result is the expected one (avg: the sum divided as the kernel divides, in the type). */
+static int right(const void *p, int type, int op, int rank, int nranks, uint64_t count, uint64_t i)
+{
+    int64_t e = expected_of(type, op, rank, nranks, count, i);
+    if (PERF_COLLECTIVE == PERF_ALL_GATHER)
+        op = hicclSum; /* a copy: nothing divided */
+    switch (type) {
+    case hicclFloat: {
+        float want = op == hicclAvg ? (float)e / (float)nranks : (float)e;
+        return ((const float *)p)[i] == want;
+    }
+    case hicclDouble: {
+        double want = op == hicclAvg ? (double)e / (double)nranks : (double)e;
+        return ((const double *)p)[i] == want;
+    }
+    default: break;
+    }
+    if (op == hicclAvg)
+        e = is_unsigned(type) ? (int64_t)((uint64_t)e / (uint64_t)nranks) : e / nranks;
+    switch (type) {
+    case hicclInt8: return ((const int8_t *)p)[i] == (int8_t)e;
+    case hicclUint8: return ((const uint8_t *)p)[i] == (uint8_t)e;
+    case hicclInt32: return ((const int32_t *)p)[i] == (int32_t)e;
+    case hicclUint32: return ((const uint32_t *)p)[i] == (uint32_t)e;
+    default: return ((const int64_t *)p)[i] == e;
+    }
+}
+
+/* ---- one size ---- */
+
+struct bench {
+    struct options o;
+    hicclComm_t comm;
+    struct gpu_device *gpu;
+    int rank, nranks;
+    uint64_t send, recv;
+    uint8_t *host;
+    uint32_t start, stop;
+    double bw_sum;
+    int sizes;
+    uint64_t wrong_total;
+};
+
+static void fail(struct bench *b, const char *what, hicclResult_t r)
+{
+    printf(PERF_NAME ": rank %d: %s: %s: %s\n", b->rank, what, hicclGetErrorString(r), hicclGetLastError(b->comm));
+    vdc_exit(1);
+}
+
+static void fill(struct bench *b, uint64_t address, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++)
+        store(b->host, b->o.type, i, value_of(b->o.type, b->o.op, b->rank, i));
+    if (gpu_memcpy_h2d(b->gpu, address, b->host, count * hicclTypeSize(b->o.type)) != GPU_SUCCESS)
+        fail(b, "copy the data in", hicclUnhandledCudaError);
+}
+
+/* The collective, `count` elements being the total of nccl-tests' size. */
+static hicclResult_t collective(struct bench *b, uint64_t in, uint64_t out, uint64_t count)
+{
+#if PERF_COLLECTIVE == PERF_ALL_REDUCE
+    return hicclAllReduce(in, out, count, b->o.type, b->o.op, b->comm, 0);
+#elif PERF_COLLECTIVE == PERF_REDUCE_SCATTER
+    return hicclReduceScatter(in, out, count / b->nranks, b->o.type, b->o.op, b->comm, 0);
+#else
+    return hicclAllGather(in, out, count / b->nranks, b->o.type, b->comm, 0);
+#endif
+}
+
+/* Elements of a rank's input and of its result. */
+static uint64_t input_count(const struct bench *b, uint64_t count)
+{
+    return PERF_COLLECTIVE == PERF_ALL_GATHER ? count / b->nranks : count;
+}
+
+static uint64_t output_count(const struct bench *b, uint64_t count)
+{
+    return PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? count / b->nranks : count;
+}
+
+/* Microseconds per call of `iters` collectives from `in` to `out`, on rank 0's clock; then, with fresh data, one
+ * more whose result is checked: the elements wrong on every rank (rank 0 gathers them). */
+static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, uint64_t *wrong)
+{
+    hicclResult_t r;
+    fill(b, in, input_count(b, count));
+    for (int i = 0; i < b->o.warmup; i++)
+        if ((r = collective(b, in, out, count)) != hicclSuccess)
+            fail(b, "warm-up", r);
+    gpu_event_record(b->gpu, b->start);
+    for (int i = 0; i < b->o.iters; i++)
+        if ((r = collective(b, in, out, count)) != hicclSuccess)
+            fail(b, "collective", r);
+    gpu_event_record(b->gpu, b->stop);
+    uint64_t ps = 0;
+    if (gpu_event_elapsed_ps(b->gpu, b->start, b->stop, &ps) != GPU_SUCCESS)
+        fail(b, "AllReduce", hicclUnhandledCudaError);
+    *wrong = 0;
+    if (b->o.check) {
+        fill(b, in, input_count(b, count));
+        if ((r = collective(b, in, out, count)) != hicclSuccess)
+            fail(b, "collective", r);
+        uint64_t results = output_count(b, count);
+        if (gpu_synchronize(b->gpu) != GPU_SUCCESS ||
+            gpu_memcpy_d2h(b->gpu, b->host, out, results * hicclTypeSize(b->o.type)) != GPU_SUCCESS)
+            fail(b, "copy the result out", hicclUnhandledCudaError);
+        for (uint64_t i = 0; i < results; i++)
+            *wrong += !right(b->host, b->o.type, b->o.op, b->rank, b->nranks, count / b->nranks, i);
+        if (b->rank != 0) {
+            hicclOobSend(b->comm, 0, wrong, sizeof *wrong);
+        } else {
+            for (int k = 1; k < b->nranks; k++) {
+                uint64_t theirs = 0;
+                if ((r = hicclOobRecv(b->comm, k, &theirs, sizeof theirs)) != hicclSuccess)
+                    fail(b, "gather #wrong", r);
+                *wrong += theirs;
+            }
+        }
+    }
+    return (double)ps / 1e6 / b->o.iters;
+}
+
+static void print_placement(struct bench *b, double us, uint64_t bytes, uint64_t wrong)
+{
+    char time[16], wrong_text[16];
+    if (us >= 10000.0)
+        snprintf(time, sizeof time, "%7.0f", us);
+    else if (us >= 100.0)
+        snprintf(time, sizeof time, "%7.1f", us);
+    else
+        snprintf(time, sizeof time, "%7.2f", us);
+    double algbw = us > 0 ? (double)bytes / us / 1e3 : 0; /* bytes per microsecond / 1e3 = GB/s */
+    /* nccl-tests' bus bandwidth factors */
+    double busbw = algbw * (PERF_COLLECTIVE == PERF_ALL_REDUCE ? 2.0 : 1.0) * (b->nranks - 1) / b->nranks;
+    if (b->o.check)
+        snprintf(wrong_text, sizeof wrong_text, "%llu", (unsigned long long)wrong);
+    else
+        snprintf(wrong_text, sizeof wrong_text, "N/A");
+    printf("  %7s  %6.2f  %6.2f  %5s", time, algbw, busbw, wrong_text);
+    b->bw_sum += busbw;
+    b->wrong_total += wrong;
+}
+
+static void one_size(struct bench *b, uint64_t bytes)
+{
+    size_t size = hicclTypeSize(b->o.type);
+    uint64_t count = bytes / size;
+    if (PERF_COLLECTIVE != PERF_ALL_REDUCE)
+        count -= count % b->nranks; /* a whole number of elements per rank */
+    bytes = count * size;
+    uint64_t wrong_out, wrong_in;
+    /* In place, as nccl-tests places it: the result is the input (AllReduce), the rank's part of the input
+     * (ReduceScatter), or the input is the rank's part of the result (AllGather). */
+    uint64_t part = count / b->nranks * size * (uint64_t)b->rank;
+    double out_us = run(b, b->send, b->recv, count, &wrong_out);
+    double in_us = PERF_COLLECTIVE == PERF_ALL_REDUCE ? run(b, b->send, b->send, count, &wrong_in)
+                   : PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? run(b, b->send, b->send + part, count, &wrong_in)
+                                                            : run(b, b->recv + part, b->recv, count, &wrong_in);
+    if (b->rank != 0)
+        return;
+    printf("%12llu  %12llu  %8s  %6s  %6d", (unsigned long long)bytes, (unsigned long long)count,
+           type_names[b->o.type], PERF_COLLECTIVE == PERF_ALL_GATHER ? "none" : op_names[b->o.op], -1);
+    print_placement(b, out_us, bytes, wrong_out);
+    print_placement(b, in_us, bytes, wrong_in);
+    printf("\n");
+    b->sizes += 2; /* nccl-tests averages both placements' busbw */
+}
+
+int main(void);
+int main(void)
+{
+    struct bench b = {0};
+    if (!parse_options(&b.o)) {
+        usage();
+        return 2;
+    }
+    int status;
+    b.gpu = vdc_gpu_open(0, &status);
+    struct higpu_info info;
+    if (b.gpu == NULL || gpu_query(b.gpu, &info) != GPU_SUCCESS) {
+        printf(PERF_NAME ": no GPU: %s\n", gpu_status_name(status));
+        return 1;
+    }
+    b.nranks = info.hilink_gpus > 1 ? (int)info.hilink_gpus : 1;
+    b.rank = b.nranks > 1 ? (int)info.hilink_place : 0;
+    hicclUniqueId id;
+    hicclResult_t r;
+    if (b.rank == 0) {
+        if ((r = hicclGetUniqueId(&id)) != hicclSuccess || (r = hicclSendUniqueId(&id, b.nranks)) != hicclSuccess)
+            fail(&b, "unique id", r);
+    } else if ((r = hicclRecvUniqueId(&id)) != hicclSuccess) {
+        fail(&b, "unique id", r);
+    }
+    if ((r = hicclCommInitRank(&b.comm, b.nranks, id, b.rank)) != hicclSuccess)
+        fail(&b, "hicclCommInitRank", r);
+    b.host = vdc_alloc(b.o.max_bytes ? b.o.max_bytes : 1, 64);
+    if (b.host == NULL || gpu_malloc(b.gpu, &b.send, b.o.max_bytes ? b.o.max_bytes : 1) != GPU_SUCCESS ||
+        gpu_malloc(b.gpu, &b.recv, b.o.max_bytes ? b.o.max_bytes : 1) != GPU_SUCCESS) {
+        printf(PERF_NAME ": rank %d: no memory for %llu bytes (guests.memory, gpu memory)\n", b.rank,
+               (unsigned long long)b.o.max_bytes);
+        return 1;
+    }
+    gpu_event_create(b.gpu, &b.start);
+    gpu_event_create(b.gpu, &b.stop);
+    if (b.rank == 0) {
+        printf("# Collective test starting: " PERF_NAME "\n");
+        printf("# nThread 1 nGpus 1 minBytes %llu maxBytes %llu step: %llu(%s) warmup iters: %d iters: %d agg iters: "
+               "1 validation: %d graph: 0\n#\n# Using devices\n", (unsigned long long)b.o.min_bytes,
+               (unsigned long long)b.o.max_bytes,
+               (unsigned long long)(b.o.step_bytes ? b.o.step_bytes : b.o.factor), b.o.step_bytes ? "bytes" : "factor",
+               b.o.warmup, b.o.iters, b.o.check);
+        for (int k = 0; k < b.nranks; k++)
+            printf("#  Rank %2d Group  0 Pid %6d on %10s%d device  0 [0000:%02x:00] %s\n", k, 1, "blade", k, k + 1,
+                   info.name);
+        printf("#\n#%61s%35s\n", "out-of-place", "in-place");
+        printf("#%11s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n", "size", "count", "type", "redop",
+               "root", "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong");
+        printf("#%11s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n", "(B)", "(elements)", "", "", "",
+               "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)", "");
+    }
+    for (uint64_t bytes = b.o.min_bytes; bytes <= b.o.max_bytes;) {
+        one_size(&b, bytes);
+        uint64_t next = b.o.step_bytes ? bytes + b.o.step_bytes : bytes * b.o.factor;
+        if (next <= bytes)
+            break;
+        bytes = next;
+    }
+    if (b.rank == 0) {
+        printf("# Out of bounds values : %llu %s\n", (unsigned long long)b.wrong_total,
+               b.wrong_total == 0 ? "OK" : "FAILED");
+        double avg = b.sizes ? b.bw_sum / b.sizes : 0;
+        /* %g's six significant digits (the guest's printf has no %g) */
+        const char *format = avg >= 1000 ? "# Avg bus bandwidth    : %.2f \n#\n"
+                             : avg >= 100 ? "# Avg bus bandwidth    : %.3f \n#\n"
+                             : avg >= 10  ? "# Avg bus bandwidth    : %.4f \n#\n"
+                                          : "# Avg bus bandwidth    : %.5f \n#\n";
+        printf(format, avg);
+        printf("# Collective test concluded: " PERF_NAME "\n");
+    }
+    hicclCommDestroy(b.comm);
+    return b.wrong_total == 0 ? 0 : 1;
+}
+
+#endif
