@@ -169,20 +169,21 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 9addf0e855e98a5d scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000260393] blade0:            8             2     float     sum      -1    16.39    0.00    0.00      0    16.09    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000945492] blade0:        32768          8192     float     sum      -1    27.01    1.21    2.12      0    24.34    1.35    2.36      0"
-  has pin-rack8-allreduce "[   0.000946492] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 8458ab96e8c2a5c1 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000261151] blade0:            8             2     float     sum      -1    16.39    0.00    0.00      0    16.00    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000947611] blade0:        32768          8192     float     sum      -1    27.12    1.21    2.11      0    24.45    1.34    2.35      0"
+  has pin-rack8-allreduce "[   0.000948611] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing
   # wrong (the model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
     for case in "all_reduce int8 sum" "all_reduce uint8 prod" "all_reduce int32 min" "all_reduce uint64 max" \
       "all_reduce float avg" "all_reduce double sum" "reduce_scatter int64 sum" "reduce_scatter float max" \
-      "all_gather uint32 sum" "all_gather double sum"; do
+      "all_gather uint32 sum" "all_gather double sum" "broadcast int8 sum" "reduce uint8 prod" "reduce float avg"; do
       set -- $case
       "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks --set guests.program=guest:$1_perf \
-        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3" >"$tmp/out" 2>&1
-      if grep -q "# Out of bounds values : 0 OK" "$tmp/out"; then pass; else
+        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1))" >"$tmp/out" 2>&1
+      if grep -q "# Out of bounds values : 0 OK" "$tmp/out" && grep -q "guests     $ranks of $ranks exited with 0" "$tmp/out"
+      then pass; else
         fail "$1_perf on $ranks GPUs, $2 $3: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
     done
   done

@@ -17,7 +17,7 @@ VDC_PTX_DECLARE(hiccl);
 #define AREA_BYTES (FLAGS_AT + 256)
 #define THREADS 256
 
-enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3 };
+enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5 };
 
 /* A mailbox message of HiCCL's (64 bytes). */
 struct message {
@@ -264,11 +264,34 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
     return hicclSuccess;
 }
 
+/* Every rank has got here: each tells rank 0, which tells them all to go on. */
+static hicclResult_t barrier(hicclComm_t comm)
+{
+    struct message m;
+    uint32_t from;
+    hicclResult_t result = hicclSuccess;
+    if (comm->rank != 0) {
+        result = send(comm->gpu, 0, MSG_ARRIVE, comm->id, (uint32_t)comm->rank, NULL, 0);
+        if (result == hicclSuccess)
+            result = receive(comm->gpu, MSG_RELEASE, comm->id, 0, &m, &from);
+        return result;
+    }
+    for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
+        result = receive(comm->gpu, MSG_ARRIVE, comm->id, -1, &m, &from);
+    for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
+        result = send(comm->gpu, (uint32_t)r, MSG_RELEASE, comm->id, 0, NULL, 0);
+    return result;
+}
+
+/* After the rank's last collective and every other rank's: a neighbour's kernel may still write this rank's flags
+ * until then. */
 hicclResult_t hicclCommDestroy(hicclComm_t comm)
 {
     if (comm == NULL)
         return hicclSuccess;
     gpu_synchronize(comm->gpu);
+    if (comm->nranks > 1 && barrier(comm) != hicclSuccess)
+        return hicclSystemError; /* its area stays: a neighbour may still write there */
     if (comm->area != 0)
         gpu_free(comm->gpu, comm->area);
     gpu_module_unload(comm->gpu, comm->module);
@@ -323,7 +346,7 @@ static const char *const kernel_of_type[hicclNumTypes] = {
 
 /* hicclRedOp_t to the kernel's operation codes, and the kernel's collectives. */
 static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
-enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2 };
+enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_BROADCAST = 3, RING_REDUCE = 4 };
 
 /* The checks every collective makes of its arguments (the op only when it reduces). */
 static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_t recvbuff, size_t count,
@@ -344,14 +367,14 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
 
 /* One ring kernel on every channel; `count` elements (AllReduce) or elements per rank. */
 static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
-                                 hicclDataType_t datatype, hicclRedOp_t op, uint32_t stream)
+                                 hicclDataType_t datatype, hicclRedOp_t op, int root, uint32_t stream)
 {
     struct {
         int32_t collective, pad0;
         uint64_t send, recv, count;
-        int32_t op, rank, nranks, pad;
+        int32_t op, rank, nranks, root;
         uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
-    } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
+    } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
               comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT};
     return gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
@@ -368,7 +391,7 @@ hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count,
         return sendbuff == recvbuff ? hicclSuccess
                                     : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           count * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_ALL_REDUCE, sendbuff, recvbuff, count, datatype, op, stream);
+    return launch_ring(comm, RING_ALL_REDUCE, sendbuff, recvbuff, count, datatype, op, 0, stream);
 }
 
 hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t recvcount, hicclDataType_t datatype,
@@ -381,7 +404,7 @@ hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t re
         return sendbuff == recvbuff ? hicclSuccess
                                     : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           recvcount * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_REDUCE_SCATTER, sendbuff, recvbuff, recvcount, datatype, op, stream);
+    return launch_ring(comm, RING_REDUCE_SCATTER, sendbuff, recvbuff, recvcount, datatype, op, 0, stream);
 }
 
 hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendcount, hicclDataType_t datatype,
@@ -394,5 +417,35 @@ hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendco
         return sendbuff == recvbuff ? hicclSuccess
                                     : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           sendcount * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_ALL_GATHER, sendbuff, recvbuff, sendcount, datatype, hicclSum, stream);
+    return launch_ring(comm, RING_ALL_GATHER, sendbuff, recvbuff, sendcount, datatype, hicclSum, 0, stream);
+}
+
+/* Broadcast and Reduce: a root in range, and the single-rank case a copy. */
+static hicclResult_t rooted(const char *who, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
+                            hicclDataType_t datatype, hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream)
+{
+    hicclResult_t result = check_arguments(who, sendbuff, recvbuff, count, datatype, op, comm);
+    if (result != hicclSuccess)
+        return result;
+    if (root < 0 || root >= comm->nranks)
+        return fail(comm, hicclInvalidArgument, "%s: root %d is not a rank (0 to %d)", who, root, comm->nranks - 1);
+    if (count == 0)
+        return hicclSuccess;
+    if (comm->nranks == 1)
+        return sendbuff == recvbuff ? hicclSuccess
+                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                                                          count * hicclTypeSize(datatype)), "copy");
+    return launch_ring(comm, collective, sendbuff, recvbuff, count, datatype, op, root, stream);
+}
+
+hicclResult_t hicclBroadcast(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype, int root,
+                             hicclComm_t comm, uint32_t stream)
+{
+    return rooted("hicclBroadcast", RING_BROADCAST, sendbuff, recvbuff, count, datatype, hicclSum, root, comm, stream);
+}
+
+hicclResult_t hicclReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                          hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream)
+{
+    return rooted("hicclReduce", RING_REDUCE, sendbuff, recvbuff, count, datatype, op, root, comm, stream);
 }

@@ -1,7 +1,7 @@
 /* HiCCL: NCCL-style collectives for guest programs on the rack's GPUs (docs/hiccl.md). Names follow NCCL's with the
  * hiccl prefix; buffers are device addresses of the blade's GPU (vdc_gpu.h), streams its stream numbers. This first
  * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place) and AllReduce,
- * ReduceScatter and AllGather on a ring with NCCL's Simple protocol over HICCL_CHANNELS channels. */
+ * ReduceScatter, AllGather, Broadcast and Reduce on a ring with NCCL's Simple protocol over HICCL_CHANNELS channels. */
 #ifndef VDC_GUEST_HICCL_H
 #define VDC_GUEST_HICCL_H
 
@@ -73,6 +73,12 @@ hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t re
 /* recvbuff[r * sendcount + i] = rank r's sendbuff[i]. */
 hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendcount, hicclDataType_t datatype,
                              hicclComm_t comm, uint32_t stream);
+/* recvbuff[i] = the root's sendbuff[i] on every rank (sendbuff read on the root only). */
+hicclResult_t hicclBroadcast(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype, int root,
+                             hicclComm_t comm, uint32_t stream);
+/* On the root, recvbuff[i] = op over the ranks of sendbuff[i]. */
+hicclResult_t hicclReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                          hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream);
 
 /* A program's own messages between the ranks of a communicator (up to 40 bytes), standing in for the host network
  * (MPI in nccl-tests) the guests do not have: they travel in the GPUs' mailboxes beside HiCCL's own. */

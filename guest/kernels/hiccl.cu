@@ -89,14 +89,34 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     __syncthreads();
 }
 
-enum { ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER };
+enum { ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER, BROADCAST, REDUCE };
+
+// Broadcast and Reduce: one step per slot of the channel's part, the ring running from the root (Broadcast: it
+// sends, the others store and pass on, the last only stores) or to it (Reduce: the rank after the root sends, the
+// others reduce and pass on, the root reduces and stores), as NCCL's runRing of each.
+template <typename T>
+__device__ void rooted(int collective, const T *send, T *recv, unsigned long long first, unsigned long long n, int op,
+                       int rank, int nranks, int root, const Ring &r, unsigned long long *sent,
+                       unsigned long long *received)
+{
+    unsigned long long slot_elems = r.slot_bytes / sizeof(T);
+    int from_root = (rank - root + nranks) % nranks, to_root = (rank - root - 1 + nranks) % nranks;
+    int kind = collective == BROADCAST ? (from_root == 0 ? COPY_SEND : from_root == nranks - 1 ? RECV : RECV_COPY_SEND)
+                                       : (to_root == 0 ? SEND : to_root == nranks - 1 ? RECV_REDUCE_COPY
+                                                                                      : RECV_REDUCE_SEND);
+    for (unsigned long long base = 0; base < n; base += slot_elems) {
+        unsigned long long len = n - base < slot_elems ? n - base : slot_elems;
+        step(r, kind, send + first + base, recv + first + base, len, op, collective == REDUCE ? nranks : 1, sent,
+             received);
+    }
+}
 
 // The ring's steps over a channel's part of the data. AllReduce: its `n` elements from `first`, in rounds of nranks
 // chunks of at most a slot. ReduceScatter and AllGather: elements `first` to `first + n` of each rank's chunk of
 // `count` elements (the send buffer's for ReduceScatter, the receive buffer's for AllGather), in rounds of a slot.
 template <typename T>
 __device__ void ring(int collective, const T *send, T *recv, unsigned long long count, unsigned long long first,
-                     unsigned long long n, int op, int rank, int nranks, const Ring &r)
+                     unsigned long long n, int op, int rank, int nranks, int root, const Ring &r)
 {
     __shared__ unsigned long long sent, received;
     if (threadIdx.x == 0) {
@@ -104,6 +124,10 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
         received = r.counters[1];
     }
     __syncthreads();
+    if (collective == BROADCAST || collective == REDUCE) {
+        rooted(collective, send, recv, first, n, op, rank, nranks, root, r, &sent, &received);
+        n = 0; /* done: only the counters to keep */
+    }
     unsigned long long slot_elems = r.slot_bytes / sizeof(T);
     unsigned long long round = collective == ALL_REDUCE ? (unsigned long long)nranks * slot_elems : slot_elems;
     for (unsigned long long base = 0; base < n; base += round) {
@@ -165,11 +189,11 @@ __device__ void channel_part(unsigned long long count, unsigned long long *first
     *n = each + (c < more ? 1 : 0);
 }
 
-// One kernel per type: `collective` ALL_REDUCE (count: elements), REDUCE_SCATTER or ALL_GATHER (count: elements
-// per rank).
+// One kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
+// ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE.
 #define RING(name, T)                                                                                              \
     extern "C" __global__ void hiccl_ring_##name(                                                                \
-        int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks,            \
+        int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, int root,  \
         char *my_area, char *next_area, char *prev_area, unsigned long long area_stride,                           \
         unsigned long long slot_bytes, unsigned long long flags_at)                                                \
     {                                                                                                              \
@@ -179,7 +203,7 @@ __device__ void channel_part(unsigned long long count, unsigned long long *first
                   (volatile unsigned long long *)(next + flags_at), (volatile unsigned long long *)(prev + flags_at + 8), \
                   (unsigned long long *)(mine + flags_at + 16), mine, next, slot_bytes};                          \
         channel_part(count, &first, &n);                                                                           \
-        ring<T>(collective, send, recv, count, first, n, op, rank, nranks, r);                                     \
+        ring<T>(collective, send, recv, count, first, n, op, rank, nranks, root, r);                               \
     }
 
 RING(int8, signed char)

@@ -16,17 +16,26 @@
 #define PERF_ALL_REDUCE 0
 #define PERF_REDUCE_SCATTER 1
 #define PERF_ALL_GATHER 2
+#define PERF_BROADCAST 3
+#define PERF_REDUCE 4
 #if PERF_COLLECTIVE == PERF_ALL_REDUCE
 #define PERF_NAME "all_reduce_perf"
 #elif PERF_COLLECTIVE == PERF_REDUCE_SCATTER
 #define PERF_NAME "reduce_scatter_perf"
-#else
+#elif PERF_COLLECTIVE == PERF_ALL_GATHER
 #define PERF_NAME "all_gather_perf"
+#elif PERF_COLLECTIVE == PERF_BROADCAST
+#define PERF_NAME "broadcast_perf"
+#else
+#define PERF_NAME "reduce_perf"
 #endif
+/* Whether the collective reduces, and whether it has a root. */
+#define PERF_REDUCES (PERF_COLLECTIVE != PERF_ALL_GATHER && PERF_COLLECTIVE != PERF_BROADCAST)
+#define PERF_ROOTED (PERF_COLLECTIVE == PERF_BROADCAST || PERF_COLLECTIVE == PERF_REDUCE)
 
 struct options {
     uint64_t min_bytes, max_bytes, step_bytes, factor;
-    int iters, warmup, check, op, type;
+    int iters, warmup, check, op, type, root;
 };
 
 static const char *const type_names[hicclNumTypes] = {"int8", "uint8", "int32", "uint32", "int64", "uint64", "half",
@@ -118,7 +127,8 @@ static int parse_options(struct options *o)
         case 'o': ok = (o->op = lookup(v, op_names, hicclNumOps)) >= 0; break;
         case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= 0; break;
         case 'g': case 't': ok = parse_size(v, &number) && number == 1; break; /* one GPU per guest */
-        case 'z': case 'a': case 'r': ok = parse_size(v, &number); break;    /* accepted; rank 0 times */
+        case 'r': ok = parse_size(v, &number); o->root = (int)number; break;
+        case 'z': case 'a': ok = parse_size(v, &number); break;              /* accepted; rank 0 times */
         default: ok = 0; break;
         }
         if (!ok) {
@@ -162,12 +172,16 @@ static int64_t value_of(int type, int op, int rank, uint64_t i)
 
 /* Element i of the result on `rank`: the ranks' inputs at i reduced (AllReduce), at rank * count + i reduced
  * (ReduceScatter, `count` elements per rank), or rank i / count's input at i % count (AllGather). */
-static int64_t expected_of(int type, int op, int rank, int nranks, uint64_t count, uint64_t i)
+static int64_t expected_of(int type, int op, int rank, int nranks, uint64_t count, uint64_t i, int root)
 {
 #if PERF_COLLECTIVE == PERF_ALL_GATHER
-    (void)rank, (void)nranks;
+    (void)rank, (void)nranks, (void)root;
     return value_of(type, op, (int)(i / count), i % count);
+#elif PERF_COLLECTIVE == PERF_BROADCAST
+    (void)rank, (void)nranks, (void)count;
+    return value_of(type, op, root, i);
 #else
+    (void)root;
 #if PERF_COLLECTIVE == PERF_REDUCE_SCATTER
     i += (uint64_t)rank * count;
 #else
@@ -194,10 +208,10 @@ static void store(void *p, int type, uint64_t i, int64_t v)
 }
 
 /* Whether element i of a result is the expected one (avg: the sum divided as the kernel divides, in the type). */
-static int right(const void *p, int type, int op, int rank, int nranks, uint64_t count, uint64_t i)
+static int right(const void *p, int type, int op, int rank, int nranks, uint64_t count, uint64_t i, int root)
 {
-    int64_t e = expected_of(type, op, rank, nranks, count, i);
-    if (PERF_COLLECTIVE == PERF_ALL_GATHER)
+    int64_t e = expected_of(type, op, rank, nranks, count, i, root);
+    if (!PERF_REDUCES)
         op = hicclSum; /* a copy: nothing divided */
     switch (type) {
     case hicclFloat: {
@@ -257,8 +271,12 @@ static hicclResult_t collective(struct bench *b, uint64_t in, uint64_t out, uint
     return hicclAllReduce(in, out, count, b->o.type, b->o.op, b->comm, 0);
 #elif PERF_COLLECTIVE == PERF_REDUCE_SCATTER
     return hicclReduceScatter(in, out, count / b->nranks, b->o.type, b->o.op, b->comm, 0);
-#else
+#elif PERF_COLLECTIVE == PERF_ALL_GATHER
     return hicclAllGather(in, out, count / b->nranks, b->o.type, b->comm, 0);
+#elif PERF_COLLECTIVE == PERF_BROADCAST
+    return hicclBroadcast(in, out, count, b->o.type, b->o.root, b->comm, 0);
+#else
+    return hicclReduce(in, out, count, b->o.type, b->o.op, b->o.root, b->comm, 0);
 #endif
 }
 
@@ -299,8 +317,9 @@ static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, ui
         if (gpu_synchronize(b->gpu) != GPU_SUCCESS ||
             gpu_memcpy_d2h(b->gpu, b->host, out, results * hicclTypeSize(b->o.type)) != GPU_SUCCESS)
             fail(b, "copy the result out", hicclUnhandledCudaError);
-        for (uint64_t i = 0; i < results; i++)
-            *wrong += !right(b->host, b->o.type, b->o.op, b->rank, b->nranks, count / b->nranks, i);
+        /* Reduce's result is the root's only. */
+        for (uint64_t i = 0; i < results && (PERF_COLLECTIVE != PERF_REDUCE || b->rank == b->o.root); i++)
+            *wrong += !right(b->host, b->o.type, b->o.op, b->rank, b->nranks, count / b->nranks, i, b->o.root);
         if (b->rank != 0) {
             hicclOobSend(b->comm, 0, wrong, sizeof *wrong);
         } else {
@@ -326,7 +345,8 @@ static void print_placement(struct bench *b, double us, uint64_t bytes, uint64_t
         snprintf(time, sizeof time, "%7.2f", us);
     double algbw = us > 0 ? (double)bytes / us / 1e3 : 0; /* bytes per microsecond / 1e3 = GB/s */
     /* nccl-tests' bus bandwidth factors */
-    double busbw = algbw * (PERF_COLLECTIVE == PERF_ALL_REDUCE ? 2.0 : 1.0) * (b->nranks - 1) / b->nranks;
+    double busbw = PERF_ROOTED ? algbw
+                   : algbw * (PERF_COLLECTIVE == PERF_ALL_REDUCE ? 2.0 : 1.0) * (b->nranks - 1) / b->nranks;
     if (b->o.check)
         snprintf(wrong_text, sizeof wrong_text, "%llu", (unsigned long long)wrong);
     else
@@ -340,7 +360,7 @@ static void one_size(struct bench *b, uint64_t bytes)
 {
     size_t size = hicclTypeSize(b->o.type);
     uint64_t count = bytes / size;
-    if (PERF_COLLECTIVE != PERF_ALL_REDUCE)
+    if (PERF_COLLECTIVE == PERF_REDUCE_SCATTER || PERF_COLLECTIVE == PERF_ALL_GATHER)
         count -= count % b->nranks; /* a whole number of elements per rank */
     bytes = count * size;
     uint64_t wrong_out, wrong_in;
@@ -348,13 +368,13 @@ static void one_size(struct bench *b, uint64_t bytes)
      * (ReduceScatter), or the input is the rank's part of the result (AllGather). */
     uint64_t part = count / b->nranks * size * (uint64_t)b->rank;
     double out_us = run(b, b->send, b->recv, count, &wrong_out);
-    double in_us = PERF_COLLECTIVE == PERF_ALL_REDUCE ? run(b, b->send, b->send, count, &wrong_in)
+    double in_us = PERF_COLLECTIVE == PERF_ALL_REDUCE || PERF_ROOTED ? run(b, b->send, b->send, count, &wrong_in)
                    : PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? run(b, b->send, b->send + part, count, &wrong_in)
                                                             : run(b, b->recv + part, b->recv, count, &wrong_in);
     if (b->rank != 0)
         return;
     printf("%12llu  %12llu  %8s  %6s  %6d", (unsigned long long)bytes, (unsigned long long)count,
-           type_names[b->o.type], PERF_COLLECTIVE == PERF_ALL_GATHER ? "none" : op_names[b->o.op], -1);
+           type_names[b->o.type], PERF_REDUCES ? op_names[b->o.op] : "none", PERF_ROOTED ? b->o.root : -1);
     print_placement(b, out_us, bytes, wrong_out);
     print_placement(b, in_us, bytes, wrong_in);
     printf("\n");
