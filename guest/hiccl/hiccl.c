@@ -34,7 +34,7 @@ struct hicclComm {
     int rank, nranks;
     uint64_t area;                 /* its own connection areas, HICCL_CHANNELS of them */
     uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
-    char error[256];
+    char error[512];
 };
 
 static char last_error[256];
@@ -295,6 +295,43 @@ hicclResult_t hicclCommDestroy(hicclComm_t comm)
     if (comm->area != 0)
         gpu_free(comm->gpu, comm->area);
     gpu_module_unload(comm->gpu, comm->module);
+    return hicclSuccess;
+}
+
+/* Where each channel stopped: its counts and its neighbours' flags, read from the GPU (the kernel keeps its counts
+ * current in memory). */
+static void describe_stop(hicclComm_t comm, size_t used)
+{
+    int prev = (comm->rank + comm->nranks - 1) % comm->nranks, next = (comm->rank + 1) % comm->nranks;
+    for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error; c++) {
+        uint64_t flags[4] = {0}; /* tail, head, sent, received */
+        if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS)
+            break;
+        const char *what = flags[0] <= flags[3] ? "waits for rank %d to send slot %llu"
+                           : flags[2] - flags[1] >= HICCL_STEPS ? "waits for rank %d to free a slot (sent %llu)"
+                                                                 : NULL;
+        if (what == NULL)
+            continue;
+        char line[96];
+        snprintf(line, sizeof line, what, flags[0] <= flags[3] ? prev : next,
+                 (unsigned long long)(flags[0] <= flags[3] ? flags[3] + 1 : flags[2]));
+        used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u %s", c, line);
+    }
+}
+
+hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_error)
+{
+    if (comm == NULL || async_error == NULL)
+        return fail(comm, hicclInvalidArgument, "hicclCommGetAsyncError: comm or asyncError is NULL");
+    int status = gpu_synchronize(comm->gpu);
+    *async_error = hicclSuccess;
+    if (status == GPU_SUCCESS)
+        return hicclSuccess;
+    *async_error = hicclUnhandledCudaError;
+    size_t used = (size_t)snprintf(comm->error, sizeof comm->error, "rank %d: %s", comm->rank,
+                                   gpu_error_text(comm->gpu));
+    if (status == HIGPU_STATUS_KERNEL_TIMEOUT && comm->nranks > 1 && used < sizeof comm->error)
+        describe_stop(comm, used);
     return hicclSuccess;
 }
 

@@ -58,6 +58,10 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id);
  * HiLink fabric, in order, and form a ring; every rank must call it. */
 hicclResult_t hicclCommInitRank(hicclComm_t *comm, int nranks, hicclUniqueId id, int rank);
 hicclResult_t hicclCommDestroy(hicclComm_t comm);
+/* Waits for the communicator's collectives; *asyncError says whether one failed, and hicclGetLastError then says how
+ * and, for a collective that never ended (gpu.kernel_timeout: the ranks' calls did not match), what each channel of
+ * this rank was waiting for. */
+hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_error);
 hicclResult_t hicclCommCount(const hicclComm_t comm, int *count);
 hicclResult_t hicclCommUserRank(const hicclComm_t comm, int *rank);
 /* The GPU the communicator runs on (for the caller's own copies and events). */

@@ -85,6 +85,9 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
             *r.next_tail = ++*sent;
         if (receives)
             *r.prev_head = ++*received;
+        /* Kept current in memory, so that a collective that never ends can say where it stopped. */
+        ((volatile unsigned long long *)r.counters)[0] = *sent;
+        ((volatile unsigned long long *)r.counters)[1] = *received;
     }
     __syncthreads();
 }

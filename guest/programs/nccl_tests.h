@@ -306,8 +306,11 @@ static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, ui
             fail(b, "collective", r);
     gpu_event_record(b->gpu, b->stop);
     uint64_t ps = 0;
-    if (gpu_event_elapsed_ps(b->gpu, b->start, b->stop, &ps) != GPU_SUCCESS)
-        fail(b, "AllReduce", hicclUnhandledCudaError);
+    if (gpu_event_elapsed_ps(b->gpu, b->start, b->stop, &ps) != GPU_SUCCESS) {
+        hicclResult_t async;
+        hicclCommGetAsyncError(b->comm, &async); /* what the collective was waiting for */
+        fail(b, "collective", hicclUnhandledCudaError);
+    }
     *wrong = 0;
     if (b->o.check) {
         fill(b, in, input_count(b, count));
