@@ -169,10 +169,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 421fb9e754badac2 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000260994] blade0:            8             2     float     sum      -1    16.16    0.00    0.00      0    16.06    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000945909] blade0:        32768          8192     float     sum      -1    27.10    1.21    2.12      0    24.31    1.35    2.36      0"
-  has pin-rack8-allreduce "[   0.000946909] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 2ecb5162133b36ca scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000266922] blade0:            8             2     float     sum      -1    17.13    0.00    0.00      0    16.78    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000951610] blade0:        32768          8192     float     sum      -1    27.77    1.18    2.06      0    25.10    1.31    2.29      0"
+  has pin-rack8-allreduce "[   0.000952610] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing
   # wrong (the model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
@@ -189,9 +189,9 @@ guest_pins() {
   done
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.kernel_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 a3af3aec45acc25f scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 34ad033ec4ac462b scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us
-  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag 23: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after 198208 cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2;" "$tmp/out" &&
+  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag 23: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after 198276 cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2;" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 7 waits for rank 1 to send slot 3$" "$tmp/out"
   then pass; else fail "hiccl-mismatch: no report of what the ranks wait for"; fi
   # A bad option: the program's usage text, and the guests' failure (exit 1).

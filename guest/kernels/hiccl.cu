@@ -46,6 +46,24 @@ template <typename T> __device__ T finish(int op, T v, int nranks)
 // writes.
 enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEND, RECV_COPY_SEND, RECV };
 
+// 16 bytes as elements.
+template <typename T> union Vector {
+    uint4 u;
+    T e[16 / sizeof(T)];
+};
+
+// An element's value after the step: from the slot (`in`), its own data (`own`), or both reduced.
+template <typename T> __device__ T combine(int kind, int op, T in, T own, int nranks)
+{
+    if (kind == SEND || kind == COPY_SEND)
+        return own;
+    if (kind == RECV_REDUCE_SEND)
+        return reduce(op, in, own);
+    if (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)
+        return finish(op, reduce(op, in, own), nranks);
+    return in;
+}
+
 template <typename T>
 __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
                      unsigned long long *sent, unsigned long long *received)
@@ -63,16 +81,27 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     __syncthreads();
     const T *in = (const T *)(r.my_slots + (*received % HICCL_STEPS) * r.slot_bytes);
     T *out = (T *)(r.next_slots + (*sent % HICCL_STEPS) * r.slot_bytes);
-    for (unsigned long long i = threadIdx.x; i < n; i += blockDim.x) {
-        T v;
-        if (kind == SEND || kind == COPY_SEND)
-            v = src[i];
-        else if (kind == RECV_REDUCE_SEND)
-            v = reduce(op, in[i], src[i]);
-        else if (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)
-            v = finish(op, reduce(op, in[i], src[i]), nranks);
-        else
-            v = in[i];
+    // 16 bytes per access where every buffer the step touches is aligned to them (the slots always are), as NCCL's
+    // kernels move data; one element at a time for the rest.
+    const unsigned long long per_vector = 16 / sizeof(T);
+    bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 15) == 0;
+    unsigned long long vectors = aligned ? n / per_vector : 0;
+    for (unsigned long long j = threadIdx.x; j < vectors; j += blockDim.x) {
+        Vector<T> a, b, v;
+        if (receives)
+            a.u = ((const uint4 *)in)[j];
+        if (kind != RECV && kind != RECV_COPY_SEND)
+            b.u = ((const uint4 *)src)[j];
+        for (unsigned e = 0; e < per_vector; e++)
+            v.e[e] = combine(kind, op, a.e[e], b.e[e], nranks);
+        if (stores)
+            ((uint4 *)dst)[j] = v.u;
+        if (sends)
+            ((uint4 *)out)[j] = v.u;
+    }
+    for (unsigned long long i = vectors * per_vector + threadIdx.x; i < n; i += blockDim.x) {
+        T v = combine(kind, op, receives ? in[i] : (T)0, kind != RECV && kind != RECV_COPY_SEND ? src[i] : (T)0,
+                      nranks);
         if (stores)
             dst[i] = v;
         if (sends)
@@ -136,6 +165,9 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     for (unsigned long long base = 0; base < n; base += round) {
         unsigned long long left = n - base;
         unsigned long long chunk = collective == ALL_REDUCE ? (left + nranks - 1) / nranks : left;
+        unsigned long long per_vector = 16 / sizeof(T);
+        if (collective == ALL_REDUCE) /* whole vectors, so that every chunk starts aligned */
+            chunk = (chunk + per_vector - 1) / per_vector * per_vector;
         if (chunk > slot_elems)
             chunk = slot_elems;
         int steps = collective == ALL_REDUCE ? 2 * nranks - 1 : nranks;
@@ -184,12 +216,17 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     }
 }
 
-// The channel's share of `count` elements: an equal part, the first ones taking one more.
-__device__ void channel_part(unsigned long long count, unsigned long long *first, unsigned long long *n)
+// The channel's share of `count` elements: equal parts of whole `unit`s (16 bytes of elements, so that each part
+// starts aligned), the first channels taking one unit more, the last what is left.
+__device__ void channel_part(unsigned long long count, unsigned long long unit, unsigned long long *first,
+                             unsigned long long *n)
 {
-    unsigned long long c = blockIdx.x, channels = gridDim.x, each = count / channels, more = count % channels;
-    *first = c * each + (c < more ? c : more);
-    *n = each + (c < more ? 1 : 0);
+    unsigned long long c = blockIdx.x, channels = gridDim.x, units = count / unit;
+    unsigned long long each = units / channels, more = units % channels;
+    *first = (c * each + (c < more ? c : more)) * unit;
+    *n = (each + (c < more ? 1 : 0)) * unit;
+    if (c == channels - 1)
+        *n += count - units * unit;
 }
 
 // One kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
@@ -205,7 +242,7 @@ __device__ void channel_part(unsigned long long count, unsigned long long *first
         Ring r = {(volatile unsigned long long *)(mine + flags_at), (volatile unsigned long long *)(mine + flags_at + 8), \
                   (volatile unsigned long long *)(next + flags_at), (volatile unsigned long long *)(prev + flags_at + 8), \
                   (unsigned long long *)(mine + flags_at + 16), mine, next, slot_bytes};                          \
-        channel_part(count, &first, &n);                                                                           \
+        channel_part(count, 16 / sizeof(T), &first, &n);                                                           \
         ring<T>(collective, send, recv, count, first, n, op, rank, nranks, root, r);                               \
     }
 
