@@ -418,53 +418,16 @@ static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t send
                                            0, &args, sizeof args), "launch");
 }
 
-hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
-                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
-{
-    hicclResult_t result = check_arguments("hicclAllReduce", sendbuff, recvbuff, count, datatype, op, comm);
-    if (result != hicclSuccess || count == 0)
-        return result;
-    if (comm->nranks == 1)
-        return sendbuff == recvbuff ? hicclSuccess
-                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
-                                                                          count * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_ALL_REDUCE, sendbuff, recvbuff, count, datatype, op, 0, stream);
-}
-
-hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t recvcount, hicclDataType_t datatype,
-                                 hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
-{
-    hicclResult_t result = check_arguments("hicclReduceScatter", sendbuff, recvbuff, recvcount, datatype, op, comm);
-    if (result != hicclSuccess || recvcount == 0)
-        return result;
-    if (comm->nranks == 1)
-        return sendbuff == recvbuff ? hicclSuccess
-                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
-                                                                          recvcount * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_REDUCE_SCATTER, sendbuff, recvbuff, recvcount, datatype, op, 0, stream);
-}
-
-hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendcount, hicclDataType_t datatype,
-                             hicclComm_t comm, uint32_t stream)
-{
-    hicclResult_t result = check_arguments("hicclAllGather", sendbuff, recvbuff, sendcount, datatype, hicclSum, comm);
-    if (result != hicclSuccess || sendcount == 0)
-        return result;
-    if (comm->nranks == 1)
-        return sendbuff == recvbuff ? hicclSuccess
-                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
-                                                                          sendcount * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, RING_ALL_GATHER, sendbuff, recvbuff, sendcount, datatype, hicclSum, 0, stream);
-}
-
-/* Broadcast and Reduce: a root in range, and the single-rank case a copy. */
-static hicclResult_t rooted(const char *who, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
-                            hicclDataType_t datatype, hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream)
+/* A collective's checks (the root's only for Broadcast and Reduce), then its kernel; with one rank, a copy. `count`:
+ * elements (AllReduce, Broadcast, Reduce) or elements per rank. */
+static hicclResult_t collective(const char *who, int kind, uint64_t sendbuff, uint64_t recvbuff, size_t count,
+                                hicclDataType_t datatype, hicclRedOp_t op, int root, hicclComm_t comm,
+                                uint32_t stream)
 {
     hicclResult_t result = check_arguments(who, sendbuff, recvbuff, count, datatype, op, comm);
     if (result != hicclSuccess)
         return result;
-    if (root < 0 || root >= comm->nranks)
+    if ((kind == RING_BROADCAST || kind == RING_REDUCE) && (root < 0 || root >= comm->nranks))
         return fail(comm, hicclInvalidArgument, "%s: root %d is not a rank (0 to %d)", who, root, comm->nranks - 1);
     if (count == 0)
         return hicclSuccess;
@@ -472,17 +435,38 @@ static hicclResult_t rooted(const char *who, int collective, uint64_t sendbuff, 
         return sendbuff == recvbuff ? hicclSuccess
                                     : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           count * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, collective, sendbuff, recvbuff, count, datatype, op, root, stream);
+    return launch_ring(comm, kind, sendbuff, recvbuff, count, datatype, op, root, stream);
+}
+
+hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
+                             hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+{
+    return collective("hicclAllReduce", RING_ALL_REDUCE, sendbuff, recvbuff, count, datatype, op, 0, comm, stream);
+}
+
+hicclResult_t hicclReduceScatter(uint64_t sendbuff, uint64_t recvbuff, size_t recvcount, hicclDataType_t datatype,
+                                 hicclRedOp_t op, hicclComm_t comm, uint32_t stream)
+{
+    return collective("hicclReduceScatter", RING_REDUCE_SCATTER, sendbuff, recvbuff, recvcount, datatype, op, 0,
+                      comm, stream);
+}
+
+hicclResult_t hicclAllGather(uint64_t sendbuff, uint64_t recvbuff, size_t sendcount, hicclDataType_t datatype,
+                             hicclComm_t comm, uint32_t stream)
+{
+    return collective("hicclAllGather", RING_ALL_GATHER, sendbuff, recvbuff, sendcount, datatype, hicclSum, 0, comm,
+                      stream);
 }
 
 hicclResult_t hicclBroadcast(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype, int root,
                              hicclComm_t comm, uint32_t stream)
 {
-    return rooted("hicclBroadcast", RING_BROADCAST, sendbuff, recvbuff, count, datatype, hicclSum, root, comm, stream);
+    return collective("hicclBroadcast", RING_BROADCAST, sendbuff, recvbuff, count, datatype, hicclSum, root, comm,
+                      stream);
 }
 
 hicclResult_t hicclReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
                           hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream)
 {
-    return rooted("hicclReduce", RING_REDUCE, sendbuff, recvbuff, count, datatype, op, root, comm, stream);
+    return collective("hicclReduce", RING_REDUCE, sendbuff, recvbuff, count, datatype, op, root, comm, stream);
 }
