@@ -19,9 +19,10 @@ static uint32_t peer_place_of(const struct launch_state *ls, uint64_t address)
 
 /* Every active lane's access of `total` bytes at a peer (the first lane's address is at `place`) checked before
  * anything is sent: aligned, to that peer (a warp's peer access goes to one peer), into its allocated memory, with
- * the peer's access enabled. False after faulting the first lane that is not. */
+ * the peer's access enabled and the owner carrying this kind of access (`carried`). False after faulting the first
+ * lane that is not. */
 static bool peer_lanes_valid(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x,
-                             uint32_t mask, uint32_t place, unsigned total, const char *verb)
+                             uint32_t mask, uint32_t place, unsigned total, const char *verb, bool carried)
 {
     struct gpu *gpu = ls->gpu;
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
@@ -33,7 +34,7 @@ static bool peer_lanes_valid(struct launch_state *ls, struct warp *w, uint32_t s
             problem = "misaligned";
         else if (peer_place_of(ls, address) != place)
             problem = "other lanes go elsewhere";
-        else if (!(gpu->peers_allowed >> place & 1) || gpu->peers.store == NULL)
+        else if (!(gpu->peers_allowed >> place & 1) || !carried)
             problem = "peer access not enabled";
         else if (!gpu->peers.valid(gpu->peers.ctx, place, address, total))
             problem = "outside its allocated memory";
@@ -94,7 +95,7 @@ bool gpu_warp_peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, c
     const struct gpu_kernel *k = ls->kernel;
     struct gpu *gpu = ls->gpu;
     unsigned bytes = x->access_bytes, total = bytes * x->vector;
-    if (!peer_lanes_valid(ls, w, sm, x, mask, place, total, "store"))
+    if (!peer_lanes_valid(ls, w, sm, x, mask, place, total, "store", gpu->peers.store != NULL))
         return false;
     const uint64_t *vec[4];
     for (unsigned e = 0; e < x->vector; e++)
@@ -151,7 +152,7 @@ bool gpu_warp_peer_load(struct launch_state *ls, struct warp *w, uint32_t sm, co
 {
     struct gpu *gpu = ls->gpu;
     unsigned total = (unsigned)x->access_bytes * x->vector;
-    if (!peer_lanes_valid(ls, w, sm, x, mask, place, total, "load"))
+    if (!peer_lanes_valid(ls, w, sm, x, mask, place, total, "load", gpu->peers.load != NULL))
         return false;
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
     struct lane_run runs[WARP_LANES];
@@ -180,7 +181,7 @@ bool gpu_warp_peer_atomic(struct launch_state *ls, struct warp *w, uint32_t sm, 
 {
     struct gpu *gpu = ls->gpu;
     const struct gpu_kernel *k = ls->kernel;
-    if (!peer_lanes_valid(ls, w, sm, x, mask, place, x->access_bytes, "atomic"))
+    if (!peer_lanes_valid(ls, w, sm, x, mask, place, x->access_bytes, "atomic", gpu->peers.atomic != NULL))
         return false;
     const uint64_t *base = ref_ptr(k, w, x->a), *b = ref_ptr(k, w, x->b);
     const uint64_t *c = x->c != REF_NONE ? ref_ptr(k, w, x->c) : NULL;

@@ -345,25 +345,13 @@ static enum higpu_status symbol(struct run *r)
     return HIGPU_STATUS_OK;
 }
 
-/* The peer at `place` on this GPU's fabric: NO_PEER with a message when there is none (or it is itself). */
-static enum higpu_status peer_at(struct run *r, uint32_t place)
-{
-    const struct higpu *gpu = r->gpu;
-    if (gpu->port.fabric == NULL)
-        return fail(r, HIGPU_STATUS_NO_PEER, "GPU %u is on no HiLink fabric (hilink.enabled, and 2 to 64 GPUs)",
-                    gpu->params.place);
-    if (place == gpu->params.place || place >= gpu->params.hilink_gpus ||
-        hilink_gpu_context(gpu->port.fabric, place) == NULL)
-        return fail(r, HIGPU_STATUS_NO_PEER, "no peer GPU %u on GPU %u's HiLink fabric (places 0 to %u, its own %u)",
-                    place, gpu->params.place, gpu->params.hilink_gpus - 1, gpu->params.place);
-    return HIGPU_STATUS_OK;
-}
 
 static enum higpu_status peer_access(struct run *r)
 {
     if (r->c->peer.enable > 1)
         return fail(r, HIGPU_STATUS_BAD_COMMAND, "peer access enable %u: give 0 or 1", r->c->peer.enable);
-    enum higpu_status s = peer_at(r, r->c->peer.place);
+    struct higpu *peer;
+    enum higpu_status s = higpu_peer_at(r->gpu, r->c->peer.place, &peer, r->why);
     if (s == HIGPU_STATUS_OK)
         gpu_allow_peer(r->gpu->gpu, r->c->peer.place, r->c->peer.enable != 0);
     return s;
@@ -386,13 +374,12 @@ static enum higpu_status copy_peer(struct run *r)
     bool pulls = place_of(c->copy.dst) == gpu->params.place;
     uint64_t mine = pulls ? c->copy.dst : c->copy.src, theirs = pulls ? c->copy.src : c->copy.dst;
     uint32_t place = place_of(theirs);
-    enum higpu_status s = peer_at(r, place);
+    struct higpu *peer_gpu;
+    enum higpu_status s = higpu_peer_at(gpu, place, &peer_gpu, r->why);
     if (s != HIGPU_STATUS_OK)
         return s;
     if (!higpu_device_range(gpu, mine, c->copy.length, pulls ? "copy destination" : "copy source", r->why))
         return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
-    struct hilink_port *peer = hilink_gpu_context(gpu->port.fabric, place);
-    struct higpu *peer_gpu = (struct higpu *)((char *)peer - offsetof(struct higpu, port));
     char why[HIGPU_MAX_MESSAGE];
     if (!higpu_device_range(peer_gpu, theirs, c->copy.length, pulls ? "copy source" : "copy destination", why))
         return fail(r, HIGPU_STATUS_BAD_DEVICE_ADDRESS, "on peer GPU %u: %s", place, why);

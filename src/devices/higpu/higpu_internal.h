@@ -204,6 +204,9 @@ void higpu_peer_pull_begin(struct higpu *gpu, uint32_t queue, uint32_t place, co
 void higpu_peer_copy_done(void *ctx, uint64_t tag, vdc_time arrive);
 void higpu_peer_pull_reply(struct higpu *gpu, uint32_t slot, vdc_time arrive);
 void higpu_peer_copy_check(struct higpu *gpu, uint64_t serial);
+/* The GPU at `place` on this GPU's HiLink fabric; NO_PEER with a message in `why` when there is none (or it is this
+ * GPU) (higpu_peer.c). */
+enum higpu_status higpu_peer_at(const struct higpu *gpu, uint32_t place, struct higpu **peer, char *why);
 /* A peer's request or red, served on device memory at `at` (higpu_peer.c). */
 void higpu_peer_serve(struct higpu *gpu, const struct hilink_packet *request, vdc_time at);
 /* The GPU cycle of the running launch at virtual time `t` (the first whose time is not before it), and back. */

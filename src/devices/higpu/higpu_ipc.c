@@ -2,7 +2,6 @@
  * (as CUDA IPC memory handles), and 64-byte messages between the GPUs' mailboxes over HiLink, so that GPUs with no
  * NIC can exchange their handles. */
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,25 +14,6 @@
 static uint64_t handle_of(uint32_t place, uint32_t slot, uint32_t serial)
 {
     return (uint64_t)place << 56 | (uint64_t)slot << 32 | serial;
-}
-
-static struct higpu *peer_gpu(const struct higpu *gpu, uint32_t place)
-{
-    if (gpu->port.fabric == NULL || place == gpu->params.place || place >= gpu->params.hilink_gpus)
-        return NULL;
-    struct hilink_port *port = hilink_gpu_context(gpu->port.fabric, place);
-    return port == NULL ? NULL : (struct higpu *)((char *)port - offsetof(struct higpu, port));
-}
-
-static enum higpu_status no_peer(const struct higpu *gpu, uint32_t place, char *why)
-{
-    if (gpu->port.fabric == NULL)
-        snprintf(why, HIGPU_MAX_MESSAGE, "GPU %u is on no HiLink fabric (hilink.enabled, and 2 to 64 GPUs)",
-                 gpu->params.place);
-    else
-        snprintf(why, HIGPU_MAX_MESSAGE, "no peer GPU %u on GPU %u's HiLink fabric (places 0 to %u, its own %u)", place,
-                 gpu->params.place, gpu->params.hilink_gpus - 1, gpu->params.place);
-    return HIGPU_STATUS_NO_PEER;
 }
 
 static enum higpu_status export(struct higpu *gpu, const struct higpu_command *c, struct higpu_completion *out,
@@ -78,9 +58,10 @@ static enum higpu_status import(struct higpu *gpu, const struct higpu_command *c
 {
     uint64_t handle = c->ipc.handle;
     uint32_t place = (uint32_t)(handle >> 56), slot = (uint32_t)(handle >> 32) & 0xFF;
-    struct higpu *exporter = peer_gpu(gpu, place);
-    if (exporter == NULL)
-        return no_peer(gpu, place, why);
+    struct higpu *exporter;
+    enum higpu_status s = higpu_peer_at(gpu, place, &exporter, why);
+    if (s != HIGPU_STATUS_OK)
+        return s;
     const struct hilink_params *hp = hilink_get_params(gpu->port.fabric);
     *time = vdc_time_add(*time, vdc_time_add(hilink_idle_latency(hp, 0), hilink_idle_latency(hp, 16)));
     const struct higpu_export *e = &exporter->exports[slot];
@@ -101,8 +82,10 @@ static enum higpu_status mail_send(struct higpu *gpu, const struct higpu_command
         snprintf(why, HIGPU_MAX_MESSAGE, "message of %u bytes; give 1 to %u", c->mail.length, HIGPU_MAIL_BYTES);
         return HIGPU_STATUS_BAD_COMMAND;
     }
-    if (peer_gpu(gpu, c->mail.place) == NULL)
-        return no_peer(gpu, c->mail.place, why);
+    struct higpu *peer;
+    enum higpu_status s = higpu_peer_at(gpu, c->mail.place, &peer, why);
+    if (s != HIGPU_STATUS_OK)
+        return s;
     uint8_t data[HIGPU_MAIL_BYTES];
     struct vdc_error err;
     if (!higpu_guest_range(gpu, c->mail.buffer, c->mail.length, "message", why))

@@ -10,9 +10,23 @@
 #include "kvm/guest.h"
 #include "scheduler/entity_ids.h"
 
-static struct higpu *gpu_of_port(struct hilink_port *port)
+enum higpu_status higpu_peer_at(const struct higpu *gpu, uint32_t place, struct higpu **peer, char *why)
 {
-    return (struct higpu *)((char *)port - offsetof(struct higpu, port));
+    if (gpu->port.fabric == NULL) {
+        snprintf(why, HIGPU_MAX_MESSAGE, "GPU %u is on no HiLink fabric (hilink.enabled, and 2 to 64 GPUs)",
+                 gpu->params.place);
+        return HIGPU_STATUS_NO_PEER;
+    }
+    struct hilink_port *port = place == gpu->params.place || place >= gpu->params.hilink_gpus
+                                   ? NULL
+                                   : hilink_gpu_context(gpu->port.fabric, place);
+    if (port == NULL) {
+        snprintf(why, HIGPU_MAX_MESSAGE, "no peer GPU %u on GPU %u's HiLink fabric (places 0 to %u, its own %u)", place,
+                 gpu->params.place, gpu->params.hilink_gpus - 1, gpu->params.place);
+        return HIGPU_STATUS_NO_PEER;
+    }
+    *peer = (struct higpu *)((char *)port - offsetof(struct higpu, port));
+    return HIGPU_STATUS_OK;
 }
 
 /* ---- the port's owner: what lands, copy sources and the end of a copy ---- */
@@ -40,10 +54,10 @@ static void read_memory(void *ctx, uint64_t address, void *data, uint32_t bytes)
 
 static bool peer_valid(void *ctx, uint32_t place, uint64_t address, uint64_t bytes)
 {
-    struct higpu *gpu = ctx;
-    struct hilink_port *peer = hilink_gpu_context(gpu->port.fabric, place);
+    struct higpu *gpu = ctx, *peer;
     char why[HIGPU_MAX_MESSAGE];
-    return peer != NULL && higpu_device_range(gpu_of_port(peer), address, bytes, "peer access", why);
+    return higpu_peer_at(gpu, place, &peer, why) == HIGPU_STATUS_OK &&
+           higpu_device_range(peer, address, bytes, "peer access", why);
 }
 
 static void peer_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes, uint64_t cycle,
