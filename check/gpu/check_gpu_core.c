@@ -1,5 +1,6 @@
 /* HiGPU's SIMT executor and launch, on nvcc's PTX of check/ptx_exec/exec_tests.cu: divergence and reconvergence,
  * barriers, shuffles, votes, atomics, local and generic memory, faults, launch errors, determinism of cycles. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,36 @@ START_TEST(bit_field_instructions)
 }
 END_TEST
 
+/* A by-value struct's array indexed by the block: the parameter's address taken by mov and read through it. */
+START_TEST(a_struct_parameter_indexed_by_the_block)
+{
+    struct rig r;
+    rig_open(&r, EXEC_PTX);
+    struct { int32_t count, pad; struct { uint64_t base; int32_t scale, pad; } entry[8]; uint64_t out; } params;
+    memset(&params, 0, sizeof params);
+    params.count = 5;
+    for (int e = 0; e < 8; e++) {
+        params.entry[e].base = 1000u * (uint64_t)(e + 1);
+        params.entry[e].scale = e + 2;
+    }
+    params.out = buffer(&r, NULL, 8 * 32 * 8);
+    ck_assert_uint_eq(offsetof(__typeof__(params), out), 136);
+    struct gpu_launch l = {.kernel = "param_table", .grid = {8, 1, 1}, .block = {32, 1, 1}, .params = &params,
+                           .params_bytes = sizeof params};
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    struct vdc_error err;
+    ck_assert_msg(gpu_launch(r.gpu, r.module, &l, &s, &fault, &err), "%s", err.text);
+    ck_assert(!fault.happened);
+    uint64_t got[8 * 32];
+    fetch(&r, params.out, got, sizeof got);
+    for (uint64_t b = 0; b < 8; b++)
+        for (uint64_t t = 0; t < 32; t++)
+            ck_assert_uint_eq(got[b * 32 + t], b < 5 ? 1000 * (b + 1) + (b + 2) * t : 0);
+    rig_close(&r);
+}
+END_TEST
+
 START_TEST(unsupported_forms_are_refused_at_load)
 {
     struct gpu_params p;
@@ -394,6 +425,7 @@ Suite *gpu_core_suite(void)
     tcase_add_test(tc, bit_field_instructions);
     tcase_add_test(tc, deeply_nested_divergence);
     tcase_add_test(tc, unsupported_forms_are_refused_at_load);
+    tcase_add_test(tc, a_struct_parameter_indexed_by_the_block);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -134,3 +134,13 @@ extern "C" __global__ void nested_loops(int *out)
                     v += a * 1000 + b * 100 + c * 10 + d;
     out[threadIdx.x] = v;
 }
+
+// A struct of arrays passed by value and indexed by the block: nvcc takes the parameter's address (mov) and reads
+// through the register (ld.param [%rd+off]), as kernels that carry their work in their arguments do.
+struct ParamEntry { unsigned long long base; int scale, pad; };
+struct ParamTable { int count, pad; ParamEntry entry[8]; };
+extern "C" __global__ void param_table(ParamTable table, unsigned long long *out)
+{
+    const ParamEntry &e = table.entry[blockIdx.x % 8];
+    out[blockIdx.x * blockDim.x + threadIdx.x] = blockIdx.x < table.count ? e.base + e.scale * threadIdx.x : 0;
+}

@@ -225,8 +225,9 @@ static bool check_operand_kinds(struct ptx_parser *p, struct ptx_insn *in, const
             if (in->op[i].kind == PTX_OPND_VEC && op != PTX_OP_MOV)
                 return ptx_fail_at(p, line, "'%s' takes no vector operand; add .v2 or .v4", opname);
     }
-    if (op == PTX_OP_LD && in->space == PTX_SPACE_PARAM && in->op[1].reg >= 0)
-        return ptx_fail_at(p, line, "'%s' through a register is not supported; read parameters by name", opname);
+    if (op == PTX_OP_LD && in->space == PTX_SPACE_PARAM && in->op[1].reg >= 0 && !p->fn->is_entry)
+        return ptx_fail_at(p, line, "'%s' through a register is only supported in a kernel (a parameter's address "
+                           "taken by mov); read a function's parameters by name", opname);
     return true;
 }
 

@@ -352,11 +352,20 @@ bool ptx_parse_operand(struct ptx_parser *p, struct ptx_insn *insn, struct ptx_o
         return true;
     }
     op->symbol = lookup_variable(p, name);
-    if (op->symbol < 0) {
-        if (lookup_param(p, name) != NULL)
-            return ptx_fail(p, "the address of parameter '%s' is not supported; read it with ld.param", name);
-        return ptx_fail(p, "unknown symbol '%s'; declare it as a variable", name);
+    const struct ptx_param *param;
+    if (op->symbol < 0 && (param = lookup_param(p, name)) != NULL) {
+        /* A kernel parameter's address, in the .param space (nvcc takes it to index a by-value struct's array, then
+         * reads with ld.param through the register): its offset in the parameter buffer. */
+        if (!p->fn->is_entry || insn->opcode != PTX_OP_MOV)
+            return ptx_fail(p, "the address of parameter '%s' is only taken by mov in a kernel; read it with "
+                            "ld.param", name);
+        op->kind = PTX_OPND_IMM;
+        op->imm = param->offset;
+        ptx_lex_next(p);
+        return true;
     }
+    if (op->symbol < 0)
+        return ptx_fail(p, "unknown symbol '%s'; declare it as a variable", name);
     op->kind = PTX_OPND_SYMBOL;
     ptx_lex_next(p);
     return parse_offset(p, &op->imm);
