@@ -1,47 +1,13 @@
 /* HiCCL's communicators and AllReduce: the ring's connections are buffers each GPU exports and its ring neighbours
  * open (IPC handles sent in the GPUs' mailboxes), and the collective is one kernel of guest/kernels/hiccl.cu per
  * call, on the caller's stream. */
-#include "hiccl.h"
-
-#include "vdc_guest.h"
+#include "hiccl_internal.h"
 
 VDC_PTX_DECLARE(hiccl);
 
-#define MAGIC 0x4c434348u /* "HCCL" */
-#define MAX_RANKS 64
-#define SLOT_BYTES (HICCL_BUFFSIZE / HICCL_STEPS)
-/* A channel's connection area, in its receiver's memory: the slots, then the flags the kernel's Ring names (the
- * slots the previous GPU has sent here, of this GPU's slots those the next GPU has consumed, this GPU's own counts
- * of slots sent and received). The channels' areas follow one another in one allocation. */
-#define FLAGS_AT HICCL_BUFFSIZE
-#define AREA_BYTES (FLAGS_AT + 256)
-#define THREADS 256
-
-enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5 };
-
-/* A mailbox message of HiCCL's (64 bytes). */
-struct message {
-    uint32_t magic, kind;
-    uint64_t comm_id;
-    uint32_t rank, bytes;
-    uint8_t data[40];
-};
-
-struct hicclComm {
-    struct gpu_device *gpu;
-    struct gpu_module_handle module;
-    uint64_t id;
-    int rank, nranks;
-    uint64_t area;                 /* its own connection areas, HICCL_CHANNELS of them */
-    uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
-    char error[512];
-};
-
 static char last_error[256];
 
-static hicclResult_t fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static hicclResult_t fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
+hicclResult_t hiccl_fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
 {
     char *text = comm != NULL ? comm->error : last_error;
     va_list ap;
@@ -82,7 +48,7 @@ static int matches(const struct message *m, uint32_t kind, uint64_t comm_id, int
 }
 
 /* The next message of `kind` for `comm_id` (from place `from`, or any when negative), waiting for it. */
-static hicclResult_t receive(struct gpu_device *gpu, uint32_t kind, uint64_t comm_id, int from, struct message *out,
+hicclResult_t hiccl_mail_receive(struct gpu_device *gpu, uint32_t kind, uint64_t comm_id, int from, struct message *out,
                              uint32_t *sender)
 {
     for (uint32_t i = 0; i < kept_count; i++) {
@@ -97,27 +63,27 @@ static hicclResult_t receive(struct gpu_device *gpu, uint32_t kind, uint64_t com
         struct message m;
         uint32_t place, length;
         if (gpu_mail_recv(gpu, &m, &place, &length) != GPU_SUCCESS)
-            return fail(NULL, hicclUnhandledCudaError, "mailbox: %s", gpu_error_text(gpu));
+            return hiccl_fail(NULL, hicclUnhandledCudaError, "mailbox: %s", gpu_error_text(gpu));
         if (length == sizeof m && matches(&m, kind, comm_id, from, place)) {
             *out = m;
             *sender = place;
             return hicclSuccess;
         }
         if (kept_count == KEPT_MAX)
-            return fail(NULL, hicclInternalError, "%u mailbox messages wait for a communicator that has not asked "
+            return hiccl_fail(NULL, hicclInternalError, "%u mailbox messages wait for a communicator that has not asked "
                         "for them", KEPT_MAX);
         kept[kept_count].m = m;
         kept[kept_count++].from = place;
     }
 }
 
-static hicclResult_t send(struct gpu_device *gpu, uint32_t place, uint32_t kind, uint64_t comm_id, uint32_t rank,
+hicclResult_t hiccl_mail_send(struct gpu_device *gpu, uint32_t place, uint32_t kind, uint64_t comm_id, uint32_t rank,
                           const void *data, uint32_t bytes)
 {
     struct message m = {.magic = MAGIC, .kind = kind, .comm_id = comm_id, .rank = rank, .bytes = bytes};
     memcpy(m.data, data, bytes < sizeof m.data ? bytes : sizeof m.data);
     if (gpu_mail_send(gpu, place, &m, sizeof m) != GPU_SUCCESS)
-        return fail(NULL, hicclUnhandledCudaError, "mailbox to GPU %u: %s", place, gpu_error_text(gpu));
+        return hiccl_fail(NULL, hicclUnhandledCudaError, "mailbox to GPU %u: %s", place, gpu_error_text(gpu));
     return hicclSuccess;
 }
 
@@ -129,7 +95,7 @@ static hicclResult_t blade_gpu(const char *who, struct gpu_device **gpu, struct 
     int status;
     *gpu = vdc_gpu_open(0, &status);
     if (*gpu == NULL || gpu_query(*gpu, info) != GPU_SUCCESS)
-        return fail(NULL, hicclUnhandledCudaError, "%s: no GPU (%s)", who, gpu_status_name(status));
+        return hiccl_fail(NULL, hicclUnhandledCudaError, "%s: no GPU (%s)", who, gpu_status_name(status));
     return hicclSuccess;
 }
 
@@ -137,7 +103,7 @@ hicclResult_t hicclGetUniqueId(hicclUniqueId *id)
 {
     static uint32_t made;
     if (id == NULL)
-        return fail(NULL, hicclInvalidArgument, "hicclGetUniqueId: id is NULL");
+        return hiccl_fail(NULL, hicclInvalidArgument, "hicclGetUniqueId: id is NULL");
     struct gpu_device *gpu;
     struct higpu_info info;
     hicclResult_t result = blade_gpu("hicclGetUniqueId", &gpu, &info);
@@ -155,7 +121,7 @@ hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks)
     struct higpu_info info;
     hicclResult_t result = blade_gpu("hicclSendUniqueId", &gpu, &info);
     for (int r = 1; r < nranks && result == hicclSuccess; r++)
-        result = send(gpu, (uint32_t)r, MSG_ID, 0, 0, id->internal, 8);
+        result = hiccl_mail_send(gpu, (uint32_t)r, MSG_ID, 0, 0, id->internal, 8);
     return result;
 }
 
@@ -167,7 +133,7 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id)
     uint32_t from;
     hicclResult_t result = blade_gpu("hicclRecvUniqueId", &gpu, &info);
     if (result == hicclSuccess)
-        result = receive(gpu, MSG_ID, 0, -1, &m, &from);
+        result = hiccl_mail_receive(gpu, MSG_ID, 0, -1, &m, &from);
     if (result == hicclSuccess) {
         memset(id, 0, sizeof *id);
         memcpy(id->internal, m.data, 8);
@@ -177,33 +143,33 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id)
 
 /* ---- communicators ---- */
 
-static hicclResult_t gpu_call(hicclComm_t comm, int status, const char *what)
+hicclResult_t hiccl_gpu_call(hicclComm_t comm, int status, const char *what)
 {
     if (status == GPU_SUCCESS)
         return hicclSuccess;
-    return fail(comm, hicclUnhandledCudaError, "%s: %s", what, gpu_error_text(comm->gpu));
+    return hiccl_fail(comm, hicclUnhandledCudaError, "%s: %s", what, gpu_error_text(comm->gpu));
 }
 
 /* Its area's handle to both neighbours, theirs opened: the ring's two connections. */
 static hicclResult_t connect_ring(hicclComm_t comm)
 {
     uint64_t handle;
-    hicclResult_t result = gpu_call(comm, gpu_ipc_get_handle(comm->gpu, comm->area, &handle), "export");
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_ipc_get_handle(comm->gpu, comm->area, &handle), "export");
     uint32_t next = (uint32_t)((comm->rank + 1) % comm->nranks), prev = (uint32_t)((comm->rank + comm->nranks - 1) %
                                                                                   comm->nranks);
     if (result == hicclSuccess)
-        result = send(comm->gpu, next, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
+        result = hiccl_mail_send(comm->gpu, next, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
     if (result == hicclSuccess && prev != next)
-        result = send(comm->gpu, prev, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
+        result = hiccl_mail_send(comm->gpu, prev, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
     for (int i = 0; i < (prev != next ? 2 : 1) && result == hicclSuccess; i++) {
         struct message m;
         uint32_t from;
-        result = receive(comm->gpu, MSG_CONNECT, comm->id, -1, &m, &from);
+        result = hiccl_mail_receive(comm->gpu, MSG_CONNECT, comm->id, -1, &m, &from);
         if (result != hicclSuccess)
             break;
         uint64_t peer_handle, address, size;
         memcpy(&peer_handle, m.data, sizeof peer_handle);
-        result = gpu_call(comm, gpu_ipc_open_handle(comm->gpu, peer_handle, &address, &size), "open a neighbour's "
+        result = hiccl_gpu_call(comm, gpu_ipc_open_handle(comm->gpu, peer_handle, &address, &size), "open a neighbour's "
                           "connection");
         if (from == next)
             comm->next_area = address;
@@ -211,47 +177,47 @@ static hicclResult_t connect_ring(hicclComm_t comm)
             comm->prev_area = address;
     }
     if (result == hicclSuccess && (comm->next_area == 0 || comm->prev_area == 0))
-        return fail(comm, hicclInternalError, "rank %d: a neighbour's connection did not come", comm->rank);
+        return hiccl_fail(comm, hicclInternalError, "rank %d: a neighbour's connection did not come", comm->rank);
     return result;
 }
 
 hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, int rank)
 {
     if (out == NULL)
-        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: comm is NULL");
+        return hiccl_fail(NULL, hicclInvalidArgument, "hicclCommInitRank: comm is NULL");
     *out = NULL;
     uint64_t comm_id;
     memcpy(&comm_id, id.internal, sizeof comm_id);
     if (comm_id >> 32 != MAGIC)
-        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: the id was not made by hicclGetUniqueId");
+        return hiccl_fail(NULL, hicclInvalidArgument, "hicclCommInitRank: the id was not made by hicclGetUniqueId");
     struct gpu_device *gpu;
     struct higpu_info info;
     if (blade_gpu("hicclCommInitRank", &gpu, &info) != hicclSuccess)
         return hicclUnhandledCudaError;
     if (nranks < 1 || nranks > MAX_RANKS || rank < 0 || rank >= nranks)
-        return fail(NULL, hicclInvalidArgument, "hicclCommInitRank: rank %d of %d; give 0 <= rank < nranks <= %d",
+        return hiccl_fail(NULL, hicclInvalidArgument, "hicclCommInitRank: rank %d of %d; give 0 <= rank < nranks <= %d",
                     rank, nranks, MAX_RANKS);
     if (nranks > 1 && ((uint32_t)nranks != info.hilink_gpus || (uint32_t)rank != info.hilink_place))
-        return fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on the GPU at HiLink place %u of %u; "
+        return hiccl_fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on the GPU at HiLink place %u of %u; "
                     "a communicator is the GPUs of one HiLink fabric, rank = place", rank, nranks,
                     info.hilink_place, info.hilink_gpus);
     hicclComm_t comm = vdc_alloc(sizeof *comm, 64);
     if (comm == NULL)
-        return fail(NULL, hicclSystemError, "hicclCommInitRank: out of guest memory");
+        return hiccl_fail(NULL, hicclSystemError, "hicclCommInitRank: out of guest memory");
     memset(comm, 0, sizeof *comm);
     comm->gpu = gpu;
     comm->id = comm_id;
     comm->rank = rank;
     comm->nranks = nranks;
     hicclResult_t result =
-        gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)), "load "
+        hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)), "load "
                  "HiCCL's kernels");
     if (result == hicclSuccess && nranks > 1) {
         /* The flags start at 0 before any neighbour can learn where they are. */
-        result = gpu_call(comm, gpu_malloc(gpu, &comm->area, HICCL_CHANNELS * AREA_BYTES), "allocate the "
+        result = hiccl_gpu_call(comm, gpu_malloc(gpu, &comm->area, HICCL_CHANNELS * AREA_BYTES), "allocate the "
                           "connection buffers");
         for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
-            result = gpu_call(comm, gpu_memset(gpu, comm->area + c * AREA_BYTES + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT),
+            result = hiccl_gpu_call(comm, gpu_memset(gpu, comm->area + c * AREA_BYTES + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT),
                               "clear flags");
         if (result == hicclSuccess)
             result = connect_ring(comm);
@@ -271,15 +237,15 @@ static hicclResult_t barrier(hicclComm_t comm)
     uint32_t from;
     hicclResult_t result = hicclSuccess;
     if (comm->rank != 0) {
-        result = send(comm->gpu, 0, MSG_ARRIVE, comm->id, (uint32_t)comm->rank, NULL, 0);
+        result = hiccl_mail_send(comm->gpu, 0, MSG_ARRIVE, comm->id, (uint32_t)comm->rank, NULL, 0);
         if (result == hicclSuccess)
-            result = receive(comm->gpu, MSG_RELEASE, comm->id, 0, &m, &from);
+            result = hiccl_mail_receive(comm->gpu, MSG_RELEASE, comm->id, 0, &m, &from);
         return result;
     }
     for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
-        result = receive(comm->gpu, MSG_ARRIVE, comm->id, -1, &m, &from);
+        result = hiccl_mail_receive(comm->gpu, MSG_ARRIVE, comm->id, -1, &m, &from);
     for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
-        result = send(comm->gpu, (uint32_t)r, MSG_RELEASE, comm->id, 0, NULL, 0);
+        result = hiccl_mail_send(comm->gpu, (uint32_t)r, MSG_RELEASE, comm->id, 0, NULL, 0);
     return result;
 }
 
@@ -299,14 +265,16 @@ hicclResult_t hicclCommDestroy(hicclComm_t comm)
 }
 
 /* Where each channel stopped: its counts and its neighbours' flags, read from the GPU (the kernel keeps its counts
- * current in memory). */
-static void describe_stop(hicclComm_t comm, size_t used)
+ * current in memory, and marks a channel that is in a collective). */
+static size_t describe_stop(hicclComm_t comm, size_t used)
 {
     int prev = (comm->rank + comm->nranks - 1) % comm->nranks, next = (comm->rank + 1) % comm->nranks;
     for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error; c++) {
-        uint64_t flags[4] = {0}; /* tail, head, sent, received */
+        uint64_t flags[5] = {0}; /* tail, head, sent, received, in a collective */
         if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS)
             break;
+        if (flags[4] == 0)
+            continue;
         const char *what = flags[0] <= flags[3] ? "waits for rank %d to send slot %llu"
                            : flags[2] - flags[1] >= HICCL_STEPS ? "waits for rank %d to free a slot (sent %llu)"
                                                                  : NULL;
@@ -317,12 +285,13 @@ static void describe_stop(hicclComm_t comm, size_t used)
                  (unsigned long long)(flags[0] <= flags[3] ? flags[3] + 1 : flags[2]));
         used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u %s", c, line);
     }
+    return used;
 }
 
 hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_error)
 {
     if (comm == NULL || async_error == NULL)
-        return fail(comm, hicclInvalidArgument, "hicclCommGetAsyncError: comm or asyncError is NULL");
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommGetAsyncError: comm or asyncError is NULL");
     int status = gpu_synchronize(comm->gpu);
     *async_error = hicclSuccess;
     if (status == GPU_SUCCESS)
@@ -331,14 +300,14 @@ hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_erro
     size_t used = (size_t)snprintf(comm->error, sizeof comm->error, "rank %d: %s", comm->rank,
                                    gpu_error_text(comm->gpu));
     if (status == HIGPU_STATUS_KERNEL_TIMEOUT && comm->nranks > 1 && used < sizeof comm->error)
-        describe_stop(comm, used);
+        hiccl_describe_p2p_stop(comm, describe_stop(comm, used));
     return hicclSuccess;
 }
 
 hicclResult_t hicclCommCount(const hicclComm_t comm, int *count)
 {
     if (comm == NULL || count == NULL)
-        return fail(comm, hicclInvalidArgument, "hicclCommCount: comm or count is NULL");
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommCount: comm or count is NULL");
     *count = comm->nranks;
     return hicclSuccess;
 }
@@ -346,7 +315,7 @@ hicclResult_t hicclCommCount(const hicclComm_t comm, int *count)
 hicclResult_t hicclCommUserRank(const hicclComm_t comm, int *rank)
 {
     if (comm == NULL || rank == NULL)
-        return fail(comm, hicclInvalidArgument, "hicclCommUserRank: comm or rank is NULL");
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommUserRank: comm or rank is NULL");
     *rank = comm->rank;
     return hicclSuccess;
 }
@@ -359,17 +328,17 @@ struct gpu_device *hicclCommGpu(const hicclComm_t comm)
 hicclResult_t hicclOobSend(hicclComm_t comm, int rank, const void *data, uint32_t bytes)
 {
     if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
-        return fail(comm, hicclInvalidArgument, "hicclOobSend: rank %d, %u bytes", rank, bytes);
-    return send(comm->gpu, (uint32_t)rank, MSG_OOB, comm->id, (uint32_t)comm->rank, data, bytes);
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclOobSend: rank %d, %u bytes", rank, bytes);
+    return hiccl_mail_send(comm->gpu, (uint32_t)rank, MSG_OOB, comm->id, (uint32_t)comm->rank, data, bytes);
 }
 
 hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t bytes)
 {
     if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
-        return fail(comm, hicclInvalidArgument, "hicclOobRecv: rank %d, %u bytes", rank, bytes);
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclOobRecv: rank %d, %u bytes", rank, bytes);
     struct message m;
     uint32_t from;
-    hicclResult_t result = receive(comm->gpu, MSG_OOB, comm->id, rank, &m, &from);
+    hicclResult_t result = hiccl_mail_receive(comm->gpu, MSG_OOB, comm->id, rank, &m, &from);
     if (result == hicclSuccess)
         memcpy(data, m.data, bytes);
     return result;
@@ -390,15 +359,15 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
                                      hicclDataType_t datatype, int op, hicclComm_t comm)
 {
     if (comm == NULL)
-        return fail(NULL, hicclInvalidArgument, "%s: comm is NULL", who);
+        return hiccl_fail(NULL, hicclInvalidArgument, "%s: comm is NULL", who);
     if (datatype < 0 || datatype >= hicclNumTypes)
-        return fail(comm, hicclInvalidArgument, "%s: datatype %d is not a hicclDataType_t", who, datatype);
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: datatype %d is not a hicclDataType_t", who, datatype);
     if (kernel_of_type[datatype] == NULL)
-        return fail(comm, hicclInvalidArgument, "%s: float16 and bfloat16 are not handled yet", who);
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: float16 and bfloat16 are not handled yet", who);
     if (op < 0 || op >= hicclNumOps)
-        return fail(comm, hicclInvalidArgument, "%s: op %d is not a hicclRedOp_t", who, op);
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: op %d is not a hicclRedOp_t", who, op);
     if (count != 0 && (sendbuff == 0 || recvbuff == 0))
-        return fail(comm, hicclInvalidArgument, "%s: sendbuff or recvbuff is NULL", who);
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: sendbuff or recvbuff is NULL", who);
     return hicclSuccess;
 }
 
@@ -413,7 +382,7 @@ static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t send
         uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
     } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
               comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT};
-    return gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
+    return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
                                            0, &args, sizeof args), "launch");
 }
@@ -428,12 +397,12 @@ static hicclResult_t collective(const char *who, int kind, uint64_t sendbuff, ui
     if (result != hicclSuccess)
         return result;
     if ((kind == RING_BROADCAST || kind == RING_REDUCE) && (root < 0 || root >= comm->nranks))
-        return fail(comm, hicclInvalidArgument, "%s: root %d is not a rank (0 to %d)", who, root, comm->nranks - 1);
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: root %d is not a rank (0 to %d)", who, root, comm->nranks - 1);
     if (count == 0)
         return hicclSuccess;
     if (comm->nranks == 1)
         return sendbuff == recvbuff ? hicclSuccess
-                                    : gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
+                                    : hiccl_gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           count * hicclTypeSize(datatype)), "copy");
     return launch_ring(comm, kind, sendbuff, recvbuff, count, datatype, op, root, stream);
 }

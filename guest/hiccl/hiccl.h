@@ -1,7 +1,8 @@
 /* HiCCL: NCCL-style collectives for guest programs on the rack's GPUs (docs/hiccl.md). Names follow NCCL's with the
  * hiccl prefix; buffers are device addresses of the blade's GPU (vdc_gpu.h), streams its stream numbers. This first
- * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place) and AllReduce,
- * ReduceScatter, AllGather, Broadcast and Reduce on a ring with NCCL's Simple protocol over HICCL_CHANNELS channels. */
+ * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place); AllReduce,
+ * ReduceScatter, AllGather, Broadcast and Reduce on a ring with NCCL's Simple protocol over HICCL_CHANNELS channels;
+ * Send/Recv and groups of them. */
 #ifndef VDC_GUEST_HICCL_H
 #define VDC_GUEST_HICCL_H
 
@@ -43,6 +44,8 @@ typedef struct hicclComm *hicclComm_t;
 #define HICCL_BUFFSIZE (4u << 20)
 /* Channels a collective runs on: one block each, each with its own connections and part of the data. */
 #define HICCL_CHANNELS 8
+/* Channels of one Send or Recv: blocks that each move a part of it through their own connection with the peer. */
+#define HICCL_P2P_CHANNELS 4
 
 const char *hicclGetErrorString(hicclResult_t result);
 /* The message of the communicator's last error (or of the last call without one). */
@@ -83,6 +86,20 @@ hicclResult_t hicclBroadcast(uint64_t sendbuff, uint64_t recvbuff, size_t count,
 /* On the root, recvbuff[i] = op over the ranks of sendbuff[i]. */
 hicclResult_t hicclReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,
                           hicclRedOp_t op, int root, hicclComm_t comm, uint32_t stream);
+
+/* Point to point: `count` elements to or from rank `peer`, queued on `stream`. A send and the peer's receive must
+ * name as many bytes. Outside a group each is a group of one and waits (on the GPU) for its match; inside
+ * hicclGroupStart/hicclGroupEnd they run together, so that a group may send to and receive from many peers at once
+ * (AlltoAll is such a group). The first operation with a peer connects the two (HICCL_P2P_CHANNELS buffers of
+ * HICCL_BUFFSIZE in each). */
+hicclResult_t hicclSend(uint64_t sendbuff, size_t count, hicclDataType_t datatype, int peer, hicclComm_t comm,
+                        uint32_t stream);
+hicclResult_t hicclRecv(uint64_t recvbuff, size_t count, hicclDataType_t datatype, int peer, hicclComm_t comm,
+                        uint32_t stream);
+/* Groups nest; the outermost hicclGroupEnd runs the operations queued since its hicclGroupStart. Collectives called
+ * inside a group are queued on their stream at once, not fused with the group's other operations. */
+hicclResult_t hicclGroupStart(void);
+hicclResult_t hicclGroupEnd(void);
 
 /* A program's own messages between the ranks of a communicator (up to 40 bytes), standing in for the host network
  * (MPI in nccl-tests) the guests do not have: they travel in the GPUs' mailboxes beside HiCCL's own. */

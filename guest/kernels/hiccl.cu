@@ -15,13 +15,18 @@
 
 enum { OP_SUM = 0, OP_PROD = 1, OP_MIN = 2, OP_MAX = 3, OP_AVG = 4 };
 
+// Vectors each thread loads before it stores any (NCCL's copy and reduce loops unroll likewise): enough loads in
+// flight per block to cover the memory's latency.
+#define UNROLL 4
+
 // A connection's state, in the GPU's own memory unless named remote.
 struct Ring {
     volatile unsigned long long *my_tail;   // slots prev has sent me (prev writes)
     volatile unsigned long long *my_head;   // of my slots next has consumed (next writes)
     volatile unsigned long long *next_tail; // remote: next's my_tail
     volatile unsigned long long *prev_head; // remote: prev's my_head
-    unsigned long long *counters;           // [0] slots sent, [1] slots received, across launches
+    unsigned long long *counters;           // [0] slots sent, [1] slots received, across launches; [2] 1 in a
+                                            // collective
     char *my_slots;                         // where prev writes
     char *next_slots;                       // remote: where I write
     unsigned long long slot_bytes;
@@ -86,11 +91,34 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     const unsigned long long per_vector = 16 / sizeof(T);
     bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 15) == 0;
     unsigned long long vectors = aligned ? n / per_vector : 0;
-    for (unsigned long long j = threadIdx.x; j < vectors; j += blockDim.x) {
+    bool own = kind != RECV && kind != RECV_COPY_SEND;
+    // UNROLL vectors in flight per thread before any is stored (as move_bytes).
+    unsigned long long j = threadIdx.x, stride = blockDim.x;
+    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
+        Vector<T> a[UNROLL], b[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (receives)
+                a[u].u = ((const uint4 *)in)[j + u * stride];
+            if (own)
+                b[u].u = ((const uint4 *)src)[j + u * stride];
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            Vector<T> v;
+            for (unsigned e = 0; e < per_vector; e++)
+                v.e[e] = combine(kind, op, a[u].e[e], b[u].e[e], nranks);
+            if (stores)
+                ((uint4 *)dst)[j + u * stride] = v.u;
+            if (sends)
+                ((uint4 *)out)[j + u * stride] = v.u;
+        }
+    }
+    for (; j < vectors; j += stride) {
         Vector<T> a, b, v;
         if (receives)
             a.u = ((const uint4 *)in)[j];
-        if (kind != RECV && kind != RECV_COPY_SEND)
+        if (own)
             b.u = ((const uint4 *)src)[j];
         for (unsigned e = 0; e < per_vector; e++)
             v.e[e] = combine(kind, op, a.e[e], b.e[e], nranks);
@@ -154,6 +182,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     if (threadIdx.x == 0) {
         sent = r.counters[0];
         received = r.counters[1];
+        ((volatile unsigned long long *)r.counters)[2] = 1; /* in a collective, for the hang report */
     }
     __syncthreads();
     if (collective == BROADCAST || collective == REDUCE) {
@@ -213,6 +242,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     if (threadIdx.x == 0) {
         r.counters[0] = sent;
         r.counters[1] = received;
+        ((volatile unsigned long long *)r.counters)[2] = 0;
     }
 }
 
@@ -254,3 +284,101 @@ RING(int64, long long)
 RING(uint64, unsigned long long)
 RING(float32, float)
 RING(float64, double)
+
+// ---- Send/Recv: HICCL_P2P_CHANNELS blocks per operation of a group ----
+//
+// A pair of GPUs talks through one area per channel in each (`mine` here, `remote` in the peer, `area_stride` bytes
+// apart): the slots the peer writes into, then four counters: [0] slots the peer has sent here (the peer writes),
+// [1] of the slots sent to the peer, those it has consumed (the peer writes), [2] slots sent and [3] slots received
+// by this GPU (kept current in memory for the hang report). A send and a receive with the same peer use different
+// counters, so they run side by side. Each channel moves its own part of the operation's bytes.
+
+#define HICCL_MAX_P2P 48
+#define HICCL_P2P_CHANNELS 4
+
+struct P2pOp {
+    char *buff;               // the send buffer (a send) or the receive buffer (a receive)
+    unsigned long long bytes;
+    char *mine, *remote;
+    unsigned long long start[HICCL_P2P_CHANNELS]; // each channel's slots sent (a send) or received (a receive)
+                                                   // before this operation
+    int send;
+    int after;                // a receive into the very bytes a send of this launch reads (in place): that send's
+                              // index, whose steps this receive's steps wait for; -1 when none
+};
+
+struct P2pWork {
+    int count, pad;
+    unsigned long long slot_bytes, flags_at, area_stride;
+    P2pOp op[HICCL_MAX_P2P];
+};
+
+// `n` bytes, 16 at a time where both sides are aligned to them, UNROLL loads in flight per thread.
+__device__ void move_bytes(char *dst, const char *src, unsigned long long n)
+{
+    unsigned long long vectors = (((unsigned long long)dst | (unsigned long long)src) & 15) == 0 ? n / 16 : 0;
+    unsigned long long j = threadIdx.x, stride = blockDim.x;
+    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
+        uint4 v[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++)
+            v[u] = ((const uint4 *)src)[j + u * stride];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++)
+            ((uint4 *)dst)[j + u * stride] = v[u];
+    }
+    for (; j < vectors; j += stride)
+        ((uint4 *)dst)[j] = ((const uint4 *)src)[j];
+    for (unsigned long long i = vectors * 16 + threadIdx.x; i < n; i += blockDim.x)
+        dst[i] = src[i];
+}
+
+extern "C" __global__ void hiccl_p2p(P2pWork work)
+{
+    const P2pOp &op = work.op[blockIdx.x / HICCL_P2P_CHANNELS];
+    unsigned channel = blockIdx.x % HICCL_P2P_CHANNELS;
+    unsigned long long at = channel * work.area_stride;
+    volatile unsigned long long *mine = (volatile unsigned long long *)(op.mine + at + work.flags_at);
+    volatile unsigned long long *remote = (volatile unsigned long long *)(op.remote + at + work.flags_at);
+    // The channel's part: equal parts of whole 16-byte units, the first channels one unit more, the last the rest
+    // (the library computes the same to count the steps).
+    unsigned long long units = op.bytes / 16, each = units / HICCL_P2P_CHANNELS, more = units % HICCL_P2P_CHANNELS;
+    unsigned long long first = (channel * each + (channel < more ? channel : more)) * 16;
+    unsigned long long part = (each + (channel < more ? 1 : 0)) * 16;
+    if (channel == HICCL_P2P_CHANNELS - 1)
+        part += op.bytes - units * 16;
+    char *buff = op.buff + first;
+    unsigned long long k = 0;
+    for (unsigned long long base = 0; base < part; base += work.slot_bytes, k++) {
+        unsigned long long len = part - base < work.slot_bytes ? part - base : work.slot_bytes;
+        unsigned long long count = op.start[channel] + k;
+        char *slot = (op.send ? op.remote : op.mine) + at + (count % HICCL_STEPS) * work.slot_bytes;
+        if (threadIdx.x == 0) {
+            if (op.send) {
+                while (count - mine[1] >= HICCL_STEPS)
+                    ;
+            } else {
+                while (mine[0] <= count)
+                    ;
+                if (op.after >= 0) {
+                    const P2pOp &reader = work.op[op.after];
+                    volatile unsigned long long *read =
+                        (volatile unsigned long long *)(reader.mine + at + work.flags_at);
+                    while (read[2] <= reader.start[channel] + k)
+                        ;
+                }
+            }
+        }
+        __syncthreads();
+        if (op.send)
+            move_bytes(slot, buff + base, len);
+        else
+            move_bytes(buff + base, slot, len);
+        __threadfence_system(); // a send's data has landed before its count; a receive has read its slot
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            remote[op.send ? 0 : 1] = count + 1;
+            mine[op.send ? 2 : 3] = count + 1;
+        }
+    }
+}

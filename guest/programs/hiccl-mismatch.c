@@ -1,7 +1,8 @@
-/* hiccl-mismatch: ranks that disagree, as a collective that hangs in a real job: rank 0 broadcasts 1 000 floats while
- * the others all-reduce them. Rank 0's broadcast ends; the others' AllReduce waits for slots rank 0 never sends
- * until gpu.kernel_timeout stops it, and each of them reports what its channels were waiting for
- * (hicclCommGetAsyncError) and exits 1. */
+/* hiccl-mismatch [p2p]: ranks that disagree, as a collective that hangs in a real job: rank 0 broadcasts 1 000
+ * floats while the others all-reduce them. Rank 0's broadcast ends; the others' AllReduce waits for slots rank 0
+ * never sends until gpu.kernel_timeout stops it, and each of them reports what its channels were waiting for
+ * (hicclCommGetAsyncError) and exits 1. With `p2p`: rank 0 sends 1 000 floats to rank 1 once, rank 1 receives
+ * twice; its second receive waits in the same way. */
 #include "hiccl.h"
 #include "vdc_gpu.h"
 #include "vdc_guest.h"
@@ -30,17 +31,24 @@ int main(void)
         return 1;
     }
     hicclResult_t async;
-    r = rank == 0 ? hicclBroadcast(buffer, buffer, count, hicclFloat, 0, comm, 0)
-                  : hicclAllReduce(buffer, buffer, count, hicclFloat, hicclSum, comm, 0);
+    int p2p = strcmp(vdc_bootargs(), "p2p") == 0;
+    const char *what = p2p ? (rank == 0 ? "Send" : rank == 1 ? "Recv" : "nothing")
+                           : (rank == 0 ? "Broadcast" : "AllReduce");
+    if (!p2p)
+        r = rank == 0 ? hicclBroadcast(buffer, buffer, count, hicclFloat, 0, comm, 0)
+                      : hicclAllReduce(buffer, buffer, count, hicclFloat, hicclSum, comm, 0);
+    else if (rank == 0)
+        r = hicclSend(buffer, count, hicclFloat, 1, comm, 0);
+    else if (rank == 1 && (r = hicclRecv(buffer, count, hicclFloat, 0, comm, 0)) == hicclSuccess)
+        r = hicclRecv(buffer, count, hicclFloat, 0, comm, 0);
     if (r == hicclSuccess)
         r = hicclCommGetAsyncError(comm, &async);
     if (r != hicclSuccess || async != hicclSuccess) {
-        printf("hiccl-mismatch: %s failed: %s\n", rank == 0 ? "Broadcast" : "AllReduce", hicclGetLastError(comm));
+        printf("hiccl-mismatch: %s failed: %s\n", what, hicclGetLastError(comm));
         hicclCommDestroy(comm);
         return 1;
     }
-    printf("hiccl-mismatch: rank %d: %s of %llu floats ended\n", rank, rank == 0 ? "Broadcast" : "AllReduce",
-           (unsigned long long)count);
+    printf("hiccl-mismatch: rank %d: %s of %llu floats ended\n", rank, what, (unsigned long long)count);
     hicclCommDestroy(comm);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* nccl-tests' harness for HiCCL's collectives (as nccl-tests' common.cu is for NCCL's): option parsing, data,
  * checking, timing and the table, for the program that includes it after defining PERF_COLLECTIVE (PERF_ALL_REDUCE,
- * PERF_REDUCE_SCATTER or PERF_ALL_GATHER). One rank per blade's GPU (every guest runs the program; rank = the GPU's
+ * PERF_REDUCE_SCATTER, PERF_ALL_GATHER, PERF_BROADCAST, PERF_REDUCE, PERF_ALLTOALL or PERF_SENDRECV). One rank per blade's GPU (every guest runs the program; rank = the GPU's
  * HiLink place). Sizes take K, M, G. For each size from MIN to MAX (times FACTOR, or plus STEP) it times ITERS calls
  * after WARMUP, out of place and in place, between two events on rank 0's GPU, checks every element of every rank's
  * result against the expected value (CHECK 1), and rank 0 prints nccl-tests' table: size, count, type, redop, root,
@@ -18,6 +18,8 @@
 #define PERF_ALL_GATHER 2
 #define PERF_BROADCAST 3
 #define PERF_REDUCE 4
+#define PERF_ALLTOALL 5
+#define PERF_SENDRECV 6
 #if PERF_COLLECTIVE == PERF_ALL_REDUCE
 #define PERF_NAME "all_reduce_perf"
 #elif PERF_COLLECTIVE == PERF_REDUCE_SCATTER
@@ -26,11 +28,16 @@
 #define PERF_NAME "all_gather_perf"
 #elif PERF_COLLECTIVE == PERF_BROADCAST
 #define PERF_NAME "broadcast_perf"
-#else
+#elif PERF_COLLECTIVE == PERF_REDUCE
 #define PERF_NAME "reduce_perf"
+#elif PERF_COLLECTIVE == PERF_ALLTOALL
+#define PERF_NAME "alltoall_perf"
+#else
+#define PERF_NAME "sendrecv_perf"
 #endif
 /* Whether the collective reduces, and whether it has a root. */
-#define PERF_REDUCES (PERF_COLLECTIVE != PERF_ALL_GATHER && PERF_COLLECTIVE != PERF_BROADCAST)
+#define PERF_REDUCES (PERF_COLLECTIVE == PERF_ALL_REDUCE || PERF_COLLECTIVE == PERF_REDUCE_SCATTER || \
+                      PERF_COLLECTIVE == PERF_REDUCE)
 #define PERF_ROOTED (PERF_COLLECTIVE == PERF_BROADCAST || PERF_COLLECTIVE == PERF_REDUCE)
 
 struct options {
@@ -55,7 +62,7 @@ static void usage(void)
            "\t[-w,--warmup_iters <warmup iteration count>]\n"
            "\t[-c,--check <0/1>]\n"
            "\t[-o,--op <sum/prod/min/max/avg/all>]\n"
-           "\t[-d,--datatype <int8/uint8/int32/uint32/int64/uint64/float/double/all>]\n"
+           "\t[-d,--datatype <int8/uint8/int32/uint32/int64/uint64/half/float/double/bfloat16/all>]\n"
            "\t[-r,--root <root>]\n"
            "\t[-z,--blocking <0/1>]\n"
            "\t[-a,--average <0/1/2/3> report average iteration time <0=RANK0/1=AVG/2=MIN/3=MAX>]\n"
@@ -171,10 +178,17 @@ static int64_t value_of(int type, int op, int rank, uint64_t i)
 }
 
 /* Element i of the result on `rank`: the ranks' inputs at i reduced (AllReduce), at rank * count + i reduced
- * (ReduceScatter, `count` elements per rank), or rank i / count's input at i % count (AllGather). */
+ * (ReduceScatter, `count` elements per rank), rank i / count's input at i % count (AllGather), rank i / count's
+ * input at rank * count + i % count (AlltoAll), or the previous rank's input at i (SendRecv). */
 static int64_t expected_of(int type, int op, int rank, int nranks, uint64_t count, uint64_t i, int root)
 {
-#if PERF_COLLECTIVE == PERF_ALL_GATHER
+#if PERF_COLLECTIVE == PERF_ALLTOALL
+    (void)nranks, (void)root;
+    return value_of(type, op, (int)(i / count), (uint64_t)rank * count + i % count);
+#elif PERF_COLLECTIVE == PERF_SENDRECV
+    (void)count, (void)root;
+    return value_of(type, op, (rank + nranks - 1) % nranks, i);
+#elif PERF_COLLECTIVE == PERF_ALL_GATHER
     (void)rank, (void)nranks, (void)root;
     return value_of(type, op, (int)(i / count), i % count);
 #elif PERF_COLLECTIVE == PERF_BROADCAST
@@ -196,9 +210,36 @@ static int64_t expected_of(int type, int op, int rank, int nranks, uint64_t coun
 #endif
 }
 
+/* A float's bits as float16 or bfloat16, rounded to nearest even (the data are small integers and their quotients
+ * by nranks: normal numbers or zero; smaller magnitudes flush to zero). */
+static uint16_t half_bits(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, exponent = (x >> 23) & 0xff, mantissa = x & 0x7fffffu;
+    if (exponent < 127 - 14)
+        return (uint16_t)sign;
+    uint32_t bits = (exponent - 127 + 15) << 10 | mantissa >> 13, rest = mantissa & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (bits & 1)))
+        bits++;
+    return (uint16_t)(sign | bits);
+}
+
+static uint16_t bfloat16_bits(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t rest = x & 0xffffu, bits = x >> 16;
+    if (rest > 0x8000u || (rest == 0x8000u && (bits & 1)))
+        bits++;
+    return (uint16_t)bits;
+}
+
 static void store(void *p, int type, uint64_t i, int64_t v)
 {
     switch (type) {
+    case hicclFloat16: ((uint16_t *)p)[i] = half_bits((float)v); break;
+    case hicclBfloat16: ((uint16_t *)p)[i] = bfloat16_bits((float)v); break;
     case hicclInt8: case hicclUint8: ((int8_t *)p)[i] = (int8_t)v; break;
     case hicclInt32: case hicclUint32: ((int32_t *)p)[i] = (int32_t)v; break;
     case hicclFloat: ((float *)p)[i] = (float)v; break;
@@ -221,6 +262,11 @@ static int right(const void *p, int type, int op, int rank, int nranks, uint64_t
     case hicclDouble: {
         double want = op == hicclAvg ? (double)e / (double)nranks : (double)e;
         return ((const double *)p)[i] == want;
+    }
+    case hicclFloat16:
+    case hicclBfloat16: {
+        float want = op == hicclAvg ? (float)e / (float)nranks : (float)e;
+        return ((const uint16_t *)p)[i] == (type == hicclFloat16 ? half_bits(want) : bfloat16_bits(want));
     }
     default: break;
     }
@@ -275,8 +321,26 @@ static hicclResult_t collective(struct bench *b, uint64_t in, uint64_t out, uint
     return hicclAllGather(in, out, count / b->nranks, b->o.type, b->comm, 0);
 #elif PERF_COLLECTIVE == PERF_BROADCAST
     return hicclBroadcast(in, out, count, b->o.type, b->o.root, b->comm, 0);
-#else
+#elif PERF_COLLECTIVE == PERF_REDUCE
     return hicclReduce(in, out, count, b->o.type, b->o.op, b->o.root, b->comm, 0);
+#else
+    /* As nccl-tests runs them: a group of a send and a receive per peer (AlltoAll, count / nranks elements each),
+     * or to the next rank and from the previous one (SendRecv). */
+    hicclResult_t r = hicclGroupStart();
+#if PERF_COLLECTIVE == PERF_ALLTOALL
+    uint64_t chunk = count / b->nranks, bytes = chunk * hicclTypeSize(b->o.type);
+    for (int peer = 0; peer < b->nranks && r == hicclSuccess; peer++) {
+        r = hicclSend(in + (uint64_t)peer * bytes, chunk, b->o.type, peer, b->comm, 0);
+        if (r == hicclSuccess)
+            r = hicclRecv(out + (uint64_t)peer * bytes, chunk, b->o.type, peer, b->comm, 0);
+    }
+#else
+    r = hicclSend(in, count, b->o.type, (b->rank + 1) % b->nranks, b->comm, 0);
+    if (r == hicclSuccess)
+        r = hicclRecv(out, count, b->o.type, (b->rank + b->nranks - 1) % b->nranks, b->comm, 0);
+#endif
+    hicclResult_t end = hicclGroupEnd();
+    return r != hicclSuccess ? r : end;
 #endif
 }
 
@@ -348,8 +412,9 @@ static void print_placement(struct bench *b, double us, uint64_t bytes, uint64_t
         snprintf(time, sizeof time, "%7.2f", us);
     double algbw = us > 0 ? (double)bytes / us / 1e3 : 0; /* bytes per microsecond / 1e3 = GB/s */
     /* nccl-tests' bus bandwidth factors */
-    double busbw = PERF_ROOTED ? algbw
-                   : algbw * (PERF_COLLECTIVE == PERF_ALL_REDUCE ? 2.0 : 1.0) * (b->nranks - 1) / b->nranks;
+    double busbw = PERF_ROOTED || PERF_COLLECTIVE == PERF_SENDRECV
+                       ? algbw
+                       : algbw * (PERF_COLLECTIVE == PERF_ALL_REDUCE ? 2.0 : 1.0) * (b->nranks - 1) / b->nranks;
     if (b->o.check)
         snprintf(wrong_text, sizeof wrong_text, "%llu", (unsigned long long)wrong);
     else
@@ -363,7 +428,7 @@ static void one_size(struct bench *b, uint64_t bytes)
 {
     size_t size = hicclTypeSize(b->o.type);
     uint64_t count = bytes / size;
-    if (PERF_COLLECTIVE == PERF_REDUCE_SCATTER || PERF_COLLECTIVE == PERF_ALL_GATHER)
+    if (PERF_COLLECTIVE == PERF_REDUCE_SCATTER || PERF_COLLECTIVE == PERF_ALL_GATHER || PERF_COLLECTIVE == PERF_ALLTOALL)
         count -= count % b->nranks; /* a whole number of elements per rank */
     bytes = count * size;
     uint64_t wrong_out, wrong_in;
@@ -371,7 +436,8 @@ static void one_size(struct bench *b, uint64_t bytes)
      * (ReduceScatter), or the input is the rank's part of the result (AllGather). */
     uint64_t part = count / b->nranks * size * (uint64_t)b->rank;
     double out_us = run(b, b->send, b->recv, count, &wrong_out);
-    double in_us = PERF_COLLECTIVE == PERF_ALL_REDUCE || PERF_ROOTED ? run(b, b->send, b->send, count, &wrong_in)
+    double in_us = PERF_COLLECTIVE == PERF_ALL_REDUCE || PERF_ROOTED || PERF_COLLECTIVE >= PERF_ALLTOALL
+                       ? run(b, b->send, b->send, count, &wrong_in)
                    : PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? run(b, b->send, b->send + part, count, &wrong_in)
                                                             : run(b, b->recv + part, b->recv, count, &wrong_in);
     if (b->rank != 0)

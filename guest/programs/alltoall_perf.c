@@ -1,0 +1,4 @@
+/* alltoall_perf [-b MIN] [-e MAX] [-f FACTOR] [-i STEP] [-n ITERS] [-w WARMUP] [-c CHECK] [-d TYPE] [-g GPUS]
+ * [-z BLOCKING] [-a AVERAGE]: nccl-tests' alltoall_perf on HiCCL's Send/Recv in groups (nccl_tests.h). */
+#define PERF_COLLECTIVE 5 /* PERF_ALLTOALL */
+#include "nccl_tests.h"
