@@ -169,17 +169,18 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 4c54303482ce78e9 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000278815] blade0:            8             2     float     sum      -1    17.26    0.00    0.00      0    16.88    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000966216] blade0:        32768          8192     float     sum      -1    28.08    1.17    2.04      0    25.41    1.29    2.26      0"
-  has pin-rack8-allreduce "[   0.000967216] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 4219fb7bf5e74cca scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000287985] blade0:            8             2     float     sum      -1    17.26    0.00    0.00      0    16.88    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000975387] blade0:        32768          8192     float     sum      -1    28.08    1.17    2.04      0    25.41    1.29    2.26      0"
+  has pin-rack8-allreduce "[   0.000976387] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing
   # wrong (the model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
     for case in "all_reduce int8 sum" "all_reduce uint8 prod" "all_reduce int32 min" "all_reduce uint64 max" \
       "all_reduce float avg" "all_reduce double sum" "reduce_scatter int64 sum" "reduce_scatter float max" \
       "all_gather uint32 sum" "all_gather double sum" "broadcast int8 sum" "reduce uint8 prod" "reduce float avg" \
-      "alltoall int8 sum" "alltoall double sum" "sendrecv uint8 sum" "sendrecv half sum"; do
+      "alltoall int8 sum" "alltoall double sum" "sendrecv uint8 sum" "sendrecv half sum" "all_reduce half avg" \
+      "all_reduce bfloat16 prod" "reduce_scatter half max"; do
       set -- $case
       "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks --set guests.program=guest:$1_perf \
         --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1))" >"$tmp/out" 2>&1
@@ -190,16 +191,17 @@ guest_pins() {
   done
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.kernel_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 c4f56601536422a1 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 9b40fab9dcd899c3 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us
-  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag 23: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after 198070 cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2;" "$tmp/out" &&
+  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag 23: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2;" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 7 waits for rank 1 to send slot 3$" "$tmp/out"
   then pass; else fail "hiccl-mismatch: no report of what the ranks wait for"; fi
   # A receive with no send to match it: the same, for Send/Recv's channels.
-  pin_run pin-hiccl-mismatch-p2p 1 edd7f81913597293 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 24d8d8ed54748056 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us --set guests.args=p2p
-  has pin-hiccl-mismatch-p2p "[   0.000268421] blade1: hiccl-mismatch: Recv failed: rank 1: tag 33: kernel hiccl_p2p ran past gpu.kernel_timeout (100 us) and was stopped after 198217 cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2"
-  has pin-hiccl-mismatch-p2p "[   0.000129493] blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended"
+  if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag 33: kernel hiccl_p2p ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
+    grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"
+  then pass; else fail "hiccl-mismatch p2p: no report of the receive that waits"; fi
   # A bad option: the program's usage text, and the guests' failure (exit 1).
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-x 3" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid option '-x'" "$tmp/out" &&

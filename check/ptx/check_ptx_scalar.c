@@ -371,6 +371,8 @@ START_TEST(supported_forms)
     in = ptx_test_insn(PTX_OP_FMA, PTX_T_F64);
     ck_assert(!ptx_scalar_supported(&in, &why));
     in = ptx_test_insn(PTX_OP_ADD, PTX_T_F16);
+    ck_assert(ptx_scalar_supported(&in, &why));
+    in = ptx_test_insn(PTX_OP_DIV, PTX_T_F16); /* PTX has no half-precision div */
     ck_assert(!ptx_scalar_supported(&in, &why));
     in = ptx_test_insn(PTX_OP_MUL, PTX_T_S32);
     ck_assert(!ptx_scalar_supported(&in, &why)); /* integer mul needs .lo/.hi/.wide */

@@ -381,6 +381,106 @@ static float random_float(uint64_t *seed)
     return ptx_test_f32(u);
 }
 
+/* The adjacent f16 values of h (towards -inf and +inf; h itself at the ends of the range). */
+static double f16_value(uint16_t h)
+{
+    _Float16 v;
+    memcpy(&v, &h, sizeof v);
+    return (double)v;
+}
+
+/* Whether h is the f16 value nearest to `exact` (ties to the even one), exact given in quad precision. */
+static bool nearest_f16(uint16_t h, __float128 exact)
+{
+    __float128 here = f16_value(h), err = exact - here;
+    if (err < 0)
+        err = -err;
+    for (int step = -1; step <= 1; step += 2) {
+        uint16_t n = (uint16_t)(h & 0x8000 ? h - step : h + step);
+        if ((h & 0x7fff) == 0 && step < 0)
+            n = (uint16_t)((h ^ 0x8000) + 1); /* from a zero to the smallest subnormal of the other sign */
+        if ((n & 0x7c00) == 0x7c00)
+            continue; /* past the largest finite value */
+        __float128 other = f16_value(n), e = exact - other;
+        if (e < 0)
+            e = -e;
+        if (e < err || (e == err && (n & 1) == 0 && (h & 1) != 0))
+            return false;
+    }
+    return true;
+}
+
+/* f16 add/sub/mul agree with the compiler's _Float16 (float arithmetic rounded once more, which is exact for these
+ * sizes); f16 fma is the nearest value to the exact a*b+c (quad precision holds it); bf16 add/mul agree with f32
+ * arithmetic rounded to bf16; min/max/abs/neg and the x2 forms on their halves. */
+START_TEST(half_arithmetic)
+{
+    uint64_t seed = 7;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = ptx_test_rand(&seed);
+        uint16_t a = (uint16_t)r, b = (uint16_t)(r >> 16), c = (uint16_t)(r >> 32);
+        if (i % 2 == 0) { /* near each other's exponents, where sums round */
+            b = (uint16_t)((b & 0x83ff) | (a & 0x7c00));
+            c = (uint16_t)((c & 0x83ff) | ((uint16_t)((((a >> 10) & 0x1f) + ((b >> 10) & 0x1f) + 1) / 2) << 10));
+        }
+        double x = f16_value(a), y = f16_value(b), z = f16_value(c);
+        if (x != x || y != y || z != z)
+            continue;
+        const unsigned ops[] = {PTX_OP_ADD, PTX_OP_SUB, PTX_OP_MUL};
+        for (int o = 0; o < 3; o++) {
+            struct ptx_insn in = ptx_test_insn(ops[o], PTX_T_F16);
+            in.rounding = RN;
+            float exact = o == 0 ? (float)x + (float)y : o == 1 ? (float)x - (float)y : (float)x * (float)y;
+            _Float16 ref = (_Float16)exact;
+            uint16_t rb;
+            memcpy(&rb, &ref, sizeof rb);
+            ck_assert_msg(ptx_test_eval(&in, a, b, 0) == rb, "op %d of 0x%04x 0x%04x", o, a, b);
+        }
+        struct ptx_insn fma = ptx_test_insn(PTX_OP_FMA, PTX_T_F16);
+        fma.rounding = RN;
+        uint16_t got = (uint16_t)ptx_test_eval(&fma, a, b, c);
+        __float128 exact = (__float128)x * (__float128)y + (__float128)z;
+        double bound = 65520.0; /* from here on a result rounds to infinity */
+        if (exact < bound && exact > -bound)
+            ck_assert_msg(nearest_f16(got, exact), "fma 0x%04x 0x%04x 0x%04x = 0x%04x", a, b, c, got);
+        uint32_t fx = ptx_test_bits32((float)x) & 0xffff0000u, fy = ptx_test_bits32((float)y) & 0xffff0000u;
+        uint16_t ba = (uint16_t)(fx >> 16), bb = (uint16_t)(fy >> 16);
+        float bsum = ptx_test_f32(fx) + ptx_test_f32(fy), bprod = ptx_test_f32(fx) * ptx_test_f32(fy);
+        struct ptx_insn badd = ptx_test_insn(PTX_OP_ADD, PTX_T_BF16), bmul = ptx_test_insn(PTX_OP_MUL, PTX_T_BF16);
+        uint32_t us = ptx_test_bits32(bsum), up = ptx_test_bits32(bprod);
+        ck_assert_uint_eq(ptx_test_eval(&badd, ba, bb, 0), (us + 0x7fffu + ((us >> 16) & 1)) >> 16);
+        ck_assert_uint_eq(ptx_test_eval(&bmul, ba, bb, 0), (up + 0x7fffu + ((up >> 16) & 1)) >> 16);
+    }
+    struct ptx_insn min = ptx_test_insn(PTX_OP_MIN, PTX_T_F16), max = ptx_test_insn(PTX_OP_MAX, PTX_T_BF16);
+    ck_assert_uint_eq(ptx_test_eval(&min, 0x4000, 0xc000, 0), 0xc000);  /* min(2, -2) */
+    ck_assert_uint_eq(ptx_test_eval(&min, 0x7e00, 0x3c00, 0), 0x3c00);  /* a NaN yields the other */
+    ck_assert_uint_eq(ptx_test_eval(&min, 0x0000, 0x8000, 0), 0x8000);  /* -0 below +0 */
+    ck_assert_uint_eq(ptx_test_eval(&max, 0x3f80, 0x4040, 0), 0x4040);  /* max(1, 3) */
+    struct ptx_insn neg = ptx_test_insn(PTX_OP_NEG, PTX_T_F16), abs_ = ptx_test_insn(PTX_OP_ABS, PTX_T_BF16);
+    ck_assert_uint_eq(ptx_test_eval(&neg, 0x3c00, 0, 0), 0xbc00);
+    ck_assert_uint_eq(ptx_test_eval(&abs_, 0xbf80, 0, 0), 0x3f80);
+    struct ptx_insn pair = ptx_test_insn(PTX_OP_ADD, PTX_T_F16X2);
+    ck_assert_uint_eq(ptx_test_eval(&pair, 0x40003c00u, 0x3c004000u, 0), 0x42004200u); /* (1+2, 2+1) */
+    struct ptx_insn bpair = ptx_test_insn(PTX_OP_FMA, PTX_T_BF16X2);
+    bpair.rounding = RN;
+    ck_assert_uint_eq(ptx_test_eval(&bpair, 0x40003f80u, 0x40404000u, 0x3f803f80u), 0x40e04040u); /* 1*2+1, 2*3+1 */
+    /* 1.75 * 1.15625 is 2 + 3 * 2^-7, the midpoint of two bf16 values; -2^-100 puts the exact sum just below it,
+     * which double precision alone would round back onto the midpoint (and then to the even neighbour). */
+    struct ptx_insn bfma = ptx_test_insn(PTX_OP_FMA, PTX_T_BF16);
+    bfma.rounding = RN;
+    ck_assert_uint_eq(ptx_test_eval(&bfma, 0x3fe0, 0x3f94, 0x8d80), 0x4001);
+    ck_assert_uint_eq(ptx_test_eval(&bfma, 0x3fe0, 0x3f94, 0x0d80), 0x4002);
+    struct ptx_insn sat = ptx_test_insn(PTX_OP_ADD, PTX_T_F16);
+    sat.flags = PTX_FLAG_SAT;
+    ck_assert_uint_eq(ptx_test_eval(&sat, 0x3c00, 0x3c00, 0), 0x3c00);  /* 2 clamps to 1 */
+    ck_assert_uint_eq(ptx_test_eval(&sat, 0xbc00, 0x3800, 0), 0x0000);  /* -0.5 clamps to 0 */
+    struct ptx_insn directed = ptx_test_insn(PTX_OP_ADD, PTX_T_F16);
+    directed.rounding = RZ;
+    const char *why = NULL;
+    ck_assert(!ptx_scalar_supported(&directed, &why));
+}
+END_TEST
+
 START_TEST(directed_rounding_random)
 {
     static const unsigned ops[] = {PTX_OP_ADD, PTX_OP_MUL, PTX_OP_FMA, PTX_OP_DIV, PTX_OP_SQRT};
@@ -522,6 +622,7 @@ void ptx_scalar_add_fp_tests(Suite *suite)
     tcase_add_test(tc, float_arithmetic);
     tcase_add_test(tc, conversions);
     tcase_add_test(tc, half_conversions);
+    tcase_add_test(tc, half_arithmetic);
     tcase_add_test(tc, directed_rounding_random);
     tcase_add_test(tc, approx_accuracy);
     suite_add_tcase(suite, tc);

@@ -348,7 +348,7 @@ hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t byte
 
 static const char *const kernel_of_type[hicclNumTypes] = {
     "hiccl_ring_int8", "hiccl_ring_uint8", "hiccl_ring_int32", "hiccl_ring_uint32", "hiccl_ring_int64",
-    "hiccl_ring_uint64", NULL, "hiccl_ring_float32", "hiccl_ring_float64", NULL};
+    "hiccl_ring_uint64", "hiccl_ring_float16", "hiccl_ring_float32", "hiccl_ring_float64", "hiccl_ring_bfloat16"};
 
 /* hicclRedOp_t to the kernel's operation codes, and the kernel's collectives. */
 static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
@@ -362,8 +362,6 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
         return hiccl_fail(NULL, hicclInvalidArgument, "%s: comm is NULL", who);
     if (datatype < 0 || datatype >= hicclNumTypes)
         return hiccl_fail(comm, hicclInvalidArgument, "%s: datatype %d is not a hicclDataType_t", who, datatype);
-    if (kernel_of_type[datatype] == NULL)
-        return hiccl_fail(comm, hicclInvalidArgument, "%s: float16 and bfloat16 are not handled yet", who);
     if (op < 0 || op >= hicclNumOps)
         return hiccl_fail(comm, hicclInvalidArgument, "%s: op %d is not a hicclRedOp_t", who, op);
     if (count != 0 && (sendbuff == 0 || recvbuff == 0))

@@ -11,6 +11,9 @@
 // and send it on; step n-1 receives the chunk `rank`, reduces it into the final value, stores it and sends it on;
 // steps n .. 2n-3 receive final values, store them and send them on; step 2n-2 receives the last one.
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #define HICCL_STEPS 8
 
 enum { OP_SUM = 0, OP_PROD = 1, OP_MIN = 2, OP_MAX = 3, OP_AVG = 4 };
@@ -284,6 +287,8 @@ RING(int64, long long)
 RING(uint64, unsigned long long)
 RING(float32, float)
 RING(float64, double)
+RING(float16, __half)
+RING(bfloat16, __nv_bfloat16)
 
 // ---- Send/Recv: HICCL_P2P_CHANNELS blocks per operation of a group ----
 //

@@ -95,6 +95,8 @@ static uint16_t float_to_small(const struct small_format *fmt, uint64_t bits, bo
 }
 
 uint16_t ptx_scalar_f32_to_f16(float f, unsigned rnd) { return float_to_small(&F16, psc_u32_of(f), false, rnd); }
+uint16_t ptx_scalar_f64_to_f16(double d, unsigned rnd) { return float_to_small(&F16, psc_u64_of(d), true, rnd); }
+uint16_t ptx_scalar_f64_to_bf16(double d, unsigned rnd) { return float_to_small(&BF16, psc_u64_of(d), true, rnd); }
 uint16_t ptx_scalar_f32_to_bf16(float f, unsigned rnd) { return float_to_small(&BF16, psc_u32_of(f), false, rnd); }
 
 float ptx_scalar_f16_to_f32(uint16_t h)

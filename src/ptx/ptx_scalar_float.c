@@ -286,6 +286,5 @@ ptx_scalar_fn ptx_scalar_select_float(const struct ptx_insn *insn, const char **
         return select_f32(insn, why);
     if (insn->type == PTX_T_F64)
         return select_f64(insn, why);
-    *why = "half-precision arithmetic (.f16/.bf16 and their x2 forms); only cvt handles them";
-    return NULL;
+    return ptx_scalar_select_half(insn, why);
 }

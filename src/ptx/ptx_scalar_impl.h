@@ -134,5 +134,9 @@ float ptx_scalar_f16_to_f32(uint16_t h);
 float ptx_scalar_bf16_to_f32(uint16_t h);
 uint16_t ptx_scalar_f32_to_f16(float f, unsigned rnd);
 uint16_t ptx_scalar_f32_to_bf16(float f, unsigned rnd);
+uint16_t ptx_scalar_f64_to_f16(double d, unsigned rnd);
+uint16_t ptx_scalar_f64_to_bf16(double d, unsigned rnd);
+/* Half-precision arithmetic (ptx_scalar_half.c): .f16, .bf16 and their x2 forms. */
+ptx_scalar_fn ptx_scalar_select_half(const struct ptx_insn *insn, const char **why);
 
 #endif
