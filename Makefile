@@ -3,7 +3,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 # The scenario `make run` runs: always the most complete one in scenarios/.
-SCENARIO   ?= scenarios/rack8.yaml
+SCENARIO   ?= scenarios/rack8-allreduce.yaml
 CC         ?= gcc
 SANITIZE   ?=
 
