@@ -169,35 +169,48 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 4219fb7bf5e74cca scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000287985] blade0:            8             2     float     sum      -1    17.26    0.00    0.00      0    16.88    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000975387] blade0:        32768          8192     float     sum      -1    28.08    1.17    2.04      0    25.41    1.29    2.26      0"
-  has pin-rack8-allreduce "[   0.000976387] blade0: # Out of bounds values : 0 OK"
-  # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two: nothing
-  # wrong (the model's results: the plain build's run checks them).
+  pin_run pin-rack8-allreduce 0 d9c63f7490021361 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000260237] blade0:            8             2     float     sum      -1    10.88    0.00    0.00      0    10.28    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000795235] blade0:        32768          8192     float     sum      -1    19.96    1.64    2.87      0    15.90    2.06    3.61      0"
+  has pin-rack8-allreduce "[   0.000796235] blade0: # Out of bounds values : 0 OK"
+  # Every collective, type and operation on rings of 2, 3 and 5 GPUs, at sizes that are no powers of two, with
+  # each protocol (the cost model picks LL at these sizes; NCCL_PROTO=Simple forces the other): nothing wrong (the
+  # model's results: the plain build's run checks them).
   [ "${VDC_SANITIZED:-0}" = 1 ] || for ranks in 2 3 5; do
-    for case in "all_reduce int8 sum" "all_reduce uint8 prod" "all_reduce int32 min" "all_reduce uint64 max" \
-      "all_reduce float avg" "all_reduce double sum" "reduce_scatter int64 sum" "reduce_scatter float max" \
-      "all_gather uint32 sum" "all_gather double sum" "broadcast int8 sum" "reduce uint8 prod" "reduce float avg" \
-      "alltoall int8 sum" "alltoall double sum" "sendrecv uint8 sum" "sendrecv half sum" "all_reduce half avg" \
-      "all_reduce bfloat16 prod" "reduce_scatter half max"; do
+    for case in "all_reduce int8 sum LL" "all_reduce uint8 prod Simple" "all_reduce int32 min LL" \
+      "all_reduce uint64 max Simple" "all_reduce float avg LL" "all_reduce double sum Simple" \
+      "reduce_scatter int64 sum LL" "reduce_scatter float max Simple" "all_gather uint32 sum Simple" \
+      "all_gather double sum LL" "broadcast int8 sum Simple" "broadcast float sum LL" "reduce uint8 prod LL" \
+      "reduce float avg Simple" "alltoall int8 sum -" "alltoall double sum -" "sendrecv uint8 sum -" \
+      "sendrecv half sum -" "all_reduce half avg Simple" "all_reduce bfloat16 prod LL" "reduce_scatter half max LL"; do
       set -- $case
       "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks --set guests.program=guest:$1_perf \
-        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1))" >"$tmp/out" 2>&1
+        --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1)) NCCL_PROTO=${4/-/LL}" \
+        >"$tmp/out" 2>&1
       if grep -q "# Out of bounds values : 0 OK" "$tmp/out" && grep -q "guests     $ranks of $ranks exited with 0" "$tmp/out"
       then pass; else
-        fail "$1_perf on $ranks GPUs, $2 $3: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
+        fail "$1_perf on $ranks GPUs, $2 $3 $4: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
     done
   done
+  # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
+    >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128: HiCCL has LL and Simple" "$tmp/out"
+  then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.kernel_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 9b40fab9dcd899c3 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 9260c170156a03b0 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag 23: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2;" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 7 waits for rank 1 to send slot 3$" "$tmp/out"
   then pass; else fail "hiccl-mismatch: no report of what the ranks wait for"; fi
+  # The same with the Simple protocol (the cost model picks LL for 1 000 floats).
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=3 --set guests.program=guest:hiccl-mismatch \
+    --set gpu.kernel_timeout=100us --set guests.args=NCCL_PROTO=Simple >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 7 waits for rank 1 to send slot 3$" "$tmp/out"
+  then pass; else fail "hiccl-mismatch with Simple: no report of what the ranks wait for"; fi
   # A receive with no send to match it: the same, for Send/Recv's channels.
-  pin_run pin-hiccl-mismatch-p2p 1 24d8d8ed54748056 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 b3fd87b412cf7743 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag 33: kernel hiccl_p2p ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"

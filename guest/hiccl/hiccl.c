@@ -209,9 +209,10 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
     comm->id = comm_id;
     comm->rank = rank;
     comm->nranks = nranks;
-    hicclResult_t result =
-        hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)), "load "
-                 "HiCCL's kernels");
+    hicclResult_t result = hiccl_read_overrides(comm);
+    if (result == hicclSuccess)
+        result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
+                                "load HiCCL's kernels");
     if (result == hicclSuccess && nranks > 1) {
         /* The flags start at 0 before any neighbour can learn where they are. */
         result = hiccl_gpu_call(comm, gpu_malloc(gpu, &comm->area, HICCL_CHANNELS * AREA_BYTES), "allocate the "
@@ -270,19 +271,27 @@ static size_t describe_stop(hicclComm_t comm, size_t used)
 {
     int prev = (comm->rank + comm->nranks - 1) % comm->nranks, next = (comm->rank + 1) % comm->nranks;
     for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error; c++) {
-        uint64_t flags[5] = {0}; /* tail, head, sent, received, in a collective */
+        uint64_t flags[8] = {0}; /* tail, head, sent, received, in a collective, LL head, LL sent, LL received */
         if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS)
             break;
         if (flags[4] == 0)
             continue;
-        const char *what = flags[0] <= flags[3] ? "waits for rank %d to send slot %llu"
-                           : flags[2] - flags[1] >= HICCL_STEPS ? "waits for rank %d to free a slot (sent %llu)"
-                                                                 : NULL;
+        if (comm->last_protocol == HICCL_PROTO_LL) {
+            /* LL has no tail: a channel that is not waiting for a free slot waits for lines of its next step */
+            flags[0] = flags[7];
+            flags[1] = flags[5];
+            flags[2] = flags[6];
+            flags[3] = flags[7];
+        }
+        const char *what = flags[2] - flags[1] >= HICCL_STEPS ? "waits for rank %d to free a slot (sent %llu)"
+                           : flags[0] <= flags[3] ? "waits for rank %d to send slot %llu"
+                                                  : NULL;
         if (what == NULL)
             continue;
         char line[96];
-        snprintf(line, sizeof line, what, flags[0] <= flags[3] ? prev : next,
-                 (unsigned long long)(flags[0] <= flags[3] ? flags[3] + 1 : flags[2]));
+        int free_wait = flags[2] - flags[1] >= HICCL_STEPS;
+        snprintf(line, sizeof line, what, free_wait ? next : prev,
+                 (unsigned long long)(free_wait ? flags[2] : flags[3] + 1));
         used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u %s", c, line);
     }
     return used;
@@ -352,7 +361,6 @@ static const char *const kernel_of_type[hicclNumTypes] = {
 
 /* hicclRedOp_t to the kernel's operation codes, and the kernel's collectives. */
 static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
-enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_BROADCAST = 3, RING_REDUCE = 4 };
 
 /* The checks every collective makes of its arguments (the op only when it reduces). */
 static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_t recvbuff, size_t count,
@@ -373,13 +381,22 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
 static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
                                  hicclDataType_t datatype, hicclRedOp_t op, int root, uint32_t stream)
 {
+    /* nccl-tests' size of the collective: the whole result or input */
+    uint64_t bytes = count * hicclTypeSize(datatype) *
+                     (collective == RING_REDUCE_SCATTER || collective == RING_ALL_GATHER ? (uint64_t)comm->nranks : 1);
+    int protocol = comm->protocol_override >= 0 ? comm->protocol_override
+                                                : hiccl_choose_protocol(collective, comm->nranks, bytes);
+    comm->last_protocol = protocol;
     struct {
         int32_t collective, pad0;
         uint64_t send, recv, count;
         int32_t op, rank, nranks, root;
         uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
+        int32_t ll, pad1;
+        uint64_t ll_at, ll_slot_bytes;
     } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
-              comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT};
+              comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
+              protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA};
     return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
                                            0, &args, sizeof args), "launch");

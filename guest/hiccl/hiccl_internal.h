@@ -9,12 +9,23 @@
 #define MAGIC 0x4c434348u /* "HCCL" */
 #define MAX_RANKS 64
 #define SLOT_BYTES (HICCL_BUFFSIZE / HICCL_STEPS)
-/* A connection's area, in its receiver's memory: the slots, then the flags the kernels name (the slots the sender
- * has sent here, of this GPU's slots those its receiver has consumed, this GPU's own counts of slots sent and
- * received). A ring's channels' areas follow one another in one allocation; Send/Recv has one area per peer. */
+/* A connection's area, in its receiver's memory: the Simple protocol's slots, then the flags the kernels name (the
+ * slots the sender has sent here, of this GPU's slots those its receiver has consumed, this GPU's own counts of
+ * slots sent and received, whether the channel is in a collective, and the same counts for LL), then the LL
+ * protocol's lines. A ring's channels' areas follow one another in one allocation; Send/Recv has one area per peer
+ * and channel. */
 #define FLAGS_AT HICCL_BUFFSIZE
-#define AREA_BYTES (FLAGS_AT + 256)
 #define THREADS 256
+/* LL: each of a block's threads moves LL_LINES_PER_THREAD 16-byte lines (8 data bytes each) per step, in
+ * HICCL_STEPS slots, as NCCL's LL buffer (NCCL_LL_LINES_PER_THREAD 8 lines per thread per step). */
+#define LL_LINES_PER_THREAD 8
+#define LL_SLOT_DATA (LL_LINES_PER_THREAD * THREADS * 8)
+#define LL_AT (FLAGS_AT + 256)
+#define AREA_BYTES (LL_AT + HICCL_STEPS * LL_SLOT_DATA * 2)
+
+/* Protocols, and the kinds of ring collective (the kernel's codes). */
+enum hiccl_protocol { HICCL_PROTO_LL = 0, HICCL_PROTO_SIMPLE = 1, HICCL_PROTO_COUNT = 2 };
+enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_BROADCAST = 3, RING_REDUCE = 4 };
 
 enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6 };
 
@@ -42,6 +53,8 @@ struct hicclComm {
     uint64_t area;                 /* its own connection areas, HICCL_CHANNELS of them */
     uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
     struct p2p_connection peers[MAX_RANKS];
+    int protocol_override;  /* a hicclProtocol, or -1: the cost model chooses (NCCL_PROTO) */
+    int last_protocol;      /* of the last ring collective, for the hang report */
     char error[512];
 };
 
@@ -57,6 +70,14 @@ hicclResult_t hiccl_mail_send(struct gpu_device *gpu, uint32_t place, uint32_t k
                               const void *data, uint32_t bytes);
 hicclResult_t hiccl_mail_receive(struct gpu_device *gpu, uint32_t kind, uint64_t comm_id, int from,
                                  struct message *out, uint32_t *sender);
+
+/* The cost model (hiccl_tuning.c): the protocol a ring collective of `kind` on `nranks` ranks moving `bytes` (the
+ * size nccl-tests reports) runs with, and its predicted time in microseconds. */
+int hiccl_choose_protocol(int kind, int nranks, uint64_t bytes);
+double hiccl_predict_us(int kind, int protocol, int nranks, uint64_t bytes);
+/* NCCL_PROTO and NCCL_ALGO from the guest's arguments (words NAME=VALUE, as NCCL reads its environment):
+ * -1 when not given; an unknown value is an error. */
+hicclResult_t hiccl_read_overrides(hicclComm_t comm);
 
 /* Where the communicator's Send/Recv connections stopped, appended to its error text from `used` (a collective
  * that never ended). */

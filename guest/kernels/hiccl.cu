@@ -23,16 +23,50 @@ enum { OP_SUM = 0, OP_PROD = 1, OP_MIN = 2, OP_MAX = 3, OP_AVG = 4 };
 #define UNROLL 4
 
 // A connection's state, in the GPU's own memory unless named remote.
+// The protocol's fields (Simple, or LL with `ll` set: its own buffer, head and counts; no tail, the flags travel
+// with the data).
 struct Ring {
-    volatile unsigned long long *my_tail;   // slots prev has sent me (prev writes)
+    volatile unsigned long long *my_tail;   // slots prev has sent me (prev writes; Simple only)
     volatile unsigned long long *my_head;   // of my slots next has consumed (next writes)
-    volatile unsigned long long *next_tail; // remote: next's my_tail
+    volatile unsigned long long *next_tail; // remote: next's my_tail (Simple only)
     volatile unsigned long long *prev_head; // remote: prev's my_head
-    unsigned long long *counters;           // [0] slots sent, [1] slots received, across launches; [2] 1 in a
-                                            // collective
+    unsigned long long *counters;           // [0] slots sent, [1] slots received, across launches
+    volatile unsigned long long *active;    // 1 while the channel is in a collective (for the hang report)
     char *my_slots;                         // where prev writes
     char *next_slots;                       // remote: where I write
-    unsigned long long slot_bytes;
+    unsigned long long slot_bytes;          // data bytes of a step
+    int ll;
+};
+
+// ---- LL: 16-byte lines of two 4-byte data words, each beside a 4-byte flag (the step's number plus one), stored
+// and loaded whole, so that a line's flags say its data have come: no fence, no tail. ----
+
+#define LL_LINES_PER_THREAD 8
+
+__device__ void ll_store(char *line, unsigned d0, unsigned d1, unsigned flag)
+{
+    asm volatile("st.volatile.global.v4.u32 [%0], {%1, %2, %3, %4};" ::"l"(line), "r"(d0), "r"(flag), "r"(d1),
+                 "r"(flag)
+                 : "memory");
+}
+
+// Waits until the line holds `flag` twice, and returns its data.
+__device__ uint2 ll_load(const char *line, unsigned flag)
+{
+    unsigned d0, f0, d1, f1;
+    do {
+        asm volatile("ld.volatile.global.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(d0), "=r"(f0), "=r"(d1), "=r"(f1)
+                     : "l"(line)
+                     : "memory");
+    } while (f0 != flag || f1 != flag);
+    return make_uint2(d0, d1);
+}
+
+// 8 bytes as elements.
+template <typename T> union Pair {
+    uint2 u;
+    T e[8 / sizeof(T)];
 };
 
 template <typename T> __device__ T reduce(int op, T a, T b)
@@ -72,10 +106,75 @@ template <typename T> __device__ T combine(int kind, int op, T in, T own, int nr
     return in;
 }
 
+template <typename T> __device__ T combine(int kind, int op, T in, T own, int nranks);
+
+// A step in LL: each thread moves whole lines of 8 data bytes (elements of the last one past `n` are padding).
+template <typename T>
+__device__ void step_ll(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
+                        unsigned long long *sent, unsigned long long *received)
+{
+    bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
+    bool stores = kind != SEND && kind != RECV_REDUCE_SEND, own = kind != RECV && kind != RECV_COPY_SEND;
+    // Signed: a receiver passes steps without lines (a chunk past the data) without waiting, so its count of
+    // consumed slots may run ahead of this sender's count; a slot it has passed is free.
+    if (threadIdx.x == 0 && sends)
+        while ((long long)(*sent - *r.my_head) >= HICCL_STEPS)
+            ;
+    __syncthreads();
+    const unsigned long long lines_per_step = r.slot_bytes / 8;
+    const char *in = r.my_slots + (*received % HICCL_STEPS) * lines_per_step * 16;
+    char *out = r.next_slots + (*sent % HICCL_STEPS) * lines_per_step * 16;
+    unsigned flag_in = (unsigned)(*received + 1), flag_out = (unsigned)(*sent + 1);
+    const unsigned per_line = 8 / sizeof(T);
+    unsigned long long lines = (n + per_line - 1) / per_line;
+    bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 7) == 0;
+    for (unsigned long long line = threadIdx.x; line < lines; line += blockDim.x) {
+        unsigned long long first = line * per_line;
+        bool whole = aligned && first + per_line <= n;
+        Pair<T> a, b, v;
+        a.u = make_uint2(0, 0);
+        b.u = make_uint2(0, 0);
+        if (receives)
+            a.u = ll_load(in + line * 16, flag_in);
+        if (own) {
+            if (whole)
+                b.u = *(const uint2 *)(src + first);
+            else
+                for (unsigned e = 0; e < per_line && first + e < n; e++)
+                    b.e[e] = src[first + e];
+        }
+        for (unsigned e = 0; e < per_line; e++)
+            v.e[e] = combine(kind, op, a.e[e], b.e[e], nranks);
+        if (stores) {
+            if (whole)
+                *(uint2 *)(dst + first) = v.u;
+            else
+                for (unsigned e = 0; e < per_line && first + e < n; e++)
+                    dst[first + e] = v.e[e];
+        }
+        if (sends)
+            ll_store(out + line * 16, v.u.x, v.u.y, flag_out);
+    }
+    __syncthreads(); // every line of the slot read before it is freed
+    if (threadIdx.x == 0) {
+        if (sends)
+            ++*sent;
+        if (receives)
+            *r.prev_head = ++*received;
+        ((volatile unsigned long long *)r.counters)[0] = *sent;
+        ((volatile unsigned long long *)r.counters)[1] = *received;
+    }
+    __syncthreads();
+}
+
 template <typename T>
 __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
                      unsigned long long *sent, unsigned long long *received)
 {
+    if (r.ll) {
+        step_ll(r, kind, src, dst, n, op, nranks, sent, received);
+        return;
+    }
     bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
     bool stores = kind != SEND && kind != RECV_REDUCE_SEND;
     if (threadIdx.x == 0) {
@@ -185,7 +284,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     if (threadIdx.x == 0) {
         sent = r.counters[0];
         received = r.counters[1];
-        ((volatile unsigned long long *)r.counters)[2] = 1; /* in a collective, for the hang report */
+        *r.active = 1;
     }
     __syncthreads();
     if (collective == BROADCAST || collective == REDUCE) {
@@ -245,7 +344,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
     if (threadIdx.x == 0) {
         r.counters[0] = sent;
         r.counters[1] = received;
-        ((volatile unsigned long long *)r.counters)[2] = 0;
+        *r.active = 0;
     }
 }
 
@@ -263,18 +362,23 @@ __device__ void channel_part(unsigned long long count, unsigned long long unit, 
 }
 
 // One kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
-// ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE.
+// ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE; `ll` 1 for LL, 0 for Simple. A channel's
+// area: the Simple slots, the flags at `flags_at` ([0] tail, [1] head, [2] sent, [3] received, [4] in a collective,
+// [5] LL head, [6] LL sent, [7] LL received), the LL lines at `ll_at`.
 #define RING(name, T)                                                                                              \
     extern "C" __global__ void hiccl_ring_##name(                                                                \
         int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, int root,  \
         char *my_area, char *next_area, char *prev_area, unsigned long long area_stride,                           \
-        unsigned long long slot_bytes, unsigned long long flags_at)                                                \
+        unsigned long long slot_bytes, unsigned long long flags_at, int ll, unsigned long long ll_at,             \
+        unsigned long long ll_slot_bytes)                                                                          \
     {                                                                                                              \
         unsigned long long at = blockIdx.x * area_stride, first, n;                                                \
         char *mine = my_area + at, *next = next_area + at, *prev = prev_area + at;                                 \
-        Ring r = {(volatile unsigned long long *)(mine + flags_at), (volatile unsigned long long *)(mine + flags_at + 8), \
-                  (volatile unsigned long long *)(next + flags_at), (volatile unsigned long long *)(prev + flags_at + 8), \
-                  (unsigned long long *)(mine + flags_at + 16), mine, next, slot_bytes};                          \
+        typedef volatile unsigned long long *flag;                                                                 \
+        Ring r = {(flag)(mine + flags_at), (flag)(mine + flags_at + (ll ? 40 : 8)), (flag)(next + flags_at),       \
+                  (flag)(prev + flags_at + (ll ? 40 : 8)), (unsigned long long *)(mine + flags_at + (ll ? 48 : 16)), \
+                  (flag)(mine + flags_at + 32), mine + (ll ? ll_at : 0), next + (ll ? ll_at : 0),                 \
+                  ll ? ll_slot_bytes : slot_bytes, ll};                                                            \
         channel_part(count, 16 / sizeof(T), &first, &n);                                                           \
         ring<T>(collective, send, recv, count, first, n, op, rank, nranks, root, r);                               \
     }

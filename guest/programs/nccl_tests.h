@@ -112,6 +112,8 @@ static int parse_options(struct options *o)
     int factor_given = 0;
     for (int i = 0; i < n; i++) {
         const char *w = words[i];
+        if (w[0] != '-' && strchr(w, '=') != NULL)
+            continue; /* NAME=VALUE: an environment-style setting for HiCCL (NCCL_PROTO, NCCL_ALGO) */
         if (w[0] != '-' || w[1] == '\0' || w[2] != '\0' || strchr("beifnwcodgtzar", w[1]) == NULL) {
             printf(PERF_NAME ": invalid option '%s'\n", w);
             return 0;
