@@ -270,11 +270,12 @@ hicclResult_t hicclCommDestroy(hicclComm_t comm)
 static size_t describe_stop(hicclComm_t comm, size_t used)
 {
     int prev = (comm->rank + comm->nranks - 1) % comm->nranks, next = (comm->rank + 1) % comm->nranks;
-    for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error; c++) {
+    static char what[HICCL_CHANNELS][64]; /* what each channel waits for, empty when nothing */
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
         uint64_t flags[8] = {0}; /* tail, head, sent, received, in a collective, LL head, LL sent, LL received */
-        if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS)
-            break;
-        if (flags[4] == 0)
+        what[c][0] = '\0';
+        if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS ||
+            flags[4] == 0)
             continue;
         if (comm->last_protocol == HICCL_PROTO_LL) {
             /* LL has no tail: a channel that is not waiting for a free slot waits for lines of its next step */
@@ -283,16 +284,24 @@ static size_t describe_stop(hicclComm_t comm, size_t used)
             flags[2] = flags[6];
             flags[3] = flags[7];
         }
-        const char *what = flags[2] - flags[1] >= HICCL_STEPS ? "waits for rank %d to free a slot (sent %llu)"
-                           : flags[0] <= flags[3] ? "waits for rank %d to send slot %llu"
-                                                  : NULL;
-        if (what == NULL)
-            continue;
-        char line[96];
-        int free_wait = flags[2] - flags[1] >= HICCL_STEPS;
-        snprintf(line, sizeof line, what, free_wait ? next : prev,
-                 (unsigned long long)(free_wait ? flags[2] : flags[3] + 1));
-        used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u %s", c, line);
+        if (flags[2] - flags[1] >= HICCL_STEPS)
+            snprintf(what[c], sizeof what[c], "for rank %d to free a slot (sent %llu)", next,
+                     (unsigned long long)flags[2]);
+        else if (flags[0] <= flags[3])
+            snprintf(what[c], sizeof what[c], "for rank %d to send slot %llu", prev, (unsigned long long)flags[3] + 1);
+    }
+    /* Channels in the same state, one after another, as one line: "channels 0-15 wait for ...". */
+    for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error;) {
+        uint32_t end = c + 1;
+        while (end < HICCL_CHANNELS && strcmp(what[end], what[c]) == 0)
+            end++;
+        if (what[c][0] != '\0' && end - c == 1)
+            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u waits %s", c,
+                                     what[c]);
+        else if (what[c][0] != '\0')
+            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channels %u-%u wait %s", c,
+                                     end - 1, what[c]);
+        c = end;
     }
     return used;
 }

@@ -43,7 +43,7 @@ typedef struct hicclComm *hicclComm_t;
 #define HICCL_STEPS 8
 #define HICCL_BUFFSIZE (4u << 20)
 /* Channels a collective runs on: one block each, each with its own connections and part of the data. */
-#define HICCL_CHANNELS 8
+#define HICCL_CHANNELS 16
 /* Channels of one Send or Recv: blocks that each move a part of it through their own connection with the peer. */
 #define HICCL_P2P_CHANNELS 4
 

@@ -5,14 +5,14 @@
 
 /* The base latency of a ring collective (NCCL's, for LL and Simple), and the latency of each step of the ring:
  * NCCL's 0.6 us for LL over NVLink, which HiCCL's LL ring also shows (8 B on 8 GPUs, 14 steps: 14.5 us); for
- * Simple HiCCL's own 1.1 us (8 B: 23.7 us), where NCCL's 3.4 us also covers its proxy and launch. */
+ * Simple HiCCL's own 1.1 us (8 B: 23.9 us), where NCCL's 3.4 us also covers its proxy and launch. */
 static const double base_us[HICCL_PROTO_COUNT] = {6.6, 8.4};
 static const double step_us[HICCL_PROTO_COUNT] = {0.6, 1.1};
-/* Bytes per microsecond each link of the ring carries, 8 channels: LL moves 8 data bytes in every 16-byte line and
- * polls every line (fitted to 512 KiB and 1 MiB on 8 GPUs: 25.5 and 40.5 us); Simple moves whole slots (16 MiB:
- * 162.7 us). Measured on the rack's 8 GPUs (docs/hiccl.md, "Choosing the protocol"); with them the two cross at
- * about 640 KB, between the sizes where each measures faster. */
-static const double link_bytes_per_us[HICCL_PROTO_COUNT] = {80000.0, 210000.0};
+/* Bytes per microsecond each link of the ring carries, 16 channels: LL moves 8 data bytes in every 16-byte line and
+ * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us). Measured on the rack's
+ * 8 GPUs (docs/hiccl.md, "LL, and choosing the protocol"); with them the two cross at about 1.2 MB, between the
+ * sizes where each measures faster. */
+static const double link_bytes_per_us[HICCL_PROTO_COUNT] = {144000.0, 356000.0};
 
 double hiccl_predict_us(int kind, int protocol, int nranks, uint64_t bytes)
 {
