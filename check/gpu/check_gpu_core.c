@@ -370,6 +370,32 @@ START_TEST(a_struct_parameter_indexed_by_the_block)
 }
 END_TEST
 
+/* A parameter read through a register past the parameter buffer (hostile or broken PTX) faults that thread; it
+ * reads nothing outside the buffer. */
+START_TEST(a_parameter_read_past_the_buffer_faults)
+{
+    struct gpu_params p;
+    struct vdc_error err;
+    ck_assert(gpu_params_preset("h100", &p, &err));
+    struct gpu *gpu = gpu_create(&p, &err);
+    const char *text = ".version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k(\n.param .u64 k_p0\n)\n{\n"
+                       "\t.reg .b64 %rd<4>;\n\tmov.b64 %rd1, k_p0;\n\tld.param.u64 %rd2, [%rd1+8];\n\tret;\n}\n";
+    struct gpu_module *m = NULL;
+    ck_assert_msg(gpu_module_load(gpu, text, strlen(text), "param.ptx", &m, &err), "%s", err.text);
+    uint64_t params = 0;
+    struct gpu_launch l = {.kernel = "k", .grid = {1, 1, 1}, .block = {32, 1, 1}, .params = &params,
+                           .params_bytes = sizeof params};
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    ck_assert_msg(gpu_launch(gpu, m, &l, &s, &fault, &err), "%s", err.text);
+    ck_assert(fault.happened);
+    ck_assert_uint_eq(fault.line, 10);
+    ck_assert_msg(strstr(fault.what, "param") != NULL, "%s", fault.what);
+    gpu_module_unload(gpu, m);
+    gpu_free(gpu);
+}
+END_TEST
+
 START_TEST(unsupported_forms_are_refused_at_load)
 {
     struct gpu_params p;
@@ -426,6 +452,7 @@ Suite *gpu_core_suite(void)
     tcase_add_test(tc, deeply_nested_divergence);
     tcase_add_test(tc, unsupported_forms_are_refused_at_load);
     tcase_add_test(tc, a_struct_parameter_indexed_by_the_block);
+    tcase_add_test(tc, a_parameter_read_past_the_buffer_faults);
     suite_add_tcase(s, tc);
     return s;
 }

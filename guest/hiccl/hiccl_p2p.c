@@ -50,14 +50,15 @@ static uint64_t steps_of(uint64_t bytes, uint32_t c)
 }
 
 /* Connections with every peer the group's operations of `comm` name and that has none yet: each side makes its
- * area, sends its handle to the peer, then opens the peer's. */
+ * area, sends its handle to the peer, then opens the peer's. A connection counts once the peer's area is open, so
+ * one that failed half way is made again (its own area kept) rather than used. */
 static hicclResult_t connect_peers(hicclComm_t comm, uint32_t first)
 {
     uint8_t wanted[MAX_RANKS] = {0};
     hicclResult_t result = hicclSuccess;
     for (uint32_t i = first; i < group.count; i++) {
         const struct pending_op *op = &group.op[i];
-        if (op->comm == comm && op->peer != comm->rank && comm->peers[op->peer].mine == 0)
+        if (op->comm == comm && op->peer != comm->rank && comm->peers[op->peer].remote == 0)
             wanted[op->peer] = 1;
     }
     for (int p = 0; p < comm->nranks && result == hicclSuccess; p++) {
@@ -65,8 +66,9 @@ static hicclResult_t connect_peers(hicclComm_t comm, uint32_t first)
             continue;
         struct p2p_connection *c = &comm->peers[p];
         uint64_t handle;
-        result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->mine, HICCL_P2P_CHANNELS * AREA_BYTES),
-                                "allocate Send/Recv buffers");
+        if (c->mine == 0)
+            result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->mine, HICCL_P2P_CHANNELS * AREA_BYTES),
+                                    "allocate Send/Recv buffers");
         for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS && result == hicclSuccess; ch++)
             result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, c->mine + ch * AREA_BYTES + FLAGS_AT, 0,
                                                      AREA_BYTES - FLAGS_AT), "clear flags");
