@@ -169,12 +169,13 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 3a9ade89394cbf3d scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000280872] blade0:            8             2     float     sum      -1    10.88    0.00    0.00      0    10.28    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000810503] blade0:        32768          8192     float     sum      -1    20.21    1.62    2.84      0    15.90    2.06    3.61      0"
-  has pin-rack8-allreduce "[   0.000811503] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 41a03aa97f54360b scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000385473] blade0:            8             2     float     sum      -1    22.84    0.00    0.00      0    26.23    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.001049853] blade0:        32768          8192     float     sum      -1    38.09    0.86    1.51      0    31.15    1.05    1.84      0"
+  has pin-rack8-allreduce "[   0.001050853] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
-  # picks LL at these sizes; NCCL_PROTO=Simple forces the other), the cases taking rings of 2, 3 and 5 GPUs in
+  # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
+  # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
   # turn (all of them on all three were run by hand; this keeps make check within its time): nothing wrong (the
   # model's results: the plain build's run checks them).
   local turn=0
@@ -184,38 +185,58 @@ guest_pins() {
     "reduce_scatter int64 sum LL" "reduce_scatter float max Simple" "all_gather uint32 sum Simple" \
     "all_gather double sum LL" "broadcast int8 sum Simple" "broadcast float sum LL" "reduce uint8 prod LL" \
     "reduce float avg Simple" "alltoall int8 sum -" "alltoall double sum -" "sendrecv uint8 sum -" \
-    "sendrecv half sum -" "all_reduce half avg Simple" "all_reduce bfloat16 prod LL" "reduce_scatter half max LL"; do
+    "sendrecv half sum -" "all_reduce half avg Simple" "all_reduce bfloat16 prod LL" "reduce_scatter half max LL" \
+    "all_reduce int32 sum LL Tree" "all_reduce bfloat16 avg Simple Tree" "all_reduce uint8 max LL Tree"; do
     set -- $case
     ranks=$((2 + turn % 3 + (turn % 3 == 2)))  # 2, 3, 5, 2, ...
     turn=$((turn + 1))
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=$ranks --set guests.program=guest:$1_perf \
-      --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1)) NCCL_PROTO=${4/-/LL}" \
+      --set "guests.args=-b 1000 -e 50000 -i 24503 -n 1 -w 0 -d $2 -o $3 -r $((ranks - 1)) NCCL_PROTO=${4/-/LL} NCCL_ALGO=${5:-Ring}" \
       >"$tmp/out" 2>&1
     if grep -q "# Out of bounds values : 0 OK" "$tmp/out" && grep -q "guests     $ranks of $ranks exited with 0" "$tmp/out"
     then pass; else
-      fail "$1_perf on $ranks GPUs, $2 $3 $4: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
+      fail "$1_perf on $ranks GPUs, $2 $3 $4 ${5:-Ring}: $(grep -E 'Out of bounds|_perf:' "$tmp/out" | head -2)"; fi
   done
+  # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
+  # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
+  pin_run pin-hiccl-split 0 94db6cb8945dada1 scenarios/rack8-allreduce.yaml --set guests.count=5 \
+    --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
+  has pin-hiccl-split "[   0.000417320] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000437580] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000513107] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
     >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128: HiCCL has LL and Simple" "$tmp/out"
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
-  # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.kernel_timeout,
+  # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 fc19b8938dc787ca scenarios/rack8-allreduce.yaml --set guests.count=3 \
-    --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us
-  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channels 0-15 wait for rank 0 to send slot 2$" "$tmp/out" &&
+  pin_run pin-hiccl-mismatch 1 f873517fd5530b87 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+    --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
+  if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channels 0-15 wait for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 wait for rank 1 to send slot 3$" "$tmp/out"
   then pass; else fail "hiccl-mismatch: no report of what the ranks wait for"; fi
   # The same with the Simple protocol (the cost model picks LL for 1 000 floats).
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=3 --set guests.program=guest:hiccl-mismatch \
-    --set gpu.kernel_timeout=100us --set guests.args=NCCL_PROTO=Simple >"$tmp/out" 2>&1
+    --set gpu.hang_timeout=100us --set guests.args=NCCL_PROTO=Simple >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 wait for rank 1 to send slot 3$" "$tmp/out"
   then pass; else fail "hiccl-mismatch with Simple: no report of what the ranks wait for"; fi
   # A receive with no send to match it: the same, for Send/Recv's channels.
-  pin_run pin-hiccl-mismatch-p2p 1 be61973b9c0f9dd6 scenarios/rack8-allreduce.yaml --set guests.count=3 \
-    --set guests.program=guest:hiccl-mismatch --set gpu.kernel_timeout=100us --set guests.args=p2p
-  if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p ran past gpu.kernel_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
+  # A collective that works is not taken for a hung one at a gpu.hang_timeout shorter than its kernels run (each
+  # step stores; only the ranks' skew at the start goes without progress).
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=3 --set gpu.hang_timeout=20us \
+    --set "guests.args=-b 256K -e 256K -n 1 -w 0 NCCL_PROTO=Simple NCCL_ALGO=Tree" >"$tmp/out" 2>&1
+  if [ $? = 0 ] && grep -q "# Out of bounds values : 0 OK" "$tmp/out"
+  then pass; else fail "gpu.hang_timeout=20us: a working collective was stopped: $(grep -m1 'progress' "$tmp/out")"; fi
+  # On the chain (NCCL_ALGO=Tree), ranks whose counts differ: rank 0 ends; the ranks below wait on their way down.
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=3 --set guests.program=guest:hiccl-mismatch \
+    --set gpu.hang_timeout=100us --set "guests.args=count NCCL_ALGO=Tree" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
+    grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
+  then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
+  pin_run pin-hiccl-mismatch-p2p 1 3e4e274b2ed9cb5b scenarios/rack8-allreduce.yaml --set guests.count=3 \
+    --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
+  if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"
   then pass; else fail "hiccl-mismatch p2p: no report of the receive that waits"; fi
   # A bad option: the program's usage text, and the guests' failure (exit 1).

@@ -55,7 +55,9 @@ hicclResult_t hiccl_mail_receive(struct gpu_device *gpu, uint32_t kind, uint64_t
         if (matches(&kept[i].m, kind, comm_id, from, kept[i].from)) {
             *out = kept[i].m;
             *sender = kept[i].from;
-            kept[i] = kept[--kept_count];
+            /* The rest keep their order: two messages of one kind from one sender are taken as they came. */
+            for (kept_count--; i < kept_count; i++)
+                kept[i] = kept[i + 1];
             return hicclSuccess;
         }
     }
@@ -85,6 +87,23 @@ hicclResult_t hiccl_mail_send(struct gpu_device *gpu, uint32_t place, uint32_t k
     if (gpu_mail_send(gpu, place, &m, sizeof m) != GPU_SUCCESS)
         return hiccl_fail(NULL, hicclUnhandledCudaError, "mailbox to GPU %u: %s", place, gpu_error_text(gpu));
     return hicclSuccess;
+}
+
+hicclResult_t hiccl_comm_send(hicclComm_t comm, int rank, uint32_t kind, const void *data, uint32_t bytes)
+{
+    return hiccl_mail_send(comm->gpu, comm->places[rank], kind, comm->id, (uint32_t)comm->rank, data, bytes);
+}
+
+hicclResult_t hiccl_comm_receive(hicclComm_t comm, uint32_t kind, int from, struct message *out, int *sender)
+{
+    uint32_t place;
+    hicclResult_t result = hiccl_mail_receive(comm->gpu, kind, comm->id, from < 0 ? -1 : comm->places[from], out,
+                                              &place);
+    if (result == hicclSuccess && out->rank >= (uint32_t)comm->nranks)
+        return hiccl_fail(comm, hicclInternalError, "a message from rank %u of a communicator of %d", out->rank,
+                          comm->nranks);
+    *sender = (int)out->rank;
+    return result;
 }
 
 /* ---- unique ids ---- */
@@ -150,35 +169,94 @@ hicclResult_t hiccl_gpu_call(hicclComm_t comm, int status, const char *what)
     return hiccl_fail(comm, hicclUnhandledCudaError, "%s: %s", what, gpu_error_text(comm->gpu));
 }
 
-/* Its area's handle to both neighbours, theirs opened: the ring's two connections. */
-static hicclResult_t connect_ring(hicclComm_t comm)
+/* The handle of its area `area` to ranks `a` and `b` (none when negative), theirs opened into `a_area` and
+ * `b_area`, in messages of `kind`: the ring's connections (a the next rank, b the previous) or the chain's upwards
+ * (a the parent, b the child). */
+static hicclResult_t connect_neighbours(hicclComm_t comm, uint64_t area, uint32_t kind, int a, int b,
+                                        uint64_t *a_area, uint64_t *b_area)
 {
     uint64_t handle;
-    hicclResult_t result = hiccl_gpu_call(comm, gpu_ipc_get_handle(comm->gpu, comm->area, &handle), "export");
-    uint32_t next = (uint32_t)((comm->rank + 1) % comm->nranks), prev = (uint32_t)((comm->rank + comm->nranks - 1) %
-                                                                                  comm->nranks);
-    if (result == hicclSuccess)
-        result = hiccl_mail_send(comm->gpu, next, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
-    if (result == hicclSuccess && prev != next)
-        result = hiccl_mail_send(comm->gpu, prev, MSG_CONNECT, comm->id, (uint32_t)comm->rank, &handle, sizeof handle);
-    for (int i = 0; i < (prev != next ? 2 : 1) && result == hicclSuccess; i++) {
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_ipc_get_handle(comm->gpu, area, &handle), "export");
+    int peers[2] = {a, b != a ? b : -1}, expected = 0;
+    for (int i = 0; i < 2 && result == hicclSuccess; i++) {
+        if (peers[i] < 0)
+            continue;
+        result = hiccl_comm_send(comm, peers[i], kind, &handle, sizeof handle);
+        expected++;
+    }
+    for (int i = 0; i < expected && result == hicclSuccess; i++) {
         struct message m;
-        uint32_t from;
-        result = hiccl_mail_receive(comm->gpu, MSG_CONNECT, comm->id, -1, &m, &from);
+        int from;
+        result = hiccl_comm_receive(comm, kind, -1, &m, &from);
         if (result != hicclSuccess)
             break;
         uint64_t peer_handle, address, size;
         memcpy(&peer_handle, m.data, sizeof peer_handle);
         result = hiccl_gpu_call(comm, gpu_ipc_open_handle(comm->gpu, peer_handle, &address, &size), "open a neighbour's "
                           "connection");
-        if (from == next)
-            comm->next_area = address;
-        if (from == prev)
-            comm->prev_area = address;
+        if (from == a)
+            *a_area = address;
+        if (from == b)
+            *b_area = address;
     }
-    if (result == hicclSuccess && (comm->next_area == 0 || comm->prev_area == 0))
+    if (result == hicclSuccess && ((a >= 0 && *a_area == 0) || (b >= 0 && *b_area == 0)))
         return hiccl_fail(comm, hicclInternalError, "rank %d: a neighbour's connection did not come", comm->rank);
     return result;
+}
+
+/* HICCL_CHANNELS connection areas, their flags cleared before any neighbour can learn where they are. */
+static hicclResult_t allocate_areas(hicclComm_t comm, uint64_t *area)
+{
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, area, HICCL_CHANNELS * AREA_BYTES), "allocate "
+                                          "the connection buffers");
+    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
+        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, *area + c * AREA_BYTES + FLAGS_AT, 0,
+                                                 AREA_BYTES - FLAGS_AT), "clear flags");
+    return result;
+}
+
+/* The ring's two connections, and the chain's connections upwards (rank 0 its root). */
+static hicclResult_t connect_all(hicclComm_t comm)
+{
+    int next = (comm->rank + 1) % comm->nranks, prev = (comm->rank + comm->nranks - 1) % comm->nranks;
+    int parent = comm->rank - 1, child = comm->rank + 1 < comm->nranks ? comm->rank + 1 : -1;
+    hicclResult_t result = allocate_areas(comm, &comm->area);
+    if (result == hicclSuccess)
+        result = allocate_areas(comm, &comm->tree_area);
+    if (result == hicclSuccess)
+        result = connect_neighbours(comm, comm->area, MSG_CONNECT, next, prev, &comm->next_area, &comm->prev_area);
+    if (result == hicclSuccess)
+        result = connect_neighbours(comm, comm->tree_area, MSG_TREE_CONNECT, parent, child, &comm->parent_tree_area,
+                                    &comm->child_tree_area);
+    return result;
+}
+
+/* A communicator `id` of `nranks` GPUs at HiLink places `places`, this one `rank`: its kernels loaded, its
+ * connections made with the other ranks (each of which makes the same call). */
+static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64_t id, int rank, int nranks,
+                                 const uint8_t *places, hicclComm_t *out)
+{
+    hicclComm_t comm = vdc_alloc(sizeof *comm, 64);
+    if (comm == NULL)
+        return hiccl_fail(NULL, hicclSystemError, "%s: out of guest memory", who);
+    memset(comm, 0, sizeof *comm);
+    comm->gpu = gpu;
+    comm->id = id;
+    comm->rank = rank;
+    comm->nranks = nranks;
+    memcpy(comm->places, places, (size_t)nranks);
+    hicclResult_t result = hiccl_read_overrides(comm);
+    if (result == hicclSuccess)
+        result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
+                                "load HiCCL's kernels");
+    if (result == hicclSuccess && nranks > 1)
+        result = connect_all(comm);
+    if (result != hicclSuccess) {
+        memcpy(last_error, comm->error[0] ? comm->error : last_error, sizeof last_error);
+        return result;
+    }
+    *out = comm;
+    return hicclSuccess;
 }
 
 hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, int rank)
@@ -199,55 +277,101 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
                     rank, nranks, MAX_RANKS);
     if (nranks > 1 && ((uint32_t)nranks != info.hilink_gpus || (uint32_t)rank != info.hilink_place))
         return hiccl_fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on the GPU at HiLink place %u of %u; "
-                    "a communicator is the GPUs of one HiLink fabric, rank = place", rank, nranks,
-                    info.hilink_place, info.hilink_gpus);
-    hicclComm_t comm = vdc_alloc(sizeof *comm, 64);
-    if (comm == NULL)
-        return hiccl_fail(NULL, hicclSystemError, "hicclCommInitRank: out of guest memory");
-    memset(comm, 0, sizeof *comm);
-    comm->gpu = gpu;
-    comm->id = comm_id;
-    comm->rank = rank;
-    comm->nranks = nranks;
-    hicclResult_t result = hiccl_read_overrides(comm);
-    if (result == hicclSuccess)
-        result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
-                                "load HiCCL's kernels");
-    if (result == hicclSuccess && nranks > 1) {
-        /* The flags start at 0 before any neighbour can learn where they are. */
-        result = hiccl_gpu_call(comm, gpu_malloc(gpu, &comm->area, HICCL_CHANNELS * AREA_BYTES), "allocate the "
-                          "connection buffers");
-        for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
-            result = hiccl_gpu_call(comm, gpu_memset(gpu, comm->area + c * AREA_BYTES + FLAGS_AT, 0, AREA_BYTES - FLAGS_AT),
-                              "clear flags");
-        if (result == hicclSuccess)
-            result = connect_ring(comm);
+                    "a communicator is the GPUs of one HiLink fabric, rank = place (hicclCommSplit makes smaller ones)",
+                    rank, nranks, info.hilink_place, info.hilink_gpus);
+    uint8_t places[MAX_RANKS];
+    for (int r = 0; r < nranks; r++)
+        places[r] = (uint8_t)(nranks > 1 ? (uint32_t)r : info.hilink_place);
+    return comm_create("hicclCommInitRank", gpu, comm_id, rank, nranks, places, out);
+}
+
+/* Every rank of `comm` calls it: each tells every other its color and key, and those of a color form a new
+ * communicator, ranked by key (then by their rank in `comm`), as ncclCommSplit. */
+hicclResult_t hicclCommSplit(hicclComm_t comm, int color, int key, hicclComm_t *newcomm, const void *config)
+{
+    if (comm == NULL || newcomm == NULL)
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommSplit: comm or newcomm is NULL");
+    *newcomm = NULL;
+    if (config != NULL)
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommSplit: config must be NULL (HiCCL has no settings "
+                          "per communicator)");
+    if (color < 0 && color != HICCL_SPLIT_NOCOLOR)
+        return hiccl_fail(comm, hicclInvalidArgument, "hicclCommSplit: color %d; give a color >= 0 or "
+                          "HICCL_SPLIT_NOCOLOR", color);
+    int32_t colors[MAX_RANKS], keys[MAX_RANKS];
+    colors[comm->rank] = color;
+    keys[comm->rank] = key;
+    int32_t mine[2] = {color, key};
+    hicclResult_t result = hicclSuccess;
+    for (int r = 0; r < comm->nranks && result == hicclSuccess; r++)
+        if (r != comm->rank)
+            result = hiccl_comm_send(comm, r, MSG_SPLIT, mine, sizeof mine);
+    /* From each rank in turn: messages between two ranks keep their order, so a later split's cannot pass. */
+    for (int r = 0; r < comm->nranks && result == hicclSuccess; r++) {
+        struct message m;
+        int from;
+        if (r == comm->rank || (result = hiccl_comm_receive(comm, MSG_SPLIT, r, &m, &from)) != hicclSuccess)
+            continue;
+        memcpy(&colors[r], m.data, 4);
+        memcpy(&keys[r], m.data + 4, 4);
     }
-    if (result != hicclSuccess) {
-        memcpy(last_error, comm->error[0] ? comm->error : last_error, sizeof last_error);
+    comm->splits++;
+    if (result != hicclSuccess || color == HICCL_SPLIT_NOCOLOR)
         return result;
+    /* The members of its color by (key, rank): a selection, for at most MAX_RANKS. */
+    uint8_t places[MAX_RANKS];
+    int members = 0, new_rank = 0;
+    uint8_t taken[MAX_RANKS] = {0};
+    for (;;) {
+        int best = -1;
+        for (int r = 0; r < comm->nranks; r++)
+            if (!taken[r] && colors[r] == color && (best < 0 || keys[r] < keys[best]))
+                best = r;
+        if (best < 0)
+            break;
+        taken[best] = 1;
+        if (best == comm->rank)
+            new_rank = members;
+        places[members++] = comm->places[best];
     }
-    *out = comm;
-    return hicclSuccess;
+    /* The same id on every member, and a different one for each color and each split. */
+    uint64_t id = comm->id;
+    id = (id ^ comm->splits) * 0x9E3779B97F4A7C15ull;
+    id = (id ^ (uint32_t)color ^ (id >> 29)) * 0xBF58476D1CE4E5B9ull;
+    return comm_create("hicclCommSplit", comm->gpu, id ^ (id >> 32), new_rank, members, places, newcomm);
 }
 
 /* Every rank has got here: each tells rank 0, which tells them all to go on. */
 static hicclResult_t barrier(hicclComm_t comm)
 {
     struct message m;
-    uint32_t from;
+    int from;
     hicclResult_t result = hicclSuccess;
     if (comm->rank != 0) {
-        result = hiccl_mail_send(comm->gpu, 0, MSG_ARRIVE, comm->id, (uint32_t)comm->rank, NULL, 0);
+        result = hiccl_comm_send(comm, 0, MSG_ARRIVE, NULL, 0);
         if (result == hicclSuccess)
-            result = hiccl_mail_receive(comm->gpu, MSG_RELEASE, comm->id, 0, &m, &from);
+            result = hiccl_comm_receive(comm, MSG_RELEASE, 0, &m, &from);
         return result;
     }
     for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
-        result = hiccl_mail_receive(comm->gpu, MSG_ARRIVE, comm->id, -1, &m, &from);
+        result = hiccl_comm_receive(comm, MSG_ARRIVE, -1, &m, &from);
     for (int r = 1; r < comm->nranks && result == hicclSuccess; r++)
-        result = hiccl_mail_send(comm->gpu, (uint32_t)r, MSG_RELEASE, comm->id, 0, NULL, 0);
+        result = hiccl_comm_send(comm, r, MSG_RELEASE, NULL, 0);
     return result;
+}
+
+/* Its connection buffers (ring, tree, Send/Recv) and its kernels. */
+static void release(hicclComm_t comm)
+{
+    if (comm->area != 0)
+        gpu_free(comm->gpu, comm->area);
+    if (comm->tree_area != 0)
+        gpu_free(comm->gpu, comm->tree_area);
+    for (int p = 0; p < comm->nranks; p++)
+        if (comm->peers[p].mine != 0)
+            gpu_free(comm->gpu, comm->peers[p].mine);
+    gpu_module_unload(comm->gpu, comm->module);
+    memset(comm, 0, sizeof *comm);
 }
 
 /* After the rank's last collective and every other rank's: a neighbour's kernel may still write this rank's flags
@@ -259,22 +383,32 @@ hicclResult_t hicclCommDestroy(hicclComm_t comm)
     gpu_synchronize(comm->gpu);
     if (comm->nranks > 1 && barrier(comm) != hicclSuccess)
         return hicclSystemError; /* its area stays: a neighbour may still write there */
-    if (comm->area != 0)
-        gpu_free(comm->gpu, comm->area);
-    gpu_module_unload(comm->gpu, comm->module);
+    release(comm);
     return hicclSuccess;
 }
 
-/* Where each channel stopped: its counts and its neighbours' flags, read from the GPU (the kernel keeps its counts
- * current in memory, and marks a channel that is in a collective). */
-static size_t describe_stop(hicclComm_t comm, size_t used)
+/* Without waiting for the other ranks (NCCL's abort ends a communicator that hangs): once this GPU's kernels have
+ * ended (a collective that waits for ever ends at gpu.kernel_timeout), its buffers and kernels go. A peer's kernel
+ * still running may then fault on the freed buffers; it does not write anywhere else. */
+hicclResult_t hicclCommAbort(hicclComm_t comm)
 {
-    int prev = (comm->rank + comm->nranks - 1) % comm->nranks, next = (comm->rank + 1) % comm->nranks;
+    if (comm == NULL)
+        return hicclSuccess;
+    gpu_synchronize(comm->gpu);
+    release(comm);
+    return hicclSuccess;
+}
+
+/* Where each channel of the connections in `area` stopped (`label` names them: "" on a ring): its counts and its
+ * neighbours' flags, read from the GPU (the kernel keeps its counts current in memory, and marks a channel that is
+ * in a collective). It receives from rank `from` and sends to rank `to` (none when negative). */
+static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const char *label, int from, int to)
+{
     static char what[HICCL_CHANNELS][64]; /* what each channel waits for, empty when nothing */
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
         uint64_t flags[8] = {0}; /* tail, head, sent, received, in a collective, LL head, LL sent, LL received */
         what[c][0] = '\0';
-        if (gpu_memcpy_d2h(comm->gpu, flags, comm->area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS ||
+        if (gpu_memcpy_d2h(comm->gpu, flags, area + c * AREA_BYTES + FLAGS_AT, sizeof flags) != GPU_SUCCESS ||
             flags[4] == 0)
             continue;
         if (comm->last_protocol == HICCL_PROTO_LL) {
@@ -284,11 +418,11 @@ static size_t describe_stop(hicclComm_t comm, size_t used)
             flags[2] = flags[6];
             flags[3] = flags[7];
         }
-        if (flags[2] - flags[1] >= HICCL_STEPS)
-            snprintf(what[c], sizeof what[c], "for rank %d to free a slot (sent %llu)", next,
+        if (to >= 0 && flags[2] - flags[1] >= HICCL_STEPS)
+            snprintf(what[c], sizeof what[c], "for rank %d to free a slot (sent %llu)", to,
                      (unsigned long long)flags[2]);
-        else if (flags[0] <= flags[3])
-            snprintf(what[c], sizeof what[c], "for rank %d to send slot %llu", prev, (unsigned long long)flags[3] + 1);
+        else if (from >= 0 && flags[0] <= flags[3])
+            snprintf(what[c], sizeof what[c], "for rank %d to send slot %llu", from, (unsigned long long)flags[3] + 1);
     }
     /* Channels in the same state, one after another, as one line: "channels 0-15 wait for ...". */
     for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error;) {
@@ -296,14 +430,26 @@ static size_t describe_stop(hicclComm_t comm, size_t used)
         while (end < HICCL_CHANNELS && strcmp(what[end], what[c]) == 0)
             end++;
         if (what[c][0] != '\0' && end - c == 1)
-            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u waits %s", c,
-                                     what[c]);
+            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channel %u%s waits %s", c,
+                                     label, what[c]);
         else if (what[c][0] != '\0')
-            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channels %u-%u wait %s", c,
-                                     end - 1, what[c]);
+            used += (size_t)snprintf(comm->error + used, sizeof comm->error - used, "; channels %u-%u%s wait %s", c,
+                                     end - 1, label, what[c]);
         c = end;
     }
     return used;
+}
+
+/* Where the last collective stopped: on a ring, each channel's one connection; on the chain, its connection down
+ * (from the parent, to the child) and up (from the child, to the parent). */
+static size_t describe_collective_stop(hicclComm_t comm, size_t used)
+{
+    int rank = comm->rank, n = comm->nranks;
+    if (comm->last_algorithm == HICCL_ALGO_RING)
+        return describe_stop(comm, used, comm->area, "", (rank + n - 1) % n, (rank + 1) % n);
+    int parent = rank - 1, child = rank + 1 < n ? rank + 1 : -1;
+    used = describe_stop(comm, used, comm->area, " (down)", parent, child);
+    return used < sizeof comm->error ? describe_stop(comm, used, comm->tree_area, " (up)", child, parent) : used;
 }
 
 hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_error)
@@ -318,7 +464,7 @@ hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_erro
     size_t used = (size_t)snprintf(comm->error, sizeof comm->error, "rank %d: %s", comm->rank,
                                    gpu_error_text(comm->gpu));
     if (status == HIGPU_STATUS_KERNEL_TIMEOUT && comm->nranks > 1 && used < sizeof comm->error)
-        hiccl_describe_p2p_stop(comm, describe_stop(comm, used));
+        hiccl_describe_p2p_stop(comm, describe_collective_stop(comm, used));
     return hicclSuccess;
 }
 
@@ -347,7 +493,7 @@ hicclResult_t hicclOobSend(hicclComm_t comm, int rank, const void *data, uint32_
 {
     if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
         return hiccl_fail(comm, hicclInvalidArgument, "hicclOobSend: rank %d, %u bytes", rank, bytes);
-    return hiccl_mail_send(comm->gpu, (uint32_t)rank, MSG_OOB, comm->id, (uint32_t)comm->rank, data, bytes);
+    return hiccl_comm_send(comm, rank, MSG_OOB, data, bytes);
 }
 
 hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t bytes)
@@ -355,8 +501,8 @@ hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t byte
     if (comm == NULL || rank < 0 || rank >= comm->nranks || bytes > sizeof((struct message *)0)->data)
         return hiccl_fail(comm, hicclInvalidArgument, "hicclOobRecv: rank %d, %u bytes", rank, bytes);
     struct message m;
-    uint32_t from;
-    hicclResult_t result = hiccl_mail_receive(comm->gpu, MSG_OOB, comm->id, rank, &m, &from);
+    int from;
+    hicclResult_t result = hiccl_comm_receive(comm, MSG_OOB, rank, &m, &from);
     if (result == hicclSuccess)
         memcpy(data, m.data, bytes);
     return result;
@@ -364,9 +510,9 @@ hicclResult_t hicclOobRecv(hicclComm_t comm, int rank, void *data, uint32_t byte
 
 /* ---- collectives ---- */
 
-static const char *const kernel_of_type[hicclNumTypes] = {
-    "hiccl_ring_int8", "hiccl_ring_uint8", "hiccl_ring_int32", "hiccl_ring_uint32", "hiccl_ring_int64",
-    "hiccl_ring_uint64", "hiccl_ring_float16", "hiccl_ring_float32", "hiccl_ring_float64", "hiccl_ring_bfloat16"};
+/* The kernels' names: hiccl_ring_<type> and hiccl_tree_<type>. */
+static const char *const type_name[hicclNumTypes] = {"int8",   "uint8",   "int32",   "uint32",  "int64",
+                                                     "uint64", "float16", "float32", "float64", "bfloat16"};
 
 /* hicclRedOp_t to the kernel's operation codes, and the kernel's collectives. */
 static const int32_t kernel_op[hicclNumOps] = {0, 1, 3, 2, 4};
@@ -386,16 +532,56 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
     return hicclSuccess;
 }
 
-/* One ring kernel on every channel; `count` elements (AllReduce) or elements per rank. */
-static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t sendbuff, uint64_t recvbuff, size_t count,
-                                 hicclDataType_t datatype, hicclRedOp_t op, int root, uint32_t stream)
+/* A tree's chunk: a step of the protocol, and for Simple halved (not below 128, 64 and 32 KiB) while the channels
+ * would each have fewer than 8, 4 and 1 chunks per hop of the chain's depth, as NCCL sizes a tree's chunks
+ * (enqueue.cc, pattern TreeUpDown), so that small collectives still fill the chain's pipeline. */
+static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uint64_t bytes)
+{
+    if (protocol == HICCL_PROTO_LL)
+        return LL_SLOT_DATA;
+    uint64_t chunk = SLOT_BYTES, depth = (uint64_t)comm->nranks - 1;
+    while (bytes / (HICCL_CHANNELS * chunk) < depth * 8 && chunk > 131072)
+        chunk /= 2;
+    while (bytes / (HICCL_CHANNELS * chunk) < depth * 4 && chunk > 65536)
+        chunk /= 2;
+    while (bytes / (HICCL_CHANNELS * chunk) < depth && chunk > 32768)
+        chunk /= 2;
+    return chunk;
+}
+
+/* The collective's kernel on every channel, with the algorithm and protocol the cost model (or NCCL_ALGO and
+ * NCCL_PROTO) gives; `count` elements (AllReduce) or elements per rank. */
+static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_t sendbuff, uint64_t recvbuff,
+                                       size_t count, hicclDataType_t datatype, hicclRedOp_t op, int root,
+                                       uint32_t stream)
 {
     /* nccl-tests' size of the collective: the whole result or input */
     uint64_t bytes = count * hicclTypeSize(datatype) *
                      (collective == RING_REDUCE_SCATTER || collective == RING_ALL_GATHER ? (uint64_t)comm->nranks : 1);
-    int protocol = comm->protocol_override >= 0 ? comm->protocol_override
-                                                : hiccl_choose_protocol(collective, comm->nranks, bytes);
+    int algorithm, protocol;
+    hiccl_choose(comm, collective, bytes, &algorithm, &protocol);
+    comm->last_algorithm = algorithm;
     comm->last_protocol = protocol;
+    char kernel[32];
+    snprintf(kernel, sizeof kernel, "hiccl_%s_%s", algorithm == HICCL_ALGO_TREE ? "tree" : "ring",
+             type_name[datatype]);
+    if (algorithm == HICCL_ALGO_TREE) {
+        struct {
+            uint64_t send, recv, count;
+            int32_t op, rank, nranks, pad0;
+            uint64_t my_area, next_area, prev_area, tree_area, parent_tree_area, child_tree_area, area_stride;
+            uint64_t slot_bytes, flags_at;
+            int32_t ll, pad1;
+            uint64_t ll_at, ll_slot_bytes, chunk_bytes;
+        } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
+                  comm->area, comm->next_area, comm->prev_area, comm->tree_area, comm->parent_tree_area,
+                  comm->child_tree_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT, protocol == HICCL_PROTO_LL, 0, LL_AT,
+                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes)};
+        return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
+                                                     (struct gpu_dim3){2 * HICCL_CHANNELS, 1, 1},
+                                                     (struct gpu_dim3){THREADS, 1, 1}, 0, &args, sizeof args),
+                              "launch");
+    }
     struct {
         int32_t collective, pad0;
         uint64_t send, recv, count;
@@ -406,7 +592,7 @@ static hicclResult_t launch_ring(hicclComm_t comm, int collective, uint64_t send
     } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
               comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
               protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA};
-    return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel_of_type[datatype],
+    return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
                                            0, &args, sizeof args), "launch");
 }
@@ -428,7 +614,7 @@ static hicclResult_t collective(const char *who, int kind, uint64_t sendbuff, ui
         return sendbuff == recvbuff ? hicclSuccess
                                     : hiccl_gpu_call(comm, gpu_memcpy_d2d_async(comm->gpu, stream, recvbuff, sendbuff,
                                                                           count * hicclTypeSize(datatype)), "copy");
-    return launch_ring(comm, kind, sendbuff, recvbuff, count, datatype, op, root, stream);
+    return launch_collective(comm, kind, sendbuff, recvbuff, count, datatype, op, root, stream);
 }
 
 hicclResult_t hicclAllReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hicclDataType_t datatype,

@@ -60,7 +60,14 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id);
 /* Joins the communicator `id` as `rank` of `nranks`, on the blade's GPU: ranks are the places of the GPUs of its
  * HiLink fabric, in order, and form a ring; every rank must call it. */
 hicclResult_t hicclCommInitRank(hicclComm_t *comm, int nranks, hicclUniqueId id, int rank);
+/* Every rank of `comm` calls it; those with the same color (>= 0) form a new communicator, ranked by key and then
+ * by their rank in `comm`; HICCL_SPLIT_NOCOLOR gives *newcomm NULL. config: NULL. */
+#define HICCL_SPLIT_NOCOLOR (-1)
+hicclResult_t hicclCommSplit(hicclComm_t comm, int color, int key, hicclComm_t *newcomm, const void *config);
+/* After the communicator's last calls on every rank: waits for them (a barrier), then frees its buffers. */
 hicclResult_t hicclCommDestroy(hicclComm_t comm);
+/* Frees it without waiting for the other ranks (after a hang, say): only for this GPU's kernels to end. */
+hicclResult_t hicclCommAbort(hicclComm_t comm);
 /* Waits for the communicator's collectives; *asyncError says whether one failed, and hicclGetLastError then says how
  * and, for a collective that never ended (gpu.kernel_timeout: the ranks' calls did not match), what each channel of
  * this rank was waiting for. */

@@ -23,11 +23,15 @@
 #define LL_AT (FLAGS_AT + 256)
 #define AREA_BYTES (LL_AT + HICCL_STEPS * LL_SLOT_DATA * 2)
 
-/* Protocols, and the kinds of ring collective (the kernel's codes). */
+/* Protocols and algorithms, and the kinds of ring collective (the kernel's codes). */
 enum hiccl_protocol { HICCL_PROTO_LL = 0, HICCL_PROTO_SIMPLE = 1, HICCL_PROTO_COUNT = 2 };
+enum hiccl_algorithm { HICCL_ALGO_RING = 0, HICCL_ALGO_TREE = 1, HICCL_ALGO_COUNT = 2 };
 enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_BROADCAST = 3, RING_REDUCE = 4 };
 
-enum message_kind { MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6 };
+enum message_kind {
+    MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
+    MSG_SPLIT = 8
+};
 
 /* A mailbox message of HiCCL's (64 bytes). */
 struct message {
@@ -50,11 +54,18 @@ struct hicclComm {
     struct gpu_module_handle module;
     uint64_t id;
     int rank, nranks;
-    uint64_t area;                 /* its own connection areas, HICCL_CHANNELS of them */
+    uint8_t places[MAX_RANKS]; /* each rank's HiLink place: the rank itself, unless split from a larger one */
+    uint32_t splits;           /* hicclCommSplit calls made on it, for the new communicators' ids */
+    uint64_t area;                 /* its own ring connection areas, HICCL_CHANNELS of them */
     uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
+    /* The chain's (tree's) connections upwards: its own areas, where its child writes, and its parent's and child's
+     * (0 on the root and the last rank); downwards the chain uses the ring's connection to the next rank. */
+    uint64_t tree_area, parent_tree_area, child_tree_area;
     struct p2p_connection peers[MAX_RANKS];
-    int protocol_override;  /* a hicclProtocol, or -1: the cost model chooses (NCCL_PROTO) */
-    int last_protocol;      /* of the last ring collective, for the hang report */
+    int protocol_override;  /* a hiccl_protocol, or -1: the cost model chooses (NCCL_PROTO) */
+    int algorithm_override; /* a hiccl_algorithm, or -1: the cost model chooses (NCCL_ALGO) */
+    int last_protocol;      /* of the last collective, for the hang report */
+    int last_algorithm;
     char error[512];
 };
 
@@ -71,10 +82,16 @@ hicclResult_t hiccl_mail_send(struct gpu_device *gpu, uint32_t place, uint32_t k
 hicclResult_t hiccl_mail_receive(struct gpu_device *gpu, uint32_t kind, uint64_t comm_id, int from,
                                  struct message *out, uint32_t *sender);
 
-/* The cost model (hiccl_tuning.c): the protocol a ring collective of `kind` on `nranks` ranks moving `bytes` (the
- * size nccl-tests reports) runs with, and its predicted time in microseconds. */
-int hiccl_choose_protocol(int kind, int nranks, uint64_t bytes);
-double hiccl_predict_us(int kind, int protocol, int nranks, uint64_t bytes);
+/* Mailbox messages between the communicator's ranks: to rank `rank`; from rank `from` (any when negative), the
+ * sender's rank in `*sender`. */
+hicclResult_t hiccl_comm_send(hicclComm_t comm, int rank, uint32_t kind, const void *data, uint32_t bytes);
+hicclResult_t hiccl_comm_receive(hicclComm_t comm, uint32_t kind, int from, struct message *out, int *sender);
+
+/* The cost model (hiccl_tuning.c): the algorithm and protocol a collective of `kind` on `nranks` ranks moving
+ * `bytes` (the size nccl-tests reports) runs with (the communicator's overrides kept), and the predicted time in
+ * microseconds of one pair. Trees run AllReduce only. */
+void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *algorithm, int *protocol);
+double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint64_t bytes);
 /* NCCL_PROTO and NCCL_ALGO from the guest's arguments (words NAME=VALUE, as NCCL reads its environment):
  * -1 when not given; an unknown value is an error. */
 hicclResult_t hiccl_read_overrides(hicclComm_t comm);

@@ -75,16 +75,15 @@ static hicclResult_t connect_peers(hicclComm_t comm, uint32_t first)
         if (result == hicclSuccess)
             result = hiccl_gpu_call(comm, gpu_ipc_get_handle(comm->gpu, c->mine, &handle), "export");
         if (result == hicclSuccess)
-            result = hiccl_mail_send(comm->gpu, (uint32_t)p, MSG_P2P, comm->id, (uint32_t)comm->rank, &handle,
-                                     sizeof handle);
+            result = hiccl_comm_send(comm, p, MSG_P2P, &handle, sizeof handle);
     }
     for (int p = 0; p < comm->nranks && result == hicclSuccess; p++) {
         if (!wanted[p])
             continue;
         struct message m;
-        uint32_t from;
+        int from;
         uint64_t handle, size;
-        result = hiccl_mail_receive(comm->gpu, MSG_P2P, comm->id, p, &m, &from);
+        result = hiccl_comm_receive(comm, MSG_P2P, p, &m, &from);
         if (result == hicclSuccess) {
             memcpy(&handle, m.data, sizeof handle);
             result = hiccl_gpu_call(comm, gpu_ipc_open_handle(comm->gpu, handle, &comm->peers[p].remote, &size),

@@ -1,36 +1,59 @@
 /* HiCCL's cost model, in NCCL's form (src/graph/tuning.cc): a collective's time is a base latency, plus a latency per
- * step of the ring, plus the bytes each link carries over the protocol's bandwidth; the protocol with the smallest
- * predicted time runs, unless NCCL_PROTO names one. Constants below, with where each comes from. */
+ * step of the ring or hop of the chain, plus the bytes each link carries over the protocol's bandwidth; the
+ * algorithm and protocol with the smallest predicted time run, unless NCCL_ALGO or NCCL_PROTO name them. NCCL_ALGO=Tree
+ * applies to AllReduce, the one collective with a tree; the others stay on the ring, where NCCL would refuse them
+ * (no algorithm left), so that one setting serves a whole nccl-tests sweep. Constants below, with where each comes from. */
 #include "hiccl_internal.h"
 
-/* The base latency of a ring collective (NCCL's, for LL and Simple), and the latency of each step of the ring:
- * NCCL's 0.6 us for LL over NVLink, which HiCCL's LL ring also shows (8 B on 8 GPUs, 14 steps: 14.5 us); for
- * Simple HiCCL's own 1.1 us (8 B: 23.9 us), where NCCL's 3.4 us also covers its proxy and launch. */
+/* The base latency of a collective (NCCL's, for LL and Simple), and the latency of each step of a ring or hop of
+ * a chain. Ring: NCCL's 0.6 us for LL over NVLink, which HiCCL's LL ring also shows (8 B on 8 GPUs, 14 steps:
+ * 14.5 us); for Simple HiCCL's own 1.1 us (8 B: 23.9 us), where NCCL's 3.4 us also covers its proxy and launch.
+ * Chain (tree): HiCCL's own, from 8 B on 8 GPUs (14 hops: LL 17.7 us, Simple 41.3 us, whose chunks of 32 KiB
+ * each wait for a fence). */
 static const double base_us[HICCL_PROTO_COUNT] = {6.6, 8.4};
-static const double step_us[HICCL_PROTO_COUNT] = {0.6, 1.1};
-/* Bytes per microsecond each link of the ring carries, 16 channels: LL moves 8 data bytes in every 16-byte line and
- * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us). Measured on the rack's
- * 8 GPUs (docs/hiccl.md, "LL, and choosing the protocol"); with them the two cross at about 1.2 MB, between the
- * sizes where each measures faster. */
-static const double link_bytes_per_us[HICCL_PROTO_COUNT] = {144000.0, 356000.0};
+static const double step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{0.6, 1.1}, {0.79, 2.35}};
+/* Bytes per microsecond each link carries, 16 channels. Ring: LL moves 8 data bytes in every 16-byte line and
+ * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us); the two cross at about
+ * 1.2 MB. Chain: its links each carry the whole of the data each way (up reduced, down final), both ways at once;
+ * from 4 and 16 MiB on 8 GPUs (LL 91.5 and 292.2 us, Simple 69.8 and 152.6 us). Measured on the rack's 8 GPUs
+ * (docs/hiccl.md, "LL, and choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
+static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{144000.0, 356000.0},
+                                                                             {62700.0, 151900.0}};
 
-double hiccl_predict_us(int kind, int protocol, int nranks, uint64_t bytes)
+double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint64_t bytes)
 {
     double n = nranks;
-    /* Steps of the ring and the share of the bytes each link carries (nccl-tests' busbw factors). */
+    /* Steps of the ring (hops of the chain, up and down) and the share of the bytes each link carries (nccl-tests'
+     * busbw factors for a ring). */
     double steps = kind == RING_ALL_REDUCE ? 2 * (n - 1) : n - 1;
-    double share = kind == RING_ALL_REDUCE ? 2 * (n - 1) / n
+    double share = algorithm == HICCL_ALGO_TREE             ? 1.0
+                   : kind == RING_ALL_REDUCE                ? 2 * (n - 1) / n
                    : kind == RING_BROADCAST || kind == RING_REDUCE ? 1.0
                                                                   : (n - 1) / n;
-    return base_us[protocol] + steps * step_us[protocol] + (double)bytes * share / link_bytes_per_us[protocol];
+    return base_us[protocol] + steps * step_us[algorithm][protocol] +
+           (double)bytes * share / link_bytes_per_us[algorithm][protocol];
 }
 
-int hiccl_choose_protocol(int kind, int nranks, uint64_t bytes)
+void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *algorithm, int *protocol)
 {
-    return hiccl_predict_us(kind, HICCL_PROTO_LL, nranks, bytes) <= hiccl_predict_us(kind, HICCL_PROTO_SIMPLE,
-                                                                                     nranks, bytes)
-               ? HICCL_PROTO_LL
-               : HICCL_PROTO_SIMPLE;
+    double best = 0;
+    *algorithm = HICCL_ALGO_RING;
+    *protocol = HICCL_PROTO_LL;
+    int only = kind != RING_ALL_REDUCE ? HICCL_ALGO_RING : comm->algorithm_override;
+    for (int a = 0; a < HICCL_ALGO_COUNT; a++) {
+        if (only >= 0 && a != only)
+            continue;
+        for (int p = 0; p < HICCL_PROTO_COUNT; p++) {
+            if (comm->protocol_override >= 0 && p != comm->protocol_override)
+                continue;
+            double t = hiccl_predict_us(kind, a, p, comm->nranks, bytes);
+            if (best == 0 || t < best) {
+                best = t;
+                *algorithm = a;
+                *protocol = p;
+            }
+        }
+    }
 }
 
 /* VALUE of the word NAME=VALUE in the guest's arguments, copied into `out`; 0 when there is none. */
@@ -68,7 +91,14 @@ hicclResult_t hiccl_read_overrides(hicclComm_t comm)
         else
             return hiccl_fail(comm, hicclInvalidArgument, "NCCL_PROTO=%s: HiCCL has LL and Simple", value);
     }
-    if (argument("NCCL_ALGO", value, sizeof value) && strcmp(value, "Ring") != 0 && strcmp(value, "RING") != 0)
-        return hiccl_fail(comm, hicclInvalidArgument, "NCCL_ALGO=%s: HiCCL has Ring", value);
+    comm->algorithm_override = -1;
+    if (argument("NCCL_ALGO", value, sizeof value)) {
+        if (strcmp(value, "Ring") == 0 || strcmp(value, "RING") == 0)
+            comm->algorithm_override = HICCL_ALGO_RING;
+        else if (strcmp(value, "Tree") == 0 || strcmp(value, "TREE") == 0)
+            comm->algorithm_override = HICCL_ALGO_TREE;
+        else
+            return hiccl_fail(comm, hicclInvalidArgument, "NCCL_ALGO=%s: HiCCL has Ring and Tree", value);
+    }
     return hicclSuccess;
 }

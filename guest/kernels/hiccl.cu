@@ -1,10 +1,11 @@
-// HiCCL's collective kernels (guest/hiccl): AllReduce, ReduceScatter and AllGather on a ring of GPUs with NCCL's
-// Simple protocol. One block per
-// channel: each channel has connections of its own (its areas `area_stride` bytes apart) and reduces its own
-// contiguous part of the data. Each GPU receives from the previous GPU of the ring into its own slot buffer (HICCL_STEPS slots) and
-// sends into the next GPU's, over HiLink: the data, then, after a system-scope fence that waits for the data to
-// land, the slot count it has sent ("tail") in the receiver's memory; the receiver polls its tail, uses the slot,
-// and writes the count it has consumed ("head") back into the sender's memory, which frees the slot.
+// HiCCL's collective kernels (guest/hiccl): AllReduce, ReduceScatter, AllGather, Broadcast and Reduce on a ring of
+// GPUs, AllReduce on a chain (NCCL's tree inside a node), and Send/Recv, with NCCL's Simple and LL protocols. One
+// block per channel (two for a tree): each channel has connections of its own (its areas `area_stride` bytes apart)
+// and reduces its own contiguous part of the data. Each GPU receives from the previous GPU of the ring into its own
+// slot buffer (HICCL_STEPS slots) and sends into the next GPU's, over HiLink: the data, then, after a system-scope
+// fence that waits for the data to land, the slot count it has sent ("tail") in the receiver's memory; the receiver
+// polls its tail, uses the slot, and writes the count it has consumed ("head") back into the sender's memory, which
+// frees the slot.
 //
 // The ring as NCCL runs it (prims_simple / all_reduce.h runRing), over the data in rounds of nranks chunks of at
 // most one slot each: step 0 sends the chunk (rank - 1); steps 1 .. n-2 receive a chunk, reduce it with their own
@@ -25,7 +26,7 @@ enum { OP_SUM = 0, OP_PROD = 1, OP_MIN = 2, OP_MAX = 3, OP_AVG = 4 };
 // A connection's state, in the GPU's own memory unless named remote.
 // The protocol's fields (Simple, or LL with `ll` set: its own buffer, head and counts; no tail, the flags travel
 // with the data).
-struct Ring {
+struct Conn {
     volatile unsigned long long *my_tail;   // slots prev has sent me (prev writes; Simple only)
     volatile unsigned long long *my_head;   // of my slots next has consumed (next writes)
     volatile unsigned long long *next_tail; // remote: next's my_tail (Simple only)
@@ -110,20 +111,20 @@ template <typename T> __device__ T combine(int kind, int op, T in, T own, int nr
 
 // A step in LL: each thread moves whole lines of 8 data bytes (elements of the last one past `n` are padding).
 template <typename T>
-__device__ void step_ll(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
-                        unsigned long long *sent, unsigned long long *received)
+__device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n,
+                        int op, int nranks, unsigned long long *sent, unsigned long long *received)
 {
     bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
     bool stores = kind != SEND && kind != RECV_REDUCE_SEND, own = kind != RECV && kind != RECV_COPY_SEND;
     // Signed: a receiver passes steps without lines (a chunk past the data) without waiting, so its count of
     // consumed slots may run ahead of this sender's count; a slot it has passed is free.
     if (threadIdx.x == 0 && sends)
-        while ((long long)(*sent - *r.my_head) >= HICCL_STEPS)
+        while ((long long)(*sent - *to.my_head) >= HICCL_STEPS)
             ;
     __syncthreads();
-    const unsigned long long lines_per_step = r.slot_bytes / 8;
-    const char *in = r.my_slots + (*received % HICCL_STEPS) * lines_per_step * 16;
-    char *out = r.next_slots + (*sent % HICCL_STEPS) * lines_per_step * 16;
+    const unsigned long long lines_per_step = from.slot_bytes / 8;
+    const char *in = from.my_slots + (*received % HICCL_STEPS) * lines_per_step * 16;
+    char *out = to.next_slots + (*sent % HICCL_STEPS) * lines_per_step * 16;
     unsigned flag_in = (unsigned)(*received + 1), flag_out = (unsigned)(*sent + 1);
     const unsigned per_line = 8 / sizeof(T);
     unsigned long long lines = (n + per_line - 1) / per_line;
@@ -160,34 +161,36 @@ __device__ void step_ll(const Ring &r, int kind, const T *src, T *dst, unsigned 
         if (sends)
             ++*sent;
         if (receives)
-            *r.prev_head = ++*received;
-        ((volatile unsigned long long *)r.counters)[0] = *sent;
-        ((volatile unsigned long long *)r.counters)[1] = *received;
+            *from.prev_head = ++*received;
+        ((volatile unsigned long long *)to.counters)[0] = *sent;
+        ((volatile unsigned long long *)from.counters)[1] = *received;
     }
     __syncthreads();
 }
 
+// A step that receives through connection `from` and sends through `to` (the same one on a ring; a tree's root
+// receives from below and sends down), counting in `received` and `sent`.
 template <typename T>
-__device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned long long n, int op, int nranks,
-                     unsigned long long *sent, unsigned long long *received)
+__device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n, int op,
+                     int nranks, unsigned long long *sent, unsigned long long *received)
 {
-    if (r.ll) {
-        step_ll(r, kind, src, dst, n, op, nranks, sent, received);
+    if (from.ll) {
+        step_ll(from, to, kind, src, dst, n, op, nranks, sent, received);
         return;
     }
     bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
     bool stores = kind != SEND && kind != RECV_REDUCE_SEND;
     if (threadIdx.x == 0) {
         if (receives)
-            while (*r.my_tail <= *received)
+            while (*from.my_tail <= *received)
                 ;
         if (sends)
-            while (*sent - *r.my_head >= HICCL_STEPS)
+            while (*sent - *to.my_head >= HICCL_STEPS)
                 ;
     }
     __syncthreads();
-    const T *in = (const T *)(r.my_slots + (*received % HICCL_STEPS) * r.slot_bytes);
-    T *out = (T *)(r.next_slots + (*sent % HICCL_STEPS) * r.slot_bytes);
+    const T *in = (const T *)(from.my_slots + (*received % HICCL_STEPS) * from.slot_bytes);
+    T *out = (T *)(to.next_slots + (*sent % HICCL_STEPS) * to.slot_bytes);
     // 16 bytes per access where every buffer the step touches is aligned to them (the slots always are), as NCCL's
     // kernels move data; one element at a time for the rest.
     const unsigned long long per_vector = 16 / sizeof(T);
@@ -241,12 +244,12 @@ __device__ void step(const Ring &r, int kind, const T *src, T *dst, unsigned lon
     __syncthreads();
     if (threadIdx.x == 0) {
         if (sends)
-            *r.next_tail = ++*sent;
+            *to.next_tail = ++*sent;
         if (receives)
-            *r.prev_head = ++*received;
+            *from.prev_head = ++*received;
         /* Kept current in memory, so that a collective that never ends can say where it stopped. */
-        ((volatile unsigned long long *)r.counters)[0] = *sent;
-        ((volatile unsigned long long *)r.counters)[1] = *received;
+        ((volatile unsigned long long *)to.counters)[0] = *sent;
+        ((volatile unsigned long long *)from.counters)[1] = *received;
     }
     __syncthreads();
 }
@@ -258,7 +261,7 @@ enum { ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER, BROADCAST, REDUCE };
 // others reduce and pass on, the root reduces and stores), as NCCL's runRing of each.
 template <typename T>
 __device__ void rooted(int collective, const T *send, T *recv, unsigned long long first, unsigned long long n, int op,
-                       int rank, int nranks, int root, const Ring &r, unsigned long long *sent,
+                       int rank, int nranks, int root, const Conn &r, unsigned long long *sent,
                        unsigned long long *received)
 {
     unsigned long long slot_elems = r.slot_bytes / sizeof(T);
@@ -268,7 +271,7 @@ __device__ void rooted(int collective, const T *send, T *recv, unsigned long lon
                                                                                       : RECV_REDUCE_SEND);
     for (unsigned long long base = 0; base < n; base += slot_elems) {
         unsigned long long len = n - base < slot_elems ? n - base : slot_elems;
-        step(r, kind, send + first + base, recv + first + base, len, op, collective == REDUCE ? nranks : 1, sent,
+        step(r, r, kind, send + first + base, recv + first + base, len, op, collective == REDUCE ? nranks : 1, sent,
              received);
     }
 }
@@ -278,7 +281,7 @@ __device__ void rooted(int collective, const T *send, T *recv, unsigned long lon
 // `count` elements (the send buffer's for ReduceScatter, the receive buffer's for AllGather), in rounds of a slot.
 template <typename T>
 __device__ void ring(int collective, const T *send, T *recv, unsigned long long count, unsigned long long first,
-                     unsigned long long n, int op, int rank, int nranks, int root, const Ring &r)
+                     unsigned long long n, int op, int rank, int nranks, int root, const Conn &r)
 {
     __shared__ unsigned long long sent, received;
     if (threadIdx.x == 0) {
@@ -338,7 +341,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
                 src = collective == REDUCE_SCATTER ? send + at : send + first + base;
                 dst = collective == REDUCE_SCATTER ? recv + first + base : recv + at;
             }
-            step(r, kind, src, dst, len, op, nranks, &sent, &received);
+            step(r, r, kind, src, dst, len, op, nranks, &sent, &received);
         }
     }
     if (threadIdx.x == 0) {
@@ -350,10 +353,10 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
 
 // The channel's share of `count` elements: equal parts of whole `unit`s (16 bytes of elements, so that each part
 // starts aligned), the first channels taking one unit more, the last what is left.
-__device__ void channel_part(unsigned long long count, unsigned long long unit, unsigned long long *first,
-                             unsigned long long *n)
+__device__ void channel_part(unsigned long long count, unsigned long long unit, unsigned long long c,
+                             unsigned long long channels, unsigned long long *first, unsigned long long *n)
 {
-    unsigned long long c = blockIdx.x, channels = gridDim.x, units = count / unit;
+    unsigned long long units = count / unit;
     unsigned long long each = units / channels, more = units % channels;
     *first = (c * each + (c < more ? c : more)) * unit;
     *n = (each + (c < more ? 1 : 0)) * unit;
@@ -361,10 +364,61 @@ __device__ void channel_part(unsigned long long count, unsigned long long unit, 
         *n += count - units * unit;
 }
 
-// One kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
-// ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE; `ll` 1 for LL, 0 for Simple. A channel's
-// area: the Simple slots, the flags at `flags_at` ([0] tail, [1] head, [2] sent, [3] received, [4] in a collective,
-// [5] LL head, [6] LL sent, [7] LL received), the LL lines at `ll_at`.
+// A channel's connection from its area `mine` (where `prev` writes) to `next`'s, with the protocol's fields: the
+// flags at `flags_at` ([0] tail, [1] head, [2] sent, [3] received, [4] in a collective, [5] LL head, [6] LL sent,
+// [7] LL received), the LL lines at `ll_at`.
+__device__ Conn connection(char *mine, char *next, char *prev, unsigned long long slot_bytes,
+                           unsigned long long flags_at, int ll, unsigned long long ll_at,
+                           unsigned long long ll_slot_bytes)
+{
+    typedef volatile unsigned long long *flag;
+    Conn c = {(flag)(mine + flags_at), (flag)(mine + flags_at + (ll ? 40 : 8)), (flag)(next + flags_at),
+              (flag)(prev + flags_at + (ll ? 40 : 8)), (unsigned long long *)(mine + flags_at + (ll ? 48 : 16)),
+              (flag)(mine + flags_at + 32), mine + (ll ? ll_at : 0), next + (ll ? ll_at : 0),
+              ll ? ll_slot_bytes : slot_bytes, ll};
+    return c;
+}
+
+// AllReduce on a chain (NCCL's tree inside a node, rank 0 its root): the channel's part in chunks of at most a slot
+// (`chunk_bytes`, smaller for small parts so that the chain's pipeline fills, as NCCL sizes a tree's chunks), each
+// reduced on its way up (the last rank sends its own, the others receive from below, reduce with their own and
+// send up) and broadcast on its way down (the root stores the final value and sends it down; the others store and
+// pass it on). As NCCL's runTreeSplit, a channel's two directions run side by side: `down` 0 is the block that
+// reduces up (and, on the root, turns the chunk down), 1 the block that broadcasts down.
+template <typename T>
+__device__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op, int rank,
+                     int nranks, int down, const Conn &up_conn, const Conn &down_conn, unsigned long long chunk_bytes)
+{
+    bool root = rank == 0, leaf = rank == nranks - 1;
+    if (down && root)
+        return; /* the root's chunks go down from its reducing block */
+    const Conn &from = down ? down_conn : up_conn;
+    const Conn &to = down || root ? down_conn : up_conn;
+    int kind = down ? (leaf ? RECV : RECV_COPY_SEND) : (leaf ? SEND : root ? RECV_REDUCE_COPY_SEND : RECV_REDUCE_SEND);
+    __shared__ unsigned long long sent, received;
+    if (threadIdx.x == 0) {
+        sent = to.counters[0];
+        received = from.counters[1];
+        *from.active = 1;
+        *to.active = 1;
+    }
+    __syncthreads();
+    unsigned long long chunk_elems = chunk_bytes / sizeof(T);
+    for (unsigned long long base = 0; base < n; base += chunk_elems) {
+        unsigned long long len = n - base < chunk_elems ? n - base : chunk_elems;
+        step(from, to, kind, send + first + base, recv + first + base, len, op, nranks, &sent, &received);
+    }
+    if (threadIdx.x == 0) {
+        to.counters[0] = sent;
+        from.counters[1] = received;
+        *from.active = 0;
+        *to.active = 0;
+    }
+}
+
+// One ring kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
+// ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE; `ll` 1 for LL, 0 for Simple. The
+// channels' areas are `area_stride` bytes apart.
 #define RING(name, T)                                                                                              \
     extern "C" __global__ void hiccl_ring_##name(                                                                \
         int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, int root,  \
@@ -373,14 +427,29 @@ __device__ void channel_part(unsigned long long count, unsigned long long unit, 
         unsigned long long ll_slot_bytes)                                                                          \
     {                                                                                                              \
         unsigned long long at = blockIdx.x * area_stride, first, n;                                                \
-        char *mine = my_area + at, *next = next_area + at, *prev = prev_area + at;                                 \
-        typedef volatile unsigned long long *flag;                                                                 \
-        Ring r = {(flag)(mine + flags_at), (flag)(mine + flags_at + (ll ? 40 : 8)), (flag)(next + flags_at),       \
-                  (flag)(prev + flags_at + (ll ? 40 : 8)), (unsigned long long *)(mine + flags_at + (ll ? 48 : 16)), \
-                  (flag)(mine + flags_at + 32), mine + (ll ? ll_at : 0), next + (ll ? ll_at : 0),                 \
-                  ll ? ll_slot_bytes : slot_bytes, ll};                                                            \
-        channel_part(count, 16 / sizeof(T), &first, &n);                                                           \
+        Conn r = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,         \
+                            ll_slot_bytes);                                                                        \
+        channel_part(count, 16 / sizeof(T), blockIdx.x, gridDim.x, &first, &n);                                    \
         ring<T>(collective, send, recv, count, first, n, op, rank, nranks, root, r);                               \
+    }
+
+// One tree AllReduce kernel per type, two blocks per channel (reduce up, broadcast down). Going down, a rank sends
+// through its ring connection to the next rank (its child); going up, through the tree's own areas (`tree_area`,
+// where the child writes; the parent's, where it writes).
+#define TREE(name, T)                                                                                              \
+    extern "C" __global__ void hiccl_tree_##name(                                                                \
+        const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_area,             \
+        char *next_area, char *prev_area, char *tree_area, char *parent_tree_area, char *child_tree_area,          \
+        unsigned long long area_stride, unsigned long long slot_bytes, unsigned long long flags_at, int ll,        \
+        unsigned long long ll_at, unsigned long long ll_slot_bytes, unsigned long long chunk_bytes)                 \
+    {                                                                                                              \
+        unsigned long long channel = blockIdx.x / 2, at = channel * area_stride, first, n;                        \
+        Conn down = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,      \
+                               ll_slot_bytes);                                                                     \
+        Conn up = connection(tree_area + at, parent_tree_area + at, child_tree_area + at, slot_bytes, flags_at,    \
+                             ll, ll_at, ll_slot_bytes);                                                            \
+        channel_part(count, 16 / sizeof(T), channel, gridDim.x / 2, &first, &n);                                   \
+        tree<T>(send, recv, first, n, op, rank, nranks, blockIdx.x % 2, up, down, chunk_bytes);                    \
     }
 
 RING(int8, signed char)
@@ -393,6 +462,17 @@ RING(float32, float)
 RING(float64, double)
 RING(float16, __half)
 RING(bfloat16, __nv_bfloat16)
+
+TREE(int8, signed char)
+TREE(uint8, unsigned char)
+TREE(int32, int)
+TREE(uint32, unsigned)
+TREE(int64, long long)
+TREE(uint64, unsigned long long)
+TREE(float32, float)
+TREE(float64, double)
+TREE(float16, __half)
+TREE(bfloat16, __nv_bfloat16)
 
 // ---- Send/Recv: HICCL_P2P_CHANNELS blocks per operation of a group ----
 //

@@ -2,7 +2,8 @@
  * checking, timing and the table, for the program that includes it after defining PERF_COLLECTIVE (PERF_ALL_REDUCE,
  * PERF_REDUCE_SCATTER, PERF_ALL_GATHER, PERF_BROADCAST, PERF_REDUCE, PERF_ALLTOALL or PERF_SENDRECV). One rank per blade's GPU (every guest runs the program; rank = the GPU's
  * HiLink place). Sizes take K, M, G. For each size from MIN to MAX (times FACTOR, or plus STEP) it times ITERS calls
- * after WARMUP, out of place and in place, between two events on rank 0's GPU, checks every element of every rank's
+ * after WARMUP, out of place and in place, between two events on each rank's GPU (the table gives their average over
+ * the ranks, or rank 0's, the least or the most: AVERAGE 1, 0, 2, 3, as nccl-tests' -a), checks every element of every rank's
  * result against the expected value (CHECK 1), and rank 0 prints nccl-tests' table: size, count, type, redop, root,
  * then time, algbw, busbw (algbw times nccl-tests' factor) and #wrong for each placement, and its closing lines. The
  * data are small integers, so every result is exact. */
@@ -43,6 +44,7 @@
 struct options {
     uint64_t min_bytes, max_bytes, step_bytes, factor;
     int iters, warmup, check, op, type, root;
+    int average; /* the time reported: 0 rank 0's, 1 the ranks' average, 2 the least, 3 the most (nccl-tests' -a) */
 };
 
 static const char *const type_names[hicclNumTypes] = {"int8", "uint8", "int32", "uint32", "int64", "uint64", "half",
@@ -95,7 +97,8 @@ static int lookup(const char *text, const char *const *names, int count)
 static int parse_options(struct options *o)
 {
     *o = (struct options){.min_bytes = 32u << 20, .max_bytes = 32u << 20, .step_bytes = 1u << 20, .factor = 1,
-                          .iters = 20, .warmup = 5, .check = 1, .op = hicclSum, .type = hicclFloat};
+                          .iters = 20, .warmup = 5, .check = 1, .op = hicclSum, .type = hicclFloat,
+                          .average = 1};
     static char args[512];
     snprintf(args, sizeof args, "%s", vdc_bootargs());
     char *words[32];
@@ -137,7 +140,8 @@ static int parse_options(struct options *o)
         case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= 0; break;
         case 'g': case 't': ok = parse_size(v, &number) && number == 1; break; /* one GPU per guest */
         case 'r': ok = parse_size(v, &number); o->root = (int)number; break;
-        case 'z': case 'a': ok = parse_size(v, &number); break;              /* accepted; rank 0 times */
+        case 'a': ok = parse_size(v, &number) && number <= 3; o->average = (int)number; break;
+        case 'z': ok = parse_size(v, &number); break;                        /* accepted: calls are blocking */
         default: ok = 0; break;
         }
         if (!ok) {
@@ -357,8 +361,28 @@ static uint64_t output_count(const struct bench *b, uint64_t count)
     return PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? count / b->nranks : count;
 }
 
-/* Microseconds per call of `iters` collectives from `in` to `out`, on rank 0's clock; then, with fresh data, one
- * more whose result is checked: the elements wrong on every rank (rank 0 gathers them). */
+/* Rank 0: the ranks' times of the calls, `ps` its own, combined as -a asks; the others send theirs. */
+static uint64_t combine_times(struct bench *b, uint64_t ps)
+{
+    if (b->rank != 0) {
+        hicclOobSend(b->comm, 0, &ps, sizeof ps);
+        return ps;
+    }
+    uint64_t sum = ps, least = ps, most = ps;
+    for (int k = 1; k < b->nranks; k++) {
+        uint64_t theirs = 0;
+        hicclResult_t r = hicclOobRecv(b->comm, k, &theirs, sizeof theirs);
+        if (r != hicclSuccess)
+            fail(b, "gather the times", r);
+        sum += theirs;
+        least = theirs < least ? theirs : least;
+        most = theirs > most ? theirs : most;
+    }
+    return b->o.average == 1 ? sum / (uint64_t)b->nranks : b->o.average == 2 ? least : b->o.average == 3 ? most : ps;
+}
+
+/* Microseconds per call of `iters` collectives from `in` to `out` (the ranks' clocks combined as -a asks); then,
+ * with fresh data, one more whose result is checked: the elements wrong on every rank (rank 0 gathers them). */
 static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, uint64_t *wrong)
 {
     hicclResult_t r;
@@ -377,6 +401,8 @@ static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, ui
         hicclCommGetAsyncError(b->comm, &async); /* what the collective was waiting for */
         fail(b, "collective", hicclUnhandledCudaError);
     }
+    if (b->nranks > 1)
+        ps = combine_times(b, ps);
     *wrong = 0;
     if (b->o.check) {
         fill(b, in, input_count(b, count));

@@ -101,6 +101,9 @@ void gpu_run_peer_reply(struct gpu_run *run, uint64_t token, uint64_t address, c
                         uint64_t cycle);
 /* The first cycle the launch has not yet run (every warp instruction before it has issued). */
 uint64_t gpu_run_reached(const struct gpu_run *run);
+/* The last cycle at which the launch changed memory or ended a warp (its first cycle before it has): what tells a
+ * kernel that waits from one that works. */
+uint64_t gpu_run_progress_cycle(const struct gpu_run *run);
 /* Stats and fault of a run that is over; frees it. */
 void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct gpu_fault *fault);
 /* Ends a run before its last warp (a device's timeout): it is over at the cycle it has reached, and is then finished

@@ -199,6 +199,9 @@ struct launch_state {
     uint64_t shared_bytes;   /* per block, static + dynamic */
     uint8_t *params;         /* the parameter buffer */
     uint64_t warp_insns, thread_insns, end_cycle;
+    /* The last cycle at which a warp stored to memory, made an atomic or ended: a launch that makes none of these
+     * for long is waiting for something that does not come (gpu.hang_timeout). */
+    uint64_t progress_cycle;
     /* What keeps a launch whose warps cannot issue from being over: warps at a system-scope fence waiting for
      * their peer stores to land, and peer loads and atomics waiting for their replies. */
     uint32_t outside_waits;

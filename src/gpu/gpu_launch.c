@@ -670,6 +670,11 @@ void gpu_run_post(struct gpu_run *run, uint64_t cycle, gpu_run_call fn, void *ct
     gpu_inbox_push(&run->inbox, cycle, fn, ctx, arg);
 }
 
+uint64_t gpu_run_progress_cycle(const struct gpu_run *run)
+{
+    return run->ls.progress_cycle > run->first_cycle ? run->ls.progress_cycle : run->first_cycle;
+}
+
 uint64_t gpu_run_reached(const struct gpu_run *run)
 {
     return run->reached > run->first_cycle ? run->reached : run->first_cycle;

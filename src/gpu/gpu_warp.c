@@ -307,10 +307,14 @@ bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_
     case EXEC_ST:
         if (!gpu_warp_exec_st(ls, w, sm, x, mask, now, &extra_issue))
             return false;
+        if (mask != 0)
+            ls->progress_cycle = now;
         break;
     case EXEC_ATOM:
         if (!gpu_warp_exec_atom(ls, w, sm, x, mask, now, &extra_issue))
             return false;
+        if (mask != 0)
+            ls->progress_cycle = now;
         break;
     case EXEC_SHFL:
         exec_shfl(ls, w, x, mask);
@@ -368,7 +372,9 @@ bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_
         w->finish = done;
     w->next_issue = now + x->issue + extra_issue;
     settle(w, k->insn_count);
-    if (w->depth == 0 || w->valid == 0)
+    if (w->depth == 0 || w->valid == 0) {
         w->done = true;
+        ls->progress_cycle = now;
+    }
     return true;
 }

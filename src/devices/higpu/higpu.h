@@ -27,6 +27,7 @@ struct higpu_params {
     int32_t pcie_switch_port;  /* -1: directly under the root port */
     vdc_time window;           /* virtual time a running launch advances per step; 0: the lookahead (docs/higpu.md) */
     vdc_time kernel_timeout;   /* virtual time a kernel may run before it is stopped (a wait nobody ends) */
+    vdc_time hang_timeout;     /* virtual time a kernel may go without progress (a store, an atomic, a warp ending) */
     vdc_time peer_timeout;     /* virtual time a copy to a peer may go without progress before it fails */
     uint32_t place;            /* its place in the GPUs' shared address space: its HiLink index, 0 without HiLink */
     uint32_t hilink_gpus;      /* GPUs on its HiLink fabric; 0: none */

@@ -27,6 +27,7 @@ bool higpu_params_init(struct higpu_params *p, const char *preset, struct vdc_er
         .pcie_latency = 250 * VDC_NS,
         .command_time = 500 * VDC_NS,
         .kernel_timeout = VDC_SEC,
+        .hang_timeout = 10 * VDC_MS,
         .peer_timeout = VDC_MS,
         .cause_mask = UINT64_C(1) << vdc_device_named("higpu")->cause_bit,
         .pcie_switch_port = 1,

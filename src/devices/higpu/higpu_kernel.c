@@ -22,7 +22,10 @@ void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, const char *name
     gpu->kernel_start_ps = vdc_time_add(ready, gpu->params.gpu.launch_latency_ps);
 }
 
-static void kernel_over(struct higpu *gpu, bool timed_out)
+/* Why a launch was stopped before its last warp ended. */
+enum stop_reason { STOP_NONE, STOP_KERNEL_TIMEOUT, STOP_HANG_TIMEOUT };
+
+static void kernel_over(struct higpu *gpu, enum stop_reason reason)
 {
     struct gpu_launch_stats stats;
     struct gpu_fault fault;
@@ -31,11 +34,14 @@ static void kernel_over(struct higpu *gpu, bool timed_out)
     gpu->message[0] = '\0';
     struct higpu_queue *q = &gpu->queues[gpu->kernel_queue];
     enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &q->current);
-    if (timed_out && status == HIGPU_STATUS_OK) {
+    if (reason != STOP_NONE && status == HIGPU_STATUS_OK) {
         char limit[32];
-        vdc_time_format(limit, sizeof limit, gpu->params.kernel_timeout);
-        snprintf(gpu->message, HIGPU_MAX_MESSAGE, "kernel %s ran past gpu.kernel_timeout (%s) and was stopped after "
-                 "%" PRIu64 " cycles: does it wait for a flag nobody sets?", gpu->kernel_name, limit, stats.cycles);
+        bool hang = reason == STOP_HANG_TIMEOUT;
+        vdc_time_format(limit, sizeof limit, hang ? gpu->params.hang_timeout : gpu->params.kernel_timeout);
+        snprintf(gpu->message, HIGPU_MAX_MESSAGE, "kernel %s %s (%s) and was stopped after %" PRIu64 " cycles: does it "
+                 "wait for a flag nobody sets?", gpu->kernel_name,
+                 hang ? "made no progress (no store, atomic or warp ending) for gpu.hang_timeout"
+                      : "ran past gpu.kernel_timeout", limit, stats.cycles);
         status = HIGPU_STATUS_KERNEL_TIMEOUT;
     }
     higpu_conclude(gpu, q->started - 1, status, &q->current);
@@ -60,12 +66,17 @@ void higpu_kernel_window(struct higpu *gpu)
     vdc_time limit = window_end(gpu, higpu_now(gpu));
     higpu_timeline_feed_run(gpu, limit);
     if (gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit))) {
-        kernel_over(gpu, false);
+        kernel_over(gpu, STOP_NONE);
         return;
     }
-    if (limit > gpu->kernel_start_ps && limit - gpu->kernel_start_ps >= gpu->params.kernel_timeout) {
+    vdc_time progress = higpu_kernel_time_of(gpu, gpu_run_progress_cycle(gpu->kernel));
+    enum stop_reason reason =
+        limit > gpu->kernel_start_ps && limit - gpu->kernel_start_ps >= gpu->params.kernel_timeout ? STOP_KERNEL_TIMEOUT
+        : limit > progress && limit - progress >= gpu->params.hang_timeout                           ? STOP_HANG_TIMEOUT
+                                                                                                     : STOP_NONE;
+    if (reason != STOP_NONE) {
         gpu_run_stop(gpu->kernel);
-        kernel_over(gpu, true);
+        kernel_over(gpu, reason);
         return;
     }
     vdc_schedule_at(gpu->engine, limit, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_WINDOW, 0);

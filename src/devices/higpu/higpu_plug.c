@@ -16,7 +16,7 @@ struct higpu_config {
     unsigned preset;      /* index in gpu_presets */
     uint64_t pcie_generation, pcie_lanes;
     unsigned pcie_layout; /* enum vdc_pcie_layout */
-    vdc_time pcie_latency, command_time, window, kernel_timeout, peer_timeout;
+    vdc_time pcie_latency, command_time, window, kernel_timeout, hang_timeout, peer_timeout;
     char *params;         /* "key=value; ..." from gpu.<param> keys, applied in order over the preset */
 };
 
@@ -51,6 +51,10 @@ static const struct vdc_key higpu_keys[] = {
     {"gpu.kernel_timeout", VDC_KEY_TIME, FIELD(kernel_timeout), "1s", VDC_US, 3600 * VDC_SEC,
      .doc = "Virtual time a kernel may run; past it the kernel is stopped and its launch ends in an error completion "
             "(a kernel that waits for a flag nobody sets would otherwise run for ever)."},
+    {"gpu.hang_timeout", VDC_KEY_TIME, FIELD(hang_timeout), "10ms", VDC_US, 3600 * VDC_SEC,
+     .doc = "Virtual time a kernel may go without progress: no store to memory, no atomic and no warp ending (its "
+            "warps only poll). Past it the kernel is stopped as hung and its launch ends in an error completion, so "
+            "a collective whose ranks' calls do not match ends however long a working one may run."},
     {"gpu.peer_timeout", VDC_KEY_TIME, FIELD(peer_timeout), "1ms", VDC_US, 3600 * VDC_SEC,
      .doc = "Virtual time a copy to a peer GPU may go with no packet leaving and no acknowledgement coming (a HiLink "
             "port that is down); past it the copy ends in an error completion (PEER_TIMEOUT)."},
@@ -77,6 +81,7 @@ static bool params_of(const struct higpu_config *c, unsigned cause_bit, struct h
     params->command_time = c->command_time;
     params->window = c->window;
     params->kernel_timeout = c->kernel_timeout;
+    params->hang_timeout = c->hang_timeout;
     params->peer_timeout = c->peer_timeout;
     params->cause_mask = UINT64_C(1) << cause_bit;
     bool behind_switch = c->pcie_layout == VDC_PCIE_BEHIND_SWITCH;
