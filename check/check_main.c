@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(runner, higpu_suite());
     srunner_add_suite(runner, gpu_reference_suite());
     srunner_add_suite(runner, gpu_kernel_cases_suite());
+    srunner_add_suite(runner, gpu_image_suite());
     srunner_add_suite(runner, ptx_parse_suite());
     srunner_add_suite(runner, ptx_scalar_suite());
     srunner_add_suite(runner, gpu_params_suite());

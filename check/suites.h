@@ -38,6 +38,7 @@ Suite *gpu_kernels_suite(void);
 Suite *higpu_suite(void);
 Suite *gpu_reference_suite(void);
 Suite *gpu_kernel_cases_suite(void);
+Suite *gpu_image_suite(void);
 Suite *hilink_suite(void);
 
 #endif

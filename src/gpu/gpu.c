@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/gpu_image.h"
 #include "gpu/gpu_internal.h"
 
 struct gpu *gpu_create(const struct gpu_params *params, struct vdc_error *err)
@@ -71,10 +72,10 @@ void gpu_get_totals(const struct gpu *gpu, struct gpu_totals *out)
 /* Gives each module-scope .global/.const variable device memory holding its initializer. */
 static bool place_variables(struct gpu *gpu, struct gpu_module *mod, struct vdc_error *err)
 {
-    const struct ptx_module *m = mod->ptx;
+    const struct ptx_module *m = &mod->ptx;
     for (uint32_t v = 0; v < m->var_count; v++) {
         const struct ptx_var *var = &m->vars[v];
-        if (var->space != PTX_SPACE_GLOBAL && var->space != PTX_SPACE_CONST)
+        if (!gpu_var_in_device_memory(var))
             continue;
         if (var->size == 0)
             continue;
@@ -87,24 +88,27 @@ static bool place_variables(struct gpu *gpu, struct gpu_module *mod, struct vdc_
     return true;
 }
 
+/* The parse and the compile are the image's, done once for every load of the same text (gpu_image.c); what
+ * follows the parse here (variables, then kernels) and every message are as for a load of its own. */
 bool gpu_module_load(struct gpu *gpu, const char *text, uint64_t length, const char *source_name,
                      struct gpu_module **out, struct vdc_error *err)
 {
-    struct ptx_module *ptx = ptx_module_parse(text, length, source_name, err);
-    if (ptx == NULL)
+    struct gpu_image *image = gpu_image_acquire(&gpu->params, text, length, source_name, err);
+    if (image == NULL)
         return false;
     struct gpu_module *mod = vdc_xcalloc(1, sizeof *mod);
-    mod->ptx = ptx;
-    mod->var_address = vdc_xcalloc(ptx->var_count ? ptx->var_count : 1, sizeof *mod->var_address);
-    mod->kernels = vdc_xcalloc(ptx->function_count ? ptx->function_count : 1, sizeof *mod->kernels);
-    bool ok = place_variables(gpu, mod, err);
-    for (uint32_t f = 0; ok && f < ptx->function_count; f++)
-        if (ptx->functions[f].is_entry)
-            ok = gpu_kernel_compile(gpu, mod, f, &mod->kernels[f], err);
-    if (!ok) {
+    mod->image = image;
+    mod->ptx = *image->ptx;
+    mod->ptx.source_name = vdc_xstrdup(source_name != NULL ? source_name : "ptx");
+    const struct ptx_module *m = &mod->ptx;
+    mod->var_address = vdc_xcalloc(m->var_count ? m->var_count : 1, sizeof *mod->var_address);
+    mod->kernels = vdc_xcalloc(m->function_count ? m->function_count : 1, sizeof *mod->kernels);
+    if (!place_variables(gpu, mod, err) || !gpu_image_compile(image, m, err)) {
         gpu_module_unload(gpu, mod);
         return false;
     }
+    for (uint32_t f = 0; f < m->function_count; f++)
+        gpu_kernel_instantiate(&image->kernels[f], mod->var_address, &mod->kernels[f]);
     *out = mod;
     return true;
 }
@@ -113,31 +117,31 @@ void gpu_module_unload(struct gpu *gpu, struct gpu_module *mod)
 {
     if (mod == NULL)
         return;
-    const struct ptx_module *m = mod->ptx;
+    const struct ptx_module *m = &mod->ptx;
     for (uint32_t v = 0; v < m->var_count; v++)
-        if (mod->var_address[v] != 0 && (m->vars[v].space == PTX_SPACE_GLOBAL || m->vars[v].space == PTX_SPACE_CONST)) {
+        if (mod->var_address[v] != 0 && gpu_var_in_device_memory(&m->vars[v])) {
             struct vdc_error ignored;
             gpu_memory_free(&gpu->memory, mod->var_address[v], &ignored);
         }
     for (uint32_t f = 0; f < m->function_count; f++)
-        gpu_kernel_release(&mod->kernels[f]);
+        gpu_kernel_release_instance(&mod->kernels[f]);
     free(mod->kernels);
     free(mod->var_address);
-    ptx_module_free(mod->ptx);
+    free(mod->ptx.source_name);
+    gpu_image_release(mod->image);
     free(mod);
 }
 
 const struct ptx_module *gpu_module_ptx(const struct gpu_module *module)
 {
-    return module->ptx;
+    return &module->ptx;
 }
 
 bool gpu_module_symbol(const struct gpu_module *module, const char *name, uint64_t *address, uint64_t *size)
 {
-    const struct ptx_module *m = module->ptx;
+    const struct ptx_module *m = &module->ptx;
     for (uint32_t v = 0; v < m->var_count; v++)
-        if (m->vars[v].function == -1 && strcmp(m->vars[v].name, name) == 0 &&
-            (m->vars[v].space == PTX_SPACE_GLOBAL || m->vars[v].space == PTX_SPACE_CONST)) {
+        if (m->vars[v].function == -1 && strcmp(m->vars[v].name, name) == 0 && gpu_var_in_device_memory(&m->vars[v])) {
             *address = module->var_address[v];
             *size = m->vars[v].size;
             return true;

@@ -1,5 +1,6 @@
 /* Compiles a PTX function for the SIMT executor: operands become register-slot or constant references, symbols
- * become addresses, each instruction gets its handler, per-lane function, timing class and scoreboard sources. */
+ * become addresses (a device-memory variable's a relocation, filled per GPU), each instruction gets its handler,
+ * per-lane function, timing class and scoreboard sources. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +8,13 @@
 #include "gpu/gpu_internal.h"
 
 struct compile {
-    struct gpu *gpu;
-    struct gpu_module *module;
+    const struct gpu_params *params;
+    const struct ptx_module *module;
     struct gpu_kernel *k;
     const struct ptx_function *f;
-    uint64_t *var_value;     /* per module variable: its address (or offset) as this kernel sees it */
-    uint32_t constant_capacity;
+    uint64_t *var_value;     /* per module variable: its shared or local offset as this kernel sees it, else 0 */
+    uint32_t constant_capacity, reloc_capacity;
+    bool *relocated;         /* per constant: filled by a relocation (so no other constant may be merged into it) */
     struct vdc_error *err;
 };
 
@@ -79,20 +81,51 @@ enum gpu_insn_class gpu_insn_class_of(const struct ptx_insn *in)
     }
 }
 
-static uint32_t add_constant(struct compile *c, uint64_t value)
+static uint32_t new_constant(struct compile *c, uint64_t value)
 {
     struct gpu_kernel *k = c->k;
-    for (uint32_t i = 0; i < k->constant_count; i++)
-        if (k->constants[(uint64_t)i * WARP_LANES] == value)
-            return i;
     if (k->constant_count == c->constant_capacity) {
         c->constant_capacity = c->constant_capacity ? 2 * c->constant_capacity : 16;
         k->constants = vdc_xrealloc(k->constants, (uint64_t)c->constant_capacity * WARP_LANES, sizeof(uint64_t));
+        c->relocated = vdc_xrealloc(c->relocated, c->constant_capacity, sizeof *c->relocated);
     }
     uint64_t *lanes = &k->constants[(uint64_t)k->constant_count * WARP_LANES];
     for (int i = 0; i < WARP_LANES; i++)
         lanes[i] = value;
+    c->relocated[k->constant_count] = false;
     return k->constant_count++;
+}
+
+static uint32_t add_constant(struct compile *c, uint64_t value)
+{
+    struct gpu_kernel *k = c->k;
+    for (uint32_t i = 0; i < k->constant_count; i++)
+        if (!c->relocated[i] && k->constants[(uint64_t)i * WARP_LANES] == value)
+            return i;
+    return new_constant(c, value);
+}
+
+/* The constant holding variable `v`'s address plus `addend`. A device-memory variable's address is the loading
+ * GPU's: its constant is a relocation, one per (variable, addend), so that the compiled form is the same for
+ * every GPU (which constant is which never depends on where a GPU placed its variables). A .shared or .local
+ * variable's is an offset fixed by this kernel's layout. */
+static uint32_t symbol_constant(struct compile *c, int32_t v, int64_t addend)
+{
+    if (!gpu_var_in_device_memory(&c->module->vars[v]))
+        return add_constant(c, c->var_value[v] + (uint64_t)addend);
+    struct gpu_kernel *k = c->k;
+    for (uint32_t r = 0; r < k->reloc_count; r++)
+        if (k->relocs[r].var == (uint32_t)v && k->relocs[r].addend == (uint64_t)addend)
+            return k->relocs[r].constant;
+    if (k->reloc_count == c->reloc_capacity) {
+        c->reloc_capacity = c->reloc_capacity ? 2 * c->reloc_capacity : 8;
+        k->relocs = vdc_xrealloc(k->relocs, c->reloc_capacity, sizeof *k->relocs);
+    }
+    uint32_t constant = new_constant(c, 0);
+    c->relocated[constant] = true;
+    k->relocs[k->reloc_count++] = (struct gpu_reloc){.constant = constant, .var = (uint32_t)v,
+                                                      .addend = (uint64_t)addend};
+    return constant;
 }
 
 static exec_ref sreg_ref(struct compile *c, const struct ptx_operand *o)
@@ -147,7 +180,7 @@ static exec_ref source_ref(struct compile *c, struct exec_insn *x, const struct 
     case PTX_OPND_IMM:
         return REF_MAKE(add_constant(c, (uint64_t)o->imm), true);
     case PTX_OPND_SYMBOL:
-        return REF_MAKE(add_constant(c, c->var_value[o->symbol] + (uint64_t)o->imm), true);
+        return REF_MAKE(symbol_constant(c, o->symbol, o->imm), true);
     case PTX_OPND_SREG:
         return sreg_ref(c, o);
     default:
@@ -172,7 +205,7 @@ static void address_operand(struct compile *c, struct exec_insn *x, const struct
             x->sources[x->source_count++] = (uint32_t)o->reg;
         x->offset = o->imm;
     } else if (o->symbol >= 0) {
-        *base = REF_MAKE(add_constant(c, c->var_value[o->symbol]), true);
+        *base = REF_MAKE(symbol_constant(c, o->symbol, 0), true);
         x->offset = o->imm;
     } else {
         *base = REF_MAKE(add_constant(c, 0), true);
@@ -232,7 +265,7 @@ static bool operands_complete(const struct exec_insn *x)
 
 static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct exec_insn *x)
 {
-    const struct gpu_params *p = &c->gpu->params;
+    const struct gpu_params *p = c->params;
     memset(x, 0, sizeof *x);
     x->ptx = in;
     x->dst = x->dst2 = x->a = x->b = x->c = x->d = REF_NONE;
@@ -381,7 +414,7 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
         x->scalar = ptx_scalar_select(in);
         if (x->scalar == NULL)
             return vdc_fail(c->err, "%s:%" PRIu32 ": instruction %s has no executor; it cannot run on HiGPU",
-                            c->module->ptx->source_name, in->line, ptx_opcode_name(in->opcode));
+                            c->module->source_name, in->line, ptx_opcode_name(in->opcode));
         x->dst = dest_ref(&op[0]);
         if (in->operand_count > 1) {
             x->a = source_ref(c, x, &op[1]);
@@ -402,7 +435,7 @@ static bool compile_insn(struct compile *c, const struct ptx_insn *in, struct ex
     if (!operands_complete(x))
         return vdc_fail(c->err, "%s:%" PRIu32 ": the operands of %s are in a form HiGPU does not run (a register is "
                                 "needed where another kind of operand or '_' is written)",
-                        c->module->ptx->source_name, in->line, ptx_opcode_name(in->opcode));
+                        c->module->source_name, in->line, ptx_opcode_name(in->opcode));
     if (x->scalar != NULL && !x->negate_a && !x->negate_b && !x->negate_c)
         x->warp_alu = gpu_warp_alu_select(in);
     return true;
@@ -418,7 +451,7 @@ static uint64_t align_up(uint64_t value, uint64_t align)
  * module agrees on them. */
 static void layout_function_vars(struct compile *c, uint32_t function_index)
 {
-    const struct ptx_module *m = c->module->ptx;
+    const struct ptx_module *m = c->module;
     uint64_t shared = 0, local = 0;
     bool has_extern = false;
     for (int pass = 0; pass < 2; pass++)
@@ -449,16 +482,20 @@ static void layout_function_vars(struct compile *c, uint32_t function_index)
     c->k->local_bytes = align_up(local, 16);
 }
 
-bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index, struct gpu_kernel *out,
-                        struct vdc_error *err)
+/* Keep in step with what compile_insn reads of the parameters: kernels compiled for one GPU are shared with every
+ * GPU for which this is true (gpu_image.c). */
+bool gpu_compile_params_equal(const struct gpu_params *a, const struct gpu_params *b)
 {
-    const struct ptx_module *m = module->ptx;
+    return memcmp(a->latency, b->latency, sizeof a->latency) == 0 && memcmp(a->issue, b->issue, sizeof a->issue) == 0;
+}
+
+bool gpu_kernel_compile(const struct gpu_params *params, const struct ptx_module *m, uint32_t function_index,
+                        struct gpu_kernel *out, struct vdc_error *err)
+{
     const struct ptx_function *f = &m->functions[function_index];
     memset(out, 0, sizeof *out);
-    struct compile c = {.gpu = gpu, .module = module, .k = out, .f = f, .err = err};
+    struct compile c = {.params = params, .module = m, .k = out, .f = f, .err = err};
     c.var_value = vdc_xcalloc(m->var_count ? m->var_count : 1, sizeof *c.var_value);
-    for (uint32_t v = 0; v < m->var_count; v++)
-        c.var_value[v] = module->var_address[v];
     out->function = f;
     out->sreg_base = f->reg_count;
     out->slot_count = f->reg_count;
@@ -470,6 +507,7 @@ bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t fun
     for (uint32_t i = 0; ok && i < f->insn_count; i++)
         ok = compile_insn(&c, &f->insns[i], &out->insns[i]);
     free(c.var_value);
+    free(c.relocated);
     if (!ok)
         gpu_kernel_release(out);
     else
@@ -480,6 +518,30 @@ bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t fun
 void gpu_kernel_release(struct gpu_kernel *k)
 {
     free(k->insns);
+    free(k->constants);
+    free(k->relocs);
+    memset(k, 0, sizeof *k);
+}
+
+void gpu_kernel_instantiate(const struct gpu_kernel *code, const uint64_t *var_address, struct gpu_kernel *out)
+{
+    *out = *code;
+    out->constants = NULL;
+    if (code->constant_count == 0)
+        return;
+    uint64_t bytes = (uint64_t)code->constant_count * WARP_LANES * sizeof *out->constants;
+    out->constants = vdc_xmalloc(bytes);
+    memcpy(out->constants, code->constants, bytes);
+    for (uint32_t r = 0; r < code->reloc_count; r++) {
+        const struct gpu_reloc *rel = &code->relocs[r];
+        uint64_t *lanes = &out->constants[(uint64_t)rel->constant * WARP_LANES];
+        for (int i = 0; i < WARP_LANES; i++)
+            lanes[i] = var_address[rel->var] + rel->addend;
+    }
+}
+
+void gpu_kernel_release_instance(struct gpu_kernel *k)
+{
     free(k->constants);
     memset(k, 0, sizeof *k);
 }

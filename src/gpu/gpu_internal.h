@@ -86,7 +86,18 @@ struct exec_insn {
     uint32_t sources[EXEC_MAX_SOURCES]; /* register slots read (for the scoreboard) */
 };
 
-/* A kernel of a loaded module, compiled. */
+/* A constant of a compiled kernel that holds the address of a module .global or .const variable plus an addend:
+ * the address is the loading GPU's, so the shared compiled form leaves the constant 0 and each load fills it. */
+struct gpu_reloc {
+    uint32_t constant;       /* index in the kernel's constant table */
+    uint32_t var;            /* index in ptx_module.vars */
+    uint64_t addend;
+};
+
+/* A kernel of a loaded module, compiled. The compiled form (gpu_kernel_compile) depends on the PTX text and the
+ * parameters gpu_compile_params_equal compares, never on a GPU's memory, so every GPU that loads the same text
+ * shares it (gpu_image.h); each load holds a copy of this record whose `constants` are its own, relocations
+ * applied (gpu_kernel_instantiate), and whose other pointers are the shared form's, read only. */
 struct gpu_kernel {
     const struct ptx_function *function;
     struct exec_insn *insns;
@@ -97,17 +108,30 @@ struct gpu_kernel {
     uint8_t sreg_kind[SLOT_SREG_COUNT]; /* enum warp_sreg_slot of each of those slots */
     uint64_t *constants;     /* 32 lanes per constant */
     uint32_t constant_count;
+    struct gpu_reloc *relocs; /* the constants to fill with the loading GPU's variable addresses */
+    uint32_t reloc_count;
     uint64_t static_shared;  /* bytes */
     uint64_t dynamic_shared_offset; /* where extern .shared starts (aligned end of static) */
     uint64_t local_bytes;
     uint32_t registers_per_thread;
 };
 
+struct gpu_image;
+
 struct gpu_module {
-    struct ptx_module *ptx;
-    uint64_t *var_address;   /* per module variable: device address (global/const) or shared offset */
-    struct gpu_kernel *kernels; /* one per function (NULL insns for .func) */
+    struct gpu_image *image; /* the parsed text and compiled kernels, shared with every load of the same text */
+    /* The image's module under this load's own name (for its messages): its vars and functions are the image's,
+     * so it is never given to ptx_module_free. */
+    struct ptx_module ptx;
+    uint64_t *var_address;   /* per module variable: device address (global/const) in this GPU's memory, or 0 */
+    struct gpu_kernel *kernels; /* one per function (NULL insns for .func): the image's, with this GPU's constants */
 };
+
+/* Whether a variable lives in device memory (a .global or .const one), at an address each loading GPU gives it. */
+static inline bool gpu_var_in_device_memory(const struct ptx_var *var)
+{
+    return var->space == PTX_SPACE_GLOBAL || var->space == PTX_SPACE_CONST;
+}
 
 struct gpu {
     struct gpu_params params;
@@ -122,9 +146,18 @@ struct gpu {
     uint32_t runs_started;
 };
 
-bool gpu_kernel_compile(struct gpu *gpu, struct gpu_module *module, uint32_t function_index,
+/* Compiles function `function_index` of `module` for GPUs of parameters `params`; a failure's message names the
+ * module's source_name. */
+bool gpu_kernel_compile(const struct gpu_params *params, const struct ptx_module *module, uint32_t function_index,
                         struct gpu_kernel *out, struct vdc_error *err);
+/* Whether GPUs of parameters `a` and `b` compile a kernel alike: the parameters gpu_kernel_compile reads. */
+bool gpu_compile_params_equal(const struct gpu_params *a, const struct gpu_params *b);
+/* Frees a compiled kernel (the shared form). */
 void gpu_kernel_release(struct gpu_kernel *k);
+/* A load's copy of compiled kernel `code`: its own constants, the variables' addresses `var_address` in them. */
+void gpu_kernel_instantiate(const struct gpu_kernel *code, const uint64_t *var_address, struct gpu_kernel *out);
+/* Frees what a load's copy owns (its constants). */
+void gpu_kernel_release_instance(struct gpu_kernel *k);
 /* Lets registers never live at the same time share a slot (gpu_regalloc.c). */
 void gpu_kernel_compact_registers(struct gpu_kernel *k);
 enum gpu_insn_class gpu_insn_class_of(const struct ptx_insn *in);

@@ -451,7 +451,7 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
                    struct vdc_error *err)
 {
     *out = NULL;
-    const struct ptx_module *m = module->ptx;
+    const struct ptx_module *m = &module->ptx;
     uint32_t fi = 0;
     while (fi < m->function_count && !(m->functions[fi].is_entry && strcmp(m->functions[fi].name, launch->kernel) == 0))
         fi++;
