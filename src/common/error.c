@@ -2,6 +2,7 @@
 #include "common/error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,29 @@ void *vdc_xcalloc_huge(size_t bytes)
     if (bytes < huge)
         return vdc_xcalloc(1, bytes);
     size_t rounded = (bytes + huge - 1) / huge * huge;
-    void *p = NULL;
-    if (posix_memalign(&p, huge, rounded) != 0 || p == NULL)
+    /* Fresh anonymous memory is zero and gets host pages only where it is touched: a GPU's allocation whose most
+     * bytes are never written (a collective's slots under LL) costs nothing for them. Mapped with room to align. */
+    uint8_t *mapped = mmap(NULL, rounded + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED)
         vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
-    madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without it the pages are simply small */
-    memset(p, 0, rounded);
-    return p;
+    size_t lead = (huge - (uintptr_t)mapped % huge) % huge;
+    if (lead > 0)
+        munmap(mapped, lead);
+    if (huge - lead > 0)
+        munmap(mapped + lead + rounded, huge - lead);
+    madvise(mapped + lead, rounded, MADV_HUGEPAGE); /* a hint: without it the pages are simply small */
+    return mapped + lead;
+}
+
+void vdc_free_huge(void *p, size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (p == NULL)
+        return;
+    if (bytes < huge)
+        free(p);
+    else
+        munmap(p, (bytes + huge - 1) / huge * huge);
 }
 
 void *vdc_xrealloc(void *ptr, size_t count, size_t size)

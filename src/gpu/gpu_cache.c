@@ -28,8 +28,8 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
 
 void gpu_cache_free(struct gpu_cache *c)
 {
-    free(c->sets_mem);
-    free(c->ready);
+    vdc_free_huge(c->sets_mem, c->set_bytes * c->sets);
+    vdc_free_huge(c->ready, (size_t)c->sets * c->ways * c->ready_stride * sizeof *c->ready);
     memset(c, 0, sizeof *c);
 }
 

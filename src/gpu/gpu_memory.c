@@ -25,7 +25,7 @@ void gpu_memory_release(struct gpu_memory *m)
 {
     if (m->pages != NULL)
         for (uint64_t p = 0; p < m->page_count; p++)
-            free(m->pages[p]);
+            vdc_free_huge(m->pages[p], GPU_PAGE_BYTES);
     free(m->pages);
     free(m->page_users);
     free(m->allocations);
@@ -42,7 +42,7 @@ static void pages_use(struct gpu_memory *m, uint64_t address, uint64_t size, boo
             if (m->page_users[p]++ == 0)
                 m->pages[p] = vdc_xcalloc_huge(GPU_PAGE_BYTES); /* one huge page per device page */
         } else if (--m->page_users[p] == 0) {
-            free(m->pages[p]);
+            vdc_free_huge(m->pages[p], GPU_PAGE_BYTES);
             m->pages[p] = NULL;
         }
     }
