@@ -267,6 +267,20 @@ guest_pins() {
   else
     fail "pin-send-lat: t_typical of 8 bytes is not 4.42 usec: $(grep 'blade0:  8 ' "$tmp/out")"
   fi
+  # GPUDirect RDMA (docs/hinic.md): perftest --use_cuda, both buffers in the blades' GPU memory. Behind the PCIe
+  # switch the NIC reads the GPU at its link rate (the host-memory figure); across the root complex at
+  # nic.root_complex_p2p_rate (50 Gbit/s). The receiver copies what landed out of its GPU and checks every byte.
+  ONCE=1 pin_run pin-gpudirect 0 1ef78e81c208852a scenarios/rack8-perftest.yaml --set guests.count=2 \
+    --set guests.gpu=true --set "guests.args=write_bw -s 65536 -n 200 --use_cuda --report_gbits"
+  has pin-gpudirect "[   0.001113863] blade0:  65536      200              97.24              97.24              0.185469"
+  has pin-gpudirect "guests     2 of 2 exited with 0"
+  "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set guests.gpu=true --set gpu.pcie_layout=root-port \
+    --set "guests.args=read_bw -s 65536 -n 200 --use_cuda --report_gbits" >"$tmp/out" 2>&1
+  if [ $? = 0 ] && grep -q "blade0:  65536      200              49.83              49.83              0.095038" "$tmp/out"
+  then pass; else fail "GPUDirect across the root complex: not 49.83 Gb/sec: $(grep 'blade0:  65536' "$tmp/out")"; fi
+  "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=write_bw --use_cuda" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: perftest: --use_cuda: no GPU on this blade; set guests.gpu: true" "$tmp/out"
+  then pass; else fail "perftest --use_cuda without a GPU: no one-line error"; fi
 }
 
 # Runaways: on the emulator after a number of instructions, at the same instruction on every run; on KVM after

@@ -26,6 +26,7 @@ static int captured_printf(const char *fmt, ...)
 }
 
 #define main perftest_main
+#define PERFTEST_HOST_TEST 1
 #define printf(...) captured_printf(__VA_ARGS__)
 #include "../../guest/programs/perftest.c"
 #undef printf

@@ -4,6 +4,7 @@
 #include <libfdt.h>
 
 #include "perftest_stats.h"
+#include "vdc_gpu.h"
 #include "vdc_guest.h"
 #include "vdc_verbs.h"
 
@@ -33,6 +34,7 @@ static const char *const test_titles[TESTS] = {"RDMA_Write BW Test", "RDMA_Read 
 struct options {
     enum test test;
     int all, gbits, no_peak;
+    int use_cuda; /* --use_cuda: the buffer in the blade's GPU memory (GPUDirect RDMA) */
     unsigned long size, iters, tx_depth, rx_depth, mtu, timeout, sl;
 };
 
@@ -49,7 +51,9 @@ struct pair {
     struct ibv_mr *mr;
     struct vdc_bootstrap bs;
     struct vdc_dest local, remote;
-    uint8_t *buffer;        /* the source half, then the destination half */
+    uint8_t *buffer;        /* the source half, then the destination half (device addresses with --use_cuda) */
+    struct gpu_device *gpu; /* with --use_cuda */
+    uint8_t *staging;       /* with --use_cuda: the destination half copied out of the GPU for the data check */
     uint64_t half;          /* bytes in each half */
     struct ibv_send_wr *wr; /* requests and their elements, reused by every post */
     struct ibv_sge *sge;
@@ -75,7 +79,7 @@ static int usage(const char *why, const char *arg)
 {
     printf("perftest: %s%s%s\n", why, arg ? ": " : "", arg ? arg : "");
     printf("usage: perftest write_bw|read_bw|send_lat|write_lat [-s SIZE] [-a] [-n ITERS] [-t TX_DEPTH] "
-           "[-r RX_DEPTH] [-m MTU] [-u QP_TIMEOUT] [-S SL] [-N] [--report_gbits]\n");
+           "[-r RX_DEPTH] [-m MTU] [-u QP_TIMEOUT] [-S SL] [-N] [--report_gbits] [--use_cuda]\n");
     return 2;
 }
 
@@ -144,6 +148,8 @@ static int parse_options(char *line, struct options *o)
             o->no_peak = 1;
         } else if (!strcmp(arg, "--report_gbits")) {
             o->gbits = 1;
+        } else if (!strcmp(arg, "--use_cuda") || !strcmp(arg, "--use_cuda=0")) {
+            o->use_cuda = 1; /* the blade's one GPU, device 0 */
         } else if (arg[0] != '-' && !have_test) {
             const char *name = memcmp(arg, "ib_", 3) ? arg : arg + 3;
             int t = 0;
@@ -243,6 +249,58 @@ static int failed(const char *what, int rc)
     return 1;
 }
 
+#ifdef PERFTEST_HOST_TEST
+/* The host tests (check/devices/check_guest_perftest.c) run the program with no GPU to put a buffer in. */
+static int gpu_buffer(struct pair *p)
+{
+    (void)p;
+    printf("perftest: --use_cuda: no GPU on this blade; set guests.gpu: true\n");
+    return 1;
+}
+
+static int gpu_copy_out(const struct pair *p, void *dst, const uint8_t *src, uint32_t size)
+{
+    (void)p, (void)dst, (void)src, (void)size;
+    return 1;
+}
+#else
+/* --use_cuda: both halves in the blade's GPU memory, the source half filled with the pattern there, and a staging
+ * copy in guest memory for the data check; what perftest prints as it sets CUDA up. The NIC reaches the buffer
+ * peer to peer (docs/hinic.md, "GPUDirect RDMA"). */
+static int gpu_buffer(struct pair *p)
+{
+    int status;
+    uint64_t address;
+    printf("initializing CUDA\n");
+    if ((p->gpu = vdc_gpu_open(0, &status)) == NULL) {
+        printf("perftest: --use_cuda: %s on this blade; set guests.gpu: true\n", gpu_status_name(status));
+        return 1;
+    }
+    printf("Picking device No. 0\n");
+    if (gpu_malloc(p->gpu, &address, 2 * p->half) != GPU_SUCCESS ||
+        gpu_memset(p->gpu, address, pattern(p->local.psn), p->half) != GPU_SUCCESS) {
+        printf("perftest: --use_cuda: a GPU buffer of %llu bytes: %s\n", (unsigned long long)(2 * p->half),
+               gpu_error_text(p->gpu));
+        return 1;
+    }
+    printf("cuMemAlloc() of a %llu bytes GPU buffer\n", (unsigned long long)(2 * p->half));
+    printf("allocated GPU buffer address at %016llx\n", (unsigned long long)address);
+    p->buffer = (uint8_t *)(uintptr_t)address;
+    if ((p->staging = vdc_alloc(p->half, 4096)) == NULL)
+        return failed("allocating the staging buffer (guests.memory too small?)", ENOMEM);
+    return 0;
+}
+
+/* `size` bytes of the GPU buffer at `src` into `dst`; nonzero, with a message, when the GPU refuses. */
+static int gpu_copy_out(const struct pair *p, void *dst, const uint8_t *src, uint32_t size)
+{
+    if (gpu_memcpy_d2h(p->gpu, dst, (uint64_t)(uintptr_t)src, size) == GPU_SUCCESS)
+        return 0;
+    printf("perftest: copying the received data out of the GPU: %s\n", gpu_error_text(p->gpu));
+    return 1;
+}
+#endif
+
 static int completion_failed(const struct ibv_wc *wc)
 {
     printf("perftest: completion of request %llu on QP 0x%x: %s (vendor error %u)\n", (unsigned long long)wc->wr_id,
@@ -277,10 +335,16 @@ static int setup_resources(struct pair *p)
     if (rc != 0)
         return failed(rc == EEXIST ? "bootstrap (its QP must be the NIC's first)" : "bootstrap", rc);
     p->half = ((o->all ? MAX_SIZE : o->size) + 4095) & ~4095ull;
-    if ((p->buffer = vdc_alloc(2 * p->half, 4096)) == NULL)
-        return failed("allocating the buffer (guests.memory too small?)", ENOMEM);
-    p->local.psn = (uint32_t)vdc_random() & 0xffffff;
-    memset(p->buffer, pattern(p->local.psn), p->half);
+    if (o->use_cuda) {
+        p->local.psn = (uint32_t)vdc_random() & 0xffffff;
+        if ((rc = gpu_buffer(p)) != 0)
+            return rc;
+    } else {
+        if ((p->buffer = vdc_alloc(2 * p->half, 4096)) == NULL)
+            return failed("allocating the buffer (guests.memory too small?)", ENOMEM);
+        p->local.psn = (uint32_t)vdc_random() & 0xffffff;
+        memset(p->buffer, pattern(p->local.psn), p->half);
+    }
     p->mr = ibv_reg_mr(p->pd, p->buffer, 2 * p->half,
                        IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
     if (p->mr == NULL)
@@ -472,6 +536,11 @@ static void report_lat(const struct pair *p, uint32_t size)
 static int check_landing(const struct pair *p, uint32_t size)
 {
     const uint8_t *landed = p->buffer + p->half;
+    if (p->opt.use_cuda) {
+        if (gpu_copy_out(p, p->staging, landed, size) != 0)
+            return 1;
+        landed = p->staging;
+    }
     uint8_t expected = pattern(p->remote.psn);
     /* Eight bytes at a time while they match (the buffer is page-aligned); byte by byte to name a mismatch. */
     uint64_t expected_word = 0x0101010101010101ULL * expected;

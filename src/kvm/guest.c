@@ -110,6 +110,27 @@ void vdc_guest_end_wait(struct vdc_guest *g, uint64_t causes)
     schedule_run(g);
 }
 
+bool vdc_guest_add_peer_memory(struct vdc_guest *g, const struct vdc_peer_memory *m)
+{
+    if (g->peer_memory_count == VDC_PEER_MEMORY_MAX)
+        return false;
+    g->peer_memory[g->peer_memory_count++] = *m;
+    return true;
+}
+
+const struct vdc_peer_memory *vdc_guest_peer_memory(const struct vdc_guest *g, uint64_t addr, uint64_t length)
+{
+    uint64_t end;
+    if (__builtin_add_overflow(addr, length, &end))
+        return NULL;
+    for (uint32_t i = 0; i < g->peer_memory_count; i++) {
+        const struct vdc_peer_memory *m = &g->peer_memory[i];
+        if (addr >= m->base && end <= m->base + m->size && m->valid(m->owner, addr, length))
+            return m;
+    }
+    return NULL;
+}
+
 void vdc_guest_raise(struct vdc_guest *g, uint64_t causes)
 {
     g->causes |= causes;

@@ -43,6 +43,20 @@ struct vdc_guest_config {
     void (*on_end)(struct vdc_guest *g, void *context);
 };
 
+/* Memory of a device of the blade that its other devices reach by DMA, peer to peer across PCIe (a GPU's memory,
+ * for GPUDirect RDMA): addresses [base, base + size) of the blade's physical space. `valid`: the range is the
+ * device's (allocated); `read` copies it as it is now; `write` lands it one crossing later, in the owner's time.
+ * `behind_switch`: the device sits under the blade's PCIe switch (else on a root port of its own). */
+struct vdc_peer_memory {
+    uint64_t base, size;
+    bool behind_switch;
+    void *owner;
+    bool (*valid)(void *owner, uint64_t addr, uint64_t length);
+    void (*read)(void *owner, uint64_t addr, void *dst, uint64_t length);
+    void (*write)(void *owner, uint64_t addr, const void *src, uint64_t length);
+};
+#define VDC_PEER_MEMORY_MAX 4
+
 struct vdc_guest {
     struct vdc_guest_config config;
     char *name;
@@ -66,6 +80,8 @@ struct vdc_guest {
     /* Console line being assembled. */
     char line[4096];
     size_t line_len;
+    struct vdc_peer_memory peer_memory[VDC_PEER_MEMORY_MAX];
+    uint32_t peer_memory_count;
 };
 
 /* Creates the VM, loads the ELF program, builds the tables and the device tree, registers the vCPU
@@ -77,6 +93,11 @@ void vdc_guest_destroy(struct vdc_guest *g);
 /* How the guest ended, for reports: "exited with 3", "faulted: #PF ...", "stopped: ran away ...",
  * "did not finish (waiting)". */
 void vdc_guest_describe_end(const struct vdc_guest *g, char *buf, size_t size);
+
+/* A device's memory made reachable by the blade's other devices (false when the blade has no room for more). */
+bool vdc_guest_add_peer_memory(struct vdc_guest *g, const struct vdc_peer_memory *m);
+/* The device memory holding all of [addr, addr + length), allocated there; NULL when none does. */
+const struct vdc_peer_memory *vdc_guest_peer_memory(const struct vdc_guest *g, uint64_t addr, uint64_t length);
 
 /* Raises cause bits (a device's interrupt): ends a WAIT that waits for any of them. */
 void vdc_guest_raise(struct vdc_guest *g, uint64_t causes);

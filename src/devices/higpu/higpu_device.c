@@ -501,6 +501,7 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         free(gpu);
         return NULL;
     }
+    higpu_join_pcie_peers(gpu);
     return gpu;
 }
 

@@ -184,6 +184,10 @@ void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
 /* higpu_timeline.c: what reaches device memory from outside the SMs, applied when the GPU reaches its time. */
 void higpu_timeline_init(struct higpu *gpu);
 void higpu_timeline_add_packet(struct higpu *gpu, const struct hilink_packet *p, vdc_time time);
+/* The `src` of a store that came across PCIe from another device of the blade (its NIC), not over HiLink. */
+#define HIGPU_FROM_PCIE 0xFFFFu
+/* Makes its memory reachable by the blade's other devices (higpu_pcie_peer.c). */
+void higpu_join_pcie_peers(struct higpu *gpu);
 void higpu_timeline_add_transfer(struct higpu *gpu, uint32_t queue, uint32_t index, const struct higpu_command *c,
                                  vdc_time time);
 /* Device memory as it is at `t` (no kernel running): everything due by then applied. */

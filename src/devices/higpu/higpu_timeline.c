@@ -75,10 +75,16 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
         higpu_peer_serve(gpu, &m->packet, at);
     } else {
         struct vdc_error err;
+        bool pcie = m->packet.src == HIGPU_FROM_PCIE;
         if (!gpu_memory_write(gpu_get_memory(gpu->gpu), m->packet.address, m->packet.data, m->packet.bytes,
-                              "HiLink write", &err))
-            higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from GPU %u; dropped)", err.text,
-                      (unsigned)m->packet.src);
+                              pcie ? "PCIe peer write" : "HiLink write", &err)) {
+            char from[32];
+            if (pcie)
+                snprintf(from, sizeof from, "the blade's NIC");
+            else
+                snprintf(from, sizeof from, "GPU %u", (unsigned)m->packet.src);
+            higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from %s; dropped)", err.text, from);
+        }
     }
     vdc_slot_pool_give(&gpu->memory_ops, op);
 }

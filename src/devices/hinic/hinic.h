@@ -26,6 +26,9 @@ struct hinic_params {
     uint64_t cause_mask;       /* the simctl cause this NIC raises on each completion */
     uint32_t pcie_root_port;   /* its place in the guest's PCIe hierarchy (device tree) */
     int32_t pcie_switch_port;  /* -1: directly under the root port */
+    /* Rate of its DMA reads of another device's memory (GPUDirect RDMA) when the two are not both under the
+     * blade's PCIe switch, so that the reads cross the root complex (bit/s). */
+    uint64_t root_complex_p2p_rate;
 };
 
 void hinic_params_defaults(struct hinic_params *p);

@@ -29,8 +29,11 @@ static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command 
     const uint32_t known = HINIC_ACCESS_LOCAL_WRITE | HINIC_ACCESS_REMOTE_WRITE | HINIC_ACCESS_REMOTE_READ |
                            HINIC_ACCESS_REMOTE_ATOMIC;
     uint64_t end;
+    /* Guest memory, or device memory of the blade (a GPU's: GPUDirect RDMA, as nvidia-peermem registers it). */
     if (c->length == 0 || __builtin_add_overflow(c->addr, c->length, &end) ||
-        vdc_guest_ptr(&nic->guest->memory, c->addr2, c->length) == NULL || (c->access & ~known) != 0)
+        (vdc_guest_ptr(&nic->guest->memory, c->addr2, c->length) == NULL &&
+         vdc_guest_peer_memory(nic->guest, c->addr2, c->length) == NULL) ||
+        (c->access & ~known) != 0)
         return HINIC_CMD_BAD_ARGUMENT;
     /* Remote write or atomic access requires local write, as ibv_reg_mr insists. */
     if ((c->access & (HINIC_ACCESS_REMOTE_WRITE | HINIC_ACCESS_REMOTE_ATOMIC)) && !(c->access & HINIC_ACCESS_LOCAL_WRITE))

@@ -28,6 +28,7 @@ void hinic_params_defaults(struct hinic_params *p)
         .rnr_delay = 10 * VDC_US,
         .mtu = 4096,
         .priority = 3,
+        .root_complex_p2p_rate = UINT64_C(50000000000), /* 50 Gbit/s */
         .cause_mask = UINT64_C(1) << vdc_device_named("hinic")->cause_bit,
     };
 }
@@ -40,6 +41,16 @@ uint64_t hinic_pcie_bandwidth(const struct hinic_params *p)
 vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes)
 {
     return vdc_pcie_transfer(nic->pcie_bandwidth, bytes);
+}
+
+vdc_time hinic_dma_read_time(const struct hinic *nic, uint64_t addr, uint64_t bytes)
+{
+    const struct vdc_peer_memory *peer = vdc_guest_peer_memory(nic->guest, addr, bytes);
+    if (peer == NULL || (peer->behind_switch && nic->params.pcie_switch_port >= 0))
+        return hinic_pcie_transfer(nic, bytes);
+    uint64_t rate = nic->params.root_complex_p2p_rate < nic->pcie_bandwidth ? nic->params.root_complex_p2p_rate
+                                                                            : nic->pcie_bandwidth;
+    return vdc_pcie_transfer(rate, bytes);
 }
 
 vdc_time hinic_now(const struct hinic *nic)

@@ -167,6 +167,9 @@ void hinic_log(struct hinic *nic, enum hinic_error code, const char *fmt, ...) _
 vdc_time hinic_now(const struct hinic *nic);
 /* PCIe time to move `bytes` across the link (no latency). */
 vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes);
+/* How long the NIC's DMA read of `bytes` at `addr` holds its PCIe reads: at the link's rate, or at
+ * params.root_complex_p2p_rate for another device's memory across the root complex. */
+vdc_time hinic_dma_read_time(const struct hinic *nic, uint64_t addr, uint64_t bytes);
 void hinic_kick(struct hinic *nic);
 
 /* hinic_commands.c */
@@ -183,6 +186,7 @@ static inline uint64_t hinic_mr_physical(const struct hinic_mr *mr, uint64_t add
 {
     return mr->physical + (addr - mr->addr);
 }
+/* DMA: guest memory, or another device's memory of the blade (GPUDirect RDMA) through vdc_guest_peer_memory. */
 bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what);
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what);
 /* Queues a completion; it reaches the CQ one PCIe crossing later and raises the NIC's cause. */

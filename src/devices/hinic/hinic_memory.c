@@ -1,5 +1,6 @@
-/* HiNIC's view of guest memory: keys and access rights of memory regions, DMA through the checked helpers, and
- * completions written to CQ rings one PCIe crossing after the NIC decides them. */
+/* HiNIC's view of guest memory: keys and access rights of memory regions, DMA through the checked helpers (or into
+ * the blade's GPU memory, peer to peer), and completions written to CQ rings one PCIe crossing after the NIC
+ * decides them. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ const struct hinic_mr *hinic_mr_check(const struct hinic *nic, uint32_t key, uin
 bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what)
 {
     struct vdc_error err;
+    const struct vdc_peer_memory *peer = vdc_guest_peer_memory(nic->guest, addr, length);
+    if (peer != NULL) {
+        peer->read(peer->owner, addr, dst, length);
+        return true;
+    }
     if (vdc_guest_read(&nic->guest->memory, addr, dst, length, what, &err))
         return true;
     hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);
@@ -56,6 +62,11 @@ bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what)
 {
     struct vdc_error err;
+    const struct vdc_peer_memory *peer = vdc_guest_peer_memory(nic->guest, addr, length);
+    if (peer != NULL) {
+        peer->write(peer->owner, addr, src, length);
+        return true;
+    }
     if (vdc_guest_write(&nic->guest->memory, addr, src, length, what, &err))
         return true;
     hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);

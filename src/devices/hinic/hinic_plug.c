@@ -17,7 +17,7 @@ struct hinic_config {
     uint64_t pcie_generation, pcie_lanes;
     unsigned pcie_layout; /* enum vdc_pcie_layout */
     vdc_time pcie_latency, processing, rnr_delay;
-    uint64_t mtu, priority;
+    uint64_t mtu, priority, root_complex_p2p_rate;
 };
 
 #define FIELD(member) offsetof(struct hinic_config, member)
@@ -41,6 +41,10 @@ static const struct vdc_key hinic_keys[] = {
      .doc = "Largest path MTU the NIC accepts (256, 512, 1024, 2048 or 4096 bytes); QPs choose theirs."},
     {"nic.priority", VDC_KEY_COUNT, FIELD(priority), "3", 0, 7,
      .doc = "Default 802.1Q priority of RDMA traffic (a QP may choose another)."},
+    {"nic.root_complex_p2p_rate", VDC_KEY_RATE, FIELD(root_complex_p2p_rate), "50Gbps", 1000000, UINT64_C(1000000000000),
+     .doc = "Rate of the NIC's DMA reads of the blade's GPU memory (GPUDirect RDMA) when NIC and GPU are not both "
+            "behind the PCIe switch (nic.pcie_layout, gpu.pcie_layout), so that the reads cross the root complex, "
+            "where peer-to-peer reads are slow on most hosts; behind the switch they go at the NIC's link rate."},
 };
 
 static bool wanted(const void *config)
@@ -72,6 +76,7 @@ static void *attach(const struct vdc_device_env *env, const void *config, struct
     params.rnr_delay = c->rnr_delay;
     params.mtu = (uint32_t)c->mtu;
     params.priority = (uint8_t)c->priority;
+    params.root_complex_p2p_rate = c->root_complex_p2p_rate;
     params.pcie_switch_port = c->pcie_layout == VDC_PCIE_BEHIND_SWITCH ? 0 : -1;
     params.cause_mask = UINT64_C(1) << env->cause_bit;
     struct hinic *nic = hinic_create(env->guest, env->fabric, nodes[env->rank], env->mmio_base, &params, gids,

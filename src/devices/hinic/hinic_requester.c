@@ -200,7 +200,11 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
             return NULL;
         }
         vdc_time now = hinic_now(nic);
-        nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) + hinic_pcie_transfer(nic, payload);
+        if (payload > 0) /* a zero-length request names no memory region */
+            nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) +
+                               hinic_dma_read_time(nic, hinic_mr_physical(mr, w->local_addr + done), payload);
+        else if (nic->dma_free_at < now)
+            nic->dma_free_at = now;
         if (fabric_opcode_headers(op) >= FABRIC_RETH && op != FABRIC_OP_WRITE_LAST_IMM) {
             p->rdma->va = w->remote_addr;
             p->rdma->rkey = w->rkey;

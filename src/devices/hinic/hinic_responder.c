@@ -443,7 +443,8 @@ struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port
     p->aeth_syndrome = AETH_ACK;
     if (payload > 0 && !hinic_dma_read(nic, job->physical, p->rdma->data, payload, "read response data"))
         memset(p->rdma->data, 0, payload); /* the MR was checked; only a vanished mapping gets here */
-    nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) + hinic_pcie_transfer(nic, payload);
+    nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) +
+                       hinic_dma_read_time(nic, job->physical, payload);
     if (cfg->dcqcn.enabled && qp->cc.rate < port->rate)
         qp->next_send_at = now + (fabric_wire_bits(p->frame_bytes) * VDC_SEC + qp->cc.rate - 1) / qp->cc.rate;
     job->psn++;
