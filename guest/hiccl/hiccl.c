@@ -285,6 +285,20 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
     return comm_create("hicclCommInitRank", gpu, comm_id, rank, nranks, places, out);
 }
 
+hicclResult_t hicclCommInitFabric(hicclComm_t *comm)
+{
+    struct gpu_device *gpu;
+    struct higpu_info info = {0};
+    hicclUniqueId id;
+    hicclResult_t r = blade_gpu("hicclCommInitFabric", &gpu, &info);
+    int rank = (int)info.hilink_place, nranks = info.hilink_gpus > 1 ? (int)info.hilink_gpus : 1;
+    if (r == hicclSuccess)
+        r = rank == 0 ? hicclGetUniqueId(&id) : hicclRecvUniqueId(&id);
+    if (r == hicclSuccess && rank == 0)
+        r = hicclSendUniqueId(&id, nranks);
+    return r == hicclSuccess ? hicclCommInitRank(comm, nranks, id, rank) : r;
+}
+
 /* Every rank of `comm` calls it: each tells every other its color and key, and those of a color form a new
  * communicator, ranked by key (then by their rank in `comm`), as ncclCommSplit. */
 hicclResult_t hicclCommSplit(hicclComm_t comm, int color, int key, hicclComm_t *newcomm, const void *config)

@@ -57,6 +57,9 @@ hicclResult_t hicclGetUniqueId(hicclUniqueId *id);
  * them receives it. */
 hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks);
 hicclResult_t hicclRecvUniqueId(hicclUniqueId *id);
+/* Every GPU of the blade's HiLink fabric in one communicator, rank = its place (every guest calls it): rank 0 makes
+ * the id and mails it to the others, as an MPI job's ranks would broadcast it before hicclCommInitRank. */
+hicclResult_t hicclCommInitFabric(hicclComm_t *comm);
 /* Joins the communicator `id` as `rank` of `nranks`, on the blade's GPU: ranks are the places of the GPUs of its
  * HiLink fabric, in order, and form a ring; every rank must call it. */
 hicclResult_t hicclCommInitRank(hicclComm_t *comm, int nranks, hicclUniqueId id, int rank);

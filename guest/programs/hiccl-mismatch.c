@@ -1,6 +1,6 @@
 /* hiccl-mismatch [p2p | count]: ranks that disagree, as a collective that hangs in a real job: rank 0 broadcasts 1 000
  * floats while the others all-reduce them. Rank 0's broadcast ends; the others' AllReduce waits for slots rank 0
- * never sends until gpu.kernel_timeout stops it, and each of them reports what its channels were waiting for
+ * never sends until gpu.hang_timeout stops it, and each of them reports what its channels were waiting for
  * (hicclCommGetAsyncError) and exits 1. With `p2p`: rank 0 sends 1 000 floats to rank 1 once, rank 1 receives
  * twice; its second receive waits in the same way. With `count`: every rank all-reduces, rank 0 1 000 floats, the
  * others 100 000 (with NCCL_ALGO=Tree the chain's ranks below rank 0 wait for the chunks it never sends down). A rank whose collective failed aborts its communicator. */
@@ -19,23 +19,13 @@ static int first_word_is(const char *word)
 int main(void);
 int main(void)
 {
-    int status;
-    struct gpu_device *gpu = vdc_gpu_open(0, &status);
-    struct higpu_info info;
-    if (gpu == NULL || gpu_query(gpu, &info) != GPU_SUCCESS || info.hilink_gpus < 2) {
-        printf("hiccl-mismatch: no GPU on a HiLink fabric with peers\n");
-        return 1;
-    }
-    int rank = (int)info.hilink_place, nranks = (int)info.hilink_gpus;
-    hicclUniqueId id;
     hicclComm_t comm;
-    hicclResult_t r = rank == 0 ? hicclGetUniqueId(&id) : hicclRecvUniqueId(&id);
-    if (r == hicclSuccess && rank == 0)
-        r = hicclSendUniqueId(&id, nranks);
-    if (r == hicclSuccess)
-        r = hicclCommInitRank(&comm, nranks, id, rank);
+    int rank = 0;
     uint64_t count = 1000, buffer;
-    if (r != hicclSuccess || gpu_malloc(gpu, &buffer, count * 4 * 100) != GPU_SUCCESS) {
+    hicclResult_t r = hicclCommInitFabric(&comm);
+    if (r == hicclSuccess)
+        hicclCommUserRank(comm, &rank);
+    if (r != hicclSuccess || gpu_malloc(hicclCommGpu(comm), &buffer, count * 4 * 100) != GPU_SUCCESS) {
         printf("hiccl-mismatch: set-up: %s: %s\n", hicclGetErrorString(r), hicclGetLastError(NULL));
         return 1;
     }

@@ -41,23 +41,14 @@ static int all_reduce_and_check(struct gpu_device *gpu, hicclComm_t comm, int32_
 int main(void);
 int main(void)
 {
-    int status;
-    struct gpu_device *gpu = vdc_gpu_open(0, &status);
-    struct higpu_info info;
-    if (gpu == NULL || gpu_query(gpu, &info) != GPU_SUCCESS || info.hilink_gpus < 2) {
-        printf("hiccl-split: no GPU on a HiLink fabric with peers\n");
-        return 1;
-    }
-    int rank = (int)info.hilink_place, nranks = (int)info.hilink_gpus;
-    hicclUniqueId id;
     hicclComm_t world, half, alone;
-    hicclResult_t r = rank == 0 ? hicclGetUniqueId(&id) : hicclRecvUniqueId(&id);
-    if (r == hicclSuccess && rank == 0)
-        r = hicclSendUniqueId(&id, nranks);
-    if (r == hicclSuccess)
-        r = hicclCommInitRank(&world, nranks, id, rank);
+    hicclResult_t r = hicclCommInitFabric(&world);
     if (r != hicclSuccess)
         return failed("init", r, NULL);
+    int rank, nranks;
+    hicclCommUserRank(world, &rank);
+    hicclCommCount(world, &nranks);
+    struct gpu_device *gpu = hicclCommGpu(world);
     if ((r = hicclCommSplit(world, rank % 2, -rank, &half, NULL)) != hicclSuccess)
         return failed("split by parity", r, world);
     int half_rank, half_count;
