@@ -118,17 +118,23 @@ bool vdc_guest_add_peer_memory(struct vdc_guest *g, const struct vdc_peer_memory
     return true;
 }
 
-const struct vdc_peer_memory *vdc_guest_peer_memory(const struct vdc_guest *g, uint64_t addr, uint64_t length)
+const struct vdc_peer_memory *vdc_guest_peer_window(const struct vdc_guest *g, uint64_t addr, uint64_t length)
 {
     uint64_t end;
     if (__builtin_add_overflow(addr, length, &end))
         return NULL;
     for (uint32_t i = 0; i < g->peer_memory_count; i++) {
         const struct vdc_peer_memory *m = &g->peer_memory[i];
-        if (addr >= m->base && end <= m->base + m->size && m->valid(m->owner, addr, length))
+        if (addr >= m->base && end <= m->base + m->size)
             return m;
     }
     return NULL;
+}
+
+const struct vdc_peer_memory *vdc_guest_peer_memory(const struct vdc_guest *g, uint64_t addr, uint64_t length)
+{
+    const struct vdc_peer_memory *m = vdc_guest_peer_window(g, addr, length);
+    return m != NULL && m->valid(m->owner, addr, length) ? m : NULL;
 }
 
 void vdc_guest_raise(struct vdc_guest *g, uint64_t causes)

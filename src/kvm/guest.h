@@ -96,6 +96,8 @@ void vdc_guest_describe_end(const struct vdc_guest *g, char *buf, size_t size);
 
 /* A device's memory made reachable by the blade's other devices (false when the blade has no room for more). */
 bool vdc_guest_add_peer_memory(struct vdc_guest *g, const struct vdc_peer_memory *m);
+/* The device memory whose window holds all of [addr, addr + length), allocated or not; NULL when none does. */
+const struct vdc_peer_memory *vdc_guest_peer_window(const struct vdc_guest *g, uint64_t addr, uint64_t length);
 /* The device memory holding all of [addr, addr + length), allocated there; NULL when none does. */
 const struct vdc_peer_memory *vdc_guest_peer_memory(const struct vdc_guest *g, uint64_t addr, uint64_t length);
 

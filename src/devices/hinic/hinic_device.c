@@ -45,7 +45,8 @@ vdc_time hinic_pcie_transfer(const struct hinic *nic, uint64_t bytes)
 
 vdc_time hinic_dma_read_time(const struct hinic *nic, uint64_t addr, uint64_t bytes)
 {
-    const struct vdc_peer_memory *peer = vdc_guest_peer_memory(nic->guest, addr, bytes);
+    /* The window alone: the read itself has checked the range (per packet, so not again here). */
+    const struct vdc_peer_memory *peer = vdc_guest_peer_window(nic->guest, addr, bytes);
     if (peer == NULL || (peer->behind_switch && nic->params.pcie_switch_port >= 0))
         return hinic_pcie_transfer(nic, bytes);
     uint64_t rate = nic->params.root_complex_p2p_rate < nic->pcie_bandwidth ? nic->params.root_complex_p2p_rate
