@@ -255,9 +255,9 @@ guest_pins() {
   if [ "$(grep -A9 -F "P2P=Enabled Latency (P2P Writes)" "$tmp/out" | grep -o ' 0\.69' | wc -l)" = 56 ]; then pass; else
     fail "rack8-p2p: not every pair's one-way latency is 0.69 us"; fi
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
-  ONCE=1 pin_run pin-rack8-perftest 0 14d8c9ac69d4e807 scenarios/rack8-perftest.yaml
+  ONCE=1 pin_run pin-rack8-perftest 0 b542c42465d46583 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"
-  has pin-rack8-perftest "hinic      blade0: 410650 packets sent, 410650 received, 0 retransmitted; 2350 completions, 0 in error; 0 guest errors"
+  has pin-rack8-perftest "hinic      blade0: 410650 packets sent, 8050 received, 0 retransmitted; 2350 completions, 0 in error; 0 guest errors"
   has pin-rack8-perftest "guests     8 of 8 exited with 0"
   # send_lat of docs/hinic.md: 200 ns exits between two guests, 4.42 us.
   ONCE=1 pin_run pin-send-lat 0 da35bf192cb4bd2f \
@@ -270,7 +270,7 @@ guest_pins() {
   # GPUDirect RDMA (docs/hinic.md): perftest --use_cuda, both buffers in the blades' GPU memory. Behind the PCIe
   # switch the NIC reads the GPU at its link rate (the host-memory figure); across the root complex at
   # nic.root_complex_p2p_rate (50 Gbit/s). The receiver copies what landed out of its GPU and checks every byte.
-  ONCE=1 pin_run pin-gpudirect 0 1ef78e81c208852a scenarios/rack8-perftest.yaml --set guests.count=2 \
+  ONCE=1 pin_run pin-gpudirect 0 ce73b1a30ace8732 scenarios/rack8-perftest.yaml --set guests.count=2 \
     --set guests.gpu=true --set "guests.args=write_bw -s 65536 -n 200 --use_cuda --report_gbits"
   has pin-gpudirect "[   0.001113863] blade0:  65536      200              97.24              97.24              0.185469"
   has pin-gpudirect "guests     2 of 2 exited with 0"

@@ -29,6 +29,9 @@ struct hinic_params {
     /* Rate of its DMA reads of another device's memory (GPUDirect RDMA) when the two are not both under the
      * blade's PCIe switch, so that the reads cross the root complex (bit/s). */
     uint64_t root_complex_p2p_rate;
+    /* A SEND or WRITE packet asks for an ACK (BTH AckReq) when it ends its message or when this many packets of the
+     * QP have gone without one; 1 asks on every packet. */
+    uint32_t ack_request_interval;
 };
 
 void hinic_params_defaults(struct hinic_params *p);

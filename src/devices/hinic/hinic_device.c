@@ -29,6 +29,7 @@ void hinic_params_defaults(struct hinic_params *p)
         .mtu = 4096,
         .priority = 3,
         .root_complex_p2p_rate = UINT64_C(50000000000), /* 50 Gbit/s */
+        .ack_request_interval = 64, /* Linux's software RoCE (rxe): RXE_MAX_PKT_PER_ACK */
         .cause_mask = UINT64_C(1) << vdc_device_named("hinic")->cause_bit,
     };
 }

@@ -85,6 +85,7 @@ struct hinic_qp {
     uint32_t send_offset;          /* its PSNs already sent (packets, or for a READ, 0 until the request went) */
     uint32_t assign_psn;           /* first PSN of the next WQE fetched */
     uint32_t acked_psn;            /* oldest PSN not acknowledged (PSNs are kept 32-bit; 24 on the wire) */
+    uint32_t unrequested_acks;     /* SEND/WRITE packets sent since the last one that asked for an ACK */
     vdc_time last_progress;        /* the retransmit timer runs from here */
     uint32_t retries_left;
     uint32_t timer_epoch;

@@ -17,7 +17,7 @@ struct hinic_config {
     uint64_t pcie_generation, pcie_lanes;
     unsigned pcie_layout; /* enum vdc_pcie_layout */
     vdc_time pcie_latency, processing, rnr_delay;
-    uint64_t mtu, priority, root_complex_p2p_rate;
+    uint64_t mtu, priority, root_complex_p2p_rate, ack_request_interval;
 };
 
 #define FIELD(member) offsetof(struct hinic_config, member)
@@ -45,6 +45,9 @@ static const struct vdc_key hinic_keys[] = {
      .doc = "Rate of the NIC's DMA reads of the blade's GPU memory (GPUDirect RDMA) when NIC and GPU are not both "
             "behind the PCIe switch (nic.pcie_layout, gpu.pcie_layout), so that the reads cross the root complex, "
             "where peer-to-peer reads are slow on most hosts; behind the switch they go at the NIC's link rate."},
+    {"nic.ack_request_interval", VDC_KEY_COUNT, FIELD(ack_request_interval), "64", 1, 1 << 20,
+     .doc = "A SEND or WRITE packet asks the responder for an ACK (BTH AckReq) when it ends its message or when this "
+            "many packets of its QP went without asking, as Linux's software RoCE does (64); 1 asks on every packet."},
 };
 
 static bool wanted(const void *config)
@@ -77,6 +80,7 @@ static void *attach(const struct vdc_device_env *env, const void *config, struct
     params.mtu = (uint32_t)c->mtu;
     params.priority = (uint8_t)c->priority;
     params.root_complex_p2p_rate = c->root_complex_p2p_rate;
+    params.ack_request_interval = (uint32_t)c->ack_request_interval;
     params.pcie_switch_port = c->pcie_layout == VDC_PCIE_BEHIND_SWITCH ? 0 : -1;
     params.cause_mask = UINT64_C(1) << env->cause_bit;
     struct hinic *nic = hinic_create(env->guest, env->fabric, nodes[env->rank], env->mmio_base, &params, gids,

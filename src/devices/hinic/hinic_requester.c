@@ -211,6 +211,13 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
             p->rdma->dma_length = w->length;
         }
         p->rdma->immediate = w->immediate;
+        /* Asking at a message's end completes it; asking every so often bounds how much a lost ACK or a
+         * go-back-N rewind has to send again. */
+        if (index + 1 == slot->psn_count || ++qp->unrequested_acks >= nic->params.ack_request_interval) {
+            p->ack_request = true;
+            qp->unrequested_acks = 0;
+        } else
+            p->ack_request = false;
         qp->send_offset++;
     }
     if (qp->send_offset >= slot->psn_count) {
