@@ -17,8 +17,10 @@ endif
 DEPFLAGS := -MMD -MP
 
 LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm \
-              $(shell pkg-config --libs simgrid 2>/dev/null || echo -lsimgrid) \
               $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
+# SimGrid is loaded when a platform is imported, not linked (src/fabric/simgrid_api.h): its SONAME, found here.
+SIMGRID_LIBRARY := $(shell objdump -p $$(pkg-config --variable=libdir simgrid 2>/dev/null)/libsimgrid.so 2>/dev/null \
+                     | awk '/SONAME/ {print $$2}')
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SRC      := $(sort $(shell find src -name '*.c' -o -name '*.S'))
@@ -105,6 +107,8 @@ endif
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/obj/src/fabric/simgrid_api.o: CFLAGS += $(if $(SIMGRID_LIBRARY),-DVDC_SIMGRID_LIBRARY='"$(SIMGRID_LIBRARY)"')
 
 # The host tests of the guest verbs library and the perftest program compile guest sources and headers.
 GUEST_CHECK_OBJ := $(addprefix $(BUILD)/obj/check/,rigs/guest_host.o devices/check_guest_verbs.o devices/check_guest_perftest.o)

@@ -5,16 +5,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <simgrid/forward.h>
+#include "fabric/simgrid_api.h"
 
 /* More hosts would make the all-pairs route listing too large (n^2 routes). */
 #define SIMGRID_IMPORT_MAX_HOSTS 1024
 
-/* Starts SimGrid with `options` ("--cfg=..." arguments; its log shows errors only), loads the platform and seals
- * it, which is when zones compute their routes. Aborts the child on a bad platform, as SimGrid does. */
-void fabric_simgrid_child_start(const char *path, const char *const *options, size_t option_count);
+/* Loads SimGrid's library, starts it with `options` ("--cfg=..." arguments; its log shows errors only), loads the
+ * platform and seals it, which is when zones compute their routes. Aborts the child on a bad platform, as SimGrid
+ * does. The API, or NULL after writing an error line to `out` when the library cannot be loaded. */
+const struct simgrid_api *fabric_simgrid_child_start(FILE *out, const char *path, const char *const *options,
+                                                     size_t option_count);
 
-/* The platform's hosts sorted by name: host i here is node i of the imported topology. Malloc'd. */
+/* The platform's hosts sorted by name (after fabric_simgrid_child_start): host i here is node i of the imported
+ * topology. Malloc'd. */
 sg_host_t *fabric_simgrid_child_sorted_hosts(size_t *count);
 
 /* Child body: writes the platform as

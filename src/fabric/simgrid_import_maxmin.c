@@ -7,13 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <simgrid/actor.h>
-#include <simgrid/engine.h>
-#include <simgrid/host.h>
-#include <simgrid/link.h>
-#include <simgrid/mailbox.h>
-#include <simgrid/semaphore.h>
-
 #include "fabric/simgrid_import_child.h"
 #include "fabric/simgrid_import_process.h"
 
@@ -47,41 +40,44 @@ struct transfer {
     double first_chunk_arrival;
 };
 
+/* The API for the actors (a child process runs one set of transfers). */
+static const struct simgrid_api *sg;
+
 static void sender(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    struct transfer *t = sg_actor_self_get_data();
-    sg_actor_daemonize(sg_actor_self()); /* killed when the controller is done */
-    sg_mailbox_put(t->mailbox, t, MEASURE_BYTES);
-    t->first_chunk_arrival = simgrid_get_clock();
-    sg_sem_release(t->run->measured);
-    sg_mailbox_put(t->mailbox, t, KEEP_ALIVE_BYTES);
+    struct transfer *t = sg->actor_self_get_data();
+    sg->actor_daemonize(sg->actor_self()); /* killed when the controller is done */
+    sg->mailbox_put(t->mailbox, t, MEASURE_BYTES);
+    t->first_chunk_arrival = sg->get_clock();
+    sg->sem_release(t->run->measured);
+    sg->mailbox_put(t->mailbox, t, KEEP_ALIVE_BYTES);
     t->run->keep_alive_ended = true;
 }
 
 static void receiver(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    struct transfer *t = sg_actor_self_get_data();
-    sg_actor_daemonize(sg_actor_self());
+    struct transfer *t = sg->actor_self_get_data();
+    sg->actor_daemonize(sg->actor_self());
     for (;;)
-        sg_mailbox_get(t->mailbox);
+        sg->mailbox_get(t->mailbox);
 }
 
 /* The only actor that is not a daemon: the simulation ends when it has seen every first chunk arrive. */
 static void controller(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    struct transfer_run *run = sg_actor_self_get_data();
+    struct transfer_run *run = sg->actor_self_get_data();
     for (size_t i = 0; i < run->pair_count; i++)
-        sg_sem_acquire(run->measured);
+        sg->sem_acquire(run->measured);
 }
 
 static void start_actor(const char *name, sg_host_t host, void (*code)(int, char **), void *data)
 {
-    sg_actor_t actor = sg_actor_init(name, host);
-    sg_actor_set_data(actor, data);
-    sg_actor_start_(actor, code, 0, NULL);
+    sg_actor_t actor = sg->actor_init(name, host);
+    sg->actor_set_data(actor, data);
+    sg->actor_start(actor, code, 0, NULL);
 }
 
 /* Child body: writes "rate I RATE" (bit/s, hex float) for each pair, then "end". */
@@ -95,8 +91,10 @@ static void run_transfers(FILE *out, const void *arg)
         "--cfg=contexts/factory:thread",
 #endif
     };
-    fabric_simgrid_child_start(request->path, options, sizeof options / sizeof options[0]);
-    size_t host_count, link_count = sg_link_count();
+    sg = fabric_simgrid_child_start(out, request->path, options, sizeof options / sizeof options[0]);
+    if (sg == NULL)
+        return;
+    size_t host_count, link_count = sg->link_count();
     sg_host_t *hosts = fabric_simgrid_child_sorted_hosts(&host_count);
     for (size_t i = 0; i < request->pair_count; i++) {
         for (int end = 0; end < 2; end++) {
@@ -107,20 +105,20 @@ static void run_transfers(FILE *out, const void *arg)
             }
         }
     }
-    sg_link_t *links = sg_link_list();
+    sg_link_t *links = sg->link_list();
     for (size_t i = 0; i < link_count; i++)
-        sg_link_set_latency(links[i], 0.0);
-    struct transfer_run run = {.pair_count = request->pair_count, .measured = sg_sem_init(0)};
+        sg->link_set_latency(links[i], 0.0);
+    struct transfer_run run = {.pair_count = request->pair_count, .measured = sg->sem_init(0)};
     struct transfer *transfers = calloc(request->pair_count, sizeof *transfers);
     for (size_t i = 0; i < request->pair_count; i++) {
         char name[48];
         snprintf(name, sizeof name, "vdc-transfer-%zu", i);
-        transfers[i] = (struct transfer){&run, sg_mailbox_by_name(name), 0.0};
+        transfers[i] = (struct transfer){&run, sg->mailbox_by_name(name), 0.0};
         start_actor("sender", hosts[request->pairs[i][0]], sender, &transfers[i]);
         start_actor("receiver", hosts[request->pairs[i][1]], receiver, &transfers[i]);
     }
     start_actor("controller", hosts[request->pairs[0][0]], controller, &run);
-    simgrid_run();
+    sg->run();
     if (run.keep_alive_ended) {
         fputs("error the transfer rates are too far apart to measure (over a factor of 10^9)\n", out);
         return;
