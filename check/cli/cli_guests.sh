@@ -204,6 +204,17 @@ guest_pins() {
   has pin-hiccl-split "[   0.000417320] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
   has pin-hiccl-split "[   0.000437580] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
   has pin-hiccl-split "[   0.000513107] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
+  # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
+  # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
+  # 1, whose all-reduce waits for it, while domain 0 finishes.
+  pin_run pin-hilink-domains 0 12eed3fca472244f scenarios/rack8-allreduce.yaml --set guests.count=4 \
+    --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
+  has pin-hilink-domains "[   0.000193099] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
+  has pin-hilink-domains "[   0.000346250] blade2:          256            64     float     sum      -1     9.78    0.03    0.03      0     7.65    0.03    0.03      0"
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
+    --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
+  then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
     >"$tmp/out" 2>&1

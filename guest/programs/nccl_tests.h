@@ -521,9 +521,10 @@ int main(void)
                (unsigned long long)b.o.max_bytes,
                (unsigned long long)(b.o.step_bytes ? b.o.step_bytes : b.o.factor), b.o.step_bytes ? "bytes" : "factor",
                b.o.warmup, b.o.iters, b.o.check);
+        /* The ranks are the places of this GPU's HiLink domain, whose guests are consecutive from this one. */
         for (int k = 0; k < b.nranks; k++)
-            printf("#  Rank %2d Group  0 Pid %6d on %10s%d device  0 [0000:%02x:00] %s\n", k, 1, "blade", k, k + 1,
-                   info.name);
+            printf("#  Rank %2d Group  0 Pid %6d on %10s%u device  0 [0000:%02x:00] %s\n", k, 1, "blade",
+                   vdc_rank() - info.hilink_place + (uint32_t)k, k + 1, info.name);
         printf("#\n#%61s%35s\n", "out-of-place", "in-place");
         printf("#%11s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n", "size", "count", "type", "redop",
                "root", "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong");

@@ -22,7 +22,8 @@ struct vdc_device_env {
     struct vdc_sim *sim;
     struct vdc_guest *guest;
     struct fabric *fabric;      /* the scenario's packet fabric; NULL when it has none */
-    struct hilink *hilink;      /* the GPUs' peer fabric, GPU `rank` at place `rank`; NULL when there is none */
+    struct hilink *hilink;      /* the peer fabric of the GPU's HiLink domain; NULL when there is none */
+    uint32_t hilink_place;      /* the GPU's place on it */
     uint32_t rank, ranks;       /* this guest's rank among the scenario's `ranks` guests */
     uint64_t mmio_base;         /* its register window in the guest's MMIO area */
     unsigned cause_bit;         /* the simctl cause its completions raise */

@@ -113,7 +113,8 @@ static bool attach_devices(struct vdc_guest *g, void *context, struct vdc_error 
             .sim = set->sim,
             .guest = g,
             .fabric = set->fabric,
-            .hilink = set->hilink,
+            .hilink = set->hilinks != NULL ? set->hilinks[rank / set->hilink_domain_gpus] : NULL,
+            .hilink_place = set->hilinks != NULL ? rank % set->hilink_domain_gpus : 0,
             .rank = rank,
             .ranks = set->ranks,
             .mmio_base = slot->mmio_base,
@@ -169,9 +170,16 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
     set->devices = vdc_xcalloc((size_t)count * vdc_device_count, sizeof *set->devices);
     if (uses_hilink(sc)) {
-        set->hilink = vdc_hilink_build(sim, sc, count, err);
-        if (set->hilink == NULL && err->text[0] != '\0')
-            return false;
+        uint32_t per = vdc_hilink_domain_gpus(sc, count), domains = (count + per - 1) / per;
+        set->hilink_domain_gpus = per;
+        set->hilinks = vdc_xcalloc(domains, sizeof *set->hilinks);
+        set->hilink_domains = domains;
+        for (uint32_t d = 0; d < domains; d++) {
+            uint32_t gpus = count - d * per < per ? count - d * per : per;
+            set->hilinks[d] = vdc_hilink_build(sim, sc, gpus, d, err);
+            if (set->hilinks[d] == NULL && err->text[0] != '\0')
+                return false;
+        }
     }
     for (uint32_t rank = 0; rank < count; rank++) {
         char name[32];
@@ -198,7 +206,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
         if (!vdc_guest_create(&set->guests[rank], sim, VDC_IDS_GUEST_BASE + rank, &config, set->program, size, err))
             return false;
     }
-    if (!vdc_hilink_setup_faults(set->hilink, sc, count, err))
+    if (!vdc_hilink_setup_faults(set->hilinks, sc, count, err))
         return false;
     return true;
 }
@@ -297,7 +305,9 @@ void vdc_guest_set_free(struct vdc_guest_set *set)
         }
     }
     free(set->devices);
-    hilink_free(set->hilink);
+    for (uint32_t d = 0; d < set->hilink_domains; d++)
+        hilink_free(set->hilinks[d]);
+    free(set->hilinks);
     for (uint32_t i = 0; i < set->count; i++)
         vdc_guest_destroy(&set->guests[i]);
     free(set->guests);

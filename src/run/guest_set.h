@@ -17,7 +17,9 @@ struct vdc_guest_set {
     uint32_t count;
     uint8_t *program;
     struct fabric *fabric;         /* the devices' packet fabric, or NULL */
-    struct hilink *hilink;         /* the GPUs' peer fabric, or NULL */
+    struct hilink **hilinks;       /* the GPUs' peer fabric of each HiLink domain (NULL: none there), or NULL */
+    uint32_t hilink_domains;
+    uint32_t hilink_domain_gpus;   /* GPUs per domain: guest r's GPU is place r mod this of domain r / this */
     const struct vdc_scenario *scenario;
     uint32_t ranks;                /* guests the scenario asks for (count grows as they are created) */
     uint32_t ended;

@@ -13,6 +13,7 @@
 
 struct hilink_config {
     bool enabled;
+    uint64_t domain_gpus;
     uint64_t links_per_gpu, planes, header_bytes, credits, link_rate;
     vdc_time link_latency, switch_latency;
 };
@@ -23,6 +24,10 @@ static const struct vdc_key hilink_keys[] = {
     {"hilink.enabled", VDC_KEY_BOOL, FIELD(enabled), "true",
      .doc = "The guests' GPUs (guests.gpu) share one HiLink fabric, an NVSwitch-like peer fabric (docs/hilink.md), "
             "when there are 2 to 64 of them: GPU peer memory, copies to peers and kernels' stores to peers."},
+    {"hilink.domain_gpus", VDC_KEY_COUNT, FIELD(domain_gpus), "0", 0, HILINK_MAX_GPUS,
+     .doc = "GPUs per HiLink domain (an NVLink domain: a rack's GPUs on their own switch planes): guest r's GPU is "
+            "place r mod N of domain r / N, and GPUs of different domains reach each other only through the "
+            "network. 0: all of the guests' GPUs in one domain."},
     {"hilink.links_per_gpu", VDC_KEY_COUNT, FIELD(links_per_gpu), "18", 1, HILINK_MAX_LINKS,
      .doc = "Links from each GPU to the switch planes (NVLink 4 on H100/H200 SXM: 18)."},
     {"hilink.planes", VDC_KEY_COUNT, FIELD(planes), "1", 1, HILINK_MAX_PLANES,
@@ -50,13 +55,25 @@ void vdc_hilink_add_keys(void)
     key_group = vdc_keys_add_group(&group);
 }
 
-struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *sc, uint32_t gpus,
+uint32_t vdc_hilink_domain_gpus(const struct vdc_scenario *sc, uint32_t gpus)
+{
+    const struct hilink_config *c = vdc_scenario_group(sc, key_group);
+    return c->domain_gpus != 0 && c->domain_gpus < gpus ? (uint32_t)c->domain_gpus : gpus;
+}
+
+struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *sc, uint32_t gpus, uint32_t domain,
                                 struct vdc_error *err)
 {
     err->text[0] = '\0';
     const struct hilink_config *c = vdc_scenario_group(sc, key_group);
     if (!c->enabled || gpus < 2 || gpus > HILINK_MAX_GPUS)
         return NULL;
+    /* Each domain's ports and planes take a block of the HiLink id range big enough for the largest fabric. */
+    uint32_t per_domain = HILINK_MAX_GPUS + HILINK_MAX_PLANES;
+    if ((uint64_t)(domain + 1) * per_domain > VDC_IDS_HILINK_COUNT)
+        return vdc_fail(err, "hilink.domain_gpus: %u domains or more; vdc runs at most %u, so raise "
+                             "hilink.domain_gpus or lower guests.count", domain + 1, VDC_IDS_HILINK_COUNT / per_domain),
+               NULL;
     struct hilink_params p = {
         .gpus = gpus,
         .links_per_gpu = (uint32_t)c->links_per_gpu,
@@ -69,11 +86,11 @@ struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *
     };
     if (!hilink_params_validate(&p, err))
         return NULL;
-    return hilink_create(sim, &p, VDC_IDS_HILINK_BASE, err);
+    return hilink_create(sim, &p, VDC_IDS_HILINK_BASE + domain * per_domain, err);
 }
 
-/* The place of the GPU of guest `name` (bladeN, N < gpus), or gpus when it is none. */
-static uint32_t place_of_guest(const char *name, uint32_t gpus)
+/* The rank of guest `name` (bladeN, N < gpus), or gpus when it is none. */
+static uint32_t rank_of_guest(const char *name, uint32_t gpus)
 {
     size_t digits = strlen(name) > 5 ? strspn(name + 5, "0123456789") : 0;
     if (strncmp(name, "blade", 5) != 0 || digits == 0 || digits > 5 || name[5 + digits] != '\0' ||
@@ -83,8 +100,10 @@ static uint32_t place_of_guest(const char *name, uint32_t gpus)
     return place < gpus ? (uint32_t)place : gpus;
 }
 
-bool vdc_hilink_setup_faults(struct hilink *h, const struct vdc_scenario *sc, uint32_t gpus, struct vdc_error *err)
+bool vdc_hilink_setup_faults(struct hilink *const *domains, const struct vdc_scenario *sc, uint32_t gpus,
+                             struct vdc_error *err)
 {
+    uint32_t domain_gpus = gpus ? vdc_hilink_domain_gpus(sc, gpus) : 1;
     struct vdc_fault_list list;
     if (!vdc_fault_list_parse(sc->faults.schedule, 1, &list, err))
         return vdc_fail_prefix(err, "faults.schedule");
@@ -93,15 +112,16 @@ bool vdc_hilink_setup_faults(struct hilink *h, const struct vdc_scenario *sc, ui
         const struct vdc_fault_entry *e = &list.items[i];
         if (e->action != VDC_FAULT_HILINK_DOWN && e->action != VDC_FAULT_HILINK_UP)
             continue;
-        uint32_t place = place_of_guest(e->target, gpus);
-        if (h == NULL)
+        uint32_t rank = rank_of_guest(e->target, gpus);
+        struct hilink *h = domains != NULL && rank < gpus ? domains[rank / domain_gpus] : NULL;
+        if (domains == NULL || (rank < gpus && h == NULL))
             ok = vdc_fail(err, "faults.schedule: entry %u ('%s'): there is no HiLink fabric (it needs hilink.enabled "
                                "and 2 to 64 guests with guests.gpu)", e->number, e->text);
-        else if (place == gpus)
+        else if (rank == gpus)
             ok = vdc_fail(err, "faults.schedule: entry %u ('%s'): '%s' is no guest's GPU on HiLink; expected blade0 "
                                "to blade%u", e->number, e->text, e->target, gpus - 1);
         else
-            hilink_schedule_port_state(h, place, e->at, e->action == VDC_FAULT_HILINK_UP);
+            hilink_schedule_port_state(h, rank % domain_gpus, e->at, e->action == VDC_FAULT_HILINK_UP);
     }
     vdc_fault_list_free(&list);
     return ok;

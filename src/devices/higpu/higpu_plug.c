@@ -110,7 +110,7 @@ static void *attach(const struct vdc_device_env *env, const void *config, struct
     if (!params_of(config, env->cause_bit, &params, err))
         return NULL;
     if (env->hilink != NULL) {
-        params.place = env->rank;
+        params.place = env->hilink_place;
         params.hilink_gpus = hilink_get_params(env->hilink)->gpus;
         params.hilink_latency = hilink_get_params(env->hilink)->link_latency;
     }
