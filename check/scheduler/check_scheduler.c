@@ -152,6 +152,47 @@ START_TEST(queue_handles_extreme_times)
 }
 END_TEST
 
+START_TEST(queue_takes_events_before_the_last_taken)
+{
+    /* The simulator never schedules into the past, but the queue orders whatever it is given: events pushed after
+     * some were taken, earlier than those, still come out in key order (the late set re-buckets around them). */
+    struct vdc_event_queue q;
+    vdc_event_queue_init(&q);
+    struct vdc_event ev = {0}, got;
+    for (uint64_t i = 0; i < 64; i++) {
+        ev.time = 1000 + 10 * i;
+        ev.order = i;
+        ev.arg = i;
+        vdc_event_queue_push(&q, &ev);
+    }
+    for (int i = 0; i < 3; i++)
+        ck_assert(vdc_event_queue_pop(&q, &got));
+    ck_assert_uint_eq(got.time, 1020);
+    /* Each pushed and then taken, so that the late set's last time moves past the next one pushed. */
+    const vdc_time later[] = {1025, 1001, 1700, 1001, 1500};
+    const vdc_time taken[] = {1025, 1001, 1030, 1001, 1040};
+    for (uint64_t i = 0; i < 5; i++) {
+        ev.time = later[i];
+        ev.order = 100 + i;
+        ev.arg = 100 + i;
+        vdc_event_queue_push(&q, &ev);
+        ck_assert(vdc_event_queue_pop(&q, &got));
+        ck_assert_uint_eq(got.time, taken[i]);
+    }
+    vdc_time previous = 0;
+    uint64_t previous_order = 0;
+    size_t count = 0;
+    while (vdc_event_queue_pop(&q, &got)) {
+        ck_assert(got.time > previous || (got.time == previous && got.order > previous_order));
+        previous = got.time;
+        previous_order = got.order;
+        count++;
+    }
+    ck_assert_uint_eq(count, 61 + 5 - 5);
+    vdc_event_queue_free(&q);
+}
+END_TEST
+
 START_TEST(far_outlier_keeps_bands_useful)
 {
     /* One event far in the future must not stretch the bands so that everything lands in the front's
@@ -177,7 +218,7 @@ START_TEST(far_outlier_keeps_bands_useful)
         ev.time = got.time + vdc_rng_below(&rng, 200000000);
         ev.order = seq++;
         vdc_event_queue_push(&q, &ev);
-        largest_heap = q.late.len > largest_heap ? q.late.len : largest_heap;
+        largest_heap = q.late.size > largest_heap ? q.late.size : largest_heap;
     }
     ck_assert_uint_lt(largest_heap, 2000);
     vdc_event_queue_free(&q);
@@ -295,6 +336,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(order, ties_ignore_insertion_order_across_sources);
     tcase_add_loop_test(order, queue_matches_sorted_reference, 0, 3);
     tcase_add_test(order, queue_handles_extreme_times);
+    tcase_add_test(order, queue_takes_events_before_the_last_taken);
     tcase_add_test(order, far_outlier_keeps_bands_useful);
     tcase_set_timeout(order, 60);
     suite_add_tcase(s, order);

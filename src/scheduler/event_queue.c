@@ -70,39 +70,6 @@ static inline void vec_append(struct vdc_event_vec *v, const struct vdc_event *e
     v->items[v->len++] = *ev;
 }
 
-static void heap_sift_down(struct vdc_event *h, size_t n, size_t i)
-{
-    struct vdc_event moving = h[i];
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n)
-            break;
-        if (child + 1 < n && vdc_event_before(&h[child + 1], &h[child]))
-            child++;
-        if (!vdc_event_before(&h[child], &moving))
-            break;
-        h[i] = h[child];
-        i = child;
-    }
-    h[i] = moving;
-}
-
-static void heap_push(struct vdc_event_vec *v, const struct vdc_event *ev)
-{
-    if (v->len == v->cap)
-        vec_reserve(v, v->len + 1);
-    struct vdc_event *h = v->items;
-    size_t i = v->len++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!vdc_event_before(ev, &h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = *ev;
-}
-
 void vdc_event_queue_init(struct vdc_event_queue *q)
 {
     memset(q, 0, sizeof *q);
@@ -112,7 +79,7 @@ void vdc_event_queue_init(struct vdc_event_queue *q)
 void vdc_event_queue_free(struct vdc_event_queue *q)
 {
     free(q->sorted.items);
-    free(q->late.items);
+    vdc_late_events_free(&q->late);
     free(q->overflow.items);
     for (size_t i = 0; i < q->band_alloc; i++)
         free(q->bands[i].items);
@@ -126,7 +93,7 @@ void vdc_event_queue_push(struct vdc_event_queue *q, const struct vdc_event *ev)
 {
     q->size++;
     if (q->front_open && ev->time <= q->front_last) {
-        heap_push(&q->late, ev);
+        vdc_late_events_push(&q->late, ev);
         return;
     }
     if (ev->time >= q->bands_start) {
@@ -310,7 +277,7 @@ static void load_band(struct vdc_event_queue *q, size_t k)
 
 static inline bool front_empty(const struct vdc_event_queue *q)
 {
-    return q->sorted_next == q->sorted.len && q->late.len == 0;
+    return q->sorted_next == q->sorted.len && q->late.size == 0;
 }
 
 /* Makes the front non-empty if any event is pending; false when the queue is empty. */
@@ -337,11 +304,12 @@ static bool fill_front(struct vdc_event_queue *q)
 /* The least event of the front: the sorted band's next, unless a late arrival precedes it. */
 static inline bool front_least_is_late(const struct vdc_event_queue *q)
 {
-    if (q->late.len == 0)
+    const struct vdc_event *late = vdc_late_events_least(&q->late);
+    if (late == NULL)
         return false;
     if (q->sorted_next == q->sorted.len)
         return true;
-    return vdc_event_before(&q->late.items[0], &q->sorted.items[q->sorted_next]);
+    return vdc_event_before(late, &q->sorted.items[q->sorted_next]);
 }
 
 bool vdc_event_queue_pop(struct vdc_event_queue *q, struct vdc_event *out)
@@ -353,14 +321,14 @@ const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q)
 {
     if (!fill_front(q))
         return NULL;
-    return front_least_is_late(q) ? &q->late.items[0] : &q->sorted.items[q->sorted_next];
+    return front_least_is_late(q) ? vdc_late_events_least(&q->late) : &q->sorted.items[q->sorted_next];
 }
 
 const struct vdc_event *vdc_event_queue_peek_cached(const struct vdc_event_queue *q)
 {
-    if (q->sorted_next < q->sorted.len && (q->late.len == 0 || !front_least_is_late(q)))
+    if (q->sorted_next < q->sorted.len && !front_least_is_late(q))
         return &q->sorted.items[q->sorted_next];
-    return q->late.len > 0 ? &q->late.items[0] : NULL;
+    return vdc_late_events_least(&q->late);
 }
 
 enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out)
@@ -368,15 +336,9 @@ enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_tim
     if (!fill_front(q))
         return VDC_POP_EMPTY;
     if (front_least_is_late(q)) {
-        struct vdc_event_vec *h = &q->late;
-        if (h->items[0].time > until)
+        if (vdc_late_events_least(&q->late)->time > until)
             return VDC_POP_LATER;
-        *out = h->items[0];
-        h->len--;
-        if (h->len > 0) {
-            h->items[0] = h->items[h->len];
-            heap_sift_down(h->items, h->len, 0);
-        }
+        vdc_late_events_pop(&q->late, out);
     } else {
         const struct vdc_event *next = &q->sorted.items[q->sorted_next];
         if (next->time > until)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "scheduler/event.h"
+#include "scheduler/late_events.h"
 
 struct vdc_event_vec {
     struct vdc_event *items;
@@ -24,12 +25,12 @@ struct vdc_band_stage {
 /* Events live in three time-ordered tiers: every event in the front is earlier than every event in the
  * bands still to load, which are earlier than every event in `overflow`. Only the front is kept in
  * key order: the band being consumed, sorted once when loaded (`sorted` from `sorted_next` on), plus
- * a small heap (`late`) for events scheduled into that band's span after it was loaded. Bands and
+ * a radix heap (`late`) for events scheduled into that band's span after it was loaded. Bands and
  * overflow are unsorted append-only arrays, so most inserts are a sequential write. */
 struct vdc_event_queue {
     struct vdc_event_vec sorted;
     size_t sorted_next;
-    struct vdc_event_vec late;
+    struct vdc_late_events late;
     vdc_time front_last;   /* the latest time that belongs in the front (inclusive) */
     bool front_open;       /* false until the first band is loaded */
     struct vdc_event_vec *bands;
