@@ -134,13 +134,34 @@ hicclResult_t hicclGetUniqueId(hicclUniqueId *id)
     return hicclSuccess;
 }
 
+/* The ranks of a HiLink domain of `gpus` GPUs: all of them, or one alone when the GPU is on no fabric. */
+static uint32_t domain_size(const struct higpu_info *info)
+{
+    return info->hilink_gpus > 1 ? info->hilink_gpus : 1;
+}
+
+/* The id and the communicator's size to the domain's places 1 to `places` - 1. */
+static hicclResult_t mail_id(struct gpu_device *gpu, const uint8_t id[8], uint32_t nranks, uint32_t places)
+{
+    uint8_t data[12];
+    memcpy(data, id, 8);
+    memcpy(data + 8, &nranks, 4);
+    hicclResult_t result = hicclSuccess;
+    for (uint32_t r = 1; r < places && result == hicclSuccess; r++)
+        result = hiccl_mail_send(gpu, r, MSG_ID, 0, 0, data, sizeof data);
+    return result;
+}
+
+/* Rank 0 mails the id to its domain's other places; beyond the domain, its last rank passes it on over the network
+ * to the next domain's first, which mails it to its domain, and so on (hicclRecvUniqueId). */
 hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks)
 {
     struct gpu_device *gpu;
     struct higpu_info info;
     hicclResult_t result = blade_gpu("hicclSendUniqueId", &gpu, &info);
-    for (int r = 1; r < nranks && result == hicclSuccess; r++)
-        result = hiccl_mail_send(gpu, (uint32_t)r, MSG_ID, 0, 0, id->internal, 8);
+    uint32_t places = (uint32_t)nranks < domain_size(&info) ? (uint32_t)nranks : domain_size(&info);
+    if (result == hicclSuccess)
+        result = mail_id(gpu, (const uint8_t *)id->internal, (uint32_t)nranks, places);
     return result;
 }
 
@@ -151,11 +172,25 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id)
     struct message m;
     uint32_t from;
     hicclResult_t result = blade_gpu("hicclRecvUniqueId", &gpu, &info);
-    if (result == hicclSuccess)
+    if (result != hicclSuccess)
+        return result;
+    int rank = (int)vdc_rank();
+    uint32_t place = info.hilink_gpus > 1 ? info.hilink_place : 0, places = domain_size(&info), nranks = 0;
+    uint8_t value[8];
+    if (place == 0 && rank > 0) { /* the first of a later domain: from the last of the one before */
+        result = hiccl_net_receive_id(rank, value, &nranks);
+        if (result == hicclSuccess)
+            result = mail_id(gpu, value, nranks, places);
+    } else {
         result = hiccl_mail_receive(gpu, MSG_ID, 0, -1, &m, &from);
+        memcpy(value, m.data, 8);
+        memcpy(&nranks, m.data + 8, 4);
+    }
+    if (result == hicclSuccess && place == places - 1 && nranks > (uint32_t)rank + 1)
+        result = hiccl_net_send_id(rank, value, nranks);
     if (result == hicclSuccess) {
         memset(id, 0, sizeof *id);
-        memcpy(id->internal, m.data, 8);
+        memcpy(id->internal, value, 8);
     }
     return result;
 }
@@ -220,21 +255,29 @@ static hicclResult_t connect_all(hicclComm_t comm)
 {
     int next = (comm->rank + 1) % comm->nranks, prev = (comm->rank + comm->nranks - 1) % comm->nranks;
     int parent = comm->rank - 1, child = comm->rank + 1 < comm->nranks ? comm->rank + 1 : -1;
+    /* Across domains: the ring only, a neighbour in another domain through the network. */
+    int d = comm->domain_gpus;
+    int next_away = d && next / d != comm->rank / d, prev_away = d && prev / d != comm->rank / d;
+    if (d)
+        parent = child = -1;
     hicclResult_t result = allocate_areas(comm, &comm->area);
     if (result == hicclSuccess)
         result = allocate_areas(comm, &comm->tree_area);
     if (result == hicclSuccess)
-        result = connect_neighbours(comm, comm->area, MSG_CONNECT, next, prev, &comm->next_area, &comm->prev_area);
+        result = connect_neighbours(comm, comm->area, MSG_CONNECT, next_away ? -1 : next, prev_away ? -1 : prev,
+                                    &comm->next_area, &comm->prev_area);
     if (result == hicclSuccess)
         result = connect_neighbours(comm, comm->tree_area, MSG_TREE_CONNECT, parent, child, &comm->parent_tree_area,
                                     &comm->child_tree_area);
+    if (result == hicclSuccess && (next_away || prev_away))
+        result = hiccl_net_connect(comm, next_away ? next : prev, next_away);
     return result;
 }
 
 /* A communicator `id` of `nranks` GPUs at HiLink places `places`, this one `rank`: its kernels loaded, its
  * connections made with the other ranks (each of which makes the same call). */
 static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64_t id, int rank, int nranks,
-                                 const uint8_t *places, hicclComm_t *out)
+                                 const uint8_t *places, int domain_gpus, hicclComm_t *out)
 {
     hicclComm_t comm = vdc_alloc(sizeof *comm, 64);
     if (comm == NULL)
@@ -244,13 +287,24 @@ static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64
     comm->id = id;
     comm->rank = rank;
     comm->nranks = nranks;
+    comm->domain_gpus = domain_gpus;
+    comm->net.peer = -1;
     memcpy(comm->places, places, (size_t)nranks);
     hicclResult_t result = hiccl_read_overrides(comm);
+    if (result == hicclSuccess && domain_gpus &&
+        (comm->algorithm_override == HICCL_ALGO_TREE || comm->protocol_override == HICCL_PROTO_LL))
+        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across HiLink domains HiCCL runs the ring with the Simple "
+                            "protocol so far; leave NCCL_ALGO and NCCL_PROTO unset", who);
+    comm->algorithm_override = domain_gpus ? HICCL_ALGO_RING : comm->algorithm_override;
+    comm->protocol_override = domain_gpus ? HICCL_PROTO_SIMPLE : comm->protocol_override;
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
                                 "load HiCCL's kernels");
     if (result == hicclSuccess && nranks > 1)
         result = connect_all(comm);
+    /* Across domains, connecting takes the network's time: no rank launches a kernel that would wait for it. */
+    if (result == hicclSuccess && domain_gpus)
+        result = hiccl_net_barrier(comm);
     if (result != hicclSuccess) {
         memcpy(last_error, comm->error[0] ? comm->error : last_error, sizeof last_error);
         return result;
@@ -275,14 +329,22 @@ hicclResult_t hicclCommInitRank(hicclComm_t *out, int nranks, hicclUniqueId id, 
     if (nranks < 1 || nranks > MAX_RANKS || rank < 0 || rank >= nranks)
         return hiccl_fail(NULL, hicclInvalidArgument, "hicclCommInitRank: rank %d of %d; give 0 <= rank < nranks <= %d",
                     rank, nranks, MAX_RANKS);
-    if (nranks > 1 && ((uint32_t)nranks != info.hilink_gpus || (uint32_t)rank != info.hilink_place))
+    /* Across domains (more ranks than the domain has GPUs): every domain whole, the guests' ranks, place = rank mod
+     * the domain's size. */
+    int d = (int)domain_size(&info);
+    int across = nranks > d;
+    if (across && (d < 2 || nranks % d != 0 || (uint32_t)rank != vdc_rank() || (uint32_t)(rank % d) != info.hilink_place))
+        return hiccl_fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on guest %u, at HiLink place %u of "
+                    "%u; across HiLink domains a communicator is whole domains of at least two GPUs, rank = the "
+                    "guest's rank", rank, nranks, vdc_rank(), info.hilink_place, info.hilink_gpus);
+    if (!across && nranks > 1 && ((uint32_t)nranks != info.hilink_gpus || (uint32_t)rank != info.hilink_place))
         return hiccl_fail(NULL, hicclInvalidUsage, "hicclCommInitRank: rank %d of %d on the GPU at HiLink place %u of %u; "
                     "a communicator is the GPUs of one HiLink fabric, rank = place (hicclCommSplit makes smaller ones)",
                     rank, nranks, info.hilink_place, info.hilink_gpus);
     uint8_t places[MAX_RANKS];
     for (int r = 0; r < nranks; r++)
-        places[r] = (uint8_t)(nranks > 1 ? (uint32_t)r : info.hilink_place);
-    return comm_create("hicclCommInitRank", gpu, comm_id, rank, nranks, places, out);
+        places[r] = (uint8_t)(across ? (uint32_t)(r % d) : nranks > 1 ? (uint32_t)r : info.hilink_place);
+    return comm_create("hicclCommInitRank", gpu, comm_id, rank, nranks, places, across ? d : 0, out);
 }
 
 hicclResult_t hicclCommInitFabric(hicclComm_t *comm)
@@ -309,6 +371,9 @@ hicclResult_t hicclCommSplit(hicclComm_t comm, int color, int key, hicclComm_t *
     if (config != NULL)
         return hiccl_fail(comm, hicclInvalidArgument, "hicclCommSplit: config must be NULL (HiCCL has no settings "
                           "per communicator)");
+    if (comm->domain_gpus)
+        return hiccl_fail(comm, hicclInvalidUsage, "hicclCommSplit: HiCCL splits communicators of one HiLink domain so "
+                          "far");
     if (color < 0 && color != HICCL_SPLIT_NOCOLOR)
         return hiccl_fail(comm, hicclInvalidArgument, "hicclCommSplit: color %d; give a color >= 0 or "
                           "HICCL_SPLIT_NOCOLOR", color);
@@ -352,15 +417,21 @@ hicclResult_t hicclCommSplit(hicclComm_t comm, int color, int key, hicclComm_t *
     uint64_t id = comm->id;
     id = (id ^ comm->splits) * 0x9E3779B97F4A7C15ull;
     id = (id ^ (uint32_t)color ^ (id >> 29)) * 0xBF58476D1CE4E5B9ull;
-    return comm_create("hicclCommSplit", comm->gpu, id ^ (id >> 32), new_rank, members, places, newcomm);
+    return comm_create("hicclCommSplit", comm->gpu, id ^ (id >> 32), new_rank, members, places, 0, newcomm);
 }
 
 /* Every rank has got here: each tells rank 0, which tells them all to go on. */
+/* Every rank meets (in the mailboxes; across domains, once the network neighbours have made sure neither writes the
+ * other's area any more, as hiccl_net_barrier). */
 static hicclResult_t barrier(hicclComm_t comm)
 {
     struct message m;
     int from;
     hicclResult_t result = hicclSuccess;
+    if (comm->domain_gpus) {
+        result = hiccl_net_quiesce(comm);
+        return result == hicclSuccess ? hiccl_net_barrier(comm) : result;
+    }
     if (comm->rank != 0) {
         result = hiccl_comm_send(comm, 0, MSG_ARRIVE, NULL, 0);
         if (result == hicclSuccess)
@@ -377,6 +448,7 @@ static hicclResult_t barrier(hicclComm_t comm)
 /* Its connection buffers (ring, tree, Send/Recv) and its kernels. */
 static void release(hicclComm_t comm)
 {
+    hiccl_net_close(comm);
     if (comm->area != 0)
         gpu_free(comm->gpu, comm->area);
     if (comm->tree_area != 0)
@@ -573,6 +645,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     uint64_t bytes = count * hicclTypeSize(datatype) *
                      (collective == RING_REDUCE_SCATTER || collective == RING_ALL_GATHER ? (uint64_t)comm->nranks : 1);
     int algorithm, protocol;
+    if (comm->domain_gpus && collective != RING_ALL_REDUCE)
+        return hiccl_fail(comm, hicclInvalidUsage, "across HiLink domains HiCCL runs AllReduce so far");
     hiccl_choose(comm, collective, bytes, &algorithm, &protocol);
     comm->last_algorithm = algorithm;
     comm->last_protocol = protocol;
@@ -596,6 +670,12 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
                                                      (struct gpu_dim3){THREADS, 1, 1}, 0, &args, sizeof args),
                               "launch");
     }
+    /* A neighbour across domains: the kernel writes to the stand-in area, and the proxy forwards (hiccl_net.c). */
+    const struct hiccl_net *net = &comm->net;
+    uint64_t next_area = net->peer >= 0 && net->sends ? net->staging : comm->next_area;
+    uint64_t prev_area = net->peer >= 0 && !net->sends ? net->staging : comm->prev_area;
+    if (comm->domain_gpus)
+        hiccl_net_plan_all_reduce(comm, count, (uint32_t)hicclTypeSize(datatype));
     struct {
         int32_t collective, pad0;
         uint64_t send, recv, count;
@@ -604,7 +684,7 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
         int32_t ll, pad1;
         uint64_t ll_at, ll_slot_bytes;
     } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
-              comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
+              comm->area, next_area, prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
               protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA};
     return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
                                            (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},

@@ -60,6 +60,9 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id);
 /* Every GPU of the blade's HiLink fabric in one communicator, rank = its place (every guest calls it): rank 0 makes
  * the id and mails it to the others, as an MPI job's ranks would broadcast it before hicclCommInitRank. */
 hicclResult_t hicclCommInitFabric(hicclComm_t *comm);
+/* The guests of the run, as the blade's NIC lists them (0 without a NIC): with HiLink domains of several GPUs each, a
+ * communicator of every guest's GPU spans the domains, its ranks the guests' (docs/hiccl.md, "Across racks"). */
+uint32_t hicclGuestCount(void);
 /* Joins the communicator `id` as `rank` of `nranks`, on the blade's GPU: ranks are the places of the GPUs of its
  * HiLink fabric, in order, and form a ring; every rank must call it. */
 hicclResult_t hicclCommInitRank(hicclComm_t *comm, int nranks, hicclUniqueId id, int rank);

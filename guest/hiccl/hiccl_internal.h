@@ -30,7 +30,7 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
-    MSG_SPLIT = 8
+    MSG_SPLIT = 8, MSG_TOKEN = 9
 };
 
 /* A mailbox message of HiCCL's (64 bytes). */
@@ -49,12 +49,38 @@ struct p2p_connection {
     uint64_t sent[HICCL_P2P_CHANNELS], received[HICCL_P2P_CHANNELS];
 };
 
+/* The network transport (hiccl_net.c): a ring neighbour in another HiLink domain, reached through HiNIC. */
+#define NET_VALUES 64      /* host copies of the flag values posted, per channel */
+#define NET_SEND_DEPTH 512 /* RDMA writes in flight */
+struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order */
+    uint32_t *bytes;
+    uint32_t head, count, capacity;
+};
+struct ibv_cq;
+struct ibv_qp;
+struct ibv_mr;
+struct hiccl_net {
+    int peer;              /* the neighbour's rank, or -1 when both are in this domain */
+    int sends;             /* 1: the peer is the next rank (data and tails go to it); 0: the previous (heads go) */
+    struct ibv_cq *cq;
+    struct ibv_qp *qp;
+    struct ibv_mr *area_mr, *staging_mr, *values_mr;
+    uint64_t staging;      /* the kernel's stand-in for the peer's areas, in this GPU */
+    uint64_t peer_area;
+    uint32_t peer_rkey, stream, outstanding;
+    uint64_t *values;      /* HICCL_CHANNELS * NET_VALUES */
+    uint64_t seen[HICCL_CHANNELS], forwarded[HICCL_CHANNELS];
+    struct net_plan plan[HICCL_CHANNELS];
+};
+
 struct hicclComm {
     struct gpu_device *gpu;
     struct gpu_module_handle module;
     uint64_t id;
     int rank, nranks;
     uint8_t places[MAX_RANKS]; /* each rank's HiLink place: the rank itself, unless split from a larger one */
+    int domain_gpus;           /* across HiLink domains: the ranks per domain (rank r in domain r / this); else 0 */
+    struct hiccl_net net;
     uint32_t splits;           /* hicclCommSplit calls made on it, for the new communicators' ids */
     uint64_t area;                 /* its own ring connection areas, HICCL_CHANNELS of them */
     uint64_t next_area, prev_area; /* its neighbours', opened from their handles */
@@ -95,6 +121,19 @@ double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint6
 /* NCCL_PROTO and NCCL_ALGO from the guest's arguments (words NAME=VALUE, as NCCL reads its environment):
  * -1 when not given; an unknown value is an error. */
 hicclResult_t hiccl_read_overrides(hicclComm_t comm);
+
+/* The network transport (hiccl_net.c). The unique id over the NIC from the previous guest (the last of the previous
+ * domain) or to the next; connecting this rank's ring to `peer` in another
+ * domain (`sends`: it is the next rank); each channel's send steps of an AllReduce, queued before its launch; making
+ * sure nothing more will be written to either end; a barrier of every rank of a communicator across domains; freeing
+ * it. */
+hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
+hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
+hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends);
+void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size);
+hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
+hicclResult_t hiccl_net_barrier(hicclComm_t comm);
+void hiccl_net_close(hicclComm_t comm);
 
 /* Where the communicator's Send/Recv connections stopped, appended to its error text from `used` (a collective
  * that never ended). */

@@ -47,6 +47,10 @@ struct gpu_device {
     uint32_t events_used;
     uint32_t tag;
     char error_text[256];          /* the message of the last error */
+    /* Called while the program waits for the GPU (gpu_set_progress), never from inside itself. */
+    void (*progress)(void *context);
+    void *progress_context;
+    int in_progress;
 };
 
 struct gpu_module_handle {
@@ -56,6 +60,11 @@ struct gpu_module_handle {
 struct gpu_dim3 {
     uint32_t x, y, z;
 };
+
+/* Work the program must keep doing while it waits for the GPU, as a CUDA program's helper thread would (a
+ * collective's network proxy): while any wait of this runtime finds its command not done, it calls `progress`
+ * (which may itself use the GPU) and sleeps at most a microsecond of virtual time between calls. NULL stops it. */
+void gpu_set_progress(struct gpu_device *gpu, void (*progress)(void *context), void *context);
 
 /* How many HiGPUs the device tree lists. */
 int vdcGetDeviceCount(void);

@@ -8,6 +8,8 @@
 /* The device reads the ring during later exits: stores must be in memory before the doorbell, and loads of
  * completions must not be cached across a WAIT. */
 #define gpu_barrier() __asm__ volatile("" ::: "memory")
+/* A wait with progress work (gpu_set_progress) sleeps at most this long between calls. */
+#define GPU_PROGRESS_NS 1000
 
 static struct gpu_device devices[GPU_MAX_DEVICES];
 
@@ -175,8 +177,17 @@ static void consume_one(struct gpu_device *gpu, struct gpu_stream_queue *s)
 {
     uint32_t index = s->consumed;
     /* A cause raised since the last WAIT is kept by simctl, so looking first loses no wake-up. */
-    while (!completed(s, index))
-        vdc_wait(0, gpu->cause_mask);
+    while (!completed(s, index)) {
+        if (gpu->progress == NULL || gpu->in_progress) {
+            vdc_wait(0, gpu->cause_mask);
+            continue;
+        }
+        gpu->in_progress = 1;
+        gpu->progress(gpu->progress_context);
+        gpu->in_progress = 0;
+        if (!completed(s, index))
+            vdc_wait(vdc_clock_ns() + GPU_PROGRESS_NS, gpu->cause_mask);
+    }
     s->last = *completion_at(s, index);
     s->consumed++;
     if (s->last.status != HIGPU_STATUS_OK && s->sticky_error == GPU_SUCCESS) {
@@ -184,6 +195,12 @@ static void consume_one(struct gpu_device *gpu, struct gpu_stream_queue *s)
         s->sticky_index = index;
         snprintf(gpu->error_text, sizeof gpu->error_text, "%s", gpu->message);
     }
+}
+
+void gpu_set_progress(struct gpu_device *gpu, void (*progress)(void *context), void *context)
+{
+    gpu->progress = progress;
+    gpu->progress_context = context;
 }
 
 /* The stream's queue, or NULL (with the runtime's error) when it was never created. */

@@ -114,7 +114,8 @@ bool vdc_scenario_validate(const struct vdc_scenario *sc, struct vdc_error *err)
                         where, where[0] ? ": " : "", (unsigned long long)sc->topology.blades,
                         (unsigned long long)sc->topology.blades, (unsigned long long)sc->topology.tor_ports);
     }
-    if (sc->guests.count > sc->topology.blades)
+    /* A rack's blades are its hosts; other topologies count theirs when built (a NIC per guest needs one each). */
+    if (sc->topology.kind == VDC_TOPOLOGY_RACK && sc->guests.count > sc->topology.blades)
         return vdc_fail(err, "'guests.count' = %llu is more than the %llu blades; raise topology.blades (and "
                              "tor_ports) or lower guests.count",
                         (unsigned long long)sc->guests.count, (unsigned long long)sc->topology.blades);

@@ -1,0 +1,326 @@
+/* HiCCL's network transport between HiLink domains, as NCCL's net transport with GPUDirect RDMA: where a ring's next
+ * rank is in another domain, the kernel writes its slots and its tail into a stand-in area in its own GPU, and a
+ * proxy (run while the program waits for the GPU) reads the tail and posts HiNIC RDMA writes of the slots, then of
+ * the tail, from this GPU's memory into the next rank's area; the receiving rank's proxy sends its heads back the same
+ * way. The NIC reads and writes GPU memory directly (docs/hinic.md, GPUDirect RDMA). */
+#include <libfdt.h>
+
+#include "hiccl_internal.h"
+#include "vdc_verbs.h"
+
+/* A guest has one bootstrap connection (its NIC's first QP): with the rank beside it across a domain boundary. */
+static struct ibv_context *context;
+static struct ibv_pd *pd;
+static struct vdc_bootstrap bootstrap;
+static int bootstrap_peer = -1;
+
+/* The bootstrap with guest rank `peer`, made on first use. */
+static hicclResult_t open_bootstrap(hicclComm_t comm, int peer)
+{
+    if (bootstrap_peer == peer)
+        return hicclSuccess;
+    if (bootstrap_peer >= 0)
+        return hiccl_fail(comm, hicclInvalidUsage, "rank %u: a network connection to rank %d, but this guest already has "
+                          "one to rank %d (one per guest: HiLink domains of at least two GPUs)", vdc_rank(), peer,
+                          bootstrap_peer);
+    if (context == NULL && (context = ibv_open_device()) == NULL)
+        return hiccl_fail(comm, hicclSystemError, "no HiNIC on this blade to reach rank %d in another HiLink domain; set "
+                          "guests.nic: true", peer);
+    if (pd == NULL && (pd = ibv_alloc_pd(context)) == NULL)
+        return hiccl_fail(comm, hicclSystemError, "ibv_alloc_pd: error %d", errno);
+    int rc = vdc_bootstrap_connect(&bootstrap, pd, (uint32_t)peer);
+    if (rc != 0)
+        return hiccl_fail(comm, hicclSystemError, "bootstrap with rank %d: error %d%s", peer, rc,
+                          rc == EEXIST ? " (its QP must be the NIC's first)" : "");
+    bootstrap_peer = peer;
+    return hicclSuccess;
+}
+
+/* ---- unique ids across domains ---- */
+
+struct id_message {
+    uint8_t id[8];
+    uint32_t nranks;
+};
+
+hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks)
+{
+    hicclResult_t result = open_bootstrap(NULL, rank - 1);
+    struct id_message mine = {{0}, 0}, theirs;
+    if (result == hicclSuccess && vdc_bootstrap_exchange(&bootstrap, &mine, &theirs, sizeof theirs, 0) != 0)
+        result = hiccl_fail(NULL, hicclRemoteError, "rank %d: the unique id from rank %d did not come", rank, rank - 1);
+    if (result == hicclSuccess) {
+        memcpy(id, theirs.id, 8);
+        *nranks = theirs.nranks;
+    }
+    return result;
+}
+
+hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks)
+{
+    hicclResult_t result = open_bootstrap(NULL, rank + 1);
+    struct id_message mine = {{0}, nranks}, theirs;
+    memcpy(mine.id, id, 8);
+    if (result == hicclSuccess && vdc_bootstrap_exchange(&bootstrap, &mine, &theirs, sizeof theirs, 0) != 0)
+        result = hiccl_fail(NULL, hicclRemoteError, "rank %d: rank %d did not take the unique id", rank, rank + 1);
+    return result;
+}
+
+uint32_t hicclGuestCount(void)
+{
+    if (context == NULL && (context = ibv_open_device()) == NULL)
+        return 0;
+    int len;
+    const void *gids = fdt_getprop(vdc_device_tree(), context->fdt_node, "vdc,peer-gids", &len);
+    return gids != NULL && len > 0 ? (uint32_t)len / 4 : 0;
+}
+
+/* ---- the proxy ---- */
+
+static void fail_async(hicclComm_t comm, const char *what, int status)
+{
+    if (comm->error[0] == '\0')
+        hiccl_fail(comm, hicclRemoteError, "network proxy: %s: %s", what, ibv_wc_status_str(status));
+}
+
+/* Takes the NIC's completions (every request is signaled). */
+static void drain(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    struct ibv_wc wc[16];
+    int got;
+    while (n->outstanding > 0 && (got = ibv_poll_cq(n->cq, 16, wc)) > 0) {
+        for (int i = 0; i < got; i++)
+            if (wc[i].status != IBV_WC_SUCCESS)
+                fail_async(comm, "an RDMA write", (int)wc[i].status);
+        n->outstanding -= (uint32_t)got;
+    }
+}
+
+static void post_write(hicclComm_t comm, uint64_t local, uint32_t lkey, uint32_t bytes, uint64_t remote)
+{
+    struct hiccl_net *n = &comm->net;
+    while (n->outstanding >= NET_SEND_DEPTH)
+        drain(comm);
+    struct ibv_sge sge = {local, bytes, lkey};
+    struct ibv_send_wr wr = {.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
+                             .send_flags = IBV_SEND_SIGNALED, .wr.rdma = {remote, n->peer_rkey}};
+    if (ibv_post_send(n->qp, &wr, NULL) != 0)
+        fail_async(comm, "posting an RDMA write", IBV_WC_LOC_QP_OP_ERR);
+    else
+        n->outstanding++;
+}
+
+/* A flag value to the peer's area, from its own host copy (the NIC reads it when the write goes, by when the
+ * proxy may have seen a later value: each posted value keeps its slot until NET_VALUES more have gone). */
+static void post_flag(hicclComm_t comm, uint32_t channel, uint64_t value, uint64_t offset)
+{
+    struct hiccl_net *n = &comm->net;
+    uint64_t *slot = &n->values[channel * NET_VALUES + value % NET_VALUES];
+    *slot = value;
+    post_write(comm, (uint64_t)(uintptr_t)slot, n->values_mr->lkey, 8,
+               n->peer_area + channel * AREA_BYTES + FLAGS_AT + offset);
+}
+
+/* One round: each channel's flag read from the stand-in area; what moved since goes to the peer. */
+static void progress(void *argument)
+{
+    hicclComm_t comm = argument;
+    struct hiccl_net *n = &comm->net;
+    drain(comm);
+    uint64_t flag = n->staging + FLAGS_AT + (n->sends ? 0 : 8); /* the kernel's tail, or its head */
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+        gpu_memcpy_d2h_async(comm->gpu, n->stream, &n->seen[c], flag + c * AREA_BYTES, 8);
+    if (gpu_stream_synchronize(comm->gpu, n->stream) != GPU_SUCCESS) {
+        hiccl_fail(comm, hicclUnhandledCudaError, "network proxy: reading the flags: %s", gpu_error_text(comm->gpu));
+        return;
+    }
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+        if (!n->sends) {
+            if (n->seen[c] > n->forwarded[c])
+                post_flag(comm, c, n->seen[c], 8);
+            n->forwarded[c] = n->seen[c] > n->forwarded[c] ? n->seen[c] : n->forwarded[c];
+            continue;
+        }
+        while (n->forwarded[c] < n->seen[c]) {
+            uint64_t step = n->forwarded[c]++;
+            struct net_plan *p = &n->plan[c];
+            uint32_t bytes = p->head < p->count ? p->bytes[p->head++] : 0;
+            uint64_t slot = (step % HICCL_STEPS) * SLOT_BYTES + c * AREA_BYTES;
+            if (bytes > 0)
+                post_write(comm, n->staging + slot, n->staging_mr->lkey, bytes, n->peer_area + slot);
+            post_flag(comm, c, step + 1, 0);
+        }
+    }
+}
+
+/* ---- connecting ---- */
+
+hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends)
+{
+    struct hiccl_net *n = &comm->net;
+    hicclResult_t result = open_bootstrap(comm, peer);
+    if (result != hicclSuccess)
+        return result;
+    n->peer = peer;
+    n->sends = sends;
+    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES;
+    result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, bytes), "allocate the network stand-in areas");
+    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
+        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + c * AREA_BYTES + FLAGS_AT, 0,
+                                                 AREA_BYTES - FLAGS_AT), "clear flags");
+    if (result == hicclSuccess)
+        result = hiccl_gpu_call(comm, gpu_stream_create(comm->gpu, &n->stream), "create the proxy's stream");
+    if (result != hicclSuccess)
+        return result;
+    n->values = vdc_alloc(HICCL_CHANNELS * NET_VALUES * sizeof *n->values, 64);
+    n->area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)comm->area, bytes, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+    n->staging_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->staging, bytes, IBV_ACCESS_LOCAL_WRITE);
+    n->values_mr = n->values == NULL ? NULL
+                                     : ibv_reg_mr(pd, n->values, HICCL_CHANNELS * NET_VALUES * sizeof *n->values,
+                                                  IBV_ACCESS_LOCAL_WRITE);
+    if (n->area_mr == NULL || n->staging_mr == NULL || n->values_mr == NULL)
+        return hiccl_fail(comm, hicclSystemError, "registering the connection buffers with the NIC: error %d", errno);
+    n->cq = ibv_create_cq(context, 2 * NET_SEND_DEPTH, NULL, NULL, 0);
+    struct ibv_qp_init_attr init = {.send_cq = n->cq, .recv_cq = n->cq, .qp_type = IBV_QPT_RC,
+                                    .cap = {.max_send_wr = NET_SEND_DEPTH, .max_recv_wr = 1, .max_send_sge = 1,
+                                            .max_recv_sge = 1}};
+    n->qp = n->cq == NULL ? NULL : ibv_create_qp(pd, &init);
+    struct ibv_qp_attr attr = {.qp_state = IBV_QPS_INIT, .port_num = 1, .qp_access_flags = IBV_ACCESS_REMOTE_WRITE};
+    if (n->qp == NULL ||
+        ibv_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
+        return hiccl_fail(comm, hicclSystemError, "creating the proxy's QP: error %d", errno);
+    struct vdc_dest mine = {.qpn = n->qp->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff, .ipv4 = context->ipv4,
+                            .rkey = n->area_mr->rkey, .addr = comm->area, .length = bytes},
+                    theirs;
+    if (vdc_bootstrap_exchange(&bootstrap, &mine, &theirs, sizeof theirs, 0) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d", comm->rank, peer);
+    n->peer_area = theirs.addr;
+    n->peer_rkey = theirs.rkey;
+    if (vdc_connect_qp(n->qp, &mine, &theirs, context->max_mtu, 0, 14, 7) != 0 ||
+        vdc_bootstrap_barrier(&bootstrap, 0) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank, peer);
+    gpu_set_progress(comm->gpu, progress, comm);
+    return hicclSuccess;
+}
+
+/* ---- what a launch will send ---- */
+
+static void plan_push(struct net_plan *p, uint32_t bytes)
+{
+    if (p->head > 0 && p->head == p->count)
+        p->head = p->count = 0;
+    if (p->count == p->capacity) {
+        uint32_t capacity = p->capacity ? 2 * p->capacity : 256;
+        uint32_t *grown = vdc_alloc(capacity * sizeof *grown, 64);
+        if (grown == NULL)
+            return; /* counted as empty steps: the receiver then sees a wrong result, never a fault */
+        memcpy(grown, p->bytes, p->count * sizeof *grown);
+        p->bytes = grown; /* the bump allocator never frees */
+        p->capacity = capacity;
+    }
+    p->bytes[p->count++] = bytes;
+}
+
+/* The bytes of each step an AllReduce of `count` elements of `size` bytes sends from this rank, per channel, in the
+ * order the ring kernel takes them (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps). */
+void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size)
+{
+    struct hiccl_net *n = &comm->net;
+    if (n->peer < 0 || !n->sends)
+        return;
+    uint64_t unit = 16 / size, slot_elems = SLOT_BYTES / size;
+    uint64_t units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
+    int rank = comm->rank, nranks = comm->nranks;
+    for (uint64_t c = 0; c < HICCL_CHANNELS; c++) {
+        uint64_t first = (c * each + (c < more ? c : more)) * unit;
+        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
+        for (uint64_t base = 0; base < length; base += (uint64_t)nranks * slot_elems) {
+            uint64_t left = length - base, chunk = (left + (uint64_t)nranks - 1) / (uint64_t)nranks;
+            chunk = (chunk + unit - 1) / unit * unit;
+            chunk = chunk > slot_elems ? slot_elems : chunk;
+            for (int s = 0; s < 2 * nranks - 2; s++) { /* the last step only receives */
+                int index = s == 0 ? (rank + nranks - 1) % nranks
+                          : s < nranks - 1 ? (rank + nranks - 1 - s) % nranks
+                          : s == nranks - 1 ? rank
+                                            : (rank + 2 * nranks - 1 - s) % nranks;
+                uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
+                uint64_t elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
+                plan_push(&n->plan[c], (uint32_t)(elements * size));
+            }
+        }
+    }
+}
+
+/* Every rank of a communicator across domains: each domain's ranks arrive at its first (mailboxes); a token goes
+ * twice round the domains, from each domain's first to its last by mailbox and on to the next domain's first over
+ * the network (the pairs' bootstrap, the last domain's back to rank 0). The first round finds every domain arrived,
+ * and in the second each domain's first releases its ranks. */
+hicclResult_t hiccl_net_barrier(hicclComm_t comm)
+{
+    int d = comm->domain_gpus, first = comm->rank - comm->rank % d, last = first + d - 1;
+    struct message m;
+    int from;
+    hicclResult_t result = hicclSuccess;
+    if (comm->rank != first)
+        result = hiccl_comm_send(comm, first, MSG_ARRIVE, NULL, 0);
+    for (int r = first + 1; r <= last && comm->rank == first && result == hicclSuccess; r++)
+        result = hiccl_comm_receive(comm, MSG_ARRIVE, -1, &m, &from);
+    for (int round = 0; round < 2 && result == hicclSuccess; round++) {
+        int token = 0, theirs;
+        if (comm->rank == first && first != 0 &&
+            vdc_bootstrap_exchange(&bootstrap, &token, &theirs, sizeof theirs, 0) != 0)
+            return hiccl_fail(comm, hicclRemoteError, "rank %d: the barrier's token from rank %d", comm->rank, first - 1);
+        for (int r = first + 1; r <= last && comm->rank == first && round == 1 && result == hicclSuccess; r++)
+            result = hiccl_comm_send(comm, r, MSG_RELEASE, NULL, 0);
+        if (comm->rank == first && last != first && result == hicclSuccess)
+            result = hiccl_comm_send(comm, last, MSG_TOKEN, NULL, 0);
+        if (comm->rank == last && last != first && result == hicclSuccess)
+            result = hiccl_comm_receive(comm, MSG_TOKEN, first, &m, &from);
+        if (comm->rank == last && result == hicclSuccess &&
+            vdc_bootstrap_exchange(&bootstrap, &token, &theirs, sizeof theirs, 0) != 0)
+            return hiccl_fail(comm, hicclRemoteError, "rank %d: the barrier's token to rank %d", comm->rank,
+                              (last + 1) % comm->nranks);
+        if (comm->rank == 0 && result == hicclSuccess &&
+            vdc_bootstrap_exchange(&bootstrap, &token, &theirs, sizeof theirs, 0) != 0)
+            return hiccl_fail(comm, hicclRemoteError, "rank 0: the barrier's token from rank %d", comm->nranks - 1);
+    }
+    if (comm->rank != first && result == hicclSuccess)
+        result = hiccl_comm_receive(comm, MSG_RELEASE, first, &m, &from);
+    return result;
+}
+
+/* Everything the kernels have done forwarded and acknowledged, then both ends agree: neither area is written after
+ * this. */
+hicclResult_t hiccl_net_quiesce(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    if (n->peer < 0)
+        return hicclSuccess;
+    comm->gpu->in_progress = 1; /* its own waits for the GPU must not call it again */
+    progress(comm);
+    comm->gpu->in_progress = 0;
+    while (n->outstanding > 0)
+        drain(comm);
+    return hicclSuccess;
+}
+
+void hiccl_net_close(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    if (n->peer < 0)
+        return;
+    gpu_set_progress(comm->gpu, NULL, NULL);
+    if (n->qp != NULL)
+        ibv_destroy_qp(n->qp);
+    if (n->cq != NULL)
+        ibv_destroy_cq(n->cq);
+    if (n->area_mr != NULL)
+        ibv_dereg_mr(n->area_mr);
+    if (n->staging_mr != NULL)
+        ibv_dereg_mr(n->staging_mr);
+    if (n->values_mr != NULL)
+        ibv_dereg_mr(n->values_mr);
+    if (n->staging != 0)
+        gpu_free(comm->gpu, n->staging);
+}
