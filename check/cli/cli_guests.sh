@@ -215,6 +215,15 @@ guest_pins() {
     --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
   then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
+  # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, the ring crossing between the racks'
+  # HiLink domains through the blades' NICs, GPU memory to GPU memory, every element checked.
+  pin_run pin-two-rack 0 1e3cf73e20c46c05 scenarios/two-rack-allreduce.yaml --set "guests.args=-b 8 -e 4K -f 512 -n 1 -w 0"
+  has pin-two-rack "guests     16 of 16 exited with 0"
+  has pin-two-rack "[   0.070234565] blade0:         4096          1024     float     sum      -1    292.3    0.01    0.03      0    293.6    0.01    0.03      0"
+  # Across domains HiCCL runs the ring with Simple: LL is refused with a message.
+  "$vdc" run scenarios/two-rack-allreduce.yaml --set "guests.args=-b 8 -e 8 -n 1 -w 0 NCCL_PROTO=LL" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "hicclCommInitRank: invalid usage: hicclCommInitRank: across HiLink domains HiCCL runs the ring with the Simple protocol so far" "$tmp/out"
+  then pass; else fail "NCCL_PROTO=LL across racks: not refused: $(grep -m1 all_reduce_perf: "$tmp/out")"; fi
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
     >"$tmp/out" 2>&1

@@ -687,7 +687,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
               comm->area, next_area, prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
               protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA};
     return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
-                                           (struct gpu_dim3){HICCL_CHANNELS, 1, 1}, (struct gpu_dim3){THREADS, 1, 1},
+                                           (struct gpu_dim3){comm->domain_gpus ? NET_CHANNELS : HICCL_CHANNELS, 1, 1},
+                                           (struct gpu_dim3){THREADS, 1, 1},
                                            0, &args, sizeof args), "launch");
 }
 

@@ -1,8 +1,8 @@
 /* HiCCL: NCCL-style collectives for guest programs on the rack's GPUs (docs/hiccl.md). Names follow NCCL's with the
  * hiccl prefix; buffers are device addresses of the blade's GPU (vdc_gpu.h), streams its stream numbers. This first
  * part of it: communicators of the GPUs of one HiLink fabric (one rank per GPU, rank = its place); AllReduce,
- * ReduceScatter, AllGather, Broadcast and Reduce on a ring with NCCL's Simple protocol over HICCL_CHANNELS channels;
- * Send/Recv and groups of them. */
+ * ReduceScatter, AllGather, Broadcast and Reduce on a ring with NCCL's Simple and LL protocols over HICCL_CHANNELS
+ * channels; Send/Recv and groups of them; AllReduce across HiLink domains through the blades' NICs. */
 #ifndef VDC_GUEST_HICCL_H
 #define VDC_GUEST_HICCL_H
 

@@ -52,6 +52,10 @@ struct p2p_connection {
 /* The network transport (hiccl_net.c): a ring neighbour in another HiLink domain, reached through HiNIC. */
 #define NET_VALUES 64      /* host copies of the flag values posted, per channel */
 #define NET_SEND_DEPTH 512 /* RDMA writes in flight */
+/* Channels of a communicator across domains: fewer than inside one, as NCCL runs a few per NIC. Each costs the proxy
+ * a read of its flag per round, and four keep 16 MiB of slots in flight, more than the NIC's bandwidth-delay
+ * product. */
+#define NET_CHANNELS 4
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order */
     uint32_t *bytes;
     uint32_t head, count, capacity;

@@ -83,17 +83,25 @@ static void fail_async(hicclComm_t comm, const char *what, int status)
         hiccl_fail(comm, hicclRemoteError, "network proxy: %s: %s", what, ibv_wc_status_str(status));
 }
 
-/* Takes the NIC's completions (every request is signaled). */
-static void drain(hicclComm_t comm)
+/* Takes the NIC's completions (every request is signaled); with `wait`, at least one, sleeping until it comes (a
+ * guest that only polled memory would stop virtual time). False when waiting failed. */
+static bool drain(hicclComm_t comm, bool wait)
 {
     struct hiccl_net *n = &comm->net;
     struct ibv_wc wc[16];
-    int got;
-    while (n->outstanding > 0 && (got = ibv_poll_cq(n->cq, 16, wc)) > 0) {
+    for (;;) {
+        int got = n->outstanding == 0 ? 0 : wait ? ibv_poll_cq_wait(n->cq, 16, wc, 0) : ibv_poll_cq(n->cq, 16, wc);
+        if (got < 0) {
+            fail_async(comm, "waiting for the NIC", IBV_WC_GENERAL_ERR);
+            return false;
+        }
+        if (got == 0)
+            return !wait || n->outstanding == 0;
         for (int i = 0; i < got; i++)
             if (wc[i].status != IBV_WC_SUCCESS)
                 fail_async(comm, "an RDMA write", (int)wc[i].status);
         n->outstanding -= (uint32_t)got;
+        wait = false;
     }
 }
 
@@ -101,7 +109,8 @@ static void post_write(hicclComm_t comm, uint64_t local, uint32_t lkey, uint32_t
 {
     struct hiccl_net *n = &comm->net;
     while (n->outstanding >= NET_SEND_DEPTH)
-        drain(comm);
+        if (!drain(comm, true))
+            return;
     struct ibv_sge sge = {local, bytes, lkey};
     struct ibv_send_wr wr = {.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
                              .send_flags = IBV_SEND_SIGNALED, .wr.rdma = {remote, n->peer_rkey}};
@@ -127,15 +136,15 @@ static void progress(void *argument)
 {
     hicclComm_t comm = argument;
     struct hiccl_net *n = &comm->net;
-    drain(comm);
+    drain(comm, false);
     uint64_t flag = n->staging + FLAGS_AT + (n->sends ? 0 : 8); /* the kernel's tail, or its head */
-    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+    for (uint32_t c = 0; c < NET_CHANNELS; c++)
         gpu_memcpy_d2h_async(comm->gpu, n->stream, &n->seen[c], flag + c * AREA_BYTES, 8);
     if (gpu_stream_synchronize(comm->gpu, n->stream) != GPU_SUCCESS) {
         hiccl_fail(comm, hicclUnhandledCudaError, "network proxy: reading the flags: %s", gpu_error_text(comm->gpu));
         return;
     }
-    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+    for (uint32_t c = 0; c < NET_CHANNELS; c++) {
         if (!n->sends) {
             if (n->seen[c] > n->forwarded[c])
                 post_flag(comm, c, n->seen[c], 8);
@@ -230,11 +239,11 @@ void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size)
     if (n->peer < 0 || !n->sends)
         return;
     uint64_t unit = 16 / size, slot_elems = SLOT_BYTES / size;
-    uint64_t units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
+    uint64_t units = count / unit, each = units / NET_CHANNELS, more = units % NET_CHANNELS;
     int rank = comm->rank, nranks = comm->nranks;
-    for (uint64_t c = 0; c < HICCL_CHANNELS; c++) {
+    for (uint64_t c = 0; c < NET_CHANNELS; c++) {
         uint64_t first = (c * each + (c < more ? c : more)) * unit;
-        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
+        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == NET_CHANNELS - 1 ? count - units * unit : 0);
         for (uint64_t base = 0; base < length; base += (uint64_t)nranks * slot_elems) {
             uint64_t left = length - base, chunk = (left + (uint64_t)nranks - 1) / (uint64_t)nranks;
             chunk = (chunk + unit - 1) / unit * unit;
@@ -301,7 +310,8 @@ hicclResult_t hiccl_net_quiesce(hicclComm_t comm)
     progress(comm);
     comm->gpu->in_progress = 0;
     while (n->outstanding > 0)
-        drain(comm);
+        if (!drain(comm, true))
+            return hiccl_fail(comm, hicclRemoteError, "rank %d: the network proxy's last writes", comm->rank);
     return hicclSuccess;
 }
 
