@@ -217,7 +217,7 @@ guest_pins() {
   then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, the ring crossing between the racks'
   # HiLink domains through the blades' NICs, GPU memory to GPU memory, every element checked.
-  pin_run pin-two-rack 0 1e3cf73e20c46c05 scenarios/two-rack-allreduce.yaml --set "guests.args=-b 8 -e 4K -f 512 -n 1 -w 0"
+  ONCE=1 pin_run pin-two-rack 0 1e3cf73e20c46c05 scenarios/two-rack-allreduce.yaml --set "guests.args=-b 8 -e 4K -f 512 -n 1 -w 0"
   has pin-two-rack "guests     16 of 16 exited with 0"
   has pin-two-rack "[   0.070234565] blade0:         4096          1024     float     sum      -1    292.3    0.01    0.03      0    293.6    0.01    0.03      0"
   # Across domains HiCCL runs the ring with Simple: LL is refused with a message.
