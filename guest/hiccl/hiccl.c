@@ -645,8 +645,6 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     uint64_t bytes = count * hicclTypeSize(datatype) *
                      (collective == RING_REDUCE_SCATTER || collective == RING_ALL_GATHER ? (uint64_t)comm->nranks : 1);
     int algorithm, protocol;
-    if (comm->domain_gpus && collective != RING_ALL_REDUCE)
-        return hiccl_fail(comm, hicclInvalidUsage, "across HiLink domains HiCCL runs AllReduce so far");
     hiccl_choose(comm, collective, bytes, &algorithm, &protocol);
     comm->last_algorithm = algorithm;
     comm->last_protocol = protocol;
@@ -675,7 +673,7 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     uint64_t next_area = net->peer >= 0 && net->sends ? net->staging : comm->next_area;
     uint64_t prev_area = net->peer >= 0 && !net->sends ? net->staging : comm->prev_area;
     if (comm->domain_gpus)
-        hiccl_net_plan_all_reduce(comm, count, (uint32_t)hicclTypeSize(datatype));
+        hiccl_net_plan(comm, collective, count, (uint32_t)hicclTypeSize(datatype), root);
     struct {
         int32_t collective, pad0;
         uint64_t send, recv, count;

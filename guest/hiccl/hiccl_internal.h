@@ -128,13 +128,13 @@ hicclResult_t hiccl_read_overrides(hicclComm_t comm);
 
 /* The network transport (hiccl_net.c). The unique id over the NIC from the previous guest (the last of the previous
  * domain) or to the next; connecting this rank's ring to `peer` in another
- * domain (`sends`: it is the next rank); each channel's send steps of an AllReduce, queued before its launch; making
+ * domain (`sends`: it is the next rank); each channel's send steps of a ring collective, queued before its launch; making
  * sure nothing more will be written to either end; a barrier of every rank of a communicator across domains; freeing
  * it. */
 hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
 hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
 hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends);
-void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size);
+void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);
 void hiccl_net_close(hicclComm_t comm);

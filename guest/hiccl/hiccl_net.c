@@ -231,9 +231,10 @@ static void plan_push(struct net_plan *p, uint32_t bytes)
     p->bytes[p->count++] = bytes;
 }
 
-/* The bytes of each step an AllReduce of `count` elements of `size` bytes sends from this rank, per channel, in the
- * order the ring kernel takes them (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps). */
-void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size)
+/* The bytes of each step a ring collective (`collective`, the kernel's code) of `count` elements of `size` bytes (per
+ * rank for ReduceScatter and AllGather) sends from this rank, per channel, in the order the ring kernel takes them
+ * (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps, or rooted's slots). */
+void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root)
 {
     struct hiccl_net *n = &comm->net;
     if (n->peer < 0 || !n->sends)
@@ -241,21 +242,38 @@ void hiccl_net_plan_all_reduce(hicclComm_t comm, uint64_t count, uint32_t size)
     uint64_t unit = 16 / size, slot_elems = SLOT_BYTES / size;
     uint64_t units = count / unit, each = units / NET_CHANNELS, more = units % NET_CHANNELS;
     int rank = comm->rank, nranks = comm->nranks;
+    int all_reduce = collective == RING_ALL_REDUCE;
     for (uint64_t c = 0; c < NET_CHANNELS; c++) {
+        struct net_plan *p = &n->plan[c];
         uint64_t first = (c * each + (c < more ? c : more)) * unit;
         uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == NET_CHANNELS - 1 ? count - units * unit : 0);
-        for (uint64_t base = 0; base < length; base += (uint64_t)nranks * slot_elems) {
-            uint64_t left = length - base, chunk = (left + (uint64_t)nranks - 1) / (uint64_t)nranks;
-            chunk = (chunk + unit - 1) / unit * unit;
+        if (collective == RING_BROADCAST || collective == RING_REDUCE) {
+            /* One step per slot; every rank sends but the one before the root (Broadcast) or the root (Reduce). */
+            int last = collective == RING_BROADCAST ? (rank - root + nranks) % nranks == nranks - 1
+                                                    : (rank - root - 1 + nranks) % nranks == nranks - 1;
+            for (uint64_t base = 0; base < length && !last; base += slot_elems)
+                plan_push(p, (uint32_t)((length - base < slot_elems ? length - base : slot_elems) * size));
+            continue;
+        }
+        uint64_t round = all_reduce ? (uint64_t)nranks * slot_elems : slot_elems;
+        for (uint64_t base = 0; base < length; base += round) {
+            uint64_t left = length - base, chunk = all_reduce ? (left + (uint64_t)nranks - 1) / (uint64_t)nranks : left;
+            if (all_reduce)
+                chunk = (chunk + unit - 1) / unit * unit;
             chunk = chunk > slot_elems ? slot_elems : chunk;
-            for (int s = 0; s < 2 * nranks - 2; s++) { /* the last step only receives */
-                int index = s == 0 ? (rank + nranks - 1) % nranks
-                          : s < nranks - 1 ? (rank + nranks - 1 - s) % nranks
-                          : s == nranks - 1 ? rank
-                                            : (rank + 2 * nranks - 1 - s) % nranks;
-                uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
-                uint64_t elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
-                plan_push(&n->plan[c], (uint32_t)(elements * size));
+            /* AllReduce's last step only receives; ReduceScatter's and AllGather's last too. */
+            int sends = all_reduce ? 2 * nranks - 2 : nranks - 1;
+            for (int s = 0; s < sends; s++) {
+                uint64_t elements = chunk;
+                if (all_reduce) {
+                    int index = s == 0 ? (rank + nranks - 1) % nranks
+                              : s < nranks - 1 ? (rank + nranks - 1 - s) % nranks
+                              : s == nranks - 1 ? rank
+                                                : (rank + 2 * nranks - 1 - s) % nranks;
+                    uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
+                    elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
+                }
+                plan_push(p, (uint32_t)(elements * size));
             }
         }
     }
