@@ -221,13 +221,16 @@ guest_pins() {
   has pin-two-rack "guests     16 of 16 exited with 0"
   has pin-two-rack "[   0.070234565] blade0:         4096          1024     float     sum      -1    292.3    0.01    0.03      0    293.6    0.01    0.03      0"
   # The other ring collectives across racks: ReduceScatter (a ring's steps) and Broadcast (a rooted one); each
-  # proxy forwards the steps its collective's plan lists, every element checked.
-  ONCE=1 pin_run pin-two-rack-rs 0 1139d338a946a548 scenarios/two-rack-allreduce.yaml \
-    --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 1K -e 64K -f 64 -n 1 -w 0"
-  has pin-two-rack-rs "[   0.069826565] blade0:        65536         16384     float     sum      -1    146.5    0.45    0.42      0    147.3    0.45    0.42      0"
-  ONCE=1 pin_run pin-two-rack-bcast 0 1fa7dd9117daf613 scenarios/two-rack-allreduce.yaml \
-    --set guests.program=guest:broadcast_perf --set "guests.args=-b 1K -e 64K -f 64 -n 1 -w 0"
-  has pin-two-rack-bcast "guests     16 of 16 exited with 0"
+  # proxy forwards the steps its collective's plan lists, every element checked (the guests' code: the plain build's
+  # run checks it, the sanitizers' run has the AllReduce above for vdc's side).
+  if [ "${VDC_SANITIZED:-0}" != 1 ]; then
+    ONCE=1 pin_run pin-two-rack-rs 0 1139d338a946a548 scenarios/two-rack-allreduce.yaml \
+      --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 1K -e 64K -f 64 -n 1 -w 0"
+    has pin-two-rack-rs "[   0.069826565] blade0:        65536         16384     float     sum      -1    146.5    0.45    0.42      0    147.3    0.45    0.42      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 1fa7dd9117daf613 scenarios/two-rack-allreduce.yaml \
+      --set guests.program=guest:broadcast_perf --set "guests.args=-b 1K -e 64K -f 64 -n 1 -w 0"
+    has pin-two-rack-bcast "guests     16 of 16 exited with 0"
+  fi
   # Send/Recv to a rank in another domain is refused with a message (it would need the network too).
   "$vdc" run scenarios/two-rack-allreduce.yaml --set guests.program=guest:sendrecv_perf \
     --set "guests.args=-b 8 -e 8 -n 1 -w 0" >"$tmp/out" 2>&1
