@@ -207,14 +207,16 @@ guest_pins() {
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  pin_run pin-hilink-domains 0 12eed3fca472244f scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 12eed3fca472244f scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
   has pin-hilink-domains "[   0.000193099] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
   has pin-hilink-domains "[   0.000346250] blade2:          256            64     float     sum      -1     9.78    0.03    0.03      0     7.65    0.03    0.03      0"
-  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
-    --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
-  if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
-  then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
+  if [ "${VDC_SANITIZED:-0}" != 1 ]; then
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
+      --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
+    if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
+    then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
+  fi
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, the ring crossing between the racks'
   # HiLink domains through the blades' NICs, GPU memory to GPU memory, every element checked; then ReduceScatter (a
   # ring's steps) and Broadcast (a rooted one), each proxy forwarding the steps its collective's plan lists. In the
