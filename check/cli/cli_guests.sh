@@ -223,14 +223,14 @@ guest_pins() {
   # plain build only, to keep make check within its time: under the sanitizers vdc's side of it (HiNIC's DMA into
   # GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 1e3cf73e20c46c05 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 3a0a19b474907cb2 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 8 -e 4K -f 512 -n 1 -w 0"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.070234565] blade0:         4096          1024     float     sum      -1    292.3    0.01    0.03      0    293.6    0.01    0.03      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 77981e8bddc6b703 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.003128221] blade0:         4096          1024     float     sum      -1    296.9    0.01    0.03      0    291.1    0.01    0.03      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 d7d1d88dcf290dc2 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0"
-    has pin-two-rack-rs "[   0.068725565] blade0:        65536         16384     float     sum      -1    200.7    0.33    0.31      0    146.0    0.45    0.42      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 6adc4651d2b4a997 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.001629221] blade0:        65536         16384     float     sum      -1    200.7    0.33    0.31      0    149.4    0.44    0.41      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 3e566136adea15a4 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Send/Recv to a rank in another domain is refused with a message (it would need the network too); so is LL,

@@ -160,6 +160,8 @@ hicclResult_t hicclSendUniqueId(const hicclUniqueId *id, int nranks)
     struct higpu_info info;
     hicclResult_t result = blade_gpu("hicclSendUniqueId", &gpu, &info);
     uint32_t places = (uint32_t)nranks < domain_size(&info) ? (uint32_t)nranks : domain_size(&info);
+    if (result == hicclSuccess && (uint32_t)nranks > places)
+        result = hiccl_net_open_early(0, domain_size(&info));
     if (result == hicclSuccess)
         result = mail_id(gpu, (const uint8_t *)id->internal, (uint32_t)nranks, places);
     return result;
@@ -177,6 +179,9 @@ hicclResult_t hicclRecvUniqueId(hicclUniqueId *id)
     int rank = (int)vdc_rank();
     uint32_t place = info.hilink_gpus > 1 ? info.hilink_place : 0, places = domain_size(&info), nranks = 0;
     uint8_t value[8];
+    result = hiccl_net_open_early(place, places);
+    if (result != hicclSuccess)
+        return result;
     if (place == 0 && rank > 0) { /* the first of a later domain: from the last of the one before */
         result = hiccl_net_receive_id(rank, value, &nranks);
         if (result == hicclSuccess)

@@ -131,6 +131,10 @@ hicclResult_t hiccl_read_overrides(hicclComm_t comm);
  * domain (`sends`: it is the next rank); each channel's send steps of a ring collective, queued before its launch; making
  * sure nothing more will be written to either end; a barrier of every rank of a communicator across domains; freeing
  * it. */
+/* The guest's bootstrap connection made as early as the unique id's exchange starts, when the guests are whole
+ * domains with NICs and this GPU is its domain's first or last: a message that reached a peer whose QP did not exist
+ * yet would wait for the bootstrap's retransmission (67 ms). */
+hicclResult_t hiccl_net_open_early(uint32_t place, uint32_t domain_gpus);
 hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
 hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
 hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends);

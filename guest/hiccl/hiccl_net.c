@@ -36,6 +36,18 @@ static hicclResult_t open_bootstrap(hicclComm_t comm, int peer)
     return hicclSuccess;
 }
 
+hicclResult_t hiccl_net_open_early(uint32_t place, uint32_t domain_gpus)
+{
+    uint32_t guests = hicclGuestCount(), rank = vdc_rank();
+    if (domain_gpus < 2 || guests <= domain_gpus || guests % domain_gpus != 0)
+        return hicclSuccess; /* no communicator can span domains */
+    if (place == domain_gpus - 1)
+        return open_bootstrap(NULL, (int)((rank + 1) % guests));
+    if (place == 0)
+        return open_bootstrap(NULL, (int)((rank + guests - 1) % guests));
+    return hicclSuccess;
+}
+
 /* ---- unique ids across domains ---- */
 
 struct id_message {
