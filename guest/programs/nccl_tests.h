@@ -376,7 +376,8 @@ static uint64_t output_count(const struct bench *b, uint64_t count)
     return PERF_COLLECTIVE == PERF_REDUCE_SCATTER ? count / b->nranks : count;
 }
 
-/* Rank 0: the ranks' times of the calls, `ps` its own, combined as -a asks; the others send theirs. */
+/* The ranks' times of the calls, `ps` its own, combined as -a asks: gathered by rank 0 (the others send theirs), or
+ * across domains reduced on every rank. */
 static uint64_t combine_times(struct bench *b, uint64_t ps)
 {
     if (b->across)

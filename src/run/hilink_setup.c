@@ -71,8 +71,9 @@ struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *
     /* Each domain's ports and planes take a block of the HiLink id range big enough for the largest fabric. */
     uint32_t per_domain = HILINK_MAX_GPUS + HILINK_MAX_PLANES;
     if ((uint64_t)(domain + 1) * per_domain > VDC_IDS_HILINK_COUNT)
-        return vdc_fail(err, "hilink.domain_gpus: %u domains or more; vdc runs at most %u, so raise "
-                             "hilink.domain_gpus or lower guests.count", domain + 1, VDC_IDS_HILINK_COUNT / per_domain),
+        return vdc_fail(err, "hilink.domain_gpus = %llu makes more than %u HiLink domains of two GPUs or more, the most "
+                             "vdc runs; raise hilink.domain_gpus or lower guests.count",
+                        (unsigned long long)c->domain_gpus, VDC_IDS_HILINK_COUNT / per_domain),
                NULL;
     struct hilink_params p = {
         .gpus = gpus,
@@ -96,8 +97,8 @@ static uint32_t rank_of_guest(const char *name, uint32_t gpus)
     if (strncmp(name, "blade", 5) != 0 || digits == 0 || digits > 5 || name[5 + digits] != '\0' ||
         (digits > 1 && name[5] == '0'))
         return gpus;
-    unsigned long place = strtoul(name + 5, NULL, 10);
-    return place < gpus ? (uint32_t)place : gpus;
+    unsigned long rank = strtoul(name + 5, NULL, 10);
+    return rank < gpus ? (uint32_t)rank : gpus;
 }
 
 bool vdc_hilink_setup_faults(struct hilink *const *domains, const struct vdc_scenario *sc, uint32_t gpus,
