@@ -260,22 +260,25 @@ static hicclResult_t connect_all(hicclComm_t comm)
 {
     int next = (comm->rank + 1) % comm->nranks, prev = (comm->rank + comm->nranks - 1) % comm->nranks;
     int parent = comm->rank - 1, child = comm->rank + 1 < comm->nranks ? comm->rank + 1 : -1;
-    /* Across domains: the ring only, a neighbour in another domain through the network. */
+    /* Across domains: the ring only, each channel's round its domain (the places in order) and out through the
+     * network at a place of its own (hiccl_net.c). */
     int d = comm->domain_gpus;
-    int next_away = d && next / d != comm->rank / d, prev_away = d && prev / d != comm->rank / d;
-    if (d)
+    if (d) {
+        int first = comm->rank - comm->rank % d;
+        next = first + (comm->rank + 1) % d;
+        prev = first + (comm->rank + d - 1) % d;
         parent = child = -1;
+    }
     hicclResult_t result = allocate_areas(comm, &comm->area);
     if (result == hicclSuccess)
         result = allocate_areas(comm, &comm->tree_area);
     if (result == hicclSuccess)
-        result = connect_neighbours(comm, comm->area, MSG_CONNECT, next_away ? -1 : next, prev_away ? -1 : prev,
-                                    &comm->next_area, &comm->prev_area);
+        result = connect_neighbours(comm, comm->area, MSG_CONNECT, next, prev, &comm->next_area, &comm->prev_area);
     if (result == hicclSuccess)
         result = connect_neighbours(comm, comm->tree_area, MSG_TREE_CONNECT, parent, child, &comm->parent_tree_area,
                                     &comm->child_tree_area);
-    if (result == hicclSuccess && (next_away || prev_away))
-        result = hiccl_net_connect(comm, next_away ? next : prev, next_away);
+    if (result == hicclSuccess && d)
+        result = hiccl_net_connect(comm);
     return result;
 }
 
@@ -293,7 +296,6 @@ static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64
     comm->rank = rank;
     comm->nranks = nranks;
     comm->domain_gpus = domain_gpus;
-    comm->net.peer = -1;
     memcpy(comm->places, places, (size_t)nranks);
     hicclResult_t result = hiccl_read_overrides(comm);
     if (result == hicclSuccess && domain_gpus &&
@@ -673,26 +675,25 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
                                                      (struct gpu_dim3){THREADS, 1, 1}, 0, &args, sizeof args),
                               "launch");
     }
-    /* A neighbour across domains: the kernel writes to the stand-in area, and the proxy forwards (hiccl_net.c). */
-    const struct hiccl_net *net = &comm->net;
-    uint64_t next_area = net->peer >= 0 && net->sends ? net->staging : comm->next_area;
-    uint64_t prev_area = net->peer >= 0 && !net->sends ? net->staging : comm->prev_area;
+    /* Across domains: the proxy forwards what the kernel writes to its stand-in areas (hiccl_net.c). */
     if (comm->domain_gpus)
         hiccl_net_plan(comm, collective, count, (uint32_t)hicclTypeSize(datatype), root);
-    struct {
+    struct ring_args {
         int32_t collective, pad0;
         uint64_t send, recv, count;
         int32_t op, rank, nranks, root;
         uint64_t my_area, next_area, prev_area, area_stride, slot_bytes, flags_at;
         int32_t ll, pad1;
-        uint64_t ll_at, ll_slot_bytes;
+        uint64_t ll_at, ll_slot_bytes, net_area;
+        int32_t domain_gpus;
     } args = {collective, 0, sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, root,
-              comm->area, next_area, prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
-              protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA};
+              comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
+              protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA, comm->net.staging, comm->domain_gpus};
     return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
-                                           (struct gpu_dim3){comm->domain_gpus ? NET_CHANNELS : HICCL_CHANNELS, 1, 1},
-                                           (struct gpu_dim3){THREADS, 1, 1},
-                                           0, &args, sizeof args), "launch");
+                                                 (struct gpu_dim3){HICCL_CHANNELS, 1, 1},
+                                                 (struct gpu_dim3){THREADS, 1, 1}, 0, &args,
+                                                 offsetof(struct ring_args, domain_gpus) + sizeof args.domain_gpus),
+                          "launch"); /* the parameters' size without the struct's padding at its end */
 }
 
 /* A collective's checks (the root's only for Broadcast and Reduce), then its kernel; with one rank, a copy. `count`:

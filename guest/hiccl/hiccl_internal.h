@@ -30,7 +30,7 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
-    MSG_SPLIT = 8, MSG_TOKEN = 9
+    MSG_SPLIT = 8, MSG_TOKEN = 9, MSG_RAIL_OUT = 10, MSG_RAIL_IN = 11, MSG_RAIL_TO = 12, MSG_RAIL_FROM = 13
 };
 
 /* A mailbox message of HiCCL's (64 bytes). */
@@ -49,13 +49,14 @@ struct p2p_connection {
     uint64_t sent[HICCL_P2P_CHANNELS], received[HICCL_P2P_CHANNELS];
 };
 
-/* The network transport (hiccl_net.c): a ring neighbour in another HiLink domain, reached through HiNIC. */
+/* The network transport (hiccl_net.c): each channel's ring enters and leaves a HiLink domain at its own pair of
+ * places (rail-optimised, guest/kernels/hiccl.cu Order), so a GPU sends to the next domain on the channels it leaves
+ * by and receives from the previous one on those it enters by, each way over one RC QP of its NIC. */
 #define NET_VALUES 64      /* host copies of the flag values posted, per channel */
 #define NET_SEND_DEPTH 512 /* RDMA writes in flight */
-/* Channels of a communicator across domains: fewer than inside one, as NCCL runs a few per NIC. Each costs the proxy
- * a read of its flag per round, and four keep 16 MiB of slots in flight, more than the NIC's bandwidth-delay
- * product. */
-#define NET_CHANNELS 4
+#define NET_BATCH 32       /* RDMA writes posted with one doorbell (one guest exit) */
+#define NET_FLAG_BYTES 64  /* per channel, after the stand-in areas: the kernel's tail ([0]) or head ([1]) */
+enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 };
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order */
     uint32_t *bytes;
     uint32_t head, count, capacity;
@@ -63,17 +64,29 @@ struct net_plan {          /* the bytes of the send steps launched and not yet f
 struct ibv_cq;
 struct ibv_qp;
 struct ibv_mr;
-struct hiccl_net {
-    int peer;              /* the neighbour's rank, or -1 when both are in this domain */
-    int sends;             /* 1: the peer is the next rank (data and tails go to it); 0: the previous (heads go) */
-    struct ibv_cq *cq;
+struct ibv_send_wr;
+struct ibv_sge;
+struct net_link {          /* one way across a domain boundary: to the next domain (out) or from the previous (in) */
+    int peer;              /* its rank */
     struct ibv_qp *qp;
+    uint64_t peer_area;    /* the peer's connection areas (data and tails go there, or heads) */
+    uint32_t peer_rkey;
+    struct ibv_send_wr *batch; /* NET_BATCH writes gathered in a round, posted together */
+    struct ibv_sge *batch_sge;
+    uint32_t batched;
+};
+struct hiccl_net {
+    int used;              /* 1 when the communicator spans domains */
+    struct net_link out, in;
+    struct ibv_cq *cq;     /* both QPs' */
     struct ibv_mr *area_mr, *staging_mr, *values_mr;
-    uint64_t staging;      /* the kernel's stand-in for the peer's areas, in this GPU */
-    uint64_t peer_area;
-    uint32_t peer_rkey, stream, outstanding;
+    uint64_t staging;      /* the kernel's stand-in for the peers' areas, then its flags, in this GPU */
+    uint64_t *flags;       /* the flags' host copy, read in one copy per round */
+    uint32_t stream, outstanding;
+    uint8_t role[HICCL_CHANNELS];
     uint64_t *values;      /* HICCL_CHANNELS * NET_VALUES */
     uint64_t seen[HICCL_CHANNELS], forwarded[HICCL_CHANNELS];
+    uint64_t expected[HICCL_CHANNELS]; /* where it enters: the heads the kernels will have written */
     struct net_plan plan[HICCL_CHANNELS];
 };
 
@@ -127,17 +140,17 @@ double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint6
 hicclResult_t hiccl_read_overrides(hicclComm_t comm);
 
 /* The network transport (hiccl_net.c). The unique id over the NIC from the previous guest (the last of the previous
- * domain) or to the next; connecting this rank's ring to `peer` in another
- * domain (`sends`: it is the next rank); each channel's send steps of a ring collective, queued before its launch; making
- * sure nothing more will be written to either end; a barrier of every rank of a communicator across domains; freeing
- * it. */
+ * domain) or to the next; connecting this rank's QPs to the next and the previous domain (their details relayed
+ * over the domains' bootstrap pairs); each channel's send steps of a ring collective, queued before its launch;
+ * making sure nothing more will be written to either end; a barrier of every rank of a communicator across domains;
+ * freeing it. */
 /* The guest's bootstrap connection made as early as the unique id's exchange starts, when the guests are whole
  * domains with NICs and this GPU is its domain's first or last: a message that reached a peer whose QP did not exist
  * yet would wait for the bootstrap's retransmission (67 ms). */
 hicclResult_t hiccl_net_open_early(uint32_t place, uint32_t domain_gpus);
 hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
 hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
-hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends);
+hicclResult_t hiccl_net_connect(hicclComm_t comm);
 void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);

@@ -1,8 +1,9 @@
-/* HiCCL's network transport between HiLink domains, as NCCL's net transport with GPUDirect RDMA: where a ring's next
- * rank is in another domain, the kernel writes its slots and its tail into a stand-in area in its own GPU, and a
- * proxy (run while the program waits for the GPU) reads the tail and posts HiNIC RDMA writes of the slots, then of
- * the tail, from this GPU's memory into the next rank's area; the receiving rank's proxy sends its heads back the same
- * way. The NIC reads and writes GPU memory directly (docs/hinic.md, GPUDirect RDMA). */
+/* HiCCL's network transport between HiLink domains, as NCCL's net transport with GPUDirect RDMA: each channel's ring
+ * leaves a domain at its own GPU (rail-optimised rings, guest/kernels/hiccl.cu Order), whose kernel writes that
+ * channel's slots and tail into a stand-in area in its own GPU; a proxy (run while the program waits for the GPU)
+ * reads the tail and posts HiNIC RDMA writes of the slots, then of the tail, from this GPU's memory into the next
+ * domain's GPU's area; that GPU's proxy sends its heads back the same way. The NIC reads and writes GPU memory
+ * directly (docs/hinic.md, GPUDirect RDMA). */
 #include <libfdt.h>
 
 #include "hiccl_internal.h"
@@ -117,84 +118,219 @@ static bool drain(hicclComm_t comm, bool wait)
     }
 }
 
-static void post_write(hicclComm_t comm, uint64_t local, uint32_t lkey, uint32_t bytes, uint64_t remote)
+/* The writes gathered for `link`, posted in one list (one doorbell). */
+static void flush(hicclComm_t comm, struct net_link *link)
 {
-    struct hiccl_net *n = &comm->net;
-    while (n->outstanding >= NET_SEND_DEPTH)
-        if (!drain(comm, true))
-            return;
-    struct ibv_sge sge = {local, bytes, lkey};
-    struct ibv_send_wr wr = {.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
-                             .send_flags = IBV_SEND_SIGNALED, .wr.rdma = {remote, n->peer_rkey}};
-    if (ibv_post_send(n->qp, &wr, NULL) != 0)
+    if (link->batched == 0)
+        return;
+    for (uint32_t i = 0; i < link->batched; i++)
+        link->batch[i].next = i + 1 < link->batched ? &link->batch[i + 1] : NULL;
+    struct ibv_send_wr *bad;
+    if (ibv_post_send(link->qp, link->batch, &bad) != 0)
         fail_async(comm, "posting an RDMA write", IBV_WC_LOC_QP_OP_ERR);
     else
-        n->outstanding++;
+        comm->net.outstanding += link->batched;
+    link->batched = 0;
+}
+
+/* An RDMA write gathered for the round's post (flush). */
+static void post_write(hicclComm_t comm, struct net_link *link, uint64_t local, uint32_t lkey, uint32_t bytes,
+                       uint64_t remote)
+{
+    struct hiccl_net *n = &comm->net;
+    if (link->batched == NET_BATCH)
+        flush(comm, link);
+    while (n->outstanding + link->batched >= NET_SEND_DEPTH)
+        if (!drain(comm, true))
+            return;
+    struct ibv_sge *sge = &link->batch_sge[link->batched];
+    *sge = (struct ibv_sge){local, bytes, lkey};
+    link->batch[link->batched++] = (struct ibv_send_wr){.sg_list = sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
+                                                        .send_flags = IBV_SEND_SIGNALED,
+                                                        .wr.rdma = {remote, link->peer_rkey}};
 }
 
 /* A flag value to the peer's area, from its own host copy (the NIC reads it when the write goes, by when the
  * proxy may have seen a later value: each posted value keeps its slot until NET_VALUES more have gone). */
-static void post_flag(hicclComm_t comm, uint32_t channel, uint64_t value, uint64_t offset)
+static void post_flag(hicclComm_t comm, struct net_link *link, uint32_t channel, uint64_t value, uint64_t offset)
 {
     struct hiccl_net *n = &comm->net;
     uint64_t *slot = &n->values[channel * NET_VALUES + value % NET_VALUES];
     *slot = value;
-    post_write(comm, (uint64_t)(uintptr_t)slot, n->values_mr->lkey, 8,
-               n->peer_area + channel * AREA_BYTES + FLAGS_AT + offset);
+    post_write(comm, link, (uint64_t)(uintptr_t)slot, n->values_mr->lkey, 8,
+               link->peer_area + channel * AREA_BYTES + FLAGS_AT + offset);
 }
 
-/* One round: each channel's flag read from the stand-in area; what moved since goes to the peer. */
-static void progress(void *argument)
+/* Whether channel c has steps launched that the proxy has not yet forwarded. */
+static bool channel_busy(const struct hiccl_net *n, uint32_t c)
+{
+    return n->role[c] == NET_OUT ? n->plan[c].head < n->plan[c].count
+         : n->role[c] == NET_IN  ? n->forwarded[c] < n->expected[c]
+                                 : false;
+}
+
+/* One round: the flag of each channel that crosses here with steps outstanding read from the stand-in area (the
+ * kernel's tail where the channel leaves the domain, its head where it enters); what moved since goes to the peer.
+ * Nonzero while steps remain: an idle proxy reads nothing, so a rank stuck elsewhere still ends as a hang. */
+static int progress(void *argument)
 {
     hicclComm_t comm = argument;
     struct hiccl_net *n = &comm->net;
     drain(comm, false);
-    uint64_t flag = n->staging + FLAGS_AT + (n->sends ? 0 : 8); /* the kernel's tail, or its head */
-    for (uint32_t c = 0; c < NET_CHANNELS; c++)
-        gpu_memcpy_d2h_async(comm->gpu, n->stream, &n->seen[c], flag + c * AREA_BYTES, 8);
+    bool busy = false;
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+        busy |= channel_busy(n, c);
+    if (!busy)
+        return 0;
+    gpu_memcpy_d2h_async(comm->gpu, n->stream, n->flags, n->staging + HICCL_CHANNELS * AREA_BYTES,
+                         HICCL_CHANNELS * NET_FLAG_BYTES);
     if (gpu_stream_synchronize(comm->gpu, n->stream) != GPU_SUCCESS) {
         hiccl_fail(comm, hicclUnhandledCudaError, "network proxy: reading the flags: %s", gpu_error_text(comm->gpu));
-        return;
+        return 0;
     }
-    for (uint32_t c = 0; c < NET_CHANNELS; c++) {
-        if (!n->sends) {
+
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+        if (!channel_busy(n, c))
+            continue;
+        n->seen[c] = n->flags[c * (NET_FLAG_BYTES / 8) + (n->role[c] == NET_OUT ? 0 : 1)];
+        if (n->role[c] == NET_IN) {
             if (n->seen[c] > n->forwarded[c])
-                post_flag(comm, c, n->seen[c], 8);
+                post_flag(comm, &n->in, c, n->seen[c], 8);
             n->forwarded[c] = n->seen[c] > n->forwarded[c] ? n->seen[c] : n->forwarded[c];
             continue;
         }
-        while (n->forwarded[c] < n->seen[c]) {
+        while (n->role[c] == NET_OUT && n->forwarded[c] < n->seen[c]) {
             uint64_t step = n->forwarded[c]++;
             struct net_plan *p = &n->plan[c];
             uint32_t bytes = p->head < p->count ? p->bytes[p->head++] : 0;
             uint64_t slot = (step % HICCL_STEPS) * SLOT_BYTES + c * AREA_BYTES;
             if (bytes > 0)
-                post_write(comm, n->staging + slot, n->staging_mr->lkey, bytes, n->peer_area + slot);
-            post_flag(comm, c, step + 1, 0);
+                post_write(comm, &n->out, n->staging + slot, n->staging_mr->lkey, bytes, n->out.peer_area + slot);
+            post_flag(comm, &n->out, c, step + 1, 0);
         }
     }
+    flush(comm, &n->out);
+    flush(comm, &n->in);
+    return 1;
 }
 
 /* ---- connecting ---- */
 
-hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends)
+/* A channel's ring position of `rank` (guest/kernels/hiccl.cu Order): in each domain of `d` places the ring of
+ * channel c starts at place c mod d. */
+static int ring_position(int rank, int d, uint32_t channel)
+{
+    int rotation = (int)(channel % (uint32_t)d);
+    return rank - rank % d + (rank % d - rotation + d) % d;
+}
+
+/* A QP of this rank's NIC on the communicator's CQ, ready to connect, and its details for the peer. */
+static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_dest *mine)
 {
     struct hiccl_net *n = &comm->net;
-    hicclResult_t result = open_bootstrap(comm, peer);
-    if (result != hicclSuccess)
-        return result;
-    n->peer = peer;
-    n->sends = sends;
+    struct ibv_qp_init_attr init = {.send_cq = n->cq, .recv_cq = n->cq, .qp_type = IBV_QPT_RC,
+                                    .cap = {.max_send_wr = NET_SEND_DEPTH, .max_recv_wr = 1, .max_send_sge = 1,
+                                            .max_recv_sge = 1}};
+    *qp = ibv_create_qp(pd, &init);
+    struct ibv_qp_attr attr = {.qp_state = IBV_QPS_INIT, .port_num = 1, .qp_access_flags = IBV_ACCESS_REMOTE_WRITE};
+    if (*qp == NULL ||
+        ibv_modify_qp(*qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
+        return hiccl_fail(comm, hicclSystemError, "creating the proxy's QP: error %d", errno);
+    *mine = (struct vdc_dest){.qpn = (*qp)->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff, .ipv4 = context->ipv4,
+                              .rkey = n->area_mr->rkey, .addr = comm->area,
+                              .length = HICCL_CHANNELS * AREA_BYTES};
+    return hicclSuccess;
+}
+
+/* The QP details of every rank's link out of a domain meet those of the next domain's links in, relayed by the
+ * bootstrap pair between them: each rank mails its out-link's to its domain's last rank and its in-link's to its
+ * first; the last and the next domain's first swap them place by place over their bootstrap and mail each rank its
+ * peer's: `to`, that of the link in at place p + 1 of the next domain, and `from`, that of the link out at place
+ * p - 1 of the previous. */
+static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mine, const struct vdc_dest *in_mine,
+                                 struct vdc_dest *to, struct vdc_dest *from)
+{
+    int d = comm->domain_gpus, place = comm->rank % d, first = comm->rank - place, last = first + d - 1;
+    struct vdc_dest mine[MAX_RANKS], theirs[MAX_RANKS];
+    struct message m;
+    int sender;
+    hicclResult_t result = hicclSuccess;
+    if (comm->rank != last)
+        result = hiccl_comm_send(comm, last, MSG_RAIL_OUT, out_mine, sizeof *out_mine);
+    if (comm->rank != first && result == hicclSuccess)
+        result = hiccl_comm_send(comm, first, MSG_RAIL_IN, in_mine, sizeof *in_mine);
+    for (int end = 0; end < 2 && result == hicclSuccess; end++) {
+        int relays = end == 0 ? comm->rank == last : comm->rank == first;
+        if (!relays)
+            continue;
+        mine[place] = end == 0 ? *out_mine : *in_mine;
+        for (int i = 1; i < d && result == hicclSuccess; i++) {
+            result = hiccl_comm_receive(comm, end == 0 ? MSG_RAIL_OUT : MSG_RAIL_IN, -1, &m, &sender);
+            memcpy(&mine[sender - first], m.data, sizeof mine[0]);
+        }
+        for (int p = 0; p < d && result == hicclSuccess; p++)
+            if (vdc_bootstrap_exchange(&bootstrap, &mine[p], &theirs[p], sizeof theirs[p], 0) != 0)
+                return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d", comm->rank,
+                                  bootstrap_peer);
+        for (int p = 0; p < d && result == hicclSuccess; p++) {
+            const struct vdc_dest *peer = &theirs[end == 0 ? (p + 1) % d : (p + d - 1) % d];
+            if (p == place)
+                *(end == 0 ? to : from) = *peer;
+            else
+                result = hiccl_comm_send(comm, first + p, end == 0 ? MSG_RAIL_TO : MSG_RAIL_FROM, peer, sizeof *peer);
+        }
+    }
+    if (comm->rank != last && result == hicclSuccess &&
+        (result = hiccl_comm_receive(comm, MSG_RAIL_TO, last, &m, &sender)) == hicclSuccess)
+        memcpy(to, m.data, sizeof *to);
+    if (comm->rank != first && result == hicclSuccess &&
+        (result = hiccl_comm_receive(comm, MSG_RAIL_FROM, first, &m, &sender)) == hicclSuccess)
+        memcpy(from, m.data, sizeof *from);
+    return result;
+}
+
+hicclResult_t hiccl_net_connect(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
+    n->out.peer = (domain + 1) % domains * d + (place + 1) % d;
+    n->in.peer = (domain + domains - 1) % domains * d + (place + d - 1) % d;
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+        n->role[c] = (uint32_t)place == (c + (uint32_t)d - 1) % (uint32_t)d ? NET_OUT
+                   : (uint32_t)place == c % (uint32_t)d                     ? NET_IN
+                                                                            : NET_NONE;
+    /* The bootstrap pairs: each domain's last rank with the next domain's first. */
+    hicclResult_t result = hicclSuccess;
+    if (place == d - 1)
+        result = open_bootstrap(comm, (comm->rank + 1) % comm->nranks);
+    if (place == 0 && result == hicclSuccess)
+        result = open_bootstrap(comm, (comm->rank + comm->nranks - 1) % comm->nranks);
+    if (context == NULL && result == hicclSuccess && (context = ibv_open_device()) == NULL)
+        result = hiccl_fail(comm, hicclSystemError, "no HiNIC on this blade to reach ranks %d and %d in other HiLink "
+                            "domains; set guests.nic: true", n->out.peer, n->in.peer);
+    if (pd == NULL && result == hicclSuccess && (pd = ibv_alloc_pd(context)) == NULL)
+        result = hiccl_fail(comm, hicclSystemError, "ibv_alloc_pd: error %d", errno);
     uint64_t bytes = HICCL_CHANNELS * AREA_BYTES;
-    result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, bytes), "allocate the network stand-in areas");
-    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
-        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + c * AREA_BYTES + FLAGS_AT, 0,
-                                                 AREA_BYTES - FLAGS_AT), "clear flags");
+    if (result == hicclSuccess)
+        result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, bytes + HICCL_CHANNELS * NET_FLAG_BYTES),
+                                "allocate the network stand-in areas");
+    if (result == hicclSuccess)
+        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + bytes, 0, HICCL_CHANNELS * NET_FLAG_BYTES),
+                                "clear flags");
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_stream_create(comm->gpu, &n->stream), "create the proxy's stream");
     if (result != hicclSuccess)
         return result;
+    n->used = 1;
     n->values = vdc_alloc(HICCL_CHANNELS * NET_VALUES * sizeof *n->values, 64);
+    n->flags = vdc_alloc(HICCL_CHANNELS * NET_FLAG_BYTES, 64);
+    for (int way = 0; way < 2; way++) {
+        struct net_link *link = way == 0 ? &n->out : &n->in;
+        link->batch = vdc_alloc(NET_BATCH * sizeof *link->batch, 64);
+        link->batch_sge = vdc_alloc(NET_BATCH * sizeof *link->batch_sge, 64);
+        if (link->batch == NULL || link->batch_sge == NULL || n->flags == NULL)
+            return hiccl_fail(comm, hicclSystemError, "the network proxy: out of guest memory");
+    }
     n->area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)comm->area, bytes, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
     n->staging_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->staging, bytes, IBV_ACCESS_LOCAL_WRITE);
     n->values_mr = n->values == NULL ? NULL
@@ -202,25 +338,28 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm, int peer, int sends)
                                                   IBV_ACCESS_LOCAL_WRITE);
     if (n->area_mr == NULL || n->staging_mr == NULL || n->values_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the connection buffers with the NIC: error %d", errno);
-    n->cq = ibv_create_cq(context, 2 * NET_SEND_DEPTH, NULL, NULL, 0);
-    struct ibv_qp_init_attr init = {.send_cq = n->cq, .recv_cq = n->cq, .qp_type = IBV_QPT_RC,
-                                    .cap = {.max_send_wr = NET_SEND_DEPTH, .max_recv_wr = 1, .max_send_sge = 1,
-                                            .max_recv_sge = 1}};
-    n->qp = n->cq == NULL ? NULL : ibv_create_qp(pd, &init);
-    struct ibv_qp_attr attr = {.qp_state = IBV_QPS_INIT, .port_num = 1, .qp_access_flags = IBV_ACCESS_REMOTE_WRITE};
-    if (n->qp == NULL ||
-        ibv_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
-        return hiccl_fail(comm, hicclSystemError, "creating the proxy's QP: error %d", errno);
-    struct vdc_dest mine = {.qpn = n->qp->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff, .ipv4 = context->ipv4,
-                            .rkey = n->area_mr->rkey, .addr = comm->area, .length = bytes},
-                    theirs;
-    if (vdc_bootstrap_exchange(&bootstrap, &mine, &theirs, sizeof theirs, 0) != 0)
-        return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d", comm->rank, peer);
-    n->peer_area = theirs.addr;
-    n->peer_rkey = theirs.rkey;
-    if (vdc_connect_qp(n->qp, &mine, &theirs, context->max_mtu, 0, 14, 7) != 0 ||
-        vdc_bootstrap_barrier(&bootstrap, 0) != 0)
-        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank, peer);
+    n->cq = ibv_create_cq(context, 4 * NET_SEND_DEPTH, NULL, NULL, 0);
+    if (n->cq == NULL)
+        return hiccl_fail(comm, hicclSystemError, "creating the proxy's CQ: error %d", errno);
+    struct vdc_dest out_mine, in_mine, to, from;
+    result = make_qp(comm, &n->out.qp, &out_mine);
+    if (result == hicclSuccess)
+        result = make_qp(comm, &n->in.qp, &in_mine);
+    if (result == hicclSuccess)
+        result = relay_dests(comm, &out_mine, &in_mine, &to, &from);
+    if (result != hicclSuccess)
+        return result;
+    n->out.peer_area = to.addr;
+    n->out.peer_rkey = to.rkey;
+    n->in.peer_area = from.addr;
+    n->in.peer_rkey = from.rkey;
+    /* Neither side writes before the communicator's barrier, which follows: both QPs are ready by then. */
+    if (vdc_connect_qp(n->out.qp, &out_mine, &to, context->max_mtu, 0, 14, 7) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
+                          n->out.peer);
+    if (vdc_connect_qp(n->in.qp, &in_mine, &from, context->max_mtu, 0, 14, 7) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
+                          n->in.peer);
     gpu_set_progress(comm->gpu, progress, comm);
     return hicclSuccess;
 }
@@ -243,28 +382,42 @@ static void plan_push(struct net_plan *p, uint32_t bytes)
     p->bytes[p->count++] = bytes;
 }
 
+/* A step the proxy will see on channel c: its bytes where the channel leaves the domain here, one more head to
+ * forward where it enters. */
+static void plan_step(struct hiccl_net *n, uint32_t c, uint64_t bytes)
+{
+    if (n->role[c] == NET_OUT)
+        plan_push(&n->plan[c], (uint32_t)bytes);
+    else
+        n->expected[c]++;
+}
+
 /* The bytes of each step a ring collective (`collective`, the kernel's code) of `count` elements of `size` bytes (per
- * rank for ReduceScatter and AllGather) sends from this rank, per channel, in the order the ring kernel takes them
- * (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps, or rooted's slots). */
+ * rank for ReduceScatter and AllGather) sends on the channels that cross a domain boundary here: from this rank where
+ * they leave, from the previous domain's rank where they enter; in the order the ring kernel takes them
+ * (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps at the sender's position in the channel's
+ * ring, or rooted's slots). */
 void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root)
 {
     struct hiccl_net *n = &comm->net;
-    if (n->peer < 0 || !n->sends)
+    if (!n->used)
         return;
     uint64_t unit = 16 / size, slot_elems = SLOT_BYTES / size;
-    uint64_t units = count / unit, each = units / NET_CHANNELS, more = units % NET_CHANNELS;
-    int rank = comm->rank, nranks = comm->nranks;
-    int all_reduce = collective == RING_ALL_REDUCE;
-    for (uint64_t c = 0; c < NET_CHANNELS; c++) {
-        struct net_plan *p = &n->plan[c];
+    uint64_t units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
+    int nranks = comm->nranks, all_reduce = collective == RING_ALL_REDUCE;
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+        if (n->role[c] == NET_NONE)
+            continue;
+        int rank = (ring_position(comm->rank, comm->domain_gpus, c) + (n->role[c] == NET_IN ? nranks - 1 : 0)) % nranks;
+        int root_at = ring_position(root, comm->domain_gpus, c);
         uint64_t first = (c * each + (c < more ? c : more)) * unit;
-        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == NET_CHANNELS - 1 ? count - units * unit : 0);
+        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
         if (collective == RING_BROADCAST || collective == RING_REDUCE) {
             /* One step per slot; every rank sends but the one before the root (Broadcast) or the root (Reduce). */
-            int last = collective == RING_BROADCAST ? (rank - root + nranks) % nranks == nranks - 1
-                                                    : (rank - root - 1 + nranks) % nranks == nranks - 1;
+            int last = collective == RING_BROADCAST ? (rank - root_at + nranks) % nranks == nranks - 1
+                                                    : (rank - root_at - 1 + nranks) % nranks == nranks - 1;
             for (uint64_t base = 0; base < length && !last; base += slot_elems)
-                plan_push(p, (uint32_t)((length - base < slot_elems ? length - base : slot_elems) * size));
+                plan_step(n, c, (length - base < slot_elems ? length - base : slot_elems) * size);
             continue;
         }
         uint64_t round = all_reduce ? (uint64_t)nranks * slot_elems : slot_elems;
@@ -285,7 +438,7 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
                     uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
                     elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
                 }
-                plan_push(p, (uint32_t)(elements * size));
+                plan_step(n, c, elements * size);
             }
         }
     }
@@ -334,7 +487,7 @@ hicclResult_t hiccl_net_barrier(hicclComm_t comm)
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm)
 {
     struct hiccl_net *n = &comm->net;
-    if (n->peer < 0)
+    if (!n->used)
         return hicclSuccess;
     comm->gpu->in_progress = 1; /* its own waits for the GPU must not call it again */
     progress(comm);
@@ -348,11 +501,14 @@ hicclResult_t hiccl_net_quiesce(hicclComm_t comm)
 void hiccl_net_close(hicclComm_t comm)
 {
     struct hiccl_net *n = &comm->net;
-    if (n->peer < 0)
+    if (!n->used)
         return;
     gpu_set_progress(comm->gpu, NULL, NULL);
-    if (n->qp != NULL)
-        ibv_destroy_qp(n->qp);
+
+    if (n->out.qp != NULL)
+        ibv_destroy_qp(n->out.qp);
+    if (n->in.qp != NULL)
+        ibv_destroy_qp(n->in.qp);
     if (n->cq != NULL)
         ibv_destroy_cq(n->cq);
     if (n->area_mr != NULL)

@@ -48,7 +48,7 @@ struct gpu_device {
     uint32_t tag;
     char error_text[256];          /* the message of the last error */
     /* Called while the program waits for the GPU (gpu_set_progress), never from inside itself. */
-    void (*progress)(void *context);
+    int (*progress)(void *context);
     void *progress_context;
     int in_progress;
 };
@@ -63,8 +63,10 @@ struct gpu_dim3 {
 
 /* Work the program must keep doing while it waits for the GPU, as a CUDA program's helper thread would (a
  * collective's network proxy): while any wait of this runtime finds its command not done, it calls `progress`
- * (which may itself use the GPU) and sleeps at most a microsecond of virtual time between calls. NULL stops it. */
-void gpu_set_progress(struct gpu_device *gpu, void (*progress)(void *context), void *context);
+ * (which may itself use the GPU); while that returns nonzero (work is outstanding) the wait sleeps at most a
+ * microsecond of virtual time between calls, else until the GPU's cause, so that an idle helper keeps no time
+ * going. NULL stops it. */
+void gpu_set_progress(struct gpu_device *gpu, int (*progress)(void *context), void *context);
 
 /* How many HiGPUs the device tree lists. */
 int vdcGetDeviceCount(void);

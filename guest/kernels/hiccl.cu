@@ -256,6 +256,24 @@ __device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T
 
 enum { ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER, BROADCAST, REDUCE };
 
+// A channel's ring across HiLink domains of `domain_gpus` GPUs (rail-optimised, as NCCL's rings over one NIC per
+// channel): in every domain it enters at place `rotation` and leaves at the place before, so each channel crosses
+// between domains through a different pair of GPUs (and NICs). Position q of the ring is rank
+// q - q % d + (q % d + rotation) % d. With domain_gpus 0 the ring is the ranks in order.
+struct Order {
+    int domain_gpus, rotation;
+    __device__ int rank(int position) const
+    {
+        int d = domain_gpus;
+        return d ? position - position % d + (position % d + rotation) % d : position;
+    }
+    __device__ int position(int rank) const
+    {
+        int d = domain_gpus;
+        return d ? rank - rank % d + (rank % d - rotation + d) % d : rank;
+    }
+};
+
 // Broadcast and Reduce: one step per slot of the channel's part, the ring running from the root (Broadcast: it
 // sends, the others store and pass on, the last only stores) or to it (Reduce: the rank after the root sends, the
 // others reduce and pass on, the root reduces and stores), as NCCL's runRing of each.
@@ -276,12 +294,13 @@ __device__ void rooted(int collective, const T *send, T *recv, unsigned long lon
     }
 }
 
-// The ring's steps over a channel's part of the data. AllReduce: its `n` elements from `first`, in rounds of nranks
-// chunks of at most a slot. ReduceScatter and AllGather: elements `first` to `first + n` of each rank's chunk of
-// `count` elements (the send buffer's for ReduceScatter, the receive buffer's for AllGather), in rounds of a slot.
+// The ring's steps over a channel's part of the data, `rank` and `root` the positions in the channel's ring. AllReduce:
+// its `n` elements from `first`, in rounds of nranks chunks of at most a slot. ReduceScatter and AllGather: elements
+// `first` to `first + n` of each rank's chunk of `count` elements (the send buffer's for ReduceScatter, the receive
+// buffer's for AllGather; the chunk of the rank at a position, `order`), in rounds of a slot.
 template <typename T>
 __device__ void ring(int collective, const T *send, T *recv, unsigned long long count, unsigned long long first,
-                     unsigned long long n, int op, int rank, int nranks, int root, const Conn &r)
+                     unsigned long long n, int op, int rank, int nranks, int root, const Order &order, const Conn &r)
 {
     __shared__ unsigned long long sent, received;
     if (threadIdx.x == 0) {
@@ -337,7 +356,7 @@ __device__ void ring(int collective, const T *send, T *recv, unsigned long long 
                 dst = recv + offset;
             } else {
                 len = chunk;
-                unsigned long long at = (unsigned long long)c * count + first + base;
+                unsigned long long at = (unsigned long long)order.rank(c) * count + first + base;
                 src = collective == REDUCE_SCATTER ? send + at : send + first + base;
                 dst = collective == REDUCE_SCATTER ? recv + first + base : recv + at;
             }
@@ -418,19 +437,33 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
 
 // One ring kernel per type: `collective` ALL_REDUCE, BROADCAST or REDUCE (count: elements), REDUCE_SCATTER or
 // ALL_GATHER (count: elements per rank); `root` for BROADCAST and REDUCE; `ll` 1 for LL, 0 for Simple. The
-// channels' areas are `area_stride` bytes apart.
+// channels' areas are `area_stride` bytes apart. Across HiLink domains (`domain_gpus` set) `next_area` and
+// `prev_area` are the neighbours' inside the domain, and a channel's ring enters and leaves the domain through
+// `net_area` (the network proxy's stand-in areas in this GPU, guest/hiccl/hiccl_net.c) at the places Order gives:
+// leaving, its slots go to the channel's stand-in area and its tail to the channel's 64 bytes after all the areas;
+// entering, its head goes to the second word there.
 #define RING(name, T)                                                                                              \
     extern "C" __global__ void hiccl_ring_##name(                                                                \
         int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, int root,  \
         char *my_area, char *next_area, char *prev_area, unsigned long long area_stride,                           \
         unsigned long long slot_bytes, unsigned long long flags_at, int ll, unsigned long long ll_at,             \
-        unsigned long long ll_slot_bytes)                                                                          \
+        unsigned long long ll_slot_bytes, char *net_area, int domain_gpus)                                         \
     {                                                                                                              \
         unsigned long long at = blockIdx.x * area_stride, first, n;                                                \
-        Conn r = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,         \
-                            ll_slot_bytes);                                                                        \
+        int d = domain_gpus, place = d ? rank % d : 0;                                                             \
+        Order order = {d, d ? (int)(blockIdx.x % d) : 0};                                                          \
+        char *next = d && place == (order.rotation + d - 1) % d ? net_area : next_area;                            \
+        char *prev = d && place == order.rotation ? net_area : prev_area;                                          \
+        Conn r = connection(my_area + at, next + at, prev + at, slot_bytes, flags_at, ll, ll_at, ll_slot_bytes);   \
+        /* the proxy's flags: 64 bytes per channel after the stand-in areas, so that one read takes them all */    \
+        char *net_flags = net_area + gridDim.x * area_stride + blockIdx.x * 64;                                    \
+        if (next == net_area)                                                                                      \
+            r.next_tail = (volatile unsigned long long *)net_flags;                                                \
+        if (prev == net_area)                                                                                      \
+            r.prev_head = (volatile unsigned long long *)(net_flags + 8);                                          \
         channel_part(count, 16 / sizeof(T), blockIdx.x, gridDim.x, &first, &n);                                    \
-        ring<T>(collective, send, recv, count, first, n, op, rank, nranks, root, r);                               \
+        ring<T>(collective, send, recv, count, first, n, op, order.position(rank), nranks, order.position(root),   \
+                order, r);                                                                                         \
     }
 
 // One tree AllReduce kernel per type, two blocks per channel (reduce up, broadcast down). Going down, a rank sends

@@ -183,10 +183,10 @@ static void consume_one(struct gpu_device *gpu, struct gpu_stream_queue *s)
             continue;
         }
         gpu->in_progress = 1;
-        gpu->progress(gpu->progress_context);
+        int busy = gpu->progress(gpu->progress_context);
         gpu->in_progress = 0;
         if (!completed(s, index))
-            vdc_wait(vdc_clock_ns() + GPU_PROGRESS_NS, gpu->cause_mask);
+            vdc_wait(busy ? vdc_clock_ns() + GPU_PROGRESS_NS : 0, gpu->cause_mask);
     }
     s->last = *completion_at(s, index);
     s->consumed++;
@@ -197,7 +197,7 @@ static void consume_one(struct gpu_device *gpu, struct gpu_stream_queue *s)
     }
 }
 
-void gpu_set_progress(struct gpu_device *gpu, void (*progress)(void *context), void *context)
+void gpu_set_progress(struct gpu_device *gpu, int (*progress)(void *context), void *context)
 {
     gpu->progress = progress;
     gpu->progress_context = context;
