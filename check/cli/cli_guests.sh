@@ -217,8 +217,8 @@ guest_pins() {
     if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
     then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
   fi
-  # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, the ring crossing between the racks'
-  # HiLink domains through the blades' NICs, GPU memory to GPU memory, every element checked; then ReduceScatter (a
+  # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, each channel's ring crossing between the
+  # racks' HiLink domains through its own blades' NICs, GPU memory to GPU memory, every element checked; then ReduceScatter (a
   # ring's steps) and Broadcast (a rooted one), each proxy forwarding the steps its collective's plan lists. In the
   # plain build only, to keep make check within its time: under the sanitizers vdc's side of it (HiNIC's DMA into
   # GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
@@ -233,6 +233,12 @@ guest_pins() {
     ONCE=1 pin_run pin-two-rack-bcast 0 bd9d478b222770db scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
+    # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
+    # round all three boundaries; AllGather's chunks are the ranks at the ring's positions.
+    ONCE=1 pin_run pin-three-domains 0 156ce20c8974b423 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+      --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
+      --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
+    has pin-three-domains "[   0.000780551] blade0:        16992          4248     int32    none      -1    50.15    0.34    0.28      0    36.52    0.47    0.39      0"
     # Send/Recv to a rank in another domain is refused with a message (it would need the network too); so is LL,
     # as across domains HiCCL runs the ring with Simple.
     "$vdc" run scenarios/two-rack-allreduce.yaml --set guests.program=guest:sendrecv_perf \

@@ -260,8 +260,8 @@ static hicclResult_t connect_all(hicclComm_t comm)
 {
     int next = (comm->rank + 1) % comm->nranks, prev = (comm->rank + comm->nranks - 1) % comm->nranks;
     int parent = comm->rank - 1, child = comm->rank + 1 < comm->nranks ? comm->rank + 1 : -1;
-    /* Across domains: the ring only, each channel's round its domain (the places in order) and out through the
-     * network at a place of its own (hiccl_net.c). */
+    /* Across domains: the ring only; inside the domain every channel goes round the places in order, and it leaves
+     * for the next domain at a place of its own (hiccl_net.c). */
     int d = comm->domain_gpus;
     if (d) {
         int first = comm->rank - comm->rank % d;
