@@ -6,9 +6,11 @@
 
 #include "gpu/gpu_internal.h"
 
-/* Beyond this many registers the bit matrices (n x n bits: 8 MiB here) grow past what a load should spend; the
- * kernel keeps its slots. HiCCL's ring kernels, every step kind and both protocols inlined, have about 4 100. */
-#define MAX_RENAMED_REGISTERS 8192
+/* Beyond this many registers the bit matrices (n x n bits: 32 MiB here) grow past what a load should spend; the
+ * kernel keeps its slots. HiCCL's ring kernels, every step kind and both protocols inlined, have about 4 100 for
+ * 4-byte types and more than 8 192 for 1- and 2-byte ones (an element's registers per lane of a 16-byte vector):
+ * unshared, their register files are cleared at every launch (docs/performance.md). */
+#define MAX_RENAMED_REGISTERS 16384
 
 struct bits {
     uint64_t *words;
