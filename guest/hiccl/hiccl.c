@@ -298,12 +298,10 @@ static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64
     comm->domain_gpus = domain_gpus;
     memcpy(comm->places, places, (size_t)nranks);
     hicclResult_t result = hiccl_read_overrides(comm);
-    if (result == hicclSuccess && domain_gpus &&
-        (comm->algorithm_override == HICCL_ALGO_TREE || comm->protocol_override == HICCL_PROTO_LL))
-        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across HiLink domains HiCCL runs the ring with the Simple "
-                            "protocol so far; leave NCCL_ALGO and NCCL_PROTO unset", who);
+    if (result == hicclSuccess && domain_gpus && comm->algorithm_override == HICCL_ALGO_TREE)
+        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across HiLink domains HiCCL runs the ring so far; leave "
+                            "NCCL_ALGO unset or Ring", who);
     comm->algorithm_override = domain_gpus ? HICCL_ALGO_RING : comm->algorithm_override;
-    comm->protocol_override = domain_gpus ? HICCL_PROTO_SIMPLE : comm->protocol_override;
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
                                 "load HiCCL's kernels");
@@ -677,7 +675,7 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     }
     /* Across domains: the proxy forwards what the kernel writes to its stand-in areas (hiccl_net.c). */
     if (comm->domain_gpus)
-        hiccl_net_plan(comm, collective, count, (uint32_t)hicclTypeSize(datatype), root);
+        hiccl_net_plan(comm, collective, count, (uint32_t)hicclTypeSize(datatype), root, protocol);
     struct ring_args {
         int32_t collective, pad0;
         uint64_t send, recv, count;

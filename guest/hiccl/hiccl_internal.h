@@ -55,9 +55,12 @@ struct p2p_connection {
 #define NET_VALUES 64      /* host copies of the flag values posted, per channel */
 #define NET_SEND_DEPTH 512 /* RDMA writes in flight */
 #define NET_BATCH 32       /* RDMA writes posted with one doorbell (one guest exit) */
-#define NET_FLAG_BYTES 64  /* per channel, after the stand-in areas: the kernel's tail ([0]) or head ([1]) */
+#define NET_FLAG_BYTES 64  /* per channel, after the stand-in areas: the kernel's tail ([0]) or head ([1]), and
+                              LL's ([2], [3]) */
+#define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
 enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 };
-struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order */
+struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order, each with its
+                              protocol (NET_PLAN_LL) */
     uint32_t *bytes;
     uint32_t head, count, capacity;
 };
@@ -84,9 +87,11 @@ struct hiccl_net {
     uint64_t *flags;       /* the flags' host copy, read in one copy per round */
     uint32_t stream, outstanding;
     uint8_t role[HICCL_CHANNELS];
-    uint64_t *values;      /* HICCL_CHANNELS * NET_VALUES */
-    uint64_t seen[HICCL_CHANNELS], forwarded[HICCL_CHANNELS];
-    uint64_t expected[HICCL_CHANNELS]; /* where it enters: the heads the kernels will have written */
+    uint64_t *values;      /* HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
+    /* Per channel and protocol (each counts its own steps): the steps (or heads) gone to the peer, and where the
+     * channel enters, the heads the kernels will have written. */
+    uint64_t forwarded[HICCL_CHANNELS][HICCL_PROTO_COUNT];
+    uint64_t expected[HICCL_CHANNELS][HICCL_PROTO_COUNT];
     struct net_plan plan[HICCL_CHANNELS];
 };
 
@@ -130,11 +135,11 @@ hicclResult_t hiccl_mail_receive(struct gpu_device *gpu, uint32_t kind, uint64_t
 hicclResult_t hiccl_comm_send(hicclComm_t comm, int rank, uint32_t kind, const void *data, uint32_t bytes);
 hicclResult_t hiccl_comm_receive(hicclComm_t comm, uint32_t kind, int from, struct message *out, int *sender);
 
-/* The cost model (hiccl_tuning.c): the algorithm and protocol a collective of `kind` on `nranks` ranks moving
- * `bytes` (the size nccl-tests reports) runs with (the communicator's overrides kept), and the predicted time in
- * microseconds of one pair. Trees run AllReduce only. */
+/* The cost model (hiccl_tuning.c): the algorithm and protocol a collective of `kind` on `nranks` ranks (in
+ * `domains` HiLink domains) moving `bytes` (the size nccl-tests reports) runs with (the communicator's overrides
+ * kept), and the predicted time in microseconds of one pair. Trees run AllReduce only. */
 void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *algorithm, int *protocol);
-double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint64_t bytes);
+double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int domains, uint64_t bytes);
 /* NCCL_PROTO and NCCL_ALGO from the guest's arguments (words NAME=VALUE, as NCCL reads its environment):
  * -1 when not given; an unknown value is an error. */
 hicclResult_t hiccl_read_overrides(hicclComm_t comm);
@@ -151,7 +156,7 @@ hicclResult_t hiccl_net_open_early(uint32_t place, uint32_t domain_gpus);
 hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
 hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
 hicclResult_t hiccl_net_connect(hicclComm_t comm);
-void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root);
+void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root, int protocol);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);
 void hiccl_net_close(hicclComm_t comm);

@@ -150,12 +150,13 @@ static void post_write(hicclComm_t comm, struct net_link *link, uint64_t local, 
                                                         .wr.rdma = {remote, link->peer_rkey}};
 }
 
-/* A flag value to the peer's area, from its own host copy (the NIC reads it when the write goes, by when the
- * proxy may have seen a later value: each posted value keeps its slot until NET_VALUES more have gone). */
-static void post_flag(hicclComm_t comm, struct net_link *link, uint32_t channel, uint64_t value, uint64_t offset)
+/* A flag value of `protocol`'s to the peer's area, from its own host copy (the NIC reads it when the write goes, by
+ * when the proxy may have seen a later value: each posted value keeps its slot until NET_VALUES more have gone). */
+static void post_flag(hicclComm_t comm, struct net_link *link, uint32_t channel, int protocol, uint64_t value,
+                      uint64_t offset)
 {
     struct hiccl_net *n = &comm->net;
-    uint64_t *slot = &n->values[channel * NET_VALUES + value % NET_VALUES];
+    uint64_t *slot = &n->values[(channel * HICCL_PROTO_COUNT + (uint32_t)protocol) * NET_VALUES + value % NET_VALUES];
     *slot = value;
     post_write(comm, link, (uint64_t)(uintptr_t)slot, n->values_mr->lkey, 8,
                link->peer_area + channel * AREA_BYTES + FLAGS_AT + offset);
@@ -165,8 +166,49 @@ static void post_flag(hicclComm_t comm, struct net_link *link, uint32_t channel,
 static bool channel_busy(const struct hiccl_net *n, uint32_t c)
 {
     return n->role[c] == NET_OUT ? n->plan[c].head < n->plan[c].count
-         : n->role[c] == NET_IN  ? n->forwarded[c] < n->expected[c]
+         : n->role[c] == NET_IN  ? n->forwarded[c][HICCL_PROTO_LL] < n->expected[c][HICCL_PROTO_LL] ||
+                                      n->forwarded[c][HICCL_PROTO_SIMPLE] < n->expected[c][HICCL_PROTO_SIMPLE]
                                  : false;
+}
+
+/* Where the channel enters: the heads its kernels wrote since the last round, to the previous domain's sender (the
+ * head of its area's Simple slots, or of its LL lines). */
+static void forward_heads(hicclComm_t comm, uint32_t c)
+{
+    struct hiccl_net *n = &comm->net;
+    for (int p = 0; p < HICCL_PROTO_COUNT; p++) {
+        uint64_t seen = n->flags[c * (NET_FLAG_BYTES / 8) + (p == HICCL_PROTO_LL ? 3 : 1)];
+        if (seen > n->forwarded[c][p]) {
+            post_flag(comm, &n->in, c, p, seen, p == HICCL_PROTO_LL ? 40 : 8);
+            n->forwarded[c][p] = seen;
+        }
+    }
+}
+
+/* Where the channel leaves: each step whose tail the kernel has written, in launch order (a step of either
+ * protocol waits for those before it): its data from the stand-in area to the next domain's area, then for Simple
+ * its tail (LL's lines carry their flags). */
+static void forward_steps(hicclComm_t comm, uint32_t c)
+{
+    struct hiccl_net *n = &comm->net;
+    struct net_plan *plan = &n->plan[c];
+    uint64_t seen[HICCL_PROTO_COUNT];
+    seen[HICCL_PROTO_SIMPLE] = n->flags[c * (NET_FLAG_BYTES / 8)];
+    seen[HICCL_PROTO_LL] = n->flags[c * (NET_FLAG_BYTES / 8) + 2];
+    while (plan->head < plan->count) {
+        uint32_t entry = plan->bytes[plan->head], bytes = entry & ~NET_PLAN_LL;
+        int p = entry & NET_PLAN_LL ? HICCL_PROTO_LL : HICCL_PROTO_SIMPLE;
+        if (n->forwarded[c][p] >= seen[p])
+            return;
+        plan->head++;
+        uint64_t step = n->forwarded[c][p]++;
+        uint64_t at = c * AREA_BYTES + (p == HICCL_PROTO_LL ? LL_AT + (step % HICCL_STEPS) * LL_SLOT_DATA * 2
+                                                            : (step % HICCL_STEPS) * SLOT_BYTES);
+        if (bytes > 0)
+            post_write(comm, &n->out, n->staging + at, n->staging_mr->lkey, bytes, n->out.peer_area + at);
+        if (p == HICCL_PROTO_SIMPLE)
+            post_flag(comm, &n->out, c, p, step + 1, 0);
+    }
 }
 
 /* One round: the flag of each channel that crosses here with steps outstanding read from the stand-in area (the
@@ -192,22 +234,10 @@ static int progress(void *argument)
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
         if (!channel_busy(n, c))
             continue;
-        n->seen[c] = n->flags[c * (NET_FLAG_BYTES / 8) + (n->role[c] == NET_OUT ? 0 : 1)];
-        if (n->role[c] == NET_IN) {
-            if (n->seen[c] > n->forwarded[c])
-                post_flag(comm, &n->in, c, n->seen[c], 8);
-            n->forwarded[c] = n->seen[c] > n->forwarded[c] ? n->seen[c] : n->forwarded[c];
-            continue;
-        }
-        while (n->role[c] == NET_OUT && n->forwarded[c] < n->seen[c]) {
-            uint64_t step = n->forwarded[c]++;
-            struct net_plan *p = &n->plan[c];
-            uint32_t bytes = p->head < p->count ? p->bytes[p->head++] : 0;
-            uint64_t slot = (step % HICCL_STEPS) * SLOT_BYTES + c * AREA_BYTES;
-            if (bytes > 0)
-                post_write(comm, &n->out, n->staging + slot, n->staging_mr->lkey, bytes, n->out.peer_area + slot);
-            post_flag(comm, &n->out, c, step + 1, 0);
-        }
+        if (n->role[c] == NET_IN)
+            forward_heads(comm, c);
+        else
+            forward_steps(comm, c);
     }
     flush(comm, &n->out);
     flush(comm, &n->in);
@@ -266,7 +296,13 @@ static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mi
         mine[place] = end == 0 ? *out_mine : *in_mine;
         for (int i = 1; i < d && result == hicclSuccess; i++) {
             result = hiccl_comm_receive(comm, end == 0 ? MSG_RAIL_OUT : MSG_RAIL_IN, -1, &m, &sender);
-            memcpy(&mine[sender - first], m.data, sizeof mine[0]);
+            /* the domain's other ranks: all but the last (links out) or the first (links in) */
+            int lowest = end == 0 ? first : first + 1, highest = end == 0 ? last - 1 : last;
+            if (result == hicclSuccess && (sender < lowest || sender > highest))
+                return hiccl_fail(comm, hicclInternalError, "rank %d: connection details from rank %d, not one of "
+                                  "ranks %d to %d of its domain", comm->rank, sender, lowest, highest);
+            if (result == hicclSuccess)
+                memcpy(&mine[sender - first], m.data, sizeof mine[0]);
         }
         for (int p = 0; p < d && result == hicclSuccess; p++)
             if (vdc_bootstrap_exchange(&bootstrap, &mine[p], &theirs[p], sizeof theirs[p], 0) != 0)
@@ -322,7 +358,8 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     if (result != hicclSuccess)
         return result;
     n->used = 1;
-    n->values = vdc_alloc(HICCL_CHANNELS * NET_VALUES * sizeof *n->values, 64);
+    uint64_t values_bytes = HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
+    n->values = vdc_alloc(values_bytes, 64);
     n->flags = vdc_alloc(HICCL_CHANNELS * NET_FLAG_BYTES, 64);
     for (int way = 0; way < 2; way++) {
         struct net_link *link = way == 0 ? &n->out : &n->in;
@@ -334,8 +371,7 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     n->area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)comm->area, bytes, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
     n->staging_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->staging, bytes, IBV_ACCESS_LOCAL_WRITE);
     n->values_mr = n->values == NULL ? NULL
-                                     : ibv_reg_mr(pd, n->values, HICCL_CHANNELS * NET_VALUES * sizeof *n->values,
-                                                  IBV_ACCESS_LOCAL_WRITE);
+                                     : ibv_reg_mr(pd, n->values, values_bytes, IBV_ACCESS_LOCAL_WRITE);
     if (n->area_mr == NULL || n->staging_mr == NULL || n->values_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the connection buffers with the NIC: error %d", errno);
     n->cq = ibv_create_cq(context, 4 * NET_SEND_DEPTH, NULL, NULL, 0);
@@ -382,27 +418,29 @@ static void plan_push(struct net_plan *p, uint32_t bytes)
     p->bytes[p->count++] = bytes;
 }
 
-/* A step the proxy will see on channel c: its bytes where the channel leaves the domain here, one more head to
- * forward where it enters. */
-static void plan_step(struct hiccl_net *n, uint32_t c, uint64_t bytes)
+/* A step of `protocol`'s the proxy will see on channel c: its bytes (`elements` of `size` bytes; for LL the lines
+ * that carry them) where the channel leaves the domain here, one more head to forward where it enters. */
+static void plan_step(struct hiccl_net *n, uint32_t c, int protocol, uint64_t elements, uint32_t size)
 {
-    if (n->role[c] == NET_OUT)
-        plan_push(&n->plan[c], (uint32_t)bytes);
+    if (n->role[c] == NET_IN)
+        n->expected[c][protocol]++;
+    else if (protocol == HICCL_PROTO_LL)
+        plan_push(&n->plan[c], (uint32_t)((elements * size + 7) / 8 * 16) | NET_PLAN_LL);
     else
-        n->expected[c]++;
+        plan_push(&n->plan[c], (uint32_t)(elements * size));
 }
 
 /* The bytes of each step a ring collective (`collective`, the kernel's code) of `count` elements of `size` bytes (per
- * rank for ReduceScatter and AllGather) sends on the channels that cross a domain boundary here: from this rank where
- * they leave, from the previous domain's rank where they enter; in the order the ring kernel takes them
- * (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps at the sender's position in the channel's
- * ring, or rooted's slots). */
-void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root)
+ * rank for ReduceScatter and AllGather) in `protocol` sends on the channels that cross a domain boundary here: from
+ * this rank where they leave, from the previous domain's rank where they enter; in the order the ring kernel takes
+ * them (guest/kernels/hiccl.cu: channel_part, then ring's rounds and steps at the sender's position in the channel's
+ * ring, or rooted's slots; a slot holds a step's data, LL_SLOT_DATA bytes for LL). */
+void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root, int protocol)
 {
     struct hiccl_net *n = &comm->net;
     if (!n->used)
         return;
-    uint64_t unit = 16 / size, slot_elems = SLOT_BYTES / size;
+    uint64_t unit = 16 / size, slot_elems = (protocol == HICCL_PROTO_LL ? LL_SLOT_DATA : SLOT_BYTES) / size;
     uint64_t units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
     int nranks = comm->nranks, all_reduce = collective == RING_ALL_REDUCE;
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
@@ -417,7 +455,7 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
             int last = collective == RING_BROADCAST ? (rank - root_at + nranks) % nranks == nranks - 1
                                                     : (rank - root_at - 1 + nranks) % nranks == nranks - 1;
             for (uint64_t base = 0; base < length && !last; base += slot_elems)
-                plan_step(n, c, (length - base < slot_elems ? length - base : slot_elems) * size);
+                plan_step(n, c, protocol, length - base < slot_elems ? length - base : slot_elems, size);
             continue;
         }
         uint64_t round = all_reduce ? (uint64_t)nranks * slot_elems : slot_elems;
@@ -438,7 +476,7 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
                     uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
                     elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
                 }
-                plan_step(n, c, elements * size);
+                plan_step(n, c, protocol, elements, size);
             }
         }
     }

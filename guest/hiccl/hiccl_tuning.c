@@ -19,8 +19,18 @@ static const double step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{0.6, 1.1}, 
  * (docs/hiccl.md, "LL, and choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
 static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{144000.0, 356000.0},
                                                                              {62700.0, 151900.0}};
+/* A ring across HiLink domains (NCCL's inter-node ring, whose model adds the network's latency per step and takes
+ * the lower of the intra- and inter-node bandwidths): each step that crosses to another domain costs a proxy round
+ * (reading the kernel's flags from the GPU, then posting) and the network's trip, and the bytes go at the rate the
+ * crossing steps let through, LL's lower (16-byte lines of 8 data bytes, each step a round of the proxy). HiCCL's
+ * own, fitted where the protocols cross, to all_reduce_perf on scenarios/two-rack-allreduce.yaml (2 x 8 GPUs,
+ * 400 Gbit/s NICs; 30 steps, 3.75 of them crossing): 8 B in 64.1 us (LL) and 99.0 us (Simple), 1 MiB in 127.3 and
+ * 124.0 us. Below about 2 MiB these rates are the steps' latency spread over the bytes, not the NICs' rate (the
+ * ring is latency-bound there, docs/validation.md); the choice they give is LL up to about 1 MB, as measured. */
+static const double net_step_us[HICCL_PROTO_COUNT] = {10.5, 15.4};
+static const double net_bytes_per_us[HICCL_PROTO_COUNT] = {31100.0, 78600.0};
 
-double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint64_t bytes)
+double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int domains, uint64_t bytes)
 {
     double n = nranks;
     /* Steps of the ring (hops of the chain, up and down) and the share of the bytes each link carries (nccl-tests'
@@ -30,8 +40,13 @@ double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, uint6
                    : kind == RING_ALL_REDUCE                ? 2 * (n - 1) / n
                    : kind == RING_BROADCAST || kind == RING_REDUCE ? 1.0
                                                                   : (n - 1) / n;
-    return base_us[protocol] + steps * step_us[algorithm][protocol] +
-           (double)bytes * share / link_bytes_per_us[algorithm][protocol];
+    double latency = base_us[protocol] + steps * step_us[algorithm][protocol];
+    double bandwidth = link_bytes_per_us[algorithm][protocol];
+    if (domains > 1) { /* a channel's ring crosses `domains` times in each n of its steps */
+        latency += steps * domains / n * net_step_us[protocol];
+        bandwidth = net_bytes_per_us[protocol] < bandwidth ? net_bytes_per_us[protocol] : bandwidth;
+    }
+    return latency + (double)bytes * share / bandwidth;
 }
 
 void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *algorithm, int *protocol)
@@ -46,7 +61,8 @@ void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *a
         for (int p = 0; p < HICCL_PROTO_COUNT; p++) {
             if (comm->protocol_override >= 0 && p != comm->protocol_override)
                 continue;
-            double t = hiccl_predict_us(kind, a, p, comm->nranks, bytes);
+            double t = hiccl_predict_us(kind, a, p, comm->nranks,
+                                        comm->domain_gpus ? comm->nranks / comm->domain_gpus : 1, bytes);
             if (best == 0 || t < best) {
                 best = t;
                 *algorithm = a;

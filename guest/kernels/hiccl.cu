@@ -37,6 +37,7 @@ struct Conn {
     char *next_slots;                       // remote: where I write
     unsigned long long slot_bytes;          // data bytes of a step
     int ll;
+    int to_proxy; // next is the network proxy's stand-in (guest/hiccl/hiccl_net.c): LL also gives it a tail
 };
 
 // ---- LL: 16-byte lines of two 4-byte data words, each beside a 4-byte flag (the step's number plus one), stored
@@ -156,10 +157,16 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
         if (sends)
             ll_store(out + line * 16, v.u.x, v.u.y, flag_out);
     }
+    // The proxy forwards a step's lines once they are all in its stand-in: their tail follows them, after a fence.
+    bool tail = sends && to.to_proxy;
+    if (tail)
+        __threadfence_system();
     __syncthreads(); // every line of the slot read before it is freed
     if (threadIdx.x == 0) {
         if (sends)
             ++*sent;
+        if (tail)
+            *to.next_tail = *sent;
         if (receives)
             *from.prev_head = ++*received;
         ((volatile unsigned long long *)to.counters)[0] = *sent;
@@ -394,7 +401,7 @@ __device__ Conn connection(char *mine, char *next, char *prev, unsigned long lon
     Conn c = {(flag)(mine + flags_at), (flag)(mine + flags_at + (ll ? 40 : 8)), (flag)(next + flags_at),
               (flag)(prev + flags_at + (ll ? 40 : 8)), (unsigned long long *)(mine + flags_at + (ll ? 48 : 16)),
               (flag)(mine + flags_at + 32), mine + (ll ? ll_at : 0), next + (ll ? ll_at : 0),
-              ll ? ll_slot_bytes : slot_bytes, ll};
+              ll ? ll_slot_bytes : slot_bytes, ll, 0};
     return c;
 }
 
@@ -440,8 +447,9 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
 // channels' areas are `area_stride` bytes apart. Across HiLink domains (`domain_gpus` set) `next_area` and
 // `prev_area` are the neighbours' inside the domain, and a channel's ring enters and leaves the domain through
 // `net_area` (the network proxy's stand-in areas in this GPU, guest/hiccl/hiccl_net.c) at the places Order gives:
-// leaving, its slots go to the channel's stand-in area and its tail to the channel's 64 bytes after all the areas;
-// entering, its head goes to the second word there.
+// leaving, its slots (or LL lines) go to the channel's stand-in area and its tail to the channel's 64 bytes after all
+// the areas; entering, its head goes to the second word there (the third and fourth words for LL, whose tail is
+// written for the proxy alone: LL's receiver reads the flags in the lines).
 #define RING(name, T)                                                                                              \
     extern "C" __global__ void hiccl_ring_##name(                                                                \
         int collective, const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, int root,  \
@@ -455,8 +463,10 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
         char *next = d && place == (order.rotation + d - 1) % d ? net_area : next_area;                            \
         char *prev = d && place == order.rotation ? net_area : prev_area;                                          \
         Conn r = connection(my_area + at, next + at, prev + at, slot_bytes, flags_at, ll, ll_at, ll_slot_bytes);   \
-        /* the proxy's flags: 64 bytes per channel after the stand-in areas, so that one read takes them all */    \
-        char *net_flags = net_area + gridDim.x * area_stride + blockIdx.x * 64;                                    \
+        /* the proxy's flags: 64 bytes per channel after the stand-in areas, so that one read takes them all; the  \
+           tail and head of Simple, then of LL */                                                                  \
+        char *net_flags = net_area + gridDim.x * area_stride + blockIdx.x * 64 + (ll ? 16 : 0);                    \
+        r.to_proxy = next == net_area;                                                                             \
         if (next == net_area)                                                                                      \
             r.next_tail = (volatile unsigned long long *)net_flags;                                                \
         if (prev == net_area)                                                                                      \
