@@ -7,7 +7,17 @@ static uint32_t group_wavefronts(const uint32_t *offsets, uint32_t mask, uint32_
 {
     if (mask == 0)
         return 0;
-    /* First the usual case: no bank asked for two different words (lanes on one word are a broadcast). */
+    /* The commonest case first: every word the lanes touch lies within `banks` consecutive words, so no bank is
+     * asked for two different ones (a row of a tile, a broadcast, or both). */
+    uint32_t low = UINT32_MAX, high = 0;
+    for (uint32_t m = mask; m != 0; m &= m - 1) {
+        uint32_t w = offsets[__builtin_ctz(m)] >> 2;
+        low = w < low ? w : low;
+        high = w > high ? w : high;
+    }
+    if (high - low + words <= banks)
+        return 1;
+    /* Then: no bank asked for two different words (lanes on one word are a broadcast). */
     uint64_t used = 0;
     uint32_t word_of[64];
     for (uint32_t m = mask; m != 0; m &= m - 1) {
