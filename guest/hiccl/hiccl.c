@@ -260,14 +260,16 @@ static hicclResult_t connect_all(hicclComm_t comm)
 {
     int next = (comm->rank + 1) % comm->nranks, prev = (comm->rank + comm->nranks - 1) % comm->nranks;
     int parent = comm->rank - 1, child = comm->rank + 1 < comm->nranks ? comm->rank + 1 : -1;
-    /* Across domains: the ring only; inside the domain every channel goes round the places in order, and it leaves
-     * for the next domain at a place of its own (hiccl_net.c). */
+    /* Across domains, inside the domain every channel goes round the places in order: its ring leaves for the next
+     * domain at a place of its own, and its chain starts at a place of its own (hiccl_net.c), so every place's
+     * chain parent is the place before it and its child the place after. */
     int d = comm->domain_gpus;
     if (d) {
         int first = comm->rank - comm->rank % d;
         next = first + (comm->rank + 1) % d;
         prev = first + (comm->rank + d - 1) % d;
-        parent = child = -1;
+        parent = prev;
+        child = next;
     }
     hicclResult_t result = allocate_areas(comm, &comm->area);
     if (result == hicclSuccess)
@@ -298,10 +300,12 @@ static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64
     comm->domain_gpus = domain_gpus;
     memcpy(comm->places, places, (size_t)nranks);
     hicclResult_t result = hiccl_read_overrides(comm);
-    if (result == hicclSuccess && domain_gpus && comm->algorithm_override == HICCL_ALGO_TREE)
-        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across HiLink domains HiCCL runs the ring so far; leave "
-                            "NCCL_ALGO unset or Ring", who);
-    comm->algorithm_override = domain_gpus ? HICCL_ALGO_RING : comm->algorithm_override;
+    if (result == hicclSuccess && domain_gpus && nranks / domain_gpus > 2 &&
+        comm->algorithm_override == HICCL_ALGO_TREE)
+        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across more than two HiLink domains HiCCL runs the ring so "
+                            "far; leave NCCL_ALGO unset or Ring", who);
+    if (domain_gpus && nranks / domain_gpus > 2)
+        comm->algorithm_override = HICCL_ALGO_RING;
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
                                 "load HiCCL's kernels");
@@ -630,7 +634,8 @@ static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uin
 {
     if (protocol == HICCL_PROTO_LL)
         return LL_SLOT_DATA;
-    uint64_t chunk = SLOT_BYTES, depth = (uint64_t)comm->nranks - 1;
+    /* the tree's depth: the chain, and across two domains one more hop, between the heads */
+    uint64_t chunk = SLOT_BYTES, depth = comm->domain_gpus ? (uint64_t)comm->domain_gpus : (uint64_t)comm->nranks - 1;
     while (bytes / (HICCL_CHANNELS * chunk) < depth * 8 && chunk > 131072)
         chunk /= 2;
     while (bytes / (HICCL_CHANNELS * chunk) < depth * 4 && chunk > 65536)
@@ -657,17 +662,24 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     snprintf(kernel, sizeof kernel, "hiccl_%s_%s", algorithm == HICCL_ALGO_TREE ? "tree" : "ring",
              type_name[datatype]);
     if (algorithm == HICCL_ALGO_TREE) {
-        struct {
+        struct tree_args {
             uint64_t send, recv, count;
             int32_t op, rank, nranks, pad0;
             uint64_t my_area, next_area, prev_area, tree_area, parent_tree_area, child_tree_area, area_stride;
             uint64_t slot_bytes, flags_at;
             int32_t ll, pad1;
-            uint64_t ll_at, ll_slot_bytes, chunk_bytes;
+            uint64_t ll_at, ll_slot_bytes, chunk_bytes, net_in, net_out, net_flags;
+            int32_t domain_gpus;
+            uint32_t root_channels;
         } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
                   comm->area, comm->next_area, comm->prev_area, comm->tree_area, comm->parent_tree_area,
                   comm->child_tree_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT, protocol == HICCL_PROTO_LL, 0, LL_AT,
-                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes)};
+                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes), 0, 0, 0, comm->domain_gpus, 0};
+        /* Across two domains the heads' steps go through the proxy (hiccl_net.c). */
+        if (comm->domain_gpus) {
+            hiccl_net_plan_tree(comm, count, (uint32_t)hicclTypeSize(datatype), protocol, args.chunk_bytes);
+            hiccl_net_tree_args(comm, &args.net_in, &args.net_out, &args.net_flags, &args.root_channels);
+        }
         return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
                                                      (struct gpu_dim3){2 * HICCL_CHANNELS, 1, 1},
                                                      (struct gpu_dim3){THREADS, 1, 1}, 0, &args, sizeof args),

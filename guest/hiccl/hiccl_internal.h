@@ -30,7 +30,8 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
-    MSG_SPLIT = 8, MSG_TOKEN = 9, MSG_RAIL_OUT = 10, MSG_RAIL_IN = 11, MSG_RAIL_TO = 12, MSG_RAIL_FROM = 13
+    MSG_SPLIT = 8, MSG_TOKEN = 9, MSG_RAIL_OUT = 10, MSG_RAIL_IN = 11, MSG_RAIL_TO = 12, MSG_RAIL_FROM = 13,
+    MSG_TREE_OUT = 14 /* to 17: the tree's relay, as MSG_RAIL_OUT to MSG_RAIL_FROM */
 };
 
 /* A mailbox message of HiCCL's (64 bytes). */
@@ -51,14 +52,16 @@ struct p2p_connection {
 
 /* The network transport (hiccl_net.c): each channel's ring enters and leaves a HiLink domain at its own pair of
  * places (rail-optimised, guest/kernels/hiccl.cu Order), so a GPU sends to the next domain on the channels it leaves
- * by and receives from the previous one on those it enters by, each way over one RC QP of its NIC. */
-#define NET_VALUES 64      /* host copies of the flag values posted, per channel */
+ * by and receives from the previous one on those it enters by, each way over one RC QP of its NIC. A tree across two
+ * domains joins each channel's chain heads (the same place in both) over a third QP, both ways. */
+#define NET_VALUES 64      /* host copies of the flag values posted, per channel, protocol and path */
 #define NET_SEND_DEPTH 512 /* RDMA writes in flight */
 #define NET_BATCH 32       /* RDMA writes posted with one doorbell (one guest exit) */
-#define NET_FLAG_BYTES 64  /* per channel, after the stand-in areas: the kernel's tail ([0]) or head ([1]), and
-                              LL's ([2], [3]) */
+#define NET_FLAG_BYTES 64  /* per channel and path, after the ring's stand-in areas: the kernel's tail ([0]) or head
+                              ([1]), and LL's ([2], [3]) */
 #define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
-enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 };
+enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 }; /* bits: a tree's channel crosses both ways */
+enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_PATHS = 2 };
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order, each with its
                               protocol (NET_PLAN_LL) */
     uint32_t *bytes;
@@ -69,7 +72,8 @@ struct ibv_qp;
 struct ibv_mr;
 struct ibv_send_wr;
 struct ibv_sge;
-struct net_link {          /* one way across a domain boundary: to the next domain (out) or from the previous (in) */
+struct net_link {          /* a QP to another domain's GPU: the ring's to the next domain (out) or from the
+                              previous (in), or the tree's to the other domain's head */
     int peer;              /* its rank */
     struct ibv_qp *qp;
     uint64_t peer_area;    /* the peer's connection areas (data and tails go there, or heads) */
@@ -78,21 +82,31 @@ struct net_link {          /* one way across a domain boundary: to the next doma
     struct ibv_sge *batch_sge;
     uint32_t batched;
 };
+/* A channel's crossing on a path. Per protocol (each counts its own steps): the steps (or heads) gone to the peer,
+ * and where it receives, the heads the kernels will have written; where it sends, the steps' bytes in order. */
+struct net_channel {
+    uint8_t role;
+    struct net_plan plan;
+    uint64_t forwarded_steps[HICCL_PROTO_COUNT], forwarded_heads[HICCL_PROTO_COUNT];
+    uint64_t expected[HICCL_PROTO_COUNT];
+};
+struct net_path {          /* the ring's crossings or the tree's */
+    struct net_link *out, *in;
+    uint64_t stand_in;     /* the kernel's stand-in for the peers' areas (HICCL_CHANNELS of them), in this GPU */
+    struct net_channel channel[HICCL_CHANNELS];
+};
 struct hiccl_net {
     int used;              /* 1 when the communicator spans domains */
-    struct net_link out, in;
-    struct ibv_cq *cq;     /* both QPs' */
-    struct ibv_mr *area_mr, *staging_mr, *values_mr;
-    uint64_t staging;      /* the kernel's stand-in for the peers' areas, then its flags, in this GPU */
+    int tree;              /* 1 when it spans two: the tree's link is there */
+    struct net_link out, in, tree_link;
+    struct ibv_cq *cq;     /* the QPs' */
+    struct ibv_mr *area_mr, *tree_area_mr, *staging_mr, *values_mr;
+    uint64_t tree_area;    /* the tree's receiving areas: the other domain's head writes there */
+    uint64_t staging;      /* the ring's stand-in areas, then every path's flags, then the tree's stand-in areas */
     uint64_t *flags;       /* the flags' host copy, read in one copy per round */
     uint32_t stream, outstanding;
-    uint8_t role[HICCL_CHANNELS];
-    uint64_t *values;      /* HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
-    /* Per channel and protocol (each counts its own steps): the steps (or heads) gone to the peer, and where the
-     * channel enters, the heads the kernels will have written. */
-    uint64_t forwarded[HICCL_CHANNELS][HICCL_PROTO_COUNT];
-    uint64_t expected[HICCL_CHANNELS][HICCL_PROTO_COUNT];
-    struct net_plan plan[HICCL_CHANNELS];
+    uint64_t *values;      /* NET_PATHS * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
+    struct net_path path[NET_PATHS];
 };
 
 struct hicclComm {
@@ -157,6 +171,11 @@ hicclResult_t hiccl_net_receive_id(int rank, uint8_t id[8], uint32_t *nranks);
 hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
 hicclResult_t hiccl_net_connect(hicclComm_t comm);
 void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root, int protocol);
+/* A tree AllReduce's steps over the network (chunks of `chunk_bytes`), and the kernel's parameters for it: where its
+ * head receives, its stand-in, its flags, and the channels whose root is this domain's head. */
+void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int protocol, uint64_t chunk_bytes);
+void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
+                         uint32_t *root_channels);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);
 void hiccl_net_close(hicclComm_t comm);

@@ -152,95 +152,107 @@ static void post_write(hicclComm_t comm, struct net_link *link, uint64_t local, 
 
 /* A flag value of `protocol`'s to the peer's area, from its own host copy (the NIC reads it when the write goes, by
  * when the proxy may have seen a later value: each posted value keeps its slot until NET_VALUES more have gone). */
-static void post_flag(hicclComm_t comm, struct net_link *link, uint32_t channel, int protocol, uint64_t value,
-                      uint64_t offset)
+static void post_flag(hicclComm_t comm, struct net_link *link, int path, uint32_t channel, int protocol,
+                      uint64_t value, uint64_t offset)
 {
     struct hiccl_net *n = &comm->net;
-    uint64_t *slot = &n->values[(channel * HICCL_PROTO_COUNT + (uint32_t)protocol) * NET_VALUES + value % NET_VALUES];
+    uint64_t at = ((uint64_t)path * HICCL_CHANNELS + channel) * HICCL_PROTO_COUNT + (uint32_t)protocol;
+    uint64_t *slot = &n->values[at * NET_VALUES + value % NET_VALUES];
     *slot = value;
     post_write(comm, link, (uint64_t)(uintptr_t)slot, n->values_mr->lkey, 8,
                link->peer_area + channel * AREA_BYTES + FLAGS_AT + offset);
 }
 
-/* Whether channel c has steps launched that the proxy has not yet forwarded. */
-static bool channel_busy(const struct hiccl_net *n, uint32_t c)
+/* Whether a channel's crossing has steps launched that the proxy has not yet forwarded. */
+static bool channel_busy(const struct net_channel *ch)
 {
-    return n->role[c] == NET_OUT ? n->plan[c].head < n->plan[c].count
-         : n->role[c] == NET_IN  ? n->forwarded[c][HICCL_PROTO_LL] < n->expected[c][HICCL_PROTO_LL] ||
-                                      n->forwarded[c][HICCL_PROTO_SIMPLE] < n->expected[c][HICCL_PROTO_SIMPLE]
-                                 : false;
+    return ((ch->role & NET_OUT) && ch->plan.head < ch->plan.count) ||
+           ((ch->role & NET_IN) && (ch->forwarded_heads[HICCL_PROTO_LL] < ch->expected[HICCL_PROTO_LL] ||
+                                    ch->forwarded_heads[HICCL_PROTO_SIMPLE] < ch->expected[HICCL_PROTO_SIMPLE]));
 }
 
-/* Where the channel enters: the heads its kernels wrote since the last round, to the previous domain's sender (the
- * head of its area's Simple slots, or of its LL lines). */
-static void forward_heads(hicclComm_t comm, uint32_t c)
+/* The kernel's flags of channel c on path `path`, as last read: word 0 Simple's tail, 1 its head, 2 and 3 LL's. */
+static const uint64_t *channel_flags(const struct hiccl_net *n, int path, uint32_t c)
+{
+    return &n->flags[((uint64_t)path * HICCL_CHANNELS + c) * (NET_FLAG_BYTES / 8)];
+}
+
+/* Where the channel receives: the heads its kernels wrote since the last round, to the sender (the head of its
+ * area's Simple slots, or of its LL lines). */
+static void forward_heads(hicclComm_t comm, int path, uint32_t c)
 {
     struct hiccl_net *n = &comm->net;
+    struct net_channel *ch = &n->path[path].channel[c];
     for (int p = 0; p < HICCL_PROTO_COUNT; p++) {
-        uint64_t seen = n->flags[c * (NET_FLAG_BYTES / 8) + (p == HICCL_PROTO_LL ? 3 : 1)];
-        if (seen > n->forwarded[c][p]) {
-            post_flag(comm, &n->in, c, p, seen, p == HICCL_PROTO_LL ? 40 : 8);
-            n->forwarded[c][p] = seen;
+        uint64_t seen = channel_flags(n, path, c)[p == HICCL_PROTO_LL ? 3 : 1];
+        if (seen > ch->forwarded_heads[p]) {
+            post_flag(comm, n->path[path].in, path, c, p, seen, p == HICCL_PROTO_LL ? 40 : 8);
+            ch->forwarded_heads[p] = seen;
         }
     }
 }
 
-/* Where the channel leaves: each step whose tail the kernel has written, in launch order (a step of either
- * protocol waits for those before it): its data from the stand-in area to the next domain's area, then for Simple
- * its tail (LL's lines carry their flags). */
-static void forward_steps(hicclComm_t comm, uint32_t c)
+/* Where the channel sends: each step whose tail the kernel has written, in launch order (a step of either
+ * protocol waits for those before it): its data from the stand-in area to the peer's area, then for Simple its
+ * tail (LL's lines carry their flags). */
+static void forward_steps(hicclComm_t comm, int path, uint32_t c)
 {
     struct hiccl_net *n = &comm->net;
-    struct net_plan *plan = &n->plan[c];
+    struct net_path *way = &n->path[path];
+    struct net_channel *ch = &way->channel[c];
     uint64_t seen[HICCL_PROTO_COUNT];
-    seen[HICCL_PROTO_SIMPLE] = n->flags[c * (NET_FLAG_BYTES / 8)];
-    seen[HICCL_PROTO_LL] = n->flags[c * (NET_FLAG_BYTES / 8) + 2];
-    while (plan->head < plan->count) {
-        uint32_t entry = plan->bytes[plan->head], bytes = entry & ~NET_PLAN_LL;
+    seen[HICCL_PROTO_SIMPLE] = channel_flags(n, path, c)[0];
+    seen[HICCL_PROTO_LL] = channel_flags(n, path, c)[2];
+    while (ch->plan.head < ch->plan.count) {
+        uint32_t entry = ch->plan.bytes[ch->plan.head], bytes = entry & ~NET_PLAN_LL;
         int p = entry & NET_PLAN_LL ? HICCL_PROTO_LL : HICCL_PROTO_SIMPLE;
-        if (n->forwarded[c][p] >= seen[p])
+        if (ch->forwarded_steps[p] >= seen[p])
             return;
-        plan->head++;
-        uint64_t step = n->forwarded[c][p]++;
+        ch->plan.head++;
+        uint64_t step = ch->forwarded_steps[p]++;
         uint64_t at = c * AREA_BYTES + (p == HICCL_PROTO_LL ? LL_AT + (step % HICCL_STEPS) * LL_SLOT_DATA * 2
                                                             : (step % HICCL_STEPS) * SLOT_BYTES);
         if (bytes > 0)
-            post_write(comm, &n->out, n->staging + at, n->staging_mr->lkey, bytes, n->out.peer_area + at);
+            post_write(comm, way->out, way->stand_in + at, n->staging_mr->lkey, bytes, way->out->peer_area + at);
         if (p == HICCL_PROTO_SIMPLE)
-            post_flag(comm, &n->out, c, p, step + 1, 0);
+            post_flag(comm, way->out, path, c, p, step + 1, 0);
     }
 }
 
-/* One round: the flag of each channel that crosses here with steps outstanding read from the stand-in area (the
- * kernel's tail where the channel leaves the domain, its head where it enters); what moved since goes to the peer.
- * Nonzero while steps remain: an idle proxy reads nothing, so a rank stuck elsewhere still ends as a hang. */
+/* One round: the flags of every path's channels read from the GPU (the kernel's tail where a channel sends, its
+ * head where it receives) in one copy; what moved since goes to the peers. Nonzero while steps remain: an idle
+ * proxy reads nothing, so a rank stuck elsewhere still ends as a hang. */
 static int progress(void *argument)
 {
     hicclComm_t comm = argument;
     struct hiccl_net *n = &comm->net;
     drain(comm, false);
     bool busy = false;
-    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
-        busy |= channel_busy(n, c);
+    for (int path = 0; path < NET_PATHS; path++)
+        for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+            busy |= channel_busy(&n->path[path].channel[c]);
     if (!busy)
         return 0;
     gpu_memcpy_d2h_async(comm->gpu, n->stream, n->flags, n->staging + HICCL_CHANNELS * AREA_BYTES,
-                         HICCL_CHANNELS * NET_FLAG_BYTES);
+                         NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES);
     if (gpu_stream_synchronize(comm->gpu, n->stream) != GPU_SUCCESS) {
         hiccl_fail(comm, hicclUnhandledCudaError, "network proxy: reading the flags: %s", gpu_error_text(comm->gpu));
         return 0;
     }
-
-    for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
-        if (!channel_busy(n, c))
-            continue;
-        if (n->role[c] == NET_IN)
-            forward_heads(comm, c);
-        else
-            forward_steps(comm, c);
+    for (int path = 0; path < NET_PATHS; path++) {
+        for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+            struct net_channel *ch = &n->path[path].channel[c];
+            if (!channel_busy(ch))
+                continue;
+            if (ch->role & NET_IN)
+                forward_heads(comm, path, c);
+            if (ch->role & NET_OUT)
+                forward_steps(comm, path, c);
+        }
     }
     flush(comm, &n->out);
     flush(comm, &n->in);
+    flush(comm, &n->tree_link);
     return 1;
 }
 
@@ -254,8 +266,10 @@ static int ring_position(int rank, int d, uint32_t channel)
     return rank - rank % d + (rank % d - rotation + d) % d;
 }
 
-/* A QP of this rank's NIC on the communicator's CQ, ready to connect, and its details for the peer. */
-static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_dest *mine)
+/* A QP of this rank's NIC on the communicator's CQ, ready to connect, and its details for the peer: the areas it
+ * writes into (`area`, registered as `mr`). */
+static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_dest *mine, struct ibv_mr *mr,
+                             uint64_t area)
 {
     struct hiccl_net *n = &comm->net;
     struct ibv_qp_init_attr init = {.send_cq = n->cq, .recv_cq = n->cq, .qp_type = IBV_QPT_RC,
@@ -267,35 +281,36 @@ static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_de
         ibv_modify_qp(*qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
         return hiccl_fail(comm, hicclSystemError, "creating the proxy's QP: error %d", errno);
     *mine = (struct vdc_dest){.qpn = (*qp)->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff, .ipv4 = context->ipv4,
-                              .rkey = n->area_mr->rkey, .addr = comm->area,
-                              .length = HICCL_CHANNELS * AREA_BYTES};
+                              .rkey = mr->rkey, .addr = area, .length = HICCL_CHANNELS * AREA_BYTES};
     return hicclSuccess;
 }
 
 /* The QP details of every rank's link out of a domain meet those of the next domain's links in, relayed by the
  * bootstrap pair between them: each rank mails its out-link's to its domain's last rank and its in-link's to its
  * first; the last and the next domain's first swap them place by place over their bootstrap and mail each rank its
- * peer's: `to`, that of the link in at place p + 1 of the next domain, and `from`, that of the link out at place
- * p - 1 of the previous. */
+ * peer's: `to`, that of the link in at place p + shift of the next domain, and `from`, that of the link out at
+ * place p - shift of the previous. Messages of kinds `kind` to `kind` + 3 (the ring's and the tree's relays each
+ * have their own). */
 static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mine, const struct vdc_dest *in_mine,
-                                 struct vdc_dest *to, struct vdc_dest *from)
+                                 struct vdc_dest *to, struct vdc_dest *from, int shift, uint32_t kind)
 {
     int d = comm->domain_gpus, place = comm->rank % d, first = comm->rank - place, last = first + d - 1;
+    uint32_t kind_out = kind, kind_in = kind + 1, kind_to = kind + 2, kind_from = kind + 3;
     struct vdc_dest mine[MAX_RANKS], theirs[MAX_RANKS];
     struct message m;
     int sender;
     hicclResult_t result = hicclSuccess;
     if (comm->rank != last)
-        result = hiccl_comm_send(comm, last, MSG_RAIL_OUT, out_mine, sizeof *out_mine);
+        result = hiccl_comm_send(comm, last, kind_out, out_mine, sizeof *out_mine);
     if (comm->rank != first && result == hicclSuccess)
-        result = hiccl_comm_send(comm, first, MSG_RAIL_IN, in_mine, sizeof *in_mine);
+        result = hiccl_comm_send(comm, first, kind_in, in_mine, sizeof *in_mine);
     for (int end = 0; end < 2 && result == hicclSuccess; end++) {
         int relays = end == 0 ? comm->rank == last : comm->rank == first;
         if (!relays)
             continue;
         mine[place] = end == 0 ? *out_mine : *in_mine;
         for (int i = 1; i < d && result == hicclSuccess; i++) {
-            result = hiccl_comm_receive(comm, end == 0 ? MSG_RAIL_OUT : MSG_RAIL_IN, -1, &m, &sender);
+            result = hiccl_comm_receive(comm, end == 0 ? kind_out : kind_in, -1, &m, &sender);
             /* the domain's other ranks: all but the last (links out) or the first (links in) */
             int lowest = end == 0 ? first : first + 1, highest = end == 0 ? last - 1 : last;
             if (result == hicclSuccess && (sender < lowest || sender > highest))
@@ -309,20 +324,64 @@ static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mi
                 return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d", comm->rank,
                                   bootstrap_peer);
         for (int p = 0; p < d && result == hicclSuccess; p++) {
-            const struct vdc_dest *peer = &theirs[end == 0 ? (p + 1) % d : (p + d - 1) % d];
+            const struct vdc_dest *peer = &theirs[end == 0 ? (p + shift) % d : (p + d - shift) % d];
             if (p == place)
                 *(end == 0 ? to : from) = *peer;
             else
-                result = hiccl_comm_send(comm, first + p, end == 0 ? MSG_RAIL_TO : MSG_RAIL_FROM, peer, sizeof *peer);
+                result = hiccl_comm_send(comm, first + p, end == 0 ? kind_to : kind_from, peer, sizeof *peer);
         }
     }
     if (comm->rank != last && result == hicclSuccess &&
-        (result = hiccl_comm_receive(comm, MSG_RAIL_TO, last, &m, &sender)) == hicclSuccess)
+        (result = hiccl_comm_receive(comm, kind_to, last, &m, &sender)) == hicclSuccess)
         memcpy(to, m.data, sizeof *to);
     if (comm->rank != first && result == hicclSuccess &&
-        (result = hiccl_comm_receive(comm, MSG_RAIL_FROM, first, &m, &sender)) == hicclSuccess)
+        (result = hiccl_comm_receive(comm, kind_from, first, &m, &sender)) == hicclSuccess)
         memcpy(from, m.data, sizeof *from);
     return result;
+}
+
+/* GPU memory for HICCL_CHANNELS connection areas, their flags cleared (the kernels read them). */
+static hicclResult_t allocate_cleared(hicclComm_t comm, uint64_t *address, const char *what)
+{
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, address, HICCL_CHANNELS * AREA_BYTES), what);
+    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
+        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, *address + c * AREA_BYTES + FLAGS_AT, 0,
+                                                 AREA_BYTES - FLAGS_AT), "clear flags");
+    return result;
+}
+
+/* The tree's link across two domains: each channel's chain starts at place c mod d in both, and the two heads
+ * write into each other's tree areas over one QP (guest/kernels/hiccl.cu, TREE). */
+static hicclResult_t connect_tree(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    int d = comm->domain_gpus, place = comm->rank % d;
+    n->tree_link.peer = (comm->rank + d) % comm->nranks;
+    hicclResult_t result = allocate_cleared(comm, &n->tree_area, "allocate the tree's network areas");
+    if (result != hicclSuccess)
+        return result;
+    n->tree_area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->tree_area, HICCL_CHANNELS * AREA_BYTES,
+                                 IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+    if (n->tree_area_mr == NULL)
+        return hiccl_fail(comm, hicclSystemError, "registering the tree's areas with the NIC: error %d", errno);
+    struct vdc_dest mine, to, from;
+    result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area);
+    if (result == hicclSuccess)
+        result = relay_dests(comm, &mine, &mine, &to, &from, 0, MSG_TREE_OUT);
+    if (result != hicclSuccess)
+        return result;
+    n->tree_link.peer_area = to.addr;
+    n->tree_link.peer_rkey = to.rkey;
+    if (vdc_connect_qp(n->tree_link.qp, &mine, &to, context->max_mtu, 0, 14, 7) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the tree's QP to rank %d", comm->rank,
+                          n->tree_link.peer);
+    struct net_path *tree = &n->path[NET_TREE];
+    tree->out = tree->in = &n->tree_link;
+    tree->stand_in = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+        tree->channel[c].role = (uint32_t)place == c % (uint32_t)d ? NET_OUT | NET_IN : NET_NONE;
+    n->tree = 1;
+    return hicclSuccess;
 }
 
 hicclResult_t hiccl_net_connect(hicclComm_t comm)
@@ -331,10 +390,11 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
     n->out.peer = (domain + 1) % domains * d + (place + 1) % d;
     n->in.peer = (domain + domains - 1) % domains * d + (place + d - 1) % d;
+    struct net_path *ring = &n->path[NET_RING];
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
-        n->role[c] = (uint32_t)place == (c + (uint32_t)d - 1) % (uint32_t)d ? NET_OUT
-                   : (uint32_t)place == c % (uint32_t)d                     ? NET_IN
-                                                                            : NET_NONE;
+        ring->channel[c].role = (uint32_t)place == (c + (uint32_t)d - 1) % (uint32_t)d ? NET_OUT
+                              : (uint32_t)place == c % (uint32_t)d                     ? NET_IN
+                                                                                       : NET_NONE;
     /* The bootstrap pairs: each domain's last rank with the next domain's first. */
     hicclResult_t result = hicclSuccess;
     if (place == d - 1)
@@ -346,43 +406,46 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
                             "domains; set guests.nic: true", n->out.peer, n->in.peer);
     if (pd == NULL && result == hicclSuccess && (pd = ibv_alloc_pd(context)) == NULL)
         result = hiccl_fail(comm, hicclSystemError, "ibv_alloc_pd: error %d", errno);
-    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES;
+    /* The ring's stand-in areas, every path's flags, the tree's stand-in areas. */
+    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES, flags_bytes = NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
+    uint64_t staging_bytes = bytes + flags_bytes + (domains == 2 ? bytes : 0);
     if (result == hicclSuccess)
-        result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, bytes + HICCL_CHANNELS * NET_FLAG_BYTES),
+        result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, staging_bytes),
                                 "allocate the network stand-in areas");
     if (result == hicclSuccess)
-        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + bytes, 0, HICCL_CHANNELS * NET_FLAG_BYTES),
-                                "clear flags");
+        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + bytes, 0, flags_bytes), "clear flags");
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_stream_create(comm->gpu, &n->stream), "create the proxy's stream");
     if (result != hicclSuccess)
         return result;
     n->used = 1;
-    uint64_t values_bytes = HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
+    ring->out = &n->out;
+    ring->in = &n->in;
+    ring->stand_in = n->staging;
+    uint64_t values_bytes = NET_PATHS * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
     n->values = vdc_alloc(values_bytes, 64);
-    n->flags = vdc_alloc(HICCL_CHANNELS * NET_FLAG_BYTES, 64);
-    for (int way = 0; way < 2; way++) {
-        struct net_link *link = way == 0 ? &n->out : &n->in;
-        link->batch = vdc_alloc(NET_BATCH * sizeof *link->batch, 64);
-        link->batch_sge = vdc_alloc(NET_BATCH * sizeof *link->batch_sge, 64);
-        if (link->batch == NULL || link->batch_sge == NULL || n->flags == NULL)
+    n->flags = vdc_alloc(flags_bytes, 64);
+    struct net_link *links[3] = {&n->out, &n->in, &n->tree_link};
+    for (int i = 0; i < 3; i++) {
+        links[i]->batch = vdc_alloc(NET_BATCH * sizeof *links[i]->batch, 64);
+        links[i]->batch_sge = vdc_alloc(NET_BATCH * sizeof *links[i]->batch_sge, 64);
+        if (links[i]->batch == NULL || links[i]->batch_sge == NULL || n->flags == NULL)
             return hiccl_fail(comm, hicclSystemError, "the network proxy: out of guest memory");
     }
     n->area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)comm->area, bytes, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
-    n->staging_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->staging, bytes, IBV_ACCESS_LOCAL_WRITE);
-    n->values_mr = n->values == NULL ? NULL
-                                     : ibv_reg_mr(pd, n->values, values_bytes, IBV_ACCESS_LOCAL_WRITE);
+    n->staging_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->staging, staging_bytes, IBV_ACCESS_LOCAL_WRITE);
+    n->values_mr = n->values == NULL ? NULL : ibv_reg_mr(pd, n->values, values_bytes, IBV_ACCESS_LOCAL_WRITE);
     if (n->area_mr == NULL || n->staging_mr == NULL || n->values_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the connection buffers with the NIC: error %d", errno);
     n->cq = ibv_create_cq(context, 4 * NET_SEND_DEPTH, NULL, NULL, 0);
     if (n->cq == NULL)
         return hiccl_fail(comm, hicclSystemError, "creating the proxy's CQ: error %d", errno);
     struct vdc_dest out_mine, in_mine, to, from;
-    result = make_qp(comm, &n->out.qp, &out_mine);
+    result = make_qp(comm, &n->out.qp, &out_mine, n->area_mr, comm->area);
     if (result == hicclSuccess)
-        result = make_qp(comm, &n->in.qp, &in_mine);
+        result = make_qp(comm, &n->in.qp, &in_mine, n->area_mr, comm->area);
     if (result == hicclSuccess)
-        result = relay_dests(comm, &out_mine, &in_mine, &to, &from);
+        result = relay_dests(comm, &out_mine, &in_mine, &to, &from, 1, MSG_RAIL_OUT);
     if (result != hicclSuccess)
         return result;
     n->out.peer_area = to.addr;
@@ -396,6 +459,8 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     if (vdc_connect_qp(n->in.qp, &in_mine, &from, context->max_mtu, 0, 14, 7) != 0)
         return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
                           n->in.peer);
+    if (domains == 2 && (result = connect_tree(comm)) != hicclSuccess)
+        return result;
     gpu_set_progress(comm->gpu, progress, comm);
     return hicclSuccess;
 }
@@ -418,16 +483,26 @@ static void plan_push(struct net_plan *p, uint32_t bytes)
     p->bytes[p->count++] = bytes;
 }
 
-/* A step of `protocol`'s the proxy will see on channel c: its bytes (`elements` of `size` bytes; for LL the lines
- * that carry them) where the channel leaves the domain here, one more head to forward where it enters. */
-static void plan_step(struct hiccl_net *n, uint32_t c, int protocol, uint64_t elements, uint32_t size)
+/* A step of `protocol`'s the proxy will see on a channel: its bytes (`elements` of `size` bytes; for LL the lines
+ * that carry them) where the channel sends here, one more head to forward where it receives. */
+static void plan_step(struct net_channel *ch, int protocol, uint64_t elements, uint32_t size)
 {
-    if (n->role[c] == NET_IN)
-        n->expected[c][protocol]++;
-    else if (protocol == HICCL_PROTO_LL)
-        plan_push(&n->plan[c], (uint32_t)((elements * size + 7) / 8 * 16) | NET_PLAN_LL);
+    if (ch->role & NET_IN)
+        ch->expected[protocol]++;
+    if (!(ch->role & NET_OUT))
+        return;
+    if (protocol == HICCL_PROTO_LL)
+        plan_push(&ch->plan, (uint32_t)((elements * size + 7) / 8 * 16) | NET_PLAN_LL);
     else
-        plan_push(&n->plan[c], (uint32_t)(elements * size));
+        plan_push(&ch->plan, (uint32_t)(elements * size));
+}
+
+/* Channel c's part of `count` elements (guest/kernels/hiccl.cu channel_part): from `*first`, `*length` of them. */
+static void channel_part(uint64_t count, uint32_t size, uint32_t c, uint64_t *first, uint64_t *length)
+{
+    uint64_t unit = 16 / size, units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
+    *first = (c * each + (c < more ? c : more)) * unit;
+    *length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
 }
 
 /* The bytes of each step a ring collective (`collective`, the kernel's code) of `count` elements of `size` bytes (per
@@ -441,21 +516,21 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
     if (!n->used)
         return;
     uint64_t unit = 16 / size, slot_elems = (protocol == HICCL_PROTO_LL ? LL_SLOT_DATA : SLOT_BYTES) / size;
-    uint64_t units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
     int nranks = comm->nranks, all_reduce = collective == RING_ALL_REDUCE;
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
-        if (n->role[c] == NET_NONE)
+        struct net_channel *ch = &n->path[NET_RING].channel[c];
+        if (ch->role == NET_NONE)
             continue;
-        int rank = (ring_position(comm->rank, comm->domain_gpus, c) + (n->role[c] == NET_IN ? nranks - 1 : 0)) % nranks;
+        int rank = (ring_position(comm->rank, comm->domain_gpus, c) + (ch->role == NET_IN ? nranks - 1 : 0)) % nranks;
         int root_at = ring_position(root, comm->domain_gpus, c);
-        uint64_t first = (c * each + (c < more ? c : more)) * unit;
-        uint64_t length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
+        uint64_t first, length;
+        channel_part(count, size, c, &first, &length);
         if (collective == RING_BROADCAST || collective == RING_REDUCE) {
             /* One step per slot; every rank sends but the one before the root (Broadcast) or the root (Reduce). */
             int last = collective == RING_BROADCAST ? (rank - root_at + nranks) % nranks == nranks - 1
                                                     : (rank - root_at - 1 + nranks) % nranks == nranks - 1;
             for (uint64_t base = 0; base < length && !last; base += slot_elems)
-                plan_step(n, c, protocol, length - base < slot_elems ? length - base : slot_elems, size);
+                plan_step(ch, protocol, length - base < slot_elems ? length - base : slot_elems, size);
             continue;
         }
         uint64_t round = all_reduce ? (uint64_t)nranks * slot_elems : slot_elems;
@@ -476,10 +551,41 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
                     uint64_t offset = first + base + (uint64_t)index * chunk, end = first + length;
                     elements = offset < end ? (end - offset < chunk ? end - offset : chunk) : 0;
                 }
-                plan_step(n, c, protocol, elements, size);
+                plan_step(ch, protocol, elements, size);
             }
         }
     }
+}
+
+/* A tree AllReduce's steps across the two domains: each channel's head sends one step per chunk to the other head
+ * (up to its parent, or down from the root to its child) and receives one per chunk. */
+void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int protocol, uint64_t chunk_bytes)
+{
+    struct hiccl_net *n = &comm->net;
+    uint64_t chunk_elems = chunk_bytes / size;
+    for (uint32_t c = 0; c < HICCL_CHANNELS && n->tree; c++) {
+        struct net_channel *ch = &n->path[NET_TREE].channel[c];
+        uint64_t first, length;
+        channel_part(count, size, c, &first, &length);
+        for (uint64_t base = 0; ch->role != NET_NONE && base < length; base += chunk_elems)
+            plan_step(ch, protocol, length - base < chunk_elems ? length - base : chunk_elems, size);
+    }
+}
+
+void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
+                         uint32_t *root_channels)
+{
+    struct hiccl_net *n = &comm->net;
+    int d = comm->domain_gpus;
+    *net_in = n->tree_area;
+    *net_out = n->path[NET_TREE].stand_in;
+    *net_flags = n->staging + HICCL_CHANNELS * AREA_BYTES + HICCL_CHANNELS * NET_FLAG_BYTES;
+    /* NCCL's double binary tree of two nodes: channels take the two trees in turn, d channels at a time (so each
+     * place heads one channel of each); tree t's root is domain t's head. */
+    *root_channels = 0;
+    for (uint32_t c = 0; c < HICCL_CHANNELS && d > 0; c++)
+        if ((int)(c / (uint32_t)d % 2) == comm->rank / d)
+            *root_channels |= 1u << c;
 }
 
 /* Every rank of a communicator across domains: each domain's ranks arrive at its first (mailboxes); a token goes
@@ -547,6 +653,12 @@ void hiccl_net_close(hicclComm_t comm)
         ibv_destroy_qp(n->out.qp);
     if (n->in.qp != NULL)
         ibv_destroy_qp(n->in.qp);
+    if (n->tree_link.qp != NULL)
+        ibv_destroy_qp(n->tree_link.qp);
+    if (n->tree_area_mr != NULL)
+        ibv_dereg_mr(n->tree_area_mr);
+    if (n->tree_area != 0)
+        gpu_free(comm->gpu, n->tree_area);
     if (n->cq != NULL)
         ibv_destroy_cq(n->cq);
     if (n->area_mr != NULL)

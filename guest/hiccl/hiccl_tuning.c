@@ -27,8 +27,13 @@ static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{1
  * 400 Gbit/s NICs; 30 steps, 3.75 of them crossing): 8 B in 64.1 us (LL) and 99.0 us (Simple), 1 MiB in 127.3 and
  * 124.0 us. Below about 2 MiB these rates are the steps' latency spread over the bytes, not the NICs' rate (the
  * ring is latency-bound there, docs/validation.md); the choice they give is LL up to about 1 MB, as measured. */
-static const double net_step_us[HICCL_PROTO_COUNT] = {10.5, 15.4};
-static const double net_bytes_per_us[HICCL_PROTO_COUNT] = {31100.0, 78600.0};
+/* A tree across two domains (NCCL's double binary tree of two nodes) crosses twice per chunk, once up to the root's
+ * head and once down from it: fitted to 8 B on the same two racks (LL 43.5 us, Simple 70.7 us; its chains' hops at
+ * the chain's own step latencies above), and its rate to 2 MiB (LL 124.4 us, Simple 86.9 us): each LL step of 16
+ * KiB crosses in a proxy round of its own, so LL's tree is the slower from about 900 KB. */
+static const double net_step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{10.5, 15.4}, {12.9, 14.7}};
+static const double net_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{31100.0, 78600.0},
+                                                                            {25900.0, 129000.0}};
 
 double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int domains, uint64_t bytes)
 {
@@ -40,11 +45,15 @@ double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int d
                    : kind == RING_ALL_REDUCE                ? 2 * (n - 1) / n
                    : kind == RING_BROADCAST || kind == RING_REDUCE ? 1.0
                                                                   : (n - 1) / n;
+    if (algorithm == HICCL_ALGO_TREE && domains > 1) /* the chains are a domain long */
+        steps = 2 * (n / domains - 1);
     double latency = base_us[protocol] + steps * step_us[algorithm][protocol];
     double bandwidth = link_bytes_per_us[algorithm][protocol];
-    if (domains > 1) { /* a channel's ring crosses `domains` times in each n of its steps */
-        latency += steps * domains / n * net_step_us[protocol];
-        bandwidth = net_bytes_per_us[protocol] < bandwidth ? net_bytes_per_us[protocol] : bandwidth;
+    if (domains > 1) {
+        /* a tree crosses twice; a channel's ring `domains` times in each n of its steps */
+        latency += (algorithm == HICCL_ALGO_TREE ? 2 : steps * domains / n) * net_step_us[algorithm][protocol];
+        double net = net_bytes_per_us[algorithm][protocol];
+        bandwidth = net < bandwidth ? net : bandwidth;
     }
     return latency + (double)bytes * share / bandwidth;
 }

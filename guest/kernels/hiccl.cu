@@ -88,7 +88,10 @@ template <typename T> __device__ T finish(int op, T v, int nranks)
 
 // What one step does with `n` elements: which of its slot, its own data (`src`) and its result (`dst`) it reads and
 // writes.
-enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEND, RECV_COPY_SEND, RECV };
+// RECV_REDUCE_STORE keeps a partial result (a tree's node with two children reduces the first into its result
+// buffer, then the second with that).
+enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEND, RECV_COPY_SEND, RECV,
+       RECV_REDUCE_STORE };
 
 // 16 bytes as elements.
 template <typename T> union Vector {
@@ -101,7 +104,7 @@ template <typename T> __device__ T combine(int kind, int op, T in, T own, int nr
 {
     if (kind == SEND || kind == COPY_SEND)
         return own;
-    if (kind == RECV_REDUCE_SEND)
+    if (kind == RECV_REDUCE_SEND || kind == RECV_REDUCE_STORE)
         return reduce(op, in, own);
     if (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)
         return finish(op, reduce(op, in, own), nranks);
@@ -115,7 +118,8 @@ template <typename T>
 __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n,
                         int op, int nranks, unsigned long long *sent, unsigned long long *received)
 {
-    bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
+    bool sends = kind != RECV && kind != RECV_REDUCE_COPY && kind != RECV_REDUCE_STORE;
+    bool receives = kind != SEND && kind != COPY_SEND;
     bool stores = kind != SEND && kind != RECV_REDUCE_SEND, own = kind != RECV && kind != RECV_COPY_SEND;
     // Signed: a receiver passes steps without lines (a chunk past the data) without waiting, so its count of
     // consumed slots may run ahead of this sender's count; a slot it has passed is free.
@@ -169,8 +173,12 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
             *to.next_tail = *sent;
         if (receives)
             *from.prev_head = ++*received;
-        ((volatile unsigned long long *)to.counters)[0] = *sent;
-        ((volatile unsigned long long *)from.counters)[1] = *received;
+        /* Kept current in memory, so that a collective that never ends can say where it stopped (only the
+         * directions this step used: a tree's two blocks may share a connection, one direction each). */
+        if (sends)
+            ((volatile unsigned long long *)to.counters)[0] = *sent;
+        if (receives)
+            ((volatile unsigned long long *)from.counters)[1] = *received;
     }
     __syncthreads();
 }
@@ -185,7 +193,8 @@ __device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T
         step_ll(from, to, kind, src, dst, n, op, nranks, sent, received);
         return;
     }
-    bool sends = kind != RECV && kind != RECV_REDUCE_COPY, receives = kind != SEND && kind != COPY_SEND;
+    bool sends = kind != RECV && kind != RECV_REDUCE_COPY && kind != RECV_REDUCE_STORE;
+    bool receives = kind != SEND && kind != COPY_SEND;
     bool stores = kind != SEND && kind != RECV_REDUCE_SEND;
     if (threadIdx.x == 0) {
         if (receives)
@@ -254,9 +263,12 @@ __device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T
             *to.next_tail = ++*sent;
         if (receives)
             *from.prev_head = ++*received;
-        /* Kept current in memory, so that a collective that never ends can say where it stopped. */
-        ((volatile unsigned long long *)to.counters)[0] = *sent;
-        ((volatile unsigned long long *)from.counters)[1] = *received;
+        /* Kept current in memory, so that a collective that never ends can say where it stopped (only the
+         * directions this step used: a tree's two blocks may share a connection, one direction each). */
+        if (sends)
+            ((volatile unsigned long long *)to.counters)[0] = *sent;
+        if (receives)
+            ((volatile unsigned long long *)from.counters)[1] = *received;
     }
     __syncthreads();
 }
@@ -405,40 +417,108 @@ __device__ Conn connection(char *mine, char *next, char *prev, unsigned long lon
     return c;
 }
 
-// AllReduce on a chain (NCCL's tree inside a node, rank 0 its root): the channel's part in chunks of at most a slot
-// (`chunk_bytes`, smaller for small parts so that the chain's pipeline fills, as NCCL sizes a tree's chunks), each
-// reduced on its way up (the last rank sends its own, the others receive from below, reduce with their own and
-// send up) and broadcast on its way down (the root stores the final value and sends it down; the others store and
-// pass it on). As NCCL's runTreeSplit, a channel's two directions run side by side: `down` 0 is the block that
-// reduces up (and, on the root, turns the chunk down), 1 the block that broadcasts down.
+// AllReduce on a tree: inside a HiLink domain a chain (NCCL's tree inside a node), and across two domains the chains'
+// heads joined over the network (NCCL's double binary tree of two nodes: the channel's root domain's head is the
+// root, the other domain's head its child). The channel's part goes in chunks of at most a slot (`chunk_bytes`,
+// smaller for small parts so that the pipeline fills, as NCCL sizes a tree's chunks), each reduced on its way up (a
+// rank without children sends its own; the others receive from each child, reduce with their own and send up) and
+// broadcast on its way down (the root stores the final value and sends it to each child; the others store and pass
+// it on). As NCCL's runTreeSplit, a channel's two directions run side by side: `down` 0 is the block that reduces up
+// (and, on the root, turns the chunk down), 1 the block that broadcasts down. Connections: `up` (receives from the
+// chain's child, sends to its parent), `down` (receives from the chain's parent, sends to its child), `net` (the
+// head's link to the other domain's head, both ways). `position` is the rank's place in its chain of `length`.
+struct TreeNode {
+    bool chain_parent, chain_child, net_parent, net_child, root;
+};
+
 template <typename T>
-__device__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op, int rank,
-                     int nranks, int down, const Conn &up_conn, const Conn &down_conn, unsigned long long chunk_bytes)
+__device__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op, int nranks,
+                     int down, const TreeNode &node, const Conn &up, const Conn &dn, const Conn &net,
+                     unsigned long long chunk_bytes)
 {
-    bool root = rank == 0, leaf = rank == nranks - 1;
-    if (down && root)
+    if (down && node.root)
         return; /* the root's chunks go down from its reducing block */
-    const Conn &from = down ? down_conn : up_conn;
-    const Conn &to = down || root ? down_conn : up_conn;
-    int kind = down ? (leaf ? RECV : RECV_COPY_SEND) : (leaf ? SEND : root ? RECV_REDUCE_COPY_SEND : RECV_REDUCE_SEND);
-    __shared__ unsigned long long sent, received;
+    // Counters per connection (0 up, 1 down, 2 net): slots sent and received, and which this block moves.
+    const Conn *conns[3] = {&up, &dn, &net};
+    __shared__ unsigned long long sent[3], received[3];
+    unsigned sends_on = 0, receives_on = 0;
+    const Conn *in[2];
+    int in_id[2], nin = 0, out_id = -1, outs[2], nouts = 0;
+    if (!down) {
+        if (node.chain_child)
+            in[nin] = &up, in_id[nin++] = 0;
+        if (node.net_child)
+            in[nin] = &net, in_id[nin++] = 2;
+        out_id = node.chain_parent ? 0 : node.net_parent ? 2 : -1;
+    } else {
+        in[nin] = node.chain_parent ? &dn : &net;
+        in_id[nin++] = node.chain_parent ? 1 : 2;
+    }
+    if (down || node.root) {
+        if (node.chain_child)
+            outs[nouts++] = 1;
+        if (node.net_child)
+            outs[nouts++] = 2;
+    }
+    for (int i = 0; i < nin; i++)
+        receives_on |= 1u << in_id[i];
+    if (out_id >= 0)
+        sends_on |= 1u << out_id;
+    for (int i = 0; i < nouts; i++)
+        sends_on |= 1u << outs[i];
     if (threadIdx.x == 0) {
-        sent = to.counters[0];
-        received = from.counters[1];
-        *from.active = 1;
-        *to.active = 1;
+        for (int c = 0; c < 3; c++) {
+            sent[c] = conns[c]->counters[0];
+            received[c] = conns[c]->counters[1];
+            if ((sends_on | receives_on) >> c & 1)
+                *conns[c]->active = 1;
+        }
     }
     __syncthreads();
     unsigned long long chunk_elems = chunk_bytes / sizeof(T);
     for (unsigned long long base = 0; base < n; base += chunk_elems) {
         unsigned long long len = n - base < chunk_elems ? n - base : chunk_elems;
-        step(from, to, kind, send + first + base, recv + first + base, len, op, nranks, &sent, &received);
+        const T *own = send + first + base;
+        T *dst = recv + first + base;
+        if (nin == 0) { /* a leaf: its own data up */
+            step(*conns[out_id], *conns[out_id], SEND, own, dst, len, op, nranks, &sent[out_id], &received[out_id]);
+            continue;
+        }
+        /* every child but the last: reduced into the result buffer, which then stands for this rank's own */
+        for (int i = 0; i + 1 < nin; i++) {
+            step(*in[i], *in[i], RECV_REDUCE_STORE, i == 0 ? own : (const T *)dst, dst, len, op, nranks,
+                 &sent[in_id[i]], &received[in_id[i]]);
+        }
+        const T *src = nin > 1 ? (const T *)dst : own;
+        const Conn &from = *in[nin - 1];
+        int from_id = in_id[nin - 1];
+        if (down) {
+            if (nouts == 0)
+                step(from, from, RECV, src, dst, len, op, nranks, &sent[from_id], &received[from_id]);
+            else
+                step(from, *conns[outs[0]], RECV_COPY_SEND, src, dst, len, op, nranks, &sent[outs[0]],
+                     &received[from_id]);
+        } else if (node.root) {
+            step(from, *conns[outs[0]], RECV_REDUCE_COPY_SEND, src, dst, len, op, nranks, &sent[outs[0]],
+                 &received[from_id]);
+        } else {
+            step(from, *conns[out_id], RECV_REDUCE_SEND, src, dst, len, op, nranks, &sent[out_id],
+                 &received[from_id]);
+        }
+        /* the result to every other child */
+        for (int o = 1; o < nouts; o++)
+            step(*conns[outs[o]], *conns[outs[o]], COPY_SEND, (const T *)dst, dst, len, op, nranks, &sent[outs[o]],
+                 &received[outs[o]]);
     }
     if (threadIdx.x == 0) {
-        to.counters[0] = sent;
-        from.counters[1] = received;
-        *from.active = 0;
-        *to.active = 0;
+        for (int c = 0; c < 3; c++) {
+            if (sends_on >> c & 1)
+                conns[c]->counters[0] = sent[c];
+            if (receives_on >> c & 1)
+                conns[c]->counters[1] = received[c];
+            if ((sends_on | receives_on) >> c & 1)
+                *conns[c]->active = 0;
+        }
     }
 }
 
@@ -477,22 +557,42 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
     }
 
 // One tree AllReduce kernel per type, two blocks per channel (reduce up, broadcast down). Going down, a rank sends
-// through its ring connection to the next rank (its child); going up, through the tree's own areas (`tree_area`,
-// where the child writes; the parent's, where it writes).
+// through its ring connection to the next rank (its child in the chain); going up, through the tree's own areas
+// (`tree_area`, where the child writes; the parent's, where it writes). Across two HiLink domains (`domain_gpus`
+// set) channel c's chain starts at place c mod d and goes round the places in order, and its head links to the
+// other domain's head through the network proxy (guest/hiccl/hiccl_net.c): receiving in its area at `net_in`,
+// sending to its stand-in at `net_out`, its tail and head in the channel's 64 bytes at `net_flags`;
+// `root_channels` has bit c set where this domain's head is channel c's root.
 #define TREE(name, T)                                                                                              \
     extern "C" __global__ void hiccl_tree_##name(                                                                \
         const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_area,             \
         char *next_area, char *prev_area, char *tree_area, char *parent_tree_area, char *child_tree_area,          \
         unsigned long long area_stride, unsigned long long slot_bytes, unsigned long long flags_at, int ll,        \
-        unsigned long long ll_at, unsigned long long ll_slot_bytes, unsigned long long chunk_bytes)                 \
+        unsigned long long ll_at, unsigned long long ll_slot_bytes, unsigned long long chunk_bytes,               \
+        char *net_in, char *net_out, char *net_flags, int domain_gpus, unsigned root_channels)                    \
     {                                                                                                              \
         unsigned long long channel = blockIdx.x / 2, at = channel * area_stride, first, n;                        \
-        Conn down = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,      \
-                               ll_slot_bytes);                                                                     \
+        Conn dn = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,        \
+                             ll_slot_bytes);                                                                       \
         Conn up = connection(tree_area + at, parent_tree_area + at, child_tree_area + at, slot_bytes, flags_at,    \
                              ll, ll_at, ll_slot_bytes);                                                            \
+        int d = domain_gpus, length = d ? d : nranks;                                                              \
+        int position = d ? (rank % d - (int)(channel % d) + d) % d : rank;                                        \
+        bool head = position == 0, crosses = d && nranks > d;                                                      \
+        Conn net = dn;                                                                                             \
+        if (crosses && head) {                                                                                     \
+            char *flags = net_flags + channel * 64 + (ll ? 16 : 0);                                                \
+            net = connection(net_in + at, net_out + at, net_in + at, slot_bytes, flags_at, ll, ll_at,              \
+                             ll_slot_bytes);                                                                       \
+            net.to_proxy = 1;                                                                                      \
+            net.next_tail = (volatile unsigned long long *)flags;                                                  \
+            net.prev_head = (volatile unsigned long long *)(flags + 8);                                            \
+        }                                                                                                          \
+        bool root_domain = !crosses || (root_channels >> channel & 1);                                             \
+        TreeNode node = {position > 0, position < length - 1, crosses && head && !root_domain,                    \
+                         crosses && head && root_domain, head && root_domain};                                    \
         channel_part(count, 16 / sizeof(T), channel, gridDim.x / 2, &first, &n);                                   \
-        tree<T>(send, recv, first, n, op, rank, nranks, blockIdx.x % 2, up, down, chunk_bytes);                    \
+        tree<T>(send, recv, first, n, op, nranks, blockIdx.x % 2, node, up, dn, net, chunk_bytes);                 \
     }
 
 RING(int8, signed char)
