@@ -497,7 +497,8 @@ hicclResult_t hicclCommAbort(hicclComm_t comm)
 /* Where each channel of the connections in `area` stopped (`label` names them: "" on a ring): its counts and its
  * neighbours' flags, read from the GPU (the kernel keeps its counts current in memory, and marks a channel that is
  * in a collective). It receives from rank `from` and sends to rank `to` (none when negative). */
-static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const char *label, int from, int to)
+static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const char *label, const int *from,
+                            const int *to)
 {
     static char what[HICCL_CHANNELS][64]; /* what each channel waits for, empty when nothing */
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
@@ -513,11 +514,12 @@ static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const 
             flags[2] = flags[6];
             flags[3] = flags[7];
         }
-        if (to >= 0 && flags[2] - flags[1] >= HICCL_STEPS)
-            snprintf(what[c], sizeof what[c], "for rank %d to free a slot (sent %llu)", to,
+        if (to[c] >= 0 && flags[2] - flags[1] >= HICCL_STEPS)
+            snprintf(what[c], sizeof what[c], "for rank %d to free a slot (sent %llu)", to[c],
                      (unsigned long long)flags[2]);
-        else if (from >= 0 && flags[0] <= flags[3])
-            snprintf(what[c], sizeof what[c], "for rank %d to send slot %llu", from, (unsigned long long)flags[3] + 1);
+        else if (from[c] >= 0 && flags[0] <= flags[3])
+            snprintf(what[c], sizeof what[c], "for rank %d to send slot %llu", from[c],
+                     (unsigned long long)flags[3] + 1);
     }
     /* Channels in the same state, one after another, as one line: "channels 0-15 wait for ...". */
     for (uint32_t c = 0; c < HICCL_CHANNELS && used < sizeof comm->error;) {
@@ -536,15 +538,22 @@ static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const 
 }
 
 /* Where the last collective stopped: on a ring, each channel's one connection; on the chain, its connection down
- * (from the parent, to the child) and up (from the child, to the parent). */
+ * (from the parent, to the child) and up (from the child, to the parent), and across two domains the heads' link
+ * (both ways). Each channel with its own neighbours (across domains its ring and chain have their own order). */
 static size_t describe_collective_stop(hicclComm_t comm, size_t used)
 {
-    int rank = comm->rank, n = comm->nranks;
-    if (comm->last_algorithm == HICCL_ALGO_RING)
-        return describe_stop(comm, used, comm->area, "", (rank + n - 1) % n, (rank + 1) % n);
-    int parent = rank - 1, child = rank + 1 < n ? rank + 1 : -1;
-    used = describe_stop(comm, used, comm->area, " (down)", parent, child);
-    return used < sizeof comm->error ? describe_stop(comm, used, comm->tree_area, " (up)", child, parent) : used;
+    int ring = comm->last_algorithm == HICCL_ALGO_RING;
+    int before[HICCL_CHANNELS], after[HICCL_CHANNELS], across[HICCL_CHANNELS];
+    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+        hiccl_net_neighbours(comm, ring, c, &before[c], &after[c], &across[c]);
+    if (ring)
+        return describe_stop(comm, used, comm->area, "", before, after);
+    used = describe_stop(comm, used, comm->area, " (down)", before, after);
+    if (used < sizeof comm->error)
+        used = describe_stop(comm, used, comm->tree_area, " (up)", after, before);
+    if (used < sizeof comm->error && comm->net.tree)
+        used = describe_stop(comm, used, comm->net.tree_area, " (across)", across, across);
+    return used;
 }
 
 hicclResult_t hicclCommGetAsyncError(hicclComm_t comm, hicclResult_t *async_error)

@@ -176,6 +176,10 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
 void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int protocol, uint64_t chunk_bytes);
 void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
                          uint32_t *root_channels);
+/* Channel c's neighbours of this rank, -1 where there is none: on the ring (`ring`), the ranks before and after it;
+ * on the tree, its chain parent and child, and in `across` the other domain's head where this rank is a head of a
+ * tree across two domains. Across domains, in the channel's own order (hiccl_net.c); else the ranks in order. */
+void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);
 void hiccl_net_close(hicclComm_t comm);

@@ -340,6 +340,19 @@ static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mi
     return result;
 }
 
+/* A link's QP connected to its peer's, whose areas it writes. Neither side writes before the communicator's
+ * barrier, which follows set-up: both QPs are ready by then. */
+static hicclResult_t connect_link(hicclComm_t comm, struct net_link *link, const struct vdc_dest *mine,
+                                  const struct vdc_dest *peer)
+{
+    link->peer_area = peer->addr;
+    link->peer_rkey = peer->rkey;
+    if (vdc_connect_qp(link->qp, mine, peer, context->max_mtu, 0, 14, 7) != 0)
+        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
+                          link->peer);
+    return hicclSuccess;
+}
+
 /* GPU memory for HICCL_CHANNELS connection areas, their flags cleared (the kernels read them). */
 static hicclResult_t allocate_cleared(hicclComm_t comm, uint64_t *address, const char *what)
 {
@@ -368,13 +381,10 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area);
     if (result == hicclSuccess)
         result = relay_dests(comm, &mine, &mine, &to, &from, 0, MSG_TREE_OUT);
+    if (result == hicclSuccess)
+        result = connect_link(comm, &n->tree_link, &mine, &to);
     if (result != hicclSuccess)
         return result;
-    n->tree_link.peer_area = to.addr;
-    n->tree_link.peer_rkey = to.rkey;
-    if (vdc_connect_qp(n->tree_link.qp, &mine, &to, context->max_mtu, 0, 14, 7) != 0)
-        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the tree's QP to rank %d", comm->rank,
-                          n->tree_link.peer);
     struct net_path *tree = &n->path[NET_TREE];
     tree->out = tree->in = &n->tree_link;
     tree->stand_in = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
@@ -446,23 +456,39 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
         result = make_qp(comm, &n->in.qp, &in_mine, n->area_mr, comm->area);
     if (result == hicclSuccess)
         result = relay_dests(comm, &out_mine, &in_mine, &to, &from, 1, MSG_RAIL_OUT);
+    if (result == hicclSuccess)
+        result = connect_link(comm, &n->out, &out_mine, &to);
+    if (result == hicclSuccess)
+        result = connect_link(comm, &n->in, &in_mine, &from);
+    if (result == hicclSuccess && domains == 2)
+        result = connect_tree(comm);
     if (result != hicclSuccess)
-        return result;
-    n->out.peer_area = to.addr;
-    n->out.peer_rkey = to.rkey;
-    n->in.peer_area = from.addr;
-    n->in.peer_rkey = from.rkey;
-    /* Neither side writes before the communicator's barrier, which follows: both QPs are ready by then. */
-    if (vdc_connect_qp(n->out.qp, &out_mine, &to, context->max_mtu, 0, 14, 7) != 0)
-        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
-                          n->out.peer);
-    if (vdc_connect_qp(n->in.qp, &in_mine, &from, context->max_mtu, 0, 14, 7) != 0)
-        return hiccl_fail(comm, hicclRemoteError, "rank %d: connecting the proxy's QP to rank %d", comm->rank,
-                          n->in.peer);
-    if (domains == 2 && (result = connect_tree(comm)) != hicclSuccess)
         return result;
     gpu_set_progress(comm->gpu, progress, comm);
     return hicclSuccess;
+}
+
+void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across)
+{
+    int rank = comm->rank, n = comm->nranks, d = comm->domain_gpus;
+    *across = -1;
+    if (d == 0) {
+        *before = ring ? (rank + n - 1) % n : rank - 1;
+        *after = ring ? (rank + 1) % n : rank + 1 < n ? rank + 1 : -1;
+        return;
+    }
+    int place = rank % d, first = rank - place, rotation = (int)(c % (uint32_t)d);
+    if (ring) { /* position q of the channel's ring is rank q - q mod d + (q mod d + rotation) mod d */
+        int q = ring_position(rank, d, c), p = (q + n - 1) % n, a = (q + 1) % n;
+        *before = p - p % d + (p % d + rotation) % d;
+        *after = a - a % d + (a % d + rotation) % d;
+        return;
+    }
+    int k = (place - rotation + d) % d; /* the chain starts at place `rotation` */
+    *before = k > 0 ? first + (place + d - 1) % d : -1;
+    *after = k < d - 1 ? first + (place + 1) % d : -1;
+    if (k == 0 && comm->net.tree)
+        *across = (rank + d) % n;
 }
 
 /* ---- what a launch will send ---- */
