@@ -31,7 +31,8 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
     MSG_SPLIT = 8, MSG_TOKEN = 9, MSG_RAIL_OUT = 10, MSG_RAIL_IN = 11, MSG_RAIL_TO = 12, MSG_RAIL_FROM = 13,
-    MSG_TREE_OUT = 14 /* to 17: the tree's relay, as MSG_RAIL_OUT to MSG_RAIL_FROM */
+    MSG_TREE_OUT = 14 /* to 17: the tree's relay, as MSG_RAIL_OUT to MSG_RAIL_FROM */,
+    MSG_P2P_RELAY = 18 /* + 4 s to 4 s + 3: Send/Recv's relay for place shift s */
 };
 
 /* A mailbox message of HiCCL's (64 bytes). */
@@ -61,7 +62,8 @@ struct p2p_connection {
                               ([1]), and LL's ([2], [3]) */
 #define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
 enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 }; /* bits: a tree's channel crosses both ways */
-enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_PATHS = 2 };
+/* The paths: the ring's, the tree's, then Send/Recv's with each rank of the other domain (path NET_P2P + rank). */
+enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_P2P = 2, NET_PATHS = NET_P2P + MAX_RANKS };
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order, each with its
                               protocol (NET_PLAN_LL) */
     uint32_t *bytes;
@@ -90,22 +92,26 @@ struct net_channel {
     uint64_t forwarded_steps[HICCL_PROTO_COUNT], forwarded_heads[HICCL_PROTO_COUNT];
     uint64_t expected[HICCL_PROTO_COUNT];
 };
-struct net_path {          /* the ring's crossings or the tree's */
+struct net_path {          /* the ring's crossings, the tree's, or Send/Recv's with one peer */
     struct net_link *out, *in;
     uint64_t stand_in;     /* the kernel's stand-in for the peers' areas (HICCL_CHANNELS of them), in this GPU */
+    uint32_t lkey;         /* the stand-in's registration */
     struct net_channel channel[HICCL_CHANNELS];
 };
 struct hiccl_net {
     int used;              /* 1 when the communicator spans domains */
     int tree;              /* 1 when it spans two: the tree's link is there */
     struct net_link out, in, tree_link;
+    struct net_link *p2p_links;   /* across two domains, one per rank (those of the other domain used) */
+    struct ibv_mr **p2p_mrs;      /* per rank: its Send/Recv area here (2 r) and its stand-in (2 r + 1) */
+    uint32_t paths_used;          /* paths below this one may have channels */
     struct ibv_cq *cq;     /* the QPs' */
     struct ibv_mr *area_mr, *tree_area_mr, *staging_mr, *values_mr;
     uint64_t tree_area;    /* the tree's receiving areas: the other domain's head writes there */
     uint64_t staging;      /* the ring's stand-in areas, then every path's flags, then the tree's stand-in areas */
     uint64_t *flags;       /* the flags' host copy, read in one copy per round */
     uint32_t stream, outstanding;
-    uint64_t *values;      /* NET_PATHS * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
+    uint64_t *values;      /* paths_used * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
     struct net_path path[NET_PATHS];
 };
 
@@ -180,6 +186,11 @@ void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, 
  * on the tree, its chain parent and child, and in `across` the other domain's head where this rank is a head of a
  * tree across two domains. Across domains, in the channel's own order (hiccl_net.c); else the ranks in order. */
 void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across);
+/* Send/Recv with a rank of the other domain (communicators across two domains): the proxy's 64 bytes per channel
+ * for its counts (the kernel's P2pOp.net_flags), and the steps of a send (their bytes) or a receive (their number)
+ * of `bytes` on each channel, queued before the launch. */
+uint64_t hiccl_net_p2p_flags(hicclComm_t comm, int peer);
+void hiccl_net_plan_p2p(hicclComm_t comm, int peer, int send, uint64_t bytes);
 hicclResult_t hiccl_net_quiesce(hicclComm_t comm);
 hicclResult_t hiccl_net_barrier(hicclComm_t comm);
 void hiccl_net_close(hicclComm_t comm);

@@ -213,7 +213,7 @@ static void forward_steps(hicclComm_t comm, int path, uint32_t c)
         uint64_t at = c * AREA_BYTES + (p == HICCL_PROTO_LL ? LL_AT + (step % HICCL_STEPS) * LL_SLOT_DATA * 2
                                                             : (step % HICCL_STEPS) * SLOT_BYTES);
         if (bytes > 0)
-            post_write(comm, way->out, way->stand_in + at, n->staging_mr->lkey, bytes, way->out->peer_area + at);
+            post_write(comm, way->out, way->stand_in + at, way->lkey, bytes, way->out->peer_area + at);
         if (p == HICCL_PROTO_SIMPLE)
             post_flag(comm, way->out, path, c, p, step + 1, 0);
     }
@@ -227,19 +227,21 @@ static int progress(void *argument)
     hicclComm_t comm = argument;
     struct hiccl_net *n = &comm->net;
     drain(comm, false);
-    bool busy = false;
-    for (int path = 0; path < NET_PATHS; path++)
+    /* only the paths up to the last with work: one read of their flags */
+    uint32_t paths = 0;
+    for (uint32_t path = 0; path < n->paths_used; path++)
         for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
-            busy |= channel_busy(&n->path[path].channel[c]);
-    if (!busy)
+            if (channel_busy(&n->path[path].channel[c]))
+                paths = path + 1;
+    if (paths == 0)
         return 0;
     gpu_memcpy_d2h_async(comm->gpu, n->stream, n->flags, n->staging + HICCL_CHANNELS * AREA_BYTES,
-                         NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES);
+                         paths * HICCL_CHANNELS * NET_FLAG_BYTES);
     if (gpu_stream_synchronize(comm->gpu, n->stream) != GPU_SUCCESS) {
         hiccl_fail(comm, hicclUnhandledCudaError, "network proxy: reading the flags: %s", gpu_error_text(comm->gpu));
         return 0;
     }
-    for (int path = 0; path < NET_PATHS; path++) {
+    for (uint32_t path = 0; path < paths; path++) {
         for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
             struct net_channel *ch = &n->path[path].channel[c];
             if (!channel_busy(ch))
@@ -253,6 +255,9 @@ static int progress(void *argument)
     flush(comm, &n->out);
     flush(comm, &n->in);
     flush(comm, &n->tree_link);
+    for (int r = 0; n->p2p_links != NULL && r < comm->nranks; r++)
+        if (n->p2p_links[r].qp != NULL)
+            flush(comm, &n->p2p_links[r]);
     return 1;
 }
 
@@ -388,10 +393,76 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     struct net_path *tree = &n->path[NET_TREE];
     tree->out = tree->in = &n->tree_link;
     tree->stand_in = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
+    tree->lkey = n->staging_mr->lkey;
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
         tree->channel[c].role = (uint32_t)place == c % (uint32_t)d ? NET_OUT | NET_IN : NET_NONE;
     n->tree = 1;
+    n->paths_used = NET_TREE + 1;
     return hicclSuccess;
+}
+
+/* Send/Recv across two domains: with every rank of the other domain, this rank's Send/Recv area for it (where it
+ * writes) and a stand-in for its area there (where this rank's kernel writes what the proxy forwards), made now,
+ * since the QPs' details travel through the bootstrap pairs, which a group's operations do not involve. One relay
+ * per place shift s: each rank offers the QP for the other domain's place p + s, and learns that one's details. */
+static hicclResult_t connect_p2p(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    int d = comm->domain_gpus, place = comm->rank % d, other = (comm->rank / d + 1) % 2 * d;
+    n->p2p_links = vdc_alloc((size_t)comm->nranks * sizeof *n->p2p_links, 64);
+    n->p2p_mrs = vdc_alloc(2 * (size_t)comm->nranks * sizeof *n->p2p_mrs, 64);
+    if (n->p2p_links == NULL || n->p2p_mrs == NULL)
+        return hiccl_fail(comm, hicclSystemError, "the network proxy: out of guest memory");
+    memset(n->p2p_links, 0, (size_t)comm->nranks * sizeof *n->p2p_links);
+    memset(n->p2p_mrs, 0, 2 * (size_t)comm->nranks * sizeof *n->p2p_mrs);
+    struct vdc_dest mine[MAX_RANKS];
+    hicclResult_t result = hicclSuccess;
+    for (int q = 0; q < d && result == hicclSuccess; q++) {
+        int r = other + q;
+        struct p2p_connection *c = &comm->peers[r];
+        struct net_link *link = &n->p2p_links[r];
+        link->peer = r;
+        link->batch = vdc_alloc(NET_BATCH * sizeof *link->batch, 64);
+        link->batch_sge = vdc_alloc(NET_BATCH * sizeof *link->batch_sge, 64);
+        if (link->batch == NULL || link->batch_sge == NULL)
+            return hiccl_fail(comm, hicclSystemError, "the network proxy: out of guest memory");
+        uint64_t bytes = HICCL_P2P_CHANNELS * AREA_BYTES;
+        result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->mine, bytes), "allocate Send/Recv buffers");
+        for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS && result == hicclSuccess; ch++)
+            result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, c->mine + ch * AREA_BYTES + FLAGS_AT, 0,
+                                                     AREA_BYTES - FLAGS_AT), "clear flags");
+        if (result == hicclSuccess)
+            result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->remote, bytes), "allocate Send/Recv stand-ins");
+        if (result != hicclSuccess)
+            return result;
+        n->p2p_mrs[2 * r] = ibv_reg_mr(pd, (void *)(uintptr_t)c->mine, bytes,
+                                       IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+        n->p2p_mrs[2 * r + 1] = ibv_reg_mr(pd, (void *)(uintptr_t)c->remote, bytes, IBV_ACCESS_LOCAL_WRITE);
+        if (n->p2p_mrs[2 * r] == NULL || n->p2p_mrs[2 * r + 1] == NULL)
+            return hiccl_fail(comm, hicclSystemError, "registering Send/Recv buffers with the NIC: error %d", errno);
+        result = make_qp(comm, &link->qp, &mine[q], n->p2p_mrs[2 * r], c->mine);
+        struct net_path *way = &n->path[NET_P2P + r];
+        way->out = way->in = link;
+        way->stand_in = c->remote;
+        way->lkey = n->p2p_mrs[2 * r + 1]->lkey;
+        for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++)
+            way->channel[ch].role = NET_OUT | NET_IN;
+    }
+    for (int shift = 0; shift < d && result == hicclSuccess; shift++) {
+        struct vdc_dest to, from;
+        result = relay_dests(comm, &mine[(place + shift) % d], &mine[(place + d - shift) % d], &to, &from, shift,
+                             MSG_P2P_RELAY + 4 * (uint32_t)shift);
+        if (result == hicclSuccess)
+            result = connect_link(comm, &n->p2p_links[other + (place + shift) % d], &mine[(place + shift) % d], &to);
+    }
+    n->paths_used = NET_P2P + (uint32_t)comm->nranks;
+    return result;
+}
+
+uint64_t hiccl_net_p2p_flags(hicclComm_t comm, int peer)
+{
+    return comm->net.staging + HICCL_CHANNELS * AREA_BYTES +
+           (uint64_t)(NET_P2P + peer) * HICCL_CHANNELS * NET_FLAG_BYTES;
 }
 
 hicclResult_t hiccl_net_connect(hicclComm_t comm)
@@ -401,6 +472,7 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     n->out.peer = (domain + 1) % domains * d + (place + 1) % d;
     n->in.peer = (domain + domains - 1) % domains * d + (place + d - 1) % d;
     struct net_path *ring = &n->path[NET_RING];
+    n->paths_used = NET_RING + 1;
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
         ring->channel[c].role = (uint32_t)place == (c + (uint32_t)d - 1) % (uint32_t)d ? NET_OUT
                               : (uint32_t)place == c % (uint32_t)d                     ? NET_IN
@@ -432,7 +504,8 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     ring->out = &n->out;
     ring->in = &n->in;
     ring->stand_in = n->staging;
-    uint64_t values_bytes = NET_PATHS * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
+    uint64_t values_bytes = (domains == 2 ? NET_P2P + (uint64_t)comm->nranks : 1) * HICCL_CHANNELS *
+                            HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
     n->values = vdc_alloc(values_bytes, 64);
     n->flags = vdc_alloc(flags_bytes, 64);
     struct net_link *links[3] = {&n->out, &n->in, &n->tree_link};
@@ -447,6 +520,7 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     n->values_mr = n->values == NULL ? NULL : ibv_reg_mr(pd, n->values, values_bytes, IBV_ACCESS_LOCAL_WRITE);
     if (n->area_mr == NULL || n->staging_mr == NULL || n->values_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the connection buffers with the NIC: error %d", errno);
+    ring->lkey = n->staging_mr->lkey;
     n->cq = ibv_create_cq(context, 4 * NET_SEND_DEPTH, NULL, NULL, 0);
     if (n->cq == NULL)
         return hiccl_fail(comm, hicclSystemError, "creating the proxy's CQ: error %d", errno);
@@ -462,6 +536,8 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
         result = connect_link(comm, &n->in, &in_mine, &from);
     if (result == hicclSuccess && domains == 2)
         result = connect_tree(comm);
+    if (result == hicclSuccess && domains == 2)
+        result = connect_p2p(comm);
     if (result != hicclSuccess)
         return result;
     gpu_set_progress(comm->gpu, progress, comm);
@@ -598,6 +674,23 @@ void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int pr
     }
 }
 
+void hiccl_net_plan_p2p(hicclComm_t comm, int peer, int send, uint64_t bytes)
+{
+    struct net_path *way = &comm->net.path[NET_P2P + peer];
+    /* each channel's part as the kernel takes it (equal parts of whole 16-byte units, the last the rest), a slot
+     * per step */
+    uint64_t units = bytes / 16, each = units / HICCL_P2P_CHANNELS, more = units % HICCL_P2P_CHANNELS;
+    for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++) {
+        uint64_t part = (each + (ch < more ? 1 : 0)) * 16 + (ch == HICCL_P2P_CHANNELS - 1 ? bytes - units * 16 : 0);
+        for (uint64_t base = 0; base < part; base += SLOT_BYTES) {
+            if (send)
+                plan_push(&way->channel[ch].plan, (uint32_t)(part - base < SLOT_BYTES ? part - base : SLOT_BYTES));
+            else
+                way->channel[ch].expected[HICCL_PROTO_SIMPLE]++;
+        }
+    }
+}
+
 void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
                          uint32_t *root_channels)
 {
@@ -685,6 +778,13 @@ void hiccl_net_close(hicclComm_t comm)
         ibv_dereg_mr(n->tree_area_mr);
     if (n->tree_area != 0)
         gpu_free(comm->gpu, n->tree_area);
+    for (int r = 0; n->p2p_links != NULL && r < comm->nranks; r++) {
+        if (n->p2p_links[r].qp != NULL)
+            ibv_destroy_qp(n->p2p_links[r].qp);
+        for (int k = 0; k < 2; k++)
+            if (n->p2p_mrs[2 * r + k] != NULL)
+                ibv_dereg_mr(n->p2p_mrs[2 * r + k]);
+    }
     if (n->cq != NULL)
         ibv_destroy_cq(n->cq);
     if (n->area_mr != NULL)

@@ -24,7 +24,7 @@ static struct {
 
 /* The kernel's parameters (guest/kernels/hiccl.cu, P2pWork). */
 struct p2p_op_args {
-    uint64_t buff, bytes, mine, remote, start[HICCL_P2P_CHANNELS];
+    uint64_t buff, bytes, mine, remote, start[HICCL_P2P_CHANNELS], net_flags;
     int32_t send, after;
 };
 struct p2p_args {
@@ -160,6 +160,11 @@ static hicclResult_t launch_stream(hicclComm_t comm, uint32_t stream, uint32_t f
         struct p2p_op_args *a = &args.op[args.count++];
         *a = (struct p2p_op_args){.buff = op->buff, .bytes = op->bytes, .mine = c->mine, .remote = c->remote,
                                   .send = op->send};
+        /* A peer in the other domain: the proxy forwards what the kernel writes to its stand-in (hiccl_net.c). */
+        if (comm->domain_gpus && op->peer / comm->domain_gpus != comm->rank / comm->domain_gpus) {
+            a->net_flags = hiccl_net_p2p_flags(comm, op->peer);
+            hiccl_net_plan_p2p(comm, op->peer, op->send, op->bytes);
+        }
         uint64_t *count = op->send ? c->sent : c->received;
         for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++) {
             a->start[ch] = count[ch];
@@ -221,9 +226,11 @@ static hicclResult_t queue(const char *who, int send, uint64_t buff, size_t coun
                           comm->nranks - 1);
     if (count != 0 && buff == 0)
         return hiccl_fail(comm, hicclInvalidArgument, "%s: the buffer is NULL", who);
-    if (comm->domain_gpus && peer / comm->domain_gpus != comm->rank / comm->domain_gpus)
+    if (comm->domain_gpus && peer / comm->domain_gpus != comm->rank / comm->domain_gpus &&
+        comm->net.p2p_links == NULL)
         return hiccl_fail(comm, hicclInvalidUsage, "%s: peer %d is in another HiLink domain; HiCCL's Send/Recv "
-                          "reaches the ranks of its own domain only so far", who, peer);
+                          "reaches another domain's ranks when the communicator spans two domains only so far", who,
+                          peer);
     if (group.count == MAX_PENDING) {
         group.count = 0;
         group.depth = 0;

@@ -634,6 +634,9 @@ struct P2pOp {
     char *mine, *remote;
     unsigned long long start[HICCL_P2P_CHANNELS]; // each channel's slots sent (a send) or received (a receive)
                                                    // before this operation
+    char *net_flags;          // a peer in another HiLink domain: `remote` is the network proxy's stand-in for its
+                              // area (guest/hiccl/hiccl_net.c), and the counts for the peer go to the proxy's
+                              // 64 bytes per channel here; 0 for a peer over HiLink
     int send;
     int after;                // a receive into the very bytes a send of this launch reads (in place): that send's
                               // index, whose steps this receive's steps wait for; -1 when none
@@ -671,7 +674,8 @@ extern "C" __global__ void hiccl_p2p(P2pWork work)
     unsigned channel = blockIdx.x % HICCL_P2P_CHANNELS;
     unsigned long long at = channel * work.area_stride;
     volatile unsigned long long *mine = (volatile unsigned long long *)(op.mine + at + work.flags_at);
-    volatile unsigned long long *remote = (volatile unsigned long long *)(op.remote + at + work.flags_at);
+    volatile unsigned long long *remote = (volatile unsigned long long *)(op.net_flags ? op.net_flags + channel * 64
+                                                                                    : op.remote + at + work.flags_at);
     // The channel's part: equal parts of whole 16-byte units, the first channels one unit more, the last the rest
     // (the library computes the same to count the steps).
     unsigned long long units = op.bytes / 16, each = units / HICCL_P2P_CHANNELS, more = units % HICCL_P2P_CHANNELS;

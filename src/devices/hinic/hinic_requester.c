@@ -249,7 +249,10 @@ static bool can_send(const struct hinic *nic, const struct hinic_qp *qp, const s
     return t <= hinic_now(nic);
 }
 
-struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port *port)
+/* One round-robin pass over the ready QPs from ready_next: the next packet, or NULL. A QP with nothing left to send
+ * leaves the list (the last one takes its place), which *removed says: the one moved may have been looked at
+ * already in this pass and another then not at all, so the caller looks again. */
+static struct fabric_packet *requester_pass(struct hinic *nic, struct fabric_port *port, bool *removed)
 {
     uint32_t scanned = 0;
     while (scanned < nic->ready_count) {
@@ -260,6 +263,7 @@ struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port
         if (!qp->valid || qp->state != HINIC_QPS_RTS || qp->sq_next == qp->sq_fetched) {
             qp->in_ready_list = false;
             nic->ready[slot_index] = nic->ready[--nic->ready_count];
+            *removed = true;
             continue;
         }
         scanned++;
@@ -286,6 +290,18 @@ struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port
             return p;
     }
     return NULL;
+}
+
+/* The next packet any QP can send now. Passes repeat while one removed a QP and found nothing: a QP skipped that
+ * could send would otherwise wait with the port idle (hinic_requester_ready says "now", so no later look comes). */
+struct fabric_packet *hinic_requester_next(struct hinic *nic, struct fabric_port *port)
+{
+    for (;;) {
+        bool removed = false;
+        struct fabric_packet *p = requester_pass(nic, port, &removed);
+        if (p != NULL || !removed)
+            return p;
+    }
 }
 
 vdc_time hinic_requester_ready(const struct hinic *nic, const struct fabric_port *port)
