@@ -227,19 +227,19 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 44f3cc686a8a1ff3 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 d6c2482ad59a3886 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
     has pin-two-rack "[   0.003056124] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    113.5    0.04    0.07      0"
     has pin-two-rack "[   0.003947678] blade0:      1048576        262144     float     sum      -1    127.0    8.26   15.48      0    121.3    8.65   16.21      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 dafc4f5d5213ac5b scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-tree 0 40041766cedc6288 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
     has pin-two-rack-tree "[   0.002720740] blade0:         4096          1024     float     sum      -1    91.07    0.04    0.08      0    45.11    0.09    0.17      0"
     has pin-two-rack-tree "[   0.003365801] blade0:      1048576        262144     float     sum      -1    83.44   12.57   23.56      0    82.62   12.69   23.80      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 3456c0aff7b0508e scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-rs 0 cfbdb66e20553028 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
     has pin-two-rack-rs "[   0.002864205] blade0:        65536         16384     float     sum      -1    110.8    0.59    0.55      0    68.31    0.96    0.90      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 31dbb62732ef84e8 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-bcast 0 0019975fa31a59c1 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
@@ -252,7 +252,7 @@ guest_pins() {
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 6bdec19a8ce14273 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 6cf60857b402e917 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
     has pin-two-rack-alltoall "[   0.002821824] blade0:        99968         24992     float    none      -1    237.9    0.42    0.39      0    25.33    3.95    3.70      0"
     # Send/Recv to a rank in another domain of a communicator across more than two is refused with a message; so is

@@ -272,9 +272,9 @@ static int ring_position(int rank, int d, uint32_t channel)
 }
 
 /* A QP of this rank's NIC on the communicator's CQ, ready to connect, and its details for the peer: the areas it
- * writes into (`area`, registered as `mr`). */
+ * writes into (`areas` of them from `area`, registered as `mr`). */
 static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_dest *mine, struct ibv_mr *mr,
-                             uint64_t area)
+                             uint64_t area, uint32_t areas)
 {
     struct hiccl_net *n = &comm->net;
     struct ibv_qp_init_attr init = {.send_cq = n->cq, .recv_cq = n->cq, .qp_type = IBV_QPT_RC,
@@ -286,7 +286,7 @@ static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_de
         ibv_modify_qp(*qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
         return hiccl_fail(comm, hicclSystemError, "creating the proxy's QP: error %d", errno);
     *mine = (struct vdc_dest){.qpn = (*qp)->qp_num, .psn = (uint32_t)vdc_random() & 0xffffff, .ipv4 = context->ipv4,
-                              .rkey = mr->rkey, .addr = area, .length = HICCL_CHANNELS * AREA_BYTES};
+                              .rkey = mr->rkey, .addr = area, .length = (uint64_t)areas * AREA_BYTES};
     return hicclSuccess;
 }
 
@@ -383,7 +383,7 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     if (n->tree_area_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the tree's areas with the NIC: error %d", errno);
     struct vdc_dest mine, to, from;
-    result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area);
+    result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area, HICCL_CHANNELS);
     if (result == hicclSuccess)
         result = relay_dests(comm, &mine, &mine, &to, &from, 0, MSG_TREE_OUT);
     if (result == hicclSuccess)
@@ -440,7 +440,7 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
         n->p2p_mrs[2 * r + 1] = ibv_reg_mr(pd, (void *)(uintptr_t)c->remote, bytes, IBV_ACCESS_LOCAL_WRITE);
         if (n->p2p_mrs[2 * r] == NULL || n->p2p_mrs[2 * r + 1] == NULL)
             return hiccl_fail(comm, hicclSystemError, "registering Send/Recv buffers with the NIC: error %d", errno);
-        result = make_qp(comm, &link->qp, &mine[q], n->p2p_mrs[2 * r], c->mine);
+        result = make_qp(comm, &link->qp, &mine[q], n->p2p_mrs[2 * r], c->mine, HICCL_P2P_CHANNELS);
         struct net_path *way = &n->path[NET_P2P + r];
         way->out = way->in = link;
         way->stand_in = c->remote;
@@ -525,9 +525,9 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     if (n->cq == NULL)
         return hiccl_fail(comm, hicclSystemError, "creating the proxy's CQ: error %d", errno);
     struct vdc_dest out_mine, in_mine, to, from;
-    result = make_qp(comm, &n->out.qp, &out_mine, n->area_mr, comm->area);
+    result = make_qp(comm, &n->out.qp, &out_mine, n->area_mr, comm->area, HICCL_CHANNELS);
     if (result == hicclSuccess)
-        result = make_qp(comm, &n->in.qp, &in_mine, n->area_mr, comm->area);
+        result = make_qp(comm, &n->in.qp, &in_mine, n->area_mr, comm->area, HICCL_CHANNELS);
     if (result == hicclSuccess)
         result = relay_dests(comm, &out_mine, &in_mine, &to, &from, 1, MSG_RAIL_OUT);
     if (result == hicclSuccess)
@@ -784,6 +784,12 @@ void hiccl_net_close(hicclComm_t comm)
         for (int k = 0; k < 2; k++)
             if (n->p2p_mrs[2 * r + k] != NULL)
                 ibv_dereg_mr(n->p2p_mrs[2 * r + k]);
+        /* the stand-in is this rank's own (a HiLink peer's `remote` is the peer's area, opened, not freed here);
+         * its area for the peer goes with the others' in the caller */
+        if (n->p2p_mrs[2 * r + 1] != NULL && comm->peers[r].remote != 0) {
+            gpu_free(comm->gpu, comm->peers[r].remote);
+            comm->peers[r].remote = 0;
+        }
     }
     if (n->cq != NULL)
         ibv_destroy_cq(n->cq);
