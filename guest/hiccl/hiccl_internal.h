@@ -137,6 +137,17 @@ struct hicclComm {
     char error[512];
 };
 
+/* A channel's part of `count` items as the kernels cut it (guest/kernels/hiccl.cu channel_part and hiccl_p2p):
+ * equal parts of whole `unit`s over `channels`, the first ones a unit more, the last also what is left; from
+ * `*first`, `*length` items. */
+static inline void hiccl_part(uint64_t count, uint64_t unit, uint32_t c, uint32_t channels, uint64_t *first,
+                              uint64_t *length)
+{
+    uint64_t units = count / unit, each = units / channels, more = units % channels;
+    *first = (c * each + (c < more ? c : more)) * unit;
+    *length = (each + (c < more ? 1 : 0)) * unit + (c == channels - 1 ? count - units * unit : 0);
+}
+
 /* The one path for errors: the message goes to the communicator (or the last-error text without one). */
 hicclResult_t hiccl_fail(hicclComm_t comm, hicclResult_t result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

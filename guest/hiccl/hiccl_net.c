@@ -599,14 +599,6 @@ static void plan_step(struct net_channel *ch, int protocol, uint64_t elements, u
         plan_push(&ch->plan, (uint32_t)(elements * size));
 }
 
-/* Channel c's part of `count` elements (guest/kernels/hiccl.cu channel_part): from `*first`, `*length` of them. */
-static void channel_part(uint64_t count, uint32_t size, uint32_t c, uint64_t *first, uint64_t *length)
-{
-    uint64_t unit = 16 / size, units = count / unit, each = units / HICCL_CHANNELS, more = units % HICCL_CHANNELS;
-    *first = (c * each + (c < more ? c : more)) * unit;
-    *length = (each + (c < more ? 1 : 0)) * unit + (c == HICCL_CHANNELS - 1 ? count - units * unit : 0);
-}
-
 /* The bytes of each step a ring collective (`collective`, the kernel's code) of `count` elements of `size` bytes (per
  * rank for ReduceScatter and AllGather) in `protocol` sends on the channels that cross a domain boundary here: from
  * this rank where they leave, from the previous domain's rank where they enter; in the order the ring kernel takes
@@ -626,7 +618,7 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
         int rank = (ring_position(comm->rank, comm->domain_gpus, c) + (ch->role == NET_IN ? nranks - 1 : 0)) % nranks;
         int root_at = ring_position(root, comm->domain_gpus, c);
         uint64_t first, length;
-        channel_part(count, size, c, &first, &length);
+        hiccl_part(count, 16 / size, c, HICCL_CHANNELS, &first, &length);
         if (collective == RING_BROADCAST || collective == RING_REDUCE) {
             /* One step per slot; every rank sends but the one before the root (Broadcast) or the root (Reduce). */
             int last = collective == RING_BROADCAST ? (rank - root_at + nranks) % nranks == nranks - 1
@@ -668,7 +660,7 @@ void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int pr
     for (uint32_t c = 0; c < HICCL_CHANNELS && n->tree; c++) {
         struct net_channel *ch = &n->path[NET_TREE].channel[c];
         uint64_t first, length;
-        channel_part(count, size, c, &first, &length);
+        hiccl_part(count, 16 / size, c, HICCL_CHANNELS, &first, &length);
         for (uint64_t base = 0; ch->role != NET_NONE && base < length; base += chunk_elems)
             plan_step(ch, protocol, length - base < chunk_elems ? length - base : chunk_elems, size);
     }
@@ -677,11 +669,10 @@ void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int pr
 void hiccl_net_plan_p2p(hicclComm_t comm, int peer, int send, uint64_t bytes)
 {
     struct net_path *way = &comm->net.path[NET_P2P + peer];
-    /* each channel's part as the kernel takes it (equal parts of whole 16-byte units, the last the rest), a slot
-     * per step */
-    uint64_t units = bytes / 16, each = units / HICCL_P2P_CHANNELS, more = units % HICCL_P2P_CHANNELS;
+    /* each channel's part as the kernel takes it, a slot per step */
     for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++) {
-        uint64_t part = (each + (ch < more ? 1 : 0)) * 16 + (ch == HICCL_P2P_CHANNELS - 1 ? bytes - units * 16 : 0);
+        uint64_t first, part;
+        hiccl_part(bytes, 16, ch, HICCL_P2P_CHANNELS, &first, &part);
         for (uint64_t base = 0; base < part; base += SLOT_BYTES) {
             if (send)
                 plan_push(&way->channel[ch].plan, (uint32_t)(part - base < SLOT_BYTES ? part - base : SLOT_BYTES));

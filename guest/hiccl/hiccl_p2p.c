@@ -40,12 +40,11 @@ hicclResult_t hicclGroupStart(void)
     return hicclSuccess;
 }
 
-/* The slots channel `c` of an operation of `bytes` moves: its part is the kernel's (equal parts of whole 16-byte
- * units, the first channels one unit more, the last the rest). */
+/* The slots channel `c` of an operation of `bytes` moves: its part is the kernel's (whole 16-byte units). */
 static uint64_t steps_of(uint64_t bytes, uint32_t c)
 {
-    uint64_t units = bytes / 16, each = units / HICCL_P2P_CHANNELS, more = units % HICCL_P2P_CHANNELS;
-    uint64_t part = (each + (c < more ? 1 : 0)) * 16 + (c == HICCL_P2P_CHANNELS - 1 ? bytes - units * 16 : 0);
+    uint64_t first, part;
+    hiccl_part(bytes, 16, c, HICCL_P2P_CHANNELS, &first, &part);
     return (part + SLOT_BYTES - 1) / SLOT_BYTES;
 }
 
