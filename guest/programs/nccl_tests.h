@@ -172,6 +172,12 @@ static int64_t value(int op, int rank, uint64_t i)
     return (int64_t)((i * 7 + (uint64_t)rank * 13) % 15) - 7;
 }
 
+/* value() repeats in i with this period, so inputs are made and results checked one period at a time. */
+static uint64_t period_of(int op)
+{
+    return op == hicclProd ? 7 : op == hicclMin || op == hicclMax ? 97 : 15;
+}
+
 static int is_unsigned(int type)
 {
     return type == hicclUint8 || type == hicclUint32 || type == hicclUint64;
@@ -254,36 +260,21 @@ static void store(void *p, int type, uint64_t i, int64_t v)
     }
 }
 
-/* Whether element i of a result is the expected one (avg: the sum divided as the kernel divides, in the type). */
-static int right(const void *p, int type, int op, int rank, int nranks, uint64_t count, uint64_t i, int root)
+/* Element k of `p` as the kernels leave the reduction `e`: avg divided in the type (a copy divides nothing). The
+ * check compares these bits with the result's, so a float must come out exact, as nccl-tests' integer-valued data
+ * make it. */
+static void store_result(void *p, int type, int op, int nranks, uint64_t k, int64_t e)
 {
-    int64_t e = expected_of(type, op, rank, nranks, count, i, root);
-    if (!PERF_REDUCES)
-        op = hicclSum; /* a copy: nothing divided */
+    if (!PERF_REDUCES || op != hicclAvg) {
+        store(p, type, k, e);
+        return;
+    }
     switch (type) {
-    case hicclFloat: {
-        float want = op == hicclAvg ? (float)e / (float)nranks : (float)e;
-        return ((const float *)p)[i] == want;
-    }
-    case hicclDouble: {
-        double want = op == hicclAvg ? (double)e / (double)nranks : (double)e;
-        return ((const double *)p)[i] == want;
-    }
-    case hicclFloat16:
-    case hicclBfloat16: {
-        float want = op == hicclAvg ? (float)e / (float)nranks : (float)e;
-        return ((const uint16_t *)p)[i] == (type == hicclFloat16 ? half_bits(want) : bfloat16_bits(want));
-    }
-    default: break;
-    }
-    if (op == hicclAvg)
-        e = is_unsigned(type) ? (int64_t)((uint64_t)e / (uint64_t)nranks) : e / nranks;
-    switch (type) {
-    case hicclInt8: return ((const int8_t *)p)[i] == (int8_t)e;
-    case hicclUint8: return ((const uint8_t *)p)[i] == (uint8_t)e;
-    case hicclInt32: return ((const int32_t *)p)[i] == (int32_t)e;
-    case hicclUint32: return ((const uint32_t *)p)[i] == (uint32_t)e;
-    default: return ((const int64_t *)p)[i] == e;
+    case hicclFloat: ((float *)p)[k] = (float)e / (float)nranks; break;
+    case hicclDouble: ((double *)p)[k] = (double)e / (double)nranks; break;
+    case hicclFloat16: ((uint16_t *)p)[k] = half_bits((float)e / (float)nranks); break;
+    case hicclBfloat16: ((uint16_t *)p)[k] = bfloat16_bits((float)e / (float)nranks); break;
+    default: store(p, type, k, is_unsigned(type) ? (int64_t)((uint64_t)e / (uint64_t)nranks) : e / nranks); break;
     }
 }
 
@@ -323,12 +314,52 @@ static uint64_t reduce_across(struct bench *b, uint64_t value, hicclRedOp_t op)
     return value;
 }
 
+/* The first `period_bytes` at p repeated up to `total_bytes`, by doubling copies (whole periods until the last). */
+static void repeat(uint8_t *p, uint64_t period_bytes, uint64_t total_bytes)
+{
+    for (uint64_t done = period_bytes; done < total_bytes;) {
+        uint64_t n = total_bytes - done < done ? total_bytes - done : done;
+        memcpy(p + done, p, n);
+        done += n;
+    }
+}
+
 static void fill(struct bench *b, uint64_t address, uint64_t count)
 {
-    for (uint64_t i = 0; i < count; i++)
+    size_t size = hicclTypeSize(b->o.type);
+    uint64_t period = count < period_of(b->o.op) ? count : period_of(b->o.op);
+    for (uint64_t i = 0; i < period; i++)
         store(b->host, b->o.type, i, value_of(b->o.type, b->o.op, b->rank, i));
+    repeat(b->host, period * size, count * size);
     if (gpu_memcpy_h2d(b->gpu, address, b->host, count * hicclTypeSize(b->o.type)) != GPU_SUCCESS)
         fail(b, "copy the data in", hicclUnhandledCudaError);
+}
+
+/* Expected values of one block of a result, whole periods of them, compared a run at a time. */
+static uint8_t expected_run[8192];
+
+/* The elements of a result's block `first` .. `first + len` that differ from the expected ones. Within a block
+ * (the whole result, or one rank's part of an AllGather or AlltoAll) the expected values repeat with the data's
+ * period, so a run of whole periods is made once and compared with the result a run at a time; only a run that
+ * differs is counted element by element. */
+static uint64_t wrong_in_block(struct bench *b, uint64_t count, uint64_t first, uint64_t len)
+{
+    size_t size = hicclTypeSize(b->o.type);
+    uint64_t period = period_of(b->o.op), run_elements = sizeof expected_run / (period * size) * period;
+    run_elements = run_elements < len ? run_elements : len;
+    for (uint64_t k = 0; k < run_elements; k++)
+        store_result(expected_run, b->o.type, b->o.op, b->nranks, k,
+                     expected_of(b->o.type, b->o.op, b->rank, b->nranks, count, first + k, b->o.root));
+    uint64_t wrong = 0;
+    for (uint64_t done = 0; done < len; done += run_elements) {
+        uint64_t n = len - done < run_elements ? len - done : run_elements;
+        const uint8_t *got = b->host + (first + done) * size;
+        if (memcmp(got, expected_run, n * size) == 0)
+            continue;
+        for (uint64_t k = 0; k < n; k++)
+            wrong += memcmp(got + k * size, expected_run + k * size, size) != 0;
+    }
+    return wrong;
 }
 
 /* The collective, `count` elements being the total of nccl-tests' size. */
@@ -433,8 +464,11 @@ static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, ui
             gpu_memcpy_d2h(b->gpu, b->host, out, results * hicclTypeSize(b->o.type)) != GPU_SUCCESS)
             fail(b, "copy the result out", hicclUnhandledCudaError);
         /* Reduce's result is the root's only. */
-        for (uint64_t i = 0; i < results && (PERF_COLLECTIVE != PERF_REDUCE || b->rank == b->o.root); i++)
-            *wrong += !right(b->host, b->o.type, b->o.op, b->rank, b->nranks, count / b->nranks, i, b->o.root);
+        /* A gathered result is the ranks' parts one after another, each its own block of the data's period. */
+        uint64_t blocks = PERF_COLLECTIVE == PERF_ALL_GATHER || PERF_COLLECTIVE == PERF_ALLTOALL ? (uint64_t)b->nranks : 1;
+        if (PERF_COLLECTIVE != PERF_REDUCE || b->rank == b->o.root)
+            for (uint64_t k = 0; k < blocks; k++)
+                *wrong += wrong_in_block(b, count / b->nranks, k * (results / blocks), results / blocks);
         if (b->across) {
             *wrong = reduce_across(b, *wrong, hicclSum);
         } else if (b->rank != 0) {

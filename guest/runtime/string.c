@@ -71,6 +71,10 @@ void *memset(void *dst, int c, size_t n)
 int memcmp(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
+    /* Equal words skipped eight bytes at a time; the first difference is then found byte by byte. */
+    for (; n >= 8 && *(const unaligned_word *)(const void *)x == *(const unaligned_word *)(const void *)y;
+         n -= 8, x += 8, y += 8)
+        ;
     for (; n--; x++, y++)
         if (*x != *y)
             return *x - *y;
