@@ -69,9 +69,16 @@ void *vdc_xcalloc(size_t count, size_t size)
 
 void *vdc_xcalloc_huge(size_t bytes)
 {
-    const size_t huge = (size_t)2 << 20;
-    if (bytes < huge)
+    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;
+    if (bytes < lazy)
         return vdc_xcalloc(1, bytes);
+    if (bytes < huge) {
+        /* Mapped rather than taken from the heap, whose calloc writes zeros over every page at once. */
+        void *p = mmap(NULL, (bytes + page - 1) / page * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
+        return p;
+    }
     size_t rounded = (bytes + huge - 1) / huge * huge;
     /* Fresh anonymous memory is zero and gets host pages only where it is touched: a GPU's allocation whose most
      * bytes are never written (a collective's slots under LL) costs nothing for them. Mapped with room to align. */
@@ -89,11 +96,13 @@ void *vdc_xcalloc_huge(size_t bytes)
 
 void vdc_free_huge(void *p, size_t bytes)
 {
-    const size_t huge = (size_t)2 << 20;
+    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;
     if (p == NULL)
         return;
-    if (bytes < huge)
+    if (bytes < lazy)
         free(p);
+    else if (bytes < huge)
+        munmap(p, (bytes + page - 1) / page * page);
     else
         munmap(p, (bytes + huge - 1) / huge * huge);
 }

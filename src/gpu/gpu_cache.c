@@ -35,7 +35,11 @@ void gpu_cache_free(struct gpu_cache *c)
 
 void gpu_cache_invalidate(struct gpu_cache *c)
 {
-    /* Tags and masks go; the stamps may stay, as empty slots are taken first. */
+    /* Tags and masks go; the stamps may stay, as empty slots are taken first. An L1 no block ran on since the last
+     * kernel holds nothing, and its pages stay untouched. */
+    if (!c->holds_lines)
+        return;
+    c->holds_lines = false;
     for (uint32_t s = 0; s < c->sets; s++) {
         uint64_t slot = (uint64_t)s << c->way_shift;
         memset(gpu_cache_tag(c, slot), 0, (size_t)c->ways * 8);

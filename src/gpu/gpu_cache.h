@@ -17,6 +17,7 @@ struct gpu_cache {
                             * still be under way), then the slot's aux word when the cache has one */
     uint32_t ready_stride;
     uint64_t clock;        /* use counter behind the stamps */
+    bool holds_lines;      /* a slot was filled since the last invalidation (else there is nothing to empty) */
 };
 
 /* `lines` slots in sets of `ways` (a power of two; fewer when lines < ways); with `aux`, a 64-bit word per slot
@@ -101,6 +102,13 @@ static inline uint64_t gpu_cache_victim(const struct gpu_cache *c, uint64_t line
             oldest = stamp[w], best = w;
     }
     return base + best;
+}
+
+/* Puts `line` in `slot` (the caller sets its sectors). */
+static inline void gpu_cache_fill(struct gpu_cache *c, uint64_t slot, uint64_t line)
+{
+    *gpu_cache_tag(c, slot) = line + 1;
+    c->holds_lines = true;
 }
 
 static inline void gpu_cache_touch(struct gpu_cache *c, uint64_t slot)

@@ -81,11 +81,14 @@ bool gpu_memory_alloc(struct gpu_memory *m, uint64_t size, uint64_t *address, st
     m->allocation_count++;
     m->used += size;
     pages_use(m, candidate, size, true);
-    /* A reused page may hold an earlier allocation's bytes: every allocation starts zeroed, for determinism. */
+    /* A reused page may hold an earlier allocation's bytes: every allocation starts zeroed, for determinism. A page
+     * whose only user is this allocation got its storage just now, zero from the host, and is left untouched (the
+     * host gives it memory only where it is written: most of a collective's buffers never are). */
     for (uint64_t at = candidate; at < candidate + size;) {
         uint64_t in_page = GPU_PAGE_BYTES - ((at - m->base) & (GPU_PAGE_BYTES - 1));
         uint64_t n = candidate + size - at < in_page ? candidate + size - at : in_page;
-        memset(gpu_memory_at(m, at, 1), 0, n);
+        if (m->page_users[(at - m->base) >> GPU_PAGE_SHIFT] > 1)
+            memset(gpu_memory_at(m, at, 1), 0, n);
         at += n;
     }
     *address = candidate;
@@ -128,9 +131,21 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
     return true;
 }
 
-/* Walks [address, address+len) page by page, copying to or from `buffer`. */
-static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint64_t len, bool to_device,
-                       const char *what, struct vdc_error *err)
+enum page_walk { TO_HOST, TO_DEVICE, FILL };
+
+/* Whether n bytes are zero, found by reading: an untouched page keeps sharing the host's zero page. */
+static bool all_zero(const uint8_t *p, uint64_t n)
+{
+    static const uint8_t zeros[4096];
+    for (uint64_t done = 0; done < n; done += sizeof zeros)
+        if (memcmp(p + done, zeros, n - done < sizeof zeros ? n - done : sizeof zeros) != 0)
+            return false;
+    return true;
+}
+
+/* Walks [address, address+len) page by page, copying to or from `buffer`, or filling with `value`. */
+static bool walk_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint8_t value, uint64_t len,
+                       enum page_walk kind, const char *what, struct vdc_error *err)
 {
     if (len > 0 && (address < m->base || address - m->base > m->capacity ||
                     len > m->capacity - (address - m->base)))
@@ -144,10 +159,12 @@ static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *bu
         if (host == NULL)
             return vdc_fail(err, "%s at 0x%" PRIx64 " (%" PRIu64 " bytes): 0x%" PRIx64 " is not allocated device memory",
                             what, address, len, at);
-        if (to_device)
+        if (kind == TO_DEVICE)
             memcpy(host, buffer + done, n);
-        else
+        else if (kind == TO_HOST)
             memcpy(buffer + done, host, n);
+        else if (value != 0 || !all_zero(host, n)) /* zeros over zeros change nothing, and touch no page */
+            memset(host, value, n);
         done += n;
     }
     return true;
@@ -156,11 +173,17 @@ static bool copy_pages(const struct gpu_memory *m, uint64_t address, uint8_t *bu
 bool gpu_memory_read(const struct gpu_memory *m, uint64_t address, void *dst, uint64_t len, const char *what,
                      struct vdc_error *err)
 {
-    return copy_pages(m, address, dst, len, false, what, err);
+    return walk_pages(m, address, dst, 0, len, TO_HOST, what, err);
 }
 
 bool gpu_memory_write(struct gpu_memory *m, uint64_t address, const void *src, uint64_t len, const char *what,
                       struct vdc_error *err)
 {
-    return copy_pages(m, address, (uint8_t *)src, len, true, what, err);
+    return walk_pages(m, address, (uint8_t *)src, 0, len, TO_DEVICE, what, err);
+}
+
+bool gpu_memory_fill(struct gpu_memory *m, uint64_t address, uint8_t value, uint64_t len, const char *what,
+                     struct vdc_error *err)
+{
+    return walk_pages(m, address, NULL, value, len, FILL, what, err);
 }

@@ -65,5 +65,8 @@ bool gpu_memory_read(const struct gpu_memory *m, uint64_t address, void *dst, ui
                      struct vdc_error *err);
 bool gpu_memory_write(struct gpu_memory *m, uint64_t address, const void *src, uint64_t len, const char *what,
                       struct vdc_error *err);
+/* `len` bytes of `value` at `address`, checked as the copies are. */
+bool gpu_memory_fill(struct gpu_memory *m, uint64_t address, uint8_t value, uint64_t len, const char *what,
+                     struct vdc_error *err);
 
 #endif

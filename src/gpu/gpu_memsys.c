@@ -172,7 +172,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
             if (write_wait != NULL && wait > *write_wait)
                 *write_wait = wait;
         }
-        *gpu_cache_tag(c, slot) = line + 1;
+        gpu_cache_fill(c, slot, line);
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
         if (m->p.l2_partitions == 2)
@@ -428,7 +428,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
             slot = (uint64_t)found;
         } else {
             slot = gpu_cache_victim(l1, line);
-            *gpu_cache_tag(l1, slot) = line + 1;
+            gpu_cache_fill(l1, slot, line);
             *gpu_cache_valid(l1, slot) = 0;
         }
         use_slot(m, l1, slot);

@@ -110,11 +110,14 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
             continue;
         live_out(k, &live, i, out);
         for (uint32_t d = 0; d < nd; d++) {
-            for (uint32_t r = 0; r < n; r++)
-                if (r != defs[d] && ((out[r / 64] >> (r % 64)) & 1)) {
-                    bit_set(&interferes, defs[d], r);
-                    bit_set(&interferes, r, defs[d]);
-                }
+            uint32_t self = defs[d];
+            uint64_t *row = &interferes.words[(uint64_t)self * words];
+            for (uint32_t w = 0; w < words; w++) {
+                uint64_t others = w == self / 64 ? out[w] & ~(1ull << (self % 64)) : out[w];
+                row[w] |= others;
+                for (; others != 0; others &= others - 1)
+                    bit_set(&interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
+            }
             for (uint32_t e = 0; e < nd; e++)
                 if (defs[e] != defs[d])
                     bit_set(&interferes, defs[d], defs[e]);
@@ -132,9 +135,12 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
     uint32_t colors = 0;
     for (uint32_t r = 0; r < n; r++) {
         memset(taken, 0, colors);
-        for (uint32_t q = 0; q < r; q++)
-            if (bit_get(&interferes, r, q))
-                taken[color[q]] = 1;
+        const uint64_t *row = &interferes.words[(uint64_t)r * words];
+        for (uint32_t w = 0; w <= (r - 1) / 64 && r > 0; w++) {
+            uint64_t below = w < r / 64 ? row[w] : row[w] & ((1ull << (r % 64)) - 1); /* the registers q < r */
+            for (; below != 0; below &= below - 1)
+                taken[color[w * 64 + (uint32_t)__builtin_ctzll(below)]] = 1;
+        }
         uint32_t c = 0;
         while (c < colors && taken[c])
             c++;

@@ -90,15 +90,10 @@ static enum higpu_status fill(struct higpu *gpu, uint64_t address, uint64_t leng
 {
     if (!higpu_device_range(gpu, address, length, "memset range", why))
         return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
-    memset(gpu->bounce, value, length < HIGPU_BOUNCE_BYTES ? length : HIGPU_BOUNCE_BYTES);
     struct vdc_error err;
-    for (uint64_t done = 0; done < length;) {
-        uint64_t n = length - done < HIGPU_BOUNCE_BYTES ? length - done : HIGPU_BOUNCE_BYTES;
-        if (!gpu_memory_write(gpu_get_memory(gpu->gpu), address + done, gpu->bounce, n, "memset", &err)) {
-            snprintf(why, HIGPU_MAX_MESSAGE, "%s", err.text);
-            return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
-        }
-        done += n;
+    if (!gpu_memory_fill(gpu_get_memory(gpu->gpu), address, value, length, "memset", &err)) {
+        snprintf(why, HIGPU_MAX_MESSAGE, "%s", err.text);
+        return HIGPU_STATUS_BAD_DEVICE_ADDRESS;
     }
     return HIGPU_STATUS_OK;
 }
