@@ -1,4 +1,5 @@
-/* HiGPU's device memory: first-fit allocation, zeroed storage, page reuse, checked copies and their messages. */
+/* HiGPU's device memory: first-fit allocation, zeroed storage, page reuse, checked copies and fills and their
+ * messages. */
 #include <string.h>
 
 #include "../../src/gpu/gpu_memory.h"
@@ -57,6 +58,36 @@ START_TEST(copies_cross_pages_and_unallocated_bytes_fault)
 }
 END_TEST
 
+START_TEST(fills_write_their_value_and_fresh_pages_read_as_zeros)
+{
+    struct gpu_memory m;
+    struct vdc_error err;
+    ck_assert(gpu_memory_init(&m, 0, 64ull << 20, &err));
+    uint64_t a, b;
+    ck_assert(gpu_memory_alloc(&m, 3ull << 20, &a, &err)); /* two pages, the second partly */
+    static uint8_t back[3 << 20], want[3 << 20];
+    ck_assert(gpu_memory_fill(&m, a + 100, 0x5A, (2ull << 20) + 10, "memset", &err));
+    ck_assert(gpu_memory_read(&m, a, back, sizeof back, "copy", &err));
+    memset(want + 100, 0x5A, (2u << 20) + 10);
+    ck_assert(memcmp(back, want, sizeof back) == 0);
+    memset(want, 0, sizeof want);
+    /* Zeros over what is written, and over what never was. */
+    ck_assert(gpu_memory_fill(&m, a, 0, 3ull << 20, "memset", &err));
+    ck_assert(gpu_memory_read(&m, a, back, sizeof back, "copy", &err));
+    ck_assert(memcmp(back, want, sizeof back) == 0);
+    ck_assert(!gpu_memory_fill(&m, a + (3ull << 20), 0, 2ull << 20, "memset", &err));
+    ck_assert_str_eq(err.text, "memset at 0x10000300000 (2097152 bytes): 0x10000400000 is not allocated device memory");
+    /* Written, freed with its pages, allocated again: zeros. */
+    ck_assert(gpu_memory_fill(&m, a, 0xFF, 3ull << 20, "memset", &err));
+    ck_assert(gpu_memory_free(&m, a, &err));
+    ck_assert(gpu_memory_alloc(&m, 3ull << 20, &b, &err));
+    ck_assert_uint_eq(b, a);
+    ck_assert(gpu_memory_read(&m, b, back, sizeof back, "copy", &err));
+    ck_assert(memcmp(back, want, sizeof back) == 0);
+    gpu_memory_release(&m);
+}
+END_TEST
+
 START_TEST(bad_requests_have_messages)
 {
     struct gpu_memory m;
@@ -83,6 +114,7 @@ Suite *gpu_memory_suite(void)
     TCase *tc = tcase_create("memory");
     tcase_add_test(tc, allocations_are_aligned_zeroed_and_first_fit);
     tcase_add_test(tc, copies_cross_pages_and_unallocated_bytes_fault);
+    tcase_add_test(tc, fills_write_their_value_and_fresh_pages_read_as_zeros);
     tcase_add_test(tc, bad_requests_have_messages);
     suite_add_tcase(s, tc);
     return s;
