@@ -70,6 +70,7 @@ void gpu_memsys_free(struct gpu_memsys *m)
     gpu_cache_free(&m->l2);
     free(m->open_row);
     free(m->atomic_slots);
+    free(m->dirtied);
     free(m);
 }
 
@@ -87,9 +88,8 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
     /* The write-back starts as the kernel ends and keeps HBM busy: the next kernel's misses queue behind it. */
     const struct gpu_cache *c = &m->l2;
     uint64_t written = 0;
-    uint64_t slots = (uint64_t)c->sets * c->ways;
-    for (uint64_t slot = 0; slot < slots; slot++) {
-        uint8_t *dirty = gpu_cache_dirty(c, slot);
+    for (size_t i = 0; i < m->dirtied_count; i++) {
+        uint8_t *dirty = gpu_cache_dirty(c, m->dirtied[i]);
         if (*dirty != 0) {
             uint64_t bytes = (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
@@ -98,8 +98,24 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
             *dirty = 0;
         }
     }
+    m->dirtied_count = 0;
     if (written > 0)
         dram_take(m, now, written, true);
+}
+
+/* Marks `sectors` of L2 slot `slot` written, listing the slot for the write-back at the kernel's end when it was
+ * clean. */
+static void mark_dirty(struct gpu_memsys *m, uint64_t slot, uint32_t sectors)
+{
+    uint8_t *dirty = gpu_cache_dirty(&m->l2, slot);
+    if (*dirty == 0 && sectors != 0) {
+        if (m->dirtied_count == m->dirtied_capacity) {
+            m->dirtied_capacity = m->dirtied_capacity ? 2 * m->dirtied_capacity : 4096;
+            m->dirtied = vdc_xrealloc(m->dirtied, m->dirtied_capacity, sizeof *m->dirtied);
+        }
+        m->dirtied[m->dirtied_count++] = slot;
+    }
+    *dirty |= (uint8_t)sectors;
 }
 
 const struct gpu_memsys_stats *gpu_memsys_stats(const struct gpu_memsys *m)
@@ -300,7 +316,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
             ready[__builtin_ctz(s)] = back;
     }
     *gpu_cache_valid(c, slot) |= (uint8_t)sectors;
-    *gpu_cache_dirty(c, slot) |= (uint8_t)sectors;
+    mark_dirty(m, slot, sectors);
     *slot_out = slot;
     return write_wait;
 }
@@ -390,7 +406,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t slot;
             uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, L2_LOOK, &slot);
-            *gpu_cache_dirty(&m->l2, slot) |= (uint8_t)use[i].sectors;
+            mark_dirty(m, slot, use[i].sectors);
             if (t > arrive)
                 arrive = t;
         }

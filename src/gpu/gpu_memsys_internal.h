@@ -26,6 +26,10 @@ struct gpu_memsys {
         uint64_t word;                    /* address + 1 (0: empty) */
         uint64_t busy;                    /* the cycle the word's last operation ends */
     } *atomic_slots;
+    /* The L2 slots made dirty since the last kernel's end (a slot may be listed twice, or be clean again by then):
+     * the write-back at a kernel's end visits these rather than every slot. */
+    uint64_t *dirtied;
+    size_t dirtied_count, dirtied_capacity;
     bool evict_first;                     /* of the access being timed (gpu_access.evict_first) */
     struct gpu_memsys_stats stats;
 };
