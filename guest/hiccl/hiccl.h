@@ -104,8 +104,8 @@ hicclResult_t hicclReduce(uint64_t sendbuff, uint64_t recvbuff, size_t count, hi
  * name as many bytes. Outside a group each is a group of one and waits (on the GPU) for its match; inside
  * hicclGroupStart/hicclGroupEnd they run together, so that a group may send to and receive from many peers at once
  * (AlltoAll is such a group). The first operation with a peer connects the two (HICCL_P2P_CHANNELS buffers of
- * HICCL_BUFFSIZE in each); a peer in the other HiLink domain of a communicator over two is connected, through the
- * NICs, when the communicator is made. */
+ * HICCL_BUFFSIZE in each); a peer in another HiLink domain is connected, through the NICs, when the communicator is
+ * made. */
 hicclResult_t hicclSend(uint64_t sendbuff, size_t count, hicclDataType_t datatype, int peer, hicclComm_t comm,
                         uint32_t stream);
 hicclResult_t hicclRecv(uint64_t recvbuff, size_t count, hicclDataType_t datatype, int peer, hicclComm_t comm,

@@ -30,10 +30,12 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
-    MSG_SPLIT = 8, MSG_TOKEN = 9, MSG_RAIL_OUT = 10, MSG_RAIL_IN = 11, MSG_RAIL_TO = 12, MSG_RAIL_FROM = 13,
-    MSG_TREE_OUT = 14 /* to 17: the tree's relay, as MSG_RAIL_OUT to MSG_RAIL_FROM */,
-    MSG_P2P_RELAY = 18 /* + 4 s to 4 s + 3: Send/Recv's relay for place shift s */
+    MSG_SPLIT = 8, MSG_TOKEN = 9,
+    /* A relay of QP details between domains takes RELAY_KINDS kinds from its first (hiccl_net.c, relay_dests). */
+    MSG_RAIL_OUT = 10 /* to 15: the ring's */, MSG_TREE_OUT = 16 /* to 21: the tree's */,
+    MSG_P2P_RELAY = 22 /* on: Send/Recv's, one per domain distance and place shift */
 };
+#define RELAY_KINDS 6
 
 /* A mailbox message of HiCCL's (64 bytes). */
 struct message {

@@ -290,17 +290,54 @@ static hicclResult_t make_qp(hicclComm_t comm, struct ibv_qp **qp, struct vdc_de
     return hicclSuccess;
 }
 
-/* The QP details of every rank's link out of a domain meet those of the next domain's links in, relayed by the
- * bootstrap pair between them: each rank mails its out-link's to its domain's last rank and its in-link's to its
- * first; the last and the next domain's first swap them place by place over their bootstrap and mail each rank its
- * peer's: `to`, that of the link in at place p + shift of the next domain, and `from`, that of the link out at
- * place p - shift of the previous. Messages of kinds `kind` to `kind` + 3 (the ring's and the tree's relays each
- * have their own). */
+/* One QP's details and its place in a table a relay passes on. */
+struct relayed_dest {
+    struct vdc_dest dest;
+    uint32_t place;
+};
+
+/* Passes a relay's table (d entries) to rank `to`, one mailbox message per entry. */
+static hicclResult_t pass_table(hicclComm_t comm, int to, uint32_t kind, const struct vdc_dest *table)
+{
+    hicclResult_t result = hicclSuccess;
+    for (int p = 0; p < comm->domain_gpus && result == hicclSuccess; p++) {
+        struct relayed_dest r = {table[p], (uint32_t)p};
+        result = hiccl_comm_send(comm, to, kind, &r, sizeof r);
+    }
+    return result;
+}
+
+static hicclResult_t take_table(hicclComm_t comm, int from, uint32_t kind, struct vdc_dest *table)
+{
+    hicclResult_t result = hicclSuccess;
+    for (int i = 0; i < comm->domain_gpus && result == hicclSuccess; i++) {
+        struct message m;
+        struct relayed_dest r;
+        int sender;
+        if ((result = hiccl_comm_receive(comm, kind, from, &m, &sender)) != hicclSuccess)
+            break;
+        memcpy(&r, m.data, sizeof r);
+        if (r.place >= (uint32_t)comm->domain_gpus)
+            return hiccl_fail(comm, hicclInternalError, "rank %d: connection details for place %u from rank %d",
+                              comm->rank, r.place, sender);
+        table[r.place] = r.dest;
+    }
+    return result;
+}
+
+/* The QP details of every rank's link out of a domain meet those of the links in of the domain `hops` further on,
+ * relayed by the bootstrap pairs between neighbouring domains: each rank mails its out-link's to its domain's last
+ * rank and its in-link's to its first; every domain's last and the next domain's first swap their tables place by
+ * place over their bootstrap, `hops` times (between swaps a table crosses its domain by mailbox, from first to last
+ * going on, from last to first coming back), and the tables' last holders mail each rank its peer's: `to`, that of
+ * the link in at place p + shift of the domain `hops` on, and `from`, that of the link out at place p - shift of the
+ * domain `hops` back. Messages of kinds `kind` to `kind` + RELAY_KINDS - 1 (each relay has its own). */
 static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mine, const struct vdc_dest *in_mine,
-                                 struct vdc_dest *to, struct vdc_dest *from, int shift, uint32_t kind)
+                                 struct vdc_dest *to, struct vdc_dest *from, int shift, int hops, uint32_t kind)
 {
     int d = comm->domain_gpus, place = comm->rank % d, first = comm->rank - place, last = first + d - 1;
-    uint32_t kind_out = kind, kind_in = kind + 1, kind_to = kind + 2, kind_from = kind + 3;
+    uint32_t kind_out = kind, kind_in = kind + 1, kind_to = kind + 2, kind_from = kind + 3, kind_on = kind + 4,
+             kind_back = kind + 5;
     struct vdc_dest mine[MAX_RANKS], theirs[MAX_RANKS];
     struct message m;
     int sender;
@@ -309,6 +346,7 @@ static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mi
         result = hiccl_comm_send(comm, last, kind_out, out_mine, sizeof *out_mine);
     if (comm->rank != first && result == hicclSuccess)
         result = hiccl_comm_send(comm, first, kind_in, in_mine, sizeof *in_mine);
+    /* The domain's last relays its links out (end 0), its first its links in (end 1). */
     for (int end = 0; end < 2 && result == hicclSuccess; end++) {
         int relays = end == 0 ? comm->rank == last : comm->rank == first;
         if (!relays)
@@ -324,10 +362,19 @@ static hicclResult_t relay_dests(hicclComm_t comm, const struct vdc_dest *out_mi
             if (result == hicclSuccess)
                 memcpy(&mine[sender - first], m.data, sizeof mine[0]);
         }
-        for (int p = 0; p < d && result == hicclSuccess; p++)
-            if (vdc_bootstrap_exchange(&bootstrap, &mine[p], &theirs[p], sizeof theirs[p], 0) != 0)
-                return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d", comm->rank,
-                                  bootstrap_peer);
+        for (int hop = 1; hop <= hops && result == hicclSuccess; hop++) {
+            for (int p = 0; p < d && result == hicclSuccess; p++)
+                if (vdc_bootstrap_exchange(&bootstrap, &mine[p], &theirs[p], sizeof theirs[p], 0) != 0)
+                    return hiccl_fail(comm, hicclRemoteError, "rank %d: exchanging connections with rank %d",
+                                      comm->rank, bootstrap_peer);
+            if (hop == hops)
+                break;
+            /* What came in goes across the domain to its other end; what that end got comes here. */
+            int partner = end == 0 ? first : last;
+            result = pass_table(comm, partner, end == 0 ? kind_back : kind_on, theirs);
+            if (result == hicclSuccess)
+                result = take_table(comm, partner, end == 0 ? kind_on : kind_back, mine);
+        }
         for (int p = 0; p < d && result == hicclSuccess; p++) {
             const struct vdc_dest *peer = &theirs[end == 0 ? (p + shift) % d : (p + d - shift) % d];
             if (p == place)
@@ -385,7 +432,7 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     struct vdc_dest mine, to, from;
     result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area, HICCL_CHANNELS);
     if (result == hicclSuccess)
-        result = relay_dests(comm, &mine, &mine, &to, &from, 0, MSG_TREE_OUT);
+        result = relay_dests(comm, &mine, &mine, &to, &from, 0, 1, MSG_TREE_OUT);
     if (result == hicclSuccess)
         result = connect_link(comm, &n->tree_link, &mine, &to);
     if (result != hicclSuccess)
@@ -401,14 +448,15 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     return hicclSuccess;
 }
 
-/* Send/Recv across two domains: with every rank of the other domain, this rank's Send/Recv area for it (where it
+/* Send/Recv across domains: with every rank of the other domains, this rank's Send/Recv area for it (where it
  * writes) and a stand-in for its area there (where this rank's kernel writes what the proxy forwards), made now,
  * since the QPs' details travel through the bootstrap pairs, which a group's operations do not involve. One relay
- * per place shift s: each rank offers the QP for the other domain's place p + s, and learns that one's details. */
+ * per domain distance k and place shift s: each rank offers the QPs for place p + s of the domain k on and for
+ * place p - s of the domain k back, and learns the first one's details for it. */
 static hicclResult_t connect_p2p(hicclComm_t comm)
 {
     struct hiccl_net *n = &comm->net;
-    int d = comm->domain_gpus, place = comm->rank % d, other = (comm->rank / d + 1) % 2 * d;
+    int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
     n->p2p_links = vdc_alloc((size_t)comm->nranks * sizeof *n->p2p_links, 64);
     n->p2p_mrs = vdc_alloc(2 * (size_t)comm->nranks * sizeof *n->p2p_mrs, 64);
     if (n->p2p_links == NULL || n->p2p_mrs == NULL)
@@ -417,8 +465,9 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
     memset(n->p2p_mrs, 0, 2 * (size_t)comm->nranks * sizeof *n->p2p_mrs);
     struct vdc_dest mine[MAX_RANKS];
     hicclResult_t result = hicclSuccess;
-    for (int q = 0; q < d && result == hicclSuccess; q++) {
-        int r = other + q;
+    for (int r = 0; r < comm->nranks && result == hicclSuccess; r++) {
+        if (r / d == domain)
+            continue;
         struct p2p_connection *c = &comm->peers[r];
         struct net_link *link = &n->p2p_links[r];
         link->peer = r;
@@ -440,7 +489,7 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
         n->p2p_mrs[2 * r + 1] = ibv_reg_mr(pd, (void *)(uintptr_t)c->remote, bytes, IBV_ACCESS_LOCAL_WRITE);
         if (n->p2p_mrs[2 * r] == NULL || n->p2p_mrs[2 * r + 1] == NULL)
             return hiccl_fail(comm, hicclSystemError, "registering Send/Recv buffers with the NIC: error %d", errno);
-        result = make_qp(comm, &link->qp, &mine[q], n->p2p_mrs[2 * r], c->mine, HICCL_P2P_CHANNELS);
+        result = make_qp(comm, &link->qp, &mine[r], n->p2p_mrs[2 * r], c->mine, HICCL_P2P_CHANNELS);
         struct net_path *way = &n->path[NET_P2P + r];
         way->out = way->in = link;
         way->stand_in = c->remote;
@@ -448,13 +497,16 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
         for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++)
             way->channel[ch].role = NET_OUT | NET_IN;
     }
-    for (int shift = 0; shift < d && result == hicclSuccess; shift++) {
-        struct vdc_dest to, from;
-        result = relay_dests(comm, &mine[(place + shift) % d], &mine[(place + d - shift) % d], &to, &from, shift,
-                             MSG_P2P_RELAY + 4 * (uint32_t)shift);
-        if (result == hicclSuccess)
-            result = connect_link(comm, &n->p2p_links[other + (place + shift) % d], &mine[(place + shift) % d], &to);
-    }
+    for (int k = 1; k < domains && result == hicclSuccess; k++)
+        for (int shift = 0; shift < d && result == hicclSuccess; shift++) {
+            int ahead = (domain + k) % domains * d + (place + shift) % d;
+            int behind = (domain + domains - k) % domains * d + (place + d - shift) % d;
+            struct vdc_dest to, from;
+            uint32_t kind = MSG_P2P_RELAY + RELAY_KINDS * (uint32_t)((k - 1) * d + shift);
+            result = relay_dests(comm, &mine[ahead], &mine[behind], &to, &from, shift, k, kind);
+            if (result == hicclSuccess)
+                result = connect_link(comm, &n->p2p_links[ahead], &mine[ahead], &to);
+        }
     n->paths_used = NET_P2P + (uint32_t)comm->nranks;
     return result;
 }
@@ -504,7 +556,7 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     ring->out = &n->out;
     ring->in = &n->in;
     ring->stand_in = n->staging;
-    uint64_t values_bytes = (domains == 2 ? NET_P2P + (uint64_t)comm->nranks : 1) * HICCL_CHANNELS *
+    uint64_t values_bytes = (NET_P2P + (uint64_t)comm->nranks) * HICCL_CHANNELS *
                             HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
     n->values = vdc_alloc(values_bytes, 64);
     n->flags = vdc_alloc(flags_bytes, 64);
@@ -529,14 +581,14 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     if (result == hicclSuccess)
         result = make_qp(comm, &n->in.qp, &in_mine, n->area_mr, comm->area, HICCL_CHANNELS);
     if (result == hicclSuccess)
-        result = relay_dests(comm, &out_mine, &in_mine, &to, &from, 1, MSG_RAIL_OUT);
+        result = relay_dests(comm, &out_mine, &in_mine, &to, &from, 1, 1, MSG_RAIL_OUT);
     if (result == hicclSuccess)
         result = connect_link(comm, &n->out, &out_mine, &to);
     if (result == hicclSuccess)
         result = connect_link(comm, &n->in, &in_mine, &from);
     if (result == hicclSuccess && domains == 2)
         result = connect_tree(comm);
-    if (result == hicclSuccess && domains == 2)
+    if (result == hicclSuccess)
         result = connect_p2p(comm);
     if (result != hicclSuccess)
         return result;

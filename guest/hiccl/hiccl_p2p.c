@@ -225,11 +225,6 @@ static hicclResult_t queue(const char *who, int send, uint64_t buff, size_t coun
                           comm->nranks - 1);
     if (count != 0 && buff == 0)
         return hiccl_fail(comm, hicclInvalidArgument, "%s: the buffer is NULL", who);
-    if (comm->domain_gpus && peer / comm->domain_gpus != comm->rank / comm->domain_gpus &&
-        comm->net.p2p_links == NULL)
-        return hiccl_fail(comm, hicclInvalidUsage, "%s: peer %d is in another HiLink domain; HiCCL's Send/Recv "
-                          "reaches another domain's ranks when the communicator spans two domains only so far", who,
-                          peer);
     if (group.count == MAX_PENDING) {
         group.count = 0;
         group.depth = 0;
