@@ -169,10 +169,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 e1eede84724bf769 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000407528] blade0:            8             2     float     sum      -1    23.43    0.00    0.00      0    26.82    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.001081491] blade0:        32768          8192     float     sum      -1    38.79    0.84    1.48      0    31.79    1.03    1.80      0"
-  has pin-rack8-allreduce "[   0.001082491] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 234fb05049eb1a0e scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000437354] blade0:            8             2     float     sum      -1    23.45    0.00    0.00      0    26.83    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.001111592] blade0:        32768          8192     float     sum      -1    38.88    0.84    1.47      0    31.81    1.03    1.80      0"
+  has pin-rack8-allreduce "[   0.001112592] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
   # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
   # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
@@ -199,18 +199,18 @@ guest_pins() {
   done
   # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
   # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
-  pin_run pin-hiccl-split 0 e25f3e2a647b37d4 scenarios/rack8-allreduce.yaml --set guests.count=5 \
+  pin_run pin-hiccl-split 0 3def4262ae9540aa scenarios/rack8-allreduce.yaml --set guests.count=5 \
     --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
-  has pin-hiccl-split "[   0.000456177] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000476436] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000572025] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
+  has pin-hiccl-split "[   0.000515701] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000535839] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000661179] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 f7c77a9e0fbe2079 scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 7c83da7e7368b20d scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
-  has pin-hilink-domains "[   0.000212476] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
-  has pin-hilink-domains "[   0.000366889] blade2:          256            64     float     sum      -1     9.93    0.03    0.03      0     7.80    0.03    0.03      0"
+  has pin-hilink-domains "[   0.000242234] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
+  has pin-hilink-domains "[   0.000396760] blade2:          256            64     float     sum      -1     9.95    0.03    0.03      0     7.82    0.03    0.03      0"
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
@@ -227,39 +227,39 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 d6c2482ad59a3886 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 25149ffbb9acbf9e scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.003056124] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    113.5    0.04    0.07      0"
-    has pin-two-rack "[   0.003947678] blade0:      1048576        262144     float     sum      -1    127.0    8.26   15.48      0    121.3    8.65   16.21      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 40041766cedc6288 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.003080706] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    111.2    0.04    0.07      0"
+    has pin-two-rack "[   0.003957280] blade0:      1048576        262144     float     sum      -1    129.5    8.10   15.18      0    123.5    8.49   15.92      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 94d51d167f2a3ccf scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002720740] blade0:         4096          1024     float     sum      -1    91.07    0.04    0.08      0    45.11    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003365801] blade0:      1048576        262144     float     sum      -1    83.44   12.57   23.56      0    82.62   12.69   23.80      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 cfbdb66e20553028 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-tree "[   0.002754522] blade0:         4096          1024     float     sum      -1    91.27    0.04    0.08      0    45.78    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003414601] blade0:      1048576        262144     float     sum      -1    89.01   11.78   22.09      0    85.35   12.29   23.04      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 e0d3901991d7a71b scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002864205] blade0:        65536         16384     float     sum      -1    110.8    0.59    0.55      0    68.31    0.96    0.90      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 0019975fa31a59c1 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.002893732] blade0:        65536         16384     float     sum      -1    110.1    0.60    0.56      0    69.08    0.95    0.89      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 a0df547324f76577 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 f3d9d1c8d562709c scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 c48e94fbc19c57c9 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
-    has pin-three-domains "[   0.000994864] blade0:        16992          4248     int32    none      -1    44.92    0.38    0.32      0    37.13    0.46    0.38      0"
+    has pin-three-domains "[   0.001033439] blade0:        16992          4248     int32    none      -1    44.92    0.38    0.32      0    36.62    0.46    0.39      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 6cf60857b402e917 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 f0c5c6993963ad56 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
-    has pin-two-rack-alltoall "[   0.002821824] blade0:        99968         24992     float    none      -1    237.9    0.42    0.39      0    25.33    3.95    3.70      0"
+    has pin-two-rack-alltoall "[   0.002851446] blade0:        99968         24992     float    none      -1    237.9    0.42    0.39      0    25.33    3.95    3.70      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 15effc3ea46f60a0 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 c72a6dccdc248e6e scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
-    has pin-four-domains-alltoall "[   0.001304823] blade0:         8000          4000      half    none      -1    64.52    0.12    0.11      0    26.00    0.31    0.27      0"
+    has pin-four-domains-alltoall "[   0.001344908] blade0:         8000          4000      half    none      -1    64.52    0.12    0.11      0    27.87    0.29    0.25      0"
     # The tree across more than two domains is refused with a message.
     "$vdc" run scenarios/two-rack-allreduce.yaml --set guests.count=6 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0 NCCL_ALGO=Tree" >"$tmp/out" 2>&1
@@ -273,7 +273,7 @@ guest_pins() {
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 ea14b8114984f276 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 669402c1cf963846 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channels 0-15 wait for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 wait for rank 1 to send slot 3$" "$tmp/out"
@@ -296,7 +296,7 @@ guest_pins() {
   if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
   then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
-  pin_run pin-hiccl-mismatch-p2p 1 d4a28ed7a9b504fb scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 9d5e5a83b1f861bb scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"

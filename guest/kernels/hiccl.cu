@@ -113,6 +113,90 @@ template <typename T> __device__ T combine(int kind, int op, T in, T own, int nr
 
 template <typename T> __device__ T combine(int kind, int op, T in, T own, int nranks);
 
+// What a Simple step's vector loop computes per element, fixed for the whole loop so that the loop is compiled once
+// per case with no choice left inside it: the slot's element, its own, the two reduced by OP, or summed and divided
+// by the ranks' number (AVG's last reduction).
+enum { FROM_SLOT, FROM_OWN, REDUCED, AVERAGED };
+
+template <typename T, int MODE, int OP> __device__ T combine_fixed(T in, T own, int nranks)
+{
+    if (MODE == FROM_SLOT)
+        return in;
+    if (MODE == FROM_OWN)
+        return own;
+    if (MODE == AVERAGED)
+        return finish(OP_AVG, reduce(OP_SUM, in, own), nranks);
+    return reduce(OP, in, own);
+}
+
+// Vectors j, j + stride, ... below `vectors` of a Simple step, UNROLL in flight per thread before any is stored (as
+// move_bytes): from the slot `in` and the own data `src` as MODE reads them, into the result `dst` (`stores`) and
+// the next GPU's slot `out` (`sends`).
+template <typename T, int MODE, int OP>
+__device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out, unsigned long long vectors,
+                             bool stores, bool sends, int nranks)
+{
+    const bool receives = MODE != FROM_OWN, own = MODE != FROM_SLOT;
+    const unsigned per_vector = 16 / sizeof(T);
+    unsigned long long j = threadIdx.x, stride = blockDim.x;
+    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
+        Vector<T> a[UNROLL], b[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (receives)
+                a[u].u = in[j + u * stride];
+            if (own)
+                b[u].u = src[j + u * stride];
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            Vector<T> v;
+#pragma unroll
+            for (unsigned e = 0; e < per_vector; e++)
+                v.e[e] = combine_fixed<T, MODE, OP>(a[u].e[e], b[u].e[e], nranks);
+            if (stores)
+                dst[j + u * stride] = v.u;
+            if (sends)
+                out[j + u * stride] = v.u;
+        }
+    }
+    for (; j < vectors; j += stride) {
+        Vector<T> a, b, v;
+        if (receives)
+            a.u = in[j];
+        if (own)
+            b.u = src[j];
+#pragma unroll
+        for (unsigned e = 0; e < per_vector; e++)
+            v.e[e] = combine_fixed<T, MODE, OP>(a.e[e], b.e[e], nranks);
+        if (stores)
+            dst[j] = v.u;
+        if (sends)
+            out[j] = v.u;
+    }
+}
+
+// The vector loop for step `kind` and operation `op`, chosen once.
+template <typename T>
+__device__ void move_vectors_for(int kind, int op, const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out,
+                                 unsigned long long vectors, bool stores, bool sends, int nranks)
+{
+    if (kind == SEND || kind == COPY_SEND) {
+        move_vectors<T, FROM_OWN, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+    } else if (kind == RECV || kind == RECV_COPY_SEND) {
+        move_vectors<T, FROM_SLOT, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+    } else if (op == OP_AVG && (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)) {
+        move_vectors<T, AVERAGED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+    } else {
+        switch (op) {
+        case OP_PROD: move_vectors<T, REDUCED, OP_PROD>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_MIN: move_vectors<T, REDUCED, OP_MIN>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_MAX: move_vectors<T, REDUCED, OP_MAX>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        default: move_vectors<T, REDUCED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        }
+    }
+}
+
 // A step in LL: each thread moves whole lines of 8 data bytes (elements of the last one past `n` are padding).
 template <typename T>
 __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n,
@@ -212,42 +296,8 @@ __device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T
     const unsigned long long per_vector = 16 / sizeof(T);
     bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 15) == 0;
     unsigned long long vectors = aligned ? n / per_vector : 0;
-    bool own = kind != RECV && kind != RECV_COPY_SEND;
-    // UNROLL vectors in flight per thread before any is stored (as move_bytes).
-    unsigned long long j = threadIdx.x, stride = blockDim.x;
-    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
-        Vector<T> a[UNROLL], b[UNROLL];
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            if (receives)
-                a[u].u = ((const uint4 *)in)[j + u * stride];
-            if (own)
-                b[u].u = ((const uint4 *)src)[j + u * stride];
-        }
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            Vector<T> v;
-            for (unsigned e = 0; e < per_vector; e++)
-                v.e[e] = combine(kind, op, a[u].e[e], b[u].e[e], nranks);
-            if (stores)
-                ((uint4 *)dst)[j + u * stride] = v.u;
-            if (sends)
-                ((uint4 *)out)[j + u * stride] = v.u;
-        }
-    }
-    for (; j < vectors; j += stride) {
-        Vector<T> a, b, v;
-        if (receives)
-            a.u = ((const uint4 *)in)[j];
-        if (own)
-            b.u = ((const uint4 *)src)[j];
-        for (unsigned e = 0; e < per_vector; e++)
-            v.e[e] = combine(kind, op, a.e[e], b.e[e], nranks);
-        if (stores)
-            ((uint4 *)dst)[j] = v.u;
-        if (sends)
-            ((uint4 *)out)[j] = v.u;
-    }
+    move_vectors_for<T>(kind, op, (const uint4 *)in, (const uint4 *)src, (uint4 *)dst, (uint4 *)out, vectors, stores,
+                        sends, nranks);
     for (unsigned long long i = vectors * per_vector + threadIdx.x; i < n; i += blockDim.x) {
         T v = combine(kind, op, receives ? in[i] : (T)0, kind != RECV && kind != RECV_COPY_SEND ? src[i] : (T)0,
                       nranks);
