@@ -13,8 +13,9 @@
 static const double base_us[HICCL_PROTO_COUNT] = {6.6, 8.4};
 static const double step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{0.6, 1.1}, {0.79, 2.35}};
 /* Bytes per microsecond each link carries, 16 channels. Ring: LL moves 8 data bytes in every 16-byte line and
- * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us); the two cross at about
- * 1.2 MB. Chain: its links each carry the whole of the data each way (up reduced, down final), both ways at once;
+ * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us, now 100.8 us with the
+ * kernel's vector loop compiled per case; the crossing stays between 1 and 2 MiB, where each measures faster); the two
+ * cross at about 1.2 MB. Chain: its links each carry the whole of the data each way (up reduced, down final), both ways at once;
  * from 4 and 16 MiB on 8 GPUs (LL 91.5 and 292.2 us, Simple 69.8 and 152.6 us). Measured on the rack's 8 GPUs
  * (docs/hiccl.md, "LL, and choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
 static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{144000.0, 356000.0},
