@@ -55,6 +55,7 @@ struct higpu_stats {
     uint64_t errors;              /* guest errors logged */
     uint64_t commands, error_completions;
     uint64_t launches, faults;
+    uint64_t thread_insns;        /* thread instructions the kernels executed (a warp instruction: its active lanes) */
     vdc_time busy_ps, kernel_ps, copy_ps;
     uint64_t copied_bytes;        /* across PCIe, both directions */
     uint64_t peer_bytes_out, peer_bytes_in; /* over HiLink: sent (copies and kernels' stores) and received */

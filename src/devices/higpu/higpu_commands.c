@@ -251,6 +251,7 @@ enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch
 {
     gpu->stats.kernel_ps += stats->duration_ps;
     gpu->stats.launches++;
+    gpu->stats.thread_insns += stats->thread_insns;
     out->result2 = stats->thread_insns;
     if (!fault->happened)
         return HIGPU_STATUS_OK;

@@ -144,7 +144,7 @@ static size_t counters(const void *device, struct vdc_device_counter *out)
         {"commands", g.commands}, {"error_completions", g.error_completions}, {"kernels", g.launches},
         {"faults", g.faults}, {"busy_ps", g.busy_ps}, {"kernel_ps", g.kernel_ps}, {"copy_ps", g.copy_ps},
         {"copied_bytes", g.copied_bytes}, {"guest_errors", g.errors}, {"peer_bytes_out", g.peer_bytes_out},
-        {"peer_bytes_in", g.peer_bytes_in},
+        {"peer_bytes_in", g.peer_bytes_in}, {"thread_instructions", g.thread_insns},
     };
     size_t count = sizeof list / sizeof list[0];
     for (size_t i = 0; i < count; i++)
