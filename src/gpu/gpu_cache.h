@@ -76,6 +76,16 @@ static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)
     return (uint32_t)(line % c->sets);
 }
 
+/* Asks the host to start fetching the tags of `line`'s set, for a lookup a little later: an access's lines are
+ * looked up one after another, and in a large cache (L2, tens of MiB of tags over all GPUs) each lookup would
+ * otherwise wait for its own miss in the host's caches. */
+static inline void gpu_cache_prefetch(const struct gpu_cache *c, uint64_t line)
+{
+    const char *tags = (const char *)gpu_cache_record(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift);
+    for (uint32_t off = 0; off < c->ways * 8; off += 64)
+        __builtin_prefetch(tags + off, 0, 3);
+}
+
 /* The slot holding `line`, or -1. */
 static inline int64_t gpu_cache_find(const struct gpu_cache *c, uint64_t line)
 {

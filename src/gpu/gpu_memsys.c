@@ -375,6 +375,8 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
 {
     struct line_use use[32];
     uint32_t lines = coalesce(m, a, use);
+    for (uint32_t i = 1; i < lines; i++) /* the first is looked up at once: nothing to overlap */
+        gpu_cache_prefetch(&m->l2, use[i].line);
     m->evict_first = a->evict_first;
     uint64_t now = a->now, done = now;
     m->stats.requests++;
