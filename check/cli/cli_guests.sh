@@ -169,10 +169,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 234fb05049eb1a0e scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000437354] blade0:            8             2     float     sum      -1    23.45    0.00    0.00      0    26.83    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.001111592] blade0:        32768          8192     float     sum      -1    38.88    0.84    1.47      0    31.81    1.03    1.80      0"
-  has pin-rack8-allreduce "[   0.001112592] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 b5e2e93eb7c642c2 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000354812] blade0:            8             2     float     sum      -1    23.45    0.00    0.00      0    26.83    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.001029050] blade0:        32768          8192     float     sum      -1    38.88    0.84    1.47      0    31.81    1.03    1.80      0"
+  has pin-rack8-allreduce "[   0.001030050] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
   # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
   # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
@@ -199,18 +199,18 @@ guest_pins() {
   done
   # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
   # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
-  pin_run pin-hiccl-split 0 3def4262ae9540aa scenarios/rack8-allreduce.yaml --set guests.count=5 \
+  pin_run pin-hiccl-split 0 e2bda41c0e45a937 scenarios/rack8-allreduce.yaml --set guests.count=5 \
     --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
-  has pin-hiccl-split "[   0.000515701] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000535839] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000661179] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
+  has pin-hiccl-split "[   0.000350617] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000370754] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000496095] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 7c83da7e7368b20d scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 aa3e888b1accfc41 scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
-  has pin-hilink-domains "[   0.000242234] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
-  has pin-hilink-domains "[   0.000396760] blade2:          256            64     float     sum      -1     9.95    0.03    0.03      0     7.82    0.03    0.03      0"
+  has pin-hilink-domains "[   0.000159691] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
+  has pin-hilink-domains "[   0.000314218] blade2:          256            64     float     sum      -1     9.95    0.03    0.03      0     7.82    0.03    0.03      0"
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
@@ -227,39 +227,39 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 25149ffbb9acbf9e scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 6f26ba9a3c09ed4a scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.003080706] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    111.2    0.04    0.07      0"
-    has pin-two-rack "[   0.003957280] blade0:      1048576        262144     float     sum      -1    129.5    8.10   15.18      0    123.5    8.49   15.92      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 94d51d167f2a3ccf scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.002871829] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    111.2    0.04    0.07      0"
+    has pin-two-rack "[   0.003748404] blade0:      1048576        262144     float     sum      -1    129.5    8.10   15.18      0    123.5    8.49   15.92      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 134fee68e565f169 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002754522] blade0:         4096          1024     float     sum      -1    91.27    0.04    0.08      0    45.78    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003414601] blade0:      1048576        262144     float     sum      -1    89.01   11.78   22.09      0    85.35   12.29   23.04      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 e0d3901991d7a71b scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-tree "[   0.002545645] blade0:         4096          1024     float     sum      -1    91.27    0.04    0.08      0    45.78    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003205724] blade0:      1048576        262144     float     sum      -1    89.01   11.78   22.09      0    85.35   12.29   23.04      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 7aa8edb6df436b3b scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002893732] blade0:        65536         16384     float     sum      -1    110.1    0.60    0.56      0    69.08    0.95    0.89      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 a0df547324f76577 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.002684856] blade0:        65536         16384     float     sum      -1    110.1    0.60    0.56      0    69.08    0.95    0.89      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 510fe1b6456a955d scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 c48e94fbc19c57c9 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 b7b428d86e4c248c scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
-    has pin-three-domains "[   0.001033439] blade0:        16992          4248     int32    none      -1    44.92    0.38    0.32      0    36.62    0.46    0.39      0"
+    has pin-three-domains "[   0.000907105] blade0:        16992          4248     int32    none      -1    44.92    0.38    0.32      0    36.62    0.46    0.39      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 f0c5c6993963ad56 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 5cc32320597a48a1 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
-    has pin-two-rack-alltoall "[   0.002851446] blade0:        99968         24992     float    none      -1    237.9    0.42    0.39      0    25.33    3.95    3.70      0"
+    has pin-two-rack-alltoall "[   0.002571542] blade0:        99968         24992     float    none      -1    168.1    0.59    0.56      0    25.46    3.93    3.68      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 c72a6dccdc248e6e scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 a9b3e051166755b6 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
-    has pin-four-domains-alltoall "[   0.001344908] blade0:         8000          4000      half    none      -1    64.52    0.12    0.11      0    27.87    0.29    0.25      0"
+    has pin-four-domains-alltoall "[   0.001189938] blade0:         8000          4000      half    none      -1    56.52    0.14    0.12      0    27.87    0.29    0.25      0"
     # The tree across more than two domains is refused with a message.
     "$vdc" run scenarios/two-rack-allreduce.yaml --set guests.count=6 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0 NCCL_ALGO=Tree" >"$tmp/out" 2>&1
@@ -273,7 +273,7 @@ guest_pins() {
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 669402c1cf963846 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 c6ee301219785d20 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channels 0-15 wait for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 wait for rank 1 to send slot 3$" "$tmp/out"
@@ -296,7 +296,7 @@ guest_pins() {
   if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
   then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
-  pin_run pin-hiccl-mismatch-p2p 1 9d5e5a83b1f861bb scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 29a12905c629c65e scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"

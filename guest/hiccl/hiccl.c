@@ -244,15 +244,13 @@ static hicclResult_t connect_neighbours(hicclComm_t comm, uint64_t area, uint32_
     return result;
 }
 
-/* HICCL_CHANNELS connection areas, their flags cleared before any neighbour can learn where they are. */
+/* HICCL_CHANNELS connection areas, their flags zero before any neighbour can learn where they are: HiGPU's
+ * allocations come zeroed (docs/higpu.md, MEM_ALLOC), so HiCCL does not clear them as NCCL, on cudaMalloc's
+ * memory, clears its own (and the host needs to give memory only to what the kernels touch). */
 static hicclResult_t allocate_areas(hicclComm_t comm, uint64_t *area)
 {
-    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, area, HICCL_CHANNELS * AREA_BYTES), "allocate "
-                                          "the connection buffers");
-    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
-        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, *area + c * AREA_BYTES + FLAGS_AT, 0,
-                                                 AREA_BYTES - FLAGS_AT), "clear flags");
-    return result;
+    return hiccl_gpu_call(comm, gpu_malloc(comm->gpu, area, HICCL_CHANNELS * AREA_BYTES), "allocate the connection "
+                          "buffers");
 }
 
 /* The ring's two connections, and the chain's connections upwards (rank 0 its root). */

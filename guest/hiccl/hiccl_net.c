@@ -405,16 +405,6 @@ static hicclResult_t connect_link(hicclComm_t comm, struct net_link *link, const
     return hicclSuccess;
 }
 
-/* GPU memory for HICCL_CHANNELS connection areas, their flags cleared (the kernels read them). */
-static hicclResult_t allocate_cleared(hicclComm_t comm, uint64_t *address, const char *what)
-{
-    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, address, HICCL_CHANNELS * AREA_BYTES), what);
-    for (uint32_t c = 0; c < HICCL_CHANNELS && result == hicclSuccess; c++)
-        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, *address + c * AREA_BYTES + FLAGS_AT, 0,
-                                                 AREA_BYTES - FLAGS_AT), "clear flags");
-    return result;
-}
-
 /* The tree's link across two domains: each channel's chain starts at place c mod d in both, and the two heads
  * write into each other's tree areas over one QP (guest/kernels/hiccl.cu, TREE). */
 static hicclResult_t connect_tree(hicclComm_t comm)
@@ -422,7 +412,9 @@ static hicclResult_t connect_tree(hicclComm_t comm)
     struct hiccl_net *n = &comm->net;
     int d = comm->domain_gpus, place = comm->rank % d;
     n->tree_link.peer = (comm->rank + d) % comm->nranks;
-    hicclResult_t result = allocate_cleared(comm, &n->tree_area, "allocate the tree's network areas");
+    /* zeroed, as every allocation: flags included (allocate_areas in hiccl.c) */
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->tree_area, HICCL_CHANNELS * AREA_BYTES),
+                                          "allocate the tree's network areas");
     if (result != hicclSuccess)
         return result;
     n->tree_area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->tree_area, HICCL_CHANNELS * AREA_BYTES,
@@ -477,9 +469,6 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
             return hiccl_fail(comm, hicclSystemError, "the network proxy: out of guest memory");
         uint64_t bytes = HICCL_P2P_CHANNELS * AREA_BYTES;
         result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->mine, bytes), "allocate Send/Recv buffers");
-        for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS && result == hicclSuccess; ch++)
-            result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, c->mine + ch * AREA_BYTES + FLAGS_AT, 0,
-                                                     AREA_BYTES - FLAGS_AT), "clear flags");
         if (result == hicclSuccess)
             result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->remote, bytes), "allocate Send/Recv stand-ins");
         if (result != hicclSuccess)
@@ -540,14 +529,12 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
                             "domains; set guests.nic: true", n->out.peer, n->in.peer);
     if (pd == NULL && result == hicclSuccess && (pd = ibv_alloc_pd(context)) == NULL)
         result = hiccl_fail(comm, hicclSystemError, "ibv_alloc_pd: error %d", errno);
-    /* The ring's stand-in areas, every path's flags, the tree's stand-in areas. */
+    /* The ring's stand-in areas, every path's flags, the tree's stand-in areas (zeroed, flags included). */
     uint64_t bytes = HICCL_CHANNELS * AREA_BYTES, flags_bytes = NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
     uint64_t staging_bytes = bytes + flags_bytes + (domains == 2 ? bytes : 0);
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, staging_bytes),
                                 "allocate the network stand-in areas");
-    if (result == hicclSuccess)
-        result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, n->staging + bytes, 0, flags_bytes), "clear flags");
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_stream_create(comm->gpu, &n->stream), "create the proxy's stream");
     if (result != hicclSuccess)

@@ -65,12 +65,9 @@ static hicclResult_t connect_peers(hicclComm_t comm, uint32_t first)
             continue;
         struct p2p_connection *c = &comm->peers[p];
         uint64_t handle;
-        if (c->mine == 0)
+        if (c->mine == 0) /* zeroed, flags included (allocate_areas in hiccl.c); unused if a try failed */
             result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &c->mine, HICCL_P2P_CHANNELS * AREA_BYTES),
                                     "allocate Send/Recv buffers");
-        for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS && result == hicclSuccess; ch++)
-            result = hiccl_gpu_call(comm, gpu_memset(comm->gpu, c->mine + ch * AREA_BYTES + FLAGS_AT, 0,
-                                                     AREA_BYTES - FLAGS_AT), "clear flags");
         if (result == hicclSuccess)
             result = hiccl_gpu_call(comm, gpu_ipc_get_handle(comm->gpu, c->mine, &handle), "export");
         if (result == hicclSuccess)
