@@ -1,5 +1,5 @@
 /* HiNIC without KVM (the rig of hinic_rig.h): data movement, error completions, retries, goodput, sharing, the
- * small-message latency against its closed form, and random guest garbage. */
+ * requester's round robin, the small-message latency against its closed form, and random guest garbage. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +352,50 @@ START_TEST(two_writers_share_fairly_without_drops)
 }
 END_TEST
 
+/* The requester's round-robin pass, its list [idle, ready, waiting, waiting] looked at from the third: removing the
+ * idle QP moves the last one into its place, which the pass has already looked at, and ends the pass before the
+ * ready QP. The same call must still find it: a pass that removed a QP and found nothing is made again (without
+ * it, the port went idle with the QP ready and nothing left to wake it, as AlltoAll across two racks showed). */
+START_TEST(round_robin_finds_a_ready_qp_after_removing_an_idle_one)
+{
+    struct rig r;
+    rig_init(&r, 2, NULL);
+    rig_connect(&r, pair, 7, 14);
+    struct hinic *nic = r.nic[0];
+    uint32_t ready = r.qpn[0] - HINIC_QPN_BASE, idle = ready + 1, waiting[2] = {ready + 2, ready + 3};
+    /* The ready QP's write is fetched while it is held (an RNR wait), so that nothing sends it yet. */
+    nic->qps[ready].rnr_wait = true;
+    struct hinic_send_wqe w = {.opcode = HINIC_WR_RDMA_WRITE, .flags = HINIC_SEND_SIGNALED, .wr_id = 1,
+                               .local_addr = BUF_AT, .length = 64, .lkey = r.lkey[0], .remote_addr = BUF_AT,
+                               .rkey = r.lkey[1]};
+    rig_post_send(&r, 0, &w);
+    vdc_sim_run(&r.sim, r.sim.now + 20 * VDC_US);
+    struct hinic_qp *q = &nic->qps[ready];
+    ck_assert_uint_eq(q->sq_fetched, q->sq_next + 1);
+    q->rnr_wait = false;
+    q->swr[q->sq_next % q->sq_entries].ready_at = r.sim.now; /* nothing woke the port meanwhile: ready now */
+    /* Slots no guest made: one not valid (idle: the pass removes it) and two that cannot send now. */
+    for (int i = 0; i < 2; i++) {
+        struct hinic_qp *w_qp = &nic->qps[waiting[i]];
+        w_qp->valid = w_qp->rnr_wait = w_qp->in_ready_list = true;
+        w_qp->state = HINIC_QPS_RTS;
+        w_qp->sq_fetched = w_qp->sq_next + 1;
+    }
+    nic->qps[idle].in_ready_list = nic->qps[ready].in_ready_list = true;
+    const uint32_t list[4] = {idle, ready, waiting[0], waiting[1]};
+    memcpy(nic->ready, list, sizeof list);
+    nic->ready_count = 4;
+    nic->ready_next = 2;
+    struct fabric_packet *p = hinic_requester_next(nic, nic->at.port);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(nic->ready_count, 3); /* the idle one left the list */
+    fabric_packet_release(nic->pool, p);
+    for (int i = 0; i < 2; i++)
+        nic->qps[waiting[i]].valid = false;
+    rig_free(&r);
+}
+END_TEST
+
 /* Guest garbage: random register writes, commands and descriptors in every ring. Nothing may crash, leak or
  * write outside guest memory (ASan runs this too). */
 START_TEST(random_registers_and_descriptors)
@@ -410,6 +454,7 @@ Suite *hinic_suite(void)
     tcase_add_test(t, retries_exhausted_on_a_dead_link);
     tcase_add_test(t, write_goodput_near_line_rate);
     tcase_add_test(t, two_writers_share_fairly_without_drops);
+    tcase_add_test(t, round_robin_finds_a_ready_qp_after_removing_an_idle_one);
     tcase_add_test(t, random_registers_and_descriptors);
     suite_add_tcase(s, t);
     return s;
