@@ -64,7 +64,7 @@ struct p2p_connection {
                               ([1]), and LL's ([2], [3]) */
 #define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
 enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 }; /* bits: a tree's channel crosses both ways */
-/* The paths: the ring's, the tree's, then Send/Recv's with each rank of the other domain (path NET_P2P + rank). */
+/* The paths: the ring's, the tree's, then Send/Recv's with each rank of the other domains (path NET_P2P + rank). */
 enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_P2P = 2, NET_PATHS = NET_P2P + MAX_RANKS };
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order, each with its
                               protocol (NET_PLAN_LL) */
@@ -104,7 +104,7 @@ struct hiccl_net {
     int used;              /* 1 when the communicator spans domains */
     int tree;              /* 1 when it spans two: the tree's link is there */
     struct net_link out, in, tree_link;
-    struct net_link *p2p_links;   /* across two domains, one per rank (those of the other domain used) */
+    struct net_link *p2p_links;   /* one per rank (those of the other domains used) */
     struct ibv_mr **p2p_mrs;      /* per rank: its Send/Recv area here (2 r) and its stand-in (2 r + 1) */
     uint32_t paths_used;          /* paths below this one may have channels */
     struct ibv_cq *cq;     /* the QPs' */
@@ -199,7 +199,7 @@ void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, 
  * on the tree, its chain parent and child, and in `across` the other domain's head where this rank is a head of a
  * tree across two domains. Across domains, in the channel's own order (hiccl_net.c); else the ranks in order. */
 void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across);
-/* Send/Recv with a rank of the other domain (communicators across two domains): the proxy's 64 bytes per channel
+/* Send/Recv with a rank of another domain: the proxy's 64 bytes per channel
  * for its counts (the kernel's P2pOp.net_flags), and the steps of a send (their bytes) or a receive (their number)
  * of `bytes` on each channel, queued before the launch. */
 uint64_t hiccl_net_p2p_flags(hicclComm_t comm, int peer);

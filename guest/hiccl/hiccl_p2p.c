@@ -156,7 +156,7 @@ static hicclResult_t launch_stream(hicclComm_t comm, uint32_t stream, uint32_t f
         struct p2p_op_args *a = &args.op[args.count++];
         *a = (struct p2p_op_args){.buff = op->buff, .bytes = op->bytes, .mine = c->mine, .remote = c->remote,
                                   .send = op->send};
-        /* A peer in the other domain: the proxy forwards what the kernel writes to its stand-in (hiccl_net.c). */
+        /* A peer in another domain: the proxy forwards what the kernel writes to its stand-in (hiccl_net.c). */
         if (comm->domain_gpus && op->peer / comm->domain_gpus != comm->rank / comm->domain_gpus) {
             a->net_flags = hiccl_net_p2p_flags(comm, op->peer);
             hiccl_net_plan_p2p(comm, op->peer, op->send, op->bytes);
