@@ -80,14 +80,19 @@ START_TEST(looks_ahead_in_order)
     gpu_sched_queue_push(&q, 1000, 129);
     gpu_sched_queue_push(&q, 1001, 3);
     gpu_sched_queue_push(&q, 1003, 1);
-    uint32_t id;
-    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 1, &id));
-    ck_assert_uint_eq(id, 70);
-    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 2, &id));
-    ck_assert_uint_eq(id, 129);
-    ck_assert(gpu_sched_queue_peek_ahead(&q, 1000, 5, 3, &id));
-    ck_assert_uint_eq(id, 3);
-    ck_assert(!gpu_sched_queue_peek_ahead(&q, 1000, 5, 4, &id)); /* 1003 is more than a cycle ahead */
+    struct sched_entry n;
+    ck_assert(gpu_sched_queue_next_after(&q, 1000, 5, 1001, &n));
+    ck_assert_uint_eq(n.time, 1000);
+    ck_assert_uint_eq(n.id, 70);
+    ck_assert(gpu_sched_queue_next_after(&q, n.time, n.id, 1001, &n));
+    ck_assert_uint_eq(n.id, 129);
+    ck_assert(gpu_sched_queue_next_after(&q, n.time, n.id, 1001, &n));
+    ck_assert_uint_eq(n.time, 1001);
+    ck_assert_uint_eq(n.id, 3);
+    ck_assert(!gpu_sched_queue_next_after(&q, n.time, n.id, 1001, &n)); /* 1003 is past the last cycle asked */
+    ck_assert(gpu_sched_queue_next_after(&q, 1001, 3, 1003, &n));
+    ck_assert_uint_eq(n.time, 1003);
+    ck_assert_uint_eq(n.id, 1);
     struct sched_entry e;
     ck_assert(gpu_sched_queue_pop(&q, &e));
     ck_assert_uint_eq(e.time, 1000);

@@ -16,6 +16,8 @@ struct scheduler {
     uint64_t pipe_free[GPU_CLASS_COUNT]; /* per class: next cycle its pipe takes a warp instruction */
     uint64_t queued;                     /* the cycle it is queued for, NEVER when not */
     uint32_t next;                       /* the warp (index in its SM) it issues at that time */
+    uint32_t next_k;                     /* and that warp's place among the scheduler's (next / schedulers per SM) */
+    uint32_t sm;                         /* the SM it belongs to, kept so that the loop divides nothing */
 };
 
 struct launch_loop {
@@ -28,6 +30,8 @@ struct launch_loop {
     uint64_t *ready_at;                  /* per warp, grouped by scheduler: ready cycle of its next instruction */
     uint8_t *ready_class;                /* and that instruction's class */
     uint32_t *ready_pc;                  /* and the instruction */
+    struct sched_entry ahead;            /* the queue entry last fetched ahead (prefetch_ahead) */
+    bool ahead_valid;
 };
 
 /* ---- faults ---- */
@@ -168,10 +172,30 @@ static uint64_t ready_index(const struct launch_loop *lp, uint32_t sm, uint32_t 
            i / lp->per_sm;
 }
 
+static void refresh_warp_at(struct launch_loop *lp, uint32_t sm, uint32_t i, uint64_t at)
+{
+    lp->ready_at[at] = warp_ready(lp, &lp->ls->sms[sm].warps[i], &lp->ready_class[at], &lp->ready_pc[at]);
+}
+
 static void refresh_warp(struct launch_loop *lp, uint32_t sm, uint32_t i)
 {
-    uint64_t at = ready_index(lp, sm, i);
-    lp->ready_at[at] = warp_ready(lp, &lp->ls->sms[sm].warps[i], &lp->ready_class[at], &lp->ready_pc[at]);
+    refresh_warp_at(lp, sm, i, ready_index(lp, sm, i));
+}
+
+/* The ready_index of the warp a scheduler issues next: its own group's place `next_k`, no division needed. */
+static uint64_t next_ready_index(const struct launch_loop *lp, uint32_t sched_id)
+{
+    return (uint64_t)sched_id * lp->per_scheduler + lp->schedulers[sched_id].next_k;
+}
+
+/* A register row an instruction writes, fetched for writing (nothing for an absent or constant operand). */
+static inline void prefetch_written(const uint64_t *regs, exec_ref ref)
+{
+    if (ref == REF_NONE || (ref & REF_CONST))
+        return;
+    const char *row = (const char *)(regs + (uint64_t)(ref >> 1) * WARP_LANES);
+    for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
+        __builtin_prefetch(row + off, 1, 2);
 }
 
 /* Asks the host's caches for what the warp that a scheduler will issue next touches: its record, and the registers
@@ -181,14 +205,13 @@ static void refresh_warp(struct launch_loop *lp, uint32_t sm, uint32_t i)
 static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
 {
     const struct launch_state *ls = lp->ls;
-    uint32_t sm = sched_id / lp->per_sm, i = lp->schedulers[sched_id].next;
+    uint32_t sm = lp->schedulers[sched_id].sm, i = lp->schedulers[sched_id].next;
     const struct sm_state *st = &ls->sms[sm];
     const struct gpu_kernel *k = ls->kernel;
     const char *record = (const char *)&st->warps[i];
     for (size_t off = 0; off < sizeof st->warps[i]; off += 64)
         __builtin_prefetch(record + off, 1, 2);
-    uint64_t at = ready_index(lp, sm, i);
-    const struct exec_insn *x = &k->insns[lp->ready_pc[at]];
+    const struct exec_insn *x = &k->insns[lp->ready_pc[next_ready_index(lp, sched_id)]];
     const uint64_t *regs = st->regs + (uint64_t)i * k->slot_count * WARP_LANES;
     const uint64_t *ready = st->ready + (uint64_t)i * k->slot_count;
     for (uint32_t s = 0; s < x->source_count; s++) {
@@ -199,14 +222,11 @@ static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
     /* The whole scoreboard (a few lines): after this instruction the launch reads the next one's sources there. */
     for (uint64_t off = 0; off < k->slot_count * sizeof *ready; off += 64)
         __builtin_prefetch((const char *)ready + off, 1, 2);
-    exec_ref written[6] = {x->dst, x->dst2, x->vec[0], x->vec[1], x->vec[2], x->vec[3]};
-    for (uint32_t d = 0; d < 6; d++) {
-        if (written[d] == REF_NONE || (written[d] & REF_CONST) || (d >= 2 && x->kind != EXEC_LD))
-            continue;
-        const char *row = (const char *)(regs + (uint64_t)(written[d] >> 1) * WARP_LANES);
-        for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
-            __builtin_prefetch(row + off, 1, 2);
-    }
+    prefetch_written(regs, x->dst);
+    prefetch_written(regs, x->dst2);
+    if (x->kind == EXEC_LD) /* a vector load's destinations */
+        for (uint32_t e = 0; e < x->vector; e++)
+            prefetch_written(regs, x->vec[e]);
 }
 
 /* The scheduler's best warp (earliest ready; the lowest slot among equals, i.e. the oldest), in sc->next, and
@@ -231,7 +251,8 @@ static uint64_t pick_warp(struct launch_loop *lp, uint32_t sched_id)
     }
     if (best_t == NEVER)
         return NEVER;
-    sc->next = (sched_id % lp->per_sm) + best * lp->per_sm;
+    sc->next = (sched_id - sc->sm * lp->per_sm) + best * lp->per_sm;
+    sc->next_k = best;
     return best_t > sc->dispatch_free ? best_t : sc->dispatch_free;
 }
 
@@ -325,6 +346,28 @@ static bool retire_warp(struct launch_state *ls, uint32_t sm, struct warp *w)
  * that the fetch is back when that warp's turn comes, near enough that it is still there. */
 #define PREFETCH_AHEAD 8
 
+/* Fetches ahead for the scheduler PREFETCH_AHEAD entries after `e` in the queue (within the next cycle): a cursor
+ * kept that far ahead moves one entry per issue, so finding it costs one step, not PREFETCH_AHEAD. Where the
+ * cursor falls behind (a later cycle, entries taken out) it starts again from `e`. Changes nothing simulated. */
+static void prefetch_ahead(struct launch_loop *lp, struct sched_entry e)
+{
+    uint32_t steps = 1;
+    if (!lp->ahead_valid || lp->ahead.time < e.time || (lp->ahead.time == e.time && lp->ahead.id <= e.id)) {
+        lp->ahead = e;
+        lp->ahead_valid = true;
+        steps = PREFETCH_AHEAD;
+    }
+    bool moved = false;
+    for (struct sched_entry n; steps > 0; steps--) {
+        if (!gpu_sched_queue_next_after(&lp->queue, lp->ahead.time, lp->ahead.id, e.time + 1, &n))
+            break;
+        lp->ahead = n;
+        moved = true;
+    }
+    if (moved)
+        prefetch_next(lp, lp->ahead.id);
+}
+
 /* Issues in time order every warp instruction before cycle `until`; false when the launch is over (the queue is
  * empty, or a fault stopped it). Where the loop stops changes nothing in what it simulates: the queue orders by
  * (cycle, scheduler), and the entry it stops at goes back as it was. */
@@ -355,11 +398,10 @@ static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t unti
             return true;
         }
         sc->queued = NEVER;
-        uint32_t ahead;
-        if (gpu_sched_queue_peek_ahead(&lp->queue, e.time, e.id, PREFETCH_AHEAD, &ahead))
-            prefetch_next(lp, ahead);
-        uint32_t sm = e.id / lp->per_sm;
+        prefetch_ahead(lp, e);
+        uint32_t sm = sc->sm;
         uint32_t i = sc->next;
+        uint64_t at = next_ready_index(lp, e.id);
         struct warp *w = &ls->sms[sm].warps[i];
         const struct exec_insn *x = &ls->kernel->insns[w->stack[w->depth - 1].pc];
         enum gpu_insn_class cls = x->insn_class;
@@ -372,7 +414,7 @@ static bool run_loop(struct launch_loop *lp, struct gpu_inbox *in, uint64_t unti
             requeue_sm(lp, sm);
             continue;
         }
-        refresh_warp(lp, sm, i);
+        refresh_warp_at(lp, sm, i, at);
         requeue(lp, e.id);
     }
 }
@@ -524,8 +566,10 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
     lp->ready_pc = vdc_xcalloc(ready_slots, sizeof *lp->ready_pc);
     for (uint64_t i = 0; i < ready_slots; i++)
         lp->ready_at[i] = NEVER;
-    for (uint32_t i = 0; i < ls->sm_count * lp->per_sm; i++)
+    for (uint32_t i = 0; i < ls->sm_count * lp->per_sm; i++) {
         lp->schedulers[i].queued = NEVER;
+        lp->schedulers[i].sm = i / lp->per_sm;
+    }
     /* Blocks go to SMs breadth first, as the hardware's block scheduler deals them. */
     for (uint32_t slot = 0; slot < ls->blocks_per_sm; slot++)
         for (uint32_t sm = 0; sm < ls->sm_count && ls->next_block < ls->total_blocks; sm++)

@@ -124,21 +124,18 @@ static uint64_t calendar_first_time(const struct sched_queue *q)
     abort(); /* unreachable: calendar_count > 0 means some slot is occupied */
 }
 
-static uint32_t lowest_id(const uint64_t *bits)
-{
-    uint32_t w = 0;
-    while (bits[w] == 0)
-        w++;
-    return w * 64 + (uint32_t)__builtin_ctzll(bits[w]);
-}
-
 bool gpu_sched_queue_pop(struct sched_queue *q, struct sched_entry *out)
 {
     bool have_calendar = q->calendar_count > 0;
     struct sched_entry c = {0, 0};
+    uint64_t *bits = NULL;
+    uint32_t word = 0;
     if (have_calendar) {
         c.time = calendar_first_time(q);
-        c.id = lowest_id(slot_bits(q, c.time));
+        bits = slot_bits(q, c.time);
+        while (bits[word] == 0)
+            word++;
+        c.id = word * 64 + (uint32_t)__builtin_ctzll(bits[word]);
     }
     if (q->heap_count > 0 && (!have_calendar || entry_before(q->heap[0], c))) {
         *out = q->heap[0];
@@ -149,27 +146,35 @@ bool gpu_sched_queue_pop(struct sched_queue *q, struct sched_entry *out)
     }
     if (!have_calendar)
         return false;
-    gpu_sched_queue_remove(q, c.time, c.id);
+    /* The lowest bit of the slot's first non-empty word goes; the slot is empty when that word and every later
+     * one are (the earlier ones already were). */
+    bits[word] &= bits[word] - 1;
+    q->calendar_count--;
+    bool empty = true;
+    for (uint32_t w = word; w < q->words && empty; w++)
+        empty = bits[w] == 0;
+    if (empty)
+        q->occupied[(c.time & SLOT_MASK) / 64] &= ~(1ull << (c.time & 63));
     q->base = c.time;
     *out = c;
     return true;
 }
 
-bool gpu_sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
-                            uint32_t *out_id)
+bool gpu_sched_queue_next_after(const struct sched_queue *q, uint64_t time, uint32_t id, uint64_t last_time,
+                                struct sched_entry *out)
 {
-    for (uint64_t t = time; t <= time + 1 && in_calendar(q, t) && ahead > 0; t++) {
+    for (uint64_t t = time; t <= last_time && in_calendar(q, t); t++) {
+        if (!(q->occupied[(t & SLOT_MASK) / 64] & 1ull << (t & 63)))
+            continue;
         const uint64_t *bits = slot_bits(q, t);
         uint32_t from = t == time ? id + 1 : 0;
         for (uint32_t w = from / 64; w < q->words; w++) {
             uint64_t b = bits[w];
             if (w == from / 64 && (from & 63) != 0)
                 b &= ~0ull << (from & 63);
-            for (; b != 0; b &= b - 1) {
-                if (--ahead == 0) {
-                    *out_id = w * 64 + (uint32_t)__builtin_ctzll(b);
-                    return true;
-                }
+            if (b != 0) {
+                *out = (struct sched_entry){t, w * 64 + (uint32_t)__builtin_ctzll(b)};
+                return true;
             }
         }
     }

@@ -33,9 +33,9 @@ void gpu_sched_queue_push(struct sched_queue *q, uint64_t time, uint32_t id);
 void gpu_sched_queue_remove(struct sched_queue *q, uint64_t time, uint32_t id);
 /* The earliest entry, removed; false when the queue is empty. */
 bool gpu_sched_queue_pop(struct sched_queue *q, struct sched_entry *out);
-/* The scheduler queued in the calendar `ahead` entries after (time, id) in queue order, within the next cycle or
- * two; false when there is none that close. For looking ahead (prefetching), not for ordering. */
-bool gpu_sched_queue_peek_ahead(const struct sched_queue *q, uint64_t time, uint32_t id, uint32_t ahead,
-                            uint32_t *out_id);
+/* The calendar's first entry after (time, id) in queue order at a cycle up to `last_time`; false when there is
+ * none. For looking ahead (prefetching), not for ordering: heap entries are not seen. */
+bool gpu_sched_queue_next_after(const struct sched_queue *q, uint64_t time, uint32_t id, uint64_t last_time,
+                                struct sched_entry *out);
 
 #endif

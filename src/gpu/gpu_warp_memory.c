@@ -230,43 +230,92 @@ static uint8_t *warp_span(struct launch_state *ls, uint32_t sm, struct warp *w, 
     return region;
 }
 
-/* Every active lane's host pointer for the instruction's access, in ptr[]: all lanes checked at once when they
- * fall in one region (warp_span), else one by one. ls->addresses then holds what the timing model sees and *timed
- * the space the access is timed in. False after recording the first faulting lane's fault; nothing is read or
- * written before every lane has passed, so a faulting instruction moves no data. */
-static bool lane_pointers(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
-                          uint32_t mask, unsigned total, unsigned *timed, uint8_t *ptr[WARP_LANES])
+/* Where each active lane's bytes are on the host: when the whole warp falls in one region (warp_span), lane l's
+ * at region + (ls->addresses[l] - lo), with no per-lane pointers made; else ptr[l], checked lane by lane. */
+struct lane_bytes {
+    uint8_t *region;
+    uint64_t lo;
+    uint8_t *ptr[WARP_LANES];
+};
+
+/* Every active lane's bytes for the instruction's access, in *lb: all lanes checked at once when they fall in one
+ * region (warp_span), else one by one. ls->addresses then holds what the timing model sees and *timed the space
+ * the access is timed in. False after recording the first faulting lane's fault; nothing is read or written before
+ * every lane has passed, so a faulting instruction moves no data. */
+static bool locate_lanes(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
+                          uint32_t mask, unsigned total, unsigned *timed, struct lane_bytes *lb)
 {
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
-    uint64_t lo;
-    uint8_t *region = warp_span(ls, sm, w, x, mask, base, total, timed, &lo);
+    lb->region = warp_span(ls, sm, w, x, mask, base, total, timed, &lb->lo);
+    if (lb->region != NULL)
+        return true;
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        ptr[l] = region != NULL ? region + (ls->addresses[l] - lo)
-                                : lane_access(ls, sm, w, x, l, base[l], total, m == mask, timed);
-        if (ptr[l] == NULL)
+        lb->ptr[l] = lane_access(ls, sm, w, x, l, base[l], total, m == mask, timed);
+        if (lb->ptr[l] == NULL)
             return false;
     }
     return true;
 }
 
-/* Fixed sizes, so that each lane's element is one host load or store. */
-static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, uint8_t *const *ptr, unsigned offset,
+static inline __attribute__((always_inline)) uint8_t *lane_byte(const struct launch_state *ls,
+                                                               const struct lane_bytes *lb, uint32_t l, bool span)
+{
+    return span ? lb->region + (ls->addresses[l] - lb->lo) : lb->ptr[l];
+}
+
+/* Fixed sizes, so that each lane's element is one host load or store; `plain` when the loaded value goes to the
+ * register as it is (zero-extended by the load, or the same size), which most loads are. */
+static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, const struct launch_state *ls,
+                                                             const struct lane_bytes *lb, bool span, unsigned offset,
                                                              uint32_t mask, unsigned bytes, unsigned dst_bytes,
-                                                             bool sign)
+                                                             bool sign, bool plain)
 {
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        d[l] = extend(load_bytes(ptr[l] + offset, bytes), bytes, dst_bytes, sign);
+        uint64_t value = load_bytes(lane_byte(ls, lb, l, span) + offset, bytes);
+        d[l] = plain ? value : extend(value, bytes, dst_bytes, sign);
     }
 }
 
-static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, uint8_t *const *ptr,
+static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, const struct launch_state *ls,
+                                                              const struct lane_bytes *lb, bool span,
                                                               unsigned offset, uint32_t mask, unsigned bytes)
 {
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        store_bytes(ptr[l] + offset, v[l], bytes);
+        store_bytes(lane_byte(ls, lb, l, span) + offset, v[l], bytes);
+    }
+}
+
+/* One element of every lane, its size and the two ways of finding lanes' bytes made constants in each case. */
+static void load_element(uint64_t *d, const struct launch_state *ls, const struct lane_bytes *lb, unsigned e,
+                         uint32_t mask, unsigned bytes, unsigned dst_bytes, bool sign)
+{
+    bool plain = bytes >= 8 || (dst_bytes >= bytes && !(sign && dst_bytes > bytes));
+    bool span = lb->region != NULL;
+#define LOAD_CASE(n)                                                                                                  \
+    (span ? (plain ? load_lanes(d, ls, lb, true, (n) * e, mask, n, dst_bytes, sign, true)                            \
+                   : load_lanes(d, ls, lb, true, (n) * e, mask, n, dst_bytes, sign, false))                          \
+          : load_lanes(d, ls, lb, false, (n) * e, mask, n, dst_bytes, sign, plain))
+    switch (bytes) {
+    case 1: LOAD_CASE(1); break;
+    case 2: LOAD_CASE(2); break;
+    case 4: LOAD_CASE(4); break;
+    default: LOAD_CASE(8); break;
+    }
+#undef LOAD_CASE
+}
+
+static void store_element(const uint64_t *v, const struct launch_state *ls, const struct lane_bytes *lb, unsigned e,
+                          uint32_t mask, unsigned bytes)
+{
+    bool span = lb->region != NULL;
+    switch (bytes) {
+    case 1: span ? store_lanes(v, ls, lb, true, e, mask, 1) : store_lanes(v, ls, lb, false, e, mask, 1); break;
+    case 2: span ? store_lanes(v, ls, lb, true, 2 * e, mask, 2) : store_lanes(v, ls, lb, false, 2 * e, mask, 2); break;
+    case 4: span ? store_lanes(v, ls, lb, true, 4 * e, mask, 4) : store_lanes(v, ls, lb, false, 4 * e, mask, 4); break;
+    default: span ? store_lanes(v, ls, lb, true, 8 * e, mask, 8) : store_lanes(v, ls, lb, false, 8 * e, mask, 8); break;
     }
 }
 
@@ -278,20 +327,12 @@ bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     uint32_t place = gpu_warp_peer_place(ls, w, x, mask);
     if (place != GPU_MAX_PLACES)
         return gpu_warp_peer_load(ls, w, sm, x, mask, place, now);
-    uint8_t *ptr[WARP_LANES];
-    if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
+    struct lane_bytes lb;
+    if (!locate_lanes(ls, sm, w, x, mask, total, &timed, &lb))
         return false;
-    for (unsigned e = 0; e < x->vector; e++) {
-        if (x->vec[e] == REF_NONE)
-            continue;
-        uint64_t *d = ref_ptr(ls->kernel, w, x->vec[e]);
-        switch (bytes) {
-        case 1: load_lanes(d, ptr, e, mask, 1, x->dst_bytes, x->sign_extend); break;
-        case 2: load_lanes(d, ptr, 2 * e, mask, 2, x->dst_bytes, x->sign_extend); break;
-        case 4: load_lanes(d, ptr, 4 * e, mask, 4, x->dst_bytes, x->sign_extend); break;
-        default: load_lanes(d, ptr, 8 * e, mask, 8, x->dst_bytes, x->sign_extend); break;
-        }
-    }
+    for (unsigned e = 0; e < x->vector; e++)
+        if (x->vec[e] != REF_NONE)
+            load_element(ref_ptr(ls->kernel, w, x->vec[e]), ls, &lb, e, mask, bytes, x->dst_bytes, x->sign_extend);
     uint64_t ready = mask ? access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue)
                           : now + x->latency;
     for (unsigned e = 0; e < x->vector; e++)
@@ -311,20 +352,12 @@ bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     uint32_t place = gpu_warp_peer_place(ls, w, x, mask);
     if (place != GPU_MAX_PLACES)
         return gpu_warp_peer_store(ls, w, sm, x, mask, place, now);
-    uint8_t *ptr[WARP_LANES];
-    if (!lane_pointers(ls, sm, w, x, mask, total, &timed, ptr))
+    struct lane_bytes lb;
+    if (!locate_lanes(ls, sm, w, x, mask, total, &timed, &lb))
         return false;
-    for (unsigned e = 0; e < x->vector; e++) {
-        if (x->vec[e] == REF_NONE)
-            continue;
-        const uint64_t *v = ref_ptr(ls->kernel, w, x->vec[e]);
-        switch (bytes) {
-        case 1: store_lanes(v, ptr, e, mask, 1); break;
-        case 2: store_lanes(v, ptr, 2 * e, mask, 2); break;
-        case 4: store_lanes(v, ptr, 4 * e, mask, 4); break;
-        default: store_lanes(v, ptr, 8 * e, mask, 8); break;
-        }
-    }
+    for (unsigned e = 0; e < x->vector; e++)
+        if (x->vec[e] != REF_NONE)
+            store_element(ref_ptr(ls->kernel, w, x->vec[e]), ls, &lb, e, mask, bytes);
     if (mask) {
         uint64_t left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
         if (left > w->finish)
