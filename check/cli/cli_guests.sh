@@ -169,10 +169,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 b5e2e93eb7c642c2 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000354812] blade0:            8             2     float     sum      -1    23.45    0.00    0.00      0    26.83    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.001029050] blade0:        32768          8192     float     sum      -1    38.88    0.84    1.47      0    31.81    1.03    1.80      0"
-  has pin-rack8-allreduce "[   0.001030050] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 756d298b3b8a881f scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 64K -f 8 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000382752] blade0:            8             2     float     sum      -1    14.81    0.00    0.00      0    14.50    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.001182120] blade0:        32768          8192     float     sum      -1    17.54    1.87    3.27      0    17.56    1.87    3.27      0"
+  has pin-rack8-allreduce "[   0.001183120] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
   # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
   # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
@@ -207,10 +207,10 @@ guest_pins() {
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 aa3e888b1accfc41 scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 77876a223888b6d6 scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
   has pin-hilink-domains "[   0.000159691] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
-  has pin-hilink-domains "[   0.000314218] blade2:          256            64     float     sum      -1     9.95    0.03    0.03      0     7.82    0.03    0.03      0"
+  has pin-hilink-domains "[   0.000341738] blade2:          256            64     float     sum      -1     7.57    0.03    0.03      0     7.58    0.03    0.03      0"
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
@@ -227,39 +227,39 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 6f26ba9a3c09ed4a scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 26178bf31368ed19 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.002871829] blade0:         4096          1024     float     sum      -1    155.0    0.03    0.05      0    111.2    0.04    0.07      0"
-    has pin-two-rack "[   0.003748404] blade0:      1048576        262144     float     sum      -1    129.5    8.10   15.18      0    123.5    8.49   15.92      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 134fee68e565f169 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.003091841] blade0:         4096          1024     float     sum      -1    110.2    0.04    0.07      0    111.5    0.04    0.07      0"
+    has pin-two-rack "[   0.004217890] blade0:      1048576        262144     float     sum      -1    123.2    8.51   15.96      0    119.3    8.79   16.48      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 81d346445376a97a scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002545645] blade0:         4096          1024     float     sum      -1    91.27    0.04    0.08      0    45.78    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003205724] blade0:      1048576        262144     float     sum      -1    89.01   11.78   22.09      0    85.35   12.29   23.04      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 7aa8edb6df436b3b scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-tree "[   0.002638249] blade0:         4096          1024     float     sum      -1    45.35    0.09    0.17      0    44.72    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003446688] blade0:      1048576        262144     float     sum      -1    86.18   12.17   22.81      0    79.51   13.19   24.73      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 682cc8ed407f1e8a scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002684856] blade0:        65536         16384     float     sum      -1    110.1    0.60    0.56      0    69.08    0.95    0.89      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 510fe1b6456a955d scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.002814572] blade0:        65536         16384     float     sum      -1    61.72    1.06    1.00      0    61.66    1.06    1.00      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 a97a75900094bd5c scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 b7b428d86e4c248c scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 4c7f0427073f390f scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
-    has pin-three-domains "[   0.000907105] blade0:        16992          4248     int32    none      -1    44.92    0.38    0.32      0    36.62    0.46    0.39      0"
+    has pin-three-domains "[   0.000983320] blade0:        16992          4248     int32    none      -1    38.18    0.45    0.37      0    37.11    0.46    0.38      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 5cc32320597a48a1 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 3c1dd19188706a44 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
-    has pin-two-rack-alltoall "[   0.002571542] blade0:        99968         24992     float    none      -1    168.1    0.59    0.56      0    25.46    3.93    3.68      0"
+    has pin-two-rack-alltoall "[   0.002646872] blade0:        99968         24992     float    none      -1    29.32    3.41    3.20      0    31.35    3.19    2.99      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 a9b3e051166755b6 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 b242e86b934a5166 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
-    has pin-four-domains-alltoall "[   0.001189938] blade0:         8000          4000      half    none      -1    56.52    0.14    0.12      0    27.87    0.29    0.25      0"
+    has pin-four-domains-alltoall "[   0.001223088] blade0:         8000          4000      half    none      -1    20.00    0.40    0.35      0    20.04    0.40    0.35      0"
     # The tree across more than two domains is refused with a message.
     "$vdc" run scenarios/two-rack-allreduce.yaml --set guests.count=6 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0 NCCL_ALGO=Tree" >"$tmp/out" 2>&1

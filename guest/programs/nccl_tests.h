@@ -432,15 +432,15 @@ static uint64_t combine_times(struct bench *b, uint64_t ps)
     return b->o.average == 1 ? sum / (uint64_t)b->nranks : b->o.average == 2 ? least : b->o.average == 3 ? most : ps;
 }
 
-/* Microseconds per call of `iters` collectives from `in` to `out` (the ranks' clocks combined as -a asks); then,
- * with fresh data, one more whose result is checked: the elements wrong on every rank (rank 0 gathers them). */
+/* Microseconds per call of `iters` collectives from `in` to `out` (the ranks' clocks combined as -a asks), after
+ * one untimed call, as nccl-tests' BenchTime makes ("Sync"); then, with fresh data, one more whose result is
+ * checked: the elements wrong on every rank (rank 0 gathers them). */
 static double run(struct bench *b, uint64_t in, uint64_t out, uint64_t count, uint64_t *wrong)
 {
     hicclResult_t r;
     fill(b, in, input_count(b, count));
-    for (int i = 0; i < b->o.warmup; i++)
-        if ((r = collective(b, in, out, count)) != hicclSuccess)
-            fail(b, "warm-up", r);
+    if ((r = collective(b, in, out, count)) != hicclSuccess)
+        fail(b, "collective", r);
     gpu_event_record(b->gpu, b->start);
     for (int i = 0; i < b->o.iters; i++)
         if ((r = collective(b, in, out, count)) != hicclSuccess)
@@ -508,12 +508,32 @@ static void print_placement(struct bench *b, double us, uint64_t bytes, uint64_t
     b->wrong_total += wrong;
 }
 
+/* The elements of a size's collective. */
+static uint64_t count_of(const struct bench *b, uint64_t bytes)
+{
+    uint64_t count = bytes / hicclTypeSize(b->o.type);
+    if (PERF_COLLECTIVE == PERF_REDUCE_SCATTER || PERF_COLLECTIVE == PERF_ALL_GATHER || PERF_COLLECTIVE == PERF_ALLTOALL)
+        count -= count % b->nranks; /* a whole number of elements per rank */
+    return count;
+}
+
+/* nccl-tests' warm-up, once before the sizes: -w calls of the largest size, then -w of the smallest, out of place,
+ * on whatever the buffers hold. */
+static void warm_up(struct bench *b)
+{
+    uint64_t sizes[2] = {b->o.max_bytes, b->o.min_bytes};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < b->o.warmup; i++) {
+            hicclResult_t r = collective(b, b->send, b->recv, count_of(b, sizes[s]));
+            if (r != hicclSuccess)
+                fail(b, "warm-up", r);
+        }
+}
+
 static void one_size(struct bench *b, uint64_t bytes)
 {
     size_t size = hicclTypeSize(b->o.type);
-    uint64_t count = bytes / size;
-    if (PERF_COLLECTIVE == PERF_REDUCE_SCATTER || PERF_COLLECTIVE == PERF_ALL_GATHER || PERF_COLLECTIVE == PERF_ALLTOALL)
-        count -= count % b->nranks; /* a whole number of elements per rank */
+    uint64_t count = count_of(b, bytes);
     bytes = count * size;
     uint64_t wrong_out, wrong_in;
     /* In place, as nccl-tests places it: the result is the input (AllReduce), the rank's part of the input
@@ -598,6 +618,7 @@ int main(void)
         printf("#%11s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n", "(B)", "(elements)", "", "", "",
                "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)", "");
     }
+    warm_up(&b);
     for (uint64_t bytes = b.o.min_bytes; bytes <= b.o.max_bytes;) {
         one_size(&b, bytes);
         uint64_t next = b.o.step_bytes ? bytes + b.o.step_bytes : bytes * b.o.factor;
