@@ -518,6 +518,7 @@ static const struct bad_case bad_cases[] = {
     {"cvt.rn.rz.f32.s32 %r1, %r2;\n", NULL, "bad.ptx:11: conflicting modifier '.rz' in 'cvt.rn.rz.f32.s32'"},
     {"cvt.f32 %r1, %r2;\n", NULL, "bad.ptx:11: 'cvt.f32' needs two types"},
     {"ld.global.L2::cache_hint.u32 %r1, [%rd1], %rd2;\n", NULL, "bad.ptx:11: unsupported modifier '.L2::cache_hint' in 'ld.global.L2::cache_hint.u32'; drop the cache policy"},
+    {"st.global.L2::evict_zz.u32 [%rd1], %r1;\n", NULL, "bad.ptx:11: unsupported modifier '.L2::evict_zz' in 'st.global.L2::evict_zz.u32'; the PTX ISA's hints are .L1::evict_normal, evict_unchanged, evict_first, evict_last, no_allocate, .L2::evict_normal, evict_first, evict_last and .L2::64B, 128B, 256B"},
     {"ld.shared::cluster.u32 %r1, [%r2];\n", NULL, "bad.ptx:11: unsupported modifier '.shared::cluster' in 'ld.shared::cluster.u32'"},
     {"st.global.ca.u32 [%rd1], %r1;\n", NULL, "bad.ptx:11: 'st.global.ca.u32': .ca is not a cache operator of st; ld takes .ca .cg .cs .lu .cv and st .wb .cg .cs .wt"},
     {"ld.global.wt.u32 %r1, [%rd1];\n", NULL, "bad.ptx:11: 'ld.global.wt.u32': .wt is not a cache operator of ld; ld takes .ca .cg .cs .lu .cv and st .wb .cg .cs .wt"},

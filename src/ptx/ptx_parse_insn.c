@@ -271,7 +271,17 @@ static bool apply_modifier(struct ptx_parser *p, struct ptx_insn *in, const stru
         if (len == 14 && memcmp(part, "L2::cache_hint", 14) == 0)
             return ptx_fail_at(p, line, "unsupported modifier '.L2::cache_hint' in '%s'; drop the cache policy",
                                opname);
-        return true; /* eviction and prefetch-size hints change nothing here */
+        /* The eviction priorities and prefetch sizes the PTX ISA defines; they change nothing here. */
+        static const char *const hints[] = {"L1::evict_normal", "L1::evict_unchanged", "L1::evict_first",
+                                            "L1::evict_last", "L1::no_allocate", "L2::evict_normal",
+                                            "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B"};
+        for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
+            if (strlen(hints[i]) == len && memcmp(hints[i], part, len) == 0)
+                return true;
+        return ptx_fail_at(p, line, "unsupported modifier '.%.*s' in '%s'; the PTX ISA's hints are .L1::evict_normal, "
+                                    "evict_unchanged, evict_first, evict_last, no_allocate, .L2::evict_normal, "
+                                    "evict_first, evict_last and .L2::64B, 128B, 256B",
+                           (int)len, part, opname);
     }
     for (size_t i = 0; i < sizeof modifiers / sizeof modifiers[0]; i++) {
         const struct modifier *m = &modifiers[i];
