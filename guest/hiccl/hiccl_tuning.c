@@ -26,15 +26,19 @@ static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{1
  * crossing steps let through, LL's lower (16-byte lines of 8 data bytes, each step a round of the proxy). HiCCL's
  * own, fitted where the protocols cross, to all_reduce_perf on scenarios/two-rack-allreduce.yaml (2 x 8 GPUs,
  * 400 Gbit/s NICs; 30 steps, 3.75 of them crossing): 8 B in 64.1 us (LL) and 99.0 us (Simple), 1 MiB in 127.3 and
- * 124.0 us. Below about 2 MiB these rates are the steps' latency spread over the bytes, not the NICs' rate (the
- * ring is latency-bound there, docs/validation.md); the choice they give is LL up to about 1 MB, as measured. */
+ * 124.0 us; LL's rate is its steps' latency spread over the bytes (its ring is latency-bound there, docs/validation.md),
+ * and the choice is LL up to about 1 MB, as measured. Simple's ring is bound by its HiLink steps inside the racks, as
+ * in one rack (its network rate is above the link's, so the link's applies): 4, 8 and 16 MiB in 130.5, 139.4 and
+ * 180.3 us (`-n 1 -w 0`, NCCL_ALGO=Ring), fitted with 8 B by a crossing step of 16.7 us (within 12% at each size). */
 /* A tree across two domains (NCCL's double binary tree of two nodes) crosses twice per chunk, once up to the root's
  * head and once down from it: fitted to 8 B on the same two racks (LL 43.5 us, Simple 70.7 us; its chains' hops at
- * the chain's own step latencies above), and its rate to 2 MiB (LL 124.4 us, Simple 86.9 us): each LL step of 16
- * KiB crosses in a proxy round of its own, so LL's tree is the slower from about 900 KB. */
-static const double net_step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{10.5, 15.4}, {12.9, 14.7}};
-static const double net_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{31100.0, 78600.0},
-                                                                            {25900.0, 129000.0}};
+ * the chain's own step latencies above), and its rate to 2 MiB with LL (124.4 us: each LL step of 16 KiB crosses in a
+ * proxy round of its own, so LL's tree is the slower from about 900 KB) and to 2, 8 and 16 MiB with Simple (89.1,
+ * 153.7 and 225.5 us, the last two the mean of out of and in place): with the ring's, the tree runs up to about 7.8
+ * MB and the ring above, as measured (4 MiB: tree 92.5 us, ring 130.5; 8 MiB: tree 153.7, ring 139.4). */
+static const double net_step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{10.5, 16.7}, {12.9, 14.7}};
+static const double net_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{31100.0, 400000.0},
+                                                                            {25900.0, 105000.0}};
 
 double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int domains, uint64_t bytes)
 {
