@@ -243,7 +243,7 @@ struct lane_bytes {
  * the access is timed in. False after recording the first faulting lane's fault; nothing is read or written before
  * every lane has passed, so a faulting instruction moves no data. */
 static bool locate_lanes(struct launch_state *ls, uint32_t sm, struct warp *w, const struct exec_insn *x,
-                          uint32_t mask, unsigned total, unsigned *timed, struct lane_bytes *lb)
+                         uint32_t mask, unsigned total, unsigned *timed, struct lane_bytes *lb)
 {
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
     lb->region = warp_span(ls, sm, w, x, mask, base, total, timed, &lb->lo);
