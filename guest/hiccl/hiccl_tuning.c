@@ -26,8 +26,8 @@ static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{1
  * crossing steps let through, LL's lower (16-byte lines of 8 data bytes, each step a round of the proxy). HiCCL's
  * own, fitted where the protocols cross, to all_reduce_perf on scenarios/two-rack-allreduce.yaml (2 x 8 GPUs,
  * 400 Gbit/s NICs; 30 steps, 3.75 of them crossing): 8 B in 64.1 us (LL) and 99.0 us (Simple), 1 MiB in 127.3 and
- * 124.0 us; LL's rate is its steps' latency spread over the bytes (its ring is latency-bound there, docs/validation.md),
- * and the choice is LL up to about 1 MB, as measured. Simple's ring is bound by its HiLink steps inside the racks, as
+ * 124.0 us; LL's rate is its steps' latency spread over the bytes (its ring is latency-bound there,
+ * docs/validation.md), and the choice is LL up to about 1 MB, as measured. Simple's ring is bound by its HiLink steps inside the racks, as
  * in one rack (its network rate is above the link's, so the link's applies): 4, 8 and 16 MiB in 130.5, 139.4 and
  * 180.3 us (`-n 1 -w 0`, NCCL_ALGO=Ring), fitted with 8 B by a crossing step of 16.7 us (within 12% at each size). */
 /* A tree across two domains (NCCL's double binary tree of two nodes) crosses twice per chunk, once up to the root's

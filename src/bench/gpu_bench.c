@@ -136,17 +136,18 @@ bool vdc_bench_gpu_round(const char *preset, uint32_t gemm_n, uint32_t gpus,
     uint64_t n = gemm_n, a = 0, b = 0, c = 0, fo = 0, src = 0, dst = 0;
     const uint32_t fma_blocks = 264, fma_threads = 256;
     const uint64_t copy_bytes = 64ull << 20;
+    /* The copy's destination is written before the timing starts, like its source: a fresh allocation's pages are
+     * given by the host at their first touch, and clearing 64 MiB of them is the host's work, not the executor's. */
     for (uint32_t i = 0; ok && i < gpus; i++) {
         uint64_t ai, bi, ci, foi, srci, dsti;
         ok = alloc_filled(g[i].gpu, n * n, 1, &ai, err) && alloc_filled(g[i].gpu, n * n, 2, &bi, err) &&
              alloc_filled(g[i].gpu, n * n, 3, &ci, err) &&
              gpu_memory_alloc(gpu_get_memory(g[i].gpu), (uint64_t)fma_blocks * fma_threads * 4, &foi, err) &&
-             alloc_filled(g[i].gpu, copy_bytes / 4, 4, &srci, err) && alloc_filled(g[i].gpu, copy_bytes / 4, 5, &dsti, err);
+             alloc_filled(g[i].gpu, copy_bytes / 4, 4, &srci, err) &&
+             alloc_filled(g[i].gpu, copy_bytes / 4, 5, &dsti, err);
         if (i == 0)
             a = ai, b = bi, c = ci, fo = foi, src = srci, dst = dsti;
     }
-    /* The copy's destination is written before the timing starts, like its source: a fresh allocation's pages are
-     * given by the host at their first touch, and clearing 64 MiB of them is the host's work, not the executor's. */
     uint64_t shift[GPU_BENCH_MAX_GPUS];
     for (uint32_t i = 0; i < gpus; i++)
         shift[i] = (uint64_t)i * GPU_PLACE_BYTES;
