@@ -35,6 +35,7 @@ void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p)
 {
     queue_push(&port->queue[p->priority], p);
     port->queued_bytes += p->frame_bytes;
+    port->backlog_mask |= (uint8_t)(1u << p->priority);
     fabric_port_kick(port);
 }
 
@@ -48,9 +49,15 @@ void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p)
     fabric_port_kick(port);
 }
 
+/* Priorities with frames queued and not paused, one bit each. */
+static inline unsigned eligible_mask(const struct fabric_port *port)
+{
+    return port->backlog_mask & (unsigned)~port->paused_mask;
+}
+
 static bool eligible(const struct fabric_port *port, unsigned priority)
 {
-    return port->queue[priority].head && !(port->paused_mask & (1u << priority));
+    return eligible_mask(port) & (1u << priority);
 }
 
 /* Strict priority for the highest `strict_priorities` classes, then deficit round robin over the others. */
@@ -58,6 +65,11 @@ static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
 {
     struct fabric_packet *p = queue_pop(&port->queue[priority]);
     port->queued_bytes -= p->frame_bytes;
+    if (!port->queue[priority].head)
+        port->backlog_mask &= (uint8_t)~(1u << priority);
+    /* The next frame of this queue is read when the wire frees, a serialization time from now, and it has waited
+     * long enough to have left the host's caches: fetch it now. Only a hint; NULL is harmless. */
+    __builtin_prefetch(port->queue[priority].head);
     return p;
 }
 
@@ -69,10 +81,9 @@ static struct fabric_packet *pick_queued(struct fabric_port *port)
     if (port->queued_bytes == 0)
         return NULL;
     unsigned strict_floor = FABRIC_PRIORITIES - cfg->strict_priorities;
-    for (unsigned q = FABRIC_PRIORITIES; q-- > strict_floor;) {
-        if (eligible(port, q))
-            return take(port, q);
-    }
+    unsigned strict = eligible_mask(port) >> strict_floor << strict_floor;
+    if (strict != 0)
+        return take(port, 31u - (unsigned)__builtin_clz(strict)); /* the highest */
     /* Two rounds suffice: a quantum is at least one maximal frame, so any eligible queue sends on its visit. */
     for (unsigned visits = 0; visits < 2 * strict_floor + 1; visits++) {
         unsigned q = port->dwrr_next;
@@ -87,7 +98,7 @@ static struct fabric_packet *pick_queued(struct fabric_port *port)
                 port->deficit[q] -= size;
                 return take(port, q);
             }
-        } else if (!port->queue[q].head) {
+        } else if (!(port->backlog_mask & (1u << q))) {
             port->deficit[q] = 0;
         }
         port->dwrr_next = (uint8_t)((q + 1) % strict_floor);
@@ -95,12 +106,27 @@ static struct fabric_packet *pick_queued(struct fabric_port *port)
     return NULL;
 }
 
+/* fabric_serialization, remembered for the last two frame sizes: a port mostly sends full data frames and ACKs. */
+static vdc_time serialization_of(struct fabric_port *port, uint32_t frame_bytes)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        if (port->serialization_bytes[i] == frame_bytes && frame_bytes != 0)
+            return port->serialization_time[i];
+    }
+    vdc_time t = fabric_serialization(port, frame_bytes);
+    port->serialization_bytes[1] = port->serialization_bytes[0];
+    port->serialization_time[1] = port->serialization_time[0];
+    port->serialization_bytes[0] = frame_bytes;
+    port->serialization_time[0] = t;
+    return t;
+}
+
 static void transmit(struct fabric_port *port, struct fabric_packet *p)
 {
     struct fabric_node *node = port->node;
     struct fabric *f = node->fabric;
     struct vdc_sim *sim = f->sim;
-    vdc_time serialization = fabric_serialization(port, p->frame_bytes);
+    vdc_time serialization = serialization_of(port, p->frame_bytes);
     port->free_at = sim->now + serialization;
     port->count.tx_frames++;
     port->count.tx_bytes += p->frame_bytes;
@@ -119,21 +145,13 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
         vdc_time arrive = sim->now + serialization + port->delay + (peer->is_switch ? f->cfg.switch_latency : 0);
         p->ingress_port = port->peer_port;
         vdc_schedule_at(node->entity, arrive, VDC_PRIO_WIRE, peer->entity->id, FABRIC_EV_ARRIVE,
-                        (uint64_t)(uintptr_t)p);
+                        fabric_arrive_arg(p, port->peer_port));
     }
 }
 
 static bool has_eligible_frame(const struct fabric_port *port)
 {
-    if (port->control.head)
-        return true;
-    if (port->queued_bytes == 0)
-        return false;
-    for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
-        if (eligible(port, q))
-            return true;
-    }
-    return false;
+    return port->control.head != NULL || eligible_mask(port) != 0;
 }
 
 /* When the port should look for its next frame: when the wire frees if an unpaused frame is queued, else when a

@@ -15,6 +15,8 @@
 /* Events per band: large enough that all band tails and stages stay in cache with a million events
  * pending, small enough that the band being consumed sorts within the L2 cache. */
 #define DEFAULT_BAND_TARGET 4096
+/* The late set's size from which the front may be cut again (front_too_wide). */
+#define RECUT_LATE_MIN 512
 
 /* Every array is 64-byte aligned: band arrays take whole staged groups of two cache lines, which the
  * streaming stores then fill completely. */
@@ -89,11 +91,55 @@ void vdc_event_queue_free(struct vdc_event_queue *q)
     memset(q, 0, sizeof *q);
 }
 
+static void append_to_vec(void *vec, const struct vdc_event *ev)
+{
+    vec_append(vec, ev);
+}
+
+/* Puts every event not yet taken back into the overflow, to be cut into bands again by the next pop. */
+static void recut(struct vdc_event_queue *q)
+{
+    for (size_t i = q->sorted_next; i < q->sorted.len; i++)
+        vec_append(&q->overflow, &q->sorted.items[i]);
+    q->sorted.len = 0;
+    q->sorted_next = 0;
+    vdc_late_events_drain(&q->late, append_to_vec, &q->overflow);
+#if defined(__SSE2__)
+    _mm_sfence(); /* order the bands' streaming stores before they are read back */
+#endif
+    for (size_t k = q->next_band; k < q->band_count; k++) {
+        struct vdc_event_vec *band = &q->bands[k];
+        struct vdc_band_stage *stage = &q->stages[k];
+        for (size_t i = 0; i < band->len; i++)
+            vec_append(&q->overflow, &band->items[i]);
+        for (uint32_t i = 0; i < stage->count; i++)
+            vec_append(&q->overflow, &stage->events[i]);
+        band->len = 0;
+        stage->count = 0;
+    }
+    q->band_count = 0;
+    q->next_band = 0;
+    q->front_open = false;
+}
+
+/* Whether the band being consumed was cut for sparser events than those arriving now: its late set has grown far
+ * past what the band held when loaded and is a good share of everything pending. Bands cut while only a few
+ * far-apart events were pending (flow arrivals before a burst of traffic) can be microseconds wide, and then nearly
+ * every new event lands in the late set, whose radix heap moves each event several times where a band moves it
+ * once. The share keeps the cost of cutting again, a move of every pending event, to a few moves per late event. */
+static inline bool front_too_wide(const struct vdc_event_queue *q)
+{
+    size_t late = q->late.size;
+    return late >= RECUT_LATE_MIN && late >= 4 * q->front_loaded && late * 16 >= q->size;
+}
+
 void vdc_event_queue_push(struct vdc_event_queue *q, const struct vdc_event *ev)
 {
     q->size++;
     if (q->front_open && ev->time <= q->front_last) {
         vdc_late_events_push(&q->late, ev);
+        if (front_too_wide(q))
+            recut(q);
         return;
     }
     if (ev->time >= q->bands_start) {
@@ -228,6 +274,7 @@ static void load_band(struct vdc_event_queue *q, size_t k)
     _mm_sfence(); /* order the streaming stores before the band is read back */
 #endif
     size_t n = band->len;
+    q->front_loaded = n;
     q->sorted.len = 0;
     q->sorted_next = 0;
     if (n == 0)

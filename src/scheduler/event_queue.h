@@ -33,6 +33,7 @@ struct vdc_event_queue {
     struct vdc_late_events late;
     vdc_time front_last;   /* the latest time that belongs in the front (inclusive) */
     bool front_open;       /* false until the first band is loaded */
+    size_t front_loaded;   /* how many events the band being consumed held when it was loaded */
     struct vdc_event_vec *bands;
     struct vdc_band_stage *stages; /* per band, the events not yet written to the band's array */
     size_t band_count, band_alloc, next_band;

@@ -120,6 +120,18 @@ void vdc_late_events_pop(struct vdc_late_events *l, struct vdc_event *out)
     h[i] = moving;
 }
 
+void vdc_late_events_drain(struct vdc_late_events *l, void (*take)(void *context, const struct vdc_event *ev),
+                           void *context)
+{
+    for (unsigned b = 0; b < 65; b++) {
+        for (uint32_t i = 0; i < l->len[b]; i++)
+            take(context, &l->items[b][i]);
+        l->len[b] = 0;
+    }
+    l->nonempty = 0;
+    l->size = 0;
+}
+
 void vdc_late_events_free(struct vdc_late_events *l)
 {
     for (unsigned b = 0; b < 65; b++)

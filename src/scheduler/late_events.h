@@ -36,5 +36,8 @@ static inline const struct vdc_event *vdc_late_events_least(const struct vdc_lat
 }
 /* Removes the least event into *out; the set must not be empty. */
 void vdc_late_events_pop(struct vdc_late_events *l, struct vdc_event *out);
+/* Hands every event to `take`, in no particular order, and leaves the set empty (its memory kept). */
+void vdc_late_events_drain(struct vdc_late_events *l, void (*take)(void *context, const struct vdc_event *ev),
+                           void *context);
 
 #endif

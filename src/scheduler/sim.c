@@ -114,12 +114,17 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
             vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);
         }
         sim->events_processed++;
-        /* The next event's argument is often a pointer its handler reads first (a frame arriving at a node), and
-         * the data behind it is cold by then: fetching it during this handler hides that miss. Prefetching is
-         * only a hint, harmless for arguments that are not addresses. */
+        /* What the next event's handler reads first (a frame arriving at a node, the port it arrives on) is
+         * usually cold by then: fetching it during this handler hides that miss. Without a model's own prefetch the
+         * argument is fetched, which is harmless for arguments that are not addresses. */
         const struct vdc_event *next = vdc_event_queue_peek_cached(&sim->queue);
-        if (next != NULL)
-            __builtin_prefetch((const void *)(uintptr_t)next->arg);
+        if (next != NULL) {
+            const struct vdc_entity *next_target = sim->entities[next->target];
+            if (next_target->prefetch != NULL)
+                next_target->prefetch(next_target, next);
+            else
+                __builtin_prefetch((const void *)(uintptr_t)next->arg);
+        }
         struct vdc_entity *target = sim->entities[ev.target];
         target->handler(target, &ev);
         if (sim->progress != NULL && sim->events_processed >= next_progress) {

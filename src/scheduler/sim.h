@@ -13,6 +13,9 @@ struct vdc_sim;
 struct vdc_entity;
 
 typedef void (*vdc_event_handler)(struct vdc_entity *self, const struct vdc_event *ev);
+/* Fetches into the host's caches what the handler will read for `ev`, the event that runs next. Only a hint: it
+ * reads what it needs and changes nothing. */
+typedef void (*vdc_event_prefetch)(const struct vdc_entity *self, const struct vdc_event *ev);
 
 /* Anything that schedules or receives events: a vCPU, a NIC, a switch port, a flow generator.
  * Its id comes from the topology (never from creation order) and seeds its private random stream. */
@@ -21,6 +24,7 @@ struct vdc_entity {
     uint32_t id;
     char *name;
     vdc_event_handler handler;
+    vdc_event_prefetch prefetch; /* optional; without it the event's argument is fetched, in case it is an address */
     void *model; /* the model's own state for this entity */
     uint64_t next_seq;
     struct vdc_rng rng;
