@@ -121,7 +121,7 @@ struct fabric_queue {
 /* One end of a link: the transmitter toward the peer and the state about frames received from it. */
 struct fabric_port {
     /* What every frame sent or received through the port reads or writes comes first, so that it spans the
-     * fewest cache lines (fabric_node_prefetch fetches them ahead of the port's next event). */
+     * fewest cache lines (node_prefetch in network.c fetches them ahead of the port's next event). */
     struct fabric_node *node;
     uint64_t rate;                /* bit/s */
     vdc_time delay;
