@@ -298,12 +298,6 @@ static hicclResult_t comm_create(const char *who, struct gpu_device *gpu, uint64
     comm->domain_gpus = domain_gpus;
     memcpy(comm->places, places, (size_t)nranks);
     hicclResult_t result = hiccl_read_overrides(comm);
-    if (result == hicclSuccess && domain_gpus && nranks / domain_gpus > 2 &&
-        comm->algorithm_override == HICCL_ALGO_TREE)
-        result = hiccl_fail(comm, hicclInvalidUsage, "%s: across more than two HiLink domains HiCCL runs the ring so "
-                            "far; leave NCCL_ALGO unset or Ring", who);
-    if (domain_gpus && nranks / domain_gpus > 2)
-        comm->algorithm_override = HICCL_ALGO_RING;
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_module_load(gpu, &comm->module, VDC_PTX_TEXT(hiccl), VDC_PTX_LENGTH(hiccl)),
                                 "load HiCCL's kernels");
@@ -536,21 +530,25 @@ static size_t describe_stop(hicclComm_t comm, size_t used, uint64_t area, const 
 }
 
 /* Where the last collective stopped: on a ring, each channel's one connection; on the chain, its connection down
- * (from the parent, to the child) and up (from the child, to the parent), and across two domains the heads' link
- * (both ways). Each channel with its own neighbours (across domains its ring and chain have their own order). */
+ * (from the parent, to the child) and up (from the child, to the parent), and across domains each of the heads'
+ * links (both ways). Each channel with its own neighbours (across domains its ring and chain have their own order). */
 static size_t describe_collective_stop(hicclComm_t comm, size_t used)
 {
     int ring = comm->last_algorithm == HICCL_ALGO_RING;
     int before[HICCL_CHANNELS], after[HICCL_CHANNELS], across[HICCL_CHANNELS];
     for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
-        hiccl_net_neighbours(comm, ring, c, &before[c], &after[c], &across[c]);
+        hiccl_net_neighbours(comm, ring, c, &before[c], &after[c]);
     if (ring)
         return describe_stop(comm, used, comm->area, "", before, after);
     used = describe_stop(comm, used, comm->area, " (down)", before, after);
     if (used < sizeof comm->error)
         used = describe_stop(comm, used, comm->tree_area, " (up)", after, before);
-    if (used < sizeof comm->error && comm->net.tree)
-        used = describe_stop(comm, used, comm->net.tree_area, " (across)", across, across);
+    const struct hiccl_net *n = &comm->net;
+    for (uint32_t k = 0; k < n->tree_links_used && used < sizeof comm->error; k++) {
+        for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+            across[c] = n->path[NET_TREE + k].channel[c].role != NET_NONE ? n->tree_link[k].peer : -1;
+        used = describe_stop(comm, used, n->tree_area + k * HICCL_CHANNELS * AREA_BYTES, " (across)", across, across);
+    }
     return used;
 }
 
@@ -641,8 +639,13 @@ static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uin
 {
     if (protocol == HICCL_PROTO_LL)
         return LL_SLOT_DATA;
-    /* the tree's depth: the chain, and across two domains one more hop, between the heads */
-    uint64_t chunk = SLOT_BYTES, depth = comm->domain_gpus ? (uint64_t)comm->domain_gpus : (uint64_t)comm->nranks - 1;
+    /* the tree's depth (NCCL's: the chain, then the hops between domains, floor(log2(domains))) */
+    uint64_t chunk = SLOT_BYTES, depth = (uint64_t)comm->nranks - 1;
+    if (comm->domain_gpus) {
+        depth = (uint64_t)comm->domain_gpus - 1;
+        for (int domains = comm->nranks / comm->domain_gpus; domains > 1; domains /= 2)
+            depth++;
+    }
     while (bytes / (HICCL_CHANNELS * chunk) < depth * 8 && chunk > 131072)
         chunk /= 2;
     while (bytes / (HICCL_CHANNELS * chunk) < depth * 4 && chunk > 65536)
@@ -675,17 +678,18 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
             uint64_t my_area, next_area, prev_area, tree_area, parent_tree_area, child_tree_area, area_stride;
             uint64_t slot_bytes, flags_at;
             int32_t ll, pad1;
-            uint64_t ll_at, ll_slot_bytes, chunk_bytes, net_in, net_out, net_flags;
+            uint64_t ll_at, ll_slot_bytes, chunk_bytes, net_in, net_out, net_flags, net_link_stride;
             int32_t domain_gpus;
-            uint32_t root_channels;
+            uint32_t tree_links;
         } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
                   comm->area, comm->next_area, comm->prev_area, comm->tree_area, comm->parent_tree_area,
                   comm->child_tree_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT, protocol == HICCL_PROTO_LL, 0, LL_AT,
-                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes), 0, 0, 0, comm->domain_gpus, 0};
-        /* Across two domains the heads' steps go through the proxy (hiccl_net.c). */
+                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes), 0, 0, 0, 0, comm->domain_gpus, 0777777};
+        /* Across domains the heads' steps go through the proxy (hiccl_net.c). */
         if (comm->domain_gpus) {
             hiccl_net_plan_tree(comm, count, (uint32_t)hicclTypeSize(datatype), protocol, args.chunk_bytes);
-            hiccl_net_tree_args(comm, &args.net_in, &args.net_out, &args.net_flags, &args.root_channels);
+            hiccl_net_tree_args(comm, &args.net_in, &args.net_out, &args.net_flags, &args.net_link_stride,
+                                &args.tree_links);
         }
         return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
                                                      (struct gpu_dim3){2 * HICCL_CHANNELS, 1, 1},

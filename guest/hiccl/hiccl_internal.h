@@ -8,6 +8,7 @@
 
 #define MAGIC 0x4c434348u /* "HCCL" */
 #define MAX_RANKS 64
+#define MAX_DOMAINS (MAX_RANKS / 2) /* HiLink domains of a communicator: at least two GPUs each */
 #define SLOT_BYTES (HICCL_BUFFSIZE / HICCL_STEPS)
 /* A connection's area, in its receiver's memory: the Simple protocol's slots, then the flags the kernels name (the
  * slots the sender has sent here, of this GPU's slots those its receiver has consumed, this GPU's own counts of
@@ -31,9 +32,10 @@ enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_B
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
     MSG_SPLIT = 8, MSG_TOKEN = 9,
-    /* A relay of QP details between domains takes RELAY_KINDS kinds from its first (hiccl_net.c, relay_dests). */
-    MSG_RAIL_OUT = 10 /* to 15: the ring's */, MSG_TREE_OUT = 16 /* to 21: the tree's */,
-    MSG_P2P_RELAY = 22 /* on: Send/Recv's, one per domain distance and place shift */
+    /* A relay of QP details between domains takes RELAY_KINDS (6) kinds from its first (hiccl_net.c,
+     * relay_dests). */
+    MSG_RAIL_OUT = 10 /* to 15: the ring's */, MSG_TREE_OUT = 16 /* on: the tree's, one per domain distance */,
+    MSG_P2P_RELAY = 16 + 6 * MAX_DOMAINS /* on: Send/Recv's, one per domain distance and place shift */
 };
 #define RELAY_KINDS 6
 
@@ -55,8 +57,9 @@ struct p2p_connection {
 
 /* The network transport (hiccl_net.c): each channel's ring enters and leaves a HiLink domain at its own pair of
  * places (rail-optimised, guest/kernels/hiccl.cu Order), so a GPU sends to the next domain on the channels it leaves
- * by and receives from the previous one on those it enters by, each way over one RC QP of its NIC. A tree across two
- * domains joins each channel's chain heads (the same place in both) over a third QP, both ways. */
+ * by and receives from the previous one on those it enters by, each way over one RC QP of its NIC. A tree across
+ * domains joins each channel's chain heads (the same place in every domain) in NCCL's double binary tree of the
+ * domains, over one QP, both ways, per neighbouring domain in either tree: at most NET_TREE_LINKS of them. */
 #define NET_VALUES 64      /* host copies of the flag values posted, per channel, protocol and path */
 #define NET_SEND_DEPTH 512 /* RDMA writes in flight */
 #define NET_BATCH 32       /* RDMA writes posted with one doorbell (one guest exit) */
@@ -64,8 +67,10 @@ struct p2p_connection {
                               ([1]), and LL's ([2], [3]) */
 #define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
 enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 }; /* bits: a tree's channel crosses both ways */
-/* The paths: the ring's, the tree's, then Send/Recv's with each rank of the other domains (path NET_P2P + rank). */
-enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_P2P = 2, NET_PATHS = NET_P2P + MAX_RANKS };
+#define NET_TREE_LINKS 6    /* a domain's neighbours in a double binary tree: a parent and two children in each */
+/* The paths: the ring's, the tree's links, then Send/Recv's with each rank of the other domains (path p2p_first +
+ * rank, right after the tree's links, so that a proxy round's one read of the flags spans no unused path). */
+enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_PATHS = NET_TREE + NET_TREE_LINKS + MAX_RANKS };
 struct net_plan {          /* the bytes of the send steps launched and not yet forwarded, in order, each with its
                               protocol (NET_PLAN_LL) */
     uint32_t *bytes;
@@ -77,7 +82,7 @@ struct ibv_mr;
 struct ibv_send_wr;
 struct ibv_sge;
 struct net_link {          /* a QP to another domain's GPU: the ring's to the next domain (out) or from the
-                              previous (in), or the tree's to the other domain's head */
+                              previous (in), or the tree's to a neighbouring domain's head */
     int peer;              /* its rank */
     struct ibv_qp *qp;
     uint64_t peer_area;    /* the peer's connection areas (data and tails go there, or heads) */
@@ -102,15 +107,17 @@ struct net_path {          /* the ring's crossings, the tree's, or Send/Recv's w
 };
 struct hiccl_net {
     int used;              /* 1 when the communicator spans domains */
-    int tree;              /* 1 when it spans two: the tree's link is there */
-    struct net_link out, in, tree_link;
+    uint32_t tree_links_used; /* the tree's links: one per neighbouring domain in either of the two trees */
+    uint32_t tree_roles;   /* which link is tree t's parent and children: the tree kernel's `tree_links` */
+    uint32_t p2p_first;    /* the path of Send/Recv with rank 0 (NET_TREE + tree_links_used) */
+    struct net_link out, in, tree_link[NET_TREE_LINKS];
     struct net_link *p2p_links;   /* one per rank (those of the other domains used) */
     struct ibv_mr **p2p_mrs;      /* per rank: its Send/Recv area here (2 r) and its stand-in (2 r + 1) */
     uint32_t paths_used;          /* paths below this one may have channels */
     struct ibv_cq *cq;     /* the QPs' */
     struct ibv_mr *area_mr, *tree_area_mr, *staging_mr, *values_mr;
-    uint64_t tree_area;    /* the tree's receiving areas: the other domain's head writes there */
-    uint64_t staging;      /* the ring's stand-in areas, then every path's flags, then the tree's stand-in areas */
+    uint64_t tree_area;    /* the tree's receiving areas, per link: its neighbouring domain's head writes there */
+    uint64_t staging;      /* the ring's stand-in areas, then every path's flags, then the tree links' stand-ins */
     uint64_t *flags;       /* the flags' host copy, read in one copy per round */
     uint32_t stream, outstanding;
     uint64_t *values;      /* paths_used * HICCL_CHANNELS * HICCL_PROTO_COUNT * NET_VALUES */
@@ -191,14 +198,19 @@ hicclResult_t hiccl_net_send_id(int rank, const uint8_t id[8], uint32_t nranks);
 hicclResult_t hiccl_net_connect(hicclComm_t comm);
 void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t size, int root, int protocol);
 /* A tree AllReduce's steps over the network (chunks of `chunk_bytes`), and the kernel's parameters for it: where its
- * head receives, its stand-in, its flags, and the channels whose root is this domain's head. */
+ * head receives (link k's areas `link_stride` bytes after link k - 1's), its stand-ins, its flags, and which link is
+ * each tree's parent and children (the tree kernel's `tree_links`, guest/kernels/hiccl.cu). */
 void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int protocol, uint64_t chunk_bytes);
 void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
-                         uint32_t *root_channels);
+                         uint64_t *link_stride, uint32_t *tree_links);
+/* NCCL's double binary tree of `nodes` nodes (graph/trees.cc): node `node`'s parent and children in tree `tree` (0
+ * or 1), -1 where there is none; and the depth of either tree (the hops from its root to its farthest leaf). */
+void hiccl_dtree(int nodes, int node, int tree, int *parent, int children[2]);
+int hiccl_tree_depth(int nodes);
 /* Channel c's neighbours of this rank, -1 where there is none: on the ring (`ring`), the ranks before and after it;
- * on the tree, its chain parent and child, and in `across` the other domain's head where this rank is a head of a
- * tree across two domains. Across domains, in the channel's own order (hiccl_net.c); else the ranks in order. */
-void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across);
+ * on the tree, its chain parent and child. Across domains, in the channel's own order (hiccl_net.c); else the ranks
+ * in order. The tree's links across domains are in comm->net (their peers, and the channels each serves). */
+void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after);
 /* Send/Recv with a rank of another domain: the proxy's 64 bytes per channel
  * for its counts (the kernel's P2pOp.net_flags), and the steps of a send (their bytes) or a receive (their number)
  * of `bytes` on each channel, queued before the launch. */

@@ -254,7 +254,8 @@ static int progress(void *argument)
     }
     flush(comm, &n->out);
     flush(comm, &n->in);
-    flush(comm, &n->tree_link);
+    for (uint32_t k = 0; k < n->tree_links_used; k++)
+        flush(comm, &n->tree_link[k]);
     for (int r = 0; n->p2p_links != NULL && r < comm->nranks; r++)
         if (n->p2p_links[r].qp != NULL)
             flush(comm, &n->p2p_links[r]);
@@ -405,38 +406,179 @@ static hicclResult_t connect_link(hicclComm_t comm, struct net_link *link, const
     return hicclSuccess;
 }
 
-/* The tree's link across two domains: each channel's chain starts at place c mod d in both, and the two heads
- * write into each other's tree areas over one QP (guest/kernels/hiccl.cu, TREE). */
+/* ---- the double binary tree ---- */
+
+/* NCCL's binary tree rooted at node 0 (graph/trees.cc draws it): a node's lowest set bit b names its parent (b
+ * cleared and 2b set, or only b cleared where that is past the last node) and its children (b/2 below and above
+ * it, the one above brought within the nodes by halving); the root's one child is the highest power of two below
+ * the node count. */
+static void btree(int nodes, int node, int *parent, int children[2])
+{
+    int bit = 1;
+    while (bit < nodes && !(bit & node))
+        bit <<= 1;
+    children[0] = children[1] = -1;
+    if (node == 0) {
+        *parent = -1;
+        children[1] = nodes > 1 ? bit >> 1 : -1;
+        return;
+    }
+    *parent = (node ^ bit) | (bit << 1);
+    if (*parent >= nodes)
+        *parent = node ^ bit;
+    int low = bit >> 1;
+    if (low != 0)
+        children[0] = node - low;
+    while (low != 0 && node + low >= nodes)
+        low >>= 1;
+    if (low != 0)
+        children[1] = node + low;
+}
+
+/* The second tree is the first mirrored (an even node count) or shifted by one node (odd), so that a node inside
+ * one is a leaf of the other, and the two roots differ. */
+void hiccl_dtree(int nodes, int node, int tree, int *parent, int children[2])
+{
+    int odd = nodes % 2;
+    if (tree == 0) {
+        btree(nodes, node, parent, children);
+        return;
+    }
+    btree(nodes, odd ? (node + nodes - 1) % nodes : nodes - 1 - node, parent, children);
+    int *back[3] = {parent, &children[0], &children[1]};
+    for (int i = 0; i < 3; i++)
+        if (*back[i] >= 0)
+            *back[i] = odd ? (*back[i] + 1) % nodes : nodes - 1 - *back[i];
+}
+
+int hiccl_tree_depth(int nodes)
+{
+    int depth = 0;
+    for (int node = 0; node < nodes; node++) {
+        int hops = 0, parent, children[2];
+        for (int at = node; at != 0; at = parent, hops++)
+            btree(nodes, at, &parent, children);
+        depth = hops > depth ? hops : depth;
+    }
+    return depth;
+}
+
+/* Channel c's tree: the channels take the two trees in turn, d at a time, so that every place heads a channel of
+ * each (its chain starts at place c mod d). */
+static int channel_tree(uint32_t c, int d)
+{
+    return (int)(c / (uint32_t)d % 2);
+}
+
+/* This domain's neighbours in both trees, each given a link (its peer: the head at this rank's place there), and the
+ * kernel's `tree_links`: per tree, the links of its parent and two children (7 where there is none). */
+static void plan_tree_links(hicclComm_t comm)
+{
+    struct hiccl_net *n = &comm->net;
+    int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
+    n->tree_links_used = 0;
+    n->tree_roles = 0;
+    for (int t = 0; t < 2; t++) {
+        int neighbour[3];
+        hiccl_dtree(domains, domain, t, &neighbour[0], &neighbour[1]);
+        uint32_t fields = 0777;
+        for (int role = 0; role < 3; role++) {
+            if (neighbour[role] < 0)
+                continue;
+            int peer = neighbour[role] * d + place;
+            uint32_t k = 0;
+            while (k < n->tree_links_used && n->tree_link[k].peer != peer)
+                k++;
+            if (k == n->tree_links_used)
+                n->tree_link[n->tree_links_used++].peer = peer;
+            fields = (fields & ~(7u << (3 * role))) | k << (3 * role);
+        }
+        n->tree_roles |= fields << (9 * t);
+    }
+    n->p2p_first = NET_TREE + n->tree_links_used;
+}
+
+/* The flags of every path, after the ring's stand-in areas: up to Send/Recv's with the last rank there can be. */
+static uint64_t flags_bytes(const struct hiccl_net *n)
+{
+    return (n->p2p_first + (uint64_t)MAX_RANKS) * HICCL_CHANNELS * NET_FLAG_BYTES;
+}
+
+/* Whether link k carries channel c: this rank heads c's chain, and k's domain neighbours it in c's tree. */
+static bool tree_link_serves(const struct hicclComm *comm, uint32_t k, uint32_t c)
+{
+    int d = comm->domain_gpus;
+    uint32_t fields = comm->net.tree_roles >> (9 * channel_tree(c, d));
+    return (uint32_t)(comm->rank % d) == c % (uint32_t)d &&
+           ((fields & 7) == k || (fields >> 3 & 7) == k || (fields >> 6 & 7) == k);
+}
+
+/* Whether some domain has a tree neighbour `distance` domains on (then every rank takes part in that relay). */
+static bool tree_distance_used(int domains, int distance)
+{
+    for (int domain = 0; domain < domains; domain++)
+        for (int t = 0; t < 2; t++) {
+            int neighbour[3];
+            hiccl_dtree(domains, domain, t, &neighbour[0], &neighbour[1]);
+            for (int role = 0; role < 3; role++)
+                if (neighbour[role] >= 0 && (neighbour[role] - domain + domains) % domains == distance)
+                    return true;
+        }
+    return false;
+}
+
+/* The tree's links (plan_tree_links): each a QP and this GPU's areas where the peer writes, the QPs' details relayed
+ * once per domain distance that some domain's tree neighbour is at; the chain heads write into each other's areas
+ * (guest/kernels/hiccl.cu, TREE). */
 static hicclResult_t connect_tree(hicclComm_t comm)
 {
     struct hiccl_net *n = &comm->net;
-    int d = comm->domain_gpus, place = comm->rank % d;
-    n->tree_link.peer = (comm->rank + d) % comm->nranks;
+    int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
+    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES;
     /* zeroed, as every allocation: flags included (allocate_areas in hiccl.c) */
-    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->tree_area, HICCL_CHANNELS * AREA_BYTES),
+    hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->tree_area, n->tree_links_used * bytes),
                                           "allocate the tree's network areas");
     if (result != hicclSuccess)
         return result;
-    n->tree_area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->tree_area, HICCL_CHANNELS * AREA_BYTES,
+    n->tree_area_mr = ibv_reg_mr(pd, (void *)(uintptr_t)n->tree_area, n->tree_links_used * bytes,
                                  IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
     if (n->tree_area_mr == NULL)
         return hiccl_fail(comm, hicclSystemError, "registering the tree's areas with the NIC: error %d", errno);
-    struct vdc_dest mine, to, from;
-    result = make_qp(comm, &n->tree_link.qp, &mine, n->tree_area_mr, n->tree_area, HICCL_CHANNELS);
-    if (result == hicclSuccess)
-        result = relay_dests(comm, &mine, &mine, &to, &from, 0, 1, MSG_TREE_OUT);
-    if (result == hicclSuccess)
-        result = connect_link(comm, &n->tree_link, &mine, &to);
+    struct vdc_dest mine[NET_TREE_LINKS];
+    for (uint32_t k = 0; k < n->tree_links_used && result == hicclSuccess; k++)
+        result = make_qp(comm, &n->tree_link[k].qp, &mine[k], n->tree_area_mr, n->tree_area + k * bytes,
+                         HICCL_CHANNELS);
+    for (int distance = 1; distance < domains && result == hicclSuccess; distance++) {
+        if (!tree_distance_used(domains, distance))
+            continue;
+        /* the link to the head `distance` domains on (its details go there) and the one back (its go back) */
+        int ahead = (domain + distance) % domains * d + place;
+        int behind = (domain + domains - distance) % domains * d + place;
+        struct vdc_dest none = {0}, to, from;
+        const struct vdc_dest *out = &none, *in = &none;
+        uint32_t link_ahead = NET_TREE_LINKS;
+        for (uint32_t k = 0; k < n->tree_links_used; k++) {
+            if (n->tree_link[k].peer == ahead)
+                out = &mine[link_ahead = k];
+            if (n->tree_link[k].peer == behind)
+                in = &mine[k];
+        }
+        result = relay_dests(comm, out, in, &to, &from, 0, distance,
+                             MSG_TREE_OUT + RELAY_KINDS * (uint32_t)(distance - 1));
+        if (result == hicclSuccess && link_ahead < NET_TREE_LINKS)
+            result = connect_link(comm, &n->tree_link[link_ahead], &mine[link_ahead], &to);
+    }
     if (result != hicclSuccess)
         return result;
-    struct net_path *tree = &n->path[NET_TREE];
-    tree->out = tree->in = &n->tree_link;
-    tree->stand_in = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
-    tree->lkey = n->staging_mr->lkey;
-    for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
-        tree->channel[c].role = (uint32_t)place == c % (uint32_t)d ? NET_OUT | NET_IN : NET_NONE;
-    n->tree = 1;
-    n->paths_used = NET_TREE + 1;
+    for (uint32_t k = 0; k < n->tree_links_used; k++) {
+        struct net_path *way = &n->path[NET_TREE + k];
+        way->out = way->in = &n->tree_link[k];
+        way->stand_in = n->staging + bytes + flags_bytes(n) + k * bytes;
+        way->lkey = n->staging_mr->lkey;
+        for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
+            way->channel[c].role = tree_link_serves(comm, k, c) ? NET_OUT | NET_IN : NET_NONE;
+    }
+    n->paths_used = NET_TREE + n->tree_links_used;
     return hicclSuccess;
 }
 
@@ -479,7 +621,7 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
         if (n->p2p_mrs[2 * r] == NULL || n->p2p_mrs[2 * r + 1] == NULL)
             return hiccl_fail(comm, hicclSystemError, "registering Send/Recv buffers with the NIC: error %d", errno);
         result = make_qp(comm, &link->qp, &mine[r], n->p2p_mrs[2 * r], c->mine, HICCL_P2P_CHANNELS);
-        struct net_path *way = &n->path[NET_P2P + r];
+        struct net_path *way = &n->path[n->p2p_first + r];
         way->out = way->in = link;
         way->stand_in = c->remote;
         way->lkey = n->p2p_mrs[2 * r + 1]->lkey;
@@ -496,14 +638,14 @@ static hicclResult_t connect_p2p(hicclComm_t comm)
             if (result == hicclSuccess)
                 result = connect_link(comm, &n->p2p_links[ahead], &mine[ahead], &to);
         }
-    n->paths_used = NET_P2P + (uint32_t)comm->nranks;
+    n->paths_used = n->p2p_first + (uint32_t)comm->nranks;
     return result;
 }
 
 uint64_t hiccl_net_p2p_flags(hicclComm_t comm, int peer)
 {
     return comm->net.staging + HICCL_CHANNELS * AREA_BYTES +
-           (uint64_t)(NET_P2P + peer) * HICCL_CHANNELS * NET_FLAG_BYTES;
+           (uint64_t)(comm->net.p2p_first + (uint32_t)peer) * HICCL_CHANNELS * NET_FLAG_BYTES;
 }
 
 hicclResult_t hiccl_net_connect(hicclComm_t comm)
@@ -529,9 +671,10 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
                             "domains; set guests.nic: true", n->out.peer, n->in.peer);
     if (pd == NULL && result == hicclSuccess && (pd = ibv_alloc_pd(context)) == NULL)
         result = hiccl_fail(comm, hicclSystemError, "ibv_alloc_pd: error %d", errno);
-    /* The ring's stand-in areas, every path's flags, the tree's stand-in areas (zeroed, flags included). */
-    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES, flags_bytes = NET_PATHS * HICCL_CHANNELS * NET_FLAG_BYTES;
-    uint64_t staging_bytes = bytes + flags_bytes + (domains == 2 ? bytes : 0);
+    /* The ring's stand-in areas, every path's flags, the tree links' stand-in areas (zeroed, flags included). */
+    plan_tree_links(comm);
+    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES, flag_bytes = flags_bytes(n);
+    uint64_t staging_bytes = bytes + flag_bytes + n->tree_links_used * bytes;
     if (result == hicclSuccess)
         result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->staging, staging_bytes),
                                 "allocate the network stand-in areas");
@@ -543,12 +686,14 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     ring->out = &n->out;
     ring->in = &n->in;
     ring->stand_in = n->staging;
-    uint64_t values_bytes = (NET_P2P + (uint64_t)comm->nranks) * HICCL_CHANNELS *
+    uint64_t values_bytes = (n->p2p_first + (uint64_t)comm->nranks) * HICCL_CHANNELS *
                             HICCL_PROTO_COUNT * NET_VALUES * sizeof *n->values;
     n->values = vdc_alloc(values_bytes, 64);
-    n->flags = vdc_alloc(flags_bytes, 64);
-    struct net_link *links[3] = {&n->out, &n->in, &n->tree_link};
-    for (int i = 0; i < 3; i++) {
+    n->flags = vdc_alloc(flag_bytes, 64);
+    struct net_link *links[2 + NET_TREE_LINKS] = {&n->out, &n->in};
+    for (uint32_t k = 0; k < n->tree_links_used; k++)
+        links[2 + k] = &n->tree_link[k];
+    for (uint32_t i = 0; i < 2 + n->tree_links_used; i++) {
         links[i]->batch = vdc_alloc(NET_BATCH * sizeof *links[i]->batch, 64);
         links[i]->batch_sge = vdc_alloc(NET_BATCH * sizeof *links[i]->batch_sge, 64);
         if (links[i]->batch == NULL || links[i]->batch_sge == NULL || n->flags == NULL)
@@ -573,7 +718,7 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
         result = connect_link(comm, &n->out, &out_mine, &to);
     if (result == hicclSuccess)
         result = connect_link(comm, &n->in, &in_mine, &from);
-    if (result == hicclSuccess && domains == 2)
+    if (result == hicclSuccess)
         result = connect_tree(comm);
     if (result == hicclSuccess)
         result = connect_p2p(comm);
@@ -583,10 +728,9 @@ hicclResult_t hiccl_net_connect(hicclComm_t comm)
     return hicclSuccess;
 }
 
-void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after, int *across)
+void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, int *after)
 {
     int rank = comm->rank, n = comm->nranks, d = comm->domain_gpus;
-    *across = -1;
     if (d == 0) {
         *before = ring ? (rank + n - 1) % n : rank - 1;
         *after = ring ? (rank + 1) % n : rank + 1 < n ? rank + 1 : -1;
@@ -602,8 +746,6 @@ void hiccl_net_neighbours(hicclComm_t comm, int ring, uint32_t c, int *before, i
     int k = (place - rotation + d) % d; /* the chain starts at place `rotation` */
     *before = k > 0 ? first + (place + d - 1) % d : -1;
     *after = k < d - 1 ? first + (place + 1) % d : -1;
-    if (k == 0 && comm->net.tree)
-        *across = (rank + d) % n;
 }
 
 /* ---- what a launch will send ---- */
@@ -690,24 +832,25 @@ void hiccl_net_plan(hicclComm_t comm, int collective, uint64_t count, uint32_t s
     }
 }
 
-/* A tree AllReduce's steps across the two domains: each channel's head sends one step per chunk to the other head
- * (up to its parent, or down from the root to its child) and receives one per chunk. */
+/* A tree AllReduce's steps across domains: on each of its links, a channel's head sends one step per chunk (up to
+ * its parent, or down to a child) and receives one per chunk (down from its parent, or up from a child). */
 void hiccl_net_plan_tree(hicclComm_t comm, uint64_t count, uint32_t size, int protocol, uint64_t chunk_bytes)
 {
     struct hiccl_net *n = &comm->net;
     uint64_t chunk_elems = chunk_bytes / size;
-    for (uint32_t c = 0; c < HICCL_CHANNELS && n->tree; c++) {
-        struct net_channel *ch = &n->path[NET_TREE].channel[c];
-        uint64_t first, length;
-        hiccl_part(count, 16 / size, c, HICCL_CHANNELS, &first, &length);
-        for (uint64_t base = 0; ch->role != NET_NONE && base < length; base += chunk_elems)
-            plan_step(ch, protocol, length - base < chunk_elems ? length - base : chunk_elems, size);
-    }
+    for (uint32_t k = 0; k < n->tree_links_used; k++)
+        for (uint32_t c = 0; c < HICCL_CHANNELS; c++) {
+            struct net_channel *ch = &n->path[NET_TREE + k].channel[c];
+            uint64_t first, length;
+            hiccl_part(count, 16 / size, c, HICCL_CHANNELS, &first, &length);
+            for (uint64_t base = 0; ch->role != NET_NONE && base < length; base += chunk_elems)
+                plan_step(ch, protocol, length - base < chunk_elems ? length - base : chunk_elems, size);
+        }
 }
 
 void hiccl_net_plan_p2p(hicclComm_t comm, int peer, int send, uint64_t bytes)
 {
-    struct net_path *way = &comm->net.path[NET_P2P + peer];
+    struct net_path *way = &comm->net.path[comm->net.p2p_first + (uint32_t)peer];
     /* each channel's part as the kernel takes it, a slot per step */
     for (uint32_t ch = 0; ch < HICCL_P2P_CHANNELS; ch++) {
         uint64_t first, part;
@@ -722,19 +865,14 @@ void hiccl_net_plan_p2p(hicclComm_t comm, int peer, int send, uint64_t bytes)
 }
 
 void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, uint64_t *net_flags,
-                         uint32_t *root_channels)
+                         uint64_t *link_stride, uint32_t *tree_links)
 {
     struct hiccl_net *n = &comm->net;
-    int d = comm->domain_gpus;
     *net_in = n->tree_area;
     *net_out = n->path[NET_TREE].stand_in;
-    *net_flags = n->staging + HICCL_CHANNELS * AREA_BYTES + HICCL_CHANNELS * NET_FLAG_BYTES;
-    /* NCCL's double binary tree of two nodes: channels take the two trees in turn, d channels at a time (so each
-     * place heads one channel of each); tree t's root is domain t's head. */
-    *root_channels = 0;
-    for (uint32_t c = 0; c < HICCL_CHANNELS && d > 0; c++)
-        if ((int)(c / (uint32_t)d % 2) == comm->rank / d)
-            *root_channels |= 1u << c;
+    *net_flags = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_TREE * HICCL_CHANNELS * NET_FLAG_BYTES;
+    *link_stride = HICCL_CHANNELS * AREA_BYTES;
+    *tree_links = n->tree_roles;
 }
 
 /* Every rank of a communicator across domains: each domain's ranks arrive at its first (mailboxes); a token goes
@@ -802,8 +940,9 @@ void hiccl_net_close(hicclComm_t comm)
         ibv_destroy_qp(n->out.qp);
     if (n->in.qp != NULL)
         ibv_destroy_qp(n->in.qp);
-    if (n->tree_link.qp != NULL)
-        ibv_destroy_qp(n->tree_link.qp);
+    for (uint32_t k = 0; k < n->tree_links_used; k++)
+        if (n->tree_link[k].qp != NULL)
+            ibv_destroy_qp(n->tree_link[k].qp);
     if (n->tree_area_mr != NULL)
         ibv_dereg_mr(n->tree_area_mr);
     if (n->tree_area != 0)

@@ -29,16 +29,25 @@ static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{1
  * 124.0 us; LL's rate is its steps' latency spread over the bytes (its ring is latency-bound there,
  * docs/validation.md), and the choice is LL up to about 1 MB, as measured. Simple's ring is bound by its HiLink steps inside the racks, as
  * in one rack (its network rate is above the link's, so the link's applies): 4, 8 and 16 MiB in 130.5, 139.4 and
- * 180.3 us (`-n 1 -w 0`, NCCL_ALGO=Ring), fitted with 8 B by a crossing step of 16.7 us (within 12% at each size). */
+ * 180.3 us (`-n 1 -w 0`, NCCL_ALGO=Ring), fitted with 8 B by a crossing step of 16.7 us (within 12% at each size).
+ * Its network rate is the NICs': each GPU's NIC carries the crossings of the 16/d channels that leave its domain
+ * at its place, 1/d of a rank's bytes, at 400 Gbit/s, so d times a NIC's rate per link (the 400 000 bytes per us
+ * of two racks of 8; on four domains of 4, 200 000: 16 MiB predicted 324 us, measured 340.4 and 333.8). */
 /* A tree across two domains (NCCL's double binary tree of two nodes) crosses twice per chunk, once up to the root's
  * head and once down from it: fitted to 8 B on the same two racks (LL 43.5 us, Simple 70.7 us; its chains' hops at
  * the chain's own step latencies above), and its rate to 2 MiB with LL (124.4 us: each LL step of 16 KiB crosses in a
  * proxy round of its own, so LL's tree is the slower from about 900 KB) and to 2, 8 and 16 MiB with Simple (89.1,
  * 153.7 and 225.5 us, the last two the mean of out of and in place): with the ring's, the tree runs up to about 7.8
- * MB and the ring above, as measured (4 MiB: tree 92.5 us, ring 130.5; 8 MiB: tree 153.7, ring 139.4). */
+ * MB and the ring above, as measured (4 MiB: tree 92.5 us, ring 130.5; 8 MiB: tree 153.7, ring 139.4). Across
+ * more domains a tree crosses its depth's times each way (hiccl_tree_depth: 2 on three or four domains, 3 on five
+ * to eight), at the same cost per crossing (8 B on 4 domains of 4: 64.5 us, predicted 62.9; on 8 domains of 2: 87.7
+ * us, predicted 85.6), and an inner head sends each chunk to its parent and two children, so Simple's rate is
+ * lower: fitted to 16 MiB on 4 domains of 4 (`-n 1 -w 0`: 305.6 and 281.9 us; 4 MiB 126.4 and 124.5), 78 800 bytes
+ * per us. There the tree is the faster up to about 26 MB (16 MiB: ring 340.4 us, tree 305.6). */
 static const double net_step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{10.5, 16.7}, {12.9, 14.7}};
-static const double net_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{31100.0, 400000.0},
-                                                                            {25900.0, 105000.0}};
+static const double net_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{31100.0, 0.0}, {25900.0, 105000.0}};
+static const double nic_bytes_per_us = 50000.0;          /* 400 Gbit/s */
+static const double tree_many_domains_bytes_per_us = 78800.0; /* Simple, more than two domains */
 
 double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int domains, uint64_t bytes)
 {
@@ -55,9 +64,15 @@ double hiccl_predict_us(int kind, int algorithm, int protocol, int nranks, int d
     double latency = base_us[protocol] + steps * step_us[algorithm][protocol];
     double bandwidth = link_bytes_per_us[algorithm][protocol];
     if (domains > 1) {
-        /* a tree crosses twice; a channel's ring `domains` times in each n of its steps */
-        latency += (algorithm == HICCL_ALGO_TREE ? 2 : steps * domains / n) * net_step_us[algorithm][protocol];
+        /* a tree crosses between domains its depth's times up and again down (once each way on two domains); a
+         * channel's ring `domains` times in each n of its steps */
+        double crossings = algorithm == HICCL_ALGO_TREE ? 2.0 * hiccl_tree_depth(domains) : steps * domains / n;
+        latency += crossings * net_step_us[algorithm][protocol];
         double net = net_bytes_per_us[algorithm][protocol];
+        if (algorithm == HICCL_ALGO_RING && protocol == HICCL_PROTO_SIMPLE)
+            net = nic_bytes_per_us * (n / domains);
+        else if (algorithm == HICCL_ALGO_TREE && protocol == HICCL_PROTO_SIMPLE && domains > 2)
+            net = tree_many_domains_bytes_per_us;
         bandwidth = net < bandwidth ? net : bandwidth;
     }
     return latency + (double)bytes * share / bandwidth;

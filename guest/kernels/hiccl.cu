@@ -467,48 +467,47 @@ __device__ Conn connection(char *mine, char *next, char *prev, unsigned long lon
     return c;
 }
 
-// AllReduce on a tree: inside a HiLink domain a chain (NCCL's tree inside a node), and across two domains the chains'
-// heads joined over the network (NCCL's double binary tree of two nodes: the channel's root domain's head is the
-// root, the other domain's head its child). The channel's part goes in chunks of at most a slot (`chunk_bytes`,
-// smaller for small parts so that the pipeline fills, as NCCL sizes a tree's chunks), each reduced on its way up (a
-// rank without children sends its own; the others receive from each child, reduce with their own and send up) and
-// broadcast on its way down (the root stores the final value and sends it to each child; the others store and pass
-// it on). As NCCL's runTreeSplit, a channel's two directions run side by side: `down` 0 is the block that reduces up
-// (and, on the root, turns the chunk down), 1 the block that broadcasts down. Connections: `up` (receives from the
-// chain's child, sends to its parent), `down` (receives from the chain's parent, sends to its child), `net` (the
-// head's link to the other domain's head, both ways). `position` is the rank's place in its chain of `length`.
+// AllReduce on a tree: inside a HiLink domain a chain (NCCL's tree inside a node), and across domains the chains'
+// heads joined over the network in NCCL's double binary tree of the domains (guest/hiccl/hiccl_net.c: each channel
+// takes one of the two trees; a head has a parent and up to two children there, the root one child). The channel's
+// part goes in chunks of at most a slot (`chunk_bytes`, smaller for small parts so that the pipeline fills, as NCCL
+// sizes a tree's chunks), each reduced on its way up (a rank without children sends its own; the others receive from
+// each child, reduce with their own and send up) and broadcast on its way down (the root stores the final value and
+// sends it to each child; the others store and pass it on). As NCCL's runTreeSplit, a channel's two directions run
+// side by side: `down` 0 is the block that reduces up (and, on the root, turns the chunk down), 1 the block that
+// broadcasts down. Connections (TREE_UP to TREE_NET_CHILD + 1): `up` (receives from the chain's child, sends to its
+// parent), `down` (receives from the chain's parent, sends to its child), and the head's links to its parent domain
+// and its child domains, each both ways.
+enum { TREE_UP = 0, TREE_DOWN = 1, TREE_NET_PARENT = 2, TREE_NET_CHILD = 3, TREE_CONNS = 5 };
 struct TreeNode {
-    bool chain_parent, chain_child, net_parent, net_child, root;
+    bool chain_parent, chain_child, net_parent, root;
+    int net_children; // the head's child domains (their links TREE_NET_CHILD on)
 };
 
 template <typename T>
 __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op, int nranks,
-                     int down, const TreeNode &node, const Conn &up, const Conn &dn, const Conn &net,
-                     unsigned long long chunk_bytes)
+                     int down, const TreeNode &node, const Conn *const *conns, unsigned long long chunk_bytes)
 {
     if (down && node.root)
         return; /* the root's chunks go down from its reducing block */
-    // Counters per connection (0 up, 1 down, 2 net): slots sent and received, and which this block moves.
-    const Conn *conns[3] = {&up, &dn, &net};
-    __shared__ unsigned long long sent[3], received[3];
+    // Counters per connection: slots sent and received, and which this block moves.
+    __shared__ unsigned long long sent[TREE_CONNS], received[TREE_CONNS];
     unsigned sends_on = 0, receives_on = 0;
-    const Conn *in[2];
-    int in_id[2], nin = 0, out_id = -1, outs[2], nouts = 0;
+    int in_id[3], nin = 0, out_id = -1, outs[3], nouts = 0;
     if (!down) {
         if (node.chain_child)
-            in[nin] = &up, in_id[nin++] = 0;
-        if (node.net_child)
-            in[nin] = &net, in_id[nin++] = 2;
-        out_id = node.chain_parent ? 0 : node.net_parent ? 2 : -1;
+            in_id[nin++] = TREE_UP;
+        for (int k = 0; k < node.net_children; k++)
+            in_id[nin++] = TREE_NET_CHILD + k;
+        out_id = node.chain_parent ? TREE_UP : node.net_parent ? TREE_NET_PARENT : -1;
     } else {
-        in[nin] = node.chain_parent ? &dn : &net;
-        in_id[nin++] = node.chain_parent ? 1 : 2;
+        in_id[nin++] = node.chain_parent ? TREE_DOWN : TREE_NET_PARENT;
     }
     if (down || node.root) {
         if (node.chain_child)
-            outs[nouts++] = 1;
-        if (node.net_child)
-            outs[nouts++] = 2;
+            outs[nouts++] = TREE_DOWN;
+        for (int k = 0; k < node.net_children; k++)
+            outs[nouts++] = TREE_NET_CHILD + k;
     }
     for (int i = 0; i < nin; i++)
         receives_on |= 1u << in_id[i];
@@ -517,11 +516,12 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
     for (int i = 0; i < nouts; i++)
         sends_on |= 1u << outs[i];
     if (threadIdx.x == 0) {
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < TREE_CONNS; c++) {
+            if (!((sends_on | receives_on) >> c & 1))
+                continue;
             sent[c] = conns[c]->counters[0];
             received[c] = conns[c]->counters[1];
-            if ((sends_on | receives_on) >> c & 1)
-                *conns[c]->active = 1;
+            *conns[c]->active = 1;
         }
     }
     __syncthreads();
@@ -536,12 +536,12 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
         }
         /* every child but the last: reduced into the result buffer, which then stands for this rank's own */
         for (int i = 0; i + 1 < nin; i++) {
-            step(*in[i], *in[i], RECV_REDUCE_STORE, i == 0 ? own : (const T *)dst, dst, len, op, nranks,
-                 &sent[in_id[i]], &received[in_id[i]]);
+            step(*conns[in_id[i]], *conns[in_id[i]], RECV_REDUCE_STORE, i == 0 ? own : (const T *)dst, dst, len, op,
+                 nranks, &sent[in_id[i]], &received[in_id[i]]);
         }
         const T *src = nin > 1 ? (const T *)dst : own;
-        const Conn &from = *in[nin - 1];
         int from_id = in_id[nin - 1];
+        const Conn &from = *conns[from_id];
         if (down) {
             if (nouts == 0)
                 step(from, from, RECV, src, dst, len, op, nranks, &sent[from_id], &received[from_id]);
@@ -561,7 +561,7 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
                  &received[outs[o]]);
     }
     if (threadIdx.x == 0) {
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < TREE_CONNS; c++) {
             if (sends_on >> c & 1)
                 conns[c]->counters[0] = sent[c];
             if (receives_on >> c & 1)
@@ -608,41 +608,53 @@ __device__ void tree(const T *send, T *recv, unsigned long long first, unsigned 
 
 // One tree AllReduce kernel per type, two blocks per channel (reduce up, broadcast down). Going down, a rank sends
 // through its ring connection to the next rank (its child in the chain); going up, through the tree's own areas
-// (`tree_area`, where the child writes; the parent's, where it writes). Across two HiLink domains (`domain_gpus`
-// set) channel c's chain starts at place c mod d and goes round the places in order, and its head links to the
-// other domain's head through the network proxy (guest/hiccl/hiccl_net.c): receiving in its area at `net_in`,
-// sending to its stand-in at `net_out`, its tail and head in the channel's 64 bytes at `net_flags`;
-// `root_channels` has bit c set where this domain's head is channel c's root.
+// (`tree_area`, where the child writes; the parent's, where it writes). Across HiLink domains (`domain_gpus` set)
+// channel c's chain starts at place c mod d and goes round the places in order, and its head links to its parent
+// and child domains' heads through the network proxy (guest/hiccl/hiccl_net.c), one link each: link k receives in
+// its areas at `net_in` + k `net_link_stride`, sends to its stand-ins at `net_out` + k `net_link_stride`, and has
+// its tail and head in the channel's 64 bytes at `net_flags` + k times 64 bytes per channel. `tree_links` names the
+// links of tree t (the channel's: c / d mod 2) in bits 9t on: three 3-bit fields, the parent's and the two
+// children's, 7 where there is none (so the root's parent field is 7).
 #define TREE(name, T)                                                                                              \
     extern "C" __global__ void hiccl_tree_##name(                                                                \
         const T *send, T *recv, unsigned long long count, int op, int rank, int nranks, char *my_area,             \
         char *next_area, char *prev_area, char *tree_area, char *parent_tree_area, char *child_tree_area,          \
         unsigned long long area_stride, unsigned long long slot_bytes, unsigned long long flags_at, int ll,        \
         unsigned long long ll_at, unsigned long long ll_slot_bytes, unsigned long long chunk_bytes,               \
-        char *net_in, char *net_out, char *net_flags, int domain_gpus, unsigned root_channels)                    \
+        char *net_in, char *net_out, char *net_flags, unsigned long long net_link_stride, int domain_gpus,         \
+        unsigned tree_links)                                                                                       \
     {                                                                                                              \
         unsigned long long channel = blockIdx.x / 2, at = channel * area_stride, first, n;                        \
-        Conn dn = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at,        \
-                             ll_slot_bytes);                                                                       \
-        Conn up = connection(tree_area + at, parent_tree_area + at, child_tree_area + at, slot_bytes, flags_at,    \
-                             ll, ll_at, ll_slot_bytes);                                                            \
+        Conn conn[TREE_CONNS];                                                                                     \
+        conn[TREE_DOWN] = connection(my_area + at, next_area + at, prev_area + at, slot_bytes, flags_at, ll, ll_at, \
+                                     ll_slot_bytes);                                                               \
+        conn[TREE_UP] = connection(tree_area + at, parent_tree_area + at, child_tree_area + at, slot_bytes,        \
+                                   flags_at, ll, ll_at, ll_slot_bytes);                                            \
         int d = domain_gpus, length = d ? d : nranks;                                                              \
         int position = d ? (rank % d - (int)(channel % d) + d) % d : rank;                                        \
         bool head = position == 0, crosses = d && nranks > d;                                                      \
-        Conn net = dn;                                                                                             \
-        if (crosses && head) {                                                                                     \
-            char *flags = net_flags + channel * 64 + (ll ? 16 : 0);                                                \
-            net = connection(net_in + at, net_out + at, net_in + at, slot_bytes, flags_at, ll, ll_at,              \
-                             ll_slot_bytes);                                                                       \
-            net.to_proxy = 1;                                                                                      \
-            net.next_tail = (volatile unsigned long long *)flags;                                                  \
-            net.prev_head = (volatile unsigned long long *)(flags + 8);                                            \
+        unsigned links = crosses && head ? tree_links >> (9 * (channel / d % 2)) : 0777;                         \
+        const Conn *conns[TREE_CONNS];                                                                             \
+        TreeNode node = {position > 0, position < length - 1, (links & 7) != 7, false, 0};                        \
+        node.root = head && !node.net_parent;                                                                      \
+        for (int role = 0; role < 3; role++) {                                                                     \
+            unsigned k = links >> (3 * role) & 7;                                                                  \
+            int id = role == 0 ? TREE_NET_PARENT : TREE_NET_CHILD + node.net_children;                             \
+            if (k == 7)                                                                                            \
+                continue;                                                                                          \
+            char *in = net_in + k * net_link_stride + at, *out = net_out + k * net_link_stride + at;               \
+            char *flags = net_flags + (k * (gridDim.x / 2) + channel) * 64 + (ll ? 16 : 0);                        \
+            conn[id] = connection(in, out, in, slot_bytes, flags_at, ll, ll_at, ll_slot_bytes);                    \
+            conn[id].to_proxy = 1;                                                                                 \
+            conn[id].next_tail = (volatile unsigned long long *)flags;                                             \
+            conn[id].prev_head = (volatile unsigned long long *)(flags + 8);                                       \
+            if (role > 0)                                                                                          \
+                node.net_children++;                                                                               \
         }                                                                                                          \
-        bool root_domain = !crosses || (root_channels >> channel & 1);                                             \
-        TreeNode node = {position > 0, position < length - 1, crosses && head && !root_domain,                    \
-                         crosses && head && root_domain, head && root_domain};                                    \
+        for (int c = 0; c < TREE_CONNS; c++)                                                                       \
+            conns[c] = &conn[c];                                                                                   \
         channel_part(count, 16 / sizeof(T), channel, gridDim.x / 2, &first, &n);                                   \
-        tree<T>(send, recv, first, n, op, nranks, blockIdx.x % 2, node, up, dn, net, chunk_bytes);                 \
+        tree<T>(send, recv, first, n, op, nranks, blockIdx.x % 2, node, conns, chunk_bytes);                       \
     }
 
 RING(int8, signed char)
