@@ -243,9 +243,9 @@ guest_pins() {
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
     has pin-two-rack-tree "[   0.002634524] blade0:         4096          1024     float     sum      -1    45.32    0.09    0.17      0    44.66    0.09    0.17      0"
     has pin-two-rack-tree "[   0.003445155] blade0:      1048576        262144     float     sum      -1    85.29   12.29   23.05      0    79.61   13.17   24.70      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 dabb8ac518834b45 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-rs 0 3378367697d53b14 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002810085] blade0:        65536         16384     float     sum      -1    60.29    1.09    1.02      0    61.09    1.07    1.01      0"
+    has pin-two-rack-rs "[   0.002812180] blade0:        65536         16384     float     sum      -1    61.72    1.06    1.00      0    60.81    1.08    1.01      0"
     ONCE=1 pin_run pin-two-rack-bcast 0 45236a4278f03761 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
