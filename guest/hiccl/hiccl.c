@@ -547,7 +547,7 @@ static size_t describe_collective_stop(hicclComm_t comm, size_t used)
     for (uint32_t k = 0; k < n->tree_links_used && used < sizeof comm->error; k++) {
         for (uint32_t c = 0; c < HICCL_CHANNELS; c++)
             across[c] = n->path[NET_TREE + k].channel[c].role != NET_NONE ? n->tree_link[k].peer : -1;
-        used = describe_stop(comm, used, n->tree_area + k * HICCL_CHANNELS * AREA_BYTES, " (across)", across, across);
+        used = describe_stop(comm, used, n->tree_area + k * NET_LINK_BYTES, " (across)", across, across);
     }
     return used;
 }

@@ -29,15 +29,14 @@ enum hiccl_protocol { HICCL_PROTO_LL = 0, HICCL_PROTO_SIMPLE = 1, HICCL_PROTO_CO
 enum hiccl_algorithm { HICCL_ALGO_RING = 0, HICCL_ALGO_TREE = 1, HICCL_ALGO_COUNT = 2 };
 enum { RING_ALL_REDUCE = 0, RING_REDUCE_SCATTER = 1, RING_ALL_GATHER = 2, RING_BROADCAST = 3, RING_REDUCE = 4 };
 
+#define RELAY_KINDS 6 /* a relay of QP details between domains takes this many kinds from its first */
 enum message_kind {
     MSG_ID = 1, MSG_CONNECT = 2, MSG_OOB = 3, MSG_ARRIVE = 4, MSG_RELEASE = 5, MSG_P2P = 6, MSG_TREE_CONNECT = 7,
     MSG_SPLIT = 8, MSG_TOKEN = 9,
-    /* A relay of QP details between domains takes RELAY_KINDS (6) kinds from its first (hiccl_net.c,
-     * relay_dests). */
-    MSG_RAIL_OUT = 10 /* to 15: the ring's */, MSG_TREE_OUT = 16 /* on: the tree's, one per domain distance */,
-    MSG_P2P_RELAY = 16 + 6 * MAX_DOMAINS /* on: Send/Recv's, one per domain distance and place shift */
+    /* relays (hiccl_net.c, relay_dests) */
+    MSG_RAIL_OUT = 10 /* the ring's */, MSG_TREE_OUT = MSG_RAIL_OUT + RELAY_KINDS /* the tree's, one per distance */,
+    MSG_P2P_RELAY = MSG_TREE_OUT + RELAY_KINDS * MAX_DOMAINS /* Send/Recv's, one per distance and place shift */
 };
-#define RELAY_KINDS 6
 
 /* A mailbox message of HiCCL's (64 bytes). */
 struct message {
@@ -68,6 +67,7 @@ struct p2p_connection {
 #define NET_PLAN_LL 0x80000000u /* in a planned step's bytes: the step is LL's (its lines' bytes) */
 enum net_role { NET_NONE = 0, NET_OUT = 1, NET_IN = 2 }; /* bits: a tree's channel crosses both ways */
 #define NET_TREE_LINKS 6    /* a domain's neighbours in a double binary tree: a parent and two children in each */
+#define NET_LINK_BYTES (HICCL_CHANNELS * AREA_BYTES) /* a tree link's areas (one per channel), and its stand-ins */
 /* The paths: the ring's, the tree's links, then Send/Recv's with each rank of the other domains (path p2p_first +
  * rank, right after the tree's links, so that a proxy round's one read of the flags spans no unused path). */
 enum net_path_index { NET_RING = 0, NET_TREE = 1, NET_PATHS = NET_TREE + NET_TREE_LINKS + MAX_RANKS };

@@ -534,7 +534,7 @@ static hicclResult_t connect_tree(hicclComm_t comm)
 {
     struct hiccl_net *n = &comm->net;
     int d = comm->domain_gpus, place = comm->rank % d, domain = comm->rank / d, domains = comm->nranks / d;
-    uint64_t bytes = HICCL_CHANNELS * AREA_BYTES;
+    uint64_t bytes = NET_LINK_BYTES;
     /* zeroed, as every allocation: flags included (allocate_areas in hiccl.c) */
     hicclResult_t result = hiccl_gpu_call(comm, gpu_malloc(comm->gpu, &n->tree_area, n->tree_links_used * bytes),
                                           "allocate the tree's network areas");
@@ -871,7 +871,7 @@ void hiccl_net_tree_args(hicclComm_t comm, uint64_t *net_in, uint64_t *net_out, 
     *net_in = n->tree_area;
     *net_out = n->path[NET_TREE].stand_in;
     *net_flags = n->staging + HICCL_CHANNELS * AREA_BYTES + NET_TREE * HICCL_CHANNELS * NET_FLAG_BYTES;
-    *link_stride = HICCL_CHANNELS * AREA_BYTES;
+    *link_stride = NET_LINK_BYTES;
     *tree_links = n->tree_roles;
 }
 
