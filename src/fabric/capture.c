@@ -73,7 +73,7 @@ void fabric_capture_frame(struct fabric *f, const struct fabric_port *port, cons
         return;
     uint8_t frame[FABRIC_WIRE_MAX_PAYLOAD + 128];
     /* A NIC's packets carry their payload bytes; flow traffic has none and shows zeros. */
-    size_t len = fabric_wire_encode(p, p->rdma ? p->rdma->data : NULL, frame, sizeof frame);
+    size_t len = fabric_wire_encode(p, p->rdma ? fabric_rdma_payload(p->rdma) : NULL, frame, sizeof frame);
     /* A write error is kept and reported once at the end; the simulation itself is not affected. */
     if (len == 0 ||
         !vdc_pcap_writer_add(w, now, frame, (uint32_t)len, (uint32_t)len, &c->first_error))

@@ -149,8 +149,17 @@ struct fabric_rdma {
     uint32_t msn;               /* AETH message sequence number (24 bits) */
     uint64_t swap_add, compare; /* AtomicETH: swap (or add) data and compare data */
     uint64_t original;          /* AtomicAckETH: the value before the atomic operation */
-    uint8_t data[FABRIC_RDMA_MAX_PAYLOAD]; /* the packet's `payload` bytes */
+    /* Where the packet's `payload` bytes are: the sender's own memory, read when they are needed (delivered or
+     * captured), or NULL when they were copied into `data` as the packet was built. */
+    const uint8_t *payload_at;
+    uint8_t data[FABRIC_RDMA_MAX_PAYLOAD];
 };
+
+/* The packet's payload bytes, wherever they are kept. */
+static inline const uint8_t *fabric_rdma_payload(const struct fabric_rdma *r)
+{
+    return r->payload_at != NULL ? r->payload_at : r->data;
+}
 
 /* The flow index of packets that belong to a device endpoint (a NIC) rather than to a flow-file flow. */
 #define FABRIC_FLOW_ENDPOINT UINT32_MAX

@@ -190,6 +190,11 @@ static inline uint64_t hinic_mr_physical(const struct hinic_mr *mr, uint64_t add
 /* DMA: guest memory, or another device's memory of the blade (GPUDirect RDMA) through vdc_guest_peer_memory. */
 bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length, const char *what);
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what);
+/* A packet's payload of `length` bytes at `addr`: in guest RAM it is left there and read where the packet is
+ * delivered (r->payload_at), so it is copied once, straight into the receiver's memory; verbs forbid changing a
+ * buffer before its request completes, so reading it then sees what reading it now would. Another device's memory
+ * is copied into r->data at once. False (logged) when the range is not the blade's memory. */
+bool hinic_dma_payload(struct hinic *nic, uint64_t addr, struct fabric_rdma *r, uint32_t length, const char *what);
 /* Queues a completion; it reaches the CQ one PCIe crossing later and raises the NIC's cause. */
 void hinic_complete(struct hinic *nic, uint32_t cqn, const struct hinic_cqe *cqe);
 void hinic_completion_arrives(struct hinic *nic);

@@ -59,6 +59,17 @@ bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length
     return false;
 }
 
+bool hinic_dma_payload(struct hinic *nic, uint64_t addr, struct fabric_rdma *r, uint32_t length, const char *what)
+{
+    const uint8_t *at = vdc_guest_peer_memory(nic->guest, addr, length) == NULL
+                            ? vdc_guest_ptr(&nic->guest->memory, addr, length)
+                            : NULL;
+    if (at == NULL) /* GPU memory is copied as the packet is built; a range outside RAM fails and says so */
+        return hinic_dma_read(nic, addr, r->data, length, what);
+    r->payload_at = at;
+    return true;
+}
+
 bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t length, const char *what)
 {
     struct vdc_error err;

@@ -194,7 +194,7 @@ static struct fabric_packet *build(struct hinic *nic, struct hinic_qp *qp, struc
         uint8_t op = send_opcode(w, index, slot->psn_count);
         p = hinic_packet(nic, qp, FABRIC_PKT_DATA, op, psn, payload);
         if (payload > 0 &&
-            !hinic_dma_read(nic, hinic_mr_physical(mr, w->local_addr + done), p->rdma->data, payload, "send data")) {
+            !hinic_dma_payload(nic, hinic_mr_physical(mr, w->local_addr + done), p->rdma, payload, "send data")) {
             fabric_packet_release(nic->pool, p);
             hinic_qp_fail(nic, qp, HINIC_WC_LOC_PROT_ERR, HINIC_ERR_DMA);
             return NULL;
@@ -414,7 +414,7 @@ static void read_response(struct hinic *nic, struct hinic_qp *qp, const struct f
             hinic_qp_fail(nic, qp, HINIC_WC_REM_OP_ERR, HINIC_ERR_REMOTE);
             return;
         }
-        if (expect > 0 && !local_write(nic, qp, &slot->wqe, offset, p->rdma->data, expect, "read data"))
+        if (expect > 0 && !local_write(nic, qp, &slot->wqe, offset, fabric_rdma_payload(p->rdma), expect, "read data"))
             return;
         progress(nic, qp, psn + 1);
         return;

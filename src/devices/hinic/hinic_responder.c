@@ -169,7 +169,7 @@ static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fa
         const struct hinic_mr *mr =
             hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why, &err);
         if (mr == NULL ||
-            !hinic_dma_write(nic, hinic_mr_physical(mr, at), p->rdma->data, p->payload, "received data")) {
+            !hinic_dma_write(nic, hinic_mr_physical(mr, at), fabric_rdma_payload(p->rdma), p->payload, "received data")) {
             if (mr == NULL)
                 vdc_fail_prefix(&err, "receive WQE");
             else
@@ -209,7 +209,8 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
                         err.text);
         return false;
     }
-    if (p->payload > 0 && !hinic_dma_write(nic, qp->write_physical, p->rdma->data, p->payload, "written data")) {
+    if (p->payload > 0 && !hinic_dma_write(nic, qp->write_physical, fabric_rdma_payload(p->rdma), p->payload,
+                                                "written data")) {
         responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA,
                         "RDMA WRITE: its memory is outside guest memory");
         return false;
@@ -441,7 +442,7 @@ struct fabric_packet *hinic_responder_next(struct hinic *nic, struct fabric_port
     uint32_t payload = job->length < qp->mtu ? job->length : qp->mtu;
     struct fabric_packet *p = hinic_packet(nic, qp, FABRIC_PKT_DATA, response_opcode(job), job->psn, payload);
     p->aeth_syndrome = AETH_ACK;
-    if (payload > 0 && !hinic_dma_read(nic, job->physical, p->rdma->data, payload, "read response data"))
+    if (payload > 0 && !hinic_dma_payload(nic, job->physical, p->rdma, payload, "read response data"))
         memset(p->rdma->data, 0, payload); /* the MR was checked; only a vanished mapping gets here */
     nic->dma_free_at = (nic->dma_free_at > now ? nic->dma_free_at : now) +
                        hinic_dma_read_time(nic, job->physical, payload);
