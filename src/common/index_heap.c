@@ -1,53 +1,58 @@
-/* A binary min-heap of item indexes under the owner's comparison. */
+/* A binary min-heap of item indexes by (time, sequence). */
 #include "common/index_heap.h"
 
 #include <stdlib.h>
 
 #include "common/error.h"
 
-void vdc_index_heap_init(struct vdc_index_heap *h, bool (*before)(const void *ctx, uint32_t a, uint32_t b),
-                     const void *ctx)
+static inline bool entry_before(const struct vdc_index_heap_entry *a, const struct vdc_index_heap_entry *b)
 {
-    *h = (struct vdc_index_heap){.before = before, .ctx = ctx};
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+void vdc_index_heap_init(struct vdc_index_heap *h)
+{
+    *h = (struct vdc_index_heap){0};
 }
 
 void vdc_index_heap_free(struct vdc_index_heap *h)
 {
-    free(h->items);
-    h->items = NULL;
-    h->count = h->capacity = 0;
+    free(h->entries);
+    *h = (struct vdc_index_heap){0};
 }
 
-void vdc_index_heap_push(struct vdc_index_heap *h, uint32_t item)
+void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, uint32_t item)
 {
     if (h->count == h->capacity) {
         h->capacity = h->capacity ? 2 * h->capacity : 64;
-        h->items = vdc_xrealloc(h->items, h->capacity, sizeof *h->items);
+        h->entries = vdc_xrealloc(h->entries, h->capacity, sizeof *h->entries);
     }
+    struct vdc_index_heap_entry e = {.time = time, .seq = seq, .item = item};
     uint32_t i = h->count++;
-    while (i > 0 && h->before(h->ctx, item, h->items[(i - 1) / 2])) {
-        h->items[i] = h->items[(i - 1) / 2];
+    while (i > 0 && entry_before(&e, &h->entries[(i - 1) / 2])) {
+        h->entries[i] = h->entries[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    h->items[i] = item;
+    h->entries[i] = e;
 }
 
 uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
 {
-    uint32_t top = h->items[0], last = h->items[--h->count];
+    uint32_t top = h->entries[0].item;
+    struct vdc_index_heap_entry last = h->entries[--h->count];
     uint32_t i = 0;
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= h->count)
             break;
-        if (c + 1 < h->count && h->before(h->ctx, h->items[c + 1], h->items[c]))
+        if (c + 1 < h->count && entry_before(&h->entries[c + 1], &h->entries[c]))
             c++;
-        if (!h->before(h->ctx, h->items[c], last))
+        if (!entry_before(&h->entries[c], &last))
             break;
-        h->items[i] = h->items[c];
+        h->entries[i] = h->entries[c];
         i = c;
     }
     if (h->count > 0)
-        h->items[i] = last;
+        h->entries[i] = last;
     return top;
 }

@@ -3,26 +3,20 @@
 
 #include <stdbool.h>
 
-static bool entry_before(const void *ctx, uint32_t a, uint32_t b)
-{
-    const struct gpu_inbox *in = ctx;
-    const struct gpu_inbox_entry *x = vdc_slot_pool_at(&in->entries, a), *y = vdc_slot_pool_at(&in->entries, b);
-    return x->cycle < y->cycle || (x->cycle == y->cycle && x->seq < y->seq);
-}
-
 void gpu_inbox_init(struct gpu_inbox *in)
 {
     vdc_slot_pool_init(&in->entries, sizeof(struct gpu_inbox_entry));
-    vdc_index_heap_init(&in->order, entry_before, in);
+    vdc_index_heap_init(&in->order);
     in->next_seq = 0;
 }
 
 void gpu_inbox_push(struct gpu_inbox *in, uint64_t cycle, gpu_run_call fn, void *ctx, uint64_t arg)
 {
     uint32_t slot = vdc_slot_pool_take(&in->entries);
+    uint64_t seq = in->next_seq++;
     *(struct gpu_inbox_entry *)vdc_slot_pool_at(&in->entries, slot) =
-        (struct gpu_inbox_entry){.cycle = cycle, .seq = in->next_seq++, .fn = fn, .ctx = ctx, .arg = arg};
-    vdc_index_heap_push(&in->order, slot);
+        (struct gpu_inbox_entry){.cycle = cycle, .seq = seq, .fn = fn, .ctx = ctx, .arg = arg};
+    vdc_index_heap_push(&in->order, cycle, seq, slot);
 }
 
 static struct gpu_inbox_entry pop(struct gpu_inbox *in)

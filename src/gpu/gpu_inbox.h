@@ -32,10 +32,7 @@ void gpu_inbox_free(struct gpu_inbox *in);
 
 static inline uint64_t gpu_inbox_next_cycle(const struct gpu_inbox *in)
 {
-    if (vdc_index_heap_empty(&in->order))
-        return UINT64_MAX;
-    const struct gpu_inbox_entry *e = vdc_slot_pool_at(&in->entries, vdc_index_heap_top(&in->order));
-    return e->cycle;
+    return vdc_index_heap_top_time(&in->order);
 }
 
 #endif

@@ -15,16 +15,16 @@ static struct higpu_memory_op *op_at(const struct higpu *gpu, uint32_t op)
     return vdc_slot_pool_at(&gpu->memory_ops, op);
 }
 
-static bool op_before(const void *ctx, uint32_t a, uint32_t b)
+/* Queues op by its (time, seq). */
+static void queue_op(struct higpu *gpu, uint32_t op)
 {
-    const struct higpu *gpu = ctx;
-    const struct higpu_memory_op *x = op_at(gpu, a), *y = op_at(gpu, b);
-    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
+    const struct higpu_memory_op *m = op_at(gpu, op);
+    vdc_index_heap_push(&gpu->memory_timeline, m->time, m->seq, op);
 }
 
 void higpu_timeline_init(struct higpu *gpu)
 {
-    vdc_index_heap_init(&gpu->memory_timeline, op_before, gpu);
+    vdc_index_heap_init(&gpu->memory_timeline);
     vdc_slot_pool_init(&gpu->memory_ops, sizeof(struct higpu_memory_op));
 }
 
@@ -34,7 +34,7 @@ static void add(struct higpu *gpu, uint32_t op, vdc_time time, bool prompt)
 {
     op_at(gpu, op)->time = time;
     op_at(gpu, op)->seq = gpu->memory_op_seq++;
-    vdc_index_heap_push(&gpu->memory_timeline, op);
+    queue_op(gpu, op);
     if (prompt)
         vdc_schedule_at(gpu->engine, time, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_MEMORY_DUE, 0);
 }
@@ -91,9 +91,7 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
 
 static vdc_time first_time(const struct higpu *gpu)
 {
-    return vdc_index_heap_empty(&gpu->memory_timeline)
-               ? VDC_TIME_MAX
-               : op_at(gpu, vdc_index_heap_top(&gpu->memory_timeline))->time;
+    return vdc_index_heap_top_time(&gpu->memory_timeline);
 }
 
 static void apply_due(struct higpu *gpu, vdc_time t)
@@ -125,7 +123,7 @@ static void apply_in_run(void *ctx, uint64_t op, uint64_t cycle)
         apply(gpu, (uint32_t)op, higpu_kernel_time_of(gpu, cycle));
         return;
     }
-    vdc_index_heap_push(&gpu->memory_timeline, (uint32_t)op);
+    queue_op(gpu, (uint32_t)op);
     apply_due(gpu, higpu_now(gpu));
 }
 

@@ -14,16 +14,16 @@ static struct hilink_port_slot *slot_at(const struct hilink_port *port, uint32_t
     return vdc_slot_pool_at(&port->slots, slot);
 }
 
-static bool slot_before(const void *ctx, uint32_t a, uint32_t b)
-{
-    const struct hilink_port *port = ctx;
-    const struct hilink_port_slot *x = slot_at(port, a), *y = slot_at(port, b);
-    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
-}
-
 static vdc_time first_out_time(const struct hilink_port *port)
 {
-    return vdc_index_heap_empty(&port->out) ? VDC_TIME_MAX : slot_at(port, vdc_index_heap_top(&port->out))->time;
+    return vdc_index_heap_top_time(&port->out);
+}
+
+/* Queues a filled slot for the fabric, by its (time, seq). */
+static void queue_out(struct hilink_port *port, uint32_t slot)
+{
+    const struct hilink_port_slot *s = slot_at(port, slot);
+    vdc_index_heap_push(&port->out, s->time, s->seq, slot);
 }
 
 /* ---- outbound ---- */
@@ -62,7 +62,7 @@ static void port_event(struct vdc_entity *self, const struct vdc_event *ev)
     struct hilink_port *port = self->model;
     if (port == NULL || ev->kind != PORT_EV_READY)
         return;
-    vdc_index_heap_push(&port->out, (uint32_t)ev->arg);
+    queue_out(port, (uint32_t)ev->arg);
     hilink_kick(port->fabric, port->place);
 }
 
@@ -141,7 +141,7 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
     case HILINK_PORT_WRITE_LAST:
         /* The copy's last packet: everything before it has landed (the pair's order), so its landing is the copy's
          * end; the acknowledgement leaves then. */
-        vdc_index_heap_push(&port->out, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
+        queue_out(port, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
         hilink_kick(port->fabric, port->place);
         break;
     case HILINK_PORT_STORE:
@@ -188,7 +188,7 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     memset(port, 0, sizeof *port);
     port->place = place;
     port->owner = *owner;
-    vdc_index_heap_init(&port->out, slot_before, port);
+    vdc_index_heap_init(&port->out);
     vdc_slot_pool_init(&port->slots, sizeof(struct hilink_port_slot));
     port->entity = vdc_entity_create(sim, entity_id, name, port_event, port, err);
     if (port->entity == NULL)
