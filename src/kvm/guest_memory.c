@@ -59,6 +59,8 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
     void *dst = vdc_guest_ptr(gm, gpa, len);
     if (dst == NULL)
         return outside(gm, what, "write", gpa, len, err);
-    memcpy(dst, src, len);
+    /* The source may be this guest's own memory (a NIC delivers a payload straight from the sender's buffer, and
+     * a guest may send to itself), overlapping the destination. */
+    memmove(dst, src, len);
     return true;
 }
