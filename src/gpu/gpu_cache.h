@@ -86,6 +86,15 @@ static inline void gpu_cache_prefetch(const struct gpu_cache *c, uint64_t line)
         __builtin_prefetch(tags + off, 0, 3);
 }
 
+/* Asks the host to start fetching slot `slot`'s record (its sectors' ready cycles and aux word), which a lookup that
+ * found the slot reads next. */
+static inline void gpu_cache_prefetch_slot(const struct gpu_cache *c, uint64_t slot)
+{
+    const char *first = (const char *)gpu_cache_ready(c, slot);
+    __builtin_prefetch(first, 1, 3);
+    __builtin_prefetch(first + c->ready_stride * sizeof *c->ready - 1, 1, 3); /* a record may straddle two lines */
+}
+
 /* The slot holding `line`, or -1. */
 static inline int64_t gpu_cache_find(const struct gpu_cache *c, uint64_t line)
 {

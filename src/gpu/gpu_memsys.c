@@ -371,12 +371,29 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
     return count;
 }
 
+/* Fetches ahead the L2 slot records of an access's lines that L2 holds (and, through L1, that L1 does not): each
+ * lookup below reads its slot's record right after finding it, and fetched one after another these misses in the
+ * host's caches would each wait for the one before. Changes nothing simulated. */
+static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use *use, uint32_t lines,
+                              const struct gpu_cache *l1)
+{
+    for (uint32_t i = 1; i < lines; i++) /* the tags first, so that their misses overlap too */
+        gpu_cache_prefetch(&m->l2, use[i].line);
+    for (uint32_t i = 0; i < lines; i++) {
+        if (l1 != NULL && gpu_cache_find(l1, use[i].line) >= 0)
+            continue; /* most likely an L1 hit: L2 is not asked */
+        int64_t found = gpu_cache_find(&m->l2, use[i].line);
+        if (found >= 0)
+            gpu_cache_prefetch_slot(&m->l2, (uint64_t)found);
+    }
+}
+
 uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
 {
     struct line_use use[32];
     uint32_t lines = coalesce(m, a, use);
-    for (uint32_t i = 1; i < lines; i++) /* the first is looked up at once: nothing to overlap */
-        gpu_cache_prefetch(&m->l2, use[i].line);
+    if (lines > 1)
+        prefetch_l2_slots(m, use, lines, a->store || a->atomic || a->bypass_l1 ? NULL : &m->l1[a->sm]);
     m->evict_first = a->evict_first;
     uint64_t now = a->now, done = now;
     m->stats.requests++;
