@@ -1,5 +1,6 @@
-/* HiNIC without KVM (the rig of hinic_rig.h): data movement, error completions, retries, goodput, sharing, the
- * requester's round robin, the small-message latency against its closed form, and random guest garbage. */
+/* HiNIC without KVM (the rig of hinic_rig.h): data movement (and when a payload is read), error completions,
+ * retries, goodput, sharing, the requester's round robin, the small-message latency against its closed form, and
+ * random guest garbage. */
 #include <stdlib.h>
 #include <string.h>
 
