@@ -35,21 +35,15 @@ static void grow(struct block_counts *b)
 
 int vdc_block_counts_find(struct block_counts *b, uint64_t address, uint32_t size, size_t *slot, uint32_t *count)
 {
-    uint64_t key = address + 1;
-    if (key == b->last_key && size == b->last_size) {
-        *slot = 0; /* not used: only a miss is stored */
-        *count = b->last_count;
-        return 1;
-    }
     if (2 * (b->used + 1) > b->cap)
         grow(b);
+    uint64_t key = address + 1;
     size_t j = home(b, key);
     while (b->keys[j] != 0 && b->keys[j] != key)
         j = (j + 1) & (b->cap - 1);
     *slot = j;
     if (b->keys[j] == key && b->sizes[j] == size) {
         *count = b->counts[j];
-        b->last_key = key, b->last_size = size, b->last_count = *count;
         return 1;
     }
     return 0;
@@ -62,7 +56,6 @@ void vdc_block_counts_store(struct block_counts *b, size_t slot, uint64_t addres
     b->keys[slot] = address + 1;
     b->sizes[slot] = size;
     b->counts[slot] = count;
-    b->last_key = address + 1, b->last_size = size, b->last_count = count;
 }
 
 void vdc_block_counts_free(struct block_counts *b)
@@ -73,5 +66,4 @@ void vdc_block_counts_free(struct block_counts *b)
     b->keys = NULL;
     b->sizes = b->counts = NULL;
     b->cap = b->used = 0;
-    b->last_key = 0;
 }

@@ -10,9 +10,6 @@ struct block_counts {
     uint64_t *keys; /* address + 1 (0: empty) */
     uint32_t *sizes, *counts;
     size_t cap, used;
-    /* The block found last: a guest loop enters the same block again and again. */
-    uint64_t last_key;
-    uint32_t last_size, last_count;
 };
 
 /* The slot of (address, size): *count is its count and the result 1 when known; otherwise the result is 0 and

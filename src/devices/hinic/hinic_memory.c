@@ -61,12 +61,15 @@ bool hinic_dma_read(struct hinic *nic, uint64_t addr, void *dst, uint64_t length
 
 bool hinic_dma_payload(struct hinic *nic, uint64_t addr, struct fabric_rdma *r, uint32_t length, const char *what)
 {
-    const uint8_t *at = vdc_guest_peer_memory(nic->guest, addr, length) == NULL
-                            ? vdc_guest_ptr(&nic->guest->memory, addr, length)
-                            : NULL;
-    if (at == NULL) /* GPU memory is copied as the packet is built; a range outside RAM fails and says so */
+    const struct vdc_peer_memory *peer = vdc_guest_peer_memory(nic->guest, addr, length);
+    if (peer != NULL) { /* another device's memory may be freed before delivery: copied now */
+        peer->read(peer->owner, addr, r->data, length);
+        return true;
+    }
+    const uint8_t *at = vdc_guest_ptr(&nic->guest->memory, addr, length);
+    if (at == NULL) /* outside guest RAM: the checked read fails and logs it */
         return hinic_dma_read(nic, addr, r->data, length, what);
-    r->payload_at = at;
+    r->payload_at = at; /* guest RAM stays mapped until the run ends */
     return true;
 }
 
