@@ -39,6 +39,7 @@ struct vdc_event_queue {
     size_t band_count, band_alloc, next_band;
     vdc_time bands_start;
     unsigned band_shift;   /* each band covers 2^band_shift ps */
+    bool streaming;        /* bands are appended through their stages (many events pending), else directly */
     struct vdc_event_vec overflow;
     size_t size;
     size_t band_target;    /* events per band aimed for when spreading the overflow */
