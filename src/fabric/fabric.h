@@ -125,6 +125,7 @@ struct fabric_port {
     struct fabric_node *node;
     uint64_t rate;                /* bit/s */
     vdc_time delay;
+    vdc_time arrive_latency;      /* from a frame's end leaving to its arrival: delay, plus the peer's switch latency */
     vdc_time free_at;             /* when the frame on the wire ends */
     vdc_time tx_event_at;
     uint64_t queued_bytes;

@@ -369,7 +369,7 @@ vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_
                 return 0;
         }
         const struct fabric_port *port = &node->ports[port_index];
-        vdc_time latency = port->delay + (f->nodes[port->peer_node].is_switch ? f->cfg.switch_latency : 0);
+        vdc_time latency = port->arrive_latency;
         vdc_time full = fabric_serialization(port, full_frame);
         vdc_time last = fabric_serialization(port, last_frame);
         if (full > spacing)
@@ -384,8 +384,7 @@ vdc_time fabric_flow_standalone_fct(const struct fabric *f, const struct fabric_
         first_done += latency;
         last_done += latency;
         const struct fabric_port *back = &f->nodes[port->peer_node].ports[port->peer_port];
-        ack_time += fabric_serialization(back, ack_frame) + port->delay +
-                    (node->is_switch ? f->cfg.switch_latency : 0);
+        ack_time += fabric_serialization(back, ack_frame) + back->arrive_latency;
         at = port->peer_node;
     }
     return last_done + ack_time;

@@ -206,6 +206,7 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
     port->link = link;
     port->rate = spec->rate;
     port->delay = spec->delay;
+    port->arrive_latency = spec->delay + (f->topo->is_switch[peer] ? f->cfg.switch_latency : 0);
     port->error_rate = spec->error_rate;
     vdc_rng_seed(&port->loss_rng, f->sim->seed,
                  FABRIC_LOSS_STREAM_BASE + 2 * (uint64_t)link + (node->number != spec->a));

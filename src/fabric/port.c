@@ -141,10 +141,9 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
         f->drops++;
         fabric_packet_release(&f->pool, p);
     } else {
-        struct fabric_node *peer = &f->nodes[port->peer_node];
-        vdc_time arrive = sim->now + serialization + port->delay + (peer->is_switch ? f->cfg.switch_latency : 0);
+        vdc_time arrive = sim->now + serialization + port->arrive_latency;
         p->ingress_port = port->peer_port;
-        vdc_schedule_at(node->entity, arrive, VDC_PRIO_WIRE, peer->entity->id, FABRIC_EV_ARRIVE,
+        vdc_schedule_at(node->entity, arrive, VDC_PRIO_WIRE, fabric_entity_id(port->peer_node), FABRIC_EV_ARRIVE,
                         fabric_arrive_arg(p, port->peer_port));
     }
 }

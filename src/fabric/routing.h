@@ -28,14 +28,26 @@ struct fabric_routes {
 struct fabric_routes *fabric_routes_compute(const struct fabric *f);
 void fabric_routes_free(struct fabric_routes *r);
 
-/* The egress port at `node` toward host `dst` for a flow with this hash, or -1 when no route exists. */
-static inline int fabric_route_port(const struct fabric_routes *r, uint32_t node, uint32_t dst, uint64_t hash)
+/* The next hops at `node` toward host `dst`. */
+static inline const struct fabric_route_cell *fabric_route_cell(const struct fabric_routes *r, uint32_t node,
+                                                                uint32_t dst)
 {
-    uint32_t column = r->host_slot[dst];
-    const struct fabric_route_cell *cell = &r->cells[(size_t)node * r->host_count + column];
+    return &r->cells[(size_t)node * r->host_count + r->host_slot[dst]];
+}
+
+/* The egress port of `cell` for a flow with this hash, or -1 when no route exists. A caller whose hash is costly
+ * computes it only when cell->count > 1: otherwise the hash is not read. */
+static inline int fabric_route_pick(const struct fabric_routes *r, const struct fabric_route_cell *cell, uint64_t hash)
+{
     if (cell->count <= 1)
         return cell->count ? cell->port : -1;
     return r->ports[cell->first + hash % cell->count];
+}
+
+/* The egress port at `node` toward host `dst` for a flow with this hash, or -1 when no route exists. */
+static inline int fabric_route_port(const struct fabric_routes *r, uint32_t node, uint32_t dst, uint64_t hash)
+{
+    return fabric_route_pick(r, fabric_route_cell(r, node, dst), hash);
 }
 
 #endif

@@ -14,11 +14,14 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
 {
     struct fabric *f = sw->fabric;
     struct fabric_port *ingress = &sw->ports[p->ingress_port];
-    uint64_t hash = f->cfg.model == FABRIC_MODEL_HPCC_NS3
-                        ? fabric_ns3_ecmp_hash(sw->number, fabric_host_ipv4(p->src_host), fabric_host_ipv4(p->dst_host),
-                                        p->udp_source_port, p->udp_dest_port)
-                        : fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
-    int egress = fabric_route_port(f->routes, sw->number, p->dst_host, hash);
+    const struct fabric_route_cell *next_hops = fabric_route_cell(f->routes, sw->number, p->dst_host);
+    uint64_t hash = 0; /* only a choice between several next hops reads it (most hops down a tree have one) */
+    if (next_hops->count > 1)
+        hash = f->cfg.model == FABRIC_MODEL_HPCC_NS3
+                   ? fabric_ns3_ecmp_hash(sw->number, fabric_host_ipv4(p->src_host), fabric_host_ipv4(p->dst_host),
+                                          p->udp_source_port, p->udp_dest_port)
+                   : fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
+    int egress = fabric_route_pick(f->routes, next_hops, hash);
     if (egress < 0 || p->ttl <= 1) {
         drop(f, ingress, p);
         return;
