@@ -67,6 +67,17 @@ void *vdc_xcalloc(size_t count, size_t size)
     return p;
 }
 
+void *vdc_xcalloc_lines(size_t count, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(count ? count : 1, size ? size : 1, &bytes) || bytes > SIZE_MAX - 63)
+        vdc_die("out of memory allocating %zu x %zu bytes; reduce the scenario's size or free memory", count, size);
+    void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (p == NULL)
+        vdc_die("out of memory allocating %zu x %zu bytes; reduce the scenario's size or free memory", count, size);
+    return memset(p, 0, bytes);
+}
+
 void *vdc_xcalloc_huge(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;

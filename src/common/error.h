@@ -25,6 +25,8 @@ _Noreturn void vdc_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 void *vdc_xmalloc(size_t size);
 void *vdc_xcalloc(size_t count, size_t size);
+/* As vdc_xcalloc, starting on a 64-byte cache line (for records laid out by cache line); released with free(). */
+void *vdc_xcalloc_lines(size_t count, size_t size);
 /* `bytes` zeroed, for a large table touched at random (a GPU's memory, its caches' tags): from 64 KiB on, mapped
  * fresh (host pages only where touched); from 2 MiB on also aligned to 2 MiB and advised for huge pages, so that the
  * host's TLB covers it; vdc_free_huge(p, bytes), with the same size, releases it. */

@@ -120,11 +120,12 @@ struct fabric_queue {
 
 /* One end of a link: the transmitter toward the peer and the state about frames received from it. */
 struct fabric_port {
-    /* What every frame sent or received through the port reads or writes comes first, so that it spans the
-     * fewest cache lines (node_prefetch in network.c fetches them ahead of the port's next event). */
+    /* What every frame sent or received through the port reads or writes comes first, in the first three cache
+     * lines (node_prefetch in network.c fetches them ahead of the port's next event); a frame's queue and the DWRR
+     * deficits follow, the rest is touched rarely. */
+    /* line 0: the transmitter's state */
     struct fabric_node *node;
     uint64_t rate;                /* bit/s */
-    vdc_time delay;
     vdc_time arrive_latency;      /* from a frame's end leaving to its arrival: delay, plus the peer's switch latency */
     vdc_time free_at;             /* when the frame on the wire ends */
     vdc_time tx_event_at;
@@ -137,24 +138,27 @@ struct fabric_port {
     bool failed;                  /* a failed switch port: discards what it holds, gets and is sent */
     bool busy;                    /* a TX_DONE event is pending, at tx_event_at */
     uint8_t dwrr_next;
+    /* line 1: what choosing and serializing a frame reads */
     uint8_t backlog_mask;         /* priorities whose queue holds a frame */
     uint8_t paused_mask;          /* PFC as a receiver of pauses (our egress): priorities the peer told us to pause */
     uint8_t pausing_mask;         /* PFC as a sender (our ingress): priorities we told the peer to pause */
-    struct fabric_port_counters count;
-    struct fabric_queue control;  /* PFC frames: sent before anything else, never paused */
-    struct fabric_queue queue[FABRIC_PRIORITIES];
-    int64_t deficit[FABRIC_PRIORITIES];
     /* The serialization times of the last two frame sizes sent (the hpcc-ns3 model's conversion is costly). */
     uint32_t serialization_bytes[2];
     vdc_time serialization_time[2];
-
-    uint32_t link;                /* index into topology links */
+    struct fabric_queue control;  /* PFC frames: sent before anything else, never paused */
+    /* line 2: marking, losses and the frame counters (their first four fields) */
     double error_rate;            /* probability that a frame sent is lost */
+    uint64_t ecn_kmin, ecn_kmax;  /* RED ramp of this egress, bytes */
+    double ecn_pmax;
+    struct fabric_port_counters count;
+    struct fabric_queue queue[FABRIC_PRIORITIES] __attribute__((aligned(64)));
+    int64_t deficit[FABRIC_PRIORITIES];
+
+    vdc_time delay;
+    uint32_t link;                /* index into topology links */
     struct vdc_rng loss_rng;      /* draws for error_rate only (FABRIC_LOSS_STREAM_BASE) */
     vdc_time paused_since[FABRIC_PRIORITIES];
     uint32_t pause_epoch[FABRIC_PRIORITIES];
-    uint64_t ecn_kmin, ecn_kmax;  /* RED ramp of this egress, bytes */
-    double ecn_pmax;
     uint64_t sampled_tx_bytes;    /* for utilization series */
 };
 

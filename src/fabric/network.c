@@ -267,7 +267,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
         node->fabric = f;
         node->number = n;
         node->is_switch = topo->is_switch[n];
-        node->ports = vdc_xcalloc(used[n], sizeof *node->ports);
+        node->ports = vdc_xcalloc_lines(used[n], sizeof *node->ports);
         if (!node->is_switch && used[n] != 1)
             ok = vdc_fail(err, "host %s has %u links; a host has one NIC port, so cable it to one switch",
                           fabric_node_name(topo, n, name, sizeof name), used[n]);

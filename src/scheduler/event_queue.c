@@ -257,6 +257,13 @@ static int compare_events(const void *a, const void *b)
     return vdc_event_before(x, y) ? -1 : vdc_event_before(y, x) ? 1 : 0;
 }
 
+/* The whole order key as one integer: comparing it takes no branch on whether the times are equal, which in a
+ * run of events at one time is unpredictable. */
+static inline unsigned __int128 event_key(const struct vdc_event *ev)
+{
+    return (unsigned __int128)ev->time << 64 | ev->order;
+}
+
 /* Orders a run whose events share one sub-bucket: usually 1-3 events, already nearly in order. */
 static void sort_run(struct vdc_event *run, size_t n)
 {
@@ -266,8 +273,9 @@ static void sort_run(struct vdc_event *run, size_t n)
     }
     for (size_t i = 1; i < n; i++) {
         struct vdc_event moving = run[i];
+        unsigned __int128 key = event_key(&moving);
         size_t j = i;
-        while (j > 0 && vdc_event_before(&moving, &run[j - 1])) {
+        while (j > 0 && key < event_key(&run[j - 1])) {
             run[j] = run[j - 1];
             j--;
         }
