@@ -24,11 +24,15 @@ struct fabric_ns3_hop_state {
 };
 
 struct fabric_ns3_qp {
+    /* The first cache line holds all that the NIC's choice of the next QP reads (host_ns3.c scans every QP of a host
+     * per frame), so a QP costs one line there: the flow's size and priority are copied here. */
     uint64_t snd_nxt, snd_una;     /* bytes */
-    uint64_t rate, max_rate;       /* bit/s (DCQCN keeps its rate in the flow's dcqcn_state) */
     vdc_time next_avail;
-    uint32_t last_packet_bytes;
     uint64_t window;               /* bytes; 0: none */
+    uint64_t size;                 /* the flow's, bytes */
+    uint64_t rate, max_rate;       /* bit/s (DCQCN keeps its rate in the flow's dcqcn_state) */
+    uint32_t last_packet_bytes;
+    uint8_t priority;              /* the flow's */
     uint64_t base_rtt_ns;          /* the base RTT its HPCC arithmetic uses, ns */
     uint64_t pair_rtt_ns, pair_bw; /* the pair's base RTT and bottleneck, for the standalone FCT */
     /* receiver */
@@ -49,7 +53,7 @@ struct fabric_ns3_qp {
     uint64_t dctcp_last_update_seq, dctcp_high_seq;
     uint32_t dctcp_ca_state, dctcp_ecn_count, dctcp_batch;
     double dctcp_alpha;
-};
+} __attribute__((aligned(64)));
 
 struct fabric_flow {
     struct fabric_flow_spec spec;

@@ -22,20 +22,23 @@ static uint64_t window(const struct fabric *f, const struct fabric_flow *flow)
     return w ? w : 1;
 }
 
-static bool has_bytes_left(const struct fabric_flow *flow)
+static bool has_bytes_left(const struct fabric_ns3_qp *q)
 {
-    return flow->ns3->snd_nxt < flow->spec.size;
+    return q->snd_nxt < q->size;
 }
 
-static bool is_finished(const struct fabric_flow *flow)
+static bool is_finished(const struct fabric_ns3_qp *q)
 {
-    return flow->ns3->snd_una >= flow->spec.size;
+    return q->snd_una >= q->size;
 }
 
-static bool window_bound(const struct fabric *f, const struct fabric_flow *flow)
+/* Reads the flow (for its rate) only when a variable window needs it. */
+static bool window_bound(const struct fabric *f, const struct fabric_ns3_qp *q, uint32_t flow)
 {
-    uint64_t w = window(f, flow);
-    return w != 0 && flow->ns3->snd_nxt - flow->ns3->snd_una >= w;
+    if (q->window == 0)
+        return false;
+    uint64_t w = f->cfg.ns3.variable_window ? window(f, &f->flows[flow]) : q->window;
+    return w != 0 && q->snd_nxt - q->snd_una >= w;
 }
 
 static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flow)
@@ -80,20 +83,20 @@ struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, stru
     int64_t chosen = -1;
     for (uint32_t i = 1; i <= n; i++) {
         uint32_t at = (i + host->qp_last) % n;
-        const struct fabric_flow *flow = &f->flows[host->qps[at]];
-        if (!(port->paused_mask & (1u << flow->spec.priority)) && has_bytes_left(flow) && !window_bound(f, flow)) {
-            if (flow->ns3->next_avail > now)
+        const struct fabric_ns3_qp *q = &f->ns3_qps[host->qps[at]];
+        if (!(port->paused_mask & (1u << q->priority)) && has_bytes_left(q) && !window_bound(f, q, host->qps[at])) {
+            if (q->next_avail > now)
                 continue;
             chosen = at;
             break;
         }
-        if (is_finished(flow) && at < min_finished)
+        if (is_finished(q) && at < min_finished)
             min_finished = at;
     }
     if (min_finished != UINT32_MAX) {
         uint32_t kept = min_finished;
         for (uint32_t i = min_finished + 1; i < n; i++) {
-            if (is_finished(&f->flows[host->qps[i]]))
+            if (is_finished(&f->ns3_qps[host->qps[i]]))
                 continue;
             if ((int64_t)i == chosen)
                 chosen = kept;
@@ -114,9 +117,9 @@ vdc_time fabric_ns3_host_next_ready(const struct fabric_host *host, const struct
     const struct fabric *f = host->node->fabric;
     vdc_time earliest = VDC_TIME_MAX;
     for (uint32_t i = 0; i < host->qp_count; i++) {
-        const struct fabric_flow *flow = &f->flows[host->qps[i]];
-        if (has_bytes_left(flow) && flow->ns3->next_avail < earliest)
-            earliest = flow->ns3->next_avail;
+        const struct fabric_ns3_qp *q = &f->ns3_qps[host->qps[i]];
+        if (has_bytes_left(q) && q->next_avail < earliest)
+            earliest = q->next_avail;
     }
     return earliest;
 }
@@ -227,7 +230,7 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
             q->snd_una = acked;
             flow->last_progress = f->sim->now;
         }
-        if (is_finished(flow)) {
+        if (is_finished(q)) {
             fabric_host_flow_done(f, flow);
             return;
         }
@@ -300,12 +303,14 @@ static int by_pair_then_index(const void *a, const void *b, void *context)
 void fabric_ns3_hosts_prepare(struct fabric *f)
 {
     uint32_t n = f->node_count;
-    f->ns3_qps = vdc_xcalloc(f->flow_count ? f->flow_count : 1, sizeof *f->ns3_qps);
+    f->ns3_qps = vdc_xcalloc_lines(f->flow_count ? f->flow_count : 1, sizeof *f->ns3_qps);
     /* Source ports count from 10000 per host pair, in flow-file order (its portNumder). */
     uint32_t *order = vdc_xmalloc((f->flow_count ? f->flow_count : 1) * sizeof *order);
     for (uint32_t i = 0; i < f->flow_count; i++) {
         order[i] = i;
         f->flows[i].ns3 = &f->ns3_qps[i];
+        f->ns3_qps[i].size = f->flows[i].spec.size;
+        f->ns3_qps[i].priority = f->flows[i].spec.priority;
     }
     qsort_r(order, f->flow_count, sizeof *order, by_pair_then_index, f->flows);
     for (uint32_t i = 0; i < f->flow_count; i++) {
