@@ -14,6 +14,12 @@ ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
+# Link-time optimization: a frame's path through the fabric crosses files (switch, MMU, port, event queue), and
+# inlining across them made a fat-tree run 3% faster. Not under the sanitizers, whose builds need no speed.
+ifeq ($(SANITIZE),)
+CFLAGS   += -flto=auto
+LDFLAGS  += -flto=auto
+endif
 DEPFLAGS := -MMD -MP
 
 LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm \

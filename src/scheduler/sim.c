@@ -50,7 +50,7 @@ struct vdc_entity *vdc_entity_create(struct vdc_sim *sim, uint32_t id, const cha
                  sim->entities[id]->name);
         return NULL;
     }
-    struct vdc_entity *e = vdc_xcalloc(1, sizeof *e);
+    struct vdc_entity *e = vdc_xcalloc_lines(1, sizeof *e);
     e->sim = sim;
     e->id = id;
     e->name = vdc_xstrdup(name);

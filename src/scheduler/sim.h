@@ -20,13 +20,15 @@ typedef void (*vdc_event_prefetch)(const struct vdc_entity *self, const struct v
 /* Anything that schedules or receives events: a vCPU, a NIC, a switch port, a flow generator.
  * Its id comes from the topology (never from creation order) and seeds its private random stream. */
 struct vdc_entity {
-    struct vdc_sim *sim;
-    uint32_t id;
-    char *name;
+    /* What running an event and scheduling one read share the first cache line (entities start on one): the loop
+     * reads the next event's target while the current event runs, and that target is often cold. */
     vdc_event_handler handler;
     vdc_event_prefetch prefetch; /* optional; without it the event's argument is fetched, in case it is an address */
     void *model; /* the model's own state for this entity */
     uint64_t next_seq;
+    struct vdc_sim *sim;
+    uint32_t id;
+    char *name;
     struct vdc_rng rng;
 };
 
