@@ -137,11 +137,12 @@ struct fabric_port {
     bool up;                      /* the link carries frames: neither cut nor either end failed */
     bool failed;                  /* a failed switch port: discards what it holds, gets and is sent */
     bool busy;                    /* a TX_DONE event is pending, at tx_event_at */
-    uint8_t dwrr_next;
+    uint8_t pausing_mask;         /* PFC as a sender (our ingress): priorities we told the peer to pause; here
+                                   * because a frame leaving the switch reads it from its ingress port */
     /* line 1: what choosing and serializing a frame reads */
     uint8_t backlog_mask;         /* priorities whose queue holds a frame */
     uint8_t paused_mask;          /* PFC as a receiver of pauses (our egress): priorities the peer told us to pause */
-    uint8_t pausing_mask;         /* PFC as a sender (our ingress): priorities we told the peer to pause */
+    uint8_t dwrr_next;
     /* The serialization times of the last two frame sizes sent (the hpcc-ns3 model's conversion is costly). */
     uint32_t serialization_bytes[2];
     vdc_time serialization_time[2];

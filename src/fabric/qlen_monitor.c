@@ -22,36 +22,40 @@ struct fabric_qlen_monitor {
     FILE *out;
     char *path;
     vdc_time end;
-    struct histogram *ports; /* every port of every node, switches' used */
-    uint32_t *first_port;    /* index of each node's first port in `ports` */
+    /* Every switch port, in node then port order (the file's): sampled every 100 ns, so the loop reads only these
+     * arrays and each port's queue length. Most samples find a queue under 1 KB; they are counted in `empty` and
+     * folded into the histogram's first bucket when it is written, which keeps the histograms out of the loop. */
+    uint32_t port_count;
+    const struct fabric_port **ports;
+    uint32_t *empty;
+    struct histogram *histograms;
 };
 
-static void count(struct histogram *h, uint64_t bytes)
+/* Adds `samples` samples that found `kb` KB queued. */
+static void count(struct histogram *h, uint64_t kb, uint32_t samples)
 {
-    uint64_t kb = bytes / 1000;
     if (kb >= h->size) {
         uint32_t size = (uint32_t)kb + 1;
         h->count = vdc_xrealloc(h->count, size, sizeof *h->count);
         memset(h->count + h->size, 0, (size - h->size) * sizeof *h->count);
         h->size = size;
     }
-    h->count[kb]++;
+    h->count[kb] += samples;
 }
 
 static void dump(struct fabric_qlen_monitor *m)
 {
     struct fabric *f = m->fabric;
     fprintf(m->out, "time: %" PRIu64 "\n", f->sim->now / VDC_NS);
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        if (!f->nodes[n].is_switch)
-            continue;
-        for (uint16_t p = 0; p < f->nodes[n].port_count; p++) {
-            const struct histogram *h = &m->ports[m->first_port[n] + p];
-            fprintf(m->out, "%" PRIu32 " %u", n, p + 1u);
-            for (uint32_t k = 0; k < h->size; k++)
-                fprintf(m->out, " %" PRIu32, h->count[k]);
-            fputc('\n', m->out);
-        }
+    for (uint32_t i = 0; i < m->port_count; i++) {
+        struct histogram *h = &m->histograms[i];
+        if (m->empty[i] > 0)
+            count(h, 0, m->empty[i]);
+        m->empty[i] = 0;
+        fprintf(m->out, "%" PRIu32 " %u", m->ports[i]->node->number, m->ports[i]->index + 1u);
+        for (uint32_t k = 0; k < h->size; k++)
+            fprintf(m->out, " %" PRIu32, h->count[k]);
+        fputc('\n', m->out);
     }
     fflush(m->out);
 }
@@ -61,12 +65,12 @@ static void sample(struct vdc_entity *self, const struct vdc_event *ev)
     (void)ev;
     struct fabric_qlen_monitor *m = self->model;
     struct fabric *f = m->fabric;
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        const struct fabric_node *node = &f->nodes[n];
-        if (!node->is_switch)
-            continue;
-        for (uint16_t p = 0; p < node->port_count; p++)
-            count(&m->ports[m->first_port[n] + p], node->ports[p].queued_bytes);
+    for (uint32_t i = 0; i < m->port_count; i++) {
+        uint64_t bytes = m->ports[i]->queued_bytes;
+        if (bytes < 1000)
+            m->empty[i]++;
+        else
+            count(&m->histograms[i], bytes / 1000, 1);
     }
     if (f->sim->now % QLEN_DUMP_INTERVAL == 0)
         dump(m);
@@ -86,13 +90,15 @@ bool fabric_qlen_monitor_start(struct fabric *f, const char *path, vdc_time star
     m->out = out;
     m->path = vdc_xstrdup(path);
     m->end = end;
-    m->first_port = vdc_xcalloc(f->node_count ? f->node_count : 1, sizeof *m->first_port);
-    uint32_t ports = 0;
-    for (uint32_t n = 0; n < f->node_count; n++) {
-        m->first_port[n] = ports;
-        ports += f->nodes[n].port_count;
+    for (uint32_t n = 0; n < f->node_count; n++)
+        m->port_count += f->nodes[n].is_switch ? f->nodes[n].port_count : 0;
+    m->ports = vdc_xcalloc(m->port_count, sizeof *m->ports);
+    m->empty = vdc_xcalloc(m->port_count, sizeof *m->empty);
+    m->histograms = vdc_xcalloc(m->port_count, sizeof *m->histograms);
+    for (uint32_t n = 0, i = 0; n < f->node_count; n++) {
+        for (uint16_t p = 0; f->nodes[n].is_switch && p < f->nodes[n].port_count; p++)
+            m->ports[i++] = &f->nodes[n].ports[p];
     }
-    m->ports = vdc_xcalloc(ports ? ports : 1, sizeof *m->ports);
     f->qlen_monitor = m;
     struct vdc_entity *e = vdc_entity_create(f->sim, FABRIC_QLEN_MONITOR_ENTITY, "qlen-monitor", sample, m, err);
     if (!e)
@@ -109,12 +115,11 @@ bool fabric_qlen_monitor_close(struct fabric *f, struct vdc_error *err)
     bool ok = !ferror(m->out);
     if (fclose(m->out) != 0 || !ok)
         ok = vdc_fail(err, "%s: write failed (%s); check the disk", m->path, strerror(errno));
-    for (uint32_t n = 0, i = 0; n < f->node_count; n++) {
-        for (uint16_t p = 0; p < f->nodes[n].port_count; p++, i++)
-            free(m->ports[i].count);
-    }
+    for (uint32_t i = 0; i < m->port_count; i++)
+        free(m->histograms[i].count);
+    free(m->histograms);
+    free(m->empty);
     free(m->ports);
-    free(m->first_port);
     free(m->path);
     free(m);
     f->qlen_monitor = NULL;

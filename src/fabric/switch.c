@@ -69,8 +69,8 @@ static void release_buffer(struct fabric_node *sw, const struct fabric_packet *p
 {
     unsigned priority = p->priority;
     struct fabric_port *ingress = &sw->ports[p->ingress_port];
-    fabric_mmu_release(&sw->mmu, ingress->index, priority, p->frame_bytes);
-    if ((ingress->pausing_mask & (1u << priority)) && fabric_mmu_should_resume(&sw->mmu, ingress->index, priority))
+    fabric_mmu_release(&sw->mmu, p->ingress_port, priority, p->frame_bytes);
+    if ((ingress->pausing_mask & (1u << priority)) && fabric_mmu_should_resume(&sw->mmu, p->ingress_port, priority))
         fabric_port_send_pfc(ingress, (uint8_t)(1u << priority), false);
 }
 
