@@ -129,7 +129,7 @@ static unsigned next_hops(struct world *w, const char *at, const char *dst)
     const struct fabric_routes *r = w->f.routes;
     int node = fabric_topology_find_node(&w->topo, at, strlen(at));
     int host = fabric_topology_find_node(&w->topo, dst, strlen(dst));
-    return r->cells[(size_t)node * r->host_count + r->host_slot[host]].count;
+    return fabric_route_cell(r, (uint32_t)node, (uint32_t)host)->count;
 }
 
 static const char *const leaf_spine[] = {"topology.kind=leaf-spine", "topology.leaves=2", "topology.spines=2",

@@ -46,6 +46,56 @@ static void sort_by_visit(struct fabric_routes *r, size_t cell, const struct fab
     }
 }
 
+static uint64_t cell_hash(const struct fabric_route_cell *cell, const uint16_t *ports)
+{
+    uint64_t h = vdc_mix64(cell->count);
+    for (uint16_t i = 0; i < cell->count; i++)
+        h = vdc_mix64(h ^ ports[cell->first + i]);
+    return h;
+}
+
+/* Replaces the table of cells, one per (node, host), by its distinct cells and an index per (node, host); the
+ * next hops of each distinct cell are copied once into a new list. */
+static void share_cells(struct fabric_routes *r, struct fabric_route_cell *table, size_t cells)
+{
+    size_t slots = 64;
+    while (slots < 2 * cells)
+        slots *= 2;
+    uint32_t *slot_cell = vdc_xmalloc(slots * sizeof *slot_cell); /* distinct cell + 1; 0: free */
+    memset(slot_cell, 0, slots * sizeof *slot_cell);
+    r->cell_of = vdc_xmalloc((cells ? cells : 1) * sizeof *r->cell_of);
+    r->cells = NULL;
+    r->cell_count = 0;
+    uint16_t *old_ports = r->ports;
+    r->ports = NULL;
+    r->port_entries = r->port_cap = 0;
+    uint32_t cell_cap = 0;
+    for (size_t c = 0; c < cells; c++) {
+        const struct fabric_route_cell *cell = &table[c];
+        size_t at = cell_hash(cell, old_ports) & (slots - 1);
+        for (; slot_cell[at] != 0; at = (at + 1) & (slots - 1)) {
+            const struct fabric_route_cell *seen = &r->cells[slot_cell[at] - 1];
+            if (seen->count == cell->count &&
+                memcmp(&r->ports[seen->first], &old_ports[cell->first], cell->count * sizeof *r->ports) == 0)
+                break;
+        }
+        if (slot_cell[at] == 0) {
+            if (r->cell_count == cell_cap) {
+                cell_cap = cell_cap ? cell_cap * 2 : 256;
+                r->cells = vdc_xrealloc(r->cells, cell_cap, sizeof *r->cells);
+            }
+            struct fabric_route_cell *added = &r->cells[r->cell_count];
+            *added = (struct fabric_route_cell){.first = r->port_entries, .count = cell->count, .port = cell->port};
+            for (uint16_t i = 0; i < cell->count; i++)
+                add_port(r, old_ports[cell->first + i]);
+            slot_cell[at] = ++r->cell_count;
+        }
+        r->cell_of[c] = slot_cell[at] - 1;
+    }
+    free(slot_cell);
+    free(old_ports);
+}
+
 struct fabric_routes *fabric_routes_compute(const struct fabric *f)
 {
     /* The hpcc-ns3 model lists next hops as HPCC ns-3 does (in the order its breadth-first search from the
@@ -59,7 +109,8 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
     for (uint32_t i = 0; i < n; i++)
         r->host_slot[i] = f->nodes[i].is_switch ? UINT32_MAX : r->host_count++;
     size_t cells = (size_t)n * r->host_count;
-    r->cells = vdc_xcalloc(cells ? cells : 1, sizeof *r->cells);
+    struct fabric_route_cell *table = vdc_xcalloc(cells ? cells : 1, sizeof *table);
+    r->cells = table; /* sort_by_visit reads it as r->cells until share_cells replaces it */
 
     uint32_t *dist = vdc_xmalloc(n * sizeof *dist);
     uint32_t *queue = vdc_xmalloc(n * sizeof *queue);
@@ -118,6 +169,8 @@ struct fabric_routes *fabric_routes_compute(const struct fabric *f)
     free(visit);
     free(dist);
     free(queue);
+    share_cells(r, table, cells);
+    free(table);
     return r;
 }
 
@@ -126,6 +179,7 @@ void fabric_routes_free(struct fabric_routes *r)
     if (!r)
         return;
     free(r->host_slot);
+    free(r->cell_of);
     free(r->cells);
     free(r->ports);
     free(r);

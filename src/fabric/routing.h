@@ -15,11 +15,16 @@ struct fabric_route_cell {
     uint16_t port;
 };
 
+/* Cells with the same next hops share one: in a tree, every destination outside a switch's subtree has the same
+ * up links, so a few hundred distinct cells stand for a table of nodes x hosts, and a lookup reads a 4-byte index
+ * and a cell that stay in the host's caches instead of a large table's line. */
 struct fabric_routes {
     uint32_t node_count;
     uint32_t *host_slot;      /* node -> column (hosts only), UINT32_MAX for switches */
     uint32_t host_count;
-    struct fabric_route_cell *cells; /* [node * host_count + column] */
+    uint32_t *cell_of;        /* [node * host_count + column]: index into cells */
+    struct fabric_route_cell *cells; /* distinct */
+    uint32_t cell_count;
     uint16_t *ports;
     uint32_t port_entries, port_cap;
 };
@@ -32,7 +37,7 @@ void fabric_routes_free(struct fabric_routes *r);
 static inline const struct fabric_route_cell *fabric_route_cell(const struct fabric_routes *r, uint32_t node,
                                                                 uint32_t dst)
 {
-    return &r->cells[(size_t)node * r->host_count + r->host_slot[dst]];
+    return &r->cells[r->cell_of[(size_t)node * r->host_count + r->host_slot[dst]]];
 }
 
 /* The egress port of `cell` for a flow with this hash, or -1 when no route exists. A caller whose hash is costly
