@@ -76,7 +76,8 @@ static void share_cells(struct fabric_routes *r, struct fabric_route_cell *table
         for (; slot_cell[at] != 0; at = (at + 1) & (slots - 1)) {
             const struct fabric_route_cell *seen = &r->cells[slot_cell[at] - 1];
             if (seen->count == cell->count &&
-                memcmp(&r->ports[seen->first], &old_ports[cell->first], cell->count * sizeof *r->ports) == 0)
+                (cell->count == 0 ||
+                 memcmp(&r->ports[seen->first], &old_ports[cell->first], cell->count * sizeof *r->ports) == 0))
                 break;
         }
         if (slot_cell[at] == 0) {
