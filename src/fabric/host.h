@@ -33,6 +33,7 @@ struct fabric_ns3_qp {
     uint64_t rate, max_rate;       /* bit/s (DCQCN keeps its rate in the flow's dcqcn_state) */
     uint32_t last_packet_bytes;
     uint8_t priority;              /* the flow's */
+    uint32_t host_slot;            /* its place in its host's qps, UINT32_MAX once removed from them */
     uint64_t base_rtt_ns;          /* the base RTT its HPCC arithmetic uses, ns */
     uint64_t pair_rtt_ns, pair_bw; /* the pair's base RTT and bottleneck, for the standalone FCT */
     /* receiver */
@@ -91,6 +92,9 @@ struct fabric_host {
     uint16_t endpoints_attached;   /* checked first, so hosts without a device never touch `endpoints` */
     /* hpcc-ns3: the host's QPs in the order they started, served round robin after the last one served */
     uint32_t *qps;
+    /* Beside each: when that QP may send next (its next_avail), VDC_TIME_MAX with no bytes left to send, so that
+     * the NIC's wake-up time comes from one short array rather than a cache line per QP. */
+    vdc_time *qp_ready;
     uint32_t qp_count, qp_cap, qp_last;
 };
 

@@ -41,6 +41,14 @@ static bool window_bound(const struct fabric *f, const struct fabric_ns3_qp *q, 
     return w != 0 && q->snd_nxt - q->snd_una >= w;
 }
 
+/* Keeps the host's qp_ready entry of this QP up to date: called wherever next_avail or snd_nxt change. */
+static void note_ready(const struct fabric *f, const struct fabric_flow *flow)
+{
+    const struct fabric_ns3_qp *q = flow->ns3;
+    if (q->host_slot != UINT32_MAX)
+        f->nodes[flow->spec.src].host->qp_ready[q->host_slot] = has_bytes_left(q) ? q->next_avail : VDC_TIME_MAX;
+}
+
 static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flow)
 {
     struct fabric_ns3_qp *q = flow->ns3;
@@ -70,6 +78,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flo
     /* PktSent: the next packet of this QP may leave one packet time (at its rate) from now. */
     q->last_packet_bytes = p->frame_bytes;
     q->next_avail = now + ns3_tx_time(p->frame_bytes, f->cfg.ns3.rate_bound ? flow_rate(f, flow) : q->max_rate);
+    note_ready(f, flow);
     return p;
 }
 
@@ -95,11 +104,17 @@ struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, stru
     }
     if (min_finished != UINT32_MAX) {
         uint32_t kept = min_finished;
+        f->ns3_qps[host->qps[min_finished]].host_slot = UINT32_MAX;
         for (uint32_t i = min_finished + 1; i < n; i++) {
-            if (is_finished(&f->ns3_qps[host->qps[i]]))
+            struct fabric_ns3_qp *q = &f->ns3_qps[host->qps[i]];
+            if (is_finished(q)) {
+                q->host_slot = UINT32_MAX;
                 continue;
+            }
             if ((int64_t)i == chosen)
                 chosen = kept;
+            q->host_slot = kept;
+            host->qp_ready[kept] = host->qp_ready[i];
             host->qps[kept++] = host->qps[i];
         }
         host->qp_count = kept;
@@ -114,13 +129,9 @@ struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, stru
 vdc_time fabric_ns3_host_next_ready(const struct fabric_host *host, const struct fabric_port *port)
 {
     (void)port;
-    const struct fabric *f = host->node->fabric;
     vdc_time earliest = VDC_TIME_MAX;
-    for (uint32_t i = 0; i < host->qp_count; i++) {
-        const struct fabric_ns3_qp *q = &f->ns3_qps[host->qps[i]];
-        if (has_bytes_left(q) && q->next_avail < earliest)
-            earliest = q->next_avail;
-    }
+    for (uint32_t i = 0; i < host->qp_count; i++)
+        earliest = host->qp_ready[i] < earliest ? host->qp_ready[i] : earliest;
     return earliest;
 }
 
@@ -139,8 +150,11 @@ void fabric_ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *fl
     if (host->qp_count == host->qp_cap) {
         host->qp_cap = host->qp_cap ? host->qp_cap * 2 : 8;
         host->qps = vdc_xrealloc(host->qps, host->qp_cap, sizeof *host->qps);
+        host->qp_ready = vdc_xrealloc(host->qp_ready, host->qp_cap, sizeof *host->qp_ready);
     }
+    q->host_slot = host->qp_count;
     host->qps[host->qp_count++] = flow->index;
+    note_ready(node->fabric, flow);
     fabric_port_kick(&node->ports[0]);
 }
 
@@ -152,6 +166,7 @@ void fabric_ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, 
     int64_t moved = (int64_t)q->next_avail + shift;
     q->next_avail = moved > 0 ? (vdc_time)moved : 0;
     q->rate = rate;
+    note_ready(node->fabric, flow);
     fabric_port_kick(&node->ports[0]);
 }
 
@@ -238,6 +253,7 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
     if (p->kind == FABRIC_PKT_NACK) {
         flow->retransmitted += (q->snd_nxt - q->snd_una + f->cfg.payload - 1) / f->cfg.payload;
         q->snd_nxt = q->snd_una;
+        note_ready(f, flow);
     }
     if (p->cnp_echo && f->cfg.cc == FABRIC_CC_DCQCN)
         fabric_host_dcqcn_cnp(node, flow);
@@ -310,6 +326,7 @@ void fabric_ns3_hosts_prepare(struct fabric *f)
         order[i] = i;
         f->flows[i].ns3 = &f->ns3_qps[i];
         f->ns3_qps[i].size = f->flows[i].spec.size;
+        f->ns3_qps[i].host_slot = UINT32_MAX; /* until the flow starts */
         f->ns3_qps[i].priority = f->flows[i].spec.priority;
     }
     qsort_r(order, f->flow_count, sizeof *order, by_pair_then_index, f->flows);

@@ -335,6 +335,7 @@ void fabric_free(struct fabric *f)
             if (node->host) {
                 free(node->host->active);
                 free(node->host->qps);
+                free(node->host->qp_ready);
                 free(node->host->endpoints);
             }
             free(node->host);
