@@ -4,6 +4,7 @@
  * order whatever order events were pushed in. */
 #include "scheduler/event_queue.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -169,10 +170,33 @@ static unsigned bits_needed(uint64_t x)
     return x == 0 ? 0 : 64u - (unsigned)__builtin_clzll(x);
 }
 
-static int compare_times(const void *a, const void *b)
+/* The k-th smallest of a[0..n) (k < n), the others moved around: Wirth's selection. Cheaper than sorting the
+ * sample through qsort's comparison calls, which showed in the profile of runs with frequent spreads. */
+static vdc_time select_nth(vdc_time *a, size_t n, size_t k)
 {
-    vdc_time x = *(const vdc_time *)a, y = *(const vdc_time *)b;
-    return (x > y) - (x < y);
+    ptrdiff_t left = 0, right = (ptrdiff_t)n - 1, want = (ptrdiff_t)k;
+    while (left < right) {
+        vdc_time pivot = a[want];
+        ptrdiff_t i = left, j = right;
+        do {
+            while (a[i] < pivot)
+                i++;
+            while (pivot < a[j])
+                j--;
+            if (i <= j) {
+                vdc_time t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < want)
+            left = i;
+        if (want < i)
+            right = j;
+    }
+    return a[k];
 }
 
 /* Times below which about an eighth and about 98% of the overflow lie, from an evenly spaced sample. */
@@ -185,9 +209,9 @@ static void overflow_quantiles(const struct vdc_event_vec *over, vdc_time lo, vd
     size_t stride = over->len / n;
     for (size_t i = 0; i < n; i++)
         sample[i] = over->items[i * stride].time;
-    qsort(sample, n, sizeof sample[0], compare_times);
-    *eighth = sample[n / 8] < lo ? lo : sample[n / 8];
-    *bulk = over->len <= SAMPLES ? hi : sample[n * 98 / 100];
+    vdc_time at_eighth = select_nth(sample, n, n / 8);
+    *eighth = at_eighth < lo ? lo : at_eighth;
+    *bulk = over->len <= SAMPLES ? hi : select_nth(sample, n, n * 98 / 100);
     if (*bulk < *eighth)
         *bulk = *eighth;
 }
