@@ -212,7 +212,8 @@ struct fabric {
 /* Event kinds handled by node entities. */
 enum fabric_event_kind {
     FABRIC_EV_ARRIVE = 1,     /* arg: packet | ingress port << 48 (fabric_arrive_arg) */
-    FABRIC_EV_TX_DONE,        /* arg: port index | epoch << 16: the port may start its next frame */
+    FABRIC_EV_TX_DONE,        /* arg: port index | epoch << 16 | likely queue << 48: the port may start its next
+                               * frame (the queue is only a hint for fetching ahead) */
     FABRIC_EV_PAUSE_END,      /* arg: port | priority << 16 | epoch << 24 */
     FABRIC_EV_PAUSE_REFRESH,  /* arg: port | priority << 16 */
     FABRIC_EV_FLOW_START,     /* arg: flow index */

@@ -88,7 +88,9 @@ static void node_prefetch(const struct vdc_entity *self, const struct vdc_event 
         __builtin_prefetch(fabric_arrive_packet(ev->arg));
         prefetch_port(&node->ports[fabric_arrive_port(ev->arg)]);
     } else if (ev->kind == FABRIC_EV_TX_DONE) {
-        prefetch_port(&node->ports[vdc_arg_field(ev->arg, 0, 16)]);
+        const struct fabric_port *port = &node->ports[vdc_arg_field(ev->arg, 0, 16)];
+        prefetch_port(port);
+        __builtin_prefetch(&port->queue[vdc_arg_field(ev->arg, 48, 3)]);
     }
 }
 

@@ -171,8 +171,11 @@ static void schedule_tx_done(struct fabric_port *port, vdc_time at)
     struct fabric_node *node = port->node;
     port->busy = true;
     port->tx_event_at = at;
+    /* The queue the next frame will likely come from (the highest backlogged), for node_prefetch. */
+    unsigned likely_queue = port->backlog_mask ? 31u - (unsigned)__builtin_clz(port->backlog_mask) : 0;
     vdc_schedule_at(node->entity, at, VDC_PRIO_DEVICE, node->entity->id, FABRIC_EV_TX_DONE,
-                    vdc_arg_put(port->index, 0, 16) | vdc_arg_put(port->tx_epoch, 16, 32));
+                    vdc_arg_put(port->index, 0, 16) | vdc_arg_put(port->tx_epoch, 16, 32) |
+                        vdc_arg_put(likely_queue, 48, 3));
 }
 
 void fabric_port_kick(struct fabric_port *port)
