@@ -54,15 +54,34 @@ static uint64_t cell_hash(const struct fabric_route_cell *cell, const uint16_t *
     return h;
 }
 
+/* The open-addressing set of distinct cells (entries: index + 1, 0 free), rebuilt twice as large when half full,
+ * so that its size follows the distinct cells (a few hundred), not the nodes x hosts table. */
+struct cell_set {
+    uint32_t *slots;
+    size_t size;
+};
+
+static void cell_set_insert(struct cell_set *set, const struct fabric_routes *r, uint32_t index)
+{
+    size_t at = cell_hash(&r->cells[index], r->ports) & (set->size - 1);
+    while (set->slots[at] != 0)
+        at = (at + 1) & (set->size - 1);
+    set->slots[at] = index + 1;
+}
+
+static void cell_set_grow(struct cell_set *set, const struct fabric_routes *r)
+{
+    free(set->slots);
+    set->size = set->size ? set->size * 2 : 1024;
+    set->slots = vdc_xcalloc(set->size, sizeof *set->slots);
+    for (uint32_t i = 0; i < r->cell_count; i++)
+        cell_set_insert(set, r, i);
+}
+
 /* Replaces the table of cells, one per (node, host), by its distinct cells and an index per (node, host); the
  * next hops of each distinct cell are copied once into a new list. */
-static void share_cells(struct fabric_routes *r, struct fabric_route_cell *table, size_t cells)
+static void share_cells(struct fabric_routes *r, const struct fabric_route_cell *table, size_t cells)
 {
-    size_t slots = 64;
-    while (slots < 2 * cells)
-        slots *= 2;
-    uint32_t *slot_cell = vdc_xmalloc(slots * sizeof *slot_cell); /* distinct cell + 1; 0: free */
-    memset(slot_cell, 0, slots * sizeof *slot_cell);
     r->cell_of = vdc_xmalloc((cells ? cells : 1) * sizeof *r->cell_of);
     r->cells = NULL;
     r->cell_count = 0;
@@ -70,30 +89,36 @@ static void share_cells(struct fabric_routes *r, struct fabric_route_cell *table
     r->ports = NULL;
     r->port_entries = r->port_cap = 0;
     uint32_t cell_cap = 0;
+    struct cell_set set = {0};
+    cell_set_grow(&set, r);
     for (size_t c = 0; c < cells; c++) {
         const struct fabric_route_cell *cell = &table[c];
-        size_t at = cell_hash(cell, old_ports) & (slots - 1);
-        for (; slot_cell[at] != 0; at = (at + 1) & (slots - 1)) {
-            const struct fabric_route_cell *seen = &r->cells[slot_cell[at] - 1];
+        size_t at = cell_hash(cell, old_ports) & (set.size - 1);
+        for (; set.slots[at] != 0; at = (at + 1) & (set.size - 1)) {
+            const struct fabric_route_cell *seen = &r->cells[set.slots[at] - 1];
             if (seen->count == cell->count &&
                 (cell->count == 0 ||
                  memcmp(&r->ports[seen->first], &old_ports[cell->first], cell->count * sizeof *r->ports) == 0))
                 break;
         }
-        if (slot_cell[at] == 0) {
+        uint32_t index = set.slots[at] - 1;
+        if (set.slots[at] == 0) {
+            index = r->cell_count;
             if (r->cell_count == cell_cap) {
                 cell_cap = cell_cap ? cell_cap * 2 : 256;
                 r->cells = vdc_xrealloc(r->cells, cell_cap, sizeof *r->cells);
             }
-            struct fabric_route_cell *added = &r->cells[r->cell_count];
-            *added = (struct fabric_route_cell){.first = r->port_entries, .count = cell->count, .port = cell->port};
+            r->cells[r->cell_count] =
+                (struct fabric_route_cell){.first = r->port_entries, .count = cell->count, .port = cell->port};
             for (uint16_t i = 0; i < cell->count; i++)
                 add_port(r, old_ports[cell->first + i]);
-            slot_cell[at] = ++r->cell_count;
+            set.slots[at] = ++r->cell_count;
+            if (2 * (size_t)r->cell_count >= set.size)
+                cell_set_grow(&set, r);
         }
-        r->cell_of[c] = slot_cell[at] - 1;
+        r->cell_of[c] = index;
     }
-    free(slot_cell);
+    free(set.slots);
     free(old_ports);
 }
 

@@ -4,6 +4,7 @@
  * order whatever order events were pushed in. */
 #include "scheduler/event_queue.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,12 +307,15 @@ static void sort_run(struct vdc_event *run, size_t n)
         keys[i] = event_key(&run[i]);
         copy[i] = run[i];
     }
+    uint32_t placed = 0;
     for (size_t i = 0; i < n; i++) {
         size_t place = 0;
         for (size_t j = 0; j < n; j++)
             place += keys[j] < keys[i];
         run[place] = copy[i];
+        placed |= UINT32_C(1) << place;
     }
+    assert(placed == (UINT32_C(1) << n) - 1); /* two equal keys would take one place and lose an event */
 }
 
 /* Sorts band k into `sorted`: a counting sort on the top bits of each event's offset in the band

@@ -49,6 +49,7 @@ struct vdc_event_queue {
 
 void vdc_event_queue_init(struct vdc_event_queue *q);
 void vdc_event_queue_free(struct vdc_event_queue *q);
+/* Every pending event's (time, order) key is unique: the scheduler numbers each source's events (sim.c). */
 void vdc_event_queue_push(struct vdc_event_queue *q, const struct vdc_event *ev);
 /* Removes the least event by key into *out; false when empty. */
 bool vdc_event_queue_pop(struct vdc_event_queue *q, struct vdc_event *out);
