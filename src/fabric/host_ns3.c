@@ -90,8 +90,14 @@ struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, stru
     vdc_time now = f->sim->now;
     uint32_t n = host->qp_count, min_finished = UINT32_MAX;
     int64_t chosen = -1;
+    /* With no pause and no windows, a QP whose qp_ready entry is a time still to come has bytes left and is passed
+     * over: known without reading its record, which has mostly left the host's caches. */
+    bool ready_decides = port->paused_mask == 0 && !f->cfg.ns3.window;
+    uint32_t at = n ? host->qp_last % n : 0;
     for (uint32_t i = 1; i <= n; i++) {
-        uint32_t at = (i + host->qp_last) % n;
+        at = at + 1 == n ? 0 : at + 1; /* (i + qp_last) % n */
+        if (ready_decides && host->qp_ready[at] > now && host->qp_ready[at] != VDC_TIME_MAX)
+            continue;
         const struct fabric_ns3_qp *q = &f->ns3_qps[host->qps[at]];
         if (!(port->paused_mask & (1u << q->priority)) && has_bytes_left(q) && !window_bound(f, q, host->qps[at])) {
             if (q->next_avail > now)
