@@ -22,7 +22,7 @@ LDFLAGS  += -flto=auto
 endif
 DEPFLAGS := -MMD -MP
 
-LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm \
+LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm -lpthread \
               $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 # SimGrid is loaded when a platform is imported, not linked (src/fabric/simgrid_api.h): its SONAME, found here.
 SIMGRID_LIBRARY := $(shell objdump -p $$(pkg-config --variable=libdir simgrid 2>/dev/null)/libsimgrid.so 2>/dev/null \

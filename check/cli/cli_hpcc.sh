@@ -63,6 +63,27 @@ expect hpcc-config-again 0 "" -- "$vdc" run --hpcc-config "$tmp/hpcc-incast4-hpc
 if cmp -s "$tmp/hpcc-again-fct.txt" "$tmp/hpcc-incast4-hpcc/fct.txt"; then passed=$((passed + 1)); else
   echo "FAIL hpcc-config-again: a second run gave other FCTs"; failed=$((failed + 1)); fi
 
+# The same experiment split across two and three threads (run.threads): the same bytes on stdout and in every output
+# file as on one thread (HPCC's congestion control, PFC and queue-length logs, a queue monitor through the run).
+for threads in 1 2 3; do
+  expect "hpcc-config-threads-$threads" 0 "" -- "$vdc" run --hpcc-config "$tmp/hpcc-incast4-hpcc/config.txt" \
+    --set run.threads=$threads --set output.fct_file="$tmp/threads-$threads-fct.txt" \
+    --set output.pfc_file="$tmp/threads-$threads-pfc.txt" --set output.qlen_file="$tmp/threads-$threads-qlen.txt" \
+    --set output.qlen_start=2s --set output.qlen_end=2.0002s
+  cp "$tmp/out" "$tmp/threads-$threads-out.txt"
+done
+for threads in 2 3; do
+  same=1
+  for file in out fct pfc qlen; do
+    cmp -s "$tmp/threads-1-$file.txt" "$tmp/threads-$threads-$file.txt" || same=0
+  done
+  if [ "$same" -eq 1 ] && [ -s "$tmp/threads-1-qlen.txt" ] && grep -q '^digest' "$tmp/threads-1-out.txt"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL hpcc-config-threads-$threads: outputs differ from one thread's"; failed=$((failed + 1))
+  fi
+done
+
 # HPCC's queue-length histograms, in its format.
 expect hpcc-config-qlen 0 "" -- "$vdc" run --hpcc-config "$tmp/hpcc-incast4-hpcc/config.txt" \
   --set output.qlen_file="$tmp/qlen.txt" --set output.qlen_start=2s --set output.qlen_end=2.0001s
@@ -100,6 +121,12 @@ expect hpcc-trailing-refused-by-roce 2 "noted-flows.txt:4: this is one flow more
 sed 's|^BUFFER_SIZE 32$|BUFFER_SIZE 32\nLINK_DOWN 5 1 3\nQLEN_MON_FILE '"$tmp"'/down-qlen.txt\nQLEN_MON_START 2000000000\nQLEN_MON_END 2000001000|' \
   "$tmp/hpcc-incast2-dcqcn/config.txt" | sed "s|$tmp/hpcc-incast2-dcqcn/fct.txt|$tmp/down-fct.txt|" >"$tmp/down.txt"
 expect hpcc-config-link-down 0 "" -- "$vdc" run --hpcc-config "$tmp/down.txt"
+cp "$tmp/out" "$tmp/down-out.txt"
+# A fault schedule touches every partition's routes: the run keeps to one thread and says why.
+expect hpcc-config-link-down-threads 0 "^vdc: run.threads=2 not used: the run has entities other than the fabric's nodes" \
+  -- "$vdc" run --hpcc-config "$tmp/down.txt" --set run.threads=2
+if cmp -s "$tmp/out" "$tmp/down-out.txt"; then passed=$((passed + 1)); else
+  echo "FAIL hpcc-config-link-down-threads: another outcome than on one thread"; failed=$((failed + 1)); fi
 if grep -q '^faults     2 changes applied\|^faults     1 change applied' "$tmp/out" && [ -s "$tmp/down-qlen.txt" ] &&
   [ "$(wc -l <"$tmp/down-fct.txt")" -eq 1 ]; then passed=$((passed + 1)); else
   echo "FAIL hpcc-config-link-down: $(grep '^faults' "$tmp/out"), $(wc -l <"$tmp/down-fct.txt") flows done"; failed=$((failed + 1)); fi

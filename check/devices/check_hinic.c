@@ -374,7 +374,7 @@ START_TEST(two_writers_share_fairly_without_drops)
             }
         }
     }
-    ck_assert_uint_eq(r.fabric.drops, 0);
+    ck_assert_uint_eq(fabric_drops(&r.fabric), 0);
     double ratio = (double)finished[0] / (double)finished[1];
     ck_assert_msg(ratio > 0.9 && ratio < 1.1, "finish times %llu and %llu ps", (unsigned long long)finished[0],
                   (unsigned long long)finished[1]);

@@ -74,7 +74,7 @@ static void run_to_window_start(struct testbed *tb, vdc_time until)
 {
     vdc_sim_run(&tb->sim, until);
     for (uint32_t i = 0; i < tb->f.flow_count; i++)
-        tb->mark[i] = tb->f.flows[i].bytes_received;
+        tb->mark[i] = tb->f.flows[i].rx->bytes_received;
     tb->mark_at = until;
 }
 
@@ -85,8 +85,8 @@ static void run_window(struct testbed *tb, vdc_time until, double *bps)
     vdc_sim_run(&tb->sim, until);
     double seconds = (double)(until - tb->mark_at) / (double)VDC_SEC;
     for (uint32_t i = 0; i < tb->f.flow_count; i++) {
-        bps[i] = (double)(tb->f.flows[i].bytes_received - tb->mark[i]) * 8.0 / seconds;
-        tb->mark[i] = tb->f.flows[i].bytes_received;
+        bps[i] = (double)(tb->f.flows[i].rx->bytes_received - tb->mark[i]) * 8.0 / seconds;
+        tb->mark[i] = tb->f.flows[i].rx->bytes_received;
     }
     tb->mark_at = until;
 }
@@ -158,7 +158,7 @@ START_TEST(flows_share_one_bottleneck_fairly)
         ck_assert_msg(total >= 0.97 * payload_rate && total <= 1.001 * payload_rate,
                       "%u flows: aggregate goodput %.3f Gbps, the link's payload rate is %.3f Gbps", n, total / 1e9,
                       payload_rate / 1e9);
-        ck_assert_uint_eq(tb.f.drops, 0);
+        ck_assert_uint_eq(fabric_drops(&tb.f), 0);
         testbed_free(&tb);
     }
 }
@@ -191,9 +191,9 @@ static void run_incast(const struct incast_case *c, bool lossless, uint64_t *dro
     testbed_start(&tb, 1);
     /* A second is ten times the slowest case (lossy at 1 Gbps); a transport that never recovers ends here. */
     vdc_sim_run(&tb.sim, VDC_SEC);
-    ck_assert_msg(tb.f.flows_done == c->senders, "%u->1 at %.0f Gbps, %s: %u of %u flows completed", c->senders,
-                  (double)c->rate / 1e9, lossless ? "PFC" : "lossy", tb.f.flows_done, c->senders);
-    *drops = tb.f.drops;
+    ck_assert_msg(fabric_flows_done(&tb.f) == c->senders, "%u->1 at %.0f Gbps, %s: %u of %u flows completed", c->senders,
+                  (double)c->rate / 1e9, lossless ? "PFC" : "lossy", fabric_flows_done(&tb.f), c->senders);
+    *drops = fabric_drops(&tb.f);
     *pauses = pauses_sent(&tb.f);
     *resent = retransmitted(&tb.f);
     testbed_free(&tb);
@@ -410,7 +410,7 @@ static void parking_lot_rates(const uint32_t (*pairs)[2], uint32_t count, double
     run_window(&tb, 230 * VDC_MS, vdc_bps);
     for (uint32_t i = 0; i < count; i++)
         vdc_bps[i] *= wire_per_payload(tb.cfg.payload);
-    ck_assert_uint_eq(tb.f.drops, 0);
+    ck_assert_uint_eq(fabric_drops(&tb.f), 0);
     testbed_free(&tb);
 }
 

@@ -204,7 +204,7 @@ START_TEST(failed_port_discards_its_queue_at_once)
     ck_assert_uint_eq(sw->mmu.used, 0); /* frames toward the failed port are dropped, never buffered */
     vdc_sim_run(&w.sim, VDC_TIME_MAX);
     ck_assert(!tor->failed && tor->up && blade->up);
-    ck_assert_uint_eq(w.f.flows_done, 3); /* go-back-N recovers every loss once the port is back */
+    ck_assert_uint_eq(fabric_flows_done(&w.f), 3); /* go-back-N recovers every loss once the port is back */
     world_free(&w);
 }
 END_TEST
@@ -220,7 +220,7 @@ START_TEST(cut_link_drains_its_queue_into_the_cable)
     ck_assert(!tor->failed && !tor->up);
     ck_assert_uint_gt(tor->queued_bytes, queued / 2); /* still there: it leaves at line rate, into the cut cable */
     vdc_sim_run(&w.sim, VDC_TIME_MAX);
-    ck_assert_uint_eq(w.f.flows_done, 3);
+    ck_assert_uint_eq(fabric_flows_done(&w.f), 3);
     ck_assert_uint_gt(tor->count.drops, 0);
     world_free(&w);
 }
@@ -238,7 +238,7 @@ START_TEST(lossy_link_loses_about_its_share)
         world_build(&w, sets);
         vdc_sim_run(&w.sim, VDC_TIME_MAX);
         struct fabric_port *tor = port_of(&w, "tor", "blade1"), *sender = port_of(&w, "blade0", "tor");
-        ck_assert_uint_eq(w.f.flows_done, 1);
+        ck_assert_uint_eq(fabric_flows_done(&w.f), 1);
         ck_assert_uint_eq(sender->count.drops, 0);
         /* Binomial(n, 0.01): 20 and 80 are more than 4 standard deviations from the mean for n near 4000-5000. */
         ck_assert_uint_ge(tor->count.drops * 10000, tor->count.tx_frames * 50);
@@ -259,7 +259,7 @@ START_TEST(default_error_rate_applies_to_every_link)
     for (uint32_t i = 0; i < w.topo.link_count; i++)
         ck_assert(w.topo.links[i].error_rate == 0.02);
     vdc_sim_run(&w.sim, VDC_TIME_MAX);
-    ck_assert_uint_eq(w.f.flows_done, 1);
+    ck_assert_uint_eq(fabric_flows_done(&w.f), 1);
     ck_assert_uint_gt(port_of(&w, "blade0", "tor")->count.drops, 0);
     ck_assert_uint_gt(port_of(&w, "tor", "blade1")->count.drops, 0);
     world_free(&w);

@@ -5,6 +5,7 @@
 #include "../../src/bench/hold.h"
 #include "../../src/fabric/fabric.h"
 #include "../../src/scheduler/entity_ids.h"
+#include "../../src/scheduler/parallel.h"
 #include "../../src/scheduler/sim.h"
 #include "../suites.h"
 
@@ -376,6 +377,97 @@ START_TEST(id_ranges_do_not_overlap)
 }
 END_TEST
 
+/* --- parallel runs: partitions on threads give the serial run's events, order and digest ------------------- */
+
+/* A ring of `count` entities passing tokens: each event folds a value, schedules one to a neighbour at least a
+ * lookahead ahead (another partition, perhaps) and sometimes one to itself sooner; an observer reads them all. */
+#define RING 12
+#define RING_LOOKAHEAD 1000
+struct ring {
+    uint64_t handled[RING];
+    uint64_t observed;
+    uint64_t order_sum;           /* an order-sensitive sum of what each entity saw, per entity */
+};
+
+static void ring_step(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct ring *r = self->model;
+    uint32_t me = self->id - 100;
+    r->handled[me]++;
+    vdc_digest_fold(self->sim, ev->arg ^ me);
+    if (ev->arg == 0)
+        return;
+    uint64_t draw = vdc_rng_next(&self->rng);
+    uint32_t next = (me + 1 + (uint32_t)(draw % 3)) % RING;
+    vdc_schedule_in(self, RING_LOOKAHEAD + draw % 777, VDC_PRIO_WIRE, 100 + next, 0, ev->arg - 1);
+    if (draw % 5 == 0)
+        vdc_schedule_in(self, draw % 300, VDC_PRIO_DEVICE, self->id, 0, 0);
+}
+
+static void ring_observe(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    (void)ev;
+    struct ring *r = self->model;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < RING; i++)
+        total += r->handled[i];
+    r->observed = r->observed * 31 + total;
+    if (self->sim->now < 200000)
+        vdc_schedule_in(self, 3333, VDC_PRIO_OBSERVE, self->id, 0, 0);
+}
+
+/* Runs the ring on `threads` partitions (1: the serial loop) until `until`; returns the digest. */
+static uint64_t run_ring(unsigned threads, vdc_time until, uint64_t *events, vdc_time *end, struct ring *r)
+{
+    struct vdc_sim sim;
+    vdc_sim_init(&sim, 11);
+    memset(r, 0, sizeof *r);
+    for (uint32_t i = 0; i < RING; i++) {
+        struct vdc_entity *e = vdc_entity_create(&sim, 100 + i, "ring", ring_step, r, NULL);
+        for (unsigned token = 0; token < 3; token++)
+            vdc_schedule_at(e, token * 10, VDC_PRIO_WIRE, e->id, 0, 40 + i + token);
+    }
+    struct vdc_entity *observer = vdc_entity_create(&sim, 7, "observer", ring_observe, r, NULL);
+    vdc_schedule_at(observer, 0, VDC_PRIO_OBSERVE, observer->id, 0, 0);
+    if (threads == 1) {
+        vdc_sim_run(&sim, until);
+    } else {
+        uint8_t *part_of = malloc(sim.entity_slots);
+        memset(part_of, VDC_PARTITION_GLOBAL, sim.entity_slots);
+        for (uint32_t i = 0; i < RING; i++)
+            part_of[100 + i] = (uint8_t)(i * threads / RING);
+        struct vdc_partition_plan plan = {.count = threads, .part_of = part_of, .lookahead = RING_LOOKAHEAD};
+        vdc_sim_run_parallel(&sim, until, &plan);
+        free(part_of);
+    }
+    uint64_t digest = sim.digest;
+    *events = sim.events_processed;
+    *end = sim.now;
+    vdc_sim_free(&sim);
+    return digest;
+}
+
+START_TEST(parallel_run_matches_serial)
+{
+    vdc_time untils[] = {VDC_TIME_MAX, 50000};
+    for (unsigned u = 0; u < 2; u++) {
+        struct ring serial, parallel;
+        uint64_t serial_events, events;
+        vdc_time serial_end, end;
+        uint64_t digest = run_ring(1, untils[u], &serial_events, &serial_end, &serial);
+        ck_assert_uint_gt(serial_events, 1000);
+        for (unsigned threads = 2; threads <= 3; threads++) {
+            ck_assert_uint_eq(run_ring(threads, untils[u], &events, &end, &parallel), digest);
+            ck_assert_uint_eq(events, serial_events);
+            ck_assert_uint_eq(end, serial_end);
+            ck_assert_uint_eq(parallel.observed, serial.observed); /* the observer saw the same states */
+            for (unsigned i = 0; i < RING; i++)
+                ck_assert_uint_eq(parallel.handled[i], serial.handled[i]);
+        }
+    }
+}
+END_TEST
+
 Suite *scheduler_suite(void)
 {
     Suite *s = suite_create("scheduler");
@@ -394,6 +486,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(loop, entity_ids_are_checked);
     tcase_add_test(loop, id_ranges_do_not_overlap);
     tcase_add_test(loop, digest_is_stable);
+    tcase_add_test(loop, parallel_run_matches_serial);
     tcase_set_timeout(loop, 60);
     suite_add_tcase(s, loop);
     return s;

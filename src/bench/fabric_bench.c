@@ -34,8 +34,8 @@ bool vdc_bench_fabric_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vd
         vdc_sim_run(&sim, VDC_TIME_MAX);
         out->wall_seconds = vdc_wall_seconds() - start;
         out->events = sim.events_processed;
-        out->data_packets = f.data_packets_delivered;
-        out->drops = f.drops;
+        out->data_packets = fabric_data_packets_delivered(&f);
+        out->drops = fabric_drops(&f);
         out->digest = sim.digest;
         out->simulated = sim.now;
         for (uint32_t n = 0; n < f.node_count; n++) {
@@ -44,8 +44,8 @@ bool vdc_bench_fabric_incast(uint32_t senders, uint64_t bytes, uint64_t rate, vd
                 out->ecn_marks += f.nodes[n].ports[p].count.ecn_marked;
             }
         }
-        if (f.flows_done != senders)
-            ok = vdc_fail(err, "only %u of %u incast flows finished", f.flows_done, senders);
+        if (fabric_flows_done(&f) != senders)
+            ok = vdc_fail(err, "only %u of %u incast flows finished", fabric_flows_done(&f), senders);
     }
     if (built)
         fabric_free(&f);

@@ -78,6 +78,15 @@ void *vdc_xcalloc_lines(size_t count, size_t size)
     return memset(p, 0, bytes);
 }
 
+void *vdc_xrealloc_lines(void *p, size_t kept, size_t count, size_t size)
+{
+    void *grown = vdc_xcalloc_lines(count, size);
+    if (p != NULL)
+        memcpy(grown, p, (kept < count ? kept : count) * size);
+    free(p);
+    return grown;
+}
+
 void *vdc_xcalloc_huge(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;

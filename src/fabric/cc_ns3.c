@@ -230,7 +230,7 @@ void fabric_ns3_cc_on_ack(struct fabric_node *node, struct fabric_flow *flow, co
         break;
     case FABRIC_CC_TIMELY:
         if (ack_seq > flow->ns3->tmly_last_update_seq)
-            timely_update(f, flow, f->sim->now / VDC_NS - ack->ns3->ts);
+            timely_update(f, flow, fabric_now(node) / VDC_NS - ack->ns3->ts);
         break;
     case FABRIC_CC_DCTCP: dctcp_update(f, flow, ack_seq, ack->cnp_echo); break;
     default: break;

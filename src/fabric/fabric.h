@@ -101,6 +101,7 @@ void fabric_config_defaults(struct fabric_config *cfg);
 
 struct fabric_node;
 struct fabric_flow;
+struct fabric_flow_rx;
 
 /* Counters kept per port, both directions. */
 struct fabric_port_counters {
@@ -125,7 +126,7 @@ struct fabric_port {
      * deficits follow, the rest is touched rarely. */
     /* line 0: the transmitter's state */
     struct fabric_node *node;
-    uint64_t rate;                /* bit/s */
+    vdc_time qlen_next_sample;    /* a switch port's next queue-length sample (qlen_monitor.c); VDC_TIME_MAX: none */
     vdc_time arrive_latency;      /* from a frame's end leaving to its arrival: delay, plus the peer's switch latency */
     vdc_time free_at;             /* when the frame on the wire ends */
     vdc_time tx_event_at;
@@ -152,6 +153,7 @@ struct fabric_port {
     uint64_t ecn_kmin, ecn_kmax;  /* RED ramp of this egress, bytes */
     double ecn_pmax;
     struct fabric_port_counters count;
+    uint64_t rate;                /* bit/s (sending reads the serialization times above) */
     struct fabric_queue queue[FABRIC_PRIORITIES] __attribute__((aligned(64)));
     int64_t deficit[FABRIC_PRIORITIES];
 
@@ -177,9 +179,49 @@ struct fabric_node {
     uint64_t ecmp_salt;
     /* hosts */
     struct fabric_host *host;
-};
+    struct fabric_shard *shard;   /* its partition's (the fabric's first in a serial run) */
+} __attribute__((aligned(64))); /* a switch writes its MMU's totals: no two nodes share a line */
+
+/* The clock of the sim that runs this node: its partition's in a parallel run. */
+static inline vdc_time fabric_now(const struct fabric_node *node)
+{
+    return node->entity->sim->now;
+}
+
+/* Totals over the shards. */
+uint32_t fabric_flows_done(const struct fabric *f);
+uint64_t fabric_data_packets_delivered(const struct fabric *f);
+uint64_t fabric_drops(const struct fabric *f);
 
 struct fabric_pfc_log_entry;
+
+/* A parallel run's partitions (scheduler/parallel.h) at most. */
+#define FABRIC_SHARDS_MAX 8
+
+/* A line for fct.txt or pfc.txt held back in a parallel run until the lines of every partition can be written in
+ * the order a serial run writes them: by the key of the event that wrote them. */
+struct fabric_held_line {
+    vdc_time time;
+    uint64_t order;
+    uint32_t seq;                 /* lines of one event in the order they were written */
+    char *text;
+};
+
+struct fabric_held_lines {
+    struct fabric_held_line *items;
+    size_t len, cap;
+};
+
+/* What the nodes of one partition update: a serial run has one; a parallel run one per partition, so that no two
+ * threads write one counter or one free list. */
+struct fabric_shard {
+    struct fabric_pool pool;
+    uint64_t drops;
+    uint64_t data_packets_delivered;
+    uint32_t flows_done;
+    bool hold_lines;              /* a parallel run: fct and pfc lines wait in `held` */
+    struct fabric_held_lines held[2]; /* fct, pfc */
+} __attribute__((aligned(64)));
 
 struct fabric {
     struct vdc_sim *sim;
@@ -187,17 +229,15 @@ struct fabric {
     const struct fabric_topology *topo;
     struct fabric_node *nodes;
     uint32_t node_count;
-    struct fabric_pool pool;
+    struct fabric_shard shards[FABRIC_SHARDS_MAX];
     struct fabric_routes *routes;
     struct fabric_flow *flows;
+    struct fabric_flow_rx *flow_rx; /* each flow's receiver state (host.h) */
     uint32_t flow_count;
     struct fabric_ns3_qp *ns3_qps;  /* hpcc-ns3: one per flow */
     vdc_time ns3_max_rtt;          /* hpcc-ns3: the largest base RTT between two hosts, and its BDP (bytes) */
     uint64_t ns3_max_bdp;
-    uint32_t flows_done;
     uint32_t dwrr_quantum;        /* bytes per DWRR weight unit: one largest frame */
-    uint64_t data_packets_delivered;
-    uint64_t drops;
     /* outputs, NULL when not asked for */
     FILE *fct_file;
     FILE *pfc_file;

@@ -16,8 +16,9 @@ static void activate(struct fabric_host *host, struct fabric_flow *flow)
     if (flow->active || flow->done)
         return;
     if (host->active_count == host->active_cap) {
+        uint32_t kept = host->active_cap;
         host->active_cap = host->active_cap ? host->active_cap * 2 : 8;
-        host->active = vdc_xrealloc(host->active, host->active_cap, sizeof *host->active);
+        host->active = vdc_xrealloc_lines(host->active, kept, host->active_cap, sizeof *host->active);
     }
     host->active[host->active_count++] = flow->index;
     flow->active = true;
@@ -26,7 +27,8 @@ static void activate(struct fabric_host *host, struct fabric_flow *flow)
 bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flows, struct vdc_error *err)
 {
     char a[32], b[32];
-    f->flows = vdc_xcalloc(flows->count ? flows->count : 1, sizeof *f->flows);
+    f->flows = vdc_xcalloc_lines(flows->count ? flows->count : 1, sizeof *f->flows);
+    f->flow_rx = vdc_xcalloc_lines(flows->count ? flows->count : 1, sizeof *f->flow_rx);
     f->flow_count = (uint32_t)flows->count;
     for (size_t i = 0; i < flows->count; i++) {
         const struct fabric_flow_spec *spec = &flows->items[i];
@@ -42,6 +44,7 @@ bool fabric_hosts_add_flows(struct fabric *f, const struct fabric_flow_set *flow
         struct fabric_host *host = f->nodes[spec->src].host;
         flow->spec = *spec;
         flow->index = (uint32_t)i;
+        flow->rx = &f->flow_rx[i];
         flow->source_port = host->next_source_port++;
         flow->packets = (uint32_t)((spec->size + f->cfg.payload - 1) / f->cfg.payload);
         flow->last_payload = (uint32_t)(spec->size - (uint64_t)(flow->packets - 1) * f->cfg.payload);
@@ -63,10 +66,11 @@ bool fabric_host_has_data(const struct fabric_host *host)
     return host->active_count > 0;
 }
 
-static struct fabric_packet *new_packet(struct fabric *f, const struct fabric_flow *flow, enum fabric_packet_kind kind,
-                                        bool from_receiver)
+static struct fabric_packet *new_packet(struct fabric_node *node, const struct fabric_flow *flow,
+                                        enum fabric_packet_kind kind, bool from_receiver)
 {
-    struct fabric_packet *p = fabric_packet_alloc(&f->pool);
+    const struct fabric *f = node->fabric;
+    struct fabric_packet *p = fabric_packet_alloc(&node->shard->pool);
     p->kind = (uint8_t)kind;
     p->src_host = from_receiver ? flow->spec.dst : flow->spec.src;
     p->dst_host = from_receiver ? flow->spec.src : flow->spec.dst;
@@ -76,7 +80,7 @@ static struct fabric_packet *new_packet(struct fabric *f, const struct fabric_fl
     p->flow = flow->index;
     p->ttl = 64;
     p->ecn = f->cfg.ecn ? FABRIC_ECN_ECT0 : FABRIC_ECN_NOT_ECT;
-    p->sent_at = f->sim->now;
+    p->sent_at = fabric_now(node);
     return p;
 }
 
@@ -100,7 +104,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *nod
                                        const struct fabric_port *port)
 {
     uint32_t psn = flow->next_psn++;
-    struct fabric_packet *p = new_packet(f, flow, FABRIC_PKT_DATA, false);
+    struct fabric_packet *p = new_packet(node, flow, FABRIC_PKT_DATA, false);
     p->priority = flow->spec.priority;
     p->psn = psn;
     p->payload = psn + 1 == flow->packets ? flow->last_payload : f->cfg.payload;
@@ -109,10 +113,10 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_node *nod
     p->frame_bytes = fabric_data_frame_bytes(p->payload);
     if (f->cfg.dcqcn.enabled && flow->cc.rate < port->rate) {
         uint64_t bits = fabric_wire_bits(p->frame_bytes);
-        flow->next_send_at = f->sim->now + (bits * VDC_SEC + flow->cc.rate - 1) / flow->cc.rate;
+        flow->next_send_at = fabric_now(node) + (bits * VDC_SEC + flow->cc.rate - 1) / flow->cc.rate;
     }
     if (!flow->rto_pending)
-        arm_timeout(node, flow, f->sim->now + f->cfg.retransmit_timeout);
+        arm_timeout(node, flow, fabric_now(node) + f->cfg.retransmit_timeout);
     return p;
 }
 
@@ -129,7 +133,7 @@ struct fabric_packet *fabric_host_next_packet(struct fabric_host *host, struct f
     struct fabric *f = node->fabric;
     if (f->cfg.model == FABRIC_MODEL_HPCC_NS3)
         return fabric_ns3_host_next_packet(host, port);
-    vdc_time now = f->sim->now;
+    vdc_time now = fabric_now(node);
     uint32_t scanned = 0;
     while (scanned < host->active_count) {
         if (host->round_robin >= host->active_count)
@@ -181,7 +185,7 @@ void fabric_host_flow_start(struct fabric_node *node, uint32_t index)
         return;
     }
     flow->started = true;
-    flow->last_progress = f->sim->now;
+    flow->last_progress = fabric_now(node);
     fabric_dcqcn_init(&flow->cc, node->ports[0].rate);
     activate(node->host, flow);
     fabric_port_kick(&node->ports[0]);
@@ -190,7 +194,7 @@ void fabric_host_flow_start(struct fabric_node *node, uint32_t index)
 static void send_reply(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
                        enum fabric_packet_kind kind)
 {
-    struct fabric_packet *p = new_packet(f, flow, kind, true);
+    struct fabric_packet *p = new_packet(node, flow, kind, true);
     p->priority = f->cfg.control_priority;
     p->ecn = FABRIC_ECN_NOT_ECT;
     if (kind == FABRIC_PKT_CNP) {
@@ -198,7 +202,7 @@ static void send_reply(struct fabric *f, struct fabric_node *node, struct fabric
         p->frame_bytes = FABRIC_ROCE_OVERHEAD + FABRIC_CNP_PAD;
     } else {
         p->bth_opcode = FABRIC_OP_ACKNOWLEDGE;
-        p->psn = flow->expected;
+        p->psn = flow->rx->expected;
         /* AETH syndrome: 0x1F is an ACK with an unlimited credit count; 0x60 a NAK for a PSN sequence error. */
         p->aeth_syndrome = kind == FABRIC_PKT_ACK ? 0x1F : 0x60;
         p->frame_bytes = FABRIC_ROCE_OVERHEAD + FABRIC_AETH;
@@ -209,22 +213,22 @@ static void send_reply(struct fabric *f, struct fabric_node *node, struct fabric
 static void receive_data(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
                          const struct fabric_packet *p)
 {
-    vdc_time now = f->sim->now;
-    if (p->ecn == FABRIC_ECN_CE && now >= flow->cnp_quiet_until) {
-        flow->cnp_quiet_until = now + f->cfg.cnp_interval;
+    vdc_time now = fabric_now(node);
+    if (p->ecn == FABRIC_ECN_CE && now >= flow->rx->cnp_quiet_until) {
+        flow->rx->cnp_quiet_until = now + f->cfg.cnp_interval;
         send_reply(f, node, flow, FABRIC_PKT_CNP);
     }
-    if (p->psn == flow->expected) {
-        flow->expected++;
-        flow->bytes_received += p->payload;
-        f->data_packets_delivered++;
+    if (p->psn == flow->rx->expected) {
+        flow->rx->expected++;
+        flow->rx->bytes_received += p->payload;
+        node->shard->data_packets_delivered++;
         send_reply(f, node, flow, FABRIC_PKT_ACK);
-    } else if (p->psn > flow->expected) {
+    } else if (p->psn > flow->rx->expected) {
         /* A gap: go-back-N drops what follows and NACKs once per interval or per new expected PSN. */
-        if (now >= flow->nack_quiet_until || !flow->nacked || flow->last_nack_psn != flow->expected) {
-            flow->nacked = true;
-            flow->last_nack_psn = flow->expected;
-            flow->nack_quiet_until = now + f->cfg.nack_interval;
+        if (now >= flow->rx->nack_quiet_until || !flow->rx->nacked || flow->rx->last_nack_psn != flow->rx->expected) {
+            flow->rx->nacked = true;
+            flow->rx->last_nack_psn = flow->rx->expected;
+            flow->rx->nack_quiet_until = now + f->cfg.nack_interval;
             send_reply(f, node, flow, FABRIC_PKT_NACK);
         }
     } else {
@@ -238,18 +242,18 @@ static void schedule_dcqcn(struct fabric_node *node, struct fabric_flow *flow, v
                     vdc_arg_put(flow->index, 0, 32) | vdc_arg_put(timer, 32, 8));
 }
 
-void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow)
+void fabric_host_flow_done(struct fabric_node *node, struct fabric_flow *flow)
 {
     flow->done = true;
-    flow->finished_at = f->sim->now;
-    f->flows_done++;
-    vdc_digest_fold(f->sim, flow->index);
-    fabric_log_fct(f, flow);
+    flow->finished_at = fabric_now(node);
+    node->shard->flows_done++;
+    vdc_digest_fold(node->entity->sim, flow->index);
+    fabric_log_fct(node, flow);
 }
 
 void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow)
 {
-    vdc_time check = fabric_dcqcn_on_cnp(&flow->cc, &node->fabric->cfg.dcqcn, node->fabric->sim->now);
+    vdc_time check = fabric_dcqcn_on_cnp(&flow->cc, &node->fabric->cfg.dcqcn, fabric_now(node));
     if (check)
         schedule_dcqcn(node, flow, check, DCQCN_TIMER_DECREASE);
 }
@@ -266,10 +270,10 @@ static void receive_reply(struct fabric *f, struct fabric_node *node, struct fab
     }
     if (p->psn > flow->acked && p->psn <= flow->packets) {
         flow->acked = p->psn;
-        flow->last_progress = f->sim->now;
+        flow->last_progress = fabric_now(node);
     }
     if (flow->acked == flow->packets) {
-        fabric_host_flow_done(f, flow);
+        fabric_host_flow_done(node, flow);
         return;
     }
     if (p->kind == FABRIC_PKT_NACK && flow->next_psn > p->psn) {
@@ -300,7 +304,7 @@ void fabric_host_receive(struct fabric_node *node, struct fabric_packet *p)
         else if (p->kind != FABRIC_PKT_DATA && p->dst_host == node->number)
             receive_reply(f, node, flow, p);
     }
-    fabric_packet_release(&f->pool, p);
+    fabric_packet_release(&node->shard->pool, p);
 }
 
 void fabric_host_timeout(struct fabric_node *node, uint64_t arg)
@@ -312,7 +316,7 @@ void fabric_host_timeout(struct fabric_node *node, uint64_t arg)
     flow->rto_pending = false;
     if (flow->acked >= flow->next_psn)
         return; /* nothing outstanding; the next packet sent re-arms the timer */
-    vdc_time now = f->sim->now;
+    vdc_time now = fabric_now(node);
     vdc_time due = flow->last_progress + f->cfg.retransmit_timeout;
     if (now >= due) {
         flow->retransmitted += flow->next_psn - flow->acked;
@@ -334,7 +338,7 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg)
     if (flow->done)
         return;
     const struct dcqcn_params *params = &f->cfg.dcqcn;
-    vdc_time now = f->sim->now;
+    vdc_time now = fabric_now(node);
     uint64_t increases = flow->cc.increases;
     vdc_time next = timer == DCQCN_TIMER_DECREASE ? fabric_dcqcn_decrease_timer(&flow->cc, params, now)
                                                   : fabric_dcqcn_increase_timer(&flow->cc, params, now);

@@ -36,10 +36,6 @@ struct fabric_ns3_qp {
     uint32_t host_slot;            /* its place in its host's qps, UINT32_MAX once removed from them */
     uint64_t base_rtt_ns;          /* the base RTT its HPCC arithmetic uses, ns */
     uint64_t pair_rtt_ns, pair_bw; /* the pair's base RTT and bottleneck, for the standalone FCT */
-    /* receiver */
-    uint64_t rx_expected;
-    vdc_time nack_timer;
-    uint64_t last_nack;
     /* HPCC */
     uint64_t hp_last_update_seq, hp_cur_rate;
     int32_t hp_inc_stage;
@@ -56,9 +52,27 @@ struct fabric_ns3_qp {
     double dctcp_alpha;
 } __attribute__((aligned(64)));
 
+/* What a flow's receiver keeps, in lines of its own (the fabric's flow_rx): the sender's host may run on another
+ * thread (fabric/partition.h), and the receiver touches one line per packet instead of one in each of two records. */
+struct fabric_flow_rx {
+    uint64_t bytes_received;
+    /* the roce model */
+    uint32_t expected;
+    uint32_t last_nack_psn;
+    vdc_time nack_quiet_until, cnp_quiet_until;
+    bool nacked;
+    /* the hpcc-ns3 model (its ReceiverCheckSeq) */
+    uint64_t ns3_expected;
+    vdc_time ns3_nack_timer;
+    uint64_t ns3_last_nack;
+} __attribute__((aligned(64)));
+
+/* On lines of its own, and what the receiver reads (spec, index, rx) in the first, which the sender never writes: a
+ * parallel run may put the two hosts on different threads. */
 struct fabric_flow {
     struct fabric_flow_spec spec;
     uint32_t index;
+    struct fabric_flow_rx *rx;     /* the receiver's state */
     uint16_t source_port;          /* UDP source port: the flow's ECMP entropy */
     uint32_t packets;              /* data packets in the flow */
     uint32_t last_payload;
@@ -71,16 +85,10 @@ struct fabric_flow {
     vdc_time last_progress;
     uint64_t retransmitted;        /* packets sent again after a NACK or timeout */
     struct dcqcn_state cc;
-    /* receiver */
-    uint32_t expected;
-    uint32_t last_nack_psn;
-    vdc_time nack_quiet_until, cnp_quiet_until;
-    bool nacked;
-    uint64_t bytes_received;
     /* result */
     vdc_time finished_at;
     struct fabric_ns3_qp *ns3;     /* the hpcc-ns3 model's state; NULL in the roce model */
-};
+} __attribute__((aligned(64)));
 
 struct fabric_host {
     struct fabric_node *node;
@@ -96,7 +104,7 @@ struct fabric_host {
      * the NIC's wake-up time comes from one short array rather than a cache line per QP. */
     vdc_time *qp_ready;
     uint32_t qp_count, qp_cap, qp_last;
-};
+} __attribute__((aligned(64)));
 
 /* A FABRIC_EV_ENDPOINT event: handed to the endpoint that scheduled it (endpoint.c). */
 void fabric_endpoint_event(struct fabric_host *host, uint64_t arg);
@@ -119,7 +127,7 @@ void fabric_host_dcqcn_timer(struct fabric_node *node, uint64_t arg);
 /* A congestion notification for a DCQCN flow (a CNP, or an ACK's CNP flag): alpha and the decrease check. */
 void fabric_host_dcqcn_cnp(struct fabric_node *node, struct fabric_flow *flow);
 /* The flow's last byte is acknowledged: its FCT is logged. */
-void fabric_host_flow_done(struct fabric *f, struct fabric_flow *flow);
+void fabric_host_flow_done(struct fabric_node *node, struct fabric_flow *flow);
 
 /* The hpcc-ns3 model's NIC (host_ns3.c): the same entry points, HPCC ns-3's behaviour. */
 void fabric_ns3_hosts_prepare(struct fabric *f);

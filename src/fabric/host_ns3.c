@@ -49,15 +49,16 @@ static void note_ready(const struct fabric *f, const struct fabric_flow *flow)
         f->nodes[flow->spec.src].host->qp_ready[q->host_slot] = has_bytes_left(q) ? q->next_avail : VDC_TIME_MAX;
 }
 
-static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flow)
+static struct fabric_packet *make_data(struct fabric_node *node, struct fabric_flow *flow)
 {
+    struct fabric *f = node->fabric;
     struct fabric_ns3_qp *q = flow->ns3;
-    vdc_time now = f->sim->now;
+    vdc_time now = fabric_now(node);
     uint64_t left = flow->spec.size - q->snd_nxt;
     uint32_t payload = left < f->cfg.payload ? (uint32_t)left : f->cfg.payload;
-    struct fabric_packet *p = fabric_packet_alloc(&f->pool);
+    struct fabric_packet *p = fabric_packet_alloc(&node->shard->pool);
     if (f->cfg.cc == FABRIC_CC_HPCC || f->cfg.cc == FABRIC_CC_TIMELY)
-        fabric_packet_add_ns3(&f->pool, p)->ts = now / VDC_NS;
+        fabric_packet_add_ns3(&node->shard->pool, p)->ts = now / VDC_NS;
     p->kind = FABRIC_PKT_DATA;
     p->src_host = flow->spec.src;
     p->dst_host = flow->spec.dst;
@@ -87,7 +88,7 @@ static struct fabric_packet *make_data(struct fabric *f, struct fabric_flow *flo
 struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, struct fabric_port *port)
 {
     struct fabric *f = host->node->fabric;
-    vdc_time now = f->sim->now;
+    vdc_time now = fabric_now(host->node);
     uint32_t n = host->qp_count, min_finished = UINT32_MAX;
     int64_t chosen = -1;
     /* With no pause and no windows, a QP whose qp_ready entry is a time still to come has bytes left and is passed
@@ -128,7 +129,7 @@ struct fabric_packet *fabric_ns3_host_next_packet(struct fabric_host *host, stru
     if (chosen < 0)
         return NULL;
     host->qp_last = (uint32_t)chosen;
-    return make_data(f, &f->flows[host->qps[chosen]]);
+    return make_data(host->node, &f->flows[host->qps[chosen]]);
 }
 
 /* With nothing to send, its NIC wakes at the earliest pacing time of a QP with bytes left. */
@@ -154,9 +155,10 @@ void fabric_ns3_host_flow_start(struct fabric_node *node, struct fabric_flow *fl
     q->dctcp_alpha = 1.0;
     fabric_dcqcn_init(&flow->cc, line);
     if (host->qp_count == host->qp_cap) {
+        uint32_t kept = host->qp_cap;
         host->qp_cap = host->qp_cap ? host->qp_cap * 2 : 8;
-        host->qps = vdc_xrealloc(host->qps, host->qp_cap, sizeof *host->qps);
-        host->qp_ready = vdc_xrealloc(host->qp_ready, host->qp_cap, sizeof *host->qp_ready);
+        host->qps = vdc_xrealloc_lines(host->qps, kept, host->qp_cap, sizeof *host->qps);
+        host->qp_ready = vdc_xrealloc_lines(host->qp_ready, kept, host->qp_cap, sizeof *host->qp_ready);
     }
     q->host_slot = host->qp_count;
     host->qps[host->qp_count++] = flow->index;
@@ -179,28 +181,29 @@ void fabric_ns3_change_rate(struct fabric_node *node, struct fabric_flow *flow, 
 /* ReceiverCheckSeq: 1 ACK, 2 NACK, 3 duplicate, 4 a gap already NACKed, 5 in order without an ACK. Its milestone
  * is reset to L2_ACK_INTERVAL (a byte count) before every check, so every in-order packet past the first
  * interval's bytes is ACKed: that is what HPCC ns-3 does, and what this model does. */
-static int check_sequence(struct fabric *f, struct fabric_flow *flow, uint32_t seq, uint32_t size)
+static int check_sequence(struct fabric_node *node, struct fabric_flow *flow, uint32_t seq, uint32_t size)
 {
-    struct fabric_ns3_qp *q = flow->ns3;
+    const struct fabric *f = node->fabric;
     const struct fabric_ns3_params *params = &f->cfg.ns3;
-    uint64_t expected = q->rx_expected;
+    struct fabric_flow_rx *rx = flow->rx;
+    uint64_t expected = rx->ns3_expected;
     if (seq == expected) {
-        q->rx_expected = expected + size;
-        flow->bytes_received += size;
-        f->data_packets_delivered++;
-        if (q->rx_expected >= params->ack_interval)
+        rx->ns3_expected = expected + size;
+        rx->bytes_received += size;
+        node->shard->data_packets_delivered++;
+        if (rx->ns3_expected >= params->ack_interval)
             return 1;
-        if (params->chunk && q->rx_expected % params->chunk == 0)
+        if (params->chunk && rx->ns3_expected % params->chunk == 0)
             return 1;
         return 5;
     }
     if (seq > expected) {
-        vdc_time now = f->sim->now;
-        if (now >= q->nack_timer || q->last_nack != expected) {
-            q->nack_timer = now + f->cfg.nack_interval;
-            q->last_nack = expected;
+        vdc_time now = fabric_now(node);
+        if (now >= rx->ns3_nack_timer || rx->ns3_last_nack != expected) {
+            rx->ns3_nack_timer = now + f->cfg.nack_interval;
+            rx->ns3_last_nack = expected;
             if (params->back_to_zero && params->chunk)
-                q->rx_expected = q->rx_expected / params->chunk * params->chunk;
+                rx->ns3_expected = rx->ns3_expected / params->chunk * params->chunk;
             return 2;
         }
         return 4;
@@ -211,10 +214,10 @@ static int check_sequence(struct fabric *f, struct fabric_flow *flow, uint32_t s
 static void send_ack(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
                      const struct fabric_packet *data, bool nack)
 {
-    struct fabric_packet *a = fabric_packet_alloc(&f->pool);
+    struct fabric_packet *a = fabric_packet_alloc(&node->shard->pool);
     const struct fabric_ns3_fields *d = data->ns3;
     if (d != NULL) {
-        struct fabric_ns3_fields *h = fabric_packet_add_ns3(&f->pool, a);
+        struct fabric_ns3_fields *h = fabric_packet_add_ns3(&node->shard->pool, a);
         h->ts = d->ts;
         h->nhop = d->nhop;
         memcpy(h->hop, d->hop, (d->nhop < FABRIC_INT_MAX_HOPS ? d->nhop : FABRIC_INT_MAX_HOPS) * sizeof *h->hop);
@@ -229,9 +232,9 @@ static void send_ack(struct fabric *f, struct fabric_node *node, struct fabric_f
     a->dest_qp = data->dest_qp;
     a->ttl = 64;
     a->ecn = FABRIC_ECN_NOT_ECT;
-    a->sent_at = f->sim->now;
+    a->sent_at = fabric_now(node);
     a->priority = f->cfg.ns3.ack_high_priority ? f->cfg.control_priority : data->priority;
-    a->psn = (uint32_t)flow->ns3->rx_expected;
+    a->psn = (uint32_t)flow->rx->ns3_expected;
     a->bth_opcode = FABRIC_OP_ACKNOWLEDGE;
     a->aeth_syndrome = nack ? 0x60 : 0x1F;
     a->frame_bytes = fabric_ns3_ack_frame_bytes(f->cfg.cc);
@@ -249,10 +252,10 @@ static void receive_ack(struct fabric *f, struct fabric_node *node, struct fabri
         uint64_t acked = params->back_to_zero && params->chunk ? p->psn / params->chunk * params->chunk : p->psn;
         if (acked > q->snd_una) {
             q->snd_una = acked;
-            flow->last_progress = f->sim->now;
+            flow->last_progress = fabric_now(node);
         }
         if (is_finished(q)) {
-            fabric_host_flow_done(f, flow);
+            fabric_host_flow_done(node, flow);
             return;
         }
     }
@@ -273,7 +276,7 @@ void fabric_ns3_host_receive(struct fabric_node *node, struct fabric_flow *flow,
     if ((f->cfg.cc == FABRIC_CC_HPCC || f->cfg.cc == FABRIC_CC_TIMELY) && p->ns3 == NULL)
         return; /* not a packet of this model */
     if (p->kind == FABRIC_PKT_DATA) {
-        int verdict = check_sequence(f, flow, p->psn, p->payload);
+        int verdict = check_sequence(node, flow, p->psn, p->payload);
         if (verdict == 1 || verdict == 2)
             send_ack(f, node, flow, p, verdict == 2);
     } else if (p->kind == FABRIC_PKT_ACK || p->kind == FABRIC_PKT_NACK) {

@@ -18,10 +18,10 @@ void fabric_mmu_init(struct fabric_mmu *mmu, uint32_t port_count, uint64_t buffe
     mmu->resume_offset = resume_offset;
     mmu->port_count = port_count;
     size_t n = port_count ? port_count : 1;
-    mmu->headroom = vdc_xcalloc(n, sizeof *mmu->headroom);
-    mmu->alpha_shift = vdc_xcalloc(n, sizeof *mmu->alpha_shift);
-    mmu->ingress_bytes = vdc_xcalloc(n * 8, sizeof *mmu->ingress_bytes);
-    mmu->headroom_bytes = vdc_xcalloc(n * 8, sizeof *mmu->headroom_bytes);
+    mmu->headroom = vdc_xcalloc_lines(n, sizeof *mmu->headroom);
+    mmu->alpha_shift = vdc_xcalloc_lines(n, sizeof *mmu->alpha_shift);
+    mmu->ingress_bytes = vdc_xcalloc_lines(n * 8, sizeof *mmu->ingress_bytes);
+    mmu->headroom_bytes = vdc_xcalloc_lines(n * 8, sizeof *mmu->headroom_bytes);
     mmu->total_reserve = reserve * port_count;
 }
 

@@ -103,15 +103,15 @@ static void node_handler(struct vdc_entity *self, const struct vdc_event *ev)
         struct fabric_port *port = &node->ports[fabric_arrive_port(ev->arg)];
         if (port->failed) { /* it was on the wire when the port failed */
             port->count.drops++;
-            node->fabric->drops++;
-            fabric_packet_release(&node->fabric->pool, p);
+            node->shard->drops++;
+            fabric_packet_release(&node->shard->pool, p);
             break;
         }
         port->count.rx_frames++;
         port->count.rx_bytes += p->frame_bytes;
         if (p->kind == FABRIC_PKT_PFC) {
             fabric_port_receive_pfc(port, p);
-            fabric_packet_release(&node->fabric->pool, p);
+            fabric_packet_release(&node->shard->pool, p);
         } else if (node->is_switch) {
             fabric_switch_receive(node, p);
         } else {
@@ -203,6 +203,7 @@ static void setup_port(struct fabric *f, struct fabric_node *node, uint16_t inde
     const struct fabric_link_spec *spec = &f->topo->links[link];
     struct fabric_port *port = &node->ports[index];
     port->node = node;
+    port->qlen_next_sample = VDC_TIME_MAX;
     port->index = index;
     port->peer_node = peer;
     port->link = link;
@@ -254,10 +255,11 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
     f->topo = topo;
     f->node_count = topo->node_count;
     f->dwrr_quantum = fabric_data_frame_bytes(cfg->payload) > 1538 ? fabric_data_frame_bytes(cfg->payload) : 1538;
-    fabric_pool_init(&f->pool);
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        fabric_pool_init(&f->shards[i].pool);
     if (!fabric_topology_check(topo, err) || !check_ecn_table(f, err) || !check_int_rates(f, err))
         return false;
-    f->nodes = vdc_xcalloc(topo->node_count, sizeof *f->nodes);
+    f->nodes = vdc_xcalloc_lines(topo->node_count, sizeof *f->nodes);
     uint16_t *used = vdc_xcalloc(topo->node_count, sizeof *used);
     for (uint32_t i = 0; i < topo->link_count; i++) {
         used[topo->links[i].a]++;
@@ -269,6 +271,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
         node->fabric = f;
         node->number = n;
         node->is_switch = topo->is_switch[n];
+        node->shard = &f->shards[0];
         node->ports = vdc_xcalloc_lines(used[n], sizeof *node->ports);
         if (!node->is_switch && used[n] != 1)
             ok = vdc_fail(err, "host %s has %u links; a host has one NIC port, so cable it to one switch",
@@ -281,7 +284,7 @@ bool fabric_build(struct fabric *f, struct vdc_sim *sim, const struct fabric_top
                 node->entity->prefetch = node_prefetch;
         }
         if (ok && !node->is_switch) {
-            node->host = vdc_xcalloc(1, sizeof *node->host);
+            node->host = vdc_xcalloc_lines(1, sizeof *node->host);
             node->host->node = node;
             node->host->next_source_port = 10000;
             node->host->endpoints = vdc_xcalloc(node->port_count ? node->port_count : 1, sizeof *node->host->endpoints);
@@ -345,9 +348,11 @@ void fabric_free(struct fabric *f)
     }
     free(f->nodes);
     free(f->flows);
+    free(f->flow_rx);
     free(f->ns3_qps);
     fabric_faults_free(f);
     fabric_routes_free(f->routes);
-    fabric_pool_free(&f->pool);
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        fabric_pool_free(&f->shards[i].pool);
     memset(f, 0, sizeof *f);
 }

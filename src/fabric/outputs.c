@@ -3,27 +3,123 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fabric/fabric.h"
 #include "fabric/host.h"
 
+enum held_file { HELD_FCT, HELD_PFC };
+
+/* One line of a log, written now or, in a parallel run, held in the node's shard under the key of the event
+ * writing it (fabric_release_held_lines writes them in key order). */
+__attribute__((format(printf, 4, 5))) static void log_line(const struct fabric_node *node, FILE *out,
+                                                           enum held_file which, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    struct fabric_shard *shard = node->shard;
+    if (!shard->hold_lines) {
+        vfprintf(out, format, args);
+        va_end(args);
+        return;
+    }
+    char *text = NULL;
+    if (vasprintf(&text, format, args) < 0)
+        vdc_die("out of memory holding a line of the fabric's logs");
+    va_end(args);
+    struct fabric_held_lines *held = &shard->held[which];
+    if (held->len == held->cap) {
+        held->cap = held->cap ? 2 * held->cap : 256;
+        held->items = vdc_xrealloc(held->items, held->cap, sizeof *held->items);
+    }
+    const struct vdc_sim *sim = node->entity->sim;
+    held->items[held->len] = (struct fabric_held_line){sim->now, sim->current_order, (uint32_t)held->len, text};
+    held->len++;
+}
+
 void fabric_log_pfc(struct fabric *f, const struct fabric_node *node, const struct fabric_port *port, bool pause)
 {
     if (!f->pfc_file)
         return;
-    fprintf(f->pfc_file, "%" PRIu64 " %" PRIu32 " %d %u %d\n", f->sim->now / VDC_NS, node->number,
-            node->is_switch ? 1 : 0, port->index + 1u, pause ? 1 : 0);
+    log_line(node, f->pfc_file, HELD_PFC, "%" PRIu64 " %" PRIu32 " %d %u %d\n", fabric_now(node) / VDC_NS,
+             node->number, node->is_switch ? 1 : 0, port->index + 1u, pause ? 1 : 0);
 }
 
-void fabric_log_fct(struct fabric *f, const struct fabric_flow *flow)
+void fabric_log_fct(const struct fabric_node *node, const struct fabric_flow *flow)
 {
+    const struct fabric *f = node->fabric;
     if (!f->fct_file)
         return;
     const struct fabric_flow_spec *s = &flow->spec;
-    fprintf(f->fct_file, "%08" PRIx32 " %08" PRIx32 " %u %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-            fabric_host_ipv4(s->src), fabric_host_ipv4(s->dst), flow->source_port, s->dst_port, s->size,
-            s->start / VDC_NS, (flow->finished_at - s->start) / VDC_NS, fabric_flow_standalone_fct(f, flow) / VDC_NS);
+    log_line(node, f->fct_file, HELD_FCT,
+             "%08" PRIx32 " %08" PRIx32 " %u %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+             fabric_host_ipv4(s->src), fabric_host_ipv4(s->dst), flow->source_port, s->dst_port, s->size,
+             s->start / VDC_NS, (flow->finished_at - s->start) / VDC_NS, fabric_flow_standalone_fct(f, flow) / VDC_NS);
+}
+
+static int by_event_key(const void *a, const void *b)
+{
+    const struct fabric_held_line *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void fabric_release_held_lines(struct fabric *f)
+{
+    FILE *outs[2] = {f->fct_file, f->pfc_file};
+    for (unsigned which = 0; which < 2; which++) {
+        struct fabric_held_lines all = {0};
+        for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++) {
+            struct fabric_held_lines *held = &f->shards[i].held[which];
+            if (held->len == 0)
+                continue;
+            all.items = vdc_xrealloc(all.items, all.len + held->len, sizeof *all.items);
+            memcpy(all.items + all.len, held->items, held->len * sizeof *held->items);
+            all.len += held->len;
+            free(held->items);
+            *held = (struct fabric_held_lines){0};
+        }
+        /* Keys are unique across shards, and a shard holds its lines in the order it wrote them. */
+        if (all.len > 0)
+            qsort(all.items, all.len, sizeof *all.items, by_event_key);
+        for (size_t i = 0; i < all.len; i++) {
+            if (outs[which] != NULL)
+                fputs(all.items[i].text, outs[which]);
+            free(all.items[i].text);
+        }
+        free(all.items);
+    }
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        f->shards[i].hold_lines = false;
+}
+
+uint32_t fabric_flows_done(const struct fabric *f)
+{
+    uint32_t done = 0;
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        done += f->shards[i].flows_done;
+    return done;
+}
+
+uint64_t fabric_data_packets_delivered(const struct fabric *f)
+{
+    uint64_t delivered = 0;
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        delivered += f->shards[i].data_packets_delivered;
+    return delivered;
+}
+
+uint64_t fabric_drops(const struct fabric *f)
+{
+    uint64_t drops = 0;
+    for (unsigned i = 0; i < FABRIC_SHARDS_MAX; i++)
+        drops += f->shards[i].drops;
+    return drops;
 }
 
 bool fabric_write_counters(const struct fabric *f, const char *path, struct vdc_error *err)
@@ -101,7 +197,7 @@ void fabric_totals(const struct fabric *f, struct fabric_totals *t)
     double slowdown_sum = 0;
     for (uint32_t i = 0; i < f->flow_count; i++) {
         const struct fabric_flow *flow = &f->flows[i];
-        t->bytes_delivered += flow->bytes_received;
+        t->bytes_delivered += flow->rx->bytes_received;
         t->retransmitted += flow->retransmitted;
         if (!flow->done)
             continue;

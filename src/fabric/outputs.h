@@ -19,7 +19,9 @@ struct fabric_flow;
 void fabric_log_pfc(struct fabric *f, const struct fabric_node *node, const struct fabric_port *port, bool pause);
 
 /* A flow finished: one fct.txt line "sip dip sport dport size start_ns fct_ns standalone_fct_ns". */
-void fabric_log_fct(struct fabric *f, const struct fabric_flow *flow);
+void fabric_log_fct(const struct fabric_node *node, const struct fabric_flow *flow);
+/* After a parallel run: writes the lines its shards held back, in the order a serial run writes them. */
+void fabric_release_held_lines(struct fabric *f);
 
 /* Opens fct.txt and pfc.txt at these paths (NULL: that log is not kept); the messages name the path. */
 bool fabric_logs_open(struct fabric *f, const char *fct_path, const char *pfc_path, struct vdc_error *err);

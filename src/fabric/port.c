@@ -5,6 +5,7 @@
 #include "fabric/fabric.h"
 #include "fabric/host.h"
 #include "fabric/outputs.h"
+#include "fabric/qlen_monitor.h"
 
 static void queue_push(struct fabric_queue *q, struct fabric_packet *p)
 {
@@ -42,7 +43,7 @@ void fabric_port_enqueue(struct fabric_port *port, struct fabric_packet *p)
 void fabric_port_send_control(struct fabric_port *port, struct fabric_packet *p)
 {
     if (port->failed) { /* a dead port sends no PFC frame; its pause state is reset when it is repaired */
-        fabric_packet_release(&port->node->fabric->pool, p);
+        fabric_packet_release(&port->node->shard->pool, p);
         return;
     }
     queue_push(&port->control, p);
@@ -125,7 +126,7 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
 {
     struct fabric_node *node = port->node;
     struct fabric *f = node->fabric;
-    struct vdc_sim *sim = f->sim;
+    struct vdc_sim *sim = node->entity->sim;
     vdc_time serialization = serialization_of(port, p->frame_bytes);
     port->free_at = sim->now + serialization;
     port->count.tx_frames++;
@@ -138,8 +139,8 @@ static void transmit(struct fabric_port *port, struct fabric_packet *p)
         lost = vdc_rng_unit(&port->loss_rng) < port->error_rate;
     if (lost) {
         port->count.drops++;
-        f->drops++;
-        fabric_packet_release(&f->pool, p);
+        node->shard->drops++;
+        fabric_packet_release(&node->shard->pool, p);
     } else {
         vdc_time arrive = sim->now + serialization + port->arrive_latency;
         p->ingress_port = port->peer_port;
@@ -181,7 +182,7 @@ static void schedule_tx_done(struct fabric_port *port, vdc_time at)
 void fabric_port_kick(struct fabric_port *port)
 {
     struct fabric_node *node = port->node;
-    vdc_time now = node->fabric->sim->now;
+    vdc_time now = fabric_now(node);
     if (port->busy) {
         /* The pending TX_DONE may wait for a rate-limited flow; work that can start sooner moves it earlier. */
         vdc_time next = next_work_at(port, now);
@@ -195,8 +196,10 @@ void fabric_port_kick(struct fabric_port *port)
     if (now >= port->free_at) {
         p = pick_queued(port);
         if (p) {
-            if (node->is_switch && p->kind != FABRIC_PKT_PFC)
+            if (node->is_switch && p->kind != FABRIC_PKT_PFC) {
+                fabric_qlen_changed(port, now, port->queued_bytes + p->frame_bytes);
                 fabric_switch_dequeued(node, port, p);
+            }
         } else if (!node->is_switch) {
             p = fabric_host_next_packet(node->host, port);
         }
@@ -224,7 +227,7 @@ static vdc_time quanta_time(const struct fabric_port *port, uint32_t quanta)
 
 static void resume_priority(struct fabric_port *port, unsigned priority)
 {
-    struct vdc_sim *sim = port->node->fabric->sim;
+    struct vdc_sim *sim = port->node->entity->sim;
     port->paused_mask &= (uint8_t)~(1u << priority);
     port->pause_epoch[priority]++;
     port->count.paused_time += sim->now - port->paused_since[priority];
@@ -243,7 +246,7 @@ void fabric_port_receive_pfc(struct fabric_port *port, const struct fabric_packe
             port->count.pauses_received++;
             if (!was_paused) {
                 port->paused_mask |= (uint8_t)(1u << priority);
-                port->paused_since[priority] = f->sim->now;
+                port->paused_since[priority] = fabric_now(node);
             }
             port->pause_epoch[priority]++;
             if (f->cfg.pause_expiry)
@@ -273,7 +276,7 @@ void fabric_port_send_pfc(struct fabric_port *port, uint8_t classes, bool pause)
 {
     struct fabric_node *node = port->node;
     struct fabric *f = node->fabric;
-    struct fabric_packet *p = fabric_packet_alloc(&f->pool);
+    struct fabric_packet *p = fabric_packet_alloc(&node->shard->pool);
     p->kind = FABRIC_PKT_PFC;
     p->priority = 7;
     p->pfc_classes = classes;
@@ -311,17 +314,18 @@ void fabric_port_pause_refresh(struct fabric_port *port, unsigned priority)
 void fabric_port_discard_queued(struct fabric_port *port)
 {
     struct fabric_node *node = port->node;
-    struct fabric *f = node->fabric;
     while (port->control.head)
-        fabric_packet_release(&f->pool, queue_pop(&port->control));
+        fabric_packet_release(&node->shard->pool, queue_pop(&port->control));
     for (unsigned q = 0; q < FABRIC_PRIORITIES; q++) {
         while (port->queue[q].head) {
             struct fabric_packet *p = take(port, q);
-            if (node->is_switch)
+            if (node->is_switch) {
+                fabric_qlen_changed(port, fabric_now(node), port->queued_bytes + p->frame_bytes);
                 fabric_switch_discarded(node, p);
+            }
             port->count.drops++;
-            f->drops++;
-            fabric_packet_release(&f->pool, p);
+            node->shard->drops++;
+            fabric_packet_release(&node->shard->pool, p);
         }
         port->deficit[q] = 0;
     }

@@ -1,13 +1,14 @@
 /* Switch forwarding: ECMP lookup, shared-buffer admission, PFC XOFF/XON toward the ingress, ECN marking at dequeue. */
 #include "fabric/fabric.h"
 #include "fabric/outputs.h"
+#include "fabric/qlen_monitor.h"
 #include "fabric/routing.h"
 
-static void drop(struct fabric *f, struct fabric_port *ingress, struct fabric_packet *p)
+static void drop(struct fabric_node *sw, struct fabric_port *ingress, struct fabric_packet *p)
 {
     ingress->count.drops++;
-    f->drops++;
-    fabric_packet_release(&f->pool, p);
+    sw->shard->drops++;
+    fabric_packet_release(&sw->shard->pool, p);
 }
 
 void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
@@ -23,11 +24,11 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
                    : fabric_ecmp_hash(sw->ecmp_salt, p->src_host, p->dst_host, p->udp_source_port);
     int egress = fabric_route_pick(f->routes, next_hops, hash);
     if (egress < 0 || p->ttl <= 1) {
-        drop(f, ingress, p);
+        drop(sw, ingress, p);
         return;
     }
     if (sw->ports[egress].failed) { /* until routes converge around it */
-        drop(f, &sw->ports[egress], p);
+        drop(sw, &sw->ports[egress], p);
         return;
     }
     p->ttl--;
@@ -35,7 +36,7 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
     struct fabric_mmu *mmu = &sw->mmu;
     bool lossy = !f->cfg.pfc;
     if (!fabric_mmu_admit(mmu, ingress->index, priority, p->frame_bytes, lossy)) {
-        drop(f, ingress, p);
+        drop(sw, ingress, p);
         return;
     }
     fabric_mmu_charge(mmu, ingress->index, priority, p->frame_bytes);
@@ -45,6 +46,7 @@ void fabric_switch_receive(struct fabric_node *sw, struct fabric_packet *p)
         if (f->cfg.pause_expiry)
             fabric_port_schedule_refresh(ingress, priority);
     }
+    fabric_qlen_changed(&sw->ports[egress], fabric_now(sw), sw->ports[egress].queued_bytes);
     fabric_port_enqueue(&sw->ports[egress], p);
 }
 
@@ -87,7 +89,7 @@ static void push_int_hop(const struct fabric *f, const struct fabric_port *port,
     uint32_t multi = f->cfg.ns3.int_multi;
     struct fabric_int_hop *hop = &h->hop[h->nhop % FABRIC_INT_MAX_HOPS];
     uint64_t queued = port->queued_bytes + port->control.bytes;
-    hop->time = (f->sim->now / VDC_NS) & ((1u << 24) - 1);
+    hop->time = (fabric_now(port->node) / VDC_NS) & ((1u << 24) - 1);
     hop->bytes = (port->count.tx_bytes / (128u * multi)) & ((1u << 20) - 1);
     hop->qlen = (queued / (80u * multi)) & ((1u << 17) - 1);
     switch (port->rate) {

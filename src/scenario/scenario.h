@@ -33,6 +33,7 @@ struct vdc_scenario {
     uint64_t seed;
     struct {
         vdc_time stop_time; /* 0: until no event is left */
+        uint64_t threads;   /* a fabric-only run split across this many threads (fabric/partition.h) */
     } run;
     struct {
         unsigned kind; /* enum vdc_topology_kind */

@@ -435,21 +435,34 @@ const struct vdc_event *vdc_event_queue_peek_cached(const struct vdc_event_queue
     return vdc_late_events_least(&q->late);
 }
 
-enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out)
+/* Removes the least event unless it is later than `until`, or (when `whole_time` is false) at `until` with an order
+ * of `before_order` or more. */
+static inline enum vdc_pop_result pop_if(struct vdc_event_queue *q, vdc_time until, bool whole_time,
+                                         uint64_t before_order, struct vdc_event *out)
 {
     if (!fill_front(q))
         return VDC_POP_EMPTY;
-    if (front_least_is_late(q)) {
-        if (vdc_late_events_least(&q->late)->time > until)
-            return VDC_POP_LATER;
+    bool late = front_least_is_late(q);
+    const struct vdc_event *least = late ? vdc_late_events_least(&q->late) : &q->sorted.items[q->sorted_next];
+    if (least->time > until || (!whole_time && least->time == until && least->order >= before_order))
+        return VDC_POP_LATER;
+    if (late) {
         vdc_late_events_pop(&q->late, out);
     } else {
-        const struct vdc_event *next = &q->sorted.items[q->sorted_next];
-        if (next->time > until)
-            return VDC_POP_LATER;
-        *out = *next;
+        *out = *least;
         q->sorted_next++;
     }
     q->size--;
     return VDC_POP_OK;
+}
+
+enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out)
+{
+    return pop_if(q, until, true, 0, out);
+}
+
+enum vdc_pop_result vdc_event_queue_pop_before(struct vdc_event_queue *q, vdc_time time, uint64_t order,
+                                               struct vdc_event *out)
+{
+    return pop_if(q, time, false, order, out);
 }

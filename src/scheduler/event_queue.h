@@ -56,6 +56,9 @@ bool vdc_event_queue_pop(struct vdc_event_queue *q, struct vdc_event *out);
 enum vdc_pop_result { VDC_POP_OK, VDC_POP_EMPTY, VDC_POP_LATER };
 /* Removes the least event if its time is at most `until`. */
 enum vdc_pop_result vdc_event_queue_pop_until(struct vdc_event_queue *q, vdc_time until, struct vdc_event *out);
+/* Removes the least event if its key is below (time, order). */
+enum vdc_pop_result vdc_event_queue_pop_before(struct vdc_event_queue *q, vdc_time time, uint64_t order,
+                                               struct vdc_event *out);
 /* The least event without removing it; NULL when empty. */
 const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q);
 /* The least event already in the queue's front, without preparing more of it (NULL if the front is empty): a

@@ -1,5 +1,6 @@
 /* The event loop: pop the least key, advance the clock, fold the event into the digest, dispatch. */
 #include "scheduler/sim.h"
+#include "scheduler/parallel.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -82,12 +83,49 @@ void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority p
         .kind = kind,
         .arg = arg,
     };
-    vdc_event_queue_push(&sim->queue, &ev);
+    if (__builtin_expect(sim->partition != NULL, 0))
+        vdc_partition_schedule(sim->partition, &ev);
+    else
+        vdc_event_queue_push(&sim->queue, &ev);
 }
 
 void vdc_sim_stop(struct vdc_sim *sim)
 {
     sim->stop_requested = true;
+}
+
+/* Runs one event popped in key order: the clock, the digest, a look ahead for the next one, the handler. */
+static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *sim, const struct vdc_event *ev)
+{
+    assert(ev->time >= sim->now); /* virtual time never runs backwards: the queue pops in key order */
+    sim->now = ev->time;
+    sim->current_order = ev->order;
+    /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. Steps
+     * change it, but how many there are is a setting (a GPU's window), so only their effects are folded. */
+    unsigned order_class = vdc_order_class(ev->order);
+    if (order_class != VDC_PRIO_OBSERVE && order_class != VDC_PRIO_STEP) {
+        if (__builtin_expect(sim->partition != NULL, 0)) {
+            vdc_partition_note_event(sim->partition, ev);
+        } else {
+            vdc_digest_mix(&sim->digest, ev->time);
+            vdc_digest_mix(&sim->digest, ev->order);
+            vdc_digest_mix(&sim->digest, ((uint64_t)ev->target << 32) | ev->kind);
+        }
+    }
+    sim->events_processed++;
+    /* What the next event's handler reads first (a frame arriving at a node, the port it arrives on) is
+     * usually cold by then: fetching it during this handler hides that miss. Without a model's own prefetch the
+     * argument is fetched, which is harmless for arguments that are not addresses. */
+    const struct vdc_event *next = vdc_event_queue_peek_cached(&sim->queue);
+    if (next != NULL) {
+        const struct vdc_entity *next_target = sim->entities[next->target];
+        if (next_target->prefetch != NULL)
+            next_target->prefetch(next_target, next);
+        else
+            __builtin_prefetch((const void *)(uintptr_t)next->arg);
+    }
+    struct vdc_entity *target = sim->entities[ev->target];
+    target->handler(target, ev);
 }
 
 enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
@@ -103,35 +141,21 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
             sim->now = until;
             return VDC_RUN_TIME_REACHED;
         }
-        assert(ev.time >= sim->now); /* virtual time never runs backwards: the queue pops in key order */
-        sim->now = ev.time;
-        /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. Steps
-         * change it, but how many there are is a setting (a GPU's window), so only their effects are folded. */
-        unsigned order_class = vdc_order_class(ev.order);
-        if (order_class != VDC_PRIO_OBSERVE && order_class != VDC_PRIO_STEP) {
-            vdc_digest_fold(sim, ev.time);
-            vdc_digest_fold(sim, ev.order);
-            vdc_digest_fold(sim, ((uint64_t)ev.target << 32) | ev.kind);
-        }
-        sim->events_processed++;
-        /* What the next event's handler reads first (a frame arriving at a node, the port it arrives on) is
-         * usually cold by then: fetching it during this handler hides that miss. Without a model's own prefetch the
-         * argument is fetched, which is harmless for arguments that are not addresses. */
-        const struct vdc_event *next = vdc_event_queue_peek_cached(&sim->queue);
-        if (next != NULL) {
-            const struct vdc_entity *next_target = sim->entities[next->target];
-            if (next_target->prefetch != NULL)
-                next_target->prefetch(next_target, next);
-            else
-                __builtin_prefetch((const void *)(uintptr_t)next->arg);
-        }
-        struct vdc_entity *target = sim->entities[ev.target];
-        target->handler(target, &ev);
+        handle_event(sim, &ev);
         if (sim->progress != NULL && sim->events_processed >= next_progress) {
             next_progress = sim->events_processed + sim->progress_every;
             sim->progress(sim, sim->progress_context);
         }
         if (sim->stop_requested)
             return VDC_RUN_STOPPED;
+    }
+}
+
+void vdc_sim_run_before(struct vdc_sim *sim, vdc_time time, uint64_t order)
+{
+    struct vdc_event ev;
+    while (vdc_event_queue_pop_before(&sim->queue, time, order, &ev) == VDC_POP_OK) {
+        handle_event(sim, &ev);
+        assert(!sim->stop_requested); /* a run that a model may stop is never split into partitions */
     }
 }

@@ -11,6 +11,7 @@
 
 struct vdc_sim;
 struct vdc_entity;
+struct vdc_partition;
 
 typedef void (*vdc_event_handler)(struct vdc_entity *self, const struct vdc_event *ev);
 /* Fetches into the host's caches what the handler will read for `ev`, the event that runs next. Only a hint: it
@@ -55,6 +56,10 @@ struct vdc_sim {
     vdc_progress_fn progress;
     void *progress_context;
     uint64_t progress_every;
+    /* In a parallel run (parallel.h), each partition's own sim: its clock, its queue, and where events for other
+     * partitions and its digest entries go. NULL in a serial run. */
+    struct vdc_partition *partition;
+    uint64_t current_order;       /* the order key of the event being handled (a parallel run's outputs merge by it) */
 };
 
 void vdc_sim_init(struct vdc_sim *sim, uint64_t seed);
@@ -82,11 +87,27 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until);
 
 void vdc_sim_stop(struct vdc_sim *sim);
 
+/* Processes events while the least one's key is below (time, order), with no progress report and no stop: a
+ * parallel run's window (parallel.c). */
+void vdc_sim_run_before(struct vdc_sim *sim, vdc_time time, uint64_t order);
+
+static inline void vdc_digest_mix(uint64_t *digest, uint64_t value)
+{
+    uint64_t h = (*digest ^ value) * 0x9e3779b97f4a7c15ULL;
+    *digest = h ^ (h >> 29);
+}
+
+/* A parallel run's partition notes a value for its run to fold in key order (parallel.c). */
+void vdc_partition_note_fold(struct vdc_partition *partition, uint64_t value);
+
 /* Folds a model value (a delivered byte count, a decision) into the digest. */
 static inline void vdc_digest_fold(struct vdc_sim *sim, uint64_t value)
 {
-    uint64_t h = (sim->digest ^ value) * 0x9e3779b97f4a7c15ULL;
-    sim->digest = h ^ (h >> 29);
+    if (sim->partition != NULL) {
+        vdc_partition_note_fold(sim->partition, value);
+        return;
+    }
+    vdc_digest_mix(&sim->digest, value);
 }
 
 #endif
