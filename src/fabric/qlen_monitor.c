@@ -21,8 +21,6 @@ struct histogram {
  * at the port's qlen_next_sample) to this one. On a line of its own: the port's partition writes it
  * (fabric/partition.h). */
 struct port_account {
-    uint64_t empty;              /* samples that found under 1 KB, the most common: added to the histogram's first
-                                  * bucket when it is written, so that counting them writes only this line */
     struct histogram histogram;
 } __attribute__((aligned(64)));
 
@@ -53,40 +51,51 @@ static void count(struct histogram *h, uint64_t kb, uint64_t samples)
     h->count[kb] += (uint32_t)samples;
 }
 
-/* Counts the samples before `until` that found `bytes` queued: those from the port's next one on. Past the last
- * sample, the port's next is VDC_TIME_MAX, so that its changes no longer call here. */
-static void settle(const struct fabric_qlen_monitor *m, struct fabric_port *port, struct port_account *a,
-                   uint64_t bytes, vdc_time until)
+/* Counts the samples before `until` that found `bytes` queued: those from the port's next one on. Samples that
+ * found under 1 KB, the most common, are not counted one by one: the first bucket is what the port's other buckets
+ * leave of all its samples when the counts are written, so that passing them touches only the port's own line. Past
+ * the last sample, the port's next is VDC_TIME_MAX, so that its changes no longer call here. */
+static void settle(const struct fabric_qlen_monitor *m, struct fabric_port *port, uint64_t bytes, vdc_time until)
 {
     vdc_time next = port->qlen_next_sample;
     if (until <= next)
         return;
     vdc_time last = until - 1 < m->last_sample ? until - 1 : m->last_sample;
     uint64_t gap = last - next, samples = gap < QLEN_SAMPLE_INTERVAL ? 1 : gap / QLEN_SAMPLE_INTERVAL + 1;
-    if (bytes < 1000)
-        a->empty += samples;
-    else
-        count(&a->histogram, bytes / 1000, samples);
+    if (bytes >= 1000)
+        count(&m->accounts[m->first_account[port->node->number] + port->index].histogram, bytes / 1000, samples);
     next += samples * QLEN_SAMPLE_INTERVAL;
     port->qlen_next_sample = next > m->last_sample ? VDC_TIME_MAX : next;
 }
 
 void fabric_qlen_note(struct fabric_qlen_monitor *m, struct fabric_port *port, uint64_t before)
 {
-    settle(m, port, &m->accounts[m->first_account[port->node->number] + port->index], before,
-           fabric_now(port->node));
+    settle(m, port, before, fabric_now(port->node));
+}
+
+/* Samples from the first to the one at `now` (inclusive). */
+static uint64_t samples_until(const struct fabric_qlen_monitor *m, vdc_time now)
+{
+    if (now < m->start)
+        return 0;
+    vdc_time last = now < m->last_sample ? now : m->last_sample;
+    return (last - m->start) / QLEN_SAMPLE_INTERVAL + 1;
 }
 
 static void dump(struct fabric_qlen_monitor *m, vdc_time now)
 {
     fprintf(m->out, "time: %" PRIu64 "\n", now / VDC_NS);
     for (uint32_t i = 0; i < m->port_count; i++) {
-        struct port_account *a = &m->accounts[i];
-        settle(m, m->ports[i], a, m->ports[i]->queued_bytes, now + 1); /* the sample at this instant too */
-        if (a->empty > 0)
-            count(&a->histogram, 0, a->empty);
-        a->empty = 0;
-        const struct histogram *h = &a->histogram;
+        struct histogram *h = &m->accounts[i].histogram;
+        settle(m, m->ports[i], m->ports[i]->queued_bytes, now + 1); /* the sample at this instant too */
+        uint64_t counted = 0;
+        for (uint32_t k = 1; k < h->size; k++)
+            counted += h->count[k];
+        uint64_t under_1kb = samples_until(m, now) - counted;
+        if (under_1kb > 0 || h->size > 0) {
+            count(h, 0, 0);
+            h->count[0] = (uint32_t)under_1kb;
+        }
         fprintf(m->out, "%" PRIu32 " %u", m->ports[i]->node->number, m->ports[i]->index + 1u);
         for (uint32_t k = 0; k < h->size; k++)
             fprintf(m->out, " %" PRIu32, h->count[k]);

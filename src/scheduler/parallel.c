@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 
@@ -80,9 +82,13 @@ static void log_append(struct digest_log *log, vdc_time time, uint64_t order, ui
         log->items = items;
         log->cap = cap;
     }
+#if defined(__SSE2__)
     __m128i *at = (__m128i *)&log->items[log->len++];
     _mm_stream_si128(at, _mm_set_epi64x((long long)order, (long long)time));
     _mm_stream_si128(at + 1, _mm_set_epi64x((long long)fold, (long long)value));
+#else
+    log->items[log->len++] = (struct digest_entry){time, order, value, fold};
+#endif
 }
 
 static void list_append(struct event_list *list, const struct vdc_event *ev)
@@ -135,10 +141,12 @@ static void barrier(struct vdc_parallel *run)
     }
     unsigned spins = 0;
     while (atomic_load_explicit(&run->generation, memory_order_acquire) == generation) {
-        if (++spins < 4096)
-            __builtin_ia32_pause();
-        else
+        if (++spins >= 4096)
             sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else
+            __builtin_ia32_pause();
+#endif
     }
 }
 
@@ -317,7 +325,9 @@ static void run_partition(struct vdc_partition *p)
             continue;
         }
         vdc_sim_run_before(&p->sim, bound_time, bound_order);
+#if defined(__SSE2__)
         _mm_sfence(); /* the log's streaming stores, before the first thread reads them */
+#endif
         barrier(run);
         take_inbound(p);
         publish_next(p);
