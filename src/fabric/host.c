@@ -213,22 +213,23 @@ static void send_reply(struct fabric *f, struct fabric_node *node, struct fabric
 static void receive_data(struct fabric *f, struct fabric_node *node, struct fabric_flow *flow,
                          const struct fabric_packet *p)
 {
+    struct fabric_flow_rx *rx = flow->rx;
     vdc_time now = fabric_now(node);
-    if (p->ecn == FABRIC_ECN_CE && now >= flow->rx->cnp_quiet_until) {
-        flow->rx->cnp_quiet_until = now + f->cfg.cnp_interval;
+    if (p->ecn == FABRIC_ECN_CE && now >= rx->cnp_quiet_until) {
+        rx->cnp_quiet_until = now + f->cfg.cnp_interval;
         send_reply(f, node, flow, FABRIC_PKT_CNP);
     }
-    if (p->psn == flow->rx->expected) {
-        flow->rx->expected++;
-        flow->rx->bytes_received += p->payload;
+    if (p->psn == rx->expected) {
+        rx->expected++;
+        rx->bytes_received += p->payload;
         node->shard->data_packets_delivered++;
         send_reply(f, node, flow, FABRIC_PKT_ACK);
-    } else if (p->psn > flow->rx->expected) {
+    } else if (p->psn > rx->expected) {
         /* A gap: go-back-N drops what follows and NACKs once per interval or per new expected PSN. */
-        if (now >= flow->rx->nack_quiet_until || !flow->rx->nacked || flow->rx->last_nack_psn != flow->rx->expected) {
-            flow->rx->nacked = true;
-            flow->rx->last_nack_psn = flow->rx->expected;
-            flow->rx->nack_quiet_until = now + f->cfg.nack_interval;
+        if (now >= rx->nack_quiet_until || !rx->nacked || rx->last_nack_psn != rx->expected) {
+            rx->nacked = true;
+            rx->last_nack_psn = rx->expected;
+            rx->nack_quiet_until = now + f->cfg.nack_interval;
             send_reply(f, node, flow, FABRIC_PKT_NACK);
         }
     } else {

@@ -71,15 +71,9 @@ static bool key_before(vdc_time t1, uint64_t o1, vdc_time t2, uint64_t o2)
  * fetch the line back from that thread's cache, once every two entries. */
 static void log_append(struct digest_log *log, vdc_time time, uint64_t order, uint64_t value, bool fold)
 {
-    if (log->len == log->cap) {
+    if (log->len == log->cap) { /* entries on whole lines, which the streaming stores fill */
         size_t cap = log->cap ? 2 * log->cap : 1024;
-        struct digest_entry *items = aligned_alloc(64, cap * sizeof *items);
-        if (items == NULL)
-            vdc_die("out of memory for a parallel run's digest log of %zu entries", cap);
-        if (log->len > 0)
-            memcpy(items, log->items, log->len * sizeof *items);
-        free(log->items);
-        log->items = items;
+        log->items = vdc_xrealloc_lines(log->items, log->len, cap, sizeof *log->items);
         log->cap = cap;
     }
 #if defined(__SSE2__)
