@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "scheduler/entity_ids.h"
+#include "scheduler/parallel.h"
 #include "scheduler/sim.h"
 #include "fabric/dcqcn.h"
 #include "fabric/mmu.h"
@@ -195,8 +196,8 @@ uint64_t fabric_drops(const struct fabric *f);
 
 struct fabric_pfc_log_entry;
 
-/* A parallel run's partitions (scheduler/parallel.h) at most. */
-#define FABRIC_SHARDS_MAX 8
+/* One shard per partition of a parallel run at most. */
+#define FABRIC_SHARDS_MAX VDC_PARTITIONS_MAX
 
 /* A line for fct.txt or pfc.txt held back in a parallel run until the lines of every partition can be written in
  * the order a serial run writes them: by the key of the event that wrote them. */

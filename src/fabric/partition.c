@@ -106,7 +106,7 @@ static void place_nodes(const struct fabric *f, unsigned count, uint8_t *part)
 bool fabric_plan_partitions(struct fabric *f, unsigned count, struct vdc_partition_plan *plan, const char **why_not)
 {
     struct vdc_sim *sim = f->sim;
-    if (count < 2 || count > FABRIC_SHARDS_MAX || count > VDC_PARTITIONS_MAX) {
+    if (count < 2 || count > FABRIC_SHARDS_MAX) {
         *why_not = "the thread count is outside 2 to 8";
         return false;
     }

@@ -104,7 +104,7 @@ void vdc_partition_schedule(struct vdc_partition *partition, const struct vdc_ev
     }
     /* The plan's promise, which makes the run deterministic: nothing crosses within the lookahead. */
     assert(to != VDC_PARTITION_GLOBAL);
-    assert(ev->time >= partition->sim.now + plan->lookahead);
+    assert(ev->time >= vdc_time_add(partition->sim.now, plan->lookahead));
     list_append(&partition->outbox[to], ev);
 }
 
@@ -116,11 +116,6 @@ void vdc_partition_note_event(struct vdc_partition *partition, const struct vdc_
 void vdc_partition_note_fold(struct vdc_partition *partition, uint64_t value)
 {
     log_append(&partition->log, partition->sim.now, partition->sim.current_order, value, true);
-}
-
-unsigned vdc_sim_partition_index(const struct vdc_sim *sim)
-{
-    return sim->partition != NULL ? sim->partition->index : 0;
 }
 
 /* All threads meet; the last to arrive releases the others. Waiting spins briefly, then yields the core (a busy

@@ -26,9 +26,6 @@ struct vdc_partition_plan {
  * state (or state no other partition writes), reads the clock from its own entity's sim, and never stops the run. */
 enum vdc_run_end vdc_sim_run_parallel(struct vdc_sim *sim, vdc_time until, const struct vdc_partition_plan *plan);
 
-/* The partition a sim runs (0 for a serial run's sim), for models that keep state per partition. */
-unsigned vdc_sim_partition_index(const struct vdc_sim *sim);
-
 /* The hooks sim.c calls in a partition's sim. */
 void vdc_partition_schedule(struct vdc_partition *partition, const struct vdc_event *ev);
 void vdc_partition_note_event(struct vdc_partition *partition, const struct vdc_event *ev);
