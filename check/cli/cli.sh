@@ -102,7 +102,7 @@ guest_tests() {
   expect boot-page-fault 1 "#PF page fault \(vector 14, error code 0x7\) at rip 0x[0-9a-f]+, address 0x10" -- "$vdc" boot "$guests/fault-page.elf"
   expect boot-ud 1 "#UD invalid opcode \(vector 6" -- "$vdc" boot "$guests/fault-ud.elf"
   expect boot-divide 1 "#DE divide error \(vector 0" -- "$vdc" boot "$guests/fault-divide.elf"
-  expect boot-mmio 1 "write of 8 bytes at 0xc0100000 reaches no device \(rip 0x[0-9a-f]+\)" -- "$vdc" boot "$guests/fault-mmio.elf"
+  expect boot-mmio 1 "write of 8 bytes at 0xc0100000 reaches no device \(rip 0x[0-9a-f]+, after the store\)" -- "$vdc" boot "$guests/fault-mmio.elf"
   # Guests in scenarios: the same bytes on stdout twice, 64 guests, one scenario per fault program.
   expect hello-scenario 0 "" -- "$vdc" run scenarios/hello.yaml
   cp "$tmp/out" "$tmp/hello-run1"

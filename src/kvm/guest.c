@@ -44,8 +44,10 @@ static void handle_mmio(struct vdc_guest *g, const struct vdc_vcpu_exit *x)
     if (w == NULL || x->mmio.size > 8) {
         struct vdc_vcpu_regs regs;
         vdc_vcpu_get_regs(&g->vcpu, &regs);
-        snprintf(message, sizeof message, "%s of %u bytes at 0x%" PRIx64 " reaches no device (rip 0x%" PRIx64 ")",
-                 x->mmio.is_write ? "write" : "read", x->mmio.size, x->mmio.address, regs.rip);
+        /* A write's registers show the store retired (KVM reports it so): the rip is the next instruction's. */
+        snprintf(message, sizeof message, "%s of %u bytes at 0x%" PRIx64 " reaches no device (rip 0x%" PRIx64 "%s)",
+                 x->mmio.is_write ? "write" : "read", x->mmio.size, x->mmio.address, regs.rip,
+                 x->mmio.is_write ? ", after the store" : "");
         vdc_guest_fault(g, message);
         return;
     }

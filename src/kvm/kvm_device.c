@@ -36,3 +36,8 @@ int vdc_kvm_device_open(struct vdc_error *err)
     }
     return fd;
 }
+
+bool vdc_kvm_is_pvm(void)
+{
+    return getenv("VDC_KVM_DEVICE") == NULL && access("/sys/module/kvm_pvm", F_OK) == 0;
+}

@@ -25,8 +25,22 @@ enum vdc_vcpu_backend vdc_vcpu_resolve(enum vdc_vcpu_backend backend)
 {
     if (backend != VDC_VCPU_AUTO)
         return backend;
+    /* PVM is passed over: guests would read the host's clock, CPUID and random numbers, and its exits cost about
+     * a hundred times the emulator's (docs/guest-abi.md, "vCPU backends"). */
     struct vdc_error ignored;
-    return vdc_vcpu_kvm_available(&ignored) ? VDC_VCPU_KVM : VDC_VCPU_EMULATED;
+    return vdc_vcpu_kvm_available(&ignored) && !vdc_kvm_is_pvm() ? VDC_VCPU_KVM : VDC_VCPU_EMULATED;
+}
+
+/* Said once per process, on the first vCPU asked of PVM. */
+static void note_pvm(void)
+{
+    static bool noted;
+    if (noted || !vdc_kvm_is_pvm())
+        return;
+    noted = true;
+    fprintf(stderr, "vdc: note: /dev/kvm is PVM (the kvm_pvm module), which lets CPL3 code run rdtsc, rdrand, cpuid "
+                    "and xgetbv on the host's CPU and delivers int3, int 0x80 and syscall its own way; guests may see "
+                    "the host there, and exits cost ~40 us; the emulated vCPU keeps the guest contract\n");
 }
 
 const char *vdc_vcpu_backend_name(enum vdc_vcpu_backend backend)
@@ -65,6 +79,8 @@ bool vdc_vcpu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, con
         vdc_vcpu_destroy(vcpu);
         return false;
     }
+    if (vcpu->backend == VDC_VCPU_KVM)
+        note_pvm();
     return true;
 }
 

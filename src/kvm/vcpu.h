@@ -47,7 +47,8 @@ struct vdc_vcpu_exit {
         uint32_t size;    /* bytes, as the instruction made the access */
         bool is_write;
         uint64_t value;   /* written value; a read's value goes back through vdc_vcpu_complete_read */
-    } mmio;               /* the accessing instruction is the rip vdc_vcpu_get_regs reads until the next run */
+    } mmio; /* until the next run, vdc_vcpu_get_regs reads for a read the accessing instruction's rip (it completes
+             * when the vCPU runs again), for a write the next instruction's (the store has retired, as KVM has it) */
     struct {
         uint32_t vector;
         uint64_t error_code, rip, rsp, rax, rdx;

@@ -33,6 +33,7 @@ struct emu_vcpu {
     uint64_t access_address, access_value, read_value, access_rip;
     uint32_t access_size;
     bool access_live;
+    bool write_exit; /* the exit in progress is an MMIO write, which KVM reports with the store retired */
     /* The last data access to the VMM's first 2 MiB (supervisor pages): a page fault there takes its kind. */
     uint64_t system_address;
     uint32_t system_size;
@@ -308,7 +309,9 @@ static void on_mmio_access(uc_engine *uc, uc_mem_type type, uint64_t address, in
         x->mmio.is_write = is_write;
         x->mmio.value = is_write ? ((uint64_t)value >> (8 * done)) & size_mask(part) : 0;
         e->read_value = 0;
+        e->write_exit = is_write;
         take_exit(e);
+        e->write_exit = false;
         if (e->terminating) {
             e->access_live = false;
             uc_emu_stop(uc);
@@ -472,6 +475,36 @@ static void emu_complete_read(struct vdc_vcpu *vcpu, uint64_t value)
     e->read_value = value;
 }
 
+static void on_first_instruction(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)address;
+    *(uint32_t *)user = size;
+    uc_emu_stop(uc);
+}
+
+/* The length of the instruction at rip, decoded by a scratch engine of the library (the one running the guest is
+ * stopped inside that instruction). Only a report asks, so its millisecond does not matter; 0 if undecodable. */
+static uint32_t instruction_length(struct emu_vcpu *e, uint64_t rip)
+{
+    enum { LONGEST = 15, PAGE = 0x1000 };
+    uint8_t bytes[LONGEST] = {0};
+    if (uc_mem_read(e->uc, rip, bytes, sizeof bytes) != UC_ERR_OK &&
+        uc_mem_read(e->uc, rip, bytes, PAGE - (rip & (PAGE - 1))) != UC_ERR_OK)
+        return 0;
+    uc_engine *scratch;
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &scratch) != UC_ERR_OK)
+        return 0;
+    uint32_t length = 0;
+    uc_hook hook;
+    /* The decoded instruction is never executed: the hook stops the engine before it runs. */
+    if (uc_mem_map(scratch, 0, 2 * PAGE, UC_PROT_ALL) == UC_ERR_OK &&
+        uc_mem_write(scratch, 0, bytes, sizeof bytes) == UC_ERR_OK &&
+        uc_hook_add(scratch, &hook, UC_HOOK_CODE, on_first_instruction, &length, 1, 0) == UC_ERR_OK)
+        uc_emu_start(scratch, 0, 2 * PAGE, 0, 1);
+    uc_close(scratch);
+    return length;
+}
+
 static bool emu_get_regs(struct vdc_vcpu *vcpu, struct vdc_vcpu_regs *r)
 {
     struct emu_vcpu *e = vcpu->impl;
@@ -487,6 +520,8 @@ static bool emu_get_regs(struct vdc_vcpu *vcpu, struct vdc_vcpu_regs *r)
                                 values[12], values[13], values[14], values[15], values[16], values[17]};
     if (e->runaway)
         r->rip = e->runaway_rip;
+    if (e->write_exit)
+        r->rip += instruction_length(e, r->rip);
     return true;
 }
 
