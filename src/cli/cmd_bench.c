@@ -12,6 +12,7 @@
 #include "bench/gpu_micro.h"
 #include "bench/hold.h"
 #include "bench/vcpu_bench.h"
+#include "kvm/kvm_device.h"
 #include "run/guest_set.h"
 #include "common/exit_codes.h"
 #include "cli/commands.h"
@@ -208,7 +209,10 @@ static int bench_vcpu(int argc, char **argv)
     }
     printf("bench vcpu: bench-exits with %llu clock reads, bench-loop with %llu iterations of 4 instructions, "
            "%llu runs%s\n",
-           exits, iterations, repeat, kvm || only != VDC_VCPU_AUTO ? "" : "; no KVM here, the emulator only");
+           exits, iterations, repeat,
+           !kvm && only == VDC_VCPU_AUTO ? "; no KVM here, the emulator only"
+           : kvm && vdc_kvm_is_pvm()     ? "; KVM here is PVM"
+                                         : "");
     code = VDC_EXIT_OK;
     if (kvm && only != VDC_VCPU_EMULATED)
         code = bench_vcpu_backend(VDC_VCPU_KVM, &programs, exits, iterations, guests, repeat);
