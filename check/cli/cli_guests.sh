@@ -387,6 +387,8 @@ guest_hostile() {
     cp "$tmp/err" "$tmp/hostile1"
     "$vdc" boot "$guests/hostile.elf" -- "$case" >/dev/null 2>"$tmp/hostile2"
     if cmp -s "$tmp/hostile1" "$tmp/hostile2"; then pass; else fail "hostile-$case: two runs differ"; fi
+    # SVM cannot intercept rdrand: on an AMD host KVM runs it (docs/guest-abi.md, "What differs").
+    if [ "$case" = rdrand ] && grep -q AuthenticAMD /proc/cpuinfo; then continue; fi
     if kvm_keeps_contract; then
       "$vdc" boot --vcpu kvm "$guests/hostile.elf" -- "$case" >/dev/null 2>"$tmp/hostile3"
       if [ "$(sed 's/; [a-z]* vCPU$//' "$tmp/hostile1")" = "$(sed 's/; [a-z]* vCPU$//' "$tmp/hostile3")" ]; then
