@@ -56,8 +56,8 @@ bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, 
     return true;
 }
 
-/* From this size up a write is a device's bulk transfer (a packet's payload, a fill), whose bytes the guest reads,
- * if ever, long after: they go around the host's caches. */
+/* From this size up a write is a device's bulk transfer (a packet's payload, a copy engine's block), whose bytes
+ * the guest reads, if ever, long after: they go around the host's caches. */
 #define STREAM_FROM 2048
 
 /* Copies len bytes to a destination the host will not read soon: the 16-byte-aligned body with non-temporal
@@ -96,10 +96,10 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
         return outside(gm, what, "write", gpa, len, err);
     /* The source may be this guest's own memory (a NIC delivers a payload straight from the sender's buffer, and
      * a guest may send to itself), overlapping the destination. */
-    const uint8_t *from = src;
-    bool overlap = from < dst + len && dst < from + len;
+    uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
+    bool overlap = from < to + len && to < from + len;
     if (len >= STREAM_FROM && !overlap)
-        copy_streaming(dst, from, len);
+        copy_streaming(dst, src, len);
     else
         memmove(dst, src, len);
     return true;
