@@ -26,7 +26,7 @@ enum vdc_vcpu_backend vdc_vcpu_resolve(enum vdc_vcpu_backend backend)
     if (backend != VDC_VCPU_AUTO)
         return backend;
     /* PVM is passed over: guests would read the host's clock, CPUID and random numbers, and its exits cost about
-     * a hundred times the emulator's (docs/guest-abi.md, "vCPU backends"). */
+     * 85 times the emulator's (docs/guest-abi.md, "vCPU backends"). */
     struct vdc_error ignored;
     return vdc_vcpu_kvm_available(&ignored) && !vdc_kvm_is_pvm() ? VDC_VCPU_KVM : VDC_VCPU_EMULATED;
 }
