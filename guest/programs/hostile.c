@@ -12,6 +12,25 @@ int main(void);
 #define NOT_CANONICAL 0x8000000000000000ULL
 #define SIMCTL 0xc0000000ULL
 
+/* An 8-byte store and an 8-byte load to a device address where no device is, each followed by a return, with
+ * labels on the access and on the instruction after it: the report's rip must name the load itself and, for the
+ * store, which has retired when KVM exits, the instruction after it. */
+__asm__(".text\n"
+        "nodevice_store:\n"
+        "  movabs $0xc0100000, %rax\n"
+        "nodevice_store_at:\n"
+        "  movq $42, (%rax)\n"
+        "nodevice_store_next:\n"
+        "  ret\n"
+        "nodevice_load:\n"
+        "  movabs $0xc0100000, %rax\n"
+        "nodevice_load_at:\n"
+        "  mov (%rax), %rax\n"
+        "nodevice_load_next:\n"
+        "  ret\n");
+void nodevice_store(void), nodevice_load(void);
+extern const char nodevice_store_at[], nodevice_store_next[], nodevice_load_at[], nodevice_load_next[];
+
 static void print_cpuid(void)
 {
     uint32_t regs[4][4];
@@ -103,7 +122,15 @@ int main(void)
         printf("read %llu\n", (unsigned long long)*(volatile uint64_t *)(uintptr_t)(SIMCTL + 0xffc));
     else if (strcmp(c, "fill-supervisor") == 0) /* simctl's FILL may not do what the guest may not */
         vdc_fill((void *)(uintptr_t)SUPERVISOR, 0, 16);
-    else if (strcmp(c, "mmio-fault-register") == 0)
+    else if (strcmp(c, "store-nodevice") == 0) {
+        printf("store at 0x%llx, next instruction at 0x%llx\n", (unsigned long long)(uintptr_t)nodevice_store_at,
+               (unsigned long long)(uintptr_t)nodevice_store_next);
+        nodevice_store();
+    } else if (strcmp(c, "load-nodevice") == 0) {
+        printf("load at 0x%llx, next instruction at 0x%llx\n", (unsigned long long)(uintptr_t)nodevice_load_at,
+               (unsigned long long)(uintptr_t)nodevice_load_next);
+        nodevice_load();
+    } else if (strcmp(c, "mmio-fault-register") == 0)
         *(volatile uint64_t *)(uintptr_t)(SIMCTL + 0xf00) = 0x1000;
     else {
         printf("hostile: unknown case '%s'\n", c);
