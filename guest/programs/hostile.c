@@ -15,7 +15,7 @@ int main(void);
 /* An 8-byte store and an 8-byte load to a device address where no device is, each followed by a return, with
  * labels on the access and on the instruction after it: the report's rip must name the load itself and, for the
  * store, which has retired when KVM exits, the instruction after it. */
-__asm__(".text\n"
+__asm__(".pushsection .text\n"
         "nodevice_store:\n"
         "  movabs $0xc0100000, %rax\n"
         "nodevice_store_at:\n"
@@ -27,7 +27,8 @@ __asm__(".text\n"
         "nodevice_load_at:\n"
         "  mov (%rax), %rax\n"
         "nodevice_load_next:\n"
-        "  ret\n");
+        "  ret\n"
+        ".popsection\n");
 void nodevice_store(void), nodevice_load(void);
 extern const char nodevice_store_at[], nodevice_store_next[], nodevice_load_at[], nodevice_load_next[];
 

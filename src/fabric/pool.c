@@ -49,8 +49,6 @@ struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool)
     struct fabric_packet *p = pool->free_list;
     pool->free_list = p->next;
     memset(p, 0, sizeof *p);
-    if (++pool->in_use > pool->peak_in_use)
-        pool->peak_in_use = pool->in_use;
     return p;
 }
 
@@ -68,7 +66,6 @@ void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p)
     }
     p->next = pool->free_list;
     pool->free_list = p;
-    pool->in_use--;
 }
 
 struct fabric_rdma *fabric_packet_add_rdma(struct fabric_pool *pool, struct fabric_packet *p)

@@ -10,7 +10,6 @@ struct fabric_pool {
     struct fabric_packet *free_list;
     struct fabric_packet **chunks;
     uint32_t chunk_count, chunk_cap;
-    uint64_t in_use, peak_in_use;
     struct fabric_rdma *rdma_free;   /* NIC payload buffers, allocated as needed and recycled */
     struct fabric_rdma **rdma_blocks;
     uint32_t rdma_count, rdma_cap;
@@ -24,7 +23,9 @@ void fabric_pool_free(struct fabric_pool *pool);
 
 /* A zeroed packet. */
 struct fabric_packet *fabric_packet_alloc(struct fabric_pool *pool);
-/* Releases the packet and its RDMA part, if any. */
+/* Releases the packet and its RDMA part, if any. The pool need not be the one it came from: in a parallel run a
+ * packet made in one partition is released in another's (each thread touches only its own free list), and the
+ * chunks are freed by the pool that allocated them, once no thread runs. */
 void fabric_packet_release(struct fabric_pool *pool, struct fabric_packet *p);
 
 /* Gives p an RDMA part with zeroed header fields (its data bytes are not cleared: the NIC fills them). */
