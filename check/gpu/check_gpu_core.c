@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/common/popcount.h"
 #include "../../src/gpu/gpu.h"
 #include "../suites.h"
 #include "../rigs/gpu_rig.h"
@@ -434,11 +435,37 @@ START_TEST(deeply_nested_divergence)
 }
 END_TEST
 
+/* The lane and sector counts the model takes: every bit of a word, whatever its neighbours (a walking bit, runs
+ * from either end, and mixed words against a count bit by bit). */
+START_TEST(population_counts_count_every_bit)
+{
+    for (uint32_t b = 0; b < 64; b++) {
+        ck_assert_uint_eq(vdc_popcount64(1ull << b), 1);
+        ck_assert_uint_eq(vdc_popcount64(~0ull >> b), 64 - b);
+        ck_assert_uint_eq(vdc_popcount64(~0ull << b), 64 - b);
+        if (b < 32) {
+            ck_assert_uint_eq(vdc_popcount32(1u << b), 1);
+            ck_assert_uint_eq(vdc_popcount32(~0u >> b), 32 - b);
+        }
+    }
+    uint64_t v = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 1000; i++) {
+        v ^= v << 13, v ^= v >> 7, v ^= v << 17;
+        uint32_t bits = 0;
+        for (uint32_t b = 0; b < 64; b++)
+            bits += (uint32_t)(v >> b) & 1;
+        ck_assert_uint_eq(vdc_popcount64(v), bits);
+        ck_assert_uint_eq(vdc_popcount32((uint32_t)v) + vdc_popcount32((uint32_t)(v >> 32)), bits);
+    }
+}
+END_TEST
+
 Suite *gpu_core_suite(void)
 {
     Suite *s = suite_create("gpu_core");
     TCase *tc = tcase_create("exec");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, population_counts_count_every_bit);
     tcase_add_test(tc, divergent_paths_reconverge);
     tcase_add_test(tc, barrier_orders_shared_memory);
     tcase_add_test(tc, shuffles_follow_ptx_lane_rules);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/popcount.h"
 #include "gpu/gpu_cache.h"
 #include "gpu/gpu_memsys_internal.h"
 
@@ -91,7 +92,7 @@ void gpu_memsys_kernel_end(struct gpu_memsys *m, uint64_t now)
     for (size_t i = 0; i < m->dirtied_count; i++) {
         uint8_t *dirty = gpu_cache_dirty(c, m->dirtied[i]);
         if (*dirty != 0) {
-            uint64_t bytes = (uint64_t)__builtin_popcount(*dirty) * m->p.sector_bytes;
+            uint64_t bytes = (uint64_t)vdc_popcount32(*dirty) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
             m->stats.dram_write_at_end_bytes += bytes;
             written += bytes;
@@ -182,7 +183,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
     } else {
         slot = gpu_cache_victim(c, line);
         if (*gpu_cache_dirty(c, slot) != 0) {
-            uint64_t bytes = (uint64_t)__builtin_popcount(*gpu_cache_dirty(c, slot)) * m->p.sector_bytes;
+            uint64_t bytes = (uint64_t)vdc_popcount32(*gpu_cache_dirty(c, slot)) * m->p.sector_bytes;
             m->stats.dram_write_bytes += bytes;
             uint64_t wait = dram_take(m, now, bytes, true);
             if (write_wait != NULL && wait > *write_wait)
@@ -203,7 +204,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
 static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need, uint64_t now, uint32_t hit_latency,
                              int64_t found, uint64_t *slot_out)
 {
-    uint32_t n = (uint32_t)__builtin_popcount(need);
+    uint32_t n = (uint32_t)vdc_popcount32(need);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
     uint64_t slot = l2_slot(m, line, now, NULL, found);
     *slot_out = slot;
@@ -211,14 +212,14 @@ static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need,
     uint64_t *ready = gpu_cache_ready(c, slot);
     uint64_t done = at + hit_latency;
     uint32_t hits = need & *gpu_cache_valid(c, slot), misses = need & ~(uint32_t)*gpu_cache_valid(c, slot);
-    m->stats.l2_hits += (uint64_t)__builtin_popcount(hits);
+    m->stats.l2_hits += (uint64_t)vdc_popcount32(hits);
     for (uint32_t h = hits; h != 0; h &= h - 1) {
         uint64_t r = ready[__builtin_ctz(h)];
         if (r > done)
             done = r;
     }
     if (misses != 0) {
-        uint32_t k = (uint32_t)__builtin_popcount(misses);
+        uint32_t k = (uint32_t)vdc_popcount32(misses);
         uint64_t bytes = (uint64_t)k * m->p.sector_bytes;
         m->stats.l2_misses += k;
         m->stats.dram_read_bytes += bytes;
@@ -289,7 +290,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32
 static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, const uint64_t *cover, uint64_t now,
                          uint64_t *slot_out)
 {
-    uint32_t n = (uint32_t)__builtin_popcount(sectors);
+    uint32_t n = (uint32_t)vdc_popcount32(sectors);
     uint64_t at = now + l2_take(m, now, (uint64_t)n * m->p.sector_bytes);
     uint64_t write_wait = 0;
     uint64_t slot = l2_slot(m, line, now, &write_wait, L2_LOOK);
@@ -309,7 +310,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
         }
     }
     if (fetch != 0) {
-        uint64_t bytes = (uint64_t)__builtin_popcount(fetch) * m->p.sector_bytes;
+        uint64_t bytes = (uint64_t)vdc_popcount32(fetch) * m->p.sector_bytes;
         m->stats.dram_read_bytes += bytes;
         uint64_t back = at + dram_take(m, at, bytes, false) + m->p.l2_latency + dram_row_latency(m, line);
         for (uint32_t s = fetch; s != 0; s &= s - 1)
@@ -398,7 +399,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
     uint64_t now = a->now, done = now;
     m->stats.requests++;
     for (uint32_t i = 0; i < lines; i++)
-        m->stats.sectors += (uint64_t)__builtin_popcount(use[i].sectors);
+        m->stats.sectors += (uint64_t)vdc_popcount32(use[i].sectors);
     if (a->store && !a->atomic) {
         /* L1 is write-through without allocation: sectors it holds stay valid (their bytes are updated). A store
          * whose displaced dirty line finds HBM's queue full holds the SM's memory pipe until there is room. */
@@ -470,7 +471,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         uint64_t *ready = gpu_cache_ready(l1, slot);
         uint32_t valid = *gpu_cache_valid(l1, slot);
         uint32_t hits = use[i].sectors & valid, misses = use[i].sectors & ~valid;
-        m->stats.l1_hits += (uint64_t)__builtin_popcount(hits);
+        m->stats.l1_hits += (uint64_t)vdc_popcount32(hits);
         uint64_t t = now + m->p.l1_latency;
         for (uint32_t h = hits; h != 0; h &= h - 1) {
             uint64_t r = ready[__builtin_ctz(h)];
@@ -478,7 +479,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
                 t = r;
         }
         if (misses != 0) {
-            m->stats.l1_misses += (uint64_t)__builtin_popcount(misses);
+            m->stats.l1_misses += (uint64_t)vdc_popcount32(misses);
             uint64_t back = l2_read(m, a->sm, line, misses, now);
             for (uint32_t s = misses; s != 0; s &= s - 1)
                 ready[__builtin_ctz(s)] = back;

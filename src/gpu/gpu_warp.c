@@ -3,12 +3,8 @@
  * scoreboard. */
 #include <string.h>
 
+#include "common/popcount.h"
 #include "gpu/gpu_internal.h"
-
-static inline uint32_t popcount32(uint32_t v)
-{
-    return (uint32_t)__builtin_popcount(v);
-}
 
 static uint32_t pred_mask(const struct gpu_kernel *k, struct warp *w, exec_ref ref, bool negate)
 {
@@ -278,7 +274,7 @@ bool gpu_warp_step(struct launch_state *ls, uint32_t sm, struct warp *w, uint64_
     if (x->guard_slot >= 0)
         mask &= pred_mask(k, w, REF_MAKE(x->guard_slot, false), x->guard_negate);
     ls->warp_insns++;
-    ls->thread_insns += popcount32(top->mask);
+    ls->thread_insns += vdc_popcount32(top->mask);
     uint64_t done = now + x->latency;
     uint32_t extra_issue = 0;
     top->pc = pc + 1;

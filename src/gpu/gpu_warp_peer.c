@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/popcount.h"
 #include "gpu/gpu_internal.h"
 
 /* The place of another GPU whose memory `address` is in, or GPU_MAX_PLACES when it is in none (its own memory, the
@@ -191,7 +192,7 @@ bool gpu_warp_peer_atomic(struct launch_state *ls, struct warp *w, uint32_t sm, 
         uint32_t index;
         struct peer_wait *pw = peer_wait_begin(ls, w, sm, mask, &index);
         pw->atomic = true;
-        pw->left = (uint32_t)__builtin_popcount(mask);
+        pw->left = (uint32_t)vdc_popcount32(mask);
         pw->dst[0] = x->dst;
         peer_wait_pending(w, pw);
         token = (uint64_t)ls->serial << 32 | (uint64_t)index << 5;

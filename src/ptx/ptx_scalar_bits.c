@@ -1,4 +1,5 @@
 /* Bit instructions per lane: logic, shifts, funnel shift, popc, clz, brev, bfe, bfi, prmt, bfind, lop3. */
+#include "common/popcount.h"
 #include "ptx/ptx_scalar_impl.h"
 
 #define UNUSED_ARGS (void)insn, (void)a, (void)b, (void)c, (void)carry
@@ -53,7 +54,7 @@ FN(shf_any)
     return (uint32_t)(pair >> n);
 }
 
-FN(popc_any) { UNUSED_ARGS; return (uint32_t)__builtin_popcountll(a & psc_mask(psc_width(insn->type))); }
+FN(popc_any) { UNUSED_ARGS; return vdc_popcount64(a & psc_mask(psc_width(insn->type))); }
 
 FN(clz_any)
 {
