@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <string.h>
 
+#include "../../src/common/fill.h"
 #include "../../src/kvm/elf_loader.h"
 #include "../../src/kvm/mmio_bus.h"
 #include "../suites.h"
@@ -228,6 +229,27 @@ START_TEST(guest_writes_land_as_memmove_would)
 }
 END_TEST
 
+/* The loader's .bss and simctl's FILL skip zero pieces of a zero fill: the result is still memset's, for pieces
+ * that are all zero, hold one stray byte at either end, or are cut by the range's ends. */
+START_TEST(fills_land_as_memset_would)
+{
+    enum { SIZE = 4 * 4096 };
+    static uint8_t backing[SIZE] __attribute__((aligned(4096))), expected[SIZE];
+    static const uint32_t strays[] = {4096, 4096 + 4095, 2 * 4096 + 17, 3 * 4096 - 1};
+    static const uint32_t ranges[][2] = {{0, SIZE}, {1, SIZE - 2}, {4095, 2}, {4096 + 4095, 4096 + 1}, {18, 3 * 4096}};
+    for (int value = 0; value < 2; value++)
+        for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+            memset(backing, 0, SIZE);
+            for (size_t s = 0; s < sizeof strays / sizeof strays[0]; s++)
+                backing[strays[s]] = 0x5a;
+            memcpy(expected, backing, SIZE);
+            vdc_fill(backing + ranges[r][0], (uint8_t)value, ranges[r][1]);
+            memset(expected + ranges[r][0], value, ranges[r][1]);
+            ck_assert_msg(memcmp(backing, expected, SIZE) == 0, "value %d, range %zu", value, r);
+        }
+}
+END_TEST
+
 Suite *kvm_parts_suite(void)
 {
     Suite *s = suite_create("kvm-parts");
@@ -237,6 +259,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, mmio_bus_refuses_bad_windows);
     tcase_add_test(tc, guest_memory_is_range_checked);
     tcase_add_test(tc, guest_writes_land_as_memmove_would);
+    tcase_add_test(tc, fills_land_as_memset_would);
     suite_add_tcase(s, tc);
     return s;
 }

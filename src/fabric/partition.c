@@ -12,8 +12,9 @@
  * several partitions at once. */
 static bool only_fabric_entities(const struct fabric *f, const struct vdc_sim *sim, const char **why_not)
 {
-    for (uint32_t id = 0; id < sim->entity_slots; id++) {
-        if (sim->entities[id] == NULL || id == FABRIC_QLEN_MONITOR_ENTITY)
+    for (uint32_t i = 0; i < sim->entity_count; i++) {
+        uint32_t id = sim->created_ids[i];
+        if (id == FABRIC_QLEN_MONITOR_ENTITY)
             continue;
         if (id < FABRIC_ENTITY_BASE || id >= FABRIC_ENTITY_BASE + f->node_count) {
             *why_not = "the run has entities other than the fabric's nodes (guests, devices, faults or samples)";

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fill.h"
+
 bool gpu_memory_init(struct gpu_memory *m, uint32_t place, uint64_t capacity, struct vdc_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -133,16 +135,6 @@ bool gpu_memory_free(struct gpu_memory *m, uint64_t address, struct vdc_error *e
 
 enum page_walk { TO_HOST, TO_DEVICE, FILL };
 
-/* Whether n bytes are zero, found by reading: an untouched page keeps sharing the host's zero page. */
-static bool all_zero(const uint8_t *p, uint64_t n)
-{
-    static const uint8_t zeros[4096];
-    for (uint64_t done = 0; done < n; done += sizeof zeros)
-        if (memcmp(p + done, zeros, n - done < sizeof zeros ? n - done : sizeof zeros) != 0)
-            return false;
-    return true;
-}
-
 /* Walks [address, address+len) page by page, copying to or from `buffer`, or filling with `value`. */
 static bool walk_pages(const struct gpu_memory *m, uint64_t address, uint8_t *buffer, uint8_t value, uint64_t len,
                        enum page_walk kind, const char *what, struct vdc_error *err)
@@ -163,8 +155,8 @@ static bool walk_pages(const struct gpu_memory *m, uint64_t address, uint8_t *bu
             memcpy(host, buffer + done, n);
         else if (kind == TO_HOST)
             memcpy(buffer + done, host, n);
-        else if (value != 0 || !all_zero(host, n)) /* zeros over zeros change nothing, and touch no page */
-            memset(host, value, n);
+        else
+            vdc_fill(host, value, n); /* zeros over zeros change nothing, and touch no page */
         done += n;
     }
     return true;

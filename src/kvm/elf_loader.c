@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/fill.h"
+
 #define MAX_PROGRAM_HEADERS 64
 
 static bool check_header(const Elf64_Ehdr *eh, size_t file_size, struct vdc_error *err)
@@ -110,7 +112,7 @@ bool vdc_elf_load(const uint8_t *file, size_t file_size, struct vdc_guest_memory
         if (dst == NULL)
             return vdc_fail(err, "segment at 0x%" PRIx64 " is outside guest memory", (uint64_t)ph->p_vaddr);
         memcpy(dst, file + ph->p_offset, ph->p_filesz);
-        memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+        vdc_fill(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz); /* .bss: fresh guest RAM is zero already */
         image->lowest = ph->p_vaddr < image->lowest ? ph->p_vaddr : image->lowest;
         image->highest = ph->p_vaddr + ph->p_memsz > image->highest ? ph->p_vaddr + ph->p_memsz : image->highest;
     }

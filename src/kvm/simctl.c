@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/fill.h"
 #include "kvm/guest.h"
 #include "kvm/guest_layout.h"
 
@@ -21,7 +22,7 @@ static bool fill(struct vdc_guest *g, uint64_t block_address, struct vdc_error *
         return vdc_fail(err, "FILL of %" PRIu64 " bytes at 0x%" PRIx64 " is outside the program's memory (0x%llx to "
                              "0x%" PRIx64 ")",
                         block.length, block.address, GUEST_SYSTEM_END, g->memory.size);
-    memset(target, (int)(block.value & 0xff), block.length);
+    vdc_fill(target, (uint8_t)(block.value & 0xff), block.length);
     vdc_digest_fold(g->entity->sim, block.length);
     return true;
 }

@@ -360,8 +360,9 @@ enum vdc_run_end vdc_sim_run_parallel(struct vdc_sim *sim, vdc_time until, const
         vdc_event_queue_init(&p->sim.queue);
     }
     /* Each entity runs in its partition's sim; the pending events go to their target's partition. */
-    for (uint32_t id = 0; id < sim->entity_slots; id++) {
-        if (sim->entities[id] != NULL && plan->part_of[id] != VDC_PARTITION_GLOBAL) {
+    for (uint32_t i = 0; i < sim->entity_count; i++) {
+        uint32_t id = sim->created_ids[i];
+        if (plan->part_of[id] != VDC_PARTITION_GLOBAL) {
             assert(plan->part_of[id] < plan->count);
             sim->entities[id]->sim = &run.parts[plan->part_of[id]].sim;
         }
@@ -404,10 +405,8 @@ enum vdc_run_end vdc_sim_run_parallel(struct vdc_sim *sim, vdc_time until, const
         for (unsigned j = 0; j < plan->count; j++)
             free(p->outbox[j].items);
     }
-    for (uint32_t id = 0; id < sim->entity_slots; id++) {
-        if (sim->entities[id] != NULL)
-            sim->entities[id]->sim = sim;
-    }
+    for (uint32_t i = 0; i < sim->entity_count; i++)
+        sim->entities[sim->created_ids[i]]->sim = sim;
     free(run.parts);
     sim->now = pending ? until : last;
     return pending ? VDC_RUN_TIME_REACHED : VDC_RUN_IDLE;

@@ -19,12 +19,12 @@ void vdc_sim_init(struct vdc_sim *sim, uint64_t seed)
 
 void vdc_sim_free(struct vdc_sim *sim)
 {
-    for (uint32_t i = 0; i < sim->entity_slots; i++) {
-        if (sim->entities[i] != NULL) {
-            free(sim->entities[i]->name);
-            free(sim->entities[i]);
-        }
+    for (uint32_t i = 0; i < sim->entity_count; i++) {
+        struct vdc_entity *e = sim->entities[sim->created_ids[i]];
+        free(e->name);
+        free(e);
     }
+    free(sim->created_ids);
     free(sim->entities);
     vdc_event_queue_free(&sim->queue);
     memset(sim, 0, sizeof *sim);
@@ -42,8 +42,13 @@ struct vdc_entity *vdc_entity_create(struct vdc_sim *sim, uint32_t id, const cha
         uint32_t slots = sim->entity_slots ? sim->entity_slots : 64;
         while (slots <= id)
             slots *= 2;
-        sim->entities = vdc_xrealloc(sim->entities, slots, sizeof *sim->entities);
-        memset(sim->entities + sim->entity_slots, 0, (slots - sim->entity_slots) * sizeof *sim->entities);
+        /* A fresh zeroed table, not realloc and memset: ids are sparse (guests from 0x10000, fabric nodes from
+         * 0x100000), and the pages of a large table that no id lands on then never get storage. */
+        struct vdc_entity **grown = vdc_xcalloc(slots, sizeof *grown);
+        if (sim->entity_slots > 0)
+            memcpy(grown, sim->entities, sim->entity_slots * sizeof *grown);
+        free(sim->entities);
+        sim->entities = grown;
         sim->entity_slots = slots;
     }
     if (sim->entities[id] != NULL) {
@@ -59,7 +64,10 @@ struct vdc_entity *vdc_entity_create(struct vdc_sim *sim, uint32_t id, const cha
     e->model = model;
     vdc_rng_seed(&e->rng, sim->seed, id);
     sim->entities[id] = e;
-    sim->entity_count++;
+    if ((sim->entity_count & (sim->entity_count - 1)) == 0) /* 0, 1, 2, 4, ...: room for twice as many */
+        sim->created_ids = vdc_xrealloc(sim->created_ids, sim->entity_count ? 2 * sim->entity_count : 1,
+                                        sizeof *sim->created_ids);
+    sim->created_ids[sim->entity_count++] = id;
     return e;
 }
 

@@ -52,6 +52,7 @@ struct vdc_sim {
     struct vdc_entity **entities; /* indexed by id; NULL where no entity has that id */
     uint32_t entity_slots;
     uint32_t entity_count;
+    uint32_t *created_ids; /* the ids in use, in creation order: freeing visits these, not the sparse table */
     bool stop_requested;
     vdc_progress_fn progress;
     void *progress_context;
