@@ -336,12 +336,13 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     vdc_time until = sc->run.stop_time == 0 ? VDC_TIME_MAX : sc->run.stop_time;
     unsigned threads_used = 1;
     const char *not_split = NULL;
+    sim.step_threads = (unsigned)sc->run.threads; /* GPUs' kernel windows of one time, when the fabric is not split */
     if (parts.built)
         fabric_run(&parts.fabric, until, (unsigned)sc->run.threads, &threads_used, &not_split);
     else
         vdc_sim_run(&sim, until);
     /* An execution setting, not a model value: stderr, so that stdout is the same bytes on any thread count. */
-    if (sc->run.threads > 1 && not_split != NULL)
+    if (sc->run.threads > 1 && not_split != NULL && sim.steps == NULL) /* the GPUs' windows did not take them */
         fprintf(stderr, "vdc: run.threads=%" PRIu64 " not used: %s; the run took one thread\n", sc->run.threads,
                 not_split);
     double wall = vdc_wall_seconds() - wall_start;

@@ -28,9 +28,9 @@ const struct vdc_key vdc_keys[] = {
     {"run.stop_time", VDC_KEY_TIME, FIELD(run.stop_time), "0", 0, UINT64_MAX,
      .doc = "Virtual time at which the run ends; 0 runs until no event is left."},
     {"run.threads", VDC_KEY_COUNT, FIELD(run.threads), "1", 1, 8,
-     .doc = "Threads a run of the fabric alone (no guests, devices, faults, pcap or samples) is split across, its "
-            "nodes in as many partitions; the events, outputs and digest are those of one thread. Other runs "
-            "use one."},
+     .doc = "Threads a run may use: a run of the fabric alone (no guests, devices, faults, pcap or samples) is "
+            "split across them, its nodes in as many partitions; in a run with GPUs, the kernel windows the GPUs "
+            "take at one time run on them at once. The events, outputs and digest are those of one thread."},
     {"topology.kind", VDC_KEY_CHOICE, FIELD(topology.kind), "rack", .choices = topology_kinds,
      .doc = "`rack`: an Open Rack v3 rack, blades cabled to one top-of-rack switch; `leaf-spine`; `fat-tree` "
             "(k-ary); `hpcc`: an HPCC ns-3 topology file; `simgrid`: a SimGrid platform XML (`topology.file`)."},

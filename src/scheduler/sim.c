@@ -1,6 +1,7 @@
 /* The event loop: pop the least key, advance the clock, fold the event into the digest, dispatch. */
 #include "scheduler/sim.h"
 #include "scheduler/parallel.h"
+#include "scheduler/step_batch.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ void vdc_sim_init(struct vdc_sim *sim, uint64_t seed)
     sim->seed = seed;
     sim->digest = DIGEST_SEED;
     sim->progress_every = UINT64_C(1) << 20;
+    sim->step_threads = 1;
     vdc_event_queue_init(&sim->queue);
 }
 
@@ -25,6 +27,7 @@ void vdc_sim_free(struct vdc_sim *sim)
         free(e);
     }
     free(sim->created_ids);
+    vdc_step_batch_free(sim->steps);
     free(sim->entities);
     vdc_event_queue_free(&sim->queue);
     memset(sim, 0, sizeof *sim);
@@ -91,6 +94,8 @@ void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority p
         .kind = kind,
         .arg = arg,
     };
+    if (vdc_step_hold_event(&ev)) /* from a step's advance: enters the queue when the batch's advances are done */
+        return;
     if (__builtin_expect(sim->partition != NULL, 0))
         vdc_partition_schedule(sim->partition, &ev);
     else
@@ -136,6 +141,42 @@ static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *s
     target->handler(target, ev);
 }
 
+/* A step event whose target advances on its own (sim.h, vdc_event_advance). */
+static bool advances_alone(const struct vdc_sim *sim, const struct vdc_event *ev)
+{
+    const struct vdc_entity *target = sim->entities[ev->target];
+    return vdc_order_class(ev->order) == VDC_PRIO_STEP && target->advance != NULL && ev->kind == target->advance_kind &&
+           sim->partition == NULL;
+}
+
+/* `first` and every step event due at its time that advances alone (one per entity): the advances, then, in key
+ * order, what each held back and its handler. A stop asked by one of the handlers takes effect after the batch. */
+static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
+{
+    if (sim->steps == NULL)
+        sim->steps = vdc_step_batch_create(sim->step_threads);
+    struct vdc_step_batch *b = sim->steps;
+    vdc_step_batch_clear(b);
+    vdc_step_batch_add(b, sim->entities[first->target], first);
+    for (const struct vdc_event *next; (next = vdc_event_queue_peek(&sim->queue)) != NULL &&
+                                       next->time == first->time && advances_alone(sim, next);) {
+        if (!vdc_step_batch_add(b, sim->entities[next->target], next))
+            break; /* its entity's second event: the next batch */
+        struct vdc_event taken;
+        vdc_event_queue_pop(&sim->queue, &taken);
+    }
+    sim->now = first->time;
+    sim->current_order = first->order;
+    vdc_step_batch_advance(b);
+    for (uint32_t i = 0; i < vdc_step_batch_count(b); i++) {
+        struct vdc_step_item *it = vdc_step_batch_item(b, i);
+        for (uint32_t e = 0; e < it->scheduled_count; e++)
+            vdc_event_queue_push(&sim->queue, &it->scheduled[e]);
+        vdc_step_item_flush_text(it);
+        handle_event(sim, &it->ev);
+    }
+}
+
 enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
 {
     sim->stop_requested = false;
@@ -149,7 +190,10 @@ enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
             sim->now = until;
             return VDC_RUN_TIME_REACHED;
         }
-        handle_event(sim, &ev);
+        if (advances_alone(sim, &ev))
+            run_steps(sim, &ev);
+        else
+            handle_event(sim, &ev);
         if (sim->progress != NULL && sim->events_processed >= next_progress) {
             next_progress = sim->events_processed + sim->progress_every;
             sim->progress(sim, sim->progress_context);

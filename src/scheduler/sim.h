@@ -12,11 +12,20 @@
 struct vdc_sim;
 struct vdc_entity;
 struct vdc_partition;
+struct vdc_step_batch;
 
 typedef void (*vdc_event_handler)(struct vdc_entity *self, const struct vdc_event *ev);
 /* Fetches into the host's caches what the handler will read for `ev`, the event that runs next. Only a hint: it
  * reads what it needs and changes nothing. */
 typedef void (*vdc_event_prefetch)(const struct vdc_entity *self, const struct vdc_event *ev);
+/* The part of handling a step event (class VDC_PRIO_STEP, of the entity's `advance_kind`) that reads and writes only
+ * the entity's own model. The loop takes every such event due at one time together: their advances first (one after
+ * another, or several at once on the threads of step_batch.h: the same result), then their handlers in key order.
+ * An advance may schedule events (they enter the queue when the advances are done; their keys do not depend on
+ * when) and write a device log (held, and written before its handler runs), but must not fold into the digest nor
+ * read what another entity may change at that time: the model's lookahead makes sure nothing another handler does
+ * at that time reaches it. */
+typedef void (*vdc_event_advance)(struct vdc_entity *self, const struct vdc_event *ev);
 
 /* Anything that schedules or receives events: a vCPU, a NIC, a switch port, a flow generator.
  * Its id comes from the topology (never from creation order) and seeds its private random stream. */
@@ -31,6 +40,8 @@ struct vdc_entity {
     uint32_t id;
     char *name;
     struct vdc_rng rng;
+    vdc_event_advance advance; /* optional (see vdc_event_advance), for events of kind `advance_kind` */
+    uint32_t advance_kind;
 };
 
 enum vdc_run_end {
@@ -61,6 +72,8 @@ struct vdc_sim {
      * partitions and its digest entries go. NULL in a serial run. */
     struct vdc_partition *partition;
     uint64_t current_order;       /* the order key of the event being handled (a parallel run's outputs merge by it) */
+    struct vdc_step_batch *steps; /* step advances due at one time (step_batch.h); NULL until the first */
+    unsigned step_threads;        /* threads the advances may use (1: the loop's own) */
 };
 
 void vdc_sim_init(struct vdc_sim *sim, uint64_t seed);

@@ -455,6 +455,10 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     assert(entity_id >= VDC_IDS_GPU_BASE && entity_id < VDC_IDS_GPU_BASE + VDC_IDS_GPU_COUNT);
     gpu->engine = vdc_entity_create(sim, VDC_IDS_GPU_ENGINE_BASE + (entity_id - VDC_IDS_GPU_BASE), name,
                                     higpu_kernel_on_event, gpu, err);
+    if (gpu->engine != NULL) {
+        gpu->engine->advance = higpu_kernel_advance;
+        gpu->engine->advance_kind = HIGPU_EV_WINDOW;
+    }
     if (gpu->engine == NULL) {
         gpu->entity->model = NULL;
         gpu->entity->handler = ignore_event;

@@ -97,6 +97,8 @@ struct higpu {
     uint32_t kernel_queue;         /* the queue of the LAUNCH it runs */
     vdc_time kernel_start_ps;      /* the virtual time of the launch's first cycle */
     vdc_time window_ps;
+    bool window_advanced;          /* the pending window's instructions already issued (higpu_kernel_advance) */
+    bool window_over;              /* and whether the launch ended in them */
     char kernel_name[HIGPU_MAX_NAME + 1];
 
     /* Its HiLink port (higpu_peer.c); port.fabric NULL when it is on none. */
@@ -180,6 +182,7 @@ enum higpu_status higpu_kernel_status(struct higpu *gpu, const struct gpu_launch
 void higpu_kernel_begin(struct higpu *gpu, struct gpu_run *run, const char *name, vdc_time ready);
 void higpu_kernel_window(struct higpu *gpu);
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev);
+void higpu_kernel_advance(struct vdc_entity *self, const struct vdc_event *ev);
 
 /* higpu_timeline.c: what reaches device memory from outside the SMs, applied when the GPU reaches its time. */
 void higpu_timeline_init(struct higpu *gpu);

@@ -61,11 +61,31 @@ vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle)
     return vdc_time_add(gpu->kernel_start_ps, gpu_cycles_to_ps(&gpu->params.gpu, cycle > first ? cycle - first : 0));
 }
 
+/* A window's instructions: what reached the GPU before the window's end goes into the launch, then the warps issue
+ * to that end. Only the GPU's own state is touched (peer stores leave through its port, as events of the port's
+ * entity), which is what lets the windows of every GPU at one time run on threads of their own (sim.h). */
+static bool issue_window(struct higpu *gpu, vdc_time limit)
+{
+    higpu_timeline_feed_run(gpu, limit);
+    return gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit));
+}
+
+void higpu_kernel_advance(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct higpu *gpu = self->model;
+    (void)ev;
+    if (gpu == NULL || gpu->kernel == NULL)
+        return;
+    gpu->window_over = issue_window(gpu, window_end(gpu, higpu_now(gpu)));
+    gpu->window_advanced = true;
+}
+
 void higpu_kernel_window(struct higpu *gpu)
 {
     vdc_time limit = window_end(gpu, higpu_now(gpu));
-    higpu_timeline_feed_run(gpu, limit);
-    if (gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit))) {
+    bool over = gpu->window_advanced ? gpu->window_over : issue_window(gpu, limit);
+    gpu->window_advanced = false;
+    if (over) {
         kernel_over(gpu, STOP_NONE);
         return;
     }
