@@ -1,9 +1,10 @@
 /* Step advances of one time on a small pool of threads (step_batch.h). The pool's workers sleep on a condition
- * between batches; within a batch every thread, the loop's included, takes the next item until none is left. */
+ * between batches; within a batch thread t, the loop's being 0, advances items t, t + threads, ...: the same
+ * entity (a GPU, whose events come in the same order batch after batch) mostly on the same thread, so that its state
+ * stays in that core's caches. */
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,10 @@ struct vdc_step_batch {
     uint64_t generation; /* one per batch handed to the workers */
     unsigned working;    /* workers not yet done with the current generation */
     bool quit;
-    atomic_uint next; /* the next item to take */
+    struct step_worker {
+        struct vdc_step_batch *batch;
+        unsigned index; /* 1 and up */
+    } *roles;
 };
 
 void vdc_step_item_add_event(struct vdc_step_item *it, const struct vdc_event *ev)
@@ -57,20 +61,24 @@ void vdc_step_item_flush_text(struct vdc_step_item *it)
     it->text_length = 0;
 }
 
-/* Takes items until none is left. Which thread runs which item changes nothing: each touches its own entity. */
-static void take_items(struct vdc_step_batch *b)
+static void advance_item(struct vdc_step_item *it)
 {
-    for (uint32_t i; (i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed)) < b->count;) {
-        struct vdc_step_item *it = &b->items[i];
-        vdc_step_current = it;
-        it->target->advance(it->target, &it->ev);
-        vdc_step_current = NULL;
-    }
+    vdc_step_current = it;
+    it->target->advance(it->target, &it->ev);
+    vdc_step_current = NULL;
+}
+
+/* Thread `index`'s items. Which thread runs which item changes nothing: each touches its own entity. */
+static void take_items(struct vdc_step_batch *b, unsigned index)
+{
+    for (uint32_t i = index; i < b->count; i += b->threads)
+        advance_item(&b->items[i]);
 }
 
 static void *worker(void *arg)
 {
-    struct vdc_step_batch *b = arg;
+    const struct step_worker *role = arg;
+    struct vdc_step_batch *b = role->batch;
     uint64_t seen = 0;
     pthread_mutex_lock(&b->lock);
     for (;;) {
@@ -80,7 +88,7 @@ static void *worker(void *arg)
             break;
         seen = b->generation;
         pthread_mutex_unlock(&b->lock);
-        take_items(b);
+        take_items(b, role->index);
         pthread_mutex_lock(&b->lock);
         if (--b->working == 0)
             pthread_cond_signal(&b->finished);
@@ -93,15 +101,17 @@ struct vdc_step_batch *vdc_step_batch_create(unsigned threads)
 {
     struct vdc_step_batch *b = vdc_xcalloc(1, sizeof *b);
     b->threads = threads > 0 ? threads : 1;
-    atomic_init(&b->next, 0);
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->start, NULL);
     pthread_cond_init(&b->finished, NULL);
     if (b->threads > 1) {
         b->workers = vdc_xcalloc(b->threads - 1, sizeof *b->workers);
-        for (unsigned i = 0; i + 1 < b->threads; i++)
-            if (pthread_create(&b->workers[i], NULL, worker, b) != 0)
+        b->roles = vdc_xcalloc(b->threads - 1, sizeof *b->roles);
+        for (unsigned i = 0; i + 1 < b->threads; i++) {
+            b->roles[i] = (struct step_worker){.batch = b, .index = i + 1};
+            if (pthread_create(&b->workers[i], NULL, worker, &b->roles[i]) != 0)
                 vdc_die("cannot start a thread for GPU windows; run with run.threads=1");
+        }
     }
     return b;
 }
@@ -122,6 +132,7 @@ void vdc_step_batch_free(struct vdc_step_batch *b)
     }
     free(b->items);
     free(b->workers);
+    free(b->roles);
     pthread_mutex_destroy(&b->lock);
     pthread_cond_destroy(&b->start);
     pthread_cond_destroy(&b->finished);
@@ -165,9 +176,9 @@ struct vdc_step_item *vdc_step_batch_item(struct vdc_step_batch *b, uint32_t i)
 
 void vdc_step_batch_advance(struct vdc_step_batch *b)
 {
-    atomic_store_explicit(&b->next, 0, memory_order_relaxed);
     if (b->threads < 2 || b->count < 2) {
-        take_items(b);
+        for (uint32_t i = 0; i < b->count; i++)
+            advance_item(&b->items[i]);
         return;
     }
     pthread_mutex_lock(&b->lock);
@@ -175,7 +186,7 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
     b->generation++;
     pthread_cond_broadcast(&b->start);
     pthread_mutex_unlock(&b->lock);
-    take_items(b);
+    take_items(b, 0);
     pthread_mutex_lock(&b->lock);
     while (b->working > 0)
         pthread_cond_wait(&b->finished, &b->lock);
