@@ -488,8 +488,9 @@ static uint32_t instruction_length(struct emu_vcpu *e, uint64_t rip)
 {
     enum { LONGEST = 15, PAGE = 0x1000 };
     uint8_t bytes[LONGEST] = {0};
+    uint64_t to_page_end = PAGE - (rip & (PAGE - 1)); /* an instruction that ends its mapped page: what there is */
     if (uc_mem_read(e->uc, rip, bytes, sizeof bytes) != UC_ERR_OK &&
-        uc_mem_read(e->uc, rip, bytes, PAGE - (rip & (PAGE - 1))) != UC_ERR_OK)
+        uc_mem_read(e->uc, rip, bytes, to_page_end < sizeof bytes ? to_page_end : sizeof bytes) != UC_ERR_OK)
         return 0;
     uc_engine *scratch;
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &scratch) != UC_ERR_OK)

@@ -144,9 +144,10 @@ static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *s
 /* A step event whose target advances on its own (sim.h, vdc_event_advance). */
 static bool advances_alone(const struct vdc_sim *sim, const struct vdc_event *ev)
 {
+    if (vdc_order_class(ev->order) != VDC_PRIO_STEP || sim->partition != NULL)
+        return false;
     const struct vdc_entity *target = sim->entities[ev->target];
-    return vdc_order_class(ev->order) == VDC_PRIO_STEP && target->advance != NULL && ev->kind == target->advance_kind &&
-           sim->partition == NULL;
+    return target->advance != NULL && ev->kind == target->advance_kind;
 }
 
 /* `first` and every step event due at its time that advances alone (one per entity): the advances, then, in key

@@ -455,10 +455,6 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
     assert(entity_id >= VDC_IDS_GPU_BASE && entity_id < VDC_IDS_GPU_BASE + VDC_IDS_GPU_COUNT);
     gpu->engine = vdc_entity_create(sim, VDC_IDS_GPU_ENGINE_BASE + (entity_id - VDC_IDS_GPU_BASE), name,
                                     higpu_kernel_on_event, gpu, err);
-    if (gpu->engine != NULL) {
-        gpu->engine->advance = higpu_kernel_advance;
-        gpu->engine->advance_kind = HIGPU_EV_WINDOW;
-    }
     if (gpu->engine == NULL) {
         gpu->entity->model = NULL;
         gpu->entity->handler = ignore_event;
@@ -466,6 +462,9 @@ struct higpu *higpu_create(struct vdc_guest *guest, struct vdc_sim *sim, uint32_
         free(gpu);
         return NULL;
     }
+    /* A window's instructions touch only this GPU: the windows of every GPU at one time may run at once (sim.h). */
+    gpu->engine->advance = higpu_kernel_advance;
+    gpu->engine->advance_kind = HIGPU_EV_WINDOW;
     gpu->window_ps = params->window != 0 ? params->window : bound;
     gpu->created_at = gpu->entity->sim->now;
     for (uint32_t e = 0; e < HIGPU_ENGINE_COUNT; e++)
