@@ -241,15 +241,15 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 2d1f06257b9042c5 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 f8eb4f8a72ff6deb scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
     has pin-two-rack "[   0.003093520] blade0:         4096          1024     float     sum      -1    110.2    0.04    0.07      0    111.5    0.04    0.07      0"
-    has pin-two-rack "[   0.004219569] blade0:      1048576        262144     float     sum      -1    123.2    8.51   15.96      0    119.3    8.79   16.48      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 0a6115336d3f592a scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.004237569] blade0:      1048576        262144     float     sum      -1    123.2    8.51   15.96      0    119.3    8.79   16.48      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 e845438bce8dc9b9 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002634524] blade0:         4096          1024     float     sum      -1    45.32    0.09    0.17      0    44.66    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003445155] blade0:      1048576        262144     float     sum      -1    85.29   12.29   23.05      0    79.61   13.17   24.70      0"
+    has pin-two-rack-tree "[   0.002638532] blade0:         4096          1024     float     sum      -1    45.32    0.09    0.17      0    44.66    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003479952] blade0:      1048576        262144     float     sum      -1    85.79   12.22   22.92      0    79.78   13.14   24.64      0"
     ONCE=1 pin_run pin-two-rack-rs 0 3378367697d53b14 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
     has pin-two-rack-rs "[   0.002812180] blade0:        65536         16384     float     sum      -1    61.72    1.06    1.00      0    60.81    1.08    1.01      0"
@@ -427,6 +427,8 @@ mmio-fault-register|simctl: FAULT register written from CPL3; only the exception
 jump-mmio|instruction fetch at 0xc0000000, in the device windows \(0xc0000000 to 0xffffffff\): code runs from RAM only;
 mmio-rep|simctl: read of offset 0x10, which is not a readable register;
 fill-supervisor|simctl: FILL of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
+copy-supervisor|simctl: COPY of 16 bytes from 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
+compare-supervisor|simctl: COMPARE of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
 EOF
   # A device address where no device is: the report's rip names the load, and for a store the instruction after
   # it (KVM exits with the store retired; the emulator reports the same). The guest prints both addresses first.
@@ -444,6 +446,11 @@ EOF
       fi
     done
   done
+  # memset, memcpy, memmove and memcmp from VDC_FILL_MIN up are simctl's FILL, COPY and COMPARE: each against a byte
+  # loop, overlapping both ways, differences at a span's start, middle and end.
+  expect bulk-memory 0 "bulk-memory exited with 0; virtual time 40 us, 41 exits" -- "$vdc" boot "$guests/bulk-memory.elf"
+  has bulk-memory "[   0.000014000] bulk-memory: memcpy and memmove match the byte loop"
+  has bulk-memory "[   0.000039000] bulk-memory: memcmp matches the byte loop"
   # A 16-byte SSE load from simctl is two 8-byte reads (ID, CLOCK_NS), as KVM splits it too.
   expect hostile-mmio-sse 3 "hostile exited with 3; virtual time 5 us, 6 exits" -- "$vdc" boot "$guests/hostile.elf" -- mmio-sse
   expect hostile-cpuid 0 "hostile exited with 0" -- "$vdc" boot "$guests/hostile.elf" -- cpuid
@@ -463,11 +470,11 @@ EOF
 
 # guests.cpu_time=instructions: retired instructions take virtual time, the same on every run.
 guest_cpu_time() {
-  pin_run pin-cpu-time 0 90e72f56c727a4b7 scenarios/hello.yaml --set guests.vcpu=emulated --set guests.cpu_time=instructions
+  pin_run pin-cpu-time 0 531fa0ac8aefadaf scenarios/hello.yaml --set guests.vcpu=emulated --set guests.cpu_time=instructions
   has pin-cpu-time "guests     8 of 8 exited with 0"
   if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
   # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
-  pin_run pin-cpu-time-send-lat 0 d4c8a6f6d6dc0cc3 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+  pin_run pin-cpu-time-send-lat 0 1c94aa9a1e8be0c7 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
     --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
   if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
     pass

@@ -31,6 +31,11 @@ void vdc_compute_ns(uint64_t ns);
  * for VDC_FILL_MIN bytes and more, which on the emulated vCPU would otherwise take a store per eight bytes. */
 #define VDC_FILL_MIN 65536
 bool vdc_fill(void *dst, int c, size_t n);
+/* memmove and memcmp of n bytes through simctl's COPY and COMPARE (one exit each), which memcpy, memmove and memcmp
+ * use from VDC_FILL_MIN bytes up; false before the runtime has started. vdc_compare gives the offset of the first
+ * byte that differs, or n. */
+bool vdc_copy(void *dst, const void *src, size_t n);
+bool vdc_compare(const void *a, const void *b, size_t n, size_t *differs_at);
 uint64_t vdc_random(void);
 __attribute__((noreturn)) void vdc_exit(int code);
 

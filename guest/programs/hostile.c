@@ -123,6 +123,13 @@ int main(void)
         printf("read %llu\n", (unsigned long long)*(volatile uint64_t *)(uintptr_t)(SIMCTL + 0xffc));
     else if (strcmp(c, "fill-supervisor") == 0) /* simctl's FILL may not do what the guest may not */
         vdc_fill((void *)(uintptr_t)SUPERVISOR, 0, 16);
+    else if (strcmp(c, "copy-supervisor") == 0) { /* nor COPY read the VMM's pages */
+        static uint8_t into[16];
+        vdc_copy(into, (const void *)(uintptr_t)SUPERVISOR, sizeof into);
+    } else if (strcmp(c, "compare-supervisor") == 0) { /* nor COMPARE write its answer there */
+        size_t differs_at;
+        vdc_compare((const void *)(uintptr_t)SUPERVISOR, c, 16, &differs_at);
+    }
     else if (strcmp(c, "store-nodevice") == 0) {
         printf("store at 0x%llx, next instruction at 0x%llx\n", (unsigned long long)(uintptr_t)nodevice_store_at,
                (unsigned long long)(uintptr_t)nodevice_store_next);

@@ -53,6 +53,31 @@ bool vdc_fill(void *dst, int c, size_t n)
     return true;
 }
 
+bool vdc_copy(void *dst, const void *src, size_t n)
+{
+    if (simctl == NULL)
+        return false;
+    struct simctl_copy block = {.destination = (uint64_t)(uintptr_t)dst, .source = (uint64_t)(uintptr_t)src,
+                                .length = n};
+    __asm__ volatile("" ::: "memory"); /* the block and the source bytes are in memory before the VMM reads them */
+    reg_write(SIMCTL_COPY, (uint64_t)(uintptr_t)&block);
+    __asm__ volatile("" ::: "memory"); /* and the copied bytes are read from memory after */
+    return true;
+}
+
+bool vdc_compare(const void *a, const void *b, size_t n, size_t *differs_at)
+{
+    if (simctl == NULL)
+        return false;
+    volatile struct simctl_compare block = {.first = (uint64_t)(uintptr_t)a, .second = (uint64_t)(uintptr_t)b,
+                                            .length = n, .differs_at = n};
+    __asm__ volatile("" ::: "memory");
+    reg_write(SIMCTL_COMPARE, (uint64_t)(uintptr_t)&block);
+    __asm__ volatile("" ::: "memory");
+    *differs_at = block.differs_at;
+    return true;
+}
+
 const void *vdc_device_tree(void)
 {
     return device_tree;

@@ -17,13 +17,16 @@ int strcmp(const char *a, const char *b);
 unsigned long strtoul(const char *s, char **end, int base);
 void __stack_chk_fail(void);
 
-/* Compiled with -fno-builtin so these loops are not turned back into calls to themselves. Bulk moves go eight
- * bytes at a time once the destination is aligned: an eighth of the instructions and stores, which matters most
- * on the emulated vCPU, where every store takes the library's slow path. */
+/* Compiled with -fno-builtin so these loops are not turned back into calls to themselves. From VDC_FILL_MIN bytes
+ * up, memset, memcpy, memmove and memcmp are one simctl exit each (FILL, COPY, COMPARE); below that, bulk moves go
+ * eight bytes at a time once the destination is aligned: an eighth of the instructions and stores, which matters
+ * most on the emulated vCPU, where every store takes the library's slow path. */
 typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_word;
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
+    if (n >= VDC_FILL_MIN && vdc_copy(dst, src, n))
+        return dst;
     unsigned char *d = dst;
     const unsigned char *s = src;
     while (n > 0 && ((uintptr_t)d & 7) != 0) {
@@ -39,6 +42,8 @@ void *memcpy(void *dst, const void *src, size_t n)
 
 void *memmove(void *dst, const void *src, size_t n)
 {
+    if (n >= VDC_FILL_MIN && vdc_copy(dst, src, n))
+        return dst;
     unsigned char *d = dst;
     const unsigned char *s = src;
     if (d < s) {
@@ -71,6 +76,9 @@ void *memset(void *dst, int c, size_t n)
 int memcmp(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
+    size_t differs_at;
+    if (n >= VDC_FILL_MIN && vdc_compare(a, b, n, &differs_at))
+        return differs_at < n ? x[differs_at] - y[differs_at] : 0;
     /* Equal words skipped eight bytes at a time; the first difference is then found byte by byte. */
     for (; n >= 8 && *(const unaligned_word *)(const void *)x == *(const unaligned_word *)(const void *)y;
          n -= 8, x += 8, y += 8)

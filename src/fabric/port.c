@@ -102,7 +102,7 @@ static struct fabric_packet *pick_queued(struct fabric_port *port)
         } else if (!(port->backlog_mask & (1u << q))) {
             port->deficit[q] = 0;
         }
-        port->dwrr_next = (uint8_t)((q + 1) % strict_floor);
+        port->dwrr_next = (uint8_t)(q + 1 == strict_floor ? 0 : q + 1); /* no division: this loop is per frame */
     }
     return NULL;
 }

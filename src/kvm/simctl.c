@@ -10,21 +10,81 @@
 #include "kvm/guest.h"
 #include "kvm/guest_layout.h"
 
-/* A bulk memset done by the VMM in one exit: what the guest could store itself, byte by byte, so it may not reach
- * the VMM's pages, which the guest cannot write. */
+/* The host bytes of `length` bytes at `address` in the program's part of RAM, or NULL (with err) when any of them lies
+ * outside it. The bulk registers do what the guest could do itself, byte by byte, so they may not reach the VMM's
+ * pages, which the guest can neither read nor write. */
+static uint8_t *program_bytes(struct vdc_guest *g, const char *what, const char *preposition, uint64_t address,
+                              uint64_t length, struct vdc_error *err)
+{
+    uint8_t *bytes = vdc_guest_ptr(&g->memory, address, length);
+    if (bytes == NULL || address < GUEST_SYSTEM_END) {
+        vdc_fail(err, "%s of %" PRIu64 " bytes %s 0x%" PRIx64 " is outside the program's memory (0x%llx to 0x%" PRIx64
+                      ")",
+                 what, length, preposition, address, GUEST_SYSTEM_END, g->memory.size);
+        return NULL;
+    }
+    return bytes;
+}
+
+/* A bulk memset in one exit. */
 static bool fill(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
 {
     struct simctl_fill block;
     if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "FILL block", err))
         return false;
-    void *target = vdc_guest_ptr(&g->memory, block.address, block.length);
-    if (target == NULL || block.address < GUEST_SYSTEM_END)
-        return vdc_fail(err, "FILL of %" PRIu64 " bytes at 0x%" PRIx64 " is outside the program's memory (0x%llx to "
-                             "0x%" PRIx64 ")",
-                        block.length, block.address, GUEST_SYSTEM_END, g->memory.size);
+    uint8_t *target = program_bytes(g, "FILL", "at", block.address, block.length, err);
+    if (target == NULL)
+        return false;
     vdc_fill(target, (uint8_t)(block.value & 0xff), block.length);
     vdc_digest_fold(g->entity->sim, block.length);
     return true;
+}
+
+/* A bulk memmove in one exit. */
+static bool copy(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
+{
+    struct simctl_copy block;
+    if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "COPY block", err))
+        return false;
+    const uint8_t *source = program_bytes(g, "COPY", "from", block.source, block.length, err);
+    uint8_t *destination = program_bytes(g, "COPY", "to", block.destination, block.length, err);
+    if (source == NULL || destination == NULL)
+        return false;
+    memmove(destination, source, block.length);
+    vdc_digest_fold(g->entity->sim, block.length);
+    return true;
+}
+
+/* The offset of the first byte that differs between a and b, or n: equal pieces skipped with memcmp. */
+static uint64_t first_difference(const uint8_t *a, const uint8_t *b, uint64_t n)
+{
+    enum { PIECE = 4096 };
+    uint64_t at = 0;
+    while (at < n) {
+        uint64_t piece = n - at < PIECE ? n - at : PIECE;
+        if (memcmp(a + at, b + at, piece) != 0)
+            break;
+        at += piece;
+    }
+    while (at < n && a[at] == b[at])
+        at++;
+    return at;
+}
+
+/* A bulk memcmp in one exit: the offset of the first difference is written back into the block. */
+static bool compare(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
+{
+    struct simctl_compare block;
+    if (program_bytes(g, "COMPARE block", "at", block_address, sizeof block, err) == NULL ||
+        !vdc_guest_read(&g->memory, block_address, &block, sizeof block, "COMPARE block", err))
+        return false;
+    const uint8_t *first = program_bytes(g, "COMPARE", "at", block.first, block.length, err);
+    const uint8_t *second = program_bytes(g, "COMPARE", "at", block.second, block.length, err);
+    if (first == NULL || second == NULL)
+        return false;
+    block.differs_at = first_difference(first, second, block.length);
+    vdc_digest_fold(g->entity->sim, block.differs_at);
+    return vdc_guest_write(&g->memory, block_address, &block, sizeof block, "COMPARE block", err);
 }
 
 static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_access *a, struct vdc_error *err)
@@ -64,6 +124,8 @@ static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_acc
     case SIMCTL_WAIT: return vdc_guest_start_wait(g, a->value, err);
     case SIMCTL_COMPUTE_NS: vdc_guest_charge_compute(g, a->value); return true;
     case SIMCTL_FILL: return fill(g, a->value, err);
+    case SIMCTL_COPY: return copy(g, a->value, err);
+    case SIMCTL_COMPARE: return compare(g, a->value, err);
     /* The backends take the CPL0 stub's write as the exception it reports; one that arrives here came from CPL3. */
     case SIMCTL_FAULT: return vdc_fail(err, "FAULT register written from CPL3; only the exception stub may write it");
     default: return vdc_fail(err, "write to offset 0x%" PRIx64 ", which is not a writable register", a->offset);

@@ -12,6 +12,8 @@
 #define SIMCTL_RANDOM 0x030  /* R: the next 64 bits of the guest's deterministic random stream */
 #define SIMCTL_CAUSES 0x038  /* R: raised causes not yet returned by a WAIT (reading clears them) */
 #define SIMCTL_FILL 0x040    /* W: address of a struct simctl_fill; the VMM sets that memory (a bulk memset) */
+#define SIMCTL_COPY 0x048    /* W: address of a struct simctl_copy; the VMM moves that memory (a bulk memmove) */
+#define SIMCTL_COMPARE 0x050 /* W: address of a struct simctl_compare; the VMM compares (a bulk memcmp) */
 #define SIMCTL_FAULT 0xF00   /* W, CPL0 stub only: address of an exception frame */
 
 #define SIMCTL_MAGIC 0x0000000153434456ULL /* "VDCS", version 1 */
@@ -25,6 +27,23 @@ struct simctl_fill {
     uint64_t address;
     uint64_t length;
     uint64_t value;
+};
+
+/* COPY's argument block: `length` bytes from `source` to `destination`, as memmove (the two may overlap); both
+ * ranges in the program's part of RAM. */
+struct simctl_copy {
+    uint64_t destination;
+    uint64_t source;
+    uint64_t length;
+};
+
+/* COMPARE's argument block: `length` bytes at `first` and at `second` (both in the program's part of RAM, as is
+ * the block); the VMM writes into `differs_at` the offset of the first byte that differs, or `length` when none. */
+struct simctl_compare {
+    uint64_t first;
+    uint64_t second;
+    uint64_t length;
+    uint64_t differs_at;
 };
 
 /* WAIT's argument block, in guest memory. */
