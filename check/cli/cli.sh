@@ -305,7 +305,7 @@ else
   echo "FAIL pcap: tshark is missing; install it with: apt-get install tshark"; failed=$((failed + 1))
 fi
 # Faults and bad fabric inputs: one line naming what is wrong and where, exit 2.
-expect fault-entry 2 "^vdc: --set faults.schedule: entry 2 \('5ms dwn leaf0/spine0'\): unknown action 'dwn'; expected one of: down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up$" \
+expect fault-entry 2 "^vdc: --set faults.schedule: entry 2 \('5ms dwn leaf0/spine0'\): unknown action 'dwn'; expected one of: down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up, hilink-corrupt$" \
   -- "$vdc" run scenarios/pfc-collateral.yaml --set 'faults.schedule=2ms down leaf0/spine0; 5ms dwn leaf0/spine0'
 expect fault-node 2 "^vdc: faults.schedule entry 1 \('2ms fail-port spine0/leaf9'\): no node is named 'leaf9'; use the node names of counters.csv$" \
   -- "$vdc" run scenarios/pfc-collateral.yaml --set 'faults.schedule=2ms fail-port spine0/leaf9'

@@ -231,6 +231,12 @@ guest_pins() {
     if [ $? = 1 ] && grep -q "guests     2 of 4 exited with 0" "$tmp/out" && grep -q "guest      blade3 did not finish" "$tmp/out"
     then pass; else fail "hilink-down blade3 in domain 1: not its domain's hang: $(grep guest "$tmp/out")"; fi
   fi
+  # The check finds what a link lets through: one bit flipped in a packet blade3's GPU receives during the in-place
+  # check's AllReduce of 64 KiB (LL) is one wrong element, on every rank, in that column only; the run exits 1.
+  pin_run pin-hilink-corrupt 1 e79619b62455ec0c scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
+    --set "faults.schedule=370us hilink-corrupt blade3"
+  has pin-hilink-corrupt "[   0.000420123] blade0:        65536         16384     float     sum      -1    17.47    3.75    6.57      0    17.61    3.72    6.51      8"
+  has pin-hilink-corrupt "[   0.000421123] blade0: # Out of bounds values : 8 FAILED"
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, every element checked. On the ring
   # (NCCL_ALGO=Ring), each channel's ring crossing between the racks' HiLink domains through its own blades' NICs,
   # GPU memory to GPU memory: 4 KiB with LL and 1 MiB with Simple (the cost model's choices), so each proxy forwards

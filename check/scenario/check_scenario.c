@@ -115,7 +115,7 @@ static const struct set_case set_cases[] = {
     {"faults.schedule=1ms down a/b; 2ms up a/b", NULL},
     {"faults.schedule=1ms down a/b; 2ms fail a/b", "--set faults.schedule: entry 2 ('2ms fail a/b'): unknown action "
                                                    "'fail'; expected one of: down, up, flap, fail-port, repair-port, "
-                                                   "stuck, errors, hilink-down, hilink-up"},
+                                                   "stuck, errors, hilink-down, hilink-up, hilink-corrupt"},
     {"faults.down_at=1ms", "--set faults.down_at: 'faults.down_at' is no longer a key; write '200us down NODE/NODE' "
                            "into faults.schedule"},
     {"fabric.link_error_rate=1.5", "--set fabric.link_error_rate: 1.5 is out of range; expected 0 to 1"},

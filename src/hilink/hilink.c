@@ -186,6 +186,13 @@ void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, boo
     vdc_schedule_at(port, at, VDC_PRIO_CONTROL, port->id, HILINK_EV_PORT_STATE, up ? 1 : 0);
 }
 
+void hilink_schedule_corruption(struct hilink *h, uint32_t gpu, vdc_time at)
+{
+    assert(gpu < h->p.gpus);
+    struct vdc_entity *port = h->ports[gpu].entity;
+    vdc_schedule_at(port, at, VDC_PRIO_CONTROL, port->id, HILINK_EV_CORRUPT, 0);
+}
+
 bool hilink_port_is_up(const struct hilink *h, uint32_t gpu)
 {
     return gpu < h->p.gpus && h->ports[gpu].up;

@@ -71,6 +71,7 @@ struct hilink_port_stats {
     uint64_t wire_bytes_sent;                  /* headers included */
     vdc_time credit_stall;                     /* link-time its links waited for a credit with a packet to send */
     uint64_t packets_held;                     /* received packets that overtook one sent before them and waited */
+    uint64_t packets_corrupted;                /* received with a bit flipped (hilink_schedule_corruption) */
 };
 
 struct hilink;
@@ -99,6 +100,9 @@ void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
 void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, bool up);
 /* Whether GPU `gpu`'s links are up. */
 bool hilink_port_is_up(const struct hilink *h, uint32_t gpu);
+/* A scheduled fault: the first packet with a payload that reaches the GPU at or after `at` arrives with the lowest
+ * bit of its first payload byte flipped, as data that a link's checks let through; the GPU is not told. */
+void hilink_schedule_corruption(struct hilink *h, uint32_t gpu, vdc_time at);
 
 void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out);
 /* The time a lone packet of `bytes` of payload takes from the first bit leaving its GPU to landing in its

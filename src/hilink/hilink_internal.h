@@ -17,6 +17,7 @@ enum hilink_event {
     HILINK_EV_SW_CREDIT,   /* a credit back from the destination GPU's input; arg: the fabric-wide link */
     HILINK_EV_SW_RESUME,   /* a GPU's port came back up: restart this plane's outputs toward it; arg: the GPU */
     HILINK_EV_PORT_STATE,  /* a scheduled fault: the GPU's port goes down (arg 0) or up (arg 1) */
+    HILINK_EV_CORRUPT,     /* a scheduled fault: the next payload delivered to the GPU gets a bit flipped */
 };
 
 /* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */
@@ -56,6 +57,7 @@ struct hilink_gpu_state {
     struct hilink_gpu_ops ops;
     bool attached, up;
     bool backlogged;        /* the GPU's last answer to next() was a packet: it has traffic (credit_stall) */
+    bool corrupt_next;      /* a hilink-corrupt fault waits for the next payload delivered to the GPU */
     uint64_t poll_generation;
     vdc_time poll_at;       /* the pending retry's time, VDC_TIME_MAX when none */
     struct vdc_entity *entity;

@@ -171,6 +171,7 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
         hilink_gpu_poll(h, gpu);
         break;
     case HILINK_EV_PORT_STATE: hilink_set_port_up(h, gpu, ev->arg != 0); break;
+    case HILINK_EV_CORRUPT: h->ports[gpu].corrupt_next = true; break;
     default: assert(!"hilink: unknown GPU port event");
     }
 }
@@ -182,6 +183,11 @@ static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
 {
     struct hilink_slot *slot = &h->slots[s];
     const struct hilink_packet *pkt = &slot->pkt;
+    if (__builtin_expect(h->ports[pkt->dst].corrupt_next, 0) && pkt->bytes > 0) {
+        slot->pkt.data[0] ^= 1;
+        h->ports[pkt->dst].corrupt_next = false;
+        h->ports[pkt->dst].stats.packets_corrupted++;
+    }
     vdc_time arrive = slot->arrive > pair->last_arrive ? slot->arrive : pair->last_arrive;
     pair->last_arrive = arrive;
     pair->next_out++;

@@ -319,7 +319,8 @@ bool vdc_fabric_setup_faults(const struct vdc_scenario *sc, struct fabric *f, st
     size_t count = 0;
     for (size_t i = 0; i < list.count; i++) {
         const struct vdc_fault_entry *e = &list.items[i];
-        if (e->action == VDC_FAULT_HILINK_DOWN || e->action == VDC_FAULT_HILINK_UP)
+        if (e->action == VDC_FAULT_HILINK_DOWN || e->action == VDC_FAULT_HILINK_UP ||
+            e->action == VDC_FAULT_HILINK_CORRUPT)
             continue;
         static const enum fabric_fault_kind kinds[] = {
             [VDC_FAULT_DOWN] = FABRIC_FAULT_DOWN,           [VDC_FAULT_UP] = FABRIC_FAULT_UP,

@@ -111,7 +111,8 @@ bool vdc_hilink_setup_faults(struct hilink *const *domains, const struct vdc_sce
     bool ok = true;
     for (size_t i = 0; i < list.count && ok; i++) {
         const struct vdc_fault_entry *e = &list.items[i];
-        if (e->action != VDC_FAULT_HILINK_DOWN && e->action != VDC_FAULT_HILINK_UP)
+        if (e->action != VDC_FAULT_HILINK_DOWN && e->action != VDC_FAULT_HILINK_UP &&
+            e->action != VDC_FAULT_HILINK_CORRUPT)
             continue;
         uint32_t rank = rank_of_guest(e->target, gpus);
         struct hilink *h = domains != NULL && rank < gpus ? domains[rank / domain_gpus] : NULL;
@@ -121,6 +122,8 @@ bool vdc_hilink_setup_faults(struct hilink *const *domains, const struct vdc_sce
         else if (rank == gpus)
             ok = vdc_fail(err, "faults.schedule: entry %u ('%s'): '%s' is no guest's GPU on HiLink; expected blade0 "
                                "to blade%u", e->number, e->text, e->target, gpus - 1);
+        else if (e->action == VDC_FAULT_HILINK_CORRUPT)
+            hilink_schedule_corruption(h, rank % domain_gpus, e->at);
         else
             hilink_schedule_port_state(h, rank % domain_gpus, e->at, e->action == VDC_FAULT_HILINK_UP);
     }

@@ -27,9 +27,10 @@ static const struct action_form forms[] = {
     {"errors", VDC_FAULT_ERRORS, 4, "TIME errors NODE/NODE PROBABILITY"},
     {"hilink-down", VDC_FAULT_HILINK_DOWN, 3, "TIME hilink-down GUEST"},
     {"hilink-up", VDC_FAULT_HILINK_UP, 3, "TIME hilink-up GUEST"},
+    {"hilink-corrupt", VDC_FAULT_HILINK_CORRUPT, 3, "TIME hilink-corrupt GUEST"},
 };
 #define FORM_COUNT (sizeof forms / sizeof forms[0])
-static const char action_names[] = "down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up";
+static const char action_names[] = "down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up, hilink-corrupt";
 
 const char *vdc_fault_action_name(enum vdc_fault_action action)
 {
@@ -167,6 +168,7 @@ static bool read_entry(struct entry_reader *e, struct vdc_fault_entry *out, stru
         break;
     case VDC_FAULT_HILINK_DOWN:
     case VDC_FAULT_HILINK_UP:
+    case VDC_FAULT_HILINK_CORRUPT:
         ok = strpbrk(target, "/:") == NULL ||
              entry_fail(err, e, "'%s' is not a guest; expected %s (a guest's name, such as blade3)", target,
                         form->form);

@@ -19,6 +19,7 @@ enum vdc_fault_action {
     VDC_FAULT_ERRORS,      /* TIME errors NODE/NODE PROBABILITY */
     VDC_FAULT_HILINK_DOWN, /* TIME hilink-down GUEST: every HiLink link of the guest's GPU */
     VDC_FAULT_HILINK_UP,   /* TIME hilink-up GUEST */
+    VDC_FAULT_HILINK_CORRUPT, /* TIME hilink-corrupt GUEST: one bit of the next payload the guest's GPU receives */
 };
 
 struct vdc_fault_entry {
