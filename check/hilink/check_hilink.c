@@ -1,6 +1,6 @@
 /* HiLink on a bare simulator: test GPUs that send streams of packets, and the fabric's latency, bandwidth, credits,
- * fairness, order per pair, port down and up and determinism checked against closed forms (parameters:
- * check_hilink_params.c). */
+ * fairness, order per pair, port down and up, a corrupted payload and determinism checked against closed forms
+ * (parameters: check_hilink_params.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +18,8 @@ struct delivery {
     vdc_time now, arrive;
     uint16_t src, dst;
     uint64_t tag;
+    uint16_t bytes;
+    uint8_t first_byte; /* of the payload, 0 as sent */
 };
 
 struct rig;
@@ -103,7 +105,7 @@ static void side_deliver(void *ctx, const struct hilink_packet *pkt, vdc_time ar
         r->log = realloc(r->log, r->log_capacity * sizeof *r->log);
         ck_assert_ptr_nonnull(r->log);
     }
-    r->log[r->log_count++] = (struct delivery){now, arrive, pkt->src, pkt->dst, pkt->tag};
+    r->log[r->log_count++] = (struct delivery){now, arrive, pkt->src, pkt->dst, pkt->tag, pkt->bytes, pkt->data[0]};
 }
 
 /* Preset h100 with `links` links in `planes` planes and `credits` per link direction (0: the preset's). */
@@ -425,7 +427,36 @@ START_TEST(sender_down_stops_sending)
 }
 END_TEST
 
-/* --- 8. determinism ------------------------------------------------------------------------------------------- */
+/* --- 8. a corrupting fault ------------------------------------------------------------------------------------ */
+
+/* Scheduled before any traffic, it waits for the first packet with a payload: GPU 2's empty packet lands first and
+ * passes; of GPU 0's packets the first lands with one bit flipped and the rest as sent. */
+START_TEST(corruption_flips_one_bit_of_the_next_payload)
+{
+    struct rig r;
+    rig_init(&r, 18, 4, 0);
+    r.side[2].bytes = 0;
+    r.side[0].start = 1 * VDC_US;
+    hilink_schedule_corruption(r.h, 1, 0);
+    traffic(&r, 2, 1, 1);
+    traffic(&r, 0, 1, 10);
+    run_idle(&r);
+    expect_all_delivered(&r);
+    ck_assert_uint_eq(r.log_count, 11);
+    ck_assert_uint_eq(r.log[0].src, 2);
+    ck_assert_uint_eq(r.log[0].bytes, 0);
+    ck_assert_uint_eq(r.log[1].src, 0);
+    ck_assert_uint_eq(r.log[1].first_byte, 1);
+    for (size_t i = 2; i < r.log_count; i++)
+        ck_assert_uint_eq(r.log[i].first_byte, 0);
+    struct hilink_port_stats s1;
+    hilink_port_stats(r.h, 1, &s1);
+    ck_assert_uint_eq(s1.packets_corrupted, 1);
+    rig_free(&r);
+}
+END_TEST
+
+/* --- 9. determinism ------------------------------------------------------------------------------------------- */
 
 START_TEST(same_scenario_same_deliveries)
 {
@@ -461,6 +492,7 @@ Suite *hilink_suite(void)
     tcase_add_test(t, credits_bound_a_link);
     tcase_add_test(t, destination_down_holds_everything);
     tcase_add_test(t, sender_down_stops_sending);
+    tcase_add_test(t, corruption_flips_one_bit_of_the_next_payload);
     tcase_add_test(t, same_scenario_same_deliveries);
     suite_add_tcase(s, t);
     suite_add_tcase(s, hilink_params_tcase());
