@@ -30,7 +30,8 @@ static const struct action_form forms[] = {
     {"hilink-corrupt", VDC_FAULT_HILINK_CORRUPT, 3, "TIME hilink-corrupt GUEST"},
 };
 #define FORM_COUNT (sizeof forms / sizeof forms[0])
-static const char action_names[] = "down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up, hilink-corrupt";
+static const char action_names[] =
+    "down, up, flap, fail-port, repair-port, stuck, errors, hilink-down, hilink-up, hilink-corrupt";
 
 const char *vdc_fault_action_name(enum vdc_fault_action action)
 {
