@@ -434,6 +434,7 @@ jump-mmio|instruction fetch at 0xc0000000, in the device windows \(0xc0000000 to
 mmio-rep|simctl: read of offset 0x10, which is not a readable register;
 fill-supervisor|simctl: FILL of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
 copy-supervisor|simctl: COPY of 16 bytes from 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
+copy-block-supervisor|simctl: COPY block of 24 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
 compare-supervisor|simctl: COMPARE of 16 bytes at 0x1000 is outside the program's memory \(0x200000 to 0x4000000\);
 EOF
   # A device address where no device is: the report's rip names the load, and for a store the instruction after

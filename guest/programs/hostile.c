@@ -126,7 +126,9 @@ int main(void)
     else if (strcmp(c, "copy-supervisor") == 0) { /* nor COPY read the VMM's pages */
         static uint8_t into[16];
         vdc_copy(into, (const void *)(uintptr_t)SUPERVISOR, sizeof into);
-    } else if (strcmp(c, "compare-supervisor") == 0) { /* nor COMPARE write its answer there */
+    } else if (strcmp(c, "copy-block-supervisor") == 0) { /* nor take an argument block from there */
+        *(volatile uint64_t *)(uintptr_t)(SIMCTL + 0x48) = SUPERVISOR;
+    } else if (strcmp(c, "compare-supervisor") == 0) { /* nor COMPARE read there */
         size_t differs_at;
         vdc_compare((const void *)(uintptr_t)SUPERVISOR, c, 16, &differs_at);
     }

@@ -26,11 +26,22 @@ static uint8_t *program_bytes(struct vdc_guest *g, const char *what, const char 
     return bytes;
 }
 
+/* A bulk register's argument block, copied out of the program's part of RAM (where the guest wrote it); the host
+ * address of the block, or NULL (with err). */
+static uint8_t *read_block(struct vdc_guest *g, const char *what, uint64_t address, void *block, size_t size,
+                           struct vdc_error *err)
+{
+    uint8_t *at = program_bytes(g, what, "at", address, size, err);
+    if (at != NULL)
+        memcpy(block, at, size);
+    return at;
+}
+
 /* A bulk memset in one exit. */
 static bool fill(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
 {
     struct simctl_fill block;
-    if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "FILL block", err))
+    if (read_block(g, "FILL block", block_address, &block, sizeof block, err) == NULL)
         return false;
     uint8_t *target = program_bytes(g, "FILL", "at", block.address, block.length, err);
     if (target == NULL)
@@ -44,7 +55,7 @@ static bool fill(struct vdc_guest *g, uint64_t block_address, struct vdc_error *
 static bool copy(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
 {
     struct simctl_copy block;
-    if (!vdc_guest_read(&g->memory, block_address, &block, sizeof block, "COPY block", err))
+    if (read_block(g, "COPY block", block_address, &block, sizeof block, err) == NULL)
         return false;
     const uint8_t *source = program_bytes(g, "COPY", "from", block.source, block.length, err);
     uint8_t *destination = program_bytes(g, "COPY", "to", block.destination, block.length, err);
@@ -75,8 +86,8 @@ static uint64_t first_difference(const uint8_t *a, const uint8_t *b, uint64_t n)
 static bool compare(struct vdc_guest *g, uint64_t block_address, struct vdc_error *err)
 {
     struct simctl_compare block;
-    if (program_bytes(g, "COMPARE block", "at", block_address, sizeof block, err) == NULL ||
-        !vdc_guest_read(&g->memory, block_address, &block, sizeof block, "COMPARE block", err))
+    uint8_t *at = read_block(g, "COMPARE block", block_address, &block, sizeof block, err);
+    if (at == NULL)
         return false;
     const uint8_t *first = program_bytes(g, "COMPARE", "at", block.first, block.length, err);
     const uint8_t *second = program_bytes(g, "COMPARE", "at", block.second, block.length, err);
@@ -84,7 +95,8 @@ static bool compare(struct vdc_guest *g, uint64_t block_address, struct vdc_erro
         return false;
     block.differs_at = first_difference(first, second, block.length);
     vdc_digest_fold(g->entity->sim, block.differs_at);
-    return vdc_guest_write(&g->memory, block_address, &block, sizeof block, "COMPARE block", err);
+    memcpy(at, &block, sizeof block);
+    return true;
 }
 
 static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_access *a, struct vdc_error *err)

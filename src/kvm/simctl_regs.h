@@ -21,8 +21,8 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-/* FILL's argument block, in guest memory: `length` bytes from `address` (all in the program's part of RAM,
- * above the VMM's first 2 MiB) are set to the low byte of `value`. */
+/* FILL's argument block, in the program's part of RAM as are the bulk registers' other blocks: `length` bytes from
+ * `address` (all in the program's part of RAM, above the VMM's first 2 MiB) are set to the low byte of `value`. */
 struct simctl_fill {
     uint64_t address;
     uint64_t length;
