@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../src/bench/hold.h"
+#include "../../src/common/index_heap.h"
 #include "../../src/fabric/fabric.h"
 #include "../../src/scheduler/entity_ids.h"
 #include "../../src/scheduler/parallel.h"
@@ -283,6 +284,42 @@ struct ticker {
     uint64_t stop_at;
 };
 
+/* The index queue (common/index_heap.h) against a linear search: pushes mostly in key order, some earlier, many
+ * times equal, pops interleaved; each pop must be the least (time, seq) left. */
+START_TEST(index_queue_pops_in_key_order)
+{
+    enum { LIMIT = 2000 };
+    static struct vdc_index_heap_entry left[LIMIT];
+    struct vdc_index_heap q;
+    vdc_index_heap_init(&q);
+    uint32_t left_count = 0, item = 0;
+    uint64_t rng = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1), clock = 0;
+    for (uint32_t step = 0; step < 20 * LIMIT || left_count > 0; step++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t r = (uint32_t)(rng >> 33);
+        bool push = step < 20 * LIMIT && left_count < LIMIT && (left_count == 0 || r % 8 < 5);
+        if (push) {
+            uint64_t time = r % 5 == 0 ? (r >> 4) % (clock + 1) : (clock += (r >> 4) % 3);
+            left[left_count++] = (struct vdc_index_heap_entry){.time = time, .seq = item, .item = item};
+            vdc_index_heap_push(&q, time, item, item);
+            item++;
+            continue;
+        }
+        uint32_t least = 0;
+        for (uint32_t i = 1; i < left_count; i++)
+            if (left[i].time < left[least].time || (left[i].time == left[least].time && left[i].seq < left[least].seq))
+                least = i;
+        ck_assert(!vdc_index_heap_empty(&q));
+        ck_assert_uint_eq(vdc_index_heap_top_time(&q), left[least].time);
+        ck_assert_uint_eq(vdc_index_heap_pop(&q), left[least].item);
+        left[least] = left[--left_count];
+    }
+    ck_assert(vdc_index_heap_empty(&q));
+    ck_assert_uint_eq(vdc_index_heap_top_time(&q), UINT64_MAX);
+    vdc_index_heap_free(&q);
+}
+END_TEST
+
 static void tick(struct vdc_entity *self, const struct vdc_event *ev)
 {
     (void)ev;
@@ -353,7 +390,6 @@ START_TEST(id_ranges_do_not_overlap)
         {"gpus", VDC_IDS_GPU_BASE, VDC_IDS_GPU_COUNT},
         {"gpu engines", VDC_IDS_GPU_ENGINE_BASE, VDC_IDS_GPU_ENGINE_COUNT},
         {"hilink", VDC_IDS_HILINK_BASE, VDC_IDS_HILINK_COUNT},
-        {"gpu ports", VDC_IDS_GPU_PORT_BASE, VDC_IDS_GPU_PORT_COUNT},
         {"fabric services", VDC_IDS_FABRIC_SERVICE_BASE, VDC_IDS_FABRIC_SERVICE_COUNT},
         {"fabric nodes", VDC_IDS_FABRIC_NODE_BASE, VDC_IDS_FABRIC_NODE_COUNT},
         {"workload streams", VDC_IDS_WORKLOAD_STREAM_BASE, VDC_IDS_WORKLOAD_STREAM_COUNT},
@@ -577,6 +613,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(order, queue_takes_events_before_the_last_taken);
     tcase_add_test(order, far_outlier_keeps_bands_useful);
     tcase_add_test(order, burst_into_wide_band_recuts_the_front);
+    tcase_add_loop_test(order, index_queue_pops_in_key_order, 0, 3);
     tcase_set_timeout(order, 60);
     suite_add_tcase(s, order);
     TCase *loop = tcase_create("loop");

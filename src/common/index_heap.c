@@ -1,4 +1,5 @@
-/* A binary min-heap of item indexes by (time, sequence). */
+/* A min-queue of item indexes by (time, sequence): a FIFO run for the items that come in order, a binary heap for
+ * the rest. */
 #include "common/index_heap.h"
 
 #include <stdlib.h>
@@ -18,25 +19,45 @@ void vdc_index_heap_init(struct vdc_index_heap *h)
 void vdc_index_heap_free(struct vdc_index_heap *h)
 {
     free(h->entries);
+    free(h->run);
     *h = (struct vdc_index_heap){0};
 }
 
-void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, uint32_t item)
+static uint32_t run_slot(const struct vdc_index_heap *h, uint32_t i)
+{
+    return (h->run_head + i) & (h->run_capacity - 1);
+}
+
+static void run_append(struct vdc_index_heap *h, const struct vdc_index_heap_entry *e)
+{
+    if (h->run_count == h->run_capacity) {
+        uint32_t grown = h->run_capacity ? 2 * h->run_capacity : 64;
+        struct vdc_index_heap_entry *moved = vdc_xcalloc(grown, sizeof *moved);
+        for (uint32_t i = 0; i < h->run_count; i++)
+            moved[i] = h->run[run_slot(h, i)];
+        free(h->run);
+        h->run = moved;
+        h->run_head = 0;
+        h->run_capacity = grown;
+    }
+    h->run[run_slot(h, h->run_count++)] = *e;
+}
+
+static void heap_push(struct vdc_index_heap *h, const struct vdc_index_heap_entry *e)
 {
     if (h->count == h->capacity) {
         h->capacity = h->capacity ? 2 * h->capacity : 64;
         h->entries = vdc_xrealloc(h->entries, h->capacity, sizeof *h->entries);
     }
-    struct vdc_index_heap_entry e = {.time = time, .seq = seq, .item = item};
     uint32_t i = h->count++;
-    while (i > 0 && entry_before(&e, &h->entries[(i - 1) / 2])) {
+    while (i > 0 && entry_before(e, &h->entries[(i - 1) / 2])) {
         h->entries[i] = h->entries[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    h->entries[i] = e;
+    h->entries[i] = *e;
 }
 
-uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
+static uint32_t heap_pop(struct vdc_index_heap *h)
 {
     uint32_t top = h->entries[0].item;
     struct vdc_index_heap_entry last = h->entries[--h->count];
@@ -55,4 +76,24 @@ uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
     if (h->count > 0)
         h->entries[i] = last;
     return top;
+}
+
+void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, uint32_t item)
+{
+    struct vdc_index_heap_entry e = {.time = time, .seq = seq, .item = item};
+    if (h->run_count == 0 || !entry_before(&e, &h->run[run_slot(h, h->run_count - 1)]))
+        run_append(h, &e);
+    else
+        heap_push(h, &e);
+}
+
+uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
+{
+    if (h->run_count > 0 && (h->count == 0 || entry_before(&h->run[h->run_head], &h->entries[0]))) {
+        uint32_t top = h->run[h->run_head].item;
+        h->run_head = run_slot(h, 1);
+        h->run_count--;
+        return top;
+    }
+    return heap_pop(h);
 }

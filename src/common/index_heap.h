@@ -1,6 +1,8 @@
-/* A binary min-heap of 32-bit item indexes by (time, sequence): for queues of records kept in the owner's arrays,
- * such as packets or memory operations. The key lives in the heap beside each index, so ordering never reads the
- * records (which are large and mostly out of the host's caches). */
+/* A min-queue of 32-bit item indexes by (time, sequence): for queues of records kept in the owner's arrays, such as
+ * packets or memory operations. The key lives in the queue beside each index, so ordering never reads the records
+ * (which are large and mostly out of the host's caches). Most such queues are filled nearly in order (a GPU's
+ * stores leave in the order it makes them), so an item that comes after the last one in order goes to the end of a
+ * FIFO run in O(1), and only the others into a binary heap; the first item is the lesser of the two heads. */
 #ifndef VDC_COMMON_INDEX_HEAP_H
 #define VDC_COMMON_INDEX_HEAP_H
 
@@ -13,27 +15,27 @@ struct vdc_index_heap_entry {
 };
 
 struct vdc_index_heap {
-    struct vdc_index_heap_entry *entries;
+    struct vdc_index_heap_entry *entries; /* the heap: items pushed before the run's last one */
     uint32_t count, capacity;
+    struct vdc_index_heap_entry *run;     /* the FIFO run, a ring: items in order */
+    uint32_t run_head, run_count, run_capacity;
 };
 
 void vdc_index_heap_init(struct vdc_index_heap *h);
 void vdc_index_heap_free(struct vdc_index_heap *h);
 void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, uint32_t item);
-/* The first item; the heap must not be empty. */
+/* The first item; the queue must not be empty. */
 uint32_t vdc_index_heap_pop(struct vdc_index_heap *h);
 static inline bool vdc_index_heap_empty(const struct vdc_index_heap *h)
 {
-    return h->count == 0;
+    return h->count == 0 && h->run_count == 0;
 }
-static inline uint32_t vdc_index_heap_top(const struct vdc_index_heap *h)
-{
-    return h->entries[0].item;
-}
-/* The first item's time; UINT64_MAX when the heap is empty. */
+/* The first item's time; UINT64_MAX when the queue is empty. */
 static inline uint64_t vdc_index_heap_top_time(const struct vdc_index_heap *h)
 {
-    return h->count == 0 ? UINT64_MAX : h->entries[0].time;
+    uint64_t heap = h->count == 0 ? UINT64_MAX : h->entries[0].time;
+    uint64_t run = h->run_count == 0 ? UINT64_MAX : h->run[h->run_head].time;
+    return heap < run ? heap : run;
 }
 
 #endif

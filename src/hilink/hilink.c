@@ -12,7 +12,7 @@
 
 uint32_t hilink_entity_count(const struct hilink_params *p)
 {
-    return p->gpus + p->planes; /* one per GPU port, then one per plane */
+    return 2 * p->gpus + p->planes; /* one per GPU port, one per plane, then one per GPU port's polls */
 }
 
 static void init_links(struct hilink *h)
@@ -27,7 +27,7 @@ static void init_links(struct hilink *h)
             for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++) {
                 struct hilink_link *k = &h->links[gpu * p->links_per_gpu + link];
                 k->credits = k->out_credits = p->credits;
-                k->stall_since = VDC_TIME_MAX;
+                k->stall_since = k->out_wake_at = VDC_TIME_MAX;
                 k->out_head = k->out_tail = HILINK_NONE;
                 k->plane = (uint8_t)plane;
             }
@@ -72,6 +72,13 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
         if (h->planes[plane] == NULL)
             return false;
     }
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
+        snprintf(name, sizeof name, "hilink.gpu%u.polls", gpu);
+        h->ports[gpu].wake_source = vdc_entity_create(h->sim, h->entity_base + h->p.gpus + h->p.planes + gpu, name,
+                                                      hilink_gpu_event, h, err);
+        if (h->ports[gpu].wake_source == NULL)
+            return false;
+    }
     return true;
 }
 
@@ -103,6 +110,10 @@ void hilink_free(struct hilink *h)
         return;
     free(h->slots);
     free(h->pairs);
+    for (uint32_t i = 0; h->links != NULL && i < h->p.gpus * h->p.links_per_gpu; i++) {
+        hilink_credit_returns_free(&h->links[i].credit_back);
+        hilink_credit_returns_free(&h->links[i].out_credit_back);
+    }
     free(h->links);
     free(h->ports);
     free(h);
@@ -146,9 +157,14 @@ void *hilink_gpu_context(const struct hilink *h, uint32_t gpu)
 /* Deferred to an event at the current time, so that a GPU may kick from inside next() or deliver(). */
 void hilink_kick(struct hilink *h, uint32_t gpu)
 {
+    hilink_kick_at(h, gpu, h->sim->now);
+}
+
+void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at)
+{
     assert(gpu < h->p.gpus);
     if (h->ports[gpu].attached)
-        hilink_request_poll(h, gpu, h->sim->now);
+        hilink_request_poll(h, gpu, at);
 }
 
 /* Back up: the credits held back while it was down leave now, each plane restarts its outputs toward the GPU and
@@ -160,8 +176,7 @@ static void port_comes_up(struct hilink *h, uint32_t gpu)
     for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
         struct hilink_link *k = &h->links[gpu * h->p.links_per_gpu + link];
         for (; k->credits_owed > 0; k->credits_owed--)
-            vdc_schedule_at(h->planes[k->plane], credit_at, VDC_PRIO_WIRE, port->entity->id, HILINK_EV_GPU_CREDIT,
-                            link);
+            hilink_send_credit_back(h, gpu * h->p.links_per_gpu + link, credit_at);
     }
     for (uint32_t plane = 0; plane < h->p.planes; plane++)
         vdc_schedule_at(port->entity, h->sim->now, VDC_PRIO_DEVICE, h->planes[plane]->id, HILINK_EV_SW_RESUME, gpu);

@@ -92,6 +92,9 @@ void hilink_detach(struct hilink *h, uint32_t gpu);
 void *hilink_gpu_context(const struct hilink *h, uint32_t gpu);
 /* The GPU has something to send sooner than it last said: its idle links ask it again now. */
 void hilink_kick(struct hilink *h, uint32_t gpu);
+/* The same at `at` (not before now): the GPU has queued a packet that is ready then. Touches only the GPU's own part
+ * of the fabric, so a GPU may call it from its window's advance (an event held until the batch's end). */
+void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at);
 
 /* Takes all of GPU `gpu`'s links down (false) or back up: while down nothing crosses them in either direction, what
  * was on its way waits where it is (credits stop), and nothing is lost; traffic resumes where it stopped. */

@@ -10,11 +10,11 @@
 /* Events: those of the GPU port entities, then those of the plane entities. */
 enum hilink_event {
     HILINK_EV_GPU_TX_DONE, /* a GPU link direction finished serialising; arg: the GPU's link */
-    HILINK_EV_GPU_CREDIT,  /* a credit back from a switch input; arg: the GPU's link */
-    HILINK_EV_GPU_POLL,    /* a retry or a kick: ask the GPU again; arg: the request's generation */
+    HILINK_EV_GPU_POLL,    /* a retry, a kick or a credit a stalled link waits for: ask the GPU again; arg: the
+                            * request's generation */
     HILINK_EV_SW_ENQUEUE,  /* a packet through its input and the switch latency, into an output queue; arg: slot */
     HILINK_EV_SW_TX_DONE,  /* an output finished serialising; arg: the fabric-wide link it feeds */
-    HILINK_EV_SW_CREDIT,   /* a credit back from the destination GPU's input; arg: the fabric-wide link */
+    HILINK_EV_SW_CREDIT,   /* the credit a waiting output needs is back; arg: the fabric-wide link */
     HILINK_EV_SW_RESUME,   /* a GPU's port came back up: restart this plane's outputs toward it; arg: the GPU */
     HILINK_EV_PORT_STATE,  /* a scheduled fault: the GPU's port goes down (arg 0) or up (arg 1) */
     HILINK_EV_CORRUPT,     /* a scheduled fault: the next payload delivered to the GPU gets a bit flipped */
@@ -29,17 +29,28 @@ struct hilink_slot {
     uint32_t link;     /* the fabric-wide link it was sent on: its switch input slot's credit goes back there */
 };
 
+/* Credits on their way back to a link direction's sender, by the time each arrives (never decreasing: a credit
+ * leaves when its packet leaves the buffer, in the loop's order, and travels a fixed time). A sender counts those
+ * due when it looks at its credits, so a credit costs an event only when a sender waits for it. */
+struct hilink_credit_returns {
+    vdc_time *at;
+    uint32_t head, count, capacity;
+};
+
 /* One link of one GPU, both directions: the GPU's sender and the plane output that feeds the GPU. Fabric-wide
  * index gpu * links_per_gpu + link; the links of plane q are plane_first[q] to plane_first[q + 1] - 1. */
 struct hilink_link {
     /* GPU -> switch */
     bool tx_busy;
-    uint32_t credits;       /* free packet buffers at the switch input */
+    uint32_t credits;       /* free packet buffers at the switch input, not counting those in credit_back */
+    struct hilink_credit_returns credit_back;
     uint32_t credits_owed;  /* credits the switch holds back while this GPU's port is down */
     vdc_time stall_since;   /* start of the current credit stall, VDC_TIME_MAX when none */
     /* switch -> GPU */
     bool out_busy;
-    uint32_t out_credits;   /* free packet buffers at the GPU's input */
+    uint32_t out_credits;   /* free packet buffers at the GPU's input, not counting those in out_credit_back */
+    struct hilink_credit_returns out_credit_back;
+    vdc_time out_wake_at;   /* the SW_CREDIT event pending for a waiting output, VDC_TIME_MAX when none */
     uint32_t out_head, out_tail;
     uint32_t out_sending;   /* wire bytes of the packet being sent */
     uint64_t out_backlog;   /* wire bytes queued, plus those of the packet being sent */
@@ -61,6 +72,7 @@ struct hilink_gpu_state {
     uint64_t poll_generation;
     vdc_time poll_at;       /* the pending retry's time, VDC_TIME_MAX when none */
     struct vdc_entity *entity;
+    struct vdc_entity *wake_source; /* the source of its polls alone (VDC_PRIO_WAKE): their count is the window's */
     struct hilink_port_stats stats;
 };
 
@@ -83,6 +95,9 @@ struct hilink {
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
 void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at);
 void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
+/* A credit for fabric-wide link `fabric_link`'s sender, back at `at`. */
+void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at);
+void hilink_credit_returns_free(struct hilink_credit_returns *r);
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev);
 

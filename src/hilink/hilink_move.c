@@ -1,6 +1,7 @@
 /* HiLink's packets on their way: GPU links pulling from their GPU, the planes' output queues, credits both ways,
  * and delivery in order per GPU pair. */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hilink/hilink_internal.h"
@@ -43,21 +44,77 @@ static void slot_free(struct hilink *h, uint32_t s)
     h->free_slot = s;
 }
 
+/* --- credits on their way back ----------------------------------------------------------------------------- */
+
+static uint32_t ring_index(const struct hilink_credit_returns *r, uint32_t i)
+{
+    return (r->head + i) & (r->capacity - 1);
+}
+
+/* A credit that reaches its sender at `at` (the latest so far: hilink_internal.h). */
+static void credit_send_back(struct hilink_credit_returns *r, vdc_time at)
+{
+    if (r->count == r->capacity) {
+        uint32_t grown = r->capacity == 0 ? 16 : r->capacity * 2;
+        vdc_time *moved = vdc_xcalloc(grown, sizeof *moved);
+        for (uint32_t i = 0; i < r->count; i++)
+            moved[i] = r->at[ring_index(r, i)];
+        free(r->at);
+        r->at = moved;
+        r->head = 0;
+        r->capacity = grown;
+    }
+    assert(r->count == 0 || r->at[ring_index(r, r->count - 1)] <= at);
+    r->at[ring_index(r, r->count)] = at;
+    r->count++;
+}
+
+static vdc_time next_credit(const struct hilink_credit_returns *r)
+{
+    return r->count > 0 ? r->at[r->head] : VDC_TIME_MAX;
+}
+
+/* Takes the credits back by `now` out of the ring: how many; *first is when the first of them arrived. */
+static uint32_t credits_due(struct hilink_credit_returns *r, vdc_time by, vdc_time *first)
+{
+    uint32_t due = 0;
+    *first = next_credit(r);
+    while (r->count > 0 && r->at[r->head] <= by) {
+        r->head = ring_index(r, 1);
+        r->count--;
+        due++;
+    }
+    return due;
+}
+
+void hilink_credit_returns_free(struct hilink_credit_returns *r)
+{
+    free(r->at);
+    memset(r, 0, sizeof *r);
+}
+
 /* --- credit stalls ------------------------------------------------------------------------------------------- */
 
 /* A GPU link is credit-stalled while it is idle and up, has no credit, and its GPU has a packet waiting. The fabric
  * only asks a GPU for a packet when a link can take one, so "has a packet waiting" is read as "its last answer to
  * next() was a packet": exact for a GPU that keeps sending, and at most one credit round trip too long after a
- * GPU's last packet (the stall ends when the returning credit's poll finds nothing). Summed over links. */
+ * GPU's last packet (the stall ends when the returning credit's poll finds nothing). Summed over links. The credits
+ * back by now are counted first; a stall they end ended when the first of them arrived. */
 static void stall_update(struct hilink *h, uint32_t gpu, uint32_t link)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     struct hilink_link *k = gpu_link(h, gpu, link);
+    vdc_time end = now(h), first;
+    uint32_t due = credits_due(&k->credit_back, now(h), &first);
+    if (due > 0 && k->credits == 0)
+        end = first;
+    k->credits += due;
+    assert(k->credits <= h->p.credits);
     bool stalled = port->attached && port->up && port->backlogged && !k->tx_busy && k->credits == 0;
     if (stalled && k->stall_since == VDC_TIME_MAX) {
         k->stall_since = now(h);
     } else if (!stalled && k->stall_since != VDC_TIME_MAX) {
-        port->stats.credit_stall += now(h) - k->stall_since;
+        port->stats.credit_stall += end - k->stall_since;
         k->stall_since = VDC_TIME_MAX;
     }
 }
@@ -87,7 +144,8 @@ void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at)
         return;
     port->poll_at = at;
     port->poll_generation++;
-    vdc_schedule_at(port->entity, at, VDC_PRIO_DEVICE, port->entity->id, HILINK_EV_GPU_POLL, port->poll_generation);
+    vdc_schedule_at(port->wake_source, at, VDC_PRIO_WAKE, port->entity->id, HILINK_EV_GPU_POLL,
+                    port->poll_generation);
 }
 
 static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
@@ -114,18 +172,27 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
     vdc_schedule_at(port->entity, queued, VDC_PRIO_WIRE, h->planes[k->plane]->id, HILINK_EV_SW_ENQUEUE, s);
 }
 
-/* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. */
+/* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. If it still has
+ * some, an idle link without a credit is asked again when its next credit is back. */
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     if (!port->attached || !port->up)
         return;
+    vdc_time credit_wait = VDC_TIME_MAX;
     for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
-        const struct hilink_link *k = gpu_link(h, gpu, link);
-        if (k->tx_busy || k->credits == 0)
+        struct hilink_link *k = gpu_link(h, gpu, link);
+        if (k->tx_busy)
             continue;
+        if (k->credits == 0) {
+            stall_update(h, gpu, link); /* counts the credits back by now */
+            if (k->credits == 0) {
+                vdc_time back = next_credit(&k->credit_back);
+                credit_wait = back < credit_wait ? back : credit_wait;
+                continue;
+            }
+        }
         uint32_t s = slot_alloc(h);
-        memset(&h->slots[s].pkt, 0, sizeof h->slots[s].pkt);
         vdc_time wake = VDC_TIME_MAX;
         if (!port->ops.next(port->ops.ctx, now(h), &h->slots[s].pkt, &wake)) {
             slot_free(h, s);
@@ -139,20 +206,13 @@ void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
         send(h, gpu, link, s);
         set_backlogged(h, gpu, true);
     }
+    if (credit_wait != VDC_TIME_MAX)
+        hilink_request_poll(h, gpu, credit_wait);
 }
 
 static void gpu_tx_done(struct hilink *h, uint32_t gpu, uint32_t link)
 {
     gpu_link(h, gpu, link)->tx_busy = false;
-    stall_update(h, gpu, link);
-    hilink_gpu_poll(h, gpu);
-}
-
-static void gpu_credit(struct hilink *h, uint32_t gpu, uint32_t link)
-{
-    struct hilink_link *k = gpu_link(h, gpu, link);
-    k->credits++;
-    assert(k->credits <= h->p.credits);
     stall_update(h, gpu, link);
     hilink_gpu_poll(h, gpu);
 }
@@ -163,7 +223,6 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
     uint32_t gpu = self->id - h->entity_base;
     switch (ev->kind) {
     case HILINK_EV_GPU_TX_DONE: gpu_tx_done(h, gpu, (uint32_t)ev->arg); break;
-    case HILINK_EV_GPU_CREDIT: gpu_credit(h, gpu, (uint32_t)ev->arg); break;
     case HILINK_EV_GPU_POLL:
         if (ev->arg != h->ports[gpu].poll_generation)
             return; /* replaced by an earlier one, which has run */
@@ -235,7 +294,8 @@ static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
 /* --- switch -> GPU ------------------------------------------------------------------------------------------- */
 
 /* The packet's input buffer is free once it leaves its output: the credit goes back over the sender's link, or
- * waits at the switch while the sender's port is down. */
+ * waits at the switch while the sender's port is down. An idle sender without credits is asked again when it is
+ * back (a busy one looks when it is done). */
 static void return_input_credit(struct hilink *h, uint32_t fabric_link)
 {
     uint32_t src = fabric_link / h->p.links_per_gpu;
@@ -244,18 +304,37 @@ static void return_input_credit(struct hilink *h, uint32_t fabric_link)
         k->credits_owed++;
         return;
     }
-    vdc_schedule_at(h->planes[k->plane], vdc_time_add(now(h), h->p.link_latency), VDC_PRIO_WIRE,
-                    h->ports[src].entity->id, HILINK_EV_GPU_CREDIT, fabric_link % h->p.links_per_gpu);
+    hilink_send_credit_back(h, fabric_link, vdc_time_add(now(h), h->p.link_latency));
+}
+
+void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at)
+{
+    struct hilink_link *k = &h->links[fabric_link];
+    credit_send_back(&k->credit_back, at);
+    if (!k->tx_busy && k->credits == 0)
+        hilink_request_poll(h, fabric_link / h->p.links_per_gpu, at);
 }
 
 /* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
- * input, and the GPU's port is up. */
+ * input, and the GPU's port is up; an output that waits only for a credit is started again when one is back. */
 static void start_output(struct hilink *h, uint32_t fabric_link)
 {
     struct hilink_link *k = &h->links[fabric_link];
-    if (k->out_busy || k->out_head == HILINK_NONE || k->out_credits == 0 ||
-        !h->ports[fabric_link / h->p.links_per_gpu].up)
+    if (k->out_busy || k->out_head == HILINK_NONE || !h->ports[fabric_link / h->p.links_per_gpu].up)
         return;
+    vdc_time first;
+    k->out_credits += credits_due(&k->out_credit_back, now(h), &first);
+    assert(k->out_credits + k->out_credit_back.count <= h->p.credits);
+    struct vdc_entity *plane = h->planes[k->plane];
+    if (k->out_credits == 0) {
+        vdc_time back = next_credit(&k->out_credit_back);
+        assert(back != VDC_TIME_MAX); /* the GPU's input frees each buffer as its packet lands */
+        if (back < k->out_wake_at) {
+            k->out_wake_at = back;
+            vdc_schedule_at(plane, back, VDC_PRIO_WIRE, plane->id, HILINK_EV_SW_CREDIT, fabric_link);
+        }
+        return;
+    }
     uint32_t s = k->out_head;
     k->out_head = h->slots[s].next;
     if (k->out_head == HILINK_NONE)
@@ -263,13 +342,11 @@ static void start_output(struct hilink *h, uint32_t fabric_link)
     k->out_credits--;
     k->out_busy = true;
     k->out_sending = wire_bytes(h, &h->slots[s].pkt);
-    struct vdc_entity *plane = h->planes[k->plane];
     vdc_time done = vdc_time_add(now(h), h->serialise[h->slots[s].pkt.bytes]);
     vdc_time arrive = vdc_time_add(done, h->p.link_latency);
     vdc_schedule_at(plane, done, VDC_PRIO_DEVICE, plane->id, HILINK_EV_SW_TX_DONE, fabric_link);
     /* The GPU takes the packet from its input buffer as it lands; the credit comes back one link latency later. */
-    vdc_schedule_at(plane, vdc_time_add(arrive, h->p.link_latency), VDC_PRIO_WIRE, plane->id, HILINK_EV_SW_CREDIT,
-                    fabric_link);
+    credit_send_back(&k->out_credit_back, vdc_time_add(arrive, h->p.link_latency));
     return_input_credit(h, h->slots[s].link);
     last_hop(h, s, arrive);
 }
@@ -316,8 +393,8 @@ void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
         start_output(h, arg);
         break;
     case HILINK_EV_SW_CREDIT:
-        h->links[arg].out_credits++;
-        assert(h->links[arg].out_credits <= h->p.credits);
+        if (h->links[arg].out_wake_at <= now(h))
+            h->links[arg].out_wake_at = VDC_TIME_MAX;
         start_output(h, arg);
         break;
     case HILINK_EV_SW_RESUME: resume_outputs(h, plane, arg); break;

@@ -68,8 +68,9 @@ struct hilink *vdc_hilink_build(struct vdc_sim *sim, const struct vdc_scenario *
     const struct hilink_config *c = vdc_scenario_group(sc, key_group);
     if (!c->enabled || gpus < 2 || gpus > HILINK_MAX_GPUS)
         return NULL;
-    /* Each domain's ports and planes take a block of the HiLink id range big enough for the largest fabric. */
-    uint32_t per_domain = HILINK_MAX_GPUS + HILINK_MAX_PLANES;
+    /* Each domain's entities take a block of the HiLink id range big enough for the largest fabric. */
+    uint32_t per_domain =
+        hilink_entity_count(&(struct hilink_params){.gpus = HILINK_MAX_GPUS, .planes = HILINK_MAX_PLANES});
     if ((uint64_t)(domain + 1) * per_domain > VDC_IDS_HILINK_COUNT)
         return vdc_fail(err, "hilink.domain_gpus = %llu makes more than %u HiLink domains of two GPUs or more, the most "
                              "vdc runs; raise hilink.domain_gpus or lower guests.count",

@@ -14,6 +14,11 @@ enum vdc_priority {
     VDC_PRIO_WIRE = 1,    /* a frame or message arriving on a wire */
     VDC_PRIO_DEVICE = 2,  /* device-internal work: queues, timers, DMA */
     VDC_PRIO_GUEST = 3,   /* a vCPU or traffic source taking its next step */
+    /* A device asking itself again (a poll of a queue that something may have filled), after the work of its time:
+     * how many such asks there are can depend on an execution setting (a GPU's window), so they are left out of the
+     * digest as steps are; what one causes is in it. Its source must schedule nothing else, so that no other
+     * event's key depends on how many there were. */
+    VDC_PRIO_WAKE = 4,
     /* A model's own stepping, whose count is an execution setting and not part of the model (a GPU running a
      * launch window by window): left out of the digest; what the steps cause is in it. */
     VDC_PRIO_STEP = 6,

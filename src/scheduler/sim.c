@@ -113,10 +113,10 @@ static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *s
     assert(ev->time >= sim->now); /* virtual time never runs backwards: the queue pops in key order */
     sim->now = ev->time;
     sim->current_order = ev->order;
-    /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. Steps
-     * change it, but how many there are is a setting (a GPU's window), so only their effects are folded. */
+    /* Observers (samplers, reports) only read the model: asking for outputs must not change the digest. Steps and
+     * wake-ups change it, but how many there are is a setting (a GPU's window), so only their effects are folded. */
     unsigned order_class = vdc_order_class(ev->order);
-    if (order_class != VDC_PRIO_OBSERVE && order_class != VDC_PRIO_STEP) {
+    if (order_class != VDC_PRIO_OBSERVE && order_class != VDC_PRIO_STEP && order_class != VDC_PRIO_WAKE) {
         if (__builtin_expect(sim->partition != NULL, 0)) {
             vdc_partition_note_event(sim->partition, ev);
         } else {

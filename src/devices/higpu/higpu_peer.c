@@ -8,7 +8,6 @@
 
 #include "devices/higpu/higpu_internal.h"
 #include "kvm/guest.h"
-#include "scheduler/entity_ids.h"
 
 enum higpu_status higpu_peer_at(const struct higpu *gpu, uint32_t place, struct higpu **peer, char *why)
 {
@@ -169,10 +168,7 @@ bool higpu_join_hilink(struct higpu *gpu, struct hilink *fabric, struct vdc_erro
 {
     struct hilink_port_owner owner = {.ctx = gpu, .arrive = packet_arrives, .read = read_memory,
                                       .copy_done = higpu_peer_copy_done, .landed = store_landed, .reply = reply_lands};
-    char name[96];
-    snprintf(name, sizeof name, "%s/hilink-port", gpu->guest->name);
-    uint32_t entity = VDC_IDS_GPU_PORT_BASE + (gpu->entity->id - VDC_IDS_GPU_BASE);
-    if (!hilink_port_attach(&gpu->port, fabric, gpu->params.place, &owner, gpu->entity->sim, entity, name, err))
+    if (!hilink_port_attach(&gpu->port, fabric, gpu->params.place, &owner, err))
         return false;
     gpu_set_peer_ops(gpu->gpu, &(struct gpu_peer_ops){.ctx = gpu, .valid = peer_valid, .store = peer_store,
                                                        .load = peer_load, .atomic = peer_atomic});

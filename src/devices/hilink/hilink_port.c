@@ -42,8 +42,6 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
     return slot;
 }
 
-enum { PORT_EV_READY = 1 };
-
 void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
                       const void *data, uint32_t bytes, uint64_t tag, vdc_time ready)
 {
@@ -52,18 +50,10 @@ void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind
     else
         port->counters.writes_out++;
     port->counters.bytes_out += bytes;
-    uint32_t slot = slot_fill(port, dst_place, kind, address, aux, data, bytes, tag, ready);
-    /* Queued by an event at `ready` from the port's own entity, whatever the time the GPU made it at. */
-    vdc_schedule_at(port->entity, ready, VDC_PRIO_DEVICE, port->entity->id, PORT_EV_READY, slot);
-}
-
-static void port_event(struct vdc_entity *self, const struct vdc_event *ev)
-{
-    struct hilink_port *port = self->model;
-    if (port == NULL || ev->kind != PORT_EV_READY)
-        return;
-    queue_out(port, (uint32_t)ev->arg);
-    hilink_kick(port->fabric, port->place);
+    /* Queued now, whatever the time the GPU made it at: the fabric takes nothing before its time (next_packet), and
+     * is asked again then. */
+    queue_out(port, slot_fill(port, dst_place, kind, address, aux, data, bytes, tag, ready));
+    hilink_kick_at(port->fabric, port->place, ready);
 }
 
 void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src, uint64_t dst, uint64_t length,
@@ -142,7 +132,7 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
         /* The copy's last packet: everything before it has landed (the pair's order), so its landing is the copy's
          * end; the acknowledgement leaves then. */
         queue_out(port, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
-        hilink_kick(port->fabric, port->place);
+        hilink_kick_at(port->fabric, port->place, arrive);
         break;
     case HILINK_PORT_STORE:
     case HILINK_PORT_RED: {
@@ -175,30 +165,17 @@ void hilink_port_release_slot(struct hilink_port *port, uint32_t slot)
 
 /* ---- attaching ---- */
 
-static void ignore_event(struct vdc_entity *self, const struct vdc_event *ev)
-{
-    (void)self;
-    (void)ev;
-}
-
 bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_t place,
-                        const struct hilink_port_owner *owner, struct vdc_sim *sim, uint32_t entity_id,
-                        const char *name, struct vdc_error *err)
+                        const struct hilink_port_owner *owner, struct vdc_error *err)
 {
     memset(port, 0, sizeof *port);
     port->place = place;
     port->owner = *owner;
     vdc_index_heap_init(&port->out);
     vdc_slot_pool_init(&port->slots, sizeof(struct hilink_port_slot));
-    port->entity = vdc_entity_create(sim, entity_id, name, port_event, port, err);
-    if (port->entity == NULL)
-        return false;
     struct hilink_gpu_ops ops = {.ctx = port, .next = next_packet, .deliver = deliver};
-    if (!hilink_attach(fabric, place, &ops, err)) {
-        port->entity->model = NULL;
-        port->entity->handler = ignore_event;
+    if (!hilink_attach(fabric, place, &ops, err))
         return false;
-    }
     port->fabric = fabric;
     return true;
 }
@@ -207,10 +184,6 @@ void hilink_port_release(struct hilink_port *port)
 {
     if (port->fabric != NULL)
         hilink_detach(port->fabric, port->place);
-    if (port->entity != NULL) { /* the scheduler keeps the entity; events left for it find nothing */
-        port->entity->model = NULL;
-        port->entity->handler = ignore_event;
-    }
     vdc_slot_pool_free(&port->slots);
     vdc_index_heap_free(&port->out);
     memset(port, 0, sizeof *port);

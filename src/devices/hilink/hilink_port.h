@@ -61,10 +61,6 @@ struct hilink_port_slot {
 
 struct hilink_port {
     struct hilink *fabric;      /* NULL: the GPU is on no HiLink fabric */
-    /* Its own entity: a store a kernel makes while its launch runs ahead of virtual time becomes an event at the
-     * time the store is ready, scheduled from this entity alone and in the kernel's order, so that the fabric is
-     * told of it at that time whatever the GPU's window (the digest does not depend on the window). */
-    struct vdc_entity *entity;
     uint32_t place;
     struct hilink_port_owner owner;
 
@@ -84,15 +80,15 @@ struct hilink_port {
     struct hilink_port_counters counters;
 };
 
-/* Attaches the GPU at `place` to `fabric`, with entity `entity_id` (named `name`) for its events. */
+/* Attaches the GPU at `place` to `fabric`. */
 bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_t place,
-                        const struct hilink_port_owner *owner, struct vdc_sim *sim, uint32_t entity_id,
-                        const char *name, struct vdc_error *err);
+                        const struct hilink_port_owner *owner, struct vdc_error *err);
 void hilink_port_release(struct hilink_port *port);
 
 /* A kernel's STORE, READ, ATOMIC or RED, or a reply to a peer's request (`kind`), of `bytes` of data (0 to 256) to
- * `address` at `dst_place`, ready to leave at `ready` (>= now): made while a launch runs ahead of virtual time, it
- * reaches the port's queue by an event at `ready`. A store's or red's landing reaches the owner's `landed` with
+ * `address` at `dst_place`, ready to leave at `ready` (>= now): queued at once (also from the GPU's window's
+ * advance, which runs ahead of virtual time: only the port's queue and its own part of the fabric are touched), and
+ * taken by the fabric at `ready` at the earliest. A store's or red's landing reaches the owner's `landed` with
  * `tag`; a request's reply its `reply`. */
 void hilink_port_send(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
                       const void *data, uint32_t bytes, uint64_t tag, vdc_time ready);
