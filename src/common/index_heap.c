@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/error.h"
+#include "common/ring.h"
 
 static inline bool entry_before(const struct vdc_index_heap_entry *a, const struct vdc_index_heap_entry *b)
 {
@@ -30,16 +31,8 @@ static uint32_t run_slot(const struct vdc_index_heap *h, uint32_t i)
 
 static void run_append(struct vdc_index_heap *h, const struct vdc_index_heap_entry *e)
 {
-    if (h->run_count == h->run_capacity) {
-        uint32_t grown = h->run_capacity ? 2 * h->run_capacity : 64;
-        struct vdc_index_heap_entry *moved = vdc_xcalloc(grown, sizeof *moved);
-        for (uint32_t i = 0; i < h->run_count; i++)
-            moved[i] = h->run[run_slot(h, i)];
-        free(h->run);
-        h->run = moved;
-        h->run_head = 0;
-        h->run_capacity = grown;
-    }
+    if (h->run_count == h->run_capacity)
+        h->run = vdc_ring_grow(h->run, sizeof *h->run, &h->run_head, h->run_count, &h->run_capacity);
     h->run[run_slot(h, h->run_count++)] = *e;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ring.h"
 #include "hilink/hilink_internal.h"
 
 static vdc_time now(const struct hilink *h)
@@ -54,16 +55,8 @@ static uint32_t ring_index(const struct hilink_credit_returns *r, uint32_t i)
 /* A credit that reaches its sender at `at` (the latest so far: hilink_internal.h). */
 static void credit_send_back(struct hilink_credit_returns *r, vdc_time at)
 {
-    if (r->count == r->capacity) {
-        uint32_t grown = r->capacity == 0 ? 16 : r->capacity * 2;
-        vdc_time *moved = vdc_xcalloc(grown, sizeof *moved);
-        for (uint32_t i = 0; i < r->count; i++)
-            moved[i] = r->at[ring_index(r, i)];
-        free(r->at);
-        r->at = moved;
-        r->head = 0;
-        r->capacity = grown;
-    }
+    if (r->count == r->capacity)
+        r->at = vdc_ring_grow(r->at, sizeof *r->at, &r->head, r->count, &r->capacity);
     assert(r->count == 0 || r->at[ring_index(r, r->count - 1)] <= at);
     r->at[ring_index(r, r->count)] = at;
     r->count++;
