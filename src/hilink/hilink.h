@@ -7,7 +7,9 @@
 #define VDC_HILINK_HILINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "common/time.h"
@@ -50,6 +52,13 @@ struct hilink_packet {
     uint32_t aux;                      /* a request's parameters (the bytes a read asks for, an atomic's operation) */
     uint8_t data[HILINK_MAX_PAYLOAD];
 };
+
+/* Copies a packet's header and its `bytes` of payload, not the unused rest of `data` (most of a packet's bytes when it
+ * carries little; a copy is one of the few things a packet costs on the loop's thread). */
+static inline void hilink_packet_copy(struct hilink_packet *dst, const struct hilink_packet *src)
+{
+    memcpy(dst, src, offsetof(struct hilink_packet, data) + src->bytes);
+}
 
 /* The GPU side of its port. The fabric pulls packets when one of the GPU's links can take one (idle, with a
  * credit) and hands it the packets addressed to it. */

@@ -43,7 +43,7 @@ void higpu_timeline_add_packet(struct higpu *gpu, const struct hilink_packet *p,
 {
     uint32_t op = vdc_slot_pool_take(&gpu->memory_ops);
     op_at(gpu, op)->kind = HIGPU_MEMORY_PEER;
-    op_at(gpu, op)->packet = *p;
+    hilink_packet_copy(&op_at(gpu, op)->packet, p);
     add(gpu, op, time, p->kind == HILINK_PORT_READ || p->kind == HILINK_PORT_ATOMIC);
 }
 

@@ -33,8 +33,14 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
 {
     uint32_t slot = vdc_slot_pool_take(&port->slots);
     struct hilink_port_slot *s = slot_at(port, slot);
-    s->packet = (struct hilink_packet){.src = (uint16_t)port->place, .dst = (uint16_t)dst_place, .kind = kind,
-                                       .bytes = (uint16_t)bytes, .address = address, .tag = tag, .aux = aux};
+    /* Field by field: the payload's unused rest is never read (hilink_packet_copy). */
+    s->packet.src = (uint16_t)port->place;
+    s->packet.dst = (uint16_t)dst_place;
+    s->packet.kind = kind;
+    s->packet.bytes = (uint16_t)bytes;
+    s->packet.address = address;
+    s->packet.tag = tag;
+    s->packet.aux = aux;
     if (bytes > 0)
         memcpy(s->packet.data, data, bytes);
     s->time = time;
@@ -100,7 +106,7 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
     vdc_time copy = port->copy.active ? port->copy.ready : VDC_TIME_MAX;
     if (queued <= now && queued <= copy) {
         uint32_t slot = vdc_index_heap_pop(&port->out);
-        *out = slot_at(port, slot)->packet;
+        hilink_packet_copy(out, &slot_at(port, slot)->packet);
         vdc_slot_pool_give(&port->slots, slot);
         return true;
     }
