@@ -6,6 +6,7 @@
 #ifndef VDC_HILINK_HILINK_H
 #define VDC_HILINK_HILINK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,7 @@ struct hilink_packet {
  * carries little; a copy is one of the few things a packet costs on the loop's thread). */
 static inline void hilink_packet_copy(struct hilink_packet *dst, const struct hilink_packet *src)
 {
+    assert(src->bytes <= HILINK_MAX_PAYLOAD); /* every maker of a packet bounds its payload */
     memcpy(dst, src, offsetof(struct hilink_packet, data) + src->bytes);
 }
 

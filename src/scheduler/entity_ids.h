@@ -11,7 +11,7 @@
 #define VDC_IDS_GPU_COUNT 0x8000u
 #define VDC_IDS_GPU_ENGINE_BASE 0x20000u     /* + rank: each HiGPU's compute engine (its launch windows) */
 #define VDC_IDS_GPU_ENGINE_COUNT 0x8000u
-#define VDC_IDS_HILINK_BASE 0x28000u         /* the GPU peer fabric's ports and switch planes (hilink.h) */
+#define VDC_IDS_HILINK_BASE 0x28000u         /* the GPU peer fabrics' ports, switch planes and poll sources (hilink.h) */
 #define VDC_IDS_HILINK_COUNT 0x2000u
 #define VDC_IDS_FABRIC_SERVICE_BASE 0xFFFF0u /* the fabric's own observers and fault schedule (fabric.h) */
 #define VDC_IDS_FABRIC_SERVICE_COUNT 0x10u

@@ -2,9 +2,9 @@
  * the blade's GPU memory, peer to peer), and completions written to CQ rings one PCIe crossing after the NIC
  * decides them. */
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/ring.h"
 #include "kvm/guest.h"
 #include "devices/hinic/hinic_internal.h"
 
@@ -89,17 +89,9 @@ bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t
 
 void hinic_complete(struct hinic *nic, uint32_t cqn, const struct hinic_cqe *cqe)
 {
-    if (nic->pending_count == nic->pending_cap) {
-        /* Grow the ring, unrolling it so the oldest entry is first again. */
-        uint32_t cap = nic->pending_cap ? nic->pending_cap * 2 : 64;
-        struct hinic_pending_cqe *ring = vdc_xcalloc(cap, sizeof *ring);
-        for (uint32_t i = 0; i < nic->pending_count; i++)
-            ring[i] = nic->pending[(nic->pending_head + i) % nic->pending_cap];
-        free(nic->pending);
-        nic->pending = ring;
-        nic->pending_cap = cap;
-        nic->pending_head = 0;
-    }
+    if (nic->pending_count == nic->pending_cap)
+        nic->pending = vdc_ring_grow(nic->pending, sizeof *nic->pending, &nic->pending_head, nic->pending_count,
+                                     &nic->pending_cap);
     nic->pending[(nic->pending_head + nic->pending_count++) % nic->pending_cap] =
         (struct hinic_pending_cqe){.cqn = cqn, .cqe = *cqe};
     nic->stats.completions++;
