@@ -93,9 +93,23 @@ template <typename T> __device__ T finish(int op, T v, int nranks)
 enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEND, RECV_COPY_SEND, RECV,
        RECV_REDUCE_STORE };
 
+// How 16 bytes of T are loaded and stored: as four floats or two doubles for those types, so that the values land in
+// the registers the arithmetic reads (loaded as uint4, each would need a copy into a float register first); as
+// uint4 for the rest.
+template <typename T> struct Native {
+    typedef uint4 type;
+};
+template <> struct Native<float> {
+    typedef float4 type;
+};
+template <> struct Native<double> {
+    typedef double2 type;
+};
+
 // 16 bytes as elements.
 template <typename T> union Vector {
     uint4 u;
+    typename Native<T>::type n;
     T e[16 / sizeof(T)];
 };
 
@@ -129,24 +143,33 @@ template <typename T, int MODE, int OP> __device__ T combine_fixed(T in, T own, 
     return reduce(OP, in, own);
 }
 
-// Vectors j, j + stride, ... below `vectors` of a Simple step, UNROLL in flight per thread before any is stored (as
-// move_bytes): from the slot `in` and the own data `src` as MODE reads them, into the result `dst` (`stores`) and
-// the next GPU's slot `out` (`sends`).
-template <typename T, int MODE, int OP>
+// The vectors below `vectors` of a Simple step: from the slot `in` and the own data `src` as MODE reads them, into
+// the result `dst` (STORES) and the next GPU's slot `out` (SENDS). In NCCL's layout for its copy and reduce loops: a
+// warp moves hunks of UNROLL x 32 consecutive vectors, lane l the vectors l, l + 32, ... of its hunk, all UNROLL
+// loaded before any is stored; the block's warps take the hunks in turn. So every access of a warp is 512
+// consecutive bytes and the offsets inside a hunk are constants of the instructions. The vectors after the last
+// whole hunk go one per thread.
+template <typename T, int MODE, int OP, bool STORES, bool SENDS>
 __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out, unsigned long long vectors,
-                             bool stores, bool sends, int nranks)
+                             int nranks)
 {
+    typedef typename Native<T>::type N;
     const bool receives = MODE != FROM_OWN, own = MODE != FROM_SLOT;
     const unsigned per_vector = 16 / sizeof(T);
-    unsigned long long j = threadIdx.x, stride = blockDim.x;
-    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
+    const unsigned long long hunk = UNROLL * 32;
+    const unsigned warps = blockDim.x % 32 == 0 ? blockDim.x / 32 : 0; // a partial warp: one vector per thread
+    const unsigned long long hunks = warps ? vectors / hunk : 0, skip = warps * hunk;
+    unsigned long long h = threadIdx.x / 32, at = h * hunk + threadIdx.x % 32;
+    const N *pin = (const N *)in + at, *psrc = (const N *)src + at;
+    N *pdst = (N *)dst + at, *pout = (N *)out + at;
+    for (; h < hunks; h += warps, pin += skip, psrc += skip, pdst += skip, pout += skip) {
         Vector<T> a[UNROLL], b[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             if (receives)
-                a[u].u = in[j + u * stride];
+                a[u].n = pin[u * 32];
             if (own)
-                b[u].u = src[j + u * stride];
+                b[u].n = psrc[u * 32];
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
@@ -154,26 +177,39 @@ __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint
 #pragma unroll
             for (unsigned e = 0; e < per_vector; e++)
                 v.e[e] = combine_fixed<T, MODE, OP>(a[u].e[e], b[u].e[e], nranks);
-            if (stores)
-                dst[j + u * stride] = v.u;
-            if (sends)
-                out[j + u * stride] = v.u;
+            if (STORES)
+                pdst[u * 32] = v.n;
+            if (SENDS)
+                pout[u * 32] = v.n;
         }
     }
-    for (; j < vectors; j += stride) {
+    for (unsigned long long j = hunks * hunk + threadIdx.x; j < vectors; j += blockDim.x) {
         Vector<T> a, b, v;
         if (receives)
-            a.u = in[j];
+            a.n = ((const N *)in)[j];
         if (own)
-            b.u = src[j];
+            b.n = ((const N *)src)[j];
 #pragma unroll
         for (unsigned e = 0; e < per_vector; e++)
             v.e[e] = combine_fixed<T, MODE, OP>(a.e[e], b.e[e], nranks);
-        if (stores)
-            dst[j] = v.u;
-        if (sends)
-            out[j] = v.u;
+        if (STORES)
+            ((N *)dst)[j] = v.n;
+        if (SENDS)
+            ((N *)out)[j] = v.n;
     }
+}
+
+// The vector loop of MODE and OP for a step that stores, sends or both.
+template <typename T, int MODE, int OP>
+__device__ void move_vectors_to(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out, unsigned long long vectors,
+                                bool stores, bool sends, int nranks)
+{
+    if (stores && sends)
+        move_vectors<T, MODE, OP, true, true>(in, src, dst, out, vectors, nranks);
+    else if (sends)
+        move_vectors<T, MODE, OP, false, true>(in, src, dst, out, vectors, nranks);
+    else
+        move_vectors<T, MODE, OP, true, false>(in, src, dst, out, vectors, nranks);
 }
 
 // The vector loop for step `kind` and operation `op`, chosen once.
@@ -182,17 +218,17 @@ __device__ void move_vectors_for(int kind, int op, const uint4 *in, const uint4 
                                  unsigned long long vectors, bool stores, bool sends, int nranks)
 {
     if (kind == SEND || kind == COPY_SEND) {
-        move_vectors<T, FROM_OWN, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        move_vectors_to<T, FROM_OWN, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
     } else if (kind == RECV || kind == RECV_COPY_SEND) {
-        move_vectors<T, FROM_SLOT, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        move_vectors_to<T, FROM_SLOT, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
     } else if (op == OP_AVG && (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)) {
-        move_vectors<T, AVERAGED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        move_vectors_to<T, AVERAGED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
     } else {
         switch (op) {
-        case OP_PROD: move_vectors<T, REDUCED, OP_PROD>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        case OP_MIN: move_vectors<T, REDUCED, OP_MIN>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        case OP_MAX: move_vectors<T, REDUCED, OP_MAX>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        default: move_vectors<T, REDUCED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_PROD: move_vectors_to<T, REDUCED, OP_PROD>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_MIN: move_vectors_to<T, REDUCED, OP_MIN>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_MAX: move_vectors_to<T, REDUCED, OP_MAX>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        default: move_vectors_to<T, REDUCED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks); break;
         }
     }
 }
