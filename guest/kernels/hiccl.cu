@@ -96,14 +96,18 @@ enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEN
 // How 16 bytes of T are loaded and stored: as four floats or two doubles for those types, so that the values land in
 // the registers the arithmetic reads (loaded as uint4, each would need a copy into a float register first); as
 // uint4 for the rest.
+// `reg` names the registers PTX loads them into: 'r' (32-bit integers), 'f' (floats) or 'd' (doubles).
 template <typename T> struct Native {
     typedef uint4 type;
+    static const char reg = 'r';
 };
 template <> struct Native<float> {
     typedef float4 type;
+    static const char reg = 'f';
 };
 template <> struct Native<double> {
     typedef double2 type;
+    static const char reg = 'd';
 };
 
 // 16 bytes as elements.
@@ -143,10 +147,43 @@ template <typename T, int MODE, int OP> __device__ T combine_fixed(T in, T own, 
     return reduce(OP, in, own);
 }
 
+// Vector `OFFSET` / 16 on from `p`, with a volatile load as NCCL's copy and reduce loops load their sources
+// (`ld_volatile_global`: not kept in L1, the slot's bytes being the previous GPU's stores); the offset a constant
+// of the instruction.
+template <typename T, int OFFSET> __device__ __forceinline__ Vector<T> load_vector(const typename Native<T>::type *p)
+{
+    Vector<T> v;
+    if constexpr (Native<T>::reg == 'f')
+        asm volatile("ld.volatile.global.v4.f32 {%0, %1, %2, %3}, [%4+%5];"
+                     : "=f"(v.n.x), "=f"(v.n.y), "=f"(v.n.z), "=f"(v.n.w)
+                     : "l"(p), "n"(OFFSET)
+                     : "memory");
+    else if constexpr (Native<T>::reg == 'd')
+        asm volatile("ld.volatile.global.v2.f64 {%0, %1}, [%2+%3];"
+                     : "=d"(v.n.x), "=d"(v.n.y)
+                     : "l"(p), "n"(OFFSET)
+                     : "memory");
+    else
+        asm volatile("ld.volatile.global.v4.u32 {%0, %1, %2, %3}, [%4+%5];"
+                     : "=r"(v.u.x), "=r"(v.u.y), "=r"(v.u.z), "=r"(v.u.w)
+                     : "l"(p), "n"(OFFSET)
+                     : "memory");
+    return v;
+}
+
+// The first U vectors of a warp's hunk for this lane (vectors u x 32 on from `p`).
+template <typename T, int U> __device__ __forceinline__ void load_hunk(Vector<T> *v, const typename Native<T>::type *p)
+{
+    if constexpr (U > 0) {
+        load_hunk<T, U - 1>(v, p);
+        v[U - 1] = load_vector<T, (U - 1) * 32 * 16>(p);
+    }
+}
+
 // The vectors below `vectors` of a Simple step: from the slot `in` and the own data `src` as MODE reads them, into
 // the result `dst` (STORES) and the next GPU's slot `out` (SENDS). In NCCL's layout for its copy and reduce loops: a
 // warp moves hunks of UNROLL x 32 consecutive vectors, lane l the vectors l, l + 32, ... of its hunk, all UNROLL
-// loaded before any is stored; the block's warps take the hunks in turn. So every access of a warp is 512
+// loaded (volatile, as NCCL loads) before any is stored; the block's warps take the hunks in turn. So every access of a warp is 512
 // consecutive bytes and the offsets inside a hunk are constants of the instructions. The vectors after the last
 // whole hunk go one per thread.
 template <typename T, int MODE, int OP, bool STORES, bool SENDS>
@@ -164,13 +201,10 @@ __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint
     N *pdst = (N *)dst + at, *pout = (N *)out + at;
     for (; h < hunks; h += warps, pin += skip, psrc += skip, pdst += skip, pout += skip) {
         Vector<T> a[UNROLL], b[UNROLL];
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            if (receives)
-                a[u].n = pin[u * 32];
-            if (own)
-                b[u].n = psrc[u * 32];
-        }
+        if (receives)
+            load_hunk<T, UNROLL>(a, pin);
+        if (own)
+            load_hunk<T, UNROLL>(b, psrc);
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             Vector<T> v;
@@ -186,9 +220,9 @@ __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint
     for (unsigned long long j = hunks * hunk + threadIdx.x; j < vectors; j += blockDim.x) {
         Vector<T> a, b, v;
         if (receives)
-            a.n = ((const N *)in)[j];
+            a = load_vector<T, 0>((const N *)in + j);
         if (own)
-            b.n = ((const N *)src)[j];
+            b = load_vector<T, 0>((const N *)src + j);
 #pragma unroll
         for (unsigned e = 0; e < per_vector; e++)
             v.e[e] = combine_fixed<T, MODE, OP>(a.e[e], b.e[e], nranks);
@@ -306,7 +340,7 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
 // A step that receives through connection `from` and sends through `to` (the same one on a ring; a tree's root
 // receives from below and sends down), counting in `received` and `sent`.
 template <typename T>
-__device__ void step(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n, int op,
+__device__ __forceinline__ void step(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n, int op,
                      int nranks, unsigned long long *sent, unsigned long long *received)
 {
     if (from.ll) {
