@@ -780,22 +780,13 @@ struct P2pWork {
     P2pOp op[HICCL_MAX_P2P];
 };
 
-// `n` bytes, 16 at a time where both sides are aligned to them, UNROLL loads in flight per thread.
+// `n` bytes: 16 at a time where both sides are aligned to them, in the Simple loop's layout (move_vectors: a copy
+// of the slot's vectors), one at a time for the rest.
 __device__ void move_bytes(char *dst, const char *src, unsigned long long n)
 {
     unsigned long long vectors = (((unsigned long long)dst | (unsigned long long)src) & 15) == 0 ? n / 16 : 0;
-    unsigned long long j = threadIdx.x, stride = blockDim.x;
-    for (; j + (UNROLL - 1) * stride < vectors; j += UNROLL * stride) {
-        uint4 v[UNROLL];
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++)
-            v[u] = ((const uint4 *)src)[j + u * stride];
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++)
-            ((uint4 *)dst)[j + u * stride] = v[u];
-    }
-    for (; j < vectors; j += stride)
-        ((uint4 *)dst)[j] = ((const uint4 *)src)[j];
+    move_vectors<unsigned, FROM_SLOT, OP_SUM, true, false>((const uint4 *)src, nullptr, (uint4 *)dst, nullptr, vectors,
+                                                           1);
     for (unsigned long long i = vectors * 16 + threadIdx.x; i < n; i += blockDim.x)
         dst[i] = src[i];
 }
