@@ -95,8 +95,7 @@ enum { SEND, RECV_REDUCE_SEND, RECV_REDUCE_COPY_SEND, RECV_REDUCE_COPY, COPY_SEN
 
 // How 16 bytes of T are loaded and stored: as four floats or two doubles for those types, so that the values land in
 // the registers the arithmetic reads (loaded as uint4, each would need a copy into a float register first); as
-// uint4 for the rest.
-// `reg` names the registers PTX loads them into: 'r' (32-bit integers), 'f' (floats) or 'd' (doubles).
+// uint4 for the rest. `reg` names the registers PTX loads them into: 'r' (32-bit), 'f' (float) or 'd' (double).
 template <typename T> struct Native {
     typedef uint4 type;
     static const char reg = 'r';
@@ -183,9 +182,9 @@ template <typename T, int U> __device__ __forceinline__ void load_hunk(Vector<T>
 // The vectors below `vectors` of a Simple step: from the slot `in` and the own data `src` as MODE reads them, into
 // the result `dst` (STORES) and the next GPU's slot `out` (SENDS). In NCCL's layout for its copy and reduce loops: a
 // warp moves hunks of UNROLL x 32 consecutive vectors, lane l the vectors l, l + 32, ... of its hunk, all UNROLL
-// loaded (volatile, as NCCL loads) before any is stored; the block's warps take the hunks in turn. So every access of a warp is 512
-// consecutive bytes and the offsets inside a hunk are constants of the instructions. The vectors after the last
-// whole hunk go one per thread.
+// loaded (volatile, as NCCL loads) before any is stored; the block's warps take the hunks in turn. So every access
+// of a warp is 512 consecutive bytes and the offsets inside a hunk are constants of the instructions. The vectors
+// after the last whole hunk go one per thread.
 template <typename T, int MODE, int OP, bool STORES, bool SENDS>
 __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out, unsigned long long vectors,
                              int nranks)
@@ -338,10 +337,12 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
 }
 
 // A step that receives through connection `from` and sends through `to` (the same one on a ring; a tree's root
-// receives from below and sends down), counting in `received` and `sent`.
+// receives from below and sends down), counting in `received` and `sent`. Inlined whatever its size: HiGPU's PTX
+// front end takes no calls.
 template <typename T>
-__device__ __forceinline__ void step(const Conn &from, const Conn &to, int kind, const T *src, T *dst, unsigned long long n, int op,
-                     int nranks, unsigned long long *sent, unsigned long long *received)
+__device__ __forceinline__ void step(const Conn &from, const Conn &to, int kind, const T *src, T *dst,
+                                     unsigned long long n, int op, int nranks, unsigned long long *sent,
+                                     unsigned long long *received)
 {
     if (from.ll) {
         step_ll(from, to, kind, src, dst, n, op, nranks, sent, received);
