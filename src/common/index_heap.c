@@ -26,7 +26,7 @@ void vdc_index_heap_free(struct vdc_index_heap *h)
 
 static uint32_t run_slot(const struct vdc_index_heap *h, uint32_t i)
 {
-    return (h->run_head + i) & (h->run_capacity - 1);
+    return vdc_ring_slot(h->run_head, i, h->run_capacity);
 }
 
 static void run_append(struct vdc_index_heap *h, const struct vdc_index_heap_entry *e)

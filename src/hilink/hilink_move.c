@@ -49,7 +49,7 @@ static void slot_free(struct hilink *h, uint32_t s)
 
 static uint32_t ring_index(const struct hilink_credit_returns *r, uint32_t i)
 {
-    return (r->head + i) & (r->capacity - 1);
+    return vdc_ring_slot(r->head, i, r->capacity);
 }
 
 /* A credit that reaches its sender at `at` (the latest so far: hilink_internal.h). */

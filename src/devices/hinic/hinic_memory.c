@@ -92,7 +92,7 @@ void hinic_complete(struct hinic *nic, uint32_t cqn, const struct hinic_cqe *cqe
     if (nic->pending_count == nic->pending_cap)
         nic->pending = vdc_ring_grow(nic->pending, sizeof *nic->pending, &nic->pending_head, nic->pending_count,
                                      &nic->pending_cap);
-    nic->pending[(nic->pending_head + nic->pending_count++) % nic->pending_cap] =
+    nic->pending[vdc_ring_slot(nic->pending_head, nic->pending_count++, nic->pending_cap)] =
         (struct hinic_pending_cqe){.cqn = cqn, .cqe = *cqe};
     nic->stats.completions++;
     if (cqe->status != HINIC_WC_SUCCESS)
@@ -119,7 +119,7 @@ void hinic_completion_arrives(struct hinic *nic)
     if (nic->pending_count == 0)
         return;
     struct hinic_pending_cqe entry = nic->pending[nic->pending_head];
-    nic->pending_head = (nic->pending_head + 1) % nic->pending_cap;
+    nic->pending_head = vdc_ring_slot(nic->pending_head, 1, nic->pending_cap);
     nic->pending_count--;
     struct hinic_cq *cq = &nic->cqs[entry.cqn];
     if (!cq->valid || cq->broken)
