@@ -13,6 +13,7 @@
 
 #define FLAGS_PTX "guest/kernels/flags.ptx"
 #define GEMM_PTX "guest/kernels/gemm.ptx"
+#define VECTOR_ADD_PTX "guest/kernels/vector_add.ptx"
 
 struct stepped {
     struct gpu_launch_stats stats;
@@ -238,6 +239,70 @@ START_TEST(a_system_fence_waits_for_the_peer_store_to_land)
     ck_assert_uint_lt(cycles, 5100);
     gpu_module_unload(gpu, module);
     gpu_free(gpu);
+}
+END_TEST
+
+/* A peer at place 1 whose memory ends at `end`; it counts the questions about its memory and the stores it gets. */
+struct bounded_peer {
+    uint64_t end;
+    uint32_t questions, stores;
+};
+
+static bool bounded_valid(void *ctx, uint32_t place, uint64_t address, uint64_t bytes)
+{
+    struct bounded_peer *peer = ctx;
+    peer->questions++;
+    return place == 1 && address >= GPU_GLOBAL_BASE + GPU_PLACE_BYTES && address + bytes <= peer->end;
+}
+
+static void bounded_store(void *ctx, uint32_t place, uint64_t address, const void *data, uint32_t bytes,
+                          uint64_t cycle, uint64_t token)
+{
+    struct bounded_peer *peer = ctx;
+    (void)place, (void)address, (void)data, (void)bytes, (void)cycle, (void)token;
+    peer->stores++;
+}
+
+/* vector_add on one warp of 32 threads whose c is at the start of the peer at place 1; the launch's fault. */
+static struct gpu_fault store_a_warp_to_a_peer(struct bounded_peer *peer)
+{
+    struct gpu_module *module;
+    struct gpu *gpu = check_gpu_open("h100", VECTOR_ADD_PTX, &module);
+    gpu_set_peer_ops(gpu, &(struct gpu_peer_ops){.ctx = peer, .valid = bounded_valid, .store = bounded_store});
+    gpu_allow_peer(gpu, 1, true);
+    struct { uint64_t a, b, c; int32_t n; } __attribute__((packed)) args = {
+        check_gpu_zeroed(gpu, 128), check_gpu_zeroed(gpu, 128), GPU_GLOBAL_BASE + GPU_PLACE_BYTES, 32};
+    struct gpu_launch l = {.kernel = "vector_add", .grid = {1, 1, 1}, .block = {32, 1, 1}, .params = &args,
+                           .params_bytes = sizeof args};
+    struct gpu_run *run;
+    struct vdc_error err;
+    ck_assert_msg(gpu_run_start(gpu, module, &l, &run, &err), "%s", err.text);
+    ck_assert(gpu_run_advance(run, UINT64_MAX));
+    struct gpu_launch_stats s;
+    struct gpu_fault fault;
+    gpu_run_finish(run, &s, &fault);
+    gpu_module_unload(gpu, module);
+    gpu_free(gpu);
+    return fault;
+}
+
+/* A warp's store to a peer is checked with one question to the peer when its lanes' bytes are one span; when some
+ * lane's bytes are outside the peer's memory, nothing is sent and the fault names the first such lane. */
+START_TEST(a_peer_store_is_checked_once_a_warp_and_faults_at_its_first_bad_lane)
+{
+    struct bounded_peer whole = {.end = GPU_GLOBAL_BASE + GPU_PLACE_BYTES + 128};
+    struct gpu_fault fault = store_a_warp_to_a_peer(&whole);
+    ck_assert(!fault.happened);
+    ck_assert_uint_eq(whole.questions, 1);
+    ck_assert_uint_eq(whole.stores, 1); /* 32 lanes x 4 bytes in a row: one packet */
+
+    struct bounded_peer short_by_some = {.end = GPU_GLOBAL_BASE + GPU_PLACE_BYTES + 10 * 4};
+    fault = store_a_warp_to_a_peer(&short_by_some);
+    ck_assert(fault.happened);
+    ck_assert_uint_eq(fault.thread.x, 10);
+    ck_assert_uint_eq(fault.address, GPU_GLOBAL_BASE + GPU_PLACE_BYTES + 10 * 4);
+    ck_assert_msg(strstr(fault.what, "outside its allocated memory") != NULL, "%s", fault.what);
+    ck_assert_uint_eq(short_by_some.stores, 0);
 }
 END_TEST
 
@@ -541,6 +606,7 @@ Suite *gpu_run_suite(void)
     tcase_add_test(tc, steps_change_nothing_in_a_kernel);
     tcase_add_test(tc, a_call_the_launch_never_reaches_is_returned);
     tcase_add_test(tc, a_system_fence_waits_for_the_peer_store_to_land);
+    tcase_add_test(tc, a_peer_store_is_checked_once_a_warp_and_faults_at_its_first_bad_lane);
     tcase_add_test(tc, peer_loads_and_atomics_wait_for_their_replies);
     tcase_add_test(tc, a_pending_peer_load_holds_writes_to_its_register_and_the_warp_end);
     tcase_add_test(tc, a_ping_pong_round_trip_is_its_closed_form);

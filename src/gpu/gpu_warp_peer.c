@@ -27,6 +27,20 @@ static bool peer_lanes_valid(struct launch_state *ls, struct warp *w, uint32_t s
 {
     struct gpu *gpu = ls->gpu;
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
+    /* The usual warp first, with one question to the owner: every lane aligned and at this peer, and the span from
+     * the lowest lane's bytes to the highest's (within a device page or two) allocated, so each lane's are.
+     * Anything else is asked lane by lane below, which also finds the lane to report. */
+    uint64_t lo = UINT64_MAX, hi = 0, bits = 0;
+    for (uint32_t m = mask; m; m &= m - 1) {
+        uint64_t address = base[__builtin_ctz(m)] + (uint64_t)x->offset;
+        bits |= address;
+        lo = address < lo ? address : lo;
+        hi = address > hi ? address : hi;
+    }
+    if (hi - lo < GPU_PAGE_BYTES && (total & (total - 1)) == 0 && (bits & (total - 1)) == 0 &&
+        peer_place_of(ls, lo) == place && peer_place_of(ls, hi) == place && (gpu->peers_allowed >> place & 1) &&
+        carried && gpu->peers.valid(gpu->peers.ctx, place, lo, hi - lo + total))
+        return true;
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
         uint64_t address = base[l] + (uint64_t)x->offset;
