@@ -285,7 +285,7 @@ struct ticker {
 };
 
 /* The index queue (common/index_heap.h) against a linear search: pushes mostly in key order, some earlier, many
- * times equal, pops interleaved; each pop must be the least (time, seq) left. */
+ * times equal, pops interleaved; each pop, and the top before it, must be the least (time, seq) left. */
 START_TEST(index_queue_pops_in_key_order)
 {
     enum { LIMIT = 2000 };
@@ -311,11 +311,13 @@ START_TEST(index_queue_pops_in_key_order)
                 least = i;
         ck_assert(!vdc_index_heap_empty(&q));
         ck_assert_uint_eq(vdc_index_heap_top_time(&q), left[least].time);
+        ck_assert_uint_eq(vdc_index_heap_top_item(&q), left[least].item);
         ck_assert_uint_eq(vdc_index_heap_pop(&q), left[least].item);
         left[least] = left[--left_count];
     }
     ck_assert(vdc_index_heap_empty(&q));
     ck_assert_uint_eq(vdc_index_heap_top_time(&q), UINT64_MAX);
+    ck_assert_uint_eq(vdc_index_heap_top_item(&q), UINT32_MAX);
     vdc_index_heap_free(&q);
 }
 END_TEST

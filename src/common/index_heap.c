@@ -7,11 +7,6 @@
 #include "common/error.h"
 #include "common/ring.h"
 
-static inline bool entry_before(const struct vdc_index_heap_entry *a, const struct vdc_index_heap_entry *b)
-{
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
-}
-
 void vdc_index_heap_init(struct vdc_index_heap *h)
 {
     *h = (struct vdc_index_heap){0};
@@ -43,7 +38,7 @@ static void heap_push(struct vdc_index_heap *h, const struct vdc_index_heap_entr
         h->entries = vdc_xrealloc(h->entries, h->capacity, sizeof *h->entries);
     }
     uint32_t i = h->count++;
-    while (i > 0 && entry_before(e, &h->entries[(i - 1) / 2])) {
+    while (i > 0 && vdc_index_heap_entry_before(e, &h->entries[(i - 1) / 2])) {
         h->entries[i] = h->entries[(i - 1) / 2];
         i = (i - 1) / 2;
     }
@@ -59,9 +54,9 @@ static uint32_t heap_pop(struct vdc_index_heap *h)
         uint32_t c = 2 * i + 1;
         if (c >= h->count)
             break;
-        if (c + 1 < h->count && entry_before(&h->entries[c + 1], &h->entries[c]))
+        if (c + 1 < h->count && vdc_index_heap_entry_before(&h->entries[c + 1], &h->entries[c]))
             c++;
-        if (!entry_before(&h->entries[c], &last))
+        if (!vdc_index_heap_entry_before(&h->entries[c], &last))
             break;
         h->entries[i] = h->entries[c];
         i = c;
@@ -74,7 +69,7 @@ static uint32_t heap_pop(struct vdc_index_heap *h)
 void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, uint32_t item)
 {
     struct vdc_index_heap_entry e = {.time = time, .seq = seq, .item = item};
-    if (h->run_count == 0 || !entry_before(&e, &h->run[run_slot(h, h->run_count - 1)]))
+    if (h->run_count == 0 || !vdc_index_heap_entry_before(&e, &h->run[run_slot(h, h->run_count - 1)]))
         run_append(h, &e);
     else
         heap_push(h, &e);
@@ -82,7 +77,7 @@ void vdc_index_heap_push(struct vdc_index_heap *h, uint64_t time, uint64_t seq, 
 
 uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
 {
-    if (h->run_count > 0 && (h->count == 0 || entry_before(&h->run[h->run_head], &h->entries[0]))) {
+    if (vdc_index_heap_run_first(h)) {
         uint32_t top = h->run[h->run_head].item;
         h->run_head = run_slot(h, 1);
         h->run_count--;

@@ -30,6 +30,26 @@ static inline bool vdc_index_heap_empty(const struct vdc_index_heap *h)
 {
     return h->count == 0 && h->run_count == 0;
 }
+static inline bool vdc_index_heap_entry_before(const struct vdc_index_heap_entry *a,
+                                               const struct vdc_index_heap_entry *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* Whether the first item is the FIFO run's head rather than the heap's top. */
+static inline bool vdc_index_heap_run_first(const struct vdc_index_heap *h)
+{
+    return h->run_count > 0 && (h->count == 0 || vdc_index_heap_entry_before(&h->run[h->run_head], &h->entries[0]));
+}
+
+/* The first item, left in the queue; UINT32_MAX when the queue is empty. */
+static inline uint32_t vdc_index_heap_top_item(const struct vdc_index_heap *h)
+{
+    if (vdc_index_heap_empty(h))
+        return UINT32_MAX;
+    return vdc_index_heap_run_first(h) ? h->run[h->run_head].item : h->entries[0].item;
+}
+
 /* The first item's time; UINT64_MAX when the queue is empty. */
 static inline uint64_t vdc_index_heap_top_time(const struct vdc_index_heap *h)
 {

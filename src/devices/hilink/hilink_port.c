@@ -108,6 +108,14 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
         uint32_t slot = vdc_index_heap_pop(&port->out);
         hilink_packet_copy(out, &slot_at(port, slot)->packet);
         vdc_slot_pool_give(&port->slots, slot);
+        /* The next packet is copied out at a later event, when a link is free; its slot, filled on the GPU's
+         * window (often on another core), is asked for now so that it is in this core's caches by then. */
+        uint32_t next = vdc_index_heap_top_item(&port->out);
+        if (next != UINT32_MAX) {
+            const char *bytes = (const char *)slot_at(port, next);
+            for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
+                __builtin_prefetch(bytes + off, 0, 3);
+        }
         return true;
     }
     if (copy <= now) {
