@@ -71,6 +71,7 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
             vdc_entity_create(h->sim, h->entity_base + h->p.gpus + plane, name, hilink_plane_event, h, err);
         if (h->planes[plane] == NULL)
             return false;
+        h->planes[plane]->prefetch = hilink_plane_prefetch;
     }
     for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
         snprintf(name, sizeof name, "hilink.gpu%u.polls", gpu);

@@ -372,6 +372,21 @@ static void resume_outputs(struct hilink *h, uint32_t plane, uint32_t gpu)
         start_output(h, gpu * h->p.links_per_gpu + link);
 }
 
+/* Runs just before the previous event's handler (sim.h): a packet enqueued at a plane reads its slot, filled when it
+ * left its GPU a link and a switch latency ago, and an output finishing reads its link; both have usually left the
+ * host's caches since. */
+void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event *ev)
+{
+    const struct hilink *h = self->model;
+    if (ev->kind == HILINK_EV_SW_ENQUEUE) {
+        const char *slot = (const char *)&h->slots[ev->arg];
+        for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
+            __builtin_prefetch(slot + off, 1, 3);
+    } else if (ev->kind == HILINK_EV_SW_TX_DONE || ev->kind == HILINK_EV_SW_CREDIT) {
+        __builtin_prefetch(&h->links[ev->arg], 1, 3);
+    }
+}
+
 void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct hilink *h = self->model;
