@@ -64,6 +64,7 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
         h->ports[gpu].entity = vdc_entity_create(h->sim, h->entity_base + gpu, name, hilink_gpu_event, h, err);
         if (h->ports[gpu].entity == NULL)
             return false;
+        h->ports[gpu].entity->prefetch = hilink_gpu_prefetch;
     }
     for (uint32_t plane = 0; plane < h->p.planes; plane++) {
         snprintf(name, sizeof name, "hilink.plane%u", plane);

@@ -69,6 +69,8 @@ struct hilink_gpu_ops {
     /* The GPU's next packet, if it has one to send at `now`: true and *out filled. Otherwise false, and *wake is the
      * time it will have one (VDC_TIME_MAX: only after it calls hilink_kick). */
     bool (*next)(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake);
+    /* Optional: asks the host's caches for what next() would copy out, just before an event that may call it. */
+    void (*prefetch_next)(void *ctx);
     /* A packet for this GPU. Called when the packet leaves the switch for the GPU's link (or, to keep the pair's
      * order, when the packets sent before it have), which is at least one link latency before `arrive`, the time it
      * lands in the GPU: so a GPU running ahead of virtual time by up to one link latency learns of it in time. */

@@ -99,6 +99,7 @@ void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at);
 void hilink_credit_returns_free(struct hilink_credit_returns *r);
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
+void hilink_gpu_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
 

@@ -210,6 +210,16 @@ static void gpu_tx_done(struct hilink *h, uint32_t gpu, uint32_t link)
     hilink_gpu_poll(h, gpu);
 }
 
+/* Runs just before the previous event's handler (sim.h): a poll or a link's end pulls the GPU's next packet. */
+void hilink_gpu_prefetch(const struct vdc_entity *self, const struct vdc_event *ev)
+{
+    const struct hilink *h = self->model;
+    const struct hilink_gpu_state *port = &h->ports[self->id - h->entity_base];
+    if ((ev->kind == HILINK_EV_GPU_TX_DONE || ev->kind == HILINK_EV_GPU_POLL) && port->attached &&
+        port->ops.prefetch_next != NULL)
+        port->ops.prefetch_next(port->ops.ctx);
+}
+
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct hilink *h = self->model;

@@ -98,6 +98,19 @@ static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc
     port->counters.bytes_out += bytes;
 }
 
+/* Asks for the first queued packet's slot: filled on the GPU's window, often on another core, and copied out by the
+ * fabric at a poll or a link's end, on the loop's thread. */
+static void prefetch_next(void *ctx)
+{
+    const struct hilink_port *port = ctx;
+    uint32_t next = vdc_index_heap_top_item(&port->out);
+    if (next == UINT32_MAX)
+        return;
+    const char *bytes = (const char *)slot_at(port, next);
+    for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
+        __builtin_prefetch(bytes + off, 0, 3);
+}
+
 /* The fabric's pull: the earliest ready of the queued packets and the copy's next one. */
 static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake)
 {
@@ -108,14 +121,7 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
         uint32_t slot = vdc_index_heap_pop(&port->out);
         hilink_packet_copy(out, &slot_at(port, slot)->packet);
         vdc_slot_pool_give(&port->slots, slot);
-        /* The next packet is copied out at a later event, when a link is free; its slot, filled on the GPU's
-         * window (often on another core), is asked for now so that it is in this core's caches by then. */
-        uint32_t next = vdc_index_heap_top_item(&port->out);
-        if (next != UINT32_MAX) {
-            const char *bytes = (const char *)slot_at(port, next);
-            for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
-                __builtin_prefetch(bytes + off, 0, 3);
-        }
+        prefetch_next(port); /* copied out at a later event, when a link is free */
         return true;
     }
     if (copy <= now) {
@@ -187,7 +193,7 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     port->owner = *owner;
     vdc_index_heap_init(&port->out);
     vdc_slot_pool_init(&port->slots, sizeof(struct hilink_port_slot));
-    struct hilink_gpu_ops ops = {.ctx = port, .next = next_packet, .deliver = deliver};
+    struct hilink_gpu_ops ops = {.ctx = port, .next = next_packet, .prefetch_next = prefetch_next, .deliver = deliver};
     if (!hilink_attach(fabric, place, &ops, err))
         return false;
     port->fabric = fabric;
