@@ -140,6 +140,8 @@ static uint64_t l2_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes)
         m->l2_busy = now, m->l2_rem = 0;
     uint64_t wait = m->l2_busy - now;
     m->l2_rem += bytes;
+    if (m->l2_rem < m->p.l2_bytes_per_cycle)
+        return wait; /* the usual access, less than a cycle's bytes: no division on every access */
     m->l2_busy += m->l2_rem / m->p.l2_bytes_per_cycle;
     m->l2_rem %= m->p.l2_bytes_per_cycle;
     return wait;
@@ -152,6 +154,12 @@ static uint64_t dram_take(struct gpu_memsys *m, uint64_t now, uint64_t bytes, bo
         m->dram_busy = now, m->dram_rem = 0;
     uint64_t wait = m->dram_busy - now;
     m->dram_rem += (write ? m->dram_units_per_write_byte : m->dram_units_per_read_byte) * bytes;
+    /* A miss's sectors take a fraction of a cycle of HBM: a subtraction, not a 128-bit division, for those. */
+    if (m->dram_rem < 2 * m->dram_units_per_cycle) {
+        if (m->dram_rem >= m->dram_units_per_cycle)
+            m->dram_busy++, m->dram_rem -= m->dram_units_per_cycle;
+        return wait;
+    }
     m->dram_busy += (uint64_t)(m->dram_rem / m->dram_units_per_cycle);
     m->dram_rem %= m->dram_units_per_cycle;
     return wait;
