@@ -176,10 +176,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 1201a2fefd793a79 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000383557] blade0:            8             2     float     sum      -1    15.39    0.00    0.00      0    14.98    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000786133] blade0:        32768          8192     float     sum      -1    17.61    1.86    3.26      0    17.97    1.82    3.19      0"
-  has pin-rack8-allreduce "[   0.000787133] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 60f7b107732766f9 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000382992] blade0:            8             2     float     sum      -1    14.95    0.00    0.00      0    14.75    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000785361] blade0:        32768          8192     float     sum      -1    17.92    1.83    3.20      0    18.02    1.82    3.18      0"
+  has pin-rack8-allreduce "[   0.000786361] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
   # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
   # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
@@ -213,18 +213,18 @@ guest_pins() {
   done
   # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
   # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
-  pin_run pin-hiccl-split 0 1e097bb8abdb94de scenarios/rack8-allreduce.yaml --set guests.count=5 \
+  pin_run pin-hiccl-split 0 e968c377a040e41b scenarios/rack8-allreduce.yaml --set guests.count=5 \
     --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
-  has pin-hiccl-split "[   0.000353758] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000374873] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000500507] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
+  has pin-hiccl-split "[   0.000353914] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000375029] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000500742] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 cc4d5b7827d71e20 scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 ee8cce9db852fbb2 scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
-  has pin-hilink-domains "[   0.000160514] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
-  has pin-hilink-domains "[   0.000342942] blade2:          256            64     float     sum      -1     7.57    0.03    0.03      0     7.55    0.03    0.03      0"
+  has pin-hilink-domains "[   0.000160592] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
+  has pin-hilink-domains "[   0.000342863] blade2:          256            64     float     sum      -1     7.56    0.03    0.03      0     7.64    0.03    0.03      0"
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
@@ -233,10 +233,10 @@ guest_pins() {
   fi
   # The check finds what a link lets through: one bit flipped in a packet blade3's GPU receives during the in-place
   # check's AllReduce of 64 KiB (LL) is one wrong element, on every rank, in that column only; the run exits 1.
-  pin_run pin-hilink-corrupt 1 363463f3057e4299 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
+  pin_run pin-hilink-corrupt 1 a1bd8d56b1796f4b scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
     --set "faults.schedule=370us hilink-corrupt blade3"
-  has pin-hilink-corrupt "[   0.000421873] blade0:        65536         16384     float     sum      -1    18.22    3.60    6.29      0    18.29    3.58    6.27      8"
-  has pin-hilink-corrupt "[   0.000422873] blade0: # Out of bounds values : 8 FAILED"
+  has pin-hilink-corrupt "[   0.000421017] blade0:        65536         16384     float     sum      -1    17.96    3.65    6.39      0    18.02    3.64    6.36      8"
+  has pin-hilink-corrupt "[   0.000422017] blade0: # Out of bounds values : 8 FAILED"
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, every element checked. On the ring
   # (NCCL_ALGO=Ring), each channel's ring crossing between the racks' HiLink domains through its own blades' NICs,
   # GPU memory to GPU memory: 4 KiB with LL and 1 MiB with Simple (the cost model's choices), so each proxy forwards
@@ -247,50 +247,50 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 b2440a77fa7207d2 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 dde017dfe1a635d0 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.003083307] blade0:         4096          1024     float     sum      -1    113.1    0.04    0.07      0    108.8    0.04    0.07      0"
-    has pin-two-rack "[   0.004211949] blade0:      1048576        262144     float     sum      -1    116.8    8.98   16.83      0    122.1    8.59   16.10      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 74085350bbd8cc5d scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.003092329] blade0:         4096          1024     float     sum      -1    113.6    0.04    0.07      0    111.1    0.04    0.07      0"
+    has pin-two-rack "[   0.004235853] blade0:      1048576        262144     float     sum      -1    119.3    8.79   16.48      0    122.6    8.55   16.03      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 4fd75adae95d5c1d scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002633500] blade0:         4096          1024     float     sum      -1    44.48    0.09    0.17      0    44.64    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003462399] blade0:      1048576        262144     float     sum      -1    83.76   12.52   23.47      0    76.73   13.67   25.62      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 2fff3eb36653814c scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-tree "[   0.002633988] blade0:         4096          1024     float     sum      -1    44.50    0.09    0.17      0    44.89    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003451152] blade0:      1048576        262144     float     sum      -1    83.34   12.58   23.59      0    75.30   13.92   26.11      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 bdb280b5852b2f90 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002813390] blade0:        65536         16384     float     sum      -1    61.67    1.06    1.00      0    60.85    1.08    1.01      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 e744ca690d26d855 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.002813468] blade0:        65536         16384     float     sum      -1    61.67    1.06    1.00      0    60.85    1.08    1.01      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 5ba5ba0f10714840 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 9dacd63a3743ea15 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 434c68001e69339e scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
-    has pin-three-domains "[   0.001093262] blade0:        16992          4248     int32    none      -1    34.47    0.49    0.41      0    37.77    0.45    0.37      0"
+    has pin-three-domains "[   0.001098240] blade0:        16992          4248     int32    none      -1    34.47    0.49    0.41      0    37.86    0.45    0.37      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 f365d428be8bc910 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 17881bea01a9d190 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
-    has pin-two-rack-alltoall "[   0.002646310] blade0:        99968         24992     float    none      -1    29.22    3.42    3.21      0    31.28    3.20    3.00      0"
+    has pin-two-rack-alltoall "[   0.002650148] blade0:        99968         24992     float    none      -1    29.22    3.42    3.21      0    32.05    3.12    2.92      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 7b47df7215925b15 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 43ca685e3e87e3f1 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
-    has pin-four-domains-alltoall "[   0.001380239] blade0:         8000          4000      half    none      -1    21.54    0.37    0.32      0    23.71    0.34    0.30      0"
+    has pin-four-domains-alltoall "[   0.001380317] blade0:         8000          4000      half    none      -1    21.54    0.37    0.32      0    23.71    0.34    0.30      0"
     # AllReduce on the double binary tree of four domains of two GPUs (tree 0: domain 0 -> 2 -> 1 and 3; tree 1
     # mirrored): domain 2's head reduces its chain child's data and two child domains' (three connections in, one
     # out, each across a link of its own); LL at these sizes, every element checked. Then five domains, where the
     # second tree is the first shifted by one domain, with Simple and float16 (sizes kept small: make check's time).
-    ONCE=1 pin_run pin-four-domains-tree 0 d8de0618a49a2bd6 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-tree 0 00c3ec77f92c02d3 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 1000 -e 17000 -f 17 -n 1 -w 0 -d int32 -o max NCCL_ALGO=Tree"
-    has pin-four-domains-tree "[   0.002124738] blade0:        17000          4250     int32     max      -1    52.80    0.32    0.56      0    54.48    0.31    0.55      0"
-    has pin-four-domains-tree "[   0.002125738] blade0: # Out of bounds values : 0 OK"
-    ONCE=1 pin_run pin-five-domains-tree 0 dd5d8d1030fbe0f8 scenarios/two-rack-allreduce.yaml --set guests.count=10 \
+    has pin-four-domains-tree "[   0.002125750] blade0:        17000          4250     int32     max      -1    56.87    0.30    0.52      0    55.72    0.31    0.53      0"
+    has pin-four-domains-tree "[   0.002126750] blade0: # Out of bounds values : 0 OK"
+    ONCE=1 pin_run pin-five-domains-tree 0 2c57cbce90f5b4b4 scenarios/two-rack-allreduce.yaml --set guests.count=10 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 50006 -e 50006 -n 1 -w 0 -d half NCCL_ALGO=Tree NCCL_PROTO=Simple"
-    has pin-five-domains-tree "[   0.002709467] blade0:        50006         25003      half     sum      -1    100.1    0.50    0.90      0    103.7    0.48    0.87      0"
+    has pin-five-domains-tree "[   0.002709545] blade0:        50006         25003      half     sum      -1    100.1    0.50    0.90      0    103.7    0.48    0.87      0"
     has pin-five-domains-tree "guests     10 of 10 exited with 0"
   fi
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
@@ -300,7 +300,7 @@ guest_pins() {
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for; the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 d3d5d2f0bbfa0153 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 d8c0351627a73d5e scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channels 0-15 wait for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 wait for rank 1 to send slot 3$" "$tmp/out"
@@ -323,7 +323,7 @@ guest_pins() {
   if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
   then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
-  pin_run pin-hiccl-mismatch-p2p 1 e8e136bcf492b926 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 9134f3ad2475a056 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"

@@ -45,22 +45,26 @@ struct Conn {
 
 #define LL_LINES_PER_THREAD 8
 
+// Neither access is a compiler barrier (no "memory" clobber, as NCCL's storeLL and readLL): a line's flags order
+// it, so the compiler may keep addresses and counters in registers across them and the wait loop is the load and
+// its compares alone.
 __device__ void ll_store(char *line, unsigned d0, unsigned d1, unsigned flag)
 {
     asm volatile("st.volatile.global.v4.u32 [%0], {%1, %2, %3, %4};" ::"l"(line), "r"(d0), "r"(flag), "r"(d1),
-                 "r"(flag)
-                 : "memory");
+                 "r"(flag));
 }
 
 // Waits until the line holds `flag` twice, and returns its data.
 __device__ uint2 ll_load(const char *line, unsigned flag)
 {
     unsigned d0, f0, d1, f1;
+    // The line's address and the flag made here, before the loop: left to itself nvcc computes both again on
+    // every turn of it.
+    asm("" : "+l"(line), "+r"(flag));
     do {
         asm volatile("ld.volatile.global.v4.u32 {%0, %1, %2, %3}, [%4];"
                      : "=r"(d0), "=r"(f0), "=r"(d1), "=r"(f1)
-                     : "l"(line)
-                     : "memory");
+                     : "l"(line));
     } while (f0 != flag || f1 != flag);
     return make_uint2(d0, d1);
 }
