@@ -30,6 +30,8 @@ static inline bool vdc_index_heap_empty(const struct vdc_index_heap *h)
 {
     return h->count == 0 && h->run_count == 0;
 }
+
+/* The queue's order: by time, then by sequence number. */
 static inline bool vdc_index_heap_entry_before(const struct vdc_index_heap_entry *a,
                                                const struct vdc_index_heap_entry *b)
 {
