@@ -380,9 +380,11 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
     return count;
 }
 
-/* Fetches ahead the L2 slot records of an access's lines that L2 holds (and, through L1, that L1 does not): each
- * lookup below reads its slot's record right after finding it, and fetched one after another these misses in the
- * host's caches would each wait for the one before. Changes nothing simulated. */
+/* Fetches ahead the L2 slot records of an access's lines (through L1, of those L1 does not hold): the slot holding
+ * the line, or for a line L2 lacks the slot it will fill (the same choice as l2_slot's, made here without changing
+ * anything), with its set's sector masks. Each lookup below reads its slot's record right after choosing it, and
+ * fetched one after another these misses in the host's caches would each wait for the one before. Changes nothing
+ * simulated. */
 static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use *use, uint32_t lines,
                               const struct gpu_cache *l1)
 {
@@ -392,8 +394,9 @@ static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use 
         if (l1 != NULL && gpu_cache_find(l1, use[i].line) >= 0)
             continue; /* most likely an L1 hit: L2 is not asked */
         int64_t found = gpu_cache_find(&m->l2, use[i].line);
-        if (found >= 0)
-            gpu_cache_prefetch_slot(&m->l2, (uint64_t)found);
+        uint64_t slot = found >= 0 ? (uint64_t)found : gpu_cache_victim(&m->l2, use[i].line); /* the slot to fill */
+        gpu_cache_prefetch_slot(&m->l2, slot);
+        __builtin_prefetch(gpu_cache_valid(&m->l2, slot), 1, 3); /* its valid and dirty masks */
     }
 }
 
