@@ -86,6 +86,14 @@ static inline void gpu_cache_prefetch(const struct gpu_cache *c, uint64_t line)
         __builtin_prefetch(tags + off, 0, 3);
 }
 
+/* Asks the host to start fetching the stamps of `line`'s set, which choosing a slot to fill compares. */
+static inline void gpu_cache_prefetch_stamps(const struct gpu_cache *c, uint64_t line)
+{
+    const char *stamps = (const char *)gpu_cache_stamp(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift);
+    for (uint32_t off = 0; off < c->ways * 8; off += 64)
+        __builtin_prefetch(stamps + off, 1, 3);
+}
+
 /* Asks the host to start fetching slot `slot`'s record (its sectors' ready cycles and aux word), which a lookup that
  * found the slot reads next. */
 static inline void gpu_cache_prefetch_slot(const struct gpu_cache *c, uint64_t slot)

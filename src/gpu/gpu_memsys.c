@@ -382,19 +382,28 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
 
 /* Fetches ahead the L2 slot records of an access's lines (through L1, of those L1 does not hold): the slot holding
  * the line, or for a line L2 lacks the slot it will fill (the same choice as l2_slot's, made here without changing
- * anything), with its set's sector masks. Each lookup below reads its slot's record right after choosing it, and
- * fetched one after another these misses in the host's caches would each wait for the one before. Changes nothing
- * simulated. */
+ * anything), with its set's sector masks. In three rounds, so that the lines' misses in the host's caches overlap
+ * instead of each waiting for the one before: the sets' tags, then the stamps of the sets whose line is missing,
+ * then the slots. Changes nothing simulated. */
+#define L2_SKIP (-3) /* a line L1 most likely holds: L2 is not asked */
 static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use *use, uint32_t lines,
                               const struct gpu_cache *l1)
 {
     for (uint32_t i = 1; i < lines; i++) /* the tags first, so that their misses overlap too */
         gpu_cache_prefetch(&m->l2, use[i].line);
+    int64_t found[32];
     for (uint32_t i = 0; i < lines; i++) {
+        found[i] = L2_SKIP;
         if (l1 != NULL && gpu_cache_find(l1, use[i].line) >= 0)
             continue; /* most likely an L1 hit: L2 is not asked */
-        int64_t found = gpu_cache_find(&m->l2, use[i].line);
-        uint64_t slot = found >= 0 ? (uint64_t)found : gpu_cache_victim(&m->l2, use[i].line); /* the slot to fill */
+        found[i] = gpu_cache_find(&m->l2, use[i].line);
+        if (found[i] < 0) /* then the stamps, to choose the slot to fill */
+            gpu_cache_prefetch_stamps(&m->l2, use[i].line);
+    }
+    for (uint32_t i = 0; i < lines; i++) {
+        if (found[i] == L2_SKIP)
+            continue;
+        uint64_t slot = found[i] >= 0 ? (uint64_t)found[i] : gpu_cache_victim(&m->l2, use[i].line);
         gpu_cache_prefetch_slot(&m->l2, slot);
         __builtin_prefetch(gpu_cache_valid(&m->l2, slot), 1, 3); /* its valid and dirty masks */
     }
