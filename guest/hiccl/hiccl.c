@@ -635,7 +635,7 @@ static hicclResult_t check_arguments(const char *who, uint64_t sendbuff, uint64_
 /* A tree's chunk: a step of the protocol, and for Simple halved (not below 128, 64 and 32 KiB) while the channels
  * would each have fewer than 8, 4 and 1 chunks per hop of the chain's depth, as NCCL sizes a tree's chunks
  * (enqueue.cc, pattern TreeUpDown), so that small collectives still fill the chain's pipeline. */
-static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uint64_t bytes)
+static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uint64_t bytes, uint64_t channels)
 {
     if (protocol == HICCL_PROTO_LL)
         return LL_SLOT_DATA;
@@ -646,13 +646,37 @@ static uint64_t tree_chunk_bytes(const struct hicclComm *comm, int protocol, uin
         for (int domains = comm->nranks / comm->domain_gpus; domains > 1; domains /= 2)
             depth++;
     }
-    while (bytes / (HICCL_CHANNELS * chunk) < depth * 8 && chunk > 131072)
+    while (bytes / (channels * chunk) < depth * 8 && chunk > 131072)
         chunk /= 2;
-    while (bytes / (HICCL_CHANNELS * chunk) < depth * 4 && chunk > 65536)
+    while (bytes / (channels * chunk) < depth * 4 && chunk > 65536)
         chunk /= 2;
-    while (bytes / (HICCL_CHANNELS * chunk) < depth && chunk > 32768)
+    while (bytes / (channels * chunk) < depth && chunk > 32768)
         chunk /= 2;
     return chunk;
+}
+
+/* The collective's channels (blocks; a tree has two per channel) and threads per block, as NCCL shapes a launch
+ * (enqueue.cc): while a thread would have fewer bytes than its protocol's threshold, one channel less, then at one
+ * channel half the threads, not below 64. So a small collective runs on one channel of two warps, not on every
+ * channel with a few bytes or none each. Across HiLink domains every channel runs: the proxy's plan and stand-in
+ * areas are laid out for all of them (hiccl_net.c). */
+static void launch_shape(const struct hicclComm *comm, int algorithm, int protocol, uint64_t bytes, uint32_t *channels,
+                         uint32_t *threads)
+{
+    uint64_t nc = HICCL_CHANNELS, nt = THREADS;
+    uint64_t threshold = protocol == HICCL_PROTO_LL ? LL_THREAD_THRESHOLD : SIMPLE_THREAD_THRESHOLD;
+    if (algorithm == HICCL_ALGO_RING && protocol == HICCL_PROTO_LL)
+        threshold *= (uint64_t)comm->nranks;
+    while (comm->domain_gpus == 0 && bytes < nc * nt * threshold) {
+        if (nc >= 2)
+            nc--;
+        else if (nt % 128 == 0)
+            nt /= 2;
+        else
+            break;
+    }
+    *channels = (uint32_t)nc;
+    *threads = (uint32_t)nt;
 }
 
 /* The collective's kernel on every channel, with the algorithm and protocol the cost model (or NCCL_ALGO and
@@ -668,6 +692,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
     hiccl_choose(comm, collective, bytes, &algorithm, &protocol);
     comm->last_algorithm = algorithm;
     comm->last_protocol = protocol;
+    uint32_t channels, threads;
+    launch_shape(comm, algorithm, protocol, bytes, &channels, &threads);
     char kernel[32];
     snprintf(kernel, sizeof kernel, "hiccl_%s_%s", algorithm == HICCL_ALGO_TREE ? "tree" : "ring",
              type_name[datatype]);
@@ -684,7 +710,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
         } args = {sendbuff, recvbuff, count, kernel_op[op], comm->rank, comm->nranks, 0,
                   comm->area, comm->next_area, comm->prev_area, comm->tree_area, comm->parent_tree_area,
                   comm->child_tree_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT, protocol == HICCL_PROTO_LL, 0, LL_AT,
-                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes), 0, 0, 0, 0, comm->domain_gpus, 0777777};
+                  LL_SLOT_DATA, tree_chunk_bytes(comm, protocol, bytes, channels), 0, 0, 0, 0, comm->domain_gpus,
+                  0777777};
         /* Across domains the heads' steps go through the proxy (hiccl_net.c). */
         if (comm->domain_gpus) {
             hiccl_net_plan_tree(comm, count, (uint32_t)hicclTypeSize(datatype), protocol, args.chunk_bytes);
@@ -692,8 +719,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
                                 &args.tree_links);
         }
         return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
-                                                     (struct gpu_dim3){2 * HICCL_CHANNELS, 1, 1},
-                                                     (struct gpu_dim3){THREADS, 1, 1}, 0, &args, sizeof args),
+                                                     (struct gpu_dim3){2 * channels, 1, 1},
+                                                     (struct gpu_dim3){threads, 1, 1}, 0, &args, sizeof args),
                               "launch");
     }
     /* Across domains: the proxy forwards what the kernel writes to its stand-in areas (hiccl_net.c). */
@@ -711,8 +738,8 @@ static hicclResult_t launch_collective(hicclComm_t comm, int collective, uint64_
               comm->area, comm->next_area, comm->prev_area, AREA_BYTES, SLOT_BYTES, FLAGS_AT,
               protocol == HICCL_PROTO_LL, 0, LL_AT, LL_SLOT_DATA, comm->net.staging, comm->domain_gpus};
     return hiccl_gpu_call(comm, gpu_launch_async(comm->gpu, stream, comm->module, kernel,
-                                                 (struct gpu_dim3){HICCL_CHANNELS, 1, 1},
-                                                 (struct gpu_dim3){THREADS, 1, 1}, 0, &args,
+                                                 (struct gpu_dim3){channels, 1, 1},
+                                                 (struct gpu_dim3){threads, 1, 1}, 0, &args,
                                                  offsetof(struct ring_args, domain_gpus) + sizeof args.domain_gpus),
                           "launch"); /* the parameters' size without the struct's padding at its end */
 }

@@ -22,6 +22,10 @@
 #define LL_LINES_PER_THREAD 8
 #define LL_SLOT_DATA (LL_LINES_PER_THREAD * THREADS * 8)
 #define LL_AT (FLAGS_AT + 256)
+/* A collective's bytes per thread below which its kernel gets fewer channels, then fewer threads (NCCL's
+ * NCCL_LL_THREAD_THRESHOLD, times the ranks for a ring, and NCCL_SIMPLE_THREAD_THRESHOLD): hiccl.c, launch_shape. */
+#define LL_THREAD_THRESHOLD 8
+#define SIMPLE_THREAD_THRESHOLD 64
 #define AREA_BYTES (LL_AT + HICCL_STEPS * LL_SLOT_DATA * 2)
 
 /* Protocols and algorithms, and the kinds of ring collective (the kernel's codes). */
