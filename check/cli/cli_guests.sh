@@ -176,10 +176,10 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 7fddf926f4a52ed6 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
-  has pin-rack8-allreduce "[   0.000382437] blade0:            8             2     float     sum      -1    14.92    0.00    0.00      0    14.74    0.00    0.00      0"
-  has pin-rack8-allreduce "[   0.000818491] blade0:        32768          8192     float     sum      -1    18.12    1.81    3.17      0    18.19    1.80    3.15      0"
-  has pin-rack8-allreduce "[   0.000819491] blade0: # Out of bounds values : 0 OK"
+  pin_run pin-rack8-allreduce 0 a8e79f4b7f04ad6c scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
+  has pin-rack8-allreduce "[   0.000405925] blade0:            8             2     float     sum      -1    14.80    0.00    0.00      0    14.43    0.00    0.00      0"
+  has pin-rack8-allreduce "[   0.000832183] blade0:        32768          8192     float     sum      -1    17.02    1.93    3.37      0    16.87    1.94    3.40      0"
+  has pin-rack8-allreduce "[   0.000833183] blade0: # Out of bounds values : 0 OK"
   # Every collective, type and operation, at sizes that are no powers of two, with each protocol (the cost model
   # picks LL at these sizes; NCCL_PROTO=Simple forces the other) and, for AllReduce, each algorithm (NCCL_ALGO=Tree
   # the chain; the cost model picks the ring inside a rack), the cases taking rings of 2, 3 and 5 GPUs in
@@ -213,18 +213,18 @@ guest_pins() {
   done
   # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
   # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
-  pin_run pin-hiccl-split 0 ac17ffcd5e26710d scenarios/rack8-allreduce.yaml --set guests.count=5 \
+  pin_run pin-hiccl-split 0 93de0bf4bb62479b scenarios/rack8-allreduce.yaml --set guests.count=5 \
     --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
-  has pin-hiccl-split "[   0.000354125] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000375362] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
-  has pin-hiccl-split "[   0.000500785] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
+  has pin-hiccl-split "[   0.000397579] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000418816] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
+  has pin-hiccl-split "[   0.000565965] blade4: hiccl-split: place 4: alone: AllReduce: 0 wrong"
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 6fbeebac2f6ed9f8 scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 b4674a5a3df85c23 scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
-  has pin-hilink-domains "[   0.000160592] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
-  has pin-hilink-domains "[   0.000343769] blade2:          256            64     float     sum      -1     7.77    0.03    0.03      0     7.62    0.03    0.03      0"
+  has pin-hilink-domains "[   0.000182319] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
+  has pin-hilink-domains "[   0.000365098] blade2:          256            64     float     sum      -1     7.74    0.03    0.03      0     7.59    0.03    0.03      0"
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=4 --set hilink.domain_gpus=2 \
       --set "guests.args=-b 8 -e 8 -n 1 -w 0" --set "faults.schedule=0 hilink-down blade3" >"$tmp/out" 2>&1
@@ -233,10 +233,10 @@ guest_pins() {
   fi
   # The check finds what a link lets through: one bit flipped in a packet blade3's GPU receives during the in-place
   # check's AllReduce of 64 KiB (LL) is one wrong element, on every rank, in that column only; the run exits 1.
-  pin_run pin-hilink-corrupt 1 18cf6fa468747701 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
-    --set "faults.schedule=366us hilink-corrupt blade3"
-  has pin-hilink-corrupt "[   0.000421513] blade0:        65536         16384     float     sum      -1    17.77    3.69    6.45      0    17.94    3.65    6.39      8"
-  has pin-hilink-corrupt "[   0.000422513] blade0: # Out of bounds values : 8 FAILED"
+  pin_run pin-hilink-corrupt 1 d0fc06c5b5de9479 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
+    --set "faults.schedule=384us hilink-corrupt blade3"
+  has pin-hilink-corrupt "[   0.000439771] blade0:        65536         16384     float     sum      -1    17.24    3.80    6.65      0    17.18    3.81    6.68      8"
+  has pin-hilink-corrupt "[   0.000440771] blade0: # Out of bounds values : 8 FAILED"
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, every element checked. On the ring
   # (NCCL_ALGO=Ring), each channel's ring crossing between the racks' HiLink domains through its own blades' NICs,
   # GPU memory to GPU memory: 4 KiB with LL and 1 MiB with Simple (the cost model's choices), so each proxy forwards
@@ -247,50 +247,50 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 dde017dfe1a635d0 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 6b551c60246c385f scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
-    has pin-two-rack "[   0.003092329] blade0:         4096          1024     float     sum      -1    113.6    0.04    0.07      0    111.1    0.04    0.07      0"
-    has pin-two-rack "[   0.004235853] blade0:      1048576        262144     float     sum      -1    119.3    8.79   16.48      0    122.6    8.55   16.03      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 4fd75adae95d5c1d scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack "[   0.003110344] blade0:         4096          1024     float     sum      -1    112.6    0.04    0.07      0    112.3    0.04    0.07      0"
+    has pin-two-rack "[   0.004233157] blade0:      1048576        262144     float     sum      -1    123.9    8.46   15.87      0    121.0    8.66   16.25      0"
+    ONCE=1 pin_run pin-two-rack-tree 0 4c7056b5a651eeeb scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
-    has pin-two-rack-tree "[   0.002633988] blade0:         4096          1024     float     sum      -1    44.50    0.09    0.17      0    44.89    0.09    0.17      0"
-    has pin-two-rack-tree "[   0.003451152] blade0:      1048576        262144     float     sum      -1    83.34   12.58   23.59      0    75.30   13.92   26.11      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 bdb280b5852b2f90 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-tree "[   0.002655331] blade0:         4096          1024     float     sum      -1    44.31    0.09    0.17      0    45.00    0.09    0.17      0"
+    has pin-two-rack-tree "[   0.003484979] blade0:      1048576        262144     float     sum      -1    82.46   12.72   23.84      0    76.61   13.69   25.66      0"
+    ONCE=1 pin_run pin-two-rack-rs 0 58c336db49c428ba scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
-    has pin-two-rack-rs "[   0.002813468] blade0:        65536         16384     float     sum      -1    61.67    1.06    1.00      0    60.85    1.08    1.01      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 5ba5ba0f10714840 scenarios/two-rack-allreduce.yaml \
+    has pin-two-rack-rs "[   0.002839648] blade0:        65536         16384     float     sum      -1    61.75    1.06    0.99      0    61.56    1.06    1.00      0"
+    ONCE=1 pin_run pin-two-rack-bcast 0 258afe8eca18c779 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 434c68001e69339e scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 f609abfb1ca89057 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
-    has pin-three-domains "[   0.001098240] blade0:        16992          4248     int32    none      -1    34.47    0.49    0.41      0    37.86    0.45    0.37      0"
+    has pin-three-domains "[   0.001114942] blade0:        16992          4248     int32    none      -1    34.49    0.49    0.41      0    37.38    0.45    0.38      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 17881bea01a9d190 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 037791d96f7e8c2a scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
-    has pin-two-rack-alltoall "[   0.002650148] blade0:        99968         24992     float    none      -1    29.22    3.42    3.21      0    32.05    3.12    2.92      0"
+    has pin-two-rack-alltoall "[   0.002671873] blade0:        99968         24992     float    none      -1    29.22    3.42    3.21      0    32.05    3.12    2.92      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 43ca685e3e87e3f1 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 607cc0d120a4ff9a scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
-    has pin-four-domains-alltoall "[   0.001380317] blade0:         8000          4000      half    none      -1    21.54    0.37    0.32      0    23.71    0.34    0.30      0"
+    has pin-four-domains-alltoall "[   0.001402042] blade0:         8000          4000      half    none      -1    21.54    0.37    0.32      0    23.71    0.34    0.30      0"
     # AllReduce on the double binary tree of four domains of two GPUs (tree 0: domain 0 -> 2 -> 1 and 3; tree 1
     # mirrored): domain 2's head reduces its chain child's data and two child domains' (three connections in, one
     # out, each across a link of its own); LL at these sizes, every element checked. Then five domains, where the
     # second tree is the first shifted by one domain, with Simple and float16 (sizes kept small: make check's time).
-    ONCE=1 pin_run pin-four-domains-tree 0 00c3ec77f92c02d3 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-tree 0 7c7722c3cd8f36ad scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 1000 -e 17000 -f 17 -n 1 -w 0 -d int32 -o max NCCL_ALGO=Tree"
-    has pin-four-domains-tree "[   0.002125750] blade0:        17000          4250     int32     max      -1    56.87    0.30    0.52      0    55.72    0.31    0.53      0"
-    has pin-four-domains-tree "[   0.002126750] blade0: # Out of bounds values : 0 OK"
-    ONCE=1 pin_run pin-five-domains-tree 0 2c57cbce90f5b4b4 scenarios/two-rack-allreduce.yaml --set guests.count=10 \
+    has pin-four-domains-tree "[   0.002143449] blade0:        17000          4250     int32     max      -1    55.88    0.30    0.53      0    52.53    0.32    0.57      0"
+    has pin-four-domains-tree "[   0.002144449] blade0: # Out of bounds values : 0 OK"
+    ONCE=1 pin_run pin-five-domains-tree 0 dbf32f5e65360f0f scenarios/two-rack-allreduce.yaml --set guests.count=10 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 50006 -e 50006 -n 1 -w 0 -d half NCCL_ALGO=Tree NCCL_PROTO=Simple"
-    has pin-five-domains-tree "[   0.002709545] blade0:        50006         25003      half     sum      -1    100.1    0.50    0.90      0    103.7    0.48    0.87      0"
+    has pin-five-domains-tree "[   0.002729903] blade0:        50006         25003      half     sum      -1    100.1    0.50    0.90      0    103.7    0.48    0.87      0"
     has pin-five-domains-tree "guests     10 of 10 exited with 0"
   fi
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
@@ -301,7 +301,7 @@ guest_pins() {
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for (1 000 floats take one channel, as NCCL shapes a small
   # collective's launch); the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 27c45fb8fa7686fd scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 3b534a0877dccbbc scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 0 waits for rank 1 to send slot 3$" "$tmp/out"
@@ -324,7 +324,7 @@ guest_pins() {
   if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
   then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
-  pin_run pin-hiccl-mismatch-p2p 1 9134f3ad2475a056 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 9c09002b84df0ac2 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"

@@ -7,18 +7,18 @@
 
 /* The base latency of a collective (NCCL's, for LL and Simple), and the latency of each step of a ring or hop of
  * a chain. Ring: NCCL's 0.6 us for LL over NVLink, which HiCCL's LL ring also shows (8 B on 8 GPUs, 14 steps:
- * 14.5 us); for Simple HiCCL's own 1.1 us (8 B: 23.9 us), where NCCL's 3.4 us also covers its proxy and launch.
+ * 14.2 us); for Simple HiCCL's own 1.1 us (8 B: 23.9 us), where NCCL's 3.4 us also covers its proxy and launch.
  * Chain (tree): HiCCL's own, from 8 B on 8 GPUs (14 hops: LL 17.7 us, Simple 41.3 us, whose chunks of 32 KiB
  * each wait for a fence). */
 static const double base_us[HICCL_PROTO_COUNT] = {6.6, 8.4};
 static const double step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{0.6, 1.1}, {0.79, 2.35}};
 /* Bytes per microsecond each link carries, 16 channels. Ring: LL moves 8 data bytes in every 16-byte line and
- * polls every line (2 MiB on 8 GPUs: 40.5 us); Simple moves whole slots (16 MiB: 106.2 us, now 100.8 us with the
- * kernel's vector loop compiled per case; the crossing stays between 1 and 2 MiB, where each measures faster); the two
- * cross at about 1.2 MB. Chain: its links each carry the whole of the data each way (up reduced, down final), both ways at once;
- * from 4 and 16 MiB on 8 GPUs (LL 91.5 and 292.2 us, Simple 69.8 and 152.6 us). Measured on the rack's 8 GPUs
+ * polls every line (2 MiB on 8 GPUs: 38.9 us since its line loop is compiled per case, 40.5 us before); Simple moves
+ * whole slots (16 MiB: 106.2 us, now 100.8 us with the kernel's vector loop compiled per case); the two cross at
+ * about 1.4 MB, between 1 MiB (LL 24.9 us, Simple 29.1) and 2 MiB (LL 38.9, Simple 30.7), as measured. Chain: its
+ * links each carry the whole of the data each way (up reduced, down final), both ways at once; from 4 and 16 MiB on 8 GPUs (LL 91.5 and 292.2 us, Simple 69.8 and 152.6 us). Measured on the rack's 8 GPUs
  * (docs/hiccl.md, "LL, and choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
-static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{144000.0, 356000.0},
+static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{153600.0, 356000.0},
                                                                              {62700.0, 151900.0}};
 /* A ring across HiLink domains (NCCL's inter-node ring, whose model adds the network's latency per step and takes
  * the lower of the intra- and inter-node bandwidths): each step that crosses to another domain costs a proxy round

@@ -236,39 +236,88 @@ __device__ void move_vectors(const uint4 *in, const uint4 *src, uint4 *dst, uint
     }
 }
 
-// The vector loop of MODE and OP for a step that stores, sends or both.
-template <typename T, int MODE, int OP>
-__device__ void move_vectors_to(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out, unsigned long long vectors,
-                                bool stores, bool sends, int nranks)
+// Simple's vector loop as a case of the dispatch below.
+template <typename T, int MODE, int OP, bool STORES, bool SENDS> struct VectorLoop {
+    static __device__ __forceinline__ void run(const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out,
+                                               unsigned long long vectors, int nranks)
+    {
+        move_vectors<T, MODE, OP, STORES, SENDS>(in, src, dst, out, vectors, nranks);
+    }
+};
+
+// LOOP<T, MODE, OP, STORES, SENDS>::run(args) for a step that stores, sends or both.
+template <template <typename, int, int, bool, bool> class LOOP, typename T, int MODE, int OP, typename... A>
+__device__ __forceinline__ void run_to(bool stores, bool sends, A... args)
 {
     if (stores && sends)
-        move_vectors<T, MODE, OP, true, true>(in, src, dst, out, vectors, nranks);
+        LOOP<T, MODE, OP, true, true>::run(args...);
     else if (sends)
-        move_vectors<T, MODE, OP, false, true>(in, src, dst, out, vectors, nranks);
+        LOOP<T, MODE, OP, false, true>::run(args...);
     else
-        move_vectors<T, MODE, OP, true, false>(in, src, dst, out, vectors, nranks);
+        LOOP<T, MODE, OP, true, false>::run(args...);
 }
 
-// The vector loop for step `kind` and operation `op`, chosen once.
-template <typename T>
-__device__ void move_vectors_for(int kind, int op, const uint4 *in, const uint4 *src, uint4 *dst, uint4 *out,
-                                 unsigned long long vectors, bool stores, bool sends, int nranks)
+// The loop LOOP (Simple's vectors or LL's lines) compiled for step `kind` and operation `op`, chosen once per step,
+// so that the loop itself has no choice left in it (as NCCL compiles its primitives per operation).
+template <template <typename, int, int, bool, bool> class LOOP, typename T, typename... A>
+__device__ __forceinline__ void run_for(int kind, int op, bool stores, bool sends, A... args)
 {
     if (kind == SEND || kind == COPY_SEND) {
-        move_vectors_to<T, FROM_OWN, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        run_to<LOOP, T, FROM_OWN, OP_SUM>(stores, sends, args...);
     } else if (kind == RECV || kind == RECV_COPY_SEND) {
-        move_vectors_to<T, FROM_SLOT, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        run_to<LOOP, T, FROM_SLOT, OP_SUM>(stores, sends, args...);
     } else if (op == OP_AVG && (kind == RECV_REDUCE_COPY_SEND || kind == RECV_REDUCE_COPY)) {
-        move_vectors_to<T, AVERAGED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks);
+        run_to<LOOP, T, AVERAGED, OP_SUM>(stores, sends, args...);
     } else {
         switch (op) {
-        case OP_PROD: move_vectors_to<T, REDUCED, OP_PROD>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        case OP_MIN: move_vectors_to<T, REDUCED, OP_MIN>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        case OP_MAX: move_vectors_to<T, REDUCED, OP_MAX>(in, src, dst, out, vectors, stores, sends, nranks); break;
-        default: move_vectors_to<T, REDUCED, OP_SUM>(in, src, dst, out, vectors, stores, sends, nranks); break;
+        case OP_PROD: run_to<LOOP, T, REDUCED, OP_PROD>(stores, sends, args...); break;
+        case OP_MIN: run_to<LOOP, T, REDUCED, OP_MIN>(stores, sends, args...); break;
+        case OP_MAX: run_to<LOOP, T, REDUCED, OP_MAX>(stores, sends, args...); break;
+        default: run_to<LOOP, T, REDUCED, OP_SUM>(stores, sends, args...); break;
         }
     }
 }
+
+// LL's lines of a step below `n` elements: from the slot `in` and the own data `src` as MODE reads them, into the
+// result `dst` (STORES) and the next GPU's slot `out` (SENDS); each thread whole lines of 8 data bytes, the block's
+// threads in turn (elements of the last line past `n` are padding).
+template <typename T, int MODE, int OP, bool STORES, bool SENDS> struct LineLoop {
+    static __device__ __forceinline__ void run(const char *in, const T *src, T *dst, char *out, unsigned long long n,
+                                               unsigned flag_in, unsigned flag_out, int nranks)
+    {
+        const bool receives = MODE != FROM_OWN, own = MODE != FROM_SLOT;
+        const unsigned per_line = 8 / sizeof(T);
+        unsigned long long lines = (n + per_line - 1) / per_line;
+        bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 7) == 0;
+        for (unsigned long long line = threadIdx.x; line < lines; line += blockDim.x) {
+            unsigned long long first = line * per_line;
+            bool whole = aligned && first + per_line <= n;
+            Pair<T> a, b, v;
+            a.u = make_uint2(0, 0);
+            b.u = make_uint2(0, 0);
+            if (receives)
+                a.u = ll_load(in + line * 16, flag_in);
+            if (own) {
+                if (whole)
+                    b.u = *(const uint2 *)(src + first);
+                else
+                    for (unsigned e = 0; e < per_line && first + e < n; e++)
+                        b.e[e] = src[first + e];
+            }
+            for (unsigned e = 0; e < per_line; e++)
+                v.e[e] = combine_fixed<T, MODE, OP>(a.e[e], b.e[e], nranks);
+            if (STORES) {
+                if (whole)
+                    *(uint2 *)(dst + first) = v.u;
+                else
+                    for (unsigned e = 0; e < per_line && first + e < n; e++)
+                        dst[first + e] = v.e[e];
+            }
+            if (SENDS)
+                ll_store(out + line * 16, v.u.x, v.u.y, flag_out);
+        }
+    }
+};
 
 // A step in LL: each thread moves whole lines of 8 data bytes (elements of the last one past `n` are padding).
 template <typename T>
@@ -277,7 +326,7 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
 {
     bool sends = kind != RECV && kind != RECV_REDUCE_COPY && kind != RECV_REDUCE_STORE;
     bool receives = kind != SEND && kind != COPY_SEND;
-    bool stores = kind != SEND && kind != RECV_REDUCE_SEND, own = kind != RECV && kind != RECV_COPY_SEND;
+    bool stores = kind != SEND && kind != RECV_REDUCE_SEND;
     // Signed: a receiver passes steps without lines (a chunk past the data) without waiting, so its count of
     // consumed slots may run ahead of this sender's count; a slot it has passed is free.
     if (threadIdx.x == 0 && sends)
@@ -288,36 +337,7 @@ __device__ void step_ll(const Conn &from, const Conn &to, int kind, const T *src
     const char *in = from.my_slots + (*received % HICCL_STEPS) * lines_per_step * 16;
     char *out = to.next_slots + (*sent % HICCL_STEPS) * lines_per_step * 16;
     unsigned flag_in = (unsigned)(*received + 1), flag_out = (unsigned)(*sent + 1);
-    const unsigned per_line = 8 / sizeof(T);
-    unsigned long long lines = (n + per_line - 1) / per_line;
-    bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 7) == 0;
-    for (unsigned long long line = threadIdx.x; line < lines; line += blockDim.x) {
-        unsigned long long first = line * per_line;
-        bool whole = aligned && first + per_line <= n;
-        Pair<T> a, b, v;
-        a.u = make_uint2(0, 0);
-        b.u = make_uint2(0, 0);
-        if (receives)
-            a.u = ll_load(in + line * 16, flag_in);
-        if (own) {
-            if (whole)
-                b.u = *(const uint2 *)(src + first);
-            else
-                for (unsigned e = 0; e < per_line && first + e < n; e++)
-                    b.e[e] = src[first + e];
-        }
-        for (unsigned e = 0; e < per_line; e++)
-            v.e[e] = combine(kind, op, a.e[e], b.e[e], nranks);
-        if (stores) {
-            if (whole)
-                *(uint2 *)(dst + first) = v.u;
-            else
-                for (unsigned e = 0; e < per_line && first + e < n; e++)
-                    dst[first + e] = v.e[e];
-        }
-        if (sends)
-            ll_store(out + line * 16, v.u.x, v.u.y, flag_out);
-    }
+    run_for<LineLoop, T>(kind, op, stores, sends, in, src, dst, out, n, flag_in, flag_out, nranks);
     // The proxy forwards a step's lines once they are all in its stand-in: their tail follows them, after a fence.
     bool tail = sends && to.to_proxy;
     if (tail)
@@ -371,8 +391,8 @@ __device__ __forceinline__ void step(const Conn &from, const Conn &to, int kind,
     const unsigned long long per_vector = 16 / sizeof(T);
     bool aligned = (((unsigned long long)src | (unsigned long long)dst) & 15) == 0;
     unsigned long long vectors = aligned ? n / per_vector : 0;
-    move_vectors_for<T>(kind, op, (const uint4 *)in, (const uint4 *)src, (uint4 *)dst, (uint4 *)out, vectors, stores,
-                        sends, nranks);
+    run_for<VectorLoop, T>(kind, op, stores, sends, (const uint4 *)in, (const uint4 *)src, (uint4 *)dst, (uint4 *)out,
+                           vectors, nranks);
     for (unsigned long long i = vectors * per_vector + threadIdx.x; i < n; i += blockDim.x) {
         T v = combine(kind, op, receives ? in[i] : (T)0, kind != RECV && kind != RECV_COPY_SEND ? src[i] : (T)0,
                       nranks);
@@ -443,8 +463,9 @@ __device__ void rooted(int collective, const T *send, T *recv, unsigned long lon
 // `first` to `first + n` of each rank's chunk of `count` elements (the send buffer's for ReduceScatter, the receive
 // buffer's for AllGather; the chunk of the rank at a position, `order`), in rounds of a slot.
 template <typename T>
-__device__ void ring(int collective, const T *send, T *recv, unsigned long long count, unsigned long long first,
-                     unsigned long long n, int op, int rank, int nranks, int root, const Order &order, const Conn &r)
+__device__ __forceinline__ void ring(int collective, const T *send, T *recv, unsigned long long count,
+                                     unsigned long long first, unsigned long long n, int op, int rank, int nranks,
+                                     int root, const Order &order, const Conn &r)
 {
     __shared__ unsigned long long sent, received;
     if (threadIdx.x == 0) {
@@ -560,8 +581,9 @@ struct TreeNode {
 };
 
 template <typename T>
-__device__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op, int nranks,
-                     int down, const TreeNode &node, const Conn *const *conns, unsigned long long chunk_bytes)
+__device__ __forceinline__ void tree(const T *send, T *recv, unsigned long long first, unsigned long long n, int op,
+                                     int nranks, int down, const TreeNode &node, const Conn *const *conns,
+                                     unsigned long long chunk_bytes)
 {
     if (down && node.root)
         return; /* the root's chunks go down from its reducing block */
