@@ -362,6 +362,8 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
             for (u = 0; u < count && use[u].line != line; u++)
                 ;
             if (u == count) {
+                /* Its L2 tags asked for now, so that the miss overlaps the rest of the lanes' work. */
+                gpu_cache_prefetch(&m->l2, line);
                 use[u].line = line;
                 use[u].sectors = 0;
                 if (track)
@@ -383,15 +385,13 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
 /* Fetches ahead the L2 slot records of an access's lines (through L1, of those L1 does not hold): the slot holding
  * the line, or for a line L2 lacks the slot it will fill (the same choice as l2_slot's, made here without changing
  * anything), with its set's sector masks. In three rounds, so that the lines' misses in the host's caches overlap
- * instead of each waiting for the one before: the sets' tags, then the stamps of the sets whose line is missing,
- * then the slots. Changes nothing simulated. */
+ * instead of each waiting for the one before: the sets' tags (asked for by coalesce, as it finds each line), then
+ * the stamps of the sets whose line is missing, then the slots. Changes nothing simulated. */
 #define L2_SKIP (-3) /* a line L1 most likely holds: L2 is not asked */
 static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use *use, uint32_t lines,
                               const struct gpu_cache *l1)
 {
-    for (uint32_t i = 1; i < lines; i++) /* the tags first, so that their misses overlap too */
-        gpu_cache_prefetch(&m->l2, use[i].line);
-    int64_t found[32];
+    int64_t found[32]; /* the tags were asked for as the lines were found (coalesce) */
     for (uint32_t i = 0; i < lines; i++) {
         found[i] = L2_SKIP;
         if (l1 != NULL && gpu_cache_find(l1, use[i].line) >= 0)
