@@ -18,6 +18,9 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
     c->sets = (uint32_t)(lines / ways);
     c->sectors_per_line = sectors_per_line;
     c->hashed = hashed;
+    /* Runs of up to GPU_CACHE_RUN_LINES lines, fewer when the sets do not divide into such runs. */
+    while (hashed && (1u << (c->run_shift + 1)) <= GPU_CACHE_RUN_LINES && c->sets % (2u << c->run_shift) == 0)
+        c->run_shift++;
     /* tag and stamp (8 bytes each), valid and dirty (1 each) per way, rounded up to host cache lines */
     c->set_bytes = ((size_t)18 * ways + 63) / 64 * 64;
     /* Large for an L2 (tens of MiB, touched at random): on huge pages where the host gives them. */

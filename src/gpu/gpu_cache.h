@@ -6,11 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A hashed cache (L2) spreads runs of this many consecutive lines (2 KiB of 128-byte lines) over its sets, the lines
+ * of a run in consecutive sets: the hardware hashes addresses onto slices in chunks and a slice indexes a chunk's
+ * lines by their address bits. A stream's lookups then walk the set records in order in host memory. */
+#define GPU_CACHE_RUN_LINES 16u
+
 /* A slot is set * ways + way; its sectors are slot * sectors_per_line + sector in `ready`. A set's tags, LRU
  * stamps and sector masks lie together (one record of a few host cache lines), so a lookup touches little memory. */
 struct gpu_cache {
     uint32_t sets, ways, way_shift, sectors_per_line;
     bool hashed;           /* index by a hash of the line address (L2 slices) instead of its low bits */
+    uint32_t run_shift;    /* hashed: runs of 2^run_shift consecutive lines take consecutive sets */
     size_t set_bytes;      /* one set's record: tag[ways], stamp[ways], valid[ways], dirty[ways] */
     uint8_t *sets_mem;
     uint64_t *ready;       /* per slot, `ready_stride` words: per sector the cycle its data is there (a fill may
@@ -69,9 +75,11 @@ static inline uint64_t *gpu_cache_aux(const struct gpu_cache *c, uint64_t slot)
 static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)
 {
     if (c->hashed) {
-        /* Fibonacci hashing, then a multiply maps the hash onto the sets without a division. */
-        uint64_t h = (line * 0x9E3779B97F4A7C15ULL) >> 32;
-        return (uint32_t)((h * c->sets) >> 32);
+        /* The run of consecutive lines is spread by Fibonacci hashing (a multiply maps the hash onto the runs of
+         * sets without a division); within it, a line's set follows its place in the run. */
+        uint64_t h = ((line >> c->run_shift) * 0x9E3779B97F4A7C15ULL) >> 32;
+        uint32_t run = (uint32_t)((h * (c->sets >> c->run_shift)) >> 32);
+        return run << c->run_shift | (uint32_t)(line & ((1u << c->run_shift) - 1));
     }
     return (uint32_t)(line % c->sets);
 }
