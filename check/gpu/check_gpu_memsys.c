@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/gpu/gpu_cache.h"
 #include "../../src/gpu/gpu_memsys.h"
 #include "../suites.h"
 
@@ -317,6 +318,38 @@ START_TEST(bank_conflicts)
 }
 END_TEST
 
+/* L2's placement (docs/higpu.md): runs of 16 consecutive lines in consecutive sets, the runs spread over the sets by
+ * a hash that uses every set; a cache whose sets do not divide into runs of 16 takes shorter runs. */
+START_TEST(l2_sets_take_runs_of_lines)
+{
+    struct gpu_cache c;
+    gpu_cache_init(&c, 50 * 1024 * 1024 / 128, 16, 4, true, false); /* the h100 preset's L2 */
+    ck_assert_uint_eq(c.sets, 25600);
+    ck_assert_uint_eq(1u << c.run_shift, GPU_CACHE_RUN_LINES);
+    uint32_t runs = c.sets / GPU_CACHE_RUN_LINES;
+    uint8_t *seen = calloc(runs, 1);
+    uint32_t distinct = 0;
+    for (uint64_t run = 0; run < 8 * (uint64_t)runs; run++) {
+        uint64_t first = (BASE >> 7) + run * GPU_CACHE_RUN_LINES;
+        uint32_t set = gpu_cache_set(&c, first);
+        ck_assert_uint_eq(set % GPU_CACHE_RUN_LINES, 0);
+        for (uint32_t i = 1; i < GPU_CACHE_RUN_LINES; i++)
+            ck_assert_uint_eq(gpu_cache_set(&c, first + i), set + i);
+        distinct += !seen[set / GPU_CACHE_RUN_LINES];
+        seen[set / GPU_CACHE_RUN_LINES] = 1;
+    }
+    ck_assert_uint_gt(distinct, runs * 99 / 100); /* eight times as many runs as places leave few places empty */
+    free(seen);
+    gpu_cache_free(&c);
+    /* 24 sets: runs of 8 (the largest power of two that divides them), the sets all in range. */
+    gpu_cache_init(&c, 24 * 16, 16, 4, true, false);
+    ck_assert_uint_eq(c.run_shift, 3);
+    for (uint64_t line = 0; line < 10000; line++)
+        ck_assert_uint_lt(gpu_cache_set(&c, line), 24);
+    gpu_cache_free(&c);
+}
+END_TEST
+
 Suite *gpu_memsys_suite(void)
 {
     Suite *s = suite_create("gpu_memsys");
@@ -330,6 +363,7 @@ Suite *gpu_memsys_suite(void)
     tcase_add_test(tc, dram_bandwidth);
     tcase_add_test(tc, l2_write_back);
     tcase_add_test(tc, bank_conflicts);
+    tcase_add_test(tc, l2_sets_take_runs_of_lines);
     suite_add_tcase(s, tc);
     return s;
 }
