@@ -23,7 +23,7 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
         c->run_shift++;
     /* tag and stamp (8 bytes each), valid and dirty (1 each) per way, rounded up to host cache lines */
     c->set_bytes = ((size_t)18 * ways + 63) / 64 * 64;
-    /* Large for an L2 (tens of MiB, touched at random): on huge pages where the host gives them. */
+    /* Large for an L2 (tens of MiB, a run of sets here and one there): on huge pages where the host gives them. */
     c->sets_mem = vdc_xcalloc_huge(c->set_bytes * c->sets);
     c->ready_stride = sectors_per_line + (aux ? 1 : 0);
     c->ready = vdc_xcalloc_huge((size_t)c->sets * ways * c->ready_stride * sizeof *c->ready);
