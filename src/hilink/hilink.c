@@ -22,6 +22,7 @@ static void init_links(struct hilink *h)
         h->plane_first[plane + 1] = h->plane_first[plane] + hilink_plane_links(p, plane);
     assert(h->plane_first[p->planes] == p->links_per_gpu);
     h->links = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->links);
+    h->out_backlog = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->out_backlog);
     for (uint32_t gpu = 0; gpu < p->gpus; gpu++) {
         for (uint32_t plane = 0; plane < p->planes; plane++) {
             for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++) {
@@ -117,6 +118,7 @@ void hilink_free(struct hilink *h)
         hilink_credit_returns_free(&h->links[i].out_credit_back);
     }
     free(h->links);
+    free(h->out_backlog);
     free(h->ports);
     free(h);
 }

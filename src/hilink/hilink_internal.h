@@ -53,7 +53,6 @@ struct hilink_link {
     vdc_time out_wake_at;   /* the SW_CREDIT event pending for a waiting output, VDC_TIME_MAX when none */
     uint32_t out_head, out_tail;
     uint32_t out_sending;   /* wire bytes of the packet being sent */
-    uint64_t out_backlog;   /* wire bytes queued, plus those of the packet being sent */
     uint8_t plane;
 };
 
@@ -84,6 +83,9 @@ struct hilink {
     vdc_time serialise[HILINK_MAX_PAYLOAD + 1]; /* by payload bytes: no 128-bit division per packet */
     struct hilink_gpu_state *ports;
     struct hilink_link *links;
+    /* Per fabric-wide link, its output's wire bytes queued plus those of the packet being sent: apart from the links,
+     * as each packet's choice of output compares a GPU's links in a plane (a few host lines, not one per link). */
+    uint64_t *out_backlog;
     struct hilink_pair *pairs;
     struct vdc_entity *planes[HILINK_MAX_PLANES];
     /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */

@@ -363,7 +363,7 @@ static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
     uint32_t end = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane + 1];
     uint32_t best = first;
     for (uint32_t i = first + 1; i < end; i++)
-        if (h->links[i].out_backlog < h->links[best].out_backlog)
+        if (h->out_backlog[i] < h->out_backlog[best])
             best = i;
     struct hilink_link *k = &h->links[best];
     slot->next = HILINK_NONE;
@@ -372,7 +372,7 @@ static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
     else
         h->slots[k->out_tail].next = s;
     k->out_tail = s;
-    k->out_backlog += wire_bytes(h, &slot->pkt);
+    h->out_backlog[best] += wire_bytes(h, &slot->pkt);
     start_output(h, best);
 }
 
@@ -406,8 +406,8 @@ void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
     case HILINK_EV_SW_ENQUEUE: enqueue(h, plane, arg); break;
     case HILINK_EV_SW_TX_DONE:
         h->links[arg].out_busy = false;
-        assert(h->links[arg].out_backlog >= h->links[arg].out_sending);
-        h->links[arg].out_backlog -= h->links[arg].out_sending;
+        assert(h->out_backlog[arg] >= h->links[arg].out_sending);
+        h->out_backlog[arg] -= h->links[arg].out_sending;
         start_output(h, arg);
         break;
     case HILINK_EV_SW_CREDIT:
