@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <string.h>
 
+#include "../../src/common/copier.h"
 #include "../../src/common/fill.h"
 #include "../../src/kvm/elf_loader.h"
 #include "../../src/kvm/mmio_bus.h"
@@ -229,6 +230,58 @@ START_TEST(guest_writes_land_as_memmove_would)
 }
 END_TEST
 
+/* Payloads handed to the copier (vdc_guest_write_from) land in the order they were handed over, the later of two
+ * into the same place winning, a small or overlapping one at once; any access through vdc_guest_ptr sees them all,
+ * and so does the memory's release. */
+START_TEST(deferred_guest_writes_land_in_order)
+{
+    enum { SIZE = 1 << 20, PIECE = 4096, PIECES = 160 };
+    static uint8_t backing[SIZE], expected[SIZE];
+    struct vdc_copier *copier = vdc_copier_create();
+    struct vdc_guest_memory gm = {.host = backing, .size = SIZE, .copier = copier};
+    struct vdc_error err;
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < SIZE; i++)
+            backing[i] = expected[i] = (uint8_t)(i * 29 + round);
+        /* Pieces of the first half into the second, cycling over 64 places so that later ones overwrite earlier
+         * ones; every seventh also rewrites a piece some pending ones read; a few small ones between. */
+        for (uint32_t k = 0; k < PIECES; k++) {
+            uint64_t src = (uint64_t)(k * 37 % 120) * PIECE + k % 5, dst = SIZE / 2 + (uint64_t)(k % 64) * PIECE;
+            uint64_t len = k % 11 == 0 ? 100 : PIECE - k % 3;
+            ck_assert(vdc_guest_write_from(&gm, dst, &gm, backing + src, len, "test", &err));
+            memmove(expected + dst, expected + src, len);
+            if (k % 7 == 0) {
+                uint64_t at = (uint64_t)(k % 120) * PIECE;
+                ck_assert(vdc_guest_write_from(&gm, at, &gm, backing + SIZE / 2 + 8 * PIECE, PIECE, "test", &err));
+                memmove(expected + at, expected + SIZE / 2 + 8 * PIECE, PIECE);
+            }
+        }
+        /* One that overlaps its own source is done at once, after the others. */
+        ck_assert(vdc_guest_write_from(&gm, SIZE / 2 + 10, &gm, backing + SIZE / 2, 3 * PIECE, "test", &err));
+        memmove(expected + SIZE / 2 + 10, expected + SIZE / 2, 3 * PIECE);
+        const uint8_t *seen = vdc_guest_ptr(&gm, 0, SIZE);
+        ck_assert(gm.last_copy > 0 && vdc_copier_done(copier) >= gm.last_copy);
+        ck_assert_msg(memcmp(seen, expected, SIZE) == 0, "round %d", round);
+    }
+    /* Between two guests' RAM: once the source's RAM is reached through vdc_guest_ptr, every copy out of it is
+     * done, so overwriting it then leaves what the destination got alone. */
+    static uint8_t other[SIZE];
+    struct vdc_guest_memory receiver = {.host = other, .size = SIZE, .copier = copier};
+    for (uint32_t i = 0; i < SIZE; i++)
+        backing[i] = (uint8_t)(i * 13 + 1);
+    for (uint64_t at = 0; at < SIZE; at += PIECE)
+        ck_assert(vdc_guest_write_from(&receiver, at, &gm, backing + at, PIECE, "test", &err));
+    memset(vdc_guest_ptr(&gm, 0, SIZE), 0, SIZE);
+    const uint8_t *got = vdc_guest_ptr(&receiver, 0, SIZE);
+    for (uint32_t i = 0; i < SIZE; i++)
+        ck_assert_msg(got[i] == (uint8_t)(i * 13 + 1), "byte %u", i);
+    /* Out of range: refused as vdc_guest_write refuses it, nothing handed over. */
+    ck_assert(!vdc_guest_write_from(&gm, SIZE - 100, &gm, backing, PIECE, "test", &err));
+    ck_assert(strstr(err.text, "outside guest memory") != NULL);
+    vdc_copier_free(copier);
+}
+END_TEST
+
 /* The loader's .bss and simctl's FILL skip zero pieces of a zero fill: the result is still memset's, for pieces
  * that are all zero, hold one stray byte at either end, or are cut by the range's ends. */
 START_TEST(fills_land_as_memset_would)
@@ -260,6 +313,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, guest_memory_is_range_checked);
     tcase_add_test(tc, guest_writes_land_as_memmove_would);
     tcase_add_test(tc, fills_land_as_memset_would);
+    tcase_add_test(tc, deferred_guest_writes_land_in_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -152,6 +152,7 @@ struct fabric_rdma {
     /* Where the packet's `payload` bytes are: the sender's own memory, read when they are needed (delivered or
      * captured), or NULL when they were copied into `data` as the packet was built. */
     const uint8_t *payload_at;
+    void *payload_owner;        /* whose memory payload_at is in (the sending device's; opaque to the fabric) */
     uint8_t data[FABRIC_RDMA_MAX_PAYLOAD];
 };
 

@@ -249,6 +249,7 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
         continue_after_exit(g);
         return;
     }
+    vdc_guest_memory_settle(&g->memory); /* the vCPU reads and writes guest RAM directly */
     do
         vdc_vcpu_run(&g->vcpu, &g->exit);
     while (g->exit.kind == VDC_VCPU_EXIT_AGAIN);
@@ -280,6 +281,7 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
                         cfg->name, size >> 20, GUEST_MEMORY_MIN >> 20, GUEST_MEMORY_MAX >> 20);
     if (!vdc_guest_memory_map(&g->memory, size, err))
         return vdc_fail_prefix(err, "guest %s", cfg->name);
+    g->memory.copier = cfg->copier;
     uint64_t dtb = size - GUEST_DTB_SIZE, thread_block = dtb - GUEST_THREAD_BLOCK_SIZE;
     uint64_t stack_top = thread_block, program_end = stack_top - GUEST_STACK_SIZE;
     struct vdc_elf_image image;

@@ -36,6 +36,7 @@ struct vdc_guest_config {
     const char *bootargs;    /* arguments for the program, in the device tree's /chosen/bootargs */
     const char *program_path; /* for messages about the program file */
     bool stop_run_on_failure; /* a fault or a runaway stops the whole run (else the others go on) */
+    struct vdc_copier *copier; /* the thread that moves the guests' bulk DMA (guest_memory.h); NULL: none */
     /* Adds the guest's devices to its MMIO bus after simctl and before the device tree is built; NULL: none. */
     bool (*attach_devices)(struct vdc_guest *g, void *context, struct vdc_error *err);
     void *attach_context;

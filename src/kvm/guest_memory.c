@@ -4,9 +4,6 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define HUGE_LOW (8ULL << 20)
 #define HUGE_HIGH_KEEP (4ULL << 20)
@@ -15,6 +12,8 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
 {
     gm->host = NULL;
     gm->size = 0;
+    gm->copier = NULL;
+    gm->last_copy = 0;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
@@ -32,6 +31,7 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
 
 void vdc_guest_memory_unmap(struct vdc_guest_memory *gm)
 {
+    vdc_guest_memory_settle(gm);
     if (gm->host != NULL)
         munmap(gm->host, gm->size);
     gm->host = NULL;
@@ -60,34 +60,6 @@ bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, 
  * the guest reads, if ever, long after: they go around the host's caches. */
 #define STREAM_FROM 2048
 
-/* Copies len bytes to a destination the host will not read soon: the 16-byte-aligned body with non-temporal
- * stores, which skip reading each destination line before writing it (a payload lands in a receive buffer that
- * is cold: rack8-perftest's copies, 6.5 GB, took about twice as long through memmove). */
-static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
-{
-#ifdef __SSE2__
-    uint64_t head = (16 - ((uintptr_t)dst & 15)) & 15;
-    memcpy(dst, src, head);
-    dst += head, src += head, len -= head;
-    __m128i *to = (__m128i *)(void *)dst;
-    const __m128i *from = (const __m128i *)(const void *)src;
-    uint64_t blocks = len / 64;
-    for (uint64_t i = 0; i < blocks; i++, to += 4, from += 4) {
-        __m128i a = _mm_loadu_si128(from), b = _mm_loadu_si128(from + 1);
-        __m128i c = _mm_loadu_si128(from + 2), d = _mm_loadu_si128(from + 3);
-        _mm_stream_si128(to, a);
-        _mm_stream_si128(to + 1, b);
-        _mm_stream_si128(to + 2, c);
-        _mm_stream_si128(to + 3, d);
-    }
-    /* Later loads and stores of this thread, and any other thread after it synchronizes, see the streamed bytes. */
-    _mm_sfence();
-    memcpy(to, from, len % 64);
-#else
-    memcpy(dst, src, len);
-#endif
-}
-
 bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void *src, uint64_t len,
                      const char *what, struct vdc_error *err)
 {
@@ -99,8 +71,23 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
     uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
     bool overlap = from < to + len && to < from + len;
     if (len >= STREAM_FROM && !overlap)
-        copy_streaming(dst, src, len);
+        vdc_copy_streaming(dst, src, len);
     else
         memmove(dst, src, len);
+    return true;
+}
+
+bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
+                          const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err)
+{
+    if (gm->copier == NULL || gm->copier != src_memory->copier || len < STREAM_FROM ||
+        !vdc_guest_contains(gm, gpa, len))
+        return vdc_guest_write(gm, gpa, src, len, what, err);
+    uint8_t *dst = gm->host + gpa;
+    uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
+    if (from < to + len && to < from + len)
+        return vdc_guest_write(gm, gpa, src, len, what, err);
+    uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
+    gm->last_copy = src_memory->last_copy = ticket;
     return true;
 }

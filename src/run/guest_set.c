@@ -14,8 +14,10 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "common/copier.h"
 #include "common/read_file.h"
 #include "devices/plug.h"
+#include "fabric/fabric.h"
 #include "run/hilink_setup.h"
 #include "scenario/keys.h"
 
@@ -169,6 +171,10 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     set->ranks = count;
     set->stop_when_all_end = sc->workload.kind == VDC_WORKLOAD_NONE;
     set->devices = vdc_xcalloc((size_t)count * vdc_device_count, sizeof *set->devices);
+    /* The NICs' payloads move into guest RAM on a thread of their own when the run may take more than one; not
+     * beside a packet capture, which reads payloads where their senders keep them. */
+    if (sc->run.threads > 1 && (fabric == NULL || fabric->capture == NULL))
+        set->copier = vdc_copier_create();
     if (uses_hilink(sc)) {
         uint32_t per = vdc_hilink_domain_gpus(sc, count), domains = (count + per - 1) / per;
         set->hilink_domain_gpus = per;
@@ -201,6 +207,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
             .attach_devices = any_device(sc) ? attach_devices : NULL,
             .attach_context = set,
             .on_end = guest_ended,
+            .copier = set->copier,
         };
         set->count = rank + 1;
         if (!vdc_guest_create(&set->guests[rank], sim, VDC_IDS_GUEST_BASE + rank, &config, set->program, size, err))
@@ -311,6 +318,7 @@ void vdc_guest_set_free(struct vdc_guest_set *set)
     for (uint32_t i = 0; i < set->count; i++)
         vdc_guest_destroy(&set->guests[i]);
     free(set->guests);
+    vdc_copier_free(set->copier);
     free(set->program);
     memset(set, 0, sizeof *set);
 }

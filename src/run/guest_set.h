@@ -26,6 +26,7 @@ struct vdc_guest_set {
     bool stop_when_all_end;        /* no other traffic: the run is over when the last guest ends */
     void **devices;                /* rank r's device of table row d at r * vdc_device_count + d; NULL: none */
     struct vdc_sim *sim;
+    struct vdc_copier *copier;     /* moves the NICs' payloads into guest RAM on a thread of its own, or NULL */
 };
 
 /* Resolves a program name: a path as it is, or "guest:NAME" as build/guest/NAME.elf beside the vdc binary. */

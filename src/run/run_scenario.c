@@ -342,7 +342,8 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     else
         vdc_sim_run(&sim, until);
     /* An execution setting, not a model value: stderr, so that stdout is the same bytes on any thread count. */
-    if (sc->run.threads > 1 && not_split != NULL && sim.steps == NULL) /* the GPUs' windows did not take them */
+    /* Not said where the GPUs' windows could take them, nor the guests' copier (the NICs' payloads). */
+    if (sc->run.threads > 1 && not_split != NULL && sim.steps == NULL && parts.guests.copier == NULL)
         fprintf(stderr, "vdc: run.threads=%" PRIu64 " not used: %s; the run took one thread\n", sc->run.threads,
                 not_split);
     double wall = vdc_wall_seconds() - wall_start;

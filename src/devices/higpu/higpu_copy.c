@@ -8,7 +8,7 @@
 
 bool higpu_guest_range(const struct higpu *gpu, uint64_t address, uint64_t length, const char *what, char *why)
 {
-    if (vdc_guest_ptr(&gpu->guest->memory, address, length) != NULL)
+    if (vdc_guest_contains(&gpu->guest->memory, address, length))
         return true;
     snprintf(why, HIGPU_MAX_MESSAGE, "%s 0x%" PRIx64 " (%" PRIu64 " bytes) is outside guest memory (%" PRIu64
              " bytes)", what, address, length, gpu->guest->memory.size);

@@ -21,7 +21,7 @@ struct hinic_qp *hinic_qp_by_number(struct hinic *nic, uint32_t qpn)
 
 static bool ring_in_memory(const struct hinic *nic, uint64_t addr, uint64_t entries, uint64_t entry_size)
 {
-    return vdc_guest_ptr(&nic->guest->memory, addr, entries * entry_size) != NULL && addr % entry_size == 0;
+    return vdc_guest_contains(&nic->guest->memory, addr, entries * entry_size) && addr % entry_size == 0;
 }
 
 static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command *c)
@@ -31,7 +31,7 @@ static enum hinic_command_status reg_mr(struct hinic *nic, struct hinic_command 
     uint64_t end;
     /* Guest memory, or device memory of the blade (a GPU's: GPUDirect RDMA, as nvidia-peermem registers it). */
     if (c->length == 0 || __builtin_add_overflow(c->addr, c->length, &end) ||
-        (vdc_guest_ptr(&nic->guest->memory, c->addr2, c->length) == NULL &&
+        (!vdc_guest_contains(&nic->guest->memory, c->addr2, c->length) &&
          vdc_guest_peer_memory(nic->guest, c->addr2, c->length) == NULL) ||
         (c->access & ~known) != 0)
         return HINIC_CMD_BAD_ARGUMENT;

@@ -66,10 +66,11 @@ bool hinic_dma_payload(struct hinic *nic, uint64_t addr, struct fabric_rdma *r, 
         peer->read(peer->owner, addr, r->data, length);
         return true;
     }
-    const uint8_t *at = vdc_guest_ptr(&nic->guest->memory, addr, length);
+    const uint8_t *at = vdc_guest_source(&nic->guest->memory, addr, length);
     if (at == NULL) /* outside guest RAM: the checked read fails and logs it */
         return hinic_dma_read(nic, addr, r->data, length, what);
     r->payload_at = at; /* guest RAM stays mapped until the run ends */
+    r->payload_owner = &nic->guest->memory;
     return true;
 }
 
@@ -82,6 +83,18 @@ bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t
         return true;
     }
     if (vdc_guest_write(&nic->guest->memory, addr, src, length, what, &err))
+        return true;
+    hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);
+    return false;
+}
+
+bool hinic_dma_write_payload(struct hinic *nic, uint64_t addr, const struct fabric_rdma *r, uint32_t length,
+                             const char *what)
+{
+    if (r->payload_at == NULL || vdc_guest_peer_memory(nic->guest, addr, length) != NULL)
+        return hinic_dma_write(nic, addr, fabric_rdma_payload(r), length, what);
+    struct vdc_error err;
+    if (vdc_guest_write_from(&nic->guest->memory, addr, r->payload_owner, r->payload_at, length, what, &err))
         return true;
     hinic_log(nic, HINIC_ERR_DMA, "%s", err.text);
     return false;

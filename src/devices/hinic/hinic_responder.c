@@ -169,7 +169,7 @@ static bool receive_send(struct hinic *nic, struct hinic_qp *qp, const struct fa
         const struct hinic_mr *mr =
             hinic_mr_check(nic, qp->recv.lkey, at, p->payload, HINIC_ACCESS_LOCAL_WRITE, &why, &err);
         if (mr == NULL ||
-            !hinic_dma_write(nic, hinic_mr_physical(mr, at), fabric_rdma_payload(p->rdma), p->payload, "received data")) {
+            !hinic_dma_write_payload(nic, hinic_mr_physical(mr, at), p->rdma, p->payload, "received data")) {
             if (mr == NULL)
                 vdc_fail_prefix(&err, "receive WQE");
             else
@@ -209,8 +209,8 @@ static bool receive_write(struct hinic *nic, struct hinic_qp *qp, const struct f
                         err.text);
         return false;
     }
-    if (p->payload > 0 && !hinic_dma_write(nic, qp->write_physical, fabric_rdma_payload(p->rdma), p->payload,
-                                                "written data")) {
+    if (p->payload > 0 && !hinic_dma_write_payload(nic, qp->write_physical, p->rdma, p->payload,
+                                                     "written data")) {
         responder_error(nic, qp, FABRIC_AETH_NAK_REMOTE_OPERATIONAL, psn, HINIC_WC_REM_OP_ERR, HINIC_ERR_DMA,
                         "RDMA WRITE: its memory is outside guest memory");
         return false;

@@ -1,0 +1,175 @@
+/* Bulk copies on a thread of their own (copier.h): a ring of copies in the order handed over, a thread that takes
+ * them one by one, and counters the waiting side compares. */
+#include "common/copier.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "common/error.h"
+
+/* The payload's source is usually cold (a sender's buffer, read once) and each piece starts a fresh 4 KiB page,
+ * where the host's own prefetchers start over: the loads ask this many bytes ahead themselves. */
+#define PREFETCH_AHEAD 1024
+
+void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
+{
+#ifdef __SSE2__
+    uint64_t head = (16 - ((uintptr_t)dst & 15)) & 15;
+    head = head < len ? head : len;
+    memcpy(dst, src, head);
+    dst += head, src += head, len -= head;
+    __m128i *to = (__m128i *)(void *)dst;
+    const __m128i *from = (const __m128i *)(const void *)src;
+    uint64_t blocks = len / 64;
+    for (uint64_t off = 0; off < PREFETCH_AHEAD && off < len; off += 64)
+        __builtin_prefetch((const uint8_t *)from + off, 0, 0);
+    for (uint64_t i = 0; i < blocks; i++, to += 4, from += 4) {
+        __builtin_prefetch((const uint8_t *)from + PREFETCH_AHEAD, 0, 0);
+        __m128i a = _mm_loadu_si128(from), b = _mm_loadu_si128(from + 1);
+        __m128i c = _mm_loadu_si128(from + 2), d = _mm_loadu_si128(from + 3);
+        _mm_stream_si128(to, a);
+        _mm_stream_si128(to + 1, b);
+        _mm_stream_si128(to + 2, c);
+        _mm_stream_si128(to + 3, d);
+    }
+    /* Later loads and stores of this thread, and any other thread after it synchronizes, see the streamed bytes. */
+    _mm_sfence();
+    memcpy(to, from, len % 64);
+    /* A message's next piece usually continues where this one ends: its first lines are on their way by then. */
+    for (uint64_t off = len % 64; off < PREFETCH_AHEAD; off += 64)
+        __builtin_prefetch((const uint8_t *)from + off, 0, 0);
+#else
+    memcpy(dst, src, len);
+#endif
+}
+
+/* Copies in flight at most: 16 MiB of 4 KiB payloads. */
+#define RING 4096
+/* How long the thread looks for more work before it sleeps: a few microseconds, about a few packets' copies, so
+ * that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
+#define SPINS 4096
+
+struct copy {
+    uint8_t *dst;
+    const uint8_t *src;
+    uint64_t len;
+};
+
+/* Each side writes lines of its own: the thread `done`, the producer `submitted` and the ring. */
+struct vdc_copier {
+    _Alignas(64) _Atomic uint64_t done; /* first: copier.h reads it inline */
+    _Alignas(64) _Atomic uint64_t submitted;
+    bool started;
+    _Alignas(64) _Atomic bool sleeping, stopping;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    _Alignas(64) struct copy ring[RING];
+};
+
+static inline void relax(void)
+{
+#ifdef __SSE2__
+    _mm_pause();
+#endif
+}
+
+static void *copier_thread(void *arg)
+{
+    struct vdc_copier *c = arg;
+    uint64_t next = 0;
+    for (;;) {
+        uint64_t submitted = atomic_load_explicit(&c->submitted, memory_order_acquire);
+        for (int spin = 0; submitted == next && spin < SPINS; spin++) {
+            relax();
+            submitted = atomic_load_explicit(&c->submitted, memory_order_acquire);
+        }
+        if (submitted == next) {
+            pthread_mutex_lock(&c->lock);
+            atomic_store(&c->sleeping, true);
+            /* Read after `sleeping` is set: a waiter that read `sleeping` false before had handed its copies over
+             * by then, and they are found here (vdc_copier_wait_slow). */
+            while (atomic_load(&c->submitted) == next && !atomic_load(&c->stopping))
+                pthread_cond_wait(&c->work, &c->lock);
+            atomic_store(&c->sleeping, false);
+            pthread_mutex_unlock(&c->lock);
+            if (atomic_load(&c->submitted) == next)
+                return NULL; /* stopping, and nothing left */
+            continue;
+        }
+        for (; next < submitted; next++) {
+            const struct copy *k = &c->ring[next % RING];
+            vdc_copy_streaming(k->dst, k->src, k->len);
+            atomic_store_explicit(&c->done, next + 1, memory_order_release);
+        }
+    }
+}
+
+struct vdc_copier *vdc_copier_create(void)
+{
+    struct vdc_copier *c = vdc_xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->work, NULL);
+    return c;
+}
+
+static void wake(struct vdc_copier *c)
+{
+    pthread_mutex_lock(&c->lock);
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *src, uint64_t len)
+{
+    uint64_t submitted = atomic_load_explicit(&c->submitted, memory_order_relaxed);
+    if (!c->started) {
+        if (pthread_create(&c->thread, NULL, copier_thread, c) != 0) {
+            vdc_copy_streaming(dst, src, len); /* no thread to be had: the copy happens here */
+            return 0;
+        }
+        c->started = true;
+    }
+    if (submitted - vdc_copier_done(c) >= RING)
+        vdc_copier_wait_slow(c, submitted - RING + 1); /* the ring is full: the oldest copy frees its place */
+    c->ring[submitted % RING] = (struct copy){.dst = dst, .src = src, .len = len};
+    atomic_store_explicit(&c->submitted, submitted + 1, memory_order_release);
+    /* No fence here (one per copy would cost the loop more than the copy): a thread that starts to sleep just now
+     * may miss this copy, and is woken by whoever waits for it. */
+    if (atomic_load_explicit(&c->sleeping, memory_order_relaxed))
+        wake(c);
+    return submitted + 1;
+}
+
+void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket)
+{
+    /* After the copies handed over, before `sleeping` is read: the thread either sees them before it sleeps or is
+     * seen asleep here (copier_thread). */
+    atomic_thread_fence(memory_order_seq_cst);
+    while (vdc_copier_done(c) < ticket) {
+        if (atomic_load_explicit(&c->sleeping, memory_order_relaxed))
+            wake(c);
+        relax();
+    }
+}
+
+void vdc_copier_free(struct vdc_copier *c)
+{
+    if (c == NULL)
+        return;
+    if (c->started) {
+        vdc_copier_wait_slow(c, atomic_load_explicit(&c->submitted, memory_order_relaxed));
+        pthread_mutex_lock(&c->lock);
+        atomic_store(&c->stopping, true);
+        pthread_cond_signal(&c->work);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+    }
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->work);
+    free(c);
+}
