@@ -345,7 +345,7 @@ guest_pins() {
   if [ "$(grep -A9 -F "P2P=Enabled Latency (P2P Writes)" "$tmp/out" | grep -o ' 0\.69' | wc -l)" = 56 ]; then pass; else
     fail "rack8-p2p: not every pair's one-way latency is 0.69 us"; fi
   # The write_bw figure of docs/hinic.md: 97.93 Gb/sec at 8 MiB, every size from 2 B, four pairs.
-  ONCE=1 pin_run pin-rack8-perftest 0 b542c42465d46583 scenarios/rack8-perftest.yaml
+  ONCE=1 pin_run pin-rack8-perftest 0 cd2ae64bc31935a7 scenarios/rack8-perftest.yaml
   has pin-rack8-perftest "[   0.137407511] blade0:  8388608    100              97.93              97.93              0.001459"
   has pin-rack8-perftest "hinic      blade0: 410650 packets sent, 8050 received, 0 retransmitted; 2350 completions, 0 in error; 0 guest errors"
   has pin-rack8-perftest "guests     8 of 8 exited with 0"
@@ -482,7 +482,7 @@ guest_cpu_time() {
   has pin-cpu-time "guests     8 of 8 exited with 0"
   if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
   # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
-  pin_run pin-cpu-time-send-lat 0 1c94aa9a1e8be0c7 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+  pin_run pin-cpu-time-send-lat 0 cda06494636a00d1 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
     --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
   if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
     pass

@@ -63,8 +63,10 @@ struct copy {
 struct vdc_copier {
     _Alignas(64) _Atomic uint64_t done; /* first: copier.h reads it inline */
     _Alignas(64) _Atomic uint64_t submitted;
-    bool started;
     _Alignas(64) _Atomic bool sleeping, stopping;
+    /* The producer's own: what it has handed over, and the last count of done it read (the ring's room). */
+    _Alignas(64) uint64_t handed, done_seen;
+    bool started;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t work;
@@ -126,7 +128,7 @@ static void wake(struct vdc_copier *c)
 
 uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *src, uint64_t len)
 {
-    uint64_t submitted = atomic_load_explicit(&c->submitted, memory_order_relaxed);
+    uint64_t submitted = c->handed;
     if (!c->started) {
         if (pthread_create(&c->thread, NULL, copier_thread, c) != 0) {
             vdc_copy_streaming(dst, src, len); /* no thread to be had: the copy happens here */
@@ -134,9 +136,12 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
         }
         c->started = true;
     }
-    if (submitted - vdc_copier_done(c) >= RING)
+    if (submitted - c->done_seen >= RING && submitted - (c->done_seen = vdc_copier_done(c)) >= RING) {
         vdc_copier_wait_slow(c, submitted - RING + 1); /* the ring is full: the oldest copy frees its place */
+        c->done_seen = vdc_copier_done(c);
+    }
     c->ring[submitted % RING] = (struct copy){.dst = dst, .src = src, .len = len};
+    c->handed = submitted + 1;
     atomic_store_explicit(&c->submitted, submitted + 1, memory_order_release);
     /* No fence here (one per copy would cost the loop more than the copy): a thread that starts to sleep just now
      * may miss this copy, and is woken by whoever waits for it. */

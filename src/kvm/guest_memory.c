@@ -13,7 +13,7 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
     gm->host = NULL;
     gm->size = 0;
     gm->copier = NULL;
-    gm->last_copy = 0;
+    gm->last_copy = gm->copy_lo = gm->copy_hi = 0;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
@@ -77,6 +77,20 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
     return true;
 }
 
+/* A copy of `ticket` touches [gpa, gpa + len): the range to wait for grows by it, or starts again from it when
+ * every earlier copy of this RAM is done. */
+static void note_copy(struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len, uint64_t ticket)
+{
+    if (gm->last_copy == 0 || vdc_copier_done(gm->copier) >= gm->last_copy) {
+        gm->copy_lo = gpa;
+        gm->copy_hi = gpa + len;
+    } else {
+        gm->copy_lo = gpa < gm->copy_lo ? gpa : gm->copy_lo;
+        gm->copy_hi = gpa + len > gm->copy_hi ? gpa + len : gm->copy_hi;
+    }
+    gm->last_copy = ticket;
+}
+
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
                           const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err)
 {
@@ -88,6 +102,7 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
     if (from < to + len && to < from + len)
         return vdc_guest_write(gm, gpa, src, len, what, err);
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
-    gm->last_copy = src_memory->last_copy = ticket;
+    note_copy(gm, gpa, len, ticket);
+    note_copy(src_memory, (uint64_t)(src - src_memory->host), len, ticket);
     return true;
 }

@@ -16,6 +16,7 @@ struct vdc_guest_memory {
     uint64_t size;
     struct vdc_copier *copier;
     uint64_t last_copy;         /* the copier's ticket of the last copy into or out of this RAM; 0: none */
+    uint64_t copy_lo, copy_hi;  /* the guest addresses that copy and those not known done before it touch */
 };
 
 bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc_error *err);
@@ -42,12 +43,14 @@ static inline void vdc_guest_memory_settle(const struct vdc_guest_memory *gm)
 }
 
 /* The host address of [gpa, gpa + len) when the whole range is inside guest RAM, else NULL; its bytes are as every
- * copy handed over so far left them. */
+ * copy handed over so far left them (it waits for those copies when they touch the range: a completion written
+ * beside a send buffer being read does not wait for the reads). */
 static inline void *vdc_guest_ptr(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
 {
     if (!vdc_guest_contains(gm, gpa, len))
         return NULL;
-    vdc_guest_memory_settle(gm);
+    if (gpa < gm->copy_hi && gpa + len > gm->copy_lo)
+        vdc_guest_memory_settle(gm);
     return gm->host + gpa;
 }
 
