@@ -3,6 +3,7 @@
  * they must; the CPUID table's rule, the backend names, and coroutines. No KVM needed. */
 #include <string.h>
 
+#include "../../src/common/copier.h"
 #include "../../src/kvm/coroutine.h"
 #include "../../src/kvm/guest_layout.h"
 #include "../../src/kvm/vcpu.h"
@@ -101,6 +102,59 @@ START_TEST(mmio_accesses_arrive_whole_and_resume)
 END_TEST
 
 /* An access across a 4 KiB page is two exits, one per page, as KVM splits it; the guest sees the halves joined. */
+/* With a copier, the emulated vCPU runs while copies out of its RAM are still moving, and a store into a range they
+ * read waits for them: the destination gets the bytes as they were when the copies were handed over. */
+START_TEST(stores_wait_for_the_copies_that_read_them)
+{
+    enum { PIECE = 4096, PIECES = 512, SRC = 4 << 20, DST = 28 << 20 };
+    static const uint8_t code[] = {
+        0x48, 0xb8, 0xf8, 0xff, 0x5f, 0x00, 0, 0, 0, 0, /* mov rax, 0x5ffff8: the last word of the source */
+        0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff,       /* mov qword [rax], -1 */
+        0x0f, 0x0b,                                     /* ud2 */
+    };
+    struct vdc_copier *copier = vdc_copier_create();
+    struct vdc_guest_memory busy;
+    struct vdc_error busy_err;
+    ck_assert_msg(vdc_guest_memory_map(&busy, 32 << 20, &busy_err), "%s", busy_err.text);
+    busy.copier = copier;
+    for (int round = 0; round < 4; round++) {
+        struct rig r;
+        struct vdc_error err;
+        ck_assert_msg(vdc_guest_memory_map(&r.memory, RAM, &err), "%s", err.text);
+        r.memory.copier = copier;
+        vdc_x86_build_system_tables(&r.memory);
+        memcpy(vdc_guest_ptr(&r.memory, CODE, sizeof code), code, sizeof code);
+        memset(vdc_guest_ptr(&r.memory, SRC, PIECES * PIECE), 0x5a, PIECES * PIECE);
+        struct vdc_vcpu_entry entry;
+        vdc_x86_user_entry(&entry, CODE, RAM - 0x1000, 0x1234, RAM - 0x1000);
+        struct vdc_vcpu_options options = {.backend = VDC_VCPU_EMULATED, .runaway_instructions = 1000000};
+        ck_assert_msg(vdc_vcpu_create(&r.vcpu, &r.memory, &options, &entry, &err), "%s", err.text);
+        ck_assert(r.vcpu.stores_settle);
+        /* Copies of another guest's RAM ahead of them keep the copier busy for a few milliseconds: the vCPU's
+         * store comes while the copies it overwrites the source of are still waiting. */
+        for (uint64_t at = 0; at < (12 << 20); at += PIECE)
+            ck_assert(vdc_guest_write_from(&busy, (16 << 20) + at, &busy, vdc_guest_source(&busy, at, PIECE), PIECE,
+                                           "test", &err));
+        /* Out of the vCPU's RAM into the other's, as a NIC delivers a sender's buffer. */
+        for (uint32_t k = 0; k < PIECES; k++)
+            ck_assert(vdc_guest_write_from(&busy, DST + (uint64_t)k * PIECE, &r.memory,
+                                           vdc_guest_source(&r.memory, SRC + (uint64_t)k * PIECE, PIECE), PIECE,
+                                           "test", &err));
+        vdc_guest_memory_settle_in(&r.memory); /* what guest.c waits for before a run: nothing here */
+        expect_exception(&r, 6);
+        const uint8_t *landed = vdc_guest_ptr(&busy, DST, PIECES * PIECE);
+        uint32_t wrong = 0;
+        for (uint32_t i = 0; i < PIECES * PIECE; i++)
+            wrong += landed[i] != 0x5a;
+        ck_assert_msg(wrong == 0, "round %d: %u bytes of the copies are not the source's as handed over", round, wrong);
+        ck_assert_uint_eq(*(const uint64_t *)vdc_guest_ptr(&r.memory, 0x5ffff8, 8), UINT64_MAX);
+        rig_stop(&r);
+    }
+    vdc_guest_memory_unmap(&busy);
+    vdc_copier_free(copier);
+}
+END_TEST
+
 START_TEST(mmio_across_a_page_is_two_exits)
 {
     static const uint8_t code[] = {
@@ -253,6 +307,7 @@ Suite *vcpu_suite(void)
     TCase *tc = tcase_create("emulated");
     tcase_add_test(tc, mmio_accesses_arrive_whole_and_resume);
     tcase_add_test(tc, mmio_across_a_page_is_two_exits);
+    tcase_add_test(tc, stores_wait_for_the_copies_that_read_them);
     tcase_add_test(tc, mmio_misaligned_is_one_exit);
     tcase_add_test(tc, page_faults_carry_the_error_code_kvm_would);
     tcase_add_test(tc, runaways_stop_at_the_same_instruction);

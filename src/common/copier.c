@@ -136,6 +136,10 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
         }
         c->started = true;
     }
+    /* `done` is read now and then (every 64 copies, and when the ring looks full), not per copy: its line is the
+     * thread's, written after every copy. */
+    if (submitted % 64 == 0)
+        c->done_seen = vdc_copier_done(c);
     if (submitted - c->done_seen >= RING && submitted - (c->done_seen = vdc_copier_done(c)) >= RING) {
         vdc_copier_wait_slow(c, submitted - RING + 1); /* the ring is full: the oldest copy frees its place */
         c->done_seen = vdc_copier_done(c);
@@ -148,6 +152,11 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
     if (atomic_load_explicit(&c->sleeping, memory_order_relaxed))
         wake(c);
     return submitted + 1;
+}
+
+uint64_t vdc_copier_done_lately(const struct vdc_copier *c)
+{
+    return c->done_seen;
 }
 
 void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket)

@@ -31,6 +31,8 @@ static inline uint64_t vdc_copier_done(const struct vdc_copier *c)
 {
     return atomic_load_explicit((const _Atomic uint64_t *)(const void *)c, memory_order_acquire);
 }
+/* A count of copies done that the producer read lately, at most vdc_copier_done: no line the thread writes is read. */
+uint64_t vdc_copier_done_lately(const struct vdc_copier *c);
 void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket);
 /* Returns once the copy of `ticket` and every one before it are done; their bytes are then visible to the calling
  * thread. A NULL copier or ticket 0 asks for nothing. */

@@ -249,7 +249,12 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
         continue_after_exit(g);
         return;
     }
-    vdc_guest_memory_settle(&g->memory); /* the vCPU reads and writes guest RAM directly */
+    /* The vCPU reads and writes guest RAM directly: the copies into it done, and those out of it unless its
+     * stores wait for them (vcpu.h). */
+    if (g->vcpu.stores_settle)
+        vdc_guest_memory_settle_in(&g->memory);
+    else
+        vdc_guest_memory_settle(&g->memory);
     do
         vdc_vcpu_run(&g->vcpu, &g->exit);
     while (g->exit.kind == VDC_VCPU_EXIT_AGAIN);

@@ -13,7 +13,7 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
     gm->host = NULL;
     gm->size = 0;
     gm->copier = NULL;
-    gm->last_copy = gm->copy_lo = gm->copy_hi = 0;
+    gm->copies_in = gm->copies_out = (struct vdc_guest_copies){0};
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
@@ -78,17 +78,19 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
 }
 
 /* A copy of `ticket` touches [gpa, gpa + len): the range to wait for grows by it, or starts again from it when
- * every earlier copy of this RAM is done. */
-static void note_copy(struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len, uint64_t ticket)
+ * every earlier copy of its kind is known done (by a count read lately: a range a little too wide only waits
+ * a little sooner). */
+static void note_copy(struct vdc_copier *copier, struct vdc_guest_copies *k, uint64_t gpa, uint64_t len,
+                      uint64_t ticket)
 {
-    if (gm->last_copy == 0 || vdc_copier_done(gm->copier) >= gm->last_copy) {
-        gm->copy_lo = gpa;
-        gm->copy_hi = gpa + len;
+    if (k->ticket == 0 || vdc_copier_done_lately(copier) >= k->ticket) {
+        k->lo = gpa;
+        k->hi = gpa + len;
     } else {
-        gm->copy_lo = gpa < gm->copy_lo ? gpa : gm->copy_lo;
-        gm->copy_hi = gpa + len > gm->copy_hi ? gpa + len : gm->copy_hi;
+        k->lo = gpa < k->lo ? gpa : k->lo;
+        k->hi = gpa + len > k->hi ? gpa + len : k->hi;
     }
-    gm->last_copy = ticket;
+    k->ticket = ticket;
 }
 
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
@@ -102,7 +104,7 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
     if (from < to + len && to < from + len)
         return vdc_guest_write(gm, gpa, src, len, what, err);
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
-    note_copy(gm, gpa, len, ticket);
-    note_copy(src_memory, (uint64_t)(src - src_memory->host), len, ticket);
+    note_copy(gm->copier, &gm->copies_in, gpa, len, ticket);
+    note_copy(gm->copier, &src_memory->copies_out, (uint64_t)(src - src_memory->host), len, ticket);
     return true;
 }

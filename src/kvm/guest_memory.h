@@ -9,14 +9,19 @@
 #include "common/copier.h"
 #include "common/error.h"
 
+/* Copies on the copier that write into a guest's RAM, or read out of it: the ticket of the last one (0: none), and
+ * the guest addresses it and those not known done before it touch. */
+struct vdc_guest_copies {
+    uint64_t ticket, lo, hi;
+};
+
 /* Guest-physical RAM from address 0 to size, backed by one host mapping. `copier`, when set, may still be moving
  * bytes into it or out of it (vdc_guest_write_from): every access below waits for those copies first. */
 struct vdc_guest_memory {
     uint8_t *host;
     uint64_t size;
     struct vdc_copier *copier;
-    uint64_t last_copy;         /* the copier's ticket of the last copy into or out of this RAM; 0: none */
-    uint64_t copy_lo, copy_hi;  /* the guest addresses that copy and those not known done before it touch */
+    struct vdc_guest_copies copies_in, copies_out;
 };
 
 bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc_error *err);
@@ -39,7 +44,24 @@ static inline const uint8_t *vdc_guest_source(const struct vdc_guest_memory *gm,
 /* Every copy into or out of guest RAM still on its way is done (before a vCPU runs on it, or the RAM goes). */
 static inline void vdc_guest_memory_settle(const struct vdc_guest_memory *gm)
 {
-    vdc_copier_wait_for(gm->copier, gm->last_copy);
+    uint64_t last = gm->copies_in.ticket > gm->copies_out.ticket ? gm->copies_in.ticket : gm->copies_out.ticket;
+    vdc_copier_wait_for(gm->copier, last);
+}
+
+/* Every copy into guest RAM is done: what a vCPU that may read anything needs when its writes are trapped. */
+static inline void vdc_guest_memory_settle_in(const struct vdc_guest_memory *gm)
+{
+    vdc_copier_wait_for(gm->copier, gm->copies_in.ticket);
+}
+
+/* Every copy that touches [gpa, gpa + len), into or out of guest RAM, is done. */
+static inline void vdc_guest_memory_settle_range(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
+{
+    const struct vdc_guest_copies *in = &gm->copies_in, *out = &gm->copies_out;
+    if (gpa < in->hi && gpa + len > in->lo)
+        vdc_copier_wait_for(gm->copier, in->ticket);
+    if (gpa < out->hi && gpa + len > out->lo)
+        vdc_copier_wait_for(gm->copier, out->ticket);
 }
 
 /* The host address of [gpa, gpa + len) when the whole range is inside guest RAM, else NULL; its bytes are as every
@@ -49,8 +71,7 @@ static inline void *vdc_guest_ptr(const struct vdc_guest_memory *gm, uint64_t gp
 {
     if (!vdc_guest_contains(gm, gpa, len))
         return NULL;
-    if (gpa < gm->copy_hi && gpa + len > gm->copy_lo)
-        vdc_guest_memory_settle(gm);
+    vdc_guest_memory_settle_range(gm, gpa, len);
     return gm->host + gpa;
 }
 

@@ -70,6 +70,9 @@ struct vdc_vcpu {
     const struct vdc_vcpu_ops *ops;
     void *impl;
     enum vdc_vcpu_backend backend; /* the one that runs (never AUTO) */
+    /* The backend makes each guest store to RAM wait for the copier's copies that touch it (the emulator's store
+     * hook), so before a run only the copies into RAM must be done; else every copy of its RAM (guest.c). */
+    bool stores_settle;
 };
 
 /* Whether /dev/kvm (or VDC_KVM_DEVICE) can be opened here; `why` says why not. */

@@ -272,6 +272,16 @@ static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, 
     e->system_write = type == UC_MEM_WRITE;
 }
 
+/* A store to guest RAM waits for the copies on the guests' copier that read or write what it overwrites (the
+ * bytes a NIC delivers are those of its sender's buffer at delivery, which the sender may change in flight). So a
+ * guest runs without waiting first for the copies out of its RAM, only for those into it (guest.c). */
+static void on_ram_write(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    struct emu_vcpu *e = user;
+    (void)uc, (void)type, (void)value;
+    vdc_guest_memory_settle_range(e->memory, address, (uint64_t)size);
+}
+
 /* --- MMIO --------------------------------------------------------------------------------------------------- */
 
 /* For a misaligned access the library then reads the aligned words around it (or writes it byte by byte), and
@@ -434,6 +444,15 @@ static void emulator_body(void *arg)
     e->stop_error = uc_emu_start(e->uc, reg(e, UC_X86_REG_RIP), NEVER_REACHED, 0, 0);
 }
 
+/* Only where there is a copier: the hook sends every store through one more call. */
+static bool add_write_hook(struct vdc_vcpu *vcpu, struct emu_vcpu *e, struct vdc_error *err)
+{
+    uc_hook h;
+    vcpu->stores_settle = true;
+    return check(uc_hook_add(e->uc, &h, UC_HOOK_MEM_WRITE, on_ram_write, e, 0, e->memory->size - 1),
+                 "adding the guest-memory store hook", err);
+}
+
 static bool emu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, const struct vdc_vcpu_options *options,
                        const struct vdc_vcpu_entry *entry, struct vdc_error *err)
 {
@@ -449,7 +468,8 @@ static bool emu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, c
                              on_mmio_write, e),
                  "mapping the MMIO windows", err) &&
            load_entry(e, entry, err) && check(uc_reg_write(e->uc, UC_X86_REG_RIP, &rip), "writing RIP", err) &&
-           add_hooks(e, err) && vdc_coroutine_init(&e->co, EMULATOR_STACK_SIZE, emulator_body, e, err);
+           add_hooks(e, err) && (memory->copier == NULL || add_write_hook(vcpu, e, err)) &&
+           vdc_coroutine_init(&e->co, EMULATOR_STACK_SIZE, emulator_body, e, err);
 }
 
 static void emu_run(struct vdc_vcpu *vcpu, struct vdc_vcpu_exit *exit)
