@@ -49,8 +49,8 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 
 /* Copies in flight at most: 16 MiB of 4 KiB payloads. */
 #define RING 4096
-/* How long the thread looks for more work before it sleeps: a few microseconds, about a few packets' copies, so
- * that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
+/* How long the thread looks for more work before it sleeps (pauses: tens of microseconds here, many packets'
+ * copies), so that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
 #define SPINS 4096
 
 struct copy {

@@ -96,13 +96,14 @@ static void note_copy(struct vdc_copier *copier, struct vdc_guest_copies *k, uin
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
                           const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err)
 {
+    /* Done here, after the copies on their way that touch the source (a payload arriving where this one is read). */
     if (gm->copier == NULL || gm->copier != src_memory->copier || len < STREAM_FROM ||
         !vdc_guest_contains(gm, gpa, len))
-        return vdc_guest_write(gm, gpa, src, len, what, err);
+        return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
     uint8_t *dst = gm->host + gpa;
     uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
     if (from < to + len && to < from + len)
-        return vdc_guest_write(gm, gpa, src, len, what, err);
+        return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
     note_copy(gm->copier, &gm->copies_in, gpa, len, ticket);
     note_copy(gm->copier, &src_memory->copies_out, (uint64_t)(src - src_memory->host), len, ticket);

@@ -80,6 +80,14 @@ bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, 
                     struct vdc_error *err);
 bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void *src, uint64_t len,
                      const char *what, struct vdc_error *err);
+/* The bytes at `src` (from vdc_guest_source for RAM `gm`) as every copy handed over so far left them: it waits for
+ * the copies into or out of them. For reading them now rather than through vdc_guest_write_from. */
+static inline const uint8_t *vdc_guest_source_now(const struct vdc_guest_memory *gm, const uint8_t *src, uint64_t len)
+{
+    vdc_guest_memory_settle_range(gm, (uint64_t)(src - gm->host), len);
+    return src;
+}
+
 /* As vdc_guest_write, from `src`, which vdc_guest_source gave for RAM `src_memory` (of a guest with the same
  * copier): a bulk copy is handed to the copier and the caller goes on while it moves (every other access to either
  * RAM waits for it first). */

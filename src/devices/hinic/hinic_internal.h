@@ -195,6 +195,9 @@ bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t
  * buffer before its request completes, so reading it then sees what reading it now would. Another device's memory
  * is copied into r->data at once. False (logged) when the range is not the blade's memory. */
 bool hinic_dma_payload(struct hinic *nic, uint64_t addr, struct fabric_rdma *r, uint32_t length, const char *what);
+/* A packet's `length` bytes of payload to read now: in its sender's guest RAM, once the copies on their way that
+ * touch them are done (vdc_guest_source_now). */
+const uint8_t *hinic_payload_now(const struct fabric_rdma *r, uint32_t length);
 /* A packet's payload written at `addr` (DMA, as hinic_dma_write): one left in its sender's guest RAM moves on the
  * guests' copier (vdc_guest_write_from), the loop going on meanwhile. */
 bool hinic_dma_write_payload(struct hinic *nic, uint64_t addr, const struct fabric_rdma *r, uint32_t length,

@@ -88,11 +88,16 @@ bool hinic_dma_write(struct hinic *nic, uint64_t addr, const void *src, uint64_t
     return false;
 }
 
+const uint8_t *hinic_payload_now(const struct fabric_rdma *r, uint32_t length)
+{
+    return r->payload_at == NULL ? r->data : vdc_guest_source_now(r->payload_owner, r->payload_at, length);
+}
+
 bool hinic_dma_write_payload(struct hinic *nic, uint64_t addr, const struct fabric_rdma *r, uint32_t length,
                              const char *what)
 {
     if (r->payload_at == NULL || vdc_guest_peer_memory(nic->guest, addr, length) != NULL)
-        return hinic_dma_write(nic, addr, fabric_rdma_payload(r), length, what);
+        return hinic_dma_write(nic, addr, hinic_payload_now(r, length), length, what);
     struct vdc_error err;
     if (vdc_guest_write_from(&nic->guest->memory, addr, r->payload_owner, r->payload_at, length, what, &err))
         return true;

@@ -414,7 +414,8 @@ static void read_response(struct hinic *nic, struct hinic_qp *qp, const struct f
             hinic_qp_fail(nic, qp, HINIC_WC_REM_OP_ERR, HINIC_ERR_REMOTE);
             return;
         }
-        if (expect > 0 && !local_write(nic, qp, &slot->wqe, offset, fabric_rdma_payload(p->rdma), expect, "read data"))
+        if (expect > 0 &&
+            !local_write(nic, qp, &slot->wqe, offset, hinic_payload_now(p->rdma, expect), expect, "read data"))
             return;
         progress(nic, qp, psn + 1);
         return;
