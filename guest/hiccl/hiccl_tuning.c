@@ -18,8 +18,8 @@ static const double step_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{0.6, 1.1}, 
  * about 1.4 MB, between 1 MiB (LL 24.9 us, Simple 29.1) and 2 MiB (LL 38.9, Simple 30.7), as measured. Chain: its
  * links each carry the whole of the data each way (up reduced, down final), both ways at once; fitted to 4 and 16
  * MiB on 8 GPUs as first measured (LL 91.5 and 292.2 us, Simple 69.8 and 152.6 us; docs/validation.md has today's,
- * all faster, which leaves the choice of the ring inside a rack as it was). Measured on the rack's 8 GPUs (docs/hiccl.md, "LL, and
- * choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
+ * all faster, which leaves the choice of the ring inside a rack as it was). Measured on the rack's 8 GPUs
+ * (docs/hiccl.md, "LL, and choosing the protocol" and "Trees"): inside a rack the ring is the faster everywhere. */
 static const double link_bytes_per_us[HICCL_ALGO_COUNT][HICCL_PROTO_COUNT] = {{153600.0, 356000.0},
                                                                              {62700.0, 151900.0}};
 /* A ring across HiLink domains (NCCL's inter-node ring, whose model adds the network's latency per step and takes

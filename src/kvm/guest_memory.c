@@ -60,6 +60,12 @@ bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, 
  * the guest reads, if ever, long after: they go around the host's caches. */
 #define STREAM_FROM 2048
 
+static bool overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + len && y < x + len;
+}
+
 bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void *src, uint64_t len,
                      const char *what, struct vdc_error *err)
 {
@@ -68,9 +74,7 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
         return outside(gm, what, "write", gpa, len, err);
     /* The source may be this guest's own memory (a NIC delivers a payload straight from the sender's buffer, and
      * a guest may send to itself), overlapping the destination. */
-    uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
-    bool overlap = from < to + len && to < from + len;
-    if (len >= STREAM_FROM && !overlap)
+    if (len >= STREAM_FROM && !overlap(dst, src, len))
         vdc_copy_streaming(dst, src, len);
     else
         memmove(dst, src, len);
@@ -101,8 +105,7 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
         !vdc_guest_contains(gm, gpa, len))
         return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
     uint8_t *dst = gm->host + gpa;
-    uintptr_t to = (uintptr_t)dst, from = (uintptr_t)src;
-    if (from < to + len && to < from + len)
+    if (overlap(dst, src, len))
         return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
     note_copy(gm->copier, &gm->copies_in, gpa, len, ticket);
