@@ -35,7 +35,15 @@ struct gpu_side {
     uint16_t bytes;
     vdc_time start, gap, last_sent;
     bool sent_any;
+    /* Lending payloads (hilink.h): packet k's payload is store[k], on loan until given back. */
+    bool lends;
+    uint8_t (*store)[PAYLOAD];
+    bool *on_loan;
+    uint32_t lent_count, store_capacity;
+    uint64_t given_back, given_back_twice;
 };
+
+#define LEND_STORE 4096
 
 struct rig {
     struct vdc_sim sim;
@@ -73,6 +81,15 @@ static bool side_next(void *ctx, vdc_time now, struct hilink_packet *out, vdc_ti
         s->turn = dst + 1;
         *out = (struct hilink_packet){.src = (uint16_t)s->gpu, .dst = (uint16_t)dst, .bytes = s->bytes,
                                       .tag = s->next_tag[dst]++};
+        if (s->lends) {
+            ck_assert_uint_lt(s->lent_count, s->store_capacity);
+            uint32_t k = s->lent_count++;
+            memset(s->store[k], 0, PAYLOAD);
+            s->store[k][1] = (uint8_t)out->tag; /* what the receiver must find where the sender keeps it */
+            s->on_loan[k] = true;
+            out->payload = s->store[k];
+            out->lent = k;
+        }
         if (!s->rig->any_sent)
             s->rig->first_sent = now;
         s->rig->any_sent = true;
@@ -105,7 +122,34 @@ static void side_deliver(void *ctx, const struct hilink_packet *pkt, vdc_time ar
         r->log = realloc(r->log, r->log_capacity * sizeof *r->log);
         ck_assert_ptr_nonnull(r->log);
     }
-    r->log[r->log_count++] = (struct delivery){now, arrive, pkt->src, pkt->dst, pkt->tag, pkt->bytes, pkt->data[0]};
+    r->log[r->log_count++] =
+        (struct delivery){now, arrive, pkt->src, pkt->dst, pkt->tag, pkt->bytes, hilink_packet_payload(pkt)[0]};
+    if (pkt->payload != NULL) {
+        if (pkt->payload[1] != (uint8_t)pkt->tag)
+            r->out_of_order++; /* not the bytes its sender lent for this packet */
+        hilink_return_payload(r->h, pkt->src, pkt->lent);
+    }
+}
+
+static void side_give_back(void *ctx, uint32_t lent)
+{
+    struct gpu_side *s = ctx;
+    if (lent < s->lent_count && s->on_loan[lent]) {
+        s->on_loan[lent] = false;
+        s->given_back++;
+    } else {
+        s->given_back_twice++;
+    }
+}
+
+/* GPU g lends its payloads from now on (room for LEND_STORE packets). */
+static void side_lend(struct gpu_side *s)
+{
+    s->lends = true;
+    s->store_capacity = LEND_STORE;
+    s->store = calloc(LEND_STORE, sizeof *s->store);
+    s->on_loan = calloc(LEND_STORE, sizeof *s->on_loan);
+    ck_assert(s->store != NULL && s->on_loan != NULL);
 }
 
 /* Preset h100 with `links` links in `planes` planes and `credits` per link direction (0: the preset's). */
@@ -123,13 +167,18 @@ static void rig_init(struct rig *r, uint32_t links, uint32_t planes, uint32_t cr
     ck_assert_msg(r->h != NULL, "%s", err.text);
     for (uint32_t g = 0; g < r->p.gpus; g++) {
         r->side[g] = (struct gpu_side){.rig = r, .gpu = g, .turn = g + 1, .bytes = PAYLOAD};
-        struct hilink_gpu_ops ops = {.ctx = &r->side[g], .next = side_next, .deliver = side_deliver};
+        struct hilink_gpu_ops ops = {
+            .ctx = &r->side[g], .next = side_next, .deliver = side_deliver, .give_back = side_give_back};
         ck_assert_msg(hilink_attach(r->h, g, &ops, &err), "%s", err.text);
     }
 }
 
 static void rig_free(struct rig *r)
 {
+    for (uint32_t g = 0; g < r->p.gpus; g++) {
+        free(r->side[g].store);
+        free(r->side[g].on_loan);
+    }
     hilink_free(r->h);
     vdc_sim_free(&r->sim);
     free(r->log);
@@ -456,6 +505,45 @@ START_TEST(corruption_flips_one_bit_of_the_next_payload)
 }
 END_TEST
 
+/* Lent payloads cross as references: each receiver finds the bytes its sender lent for that packet, a corrupting
+ * fault flips them where they are, every loan comes back exactly once (from the receiver, or from the fabric for a
+ * receiver that has left), and the timing is that of payloads carried in the packets. */
+START_TEST(lent_payloads_go_back_once)
+{
+    struct rig r, carried;
+    rig_init(&r, 18, 4, 0);
+    rig_init(&carried, 18, 4, 0);
+    for (uint32_t g = 0; g < 3; g++)
+        side_lend(&r.side[g]);
+    hilink_schedule_corruption(r.h, 1, 0);
+    hilink_schedule_corruption(carried.h, 1, 0);
+    traffic(&r, 0, 1, 300);
+    traffic(&r, 2, 1, 200);
+    traffic(&carried, 0, 1, 300);
+    traffic(&carried, 2, 1, 200);
+    run_idle(&r);
+    run_idle(&carried);
+    expect_all_delivered(&r);
+    ck_assert_uint_eq(r.log_count, carried.log_count);
+    for (size_t i = 0; i < r.log_count; i++) {
+        ck_assert_uint_eq(r.log[i].arrive, carried.log[i].arrive);
+        ck_assert_uint_eq(r.log[i].first_byte, carried.log[i].first_byte);
+    }
+    ck_assert_uint_eq(r.log[0].first_byte, 1);
+    ck_assert_uint_eq(r.side[0].given_back, 300);
+    ck_assert_uint_eq(r.side[2].given_back, 200);
+    /* A receiver that has left: the fabric drops its packets and hands their payloads back itself. */
+    hilink_detach(r.h, 1);
+    traffic(&r, 0, 1, 20);
+    run_idle(&r);
+    ck_assert_uint_eq(r.side[0].given_back, 320);
+    for (uint32_t g = 0; g < 3; g++)
+        ck_assert_uint_eq(r.side[g].given_back_twice, 0);
+    rig_free(&r);
+    rig_free(&carried);
+}
+END_TEST
+
 /* --- 9. determinism ------------------------------------------------------------------------------------------- */
 
 START_TEST(same_scenario_same_deliveries)
@@ -493,6 +581,7 @@ Suite *hilink_suite(void)
     tcase_add_test(t, destination_down_holds_everything);
     tcase_add_test(t, sender_down_stops_sending);
     tcase_add_test(t, corruption_flips_one_bit_of_the_next_payload);
+    tcase_add_test(t, lent_payloads_go_back_once);
     tcase_add_test(t, same_scenario_same_deliveries);
     suite_add_tcase(s, t);
     suite_add_tcase(s, hilink_params_tcase());

@@ -1,9 +1,10 @@
 /* A pool of fixed-size records addressed by index, with a free list: for records that wait in a queue (a heap of
  * their indexes) and are let go in any order, such as packets or memory operations. Taking one may move the others
- * (the array grows), so keep indexes, not pointers, across a take. */
+ * (the array grows), so keep indexes, not pointers, across a take, unless the pool keeps its records in place. */
 #ifndef VDC_COMMON_SLOT_POOL_H
 #define VDC_COMMON_SLOT_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,9 +14,16 @@ struct vdc_slot_pool {
     uint32_t count, capacity;
     uint32_t *free;
     uint32_t free_count;
+    bool in_place;      /* records never move: address space for `capacity` of them reserved at once */
+    const char *what;   /* in place: what the records are, for the message when they run out */
 };
 
 void vdc_slot_pool_init(struct vdc_slot_pool *p, size_t item_size);
+/* A pool whose records stay where they are for its whole life, so that another thread may read a record (one not
+ * given back) while this one takes others: room for `capacity` records is reserved as address space, whose pages
+ * the host gives only as they are first written. Taking more than `capacity` stops the run with a message naming
+ * `what`. */
+void vdc_slot_pool_init_in_place(struct vdc_slot_pool *p, size_t item_size, uint32_t capacity, const char *what);
 void vdc_slot_pool_free(struct vdc_slot_pool *p);
 /* A record not in use (its bytes as last left); its index. */
 uint32_t vdc_slot_pool_take(struct vdc_slot_pool *p);

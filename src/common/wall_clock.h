@@ -1,4 +1,5 @@
-/* The host's monotonic clock, for progress lines and benchmarks only: model code never reads it. */
+/* The host's monotonic clock, for progress lines, benchmarks and planning which thread advances a step: model code
+ * never reads it. */
 #ifndef VDC_COMMON_WALL_CLOCK_H
 #define VDC_COMMON_WALL_CLOCK_H
 

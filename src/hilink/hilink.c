@@ -158,6 +158,15 @@ void *hilink_gpu_context(const struct hilink *h, uint32_t gpu)
     return gpu < h->p.gpus && h->ports[gpu].attached ? h->ports[gpu].ops.ctx : NULL;
 }
 
+void hilink_return_payload(struct hilink *h, uint32_t sender, uint32_t lent)
+{
+    assert(sender < h->p.gpus);
+    const struct hilink_gpu_state *port = &h->ports[sender];
+    /* A side that lends gives a way back (hilink.h); one detached since keeps its records until it is freed. */
+    if (port->attached && port->ops.give_back != NULL)
+        port->ops.give_back(port->ops.ctx, lent);
+}
+
 /* Deferred to an event at the current time, so that a GPU may kick from inside next() or deliver(). */
 void hilink_kick(struct hilink *h, uint32_t gpu)
 {

@@ -43,38 +43,55 @@ bool hilink_params_validate(const struct hilink_params *p, struct vdc_error *err
 uint32_t hilink_plane_links(const struct hilink_params *p, uint32_t plane);
 
 /* A packet: what the GPU side fills in and gets back. The fabric adds nothing the GPUs see; `kind`, `address`,
- * `tag` and `data` are the GPUs' own (a write, a read request or reply, an acknowledgement...). */
+ * `tag` and the payload are the GPUs' own (a write, a read request or reply, an acknowledgement...). */
 struct hilink_packet {
     uint16_t src, dst;                 /* GPU indices on the fabric */
     uint8_t kind;
     uint16_t bytes;                    /* payload, 0 to HILINK_MAX_PAYLOAD: on the wire, header_bytes + bytes */
+    uint32_t aux;                      /* a request's parameters (the bytes a read asks for, an atomic's operation) */
     uint64_t address;
     uint64_t tag;
-    uint32_t aux;                      /* a request's parameters (the bytes a read asks for, an atomic's operation) */
+    /* The payload where its sender keeps it, lent (its token `lent`) until whoever ends the packet's way hands it back
+     * (hilink_return_payload); NULL: the payload is `data`. Lending spares the loop's thread the payload's copies
+     * and the host's cache misses on them: only the header crosses the fabric. */
+    uint8_t *payload;
+    uint32_t lent;
     uint8_t data[HILINK_MAX_PAYLOAD];
 };
 
-/* Copies a packet's header and its `bytes` of payload, not the unused rest of `data` (most of a packet's bytes when it
- * carries little; a copy is one of the few things a packet costs on the loop's thread). */
+/* The packet's payload bytes, wherever they are. */
+static inline const uint8_t *hilink_packet_payload(const struct hilink_packet *p)
+{
+    return p->payload != NULL ? p->payload : p->data;
+}
+
+/* Copies a packet's header and its `bytes` of payload when it carries them itself, not the unused rest of `data`
+ * (most of a packet's bytes when it carries little or lends its payload; a copy is one of the few things a packet
+ * costs on the loop's thread). */
 static inline void hilink_packet_copy(struct hilink_packet *dst, const struct hilink_packet *src)
 {
     assert(src->bytes <= HILINK_MAX_PAYLOAD); /* every maker of a packet bounds its payload */
-    memcpy(dst, src, offsetof(struct hilink_packet, data) + src->bytes);
+    memcpy(dst, src, offsetof(struct hilink_packet, data) + (src->payload != NULL ? 0 : src->bytes));
 }
 
 /* The GPU side of its port. The fabric pulls packets when one of the GPU's links can take one (idle, with a
  * credit) and hands it the packets addressed to it. */
 struct hilink_gpu_ops {
     void *ctx;
-    /* The GPU's next packet, if it has one to send at `now`: true and *out filled. Otherwise false, and *wake is the
-     * time it will have one (VDC_TIME_MAX: only after it calls hilink_kick). */
+    /* The GPU's next packet, if it has one to send at `now`: true and *out filled, header and payload (`payload` NULL
+     * unless lent). Otherwise false, and *wake is the time it will have one (VDC_TIME_MAX: only after it calls
+     * hilink_kick). */
     bool (*next)(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake);
     /* Optional: asks the host's caches for what next() would copy out, just before an event that may call it. */
     void (*prefetch_next)(void *ctx);
     /* A packet for this GPU. Called when the packet leaves the switch for the GPU's link (or, to keep the pair's
      * order, when the packets sent before it have), which is at least one link latency before `arrive`, the time it
-     * lands in the GPU: so a GPU running ahead of virtual time by up to one link latency learns of it in time. */
+     * lands in the GPU: so a GPU running ahead of virtual time by up to one link latency learns of it in time. A
+     * lent payload is the receiver's to hand back. */
     void (*deliver)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
+    /* Required of a GPU side whose next() lends payloads: the payload lent as `lent` is no longer read by anyone.
+     * Called on the loop's thread, never from a window's advance. */
+    void (*give_back)(void *ctx, uint32_t lent);
 };
 
 /* Per port counters (a GPU's links together, each direction). */
@@ -103,6 +120,10 @@ void hilink_detach(struct hilink *h, uint32_t gpu);
 /* The ctx GPU `gpu` attached with, or NULL when none is: lets a GPU check an address in a peer's memory when it
  * issues an access there (a simulator's shortcut: the hardware learns it from the reply). */
 void *hilink_gpu_context(const struct hilink *h, uint32_t gpu);
+/* Hands a payload lent by GPU `sender` as `lent` (a packet's `src` and `lent`, its `payload` not NULL) back to it. On
+ * the loop's thread only: a receiver done with one inside a window's advance holds the call (vdc_step_hold_call). */
+void hilink_return_payload(struct hilink *h, uint32_t sender, uint32_t lent);
+
 /* The GPU has something to send sooner than it last said: its idle links ask it again now. */
 void hilink_kick(struct hilink *h, uint32_t gpu);
 /* The same at `at` (not before now): the GPU has queued a packet that is ready then. Touches only the GPU's own part

@@ -246,7 +246,8 @@ static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
     struct hilink_slot *slot = &h->slots[s];
     const struct hilink_packet *pkt = &slot->pkt;
     if (__builtin_expect(h->ports[pkt->dst].corrupt_next, 0) && pkt->bytes > 0) {
-        slot->pkt.data[0] ^= 1;
+        /* A lent payload is this packet's alone until it is handed back, so it may be changed where it is. */
+        (slot->pkt.payload != NULL ? slot->pkt.payload : slot->pkt.data)[0] ^= 1;
         h->ports[pkt->dst].corrupt_next = false;
         h->ports[pkt->dst].stats.packets_corrupted++;
     }
@@ -261,6 +262,8 @@ static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
     /* A detached GPU's packets still cross the fabric (their credits return) and are then dropped here. */
     if (port->attached)
         port->ops.deliver(port->ops.ctx, pkt, arrive);
+    else if (pkt->payload != NULL)
+        hilink_return_payload(h, pkt->src, pkt->lent);
     slot_free(h, s);
 }
 

@@ -174,6 +174,7 @@ static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
         for (uint32_t e = 0; e < it->scheduled_count; e++)
             vdc_event_queue_push(&sim->queue, &it->scheduled[e]);
         vdc_step_item_flush_text(it);
+        vdc_step_item_run_calls(it);
         handle_event(sim, &it->ev);
     }
 }

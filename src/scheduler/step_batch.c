@@ -1,7 +1,10 @@
 /* Step advances of one time on a small pool of threads (step_batch.h). The pool's workers sleep on a condition
- * between batches; within a batch thread t, the loop's being 0, advances items t, t + threads, ...: the same
- * entity (a GPU, whose events come in the same order batch after batch) mostly on the same thread, so that its state
- * stays in that core's caches. */
+ * between batches. Which thread advances which item changes nothing simulated (each touches its own entity), only how
+ * long the batch takes: the batch lasts as long as its busiest thread, and the items' costs differ from batch to batch
+ * (a GPU reducing while another waits for its data), so the loop plans each batch from what each item's target cost
+ * the last time (the longest first, each to the thread with the least planned so far, a tie to the thread that ran it
+ * before so that its state is still in that core's caches), and a thread done with its own list takes what is left
+ * of the others', from their ends (the cheapest). */
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
@@ -9,14 +12,35 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/wall_clock.h"
 #include "scheduler/sim.h"
 
 _Thread_local struct vdc_step_item *vdc_step_current;
+
+/* What a target's advance cost the last time it ran (host seconds) and on which thread: the next plan's guess. The
+ * host's clock decides only where an advance runs, never what it computes. */
+struct advance_cost {
+    const struct vdc_entity *target;
+    double seconds;
+    unsigned thread;
+};
+
+/* One thread's planned items, by index, the costliest first. */
+struct plan_list {
+    uint32_t *items;
+    uint32_t count;
+};
 
 struct vdc_step_batch {
     struct vdc_step_item *items;
     uint32_t count, capacity;
     unsigned threads; /* the loop's and the workers' */
+    uint32_t *cost_of;          /* per item, its target's place in `known` */
+    uint32_t *claimed;          /* per item: nonzero once a thread has taken it */
+    uint32_t *order;            /* scratch: the items, dearest first */
+    struct advance_cost *known; /* every target seen, in the order first seen */
+    uint32_t known_count, known_capacity;
+    struct plan_list *plans;    /* per thread */
     pthread_t *workers;
     pthread_mutex_t lock;
     pthread_cond_t start, finished;
@@ -54,6 +78,26 @@ bool vdc_step_hold_text(FILE *log, const char *text)
     return true;
 }
 
+bool vdc_step_hold_call(void (*run)(void *context, uint64_t arg), void *context, uint64_t arg)
+{
+    struct vdc_step_item *it = vdc_step_current;
+    if (it == NULL)
+        return false;
+    if (it->call_count == it->call_capacity) {
+        it->call_capacity = it->call_capacity ? 2 * it->call_capacity : 16;
+        it->calls = vdc_xrealloc(it->calls, it->call_capacity, sizeof *it->calls);
+    }
+    it->calls[it->call_count++] = (struct vdc_step_call){.run = run, .context = context, .arg = arg};
+    return true;
+}
+
+void vdc_step_item_run_calls(struct vdc_step_item *it)
+{
+    for (uint32_t i = 0; i < it->call_count; i++)
+        it->calls[i].run(it->calls[i].context, it->calls[i].arg);
+    it->call_count = 0;
+}
+
 void vdc_step_item_flush_text(struct vdc_step_item *it)
 {
     if (it->text_length > 0 && it->log != NULL)
@@ -68,11 +112,28 @@ static void advance_item(struct vdc_step_item *it)
     vdc_step_current = NULL;
 }
 
-/* Thread `index`'s items. Which thread runs which item changes nothing: each touches its own entity. */
+static void advance_claimed(struct vdc_step_batch *b, uint32_t i, unsigned thread)
+{
+    if (__atomic_exchange_n(&b->claimed[i], 1, __ATOMIC_ACQ_REL) != 0)
+        return; /* another thread has it */
+    double start = vdc_wall_seconds();
+    advance_item(&b->items[i]);
+    struct advance_cost *cost = &b->known[b->cost_of[i]];
+    cost->seconds = vdc_wall_seconds() - start;
+    cost->thread = thread;
+}
+
+/* Thread `index`'s planned items, then what the other threads have not started, each list from its end. */
 static void take_items(struct vdc_step_batch *b, unsigned index)
 {
-    for (uint32_t i = index; i < b->count; i += b->threads)
-        advance_item(&b->items[i]);
+    const struct plan_list *own = &b->plans[index];
+    for (uint32_t k = 0; k < own->count; k++)
+        advance_claimed(b, own->items[k], index);
+    for (unsigned other = 1; other < b->threads; other++) {
+        const struct plan_list *theirs = &b->plans[(index + other) % b->threads];
+        for (uint32_t k = theirs->count; k-- > 0;)
+            advance_claimed(b, theirs->items[k], index);
+    }
 }
 
 static void *worker(void *arg)
@@ -104,6 +165,7 @@ struct vdc_step_batch *vdc_step_batch_create(unsigned threads)
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->start, NULL);
     pthread_cond_init(&b->finished, NULL);
+    b->plans = vdc_xcalloc(b->threads, sizeof *b->plans);
     if (b->threads > 1) {
         b->workers = vdc_xcalloc(b->threads - 1, sizeof *b->workers);
         b->roles = vdc_xcalloc(b->threads - 1, sizeof *b->roles);
@@ -128,9 +190,17 @@ void vdc_step_batch_free(struct vdc_step_batch *b)
         pthread_join(b->workers[i], NULL);
     for (uint32_t i = 0; i < b->capacity; i++) {
         free(b->items[i].scheduled);
+        free(b->items[i].calls);
         free(b->items[i].text);
     }
     free(b->items);
+    free(b->cost_of);
+    free(b->claimed);
+    free(b->order);
+    free(b->known);
+    for (unsigned t = 0; b->plans != NULL && t < b->threads; t++)
+        free(b->plans[t].items);
+    free(b->plans);
     free(b->workers);
     free(b->roles);
     pthread_mutex_destroy(&b->lock);
@@ -144,6 +214,23 @@ void vdc_step_batch_clear(struct vdc_step_batch *b)
     b->count = 0;
 }
 
+/* The place of `target`'s costs in `known`, added unknown (no cost yet) on its first batch. Items mostly come in the
+ * same order batch after batch, so the place is first looked for at the item's own index. */
+static uint32_t cost_place(struct vdc_step_batch *b, const struct vdc_entity *target, uint32_t hint)
+{
+    if (hint < b->known_count && b->known[hint].target == target)
+        return hint;
+    for (uint32_t k = 0; k < b->known_count; k++)
+        if (b->known[k].target == target)
+            return k;
+    if (b->known_count == b->known_capacity) {
+        b->known_capacity = b->known_capacity ? 2 * b->known_capacity : 16;
+        b->known = vdc_xrealloc(b->known, b->known_capacity, sizeof *b->known);
+    }
+    b->known[b->known_count] = (struct advance_cost){.target = target, .seconds = 0, .thread = 0};
+    return b->known_count++;
+}
+
 bool vdc_step_batch_add(struct vdc_step_batch *b, struct vdc_entity *target, const struct vdc_event *ev)
 {
     for (uint32_t i = 0; i < b->count; i++)
@@ -153,12 +240,19 @@ bool vdc_step_batch_add(struct vdc_step_batch *b, struct vdc_entity *target, con
         uint32_t grown = b->capacity ? 2 * b->capacity : 16;
         b->items = vdc_xrealloc(b->items, grown, sizeof *b->items);
         memset(b->items + b->capacity, 0, (grown - b->capacity) * sizeof *b->items);
+        b->cost_of = vdc_xrealloc(b->cost_of, grown, sizeof *b->cost_of);
+        b->claimed = vdc_xrealloc(b->claimed, grown, sizeof *b->claimed);
+        b->order = vdc_xrealloc(b->order, grown, sizeof *b->order);
+        for (unsigned t = 0; t < b->threads; t++)
+            b->plans[t].items = vdc_xrealloc(b->plans[t].items, grown, sizeof *b->plans[t].items);
         b->capacity = grown;
     }
+    b->cost_of[b->count] = cost_place(b, target, b->count);
     struct vdc_step_item *it = &b->items[b->count++];
     it->target = target;
     it->ev = *ev;
     it->scheduled_count = 0;
+    it->call_count = 0;
     it->text_length = 0;
     it->log = NULL;
     return true;
@@ -174,6 +268,45 @@ struct vdc_step_item *vdc_step_batch_item(struct vdc_step_batch *b, uint32_t i)
     return &b->items[i];
 }
 
+/* What item i's advance is expected to cost: its target's last cost, or for a target never seen the dearest of the
+ * batch's known ones, so that new ones spread out. */
+static double estimate(const struct vdc_step_batch *b, uint32_t i, double dearest)
+{
+    double seconds = b->known[b->cost_of[i]].seconds;
+    return seconds > 0 ? seconds : dearest;
+}
+
+/* Each item to a thread's list (the header's comment). */
+static void plan(struct vdc_step_batch *b)
+{
+    double planned[b->threads];
+    for (unsigned t = 0; t < b->threads; t++) {
+        b->plans[t].count = 0;
+        planned[t] = 0;
+    }
+    double dearest = 0;
+    for (uint32_t i = 0; i < b->count; i++)
+        if (b->known[b->cost_of[i]].seconds > dearest)
+            dearest = b->known[b->cost_of[i]].seconds;
+    for (uint32_t i = 0; i < b->count; i++) { /* an insertion sort: a batch has a few items */
+        double cost = estimate(b, i, dearest);
+        uint32_t k = i;
+        for (; k > 0 && estimate(b, b->order[k - 1], dearest) < cost; k--)
+            b->order[k] = b->order[k - 1];
+        b->order[k] = i;
+    }
+    for (uint32_t k = 0; k < b->count; k++) {
+        uint32_t i = b->order[k];
+        unsigned last = b->known[b->cost_of[i]].thread, best = last < b->threads ? last : 0;
+        for (unsigned t = 0; t < b->threads; t++)
+            if (planned[t] < planned[best])
+                best = t;
+        planned[best] += estimate(b, i, dearest);
+        b->plans[best].items[b->plans[best].count++] = i;
+        b->claimed[i] = 0;
+    }
+}
+
 void vdc_step_batch_advance(struct vdc_step_batch *b)
 {
     if (b->threads < 2 || b->count < 2) {
@@ -181,6 +314,7 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
             advance_item(&b->items[i]);
         return;
     }
+    plan(b);
     pthread_mutex_lock(&b->lock);
     b->working = b->threads - 1;
     b->generation++;

@@ -11,12 +11,21 @@
 
 struct vdc_entity;
 
+/* A call an advance held back: it touches state beyond its entity's, so it runs on the loop's thread. */
+struct vdc_step_call {
+    void (*run)(void *context, uint64_t arg);
+    void *context;
+    uint64_t arg;
+};
+
 /* One step event of a batch and what its advance held back. */
 struct vdc_step_item {
     struct vdc_entity *target;
     struct vdc_event ev;
     struct vdc_event *scheduled; /* events the advance scheduled */
     uint32_t scheduled_count, scheduled_capacity;
+    struct vdc_step_call *calls; /* calls the advance held, in the order it made them */
+    uint32_t call_count, call_capacity;
     FILE *log;                   /* where the held text goes (one log per item: a device's) */
     char *text;                  /* held log text, NUL-terminated */
     size_t text_length, text_capacity;
@@ -53,7 +62,14 @@ static inline bool vdc_step_hold_event(const struct vdc_event *ev)
 /* Holds a line for `log` written by the current advance; false outside advances (write it now). */
 bool vdc_step_hold_text(FILE *log, const char *text);
 
+/* Holds `run(context, arg)` for the loop's thread, where it runs after the batch's advances, in the batch's key
+ * order, before the item's handler; false outside advances (call it now). For an advance's action on state that
+ * other entities' advances may use at the same time (handing a peer's record back to it). */
+bool vdc_step_hold_call(void (*run)(void *context, uint64_t arg), void *context, uint64_t arg);
+
 /* Writes an item's held text to its log and forgets it. */
 void vdc_step_item_flush_text(struct vdc_step_item *it);
+/* Runs an item's held calls and forgets them. */
+void vdc_step_item_run_calls(struct vdc_step_item *it);
 
 #endif

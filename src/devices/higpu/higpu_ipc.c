@@ -158,7 +158,7 @@ void higpu_mail_lands(struct higpu *gpu, const struct hilink_packet *p, vdc_time
     struct higpu_mail *m = vdc_slot_pool_at(&gpu->mail_slots, slot);
     m->from = p->src;
     m->bytes = p->bytes <= HIGPU_MAIL_BYTES ? p->bytes : HIGPU_MAIL_BYTES;
-    memcpy(m->data, p->data, m->bytes);
+    memcpy(m->data, hilink_packet_payload(p), m->bytes);
     vdc_schedule_at(gpu->entity, arrive, VDC_PRIO_DEVICE, gpu->entity->id, HIGPU_EV_MAIL, slot);
 }
 

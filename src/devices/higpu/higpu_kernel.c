@@ -100,6 +100,8 @@ void higpu_kernel_window(struct higpu *gpu)
         return;
     }
     vdc_schedule_at(gpu->engine, limit, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_WINDOW, 0);
+    if (gpu->port.fabric != NULL)
+        hilink_port_prefetch_queued(&gpu->port, limit); /* what the fabric takes next, on this thread */
 }
 
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "devices/higpu/higpu_internal.h"
+#include "scheduler/step_batch.h"
 
 static struct higpu_memory_op *op_at(const struct higpu *gpu, uint32_t op)
 {
@@ -59,6 +60,22 @@ void higpu_timeline_add_transfer(struct higpu *gpu, uint32_t queue, uint32_t ind
     add(gpu, op, time, true);
 }
 
+static void return_payload(void *fabric, uint64_t sender_and_lent)
+{
+    hilink_return_payload(fabric, (uint32_t)(sender_and_lent >> 32), (uint32_t)sender_and_lent);
+}
+
+/* A peer's payload lent to this GPU (hilink.h) goes back once written: after the batch when written in a window's
+ * advance (the sender's own window may be taking slots of the same pool meanwhile), else now. */
+static void payload_done(struct higpu *gpu, const struct hilink_packet *p)
+{
+    if (p->payload == NULL)
+        return;
+    uint64_t arg = (uint64_t)p->src << 32 | p->lent;
+    if (!vdc_step_hold_call(return_payload, gpu->port.fabric, arg))
+        return_payload(gpu->port.fabric, arg);
+}
+
 /* Its effect on device memory (and guest memory, or the peer's reply), as the GPU is at `at`. */
 static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
 {
@@ -76,8 +93,8 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
     } else {
         struct vdc_error err;
         bool pcie = m->packet.src == HIGPU_FROM_PCIE;
-        if (!gpu_memory_write(gpu_get_memory(gpu->gpu), m->packet.address, m->packet.data, m->packet.bytes,
-                              pcie ? "PCIe peer write" : "HiLink write", &err)) {
+        if (!gpu_memory_write(gpu_get_memory(gpu->gpu), m->packet.address, hilink_packet_payload(&m->packet),
+                              m->packet.bytes, pcie ? "PCIe peer write" : "HiLink write", &err)) {
             char from[32];
             if (pcie)
                 snprintf(from, sizeof from, "the blade's NIC");
@@ -85,6 +102,7 @@ static void apply(struct higpu *gpu, uint32_t op, vdc_time at)
                 snprintf(from, sizeof from, "GPU %u", (unsigned)m->packet.src);
             higpu_log(gpu, HIGPU_ERR_DEVICE_MEMORY, "%s (from %s; dropped)", err.text, from);
         }
+        payload_done(gpu, &m->packet);
     }
     vdc_slot_pool_give(&gpu->memory_ops, op);
 }

@@ -41,6 +41,7 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
     s->packet.address = address;
     s->packet.tag = tag;
     s->packet.aux = aux;
+    s->packet.payload = NULL;
     if (bytes > 0)
         memcpy(s->packet.data, data, bytes);
     s->time = time;
@@ -98,20 +99,32 @@ static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc
     port->counters.bytes_out += bytes;
 }
 
-/* Asks for the first queued packet's slot: filled on the GPU's window, often on another core, and copied out by the
- * fabric at a poll or a link's end, on the loop's thread. */
+/* A kernel's store of at least this many bytes lends its payload to the fabric rather than having it copied: the
+ * bulk of what crosses HiLink (every 256-byte piece of a collective's data). Smaller ones, a line or less, cost no
+ * more to copy than the lending's books. */
+#define LEND_MIN_BYTES 64
+
+/* Asks for the first queued packet's header: filled on the GPU's window, often on another core, and copied out by
+ * the fabric at a poll or a link's end, on the loop's thread (a lent payload is not read there). */
 static void prefetch_next(void *ctx)
 {
     const struct hilink_port *port = ctx;
     uint32_t next = vdc_index_heap_top_item(&port->out);
     if (next == UINT32_MAX)
         return;
-    const char *bytes = (const char *)slot_at(port, next);
-    for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
-        __builtin_prefetch(bytes + off, 0, 3);
+    __builtin_prefetch(slot_at(port, next), 0, 3);
 }
 
-/* The fabric's pull: the earliest ready of the queued packets and the copy's next one. */
+/* At most this many of a port's queued packets are asked for at once: about what its links take in a window. */
+#define PREFETCH_QUEUED_MAX 256
+
+void hilink_port_prefetch_queued(const struct hilink_port *port, vdc_time until)
+{
+    vdc_index_heap_prefetch_run(&port->out, until, PREFETCH_QUEUED_MAX, port->slots.items, port->slots.item_size);
+}
+
+/* The fabric's pull: the earliest ready of the queued packets and the copy's next one. A store's payload is lent: its
+ * slot stays taken, in place (the pool never moves its records), until the receiver hands it back (give_back). */
 static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake)
 {
     struct hilink_port *port = ctx;
@@ -119,8 +132,15 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
     vdc_time copy = port->copy.active ? port->copy.ready : VDC_TIME_MAX;
     if (queued <= now && queued <= copy) {
         uint32_t slot = vdc_index_heap_pop(&port->out);
-        hilink_packet_copy(out, &slot_at(port, slot)->packet);
-        vdc_slot_pool_give(&port->slots, slot);
+        struct hilink_packet *p = &slot_at(port, slot)->packet;
+        if (p->kind == HILINK_PORT_STORE && p->bytes >= LEND_MIN_BYTES) {
+            p->payload = p->data;
+            p->lent = slot;
+            hilink_packet_copy(out, p);
+        } else {
+            hilink_packet_copy(out, p);
+            vdc_slot_pool_give(&port->slots, slot);
+        }
         prefetch_next(port); /* copied out at a later event, when a link is free */
         return true;
     }
@@ -144,7 +164,8 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
         return;
     case HILINK_PORT_READ_REPLY:
     case HILINK_PORT_ATOMIC_REPLY: {
-        uint32_t slot = slot_fill(port, p->src, p->kind, p->address, p->aux, p->data, p->bytes, p->tag, arrive);
+        uint32_t slot = slot_fill(port, p->src, p->kind, p->address, p->aux, hilink_packet_payload(p), p->bytes, p->tag,
+                                  arrive);
         port->owner.reply(port->owner.ctx, slot, arrive);
         return;
     }
@@ -173,6 +194,12 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
     port->owner.arrive(port->owner.ctx, p, arrive);
 }
 
+static void give_back(void *ctx, uint32_t lent)
+{
+    struct hilink_port *port = ctx;
+    vdc_slot_pool_give(&port->slots, lent);
+}
+
 const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot)
 {
     return &slot_at(port, slot)->packet;
@@ -192,8 +219,14 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     port->place = place;
     port->owner = *owner;
     vdc_index_heap_init(&port->out);
-    vdc_slot_pool_init(&port->slots, sizeof(struct hilink_port_slot));
-    struct hilink_gpu_ops ops = {.ctx = port, .next = next_packet, .prefetch_next = prefetch_next, .deliver = deliver};
+    /* In place: a lent payload is read where it is by its receiver's window, on any thread, while this GPU's window
+     * takes other slots. 2^24 slots (some 5 GB of address space, only what is used backed by memory) hold 4 GiB of
+     * payload waiting at one port. */
+    vdc_slot_pool_init_in_place(&port->slots, sizeof(struct hilink_port_slot), UINT32_C(1) << 24,
+                                "HiLink packets waiting at one GPU's port or on their way (a kernel storing to peers far "
+                                "faster than the links carry it)");
+    struct hilink_gpu_ops ops = {
+        .ctx = port, .next = next_packet, .prefetch_next = prefetch_next, .deliver = deliver, .give_back = give_back};
     if (!hilink_attach(fabric, place, &ops, err))
         return false;
     port->fabric = fabric;
