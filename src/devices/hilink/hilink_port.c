@@ -220,9 +220,11 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     port->owner = *owner;
     vdc_index_heap_init(&port->out);
     /* In place: a lent payload is read where it is by its receiver's window, on any thread, while this GPU's window
-     * takes other slots. 2^24 slots (some 5 GB of address space, only what is used backed by memory) hold 4 GiB of
-     * payload waiting at one port. */
-    vdc_slot_pool_init_in_place(&port->slots, sizeof(struct hilink_port_slot), UINT32_C(1) << 24,
+     * takes other slots. 2^27 slots (43 GB of address space, only what is used backed by memory) hold 32 GiB of
+     * payload waiting at one port: more than a host of this kind has memory for, so the limit is never what stops a
+     * kernel that stores to its peers far faster than HiLink carries the stores (its GPU does not slow down for a
+     * full port). */
+    vdc_slot_pool_init_in_place(&port->slots, sizeof(struct hilink_port_slot), UINT32_C(1) << 27,
                                 "HiLink packets waiting at one GPU's port or on their way (a kernel storing to peers far "
                                 "faster than the links carry it)");
     struct hilink_gpu_ops ops = {
