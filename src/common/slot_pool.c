@@ -2,9 +2,10 @@
 #include "common/slot_pool.h"
 
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "common/error.h"
+
+#define CHUNK_RECORDS (UINT32_C(1) << VDC_SLOT_CHUNK_SHIFT)
 
 void vdc_slot_pool_init(struct vdc_slot_pool *p, size_t item_size)
 {
@@ -13,40 +14,41 @@ void vdc_slot_pool_init(struct vdc_slot_pool *p, size_t item_size)
 
 void vdc_slot_pool_init_in_place(struct vdc_slot_pool *p, size_t item_size, uint32_t capacity, const char *what)
 {
-    *p = (struct vdc_slot_pool){.item_size = item_size, .capacity = capacity, .in_place = true, .what = what};
-    size_t bytes;
-    if (__builtin_mul_overflow(item_size, (size_t)capacity, &bytes))
-        vdc_die("room for %u %s overflows the address space", capacity, what);
-    /* Address space only: no memory is committed until a record is written. */
-    p->items = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p->items == MAP_FAILED)
-        vdc_die("cannot reserve address space for %u %s (%zu bytes); raise the process's address-space limit",
-                capacity, what, bytes);
-    p->free = vdc_xcalloc(64, sizeof *p->free);
+    uint32_t chunks = (capacity + CHUNK_RECORDS - 1) / CHUNK_RECORDS;
+    *p = (struct vdc_slot_pool){.item_size = item_size, .capacity = chunks * CHUNK_RECORDS, .what = what};
+    /* Made once at its full size, so that no take moves it while another thread looks a record up. */
+    p->chunks = vdc_xcalloc(chunks, sizeof *p->chunks);
 }
 
 void vdc_slot_pool_free(struct vdc_slot_pool *p)
 {
-    if (p->in_place) {
-        if (p->items != NULL)
-            munmap(p->items, p->item_size * p->capacity);
-    } else {
-        free(p->items);
-    }
+    for (uint32_t c = 0; p->chunks != NULL && c < p->capacity / CHUNK_RECORDS; c++)
+        free(p->chunks[c]);
+    free(p->chunks);
+    free(p->items);
     free(p->free);
     *p = (struct vdc_slot_pool){.item_size = p->item_size};
+}
+
+/* Room for one more record in a pool in place: its chunk, and the free list's room to take it back. */
+static void grow_in_place(struct vdc_slot_pool *p)
+{
+    if (p->count == p->capacity)
+        vdc_die("more than %u %s at once; the run holds too many in flight", p->capacity, p->what);
+    if (p->count % CHUNK_RECORDS == 0)
+        p->chunks[p->count / CHUNK_RECORDS] = vdc_xmalloc(CHUNK_RECORDS * p->item_size);
+    if (p->count == p->free_room) { /* every record taken may come back at once */
+        p->free_room = p->free_room ? 2 * p->free_room : CHUNK_RECORDS;
+        p->free = vdc_xrealloc(p->free, p->free_room, sizeof *p->free);
+    }
 }
 
 uint32_t vdc_slot_pool_take(struct vdc_slot_pool *p)
 {
     if (p->free_count > 0)
         return p->free[--p->free_count];
-    if (p->in_place) {
-        if (p->count == p->capacity)
-            vdc_die("more than %u %s at once; the run holds too many in flight", p->capacity, p->what);
-        /* The free list holds at most the records taken so far: it grows with them (a power of two from 64). */
-        if (p->count >= 64 && (p->count & (p->count - 1)) == 0)
-            p->free = vdc_xrealloc(p->free, 2 * (size_t)p->count, sizeof *p->free);
+    if (p->chunks != NULL) {
+        grow_in_place(p);
         return p->count++;
     }
     if (p->count == p->capacity) {

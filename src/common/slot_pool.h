@@ -4,24 +4,26 @@
 #ifndef VDC_COMMON_SLOT_POOL_H
 #define VDC_COMMON_SLOT_POOL_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+/* An in-place pool's records come in chunks of this many, allocated as needed. */
+#define VDC_SLOT_CHUNK_SHIFT 12
+
 struct vdc_slot_pool {
-    void *items;
+    void *items;        /* the records, one array (NULL for a pool in place) */
+    void **chunks;      /* in place: a fixed directory of chunks, each allocated when first needed, never moved */
     size_t item_size;
     uint32_t count, capacity;
     uint32_t *free;
-    uint32_t free_count;
-    bool in_place;      /* records never move: address space for `capacity` of them reserved at once */
+    uint32_t free_count, free_room;
     const char *what;   /* in place: what the records are, for the message when they run out */
 };
 
 void vdc_slot_pool_init(struct vdc_slot_pool *p, size_t item_size);
 /* A pool whose records stay where they are for its whole life, so that another thread may read a record (one not
- * given back) while this one takes others: room for `capacity` records is reserved as address space, whose pages
- * the host gives only as they are first written. Taking more than `capacity` stops the run with a message naming
+ * given back) while this one takes others: records come in chunks, allocated as taking needs them, under a
+ * directory made once with room for `capacity` records. Taking more than that stops the run with a message naming
  * `what`. */
 void vdc_slot_pool_init_in_place(struct vdc_slot_pool *p, size_t item_size, uint32_t capacity, const char *what);
 void vdc_slot_pool_free(struct vdc_slot_pool *p);
@@ -30,6 +32,9 @@ uint32_t vdc_slot_pool_take(struct vdc_slot_pool *p);
 void vdc_slot_pool_give(struct vdc_slot_pool *p, uint32_t slot);
 static inline void *vdc_slot_pool_at(const struct vdc_slot_pool *p, uint32_t slot)
 {
+    if (p->chunks != NULL)
+        return (char *)p->chunks[slot >> VDC_SLOT_CHUNK_SHIFT] +
+               (size_t)(slot & ((UINT32_C(1) << VDC_SLOT_CHUNK_SHIFT) - 1)) * p->item_size;
     return (char *)p->items + (size_t)slot * p->item_size;
 }
 

@@ -120,7 +120,7 @@ static void prefetch_next(void *ctx)
 
 void hilink_port_prefetch_queued(const struct hilink_port *port, vdc_time until)
 {
-    vdc_index_heap_prefetch_run(&port->out, until, PREFETCH_QUEUED_MAX, port->slots.items, port->slots.item_size);
+    vdc_index_heap_prefetch_run(&port->out, until, PREFETCH_QUEUED_MAX, &port->slots);
 }
 
 /* The fabric's pull: the earliest ready of the queued packets and the copy's next one. A store's payload is lent: its
@@ -220,10 +220,9 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
     port->owner = *owner;
     vdc_index_heap_init(&port->out);
     /* In place: a lent payload is read where it is by its receiver's window, on any thread, while this GPU's window
-     * takes other slots. 2^27 slots (43 GB of address space, only what is used backed by memory) hold 32 GiB of
-     * payload waiting at one port: more than a host of this kind has memory for, so the limit is never what stops a
-     * kernel that stores to its peers far faster than HiLink carries the stores (its GPU does not slow down for a
-     * full port). */
+     * takes other slots. Room for 2^27 packets (32 GiB of payload, in chunks allocated as needed): memory runs out
+     * first, as it did when the slots could move, for a kernel that stores to its peers far faster than HiLink
+     * carries the stores (its GPU does not slow down for a full port). */
     vdc_slot_pool_init_in_place(&port->slots, sizeof(struct hilink_port_slot), UINT32_C(1) << 27,
                                 "HiLink packets waiting at one GPU's port or on their way (a kernel storing to peers far "
                                 "faster than the links carry it)");
