@@ -101,7 +101,6 @@ START_TEST(mmio_accesses_arrive_whole_and_resume)
 }
 END_TEST
 
-/* An access across a 4 KiB page is two exits, one per page, as KVM splits it; the guest sees the halves joined. */
 /* With a copier, the emulated vCPU runs while copies out of its RAM are still moving, and a store into a range they
  * read waits for them: the destination gets the bytes as they were when the copies were handed over. */
 START_TEST(stores_wait_for_the_copies_that_read_them)
@@ -155,6 +154,7 @@ START_TEST(stores_wait_for_the_copies_that_read_them)
 }
 END_TEST
 
+/* An access across a 4 KiB page is two exits, one per page, as KVM splits it; the guest sees the halves joined. */
 START_TEST(mmio_across_a_page_is_two_exits)
 {
     static const uint8_t code[] = {
