@@ -197,6 +197,63 @@ START_TEST(queue_takes_events_before_the_last_taken)
 }
 END_TEST
 
+START_TEST(late_set_changes_form_and_keeps_order)
+{
+    /* The late set alone, against a sorted reference: a population that rises past the array's size (into the radix
+     * heap), falls to nothing (back to the array) and rises again, with ties in time and pushes earlier than the
+     * last event taken (a rebase in the radix form). */
+    struct vdc_rng rng;
+    vdc_rng_seed(&rng, 5, 0);
+    struct vdc_late_events *late = calloc(1, sizeof *late);
+    enum { N = 20000 };
+    struct vdc_event *ref = malloc(N * sizeof *ref);
+    size_t ref_len = 0, ref_head = 0;
+    vdc_time now = 1000000;
+    uint64_t seq = 0;
+    unsigned radix_entered = 0, radix_left = 0;
+    bool was_radix = false;
+    for (size_t step = 0; ref_len < N; step++) {
+        size_t pending = ref_len - ref_head;
+        unsigned rising = (step / 1500) % 2 == 0 ? 65 : 35; /* percent of pushes: phases that grow, then drain */
+        if (pending == 0 || vdc_rng_below(&rng, 100) < rising) {
+            vdc_time gap = vdc_rng_below(&rng, 8) == 0 ? 0 : vdc_rng_below(&rng, 4000);
+            vdc_time time = vdc_rng_below(&rng, 50) == 0 && now > 5000 ? now - vdc_rng_below(&rng, 5000) : now + gap;
+            struct vdc_event ev = {.time = time, .order = vdc_order_pack(1, (uint32_t)vdc_rng_below(&rng, 4), seq++),
+                                   .arg = ref_len};
+            vdc_late_events_push(late, &ev);
+            ref[ref_len++] = ev;
+            for (size_t j = ref_len - 1; j > ref_head && compare_events(&ref[j], &ref[j - 1]) < 0; j--) {
+                struct vdc_event tmp = ref[j];
+                ref[j] = ref[j - 1];
+                ref[j - 1] = tmp;
+            }
+        } else {
+            ck_assert_uint_eq(vdc_late_events_least(late)->arg, ref[ref_head].arg);
+            struct vdc_event got;
+            vdc_late_events_pop(late, &got);
+            ck_assert_uint_eq(got.arg, ref[ref_head].arg);
+            now = got.time;
+            ref_head++;
+        }
+        ck_assert_uint_eq(late->size, ref_len - ref_head);
+        radix_entered += late->in_radix && !was_radix;
+        radix_left += !late->in_radix && was_radix;
+        was_radix = late->in_radix;
+    }
+    while (ref_head < ref_len) {
+        struct vdc_event got;
+        vdc_late_events_pop(late, &got);
+        ck_assert_uint_eq(got.arg, ref[ref_head++].arg);
+    }
+    ck_assert_ptr_null(vdc_late_events_least(late));
+    ck_assert_uint_ge(radix_entered, 2);
+    ck_assert_uint_ge(radix_left, 2);
+    vdc_late_events_free(late);
+    free(late);
+    free(ref);
+}
+END_TEST
+
 START_TEST(far_outlier_keeps_bands_useful)
 {
     /* One event far in the future must not stretch the bands so that everything lands in the front's
@@ -616,6 +673,7 @@ Suite *scheduler_suite(void)
     tcase_add_loop_test(order, queue_matches_sorted_reference, 0, 3);
     tcase_add_test(order, queue_handles_extreme_times);
     tcase_add_test(order, queue_takes_events_before_the_last_taken);
+    tcase_add_test(order, late_set_changes_form_and_keeps_order);
     tcase_add_test(order, far_outlier_keeps_bands_useful);
     tcase_add_test(order, burst_into_wide_band_recuts_the_front);
     tcase_add_loop_test(order, index_queue_pops_in_key_order, 0, 3);

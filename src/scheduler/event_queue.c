@@ -282,12 +282,6 @@ static int compare_events(const void *a, const void *b)
     return vdc_event_before(x, y) ? -1 : vdc_event_before(y, x) ? 1 : 0;
 }
 
-/* The whole order key as one integer: comparing it takes no branch on whether the times are equal. */
-static inline unsigned __int128 event_key(const struct vdc_event *ev)
-{
-    return (unsigned __int128)ev->time << 64 | ev->order;
-}
-
 /* Runs up to this long are ordered by ranking; longer ones (rare) by qsort. */
 #define RUN_RANKED_MAX 24
 
@@ -304,7 +298,7 @@ static void sort_run(struct vdc_event *run, size_t n)
     unsigned __int128 keys[RUN_RANKED_MAX];
     struct vdc_event copy[RUN_RANKED_MAX];
     for (size_t i = 0; i < n; i++) {
-        keys[i] = event_key(&run[i]);
+        keys[i] = vdc_event_key(&run[i]);
         copy[i] = run[i];
     }
     uint32_t placed = 0;
