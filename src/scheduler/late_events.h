@@ -21,7 +21,7 @@
  * moving to a lower bucket: so an event is moved a few times, always sequentially, instead of sifted through a
  * binary heap of everything pending, whose every level is a branch the host's predictor misses half the time. */
 struct vdc_late_events {
-    struct vdc_event near[2 * VDC_LATE_NEAR_EVENTS]; /* room to take from the front a while before moving down */
+    struct vdc_event near[2 * VDC_LATE_NEAR_EVENTS]; /* room on both sides of the events, for inserts */
     uint32_t near_head, near_tail;
     bool in_radix;        /* the events are in the radix heap (none in `near`) */
     struct vdc_event *items[65];
