@@ -91,7 +91,7 @@ void *vdc_xcalloc_huge(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;
     if (bytes < lazy)
-        return vdc_xcalloc(1, bytes);
+        return vdc_xcalloc_lines(1, bytes);
     if (bytes < huge) {
         /* Mapped rather than taken from the heap, whose calloc writes zeros over every page at once. */
         void *p = mmap(NULL, (bytes + page - 1) / page * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

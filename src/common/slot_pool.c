@@ -23,7 +23,8 @@ void vdc_slot_pool_init_in_place(struct vdc_slot_pool *p, size_t item_size, uint
 void vdc_slot_pool_free(struct vdc_slot_pool *p)
 {
     for (uint32_t c = 0; p->chunks != NULL && c < p->capacity / CHUNK_RECORDS; c++)
-        free(p->chunks[c]);
+        if (p->chunks[c] != NULL)
+            vdc_free_huge(p->chunks[c], CHUNK_RECORDS * p->item_size);
     free(p->chunks);
     free(p->items);
     free(p->free);
@@ -36,7 +37,7 @@ static void grow_in_place(struct vdc_slot_pool *p)
     if (p->count == p->capacity)
         vdc_die("more than %u %s at once; the run holds too many in flight", p->capacity, p->what);
     if (p->count % CHUNK_RECORDS == 0)
-        p->chunks[p->count / CHUNK_RECORDS] = vdc_xmalloc(CHUNK_RECORDS * p->item_size);
+        p->chunks[p->count / CHUNK_RECORDS] = vdc_xcalloc_huge(CHUNK_RECORDS * p->item_size);
     if (p->count == p->free_room) { /* every record taken may come back at once */
         p->free_room = p->free_room ? 2 * p->free_room : CHUNK_RECORDS;
         p->free = vdc_xrealloc(p->free, p->free_room, sizeof *p->free);

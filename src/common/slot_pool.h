@@ -24,7 +24,8 @@ void vdc_slot_pool_init(struct vdc_slot_pool *p, size_t item_size);
 /* A pool whose records stay where they are for its whole life, so that another thread may read a record (one not
  * given back) while this one takes others: records come in chunks, allocated as taking needs them, under a
  * directory made once with room for `capacity` records. Taking more than that stops the run with a message naming
- * `what`. */
+ * `what`. Each chunk starts on a host cache line, so records whose size is a multiple of 64 bytes keep to lines of
+ * their own. */
 void vdc_slot_pool_init_in_place(struct vdc_slot_pool *p, size_t item_size, uint32_t capacity, const char *what);
 void vdc_slot_pool_free(struct vdc_slot_pool *p);
 /* A record not in use (its bytes as last left); its index. */

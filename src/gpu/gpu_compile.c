@@ -530,7 +530,7 @@ void gpu_kernel_instantiate(const struct gpu_kernel *code, const uint64_t *var_a
     if (code->constant_count == 0)
         return;
     uint64_t bytes = (uint64_t)code->constant_count * WARP_LANES * sizeof *out->constants;
-    out->constants = vdc_xmalloc(bytes);
+    out->constants = vdc_xcalloc_lines(1, bytes); /* a constant's 32 lanes are then 4 host cache lines, not 5 */
     memcpy(out->constants, code->constants, bytes);
     for (uint32_t r = 0; r < code->reloc_count; r++) {
         const struct gpu_reloc *rel = &code->relocs[r];

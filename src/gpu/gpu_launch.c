@@ -539,8 +539,10 @@ bool gpu_run_start(struct gpu *gpu, struct gpu_module *module, const struct gpu_
         st->blocks = vdc_xcalloc(ls->blocks_per_sm, sizeof *st->blocks);
         for (uint32_t b = 0; b < ls->blocks_per_sm; b++)
             st->blocks[b].shared = vdc_xcalloc(shared_bytes ? shared_bytes : 1, 1);
-        st->regs = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count * WARP_LANES, sizeof *st->regs);
-        st->ready = vdc_xcalloc((uint64_t)warps_per_sm * k->slot_count, sizeof *st->ready);
+        /* On host cache lines: a register's 32 lanes (256 bytes) are then 4 lines, not 5 (calloc gives 16-byte
+         * alignment), and the 4 the executor fetches ahead are all of them. */
+        st->regs = vdc_xcalloc_lines((uint64_t)warps_per_sm * k->slot_count * WARP_LANES, sizeof *st->regs);
+        st->ready = vdc_xcalloc_lines((uint64_t)warps_per_sm * k->slot_count, sizeof *st->ready);
         for (uint32_t i = 0; i < warps_per_sm; i++) {
             struct warp *w = &st->warps[i];
             w->regs = st->regs + (uint64_t)i * k->slot_count * WARP_LANES;

@@ -56,7 +56,9 @@ struct hilink_packet {
      * and the host's cache misses on them: only the header crosses the fabric. */
     uint8_t *payload;
     uint32_t lent;
-    uint8_t data[HILINK_MAX_PAYLOAD];
+    /* At 48 bytes: a record that starts 16 bytes before a host cache line (a HiLink port's slot) holds the header in
+     * that line and the payload in the next four, no line shared by both. */
+    _Alignas(16) uint8_t data[HILINK_MAX_PAYLOAD];
 };
 
 /* The packet's payload bytes, wherever they are. */

@@ -2,12 +2,16 @@
  * fabric takes them); what reaches the GPU handed to its owner with its landing time. */
 #include "devices/hilink/hilink_port.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 
 /* ---- slots ---- */
+
+_Static_assert(sizeof(struct hilink_port_slot) == 320 && offsetof(struct hilink_port_slot, packet.data) == 64,
+               "a port slot is five host cache lines, its payload the last four");
 
 static struct hilink_port_slot *slot_at(const struct hilink_port *port, uint32_t slot)
 {
