@@ -52,9 +52,9 @@ struct hilink_port_counters {
     uint64_t requests_out, requests_in; /* loads and atomics (red counts as a write) */
 };
 
-/* A packet the port keeps: outbound until the fabric takes it, a reply until its owner has taken it in. */
-/* Five host cache lines in a pool on line boundaries: the time, order and header in the first, a payload in the
- * other four (what the fabric reads of a queued packet is one line; what a receiver reads of a lent payload, four). */
+/* A packet the port keeps: outbound until the fabric takes it, a reply until its owner has taken it in. Five host
+ * cache lines in a pool on line boundaries: the time, order and header in the first, a payload in the other four
+ * (what the fabric reads of a queued packet is one line; what a receiver reads of a lent payload, four). */
 struct hilink_port_slot {
     vdc_time time;              /* outbound: ready to leave; a reply: lands */
     uint64_t seq;               /* ties, in the order the port got them */
