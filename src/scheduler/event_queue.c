@@ -378,6 +378,22 @@ static inline bool front_empty(const struct vdc_event_queue *q)
     return q->sorted_next == q->sorted.len && q->late.size == 0;
 }
 
+/* Few events pending, all in the overflow: they become the front's late set, a sorted array at this size, and the
+ * front reaches to the end of time, so that every event pushed joins them there. Cutting bands for a handful of
+ * events would spread them again every few pops (the hold model with 50 pending spent half its time there); once
+ * the late set outgrows what bands serve better, front_too_wide cuts them again. */
+static void take_all_late(struct vdc_event_queue *q)
+{
+    for (size_t i = 0; i < q->overflow.len; i++)
+        vdc_late_events_push(&q->late, &q->overflow.items[i]);
+    q->overflow.len = 0;
+    q->sorted.len = 0;
+    q->sorted_next = 0;
+    q->front_last = VDC_TIME_MAX;
+    q->front_open = true;
+    q->front_loaded = 0;
+}
+
 /* Makes the front non-empty if any event is pending; false when the queue is empty. */
 static bool fill_front(struct vdc_event_queue *q)
 {
@@ -390,6 +406,8 @@ static bool fill_front(struct vdc_event_queue *q)
             q->front_last = first > VDC_TIME_MAX - width_less_one ? VDC_TIME_MAX : first + width_less_one;
             q->front_open = true;
             load_band(q, k);
+        } else if (q->overflow.len > 0 && q->overflow.len < VDC_LATE_NEAR_EVENTS) {
+            take_all_late(q);
         } else if (q->overflow.len > 0) {
             spread_overflow(q);
         } else {
