@@ -34,6 +34,7 @@ struct vdc_event_queue {
     vdc_time front_last;   /* the latest time that belongs in the front (inclusive) */
     bool front_open;       /* false until the first band is loaded */
     size_t front_loaded;   /* how many events the band being consumed held when it was loaded */
+    bool front_all_late;   /* the front is every pending event, in the late set (few were pending) */
     struct vdc_event_vec *bands;
     struct vdc_band_stage *stages; /* per band, the events not yet written to the band's array */
     size_t band_count, band_alloc, next_band;
