@@ -286,6 +286,43 @@ START_TEST(far_outlier_keeps_bands_useful)
 }
 END_TEST
 
+START_TEST(few_events_live_in_the_late_set)
+{
+    /* A handful of pending events is one sorted array (the late set), the front reaching to the end of time; once
+     * more than the array's worth gather, bands are cut again. Structural checks, and the key order throughout. */
+    struct vdc_event_queue q;
+    vdc_event_queue_init(&q);
+    struct vdc_event ev = {0}, got;
+    uint64_t seq = 0;
+    for (int i = 0; i < 40; i++) {
+        ev.time = (vdc_time)(40 - i) * 1000;
+        ev.order = seq++;
+        vdc_event_queue_push(&q, &ev);
+    }
+    ck_assert(vdc_event_queue_pop(&q, &got));
+    ck_assert_uint_eq(got.time, 1000);
+    ck_assert(q.front_all_late);
+    ck_assert_uint_eq(q.late.size, 39);
+    vdc_time previous = got.time;
+    /* Far timers join them, one per event taken, until more than the array holds are pending. */
+    for (int i = 0; i < 300; i++) {
+        ev.time = 1000000000 + (vdc_time)i * 7;
+        ev.order = seq++;
+        vdc_event_queue_push(&q, &ev);
+        ck_assert_uint_le(q.late.size, VDC_LATE_NEAR_EVENTS);
+    }
+    ck_assert(!q.front_all_late);
+    size_t popped = 1;
+    while (vdc_event_queue_pop(&q, &got)) {
+        ck_assert_uint_ge(got.time, previous);
+        previous = got.time;
+        popped++;
+    }
+    ck_assert_uint_eq(popped, 340);
+    vdc_event_queue_free(&q);
+}
+END_TEST
+
 START_TEST(burst_into_wide_band_recuts_the_front)
 {
     /* Bands cut while only sparse events are pending (flow arrivals 100 us apart) are far wider than the spacing of
@@ -675,6 +712,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(order, queue_takes_events_before_the_last_taken);
     tcase_add_test(order, late_set_changes_form_and_keeps_order);
     tcase_add_test(order, far_outlier_keeps_bands_useful);
+    tcase_add_test(order, few_events_live_in_the_late_set);
     tcase_add_test(order, burst_into_wide_band_recuts_the_front);
     tcase_add_loop_test(order, index_queue_pops_in_key_order, 0, 3);
     tcase_set_timeout(order, 60);
