@@ -22,6 +22,30 @@ LDFLAGS  += -flto=auto
 endif
 DEPFLAGS := -MMD -MP
 
+# Profile-guided optimization (docs/performance.md, "Profile-guided optimization"). profile/ holds gcc's counts from
+# training runs (`make profile`), one file per source of src/, named by its path (src/common/copier.c:
+# profile/src_common_copier.gcda). Every object of src/ is compiled with that name as its auxiliary name, because
+# gcc identifies a static function's counts by it. The plain build uses a source's counts when this gcc is the
+# version that wrote them (profile/gcc-version); a function edited since keeps no counts (gcc drops those whose
+# control flow no longer matches) and is optimized as it would be without a profile, so counts grow stale, never
+# wrong: `make profile` brings them up to date.
+PROFILE_DIR := profile
+PROFILE_GCC := $(shell cat $(PROFILE_DIR)/gcc-version 2>/dev/null)
+profile_name = $(PROFILE_DIR)/$(subst /,_,$(1))
+profile_aux  = -dumpdir $(PROFILE_DIR)/ -dumpbase $(subst /,_,$(1)).c -dumpbase-ext .c
+ifeq ($(SANITIZE),)
+ifneq ($(PROFILE_GENERATE),)
+# Counts from two threads are updated without atomics (atomic updates made the training runs fifty times slower):
+# a lost increment only blurs a count, which -fprofile-correction smooths when the counts are used.
+profile_flags = $(call profile_aux,$(1)) -fprofile-generate -fprofile-update=single
+LDFLAGS += -fprofile-generate
+else ifeq ($(PROFILE_GCC),$(shell $(CC) -dumpfullversion 2>/dev/null))
+profile_flags = $(if $(wildcard $(call profile_name,$(1)).gcda),$(call profile_aux,$(1)) -fprofile-use \
+                  -fprofile-partial-training -fprofile-correction -Wno-missing-profile -Wno-coverage-mismatch)
+LDFLAGS += -fprofile-use -fprofile-partial-training
+endif
+endif
+
 LIBS       := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lfdt -lz -lm -lpthread \
               $(shell pkg-config --libs unicorn 2>/dev/null || echo -lunicorn)
 # SimGrid is loaded when a platform is imported, not linked (src/fabric/simgrid_api.h): its SONAME, found here.
@@ -50,7 +74,7 @@ GUEST_HICCL_OBJ := $(patsubst guest/hiccl/%.c,$(BUILD)/guest/hiccl/%.o,$(sort $(
 GUEST_KERNELS := $(patsubst guest/kernels/%.ptx,$(BUILD)/guest/kernels/%.o,$(sort $(wildcard guest/kernels/*.ptx)))
 GUEST_KERNEL_LIB := $(BUILD)/guest/libkernels.a
 
-.PHONY: all guests ptx run check test asan deps docs bench bench-ns3 clean
+.PHONY: all guests ptx run check test asan deps docs bench bench-ns3 profile clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/vdc guests
@@ -110,9 +134,11 @@ endif
 # Kept, so that their dependency files (headers such as src/devices/hinic/hinic_regs.h) are honoured.
 .SECONDARY: $(GUEST_RUNTIME)
 
-$(BUILD)/obj/%.o: %.c
+# An object of src/ is compiled again when its profile changes.
+.SECONDEXPANSION:
+$(BUILD)/obj/%.o: %.c $$(wildcard $$(call profile_name,$$*).gcda)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Isrc -c $< -o $@
+	$(CC) $(CFLAGS) $(if $(filter src/%,$*),$(call profile_flags,$*)) $(DEPFLAGS) -Isrc -c $< -o $@
 
 $(BUILD)/obj/src/fabric/simgrid_api.o: CFLAGS += $(if $(SIMGRID_LIBRARY),-DVDC_SIMGRID_LIBRARY='"$(SIMGRID_LIBRARY)"')
 
@@ -169,6 +195,10 @@ bench: $(BUILD)/vdc
 # The scheduler beside ns-3's HeapScheduler in the same run (needs scripts/deps.sh --bench).
 bench-ns3: $(BUILD)/vdc
 	scripts/bench-sched-vs-ns3.sh $(BUILD)
+
+# Trains profile/ afresh: an instrumented build in build-profile/ runs the scenarios of scripts/profile.sh.
+profile:
+	scripts/profile.sh build-profile
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
