@@ -286,6 +286,46 @@ START_TEST(deferred_guest_writes_land_in_order)
 }
 END_TEST
 
+/* Copies that continue one another are made as one run by the copier; the result is still that of each in turn,
+ * also where a run would read what its own earlier pieces wrote (a chain of pieces each one place further on),
+ * across the largest run's end, and where a piece breaks the run by not continuing it. */
+START_TEST(continuing_copies_land_as_each_in_turn)
+{
+    enum { SIZE = 4 << 20, PIECE = 4096 };
+    static uint8_t memory[SIZE], expected[SIZE];
+    for (uint32_t i = 0; i < SIZE; i++)
+        memory[i] = expected[i] = (uint8_t)(i * 31 + 7);
+    struct vdc_copier *copier = vdc_copier_create();
+    uint64_t ticket = 0;
+    /* A message of 2 MiB in pieces: several runs' worth, all continuing one another. */
+    for (uint64_t at = 0; at < (2 << 20); at += PIECE) {
+        ticket = vdc_copier_submit(copier, memory + (2 << 20) + at, memory + at, PIECE);
+        memmove(expected + (2 << 20) + at, expected + at, PIECE);
+    }
+    /* A chain: piece k reads [k, k + 1) pieces on and writes the piece after it, so each reads the one before's
+     * bytes; as one run its ranges would overlap. */
+    for (uint64_t k = 0; k < 8; k++) {
+        uint64_t src = (1 << 20) + k * PIECE, dst = src + PIECE;
+        ticket = vdc_copier_submit(copier, memory + dst, memory + src, PIECE);
+        memmove(expected + dst, expected + src, PIECE);
+    }
+    /* Pieces of odd lengths, each continuing the last but for every fifth. */
+    uint64_t src = 3 << 20, dst = 16 * PIECE;
+    for (uint64_t k = 0; k < 40; k++) {
+        uint64_t len = 1000 + k * 37;
+        if (k % 5 == 4)
+            dst += 3;
+        ticket = vdc_copier_submit(copier, memory + dst, memory + src, len);
+        memmove(expected + dst, expected + src, len);
+        src += len, dst += len;
+    }
+    vdc_copier_wait_for(copier, ticket);
+    ck_assert(vdc_copier_done(copier) == ticket);
+    ck_assert(memcmp(memory, expected, SIZE) == 0);
+    vdc_copier_free(copier);
+}
+END_TEST
+
 /* The loader's .bss and simctl's FILL skip zero pieces of a zero fill: the result is still memset's, for pieces
  * that are all zero, hold one stray byte at either end, or are cut by the range's ends. */
 START_TEST(fills_land_as_memset_would)
@@ -318,6 +358,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, guest_writes_land_as_memmove_would);
     tcase_add_test(tc, fills_land_as_memset_would);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
+    tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     suite_add_tcase(s, tc);
     return s;
 }

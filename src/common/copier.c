@@ -53,6 +53,9 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
  * copies), so that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
 #define SPINS 4096
 
+/* The most bytes of consecutive copies made as one. */
+#define RUN_BYTES (256u << 10)
+
 struct copy {
     uint8_t *dst;
     const uint8_t *src;
@@ -80,6 +83,12 @@ static inline void relax(void)
 #endif
 }
 
+static bool ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + len && y < x + len;
+}
+
 static void *copier_thread(void *arg)
 {
     struct vdc_copier *c = arg;
@@ -103,10 +112,23 @@ static void *copier_thread(void *arg)
                 return NULL; /* stopping, and nothing left */
             continue;
         }
-        for (; next < submitted; next++) {
+        while (next < submitted) {
+            /* Copies that continue one another (a message's payloads, one per packet) are made as one: the host's
+             * prefetchers follow a long stream where each 4 KiB piece made them start over (a fifth more bytes
+             * per second here). Each is whole by the time `done` counts it. */
             const struct copy *k = &c->ring[next % RING];
-            vdc_copy_streaming(k->dst, k->src, k->len);
-            atomic_store_explicit(&c->done, next + 1, memory_order_release);
+            uint8_t *dst = k->dst;
+            const uint8_t *src = k->src;
+            uint64_t len = k->len, end = next + 1;
+            for (; end < submitted && len < RUN_BYTES; end++) {
+                const struct copy *n = &c->ring[end % RING];
+                if (n->dst != dst + len || n->src != src + len || ranges_overlap(dst, src, len + n->len))
+                    break;
+                len += n->len;
+            }
+            vdc_copy_streaming(dst, src, len);
+            next = end;
+            atomic_store_explicit(&c->done, next, memory_order_release);
         }
     }
 }
