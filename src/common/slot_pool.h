@@ -31,12 +31,25 @@ void vdc_slot_pool_free(struct vdc_slot_pool *p);
 /* A record not in use (its bytes as last left); its index. */
 uint32_t vdc_slot_pool_take(struct vdc_slot_pool *p);
 void vdc_slot_pool_give(struct vdc_slot_pool *p, uint32_t slot);
+/* The record the next take returns, for asking the host's caches for it ahead; NULL when taking would have to
+ * grow the pool. */
+static inline void *vdc_slot_pool_next(const struct vdc_slot_pool *p);
 static inline void *vdc_slot_pool_at(const struct vdc_slot_pool *p, uint32_t slot)
 {
     if (p->chunks != NULL)
         return (char *)p->chunks[slot >> VDC_SLOT_CHUNK_SHIFT] +
                (size_t)(slot & ((UINT32_C(1) << VDC_SLOT_CHUNK_SHIFT) - 1)) * p->item_size;
     return (char *)p->items + (size_t)slot * p->item_size;
+}
+
+static inline void *vdc_slot_pool_next(const struct vdc_slot_pool *p)
+{
+    if (p->free_count > 0)
+        return vdc_slot_pool_at(p, p->free[p->free_count - 1]);
+    /* In place, the record after the last taken is there once its chunk is (not at a chunk's start). */
+    if (p->count < p->capacity && (p->chunks == NULL || (p->count & ((UINT32_C(1) << VDC_SLOT_CHUNK_SHIFT) - 1)) != 0))
+        return vdc_slot_pool_at(p, p->count);
+    return NULL;
 }
 
 #endif

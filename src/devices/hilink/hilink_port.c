@@ -50,6 +50,12 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
         memcpy(s->packet.data, data, bytes);
     s->time = time;
     s->seq = port->next_seq++;
+    /* The next packet's slot was last read by its receiver's window, often on the other core: its lines are asked
+     * for now, for writing, so that the next send does not wait to own them. */
+    const char *next = vdc_slot_pool_next(&port->slots);
+    if (next != NULL)
+        for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
+            __builtin_prefetch(next + off, 1, 3);
     return slot;
 }
 
