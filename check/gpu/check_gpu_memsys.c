@@ -350,6 +350,63 @@ START_TEST(l2_sets_take_runs_of_lines)
 }
 END_TEST
 
+/* Replacement as the cache defines it (gpu_cache.h), kept the plain way: a stamp per way from a use counter, 0 for
+ * a slot made first-to-go; the victim is the lowest empty way, else the least stamp, ties to the lowest way. The
+ * cache's recency order must choose the same slot after any mix of fills, uses, first-to-go marks and
+ * invalidations, for every associativity it allows. */
+START_TEST(replacement_follows_stamps)
+{
+    static const uint32_t ways_list[] = {1, 2, 4, 8, 16};
+    for (size_t k = 0; k < sizeof ways_list / sizeof ways_list[0]; k++) {
+        uint32_t ways = ways_list[k];
+        struct gpu_cache c;
+        gpu_cache_init(&c, 4 * ways, ways, 4, false, false); /* four sets */
+        ck_assert_uint_eq(c.ways, ways);
+        uint64_t stamp[64] = {0}, tag[64] = {0}, clock = 0, rng = 12345 + ways;
+        for (int step = 0; step < 200000; step++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            uint64_t r = rng >> 33;
+            uint64_t line = r % 40; /* ten lines per set on average: misses, hits and evictions */
+            if (r % 997 == 0) {
+                gpu_cache_invalidate(&c);
+                memset(tag, 0, sizeof tag);
+                continue;
+            }
+            int64_t found = gpu_cache_find(&c, line);
+            uint64_t base = (uint64_t)gpu_cache_set(&c, line) * ways, slot;
+            if (found >= 0) {
+                slot = (uint64_t)found;
+                ck_assert_uint_eq(tag[slot], line + 1);
+            } else {
+                uint64_t expected = UINT64_MAX;
+                for (uint32_t w = 0; w < ways && expected == UINT64_MAX; w++)
+                    if (tag[base + w] == 0)
+                        expected = base + w;
+                if (expected == UINT64_MAX) {
+                    expected = base;
+                    for (uint32_t w = 1; w < ways; w++)
+                        if (stamp[base + w] < stamp[expected])
+                            expected = base + w;
+                }
+                slot = gpu_cache_victim(&c, line);
+                ck_assert_msg(slot == expected, "%u ways, step %d: victim %llu, stamps say %llu", ways, step,
+                              (unsigned long long)slot, (unsigned long long)expected);
+                gpu_cache_fill(&c, slot, line);
+                tag[slot] = line + 1;
+            }
+            if ((r >> 8) % 5 == 0) {
+                gpu_cache_demote(&c, slot);
+                stamp[slot] = 0;
+            } else {
+                gpu_cache_touch(&c, slot);
+                stamp[slot] = ++clock;
+            }
+        }
+        gpu_cache_free(&c);
+    }
+}
+END_TEST
+
 Suite *gpu_memsys_suite(void)
 {
     Suite *s = suite_create("gpu_memsys");
@@ -364,6 +421,7 @@ Suite *gpu_memsys_suite(void)
     tcase_add_test(tc, l2_write_back);
     tcase_add_test(tc, bank_conflicts);
     tcase_add_test(tc, l2_sets_take_runs_of_lines);
+    tcase_add_test(tc, replacement_follows_stamps);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -21,8 +21,8 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
     /* Runs of up to GPU_CACHE_RUN_LINES lines, fewer when the sets do not divide into such runs. */
     while (hashed && (1u << (c->run_shift + 1)) <= GPU_CACHE_RUN_LINES && c->sets % (2u << c->run_shift) == 0)
         c->run_shift++;
-    /* tag and stamp (8 bytes each), valid and dirty (1 each) per way, rounded up to host cache lines */
-    c->set_bytes = ((size_t)18 * ways + 63) / 64 * 64;
+    /* a tag (8 bytes), valid and dirty (1 each) per way, and the recency words, rounded up to host cache lines */
+    c->set_bytes = ((size_t)10 * ways + sizeof(struct gpu_cache_lru) + 63) / 64 * 64;
     /* Large for an L2 (tens of MiB, a run of sets here and one there): on huge pages where the host gives them. */
     c->sets_mem = vdc_xcalloc_huge(c->set_bytes * c->sets);
     c->ready_stride = sectors_per_line + (aux ? 1 : 0);
@@ -38,14 +38,15 @@ void gpu_cache_free(struct gpu_cache *c)
 
 void gpu_cache_invalidate(struct gpu_cache *c)
 {
-    /* Tags and masks go; the stamps may stay, as empty slots are taken first. An L1 no block ran on since the last
-     * kernel holds nothing, and its pages stay untouched. */
+    /* Tags and masks go; the recency order may stay, as empty slots are taken first. An L1 no block ran on since
+     * the last kernel holds nothing, and its pages stay untouched. */
     if (!c->holds_lines)
         return;
     c->holds_lines = false;
     for (uint32_t s = 0; s < c->sets; s++) {
         uint64_t slot = (uint64_t)s << c->way_shift;
         memset(gpu_cache_tag(c, slot), 0, (size_t)c->ways * 8);
+        gpu_cache_lru(c, slot)->held = 0;
         memset(gpu_cache_valid(c, slot), 0, (size_t)c->ways * 2);
     }
 }

@@ -11,18 +11,24 @@
  * lines by their address bits. A stream's lookups then walk the set records in order in host memory. */
 #define GPU_CACHE_RUN_LINES 16u
 
-/* A slot is set * ways + way; its sectors are slot * sectors_per_line + sector in `ready`. A set's tags, LRU
- * stamps and sector masks lie together (one record of a few host cache lines), so a lookup touches little memory. */
+/* A slot is set * ways + way; its sectors are slot * sectors_per_line + sector in `ready`. A set's record holds its
+ * tags, then its recency order, which ways hold a line and its sector masks (three host cache lines for 16 ways),
+ * so a lookup touches little memory.
+ *
+ * Replacement is least recently used, ties to the lowest way; a streaming access makes its slot the first to go
+ * (gpu_cache_demote), several such slots going lowest way first. The order is kept as the ways themselves, 4 bits
+ * each, least recent first: the ways made first-to-go lead, by way, then the others by their last use. It is stored
+ * exclusive-or the identity (way i at place i), so that a zeroed record is a set that starts empty with every way
+ * first-to-go (none used yet), in way order. */
 struct gpu_cache {
     uint32_t sets, ways, way_shift, sectors_per_line;
     bool hashed;           /* index by a hash of the line address (L2 slices) instead of its low bits */
     uint32_t run_shift;    /* hashed: runs of 2^run_shift consecutive lines take consecutive sets */
-    size_t set_bytes;      /* one set's record: tag[ways], stamp[ways], valid[ways], dirty[ways] */
+    size_t set_bytes;      /* one set's record: tag[ways], order, used, held, valid[ways], dirty[ways] */
     uint8_t *sets_mem;
     uint64_t *ready;       /* per slot, `ready_stride` words: per sector the cycle its data is there (a fill may
                             * still be under way), then the slot's aux word when the cache has one */
     uint32_t ready_stride;
-    uint64_t clock;        /* use counter behind the stamps */
     bool holds_lines;      /* a slot was filled since the last invalidation (else there is nothing to empty) */
 };
 
@@ -45,20 +51,27 @@ static inline uint64_t *gpu_cache_tag(const struct gpu_cache *c, uint64_t slot)
     return (uint64_t *)(void *)gpu_cache_record(c, slot) + (slot & (c->ways - 1));
 }
 
-static inline uint64_t *gpu_cache_stamp(const struct gpu_cache *c, uint64_t slot)
+/* The set record's words after its tags: its recency order (exclusive-or the identity), the ways used since they
+ * were last made first-to-go, and the ways holding a line. */
+struct gpu_cache_lru {
+    uint64_t order;
+    uint16_t used, held;
+};
+
+static inline struct gpu_cache_lru *gpu_cache_lru(const struct gpu_cache *c, uint64_t slot)
 {
-    return (uint64_t *)(void *)gpu_cache_record(c, slot) + c->ways + (slot & (c->ways - 1));
+    return (struct gpu_cache_lru *)(void *)(gpu_cache_record(c, slot) + 8 * c->ways);
 }
 
 /* The slot's valid and dirty sector masks. */
 static inline uint8_t *gpu_cache_valid(const struct gpu_cache *c, uint64_t slot)
 {
-    return gpu_cache_record(c, slot) + 16 * c->ways + (slot & (c->ways - 1));
+    return gpu_cache_record(c, slot) + 8 * c->ways + sizeof(struct gpu_cache_lru) + (slot & (c->ways - 1));
 }
 
 static inline uint8_t *gpu_cache_dirty(const struct gpu_cache *c, uint64_t slot)
 {
-    return gpu_cache_record(c, slot) + 17 * c->ways + (slot & (c->ways - 1));
+    return gpu_cache_record(c, slot) + 9 * c->ways + sizeof(struct gpu_cache_lru) + (slot & (c->ways - 1));
 }
 
 /* The slot's per-sector ready cycles, and its aux word (caches made with one). */
@@ -94,12 +107,11 @@ static inline void gpu_cache_prefetch(const struct gpu_cache *c, uint64_t line)
         __builtin_prefetch(tags + off, 0, 3);
 }
 
-/* Asks the host to start fetching the stamps of `line`'s set, which choosing a slot to fill compares. */
-static inline void gpu_cache_prefetch_stamps(const struct gpu_cache *c, uint64_t line)
+/* Asks the host to start fetching the order of `line`'s set (and its masks, on the same host line), which
+ * choosing a slot to fill reads. */
+static inline void gpu_cache_prefetch_order(const struct gpu_cache *c, uint64_t line)
 {
-    const char *stamps = (const char *)gpu_cache_stamp(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift);
-    for (uint32_t off = 0; off < c->ways * 8; off += 64)
-        __builtin_prefetch(stamps + off, 1, 3);
+    __builtin_prefetch(gpu_cache_lru(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift), 1, 3);
 }
 
 /* Asks the host to start fetching slot `slot`'s record (its sectors' ready cycles and aux word), which a lookup that
@@ -123,32 +135,79 @@ static inline int64_t gpu_cache_find(const struct gpu_cache *c, uint64_t line)
     return -1;
 }
 
-/* The slot to fill with `line`: an empty one, else the least recently used. The caller writes back what it held. */
+/* The nibbles below place n (all of them from 16). */
+static inline uint64_t gpu_cache_places_below(uint32_t n)
+{
+    return n >= 16 ? ~UINT64_C(0) : (UINT64_C(1) << (4 * n)) - 1;
+}
+
+/* Way i at place i, the places past the ways holding 15 (no way's number when there are fewer than 16). */
+static inline uint64_t gpu_cache_identity(uint32_t ways)
+{
+    return (UINT64_C(0xfedcba9876543210) & gpu_cache_places_below(ways)) | ~gpu_cache_places_below(ways);
+}
+
+/* The place of `way` in `order` (it is there once, among the first `ways` places). */
+static inline uint32_t gpu_cache_place_of(uint64_t order, uint32_t ways, uint32_t way)
+{
+    uint64_t x = order ^ (way * UINT64_C(0x1111111111111111));
+    /* A zero nibble sets its top bit here; a borrow may set more above the first zero, never below it. */
+    uint64_t zero = (x - UINT64_C(0x1111111111111111)) & ~x & UINT64_C(0x8888888888888888) &
+                    gpu_cache_places_below(ways);
+    return (uint32_t)__builtin_ctzll(zero) / 4;
+}
+
+/* `way` moved from its place to place `to`, the ways between closing up. */
+static inline uint64_t gpu_cache_move(uint64_t order, uint32_t ways, uint32_t way, uint32_t to)
+{
+    uint32_t from = gpu_cache_place_of(order, ways, way);
+    uint64_t below = order & gpu_cache_places_below(from);
+    uint64_t above = from >= 15 ? 0 : order >> (4 * (from + 1)); /* the others, closed up over `from` */
+    uint64_t rest = below | above << (4 * from);
+    uint64_t head = rest & gpu_cache_places_below(to);
+    uint64_t tail = to >= 15 ? 0 : (rest & ~gpu_cache_places_below(to)) << 4;
+    return head | (uint64_t)way << (4 * to) | tail;
+}
+
+/* The slot to fill with `line`: an empty one (the lowest), else the least recently used. The caller writes back
+ * what it held. */
 static inline uint64_t gpu_cache_victim(const struct gpu_cache *c, uint64_t line)
 {
     uint64_t base = (uint64_t)gpu_cache_set(c, line) << c->way_shift;
-    const uint64_t *t = gpu_cache_tag(c, base), *stamp = gpu_cache_stamp(c, base);
-    uint32_t best = 0;
-    uint64_t oldest = UINT64_MAX;
-    for (uint32_t w = 0; w < c->ways; w++) {
-        if (t[w] == 0)
-            return base + w;
-        if (stamp[w] < oldest)
-            oldest = stamp[w], best = w;
-    }
-    return base + best;
+    const struct gpu_cache_lru *l = gpu_cache_lru(c, base);
+    uint32_t empty = ~(uint32_t)l->held & ((1u << c->ways) - 1);
+    if (empty != 0)
+        return base + (uint32_t)__builtin_ctz(empty);
+    return base + ((l->order ^ gpu_cache_identity(c->ways)) & 15);
 }
 
-/* Puts `line` in `slot` (the caller sets its sectors). */
+/* Puts `line` in `slot` (the caller sets its sectors, and marks its use). */
 static inline void gpu_cache_fill(struct gpu_cache *c, uint64_t slot, uint64_t line)
 {
     *gpu_cache_tag(c, slot) = line + 1;
+    gpu_cache_lru(c, slot)->held |= (uint16_t)(1u << (slot & (c->ways - 1)));
     c->holds_lines = true;
 }
 
+/* The slot is the most recently used of its set. */
 static inline void gpu_cache_touch(struct gpu_cache *c, uint64_t slot)
 {
-    *gpu_cache_stamp(c, slot) = ++c->clock;
+    struct gpu_cache_lru *l = gpu_cache_lru(c, slot);
+    uint32_t way = (uint32_t)(slot & (c->ways - 1));
+    uint64_t identity = gpu_cache_identity(c->ways);
+    l->order = gpu_cache_move(l->order ^ identity, c->ways, way, c->ways - 1) ^ identity;
+    l->used |= (uint16_t)(1u << way);
+}
+
+/* The slot goes first from its set (after those made so before it with a lower way): a streaming access's line. */
+static inline void gpu_cache_demote(struct gpu_cache *c, uint64_t slot)
+{
+    struct gpu_cache_lru *l = gpu_cache_lru(c, slot);
+    uint32_t way = (uint32_t)(slot & (c->ways - 1));
+    uint64_t identity = gpu_cache_identity(c->ways);
+    l->used &= (uint16_t)~(1u << way);
+    uint32_t first_to_go_below = (uint32_t)__builtin_popcount(~(uint32_t)l->used & ((1u << way) - 1));
+    l->order = gpu_cache_move(l->order ^ identity, c->ways, way, first_to_go_below) ^ identity;
 }
 
 #endif

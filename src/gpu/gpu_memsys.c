@@ -128,7 +128,7 @@ const struct gpu_memsys_stats *gpu_memsys_stats(const struct gpu_memsys *m)
 static void use_slot(const struct gpu_memsys *m, struct gpu_cache *c, uint64_t slot)
 {
     if (m->evict_first)
-        *gpu_cache_stamp(c, slot) = 0;
+        gpu_cache_demote(c, slot);
     else
         gpu_cache_touch(c, slot);
 }
@@ -386,7 +386,7 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
  * the line, or for a line L2 lacks the slot it will fill (the same choice as l2_slot's, made here without changing
  * anything), with its set's sector masks. In three rounds, so that the lines' misses in the host's caches overlap
  * instead of each waiting for the one before: the sets' tags (asked for by coalesce, as it finds each line), then
- * the stamps of the sets whose line is missing, then the slots. Changes nothing simulated. */
+ * the recency order of the sets whose line is missing, then the slots. Changes nothing simulated. */
 #define L2_SKIP (-3) /* a line L1 most likely holds: L2 is not asked */
 static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use *use, uint32_t lines,
                               const struct gpu_cache *l1)
@@ -397,8 +397,8 @@ static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use 
         if (l1 != NULL && gpu_cache_find(l1, use[i].line) >= 0)
             continue; /* most likely an L1 hit: L2 is not asked */
         found[i] = gpu_cache_find(&m->l2, use[i].line);
-        if (found[i] < 0) /* then the stamps, to choose the slot to fill */
-            gpu_cache_prefetch_stamps(&m->l2, use[i].line);
+        if (found[i] < 0) /* then the recency order, to choose the slot to fill */
+            gpu_cache_prefetch_order(&m->l2, use[i].line);
     }
     for (uint32_t i = 0; i < lines; i++) {
         if (found[i] == L2_SKIP)
