@@ -22,8 +22,9 @@ train() {
 # Guests on the emulated vCPU, HiNIC and the packet fabric: perftest's sweep on the rack, two threads (the copier).
 train run scenarios/rack8-perftest.yaml
 train run scenarios/rack8-perftest.yaml --set "guests.args=send_lat -a -n 200" --set run.threads=1
-# HiGPU, HiLink and HiCCL: all_reduce_perf with LL's small sizes and Simple's large ones, on two threads.
-train run scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 8M -f 8 -n 1 -w 0" --set guests.memory=128MiB
+# HiGPU, HiLink and HiCCL: all_reduce_perf with LL's small sizes and Simple's large ones, the largest past L2, on two
+# threads.
+train run scenarios/rack8-allreduce.yaml --set "guests.args=-b 4 -e 64M -f 8 -n 1 -w 0" --set guests.memory=320MiB
 train run scenarios/gpu-kernels.yaml
 # The packet fabric alone: a fat-tree under load (ECMP, PFC, ECN, DCQCN) and an incast.
 train run scenarios/fat-tree-websearch.yaml --set workload.duration=1ms
