@@ -201,6 +201,6 @@ profile:
 	scripts/profile.sh build-profile
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-profile
 
 -include $(shell find $(BUILD)/obj $(BUILD)/guest -name '*.d' 2>/dev/null)
