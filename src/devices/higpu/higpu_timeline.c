@@ -145,11 +145,32 @@ static void apply_in_run(void *ctx, uint64_t op, uint64_t cycle)
     apply_due(gpu, higpu_now(gpu));
 }
 
+/* Ops fed to a launch in groups of this many, each group's records and then its payloads asked for ahead. */
+#define FEED_GROUP 32
+
 void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit)
 {
+    /* The window's landings copy each peer's payload from its sender's port slot, written a batch or more ago and
+     * long gone from this core's caches: the records (written on the loop's thread) and the payloads are asked for
+     * here, a group at a time, so that their misses overlap instead of each landing waiting on its own. */
+    uint32_t group[FEED_GROUP];
     while (first_time(gpu) < limit) {
-        uint32_t op = vdc_index_heap_pop(&gpu->memory_timeline);
-        gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, op_at(gpu, op)->time), apply_in_run, gpu, op);
+        uint32_t n = 0;
+        for (; n < FEED_GROUP && first_time(gpu) < limit; n++) {
+            group[n] = vdc_index_heap_pop(&gpu->memory_timeline);
+            const char *record = (const char *)op_at(gpu, group[n]);
+            __builtin_prefetch(record, 0, 3);
+            __builtin_prefetch(record + 64, 0, 3);
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            const struct higpu_memory_op *m = op_at(gpu, group[i]);
+            if (m->kind == HIGPU_MEMORY_PEER && m->packet.payload != NULL)
+                for (uint32_t off = 0; off < m->packet.bytes; off += 64)
+                    __builtin_prefetch(m->packet.payload + off, 0, 2);
+        }
+        for (uint32_t i = 0; i < n; i++)
+            gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, op_at(gpu, group[i])->time), apply_in_run, gpu,
+                         group[i]);
     }
 }
 
