@@ -31,9 +31,6 @@ void vdc_slot_pool_free(struct vdc_slot_pool *p);
 /* A record not in use (its bytes as last left); its index. */
 uint32_t vdc_slot_pool_take(struct vdc_slot_pool *p);
 void vdc_slot_pool_give(struct vdc_slot_pool *p, uint32_t slot);
-/* The record the next take returns, for asking the host's caches for it ahead; NULL when taking would have to
- * grow the pool. */
-static inline void *vdc_slot_pool_next(const struct vdc_slot_pool *p);
 static inline void *vdc_slot_pool_at(const struct vdc_slot_pool *p, uint32_t slot)
 {
     if (p->chunks != NULL)
@@ -42,6 +39,8 @@ static inline void *vdc_slot_pool_at(const struct vdc_slot_pool *p, uint32_t slo
     return (char *)p->items + (size_t)slot * p->item_size;
 }
 
+/* The record the next take returns, for asking the host's caches for it ahead; NULL when taking would have to
+ * grow the pool. */
 static inline void *vdc_slot_pool_next(const struct vdc_slot_pool *p)
 {
     if (p->free_count > 0)

@@ -1,4 +1,5 @@
-/* The event queue's late set: events scheduled into the span already being consumed, as a radix heap on time. */
+/* The event queue's late set: events scheduled into the span already being consumed, a sorted array while few, else
+ * a radix heap on time. */
 #ifndef VDC_SCHEDULER_LATE_EVENTS_H
 #define VDC_SCHEDULER_LATE_EVENTS_H
 
