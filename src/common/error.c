@@ -87,21 +87,33 @@ void *vdc_xrealloc_lines(void *p, size_t kept, size_t count, size_t size)
     return grown;
 }
 
+#define PAGE_BYTES ((size_t)4096)
+
+void *vdc_xcalloc_pages(size_t bytes)
+{
+    void *p = mmap(NULL, (bytes + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
+    return p;
+}
+
+void vdc_free_pages(void *p, size_t bytes)
+{
+    if (p != NULL)
+        munmap(p, (bytes + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES);
+}
+
 void *vdc_xcalloc_huge(size_t bytes)
 {
-    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;
+    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10;
     if (bytes < lazy)
         return vdc_xcalloc_lines(1, bytes);
-    if (bytes < huge) {
-        /* Mapped rather than taken from the heap, whose calloc writes zeros over every page at once. */
-        void *p = mmap(NULL, (bytes + page - 1) / page * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
-        return p;
-    }
+    if (bytes < huge)
+        return vdc_xcalloc_pages(bytes); /* rather than the heap's calloc, which writes zeros over every page */
     size_t rounded = (bytes + huge - 1) / huge * huge;
-    /* Fresh anonymous memory is zero and gets host pages only where it is touched: a GPU's allocation whose most
-     * bytes are never written (a collective's slots under LL) costs nothing for them. Mapped with room to align. */
+    /* Fresh anonymous memory is zero and gets host pages only where it is touched: a table whose most bytes are
+     * never touched costs nothing for them. Mapped with room to align. */
     uint8_t *mapped = mmap(NULL, rounded + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapped == MAP_FAILED)
         vdc_die("out of memory allocating %zu bytes; reduce the scenario's size or free memory", bytes);
@@ -116,13 +128,13 @@ void *vdc_xcalloc_huge(size_t bytes)
 
 void vdc_free_huge(void *p, size_t bytes)
 {
-    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10, page = 4096;
+    const size_t huge = (size_t)2 << 20, lazy = (size_t)64 << 10;
     if (p == NULL)
         return;
     if (bytes < lazy)
         free(p);
     else if (bytes < huge)
-        munmap(p, (bytes + page - 1) / page * page);
+        vdc_free_pages(p, bytes);
     else
         munmap(p, (bytes + huge - 1) / huge * huge);
 }

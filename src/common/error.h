@@ -35,6 +35,10 @@ void *vdc_xrealloc_lines(void *p, size_t kept, size_t count, size_t size);
  * for huge pages, so that the host's TLB covers it; vdc_free_huge(p, bytes), with the same size, releases it. */
 void *vdc_xcalloc_huge(size_t bytes);
 void vdc_free_huge(void *p, size_t bytes);
+/* `bytes` zeroed, mapped fresh in the host's small pages (host pages only where touched), for bulk data that is
+ * streamed rather than touched at random (a GPU's device memory); vdc_free_pages(p, bytes) releases it. */
+void *vdc_xcalloc_pages(size_t bytes);
+void vdc_free_pages(void *p, size_t bytes);
 void *vdc_xrealloc(void *ptr, size_t count, size_t size);
 char *vdc_xstrdup(const char *text);
 

@@ -27,7 +27,7 @@ void gpu_memory_release(struct gpu_memory *m)
 {
     if (m->pages != NULL)
         for (uint64_t p = 0; p < m->page_count; p++)
-            vdc_free_huge(m->pages[p], GPU_PAGE_BYTES);
+            vdc_free_pages(m->pages[p], GPU_PAGE_BYTES);
     free(m->pages);
     free(m->page_users);
     free(m->allocations);
@@ -42,9 +42,9 @@ static void pages_use(struct gpu_memory *m, uint64_t address, uint64_t size, boo
     for (uint64_t p = first; p <= last; p++) {
         if (take) {
             if (m->page_users[p]++ == 0)
-                m->pages[p] = vdc_xcalloc_huge(GPU_PAGE_BYTES); /* one huge page per device page */
+                m->pages[p] = vdc_xcalloc_pages(GPU_PAGE_BYTES); /* small host pages: docs/performance.md */
         } else if (--m->page_users[p] == 0) {
-            vdc_free_huge(m->pages[p], GPU_PAGE_BYTES);
+            vdc_free_pages(m->pages[p], GPU_PAGE_BYTES);
             m->pages[p] = NULL;
         }
     }
