@@ -30,7 +30,7 @@ void *vdc_xcalloc_lines(size_t count, size_t size);
 /* Grows (or shrinks) an array from vdc_xcalloc_lines to `count` elements, keeping the first `kept`; the rest is zero.
  * Whole lines each: no other allocation shares one with it (another thread may write that one). */
 void *vdc_xrealloc_lines(void *p, size_t kept, size_t count, size_t size);
-/* `bytes` zeroed, for a large table touched at random (a GPU's memory, its caches' tags), starting on a host cache
+/* `bytes` zeroed, for a large table touched at random (a GPU's caches' tags and slots), starting on a host cache
  * line: from 64 KiB on, mapped fresh (host pages only where touched); from 2 MiB on also aligned to 2 MiB and advised
  * for huge pages, so that the host's TLB covers it; vdc_free_huge(p, bytes), with the same size, releases it. */
 void *vdc_xcalloc_huge(size_t bytes);
