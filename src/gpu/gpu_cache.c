@@ -1,6 +1,7 @@
 /* Allocation and invalidation of HiGPU's sectored tag arrays. */
 #include "gpu/gpu_cache.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
                     bool aux)
 {
     memset(c, 0, sizeof *c);
+    /* The recency order holds 16 ways of 4 bits, and a slot's way is its low bits. */
+    assert(ways >= 1 && ways <= 16 && (ways & (ways - 1)) == 0);
     while (ways > 1 && ways > lines)
         ways /= 2;
     c->ways = ways;
