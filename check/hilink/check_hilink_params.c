@@ -55,7 +55,7 @@ START_TEST(presets_and_plane_links)
     expect_same_params(&p, &q);
     ck_assert(!hilink_params_preset("a100", &q, &err));
     ck_assert_str_eq(err.text, "hilink.preset 'a100': unknown; give h100 or h200");
-    ck_assert_uint_eq(hilink_entity_count(&p), 17); /* 8 ports, 1 plane, 8 ports' poll sources */
+    ck_assert_uint_eq(hilink_entity_count(&p), 18); /* 8 ports, 1 plane, 8 ports' poll sources, the steps */
 
     ck_assert_uint_eq(hilink_plane_links(&p, 0), 18);
     p.planes = 4;
@@ -100,6 +100,8 @@ START_TEST(validation_names_the_key)
     expect_refused(&p, "hilink.link_rate 0: give a rate above 0");
     p = base, p.credits = 0;
     expect_refused(&p, "hilink.credits 0: give at least 1");
+    p = base, p.link_latency = 0;
+    expect_refused(&p, "hilink.link_latency 0: give at least 1ns");
     p = base, p.header_bytes = 1025;
     expect_refused(&p, "hilink.header_bytes 1025: give 0 to 1024");
     p = base, p.links_per_gpu = 64, p.planes = 8, p.gpus = 64, p.header_bytes = 1024;

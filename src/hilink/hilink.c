@@ -12,7 +12,7 @@
 
 uint32_t hilink_entity_count(const struct hilink_params *p)
 {
-    return 2 * p->gpus + p->planes; /* one per GPU port, one per plane, then one per GPU port's polls */
+    return 2 * p->gpus + p->planes + 1; /* one per GPU port, one per plane, one per GPU port's polls, the steps' */
 }
 
 static void init_links(struct hilink *h)
@@ -82,6 +82,13 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
         if (h->ports[gpu].wake_source == NULL)
             return false;
     }
+    h->stepper = vdc_entity_create(h->sim, h->entity_base + 2 * h->p.gpus + h->p.planes, "hilink.steps",
+                                   hilink_step_event, h, err);
+    if (h->stepper == NULL)
+        return false;
+    /* A step touches only the planes' state: it runs beside the GPUs' windows of its time (hilink_step.c). */
+    h->stepper->advance = hilink_step_advance;
+    h->stepper->advance_kind = HILINK_EV_STEP;
     return true;
 }
 
@@ -99,6 +106,7 @@ struct hilink *hilink_create(struct vdc_sim *sim, const struct hilink_params *p,
     init_links(h);
     init_ports_and_pairs(h);
     init_pool(h);
+    hilink_steps_init(h);
     /* On failure the entities made so far stay in the sim (it owns them); no event ever reaches them. */
     if (!create_entities(h, err)) {
         hilink_free(h);
@@ -111,6 +119,7 @@ void hilink_free(struct hilink *h)
 {
     if (h == NULL)
         return;
+    hilink_steps_free(h);
     free(h->slots);
     free(h->pairs);
     for (uint32_t i = 0; h->links != NULL && i < h->p.gpus * h->p.links_per_gpu; i++) {
@@ -192,7 +201,7 @@ static void port_comes_up(struct hilink *h, uint32_t gpu)
             hilink_send_credit_back(h, gpu * h->p.links_per_gpu + link, credit_at);
     }
     for (uint32_t plane = 0; plane < h->p.planes; plane++)
-        vdc_schedule_at(port->entity, h->sim->now, VDC_PRIO_DEVICE, h->planes[plane]->id, HILINK_EV_SW_RESUME, gpu);
+        hilink_plane_schedule(h, port->entity, h->sim->now, VDC_PRIO_DEVICE, plane, HILINK_EV_SW_RESUME, gpu);
     hilink_request_poll(h, gpu, h->sim->now);
 }
 
@@ -212,6 +221,7 @@ void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, boo
     assert(gpu < h->p.gpus);
     struct vdc_entity *port = h->ports[gpu].entity;
     vdc_schedule_at(port, at, VDC_PRIO_CONTROL, port->id, HILINK_EV_PORT_STATE, up ? 1 : 0);
+    hilink_note_fault(h, at);
 }
 
 void hilink_schedule_corruption(struct hilink *h, uint32_t gpu, vdc_time at)
@@ -219,6 +229,7 @@ void hilink_schedule_corruption(struct hilink *h, uint32_t gpu, vdc_time at)
     assert(gpu < h->p.gpus);
     struct vdc_entity *port = h->ports[gpu].entity;
     vdc_schedule_at(port, at, VDC_PRIO_CONTROL, port->id, HILINK_EV_CORRUPT, 0);
+    hilink_note_fault(h, at);
 }
 
 bool hilink_port_is_up(const struct hilink *h, uint32_t gpu)

@@ -86,10 +86,10 @@ struct hilink_gpu_ops {
     bool (*next)(void *ctx, vdc_time now, struct hilink_packet *out, vdc_time *wake);
     /* Optional: asks the host's caches for what next() would copy out, just before an event that may call it. */
     void (*prefetch_next)(void *ctx);
-    /* A packet for this GPU. Called when the packet leaves the switch for the GPU's link (or, to keep the pair's
-     * order, when the packets sent before it have), which is at least one link latency before `arrive`, the time it
-     * lands in the GPU: so a GPU running ahead of virtual time by up to one link latency learns of it in time. A
-     * lent payload is the receiver's to hand back. */
+    /* A packet for this GPU. Called after the step in which the packet leaves the switch for the GPU's link (or, to
+     * keep the pair's order, in which the packets sent before it have), at the step's start (hilink_step.c), which is
+     * at least one link latency before `arrive`, the time it lands in the GPU: so a GPU running ahead of virtual
+     * time by up to one link latency learns of it in time. A lent payload is the receiver's to hand back. */
     void (*deliver)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
     /* Required of a GPU side whose next() lends payloads: the payload lent as `lent` is no longer read by anyone.
      * Called on the loop's thread, never from a window's advance. */
@@ -132,10 +132,10 @@ void hilink_kick(struct hilink *h, uint32_t gpu);
  * of the fabric, so a GPU may call it from its window's advance (an event held until the batch's end). */
 void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at);
 
-/* Takes all of GPU `gpu`'s links down (false) or back up: while down nothing crosses them in either direction, what
- * was on its way waits where it is (credits stop), and nothing is lost; traffic resumes where it stopped. */
-void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
-/* The same at virtual time `at` (a scenario's fault), by an event of the GPU's port entity. */
+/* Takes all of GPU `gpu`'s links down (false) or back up at virtual time `at` (a scenario's fault), by an event of
+ * the GPU's port entity: while down nothing crosses them in either direction, what was on its way waits where it is
+ * (credits stop), and nothing is lost; traffic resumes where it stopped. Scheduled before the run reaches `at`: the
+ * switch planes run ahead of the loop, never across a fault they know of (hilink_step.c). */
 void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, bool up);
 /* Whether GPU `gpu`'s links are up. */
 bool hilink_port_is_up(const struct hilink *h, uint32_t gpu);

@@ -18,6 +18,19 @@ enum hilink_event {
     HILINK_EV_SW_RESUME,   /* a GPU's port came back up: restart this plane's outputs toward it; arg: the GPU */
     HILINK_EV_PORT_STATE,  /* a scheduled fault: the GPU's port goes down (arg 0) or up (arg 1) */
     HILINK_EV_CORRUPT,     /* a scheduled fault: the next payload delivered to the GPU gets a bit flipped */
+    HILINK_EV_STEP,        /* the fabric's step: the planes' events before its end run (hilink_step.c); arg: the
+                            * step's generation */
+};
+
+/* What the planes' events leave, during a step, for the loop's thread: done in their order by the step's handler. */
+enum hilink_after_kind {
+    HILINK_AFTER_DELIVER, /* hand slot `index` to its GPU; `at`: its landing */
+    HILINK_AFTER_POLL,    /* ask GPU `index` for packets at `at` (a credit is back then) */
+};
+
+struct hilink_after {
+    vdc_time at;
+    uint32_t kind, index;
 };
 
 /* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */
@@ -91,7 +104,26 @@ struct hilink {
     /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */
     struct hilink_slot *slots;
     uint32_t slot_count, slot_capacity, free_slot;
+    /* The planes' events, in a queue of the fabric's own, run a step ahead of the loop (hilink_step.c). */
+    struct vdc_event_queue plane_queue;
+    struct vdc_entity *stepper;
+    vdc_time step_width;        /* the link latency: nothing the planes do reaches a GPU sooner */
+    vdc_time step_at;           /* the pending step event's time, VDC_TIME_MAX when none */
+    uint64_t step_generation;   /* of the pending step event: an earlier one asked for makes it stale */
+    bool stepped;               /* the pending step's advance has run; its handler finishes it */
+    bool in_step;               /* a step's advance is running the planes' events */
+    vdc_time plane_now;         /* the time of the plane event running */
+    vdc_time planes_done;       /* every plane event before this time has run */
+    uint64_t step_digest;       /* the keys of the step's events, folded into the run's digest by its handler */
+    uint64_t step_events;
+    struct hilink_after *after;
+    uint32_t after_count, after_capacity;
+    vdc_time *faults;           /* the times of the scheduled port faults, ascending: no step runs across one */
+    uint32_t fault_count, fault_capacity;
 };
+
+/* A port fault's event: GPU `gpu`'s links go down or come back up (hilink_schedule_port_state). */
+void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
 
 /* hilink_move.c: the packets' way through the fabric. */
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
@@ -104,5 +136,20 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_gpu_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
+/* Hands slot `s` to its GPU, landing at `arrive` (the loop's thread). */
+void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive);
+
+/* hilink_step.c: the planes' events in steps. */
+void hilink_steps_init(struct hilink *h);
+void hilink_steps_free(struct hilink *h);
+/* Queues a plane event from `source`: from outside a step (a GPU's packet, a port coming back up), a step is asked
+ * for in time; from a plane's own event, inside the step, it runs in this step or the next. */
+void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
+                           uint32_t plane, uint32_t kind, uint64_t arg);
+/* Leaves `kind` for the step's handler (inside a step), or does it now. */
+void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index, vdc_time at);
+void hilink_note_fault(struct hilink *h, vdc_time at);
+void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev);
+void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev);
 
 #endif

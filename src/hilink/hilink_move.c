@@ -7,9 +7,16 @@
 #include "common/ring.h"
 #include "hilink/hilink_internal.h"
 
+/* The time on a GPU's side: the loop's. */
 static vdc_time now(const struct hilink *h)
 {
     return h->sim->now;
+}
+
+/* The time in a plane: its event's, run ahead of the loop in a step (hilink_step.c). */
+static vdc_time plane_now(const struct hilink *h)
+{
+    return h->plane_now;
 }
 
 static struct hilink_link *gpu_link(struct hilink *h, uint32_t gpu, uint32_t link)
@@ -29,6 +36,12 @@ static uint32_t slot_alloc(struct hilink *h)
     uint32_t s = h->free_slot;
     if (s != HILINK_NONE) {
         h->free_slot = h->slots[s].next;
+        /* The next packet's header is written into the next free slot, and its link read, last touched by a delivery
+         * some time ago. */
+        if (h->free_slot != HILINK_NONE) {
+            __builtin_prefetch(&h->slots[h->free_slot].pkt, 1, 3);
+            __builtin_prefetch(&h->slots[h->free_slot].next, 1, 3);
+        }
         return s;
     }
     if (h->slot_count == h->slot_capacity) {
@@ -162,7 +175,7 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
     /* Nothing happens at the switch input but taking the buffer its credit stood for, so the packet's one event
      * there is the end of the switch latency, when it picks an output. */
     vdc_time queued = vdc_time_add(vdc_time_add(done, h->p.link_latency), h->p.switch_latency);
-    vdc_schedule_at(port->entity, queued, VDC_PRIO_WIRE, h->planes[k->plane]->id, HILINK_EV_SW_ENQUEUE, s);
+    hilink_plane_schedule(h, port->entity, queued, VDC_PRIO_WIRE, k->plane, HILINK_EV_SW_ENQUEUE, s);
 }
 
 /* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. If it still has
@@ -240,8 +253,17 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
 
 /* --- delivery in order per pair ------------------------------------------------------------------------------ */
 
-/* Hands the packet to its GPU, never with an earlier arrival than its pair's previous packet (hilink.h). */
+/* The packet's turn in its pair's order has come: it lands no earlier than its pair's previous packet (hilink.h),
+ * and is handed to its GPU after the step (hilink_step.c). */
 static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
+{
+    vdc_time arrive = h->slots[s].arrive > pair->last_arrive ? h->slots[s].arrive : pair->last_arrive;
+    pair->last_arrive = arrive;
+    pair->next_out++;
+    hilink_after(h, HILINK_AFTER_DELIVER, s, arrive);
+}
+
+void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
 {
     struct hilink_slot *slot = &h->slots[s];
     const struct hilink_packet *pkt = &slot->pkt;
@@ -251,9 +273,6 @@ static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
         h->ports[pkt->dst].corrupt_next = false;
         h->ports[pkt->dst].stats.packets_corrupted++;
     }
-    vdc_time arrive = slot->arrive > pair->last_arrive ? slot->arrive : pair->last_arrive;
-    pair->last_arrive = arrive;
-    pair->next_out++;
     struct hilink_gpu_state *port = &h->ports[pkt->dst];
     port->stats.packets_received++;
     port->stats.bytes_received += pkt->bytes;
@@ -310,15 +329,19 @@ static void return_input_credit(struct hilink *h, uint32_t fabric_link)
         k->credits_owed++;
         return;
     }
-    hilink_send_credit_back(h, fabric_link, vdc_time_add(now(h), h->p.link_latency));
+    hilink_send_credit_back(h, fabric_link, vdc_time_add(plane_now(h), h->p.link_latency));
 }
 
+/* From a plane, inside a step, the sender's state is that of the step's start, earlier than the credit's leaving:
+ * a sender that goes idle without credits after it finds this credit in its list when it looks (hilink_gpu_poll), so
+ * only one idle and without credits now needs the poll, and one that gets a credit before then has a poll too many
+ * (polls are wake-ups: one that finds nothing changes nothing). */
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at)
 {
     struct hilink_link *k = &h->links[fabric_link];
     credit_send_back(&k->credit_back, at);
     if (!k->tx_busy && k->credits == 0)
-        hilink_request_poll(h, fabric_link / h->p.links_per_gpu, at);
+        hilink_after(h, HILINK_AFTER_POLL, fabric_link / h->p.links_per_gpu, at);
 }
 
 /* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
@@ -329,7 +352,7 @@ static void start_output(struct hilink *h, uint32_t fabric_link)
     if (k->out_busy || k->out_head == HILINK_NONE || !h->ports[fabric_link / h->p.links_per_gpu].up)
         return;
     vdc_time first;
-    k->out_credits += credits_due(&k->out_credit_back, now(h), &first);
+    k->out_credits += credits_due(&k->out_credit_back, plane_now(h), &first);
     assert(k->out_credits + k->out_credit_back.count <= h->p.credits);
     struct vdc_entity *plane = h->planes[k->plane];
     if (k->out_credits == 0) {
@@ -337,7 +360,7 @@ static void start_output(struct hilink *h, uint32_t fabric_link)
         assert(back != VDC_TIME_MAX); /* the GPU's input frees each buffer as its packet lands */
         if (back < k->out_wake_at) {
             k->out_wake_at = back;
-            vdc_schedule_at(plane, back, VDC_PRIO_WIRE, plane->id, HILINK_EV_SW_CREDIT, fabric_link);
+            hilink_plane_schedule(h, plane, back, VDC_PRIO_WIRE, k->plane, HILINK_EV_SW_CREDIT, fabric_link);
         }
         return;
     }
@@ -348,9 +371,9 @@ static void start_output(struct hilink *h, uint32_t fabric_link)
     k->out_credits--;
     k->out_busy = true;
     k->out_sending = wire_bytes(h, &h->slots[s].pkt);
-    vdc_time done = vdc_time_add(now(h), h->serialise[h->slots[s].pkt.bytes]);
+    vdc_time done = vdc_time_add(plane_now(h), h->serialise[h->slots[s].pkt.bytes]);
     vdc_time arrive = vdc_time_add(done, h->p.link_latency);
-    vdc_schedule_at(plane, done, VDC_PRIO_DEVICE, plane->id, HILINK_EV_SW_TX_DONE, fabric_link);
+    hilink_plane_schedule(h, plane, done, VDC_PRIO_DEVICE, k->plane, HILINK_EV_SW_TX_DONE, fabric_link);
     /* The GPU takes the packet from its input buffer as it lands; the credit comes back one link latency later. */
     credit_send_back(&k->out_credit_back, vdc_time_add(arrive, h->p.link_latency));
     return_input_credit(h, h->slots[s].link);
@@ -414,7 +437,7 @@ void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
         start_output(h, arg);
         break;
     case HILINK_EV_SW_CREDIT:
-        if (h->links[arg].out_wake_at <= now(h))
+        if (h->links[arg].out_wake_at <= plane_now(h))
             h->links[arg].out_wake_at = VDC_TIME_MAX;
         start_output(h, arg);
         break;

@@ -36,6 +36,8 @@ bool hilink_params_validate(const struct hilink_params *p, struct vdc_error *err
         return vdc_fail(err, "hilink.link_rate 0: give a rate above 0");
     if (p->credits < 1)
         return vdc_fail(err, "hilink.credits 0: give at least 1");
+    if (p->link_latency == 0) /* the planes' steps are a link latency long (hilink_step.c) */
+        return vdc_fail(err, "hilink.link_latency 0: give at least 1ns");
     if (p->header_bytes > 1024)
         return vdc_fail(err, "hilink.header_bytes %u: give 0 to 1024", p->header_bytes);
     return true;

@@ -16,6 +16,7 @@ void vdc_sim_init(struct vdc_sim *sim, uint64_t seed)
     sim->digest = DIGEST_SEED;
     sim->progress_every = UINT64_C(1) << 20;
     sim->step_threads = 1;
+    sim->until = VDC_TIME_MAX;
     vdc_event_queue_init(&sim->queue);
 }
 
@@ -79,21 +80,27 @@ struct vdc_entity *vdc_entity_find(const struct vdc_sim *sim, uint32_t id)
     return id < sim->entity_slots ? sim->entities[id] : NULL;
 }
 
-void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class, uint32_t target,
-                     uint32_t kind, uint64_t arg)
+struct vdc_event vdc_event_make(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
+                                uint32_t target, uint32_t kind, uint64_t arg)
 {
-    struct vdc_sim *sim = source->sim;
-    /* Scheduling into the past or to nobody is a model bug, never an input error: stop loudly. */
-    assert(at >= sim->now);
+    /* Scheduling to nobody is a model bug, never an input error: stop loudly. */
     assert((unsigned)priority_class < VDC_PRIO_CLASSES);
-    assert(vdc_entity_find(sim, target) != NULL);
-    struct vdc_event ev = {
+    assert(vdc_entity_find(source->sim, target) != NULL);
+    return (struct vdc_event){
         .time = at,
         .order = vdc_order_pack(priority_class, source->id, source->next_seq++),
         .target = target,
         .kind = kind,
         .arg = arg,
     };
+}
+
+void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class, uint32_t target,
+                     uint32_t kind, uint64_t arg)
+{
+    struct vdc_sim *sim = source->sim;
+    assert(at >= sim->now); /* into the past: a model bug */
+    struct vdc_event ev = vdc_event_make(source, at, priority_class, target, kind, arg);
     if (vdc_step_hold_event(&ev)) /* from a step's advance: enters the queue when the batch's advances are done */
         return;
     if (__builtin_expect(sim->partition != NULL, 0))
@@ -182,6 +189,7 @@ static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
 enum vdc_run_end vdc_sim_run(struct vdc_sim *sim, vdc_time until)
 {
     sim->stop_requested = false;
+    sim->until = until;
     uint64_t next_progress = sim->events_processed + sim->progress_every;
     struct vdc_event ev;
     for (;;) {

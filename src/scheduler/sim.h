@@ -74,6 +74,7 @@ struct vdc_sim {
     uint64_t current_order;       /* the order key of the event being handled (a parallel run's outputs merge by it) */
     struct vdc_step_batch *steps; /* step advances due at one time (step_batch.h); NULL until the first */
     unsigned step_threads;        /* threads the advances may use (1: the loop's own) */
+    vdc_time until;               /* the limit of the current vdc_sim_run: a model running ahead stops there */
 };
 
 void vdc_sim_init(struct vdc_sim *sim, uint64_t seed);
@@ -88,6 +89,10 @@ struct vdc_entity *vdc_entity_find(const struct vdc_sim *sim, uint32_t id);
  * events with the same time and class. */
 void vdc_schedule_at(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class, uint32_t target,
                      uint32_t kind, uint64_t arg);
+/* The event vdc_schedule_at would queue, its key numbered from the source's sequence, for a model that runs some
+ * of its events from a queue of its own (hilink_step.c). */
+struct vdc_event vdc_event_make(struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
+                                uint32_t target, uint32_t kind, uint64_t arg);
 
 static inline void vdc_schedule_in(struct vdc_entity *source, vdc_time delay, enum vdc_priority priority_class,
                                    uint32_t target, uint32_t kind, uint64_t arg)

@@ -394,7 +394,7 @@ static void on_event(struct vdc_entity *self, const struct vdc_event *ev)
 }
 
 /* The least time in which anything outside the SMs can reach a running kernel: a PCIe crossing (a doorbell, a
- * command's effect), a HiLink link (a peer's packet is known when it leaves the switch) and the command time (a
+ * command's effect), a HiLink link (a peer's packet is known by the time it leaves the switch) and the command time (a
  * transfer's bytes move when its set-up is over). A window may not be longer. */
 static vdc_time higpu_lookahead(const struct higpu_params *p, const char **key)
 {
