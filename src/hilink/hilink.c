@@ -22,15 +22,20 @@ static void init_links(struct hilink *h)
         h->plane_first[plane + 1] = h->plane_first[plane] + hilink_plane_links(p, plane);
     assert(h->plane_first[p->planes] == p->links_per_gpu);
     h->links = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->links);
+    h->outputs = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->outputs);
     h->out_backlog = vdc_xcalloc((size_t)p->gpus * p->links_per_gpu, sizeof *h->out_backlog);
     for (uint32_t gpu = 0; gpu < p->gpus; gpu++) {
         for (uint32_t plane = 0; plane < p->planes; plane++) {
             for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++) {
                 struct hilink_link *k = &h->links[gpu * p->links_per_gpu + link];
-                k->credits = k->out_credits = p->credits;
-                k->stall_since = k->out_wake_at = VDC_TIME_MAX;
-                k->out_head = k->out_tail = HILINK_NONE;
+                k->credits = p->credits;
+                k->stall_since = VDC_TIME_MAX;
                 k->plane = (uint8_t)plane;
+                struct hilink_output *o = &h->outputs[gpu * p->links_per_gpu + link];
+                o->out_credits = p->credits;
+                o->out_wake_at = VDC_TIME_MAX;
+                o->out_head = o->out_tail = HILINK_NONE;
+                o->plane = (uint8_t)plane;
             }
         }
     }
@@ -45,6 +50,7 @@ static void init_ports_and_pairs(struct hilink *h)
         h->ports[gpu].poll_at = VDC_TIME_MAX;
     }
     h->pairs = vdc_xcalloc((size_t)gpus * gpus, sizeof *h->pairs);
+    h->pair_sent = vdc_xcalloc((size_t)gpus * gpus, sizeof *h->pair_sent);
     for (uint32_t i = 0; i < gpus * gpus; i++)
         h->pairs[i].held = HILINK_NONE;
 }
@@ -122,11 +128,13 @@ void hilink_free(struct hilink *h)
     hilink_steps_free(h);
     free(h->slots);
     free(h->pairs);
+    free(h->pair_sent);
     for (uint32_t i = 0; h->links != NULL && i < h->p.gpus * h->p.links_per_gpu; i++) {
         hilink_credit_returns_free(&h->links[i].credit_back);
-        hilink_credit_returns_free(&h->links[i].out_credit_back);
+        hilink_credit_returns_free(&h->outputs[i].out_credit_back);
     }
     free(h->links);
+    free(h->outputs);
     free(h->out_backlog);
     free(h->ports);
     free(h);

@@ -25,7 +25,7 @@ enum hilink_event {
 /* What the planes' events leave, during a step, for the loop's thread: done in their order by the step's handler. */
 enum hilink_after_kind {
     HILINK_AFTER_DELIVER, /* hand slot `index` to its GPU; `at`: its landing */
-    HILINK_AFTER_POLL,    /* ask GPU `index` for packets at `at` (a credit is back then) */
+    HILINK_AFTER_CREDIT,  /* a credit for fabric-wide link `index`'s sender, back at `at` */
 };
 
 struct hilink_after {
@@ -50,28 +50,33 @@ struct hilink_credit_returns {
     uint32_t head, count, capacity;
 };
 
-/* One link of one GPU, both directions: the GPU's sender and the plane output that feeds the GPU. Fabric-wide
- * index gpu * links_per_gpu + link; the links of plane q are plane_first[q] to plane_first[q + 1] - 1. */
+/* One link of one GPU, its GPU -> switch direction: the GPU's sender, on the loop's thread. Fabric-wide index gpu *
+ * links_per_gpu + link; the links of plane q are plane_first[q] to plane_first[q + 1] - 1. */
 struct hilink_link {
-    /* GPU -> switch */
     bool tx_busy;
+    uint8_t plane;
     uint32_t credits;       /* free packet buffers at the switch input, not counting those in credit_back */
     struct hilink_credit_returns credit_back;
     uint32_t credits_owed;  /* credits the switch holds back while this GPU's port is down */
     vdc_time stall_since;   /* start of the current credit stall, VDC_TIME_MAX when none */
-    /* switch -> GPU */
+};
+
+/* The same link's switch -> GPU direction: the plane's output that feeds the GPU, in the planes' steps (apart from
+ * the sender's records: the two run on different threads). Same index. */
+struct hilink_output {
     bool out_busy;
+    uint8_t plane;
     uint32_t out_credits;   /* free packet buffers at the GPU's input, not counting those in out_credit_back */
     struct hilink_credit_returns out_credit_back;
     vdc_time out_wake_at;   /* the SW_CREDIT event pending for a waiting output, VDC_TIME_MAX when none */
     uint32_t out_head, out_tail;
     uint32_t out_sending;   /* wire bytes of the packet being sent */
-    uint8_t plane;
 };
 
-/* The books of one (src, dst) pair: sequence numbers stamped and delivered, and what waits for its turn. */
+/* The books of one (src, dst) pair at its destination: the sequence number delivered next, and what waits for its
+ * turn (the sequence numbers stamped are the senders', in `pair_sent`: the two run on different threads). */
 struct hilink_pair {
-    uint64_t next_in, next_out;
+    uint64_t next_out;
     vdc_time last_arrive;   /* the arrive time the last delivered packet was given */
     uint32_t held;          /* reorder list, sorted by seq */
 };
@@ -96,10 +101,12 @@ struct hilink {
     vdc_time serialise[HILINK_MAX_PAYLOAD + 1]; /* by payload bytes: no 128-bit division per packet */
     struct hilink_gpu_state *ports;
     struct hilink_link *links;
+    struct hilink_output *outputs;
     /* Per fabric-wide link, its output's wire bytes queued plus those of the packet being sent: apart from the links,
      * as each packet's choice of output compares a GPU's links in a plane (a few host lines, not one per link). */
     uint64_t *out_backlog;
     struct hilink_pair *pairs;
+    uint64_t *pair_sent;        /* per (src, dst) pair, the packets its sender has stamped: the next one's seq */
     struct vdc_entity *planes[HILINK_MAX_PLANES];
     /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */
     struct hilink_slot *slots;
@@ -129,7 +136,9 @@ void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
 void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at);
 void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
-/* A credit for fabric-wide link `fabric_link`'s sender, back at `at`. */
+/* A credit for fabric-wide link `fabric_link`'s sender, back at `at`: held at the switch while the sender's port is
+ * down (hilink_credit_returns), or sent (hilink_send_credit_back). */
+void hilink_credit_returns(struct hilink *h, uint32_t fabric_link, vdc_time at);
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at);
 void hilink_credit_returns_free(struct hilink_credit_returns *r);
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);

@@ -160,7 +160,7 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
     const struct hilink_packet *pkt = &slot->pkt;
     /* The GPU side's contract (hilink.h): its own index as source, another GPU of the fabric, at most 256 bytes. */
     assert(pkt->src == gpu && pkt->dst < h->p.gpus && pkt->dst != gpu && pkt->bytes <= HILINK_MAX_PAYLOAD);
-    slot->seq = h->pairs[pkt->src * h->p.gpus + pkt->dst].next_in++;
+    slot->seq = h->pair_sent[pkt->src * h->p.gpus + pkt->dst]++;
     slot->link = gpu * h->p.links_per_gpu + link;
     struct hilink_link *k = gpu_link(h, gpu, link);
     assert(k->credits > 0 && !k->tx_busy);
@@ -318,37 +318,40 @@ static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
 
 /* --- switch -> GPU ------------------------------------------------------------------------------------------- */
 
-/* The packet's input buffer is free once it leaves its output: the credit goes back over the sender's link, or
- * waits at the switch while the sender's port is down. An idle sender without credits is asked again when it is
- * back (a busy one looks when it is done). */
+/* The packet's input buffer is free once it leaves its output: its credit is on its way back to the sender, which
+ * the step's handler records (the sender's records are the loop's thread's). */
 static void return_input_credit(struct hilink *h, uint32_t fabric_link)
 {
-    uint32_t src = fabric_link / h->p.links_per_gpu;
-    struct hilink_link *k = &h->links[fabric_link];
-    if (!h->ports[src].up) {
-        k->credits_owed++;
-        return;
-    }
-    hilink_send_credit_back(h, fabric_link, vdc_time_add(plane_now(h), h->p.link_latency));
+    hilink_after(h, HILINK_AFTER_CREDIT, fabric_link, vdc_time_add(plane_now(h), h->p.link_latency));
 }
 
-/* From a plane, inside a step, the sender's state is that of the step's start, earlier than the credit's leaving:
- * a sender that goes idle without credits after it finds this credit in its list when it looks (hilink_gpu_poll), so
- * only one idle and without credits now needs the poll, and one that gets a credit before then has a poll too many
- * (polls are wake-ups: one that finds nothing changes nothing). */
+void hilink_credit_returns(struct hilink *h, uint32_t fabric_link, vdc_time at)
+{
+    if (!h->ports[fabric_link / h->p.links_per_gpu].up) {
+        h->links[fabric_link].credits_owed++; /* the port has been down since before the step began */
+        return;
+    }
+    hilink_send_credit_back(h, fabric_link, at);
+}
+
+/* An idle sender without credits is asked again when the credit is back (a busy one looks when it is done). After a
+ * step, the sender's state is that of the step's start, earlier than the credit's leaving: a sender that goes idle
+ * without credits after it finds this credit in its list when it looks (hilink_gpu_poll), so only one idle and
+ * without credits now needs the poll, and one that gets a credit before then has a poll too many (polls are
+ * wake-ups: one that finds nothing changes nothing). */
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at)
 {
     struct hilink_link *k = &h->links[fabric_link];
     credit_send_back(&k->credit_back, at);
     if (!k->tx_busy && k->credits == 0)
-        hilink_after(h, HILINK_AFTER_POLL, fabric_link / h->p.links_per_gpu, at);
+        hilink_request_poll(h, fabric_link / h->p.links_per_gpu, at);
 }
 
 /* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
  * input, and the GPU's port is up; an output that waits only for a credit is started again when one is back. */
 static void start_output(struct hilink *h, uint32_t fabric_link)
 {
-    struct hilink_link *k = &h->links[fabric_link];
+    struct hilink_output *k = &h->outputs[fabric_link];
     if (k->out_busy || k->out_head == HILINK_NONE || !h->ports[fabric_link / h->p.links_per_gpu].up)
         return;
     vdc_time first;
@@ -391,7 +394,7 @@ static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
     for (uint32_t i = first + 1; i < end; i++)
         if (h->out_backlog[i] < h->out_backlog[best])
             best = i;
-    struct hilink_link *k = &h->links[best];
+    struct hilink_output *k = &h->outputs[best];
     slot->next = HILINK_NONE;
     if (k->out_tail == HILINK_NONE)
         k->out_head = s;
@@ -419,7 +422,7 @@ void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event
         for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
             __builtin_prefetch(slot + off, 1, 3);
     } else if (ev->kind == HILINK_EV_SW_TX_DONE || ev->kind == HILINK_EV_SW_CREDIT) {
-        __builtin_prefetch(&h->links[ev->arg], 1, 3);
+        __builtin_prefetch(&h->outputs[ev->arg], 1, 3);
     }
 }
 
@@ -431,14 +434,14 @@ void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
     switch (ev->kind) {
     case HILINK_EV_SW_ENQUEUE: enqueue(h, plane, arg); break;
     case HILINK_EV_SW_TX_DONE:
-        h->links[arg].out_busy = false;
-        assert(h->out_backlog[arg] >= h->links[arg].out_sending);
-        h->out_backlog[arg] -= h->links[arg].out_sending;
+        h->outputs[arg].out_busy = false;
+        assert(h->out_backlog[arg] >= h->outputs[arg].out_sending);
+        h->out_backlog[arg] -= h->outputs[arg].out_sending;
         start_output(h, arg);
         break;
     case HILINK_EV_SW_CREDIT:
-        if (h->links[arg].out_wake_at <= plane_now(h))
-            h->links[arg].out_wake_at = VDC_TIME_MAX;
+        if (h->outputs[arg].out_wake_at <= plane_now(h))
+            h->outputs[arg].out_wake_at = VDC_TIME_MAX;
         start_output(h, arg);
         break;
     case HILINK_EV_SW_RESUME: resume_outputs(h, plane, arg); break;

@@ -6,11 +6,12 @@
  * lands a link latency after it leaves its output, a credit is back at its sender a link latency after its buffer
  * frees), and nothing from a GPU's side reaches a plane sooner than a link latency and the switch latency (a packet
  * is queued at an output that long after it left its GPU). So a step at T runs the planes' events before T + link
- * latency: every one of them was queued before T, and what they do for the GPUs (packets handed over, credit
- * polls) is for T + link latency or later. The step leaves those actions in a list (`after`), done in their order by
- * the step's handler on the loop's thread once the step's batch is over; the GPUs' windows of that time, running
- * at once, never see the planes' state. A step never runs across a scheduled port fault (its events see the port's
- * state as it is then) nor past the run's limit. */
+ * latency: every one of them was queued before T, and what they do for the GPUs' side (packets handed over, credits
+ * on their way back to their senders) is for T + link latency or later. The step leaves those actions in a list
+ * (`after`), done in their order by the step's handler on the loop's thread once the step's batch is over; the
+ * GPUs' windows of that time, running at once, never see the planes' state, nor the planes the senders'. A step
+ * never runs across a scheduled port fault (its events see the port's state as it is then, and so do its actions,
+ * done before the fault) nor past the run's limit. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -80,7 +81,7 @@ void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index,
         if (kind == HILINK_AFTER_DELIVER)
             hilink_deliver(h, index, at);
         else
-            hilink_request_poll(h, index, at);
+            hilink_credit_returns(h, index, at);
         return;
     }
     if (h->after_count == h->after_capacity) {
@@ -165,7 +166,7 @@ void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
         if (a->kind == HILINK_AFTER_DELIVER)
             hilink_deliver(h, a->index, a->at);
         else
-            hilink_request_poll(h, a->index, a->at);
+            hilink_credit_returns(h, a->index, a->at);
     }
     h->after_count = 0;
     const struct vdc_event *next = vdc_event_queue_peek(&h->plane_queue);
