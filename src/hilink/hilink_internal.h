@@ -9,7 +9,6 @@
 
 /* Events: those of the GPU port entities, then those of the plane entities. */
 enum hilink_event {
-    HILINK_EV_GPU_TX_DONE, /* a GPU link direction finished serialising; arg: the GPU's link */
     HILINK_EV_GPU_POLL,    /* a retry, a kick or a credit a stalled link waits for: ask the GPU again; arg: the
                             * request's generation */
     HILINK_EV_SW_ENQUEUE,  /* a packet through its input and the switch latency, into an output queue; arg: slot */
@@ -53,8 +52,8 @@ struct hilink_credit_returns {
 /* One link of one GPU, its GPU -> switch direction: the GPU's sender, on the loop's thread. Fabric-wide index gpu *
  * links_per_gpu + link; the links of plane q are plane_first[q] to plane_first[q + 1] - 1. */
 struct hilink_link {
-    bool tx_busy;
     uint8_t plane;
+    vdc_time tx_free_at;    /* when the packet it is sending is out (idle from then on) */
     uint32_t credits;       /* free packet buffers at the switch input, not counting those in credit_back */
     struct hilink_credit_returns credit_back;
     uint32_t credits_owed;  /* credits the switch holds back while this GPU's port is down */

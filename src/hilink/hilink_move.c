@@ -116,7 +116,7 @@ static void stall_update(struct hilink *h, uint32_t gpu, uint32_t link)
         end = first;
     k->credits += due;
     assert(k->credits <= h->p.credits);
-    bool stalled = port->attached && port->up && port->backlogged && !k->tx_busy && k->credits == 0;
+    bool stalled = port->attached && port->up && port->backlogged && k->tx_free_at <= now(h) && k->credits == 0;
     if (stalled && k->stall_since == VDC_TIME_MAX) {
         k->stall_since = now(h);
     } else if (!stalled && k->stall_since != VDC_TIME_MAX) {
@@ -163,15 +163,14 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
     slot->seq = h->pair_sent[pkt->src * h->p.gpus + pkt->dst]++;
     slot->link = gpu * h->p.links_per_gpu + link;
     struct hilink_link *k = gpu_link(h, gpu, link);
-    assert(k->credits > 0 && !k->tx_busy);
+    assert(k->credits > 0 && k->tx_free_at <= now(h));
     k->credits--;
-    k->tx_busy = true;
     struct hilink_gpu_state *port = &h->ports[gpu];
     port->stats.packets_sent++;
     port->stats.bytes_sent += pkt->bytes;
     port->stats.wire_bytes_sent += wire_bytes(h, pkt);
     vdc_time done = vdc_time_add(now(h), h->serialise[pkt->bytes]);
-    vdc_schedule_at(port->entity, done, VDC_PRIO_DEVICE, port->entity->id, HILINK_EV_GPU_TX_DONE, link);
+    k->tx_free_at = done;
     /* Nothing happens at the switch input but taking the buffer its credit stood for, so the packet's one event
      * there is the end of the switch latency, when it picks an output. */
     vdc_time queued = vdc_time_add(vdc_time_add(done, h->p.link_latency), h->p.switch_latency);
@@ -179,22 +178,25 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
 }
 
 /* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. If it still has
- * some, an idle link without a credit is asked again when its next credit is back. */
+ * some, the GPU is asked again when its next link is done or a link without a credit gets one back: a link's end is
+ * no event of its own, so links that finish together take the GPU's next packets in one poll, lowest first. */
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     if (!port->attached || !port->up)
         return;
-    vdc_time credit_wait = VDC_TIME_MAX;
+    vdc_time wait = VDC_TIME_MAX;
     for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
         struct hilink_link *k = gpu_link(h, gpu, link);
-        if (k->tx_busy)
+        if (k->tx_free_at > now(h)) {
+            wait = k->tx_free_at < wait ? k->tx_free_at : wait;
             continue;
+        }
         if (k->credits == 0) {
             stall_update(h, gpu, link); /* counts the credits back by now */
             if (k->credits == 0) {
                 vdc_time back = next_credit(&k->credit_back);
-                credit_wait = back < credit_wait ? back : credit_wait;
+                wait = back < wait ? back : wait;
                 continue;
             }
         }
@@ -211,25 +213,18 @@ void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
         }
         send(h, gpu, link, s);
         set_backlogged(h, gpu, true);
+        wait = k->tx_free_at < wait ? k->tx_free_at : wait;
     }
-    if (credit_wait != VDC_TIME_MAX)
-        hilink_request_poll(h, gpu, credit_wait);
+    if (wait != VDC_TIME_MAX)
+        hilink_request_poll(h, gpu, wait);
 }
 
-static void gpu_tx_done(struct hilink *h, uint32_t gpu, uint32_t link)
-{
-    gpu_link(h, gpu, link)->tx_busy = false;
-    stall_update(h, gpu, link);
-    hilink_gpu_poll(h, gpu);
-}
-
-/* Runs just before the previous event's handler (sim.h): a poll or a link's end pulls the GPU's next packet. */
+/* Runs just before the previous event's handler (sim.h): a poll pulls the GPU's next packet. */
 void hilink_gpu_prefetch(const struct vdc_entity *self, const struct vdc_event *ev)
 {
     const struct hilink *h = self->model;
     const struct hilink_gpu_state *port = &h->ports[self->id - h->entity_base];
-    if ((ev->kind == HILINK_EV_GPU_TX_DONE || ev->kind == HILINK_EV_GPU_POLL) && port->attached &&
-        port->ops.prefetch_next != NULL)
+    if (ev->kind == HILINK_EV_GPU_POLL && port->attached && port->ops.prefetch_next != NULL)
         port->ops.prefetch_next(port->ops.ctx);
 }
 
@@ -238,7 +233,6 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
     struct hilink *h = self->model;
     uint32_t gpu = self->id - h->entity_base;
     switch (ev->kind) {
-    case HILINK_EV_GPU_TX_DONE: gpu_tx_done(h, gpu, (uint32_t)ev->arg); break;
     case HILINK_EV_GPU_POLL:
         if (ev->arg != h->ports[gpu].poll_generation)
             return; /* replaced by an earlier one, which has run */
@@ -343,7 +337,7 @@ void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at
 {
     struct hilink_link *k = &h->links[fabric_link];
     credit_send_back(&k->credit_back, at);
-    if (!k->tx_busy && k->credits == 0)
+    if (k->tx_free_at <= now(h) && k->credits == 0)
         hilink_request_poll(h, fabric_link / h->p.links_per_gpu, at);
 }
 
