@@ -136,8 +136,8 @@ void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
 void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at);
 void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
 /* A credit for fabric-wide link `fabric_link`'s sender, back at `at`: held at the switch while the sender's port is
- * down (hilink_credit_returns), or sent (hilink_send_credit_back). */
-void hilink_credit_returns(struct hilink *h, uint32_t fabric_link, vdc_time at);
+ * down (hilink_credit_leaves_switch), or sent (hilink_send_credit_back). */
+void hilink_credit_leaves_switch(struct hilink *h, uint32_t fabric_link, vdc_time at);
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at);
 void hilink_credit_returns_free(struct hilink_credit_returns *r);
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
@@ -154,7 +154,7 @@ void hilink_steps_free(struct hilink *h);
  * for in time; from a plane's own event, inside the step, it runs in this step or the next. */
 void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
                            uint32_t plane, uint32_t kind, uint64_t arg);
-/* Leaves `kind` for the step's handler (inside a step), or does it now. */
+/* Leaves `kind` for the step's handler, from a plane's event inside a step. */
 void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index, vdc_time at);
 void hilink_note_fault(struct hilink *h, vdc_time at);
 void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev);

@@ -319,7 +319,7 @@ static void return_input_credit(struct hilink *h, uint32_t fabric_link)
     hilink_after(h, HILINK_AFTER_CREDIT, fabric_link, vdc_time_add(plane_now(h), h->p.link_latency));
 }
 
-void hilink_credit_returns(struct hilink *h, uint32_t fabric_link, vdc_time at)
+void hilink_credit_leaves_switch(struct hilink *h, uint32_t fabric_link, vdc_time at)
 {
     if (!h->ports[fabric_link / h->p.links_per_gpu].up) {
         h->links[fabric_link].credits_owed++; /* the port has been down since before the step began */

@@ -77,13 +77,7 @@ void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time
 
 void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index, vdc_time at)
 {
-    if (!h->in_step) {
-        if (kind == HILINK_AFTER_DELIVER)
-            hilink_deliver(h, index, at);
-        else
-            hilink_credit_returns(h, index, at);
-        return;
-    }
+    assert(h->in_step); /* only the planes' events leave actions, and they run in steps */
     if (h->after_count == h->after_capacity) {
         h->after_capacity = h->after_capacity ? 2 * h->after_capacity : 1024;
         h->after = vdc_xrealloc(h->after, h->after_capacity, sizeof *h->after);
@@ -166,7 +160,7 @@ void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
         if (a->kind == HILINK_AFTER_DELIVER)
             hilink_deliver(h, a->index, a->at);
         else
-            hilink_credit_returns(h, a->index, a->at);
+            hilink_credit_leaves_switch(h, a->index, a->at);
     }
     h->after_count = 0;
     const struct vdc_event *next = vdc_event_queue_peek(&h->plane_queue);
