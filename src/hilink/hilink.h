@@ -139,8 +139,9 @@ void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at);
 void hilink_schedule_port_state(struct hilink *h, uint32_t gpu, vdc_time at, bool up);
 /* Whether GPU `gpu`'s links are up. */
 bool hilink_port_is_up(const struct hilink *h, uint32_t gpu);
-/* A scheduled fault: the first packet with a payload that reaches the GPU at or after `at` arrives with the lowest
- * bit of its first payload byte flipped, as data that a link's checks let through; the GPU is not told. */
+/* A scheduled fault: the first packet with a payload handed to the GPU at or after `at` (deliver, in hilink_gpu_ops:
+ * a link latency or more before it lands) arrives with the lowest bit of its first payload byte flipped, as data that
+ * a link's checks let through; the GPU is not told. */
 void hilink_schedule_corruption(struct hilink *h, uint32_t gpu, vdc_time at);
 
 void hilink_port_stats(const struct hilink *h, uint32_t gpu, struct hilink_port_stats *out);
