@@ -2,6 +2,7 @@
  * guest memory accesses are range-checked. No KVM needed. */
 #include <elf.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../../src/common/copier.h"
 #include "../../src/common/fill.h"
@@ -347,6 +348,31 @@ START_TEST(fills_land_as_memset_would)
 }
 END_TEST
 
+/* A zero fill over fresh memory neither reads nor gives storage to the whole pages the host has not backed: after
+ * it they are still without storage (mincore), and every byte of the range reads as zero, as memset would leave. */
+START_TEST(zero_fills_leave_fresh_pages_alone)
+{
+    enum { PAGES = 600, PAGE = 4096 };
+    uint8_t *m = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(m != MAP_FAILED);
+    madvise(m, PAGES * PAGE, MADV_NOHUGEPAGE); /* so that one touched page does not back its neighbours */
+    static const uint32_t touched[] = {0, 1, 2, 300, 301, 599}; /* runs of each kind, across PAGES_PER_LOOK */
+    for (size_t t = 0; t < sizeof touched / sizeof touched[0]; t++)
+        memset(m + (size_t)touched[t] * PAGE, 0x5a, PAGE);
+    vdc_fill(m + 17, 0, PAGES * PAGE - 17 - 9);
+    unsigned char resident[PAGES]; /* before the bytes are read, which maps the zero page */
+    ck_assert_int_eq(mincore(m, PAGES * PAGE, resident), 0);
+    ck_assert(resident[0] & 1 && resident[599] & 1);
+    for (size_t page = 3; page < 300; page++)
+        ck_assert_msg(!(resident[page] & 1), "page %zu", page);
+    ck_assert_int_eq(m[16], 0x5a);
+    for (size_t i = 17; i < PAGES * PAGE - 9; i++)
+        ck_assert_msg(m[i] == 0, "byte %zu", i);
+    ck_assert_int_eq(m[PAGES * PAGE - 1], 0x5a);
+    munmap(m, PAGES * PAGE);
+}
+END_TEST
+
 Suite *kvm_parts_suite(void)
 {
     Suite *s = suite_create("kvm-parts");
@@ -357,6 +383,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, guest_memory_is_range_checked);
     tcase_add_test(tc, guest_writes_land_as_memmove_would);
     tcase_add_test(tc, fills_land_as_memset_would);
+    tcase_add_test(tc, zero_fills_leave_fresh_pages_alone);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     suite_add_tcase(s, tc);

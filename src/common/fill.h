@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 /* memset(p, value, n), except that a zero fill skips each 4 KiB piece (on the host's page boundaries) that is
- * already all zero. The result is memset's. */
+ * already all zero, and does not even read a whole page the host has given no storage. The result is memset's for
+ * private anonymous memory (guest RAM, device pages, the heap), the only kind it may be given. */
 void vdc_fill(uint8_t *p, uint8_t value, size_t n);
 
 #endif

@@ -5,9 +5,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define HUGE_LOW (8ULL << 20)
-#define HUGE_HIGH_KEEP (4ULL << 20)
-
 bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc_error *err)
 {
     gm->host = NULL;
@@ -18,12 +15,12 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
     if (p == MAP_FAILED)
         return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
                         size >> 20);
-    /* The bulk of RAM — where programs keep their buffers, which the NICs' DMA and bulk fills touch megabytes at
-     * a time — on transparent huge pages: a fifth less wall time for rack8-perftest. The first 8 MiB (tables,
-     * program) and the last 4 MiB (stack, thread block, device tree) stay in small pages, so that a guest that
-     * uses little memory still costs little resident memory and starts fast. Advice only: no error if refused. */
-    if (size > HUGE_LOW + HUGE_HIGH_KEEP)
-        madvise((uint8_t *)p + HUGE_LOW, size - HUGE_LOW - HUGE_HIGH_KEEP, MADV_HUGEPAGE);
+    /* In small host pages, even where the host's kernel gives every mapping transparent huge pages: where the kernel hands free memory back to its
+     * host (virtio-balloon's free page reporting), a fresh huge page is taken from what was handed back and costs
+     * some twenty times a small one's first touch per byte (docs/performance.md, "Guest RAM in small pages"), and
+     * a guest's buffers are filled and copied a page at a time, where a huge page saves little of the TLB. Advice
+     * only: no error if refused. */
+    madvise(p, size, MADV_NOHUGEPAGE);
     gm->host = p;
     gm->size = size;
     return true;
