@@ -4,7 +4,9 @@
  * (a GPU reducing while another waits for its data), so the loop plans each batch from what each item's target cost
  * the last time (the longest first, each to the thread with the least planned so far, a tie to the thread that ran it
  * before so that its state is still in that core's caches), and a thread done with its own list takes what is left
- * of the others', from their ends (the cheapest). */
+ * of the others', from their ends (the cheapest). A batch planned to cost less than twice what waking the workers
+ * has been taking (a few tens of microseconds here) is run by the loop's thread alone: the workers would start it
+ * about when the loop had finished it. */
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
@@ -46,6 +48,9 @@ struct vdc_step_batch {
     pthread_cond_t start, finished;
     uint64_t generation; /* one per batch handed to the workers */
     unsigned working;    /* workers not yet done with the current generation */
+    double handed_at;    /* when the batch was handed over (the loop's clock) */
+    double first_start;  /* when the first worker began on it, 0 until one has */
+    double wake_seconds; /* a running mean of the time from handing a batch over to a worker beginning it */
     bool quit;
     struct step_worker {
         struct vdc_step_batch *batch;
@@ -148,6 +153,8 @@ static void *worker(void *arg)
         if (b->quit)
             break;
         seen = b->generation;
+        if (b->first_start == 0)
+            b->first_start = vdc_wall_seconds();
         pthread_mutex_unlock(&b->lock);
         take_items(b, role->index);
         pthread_mutex_lock(&b->lock);
@@ -276,15 +283,15 @@ static double estimate(const struct vdc_step_batch *b, uint32_t i, double deares
     return seconds > 0 ? seconds : dearest;
 }
 
-/* Each item to a thread's list (the header's comment). */
-static void plan(struct vdc_step_batch *b)
+/* Each item to a thread's list (the header's comment); returns what the batch is expected to cost in all. */
+static double plan(struct vdc_step_batch *b)
 {
     double planned[b->threads];
     for (unsigned t = 0; t < b->threads; t++) {
         b->plans[t].count = 0;
         planned[t] = 0;
     }
-    double dearest = 0;
+    double dearest = 0, total = 0;
     for (uint32_t i = 0; i < b->count; i++)
         if (b->known[b->cost_of[i]].seconds > dearest)
             dearest = b->known[b->cost_of[i]].seconds;
@@ -302,9 +309,11 @@ static void plan(struct vdc_step_batch *b)
             if (planned[t] < planned[best])
                 best = t;
         planned[best] += estimate(b, i, dearest);
+        total += estimate(b, i, dearest);
         b->plans[best].items[b->plans[best].count++] = i;
         b->claimed[i] = 0;
     }
+    return total;
 }
 
 void vdc_step_batch_advance(struct vdc_step_batch *b)
@@ -314,15 +323,23 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
             advance_item(&b->items[i]);
         return;
     }
-    plan(b);
+    if (plan(b) < 2 * b->wake_seconds) {
+        for (uint32_t i = 0; i < b->count; i++)
+            advance_claimed(b, i, 0);
+        return;
+    }
     pthread_mutex_lock(&b->lock);
     b->working = b->threads - 1;
     b->generation++;
+    b->first_start = 0;
+    b->handed_at = vdc_wall_seconds();
     pthread_cond_broadcast(&b->start);
     pthread_mutex_unlock(&b->lock);
     take_items(b, 0);
     pthread_mutex_lock(&b->lock);
     while (b->working > 0)
         pthread_cond_wait(&b->finished, &b->lock);
+    double wake = b->first_start - b->handed_at;
     pthread_mutex_unlock(&b->lock);
+    b->wake_seconds = b->wake_seconds == 0 ? wake : 0.9 * b->wake_seconds + 0.1 * wake;
 }
