@@ -15,11 +15,11 @@ bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc
     if (p == MAP_FAILED)
         return vdc_fail(err, "cannot reserve %" PRIu64 " MiB of guest memory (%m); lower the guest's memory size",
                         size >> 20);
-    /* In small host pages, even where the host's kernel gives every mapping transparent huge pages: where the kernel hands free memory back to its
-     * host (virtio-balloon's free page reporting), a fresh huge page is taken from what was handed back and costs
-     * some twenty times a small one's first touch per byte (docs/performance.md, "Guest RAM in small pages"), and
-     * a guest's buffers are filled and copied a page at a time, where a huge page saves little of the TLB. Advice
-     * only: no error if refused. */
+    /* In small host pages, even where the host's kernel would give every mapping transparent huge pages. Where
+     * that kernel hands free memory back to its own host (virtio-balloon's free page reporting), a fresh huge page
+     * is one that was handed back, and its first touch costs some twenty times a small page's per byte
+     * (docs/performance.md, "Guest RAM in small pages"); a guest's buffers are filled and copied a page at a time,
+     * where a huge page saves little of the TLB. Advice only: no error if refused. */
     madvise(p, size, MADV_NOHUGEPAGE);
     gm->host = p;
     gm->size = size;
