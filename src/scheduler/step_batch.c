@@ -308,8 +308,9 @@ static double plan(struct vdc_step_batch *b)
         for (unsigned t = 0; t < b->threads; t++)
             if (planned[t] < planned[best])
                 best = t;
-        planned[best] += estimate(b, i, dearest);
-        total += estimate(b, i, dearest);
+        double cost = estimate(b, i, dearest);
+        planned[best] += cost;
+        total += cost;
         b->plans[best].items[b->plans[best].count++] = i;
         b->claimed[i] = 0;
     }
