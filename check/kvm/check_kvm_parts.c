@@ -373,6 +373,27 @@ START_TEST(zero_fills_leave_fresh_pages_alone)
 }
 END_TEST
 
+/* A fill with another value than zero gives its whole pages storage first, in one call: the bytes are memset's, and
+ * no page past the fill's end gets storage. */
+START_TEST(value_fills_give_only_their_pages_storage)
+{
+    enum { PAGES = 64, PAGE = 4096, FILLED = 30 * PAGE + 5 };
+    uint8_t *m = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(m != MAP_FAILED);
+    madvise(m, PAGES * PAGE, MADV_NOHUGEPAGE);
+    vdc_fill(m + 100, 0x33, FILLED);
+    unsigned char resident[PAGES];
+    ck_assert_int_eq(mincore(m, PAGES * PAGE, resident), 0);
+    for (size_t page = 0; page <= (100 + FILLED - 1) / PAGE; page++)
+        ck_assert_msg(resident[page] & 1, "page %zu", page);
+    for (size_t page = (100 + FILLED - 1) / PAGE + 1; page < PAGES; page++)
+        ck_assert_msg(!(resident[page] & 1), "page %zu", page);
+    for (size_t i = 0; i < 100 + FILLED + PAGE; i++)
+        ck_assert_msg(m[i] == (i >= 100 && i < 100 + FILLED ? 0x33 : 0), "byte %zu", i);
+    munmap(m, PAGES * PAGE);
+}
+END_TEST
+
 Suite *kvm_parts_suite(void)
 {
     Suite *s = suite_create("kvm-parts");
@@ -384,6 +405,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, guest_writes_land_as_memmove_would);
     tcase_add_test(tc, fills_land_as_memset_would);
     tcase_add_test(tc, zero_fills_leave_fresh_pages_alone);
+    tcase_add_test(tc, value_fills_give_only_their_pages_storage);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     suite_add_tcase(s, tc);
