@@ -10,6 +10,7 @@
 #include <unicorn/unicorn.h>
 
 #include "kvm/block_counts.h"
+#include "kvm/code_buffer.h"
 #include "kvm/coroutine.h"
 #include "kvm/guest_layout.h"
 #include "kvm/vcpu.h"
@@ -453,13 +454,10 @@ static bool add_write_hook(struct vdc_vcpu *vcpu, struct emu_vcpu *e, struct vdc
                  "adding the guest-memory store hook", err);
 }
 
-static bool emu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, const struct vdc_vcpu_options *options,
-                       const struct vdc_vcpu_entry *entry, struct vdc_error *err)
+/* The engine with the guest's RAM, MMIO windows, entry state and hooks. */
+static bool make_engine(struct vdc_vcpu *vcpu, struct emu_vcpu *e, struct vdc_guest_memory *memory,
+                        const struct vdc_vcpu_entry *entry, struct vdc_error *err)
 {
-    struct emu_vcpu *e = vdc_xcalloc(1, sizeof *e);
-    vcpu->impl = e;
-    e->memory = memory;
-    e->runaway_limit = options->runaway_instructions ? options->runaway_instructions : UINT64_MAX;
     if (!check(uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc), "creating the engine", err))
         return false;
     uint64_t rip = entry->cpl0_iretq;
@@ -470,6 +468,19 @@ static bool emu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, c
            load_entry(e, entry, err) && check(uc_reg_write(e->uc, UC_X86_REG_RIP, &rip), "writing RIP", err) &&
            add_hooks(e, err) && (memory->copier == NULL || add_write_hook(vcpu, e, err)) &&
            vdc_coroutine_init(&e->co, EMULATOR_STACK_SIZE, emulator_body, e, err);
+}
+
+static bool emu_create(struct vdc_vcpu *vcpu, struct vdc_guest_memory *memory, const struct vdc_vcpu_options *options,
+                       const struct vdc_vcpu_entry *entry, struct vdc_error *err)
+{
+    struct emu_vcpu *e = vdc_xcalloc(1, sizeof *e);
+    vcpu->impl = e;
+    e->memory = memory;
+    e->runaway_limit = options->runaway_instructions ? options->runaway_instructions : UINT64_MAX;
+    int begun = vdc_code_buffers_begin();
+    bool made = make_engine(vcpu, e, memory, entry, err);
+    vdc_code_buffers_end(begun);
+    return made;
 }
 
 static void emu_run(struct vdc_vcpu *vcpu, struct vdc_vcpu_exit *exit)
