@@ -55,7 +55,7 @@ START_TEST(presets_and_plane_links)
     expect_same_params(&p, &q);
     ck_assert(!hilink_params_preset("a100", &q, &err));
     ck_assert_str_eq(err.text, "hilink.preset 'a100': unknown; give h100 or h200");
-    ck_assert_uint_eq(hilink_entity_count(&p), 18); /* 8 ports, 1 plane, 8 ports' poll sources, the steps */
+    ck_assert_uint_eq(hilink_entity_count(&p), 25); /* 8 ports, 1 plane, 8 ports' poll sources, 8 groups' steps */
 
     ck_assert_uint_eq(hilink_plane_links(&p, 0), 18);
     p.planes = 4;

@@ -12,7 +12,8 @@
 
 uint32_t hilink_entity_count(const struct hilink_params *p)
 {
-    return 2 * p->gpus + p->planes + 1; /* one per GPU port, one per plane, one per GPU port's polls, the steps' */
+    /* One per GPU port, one per plane, one per GPU port's polls, one per GPU's group of the planes' steps. */
+    return 3 * p->gpus + p->planes;
 }
 
 static void init_links(struct hilink *h)
@@ -63,6 +64,14 @@ static void init_pool(struct hilink *h)
     h->free_slot = HILINK_NONE;
 }
 
+/* A plane's events run in its groups' steps, from their queues (hilink_step.c): the plane is their target, named in
+ * their keys, never the loop's. */
+static void plane_reached_by_loop(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    (void)self, (void)ev;
+    assert(!"hilink: a plane's event in the loop's queue");
+}
+
 static bool create_entities(struct hilink *h, struct vdc_error *err)
 {
     char name[32];
@@ -76,10 +85,9 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
     for (uint32_t plane = 0; plane < h->p.planes; plane++) {
         snprintf(name, sizeof name, "hilink.plane%u", plane);
         h->planes[plane] =
-            vdc_entity_create(h->sim, h->entity_base + h->p.gpus + plane, name, hilink_plane_event, h, err);
+            vdc_entity_create(h->sim, h->entity_base + h->p.gpus + plane, name, plane_reached_by_loop, h, err);
         if (h->planes[plane] == NULL)
             return false;
-        h->planes[plane]->prefetch = hilink_plane_prefetch;
     }
     for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
         snprintf(name, sizeof name, "hilink.gpu%u.polls", gpu);
@@ -88,13 +96,18 @@ static bool create_entities(struct hilink *h, struct vdc_error *err)
         if (h->ports[gpu].wake_source == NULL)
             return false;
     }
-    h->stepper = vdc_entity_create(h->sim, h->entity_base + 2 * h->p.gpus + h->p.planes, "hilink.steps",
-                                   hilink_step_event, h, err);
-    if (h->stepper == NULL)
-        return false;
-    /* A step touches only the planes' state: it runs beside the GPUs' windows of its time (hilink_step.c). */
-    h->stepper->advance = hilink_step_advance;
-    h->stepper->advance_kind = HILINK_EV_STEP;
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
+        snprintf(name, sizeof name, "hilink.gpu%u.steps", gpu);
+        struct vdc_entity *stepper = vdc_entity_create(h->sim, h->entity_base + 2 * h->p.gpus + h->p.planes + gpu,
+                                                       name, hilink_step_event, &h->groups[gpu], err);
+        if (stepper == NULL)
+            return false;
+        /* A step touches only its group's share of the planes: it runs beside the GPUs' windows of its time
+         * (hilink_step.c). */
+        stepper->advance = hilink_step_advance;
+        stepper->advance_kind = HILINK_EV_STEP;
+        h->groups[gpu].stepper = stepper;
+    }
     return true;
 }
 
@@ -209,7 +222,7 @@ static void port_comes_up(struct hilink *h, uint32_t gpu)
             hilink_send_credit_back(h, gpu * h->p.links_per_gpu + link, credit_at);
     }
     for (uint32_t plane = 0; plane < h->p.planes; plane++)
-        hilink_plane_schedule(h, port->entity, h->sim->now, VDC_PRIO_DEVICE, plane, HILINK_EV_SW_RESUME, gpu);
+        hilink_plane_schedule(h, port->entity, h->sim->now, VDC_PRIO_DEVICE, plane, gpu, HILINK_EV_SW_RESUME, gpu);
     hilink_request_poll(h, gpu, h->sim->now);
 }
 

@@ -32,6 +32,28 @@ struct hilink_after {
     uint32_t kind, index;
 };
 
+/* The planes' outputs toward one GPU, their packets' order books (`pairs` into the GPU) and their events: what a
+ * plane event touches belongs to the GPU its packet or output is for, so each GPU's share steps on its own, an
+ * advance of its own beside the others (hilink_step.c). On lines of its own: the groups step on different threads. */
+struct hilink_group {
+    _Alignas(64) struct hilink *h;
+    uint32_t gpu;
+    struct vdc_event_queue queue; /* its plane events */
+    /* Its steps' events, and the source of the plane events its steps schedule: their keys are numbered in its own
+     * steps' order, whichever thread runs them. */
+    struct vdc_entity *stepper;
+    vdc_time step_at;             /* the pending step event's time, VDC_TIME_MAX when none */
+    uint64_t step_generation;     /* of the pending step event: an earlier one asked for makes it stale */
+    bool stepped;                 /* the pending step's advance has run; its handler finishes it */
+    bool in_step;                 /* a step's advance is running its events */
+    vdc_time plane_now;           /* the time of the plane event running */
+    vdc_time planes_done;         /* every one of its plane events before this time has run */
+    uint64_t step_digest;         /* the keys of the step's events, folded into the run's digest by its handler */
+    uint64_t step_events;
+    struct hilink_after *after;
+    uint32_t after_count, after_capacity;
+};
+
 /* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */
 struct hilink_slot {
     struct hilink_packet pkt;
@@ -41,9 +63,9 @@ struct hilink_slot {
     uint32_t link;     /* the fabric-wide link it was sent on: its switch input slot's credit goes back there */
 };
 
-/* Credits on their way back to a link direction's sender, by the time each arrives (never decreasing: a credit
- * leaves when its packet leaves the buffer, in the loop's order, and travels a fixed time). A sender counts those
- * due when it looks at its credits, so a credit costs an event only when a sender waits for it. */
+/* Credits on their way back to a link direction's sender, in the order of the time each arrives (a credit travels a
+ * fixed time from when its packet leaves the buffer). A sender counts those due when it looks at its credits, so a
+ * credit costs an event only when a sender waits for it. */
 struct hilink_credit_returns {
     vdc_time *at;
     uint32_t head, count, capacity;
@@ -110,20 +132,10 @@ struct hilink {
     /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */
     struct hilink_slot *slots;
     uint32_t slot_count, slot_capacity, free_slot;
-    /* The planes' events, in a queue of the fabric's own, run a step ahead of the loop (hilink_step.c). */
-    struct vdc_event_queue plane_queue;
-    struct vdc_entity *stepper;
+    /* The planes' events, by the GPU their outputs feed, in queues of the fabric's own, run a step ahead of the loop
+     * (hilink_step.c). */
+    struct hilink_group *groups; /* one per GPU */
     vdc_time step_width;        /* the link latency: nothing the planes do reaches a GPU sooner */
-    vdc_time step_at;           /* the pending step event's time, VDC_TIME_MAX when none */
-    uint64_t step_generation;   /* of the pending step event: an earlier one asked for makes it stale */
-    bool stepped;               /* the pending step's advance has run; its handler finishes it */
-    bool in_step;               /* a step's advance is running the planes' events */
-    vdc_time plane_now;         /* the time of the plane event running */
-    vdc_time planes_done;       /* every plane event before this time has run */
-    uint64_t step_digest;       /* the keys of the step's events, folded into the run's digest by its handler */
-    uint64_t step_events;
-    struct hilink_after *after;
-    uint32_t after_count, after_capacity;
     vdc_time *faults;           /* the times of the scheduled port faults, ascending: no step runs across one */
     uint32_t fault_count, fault_capacity;
 };
@@ -142,20 +154,24 @@ void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at
 void hilink_credit_returns_free(struct hilink_credit_returns *r);
 void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_gpu_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
-void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev);
-void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event *ev);
+/* Runs a plane event of group `g`, inside its step. */
+void hilink_plane_event(struct hilink_group *g, const struct vdc_event *ev);
+void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev);
 /* Hands slot `s` to its GPU, landing at `arrive` (the loop's thread). */
 void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive);
 
 /* hilink_step.c: the planes' events in steps. */
 void hilink_steps_init(struct hilink *h);
 void hilink_steps_free(struct hilink *h);
-/* Queues a plane event from `source`: from outside a step (a GPU's packet, a port coming back up), a step is asked
- * for in time; from a plane's own event, inside the step, it runs in this step or the next. */
+/* Queues, from outside a step (a GPU's packet, a port coming back up), an event from `source` for plane `plane`'s
+ * outputs toward GPU `gpu`; a step of that GPU's group is asked for in time. */
 void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
-                           uint32_t plane, uint32_t kind, uint64_t arg);
-/* Leaves `kind` for the step's handler, from a plane's event inside a step. */
-void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index, vdc_time at);
+                           uint32_t plane, uint32_t gpu, uint32_t kind, uint64_t arg);
+/* The same from a plane event of group `g`, inside its step: it runs in this step or a later one. */
+void hilink_group_schedule(struct hilink_group *g, vdc_time at, enum vdc_priority priority_class, uint32_t plane,
+                           uint32_t kind, uint64_t arg);
+/* Leaves `kind` for the step's handler, from a plane's event inside a step of group `g`. */
+void hilink_after(struct hilink_group *g, enum hilink_after_kind kind, uint32_t index, vdc_time at);
 void hilink_note_fault(struct hilink *h, vdc_time at);
 void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev);
 void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev);

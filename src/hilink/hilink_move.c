@@ -13,11 +13,6 @@ static vdc_time now(const struct hilink *h)
     return h->sim->now;
 }
 
-/* The time in a plane: its event's, run ahead of the loop in a step (hilink_step.c). */
-static vdc_time plane_now(const struct hilink *h)
-{
-    return h->plane_now;
-}
 
 static struct hilink_link *gpu_link(struct hilink *h, uint32_t gpu, uint32_t link)
 {
@@ -65,13 +60,17 @@ static uint32_t ring_index(const struct hilink_credit_returns *r, uint32_t i)
     return vdc_ring_slot(r->head, i, r->capacity);
 }
 
-/* A credit that reaches its sender at `at` (the latest so far: hilink_internal.h). */
+/* A credit that reaches its sender at `at`, in its place by time: usually the latest so far (an output's credits
+ * leave in its plane's order); a sender's come from the groups' steps one group after another, each in its own
+ * order, so one may go a few places back. */
 static void credit_send_back(struct hilink_credit_returns *r, vdc_time at)
 {
     if (r->count == r->capacity)
         r->at = vdc_ring_grow(r->at, sizeof *r->at, &r->head, r->count, &r->capacity);
-    assert(r->count == 0 || r->at[ring_index(r, r->count - 1)] <= at);
-    r->at[ring_index(r, r->count)] = at;
+    uint32_t i = r->count;
+    for (; i > 0 && r->at[ring_index(r, i - 1)] > at; i--)
+        r->at[ring_index(r, i)] = r->at[ring_index(r, i - 1)];
+    r->at[ring_index(r, i)] = at;
     r->count++;
 }
 
@@ -174,7 +173,7 @@ static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
     /* Nothing happens at the switch input but taking the buffer its credit stood for, so the packet's one event
      * there is the end of the switch latency, when it picks an output. */
     vdc_time queued = vdc_time_add(vdc_time_add(done, h->p.link_latency), h->p.switch_latency);
-    hilink_plane_schedule(h, port->entity, queued, VDC_PRIO_WIRE, k->plane, HILINK_EV_SW_ENQUEUE, s);
+    hilink_plane_schedule(h, port->entity, queued, VDC_PRIO_WIRE, k->plane, pkt->dst, HILINK_EV_SW_ENQUEUE, s);
 }
 
 /* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. If it still has
@@ -249,12 +248,13 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
 
 /* The packet's turn in its pair's order has come: it lands no earlier than its pair's previous packet (hilink.h),
  * and is handed to its GPU after the step (hilink_step.c). */
-static void deliver(struct hilink *h, struct hilink_pair *pair, uint32_t s)
+static void deliver(struct hilink_group *g, struct hilink_pair *pair, uint32_t s)
 {
+    const struct hilink *h = g->h;
     vdc_time arrive = h->slots[s].arrive > pair->last_arrive ? h->slots[s].arrive : pair->last_arrive;
     pair->last_arrive = arrive;
     pair->next_out++;
-    hilink_after(h, HILINK_AFTER_DELIVER, s, arrive);
+    hilink_after(g, HILINK_AFTER_DELIVER, s, arrive);
 }
 
 void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
@@ -292,8 +292,9 @@ static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)
 
 /* The packet's last hop has started and it lands at `arrive`: delivered now if its pair's packets sent before it
  * have been, else held until they are. */
-static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
+static void last_hop(struct hilink_group *g, uint32_t s, vdc_time arrive)
 {
+    struct hilink *h = g->h;
     struct hilink_slot *slot = &h->slots[s];
     struct hilink_pair *pair = &h->pairs[slot->pkt.src * h->p.gpus + slot->pkt.dst];
     slot->arrive = arrive;
@@ -302,11 +303,11 @@ static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
         hold(h, pair, s);
         return;
     }
-    deliver(h, pair, s);
+    deliver(g, pair, s);
     while (pair->held != HILINK_NONE && h->slots[pair->held].seq == pair->next_out) {
         uint32_t next = pair->held;
         pair->held = h->slots[next].next;
-        deliver(h, pair, next);
+        deliver(g, pair, next);
     }
 }
 
@@ -314,9 +315,9 @@ static void last_hop(struct hilink *h, uint32_t s, vdc_time arrive)
 
 /* The packet's input buffer is free once it leaves its output: its credit is on its way back to the sender, which
  * the step's handler records (the sender's records are the loop's thread's). */
-static void return_input_credit(struct hilink *h, uint32_t fabric_link)
+static void return_input_credit(struct hilink_group *g, uint32_t fabric_link)
 {
-    hilink_after(h, HILINK_AFTER_CREDIT, fabric_link, vdc_time_add(plane_now(h), h->p.link_latency));
+    hilink_after(g, HILINK_AFTER_CREDIT, fabric_link, vdc_time_add(g->plane_now, g->h->p.link_latency));
 }
 
 void hilink_credit_leaves_switch(struct hilink *h, uint32_t fabric_link, vdc_time at)
@@ -343,21 +344,22 @@ void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at
 
 /* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
  * input, and the GPU's port is up; an output that waits only for a credit is started again when one is back. */
-static void start_output(struct hilink *h, uint32_t fabric_link)
+static void start_output(struct hilink_group *g, uint32_t fabric_link)
 {
+    struct hilink *h = g->h;
+    assert(fabric_link / h->p.links_per_gpu == g->gpu);
     struct hilink_output *k = &h->outputs[fabric_link];
     if (k->out_busy || k->out_head == HILINK_NONE || !h->ports[fabric_link / h->p.links_per_gpu].up)
         return;
     vdc_time first;
-    k->out_credits += credits_due(&k->out_credit_back, plane_now(h), &first);
+    k->out_credits += credits_due(&k->out_credit_back, g->plane_now, &first);
     assert(k->out_credits + k->out_credit_back.count <= h->p.credits);
-    struct vdc_entity *plane = h->planes[k->plane];
     if (k->out_credits == 0) {
         vdc_time back = next_credit(&k->out_credit_back);
         assert(back != VDC_TIME_MAX); /* the GPU's input frees each buffer as its packet lands */
         if (back < k->out_wake_at) {
             k->out_wake_at = back;
-            hilink_plane_schedule(h, plane, back, VDC_PRIO_WIRE, k->plane, HILINK_EV_SW_CREDIT, fabric_link);
+            hilink_group_schedule(g, back, VDC_PRIO_WIRE, k->plane, HILINK_EV_SW_CREDIT, fabric_link);
         }
         return;
     }
@@ -368,20 +370,22 @@ static void start_output(struct hilink *h, uint32_t fabric_link)
     k->out_credits--;
     k->out_busy = true;
     k->out_sending = wire_bytes(h, &h->slots[s].pkt);
-    vdc_time done = vdc_time_add(plane_now(h), h->serialise[h->slots[s].pkt.bytes]);
+    vdc_time done = vdc_time_add(g->plane_now, h->serialise[h->slots[s].pkt.bytes]);
     vdc_time arrive = vdc_time_add(done, h->p.link_latency);
-    hilink_plane_schedule(h, plane, done, VDC_PRIO_DEVICE, k->plane, HILINK_EV_SW_TX_DONE, fabric_link);
+    hilink_group_schedule(g, done, VDC_PRIO_DEVICE, k->plane, HILINK_EV_SW_TX_DONE, fabric_link);
     /* The GPU takes the packet from its input buffer as it lands; the credit comes back one link latency later. */
     credit_send_back(&k->out_credit_back, vdc_time_add(arrive, h->p.link_latency));
-    return_input_credit(h, h->slots[s].link);
-    last_hop(h, s, arrive);
+    return_input_credit(g, h->slots[s].link);
+    last_hop(g, s, arrive);
 }
 
 /* Of the destination GPU's links in this plane, the one with the fewest wire bytes still to send (the packet it
  * is sending included, so that a busy output does not look as free as an idle one); ties to the lowest. */
-static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
+static void enqueue(struct hilink_group *g, uint32_t plane, uint32_t s)
 {
+    struct hilink *h = g->h;
     struct hilink_slot *slot = &h->slots[s];
+    assert(slot->pkt.dst == g->gpu);
     uint32_t first = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane];
     uint32_t end = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane + 1];
     uint32_t best = first;
@@ -396,21 +400,21 @@ static void enqueue(struct hilink *h, uint32_t plane, uint32_t s)
         h->slots[k->out_tail].next = s;
     k->out_tail = s;
     h->out_backlog[best] += wire_bytes(h, &slot->pkt);
-    start_output(h, best);
+    start_output(g, best);
 }
 
-static void resume_outputs(struct hilink *h, uint32_t plane, uint32_t gpu)
+static void resume_outputs(struct hilink_group *g, uint32_t plane)
 {
+    const struct hilink *h = g->h;
     for (uint32_t link = h->plane_first[plane]; link < h->plane_first[plane + 1]; link++)
-        start_output(h, gpu * h->p.links_per_gpu + link);
+        start_output(g, g->gpu * h->p.links_per_gpu + link);
 }
 
 /* Runs just before the previous event's handler (sim.h): a packet enqueued at a plane reads its slot, filled when it
  * left its GPU a link and a switch latency ago, and an output finishing reads its link; both have usually left the
  * host's caches since. */
-void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event *ev)
+void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev)
 {
-    const struct hilink *h = self->model;
     if (ev->kind == HILINK_EV_SW_ENQUEUE) {
         const char *slot = (const char *)&h->slots[ev->arg];
         for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
@@ -420,25 +424,28 @@ void hilink_plane_prefetch(const struct vdc_entity *self, const struct vdc_event
     }
 }
 
-void hilink_plane_event(struct vdc_entity *self, const struct vdc_event *ev)
+void hilink_plane_event(struct hilink_group *g, const struct vdc_event *ev)
 {
-    struct hilink *h = self->model;
-    uint32_t plane = self->id - h->entity_base - h->p.gpus;
+    struct hilink *h = g->h;
+    uint32_t plane = ev->target - h->planes[0]->id;
     uint32_t arg = (uint32_t)ev->arg;
     switch (ev->kind) {
-    case HILINK_EV_SW_ENQUEUE: enqueue(h, plane, arg); break;
+    case HILINK_EV_SW_ENQUEUE: enqueue(g, plane, arg); break;
     case HILINK_EV_SW_TX_DONE:
         h->outputs[arg].out_busy = false;
         assert(h->out_backlog[arg] >= h->outputs[arg].out_sending);
         h->out_backlog[arg] -= h->outputs[arg].out_sending;
-        start_output(h, arg);
+        start_output(g, arg);
         break;
     case HILINK_EV_SW_CREDIT:
-        if (h->outputs[arg].out_wake_at <= plane_now(h))
+        if (h->outputs[arg].out_wake_at <= g->plane_now)
             h->outputs[arg].out_wake_at = VDC_TIME_MAX;
-        start_output(h, arg);
+        start_output(g, arg);
         break;
-    case HILINK_EV_SW_RESUME: resume_outputs(h, plane, arg); break;
+    case HILINK_EV_SW_RESUME:
+        assert(arg == g->gpu);
+        resume_outputs(g, plane);
+        break;
     default: assert(!"hilink: unknown plane event");
     }
 }

@@ -1,6 +1,8 @@
-/* HiLink's switch planes run ahead of the loop, a step of one link latency at a time, from a queue of the fabric's
+/* HiLink's switch planes run ahead of the loop, a step of one link latency at a time, from queues of the fabric's
  * own: a step is an advance (sim.h), so the planes' events run beside the GPUs' windows of that time, on another
- * thread, instead of between them on the loop's.
+ * thread, instead of between them on the loop's. The planes' state is split by the GPU it leads to (an output
+ * feeds one GPU, a packet's place in its pair's order is kept at its destination), so each GPU's group steps on
+ * its own, as an advance of its own: a step's work is spread over the threads as finely as the GPUs' windows.
  *
  * Why this is the same model: nothing a plane does reaches a GPU's side sooner than one link latency (a packet
  * lands a link latency after it leaves its output, a credit is back at its sender a link latency after its buffer
@@ -9,7 +11,9 @@
  * latency: every one of them was queued before T, and what they do for the GPUs' side (packets handed over, credits
  * on their way back to their senders) is for T + link latency or later. The step leaves those actions in a list
  * (`after`), done in their order by the step's handler on the loop's thread once the step's batch is over; the
- * GPUs' windows of that time, running at once, never see the planes' state, nor the planes the senders'. A step
+ * GPUs' windows of that time, running at once, never see the planes' state, nor the planes the senders'. Groups
+ * share nothing a step writes: an event's group is the GPU whose outputs it concerns, and the events a group's step
+ * schedules are numbered by the group's own stepper, so their keys do not depend on the other groups. A step
  * never runs across a scheduled port fault (its events see the port's state as it is then, and so do its actions,
  * done before the fault) nor past the run's limit. */
 #include <assert.h>
@@ -19,21 +23,31 @@
 
 void hilink_steps_init(struct hilink *h)
 {
-    vdc_event_queue_init(&h->plane_queue);
+    h->groups = vdc_xcalloc_lines(h->p.gpus, sizeof *h->groups);
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
+        struct hilink_group *g = &h->groups[gpu];
+        g->h = h;
+        g->gpu = gpu;
+        vdc_event_queue_init(&g->queue);
+        g->step_at = VDC_TIME_MAX;
+    }
     h->step_width = h->p.link_latency;
-    h->step_at = VDC_TIME_MAX;
 }
 
 void hilink_steps_free(struct hilink *h)
 {
-    vdc_event_queue_free(&h->plane_queue);
-    free(h->after);
+    for (uint32_t gpu = 0; h->groups != NULL && gpu < h->p.gpus; gpu++) {
+        vdc_event_queue_free(&h->groups[gpu].queue);
+        free(h->groups[gpu].after);
+    }
+    free(h->groups);
     free(h->faults);
 }
 
 void hilink_note_fault(struct hilink *h, vdc_time at)
 {
-    assert(at >= h->planes_done); /* the planes have not run past it */
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++)
+        assert(at >= h->groups[gpu].planes_done); /* the planes have not run past it */
     if (h->fault_count == h->fault_capacity) {
         h->fault_capacity = h->fault_capacity ? 2 * h->fault_capacity : 4;
         h->faults = vdc_xrealloc(h->faults, h->fault_capacity, sizeof *h->faults);
@@ -44,45 +58,51 @@ void hilink_note_fault(struct hilink *h, vdc_time at)
     h->faults[i] = at;
 }
 
-/* A step event for the plane events from `at` on, unless one as early is pending. Steps lie on a grid of the step's
- * width (the GPUs' windows' grid, when their window is the link latency: then a step joins their batches), never
- * before what has run. */
-static void ask_step(struct hilink *h, vdc_time at)
+/* A step event for the group's plane events from `at` on, unless one as early is pending. Steps lie on a grid of
+ * the step's width (the GPUs' windows' grid, when their window is the link latency: then a step joins their
+ * batches), never before what has run. */
+static void ask_step(struct hilink_group *g, vdc_time at)
 {
+    const struct hilink *h = g->h;
     vdc_time grid = at / h->step_width * h->step_width;
-    vdc_time step = grid > h->planes_done ? grid : h->planes_done;
+    vdc_time step = grid > g->planes_done ? grid : g->planes_done;
     if (step < h->sim->now)
         step = h->sim->now;
-    if (h->step_at <= step)
+    if (g->step_at <= step)
         return;
-    h->step_at = step;
-    h->step_generation++;
-    vdc_schedule_at(h->stepper, step, VDC_PRIO_STEP, h->stepper->id, HILINK_EV_STEP, h->step_generation);
+    g->step_at = step;
+    g->step_generation++;
+    vdc_schedule_at(g->stepper, step, VDC_PRIO_STEP, g->stepper->id, HILINK_EV_STEP, g->step_generation);
 }
 
 void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
-                           uint32_t plane, uint32_t kind, uint64_t arg)
+                           uint32_t plane, uint32_t gpu, uint32_t kind, uint64_t arg)
 {
-    struct vdc_event ev = vdc_event_make(source, at, priority_class, h->planes[plane]->id, kind, arg);
-    if (h->in_step) {
-        assert(at >= h->plane_now);
-        vdc_event_queue_push(&h->plane_queue, &ev);
-        return;
-    }
+    struct hilink_group *g = &h->groups[gpu];
+    assert(!g->in_step);
     /* From a GPU's side: the lookahead (the header's comment) puts it after every plane event that has run. */
-    assert(at >= h->planes_done && at >= h->sim->now);
-    vdc_event_queue_push(&h->plane_queue, &ev);
-    ask_step(h, at);
+    assert(at >= g->planes_done && at >= h->sim->now);
+    struct vdc_event ev = vdc_event_make(source, at, priority_class, h->planes[plane]->id, kind, arg);
+    vdc_event_queue_push(&g->queue, &ev);
+    ask_step(g, at);
 }
 
-void hilink_after(struct hilink *h, enum hilink_after_kind kind, uint32_t index, vdc_time at)
+void hilink_group_schedule(struct hilink_group *g, vdc_time at, enum vdc_priority priority_class, uint32_t plane,
+                           uint32_t kind, uint64_t arg)
 {
-    assert(h->in_step); /* only the planes' events leave actions, and they run in steps */
-    if (h->after_count == h->after_capacity) {
-        h->after_capacity = h->after_capacity ? 2 * h->after_capacity : 1024;
-        h->after = vdc_xrealloc(h->after, h->after_capacity, sizeof *h->after);
+    assert(g->in_step && at >= g->plane_now);
+    struct vdc_event ev = vdc_event_make(g->stepper, at, priority_class, g->h->planes[plane]->id, kind, arg);
+    vdc_event_queue_push(&g->queue, &ev);
+}
+
+void hilink_after(struct hilink_group *g, enum hilink_after_kind kind, uint32_t index, vdc_time at)
+{
+    assert(g->in_step); /* only the planes' events leave actions, and they run in steps */
+    if (g->after_count == g->after_capacity) {
+        g->after_capacity = g->after_capacity ? 2 * g->after_capacity : 256;
+        g->after = vdc_xrealloc(g->after, g->after_capacity, sizeof *g->after);
     }
-    h->after[h->after_count++] = (struct hilink_after){.at = at, .kind = kind, .index = index};
+    g->after[g->after_count++] = (struct hilink_after){.at = at, .kind = kind, .index = index};
 }
 
 /* Where a step that starts at `start` ends: a link latency on, or sooner at a scheduled fault or the run's limit. */
@@ -100,34 +120,35 @@ static vdc_time step_end(const struct hilink *h, vdc_time start)
     return end;
 }
 
-/* Runs the plane events before `end` in key order, each as the loop would (its key in the digest, the next one's
- * data asked for ahead). */
-static void run_planes(struct hilink *h, vdc_time end)
+/* Runs the group's plane events before `end` in key order, each as the loop would (its key in the digest, the next
+ * one's data asked for ahead). */
+static void run_planes(struct hilink_group *g, vdc_time end)
 {
-    h->in_step = true;
+    struct hilink *h = g->h;
+    g->in_step = true;
     struct vdc_event ev;
-    while (vdc_event_queue_pop_until(&h->plane_queue, end - 1, &ev) == VDC_POP_OK) {
-        h->plane_now = ev.time;
-        vdc_digest_mix(&h->step_digest, ev.time);
-        vdc_digest_mix(&h->step_digest, ev.order);
-        vdc_digest_mix(&h->step_digest, ((uint64_t)ev.target << 32) | ev.kind);
-        h->step_events++;
-        const struct vdc_event *next = vdc_event_queue_peek_cached(&h->plane_queue);
+    while (vdc_event_queue_pop_until(&g->queue, end - 1, &ev) == VDC_POP_OK) {
+        g->plane_now = ev.time;
+        vdc_digest_mix(&g->step_digest, ev.time);
+        vdc_digest_mix(&g->step_digest, ev.order);
+        vdc_digest_mix(&g->step_digest, ((uint64_t)ev.target << 32) | ev.kind);
+        g->step_events++;
+        const struct vdc_event *next = vdc_event_queue_peek_cached(&g->queue);
         if (next != NULL)
-            hilink_plane_prefetch(h->planes[next->target - h->planes[0]->id], next);
-        hilink_plane_event(h->planes[ev.target - h->planes[0]->id], &ev);
+            hilink_plane_prefetch(h, next);
+        hilink_plane_event(g, &ev);
     }
-    h->planes_done = end;
-    h->in_step = false;
+    g->planes_done = end;
+    g->in_step = false;
 }
 
 void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev)
 {
-    struct hilink *h = self->model;
-    if (ev->arg != h->step_generation)
+    struct hilink_group *g = self->model;
+    if (ev->arg != g->step_generation)
         return; /* an earlier step was asked for after this one, and has run */
-    run_planes(h, step_end(h, ev->time));
-    h->stepped = true;
+    run_planes(g, step_end(g->h, ev->time));
+    g->stepped = true;
 }
 
 /* How many of the step's actions ahead a delivery's slot is asked for. */
@@ -135,35 +156,36 @@ void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev)
 
 void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
-    struct hilink *h = self->model;
-    if (ev->kind != HILINK_EV_STEP || ev->arg != h->step_generation)
+    struct hilink_group *g = self->model;
+    struct hilink *h = g->h;
+    if (ev->kind != HILINK_EV_STEP || ev->arg != g->step_generation)
         return;
-    if (!h->stepped) /* not advanced in a batch (a partitioned run) */
+    if (!g->stepped) /* not advanced in a batch (a partitioned run) */
         hilink_step_advance(self, ev);
-    h->stepped = false;
-    h->step_at = VDC_TIME_MAX;
-    if (h->step_events > 0) {
-        vdc_digest_fold(h->sim, h->step_digest);
-        h->sim->events_processed += h->step_events;
-        h->step_digest = 0;
-        h->step_events = 0;
+    g->stepped = false;
+    g->step_at = VDC_TIME_MAX;
+    if (g->step_events > 0) {
+        vdc_digest_fold(h->sim, g->step_digest);
+        h->sim->events_processed += g->step_events;
+        g->step_digest = 0;
+        g->step_events = 0;
     }
-    for (uint32_t i = 0; i < h->after_count; i++) {
+    for (uint32_t i = 0; i < g->after_count; i++) {
         /* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago on
          * whichever thread ran the planes. */
-        if (i + AFTER_PREFETCH < h->after_count && h->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
-            const struct hilink_packet *ahead = &h->slots[h->after[i + AFTER_PREFETCH].index].pkt;
+        if (i + AFTER_PREFETCH < g->after_count && g->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
+            const struct hilink_packet *ahead = &h->slots[g->after[i + AFTER_PREFETCH].index].pkt;
             __builtin_prefetch(ahead, 0, 3);
             __builtin_prefetch(&ahead->data, 0, 3);
         }
-        const struct hilink_after *a = &h->after[i];
+        const struct hilink_after *a = &g->after[i];
         if (a->kind == HILINK_AFTER_DELIVER)
             hilink_deliver(h, a->index, a->at);
         else
             hilink_credit_leaves_switch(h, a->index, a->at);
     }
-    h->after_count = 0;
-    const struct vdc_event *next = vdc_event_queue_peek(&h->plane_queue);
+    g->after_count = 0;
+    const struct vdc_event *next = vdc_event_queue_peek(&g->queue);
     if (next != NULL)
-        ask_step(h, next->time);
+        ask_step(g, next->time);
 }
