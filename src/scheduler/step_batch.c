@@ -1,17 +1,23 @@
-/* Step advances of one time on a small pool of threads (step_batch.h). The pool's workers sleep on a condition
- * between batches. Which thread advances which item changes nothing simulated (each touches its own entity), only how
- * long the batch takes: the batch lasts as long as its busiest thread, and the items' costs differ from batch to batch
- * (a GPU reducing while another waits for its data), so the loop plans each batch from what each item's target cost
- * the last time (the longest first, each to the thread with the least planned so far, a tie to the thread that ran it
- * before so that its state is still in that core's caches), and a thread done with its own list takes what is left
- * of the others', from their ends (the cheapest). A batch planned to cost less than twice what waking the workers
- * has been taking (a few tens of microseconds here) is run by the loop's thread alone: the workers would start it
- * about when the loop had finished it. */
+/* Step advances of one time on a small pool of threads (step_batch.h). Between batches the pool's workers look for
+ * the next one for a while, then sleep on a condition; the loop's thread waits for them the same way. Which thread
+ * advances which item changes nothing simulated (each touches its own entity), only how long the batch takes: the
+ * batch lasts as long as its busiest thread, and the items' costs differ from batch to batch (a GPU reducing while
+ * another waits for its data), so the loop plans each batch from what each item's target cost the last time (the
+ * longest first, each to the thread with the least planned so far, a tie to the thread that ran it before so that its
+ * state is still in that core's caches), and a thread done with its own list takes what is left of the others', from
+ * their ends (the cheapest). A batch planned to cost less than twice what waking the workers has been taking (a
+ * microsecond or two while they look, tens when they sleep) is run by the loop's thread alone: the workers would
+ * start it about when the loop had finished it. */
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 #include "common/wall_clock.h"
@@ -46,12 +52,17 @@ struct vdc_step_batch {
     pthread_t *workers;
     pthread_mutex_t lock;
     pthread_cond_t start, finished;
-    uint64_t generation; /* one per batch handed to the workers */
-    unsigned working;    /* workers not yet done with the current generation */
-    double handed_at;    /* when the batch was handed over (the loop's clock) */
-    double first_start;  /* when the first worker began on it, 0 until one has */
+    /* The hand-over: written by one side and looked at by the other while it spins (on lines of their own), so that
+     * a batch mostly starts and ends without a system call; `lock` and the conditions serve a side that sleeps. */
+    _Alignas(64) _Atomic uint64_t generation; /* one per batch handed to the workers */
+    _Atomic unsigned sleepers;                /* workers asleep on `start` */
+    _Atomic bool quit;
+    _Alignas(64) _Atomic unsigned working;    /* workers not yet done with the current generation */
+    _Atomic bool started;                     /* a worker has begun the current generation */
+    _Atomic bool loop_sleeping;               /* the loop's thread asleep on `finished` */
+    _Alignas(64) double handed_at; /* when the batch was handed over (the loop's clock) */
+    double first_start;  /* when the first worker began on it (written by the worker that set `started`) */
     double wake_seconds; /* a running mean of the time from handing a batch over to a worker beginning it */
-    bool quit;
     struct step_worker {
         struct vdc_step_batch *batch;
         unsigned index; /* 1 and up */
@@ -141,33 +152,69 @@ static void take_items(struct vdc_step_batch *b, unsigned index)
     }
 }
 
+static inline void relax(void)
+{
+#ifdef __SSE2__
+    _mm_pause();
+#endif
+}
+
+/* How long a worker looks for the next batch before it sleeps (pauses: about 400 us here, more than the loop's work
+ * between two batches mostly takes), so that a run of batches pays no wake-up each (tens of microseconds here), and
+ * a run without them leaves the core to others. */
+#define WORKER_SPINS 16384
+/* How long the loop's thread looks for the workers to be done before it sleeps until they are. */
+#define FINISH_SPINS 16384
+
+/* The next generation after `seen`, or `seen` when the batch is being freed. */
+static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
+{
+    uint64_t now = atomic_load_explicit(&b->generation, memory_order_acquire);
+    for (int spin = 0; now == seen && spin < WORKER_SPINS && !atomic_load_explicit(&b->quit, memory_order_relaxed);
+         spin++) {
+        relax();
+        now = atomic_load_explicit(&b->generation, memory_order_acquire);
+    }
+    if (now != seen)
+        return now;
+    pthread_mutex_lock(&b->lock);
+    /* Counted before `generation` is read again: a loop that hands a batch over after that read sees the sleeper
+     * and wakes it (vdc_step_batch_advance). */
+    atomic_fetch_add(&b->sleepers, 1);
+    while (!atomic_load(&b->quit) && (now = atomic_load(&b->generation)) == seen)
+        pthread_cond_wait(&b->start, &b->lock);
+    atomic_fetch_sub(&b->sleepers, 1);
+    pthread_mutex_unlock(&b->lock);
+    return now;
+}
+
 static void *worker(void *arg)
 {
     const struct step_worker *role = arg;
     struct vdc_step_batch *b = role->batch;
     uint64_t seen = 0;
-    pthread_mutex_lock(&b->lock);
     for (;;) {
-        while (!b->quit && b->generation == seen)
-            pthread_cond_wait(&b->start, &b->lock);
-        if (b->quit)
+        seen = wait_for_batch(b, seen);
+        if (atomic_load(&b->quit))
             break;
-        seen = b->generation;
-        if (b->first_start == 0)
+        bool first = false;
+        if (atomic_compare_exchange_strong(&b->started, &first, true))
             b->first_start = vdc_wall_seconds();
-        pthread_mutex_unlock(&b->lock);
         take_items(b, role->index);
-        pthread_mutex_lock(&b->lock);
-        if (--b->working == 0)
+        /* The last worker done wakes the loop's thread if it sleeps: the thread set `loop_sleeping` before it
+         * looked at `working` under the lock, so one of the two sees the other. */
+        if (atomic_fetch_sub(&b->working, 1) == 1 && atomic_load(&b->loop_sleeping)) {
+            pthread_mutex_lock(&b->lock);
             pthread_cond_signal(&b->finished);
+            pthread_mutex_unlock(&b->lock);
+        }
     }
-    pthread_mutex_unlock(&b->lock);
     return NULL;
 }
 
 struct vdc_step_batch *vdc_step_batch_create(unsigned threads)
 {
-    struct vdc_step_batch *b = vdc_xcalloc(1, sizeof *b);
+    struct vdc_step_batch *b = vdc_xcalloc_lines(1, sizeof *b); /* its hand-over's lines are its own */
     b->threads = threads > 0 ? threads : 1;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->start, NULL);
@@ -190,7 +237,7 @@ void vdc_step_batch_free(struct vdc_step_batch *b)
     if (b == NULL)
         return;
     pthread_mutex_lock(&b->lock);
-    b->quit = true;
+    atomic_store(&b->quit, true);
     pthread_cond_broadcast(&b->start);
     pthread_mutex_unlock(&b->lock);
     for (unsigned i = 0; i + 1 < b->threads; i++)
@@ -329,18 +376,28 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
             advance_claimed(b, i, 0);
         return;
     }
-    pthread_mutex_lock(&b->lock);
-    b->working = b->threads - 1;
-    b->generation++;
-    b->first_start = 0;
+    atomic_store(&b->working, b->threads - 1);
+    atomic_store(&b->started, false);
     b->handed_at = vdc_wall_seconds();
-    pthread_cond_broadcast(&b->start);
-    pthread_mutex_unlock(&b->lock);
+    /* After the plan and the items, which a worker reads once it sees the new generation; before `sleepers` is
+     * read: a worker either sees the new generation or is counted asleep here and woken. */
+    atomic_fetch_add(&b->generation, 1);
+    if (atomic_load(&b->sleepers) > 0) {
+        pthread_mutex_lock(&b->lock);
+        pthread_cond_broadcast(&b->start);
+        pthread_mutex_unlock(&b->lock);
+    }
     take_items(b, 0);
-    pthread_mutex_lock(&b->lock);
-    while (b->working > 0)
-        pthread_cond_wait(&b->finished, &b->lock);
+    for (int spin = 0; atomic_load_explicit(&b->working, memory_order_acquire) > 0 && spin < FINISH_SPINS; spin++)
+        relax();
+    if (atomic_load(&b->working) > 0) {
+        pthread_mutex_lock(&b->lock);
+        atomic_store(&b->loop_sleeping, true);
+        while (atomic_load(&b->working) > 0)
+            pthread_cond_wait(&b->finished, &b->lock);
+        atomic_store(&b->loop_sleeping, false);
+        pthread_mutex_unlock(&b->lock);
+    }
     double wake = b->first_start - b->handed_at;
-    pthread_mutex_unlock(&b->lock);
     b->wake_seconds = b->wake_seconds == 0 ? wake : 0.9 * b->wake_seconds + 0.1 * wake;
 }
