@@ -11,6 +11,7 @@
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct vdc_step_batch {
     _Alignas(64) double handed_at; /* when the batch was handed over (the loop's clock) */
     double first_start;  /* when the first worker began on it (written by the worker that set `started`) */
     double wake_seconds; /* a running mean of the time from handing a batch over to a worker beginning it */
+    int spins;           /* SPINS, or 0 with fewer cores than threads */
     struct step_worker {
         struct vdc_step_batch *batch;
         unsigned index; /* 1 and up */
@@ -161,16 +163,16 @@ static inline void relax(void)
 
 /* How long a worker looks for the next batch before it sleeps (pauses: about 400 us here, more than the loop's work
  * between two batches mostly takes), so that a run of batches pays no wake-up each (tens of microseconds here), and
- * a run without them leaves the core to others. */
-#define WORKER_SPINS 16384
-/* How long the loop's thread looks for the workers to be done before it sleeps until they are. */
-#define FINISH_SPINS 16384
+ * a run without them leaves the core to others; and how long the loop's thread looks for the workers to be done
+ * before it sleeps until they are. None where the process has fewer cores than threads: a spinning thread would
+ * hold the core another needs. */
+#define SPINS 16384
 
 /* The next generation after `seen`, or `seen` when the batch is being freed. */
 static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
 {
     uint64_t now = atomic_load_explicit(&b->generation, memory_order_acquire);
-    for (int spin = 0; now == seen && spin < WORKER_SPINS && !atomic_load_explicit(&b->quit, memory_order_relaxed);
+    for (int spin = 0; now == seen && spin < b->spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
          spin++) {
         relax();
         now = atomic_load_explicit(&b->generation, memory_order_acquire);
@@ -216,6 +218,8 @@ struct vdc_step_batch *vdc_step_batch_create(unsigned threads)
 {
     struct vdc_step_batch *b = vdc_xcalloc_lines(1, sizeof *b); /* its hand-over's lines are its own */
     b->threads = threads > 0 ? threads : 1;
+    cpu_set_t cores;
+    b->spins = sched_getaffinity(0, sizeof cores, &cores) == 0 && CPU_COUNT(&cores) >= (int)b->threads ? SPINS : 0;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->start, NULL);
     pthread_cond_init(&b->finished, NULL);
@@ -388,7 +392,7 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
         pthread_mutex_unlock(&b->lock);
     }
     take_items(b, 0);
-    for (int spin = 0; atomic_load_explicit(&b->working, memory_order_acquire) > 0 && spin < FINISH_SPINS; spin++)
+    for (int spin = 0; atomic_load_explicit(&b->working, memory_order_acquire) > 0 && spin < b->spins; spin++)
         relax();
     if (atomic_load(&b->working) > 0) {
         pthread_mutex_lock(&b->lock);
