@@ -10,6 +10,7 @@
 #endif
 
 #include "common/error.h"
+#include "common/spin.h"
 
 /* The payload's source is usually cold (a sender's buffer, read once) and each piece starts a fresh 4 KiB page,
  * where the host's own prefetchers start over: the loads ask this many bytes ahead themselves. */
@@ -76,13 +77,6 @@ struct vdc_copier {
     _Alignas(64) struct copy ring[RING];
 };
 
-static inline void relax(void)
-{
-#ifdef __SSE2__
-    _mm_pause();
-#endif
-}
-
 static bool ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
 {
     uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
@@ -96,7 +90,7 @@ static void *copier_thread(void *arg)
     for (;;) {
         uint64_t submitted = atomic_load_explicit(&c->submitted, memory_order_acquire);
         for (int spin = 0; submitted == next && spin < SPINS; spin++) {
-            relax();
+            vdc_spin_pause();
             submitted = atomic_load_explicit(&c->submitted, memory_order_acquire);
         }
         if (submitted == next) {
@@ -189,7 +183,7 @@ void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket)
     while (vdc_copier_done(c) < ticket) {
         if (atomic_load_explicit(&c->sleeping, memory_order_relaxed))
             wake(c);
-        relax();
+        vdc_spin_pause();
     }
 }
 

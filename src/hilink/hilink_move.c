@@ -13,7 +13,6 @@ static vdc_time now(const struct hilink *h)
     return h->sim->now;
 }
 
-
 static struct hilink_link *gpu_link(struct hilink *h, uint32_t gpu, uint32_t link)
 {
     return &h->links[gpu * h->p.links_per_gpu + link];

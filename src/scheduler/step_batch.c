@@ -16,11 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "common/error.h"
+#include "common/spin.h"
 #include "common/wall_clock.h"
 #include "scheduler/sim.h"
 
@@ -154,13 +151,6 @@ static void take_items(struct vdc_step_batch *b, unsigned index)
     }
 }
 
-static inline void relax(void)
-{
-#ifdef __SSE2__
-    _mm_pause();
-#endif
-}
-
 /* How long a worker looks for the next batch before it sleeps (pauses: about 400 us here, more than the loop's work
  * between two batches mostly takes), so that a run of batches pays no wake-up each (tens of microseconds here), and
  * a run without them leaves the core to others; and how long the loop's thread looks for the workers to be done
@@ -174,7 +164,7 @@ static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
     uint64_t now = atomic_load_explicit(&b->generation, memory_order_acquire);
     for (int spin = 0; now == seen && spin < b->spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
          spin++) {
-        relax();
+        vdc_spin_pause();
         now = atomic_load_explicit(&b->generation, memory_order_acquire);
     }
     if (now != seen)
@@ -393,7 +383,7 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
     }
     take_items(b, 0);
     for (int spin = 0; atomic_load_explicit(&b->working, memory_order_acquire) > 0 && spin < b->spins; spin++)
-        relax();
+        vdc_spin_pause();
     if (atomic_load(&b->working) > 0) {
         pthread_mutex_lock(&b->lock);
         atomic_store(&b->loop_sleeping, true);
