@@ -1,6 +1,8 @@
 /* The ELF loader refuses every malformed file with its defect named; the MMIO bus refuses bad windows;
  * guest memory accesses are range-checked. No KVM needed. */
 #include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -394,6 +396,53 @@ START_TEST(value_fills_give_only_their_pages_storage)
 }
 END_TEST
 
+/* Whether the page at `p` is mapped on a fill's pattern file (its name in /proc/self/maps). */
+static bool mapped_on_pattern(const void *p)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    ck_assert(maps != NULL);
+    char line[512];
+    bool on = false;
+    while (!on && fgets(line, sizeof line, maps) != NULL) {
+        unsigned long start, end;
+        if (sscanf(line, "%lx-%lx", &start, &end) == 2 && (uintptr_t)p >= start && (uintptr_t)p < end)
+            on = strstr(line, "vdc-fill-pattern") != NULL;
+    }
+    fclose(maps);
+    return on;
+}
+
+/* A large fill of one value maps its whole pages on a pattern the process keeps: every byte reads as memset's, the
+ * pages share storage until written (a write changes its own page alone), a later zero fill over them leaves zeros
+ * (their pages are not dropped, which would bring the pattern back), and a fill of another value over part of them
+ * lands as memset's too. */
+START_TEST(large_fills_share_a_pattern)
+{
+    enum { PAGE = 4096, SIZE = 3 * 1024 * 1024 + 5 * PAGE };
+    uint8_t *m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *expected = malloc(SIZE);
+    ck_assert(m != MAP_FAILED && expected != NULL);
+    memset(m, 0x11, SIZE);
+    memset(expected, 0x11, SIZE);
+    vdc_fill(m + 100, 0x5a, SIZE - 300); /* a head and a tail that are not whole pages */
+    memset(expected + 100, 0x5a, SIZE - 300);
+    ck_assert(memcmp(m, expected, SIZE) == 0);
+    ck_assert_msg(mapped_on_pattern(m + PAGE) && mapped_on_pattern(m + SIZE - 2 * PAGE) && !mapped_on_pattern(m),
+                  "the whole pages are the pattern's, the head's page is not");
+    m[5 * PAGE + 7] = 1; /* its page alone gets a copy */
+    expected[5 * PAGE + 7] = 1;
+    ck_assert(memcmp(m, expected, SIZE) == 0);
+    vdc_fill(m + 2 * PAGE, 0, 1024 * 1024);
+    memset(expected + 2 * PAGE, 0, 1024 * 1024);
+    ck_assert(memcmp(m, expected, SIZE) == 0);
+    vdc_fill(m + 400 * PAGE + 3, 0xa5, 1024 * 1024);
+    memset(expected + 400 * PAGE + 3, 0xa5, 1024 * 1024);
+    ck_assert(memcmp(m, expected, SIZE) == 0);
+    munmap(m, SIZE);
+    free(expected);
+}
+END_TEST
+
 Suite *kvm_parts_suite(void)
 {
     Suite *s = suite_create("kvm-parts");
@@ -406,6 +455,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, fills_land_as_memset_would);
     tcase_add_test(tc, zero_fills_leave_fresh_pages_alone);
     tcase_add_test(tc, value_fills_give_only_their_pages_storage);
+    tcase_add_test(tc, large_fills_share_a_pattern);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     suite_add_tcase(s, tc);
