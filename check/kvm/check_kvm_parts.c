@@ -1,6 +1,7 @@
 /* The ELF loader refuses every malformed file with its defect named; the MMIO bus refuses bad windows;
  * guest memory accesses are range-checked. No KVM needed. */
 #include <elf.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +241,7 @@ START_TEST(deferred_guest_writes_land_in_order)
 {
     enum { SIZE = 1 << 20, PIECE = 4096, PIECES = 160 };
     static uint8_t backing[SIZE], expected[SIZE];
-    struct vdc_copier *copier = vdc_copier_create();
+    struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
     struct vdc_guest_memory gm = {.host = backing, .size = SIZE, .copier = copier};
     struct vdc_error err;
     for (int round = 0; round < 3; round++) {
@@ -289,6 +290,56 @@ START_TEST(deferred_guest_writes_land_in_order)
 }
 END_TEST
 
+/* When the copier's ring is full, the side handing copies over makes a copy itself if none on its way touches what it
+ * reads or writes, and otherwise waits for room: a stream of payloads from one half of a guest's RAM into another
+ * guest's, some sent on from the receiver (reading what pending copies write) into the sender's other half, through
+ * a ring of eight copies.
+ * The result is still that of each copy in turn, and some copies were made by the caller (they took no ticket). */
+START_TEST(copies_made_while_the_ring_is_full_land_in_order)
+{
+    enum { SIZE = 16 << 20, PIECE = 64 << 10, PIECES = SIZE / PIECE };
+    uint8_t *sender = malloc(SIZE), *receiver = malloc(SIZE), *expect_sender = malloc(SIZE),
+            *expect_receiver = malloc(SIZE);
+    ck_assert(sender != NULL && receiver != NULL && expect_sender != NULL && expect_receiver != NULL);
+    for (uint32_t i = 0; i < SIZE; i++) {
+        sender[i] = expect_sender[i] = (uint8_t)(i * 7 + 3);
+        receiver[i] = expect_receiver[i] = (uint8_t)(i * 11 + 5);
+    }
+    struct vdc_copier *copier = vdc_copier_create(8);
+    struct vdc_guest_memory from = {.host = sender, .size = SIZE, .copier = copier};
+    struct vdc_guest_memory to = {.host = receiver, .size = SIZE, .copier = copier};
+    struct vdc_error err;
+    uint32_t handed = 0;
+    for (uint32_t k = 0; k < PIECES; k++) { /* handed over as fast as they come, so that the ring fills */
+        uint64_t at = (uint64_t)k * PIECE, src = (uint64_t)(k * 37 % (PIECES / 2)) * PIECE;
+        ck_assert(vdc_guest_write_from(&to, at, &from, sender + src, PIECE, "test", &err));
+        handed++;
+        if (k % 97 == 50) { /* sent on from the receiver (reading what a pending copy writes) into the sender */
+            uint64_t back = (uint64_t)(k - 3) * PIECE, there = SIZE / 2 + back / 2 / PIECE * PIECE;
+            ck_assert(vdc_guest_write_from(&from, there, &to, receiver + back, PIECE, "test", &err));
+            handed++;
+        }
+    }
+    for (uint32_t k = 0; k < PIECES; k++) { /* the same, one copy after another */
+        uint64_t at = (uint64_t)k * PIECE, src = (uint64_t)(k * 37 % (PIECES / 2)) * PIECE;
+        memmove(expect_receiver + at, expect_sender + src, PIECE);
+        if (k % 97 == 50) {
+            uint64_t back = (uint64_t)(k - 3) * PIECE, there = SIZE / 2 + back / 2 / PIECE * PIECE;
+            memmove(expect_sender + there, expect_receiver + back, PIECE);
+        }
+    }
+    ck_assert_msg(to.copies_in.ticket < handed, "the copier took every copy (%" PRIu64 " of %u): none was made here",
+                  to.copies_in.ticket, handed);
+    ck_assert(memcmp(vdc_guest_ptr(&to, 0, SIZE), expect_receiver, SIZE) == 0);
+    ck_assert(memcmp(vdc_guest_ptr(&from, 0, SIZE), expect_sender, SIZE) == 0);
+    vdc_copier_free(copier);
+    free(sender);
+    free(receiver);
+    free(expect_sender);
+    free(expect_receiver);
+}
+END_TEST
+
 /* Copies that continue one another are made as one run by the copier; the result is still that of each in turn,
  * also where a run would read what its own earlier pieces wrote (a chain of pieces each one place further on),
  * across the largest run's end, and where a piece breaks the run by not continuing it. */
@@ -298,7 +349,7 @@ START_TEST(continuing_copies_land_as_each_in_turn)
     static uint8_t memory[SIZE], expected[SIZE];
     for (uint32_t i = 0; i < SIZE; i++)
         memory[i] = expected[i] = (uint8_t)(i * 31 + 7);
-    struct vdc_copier *copier = vdc_copier_create();
+    struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
     uint64_t ticket = 0;
     /* A message of 2 MiB in pieces: several runs' worth, all continuing one another. */
     for (uint64_t at = 0; at < (2 << 20); at += PIECE) {
@@ -458,6 +509,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, large_fills_share_a_pattern);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
+    tcase_add_test(tc, copies_made_while_the_ring_is_full_land_in_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -111,7 +111,7 @@ START_TEST(stores_wait_for_the_copies_that_read_them)
         0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff,       /* mov qword [rax], -1 */
         0x0f, 0x0b,                                     /* ud2 */
     };
-    struct vdc_copier *copier = vdc_copier_create();
+    struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
     struct vdc_guest_memory busy;
     struct vdc_error busy_err;
     ck_assert_msg(vdc_guest_memory_map(&busy, 32 << 20, &busy_err), "%s", busy_err.text);

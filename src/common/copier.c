@@ -48,8 +48,6 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 #endif
 }
 
-/* Copies in flight at most: 16 MiB of 4 KiB payloads. */
-#define RING 4096
 /* How long the thread looks for more work before it sleeps (pauses: tens of microseconds here, many packets'
  * copies), so that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
 #define SPINS 4096
@@ -74,7 +72,8 @@ struct vdc_copier {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t work;
-    _Alignas(64) struct copy ring[RING];
+    struct copy *ring;
+    uint64_t ring_size; /* copies in flight at most: a power of two */
 };
 
 static bool ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
@@ -110,12 +109,12 @@ static void *copier_thread(void *arg)
             /* Copies that continue one another (a message's payloads, one per packet) are made as one: the host's
              * prefetchers follow a long stream where each 4 KiB piece made them start over (a fifth more bytes
              * per second here). Each is whole by the time `done` counts it. */
-            const struct copy *k = &c->ring[next % RING];
+            const struct copy *k = &c->ring[next & (c->ring_size - 1)];
             uint8_t *dst = k->dst;
             const uint8_t *src = k->src;
             uint64_t len = k->len, end = next + 1;
             for (; end < submitted && len < RUN_BYTES; end++) {
-                const struct copy *n = &c->ring[end % RING];
+                const struct copy *n = &c->ring[end & (c->ring_size - 1)];
                 if (n->dst != dst + len || n->src != src + len || ranges_overlap(dst, src, len + n->len))
                     break;
                 len += n->len;
@@ -127,9 +126,13 @@ static void *copier_thread(void *arg)
     }
 }
 
-struct vdc_copier *vdc_copier_create(void)
+struct vdc_copier *vdc_copier_create(uint32_t ring)
 {
     struct vdc_copier *c = vdc_xcalloc(1, sizeof *c);
+    c->ring_size = 1;
+    while (c->ring_size < ring)
+        c->ring_size *= 2;
+    c->ring = vdc_xcalloc_lines(c->ring_size, sizeof *c->ring);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->work, NULL);
     return c;
@@ -156,11 +159,11 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
      * thread's, written after every copy. */
     if (submitted % 64 == 0)
         c->done_seen = vdc_copier_done(c);
-    if (submitted - c->done_seen >= RING && submitted - (c->done_seen = vdc_copier_done(c)) >= RING) {
-        vdc_copier_wait_slow(c, submitted - RING + 1); /* the ring is full: the oldest copy frees its place */
+    if (submitted - c->done_seen >= c->ring_size && submitted - (c->done_seen = vdc_copier_done(c)) >= c->ring_size) {
+        vdc_copier_wait_slow(c, submitted - c->ring_size + 1); /* the ring is full: the oldest copy frees its place */
         c->done_seen = vdc_copier_done(c);
     }
-    c->ring[submitted % RING] = (struct copy){.dst = dst, .src = src, .len = len};
+    c->ring[submitted & (c->ring_size - 1)] = (struct copy){.dst = dst, .src = src, .len = len};
     c->handed = submitted + 1;
     atomic_store_explicit(&c->submitted, submitted + 1, memory_order_release);
     /* No fence here (one per copy would cost the loop more than the copy): a thread that starts to sleep just now
@@ -173,6 +176,14 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
 uint64_t vdc_copier_done_lately(const struct vdc_copier *c)
 {
     return c->done_seen;
+}
+
+bool vdc_copier_full(struct vdc_copier *c)
+{
+    if (!c->started || c->handed - c->done_seen < c->ring_size)
+        return false;
+    c->done_seen = vdc_copier_done(c);
+    return c->handed - c->done_seen >= c->ring_size;
 }
 
 void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket)
@@ -201,5 +212,6 @@ void vdc_copier_free(struct vdc_copier *c)
     }
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->work);
+    free(c->ring);
     free(c);
 }

@@ -14,9 +14,12 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len);
 
 struct vdc_copier;
 
-/* A copier whose thread starts with its first copy. One thread hands copies over (the producer); any thread may
- * wait for them. */
-struct vdc_copier *vdc_copier_create(void);
+/* Copies in flight at most in a run's copier: 16 MiB of 4 KiB payloads. */
+#define VDC_COPIER_RING 4096
+
+/* A copier whose thread starts with its first copy, with room for `ring` copies in flight (rounded up to a power of
+ * two). One thread hands copies over (the producer); any thread may wait for them. */
+struct vdc_copier *vdc_copier_create(uint32_t ring);
 /* Waits for every copy handed over, then stops the thread. NULL is allowed. */
 void vdc_copier_free(struct vdc_copier *c);
 
@@ -33,6 +36,8 @@ static inline uint64_t vdc_copier_done(const struct vdc_copier *c)
 }
 /* A count of copies done that the producer read lately, at most vdc_copier_done: no line the thread writes is read. */
 uint64_t vdc_copier_done_lately(const struct vdc_copier *c);
+/* Whether a copy handed over now would wait for room (the thread is behind): the producer's to ask. */
+bool vdc_copier_full(struct vdc_copier *c);
 void vdc_copier_wait_slow(struct vdc_copier *c, uint64_t ticket);
 /* Returns once the copy of `ticket` and every one before it are done; their bytes are then visible to the calling
  * thread. A NULL copier or ticket 0 asks for nothing. */

@@ -94,6 +94,12 @@ static void note_copy(struct vdc_copier *copier, struct vdc_guest_copies *k, uin
     k->ticket = ticket;
 }
 
+/* Whether a copy of `k`'s kind not yet done may touch [gpa, gpa + len). */
+static bool copies_touch(struct vdc_copier *copier, const struct vdc_guest_copies *k, uint64_t gpa, uint64_t len)
+{
+    return gpa < k->hi && gpa + len > k->lo && k->ticket > vdc_copier_done(copier);
+}
+
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
                           const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err)
 {
@@ -104,6 +110,14 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
     uint8_t *dst = gm->host + gpa;
     if (overlap(dst, src, len))
         return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
+    /* The copier is behind (its ring is full): rather than wait for room, this thread makes the copy itself when no
+     * copy on its way touches what it reads or writes, so that both threads copy while the copies outrun one. */
+    if (vdc_copier_full(gm->copier) && !copies_touch(gm->copier, &gm->copies_in, gpa, len) &&
+        !copies_touch(gm->copier, &gm->copies_out, gpa, len) &&
+        !copies_touch(gm->copier, &src_memory->copies_in, (uint64_t)(src - src_memory->host), len)) {
+        vdc_copy_streaming(dst, src, len);
+        return true;
+    }
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
     note_copy(gm->copier, &gm->copies_in, gpa, len, ticket);
     note_copy(gm->copier, &src_memory->copies_out, (uint64_t)(src - src_memory->host), len, ticket);

@@ -174,7 +174,7 @@ bool vdc_guest_set_build(struct vdc_guest_set *set, struct vdc_sim *sim, const s
     /* The NICs' payloads move into guest RAM on a thread of their own when the run may take more than one; not
      * beside a packet capture, which reads payloads where their senders keep them. */
     if (sc->run.threads > 1 && (fabric == NULL || fabric->capture == NULL))
-        set->copier = vdc_copier_create();
+        set->copier = vdc_copier_create(VDC_COPIER_RING);
     if (uses_hilink(sc)) {
         uint32_t per = vdc_hilink_domain_gpus(sc, count), domains = (count + per - 1) / per;
         set->hilink_domain_gpus = per;
