@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../src/common/copier.h"
 #include "../../src/common/fill.h"
@@ -478,8 +479,12 @@ START_TEST(large_fills_share_a_pattern)
     vdc_fill(m + 100, 0x5a, SIZE - 300); /* a head and a tail that are not whole pages */
     memset(expected + 100, 0x5a, SIZE - 300);
     ck_assert(memcmp(m, expected, SIZE) == 0);
-    ck_assert_msg(mapped_on_pattern(m + PAGE) && mapped_on_pattern(m + SIZE - 2 * PAGE) && !mapped_on_pattern(m),
-                  "the whole pages are the pattern's, the head's page is not");
+    int probe = memfd_create("probe", MFD_CLOEXEC); /* a host without memfd files gets memset's fill */
+    if (probe >= 0) {
+        close(probe);
+        ck_assert_msg(mapped_on_pattern(m + PAGE) && mapped_on_pattern(m + SIZE - 2 * PAGE) && !mapped_on_pattern(m),
+                      "the whole pages are the pattern's, the head's page is not");
+    }
     m[5 * PAGE + 7] = 1; /* its page alone gets a copy */
     expected[5 * PAGE + 7] = 1;
     ck_assert(memcmp(m, expected, SIZE) == 0);
