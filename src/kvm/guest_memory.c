@@ -97,7 +97,7 @@ static void note_copy(struct vdc_copier *copier, struct vdc_guest_copies *k, uin
 /* Whether a copy of `k`'s kind not yet done may touch [gpa, gpa + len). */
 static bool copies_touch(struct vdc_copier *copier, const struct vdc_guest_copies *k, uint64_t gpa, uint64_t len)
 {
-    return gpa < k->hi && gpa + len > k->lo && k->ticket > vdc_copier_done(copier);
+    return vdc_guest_copies_reach(k, gpa, len) && k->ticket > vdc_copier_done(copier);
 }
 
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,

@@ -54,14 +54,20 @@ static inline void vdc_guest_memory_settle_in(const struct vdc_guest_memory *gm)
     vdc_copier_wait_for(gm->copier, gm->copies_in.ticket);
 }
 
+/* Whether copies of `k`'s kind may touch [gpa, gpa + len) (those done included: the range only grows until they
+ * are known done). */
+static inline bool vdc_guest_copies_reach(const struct vdc_guest_copies *k, uint64_t gpa, uint64_t len)
+{
+    return gpa < k->hi && gpa + len > k->lo;
+}
+
 /* Every copy that touches [gpa, gpa + len), into or out of guest RAM, is done. */
 static inline void vdc_guest_memory_settle_range(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
 {
-    const struct vdc_guest_copies *in = &gm->copies_in, *out = &gm->copies_out;
-    if (gpa < in->hi && gpa + len > in->lo)
-        vdc_copier_wait_for(gm->copier, in->ticket);
-    if (gpa < out->hi && gpa + len > out->lo)
-        vdc_copier_wait_for(gm->copier, out->ticket);
+    if (vdc_guest_copies_reach(&gm->copies_in, gpa, len))
+        vdc_copier_wait_for(gm->copier, gm->copies_in.ticket);
+    if (vdc_guest_copies_reach(&gm->copies_out, gpa, len))
+        vdc_copier_wait_for(gm->copier, gm->copies_out.ticket);
 }
 
 /* The host address of [gpa, gpa + len) when the whole range is inside guest RAM, else NULL; its bytes are as every
