@@ -132,7 +132,7 @@ struct vdc_copier *vdc_copier_create(uint32_t ring)
     c->ring_size = 1;
     while (c->ring_size < ring)
         c->ring_size *= 2;
-    c->ring = vdc_xcalloc_lines(c->ring_size, sizeof *c->ring);
+    c->ring = vdc_xcalloc_pages(c->ring_size * sizeof *c->ring); /* host pages only as far as the ring is used */
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->work, NULL);
     return c;
@@ -212,6 +212,6 @@ void vdc_copier_free(struct vdc_copier *c)
     }
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->work);
-    free(c->ring);
+    vdc_free_pages(c->ring, c->ring_size * sizeof *c->ring);
     free(c);
 }

@@ -14,8 +14,10 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len);
 
 struct vdc_copier;
 
-/* Copies in flight at most in a run's copier: 16 MiB of 4 KiB payloads. */
-#define VDC_COPIER_RING 4096
+/* Copies in flight at most in a run's copier: 1 GiB of 4 KiB payloads (6 MiB of ring, touched only as far as it
+ * is used). The copier falls behind in bursts (rack8-perftest's 8 MiB messages) and catches up between them: a
+ * ring that holds a whole burst lets the loop go on instead of waiting for room (docs/performance.md). */
+#define VDC_COPIER_RING 262144
 
 /* A copier whose thread starts with its first copy, with room for `ring` copies in flight (rounded up to a power of
  * two). One thread hands copies over (the producer); any thread may wait for them. */
