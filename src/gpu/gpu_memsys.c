@@ -186,6 +186,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
     if (found == L2_LOOK)
         found = gpu_cache_find(c, line);
     uint64_t slot;
+    m->slot_filled = found < 0;
     if (found >= 0) {
         slot = (uint64_t)found;
     } else {
@@ -247,12 +248,6 @@ static uint32_t near_seen(const struct gpu_memsys *m, uint32_t side, uint64_t sl
     return (uint32_t)(*gpu_cache_aux(&m->l2, slot) >> (32 * side));
 }
 
-static void set_near_seen(struct gpu_memsys *m, uint32_t side, uint64_t slot, uint32_t stamp)
-{
-    uint64_t *aux = gpu_cache_aux(&m->l2, slot);
-    *aux = (*aux & ~(UINT64_C(0xffffffff) << (32 * side))) | (uint64_t)stamp << (32 * side);
-}
-
 /* Which half of the SMs (and so which L2 partition) SM `sm` belongs to. */
 static uint32_t side_of(const struct gpu_memsys *m, uint32_t sm)
 {
@@ -266,14 +261,24 @@ static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
     return seen != 0 && m->near_clock[side] - seen < m->partition_lines;
 }
 
-/* SM half `side` uses the line in `slot`: its partition keeps it, as its most recent line. */
-static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot)
+/* SM half `side` uses the line in `slot` (l2_slot's last): its partition keeps it, as its most recent line; with
+ * `alone` (a store) the other half's copy goes, stale. */
+static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot, bool alone)
 {
-    if (near_seen(m, side, slot) == m->near_clock[side] && m->near_clock[side] != 0)
-        return; /* already the most recent: a clock tick per use would count one line many times */
-    if (++m->near_clock[side] == 0)
-        m->near_clock[side] = 1; /* 0 means no copy */
-    set_near_seen(m, side, slot, m->near_clock[side]);
+    uint64_t *aux = gpu_cache_aux(&m->l2, slot);
+    /* A slot filled just now has no stamp on either side (l2_slot), so its word is written without being read:
+     * for lines streaming through L2 that read was a wait on a host line nothing had touched yet. */
+    uint64_t word = m->slot_filled ? 0 : *aux;
+    uint32_t stamp = (uint32_t)(word >> (32 * side)), other = (uint32_t)(word >> (32 * (1 - side)));
+    if (stamp != 0 && stamp == m->near_clock[side]) {
+        if (!alone || other == 0)
+            return; /* already the most recent: a clock tick per use would count one line many times */
+    } else {
+        if (++m->near_clock[side] == 0)
+            m->near_clock[side] = 1; /* 0 means no copy */
+        stamp = m->near_clock[side];
+    }
+    *aux = (uint64_t)(alone ? 0 : other) << (32 * (1 - side)) | (uint64_t)stamp << (32 * side);
 }
 
 /* A load's read through L2 from SM `sm`. With two partitions, each half of the SMs reads through its own, which
@@ -289,7 +294,7 @@ static uint64_t l2_read(struct gpu_memsys *m, uint32_t sm, uint64_t line, uint32
     int64_t found = gpu_cache_find(&m->l2, line);
     bool near = found >= 0 && near_holds(m, side, (uint64_t)found);
     uint64_t done = l2_read_home(m, line, need, now, near ? m->p.l2_latency : m->p.l2_far_latency, found, &slot);
-    near_keep(m, side, slot);
+    near_keep(m, side, slot, false);
     return done;
 }
 
@@ -431,9 +436,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
                 write_wait = wait;
             if (m->p.l2_partitions == 2) {
                 /* The storing half's partition holds the line; the other half's copy is stale. */
-                uint32_t side = side_of(m, a->sm);
-                near_keep(m, side, slot);
-                set_near_seen(m, 1 - side, slot, 0);
+                near_keep(m, side_of(m, a->sm), slot, true);
             }
         }
         a->stall = write_wait > WRITE_QUEUE_CYCLES ? write_wait - WRITE_QUEUE_CYCLES : 0;
