@@ -201,8 +201,8 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
         gpu_cache_fill(c, slot, line);
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
-        if (m->p.l2_partitions == 2)
-            *gpu_cache_aux(c, slot) = 0; /* neither half holds it */
+        /* With two partitions the caller stamps the aux word (near_keep, or no half holds it): one store to the
+         * slot's record line, which is not in the host's caches when a line streams through L2. */
     }
     use_slot(m, c, slot);
     return slot;
@@ -266,8 +266,9 @@ static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
 static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot, bool alone)
 {
     uint64_t *aux = gpu_cache_aux(&m->l2, slot);
-    /* A slot filled just now has no stamp on either side (l2_slot), so its word is written without being read:
-     * for lines streaming through L2 that read was a wait on a host line nothing had touched yet. */
+    /* A slot filled just now has no stamp on either side (what its word holds is the line it displaced's), so the
+     * word is written without being read: for lines streaming through L2 that read was a wait on a host line
+     * nothing had touched yet. */
     uint64_t word = m->slot_filled ? 0 : *aux;
     uint32_t stamp = (uint32_t)(word >> (32 * side)), other = (uint32_t)(word >> (32 * (1 - side)));
     if (stamp != 0 && stamp == m->near_clock[side]) {
@@ -449,6 +450,8 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t slot;
             uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, L2_LOOK, &slot);
+            if (m->p.l2_partitions == 2 && m->slot_filled)
+                *gpu_cache_aux(&m->l2, slot) = 0; /* neither half holds a line filled for an atomic */
             mark_dirty(m, slot, use[i].sectors);
             if (t > arrive)
                 arrive = t;
