@@ -39,6 +39,7 @@ struct gpu_memsys *gpu_memsys_create(const struct gpu_params *p)
 {
     struct gpu_memsys *m = vdc_xcalloc(1, sizeof *m);
     m->p = *p;
+    m->filled_slot = UINT64_MAX;
     m->sector_shift = log2_of(p->sector_bytes);
     m->line_shift = log2_of(p->line_bytes);
     m->sectors_per_line = p->line_bytes / p->sector_bytes;
@@ -186,7 +187,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
     if (found == L2_LOOK)
         found = gpu_cache_find(c, line);
     uint64_t slot;
-    m->slot_filled = found < 0;
+    m->filled_slot = UINT64_MAX;
     if (found >= 0) {
         slot = (uint64_t)found;
     } else {
@@ -201,6 +202,7 @@ static uint64_t l2_slot(struct gpu_memsys *m, uint64_t line, uint64_t now, uint6
         gpu_cache_fill(c, slot, line);
         *gpu_cache_valid(c, slot) = 0;
         *gpu_cache_dirty(c, slot) = 0;
+        m->filled_slot = slot;
         /* With two partitions the caller stamps the aux word (near_keep, or no half holds it): one store to the
          * slot's record line, which is not in the host's caches when a line streams through L2. */
     }
@@ -261,7 +263,7 @@ static bool near_holds(const struct gpu_memsys *m, uint32_t side, uint64_t slot)
     return seen != 0 && m->near_clock[side] - seen < m->partition_lines;
 }
 
-/* SM half `side` uses the line in `slot` (l2_slot's last): its partition keeps it, as its most recent line; with
+/* SM half `side` uses the line in `slot`: its partition keeps it, as its most recent line; with
  * `alone` (a store) the other half's copy goes, stale. */
 static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot, bool alone)
 {
@@ -269,7 +271,7 @@ static void near_keep(struct gpu_memsys *m, uint32_t side, uint64_t slot, bool a
     /* A slot filled just now has no stamp on either side (what its word holds is the line it displaced's), so the
      * word is written without being read: for lines streaming through L2 that read was a wait on a host line
      * nothing had touched yet. */
-    uint64_t word = m->slot_filled ? 0 : *aux;
+    uint64_t word = slot == m->filled_slot ? 0 : *aux;
     uint32_t stamp = (uint32_t)(word >> (32 * side)), other = (uint32_t)(word >> (32 * (1 - side)));
     if (stamp != 0 && stamp == m->near_clock[side]) {
         if (!alone || other == 0)
@@ -450,7 +452,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
         for (uint32_t i = 0; i < lines; i++) {
             uint64_t slot;
             uint64_t t = l2_read_home(m, use[i].line, use[i].sectors, now, m->p.l2_latency, L2_LOOK, &slot);
-            if (m->p.l2_partitions == 2 && m->slot_filled)
+            if (m->p.l2_partitions == 2 && slot == m->filled_slot)
                 *gpu_cache_aux(&m->l2, slot) = 0; /* neither half holds a line filled for an atomic */
             mark_dirty(m, slot, use[i].sectors);
             if (t > arrive)

@@ -16,8 +16,8 @@ struct gpu_memsys {
      * other lines have been used by the half since: half of L2, kept by recency as an LRU partition would be. */
     uint32_t near_clock[2];
     uint32_t partition_lines;
-    bool slot_filled;                     /* the slot l2_slot gave last was filled then (its aux word is stale,
-                                           * for the caller to stamp) */
+    uint64_t filled_slot;                 /* the slot l2_slot filled in its last call, else UINT64_MAX: its aux
+                                           * word is stale, for the caller to stamp */
     uint64_t l2_busy, l2_rem;             /* L2 server: busy until this cycle, plus bytes into the next one */
     uint64_t dram_busy;                   /* HBM server: busy until this cycle, plus a fraction of the next */
     unsigned __int128 dram_rem, dram_units_per_cycle, dram_units_per_read_byte, dram_units_per_write_byte;
