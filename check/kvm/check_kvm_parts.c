@@ -381,6 +381,31 @@ START_TEST(continuing_copies_land_as_each_in_turn)
 }
 END_TEST
 
+/* The copier times its two ways of copying over epochs of 16 MiB and changes between them (the first epoch streams,
+ * the second is plain, whatever the host): over several epochs of pieces of odd lengths at odd places, every copy
+ * lands as memmove's would, whichever way made it. */
+START_TEST(copies_land_the_same_in_either_way)
+{
+    enum { SIZE = 4 << 20, ROUNDS = 14 };
+    static uint8_t source[2 * SIZE], memory[SIZE], expected[SIZE];
+    for (uint32_t i = 0; i < 2 * SIZE; i++)
+        source[i] = (uint8_t)(i * 131 + (i >> 12));
+    struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
+    for (uint64_t round = 0; round < ROUNDS; round++) {
+        uint64_t shift = round * 1031, ticket = 0;
+        for (uint64_t at = 0, len; at < SIZE; at += len) {
+            len = 2048 + (at / 7 + round * 13) % 4093;
+            len = len < SIZE - at ? len : SIZE - at;
+            ticket = vdc_copier_submit(copier, memory + at, source + shift + at, len);
+        }
+        memcpy(expected, source + shift, SIZE);
+        vdc_copier_wait_for(copier, ticket);
+        ck_assert_msg(memcmp(memory, expected, SIZE) == 0, "round %" PRIu64 ": the copies differ from memmove's", round);
+    }
+    vdc_copier_free(copier);
+}
+END_TEST
+
 /* The loader's .bss and simctl's FILL skip zero pieces of a zero fill: the result is still memset's, for pieces
  * that are all zero, hold one stray byte at either end, or are cut by the range's ends. */
 START_TEST(fills_land_as_memset_would)
@@ -515,6 +540,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     tcase_add_test(tc, copies_made_while_the_ring_is_full_land_in_order);
+    tcase_add_test(tc, copies_land_the_same_in_either_way);
     suite_add_tcase(s, tc);
     return s;
 }

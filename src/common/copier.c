@@ -11,12 +11,13 @@
 
 #include "common/error.h"
 #include "common/spin.h"
+#include "common/wall_clock.h"
 
 /* The payload's source is usually cold (a sender's buffer, read once) and each piece starts a fresh 4 KiB page,
  * where the host's own prefetchers start over: the loads ask this many bytes ahead themselves. */
 #define PREFETCH_AHEAD 1024
 
-void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
+static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 {
 #ifdef __SSE2__
     uint64_t head = (16 - ((uintptr_t)dst & 15)) & 15;
@@ -48,12 +49,32 @@ void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 #endif
 }
 
+/* Which of the two ways the bulk copies take now: the copier's thread measures both and sets it (a property of the
+ * host, not of the model: the bytes are the same either way). Streaming until measured. */
+static _Atomic bool copy_plain;
+
+void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len)
+{
+    if (atomic_load_explicit(&copy_plain, memory_order_relaxed))
+        memcpy(dst, src, len);
+    else
+        copy_streaming(dst, src, len);
+}
+
 /* How long the thread looks for more work before it sleeps (pauses: tens of microseconds here, many packets'
  * copies), so that a stream of copies does not pay a wake-up each, and an idle copier leaves the core to others. */
 #define SPINS 4096
 
 /* The most bytes of consecutive copies made as one. */
 #define RUN_BYTES (256u << 10)
+
+struct copy_tuner {
+    bool plain;        /* the way this epoch's copies take */
+    uint64_t bytes;    /* this epoch's */
+    double seconds;    /* this epoch's */
+    double rate[2];    /* bytes a second, by way (streaming, plain); 0 until measured */
+    uint64_t epochs;
+};
 
 struct copy {
     uint8_t *dst;
@@ -70,11 +91,38 @@ struct vdc_copier {
     _Alignas(64) uint64_t handed, done_seen;
     bool started;
     pthread_t thread;
+    struct copy_tuner tuner; /* the thread's */
     pthread_mutex_t lock;
     pthread_cond_t work;
     struct copy *ring;
     uint64_t ring_size; /* copies in flight at most: a power of two */
 };
+
+/* Streaming stores skip reading each destination line, and the plain ones keep the bytes in the host's caches:
+ * which is faster depends on the host (twice as fast as the other, either way, on two machines of the same kind,
+ * docs/performance.md). The copier times each way over epochs of this many bytes, goes on with the faster, and
+ * gives the other one epoch in TRIAL_EVERY again, as the phases of a run and the host's load change. */
+#define EPOCH_BYTES (16u << 20)
+#define TRIAL_EVERY 32
+
+static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
+{
+    t->bytes += len;
+    t->seconds += seconds;
+    if (t->bytes < EPOCH_BYTES)
+        return;
+    double rate = (double)t->bytes / (t->seconds > 0 ? t->seconds : 1e-9);
+    bool way = t->plain;
+    t->rate[way] = t->rate[way] > 0 ? (t->rate[way] + rate) / 2 : rate;
+    t->bytes = 0;
+    t->seconds = 0;
+    t->epochs++;
+    if (t->rate[!way] == 0 || t->epochs % TRIAL_EVERY == 0)
+        t->plain = !way; /* the other way: never measured, or measured long ago */
+    else
+        t->plain = t->rate[1] > t->rate[0];
+    atomic_store_explicit(&copy_plain, t->plain, memory_order_relaxed);
+}
 
 static bool ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
 {
@@ -105,6 +153,10 @@ static void *copier_thread(void *arg)
                 return NULL; /* stopping, and nothing left */
             continue;
         }
+        /* Timed as a whole (a copier that is behind has many copies to make at once), in the epoch's way. */
+        double start = vdc_wall_seconds();
+        uint64_t bytes = 0;
+        bool plain = c->tuner.plain;
         while (next < submitted) {
             /* Copies that continue one another (a message's payloads, one per packet) are made as one: the host's
              * prefetchers follow a long stream where each 4 KiB piece made them start over (a fifth more bytes
@@ -119,10 +171,15 @@ static void *copier_thread(void *arg)
                     break;
                 len += n->len;
             }
-            vdc_copy_streaming(dst, src, len);
+            if (plain)
+                memcpy(dst, src, len);
+            else
+                copy_streaming(dst, src, len);
+            bytes += len;
             next = end;
             atomic_store_explicit(&c->done, next, memory_order_release);
         }
+        tune_after(&c->tuner, bytes, vdc_wall_seconds() - start);
     }
 }
 
@@ -150,7 +207,7 @@ uint64_t vdc_copier_submit(struct vdc_copier *c, uint8_t *dst, const uint8_t *sr
     uint64_t submitted = c->handed;
     if (!c->started) {
         if (pthread_create(&c->thread, NULL, copier_thread, c) != 0) {
-            vdc_copy_streaming(dst, src, len); /* no thread to be had: the copy happens here */
+            vdc_copy_bulk(dst, src, len); /* no thread to be had: the copy happens here */
             return 0;
         }
         c->started = true;

@@ -1,5 +1,5 @@
 /* Bulk copies handed to a thread of their own, in the order they were handed over, so that the loop's thread goes
- * on while the bytes move; and the streaming copy both sides use. */
+ * on while the bytes move; and the bulk copy both sides use. */
 #ifndef VDC_COMMON_COPIER_H
 #define VDC_COMMON_COPIER_H
 
@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Copies len bytes to a destination the host will not read soon (non-temporal stores for the aligned body, which
- * skip reading each destination line first). The ranges must not overlap. */
-void vdc_copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len);
+/* Copies len bytes to a destination the host will not read soon, the way a copier's thread last measured faster on
+ * this host: non-temporal stores for the aligned body (which skip reading each destination line first; the way
+ * until measured) or plain ones (which keep the bytes in the host's caches). The ranges must not overlap. */
+void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len);
 
 struct vdc_copier;
 

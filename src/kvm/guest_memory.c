@@ -72,7 +72,7 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
     /* The source may be this guest's own memory (a NIC delivers a payload straight from the sender's buffer, and
      * a guest may send to itself), overlapping the destination. */
     if (len >= STREAM_FROM && !overlap(dst, src, len))
-        vdc_copy_streaming(dst, src, len);
+        vdc_copy_bulk(dst, src, len);
     else
         memmove(dst, src, len);
     return true;
@@ -115,7 +115,7 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
     if (vdc_copier_full(gm->copier) && !copies_touch(gm->copier, &gm->copies_in, gpa, len) &&
         !copies_touch(gm->copier, &gm->copies_out, gpa, len) &&
         !copies_touch(gm->copier, &src_memory->copies_in, (uint64_t)(src - src_memory->host), len)) {
-        vdc_copy_streaming(dst, src, len);
+        vdc_copy_bulk(dst, src, len);
         return true;
     }
     uint64_t ticket = vdc_copier_submit(gm->copier, dst, src, len);
