@@ -153,10 +153,10 @@ static void *copier_thread(void *arg)
                 return NULL; /* stopping, and nothing left */
             continue;
         }
-        /* Timed as a whole (a copier that is behind has many copies to make at once), in the epoch's way. */
+        /* Timed a stretch at a time, not per copy (a copier that is behind has many to make at once); a stretch
+         * ends where the epoch does, so that each is made in one way. */
         double start = vdc_wall_seconds();
         uint64_t bytes = 0;
-        bool plain = c->tuner.plain;
         while (next < submitted) {
             /* Copies that continue one another (a message's payloads, one per packet) are made as one: the host's
              * prefetchers follow a long stream where each 4 KiB piece made them start over (a fifth more bytes
@@ -171,15 +171,22 @@ static void *copier_thread(void *arg)
                     break;
                 len += n->len;
             }
-            if (plain)
+            if (c->tuner.plain)
                 memcpy(dst, src, len);
             else
                 copy_streaming(dst, src, len);
             bytes += len;
             next = end;
             atomic_store_explicit(&c->done, next, memory_order_release);
+            if (c->tuner.bytes + bytes >= EPOCH_BYTES) {
+                double now = vdc_wall_seconds();
+                tune_after(&c->tuner, bytes, now - start);
+                start = now;
+                bytes = 0;
+            }
         }
-        tune_after(&c->tuner, bytes, vdc_wall_seconds() - start);
+        if (bytes > 0)
+            tune_after(&c->tuner, bytes, vdc_wall_seconds() - start);
     }
 }
 
