@@ -381,12 +381,13 @@ START_TEST(continuing_copies_land_as_each_in_turn)
 }
 END_TEST
 
-/* The copier times its two ways of copying over epochs of 16 MiB and changes between them (the first epoch streams,
- * the second is plain, whatever the host): over several epochs of pieces of odd lengths at odd places, every copy
- * lands as memmove's would, whichever way made it. */
+/* The copier, and a thread copying for itself, time the two ways of copying over epochs of 16 MiB (a quarter of a
+ * thread's own copies timed) and change between them (the first epoch streams, the second is plain, whatever the
+ * host): over several epochs of pieces of odd lengths at odd places, every copy lands as memmove's would, whichever
+ * way made it. */
 START_TEST(copies_land_the_same_in_either_way)
 {
-    enum { SIZE = 4 << 20, ROUNDS = 14 };
+    enum { SIZE = 4 << 20, ROUNDS = 14, OWN_ROUNDS = 40 };
     static uint8_t source[2 * SIZE], memory[SIZE], expected[SIZE];
     for (uint32_t i = 0; i < 2 * SIZE; i++)
         source[i] = (uint8_t)(i * 131 + (i >> 12));
@@ -403,6 +404,15 @@ START_TEST(copies_land_the_same_in_either_way)
         ck_assert_msg(memcmp(memory, expected, SIZE) == 0, "round %" PRIu64 ": the copies differ from memmove's", round);
     }
     vdc_copier_free(copier);
+    for (uint64_t round = 0; round < OWN_ROUNDS; round++) {
+        uint64_t shift = round * 1033;
+        for (uint64_t at = 0, len; at < SIZE; at += len) {
+            len = 2048 + (at / 5 + round * 11) % 4093;
+            len = len < SIZE - at ? len : SIZE - at;
+            vdc_copy_bulk(memory + at, source + shift + at, len);
+        }
+        ck_assert_msg(memcmp(memory, source + shift, SIZE) == 0, "own round %" PRIu64 ": the copies differ", round);
+    }
 }
 END_TEST
 

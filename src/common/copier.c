@@ -49,16 +49,65 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 #endif
 }
 
-/* Which of the two ways the bulk copies take now: the copier's thread measures both and sets it (a property of the
- * host, not of the model: the bytes are the same either way). Streaming until measured. */
-static _Atomic bool copy_plain;
+/* Streaming stores skip reading each destination line, and the plain ones keep the bytes in the host's caches:
+ * which is faster depends on the host (on two machines of the same kind, each was about twice as fast as the other:
+ * docs/performance.md). So each thread that copies times both ways over epochs of EPOCH_BYTES, goes on with the
+ * faster, and gives the other one epoch in TRIAL_EVERY again, as a run's phases and the host's load change. The
+ * choice is the host's, not the model's: the bytes are the same either way. */
+#define EPOCH_BYTES (16u << 20)
+#define TRIAL_EVERY 32
 
-void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len)
+struct copy_tuner {
+    bool plain;     /* the way this epoch's copies take */
+    uint64_t bytes; /* timed in this epoch */
+    double seconds; /* this epoch's */
+    double rate[2]; /* bytes a second, by way (streaming, plain); 0 until measured */
+    uint64_t epochs;
+    uint64_t copies; /* made through vdc_copy_bulk on this thread */
+};
+
+static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
 {
-    if (atomic_load_explicit(&copy_plain, memory_order_relaxed))
+    t->bytes += len;
+    t->seconds += seconds;
+    if (t->bytes < EPOCH_BYTES)
+        return;
+    double rate = (double)t->bytes / (t->seconds > 0 ? t->seconds : 1e-9);
+    bool way = t->plain;
+    t->rate[way] = t->rate[way] > 0 ? (t->rate[way] + rate) / 2 : rate;
+    t->bytes = 0;
+    t->seconds = 0;
+    t->epochs++;
+    if (t->rate[!way] == 0 || t->epochs % TRIAL_EVERY == 0)
+        t->plain = !way; /* the other way: never measured, or measured long ago */
+    else
+        t->plain = t->rate[1] > t->rate[0];
+}
+
+static void copy_way(bool plain, uint8_t *dst, const uint8_t *src, uint64_t len)
+{
+    if (plain)
         memcpy(dst, src, len);
     else
         copy_streaming(dst, src, len);
+}
+
+/* Copies made where they are asked for (no copier, or its ring full) time one in TIME_ONE_IN: two reads of the
+ * clock cost a tenth of a 4 KiB copy. */
+#define TIME_ONE_IN 4
+
+static _Thread_local struct copy_tuner own_tuner;
+
+void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len)
+{
+    struct copy_tuner *t = &own_tuner;
+    if (t->copies++ % TIME_ONE_IN != 0) {
+        copy_way(t->plain, dst, src, len);
+        return;
+    }
+    double start = vdc_wall_seconds();
+    copy_way(t->plain, dst, src, len);
+    tune_after(t, len, vdc_wall_seconds() - start);
 }
 
 /* How long the thread looks for more work before it sleeps (pauses: tens of microseconds here, many packets'
@@ -67,14 +116,6 @@ void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len)
 
 /* The most bytes of consecutive copies made as one. */
 #define RUN_BYTES (256u << 10)
-
-struct copy_tuner {
-    bool plain;        /* the way this epoch's copies take */
-    uint64_t bytes;    /* this epoch's */
-    double seconds;    /* this epoch's */
-    double rate[2];    /* bytes a second, by way (streaming, plain); 0 until measured */
-    uint64_t epochs;
-};
 
 struct copy {
     uint8_t *dst;
@@ -97,32 +138,6 @@ struct vdc_copier {
     struct copy *ring;
     uint64_t ring_size; /* copies in flight at most: a power of two */
 };
-
-/* Streaming stores skip reading each destination line, and the plain ones keep the bytes in the host's caches:
- * which is faster depends on the host (twice as fast as the other, either way, on two machines of the same kind,
- * docs/performance.md). The copier times each way over epochs of this many bytes, goes on with the faster, and
- * gives the other one epoch in TRIAL_EVERY again, as the phases of a run and the host's load change. */
-#define EPOCH_BYTES (16u << 20)
-#define TRIAL_EVERY 32
-
-static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
-{
-    t->bytes += len;
-    t->seconds += seconds;
-    if (t->bytes < EPOCH_BYTES)
-        return;
-    double rate = (double)t->bytes / (t->seconds > 0 ? t->seconds : 1e-9);
-    bool way = t->plain;
-    t->rate[way] = t->rate[way] > 0 ? (t->rate[way] + rate) / 2 : rate;
-    t->bytes = 0;
-    t->seconds = 0;
-    t->epochs++;
-    if (t->rate[!way] == 0 || t->epochs % TRIAL_EVERY == 0)
-        t->plain = !way; /* the other way: never measured, or measured long ago */
-    else
-        t->plain = t->rate[1] > t->rate[0];
-    atomic_store_explicit(&copy_plain, t->plain, memory_order_relaxed);
-}
 
 static bool ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
 {
@@ -171,10 +186,7 @@ static void *copier_thread(void *arg)
                     break;
                 len += n->len;
             }
-            if (c->tuner.plain)
-                memcpy(dst, src, len);
-            else
-                copy_streaming(dst, src, len);
+            copy_way(c->tuner.plain, dst, src, len);
             bytes += len;
             next = end;
             atomic_store_explicit(&c->done, next, memory_order_release);
