@@ -54,8 +54,8 @@ bool vdc_guest_read(const struct vdc_guest_memory *gm, uint64_t gpa, void *dst, 
 }
 
 /* From this size up a write is a device's bulk transfer (a packet's payload, a copy engine's block), whose bytes
- * the guest reads, if ever, long after: they go around the host's caches. */
-#define STREAM_FROM 2048
+ * the guest reads, if ever, long after: the bulk copy's (around the host's caches where that is faster here). */
+#define BULK_FROM 2048
 
 static bool overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
 {
@@ -71,7 +71,7 @@ bool vdc_guest_write(const struct vdc_guest_memory *gm, uint64_t gpa, const void
         return outside(gm, what, "write", gpa, len, err);
     /* The source may be this guest's own memory (a NIC delivers a payload straight from the sender's buffer, and
      * a guest may send to itself), overlapping the destination. */
-    if (len >= STREAM_FROM && !overlap(dst, src, len))
+    if (len >= BULK_FROM && !overlap(dst, src, len))
         vdc_copy_bulk(dst, src, len);
     else
         memmove(dst, src, len);
@@ -104,7 +104,7 @@ bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_
                           const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err)
 {
     /* Done here, after the copies on their way that touch the source (a payload arriving where this one is read). */
-    if (gm->copier == NULL || gm->copier != src_memory->copier || len < STREAM_FROM ||
+    if (gm->copier == NULL || gm->copier != src_memory->copier || len < BULK_FROM ||
         !vdc_guest_contains(gm, gpa, len))
         return vdc_guest_write(gm, gpa, vdc_guest_source_now(src_memory, src, len), len, what, err);
     uint8_t *dst = gm->host + gpa;
