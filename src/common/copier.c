@@ -49,21 +49,28 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 #endif
 }
 
-/* Streaming stores skip reading each destination line, and the plain ones keep the bytes in the host's caches:
- * which is faster depends on the host (on two machines of the same kind, each was about twice as fast as the other:
- * docs/performance.md). So each thread that copies times both ways over epochs of EPOCH_BYTES, goes on with the
- * faster, and gives the other one epoch in TRIAL_EVERY again, as a run's phases and the host's load change. The
- * choice is the host's, not the model's: the bytes are the same either way. */
+/* The ways of making a copy. Streaming stores skip reading each destination line, and plain ones keep the bytes in
+ * the host's caches: which is faster depends on the host (on two machines of the same kind, each was about twice as
+ * fast as the other: docs/performance.md). A copy of bytes the destination already holds changes nothing, and
+ * comparing costs about half of copying (only reads): a NIC writing a buffer again with what it held (a benchmark's
+ * pattern, a collective's next iteration) is common, and when the bytes differ the compare usually stops at the
+ * first line. */
+enum copy_way { WAY_STREAMING, WAY_PLAIN, WAY_UNLESS_SAME, WAYS };
+
+/* Each thread that copies times the ways over epochs of EPOCH_BYTES, goes on with the fastest, and gives another one
+ * epoch in TRIAL_EVERY, in turn, as a run's phases, its data and the host's load change. The choice is the host's
+ * and the data's, not the model's: the bytes that land are the same either way. */
 #define EPOCH_BYTES (16u << 20)
 #define TRIAL_EVERY 32
 
 struct copy_tuner {
-    bool plain;     /* the way this epoch's copies take */
-    uint64_t bytes; /* timed in this epoch */
-    double seconds; /* this epoch's */
-    double rate[2]; /* bytes a second, by way (streaming, plain); 0 until measured */
+    uint8_t way;        /* this epoch's */
+    uint8_t tried;      /* the way last given a trial */
+    uint64_t bytes;     /* timed in this epoch */
+    double seconds;     /* this epoch's */
+    double rate[WAYS];  /* bytes a second, by way; 0 until measured */
     uint64_t epochs;
-    uint64_t copies; /* made through vdc_copy_bulk on this thread */
+    uint64_t copies;    /* made through vdc_copy_bulk on this thread */
 };
 
 static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
@@ -73,23 +80,34 @@ static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
     if (t->bytes < EPOCH_BYTES)
         return;
     double rate = (double)t->bytes / (t->seconds > 0 ? t->seconds : 1e-9);
-    bool way = t->plain;
-    t->rate[way] = t->rate[way] > 0 ? (t->rate[way] + rate) / 2 : rate;
+    t->rate[t->way] = t->rate[t->way] > 0 ? (t->rate[t->way] + rate) / 2 : rate;
     t->bytes = 0;
     t->seconds = 0;
     t->epochs++;
-    if (t->rate[!way] == 0 || t->epochs % TRIAL_EVERY == 0)
-        t->plain = !way; /* the other way: never measured, or measured long ago */
-    else
-        t->plain = t->rate[1] > t->rate[0];
+    uint8_t best = 0;
+    for (uint8_t w = 0; w < WAYS; w++) {
+        if (t->rate[w] == 0) {
+            t->way = w; /* never measured */
+            return;
+        }
+        if (t->rate[w] > t->rate[best])
+            best = w;
+    }
+    t->way = best;
+    if (t->epochs % TRIAL_EVERY == 0) { /* another way, measured long ago */
+        t->tried = (uint8_t)((t->tried + 1) % WAYS);
+        if (t->tried == best)
+            t->tried = (uint8_t)((t->tried + 1) % WAYS);
+        t->way = t->tried;
+    }
 }
 
-static void copy_way(bool plain, uint8_t *dst, const uint8_t *src, uint64_t len)
+static void copy_way(uint8_t way, uint8_t *dst, const uint8_t *src, uint64_t len)
 {
-    if (plain)
-        memcpy(dst, src, len);
-    else
+    if (way == WAY_STREAMING)
         copy_streaming(dst, src, len);
+    else if (way == WAY_PLAIN || memcmp(dst, src, len) != 0)
+        memcpy(dst, src, len);
 }
 
 /* Copies made where they are asked for (no copier, or its ring full) time one in TIME_ONE_IN: two reads of the
@@ -102,11 +120,11 @@ void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len)
 {
     struct copy_tuner *t = &own_tuner;
     if (t->copies++ % TIME_ONE_IN != 0) {
-        copy_way(t->plain, dst, src, len);
+        copy_way(t->way, dst, src, len);
         return;
     }
     double start = vdc_wall_seconds();
-    copy_way(t->plain, dst, src, len);
+    copy_way(t->way, dst, src, len);
     tune_after(t, len, vdc_wall_seconds() - start);
 }
 
@@ -186,7 +204,7 @@ static void *copier_thread(void *arg)
                     break;
                 len += n->len;
             }
-            copy_way(c->tuner.plain, dst, src, len);
+            copy_way(c->tuner.way, dst, src, len);
             bytes += len;
             next = end;
             atomic_store_explicit(&c->done, next, memory_order_release);
