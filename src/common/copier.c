@@ -150,7 +150,6 @@ struct vdc_copier {
     _Alignas(64) uint64_t handed, done_seen;
     bool started;
     pthread_t thread;
-    struct copy_tuner tuner; /* the thread's */
     pthread_mutex_t lock;
     pthread_cond_t work;
     struct copy *ring;
@@ -167,6 +166,9 @@ static void *copier_thread(void *arg)
 {
     struct vdc_copier *c = arg;
     uint64_t next = 0;
+    /* The thread's own, off the copier's record: the producer reads that record's later fields (the ring) at every
+     * copy, and a line the thread wrote after every stretch would move between the cores each time. */
+    struct copy_tuner tuner = {0};
     for (;;) {
         uint64_t submitted = atomic_load_explicit(&c->submitted, memory_order_acquire);
         for (int spin = 0; submitted == next && spin < SPINS; spin++) {
@@ -204,19 +206,19 @@ static void *copier_thread(void *arg)
                     break;
                 len += n->len;
             }
-            copy_way(c->tuner.way, dst, src, len);
+            copy_way(tuner.way, dst, src, len);
             bytes += len;
             next = end;
             atomic_store_explicit(&c->done, next, memory_order_release);
-            if (c->tuner.bytes + bytes >= EPOCH_BYTES) {
+            if (tuner.bytes + bytes >= EPOCH_BYTES) {
                 double now = vdc_wall_seconds();
-                tune_after(&c->tuner, bytes, now - start);
+                tune_after(&tuner, bytes, now - start);
                 start = now;
                 bytes = 0;
             }
         }
         if (bytes > 0)
-            tune_after(&c->tuner, bytes, vdc_wall_seconds() - start);
+            tune_after(&tuner, bytes, vdc_wall_seconds() - start);
     }
 }
 
