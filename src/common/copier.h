@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Copies len bytes to a destination the host will not read soon, in the way this thread last measured faster on
- * this host: non-temporal stores for the aligned body (which skip reading each destination line first; the way
- * until measured) or plain ones (which keep the bytes in the host's caches). The ranges must not overlap. */
+/* Copies len bytes to a destination the host will not read soon, in the way this thread last measured fastest on
+ * this host and these bytes: non-temporal stores for the aligned body (which skip reading each destination line
+ * first; the way until measured), plain ones (which keep the bytes in the host's caches), or a compare that leaves
+ * the destination alone where it already holds them. The ranges must not overlap. */
 void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len);
 
 struct vdc_copier;
