@@ -52,9 +52,9 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 /* The ways of making a copy. Streaming stores skip reading each destination line, and plain ones keep the bytes in
  * the host's caches: which is faster depends on the host (on two machines of the same kind, each was about twice as
  * fast as the other: docs/performance.md). A copy of bytes the destination already holds changes nothing, and
- * comparing costs half to two thirds of copying (it only reads): a NIC writing a buffer again with what it held (a benchmark's
- * pattern, a collective's next iteration) is common, and when the bytes differ the compare usually stops at the
- * first line. */
+ * comparing costs half to two thirds of copying (it only reads): a NIC writing a buffer again with what it held (a
+ * benchmark's pattern, a collective's next iteration) is common, and when the bytes differ the compare usually stops
+ * at the first line. */
 enum copy_way { WAY_STREAMING, WAY_PLAIN, WAY_UNLESS_SAME, WAYS };
 
 /* Each thread that copies times the ways over epochs of EPOCH_BYTES, goes on with the fastest, and gives another one
