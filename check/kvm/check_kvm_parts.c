@@ -384,20 +384,24 @@ END_TEST
 /* The copier, and a thread copying for itself, time their ways of copying (streaming stores, plain ones, and a
  * compare that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies timed),
  * each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places, every copy
- * lands as memcpy's would, whichever way made it. Every other round copies what the destination already holds,
- * and of those every other one with a single byte at the destination's end changed first, so that a compare finds
- * the difference only at a piece's last byte. */
+ * lands as memcpy's would, whichever way made it. Every other round copies what the destination already holds with
+ * a single byte changed first: at the destination's end, so that a compare finds the difference only at a piece's
+ * last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the page. */
 START_TEST(copies_land_the_same_in_every_way)
 {
     enum { SIZE = 4 << 20, ROUNDS = 16, OWN_ROUNDS = 56 };
     static uint8_t source[2 * SIZE], memory[SIZE], expected[SIZE];
     for (uint32_t i = 0; i < 2 * SIZE; i++)
         source[i] = (uint8_t)(i * 131 + (i >> 12));
+    /* A byte at the start of a host page in the middle: the compare writes each page's first byte before it reads. */
+    uint64_t page_start = SIZE / 2 + (4096 - ((uintptr_t)(memory + SIZE / 2) & 4095)) % 4096;
     struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
     for (uint64_t round = 0; round < ROUNDS; round++) {
         uint64_t shift = round / 2 * 1031, ticket = 0;
         if (round % 4 == 3)
             memory[SIZE - 1] ^= 1;
+        if (round % 4 == 1)
+            memory[page_start] ^= 1;
         for (uint64_t at = 0, len; at < SIZE; at += len) {
             len = 2048 + (at / 7 + round * 13) % 4093;
             len = len < SIZE - at ? len : SIZE - at;
@@ -412,6 +416,8 @@ START_TEST(copies_land_the_same_in_every_way)
         uint64_t shift = round / 2 * 1033;
         if (round % 4 == 3)
             memory[SIZE - 1] ^= 1;
+        if (round % 4 == 1)
+            memory[page_start] ^= 1;
         for (uint64_t at = 0, len; at < SIZE; at += len) {
             len = 2048 + (at / 5 + round * 11) % 4093;
             len = len < SIZE - at ? len : SIZE - at;
