@@ -381,8 +381,8 @@ START_TEST(continuing_copies_land_as_each_in_turn)
 }
 END_TEST
 
-/* The copier, and a thread copying for itself, time their ways of copying (streaming stores, plain ones, and a
- * compare that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies timed),
+/* The copier, and a thread copying for itself, time their ways of copying (streaming stores, and a compare a host
+ * page at a time that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies timed),
  * each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places, every copy
  * lands as memcpy's would, whichever way made it. Every other round copies what the destination already holds with
  * a single byte changed first: at the destination's end, so that a compare finds the difference only at a piece's

@@ -49,13 +49,14 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
 #endif
 }
 
-/* The ways of making a copy. Streaming stores skip reading each destination line, and plain ones keep the bytes in
- * the host's caches: which is faster depends on the host (on two machines of the same kind, each was about twice as
- * fast as the other: docs/performance.md). A copy of bytes the destination already holds changes nothing, and
- * comparing costs half to two thirds of copying (it only reads): a NIC writing a buffer again with what it held (a
- * benchmark's pattern, a collective's next iteration) is common, and when the bytes differ the compare usually stops
- * at the first line. */
-enum copy_way { WAY_STREAMING, WAY_PLAIN, WAY_UNLESS_SAME, WAYS };
+/* The ways of making a copy. Streaming stores skip reading each destination line. A copy of bytes the destination
+ * already holds changes nothing, and comparing costs half to two thirds of copying (it only reads): a NIC writing a
+ * buffer again with what it held (a benchmark's pattern, a collective's next iteration) is common. The compare goes a
+ * host page at a time and copies a page plainly where it differs, usually found at its first line, so that it costs
+ * about what a plain copy costs on bytes that differ: a plain way beside it only gave the timing's noise a way to
+ * choose wrong (docs/performance.md). Which of the two is faster depends on the host (on two machines of the same
+ * kind, streaming and plain stores were each about twice as fast as the other) and on the data. */
+enum copy_way { WAY_STREAMING, WAY_UNLESS_SAME, WAYS };
 
 /* The host's smallest page: the unit its kernel maps a fresh page in. */
 #define HOST_PAGE 4096u
@@ -107,19 +108,20 @@ static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
 
 static void copy_way(uint8_t way, uint8_t *dst, const uint8_t *src, uint64_t len)
 {
-    if (way == WAY_STREAMING)
+    if (way == WAY_STREAMING) {
         copy_streaming(dst, src, len);
-    else if (way == WAY_PLAIN)
-        memcpy(dst, src, len);
-    else {
+        return;
+    }
+    for (uint64_t off = 0, piece; off < len; off += piece) {
+        piece = HOST_PAGE - ((uintptr_t)(dst + off) & (HOST_PAGE - 1));
+        piece = piece < len - off ? piece : len - off;
         /* Each destination page is written before it is read: the first read of a page the process never touched
          * maps the shared zero page, and the copy's write then replaces that mapping, which costs a TLB shootdown on
          * every core running the process (4% of rack8-perftest's samples, and the loop's core interrupted). The
          * byte stored is one the copy lands anyway. */
-        for (uint64_t off = 0; off < len; off += HOST_PAGE - ((uintptr_t)(dst + off) & (HOST_PAGE - 1)))
-            dst[off] = src[off];
-        if (memcmp(dst, src, len) != 0)
-            memcpy(dst, src, len);
+        dst[off] = src[off];
+        if (memcmp(dst + off, src + off, piece) != 0)
+            memcpy(dst + off, src + off, piece);
     }
 }
 

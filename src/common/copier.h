@@ -10,8 +10,8 @@
 
 /* Copies len bytes to a destination the host will not read soon, in the way this thread last measured fastest on
  * this host and these bytes: non-temporal stores for the aligned body (which skip reading each destination line
- * first; the way until measured), plain ones (which keep the bytes in the host's caches), or a compare that leaves
- * the destination alone where it already holds them. The ranges must not overlap. */
+ * first; the way until measured), or a compare a host page at a time that leaves a page alone where it already holds
+ * the bytes and copies it plainly where it does not. The ranges must not overlap. */
 void vdc_copy_bulk(uint8_t *dst, const uint8_t *src, uint64_t len);
 
 struct vdc_copier;
