@@ -382,11 +382,12 @@ START_TEST(continuing_copies_land_as_each_in_turn)
 END_TEST
 
 /* The copier, and a thread copying for itself, time their ways of copying (streaming stores, and a compare a host
- * page at a time that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies timed),
- * each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places, every copy
- * lands as memcpy's would, whichever way made it. Every other round copies what the destination already holds with
- * a single byte changed first: at the destination's end, so that a compare finds the difference only at a piece's
- * last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the page. */
+ * page at a time that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies
+ * timed), each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places,
+ * every copy lands as memcpy's would, whichever way made it. Every other round copies what the destination already
+ * holds with a single byte changed first: at the destination's end, so that a compare finds the difference only at
+ * a piece's last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the
+ * page. */
 START_TEST(copies_land_the_same_in_every_way)
 {
     enum { SIZE = 4 << 20, ROUNDS = 16, OWN_ROUNDS = 56 };
