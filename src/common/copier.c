@@ -118,7 +118,8 @@ static void copy_way(uint8_t way, uint8_t *dst, const uint8_t *src, uint64_t len
         /* Each destination page is written before it is read: the first read of a page the process never touched
          * maps the shared zero page, and the copy's write then replaces that mapping, which costs a TLB shootdown on
          * every core running the process (4% of rack8-perftest's samples, and the loop's core interrupted). The
-         * byte stored is one the copy lands anyway. */
+         * byte stored is one the copy lands anyway. (A page a fill mapped on its pattern, copy-on-write, becomes
+         * the guest's own at that store even where the bytes are the same: once a page, as at any first write.) */
         dst[off] = src[off];
         if (memcmp(dst + off, src + off, piece) != 0)
             memcpy(dst + off, src + off, piece);
