@@ -388,6 +388,22 @@ END_TEST
  * holds with a single byte changed first: at the destination's end, so that a compare finds the difference only at
  * a piece's last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the
  * page. */
+/* Changes one byte of what the last round left, in every other of the rounds that copy it again. */
+static void change_a_byte(uint8_t *memory, uint64_t size, uint64_t page_start, uint64_t round)
+{
+    if (round % 4 == 3)
+        memory[size - 1] ^= 1;
+    if (round % 4 == 1)
+        memory[page_start] ^= 1;
+}
+
+/* The length of the piece at `at` in a round: 2 KiB to 6 KiB, never past `size`. */
+static uint64_t piece_at(uint64_t at, uint64_t size, uint64_t salt)
+{
+    uint64_t len = 2048 + (at / 7 + salt) % 4093;
+    return len < size - at ? len : size - at;
+}
+
 START_TEST(copies_land_the_same_in_every_way)
 {
     enum { SIZE = 4 << 20, ROUNDS = 16, OWN_ROUNDS = 56 };
@@ -399,13 +415,9 @@ START_TEST(copies_land_the_same_in_every_way)
     struct vdc_copier *copier = vdc_copier_create(VDC_COPIER_RING);
     for (uint64_t round = 0; round < ROUNDS; round++) {
         uint64_t shift = round / 2 * 1031, ticket = 0;
-        if (round % 4 == 3)
-            memory[SIZE - 1] ^= 1;
-        if (round % 4 == 1)
-            memory[page_start] ^= 1;
+        change_a_byte(memory, SIZE, page_start, round);
         for (uint64_t at = 0, len; at < SIZE; at += len) {
-            len = 2048 + (at / 7 + round * 13) % 4093;
-            len = len < SIZE - at ? len : SIZE - at;
+            len = piece_at(at, SIZE, round * 13);
             ticket = vdc_copier_submit(copier, memory + at, source + shift + at, len);
         }
         memcpy(expected, source + shift, SIZE);
@@ -415,13 +427,9 @@ START_TEST(copies_land_the_same_in_every_way)
     vdc_copier_free(copier);
     for (uint64_t round = 0; round < OWN_ROUNDS; round++) {
         uint64_t shift = round / 2 * 1033;
-        if (round % 4 == 3)
-            memory[SIZE - 1] ^= 1;
-        if (round % 4 == 1)
-            memory[page_start] ^= 1;
+        change_a_byte(memory, SIZE, page_start, round);
         for (uint64_t at = 0, len; at < SIZE; at += len) {
-            len = 2048 + (at / 5 + round * 11) % 4093;
-            len = len < SIZE - at ? len : SIZE - at;
+            len = piece_at(at, SIZE, round * 11 + 5);
             vdc_copy_bulk(memory + at, source + shift + at, len);
         }
         ck_assert_msg(memcmp(memory, source + shift, SIZE) == 0, "own round %" PRIu64 ": the copies differ", round);

@@ -61,15 +61,14 @@ enum copy_way { WAY_STREAMING, WAY_UNLESS_SAME, WAYS };
 /* The host's smallest page: the unit its kernel maps a fresh page in. */
 #define HOST_PAGE 4096u
 
-/* Each thread that copies times the ways over epochs of EPOCH_BYTES, goes on with the fastest, and gives another one
- * epoch in TRIAL_EVERY, in turn, as a run's phases, its data and the host's load change. The choice is the host's
- * and the data's, not the model's: the bytes that land are the same either way. */
+/* Each thread that copies times the ways over epochs of EPOCH_BYTES, goes on with the faster, and gives the other
+ * one epoch in TRIAL_EVERY, as a run's phases, its data and the host's load change. The choice is the host's and
+ * the data's, not the model's: the bytes that land are the same either way. */
 #define EPOCH_BYTES (16u << 20)
 #define TRIAL_EVERY 32
 
 struct copy_tuner {
     uint8_t way;        /* this epoch's */
-    uint8_t tried;      /* the way last given a trial */
     uint64_t bytes;     /* timed in this epoch */
     double seconds;     /* this epoch's */
     double rate[WAYS];  /* bytes a second, by way; 0 until measured */
@@ -97,13 +96,8 @@ static void tune_after(struct copy_tuner *t, uint64_t len, double seconds)
         if (t->rate[w] > t->rate[best])
             best = w;
     }
-    t->way = best;
-    if (t->epochs % TRIAL_EVERY == 0) { /* another way, measured long ago */
-        t->tried = (uint8_t)((t->tried + 1) % WAYS);
-        if (t->tried == best)
-            t->tried = (uint8_t)((t->tried + 1) % WAYS);
-        t->way = t->tried;
-    }
+    _Static_assert(WAYS == 2, "a trial is the other way");
+    t->way = t->epochs % TRIAL_EVERY == 0 ? (uint8_t)(1 - best) : best; /* the other, measured long ago */
 }
 
 static void copy_way(uint8_t way, uint8_t *dst, const uint8_t *src, uint64_t len)
