@@ -151,12 +151,12 @@ static void take_items(struct vdc_step_batch *b, unsigned index)
     }
 }
 
-/* How long a worker looks for the next batch before it sleeps (pauses: about 400 us here, more than the loop's work
- * between two batches mostly takes), so that a run of batches pays no wake-up each (tens of microseconds here), and
- * a run without them leaves the core to others; and how long the loop's thread looks for the workers to be done
- * before it sleeps until they are. None where the process has fewer cores than threads: a spinning thread would
- * hold the core another needs. */
-#define SPINS 16384
+/* How long a worker looks for the next batch before it sleeps (pauses: about 1.6 ms here, several times the loop's
+ * mean work between two batches, which grows to past 400 us when the machine is busy), so that a run of batches pays
+ * no wake-up each (tens of microseconds here), and a run without them leaves the core to others; and how long the
+ * loop's thread looks for the workers to be done before it sleeps until they are. None where the process has fewer
+ * cores than threads: a spinning thread would hold the core another needs. */
+#define SPINS 65536
 
 /* The next generation after `seen`, or `seen` when the batch is being freed. */
 static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
