@@ -381,13 +381,6 @@ START_TEST(continuing_copies_land_as_each_in_turn)
 }
 END_TEST
 
-/* The copier, and a thread copying for itself, time their ways of copying (streaming stores, and a compare a host
- * page at a time that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies
- * timed), each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places,
- * every copy lands as memcpy's would, whichever way made it. Every other round copies what the destination already
- * holds with a single byte changed first: at the destination's end, so that a compare finds the difference only at
- * a piece's last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the
- * page. */
 /* Changes one byte of what the last round left, in every other of the rounds that copy it again. */
 static void change_a_byte(uint8_t *memory, uint64_t size, uint64_t page_start, uint64_t round)
 {
@@ -404,6 +397,13 @@ static uint64_t piece_at(uint64_t at, uint64_t size, uint64_t salt)
     return len < size - at ? len : size - at;
 }
 
+/* The copier, and a thread copying for itself, time their ways of copying (streaming stores, and a compare a host
+ * page at a time that leaves bytes already there alone) over epochs of 16 MiB (a quarter of a thread's own copies
+ * timed), each way in turn first, whatever the host: over several epochs of pieces of odd lengths at odd places,
+ * every copy lands as memcpy's would, whichever way made it. Every other round copies what the destination already
+ * holds with a single byte changed first: at the destination's end, so that a compare finds the difference only at
+ * a piece's last byte, or at the start of a host page in the middle, a byte the compare stores before it reads the
+ * page. */
 START_TEST(copies_land_the_same_in_every_way)
 {
     enum { SIZE = 4 << 20, ROUNDS = 16, OWN_ROUNDS = 56 };

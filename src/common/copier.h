@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Copies len bytes to a destination the host will not read soon, in the way this thread last measured fastest on
+/* Copies len bytes to a destination the host will not read soon, in the way this thread last measured faster on
  * this host and these bytes: non-temporal stores for the aligned body (which skip reading each destination line
  * first; the way until measured), or a compare a host page at a time that leaves a page alone where it already holds
  * the bytes and copies it plainly where it does not. The ranges must not overlap. */
