@@ -112,7 +112,7 @@ guest_pins() {
     -- "$vdc" run scenarios/gpu-kernels.yaml --set gpu.window=200ns
   # HiLink (docs/hilink.md): GPU 0 copies 4 MiB into GPU 1 and a kernel of its stores a flag there, which GPU 1's
   # kernel polls; every byte arrives. Without the fabric the program says so.
-  pin_run pin-gpu-peers 0 985e9b4bb65f121e scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers
+  pin_run pin-gpu-peers 0 8773cb7547295662 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers
   has pin-gpu-peers "[   0.000120021] blade0: copy to GPU 1 over HiLink: 4194304 bytes in 13.924 us, 301.207 GB/s"
   has pin-gpu-peers "[   0.000211056] blade1: bytes from GPU 0: 0 of 4194304 wrong"
   # membar.sys after a peer store waits for it to land: 501.6 ns of HiLink (993.2 cycles) and the clock reads.
@@ -122,7 +122,7 @@ guest_pins() {
   # Loads and atomics at a peer (peer_access): every word and every ticket right, the reds all landed; one load's
   # round trip is its closed form (docs/hilink.md): 501.28 ns there, the L2's 237 cycles, 501.6 ns back, and the
   # clock reads around it. The same bytes whatever the window.
-  pin_run pin-gpu-peers-access 0 ac0f7b2697b1ae46 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-access 0 2ee6ac37003c68da scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=access
   has pin-gpu-peers-access "[   0.000067928] blade0: one 4-byte load from GPU 1's memory: 2226 cycles"
   has pin-gpu-peers-access "[   0.000071750] blade0: words loaded from GPU 1: 0 of 1024 wrong"
@@ -147,7 +147,7 @@ guest_pins() {
   # IPC handles over the mailbox (docs/hilink.md): GPU 1 exports a buffer, mails the handle; GPU 0 opens it, copies
   # into it and pulls the bytes back (read requests); after the free, that handle and one never exported are
   # refused with their GPU and handle.
-  pin_run pin-gpu-peers-ipc 0 f87b7d29108ca1b3 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-ipc 0 645ac65a97f967b7 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=ipc
   has pin-gpu-peers-ipc "[   0.000040561] blade0: handle 0x0100000000000001 from GPU 1 (64 bytes of mail) opens 0x20000700100, 65536 bytes"
   has pin-gpu-peers-ipc "[   0.000066064] blade0: copied back from GPU 1: 0 of 65536 bytes wrong"
@@ -176,7 +176,7 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 a1abf3e7831c1e5e scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
+  pin_run pin-rack8-allreduce 0 a6a7704435baa420 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
   has pin-rack8-allreduce "[   0.000405925] blade0:            8             2     float     sum      -1    14.80    0.00    0.00      0    14.43    0.00    0.00      0"
   has pin-rack8-allreduce "[   0.000832183] blade0:        32768          8192     float     sum      -1    17.02    1.93    3.37      0    16.87    1.94    3.40      0"
   has pin-rack8-allreduce "[   0.000833183] blade0: # Out of bounds values : 0 OK"
@@ -213,7 +213,7 @@ guest_pins() {
   done
   # hicclCommSplit: the even and the odd places of 5 GPUs in two communicators ranked in reverse, each all-reducing
   # on its chain (NCCL_ALGO=Tree) with Simple; then the last place alone, the others without a color.
-  pin_run pin-hiccl-split 0 11d7d9dfd733ded7 scenarios/rack8-allreduce.yaml --set guests.count=5 \
+  pin_run pin-hiccl-split 0 bafca52b56c7695e scenarios/rack8-allreduce.yaml --set guests.count=5 \
     --set guests.program=guest:hiccl-split --set "guests.args=NCCL_ALGO=Tree NCCL_PROTO=Simple"
   has pin-hiccl-split "[   0.000397579] blade1: hiccl-split: place 1: odd places, rank 1 of 2: AllReduce of 4099 int32: 0 wrong"
   has pin-hiccl-split "[   0.000418816] blade0: hiccl-split: place 0: even places, rank 2 of 3: AllReduce of 4099 int32: 0 wrong"
@@ -221,7 +221,7 @@ guest_pins() {
   # HiLink domains (hilink.domain_gpus, docs/hilink.md): four guests in two NVLink domains of two GPUs. Each domain's
   # ranks are its places, so each runs an all_reduce_perf of its own; a fault on blade3 takes down domain 1's place
   # 1, whose all-reduce waits for it, while domain 0 finishes.
-  ONCE=1 pin_run pin-hilink-domains 0 ab76a4ce2a7ee65f scenarios/rack8-allreduce.yaml --set guests.count=4 \
+  ONCE=1 pin_run pin-hilink-domains 0 7194316265a8e5b4 scenarios/rack8-allreduce.yaml --set guests.count=4 \
     --set hilink.domain_gpus=2 --set "guests.args=-b 8 -e 1K -f 32 -n 1 -w 0"
   has pin-hilink-domains "[   0.000182319] blade2: #  Rank  1 Group  0 Pid      1 on      blade3 device  0 [0000:02:00] HiGPU h100"
   has pin-hilink-domains "[   0.000365098] blade2:          256            64     float     sum      -1     7.74    0.03    0.03      0     7.59    0.03    0.03      0"
@@ -233,7 +233,7 @@ guest_pins() {
   fi
   # The check finds what a link lets through: one bit flipped in a packet blade3's GPU receives during the in-place
   # check's AllReduce of 64 KiB (LL) is one wrong element, on every rank, in that column only; the run exits 1.
-  pin_run pin-hilink-corrupt 1 b3b5124080364750 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
+  pin_run pin-hilink-corrupt 1 966affb1b1ffd682 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
     --set "faults.schedule=384us hilink-corrupt blade3"
   has pin-hilink-corrupt "[   0.000439771] blade0:        65536         16384     float     sum      -1    17.24    3.80    6.65      0    17.18    3.81    6.68      8"
   has pin-hilink-corrupt "[   0.000440771] blade0: # Out of bounds values : 8 FAILED"
@@ -247,48 +247,48 @@ guest_pins() {
   # connections). In the plain build only, to keep make check within its time: under the sanitizers vdc's side of
   # it (HiNIC's DMA into GPU memory, HiLink domains) runs in the gpudirect and hilink-domains cases above.
   if [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    ONCE=1 pin_run pin-two-rack 0 e2c82a82068f6361 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack 0 6b53e6299e616985 scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0 NCCL_ALGO=Ring"
     has pin-two-rack "guests     16 of 16 exited with 0"
     has pin-two-rack "[   0.003110344] blade0:         4096          1024     float     sum      -1    112.6    0.04    0.07      0    112.3    0.04    0.07      0"
     has pin-two-rack "[   0.004233157] blade0:      1048576        262144     float     sum      -1    123.9    8.46   15.87      0    121.0    8.66   16.25      0"
-    ONCE=1 pin_run pin-two-rack-tree 0 9187a78b20197718 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-tree 0 1e5eebe69b43945b scenarios/two-rack-allreduce.yaml \
       --set "guests.args=-b 4K -e 1M -f 256 -n 1 -w 0"
     has pin-two-rack-tree "[   0.002655331] blade0:         4096          1024     float     sum      -1    44.31    0.09    0.17      0    45.00    0.09    0.17      0"
     has pin-two-rack-tree "[   0.003484979] blade0:      1048576        262144     float     sum      -1    82.46   12.72   23.84      0    76.61   13.69   25.66      0"
-    ONCE=1 pin_run pin-two-rack-rs 0 413ed462715320cf scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-rs 0 4fd045d7a5a34dc0 scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:reduce_scatter_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=Simple"
     has pin-two-rack-rs "[   0.002839648] blade0:        65536         16384     float     sum      -1    61.75    1.06    0.99      0    61.56    1.06    1.00      0"
-    ONCE=1 pin_run pin-two-rack-bcast 0 9901bf169ae80ee2 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-bcast 0 d9f610e22269d8da scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:broadcast_perf --set "guests.args=-b 64K -e 64K -n 1 -w 0 NCCL_PROTO=LL"
     has pin-two-rack-bcast "guests     16 of 16 exited with 0"
     # Three domains of two GPUs: each channel's ring enters every domain at place c mod 2, the QP details relayed
     # round all three boundaries; AllGather's chunks are the ranks at the ring's positions (LL, the cost model's
     # choice).
-    ONCE=1 pin_run pin-three-domains 0 7978d4521641b6df scenarios/two-rack-allreduce.yaml --set guests.count=6 \
+    ONCE=1 pin_run pin-three-domains 0 96d41a936ae0e804 scenarios/two-rack-allreduce.yaml --set guests.count=6 \
       --set hilink.domain_gpus=2 --set guests.program=guest:all_gather_perf \
       --set "guests.args=-b 17000 -e 17000 -n 1 -w 0 -d int32"
     has pin-three-domains "[   0.001114942] blade0:        16992          4248     int32    none      -1    34.49    0.49    0.41      0    37.38    0.45    0.38      0"
     # AlltoAll across the racks: each rank's Send/Recv with the other rack's eight ranks goes through its proxy
     # (a QP and a stand-in per peer), with its own rack's over HiLink, in one group. (With twelve QPs per NIC this
     # run found HiNIC's round-robin pass skipping a ready QP after removing an idle one, which left it unsent.)
-    ONCE=1 pin_run pin-two-rack-alltoall 0 87796c76db18cf13 scenarios/two-rack-allreduce.yaml \
+    ONCE=1 pin_run pin-two-rack-alltoall 0 7d14fd995c26a77b scenarios/two-rack-allreduce.yaml \
       --set guests.program=guest:alltoall_perf --set "guests.args=-b 99968 -e 99968 -n 1 -w 0"
     has pin-two-rack-alltoall "[   0.002671873] blade0:        99968         24992     float    none      -1    29.22    3.42    3.21      0    32.05    3.12    2.92      0"
     # AlltoAll across four domains of two GPUs: each rank's QPs for the other domains' ranks, their details relayed
     # one, two and three boundaries on (float16, every element checked).
-    ONCE=1 pin_run pin-four-domains-alltoall 0 5d61c4319986b7a1 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-alltoall 0 8a4b746e493a9460 scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set guests.program=guest:alltoall_perf --set "guests.args=-b 8000 -e 8000 -n 1 -w 0 -d half"
     has pin-four-domains-alltoall "[   0.001402042] blade0:         8000          4000      half    none      -1    21.54    0.37    0.32      0    23.71    0.34    0.30      0"
     # AllReduce on the double binary tree of four domains of two GPUs (tree 0: domain 0 -> 2 -> 1 and 3; tree 1
     # mirrored): domain 2's head reduces its chain child's data and two child domains' (three connections in, one
     # out, each across a link of its own); LL at these sizes, every element checked. Then five domains, where the
     # second tree is the first shifted by one domain, with Simple and float16 (sizes kept small: make check's time).
-    ONCE=1 pin_run pin-four-domains-tree 0 8ebacdc0a639632e scenarios/two-rack-allreduce.yaml --set guests.count=8 \
+    ONCE=1 pin_run pin-four-domains-tree 0 06a9d814a9b9d55e scenarios/two-rack-allreduce.yaml --set guests.count=8 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 1000 -e 17000 -f 17 -n 1 -w 0 -d int32 -o max NCCL_ALGO=Tree"
     has pin-four-domains-tree "[   0.002143449] blade0:        17000          4250     int32     max      -1    55.88    0.30    0.53      0    52.53    0.32    0.57      0"
     has pin-four-domains-tree "[   0.002144449] blade0: # Out of bounds values : 0 OK"
-    ONCE=1 pin_run pin-five-domains-tree 0 d9c3d6e1d83a774b scenarios/two-rack-allreduce.yaml --set guests.count=10 \
+    ONCE=1 pin_run pin-five-domains-tree 0 df400411f31b1e8b scenarios/two-rack-allreduce.yaml --set guests.count=10 \
       --set hilink.domain_gpus=2 --set "guests.args=-b 50006 -e 50006 -n 1 -w 0 -d half NCCL_ALGO=Tree NCCL_PROTO=Simple"
     has pin-five-domains-tree "[   0.002729903] blade0:        50006         25003      half     sum      -1    100.1    0.50    0.90      0    103.7    0.48    0.87      0"
     has pin-five-domains-tree "guests     10 of 10 exited with 0"
@@ -301,7 +301,7 @@ guest_pins() {
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for (1 000 floats take one channel, as NCCL shapes a small
   # collective's launch); the run fails (exit 1).
-  pin_run pin-hiccl-mismatch 1 1570a4dbd0aabf20 scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch 1 637054fc19235a8c scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us
   if grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: tag [0-9]*: kernel hiccl_ring_float32 made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; channel 0 waits for rank 0 to send slot 2$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channel 0 waits for rank 1 to send slot 3$" "$tmp/out"
@@ -324,7 +324,7 @@ guest_pins() {
   if [ $? = 1 ] && grep -q "blade1: hiccl-mismatch: AllReduce failed: rank 1: .*kernel hiccl_tree_float32 made no progress .*; channels 0-15 (down) wait for rank 0 to send slot 1$" "$tmp/out" &&
     grep -q "blade2: hiccl-mismatch: AllReduce failed: rank 2: .*; channels 0-15 (down) wait for rank 1 to send slot 1$" "$tmp/out"
   then pass; else fail "hiccl-mismatch count on the chain: no report of what the ranks wait for"; fi
-  pin_run pin-hiccl-mismatch-p2p 1 da3ca89229a0f17f scenarios/rack8-allreduce.yaml --set guests.count=3 \
+  pin_run pin-hiccl-mismatch-p2p 1 6516dd1874a775f8 scenarios/rack8-allreduce.yaml --set guests.count=3 \
     --set guests.program=guest:hiccl-mismatch --set gpu.hang_timeout=100us --set guests.args=p2p
   if grep -q "blade1: hiccl-mismatch: Recv failed: rank 1: tag [0-9]*: kernel hiccl_p2p made no progress (no store, atomic or warp ending) for gpu.hang_timeout (100 us) and was stopped after [0-9]* cycles: does it wait for a flag nobody sets?; p2p channel 0: a receive from rank 0 waits for it to send slot 2; p2p channel 1: a receive from rank 0 waits for it to send slot 2; p2p channel 2: a receive from rank 0 waits for it to send slot 2; p2p channel 3: a receive from rank 0 waits for it to send slot 2$" "$tmp/out" &&
     grep -q "blade0: hiccl-mismatch: rank 0: Send of 1000 floats ended" "$tmp/out"
@@ -335,7 +335,7 @@ guest_pins() {
     grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -x: no usage text"; fi
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB). The one-way latency
   # of every pair is the closed form's 0.688 us (docs/validation.md, "HiLink"), printed 0.69.
-  ONCE=1 pin_run pin-rack8-p2p 0 1e3647df44cd68af scenarios/rack8-p2p.yaml --set "guests.args=65536 100"
+  ONCE=1 pin_run pin-rack8-p2p 0 dc0628c95aae8d50 scenarios/rack8-p2p.yaml --set "guests.args=65536 100"
   has pin-rack8-p2p "guests     8 of 8 exited with 0"
   for matrix in "Unidirectional P2P=Enabled Bandwidth (P2P Writes) Matrix (GB/s)" \
     "Bidirectional P2P=Enabled Bandwidth Matrix (GB/s)" "P2P=Enabled Latency (P2P Writes) Matrix (us)"; do

@@ -39,8 +39,8 @@ struct hilink_group {
     _Alignas(64) struct hilink *h;
     uint32_t gpu;
     struct vdc_event_queue queue; /* its plane events */
-    /* Its steps' events, and the source of the plane events its steps schedule: their keys are numbered in its own
-     * steps' order, whichever thread runs them. */
+    /* The target of its steps' events, and the source of the plane events its steps schedule alone: their keys are
+     * numbered in its own steps' order, whichever thread runs them. */
     struct vdc_entity *stepper;
     vdc_time step_at;             /* the pending step event's time, VDC_TIME_MAX when none */
     uint64_t step_generation;     /* of the pending step event: an earlier one asked for makes it stale */
@@ -110,7 +110,9 @@ struct hilink_gpu_state {
     uint64_t poll_generation;
     vdc_time poll_at;       /* the pending retry's time, VDC_TIME_MAX when none */
     struct vdc_entity *entity;
-    struct vdc_entity *wake_source; /* the source of its polls alone (VDC_PRIO_WAKE): their count is the window's */
+    /* The source of its polls and of its group's steps alone: wake-ups, whose count is the windows' (a poll or a
+     * step too many changes nothing), kept out of the numbering of what is simulated. */
+    struct vdc_entity *wake_source;
     struct hilink_port_stats stats;
 };
 

@@ -72,7 +72,10 @@ static void ask_step(struct hilink_group *g, vdc_time at)
         return;
     g->step_at = step;
     g->step_generation++;
-    vdc_schedule_at(g->stepper, step, VDC_PRIO_STEP, g->stepper->id, HILINK_EV_STEP, g->step_generation);
+    /* Asked for by the GPU's wake-ups' source, not the stepper: how many steps are asked for depends on when the
+     * planes' queues get their packets (the GPUs' windows), and the stepper numbers the plane events its steps make. */
+    vdc_schedule_at(h->ports[g->gpu].wake_source, step, VDC_PRIO_STEP, g->stepper->id, HILINK_EV_STEP,
+                    g->step_generation);
 }
 
 void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
