@@ -6,7 +6,6 @@
 
 #include "common/error.h"
 #include "common/ring.h"
-#include "common/slot_pool.h"
 
 void vdc_index_heap_init(struct vdc_index_heap *h)
 {
@@ -85,18 +84,4 @@ uint32_t vdc_index_heap_pop(struct vdc_index_heap *h)
         return top;
     }
     return heap_pop(h);
-}
-
-void vdc_index_heap_prefetch_run(const struct vdc_index_heap *h, uint64_t until, uint32_t max,
-                                 const struct vdc_slot_pool *records)
-{
-    uint32_t n = h->run_count < max ? h->run_count : max;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct vdc_index_heap_entry *e = &h->run[run_slot(h, i)];
-        if (e->time >= until)
-            break;
-        if (i + 8 < n) /* the entries' own lines, a few ahead */
-            __builtin_prefetch(&h->run[run_slot(h, i + 8)], 0, 2);
-        __builtin_prefetch(vdc_slot_pool_at(records, e->item), 0, 2);
-    }
 }

@@ -60,12 +60,4 @@ static inline uint64_t vdc_index_heap_top_time(const struct vdc_index_heap *h)
     return heap < run ? heap : run;
 }
 
-struct vdc_slot_pool;
-
-/* Asks the host's caches for the FIFO run's first entries due before `until` (at most `max`) and for the records
- * they name in `records` (the first line of each): for a queue whose entries another core has just written and this
- * one is about to take in turn, where each would otherwise be a miss waiting on the last. Changes nothing. */
-void vdc_index_heap_prefetch_run(const struct vdc_index_heap *h, uint64_t until, uint32_t max,
-                                 const struct vdc_slot_pool *records);
-
 #endif

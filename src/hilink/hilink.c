@@ -6,9 +6,9 @@
 
 #include "hilink/hilink_internal.h"
 
-/* The pool starts with room for every switch input buffer filled and grows by doubling past that (a reorder list
- * can hold more), so a steady run allocates nothing per packet. */
-#define POOL_START_LIMIT (1u << 16)
+/* Packets one GPU may have in the fabric at once: its slot indexes' room (hilink_slot_at), less a chunk, so that no
+ * index is HILINK_NONE. Far more than its links' buffers and the reorder lists ever hold. */
+#define SLOTS_PER_GPU ((UINT32_C(1) << HILINK_SLOT_GPU_SHIFT) - 4096)
 
 uint32_t hilink_entity_count(const struct hilink_params *p)
 {
@@ -45,23 +45,18 @@ static void init_links(struct hilink *h)
 static void init_ports_and_pairs(struct hilink *h)
 {
     uint32_t gpus = h->p.gpus;
-    h->ports = vdc_xcalloc(gpus, sizeof *h->ports);
+    h->ports = vdc_xcalloc_lines(gpus, sizeof *h->ports);
     for (uint32_t gpu = 0; gpu < gpus; gpu++) {
         h->ports[gpu].up = true;
         h->ports[gpu].poll_at = VDC_TIME_MAX;
+        /* In place: a GPU's window takes slots while the planes' steps read others on other threads. */
+        vdc_slot_pool_init_in_place(&h->ports[gpu].slots, sizeof(struct hilink_slot), SLOTS_PER_GPU,
+                                    "HiLink packets of one GPU");
     }
     h->pairs = vdc_xcalloc((size_t)gpus * gpus, sizeof *h->pairs);
     h->pair_sent = vdc_xcalloc((size_t)gpus * gpus, sizeof *h->pair_sent);
     for (uint32_t i = 0; i < gpus * gpus; i++)
         h->pairs[i].held = HILINK_NONE;
-}
-
-static void init_pool(struct hilink *h)
-{
-    uint64_t buffers = (uint64_t)h->p.gpus * h->p.links_per_gpu * h->p.credits;
-    h->slot_capacity = buffers < POOL_START_LIMIT ? (uint32_t)buffers : POOL_START_LIMIT;
-    h->slots = vdc_xcalloc(h->slot_capacity, sizeof *h->slots);
-    h->free_slot = HILINK_NONE;
 }
 
 /* A plane's events run in its groups' steps, from their queues (hilink_step.c): the plane is their target, named in
@@ -124,7 +119,6 @@ struct hilink *hilink_create(struct vdc_sim *sim, const struct hilink_params *p,
         h->serialise[bytes] = hilink_serialisation(p, bytes);
     init_links(h);
     init_ports_and_pairs(h);
-    init_pool(h);
     hilink_steps_init(h);
     /* On failure the entities made so far stay in the sim (it owns them); no event ever reaches them. */
     if (!create_entities(h, err)) {
@@ -139,7 +133,10 @@ void hilink_free(struct hilink *h)
     if (h == NULL)
         return;
     hilink_steps_free(h);
-    free(h->slots);
+    for (uint32_t gpu = 0; h->ports != NULL && gpu < h->p.gpus; gpu++) {
+        vdc_slot_pool_free(&h->ports[gpu].slots);
+        free(h->ports[gpu].held);
+    }
     free(h->pairs);
     free(h->pair_sent);
     for (uint32_t i = 0; h->links != NULL && i < h->p.gpus * h->p.links_per_gpu; i++) {
@@ -180,7 +177,13 @@ void hilink_detach(struct hilink *h, uint32_t gpu)
     port->attached = false;
     port->backlogged = false;
     memset(&port->ops, 0, sizeof port->ops);
-    hilink_stall_update_all(h, gpu);
+    /* A GPU detached while its kernel ran has polled up to its last window's end. */
+    vdc_time t = port->windowed && port->polled_until > h->sim->now ? port->polled_until : h->sim->now;
+    if (port->windowed) {
+        port->windowed = false;
+        port->poll_at = VDC_TIME_MAX; /* nothing to poll: a GPU attached again kicks */
+    }
+    hilink_stall_update_all(h, gpu, t);
 }
 
 void *hilink_gpu_context(const struct hilink *h, uint32_t gpu)
@@ -232,7 +235,7 @@ void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up)
     if (h->ports[gpu].up == up)
         return;
     h->ports[gpu].up = up;
-    hilink_stall_update_all(h, gpu); /* a link that is down waits for no credit */
+    hilink_stall_update_all(h, gpu, h->sim->now); /* a link that is down waits for no credit */
     if (up)
         port_comes_up(h, gpu);
 }

@@ -132,6 +132,15 @@ void hilink_kick(struct hilink *h, uint32_t gpu);
  * of the fabric, so a GPU may call it from its window's advance (an event held until the batch's end). */
 void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at);
 
+/* GPU `gpu` runs a kernel in windows of virtual time, and its window up to `limit` has run: the polls of its port
+ * until then run now, each at its own time, on the thread of the window's advance (the planes' queues get their
+ * packets after the batch). From then on, until hilink_windows_over, its polls are no events: each window runs
+ * them. The same packets at the same times as with polls as events (hilink_move.c says why); with scheduled port
+ * faults it does nothing, and the polls stay events. */
+void hilink_poll_window(struct hilink *h, uint32_t gpu, vdc_time limit);
+/* The GPU's kernel is over: its polls are events of the loop's again. */
+void hilink_windows_over(struct hilink *h, uint32_t gpu);
+
 /* Takes all of GPU `gpu`'s links down (false) or back up at virtual time `at` (a scenario's fault), by an event of
  * the GPU's port entity: while down nothing crosses them in either direction, what was on its way waits where it is
  * (credits stop), and nothing is lost; traffic resumes where it stopped. Scheduled before the run reaches `at`: the

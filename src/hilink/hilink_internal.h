@@ -2,6 +2,7 @@
 #ifndef VDC_HILINK_HILINK_INTERNAL_H
 #define VDC_HILINK_HILINK_INTERNAL_H
 
+#include "common/slot_pool.h"
 #include "hilink/hilink.h"
 #include "scheduler/sim.h"
 
@@ -102,8 +103,16 @@ struct hilink_pair {
     uint32_t held;          /* reorder list, sorted by seq */
 };
 
+/* A packet from the GPU's polls held until its window's batch is over: the planes' queues are the loop's then. */
+struct hilink_held_event {
+    struct vdc_event ev;
+    uint32_t dst;            /* the GPU whose group of the planes takes it */
+};
+
+/* A GPU's side of the fabric. On lines of its own: while its kernel runs, its polls run in its windows, on whichever
+ * thread advances them (hilink_poll_window). */
 struct hilink_gpu_state {
-    struct hilink_gpu_ops ops;
+    _Alignas(64) struct hilink_gpu_ops ops;
     bool attached, up;
     bool backlogged;        /* the GPU's last answer to next() was a packet: it has traffic (credit_stall) */
     bool corrupt_next;      /* a hilink-corrupt fault waits for the next payload delivered to the GPU */
@@ -114,6 +123,14 @@ struct hilink_gpu_state {
      * step too many changes nothing), kept out of the numbering of what is simulated. */
     struct vdc_entity *wake_source;
     struct hilink_port_stats stats;
+    /* The packets it has sent and not yet seen delivered, by index within the pool (hilink_slot_at). */
+    struct vdc_slot_pool slots;
+    /* While its GPU's kernel runs, its polls run at the end of each window, at their own times, and `poll_at` is
+     * the next one's time with no event for it (hilink_poll_window); `polled_until` is how far they have run. */
+    bool windowed;
+    vdc_time polled_until;
+    struct hilink_held_event *held;
+    uint32_t held_count, held_capacity;
 };
 
 struct hilink {
@@ -131,9 +148,6 @@ struct hilink {
     struct hilink_pair *pairs;
     uint64_t *pair_sent;        /* per (src, dst) pair, the packets its sender has stamped: the next one's seq */
     struct vdc_entity *planes[HILINK_MAX_PLANES];
-    /* The packet pool: indexes handed out from a free list, so reuse follows the events' order. */
-    struct hilink_slot *slots;
-    uint32_t slot_count, slot_capacity, free_slot;
     /* The planes' events, by the GPU their outputs feed, in queues of the fabric's own, run a step ahead of the loop
      * (hilink_step.c). */
     struct hilink_group *groups; /* one per GPU */
@@ -142,13 +156,25 @@ struct hilink {
     uint32_t fault_count, fault_capacity;
 };
 
+/* A packet's slot index: its sender in the high bits, its place in the sender's pool below (each GPU takes its own
+ * packets' slots, in its windows, while other GPUs take theirs on other threads). */
+#define HILINK_SLOT_GPU_SHIFT 26
+#define HILINK_SLOT_LOCAL_MASK ((UINT32_C(1) << HILINK_SLOT_GPU_SHIFT) - 1)
+
+static inline struct hilink_slot *hilink_slot_at(const struct hilink *h, uint32_t s)
+{
+    return vdc_slot_pool_at(&h->ports[s >> HILINK_SLOT_GPU_SHIFT].slots, s & HILINK_SLOT_LOCAL_MASK);
+}
+
 /* A port fault's event: GPU `gpu`'s links go down or come back up (hilink_schedule_port_state). */
 void hilink_set_port_up(struct hilink *h, uint32_t gpu, bool up);
 
 /* hilink_move.c: the packets' way through the fabric. */
+/* A poll at the loop's time (its event). */
 void hilink_gpu_poll(struct hilink *h, uint32_t gpu);
 void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at);
-void hilink_stall_update_all(struct hilink *h, uint32_t gpu);
+/* The credit stalls of the GPU's links brought up to `t`, the GPU side's time. */
+void hilink_stall_update_all(struct hilink *h, uint32_t gpu, vdc_time t);
 /* A credit for fabric-wide link `fabric_link`'s sender, back at `at`: held at the switch while the sender's port is
  * down (hilink_credit_leaves_switch), or sent (hilink_send_credit_back). */
 void hilink_credit_leaves_switch(struct hilink *h, uint32_t fabric_link, vdc_time at);
@@ -166,7 +192,9 @@ void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive);
 void hilink_steps_init(struct hilink *h);
 void hilink_steps_free(struct hilink *h);
 /* Queues, from outside a step (a GPU's packet, a port coming back up), an event from `source` for plane `plane`'s
- * outputs toward GPU `gpu`; a step of that GPU's group is asked for in time. */
+ * outputs toward GPU `gpu`; a step of that GPU's group is asked for in time. hilink_plane_push: the same with the
+ * event made. */
+void hilink_plane_push(struct hilink *h, uint32_t gpu, const struct vdc_event *ev);
 void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
                            uint32_t plane, uint32_t gpu, uint32_t kind, uint64_t arg);
 /* The same from a plane event of group `g`, inside its step: it runs in this step or a later one. */

@@ -6,6 +6,7 @@
 
 #include "common/ring.h"
 #include "hilink/hilink_internal.h"
+#include "scheduler/step_batch.h"
 
 /* The time on a GPU's side: the loop's. */
 static vdc_time now(const struct hilink *h)
@@ -25,31 +26,25 @@ static uint32_t wire_bytes(const struct hilink *h, const struct hilink_packet *p
 
 /* --- the packet pool ----------------------------------------------------------------------------------------- */
 
-static uint32_t slot_alloc(struct hilink *h)
+/* A slot from the sending GPU's own pool, on the thread running its polls. */
+static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)
 {
-    uint32_t s = h->free_slot;
-    if (s != HILINK_NONE) {
-        h->free_slot = h->slots[s].next;
-        /* The next packet's header is written into the next free slot, and its link read, last touched by a delivery
-         * some time ago. */
-        if (h->free_slot != HILINK_NONE) {
-            __builtin_prefetch(&h->slots[h->free_slot].pkt, 1, 3);
-            __builtin_prefetch(&h->slots[h->free_slot].next, 1, 3);
-        }
-        return s;
+    struct vdc_slot_pool *pool = &h->ports[gpu].slots;
+    uint32_t s = vdc_slot_pool_take(pool);
+    /* The next packet's header is written into the next free slot, last touched by a delivery some time ago. */
+    const struct hilink_slot *next = vdc_slot_pool_next(pool);
+    if (next != NULL) {
+        __builtin_prefetch(&next->pkt, 1, 3);
+        __builtin_prefetch(&next->next, 1, 3);
     }
-    if (h->slot_count == h->slot_capacity) {
-        assert(h->slot_capacity < HILINK_NONE / 2);
-        h->slot_capacity *= 2;
-        h->slots = vdc_xrealloc(h->slots, h->slot_capacity, sizeof *h->slots);
-    }
-    return h->slot_count++;
+    return gpu << HILINK_SLOT_GPU_SHIFT | s;
 }
 
+/* Back to its sender's pool: by the sender's own poll (a slot it did not fill), or once delivered, on the loop's
+ * thread after the batch, never while the sender's window may be taking slots. */
 static void slot_free(struct hilink *h, uint32_t s)
 {
-    h->slots[s].next = h->free_slot;
-    h->free_slot = s;
+    vdc_slot_pool_give(&h->ports[s >> HILINK_SLOT_GPU_SHIFT].slots, s & HILINK_SLOT_LOCAL_MASK);
 }
 
 /* --- credits on their way back ----------------------------------------------------------------------------- */
@@ -103,82 +98,116 @@ void hilink_credit_returns_free(struct hilink_credit_returns *r)
  * only asks a GPU for a packet when a link can take one, so "has a packet waiting" is read as "its last answer to
  * next() was a packet": exact for a GPU that keeps sending, and at most one credit round trip too long after a
  * GPU's last packet (the stall ends when the returning credit's poll finds nothing). Summed over links. The credits
- * back by now are counted first; a stall they end ended when the first of them arrived. */
-static void stall_update(struct hilink *h, uint32_t gpu, uint32_t link)
+ * back by `t` (the GPU side's time: a poll's) are counted first; a stall they end ended when the first of them
+ * arrived. */
+static void stall_update(struct hilink *h, uint32_t gpu, uint32_t link, vdc_time t)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     struct hilink_link *k = gpu_link(h, gpu, link);
-    vdc_time end = now(h), first;
-    uint32_t due = credits_due(&k->credit_back, now(h), &first);
+    vdc_time end = t, first;
+    uint32_t due = credits_due(&k->credit_back, t, &first);
     if (due > 0 && k->credits == 0)
         end = first;
     k->credits += due;
     assert(k->credits <= h->p.credits);
-    bool stalled = port->attached && port->up && port->backlogged && k->tx_free_at <= now(h) && k->credits == 0;
+    bool stalled = port->attached && port->up && port->backlogged && k->tx_free_at <= t && k->credits == 0;
     if (stalled && k->stall_since == VDC_TIME_MAX) {
-        k->stall_since = now(h);
+        k->stall_since = t;
     } else if (!stalled && k->stall_since != VDC_TIME_MAX) {
         port->stats.credit_stall += end - k->stall_since;
         k->stall_since = VDC_TIME_MAX;
     }
 }
 
-void hilink_stall_update_all(struct hilink *h, uint32_t gpu)
+void hilink_stall_update_all(struct hilink *h, uint32_t gpu, vdc_time t)
 {
     for (uint32_t link = 0; link < h->p.links_per_gpu; link++)
-        stall_update(h, gpu, link);
+        stall_update(h, gpu, link, t);
 }
 
-static void set_backlogged(struct hilink *h, uint32_t gpu, bool backlogged)
+static void set_backlogged(struct hilink *h, uint32_t gpu, bool backlogged, vdc_time t)
 {
     if (h->ports[gpu].backlogged == backlogged)
         return;
     h->ports[gpu].backlogged = backlogged;
-    hilink_stall_update_all(h, gpu);
+    hilink_stall_update_all(h, gpu, t);
 }
 
 /* --- GPU -> switch ------------------------------------------------------------------------------------------- */
 
 /* One poll event per GPU at a time, the earliest asked for; a later one replaces nothing and an earlier one makes
- * the pending event stale (its generation no longer matches). */
+ * the pending event stale (its generation no longer matches). While the GPU's kernel runs, the next poll's time
+ * alone: its windows run the polls (hilink_poll_window). */
 void hilink_request_poll(struct hilink *h, uint32_t gpu, vdc_time at)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     if (port->poll_at <= at)
         return;
+    /* What asks from outside the windows asks a lookahead or more ahead of the loop (a credit a link latency, a
+     * packet from a command two PCIe crossings), so never for a time the windows' polls have passed. */
+    assert(!port->windowed || at >= port->polled_until);
     port->poll_at = at;
+    if (port->windowed)
+        return;
     port->poll_generation++;
     vdc_schedule_at(port->wake_source, at, VDC_PRIO_WAKE, port->entity->id, HILINK_EV_GPU_POLL,
                     port->poll_generation);
 }
 
-static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s)
+/* A packet's event at the switch, from its GPU's poll: into the planes' queues now, or, from a window's poll, once
+ * the window's batch is over (flush_held), when the planes' queues are the loop's thread's again. */
+static void to_plane(struct hilink *h, uint32_t gpu, const struct vdc_event *ev, uint32_t dst)
 {
-    struct hilink_slot *slot = &h->slots[s];
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    if (!port->windowed) {
+        hilink_plane_push(h, dst, ev);
+        return;
+    }
+    if (port->held_count == port->held_capacity) {
+        port->held_capacity = port->held_capacity ? 2 * port->held_capacity : 256;
+        port->held = vdc_xrealloc(port->held, port->held_capacity, sizeof *port->held);
+    }
+    port->held[port->held_count++] = (struct hilink_held_event){.ev = *ev, .dst = dst};
+}
+
+static void flush_held(void *context, uint64_t gpu)
+{
+    struct hilink *h = context;
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    for (uint32_t i = 0; i < port->held_count; i++)
+        hilink_plane_push(h, port->held[i].dst, &port->held[i].ev);
+    port->held_count = 0;
+}
+
+static void send(struct hilink *h, uint32_t gpu, uint32_t link, uint32_t s, vdc_time t)
+{
+    struct hilink_slot *slot = hilink_slot_at(h, s);
     const struct hilink_packet *pkt = &slot->pkt;
     /* The GPU side's contract (hilink.h): its own index as source, another GPU of the fabric, at most 256 bytes. */
     assert(pkt->src == gpu && pkt->dst < h->p.gpus && pkt->dst != gpu && pkt->bytes <= HILINK_MAX_PAYLOAD);
     slot->seq = h->pair_sent[pkt->src * h->p.gpus + pkt->dst]++;
     slot->link = gpu * h->p.links_per_gpu + link;
     struct hilink_link *k = gpu_link(h, gpu, link);
-    assert(k->credits > 0 && k->tx_free_at <= now(h));
+    assert(k->credits > 0 && k->tx_free_at <= t);
     k->credits--;
     struct hilink_gpu_state *port = &h->ports[gpu];
     port->stats.packets_sent++;
     port->stats.bytes_sent += pkt->bytes;
     port->stats.wire_bytes_sent += wire_bytes(h, pkt);
-    vdc_time done = vdc_time_add(now(h), h->serialise[pkt->bytes]);
+    vdc_time done = vdc_time_add(t, h->serialise[pkt->bytes]);
     k->tx_free_at = done;
     /* Nothing happens at the switch input but taking the buffer its credit stood for, so the packet's one event
      * there is the end of the switch latency, when it picks an output. */
     vdc_time queued = vdc_time_add(vdc_time_add(done, h->p.link_latency), h->p.switch_latency);
-    hilink_plane_schedule(h, port->entity, queued, VDC_PRIO_WIRE, k->plane, pkt->dst, HILINK_EV_SW_ENQUEUE, s);
+    struct vdc_event ev = vdc_event_make(port->entity, queued, VDC_PRIO_WIRE, h->planes[k->plane]->id,
+                                         HILINK_EV_SW_ENQUEUE, s);
+    to_plane(h, gpu, &ev, pkt->dst);
 }
 
 /* Every idle link with a credit, lowest first, takes the GPU's next packet until the GPU has none. If it still has
  * some, the GPU is asked again when its next link is done or a link without a credit gets one back: a link's end is
  * no event of its own, so links that finish together take the GPU's next packets in one poll, lowest first. */
-void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
+static void poll_at_time(struct hilink *h, uint32_t gpu, vdc_time t)
 {
     struct hilink_gpu_state *port = &h->ports[gpu];
     if (!port->attached || !port->up)
@@ -186,35 +215,83 @@ void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
     vdc_time wait = VDC_TIME_MAX;
     for (uint32_t link = 0; link < h->p.links_per_gpu; link++) {
         struct hilink_link *k = gpu_link(h, gpu, link);
-        if (k->tx_free_at > now(h)) {
+        if (k->tx_free_at > t) {
             wait = k->tx_free_at < wait ? k->tx_free_at : wait;
             continue;
         }
         if (k->credits == 0) {
-            stall_update(h, gpu, link); /* counts the credits back by now */
+            stall_update(h, gpu, link, t); /* counts the credits back by t */
             if (k->credits == 0) {
                 vdc_time back = next_credit(&k->credit_back);
                 wait = back < wait ? back : wait;
                 continue;
             }
         }
-        uint32_t s = slot_alloc(h);
+        uint32_t s = slot_alloc(h, gpu);
         vdc_time wake = VDC_TIME_MAX;
-        if (!port->ops.next(port->ops.ctx, now(h), &h->slots[s].pkt, &wake)) {
+        if (!port->ops.next(port->ops.ctx, t, &hilink_slot_at(h, s)->pkt, &wake)) {
             slot_free(h, s);
-            set_backlogged(h, gpu, false);
-            /* A wake at or before now would ask again at the same time forever: a broken GPU side. */
-            assert(wake > now(h));
+            set_backlogged(h, gpu, false, t);
+            /* A wake at or before t would ask again at the same time forever: a broken GPU side. */
+            assert(wake > t);
             if (wake != VDC_TIME_MAX)
                 hilink_request_poll(h, gpu, wake);
             return;
         }
-        send(h, gpu, link, s);
-        set_backlogged(h, gpu, true);
+        send(h, gpu, link, s, t);
+        set_backlogged(h, gpu, true, t);
         wait = k->tx_free_at < wait ? k->tx_free_at : wait;
     }
     if (wait != VDC_TIME_MAX)
         hilink_request_poll(h, gpu, wait);
+}
+
+void hilink_gpu_poll(struct hilink *h, uint32_t gpu)
+{
+    poll_at_time(h, gpu, now(h));
+}
+
+/* The polls of a GPU whose kernel runs, at the end of its window (the window's packets queued by then): each at its
+ * own time, as its event would have run it. The same model because nothing else touches the GPU's side of the
+ * fabric between the window's start and its end: the credits back before the end were recorded before the window
+ * began (a credit is back a link latency after its buffer frees, in a step whose handler ran before), what the loop
+ * asks for is a lookahead ahead (hilink_request_poll), and packets the polls send reach a plane no sooner than a link
+ * latency and the switch latency on, after the planes' step that runs beside this window. Not with scheduled port
+ * faults: polls stay events there, so that a fault finds the port as the loop has it. */
+void hilink_poll_window(struct hilink *h, uint32_t gpu, vdc_time limit)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    if (h->fault_count > 0)
+        return;
+    if (!port->windowed) {
+        port->windowed = true;
+        port->poll_generation++; /* the pending poll's event, if any, goes stale: the windows run it */
+    }
+    vdc_time until = h->sim->until, end = limit;
+    if (until != VDC_TIME_MAX && until + 1 < end)
+        end = until + 1; /* what the loop would not have run */
+    while (port->poll_at < end) {
+        vdc_time t = port->poll_at;
+        port->poll_at = VDC_TIME_MAX;
+        poll_at_time(h, gpu, t);
+    }
+    if (end > port->polled_until)
+        port->polled_until = end;
+    if (port->held_count > 0 && !vdc_step_hold_call(flush_held, h, gpu))
+        flush_held(h, gpu);
+}
+
+void hilink_windows_over(struct hilink *h, uint32_t gpu)
+{
+    struct hilink_gpu_state *port = &h->ports[gpu];
+    if (!port->windowed)
+        return;
+    assert(port->held_count == 0); /* flushed after the last window's batch */
+    port->windowed = false;
+    vdc_time at = port->poll_at;
+    port->poll_at = VDC_TIME_MAX;
+    if (at != VDC_TIME_MAX)
+        hilink_request_poll(h, gpu, at);
 }
 
 /* Runs just before the previous event's handler (sim.h): a poll pulls the GPU's next packet. */
@@ -250,7 +327,8 @@ void hilink_gpu_event(struct vdc_entity *self, const struct vdc_event *ev)
 static void deliver(struct hilink_group *g, struct hilink_pair *pair, uint32_t s)
 {
     const struct hilink *h = g->h;
-    vdc_time arrive = h->slots[s].arrive > pair->last_arrive ? h->slots[s].arrive : pair->last_arrive;
+    vdc_time lands = hilink_slot_at(h, s)->arrive;
+    vdc_time arrive = lands > pair->last_arrive ? lands : pair->last_arrive;
     pair->last_arrive = arrive;
     pair->next_out++;
     hilink_after(g, HILINK_AFTER_DELIVER, s, arrive);
@@ -258,7 +336,7 @@ static void deliver(struct hilink_group *g, struct hilink_pair *pair, uint32_t s
 
 void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
 {
-    struct hilink_slot *slot = &h->slots[s];
+    struct hilink_slot *slot = hilink_slot_at(h, s);
     const struct hilink_packet *pkt = &slot->pkt;
     if (__builtin_expect(h->ports[pkt->dst].corrupt_next, 0) && pkt->bytes > 0) {
         /* A lent payload is this packet's alone until it is handed back, so it may be changed where it is. */
@@ -282,11 +360,11 @@ void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
 static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)
 {
     uint32_t *at = &pair->held;
-    while (*at != HILINK_NONE && h->slots[*at].seq < h->slots[s].seq)
-        at = &h->slots[*at].next;
-    h->slots[s].next = *at;
+    while (*at != HILINK_NONE && hilink_slot_at(h, *at)->seq < hilink_slot_at(h, s)->seq)
+        at = &hilink_slot_at(h, *at)->next;
+    hilink_slot_at(h, s)->next = *at;
     *at = s;
-    h->ports[h->slots[s].pkt.dst].stats.packets_held++;
+    h->ports[hilink_slot_at(h, s)->pkt.dst].stats.packets_held++;
 }
 
 /* The packet's last hop has started and it lands at `arrive`: delivered now if its pair's packets sent before it
@@ -294,7 +372,7 @@ static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)
 static void last_hop(struct hilink_group *g, uint32_t s, vdc_time arrive)
 {
     struct hilink *h = g->h;
-    struct hilink_slot *slot = &h->slots[s];
+    struct hilink_slot *slot = hilink_slot_at(h, s);
     struct hilink_pair *pair = &h->pairs[slot->pkt.src * h->p.gpus + slot->pkt.dst];
     slot->arrive = arrive;
     if (slot->seq != pair->next_out) {
@@ -303,9 +381,9 @@ static void last_hop(struct hilink_group *g, uint32_t s, vdc_time arrive)
         return;
     }
     deliver(g, pair, s);
-    while (pair->held != HILINK_NONE && h->slots[pair->held].seq == pair->next_out) {
+    while (pair->held != HILINK_NONE && hilink_slot_at(h, pair->held)->seq == pair->next_out) {
         uint32_t next = pair->held;
-        pair->held = h->slots[next].next;
+        pair->held = hilink_slot_at(h, next)->next;
         deliver(g, pair, next);
     }
 }
@@ -336,9 +414,12 @@ void hilink_credit_leaves_switch(struct hilink *h, uint32_t fabric_link, vdc_tim
 void hilink_send_credit_back(struct hilink *h, uint32_t fabric_link, vdc_time at)
 {
     struct hilink_link *k = &h->links[fabric_link];
+    uint32_t gpu = fabric_link / h->p.links_per_gpu;
     credit_send_back(&k->credit_back, at);
-    if (k->tx_free_at <= now(h) && k->credits == 0)
-        hilink_request_poll(h, fabric_link / h->p.links_per_gpu, at);
+    /* A GPU in its windows has polled past the loop's time: a link busy now may have gone idle without a credit in
+     * the last window, before this credit was known, so it is asked again whatever its state. */
+    if ((h->ports[gpu].windowed || k->tx_free_at <= now(h)) && k->credits == 0)
+        hilink_request_poll(h, gpu, at);
 }
 
 /* Starts the output feeding fabric-wide link `fabric_link` if it is idle, has a packet, a credit at the GPU's
@@ -363,18 +444,18 @@ static void start_output(struct hilink_group *g, uint32_t fabric_link)
         return;
     }
     uint32_t s = k->out_head;
-    k->out_head = h->slots[s].next;
+    k->out_head = hilink_slot_at(h, s)->next;
     if (k->out_head == HILINK_NONE)
         k->out_tail = HILINK_NONE;
     k->out_credits--;
     k->out_busy = true;
-    k->out_sending = wire_bytes(h, &h->slots[s].pkt);
-    vdc_time done = vdc_time_add(g->plane_now, h->serialise[h->slots[s].pkt.bytes]);
+    k->out_sending = wire_bytes(h, &hilink_slot_at(h, s)->pkt);
+    vdc_time done = vdc_time_add(g->plane_now, h->serialise[hilink_slot_at(h, s)->pkt.bytes]);
     vdc_time arrive = vdc_time_add(done, h->p.link_latency);
     hilink_group_schedule(g, done, VDC_PRIO_DEVICE, k->plane, HILINK_EV_SW_TX_DONE, fabric_link);
     /* The GPU takes the packet from its input buffer as it lands; the credit comes back one link latency later. */
     credit_send_back(&k->out_credit_back, vdc_time_add(arrive, h->p.link_latency));
-    return_input_credit(g, h->slots[s].link);
+    return_input_credit(g, hilink_slot_at(h, s)->link);
     last_hop(g, s, arrive);
 }
 
@@ -383,7 +464,7 @@ static void start_output(struct hilink_group *g, uint32_t fabric_link)
 static void enqueue(struct hilink_group *g, uint32_t plane, uint32_t s)
 {
     struct hilink *h = g->h;
-    struct hilink_slot *slot = &h->slots[s];
+    struct hilink_slot *slot = hilink_slot_at(h, s);
     assert(slot->pkt.dst == g->gpu);
     uint32_t first = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane];
     uint32_t end = slot->pkt.dst * h->p.links_per_gpu + h->plane_first[plane + 1];
@@ -396,7 +477,7 @@ static void enqueue(struct hilink_group *g, uint32_t plane, uint32_t s)
     if (k->out_tail == HILINK_NONE)
         k->out_head = s;
     else
-        h->slots[k->out_tail].next = s;
+        hilink_slot_at(h, k->out_tail)->next = s;
     k->out_tail = s;
     h->out_backlog[best] += wire_bytes(h, &slot->pkt);
     start_output(g, best);
@@ -415,7 +496,7 @@ static void resume_outputs(struct hilink_group *g, uint32_t plane)
 void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev)
 {
     if (ev->kind == HILINK_EV_SW_ENQUEUE) {
-        const char *slot = (const char *)&h->slots[ev->arg];
+        const char *slot = (const char *)hilink_slot_at(h, (uint32_t)ev->arg);
         for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
             __builtin_prefetch(slot + off, 1, 3);
     } else if (ev->kind == HILINK_EV_SW_TX_DONE || ev->kind == HILINK_EV_SW_CREDIT) {

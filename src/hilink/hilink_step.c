@@ -78,16 +78,21 @@ static void ask_step(struct hilink_group *g, vdc_time at)
                     g->step_generation);
 }
 
-void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
-                           uint32_t plane, uint32_t gpu, uint32_t kind, uint64_t arg)
+void hilink_plane_push(struct hilink *h, uint32_t gpu, const struct vdc_event *ev)
 {
     struct hilink_group *g = &h->groups[gpu];
     assert(!g->in_step);
     /* From a GPU's side: the lookahead (the header's comment) puts it after every plane event that has run. */
-    assert(at >= g->planes_done && at >= h->sim->now);
+    assert(ev->time >= g->planes_done && ev->time >= h->sim->now);
+    vdc_event_queue_push(&g->queue, ev);
+    ask_step(g, ev->time);
+}
+
+void hilink_plane_schedule(struct hilink *h, struct vdc_entity *source, vdc_time at, enum vdc_priority priority_class,
+                           uint32_t plane, uint32_t gpu, uint32_t kind, uint64_t arg)
+{
     struct vdc_event ev = vdc_event_make(source, at, priority_class, h->planes[plane]->id, kind, arg);
-    vdc_event_queue_push(&g->queue, &ev);
-    ask_step(g, at);
+    hilink_plane_push(h, gpu, &ev);
 }
 
 void hilink_group_schedule(struct hilink_group *g, vdc_time at, enum vdc_priority priority_class, uint32_t plane,
@@ -177,7 +182,7 @@ void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
         /* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago on
          * whichever thread ran the planes. */
         if (i + AFTER_PREFETCH < g->after_count && g->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
-            const struct hilink_packet *ahead = &h->slots[g->after[i + AFTER_PREFETCH].index].pkt;
+            const struct hilink_packet *ahead = &hilink_slot_at(h, g->after[i + AFTER_PREFETCH].index)->pkt;
             __builtin_prefetch(ahead, 0, 3);
             __builtin_prefetch(&ahead->data, 0, 3);
         }

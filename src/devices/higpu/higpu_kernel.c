@@ -31,6 +31,8 @@ static void kernel_over(struct higpu *gpu, enum stop_reason reason)
     struct gpu_fault fault;
     gpu_run_finish(gpu->kernel, &stats, &fault);
     gpu->kernel = NULL;
+    if (gpu->port.fabric != NULL)
+        hilink_port_windows_over(&gpu->port);
     gpu->message[0] = '\0';
     struct higpu_queue *q = &gpu->queues[gpu->kernel_queue];
     enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &q->current);
@@ -67,7 +69,10 @@ vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle)
 static bool issue_window(struct higpu *gpu, vdc_time limit)
 {
     higpu_timeline_feed_run(gpu, limit);
-    return gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit));
+    bool over = gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit));
+    if (gpu->port.fabric != NULL)
+        hilink_port_poll_window(&gpu->port, limit); /* the fabric takes the window's packets, on this thread */
+    return over;
 }
 
 void higpu_kernel_advance(struct vdc_entity *self, const struct vdc_event *ev)
@@ -100,8 +105,6 @@ void higpu_kernel_window(struct higpu *gpu)
         return;
     }
     vdc_schedule_at(gpu->engine, limit, VDC_PRIO_STEP, gpu->engine->id, HIGPU_EV_WINDOW, 0);
-    if (gpu->port.fabric != NULL)
-        hilink_port_prefetch_queued(&gpu->port, limit); /* what the fabric takes next, on this thread */
 }
 
 void higpu_kernel_on_event(struct vdc_entity *self, const struct vdc_event *ev)

@@ -114,8 +114,8 @@ static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc
  * more to copy than the lending's books. */
 #define LEND_MIN_BYTES 64
 
-/* Asks for the first queued packet's header: filled on the GPU's window, often on another core, and copied out by
- * the fabric at a poll or a link's end, on the loop's thread (a lent payload is not read there). */
+/* Asks for the first queued packet's header, copied out by the fabric's next poll (a lent payload is not read
+ * there): the next in this poll, or one on the loop's thread, filled by a window that ran on another core. */
 static void prefetch_next(void *ctx)
 {
     const struct hilink_port *port = ctx;
@@ -125,12 +125,14 @@ static void prefetch_next(void *ctx)
     __builtin_prefetch(slot_at(port, next), 0, 3);
 }
 
-/* At most this many of a port's queued packets are asked for at once: about what its links take in a window. */
-#define PREFETCH_QUEUED_MAX 256
-
-void hilink_port_prefetch_queued(const struct hilink_port *port, vdc_time until)
+void hilink_port_poll_window(struct hilink_port *port, vdc_time limit)
 {
-    vdc_index_heap_prefetch_run(&port->out, until, PREFETCH_QUEUED_MAX, &port->slots);
+    hilink_poll_window(port->fabric, port->place, limit);
+}
+
+void hilink_port_windows_over(struct hilink_port *port)
+{
+    hilink_windows_over(port->fabric, port->place);
 }
 
 /* The fabric's pull: the earliest ready of the queued packets and the copy's next one. A store's payload is lent: its

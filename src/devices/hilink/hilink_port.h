@@ -101,10 +101,10 @@ void hilink_port_copy(struct hilink_port *port, uint32_t dst_place, uint64_t src
 
 /* Gives the copy up: no more of its packets leave (those sent stay on their way). */
 void hilink_port_cancel_copy(struct hilink_port *port);
-/* Asks the host's caches for the headers of the packets queued to leave before `until` (a window's end, after the
- * window that queued them, possibly on another core): the fabric takes them one by one on the loop's thread, each
- * otherwise a miss of its own. Changes nothing. */
-void hilink_port_prefetch_queued(const struct hilink_port *port, vdc_time until);
+/* The GPU's kernel window up to `limit` has run: the fabric takes what the window queued, in the window's advance
+ * (hilink_poll_window). Until hilink_port_windows_over, at the kernel's end. */
+void hilink_port_poll_window(struct hilink_port *port, vdc_time limit);
+void hilink_port_windows_over(struct hilink_port *port);
 
 /* A reply the owner was handed (its `reply`), and letting its slot go. */
 const struct hilink_packet *hilink_port_packet(const struct hilink_port *port, uint32_t slot);
