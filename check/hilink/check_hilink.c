@@ -1,6 +1,6 @@
 /* HiLink on a bare simulator: test GPUs that send streams of packets, and the fabric's latency, bandwidth, credits,
- * fairness, order per pair, port down and up, a corrupted payload and determinism checked against closed forms
- * (parameters: check_hilink_params.c). */
+ * fairness, order per pair, port down and up, a corrupted payload, determinism and polls in windows checked against
+ * closed forms or against each other (parameters: check_hilink_params.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -569,6 +569,90 @@ START_TEST(same_scenario_same_deliveries)
 }
 END_TEST
 
+/* --- 10. polls in the GPUs' windows ---------------------------------------------------------------------------- */
+
+/* What a GPU's kernel windows do for its port (hilink_poll_window): at each multiple T of `window`, every GPU's polls
+ * up to T + window run at once, from an event, until `horizon`, after which the polls are events again. */
+struct window_driver {
+    struct rig *rig;
+    struct vdc_entity *self;
+    vdc_time window, horizon;
+    uint64_t runs;
+};
+
+static void window_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct window_driver *d = self->model;
+    d->runs++;
+    for (uint32_t g = 0; g < d->rig->p.gpus; g++)
+        hilink_poll_window(d->rig->h, g, ev->time + d->window);
+    if (ev->time + d->window < d->horizon) {
+        vdc_schedule_at(self, ev->time + d->window, VDC_PRIO_STEP, self->id, 0, 0);
+        return;
+    }
+    for (uint32_t g = 0; g < d->rig->p.gpus; g++)
+        hilink_windows_over(d->rig->h, g);
+}
+
+/* Order held across planes, credit stalls (8 credits a link), senders that wait between packets and start late:
+ * polled as events (`window` 0), or in windows of `window` for the first 40 us. */
+static void windowed_scenario(struct rig *r, struct window_driver *d, vdc_time window)
+{
+    rig_init(r, 18, 4, 8);
+    traffic(r, 0, 1, 8192);
+    traffic(r, 0, 3, 2048);
+    r->side[2].gap = 3 * hilink_serialisation(&r->p, PAYLOAD);
+    traffic(r, 2, 1, 4096);
+    r->side[5].start = 7 * VDC_US + 1234;
+    traffic(r, 5, 6, 3000);
+    if (window > 0) {
+        struct vdc_error err;
+        *d = (struct window_driver){.rig = r, .window = window, .horizon = 40 * VDC_US};
+        d->self = vdc_entity_create(&r->sim, VDC_IDS_GPU_ENGINE_BASE, "windows", window_event, d, &err);
+        ck_assert_msg(d->self != NULL, "%s", err.text);
+        vdc_schedule_at(d->self, 0, VDC_PRIO_STEP, d->self->id, 0, 0);
+    }
+    run_idle(r);
+}
+
+/* The same packets at the same times, the same counters and digest, whether a GPU's polls are events or run at
+ * the end of its windows, for windows that divide the link latency and one that does not. */
+START_TEST(polls_in_windows_match_polls_as_events)
+{
+    struct rig events;
+    windowed_scenario(&events, NULL, 0);
+    expect_all_delivered(&events);
+    struct hilink_port_stats held;
+    hilink_port_stats(events.h, 1, &held);
+    ck_assert_uint_gt(held.packets_held, 0);
+    const vdc_time windows[] = {150 * VDC_NS, 50 * VDC_NS, 70 * VDC_NS, 1 * VDC_NS};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        struct rig r;
+        struct window_driver d;
+        windowed_scenario(&r, &d, windows[w]);
+        expect_all_delivered(&r);
+        ck_assert_uint_eq(r.log_count, events.log_count);
+        for (size_t i = 0; i < r.log_count; i++) {
+            ck_assert_uint_eq(r.log[i].now, events.log[i].now);
+            ck_assert_uint_eq(r.log[i].arrive, events.log[i].arrive);
+            ck_assert_uint_eq(r.log[i].src, events.log[i].src);
+            ck_assert_uint_eq(r.log[i].tag, events.log[i].tag);
+        }
+        for (uint32_t g = 0; g < r.p.gpus; g++) {
+            struct hilink_port_stats a, b;
+            hilink_port_stats(r.h, g, &a);
+            hilink_port_stats(events.h, g, &b);
+            ck_assert_mem_eq(&a, &b, sizeof a);
+        }
+        ck_assert_uint_eq(r.sim.digest, events.sim.digest);
+        /* Fewer events but the windows' own: the polls of the first 40 us ran in the windows. */
+        ck_assert_uint_lt(r.sim.events_processed - d.runs, events.sim.events_processed);
+        rig_free(&r);
+    }
+    rig_free(&events);
+}
+END_TEST
+
 Suite *hilink_suite(void)
 {
     Suite *s = suite_create("hilink");
@@ -585,6 +669,7 @@ Suite *hilink_suite(void)
     tcase_add_test(t, corruption_flips_one_bit_of_the_next_payload);
     tcase_add_test(t, lent_payloads_go_back_once);
     tcase_add_test(t, same_scenario_same_deliveries);
+    tcase_add_test(t, polls_in_windows_match_polls_as_events);
     suite_add_tcase(s, t);
     suite_add_tcase(s, hilink_params_tcase());
     return s;
