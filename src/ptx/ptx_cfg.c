@@ -1,5 +1,6 @@
 /* Control flow of a parsed function: basic blocks, each branch's reconvergence point (its immediate
  * post-dominator) and the register estimate from liveness. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,9 +305,14 @@ static uint32_t max_pressure(const struct ptx_function *fn, const struct cfg *g,
     for (uint32_t b = 0; b < blocks; b++) {
         memcpy(live, out + (size_t)b * words, (size_t)words * 8);
         struct pressure s = {live, weight, 0, false, 0};
-        for (uint32_t r = 0; r < fn->reg_count; r++)
-            if (live[r >> 6] & (1ull << (r & 63)))
+        /* The live registers' bits one by one: a large kernel has thousands of registers and blocks. */
+        for (uint32_t w = 0; w < words; w++) {
+            for (uint64_t bits = live[w]; bits != 0; bits &= bits - 1) {
+                uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                assert(r < fn->reg_count); /* the sets hold registers alone */
                 s.current += weight[r];
+            }
+        }
         for (uint32_t i = g->end[b]; i-- > g->start[b];) {
             const struct ptx_insn *insn = &fn->insns[i];
             /* Across the instruction: what stays live plus what it writes. */
