@@ -6,9 +6,9 @@
 
 #include "hilink/hilink_internal.h"
 
-/* Packets one GPU may have in the fabric at once: its slot indexes' room (hilink_slot_at), less a chunk, so that no
- * index is HILINK_NONE. Far more than its links' buffers and the reorder lists ever hold. */
-#define SLOTS_PER_GPU ((UINT32_C(1) << HILINK_SLOT_GPU_SHIFT) - 4096)
+/* Packets one GPU may have in the fabric at once: its slot indexes' room (hilink_slot_at), less one of the pool's
+ * chunks, so that no index is HILINK_NONE. Far more than its links' buffers and the reorder lists ever hold. */
+#define SLOTS_PER_GPU ((UINT32_C(1) << HILINK_SLOT_GPU_SHIFT) - (UINT32_C(1) << VDC_SLOT_CHUNK_SHIFT))
 
 uint32_t hilink_entity_count(const struct hilink_params *p)
 {
