@@ -291,6 +291,87 @@ START_TEST(deferred_guest_writes_land_in_order)
 }
 END_TEST
 
+/* With both RAMs' writes logged, a payload copy that repeats the last one made at its destination is skipped while
+ * neither its source nor its destination was written since; a write of any kind to either (a device's, one
+ * through a host pointer, a vCPU store as the emulator's hook notes it, another copy) makes it happen again, and an
+ * unlogged RAM (a KVM guest's) never skips. The bytes are those of every copy in turn either way: a write path the
+ * log missed would leave the destination stale here. With and without a copier. */
+START_TEST(copies_of_bytes_already_there_are_skipped)
+{
+    enum { SIZE = 1 << 20, PIECE = 4096, PIECES = 32 };
+    static uint8_t sender[SIZE], receiver[SIZE], expected[SIZE];
+    for (int with_copier = 0; with_copier < 2; with_copier++) {
+        struct vdc_copier *copier = with_copier ? vdc_copier_create(VDC_COPIER_RING) : NULL;
+        struct vdc_guest_memory from = {.host = sender, .size = SIZE, .copier = copier};
+        struct vdc_guest_memory to = {.host = receiver, .size = SIZE, .copier = copier};
+        vdc_guest_memory_log_writes(&from);
+        vdc_guest_memory_log_writes(&to);
+        struct vdc_error err;
+        for (uint32_t i = 0; i < SIZE; i++) {
+            sender[i] = (uint8_t)(i * 7 + 3);
+            receiver[i] = expected[i] = (uint8_t)(i * 11 + 5);
+        }
+        /* Whole pages, and pieces of odd length at odd places. */
+        uint64_t src[PIECES], dst[PIECES], len[PIECES];
+        for (uint32_t k = 0; k < PIECES; k++) {
+            bool odd = k % 4 == 3;
+            src[k] = (uint64_t)k * PIECE + (odd ? 123 : 0);
+            dst[k] = SIZE / 2 + (uint64_t)k * PIECE + (odd ? 517 : 0);
+            len[k] = odd ? 3001 : PIECE;
+        }
+        for (int round = 0; round < 4; round++) {
+            uint64_t skipped_before = to.log->copies_skipped;
+            for (uint32_t k = 0; k < PIECES; k++) {
+                ck_assert(vdc_guest_write_from(&to, dst[k], &from, sender + src[k], len[k], "test", &err));
+                memcpy(expected + dst[k], vdc_guest_view(&from, src[k], len[k]), len[k]);
+            }
+            uint64_t skipped = to.log->copies_skipped - skipped_before;
+            ck_assert_msg(memcmp(vdc_guest_view(&to, 0, SIZE), expected, SIZE) == 0, "round %d", round);
+            if (round == 0) {
+                ck_assert_uint_eq(skipped, 0);
+            } else if (round == 1) {
+                ck_assert_uint_eq(skipped, PIECES);
+                /* Each kind of write, to a source or a destination, under a different piece. */
+                uint8_t byte = 0xa5;
+                ck_assert(vdc_guest_write(&from, src[1] + 17, &byte, 1, "test", &err));
+                *(uint8_t *)vdc_guest_ptr(&from, src[2] + 99, 1) = byte;
+                vdc_guest_memory_settle_range(&from, src[3] + len[3] - 1, 1); /* as the vCPU's store hook does */
+                vdc_guest_note_write(&from, src[3] + len[3] - 1, 1);
+                sender[src[3] + len[3] - 1] ^= 0xff;
+                ck_assert(vdc_guest_write_from(&from, src[5], &from, sender + SIZE / 4 + 8, PIECE, "test", &err));
+                ck_assert(vdc_guest_write(&to, dst[6] + PIECE - 1, &byte, 1, "test", &err));
+                *(uint8_t *)vdc_guest_ptr(&to, dst[9] + 5, 1) = byte;
+                ck_assert(vdc_guest_write_from(&to, dst[10] + 64, &from, sender + SIZE / 4, 2048, "test", &err));
+                memmove(expected + dst[6] + PIECE - 1, &byte, 1);
+                expected[dst[9] + 5] = byte;
+                memcpy(expected + dst[10] + 64, vdc_guest_view(&from, SIZE / 4, 2048), 2048);
+            } else if (round == 2) {
+                ck_assert_uint_eq(skipped, PIECES - 7); /* pieces 1, 2, 3, 5, 6, 9 and 10 made again */
+            } else {
+                ck_assert_uint_eq(skipped, PIECES);
+            }
+        }
+        /* A copy onto its own source's bytes is never skipped: the source changed under it. */
+        for (int again = 0; again < 2; again++) {
+            uint64_t skipped_before = from.log->copies_skipped;
+            ck_assert(vdc_guest_write_from(&from, 100, &from, sender + 50, 3 * PIECE, "test", &err));
+            ck_assert_uint_eq(from.log->copies_skipped, skipped_before);
+        }
+        /* An unlogged destination (a KVM guest's RAM) never skips. */
+        vdc_guest_memory_settle(&to);
+        struct vdc_guest_memory unlogged = {.host = receiver, .size = SIZE, .copier = copier};
+        for (int again = 0; again < 2; again++) {
+            receiver[0] ^= 1;
+            ck_assert(vdc_guest_write_from(&unlogged, 0, &from, sender + 8 * PIECE, PIECE, "test", &err));
+            ck_assert(memcmp(vdc_guest_view(&unlogged, 0, PIECE), sender + 8 * PIECE, PIECE) == 0);
+        }
+        vdc_copier_free(copier);
+        vdc_guest_memory_end_log(&from);
+        vdc_guest_memory_end_log(&to);
+    }
+}
+END_TEST
+
 /* When the copier's ring is full, the side handing copies over makes a copy itself if none on its way touches what it
  * reads or writes, and otherwise waits for room: a stream of payloads from one half of a guest's RAM into another
  * guest's, some sent on from the receiver (reading what pending copies write) into the sender's other half, through
@@ -569,6 +650,7 @@ Suite *kvm_parts_suite(void)
     tcase_add_test(tc, value_fills_give_only_their_pages_storage);
     tcase_add_test(tc, large_fills_share_a_pattern);
     tcase_add_test(tc, deferred_guest_writes_land_in_order);
+    tcase_add_test(tc, copies_of_bytes_already_there_are_skipped);
     tcase_add_test(tc, continuing_copies_land_as_each_in_turn);
     tcase_add_test(tc, copies_made_while_the_ring_is_full_land_in_order);
     tcase_add_test(tc, copies_land_the_same_in_every_way);

@@ -19,8 +19,8 @@ static const char *host_reading_instruction(const struct vdc_guest_memory *memor
 {
     uint8_t code[15];
     size_t n = 0;
-    while (n < sizeof code && vdc_guest_ptr(memory, rip + n, 1) != NULL) {
-        code[n] = *(const uint8_t *)vdc_guest_ptr(memory, rip + n, 1);
+    while (n < sizeof code && vdc_guest_view(memory, rip + n, 1) != NULL) {
+        code[n] = *(const uint8_t *)vdc_guest_view(memory, rip + n, 1);
         n++;
     }
     size_t i = 0;

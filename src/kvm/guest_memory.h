@@ -15,6 +15,28 @@ struct vdc_guest_copies {
     uint64_t ticket, lo, hi;
 };
 
+/* Guest RAM is logged in blocks of this many bytes (a power of two): a NIC's payloads, whole MTUs at aligned
+ * places, fill whole blocks. */
+#define VDC_GUEST_LOG_BLOCK 1024u
+
+/* Which blocks of guest RAM were written when, so that a copy that would write the bytes already there is skipped
+ * (vdc_guest_write_from): a clock that ticks at every write, each block's tick of its last write, and the last copy
+ * that started in each 2 KiB of RAM. Kept only where every write to the RAM is seen: the emulated vCPU's stores
+ * pass a hook, a KVM vCPU's do not. */
+struct vdc_guest_copy_record {
+    uint64_t gpa;               /* where it wrote, */
+    const uint8_t *src;         /* from where (a host address in guest RAM), */
+    uint64_t len;               /* how much: 0 for none */
+    uint64_t dst_tick, src_tick; /* each RAM's clock just after it */
+};
+
+struct vdc_guest_write_log {
+    uint64_t clock;
+    uint64_t *written;                     /* per block: the clock at its last write */
+    struct vdc_guest_copy_record *copies;  /* per 2 KiB of RAM */
+    uint64_t copies_skipped;
+};
+
 /* Guest-physical RAM from address 0 to size, backed by one host mapping. `copier`, when set, may still be moving
  * bytes into it or out of it (vdc_guest_write_from): every access below waits for those copies first. */
 struct vdc_guest_memory {
@@ -22,10 +44,27 @@ struct vdc_guest_memory {
     uint64_t size;
     struct vdc_copier *copier;
     struct vdc_guest_copies copies_in, copies_out;
+    struct vdc_guest_write_log *log; /* NULL until vdc_guest_memory_log_writes: no copy is skipped */
 };
 
 bool vdc_guest_memory_map(struct vdc_guest_memory *gm, uint64_t size, struct vdc_error *err);
 void vdc_guest_memory_unmap(struct vdc_guest_memory *gm);
+/* Starts the write log: for a RAM every writer of which calls vdc_guest_note_write (or writes through the helpers
+ * below, which do), the guest's vCPU included. */
+void vdc_guest_memory_log_writes(struct vdc_guest_memory *gm);
+/* Ends the write log (vdc_guest_memory_unmap does): no copy is skipped after. */
+void vdc_guest_memory_end_log(struct vdc_guest_memory *gm);
+
+/* [gpa, gpa + len) of RAM is being written (inside RAM): a tick of the log's clock, stamped on its blocks. */
+static inline void vdc_guest_note_write(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
+{
+    struct vdc_guest_write_log *log = gm->log;
+    if (log == NULL || len == 0)
+        return;
+    uint64_t tick = ++log->clock;
+    for (uint64_t b = gpa / VDC_GUEST_LOG_BLOCK, last = (gpa + len - 1) / VDC_GUEST_LOG_BLOCK; b <= last; b++)
+        log->written[b] = tick;
+}
 
 /* Whether [gpa, gpa + len) is inside guest RAM. Overflow-safe: a range that wraps around is refused. */
 static inline bool vdc_guest_contains(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
@@ -70,14 +109,24 @@ static inline void vdc_guest_memory_settle_range(const struct vdc_guest_memory *
         vdc_copier_wait_for(gm->copier, gm->copies_out.ticket);
 }
 
-/* The host address of [gpa, gpa + len) when the whole range is inside guest RAM, else NULL; its bytes are as every
- * copy handed over so far left them (it waits for those copies when they touch the range: a completion written
- * beside a send buffer being read does not wait for the reads). */
+/* The host address of [gpa, gpa + len) when the whole range is inside guest RAM, else NULL, for reading it; its
+ * bytes are as every copy handed over so far left them (it waits for those copies when they touch the range: a
+ * completion written beside a send buffer being read does not wait for the reads). */
+static inline const void *vdc_guest_view(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
+{
+    if (!vdc_guest_contains(gm, gpa, len))
+        return NULL;
+    vdc_guest_memory_settle_range(gm, gpa, len);
+    return gm->host + gpa;
+}
+
+/* As vdc_guest_view, for reading or writing: the range counts as written. */
 static inline void *vdc_guest_ptr(const struct vdc_guest_memory *gm, uint64_t gpa, uint64_t len)
 {
     if (!vdc_guest_contains(gm, gpa, len))
         return NULL;
     vdc_guest_memory_settle_range(gm, gpa, len);
+    vdc_guest_note_write(gm, gpa, len);
     return gm->host + gpa;
 }
 
@@ -96,7 +145,8 @@ static inline const uint8_t *vdc_guest_source_now(const struct vdc_guest_memory 
 
 /* As vdc_guest_write, from `src`, which vdc_guest_source gave for RAM `src_memory` (of a guest with the same
  * copier): a bulk copy is handed to the copier and the caller goes on while it moves (every other access to either
- * RAM waits for it first). */
+ * RAM waits for it first). Where both RAMs keep a write log, a copy that repeats the last one made at `gpa` (same
+ * source, same length) with neither range written since is skipped: the bytes are there. */
 bool vdc_guest_write_from(struct vdc_guest_memory *gm, uint64_t gpa, struct vdc_guest_memory *src_memory,
                           const uint8_t *src, uint64_t len, const char *what, struct vdc_error *err);
 

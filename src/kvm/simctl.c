@@ -10,20 +10,34 @@
 #include "kvm/guest.h"
 #include "kvm/guest_layout.h"
 
-/* The host bytes of `length` bytes at `address` in the program's part of RAM, or NULL (with err) when any of them lies
- * outside it. The bulk registers do what the guest could do itself, byte by byte, so they may not reach the VMM's
+/* Whether `length` bytes at `address` (host bytes `bytes`, NULL outside RAM) lie in the program's part of RAM; else
+ * err says so. The bulk registers do what the guest could do itself, byte by byte, so they may not reach the VMM's
  * pages, which the guest can neither read nor write. */
+static bool in_program(const struct vdc_guest *g, const void *bytes, const char *what, const char *preposition,
+                       uint64_t address, uint64_t length, struct vdc_error *err)
+{
+    if (bytes != NULL && address >= GUEST_SYSTEM_END)
+        return true;
+    return vdc_fail(err,
+                    "%s of %" PRIu64 " bytes %s 0x%" PRIx64 " is outside the program's memory (0x%llx to 0x%" PRIx64 ")",
+                    what, length, preposition, address, GUEST_SYSTEM_END, g->memory.size);
+}
+
+/* The host bytes of `length` bytes at `address` in the program's part of RAM, to be written (or read), or NULL (with
+ * err) when any of them lies outside it. */
 static uint8_t *program_bytes(struct vdc_guest *g, const char *what, const char *preposition, uint64_t address,
                               uint64_t length, struct vdc_error *err)
 {
     uint8_t *bytes = vdc_guest_ptr(&g->memory, address, length);
-    if (bytes == NULL || address < GUEST_SYSTEM_END) {
-        vdc_fail(err, "%s of %" PRIu64 " bytes %s 0x%" PRIx64 " is outside the program's memory (0x%llx to 0x%" PRIx64
-                      ")",
-                 what, length, preposition, address, GUEST_SYSTEM_END, g->memory.size);
-        return NULL;
-    }
-    return bytes;
+    return in_program(g, bytes, what, preposition, address, length, err) ? bytes : NULL;
+}
+
+/* As program_bytes, for bytes only read (they do not count as written: guest_memory.h). */
+static const uint8_t *program_view(struct vdc_guest *g, const char *what, const char *preposition, uint64_t address,
+                                   uint64_t length, struct vdc_error *err)
+{
+    const uint8_t *bytes = vdc_guest_view(&g->memory, address, length);
+    return in_program(g, bytes, what, preposition, address, length, err) ? bytes : NULL;
 }
 
 /* A bulk register's argument block, copied out of the program's part of RAM (where the guest wrote it); the host
@@ -57,7 +71,7 @@ static bool copy(struct vdc_guest *g, uint64_t block_address, struct vdc_error *
     struct simctl_copy block;
     if (read_block(g, "COPY block", block_address, &block, sizeof block, err) == NULL)
         return false;
-    const uint8_t *source = program_bytes(g, "COPY", "from", block.source, block.length, err);
+    const uint8_t *source = program_view(g, "COPY", "from", block.source, block.length, err);
     uint8_t *destination = program_bytes(g, "COPY", "to", block.destination, block.length, err);
     if (source == NULL || destination == NULL)
         return false;
@@ -89,8 +103,8 @@ static bool compare(struct vdc_guest *g, uint64_t block_address, struct vdc_erro
     uint8_t *at = read_block(g, "COMPARE block", block_address, &block, sizeof block, err);
     if (at == NULL)
         return false;
-    const uint8_t *first = program_bytes(g, "COMPARE", "at", block.first, block.length, err);
-    const uint8_t *second = program_bytes(g, "COMPARE", "at", block.second, block.length, err);
+    const uint8_t *first = program_view(g, "COMPARE", "at", block.first, block.length, err);
+    const uint8_t *second = program_view(g, "COMPARE", "at", block.second, block.length, err);
     if (first == NULL || second == NULL)
         return false;
     block.differs_at = first_difference(first, second, block.length);
@@ -121,7 +135,7 @@ static bool simctl_access(void *device, struct vdc_guest *g, struct vdc_mmio_acc
     switch (a->offset) {
     case SIMCTL_CONSOLE: {
         uint64_t address = a->value & 0xffffffffffffULL, len = a->value >> 48;
-        const uint8_t *text = vdc_guest_ptr(&g->memory, address, len);
+        const uint8_t *text = vdc_guest_view(&g->memory, address, len);
         if (text == NULL)
             return vdc_fail(err, "CONSOLE text at 0x%" PRIx64 "+%" PRIu64 " is outside guest memory", address, len);
         vdc_guest_console_write(g, text, len);

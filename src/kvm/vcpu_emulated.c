@@ -120,7 +120,7 @@ static bool page_present(struct emu_vcpu *e, uint64_t address)
     if (address >= GUEST_MMIO_END)
         return false;
     uint64_t entry;
-    const void *p = vdc_guest_ptr(e->memory, GUEST_PD + (address >> 21) * 8, 8);
+    const void *p = vdc_guest_view(e->memory, GUEST_PD + (address >> 21) * 8, 8);
     if (p == NULL)
         return false;
     memcpy(&entry, p, 8);
@@ -146,7 +146,7 @@ static void exception_exit(struct emu_vcpu *e, uint32_t vector, uint64_t error_c
  * read `int` of the same vector would be taken for one (docs/guest-abi.md). */
 static bool software_interrupt(struct emu_vcpu *e, uint32_t vector, uint64_t rip, uint64_t *at)
 {
-    const uint8_t *two = vdc_guest_ptr(e->memory, rip - 2, 2);
+    const uint8_t *two = vdc_guest_view(e->memory, rip - 2, 2);
     if (two != NULL && two[0] == 0xcd && two[1] == vector) {
         *at = rip - 2;
         return true;
@@ -275,12 +275,15 @@ static void on_system_access(uc_engine *uc, uc_mem_type type, uint64_t address, 
 
 /* A store to guest RAM waits for the copies on the guests' copier that read or write what it overwrites (the
  * bytes a NIC delivers are those of its sender's buffer at delivery, which the sender may change in flight). So a
- * guest runs without waiting first for the copies out of its RAM, only for those into it (guest.c). */
+ * guest runs without waiting first for the copies out of its RAM, only for those into it (guest.c). The store is
+ * logged, so that a copy over bytes it changed is made again (vdc_guest_write_from). */
 static void on_ram_write(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     struct emu_vcpu *e = user;
     (void)uc, (void)type, (void)value;
-    vdc_guest_memory_settle_range(e->memory, address, (uint64_t)size);
+    uint64_t len = address + (uint64_t)size > e->memory->size ? e->memory->size - address : (uint64_t)size;
+    vdc_guest_memory_settle_range(e->memory, address, len);
+    vdc_guest_note_write(e->memory, address, len);
 }
 
 /* --- MMIO --------------------------------------------------------------------------------------------------- */
@@ -445,11 +448,13 @@ static void emulator_body(void *arg)
     e->stop_error = uc_emu_start(e->uc, reg(e, UC_X86_REG_RIP), NEVER_REACHED, 0, 0);
 }
 
-/* Only where there is a copier: the hook sends every store through one more call. */
+/* Every store passes the hook (one more call for each: the library sends them all through its helpers anyway,
+ * since other memory hooks exist), so the RAM's write log sees all of them. */
 static bool add_write_hook(struct vdc_vcpu *vcpu, struct emu_vcpu *e, struct vdc_error *err)
 {
     uc_hook h;
     vcpu->stores_settle = true;
+    vdc_guest_memory_log_writes(e->memory);
     return check(uc_hook_add(e->uc, &h, UC_HOOK_MEM_WRITE, on_ram_write, e, 0, e->memory->size - 1),
                  "adding the guest-memory store hook", err);
 }
@@ -466,7 +471,7 @@ static bool make_engine(struct vdc_vcpu *vcpu, struct emu_vcpu *e, struct vdc_gu
                              on_mmio_write, e),
                  "mapping the MMIO windows", err) &&
            load_entry(e, entry, err) && check(uc_reg_write(e->uc, UC_X86_REG_RIP, &rip), "writing RIP", err) &&
-           add_hooks(e, err) && (memory->copier == NULL || add_write_hook(vcpu, e, err)) &&
+           add_hooks(e, err) && add_write_hook(vcpu, e, err) &&
            vdc_coroutine_init(&e->co, EMULATOR_STACK_SIZE, emulator_body, e, err);
 }
 

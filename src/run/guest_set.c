@@ -226,7 +226,7 @@ bool vdc_guest_set_dump_dtbs(const struct vdc_guest_set *set, const char *dir, s
         if (!vdc_guest_read(&g->memory, g->dtb_address, header, sizeof header, "device tree", err))
             return false;
         uint32_t size = __builtin_bswap32(header[1]); /* totalsize, big-endian, after the magic */
-        const void *blob = vdc_guest_ptr(&g->memory, g->dtb_address, size);
+        const void *blob = vdc_guest_view(&g->memory, g->dtb_address, size);
         char path[4200];
         snprintf(path, sizeof path, "%s/%s.dtb", dir, g->name);
         FILE *f = fopen(path, "wb");
