@@ -19,7 +19,8 @@ static bool in_program(const struct vdc_guest *g, const void *bytes, const char 
     if (bytes != NULL && address >= GUEST_SYSTEM_END)
         return true;
     return vdc_fail(err,
-                    "%s of %" PRIu64 " bytes %s 0x%" PRIx64 " is outside the program's memory (0x%llx to 0x%" PRIx64 ")",
+                    "%s of %" PRIu64 " bytes %s 0x%" PRIx64 " is outside the program's memory "
+                    "(0x%llx to 0x%" PRIx64 ")",
                     what, length, preposition, address, GUEST_SYSTEM_END, g->memory.size);
 }
 
