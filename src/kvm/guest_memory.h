@@ -20,10 +20,7 @@ struct vdc_guest_copies {
  * places, fill whole blocks. */
 #define VDC_GUEST_LOG_BLOCK 1024u
 
-/* Which blocks of guest RAM were written when, so that a copy that would write the bytes already there is skipped
- * (vdc_guest_write_from): a clock that ticks at every write, each block's tick of its last write, and the last copy
- * that started in each 2 KiB of RAM. Kept only where every write to the RAM is seen: the emulated vCPU's stores
- * pass a hook, a KVM vCPU's do not. */
+/* A payload copy as the write log remembers it. */
 struct vdc_guest_copy_record {
     uint64_t gpa;               /* where it wrote, */
     const uint8_t *src;         /* from where (a host address in guest RAM), */
@@ -31,6 +28,10 @@ struct vdc_guest_copy_record {
     uint64_t dst_tick, src_tick; /* each RAM's clock just after it */
 };
 
+/* Which blocks of guest RAM were written when, so that a copy that would write the bytes already there is skipped
+ * (vdc_guest_write_from): a clock that ticks at every write, each block's tick of its last write, and the last copy
+ * that started in each 2 KiB of RAM. Kept only where every write to the RAM is seen: the emulated vCPU's stores
+ * pass a hook, a KVM vCPU's do not. */
 struct vdc_guest_write_log {
     uint64_t clock;
     uint64_t *written;                     /* per block: the clock at its last write */
