@@ -176,7 +176,8 @@ guest_pins() {
   same_with_windows gpu-streams 9ns scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-streams
   # HiCCL (docs/hiccl.md): all_reduce_perf on the rack's 8 GPUs, a ring over HiLink; every element of every rank's
   # result right, nccl-tests' table and closing lines.
-  pin_run pin-rack8-allreduce 0 a6a7704435baa420 scenarios/rack8-allreduce.yaml --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
+  pin_run pin-rack8-allreduce 0 a6a7704435baa420 scenarios/rack8-allreduce.yaml \
+    --set "guests.args=-b 8 -e 32K -f 64 -n 1 -w 0"
   has pin-rack8-allreduce "[   0.000405925] blade0:            8             2     float     sum      -1    14.80    0.00    0.00      0    14.43    0.00    0.00      0"
   has pin-rack8-allreduce "[   0.000832183] blade0:        32768          8192     float     sum      -1    17.02    1.93    3.37      0    16.87    1.94    3.40      0"
   has pin-rack8-allreduce "[   0.000833183] blade0: # Out of bounds values : 0 OK"
@@ -233,8 +234,8 @@ guest_pins() {
   fi
   # The check finds what a link lets through: one bit flipped in a packet blade3's GPU receives during the in-place
   # check's AllReduce of 64 KiB (LL) is one wrong element, on every rank, in that column only; the run exits 1.
-  pin_run pin-hilink-corrupt 1 966affb1b1ffd682 scenarios/rack8-allreduce.yaml --set "guests.args=-b 64K -e 64K -n 1 -w 0" \
-    --set "faults.schedule=384us hilink-corrupt blade3"
+  pin_run pin-hilink-corrupt 1 966affb1b1ffd682 scenarios/rack8-allreduce.yaml \
+    --set "guests.args=-b 64K -e 64K -n 1 -w 0" --set "faults.schedule=384us hilink-corrupt blade3"
   has pin-hilink-corrupt "[   0.000439771] blade0:        65536         16384     float     sum      -1    17.24    3.80    6.65      0    17.18    3.81    6.68      8"
   has pin-hilink-corrupt "[   0.000440771] blade0: # Out of bounds values : 8 FAILED"
   # Two racks (docs/hiccl.md, "Across racks"): all_reduce_perf on 16 GPUs, every element checked. On the ring
