@@ -16,6 +16,20 @@
 #define FIBER_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #endif
 
+/* ThreadSanitizer follows the switches as fibers: a coroutine may be resumed by another thread than the last. */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define TSAN_CREATE(co) ((co)->tsan_fiber = __tsan_create_fiber(0))
+#define TSAN_DESTROY(co) __tsan_destroy_fiber((co)->tsan_fiber)
+#define TSAN_TO_COROUTINE(co) ((co)->tsan_caller = __tsan_get_current_fiber(), __tsan_switch_to_fiber((co)->tsan_fiber, 0))
+#define TSAN_TO_CALLER(co) __tsan_switch_to_fiber((co)->tsan_caller, 0)
+#else
+#define TSAN_CREATE(co) ((void)(co))
+#define TSAN_DESTROY(co) ((void)(co))
+#define TSAN_TO_COROUTINE(co) ((void)(co))
+#define TSAN_TO_CALLER(co) ((void)(co))
+#endif
+
 void vdc_coroutine_switch(void **save_sp, void *load_sp);
 void vdc_coroutine_start(void);
 
@@ -26,6 +40,7 @@ static void coroutine_main(struct vdc_coroutine *co)
     co->finished = true;
     /* Never resumed again: tell the sanitizer this fiber's stack is going away. */
     FIBER_START(NULL, co->caller_bottom, co->caller_size);
+    TSAN_TO_CALLER(co);
     vdc_coroutine_switch(&co->sp, co->caller_sp);
     assert(!"a finished coroutine was resumed");
 }
@@ -61,6 +76,7 @@ bool vdc_coroutine_init(struct vdc_coroutine *co, size_t stack_size, void (*body
     sp[6] = 0;                                  /* rbp */
     sp[7] = (uint64_t)(uintptr_t)vdc_coroutine_start;
     co->sp = sp;
+    TSAN_CREATE(co);
     return true;
 }
 
@@ -70,6 +86,7 @@ void vdc_coroutine_resume(struct vdc_coroutine *co)
     co->running = true;
     void *fake = NULL;
     FIBER_START(&fake, co->stack, co->stack_size);
+    TSAN_TO_COROUTINE(co);
     vdc_coroutine_switch(&co->caller_sp, co->sp);
     FIBER_FINISH(fake, NULL, NULL);
     co->running = false;
@@ -78,13 +95,16 @@ void vdc_coroutine_resume(struct vdc_coroutine *co)
 void vdc_coroutine_yield(struct vdc_coroutine *co)
 {
     FIBER_START(&co->fake_stack, co->caller_bottom, co->caller_size);
+    TSAN_TO_CALLER(co);
     vdc_coroutine_switch(&co->sp, co->caller_sp);
     FIBER_FINISH(co->fake_stack, &co->caller_bottom, &co->caller_size);
 }
 
 void vdc_coroutine_free(struct vdc_coroutine *co)
 {
-    if (co->stack != NULL)
+    if (co->stack != NULL) {
         munmap(co->stack, co->stack_size);
+        TSAN_DESTROY(co);
+    }
     memset(co, 0, sizeof *co);
 }

@@ -16,10 +16,11 @@ struct vdc_coroutine {
     void (*body)(void *arg);
     void *arg;
     bool running, finished;
-    /* For AddressSanitizer's fiber annotations (unused in other builds). */
+    /* For AddressSanitizer's and ThreadSanitizer's fiber annotations (unused in other builds). */
     void *fake_stack;
     const void *caller_bottom;
     size_t caller_size;
+    void *tsan_fiber, *tsan_caller;
 };
 
 bool vdc_coroutine_init(struct vdc_coroutine *co, size_t stack_size, void (*body)(void *arg), void *arg,

@@ -4,6 +4,7 @@
  * that a guest ran away. */
 #include "kvm/guest.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,15 +241,10 @@ bool vdc_guest_take_wake(struct vdc_guest *g, const struct vdc_event *ev)
     return true;
 }
 
-static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
+/* The guest's instructions up to its next exit: what a RUN does before the exit is handled. It reads and writes
+ * only the guest's own vCPU and RAM. */
+static void run_to_exit(struct vdc_guest *g)
 {
-    struct vdc_guest *g = self->model;
-    if (vdc_guest_take_wake(g, ev) || g->state != VDC_GUEST_RUNNABLE)
-        return;
-    if (ev->kind == VDC_GUEST_EV_EXIT) {
-        continue_after_exit(g);
-        return;
-    }
     /* The vCPU reads and writes guest RAM directly: the copies into it done, and those out of it unless its
      * stores wait for them (vcpu.h). */
     if (g->vcpu.stores_settle)
@@ -258,6 +254,37 @@ static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
     do
         vdc_vcpu_run(&g->vcpu, &g->exit);
     while (g->exit.kind == VDC_VCPU_EXIT_AGAIN);
+}
+
+/* A RUN's instructions ahead of its handler, beside other guests' RUNs of the same time (sim.h, vdc_event_advance):
+ * nothing else reaches a guest's vCPU or RAM at the time of its RUN, so they come out as they would after the
+ * handlers of the RUNs before it. */
+static void advance_to_exit(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct vdc_guest *g = self->model;
+    assert(ev->kind == VDC_GUEST_EV_RUN);
+    (void)ev;
+    if (g->state != VDC_GUEST_RUNNABLE || g->exit_pending)
+        return; /* not running, or run ahead already (a stop then left its handler for later) */
+    run_to_exit(g);
+    g->exit_pending = true;
+}
+
+static void on_guest_event(struct vdc_entity *self, const struct vdc_event *ev)
+{
+    struct vdc_guest *g = self->model;
+    if (vdc_guest_take_wake(g, ev) || g->state != VDC_GUEST_RUNNABLE) {
+        assert(!g->exit_pending);
+        return;
+    }
+    if (ev->kind == VDC_GUEST_EV_EXIT) {
+        continue_after_exit(g);
+        return;
+    }
+    if (g->exit_pending)
+        g->exit_pending = false; /* advance_to_exit ran this RUN's instructions */
+    else
+        run_to_exit(g);
     if (g->exit.kind != VDC_VCPU_EXIT_RUNAWAY)
         g->exits++;
     /* The instructions that led to this exit take their time before it is handled (docs/guest-abi.md). */
@@ -318,6 +345,11 @@ bool vdc_guest_create(struct vdc_guest *g, struct vdc_sim *sim, uint32_t entity_
     g->entity = vdc_entity_create(sim, entity_id, cfg->name, on_guest_event, g, err);
     if (g->entity == NULL)
         return vdc_fail_prefix(err, "guest %s", cfg->name);
+    /* The emulator's instructions may run on any thread, beside other guests' (KVM's watchdog is the thread's). */
+    if (g->vcpu.backend == VDC_VCPU_EMULATED) {
+        g->entity->advance = advance_to_exit;
+        g->entity->advance_kind = VDC_GUEST_EV_RUN;
+    }
     g->state = VDC_GUEST_RUNNABLE;
     vdc_schedule_at(g->entity, sim->now, VDC_PRIO_GUEST, entity_id, VDC_GUEST_EV_RUN, 0);
     return true;

@@ -64,6 +64,7 @@ struct vdc_guest {
     struct vdc_guest_memory memory;
     struct vdc_vcpu vcpu;
     struct vdc_vcpu_exit exit; /* the last exit, handled now or after its instructions' time */
+    bool exit_pending;         /* the next RUN's instructions have run ahead of its handler, up to `exit` */
     struct vdc_entity *entity;
     struct vdc_mmio_bus bus;
     enum vdc_guest_state state;

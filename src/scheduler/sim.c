@@ -148,17 +148,27 @@ static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *s
     target->handler(target, ev);
 }
 
-/* A step event whose target advances on its own (sim.h, vdc_event_advance). */
+/* An event whose target advances on its own (sim.h, vdc_event_advance): a step event, or a guest's run where the
+ * guests may run on several threads. */
 static bool advances_alone(const struct vdc_sim *sim, const struct vdc_event *ev)
 {
-    if (vdc_order_class(ev->order) != VDC_PRIO_STEP || sim->partition != NULL)
+    unsigned order_class = vdc_order_class(ev->order);
+    if ((order_class != VDC_PRIO_STEP && (order_class != VDC_PRIO_GUEST || sim->step_threads < 2)) ||
+        sim->partition != NULL)
         return false;
     const struct vdc_entity *target = sim->entities[ev->target];
     return target->advance != NULL && ev->kind == target->advance_kind;
 }
 
-/* `first` and every step event due at its time that advances alone (one per entity): the advances, then, in key
- * order, what each held back and its handler. A stop asked by one of the handlers takes effect after the batch. */
+/* `first` and every event due at its time and of its class that advances alone, up to the first that does not (one
+ * per entity): the advances, then, in key order, what each held back and its handler.
+ *
+ * A step batch is the model's own unit: a stop asked by one of the handlers takes effect after the batch. A batch of
+ * guests' runs is the serial run's order exactly: each guest's instructions up to its exit read and write only its
+ * own vCPU and RAM, and nothing that another run's handler starts at that time reaches them (a frame takes its
+ * serialization and its link's delay; every device writes only its own guest's RAM), so they may run first, side by
+ * side. What a handler schedules ahead of the next run (a device's work at that time) is handled before that run's
+ * handler, and a stop leaves the runs after it unhandled and pending, as on one thread. */
 static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
 {
     if (sim->steps == NULL)
@@ -166,8 +176,10 @@ static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
     struct vdc_step_batch *b = sim->steps;
     vdc_step_batch_clear(b);
     vdc_step_batch_add(b, sim->entities[first->target], first);
-    for (const struct vdc_event *next; (next = vdc_event_queue_peek(&sim->queue)) != NULL &&
-                                       next->time == first->time && advances_alone(sim, next);) {
+    bool guests = vdc_order_class(first->order) == VDC_PRIO_GUEST;
+    for (const struct vdc_event *next;
+         (next = vdc_event_queue_peek(&sim->queue)) != NULL && next->time == first->time &&
+         vdc_order_class(next->order) == vdc_order_class(first->order) && advances_alone(sim, next);) {
         if (!vdc_step_batch_add(b, sim->entities[next->target], next))
             break; /* its entity's second event: the next batch */
         struct vdc_event taken;
@@ -178,6 +190,19 @@ static void run_steps(struct vdc_sim *sim, const struct vdc_event *first)
     vdc_step_batch_advance(b);
     for (uint32_t i = 0; i < vdc_step_batch_count(b); i++) {
         struct vdc_step_item *it = vdc_step_batch_item(b, i);
+        if (guests && i > 0) {
+            struct vdc_event ev;
+            while (!sim->stop_requested &&
+                   vdc_event_queue_pop_before(&sim->queue, it->ev.time, it->ev.order, &ev) == VDC_POP_OK) {
+                assert(vdc_order_class(ev.order) != VDC_PRIO_STEP); /* a step sorts after every run of its time */
+                handle_event(sim, &ev);
+            }
+            if (sim->stop_requested) {
+                for (uint32_t k = i; k < vdc_step_batch_count(b); k++)
+                    vdc_event_queue_push(&sim->queue, &vdc_step_batch_item(b, k)->ev);
+                return;
+            }
+        }
         for (uint32_t e = 0; e < it->scheduled_count; e++)
             vdc_event_queue_push(&sim->queue, &it->scheduled[e]);
         vdc_step_item_flush_text(it);

@@ -21,6 +21,8 @@ typedef void (*vdc_event_prefetch)(const struct vdc_entity *self, const struct v
 /* The part of handling a step event (class VDC_PRIO_STEP, of the entity's `advance_kind`) that reads and writes only
  * the entity's own model. The loop takes every such event due at one time together: their advances first (one after
  * another, or several at once on the threads of step_batch.h: the same result), then their handlers in key order.
+ * A guest's run (class VDC_PRIO_GUEST) may have one too, for its instructions up to its exit: with several threads,
+ * runs of consecutive keys at one time are taken so, in the serial order exactly (sim.c, run_steps).
  * An advance may schedule events (they enter the queue when the advances are done; their keys do not depend on
  * when) and write a device log (held, and written before its handler runs), but must not fold into the digest nor
  * read what another entity may change at that time: the model's lookahead makes sure nothing another handler does

@@ -5,9 +5,10 @@
  * another waits for its data), so the loop plans each batch from what each item's target cost the last time (the
  * longest first, each to the thread with the least planned so far, a tie to the thread that ran it before so that its
  * state is still in that core's caches), and a thread done with its own list takes what is left of the others', from
- * their ends (the cheapest). A batch planned to cost less than twice what waking the workers has been taking (a
- * microsecond or two while they look, tens when they sleep) is run by the loop's thread alone: the workers would
- * start it about when the loop had finished it. */
+ * their ends (the cheapest). The loop never waits for a worker that has not begun: it takes whatever no worker has
+ * taken, and a worker that comes late finds the batch closed. So handing a batch over costs the loop only opening it
+ * while the workers look for one, and the call that wakes them while they sleep: a batch planned to cost less than
+ * twice that call is run by the loop's thread alone when they sleep. */
 #include "scheduler/step_batch.h"
 
 #include <pthread.h>
@@ -51,16 +52,18 @@ struct vdc_step_batch {
     pthread_mutex_t lock;
     pthread_cond_t start, finished;
     /* The hand-over: written by one side and looked at by the other while it spins (on lines of their own), so that
-     * a batch mostly starts and ends without a system call; `lock` and the conditions serve a side that sleeps. */
-    _Alignas(64) _Atomic uint64_t generation; /* one per batch handed to the workers */
+     * a batch mostly starts and ends without a system call; `lock` and the conditions serve a side that sleeps.
+     * `generation` is odd while a batch is open to the workers and even once the loop has closed it: a worker
+     * counts itself in `busy` before it looks at an open batch's items, and the loop, having closed one, waits for
+     * `busy` to fall to zero before it touches them again, so a worker that wakes late finds nothing, and the loop
+     * never waits for a worker that has not begun. */
+    _Alignas(64) _Atomic uint64_t generation;
     _Atomic unsigned sleepers;                /* workers asleep on `start` */
     _Atomic bool quit;
-    _Alignas(64) _Atomic unsigned working;    /* workers not yet done with the current generation */
-    _Atomic bool started;                     /* a worker has begun the current generation */
+    _Alignas(64) _Atomic uint32_t done;       /* items of the open batch advanced */
+    _Atomic unsigned busy;                    /* workers looking at the open batch */
     _Atomic bool loop_sleeping;               /* the loop's thread asleep on `finished` */
-    _Alignas(64) double handed_at; /* when the batch was handed over (the loop's clock) */
-    double first_start;  /* when the first worker began on it (written by the worker that set `started`) */
-    double wake_seconds; /* a running mean of the time from handing a batch over to a worker beginning it */
+    _Alignas(64) double wake_call_seconds;    /* a running mean of what waking sleeping workers costs the loop */
     int spins;           /* SPINS, or 0 with fewer cores than threads */
     struct step_worker {
         struct vdc_step_batch *batch;
@@ -136,6 +139,13 @@ static void advance_claimed(struct vdc_step_batch *b, uint32_t i, unsigned threa
     struct advance_cost *cost = &b->known[b->cost_of[i]];
     cost->seconds = vdc_wall_seconds() - start;
     cost->thread = thread;
+    /* The last item done wakes the loop's thread if it sleeps: the thread set `loop_sleeping` before it looked at
+     * `done` under the lock, so one of the two sees the other. */
+    if (atomic_fetch_add(&b->done, 1) + 1 == b->count && thread != 0 && atomic_load(&b->loop_sleeping)) {
+        pthread_mutex_lock(&b->lock);
+        pthread_cond_signal(&b->finished);
+        pthread_mutex_unlock(&b->lock);
+    }
 }
 
 /* Thread `index`'s planned items, then what the other threads have not started, each list from its end. */
@@ -158,22 +168,28 @@ static void take_items(struct vdc_step_batch *b, unsigned index)
  * cores than threads: a spinning thread would hold the core another needs. */
 #define SPINS 65536
 
-/* The next generation after `seen`, or `seen` when the batch is being freed. */
+/* Whether generation `now` is a batch open to the workers that this worker has not looked at yet. */
+static bool new_open(uint64_t now, uint64_t seen)
+{
+    return (now & 1) != 0 && now != seen;
+}
+
+/* The next open generation after `seen`, or `seen` when the batch is being freed. */
 static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
 {
     uint64_t now = atomic_load_explicit(&b->generation, memory_order_acquire);
-    for (int spin = 0; now == seen && spin < b->spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
+    for (int spin = 0; !new_open(now, seen) && spin < b->spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
          spin++) {
         vdc_spin_pause();
         now = atomic_load_explicit(&b->generation, memory_order_acquire);
     }
-    if (now != seen)
+    if (new_open(now, seen))
         return now;
     pthread_mutex_lock(&b->lock);
-    /* Counted before `generation` is read again: a loop that hands a batch over after that read sees the sleeper
-     * and wakes it (vdc_step_batch_advance). */
+    /* Counted before `generation` is read again: a loop that opens a batch after that read sees the sleeper and
+     * wakes it (vdc_step_batch_advance). */
     atomic_fetch_add(&b->sleepers, 1);
-    while (!atomic_load(&b->quit) && (now = atomic_load(&b->generation)) == seen)
+    while (!atomic_load(&b->quit) && !new_open(now = atomic_load(&b->generation), seen))
         pthread_cond_wait(&b->start, &b->lock);
     atomic_fetch_sub(&b->sleepers, 1);
     pthread_mutex_unlock(&b->lock);
@@ -189,17 +205,12 @@ static void *worker(void *arg)
         seen = wait_for_batch(b, seen);
         if (atomic_load(&b->quit))
             break;
-        bool first = false;
-        if (atomic_compare_exchange_strong(&b->started, &first, true))
-            b->first_start = vdc_wall_seconds();
-        take_items(b, role->index);
-        /* The last worker done wakes the loop's thread if it sleeps: the thread set `loop_sleeping` before it
-         * looked at `working` under the lock, so one of the two sees the other. */
-        if (atomic_fetch_sub(&b->working, 1) == 1 && atomic_load(&b->loop_sleeping)) {
-            pthread_mutex_lock(&b->lock);
-            pthread_cond_signal(&b->finished);
-            pthread_mutex_unlock(&b->lock);
-        }
+        /* Counted first, then the batch looked at only if still open: the loop closes it and then waits for
+         * `busy`, so either it sees this worker or this worker sees it closed. */
+        atomic_fetch_add(&b->busy, 1);
+        if (atomic_load(&b->generation) == seen)
+            take_items(b, role->index);
+        atomic_fetch_sub(&b->busy, 1);
     }
     return NULL;
 }
@@ -365,33 +376,42 @@ void vdc_step_batch_advance(struct vdc_step_batch *b)
             advance_item(&b->items[i]);
         return;
     }
-    if (plan(b) < 2 * b->wake_seconds) {
+    atomic_store(&b->done, 0);
+    bool asleep = atomic_load(&b->sleepers) > 0;
+    if (plan(b) < 2 * b->wake_call_seconds && asleep) {
         for (uint32_t i = 0; i < b->count; i++)
             advance_claimed(b, i, 0);
         return;
     }
-    atomic_store(&b->working, b->threads - 1);
-    atomic_store(&b->started, false);
-    b->handed_at = vdc_wall_seconds();
-    /* After the plan and the items, which a worker reads once it sees the new generation; before `sleepers` is
-     * read: a worker either sees the new generation or is counted asleep here and woken. */
+    /* After the plan and the items, which a worker reads once it sees the batch open; before `sleepers` is read: a
+     * worker either sees it open or is counted asleep here and woken. */
     atomic_fetch_add(&b->generation, 1);
     if (atomic_load(&b->sleepers) > 0) {
+        double call = vdc_wall_seconds();
         pthread_mutex_lock(&b->lock);
         pthread_cond_broadcast(&b->start);
         pthread_mutex_unlock(&b->lock);
+        call = vdc_wall_seconds() - call;
+        b->wake_call_seconds = b->wake_call_seconds == 0 ? call : 0.9 * b->wake_call_seconds + 0.1 * call;
     }
     take_items(b, 0);
-    for (int spin = 0; atomic_load_explicit(&b->working, memory_order_acquire) > 0 && spin < b->spins; spin++)
+    /* What is left is what a worker has begun. */
+    for (int spin = 0; atomic_load_explicit(&b->done, memory_order_acquire) < b->count && spin < b->spins; spin++)
         vdc_spin_pause();
-    if (atomic_load(&b->working) > 0) {
+    if (atomic_load(&b->done) < b->count) {
         pthread_mutex_lock(&b->lock);
         atomic_store(&b->loop_sleeping, true);
-        while (atomic_load(&b->working) > 0)
+        while (atomic_load(&b->done) < b->count)
             pthread_cond_wait(&b->finished, &b->lock);
         atomic_store(&b->loop_sleeping, false);
         pthread_mutex_unlock(&b->lock);
     }
-    double wake = b->first_start - b->handed_at;
-    b->wake_seconds = b->wake_seconds == 0 ? wake : 0.9 * b->wake_seconds + 0.1 * wake;
+    atomic_fetch_add(&b->generation, 1); /* closed */
+    /* A worker still counted found every item taken and is leaving; one the host has just stopped gets the core. */
+    for (unsigned spin = 0; atomic_load(&b->busy) > 0; spin++) {
+        if (spin < 1024)
+            vdc_spin_pause();
+        else
+            sched_yield();
+    }
 }
