@@ -21,7 +21,8 @@
 #include <sanitizer/tsan_interface.h>
 #define TSAN_CREATE(co) ((co)->tsan_fiber = __tsan_create_fiber(0))
 #define TSAN_DESTROY(co) __tsan_destroy_fiber((co)->tsan_fiber)
-#define TSAN_TO_COROUTINE(co) ((co)->tsan_caller = __tsan_get_current_fiber(), __tsan_switch_to_fiber((co)->tsan_fiber, 0))
+#define TSAN_TO_COROUTINE(co)                                                                                  \
+    ((co)->tsan_caller = __tsan_get_current_fiber(), __tsan_switch_to_fiber((co)->tsan_fiber, 0))
 #define TSAN_TO_CALLER(co) __tsan_switch_to_fiber((co)->tsan_caller, 0)
 #else
 #define TSAN_CREATE(co) ((void)(co))
