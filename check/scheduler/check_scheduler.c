@@ -656,45 +656,78 @@ static void sink_fold(struct vdc_entity *self, const struct vdc_event *ev)
     vdc_digest_fold(self->sim, ev->arg);
 }
 
-static uint64_t run_steppers(unsigned threads, char **log, size_t *log_length)
+/* An entity with an advance for its events of `kind`, its first such event (of class `priority_class`) at time 0. */
+static void add_advancing(struct vdc_sim *sim, uint32_t id, vdc_event_handler handler, vdc_event_advance advance,
+                          void *model, uint32_t kind, enum vdc_priority priority_class)
 {
-    struct vdc_sim sim;
-    vdc_sim_init(&sim, 5);
-    sim.step_threads = threads;
-    struct stepper steppers[STEPPERS] = {0};
-    FILE *out = open_memstream(log, log_length);
     struct vdc_error err;
-    ck_assert(vdc_entity_create(&sim, VDC_IDS_GUEST_BASE + 99, "sink", sink_fold, NULL, &err) != NULL);
-    for (uint32_t i = 0; i < STEPPERS; i++) {
-        steppers[i].state = i;
-        steppers[i].log = out;
-        struct vdc_entity *e = vdc_entity_create(&sim, VDC_IDS_GUEST_BASE + i, "stepper", stepper_handle,
-                                                 &steppers[i], &err);
-        ck_assert(e != NULL);
-        e->advance = stepper_advance;
-        e->advance_kind = STEP_EVENT;
-        vdc_schedule_at(e, 0, VDC_PRIO_STEP, e->id, STEP_EVENT, 0);
-    }
-    ck_assert_int_eq(vdc_sim_run(&sim, VDC_TIME_MAX), VDC_RUN_IDLE);
-    fclose(out);
-    uint64_t digest = sim.digest;
-    vdc_sim_free(&sim);
+    struct vdc_entity *e = vdc_entity_create(sim, id, "advancing", handler, model, &err);
+    ck_assert(e != NULL);
+    e->advance = advance;
+    e->advance_kind = kind;
+    vdc_schedule_at(e, 0, priority_class, e->id, kind, 0);
+}
+
+/* A rig's sim on `threads` threads, and its log (a stream into *log). */
+static FILE *start_rig(struct vdc_sim *sim, uint64_t seed, unsigned threads, char **log, size_t *log_length)
+{
+    vdc_sim_init(sim, seed);
+    sim->step_threads = threads;
+    return open_memstream(log, log_length);
+}
+
+/* Closes the rig's log and sim; returns the digest. */
+static uint64_t end_rig(struct vdc_sim *sim, FILE *log)
+{
+    fclose(log);
+    uint64_t digest = sim->digest;
+    vdc_sim_free(sim);
     return digest;
 }
 
-START_TEST(step_advances_match_on_any_thread_count)
+/* A rig run on `threads` threads: its digest, its log and a count of what it did. */
+typedef uint64_t (*thread_rig)(unsigned threads, char **log, size_t *log_length, uint64_t *count);
+
+/* Runs `rig` on one thread, then on two and three, each of which must give the same digest, log and count; returns
+ * the one-thread log (the caller frees it). */
+static char *same_on_any_thread_count(thread_rig rig)
 {
     char *one = NULL, *many = NULL;
     size_t one_length = 0, many_length = 0;
-    uint64_t serial = run_steppers(1, &one, &one_length);
+    uint64_t one_count, many_count;
+    uint64_t serial = rig(1, &one, &one_length, &one_count);
     for (unsigned threads = 2; threads <= 3; threads++) {
-        uint64_t parallel = run_steppers(threads, &many, &many_length);
-        ck_assert_uint_eq(parallel, serial);
+        ck_assert_uint_eq(rig(threads, &many, &many_length, &many_count), serial);
+        ck_assert_uint_eq(many_count, one_count);
         ck_assert_uint_eq(many_length, one_length);
         ck_assert_str_eq(many, one);
         free(many);
         many = NULL;
     }
+    return one;
+}
+
+static uint64_t run_steppers(unsigned threads, char **log, size_t *log_length, uint64_t *events)
+{
+    struct vdc_sim sim;
+    FILE *out = start_rig(&sim, 5, threads, log, log_length);
+    struct stepper steppers[STEPPERS] = {0};
+    struct vdc_error err;
+    ck_assert(vdc_entity_create(&sim, VDC_IDS_GUEST_BASE + 99, "sink", sink_fold, NULL, &err) != NULL);
+    for (uint32_t i = 0; i < STEPPERS; i++) {
+        steppers[i].state = i;
+        steppers[i].log = out;
+        add_advancing(&sim, VDC_IDS_GUEST_BASE + i, stepper_handle, stepper_advance, &steppers[i], STEP_EVENT,
+                      VDC_PRIO_STEP);
+    }
+    ck_assert_int_eq(vdc_sim_run(&sim, VDC_TIME_MAX), VDC_RUN_IDLE);
+    *events = sim.events_processed;
+    return end_rig(&sim, out);
+}
+
+START_TEST(step_advances_match_on_any_thread_count)
+{
+    char *one = same_on_any_thread_count(run_steppers);
     /* The held lines come out in key order: at time 6 the steppers of periods 1, 2 and 3 (ids ascending). */
     ck_assert_ptr_nonnull(strstr(one, "65536@6\n65537@6\n65538@6\n"));
     free(one);
@@ -760,45 +793,26 @@ static void run_sink(struct vdc_entity *self, const struct vdc_event *ev)
 static uint64_t run_runners(unsigned threads, char **log, size_t *log_length, uint64_t *events_at_stop)
 {
     struct vdc_sim sim;
-    vdc_sim_init(&sim, 9);
-    sim.step_threads = threads;
+    FILE *out = start_rig(&sim, 9, threads, log, log_length);
     struct runner runners[RUNNERS] = {0};
-    FILE *out = open_memstream(log, log_length);
     struct vdc_error err;
     ck_assert(vdc_entity_create(&sim, RUN_SINK, "sink", run_sink, out, &err) != NULL);
     for (uint32_t i = 0; i < RUNNERS; i++) {
         runners[i] = (struct runner){.state = i, .log = out, .stop_at = i == 0 ? 30 : 0};
-        struct vdc_entity *e = vdc_entity_create(&sim, VDC_IDS_GUEST_BASE + i, "runner", runner_handle,
-                                                 &runners[i], &err);
-        ck_assert(e != NULL);
-        e->advance = runner_advance;
-        e->advance_kind = RUN_EVENT;
-        vdc_schedule_at(e, 0, VDC_PRIO_GUEST, e->id, RUN_EVENT, 0);
+        add_advancing(&sim, VDC_IDS_GUEST_BASE + i, runner_handle, runner_advance, &runners[i], RUN_EVENT,
+                      VDC_PRIO_GUEST);
     }
     ck_assert_int_eq(vdc_sim_run(&sim, VDC_TIME_MAX), VDC_RUN_STOPPED);
     *events_at_stop = sim.events_processed;
     fprintf(out, "| ");
     runners[0].stop_at = 0;
     ck_assert_int_eq(vdc_sim_run(&sim, VDC_TIME_MAX), VDC_RUN_IDLE);
-    fclose(out);
-    uint64_t digest = sim.digest;
-    vdc_sim_free(&sim);
-    return digest;
+    return end_rig(&sim, out);
 }
 
 START_TEST(guest_runs_ahead_keep_the_serial_order)
 {
-    char *one = NULL, *many = NULL;
-    size_t one_length = 0, many_length = 0;
-    uint64_t one_at_stop, many_at_stop;
-    uint64_t serial = run_runners(1, &one, &one_length, &one_at_stop);
-    for (unsigned threads = 2; threads <= 3; threads++) {
-        ck_assert_uint_eq(run_runners(threads, &many, &many_length, &many_at_stop), serial);
-        ck_assert_uint_eq(many_at_stop, one_at_stop);
-        ck_assert_str_eq(many, one);
-        free(many);
-        many = NULL;
-    }
+    char *one = same_on_any_thread_count(run_runners);
     /* The stop at time 30 comes in the first runner's handler: the others' runs of that time wait for the second
      * part of the run, and some device work was asked for between two runs of one time. */
     ck_assert_ptr_nonnull(strstr(one, "0@30 | 1@30 "));
