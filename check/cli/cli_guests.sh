@@ -31,7 +31,7 @@ pin_run() {
     pass
   fi
   if [ "${ONCE:-0}" != 1 ] && [ "${VDC_SANITIZED:-0}" != 1 ]; then
-    # The second run on two threads (the GPUs' kernel windows of one time at once, where there are GPUs).
+    # The second run on two threads (GPUs' kernel windows and guests' runs of one time at once).
     "$vdc" run "$@" --set run.threads=2 >"$tmp/pin2" 2>/dev/null
     if cmp -s "$tmp/pin1" "$tmp/pin2"; then pass; else fail "$name: two runs (one and two threads) print different bytes"; fi
   fi

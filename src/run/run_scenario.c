@@ -336,7 +336,7 @@ int vdc_run_scenario(const struct vdc_scenario *sc, const struct vdc_run_options
     vdc_time until = sc->run.stop_time == 0 ? VDC_TIME_MAX : sc->run.stop_time;
     unsigned threads_used = 1;
     const char *not_split = NULL;
-    sim.step_threads = (unsigned)sc->run.threads; /* GPUs' kernel windows of one time, when the fabric is not split */
+    sim.step_threads = (unsigned)sc->run.threads; /* steps and guests' runs of one time, unsplit runs */
     if (parts.built)
         fabric_run(&parts.fabric, until, (unsigned)sc->run.threads, &threads_used, &not_split);
     else

@@ -30,8 +30,9 @@ const struct vdc_key vdc_keys[] = {
     {"run.threads", VDC_KEY_COUNT, FIELD(run.threads), "1", 1, 8,
      .doc = "Threads a run may use: a run of the fabric alone (no guests, devices, faults, pcap or samples) is "
             "split across them, its nodes in as many partitions; in a run with GPUs, the kernel windows the GPUs "
-            "take at one time run on them at once; with more than one, the NICs' payloads move into guest memory on a "
-            "thread of their own. The events, outputs and digest are those of one thread."},
+            "take at one time run on them at once; emulated guests due to run at one time run their instructions on "
+            "them at once (their exits handled in order); with more than one, the NICs' payloads move into guest "
+            "memory on a thread of their own. The events, outputs and digest are those of one thread."},
     {"topology.kind", VDC_KEY_CHOICE, FIELD(topology.kind), "rack", .choices = topology_kinds,
      .doc = "`rack`: an Open Rack v3 rack, blades cabled to one top-of-rack switch; `leaf-spine`; `fat-tree` "
             "(k-ary); `hpcc`: an HPCC ns-3 topology file; `simgrid`: a SimGrid platform XML (`topology.file`)."},
