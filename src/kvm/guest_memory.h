@@ -63,9 +63,10 @@ static inline void vdc_guest_note_write(const struct vdc_guest_memory *gm, uint6
     struct vdc_guest_write_log *log = gm->log;
     if (log == NULL || len == 0)
         return;
-    /* Outside a batch of steps only the loop's thread writes guest RAM. Inside one, a GPU's window may (its copy
-     * engine's device-to-host copies), on whichever thread runs it, beside the windows of the guest's other GPUs:
-     * the clock then ticks atomically, each tick still above every one taken before the batch. */
+    /* Outside a batch only the loop's thread writes guest RAM. Inside one, a GPU's window may (its copy engine's
+     * device-to-host copies), beside the windows of the guest's other GPUs, and a guest's instructions run ahead of
+     * their exit (sim.c, run_steps), each on whichever thread runs it: the clock then ticks atomically, each tick
+     * still above every one taken before the batch. */
     uint64_t tick = vdc_step_current == NULL ? ++log->clock : __atomic_add_fetch(&log->clock, 1, __ATOMIC_RELAXED);
     for (uint64_t b = gpa / VDC_GUEST_LOG_BLOCK, last = (gpa + len - 1) / VDC_GUEST_LOG_BLOCK; b <= last; b++)
         log->written[b] = tick;
