@@ -198,6 +198,9 @@ static inline void prefetch_written(const uint64_t *regs, exec_ref ref)
         __builtin_prefetch(row + off, 1, 2);
 }
 
+/* The most register slots whose scoreboard prefetch_next fetches whole: 64 host lines. */
+#define SCOREBOARD_FETCHED_WHOLE 512u
+
 /* Asks the host's caches for what the warp that a scheduler will issue next touches: its record, and the registers
  * and scoreboard entries of its next instruction. The schedulers of the whole GPU take turns in time order, so by
  * the time this warp's turn comes, hundreds of other warps have run; without this, each of its accesses would be a
@@ -219,9 +222,15 @@ static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
         for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
             __builtin_prefetch(row + off, 0, 2);
     }
-    /* The whole scoreboard (a few lines): after this instruction the launch reads the next one's sources there. */
-    for (uint64_t off = 0; off < k->slot_count * sizeof *ready; off += 64)
-        __builtin_prefetch((const char *)ready + off, 1, 2);
+    /* The whole scoreboard when it is a few lines (after this instruction the launch reads the next one's sources
+     * there); a kernel whose registers the register pass could not share out (tens of thousands) has one of a few
+     * hundred lines, and for it only this instruction's sources' entries are asked for. */
+    if (k->slot_count <= SCOREBOARD_FETCHED_WHOLE)
+        for (uint64_t off = 0; off < k->slot_count * sizeof *ready; off += 64)
+            __builtin_prefetch((const char *)ready + off, 1, 2);
+    else
+        for (uint32_t s = 0; s < x->source_count; s++)
+            __builtin_prefetch(ready + x->sources[s], 1, 2);
     prefetch_written(regs, x->dst);
     prefetch_written(regs, x->dst2);
     if (x->kind == EXEC_LD) /* a vector load's destinations */

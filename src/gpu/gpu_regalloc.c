@@ -7,9 +7,10 @@
 #include "gpu/gpu_internal.h"
 
 /* Beyond this many registers the bit matrices (n x n bits: 32 MiB here) grow past what a load should spend; the
- * kernel keeps its slots. HiCCL's ring kernels, every step kind and both protocols inlined, have about 4 100 for
- * 4-byte types and more than 8 192 for 1- and 2-byte ones (an element's registers per lane of a 16-byte vector):
- * unshared, their register files are cleared at every launch (docs/performance.md). */
+ * kernel keeps its slots. HiCCL's ring kernels, every step kind and both protocols inlined, have 6 000 to 8 600
+ * for the 4- and 8-byte types and 20 000 to 26 000 for the 1- and 2-byte ones (an element's registers per lane of a
+ * 16-byte vector): unshared, their register files are cleared page by page at every launch (docs/performance.md,
+ * "A large kernel's scoreboard"). */
 #define MAX_RENAMED_REGISTERS 16384
 
 struct bits {
