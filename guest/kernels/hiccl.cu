@@ -21,8 +21,7 @@ enum { OP_SUM = 0, OP_PROD = 1, OP_MIN = 2, OP_MAX = 3, OP_AVG = 4 };
 
 // Vectors each thread loads before it stores any: enough loads in flight per block to cover the memory's latency.
 // NCCL's copy and reduce loops unroll by ncclCollUnroll(), 4 below compute capability 8.0 and 8 from it; with 8
-// the 1-byte types' ring kernels take half as many registers again, which HiGPU clears at every launch
-// (docs/hiccl.md).
+// the 1-byte types' ring kernels have more registers than HiGPU's register pass shares out (docs/hiccl.md).
 #define UNROLL 4
 
 // A connection's state, in the GPU's own memory unless named remote.

@@ -6,12 +6,12 @@
 
 #include "gpu/gpu_internal.h"
 
-/* Beyond this many registers the bit matrices (n x n bits: 32 MiB here) grow past what a load should spend; the
- * kernel keeps its slots. HiCCL's ring kernels, every step kind and both protocols inlined, have 6 000 to 8 600
- * for the 4- and 8-byte types and 20 000 to 26 000 for the 1- and 2-byte ones (an element's registers per lane of a
- * 16-byte vector): unshared, their register files are cleared page by page at every launch (docs/performance.md,
- * "A large kernel's scoreboard"). */
-#define MAX_RENAMED_REGISTERS 16384
+/* Beyond this many registers the interference matrix (n x n bits: 128 MiB here, for the time of the pass) grows
+ * past what a load should spend; the kernel keeps its slots, one per virtual register, which its launches clear as
+ * they touch them. HiCCL's ring kernels, every step kind and both protocols inlined, have 6 000 to 8 600 for the 4-
+ * and 8-byte types and 20 000 to 26 000 for the 1- and 2-byte ones (an element's registers per lane of a 16-byte
+ * vector; docs/performance.md, "large kernels' registers shared out"). */
+#define MAX_RENAMED_REGISTERS 32768
 
 struct bits {
     uint64_t *words;
@@ -48,19 +48,88 @@ static uint32_t defs_of(const struct gpu_kernel *k, const struct exec_insn *x, u
     return n;
 }
 
-/* What is live after instruction i: the union of what is live into its successors. */
-static void live_out(const struct gpu_kernel *k, const struct bits *live, uint32_t i, uint64_t *out)
+/* The kernel's straight runs of instructions: only a run's last may branch or exit, and only its first is a branch's
+ * target. Run r covers instructions first[r] to first[r + 1] - 1; run_at[i] is the run that starts at instruction
+ * i. Liveness is kept per run (what is live into its first instruction), a few thousand rows rather than one per
+ * instruction, and walked through each run's instructions when needed. */
+struct runs {
+    uint32_t count;
+    uint32_t *first; /* count + 1 entries, the last the kernel's end */
+    uint32_t *run_at;
+};
+
+static struct runs find_runs(const struct gpu_kernel *k)
 {
-    const struct exec_insn *x = &k->insns[i];
-    uint32_t words = live->per_row;
+    uint32_t count = k->insn_count;
+    uint8_t *starts = vdc_xcalloc(count + 1, 1);
+    starts[0] = 1;
+    for (uint32_t i = 0; i < count; i++) {
+        const struct exec_insn *x = &k->insns[i];
+        if (x->kind == EXEC_BRA || x->kind == EXEC_EXIT)
+            starts[i + 1] = 1;
+        if (x->kind == EXEC_BRA && x->target < count)
+            starts[x->target] = 1;
+    }
+    struct runs r = {0, vdc_xmalloc((uint64_t)(count + 1) * sizeof *r.first),
+                     vdc_xmalloc((uint64_t)count * sizeof *r.run_at)};
+    for (uint32_t i = 0; i < count; i++)
+        if (starts[i]) {
+            r.run_at[i] = r.count;
+            r.first[r.count++] = i;
+        }
+    r.first[r.count] = count;
+    free(starts);
+    return r;
+}
+
+/* What is live after run r's last instruction: the union of what is live into the runs it goes on to. */
+static void run_out(const struct gpu_kernel *k, const struct runs *runs, const struct bits *live, uint32_t r,
+                    uint64_t *out)
+{
+    uint32_t last = runs->first[r + 1] - 1, words = live->per_row;
+    const struct exec_insn *x = &k->insns[last];
     memset(out, 0, words * sizeof *out);
     bool falls_through = !((x->kind == EXEC_BRA || x->kind == EXEC_EXIT) && x->guard_slot < 0);
-    if (falls_through && i + 1 < k->insn_count)
+    if (falls_through && last + 1 < k->insn_count)
         for (uint32_t w = 0; w < words; w++)
-            out[w] |= live->words[(uint64_t)(i + 1) * words + w];
+            out[w] |= live->words[(uint64_t)(r + 1) * words + w];
     if (x->kind == EXEC_BRA && x->target < k->insn_count)
         for (uint32_t w = 0; w < words; w++)
-            out[w] |= live->words[(uint64_t)x->target * words + w];
+            out[w] |= live->words[(uint64_t)runs->run_at[x->target] * words + w];
+}
+
+/* From what is live after instruction x to what is live before it. A guarded write may not happen, so it kills
+ * nothing. */
+static void live_before(const struct gpu_kernel *k, const struct exec_insn *x, uint64_t *live)
+{
+    uint32_t defs[5], nd = defs_of(k, x, defs);
+    if (x->guard_slot < 0)
+        for (uint32_t d = 0; d < nd; d++)
+            live[defs[d] / 64] &= ~(1ull << (defs[d] % 64));
+    for (uint32_t s = 0; s < x->source_count; s++)
+        if (x->sources[s] < k->sreg_base)
+            live[x->sources[s] / 64] |= 1ull << (x->sources[s] % 64);
+}
+
+/* A register instruction x writes interferes with everything live after it (`out`), and with its fellow
+ * destinations. */
+static void interfere(const struct gpu_kernel *k, struct bits *interferes, const struct exec_insn *x,
+                      const uint64_t *out)
+{
+    uint32_t defs[5], nd = defs_of(k, x, defs), words = interferes->per_row;
+    for (uint32_t d = 0; d < nd; d++) {
+        uint32_t self = defs[d];
+        uint64_t *row = &interferes->words[(uint64_t)self * words];
+        for (uint32_t w = 0; w < words; w++) {
+            uint64_t others = w == self / 64 ? out[w] & ~(1ull << (self % 64)) : out[w];
+            row[w] |= others;
+            for (; others != 0; others &= others - 1)
+                bit_set(interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
+        }
+        for (uint32_t e = 0; e < nd; e++)
+            if (defs[e] != defs[d])
+                bit_set(interferes, defs[d], defs[e]);
+    }
 }
 
 static exec_ref remap(const struct gpu_kernel *k, exec_ref r, const uint32_t *color, uint32_t colors)
@@ -80,48 +149,30 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
         if (k->insns[i].source_count >= EXEC_MAX_SOURCES)
             return; /* its reads may not all be listed: leave the kernel as it is */
     uint32_t words = (n + 63) / 64;
-    struct bits live = {vdc_xcalloc((uint64_t)count * words, sizeof(uint64_t)), words};
+    struct runs runs = find_runs(k);
+    struct bits live = {vdc_xcalloc((uint64_t)runs.count * words, sizeof(uint64_t)), words};
     uint64_t *out = vdc_xcalloc(words, sizeof(uint64_t));
-    /* Per-thread liveness, backwards to a fixed point. A guarded write may not happen, so it kills nothing. */
+    /* Per-thread liveness into each run, backwards to a fixed point. */
     for (bool changed = true; changed;) {
         changed = false;
-        for (uint32_t i = count; i-- > 0;) {
-            const struct exec_insn *x = &k->insns[i];
-            live_out(k, &live, i, out);
-            uint32_t defs[5], nd = defs_of(k, x, defs);
-            if (x->guard_slot < 0)
-                for (uint32_t d = 0; d < nd; d++)
-                    out[defs[d] / 64] &= ~(1ull << (defs[d] % 64));
-            for (uint32_t s = 0; s < x->source_count; s++)
-                if (x->sources[s] < n)
-                    out[x->sources[s] / 64] |= 1ull << (x->sources[s] % 64);
-            uint64_t *in = &live.words[(uint64_t)i * words];
+        for (uint32_t r = runs.count; r-- > 0;) {
+            run_out(k, &runs, &live, r, out);
+            for (uint32_t i = runs.first[r + 1]; i-- > runs.first[r];)
+                live_before(k, &k->insns[i], out);
+            uint64_t *in = &live.words[(uint64_t)r * words];
             if (memcmp(in, out, words * sizeof *out) != 0) {
                 memcpy(in, out, words * sizeof *out);
                 changed = true;
             }
         }
     }
-    /* A written register interferes with everything live after the write, and with its fellow destinations. */
     struct bits interferes = {vdc_xcalloc((uint64_t)n * words, sizeof(uint64_t)), words};
-    for (uint32_t i = 0; i < count; i++) {
-        const struct exec_insn *x = &k->insns[i];
-        uint32_t defs[5], nd = defs_of(k, x, defs);
-        if (nd == 0)
-            continue;
-        live_out(k, &live, i, out);
-        for (uint32_t d = 0; d < nd; d++) {
-            uint32_t self = defs[d];
-            uint64_t *row = &interferes.words[(uint64_t)self * words];
-            for (uint32_t w = 0; w < words; w++) {
-                uint64_t others = w == self / 64 ? out[w] & ~(1ull << (self % 64)) : out[w];
-                row[w] |= others;
-                for (; others != 0; others &= others - 1)
-                    bit_set(&interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
-            }
-            for (uint32_t e = 0; e < nd; e++)
-                if (defs[e] != defs[d])
-                    bit_set(&interferes, defs[d], defs[e]);
+    for (uint32_t r = 0; r < runs.count; r++) {
+        run_out(k, &runs, &live, r, out);
+        /* Walking the run back, `out` is what is live after each instruction in turn. */
+        for (uint32_t i = runs.first[r + 1]; i-- > runs.first[r];) {
+            interfere(k, &interferes, &k->insns[i], out);
+            live_before(k, &k->insns[i], out);
         }
     }
     /* Registers live at entry (read before any write) keep apart from everything live with them there too. */
@@ -171,4 +222,6 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
     free(interferes.words);
     free(live.words);
     free(out);
+    free(runs.first);
+    free(runs.run_at);
 }
