@@ -244,6 +244,7 @@ struct launch_state {
     struct gpu_fault *fault;
     /* scratch for one warp memory access */
     uint64_t addresses[WARP_LANES];
+    uint32_t dense_bytes;    /* n when `addresses` holds all 32 lanes, lane l at addresses[0] + l x n; else 0 */
 };
 
 /* Runs the warp's next instruction at cycle `now`; returns false when the launch must stop (a fault). The warp
@@ -288,6 +289,21 @@ static inline void warp_set_ready(struct warp *w, exec_ref ref, uint64_t cycle)
 {
     if (ref != REF_NONE && !(ref & REF_CONST))
         w->ready[ref >> 1] = cycle;
+}
+
+/* Whether a warp's access of `total` bytes a lane at base[l] + offset is dense: every lane active, lane l at lane 0's
+ * address + l x total, the span not wrapping past the end of the address space. Most accesses of a warp are, and
+ * the memory paths then know every lane's place from the first's (one loop of plain steps here, no look at each lane
+ * there). */
+static inline bool warp_lanes_dense(const uint64_t *base, int64_t offset, uint32_t mask, unsigned total)
+{
+    uint64_t first = base[0] + (uint64_t)offset;
+    if (mask != UINT32_MAX || first + (uint64_t)(WARP_LANES - 1) * total < first)
+        return false;
+    uint64_t apart = 0;
+    for (uint32_t l = 0; l < WARP_LANES; l++)
+        apart |= base[l] - base[0] - (uint64_t)l * total;
+    return apart == 0;
 }
 
 /* The low `bytes` bytes of a value. */

@@ -390,6 +390,36 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
     return count;
 }
 
+/* coalesce for a dense access (gpu_access.dense) that starts on a sector and covers whole ones: its lines in
+ * order, each with the sectors the span covers, without a look at each lane. The same lines, sectors and covers
+ * as coalesce finds; false (nothing done) when the span does not so fall on sectors. */
+static bool coalesce_dense(const struct gpu_memsys *m, const struct gpu_access *a, struct line_use *use,
+                           uint32_t *count)
+{
+    uint64_t first = a->address[0], span = 32 * (uint64_t)a->bytes; /* a warp's 32 lanes */
+    uint64_t sector_mask = ((uint64_t)1 << m->sector_shift) - 1;
+    if ((first & sector_mask) != 0 || (span & sector_mask) != 0)
+        return false;
+    uint64_t end = first + span, line_bytes = (uint64_t)1 << m->line_shift;
+    bool track = a->store || a->atomic;
+    uint32_t n = 0;
+    for (uint64_t at = first; at < end; n++) {
+        uint64_t line = at >> m->line_shift, line_end = (line + 1) << m->line_shift;
+        uint64_t stop = end < line_end ? end : line_end;
+        uint32_t from = (uint32_t)((at & (line_bytes - 1)) >> m->sector_shift);
+        uint32_t to = (uint32_t)(((stop - 1) & (line_bytes - 1)) >> m->sector_shift);
+        gpu_cache_prefetch(&m->l2, line);
+        use[n].line = line;
+        use[n].sectors = (uint32_t)((2u << to) - (1u << from));
+        if (track)
+            for (uint32_t s = from; s <= to; s++)
+                use[n].cover[s] = m->full_sector;
+        at = stop;
+    }
+    *count = n;
+    return true;
+}
+
 /* Fetches ahead the L2 slot records of an access's lines (through L1, of those L1 does not hold): the slot holding
  * the line, or for a line L2 lacks the slot it will fill (the same choice as l2_slot's, made here without changing
  * anything), with its set's sector masks. In three rounds, so that the lines' misses in the host's caches overlap
@@ -420,7 +450,9 @@ static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use 
 uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
 {
     struct line_use use[32];
-    uint32_t lines = coalesce(m, a, use);
+    uint32_t lines;
+    if (!a->dense || !coalesce_dense(m, a, use, &lines))
+        lines = coalesce(m, a, use);
     if (lines > 1)
         prefetch_l2_slots(m, use, lines, a->store || a->atomic || a->bypass_l1 ? NULL : &m->l1[a->sm]);
     m->evict_first = a->evict_first;

@@ -129,7 +129,10 @@ static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm
     }
     /* The memory system sees addresses as on place 0, so that a GPU's timing does not depend on its place. */
     uint64_t place_offset = ls->gpu->memory.base - GPU_GLOBAL_BASE;
-    if (space == PTX_SPACE_GLOBAL && place_offset != 0)
+    if (space == PTX_SPACE_GLOBAL && place_offset != 0 && ls->dense_bytes == bytes)
+        for (uint32_t l = 0; l < WARP_LANES; l++) /* every lane: a plain count */
+            ls->addresses[l] -= place_offset;
+    else if (space == PTX_SPACE_GLOBAL && place_offset != 0)
         for (uint32_t m = mask; m; m &= m - 1)
             ls->addresses[__builtin_ctz(m)] -= place_offset;
     unsigned cop = x->ptx->cache_op; /* ld.global.nc and .ca take the default path, cached in L1 and L2 */
@@ -140,6 +143,7 @@ static uint64_t access_time(struct launch_state *ls, struct warp *w, uint32_t sm
                      cop == PTX_CACHE_CV,
         .evict_first = cop == PTX_CACHE_CS || cop == PTX_CACHE_LU,
         .address = ls->addresses,
+        .dense = ls->dense_bytes == bytes && space != PTX_SPACE_LOCAL,
     };
     uint64_t done = gpu_memsys_global(ls->gpu->memsys, &a);
     *extra_issue += (uint32_t)(a.stall < UINT32_MAX ? a.stall : UINT32_MAX);
@@ -154,6 +158,7 @@ static uint8_t *lane_access(struct launch_state *ls, uint32_t sm, struct warp *w
 {
     uint64_t address = base + (uint64_t)x->offset;
     unsigned resolved;
+    ls->dense_bytes = 0;
     if (address % total != 0) {
         memory_fault(ls, sm, w, l, address, x, x->space, total, true);
         return NULL;
@@ -178,13 +183,23 @@ static uint8_t *warp_span(struct launch_state *ls, uint32_t sm, struct warp *w, 
                           uint32_t mask, const uint64_t *base, unsigned total, unsigned *timed, uint64_t *lo_out)
 {
     uint64_t lo = UINT64_MAX, hi = 0, bits = 0;
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t a = base[l] + (uint64_t)x->offset;
-        ls->addresses[l] = a;
-        bits |= a;
-        lo = a < lo ? a : lo;
-        hi = a > hi ? a : hi;
+    if (warp_lanes_dense(base, x->offset, mask, total)) {
+        uint64_t first = base[0] + (uint64_t)x->offset;
+        for (uint32_t l = 0; l < WARP_LANES; l++)
+            ls->addresses[l] = first + (uint64_t)l * total;
+        lo = bits = first;
+        hi = first + (uint64_t)(WARP_LANES - 1) * total;
+        ls->dense_bytes = total;
+    } else {
+        for (uint32_t m = mask; m; m &= m - 1) {
+            uint32_t l = (uint32_t)__builtin_ctz(m);
+            uint64_t a = base[l] + (uint64_t)x->offset;
+            ls->addresses[l] = a;
+            bits |= a;
+            lo = a < lo ? a : lo;
+            hi = a > hi ? a : hi;
+        }
+        ls->dense_bytes = 0;
     }
     if (mask == 0 || (total & (total - 1)) != 0 || (bits & (total - 1)) != 0)
         return NULL;
@@ -231,12 +246,17 @@ static uint8_t *warp_span(struct launch_state *ls, uint32_t sm, struct warp *w, 
 }
 
 /* Where each active lane's bytes are on the host: when the whole warp falls in one region (warp_span), lane l's
- * at region + (ls->addresses[l] - lo), with no per-lane pointers made; else ptr[l], checked lane by lane. */
+ * at region + (ls->addresses[l] - lo), with no per-lane pointers made, or at region + l x stride when the warp is
+ * dense (`stride` not 0); else ptr[l], checked lane by lane. */
 struct lane_bytes {
     uint8_t *region;
     uint64_t lo;
+    uint32_t stride;
     uint8_t *ptr[WARP_LANES];
 };
+
+/* The three ways of finding a lane's bytes in a lane_bytes. */
+enum lane_way { LANE_POINTERS, LANE_SPAN, LANE_DENSE };
 
 /* Every active lane's bytes for the instruction's access, in *lb: all lanes checked at once when they fall in one
  * region (warp_span), else one by one. ls->addresses then holds what the timing model sees and *timed the space
@@ -247,8 +267,11 @@ static bool locate_lanes(struct launch_state *ls, uint32_t sm, struct warp *w, c
 {
     const uint64_t *base = ref_ptr(ls->kernel, w, x->a);
     lb->region = warp_span(ls, sm, w, x, mask, base, total, timed, &lb->lo);
+    lb->stride = ls->dense_bytes;
     if (lb->region != NULL)
         return true;
+    ls->dense_bytes = 0;
+    lb->stride = 0;
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
         lb->ptr[l] = lane_access(ls, sm, w, x, l, base[l], total, m == mask, timed);
@@ -259,45 +282,69 @@ static bool locate_lanes(struct launch_state *ls, uint32_t sm, struct warp *w, c
 }
 
 static inline __attribute__((always_inline)) uint8_t *lane_byte(const struct launch_state *ls,
-                                                               const struct lane_bytes *lb, uint32_t l, bool span)
+                                                               const struct lane_bytes *lb, uint32_t l,
+                                                               enum lane_way way)
 {
-    return span ? lb->region + (ls->addresses[l] - lb->lo) : lb->ptr[l];
+    if (way == LANE_DENSE)
+        return lb->region + (size_t)l * lb->stride;
+    return way == LANE_SPAN ? lb->region + (ls->addresses[l] - lb->lo) : lb->ptr[l];
 }
 
 /* Fixed sizes, so that each lane's element is one host load or store; `plain` when the loaded value goes to the
- * register as it is (zero-extended by the load, or the same size), which most loads are. */
+ * register as it is (zero-extended by the load, or the same size), which most loads are. A dense warp's lanes are
+ * all active, taken in a plain count. */
 static inline __attribute__((always_inline)) void load_lanes(uint64_t *d, const struct launch_state *ls,
-                                                             const struct lane_bytes *lb, bool span, unsigned offset,
-                                                             uint32_t mask, unsigned bytes, unsigned dst_bytes,
-                                                             bool sign, bool plain)
+                                                             const struct lane_bytes *lb, enum lane_way way,
+                                                             unsigned offset, uint32_t mask, unsigned bytes,
+                                                             unsigned dst_bytes, bool sign, bool plain)
 {
+    if (way == LANE_DENSE) {
+        for (uint32_t l = 0; l < WARP_LANES; l++) {
+            uint64_t value = load_bytes(lane_byte(ls, lb, l, way) + offset, bytes);
+            d[l] = plain ? value : extend(value, bytes, dst_bytes, sign);
+        }
+        return;
+    }
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        uint64_t value = load_bytes(lane_byte(ls, lb, l, span) + offset, bytes);
+        uint64_t value = load_bytes(lane_byte(ls, lb, l, way) + offset, bytes);
         d[l] = plain ? value : extend(value, bytes, dst_bytes, sign);
     }
 }
 
 static inline __attribute__((always_inline)) void store_lanes(const uint64_t *v, const struct launch_state *ls,
-                                                              const struct lane_bytes *lb, bool span,
+                                                              const struct lane_bytes *lb, enum lane_way way,
                                                               unsigned offset, uint32_t mask, unsigned bytes)
 {
+    if (way == LANE_DENSE) {
+        for (uint32_t l = 0; l < WARP_LANES; l++)
+            store_bytes(lane_byte(ls, lb, l, way) + offset, v[l], bytes);
+        return;
+    }
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
-        store_bytes(lane_byte(ls, lb, l, span) + offset, v[l], bytes);
+        store_bytes(lane_byte(ls, lb, l, way) + offset, v[l], bytes);
     }
 }
 
-/* One element of every lane, its size and the two ways of finding lanes' bytes made constants in each case. */
+static enum lane_way way_of(const struct lane_bytes *lb)
+{
+    return lb->region == NULL ? LANE_POINTERS : lb->stride != 0 ? LANE_DENSE : LANE_SPAN;
+}
+
+/* One element of every lane, its size and the ways of finding lanes' bytes made constants in each case. */
 static void load_element(uint64_t *d, const struct launch_state *ls, const struct lane_bytes *lb, unsigned e,
                          uint32_t mask, unsigned bytes, unsigned dst_bytes, bool sign)
 {
     bool plain = bytes >= 8 || (dst_bytes >= bytes && !(sign && dst_bytes > bytes));
-    bool span = lb->region != NULL;
+    enum lane_way way = way_of(lb);
+#define LOAD_WAY(w, n)                                                                                                \
+    (plain ? load_lanes(d, ls, lb, w, (n) * e, mask, n, dst_bytes, sign, true)                                        \
+           : load_lanes(d, ls, lb, w, (n) * e, mask, n, dst_bytes, sign, false))
 #define LOAD_CASE(n)                                                                                                  \
-    (span ? (plain ? load_lanes(d, ls, lb, true, (n) * e, mask, n, dst_bytes, sign, true)                            \
-                   : load_lanes(d, ls, lb, true, (n) * e, mask, n, dst_bytes, sign, false))                          \
-          : load_lanes(d, ls, lb, false, (n) * e, mask, n, dst_bytes, sign, plain))
+    (way == LANE_DENSE  ? LOAD_WAY(LANE_DENSE, n)                                                                     \
+     : way == LANE_SPAN ? LOAD_WAY(LANE_SPAN, n)                                                                      \
+                        : load_lanes(d, ls, lb, LANE_POINTERS, (n) * e, mask, n, dst_bytes, sign, plain))
     switch (bytes) {
     case 1: LOAD_CASE(1); break;
     case 2: LOAD_CASE(2); break;
@@ -305,18 +352,24 @@ static void load_element(uint64_t *d, const struct launch_state *ls, const struc
     default: LOAD_CASE(8); break;
     }
 #undef LOAD_CASE
+#undef LOAD_WAY
 }
 
 static void store_element(const uint64_t *v, const struct launch_state *ls, const struct lane_bytes *lb, unsigned e,
                           uint32_t mask, unsigned bytes)
 {
-    bool span = lb->region != NULL;
+    enum lane_way way = way_of(lb);
+#define STORE_CASE(n)                                                                                                 \
+    (way == LANE_DENSE  ? store_lanes(v, ls, lb, LANE_DENSE, (n) * e, mask, n)                                       \
+     : way == LANE_SPAN ? store_lanes(v, ls, lb, LANE_SPAN, (n) * e, mask, n)                                        \
+                        : store_lanes(v, ls, lb, LANE_POINTERS, (n) * e, mask, n))
     switch (bytes) {
-    case 1: span ? store_lanes(v, ls, lb, true, e, mask, 1) : store_lanes(v, ls, lb, false, e, mask, 1); break;
-    case 2: span ? store_lanes(v, ls, lb, true, 2 * e, mask, 2) : store_lanes(v, ls, lb, false, 2 * e, mask, 2); break;
-    case 4: span ? store_lanes(v, ls, lb, true, 4 * e, mask, 4) : store_lanes(v, ls, lb, false, 4 * e, mask, 4); break;
-    default: span ? store_lanes(v, ls, lb, true, 8 * e, mask, 8) : store_lanes(v, ls, lb, false, 8 * e, mask, 8); break;
+    case 1: STORE_CASE(1); break;
+    case 2: STORE_CASE(2); break;
+    case 4: STORE_CASE(4); break;
+    default: STORE_CASE(8); break;
     }
+#undef STORE_CASE
 }
 
 bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,

@@ -31,11 +31,16 @@ static bool peer_lanes_valid(struct launch_state *ls, struct warp *w, uint32_t s
      * the lowest lane's bytes to the highest's (within a device page or two) allocated, so each lane's are.
      * Anything else is asked lane by lane below, which also finds the lane to report. */
     uint64_t lo = UINT64_MAX, hi = 0, bits = 0;
-    for (uint32_t m = mask; m; m &= m - 1) {
-        uint64_t address = base[__builtin_ctz(m)] + (uint64_t)x->offset;
-        bits |= address;
-        lo = address < lo ? address : lo;
-        hi = address > hi ? address : hi;
+    if (warp_lanes_dense(base, x->offset, mask, total)) {
+        lo = bits = base[0] + (uint64_t)x->offset;
+        hi = lo + (uint64_t)(WARP_LANES - 1) * total;
+    } else {
+        for (uint32_t m = mask; m; m &= m - 1) {
+            uint64_t address = base[__builtin_ctz(m)] + (uint64_t)x->offset;
+            bits |= address;
+            lo = address < lo ? address : lo;
+            hi = address > hi ? address : hi;
+        }
     }
     if (hi - lo < GPU_PAGE_BYTES && (total & (total - 1)) == 0 && (bits & (total - 1)) == 0 &&
         peer_place_of(ls, lo) == place && peer_place_of(ls, hi) == place && (gpu->peers_allowed >> place & 1) &&
@@ -89,6 +94,17 @@ static uint32_t lane_runs(const uint64_t *base, int64_t offset, uint32_t mask, u
                           struct lane_run runs[WARP_LANES])
 {
     uint32_t n = 0;
+    if (total <= 256 && warp_lanes_dense(base, offset, mask, total)) {
+        /* The same runs, known from the first lane's address: 256 / total lanes each. */
+        uint32_t per_run = 256 / total;
+        uint64_t first = base[0] + (uint64_t)offset;
+        for (uint32_t l = 0; l < WARP_LANES; l += per_run, n++) {
+            uint32_t lanes = per_run < WARP_LANES - l ? per_run : WARP_LANES - l;
+            runs[n] = (struct lane_run){.address = first + (uint64_t)l * total, .bytes = lanes * total,
+                                        .first_lane = l, .lanes = (uint32_t)(((uint64_t)1 << lanes) - 1) << l};
+        }
+        return n;
+    }
     for (uint32_t m = mask; m; m &= m - 1) {
         uint32_t l = (uint32_t)__builtin_ctz(m);
         uint64_t address = base[l] + (uint64_t)offset;
@@ -100,6 +116,21 @@ static uint32_t lane_runs(const uint64_t *base, int64_t offset, uint32_t mask, u
         runs[n++] = (struct lane_run){.address = address, .bytes = total, .first_lane = l, .lanes = 1u << l};
     }
     return n;
+}
+
+/* The bytes of a run's lanes (`lanes`, in lane order), `vector` elements of `bytes` each a lane, into `data`; each
+ * element's size a constant of the case, so that it is one host store. */
+static inline __attribute__((always_inline)) void pack_lanes(uint8_t *data, const uint64_t *const vec[4],
+                                                             unsigned vector, uint32_t lanes, unsigned bytes)
+{
+    uint32_t at = 0;
+    for (uint32_t m = lanes; m; m &= m - 1, at += vector * bytes) {
+        uint32_t l = (uint32_t)__builtin_ctz(m);
+        for (unsigned e = 0; e < vector; e++) {
+            uint64_t v = vec[e] != NULL ? vec[e][l] : 0;
+            memcpy(data + at + e * bytes, &v, bytes); /* little-endian: the element's low bytes */
+        }
+    }
 }
 
 /* A warp's store to a peer's memory: each contiguous run of its lanes' bytes goes out as one posted write at
@@ -120,13 +151,11 @@ bool gpu_warp_peer_store(struct launch_state *ls, struct warp *w, uint32_t sm, c
     uint64_t token = store_token(ls, sm, w);
     for (uint32_t r = 0; r < n; r++) {
         uint8_t data[256];
-        uint32_t at = 0;
-        for (uint32_t m = runs[r].lanes; m; m &= m - 1, at += total) {
-            uint32_t l = (uint32_t)__builtin_ctz(m);
-            for (unsigned e = 0; e < x->vector; e++) {
-                uint64_t v = vec[e] != NULL ? vec[e][l] : 0;
-                memcpy(data + at + e * bytes, &v, bytes); /* little-endian: the element's low bytes */
-            }
+        switch (bytes) {
+        case 1: pack_lanes(data, vec, x->vector, runs[r].lanes, 1); break;
+        case 2: pack_lanes(data, vec, x->vector, runs[r].lanes, 2); break;
+        case 4: pack_lanes(data, vec, x->vector, runs[r].lanes, 4); break;
+        default: pack_lanes(data, vec, x->vector, runs[r].lanes, 8); break;
         }
         gpu->peers.store(gpu->peers.ctx, place, runs[r].address, data, runs[r].bytes, now, token);
         w->peer_pending++;
