@@ -175,12 +175,16 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
             live_before(k, &k->insns[i], out);
         }
     }
-    /* Registers live at entry (read before any write) keep apart from everything live with them there too. */
+    /* Registers live at entry (read before any write) keep apart from everything live with them there too: each one's
+     * row takes the entry's live set a word at a time (a kernel that reads thousands of registers first would
+     * otherwise cost their number squared in single bits). */
     for (uint32_t r = 0; r < n; r++)
-        if (bit_get(&live, 0, r))
-            for (uint32_t q = 0; q < n; q++)
-                if (q != r && bit_get(&live, 0, q))
-                    bit_set(&interferes, r, q);
+        if (bit_get(&live, 0, r)) {
+            uint64_t *row = &interferes.words[(uint64_t)r * words];
+            for (uint32_t w = 0; w < words; w++)
+                row[w] |= live.words[w];
+            row[r / 64] &= ~(1ull << (r % 64));
+        }
     /* Greedy colouring in register order. */
     uint32_t *color = vdc_xmalloc((uint64_t)n * sizeof *color);
     uint8_t *taken = vdc_xcalloc(n, 1);
