@@ -77,6 +77,43 @@ START_TEST(coalescing)
 }
 END_TEST
 
+/* A dense access (every lane, lane i at the first's address + i x bytes) is timed from its span; the same accesses
+ * marked not dense go lane by lane. Both must give the same times, stalls and counts, access after access, through
+ * hits, misses, evictions and write-backs, and for spans that do not start on a sector (which fall back). */
+START_TEST(dense_access_times_as_lane_by_lane)
+{
+    struct gpu_params p = params("h100");
+    p.l2_bytes = 2u << 20; /* small, so that the walk evicts and writes back */
+    struct gpu_memsys *span = gpu_memsys_create(&p), *lanes = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(span);
+    gpu_memsys_kernel_start(lanes);
+    static const uint32_t sizes[] = {1, 2, 4, 8, 16};
+    uint64_t now = 100, address[32];
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint32_t bytes = sizes[i % 5];
+        /* a walk through 96 MiB (past L2), every seventh access 4 bytes off its sector */
+        uint64_t base = BASE + (uint64_t)(i * 2654435761u % (96u << 20)) / 512 * 512 + (i % 7 == 0 ? 4 : 0);
+        base -= base % bytes;
+        for (int l = 0; l < 32; l++)
+            address[l] = base + (uint64_t)l * bytes;
+        struct gpu_access a = {.sm = i % 8, .now = now, .mask = UINT32_MAX, .bytes = bytes, .store = i % 3 == 0,
+                               .bypass_l1 = i % 4 == 1, .address = address};
+        struct gpu_access b = a;
+        a.dense = true;
+        uint64_t done_span = gpu_memsys_global(span, &a), done_lanes = gpu_memsys_global(lanes, &b);
+        ck_assert_msg(done_span == done_lanes, "access %u: %llu against %llu", i, (unsigned long long)done_span,
+                      (unsigned long long)done_lanes);
+        ck_assert_uint_eq(a.stall, b.stall);
+        now += 3;
+    }
+    ck_assert_int_eq(memcmp(gpu_memsys_stats(span), gpu_memsys_stats(lanes), sizeof(struct gpu_memsys_stats)), 0);
+    ck_assert_uint_gt(gpu_memsys_stats(span)->l2_misses, 0);
+    ck_assert_uint_gt(gpu_memsys_stats(span)->dram_write_bytes, 0);
+    gpu_memsys_free(span);
+    gpu_memsys_free(lanes);
+}
+END_TEST
+
 START_TEST(latencies)
 {
     struct gpu_memsys *m = fresh();
@@ -413,6 +450,7 @@ Suite *gpu_memsys_suite(void)
     TCase *tc = tcase_create("memsys");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, coalescing);
+    tcase_add_test(tc, dense_access_times_as_lane_by_lane);
     tcase_add_test(tc, latencies);
     tcase_add_test(tc, stores_and_atomics);
     tcase_add_test(tc, l1_replacement);
