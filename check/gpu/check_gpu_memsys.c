@@ -114,6 +114,51 @@ START_TEST(dense_access_times_as_lane_by_lane)
 }
 END_TEST
 
+/* The caches keep ready cycles in 32 bits from an epoch that moves up as the clock grows: the same accesses must
+ * take the same times whatever the clock reads. One memory system runs three phases from cycle 0; the other runs
+ * them from past 2^33 (its first fill moves the epoch), the second phase across the point where the epoch must move
+ * again while fills are under way (which later accesses wait for), the third after a jump of 5 x 2^32. Between
+ * phases both are idle for long. */
+START_TEST(timing_does_not_depend_on_the_clock)
+{
+    struct gpu_params p = params("h100");
+    p.l2_bytes = 2u << 20; /* small, so that the walk evicts and writes back */
+    struct gpu_memsys *near = gpu_memsys_create(&p), *far = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(near);
+    gpu_memsys_kernel_start(far);
+    uint64_t near_start = 100, far_start = (UINT64_C(1) << 33) + 100, address[32];
+    for (uint32_t phase = 0; phase < 3; phase++) {
+        if (phase == 1) /* the epoch's limit (2^31 after phase 0's first fill) about 30 000 cycles in */
+            far_start += (UINT64_C(1) << 31) - 30000 - 10000000;
+        if (phase == 2)
+            far_start += UINT64_C(5) << 32;
+        for (uint32_t i = 0; i < 20000; i++) {
+            /* one access in five on the lines of 97 accesses (291 cycles) before, their fills most likely under way */
+            uint32_t walk = i % 5 == 4 && i >= 97 ? i - 97 : i, bytes = 4u << (walk % 3);
+            uint64_t base = BASE + (uint64_t)((walk + phase * 7919) * 2654435761u % (96u << 20)) / 512 * 512;
+            for (int l = 0; l < 32; l++)
+                address[l] = base + (uint64_t)l * bytes;
+            struct gpu_access a = {.sm = i % 8, .now = near_start + 3 * i, .mask = UINT32_MAX, .bytes = bytes,
+                                   .store = i % 3 == 0, .atomic = i % 101 == 0, .bypass_l1 = i % 4 == 1,
+                                   .address = address, .dense = true};
+            struct gpu_access b = a;
+            b.now = far_start + 3 * i;
+            uint64_t done_near = gpu_memsys_global(near, &a) - near_start;
+            uint64_t done_far = gpu_memsys_global(far, &b) - far_start;
+            ck_assert_msg(done_near == done_far, "phase %u access %u: %llu against %llu", phase, i,
+                          (unsigned long long)done_near, (unsigned long long)done_far);
+            ck_assert_uint_eq(a.stall, b.stall);
+        }
+        near_start += 10000000;
+        far_start += 10000000;
+    }
+    ck_assert_int_eq(memcmp(gpu_memsys_stats(near), gpu_memsys_stats(far), sizeof(struct gpu_memsys_stats)), 0);
+    ck_assert_uint_gt(gpu_memsys_stats(near)->dram_write_bytes, 0);
+    gpu_memsys_free(near);
+    gpu_memsys_free(far);
+}
+END_TEST
+
 START_TEST(latencies)
 {
     struct gpu_memsys *m = fresh();
@@ -451,6 +496,7 @@ Suite *gpu_memsys_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, coalescing);
     tcase_add_test(tc, dense_access_times_as_lane_by_lane);
+    tcase_add_test(tc, timing_does_not_depend_on_the_clock);
     tcase_add_test(tc, latencies);
     tcase_add_test(tc, stores_and_atomics);
     tcase_add_test(tc, l1_replacement);

@@ -7,6 +7,11 @@
 
 #include "common/error.h"
 
+static size_t records_bytes(const struct gpu_cache *c)
+{
+    return (size_t)c->sets * c->ways * c->record_words * sizeof *c->records;
+}
+
 void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t sectors_per_line, bool hashed,
                     bool aux)
 {
@@ -28,14 +33,17 @@ void gpu_cache_init(struct gpu_cache *c, uint64_t lines, uint32_t ways, uint32_t
     c->set_bytes = ((size_t)10 * ways + sizeof(struct gpu_cache_lru) + 63) / 64 * 64;
     /* Large for an L2 (tens of MiB, a run of sets here and one there): on huge pages where the host gives them. */
     c->sets_mem = vdc_xcalloc_huge(c->set_bytes * c->sets);
-    c->ready_stride = sectors_per_line + (aux ? 1 : 0);
-    c->ready = vdc_xcalloc_huge((size_t)c->sets * ways * c->ready_stride * sizeof *c->ready);
+    c->aux_words = aux ? 2 : 0;
+    c->record_words = 1;
+    while (c->record_words < c->aux_words + sectors_per_line)
+        c->record_words *= 2;
+    c->records = vdc_xcalloc_huge(records_bytes(c));
 }
 
 void gpu_cache_free(struct gpu_cache *c)
 {
     vdc_free_huge(c->sets_mem, c->set_bytes * c->sets);
-    vdc_free_huge(c->ready, (size_t)c->sets * c->ways * c->ready_stride * sizeof *c->ready);
+    vdc_free_huge(c->records, records_bytes(c));
     memset(c, 0, sizeof *c);
 }
 
@@ -52,4 +60,19 @@ void gpu_cache_invalidate(struct gpu_cache *c)
         gpu_cache_lru(c, slot)->held = 0;
         memset(gpu_cache_valid(c, slot), 0, (size_t)c->ways * 2);
     }
+}
+
+void gpu_cache_rebase(struct gpu_cache *c, uint64_t cycle)
+{
+    /* The new epoch 2^31 cycles before `cycle`: accesses come in about the order of their cycles, so none is due
+     * that long before one already made, and a ready cycle before the new epoch, clamped to it, still reads as
+     * past for every access to come. A walk of every record, about once a second of the GPU's time. */
+    uint64_t epoch = cycle - (UINT64_C(1) << 31), shift = epoch - c->epoch;
+    size_t slots = (size_t)c->sets * c->ways;
+    for (size_t slot = 0; slot < slots; slot++) {
+        uint32_t *ready = gpu_cache_ready(c, slot);
+        for (uint32_t s = 0; s < c->sectors_per_line; s++)
+            ready[s] = ready[s] > shift ? (uint32_t)(ready[s] - shift) : 0;
+    }
+    c->epoch = epoch;
 }

@@ -2,6 +2,7 @@
 #ifndef VDC_DEVICES_HIGPU_GPU_CACHE_H
 #define VDC_DEVICES_HIGPU_GPU_CACHE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,13 @@ struct gpu_cache {
     uint32_t run_shift;    /* hashed: runs of 2^run_shift consecutive lines take consecutive sets */
     size_t set_bytes;      /* one set's record: tag[ways], order, used, held, valid[ways], dirty[ways] */
     uint8_t *sets_mem;
-    uint64_t *ready;       /* per slot, `ready_stride` words: per sector the cycle its data is there (a fill may
-                            * still be under way), then the slot's aux word when the cache has one */
-    uint32_t ready_stride;
+    /* Per slot, a record of `record_words` 32-bit words (a power of two, so that no record straddles two host
+     * lines): the slot's aux word first when the cache has one (two words), then per sector the cycle its data is
+     * there (a fill may still be under way), counted from `epoch`. Held in 32 bits so that a record of 4 sectors
+     * and an aux word takes half a host line; gpu_cache_set_ready moves the epoch up when a cycle outgrows them. */
+    uint32_t *records;
+    uint32_t record_words, aux_words; /* aux_words: 2 with an aux word, else 0 */
+    uint64_t epoch;
     bool holds_lines;      /* a slot was filled since the last invalidation (else there is nothing to empty) */
 };
 
@@ -74,15 +79,33 @@ static inline uint8_t *gpu_cache_dirty(const struct gpu_cache *c, uint64_t slot)
     return gpu_cache_record(c, slot) + 9 * c->ways + sizeof(struct gpu_cache_lru) + (slot & (c->ways - 1));
 }
 
-/* The slot's per-sector ready cycles, and its aux word (caches made with one). */
-static inline uint64_t *gpu_cache_ready(const struct gpu_cache *c, uint64_t slot)
+/* The slot's per-sector ready cycles (read with gpu_cache_ready_at, written with gpu_cache_set_ready), and its
+ * aux word (caches made with one). */
+static inline uint32_t *gpu_cache_ready(const struct gpu_cache *c, uint64_t slot)
 {
-    return c->ready + slot * c->ready_stride;
+    return c->records + slot * c->record_words + c->aux_words;
 }
 
 static inline uint64_t *gpu_cache_aux(const struct gpu_cache *c, uint64_t slot)
 {
-    return c->ready + slot * c->ready_stride + c->sectors_per_line;
+    return (uint64_t *)(void *)(c->records + slot * c->record_words);
+}
+
+/* The cycle sector `sector` of a slot's `ready` is there. Cycles long past read as the epoch, which is earlier than
+ * any access still to come (gpu_cache_rebase). */
+static inline uint64_t gpu_cache_ready_at(const struct gpu_cache *c, const uint32_t *ready, uint32_t sector)
+{
+    return c->epoch + ready[sector];
+}
+
+void gpu_cache_rebase(struct gpu_cache *c, uint64_t cycle);
+
+static inline void gpu_cache_set_ready(struct gpu_cache *c, uint32_t *ready, uint32_t sector, uint64_t cycle)
+{
+    assert(cycle >= c->epoch); /* the epoch stays 2^31 cycles (about a second) behind the latest cycle written */
+    if (__builtin_expect(cycle - c->epoch > UINT32_MAX, 0))
+        gpu_cache_rebase(c, cycle);
+    ready[sector] = (uint32_t)(cycle - c->epoch);
 }
 
 static inline uint32_t gpu_cache_set(const struct gpu_cache *c, uint64_t line)
@@ -118,9 +141,7 @@ static inline void gpu_cache_prefetch_order(const struct gpu_cache *c, uint64_t 
  * found the slot reads next. */
 static inline void gpu_cache_prefetch_slot(const struct gpu_cache *c, uint64_t slot)
 {
-    const char *first = (const char *)gpu_cache_ready(c, slot);
-    __builtin_prefetch(first, 1, 3);
-    __builtin_prefetch(first + c->ready_stride * sizeof *c->ready - 1, 1, 3); /* a record may straddle two lines */
+    __builtin_prefetch(gpu_cache_aux(c, slot), 1, 3); /* its record's start: the record is within one host line */
 }
 
 /* The slot holding `line`, or -1. */

@@ -220,12 +220,12 @@ static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need,
     uint64_t slot = l2_slot(m, line, now, NULL, found);
     *slot_out = slot;
     struct gpu_cache *c = &m->l2;
-    uint64_t *ready = gpu_cache_ready(c, slot);
+    uint32_t *ready = gpu_cache_ready(c, slot);
     uint64_t done = at + hit_latency;
     uint32_t hits = need & *gpu_cache_valid(c, slot), misses = need & ~(uint32_t)*gpu_cache_valid(c, slot);
     m->stats.l2_hits += (uint64_t)vdc_popcount32(hits);
     for (uint32_t h = hits; h != 0; h &= h - 1) {
-        uint64_t r = ready[__builtin_ctz(h)];
+        uint64_t r = gpu_cache_ready_at(c, ready, (uint32_t)__builtin_ctz(h));
         if (r > done)
             done = r;
     }
@@ -236,7 +236,7 @@ static uint64_t l2_read_home(struct gpu_memsys *m, uint64_t line, uint32_t need,
         m->stats.dram_read_bytes += bytes;
         uint64_t back = at + dram_take(m, at, bytes, false) + m->p.l2_latency + dram_row_latency(m, line);
         for (uint32_t s = misses; s != 0; s &= s - 1)
-            ready[__builtin_ctz(s)] = back;
+            gpu_cache_set_ready(c, ready, (uint32_t)__builtin_ctz(s), back);
         *gpu_cache_valid(c, slot) |= (uint8_t)misses;
         if (back > done)
             done = back;
@@ -311,7 +311,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
     uint64_t write_wait = 0;
     uint64_t slot = l2_slot(m, line, now, &write_wait, L2_LOOK);
     struct gpu_cache *c = &m->l2;
-    uint64_t *ready = gpu_cache_ready(c, slot);
+    uint32_t *ready = gpu_cache_ready(c, slot);
     uint32_t fetch = 0;
     for (uint32_t s = sectors; s != 0; s &= s - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(s);
@@ -320,7 +320,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
         } else {
             m->stats.l2_misses++;
             if (cover[i] == m->full_sector)
-                ready[i] = at;
+                gpu_cache_set_ready(c, ready, i, at);
             else
                 fetch |= 1u << i;
         }
@@ -330,7 +330,7 @@ static uint64_t l2_write(struct gpu_memsys *m, uint64_t line, uint32_t sectors, 
         m->stats.dram_read_bytes += bytes;
         uint64_t back = at + dram_take(m, at, bytes, false) + m->p.l2_latency + dram_row_latency(m, line);
         for (uint32_t s = fetch; s != 0; s &= s - 1)
-            ready[__builtin_ctz(s)] = back;
+            gpu_cache_set_ready(c, ready, (uint32_t)__builtin_ctz(s), back);
     }
     *gpu_cache_valid(c, slot) |= (uint8_t)sectors;
     mark_dirty(m, slot, sectors);
@@ -528,13 +528,13 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
             *gpu_cache_valid(l1, slot) = 0;
         }
         use_slot(m, l1, slot);
-        uint64_t *ready = gpu_cache_ready(l1, slot);
+        uint32_t *ready = gpu_cache_ready(l1, slot);
         uint32_t valid = *gpu_cache_valid(l1, slot);
         uint32_t hits = use[i].sectors & valid, misses = use[i].sectors & ~valid;
         m->stats.l1_hits += (uint64_t)vdc_popcount32(hits);
         uint64_t t = now + m->p.l1_latency;
         for (uint32_t h = hits; h != 0; h &= h - 1) {
-            uint64_t r = ready[__builtin_ctz(h)];
+            uint64_t r = gpu_cache_ready_at(l1, ready, (uint32_t)__builtin_ctz(h));
             if (r > t)
                 t = r;
         }
@@ -542,7 +542,7 @@ uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
             m->stats.l1_misses += (uint64_t)vdc_popcount32(misses);
             uint64_t back = l2_read(m, a->sm, line, misses, now);
             for (uint32_t s = misses; s != 0; s &= s - 1)
-                ready[__builtin_ctz(s)] = back;
+                gpu_cache_set_ready(l1, ready, (uint32_t)__builtin_ctz(s), back);
             *gpu_cache_valid(l1, slot) |= (uint8_t)misses;
             if (back > t)
                 t = back;
