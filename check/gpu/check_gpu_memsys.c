@@ -159,6 +159,35 @@ START_TEST(timing_does_not_depend_on_the_clock)
 }
 END_TEST
 
+/* Two lines of one access in one L2 set: the first's fill evicts the second, which the access's lookup at its start
+ * found in L2. The second must then miss, not hit the slot the first now holds. An L2 of one set of 16 ways. */
+START_TEST(lines_of_one_access_that_share_a_set)
+{
+    struct gpu_params p = params("h100");
+    p.l2_bytes = 16 * 128;
+    struct gpu_memsys *m = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(m);
+    uint64_t now = 100, line_b = BASE + 100 * 128, line_c = BASE + 200 * 128;
+    /* B first, then 15 others: the set is full and B is its least recently used. */
+    access_at(m, 0, now, UINT32_MAX, 4, line_b, 4, false, false, true);
+    for (uint32_t i = 0; i < 15; i++)
+        access_at(m, 0, now += 2000, UINT32_MAX, 4, BASE + i * 128, 4, false, false, true);
+    const struct gpu_memsys_stats *st = gpu_memsys_stats(m);
+    uint64_t misses = st->l2_misses, hits = st->l2_hits;
+    /* lanes 0-15 on C's first two sectors, lanes 16-31 on B's */
+    uint64_t address[32];
+    for (int l = 0; l < 32; l++)
+        address[l] = (l < 16 ? line_c : line_b) + (uint64_t)(l % 16) * 4;
+    struct gpu_access a = {.sm = 0, .now = now += 2000, .mask = UINT32_MAX, .bytes = 4, .bypass_l1 = true,
+                           .address = address};
+    uint64_t done = gpu_memsys_global(m, &a);
+    ck_assert_uint_eq(st->l2_misses - misses, 4);
+    ck_assert_uint_eq(st->l2_hits - hits, 0);
+    ck_assert_uint_gt(done, now + p.l2_latency);
+    gpu_memsys_free(m);
+}
+END_TEST
+
 START_TEST(latencies)
 {
     struct gpu_memsys *m = fresh();
@@ -497,6 +526,7 @@ Suite *gpu_memsys_suite(void)
     tcase_add_test(tc, coalescing);
     tcase_add_test(tc, dense_access_times_as_lane_by_lane);
     tcase_add_test(tc, timing_does_not_depend_on_the_clock);
+    tcase_add_test(tc, lines_of_one_access_that_share_a_set);
     tcase_add_test(tc, latencies);
     tcase_add_test(tc, stores_and_atomics);
     tcase_add_test(tc, l1_replacement);
