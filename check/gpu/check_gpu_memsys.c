@@ -77,16 +77,44 @@ START_TEST(coalescing)
 }
 END_TEST
 
+/* Access `i` (of `phase`) made on two memory systems, each timed from its own start: the same time and stall. */
+static void expect_same_access(struct gpu_memsys *x, struct gpu_access *a, uint64_t x_start, struct gpu_memsys *y,
+                               struct gpu_access *b, uint64_t y_start, uint32_t phase, uint32_t i)
+{
+    uint64_t done_x = gpu_memsys_global(x, a) - x_start, done_y = gpu_memsys_global(y, b) - y_start;
+    ck_assert_msg(done_x == done_y, "phase %u access %u: %llu against %llu", phase, i, (unsigned long long)done_x,
+                  (unsigned long long)done_y);
+    ck_assert_uint_eq(a->stall, b->stall);
+}
+
+/* Two fresh memory systems with an L2 small enough (2 MiB) that a walk through 96 MiB evicts and writes back. */
+static void small_l2_pair(struct gpu_memsys **x, struct gpu_memsys **y)
+{
+    struct gpu_params p = params("h100");
+    p.l2_bytes = 2u << 20;
+    *x = gpu_memsys_create(&p);
+    *y = gpu_memsys_create(&p);
+    gpu_memsys_kernel_start(*x);
+    gpu_memsys_kernel_start(*y);
+}
+
+/* Two memory systems that timed the same accesses: the same counts, misses and write-backs among them. */
+static void expect_same_counts_then_free(struct gpu_memsys *x, struct gpu_memsys *y)
+{
+    ck_assert_int_eq(memcmp(gpu_memsys_stats(x), gpu_memsys_stats(y), sizeof(struct gpu_memsys_stats)), 0);
+    ck_assert_uint_gt(gpu_memsys_stats(x)->l2_misses, 0);
+    ck_assert_uint_gt(gpu_memsys_stats(x)->dram_write_bytes, 0);
+    gpu_memsys_free(x);
+    gpu_memsys_free(y);
+}
+
 /* A dense access (every lane, lane i at the first's address + i x bytes) is timed from its span; the same accesses
  * marked not dense go lane by lane. Both must give the same times, stalls and counts, access after access, through
  * hits, misses, evictions and write-backs, and for spans that do not start on a sector (which fall back). */
 START_TEST(dense_access_times_as_lane_by_lane)
 {
-    struct gpu_params p = params("h100");
-    p.l2_bytes = 2u << 20; /* small, so that the walk evicts and writes back */
-    struct gpu_memsys *span = gpu_memsys_create(&p), *lanes = gpu_memsys_create(&p);
-    gpu_memsys_kernel_start(span);
-    gpu_memsys_kernel_start(lanes);
+    struct gpu_memsys *span, *lanes;
+    small_l2_pair(&span, &lanes);
     static const uint32_t sizes[] = {1, 2, 4, 8, 16};
     uint64_t now = 100, address[32];
     for (uint32_t i = 0; i < 20000; i++) {
@@ -100,17 +128,10 @@ START_TEST(dense_access_times_as_lane_by_lane)
                                .bypass_l1 = i % 4 == 1, .address = address};
         struct gpu_access b = a;
         a.dense = true;
-        uint64_t done_span = gpu_memsys_global(span, &a), done_lanes = gpu_memsys_global(lanes, &b);
-        ck_assert_msg(done_span == done_lanes, "access %u: %llu against %llu", i, (unsigned long long)done_span,
-                      (unsigned long long)done_lanes);
-        ck_assert_uint_eq(a.stall, b.stall);
+        expect_same_access(span, &a, 0, lanes, &b, 0, 0, i);
         now += 3;
     }
-    ck_assert_int_eq(memcmp(gpu_memsys_stats(span), gpu_memsys_stats(lanes), sizeof(struct gpu_memsys_stats)), 0);
-    ck_assert_uint_gt(gpu_memsys_stats(span)->l2_misses, 0);
-    ck_assert_uint_gt(gpu_memsys_stats(span)->dram_write_bytes, 0);
-    gpu_memsys_free(span);
-    gpu_memsys_free(lanes);
+    expect_same_counts_then_free(span, lanes);
 }
 END_TEST
 
@@ -121,11 +142,8 @@ END_TEST
  * phases both are idle for long. */
 START_TEST(timing_does_not_depend_on_the_clock)
 {
-    struct gpu_params p = params("h100");
-    p.l2_bytes = 2u << 20; /* small, so that the walk evicts and writes back */
-    struct gpu_memsys *near = gpu_memsys_create(&p), *far = gpu_memsys_create(&p);
-    gpu_memsys_kernel_start(near);
-    gpu_memsys_kernel_start(far);
+    struct gpu_memsys *near, *far;
+    small_l2_pair(&near, &far);
     uint64_t near_start = 100, far_start = (UINT64_C(1) << 33) + 100, address[32];
     for (uint32_t phase = 0; phase < 3; phase++) {
         if (phase == 1) /* the epoch's limit (2^31 after phase 0's first fill) about 30 000 cycles in */
@@ -143,24 +161,17 @@ START_TEST(timing_does_not_depend_on_the_clock)
                                    .address = address, .dense = true};
             struct gpu_access b = a;
             b.now = far_start + 3 * i;
-            uint64_t done_near = gpu_memsys_global(near, &a) - near_start;
-            uint64_t done_far = gpu_memsys_global(far, &b) - far_start;
-            ck_assert_msg(done_near == done_far, "phase %u access %u: %llu against %llu", phase, i,
-                          (unsigned long long)done_near, (unsigned long long)done_far);
-            ck_assert_uint_eq(a.stall, b.stall);
+            expect_same_access(near, &a, near_start, far, &b, far_start, phase, i);
         }
         near_start += 10000000;
         far_start += 10000000;
     }
-    ck_assert_int_eq(memcmp(gpu_memsys_stats(near), gpu_memsys_stats(far), sizeof(struct gpu_memsys_stats)), 0);
-    ck_assert_uint_gt(gpu_memsys_stats(near)->dram_write_bytes, 0);
-    gpu_memsys_free(near);
-    gpu_memsys_free(far);
+    expect_same_counts_then_free(near, far);
 }
 END_TEST
 
-/* Two lines of one access in one L2 set: the first's fill evicts the second, which the access's lookup at its start
- * found in L2. The second must then miss, not hit the slot the first now holds. An L2 of one set of 16 ways. */
+/* Two lines of one access in one L2 set, the second there and the least recently used: the first's fill evicts it,
+ * and it must then miss, not hit the slot the first now holds. An L2 of one set of 16 ways. */
 START_TEST(lines_of_one_access_that_share_a_set)
 {
     struct gpu_params p = params("h100");
