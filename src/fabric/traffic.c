@@ -186,7 +186,8 @@ bool fabric_traffic_poisson(const struct fabric_topology *t, const struct fabric
             fabric_flow_set_add(out, &flow);
         }
     }
-    qsort(out->items + first, out->count - first, sizeof *out->items, flow_order);
+    if (out->count > first) /* none drawn (a duration shorter than every gap): no array to sort, perhaps none at all */
+        qsort(out->items + first, out->count - first, sizeof *out->items, flow_order);
     free(hosts);
     return true;
 }
