@@ -393,6 +393,26 @@ expect ptx-malformed 2 "^vdc: $tmp/bad.ptx:6: " -- "$vdc" ptx run "$tmp/bad.ptx"
 printf '.version 8.0\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n\t.reg .b32 %%r<3>;\n\t.reg .pred %%p<2>;\n\tshfl.sync.down.b32 _|%%p1, %%r1, 1, 31, -1;\n\tret;\n}\n' >"$tmp/sink.ptx"
 expect ptx-sink-destination 2 "^vdc: $tmp/sink.ptx:8: the operands of shfl are in a form HiGPU does not run" \
   -- "$vdc" ptx run "$tmp/sink.ptx" --kernel k --grid 1 --block 32
+# A kernel that never ends is stopped at its limits, at the limit's cycle whatever the steps it ran in.
+ptx_head='.version 8.0\n.target sm_90\n.address_size 64\n'
+printf "$ptx_head"'.visible .entry spin()\n{\n$L__spin:\n\tbra.uni \t$L__spin;\n}\n' >"$tmp/spin.ptx"
+expect ptx-hang 1 "^vdc: kernel spin made no progress \(no store, atomic or warp ending\) for --hang-timeout \(20 us\) \
+and was stopped after 39600 cycles: does it wait for a flag nobody sets\?$" \
+  -- "$vdc" ptx run "$tmp/spin.ptx" --kernel spin --grid 1 --block 32 --gpu h100 --hang-timeout 20us
+printf "$ptx_head"'.visible .entry stores(\n\t.param .u64 stores_param_0\n)\n{\n' >"$tmp/stores.ptx"
+printf '\t.reg .b32 %%r<2>;\n' >>"$tmp/stores.ptx"
+printf '\t.reg .b64 %%rd<3>;\n\tld.param.u64 \t%%rd1, [stores_param_0];\n\tcvta.to.global.u64 \t%%rd2, %%rd1;\n' \
+  >>"$tmp/stores.ptx"
+printf '\tmov.u32 \t%%r1, 1;\n$L__loop:\n\tst.global.u32 \t[%%rd2], %%r1;\n' >>"$tmp/stores.ptx"
+printf '\tbra.uni \t$L__loop;\n}\n' >>"$tmp/stores.ptx"
+expect ptx-timeout 1 "^vdc: kernel stores ran past --timeout \(1 ms\) and was stopped after 1980000 cycles: \
+does it loop for ever\?" \
+  -- "$vdc" ptx run "$tmp/stores.ptx" --kernel stores --grid 1 --block 32 --gpu h100 --buf o=4 --arg ptr:o --timeout 1ms
+grep -Eq '^  cycles +1980000$' "$tmp/out" ||
+  { echo "FAIL ptx-timeout: its statistics do not end at the limit"; failed=$((failed + 1)); }
+expect ptx-bad-timeout 2 "--timeout '0': give a time from 1us to 3600s" -- ptx_vadd --arg s32:10 --timeout 0
+expect ptx-bad-hang-timeout 2 "--hang-timeout '5': give a time from 1us to 3600s" \
+  -- ptx_vadd --arg s32:10 --hang-timeout 5
 expect help-ptx 0 "" -- "$vdc" help ptx
 
 # The parts include only what docs/architecture.md allows them ("Parts and their order").

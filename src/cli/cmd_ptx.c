@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/exit_codes.h"
 #include "common/read_file.h"
 #include "common/wall_clock.h"
 #include "gpu/gpu.h"
+#include "common/time.h"
 #include "common/units.h"
 #include "scheduler/rng.h"
 #include "cli/commands.h"
@@ -36,6 +38,7 @@ struct ptx_run_options {
     unsigned dump_count;
     const char *sets[MAX_ITEMS];
     unsigned set_count;
+    vdc_time timeout, hang_timeout; /* of the kernel's time, as a scenario's gpu.kernel_timeout and gpu.hang_timeout */
 };
 
 /* PTX files and raw buffers: at most 4 GiB each. */
@@ -166,6 +169,7 @@ void vdc_ptx_usage(FILE *out)
     fprintf(out, "usage: vdc ptx run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]\n"
                  "           [--buf NAME=SIZE | --buf NAME=@RAWFILE]... [--arg KIND:VALUE]...\n"
                  "           [--dump NAME=RAWFILE]... [--shared SIZE] [--gpu h100|h200] [--set key=value]...\n"
+                 "           [--timeout TIME] [--hang-timeout TIME]\n"
                  "\n"
                  "Runs one kernel to completion on HiGPU's functional and timing model and prints its cycles, time,\n"
                  "instructions, DRAM traffic and bandwidth, the simulation rate and a digest of the results.\n"
@@ -178,8 +182,11 @@ void vdc_ptx_usage(FILE *out)
                  "  --shared SIZE      dynamic shared memory per block\n"
                  "  --gpu PRESET       h100 or h200 (default h200)\n"
                  "  --set KEY=VALUE    one timing parameter, e.g. --set sm_count=66 (keys: docs/higpu.md)\n"
+                 "  --timeout TIME     stop the kernel after this much of its time (default 1s)\n"
+                 "  --hang-timeout TIME\n"
+                 "                     stop it after this long without a store, atomic or warp ending (default 10ms)\n"
                  "\n"
-                 "exit status: 0 ok, 1 the kernel faulted, 2 bad input or usage\n");
+                 "exit status: 0 ok, 1 the kernel faulted or was stopped, 2 bad input or usage\n");
 }
 
 static int parse_options(int argc, char **argv, struct ptx_run_options *o)
@@ -190,6 +197,7 @@ static int parse_options(int argc, char **argv, struct ptx_run_options *o)
         {"arg", required_argument, NULL, 'a'},    {"dump", required_argument, NULL, 'd'},
         {"gpu", required_argument, NULL, 'G'},    {"set", required_argument, NULL, 's'},
         {"shared", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, 'T'}, {"hang-timeout", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     struct vdc_error err;
@@ -206,6 +214,14 @@ static int parse_options(int argc, char **argv, struct ptx_run_options *o)
         case 'B': ok = parse_buffer(o, optarg, &err); break;
         case 'G': o->preset = optarg; break;
         case 'S': ok = vdc_parse_quantity(optarg, VDC_QTY_SIZE, &o->dynamic_shared, &err); break;
+        case 'T':
+        case 'H': {
+            const char *name = opt == 'T' ? "--timeout" : "--hang-timeout";
+            vdc_time *limit = opt == 'T' ? &o->timeout : &o->hang_timeout;
+            if (!vdc_parse_quantity(optarg, VDC_QTY_TIME, limit, &err) || *limit < VDC_US || *limit > 3600 * VDC_SEC)
+                return vdc_usage_error("ptx", "%s '%s': give a time from 1us to 3600s, e.g. 20ms", name, optarg);
+            break;
+        }
         case 'a':
         case 'd':
         case 's': {
@@ -235,6 +251,27 @@ static int parse_options(int argc, char **argv, struct ptx_run_options *o)
     if (o->dynamic_shared > 0xffffffffull)
         return vdc_usage_error("ptx", "--shared: at most 4 GiB");
     return 0;
+}
+
+/* The progress line of a long kernel, rewritten in place at most 5 times a second where stderr is a terminal. */
+struct ptx_progress {
+    const struct gpu_params *params;
+    double wall_start, last_print;
+    bool printed;
+};
+
+static void show_progress(void *context, uint64_t cycles_run)
+{
+    struct ptx_progress *p = context;
+    double now = vdc_wall_seconds();
+    if (now - p->last_print < 0.2)
+        return;
+    char when[64];
+    vdc_time_format(when, sizeof when, gpu_cycles_to_ps(p->params, cycles_run));
+    fprintf(stderr, "\r\033[Kvdc ptx: the kernel at %s of its time, wall %.1f s", when, now - p->wall_start);
+    fflush(stderr);
+    p->last_print = now;
+    p->printed = true;
 }
 
 static int fail(const struct vdc_error *err, int code)
@@ -280,6 +317,8 @@ static int ptx_run(int argc, char **argv)
     static struct ptx_run_options o;
     memset(&o, 0, sizeof o);
     o.preset = "h200";
+    o.timeout = VDC_SEC;
+    o.hang_timeout = 10 * VDC_MS;
     int code = parse_options(argc, argv, &o);
     if (code != 0)
         return code < 0 ? VDC_EXIT_OK : code;
@@ -355,7 +394,18 @@ static int ptx_run(int argc, char **argv)
     struct gpu_launch_stats stats;
     struct gpu_fault fault;
     double start = vdc_wall_seconds();
-    if (!gpu_launch(gpu, module, &launch, &stats, &fault, &err))
+    struct ptx_progress progress = {.params = &params, .wall_start = start, .last_print = start};
+    struct gpu_launch_limits limits = {
+        .cycles = gpu_cycles_covering(&params, o.timeout),
+        .idle_cycles = gpu_cycles_covering(&params, o.hang_timeout),
+        .progress = isatty(STDERR_FILENO) ? show_progress : NULL,
+        .ctx = &progress,
+    };
+    enum gpu_launch_end end;
+    bool launched = gpu_launch_within(gpu, module, &launch, &limits, &stats, &fault, &end, &err);
+    if (progress.printed)
+        fputs("\r\033[K", stderr);
+    if (!launched)
         goto out;
     double wall = vdc_wall_seconds() - start;
     /* The digest covers what the kernel computed and how long it took, never the wall clock. */
@@ -393,6 +443,16 @@ static int ptx_run(int argc, char **argv)
                 ",%" PRIu32 ",%" PRIu32 "): %s at 0x%" PRIx64 " (%s:%" PRIu32 ")\n",
                 fault.kernel, fault.block.x, fault.block.y, fault.block.z, fault.thread.x, fault.thread.y,
                 fault.thread.z, fault.what, fault.address, o.path, fault.line);
+        code = VDC_EXIT_SIM_FAILED;
+    } else if (end != GPU_LAUNCH_ENDED) {
+        char limit[32];
+        bool hung = end == GPU_LAUNCH_HUNG;
+        vdc_time_format(limit, sizeof limit, hung ? o.hang_timeout : o.timeout);
+        fprintf(stderr, "vdc: kernel %s %s (%s) and was stopped after %" PRIu64 " cycles: %s\n", o.kernel,
+                hung ? "made no progress (no store, atomic or warp ending) for --hang-timeout" : "ran past --timeout",
+                limit, stats.cycles,
+                hung ? "does it wait for a flag nobody sets?"
+                     : "does it loop for ever? (a longer kernel: raise --timeout)");
         code = VDC_EXIT_SIM_FAILED;
     }
 out:

@@ -71,6 +71,21 @@ struct gpu_launch_stats {
 bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
                 struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err);
 
+/* What may end a launch before its last warp, as a device's gpu.kernel_timeout and gpu.hang_timeout do: its
+ * length, and how long it may go without progress (gpu_run_progress_cycle), in GPU cycles (0: no limit). The launch
+ * stops at the first cycle a limit is reached, whatever the steps it is run in; `progress`, when given, is called
+ * between steps with the cycles run so far (for a progress line; it changes nothing simulated). */
+struct gpu_launch_limits {
+    uint64_t cycles, idle_cycles;
+    void (*progress)(void *ctx, uint64_t cycles_run);
+    void *ctx;
+};
+enum gpu_launch_end { GPU_LAUNCH_ENDED, GPU_LAUNCH_TIMED_OUT, GPU_LAUNCH_HUNG };
+/* gpu_launch within `limits`; *end says whether a limit stopped it (stats then cover what ran). */
+bool gpu_launch_within(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
+                       const struct gpu_launch_limits *limits, struct gpu_launch_stats *stats, struct gpu_fault *fault,
+                       enum gpu_launch_end *end, struct vdc_error *err);
+
 /* The same launch in steps, for a device that interleaves it with the rest of a simulation: started (false with
  * the same messages as gpu_launch), advanced again and again to a later cycle of the GPU's clock, finished once
  * gpu_run_advance says it is over. Where the steps stop changes nothing in what is simulated. */

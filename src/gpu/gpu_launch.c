@@ -795,12 +795,50 @@ void gpu_run_finish(struct gpu_run *run, struct gpu_launch_stats *stats, struct 
 bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
                 struct gpu_launch_stats *stats, struct gpu_fault *fault, struct vdc_error *err)
 {
+    enum gpu_launch_end end;
+    return gpu_launch_within(gpu, module, launch, NULL, stats, fault, &end, err);
+}
+
+/* Cycles a limited launch runs between its checks and progress calls: about half a millisecond of GPU time. */
+#define LIMITED_STEP_CYCLES (UINT64_C(1) << 20)
+
+bool gpu_launch_within(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
+                       const struct gpu_launch_limits *limits, struct gpu_launch_stats *stats, struct gpu_fault *fault,
+                       enum gpu_launch_end *end, struct vdc_error *err)
+{
     memset(stats, 0, sizeof *stats);
     memset(fault, 0, sizeof *fault);
+    *end = GPU_LAUNCH_ENDED;
     struct gpu_run *run;
     if (!gpu_run_start(gpu, module, launch, &run, err))
         return false;
-    gpu_run_advance(run, NEVER);
+    if (limits == NULL) {
+        gpu_run_advance(run, NEVER);
+        gpu_run_finish(run, stats, fault);
+        return true;
+    }
+    uint64_t first = gpu_run_first_cycle(run);
+    for (;;) {
+        /* Each step ends at the next cycle where a limit could be reached, so the stop does not depend on it. */
+        uint64_t until = gpu_run_reached(run) + LIMITED_STEP_CYCLES;
+        if (limits->cycles != 0 && first + limits->cycles < until)
+            until = first + limits->cycles;
+        if (limits->idle_cycles != 0 && gpu_run_progress_cycle(run) + limits->idle_cycles < until)
+            until = gpu_run_progress_cycle(run) + limits->idle_cycles;
+        if (gpu_run_advance(run, until))
+            break;
+        uint64_t reached = gpu_run_reached(run);
+        if (limits->cycles != 0 && reached - first >= limits->cycles)
+            *end = GPU_LAUNCH_TIMED_OUT;
+        else if (limits->idle_cycles != 0 && reached - gpu_run_progress_cycle(run) >= limits->idle_cycles)
+            *end = GPU_LAUNCH_HUNG;
+        if (*end != GPU_LAUNCH_ENDED) {
+            gpu_run_stop(run);
+            break;
+        }
+        if (limits->progress != NULL)
+            limits->progress(limits->ctx, reached - first);
+    }
     gpu_run_finish(run, stats, fault);
     return true;
 }
