@@ -1,5 +1,6 @@
 /* vdc ptx run FILE.ptx: runs one kernel on HiGPU without a VM, with buffers from sizes or raw files, kernel
- * arguments in order, and dumps of buffers afterwards; prints the simulated cycles, instructions and traffic. */
+ * arguments in order, and dumps of buffers afterwards; prints the simulated cycles, instructions and traffic. A
+ * kernel that runs past its limits (--timeout, --hang-timeout) is stopped there, as a device stops one. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,9 +11,9 @@
 
 #include "common/exit_codes.h"
 #include "common/read_file.h"
+#include "common/time.h"
 #include "common/wall_clock.h"
 #include "gpu/gpu.h"
-#include "common/time.h"
 #include "common/units.h"
 #include "scheduler/rng.h"
 #include "cli/commands.h"
@@ -171,8 +172,9 @@ void vdc_ptx_usage(FILE *out)
                  "           [--dump NAME=RAWFILE]... [--shared SIZE] [--gpu h100|h200] [--set key=value]...\n"
                  "           [--timeout TIME] [--hang-timeout TIME]\n"
                  "\n"
-                 "Runs one kernel to completion on HiGPU's functional and timing model and prints its cycles, time,\n"
-                 "instructions, DRAM traffic and bandwidth, the simulation rate and a digest of the results.\n"
+                 "Runs one kernel to completion (or to its limits) on HiGPU's functional and timing model and prints\n"
+                 "its cycles, time, instructions, DRAM traffic and bandwidth, the simulation rate and a digest of the\n"
+                 "results.\n"
                  "\n"
                  "  --buf NAME=SIZE    a zero-filled device buffer (SIZE with units: 4MiB, 1000B, 4096)\n"
                  "  --buf NAME=@FILE   a device buffer holding FILE's bytes\n"
