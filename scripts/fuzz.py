@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-# Mutation fuzzing of vdc's untrusted inputs under the sanitizers' build: PTX, scenarios, HPCC ns-3 files, guest ELFs.
-"""Mutates the project's own inputs (guest/kernels/*.ptx, scenarios/*.yaml, check/corpus/hpcc*, build/guest/*.elf)
-and runs vdc on each, for a while. A finding is a sanitizer's report, a death by a signal, an exit status other than
-0, 1 or 2 (ELF targets excepted: a guest chooses its own status), or a run that does not end in the time allowed.
-Each finding's input and output go to the output folder; the exit status is 1 when there was one.
+# Mutation fuzzing of vdc's untrusted inputs under the sanitizers' build: PTX, scenarios, imported topologies, ELFs.
+"""Mutates the project's own inputs (guest/kernels/*.ptx, scenarios/*.yaml, check/corpus/hpcc*,
+scenarios/platforms/*.xml, build/guest/*.elf) and runs vdc on each, for a while. A finding is a sanitizer's report, a
+death by a signal, an exit status other than 0, 1 or 2 (ELF targets excepted: a guest chooses its own status), or a
+run that does not end in the time allowed. Each finding's input and output go to the output folder; the exit status
+is 1 when there was one.
 
     make BUILD=build-asan SANITIZE=1 build-asan/vdc && make guests
     scripts/fuzz.py --target all --seconds 600
@@ -138,6 +139,38 @@ class Hpcc(Target):
                 "--set", "run.stop_time=200us", "--out", os.path.join(self.out, "run")], paths, False
 
 
+class Platform(Target):
+    """A SimGrid platform, mutated in its attributes, lines and markup, under a scenario of kind simgrid."""
+    VALUES = ["0", "-1", "1e400", "0Gbps", "1Tbps", "abc", "", "0us", "-5us", "1e-30s", "nan", "FATPIPE", "SHARED",
+              "Full", "None", "Dijkstra", "a1", "r1", "zz"]
+    MARKUP = ["<", ">", "/", "\"", "&", "</zone>", "<link id=\"x\"/>"]
+
+    def __init__(self, rng, out):
+        super().__init__("platform", rng, out)
+        self.text = open(os.path.join(ROOT, "scenarios/platforms/parking-lot.xml")).read()
+
+    def case(self):
+        rng, text = self.rng, self.text
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.randrange(3)
+            values = list(re.finditer(r'\w+="([^"]*)"', text))
+            if kind == 0 and values:
+                value = rng.choice(values)
+                text = text[: value.start(1)] + rng.choice(self.VALUES) + text[value.end(1):]
+            elif kind == 1 or not values:
+                text = self.lines(text, [])
+            else:
+                at = rng.randrange(len(text))
+                text = text[:at] + rng.choice(self.MARKUP) + text[at:]
+        paths = [os.path.join(self.out, "platform.xml"), os.path.join(self.out, "platform.yaml")]
+        with open(paths[0], "w") as f:
+            f.write(text)
+        with open(paths[1], "w") as f:
+            f.write(f"name: platform\ntopology:\n  kind: simgrid\n  file: {paths[0]}\nworkload:\n  kind: uniform\n"
+                    "  message_size: 64KiB\n  mean_interval: 20us\n  messages_per_blade: 3\n")
+        return ["run", paths[1], "--set", "run.stop_time=200us", "--out", os.path.join(self.out, "run")], paths, False
+
+
 class Elf(Target):
     SEEDS = ["hello", "exit3", "fault-page", "fault-ud", "fault-mmio", "hostile"]
 
@@ -167,7 +200,7 @@ class Elf(Target):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", choices=["ptx", "scenario", "hpcc", "elf", "all"], default="all")
+    parser.add_argument("--target", choices=["ptx", "scenario", "hpcc", "platform", "elf", "all"], default="all")
     parser.add_argument("--seconds", type=float, default=300, help="how long to run, in all (default 300)")
     parser.add_argument("--vdc", default=os.path.join(ROOT, "build-asan/vdc"),
                         help="the binary (default build-asan/vdc)")
@@ -179,7 +212,8 @@ def main():
     os.makedirs(o.out, exist_ok=True)
     rng = random.Random(o.seed)
     make = {"ptx": lambda: Ptx(rng, o.out), "scenario": lambda: Scenario(rng, o.out),
-            "hpcc": lambda: Hpcc(rng, o.out), "elf": lambda: Elf(rng, o.out, o.guests)}
+            "hpcc": lambda: Hpcc(rng, o.out), "platform": lambda: Platform(rng, o.out),
+            "elf": lambda: Elf(rng, o.out, o.guests)}
     targets = [make[t]() for t in (make if o.target == "all" else [o.target])]
     # Unicorn 2.0.1 leaks a page's code bitmap when a guest writes to a page it has run code from (upstream issue
     # unicorn-engine/unicorn#2149): not vdc's, so not a finding.
