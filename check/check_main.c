@@ -21,6 +21,7 @@ int main(void)
     srunner_add_suite(runner, hpcc_import_suite());
     srunner_add_suite(runner, hpcc_config_suite());
     srunner_add_suite(runner, ns3_model_suite());
+    srunner_add_suite(runner, dwrr_suite());
     srunner_add_suite(runner, simgrid_import_suite());
     srunner_add_suite(runner, hinic_suite());
     srunner_add_suite(runner, hinic_bad_input_suite());

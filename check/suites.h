@@ -22,6 +22,7 @@ Suite *traffic_suite(void);
 Suite *hpcc_import_suite(void);
 Suite *hpcc_config_suite(void);
 Suite *ns3_model_suite(void);
+Suite *dwrr_suite(void);
 Suite *simgrid_import_suite(void);
 Suite *hinic_suite(void);
 Suite *hinic_bad_input_suite(void);

@@ -164,6 +164,35 @@ START_TEST(flows_share_one_bottleneck_fairly)
 }
 END_TEST
 
+START_TEST(priorities_share_one_bottleneck_by_weight)
+{
+    /* Two senders into one receiver on priorities 1 and 2 with DWRR weights 1 and 3, DCQCN off: PFC keeps both
+     * classes' queues at the receiver's switch port backlogged, and the port's DWRR gives them its payload rate 1 : 3.
+     * (Before the turns of deficit round robin, the class the pointer was on sent as long as it was backlogged.) */
+    struct testbed tb;
+    testbed_rack(&tb, 3, 100 * GBPS, VDC_US);
+    tb.cfg.dcqcn.enabled = false;
+    tb.cfg.dwrr_weight[1] = 1;
+    tb.cfg.dwrr_weight[2] = 3;
+    for (uint32_t i = 0; i < 2; i++) {
+        struct fabric_flow_spec spec = {.src = i, .dst = 2, .priority = (uint8_t)(1 + i), .dst_port = 100,
+                                        .size = LONG_FLOW};
+        fabric_flow_set_add(&tb.flows, &spec);
+    }
+    testbed_start(&tb, 1);
+    run_to_window_start(&tb, 1 * VDC_MS);
+    double bps[MAX_FLOWS];
+    run_window(&tb, 3 * VDC_MS, bps);
+    double total = bps[0] + bps[1], payload_rate = 100e9 / wire_per_payload(tb.cfg.payload);
+    ck_assert_msg(fabs(bps[1] / total - 0.75) <= 0.01, "priority 2 (weight 3) got %.4f of %.3f Gbps", bps[1] / total,
+                  total / 1e9);
+    ck_assert_msg(total >= 0.97 * payload_rate, "aggregate goodput %.3f Gbps, the link's payload rate is %.3f Gbps",
+                  total / 1e9, payload_rate / 1e9);
+    ck_assert_uint_eq(fabric_drops(&tb.f), 0);
+    testbed_free(&tb);
+}
+END_TEST
+
 /* --- 2. Lossless vs lossy under incast ---------------------------------------------------------------------- */
 
 struct incast_case {
@@ -469,6 +498,7 @@ Suite *fabric_validation_suite(void)
     TCase *tc = tcase_create("fabric");
     tcase_set_timeout(tc, 120); /* seconds under the sanitizers; a few in the normal build */
     tcase_add_test(tc, flows_share_one_bottleneck_fairly);
+    tcase_add_test(tc, priorities_share_one_bottleneck_by_weight);
     tcase_add_test(tc, pfc_never_drops_lossy_drops_and_recovers);
     tcase_add_test(tc, red_marks_on_the_ramp);
     tcase_add_test(tc, red_marks_follow_the_switch_queue);

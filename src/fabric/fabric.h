@@ -10,6 +10,7 @@
 #include "scheduler/parallel.h"
 #include "scheduler/sim.h"
 #include "fabric/dcqcn.h"
+#include "fabric/dwrr.h"
 #include "fabric/mmu.h"
 #include "fabric/ns3.h"
 #include "fabric/packet.h"
@@ -124,7 +125,7 @@ struct fabric_queue {
 struct fabric_port {
     /* What every frame sent or received through the port reads or writes comes first, in the first three cache
      * lines (node_prefetch in network.c fetches them ahead of the port's next event); a frame's queue and the DWRR
-     * deficits follow, the rest is touched rarely. */
+     * state follows, the rest is touched rarely. */
     /* line 0: the transmitter's state */
     struct fabric_node *node;
     vdc_time qlen_next_sample;    /* a switch port's next queue-length sample (qlen_monitor.c); VDC_TIME_MAX: none */
@@ -144,7 +145,6 @@ struct fabric_port {
     /* line 1: what choosing and serializing a frame reads */
     uint8_t backlog_mask;         /* priorities whose queue holds a frame */
     uint8_t paused_mask;          /* PFC as a receiver of pauses (our egress): priorities the peer told us to pause */
-    uint8_t dwrr_next;
     /* The serialization times of the last two frame sizes sent (the hpcc-ns3 model's conversion is costly). */
     uint32_t serialization_bytes[2];
     vdc_time serialization_time[2];
@@ -156,7 +156,7 @@ struct fabric_port {
     struct fabric_port_counters count;
     uint64_t rate;                /* bit/s (sending reads the serialization times above) */
     struct fabric_queue queue[FABRIC_PRIORITIES] __attribute__((aligned(64)));
-    int64_t deficit[FABRIC_PRIORITIES];
+    struct fabric_dwrr dwrr;      /* the classes below the strict ones */
 
     vdc_time delay;
     uint32_t link;                /* index into topology links */

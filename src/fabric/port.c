@@ -56,18 +56,15 @@ static inline unsigned eligible_mask(const struct fabric_port *port)
     return port->backlog_mask & (unsigned)~port->paused_mask;
 }
 
-static bool eligible(const struct fabric_port *port, unsigned priority)
-{
-    return eligible_mask(port) & (1u << priority);
-}
-
 /* Strict priority for the highest `strict_priorities` classes, then deficit round robin over the others. */
 static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
 {
     struct fabric_packet *p = queue_pop(&port->queue[priority]);
     port->queued_bytes -= p->frame_bytes;
-    if (!port->queue[priority].head)
+    if (!port->queue[priority].head) {
         port->backlog_mask &= (uint8_t)~(1u << priority);
+        fabric_dwrr_emptied(&port->dwrr, priority);
+    }
     /* The next frame of this queue is read when the wire frees, a serialization time from now, and it has waited
      * long enough to have left the host's caches: fetch it now. Only a hint; NULL is harmless. */
     __builtin_prefetch(port->queue[priority].head);
@@ -85,26 +82,10 @@ static struct fabric_packet *pick_queued(struct fabric_port *port)
     unsigned strict = eligible_mask(port) >> strict_floor << strict_floor;
     if (strict != 0)
         return take(port, 31u - (unsigned)__builtin_clz(strict)); /* the highest */
-    /* Two rounds suffice: a quantum is at least one maximal frame, so any eligible queue sends on its visit. */
-    for (unsigned visits = 0; visits < 2 * strict_floor + 1; visits++) {
-        unsigned q = port->dwrr_next;
-        if (eligible(port, q)) {
-            uint32_t size = port->queue[q].head->frame_bytes;
-            if (port->deficit[q] >= (int64_t)size) {
-                port->deficit[q] -= size;
-                return take(port, q);
-            }
-            port->deficit[q] += (int64_t)cfg->dwrr_weight[q] * port->node->fabric->dwrr_quantum;
-            if (port->deficit[q] >= (int64_t)size) {
-                port->deficit[q] -= size;
-                return take(port, q);
-            }
-        } else if (!(port->backlog_mask & (1u << q))) {
-            port->deficit[q] = 0;
-        }
-        port->dwrr_next = (uint8_t)(q + 1 == strict_floor ? 0 : q + 1); /* no division: this loop is per frame */
-    }
-    return NULL;
+    const struct fabric *f = port->node->fabric;
+    int q = fabric_dwrr_pick(&port->dwrr, strict_floor, eligible_mask(port), port->queue, cfg->dwrr_weight,
+                             f->dwrr_quantum);
+    return q < 0 ? NULL : take(port, (unsigned)q);
 }
 
 /* fabric_serialization, remembered for the last two frame sizes: a port mostly sends full data frames and ACKs. */
@@ -327,6 +308,5 @@ void fabric_port_discard_queued(struct fabric_port *port)
             node->shard->drops++;
             fabric_packet_release(&node->shard->pool, p);
         }
-        port->deficit[q] = 0;
     }
 }
