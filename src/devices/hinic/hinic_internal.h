@@ -110,6 +110,13 @@ struct hinic_qp {
     uint32_t atomic_count;
 };
 
+/* The request slot of free-running ring index `i`: sq_entries is a power of two (hinic_commands.c refuses others), so
+ * a mask, not a division on every packet. */
+static inline struct hinic_swr *hinic_sq_slot(const struct hinic_qp *qp, uint32_t i)
+{
+    return &qp->swr[i & (qp->sq_entries - 1)];
+}
+
 /* A 24-bit PSN from the wire as the 32-bit PSN nearest to `near`. */
 static inline uint32_t hinic_psn_unwrap(uint32_t wire, uint32_t near)
 {

@@ -163,7 +163,7 @@ void hinic_qp_fail(struct hinic *nic, struct hinic_qp *qp, enum hinic_wc_status 
     qp->timer_epoch++;
     /* The request being worked on completes with the status, every later one is flushed. */
     if (qp->sq_completed != qp->sq_fetched && status != HINIC_WC_WR_FLUSH_ERR) {
-        struct hinic_swr *w = &qp->swr[qp->sq_completed % qp->sq_entries];
+        struct hinic_swr *w = hinic_sq_slot(qp, qp->sq_completed);
         struct hinic_cqe cqe = {.wr_id = w->wqe.wr_id, .status = status, .qpn = qp->qpn, .vendor_err = why};
         hinic_complete(nic, qp->send_cq, &cqe);
         qp->sq_completed++;

@@ -106,9 +106,9 @@ void hinic_sq_doorbell(struct hinic *nic, struct hinic_qp *qp, uint32_t producer
      * sends needs a second round trip before the first byte can leave. */
     vdc_time fetched = now + 2 * latency + hinic_pcie_transfer(nic, (uint64_t)ahead * sizeof(struct hinic_send_wqe));
     for (uint32_t i = 0; i < ahead; i++) {
-        struct hinic_swr *slot = &qp->swr[qp->sq_fetched % qp->sq_entries];
+        struct hinic_swr *slot = hinic_sq_slot(qp, qp->sq_fetched);
         memset(slot, 0, sizeof *slot);
-        uint64_t at = qp->sq_ring + (uint64_t)(qp->sq_fetched % qp->sq_entries) * sizeof slot->wqe;
+        uint64_t at = qp->sq_ring + (uint64_t)(qp->sq_fetched & (qp->sq_entries - 1)) * sizeof slot->wqe;
         if (!hinic_dma_read(nic, at, &slot->wqe, sizeof slot->wqe, "send WQE")) {
             hinic_qp_fail(nic, qp, HINIC_WC_LOC_QP_OP_ERR, HINIC_ERR_DMA);
             return;
@@ -241,7 +241,7 @@ static bool can_send(const struct hinic *nic, const struct hinic_qp *qp, const s
     if (!qp->valid || qp->state != HINIC_QPS_RTS || qp->rnr_wait || qp->sq_next == qp->sq_fetched ||
         (port->paused_mask & (1u << qp->priority)))
         return false;
-    const struct hinic_swr *slot = &qp->swr[qp->sq_next % qp->sq_entries];
+    const struct hinic_swr *slot = hinic_sq_slot(qp, qp->sq_next);
     vdc_time t = slot->ready_at > qp->next_send_at ? slot->ready_at : qp->next_send_at;
     if (reads_local_data(slot->wqe.opcode) && nic->dma_free_at > t)
         t = nic->dma_free_at;
@@ -271,7 +271,7 @@ static struct fabric_packet *requester_pass(struct hinic *nic, struct fabric_por
         vdc_time at;
         if (!can_send(nic, qp, port, &at))
             continue;
-        struct hinic_swr *slot = &qp->swr[qp->sq_next % qp->sq_entries];
+        struct hinic_swr *slot = hinic_sq_slot(qp, qp->sq_next);
         enum hinic_error why;
         struct vdc_error err;
         const struct hinic_mr *mr;
@@ -332,7 +332,7 @@ static enum hinic_wc_opcode completion_opcode(uint8_t wr_opcode)
 static void complete_acked(struct hinic *nic, struct hinic_qp *qp)
 {
     while (qp->sq_completed != qp->sq_fetched) {
-        struct hinic_swr *slot = &qp->swr[qp->sq_completed % qp->sq_entries];
+        struct hinic_swr *slot = hinic_sq_slot(qp, qp->sq_completed);
         if ((int32_t)(qp->acked_psn - (slot->first_psn + slot->psn_count)) < 0)
             break;
         if (slot->wqe.flags & HINIC_SEND_SIGNALED) {
@@ -356,7 +356,7 @@ static uint32_t ack_limit(struct hinic_qp *qp)
      * costs O(1) amortised instead of a walk over every outstanding WQE. */
     uint32_t from = (int32_t)(qp->sq_no_read_below - qp->sq_completed) > 0 ? qp->sq_no_read_below : qp->sq_completed;
     for (uint32_t i = from; i != qp->sq_fetched; i++) {
-        const struct hinic_swr *slot = &qp->swr[i % qp->sq_entries];
+        const struct hinic_swr *slot = hinic_sq_slot(qp, i);
         if (slot->wqe.opcode == HINIC_WR_RDMA_READ || is_atomic(slot->wqe.opcode)) {
             qp->sq_no_read_below = i;
             return qp->acked_psn > slot->first_psn ? qp->acked_psn : slot->first_psn;
@@ -380,11 +380,11 @@ static void progress(struct hinic *nic, struct hinic_qp *qp, uint32_t new_acked)
 static void rewind_to(struct hinic *nic, struct hinic_qp *qp, uint32_t psn)
 {
     for (uint32_t i = qp->sq_completed; i != qp->sq_fetched; i++) {
-        struct hinic_swr *slot = &qp->swr[i % qp->sq_entries];
+        struct hinic_swr *slot = hinic_sq_slot(qp, i);
         if (psn - slot->first_psn < slot->psn_count) {
             uint32_t sent_beyond = 0;
             for (uint32_t j = i; j != qp->sq_next; j++)
-                sent_beyond += qp->swr[j % qp->sq_entries].psn_count;
+                sent_beyond += hinic_sq_slot(qp, j)->psn_count;
             nic->stats.retransmitted += sent_beyond + qp->send_offset - (psn - slot->first_psn);
             qp->sq_next = i;
             qp->send_offset = psn - slot->first_psn;
@@ -403,7 +403,7 @@ static void read_response(struct hinic *nic, struct hinic_qp *qp, const struct f
         return;
     }
     for (uint32_t i = qp->sq_completed; i != qp->sq_next; i++) {
-        struct hinic_swr *slot = &qp->swr[i % qp->sq_entries];
+        struct hinic_swr *slot = hinic_sq_slot(qp, i);
         if (psn - slot->first_psn >= slot->psn_count)
             continue;
         if (slot->wqe.opcode != HINIC_WR_RDMA_READ)
@@ -426,7 +426,7 @@ static void atomic_acknowledge(struct hinic *nic, struct hinic_qp *qp, const str
 {
     if (psn != qp->acked_psn || p->rdma == NULL)
         return;
-    struct hinic_swr *slot = &qp->swr[qp->sq_completed % qp->sq_entries];
+    struct hinic_swr *slot = hinic_sq_slot(qp, qp->sq_completed);
     if (qp->sq_completed == qp->sq_fetched || slot->first_psn != psn || !is_atomic(slot->wqe.opcode))
         return;
     uint64_t original = p->rdma->original;
@@ -527,7 +527,7 @@ void hinic_requester_dcqcn(struct hinic *nic, struct hinic_qp *qp, bool increase
 void hinic_requester_flush(struct hinic *nic, struct hinic_qp *qp)
 {
     for (; qp->sq_completed != qp->sq_fetched; qp->sq_completed++)
-        flush_one(nic, qp, &qp->swr[qp->sq_completed % qp->sq_entries].wqe);
+        flush_one(nic, qp, &hinic_sq_slot(qp, qp->sq_completed)->wqe);
     qp->sq_next = qp->sq_fetched;
     qp->send_offset = 0;
 }
