@@ -168,11 +168,6 @@ static void take_items(struct vdc_step_batch *b, unsigned index)
  * cores than threads: a spinning thread would hold the core another needs. */
 #define SPINS 65536
 
-/* A worker whose batches are a small part of its time (rack8-perftest's guests' runs, a few microseconds each, tens
- * of microseconds apart) spins this much instead (about 50 us here), then sleeps: its long spin only took from the
- * loop's thread (rack8-perftest's wall time 5% more), and the loop runs small batches alone while it sleeps. */
-#define SPINS_IDLE 2048
-
 /* Whether generation `now` is a batch open to the workers that this worker has not looked at yet. */
 static bool new_open(uint64_t now, uint64_t seen)
 {
@@ -180,10 +175,10 @@ static bool new_open(uint64_t now, uint64_t seen)
 }
 
 /* The next open generation after `seen`, or `seen` when the batch is being freed. */
-static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen, int spins)
+static uint64_t wait_for_batch(struct vdc_step_batch *b, uint64_t seen)
 {
     uint64_t now = atomic_load_explicit(&b->generation, memory_order_acquire);
-    for (int spin = 0; !new_open(now, seen) && spin < spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
+    for (int spin = 0; !new_open(now, seen) && spin < b->spins && !atomic_load_explicit(&b->quit, memory_order_relaxed);
          spin++) {
         vdc_spin_pause();
         now = atomic_load_explicit(&b->generation, memory_order_acquire);
@@ -206,24 +201,16 @@ static void *worker(void *arg)
     const struct step_worker *role = arg;
     struct vdc_step_batch *b = role->batch;
     uint64_t seen = 0;
-    /* Running means of the wall time this worker waits for a batch and spends on one: it spins long only while its
-     * batches are at least as much of its time as its waits (a run of GPU windows), else briefly (SPINS_IDLE). */
-    double waiting = 0, working = 0;
     for (;;) {
-        double asked = vdc_wall_seconds();
-        seen = wait_for_batch(b, seen, working >= waiting ? b->spins : (b->spins < SPINS_IDLE ? b->spins : SPINS_IDLE));
+        seen = wait_for_batch(b, seen);
         if (atomic_load(&b->quit))
             break;
-        double began = vdc_wall_seconds();
         /* Counted first, then the batch looked at only if still open: the loop closes it and then waits for
          * `busy`, so either it sees this worker or this worker sees it closed. */
         atomic_fetch_add(&b->busy, 1);
         if (atomic_load(&b->generation) == seen)
             take_items(b, role->index);
         atomic_fetch_sub(&b->busy, 1);
-        double ended = vdc_wall_seconds();
-        waiting = 0.9 * waiting + 0.1 * (began - asked);
-        working = 0.9 * working + 0.1 * (ended - began);
     }
     return NULL;
 }
