@@ -56,7 +56,7 @@ static inline unsigned eligible_mask(const struct fabric_port *port)
     return port->backlog_mask & (unsigned)~port->paused_mask;
 }
 
-/* Strict priority for the highest `strict_priorities` classes, then deficit round robin over the others. */
+/* The first frame of priority `priority`'s queue, taken off it; an emptied queue leaves the DWRR's turns. */
 static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
 {
     struct fabric_packet *p = queue_pop(&port->queue[priority]);
@@ -71,6 +71,8 @@ static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
     return p;
 }
 
+/* The control queue (PFC), then strict priority for the highest `strict_priorities` classes, then deficit round robin
+ * over the others. */
 static struct fabric_packet *pick_queued(struct fabric_port *port)
 {
     const struct fabric_config *cfg = &port->node->fabric->cfg;
