@@ -238,7 +238,8 @@ struct fabric {
     struct fabric_ns3_qp *ns3_qps;  /* hpcc-ns3: one per flow */
     vdc_time ns3_max_rtt;          /* hpcc-ns3: the largest base RTT between two hosts, and its BDP (bytes) */
     uint64_t ns3_max_bdp;
-    uint32_t dwrr_quantum;        /* bytes per DWRR weight unit: one largest frame */
+    uint32_t dwrr_quantum;        /* bytes per DWRR weight unit: a full data frame of the flows, at least 1538
+                                   * (a NIC's 4 KiB-MTU frame is longer: it waits for the turns that add up to it) */
     /* outputs, NULL when not asked for */
     FILE *fct_file;
     FILE *pfc_file;
