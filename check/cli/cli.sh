@@ -406,7 +406,7 @@ printf '\t.reg .b64 %%rd<3>;\n\tld.param.u64 \t%%rd1, [stores_param_0];\n\tcvta.
 printf '\tmov.u32 \t%%r1, 1;\n$L__loop:\n\tst.global.u32 \t[%%rd2], %%r1;\n' >>"$tmp/stores.ptx"
 printf '\tbra.uni \t$L__loop;\n}\n' >>"$tmp/stores.ptx"
 expect ptx-timeout 1 "^vdc: kernel stores ran past --timeout \(1 ms\) and was stopped after 1980000 cycles: \
-does it loop for ever\?" \
+does it wait for a flag nobody sets, or loop for ever\? \(a longer kernel: raise --timeout\)$" \
   -- "$vdc" ptx run "$tmp/stores.ptx" --kernel stores --grid 1 --block 32 --gpu h100 --buf o=4 --arg ptr:o --timeout 1ms
 grep -Eq '^  cycles +1980000$' "$tmp/out" ||
   { echo "FAIL ptx-timeout: its statistics do not end at the limit"; failed=$((failed + 1)); }

@@ -141,9 +141,11 @@ guest_pins() {
   has pin-gpu-peers-refusals "[   0.000034296] blade0: store into GPU 1 without peer access: GPU fault: tag 7: kernel set_flag faulted in block (0,0,0) thread (0,0,0) at address 0x20000000000: peer store of 4 bytes to GPU 1: peer access not enabled (PTX line 66)"
   # A kernel waiting for a flag nobody sets ends at gpu.kernel_timeout with an error completion (exit 1: the guest
   # reports it and fails), instead of running for ever.
-  pin_run pin-gpu-peers-stranded 1 339b86e2bbfc7b4b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-gpu-peers-stranded 1 883cad9568b0afe0 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set guests.args=stranded --set gpu.kernel_timeout=20us
-  has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past gpu.kernel_timeout (20 us) and was stopped after 39608 cycles: does it wait for a flag nobody sets?"
+  has pin-gpu-peers-stranded "[   0.000053300] blade1: gpu-peers: wait_flag: tag 7: kernel wait_flag ran past "\
+"gpu.kernel_timeout (20 us) and was stopped after 39608 cycles: does it wait for a flag nobody sets, or loop for "\
+"ever? (a longer kernel: raise gpu.kernel_timeout)"
   # IPC handles over the mailbox (docs/hilink.md): GPU 1 exports a buffer, mails the handle; GPU 0 opens it, copies
   # into it and pulls the bytes back (read requests); after the free, that handle and one never exported are
   # refused with their GPU and handle.
@@ -157,7 +159,7 @@ guest_pins() {
   # A HiLink port that goes down (faults.schedule): GPU 0's copy to GPU 1 makes no progress and ends at
   # gpu.peer_timeout with an error completion, GPU 1's kernel waiting for the flag at gpu.kernel_timeout; both guests
   # fail (exit 1) and the run's records keep everything up to then.
-  pin_run pin-hilink-down 1 ec9357156d47ec8b scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
+  pin_run pin-hilink-down 1 d1eca1679bc933f4 scenarios/gpu-kernels.yaml --set guests.program=guest:gpu-peers \
     --set 'faults.schedule=5us hilink-down blade1' --set gpu.kernel_timeout=60us --set gpu.peer_timeout=20us
   has pin-hilink-down "[   0.000128282] blade0: gpu-peers: copy to GPU 1: tag 9: copy to GPU 1 made no progress for gpu.peer_timeout (20 us): its packets cannot leave (is a HiLink port down?); 3899392 bytes were not sent"
   has pin-hilink-down "guests     0 of 2 exited with 0"

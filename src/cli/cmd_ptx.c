@@ -447,14 +447,11 @@ static int ptx_run(int argc, char **argv)
                 fault.thread.z, fault.what, fault.address, o.path, fault.line);
         code = VDC_EXIT_SIM_FAILED;
     } else if (end != GPU_LAUNCH_ENDED) {
-        char limit[32];
         bool hung = end == GPU_LAUNCH_HUNG;
-        vdc_time_format(limit, sizeof limit, hung ? o.hang_timeout : o.timeout);
-        fprintf(stderr, "vdc: kernel %s %s (%s) and was stopped after %" PRIu64 " cycles: %s\n", o.kernel,
-                hung ? "made no progress (no store, atomic or warp ending) for --hang-timeout" : "ran past --timeout",
-                limit, stats.cycles,
-                hung ? "does it wait for a flag nobody sets?"
-                     : "does it loop for ever? (a longer kernel: raise --timeout)");
+        char why[512];
+        gpu_describe_stop(why, sizeof why, o.kernel, end, hung ? "--hang-timeout" : "--timeout",
+                          hung ? o.hang_timeout : o.timeout, stats.cycles);
+        fprintf(stderr, "vdc: %s\n", why);
         code = VDC_EXIT_SIM_FAILED;
     }
 out:

@@ -4,6 +4,7 @@
 #define VDC_DEVICES_HIGPU_GPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -81,6 +82,11 @@ struct gpu_launch_limits {
     void *ctx;
 };
 enum gpu_launch_end { GPU_LAUNCH_ENDED, GPU_LAUNCH_TIMED_OUT, GPU_LAUNCH_HUNG };
+/* The line that says why kernel `kernel` was stopped after `cycles` (`end` not GPU_LAUNCH_ENDED), naming the setting
+ * that set the limit (`limit_name`, such as gpu.hang_timeout or --timeout) and its value in picoseconds: the same
+ * words from a device and from `vdc ptx run`. */
+void gpu_describe_stop(char *buf, size_t size, const char *kernel, enum gpu_launch_end end, const char *limit_name,
+                       uint64_t limit_ps, uint64_t cycles);
 /* gpu_launch within `limits`; *end says whether a limit stopped it (stats then cover what ran). */
 bool gpu_launch_within(struct gpu *gpu, struct gpu_module *module, const struct gpu_launch *launch,
                        const struct gpu_launch_limits *limits, struct gpu_launch_stats *stats, struct gpu_fault *fault,

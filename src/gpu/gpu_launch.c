@@ -2,9 +2,11 @@
  * the whole GPU (so shared resources see a consistent clock), barriers, block retirement and the next block. */
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/time.h"
 #include "gpu/gpu_internal.h"
 #include "gpu/gpu_inbox.h"
 #include "gpu/gpu_sched_queue.h"
@@ -797,6 +799,20 @@ bool gpu_launch(struct gpu *gpu, struct gpu_module *module, const struct gpu_lau
 {
     enum gpu_launch_end end;
     return gpu_launch_within(gpu, module, launch, NULL, stats, fault, &end, err);
+}
+
+void gpu_describe_stop(char *buf, size_t size, const char *kernel, enum gpu_launch_end end, const char *limit_name,
+                       uint64_t limit_ps, uint64_t cycles)
+{
+    char limit[32];
+    vdc_time_format(limit, sizeof limit, limit_ps);
+    if (end == GPU_LAUNCH_HUNG)
+        snprintf(buf, size, "kernel %s made no progress (no store, atomic or warp ending) for %s (%s) and was stopped "
+                 "after %" PRIu64 " cycles: does it wait for a flag nobody sets?", kernel, limit_name, limit, cycles);
+    else
+        snprintf(buf, size, "kernel %s ran past %s (%s) and was stopped after %" PRIu64 " cycles: does it wait for a "
+                 "flag nobody sets, or loop for ever? (a longer kernel: raise %s)", kernel, limit_name, limit, cycles,
+                 limit_name);
 }
 
 /* Cycles a limited launch runs between its checks and progress calls: about half a millisecond of GPU time. */

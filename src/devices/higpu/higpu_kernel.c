@@ -37,13 +37,11 @@ static void kernel_over(struct higpu *gpu, enum stop_reason reason)
     struct higpu_queue *q = &gpu->queues[gpu->kernel_queue];
     enum higpu_status status = higpu_kernel_status(gpu, &stats, &fault, &q->current);
     if (reason != STOP_NONE && status == HIGPU_STATUS_OK) {
-        char limit[32];
         bool hang = reason == STOP_HANG_TIMEOUT;
-        vdc_time_format(limit, sizeof limit, hang ? gpu->params.hang_timeout : gpu->params.kernel_timeout);
-        snprintf(gpu->message, HIGPU_MAX_MESSAGE, "kernel %s %s (%s) and was stopped after %" PRIu64 " cycles: does it "
-                 "wait for a flag nobody sets?", gpu->kernel_name,
-                 hang ? "made no progress (no store, atomic or warp ending) for gpu.hang_timeout"
-                      : "ran past gpu.kernel_timeout", limit, stats.cycles);
+        enum gpu_launch_end end = hang ? GPU_LAUNCH_HUNG : GPU_LAUNCH_TIMED_OUT;
+        gpu_describe_stop(gpu->message, HIGPU_MAX_MESSAGE, gpu->kernel_name, end,
+                          hang ? "gpu.hang_timeout" : "gpu.kernel_timeout",
+                          hang ? gpu->params.hang_timeout : gpu->params.kernel_timeout, stats.cycles);
         status = HIGPU_STATUS_KERNEL_TIMEOUT;
     }
     higpu_conclude(gpu, q->started - 1, status, &q->current);
