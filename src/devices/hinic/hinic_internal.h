@@ -3,6 +3,8 @@
 #ifndef VDC_DEVICES_HINIC_INTERNAL_H
 #define VDC_DEVICES_HINIC_INTERNAL_H
 
+#include <assert.h>
+
 #include "fabric/dcqcn.h"
 #include "fabric/endpoint.h"
 #include "fabric/fabric.h"
@@ -114,6 +116,7 @@ struct hinic_qp {
  * a mask, not a division on every packet. */
 static inline struct hinic_swr *hinic_sq_slot(const struct hinic_qp *qp, uint32_t i)
 {
+    assert(qp->sq_entries != 0 && (qp->sq_entries & (qp->sq_entries - 1)) == 0); /* a created QP's ring */
     return &qp->swr[i & (qp->sq_entries - 1)];
 }
 
