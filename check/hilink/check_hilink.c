@@ -152,8 +152,16 @@ static void side_lend(struct gpu_side *s)
     ck_assert(s->store != NULL && s->on_loan != NULL);
 }
 
-/* Preset h100 with `links` links in `planes` planes and `credits` per link direction (0: the preset's). */
-static void rig_init(struct rig *r, uint32_t links, uint32_t planes, uint32_t credits)
+/* Every delivery is the receiving side's business alone: steps may hand them over to the windows. */
+static bool side_delivers_alone(const struct hilink_packet *p)
+{
+    (void)p;
+    return true;
+}
+
+/* Preset h100 with `links` links in `planes` planes and `credits` per link direction (0: the preset's); with
+ * `alone`, sides whose deliveries steps may hand over to their windows. */
+static void rig_init_sides(struct rig *r, uint32_t links, uint32_t planes, uint32_t credits, bool alone)
 {
     struct vdc_error err;
     memset(r, 0, sizeof *r);
@@ -167,10 +175,16 @@ static void rig_init(struct rig *r, uint32_t links, uint32_t planes, uint32_t cr
     ck_assert_msg(r->h != NULL, "%s", err.text);
     for (uint32_t g = 0; g < r->p.gpus; g++) {
         r->side[g] = (struct gpu_side){.rig = r, .gpu = g, .turn = g + 1, .bytes = PAYLOAD};
-        struct hilink_gpu_ops ops = {
-            .ctx = &r->side[g], .next = side_next, .deliver = side_deliver, .give_back = side_give_back};
+        struct hilink_gpu_ops ops = {.ctx = &r->side[g], .next = side_next, .deliver = side_deliver,
+                                     .delivers_alone = alone ? side_delivers_alone : NULL,
+                                     .give_back = side_give_back};
         ck_assert_msg(hilink_attach(r->h, g, &ops, &err), "%s", err.text);
     }
+}
+
+static void rig_init(struct rig *r, uint32_t links, uint32_t planes, uint32_t credits)
+{
+    rig_init_sides(r, links, planes, credits, false);
 }
 
 static void rig_free(struct rig *r)
@@ -578,12 +592,15 @@ struct window_driver {
     struct vdc_entity *self;
     vdc_time window, horizon;
     uint64_t runs;
+    bool takes;     /* each window starts with what the steps handed over (hilink_take_handed), as a GPU's does */
 };
 
 static void window_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct window_driver *d = self->model;
     d->runs++;
+    for (uint32_t g = 0; d->takes && g < d->rig->p.gpus; g++)
+        hilink_take_handed(d->rig->h, g);
     for (uint32_t g = 0; g < d->rig->p.gpus; g++)
         hilink_poll_window(d->rig->h, g, ev->time + d->window);
     if (ev->time + d->window < d->horizon) {
@@ -595,10 +612,11 @@ static void window_event(struct vdc_entity *self, const struct vdc_event *ev)
 }
 
 /* Order held across planes, credit stalls (8 credits a link), senders that wait between packets and start late:
- * polled as events (`window` 0), or in windows of `window` for the first 40 us. */
-static void windowed_scenario(struct rig *r, struct window_driver *d, vdc_time window)
+ * polled as events (`window` 0), or in windows of `window` for the first 40 us; with `takes`, sides whose windows
+ * take what the steps hand over. */
+static void windowed_scenario_taking(struct rig *r, struct window_driver *d, vdc_time window, bool takes)
 {
-    rig_init(r, 18, 4, 8);
+    rig_init_sides(r, 18, 4, 8, takes);
     traffic(r, 0, 1, 8192);
     traffic(r, 0, 3, 2048);
     r->side[2].gap = 3 * hilink_serialisation(&r->p, PAYLOAD);
@@ -607,13 +625,59 @@ static void windowed_scenario(struct rig *r, struct window_driver *d, vdc_time w
     traffic(r, 5, 6, 3000);
     if (window > 0) {
         struct vdc_error err;
-        *d = (struct window_driver){.rig = r, .window = window, .horizon = 40 * VDC_US};
+        *d = (struct window_driver){.rig = r, .window = window, .horizon = 40 * VDC_US, .takes = takes};
         d->self = vdc_entity_create(&r->sim, VDC_IDS_GPU_ENGINE_BASE, "windows", window_event, d, &err);
         ck_assert_msg(d->self != NULL, "%s", err.text);
         vdc_schedule_at(d->self, 0, VDC_PRIO_STEP, d->self->id, 0, 0);
     }
     run_idle(r);
 }
+
+static void windowed_scenario(struct rig *r, struct window_driver *d, vdc_time window)
+{
+    windowed_scenario_taking(r, d, window, false);
+}
+
+/* Deliveries and credits handed over to windows a link latency long (hilink_step.c, hand_over) reach each side in
+ * the order, with the landing times, counters and digest of the steps' handlers doing them; the sides hear of them
+ * at the start of the window their landing falls in (late by the handlers' measure: the proof they were handed
+ * over). With windows of another length nothing is handed over. */
+START_TEST(handed_over_deliveries_match_the_handlers)
+{
+    struct rig events;
+    windowed_scenario(&events, NULL, 0);
+    expect_all_delivered(&events);
+    const vdc_time windows[] = {150 * VDC_NS, 50 * VDC_NS};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        struct rig r;
+        struct window_driver d;
+        ck_assert_uint_eq(events.p.link_latency, 150 * VDC_NS);
+        windowed_scenario_taking(&r, &d, windows[w], true);
+        ck_assert_uint_eq(r.out_of_order, 0);
+        ck_assert_uint_eq(r.backwards, 0);
+        ck_assert_uint_eq(r.delivered, events.delivered);
+        if (windows[w] == events.p.link_latency)
+            ck_assert_uint_gt(r.late_notice, 0);
+        else
+            ck_assert_uint_eq(r.late_notice, 0);
+        ck_assert_uint_eq(r.log_count, events.log_count);
+        for (size_t i = 0; i < r.log_count; i++) {
+            ck_assert_uint_eq(r.log[i].arrive, events.log[i].arrive);
+            ck_assert_uint_eq(r.log[i].src, events.log[i].src);
+            ck_assert_uint_eq(r.log[i].tag, events.log[i].tag);
+        }
+        for (uint32_t g = 0; g < r.p.gpus; g++) {
+            struct hilink_port_stats a, b;
+            hilink_port_stats(r.h, g, &a);
+            hilink_port_stats(events.h, g, &b);
+            ck_assert_mem_eq(&a, &b, sizeof a);
+        }
+        ck_assert_uint_eq(r.sim.digest, events.sim.digest);
+        rig_free(&r);
+    }
+    rig_free(&events);
+}
+END_TEST
 
 /* The same packets at the same times, the same counters and digest, whether a GPU's polls are events or run at
  * the end of its windows, for windows that divide the link latency and one that does not. */
@@ -670,6 +734,7 @@ Suite *hilink_suite(void)
     tcase_add_test(t, lent_payloads_go_back_once);
     tcase_add_test(t, same_scenario_same_deliveries);
     tcase_add_test(t, polls_in_windows_match_polls_as_events);
+    tcase_add_test(t, handed_over_deliveries_match_the_handlers);
     suite_add_tcase(s, t);
     suite_add_tcase(s, hilink_params_tcase());
     return s;

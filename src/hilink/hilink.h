@@ -91,6 +91,15 @@ struct hilink_gpu_ops {
      * at least one link latency before `arrive`, the time it lands in the GPU: so a GPU running ahead of virtual
      * time by up to one link latency learns of it in time. A lent payload is the receiver's to hand back. */
     void (*deliver)(void *ctx, const struct hilink_packet *p, vdc_time arrive);
+    /* Optional: a packet this GPU sent (its `kind` and `tag`) has been delivered to its peer, landing at `arrive`.
+     * Called beside that delivery, before or after it: the two touch different GPUs. */
+    void (*landed)(void *ctx, uint8_t kind, uint64_t tag, vdc_time arrive);
+    /* Optional: whether delivering `p` to this GPU touches this GPU's side alone (no event before the GPU's next
+     * window, nothing of another GPU's): such deliveries may be handed over in that window's advance, on its thread
+     * (hilink_step.c). Called inside a step, on any thread. A side that has it calls hilink_take_handed first thing
+     * in each of its windows; its deliveries, and its landings heard (landed), then come at the start of the window
+     * that `arrive` falls in, not a link latency before. Without it, nothing is handed over. */
+    bool (*delivers_alone)(const struct hilink_packet *p);
     /* Required of a GPU side whose next() lends payloads: the payload lent as `lent` is no longer read by anyone.
      * Called on the loop's thread, never from a window's advance. */
     void (*give_back)(void *ctx, uint32_t lent);
@@ -140,6 +149,9 @@ void hilink_kick_at(struct hilink *h, uint32_t gpu, vdc_time at);
 void hilink_poll_window(struct hilink *h, uint32_t gpu, vdc_time limit);
 /* The GPU's kernel is over: its polls are events of the loop's again. */
 void hilink_windows_over(struct hilink *h, uint32_t gpu);
+/* At the start of each of GPU `gpu`'s windows, in its advance: its share of what the last steps' handlers handed
+ * over (hilink_step.c), before anything else of the window. */
+void hilink_take_handed(struct hilink *h, uint32_t gpu);
 
 /* Takes all of GPU `gpu`'s links down (false) or back up at virtual time `at` (a scenario's fault), by an event of
  * the GPU's port entity: while down nothing crosses them in either direction, what was on its way waits where it is

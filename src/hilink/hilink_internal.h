@@ -31,6 +31,29 @@ enum hilink_after_kind {
 struct hilink_after {
     vdc_time at;
     uint32_t kind, index;
+    uint32_t src;  /* a delivery's sender */
+};
+
+/* What a step's actions do to one sender's side (its landings heard, its credits back), in the actions' order: the
+ * sender's own share of them, done in its next window's advance when the step's deliveries are handed over there. */
+struct hilink_note {
+    vdc_time at;
+    uint64_t value;  /* a landing: the packet's tag; a credit: the fabric-wide link */
+    uint8_t kind;    /* HILINK_AFTER_DELIVER (value: tag, packet_kind: its kind) or HILINK_AFTER_CREDIT */
+    uint8_t packet_kind;
+};
+
+struct hilink_notes {
+    struct hilink_note *items;
+    uint32_t count, capacity;
+};
+
+/* A step's actions: all of them in order, and each sender's share. */
+struct hilink_actions {
+    struct hilink_after *after;
+    uint32_t after_count, after_capacity;
+    struct hilink_notes *notes; /* per sender GPU */
+    bool alone;                 /* every delivery among them touches its receiver's side alone (delivers_alone) */
 };
 
 /* The planes' outputs toward one GPU, their packets' order books (`pairs` into the GPU) and their events: what a
@@ -51,8 +74,9 @@ struct hilink_group {
     vdc_time planes_done;         /* every one of its plane events before this time has run */
     uint64_t step_digest;         /* the keys of the step's events, folded into the run's digest by its handler */
     uint64_t step_events;
-    struct hilink_after *after;
-    uint32_t after_count, after_capacity;
+    /* The running step's actions, and the last step's when they are handed over in the GPUs' windows: the receiver's
+     * deliveries in its window, each sender's share in its own (hilink_step.c). */
+    struct hilink_actions actions, handed;
 };
 
 /* A packet in the fabric: the GPUs' packet and the fabric's own books about it. */
@@ -135,6 +159,8 @@ struct hilink_gpu_state {
 
 struct hilink {
     struct vdc_sim *sim;
+    vdc_time hand_over_checked; /* the time of the steps whose actions hand_over says about */
+    bool hand_over;             /* those steps' actions are done in the GPUs' next windows, not by their handlers */
     struct hilink_params p;
     uint32_t entity_base;
     uint32_t plane_first[HILINK_MAX_PLANES + 1];
@@ -187,6 +213,10 @@ void hilink_plane_event(struct hilink_group *g, const struct vdc_event *ev);
 void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev);
 /* Hands slot `s` to its GPU, landing at `arrive` (the loop's thread). */
 void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive);
+/* The same in the receiver's window: its side alone, the slot's return held for the loop's thread; the sender's side
+ * (its landing heard) comes from the step's notes (hilink_sender_note). */
+void hilink_deliver_in_window(struct hilink *h, uint32_t s, vdc_time arrive);
+void hilink_sender_note(struct hilink *h, uint32_t sender, const struct hilink_note *n);
 
 /* hilink_step.c: the planes' events in steps. */
 void hilink_steps_init(struct hilink *h);

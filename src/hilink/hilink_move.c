@@ -286,6 +286,7 @@ void hilink_windows_over(struct hilink *h, uint32_t gpu)
     struct hilink_gpu_state *port = &h->ports[gpu];
     if (!port->windowed)
         return;
+    hilink_take_handed(h, gpu); /* a kernel ended between its windows (never at a window's end: taken then) */
     assert(port->held_count == 0); /* flushed after the last window's batch */
     port->windowed = false;
     vdc_time at = port->poll_at;
@@ -350,11 +351,44 @@ void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
     vdc_digest_fold(h->sim, (uint64_t)pkt->src << 16 | pkt->dst);
     vdc_digest_fold(h->sim, arrive);
     /* A detached GPU's packets still cross the fabric (their credits return) and are then dropped here. */
-    if (port->attached)
+    if (port->attached) {
+        const struct hilink_gpu_state *sender = &h->ports[pkt->src];
+        if (sender->attached && sender->ops.landed != NULL)
+            sender->ops.landed(sender->ops.ctx, pkt->kind, pkt->tag, arrive);
         port->ops.deliver(port->ops.ctx, pkt, arrive);
-    else if (pkt->payload != NULL)
+    } else if (pkt->payload != NULL) {
         hilink_return_payload(h, pkt->src, pkt->lent);
+    }
     slot_free(h, s);
+}
+
+static void slot_free_call(void *h, uint64_t s)
+{
+    slot_free(h, (uint32_t)s);
+}
+
+void hilink_deliver_in_window(struct hilink *h, uint32_t s, vdc_time arrive)
+{
+    const struct hilink_packet *pkt = &hilink_slot_at(h, s)->pkt;
+    struct hilink_gpu_state *port = &h->ports[pkt->dst];
+    assert(port->attached && !port->corrupt_next); /* hand_over (hilink_step.c) */
+    port->stats.packets_received++;
+    port->stats.bytes_received += pkt->bytes;
+    port->ops.deliver(port->ops.ctx, pkt, arrive);
+    /* The slot is its sender's, whose window may be taking slots on another thread now. */
+    if (!vdc_step_hold_call(slot_free_call, h, s))
+        slot_free(h, s);
+}
+
+void hilink_sender_note(struct hilink *h, uint32_t sender, const struct hilink_note *n)
+{
+    if (n->kind == HILINK_AFTER_CREDIT) {
+        hilink_credit_leaves_switch(h, (uint32_t)n->value, n->at);
+        return;
+    }
+    const struct hilink_gpu_state *port = &h->ports[sender];
+    if (port->attached && port->ops.landed != NULL)
+        port->ops.landed(port->ops.ctx, n->packet_kind, n->value, n->at);
 }
 
 static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)

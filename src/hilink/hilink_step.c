@@ -30,15 +30,27 @@ void hilink_steps_init(struct hilink *h)
         g->gpu = gpu;
         vdc_event_queue_init(&g->queue);
         g->step_at = VDC_TIME_MAX;
+        g->actions = (struct hilink_actions){.notes = vdc_xcalloc(h->p.gpus, sizeof *g->actions.notes), .alone = true};
+        g->handed = (struct hilink_actions){.notes = vdc_xcalloc(h->p.gpus, sizeof *g->handed.notes), .alone = true};
     }
     h->step_width = h->p.link_latency;
+    h->hand_over_checked = VDC_TIME_MAX;
+}
+
+static void actions_free(struct hilink_actions *a, uint32_t gpus)
+{
+    free(a->after);
+    for (uint32_t s = 0; a->notes != NULL && s < gpus; s++)
+        free(a->notes[s].items);
+    free(a->notes);
 }
 
 void hilink_steps_free(struct hilink *h)
 {
     for (uint32_t gpu = 0; h->groups != NULL && gpu < h->p.gpus; gpu++) {
         vdc_event_queue_free(&h->groups[gpu].queue);
-        free(h->groups[gpu].after);
+        actions_free(&h->groups[gpu].actions, h->p.gpus);
+        actions_free(&h->groups[gpu].handed, h->p.gpus);
     }
     free(h->groups);
     free(h->faults);
@@ -103,14 +115,40 @@ void hilink_group_schedule(struct hilink_group *g, vdc_time at, enum vdc_priorit
     vdc_event_queue_push(&g->queue, &ev);
 }
 
+static void note(struct hilink_notes *n, const struct hilink_note *item)
+{
+    if (n->count == n->capacity) {
+        n->capacity = n->capacity ? 2 * n->capacity : 64;
+        n->items = vdc_xrealloc(n->items, n->capacity, sizeof *n->items);
+    }
+    n->items[n->count++] = *item;
+}
+
 void hilink_after(struct hilink_group *g, enum hilink_after_kind kind, uint32_t index, vdc_time at)
 {
     assert(g->in_step); /* only the planes' events leave actions, and they run in steps */
-    if (g->after_count == g->after_capacity) {
-        g->after_capacity = g->after_capacity ? 2 * g->after_capacity : 256;
-        g->after = vdc_xrealloc(g->after, g->after_capacity, sizeof *g->after);
+    const struct hilink *h = g->h;
+    struct hilink_actions *a = &g->actions;
+    if (a->after_count == a->after_capacity) {
+        a->after_capacity = a->after_capacity ? 2 * a->after_capacity : 256;
+        a->after = vdc_xrealloc(a->after, a->after_capacity, sizeof *a->after);
     }
-    g->after[g->after_count++] = (struct hilink_after){.at = at, .kind = kind, .index = index};
+    uint32_t sender;
+    struct hilink_note n = {.at = at, .kind = (uint8_t)kind};
+    if (kind == HILINK_AFTER_DELIVER) {
+        const struct hilink_packet *pkt = &hilink_slot_at(h, index)->pkt; /* the step has just read it */
+        const struct hilink_gpu_state *receiver = &h->ports[g->gpu];
+        sender = pkt->src;
+        n.value = pkt->tag;
+        n.packet_kind = pkt->kind;
+        a->alone = a->alone && receiver->attached && receiver->ops.delivers_alone != NULL &&
+                   receiver->ops.delivers_alone(pkt);
+    } else {
+        sender = index / h->p.links_per_gpu;
+        n.value = index;
+    }
+    a->after[a->after_count++] = (struct hilink_after){.at = at, .kind = kind, .index = index, .src = sender};
+    note(&a->notes[sender], &n);
 }
 
 /* Where a step that starts at `start` ends: a link latency on, or sooner at a scheduled fault or the run's limit. */
@@ -162,15 +200,72 @@ void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev)
 /* How many of the step's actions ahead a delivery's slot is asked for. */
 #define AFTER_PREFETCH 8
 
+/* Whether the actions of the steps at `t` are handed over to the GPUs' windows that start where the steps end: each
+ * GPU's next window then does, first, its own share of every group's actions, in the order the handlers would have
+ * done them (the senders' notes of the groups before its own, its own group's deliveries, the notes of the groups
+ * after it), since each action touches one GPU's side alone and no two GPUs' sides meet. So the same model, with the
+ * work on the windows' threads instead of the loop's. Only when every GPU is sure to take its share at that time
+ * and nothing can come between: every port attached, its side one that takes its share (delivers_alone), up, in
+ * windows, its last window ending where the steps end (the next starts there, before any event at or after that
+ * time touches its side), no scheduled fault, the run going on past that time, every step of `t` run in this batch,
+ * and every delivery one that touches its receiver's side alone. Decided once per time, for all the groups: a group
+ * handing over while another did its actions at once would change the order in which a sender sees them. */
+static bool hand_over(struct hilink *h, vdc_time t)
+{
+    if (h->hand_over_checked == t)
+        return h->hand_over;
+    h->hand_over_checked = t;
+    h->hand_over = false;
+    vdc_time end = vdc_time_add(t, h->step_width);
+    if (h->fault_count > 0 || step_end(h, t) != end || (h->sim->until != VDC_TIME_MAX && end > h->sim->until))
+        return false;
+    for (uint32_t gpu = 0; gpu < h->p.gpus; gpu++) {
+        const struct hilink_gpu_state *port = &h->ports[gpu];
+        const struct hilink_group *g = &h->groups[gpu];
+        if (!port->attached || port->ops.delivers_alone == NULL || !port->up || !port->windowed ||
+            port->polled_until != end || port->corrupt_next)
+            return false;
+        if (g->step_at == t && !g->stepped)
+            return false; /* its step comes in a later batch */
+        if (g->actions.after_count > 0 && (!g->stepped || !g->actions.alone))
+            return false;
+        assert(g->handed.after_count == 0); /* the last handed actions were taken by the windows since */
+    }
+    h->hand_over = true;
+    return true;
+}
+
+void hilink_take_handed(struct hilink *h, uint32_t gpu)
+{
+    for (uint32_t from = 0; from < h->p.gpus; from++) {
+        struct hilink_actions *a = &h->groups[from].handed;
+        if (from == gpu) {
+            for (uint32_t i = 0; i < a->after_count; i++) {
+                if (i + AFTER_PREFETCH < a->after_count && a->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER)
+                    __builtin_prefetch(&hilink_slot_at(h, a->after[i + AFTER_PREFETCH].index)->pkt, 0, 3);
+                if (a->after[i].kind == HILINK_AFTER_DELIVER)
+                    hilink_deliver_in_window(h, a->after[i].index, a->after[i].at);
+            }
+            a->after_count = 0;
+        }
+        struct hilink_notes *n = &a->notes[gpu];
+        assert(from != gpu || n->count == 0); /* nothing a GPU's own group does is for its side as a sender */
+        for (uint32_t i = 0; i < n->count; i++)
+            hilink_sender_note(h, gpu, &n->items[i]);
+        n->count = 0;
+    }
+}
+
 void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
 {
     struct hilink_group *g = self->model;
     struct hilink *h = g->h;
     if (ev->kind != HILINK_EV_STEP || ev->arg != g->step_generation)
         return;
-    if (!g->stepped) /* not advanced in a batch (a partitioned run) */
+    bool in_batch = g->stepped;
+    if (!in_batch) /* not advanced in a batch (a partitioned run) */
         hilink_step_advance(self, ev);
-    g->stepped = false;
+    g->stepped = in_batch; /* until its actions are done: hand_over asks */
     g->step_at = VDC_TIME_MAX;
     if (g->step_events > 0) {
         vdc_digest_fold(h->sim, g->step_digest);
@@ -178,21 +273,38 @@ void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
         g->step_digest = 0;
         g->step_events = 0;
     }
-    for (uint32_t i = 0; i < g->after_count; i++) {
-        /* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago on
-         * whichever thread ran the planes. */
-        if (i + AFTER_PREFETCH < g->after_count && g->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
-            const struct hilink_packet *ahead = &hilink_slot_at(h, g->after[i + AFTER_PREFETCH].index)->pkt;
-            __builtin_prefetch(ahead, 0, 3);
-            __builtin_prefetch(&ahead->data, 0, 3);
+    struct hilink_actions *acts = &g->actions;
+    if (acts->after_count > 0 && hand_over(h, ev->time)) {
+        /* The deliveries' keys go into the digest here, in the order hilink_deliver would have folded them. */
+        for (uint32_t i = 0; i < acts->after_count; i++)
+            if (acts->after[i].kind == HILINK_AFTER_DELIVER) {
+                vdc_digest_fold(h->sim, (uint64_t)acts->after[i].src << 16 | g->gpu);
+                vdc_digest_fold(h->sim, acts->after[i].at);
+            }
+        struct hilink_actions taken = g->handed; /* emptied by the windows (hand_over asserts it) */
+        g->handed = *acts;
+        *acts = taken;
+    } else {
+        for (uint32_t i = 0; i < acts->after_count; i++) {
+            /* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago
+             * on whichever thread ran the planes. */
+            if (i + AFTER_PREFETCH < acts->after_count && acts->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
+                const struct hilink_packet *ahead = &hilink_slot_at(h, acts->after[i + AFTER_PREFETCH].index)->pkt;
+                __builtin_prefetch(ahead, 0, 3);
+                __builtin_prefetch(&ahead->data, 0, 3);
+            }
+            const struct hilink_after *a = &acts->after[i];
+            if (a->kind == HILINK_AFTER_DELIVER)
+                hilink_deliver(h, a->index, a->at);
+            else
+                hilink_credit_leaves_switch(h, a->index, a->at);
         }
-        const struct hilink_after *a = &g->after[i];
-        if (a->kind == HILINK_AFTER_DELIVER)
-            hilink_deliver(h, a->index, a->at);
-        else
-            hilink_credit_leaves_switch(h, a->index, a->at);
+        for (uint32_t s = 0; s < h->p.gpus; s++)
+            acts->notes[s].count = 0;
     }
-    g->after_count = 0;
+    acts->after_count = 0;
+    acts->alone = true;
+    g->stepped = false;
     const struct vdc_event *next = vdc_event_queue_peek(&g->queue);
     if (next != NULL)
         ask_step(g, next->time);

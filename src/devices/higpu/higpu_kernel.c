@@ -66,6 +66,8 @@ vdc_time higpu_kernel_time_of(const struct higpu *gpu, uint64_t cycle)
  * entity), which is what lets the windows of every GPU at one time run on threads of their own (sim.h). */
 static bool issue_window(struct higpu *gpu, vdc_time limit)
 {
+    if (gpu->port.fabric != NULL)
+        hilink_port_take_handed(&gpu->port);
     higpu_timeline_feed_run(gpu, limit);
     bool over = gpu_run_advance(gpu->kernel, higpu_kernel_cycle_at(gpu, limit));
     if (gpu->port.fabric != NULL)

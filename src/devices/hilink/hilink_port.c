@@ -130,6 +130,11 @@ void hilink_port_poll_window(struct hilink_port *port, vdc_time limit)
     hilink_poll_window(port->fabric, port->place, limit);
 }
 
+void hilink_port_take_handed(struct hilink_port *port)
+{
+    hilink_take_handed(port->fabric, port->place);
+}
+
 void hilink_port_windows_over(struct hilink_port *port)
 {
     hilink_windows_over(port->fabric, port->place);
@@ -187,16 +192,7 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
         queue_out(port, slot_fill(port, p->src, HILINK_PORT_ACK, 0, 0, NULL, 0, p->tag, arrive));
         hilink_kick_at(port->fabric, port->place, arrive);
         break;
-    case HILINK_PORT_STORE:
-    case HILINK_PORT_RED: {
-        /* A kernel's store: its sender learns when it lands (the fabric delivers in the pair's order, so this is
-         * also after every earlier store of that sender to this GPU). */
-        struct hilink_port *sender = hilink_gpu_context(port->fabric, p->src);
-        if (sender != NULL && sender->owner.landed != NULL)
-            sender->owner.landed(sender->owner.ctx, p->tag, arrive);
-        break;
-    }
-    default:
+    default: /* a store's or red's sender hears of its landing through its own port (landed) */
         break;
     }
     if (p->kind == HILINK_PORT_READ || p->kind == HILINK_PORT_ATOMIC)
@@ -204,6 +200,24 @@ static void deliver(void *ctx, const struct hilink_packet *p, vdc_time arrive)
     else
         port->counters.writes_in++;
     port->owner.arrive(port->owner.ctx, p, arrive);
+}
+
+/* A kernel's store or red has landed in a peer: the owner learns when (the fabric delivers in the pair's order, so
+ * this is also after every earlier store of this GPU to that peer). */
+static void landed(void *ctx, uint8_t kind, uint64_t tag, vdc_time arrive)
+{
+    struct hilink_port *port = ctx;
+    if ((kind == HILINK_PORT_STORE || kind == HILINK_PORT_RED) && port->owner.landed != NULL)
+        port->owner.landed(port->owner.ctx, tag, arrive);
+}
+
+/* Writes (a kernel's stores and reds, a copy's packets) go into the GPU's own timeline, and a copy's last queues its
+ * acknowledgement at the GPU's own port; requests, replies, acknowledgements and mail start work of the GPU's
+ * engines, by events or on their command queues, and are handed over on the loop's thread. */
+static bool delivers_alone(const struct hilink_packet *p)
+{
+    return p->kind == HILINK_PORT_STORE || p->kind == HILINK_PORT_RED || p->kind == HILINK_PORT_WRITE ||
+           p->kind == HILINK_PORT_WRITE_LAST;
 }
 
 static void give_back(void *ctx, uint32_t lent)
@@ -239,7 +253,8 @@ bool hilink_port_attach(struct hilink_port *port, struct hilink *fabric, uint32_
                                 "HiLink packets waiting at one GPU's port or on their way (a kernel storing to peers far "
                                 "faster than the links carry it)");
     struct hilink_gpu_ops ops = {
-        .ctx = port, .next = next_packet, .prefetch_next = prefetch_next, .deliver = deliver, .give_back = give_back};
+        .ctx = port, .next = next_packet, .prefetch_next = prefetch_next, .deliver = deliver, .landed = landed,
+        .delivers_alone = delivers_alone, .give_back = give_back};
     if (!hilink_attach(fabric, place, &ops, err))
         return false;
     port->fabric = fabric;
