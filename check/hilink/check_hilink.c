@@ -633,6 +633,27 @@ static void windowed_scenario_taking(struct rig *r, struct window_driver *d, vdc
     run_idle(r);
 }
 
+/* The same deliveries in the same order as `ref`'s (landing, sender, tag, and with `same_notice` the loop's time each
+ * was handed to its side at), the same counters and digest. */
+static void expect_same_deliveries(const struct rig *r, const struct rig *ref, bool same_notice)
+{
+    ck_assert_uint_eq(r->log_count, ref->log_count);
+    for (size_t i = 0; i < r->log_count; i++) {
+        if (same_notice)
+            ck_assert_uint_eq(r->log[i].now, ref->log[i].now);
+        ck_assert_uint_eq(r->log[i].arrive, ref->log[i].arrive);
+        ck_assert_uint_eq(r->log[i].src, ref->log[i].src);
+        ck_assert_uint_eq(r->log[i].tag, ref->log[i].tag);
+    }
+    for (uint32_t g = 0; g < r->p.gpus; g++) {
+        struct hilink_port_stats a, b;
+        hilink_port_stats(r->h, g, &a);
+        hilink_port_stats(ref->h, g, &b);
+        ck_assert_mem_eq(&a, &b, sizeof a);
+    }
+    ck_assert_uint_eq(r->sim.digest, ref->sim.digest);
+}
+
 static void windowed_scenario(struct rig *r, struct window_driver *d, vdc_time window)
 {
     windowed_scenario_taking(r, d, window, false);
@@ -660,19 +681,7 @@ START_TEST(handed_over_deliveries_match_the_handlers)
             ck_assert_uint_gt(r.late_notice, 0);
         else
             ck_assert_uint_eq(r.late_notice, 0);
-        ck_assert_uint_eq(r.log_count, events.log_count);
-        for (size_t i = 0; i < r.log_count; i++) {
-            ck_assert_uint_eq(r.log[i].arrive, events.log[i].arrive);
-            ck_assert_uint_eq(r.log[i].src, events.log[i].src);
-            ck_assert_uint_eq(r.log[i].tag, events.log[i].tag);
-        }
-        for (uint32_t g = 0; g < r.p.gpus; g++) {
-            struct hilink_port_stats a, b;
-            hilink_port_stats(r.h, g, &a);
-            hilink_port_stats(events.h, g, &b);
-            ck_assert_mem_eq(&a, &b, sizeof a);
-        }
-        ck_assert_uint_eq(r.sim.digest, events.sim.digest);
+        expect_same_deliveries(&r, &events, false);
         rig_free(&r);
     }
     rig_free(&events);
@@ -695,20 +704,7 @@ START_TEST(polls_in_windows_match_polls_as_events)
         struct window_driver d;
         windowed_scenario(&r, &d, windows[w]);
         expect_all_delivered(&r);
-        ck_assert_uint_eq(r.log_count, events.log_count);
-        for (size_t i = 0; i < r.log_count; i++) {
-            ck_assert_uint_eq(r.log[i].now, events.log[i].now);
-            ck_assert_uint_eq(r.log[i].arrive, events.log[i].arrive);
-            ck_assert_uint_eq(r.log[i].src, events.log[i].src);
-            ck_assert_uint_eq(r.log[i].tag, events.log[i].tag);
-        }
-        for (uint32_t g = 0; g < r.p.gpus; g++) {
-            struct hilink_port_stats a, b;
-            hilink_port_stats(r.h, g, &a);
-            hilink_port_stats(events.h, g, &b);
-            ck_assert_mem_eq(&a, &b, sizeof a);
-        }
-        ck_assert_uint_eq(r.sim.digest, events.sim.digest);
+        expect_same_deliveries(&r, &events, true);
         /* Fewer events but the windows' own: the polls of the first 40 us ran in the windows. */
         ck_assert_uint_lt(r.sim.events_processed - d.runs, events.sim.events_processed);
         rig_free(&r);
