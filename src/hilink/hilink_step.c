@@ -200,6 +200,17 @@ void hilink_step_advance(struct vdc_entity *self, const struct vdc_event *ev)
 /* How many of the step's actions ahead a delivery's slot is asked for. */
 #define AFTER_PREFETCH 8
 
+/* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago on whichever
+ * thread ran the planes: action `i`'s, if it is a delivery, is asked for. */
+static void prefetch_delivery(const struct hilink *h, const struct hilink_actions *a, uint32_t i)
+{
+    if (i >= a->after_count || a->after[i].kind != HILINK_AFTER_DELIVER)
+        return;
+    const struct hilink_packet *ahead = &hilink_slot_at(h, a->after[i].index)->pkt;
+    __builtin_prefetch(ahead, 0, 3);
+    __builtin_prefetch(&ahead->data, 0, 3);
+}
+
 /* Whether the actions of the steps at `t` are handed over to the GPUs' windows that start where the steps end: each
  * GPU's next window then does, first, its own share of every group's actions, in the order the handlers would have
  * done them (the senders' notes of the groups before its own, its own group's deliveries, the notes of the groups
@@ -241,8 +252,7 @@ void hilink_take_handed(struct hilink *h, uint32_t gpu)
         struct hilink_actions *a = &h->groups[from].handed;
         if (from == gpu) {
             for (uint32_t i = 0; i < a->after_count; i++) {
-                if (i + AFTER_PREFETCH < a->after_count && a->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER)
-                    __builtin_prefetch(&hilink_slot_at(h, a->after[i + AFTER_PREFETCH].index)->pkt, 0, 3);
+                prefetch_delivery(h, a, i + AFTER_PREFETCH);
                 if (a->after[i].kind == HILINK_AFTER_DELIVER)
                     hilink_deliver_in_window(h, a->after[i].index, a->after[i].at);
             }
@@ -286,13 +296,7 @@ void hilink_step_event(struct vdc_entity *self, const struct vdc_event *ev)
         *acts = taken;
     } else {
         for (uint32_t i = 0; i < acts->after_count; i++) {
-            /* A delivery's first read is its slot's header (which may straddle two host lines), written a step ago
-             * on whichever thread ran the planes. */
-            if (i + AFTER_PREFETCH < acts->after_count && acts->after[i + AFTER_PREFETCH].kind == HILINK_AFTER_DELIVER) {
-                const struct hilink_packet *ahead = &hilink_slot_at(h, acts->after[i + AFTER_PREFETCH].index)->pkt;
-                __builtin_prefetch(ahead, 0, 3);
-                __builtin_prefetch(&ahead->data, 0, 3);
-            }
+            prefetch_delivery(h, acts, i + AFTER_PREFETCH);
             const struct hilink_after *a = &acts->after[i];
             if (a->kind == HILINK_AFTER_DELIVER)
                 hilink_deliver(h, a->index, a->at);

@@ -104,7 +104,8 @@ void hilink_port_cancel_copy(struct hilink_port *port);
 /* The GPU's kernel window up to `limit` has run: the fabric takes what the window queued, in the window's advance
  * (hilink_poll_window). Until hilink_port_windows_over, at the kernel's end. */
 void hilink_port_poll_window(struct hilink_port *port, vdc_time limit);
-/* At a window's start, before the launch is fed: what reached the GPU by the fabric's last steps (hilink_take_handed). */
+/* At a window's start, before the launch is fed: what reached the GPU by the fabric's last steps
+ * (hilink_take_handed). */
 void hilink_port_take_handed(struct hilink_port *port);
 void hilink_port_windows_over(struct hilink_port *port);
 
