@@ -335,30 +335,42 @@ static void deliver(struct hilink_group *g, struct hilink_pair *pair, uint32_t s
     hilink_after(g, HILINK_AFTER_DELIVER, s, arrive);
 }
 
+/* The sender's side of a delivery: it hears that its packet (`kind`, `tag`) landed at `arrive`. */
+static void hear_landed(struct hilink *h, uint32_t sender, uint8_t kind, uint64_t tag, vdc_time arrive)
+{
+    const struct hilink_gpu_state *port = &h->ports[sender];
+    if (port->attached && port->ops.landed != NULL)
+        port->ops.landed(port->ops.ctx, kind, tag, arrive);
+}
+
+/* The receiver's side: its counters, and the packet handed to its GPU side. A detached GPU's packets still cross the
+ * fabric (their credits return) and are counted, then dropped. */
+static void receive(struct hilink_gpu_state *port, const struct hilink_packet *pkt, vdc_time arrive)
+{
+    port->stats.packets_received++;
+    port->stats.bytes_received += pkt->bytes;
+    if (port->attached)
+        port->ops.deliver(port->ops.ctx, pkt, arrive);
+}
+
 void hilink_deliver(struct hilink *h, uint32_t s, vdc_time arrive)
 {
     struct hilink_slot *slot = hilink_slot_at(h, s);
     const struct hilink_packet *pkt = &slot->pkt;
-    if (__builtin_expect(h->ports[pkt->dst].corrupt_next, 0) && pkt->bytes > 0) {
+    struct hilink_gpu_state *port = &h->ports[pkt->dst];
+    if (__builtin_expect(port->corrupt_next, 0) && pkt->bytes > 0) {
         /* A lent payload is this packet's alone until it is handed back, so it may be changed where it is. */
         (slot->pkt.payload != NULL ? slot->pkt.payload : slot->pkt.data)[0] ^= 1;
-        h->ports[pkt->dst].corrupt_next = false;
-        h->ports[pkt->dst].stats.packets_corrupted++;
+        port->corrupt_next = false;
+        port->stats.packets_corrupted++;
     }
-    struct hilink_gpu_state *port = &h->ports[pkt->dst];
-    port->stats.packets_received++;
-    port->stats.bytes_received += pkt->bytes;
     vdc_digest_fold(h->sim, (uint64_t)pkt->src << 16 | pkt->dst);
     vdc_digest_fold(h->sim, arrive);
-    /* A detached GPU's packets still cross the fabric (their credits return) and are then dropped here. */
-    if (port->attached) {
-        const struct hilink_gpu_state *sender = &h->ports[pkt->src];
-        if (sender->attached && sender->ops.landed != NULL)
-            sender->ops.landed(sender->ops.ctx, pkt->kind, pkt->tag, arrive);
-        port->ops.deliver(port->ops.ctx, pkt, arrive);
-    } else if (pkt->payload != NULL) {
+    if (port->attached)
+        hear_landed(h, pkt->src, pkt->kind, pkt->tag, arrive);
+    receive(port, pkt, arrive);
+    if (!port->attached && pkt->payload != NULL)
         hilink_return_payload(h, pkt->src, pkt->lent);
-    }
     slot_free(h, s);
 }
 
@@ -372,9 +384,7 @@ void hilink_deliver_in_window(struct hilink *h, uint32_t s, vdc_time arrive)
     const struct hilink_packet *pkt = &hilink_slot_at(h, s)->pkt;
     struct hilink_gpu_state *port = &h->ports[pkt->dst];
     assert(port->attached && !port->corrupt_next); /* hand_over (hilink_step.c) */
-    port->stats.packets_received++;
-    port->stats.bytes_received += pkt->bytes;
-    port->ops.deliver(port->ops.ctx, pkt, arrive);
+    receive(port, pkt, arrive);
     /* The slot is its sender's, whose window may be taking slots on another thread now. */
     if (!vdc_step_hold_call(slot_free_call, h, s))
         slot_free(h, s);
@@ -382,13 +392,10 @@ void hilink_deliver_in_window(struct hilink *h, uint32_t s, vdc_time arrive)
 
 void hilink_sender_note(struct hilink *h, uint32_t sender, const struct hilink_note *n)
 {
-    if (n->kind == HILINK_AFTER_CREDIT) {
+    if (n->kind == HILINK_AFTER_CREDIT)
         hilink_credit_leaves_switch(h, (uint32_t)n->value, n->at);
-        return;
-    }
-    const struct hilink_gpu_state *port = &h->ports[sender];
-    if (port->attached && port->ops.landed != NULL)
-        port->ops.landed(port->ops.ctx, n->packet_kind, n->value, n->at);
+    else
+        hear_landed(h, sender, n->packet_kind, n->value, n->at);
 }
 
 static void hold(struct hilink *h, struct hilink_pair *pair, uint32_t s)
