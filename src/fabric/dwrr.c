@@ -29,6 +29,7 @@ int fabric_dwrr_pick(struct fabric_dwrr *d, unsigned floor, unsigned ready, cons
          * without its walk round the ring and its unpredictable branches. */
         unsigned c = (unsigned)__builtin_ctz(ready);
         int64_t size = queues[c].head->frame_bytes, quantum_bytes = (int64_t)weight[c] * quantum;
+        assert(quantum_bytes > 0); /* weights 1 to 100 (fabric_setup.c), so the turns below end */
         if (d->turn != c || !d->turn_begun) {
             d->turn = (uint8_t)c;
             d->turn_begun = true;
