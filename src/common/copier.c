@@ -10,6 +10,7 @@
 #endif
 
 #include "common/error.h"
+#include "common/prefetch.h"
 #include "common/spin.h"
 #include "common/wall_clock.h"
 
@@ -28,9 +29,9 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
     const __m128i *from = (const __m128i *)(const void *)src;
     uint64_t blocks = len / 64;
     for (uint64_t off = 0; off < PREFETCH_AHEAD && off < len; off += 64)
-        __builtin_prefetch((const uint8_t *)from + off, 0, 0);
+        VDC_PREFETCH((const uint8_t *)from + off, 0, 0);
     for (uint64_t i = 0; i < blocks; i++, to += 4, from += 4) {
-        __builtin_prefetch((const uint8_t *)from + PREFETCH_AHEAD, 0, 0);
+        VDC_PREFETCH((const uint8_t *)from + PREFETCH_AHEAD, 0, 0);
         __m128i a = _mm_loadu_si128(from), b = _mm_loadu_si128(from + 1);
         __m128i c = _mm_loadu_si128(from + 2), d = _mm_loadu_si128(from + 3);
         _mm_stream_si128(to, a);
@@ -43,7 +44,7 @@ static void copy_streaming(uint8_t *dst, const uint8_t *src, uint64_t len)
     memcpy(to, from, len % 64);
     /* A message's next piece usually continues where this one ends: its first lines are on their way by then. */
     for (uint64_t off = len % 64; off < PREFETCH_AHEAD; off += 64)
-        __builtin_prefetch((const uint8_t *)from + off, 0, 0);
+        VDC_PREFETCH((const uint8_t *)from + off, 0, 0);
 #else
     memcpy(dst, src, len);
 #endif

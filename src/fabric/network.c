@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/prefetch.h"
 #include "fabric/fabric.h"
 #include "fabric/faults.h"
 #include "fabric/host.h"
@@ -74,9 +75,9 @@ static uint64_t ecn_kmin_for_rate(uint64_t rate)
 static inline void prefetch_port(const struct fabric_port *port)
 {
     const char *at = (const char *)port;
-    __builtin_prefetch(at);
-    __builtin_prefetch(at + 64);
-    __builtin_prefetch(at + 128);
+    VDC_PREFETCH(at, 0, 3);
+    VDC_PREFETCH(at + 64, 0, 3);
+    VDC_PREFETCH(at + 128, 0, 3);
 }
 
 /* Runs just before the previous event's handler: a frame arriving or a transmitter freeing reads a packet and a port
@@ -85,12 +86,12 @@ static void node_prefetch(const struct vdc_entity *self, const struct vdc_event 
 {
     const struct fabric_node *node = self->model;
     if (ev->kind == FABRIC_EV_ARRIVE) {
-        __builtin_prefetch(fabric_arrive_packet(ev->arg));
+        VDC_PREFETCH(fabric_arrive_packet(ev->arg), 0, 3);
         prefetch_port(&node->ports[fabric_arrive_port(ev->arg)]);
     } else if (ev->kind == FABRIC_EV_TX_DONE) {
         const struct fabric_port *port = &node->ports[vdc_arg_field(ev->arg, 0, 16)];
         prefetch_port(port);
-        __builtin_prefetch(&port->queue[vdc_arg_field(ev->arg, 48, 3)]);
+        VDC_PREFETCH(&port->queue[vdc_arg_field(ev->arg, 48, 3)], 0, 3);
     }
 }
 

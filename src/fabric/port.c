@@ -1,6 +1,7 @@
 /* Egress ports: priority queues, strict priority then DWRR, PFC pause state, serialization onto the link. */
 #include <assert.h>
 
+#include "common/prefetch.h"
 #include "fabric/capture.h"
 #include "fabric/fabric.h"
 #include "fabric/host.h"
@@ -67,7 +68,7 @@ static struct fabric_packet *take(struct fabric_port *port, unsigned priority)
     }
     /* The next frame of this queue is read when the wire frees, a serialization time from now, and it has waited
      * long enough to have left the host's caches: fetch it now. Only a hint; NULL is harmless. */
-    __builtin_prefetch(port->queue[priority].head);
+    VDC_PREFETCH(port->queue[priority].head, 0, 3);
     return p;
 }
 

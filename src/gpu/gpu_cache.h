@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/prefetch.h"
+
 /* A hashed cache (L2) spreads runs of this many consecutive lines (2 KiB of 128-byte lines) over its sets, the lines
  * of a run in consecutive sets: the hardware hashes addresses onto slices in chunks and a slice indexes a chunk's
  * lines by their address bits. A stream's lookups then walk the set records in order in host memory. */
@@ -127,21 +129,21 @@ static inline void gpu_cache_prefetch(const struct gpu_cache *c, uint64_t line)
 {
     const char *tags = (const char *)gpu_cache_record(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift);
     for (uint32_t off = 0; off < c->ways * 8; off += 64)
-        __builtin_prefetch(tags + off, 0, 3);
+        VDC_PREFETCH(tags + off, 0, 3);
 }
 
 /* Asks the host to start fetching the order of `line`'s set (and its masks, on the same host line), which
  * choosing a slot to fill reads. */
 static inline void gpu_cache_prefetch_order(const struct gpu_cache *c, uint64_t line)
 {
-    __builtin_prefetch(gpu_cache_lru(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift), 1, 3);
+    VDC_PREFETCH(gpu_cache_lru(c, (uint64_t)gpu_cache_set(c, line) << c->way_shift), 1, 3);
 }
 
 /* Asks the host to start fetching slot `slot`'s record (its sectors' ready cycles and aux word), which a lookup that
  * found the slot reads next. */
 static inline void gpu_cache_prefetch_slot(const struct gpu_cache *c, uint64_t slot)
 {
-    __builtin_prefetch(gpu_cache_aux(c, slot), 1, 3); /* its record's start: the record is within one host line */
+    VDC_PREFETCH(gpu_cache_aux(c, slot), 1, 3); /* its record's start: the record is within one host line */
 }
 
 /* The slot holding `line`, or -1. */

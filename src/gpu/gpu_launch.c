@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/prefetch.h"
 #include "common/time.h"
-#include "gpu/gpu_internal.h"
 #include "gpu/gpu_inbox.h"
+#include "gpu/gpu_internal.h"
 #include "gpu/gpu_sched_queue.h"
 
 #define NEVER UINT64_MAX
@@ -197,7 +198,7 @@ static inline void prefetch_written(const uint64_t *regs, exec_ref ref)
         return;
     const char *row = (const char *)(regs + (uint64_t)(ref >> 1) * WARP_LANES);
     for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
-        __builtin_prefetch(row + off, 1, 2);
+        VDC_PREFETCH(row + off, 1, 2);
 }
 
 /* The most register slots whose scoreboard prefetch_next fetches whole: 64 host lines. */
@@ -215,24 +216,24 @@ static void prefetch_next(const struct launch_loop *lp, uint32_t sched_id)
     const struct gpu_kernel *k = ls->kernel;
     const char *record = (const char *)&st->warps[i];
     for (size_t off = 0; off < sizeof st->warps[i]; off += 64)
-        __builtin_prefetch(record + off, 1, 2);
+        VDC_PREFETCH(record + off, 1, 2);
     const struct exec_insn *x = &k->insns[lp->ready_pc[next_ready_index(lp, sched_id)]];
     const uint64_t *regs = st->regs + (uint64_t)i * k->slot_count * WARP_LANES;
     const uint64_t *ready = st->ready + (uint64_t)i * k->slot_count;
     for (uint32_t s = 0; s < x->source_count; s++) {
         const char *row = (const char *)(regs + (uint64_t)x->sources[s] * WARP_LANES);
         for (uint32_t off = 0; off < WARP_LANES * sizeof *regs; off += 64)
-            __builtin_prefetch(row + off, 0, 2);
+            VDC_PREFETCH(row + off, 0, 2);
     }
     /* The whole scoreboard when it is a few lines (after this instruction the launch reads the next one's sources
      * there); a kernel whose registers the register pass could not share out (tens of thousands) has one of a few
      * hundred lines, and for it only this instruction's sources' entries are asked for. */
     if (k->slot_count <= SCOREBOARD_FETCHED_WHOLE)
         for (uint64_t off = 0; off < k->slot_count * sizeof *ready; off += 64)
-            __builtin_prefetch((const char *)ready + off, 1, 2);
+            VDC_PREFETCH((const char *)ready + off, 1, 2);
     else
         for (uint32_t s = 0; s < x->source_count; s++)
-            __builtin_prefetch(ready + x->sources[s], 1, 2);
+            VDC_PREFETCH(ready + x->sources[s], 1, 2);
     prefetch_written(regs, x->dst);
     prefetch_written(regs, x->dst2);
     if (x->kind == EXEC_LD) /* a vector load's destinations */

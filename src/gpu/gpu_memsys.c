@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/popcount.h"
+#include "common/prefetch.h"
 #include "gpu/gpu_cache.h"
 #include "gpu/gpu_memsys_internal.h"
 
@@ -443,7 +444,7 @@ static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use 
             continue;
         uint64_t slot = found[i] >= 0 ? (uint64_t)found[i] : gpu_cache_victim(&m->l2, use[i].line);
         gpu_cache_prefetch_slot(&m->l2, slot);
-        __builtin_prefetch(gpu_cache_valid(&m->l2, slot), 1, 3); /* its valid and dirty masks */
+        VDC_PREFETCH(gpu_cache_valid(&m->l2, slot), 1, 3); /* its valid and dirty masks */
     }
 }
 

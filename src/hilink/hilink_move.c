@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/prefetch.h"
 #include "common/ring.h"
 #include "hilink/hilink_internal.h"
 #include "scheduler/step_batch.h"
@@ -34,8 +35,8 @@ static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)
     /* The next packet's header is written into the next free slot, last touched by a delivery some time ago. */
     const struct hilink_slot *next = vdc_slot_pool_next(pool);
     if (next != NULL) {
-        __builtin_prefetch(&next->pkt, 1, 3);
-        __builtin_prefetch(&next->next, 1, 3);
+        VDC_PREFETCH(&next->pkt, 1, 3);
+        VDC_PREFETCH(&next->next, 1, 3);
     }
     return gpu << HILINK_SLOT_GPU_SHIFT | s;
 }
@@ -539,9 +540,9 @@ void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev)
     if (ev->kind == HILINK_EV_SW_ENQUEUE) {
         const char *slot = (const char *)hilink_slot_at(h, (uint32_t)ev->arg);
         for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
-            __builtin_prefetch(slot + off, 1, 3);
+            VDC_PREFETCH(slot + off, 1, 3);
     } else if (ev->kind == HILINK_EV_SW_TX_DONE || ev->kind == HILINK_EV_SW_CREDIT) {
-        __builtin_prefetch(&h->outputs[ev->arg], 1, 3);
+        VDC_PREFETCH(&h->outputs[ev->arg], 1, 3);
     }
 }
 

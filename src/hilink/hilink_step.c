@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "common/prefetch.h"
 #include "hilink/hilink_internal.h"
 
 void hilink_steps_init(struct hilink *h)
@@ -207,8 +208,8 @@ static void prefetch_delivery(const struct hilink *h, const struct hilink_action
     if (i >= a->after_count || a->after[i].kind != HILINK_AFTER_DELIVER)
         return;
     const struct hilink_packet *ahead = &hilink_slot_at(h, a->after[i].index)->pkt;
-    __builtin_prefetch(ahead, 0, 3);
-    __builtin_prefetch(&ahead->data, 0, 3);
+    VDC_PREFETCH(ahead, 0, 3);
+    VDC_PREFETCH(&ahead->data, 0, 3);
 }
 
 /* Whether the actions of the steps at `t` are handed over to the GPUs' windows that start where the steps end: each

@@ -13,6 +13,7 @@
 #endif
 
 #include "common/error.h"
+#include "common/prefetch.h"
 
 /* Events per band: large enough that all band tails and stages stay in cache with a million events
  * pending, small enough that the band being consumed sorts within the L2 cache. */
@@ -348,7 +349,7 @@ static void load_band(struct vdc_event_queue *q, size_t k)
     /* The band comes from memory (streamed out long ago): fetch ahead of the counting pass. */
     for (size_t i = 0; i < n; i++) {
         if (i + 32 < n)
-            __builtin_prefetch(&band->items[i + 32]);
+            VDC_PREFETCH(&band->items[i + 32], 0, 3);
         counts[((band->items[i].time - base) >> sub_shift) + 1]++;
     }
     for (size_t b = 1; b <= buckets; b++)

@@ -1,5 +1,6 @@
 /* The event loop: pop the least key, advance the clock, fold the event into the digest, dispatch. */
 #include "scheduler/sim.h"
+#include "common/prefetch.h"
 #include "scheduler/parallel.h"
 #include "scheduler/step_batch.h"
 
@@ -142,7 +143,7 @@ static inline __attribute__((always_inline)) void handle_event(struct vdc_sim *s
         if (next_target->prefetch != NULL)
             next_target->prefetch(next_target, next);
         else
-            __builtin_prefetch((const void *)(uintptr_t)next->arg);
+            VDC_PREFETCH((const void *)(uintptr_t)next->arg, 0, 3);
     }
     struct vdc_entity *target = sim->entities[ev->target];
     target->handler(target, ev);

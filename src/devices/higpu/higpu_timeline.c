@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/prefetch.h"
 #include "devices/higpu/higpu_internal.h"
 #include "scheduler/step_batch.h"
 
@@ -159,14 +160,14 @@ void higpu_timeline_feed_run(struct higpu *gpu, vdc_time limit)
         for (; n < FEED_GROUP && first_time(gpu) < limit; n++) {
             group[n] = vdc_index_heap_pop(&gpu->memory_timeline);
             const char *record = (const char *)op_at(gpu, group[n]);
-            __builtin_prefetch(record, 0, 3);
-            __builtin_prefetch(record + 64, 0, 3);
+            VDC_PREFETCH(record, 0, 3);
+            VDC_PREFETCH(record + 64, 0, 3);
         }
         for (uint32_t i = 0; i < n; i++) {
             const struct higpu_memory_op *m = op_at(gpu, group[i]);
             if (m->kind == HIGPU_MEMORY_PEER && m->packet.payload != NULL)
                 for (uint32_t off = 0; off < m->packet.bytes; off += 64)
-                    __builtin_prefetch(m->packet.payload + off, 0, 2);
+                    VDC_PREFETCH(m->packet.payload + off, 0, 2);
         }
         for (uint32_t i = 0; i < n; i++)
             gpu_run_post(gpu->kernel, higpu_kernel_cycle_at(gpu, op_at(gpu, group[i])->time), apply_in_run, gpu,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/prefetch.h"
 
 /* ---- slots ---- */
 
@@ -55,7 +56,7 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
     const char *next = vdc_slot_pool_next(&port->slots);
     if (next != NULL)
         for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
-            __builtin_prefetch(next + off, 1, 3);
+            VDC_PREFETCH(next + off, 1, 3);
     return slot;
 }
 
@@ -122,7 +123,7 @@ static void prefetch_next(void *ctx)
     uint32_t next = vdc_index_heap_top_item(&port->out);
     if (next == UINT32_MAX)
         return;
-    __builtin_prefetch(slot_at(port, next), 0, 3);
+    VDC_PREFETCH(slot_at(port, next), 0, 3);
 }
 
 void hilink_port_poll_window(struct hilink_port *port, vdc_time limit)
