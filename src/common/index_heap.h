@@ -52,6 +52,16 @@ static inline uint32_t vdc_index_heap_top_item(const struct vdc_index_heap *h)
     return vdc_index_heap_run_first(h) ? h->run[h->run_head].item : h->entries[0].item;
 }
 
+/* The item `ahead` places after the FIFO run's head (0: the head), for asking the host's caches for its record
+ * early; UINT32_MAX when the run is shorter. It comes that many pops later when the heap is empty and nothing is
+ * pushed before it meanwhile. */
+static inline uint32_t vdc_index_heap_run_item_ahead(const struct vdc_index_heap *h, uint32_t ahead)
+{
+    if (ahead >= h->run_count)
+        return UINT32_MAX;
+    return h->run[(h->run_head + ahead) & (h->run_capacity - 1)].item;
+}
+
 /* The first item's time; UINT64_MAX when the queue is empty. */
 static inline uint64_t vdc_index_heap_top_time(const struct vdc_index_heap *h)
 {

@@ -51,4 +51,13 @@ static inline void *vdc_slot_pool_next(const struct vdc_slot_pool *p)
     return NULL;
 }
 
+/* The record the take `ahead` takes after the next would return (0: vdc_slot_pool_next's), were nothing given back
+ * meanwhile, for asking the host's caches for it early; NULL when that is not a record given back. */
+static inline void *vdc_slot_pool_ahead(const struct vdc_slot_pool *p, uint32_t ahead)
+{
+    if (ahead >= p->free_count)
+        return NULL;
+    return vdc_slot_pool_at(p, p->free[p->free_count - 1 - ahead]);
+}
+
 #endif

@@ -27,15 +27,22 @@ static uint32_t wire_bytes(const struct hilink *h, const struct hilink_packet *p
 
 /* --- the packet pool ----------------------------------------------------------------------------------------- */
 
+#ifndef TAKE_AHEAD
+#define TAKE_AHEAD 16
+#endif
+
 /* A slot from the sending GPU's own pool, on the thread running its polls. */
 static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)
 {
     struct vdc_slot_pool *pool = &h->ports[gpu].slots;
     uint32_t s = vdc_slot_pool_take(pool);
-    /* The next packet's header is written into the next free slot, last touched by a delivery some time ago. */
-    const struct hilink_slot *next = vdc_slot_pool_next(pool);
-    if (next != NULL) {
+    /* A packet's header is written into a free slot, last touched by a delivery some time ago. A window's polls
+     * take slots one after another, too soon for the next one to come from memory if asked for now: the one
+     * TAKE_AHEAD on is asked for instead (the window gives none back meanwhile). */
+    const struct hilink_slot *next = vdc_slot_pool_ahead(pool, TAKE_AHEAD);
+    if (next != NULL) { /* the header's lines (a slot starts anywhere in a line) and the list link's */
         VDC_PREFETCH(&next->pkt, 1, 3);
+        VDC_PREFETCH(&next->pkt.data[-1], 1, 3);
         VDC_PREFETCH(&next->next, 1, 3);
     }
     return gpu << HILINK_SLOT_GPU_SHIFT | s;

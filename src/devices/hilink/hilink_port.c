@@ -115,6 +115,11 @@ static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc
  * more to copy than the lending's books. */
 #define LEND_MIN_BYTES 64
 
+/* How many packets ahead of the one it takes the fabric's pull asks for a queued packet's header. */
+#ifndef PULL_AHEAD
+#define PULL_AHEAD 16
+#endif
+
 /* Asks for the first queued packet's header, copied out by the fabric's next poll (a lent payload is not read
  * there): the next in this poll, or one on the loop's thread, filled by a window that ran on another core. */
 static void prefetch_next(void *ctx)
@@ -159,7 +164,11 @@ static bool next_packet(void *ctx, vdc_time now, struct hilink_packet *out, vdc_
             hilink_packet_copy(out, p);
             vdc_slot_pool_give(&port->slots, slot);
         }
-        prefetch_next(port); /* copied out at a later event, when a link is free */
+        /* A window's polls take packets one after another, too soon for the next one's header to come from memory
+         * if asked for now: the one PULL_AHEAD on is asked for instead. */
+        uint32_t ahead = vdc_index_heap_run_item_ahead(&port->out, PULL_AHEAD);
+        if (ahead != UINT32_MAX)
+            VDC_PREFETCH(slot_at(port, ahead), 0, 3);
         return true;
     }
     if (copy <= now) {
