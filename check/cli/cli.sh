@@ -423,6 +423,14 @@ if bash scripts/check-layers.sh >"$tmp/layers" 2>&1; then passed=$((passed + 1))
 if bash scripts/check-symbols.sh "$(dirname "$vdc")" >"$tmp/symbols" 2>&1; then passed=$((passed + 1)); else
   echo "FAIL symbols: $(head -3 "$tmp/symbols")"; failed=$((failed + 1)); fi
 
+# Every prefetch goes through VDC_PREFETCH (src/common/prefetch.h): gcc deletes each call of a helper whose only
+# effect is a bare __builtin_prefetch, silently.
+if grep -rn "__builtin_prefetch" src | grep -v "^src/common/prefetch.h:" >"$tmp/prefetch"; then
+  echo "FAIL bare __builtin_prefetch (use VDC_PREFETCH): $(head -3 "$tmp/prefetch")"; failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+
 # The docs carry the key table verbatim.
 "$vdc" help keys >"$tmp/keys"
 if grep -Fqx -f "$tmp/keys" docs/scenarios.md && [ "$(grep -Fcx -f "$tmp/keys" docs/scenarios.md)" -eq "$(wc -l <"$tmp/keys")" ]; then
