@@ -1,6 +1,7 @@
 /* HiLink's packets on their way: GPU links pulling from their GPU, the planes' output queues, credits both ways,
  * and delivery in order per GPU pair. */
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)
     const struct hilink_slot *next = vdc_slot_pool_ahead(pool, TAKE_AHEAD);
     if (next != NULL) { /* the header's lines (a slot starts anywhere in a line) and the list link's */
         VDC_PREFETCH(&next->pkt, 1, 3);
-        VDC_PREFETCH(&next->pkt.data[-1], 1, 3);
+        VDC_PREFETCH((const char *)&next->pkt + offsetof(struct hilink_packet, data) - 1, 1, 3);
         VDC_PREFETCH(&next->next, 1, 3);
     }
     return gpu << HILINK_SLOT_GPU_SHIFT | s;
