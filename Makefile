@@ -17,6 +17,8 @@ ifeq ($(origin MARCH),undefined)
 MARCH := $(shell flags=" $$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "; \
            for f in $(X86_V3_FEATURES); do case "$$flags" in (*" $$f "*) ;; (*) exit 0 ;; esac; done; \
            $(CC) -march=x86-64-v3 -x c -E /dev/null >/dev/null 2>&1 && echo -march=x86-64-v3)
+# PREFETCHW (cpuinfo's 3dnowprefetch; not in x86-64-v3) for VDC_PREFETCH_OWN (src/common/prefetch.h).
+MARCH += $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qw 3dnowprefetch && echo -DVDC_HOST_PREFETCHW)
 endif
 # -ffp-contract=off: no fused multiply-add, so floating-point results are the same on every x86-64.
 CFLAGS   ?= -std=c11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -ffp-contract=off $(MARCH)

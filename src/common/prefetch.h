@@ -12,4 +12,13 @@
         __asm__ volatile("");                                                                                         \
     } while (0)
 
+/* A line to be written that another core may hold: asked for to own (PREFETCHW), so that the store after does not
+ * wait for the other copies to be dropped, as it does after a plain prefetch, which asks for a shared copy. Where the
+ * build's host lacks PREFETCHW (the Makefile's VDC_HOST_PREFETCHW), a plain prefetch for writing. */
+#ifdef VDC_HOST_PREFETCHW
+#define VDC_PREFETCH_OWN(addr) __asm__ volatile("prefetchw %0" : : "m"(*(const char *)(addr)))
+#else
+#define VDC_PREFETCH_OWN(addr) VDC_PREFETCH((addr), 1, 3)
+#endif
+
 #endif

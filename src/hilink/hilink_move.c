@@ -42,9 +42,9 @@ static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)
      * TAKE_AHEAD on is asked for instead (the window gives none back meanwhile). */
     const struct hilink_slot *next = vdc_slot_pool_ahead(pool, TAKE_AHEAD);
     if (next != NULL) { /* the header's lines (a slot starts anywhere in a line) and the list link's */
-        VDC_PREFETCH(&next->pkt, 1, 3);
-        VDC_PREFETCH((const char *)&next->pkt + offsetof(struct hilink_packet, data) - 1, 1, 3);
-        VDC_PREFETCH(&next->next, 1, 3);
+        VDC_PREFETCH_OWN(&next->pkt);
+        VDC_PREFETCH_OWN((const char *)&next->pkt + offsetof(struct hilink_packet, data) - 1);
+        VDC_PREFETCH_OWN(&next->next);
     }
     return gpu << HILINK_SLOT_GPU_SHIFT | s;
 }

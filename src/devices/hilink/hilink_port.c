@@ -56,7 +56,7 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
     const char *next = vdc_slot_pool_next(&port->slots);
     if (next != NULL)
         for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
-            VDC_PREFETCH(next + off, 1, 3);
+            VDC_PREFETCH_OWN(next + off);
     return slot;
 }
 
