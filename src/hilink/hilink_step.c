@@ -116,13 +116,17 @@ void hilink_group_schedule(struct hilink_group *g, vdc_time at, enum vdc_priorit
     vdc_event_queue_push(&g->queue, &ev);
 }
 
-static void note(struct hilink_notes *n, const struct hilink_note *item)
+/* The next of a sender's notes, to be written in place. The sender's window reads them on any thread: the line the
+ * notes after it go to is asked for now, to own, so that those stores do not wait for the reader's copy to go. */
+static struct hilink_note *next_note(struct hilink_notes *n)
 {
     if (n->count == n->capacity) {
         n->capacity = n->capacity ? 2 * n->capacity : 64;
         n->items = vdc_xrealloc(n->items, n->capacity, sizeof *n->items);
     }
-    n->items[n->count++] = *item;
+    if (n->count + 4 < n->capacity)
+        VDC_PREFETCH_OWN(&n->items[n->count + 4]);
+    return &n->items[n->count++];
 }
 
 void hilink_after(struct hilink_group *g, enum hilink_after_kind kind, uint32_t index, vdc_time at)
@@ -135,21 +139,34 @@ void hilink_after(struct hilink_group *g, enum hilink_after_kind kind, uint32_t 
         a->after = vdc_xrealloc(a->after, a->after_capacity, sizeof *a->after);
     }
     uint32_t sender;
-    struct hilink_note n = {.at = at, .kind = (uint8_t)kind};
+    uint64_t value;
+    uint8_t packet_kind = 0;
     if (kind == HILINK_AFTER_DELIVER) {
         const struct hilink_packet *pkt = &hilink_slot_at(h, index)->pkt; /* the step has just read it */
         const struct hilink_gpu_state *receiver = &h->ports[g->gpu];
         sender = pkt->src;
-        n.value = pkt->tag;
-        n.packet_kind = pkt->kind;
+        value = pkt->tag;
+        packet_kind = pkt->kind;
         a->alone = a->alone && receiver->attached && receiver->ops.delivers_alone != NULL &&
                    receiver->ops.delivers_alone(pkt);
     } else {
         sender = index / h->p.links_per_gpu;
-        n.value = index;
+        value = index;
     }
-    a->after[a->after_count++] = (struct hilink_after){.at = at, .kind = kind, .index = index, .src = sender};
-    note(&a->notes[sender], &n);
+    /* Field by field, in place: a record built on the stack and copied whole was read back before its stores had
+     * left, and waited behind the misses of the stores before them. */
+    struct hilink_after *after = &a->after[a->after_count++];
+    after->at = at;
+    after->kind = kind;
+    after->index = index;
+    after->src = sender;
+    if (a->after_count + 4 < a->after_capacity)
+        VDC_PREFETCH_OWN(&a->after[a->after_count + 4]);
+    struct hilink_note *n = next_note(&a->notes[sender]);
+    n->at = at;
+    n->value = value;
+    n->kind = (uint8_t)kind;
+    n->packet_kind = packet_kind;
 }
 
 /* Where a step that starts at `start` ends: a link latency on, or sooner at a scheduled fault or the run's limit. */
