@@ -546,9 +546,14 @@ static void resume_outputs(struct hilink_group *g, uint32_t plane)
 void hilink_plane_prefetch(const struct hilink *h, const struct vdc_event *ev)
 {
     if (ev->kind == HILINK_EV_SW_ENQUEUE) {
-        const char *slot = (const char *)hilink_slot_at(h, (uint32_t)ev->arg);
-        for (size_t off = 0; off < sizeof(struct hilink_slot); off += 64)
-            VDC_PREFETCH(slot + off, 1, 3);
+        /* The header, read, and the fields after the payload, written (the queue's link, the landing time): each may
+         * straddle two host lines. Not the payload, which the planes never read. */
+        const struct hilink_slot *slot = hilink_slot_at(h, (uint32_t)ev->arg);
+        const char *header = (const char *)&slot->pkt, *tail = (const char *)&slot->seq;
+        VDC_PREFETCH(header, 0, 3);
+        VDC_PREFETCH(header + offsetof(struct hilink_packet, data) - 1, 0, 3);
+        VDC_PREFETCH_OWN(tail);
+        VDC_PREFETCH_OWN((const char *)(slot + 1) - 1);
     } else if (ev->kind == HILINK_EV_SW_TX_DONE || ev->kind == HILINK_EV_SW_CREDIT) {
         VDC_PREFETCH(&h->outputs[ev->arg], 1, 3);
     }

@@ -184,6 +184,8 @@ static vdc_time step_end(const struct hilink *h, vdc_time start)
     return end;
 }
 
+#define PLANE_AHEAD 8
+
 /* Runs the group's plane events before `end` in key order, each as the loop would (its key in the digest, the next
  * one's data asked for ahead). */
 static void run_planes(struct hilink_group *g, vdc_time end)
@@ -197,7 +199,11 @@ static void run_planes(struct hilink_group *g, vdc_time end)
         vdc_digest_mix(&g->step_digest, ev.order);
         vdc_digest_mix(&g->step_digest, ((uint64_t)ev.target << 32) | ev.kind);
         g->step_events++;
-        const struct vdc_event *next = vdc_event_queue_peek_cached(&g->queue);
+        /* A step runs its events one after another, too soon for the next one's slot to come from memory if asked
+         * for now: the one PLANE_AHEAD on is asked for, the next one only where nothing is that far on. */
+        const struct vdc_event *next = vdc_event_queue_peek_ahead(&g->queue, PLANE_AHEAD);
+        if (next == NULL)
+            next = vdc_event_queue_peek_cached(&g->queue);
         if (next != NULL)
             hilink_plane_prefetch(h, next);
         hilink_plane_event(g, &ev);

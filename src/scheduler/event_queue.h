@@ -65,6 +65,12 @@ const struct vdc_event *vdc_event_queue_peek(struct vdc_event_queue *q);
 /* The least event already in the queue's front, without preparing more of it (NULL if the front is empty): a
  * cheap guess at what comes next, for prefetching. */
 const struct vdc_event *vdc_event_queue_peek_cached(const struct vdc_event_queue *q);
+/* The event `ahead` places after the least of the front's sorted band (NULL past its end): for prefetching further
+ * ahead, as events scheduled into the band meanwhile (the late set) may come first. */
+static inline const struct vdc_event *vdc_event_queue_peek_ahead(const struct vdc_event_queue *q, size_t ahead)
+{
+    return q->sorted_next + ahead < q->sorted.len ? &q->sorted.items[q->sorted_next + ahead] : NULL;
+}
 
 static inline size_t vdc_event_queue_size(const struct vdc_event_queue *q)
 {
