@@ -28,9 +28,8 @@ static uint32_t wire_bytes(const struct hilink *h, const struct hilink_packet *p
 
 /* --- the packet pool ----------------------------------------------------------------------------------------- */
 
-#ifndef TAKE_AHEAD
+/* How many takes ahead a slot of the pool is asked for. */
 #define TAKE_AHEAD 16
-#endif
 
 /* A slot from the sending GPU's own pool, on the thread running its polls. */
 static uint32_t slot_alloc(struct hilink *h, uint32_t gpu)

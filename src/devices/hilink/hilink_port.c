@@ -116,12 +116,10 @@ static void copy_packet(struct hilink_port *port, struct hilink_packet *out, vdc
 #define LEND_MIN_BYTES 64
 
 /* How many packets ahead of the one it takes the fabric's pull asks for a queued packet's header. */
-#ifndef PULL_AHEAD
 #define PULL_AHEAD 16
-#endif
 
-/* Asks for the first queued packet's header, copied out by the fabric's next poll (a lent payload is not read
- * there): the next in this poll, or one on the loop's thread, filled by a window that ran on another core. */
+/* Asks for the first queued packet's header, copied out by the poll whose event runs next (the fabric's hook; a lent
+ * payload is not read there), often filled by a window that ran on another core. */
 static void prefetch_next(void *ctx)
 {
     const struct hilink_port *port = ctx;
