@@ -184,6 +184,7 @@ static vdc_time step_end(const struct hilink *h, vdc_time start)
     return end;
 }
 
+/* How many events ahead a step asks for an event's data. */
 #define PLANE_AHEAD 8
 
 /* Runs the group's plane events before `end` in key order, each as the loop would (its key in the digest, the next
