@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ring.h"
+
 struct vdc_index_heap_entry {
     uint64_t time, seq; /* the key; the owner keeps (time, seq) unique, so the order is total and deterministic */
     uint32_t item;
@@ -59,7 +61,7 @@ static inline uint32_t vdc_index_heap_run_item_ahead(const struct vdc_index_heap
 {
     if (ahead >= h->run_count)
         return UINT32_MAX;
-    return h->run[(h->run_head + ahead) & (h->run_capacity - 1)].item;
+    return h->run[vdc_ring_slot(h->run_head, ahead, h->run_capacity)].item;
 }
 
 /* The first item's time; UINT64_MAX when the queue is empty. */
