@@ -448,6 +448,16 @@ static void prefetch_l2_slots(const struct gpu_memsys *m, const struct line_use 
     }
 }
 
+void gpu_memsys_prefetch(const struct gpu_memsys *m, uint64_t address, uint64_t bytes)
+{
+    for (uint64_t line = address >> m->line_shift; line <= (address + bytes - 1) >> m->line_shift; line++) {
+        gpu_cache_prefetch(&m->l2, line);
+        gpu_cache_prefetch_order(&m->l2, line);
+    }
+    uint64_t row = address >> m->page_shift; /* a miss's open row (dram_row_latency), for the span's first line */
+    VDC_PREFETCH(&m->open_row[spread(row) % m->p.dram_banks], 1, 3);
+}
+
 uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a)
 {
     struct line_use use[32];

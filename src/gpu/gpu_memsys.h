@@ -45,6 +45,11 @@ void gpu_memsys_kernel_start(struct gpu_memsys *m);
  * a->stall. */
 uint64_t gpu_memsys_global(struct gpu_memsys *m, struct gpu_access *a);
 
+/* Asks the host's caches for what gpu_memsys_global will look up for an access to [address, address + bytes): L2's
+ * set records of its lines (tags, recency order, sector masks) and HBM's open row of its first. Called before the
+ * access's data move, so that the two wait for the host together. Changes nothing simulated. */
+void gpu_memsys_prefetch(const struct gpu_memsys *m, uint64_t address, uint64_t bytes);
+
 /* Shared-memory wavefronts for one warp access (1 without bank conflicts; lanes reading the same word do not
  * conflict; 0 for an empty mask). `offsets` are byte offsets of the 32 lanes. 8-byte accesses are processed per
  * half-warp and 16-byte ones per quarter-warp, as the hardware does. Counted in the stats. */

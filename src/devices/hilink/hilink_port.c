@@ -33,6 +33,9 @@ static void queue_out(struct hilink_port *port, uint32_t slot)
 
 /* ---- outbound ---- */
 
+/* How many sends ahead slot_fill asks for a free slot's lines. */
+#define SEND_AHEAD 4u
+
 static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t kind, uint64_t address, uint32_t aux,
                           const void *data, uint32_t bytes, uint64_t tag, vdc_time time)
 {
@@ -51,9 +54,13 @@ static uint32_t slot_fill(struct hilink_port *port, uint32_t dst_place, uint8_t 
         memcpy(s->packet.data, data, bytes);
     s->time = time;
     s->seq = port->next_seq++;
-    /* The next packet's slot was last read by its receiver's window, often on the other core: its lines are asked
-     * for now, for writing, so that the next send does not wait to own them. */
-    const char *next = vdc_slot_pool_next(&port->slots);
+    /* A slot was last read by its receiver's window, often on the other core: the lines of the one taken
+     * SEND_AHEAD sends on are asked for now, for writing, so that the send then does not wait to own them (a warp's
+     * store makes its packets back to back, so the next slot would be asked for too late); the next, when fewer are
+     * free. */
+    const char *next = vdc_slot_pool_ahead(&port->slots, SEND_AHEAD - 1);
+    if (next == NULL)
+        next = vdc_slot_pool_next(&port->slots);
     if (next != NULL)
         for (size_t off = 0; off < sizeof(struct hilink_port_slot); off += 64)
             VDC_PREFETCH_OWN(next + off);
