@@ -393,7 +393,8 @@ static uint32_t coalesce(const struct gpu_memsys *m, const struct gpu_access *a,
 
 /* coalesce for a dense access (gpu_access.dense) that starts on a sector and covers whole ones: its lines in
  * order, each with the sectors the span covers, without a look at each lane. The same lines, sectors and covers
- * as coalesce finds; false (nothing done) when the span does not so fall on sectors. */
+ * as coalesce finds; false (nothing done) when the span does not so fall on sectors. Its lines' tags are not asked
+ * for here: the caller asked for them before the access's bytes moved (gpu_memsys_prefetch). */
 static bool coalesce_dense(const struct gpu_memsys *m, const struct gpu_access *a, struct line_use *use,
                            uint32_t *count)
 {
@@ -409,7 +410,6 @@ static bool coalesce_dense(const struct gpu_memsys *m, const struct gpu_access *
         uint64_t stop = end < line_end ? end : line_end;
         uint32_t from = (uint32_t)((at & (line_bytes - 1)) >> m->sector_shift);
         uint32_t to = (uint32_t)(((stop - 1) & (line_bytes - 1)) >> m->sector_shift);
-        gpu_cache_prefetch(&m->l2, line);
         use[n].line = line;
         use[n].sectors = (uint32_t)((2u << to) - (1u << from));
         if (track)

@@ -19,7 +19,8 @@ struct gpu_access {
     bool bypass_l1;        /* .cg / .cv / volatile / atomics: not cached in L1 */
     bool evict_first;      /* .cs / .lu: the lines it brings in are the first its caches evict */
     const uint64_t *address; /* 32 byte addresses (only lanes in mask are read) */
-    bool dense;            /* all 32 lanes, lane l at address[0] + l x bytes (what most accesses of a warp are) */
+    bool dense;            /* all 32 lanes, lane l at address[0] + l x bytes (what most accesses of a warp are);
+                              the caller asks for its lookups first (gpu_memsys_prefetch) */
     uint64_t stall;        /* out: cycles the SM's memory pipe is held (stores behind a full write-back queue) */
 };
 
