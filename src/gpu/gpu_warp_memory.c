@@ -1,6 +1,7 @@
 /* The SIMT executor's memory instructions: ld, st, atom and red in every state space, with their timing. */
 #include <string.h>
 
+#include "common/prefetch.h"
 #include "gpu/gpu_internal.h"
 
 static uint64_t extend(uint64_t value, unsigned from_bytes, unsigned to_bytes, bool sign)
@@ -372,16 +373,27 @@ static void store_element(const uint64_t *v, const struct launch_state *ls, cons
 #undef STORE_CASE
 }
 
-/* A dense warp's global access asks the host's caches for what the memory model will look up for its span before
- * its bytes move, so that the two misses overlap (the timing comes after the move); the address as the memory
- * system sees it, on place 0 (access_time). */
-static inline void prefetch_timing(const struct launch_state *ls, const struct lane_bytes *lb, unsigned timed,
-                                   unsigned total)
+/* A dense warp's global access asks the host's caches for its bytes' lines and for what the memory model will look
+ * up for its span, then runs the model before the bytes move, so that the bytes' misses overlap the model's work and
+ * its own misses instead of following them (the model reads only the addresses, the move only `lb`). True when it
+ * did, and the caller times the access first; other accesses move their bytes first, since the model's addresses
+ * (ls->addresses, as the memory system sees them: on place 0, local memory interleaved) are what a span's lanes are
+ * found by. */
+static inline bool prefetch_access(const struct launch_state *ls, const struct lane_bytes *lb, unsigned timed,
+                                   unsigned total, bool store)
 {
     if (lb->stride == 0 || timed != PTX_SPACE_GLOBAL)
-        return;
+        return false;
+    const uint8_t *bytes = lb->region, *end = lb->region + (size_t)WARP_LANES * total;
+    for (const uint8_t *line = (const uint8_t *)((uintptr_t)bytes & ~(uintptr_t)63); line < end; line += 64) {
+        if (store)
+            VDC_PREFETCH_OWN(line);
+        else
+            VDC_PREFETCH(line, 0, 3);
+    }
     uint64_t first = ls->addresses[0] - (ls->gpu->memory.base - GPU_GLOBAL_BASE);
     gpu_memsys_prefetch(ls->gpu->memsys, first, (uint64_t)WARP_LANES * total);
+    return true;
 }
 
 bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, const struct exec_insn *x, uint32_t mask,
@@ -395,12 +407,15 @@ bool gpu_warp_exec_ld(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     struct lane_bytes lb;
     if (!locate_lanes(ls, sm, w, x, mask, total, &timed, &lb))
         return false;
-    prefetch_timing(ls, &lb, timed, total);
+    bool timed_first = prefetch_access(ls, &lb, timed, total, false);
+    uint64_t ready = now + x->latency;
+    if (timed_first) /* a dense warp: every lane active */
+        ready = access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue);
     for (unsigned e = 0; e < x->vector; e++)
         if (x->vec[e] != REF_NONE)
             load_element(ref_ptr(ls->kernel, w, x->vec[e]), ls, &lb, e, mask, bytes, x->dst_bytes, x->sign_extend);
-    uint64_t ready = mask ? access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue)
-                          : now + x->latency;
+    if (!timed_first && mask)
+        ready = access_time(ls, w, sm, x, mask, timed, total, false, now, extra_issue);
     for (unsigned e = 0; e < x->vector; e++)
         warp_set_ready(w, x->vec[e], ready);
     if (ready > w->finish)
@@ -421,15 +436,17 @@ bool gpu_warp_exec_st(struct launch_state *ls, struct warp *w, uint32_t sm, cons
     struct lane_bytes lb;
     if (!locate_lanes(ls, sm, w, x, mask, total, &timed, &lb))
         return false;
-    prefetch_timing(ls, &lb, timed, total);
+    bool timed_first = prefetch_access(ls, &lb, timed, total, true);
+    uint64_t left = 0;
+    if (timed_first) /* a dense warp: every lane active */
+        left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
     for (unsigned e = 0; e < x->vector; e++)
         if (x->vec[e] != REF_NONE)
             store_element(ref_ptr(ls->kernel, w, x->vec[e]), ls, &lb, e, mask, bytes);
-    if (mask) {
-        uint64_t left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
-        if (left > w->finish)
-            w->finish = left;
-    }
+    if (!timed_first && mask)
+        left = access_time(ls, w, sm, x, mask, timed, total, true, now, extra_issue);
+    if (left > w->finish)
+        w->finish = left;
     return true;
 }
 
