@@ -6,7 +6,7 @@
 
 #include "gpu/gpu_internal.h"
 
-/* Beyond this many registers the interference matrix (n x n bits: 128 MiB here, for the time of the pass) grows
+/* Beyond this many registers the interference matrix (n x n / 2 bits: 64 MiB here, for the time of the pass) grows
  * past what a load should spend; the kernel keeps its slots, one per virtual register, which its launches clear as
  * they touch them. HiCCL's ring kernels, every step kind and both protocols inlined, have 6 000 to 8 600 for the 4-
  * and 8-byte types and 20 000 to 26 000 for the 1- and 2-byte ones (an element's registers per lane of a 16-byte
@@ -18,14 +18,47 @@ struct bits {
     uint32_t per_row; /* words per row */
 };
 
-static inline void bit_set(struct bits *b, uint32_t row, uint32_t col)
-{
-    b->words[(uint64_t)row * b->per_row + col / 64] |= 1ull << (col % 64);
-}
-
 static inline bool bit_get(const struct bits *b, uint32_t row, uint32_t col)
 {
     return (b->words[(uint64_t)row * b->per_row + col / 64] >> (col % 64)) & 1;
+}
+
+/* Which registers interfere, as its lower triangle: row r holds one bit for each register q < r, in (r + 63) / 64
+ * words, the rows packed one after another. The colouring asks only whether a register interferes with an earlier
+ * one, so the half above the diagonal would be written and never read, and written it costs the pass its fresh
+ * pages (tens of MiB for the largest kernels, in every process that loads them). */
+struct triangle {
+    uint64_t *words;
+    uint64_t *row_at; /* per register, its row's first word */
+};
+
+static struct triangle triangle_make(uint32_t n)
+{
+    struct triangle t = {NULL, vdc_xmalloc((uint64_t)n * sizeof *t.row_at)};
+    uint64_t at = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        t.row_at[r] = at;
+        at += (r + 63) / 64;
+    }
+    t.words = vdc_xcalloc(at ? at : 1, sizeof *t.words);
+    return t;
+}
+
+/* Registers a and b (a != b) interfere. */
+static inline void triangle_set(struct triangle *t, uint32_t a, uint32_t b)
+{
+    uint32_t hi = a > b ? a : b, lo = a > b ? b : a;
+    t->words[t->row_at[hi] + lo / 64] |= 1ull << (lo % 64);
+}
+
+/* Every register of `set` (a row of `words` words over all registers) below r interferes with r. */
+static void triangle_row_or(struct triangle *t, uint32_t r, const uint64_t *set)
+{
+    uint64_t *row = &t->words[t->row_at[r]];
+    for (uint32_t w = 0; w < r / 64; w++)
+        row[w] |= set[w];
+    if (r % 64 != 0)
+        row[r / 64] |= set[r / 64] & ((1ull << (r % 64)) - 1);
 }
 
 static bool is_register(const struct gpu_kernel *k, exec_ref r)
@@ -113,22 +146,21 @@ static void live_before(const struct gpu_kernel *k, const struct exec_insn *x, u
 
 /* A register instruction x writes interferes with everything live after it (`out`), and with its fellow
  * destinations. */
-static void interfere(const struct gpu_kernel *k, struct bits *interferes, const struct exec_insn *x,
-                      const uint64_t *out)
+static void interfere(const struct gpu_kernel *k, struct triangle *interferes, const struct exec_insn *x,
+                      const uint64_t *out, uint32_t words)
 {
-    uint32_t defs[5], nd = defs_of(k, x, defs), words = interferes->per_row;
+    uint32_t defs[5], nd = defs_of(k, x, defs);
     for (uint32_t d = 0; d < nd; d++) {
         uint32_t self = defs[d];
-        uint64_t *row = &interferes->words[(uint64_t)self * words];
-        for (uint32_t w = 0; w < words; w++) {
-            uint64_t others = w == self / 64 ? out[w] & ~(1ull << (self % 64)) : out[w];
-            row[w] |= others;
+        triangle_row_or(interferes, self, out); /* those live below it, in its own row */
+        for (uint32_t w = self / 64; w < words; w++) { /* those above it, each in theirs */
+            uint64_t others = w == self / 64 ? out[w] & (~1ull << (self % 64)) : out[w];
             for (; others != 0; others &= others - 1)
-                bit_set(interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
+                triangle_set(interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
         }
         for (uint32_t e = 0; e < nd; e++)
             if (defs[e] != defs[d])
-                bit_set(interferes, defs[d], defs[e]);
+                triangle_set(interferes, defs[d], defs[e]);
     }
 }
 
@@ -166,32 +198,28 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
             }
         }
     }
-    struct bits interferes = {vdc_xcalloc((uint64_t)n * words, sizeof(uint64_t)), words};
+    struct triangle interferes = triangle_make(n);
     for (uint32_t r = 0; r < runs.count; r++) {
         run_out(k, &runs, &live, r, out);
         /* Walking the run back, `out` is what is live after each instruction in turn. */
         for (uint32_t i = runs.first[r + 1]; i-- > runs.first[r];) {
-            interfere(k, &interferes, &k->insns[i], out);
+            interfere(k, &interferes, &k->insns[i], out, words);
             live_before(k, &k->insns[i], out);
         }
     }
     /* Registers live at entry (read before any write) keep apart from everything live with them there too: each one's
-     * row takes the entry's live set a word at a time (a kernel that reads thousands of registers first would
-     * otherwise cost their number squared in single bits). */
+     * row takes the entry's live set below it a word at a time (a kernel that reads thousands of registers first
+     * would otherwise cost their number squared in single bits); each pair is set in its higher one's row. */
     for (uint32_t r = 0; r < n; r++)
-        if (bit_get(&live, 0, r)) {
-            uint64_t *row = &interferes.words[(uint64_t)r * words];
-            for (uint32_t w = 0; w < words; w++)
-                row[w] |= live.words[w];
-            row[r / 64] &= ~(1ull << (r % 64));
-        }
+        if (bit_get(&live, 0, r))
+            triangle_row_or(&interferes, r, live.words);
     /* Greedy colouring in register order. */
     uint32_t *color = vdc_xmalloc((uint64_t)n * sizeof *color);
     uint8_t *taken = vdc_xcalloc(n, 1);
     uint32_t colors = 0;
     for (uint32_t r = 0; r < n; r++) {
         memset(taken, 0, colors);
-        const uint64_t *row = &interferes.words[(uint64_t)r * words];
+        const uint64_t *row = &interferes.words[interferes.row_at[r]];
         for (uint32_t w = 0; w <= (r - 1) / 64 && r > 0; w++) {
             uint64_t below = w < r / 64 ? row[w] : row[w] & ((1ull << (r % 64)) - 1); /* the registers q < r */
             for (; below != 0; below &= below - 1)
@@ -224,6 +252,7 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
     free(color);
     free(taken);
     free(interferes.words);
+    free(interferes.row_at);
     free(live.words);
     free(out);
     free(runs.first);
