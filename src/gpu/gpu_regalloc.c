@@ -23,10 +23,10 @@ static inline bool bit_get(const struct bits *b, uint32_t row, uint32_t col)
     return (b->words[(uint64_t)row * b->per_row + col / 64] >> (col % 64)) & 1;
 }
 
-/* Which registers interfere, as its lower triangle: row r holds one bit for each register q < r, in (r + 63) / 64
- * words, the rows packed one after another. The colouring asks only whether a register interferes with an earlier
- * one, so the half above the diagonal would be written and never read, and written it costs the pass its fresh
- * pages (tens of MiB for the largest kernels, in every process that loads them). */
+/* Which registers interfere, kept as the matrix's lower triangle: row r holds a bit for each register q < r, in
+ * (r + 63) / 64 words, the rows packed one after another. The colouring asks only whether a register interferes
+ * with an earlier one, so the half above the diagonal would be written and never read, and written it costs the
+ * pass its fresh pages (tens of MiB for the largest kernels, in every process that loads them). */
 struct triangle {
     uint64_t *words;
     uint64_t *row_at; /* per register, its row's first word */
@@ -51,7 +51,7 @@ static inline void triangle_set(struct triangle *t, uint32_t a, uint32_t b)
     t->words[t->row_at[hi] + lo / 64] |= 1ull << (lo % 64);
 }
 
-/* Every register of `set` (a row of `words` words over all registers) below r interferes with r. */
+/* Every register of `set` (a bit per register, over all of them) below r interferes with r. */
 static void triangle_row_or(struct triangle *t, uint32_t r, const uint64_t *set)
 {
     uint64_t *row = &t->words[t->row_at[r]];
