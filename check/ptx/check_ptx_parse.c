@@ -663,6 +663,39 @@ START_TEST(mutated_samples)
 }
 END_TEST
 
+START_TEST(many_labels_resolve)
+{
+    /* 300 labels, each the target of a branch defined before it and of one after it (the parser's index of labels
+     * grows several times), then a duplicate of an early one at the end. */
+    enum { LABELS = 300 };
+    size_t capacity = 64 * 1024, used = 0;
+    char *text = malloc(capacity);
+    used += (size_t)snprintf(text + used, capacity - used, "%s%s", HEADER, KERNEL_START);
+    for (int i = 0; i < LABELS; i++)
+        used += (size_t)snprintf(text + used, capacity - used, "@%%p1 bra $L__BB0_%d;\n$L__BB0_%d:\nbra $L__BB0_%d;\n",
+                                 (i * 7) % LABELS, i, (i * 13) % LABELS);
+    size_t body_end = used;
+    used += (size_t)snprintf(text + used, capacity - used, "ret;\n}\n");
+    struct vdc_error err = {{0}};
+    struct ptx_module *m = ptx_module_parse(text, used, "labels.ptx", &err);
+    ck_assert_msg(m != NULL, "%s", err.text);
+    const struct ptx_function *fn = &m->functions[0];
+    ck_assert_uint_eq(fn->insn_count, 2 * LABELS + 1);
+    /* Label i is the instruction after the i-th guarded branch: 2 i + 1. */
+    for (uint32_t i = 0; i < LABELS; i++) {
+        ck_assert_int_eq(fn->insns[2 * i].op[0].imm, 2 * ((i * 7) % LABELS) + 1);
+        ck_assert_int_eq(fn->insns[2 * i + 1].op[0].imm, 2 * ((i * 13) % LABELS) + 1);
+    }
+    ptx_module_free(m);
+
+    used = body_end + (size_t)snprintf(text + body_end, capacity - body_end, "$L__BB0_5:\nret;\n}\n");
+    m = ptx_module_parse(text, used, "labels.ptx", &err);
+    ck_assert_ptr_null(m);
+    ck_assert_str_eq(err.text, "labels.ptx:911: duplicate label '$L__BB0_5' (first at line 27)");
+    free(text);
+}
+END_TEST
+
 Suite *ptx_parse_suite(void)
 {
     Suite *s = suite_create("ptx_parse");
@@ -677,6 +710,7 @@ Suite *ptx_parse_suite(void)
     tcase_add_test(tc, handwritten_forms);
     tcase_add_test(tc, register_estimate);
     tcase_add_test(tc, malformed_inputs);
+    tcase_add_test(tc, many_labels_resolve);
     tcase_add_test(tc, cache_operators_kept);
     tcase_add_test(tc, call_refused);
     tcase_add_test(tc, mutated_samples);

@@ -205,6 +205,45 @@ static bool parse_call_param(struct ptx_parser *p)
     return true;
 }
 
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *name != '\0'; name++)
+        h = (h ^ (uint8_t)*name) * 16777619u;
+    return h;
+}
+
+/* The slot of label `name` in p->label_slots, or of the empty slot where it would go. */
+static uint32_t label_slot(const struct ptx_parser *p, const char *name)
+{
+    uint32_t mask = p->label_slot_count - 1, at = name_hash(name) & mask;
+    while (p->label_slots[at] != 0 && strcmp(p->labels[p->label_slots[at] - 1].name, name) != 0)
+        at = (at + 1) & mask;
+    return at;
+}
+
+/* The label named `name`'s index, or UINT32_MAX when the function has none of that name (yet). */
+static uint32_t find_label(const struct ptx_parser *p, const char *name)
+{
+    if (p->label_slot_count == 0)
+        return UINT32_MAX;
+    uint32_t slot = p->label_slots[label_slot(p, name)];
+    return slot == 0 ? UINT32_MAX : slot - 1;
+}
+
+/* Label `index` (just added to p->labels) into the slots, which double when half full. */
+static void index_label(struct ptx_parser *p, uint32_t index)
+{
+    if (2 * (index + 1) > p->label_slot_count) {
+        free(p->label_slots);
+        p->label_slot_count = p->label_slot_count ? 2 * p->label_slot_count : 64;
+        p->label_slots = vdc_xcalloc(p->label_slot_count, sizeof *p->label_slots);
+        for (uint32_t i = 0; i < index; i++)
+            p->label_slots[label_slot(p, p->labels[i].name)] = i + 1;
+    }
+    p->label_slots[label_slot(p, p->labels[index].name)] = index + 1;
+}
+
 static bool parse_statement(struct ptx_parser *p)
 {
     char buf[128];
@@ -247,10 +286,11 @@ static bool parse_statement(struct ptx_parser *p)
         ptx_lex_next(p);
     } else if (p->tok.kind == PTX_TOK_WORD && next_is_punct(p, ':')) {
         ptx_tok_copy(p, buf, sizeof buf);
-        for (uint32_t i = 0; i < p->label_count; i++)
-            if (strcmp(p->labels[i].name, buf) == 0)
-                return ptx_fail(p, "duplicate label '%s' (first at line %u)", buf, p->labels[i].line);
+        uint32_t first = find_label(p, buf);
+        if (first != UINT32_MAX)
+            return ptx_fail(p, "duplicate label '%s' (first at line %u)", buf, p->labels[first].line);
         add_name_ref(&p->labels, &p->label_count, &p->label_capacity, buf, p->fn->insn_count, line);
+        index_label(p, p->label_count - 1);
         ptx_lex_next(p);
         ptx_lex_next(p);
         return true;
@@ -264,10 +304,8 @@ static bool resolve_labels(struct ptx_parser *p)
 {
     for (uint32_t i = 0; i < p->fixup_count; i++) {
         const struct ptx_name_ref *f = &p->fixups[i];
-        uint32_t j = 0;
-        while (j < p->label_count && strcmp(p->labels[j].name, f->name) != 0)
-            j++;
-        if (j == p->label_count)
+        uint32_t j = find_label(p, f->name);
+        if (j == UINT32_MAX)
             return ptx_fail_at(p, f->line, "label '%s' is not defined in this function", f->name);
         p->fn->insns[f->insn].op[f->operand].imm = p->labels[j].insn;
     }
@@ -279,6 +317,9 @@ static void reset_function_state(struct ptx_parser *p)
     while (p->reg_decl_count > 0)
         free(p->reg_decls[--p->reg_decl_count].prefix);
     free_name_refs(p->labels, p->label_count);
+    free(p->label_slots);
+    p->label_slots = NULL;
+    p->label_slot_count = 0;
     free_name_refs(p->fixups, p->fixup_count);
     free_name_refs(p->call_params, p->call_param_count);
     p->labels = p->fixups = p->call_params = NULL;

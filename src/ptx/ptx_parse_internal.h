@@ -57,6 +57,11 @@ struct ptx_parser {
     uint32_t scope_depth;
     struct ptx_name_ref *labels, *fixups, *call_params;
     uint32_t label_count, label_capacity, fixup_count, fixup_capacity, call_param_count, call_param_capacity;
+    /* The labels by name: open addressing on the name's hash, each slot a label's index + 1 (0: empty), for the
+     * duplicate check and the branches' fixups, which compared every name with every label (nvcc's larger kernels
+     * have thousands of each). */
+    uint32_t *label_slots;
+    uint32_t label_slot_count; /* a power of two, at least twice label_count; 0 before the first label */
     uint32_t var_capacity, function_capacity;
 };
 
