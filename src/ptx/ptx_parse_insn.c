@@ -163,7 +163,7 @@ static const struct {
 enum ptx_type ptx_type_from_name(const char *name, size_t length)
 {
     for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
-        if (strlen(type_names[i].name) == length && memcmp(type_names[i].name, name, length) == 0)
+        if (ptx_name_is(type_names[i].name, name, length))
             return type_names[i].type;
     return PTX_T_NONE;
 }
@@ -276,7 +276,7 @@ static bool apply_modifier(struct ptx_parser *p, struct ptx_insn *in, const stru
                                             "L1::evict_last", "L1::no_allocate", "L2::evict_normal",
                                             "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B"};
         for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
-            if (strlen(hints[i]) == len && memcmp(hints[i], part, len) == 0)
+            if (ptx_name_is(hints[i], part, len))
                 return true;
         return ptx_fail_at(p, line, "unsupported modifier '.%.*s' in '%s'; the PTX ISA's hints are .L1::evict_normal, "
                                     "evict_unchanged, evict_first, evict_last, no_allocate, .L2::evict_normal, "
@@ -285,7 +285,7 @@ static bool apply_modifier(struct ptx_parser *p, struct ptx_insn *in, const stru
     }
     for (size_t i = 0; i < sizeof modifiers / sizeof modifiers[0]; i++) {
         const struct modifier *m = &modifiers[i];
-        if (!(m->kind & info->allowed) || strlen(m->name) != len || memcmp(m->name, part, len) != 0)
+        if (!(m->kind & info->allowed) || !ptx_name_is(m->name, part, len))
             continue;
         /* setp/set read and/or/xor as the combining operation; lo/hi as comparisons. */
         if (m->kind == MK_ATOM && (info->allowed & MK_BOOL))
@@ -484,12 +484,11 @@ bool ptx_parse_instruction(struct ptx_parser *p, int32_t guard, bool guard_negat
     size_t base = dot != NULL ? (size_t)(dot - opname) : strlen(opname);
     const struct opcode_info *info = NULL;
     for (size_t i = 0; i < sizeof opcodes / sizeof opcodes[0]; i++)
-        if (strlen(opcodes[i].name) == base && memcmp(opcodes[i].name, opname, base) == 0)
+        if (ptx_name_is(opcodes[i].name, opname, base))
             info = &opcodes[i];
     if (info == NULL) {
         for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-            size_t n = strlen(unsupported[i].name);
-            if (n == base && memcmp(unsupported[i].name, opname, n) == 0) {
+            if (ptx_name_is(unsupported[i].name, opname, base)) {
                 if (unsupported[i].hint != NULL)
                     return ptx_fail(p, "unsupported instruction '%s'; %s", opname, unsupported[i].hint);
                 return ptx_fail(p, "unsupported instruction '%s'; vdc runs the instructions listed in docs/higpu.md",

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ptx/ptx_ir.h"
 
@@ -64,6 +65,15 @@ struct ptx_parser {
     uint32_t label_slot_count; /* a power of two, at least twice label_count; 0 before the first label */
     uint32_t var_capacity, function_capacity;
 };
+
+/* Whether table entry `name` is the `length` bytes at `text` (not NUL-terminated there): most entries differ in
+ * their first byte, so a lookup through a table of names costs no strlen of each. */
+static inline bool ptx_name_is(const char *name, const char *text, size_t length)
+{
+    if (length == 0)
+        return name[0] == '\0';
+    return name[0] == text[0] && strncmp(name + 1, text + 1, length - 1) == 0 && name[length] == '\0';
+}
 
 /* Lexer (ptx_lex.c). */
 void ptx_lex_next(struct ptx_parser *p);

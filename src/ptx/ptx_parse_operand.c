@@ -274,7 +274,7 @@ static bool parse_special_register(struct ptx_parser *p, struct ptx_operand *op,
     const char *dot = strchr(name, '.');
     size_t base = dot != NULL ? (size_t)(dot - name) : strlen(name);
     for (size_t i = 0; i < sizeof special_registers / sizeof special_registers[0]; i++) {
-        if (strlen(special_registers[i].name) != base || strncmp(special_registers[i].name, name, base) != 0)
+        if (!ptx_name_is(special_registers[i].name, name, base))
             continue;
         op->kind = PTX_OPND_SREG;
         op->sreg = (uint16_t)special_registers[i].sreg;
