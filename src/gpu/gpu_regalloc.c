@@ -144,6 +144,18 @@ static void live_before(const struct gpu_kernel *k, const struct exec_insn *x, u
             live[x->sources[s] / 64] |= 1ull << (x->sources[s] % 64);
 }
 
+/* The first word of v[from, end) that has a bit set, or `end`: the sets the pass walks are mostly empty words, which
+ * this passes four at a time. */
+static inline uint32_t next_nonzero(const uint64_t *v, uint32_t from, uint32_t end)
+{
+    uint32_t w = from;
+    while (w + 4 <= end && (v[w] | v[w + 1] | v[w + 2] | v[w + 3]) == 0)
+        w += 4;
+    while (w < end && v[w] == 0)
+        w++;
+    return w;
+}
+
 /* A register instruction x writes interferes with everything live after it (`out`), and with its fellow
  * destinations. */
 static void interfere(const struct gpu_kernel *k, struct triangle *interferes, const struct exec_insn *x,
@@ -153,11 +165,14 @@ static void interfere(const struct gpu_kernel *k, struct triangle *interferes, c
     for (uint32_t d = 0; d < nd; d++) {
         uint32_t self = defs[d];
         triangle_row_or(interferes, self, out); /* those live below it, in its own row */
-        for (uint32_t w = self / 64; w < words; w++) { /* those above it, each in theirs */
-            uint64_t others = w == self / 64 ? out[w] & (~1ull << (self % 64)) : out[w];
-            for (; others != 0; others &= others - 1)
+        /* Those above it, each in theirs: in its own word, the bits above its own, then every later word whole (a
+         * loop with no test of which word it is in, since most words are empty). */
+        uint32_t first = self / 64;
+        for (uint64_t others = out[first] & (~1ull << (self % 64)); others != 0; others &= others - 1)
+            triangle_set(interferes, first * 64 + (uint32_t)__builtin_ctzll(others), self);
+        for (uint32_t w = next_nonzero(out, first + 1, words); w < words; w = next_nonzero(out, w + 1, words))
+            for (uint64_t others = out[w]; others != 0; others &= others - 1)
                 triangle_set(interferes, w * 64 + (uint32_t)__builtin_ctzll(others), self);
-        }
         for (uint32_t e = 0; e < nd; e++)
             if (defs[e] != defs[d])
                 triangle_set(interferes, defs[d], defs[e]);
@@ -220,11 +235,14 @@ void gpu_kernel_compact_registers(struct gpu_kernel *k)
     for (uint32_t r = 0; r < n; r++) {
         memset(taken, 0, colors);
         const uint64_t *row = &interferes.words[interferes.row_at[r]];
-        for (uint32_t w = 0; w <= (r - 1) / 64 && r > 0; w++) {
-            uint64_t below = w < r / 64 ? row[w] : row[w] & ((1ull << (r % 64)) - 1); /* the registers q < r */
-            for (; below != 0; below &= below - 1)
+        /* The registers q < r: the words wholly below r, then the bits of its own word below it. */
+        uint32_t whole = r / 64;
+        for (uint32_t w = next_nonzero(row, 0, whole); w < whole; w = next_nonzero(row, w + 1, whole))
+            for (uint64_t below = row[w]; below != 0; below &= below - 1)
                 taken[color[w * 64 + (uint32_t)__builtin_ctzll(below)]] = 1;
-        }
+        if (r % 64 != 0)
+            for (uint64_t below = row[whole] & ((1ull << (r % 64)) - 1); below != 0; below &= below - 1)
+                taken[color[whole * 64 + (uint32_t)__builtin_ctzll(below)]] = 1;
         uint32_t c = 0;
         while (c < colors && taken[c])
             c++;
