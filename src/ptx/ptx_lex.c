@@ -7,14 +7,29 @@
 
 #include "ptx/ptx_parse_internal.h"
 
+/* The characters of words as bit sets over the 128 ASCII codes, two words each, so that a test is a shift and a
+ * mask: letters, '_', '$', '%' and '.' start a word, and digits may follow. */
+#define LETTERS_AND_UNDERSCORE ((UINT64_C(0x3ffffff) << 1) | (UINT64_C(1) << 31) | (UINT64_C(0x3ffffff) << 33))
+static const uint64_t word_start_set[2] = {(UINT64_C(1) << '$') | (UINT64_C(1) << '%') | (UINT64_C(1) << '.'),
+                                           LETTERS_AND_UNDERSCORE};
+static const uint64_t word_char_set[2] = {(UINT64_C(1) << '$') | (UINT64_C(1) << '%') | (UINT64_C(1) << '.') |
+                                              (UINT64_C(0x3ff) << '0'),
+                                          LETTERS_AND_UNDERSCORE};
+
+static bool in_set(const uint64_t set[2], char c)
+{
+    unsigned char u = (unsigned char)c;
+    return u < 128 && (set[u >> 6] >> (u & 63) & 1) != 0;
+}
+
 static bool is_word_start(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c == '%' || c == '.';
+    return in_set(word_start_set, c);
 }
 
 static bool is_word_char(char c)
 {
-    return is_word_start(c) || (c >= '0' && c <= '9');
+    return in_set(word_char_set, c);
 }
 
 static bool is_digit(char c)
@@ -90,17 +105,19 @@ void ptx_lex_next(struct ptx_parser *p)
         }
     } else if (is_word_start(c)) {
         t->kind = PTX_TOK_WORD;
-        p->pos++;
         /* "::" belongs to a word (ld.global.L2::evict_last); a single ':' ends it (a label definition). */
-        while (p->pos < p->length) {
-            char d = p->text[p->pos];
+        const char *text = p->text;
+        size_t pos = p->pos + 1, length = p->length;
+        while (pos < length) {
+            char d = text[pos];
             if (is_word_char(d))
-                p->pos++;
-            else if (d == ':' && p->pos + 1 < p->length && p->text[p->pos + 1] == ':')
-                p->pos += 2;
+                pos++;
+            else if (d == ':' && pos + 1 < length && text[pos + 1] == ':')
+                pos += 2;
             else
                 break;
         }
+        p->pos = pos;
     } else if (c == '"') {
         t->kind = PTX_TOK_STRING;
         p->pos++;
