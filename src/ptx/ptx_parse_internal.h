@@ -67,12 +67,12 @@ struct ptx_parser {
 };
 
 /* Whether table entry `name` is the `length` bytes at `text` (not NUL-terminated there): most entries differ in
- * their first byte, so a lookup through a table of names costs no strlen of each. */
+ * their first byte, so a lookup through a table of names measures (never past length + 1) only those that do not. */
 static inline bool ptx_name_is(const char *name, const char *text, size_t length)
 {
     if (length == 0)
         return name[0] == '\0';
-    return name[0] == text[0] && strncmp(name + 1, text + 1, length - 1) == 0 && name[length] == '\0';
+    return name[0] == text[0] && strnlen(name, length + 1) == length && memcmp(name, text, length) == 0;
 }
 
 /* Lexer (ptx_lex.c). */
