@@ -336,6 +336,31 @@ guest_pins() {
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-x 3" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid option '-x'" "$tmp/out" &&
     grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -x: no usage text"; fi
+  # nccl-tests' "all": -d all and -o all run every type and operation in turn, a table row each, and -r -1 every
+  # root; SendRecv names the operation it was asked for (its data move unchanged); a value that is no name: the usage.
+  if [ "${VDC_SANITIZED:-0}" != 1 ]; then
+    local rows code
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 \
+      --set "guests.args=-b 1000 -e 1000 -n 1 -w 0 -d all -o all" >"$tmp/out" 2>&1
+    code=$?
+    rows=$(grep -cE 'blade0: +1000 +[0-9]+ +[a-z0-9]+ +(sum|prod|max|min|avg) +-1 ' "$tmp/out")
+    if [ "$code" = 0 ] && [ "$rows" = 50 ] && grep -qE 'blade0: +1000 +500 +bfloat16 +avg +-1 .* 0$' "$tmp/out" &&
+      grep -q "# Out of bounds values : 0 OK" "$tmp/out"
+    then pass; else fail "all_reduce_perf -d all -o all: $rows rows, not 50 exact: $(grep -E 'Out of' "$tmp/out")"; fi
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=3 --set guests.program=guest:reduce_perf \
+      --set "guests.args=-b 999 -e 999 -n 1 -w 0 -d half -o all -r -1" >"$tmp/out" 2>&1
+    rows=$(grep -cE 'blade0: +998 +499 +half +[a-z]+ +[0-2] ' "$tmp/out")
+    if [ "$rows" = 15 ] && grep -qE 'blade0: +998 +499 +half +max +2 .* 0$' "$tmp/out" &&
+      grep -q "# Out of bounds values : 0 OK" "$tmp/out"
+    then pass; else fail "reduce_perf -o all -r -1: $rows rows, not every operation at every root"; fi
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set guests.program=guest:sendrecv_perf \
+      --set "guests.args=-b 1K -e 1K -n 1 -w 0 -o min" >"$tmp/out" 2>&1
+    if grep -qE 'blade0: +1024 +256 +float +min +-1 .* 0$' "$tmp/out"
+    then pass; else fail "sendrecv_perf -o min: its row does not name min: $(grep -E 'blade0: +1024' "$tmp/out")"; fi
+  fi
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-d every" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid value 'every' for -d" "$tmp/out" &&
+    grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -d every: no usage"; fi
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB). The one-way latency
   # of every pair is the closed form's 0.688 us (docs/validation.md, "HiLink"), printed 0.69.
   ONCE=1 pin_run pin-rack8-p2p 0 dc0628c95aae8d50 scenarios/rack8-p2p.yaml --set "guests.args=65536 100"

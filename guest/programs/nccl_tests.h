@@ -41,9 +41,12 @@
                       PERF_COLLECTIVE == PERF_REDUCE)
 #define PERF_ROOTED (PERF_COLLECTIVE == PERF_BROADCAST || PERF_COLLECTIVE == PERF_REDUCE)
 
+/* -d all, -o all and -r -1: every type, operation or root in turn, each a test of every size, as in nccl-tests. */
+#define EVERY (-1)
+
 struct options {
     uint64_t min_bytes, max_bytes, step_bytes, factor;
-    int iters, warmup, check, op, type, root;
+    int iters, warmup, check, op, type, root; /* op, type and root may be EVERY as given; a test runs one of each */
     int average; /* the time reported: 0 rank 0's, 1 the ranks' average, 2 the least, 3 the most (nccl-tests' -a) */
 };
 
@@ -86,12 +89,27 @@ static int parse_size(const char *text, uint64_t *out)
     return end != text && *end == '\0';
 }
 
+/* A name's index in `names`, EVERY for "all", else -2. */
 static int lookup(const char *text, const char *const *names, int count)
 {
     for (int i = 0; i < count; i++)
         if (names[i] != NULL && strcmp(text, names[i]) == 0)
             return i;
-    return -1;
+    return strcmp(text, "all") == 0 ? EVERY : -2;
+}
+
+/* A root: a rank, or -1 for every rank in turn (nccl-tests reads -r with strtol). */
+static int parse_root(const char *text, int *root)
+{
+    uint64_t number;
+    if (strcmp(text, "-1") == 0) {
+        *root = EVERY;
+        return 1;
+    }
+    if (!parse_size(text, &number) || number > 0x7fffffff)
+        return 0;
+    *root = (int)number;
+    return 1;
 }
 
 static int parse_options(struct options *o)
@@ -136,10 +154,10 @@ static int parse_options(struct options *o)
         case 'n': ok = parse_size(v, &number) && number >= 1; o->iters = (int)number; break;
         case 'w': ok = parse_size(v, &number); o->warmup = (int)number; break;
         case 'c': ok = parse_size(v, &number) && number <= 1; o->check = (int)number; break;
-        case 'o': ok = (o->op = lookup(v, op_names, hicclNumOps)) >= 0; break;
-        case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= 0; break;
+        case 'o': ok = (o->op = lookup(v, op_names, hicclNumOps)) >= EVERY; break;
+        case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= EVERY; break;
         case 'g': case 't': ok = parse_size(v, &number) && number == 1; break; /* one GPU per guest */
-        case 'r': ok = parse_size(v, &number); o->root = (int)number; break;
+        case 'r': ok = parse_root(v, &o->root); break;
         case 'a': ok = parse_size(v, &number) && number <= 3; o->average = (int)number; break;
         case 'z': ok = parse_size(v, &number); break;                        /* accepted: calls are blocking */
         default: ok = 0; break;
@@ -553,11 +571,49 @@ static void one_size(struct bench *b, uint64_t bytes)
     if (b->rank != 0)
         return;
     printf("%12llu  %12llu  %8s  %6s  %6d", (unsigned long long)bytes, (unsigned long long)count,
-           type_names[b->o.type], PERF_REDUCES ? op_names[b->o.op] : "none", PERF_ROOTED ? b->o.root : -1);
+           type_names[b->o.type], PERF_REDUCES || PERF_COLLECTIVE == PERF_SENDRECV ? op_names[b->o.op] : "none",
+           PERF_ROOTED ? b->o.root : -1);
     print_placement(b, out_us, bytes, wrong_out);
     print_placement(b, in_us, bytes, wrong_in);
     printf("\n");
     b->sizes += 2; /* nccl-tests averages both placements' busbw */
+}
+
+/* nccl-tests' TimeTest: the warm-up, then every size, for the type, operation and root in b->o. */
+static void time_test(struct bench *b)
+{
+    warm_up(b);
+    for (uint64_t bytes = b->o.min_bytes; bytes <= b->o.max_bytes;) {
+        one_size(b, bytes);
+        uint64_t next = b->o.step_bytes ? bytes + b->o.step_bytes : bytes * b->o.factor;
+        if (next <= bytes)
+            break;
+        bytes = next;
+    }
+}
+
+/* The tests as nccl-tests' programs run them: for each type asked (every one for -d all), each operation (-o all)
+ * where the collective takes one (the reductions, and SendRecv, whose table names it though it moves the data
+ * unchanged; the others run with sum's data and name none), and each root (-r -1) where it has one. */
+static void run_tests(struct bench *b)
+{
+    const struct options asked = b->o;
+    int takes_op = PERF_REDUCES || PERF_COLLECTIVE == PERF_SENDRECV;
+    int type_first = asked.type == EVERY ? 0 : asked.type;
+    int type_last = asked.type == EVERY ? hicclNumTypes - 1 : asked.type;
+    int op_first = !takes_op && asked.op == EVERY ? hicclSum : asked.op == EVERY ? 0 : asked.op;
+    int op_last = !takes_op && asked.op == EVERY ? hicclSum : asked.op == EVERY ? hicclNumOps - 1 : asked.op;
+    int root_first = PERF_ROOTED && asked.root == EVERY ? 0 : asked.root;
+    int root_last = PERF_ROOTED && asked.root == EVERY ? b->nranks - 1 : asked.root;
+    for (int type = type_first; type <= type_last; type++)
+        for (int op = op_first; op <= op_last; op++)
+            for (int root = root_first; root <= root_last; root++) {
+                b->o.type = type;
+                b->o.op = op;
+                b->o.root = root;
+                time_test(b);
+            }
+    b->o = asked;
 }
 
 int main(void);
@@ -624,14 +680,7 @@ int main(void)
         printf("#%11s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n", "(B)", "(elements)", "", "", "",
                "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)", "");
     }
-    warm_up(&b);
-    for (uint64_t bytes = b.o.min_bytes; bytes <= b.o.max_bytes;) {
-        one_size(&b, bytes);
-        uint64_t next = b.o.step_bytes ? bytes + b.o.step_bytes : bytes * b.o.factor;
-        if (next <= bytes)
-            break;
-        bytes = next;
-    }
+    run_tests(&b);
     if (b.rank == 0) {
         printf("# Out of bounds values : %llu %s\n", (unsigned long long)b.wrong_total,
                b.wrong_total == 0 ? "OK" : "FAILED");
