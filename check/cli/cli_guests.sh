@@ -357,7 +357,17 @@ guest_pins() {
       --set "guests.args=-b 1K -e 1K -n 1 -w 0 -o min" >"$tmp/out" 2>&1
     if grep -qE 'blade0: +1024 +256 +float +min +-1 .* 0$' "$tmp/out"
     then pass; else fail "sendrecv_perf -o min: its row does not name min: $(grep -E 'blade0: +1024' "$tmp/out")"; fi
+    # The options as getopt_long reads them: long names, with the value after = or apart, and values attached.
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 \
+      --set "guests.args=--minbytes 1K --maxbytes=2K --stepfactor 2 -n1 -w 0 -dhalf --op=max" >"$tmp/out" 2>&1
+    if grep -qE 'blade0: +1024 +512 +half +max +-1 .* 0$' "$tmp/out" &&
+      grep -qE 'blade0: +2048 +1024 +half +max +-1 .* 0$' "$tmp/out" &&
+      grep -q "guests     2 of 2 exited with 0" "$tmp/out"
+    then pass; else fail "all_reduce_perf with long options: $(grep -E '_perf:' "$tmp/out" | head -1)"; fi
   fi
+  # -h: the usage text, and the program ends well (nccl-tests' returns 0).
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=--help" >"$tmp/out" 2>&1
+  if [ $? = 0 ] && grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -h"; fi
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-d every" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid value 'every' for -d" "$tmp/out" &&
     grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -d every: no usage"; fi

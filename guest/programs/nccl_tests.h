@@ -1,12 +1,13 @@
 /* nccl-tests' harness for HiCCL's collectives (as nccl-tests' common.cu is for NCCL's): option parsing, data,
  * checking, timing and the table, for the program that includes it after defining PERF_COLLECTIVE (PERF_ALL_REDUCE,
- * PERF_REDUCE_SCATTER, PERF_ALL_GATHER, PERF_BROADCAST, PERF_REDUCE, PERF_ALLTOALL or PERF_SENDRECV). One rank per blade's GPU (every guest runs the program; rank = the GPU's
- * HiLink place). Sizes take K, M, G. For each size from MIN to MAX (times FACTOR, or plus STEP) it times ITERS calls
- * after WARMUP, out of place and in place, between two events on each rank's GPU (the table gives their average over
- * the ranks, or rank 0's, the least or the most: AVERAGE 1, 0, 2, 3, as nccl-tests' -a), checks every element of every rank's
- * result against the expected value (CHECK 1), and rank 0 prints nccl-tests' table: size, count, type, redop, root,
- * then time, algbw, busbw (algbw times nccl-tests' factor) and #wrong for each placement, and its closing lines. The
- * data are small integers, so every result is exact. */
+ * PERF_REDUCE_SCATTER, PERF_ALL_GATHER, PERF_BROADCAST, PERF_REDUCE, PERF_ALLTOALL or PERF_SENDRECV). One rank per
+ * blade's GPU (every guest runs the program; rank = the GPU's HiLink place). Sizes take K, M, G. For each type,
+ * operation and root asked (each in turn for "all" and root -1), and each size from MIN to MAX (times FACTOR, or plus
+ * STEP), it times ITERS calls after WARMUP, out of place and in place, between two events on each rank's GPU (the
+ * table gives their average over the ranks, or rank 0's, the least or the most: AVERAGE 1, 0, 2, 3, as nccl-tests'
+ * -a), checks every element of every rank's result against the expected value (CHECK 1), and rank 0 prints
+ * nccl-tests' table: size, count, type, redop, root, then time, algbw, busbw (algbw times nccl-tests' factor) and
+ * #wrong for each placement, and its closing lines. The data are small integers, so every result is exact. */
 #ifndef VDC_GUEST_NCCL_TESTS_H
 #define VDC_GUEST_NCCL_TESTS_H
 
@@ -112,20 +113,38 @@ static int parse_root(const char *text, int *root)
     return 1;
 }
 
+/* nccl-tests' long options (getopt_long's) of the short ones these programs take. */
+static const struct {
+    const char *name;
+    char letter;
+} long_options[] = {{"nthreads", 't'},   {"ngpus", 'g'},        {"minbytes", 'b'}, {"maxbytes", 'e'},
+                    {"stepbytes", 'i'},  {"stepfactor", 'f'},   {"iters", 'n'},    {"warmup_iters", 'w'},
+                    {"check", 'c'},      {"op", 'o'},           {"datatype", 'd'}, {"root", 'r'},
+                    {"blocking", 'z'},   {"average", 'a'},      {"help", 'h'}};
+
+/* The options in the guest's arguments, as getopt_long reads nccl-tests' (-b 8, -b8, --minbytes 8, --minbytes=8):
+ * 1 when they are good, 0 when not (what is wrong printed), 2 for -h or --help. */
 static int parse_options(struct options *o)
 {
     *o = (struct options){.min_bytes = 32u << 20, .max_bytes = 32u << 20, .step_bytes = 1u << 20, .factor = 1,
                           .iters = 20, .warmup = 5, .check = 1, .op = hicclSum, .type = hicclFloat,
                           .average = 1};
     static char args[512];
-    snprintf(args, sizeof args, "%s", vdc_bootargs());
-    char *words[32];
+    if ((size_t)snprintf(args, sizeof args, "%s", vdc_bootargs()) >= sizeof args) {
+        printf(PERF_NAME ": the arguments are longer than %u bytes\n", (unsigned)sizeof args - 1);
+        return 0;
+    }
+    char *words[64];
     int n = 0;
-    for (char *p = args; *p != '\0' && n < 32;) {
+    for (char *p = args; *p != '\0';) {
         while (*p == ' ')
             *p++ = '\0';
         if (*p == '\0')
             break;
+        if (n == 64) {
+            printf(PERF_NAME ": more than 64 arguments\n");
+            return 0;
+        }
         words[n++] = p;
         while (*p != '\0' && *p != ' ')
             p++;
@@ -135,18 +154,39 @@ static int parse_options(struct options *o)
         const char *w = words[i];
         if (w[0] != '-' && strchr(w, '=') != NULL)
             continue; /* NAME=VALUE: an environment-style setting for HiCCL (NCCL_PROTO, NCCL_ALGO) */
-        if (w[0] != '-' || w[1] == '\0' || w[2] != '\0' || strchr("beifnwcodgtzar", w[1]) == NULL) {
+        char letter = 0;
+        const char *v = NULL; /* the value, when it is in the same word */
+        size_t shown = 2;     /* the option's length in w, without a value in the same word */
+        if (w[0] == '-' && w[1] == '-') {
+            const char *eq = strchr(w + 2, '=');
+            size_t len = eq != NULL ? (size_t)(eq - (w + 2)) : strlen(w + 2);
+            shown = len + 2;
+            for (size_t k = 0; k < sizeof long_options / sizeof long_options[0]; k++)
+                if (strlen(long_options[k].name) == len && memcmp(long_options[k].name, w + 2, len) == 0)
+                    letter = long_options[k].letter;
+            v = eq != NULL ? eq + 1 : NULL;
+        } else if (w[0] == '-' && w[1] != '\0' && strchr("beifnwcodgtzarh", w[1]) != NULL) {
+            letter = w[1];
+            v = w[2] != '\0' ? w + 2 : NULL;
+        }
+        if (letter == 0) {
             printf(PERF_NAME ": invalid option '%s'\n", w);
             return 0;
         }
-        if (i + 1 >= n) {
-            printf(PERF_NAME ": option '%s' needs a value\n", w);
+        if (letter == 'h')
+            return 2;
+        char name[32]; /* the option as given, for messages */
+        memcpy(name, w, shown < sizeof name ? shown : sizeof name - 1);
+        name[shown < sizeof name ? shown : sizeof name - 1] = '\0';
+        if (v == NULL && i + 1 >= n) {
+            printf(PERF_NAME ": option '%s' needs a value\n", name);
             return 0;
         }
-        const char *v = words[++i];
+        if (v == NULL)
+            v = words[++i];
         uint64_t number;
         int ok = 1;
-        switch (w[1]) {
+        switch (letter) {
         case 'b': ok = parse_size(v, &o->min_bytes); break;
         case 'e': ok = parse_size(v, &o->max_bytes); break;
         case 'i': ok = parse_size(v, &o->step_bytes); break;
@@ -163,7 +203,7 @@ static int parse_options(struct options *o)
         default: ok = 0; break;
         }
         if (!ok) {
-            printf(PERF_NAME ": invalid value '%s' for %s\n", v, w);
+            printf(PERF_NAME ": invalid value '%s' for %s\n", v, name);
             return 0;
         }
     }
@@ -620,9 +660,10 @@ int main(void);
 int main(void)
 {
     struct bench b = {0};
-    if (!parse_options(&b.o)) {
-        usage();
-        return 2;
+    int parsed = parse_options(&b.o);
+    if (parsed != 1) {
+        usage(); /* -h: the usage text and nothing else, as nccl-tests' */
+        return parsed == 2 ? 0 : 2;
     }
     int status;
     b.gpu = vdc_gpu_open(0, &status);
