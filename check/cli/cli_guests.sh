@@ -409,6 +409,12 @@ guest_pins() {
   "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=write_bw --use_cuda" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: perftest: --use_cuda: no GPU on this blade; set guests.gpu: true" "$tmp/out"
   then pass; else fail "perftest --use_cuda without a GPU: no one-line error"; fi
+  # More words than the program reads: refused with its usage, none dropped unseen.
+  "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 \
+    --set "guests.args=write_bw $(printf -- '-N %.0s' {1..48})" >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: perftest: more than 48 arguments" "$tmp/out" &&
+    grep -q "blade0: usage: perftest" "$tmp/out"
+  then pass; else fail "perftest with 49 arguments: not refused"; fi
 }
 
 # Runaways: on the emulator after a number of instructions, at the same instruction on every run; on KVM after

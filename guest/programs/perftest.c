@@ -126,7 +126,9 @@ static int parse_options(char *line, struct options *o)
     for (char *p = line; *p;) {
         while (*p == ' ')
             *p++ = '\0';
-        if (*p && argc < 48)
+        if (*p && argc == 48)
+            return usage("more than 48 arguments", NULL);
+        if (*p)
             argv[argc++] = p;
         while (*p && *p != ' ')
             p++;
@@ -604,7 +606,9 @@ int main(void)
     *p = (struct pair){0};
     memset(line, 0, sizeof line);
     size_t n = strlen(vdc_bootargs());
-    memcpy(line, vdc_bootargs(), n < sizeof line ? n : sizeof line - 1);
+    if (n >= sizeof line)
+        return usage("the arguments are longer than 1023 bytes", NULL);
+    memcpy(line, vdc_bootargs(), n);
     int rc = parse_options(line, &p->opt);
     if (rc != 0)
         return rc;
