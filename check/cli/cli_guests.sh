@@ -371,6 +371,10 @@ guest_pins() {
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-d every" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid value 'every' for -d" "$tmp/out" &&
     grep -q "blade0: USAGE: all_reduce_perf" "$tmp/out"; then pass; else fail "all_reduce_perf -d every: no usage"; fi
+  "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 128M -f 2 -g 8" \
+    >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: invalid value '8' for -g: each guest is one rank on its one GPU" \
+    "$tmp/out"; then pass; else fail "all_reduce_perf -g 8: no word on the ranks being guests"; fi
   # The peer matrices of the rack's 8 GPUs (small copies here: the scenario's own are 4 MiB). The one-way latency
   # of every pair is the closed form's 0.688 us (docs/validation.md, "HiLink"), printed 0.69.
   ONCE=1 pin_run pin-rack8-p2p 0 dc0628c95aae8d50 scenarios/rack8-p2p.yaml --set "guests.args=65536 100"

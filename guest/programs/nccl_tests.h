@@ -196,7 +196,14 @@ static int parse_options(struct options *o)
         case 'c': ok = parse_size(v, &number) && number <= 1; o->check = (int)number; break;
         case 'o': ok = (o->op = lookup(v, op_names, hicclNumOps)) >= EVERY; break;
         case 'd': ok = (o->type = lookup(v, type_names, hicclNumTypes)) >= EVERY; break;
-        case 'g': case 't': ok = parse_size(v, &number) && number == 1; break; /* one GPU per guest */
+        case 'g': case 't':
+            ok = parse_size(v, &number) && number == 1;
+            if (!ok) { /* one GPU per guest: the ranks are the guests (nccl-tests run as one process per GPU) */
+                printf(PERF_NAME ": invalid value '%s' for %s: each guest is one rank on its one GPU; "
+                                 "set guests.count for more ranks\n", v, name);
+                return 0;
+            }
+            break;
         case 'r': ok = parse_root(v, &o->root); break;
         case 'a': ok = parse_size(v, &number) && number <= 3; o->average = (int)number; break;
         case 'z': ok = parse_size(v, &number); break;                        /* accepted: calls are blocking */
