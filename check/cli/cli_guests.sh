@@ -299,7 +299,7 @@ guest_pins() {
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
     >"$tmp/out" 2>&1
-  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128: HiCCL has LL and Simple" "$tmp/out"
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128 leaves HiCCL nothing to run: it has LL and Simple" "$tmp/out"
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for (1 000 floats take one channel, as NCCL shapes a small
@@ -357,6 +357,17 @@ guest_pins() {
       --set "guests.args=-b 1K -e 1K -n 1 -w 0 -o min" >"$tmp/out" 2>&1
     if grep -qE 'blade0: +1024 +256 +float +min +-1 .* 0$' "$tmp/out"
     then pass; else fail "sendrecv_perf -o min: its row does not name min: $(grep -E 'blade0: +1024' "$tmp/out")"; fi
+    # NCCL_PROTO and NCCL_ALGO as NCCL reads them: lists in any case, ^ leaving out what follows; here LL and LL128
+    # left out is Simple, the same row as NCCL_PROTO=Simple's; a name NCCL does not have is refused.
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 \
+      --set "guests.args=-b 1K -e 1K -n 1 -w 0 NCCL_PROTO=^ll,LL128 NCCL_ALGO=ring,nvls" >"$tmp/out" 2>&1
+    if grep -qE 'blade0: +1024 +256 +float +sum +-1 +9\.71 ' "$tmp/out" &&
+      grep -q "guests     2 of 2 exited with 0" "$tmp/out"
+    then pass; else fail "NCCL_PROTO=^ll,LL128: not Simple's row: $(grep -E 'blade0: +1024|_perf:' "$tmp/out")"; fi
+    "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 1K -e 1K NCCL_ALGO=Tree,Rign" \
+      >"$tmp/out" 2>&1
+    if [ $? = 1 ] && grep -q "invalid argument: NCCL_ALGO=Tree,Rign: 'Rign' is none of NCCL's names for it" "$tmp/out"
+    then pass; else fail "NCCL_ALGO=Tree,Rign: not refused: $(grep -E '_perf:' "$tmp/out" | head -1)"; fi
     # The options as getopt_long reads them: long names, with the value after = or apart, and values attached.
     "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 \
       --set "guests.args=--minbytes 1K --maxbytes=2K --stepfactor 2 -n1 -w 0 -dhalf --op=max" >"$tmp/out" 2>&1
@@ -530,7 +541,7 @@ guest_cpu_time() {
   has pin-cpu-time "guests     8 of 8 exited with 0"
   if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
   # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
-  pin_run pin-cpu-time-send-lat 0 4e2b1eb49ab7b0b9 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+  pin_run pin-cpu-time-send-lat 0 b987dfcd243d76cb scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
     --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
   if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
     pass

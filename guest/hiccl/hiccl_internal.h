@@ -143,8 +143,8 @@ struct hicclComm {
      * (0 on the root and the last rank); downwards the chain uses the ring's connection to the next rank. */
     uint64_t tree_area, parent_tree_area, child_tree_area;
     struct p2p_connection peers[MAX_RANKS];
-    int protocol_override;  /* a hiccl_protocol, or -1: the cost model chooses (NCCL_PROTO) */
-    int algorithm_override; /* a hiccl_algorithm, or -1: the cost model chooses (NCCL_ALGO) */
+    unsigned protocols;     /* the hiccl_protocols the cost model chooses among, a bit each (NCCL_PROTO) */
+    unsigned algorithms;    /* the hiccl_algorithms AllReduce chooses among, a bit each (NCCL_ALGO) */
     int last_protocol;      /* of the last collective, for the hang report */
     int last_algorithm;
     char error[512];

@@ -1,8 +1,8 @@
 /* HiCCL's cost model, in NCCL's form (src/graph/tuning.cc): a collective's time is a base latency, plus a latency per
  * step of the ring or hop of the chain, plus the bytes each link carries over the protocol's bandwidth; the
- * algorithm and protocol with the smallest predicted time run, unless NCCL_ALGO or NCCL_PROTO name them. NCCL_ALGO=Tree
- * applies to AllReduce, the one collective with a tree; the others stay on the ring, where NCCL would refuse them
- * (no algorithm left), so that one setting serves a whole nccl-tests sweep. Constants below, with where each comes from. */
+ * algorithm and protocol with the smallest predicted time run, among those NCCL_ALGO and NCCL_PROTO allow. A tree
+ * applies to AllReduce, the one collective with one; the others stay on the ring, where NCCL would refuse them (no
+ * algorithm left), so that one setting serves a whole nccl-tests sweep. Constants below, with where each comes from. */
 #include "hiccl_internal.h"
 
 /* The base latency of a collective (NCCL's, for LL and Simple), and the latency of each step of a ring or hop of
@@ -85,12 +85,12 @@ void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *a
     double best = 0;
     *algorithm = HICCL_ALGO_RING;
     *protocol = HICCL_PROTO_LL;
-    int only = kind != RING_ALL_REDUCE ? HICCL_ALGO_RING : comm->algorithm_override;
+    unsigned algorithms = kind != RING_ALL_REDUCE ? 1u << HICCL_ALGO_RING : comm->algorithms;
     for (int a = 0; a < HICCL_ALGO_COUNT; a++) {
-        if (only >= 0 && a != only)
+        if (!(algorithms & 1u << a))
             continue;
         for (int p = 0; p < HICCL_PROTO_COUNT; p++) {
-            if (comm->protocol_override >= 0 && p != comm->protocol_override)
+            if (!(comm->protocols & 1u << p))
                 continue;
             double t = hiccl_predict_us(kind, a, p, comm->nranks,
                                         comm->domain_gpus ? comm->nranks / comm->domain_gpus : 1, bytes);
@@ -103,7 +103,8 @@ void hiccl_choose(const struct hicclComm *comm, int kind, uint64_t bytes, int *a
     }
 }
 
-/* VALUE of the word NAME=VALUE in the guest's arguments, copied into `out`; 0 when there is none. */
+/* VALUE of the word NAME=VALUE in the guest's arguments, copied into `out`: 1, or 0 when there is none, or -1 when
+ * the value does not fit. */
 static int argument(const char *name, char *out, size_t size)
 {
     const char *args = vdc_bootargs();
@@ -116,7 +117,8 @@ static int argument(const char *name, char *out, size_t size)
             end++;
         if ((size_t)(end - p) > length && memcmp(p, name, length) == 0 && p[length] == '=') {
             size_t n = (size_t)(end - p) - length - 1;
-            n = n < size - 1 ? n : size - 1;
+            if (n >= size)
+                return -1;
             memcpy(out, p + length + 1, n);
             out[n] = '\0';
             return 1;
@@ -126,26 +128,72 @@ static int argument(const char *name, char *out, size_t size)
     return 0;
 }
 
+static int same_letters(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+/* NCCL's names for one setting, in NCCL's order, each with HiCCL's index for it or -1 where HiCCL has none. */
+struct named { const char *name; int index; };
+static const struct named nccl_protocols[] = {{"LL", HICCL_PROTO_LL}, {"LL128", -1}, {"Simple", HICCL_PROTO_SIMPLE}};
+static const struct named nccl_algorithms[] = {{"Tree", HICCL_ALGO_TREE}, {"Ring", HICCL_ALGO_RING},
+                                               {"CollnetDirect", -1}, {"CollnetChain", -1}, {"NVLS", -1},
+                                               {"NVLSTree", -1}, {"PAT", -1}};
+
+/* NAME's value read as NCCL reads NCCL_ALGO and NCCL_PROTO: names separated by commas, in any case, the ones listed
+ * allowed, or with a leading ^ the ones listed left out; a name NCCL has and HiCCL lacks allows nothing here. Sets
+ * *mask to the allowed ones of HiCCL's (all of them when NAME is not given). A name NCCL does not have (where NCCL
+ * would pass over it), or a list that leaves HiCCL nothing, fails with a message. */
+static hicclResult_t read_list(hicclComm_t comm, const char *name, const struct named *names, int count,
+                               const char *hiccl_has, unsigned all, unsigned *mask)
+{
+    char value[128];
+    *mask = all;
+    int found = argument(name, value, sizeof value);
+    if (found == 0)
+        return hicclSuccess;
+    if (found < 0)
+        return hiccl_fail(comm, hicclInvalidArgument, "%s: its value is longer than %u bytes", name,
+                          (unsigned)sizeof value - 1);
+    char given[sizeof value]; /* the value as given, for messages (the walk below cuts `value` at its commas) */
+    memcpy(given, value, sizeof value);
+    int exclude = value[0] == '^';
+    unsigned listed = 0;
+    for (char *token = value + exclude; *token != '\0';) {
+        char *comma = strchr(token, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        int k = 0;
+        while (k < count && !same_letters(token, names[k].name))
+            k++;
+        if (k == count)
+            return hiccl_fail(comm, hicclInvalidArgument, "%s=%s: '%s' is none of NCCL's names for it (HiCCL has %s)",
+                              name, given, token, hiccl_has);
+        if (names[k].index >= 0)
+            listed |= 1u << names[k].index;
+        if (comma == NULL)
+            break;
+        token = comma + 1;
+    }
+    *mask = exclude ? all & ~listed : listed;
+    if (*mask == 0)
+        return hiccl_fail(comm, hicclInvalidArgument, "%s=%s leaves HiCCL nothing to run: it has %s", name, given,
+                          hiccl_has);
+    return hicclSuccess;
+}
+
 hicclResult_t hiccl_read_overrides(hicclComm_t comm)
 {
-    char value[32];
-    comm->protocol_override = -1;
-    if (argument("NCCL_PROTO", value, sizeof value)) {
-        if (strcmp(value, "LL") == 0)
-            comm->protocol_override = HICCL_PROTO_LL;
-        else if (strcmp(value, "Simple") == 0 || strcmp(value, "SIMPLE") == 0)
-            comm->protocol_override = HICCL_PROTO_SIMPLE;
-        else
-            return hiccl_fail(comm, hicclInvalidArgument, "NCCL_PROTO=%s: HiCCL has LL and Simple", value);
-    }
-    comm->algorithm_override = -1;
-    if (argument("NCCL_ALGO", value, sizeof value)) {
-        if (strcmp(value, "Ring") == 0 || strcmp(value, "RING") == 0)
-            comm->algorithm_override = HICCL_ALGO_RING;
-        else if (strcmp(value, "Tree") == 0 || strcmp(value, "TREE") == 0)
-            comm->algorithm_override = HICCL_ALGO_TREE;
-        else
-            return hiccl_fail(comm, hicclInvalidArgument, "NCCL_ALGO=%s: HiCCL has Ring and Tree", value);
-    }
-    return hicclSuccess;
+    hicclResult_t r = read_list(comm, "NCCL_PROTO", nccl_protocols, 3, "LL and Simple",
+                                (1u << HICCL_PROTO_COUNT) - 1, &comm->protocols);
+    if (r != hicclSuccess)
+        return r;
+    return read_list(comm, "NCCL_ALGO", nccl_algorithms, 7, "Ring and Tree", (1u << HICCL_ALGO_COUNT) - 1,
+                     &comm->algorithms);
 }
