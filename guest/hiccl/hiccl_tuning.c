@@ -169,6 +169,10 @@ static hicclResult_t read_list(hicclComm_t comm, const char *name, const struct 
         char *comma = strchr(token, ',');
         if (comma != NULL)
             *comma = '\0';
+        if (*token == '\0') { /* an empty name between commas: NCCL's strtok passes over it */
+            token = comma + 1;
+            continue;
+        }
         int k = 0;
         while (k < count && !same_letters(token, names[k].name))
             k++;
@@ -190,10 +194,10 @@ static hicclResult_t read_list(hicclComm_t comm, const char *name, const struct 
 
 hicclResult_t hiccl_read_overrides(hicclComm_t comm)
 {
-    hicclResult_t r = read_list(comm, "NCCL_PROTO", nccl_protocols, 3, "LL and Simple",
-                                (1u << HICCL_PROTO_COUNT) - 1, &comm->protocols);
+    hicclResult_t r = read_list(comm, "NCCL_PROTO", nccl_protocols, sizeof nccl_protocols / sizeof *nccl_protocols,
+                                "LL and Simple", (1u << HICCL_PROTO_COUNT) - 1, &comm->protocols);
     if (r != hicclSuccess)
         return r;
-    return read_list(comm, "NCCL_ALGO", nccl_algorithms, 7, "Ring and Tree", (1u << HICCL_ALGO_COUNT) - 1,
-                     &comm->algorithms);
+    return read_list(comm, "NCCL_ALGO", nccl_algorithms, sizeof nccl_algorithms / sizeof *nccl_algorithms,
+                     "Ring and Tree", (1u << HICCL_ALGO_COUNT) - 1, &comm->algorithms);
 }
