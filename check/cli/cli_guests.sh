@@ -418,12 +418,17 @@ guest_pins() {
   has pin-gpudirect "[   0.001113863] blade0:  65536      200              97.24              97.24              0.185469"
   has pin-gpudirect "guests     2 of 2 exited with 0"
   "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set guests.gpu=true --set gpu.pcie_layout=root-port \
-    --set "guests.args=read_bw -s 65536 -n 200 --use_cuda --report_gbits" >"$tmp/out" 2>&1
+    --set "guests.args=read_bw -s 65536 -n 200 --use_cuda --report_gbits -F" >"$tmp/out" 2>&1
   if [ $? = 0 ] && grep -q "blade0:  65536      200              49.83              49.83              0.095038" "$tmp/out"
   then pass; else fail "GPUDirect across the root complex: not 49.83 Gb/sec: $(grep 'blade0:  65536' "$tmp/out")"; fi
   "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=write_bw --use_cuda" >"$tmp/out" 2>&1
   if [ $? = 1 ] && grep -q "blade0: perftest: --use_cuda: no GPU on this blade; set guests.gpu: true" "$tmp/out"
   then pass; else fail "perftest --use_cuda without a GPU: no one-line error"; fi
+  # perftest's device, port and GID index, and the server's address: none is chosen here, each refused saying why.
+  "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 --set "guests.args=ib_write_bw -d mlx5_0 -F" \
+    >"$tmp/out" 2>&1
+  if [ $? = 1 ] && grep -q "blade0: perftest: the blade's one HiNIC, its one port and GID 0 are used" "$tmp/out"
+  then pass; else fail "perftest -d mlx5_0: not refused with its reason"; fi
   # More words than the program reads: refused with its usage, none dropped unseen.
   "$vdc" run scenarios/rack8-perftest.yaml --set guests.count=2 \
     --set "guests.args=write_bw $(printf -- '-N %.0s' {1..48})" >"$tmp/out" 2>&1
@@ -541,7 +546,7 @@ guest_cpu_time() {
   has pin-cpu-time "guests     8 of 8 exited with 0"
   if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
   # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
-  pin_run pin-cpu-time-send-lat 0 b987dfcd243d76cb scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+  pin_run pin-cpu-time-send-lat 0 bdbc35e744298097 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
     --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
   if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
     pass

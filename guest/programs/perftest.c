@@ -80,7 +80,7 @@ static int usage(const char *why, const char *arg)
 {
     printf("perftest: %s%s%s\n", why, arg ? ": " : "", arg ? arg : "");
     printf("usage: perftest write_bw|read_bw|send_lat|write_lat [-s SIZE] [-a] [-n ITERS] [-t TX_DEPTH] "
-           "[-r RX_DEPTH] [-m MTU] [-u QP_TIMEOUT] [-S SL] [-N] [--report_gbits] [--use_cuda]\n");
+           "[-r RX_DEPTH] [-m MTU] [-u QP_TIMEOUT] [-S SL] [-N] [-F] [--report_gbits] [--use_cuda]\n");
     return 2;
 }
 
@@ -118,6 +118,13 @@ static int valued_option(const char *arg, const char **inline_value)
     return -1;
 }
 
+static int starts_with(const char *text, const char *prefix)
+{
+    while (*prefix != '\0' && *text == *prefix)
+        text++, prefix++;
+    return *prefix == '\0';
+}
+
 /* Bootargs as perftest's command line: the test's name (the ib_ prefix optional) and its options. */
 static int parse_options(char *line, struct options *o)
 {
@@ -153,6 +160,15 @@ static int parse_options(char *line, struct options *o)
             o->gbits = 1;
         } else if (!strcmp(arg, "--use_cuda") || !strcmp(arg, "--use_cuda=0")) {
             o->use_cuda = 1; /* the blade's one GPU, device 0 */
+        } else if (!strcmp(arg, "-F") || !strcmp(arg, "--CPU-freq")) {
+            /* perftest's: no warning about CPU frequency scaling; a virtual clock never gives one */
+        } else if (starts_with(arg, "-d") || starts_with(arg, "--ib-dev") || starts_with(arg, "-i") ||
+                   starts_with(arg, "--ib-port") || starts_with(arg, "-x") || starts_with(arg, "--gid-index")) {
+            return usage("the blade's one HiNIC, its one port and GID 0 are used: no device, port or GID index is "
+                         "chosen",
+                         arg);
+        } else if (arg[0] != '-' && have_test) {
+            return usage("no server address is taken: each even rank's server is the rank after it", arg);
         } else if (arg[0] != '-' && !have_test) {
             const char *name = memcmp(arg, "ib_", 3) ? arg : arg + 3;
             int t = 0;
