@@ -546,7 +546,7 @@ guest_cpu_time() {
   has pin-cpu-time "guests     8 of 8 exited with 0"
   if grep -q "blade0: goodbye at 12000 ns" "$tmp/out"; then fail "cpu-time: instructions took no time"; else pass; fi
   # The instructions on a round trip's critical path show in send_lat: 4.42 us charging exits only, 4.57 us here.
-  pin_run pin-cpu-time-send-lat 0 bdbc35e744298097 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
+  pin_run pin-cpu-time-send-lat 0 af7a776cfd175680 scenarios/rack8-perftest.yaml --set guests.vcpu=emulated \
     --set guests.cpu_time=instructions --set guests.count=2 --set "guests.args=send_lat -s 8 -n 1000" --set guests.exit_cost=200ns
   if awk '$3 == "blade0:" && $4 == "8" && $5 == "1000" && $8 == "4.57" {found = 1} END {exit !found}' "$tmp/out"; then
     pass

@@ -128,17 +128,6 @@ static int argument(const char *name, char *out, size_t size)
     return 0;
 }
 
-static int same_letters(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
-        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
-        if (x != y)
-            return 0;
-    }
-    return *a == *b;
-}
-
 /* NCCL's names for one setting, in NCCL's order, each with HiCCL's index for it or -1 where HiCCL has none. */
 struct named { const char *name; int index; };
 static const struct named nccl_protocols[] = {{"LL", HICCL_PROTO_LL}, {"LL128", -1}, {"Simple", HICCL_PROTO_SIMPLE}};
@@ -174,7 +163,7 @@ static hicclResult_t read_list(hicclComm_t comm, const char *name, const struct 
             continue;
         }
         int k = 0;
-        while (k < count && !same_letters(token, names[k].name))
+        while (k < count && strcasecmp(token, names[k].name) != 0)
             k++;
         if (k == count)
             return hiccl_fail(comm, hicclInvalidArgument, "%s=%s: '%s' is none of NCCL's names for it (HiCCL has %s)",

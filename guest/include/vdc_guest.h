@@ -55,7 +55,12 @@ void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+int strcasecmp(const char *a, const char *b);
 char *strchr(const char *s, int c);
 unsigned long strtoul(const char *s, char **end, int base);
+
+/* Whether `word` is the option -LETTER or --LONG_NAME (LETTER 0 or LONG_NAME NULL for none), as getopt_long reads
+ * them (options.c); *inline_value is then the value the word itself carries (-xVALUE, --name=VALUE), else NULL. */
+int vdc_option(const char *word, char letter, const char *long_name, const char **inline_value);
 
 #endif

@@ -113,14 +113,14 @@ static int parse_root(const char *text, int *root)
     return 1;
 }
 
-/* nccl-tests' long options (getopt_long's) of the short ones these programs take. */
+/* The options these programs take, with nccl-tests' long names for them (its getopt_long table's). */
 static const struct {
-    const char *name;
     char letter;
-} long_options[] = {{"nthreads", 't'},   {"ngpus", 'g'},        {"minbytes", 'b'}, {"maxbytes", 'e'},
-                    {"stepbytes", 'i'},  {"stepfactor", 'f'},   {"iters", 'n'},    {"warmup_iters", 'w'},
-                    {"check", 'c'},      {"op", 'o'},           {"datatype", 'd'}, {"root", 'r'},
-                    {"blocking", 'z'},   {"average", 'a'},      {"help", 'h'}};
+    const char *name;
+} known_options[] = {{'t', "nthreads"}, {'g', "ngpus"},      {'b', "minbytes"}, {'e', "maxbytes"},
+                     {'i', "stepbytes"}, {'f', "stepfactor"}, {'n', "iters"},    {'w', "warmup_iters"},
+                     {'c', "check"},     {'o', "op"},         {'d', "datatype"}, {'r', "root"},
+                     {'z', "blocking"},  {'a', "average"},    {'h', "help"}};
 
 /* The options in the guest's arguments, as getopt_long reads nccl-tests' (-b 8, -b8, --minbytes 8, --minbytes=8):
  * 1 when they are good, 0 when not (what is wrong printed), 2 for -h or --help. */
@@ -156,28 +156,21 @@ static int parse_options(struct options *o)
             continue; /* NAME=VALUE: an environment-style setting for HiCCL (NCCL_PROTO, NCCL_ALGO) */
         char letter = 0;
         const char *v = NULL; /* the value, when it is in the same word */
-        size_t shown = 2;     /* the option's length in w, without a value in the same word */
-        if (w[0] == '-' && w[1] == '-') {
-            const char *eq = strchr(w + 2, '=');
-            size_t len = eq != NULL ? (size_t)(eq - (w + 2)) : strlen(w + 2);
-            shown = len + 2;
-            for (size_t k = 0; k < sizeof long_options / sizeof long_options[0]; k++)
-                if (strlen(long_options[k].name) == len && memcmp(long_options[k].name, w + 2, len) == 0)
-                    letter = long_options[k].letter;
-            v = eq != NULL ? eq + 1 : NULL;
-        } else if (w[0] == '-' && w[1] != '\0' && strchr("beifnwcodgtzarh", w[1]) != NULL) {
-            letter = w[1];
-            v = w[2] != '\0' ? w + 2 : NULL;
-        }
+        char name[32];        /* the option, for messages */
+        for (size_t k = 0; k < sizeof known_options / sizeof known_options[0] && letter == 0; k++)
+            if (vdc_option(w, known_options[k].letter, known_options[k].name, &v)) {
+                letter = known_options[k].letter;
+                if (w[1] == '-')
+                    snprintf(name, sizeof name, "--%s", known_options[k].name);
+                else
+                    snprintf(name, sizeof name, "-%c", letter);
+            }
         if (letter == 0) {
             printf(PERF_NAME ": invalid option '%s'\n", w);
             return 0;
         }
         if (letter == 'h')
             return 2;
-        char name[32]; /* the option as given, for messages */
-        memcpy(name, w, shown < sizeof name ? shown : sizeof name - 1);
-        name[shown < sizeof name ? shown : sizeof name - 1] = '\0';
         if (v == NULL && i + 1 >= n) {
             printf(PERF_NAME ": option '%s' needs a value\n", name);
             return 0;

@@ -103,26 +103,10 @@ static const struct {
 /* Which valued option `arg` names (or -1), and where its value is: in `arg` itself, or the next word (NULL). */
 static int valued_option(const char *arg, const char **inline_value)
 {
-    for (int k = 0; k < (int)(sizeof valued / sizeof valued[0]); k++) {
-        size_t n = strlen(valued[k].name);
-        *inline_value = NULL;
-        if (arg[0] == '-' && arg[1] == valued[k].letter)
-            *inline_value = arg[2] ? arg + 2 : NULL;
-        else if (arg[0] == '-' && arg[1] == '-' && !memcmp(arg + 2, valued[k].name, n) &&
-                 (arg[2 + n] == '\0' || arg[2 + n] == '='))
-            *inline_value = arg[2 + n] ? arg + 3 + n : NULL;
-        else
-            continue;
-        return k;
-    }
+    for (int k = 0; k < (int)(sizeof valued / sizeof valued[0]); k++)
+        if (vdc_option(arg, valued[k].letter, valued[k].name, inline_value))
+            return k;
     return -1;
-}
-
-static int starts_with(const char *text, const char *prefix)
-{
-    while (*prefix != '\0' && *text == *prefix)
-        text++, prefix++;
-    return *prefix == '\0';
 }
 
 /* Bootargs as perftest's command line: the test's name (the ib_ prefix optional) and its options. */
@@ -162,8 +146,8 @@ static int parse_options(char *line, struct options *o)
             o->use_cuda = 1; /* the blade's one GPU, device 0 */
         } else if (!strcmp(arg, "-F") || !strcmp(arg, "--CPU-freq")) {
             /* perftest's: no warning about CPU frequency scaling; a virtual clock never gives one */
-        } else if (starts_with(arg, "-d") || starts_with(arg, "--ib-dev") || starts_with(arg, "-i") ||
-                   starts_with(arg, "--ib-port") || starts_with(arg, "-x") || starts_with(arg, "--gid-index")) {
+        } else if (vdc_option(arg, 'd', "ib-dev", &value) || vdc_option(arg, 'i', "ib-port", &value) ||
+                   vdc_option(arg, 'x', "gid-index", &value)) {
             return usage("the blade's one HiNIC, its one port and GID 0 are used: no device, port or GID index is "
                          "chosen",
                          arg);

@@ -14,6 +14,7 @@ size_t strnlen(const char *s, size_t max);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 int strcmp(const char *a, const char *b);
+int strcasecmp(const char *a, const char *b);
 unsigned long strtoul(const char *s, char **end, int base);
 void __stack_chk_fail(void);
 
@@ -142,6 +143,21 @@ int strcmp(const char *a, const char *b)
         b++;
     }
     return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : (unsigned char)c;
+}
+
+/* strcmp with ASCII letters compared without their case (POSIX's, in the C locale). */
+int strcasecmp(const char *a, const char *b)
+{
+    while (*a && lower(*a) == lower(*b)) {
+        a++;
+        b++;
+    }
+    return lower(*a) - lower(*b);
 }
 
 unsigned long strtoul(const char *s, char **end, int base)
