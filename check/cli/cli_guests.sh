@@ -299,7 +299,8 @@ guest_pins() {
   # A protocol HiCCL does not have: the communicator refuses it, naming the ones it has.
   "$vdc" run scenarios/rack8-allreduce.yaml --set guests.count=2 --set "guests.args=-b 8 -e 8 NCCL_PROTO=LL128" \
     >"$tmp/out" 2>&1
-  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128 leaves HiCCL nothing to run: it has LL and Simple" "$tmp/out"
+  if [ $? = 1 ] && grep -q "blade0: all_reduce_perf: rank 0: hicclCommInitRank: invalid argument: NCCL_PROTO=LL128 \
+leaves HiCCL nothing to run: it has LL and Simple" "$tmp/out"
   then pass; else fail "NCCL_PROTO=LL128: not refused"; fi
   # Ranks whose calls do not match (a Broadcast against AllReduces): the collective waits until gpu.hang_timeout,
   # and each waiting rank says what each channel waits for (1 000 floats take one channel, as NCCL shapes a small
