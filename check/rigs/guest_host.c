@@ -9,6 +9,7 @@
 
 /* The library, compiled for the host. */
 #include "../../guest/runtime/bootstrap.c"
+#include "../../guest/runtime/options.c"
 #include "../../guest/runtime/verbs.c"
 #include "../../guest/runtime/verbs_data.c"
 
